@@ -1,0 +1,45 @@
+/**
+ * Constants. "Specification" values are part of the wire protocol (changing one is a
+ * protocol change). "Implementation" values are defaults and limits of this implementation.
+ */
+
+// ---- Specification (protocol v3) -------------------------------------------------------
+export const PROTOCOL_VERSION = 3;
+/** First byte of every v3 datagram: high nibble version, low nibble type. */
+export const TYPE_HANDSHAKE_INIT = 0x31;
+export const TYPE_HANDSHAKE_RESPONSE = 0x32;
+export const TYPE_DATA = 0x33;
+
+export const PUBLIC_KEY_BYTES = 32;
+export const SIGNATURE_BYTES = 64;
+export const SESSION_ID_BYTES = 4;
+export const COUNTER_BYTES = 8;
+export const AEAD_TAG_BYTES = 16;
+/** Data header: type byte + receiver session id + counter. */
+export const DATA_HEADER_BYTES = 1 + SESSION_ID_BYTES + COUNTER_BYTES;
+export const FRAME_VERSION = 3;
+
+// ---- Implementation defaults (overridable by configuration) -----------------------------
+export const DEFAULT_PORT = 11000;
+export const FRESHNESS_WINDOW_MS = 60_000;
+export const REKEY_AFTER_MS = 120_000;
+export const REKEY_AFTER_MESSAGES = 2 ** 32;
+/** A session is refused for sending past this age and dropped for receiving past it. */
+export const REJECT_AFTER_MS = 180_000;
+/** The previous session stays valid for receiving this long after a rekey. */
+export const PREVIOUS_SESSION_GRACE_MS = 10_000;
+export const HANDSHAKE_RETRY_MS = 1_000;
+export const HANDSHAKE_RETRY_MAX_MS = 8_000;
+export const QUEUE_TIMEOUT_MS = 10_000;
+export const QUEUE_MAX_MESSAGES = 1024;
+export const QUEUE_MAX_BYTES = 8 * 1024 * 1024;
+export const KEEPALIVE_MS = 25_000;
+export const REPLAY_WINDOW_PACKETS = 2048;
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
+export const DEFAULT_MTU = 1500;
+export const IPV4_HEADER_BYTES = 20;
+export const IPV6_HEADER_BYTES = 40;
+export const UDP_HEADER_BYTES = 8;
+export const COMPRESSION_LEVEL = 3;
+/** Payloads shorter than this are not worth a compression attempt. */
+export const COMPRESSION_MIN_BYTES = 128;

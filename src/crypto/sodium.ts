@@ -1,0 +1,111 @@
+/**
+ * The libsodium-wrappers seam: the only file that imports it. Call `sodiumReady()` once
+ * (createNode does) before any other function here.
+ */
+import _sodium from 'libsodium-wrappers';
+
+let lib: typeof _sodium | undefined;
+
+export async function sodiumReady(): Promise<void> {
+  if (lib) return;
+  await _sodium.ready;
+  lib = _sodium;
+}
+
+function s(): typeof _sodium {
+  if (!lib) throw new Error('sodiumReady() was not awaited');
+  return lib;
+}
+
+export interface KeyPair {
+  publicKey: Uint8Array;
+  privateKey: Uint8Array;
+}
+
+// ---- Ed25519 identities ----
+export const signKeypair = (): KeyPair => {
+  const k = s().crypto_sign_keypair();
+  return { publicKey: k.publicKey, privateKey: k.privateKey };
+};
+export const signSeedKeypair = (seed: Uint8Array): KeyPair => {
+  const k = s().crypto_sign_seed_keypair(seed);
+  return { publicKey: k.publicKey, privateKey: k.privateKey };
+};
+export const signDetached = (msg: Uint8Array, sk: Uint8Array): Uint8Array => s().crypto_sign_detached(msg, sk);
+export const verifyDetached = (sig: Uint8Array, msg: Uint8Array, pk: Uint8Array): boolean => {
+  try {
+    return s().crypto_sign_verify_detached(sig, msg, pk);
+  } catch {
+    return false;
+  }
+};
+export const ed25519PkToX25519 = (pk: Uint8Array): Uint8Array => s().crypto_sign_ed25519_pk_to_curve25519(pk);
+export const ed25519SkToX25519 = (sk: Uint8Array): Uint8Array => s().crypto_sign_ed25519_sk_to_curve25519(sk);
+
+// ---- X25519 ephemeral key exchange ----
+export const kxKeypair = (): KeyPair => {
+  const k = s().crypto_kx_keypair();
+  return { publicKey: k.publicKey, privateKey: k.privateKey };
+};
+export const kxSeedKeypair = (seed: Uint8Array): KeyPair => {
+  const k = s().crypto_kx_seed_keypair(seed);
+  return { publicKey: k.publicKey, privateKey: k.privateKey };
+};
+/** Returns [rx, tx] for the initiator (client). Throws on a weak public key. */
+export const kxClientKeys = (clientPk: Uint8Array, clientSk: Uint8Array, serverPk: Uint8Array): [Uint8Array, Uint8Array] => {
+  const k = s().crypto_kx_client_session_keys(clientPk, clientSk, serverPk);
+  return [k.sharedRx, k.sharedTx];
+};
+/** Returns [rx, tx] for the responder (server). Throws on a weak public key. */
+export const kxServerKeys = (serverPk: Uint8Array, serverSk: Uint8Array, clientPk: Uint8Array): [Uint8Array, Uint8Array] => {
+  const k = s().crypto_kx_server_session_keys(serverPk, serverSk, clientPk);
+  return [k.sharedRx, k.sharedTx];
+};
+export const scalarmultBase = (sk: Uint8Array): Uint8Array => s().crypto_scalarmult_base(sk);
+
+// ---- hashing ----
+export const genericHash = (len: number, msg: Uint8Array, key?: Uint8Array): Uint8Array =>
+  s().crypto_generichash(len, msg, key ?? null);
+
+// ---- AEAD: XChaCha20-Poly1305-IETF (native data packets) ----
+export const aeadEncrypt = (msg: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array =>
+  s().crypto_aead_xchacha20poly1305_ietf_encrypt(msg, ad, null, nonce, key);
+/** Returns null when authentication fails. */
+export const aeadDecrypt = (ct: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null => {
+  try {
+    return s().crypto_aead_xchacha20poly1305_ietf_decrypt(null, ct, ad, nonce, key);
+  } catch {
+    return null;
+  }
+};
+
+// ---- box (vault-v2 envelope) ----
+export const boxEasy = (msg: Uint8Array, nonce: Uint8Array, pk: Uint8Array, sk: Uint8Array): Uint8Array =>
+  s().crypto_box_easy(msg, nonce, pk, sk);
+/** Returns null when authentication fails. */
+export const boxOpenEasy = (ct: Uint8Array, nonce: Uint8Array, pk: Uint8Array, sk: Uint8Array): Uint8Array | null => {
+  try {
+    return s().crypto_box_open_easy(ct, nonce, pk, sk);
+  } catch {
+    return null;
+  }
+};
+export const boxBeforenm = (pk: Uint8Array, sk: Uint8Array): Uint8Array => s().crypto_box_beforenm(pk, sk);
+export const boxEasyAfternm = (msg: Uint8Array, nonce: Uint8Array, k: Uint8Array): Uint8Array =>
+  s().crypto_box_easy_afternm(msg, nonce, k);
+export const boxOpenEasyAfternm = (ct: Uint8Array, nonce: Uint8Array, k: Uint8Array): Uint8Array | null => {
+  try {
+    return s().crypto_box_open_easy_afternm(ct, nonce, k);
+  } catch {
+    return null;
+  }
+};
+export const boxKeypair = (): KeyPair => {
+  const k = s().crypto_box_keypair();
+  return { publicKey: k.publicKey, privateKey: k.privateKey };
+};
+
+/** Overwrites a secret in place. */
+export const wipe = (buf: Uint8Array): void => {
+  s().memzero(buf);
+};

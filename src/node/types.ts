@@ -1,0 +1,83 @@
+/** Public types of a node (the in-process event API, SPEC §2). */
+import type { DropReason } from '../errors';
+
+export type Compat = 'vault-v2';
+export type PeerState = 'new' | 'handshaking' | 'established' | 'unreachable';
+/** pinned: key given by the user; tofu: first key seen was recorded; unknown: no key yet. */
+export type Trust = 'pinned' | 'tofu' | 'unknown';
+
+export interface AddPeerOptions {
+  /** 'host:port' or '[v6addr]:port'; hostnames are resolved (and re-resolved). */
+  endpoint: string;
+  /** Public key string (`udpvault id`); omit for trust on first use. */
+  key?: string;
+  name?: string;
+  compat?: Compat;
+  /** vault-v2 only: accept plaintext payloads from this peer (marked encrypted: false). */
+  allowPlaintext?: boolean;
+}
+
+export interface Counters {
+  packetsIn: number;
+  packetsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  messagesIn: number;
+  messagesOut: number;
+  drops: Partial<Record<DropReason, number>>;
+}
+
+export interface PeerInfo {
+  key: string | null;
+  name: string | null;
+  endpoint: string;
+  compat: Compat | null;
+  allowPlaintext: boolean;
+  trust: Trust;
+  state: PeerState;
+  /** ISO 8601 time of the last completed handshake, or null. */
+  lastHandshake: string | null;
+  rttMs: number | null;
+  counters: Counters;
+}
+
+export interface MessageEvent {
+  /** Sender's public key string. */
+  peer: string;
+  name?: string;
+  /** 'host:port' the datagram came from. */
+  addr: string;
+  data: Uint8Array;
+  reliable: boolean;
+  /** false only for vault-v2 plaintext payloads accepted with allowPlaintext. */
+  encrypted: boolean;
+  receivedAt: Date;
+}
+
+export type PeerEventType = 'added' | 'removed' | 'handshake' | 'tofu' | 'key-changed' | 'unreachable' | 'endpoint-changed';
+export interface PeerEvent {
+  type: PeerEventType;
+  peer: PeerInfo;
+  /** For key-changed: the refused key offered by the remote side. */
+  offeredKey?: string;
+}
+
+export interface SendOptions {
+  reliable?: boolean;
+  /** Milliseconds until the send fails (queue wait + acknowledgement). */
+  timeoutMs?: number;
+}
+
+export interface NodeStatus {
+  publicKey: string;
+  port: number;
+  host: string;
+  maxDatagramBytes: number;
+  mtu: number;
+  peers: number;
+  counters: Counters;
+  startedAt: string;
+}
+
+/** A reference to a peer: its name, key string, or 'host:port'. */
+export type PeerRef = string;
