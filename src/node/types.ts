@@ -81,3 +81,43 @@ export interface NodeStatus {
 
 /** A reference to a peer: its name, key string, or 'host:port'. */
 export type PeerRef = string;
+
+export interface CreateNodeOptions {
+  /** Data directory (identity, peer store). Without it the identity is ephemeral and nothing is written. */
+  home?: string;
+  /** UDP port; 0 = any free port. Default from settings (11000). */
+  port?: number;
+  host?: string;
+  /** Overrides of the defaults in src/settings.ts. */
+  settings?: Partial<import('../settings').Settings>;
+  /** Injected logger (pino-compatible subset); default: silent. */
+  logger?: import('../log').Logger;
+  /** Injected time source; default system clock. */
+  clock?: import('../clock').Clock;
+}
+
+export interface NodeEvents {
+  message: [MessageEvent];
+  peer: [PeerEvent];
+  error: [Error];
+}
+
+/** A started node (what createNode resolves to). */
+export interface UdpVaultNode {
+  readonly publicKey: string;
+  readonly port: number;
+  addPeer(opts: AddPeerOptions): Promise<PeerInfo>;
+  removePeer(ref: PeerRef): Promise<PeerInfo>;
+  peers(): PeerInfo[];
+  /** Resolves when sent (datagram mode) or acknowledged (reliable); rejects with a UdpVaultError. */
+  send(ref: PeerRef, data: Uint8Array | string, opts?: SendOptions): Promise<void>;
+  status(): NodeStatus;
+  /** Async iterator over received messages (each call is an independent subscriber). */
+  messages(): AsyncIterableIterator<MessageEvent>;
+  on<E extends keyof NodeEvents>(event: E, listener: (...args: NodeEvents[E]) => void): this;
+  off<E extends keyof NodeEvents>(event: E, listener: (...args: NodeEvents[E]) => void): this;
+  once<E extends keyof NodeEvents>(event: E, listener: (...args: NodeEvents[E]) => void): this;
+  /** Applies new settings (SIGHUP) and reloads the peer store from home. */
+  reload(settings?: Partial<import('../settings').Settings>): Promise<void>;
+  close(): Promise<void>;
+}
