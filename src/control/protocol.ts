@@ -1,0 +1,188 @@
+/**
+ * The control protocol (docs/CONTROL.md): one JSON object per line over the Unix socket
+ * home/control.sock. Version 1.
+ *
+ *   request   {"v":1,"id":7,"op":"send","peer":"alice","base64":"aGk=","reliable":true}
+ *   response  {"v":1,"id":7,"ok":true,"result":{...}}
+ *             {"v":1,"id":7,"ok":false,"error":{"code":"ERR_UNKNOWN_PEER","message":"...","kind":"bad-input"}}
+ *   stream    {"v":1,"id":3,"type":"message",...}   (id = the subscribe request's id)
+ */
+import type { AddPeerOptions, MessageEvent, NodeStatus, PeerInfo } from '../node/types';
+import { BadInputError, DeliveryError, UdpVaultError, type ErrorCode } from '../errors';
+
+export const CONTROL_PROTOCOL_VERSION = 1;
+
+export const OPS = ['hello', 'version', 'id', 'status', 'peers', 'peer.add', 'peer.remove', 'send', 'subscribe', 'unsubscribe'] as const;
+export type ControlOp = (typeof OPS)[number];
+
+/** A request id: echoed in the response. */
+export type RequestId = number | string;
+
+/** Longest request line accepted: 4 MiB of JSON plus a base64 payload of maxMessageBytes. */
+export function maxRequestLineBytes(maxMessageBytes: number): number {
+  return 4 * 1024 * 1024 + Math.ceil(maxMessageBytes / 3) * 4;
+}
+
+// ---- results ---------------------------------------------------------------------------
+
+export interface HelloResult {
+  protocol: number;
+  version: string;
+  publicKey: string;
+  ops: ControlOp[];
+}
+export interface IdResult {
+  publicKey: string;
+}
+export interface StatusResult extends NodeStatus {
+  home: string | null;
+  version: string;
+  subscribers: number;
+  connections: number;
+}
+export interface PeersResult {
+  peers: PeerInfo[];
+}
+export interface PeerResult {
+  peer: PeerInfo;
+}
+export interface SendResult {
+  size: number;
+  reliable: boolean;
+}
+export interface SubscribeResult {
+  peer: string | null;
+}
+
+export interface OpResults {
+  hello: HelloResult;
+  version: HelloResult;
+  id: IdResult;
+  status: StatusResult;
+  peers: PeersResult;
+  'peer.add': PeerResult;
+  'peer.remove': PeerResult;
+  send: SendResult;
+  subscribe: SubscribeResult;
+  unsubscribe: Record<string, never>;
+}
+
+/** Arguments of each op (besides v, id, op). */
+export interface OpArgs {
+  hello: Record<string, never>;
+  version: Record<string, never>;
+  id: Record<string, never>;
+  status: Record<string, never>;
+  peers: Record<string, never>;
+  'peer.add': AddPeerOptions;
+  'peer.remove': { peer: string };
+  /** Exactly one of base64 (the payload bytes) or text (UTF-8). */
+  send: { peer: string; base64?: string; text?: string; reliable?: boolean; timeoutMs?: number };
+  subscribe: { peer?: string };
+  unsubscribe: { subscription: RequestId };
+}
+
+// ---- errors ----------------------------------------------------------------------------
+
+export type ErrorKind = 'bad-input' | 'delivery' | 'error';
+export interface ControlErrorBody {
+  code: string;
+  message: string;
+  kind: ErrorKind;
+}
+
+export interface OkResponse<R = unknown> {
+  v: 1;
+  id: RequestId;
+  ok: true;
+  result: R;
+}
+export interface ErrorResponse {
+  v: 1;
+  id: RequestId | null;
+  ok: false;
+  error: ControlErrorBody;
+}
+export type ControlResponse = OkResponse | ErrorResponse;
+
+export function errorBody(e: UdpVaultError): ControlErrorBody {
+  const kind: ErrorKind = e instanceof BadInputError ? 'bad-input' : e instanceof DeliveryError ? 'delivery' : 'error';
+  return { code: e.code, message: e.message, kind };
+}
+
+/** Rebuilds a typed error from a response (client side). */
+export function errorFromBody(b: ControlErrorBody): UdpVaultError {
+  const code = b.code as ErrorCode;
+  if (b.kind === 'bad-input') return new BadInputError(code, b.message);
+  if (b.kind === 'delivery') return new DeliveryError(code, b.message);
+  return new UdpVaultError(code, b.message);
+}
+
+// ---- stream events ---------------------------------------------------------------------
+
+/** A received message as streamed to subscribers (SPEC §1 subscribe --json fields, plus encrypted). */
+export interface WireMessage {
+  type: 'message';
+  /** Sender's public key string. */
+  peer: string;
+  name?: string;
+  addr: string;
+  size: number;
+  /** The exact payload bytes. */
+  base64: string;
+  /** Present only when the payload is valid UTF-8. */
+  text?: string;
+  /** ISO 8601. */
+  receivedAt: string;
+  reliable: boolean;
+  encrypted: boolean;
+}
+/** `count` messages were dropped for this subscriber because it read too slowly. */
+export interface WireLost {
+  type: 'lost';
+  count: number;
+}
+/** The daemon is closing the subscription (e.g. it is stopping). */
+export interface WireEnd {
+  type: 'end';
+  reason: string;
+}
+export type StreamEvent = WireMessage | WireLost | WireEnd;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The payload as text, or undefined when it is not valid UTF-8. */
+export function utf8Text(data: Uint8Array): string | undefined {
+  try {
+    return utf8.decode(data);
+  } catch {
+    return undefined;
+  }
+}
+
+export function toWireMessage(ev: MessageEvent): WireMessage {
+  const data = ev.data;
+  const m: WireMessage = {
+    type: 'message',
+    peer: ev.peer,
+    addr: ev.addr,
+    size: data.byteLength,
+    base64: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64'),
+    receivedAt: ev.receivedAt.toISOString(),
+    reliable: ev.reliable,
+    encrypted: ev.encrypted,
+  };
+  if (ev.name !== undefined && ev.name !== null) m.name = ev.name;
+  const text = utf8Text(data);
+  if (text !== undefined) m.text = text;
+  return m;
+}
+
+/** Serialises a stream event for subscription `id` (the event body is shared by all subscribers). */
+export function streamLine(id: RequestId, body: string): string {
+  return `{"v":1,"id":${JSON.stringify(id)},${body.slice(1)}\n`;
+}
+
+export function responseLine(r: ControlResponse): string {
+  return `${JSON.stringify(r)}\n`;
+}

@@ -1,0 +1,103 @@
+/**
+ * Anti-replay sliding window on a per-session packet counter (RFC 6479).
+ *
+ * The window remembers the highest counter accepted so far (`highestCounter`) and which of
+ * the `windowPackets` most recent counters (highestCounter − windowPackets + 1 … highestCounter)
+ * were seen, in a ring of 32-bit blocks. A counter is accepted at most once; a counter
+ * `windowPackets` or more behind the highest is refused. Moving forward only zeroes the blocks
+ * that slide into the window, so memory is fixed at ⌈windowPackets / 32⌉ + 1 blocks whatever
+ * the counters (up to Number.MAX_SAFE_INTEGER = 2^53 − 1) and however far they jump.
+ *
+ * Use: `wouldAccept(c)` before decrypting (cheap, no change), `accept(c)` only after the
+ * packet authenticated (marks c). Non-integer, negative or unsafe counters are refused.
+ */
+import { REPLAY_WINDOW_PACKETS } from '../constants';
+
+const BLOCK_BITS = 32;
+/** Upper bound on the window size (512 KiB of bitmap), to keep per-session memory bounded. */
+export const MAX_REPLAY_WINDOW_PACKETS = 1 << 22;
+
+export class ReplayWindow {
+  readonly windowPackets: number;
+  readonly #ring: Uint32Array;
+  readonly #ringBlocks: number;
+  /** Highest counter accepted; 0 before any (counter 0 is still accepted once: its bit is clear). */
+  #highest = 0;
+  #any = false;
+
+  constructor(windowPackets: number = REPLAY_WINDOW_PACKETS) {
+    if (!Number.isInteger(windowPackets) || windowPackets < 1 || windowPackets > MAX_REPLAY_WINDOW_PACKETS) {
+      throw new RangeError(`replay window must be an integer in [1, ${MAX_REPLAY_WINDOW_PACKETS}] packets`);
+    }
+    this.windowPackets = windowPackets;
+    // One block more than the window needs: the block of the highest counter is partly "future".
+    this.#ringBlocks = Math.ceil(windowPackets / BLOCK_BITS) + 1;
+    this.#ring = new Uint32Array(this.#ringBlocks);
+  }
+
+  /** Highest counter accepted so far, or −1 when none was. */
+  get highestCounter(): number {
+    return this.#any ? this.#highest : -1;
+  }
+
+  /** True when `accept(counter)` would succeed now. Does not modify the window. */
+  wouldAccept(counter: number): boolean {
+    if (!isValidCounter(counter)) return false;
+    if (counter > this.#highest) return true;
+    if (this.#highest - counter >= this.windowPackets) return false;
+    return (this.#ring[this.#blockIndex(counter)]! & bitMask(counter)) === 0;
+  }
+
+  /**
+   * Marks `counter` as received. Call only for authenticated packets. Returns false (and changes
+   * nothing) when the counter was already received, is too old for the window, or is invalid.
+   */
+  accept(counter: number): boolean {
+    if (!isValidCounter(counter)) return false;
+    if (counter > this.#highest) {
+      this.#advance(counter);
+    } else if (this.#highest - counter >= this.windowPackets) {
+      return false;
+    }
+    const index = this.#blockIndex(counter);
+    const bit = bitMask(counter);
+    const old = this.#ring[index]!;
+    if ((old & bit) !== 0) return false;
+    this.#ring[index] = old | bit;
+    this.#any = true;
+    return true;
+  }
+
+  /** Forgets every counter (as if newly constructed). */
+  reset(): void {
+    this.#ring.fill(0);
+    this.#highest = 0;
+    this.#any = false;
+  }
+
+  /** Moves the highest counter forward, zeroing the blocks that enter the window. */
+  #advance(counter: number): void {
+    const current = Math.floor(this.#highest / BLOCK_BITS);
+    const target = Math.floor(counter / BLOCK_BITS);
+    const steps = target - current;
+    if (steps >= this.#ringBlocks) {
+      this.#ring.fill(0);
+    } else {
+      for (let block = current + 1; block <= target; block++) this.#ring[block % this.#ringBlocks] = 0;
+    }
+    this.#highest = counter;
+  }
+
+  #blockIndex(counter: number): number {
+    return Math.floor(counter / BLOCK_BITS) % this.#ringBlocks;
+  }
+}
+
+function isValidCounter(counter: number): boolean {
+  return Number.isSafeInteger(counter) && counter >= 0;
+}
+
+/** `counter & 31` is exact for safe integers (ToInt32 is modulo 2^32). */
+function bitMask(counter: number): number {
+  return (1 << (counter & (BLOCK_BITS - 1))) >>> 0;
+}

@@ -1,0 +1,102 @@
+/**
+ * One established session: directional keys, send counter, receive replay window.
+ * Data datagram = header(13: 0x33, receiver sid, counter) ‖ XChaCha20-Poly1305(frame),
+ * with AD = header and nonce = 16 zero bytes ‖ counter (8 bytes, big endian). Keys are unique
+ * per session and direction, so a counter nonce never repeats under one key.
+ */
+import { DATA_HEADER_BYTES, AEAD_TAG_BYTES } from '../constants';
+import { encodeDataHeader } from '../wire/packet';
+import { aeadDecrypt, aeadEncrypt, wipe } from './sodium';
+import { ReplayWindow } from './replay';
+import type { HandshakeKeys } from './handshake';
+
+export interface SessionLimits {
+  rekeyAfterMs: number;
+  rekeyAfterMessages: number;
+  rejectAfterMs: number;
+}
+
+export class Session {
+  readonly localSid: number;
+  readonly remoteSid: number;
+  readonly initiator: boolean;
+  readonly createdAtMs: number;
+  lastReceivedAtMs: number;
+  lastSentAtMs: number;
+  /** Responder sessions send only after the initiator's first packet proves it has the keys. */
+  confirmed: boolean;
+  #sendKey: Uint8Array;
+  #recvKey: Uint8Array;
+  #sendCounter = 0;
+  #replay: ReplayWindow;
+  #nonce = new Uint8Array(24);
+  #wiped = false;
+
+  constructor(keys: HandshakeKeys, nowMs: number, replayWindowPackets?: number) {
+    this.localSid = keys.localSid;
+    this.remoteSid = keys.remoteSid;
+    this.initiator = keys.initiator;
+    this.#sendKey = keys.sendKey;
+    this.#recvKey = keys.recvKey;
+    this.createdAtMs = nowMs;
+    this.lastReceivedAtMs = nowMs;
+    this.lastSentAtMs = nowMs;
+    this.confirmed = keys.initiator;
+    this.#replay = new ReplayWindow(replayWindowPackets);
+  }
+
+  get sendCounter(): number {
+    return this.#sendCounter;
+  }
+
+  get wiped(): boolean {
+    return this.#wiped;
+  }
+
+  /** Encrypts a frame; returns [header, ciphertext‖tag] (sent as one datagram, no copy). */
+  seal(frame: Uint8Array, nowMs: number): [Uint8Array, Uint8Array] {
+    const counter = this.#sendCounter++;
+    const header = encodeDataHeader(this.remoteSid, counter);
+    this.#nonce.set(header.subarray(5, 13), 16);
+    this.lastSentAtMs = nowMs;
+    return [header, aeadEncrypt(frame, header, this.#nonce, this.#sendKey)];
+  }
+
+  /** Cheap pre-check before decryption. */
+  mayAccept(counter: number): boolean {
+    return !this.#wiped && this.#replay.wouldAccept(counter);
+  }
+
+  /**
+   * Decrypts a data datagram. Returns the frame, 'auth' when authentication fails, or
+   * 'replay' when the counter was already accepted or is older than the window.
+   */
+  open(datagram: Uint8Array, counter: number, nowMs: number): Uint8Array | 'auth' | 'replay' {
+    if (this.#wiped || datagram.length < DATA_HEADER_BYTES + AEAD_TAG_BYTES) return 'auth';
+    if (!this.#replay.wouldAccept(counter)) return 'replay';
+    const nonce = new Uint8Array(24);
+    nonce.set(datagram.subarray(5, 13), 16);
+    const plain = aeadDecrypt(datagram.subarray(DATA_HEADER_BYTES), datagram.subarray(0, DATA_HEADER_BYTES), nonce, this.#recvKey);
+    if (plain === null) return 'auth';
+    if (!this.#replay.accept(counter)) return 'replay';
+    this.lastReceivedAtMs = nowMs;
+    this.confirmed = true;
+    return plain;
+  }
+
+  needsRekey(nowMs: number, l: SessionLimits): boolean {
+    return nowMs - this.createdAtMs >= l.rekeyAfterMs || this.#sendCounter >= l.rekeyAfterMessages;
+  }
+
+  /** Past this, the session may neither send nor receive. */
+  expired(nowMs: number, l: SessionLimits): boolean {
+    return this.#wiped || nowMs - this.createdAtMs >= l.rejectAfterMs || this.#sendCounter >= l.rekeyAfterMessages * 2;
+  }
+
+  wipe(): void {
+    if (this.#wiped) return;
+    wipe(this.#sendKey);
+    wipe(this.#recvKey);
+    this.#wiped = true;
+  }
+}

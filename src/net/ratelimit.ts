@@ -1,0 +1,142 @@
+/**
+ * Token-bucket rate limiting (SPEC §4): `TokenBucket` for one flow (a peer, the whole node),
+ * `KeyedRateLimiter` for many flows keyed by a string (handshakes per source IP).
+ *
+ * Time comes from `Clock.monotonic()` (ms). Tokens are kept as "credit" = tokens × 1000, refilled
+ * by elapsedMs × ratePerSecond, so with integer rates and a whole-millisecond clock every amount
+ * is an exact integer (no drift from repeated fractional additions).
+ */
+import { systemClock, type Clock } from '../clock';
+
+function checkRate(ratePerSecond: number, burst: number): void {
+  if (!(Number.isFinite(ratePerSecond) && ratePerSecond > 0)) throw new RangeError('ratePerSecond must be a positive number');
+  if (!(Number.isFinite(burst) && burst > 0)) throw new RangeError('burst must be a positive number');
+}
+
+export class TokenBucket {
+  readonly ratePerSecond: number;
+  readonly burst: number;
+  readonly #clock: Clock;
+  readonly #capacityCredit: number;
+  #credit: number;
+  #lastMs: number;
+
+  /** Starts full (`burst` tokens); refills at `ratePerSecond` up to `burst`. */
+  constructor(ratePerSecond: number, burst: number, clock: Clock = systemClock) {
+    checkRate(ratePerSecond, burst);
+    this.ratePerSecond = ratePerSecond;
+    this.burst = burst;
+    this.#clock = clock;
+    this.#capacityCredit = burst * 1000;
+    this.#credit = this.#capacityCredit;
+    this.#lastMs = clock.monotonic();
+  }
+
+  /** Takes `n` tokens if available (all or nothing). */
+  take(n = 1): boolean {
+    if (!(Number.isFinite(n) && n >= 0)) throw new RangeError('token count must be a non-negative number');
+    this.#refill();
+    const cost = n * 1000;
+    if (this.#credit < cost) return false;
+    this.#credit -= cost;
+    return true;
+  }
+
+  /** Tokens available now (may be fractional). */
+  get tokens(): number {
+    this.#refill();
+    return this.#credit / 1000;
+  }
+
+  /** True when the bucket is at `burst`, i.e. indistinguishable from a new bucket. */
+  isFull(): boolean {
+    this.#refill();
+    return this.#credit >= this.#capacityCredit;
+  }
+
+  #refill(): void {
+    const now = this.#clock.monotonic();
+    const elapsedMs = now - this.#lastMs;
+    if (elapsedMs <= 0) return; // a clock that stands still or steps back adds nothing
+    this.#lastMs = now;
+    if (this.#credit >= this.#capacityCredit) return;
+    this.#credit = Math.min(this.#capacityCredit, this.#credit + elapsedMs * this.ratePerSecond);
+  }
+}
+
+export interface KeyedRateLimiterOptions {
+  ratePerSecond: number;
+  burst: number;
+  /** Most keys tracked at once (memory bound). */
+  maxKeys: number;
+  clock?: Clock;
+}
+
+/**
+ * At most this many least-recently-used entries are examined per new key when the table is full,
+ * so a flood of new keys costs O(1) per call.
+ */
+export const EVICTION_SCAN_LIMIT = 32;
+
+/**
+ * One token bucket per key, at most `maxKeys` keys. When a new key arrives and the table is full,
+ * the least recently used buckets that have refilled completely are evicted (a full bucket equals
+ * a fresh one, so evicting it never grants extra tokens). If none of the examined buckets is full,
+ * the new key is denied: a flood of distinct keys cannot grow memory nor reset anyone's bucket.
+ */
+export class KeyedRateLimiter {
+  readonly ratePerSecond: number;
+  readonly burst: number;
+  readonly maxKeys: number;
+  readonly #clock: Clock;
+  /** Map iteration order is kept least recently used first (re-inserted on every use). */
+  readonly #buckets = new Map<string, TokenBucket>();
+
+  constructor(options: KeyedRateLimiterOptions) {
+    const { ratePerSecond, burst, maxKeys } = options;
+    if (!(Number.isInteger(maxKeys) && maxKeys >= 1)) throw new RangeError('maxKeys must be a positive integer');
+    checkRate(ratePerSecond, burst);
+    this.ratePerSecond = ratePerSecond;
+    this.burst = burst;
+    this.maxKeys = maxKeys;
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  /** Number of keys currently tracked (≤ maxKeys). */
+  get size(): number {
+    return this.#buckets.size;
+  }
+
+  /** Takes one token from `key`'s bucket; false when it is empty or the table has no room. */
+  allow(key: string): boolean {
+    const bucket = this.#buckets.get(key);
+    if (bucket !== undefined) {
+      this.#buckets.delete(key);
+      this.#buckets.set(key, bucket);
+      return bucket.take(1);
+    }
+    if (this.#buckets.size >= this.maxKeys && !this.#evict()) return false;
+    const fresh = new TokenBucket(this.ratePerSecond, this.burst, this.#clock);
+    this.#buckets.set(key, fresh);
+    return fresh.take(1);
+  }
+
+  /** Forgets one key (e.g. after a successful handshake). */
+  delete(key: string): boolean {
+    return this.#buckets.delete(key);
+  }
+
+  clear(): void {
+    this.#buckets.clear();
+  }
+
+  /** Evicts full buckets among the least recently used ones; true when room was made. */
+  #evict(): boolean {
+    let examined = 0;
+    for (const [key, bucket] of this.#buckets) {
+      if (examined++ >= EVICTION_SCAN_LIMIT) break;
+      if (bucket.isFull()) this.#buckets.delete(key);
+    }
+    return this.#buckets.size < this.maxKeys;
+  }
+}

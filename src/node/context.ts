@@ -1,0 +1,37 @@
+/** What the send, receive, handshake and timer modules share (built by node.ts). */
+import type { Clock } from '../clock';
+import type { Identity } from '../crypto/identity';
+import type { Logger } from '../log';
+import type { Settings } from '../settings';
+import type { Transport } from '../net/transport';
+import type { PeerTable } from '../peer/peers';
+import type { Peer } from '../peer/peer';
+import type { Counters, MessageEvent, PeerEvent } from './types';
+import type { KeyedRateLimiter, TokenBucket } from '../net/ratelimit';
+import type { SessionLimits } from '../crypto/session';
+import type { DropReason } from '../errors';
+
+export interface NodeContext {
+  identity: Identity;
+  settings: Settings;
+  clock: Clock;
+  log: Logger;
+  peers: PeerTable;
+  transport: Transport;
+  counters: Counters;
+  /** Largest datagram per address family (MTU − IP − UDP headers). */
+  maxDatagram: { 4: number; 6: number };
+  mtu: number;
+  limits: SessionLimits;
+  handshakeLimiter: KeyedRateLimiter;
+  globalLimiter: TokenBucket;
+  random: (n: number) => Uint8Array;
+  emitMessage(ev: MessageEvent): void;
+  emitPeer(ev: PeerEvent): void;
+  /** Records a dropped datagram (global and, when known, per peer). */
+  drop(reason: DropReason, peer?: Peer, detail?: string): void;
+  /** Peer store changed (TOFU key, handshake timestamp, endpoint): persist soon. */
+  persist(): void;
+  /** Schedules the end-of-turn flush of every peer's outbox (same-turn coalescing). */
+  scheduleFlush(peer: Peer): void;
+}

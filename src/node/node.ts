@@ -1,0 +1,360 @@
+/**
+ * Composition root: createNode() wires identity, peer store, settings, transport, the
+ * send/receive paths and timers into a started node with the public API of SPEC §2.
+ */
+import { EventEmitter } from 'node:events';
+import * as path from 'node:path';
+import { randomBytes, randomInt } from 'node:crypto';
+import { systemClock } from '../clock';
+import { DEFAULT_SETTINGS, type Settings } from '../settings';
+import { DROP_REASONS, BadInputError, UdpVaultError, type DropReason } from '../errors';
+import { sodiumReady } from '../crypto/sodium';
+import { generateIdentity, loadOrCreateIdentity, decodeKey, type Identity } from '../crypto/identity';
+import { PeerStore, type StoredPeer } from '../daemon/store';
+import { silentLogger, type Logger } from '../log';
+import { resolveMtu, maxDatagramBytes } from '../net/mtu';
+import { KeyedRateLimiter, TokenBucket } from '../net/ratelimit';
+import { Transport, type Datagram } from '../net/transport';
+import { Peer, type OutMessage } from '../peer/peer';
+import { PeerTable } from '../peer/peers';
+import { parseEndpoint, resolveEndpoint } from '../peer/endpoint';
+import { newCounters, countDrop, copyCounters } from '../peer/counters';
+import { handleDatagram, type ReceiveHooks } from './receive';
+import { datagramItems, flushPeer } from './send';
+import { initiateHandshake } from './handshake-io';
+import { tickPeer, TICK_MS } from './timers';
+import { BoundedStream } from './subscription';
+import type { NodeContext } from './context';
+import type {
+  AddPeerOptions, CreateNodeOptions, MessageEvent, NodeEvents, NodeStatus, PeerEvent, PeerInfo, PeerRef, SendOptions, UdpVaultNode,
+} from './types';
+
+const PERSIST_DELAY_MS = 200;
+const HANDSHAKE_LIMITER_KEYS = 4096;
+
+class Node extends EventEmitter implements UdpVaultNode {
+  readonly publicKey: string;
+  readonly port: number;
+  #ctx: NodeContext;
+  #store: PeerStore | null;
+  #hooks: ReceiveHooks = {};
+  #flushQueued = new Set<Peer>();
+  #flushScheduled = false;
+  #tick: NodeJS.Timeout;
+  #persistTimer: NodeJS.Timeout | null = null;
+  #streams = new Set<BoundedStream<MessageEvent>>();
+  #closed = false;
+  #startedAt = new Date().toISOString();
+
+  constructor(ctx: Omit<NodeContext, 'emitMessage' | 'emitPeer' | 'drop' | 'persist' | 'scheduleFlush'>, store: PeerStore | null) {
+    super();
+    this.#ctx = Object.assign(ctx, {
+      emitMessage: (ev: MessageEvent) => this.#emitMessage(ev),
+      emitPeer: (ev: PeerEvent) => this.emit('peer', ev),
+      drop: (reason: DropReason, peer?: Peer, detail?: string) => this.#drop(reason, peer, detail),
+      persist: () => this.#schedulePersist(),
+      scheduleFlush: (peer: Peer) => this.#scheduleFlush(peer),
+    });
+    this.#store = store;
+    this.publicKey = ctx.identity.keyString;
+    this.port = ctx.transport.port;
+    this.#tick = setInterval(() => this.#onTick(), TICK_MS);
+    this.#tick.unref();
+  }
+
+  /** Receive entry point (bound to the transport). */
+  onDatagram(d: Datagram): void {
+    if (!this.#closed) handleDatagram(this.#ctx, d, this.#hooks);
+  }
+
+  get context(): NodeContext {
+    return this.#ctx;
+  }
+
+  #emitMessage(ev: MessageEvent): void {
+    if (this.listenerCount('message') > 0) this.emit('message', ev);
+    for (const s of this.#streams) s.push(ev);
+  }
+
+  #drop(reason: DropReason, peer?: Peer, detail?: string): void {
+    countDrop(this.#ctx.counters, reason);
+    if (peer) countDrop(peer.counters, reason);
+    this.#ctx.log.debug({ reason, peer: peer?.label(), detail }, 'datagram dropped');
+  }
+
+  #scheduleFlush(peer: Peer): void {
+    this.#flushQueued.add(peer);
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => this.#flush());
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const peers = [...this.#flushQueued];
+    this.#flushQueued.clear();
+    for (const peer of peers) {
+      const controls = peer.controls;
+      peer.controls = [];
+      if (!flushPeer(this.#ctx, peer, controls) && !peer.pending) initiateHandshake(this.#ctx, peer);
+    }
+  }
+
+  #onTick(): void {
+    for (const peer of this.#ctx.peers.list()) tickPeer(this.#ctx, peer);
+  }
+
+  #schedulePersist(): void {
+    if (!this.#store || this.#persistTimer) return;
+    this.#persistTimer = setTimeout(() => {
+      this.#persistTimer = null;
+      this.#persistNow();
+    }, PERSIST_DELAY_MS);
+  }
+
+  #persistNow(): void {
+    if (!this.#store) return;
+    try {
+      this.#store.save(this.#ctx.peers.list().map(toStored));
+    } catch (e) {
+      this.#ctx.log.error({ err: (e as Error).message }, 'could not save the peer store');
+    }
+  }
+
+  #find(ref: PeerRef): Peer {
+    const p = this.#ctx.peers.find(ref);
+    if (!p) throw new BadInputError('ERR_UNKNOWN_PEER', `unknown peer "${ref.slice(0, 100)}": not a peer name, key or host:port (see "udpvault peer list")`);
+    return p;
+  }
+
+  async addPeer(o: AddPeerOptions): Promise<PeerInfo> {
+    this.#assertOpen();
+    const spec = parseEndpoint(o.endpoint);
+    const key = o.key !== undefined ? decodeKey(o.key) : null;
+    if (o.name !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(o.name)) {
+      throw new BadInputError('ERR_BAD_ARGUMENT', `invalid peer name "${o.name.slice(0, 64)}": use 1-64 letters, digits, ".", "_" or "-"`);
+    }
+    if (o.compat !== undefined && o.compat !== 'vault-v2') throw new BadInputError('ERR_BAD_ARGUMENT', `unknown compat mode "${String(o.compat)}": expected vault-v2`);
+    if (o.allowPlaintext && o.compat !== 'vault-v2') throw new BadInputError('ERR_BAD_ARGUMENT', '--allow-plaintext is only valid with --compat vault-v2');
+    if (key && o.key === this.publicKey) throw new BadInputError('ERR_BAD_ARGUMENT', 'that key is this node\'s own identity');
+    const endpoint = await resolveEndpoint(spec);
+    const peers = this.#ctx.peers;
+    let peer = (o.key !== undefined ? peers.byKey(o.key) : undefined) ?? (o.name !== undefined ? peers.byName(o.name) : undefined) ?? peers.byEndpoint(endpoint.address, endpoint.port);
+    if (o.name !== undefined) {
+      const named = peers.byName(o.name);
+      if (named && named !== peer) throw new BadInputError('ERR_PEER_EXISTS', `peer name "${o.name}" is already used by another peer`);
+    }
+    const added = !peer;
+    if (!peer) {
+      peer = new Peer({ key, name: o.name ?? null, spec, endpoint, compat: o.compat ?? null, allowPlaintext: o.allowPlaintext ?? false, trust: key ? 'pinned' : 'unknown', lastHandshakeTs: null, lastHandshakeAt: null });
+      peer.limiter = this.#peerLimiter();
+      peers.add(peer);
+    } else {
+      if (key && (!peer.key || peer.keyString !== o.key)) {
+        peer.wipeSessions();
+        peer.setKey(key, 'pinned');
+        peer.lastHandshakeTs = null;
+      }
+      if (o.name !== undefined) peer.name = o.name;
+      peer.spec = spec;
+      peer.endpoint = endpoint;
+      if (o.compat !== undefined) peer.compat = o.compat;
+      if (o.allowPlaintext !== undefined) peer.allowPlaintext = o.allowPlaintext;
+    }
+    this.#schedulePersist();
+    this.emit('peer', { type: 'added', peer: peer.info() } satisfies PeerEvent);
+    if (!peer.compat && (added || peer.sessions.length === 0)) {
+      peer.handshakeAttempts = 0;
+      initiateHandshake(this.#ctx, peer);
+    }
+    return peer.info();
+  }
+
+  #peerLimiter(): TokenBucket {
+    return new TokenBucket(this.#ctx.settings.peerPacketsPerSecond, this.#ctx.settings.peerPacketBurst, this.#ctx.clock);
+  }
+
+  async removePeer(ref: PeerRef): Promise<PeerInfo> {
+    this.#assertOpen();
+    const peer = this.#find(ref);
+    this.#ctx.peers.remove(peer);
+    peer.wipeSessions();
+    const err = new UdpVaultError('ERR_UNKNOWN_PEER', `peer ${peer.label()} was removed`);
+    for (const m of [...peer.queue, ...peer.outbox]) m.reject(err);
+    peer.queue = [];
+    peer.outbox = [];
+    this.#schedulePersist();
+    const info = peer.info();
+    this.emit('peer', { type: 'removed', peer: info } satisfies PeerEvent);
+    return info;
+  }
+
+  peers(): PeerInfo[] {
+    return this.#ctx.peers.list().map((p) => p.info());
+  }
+
+  send(ref: PeerRef, data: Uint8Array | string, opts: SendOptions = {}): Promise<void> {
+    try {
+      this.#assertOpen();
+      const peer = this.#find(ref);
+      const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+      if (!(bytes instanceof Uint8Array)) throw new BadInputError('ERR_BAD_ARGUMENT', 'data must be a Uint8Array or a string');
+      if (opts.reliable) throw new UdpVaultError('ERR_RELIABLE_UNSUPPORTED', 'reliable delivery is not available yet');
+      const items = datagramItems(this.#ctx, peer, bytes);
+      return new Promise<void>((resolve, reject) => {
+        const m: OutMessage = {
+          items, bytes: bytes.length, reliable: false, resolve, reject,
+          deadlineMs: this.#ctx.clock.monotonic() + (opts.timeoutMs ?? this.#ctx.settings.handshakeTimeoutMs),
+        };
+        peer.outbox.push(m);
+        this.#scheduleFlush(peer);
+      });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  status(): NodeStatus {
+    return {
+      publicKey: this.publicKey,
+      port: this.port,
+      host: this.#ctx.transport.host,
+      maxDatagramBytes: this.#ctx.maxDatagram[4],
+      mtu: this.#ctx.mtu,
+      peers: this.#ctx.peers.size,
+      counters: copyCounters(this.#ctx.counters),
+      startedAt: this.#startedAt,
+    };
+  }
+
+  messages(): AsyncIterableIterator<MessageEvent> {
+    const s: BoundedStream<MessageEvent> = new BoundedStream(this.#ctx.settings.subscriberBufferMessages, () => this.#streams.delete(s));
+    this.#streams.add(s);
+    return s;
+  }
+
+  async reload(settings?: Partial<Settings>): Promise<void> {
+    if (settings) Object.assign(this.#ctx.settings, validateSettings(settings));
+    this.#ctx.limits = limitsOf(this.#ctx.settings);
+    if (!this.#store) return;
+    const stored = this.#store.load();
+    for (const s of stored) {
+      const ref = s.key ?? s.endpoint;
+      if (!this.#ctx.peers.find(ref)) await this.addPeer(fromStored(s)).catch(() => undefined);
+    }
+  }
+
+  async restorePeers(stored: StoredPeer[]): Promise<void> {
+    for (const s of stored) {
+      const info = await this.addPeer(fromStored(s));
+      const peer = this.#ctx.peers.find(info.key ?? info.endpoint)!;
+      peer.trust = s.trust;
+      peer.lastHandshakeTs = s.lastHandshakeTs;
+      peer.lastHandshakeAt = s.lastHandshakeAt;
+    }
+  }
+
+  setHooks(h: ReceiveHooks): void {
+    this.#hooks = h;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new UdpVaultError('ERR_CLOSED', 'node is closed');
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#tick);
+    if (this.#persistTimer) clearTimeout(this.#persistTimer);
+    this.#persistNow();
+    const err = new UdpVaultError('ERR_CLOSED', 'node closed before the message was sent');
+    for (const p of this.#ctx.peers.list()) {
+      for (const m of [...p.queue, ...p.outbox]) m.reject(err);
+      p.queue = [];
+      p.outbox = [];
+      p.wipeSessions();
+    }
+    for (const s of [...this.#streams]) s.close();
+    await this.#ctx.transport.close();
+  }
+
+  override on<E extends keyof NodeEvents>(event: E, listener: (...args: NodeEvents[E]) => void): this {
+    return super.on(event, listener as (...a: unknown[]) => void);
+  }
+  override off<E extends keyof NodeEvents>(event: E, listener: (...args: NodeEvents[E]) => void): this {
+    return super.off(event, listener as (...a: unknown[]) => void);
+  }
+  override once<E extends keyof NodeEvents>(event: E, listener: (...args: NodeEvents[E]) => void): this {
+    return super.once(event, listener as (...a: unknown[]) => void);
+  }
+}
+
+function toStored(p: Peer): StoredPeer {
+  return {
+    key: p.keyString, name: p.name, endpoint: `${p.spec.host.includes(':') ? `[${p.spec.host}]` : p.spec.host}:${p.spec.port}`,
+    compat: p.compat, allowPlaintext: p.allowPlaintext, trust: p.trust, lastHandshakeTs: p.lastHandshakeTs, lastHandshakeAt: p.lastHandshakeAt,
+  };
+}
+
+function fromStored(s: StoredPeer): AddPeerOptions {
+  const o: AddPeerOptions = { endpoint: s.endpoint };
+  if (s.key) o.key = s.key;
+  if (s.name) o.name = s.name;
+  if (s.compat) o.compat = s.compat;
+  if (s.allowPlaintext) o.allowPlaintext = true;
+  return o;
+}
+
+function limitsOf(s: Settings): NodeContext['limits'] {
+  return { rekeyAfterMs: s.rekeyAfterMs, rekeyAfterMessages: s.rekeyAfterMessages, rejectAfterMs: s.rejectAfterMs };
+}
+
+function validateSettings(s: Partial<Settings>): Partial<Settings> {
+  for (const k of Object.keys(s)) {
+    if (!(k in DEFAULT_SETTINGS)) throw new BadInputError('ERR_BAD_CONFIG', `unknown setting "${k}"`);
+  }
+  return s;
+}
+
+export type { Node };
+
+export async function createNode(opts: CreateNodeOptions = {}): Promise<UdpVaultNode> {
+  await sodiumReady();
+  const settings: Settings = { ...DEFAULT_SETTINGS, ...validateSettings(opts.settings ?? {}) };
+  if (opts.port !== undefined) settings.port = opts.port;
+  if (opts.host !== undefined) settings.host = opts.host;
+  const log: Logger = opts.logger ?? silentLogger;
+  const clock = opts.clock ?? systemClock;
+  let identity: Identity;
+  let store: PeerStore | null = null;
+  let stored: StoredPeer[] = [];
+  if (opts.home) {
+    identity = loadOrCreateIdentity(path.join(opts.home, 'identity.key')).identity;
+    store = new PeerStore(path.join(opts.home, 'peers.json'));
+    stored = store.load();
+  } else {
+    identity = generateIdentity();
+  }
+  const mtu = await resolveMtu(settings.mtu);
+  let node: Node | undefined;
+  const transport = await Transport.open(settings.host, settings.port, (d) => node?.onDatagram(d), (e) => log.warn({ err: e.message }, 'socket error'));
+  node = new Node(
+    {
+      identity, settings, clock, log, transport, mtu,
+      peers: new PeerTable(),
+      counters: newCounters(),
+      maxDatagram: { 4: maxDatagramBytes(mtu, 4), 6: maxDatagramBytes(mtu, 6) },
+      limits: limitsOf(settings),
+      handshakeLimiter: new KeyedRateLimiter({ ratePerSecond: settings.handshakesPerSecondPerIp, burst: settings.handshakeBurstPerIp, maxKeys: HANDSHAKE_LIMITER_KEYS, clock }),
+      globalLimiter: new TokenBucket(settings.globalPacketsPerSecond, settings.globalPacketsPerSecond, clock),
+      random: (n: number) => new Uint8Array(randomBytes(n)),
+    },
+    store,
+  );
+  await node.restorePeers(stored);
+  log.info({ publicKey: identity.keyString, port: node.port, peers: stored.length }, 'node started');
+  void DROP_REASONS;
+  void randomInt;
+  return node;
+}

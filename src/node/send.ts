@@ -1,0 +1,138 @@
+/**
+ * The send path, in the order a message flows:
+ * message → compress (when it helps) → items (whole or fragments) → outbox of this turn
+ * → flush at the end of the turn: pack items of one peer into as few frames as fit the MTU
+ * → pad → encrypt with the peer's current session → socket.
+ * Messages issued in one event-loop turn share datagrams (a microtask flush: no timer, no delay).
+ */
+import { COMPRESSION_MIN_BYTES, DATA_HEADER_BYTES, AEAD_TAG_BYTES } from '../constants';
+import { BadInputError, UdpVaultError } from '../errors';
+import { compress } from '../wire/compress';
+import {
+  encodeFrame,
+  FLAG_COMPRESSED,
+  FLAG_FRAGMENT,
+  FRAME_FIXED_OVERHEAD_BYTES,
+  itemOverheadBytes,
+  controlBytes,
+  type ControlItem,
+  type Frame,
+  type PayloadItem,
+} from '../wire/frame';
+import { paddedSize } from '../wire/padding';
+import { fragment } from '../delivery/fragment';
+import type { NodeContext } from './context';
+import type { OutMessage, Peer } from '../peer/peer';
+
+const SEAL_OVERHEAD_BYTES = DATA_HEADER_BYTES + AEAD_TAG_BYTES;
+/** Worst-case item overhead of a fragment: array, flags, bin header, id, index, count. */
+const FRAGMENT_ITEM_OVERHEAD_BYTES = 1 + 1 + 3 + 9 + 10;
+
+/** Bytes of frame content (items + controls) that fit in one datagram to this peer. */
+export function frameBudget(ctx: NodeContext, peer: Peer): number {
+  return ctx.maxDatagram[peer.endpoint.family] - SEAL_OVERHEAD_BYTES - FRAME_FIXED_OVERHEAD_BYTES;
+}
+
+/** Largest chunk of message data per fragment item. */
+export function fragmentChunkBytes(ctx: NodeContext, peer: Peer): number {
+  return frameBudget(ctx, peer) - FRAGMENT_ITEM_OVERHEAD_BYTES;
+}
+
+/** Compresses when it makes the payload smaller; backs off on incompressible traffic. */
+export function maybeCompress(ctx: NodeContext, peer: Peer, data: Uint8Array): [Uint8Array, number] {
+  if (data.length < COMPRESSION_MIN_BYTES || ctx.settings.compressionLevel <= 0) return [data, 0];
+  if (peer.compressSkip > 0) {
+    peer.compressSkip--;
+    return [data, 0];
+  }
+  const z = compress(data, ctx.settings.compressionLevel);
+  if (z.length < data.length) return [z, FLAG_COMPRESSED];
+  peer.compressSkip = 16;
+  return [data, 0];
+}
+
+/** Turns one datagram-mode message into payload items (one item, or fragments). */
+export function datagramItems(ctx: NodeContext, peer: Peer, data: Uint8Array): PayloadItem[] {
+  if (data.length > ctx.settings.maxMessageBytes) {
+    throw new BadInputError('ERR_TOO_LARGE', `message of ${data.length} bytes exceeds maxMessageBytes (${ctx.settings.maxMessageBytes})`);
+  }
+  const [body, flags] = maybeCompress(ctx, peer, data);
+  const whole: PayloadItem = { flags, data: body };
+  if (itemOverheadBytes(whole) + body.length <= frameBudget(ctx, peer)) return [whole];
+  const id = peer.nextMsgId++;
+  const chunks = fragment(body, fragmentChunkBytes(ctx, peer));
+  return chunks.map((c, index) => ({ flags: flags | FLAG_FRAGMENT, data: c, id, index, count: chunks.length }));
+}
+
+/** Adds a message to the pre-session queue, within its bounds. */
+export function enqueue(ctx: NodeContext, peer: Peer, m: OutMessage): void {
+  if (peer.queue.length >= ctx.settings.queueMaxMessages || peer.queueBytes + m.bytes > ctx.settings.queueMaxBytes) {
+    m.reject(new UdpVaultError('ERR_QUEUE_FULL', `queue for peer ${peer.label()} is full (no session yet); message not sent`));
+    return;
+  }
+  peer.queue.push(m);
+  peer.queueBytes += m.bytes;
+}
+
+/** Seals and sends one frame on the peer's session. */
+function sendFrame(ctx: NodeContext, peer: Peer, frame: Frame, contentBytes: number): void {
+  const now = ctx.clock.monotonic();
+  const session = peer.sendSession(now, ctx.limits);
+  if (!session) return;
+  const max = ctx.maxDatagram[peer.endpoint.family];
+  const estimate = Math.min(max, SEAL_OVERHEAD_BYTES + FRAME_FIXED_OVERHEAD_BYTES + contentBytes);
+  const target = paddedSize(estimate, max, ctx.settings.padding) - SEAL_OVERHEAD_BYTES;
+  frame.t = ctx.clock.now();
+  const [header, body] = session.seal(encodeFrame(frame, ctx.settings.padding === 'none' ? 0 : target), now);
+  const bytes = header.length + body.length;
+  ctx.transport.send([header, body], peer.endpoint.port, peer.endpoint.address, peer.endpoint.family);
+  peer.counters.packetsOut++;
+  peer.counters.bytesOut += bytes;
+  ctx.counters.packetsOut++;
+  ctx.counters.bytesOut += bytes;
+}
+
+/**
+ * Sends everything waiting for this peer: pending controls, then the items of the queued
+ * and this turn's messages, packed greedily into frames. Without a usable session the
+ * messages go to the bounded queue and the caller starts a handshake.
+ */
+export function flushPeer(ctx: NodeContext, peer: Peer, controls: ControlItem[], extra: PayloadItem[] = [], r?: [number, number]): boolean {
+  const session = peer.sendSession(ctx.clock.monotonic(), ctx.limits);
+  if (!session) {
+    for (const m of peer.outbox) enqueue(ctx, peer, m);
+    peer.outbox = [];
+    return false;
+  }
+  const messages = peer.queue.length ? [...peer.queue, ...peer.outbox] : peer.outbox;
+  peer.queue = [];
+  peer.queueBytes = 0;
+  peer.outbox = [];
+  const budget = frameBudget(ctx, peer);
+  let frame: Frame = { t: 0, p: [], c: controls };
+  let used = controls.reduce((n, c) => n + controlBytes(c), 0);
+  if (r) {
+    frame.r = r;
+  }
+  const push = (item: PayloadItem): void => {
+    const size = itemOverheadBytes(item) + item.data.length;
+    if (used + size > budget && (frame.p.length > 0 || frame.c.length > 0)) {
+      sendFrame(ctx, peer, frame, used);
+      frame = { t: 0, p: [], c: [] };
+      if (r) frame.r = r;
+      used = 0;
+    }
+    frame.p.push(item);
+    used += size;
+  };
+  for (const item of extra) push(item);
+  for (const m of messages) for (const item of m.items) push(item);
+  if (frame.p.length > 0 || frame.c.length > 0) sendFrame(ctx, peer, frame, used);
+  for (const m of messages) {
+    peer.counters.messagesOut++;
+    ctx.counters.messagesOut++;
+    m.resolve();
+  }
+  peer.lastDataSentAtMs = ctx.clock.monotonic();
+  return true;
+}

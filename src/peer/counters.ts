@@ -1,0 +1,15 @@
+/** Packet/byte/message counters and drops by reason, per peer and global. */
+import type { DropReason } from '../errors';
+import type { Counters } from '../node/types';
+
+export function newCounters(): Counters {
+  return { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0, drops: {} };
+}
+
+export function countDrop(c: Counters, reason: DropReason, n = 1): void {
+  c.drops[reason] = (c.drops[reason] ?? 0) + n;
+}
+
+export function copyCounters(c: Counters): Counters {
+  return { ...c, drops: { ...c.drops } };
+}

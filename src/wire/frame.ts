@@ -1,0 +1,176 @@
+/**
+ * The versioned msgpack frame carried (encrypted) in every data datagram:
+ *   { v: 3, t: <sender ms timestamp>, p: [payload items], c: [control items], r?: [stream, base], g: <padding bin> }
+ * Payload item: [flags, data] | [flags|RELIABLE, data, seq] | [flags|FRAGMENT, chunk, id, index, count]
+ *               | [flags|RELIABLE|FRAGMENT, chunk, seq, index, count]
+ * Control item: [0] keepalive | [1, stream, cum, [start, end, ...]] ack.
+ * Decoding validates every field; anything else is a 'malformed' drop.
+ */
+import { FRAME_VERSION } from '../constants';
+import { DropError } from '../errors';
+import { pack, unpack } from './msgpack';
+
+export const FLAG_COMPRESSED = 1;
+export const FLAG_RELIABLE = 2;
+export const FLAG_FRAGMENT = 4;
+const FLAGS_MASK = 7;
+
+export const CONTROL_KEEPALIVE = 0;
+export const CONTROL_ACK = 1;
+export const MAX_ACK_RANGES = 32;
+export const MAX_ITEMS_PER_FRAME = 4096;
+
+export interface PayloadItem {
+  flags: number;
+  data: Uint8Array;
+  /** seq (reliable) or message id (datagram fragment). */
+  id?: number;
+  index?: number;
+  count?: number;
+}
+
+export type ControlItem = { type: 'keepalive' } | { type: 'ack'; stream: number; cum: number; ranges: number[] };
+
+export interface Frame {
+  t: number;
+  p: PayloadItem[];
+  c: ControlItem[];
+  /** [reliable stream id, base seq]: present when p has reliable items. */
+  r?: [number, number];
+}
+
+/** Bytes a payload item adds to the frame, upper bound (array header, flags, bin header, ids). */
+export function itemOverheadBytes(item: PayloadItem): number {
+  return 1 + 1 + binHeaderBytes(item.data.length) + (item.id === undefined ? 0 : 9) + (item.index === undefined ? 0 : 10);
+}
+/** Frame bytes besides items and controls, upper bound: map, v, t, p, c, r, g keys and headers. */
+export const FRAME_FIXED_OVERHEAD_BYTES = 1 + 3 + 11 + 5 + 5 + 17 + 5;
+export function controlBytes(c: ControlItem): number {
+  return c.type === 'keepalive' ? 2 : 1 + 1 + 5 + 9 + 3 + c.ranges.length * 9;
+}
+export function binHeaderBytes(len: number): number {
+  return len < 0x100 ? 2 : len < 0x10000 ? 3 : 5;
+}
+
+function itemToWire(i: PayloadItem): unknown[] {
+  if (i.index !== undefined) return [i.flags, i.data, i.id, i.index, i.count];
+  if (i.id !== undefined) return [i.flags, i.data, i.id];
+  return [i.flags, i.data];
+}
+
+function controlToWire(c: ControlItem): unknown[] {
+  return c.type === 'keepalive' ? [CONTROL_KEEPALIVE] : [CONTROL_ACK, c.stream, c.cum, c.ranges];
+}
+
+/** Length of the `g` bin so that base + bin header + length is the target, never above it. */
+export function paddingLength(base: number, targetBytes: number): number {
+  const room = targetBytes - base;
+  if (room < 2) return 0;
+  if (room - 2 < 0x100) return room - 2;
+  if (room - 3 < 0x100) return 0xff; // one byte short: a bin16 header would overshoot
+  if (room - 3 < 0x10000) return room - 3;
+  return room - 5 < 0x10000 ? 0xffff : room - 5;
+}
+
+/**
+ * Encodes a frame padded (`g`, appended last) to exactly `targetBytes` when reachable, else
+ * one byte short of it (never longer, unless the unpadded frame already is).
+ */
+export function encodeFrame(f: Frame, targetBytes = 0): Uint8Array {
+  const obj: Record<string, unknown> = { v: FRAME_VERSION, t: f.t, p: f.p.map(itemToWire), c: f.c.map(controlToWire) };
+  if (f.r) obj['r'] = f.r;
+  const body = pack(obj);
+  // body is a fixmap (0x80 | n); append key "g" and a zero-filled bin, bumping the map size.
+  const base = body.length + 2; // + fixstr "g"
+  const padLen = paddingLength(base, targetBytes);
+  const hdr = binHeaderBytes(padLen);
+  const out = new Uint8Array(base + hdr + padLen);
+  out.set(body, 0);
+  out[0] = body[0]! + 1;
+  let o = body.length;
+  out[o++] = 0xa1;
+  out[o++] = 0x67; // "g"
+  if (hdr === 2) {
+    out[o++] = 0xc4;
+    out[o++] = padLen;
+  } else if (hdr === 3) {
+    out[o++] = 0xc5;
+    out[o++] = padLen >> 8;
+    out[o++] = padLen & 0xff;
+  } else {
+    out[o++] = 0xc6;
+    new DataView(out.buffer).setUint32(o, padLen);
+  }
+  return out;
+}
+
+const isUint = (x: unknown, max = Number.MAX_SAFE_INTEGER): x is number =>
+  typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= max;
+const isBin = (x: unknown): x is Uint8Array => x instanceof Uint8Array;
+const bad = (what: string): never => {
+  throw new DropError('malformed', `invalid frame: ${what}`);
+};
+
+function itemFromWire(w: unknown): PayloadItem {
+  if (!Array.isArray(w)) return bad('payload item is not an array');
+  const [flags, data, id, index, count] = w as unknown[];
+  if (!isUint(flags, FLAGS_MASK)) return bad('payload flags');
+  if (!isBin(data)) return bad('payload data is not bin');
+  const frag = (flags & FLAG_FRAGMENT) !== 0;
+  const rel = (flags & FLAG_RELIABLE) !== 0;
+  const want = frag ? 5 : rel ? 3 : 2;
+  if (w.length !== want) return bad('payload item length');
+  if (want === 2) return { flags, data };
+  if (!isUint(id) || (rel && id === 0)) return bad('payload id');
+  if (want === 3) return { flags, data, id };
+  if (!isUint(count, 0xffffffff) || count < 1 || !isUint(index, count - 1)) return bad('fragment index/count');
+  return { flags, data, id, index, count };
+}
+
+function controlFromWire(w: unknown): ControlItem {
+  if (!Array.isArray(w) || w.length < 1) return bad('control item');
+  if (w[0] === CONTROL_KEEPALIVE && w.length === 1) return { type: 'keepalive' };
+  if (w[0] === CONTROL_ACK && w.length === 4) {
+    const [, stream, cum, ranges] = w as unknown[];
+    if (!isUint(stream, 0xffffffff) || !isUint(cum)) return bad('ack fields');
+    if (!Array.isArray(ranges) || ranges.length % 2 !== 0 || ranges.length > 2 * MAX_ACK_RANGES) return bad('ack ranges');
+    for (let k = 0; k < ranges.length; k += 2) {
+      const a: unknown = ranges[k];
+      const b: unknown = ranges[k + 1];
+      if (!isUint(a) || !isUint(b) || b < a) return bad('ack range');
+    }
+    return { type: 'ack', stream, cum, ranges: ranges as number[] };
+  }
+  return bad('unknown control item');
+}
+
+const KNOWN_KEYS = new Set(['v', 't', 'p', 'c', 'r', 'g']);
+
+export function decodeFrame(bytes: Uint8Array): Frame {
+  let o: unknown;
+  try {
+    o = unpack(bytes);
+  } catch {
+    return bad('not msgpack');
+  }
+  if (typeof o !== 'object' || o === null || Array.isArray(o) || isBin(o)) return bad('not a map');
+  const m = o as Record<string, unknown>;
+  for (const k of Object.keys(m)) if (!KNOWN_KEYS.has(k)) return bad(`unknown field "${k.slice(0, 16)}"`);
+  if (m['v'] !== FRAME_VERSION) return bad('version');
+  if (!isUint(m['t'])) return bad('timestamp');
+  if (!isBin(m['g'])) return bad('padding');
+  const p = m['p'];
+  const c = m['c'];
+  if (!Array.isArray(p) || p.length > MAX_ITEMS_PER_FRAME) return bad('payload channel');
+  if (!Array.isArray(c) || c.length > 16) return bad('control channel');
+  const items = p.map(itemFromWire);
+  const frame: Frame = { t: m['t'], p: items, c: c.map(controlFromWire) };
+  const r = m['r'];
+  if (r !== undefined) {
+    if (!Array.isArray(r) || r.length !== 2 || !isUint(r[0], 0xffffffff) || !isUint(r[1])) return bad('reliable stream');
+    frame.r = [r[0], r[1]];
+  } else if (items.some((i) => (i.flags & FLAG_RELIABLE) !== 0)) {
+    return bad('reliable item without stream');
+  }
+  return frame;
+}

@@ -1,0 +1,65 @@
+import { startNode, pair, waitFor, collect } from '../helpers/nodes';
+import type { UdpVaultNode } from '../../src/node/types';
+
+describe('two nodes over real UDP on loopback', () => {
+  let a: UdpVaultNode;
+  let b: UdpVaultNode;
+  beforeEach(async () => {
+    a = await startNode();
+    b = await startNode();
+  });
+  afterEach(async () => {
+    await a.close();
+    await b.close();
+  });
+
+  test('exchange text and binary both ways, byte-exact', async () => {
+    const atA = collect(a);
+    const atB = collect(b);
+    await pair(a, b);
+    const bin = new Uint8Array(256).map((_, i) => i);
+    await a.send('b', 'hello from a');
+    await a.send(b.publicKey, bin);
+    await b.send('a', 'hello from b');
+    await waitFor(() => atB.length === 2 && atA.length === 1);
+    expect(Buffer.from(atB[0]!.data).toString()).toBe('hello from a');
+    expect(Buffer.from(atB[1]!.data)).toEqual(Buffer.from(bin));
+    expect(atB[0]!.peer).toBe(a.publicKey);
+    expect(atB[0]!.name).toBe('a');
+    expect(atB[0]!.addr).toBe(`127.0.0.1:${a.port}`);
+    expect(atB[0]!.reliable).toBe(false);
+    expect(Buffer.from(atA[0]!.data).toString()).toBe('hello from b');
+  });
+
+  test('messages sent before the handshake are queued and delivered', async () => {
+    const atB = collect(b);
+    await b.addPeer({ endpoint: `127.0.0.1:${a.port}`, key: a.publicKey, name: 'a' });
+    await a.addPeer({ endpoint: `127.0.0.1:${b.port}`, key: b.publicKey, name: 'b' });
+    const sends = [a.send('b', 'one'), a.send('b', 'two'), a.send('b', 'three')];
+    await Promise.all(sends);
+    await waitFor(() => atB.length === 3);
+    expect(atB.map((m) => Buffer.from(m.data).toString())).toEqual(['one', 'two', 'three']);
+  });
+
+  test('same-turn messages are coalesced into shared datagrams', async () => {
+    const atB = collect(b);
+    await pair(a, b);
+    const before = a.status().counters.packetsOut;
+    const sends = [];
+    for (let i = 0; i < 100; i++) sends.push(a.send('b', `m${i}`.padEnd(64, '.')));
+    await Promise.all(sends);
+    await waitFor(() => atB.length === 100);
+    const datagrams = a.status().counters.packetsOut - before;
+    expect(datagrams).toBeLessThanOrEqual(6);
+    expect(atB.map((m) => Buffer.from(m.data).toString().split('.')[0])).toEqual(Array.from({ length: 100 }, (_, i) => `m${i}`));
+  });
+
+  test('large message is fragmented and reassembled', async () => {
+    const atB = collect(b);
+    await pair(a, b);
+    const big = new Uint8Array(200_000).map((_, i) => (i * 7919) % 251);
+    await a.send('b', big);
+    await waitFor(() => atB.length === 1);
+    expect(Buffer.from(atB[0]!.data).equals(Buffer.from(big))).toBe(true);
+  });
+});
