@@ -25,6 +25,7 @@ import { initiateHandshake } from './handshake-io';
 import { tickPeer, TICK_MS } from './timers';
 import { BoundedStream } from './subscription';
 import type { NodeContext } from './context';
+import { VaultV2Mode } from '../compat/vault-v2-peer';
 import type {
   AddPeerOptions, CreateNodeOptions, MessageEvent, NodeEvents, NodeStatus, PeerEvent, PeerInfo, PeerRef, SendOptions, UdpVaultNode,
 } from './types';
@@ -37,7 +38,8 @@ class Node extends EventEmitter implements UdpVaultNode {
   readonly port: number;
   #ctx: NodeContext;
   #store: PeerStore | null;
-  #hooks: ReceiveHooks = {};
+  #hooks: ReceiveHooks;
+  #compat: VaultV2Mode;
   #flushQueued = new Set<Peer>();
   #flushScheduled = false;
   #tick: NodeJS.Timeout;
@@ -56,6 +58,8 @@ class Node extends EventEmitter implements UdpVaultNode {
       scheduleFlush: (peer: Peer) => this.#scheduleFlush(peer),
     });
     this.#store = store;
+    this.#compat = new VaultV2Mode(this.#ctx);
+    this.#hooks = { compat: (d) => this.#compat.onDatagram(d) };
     this.publicKey = ctx.identity.keyString;
     this.port = ctx.transport.port;
     this.#tick = setInterval(() => this.#onTick(), TICK_MS);
@@ -102,6 +106,7 @@ class Node extends EventEmitter implements UdpVaultNode {
 
   #onTick(): void {
     for (const peer of this.#ctx.peers.list()) tickPeer(this.#ctx, peer);
+    this.#compat.tick();
   }
 
   #schedulePersist(): void {
@@ -163,7 +168,8 @@ class Node extends EventEmitter implements UdpVaultNode {
     }
     this.#schedulePersist();
     this.emit('peer', { type: 'added', peer: peer.info() } satisfies PeerEvent);
-    if (!peer.compat && (added || peer.sessions.length === 0)) {
+    if (peer.compat) this.#compat.onPeerAdded(peer);
+    else if (added || peer.sessions.length === 0) {
       peer.handshakeAttempts = 0;
       initiateHandshake(this.#ctx, peer);
     }
@@ -199,7 +205,9 @@ class Node extends EventEmitter implements UdpVaultNode {
       const peer = this.#find(ref);
       const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
       if (!(bytes instanceof Uint8Array)) throw new BadInputError('ERR_BAD_ARGUMENT', 'data must be a Uint8Array or a string');
+      if (opts.reliable && peer.compat) throw new UdpVaultError('ERR_RELIABLE_UNSUPPORTED', 'reliable delivery is not available for vault-v2 peers (native protocol only)');
       if (opts.reliable) throw new UdpVaultError('ERR_RELIABLE_UNSUPPORTED', 'reliable delivery is not available yet');
+      if (peer.compat) return this.#compat.send(peer, bytes);
       const items = datagramItems(this.#ctx, peer, bytes);
       return new Promise<void>((resolve, reject) => {
         const m: OutMessage = {
@@ -252,10 +260,6 @@ class Node extends EventEmitter implements UdpVaultNode {
       peer.lastHandshakeTs = s.lastHandshakeTs;
       peer.lastHandshakeAt = s.lastHandshakeAt;
     }
-  }
-
-  setHooks(h: ReceiveHooks): void {
-    this.#hooks = h;
   }
 
   #assertOpen(): void {

@@ -1,10 +1,21 @@
 /**
- * The zstd seam. Compression: zstd-napi (native libzstd, built from source at install; fzstd
- * cannot compress and Node 20 has no zstd). Decompression: fzstd, streamed and counted so that
- * output beyond `maxBytes` aborts instead of being allocated (decompression bombs).
+ * The zstd seam. Both directions use zstd-napi (native libzstd, built from source at install;
+ * Node 20 has no zstd).
+ *
+ * Decompression is bounded by `maxBytes` (decompression bombs are refused, not allocated):
+ * - a frame whose header declares more than `maxBytes` of content is refused before decoding;
+ * - a frame whose window exceeds the next power of two ≥ `maxBytes` is refused (libzstd
+ *   `windowLogMax`), so the decoder never allocates a larger window;
+ * - frames that do not declare their size are decoded in bounded output chunks and stopped as
+ *   soon as the output passes `maxBytes`.
+ *
+ * fzstd (pure JS) is deliberately not used for untrusted input: its streaming decoder allocates
+ * whatever window the header asks for (up to 2 GB), copies the whole window once per block, and
+ * does not bound a block's output, so a 17-byte frame (one compressed block of 10 000 sequences
+ * with 131 074-byte matches) keeps it busy for seconds. libzstd validates all of these.
  */
 import { Compressor } from 'zstd-napi';
-import { Decompress } from 'fzstd';
+import * as zstd from 'zstd-napi/binding';
 import { UdpVaultError } from '../errors';
 
 const compressors = new Map<number, Compressor>();
@@ -19,56 +30,101 @@ export function compress(data: Uint8Array, level: number): Uint8Array {
   return c.compress(data);
 }
 
-const ZSTD_MAGIC = 0xfd2fb528;
+/** Output chunk size for frames without a declared content size (libzstd's ZSTD_DStreamOutSize). */
+const STREAM_CHUNK_BYTES = 128 * 1024;
+/** libzstd accepts windowLogMax in [10, 31] on 64-bit builds. */
+const WINDOW_LOG_MIN = 10;
+const WINDOW_LOG_MAX = 31;
+/** ZSTD_getErrorName(ZSTD_error_frameParameter_windowTooLarge). */
+const WINDOW_TOO_LARGE = 'Frame requires too much memory for decoding';
 
-/** Frame_Content_Size from a zstd frame header, when present (RFC 8878 §3.1.1.1). */
-function declaredContentSize(data: Uint8Array): number | null {
-  if (data.length < 6) return null;
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  if (view.getUint32(0, true) !== ZSTD_MAGIC) return null;
-  const fhd = data[4]!;
-  const fcsFlag = fhd >> 6;
-  const singleSegment = (fhd >> 5) & 1;
-  const dictIdFlag = fhd & 3;
-  let pos = 5 + (singleSegment ? 0 : 1) + [0, 1, 2, 4][dictIdFlag]!;
-  const fcsBytes = [singleSegment ? 1 : 0, 2, 4, 8][fcsFlag]!;
-  if (fcsBytes === 0 || pos + fcsBytes > data.length) return null;
-  if (fcsBytes === 1) return data[pos]!;
-  if (fcsBytes === 2) return view.getUint16(pos, true) + 256;
-  if (fcsBytes === 4) return view.getUint32(pos, true);
-  pos += 0;
-  return Number(view.getBigUint64(pos, true));
+let dctx: zstd.DCtx | null = null;
+let dctxWindowLog = -1;
+
+function limitError(message: string): UdpVaultError {
+  return new UdpVaultError('ERR_DECOMPRESS_LIMIT', message);
 }
 
-/** Decompresses one or more zstd frames; throws ERR_DECOMPRESS_LIMIT past `maxBytes` of output. */
-export function decompress(data: Uint8Array, maxBytes: number): Uint8Array {
-  const declared = declaredContentSize(data);
-  if (declared !== null && declared > maxBytes) {
-    throw new UdpVaultError('ERR_DECOMPRESS_LIMIT', `compressed content declares ${declared} bytes, limit is ${maxBytes}`);
+function malformed(): UdpVaultError {
+  return new UdpVaultError('ERR_MALFORMED', 'invalid zstd data');
+}
+
+/** A reset decompression context whose window limit fits `maxBytes`. */
+function contextFor(maxBytes: number): zstd.DCtx {
+  const windowLog = Math.min(WINDOW_LOG_MAX, Math.max(WINDOW_LOG_MIN, Math.ceil(Math.log2(Math.max(1, maxBytes)))));
+  if (dctx === null) dctx = new zstd.DCtx();
+  // A previous call may have stopped mid-frame (limit or error): start clean.
+  dctx.reset(zstd.ResetDirective.sessionOnly);
+  if (windowLog !== dctxWindowLog) {
+    dctx.setParameter(zstd.DParameter.windowLogMax, windowLog);
+    dctxWindowLog = windowLog;
   }
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const stream = new Decompress((chunk) => {
-    total += chunk.length;
-    if (total > maxBytes) throw new UdpVaultError('ERR_DECOMPRESS_LIMIT', `decompressed output exceeds the limit of ${maxBytes} bytes`);
-    chunks.push(chunk);
-  });
+  return dctx;
+}
+
+/**
+ * Decompresses one or more concatenated zstd frames. Throws UdpVaultError ERR_DECOMPRESS_LIMIT
+ * when the output would exceed `maxBytes`, ERR_MALFORMED for anything that is not valid zstd
+ * (including empty input, truncation and trailing bytes).
+ */
+export function decompress(data: Uint8Array, maxBytes: number): Uint8Array {
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) throw new RangeError(`maxBytes must be a non-negative integer, got ${maxBytes}`);
+  if (data.length === 0) throw malformed();
   try {
-    // Feed in slices so a bomb is stopped after at most one block of output per slice.
-    const SLICE = 4096;
-    for (let off = 0; off < data.length; off += SLICE) {
-      stream.push(data.subarray(off, Math.min(off + SLICE, data.length)), off + SLICE >= data.length);
+    const ctx = contextFor(maxBytes);
+    const single = singleFrameContentSize(data);
+    if (single !== null) {
+      if (single > maxBytes) throw limitError(`compressed content declares ${single} bytes, limit is ${maxBytes}`);
+      // One frame of known size: decode straight into an exactly sized buffer. libzstd fails
+      // (rather than overruns) when the content does not match the declared size.
+      const out = Buffer.allocUnsafe(single);
+      const written = ctx.decompress(out, data);
+      if (written !== single) throw malformed();
+      return out;
     }
+    return decompressStreaming(ctx, data, maxBytes);
   } catch (e) {
     if (e instanceof UdpVaultError) throw e;
-    throw new UdpVaultError('ERR_MALFORMED', 'invalid zstd data');
+    if (e instanceof Error && e.message === WINDOW_TOO_LARGE) {
+      throw limitError(`compressed frame needs a window larger than the limit of ${maxBytes} bytes`);
+    }
+    throw malformed();
   }
+}
+
+/** Content size when `data` is exactly one frame that declares it; null otherwise. Throws on a bad header. */
+function singleFrameContentSize(data: Uint8Array): number | null {
+  const size = zstd.getFrameContentSize(data);
+  if (size === null) return null;
+  // Also the check that the frame is complete; a second frame (or garbage) follows otherwise.
+  if (zstd.findFrameCompressedSize(data) !== data.length) return null;
+  return size;
+}
+
+/** Streams `data` through `ctx` into chunks, never holding more than maxBytes + 1 bytes of output. */
+function decompressStreaming(ctx: zstd.DCtx, data: Uint8Array, maxBytes: number): Uint8Array {
+  const chunks: Buffer[] = [];
+  let totalBytes = 0;
+  let input = data;
+  let chunk: Buffer | null = null;
+  let used = 0;
+  let pending = 1; // libzstd's hint: 0 exactly when a frame is complete and flushed
+  while (input.length > 0 || pending !== 0) {
+    if (chunk === null || used === chunk.length) {
+      if (chunk !== null) chunks.push(chunk);
+      // Room for one byte past the limit, which is how an overrun is detected.
+      chunk = Buffer.allocUnsafe(Math.min(STREAM_CHUNK_BYTES, maxBytes + 1 - totalBytes));
+      used = 0;
+    }
+    const [hint, produced, consumed] = ctx.decompressStream(chunk.subarray(used), input);
+    if (produced === 0 && consumed === 0) throw malformed(); // truncated: no progress possible
+    pending = hint;
+    used += produced;
+    totalBytes += produced;
+    input = input.subarray(consumed);
+    if (totalBytes > maxBytes) throw limitError(`decompressed output exceeds the limit of ${maxBytes} bytes`);
+  }
+  if (chunk !== null && used > 0) chunks.push(chunk.subarray(0, used));
   if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
+  return Buffer.concat(chunks, totalBytes);
 }
