@@ -26,6 +26,8 @@ import { tickPeer, TICK_MS } from './timers';
 import { BoundedStream } from './subscription';
 import type { NodeContext } from './context';
 import { VaultV2Mode } from '../compat/vault-v2-peer';
+import { Reassembler } from '../delivery/reassembly';
+import type { PayloadItem } from '../wire/frame';
 import type {
   AddPeerOptions, CreateNodeOptions, MessageEvent, NodeEvents, NodeStatus, PeerEvent, PeerInfo, PeerRef, SendOptions, UdpVaultNode,
 } from './types';
@@ -40,6 +42,7 @@ class Node extends EventEmitter implements UdpVaultNode {
   #store: PeerStore | null;
   #hooks: ReceiveHooks;
   #compat: VaultV2Mode;
+  #reassembler: Reassembler;
   #flushQueued = new Set<Peer>();
   #flushScheduled = false;
   #tick: NodeJS.Timeout;
@@ -59,7 +62,15 @@ class Node extends EventEmitter implements UdpVaultNode {
     });
     this.#store = store;
     this.#compat = new VaultV2Mode(this.#ctx);
-    this.#hooks = { compat: (d) => this.#compat.onDatagram(d) };
+    const st = this.#ctx.settings;
+    this.#reassembler = new Reassembler({
+      clock: this.#ctx.clock, timeoutMs: st.reassemblyTimeoutMs, perPeerBytes: st.reassemblyPeerBytes,
+      totalBytes: st.reassemblyTotalBytes, maxMessageBytes: st.maxMessageBytes,
+    });
+    this.#hooks = {
+      compat: (d) => this.#compat.onDatagram(d),
+      reassemble: (peer, item) => this.#reassemble(peer, item),
+    };
     this.publicKey = ctx.identity.keyString;
     this.port = ctx.transport.port;
     this.#tick = setInterval(() => this.#onTick(), TICK_MS);
@@ -104,7 +115,15 @@ class Node extends EventEmitter implements UdpVaultNode {
     }
   }
 
+  #reassemble(peer: Peer, item: PayloadItem): Uint8Array | null {
+    const r = this.#reassembler.add(peer.keyString ?? peer.endpointString, item.id!, item.index!, item.count!, item.data);
+    if (r.evicted) countDrop(this.#ctx.counters, 'rateLimited', r.evicted);
+    if (r.drop) this.#drop(r.drop, peer, 'fragment refused');
+    return r.message ?? null;
+  }
+
   #onTick(): void {
+    this.#reassembler.sweep();
     for (const peer of this.#ctx.peers.list()) tickPeer(this.#ctx, peer);
     this.#compat.tick();
   }
@@ -184,6 +203,7 @@ class Node extends EventEmitter implements UdpVaultNode {
     this.#assertOpen();
     const peer = this.#find(ref);
     this.#ctx.peers.remove(peer);
+    this.#reassembler.dropPeer(peer.keyString ?? peer.endpointString);
     peer.wipeSessions();
     const err = new UdpVaultError('ERR_UNKNOWN_PEER', `peer ${peer.label()} was removed`);
     for (const m of [...peer.queue, ...peer.outbox]) m.reject(err);

@@ -7,6 +7,7 @@ import type { Endpoint, EndpointSpec } from './endpoint';
 import { formatEndpoint } from './endpoint';
 import { newCounters, copyCounters } from './counters';
 import { encodeKey } from '../crypto/identity';
+import { randomInt } from 'node:crypto';
 
 /** A message accepted by send() whose datagrams are not on the wire yet. */
 export interface OutMessage {
@@ -45,7 +46,8 @@ export class Peer {
   outbox: OutMessage[] = [];
   counters: Counters = newCounters();
   rttMs: number | null = null;
-  nextMsgId = 1;
+  /** Datagram-mode message ids start at a random point so a restarted sender is not taken for a duplicate. */
+  nextMsgId = randomInt(1, 2 ** 31);
   lastDataSentAtMs = 0;
   /** Compression attempts to skip after one that did not shrink the payload. */
   compressSkip = 0;

@@ -1,0 +1,96 @@
+/** The subcommands of SPEC §1: arguments, options and help texts. */
+import type { CommandSpec } from './args';
+
+const json = { type: 'boolean', help: 'machine-readable JSON output' } as const;
+
+export const SPECS = {
+  daemon: {
+    name: 'daemon',
+    summary: 'Runs the daemon in the foreground until SIGINT/SIGTERM (SIGHUP reloads the configuration and peer store). Creates the home and the identity on first start.',
+    args: [],
+    options: {
+      port: { type: 'string', value: 'N', help: 'UDP port (default 11000; 0 = any free port)' },
+      host: { type: 'string', value: 'ADDR', help: 'bind address (default 0.0.0.0; :: for IPv6)' },
+      config: { type: 'string', value: 'FILE', help: 'JSON file of settings (see config/default.json)' },
+      'log-level': { type: 'string', value: 'L', help: 'trace, debug, info, warn, error, fatal or silent' },
+    },
+    details: ['Settings: defaults < --config file < UDPVAULT_* environment (e.g. UDPVAULT_PORT) < flags.', 'Logs are JSON lines on stdout.'],
+  },
+  id: {
+    name: 'id',
+    summary: "Prints this node's public identity: the key string that peers pass to --key. Works without a running daemon (creates the identity on first use).",
+    args: [],
+    options: { json },
+  },
+  'peer add': {
+    name: 'peer add',
+    summary: 'Adds (or updates) a peer and starts the handshake.',
+    args: ['<host:port>'],
+    options: {
+      key: { type: 'string', value: 'KEY', help: 'the peer\'s key ("udpvault id" on the peer); without it the first key seen is trusted and recorded (TOFU)' },
+      name: { type: 'string', value: 'NAME', help: 'a name to refer to the peer by' },
+      compat: { type: 'string', value: 'vault-v2', help: 'speak py-vault-udp protocol v2 to this peer' },
+      'allow-plaintext': { type: 'boolean', help: 'vault-v2 only: accept plaintext payloads from this peer (marked encrypted: false)' },
+    },
+  },
+  'peer list': {
+    name: 'peer list',
+    summary: 'Lists the peers with name, key, endpoint, session state, last handshake and counters.',
+    args: [],
+    options: { json },
+  },
+  'peer remove': {
+    name: 'peer remove',
+    summary: 'Removes a peer and its sessions.',
+    args: ['<name|key|host:port>'],
+    options: {},
+  },
+  send: {
+    name: 'send',
+    summary: 'Sends one message: the MESSAGE argument, the contents of --file, or stdin when neither is given.',
+    args: ['<peer>', '[MESSAGE]'],
+    options: {
+      file: { type: 'string', value: 'F', help: 'send the bytes of file F' },
+      reliable: { type: 'boolean', help: 'wait for the acknowledgement (retransmitted until acknowledged or timed out)' },
+      timeout: { type: 'string', value: 'S', help: 'fail after S seconds (decimals allowed)' },
+      all: { type: 'boolean', help: 'send to every peer (then no <peer> argument)' },
+    },
+    details: [
+      '<peer> is a name, a key or host:port. Exits 0 only when the message was sent (datagram mode)',
+      'or acknowledged (--reliable); 1 when it failed, 2 on bad input, 3 when no daemon runs.',
+    ],
+  },
+  subscribe: {
+    name: 'subscribe',
+    summary: 'Streams received messages until interrupted: one line per message.',
+    args: [],
+    options: {
+      json: { type: 'boolean', help: 'one JSON object per line: peer, name, addr, size, base64, text, receivedAt, reliable, encrypted' },
+      peer: { type: 'string', value: 'P', help: 'only messages from this peer (name, key or host:port)' },
+    },
+  },
+  status: {
+    name: 'status',
+    summary: 'Shows the daemon state, port, MTU, peers and counters (packets/bytes in/out, drops by reason).',
+    args: [],
+    options: { json },
+  },
+} satisfies Record<string, CommandSpec>;
+
+export type CommandName = keyof typeof SPECS;
+
+export const TOP_USAGE = `usage: udpvault <command> [options] [--home DIR]
+
+commands:
+  daemon      run the daemon in the foreground
+  id          print this node's public key string
+  peer add    add or update a peer:        udpvault peer add HOST:PORT [--key KEY] [--name NAME]
+  peer list   list the peers
+  peer remove remove a peer:               udpvault peer remove NAME|KEY|HOST:PORT
+  send        send a message:              udpvault send PEER [MESSAGE] [--file F] [--reliable]
+  subscribe   stream received messages:    udpvault subscribe [--json] [--peer P]
+  status      show the daemon's state and counters
+
+Run "udpvault <command> --help" for a command's options.
+Exit codes: 0 ok, 1 operation failed, 2 bad usage or input, 3 daemon not running.
+`;

@@ -1,0 +1,196 @@
+/**
+ * The control socket server (SPEC §2): a Unix domain socket (mode 0600) in the home, serving
+ * the line protocol of docs/CONTROL.md for any UdpVaultNode, and fanning every received
+ * message out to every subscriber without letting a slow one stall anything.
+ */
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import type { MessageEvent, UdpVaultNode } from '../node/types';
+import type { Settings } from '../settings';
+import { silentLogger, type Logger } from '../log';
+import { UdpVaultError, BadInputError } from '../errors';
+import { Connection, type ConnectionHost } from './connection';
+import { handleRequest, type HandlerContext, type Request } from './handlers';
+import { maxRequestLineBytes, toWireMessage, type RequestId, type WireMessage } from './protocol';
+import { Subscriber } from './subscriber';
+
+export interface ControlServerOptions {
+  /** Socket path (home/control.sock). */
+  path: string;
+  node: UdpVaultNode;
+  settings: Pick<Settings, 'maxMessageBytes' | 'subscriberBufferMessages'>;
+  home?: string | null;
+  logger?: Logger;
+  /** Connections served at once (default 256); more are refused with ERR_TOO_MANY_CONNECTIONS. */
+  maxConnections?: number;
+}
+
+/** True when something accepts connections on `path` (a live daemon). */
+export function probeSocket(path: string, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(path);
+    const done = (v: boolean): void => {
+      clearTimeout(t);
+      s.destroy();
+      resolve(v);
+    };
+    const t = setTimeout(() => done(false), timeoutMs);
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
+}
+
+export class ControlServer {
+  readonly path: string;
+  readonly #server: net.Server;
+  readonly #node: UdpVaultNode;
+  readonly #home: string | null;
+  readonly #logger: Logger;
+  readonly #maxConnections: number;
+  #settings: Pick<Settings, 'maxMessageBytes' | 'subscriberBufferMessages'>;
+  readonly #connections = new Set<Connection>();
+  readonly #subscribers = new Set<Subscriber>();
+  readonly #onMessage = (ev: MessageEvent): void => this.#fanOut(ev);
+  #closing: Promise<void> | null = null;
+
+  private constructor(server: net.Server, opts: ControlServerOptions) {
+    this.path = opts.path;
+    this.#server = server;
+    this.#node = opts.node;
+    this.#home = opts.home ?? null;
+    this.#logger = opts.logger ?? silentLogger;
+    this.#maxConnections = opts.maxConnections ?? 256;
+    this.#settings = { maxMessageBytes: opts.settings.maxMessageBytes, subscriberBufferMessages: opts.settings.subscriberBufferMessages };
+    server.on('connection', (socket) => this.#accept(socket));
+    server.on('error', (e) => this.#logger.error({ err: e.message }, 'control socket error'));
+    this.#node.on('message', this.#onMessage);
+  }
+
+  /** Listens on opts.path (mode 0600). A stale socket file is replaced; a live one means another daemon. */
+  static async listen(opts: ControlServerOptions): Promise<ControlServer> {
+    if (fs.existsSync(opts.path)) {
+      if (await probeSocket(opts.path)) {
+        throw new UdpVaultError('ERR_HOME_LOCKED', `another udpvault daemon is already serving the control socket ${opts.path}; stop it first or use another --home`);
+      }
+      fs.rmSync(opts.path, { force: true });
+    }
+    const server = net.createServer({ allowHalfOpen: true });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      // The socket file is created by bind(), synchronously inside listen(): never group/world accessible.
+      const umask = process.umask(0o177);
+      try {
+        server.listen(opts.path, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      } finally {
+        process.umask(umask);
+      }
+    }).catch((e: NodeJS.ErrnoException) => {
+      throw new BadInputError('ERR_BAD_ARGUMENT', `cannot create the control socket ${opts.path} (${e.code ?? e.message})`);
+    });
+    fs.chmodSync(opts.path, 0o600);
+    return new ControlServer(server, opts);
+  }
+
+  get connections(): number {
+    return this.#connections.size;
+  }
+
+  get subscribers(): number {
+    return this.#subscribers.size;
+  }
+
+  /** SIGHUP: new buffer bound and message size limit. */
+  updateSettings(s: Pick<Settings, 'maxMessageBytes' | 'subscriberBufferMessages'>): void {
+    this.#settings = { maxMessageBytes: s.maxMessageBytes, subscriberBufferMessages: s.subscriberBufferMessages };
+    for (const sub of this.#subscribers) sub.setBufferMessages(s.subscriberBufferMessages);
+  }
+
+  #accept(socket: net.Socket): void {
+    if (this.#closing) {
+      socket.destroy();
+      return;
+    }
+    const host: ConnectionHost = {
+      logger: this.#logger,
+      maxLineBytes: () => maxRequestLineBytes(this.#settings.maxMessageBytes),
+      handle: (conn, req) => handleRequest(this.#context(conn), req as Request),
+      onClose: (conn) => {
+        this.#connections.delete(conn);
+        for (const s of conn.subscribers.values()) this.#subscribers.delete(s);
+        conn.subscribers.clear();
+      },
+    };
+    const conn = new Connection(socket, host);
+    if (this.#connections.size >= this.#maxConnections) {
+      conn.sendError(null, 'ERR_TOO_MANY_CONNECTIONS', `the daemon serves at most ${this.#maxConnections} control connections at once`);
+      socket.end();
+      return;
+    }
+    this.#connections.add(conn);
+  }
+
+  #context(conn: Connection): HandlerContext {
+    return {
+      node: this.#node,
+      home: this.#home,
+      maxMessageBytes: () => this.#settings.maxMessageBytes,
+      subscriberCount: () => this.#subscribers.size,
+      connectionCount: () => this.#connections.size,
+      subscribe: (id: RequestId, filter: string | null, matches: (m: WireMessage) => boolean) => {
+        if (conn.subscribers.has(id)) throw new BadInputError('ERR_BAD_REQUEST', `op "subscribe": this connection already has a subscription with id ${JSON.stringify(id)}`);
+        const sub = new Subscriber(id, filter, conn, matches, this.#settings.subscriberBufferMessages);
+        conn.subscribers.set(id, sub);
+        this.#subscribers.add(sub);
+      },
+      unsubscribe: (id: RequestId) => {
+        const sub = conn.subscribers.get(id);
+        if (!sub) return false;
+        sub.end('unsubscribed');
+        conn.subscribers.delete(id);
+        this.#subscribers.delete(sub);
+        return true;
+      },
+    };
+  }
+
+  #fanOut(ev: MessageEvent): void {
+    if (this.#subscribers.size === 0) return;
+    let wire: WireMessage;
+    let body: string;
+    try {
+      wire = toWireMessage(ev);
+      body = JSON.stringify(wire);
+    } catch (e) {
+      this.#logger.error({ err: (e as Error).message }, 'cannot encode a received message for subscribers');
+      return;
+    }
+    for (const sub of this.#subscribers) {
+      try {
+        if (sub.matches(wire)) sub.push(body);
+      } catch (e) {
+        this.#logger.error({ err: (e as Error).message }, 'subscriber delivery failed');
+      }
+    }
+  }
+
+  /** Ends every subscription ({"type":"end"}), closes every connection, removes the socket file. */
+  close(reason = 'daemon stopping', graceMs = 2000): Promise<void> {
+    if (this.#closing) return this.#closing;
+    this.#closing = (async () => {
+      this.#node.off('message', this.#onMessage);
+      const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+      for (const c of this.#connections) c.end(reason);
+      this.#subscribers.clear();
+      const timer = setTimeout(() => {
+        for (const c of this.#connections) c.destroy();
+      }, graceMs);
+      await closed;
+      clearTimeout(timer);
+      fs.rmSync(this.path, { force: true });
+    })();
+    return this.#closing;
+  }
+}

@@ -1,0 +1,272 @@
+/**
+ * Receiving side of reliable mode for one peer: a pure state machine. The node calls onItem()
+ * for every reliable payload item of a decrypted frame (with the frame's r = [stream, base]),
+ * emits the returned messages in order, and sends ack() when `ackNeeded`.
+ *
+ * - `cum` = highest seq such that every seq ≤ cum was received and delivered (message
+ *   boundaries only); ack ranges list buffered seqs above cum (the lowest 32 runs).
+ * - A new stream id (the sender restarted) resets the state and starts at its base; items of
+ *   the few previous stream ids are ignored (late packets of an old sender).
+ * - base − 1 > cum: the sender gave up on (or had acknowledged) everything below base; cum
+ *   moves to base − 1 and buffered items below base are discarded (`skipped`).
+ * - Refused (not buffered, not acknowledged, counted in `refused`): seq > cum +
+ *   maxBufferedItems, a message with more than maxBufferedItems items or more than
+ *   maxMessageBytes. Memory: at most maxBufferedBytes buffered; when full, the highest
+ *   buffered seqs are evicted to make room for a lower one (lower seqs are nearer to
+ *   delivery, so the message at the head always fits when maxBufferedBytes ≥ maxMessageBytes);
+ *   the sender sees them missing from the next ack and retransmits them.
+ */
+import { FLAG_FRAGMENT, MAX_ACK_RANGES } from '../wire/frame';
+
+export interface ReliableReceiverOptions {
+  /** Seqs above cum + maxBufferedItems are refused; must be ≥ the sender's window. */
+  maxBufferedItems: number;
+  /** Bytes buffered at most (≥ maxMessageBytes). */
+  maxBufferedBytes: number;
+  maxMessageBytes: number;
+}
+
+/** A message ready for the application (still compressed when flags has COMPRESSED). */
+export interface ReliableMessage {
+  /** The message's flags (RELIABLE, COMPRESSED), without FRAGMENT. */
+  flags: number;
+  data: Uint8Array;
+}
+
+/** Control ACK fields: [stream, cum, [start1, end1, …]] (inclusive ranges, at most 32). */
+export type ReliableAck = [stream: number, cum: number, ranges: number[]];
+
+interface Buffered {
+  flags: number;
+  data: Uint8Array;
+  index?: number;
+  count?: number;
+}
+
+const RETIRED_STREAMS = 8;
+const isSeq = (x: number): boolean => Number.isSafeInteger(x) && x >= 1;
+
+export class ReliableReceiver {
+  readonly #maxItems: number;
+  readonly #maxBytes: number;
+  readonly #maxMessageBytes: number;
+  #stream: number | null = null;
+  readonly #retired: number[] = [];
+  #cum = 0;
+  readonly #buffer = new Map<number, Buffered>();
+  #bytes = 0;
+  /** Highest buffered seq (0 when the buffer is empty). */
+  #highest = 0;
+  /** A seq the last delivery attempt found missing (skip rescans until it arrives). */
+  #missing = 0;
+  /** The head message was refused as too large: refuse its items until cum passes this. */
+  #refusedUntil = 0;
+  #ackNeeded = false;
+  #duplicates = 0;
+  #refused = 0;
+  #malformed = 0;
+  #skipped = 0;
+
+  constructor(opts: ReliableReceiverOptions) {
+    this.#maxItems = opts.maxBufferedItems;
+    this.#maxBytes = opts.maxBufferedBytes;
+    this.#maxMessageBytes = opts.maxMessageBytes;
+  }
+
+  get stream(): number | null {
+    return this.#stream;
+  }
+  get cum(): number {
+    return this.#cum;
+  }
+  /** Whether an ack should be sent (something was received since the last ack()). */
+  get ackNeeded(): boolean {
+    return this.#ackNeeded;
+  }
+  get bufferedItems(): number {
+    return this.#buffer.size;
+  }
+  get bufferedBytes(): number {
+    return this.#bytes;
+  }
+  /** Items received again (already delivered or buffered). */
+  get duplicates(): number {
+    return this.#duplicates;
+  }
+  /** Items refused (beyond the buffer, too large, no room). */
+  get refused(): number {
+    return this.#refused;
+  }
+  /** Items with invalid fields, or of a previous stream. */
+  get malformed(): number {
+    return this.#malformed;
+  }
+  /** Buffered or arriving items discarded because the sender's base moved past them. */
+  get skipped(): number {
+    return this.#skipped;
+  }
+
+  /**
+   * Processes one reliable item of a frame whose r = [stream, base]; returns the messages now
+   * deliverable in order (possibly several, possibly none).
+   */
+  onItem(stream: number, base: number, seq: number, flags: number, data: Uint8Array, index?: number, count?: number): ReliableMessage[] {
+    if (!Number.isSafeInteger(stream) || !isSeq(base) || !isSeq(seq)) {
+      this.#malformed++;
+      return [];
+    }
+    if (stream !== this.#stream) {
+      if (this.#retired.includes(stream)) {
+        this.#malformed++;
+        return [];
+      }
+      if (this.#stream !== null) this.#retired.push(this.#stream);
+      if (this.#retired.length > RETIRED_STREAMS) this.#retired.shift();
+      this.#stream = stream;
+      this.#cum = base - 1;
+      this.#buffer.clear();
+      this.#bytes = this.#highest = this.#missing = this.#refusedUntil = 0;
+      this.#ackNeeded = true;
+    }
+    let progress = false;
+    if (base - 1 > this.#cum) {
+      this.#skipTo(base - 1);
+      progress = true;
+    }
+    const out: ReliableMessage[] = [];
+    if (seq === this.#cum + 1 && count === undefined && data.byteLength <= this.#maxMessageBytes && !this.#buffer.has(seq)) {
+      out.push({ flags: flags & ~FLAG_FRAGMENT, data }); // in order, whole: no buffering, no copy
+      this.#cum = seq;
+      this.#ackNeeded = true;
+      progress = true;
+    } else if (this.#accept(seq, flags, data, index, count)) {
+      progress = true;
+    }
+    if (progress) this.#deliver(out);
+    return out;
+  }
+
+  /** The ack to send now (clears ackNeeded); null before any item was received. */
+  ack(): ReliableAck | null {
+    if (this.#stream === null) return null;
+    this.#ackNeeded = false;
+    const ranges: number[] = [];
+    let start = 0;
+    for (let seq = this.#cum + 1; seq <= this.#highest && ranges.length < 2 * MAX_ACK_RANGES; seq++) {
+      const has = this.#buffer.has(seq);
+      if (has && start === 0) start = seq;
+      else if (!has && start !== 0) {
+        ranges.push(start, seq - 1);
+        start = 0;
+      }
+    }
+    if (start !== 0 && ranges.length < 2 * MAX_ACK_RANGES) ranges.push(start, this.#highest);
+    return [this.#stream, this.#cum, ranges];
+  }
+
+  /** Buffers an item; false when it is a duplicate or refused. */
+  #accept(seq: number, flags: number, data: Uint8Array, index: number | undefined, count: number | undefined): boolean {
+    if (seq <= this.#cum || this.#buffer.has(seq)) {
+      this.#duplicates++;
+      this.#ackNeeded = true;
+      return false;
+    }
+    if (count !== undefined) {
+      if (index === undefined || !Number.isSafeInteger(index) || !Number.isSafeInteger(count) || index < 0 || index >= count) {
+        this.#malformed++;
+        return false;
+      }
+      if (seq - index <= this.#cum) {
+        this.#skipped++; // the rest of a message whose start was skipped
+        return false;
+      }
+    }
+    const len = data.byteLength;
+    if (seq > this.#cum + this.#maxItems || (count ?? 1) > this.#maxItems || len > this.#maxMessageBytes || seq <= this.#refusedUntil) {
+      this.#refused++;
+      return false;
+    }
+    while (this.#bytes + len > this.#maxBytes) {
+      if (this.#highest <= seq) {
+        this.#refused++;
+        return false;
+      }
+      this.#remove(this.#highest);
+    }
+    const item: Buffered = { flags, data: new Uint8Array(data) }; // copy: never retain the datagram
+    if (count !== undefined) {
+      item.index = index;
+      item.count = count;
+    }
+    this.#buffer.set(seq, item);
+    this.#bytes += len;
+    if (seq > this.#highest) this.#highest = seq;
+    this.#ackNeeded = true;
+    return true;
+  }
+
+  /** Moves messages from the buffer head to `out` while complete. */
+  #deliver(out: ReliableMessage[]): void {
+    for (;;) {
+      const head = this.#cum + 1;
+      const first = this.#buffer.get(head);
+      if (!first) break;
+      if (first.count === undefined) {
+        this.#remove(head);
+        out.push({ flags: first.flags & ~FLAG_FRAGMENT, data: first.data });
+        this.#cum = head;
+        continue;
+      }
+      const end = head + first.count - 1;
+      if (first.index !== 0 || (this.#missing > head && this.#missing <= end && !this.#buffer.has(this.#missing))) break;
+      const parts: Uint8Array[] = [];
+      let total = 0;
+      for (let seq = head; seq <= end; seq++) {
+        const p = this.#buffer.get(seq);
+        if (!p) this.#missing = seq;
+        if (!p || p.index !== seq - head || p.count !== first.count) break;
+        parts.push(p.data);
+        total += p.data.byteLength;
+      }
+      if (parts.length < first.count) break; // incomplete (or inconsistent: wait for base)
+      for (let seq = head; seq <= end; seq++) this.#remove(seq);
+      if (total > this.#maxMessageBytes) {
+        this.#refused += first.count;
+        this.#refusedUntil = end;
+        break;
+      }
+      const data = new Uint8Array(total);
+      let offset = 0;
+      for (const p of parts) {
+        data.set(p, offset);
+        offset += p.byteLength;
+      }
+      out.push({ flags: first.flags & ~FLAG_FRAGMENT, data });
+      this.#cum = end;
+    }
+    if (out.length > 0) this.#ackNeeded = true;
+  }
+
+  #skipTo(cum: number): void {
+    for (const seq of [...this.#buffer.keys()]) {
+      if (seq > cum) continue;
+      this.#remove(seq);
+      this.#skipped++;
+    }
+    this.#cum = cum;
+    this.#ackNeeded = true;
+  }
+
+  #remove(seq: number): void {
+    const it = this.#buffer.get(seq);
+    if (!it) return;
+    this.#buffer.delete(seq);
+    this.#bytes -= it.data.byteLength;
+    if (this.#buffer.size === 0) this.#highest = 0;
+    else if (seq === this.#highest) {
+      let s = seq - 1;
+      while (!this.#buffer.has(s)) s--;
+      this.#highest = s;
+    }
+  }
+}

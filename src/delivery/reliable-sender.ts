@@ -1,0 +1,400 @@
+/**
+ * Sending side of reliable mode for one peer: a pure state machine (no sockets, no timers).
+ * The node pushes messages (already compressed and fragmented), calls take() to fill frames,
+ * feeds acks to onAck(), and calls tick() at/after nextDeadline().
+ *
+ * - Every item (a whole message or one fragment) gets its own seq; a message's fragments
+ *   have consecutive seqs; seqs start at 1 and are never reused within the stream.
+ * - Window: a new seq s is sent only while s < base + window, so never more than `window`
+ *   items are unacknowledged in flight. A message needs at most `window` items (push()
+ *   rejects larger ones with ERR_TOO_LARGE: it could never complete), and the receiver's
+ *   maxBufferedItems must be ≥ window.
+ * - A message is delivered (push() resolves) only when the cumulative ack covers its last
+ *   seq. SACK ranges only suppress retransmission; a SACKed item missing from a later ack
+ *   that covers its range (the receiver reneged, e.g. restarted) is retransmitted.
+ * - Retransmission: RTO per RFC 6298 (SRTT/RTTVAR, samples only from items sent once —
+ *   Karn), doubled on timeout at most once per RTO round, capped at rtoMaxMs; plus
+ *   fast retransmit of an item when one sent ≥ 3 transmissions after it was acknowledged.
+ * - At its deadline a message is abandoned: push() rejects with ERR_NOT_ACKNOWLEDGED and its
+ *   seqs leave the window, so `base` (sent in every frame with reliable items) moves past them.
+ */
+import type { Clock } from '../clock';
+import { BadInputError, DeliveryError } from '../errors';
+import { FLAG_FRAGMENT, FLAG_RELIABLE, MAX_ACK_RANGES } from '../wire/frame';
+
+export const RTO_INITIAL_MS = 200;
+export const RTO_MIN_MS = 100;
+export const RTO_MAX_MS = 5_000;
+/** An item is presumed lost when one sent this many transmissions later was acknowledged. */
+export const REORDER_THRESHOLD = 3;
+const CLOCK_GRANULARITY_MS = 1;
+
+/** One item to put in a frame: [flags, data, seq] or [flags, data, seq, index, count]. */
+export interface ReliableItem {
+  seq: number;
+  /** Wire flags: the message's flags | RELIABLE (| FRAGMENT when index/count are present). */
+  flags: number;
+  data: Uint8Array;
+  index?: number;
+  count?: number;
+}
+
+export interface ReliableSenderOptions {
+  clock: Clock;
+  /** Random u32 identifying this sender instance (new on every start). */
+  stream: number;
+  /** Maximum seq span in flight (≥ fragments of the largest message). */
+  window: number;
+  rtoInitialMs?: number;
+  rtoMinMs?: number;
+  rtoMaxMs?: number;
+}
+
+interface Message {
+  readonly lastSeq: number;
+  readonly firstSeq: number;
+  readonly deadlineMs: number;
+  readonly timeoutMs: number;
+  readonly resolve: () => void;
+  readonly reject: (err: Error) => void;
+}
+
+interface Item extends ReliableItem {
+  readonly msg: Message;
+  transmissions: number;
+  sentAtMs: number;
+  txOrder: number;
+  rtoAtMs: number;
+  sacked: boolean;
+  due: boolean;
+}
+
+export class ReliableSender {
+  readonly #clock: Clock;
+  readonly #stream: number;
+  readonly #window: number;
+  readonly #rtoMinMs: number;
+  readonly #rtoMaxMs: number;
+  /** Items neither cumulatively acked nor abandoned, in seq order. */
+  readonly #items = new Map<number, Item>();
+  /** Unsettled messages by last seq, in seq order. */
+  readonly #messages = new Map<number, Message>();
+  #nextSeq = 1;
+  /** Lowest seq never transmitted. */
+  #sendNext = 1;
+  #cumAcked = 0;
+  #inFlight = 0;
+  #due = 0;
+  #sacked = 0;
+  #txCounter = 0;
+  #highestDeliveredTx = 0;
+  #retransmissions = 0;
+  #srttMs: number | null = null;
+  #rttvarMs = 0;
+  #rtoMs: number;
+  #lastBackoffAtMs = -Infinity;
+  /** Earliest message deadline; undefined when it must be recomputed. */
+  #minDeadlineMs: number | undefined = Infinity;
+
+  constructor(opts: ReliableSenderOptions) {
+    if (!Number.isSafeInteger(opts.window) || opts.window < 1) throw new BadInputError('ERR_BAD_ARGUMENT', 'window must be a positive integer');
+    this.#clock = opts.clock;
+    this.#stream = opts.stream;
+    this.#window = opts.window;
+    this.#rtoMinMs = opts.rtoMinMs ?? RTO_MIN_MS;
+    this.#rtoMaxMs = Math.max(this.#rtoMinMs, opts.rtoMaxMs ?? RTO_MAX_MS);
+    this.#rtoMs = this.#clampRto(opts.rtoInitialMs ?? RTO_INITIAL_MS);
+  }
+
+  get stream(): number {
+    return this.#stream;
+  }
+  get window(): number {
+    return this.#window;
+  }
+  /** Lowest seq not cumulatively acknowledged nor abandoned (the frame's `base`). */
+  get base(): number {
+    const first = this.#items.keys().next();
+    return first.done ? this.#nextSeq : first.value;
+  }
+  /** Smoothed RTT, null before the first sample. */
+  get rttMs(): number | null {
+    return this.#srttMs;
+  }
+  /** Current retransmission timeout (with backoff). */
+  get rtoMs(): number {
+    return this.#rtoMs;
+  }
+  /** Items transmitted and not yet cumulatively acknowledged nor abandoned. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+  /** Items never transmitted yet. */
+  get queued(): number {
+    return this.#items.size - this.#inFlight;
+  }
+  /** Messages whose push() has not settled. */
+  get pendingMessages(): number {
+    return this.#messages.size;
+  }
+  /** Item retransmissions so far. */
+  get retransmissions(): number {
+    return this.#retransmissions;
+  }
+
+  /**
+   * Queues one message (its chunks, in order) with the message flags (e.g. COMPRESSED).
+   * Resolves when the cumulative ack covers its last seq; rejects with ERR_NOT_ACKNOWLEDGED
+   * at `deadlineMs` (monotonic clock).
+   */
+  push(chunks: readonly Uint8Array[], flags: number, deadlineMs: number): Promise<void> {
+    const n = chunks.length;
+    if (n === 0) return Promise.reject(new BadInputError('ERR_BAD_ARGUMENT', 'a reliable message needs at least one chunk'));
+    if (n > this.#window) {
+      return Promise.reject(new DeliveryError('ERR_TOO_LARGE', `message needs ${n} fragments, more than the reliable window (${this.#window})`));
+    }
+    let resolve!: () => void;
+    let reject!: (err: Error) => void;
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const firstSeq = this.#nextSeq;
+    const msg: Message = { firstSeq, lastSeq: firstSeq + n - 1, deadlineMs, timeoutMs: Math.max(0, Math.round(deadlineMs - this.#clock.monotonic())), resolve, reject };
+    const wireFlags = (flags & ~(FLAG_RELIABLE | FLAG_FRAGMENT)) | FLAG_RELIABLE | (n > 1 ? FLAG_FRAGMENT : 0);
+    for (let i = 0; i < n; i++) {
+      const item: Item = { seq: firstSeq + i, flags: wireFlags, data: chunks[i]!, msg, transmissions: 0, sentAtMs: -1, txOrder: 0, rtoAtMs: Infinity, sacked: false, due: false };
+      if (n > 1) {
+        item.index = i;
+        item.count = n;
+      }
+      this.#items.set(item.seq, item);
+    }
+    this.#nextSeq += n;
+    this.#messages.set(msg.lastSeq, msg);
+    if (this.#minDeadlineMs !== undefined) this.#minDeadlineMs = Math.min(this.#minDeadlineMs, deadlineMs);
+    return promise;
+  }
+
+  /** Whether take() would return items now. */
+  hasWork(): boolean {
+    return this.#due > 0 || (this.#sendNext < this.#nextSeq && this.#sendNext < this.base + this.#window);
+  }
+
+  /** Items to transmit now: due retransmissions first (seq order), then new items within the window. */
+  take(maxItems: number): ReliableItem[] {
+    const out: ReliableItem[] = [];
+    const now = this.#clock.monotonic();
+    if (this.#due > 0) {
+      for (const it of this.#items.values()) {
+        if (out.length >= maxItems || it.seq >= this.#sendNext) break;
+        if (!it.due) continue;
+        this.#retransmissions++;
+        out.push(this.#transmit(it, now));
+      }
+    }
+    const limit = this.base + this.#window;
+    while (out.length < maxItems && this.#sendNext < this.#nextSeq && this.#sendNext < limit) {
+      const it = this.#items.get(this.#sendNext++);
+      if (!it) continue; // abandoned before it was ever sent
+      this.#inFlight++;
+      out.push(this.#transmit(it, now));
+    }
+    this.#skipAbandoned();
+    return out;
+  }
+
+  /** Processes an ack [stream, cum, ranges] from the receiver; acks of other streams are ignored. */
+  onAck(stream: number, cum: number, ranges: readonly number[]): void {
+    if (stream !== this.#stream || !Number.isSafeInteger(cum)) return;
+    const now = this.#clock.monotonic();
+    const highestSent = this.#sendNext - 1;
+    let sampleSentAtMs = -1;
+    let deliveredTx = 0;
+    const observe = (it: Item): void => {
+      if (it.transmissions === 1 && it.sentAtMs > sampleSentAtMs) sampleSentAtMs = it.sentAtMs;
+      if (it.txOrder > deliveredTx) deliveredTx = it.txOrder;
+    };
+    const c = Math.min(cum, highestSent);
+    const fresh = cum >= this.#cumAcked;
+    if (c > this.#cumAcked) {
+      this.#cumAcked = c;
+      for (const it of this.#items.values()) {
+        if (it.seq > c) break;
+        if (!it.sacked) observe(it);
+        this.#forget(it);
+      }
+      for (const [last, m] of this.#messages) {
+        if (last > c) break;
+        this.#settle(m);
+        m.resolve();
+      }
+    }
+    const pairs = sanitizeRanges(ranges, this.base, highestSent);
+    for (const [s, e] of pairs) {
+      for (let seq = s; seq <= e; seq++) {
+        const it = this.#items.get(seq);
+        if (!it || it.sacked) continue;
+        observe(it);
+        it.sacked = true;
+        this.#sacked++;
+        if (it.due) {
+          it.due = false;
+          this.#due--;
+        }
+      }
+    }
+    if (fresh && this.#sacked > 0) this.#detectReneging(pairs, ranges.length >= 2 * MAX_ACK_RANGES, highestSent);
+    if (sampleSentAtMs >= 0) this.#rttSample(now - sampleSentAtMs);
+    if (deliveredTx > this.#highestDeliveredTx) {
+      this.#highestDeliveredTx = deliveredTx;
+      for (const it of this.#items.values()) {
+        if (it.seq >= this.#sendNext) break;
+        if (!it.sacked && !it.due && it.txOrder + REORDER_THRESHOLD <= deliveredTx) this.#markDue(it);
+      }
+    }
+  }
+
+  /** Call at/after nextDeadline(): fails expired messages, marks timed-out items for retransmission. */
+  tick(): void {
+    const now = this.#clock.monotonic();
+    if (this.#minDeadline() <= now) {
+      for (const m of [...this.#messages.values()]) if (m.deadlineMs <= now) this.#abandon(m);
+      this.#skipAbandoned();
+    }
+    let backoff = false;
+    for (const it of this.#items.values()) {
+      if (it.seq >= this.#sendNext) break;
+      if (it.sacked || it.due || it.rtoAtMs > now) continue;
+      this.#markDue(it);
+      if (it.sentAtMs >= this.#lastBackoffAtMs) backoff = true;
+    }
+    if (backoff) {
+      this.#rtoMs = Math.min(this.#rtoMs * 2, this.#rtoMaxMs);
+      this.#lastBackoffAtMs = now;
+    }
+  }
+
+  /** Monotonic time at which tick() has something to do, or null (nothing pending). */
+  nextDeadline(): number | null {
+    let d = this.#minDeadline();
+    for (const it of this.#items.values()) {
+      if (it.seq >= this.#sendNext) break;
+      if (!it.sacked && !it.due && it.rtoAtMs < d) d = it.rtoAtMs;
+    }
+    return d === Infinity ? null : d;
+  }
+
+  /** Rejects every pending message with `err` and abandons all their seqs. */
+  failAll(err: Error): void {
+    const messages = [...this.#messages.values()];
+    this.#items.clear();
+    this.#messages.clear();
+    this.#inFlight = this.#due = this.#sacked = 0;
+    this.#sendNext = this.#nextSeq;
+    this.#minDeadlineMs = Infinity;
+    for (const m of messages) m.reject(err);
+  }
+
+  #minDeadline(): number {
+    if (this.#minDeadlineMs === undefined) {
+      let d = Infinity;
+      for (const m of this.#messages.values()) d = Math.min(d, m.deadlineMs);
+      this.#minDeadlineMs = d;
+    }
+    return this.#minDeadlineMs;
+  }
+
+  #transmit(it: Item, now: number): ReliableItem {
+    it.transmissions++;
+    it.sentAtMs = now;
+    it.txOrder = ++this.#txCounter;
+    it.rtoAtMs = now + this.#rtoMs;
+    if (it.due) {
+      it.due = false;
+      this.#due--;
+    }
+    const out: ReliableItem = { seq: it.seq, flags: it.flags, data: it.data };
+    if (it.count !== undefined) {
+      out.index = it.index;
+      out.count = it.count;
+    }
+    return out;
+  }
+
+  #markDue(it: Item): void {
+    it.due = true;
+    this.#due++;
+  }
+
+  /** Removes an item (acked or abandoned). */
+  #forget(it: Item): void {
+    this.#items.delete(it.seq);
+    if (it.transmissions > 0) this.#inFlight--;
+    if (it.sacked) this.#sacked--;
+    if (it.due) this.#due--;
+  }
+
+  #settle(m: Message): void {
+    this.#messages.delete(m.lastSeq);
+    if (m.deadlineMs === this.#minDeadlineMs) this.#minDeadlineMs = undefined;
+  }
+
+  #abandon(m: Message): void {
+    for (let seq = m.firstSeq; seq <= m.lastSeq; seq++) {
+      const it = this.#items.get(seq);
+      if (it) this.#forget(it);
+    }
+    this.#settle(m);
+    m.reject(new DeliveryError('ERR_NOT_ACKNOWLEDGED', `not acknowledged within ${m.timeoutMs} ms`));
+  }
+
+  #skipAbandoned(): void {
+    while (this.#sendNext < this.#nextSeq && !this.#items.has(this.#sendNext)) this.#sendNext++;
+  }
+
+  /** SACKed items inside the range the ack reports but absent from it: the receiver dropped them. */
+  #detectReneging(pairs: Array<[number, number]>, truncated: boolean, highestSent: number): void {
+    const limit = truncated && pairs.length > 0 ? pairs[pairs.length - 1]![1] : highestSent;
+    let k = 0;
+    for (const it of this.#items.values()) {
+      if (it.seq > limit) break;
+      if (!it.sacked) continue;
+      while (k < pairs.length && pairs[k]![1] < it.seq) k++;
+      if (k < pairs.length && pairs[k]![0] <= it.seq) continue;
+      it.sacked = false;
+      this.#sacked--;
+      this.#markDue(it);
+    }
+  }
+
+  #rttSample(r: number): void {
+    if (this.#srttMs === null) {
+      this.#srttMs = r;
+      this.#rttvarMs = r / 2;
+    } else {
+      this.#rttvarMs = 0.75 * this.#rttvarMs + 0.25 * Math.abs(this.#srttMs - r);
+      this.#srttMs = 0.875 * this.#srttMs + 0.125 * r;
+    }
+    this.#rtoMs = this.#clampRto(this.#srttMs + Math.max(CLOCK_GRANULARITY_MS, 4 * this.#rttvarMs));
+  }
+
+  #clampRto(ms: number): number {
+    return Math.min(this.#rtoMaxMs, Math.max(this.#rtoMinMs, ms));
+  }
+}
+
+/** Valid ranges clamped to [lo, hi], sorted by start (at most MAX_ACK_RANGES are read). */
+function sanitizeRanges(flat: readonly number[], lo: number, hi: number): Array<[number, number]> {
+  const pairs: Array<[number, number]> = [];
+  const n = Math.min(flat.length >> 1, MAX_ACK_RANGES);
+  for (let k = 0; k < n; k++) {
+    const s = flat[2 * k]!;
+    const e = flat[2 * k + 1]!;
+    if (!Number.isSafeInteger(s) || !Number.isSafeInteger(e) || e < s) continue;
+    const a = Math.max(s, lo);
+    const b = Math.min(e, hi);
+    if (a <= b) pairs.push([a, b]);
+  }
+  return pairs.sort((x, y) => x[0] - y[0]);
+}
