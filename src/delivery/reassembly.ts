@@ -53,7 +53,6 @@ export interface ReassemblyResult {
 
 interface Entry {
   readonly peer: PeerState;
-  readonly key: string;
   readonly msgId: number;
   readonly count: number;
   readonly createdMs: number;
@@ -63,15 +62,46 @@ interface Entry {
   lastBytes: number;
   accountedBytes: number;
   readonly chunks: Map<number, Uint8Array>;
+  readonly age: Link<Entry>;
+  readonly lru: Link<Entry>;
 }
 
 interface PeerState {
-  readonly name: string;
-  /** Incomplete messages, least recently active first. */
+  /** Incomplete messages by msgId. */
   readonly entries: Map<number, Entry>;
+  /** The same, least recently active first. */
+  readonly lru: List<Entry>;
   bytes: number;
-  /** msgId → true when completed, false when abandoned (oldest first, bounded). */
+  /** msgId → true when completed, false when abandoned; `ring` holds them oldest first. */
   readonly done: Map<number, boolean>;
+  readonly ring: number[];
+  ringNext: number;
+}
+
+/** Doubly linked list node (Maps iterated from the front after many deletions are slow). */
+interface Link<T> {
+  readonly value: T;
+  prev: Link<T> | null;
+  next: Link<T> | null;
+}
+
+class List<T> {
+  head: Link<T> | null = null;
+  tail: Link<T> | null = null;
+  push(l: Link<T>): void {
+    l.prev = this.tail;
+    l.next = null;
+    if (this.tail) this.tail.next = l;
+    else this.head = l;
+    this.tail = l;
+  }
+  remove(l: Link<T>): void {
+    if (l.prev) l.prev.next = l.next;
+    else this.head = l.next;
+    if (l.next) l.next.prev = l.prev;
+    else this.tail = l.prev;
+    l.prev = l.next = null;
+  }
 }
 
 const isIndex = (x: number): boolean => Number.isSafeInteger(x) && x >= 0;
@@ -85,7 +115,8 @@ export class Reassembler {
   readonly #completedMemory: number;
   readonly #peers = new Map<string, PeerState>();
   /** Every incomplete message, oldest first (creation order: expiry). */
-  readonly #byAge = new Map<string, Entry>();
+  readonly #byAge = new List<Entry>();
+  #messages = 0;
   #bytes = 0;
   #duplicates = 0;
   #evictions = 0;
@@ -106,7 +137,7 @@ export class Reassembler {
   }
   /** Incomplete messages held. */
   get messagesHeld(): number {
-    return this.#byAge.size;
+    return this.#messages;
   }
   /** Duplicate fragments ignored (of held or recently completed messages). */
   get duplicates(): number {
@@ -169,13 +200,16 @@ export class Reassembler {
     if (evicted < 0) return { drop: 'tooLarge' };
     let e = entry;
     if (e) {
-      ps.entries.delete(msgId); // re-insert: most recently active last
+      ps.lru.remove(e.lru); // most recently active last
     } else {
-      const key = `${peer}\n${msgId}`;
-      e = { peer: ps, key, msgId, count, createdMs: this.#clock.monotonic(), chunkBytes: 0, lastBytes: -1, accountedBytes: 0, chunks: new Map() };
-      this.#byAge.set(key, e);
+      const created: Partial<Entry> & Pick<Entry, 'peer' | 'msgId' | 'count' | 'createdMs' | 'chunkBytes' | 'lastBytes' | 'accountedBytes' | 'chunks'> =
+        { peer: ps, msgId, count, createdMs: this.#clock.monotonic(), chunkBytes: 0, lastBytes: -1, accountedBytes: 0, chunks: new Map() };
+      e = Object.assign(created, { age: link(created as Entry), lru: link(created as Entry) });
+      this.#byAge.push(e.age);
+      ps.entries.set(msgId, e);
+      this.#messages++;
     }
-    ps.entries.set(msgId, e);
+    ps.lru.push(e.lru);
     e.chunkBytes = chunkBytes;
     e.lastBytes = lastBytes;
     e.chunks.set(index, new Uint8Array(chunk)); // copy: never retain the datagram buffer
@@ -195,9 +229,8 @@ export class Reassembler {
   sweep(): number {
     const cutoff = this.#clock.monotonic() - this.#timeoutMs;
     let n = 0;
-    for (const e of this.#byAge.values()) {
-      if (e.createdMs > cutoff) break;
-      this.#abandon(e);
+    for (let l = this.#byAge.head; l && l.value.createdMs <= cutoff; l = this.#byAge.head) {
+      this.#abandon(l.value);
       n++;
     }
     this.#expirations += n;
@@ -247,21 +280,29 @@ export class Reassembler {
 
   #remove(e: Entry): void {
     e.peer.entries.delete(e.msgId);
-    this.#byAge.delete(e.key);
+    e.peer.lru.remove(e.lru);
+    this.#byAge.remove(e.age);
+    this.#messages--;
     e.peer.bytes -= e.accountedBytes;
     this.#bytes -= e.accountedBytes;
   }
 
   #markDone(ps: PeerState, msgId: number, completed: boolean): void {
-    ps.done.delete(msgId);
-    if (ps.done.size >= this.#completedMemory) ps.done.delete(ps.done.keys().next().value!);
+    if (!ps.done.has(msgId)) {
+      if (ps.ring.length < this.#completedMemory) ps.ring.push(msgId);
+      else {
+        ps.done.delete(ps.ring[ps.ringNext]!);
+        ps.ring[ps.ringNext] = msgId;
+        ps.ringNext = (ps.ringNext + 1) % this.#completedMemory;
+      }
+    }
     ps.done.set(msgId, completed);
   }
 
   #peerState(name: string): PeerState {
     let ps = this.#peers.get(name);
     if (!ps) {
-      ps = { name, entries: new Map(), bytes: 0, done: new Map() };
+      ps = { entries: new Map(), lru: new List(), bytes: 0, done: new Map(), ring: [], ringNext: 0 };
       this.#peers.set(name, ps);
     }
     return ps;
@@ -269,8 +310,12 @@ export class Reassembler {
 }
 
 function firstOther(ps: PeerState, keep: Entry | undefined): Entry | undefined {
-  for (const e of ps.entries.values()) if (e !== keep) return e;
-  return undefined;
+  const first = ps.lru.head;
+  return first?.value === keep ? first?.next?.value : first?.value;
+}
+
+function link<T>(value: T): Link<T> {
+  return { value, prev: null, next: null };
 }
 
 function assemble(e: Entry): Uint8Array {

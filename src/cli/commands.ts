@@ -1,0 +1,97 @@
+/** The short subcommands: id, peer add/list/remove, status. Everything but `id` goes through the control client. */
+import type { AddPeerOptions } from '../node/types';
+import { BadInputError } from '../errors';
+import { connect, type ControlClient } from '../control/client';
+import { checkCompat, checkKey, checkName, parseEndpoint } from '../control/validate';
+import { loadOrCreateIdentity } from '../crypto/identity';
+import { sodiumReady } from '../crypto/sodium';
+import { ensureHome } from '../daemon/home';
+import { bool, str, type ParsedArgs } from './args';
+import { EXIT_OK, type ExitCode } from './exit';
+import { peerSummary, peerTable, statusText } from './format';
+import type { CliIo } from './io';
+
+export interface CommandContext {
+  home: string;
+  args: ParsedArgs;
+  io: CliIo;
+}
+
+/** Connects to the daemon of the home, runs `fn`, closes. */
+export async function withClient<T>(home: string, fn: (c: ControlClient) => Promise<T>): Promise<T> {
+  const client = await connect({ home });
+  try {
+    return await fn(client);
+  } finally {
+    client.close();
+  }
+}
+
+function json(v: unknown): string {
+  return `${JSON.stringify(v, null, 2)}\n`;
+}
+
+/** `udpvault id [--json]`: reads (or creates on first use) home/identity.key; no daemon needed. */
+export async function cmdId({ home, args, io }: CommandContext): Promise<ExitCode> {
+  const paths = ensureHome(home);
+  await sodiumReady();
+  const { identity, created } = loadOrCreateIdentity(paths.identity);
+  if (created) io.stderr.write(`udpvault id: created a new identity in ${paths.identity}\n`);
+  io.stdout.write(bool(args, 'json') ? `${JSON.stringify({ publicKey: identity.keyString, home })}\n` : `${identity.keyString}\n`);
+  return EXIT_OK;
+}
+
+export async function cmdPeerAdd({ home, args, io }: CommandContext): Promise<ExitCode> {
+  const endpoint = args.positionals[0]!;
+  parseEndpoint(endpoint, '<host:port>');
+  const key = str(args, 'key');
+  const name = str(args, 'name');
+  const compat = str(args, 'compat');
+  const allowPlaintext = bool(args, 'allow-plaintext');
+  if (key !== undefined) checkKey(key, '--key');
+  if (name !== undefined) checkName(name, '--name');
+  if (compat !== undefined) checkCompat(compat, '--compat');
+  if (allowPlaintext && compat === undefined) {
+    throw new BadInputError('ERR_BAD_ARGUMENT', '--allow-plaintext: only for vault-v2 peers (add --compat vault-v2); native peers never send plaintext');
+  }
+  const opts: AddPeerOptions = {
+    endpoint,
+    ...(key !== undefined && { key }),
+    ...(name !== undefined && { name }),
+    ...(compat !== undefined && { compat: 'vault-v2' as const }),
+    ...(allowPlaintext && { allowPlaintext }),
+  };
+  return withClient(home, async (c) => {
+    const before = await c.peers();
+    const existed = before.some((p) => (key !== undefined && p.key === key) || (name !== undefined && p.name === name) || p.endpoint === endpoint);
+    const peer = await c.addPeer(opts);
+    io.stdout.write(`${peerSummary(existed ? 'updated' : 'added', peer)}\n`);
+    return EXIT_OK;
+  });
+}
+
+export async function cmdPeerList({ home, args, io }: CommandContext): Promise<ExitCode> {
+  return withClient(home, async (c) => {
+    const peers = await c.peers();
+    io.stdout.write(bool(args, 'json') ? json(peers) : `${peerTable(peers)}\n`);
+    return EXIT_OK;
+  });
+}
+
+export async function cmdPeerRemove({ home, args, io }: CommandContext): Promise<ExitCode> {
+  const ref = args.positionals[0]!;
+  if (ref.trim() === '') throw new BadInputError('ERR_BAD_ARGUMENT', '<name|key|host:port>: empty peer reference');
+  return withClient(home, async (c) => {
+    const p = await c.removePeer(ref);
+    io.stdout.write(`removed peer ${p.name ? `${p.name} (${p.endpoint})` : p.endpoint}${p.key ? ` key ${p.key}` : ''}\n`);
+    return EXIT_OK;
+  });
+}
+
+export async function cmdStatus({ home, args, io }: CommandContext): Promise<ExitCode> {
+  return withClient(home, async (c) => {
+    const s = await c.status();
+    io.stdout.write(bool(args, 'json') ? json(s) : `${statusText(s)}\n`);
+    return EXIT_OK;
+  });
+}

@@ -1,0 +1,140 @@
+/** Handshake attacks: MITM with another identity, key substitution, TOFU key change, replayed handshakes. */
+import { startNode, waitFor, collect, pair } from '../helpers/nodes';
+import { startTap } from '../helpers/tap';
+import type { PeerEvent, UdpVaultNode } from '../../src/node/types';
+import { createInit, createResponse } from '../../src/crypto/handshake';
+import { parseInit } from '../../src/wire/packet';
+import { generateIdentity, decodeKey } from '../../src/crypto/identity';
+import { kxKeypair, sodiumReady } from '../../src/crypto/sodium';
+import * as dgram from 'node:dgram';
+
+const drops = (n: UdpVaultNode, r: string): number => (n.status().counters.drops as Record<string, number>)[r] ?? 0;
+
+async function rawSend(port: number, d: Uint8Array, fromPort = 0): Promise<void> {
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((r) => s.bind(fromPort, '127.0.0.1', () => r()));
+  await new Promise<void>((r, j) => s.send(d, port, '127.0.0.1', (e) => (e ? j(e) : r())));
+  s.close();
+}
+
+describe('handshake trust', () => {
+  const nodes: UdpVaultNode[] = [];
+  const start = async (port = 0): Promise<UdpVaultNode> => {
+    const n = await startNode({ port, settings: { handshakeTimeoutMs: 1500 } });
+    nodes.push(n);
+    return n;
+  };
+  beforeAll(sodiumReady);
+  afterEach(async () => {
+    await Promise.all(nodes.splice(0).map((n) => n.close()));
+  });
+
+  test('a third node at a pinned peer\'s endpoint can neither handshake nor inject', async () => {
+    const a = await start();
+    const b = await start();
+    await pair(a, b);
+    const aPort = a.port;
+    await a.close();
+    const m = await start(aPort); // the MITM takes A's address
+    const atB = collect(b);
+    await m.addPeer({ endpoint: `127.0.0.1:${b.port}`, key: b.publicKey, name: 'b' });
+    const sent = m.send('b', 'i am a');
+    await expect(sent).rejects.toMatchObject({ code: 'ERR_HANDSHAKE_TIMEOUT' });
+    expect(drops(b, 'keyChanged')).toBeGreaterThanOrEqual(1);
+    expect(atB).toHaveLength(0);
+    await waitFor(() => m.peers()[0]!.state === 'unreachable');
+    expect(b.peers()[0]!.key).toBe(a.publicKey);
+  });
+
+  test('an init naming the pinned key but signed by another key fails authentication', async () => {
+    const a = await start();
+    const b = await start();
+    await b.addPeer({ endpoint: `127.0.0.1:${a.port}`, key: a.publicKey, name: 'a' });
+    const mallory = generateIdentity();
+    const forged = createInit({
+      identity: { ...mallory, publicKey: decodeKey(a.publicKey) },
+      responderStatic: decodeKey(b.publicKey),
+      localSid: 7,
+      ephemeral: kxKeypair(),
+      timestampMs: Date.now(),
+    });
+    const before = drops(b, 'authFailure');
+    await rawSend(b.port, forged.init);
+    await waitFor(() => drops(b, 'authFailure') === before + 1);
+  });
+
+  test('MITM key substitution in the response is refused by the initiator', async () => {
+    const a = await start();
+    const b = await start();
+    // A believes B is at the attacker's address; the attacker answers A's init with a valid
+    // response signed by its own identity.
+    const sock = dgram.createSocket('udp4');
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+    const mallory = generateIdentity();
+    const answered = new Promise<void>((resolve) => {
+      sock.on('message', (d, rinfo) => {
+        if (d[0] !== 0x31) return;
+        const { response } = createResponse({ identity: mallory, init: parseInit(d), localSid: 9, ephemeral: kxKeypair(), timestampMs: Date.now() });
+        sock.send(response, rinfo.port, rinfo.address, () => resolve());
+      });
+    });
+    await a.addPeer({ endpoint: `127.0.0.1:${sock.address().port}`, key: b.publicKey, name: 'b' });
+    await answered;
+    await waitFor(() => drops(a, 'keyChanged') >= 1);
+    expect(a.peers()[0]!.state).toBe('handshaking');
+    expect(a.peers()[0]!.key).toBe(b.publicKey);
+    sock.close();
+  });
+
+  test('TOFU records the first key, then a changed key raises key-changed and is refused', async () => {
+    const a = await start();
+    const b = await start();
+    const events: PeerEvent[] = [];
+    b.on('peer', (e) => events.push(e));
+    await b.addPeer({ endpoint: `127.0.0.1:${a.port}`, name: 'a' });
+    await a.addPeer({ endpoint: `127.0.0.1:${b.port}`, key: b.publicKey, name: 'b' });
+    await waitFor(() => b.peers()[0]?.state === 'established');
+    expect(b.peers()[0]).toMatchObject({ key: a.publicKey, trust: 'tofu' });
+    expect(events.map((e) => e.type)).toContain('tofu');
+    const aPort = a.port;
+    await a.close();
+    const a2 = await start(aPort);
+    await a2.addPeer({ endpoint: `127.0.0.1:${b.port}`, key: b.publicKey, name: 'b' });
+    await waitFor(() => events.some((e) => e.type === 'key-changed'));
+    const ev = events.find((e) => e.type === 'key-changed')!;
+    expect(ev.offeredKey).toBe(a2.publicKey);
+    expect(ev.peer.key).toBe(a.publicKey);
+    expect(b.peers()[0]!.key).toBe(a.publicKey);
+    expect(drops(b, 'keyChanged')).toBeGreaterThanOrEqual(1);
+    await expect(a2.send('b', 'x')).rejects.toMatchObject({ code: 'ERR_HANDSHAKE_TIMEOUT' });
+  });
+
+  test('a replayed handshake init is rejected', async () => {
+    const a = await start();
+    const b = await start();
+    const tap = await startTap(a.port, b.port);
+    try {
+      await b.addPeer({ endpoint: `127.0.0.1:${tap.portForB}`, key: a.publicKey, name: 'a' });
+      await a.addPeer({ endpoint: `127.0.0.1:${tap.portForA}`, key: b.publicKey, name: 'b' });
+      await waitFor(() => a.peers()[0]?.state === 'established');
+      const init = tap.aToB.find((d) => d[0] === 0x31)!;
+      const before = drops(b, 'replay');
+      await tap.injectToB(init);
+      await waitFor(() => drops(b, 'replay') === before + 1);
+      const resp = tap.bToA.find((d) => d[0] === 0x32)!;
+      const unknown = drops(a, 'unknownSession');
+      await tap.injectToA(resp);
+      await waitFor(() => drops(a, 'unknownSession') === unknown + 1);
+    } finally {
+      await tap.close();
+    }
+  });
+
+  test('a handshake from an identity that is not a peer is refused and counted', async () => {
+    const a = await start();
+    const b = await start();
+    await a.addPeer({ endpoint: `127.0.0.1:${b.port}`, key: b.publicKey });
+    await waitFor(() => drops(b, 'unknownPeer') >= 1);
+    expect(b.peers()).toHaveLength(0);
+  });
+});
