@@ -28,8 +28,8 @@ export const REKEY_AFTER_MESSAGES = 2 ** 32;
 export const REJECT_AFTER_MS = 180_000;
 /** The previous session stays valid for receiving this long after a rekey. */
 export const PREVIOUS_SESSION_GRACE_MS = 10_000;
-export const HANDSHAKE_RETRY_MS = 1_000;
-export const HANDSHAKE_RETRY_MAX_MS = 8_000;
+export const HANDSHAKE_RETRY_MS = 1_500;
+export const HANDSHAKE_RETRY_MAX_MS = 12_000;
 export const QUEUE_TIMEOUT_MS = 10_000;
 export const QUEUE_MAX_MESSAGES = 1024;
 export const QUEUE_MAX_BYTES = 8 * 1024 * 1024;

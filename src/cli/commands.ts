@@ -61,7 +61,7 @@ export async function cmdPeerAdd({ home, args, io }: CommandContext): Promise<Ex
     ...(compat !== undefined && { compat: 'vault-v2' as const }),
     ...(allowPlaintext && { allowPlaintext }),
   };
-  return withClient(home, async (c) => {
+  return withClient<ExitCode>(home, async (c) => {
     const before = await c.peers();
     const existed = before.some((p) => (key !== undefined && p.key === key) || (name !== undefined && p.name === name) || p.endpoint === endpoint);
     const peer = await c.addPeer(opts);
@@ -71,7 +71,7 @@ export async function cmdPeerAdd({ home, args, io }: CommandContext): Promise<Ex
 }
 
 export async function cmdPeerList({ home, args, io }: CommandContext): Promise<ExitCode> {
-  return withClient(home, async (c) => {
+  return withClient<ExitCode>(home, async (c) => {
     const peers = await c.peers();
     io.stdout.write(bool(args, 'json') ? json(peers) : `${peerTable(peers)}\n`);
     return EXIT_OK;
@@ -81,7 +81,7 @@ export async function cmdPeerList({ home, args, io }: CommandContext): Promise<E
 export async function cmdPeerRemove({ home, args, io }: CommandContext): Promise<ExitCode> {
   const ref = args.positionals[0]!;
   if (ref.trim() === '') throw new BadInputError('ERR_BAD_ARGUMENT', '<name|key|host:port>: empty peer reference');
-  return withClient(home, async (c) => {
+  return withClient<ExitCode>(home, async (c) => {
     const p = await c.removePeer(ref);
     io.stdout.write(`removed peer ${p.name ? `${p.name} (${p.endpoint})` : p.endpoint}${p.key ? ` key ${p.key}` : ''}\n`);
     return EXIT_OK;
@@ -89,7 +89,7 @@ export async function cmdPeerRemove({ home, args, io }: CommandContext): Promise
 }
 
 export async function cmdStatus({ home, args, io }: CommandContext): Promise<ExitCode> {
-  return withClient(home, async (c) => {
+  return withClient<ExitCode>(home, async (c) => {
     const s = await c.status();
     io.stdout.write(bool(args, 'json') ? json(s) : `${statusText(s)}\n`);
     return EXIT_OK;

@@ -93,8 +93,10 @@ export class Connection implements LineSink {
     if (!ok) {
       const max = this.#host.maxLineBytes();
       this.sendError(null, 'ERR_LINE_TOO_LONG', `request line longer than ${max} bytes; the connection is closed`);
-      this.#socket.pause();
+      // Further input is read and discarded (closed is now true) so the client can see our end.
       this.#socket.end();
+      this.#socket.resume();
+      setTimeout(() => this.#socket.destroy(), 2000).unref();
       return;
     }
     this.#throttle();

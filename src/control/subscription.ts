@@ -118,7 +118,7 @@ export class Subscription implements AsyncIterableIterator<SubscribedMessage> {
     }
     if (!('type' in m)) return;
     if (m.type === 'message') {
-      const { id: _id, ...wire } = m;
+      const { id: _id, v: _v, ...wire } = m as WireMessage & { id: unknown; v?: unknown };
       this.#push({ ...wire, data: new Uint8Array(Buffer.from(wire.base64, 'base64')) });
     } else if (m.type === 'lost') {
       this.#lost += m.count;

@@ -63,7 +63,9 @@ function oneOf<T extends string>(values: readonly T[]): Rule {
 const hostRule: Rule = {
   expected: 'an IPv4 or IPv6 address or a host name',
   parse(v) {
-    return typeof v === 'string' && (net.isIP(v) !== 0 || HOSTNAME_RE.test(v)) ? { ok: true, value: v } : { ok: false };
+    if (typeof v !== 'string') return { ok: false };
+    const numeric = /^[\d.]+$/.test(v);
+    return net.isIP(v) !== 0 || (!numeric && HOSTNAME_RE.test(v)) ? { ok: true, value: v } : { ok: false };
   },
 };
 

@@ -57,6 +57,7 @@ export function ensureHome(home: string): HomePaths {
     fs.mkdirSync(home, { recursive: true, mode: 0o700 });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw new BadInputError('ERR_BAD_ARGUMENT', `--home ${home}: exists and is not a directory`);
     throw new BadInputError('ERR_BAD_ARGUMENT', `--home ${home}: cannot create the home directory (${code})`);
   }
   if (!fs.statSync(home).isDirectory()) {

@@ -51,19 +51,21 @@ export interface ReassemblyResult {
   evicted?: number;
 }
 
-interface Entry {
-  readonly peer: PeerState;
-  readonly msgId: number;
-  readonly count: number;
-  readonly createdMs: number;
+class Entry {
   /** Length of the non-last fragments; 0 while unknown. */
-  chunkBytes: number;
+  chunkBytes = 0;
   /** Length of the last fragment; -1 while unknown. */
-  lastBytes: number;
-  accountedBytes: number;
-  readonly chunks: Map<number, Uint8Array>;
-  readonly age: Link<Entry>;
-  readonly lru: Link<Entry>;
+  lastBytes = -1;
+  accountedBytes = 0;
+  readonly chunks = new Map<number, Uint8Array>();
+  readonly age: Link<Entry> = { value: this, prev: null, next: null };
+  readonly lru: Link<Entry> = { value: this, prev: null, next: null };
+  constructor(
+    readonly peer: PeerState,
+    readonly msgId: number,
+    readonly count: number,
+    readonly createdMs: number,
+  ) {}
 }
 
 interface PeerState {
@@ -132,25 +134,15 @@ export class Reassembler {
   }
 
   /** Accounted bytes held (chunks + FRAGMENT_OVERHEAD_BYTES per fragment). */
-  get bytesHeld(): number {
-    return this.#bytes;
-  }
+  get bytesHeld(): number { return this.#bytes; }
   /** Incomplete messages held. */
-  get messagesHeld(): number {
-    return this.#messages;
-  }
+  get messagesHeld(): number { return this.#messages; }
   /** Duplicate fragments ignored (of held or recently completed messages). */
-  get duplicates(): number {
-    return this.#duplicates;
-  }
+  get duplicates(): number { return this.#duplicates; }
   /** Incomplete messages discarded to make room. */
-  get evictions(): number {
-    return this.#evictions;
-  }
+  get evictions(): number { return this.#evictions; }
   /** Incomplete messages discarded by timeout. */
-  get expirations(): number {
-    return this.#expirations;
-  }
+  get expirations(): number { return this.#expirations; }
   /** Accounted bytes held for one peer. */
   peerBytesHeld(peer: string): number {
     return this.#peers.get(peer)?.bytes ?? 0;
@@ -202,9 +194,7 @@ export class Reassembler {
     if (e) {
       ps.lru.remove(e.lru); // most recently active last
     } else {
-      const created: Partial<Entry> & Pick<Entry, 'peer' | 'msgId' | 'count' | 'createdMs' | 'chunkBytes' | 'lastBytes' | 'accountedBytes' | 'chunks'> =
-        { peer: ps, msgId, count, createdMs: this.#clock.monotonic(), chunkBytes: 0, lastBytes: -1, accountedBytes: 0, chunks: new Map() };
-      e = Object.assign(created, { age: link(created as Entry), lru: link(created as Entry) });
+      e = new Entry(ps, msgId, count, this.#clock.monotonic());
       this.#byAge.push(e.age);
       ps.entries.set(msgId, e);
       this.#messages++;
@@ -312,10 +302,6 @@ export class Reassembler {
 function firstOther(ps: PeerState, keep: Entry | undefined): Entry | undefined {
   const first = ps.lru.head;
   return first?.value === keep ? first?.next?.value : first?.value;
-}
-
-function link<T>(value: T): Link<T> {
-  return { value, prev: null, next: null };
 }
 
 function assemble(e: Entry): Uint8Array {

@@ -73,38 +73,22 @@ export class ReliableReceiver {
     this.#maxMessageBytes = opts.maxMessageBytes;
   }
 
-  get stream(): number | null {
-    return this.#stream;
-  }
-  get cum(): number {
-    return this.#cum;
-  }
+  get stream(): number | null { return this.#stream; }
+  get cum(): number { return this.#cum; }
   /** Whether an ack should be sent (something was received since the last ack()). */
-  get ackNeeded(): boolean {
-    return this.#ackNeeded;
-  }
+  get ackNeeded(): boolean { return this.#ackNeeded; }
   get bufferedItems(): number {
     return this.#buffer.size;
   }
-  get bufferedBytes(): number {
-    return this.#bytes;
-  }
+  get bufferedBytes(): number { return this.#bytes; }
   /** Items received again (already delivered or buffered). */
-  get duplicates(): number {
-    return this.#duplicates;
-  }
+  get duplicates(): number { return this.#duplicates; }
   /** Items refused (beyond the buffer, too large, no room). */
-  get refused(): number {
-    return this.#refused;
-  }
+  get refused(): number { return this.#refused; }
   /** Items with invalid fields, or of a previous stream. */
-  get malformed(): number {
-    return this.#malformed;
-  }
+  get malformed(): number { return this.#malformed; }
   /** Buffered or arriving items discarded because the sender's base moved past them. */
-  get skipped(): number {
-    return this.#skipped;
-  }
+  get skipped(): number { return this.#skipped; }
 
   /**
    * Processes one reliable item of a frame whose r = [stream, base]; returns the messages now

@@ -51,6 +51,7 @@ export interface ReliableSenderOptions {
 }
 
 interface Message {
+  settled: boolean;
   readonly lastSeq: number;
   readonly firstSeq: number;
   readonly deadlineMs: number;
@@ -60,7 +61,6 @@ interface Message {
 }
 
 interface Item extends ReliableItem {
-  readonly msg: Message;
   transmissions: number;
   sentAtMs: number;
   txOrder: number;
@@ -80,6 +80,8 @@ export class ReliableSender {
   /** Unsettled messages by last seq, in seq order. */
   readonly #messages = new Map<number, Message>();
   #nextSeq = 1;
+  /** Lowest seq in #items, or #nextSeq (advanced lazily). */
+  #base = 1;
   /** Lowest seq never transmitted. */
   #sendNext = 1;
   #cumAcked = 0;
@@ -93,8 +95,9 @@ export class ReliableSender {
   #rttvarMs = 0;
   #rtoMs: number;
   #lastBackoffAtMs = -Infinity;
-  /** Earliest message deadline; undefined when it must be recomputed. */
-  #minDeadlineMs: number | undefined = Infinity;
+  /** Messages by deadline (settled ones are skipped lazily from #deadlineHead). */
+  #byDeadline: Message[] = [];
+  #deadlineHead = 0;
 
   constructor(opts: ReliableSenderOptions) {
     if (!Number.isSafeInteger(opts.window) || opts.window < 1) throw new BadInputError('ERR_BAD_ARGUMENT', 'window must be a positive integer');
@@ -106,41 +109,25 @@ export class ReliableSender {
     this.#rtoMs = this.#clampRto(opts.rtoInitialMs ?? RTO_INITIAL_MS);
   }
 
-  get stream(): number {
-    return this.#stream;
-  }
-  get window(): number {
-    return this.#window;
-  }
+  get stream(): number { return this.#stream; }
+  get window(): number { return this.#window; }
   /** Lowest seq not cumulatively acknowledged nor abandoned (the frame's `base`). */
   get base(): number {
-    const first = this.#items.keys().next();
-    return first.done ? this.#nextSeq : first.value;
+    while (this.#base < this.#nextSeq && !this.#items.has(this.#base)) this.#base++;
+    return this.#base;
   }
   /** Smoothed RTT, null before the first sample. */
-  get rttMs(): number | null {
-    return this.#srttMs;
-  }
+  get rttMs(): number | null { return this.#srttMs; }
   /** Current retransmission timeout (with backoff). */
-  get rtoMs(): number {
-    return this.#rtoMs;
-  }
+  get rtoMs(): number { return this.#rtoMs; }
   /** Items transmitted and not yet cumulatively acknowledged nor abandoned. */
-  get inFlight(): number {
-    return this.#inFlight;
-  }
+  get inFlight(): number { return this.#inFlight; }
   /** Items never transmitted yet. */
-  get queued(): number {
-    return this.#items.size - this.#inFlight;
-  }
+  get queued(): number { return this.#items.size - this.#inFlight; }
   /** Messages whose push() has not settled. */
-  get pendingMessages(): number {
-    return this.#messages.size;
-  }
+  get pendingMessages(): number { return this.#messages.size; }
   /** Item retransmissions so far. */
-  get retransmissions(): number {
-    return this.#retransmissions;
-  }
+  get retransmissions(): number { return this.#retransmissions; }
 
   /**
    * Queues one message (its chunks, in order) with the message flags (e.g. COMPRESSED).
@@ -155,24 +142,20 @@ export class ReliableSender {
     }
     let resolve!: () => void;
     let reject!: (err: Error) => void;
-    const promise = new Promise<void>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
+    const promise = new Promise<void>((res, rej) => ([resolve, reject] = [res, rej]));
     const firstSeq = this.#nextSeq;
-    const msg: Message = { firstSeq, lastSeq: firstSeq + n - 1, deadlineMs, timeoutMs: Math.max(0, Math.round(deadlineMs - this.#clock.monotonic())), resolve, reject };
+    const msg: Message = { settled: false, firstSeq, lastSeq: firstSeq + n - 1, deadlineMs, timeoutMs: Math.max(0, Math.round(deadlineMs - this.#clock.monotonic())), resolve, reject };
     const wireFlags = (flags & ~(FLAG_RELIABLE | FLAG_FRAGMENT)) | FLAG_RELIABLE | (n > 1 ? FLAG_FRAGMENT : 0);
     for (let i = 0; i < n; i++) {
-      const item: Item = { seq: firstSeq + i, flags: wireFlags, data: chunks[i]!, msg, transmissions: 0, sentAtMs: -1, txOrder: 0, rtoAtMs: Infinity, sacked: false, due: false };
-      if (n > 1) {
-        item.index = i;
-        item.count = n;
-      }
+      const item: Item = { seq: firstSeq + i, flags: wireFlags, data: chunks[i]!, transmissions: 0, sentAtMs: -1, txOrder: 0, rtoAtMs: Infinity, sacked: false, due: false };
+      if (n > 1) Object.assign(item, { index: i, count: n });
       this.#items.set(item.seq, item);
     }
     this.#nextSeq += n;
     this.#messages.set(msg.lastSeq, msg);
-    if (this.#minDeadlineMs !== undefined) this.#minDeadlineMs = Math.min(this.#minDeadlineMs, deadlineMs);
+    let at = this.#byDeadline.length; // sorted insert; usually an append
+    while (at > this.#deadlineHead && this.#byDeadline[at - 1]!.deadlineMs > deadlineMs) at--;
+    this.#byDeadline.splice(at, 0, msg);
     return promise;
   }
 
@@ -185,13 +168,11 @@ export class ReliableSender {
   take(maxItems: number): ReliableItem[] {
     const out: ReliableItem[] = [];
     const now = this.#clock.monotonic();
-    if (this.#due > 0) {
-      for (const it of this.#items.values()) {
-        if (out.length >= maxItems || it.seq >= this.#sendNext) break;
-        if (!it.due) continue;
-        this.#retransmissions++;
-        out.push(this.#transmit(it, now));
-      }
+    for (let seq = this.base; this.#due > 0 && out.length < maxItems && seq < this.#sendNext; seq++) {
+      const it = this.#items.get(seq);
+      if (!it?.due) continue;
+      this.#retransmissions++;
+      out.push(this.#transmit(it, now));
     }
     const limit = this.base + this.#window;
     while (out.length < maxItems && this.#sendNext < this.#nextSeq && this.#sendNext < limit) {
@@ -218,17 +199,18 @@ export class ReliableSender {
     const c = Math.min(cum, highestSent);
     const fresh = cum >= this.#cumAcked;
     if (c > this.#cumAcked) {
-      this.#cumAcked = c;
-      for (const it of this.#items.values()) {
-        if (it.seq > c) break;
+      for (let seq = Math.max(this.#cumAcked + 1, this.base); seq <= c; seq++) {
+        const it = this.#items.get(seq);
+        if (!it) continue;
         if (!it.sacked) observe(it);
         this.#forget(it);
+        const m = this.#messages.get(seq);
+        if (m) {
+          this.#settle(m);
+          m.resolve();
+        }
       }
-      for (const [last, m] of this.#messages) {
-        if (last > c) break;
-        this.#settle(m);
-        m.resolve();
-      }
+      this.#cumAcked = c;
     }
     const pairs = sanitizeRanges(ranges, this.base, highestSent);
     for (const [s, e] of pairs) {
@@ -238,33 +220,28 @@ export class ReliableSender {
         observe(it);
         it.sacked = true;
         this.#sacked++;
-        if (it.due) {
-          it.due = false;
-          this.#due--;
-        }
+        this.#clearDue(it);
       }
     }
     if (fresh && this.#sacked > 0) this.#detectReneging(pairs, ranges.length >= 2 * MAX_ACK_RANGES, highestSent);
     if (sampleSentAtMs >= 0) this.#rttSample(now - sampleSentAtMs);
     if (deliveredTx > this.#highestDeliveredTx) {
       this.#highestDeliveredTx = deliveredTx;
-      for (const it of this.#items.values()) {
-        if (it.seq >= this.#sendNext) break;
+      for (const it of this.#inFlightItems()) {
         if (!it.sacked && !it.due && it.txOrder + REORDER_THRESHOLD <= deliveredTx) this.#markDue(it);
       }
     }
+    this.#announceBase();
   }
 
   /** Call at/after nextDeadline(): fails expired messages, marks timed-out items for retransmission. */
   tick(): void {
     const now = this.#clock.monotonic();
-    if (this.#minDeadline() <= now) {
-      for (const m of [...this.#messages.values()]) if (m.deadlineMs <= now) this.#abandon(m);
-      this.#skipAbandoned();
-    }
+    for (let m = this.#firstByDeadline(); m && m.deadlineMs <= now; m = this.#firstByDeadline()) this.#abandon(m);
+    this.#skipAbandoned();
+    this.#announceBase();
     let backoff = false;
-    for (const it of this.#items.values()) {
-      if (it.seq >= this.#sendNext) break;
+    for (const it of this.#inFlightItems()) {
       if (it.sacked || it.due || it.rtoAtMs > now) continue;
       this.#markDue(it);
       if (it.sentAtMs >= this.#lastBackoffAtMs) backoff = true;
@@ -277,9 +254,8 @@ export class ReliableSender {
 
   /** Monotonic time at which tick() has something to do, or null (nothing pending). */
   nextDeadline(): number | null {
-    let d = this.#minDeadline();
-    for (const it of this.#items.values()) {
-      if (it.seq >= this.#sendNext) break;
+    let d = this.#firstByDeadline()?.deadlineMs ?? Infinity;
+    for (const it of this.#inFlightItems()) {
       if (!it.sacked && !it.due && it.rtoAtMs < d) d = it.rtoAtMs;
     }
     return d === Infinity ? null : d;
@@ -292,17 +268,38 @@ export class ReliableSender {
     this.#messages.clear();
     this.#inFlight = this.#due = this.#sacked = 0;
     this.#sendNext = this.#nextSeq;
-    this.#minDeadlineMs = Infinity;
+    this.#byDeadline = [];
+    this.#deadlineHead = 0;
     for (const m of messages) m.reject(err);
   }
 
-  #minDeadline(): number {
-    if (this.#minDeadlineMs === undefined) {
-      let d = Infinity;
-      for (const m of this.#messages.values()) d = Math.min(d, m.deadlineMs);
-      this.#minDeadlineMs = d;
+  /** Transmitted items not yet acked nor abandoned, in seq order (span < window). */
+  *#inFlightItems(): Generator<Item> {
+    for (let seq = this.base; seq < this.#sendNext; seq++) {
+      const it = this.#items.get(seq);
+      if (it) yield it;
     }
-    return this.#minDeadlineMs;
+  }
+
+  /** The unsettled message with the earliest deadline. */
+  #firstByDeadline(): Message | undefined {
+    const q = this.#byDeadline;
+    while (this.#deadlineHead < q.length && q[this.#deadlineHead]!.settled) this.#deadlineHead++;
+    if (this.#deadlineHead > 1024 && this.#deadlineHead * 2 > q.length) {
+      this.#byDeadline = q.slice(this.#deadlineHead).filter((m) => !m.settled);
+      this.#deadlineHead = 0;
+    }
+    return this.#byDeadline[this.#deadlineHead];
+  }
+
+  /**
+   * When base is above what the receiver acknowledged (seqs were abandoned), some item must
+   * carry the new base to it even if everything in flight was SACKed: resend the item at base
+   * (its retransmission timer then repeats it until acknowledged).
+   */
+  #announceBase(): void {
+    const first = this.#items.get(this.base);
+    if (this.base > this.#cumAcked + 1 && first?.sacked) this.#markDue(first);
   }
 
   #transmit(it: Item, now: number): ReliableItem {
@@ -310,21 +307,23 @@ export class ReliableSender {
     it.sentAtMs = now;
     it.txOrder = ++this.#txCounter;
     it.rtoAtMs = now + this.#rtoMs;
-    if (it.due) {
-      it.due = false;
-      this.#due--;
-    }
-    const out: ReliableItem = { seq: it.seq, flags: it.flags, data: it.data };
-    if (it.count !== undefined) {
-      out.index = it.index;
-      out.count = it.count;
-    }
-    return out;
+    this.#clearDue(it);
+    const { seq, flags, data, index, count } = it;
+    return count === undefined ? { seq, flags, data } : { seq, flags, data, index, count };
   }
 
   #markDue(it: Item): void {
+    if (it.sacked) {
+      it.sacked = false;
+      this.#sacked--;
+    }
     it.due = true;
     this.#due++;
+  }
+
+  #clearDue(it: Item): void {
+    if (it.due) this.#due--;
+    it.due = false;
   }
 
   /** Removes an item (acked or abandoned). */
@@ -337,7 +336,7 @@ export class ReliableSender {
 
   #settle(m: Message): void {
     this.#messages.delete(m.lastSeq);
-    if (m.deadlineMs === this.#minDeadlineMs) this.#minDeadlineMs = undefined;
+    m.settled = true;
   }
 
   #abandon(m: Message): void {
@@ -357,14 +356,11 @@ export class ReliableSender {
   #detectReneging(pairs: Array<[number, number]>, truncated: boolean, highestSent: number): void {
     const limit = truncated && pairs.length > 0 ? pairs[pairs.length - 1]![1] : highestSent;
     let k = 0;
-    for (const it of this.#items.values()) {
+    for (const it of this.#inFlightItems()) {
       if (it.seq > limit) break;
       if (!it.sacked) continue;
       while (k < pairs.length && pairs[k]![1] < it.seq) k++;
-      if (k < pairs.length && pairs[k]![0] <= it.seq) continue;
-      it.sacked = false;
-      this.#sacked--;
-      this.#markDue(it);
+      if (k >= pairs.length || pairs[k]![0] > it.seq) this.#markDue(it);
     }
   }
 
@@ -389,12 +385,9 @@ function sanitizeRanges(flat: readonly number[], lo: number, hi: number): Array<
   const pairs: Array<[number, number]> = [];
   const n = Math.min(flat.length >> 1, MAX_ACK_RANGES);
   for (let k = 0; k < n; k++) {
-    const s = flat[2 * k]!;
-    const e = flat[2 * k + 1]!;
-    if (!Number.isSafeInteger(s) || !Number.isSafeInteger(e) || e < s) continue;
-    const a = Math.max(s, lo);
-    const b = Math.min(e, hi);
-    if (a <= b) pairs.push([a, b]);
+    const [s, e] = [flat[2 * k]!, flat[2 * k + 1]!];
+    const [a, b] = [Math.max(s, lo), Math.min(e, hi)];
+    if (Number.isSafeInteger(s) && Number.isSafeInteger(e) && a <= b) pairs.push([a, b]);
   }
   return pairs.sort((x, y) => x[0] - y[0]);
 }

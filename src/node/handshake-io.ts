@@ -15,6 +15,9 @@ import type { Peer } from '../peer/peer';
 import type { NodeContext } from './context';
 import { HANDSHAKE_RETRY_MAX_MS, HANDSHAKE_RETRY_MS } from '../constants';
 
+/** Current, the crossing one of a simultaneous rekey, and two in their grace period. */
+const MAX_SESSIONS_PER_PEER = 4;
+
 let lastSentTimestampMs = 0;
 /** Our handshake timestamps strictly increase, so the peer's replay check never trips on them. */
 function nextTimestamp(ctx: NodeContext): number {
@@ -30,10 +33,17 @@ function newSid(ctx: NodeContext): number {
 }
 
 /** Starts (or restarts) a handshake with a native peer. */
+export function cancelHandshake(ctx: NodeContext, peer: Peer): void {
+  for (const p of [peer.pending, peer.previousPending]) if (p) ctx.peers.unbindPending(p.localSid);
+  peer.pending = peer.previousPending = null;
+  peer.handshakeAttempts = 0;
+}
+
 export function initiateHandshake(ctx: NodeContext, peer: Peer): void {
   if (peer.compat) return;
   const now = ctx.clock.monotonic();
-  if (peer.pending) ctx.peers.unbindPending(peer.pending.localSid);
+  if (peer.previousPending) ctx.peers.unbindPending(peer.previousPending.localSid);
+  peer.previousPending = peer.pending;
   if (!peer.pending && peer.handshakeAttempts === 0) peer.handshakeFirstAttemptAtMs = now;
   const pending = createInit({
     identity: ctx.identity,
@@ -46,7 +56,8 @@ export function initiateHandshake(ctx: NodeContext, peer: Peer): void {
   ctx.peers.bindPending(peer, pending.localSid);
   peer.handshakeStartedAtMs = now;
   peer.handshakeAttempts++;
-  peer.nextHandshakeAtMs = now + Math.min(HANDSHAKE_RETRY_MAX_MS, HANDSHAKE_RETRY_MS * 2 ** (peer.handshakeAttempts - 1));
+  const backoffMs = Math.min(HANDSHAKE_RETRY_MAX_MS, HANDSHAKE_RETRY_MS * 2 ** (peer.handshakeAttempts - 1));
+  peer.nextHandshakeAtMs = now + backoffMs * (0.8 + 0.4 * Math.random()); // jitter: no retry storms in step
   if (peer.state !== 'established' && peer.state !== 'unreachable') peer.state = 'handshaking';
   ctx.transport.send(pending.init, peer.endpoint.port, peer.endpoint.address, peer.endpoint.family);
   peer.counters.packetsOut++;
@@ -58,10 +69,10 @@ export function initiateHandshake(ctx: NodeContext, peer: Peer): void {
 function installSession(ctx: NodeContext, peer: Peer, session: Session, remoteTs: number, from: Datagram): void {
   peer.sessions.unshift(session);
   ctx.peers.bindSession(peer, session);
-  while (peer.sessions.length > 3) {
-    const old = peer.sessions.pop()!;
-    ctx.peers.unbindSession(old);
-    old.wipe();
+  while (peer.sessions.length > MAX_SESSIONS_PER_PEER) {
+    const [old] = peer.sessions.splice(evictionIndex(peer, ctx), 1);
+    ctx.peers.unbindSession(old!);
+    old!.wipe();
   }
   peer.lastHandshakeTs = remoteTs;
   peer.lastHandshakeAt = new Date(ctx.clock.now()).toISOString();
@@ -71,6 +82,27 @@ function installSession(ctx: NodeContext, peer: Peer, session: Session, remoteTs
   peer.handshakeAttempts = 0;
   ctx.persist();
   if (!wasEstablished) ctx.emitPeer({ type: 'handshake', peer: peer.info() });
+}
+
+/**
+ * Which session to drop when a peer has too many: never-confirmed ones first (answers to
+ * superseded retries), then ones the peer has not sent on lately, then the oldest — never
+ * the newest (just installed).
+ */
+function evictionIndex(peer: Peer, ctx: NodeContext): number {
+  const now = ctx.clock.monotonic();
+  const current = peer.sendSession(now, ctx.limits);
+  const ss = peer.sessions;
+  for (let k = ss.length - 1; k > 0; k--) if (!ss[k]!.confirmed) return k;
+  for (let k = ss.length - 1; k > 0; k--) {
+    if (ss[k] !== current && now - ss[k]!.lastReceivedAtMs >= ctx.settings.sessionGraceMs) return k;
+  }
+  return ss.length - 1;
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
 }
 
 /** Common identity check for both handshake messages: returns the key to verify against. */
@@ -109,7 +141,14 @@ export function onInit(ctx: NodeContext, d: Datagram): void {
   }
   if (!peer || peer.compat) throw new DropError('unknownPeer', 'handshake from an identity that is not a peer');
   const pinned = pinnedKeyFor(ctx, peer, init.initiatorStatic);
+  if (peer.pending && compareBytes(ctx.identity.publicKey, init.initiatorStatic) > 0) {
+    // Crossing handshakes: the side with the higher key keeps its own (the peer will answer
+    // it), so a simultaneous start or rekey costs one handshake, not two.
+    ctx.log.debug({ peer: peer.label() }, 'crossing handshake init ignored (ours is pending)');
+    return;
+  }
   verifyInit(init, pinned, ctx.identity.publicKey, freshness(ctx, peer));
+  cancelHandshake(ctx, peer);
   recordTofu(ctx, peer, init.initiatorStatic);
   const { response, keys } = createResponse({
     identity: ctx.identity,
@@ -131,12 +170,12 @@ export function onResponse(ctx: NodeContext, d: Datagram): void {
   if (!ctx.handshakeLimiter.allow(d.address)) throw new DropError('rateLimited', 'handshake rate limit for source address');
   const resp = parseResponse(d.data);
   const peer = ctx.peers.pendingPeer(resp.receiverSid);
-  if (!peer || !peer.pending) throw new DropError('unknownSession', 'handshake response matches no pending handshake');
+  const pending = [peer?.pending, peer?.previousPending].find((p) => p?.localSid === resp.receiverSid);
+  if (!peer || !pending) throw new DropError('unknownSession', 'handshake response matches no pending handshake');
   const pinned = pinnedKeyFor(ctx, peer, resp.responderStatic);
-  const keys = consumeResponse(peer.pending, resp, pinned, freshness(ctx, peer));
+  const keys = consumeResponse(pending, resp, pinned, freshness(ctx, peer));
   recordTofu(ctx, peer, resp.responderStatic);
-  ctx.peers.unbindPending(peer.pending.localSid);
-  peer.pending = null;
+  cancelHandshake(ctx, peer);
   installSession(ctx, peer, new Session(keys, ctx.clock.monotonic()), resp.timestampMs, d);
   // Confirm the session at once (the responder waits for our first packet before using it);
   // queued messages ride along.

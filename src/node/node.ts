@@ -227,7 +227,7 @@ class Node extends EventEmitter implements UdpVaultNode {
       if (!(bytes instanceof Uint8Array)) throw new BadInputError('ERR_BAD_ARGUMENT', 'data must be a Uint8Array or a string');
       if (opts.reliable && peer.compat) throw new UdpVaultError('ERR_RELIABLE_UNSUPPORTED', 'reliable delivery is not available for vault-v2 peers (native protocol only)');
       if (opts.reliable) throw new UdpVaultError('ERR_RELIABLE_UNSUPPORTED', 'reliable delivery is not available yet');
-      if (peer.compat) return this.#compat.send(peer, bytes);
+      if (peer.compat) return this.#compat.send(peer, bytes, opts.timeoutMs);
       const items = datagramItems(this.#ctx, peer, bytes);
       return new Promise<void>((resolve, reject) => {
         const m: OutMessage = {

@@ -5,7 +5,8 @@
 import { DeliveryError } from '../errors';
 import type { Peer } from '../peer/peer';
 import type { NodeContext } from './context';
-import { initiateHandshake } from './handshake-io';
+import { cancelHandshake, initiateHandshake } from './handshake-io';
+import { HANDSHAKE_RETRY_MS } from '../constants';
 
 export const TICK_MS = 100;
 /** Responder-side backstop: rekey this long after the initiator should have. */
@@ -18,9 +19,12 @@ export function tickPeer(ctx: NodeContext, peer: Peer): void {
   const now = ctx.clock.monotonic();
   retireSessions(ctx, peer, now);
   const current = peer.sendSession(now, ctx.limits);
-  if (peer.pending) onHandshakeOverdue(ctx, peer, now, current !== null);
+  if (peer.pending && current && current.createdAtMs > peer.handshakeStartedAtMs) cancelHandshake(ctx, peer); // the peer's handshake won the race
+  else if (peer.pending) onHandshakeOverdue(ctx, peer, now, current !== null);
   else if (!current) {
-    if (peer.queue.length > 0 || peer.state === 'new' || now >= peer.nextHandshakeAtMs) initiateHandshake(ctx, peer);
+    // A young unconfirmed session means the peer's own handshake is completing: wait for it.
+    const peerHandshaking = peer.sessions.some((s) => !s.confirmed && now - s.createdAtMs < HANDSHAKE_RETRY_MS);
+    if (!peerHandshaking && (peer.queue.length > 0 || peer.state === 'new' || now >= peer.nextHandshakeAtMs)) initiateHandshake(ctx, peer);
   } else if (onRekeyDue(ctx, current, now) || onPeerSilent(ctx, current, now)) {
     initiateHandshake(ctx, peer);
   } else if (now - current.lastSentAtMs >= ctx.settings.keepaliveMs) {
@@ -55,7 +59,10 @@ function retireSessions(ctx: NodeContext, peer: Peer, now: number): void {
   const current = peer.sendSession(now, ctx.limits);
   const keep = peer.sessions.filter((s) => {
     if (s === current) return true;
-    const superseded = current !== null && s.createdAtMs < current.createdAtMs && now - current.createdAtMs >= ctx.settings.sessionGraceMs;
+    // Superseded: an older session retires once it has been idle for the grace period (after
+    // crossing rekeys the peer may still send on it: its newest session can be our older one).
+    const superseded =
+      current !== null && s.createdAtMs < current.createdAtMs && now - Math.max(current.createdAtMs, s.lastReceivedAtMs) >= ctx.settings.sessionGraceMs;
     const unconfirmed = !s.confirmed && now - s.createdAtMs >= ctx.settings.handshakeTimeoutMs;
     if (!s.expired(now, ctx.limits) && !superseded && !unconfirmed) return true;
     ctx.peers.unbindSession(s);

@@ -29,9 +29,11 @@ export class Peer {
   allowPlaintext: boolean;
   trust: Trust;
   state: PeerState = 'new';
-  /** Newest first; at most 3 (current, one being confirmed, previous in its grace period). */
+  /** Newest first, bounded (see handshake-io MAX_SESSIONS_PER_PEER). */
   sessions: Session[] = [];
   pending: PendingInit | null = null;
+  /** The attempt before `pending`: a late answer to it still completes the handshake. */
+  previousPending: PendingInit | null = null;
   handshakeStartedAtMs = 0;
   handshakeFirstAttemptAtMs = 0;
   nextHandshakeAtMs = 0;

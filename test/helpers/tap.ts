@@ -16,6 +16,8 @@ export interface Tap {
   /** Sends raw bytes to B as if from A's side of the relay. */
   injectToB(d: Uint8Array): Promise<void>;
   injectToA(d: Uint8Array): Promise<void>;
+  /** Moves the B-facing side to a new port: B sees A's traffic from a new address (roaming). */
+  rebindB(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -27,7 +29,7 @@ async function bound(): Promise<dgram.Socket> {
 
 export async function startTap(aPort: number, bPort: number): Promise<Tap> {
   const sa = await bound(); // faces A
-  const sb = await bound(); // faces B
+  let sb = await bound(); // faces B
   const send = (s: dgram.Socket, d: Uint8Array, port: number) =>
     new Promise<void>((r, j) => s.send(d, port, '127.0.0.1', (e) => (e ? j(e) : r())));
   const tap: Tap = {
@@ -38,6 +40,13 @@ export async function startTap(aPort: number, bPort: number): Promise<Tap> {
     filter: null,
     injectToB: (d) => send(sb, d, bPort),
     injectToA: (d) => send(sa, d, aPort),
+    rebindB: async () => {
+      const old = sb;
+      sb = await bound();
+      sb.on('message', (d) => relay('bToA', d));
+      old.close();
+      return sb.address().port;
+    },
     close: async () => {
       await Promise.all([new Promise<void>((r) => sa.close(() => r())), new Promise<void>((r) => sb.close(() => r()))]);
     },

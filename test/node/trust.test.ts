@@ -49,7 +49,7 @@ describe('handshake trust', () => {
   test('an init naming the pinned key but signed by another key fails authentication', async () => {
     const a = await start();
     const b = await start();
-    await b.addPeer({ endpoint: `127.0.0.1:${a.port}`, key: a.publicKey, name: 'a' });
+    await pair(a, b);
     const mallory = generateIdentity();
     const forged = createInit({
       identity: { ...mallory, publicKey: decodeKey(a.publicKey) },
@@ -121,10 +121,12 @@ describe('handshake trust', () => {
       const before = drops(b, 'replay');
       await tap.injectToB(init);
       await waitFor(() => drops(b, 'replay') === before + 1);
-      const resp = tap.bToA.find((d) => d[0] === 0x32)!;
-      const unknown = drops(a, 'unknownSession');
-      await tap.injectToA(resp);
-      await waitFor(() => drops(a, 'unknownSession') === unknown + 1);
+      // which side answered depends on the crossing-handshake tie-break (key order)
+      const toA = tap.bToA.find((d) => d[0] === 0x32);
+      const [resp, target, inject] = toA ? [toA, a, tap.injectToA] : [tap.aToB.find((d) => d[0] === 0x32)!, b, tap.injectToB];
+      const unknown = drops(target, 'unknownSession');
+      await inject(resp);
+      await waitFor(() => drops(target, 'unknownSession') === unknown + 1);
     } finally {
       await tap.close();
     }

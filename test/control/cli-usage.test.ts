@@ -1,0 +1,120 @@
+/** CLI behaviour that needs no node: usage errors (exit 2), no daemon (exit 3), help. */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { main } from '../../src/cli/main';
+import type { CliIo } from '../../src/cli/io';
+
+let dir: string;
+let home: string;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uv-cli-'));
+  home = path.join(dir, 'home');
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const stdin = new PassThrough();
+  stdin.end('from stdin');
+  const io: CliIo = { stdout, stderr, stdin, env: { UDPVAULT_HOME: home }, onInterrupt: () => () => undefined };
+  const code = await main(argv, io);
+  return { code, out, err };
+}
+
+const KEY = Buffer.alloc(32, 7).toString('base64url');
+
+describe('bad usage exits 2 and names the problem', () => {
+  test.each([
+    [[], /missing command; commands: daemon, id, peer, send, subscribe, status/],
+    [['frobnicate'], /unknown command "frobnicate"/],
+    [['toString'], /unknown command "toString"/],
+    [['-x'], /unknown command "-x"/],
+    [['peer'], /missing peer subcommand: add, list or remove/],
+    [['peer', 'frob'], /unknown peer subcommand "frob"/],
+    [['send'], /udpvault send: missing argument <peer> \(see: udpvault send --help\)/],
+    [['send', 'alice', 'hi', 'extra'], /unexpected argument "extra"/],
+    [['send', 'alice', '--bogus'], /unknown option --bogus for "udpvault send"/],
+    [['send', 'alice', '-q'], /unknown option -q/],
+    [['send', 'alice', 'hi', '--file', 'x'], /either as the MESSAGE argument or with --file, not both/],
+    [['send', 'alice', 'hi', '--timeout', 'abc'], /--timeout: expected a number of seconds greater than 0 and at most 86400, got "abc"/],
+    [['send', 'alice', 'hi', '--timeout', '0'], /--timeout: expected a number of seconds/],
+    [['send', 'alice', 'hi', '--timeout'], /option --timeout needs a value \(S\)/],
+    [['send', 'alice', '--file', '/nonexistent/f'], /--file \/nonexistent\/f: cannot read it \(no such file\)/],
+    [['send', 'alice', '--file', '/'], /--file \/: cannot read it \(it is a directory\)/],
+    [['send', '--all', 'a', 'b'], /unexpected argument "b"/],
+    [['send', '', 'hi'], /<peer>: empty peer reference/],
+    [['send', 'alice', 'hi', '--reliable=yes'], /option --reliable takes no value/],
+    [['peer', 'add'], /missing argument <host:port>/],
+    [['peer', 'add', 'nohost'], /<host:port>: missing :PORT, got "nohost"/],
+    [['peer', 'add', '1.2.3.4:70000'], /<host:port>: the port must be 1\.\.65535/],
+    [['peer', 'add', '1.2.3.4:0'], /the port must be 1\.\.65535/],
+    [['peer', 'add', '300.1.1.1:5'], /not a valid IPv4 address or host name/],
+    [['peer', 'add', 'fe80::1:5'], /an IPv6 address must be written in brackets/],
+    [['peer', 'add', '[fe80::zz]:5'], /not a valid IPv6 address/],
+    [['peer', 'add', '1.2.3.4:5', '--key', 'bad'], /--key: invalid key "bad"; expected the 43-character string printed by "udpvault id"/],
+    [['peer', 'add', '1.2.3.4:5', '--key'], /option --key needs a value/],
+    [['peer', 'add', '1.2.3.4:5', '--name', 'a b'], /--name: invalid name "a b"/],
+    [['peer', 'add', '1.2.3.4:5', '--name', KEY], /--name: the name .* looks like a key/],
+    [['peer', 'add', '1.2.3.4:5', '--compat', 'v1'], /--compat: unknown compatibility mode "v1"; the only one is "vault-v2"/],
+    [['peer', 'add', '1.2.3.4:5', '--allow-plaintext'], /--allow-plaintext: only for vault-v2 peers/],
+    [['peer', 'add', '1.2.3.4:5', 'extra'], /unexpected argument "extra"/],
+    [['peer', 'remove'], /missing argument <name\|key\|host:port>/],
+    [['peer', 'list', '--json', 'x'], /unexpected argument "x"/],
+    [['status', 'now'], /unexpected argument "now"/],
+    [['subscribe', '--peer'], /option --peer needs a value/],
+    [['subscribe', '--peer', ''], /--peer: empty peer reference/],
+    [['id', '--json=1'], /option --json takes no value/],
+    [['id', '--home', ''], /--home: expected a directory path, got an empty string/],
+    [['daemon', '--port', 'abc'], /invalid setting "port" in flag --port: expected an integer 0\.\.65535, got "abc"/],
+    [['daemon', '--port', '-1'], /invalid setting "port" in flag --port/],
+    [['daemon', '--log-level', 'loud'], /invalid setting "logLevel" in flag --log-level/],
+    [['daemon', '--host', 'not a host'], /invalid setting "host" in flag --host/],
+    [['daemon', '--config', '/nonexistent.json'], /cannot read configuration file \/nonexistent\.json \(ENOENT\)/],
+    [['daemon', 'now'], /unexpected argument "now"/],
+  ])('udpvault %j', async (argv, why) => {
+    const r = await run(...(argv as string[]));
+    expect(r.err).toMatch(why);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+  });
+
+  test('a bad daemon configuration changes nothing on disk', async () => {
+    const cfg = path.join(dir, 'cfg.json');
+    fs.writeFileSync(cfg, JSON.stringify({ port: 1, paddin: 'mtu' }));
+    const r = await run('daemon', '--config', cfg);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`udpvault daemon: unknown setting "paddin" in ${cfg} (did you mean "padding"?); the settings are listed in config/default.json\n`);
+    expect(fs.existsSync(home)).toBe(false);
+  });
+});
+
+describe('no daemon exits 3 naming the home and how to start one', () => {
+  test.each([[['status']], [['peer', 'list']], [['peer', 'add', '127.0.0.1:11001']], [['peer', 'remove', 'alice']], [['send', 'alice', 'hi']], [['send', 'alice']], [['send', '--all', 'hi']], [['subscribe', '--json']]])(
+    'udpvault %j',
+    async (argv) => {
+      const r = await run(...(argv as string[]), '--home', home);
+      expect(r.code).toBe(3);
+      expect(r.err).toContain(`no udpvault daemon is running for home ${home} (control socket ${home}/control.sock not reachable); start one with: udpvault daemon --home ${home}`);
+    },
+  );
+});
+
+describe('help and version', () => {
+  test('top-level and per-command help exit 0', async () => {
+    const top = await run('--help');
+    expect(top.code).toBe(0);
+    expect(top.out).toContain('usage: udpvault <command>');
+    const send = await run('send', '--help');
+    expect(send.code).toBe(0);
+    expect(send.out).toContain('usage: udpvault send <peer> [MESSAGE] [--file F] [--reliable] [--timeout S] [--all] [--home DIR]');
+    expect((await run('peer', 'add', '-h')).out).toContain('--allow-plaintext');
+    expect((await run('--version')).out).toMatch(/^udpvault \d+\.\d+\.\d+\n$/);
+  });
+});

@@ -1,0 +1,90 @@
+import { LineSplitter } from '../../src/control/lines';
+import { Subscriber, type LineSink } from '../../src/control/subscriber';
+
+describe('LineSplitter', () => {
+  const split = (chunks: (string | Buffer)[], max = 100): { lines: string[]; ok: boolean } => {
+    const s = new LineSplitter(max);
+    const lines: string[] = [];
+    let ok = true;
+    for (const c of chunks) ok = s.push(Buffer.isBuffer(c) ? c : Buffer.from(c), (l) => lines.push(l)) && ok;
+    return { lines, ok };
+  };
+
+  test('lines across chunk boundaries, CRLF, multi-byte characters split between chunks', () => {
+    const euro = Buffer.from('€');
+    expect(split(['a\nb', 'c\r\n', '\n', Buffer.concat([Buffer.from('x'), euro.subarray(0, 1)]), Buffer.concat([euro.subarray(1), Buffer.from('\n')])]).lines).toEqual([
+      'a',
+      'bc',
+      '',
+      'x€',
+    ]);
+  });
+
+  test('over-long lines are refused whether complete or pending, and nothing more is buffered', () => {
+    expect(split(['x'.repeat(101) + '\n']).ok).toBe(false);
+    expect(split(['x'.repeat(60), 'x'.repeat(60)]).ok).toBe(false);
+    expect(split(['x'.repeat(100) + '\n']).lines).toHaveLength(1);
+  });
+});
+
+class Sink implements LineSink {
+  lines: string[] = [];
+  blocked = false;
+  closed = false;
+  write(line: string): boolean {
+    this.lines.push(line);
+    return !this.blocked;
+  }
+}
+
+describe('Subscriber', () => {
+  const body = (i: number): string => JSON.stringify({ type: 'message', text: String(i) });
+  const parse = (l: string): Record<string, unknown> => JSON.parse(l) as Record<string, unknown>;
+
+  test('writes straight through while the socket accepts', () => {
+    const sink = new Sink();
+    const s = new Subscriber(7, null, sink, () => true, 3);
+    s.push(body(1));
+    expect(sink.lines.map(parse)).toEqual([{ v: 1, id: 7, type: 'message', text: '1' }]);
+  });
+
+  test('buffers up to the bound under backpressure, drops the rest, reports the count on catching up', () => {
+    const sink = new Sink();
+    const s = new Subscriber('s', null, sink, () => true, 3);
+    sink.blocked = true;
+    for (let i = 0; i < 10; i++) s.push(body(i));
+    expect(sink.lines).toEqual([]);
+    expect(s.queued).toBe(3);
+    sink.blocked = false;
+    s.flush();
+    expect(sink.lines.map(parse)).toEqual([
+      { v: 1, id: 's', type: 'message', text: '0' },
+      { v: 1, id: 's', type: 'message', text: '1' },
+      { v: 1, id: 's', type: 'message', text: '2' },
+      { v: 1, id: 's', type: 'lost', count: 7 },
+    ]);
+    expect(s.lostTotal).toBe(7);
+    s.push(body(10));
+    expect(parse(sink.lines.at(-1)!)).toMatchObject({ text: '10' });
+  });
+
+  test('a byte bound applies too', () => {
+    const sink = new Sink();
+    sink.blocked = true;
+    const s = new Subscriber(1, null, sink, () => true, 1000, 100);
+    for (let i = 0; i < 10; i++) s.push(JSON.stringify({ type: 'message', text: 'x'.repeat(40) }));
+    expect(s.queued).toBe(1);
+  });
+
+  test('end hands over what is buffered, the loss, then the end event', () => {
+    const sink = new Sink();
+    const s = new Subscriber(1, null, sink, () => true, 1);
+    sink.blocked = true;
+    s.push(body(1));
+    s.push(body(2));
+    s.end('daemon stopping');
+    expect(sink.lines.map(parse).map((l) => l.type)).toEqual(['message', 'lost', 'end']);
+    s.push(body(3));
+    expect(sink.lines).toHaveLength(3);
+  });
+});

@@ -1,0 +1,137 @@
+/** Transport properties over real UDP: rekey, roaming, padding, MTU bound, compression, many peers. */
+import { randomBytes } from 'node:crypto';
+import { startNode, waitFor, collect, pair } from '../helpers/nodes';
+import { startTap } from '../helpers/tap';
+import type { UdpVaultNode } from '../../src/node/types';
+import { PADDING_BUCKETS_BYTES } from '../../src/wire/padding';
+
+const text = (d: Uint8Array): string => Buffer.from(d).toString();
+const MAX_V4 = 1500 - 28;
+
+describe('transport', () => {
+  const nodes: UdpVaultNode[] = [];
+  const start = async (settings = {}): Promise<UdpVaultNode> => {
+    const n = await startNode({ settings });
+    nodes.push(n);
+    return n;
+  };
+  afterEach(async () => {
+    await Promise.all(nodes.splice(0).map((n) => n.close()));
+  });
+
+  test('rekey during a steady stream loses nothing', async () => {
+    const fast = { rekeyAfterMs: 150, sessionGraceMs: 100 };
+    const a = await start(fast);
+    const b = await start(fast);
+    await pair(a, b);
+    const atB = collect(b);
+    const first = a.peers()[0]!.lastHandshake;
+    const handshakes = new Set<string>();
+    for (let i = 0; i < 1500; i++) {
+      await a.send('b', `s${i}`);
+      if (i % 10 === 0) await new Promise((r) => setTimeout(r, 5));
+      handshakes.add(a.peers()[0]!.lastHandshake!);
+    }
+    await waitFor(() => atB.length === 1500, 10000);
+    expect(atB.map((m) => text(m.data))).toEqual(Array.from({ length: 1500 }, (_, i) => `s${i}`));
+    expect(handshakes.size).toBeGreaterThanOrEqual(3);
+    expect(a.peers()[0]!.lastHandshake).not.toBe(first);
+    expect(b.status().counters.drops).toEqual({});
+  }, 20000);
+
+  test('roaming: a new source port keeps the session and updates the endpoint', async () => {
+    const a = await start();
+    const b = await start();
+    const tap = await startTap(a.port, b.port);
+    try {
+      await a.addPeer({ endpoint: `127.0.0.1:${tap.portForA}`, key: b.publicKey, name: 'b' });
+      await b.addPeer({ endpoint: `127.0.0.1:${tap.portForB}`, key: a.publicKey, name: 'a' });
+      await waitFor(() => a.peers()[0]?.state === 'established' && b.peers()[0]?.state === 'established');
+      await new Promise((r) => setTimeout(r, 100)); // let crossing initial handshakes settle
+      const atA = collect(a);
+      const atB = collect(b);
+      const hs = b.peers()[0]!.lastHandshake;
+      const newPort = await tap.rebindB();
+      await a.send('b', 'from a new port');
+      await waitFor(() => atB.length === 1);
+      expect(atB[0]!.addr).toBe(`127.0.0.1:${newPort}`);
+      expect(b.peers()[0]!.endpoint).toBe(`127.0.0.1:${newPort}`);
+      await b.send('a', 'reply follows the roam');
+      await waitFor(() => atA.length === 1);
+      expect(text(atA[0]!.data)).toBe('reply follows the roam');
+      expect(b.peers()[0]!.lastHandshake).toBe(hs);
+    } finally {
+      await tap.close();
+    }
+  });
+
+  test.each([
+    ['mtu', (n: number) => n === MAX_V4],
+    ['bucket', (n: number) => [...PADDING_BUCKETS_BYTES, MAX_V4].includes(n)],
+    ['none', (n: number) => n < 128],
+  ] as const)('padding policy %s sets datagram sizes; none exceeds the maximum', async (policy, ok) => {
+    const a = await start({ padding: policy });
+    const b = await start({ padding: policy });
+    const tap = await startTap(a.port, b.port);
+    try {
+      await a.addPeer({ endpoint: `127.0.0.1:${tap.portForA}`, key: b.publicKey, name: 'b' });
+      await b.addPeer({ endpoint: `127.0.0.1:${tap.portForB}`, key: a.publicKey, name: 'a' });
+      await waitFor(() => b.peers()[0]?.state === 'established');
+      const atB = collect(b);
+      const mark = tap.aToB.length;
+      await a.send('b', 'x');
+      await waitFor(() => atB.length === 1);
+      const small = tap.aToB.slice(mark).filter((d) => d[0] === 0x33);
+      expect(small.length).toBeGreaterThanOrEqual(1);
+      for (const d of small) expect(ok(d.length)).toBe(true);
+      await a.send('b', randomBytes(50_000));
+      await waitFor(() => atB.length === 2);
+      const all = tap.aToB.filter((d) => d[0] === 0x33);
+      expect(Math.max(...all.map((d) => d.length))).toBeLessThanOrEqual(MAX_V4);
+      if (policy === 'mtu') expect(all.every((d) => d.length === MAX_V4)).toBe(true);
+    } finally {
+      await tap.close();
+    }
+  });
+
+  test('compressible messages round-trip compressed; a decompression bomb is refused', async () => {
+    const a = await start({ maxMessageBytes: 16 * 1024 * 1024 });
+    const b = await start();
+    await pair(a, b);
+    const atB = collect(b);
+    const big = Buffer.from('compress me please '.repeat(20_000));
+    const before = a.status().counters.bytesOut;
+    await a.send('b', big);
+    await waitFor(() => atB.length === 1);
+    expect(Buffer.from(atB[0]!.data).equals(big)).toBe(true);
+    expect(a.status().counters.bytesOut - before).toBeLessThan(big.length / 20);
+    await a.send('b', new Uint8Array(4 * 1024 * 1024)); // 4 MiB of zeros: a few KiB on the wire
+    await waitFor(() => (b.status().counters.drops.tooLarge ?? 0) === 1);
+    expect(atB).toHaveLength(1);
+  });
+
+  test('messages above maxMessageBytes are refused with ERR_TOO_LARGE', async () => {
+    const a = await start({ maxMessageBytes: 1000 });
+    const b = await start();
+    await pair(a, b);
+    await expect(a.send('b', new Uint8Array(1001))).rejects.toMatchObject({ code: 'ERR_TOO_LARGE' });
+  });
+
+  test('50 peers in one process all reach each other', async () => {
+    const n = 50;
+    const all: UdpVaultNode[] = [];
+    // 50 daemons' handshake crypto in one thread: give it time (and room in the per-IP limit)
+    for (let i = 0; i < n; i++) all.push(await start({ handshakeBurstPerIp: 500, handshakesPerSecondPerIp: 500, handshakeTimeoutMs: 60000 }));
+    const got = all.map((x) => collect(x));
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) if (i !== j) await all[i]!.addPeer({ endpoint: `127.0.0.1:${all[j]!.port}`, key: all[j]!.publicKey, name: `n${j}` });
+    }
+    await waitFor(() => all.every((x) => x.peers().every((p) => p.state === 'established')), 45000, 'all sessions');
+    await Promise.all(all.flatMap((x, i) => all.filter((_, j) => j !== i).map((_, k) => x.send(`n${k >= i ? k + 1 : k}`, `from n${i}`))));
+    await waitFor(() => got.every((g) => g.length === n - 1), 45000, 'all messages');
+    for (let j = 0; j < n; j++) {
+      const senders = got[j]!.map((m) => text(m.data)).sort();
+      expect(senders).toEqual(all.map((_, i) => `from n${i}`).filter((s) => s !== `from n${j}`).sort());
+    }
+  }, 90000);
+});
