@@ -30,7 +30,6 @@ interface Rule {
 }
 
 const INT_RE = /^[+-]?\d+$/;
-const HOSTNAME_RE = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 function toInt(v: unknown, fromString: boolean): number | undefined {
   if (typeof v === 'number') return Number.isSafeInteger(v) ? v : undefined;
@@ -61,11 +60,9 @@ function oneOf<T extends string>(values: readonly T[]): Rule {
 }
 
 const hostRule: Rule = {
-  expected: 'an IPv4 or IPv6 address or a host name',
+  expected: "an IPv4 or IPv6 address (e.g. '0.0.0.0', '::' or '127.0.0.1')",
   parse(v) {
-    if (typeof v !== 'string') return { ok: false };
-    const numeric = /^[\d.]+$/.test(v);
-    return net.isIP(v) !== 0 || (!numeric && HOSTNAME_RE.test(v)) ? { ok: true, value: v } : { ok: false };
+    return typeof v === 'string' && net.isIP(v) !== 0 ? { ok: true, value: v } : { ok: false };
   },
 };
 

@@ -6,7 +6,7 @@
 import type { CreateNodeOptions, PeerEvent, UdpVaultNode } from '../node/types';
 import type { Settings } from '../settings';
 import { createLogger, type Logger } from '../log';
-import { UdpVaultError } from '../errors';
+import { BadInputError, UdpVaultError } from '../errors';
 import { createNode as realCreateNode } from '../node/node';
 import { ControlServer } from '../control/server';
 import { packageVersion } from '../control/version';
@@ -51,6 +51,20 @@ function peerLogFields(ev: PeerEvent): Record<string, unknown> {
   return { event: ev.type, peer: p.name ?? p.key ?? p.endpoint, key: p.key, endpoint: p.endpoint, state: p.state, trust: p.trust, ...(ev.offeredKey && { offeredKey: ev.offeredKey }) };
 }
 
+/** Turns socket errors of start-up into messages naming the setting to change. */
+function explainStartError(e: unknown, s: Settings): unknown {
+  if (e instanceof UdpVaultError || !(e instanceof Error)) return e;
+  const code = (e as NodeJS.ErrnoException).code;
+  const where = `UDP ${s.host.includes(':') ? `[${s.host}]` : s.host}:${s.port}`;
+  const why: Record<string, string> = {
+    EADDRINUSE: `cannot listen on ${where}: the port is in use (setting "port"; choose another with --port)`,
+    EADDRNOTAVAIL: `cannot listen on ${where}: ${s.host} is not an address of this machine (setting "host"; change it with --host)`,
+    EACCES: `cannot listen on ${where}: permission denied (ports below 1024 need privileges; setting "port")`,
+    EAFNOSUPPORT: `cannot listen on ${where}: this address family is not supported here (setting "host")`,
+  };
+  return code && why[code] ? new BadInputError('ERR_BAD_CONFIG', why[code]) : e;
+}
+
 /** Starts a daemon and returns once it serves; throws a typed error when it cannot start. */
 export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaemon> {
   const env = opts.env ?? process.env;
@@ -67,7 +81,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     node = await (opts.createNode ?? realCreateNode)({ home, port: settings.port, host: settings.host, settings, logger });
   } catch (e) {
     lock.release();
-    throw e;
+    throw explainStartError(e, settings);
   }
   try {
     server = await ControlServer.listen({ path: paths.control, node, settings, home, logger });

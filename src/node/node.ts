@@ -27,6 +27,7 @@ import { BoundedStream } from './subscription';
 import type { NodeContext } from './context';
 import { VaultV2Mode } from '../compat/vault-v2-peer';
 import { Reassembler } from '../delivery/reassembly';
+import { ReliableDelivery } from './reliable';
 import type { PayloadItem } from '../wire/frame';
 import type {
   AddPeerOptions, CreateNodeOptions, MessageEvent, NodeEvents, NodeStatus, PeerEvent, PeerInfo, PeerRef, SendOptions, UdpVaultNode,
@@ -43,6 +44,7 @@ class Node extends EventEmitter implements UdpVaultNode {
   #hooks: ReceiveHooks;
   #compat: VaultV2Mode;
   #reassembler: Reassembler;
+  #reliable: ReliableDelivery;
   #flushQueued = new Set<Peer>();
   #flushScheduled = false;
   #tick: NodeJS.Timeout;
@@ -67,8 +69,10 @@ class Node extends EventEmitter implements UdpVaultNode {
       clock: this.#ctx.clock, timeoutMs: st.reassemblyTimeoutMs, perPeerBytes: st.reassemblyPeerBytes,
       totalBytes: st.reassemblyTotalBytes, maxMessageBytes: st.maxMessageBytes,
     });
+    this.#reliable = new ReliableDelivery(this.#ctx);
     this.#hooks = {
       compat: (d) => this.#compat.onDatagram(d),
+      reliable: (peer, frame, d) => this.#reliable.onFrame(peer, frame, d),
       reassemble: (peer, item) => this.#reassemble(peer, item),
     };
     this.publicKey = ctx.identity.keyString;
@@ -111,7 +115,8 @@ class Node extends EventEmitter implements UdpVaultNode {
     for (const peer of peers) {
       const controls = peer.controls;
       peer.controls = [];
-      if (!flushPeer(this.#ctx, peer, controls) && !peer.pending) initiateHandshake(this.#ctx, peer);
+      const rel = peer.sendSession(this.#ctx.clock.monotonic(), this.#ctx.limits) ? this.#reliable.take(peer) : null;
+      if (!flushPeer(this.#ctx, peer, controls, rel?.items, rel?.r) && !peer.pending) initiateHandshake(this.#ctx, peer);
     }
   }
 
@@ -204,6 +209,7 @@ class Node extends EventEmitter implements UdpVaultNode {
     const peer = this.#find(ref);
     this.#ctx.peers.remove(peer);
     this.#reassembler.dropPeer(peer.keyString ?? peer.endpointString);
+    this.#reliable.dropPeer(peer, new UdpVaultError('ERR_UNKNOWN_PEER', `peer ${peer.label()} was removed`));
     peer.wipeSessions();
     const err = new UdpVaultError('ERR_UNKNOWN_PEER', `peer ${peer.label()} was removed`);
     for (const m of [...peer.queue, ...peer.outbox]) m.reject(err);
@@ -226,8 +232,11 @@ class Node extends EventEmitter implements UdpVaultNode {
       const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
       if (!(bytes instanceof Uint8Array)) throw new BadInputError('ERR_BAD_ARGUMENT', 'data must be a Uint8Array or a string');
       if (opts.reliable && peer.compat) throw new UdpVaultError('ERR_RELIABLE_UNSUPPORTED', 'reliable delivery is not available for vault-v2 peers (native protocol only)');
-      if (opts.reliable) throw new UdpVaultError('ERR_RELIABLE_UNSUPPORTED', 'reliable delivery is not available yet');
+      if (bytes.length > this.#ctx.settings.maxMessageBytes) {
+        throw new BadInputError('ERR_TOO_LARGE', `message of ${bytes.length} bytes exceeds maxMessageBytes (${this.#ctx.settings.maxMessageBytes})`);
+      }
       if (peer.compat) return this.#compat.send(peer, bytes, opts.timeoutMs);
+      if (opts.reliable) return this.#reliable.send(peer, bytes, opts.timeoutMs ?? this.#ctx.settings.reliableTimeoutMs);
       const items = datagramItems(this.#ctx, peer, bytes);
       return new Promise<void>((resolve, reject) => {
         const m: OutMessage = {
@@ -299,6 +308,7 @@ class Node extends EventEmitter implements UdpVaultNode {
       p.outbox = [];
       p.wipeSessions();
     }
+    this.#reliable.close(err);
     for (const s of [...this.#streams]) s.close();
     await this.#ctx.transport.close();
   }

@@ -83,7 +83,7 @@ function receiveData(ctx: NodeContext, d: Datagram, hooks: ReceiveHooks): void {
     peer.state = 'established';
     ctx.emitPeer({ type: 'handshake', peer: peer.info() });
   }
-  if (!wasConfirmed && (peer.queue.length > 0 || peer.outbox.length > 0)) ctx.scheduleFlush(peer);
+  if (!wasConfirmed) ctx.scheduleFlush(peer); // a newly confirmed session: send what waited for it
   if (hooks.reliable && (frame.r || frame.c.length > 0)) hooks.reliable(peer, frame, d);
   const addr = formatEndpoint(d);
   for (const item of frame.p) {

@@ -103,7 +103,7 @@ describe('loadConfig refuses invalid values, naming the setting and the source',
 
   const invalid: Record<keyof Settings, unknown[]> = {
     port: [-1, 65536, 1.5, '11000', null, true],
-    host: ['', 'not a host', 42, '999.999.1.1x!'],
+    host: ['', 'not a host', 42, '999.999.1.1', 'localhost'],
     mtu: ['big', 575, 65536, 1500.5, 'AUTO', null],
     padding: ['random', '', 3],
     compressionLevel: [0, 23, -1, 'fast'],

@@ -132,3 +132,10 @@ test('an invalid configuration stops start-up naming the setting (exit 2)', asyn
   expect(r.code).toBe(2);
   expect(r.stderr).toBe('udpvault daemon: invalid setting "maxMessageBytes" in environment variable UDPVAULT_MAX_MESSAGE_BYTES: expected an integer 1..67108864, got "lots"\n');
 });
+
+test('a port in use stops start-up naming the setting (exit 2)', async () => {
+  const r = await cli(['daemon', '--home', path.join(root, 'busy'), '--host', '127.0.0.1', '--port', String(d.port)]);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toBe(`udpvault daemon: cannot listen on UDP 127.0.0.1:${d.port}: the port is in use (setting "port"; choose another with --port)\n`);
+  expect(fs.existsSync(path.join(root, 'busy', 'daemon.lock'))).toBe(false);
+});

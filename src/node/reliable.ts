@@ -1,0 +1,154 @@
+/**
+ * Reliable mode for every peer: a ReliableSender/ReliableReceiver pair per peer (pure state
+ * machines in delivery/), the one retransmission timer, and acks batched per I/O phase.
+ */
+import { randomInt } from 'node:crypto';
+import { DeliveryError, UdpVaultError } from '../errors';
+import { ReliableSender } from '../delivery/reliable-sender';
+import { ReliableReceiver } from '../delivery/reliable-receiver';
+import { fragment, maxFragments } from '../delivery/fragment';
+import { FLAG_RELIABLE, type Frame, type PayloadItem } from '../wire/frame';
+import type { Datagram } from '../net/transport';
+import type { Peer } from '../peer/peer';
+import type { NodeContext } from './context';
+import { deliver } from './receive';
+import { fragmentChunkBytes, frameBudget, maybeCompress } from './send';
+import { formatEndpoint } from '../peer/endpoint';
+
+/** Items handed to one flush; more are taken on the next turn. */
+const ITEMS_PER_FLUSH = 256;
+/** Reliable item overhead: array, flags, bin header, seq. */
+const RELIABLE_ITEM_OVERHEAD_BYTES = 1 + 1 + 3 + 9;
+
+interface PeerReliable {
+  sender: ReliableSender;
+  receiver: ReliableReceiver;
+}
+
+export class ReliableDelivery {
+  #ctx: NodeContext;
+  #state = new Map<Peer, PeerReliable>();
+  /** This node's stream id: new on every start, so a restarted sender is never taken for a duplicate. */
+  #stream = randomInt(1, 0xffffffff);
+  #timer: NodeJS.Timeout | null = null;
+  #timerAtMs = Infinity;
+  #ackPeers = new Set<Peer>();
+  #ackScheduled = false;
+
+  constructor(ctx: NodeContext) {
+    this.#ctx = ctx;
+  }
+
+  #of(peer: Peer): PeerReliable {
+    let s = this.#state.get(peer);
+    if (!s) {
+      const { settings, clock } = this.#ctx;
+      const window = Math.max(settings.reliableWindow, maxFragments(settings.maxMessageBytes, fragmentChunkBytes(this.#ctx, peer)));
+      s = {
+        sender: new ReliableSender({ clock: { now: () => clock.now(), monotonic: () => clock.monotonic() }, stream: this.#stream, window }),
+        receiver: new ReliableReceiver({ maxBufferedItems: window, maxBufferedBytes: settings.reassemblyPeerBytes, maxMessageBytes: settings.maxMessageBytes }),
+      };
+      this.#state.set(peer, s);
+    }
+    return s;
+  }
+
+  /** Queues one reliable message; resolves when the peer acknowledged delivering it. */
+  send(peer: Peer, data: Uint8Array, timeoutMs: number): Promise<void> {
+    const { sender } = this.#of(peer);
+    const [body, flags] = maybeCompress(this.#ctx, peer, data);
+    const single = RELIABLE_ITEM_OVERHEAD_BYTES + body.length <= frameBudget(this.#ctx, peer);
+    const chunks = single ? [body] : fragment(body, fragmentChunkBytes(this.#ctx, peer));
+    const done = sender.push(chunks, flags, this.#ctx.clock.monotonic() + timeoutMs);
+    this.#ctx.scheduleFlush(peer);
+    this.#arm(sender);
+    return done.catch((e: unknown) => {
+      if (e instanceof UdpVaultError) throw new DeliveryError(e.code, `reliable message to peer ${peer.label()}: ${e.message}`);
+      throw e;
+    });
+  }
+
+  /** Items to put on the wire now (call only when the peer has a session). */
+  take(peer: Peer): { items: PayloadItem[]; r: [number, number] } | null {
+    const s = this.#state.get(peer);
+    if (!s || !s.sender.hasWork()) return null;
+    const items: PayloadItem[] = s.sender.take(ITEMS_PER_FLUSH).map((i) =>
+      i.index !== undefined ? { flags: i.flags, data: i.data, id: i.seq, index: i.index, count: i.count! } : { flags: i.flags, data: i.data, id: i.seq },
+    );
+    if (s.sender.hasWork()) setImmediate(() => this.#ctx.scheduleFlush(peer));
+    this.#arm(s.sender);
+    return items.length ? { items, r: [s.sender.stream, s.sender.base] } : null;
+  }
+
+  /** Receive hook: acks for our sender, reliable items for our receiver (delivered in order). */
+  onFrame(peer: Peer, frame: Frame, from: Datagram): void {
+    for (const c of frame.c) {
+      if (c.type !== 'ack') continue;
+      const s = this.#state.get(peer);
+      if (!s) continue;
+      s.sender.onAck(c.stream, c.cum, c.ranges);
+      peer.rttMs = s.sender.rttMs;
+      if (s.sender.hasWork()) this.#ctx.scheduleFlush(peer);
+    }
+    if (!frame.r) return;
+    const { receiver } = this.#of(peer);
+    const [stream, base] = frame.r;
+    const addr = formatEndpoint(from);
+    for (const item of frame.p) {
+      if ((item.flags & FLAG_RELIABLE) === 0) continue;
+      const refusedBefore = receiver.refused + receiver.malformed;
+      for (const m of receiver.onItem(stream, base, item.id!, item.flags, item.data, item.index, item.count)) {
+        deliver(this.#ctx, peer, addr, m.flags, m.data, true);
+      }
+      const refused = receiver.refused + receiver.malformed - refusedBefore;
+      if (refused > 0) this.#ctx.drop('rateLimited', peer, 'reliable item outside the receive window');
+    }
+    if (receiver.ackNeeded) this.#scheduleAck(peer);
+  }
+
+  /** Acks go out once per I/O phase (setImmediate), covering every datagram read in it. */
+  #scheduleAck(peer: Peer): void {
+    this.#ackPeers.add(peer);
+    if (this.#ackScheduled) return;
+    this.#ackScheduled = true;
+    setImmediate(() => {
+      this.#ackScheduled = false;
+      for (const p of this.#ackPeers) {
+        const ack = this.#state.get(p)?.receiver.ack();
+        if (!ack) continue;
+        p.controls.push({ type: 'ack', stream: ack[0], cum: ack[1], ranges: ack[2] });
+        this.#ctx.scheduleFlush(p);
+      }
+      this.#ackPeers.clear();
+    });
+  }
+
+  #arm(sender: ReliableSender): void {
+    const at = sender.nextDeadline();
+    if (at === null || at >= this.#timerAtMs) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timerAtMs = at;
+    this.#timer = setTimeout(() => this.#onTimer(), Math.max(0, at - this.#ctx.clock.monotonic()));
+  }
+
+  /** Retransmission timeouts and message deadlines of every peer. */
+  #onTimer(): void {
+    this.#timer = null;
+    this.#timerAtMs = Infinity;
+    for (const [peer, s] of this.#state) {
+      s.sender.tick();
+      if (s.sender.hasWork()) this.#ctx.scheduleFlush(peer);
+      this.#arm(s.sender);
+    }
+  }
+
+  dropPeer(peer: Peer, err: Error): void {
+    this.#state.get(peer)?.sender.failAll(err);
+    this.#state.delete(peer);
+  }
+
+  close(err: Error): void {
+    for (const peer of [...this.#state.keys()]) this.dropPeer(peer, err);
+    if (this.#timer) clearTimeout(this.#timer);
+  }
+}
