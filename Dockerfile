@@ -13,10 +13,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json ./
+# Only what the daemon needs (bench/ and scripts/ are not part of the image).
 COPY src ./src
 COPY bin ./bin
-COPY bench ./bench
-COPY scripts ./scripts
 COPY config ./config
 # npm ci runs "prepare" (the build) too; the explicit build keeps the step obvious.
 RUN npm ci && npm run build && npm prune --omit=dev

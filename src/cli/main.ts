@@ -57,7 +57,15 @@ function resolveCommand(argv: readonly string[]): { name: CommandName; rest: str
   return { name: first as CommandName, rest: argv.slice(1) };
 }
 
-export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<ExitCode> {
+/** `udpvault --home DIR status` is accepted too: a leading --home moves behind the command. */
+function hoistHome(argv: readonly string[]): readonly string[] {
+  if (argv[0] === '--home' && argv.length >= 2) return [...argv.slice(2), '--home', argv[1]!];
+  if (argv[0]?.startsWith('--home=')) return [...argv.slice(1), argv[0]];
+  return argv;
+}
+
+export async function main(rawArgv: readonly string[], io: CliIo = processIo()): Promise<ExitCode> {
+  const argv = hoistHome(rawArgv);
   const first = argv[0];
   if (first === '--help' || first === '-h' || first === 'help') {
     io.stdout.write(TOP_USAGE);

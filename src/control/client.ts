@@ -82,7 +82,8 @@ export class ControlClient {
   readonly #pending = new Map<RequestId, Pending>();
   readonly #subscriptions = new Set<Subscription>();
   #nextId = 1;
-  #closed = false;
+  /** Set once the connection is closed (by us or by the daemon): what later requests fail with. */
+  #closeError: UdpVaultError | null = null;
 
   constructor(socket: net.Socket, home: string, socketPath: string, requestTimeoutMs: number) {
     this.#socket = socket;
@@ -95,8 +96,8 @@ export class ControlClient {
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
-      this.#closed = true;
-      this.#failAll(new UdpVaultError('ERR_DAEMON_NOT_RUNNING', `the connection to the udpvault daemon of home ${home} was closed (control socket ${socketPath})`));
+      this.#closeError ??= new UdpVaultError('ERR_DAEMON_NOT_RUNNING', `the connection to the udpvault daemon of home ${home} was closed (control socket ${socketPath})`);
+      this.#failAll(this.#closeError);
     });
   }
 
@@ -130,7 +131,7 @@ export class ControlClient {
 
   /** One request; resolves with its result or rejects with the typed error the daemon returned. */
   request<O extends ControlOp>(op: O, args: OpArgs[O], timeoutMs: number = this.#timeoutMs): Promise<OpResults[O]> {
-    if (this.#closed) return Promise.reject(new UdpVaultError('ERR_DAEMON_NOT_RUNNING', `the connection to the udpvault daemon of home ${this.home} is closed`));
+    if (this.#closeError) return Promise.reject(this.#closeError);
     const id = this.#nextId++;
     return new Promise<OpResults[O]>((resolve, reject) => {
       const timer =
@@ -190,6 +191,7 @@ export class ControlClient {
   close(): void {
     for (const s of this.#subscriptions) s.close();
     this.#subscriptions.clear();
+    this.#closeError ??= new UdpVaultError('ERR_CLOSED', 'the control client is closed');
     this.#socket.end();
     setTimeout(() => this.#socket.destroy(), 1000).unref();
   }

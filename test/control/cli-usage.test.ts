@@ -106,6 +106,16 @@ describe('no daemon exits 3 naming the home and how to start one', () => {
   );
 });
 
+describe('--home', () => {
+  test('may come before the command', async () => {
+    const other = path.join(dir, 'other');
+    const r = await run('--home', other, 'status');
+    expect(r.code).toBe(3);
+    expect(r.err).toContain(`home ${other} `);
+    expect((await run(`--home=${other}`, 'peer', 'list')).err).toContain(`home ${other} `);
+  });
+});
+
 describe('help and version', () => {
   test('top-level and per-command help exit 0', async () => {
     const top = await run('--help');

@@ -1,0 +1,161 @@
+/**
+ * Parent side of scripts/netns-node.ts: a node started inside a network namespace with
+ * `ip netns exec NS node dist/scripts/netns-node.js`, driven over JSON lines.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { stopChild } from './netns';
+import type { NetnsNodeArgs, NetnsNodeCommand, NetnsNodeEvent } from '../../scripts/netns-node';
+import type { NodeStatus, PeerInfo } from '../../src/node/types';
+
+export const NETNS_NODE_SCRIPT = path.resolve(__dirname, '../../dist/scripts/netns-node.js');
+
+export interface ReceivedMessage {
+  peer: string;
+  addr: string;
+  data: Buffer;
+  reliable: boolean;
+}
+
+export interface SendResult {
+  ok: boolean;
+  code?: string;
+  message?: string;
+}
+
+type Reply = Extract<NetnsNodeEvent, { id: number | null }>;
+type CommandBody<C extends NetnsNodeCommand['cmd']> = Omit<Extract<NetnsNodeCommand, { cmd: C }>, 'cmd' | 'id'>;
+
+export class NetnsNode {
+  readonly child: ChildProcess;
+  readonly ns: string;
+  readonly host: string;
+  port = 0;
+  publicKey = '';
+  mtu = 0;
+  maxDatagramBytes = 0;
+  /** Every message received, in arrival order. */
+  readonly received: ReceivedMessage[] = [];
+  /** Errors the node reported outside a command. */
+  readonly errors: string[] = [];
+  #nextId = 1;
+  #waiting = new Map<number, { resolve: (ev: Reply) => void; reject: (e: Error) => void }>();
+  #stderr = '';
+  #exited: Error | null = null;
+
+  private constructor(ns: string, args: NetnsNodeArgs) {
+    this.ns = ns;
+    this.host = args.host;
+    this.child = spawn('ip', ['netns', 'exec', ns, process.execPath, NETNS_NODE_SCRIPT, JSON.stringify(args)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stderr!.on('data', (d: Buffer) => (this.#stderr += d.toString()));
+  }
+
+  /** Starts the node and waits for its 'ready' line. */
+  static async start(ns: string, args: NetnsNodeArgs, timeoutMs = 15_000): Promise<NetnsNode> {
+    if (!fs.existsSync(NETNS_NODE_SCRIPT)) throw new Error(`${NETNS_NODE_SCRIPT} is missing: run "npm run build" first (npm test does)`);
+    const n = new NetnsNode(ns, args);
+    try {
+      await n.#listen(timeoutMs);
+    } catch (e) {
+      await n.stop();
+      throw e;
+    }
+    return n;
+  }
+
+  #listen(timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`node in ${this.ns} not ready within ${timeoutMs} ms: ${this.#stderr.trim()}`)), timeoutMs);
+      const lines = readline.createInterface({ input: this.child.stdout!, crlfDelay: Infinity });
+      lines.on('line', (line) => {
+        const ev = JSON.parse(line) as NetnsNodeEvent;
+        switch (ev.type) {
+          case 'ready':
+            Object.assign(this, { port: ev.port, publicKey: ev.publicKey, mtu: ev.mtu, maxDatagramBytes: ev.maxDatagramBytes });
+            clearTimeout(timer);
+            resolve();
+            return;
+          case 'message':
+            this.received.push({ peer: ev.peer, addr: ev.addr, data: Buffer.from(ev.base64, 'base64'), reliable: ev.reliable });
+            return;
+          default: {
+            const w = ev.id === null ? undefined : this.#waiting.get(ev.id);
+            if (!w) {
+              if (ev.type === 'error') this.errors.push(`${ev.code}: ${ev.message}`);
+              return;
+            }
+            this.#waiting.delete(ev.id!);
+            w.resolve(ev);
+          }
+        }
+      });
+      this.child.on('exit', (code, signal) => {
+        clearTimeout(timer);
+        this.#exited = new Error(`node in ${this.ns} exited (${String(code ?? signal)}): ${this.#stderr.trim()}`);
+        reject(this.#exited);
+        for (const w of this.#waiting.values()) w.reject(this.#exited);
+        this.#waiting.clear();
+      });
+    });
+  }
+
+  #request(cmd: NetnsNodeCommand['cmd'], body: object): Promise<Reply> {
+    if (this.#exited) return Promise.reject(this.#exited);
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#waiting.set(id, { resolve, reject });
+      this.child.stdin!.write(`${JSON.stringify({ cmd, id, ...body })}\n`);
+    });
+  }
+
+  async addPeer(o: CommandBody<'addPeer'>): Promise<PeerInfo> {
+    const ev = await this.#request('addPeer', o);
+    if (ev.type === 'error') throw new Error(`addPeer in ${this.ns}: ${ev.code}: ${ev.message}`);
+    if (ev.type !== 'added') throw new Error(`unexpected reply ${ev.type}`);
+    return ev.peer;
+  }
+
+  /** Resolves with the outcome of the send (never rejects for a failed send). */
+  async send(peer: string, data: Uint8Array, o: { reliable?: boolean; timeoutMs?: number } = {}): Promise<SendResult> {
+    const ev = await this.#request('send', { peer, data: Buffer.from(data).toString('base64'), ...o });
+    if (ev.type === 'error') return { ok: false, code: ev.code, message: ev.message };
+    if (ev.type !== 'sent') throw new Error(`unexpected reply ${ev.type}`);
+    return { ok: ev.ok, ...(ev.code !== undefined ? { code: ev.code } : {}), ...(ev.message !== undefined ? { message: ev.message } : {}) };
+  }
+
+  async status(): Promise<{ status: NodeStatus; peers: PeerInfo[] }> {
+    const ev = await this.#request('status', {});
+    if (ev.type !== 'status') throw new Error(`unexpected reply ${ev.type}`);
+    return { status: ev.status, peers: ev.peers };
+  }
+
+  /** Closes stdin (the node closes and exits), then SIGTERM, then SIGKILL. */
+  async stop(): Promise<void> {
+    await stopChild(this.child);
+  }
+}
+
+export async function waitUntil(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const start = Date.now();
+  while (!(await cond())) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Starts a node on each side and pins each other's keys; resolves once both sessions are established. */
+export async function startPair(nsA: string, hostA: string, nsB: string, hostB: string, settings: NetnsNodeArgs['settings'] = {}): Promise<[NetnsNode, NetnsNode]> {
+  const [a, b] = await Promise.all([NetnsNode.start(nsA, { host: hostA, settings }), NetnsNode.start(nsB, { host: hostB, settings })]);
+  try {
+    await a.addPeer({ endpoint: `${hostB}:${b.port}`, key: b.publicKey, name: 'b' });
+    await b.addPeer({ endpoint: `${hostA}:${a.port}`, key: a.publicKey, name: 'a' });
+    const established = async (n: NetnsNode): Promise<boolean> => (await n.status()).peers[0]?.state === 'established';
+    await waitUntil(async () => (await established(a)) && (await established(b)), 10_000, 'both sessions established');
+  } catch (e) {
+    await Promise.all([a.stop(), b.stop()]);
+    throw e;
+  }
+  return [a, b];
+}
