@@ -106,6 +106,8 @@ export function probeNetns(): Capability {
   const add = run('ip', ['netns', 'add', ns]);
   if (!add.ok) return { ok: false, reason: `cannot create a network namespace: ${add.out}` };
   try {
+    const exec = run('ip', ['netns', 'exec', ns, process.execPath, '-e', '']);
+    if (!exec.ok) return { ok: false, reason: `cannot run a process in a network namespace: ${exec.out}` };
     const netem = run('tc', ['-n', ns, 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms']);
     const forced = process.env['UDPVAULT_NETNS_LINK'];
     const tunOk = fs.existsSync('/dev/net/tun') && run('python3', ['-c', 'import fcntl, select, heapq']).ok;
@@ -243,10 +245,6 @@ async function waitOperUp(ns: string): Promise<void> {
   }
 }
 
-function toStats(v: unknown): DirectionStats {
-  return v as DirectionStats;
-}
-
 /** Creates the two namespaces and the link. On failure, whatever was made is removed. */
 export async function createNetnsPair(o: { link: LinkKind; mtu: number }): Promise<NetnsPair> {
   const nsA = `uv-${process.pid}-a`;
@@ -265,6 +263,8 @@ export async function createNetnsPair(o: { link: LinkKind; mtu: number }): Promi
       run('ip', ['netns', 'del', ns]);
       must('ip', ['netns', 'add', ns]);
       must('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+      // No IPv6 in the namespaces: no router solicitations or MLD reports on the link, only the nodes' traffic.
+      run('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
     }
     if (o.link === 'veth') {
       vethPair(nsA, nsB, o.mtu);
@@ -297,10 +297,10 @@ export async function createNetnsPair(o: { link: LinkKind; mtu: number }): Promi
     async stats(): Promise<LinkStats> {
       if (wire) {
         const s = await wire.request({ cmd: 'stats' });
-        return { aToB: toStats(s['aToB']), bToA: toStats(s['bToA']) };
+        return { aToB: s['aToB'] as DirectionStats, bToA: s['bToA'] as DirectionStats };
       }
       const s = await sniffer!.request({ cmd: 'stats' });
-      return { aToB: toStats(s['in']), bToA: null };
+      return { aToB: s['in'] as DirectionStats, bToA: null };
     },
     async resetStats(): Promise<void> {
       await (wire ?? sniffer)!.request({ cmd: 'reset' });
