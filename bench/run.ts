@@ -17,11 +17,18 @@ const BATCH = 64;
 class Worker {
   #p: ChildProcess;
   #waiters: Array<(m: Record<string, unknown>) => void> = [];
+  #early: Array<Record<string, unknown>> = [];
   constructor(role: string) {
     this.#p = fork(path.join(__dirname, 'worker.js'), [role], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    this.#p.on('message', (m) => this.#waiters.shift()?.(m as Record<string, unknown>));
+    this.#p.on('message', (m) => {
+      const w = this.#waiters.shift();
+      if (w) w(m as Record<string, unknown>);
+      else this.#early.push(m as Record<string, unknown>);
+    });
   }
   next(): Promise<Record<string, unknown>> {
+    const m = this.#early.shift();
+    if (m) return Promise.resolve(m);
     return new Promise((r) => this.#waiters.push(r));
   }
   cmd(m: object): void {

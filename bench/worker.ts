@@ -4,6 +4,7 @@
  * of `batch` per event-loop turn until told to stop.
  */
 import * as dgram from 'node:dgram';
+import { randomBytes } from 'node:crypto';
 import { createNode } from '../src/node/node';
 import type { UdpVaultNode } from '../src/node/types';
 
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
         reply({ count, bytes });
       } else if (m.cmd === 'blast') {
         sending = true;
-        const payload = Buffer.alloc(m['size'] as number, 0x61);
+        const payload = randomBytes(m['size'] as number);
         const port = m['port'] as number;
         const batch = m['batch'] as number;
         const loop = (): void => {
@@ -100,7 +101,7 @@ async function main(): Promise<void> {
         break;
       case 'blast': {
         sending = true;
-        const payload = new Uint8Array(m['size'] as number).fill(0x61);
+        const payload = new Uint8Array(randomBytes(m['size'] as number));
         const batch = m['batch'] as number;
         const reliable = m['reliable'] === true;
         const inflightMax = (m['inflight'] as number | undefined) ?? 0;

@@ -68,15 +68,64 @@ export const genericHash = (len: number, msg: Uint8Array, key?: Uint8Array): Uin
   s().crypto_generichash(len, msg, key ?? null);
 
 // ---- AEAD: XChaCha20-Poly1305-IETF (native data packets) ----
-export const aeadEncrypt = (msg: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array =>
-  s().crypto_aead_xchacha20poly1305_ietf_encrypt(msg, ad, null, nonce, key);
+// The per-packet hot path calls libsodium's own compiled functions on one scratch area of the
+// wasm heap (allocated once), skipping the wrapper's per-call malloc/free and conversions.
+// Key, nonce and message bytes in the scratch area are zeroed after every call.
+interface RawSodium {
+  HEAPU8: Uint8Array;
+  _malloc(n: number): number;
+  _crypto_aead_xchacha20poly1305_ietf_encrypt(...args: number[]): number;
+  _crypto_aead_xchacha20poly1305_ietf_decrypt(...args: number[]): number;
+}
+const SCRATCH_MSG_BYTES = 65536 + 64;
+let scratch: { raw: RawSodium; key: number; nonce: number; ad: number; msg: number; out: number } | null = null;
+
+function raw(): NonNullable<typeof scratch> {
+  if (scratch) return scratch;
+  const r = (s() as unknown as { libsodium: RawSodium }).libsodium;
+  const base = r._malloc(32 + 24 + 64 + 2 * SCRATCH_MSG_BYTES);
+  scratch = { raw: r, key: base, nonce: base + 32, ad: base + 56, msg: base + 120, out: base + 120 + SCRATCH_MSG_BYTES };
+  return scratch;
+}
+
+export const aeadEncrypt = (msg: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array => {
+  if (msg.length > SCRATCH_MSG_BYTES - 16 || ad.length > 64) return s().crypto_aead_xchacha20poly1305_ietf_encrypt(msg, ad, null, nonce, key);
+  const x = raw();
+  const heap = x.raw.HEAPU8;
+  heap.set(key, x.key);
+  heap.set(nonce, x.nonce);
+  heap.set(ad, x.ad);
+  heap.set(msg, x.msg);
+  x.raw._crypto_aead_xchacha20poly1305_ietf_encrypt(x.out, 0, x.msg, msg.length, 0, x.ad, ad.length, 0, 0, x.nonce, x.key);
+  const h = x.raw.HEAPU8;
+  const out = h.slice(x.out, x.out + msg.length + 16);
+  h.fill(0, x.key, x.key + 32);
+  h.fill(0, x.msg, x.msg + msg.length);
+  return out;
+};
+
 /** Returns null when authentication fails. */
 export const aeadDecrypt = (ct: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null => {
-  try {
-    return s().crypto_aead_xchacha20poly1305_ietf_decrypt(null, ct, ad, nonce, key);
-  } catch {
-    return null;
+  if (ct.length < 16) return null;
+  if (ct.length > SCRATCH_MSG_BYTES || ad.length > 64) {
+    try {
+      return s().crypto_aead_xchacha20poly1305_ietf_decrypt(null, ct, ad, nonce, key);
+    } catch {
+      return null;
+    }
   }
+  const x = raw();
+  const heap = x.raw.HEAPU8;
+  heap.set(key, x.key);
+  heap.set(nonce, x.nonce);
+  heap.set(ad, x.ad);
+  heap.set(ct, x.msg);
+  const rc = x.raw._crypto_aead_xchacha20poly1305_ietf_decrypt(x.out, 0, 0, x.msg, ct.length, 0, x.ad, ad.length, 0, x.nonce, x.key);
+  const h = x.raw.HEAPU8;
+  const out = rc === 0 ? h.slice(x.out, x.out + ct.length - 16) : null;
+  h.fill(0, x.key, x.key + 32);
+  if (rc === 0) h.fill(0, x.out, x.out + ct.length - 16);
+  return out;
 };
 
 // ---- box (vault-v2 envelope) ----
