@@ -1,7 +1,8 @@
 /** Data packets (docs/PROTOCOL.md §5): XChaCha20-Poly1305, nonce = 16 zero bytes ‖ counter, AD = header. */
 import { Session, type SessionLimits } from '../../src/crypto/session';
 import type { HandshakeKeys } from '../../src/crypto/handshake';
-import { aeadEncrypt, sodiumReady } from '../../src/crypto/sodium';
+import _sodium from 'libsodium-wrappers';
+import { aeadDecrypt, aeadEncrypt, sodiumReady } from '../../src/crypto/sodium';
 import { DEFAULT_SETTINGS } from '../../src/settings';
 import { DropError } from '../../src/errors';
 import { parseDataHeader } from '../../src/wire/packet';
@@ -61,7 +62,12 @@ function nonceFor(counter: number): Uint8Array {
 
 beforeAll(async () => {
   await sodiumReady();
+  await _sodium.ready;
 });
+
+/** libsodium's own call, not the seam (whose hot path drives the wasm functions directly). */
+const libsodiumEncrypt = (m: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array =>
+  _sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(m, ad, null, nonce, key);
 
 describe('seal/open', () => {
   test('round trip, header layout, counters and timestamps', () => {
@@ -91,7 +97,7 @@ describe('seal/open', () => {
       const frame = new TextEncoder().encode(`frame ${counter}`);
       const [header, body] = a.seal(frame, 1000);
       expect(parseDataHeader(header)).toEqual({ receiverSid: B_SID, counter });
-      expect(hex(body)).toBe(hex(aeadEncrypt(frame, header, nonceFor(counter), KEY_A_TO_B)));
+      expect(hex(body)).toBe(hex(libsodiumEncrypt(frame, header, nonceFor(counter), KEY_A_TO_B)));
     }
     // A nonce with the counter elsewhere gives other bytes: the layout is what the test pins.
     const { a: a2 } = pair();
@@ -99,7 +105,23 @@ describe('seal/open', () => {
     const [h1, b1] = a2.seal(FRAME, 0);
     const wrong = new Uint8Array(24);
     wrong[7] = 1;
-    expect(hex(b1)).not.toBe(hex(aeadEncrypt(FRAME, h1, wrong, KEY_A_TO_B)));
+    expect(hex(b1)).not.toBe(hex(libsodiumEncrypt(FRAME, h1, wrong, KEY_A_TO_B)));
+  });
+
+  test('the seam agrees with libsodium for every size up to and past its scratch area', () => {
+    const key = fill(32, 0x42);
+    const ad = fill(13, 0x33);
+    const nonce = nonceFor(77);
+    for (const n of [0, 1, 15, 16, 17, 99, 1472, 65519, 65520, 65521, 65600, 70_000]) {
+      const m = Uint8Array.from({ length: n }, (_, i) => (i * 7) & 0xff);
+      const want = libsodiumEncrypt(m, ad, nonce, key);
+      expect(hex(aeadEncrypt(m, ad, nonce, key))).toBe(hex(want));
+      expect(aeadDecrypt(want, ad, nonce, key)).toEqual(m);
+      const bad = new Uint8Array(want);
+      bad[bad.length - 1]! ^= 1;
+      expect(aeadDecrypt(bad, ad, nonce, key)).toBeNull();
+    }
+    expect(aeadDecrypt(new Uint8Array(15), ad, nonce, key)).toBeNull();
   });
 
   test('an empty frame still carries the 16-byte tag', () => {

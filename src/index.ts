@@ -1,0 +1,27 @@
+/** Public API of the udpvault package. */
+export { createNode } from './node/node';
+export { connect, ControlClient, Subscription } from './control/client';
+export type { ConnectOptions, ClientSendOptions, SubscribedMessage, SubscribeOptions } from './control/client';
+export type {
+  AddPeerOptions,
+  Compat,
+  Counters,
+  CreateNodeOptions,
+  MessageEvent,
+  NodeEvents,
+  NodeStatus,
+  PeerEvent,
+  PeerEventType,
+  PeerInfo,
+  PeerRef,
+  PeerState,
+  SendOptions,
+  Trust,
+  UdpVaultNode,
+} from './node/types';
+export type { Settings, PaddingPolicy, LogLevel } from './settings';
+export { DEFAULT_SETTINGS } from './settings';
+export { UdpVaultError, BadInputError, DeliveryError, DROP_REASONS } from './errors';
+export type { ErrorCode, DropReason } from './errors';
+export type { Clock } from './clock';
+export type { Logger } from './log';
