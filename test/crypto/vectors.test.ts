@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { sodiumReady } from '../../src/crypto/sodium';
+import { genericHash, sodiumReady } from '../../src/crypto/sodium';
 import { decodeFrame } from '../../src/wire/frame';
 import { parseDataHeader, parseInit, parseResponse } from '../../src/wire/packet';
 import { hex, makeProtocolVectors, unhex, vectorFrame, vectorsToJson, VECTOR_INPUTS, type ProtocolVectors } from '../helpers/protocol-vectors';
@@ -19,6 +19,9 @@ interface VectorFile {
   responderEphemeralPublic: string;
   init: string;
   response: string;
+  transcriptHash: string;
+  kxClientRx: string;
+  kxClientTx: string;
   initiatorSendKey: string;
   initiatorRecvKey: string;
   responderSendKey: string;
@@ -72,6 +75,20 @@ describe('protocol v3 vectors', () => {
     expect(m.timestampMs).toBe(VECTOR_INPUTS.responseTimestampMs);
     expect(hex(m.responderStatic)).toBe(file.responderPublicKey);
     expect(hex(m.ephemeral)).toBe(file.responderEphemeralPublic);
+  });
+
+  test('transcript hash and crypto_kx keys', () => {
+    expect(hex(v.transcriptHash)).toBe(file.transcriptHash);
+    expect(hex(genericHash(32, unhex(file.init + file.response)))).toBe(file.transcriptHash);
+    expect(hex(v.kxClientRx)).toBe(file.kxClientRx);
+    expect(hex(v.kxClientTx)).toBe(file.kxClientTx);
+  });
+
+  test('session key = BLAKE2b-256(key: kx key, msg: "udpvault v3 data key\\0" ‖ transcript hash)', () => {
+    const msg = Uint8Array.from([...new TextEncoder().encode('udpvault v3 data key\0'), ...unhex(file.transcriptHash)]);
+    expect(msg.length).toBe(21 + 32);
+    expect(hex(genericHash(32, msg, unhex(file.kxClientTx)))).toBe(file.initiatorSendKey);
+    expect(hex(genericHash(32, msg, unhex(file.kxClientRx)))).toBe(file.initiatorRecvKey);
   });
 
   test('session keys of both sides', () => {

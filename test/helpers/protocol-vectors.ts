@@ -10,7 +10,7 @@
 import { consumeResponse, createInit, createResponse, type HandshakeKeys } from '../../src/crypto/handshake';
 import { identityFromSeed, type Identity } from '../../src/crypto/identity';
 import { Session } from '../../src/crypto/session';
-import { kxSeedKeypair } from '../../src/crypto/sodium';
+import { genericHash, kxClientKeys, kxSeedKeypair } from '../../src/crypto/sodium';
 import { encodeFrame, type Frame } from '../../src/wire/frame';
 import { parseInit, parseResponse } from '../../src/wire/packet';
 
@@ -56,6 +56,11 @@ export interface ProtocolVectors {
   responderEphemeralPublic: Uint8Array;
   init: Uint8Array;
   response: Uint8Array;
+  /** BLAKE2b-256(init ‖ response). */
+  transcriptHash: Uint8Array;
+  /** crypto_kx_client_session_keys of the initiator (the responder's server keys are the same, swapped). */
+  kxClientRx: Uint8Array;
+  kxClientTx: Uint8Array;
   /** Keys as derived by each side (copies: the sessions below own the originals). */
   initiatorKeys: { sendKey: Uint8Array; recvKey: Uint8Array };
   responderKeys: { sendKey: Uint8Array; recvKey: Uint8Array };
@@ -98,6 +103,13 @@ export function makeProtocolVectors(): ProtocolVectors {
     lastTimestampMs: null,
   });
   const initiatorKeys = copyKeys(iKeys);
+  // Intermediate values, recomputed (the handshake wipes its own copies of the kx keys).
+  const eI2 = kxSeedKeypair(I.initiatorEphemeralSeed);
+  const [kxClientRx, kxClientTx] = kxClientKeys(eI2.publicKey, eI2.privateKey, responderEphemeralPublic);
+  const transcript = new Uint8Array(init.length + response.length);
+  transcript.set(init, 0);
+  transcript.set(response, init.length);
+  const transcriptHash = genericHash(32, transcript);
   const responderKeys = copyKeys(rKeys);
 
   const initiatorSession = new Session(iKeys, 0);
@@ -114,6 +126,9 @@ export function makeProtocolVectors(): ProtocolVectors {
     responderEphemeralPublic,
     init,
     response: new Uint8Array(response),
+    transcriptHash,
+    kxClientRx,
+    kxClientTx,
     initiatorKeys,
     responderKeys,
     frame,
@@ -150,6 +165,9 @@ export function vectorsToJson(v: ProtocolVectors): Record<string, unknown> {
     responderEphemeralPublic: hex(v.responderEphemeralPublic),
     init: hex(v.init),
     response: hex(v.response),
+    transcriptHash: hex(v.transcriptHash),
+    kxClientRx: hex(v.kxClientRx),
+    kxClientTx: hex(v.kxClientTx),
     initiatorSendKey: hex(v.initiatorKeys.sendKey),
     initiatorRecvKey: hex(v.initiatorKeys.recvKey),
     responderSendKey: hex(v.responderKeys.sendKey),
