@@ -6,7 +6,7 @@
  */
 import { DATA_HEADER_BYTES, AEAD_TAG_BYTES } from '../constants';
 import { encodeDataHeader } from '../wire/packet';
-import { aeadDecrypt, aeadEncrypt, wipe } from './sodium';
+import { aeadDecrypt, aeadSealWithHeader, wipe } from './sodium';
 import { ReplayWindow } from './replay';
 import type { HandshakeKeys } from './handshake';
 
@@ -53,13 +53,13 @@ export class Session {
     return this.#wiped;
   }
 
-  /** Encrypts a frame; returns [header, ciphertext‖tag] (sent as one datagram, no copy). */
-  seal(frame: Uint8Array, nowMs: number): [Uint8Array, Uint8Array] {
+  /** Encrypts a frame into one whole data datagram: header ‖ ciphertext ‖ tag. */
+  seal(frame: Uint8Array, nowMs: number): Buffer {
     const counter = this.#sendCounter++;
     const header = encodeDataHeader(this.remoteSid, counter);
     this.#nonce.set(header.subarray(5, 13), 16);
     this.lastSentAtMs = nowMs;
-    return [header, aeadEncrypt(frame, header, this.#nonce, this.#sendKey)];
+    return aeadSealWithHeader(header, frame, this.#nonce, this.#sendKey);
   }
 
   /** Cheap pre-check before decryption. */

@@ -104,6 +104,27 @@ export const aeadEncrypt = (msg: Uint8Array, ad: Uint8Array, nonce: Uint8Array, 
   return out;
 };
 
+/** Encrypts with AD = header and returns one buffer header ‖ ciphertext ‖ tag (a whole datagram). */
+export const aeadSealWithHeader = (header: Uint8Array, msg: Uint8Array, nonce: Uint8Array, key: Uint8Array): Buffer => {
+  if (msg.length > SCRATCH_MSG_BYTES - 16 || header.length > 64) {
+    return Buffer.concat([header, s().crypto_aead_xchacha20poly1305_ietf_encrypt(msg, header, null, nonce, key)]);
+  }
+  const x = raw();
+  const heap = x.raw.HEAPU8;
+  heap.set(key, x.key);
+  heap.set(nonce, x.nonce);
+  heap.set(header, x.ad);
+  heap.set(msg, x.msg);
+  x.raw._crypto_aead_xchacha20poly1305_ietf_encrypt(x.out, 0, x.msg, msg.length, 0, x.ad, header.length, 0, 0, x.nonce, x.key);
+  const h = x.raw.HEAPU8;
+  const out = Buffer.allocUnsafe(header.length + msg.length + 16);
+  out.set(header, 0);
+  out.set(h.subarray(x.out, x.out + msg.length + 16), header.length);
+  h.fill(0, x.key, x.key + 32);
+  h.fill(0, x.msg, x.msg + msg.length);
+  return out;
+};
+
 /** Returns null when authentication fails. */
 export const aeadDecrypt = (ct: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null => {
   if (ct.length < 16) return null;

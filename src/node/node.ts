@@ -4,6 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import * as path from 'node:path';
+import { isIP } from 'node:net';
 import { randomBytes, randomInt } from 'node:crypto';
 import { systemClock } from '../clock';
 import { DEFAULT_SETTINGS, type Settings } from '../settings';
@@ -34,6 +35,8 @@ import type {
 } from './types';
 
 const PERSIST_DELAY_MS = 200;
+/** Hostname endpoints of peers without a working session are resolved again this often. */
+const RERESOLVE_INTERVAL_MS = 30_000;
 const HANDSHAKE_LIMITER_KEYS = 4096;
 
 class Node extends EventEmitter implements UdpVaultNode {
@@ -48,6 +51,7 @@ class Node extends EventEmitter implements UdpVaultNode {
   #flushQueued = new Set<Peer>();
   #flushScheduled = false;
   #tick: NodeJS.Timeout;
+  #resolveTimer: NodeJS.Timeout;
   #persistTimer: NodeJS.Timeout | null = null;
   #streams = new Set<BoundedStream<MessageEvent>>();
   #closed = false;
@@ -79,6 +83,8 @@ class Node extends EventEmitter implements UdpVaultNode {
     this.port = ctx.transport.port;
     this.#tick = setInterval(() => this.#onTick(), TICK_MS);
     this.#tick.unref();
+    this.#resolveTimer = setInterval(() => void this.#reresolve(), RERESOLVE_INTERVAL_MS);
+    this.#resolveTimer.unref();
   }
 
   /** Receive entry point (bound to the transport). */
@@ -131,6 +137,22 @@ class Node extends EventEmitter implements UdpVaultNode {
     this.#reassembler.sweep();
     for (const peer of this.#ctx.peers.list()) tickPeer(this.#ctx, peer);
     this.#compat.tick();
+  }
+
+  /** Hostnames in endpoints are re-resolved while the peer has no working session (it may have moved). */
+  async #reresolve(): Promise<void> {
+    for (const peer of this.#ctx.peers.list()) {
+      if (peer.state === 'established' || isIP(peer.spec.host) !== 0) continue;
+      try {
+        const e = await resolveEndpoint(peer.spec);
+        if (e.address !== peer.endpoint.address) {
+          this.#ctx.log.info({ peer: peer.label(), host: peer.spec.host, address: e.address }, 'peer hostname resolved to a new address');
+          peer.endpoint = e;
+        }
+      } catch {
+        this.#ctx.log.warn({ peer: peer.label(), host: peer.spec.host }, 'cannot resolve peer hostname');
+      }
+    }
   }
 
   #schedulePersist(): void {
@@ -299,6 +321,7 @@ class Node extends EventEmitter implements UdpVaultNode {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#tick);
+    clearInterval(this.#resolveTimer);
     if (this.#persistTimer) clearTimeout(this.#persistTimer);
     this.#persistNow();
     const err = new UdpVaultError('ERR_CLOSED', 'node closed before the message was sent');

@@ -83,9 +83,9 @@ function sendFrame(ctx: NodeContext, peer: Peer, frame: Frame, contentBytes: num
   const estimate = Math.min(max, SEAL_OVERHEAD_BYTES + FRAME_FIXED_OVERHEAD_BYTES + contentBytes);
   const target = paddedSize(estimate, max, ctx.settings.padding) - SEAL_OVERHEAD_BYTES;
   frame.t = ctx.clock.now();
-  const [header, body] = session.seal(encodeFrame(frame, ctx.settings.padding === 'none' ? 0 : target), now);
-  const bytes = header.length + body.length;
-  ctx.transport.send([header, body], peer.endpoint.port, peer.endpoint.address, peer.endpoint.family);
+  const datagram = session.seal(encodeFrame(frame, ctx.settings.padding === 'none' ? 0 : target), now);
+  const bytes = datagram.length;
+  ctx.transport.send(datagram, peer.endpoint.port, peer.endpoint.address, peer.endpoint.family);
   peer.counters.packetsOut++;
   peer.counters.bytesOut += bytes;
   ctx.counters.packetsOut++;

@@ -37,17 +37,24 @@ function view(b: Uint8Array): DataView {
   return new DataView(b.buffer, b.byteOffset, b.byteLength);
 }
 
+const readU32 = (b: Uint8Array, off: number): number => ((b[off]! << 24) | (b[off + 1]! << 16) | (b[off + 2]! << 8) | b[off + 3]!) >>> 0;
+
+function writeU32(b: Uint8Array, off: number, n: number): void {
+  b[off] = n >>> 24;
+  b[off + 1] = n >>> 16;
+  b[off + 2] = n >>> 8;
+  b[off + 3] = n;
+}
+
 export function readU64(b: Uint8Array, off: number): number {
-  const v = view(b);
-  const hi = v.getUint32(off);
+  const hi = readU32(b, off);
   if (hi > 0x1fffff) throw new DropError('malformed', '64-bit field above 2^53');
-  return hi * 0x1_0000_0000 + v.getUint32(off + 4);
+  return hi * 0x1_0000_0000 + readU32(b, off + 4);
 }
 
 export function writeU64(b: Uint8Array, off: number, n: number): void {
-  const v = view(b);
-  v.setUint32(off, Math.floor(n / 0x1_0000_0000));
-  v.setUint32(off + 4, n >>> 0);
+  writeU32(b, off, Math.floor(n / 0x1_0000_0000));
+  writeU32(b, off + 4, n >>> 0);
 }
 
 export function encodeInitUnsigned(f: Omit<InitMessage, 'bytes' | 'signature'>): Uint8Array {
@@ -108,13 +115,13 @@ export interface DataHeader {
 }
 
 export function parseDataHeader(b: Uint8Array): DataHeader {
-  return { receiverSid: view(b).getUint32(1), counter: readU64(b, 5) };
+  return { receiverSid: readU32(b, 1), counter: readU64(b, 5) };
 }
 
 export function encodeDataHeader(receiverSid: number, counter: number): Uint8Array {
   const h = new Uint8Array(C.DATA_HEADER_BYTES);
   h[0] = C.TYPE_DATA;
-  view(h).setUint32(1, receiverSid);
+  writeU32(h, 1, receiverSid);
   writeU64(h, 5, counter);
   return h;
 }

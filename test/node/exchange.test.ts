@@ -64,3 +64,42 @@ describe('two nodes over real UDP on loopback', () => {
     expect(Buffer.from(atB[0]!.data).equals(Buffer.from(big))).toBe(true);
   });
 });
+
+describe('IPv6 and hostnames', () => {
+  test('two nodes exchange messages over IPv6 loopback', async () => {
+    const a = await startNode({ host: '::1' });
+    const b = await startNode({ host: '::1' });
+    try {
+      const atB = collect(b);
+      await a.addPeer({ endpoint: `[::1]:${b.port}`, key: b.publicKey, name: 'b' });
+      await b.addPeer({ endpoint: `[::1]:${a.port}`, key: a.publicKey, name: 'a' });
+      await waitFor(() => a.peers()[0]?.state === 'established');
+      await a.send('b', 'over v6');
+      await a.send('b', new Uint8Array(randomBytes(5000)), { reliable: true });
+      await waitFor(() => atB.length === 2);
+      expect(Buffer.from(atB[0]!.data).toString()).toBe('over v6');
+      expect(atB[0]!.addr).toBe(`[::1]:${a.port}`);
+      expect(a.status().maxDatagramBytes).toBe(1472);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  test('a peer endpoint may be a hostname (resolved)', async () => {
+    const a = await startNode();
+    const b = await startNode();
+    try {
+      const atB = collect(b);
+      await a.addPeer({ endpoint: `localhost:${b.port}`, key: b.publicKey, name: 'b' });
+      await b.addPeer({ endpoint: `127.0.0.1:${a.port}`, key: a.publicKey, name: 'a' });
+      await waitFor(() => a.peers()[0]?.state === 'established');
+      await a.send('b', 'via hostname');
+      await waitFor(() => atB.length === 1);
+      expect(Buffer.from(atB[0]!.data).toString()).toBe('via hostname');
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
