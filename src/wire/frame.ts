@@ -8,7 +8,7 @@
  */
 import { FRAME_VERSION } from '../constants';
 import { DropError } from '../errors';
-import { pack, unpack } from './msgpack';
+import { unpack } from './msgpack';
 
 export const FLAG_COMPRESSED = 1;
 export const FLAG_RELIABLE = 2;
@@ -48,61 +48,8 @@ export const FRAME_FIXED_OVERHEAD_BYTES = 1 + 3 + 11 + 5 + 5 + 17 + 5;
 export function controlBytes(c: ControlItem): number {
   return c.type === 'keepalive' ? 2 : 1 + 1 + 5 + 9 + 3 + c.ranges.length * 9;
 }
-export function binHeaderBytes(len: number): number {
-  return len < 0x100 ? 2 : len < 0x10000 ? 3 : 5;
-}
-
-function itemToWire(i: PayloadItem): unknown[] {
-  if (i.index !== undefined) return [i.flags, i.data, i.id, i.index, i.count];
-  if (i.id !== undefined) return [i.flags, i.data, i.id];
-  return [i.flags, i.data];
-}
-
-function controlToWire(c: ControlItem): unknown[] {
-  return c.type === 'keepalive' ? [CONTROL_KEEPALIVE] : [CONTROL_ACK, c.stream, c.cum, c.ranges];
-}
-
-/** Length of the `g` bin so that base + bin header + length is the target, never above it. */
-export function paddingLength(base: number, targetBytes: number): number {
-  const room = targetBytes - base;
-  if (room < 2) return 0;
-  if (room - 2 < 0x100) return room - 2;
-  if (room - 3 < 0x100) return 0xff; // one byte short: a bin16 header would overshoot
-  if (room - 3 < 0x10000) return room - 3;
-  return room - 5 < 0x10000 ? 0xffff : room - 5;
-}
-
-/**
- * Encodes a frame padded (`g`, appended last) to exactly `targetBytes` when reachable, else
- * one byte short of it (never longer, unless the unpadded frame already is).
- */
-export function encodeFrame(f: Frame, targetBytes = 0): Uint8Array {
-  const obj: Record<string, unknown> = { v: FRAME_VERSION, t: f.t, p: f.p.map(itemToWire), c: f.c.map(controlToWire) };
-  if (f.r) obj['r'] = f.r;
-  const body = pack(obj);
-  // body is a fixmap (0x80 | n); append key "g" and a zero-filled bin, bumping the map size.
-  const base = body.length + 2; // + fixstr "g"
-  const padLen = paddingLength(base, targetBytes);
-  const hdr = binHeaderBytes(padLen);
-  const out = new Uint8Array(base + hdr + padLen);
-  out.set(body, 0);
-  out[0] = body[0]! + 1;
-  let o = body.length;
-  out[o++] = 0xa1;
-  out[o++] = 0x67; // "g"
-  if (hdr === 2) {
-    out[o++] = 0xc4;
-    out[o++] = padLen;
-  } else if (hdr === 3) {
-    out[o++] = 0xc5;
-    out[o++] = padLen >> 8;
-    out[o++] = padLen & 0xff;
-  } else {
-    out[o++] = 0xc6;
-    new DataView(out.buffer).setUint32(o, padLen);
-  }
-  return out;
-}
+export { encodeFrame, paddingLength, binHeaderBytes } from './frame-encode';
+import { binHeaderBytes } from './frame-encode';
 
 const isUint = (x: unknown, max = Number.MAX_SAFE_INTEGER): x is number =>
   typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= max;

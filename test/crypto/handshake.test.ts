@@ -1,4 +1,4 @@
-/** The pure v3 handshake (docs/PROTOCOL.md §3–§4): round trip, key derivation, every refusal. */
+/** The pure v3 handshake (docs/PROTOCOL.md §3–§5): round trip, key derivation, every refusal. */
 import {
   checkHandshakeFreshness,
   consumeResponse,

@@ -1,4 +1,4 @@
-/** Data packets (docs/PROTOCOL.md §5): XChaCha20-Poly1305, nonce = 16 zero bytes ‖ counter, AD = header. */
+/** Data packets (docs/PROTOCOL.md §6): XChaCha20-Poly1305, nonce = 16 zero bytes ‖ counter, AD = header. */
 import { Session, type SessionLimits } from '../../src/crypto/session';
 import type { HandshakeKeys } from '../../src/crypto/handshake';
 import _sodium from 'libsodium-wrappers';
@@ -9,12 +9,6 @@ import { parseDataHeader } from '../../src/wire/packet';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const fill = (n: number, v: number): Uint8Array => new Uint8Array(n).fill(v);
-const concat = (a: Uint8Array, b: Uint8Array): Uint8Array => {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
-};
 
 const A_SID = 0x0a0b0c0d;
 const B_SID = 0xf1f2f3f4;
@@ -52,7 +46,9 @@ function pair(nowMs = 1000, replayWindowPackets?: number): Pair {
   return { a: new Session(aKeys, nowMs, replayWindowPackets), b: new Session(bKeys, nowMs, replayWindowPackets), aKeys, bKeys };
 }
 
-const sealed = (s: Session, frame = FRAME, now = 1000): Uint8Array => concat(...s.seal(frame, now));
+/** A copy of the sealed datagram (seal may return a view into a shared pool). */
+const sealed = (s: Session, frame = FRAME, now = 1000): Uint8Array => new Uint8Array(s.seal(frame, now));
+const split = (d: Uint8Array): [Uint8Array, Uint8Array] => [d.subarray(0, 13), d.subarray(13)];
 
 function nonceFor(counter: number): Uint8Array {
   const n = new Uint8Array(24);
@@ -74,18 +70,19 @@ describe('seal/open', () => {
     const { a, b } = pair();
     expect(a.confirmed).toBe(true); // initiator
     expect(b.confirmed).toBe(false); // responder: until the initiator's first packet
-    const [header, body] = a.seal(FRAME, 2000);
+    const d = sealed(a, FRAME, 2000);
+    const [header, body] = split(d);
+    expect(d.length).toBe(13 + FRAME.length + 16);
     expect(hex(header)).toBe('33' + 'f1f2f3f4' + '0000000000000000');
     expect(body.length).toBe(FRAME.length + 16);
     expect(a.sendCounter).toBe(1);
     expect(a.lastSentAtMs).toBe(2000);
-    const d = concat(header, body);
     expect(b.mayAccept(0)).toBe(true);
     expect(b.open(d, 0, 3000)).toEqual(FRAME);
     expect(b.lastReceivedAtMs).toBe(3000);
     expect(b.confirmed).toBe(true);
-    const second = a.seal(FRAME, 2500);
-    expect(hex(second[0])).toBe('33' + 'f1f2f3f4' + '0000000000000001');
+    const second = sealed(a, FRAME, 2500);
+    expect(hex(second.subarray(0, 13))).toBe('33' + 'f1f2f3f4' + '0000000000000001');
     const back = sealed(b);
     expect(hex(back.subarray(0, 13))).toBe('33' + '0a0b0c0d' + '0000000000000000');
     expect(a.open(back, 0, 4000)).toEqual(FRAME);
@@ -95,14 +92,14 @@ describe('seal/open', () => {
     const { a } = pair();
     for (let counter = 0; counter < 4; counter++) {
       const frame = new TextEncoder().encode(`frame ${counter}`);
-      const [header, body] = a.seal(frame, 1000);
+      const [header, body] = split(sealed(a, frame));
       expect(parseDataHeader(header)).toEqual({ receiverSid: B_SID, counter });
       expect(hex(body)).toBe(hex(libsodiumEncrypt(frame, header, nonceFor(counter), KEY_A_TO_B)));
     }
     // A nonce with the counter elsewhere gives other bytes: the layout is what the test pins.
     const { a: a2 } = pair();
     a2.seal(FRAME, 0);
-    const [h1, b1] = a2.seal(FRAME, 0);
+    const [h1, b1] = split(sealed(a2));
     const wrong = new Uint8Array(24);
     wrong[7] = 1;
     expect(hex(b1)).not.toBe(hex(libsodiumEncrypt(FRAME, h1, wrong, KEY_A_TO_B)));

@@ -1,5 +1,5 @@
 /**
- * Protocol v3 vectors (test/fixtures/protocol-v3-vectors.json, quoted in docs/PROTOCOL.md §13):
+ * Protocol v3 vectors (test/fixtures/protocol-v3-vectors.json, quoted in docs/PROTOCOL.md §17):
  * the code must reproduce every byte from the fixed inputs.
  */
 import * as fs from 'node:fs';

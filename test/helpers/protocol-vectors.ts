@@ -115,10 +115,7 @@ export function makeProtocolVectors(): ProtocolVectors {
   const initiatorSession = new Session(iKeys, 0);
   const responderSession = new Session(rKeys, 0);
   const frame = encodeFrame(vectorFrame(), I.framePaddingTarget);
-  const [header, body] = initiatorSession.seal(frame, 0);
-  const data = new Uint8Array(header.length + body.length);
-  data.set(header, 0);
-  data.set(body, header.length);
+  const data = new Uint8Array(initiatorSession.seal(frame, 0));
   return {
     initiator,
     responder,
@@ -142,7 +139,7 @@ export function makeProtocolVectors(): ProtocolVectors {
 export function vectorsToJson(v: ProtocolVectors): Record<string, unknown> {
   const I = VECTOR_INPUTS;
   return {
-    description: 'udpvault native protocol v3 vectors (docs/PROTOCOL.md §13); made by test/helpers/protocol-vectors.ts',
+    description: 'udpvault native protocol v3 vectors (docs/PROTOCOL.md §17); made by test/helpers/protocol-vectors.ts',
     inputs: {
       initiatorIdentitySeed: hex(I.initiatorIdentitySeed),
       responderIdentitySeed: hex(I.responderIdentitySeed),

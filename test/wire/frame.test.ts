@@ -1,4 +1,4 @@
-/** The msgpack frame inside every data datagram (docs/PROTOCOL.md §6): forms, padding, strict decoding. */
+/** The msgpack frame inside every data datagram (docs/PROTOCOL.md §7): forms, padding, strict decoding. */
 import { DropError } from '../../src/errors';
 import {
   binHeaderBytes,
@@ -70,10 +70,10 @@ describe('encodeFrame: exact bytes', () => {
     expect(hex(encodeFrame({ t: 1, p: [], c: [] }))).toBe('85' + 'a17603' + 'a17401' + 'a17090' + 'a16390' + 'a167c400');
   });
 
-  test('r goes between c and g; a timestamp ≥ 2^32 is a float64 (msgpackr)', () => {
+  test('r goes between c and g; a timestamp ≥ 2^32 is a uint64', () => {
     const f: Frame = { t: 1_800_000_000_000, p: [{ flags: 2, data: bytes(0xaa), id: 1 }], c: [], r: [7, 1] };
     expect(hex(encodeFrame(f))).toBe(
-      '86' + 'a17603' + 'a174cb427a3185c5000000' + 'a170' + '91' + '93' + '02' + 'c401aa' + '01' + 'a16390' + 'a172' + '920701' + 'a167c400',
+      '86' + 'a17603' + 'a174cf000001a3185c5000' + 'a170' + '91' + '93' + '02' + 'c401aa' + '01' + 'a16390' + 'a172' + '920701' + 'a167c400',
     );
   });
 

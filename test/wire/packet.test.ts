@@ -1,4 +1,4 @@
-/** Outer datagram layouts of protocol v3 (docs/PROTOCOL.md §2): offsets, lengths, u64 limits. */
+/** Outer datagram layouts of protocol v3 (docs/PROTOCOL.md §2–§6): offsets, lengths, u64 limits. */
 import * as C from '../../src/constants';
 import { DropError } from '../../src/errors';
 import {

@@ -1,0 +1,153 @@
+/**
+ * The frame encoder (hot path): writes the msgpack bytes of a frame directly, sized exactly,
+ * in one allocation — { v, t, p, c, [r], g } in that key order, padding `g` last.
+ * decodeFrame (msgpackr + validation) reads it like any msgpack.
+ */
+import { FRAME_VERSION } from '../constants';
+import type { ControlItem, Frame, PayloadItem } from './frame';
+
+const uintBytes = (n: number): number => (n < 0x80 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : n < 0x1_0000_0000 ? 5 : 9);
+const arrayHeaderBytes = (n: number): number => (n < 16 ? 1 : n < 0x10000 ? 3 : 5);
+export const binHeaderBytes = (len: number): number => (len < 0x100 ? 2 : len < 0x10000 ? 3 : 5);
+
+function itemBytes(i: PayloadItem): number {
+  let n = 1 + 1 + binHeaderBytes(i.data.length) + i.data.length;
+  if (i.id !== undefined) n += uintBytes(i.id);
+  if (i.index !== undefined) n += uintBytes(i.index) + uintBytes(i.count!);
+  return n;
+}
+
+function controlBytesExact(c: ControlItem): number {
+  if (c.type === 'keepalive') return 2;
+  let n = 1 + 1 + uintBytes(c.stream) + uintBytes(c.cum) + arrayHeaderBytes(c.ranges.length);
+  for (const r of c.ranges) n += uintBytes(r);
+  return n;
+}
+
+/** Length of the `g` bin so that base + bin header + length is the target, never above it. */
+export function paddingLength(base: number, targetBytes: number): number {
+  const room = targetBytes - base;
+  if (room < 2) return 0;
+  if (room - 2 < 0x100) return room - 2;
+  if (room - 3 < 0x100) return 0xff; // one byte short: a bin16 header would overshoot
+  if (room - 3 < 0x10000) return room - 3;
+  return room - 5 < 0x10000 ? 0xffff : room - 5;
+}
+
+class Writer {
+  o = 0;
+  constructor(readonly b: Uint8Array) {}
+  byte(x: number): void {
+    this.b[this.o++] = x;
+  }
+  u32(x: number): void {
+    this.b[this.o++] = x >>> 24;
+    this.b[this.o++] = x >>> 16;
+    this.b[this.o++] = x >>> 8;
+    this.b[this.o++] = x;
+  }
+  uint(n: number): void {
+    if (n < 0x80) this.byte(n);
+    else if (n < 0x100) {
+      this.byte(0xcc);
+      this.byte(n);
+    } else if (n < 0x10000) {
+      this.byte(0xcd);
+      this.byte(n >>> 8);
+      this.byte(n);
+    } else if (n < 0x1_0000_0000) {
+      this.byte(0xce);
+      this.u32(n);
+    } else {
+      this.byte(0xcf);
+      this.u32(Math.floor(n / 0x1_0000_0000));
+      this.u32(n >>> 0);
+    }
+  }
+  array(n: number): void {
+    if (n < 16) this.byte(0x90 | n);
+    else if (n < 0x10000) {
+      this.byte(0xdc);
+      this.byte(n >>> 8);
+      this.byte(n);
+    } else {
+      this.byte(0xdd);
+      this.u32(n);
+    }
+  }
+  binHeader(len: number): void {
+    if (len < 0x100) {
+      this.byte(0xc4);
+      this.byte(len);
+    } else if (len < 0x10000) {
+      this.byte(0xc5);
+      this.byte(len >>> 8);
+      this.byte(len);
+    } else {
+      this.byte(0xc6);
+      this.u32(len);
+    }
+  }
+  key(k: number): void {
+    this.byte(0xa1);
+    this.byte(k);
+  }
+}
+
+const K = { v: 0x76, t: 0x74, p: 0x70, c: 0x63, r: 0x72, g: 0x67 };
+
+/**
+ * Encodes a frame padded (`g`) to exactly `targetBytes` when reachable, else one byte short
+ * of it (never longer, unless the unpadded frame already is).
+ */
+export function encodeFrame(f: Frame, targetBytes = 0): Uint8Array {
+  let base = 1 + 3 + 2 + uintBytes(f.t) + 2 + arrayHeaderBytes(f.p.length) + 2 + arrayHeaderBytes(f.c.length) + 2;
+  for (const i of f.p) base += itemBytes(i);
+  for (const c of f.c) base += controlBytesExact(c);
+  if (f.r) base += 2 + 1 + uintBytes(f.r[0]) + uintBytes(f.r[1]);
+  const pad = paddingLength(base, targetBytes);
+  const w = new Writer(new Uint8Array(base + binHeaderBytes(pad) + pad));
+  w.byte(0x80 | (f.r ? 6 : 5));
+  w.key(K.v);
+  w.byte(FRAME_VERSION);
+  w.key(K.t);
+  w.uint(f.t);
+  w.key(K.p);
+  w.array(f.p.length);
+  for (const i of f.p) {
+    w.array(i.index !== undefined ? 5 : i.id !== undefined ? 3 : 2);
+    w.byte(i.flags);
+    w.binHeader(i.data.length);
+    w.b.set(i.data, w.o);
+    w.o += i.data.length;
+    if (i.id !== undefined) w.uint(i.id);
+    if (i.index !== undefined) {
+      w.uint(i.index);
+      w.uint(i.count!);
+    }
+  }
+  w.key(K.c);
+  w.array(f.c.length);
+  for (const c of f.c) {
+    if (c.type === 'keepalive') {
+      w.byte(0x91);
+      w.byte(0);
+    } else {
+      w.byte(0x94);
+      w.byte(1);
+      w.uint(c.stream);
+      w.uint(c.cum);
+      w.array(c.ranges.length);
+      for (const r of c.ranges) w.uint(r);
+    }
+  }
+  if (f.r) {
+    w.key(K.r);
+    w.byte(0x92);
+    w.uint(f.r[0]);
+    w.uint(f.r[1]);
+  }
+  w.key(K.g);
+  w.binHeader(pad); // the padding bytes are already zero
+  return w.b;
+}
