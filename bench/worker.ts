@@ -141,6 +141,9 @@ async function main(): Promise<void> {
         reply({ rtts });
         break;
       }
+      case 'status':
+        reply({ status: node.status() });
+        break;
       case 'rss':
         reply({ rss: process.memoryUsage().rss });
         break;

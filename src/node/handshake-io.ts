@@ -175,6 +175,7 @@ export function onResponse(ctx: NodeContext, d: Datagram): void {
   const pinned = pinnedKeyFor(ctx, peer, resp.responderStatic);
   const keys = consumeResponse(pending, resp, pinned, freshness(ctx, peer));
   recordTofu(ctx, peer, resp.responderStatic);
+  if (pending === peer.pending && peer.rttMs === null) peer.rttMs = ctx.clock.monotonic() - peer.handshakeStartedAtMs; // first estimate
   cancelHandshake(ctx, peer);
   installSession(ctx, peer, new Session(keys, ctx.clock.monotonic()), resp.timestampMs, d);
   // Confirm the session at once (the responder waits for our first packet before using it);

@@ -13,6 +13,7 @@ import { DATA_MIN_BYTES, parseDataHeader } from '../wire/packet';
 import type { Datagram } from '../net/transport';
 import type { Peer } from '../peer/peer';
 import type { NodeContext } from './context';
+import type { MessageEvent } from './types';
 import { onInit, onResponse } from './handshake-io';
 import { formatEndpoint } from '../peer/endpoint';
 
@@ -110,6 +111,7 @@ export function deliver(ctx: NodeContext, peer: Peer, addr: string, flags: numbe
   }
   peer.counters.messagesIn++;
   ctx.counters.messagesIn++;
-  const ev = { peer: peer.keyString ?? '', addr, data, reliable, encrypted: true, receivedAt: new Date(ctx.clock.now()) };
-  ctx.emitMessage(peer.name ? { ...ev, name: peer.name } : ev);
+  const ev: MessageEvent = { peer: peer.keyString ?? '', addr, data, reliable, encrypted: true, receivedAt: new Date(ctx.clock.now()) };
+  if (peer.name) ev.name = peer.name;
+  ctx.emitMessage(ev);
 }

@@ -59,9 +59,10 @@ export class ReliableDelivery {
     const [body, flags] = maybeCompress(this.#ctx, peer, data);
     const single = RELIABLE_ITEM_OVERHEAD_BYTES + body.length <= frameBudget(this.#ctx, peer);
     const chunks = single ? [body] : fragment(body, fragmentChunkBytes(this.#ctx, peer));
-    const done = sender.push(chunks, flags, this.#ctx.clock.monotonic() + timeoutMs);
+    const deadline = this.#ctx.clock.monotonic() + timeoutMs;
+    const done = sender.push(chunks, flags, deadline);
     this.#ctx.scheduleFlush(peer);
-    this.#arm(sender);
+    this.#armAt(deadline);
     return done.catch((e: unknown) => {
       if (e instanceof UdpVaultError) throw new DeliveryError(e.code, `reliable message to peer ${peer.label()}: ${e.message}`);
       throw e;
@@ -76,7 +77,7 @@ export class ReliableDelivery {
       i.index !== undefined ? { flags: i.flags, data: i.data, id: i.seq, index: i.index, count: i.count! } : { flags: i.flags, data: i.data, id: i.seq },
     );
     if (s.sender.hasWork()) setImmediate(() => this.#ctx.scheduleFlush(peer));
-    this.#arm(s.sender);
+    this.#armAt(this.#ctx.clock.monotonic() + s.sender.rtoMs); // the earliest a just-sent item can time out
     return items.length ? { items, r: [s.sender.stream, s.sender.base] } : null;
   }
 
@@ -123,9 +124,12 @@ export class ReliableDelivery {
     });
   }
 
-  #arm(sender: ReliableSender): void {
-    const at = sender.nextDeadline();
-    if (at === null || at >= this.#timerAtMs) return;
+  /**
+   * Keeps the one timer at or before `at`. Cheap on the hot path (no scan of in-flight
+   * items): an early wake-up just ticks and re-arms from the exact next deadlines.
+   */
+  #armAt(at: number): void {
+    if (at >= this.#timerAtMs) return;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timerAtMs = at;
     this.#timer = setTimeout(() => this.#onTimer(), Math.max(0, at - this.#ctx.clock.monotonic()));
@@ -138,7 +142,8 @@ export class ReliableDelivery {
     for (const [peer, s] of this.#state) {
       s.sender.tick();
       if (s.sender.hasWork()) this.#ctx.scheduleFlush(peer);
-      this.#arm(s.sender);
+      const next = s.sender.nextDeadline();
+      if (next !== null) this.#armAt(next);
     }
   }
 
