@@ -6,7 +6,7 @@
 import { randomInt } from 'node:crypto';
 import { createInit, createResponse, consumeResponse, verifyInit, equalBytes } from '../crypto/handshake';
 import { Session } from '../crypto/session';
-import { kxKeypair } from '../crypto/sodium';
+import { kxKeypair, wipe } from '../crypto/sodium';
 import { encodeKey } from '../crypto/identity';
 import { DropError } from '../errors';
 import { parseInit, parseResponse } from '../wire/packet';
@@ -34,7 +34,11 @@ function newSid(ctx: NodeContext): number {
 
 /** Starts (or restarts) a handshake with a native peer. */
 export function cancelHandshake(ctx: NodeContext, peer: Peer): void {
-  for (const p of [peer.pending, peer.previousPending]) if (p) ctx.peers.unbindPending(p.localSid);
+  for (const p of [peer.pending, peer.previousPending]) {
+    if (!p) continue;
+    ctx.peers.unbindPending(p.localSid);
+    wipe(p.ephemeral.privateKey); // abandoned or completed: the ephemeral secret goes
+  }
   peer.pending = peer.previousPending = null;
   peer.handshakeAttempts = 0;
 }
@@ -42,7 +46,10 @@ export function cancelHandshake(ctx: NodeContext, peer: Peer): void {
 export function initiateHandshake(ctx: NodeContext, peer: Peer): void {
   if (peer.compat) return;
   const now = ctx.clock.monotonic();
-  if (peer.previousPending) ctx.peers.unbindPending(peer.previousPending.localSid);
+  if (peer.previousPending) {
+    ctx.peers.unbindPending(peer.previousPending.localSid);
+    wipe(peer.previousPending.ephemeral.privateKey);
+  }
   peer.previousPending = peer.pending;
   if (!peer.pending && peer.handshakeAttempts === 0) peer.handshakeFirstAttemptAtMs = now;
   const pending = createInit({
@@ -105,6 +112,23 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length;
 }
 
+/**
+ * Crossing handshakes: when both sides start at once, the side with the higher key keeps its
+ * own attempt (the peer answers it), so a simultaneous start or rekey costs one handshake.
+ * Only while our attempt is young and went to where this init comes from: otherwise our
+ * inits may not be reaching the peer (stale endpoint, NAT), and we must answer theirs.
+ */
+function crossingInitToIgnore(ctx: NodeContext, peer: Peer, remoteStatic: Uint8Array, d: Datagram): boolean {
+  return (
+    peer.pending !== null &&
+    peer.handshakeAttempts <= 1 &&
+    ctx.clock.monotonic() - peer.handshakeStartedAtMs < HANDSHAKE_RETRY_MS &&
+    peer.endpoint.address === d.address &&
+    peer.endpoint.port === d.port &&
+    compareBytes(ctx.identity.publicKey, remoteStatic) > 0
+  );
+}
+
 /** Common identity check for both handshake messages: returns the key to verify against. */
 function pinnedKeyFor(ctx: NodeContext, peer: Peer, offered: Uint8Array): Uint8Array {
   if (peer.key === null) return offered; // TOFU: recorded once the signature verifies
@@ -141,15 +165,11 @@ export function onInit(ctx: NodeContext, d: Datagram): void {
   }
   if (!peer || peer.compat) throw new DropError('unknownPeer', 'handshake from an identity that is not a peer');
   const pinned = pinnedKeyFor(ctx, peer, init.initiatorStatic);
-  if (peer.pending && compareBytes(ctx.identity.publicKey, init.initiatorStatic) > 0) {
-    // Crossing handshakes: the side with the higher key keeps its own (the peer will answer
-    // it), so a simultaneous start or rekey costs one handshake, not two.
+  if (crossingInitToIgnore(ctx, peer, init.initiatorStatic, d)) {
     ctx.log.debug({ peer: peer.label() }, 'crossing handshake init ignored (ours is pending)');
     return;
   }
   verifyInit(init, pinned, ctx.identity.publicKey, freshness(ctx, peer));
-  cancelHandshake(ctx, peer);
-  recordTofu(ctx, peer, init.initiatorStatic);
   const { response, keys } = createResponse({
     identity: ctx.identity,
     init,
@@ -157,6 +177,8 @@ export function onInit(ctx: NodeContext, d: Datagram): void {
     ephemeral: kxKeypair(),
     timestampMs: nextTimestamp(ctx),
   });
+  cancelHandshake(ctx, peer);
+  recordTofu(ctx, peer, init.initiatorStatic);
   installSession(ctx, peer, new Session(keys, ctx.clock.monotonic()), init.timestampMs, d);
   ctx.transport.send(response, d.port, d.address, peer.endpoint.family);
   peer.counters.packetsOut++;

@@ -15,6 +15,7 @@ import {
   FRAME_FIXED_OVERHEAD_BYTES,
   itemOverheadBytes,
   controlBytes,
+  MAX_ITEMS_PER_FRAME,
   type ControlItem,
   type Frame,
   type PayloadItem,
@@ -116,7 +117,8 @@ export function flushPeer(ctx: NodeContext, peer: Peer, controls: ControlItem[],
   }
   const push = (item: PayloadItem): void => {
     const size = itemOverheadBytes(item) + item.data.length;
-    if (used + size > budget && (frame.p.length > 0 || frame.c.length > 0)) {
+    const full = used + size > budget || frame.p.length >= MAX_ITEMS_PER_FRAME;
+    if (full && (frame.p.length > 0 || frame.c.length > 0)) {
       sendFrame(ctx, peer, frame, used);
       frame = { t: 0, p: [], c: [] };
       if (r) frame.r = r;

@@ -45,9 +45,9 @@ function onHandshakeOverdue(ctx: NodeContext, peer: Peer, now: number, hasSessio
   initiateHandshake(ctx, peer);
 }
 
-function onRekeyDue(ctx: NodeContext, s: { initiator: boolean; createdAtMs: number; needsRekey(n: number, l: NodeContext['limits']): boolean }, now: number): boolean {
+function onRekeyDue(ctx: NodeContext, s: { initiator: boolean; createdAtMs: number; sendCounter: number; needsRekey(n: number, l: NodeContext['limits']): boolean }, now: number): boolean {
   if (s.initiator) return s.needsRekey(now, ctx.limits);
-  return now - s.createdAtMs >= ctx.settings.rekeyAfterMs + RESPONDER_REKEY_SLACK_MS;
+  return now - s.createdAtMs >= ctx.settings.rekeyAfterMs + RESPONDER_REKEY_SLACK_MS || s.sendCounter >= ctx.limits.rekeyAfterMessages;
 }
 
 function onPeerSilent(ctx: NodeContext, s: { lastReceivedAtMs: number; lastSentAtMs: number }, now: number): boolean {

@@ -24,7 +24,7 @@ function controlBytesExact(c: ControlItem): number {
   return n;
 }
 
-/** Length of the `g` bin so that base + bin header + length is the target, never above it. */
+/** Length of the `g` bin so that base + bin header + length is the target (or up to two bytes short), never above it. */
 export function paddingLength(base: number, targetBytes: number): number {
   const room = targetBytes - base;
   if (room < 2) return 0;

@@ -140,3 +140,31 @@ describe('handshake trust', () => {
     expect(b.peers()).toHaveLength(0);
   });
 });
+
+describe('crossing handshakes', () => {
+  test('the higher-key side with a stale endpoint still answers the peer and connects', async () => {
+    const x = await startNode();
+    const y = await startNode();
+    try {
+      const [hi, lo] = Buffer.compare(decodeKeyBuf(x.publicKey), decodeKeyBuf(y.publicKey)) > 0 ? [x, y] : [y, x];
+      const dead = dgram.createSocket('udp4');
+      await new Promise<void>((r) => dead.bind(0, '127.0.0.1', () => r()));
+      // hi's inits go nowhere; lo's reach hi
+      await hi.addPeer({ endpoint: `127.0.0.1:${dead.address().port}`, key: lo.publicKey, name: 'lo' });
+      await lo.addPeer({ endpoint: `127.0.0.1:${hi.port}`, key: hi.publicKey, name: 'hi' });
+      await waitFor(() => hi.peers()[0]?.state === 'established' && lo.peers()[0]?.state === 'established', 8000, 'both established');
+      expect(hi.peers()[0]!.endpoint).toBe(`127.0.0.1:${lo.port}`);
+      const atHi = collect(hi);
+      await lo.send('hi', 'made it');
+      await waitFor(() => atHi.length === 1);
+      dead.close();
+    } finally {
+      await x.close();
+      await y.close();
+    }
+  }, 15000);
+});
+
+function decodeKeyBuf(k: string): Buffer {
+  return Buffer.from(decodeKey(k));
+}
