@@ -58,7 +58,7 @@ async function main(): Promise<void> {
     reply({ port: s.address().port });
     return;
   }
-  const node: UdpVaultNode = await createNode({ port: 0, host: '127.0.0.1', settings: { mtu: 1500 } });
+  const node: UdpVaultNode = await createNode({ port: 0, host: '127.0.0.1', settings: { mtu: 1500, ...(process.env.RW ? { reliableWindow: Number(process.env.RW) } : {}) } });
   const rtts: number[] = [];
   node.on('message', (m) => {
     if (m.data[0] === 0x50) {

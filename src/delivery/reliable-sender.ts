@@ -227,8 +227,14 @@ export class ReliableSender {
     if (sampleSentAtMs >= 0) this.#rttSample(now - sampleSentAtMs);
     if (deliveredTx > this.#highestDeliveredTx) {
       this.#highestDeliveredTx = deliveredTx;
+      // Fast retransmit. Items in seq order were first sent in txOrder order, so the scan stops
+      // at the first once-sent item too recent to count as lost (O(candidates), not O(window)).
       for (const it of this.#inFlightItems()) {
-        if (!it.sacked && !it.due && it.txOrder + REORDER_THRESHOLD <= deliveredTx) this.#markDue(it);
+        if (it.txOrder + REORDER_THRESHOLD > deliveredTx) {
+          if (it.transmissions === 1) break;
+          continue;
+        }
+        if (!it.sacked && !it.due) this.#markDue(it);
       }
     }
     this.#announceBase();

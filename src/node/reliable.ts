@@ -61,6 +61,8 @@ export class ReliableDelivery {
     const chunks = single ? [body] : fragment(body, fragmentChunkBytes(this.#ctx, peer));
     const deadline = this.#ctx.clock.monotonic() + timeoutMs;
     const done = sender.push(chunks, flags, deadline);
+    peer.counters.messagesOut++;
+    this.#ctx.counters.messagesOut++;
     this.#ctx.scheduleFlush(peer);
     this.#armAt(deadline);
     return done.catch((e: unknown) => {

@@ -26,6 +26,8 @@ import type { NodeContext } from './context';
 import type { OutMessage, Peer } from '../peer/peer';
 
 const SEAL_OVERHEAD_BYTES = DATA_HEADER_BYTES + AEAD_TAG_BYTES;
+/** Frames are encoded here and copied straight into the cipher (no allocation per datagram). */
+const FRAME_SCRATCH = new Uint8Array(65536);
 /** Worst-case item overhead of a fragment: array, flags, bin header, id, index, count. */
 const FRAGMENT_ITEM_OVERHEAD_BYTES = 1 + 1 + 3 + 9 + 10;
 
@@ -84,7 +86,7 @@ function sendFrame(ctx: NodeContext, peer: Peer, frame: Frame, contentBytes: num
   const estimate = Math.min(max, SEAL_OVERHEAD_BYTES + FRAME_FIXED_OVERHEAD_BYTES + contentBytes);
   const target = paddedSize(estimate, max, ctx.settings.padding) - SEAL_OVERHEAD_BYTES;
   frame.t = ctx.clock.now();
-  const datagram = session.seal(encodeFrame(frame, ctx.settings.padding === 'none' ? 0 : target), now);
+  const datagram = session.seal(encodeFrame(frame, ctx.settings.padding === 'none' ? 0 : target, FRAME_SCRATCH), now);
   const bytes = datagram.length;
   ctx.transport.send(datagram, peer.endpoint.port, peer.endpoint.address, peer.endpoint.family);
   peer.counters.packetsOut++;

@@ -100,13 +100,18 @@ const K = { v: 0x76, t: 0x74, p: 0x70, c: 0x63, r: 0x72, g: 0x67 };
  * Encodes a frame padded (`g`) to exactly `targetBytes` when reachable, else one byte short
  * of it (never longer, unless the unpadded frame already is).
  */
-export function encodeFrame(f: Frame, targetBytes = 0): Uint8Array {
+export function encodeFrame(f: Frame, targetBytes = 0, scratch?: Uint8Array): Uint8Array {
   let base = 1 + 3 + 2 + uintBytes(f.t) + 2 + arrayHeaderBytes(f.p.length) + 2 + arrayHeaderBytes(f.c.length) + 2;
   for (const i of f.p) base += itemBytes(i);
   for (const c of f.c) base += controlBytesExact(c);
   if (f.r) base += 2 + 1 + uintBytes(f.r[0]) + uintBytes(f.r[1]);
   const pad = paddingLength(base, targetBytes);
-  const w = new Writer(new Uint8Array(base + binHeaderBytes(pad) + pad));
+  const total = base + binHeaderBytes(pad) + pad;
+  // With a scratch buffer (the send path: the bytes are copied out by the cipher at once) no
+  // allocation; the padding region is zeroed explicitly.
+  const out = scratch && scratch.length >= total ? scratch.subarray(0, total) : new Uint8Array(total);
+  if (scratch && out.buffer === scratch.buffer) out.fill(0, total - pad, total);
+  const w = new Writer(out);
   w.byte(0x80 | (f.r ? 6 : 5));
   w.key(K.v);
   w.byte(FRAME_VERSION);
