@@ -88,8 +88,11 @@ function raw(): NonNullable<typeof scratch> {
   return scratch;
 }
 
-export const aeadEncrypt = (msg: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array => {
-  if (msg.length > SCRATCH_MSG_BYTES - 16 || ad.length > 64) return s().crypto_aead_xchacha20poly1305_ietf_encrypt(msg, ad, null, nonce, key);
+/** Encrypts msg with AD `ad`; the result is `prefix ‖ ciphertext ‖ tag` in one buffer. */
+function seal(prefix: Uint8Array, msg: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Buffer {
+  if (msg.length > SCRATCH_MSG_BYTES - 16 || ad.length > 64) {
+    return Buffer.concat([prefix, s().crypto_aead_xchacha20poly1305_ietf_encrypt(msg, ad, null, nonce, key)]);
+  }
   const x = raw();
   const heap = x.raw.HEAPU8;
   heap.set(key, x.key);
@@ -97,33 +100,22 @@ export const aeadEncrypt = (msg: Uint8Array, ad: Uint8Array, nonce: Uint8Array, 
   heap.set(ad, x.ad);
   heap.set(msg, x.msg);
   x.raw._crypto_aead_xchacha20poly1305_ietf_encrypt(x.out, 0, x.msg, msg.length, 0, x.ad, ad.length, 0, 0, x.nonce, x.key);
-  const h = x.raw.HEAPU8;
-  const out = h.slice(x.out, x.out + msg.length + 16);
+  const h = x.raw.HEAPU8; // re-read: the heap may have grown
+  const out = Buffer.allocUnsafe(prefix.length + msg.length + 16);
+  out.set(prefix, 0);
+  out.set(h.subarray(x.out, x.out + msg.length + 16), prefix.length);
   h.fill(0, x.key, x.key + 32);
   h.fill(0, x.msg, x.msg + msg.length);
   return out;
-};
+}
+
+const NO_PREFIX = new Uint8Array(0);
+export const aeadEncrypt = (msg: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array =>
+  seal(NO_PREFIX, msg, ad, nonce, key);
 
 /** Encrypts with AD = header and returns one buffer header ‖ ciphertext ‖ tag (a whole datagram). */
-export const aeadSealWithHeader = (header: Uint8Array, msg: Uint8Array, nonce: Uint8Array, key: Uint8Array): Buffer => {
-  if (msg.length > SCRATCH_MSG_BYTES - 16 || header.length > 64) {
-    return Buffer.concat([header, s().crypto_aead_xchacha20poly1305_ietf_encrypt(msg, header, null, nonce, key)]);
-  }
-  const x = raw();
-  const heap = x.raw.HEAPU8;
-  heap.set(key, x.key);
-  heap.set(nonce, x.nonce);
-  heap.set(header, x.ad);
-  heap.set(msg, x.msg);
-  x.raw._crypto_aead_xchacha20poly1305_ietf_encrypt(x.out, 0, x.msg, msg.length, 0, x.ad, header.length, 0, 0, x.nonce, x.key);
-  const h = x.raw.HEAPU8;
-  const out = Buffer.allocUnsafe(header.length + msg.length + 16);
-  out.set(header, 0);
-  out.set(h.subarray(x.out, x.out + msg.length + 16), header.length);
-  h.fill(0, x.key, x.key + 32);
-  h.fill(0, x.msg, x.msg + msg.length);
-  return out;
-};
+export const aeadSealWithHeader = (header: Uint8Array, msg: Uint8Array, nonce: Uint8Array, key: Uint8Array): Buffer =>
+  seal(header, msg, header, nonce, key);
 
 /** Returns null when authentication fails. */
 export const aeadDecrypt = (ct: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null => {

@@ -60,17 +60,22 @@ export function initiateHandshake(ctx: NodeContext, peer: Peer): void {
     timestampMs: nextTimestamp(ctx),
   });
   peer.pending = pending;
+  peer.pendingResent = false;
   ctx.peers.bindPending(peer, pending.localSid);
   peer.handshakeStartedAtMs = now;
   peer.handshakeAttempts++;
   const backoffMs = Math.min(HANDSHAKE_RETRY_MAX_MS, HANDSHAKE_RETRY_MS * 2 ** (peer.handshakeAttempts - 1));
   peer.nextHandshakeAtMs = now + backoffMs * (0.8 + 0.4 * Math.random()); // jitter: no retry storms in step
   if (peer.state !== 'established' && peer.state !== 'unreachable') peer.state = 'handshaking';
-  ctx.transport.send(pending.init, peer.endpoint.port, peer.endpoint.address, peer.endpoint.family);
+  sendHandshake(ctx, peer, pending.init);
+}
+
+function sendHandshake(ctx: NodeContext, peer: Peer, bytes: Uint8Array, to: { address: string; port: number } = peer.endpoint): void {
+  ctx.transport.send(bytes, to.port, to.address, peer.endpoint.family);
   peer.counters.packetsOut++;
-  peer.counters.bytesOut += pending.init.length;
+  peer.counters.bytesOut += bytes.length;
   ctx.counters.packetsOut++;
-  ctx.counters.bytesOut += pending.init.length;
+  ctx.counters.bytesOut += bytes.length;
 }
 
 function installSession(ctx: NodeContext, peer: Peer, session: Session, remoteTs: number, from: Datagram): void {
@@ -113,10 +118,10 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
 }
 
 /**
- * Crossing handshakes: when both sides start at once, the side with the higher key keeps its
- * own attempt (the peer answers it), so a simultaneous start or rekey costs one handshake.
- * Only while our attempt is young and went to where this init comes from: otherwise our
- * inits may not be reaching the peer (stale endpoint, NAT), and we must answer theirs.
+ * Crossing handshakes: when both sides start (or rekey) at once, the side with the higher key
+ * keeps its own attempt (the peer answers it), so it costs one handshake, not two. Only while
+ * our attempt is young and went to where this init comes from: otherwise our inits may not be
+ * reaching the peer (stale endpoint, NAT), and we must answer theirs.
  */
 function crossingInitToIgnore(ctx: NodeContext, peer: Peer, remoteStatic: Uint8Array, d: Datagram): boolean {
   return (
@@ -166,6 +171,12 @@ export function onInit(ctx: NodeContext, d: Datagram): void {
   if (!peer || peer.compat) throw new DropError('unknownPeer', 'handshake from an identity that is not a peer');
   const pinned = pinnedKeyFor(ctx, peer, init.initiatorStatic);
   if (crossingInitToIgnore(ctx, peer, init.initiatorStatic, d)) {
+    // Our init may have arrived before the peer knew us (and been refused): send it once more
+    // now that the peer evidently does, so it is answered in one round trip, not at our retry.
+    if (peer.pending && !peer.pendingResent) {
+      peer.pendingResent = true;
+      sendHandshake(ctx, peer, peer.pending.init);
+    }
     ctx.log.debug({ peer: peer.label() }, 'crossing handshake init ignored (ours is pending)');
     return;
   }
@@ -180,11 +191,7 @@ export function onInit(ctx: NodeContext, d: Datagram): void {
   cancelHandshake(ctx, peer);
   recordTofu(ctx, peer, init.initiatorStatic);
   installSession(ctx, peer, new Session(keys, ctx.clock.monotonic()), init.timestampMs, d);
-  ctx.transport.send(response, d.port, d.address, peer.endpoint.family);
-  peer.counters.packetsOut++;
-  peer.counters.bytesOut += response.length;
-  ctx.counters.packetsOut++;
-  ctx.counters.bytesOut += response.length;
+  sendHandshake(ctx, peer, response, d);
 }
 
 /** Initiator side. */

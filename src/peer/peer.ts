@@ -34,6 +34,8 @@ export class Peer {
   pending: PendingInit | null = null;
   /** The attempt before `pending`: a late answer to it still completes the handshake. */
   previousPending: PendingInit | null = null;
+  /** The pending init was sent a second time (crossing handshake, see handshake-io). */
+  pendingResent = false;
   handshakeStartedAtMs = 0;
   handshakeFirstAttemptAtMs = 0;
   nextHandshakeAtMs = 0;
