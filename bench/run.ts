@@ -166,7 +166,7 @@ async function main(): Promise<void> {
     '| measure | value |',
     '|---|---|',
     `| handshake (one round trip, in-process pair) p50 / p99 | ${pct(hs, 50).toFixed(2)} ms / ${pct(hs, 99).toFixed(2)} ms |`,
-    `| handshake between two processes (first) | ${crossHs.toFixed(2)} ms |`,
+    `| handshake between two processes (peer add → session, first contact) | ${crossHs.toFixed(2)} ms |`,
     `| message round trip, 64 B, p50 / p99 | ${(pct(rtt, 50) * 1000).toFixed(0)} µs / ${(pct(rtt, 99) * 1000).toFixed(0)} µs |`,
     `| daemon RSS idle | ${mem.idleMb.toFixed(1)} MB |`,
     `| daemon RSS with 1,000 peers | ${mem.peersMb.toFixed(1)} MB |`,

@@ -15,6 +15,7 @@ let count = 0;
 let bytes = 0;
 let counting = false;
 let sending = false;
+let peerAddedAt = 0;
 
 async function main(): Promise<void> {
   if (role === 'raw-recv' || role === 'raw-send') {
@@ -58,7 +59,7 @@ async function main(): Promise<void> {
     reply({ port: s.address().port });
     return;
   }
-  const node: UdpVaultNode = await createNode({ port: 0, host: '127.0.0.1', settings: { mtu: 1500, ...(process.env.RW ? { reliableWindow: Number(process.env.RW) } : {}) } });
+  const node: UdpVaultNode = await createNode({ port: 0, host: '127.0.0.1', settings: { mtu: 1500, ...(process.env.RW ? { reliableWindow: Number(process.env.RW) } : {}), ...(process.env.PAD ? { padding: process.env.PAD as 'none' } : {}) } });
   const rtts: number[] = [];
   node.on('message', (m) => {
     if (m.data[0] === 0x50) {
@@ -82,13 +83,13 @@ async function main(): Promise<void> {
   process.on('message', async (m: Msg) => {
     switch (m.cmd) {
       case 'peer':
+        peerAddedAt = performance.now();
         await node.addPeer({ endpoint: `127.0.0.1:${m['port'] as number}`, key: m['key'] as string, name: 'p' });
         reply({ ok: true });
         break;
       case 'wait': {
-        const t0 = performance.now();
-        while (node.peers()[0]?.state !== 'established') await new Promise((r) => setTimeout(r, 1));
-        reply({ ms: performance.now() - t0 });
+        while (node.peers()[0]?.state !== 'established') await new Promise((r) => setImmediate(r));
+        reply({ ms: performance.now() - peerAddedAt });
         break;
       }
       case 'count':
@@ -142,7 +143,7 @@ async function main(): Promise<void> {
         break;
       }
       case 'status':
-        reply({ status: node.status() });
+        reply({ status: node.status(), cpu: process.cpuUsage() });
         break;
       case 'rss':
         reply({ rss: process.memoryUsage().rss });
