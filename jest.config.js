@@ -1,9 +1,9 @@
-/** Jest runs the TypeScript sources through swc (type checking is `npm run build`). */
+/** Jest runs the TypeScript sources through babel-jest (type checking is `npm run build`). */
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }] },
+  transform: { '^.+\\.ts$': 'babel-jest' },
   testTimeout: 30000,
   maxWorkers: 2,
 };
