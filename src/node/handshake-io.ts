@@ -17,6 +17,8 @@ import { HANDSHAKE_RETRY_MAX_MS, HANDSHAKE_RETRY_MS } from '../constants';
 
 /** Current, the crossing one of a simultaneous rekey, and two in their grace period. */
 const MAX_SESSIONS_PER_PEER = 4;
+/** A crossing init this long after ours means the peer probably refused ours (did not know us yet). */
+const RESEND_AFTER_MS = 20;
 
 let lastSentTimestampMs = 0;
 /** Our handshake timestamps strictly increase, so the peer's replay check never trips on them. */
@@ -173,7 +175,8 @@ export function onInit(ctx: NodeContext, d: Datagram): void {
   if (crossingInitToIgnore(ctx, peer, init.initiatorStatic, d)) {
     // Our init may have arrived before the peer knew us (and been refused): send it once more
     // now that the peer evidently does, so it is answered in one round trip, not at our retry.
-    if (peer.pending && !peer.pendingResent) {
+    // Not for a truly simultaneous start (ours is only just out): that would be a duplicate.
+    if (peer.pending && !peer.pendingResent && ctx.clock.monotonic() - peer.handshakeStartedAtMs > RESEND_AFTER_MS) {
       peer.pendingResent = true;
       sendHandshake(ctx, peer, peer.pending.init);
     }
