@@ -5,12 +5,12 @@
 import { EventEmitter } from 'node:events';
 import * as path from 'node:path';
 import { isIP } from 'node:net';
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { systemClock } from '../clock';
 import { DEFAULT_SETTINGS, type Settings } from '../settings';
-import { DROP_REASONS, BadInputError, UdpVaultError, type DropReason } from '../errors';
+import { BadInputError, UdpVaultError, type DropReason } from '../errors';
 import { sodiumReady } from '../crypto/sodium';
-import { generateIdentity, loadOrCreateIdentity, decodeKey, type Identity } from '../crypto/identity';
+import { generateIdentity, loadOrCreateIdentity, type Identity } from '../crypto/identity';
 import { PeerStore, type StoredPeer } from '../daemon/store';
 import { silentLogger, type Logger } from '../log';
 import { resolveMtu, maxDatagramBytes } from '../net/mtu';
@@ -18,7 +18,7 @@ import { KeyedRateLimiter, TokenBucket } from '../net/ratelimit';
 import { Transport, type Datagram } from '../net/transport';
 import { Peer, type OutMessage } from '../peer/peer';
 import { PeerTable } from '../peer/peers';
-import { parseEndpoint, resolveEndpoint } from '../peer/endpoint';
+import { resolveEndpoint } from '../peer/endpoint';
 import { newCounters, countDrop, copyCounters } from '../peer/counters';
 import { handleDatagram, type ReceiveHooks } from './receive';
 import { datagramItems, flushPeer } from './send';
@@ -26,6 +26,7 @@ import { initiateHandshake } from './handshake-io';
 import { tickPeer, TICK_MS } from './timers';
 import { BoundedStream } from './subscription';
 import type { NodeContext } from './context';
+import { fromStored, limitsOf, parseAddPeer, toStored, validateSettings } from './peer-records';
 import { VaultV2Mode } from '../compat/vault-v2-peer';
 import { Reassembler } from '../delivery/reassembly';
 import { ReliableDelivery } from './reliable';
@@ -180,14 +181,7 @@ class Node extends EventEmitter implements UdpVaultNode {
 
   async addPeer(o: AddPeerOptions): Promise<PeerInfo> {
     this.#assertOpen();
-    const spec = parseEndpoint(o.endpoint);
-    const key = o.key !== undefined ? decodeKey(o.key) : null;
-    if (o.name !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(o.name)) {
-      throw new BadInputError('ERR_BAD_ARGUMENT', `invalid peer name "${o.name.slice(0, 64)}": use 1-64 letters, digits, ".", "_" or "-"`);
-    }
-    if (o.compat !== undefined && o.compat !== 'vault-v2') throw new BadInputError('ERR_BAD_ARGUMENT', `unknown compat mode "${String(o.compat)}": expected vault-v2`);
-    if (o.allowPlaintext && o.compat !== 'vault-v2') throw new BadInputError('ERR_BAD_ARGUMENT', '--allow-plaintext is only valid with --compat vault-v2');
-    if (key && o.key === this.publicKey) throw new BadInputError('ERR_BAD_ARGUMENT', 'that key is this node\'s own identity');
+    const { spec, key } = parseAddPeer(o, this.publicKey);
     const endpoint = await resolveEndpoint(spec);
     const peers = this.#ctx.peers;
     let peer = (o.key !== undefined ? peers.byKey(o.key) : undefined) ?? (o.name !== undefined ? peers.byName(o.name) : undefined) ?? peers.byEndpoint(endpoint.address, endpoint.port);
@@ -347,33 +341,6 @@ class Node extends EventEmitter implements UdpVaultNode {
   }
 }
 
-function toStored(p: Peer): StoredPeer {
-  return {
-    key: p.keyString, name: p.name, endpoint: `${p.spec.host.includes(':') ? `[${p.spec.host}]` : p.spec.host}:${p.spec.port}`,
-    compat: p.compat, allowPlaintext: p.allowPlaintext, trust: p.trust, lastHandshakeTs: p.lastHandshakeTs, lastHandshakeAt: p.lastHandshakeAt,
-  };
-}
-
-function fromStored(s: StoredPeer): AddPeerOptions {
-  const o: AddPeerOptions = { endpoint: s.endpoint };
-  if (s.key) o.key = s.key;
-  if (s.name) o.name = s.name;
-  if (s.compat) o.compat = s.compat;
-  if (s.allowPlaintext) o.allowPlaintext = true;
-  return o;
-}
-
-function limitsOf(s: Settings): NodeContext['limits'] {
-  return { rekeyAfterMs: s.rekeyAfterMs, rekeyAfterMessages: s.rekeyAfterMessages, rejectAfterMs: s.rejectAfterMs };
-}
-
-function validateSettings(s: Partial<Settings>): Partial<Settings> {
-  for (const k of Object.keys(s)) {
-    if (!(k in DEFAULT_SETTINGS)) throw new BadInputError('ERR_BAD_CONFIG', `unknown setting "${k}"`);
-  }
-  return s;
-}
-
 export type { Node };
 
 export async function createNode(opts: CreateNodeOptions = {}): Promise<UdpVaultNode> {
@@ -411,7 +378,5 @@ export async function createNode(opts: CreateNodeOptions = {}): Promise<UdpVault
   );
   await node.restorePeers(stored);
   log.info({ publicKey: identity.keyString, port: node.port, peers: stored.length }, 'node started');
-  void DROP_REASONS;
-  void randomInt;
   return node;
 }
