@@ -116,7 +116,8 @@ describe('handshake trust', () => {
     try {
       await b.addPeer({ endpoint: `127.0.0.1:${tap.portForB}`, key: a.publicKey, name: 'a' });
       await a.addPeer({ endpoint: `127.0.0.1:${tap.portForA}`, key: b.publicKey, name: 'b' });
-      await waitFor(() => a.peers()[0]?.state === 'established');
+      await waitFor(() => a.peers()[0]?.state === 'established' && b.peers()[0]?.state === 'established');
+      await new Promise((r) => setTimeout(r, 100)); // no handshake in flight any more
       const init = tap.aToB.find((d) => d[0] === 0x31)!;
       const before = drops(b, 'replay');
       await tap.injectToB(init);
