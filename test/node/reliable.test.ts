@@ -84,7 +84,7 @@ describe('reliable delivery over a lossy network', () => {
     await Promise.all(Array.from({ length: 200 }, (_, i) => send(100 + i)));
     const elapsed = Date.now() - t0;
     expect(elapsed).toBeGreaterThanOrEqual(1400);
-    expect(elapsed).toBeLessThan(2500);
+    expect(elapsed).toBeLessThan(4000); // the 1.5 s deadline plus timer latency on a loaded 2-core machine
     expect(delivered).toHaveLength(100);
     expect(failed).toHaveLength(200);
     for (const f of failed) {
