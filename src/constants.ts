@@ -17,6 +17,11 @@ export const COUNTER_BYTES = 8;
 export const AEAD_TAG_BYTES = 16;
 /** Data header: type byte + receiver session id + counter. */
 export const DATA_HEADER_BYTES = 1 + SESSION_ID_BYTES + COUNTER_BYTES;
+/**
+ * Largest data datagram accepted from a peer: peers size datagrams by their own MTU, so a
+ * receiver accepts up to a 9000-byte jumbo frame's UDP payload (or its own maximum, if larger).
+ */
+export const MAX_PEER_DATAGRAM_BYTES = 9000 - 20 - 8;
 export const FRAME_VERSION = 3;
 
 // ---- Implementation defaults (overridable by configuration) -----------------------------

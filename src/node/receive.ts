@@ -5,7 +5,7 @@
  * payload: decompress → reassemble → message event.
  * Every refusal is a counted drop; nothing here throws past handleDatagram.
  */
-import { PROTOCOL_VERSION, TYPE_DATA, TYPE_HANDSHAKE_INIT, TYPE_HANDSHAKE_RESPONSE } from '../constants';
+import { MAX_PEER_DATAGRAM_BYTES, PROTOCOL_VERSION, TYPE_DATA, TYPE_HANDSHAKE_INIT, TYPE_HANDSHAKE_RESPONSE } from '../constants';
 import { DropError, UdpVaultError } from '../errors';
 import { decompress } from '../wire/compress';
 import { decodeFrame, FLAG_COMPRESSED, FLAG_FRAGMENT, FLAG_RELIABLE, type Frame, type PayloadItem } from '../wire/frame';
@@ -47,7 +47,9 @@ export function handleDatagram(ctx: NodeContext, d: Datagram, hooks: ReceiveHook
 }
 
 function receiveData(ctx: NodeContext, d: Datagram, hooks: ReceiveHooks): void {
-  const max = ctx.maxDatagram[d.address.includes(':') ? 6 : 4];
+  // A peer sizes its datagrams by its own MTU, which may be larger than ours (1500 vs 1400):
+  // accept up to a jumbo-frame datagram, or our own maximum if that is larger.
+  const max = Math.max(ctx.maxDatagram[d.address.includes(':') ? 6 : 4], MAX_PEER_DATAGRAM_BYTES);
   if (d.data.length < DATA_MIN_BYTES) throw new DropError('malformed', 'data datagram too short');
   if (d.data.length > max) throw new DropError('tooLarge', 'data datagram larger than the maximum');
   const { receiverSid, counter } = parseDataHeader(d.data);

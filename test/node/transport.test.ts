@@ -135,3 +135,25 @@ describe('transport', () => {
     }
   }, 90000);
 });
+
+describe('peers with different MTUs', () => {
+  test('a 1500-MTU sender and a 1280-MTU receiver still exchange large and padded messages', async () => {
+    const a = await startNode({ settings: { mtu: 1500, padding: 'mtu' } });
+    const b = await startNode({ settings: { mtu: 1280, padding: 'mtu' } });
+    try {
+      await pair(a, b);
+      const atA = collect(a);
+      const atB = collect(b);
+      const big = randomBytes(30_000);
+      await a.send('b', big, { reliable: true });
+      await b.send('a', big, { reliable: true });
+      await waitFor(() => atA.length === 1 && atB.length === 1);
+      expect(Buffer.from(atB[0]!.data).equals(big)).toBe(true);
+      expect(Buffer.from(atA[0]!.data).equals(big)).toBe(true);
+      expect(b.status().counters.drops).toEqual({});
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
