@@ -19,6 +19,8 @@ import { HANDSHAKE_RETRY_MAX_MS, HANDSHAKE_RETRY_MS } from '../constants';
 const MAX_SESSIONS_PER_PEER = 4;
 /** A crossing init this long after ours means the peer probably refused ours (did not know us yet). */
 const RESEND_AFTER_MS = 20;
+/** After ignoring a crossing init, how long the peer has to answer ours before we resend it. */
+const CROSSING_ANSWER_WAIT_MS = 100;
 
 let lastSentTimestampMs = 0;
 /** Our handshake timestamps strictly increase, so the peer's replay check never trips on them. */
@@ -63,6 +65,7 @@ export function initiateHandshake(ctx: NodeContext, peer: Peer): void {
   });
   peer.pending = pending;
   peer.pendingResent = false;
+  peer.resendPendingAtMs = 0;
   ctx.peers.bindPending(peer, pending.localSid);
   peer.handshakeStartedAtMs = now;
   peer.handshakeAttempts++;
@@ -70,6 +73,14 @@ export function initiateHandshake(ctx: NodeContext, peer: Peer): void {
   peer.nextHandshakeAtMs = now + backoffMs * (0.8 + 0.4 * Math.random()); // jitter: no retry storms in step
   if (peer.state !== 'established' && peer.state !== 'unreachable') peer.state = 'handshaking';
   sendHandshake(ctx, peer, pending.init);
+}
+
+/** Sends the pending init once more (crossing handshakes; see onInit). */
+export function resendPendingInit(ctx: NodeContext, peer: Peer): void {
+  if (!peer.pending || peer.pendingResent) return;
+  peer.pendingResent = true;
+  peer.resendPendingAtMs = 0;
+  sendHandshake(ctx, peer, peer.pending.init);
 }
 
 function sendHandshake(ctx: NodeContext, peer: Peer, bytes: Uint8Array, to: { address: string; port: number } = peer.endpoint): void {
@@ -176,9 +187,10 @@ export function onInit(ctx: NodeContext, d: Datagram): void {
     // Our init may have arrived before the peer knew us (and been refused): send it once more
     // now that the peer evidently does, so it is answered in one round trip, not at our retry.
     // Not for a truly simultaneous start (ours is only just out): that would be a duplicate.
-    if (peer.pending && !peer.pendingResent && ctx.clock.monotonic() - peer.handshakeStartedAtMs > RESEND_AFTER_MS) {
-      peer.pendingResent = true;
-      sendHandshake(ctx, peer, peer.pending.init);
+    const now = ctx.clock.monotonic();
+    if (peer.pending && !peer.pendingResent) {
+      if (now - peer.handshakeStartedAtMs > RESEND_AFTER_MS) resendPendingInit(ctx, peer);
+      else peer.resendPendingAtMs = now + CROSSING_ANSWER_WAIT_MS; // timers.ts resends if still unanswered
     }
     ctx.log.debug({ peer: peer.label() }, 'crossing handshake init ignored (ours is pending)');
     return;

@@ -5,7 +5,7 @@
 import { DeliveryError } from '../errors';
 import type { Peer } from '../peer/peer';
 import type { NodeContext } from './context';
-import { cancelHandshake, initiateHandshake } from './handshake-io';
+import { cancelHandshake, initiateHandshake, resendPendingInit } from './handshake-io';
 import { HANDSHAKE_RETRY_MS } from '../constants';
 
 export const TICK_MS = 100;
@@ -20,6 +20,7 @@ export function tickPeer(ctx: NodeContext, peer: Peer): void {
   retireSessions(ctx, peer, now);
   const current = peer.sendSession(now, ctx.limits);
   if (peer.pending && current && current.createdAtMs > peer.handshakeStartedAtMs) cancelHandshake(ctx, peer); // the peer's handshake won the race
+  else if (peer.pending && peer.resendPendingAtMs !== 0 && now >= peer.resendPendingAtMs) resendPendingInit(ctx, peer);
   else if (peer.pending) onHandshakeOverdue(ctx, peer, now, current !== null);
   else if (!current) {
     // A young unconfirmed session means the peer's own handshake is completing: wait for it.

@@ -36,6 +36,8 @@ export class Peer {
   previousPending: PendingInit | null = null;
   /** The pending init was sent a second time (crossing handshake, see handshake-io). */
   pendingResent = false;
+  /** When to send the pending init once more if still unanswered (0 = not scheduled). */
+  resendPendingAtMs = 0;
   handshakeStartedAtMs = 0;
   handshakeFirstAttemptAtMs = 0;
   nextHandshakeAtMs = 0;

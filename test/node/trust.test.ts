@@ -169,3 +169,24 @@ describe('crossing handshakes', () => {
 function decodeKeyBuf(k: string): Buffer {
   return Buffer.from(decodeKey(k));
 }
+
+describe('first contact', () => {
+  test('peers added a moment apart connect in well under the retry interval, whatever the key order', async () => {
+    for (let i = 0; i < 6; i++) {
+      const x = await startNode();
+      const y = await startNode();
+      try {
+        const t0 = Date.now();
+        // x's first init reaches y before y knows x (refused); then y adds x
+        await x.addPeer({ endpoint: `127.0.0.1:${y.port}`, key: y.publicKey });
+        await new Promise((r) => setTimeout(r, 5));
+        await y.addPeer({ endpoint: `127.0.0.1:${x.port}`, key: x.publicKey });
+        await waitFor(() => x.peers()[0]?.state === 'established' && y.peers()[0]?.state === 'established', 5000, 'established');
+        expect(Date.now() - t0).toBeLessThan(800);
+      } finally {
+        await x.close();
+        await y.close();
+      }
+    }
+  }, 30000);
+});
