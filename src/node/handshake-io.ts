@@ -75,12 +75,15 @@ export function initiateHandshake(ctx: NodeContext, peer: Peer): void {
   sendHandshake(ctx, peer, pending.init);
 }
 
-/** Sends the pending init once more (crossing handshakes; see onInit). */
+/**
+ * Tries once more at once (crossing handshakes; see onInit) with a fresh init — not the same
+ * bytes, which the peer would count as a replay if it had accepted the first. A late answer to
+ * the first attempt still completes the handshake (previousPending).
+ */
 export function resendPendingInit(ctx: NodeContext, peer: Peer): void {
   if (!peer.pending || peer.pendingResent) return;
+  initiateHandshake(ctx, peer);
   peer.pendingResent = true;
-  peer.resendPendingAtMs = 0;
-  sendHandshake(ctx, peer, peer.pending.init);
 }
 
 function sendHandshake(ctx: NodeContext, peer: Peer, bytes: Uint8Array, to: { address: string; port: number } = peer.endpoint): void {
