@@ -66,6 +66,9 @@ export class ReliableDelivery {
     this.#ctx.scheduleFlush(peer);
     this.#armAt(deadline);
     return done.catch((e: unknown) => {
+      if (e instanceof UdpVaultError && e.code === 'ERR_NOT_ACKNOWLEDGED') {
+        throw new DeliveryError(e.code, `reliable message to peer ${peer.label()}: not acknowledged within ${timeoutMs} ms`);
+      }
       if (e instanceof UdpVaultError) throw new DeliveryError(e.code, `reliable message to peer ${peer.label()}: ${e.message}`);
       throw e;
     });
