@@ -13,7 +13,7 @@
 import type { Datagram } from '../net/transport';
 import type { OutMessage, Peer } from '../peer/peer';
 import type { NodeContext } from '../node/context';
-import { KeyedRateLimiter } from '../net/ratelimit';
+import { KeyedRateLimiter, TokenBucket } from '../net/ratelimit';
 import { BadInputError, DeliveryError, DropError, UdpVaultError } from '../errors';
 import { buildPaddedBody, VAULT_V2_MTU_OVERHEAD } from './vault-v2-body';
 import { sealEnvelope, VAULT_V2_BOX_NONCE_BYTES, VAULT_V2_ENVELOPE_OVERHEAD } from './vault-v2-envelope';
@@ -36,6 +36,13 @@ import { receiveVaultV2, type VaultV2ReceiveHost } from './vault-v2-receive';
  */
 export const VAULT_V2_PACKETS_PER_SECOND_PER_IP = 1000;
 const IP_LIMITER_KEYS = 4096;
+/**
+ * The reference drops more than 100 datagrams/s per source address; payloads to one vault-v2
+ * peer are paced below that (announcements included in the headroom), the rest wait in the queue.
+ */
+export const VAULT_V2_SEND_PER_SECOND = 70;
+/** rate + burst stay under 100 in any one second. */
+const VAULT_V2_SEND_BURST = 25;
 /** Largest growth of a padded body over the effective MTU (bin32 header instead of bin8). */
 const PADDING_HEADER_GROWTH = 3;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -49,6 +56,7 @@ export class VaultV2Mode {
   #ipLimiter: KeyedRateLimiter;
   /** Padded bodies of queued messages (sealed when the peer's key arrives). */
   #bodies = new WeakMap<OutMessage, Uint8Array>();
+  #pace = new Map<Peer, TokenBucket>();
   #host: VaultV2ReceiveHost;
 
   constructor(ctx: NodeContext) {
@@ -100,7 +108,7 @@ export class VaultV2Mode {
     try {
       const body = this.#messageBody(peer, data);
       const st = this.#state(peer);
-      if (st.hasKeys && peer.queue.length === 0) {
+      if (st.hasKeys && peer.queue.length === 0 && this.#bucket(peer).take()) {
         this.#sendMessage(peer, st, body);
         return Promise.resolve();
       }
@@ -137,6 +145,7 @@ export class VaultV2Mode {
       this.#expireQueue(peer, now);
     }
     for (const peer of this.#states.keys()) if (!present.has(peer)) this.#states.delete(peer);
+    for (const peer of this.#pace.keys()) if (!present.has(peer)) this.#pace.delete(peer);
   }
 
   /**
@@ -199,7 +208,7 @@ export class VaultV2Mode {
   #enqueue(peer: Peer, body: Uint8Array, timeoutMs: number): Promise<void> {
     const { settings } = this.#ctx;
     if (peer.queue.length >= settings.queueMaxMessages || peer.queueBytes + body.length > settings.queueMaxBytes) {
-      return Promise.reject(new DeliveryError('ERR_QUEUE_FULL', `queue for vault-v2 peer ${peer.label()} is full (no key announcement received yet); message not sent`));
+      return Promise.reject(new DeliveryError('ERR_QUEUE_FULL', `queue for vault-v2 peer ${peer.label()} is full (${this.#state(peer).hasKeys ? `paced at ${VAULT_V2_SEND_PER_SECOND}/s` : 'no key announcement received yet'}); message not sent`));
     }
     return new Promise<void>((resolve, reject) => {
       const m: OutMessage = { items: [], bytes: body.length, reliable: false, deadlineMs: this.#ctx.clock.monotonic() + timeoutMs, resolve, reject };
@@ -252,11 +261,23 @@ export class VaultV2Mode {
     this.#flushQueue(peer, st);
   }
 
-  /** Sends the messages that waited for the peer's key, in order. */
+  #bucket(peer: Peer): TokenBucket {
+    let b = this.#pace.get(peer);
+    if (!b) {
+      b = new TokenBucket(VAULT_V2_SEND_PER_SECOND, VAULT_V2_SEND_BURST, this.#ctx.clock);
+      this.#pace.set(peer, b);
+    }
+    return b;
+  }
+
+  /** Sends the messages that waited (for the peer's key, or for the pace), in order, as the pace allows. */
   #flushQueue(peer: Peer, st: VaultV2PeerState): void {
-    const queued = peer.queue;
-    peer.queue = [];
-    peer.queueBytes = 0;
+    const bucket = this.#bucket(peer);
+    let n = 0;
+    while (n < peer.queue.length && bucket.take()) n++;
+    const queued = peer.queue.slice(0, n);
+    peer.queue = peer.queue.slice(n);
+    for (const m of queued) peer.queueBytes -= m.bytes;
     for (const m of queued) {
       const body = this.#bodies.get(m);
       this.#bodies.delete(m);
@@ -282,7 +303,11 @@ export class VaultV2Mode {
       expired++;
       peer.queueBytes -= m.bytes;
       this.#bodies.delete(m);
-      m.reject(new DeliveryError('ERR_PEER_UNREACHABLE', `no key announcement received from vault-v2 peer ${peer.label()} within the send timeout; message not sent`));
+      m.reject(
+        this.#state(peer).hasKeys
+          ? new DeliveryError('ERR_PEER_UNREACHABLE', `vault-v2 peer ${peer.label()}: still queued behind the ${VAULT_V2_SEND_PER_SECOND}/s pace (the reference's limit) at the send timeout; message not sent`)
+          : new DeliveryError('ERR_PEER_UNREACHABLE', `no key announcement received from vault-v2 peer ${peer.label()} within the send timeout; message not sent`),
+      );
     }
     peer.queue = keep;
     if (expired > 0 && peer.state !== 'unreachable' && !this.#state(peer).hasKeys) {
