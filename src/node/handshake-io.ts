@@ -105,11 +105,14 @@ function installSession(ctx: NodeContext, peer: Peer, session: Session, remoteTs
   peer.lastHandshakeTs = remoteTs;
   peer.lastHandshakeAt = new Date(ctx.clock.now()).toISOString();
   peer.endpoint = { address: from.address, port: from.port, family: from.address.includes(':') ? 6 : 4 };
-  const wasEstablished = peer.state === 'established';
-  peer.state = 'established';
   peer.handshakeAttempts = 0;
   ctx.persist();
-  if (!wasEstablished) ctx.emitPeer({ type: 'handshake', peer: peer.info() });
+  // A responder session can send only once the initiator's first packet confirms it: the peer
+  // counts as established then (receive.ts), not before.
+  if (session.confirmed && peer.state !== 'established') {
+    peer.state = 'established';
+    ctx.emitPeer({ type: 'handshake', peer: peer.info() });
+  }
 }
 
 /**
