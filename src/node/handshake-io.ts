@@ -15,8 +15,10 @@ import type { Peer } from '../peer/peer';
 import type { NodeContext } from './context';
 import { HANDSHAKE_RETRY_MAX_MS, HANDSHAKE_RETRY_MS } from '../constants';
 
-/** Current, the crossing one of a simultaneous rekey, and two in their grace period. */
-const MAX_SESSIONS_PER_PEER = 4;
+/** Current, crossing ones of simultaneous starts/rekeys, answers to retries awaiting confirmation, and ones in their grace period (each is ~0.5 KiB). */
+const MAX_SESSIONS_PER_PEER = 8;
+/** Earlier handshake attempts still answerable besides the current one. */
+const MAX_OLDER_ATTEMPTS = 3;
 /** A crossing init this long after ours means the peer probably refused ours (did not know us yet). */
 const RESEND_AFTER_MS = 20;
 /** After ignoring a crossing init, how long the peer has to answer ours before we resend it. */
@@ -36,25 +38,30 @@ function newSid(ctx: NodeContext): number {
   }
 }
 
-/** Starts (or restarts) a handshake with a native peer. */
+/** Ends every outstanding attempt (answered, superseded by the peer's, or the peer removed). */
 export function cancelHandshake(ctx: NodeContext, peer: Peer): void {
-  for (const p of [peer.pending, peer.previousPending]) {
+  for (const p of [peer.pending, ...peer.olderPendings]) {
     if (!p) continue;
     ctx.peers.unbindPending(p.localSid);
     wipe(p.ephemeral.privateKey); // abandoned or completed: the ephemeral secret goes
   }
-  peer.pending = peer.previousPending = null;
+  peer.pending = null;
+  peer.olderPendings = [];
   peer.handshakeAttempts = 0;
 }
 
+/** Starts (or restarts) a handshake with a native peer. */
 export function initiateHandshake(ctx: NodeContext, peer: Peer): void {
   if (peer.compat) return;
   const now = ctx.clock.monotonic();
-  if (peer.previousPending) {
-    ctx.peers.unbindPending(peer.previousPending.localSid);
-    wipe(peer.previousPending.ephemeral.privateKey);
+  // Earlier attempts stay answerable (a slow peer's late answer still completes the handshake),
+  // up to a few; the oldest beyond that is dropped and its ephemeral secret wiped.
+  if (peer.pending) peer.olderPendings.unshift(peer.pending);
+  while (peer.olderPendings.length > MAX_OLDER_ATTEMPTS) {
+    const old = peer.olderPendings.pop()!;
+    ctx.peers.unbindPending(old.localSid);
+    wipe(old.ephemeral.privateKey);
   }
-  peer.previousPending = peer.pending;
   if (!peer.pending && peer.handshakeAttempts === 0) peer.handshakeFirstAttemptAtMs = now;
   const pending = createInit({
     identity: ctx.identity,
@@ -78,7 +85,7 @@ export function initiateHandshake(ctx: NodeContext, peer: Peer): void {
 /**
  * Tries once more at once (crossing handshakes; see onInit) with a fresh init — not the same
  * bytes, which the peer would count as a replay if it had accepted the first. A late answer to
- * the first attempt still completes the handshake (previousPending).
+ * the first attempt still completes the handshake (olderPendings).
  */
 export function resendPendingInit(ctx: NodeContext, peer: Peer): void {
   if (!peer.pending || peer.pendingResent) return;
@@ -209,7 +216,9 @@ export function onInit(ctx: NodeContext, d: Datagram): void {
     ephemeral: kxKeypair(),
     timestampMs: nextTimestamp(ctx),
   });
-  cancelHandshake(ctx, peer);
+  // Our own attempts stay open: if both sides answered each other and both cancelled their
+  // own, each would drop the other's response and neither responder session would ever be
+  // confirmed. The first session confirmed wins; timers.ts then drops what is left.
   recordTofu(ctx, peer, init.initiatorStatic);
   installSession(ctx, peer, new Session(keys, ctx.clock.monotonic()), init.timestampMs, d);
   sendHandshake(ctx, peer, response, d);
@@ -220,7 +229,7 @@ export function onResponse(ctx: NodeContext, d: Datagram): void {
   if (!ctx.handshakeLimiter.allow(d.address)) throw new DropError('rateLimited', 'handshake rate limit for source address');
   const resp = parseResponse(d.data);
   const peer = ctx.peers.pendingPeer(resp.receiverSid);
-  const pending = [peer?.pending, peer?.previousPending].find((p) => p?.localSid === resp.receiverSid);
+  const pending = peer ? [peer.pending, ...peer.olderPendings].find((p) => p?.localSid === resp.receiverSid) : undefined;
   if (!peer || !pending) throw new DropError('unknownSession', 'handshake response matches no pending handshake');
   const pinned = pinnedKeyFor(ctx, peer, resp.responderStatic);
   const keys = consumeResponse(pending, resp, pinned, freshness(ctx, peer));

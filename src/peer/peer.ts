@@ -32,8 +32,8 @@ export class Peer {
   /** Newest first, bounded (see handshake-io MAX_SESSIONS_PER_PEER). */
   sessions: Session[] = [];
   pending: PendingInit | null = null;
-  /** The attempt before `pending`: a late answer to it still completes the handshake. */
-  previousPending: PendingInit | null = null;
+  /** Earlier attempts, newest first (bounded): a late answer to one still completes the handshake. */
+  olderPendings: PendingInit[] = [];
   /** The pending init was sent a second time (crossing handshake, see handshake-io). */
   pendingResent = false;
   /** When to send the pending init once more if still unanswered (0 = not scheduled). */

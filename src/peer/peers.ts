@@ -25,7 +25,7 @@ export class PeerTable {
     this.#all.delete(p);
     for (const s of p.sessions) this.#bySid.delete(s.localSid);
     if (p.pending) this.#pendingBySid.delete(p.pending.localSid);
-    if (p.previousPending) this.#pendingBySid.delete(p.previousPending.localSid);
+    for (const o of p.olderPendings) this.#pendingBySid.delete(o.localSid);
   }
 
   byKey(keyString: string): Peer | undefined {
