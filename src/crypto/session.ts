@@ -30,6 +30,7 @@ export class Session {
   #sendCounter = 0;
   #replay: ReplayWindow;
   #nonce = new Uint8Array(24);
+  #recvNonce = new Uint8Array(24);
   #wiped = false;
 
   constructor(keys: HandshakeKeys, nowMs: number, replayWindowPackets?: number) {
@@ -74,9 +75,8 @@ export class Session {
   open(datagram: Uint8Array, counter: number, nowMs: number): Uint8Array | 'auth' | 'replay' {
     if (this.#wiped || datagram.length < DATA_HEADER_BYTES + AEAD_TAG_BYTES) return 'auth';
     if (!this.#replay.wouldAccept(counter)) return 'replay';
-    const nonce = new Uint8Array(24);
-    nonce.set(datagram.subarray(5, 13), 16);
-    const plain = aeadDecrypt(datagram.subarray(DATA_HEADER_BYTES), datagram.subarray(0, DATA_HEADER_BYTES), nonce, this.#recvKey);
+    this.#recvNonce.set(datagram.subarray(5, 13), 16); // 16 zero bytes ‖ counter, reused per session
+    const plain = aeadDecrypt(datagram.subarray(DATA_HEADER_BYTES), datagram.subarray(0, DATA_HEADER_BYTES), this.#recvNonce, this.#recvKey);
     if (plain === null) return 'auth';
     if (!this.#replay.accept(counter)) return 'replay';
     this.lastReceivedAtMs = nowMs;
