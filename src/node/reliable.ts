@@ -7,7 +7,7 @@ import { DeliveryError, UdpVaultError } from '../errors';
 import { ReliableSender } from '../delivery/reliable-sender';
 import { ReliableReceiver } from '../delivery/reliable-receiver';
 import { fragment, maxFragments } from '../delivery/fragment';
-import { FLAG_RELIABLE, type Frame, type PayloadItem } from '../wire/frame';
+import { FLAG_RELIABLE, itemOverheadBytes, type Frame, type PayloadItem } from '../wire/frame';
 import type { Datagram } from '../net/transport';
 import type { Peer } from '../peer/peer';
 import type { NodeContext } from './context';
@@ -17,8 +17,6 @@ import { formatEndpoint } from '../peer/endpoint';
 
 /** Items handed to one flush; more are taken on the next turn. */
 const ITEMS_PER_FLUSH = 256;
-/** Reliable item overhead: array, flags, bin header, seq. */
-const RELIABLE_ITEM_OVERHEAD_BYTES = 1 + 1 + 3 + 9;
 
 interface PeerReliable {
   sender: ReliableSender;
@@ -45,7 +43,7 @@ export class ReliableDelivery {
       const { settings, clock } = this.#ctx;
       const window = Math.max(settings.reliableWindow, maxFragments(settings.maxMessageBytes, fragmentChunkBytes(this.#ctx, peer)));
       s = {
-        sender: new ReliableSender({ clock: { now: () => clock.now(), monotonic: () => clock.monotonic() }, stream: this.#stream, window }),
+        sender: new ReliableSender({ clock, stream: this.#stream, window }),
         receiver: new ReliableReceiver({ maxBufferedItems: window, maxBufferedBytes: settings.reassemblyPeerBytes, maxMessageBytes: settings.maxMessageBytes }),
       };
       this.#state.set(peer, s);
@@ -57,7 +55,7 @@ export class ReliableDelivery {
   send(peer: Peer, data: Uint8Array, timeoutMs: number): Promise<void> {
     const { sender } = this.#of(peer);
     const [body, flags] = maybeCompress(this.#ctx, peer, data);
-    const single = RELIABLE_ITEM_OVERHEAD_BYTES + body.length <= frameBudget(this.#ctx, peer);
+    const single = itemOverheadBytes({ flags, data: body, id: Number.MAX_SAFE_INTEGER }) + body.length <= frameBudget(this.#ctx, peer);
     const chunks = single ? [body] : fragment(body, fragmentChunkBytes(this.#ctx, peer));
     const deadline = this.#ctx.clock.monotonic() + timeoutMs;
     const done = sender.push(chunks, flags, deadline);

@@ -28,8 +28,8 @@ import type { OutMessage, Peer } from '../peer/peer';
 const SEAL_OVERHEAD_BYTES = DATA_HEADER_BYTES + AEAD_TAG_BYTES;
 /** Frames are encoded here and copied straight into the cipher (no allocation per datagram). */
 const FRAME_SCRATCH = new Uint8Array(65536);
-/** Worst-case item overhead of a fragment: array, flags, bin header, id, index, count. */
-const FRAGMENT_ITEM_OVERHEAD_BYTES = 1 + 1 + 3 + 9 + 10;
+/** Worst-case item overhead of a fragment (chunks are below 64 KiB: a bin16 header at most). */
+const FRAGMENT_ITEM_OVERHEAD_BYTES = itemOverheadBytes({ flags: 0, data: new Uint8Array(0x100), id: 0, index: 0, count: 1 });
 
 /** Bytes of frame content (items + controls) that fit in one datagram to this peer. */
 export function frameBudget(ctx: NodeContext, peer: Peer): number {
