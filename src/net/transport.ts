@@ -1,86 +1,40 @@
 /**
- * The dgram socket(s): one UDP socket per address family on the same port. With host
- * '0.0.0.0' (default) an IPv6 socket on '::' is added when the machine has IPv6.
+ * The network seam. The node sends and receives datagrams only through a Transport: the
+ * dgram implementation (udp-transport.ts) in production, the simulated network (net/sim/)
+ * in deterministic tests.
  */
-import * as dgram from 'node:dgram';
-import { isIP } from 'node:net';
-import { canonicalAddress } from '../peer/endpoint';
 
 export interface Datagram {
   data: Buffer;
+  /** Canonical source address (IPv4-mapped IPv6 unmapped). */
   address: string;
   port: number;
 }
 
-const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
-
-function bind(type: 'udp4' | 'udp6', host: string, port: number, onMessage: (d: Datagram) => void, onError: (e: Error) => void): Promise<dgram.Socket> {
-  return new Promise((resolve, reject) => {
-    const s = dgram.createSocket({ type, ipv6Only: type === 'udp6', reuseAddr: false });
-    const fail = (e: Error): void => {
-      s.close();
-      reject(e);
-    };
-    s.once('error', fail);
-    s.bind(port, host, () => {
-      s.off('error', fail);
-      s.on('error', onError);
-      for (const set of [(n: number) => s.setRecvBufferSize(n), (n: number) => s.setSendBufferSize(n)]) {
-        try {
-          set(SOCKET_BUFFER_BYTES);
-        } catch {
-          /* the kernel caps it; the default still works */
-        }
-      }
-      s.on('message', (data, r) => onMessage({ data, address: canonicalAddress(r.address), port: r.port }));
-      resolve(s);
-    });
-  });
-}
-
-export class Transport {
-  #v4: dgram.Socket | null = null;
-  #v6: dgram.Socket | null = null;
-  readonly port: number;
+export interface Transport {
+  /** The bound address as configured. */
   readonly host: string;
-
-  private constructor(v4: dgram.Socket | null, v6: dgram.Socket | null, host: string, port: number) {
-    this.#v4 = v4;
-    this.#v6 = v6;
-    this.host = host;
-    this.port = port;
-  }
-
-  static async open(host: string, port: number, onMessage: (d: Datagram) => void, onError: (e: Error) => void): Promise<Transport> {
-    const fam = isIP(host);
-    if (fam === 6) {
-      const s = await bind('udp6', host, port, onMessage, onError);
-      return new Transport(null, s, host, s.address().port);
-    }
-    if (fam !== 4) throw new Error(`bind address must be an IP address, got "${host}"`);
-    const v4 = await bind('udp4', host, port, onMessage, onError);
-    const actual = v4.address().port;
-    let v6: dgram.Socket | null = null;
-    if (host === '0.0.0.0') {
-      v6 = await bind('udp6', '::', actual, onMessage, onError).catch(() => null);
-    } else if (host === '127.0.0.1') {
-      v6 = await bind('udp6', '::1', actual, onMessage, onError).catch(() => null);
-    }
-    return new Transport(v4, v6, host, actual);
-  }
-
-  /** Sends one datagram made of the given parts (no copy). Returns false if no socket fits. */
-  send(parts: Uint8Array | Uint8Array[], port: number, address: string, family: 4 | 6): boolean {
-    const s = family === 6 ? this.#v6 : this.#v4;
-    if (!s) return false;
-    s.send(parts as Buffer[], port, address);
-    return true;
-  }
-
-  async close(): Promise<void> {
-    await Promise.all(
-      [this.#v4, this.#v6].map((s) => (s ? new Promise<void>((r) => s.close(() => r())) : undefined)),
-    );
-    this.#v4 = this.#v6 = null;
-  }
+  /** The bound port (the actual one when 0 was asked). */
+  readonly port: number;
+  /** Whether a socket serves this address family. */
+  hasFamily(family: 4 | 6): boolean;
+  /**
+   * Hands one datagram (the concatenation of `parts`, not copied: the caller must not reuse
+   * them until `done`) to the network. `done` runs once the kernel (or the simulated link)
+   * has taken it, or with the error. Datagrams are handed over in call order. Returns false,
+   * sending nothing and never calling `done`, when no socket serves that family.
+   */
+  send(parts: Uint8Array | readonly Uint8Array[], port: number, address: string, family: 4 | 6, done?: (err: Error | null) => void): boolean;
+  /** Waits until every datagram already passed to send() was handed over, then closes. */
+  close(): Promise<void>;
 }
+
+export interface TransportOptions {
+  host: string;
+  port: number;
+  onMessage(d: Datagram): void;
+  onError(e: Error): void;
+}
+
+/** Opens a transport (binds). Rejects with the bind error (e.g. EADDRINUSE). */
+export type OpenTransport = (o: TransportOptions) => Promise<Transport>;

@@ -15,7 +15,8 @@ import { PeerStore, type StoredPeer } from '../daemon/store';
 import { silentLogger, type Logger } from '../log';
 import { resolveMtu, maxDatagramBytes } from '../net/mtu';
 import { KeyedRateLimiter, TokenBucket } from '../net/ratelimit';
-import { Transport, type Datagram } from '../net/transport';
+import type { Datagram } from '../net/transport';
+import { UdpTransport } from '../net/udp-transport';
 import { Peer, type OutMessage } from '../peer/peer';
 import { PeerTable } from '../peer/peers';
 import { resolveEndpoint } from '../peer/endpoint';
@@ -362,7 +363,7 @@ export async function createNode(opts: CreateNodeOptions = {}): Promise<UdpVault
   }
   const mtu = await resolveMtu(settings.mtu);
   let node: Node | undefined;
-  const transport = await Transport.open(settings.host, settings.port, (d) => node?.onDatagram(d), (e) => log.warn({ err: e.message }, 'socket error'));
+  const transport = await UdpTransport.open({ host: settings.host, port: settings.port, onMessage: (d) => node?.onDatagram(d), onError: (e) => log.warn({ err: e.message }, 'socket error') });
   node = new Node(
     {
       identity, settings, clock, log, transport, mtu,

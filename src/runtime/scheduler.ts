@@ -1,0 +1,163 @@
+/**
+ * Scheduling injected wherever logic defers work: timeouts, intervals, immediates (after the
+ * current I/O phase) and microtasks (end of the current turn). ManualScheduler runs them on a
+ * ManualClock, deterministically, for tests and the simulated network: no sleeps.
+ */
+import { ManualClock } from './clock';
+
+export interface Timer {
+  cancel(): void;
+}
+
+export interface Scheduler {
+  /** Runs fn once after ms. A pending timer never keeps the process alive (unref). */
+  timeout(fn: () => void, ms: number): Timer;
+  /** Runs fn every ms until cancelled (unref). */
+  interval(fn: () => void, ms: number): Timer;
+  /** Runs fn after the current I/O phase (setImmediate). */
+  immediate(fn: () => void): Timer;
+  /** Runs fn at the end of the current turn, before any I/O (queueMicrotask). */
+  microtask(fn: () => void): void;
+}
+
+export const systemScheduler: Scheduler = {
+  timeout(fn, ms) {
+    const t = setTimeout(fn, Math.max(0, ms));
+    t.unref();
+    return { cancel: () => clearTimeout(t) };
+  },
+  interval(fn, ms) {
+    const t = setInterval(fn, Math.max(1, ms));
+    t.unref();
+    return { cancel: () => clearInterval(t) };
+  },
+  immediate(fn) {
+    const t = setImmediate(fn);
+    return { cancel: () => clearImmediate(t) };
+  },
+  microtask: (fn) => queueMicrotask(fn),
+};
+
+interface Entry {
+  at: number;
+  seq: number;
+  fn: () => void;
+  every: number; // 0 = once
+  cancelled: boolean;
+}
+
+/** Lets every pending promise continuation and microtask run (a real macrotask boundary). */
+const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/**
+ * Timers ordered by (due time, creation order) on a ManualClock. Microtasks are real
+ * microtasks (their order is deterministic); immediates and timers run only inside
+ * advance()/runUntil(), after the microtasks queued before them have run.
+ */
+export class ManualScheduler implements Scheduler {
+  readonly clock: ManualClock;
+  #timers: Entry[] = [];
+  #immediates: Entry[] = [];
+  #seq = 0;
+  /** Callbacks that threw (a test asserts this stays empty). */
+  readonly errors: unknown[] = [];
+
+  constructor(clock: ManualClock = new ManualClock()) {
+    this.clock = clock;
+  }
+
+  timeout(fn: () => void, ms: number): Timer {
+    return this.#add(fn, Math.max(0, ms), 0);
+  }
+  interval(fn: () => void, ms: number): Timer {
+    return this.#add(fn, Math.max(1, ms), Math.max(1, ms));
+  }
+  immediate(fn: () => void): Timer {
+    const e: Entry = { at: 0, seq: this.#seq++, fn, every: 0, cancelled: false };
+    this.#immediates.push(e);
+    return { cancel: () => void (e.cancelled = true) };
+  }
+  microtask(fn: () => void): void {
+    queueMicrotask(fn);
+  }
+
+  #add(fn: () => void, delay: number, every: number): Timer {
+    const e: Entry = { at: this.clock.monotonic() + delay, seq: this.#seq++, fn, every, cancelled: false };
+    this.#insert(e);
+    return { cancel: () => void (e.cancelled = true) };
+  }
+
+  #insert(e: Entry): void {
+    // Sorted insert (binary search): timers are few per node; order is (at, seq).
+    let lo = 0;
+    let hi = this.#timers.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const m = this.#timers[mid]!;
+      if (m.at < e.at || (m.at === e.at && m.seq < e.seq)) lo = mid + 1;
+      else hi = mid;
+    }
+    this.#timers.splice(lo, 0, e);
+  }
+
+  #run(e: Entry): void {
+    try {
+      e.fn();
+    } catch (err) {
+      this.errors.push(err);
+    }
+  }
+
+  /** Runs microtasks and immediates until none is left (bounded: a loop of immediates is an error). */
+  async drain(): Promise<void> {
+    for (let round = 0; round < 100_000; round++) {
+      await settle();
+      if (this.#immediates.length === 0) return;
+      const batch = this.#immediates;
+      this.#immediates = [];
+      for (const e of batch) if (!e.cancelled) this.#run(e);
+    }
+    throw new Error('ManualScheduler: immediates keep scheduling immediates');
+  }
+
+  /** Due time of the next live timer, or null. */
+  nextDue(): number | null {
+    while (this.#timers.length > 0 && this.#timers[0]!.cancelled) this.#timers.shift();
+    return this.#timers.length > 0 ? this.#timers[0]!.at : null;
+  }
+
+  /** Advances time by ms, running every timer that falls due, in order, with drains between. */
+  async advance(ms: number): Promise<void> {
+    await this.runUntil(() => false, ms);
+  }
+
+  /**
+   * Runs timers in order until `done()` is true (checked after every drain) or maxMs of
+   * simulated time have passed. Returns whether done() became true.
+   */
+  async runUntil(done: () => boolean, maxMs: number): Promise<boolean> {
+    const end = this.clock.monotonic() + maxMs;
+    await this.drain();
+    for (;;) {
+      if (done()) return true;
+      const due = this.nextDue();
+      if (due === null || due > end) break;
+      const e = this.#timers.shift()!;
+      if (due > this.clock.monotonic()) this.clock.advance(due - this.clock.monotonic());
+      if (e.every > 0) {
+        e.at += e.every;
+        this.#insert(e);
+      }
+      this.#run(e);
+      await this.drain();
+    }
+    if (end > this.clock.monotonic()) this.clock.advance(end - this.clock.monotonic());
+    await this.drain();
+    return done();
+  }
+
+  /** Number of live timers (a closed node must leave none). */
+  get pendingTimers(): number {
+    return this.#timers.filter((e) => !e.cancelled).length + this.#immediates.filter((e) => !e.cancelled).length;
+  }
+}
