@@ -23,5 +23,5 @@ export type { Settings, PaddingPolicy, LogLevel } from './settings';
 export { DEFAULT_SETTINGS } from './settings';
 export { UdpVaultError, BadInputError, DeliveryError, DROP_REASONS } from './errors';
 export type { ErrorCode, DropReason } from './errors';
-export type { Clock } from './clock';
+export type { Clock } from './runtime/clock';
 export type { Logger } from './log';

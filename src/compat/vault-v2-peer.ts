@@ -153,10 +153,12 @@ export class VaultV2Mode {
    * a v3 type byte, so our envelopes always take the vault-v2 path at a udpvault receiver.
    */
   #sealRandom = (n: number): Uint8Array => {
-    const r = this.#ctx.random(n);
-    if (n === VAULT_V2_BOX_NONCE_BYTES) while (isV3Type(r[0])) r[0] = this.#ctx.random(1)[0]!;
+    const r = this.#ctx.random.bytes(n);
+    if (n === VAULT_V2_BOX_NONCE_BYTES) while (isV3Type(r[0])) r[0] = this.#ctx.random.bytes(1)[0]!;
     return r;
   };
+
+  #randomBytes = (n: number): Uint8Array => this.#ctx.random.bytes(n);
 
   #state(peer: Peer): VaultV2PeerState {
     let st = this.#states.get(peer);
@@ -192,7 +194,7 @@ export class VaultV2Mode {
     let lastError: UdpVaultError | null = null;
     for (const level of levels) {
       try {
-        return buildPaddedBody({ p: encodePayloadText(data, level) }, this.#bodyMtu(peer), this.#ctx.random);
+        return buildPaddedBody({ p: encodePayloadText(data, level) }, this.#bodyMtu(peer), this.#randomBytes);
       } catch (e) {
         if (!(e instanceof UdpVaultError) || e.code !== 'ERR_TOO_LARGE') throw e;
         lastError = e;
@@ -242,7 +244,7 @@ export class VaultV2Mode {
   #announce(peer: Peer, st: VaultV2PeerState): void {
     st.nextAnnounceAtMs = this.#ctx.clock.monotonic() + (st.hasKeys ? VAULT_V2_REANNOUNCE_MS : VAULT_V2_PROBE_MS);
     try {
-      const body = buildPaddedBody({ c: this.#own.announcement }, this.#bodyMtu(peer), this.#ctx.random);
+      const body = buildPaddedBody({ c: this.#own.announcement }, this.#bodyMtu(peer), this.#randomBytes);
       this.#transmit(peer, body);
     } catch (e) {
       this.#ctx.log.warn({ peer: peer.label(), err: e instanceof Error ? e.message : 'error' }, 'vault-v2 announcement not sent');

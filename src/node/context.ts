@@ -1,5 +1,7 @@
 /** What the send, receive, handshake and timer modules share (built by node.ts). */
-import type { Clock } from '../clock';
+import type { Clock } from '../runtime/clock';
+import type { Scheduler } from '../runtime/scheduler';
+import type { Random } from '../runtime/random';
 import type { Identity } from '../crypto/identity';
 import type { Logger } from '../log';
 import type { Settings } from '../settings';
@@ -25,7 +27,12 @@ export interface NodeContext {
   limits: SessionLimits;
   handshakeLimiter: KeyedRateLimiter;
   globalLimiter: TokenBucket;
-  random: (n: number) => Uint8Array;
+  scheduler: Scheduler;
+  random: Random;
+  /** Our last signed handshake timestamp (they strictly increase, per node). */
+  handshakeTs: { last: number };
+  /** False once the node started closing: nothing may be sent or scheduled after that. */
+  isOpen(): boolean;
   emitMessage(ev: MessageEvent): void;
   emitPeer(ev: PeerEvent): void;
   /** Records a dropped datagram (global and, when known, per peer). */

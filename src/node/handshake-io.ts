@@ -3,10 +3,9 @@
  * handshake (only added peers; pinned or TOFU keys), rate limits before signature checks,
  * sessions installed and confirmed, trust events, retries.
  */
-import { randomInt } from 'node:crypto';
 import { createInit, createResponse, consumeResponse, verifyInit, equalBytes } from '../crypto/handshake';
 import { Session } from '../crypto/session';
-import { kxKeypair, wipe } from '../crypto/sodium';
+import { kxSeedKeypair, wipe, type KeyPair } from '../crypto/sodium';
 import { encodeKey } from '../crypto/identity';
 import { DropError } from '../errors';
 import { parseInit, parseResponse } from '../wire/packet';
@@ -24,17 +23,26 @@ const RESEND_AFTER_MS = 20;
 /** After ignoring a crossing init, how long the peer has to answer ours before we resend it. */
 const CROSSING_ANSWER_WAIT_MS = 100;
 
-let lastSentTimestampMs = 0;
 /** Our handshake timestamps strictly increase, so the peer's replay check never trips on them. */
 function nextTimestamp(ctx: NodeContext): number {
-  lastSentTimestampMs = Math.max(ctx.clock.now(), lastSentTimestampMs + 1);
-  return lastSentTimestampMs;
+  ctx.handshakeTs.last = Math.max(ctx.clock.now(), ctx.handshakeTs.last + 1);
+  return ctx.handshakeTs.last;
 }
 
 function newSid(ctx: NodeContext): number {
   for (;;) {
-    const sid = randomInt(1, 0xffffffff);
+    const sid = ctx.random.int(1, 0xffffffff);
     if (!ctx.peers.sidInUse(sid)) return sid;
+  }
+}
+
+/** A fresh ephemeral X25519 key pair from the node's Random (the seed is wiped at once). */
+function ephemeralKeypair(ctx: NodeContext): KeyPair {
+  const seed = ctx.random.bytes(32);
+  try {
+    return kxSeedKeypair(seed);
+  } finally {
+    wipe(seed);
   }
 }
 
@@ -67,7 +75,7 @@ export function initiateHandshake(ctx: NodeContext, peer: Peer): void {
     identity: ctx.identity,
     responderStatic: peer.key,
     localSid: newSid(ctx),
-    ephemeral: kxKeypair(),
+    ephemeral: ephemeralKeypair(ctx),
     timestampMs: nextTimestamp(ctx),
   });
   peer.pending = pending;
@@ -77,7 +85,7 @@ export function initiateHandshake(ctx: NodeContext, peer: Peer): void {
   peer.handshakeStartedAtMs = now;
   peer.handshakeAttempts++;
   const backoffMs = Math.min(HANDSHAKE_RETRY_MAX_MS, HANDSHAKE_RETRY_MS * 2 ** (peer.handshakeAttempts - 1));
-  peer.nextHandshakeAtMs = now + backoffMs * (0.8 + 0.4 * Math.random()); // jitter: no retry storms in step
+  peer.nextHandshakeAtMs = now + backoffMs * (0.8 + 0.4 * ctx.random.float()); // jitter: no retry storms in step
   if (peer.state !== 'established' && peer.state !== 'unreachable') peer.state = 'handshaking';
   sendHandshake(ctx, peer, pending.init);
 }
@@ -213,7 +221,7 @@ export function onInit(ctx: NodeContext, d: Datagram): void {
     identity: ctx.identity,
     init,
     localSid: newSid(ctx),
-    ephemeral: kxKeypair(),
+    ephemeral: ephemeralKeypair(ctx),
     timestampMs: nextTimestamp(ctx),
   });
   // Our own attempts stay open: if both sides answered each other and both cancelled their

@@ -5,12 +5,13 @@
 import { EventEmitter } from 'node:events';
 import * as path from 'node:path';
 import { isIP } from 'node:net';
-import { randomBytes } from 'node:crypto';
-import { systemClock } from '../clock';
+import { systemClock } from '../runtime/clock';
+import { systemScheduler, type Timer } from '../runtime/scheduler';
+import { systemRandom } from '../runtime/random';
 import { DEFAULT_SETTINGS, type Settings } from '../settings';
 import { BadInputError, UdpVaultError, type DropReason } from '../errors';
-import { sodiumReady } from '../crypto/sodium';
-import { generateIdentity, loadOrCreateIdentity, type Identity } from '../crypto/identity';
+import { sodiumReady, wipe } from '../crypto/sodium';
+import { identityFromSeed, loadOrCreateIdentity, type Identity } from '../crypto/identity';
 import { PeerStore, type StoredPeer } from '../daemon/store';
 import { silentLogger, type Logger } from '../log';
 import { resolveMtu, maxDatagramBytes } from '../net/mtu';
@@ -52,14 +53,14 @@ class Node extends EventEmitter implements UdpVaultNode {
   #reliable: ReliableDelivery;
   #flushQueued = new Set<Peer>();
   #flushScheduled = false;
-  #tick: NodeJS.Timeout;
-  #resolveTimer: NodeJS.Timeout;
-  #persistTimer: NodeJS.Timeout | null = null;
+  #tick: Timer;
+  #resolveTimer: Timer;
+  #persistTimer: Timer | null = null;
   #streams = new Set<BoundedStream<MessageEvent>>();
   #closed = false;
-  #startedAt = new Date().toISOString();
+  #startedAt: string;
 
-  constructor(ctx: Omit<NodeContext, 'emitMessage' | 'emitPeer' | 'drop' | 'persist' | 'scheduleFlush'>, store: PeerStore | null) {
+  constructor(ctx: Omit<NodeContext, 'emitMessage' | 'emitPeer' | 'drop' | 'persist' | 'scheduleFlush' | 'isOpen'>, store: PeerStore | null) {
     super();
     this.#ctx = Object.assign(ctx, {
       emitMessage: (ev: MessageEvent) => this.#emitMessage(ev),
@@ -67,7 +68,9 @@ class Node extends EventEmitter implements UdpVaultNode {
       drop: (reason: DropReason, peer?: Peer, detail?: string) => this.#drop(reason, peer, detail),
       persist: () => this.#schedulePersist(),
       scheduleFlush: (peer: Peer) => this.#scheduleFlush(peer),
+      isOpen: () => !this.#closed,
     });
+    this.#startedAt = new Date(ctx.clock.now()).toISOString();
     this.#store = store;
     this.#compat = new VaultV2Mode(this.#ctx);
     const st = this.#ctx.settings;
@@ -83,10 +86,8 @@ class Node extends EventEmitter implements UdpVaultNode {
     };
     this.publicKey = ctx.identity.keyString;
     this.port = ctx.transport.port;
-    this.#tick = setInterval(() => this.#onTick(), TICK_MS);
-    this.#tick.unref();
-    this.#resolveTimer = setInterval(() => void this.#reresolve(), RERESOLVE_INTERVAL_MS);
-    this.#resolveTimer.unref();
+    this.#tick = ctx.scheduler.interval(() => this.#onTick(), TICK_MS);
+    this.#resolveTimer = ctx.scheduler.interval(() => void this.#reresolve(), RERESOLVE_INTERVAL_MS);
   }
 
   /** Receive entry point (bound to the transport). */
@@ -113,7 +114,7 @@ class Node extends EventEmitter implements UdpVaultNode {
     this.#flushQueued.add(peer);
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    queueMicrotask(() => this.#flush());
+    this.#ctx.scheduler.microtask(() => this.#flush());
   }
 
   #flush(): void {
@@ -159,7 +160,7 @@ class Node extends EventEmitter implements UdpVaultNode {
 
   #schedulePersist(): void {
     if (!this.#store || this.#persistTimer) return;
-    this.#persistTimer = setTimeout(() => {
+    this.#persistTimer = this.#ctx.scheduler.timeout(() => {
       this.#persistTimer = null;
       this.#persistNow();
     }, PERSIST_DELAY_MS);
@@ -192,7 +193,7 @@ class Node extends EventEmitter implements UdpVaultNode {
     }
     const added = !peer;
     if (!peer) {
-      peer = new Peer({ key, name: o.name ?? null, spec, endpoint, compat: o.compat ?? null, allowPlaintext: o.allowPlaintext ?? false, trust: key ? 'pinned' : 'unknown', lastHandshakeTs: null, lastHandshakeAt: null });
+      peer = new Peer({ key, name: o.name ?? null, spec, endpoint, compat: o.compat ?? null, allowPlaintext: o.allowPlaintext ?? false, trust: key ? 'pinned' : 'unknown', lastHandshakeTs: null, lastHandshakeAt: null, firstMsgId: this.#ctx.random.int(1, 2 ** 31) });
       peer.limiter = this.#peerLimiter();
       peers.add(peer);
     } else {
@@ -315,9 +316,9 @@ class Node extends EventEmitter implements UdpVaultNode {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#tick);
-    clearInterval(this.#resolveTimer);
-    if (this.#persistTimer) clearTimeout(this.#persistTimer);
+    this.#tick.cancel();
+    this.#resolveTimer.cancel();
+    this.#persistTimer?.cancel();
     this.#persistNow();
     const err = new UdpVaultError('ERR_CLOSED', 'node closed before the message was sent');
     for (const p of this.#ctx.peers.list()) {
@@ -350,7 +351,10 @@ export async function createNode(opts: CreateNodeOptions = {}): Promise<UdpVault
   if (opts.port !== undefined) settings.port = opts.port;
   if (opts.host !== undefined) settings.host = opts.host;
   const log: Logger = opts.logger ?? silentLogger;
-  const clock = opts.clock ?? systemClock;
+  const clock = opts.runtime?.clock ?? opts.clock ?? systemClock;
+  const scheduler = opts.runtime?.scheduler ?? systemScheduler;
+  const random = opts.runtime?.random ?? systemRandom;
+  const openTransport = opts.runtime?.openTransport ?? UdpTransport.open;
   let identity: Identity;
   let store: PeerStore | null = null;
   let stored: StoredPeer[] = [];
@@ -359,21 +363,23 @@ export async function createNode(opts: CreateNodeOptions = {}): Promise<UdpVault
     store = new PeerStore(path.join(opts.home, 'peers.json'));
     stored = store.load();
   } else {
-    identity = generateIdentity();
+    const seed = random.bytes(32);
+    identity = identityFromSeed(seed);
+    wipe(seed);
   }
-  const mtu = await resolveMtu(settings.mtu);
+  const mtu = await resolveMtu(settings.mtu, undefined, scheduler);
   let node: Node | undefined;
-  const transport = await UdpTransport.open({ host: settings.host, port: settings.port, onMessage: (d) => node?.onDatagram(d), onError: (e) => log.warn({ err: e.message }, 'socket error') });
+  const transport = await openTransport({ host: settings.host, port: settings.port, onMessage: (d) => node?.onDatagram(d), onError: (e) => log.warn({ err: e.message }, 'socket error') });
   node = new Node(
     {
-      identity, settings, clock, log, transport, mtu,
+      identity, settings, clock, scheduler, random, log, transport, mtu,
+      handshakeTs: { last: 0 },
       peers: new PeerTable(),
       counters: newCounters(),
       maxDatagram: { 4: maxDatagramBytes(mtu, 4), 6: maxDatagramBytes(mtu, 6) },
       limits: limitsOf(settings),
       handshakeLimiter: new KeyedRateLimiter({ ratePerSecond: settings.handshakesPerSecondPerIp, burst: settings.handshakeBurstPerIp, maxKeys: HANDSHAKE_LIMITER_KEYS, clock }),
       globalLimiter: new TokenBucket(settings.globalPacketsPerSecond, settings.globalPacketsPerSecond, clock),
-      random: (n: number) => new Uint8Array(randomBytes(n)),
     },
     store,
   );

@@ -2,13 +2,13 @@
  * Reliable mode for every peer: a ReliableSender/ReliableReceiver pair per peer (pure state
  * machines in delivery/), the one retransmission timer, and acks batched per I/O phase.
  */
-import { randomInt } from 'node:crypto';
 import { DeliveryError, UdpVaultError } from '../errors';
 import { ReliableSender } from '../delivery/reliable-sender';
 import { ReliableReceiver } from '../delivery/reliable-receiver';
 import { fragment, maxFragments } from '../delivery/fragment';
 import { FLAG_RELIABLE, itemOverheadBytes, type Frame, type PayloadItem } from '../wire/frame';
 import type { Datagram } from '../net/transport';
+import type { Timer } from '../runtime/scheduler';
 import type { Peer } from '../peer/peer';
 import type { NodeContext } from './context';
 import { deliver } from './receive';
@@ -27,14 +27,15 @@ export class ReliableDelivery {
   #ctx: NodeContext;
   #state = new Map<Peer, PeerReliable>();
   /** This node's stream id: new on every start, so a restarted sender is never taken for a duplicate. */
-  #stream = randomInt(1, 0xffffffff);
-  #timer: NodeJS.Timeout | null = null;
+  #stream: number;
+  #timer: Timer | null = null;
   #timerAtMs = Infinity;
   #ackPeers = new Set<Peer>();
   #ackScheduled = false;
 
   constructor(ctx: NodeContext) {
     this.#ctx = ctx;
+    this.#stream = ctx.random.int(1, 0xffffffff);
   }
 
   #of(peer: Peer): PeerReliable {
@@ -79,7 +80,7 @@ export class ReliableDelivery {
     const items: PayloadItem[] = s.sender.take(ITEMS_PER_FLUSH).map((i) =>
       i.index !== undefined ? { flags: i.flags, data: i.data, id: i.seq, index: i.index, count: i.count! } : { flags: i.flags, data: i.data, id: i.seq },
     );
-    if (s.sender.hasWork()) setImmediate(() => this.#ctx.scheduleFlush(peer));
+    if (s.sender.hasWork()) this.#ctx.scheduler.immediate(() => this.#ctx.scheduleFlush(peer));
     this.#armAt(this.#ctx.clock.monotonic() + s.sender.rtoMs); // the earliest a just-sent item can time out
     return items.length ? { items, r: [s.sender.stream, s.sender.base] } : null;
   }
@@ -115,7 +116,7 @@ export class ReliableDelivery {
     this.#ackPeers.add(peer);
     if (this.#ackScheduled) return;
     this.#ackScheduled = true;
-    setImmediate(() => {
+    this.#ctx.scheduler.immediate(() => {
       this.#ackScheduled = false;
       for (const p of this.#ackPeers) {
         const ack = this.#state.get(p)?.receiver.ack();
@@ -133,9 +134,9 @@ export class ReliableDelivery {
    */
   #armAt(at: number): void {
     if (at >= this.#timerAtMs) return;
-    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#timerAtMs = at;
-    this.#timer = setTimeout(() => this.#onTimer(), Math.max(0, at - this.#ctx.clock.monotonic()));
+    this.#timer = this.#ctx.scheduler.timeout(() => this.#onTimer(), Math.max(0, at - this.#ctx.clock.monotonic()));
   }
 
   /** Retransmission timeouts and message deadlines of every peer. */
@@ -157,6 +158,7 @@ export class ReliableDelivery {
 
   close(err: Error): void {
     for (const peer of [...this.#state.keys()]) this.dropPeer(peer, err);
-    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer?.cancel();
+    this.#timer = null;
   }
 }

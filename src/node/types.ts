@@ -92,8 +92,22 @@ export interface CreateNodeOptions {
   settings?: Partial<import('../settings').Settings>;
   /** Injected logger (pino-compatible subset); default: silent. */
   logger?: import('../log').Logger;
-  /** Injected time source; default system clock. */
-  clock?: import('../clock').Clock;
+  /** Injected time source; default system clock. Same as `runtime.clock` (which wins). */
+  clock?: import('../runtime/clock').Clock;
+  /**
+   * The seams every source of variation comes through (tests and the simulated network):
+   * time, timers, randomness (keys, session ids, jitter, padding) and the datagram transport.
+   * Defaults: system clock and scheduler, crypto randomness, UDP sockets. Without `home`, the
+   * identity is derived from `random` too (deterministic with a seeded Random).
+   */
+  runtime?: NodeRuntime;
+}
+
+export interface NodeRuntime {
+  clock?: import('../runtime/clock').Clock;
+  scheduler?: import('../runtime/scheduler').Scheduler;
+  random?: import('../runtime/random').Random;
+  openTransport?: import('../net/transport').OpenTransport;
 }
 
 export interface NodeEvents {

@@ -7,7 +7,6 @@ import type { Endpoint, EndpointSpec } from './endpoint';
 import { formatEndpoint } from './endpoint';
 import { newCounters, copyCounters } from './counters';
 import { encodeKey } from '../crypto/identity';
-import { randomInt } from 'node:crypto';
 
 /** A message accepted by send() whose datagrams are not on the wire yet. */
 export interface OutMessage {
@@ -53,7 +52,7 @@ export class Peer {
   counters: Counters = newCounters();
   rttMs: number | null = null;
   /** Datagram-mode message ids start at a random point so a restarted sender is not taken for a duplicate. */
-  nextMsgId = randomInt(1, 2 ** 31);
+  nextMsgId: number;
   lastDataSentAtMs = 0;
   /** Compression attempts to skip after one that did not shrink the payload. */
   compressSkip = 0;
@@ -72,7 +71,10 @@ export class Peer {
     trust: Trust;
     lastHandshakeTs: number | null;
     lastHandshakeAt: string | null;
+    /** First datagram-mode message id (random, from the node's Random). */
+    firstMsgId: number;
   }) {
+    this.nextMsgId = o.firstMsgId;
     this.key = o.key;
     this.keyString = o.key ? encodeKey(o.key) : null;
     this.name = o.name;

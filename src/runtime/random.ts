@@ -17,7 +17,7 @@ export interface Random {
 export const systemRandom: Random = {
   bytes: (n) => new Uint8Array(randomBytes(n)),
   int: (min, max) => randomInt(min, max),
-  float: () => randomInt(0, 2 ** 48) / 2 ** 48,
+  float: () => randomInt(0, 2 ** 47) / 2 ** 47, // randomInt ranges are below 2 ** 48
 };
 
 /** sfc32: a small, fast, well-distributed PRNG; deterministic for a given seed. */

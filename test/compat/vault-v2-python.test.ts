@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { FakeClock } from '../../src/clock';
+import { ManualClock } from '../../src/runtime/clock';
 import { sodiumReady } from '../../src/crypto/sodium';
 import {
   VAULT_V2_MTU_OVERHEAD,
@@ -41,7 +41,7 @@ if (!python) {
 
   test(`PyNaCl/msgpack/zstandard (${python}) read what we send, and we read what they send`, async () => {
     await sodiumReady();
-    const clock = new FakeClock(Date.now());
+    const clock = new ManualClock(Date.now());
     const nowS = clock.now() / 1000;
     const A = V.A.sign();
     const c = buildAnnouncement({ encPk: V.A.encPk, signPk: A.publicKey, signSk: A.privateKey, port: 17201 });
