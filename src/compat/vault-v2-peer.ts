@@ -109,8 +109,7 @@ export class VaultV2Mode {
       const body = this.#messageBody(peer, data);
       const st = this.#state(peer);
       if (st.hasKeys && peer.queue.length === 0 && this.#bucket(peer).take()) {
-        this.#sendMessage(peer, st, body);
-        return Promise.resolve();
+        return new Promise<void>((resolve, reject) => this.#sendMessage(peer, st, body, resolve, reject));
       }
       return this.#enqueue(peer, body, timeoutMs ?? this.#ctx.settings.handshakeTimeoutMs);
     } catch (e) {
@@ -146,6 +145,13 @@ export class VaultV2Mode {
     }
     for (const peer of this.#states.keys()) if (!present.has(peer)) this.#states.delete(peer);
     for (const peer of this.#pace.keys()) if (!present.has(peer)) this.#pace.delete(peer);
+  }
+
+  /** The node closes: forget every peer's learned keys and pacing (queues are settled by the node). */
+  close(): void {
+    for (const st of this.#states.values()) st.forget();
+    this.#states.clear();
+    this.#pace.clear();
   }
 
   /**
@@ -220,18 +226,28 @@ export class VaultV2Mode {
     });
   }
 
-  /** Seals a padded body for the peer's announced key and sends it. Throws DeliveryError when no socket fits. */
-  #sendMessage(peer: Peer, st: VaultV2PeerState, body: Uint8Array): void {
-    if (!st.encPk) throw new DeliveryError('ERR_PEER_UNREACHABLE', `no key announcement received from vault-v2 peer ${peer.label()} yet`);
-    const datagram = sealEnvelope(body, { receiverEncPk: st.encPk, senderEncSk: this.#own.encSk, clock: this.#ctx.clock, random: this.#sealRandom });
-    this.#transmit(peer, datagram);
-    peer.counters.messagesOut++;
-    this.#ctx.counters.messagesOut++;
+  /**
+   * Seals a padded body for the peer's announced key and sends it; `resolve` runs once the
+   * transport handed the datagram over, `reject` with a DeliveryError otherwise.
+   */
+  #sendMessage(peer: Peer, st: VaultV2PeerState, body: Uint8Array, resolve: () => void, reject: (e: Error) => void): void {
+    try {
+      if (!st.encPk) throw new DeliveryError('ERR_PEER_UNREACHABLE', `no key announcement received from vault-v2 peer ${peer.label()} yet`);
+      const datagram = sealEnvelope(body, { receiverEncPk: st.encPk, senderEncSk: this.#own.encSk, clock: this.#ctx.clock, random: this.#sealRandom });
+      this.#transmit(peer, datagram, (err) => {
+        if (err) return reject(new DeliveryError('ERR_PEER_UNREACHABLE', `vault-v2 peer ${peer.label()}: the network refused the datagram (${(err as NodeJS.ErrnoException).code ?? 'error'})`));
+        peer.counters.messagesOut++;
+        this.#ctx.counters.messagesOut++;
+        resolve();
+      });
+    } catch (e) {
+      reject(e instanceof Error ? e : new DeliveryError('ERR_PEER_UNREACHABLE', 'vault-v2 message not sent'));
+    }
   }
 
-  #transmit(peer: Peer, datagram: Uint8Array): void {
+  #transmit(peer: Peer, datagram: Uint8Array, done?: (err: Error | null) => void): void {
     const { address, port, family } = peer.endpoint;
-    if (!this.#ctx.transport.send(datagram, port, address, family)) {
+    if (!this.#ctx.transport.send(datagram, port, address, family, done)) {
       throw new DeliveryError('ERR_PEER_UNREACHABLE', `vault-v2 peer ${peer.label()}: no IPv${family} socket to send from`);
     }
     peer.counters.packetsOut++;
@@ -283,13 +299,8 @@ export class VaultV2Mode {
     for (const m of queued) {
       const body = this.#bodies.get(m);
       this.#bodies.delete(m);
-      try {
-        if (!body) throw new UdpVaultError('ERR_PEER_UNREACHABLE', 'queued vault-v2 message lost its body');
-        this.#sendMessage(peer, st, body);
-        m.resolve();
-      } catch (e) {
-        m.reject(e instanceof Error ? e : new DeliveryError('ERR_PEER_UNREACHABLE', 'vault-v2 message not sent'));
-      }
+      if (!body) m.reject(new UdpVaultError('ERR_PEER_UNREACHABLE', 'queued vault-v2 message lost its body'));
+      else this.#sendMessage(peer, st, body, m.resolve, m.reject);
     }
   }
 

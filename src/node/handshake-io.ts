@@ -60,7 +60,7 @@ export function cancelHandshake(ctx: NodeContext, peer: Peer): void {
 
 /** Starts (or restarts) a handshake with a native peer. */
 export function initiateHandshake(ctx: NodeContext, peer: Peer): void {
-  if (peer.compat) return;
+  if (peer.compat || !ctx.isOpen() || !ctx.peers.has(peer)) return; // a removed peer or a closed node is never revived
   const now = ctx.clock.monotonic();
   // Earlier attempts stay answerable (a slow peer's late answer still completes the handshake),
   // up to a few; the oldest beyond that is dropped and its ephemeral secret wiped.

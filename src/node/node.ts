@@ -24,7 +24,7 @@ import { resolveEndpoint } from '../peer/endpoint';
 import { newCounters, countDrop, copyCounters } from '../peer/counters';
 import { handleDatagram, type ReceiveHooks } from './receive';
 import { datagramItems, flushPeer } from './send';
-import { initiateHandshake } from './handshake-io';
+import { cancelHandshake, initiateHandshake } from './handshake-io';
 import { tickPeer, TICK_MS } from './timers';
 import { BoundedStream } from './subscription';
 import type { NodeContext } from './context';
@@ -58,6 +58,7 @@ class Node extends EventEmitter implements UdpVaultNode {
   #persistTimer: Timer | null = null;
   #streams = new Set<BoundedStream<MessageEvent>>();
   #closed = false;
+  #closing: Promise<void> | null = null;
   #startedAt: string;
 
   constructor(ctx: Omit<NodeContext, 'emitMessage' | 'emitPeer' | 'drop' | 'persist' | 'scheduleFlush' | 'isOpen'>, store: PeerStore | null) {
@@ -111,21 +112,29 @@ class Node extends EventEmitter implements UdpVaultNode {
   }
 
   #scheduleFlush(peer: Peer): void {
+    if (this.#closed || !this.#ctx.peers.has(peer)) return;
     this.#flushQueued.add(peer);
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
     this.#ctx.scheduler.microtask(() => this.#flush());
   }
 
-  #flush(): void {
+  /** End-of-turn flush (also run once by close(), with `draining`: no new handshake then). */
+  #flush(draining = false): void {
     this.#flushScheduled = false;
+    if (this.#closed) return;
     const peers = [...this.#flushQueued];
     this.#flushQueued.clear();
     for (const peer of peers) {
+      if (!this.#ctx.peers.has(peer)) continue; // removed in this turn: nothing of it may be sent
       const controls = peer.controls;
       peer.controls = [];
-      const rel = peer.sendSession(this.#ctx.clock.monotonic(), this.#ctx.limits) ? this.#reliable.take(peer) : null;
-      if (!flushPeer(this.#ctx, peer, controls, rel?.items, rel?.r) && !peer.pending) initiateHandshake(this.#ctx, peer);
+      try {
+        const rel = peer.sendSession(this.#ctx.clock.monotonic(), this.#ctx.limits) ? this.#reliable.take(peer) : null;
+        if (!flushPeer(this.#ctx, peer, controls, rel?.items, rel?.r) && !peer.pending && !draining) initiateHandshake(this.#ctx, peer);
+      } catch (e) {
+        this.#ctx.log.error({ peer: peer.label(), err: e instanceof Error ? e.message : 'error' }, 'flush failed');
+      }
     }
   }
 
@@ -185,6 +194,7 @@ class Node extends EventEmitter implements UdpVaultNode {
     this.#assertOpen();
     const { spec, key } = parseAddPeer(o, this.publicKey);
     const endpoint = await resolveEndpoint(spec);
+    this.#assertOpen(); // closed while resolving
     const peers = this.#ctx.peers;
     let peer = (o.key !== undefined ? peers.byKey(o.key) : undefined) ?? (o.name !== undefined ? peers.byName(o.name) : undefined) ?? peers.byEndpoint(endpoint.address, endpoint.port);
     if (o.name !== undefined) {
@@ -225,7 +235,9 @@ class Node extends EventEmitter implements UdpVaultNode {
   async removePeer(ref: PeerRef): Promise<PeerInfo> {
     this.#assertOpen();
     const peer = this.#find(ref);
+    cancelHandshake(this.#ctx, peer); // wipes the ephemeral secrets of pending attempts
     this.#ctx.peers.remove(peer);
+    this.#flushQueued.delete(peer);
     this.#reassembler.dropPeer(peer.keyString ?? peer.endpointString);
     this.#reliable.dropPeer(peer, new UdpVaultError('ERR_UNKNOWN_PEER', `peer ${peer.label()} was removed`));
     peer.wipeSessions();
@@ -313,23 +325,47 @@ class Node extends EventEmitter implements UdpVaultNode {
     if (this.#closed) throw new UdpVaultError('ERR_CLOSED', 'node is closed');
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  /**
+   * Safe in any state, any number of times, concurrently (every call gets the same promise).
+   * Draining: this turn's messages that have a session are sent now and resolve once handed
+   * over; every other pending send rejects with ERR_CLOSED; then no timer, flush or handshake
+   * runs again, ephemeral and session secrets are wiped, and the transport closes after the
+   * datagrams already handed to it.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
+    try {
+      this.#flush(true);
+    } finally {
+      this.#closed = true;
+    }
     this.#tick.cancel();
     this.#resolveTimer.cancel();
     this.#persistTimer?.cancel();
+    this.#persistTimer = null;
     this.#persistNow();
     const err = new UdpVaultError('ERR_CLOSED', 'node closed before the message was sent');
     for (const p of this.#ctx.peers.list()) {
       for (const m of [...p.queue, ...p.outbox]) m.reject(err);
       p.queue = [];
+      p.queueBytes = 0;
       p.outbox = [];
+      p.controls = [];
+      cancelHandshake(this.#ctx, p);
       p.wipeSessions();
     }
     this.#reliable.close(err);
+    this.#compat.close();
     for (const s of [...this.#streams]) s.close();
-    await this.#ctx.transport.close();
+    try {
+      await this.#ctx.transport.close();
+    } catch (e) {
+      this.#ctx.log.warn({ err: e instanceof Error ? e.message : 'error' }, 'transport close failed');
+    }
   }
 
   override on<E extends keyof NodeEvents>(event: E, listener: (...args: NodeEvents[E]) => void): this {
@@ -383,7 +419,12 @@ export async function createNode(opts: CreateNodeOptions = {}): Promise<UdpVault
     },
     store,
   );
-  await node.restorePeers(stored);
+  try {
+    await node.restorePeers(stored);
+  } catch (e) {
+    await node.close(); // nothing may outlive a failed start
+    throw e;
+  }
   log.info({ publicKey: identity.keyString, port: node.port, peers: stored.length }, 'node started');
   return node;
 }

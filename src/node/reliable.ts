@@ -32,6 +32,9 @@ export class ReliableDelivery {
   #timerAtMs = Infinity;
   #ackPeers = new Set<Peer>();
   #ackScheduled = false;
+  /** Immediates not yet run (cancelled on close). */
+  #immediates = new Set<Timer>();
+  #closed = false;
 
   constructor(ctx: NodeContext) {
     this.#ctx = ctx;
@@ -80,7 +83,7 @@ export class ReliableDelivery {
     const items: PayloadItem[] = s.sender.take(ITEMS_PER_FLUSH).map((i) =>
       i.index !== undefined ? { flags: i.flags, data: i.data, id: i.seq, index: i.index, count: i.count! } : { flags: i.flags, data: i.data, id: i.seq },
     );
-    if (s.sender.hasWork()) this.#ctx.scheduler.immediate(() => this.#ctx.scheduleFlush(peer));
+    if (s.sender.hasWork()) this.#later(() => this.#ctx.scheduleFlush(peer));
     this.#armAt(this.#ctx.clock.monotonic() + s.sender.rtoMs); // the earliest a just-sent item can time out
     return items.length ? { items, r: [s.sender.stream, s.sender.base] } : null;
   }
@@ -116,7 +119,7 @@ export class ReliableDelivery {
     this.#ackPeers.add(peer);
     if (this.#ackScheduled) return;
     this.#ackScheduled = true;
-    this.#ctx.scheduler.immediate(() => {
+    this.#later(() => {
       this.#ackScheduled = false;
       for (const p of this.#ackPeers) {
         const ack = this.#state.get(p)?.receiver.ack();
@@ -128,12 +131,22 @@ export class ReliableDelivery {
     });
   }
 
+  /** Runs fn after the current I/O phase, unless closed first. */
+  #later(fn: () => void): void {
+    if (this.#closed) return;
+    const t = this.#ctx.scheduler.immediate(() => {
+      this.#immediates.delete(t);
+      fn();
+    });
+    this.#immediates.add(t);
+  }
+
   /**
    * Keeps the one timer at or before `at`. Cheap on the hot path (no scan of in-flight
    * items): an early wake-up just ticks and re-arms from the exact next deadlines.
    */
   #armAt(at: number): void {
-    if (at >= this.#timerAtMs) return;
+    if (this.#closed || at >= this.#timerAtMs) return;
     this.#timer?.cancel();
     this.#timerAtMs = at;
     this.#timer = this.#ctx.scheduler.timeout(() => this.#onTimer(), Math.max(0, at - this.#ctx.clock.monotonic()));
@@ -157,7 +170,10 @@ export class ReliableDelivery {
   }
 
   close(err: Error): void {
+    this.#closed = true;
     for (const peer of [...this.#state.keys()]) this.dropPeer(peer, err);
+    for (const t of this.#immediates) t.cancel();
+    this.#immediates.clear();
     this.#timer?.cancel();
     this.#timer = null;
   }

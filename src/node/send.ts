@@ -6,7 +6,7 @@
  * Messages issued in one event-loop turn share datagrams (a microtask flush: no timer, no delay).
  */
 import { COMPRESSION_MIN_BYTES, DATA_HEADER_BYTES, AEAD_TAG_BYTES } from '../constants';
-import { BadInputError, UdpVaultError } from '../errors';
+import { BadInputError, DeliveryError, UdpVaultError } from '../errors';
 import { compress } from '../wire/compress';
 import {
   encodeFrame,
@@ -77,18 +77,41 @@ export function enqueue(ctx: NodeContext, peer: Peer, m: OutMessage): void {
   peer.queueBytes += m.bytes;
 }
 
-/** Seals and sends one frame on the peer's session. */
-function sendFrame(ctx: NodeContext, peer: Peer, frame: Frame, contentBytes: number): void {
+/** Settles the messages whose last item rode in one datagram, once the transport took it. */
+function settleSent(ctx: NodeContext, peer: Peer, messages: readonly OutMessage[], err: Error | null): void {
+  for (const m of messages) {
+    if (err) {
+      m.reject(new DeliveryError('ERR_PEER_UNREACHABLE', `message to peer ${peer.label()} not sent: the network refused the datagram (${(err as NodeJS.ErrnoException).code ?? 'error'})`));
+      continue;
+    }
+    peer.counters.messagesOut++;
+    ctx.counters.messagesOut++;
+    m.resolve();
+  }
+}
+
+/**
+ * Seals and sends one frame on the peer's session. `settles` are the messages whose last item
+ * is in this frame: they resolve when the transport has handed the datagram over.
+ */
+function sendFrame(ctx: NodeContext, peer: Peer, frame: Frame, contentBytes: number, settles: OutMessage[]): void {
   const now = ctx.clock.monotonic();
   const session = peer.sendSession(now, ctx.limits);
-  if (!session) return;
+  if (!session) {
+    settleSent(ctx, peer, settles, Object.assign(new Error('no session'), { code: 'ENOSESSION' }));
+    return;
+  }
   const max = ctx.maxDatagram[peer.endpoint.family];
   const estimate = Math.min(max, SEAL_OVERHEAD_BYTES + FRAME_FIXED_OVERHEAD_BYTES + contentBytes);
   const target = paddedSize(estimate, max, ctx.settings.padding) - SEAL_OVERHEAD_BYTES;
   frame.t = ctx.clock.now();
   const datagram = session.seal(encodeFrame(frame, ctx.settings.padding === 'none' ? 0 : target, FRAME_SCRATCH), now);
   const bytes = datagram.length;
-  ctx.transport.send(datagram, peer.endpoint.port, peer.endpoint.address, peer.endpoint.family);
+  const done = settles.length > 0 ? (err: Error | null) => settleSent(ctx, peer, settles, err) : undefined;
+  if (!ctx.transport.send(datagram, peer.endpoint.port, peer.endpoint.address, peer.endpoint.family, done)) {
+    for (const m of settles) m.reject(new DeliveryError('ERR_PEER_UNREACHABLE', `peer ${peer.label()}: no IPv${peer.endpoint.family} socket to send from`));
+    return;
+  }
   peer.counters.packetsOut++;
   peer.counters.bytesOut += bytes;
   ctx.counters.packetsOut++;
@@ -98,7 +121,8 @@ function sendFrame(ctx: NodeContext, peer: Peer, frame: Frame, contentBytes: num
 /**
  * Sends everything waiting for this peer: pending controls, then the items of the queued
  * and this turn's messages, packed greedily into frames. Without a usable session the
- * messages go to the bounded queue and the caller starts a handshake.
+ * messages go to the bounded queue and the caller starts a handshake. Each message resolves
+ * when the datagram carrying its last item was handed over (datagrams go out in order).
  */
 export function flushPeer(ctx: NodeContext, peer: Peer, controls: ControlItem[], extra: PayloadItem[] = [], r?: [number, number]): boolean {
   const session = peer.sendSession(ctx.clock.monotonic(), ctx.limits);
@@ -114,14 +138,18 @@ export function flushPeer(ctx: NodeContext, peer: Peer, controls: ControlItem[],
   const budget = frameBudget(ctx, peer);
   let frame: Frame = { t: 0, p: [], c: controls };
   let used = controls.reduce((n, c) => n + controlBytes(c), 0);
-  if (r) {
-    frame.r = r;
-  }
+  let settles: OutMessage[] = [];
+  if (r) frame.r = r;
+  const send = (): void => {
+    const s = settles;
+    settles = [];
+    sendFrame(ctx, peer, frame, used, s);
+  };
   const push = (item: PayloadItem): void => {
     const size = itemOverheadBytes(item) + item.data.length;
     const full = used + size > budget || frame.p.length >= MAX_ITEMS_PER_FRAME;
     if (full && (frame.p.length > 0 || frame.c.length > 0)) {
-      sendFrame(ctx, peer, frame, used);
+      send();
       frame = { t: 0, p: [], c: [] };
       if (r) frame.r = r;
       used = 0;
@@ -130,13 +158,12 @@ export function flushPeer(ctx: NodeContext, peer: Peer, controls: ControlItem[],
     used += size;
   };
   for (const item of extra) push(item);
-  for (const m of messages) for (const item of m.items) push(item);
-  if (frame.p.length > 0 || frame.c.length > 0) sendFrame(ctx, peer, frame, used);
   for (const m of messages) {
-    peer.counters.messagesOut++;
-    ctx.counters.messagesOut++;
-    m.resolve();
+    for (const item of m.items) push(item);
+    settles.push(m);
   }
+  if (frame.p.length > 0 || frame.c.length > 0) send();
+  else settleSent(ctx, peer, settles, null);
   peer.lastDataSentAtMs = ctx.clock.monotonic();
   return true;
 }

@@ -17,6 +17,10 @@ export class PeerTable {
     return [...this.#all];
   }
 
+  has(p: Peer): boolean {
+    return this.#all.has(p);
+  }
+
   add(p: Peer): void {
     this.#all.add(p);
   }
