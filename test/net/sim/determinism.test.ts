@@ -47,7 +47,8 @@ describe('SimNetwork determinism', () => {
     // The scenario exercised every fate a link can decide.
     const fates = new Set(one.trace.map((e) => e.fate));
     expect([...fates].sort()).toEqual(['delivered', 'duplicated', 'lost', 'queueFull', 'tooBig']);
-    expect(one.trace.length).toBeGreaterThan(300);
+    expect(one.trace.filter((e) => e.from === '127.0.0.2:2222').length).toBeGreaterThan(20);
+    expect(one.got.length).toBeGreaterThan(20);
     expect(two.trace).toEqual(one.trace);
     expect(two.got).toEqual(one.got);
     expect(other.trace).not.toEqual(one.trace);
