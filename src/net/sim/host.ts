@@ -1,0 +1,166 @@
+/**
+ * A simulated machine: one or more addresses, transports bound to ports. Its transports
+ * implement the Transport interface exactly as the dgram one behaves: datagrams are copied at
+ * send, `done` runs in a microtask once the network took them, close() waits for pending
+ * `done`s, a closed transport sends nothing and receives nothing.
+ */
+import type { Scheduler } from '../../runtime/scheduler';
+import type { Datagram, OpenTransport, Transport, TransportOptions } from '../transport';
+import { canonical, familyOf, isWildcard, maxUdpPayload } from './address';
+
+/** What a host needs from the network. */
+export interface HostUplink {
+  readonly scheduler: Scheduler;
+  /** Takes a datagram (already copied) from address:port into the network. */
+  carry(data: Buffer, fromAddress: string, fromPort: number, toAddress: string, toPort: number, family: 4 | 6): void;
+}
+
+export const EPHEMERAL_FIRST = 49_152;
+
+function sysError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+export class SimHost {
+  /** The host's addresses, canonical, in the order given. */
+  readonly addresses: readonly string[];
+  readonly #uplink: HostUplink;
+  readonly #ports = new Map<number, SimTransport>();
+  #nextEphemeral = EPHEMERAL_FIRST;
+
+  constructor(addresses: readonly string[], uplink: HostUplink) {
+    this.addresses = addresses;
+    this.#uplink = uplink;
+  }
+
+  /** Binds a transport (an OpenTransport, usable unbound). Port 0 picks the next free ephemeral port. */
+  readonly openTransport: OpenTransport = async (o: TransportOptions): Promise<Transport> => {
+    const host = canonical(o.host);
+    const bound = isWildcard(host) ? [...this.addresses] : this.addresses.filter((a) => a === host);
+    if (!isWildcard(host)) familyOf(host);
+    if (bound.length === 0) throw sysError('EADDRNOTAVAIL', `bind EADDRNOTAVAIL ${o.host}:${o.port}`);
+    if (!(Number.isInteger(o.port) && o.port >= 0 && o.port <= 65_535)) {
+      throw Object.assign(new RangeError(`port must be an integer in [0, 65535], got ${o.port}`), { code: 'ERR_SOCKET_BAD_PORT' });
+    }
+    const port = o.port === 0 ? this.#ephemeral(o.host) : o.port;
+    if (this.#ports.has(port)) throw sysError('EADDRINUSE', `bind EADDRINUSE ${o.host}:${port}`);
+    const t = new SimTransport(o, bound, port, this.#uplink, () => this.#ports.delete(port));
+    this.#ports.set(port, t);
+    return t;
+  };
+
+  /** The transport that would receive at address:port now, or null. */
+  listener(address: string, port: number): SimTransport | null {
+    const t = this.#ports.get(port);
+    return t && t.serves(address) ? t : null;
+  }
+
+  /** Number of bound ports. */
+  get boundPorts(): number {
+    return this.#ports.size;
+  }
+
+  /**
+   * The process died: every transport is gone at once, pending `done`s never run (their
+   * close() resolves), datagrams already on the links still arrive elsewhere. openTransport
+   * may be called again (a restart).
+   */
+  crash(): void {
+    for (const t of [...this.#ports.values()]) t.kill();
+    this.#ports.clear();
+  }
+
+  #ephemeral(host: string): number {
+    for (let i = 0; i < 65_536 - EPHEMERAL_FIRST; i++) {
+      const p = this.#nextEphemeral;
+      this.#nextEphemeral = p === 65_535 ? EPHEMERAL_FIRST : p + 1;
+      if (!this.#ports.has(p)) return p;
+    }
+    throw sysError('EADDRINUSE', `bind EADDRINUSE ${host}:0 (no ephemeral port left)`);
+  }
+}
+
+export class SimTransport implements Transport {
+  readonly host: string;
+  readonly port: number;
+  readonly #bound: readonly string[];
+  readonly #uplink: HostUplink;
+  readonly #onMessage: (d: Datagram) => void;
+  readonly #unbind: () => void;
+  #open = true;
+  #killed = false;
+  #inFlight = 0;
+  #drained: Array<() => void> = [];
+
+  constructor(o: TransportOptions, bound: readonly string[], port: number, uplink: HostUplink, unbind: () => void) {
+    this.host = o.host;
+    this.port = port;
+    this.#bound = bound;
+    this.#uplink = uplink;
+    this.#onMessage = o.onMessage;
+    this.#unbind = unbind;
+  }
+
+  hasFamily(family: 4 | 6): boolean {
+    return this.#open && this.#source(family) !== null;
+  }
+
+  /** Whether it is bound and receives at this address. */
+  serves(address: string): boolean {
+    return this.#open && this.#bound.includes(address);
+  }
+
+  /** Hands a datagram to the application (the network calls this). */
+  receive(d: Datagram): void {
+    if (this.#open) this.#onMessage(d);
+  }
+
+  send(parts: Uint8Array | readonly Uint8Array[], port: number, address: string, family: 4 | 6, done?: (err: Error | null) => void): boolean {
+    const from = this.#open ? this.#source(family) : null;
+    if (from === null) return false;
+    if (!(Number.isInteger(port) && port >= 1 && port <= 65_535)) {
+      throw Object.assign(new RangeError(`Port should be > 0 and < 65536. Received ${port}.`), { code: 'ERR_SOCKET_BAD_PORT' });
+    }
+    const data = parts instanceof Uint8Array ? Buffer.from(parts) : Buffer.concat(parts as Uint8Array[]);
+    const to = canonical(address);
+    let err: Error | null = null;
+    if (familyOf(to) !== family) err = sysError('EINVAL', `send EINVAL ${address}:${port}`);
+    else if (data.length > maxUdpPayload(family)) err = sysError('EMSGSIZE', `send EMSGSIZE ${address}:${port}`);
+    else this.#uplink.carry(data, from, this.port, to, port, family);
+    this.#inFlight++;
+    this.#uplink.scheduler.microtask(() => {
+      this.#inFlight--;
+      if (!this.#killed) done?.(err);
+      if (this.#inFlight === 0) this.#settle();
+    });
+    return true;
+  }
+
+  async close(): Promise<void> {
+    if (this.#inFlight > 0) await new Promise<void>((r) => this.#drained.push(r));
+    this.#shut();
+  }
+
+  /** Abrupt end (host crash): no `done` runs any more. */
+  kill(): void {
+    this.#killed = true;
+    this.#shut();
+    this.#settle();
+  }
+
+  #shut(): void {
+    if (!this.#open) return;
+    this.#open = false;
+    this.#unbind();
+  }
+
+  #settle(): void {
+    const waiting = this.#drained;
+    this.#drained = [];
+    for (const r of waiting) r();
+  }
+
+  #source(family: 4 | 6): string | null {
+    return this.#bound.find((a) => familyOf(a) === family) ?? null;
+  }
+}
