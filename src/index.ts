@@ -1,5 +1,5 @@
 /** Public API of the udpvault package. */
-export { createNode } from './node/node';
+export { createNode } from './node/create';
 export { connect, ControlClient, Subscription } from './control/client';
 export type { ConnectOptions, ClientSendOptions, SubscribedMessage, SubscribeOptions } from './control/client';
 export type {

@@ -6,7 +6,7 @@ import { DEFAULT_SETTINGS, type Settings } from '../settings';
 import type { StoredPeer } from '../daemon/store';
 import type { Peer } from '../peer/peer';
 import type { AddPeerOptions } from './types';
-import type { NodeContext } from './context';
+import type { NodeContext } from '../engine/context';
 
 const NAME_RE = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -30,7 +30,7 @@ export function toStored(p: Peer): StoredPeer {
     endpoint: `${p.spec.host.includes(':') ? `[${p.spec.host}]` : p.spec.host}:${p.spec.port}`,
     compat: p.compat,
     allowPlaintext: p.allowPlaintext,
-    trust: p.trust,
+    trust: p.trust.level,
     lastHandshakeTs: p.lastHandshakeTs,
     lastHandshakeAt: p.lastHandshakeAt,
   };

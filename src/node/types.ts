@@ -15,6 +15,8 @@ export interface AddPeerOptions {
   compat?: Compat;
   /** vault-v2 only: accept plaintext payloads from this peer (marked encrypted: false). */
   allowPlaintext?: boolean;
+  /** Replace the pinned key of an existing peer (`peer add --replace-key`); without it another key is refused (ERR_KEY_CONFLICT). */
+  replaceKey?: boolean;
 }
 
 export interface Counters {

@@ -1,14 +1,15 @@
 /** Test-only views into a node's internals (secrets that must be wiped). */
 import type { UdpVaultNode } from '../../src/node/types';
-import type { NodeContext } from '../../src/node/context';
+import type { PeerLink } from '../../src/engine/link';
+import { NativeLink } from '../../src/engine/native/link';
 
-function contextOf(node: UdpVaultNode): NodeContext {
-  return (node as unknown as { context: NodeContext }).context;
+export function nativeLinkOf(node: UdpVaultNode, ref: string): NativeLink {
+  const link = (node as unknown as { linkOf(ref: string): PeerLink | undefined }).linkOf(ref);
+  if (!(link instanceof NativeLink)) throw new Error(`no native link for ${ref}`);
+  return link;
 }
 
 /** The ephemeral X25519 secret keys of the peer's pending handshake attempts (the live buffers). */
-export function pendingEphemeralSecrets(node: UdpVaultNode, name: string): Uint8Array[] {
-  const peer = contextOf(node).peers.find(name);
-  if (!peer) throw new Error(`no peer ${name}`);
-  return [peer.pending, ...peer.olderPendings].filter((p) => p !== null).map((p) => p.ephemeral.privateKey);
+export function pendingEphemeralSecrets(node: UdpVaultNode, ref: string): Uint8Array[] {
+  return nativeLinkOf(node, ref).handshaker.outstanding().map((p) => p.ephemeral.privateKey);
 }

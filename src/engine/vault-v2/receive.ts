@@ -11,20 +11,21 @@
  * Drops attributed to a peer are counted here through ctx.drop(); unattributed refusals are
  * thrown as DropError for the caller to count.
  */
-import { DropError } from '../errors';
-import { formatEndpoint } from '../peer/endpoint';
-import type { Datagram } from '../net/transport';
-import type { NodeContext } from '../node/context';
-import type { MessageEvent } from '../node/types';
-import type { Peer } from '../peer/peer';
-import { decodePayload } from './vault-v2-codec';
-import { decodeBody, type VaultV2Body } from './vault-v2-body';
-import { parseAnnouncement } from './vault-v2-announce';
-import { classify, openEnvelope } from './vault-v2-envelope';
-import type { VaultV2NonceCache } from './vault-v2-nonce-cache';
-import { acceptAnnouncement, type VaultV2OwnKeys, type VaultV2PeerState } from './vault-v2-keys';
+import { DropError } from '../../errors';
+import { formatEndpoint } from '../../peer/endpoint';
+import type { Datagram } from '../../net/transport';
+import type { MessageEvent } from '../../node/types';
+import type { Peer } from '../../peer/peer';
+import { decodePayload } from '../../compat/vault-v2-codec';
+import { decodeBody, type VaultV2Body } from '../../compat/vault-v2-body';
+import { parseAnnouncement } from '../../compat/vault-v2-announce';
+import { classify, openEnvelope } from '../../compat/vault-v2-envelope';
+import type { VaultV2NonceCache } from '../../compat/vault-v2-nonce-cache';
+import type { VaultV2OwnKeys } from '../../compat/vault-v2-keys';
+import { countReceived, type NodeContext } from '../context';
+import { acceptAnnouncement, type VaultV2PeerState } from './peer-keys';
 
-/** What the receive path needs from VaultV2Mode. */
+/** What the receive path needs from the vault-v2 engine. */
 export interface VaultV2ReceiveHost {
   readonly ctx: NodeContext;
   readonly own: VaultV2OwnKeys;
@@ -86,30 +87,40 @@ function onPlaintext(host: VaultV2ReceiveHost, d: Datagram, body: VaultV2Body, c
 }
 
 function onEncrypted(host: VaultV2ReceiveHost, d: Datagram, candidates: readonly Peer[]): void {
-  const { ctx } = host;
   let tried = 0;
   for (const peer of candidates) {
-    const st = host.state(peer);
-    if (!st.encPk) continue;
+    if (!host.state(peer).encPk) continue;
     tried++;
-    let inner: Uint8Array;
-    try {
-      inner = openEnvelope(d.data, { senderEncPk: st.encPk, receiverEncSk: host.own.encSk, clock: ctx.clock, seen: host.seen });
-    } catch (e) {
-      if (!(e instanceof DropError)) throw e;
-      if (e.reason === 'authFailure') continue; // not this peer's key: try the next one
-      ctx.drop(e.reason, peer, e.message); // stale / replay: authenticated as this peer
-      return;
-    }
-    if (!admit(ctx, peer, d)) return;
-    const body = attempt(ctx, peer, () => decodeBody(inner));
-    if (!body) return;
-    if (body.c.length > 0 && !onEncryptedAnnouncement(host, peer, body.c)) return;
-    if (body.p.length > 0) deliverPayload(host, peer, d, body.p, true);
-    return;
+    if (openFrom(host, peer, d)) return;
   }
   if (tried === 0) throw new DropError('authFailure', 'encrypted vault-v2 datagram, but no vault-v2 peer on that address has announced its key (yet)');
   throw new DropError('authFailure', 'vault-v2 datagram does not authenticate with the key of any vault-v2 peer on that address');
+}
+
+/**
+ * Tries to open an encrypted datagram with `peer`'s announced key. False when it does not
+ * authenticate with that key (try the next peer); true when it was this peer's (handled or
+ * refused and counted on the peer).
+ */
+export function openFrom(host: VaultV2ReceiveHost, peer: Peer, d: Datagram): boolean {
+  const { ctx } = host;
+  const st = host.state(peer);
+  if (!st.encPk) return false;
+  let inner: Uint8Array;
+  try {
+    inner = openEnvelope(d.data, { senderEncPk: st.encPk, receiverEncSk: host.own.encSk, clock: ctx.clock, seen: host.seen });
+  } catch (e) {
+    if (!(e instanceof DropError)) throw e;
+    if (e.reason === 'authFailure') return false; // not this peer's key
+    ctx.drop(e.reason, peer, e.message); // stale / replay: authenticated as this peer
+    return true;
+  }
+  if (!admit(ctx, peer, d)) return true;
+  const body = attempt(ctx, peer, () => decodeBody(inner));
+  if (!body) return true;
+  if (body.c.length > 0 && !onEncryptedAnnouncement(host, peer, body.c)) return true;
+  if (body.p.length > 0) deliverPayload(host, peer, d, body.p, true);
+  return true;
 }
 
 /** An announcement inside an authenticated datagram: refreshes (or updates) the sender's keys. */
@@ -133,8 +144,7 @@ function admit(ctx: NodeContext, peer: Peer, d: Datagram): boolean {
     ctx.drop('rateLimited', peer, 'peer packet rate limit');
     return false;
   }
-  peer.counters.packetsIn++;
-  peer.counters.bytesIn += d.data.length;
+  countReceived(peer, d.data.length);
   return true;
 }
 

@@ -2,18 +2,18 @@
  * Reliable mode for every peer: a ReliableSender/ReliableReceiver pair per peer (pure state
  * machines in delivery/), the one retransmission timer, and acks batched per I/O phase.
  */
-import { DeliveryError, UdpVaultError } from '../errors';
-import { ReliableSender } from '../delivery/reliable-sender';
-import { ReliableReceiver } from '../delivery/reliable-receiver';
-import { fragment, maxFragments } from '../delivery/fragment';
-import { FLAG_RELIABLE, itemOverheadBytes, type Frame, type PayloadItem } from '../wire/frame';
-import type { Datagram } from '../net/transport';
-import type { Timer } from '../runtime/scheduler';
-import type { Peer } from '../peer/peer';
-import type { NodeContext } from './context';
+import { DeliveryError, UdpVaultError } from '../../errors';
+import { ReliableSender } from '../../delivery/reliable-sender';
+import { ReliableReceiver } from '../../delivery/reliable-receiver';
+import { fragment, maxFragments } from '../../delivery/fragment';
+import { FLAG_RELIABLE, itemOverheadBytes, type Frame, type PayloadItem } from '../../wire/frame';
+import type { Datagram } from '../../net/transport';
+import type { Timer } from '../../runtime/scheduler';
+import type { NodeContext } from '../context';
+import type { NativeLink } from './link';
 import { deliver } from './receive';
 import { fragmentChunkBytes, frameBudget, maybeCompress } from './send';
-import { formatEndpoint } from '../peer/endpoint';
+import { formatEndpoint } from '../../peer/endpoint';
 
 /** Items handed to one flush; more are taken on the next turn. */
 const ITEMS_PER_FLUSH = 256;
@@ -25,12 +25,12 @@ interface PeerReliable {
 
 export class ReliableDelivery {
   #ctx: NodeContext;
-  #state = new Map<Peer, PeerReliable>();
+  #state = new Map<NativeLink, PeerReliable>();
   /** This node's stream id: new on every start, so a restarted sender is never taken for a duplicate. */
   #stream: number;
   #timer: Timer | null = null;
   #timerAtMs = Infinity;
-  #ackPeers = new Set<Peer>();
+  #ackPeers = new Set<NativeLink>();
   #ackScheduled = false;
   /** Immediates not yet run (cancelled on close). */
   #immediates = new Set<Timer>();
@@ -41,8 +41,9 @@ export class ReliableDelivery {
     this.#stream = ctx.random.int(1, 0xffffffff);
   }
 
-  #of(peer: Peer): PeerReliable {
-    let s = this.#state.get(peer);
+  #of(link: NativeLink): PeerReliable {
+    const peer = link.peer;
+    let s = this.#state.get(link);
     if (!s) {
       const { settings, clock } = this.#ctx;
       const window = Math.max(settings.reliableWindow, maxFragments(settings.maxMessageBytes, fragmentChunkBytes(this.#ctx, peer)));
@@ -50,15 +51,16 @@ export class ReliableDelivery {
         sender: new ReliableSender({ clock, stream: this.#stream, window }),
         receiver: new ReliableReceiver({ maxBufferedItems: window, maxBufferedBytes: settings.reassemblyPeerBytes, maxMessageBytes: settings.maxMessageBytes }),
       };
-      this.#state.set(peer, s);
+      this.#state.set(link, s);
     }
     return s;
   }
 
   /** Queues one reliable message; resolves when the peer acknowledged delivering it. */
-  send(peer: Peer, data: Uint8Array, timeoutMs: number): Promise<void> {
-    const { sender } = this.#of(peer);
-    const [body, flags] = maybeCompress(this.#ctx, peer, data);
+  send(link: NativeLink, data: Uint8Array, timeoutMs: number): Promise<void> {
+    const peer = link.peer;
+    const { sender } = this.#of(link);
+    const [body, flags] = maybeCompress(link, data);
     const single = itemOverheadBytes({ flags, data: body, id: Number.MAX_SAFE_INTEGER }) + body.length <= frameBudget(this.#ctx, peer);
     const chunks = single ? [body] : fragment(body, fragmentChunkBytes(this.#ctx, peer));
     const deadline = this.#ctx.clock.monotonic() + timeoutMs;
@@ -77,8 +79,9 @@ export class ReliableDelivery {
   }
 
   /** Items to put on the wire now (call only when the peer has a session). */
-  take(peer: Peer): { items: PayloadItem[]; r: [number, number] } | null {
-    const s = this.#state.get(peer);
+  take(link: NativeLink): { items: PayloadItem[]; r: [number, number] } | null {
+    const peer = link.peer;
+    const s = this.#state.get(link);
     if (!s || !s.sender.hasWork()) return null;
     const items: PayloadItem[] = s.sender.take(ITEMS_PER_FLUSH).map((i) =>
       i.index !== undefined ? { flags: i.flags, data: i.data, id: i.seq, index: i.index, count: i.count! } : { flags: i.flags, data: i.data, id: i.seq },
@@ -89,17 +92,18 @@ export class ReliableDelivery {
   }
 
   /** Receive hook: acks for our sender, reliable items for our receiver (delivered in order). */
-  onFrame(peer: Peer, frame: Frame, from: Datagram): void {
+  onFrame(link: NativeLink, frame: Frame, from: Datagram): void {
+    const peer = link.peer;
     for (const c of frame.c) {
       if (c.type !== 'ack') continue;
-      const s = this.#state.get(peer);
+      const s = this.#state.get(link);
       if (!s) continue;
       s.sender.onAck(c.stream, c.cum, c.ranges);
-      peer.rttMs = s.sender.rttMs;
+      peer.setRtt(s.sender.rttMs);
       if (s.sender.hasWork()) this.#ctx.scheduleFlush(peer);
     }
     if (!frame.r) return;
-    const { receiver } = this.#of(peer);
+    const { receiver } = this.#of(link);
     const [stream, base] = frame.r;
     const addr = formatEndpoint(from);
     for (const item of frame.p) {
@@ -111,12 +115,12 @@ export class ReliableDelivery {
       const refused = receiver.refused + receiver.malformed - refusedBefore;
       if (refused > 0) this.#ctx.drop('rateLimited', peer, 'reliable item outside the receive window');
     }
-    if (receiver.ackNeeded) this.#scheduleAck(peer);
+    if (receiver.ackNeeded) this.#scheduleAck(link);
   }
 
   /** Acks go out once per I/O phase (setImmediate), covering every datagram read in it. */
-  #scheduleAck(peer: Peer): void {
-    this.#ackPeers.add(peer);
+  #scheduleAck(link: NativeLink): void {
+    this.#ackPeers.add(link);
     if (this.#ackScheduled) return;
     this.#ackScheduled = true;
     this.#later(() => {
@@ -124,8 +128,8 @@ export class ReliableDelivery {
       for (const p of this.#ackPeers) {
         const ack = this.#state.get(p)?.receiver.ack();
         if (!ack) continue;
-        p.controls.push({ type: 'ack', stream: ack[0], cum: ack[1], ranges: ack[2] });
-        this.#ctx.scheduleFlush(p);
+        p.outbox.pushControl({ type: 'ack', stream: ack[0], cum: ack[1], ranges: ack[2] });
+        this.#ctx.scheduleFlush(p.peer);
       }
       this.#ackPeers.clear();
     });
@@ -156,22 +160,23 @@ export class ReliableDelivery {
   #onTimer(): void {
     this.#timer = null;
     this.#timerAtMs = Infinity;
-    for (const [peer, s] of this.#state) {
+    for (const [link, s] of this.#state) {
       s.sender.tick();
-      if (s.sender.hasWork()) this.#ctx.scheduleFlush(peer);
+      if (s.sender.hasWork()) this.#ctx.scheduleFlush(link.peer);
       const next = s.sender.nextDeadline();
       if (next !== null) this.#armAt(next);
     }
   }
 
-  dropPeer(peer: Peer, err: Error): void {
-    this.#state.get(peer)?.sender.failAll(err);
-    this.#state.delete(peer);
+  dropPeer(link: NativeLink, err: Error): void {
+    this.#state.get(link)?.sender.failAll(err);
+    this.#state.delete(link);
+    this.#ackPeers.delete(link);
   }
 
   close(err: Error): void {
     this.#closed = true;
-    for (const peer of [...this.#state.keys()]) this.dropPeer(peer, err);
+    for (const link of [...this.#state.keys()]) this.dropPeer(link, err);
     for (const t of this.#immediates) t.cancel();
     this.#immediates.clear();
     this.#timer?.cancel();

@@ -5,9 +5,9 @@
  * → pad → encrypt with the peer's current session → socket.
  * Messages issued in one event-loop turn share datagrams (a microtask flush: no timer, no delay).
  */
-import { COMPRESSION_MIN_BYTES, DATA_HEADER_BYTES, AEAD_TAG_BYTES } from '../constants';
-import { BadInputError, DeliveryError, UdpVaultError } from '../errors';
-import { compress } from '../wire/compress';
+import { COMPRESSION_MIN_BYTES, DATA_HEADER_BYTES, AEAD_TAG_BYTES } from '../../constants';
+import { BadInputError, DeliveryError, UdpVaultError } from '../../errors';
+import { compress } from '../../wire/compress';
 import {
   encodeFrame,
   FLAG_COMPRESSED,
@@ -19,11 +19,13 @@ import {
   type ControlItem,
   type Frame,
   type PayloadItem,
-} from '../wire/frame';
-import { paddedSize } from '../wire/padding';
-import { fragment } from '../delivery/fragment';
-import type { NodeContext } from './context';
-import type { OutMessage, Peer } from '../peer/peer';
+} from '../../wire/frame';
+import { paddedSize } from '../../wire/padding';
+import { fragment } from '../../delivery/fragment';
+import { countSent, type NodeContext } from '../context';
+import type { Peer } from '../../peer/peer';
+import type { OutMessage } from '../../peer/outbox';
+import type { NativeLink } from './link';
 
 const SEAL_OVERHEAD_BYTES = DATA_HEADER_BYTES + AEAD_TAG_BYTES;
 /** Frames are encoded here and copied straight into the cipher (no allocation per datagram). */
@@ -42,40 +44,33 @@ export function fragmentChunkBytes(ctx: NodeContext, peer: Peer): number {
 }
 
 /** Compresses when it makes the payload smaller; backs off on incompressible traffic. */
-export function maybeCompress(ctx: NodeContext, peer: Peer, data: Uint8Array): [Uint8Array, number] {
+export function maybeCompress(link: NativeLink, data: Uint8Array): [Uint8Array, number] {
+  const { ctx, compression } = link;
   if (data.length < COMPRESSION_MIN_BYTES || ctx.settings.compressionLevel <= 0) return [data, 0];
-  if (peer.compressSkip > 0) {
-    peer.compressSkip--;
+  if (compression.skip > 0) {
+    compression.skip--;
     return [data, 0];
   }
   const z = compress(data, ctx.settings.compressionLevel);
   if (z.length < data.length) return [z, FLAG_COMPRESSED];
-  peer.compressSkip = 16;
+  compression.skip = 16;
   return [data, 0];
 }
 
 /** Turns one datagram-mode message into payload items (one item, or fragments). */
-export function datagramItems(ctx: NodeContext, peer: Peer, data: Uint8Array): PayloadItem[] {
+export function datagramItems(link: NativeLink, data: Uint8Array): PayloadItem[] {
+  const { ctx, peer } = link;
   if (data.length > ctx.settings.maxMessageBytes) {
     throw new BadInputError('ERR_TOO_LARGE', `message of ${data.length} bytes exceeds maxMessageBytes (${ctx.settings.maxMessageBytes})`);
   }
-  const [body, flags] = maybeCompress(ctx, peer, data);
+  const [body, flags] = maybeCompress(link, data);
   const whole: PayloadItem = { flags, data: body };
   if (itemOverheadBytes(whole) + body.length <= frameBudget(ctx, peer)) return [whole];
-  const id = peer.nextMsgId++;
+  const id = link.nextMsgId();
   const chunks = fragment(body, fragmentChunkBytes(ctx, peer));
   return chunks.map((c, index) => ({ flags: flags | FLAG_FRAGMENT, data: c, id, index, count: chunks.length }));
 }
 
-/** Adds a message to the pre-session queue, within its bounds. */
-export function enqueue(ctx: NodeContext, peer: Peer, m: OutMessage): void {
-  if (peer.queue.length >= ctx.settings.queueMaxMessages || peer.queueBytes + m.bytes > ctx.settings.queueMaxBytes) {
-    m.reject(new UdpVaultError('ERR_QUEUE_FULL', `queue for peer ${peer.label()} is full (no session yet); message not sent`));
-    return;
-  }
-  peer.queue.push(m);
-  peer.queueBytes += m.bytes;
-}
 
 /** Settles the messages whose last item rode in one datagram, once the transport took it. */
 function settleSent(ctx: NodeContext, peer: Peer, messages: readonly OutMessage[], err: Error | null): void {
@@ -94,9 +89,10 @@ function settleSent(ctx: NodeContext, peer: Peer, messages: readonly OutMessage[
  * Seals and sends one frame on the peer's session. `settles` are the messages whose last item
  * is in this frame: they resolve when the transport has handed the datagram over.
  */
-function sendFrame(ctx: NodeContext, peer: Peer, frame: Frame, contentBytes: number, settles: OutMessage[]): void {
+function sendFrame(link: NativeLink, frame: Frame, contentBytes: number, settles: OutMessage[]): void {
+  const { ctx, peer } = link;
   const now = ctx.clock.monotonic();
-  const session = peer.sendSession(now, ctx.limits);
+  const session = link.current(now);
   if (!session) {
     settleSent(ctx, peer, settles, Object.assign(new Error('no session'), { code: 'ENOSESSION' }));
     return;
@@ -112,10 +108,7 @@ function sendFrame(ctx: NodeContext, peer: Peer, frame: Frame, contentBytes: num
     for (const m of settles) m.reject(new DeliveryError('ERR_PEER_UNREACHABLE', `peer ${peer.label()}: no IPv${peer.endpoint.family} socket to send from`));
     return;
   }
-  peer.counters.packetsOut++;
-  peer.counters.bytesOut += bytes;
-  ctx.counters.packetsOut++;
-  ctx.counters.bytesOut += bytes;
+  countSent(ctx, peer, bytes);
 }
 
 /**
@@ -124,17 +117,16 @@ function sendFrame(ctx: NodeContext, peer: Peer, frame: Frame, contentBytes: num
  * messages go to the bounded queue and the caller starts a handshake. Each message resolves
  * when the datagram carrying its last item was handed over (datagrams go out in order).
  */
-export function flushPeer(ctx: NodeContext, peer: Peer, controls: ControlItem[], extra: PayloadItem[] = [], r?: [number, number]): boolean {
-  const session = peer.sendSession(ctx.clock.monotonic(), ctx.limits);
-  if (!session) {
-    for (const m of peer.outbox) enqueue(ctx, peer, m);
-    peer.outbox = [];
+export function flushLink(link: NativeLink, controls: ControlItem[], extra: PayloadItem[] = [], r?: [number, number]): boolean {
+  const { ctx, peer } = link;
+  if (!link.current()) {
+    const limits = { maxMessages: ctx.settings.queueMaxMessages, maxBytes: ctx.settings.queueMaxBytes };
+    for (const m of link.outbox.batchToQueue(limits)) {
+      m.reject(new UdpVaultError('ERR_QUEUE_FULL', `queue for peer ${peer.label()} is full (no session yet); message not sent`));
+    }
     return false;
   }
-  const messages = peer.queue.length ? [...peer.queue, ...peer.outbox] : peer.outbox;
-  peer.queue = [];
-  peer.queueBytes = 0;
-  peer.outbox = [];
+  const messages = link.outbox.takeAll();
   const budget = frameBudget(ctx, peer);
   let frame: Frame = { t: 0, p: [], c: controls };
   let used = controls.reduce((n, c) => n + controlBytes(c), 0);
@@ -143,7 +135,7 @@ export function flushPeer(ctx: NodeContext, peer: Peer, controls: ControlItem[],
   const send = (): void => {
     const s = settles;
     settles = [];
-    sendFrame(ctx, peer, frame, used, s);
+    sendFrame(link, frame, used, s);
   };
   const push = (item: PayloadItem): void => {
     const size = itemOverheadBytes(item) + item.data.length;
@@ -164,6 +156,5 @@ export function flushPeer(ctx: NodeContext, peer: Peer, controls: ControlItem[],
   }
   if (frame.p.length > 0 || frame.c.length > 0) send();
   else settleSent(ctx, peer, settles, null);
-  peer.lastDataSentAtMs = ctx.clock.monotonic();
   return true;
 }

@@ -1,4 +1,4 @@
-/** What the send, receive, handshake and timer modules share (built by node.ts). */
+/** What the engines (native, vault-v2) share with the node that built them (node/node.ts). */
 import type { Clock } from '../runtime/clock';
 import type { Scheduler } from '../runtime/scheduler';
 import type { Random } from '../runtime/random';
@@ -6,9 +6,9 @@ import type { Identity } from '../crypto/identity';
 import type { Logger } from '../log';
 import type { Settings } from '../settings';
 import type { Transport } from '../net/transport';
-import type { PeerTable } from '../peer/peers';
+import type { PeerTable } from '../peer/table';
 import type { Peer } from '../peer/peer';
-import type { Counters, MessageEvent, PeerEvent } from './types';
+import type { Counters, MessageEvent } from '../node/types';
 import type { KeyedRateLimiter, TokenBucket } from '../net/ratelimit';
 import type { SessionLimits } from '../crypto/session';
 import type { DropReason } from '../errors';
@@ -17,6 +17,8 @@ export interface NodeContext {
   identity: Identity;
   settings: Settings;
   clock: Clock;
+  scheduler: Scheduler;
+  random: Random;
   log: Logger;
   peers: PeerTable;
   transport: Transport;
@@ -27,18 +29,29 @@ export interface NodeContext {
   limits: SessionLimits;
   handshakeLimiter: KeyedRateLimiter;
   globalLimiter: TokenBucket;
-  scheduler: Scheduler;
-  random: Random;
   /** Our last signed handshake timestamp (they strictly increase, per node). */
   handshakeTs: { last: number };
   /** False once the node started closing: nothing may be sent or scheduled after that. */
   isOpen(): boolean;
   emitMessage(ev: MessageEvent): void;
-  emitPeer(ev: PeerEvent): void;
   /** Records a dropped datagram (global and, when known, per peer). */
   drop(reason: DropReason, peer?: Peer, detail?: string): void;
   /** Peer store changed (TOFU key, handshake timestamp, endpoint): persist soon. */
   persist(): void;
-  /** Schedules the end-of-turn flush of every peer's outbox (same-turn coalescing). */
+  /** Schedules the end-of-turn flush of this peer's link (same-turn coalescing). */
   scheduleFlush(peer: Peer): void;
+}
+
+/** Counts a datagram sent to `peer` (peer and global counters). */
+export function countSent(ctx: NodeContext, peer: Peer, bytes: number): void {
+  peer.counters.packetsOut++;
+  peer.counters.bytesOut += bytes;
+  ctx.counters.packetsOut++;
+  ctx.counters.bytesOut += bytes;
+}
+
+/** Counts a datagram received from `peer` (the global count was taken on arrival). */
+export function countReceived(peer: Peer, bytes: number): void {
+  peer.counters.packetsIn++;
+  peer.counters.bytesIn += bytes;
 }
