@@ -21,12 +21,12 @@ import { VaultV2Engine } from '../engine/vault-v2/engine';
 import { BoundedStream } from './subscription';
 import { TurnFlush } from './flush';
 import { dispatchDatagram } from './dispatch';
-import { fromStored, limitsOf, parseAddPeer, toStored, validateSettings } from './peer-records';
+import { fromStored, limitsOf, matchExisting, parseAddPeer, validateSettings } from './peer-records';
+import { StoreWriter } from './persist';
 import type {
   AddPeerOptions, MessageEvent, NodeEvents, NodeStatus, PeerEvent, PeerInfo, PeerRef, SendOptions, UdpVaultNode,
 } from './types';
 
-const PERSIST_DELAY_MS = 200;
 /** Hostname endpoints of peers without a working session are resolved again this often. */
 const RERESOLVE_INTERVAL_MS = 30_000;
 
@@ -36,14 +36,13 @@ export class Node extends EventEmitter implements UdpVaultNode {
   readonly publicKey: string;
   readonly port: number;
   #ctx: NodeContext;
-  #store: PeerStore | null;
+  #store: StoreWriter;
   #native: NativeEngine;
   #v2: VaultV2Engine;
   #links = new Map<Peer, PeerLink>();
   #flush: TurnFlush;
   #tick: Timer;
   #resolveTimer: Timer;
-  #persistTimer: Timer | null = null;
   #streams = new Set<BoundedStream<MessageEvent>>();
   #closed = false;
   #closing: Promise<void> | null = null;
@@ -55,12 +54,12 @@ export class Node extends EventEmitter implements UdpVaultNode {
     this.#ctx = Object.assign(base, {
       emitMessage: (ev: MessageEvent) => this.#emitMessage(ev),
       drop: (reason: DropReason, peer?: Peer, detail?: string) => this.#drop(reason, peer, detail),
-      persist: () => this.#schedulePersist(),
+      persist: () => this.#store.schedule(),
       scheduleFlush: (peer: Peer) => this.#flush.schedule(peer),
       isOpen: () => !this.#closed,
     });
     this.#startedAt = new Date(base.clock.now()).toISOString();
-    this.#store = store;
+    this.#store = new StoreWriter(store, base.peers, base.scheduler, base.log);
     this.#native = new NativeEngine(this.#ctx);
     this.#v2 = new VaultV2Engine(this.#ctx);
     this.publicKey = base.identity.keyString;
@@ -139,23 +138,6 @@ export class Node extends EventEmitter implements UdpVaultNode {
     }
   }
 
-  #schedulePersist(): void {
-    if (!this.#store || this.#persistTimer || this.#closed) return;
-    this.#persistTimer = this.#ctx.scheduler.timeout(() => {
-      this.#persistTimer = null;
-      this.#persistNow();
-    }, PERSIST_DELAY_MS);
-  }
-
-  #persistNow(): void {
-    if (!this.#store) return;
-    try {
-      this.#store.save(this.#ctx.peers.list().map(toStored));
-    } catch (e) {
-      this.#ctx.log.error({ err: (e as Error).message }, 'could not save the peer store');
-    }
-  }
-
   #find(ref: PeerRef): Peer {
     const p = this.#ctx.peers.find(ref);
     if (!p) throw new BadInputError('ERR_UNKNOWN_PEER', `unknown peer "${ref.slice(0, 100)}": not a peer name, key or host:port (see "udpvault peer list")`);
@@ -173,17 +155,7 @@ export class Node extends EventEmitter implements UdpVaultNode {
     const endpoint = await resolveEndpoint(spec);
     this.#assertOpen(); // closed while resolving
     const peers = this.#ctx.peers;
-    const named = o.name !== undefined ? peers.byName(o.name) : undefined;
-    let peer = (o.key !== undefined ? peers.byKey(o.key) : undefined) ?? named ?? peers.byEndpoint(endpoint.address, endpoint.port);
-    if (peer && named && named !== peer) {
-      throw new BadInputError('ERR_NAME_CONFLICT', `peer name "${o.name}" is already used by another peer (${named.keyString ?? named.endpointString})`);
-    }
-    if (peer && o.name !== undefined && peer.name !== null && peer.name !== o.name) {
-      throw new BadInputError('ERR_NAME_CONFLICT', `that peer is already named "${peer.name}"; remove it first to add it under another name`);
-    }
-    if (peer && key && peer.keyString !== null && peer.keyString !== o.key && !o.replaceKey) {
-      throw new BadInputError('ERR_KEY_CONFLICT', `peer ${peer.label()} has another key pinned; to change it, add the peer again with --replace-key`);
-    }
+    let peer = matchExisting(peers, o, key, endpoint);
     let rekeyed = false;
     if (!peer) {
       const limiter = new TokenBucket(this.#ctx.settings.peerPacketsPerSecond, this.#ctx.settings.peerPacketBurst, this.#ctx.clock);
@@ -210,7 +182,7 @@ export class Node extends EventEmitter implements UdpVaultNode {
         this.#links.set(peer, this.#pickLink(peer));
       }
     }
-    this.#schedulePersist();
+    this.#store.schedule();
     this.#emitPeer({ type: 'added', peer: peer.info() });
     this.#links.get(peer)!.start(rekeyed);
     return peer.info();
@@ -224,7 +196,7 @@ export class Node extends EventEmitter implements UdpVaultNode {
     this.#links.delete(peer);
     this.#ctx.peers.remove(peer);
     this.#flush.forget(peer);
-    this.#schedulePersist();
+    this.#store.schedule();
     const info = peer.info();
     this.#emitPeer({ type: 'removed', peer: info });
     return info;
@@ -272,8 +244,9 @@ export class Node extends EventEmitter implements UdpVaultNode {
     this.#assertOpen();
     if (settings) Object.assign(this.#ctx.settings, validateSettings(settings));
     this.#ctx.limits = limitsOf(this.#ctx.settings);
-    if (!this.#store) return;
-    for (const s of this.#store.load()) {
+    const store = this.#store.store;
+    if (!store) return;
+    for (const s of store.load()) {
       if (!this.#ctx.peers.find(s.key ?? s.endpoint)) await this.addPeer(fromStored(s)).catch(() => undefined);
     }
   }
@@ -309,9 +282,7 @@ export class Node extends EventEmitter implements UdpVaultNode {
     }
     this.#tick.cancel();
     this.#resolveTimer.cancel();
-    this.#persistTimer?.cancel();
-    this.#persistTimer = null;
-    this.#persistNow();
+    this.#store.stop();
     const err = new UdpVaultError('ERR_CLOSED', 'node closed before the message was sent');
     this.#native.close(err);
     this.#v2.close(err);

@@ -1,7 +1,8 @@
 /** Peer options and records: validation of addPeer input, conversion to/from the peer store, settings checks. */
 import { BadInputError } from '../errors';
 import { decodeKey } from '../crypto/identity';
-import { parseEndpoint, type EndpointSpec } from '../peer/endpoint';
+import { parseEndpoint, type Endpoint, type EndpointSpec } from '../peer/endpoint';
+import type { PeerTable } from '../peer/table';
 import { DEFAULT_SETTINGS, type Settings } from '../settings';
 import type { StoredPeer } from '../daemon/store';
 import type { Peer } from '../peer/peer';
@@ -21,6 +22,27 @@ export function parseAddPeer(o: AddPeerOptions, ownKey: string): { spec: Endpoin
   if (o.allowPlaintext && o.compat !== 'vault-v2') throw new BadInputError('ERR_BAD_ARGUMENT', '--allow-plaintext is only valid with --compat vault-v2');
   if (key && o.key === ownKey) throw new BadInputError('ERR_BAD_ARGUMENT', "that key is this node's own identity");
   return { spec, key };
+}
+
+/**
+ * The existing peer an addPeer call is about (same key, name or endpoint), or undefined for a
+ * new one. Refuses what would re-key or rename silently: another key without `replaceKey`
+ * (ERR_KEY_CONFLICT), a name used by another peer or a new name for a named peer (ERR_NAME_CONFLICT).
+ */
+export function matchExisting(peers: PeerTable, o: AddPeerOptions, key: Uint8Array | null, endpoint: Endpoint): Peer | undefined {
+  const named = o.name !== undefined ? peers.byName(o.name) : undefined;
+  const peer = (o.key !== undefined ? peers.byKey(o.key) : undefined) ?? named ?? peers.byEndpoint(endpoint.address, endpoint.port);
+  if (!peer) return undefined;
+  if (named && named !== peer) {
+    throw new BadInputError('ERR_NAME_CONFLICT', `peer name "${o.name}" is already used by another peer (${named.keyString ?? named.endpointString})`);
+  }
+  if (o.name !== undefined && peer.name !== null && peer.name !== o.name) {
+    throw new BadInputError('ERR_NAME_CONFLICT', `that peer is already named "${peer.name}"; remove it first to add it under another name`);
+  }
+  if (key && peer.keyString !== null && peer.keyString !== o.key && !o.replaceKey) {
+    throw new BadInputError('ERR_KEY_CONFLICT', `peer ${peer.label()} has another key pinned; to change it, add the peer again with --replace-key`);
+  }
+  return peer;
 }
 
 export function toStored(p: Peer): StoredPeer {

@@ -82,6 +82,7 @@ export class NativeLink implements PeerLink {
     if (rekeyed) {
       this.keypairs.wipeAll();
       this.handshaker.cancel();
+      if (this.peer.state === 'established') this.peer.setState('handshaking');
     }
     if (this.keypairs.size > 0) return;
     this.handshaker.resetAttempts();
