@@ -7,6 +7,7 @@ import { systemClock, type Clock } from '../../runtime/clock';
 import { ManualScheduler, type Scheduler } from '../../runtime/scheduler';
 import type { SeededRandom } from '../../runtime/random';
 import { canonical, endpointKey, familyOf, headerBytes } from './address';
+import { Arrivals } from './arrivals';
 import { SimHost, type HostUplink } from './host';
 import { LinkDirection, linkOptions } from './link';
 import { Nat } from './nat';
@@ -43,12 +44,14 @@ export class SimNetwork {
   readonly #natsByInside = new Map<string, Nat>();
   readonly #natsByPublic = new Map<string, Nat[]>();
   readonly #uplink: HostUplink;
+  readonly #arrivals: Arrivals;
 
   constructor(o: SimNetworkOptions) {
     this.#scheduler = o.scheduler;
     this.#clock = o.clock ?? (o.scheduler instanceof ManualScheduler ? o.scheduler.clock : systemClock);
     this.#random = o.random;
     this.#recorder = new TraceRecorder(o.trace ?? true);
+    this.#arrivals = new Arrivals(this.#scheduler, this.#clock);
     this.#uplink = {
       scheduler: this.#scheduler,
       carry: (data, fa, fp, ta, tp, fam) => this.#carry(data, fa, fp, ta, tp, fam),
@@ -133,6 +136,11 @@ export class SimNetwork {
     return this.#recorder.stats(from === undefined ? undefined : canonical(from), to === undefined ? undefined : canonical(to));
   }
 
+  /** Datagrams (and duplicates) on the links, not yet arrived. */
+  get inFlight(): number {
+    return this.#arrivals.size;
+  }
+
   /** Empties the trace and the counters. */
   clearTrace(): void {
     this.#recorder.clear();
@@ -181,7 +189,7 @@ export class SimNetwork {
     }
     verdict.arrivals.forEach((at, i) => {
       const copy = i === 0 ? data : Buffer.from(data);
-      this.#scheduler.timeout(() => this.#arrive(base, copy, wireAddress, wirePort, toAddress, toPort, i > 0), at - now);
+      this.#arrivals.add(at, () => this.#arrive(base, copy, wireAddress, wirePort, toAddress, toPort, i > 0));
     });
   }
 
