@@ -152,7 +152,10 @@ export class SimNetwork {
   }
 
   #direction(wireFrom: string, insideFrom: string, to: string): LinkDirection {
-    const d = this.#directions.get(pairKey(wireFrom, to)) ?? this.#directions.get(pairKey(insideFrom, to));
+    // An explicit link wins, keyed by the address on the wire or the sender's own; then the default one.
+    const wire = this.#directions.get(pairKey(wireFrom, to));
+    const inside = this.#directions.get(pairKey(insideFrom, to));
+    const d = (wire?.explicit ? wire : undefined) ?? (inside?.explicit ? inside : undefined) ?? wire;
     if (d) return d.link;
     const created = { link: new LinkDirection(this.#defaultLink, this.#random.fork()), explicit: false };
     this.#directions.set(pairKey(wireFrom, to), created);
@@ -180,6 +183,11 @@ export class SimNetwork {
     }
     if (this.#partitions.has(unorderedKey(fromAddress, toAddress)) || this.#partitions.has(unorderedKey(wireAddress, toAddress))) {
       this.#recorder.record({ ...base, fate: 'partitioned' });
+      return;
+    }
+    // An address behind a NAT is not routable from elsewhere: only its public address is.
+    if (toAddress !== fromAddress && this.#natsByInside.has(toAddress)) {
+      this.#recorder.record({ ...base, fate: 'filtered' });
       return;
     }
     const verdict = this.#direction(wireAddress, fromAddress, toAddress).offer(data.length, headerBytes(family), now);

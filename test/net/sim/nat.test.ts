@@ -59,6 +59,25 @@ describe('NAT', () => {
     expect(net.stats(undefined, PUBLIC).filtered.count).toBe(admitted.filter((x) => !x).length);
   });
 
+  test('the inside address is not routable from outside, even to a port with a mapping', async () => {
+    const { net, sched, client, server } = await natted('endpoint');
+    send(client.t, server.t, bytes(1));
+    server.t.send(bytes(1), 5000, INSIDE, 4);
+    await sched.advance(0);
+    expect(client.got).toEqual([]);
+    expect(net.stats(SERVER, INSIDE).filtered.count).toBe(1);
+  });
+
+  test('a link set on the inside address applies even after traffic made a default one for the public address', async () => {
+    const { net, sched, client, server } = await natted();
+    send(client.t, server.t, bytes(1));
+    await sched.advance(0);
+    net.linkOneWay(INSIDE, SERVER, { latencyMs: 40 });
+    send(client.t, server.t, bytes(1));
+    await sched.advance(40);
+    expect(server.got.map((g) => g.atMs)).toEqual([0, 40]);
+  });
+
   test('unsolicited inbound to a public port with no mapping is filtered', async () => {
     const { net, sched, client, server } = await natted('endpoint');
     server.t.send(bytes(1), 40_000, PUBLIC, 4);
