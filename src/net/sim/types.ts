@@ -43,7 +43,10 @@ export interface LinkOptions {
   mtu: number;
 }
 
-/** The default for pairs without a link: instant, lossless, unlimited (MTU of loopback). */
+/**
+ * The default for pairs without a link, and for fields a link leaves unset: instant, lossless,
+ * unlimited (no MTU below the UDP payload limit, as on loopback, where the kernel fragments).
+ */
 export const UNLIMITED_LINK: Readonly<LinkOptions> = Object.freeze({
   latencyMs: 0,
   jitterMs: 0,
@@ -52,7 +55,7 @@ export const UNLIMITED_LINK: Readonly<LinkOptions> = Object.freeze({
   reorder: 0,
   bandwidthBps: Infinity,
   queueBytes: Infinity,
-  mtu: 65_535,
+  mtu: Infinity,
 });
 
 /** One datagram (or copy) and its fate. */

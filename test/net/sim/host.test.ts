@@ -109,6 +109,18 @@ describe('SimTransport send and close', () => {
     expect(() => a.t.send(bytes(1), 0, B, 4)).toThrow(expect.objectContaining({ code: 'ERR_SOCKET_BAD_PORT' }));
   });
 
+  test('IPv6: the largest UDP payload (65527) crosses a link without an MTU; one byte more is EMSGSIZE', async () => {
+    const { net, sched } = makeNet();
+    const a = await open(net, sched, '::1');
+    const b = await open(net, sched, '::2');
+    const ok = send(a.t, b.t, bytes(65_527));
+    const tooBig = send(a.t, b.t, bytes(65_528));
+    await sched.advance(0);
+    expect(ok).toEqual([null]);
+    expect(tooBig).toEqual([expect.objectContaining({ code: 'EMSGSIZE' })]);
+    expect(b.got.map((g) => g.data.length)).toEqual([65_527]);
+  });
+
   test('crash: pending dones never run, close() still resolves, nothing is received, the host can restart', async () => {
     const { net, sched } = makeNet();
     const a = await open(net, sched, A, 1000);
