@@ -119,11 +119,22 @@ export class SimNetwork {
     return n;
   }
 
-  /** NAT rebinding: the NAT in front of insideAddress forgets every mapping and uses a new port range. */
-  rebind(insideAddress: string): void {
+  /**
+   * NAT rebinding: the NAT in front of insideAddress forgets every mapping and uses a new port
+   * range; with newPublicAddress its traffic also appears from there from now on (roaming).
+   */
+  rebind(insideAddress: string, newPublicAddress?: string): void {
     const n = this.#natsByInside.get(this.#addr(insideAddress));
     if (!n) throw new Error(`simulated address ${insideAddress} has no NAT`);
-    n.rebind();
+    if (newPublicAddress === undefined) {
+      n.rebind();
+      return;
+    }
+    const old = this.#natsByPublic.get(n.publicAddress)!.filter((x) => x !== n);
+    if (old.length > 0) this.#natsByPublic.set(n.publicAddress, old);
+    else this.#natsByPublic.delete(n.publicAddress);
+    n.rebind(this.#addr(newPublicAddress));
+    this.#natsByPublic.set(n.publicAddress, [...(this.#natsByPublic.get(n.publicAddress) ?? []), n]);
   }
 
   /** Every datagram (and duplicate) with its fate, in the order fates were decided. */

@@ -103,6 +103,25 @@ describe('NAT', () => {
     expect(() => net.rebind(SERVER)).toThrow('simulated address 127.0.0.2 has no NAT');
   });
 
+  test('rebind to a new public address (roaming): traffic appears from there, the old address is dead', async () => {
+    const { net, sched, nat, client, server } = await natted();
+    send(client.t, server.t, bytes(1));
+    await sched.advance(0);
+    net.rebind(INSIDE, '127.0.30.1');
+    expect(nat.publicAddress).toBe('127.0.30.1');
+    send(client.t, server.t, bytes(1));
+    server.t.send(bytes(1, 5), 40_000, PUBLIC, 4);
+    await sched.advance(0);
+    expect(server.got.map((g) => [g.address, g.port])).toEqual([
+      [PUBLIC, 40_000],
+      ['127.0.30.1', 40_000 + NAT_PORT_RANGE],
+    ]);
+    server.t.send(bytes(1, 6), 40_000 + NAT_PORT_RANGE, '127.0.30.1', 4);
+    await sched.advance(0);
+    expect(client.got.map((g) => g.data[0])).toEqual([6]);
+    expect(net.trace.map((e) => e.fate)).toEqual(['delivered', 'delivered', 'noListener', 'delivered']);
+  });
+
   test('a mapping expires mappingTimeoutMs after its last outbound datagram; inbound does not refresh it', async () => {
     const { sched, client, server } = await natted('addressPort', 30_000);
     send(client.t, server.t, bytes(1));
