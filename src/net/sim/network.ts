@@ -8,6 +8,7 @@ import { ManualScheduler, type Scheduler } from '../../runtime/scheduler';
 import type { SeededRandom } from '../../runtime/random';
 import { canonical, endpointKey, familyOf, headerBytes } from './address';
 import { Arrivals } from './arrivals';
+import { CrossTraffic, type CrossTrafficOptions } from './cross-traffic';
 import { SimHost, type HostUplink } from './host';
 import { LinkDirection, linkOptions } from './link';
 import { Nat } from './nat';
@@ -135,6 +136,16 @@ export class SimNetwork {
     else this.#natsByPublic.delete(n.publicAddress);
     n.rebind(this.#addr(newPublicAddress));
     this.#natsByPublic.set(n.publicAddress, [...(this.#natsByPublic.get(n.publicAddress) ?? []), n]);
+  }
+
+  /**
+   * Starts constant-bit-rate cross traffic through the link from → to (sharing its rate and
+   * queue with everything else on it) until stop().
+   */
+  crossTraffic(from: string, to: string, o: CrossTrafficOptions): CrossTraffic {
+    const f = this.#addr(from);
+    const t = this.#addr(to);
+    return new CrossTraffic(() => this.#direction(f, f, t), this.#scheduler, this.#clock, o);
   }
 
   /** Every datagram (and duplicate) with its fate, in the order fates were decided. */
