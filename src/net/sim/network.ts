@@ -184,6 +184,13 @@ export class SimNetwork {
     return created.link;
   }
 
+  /** Whether a partition separates the sender (inside or public address) from the destination (or the hosts behind it). */
+  #cut(fromAddress: string, wireAddress: string, toAddress: string): boolean {
+    if (this.#partitions.size === 0) return false;
+    const dests = [toAddress, ...(this.#natsByPublic.get(toAddress) ?? []).map((n) => n.insideAddress)];
+    return dests.some((d) => this.#partitions.has(unorderedKey(fromAddress, d)) || this.#partitions.has(unorderedKey(wireAddress, d)));
+  }
+
   #carry(data: Buffer, fromAddress: string, fromPort: number, toAddress: string, toPort: number, family: 4 | 6): void {
     const now = this.#clock.monotonic();
     const base: TraceEntry = {
@@ -203,7 +210,7 @@ export class SimNetwork {
       wirePort = nat.outbound(fromPort, toAddress, toPort, now);
       base.mappedFrom = endpointKey(wireAddress, wirePort);
     }
-    if (this.#partitions.has(unorderedKey(fromAddress, toAddress)) || this.#partitions.has(unorderedKey(wireAddress, toAddress))) {
+    if (this.#cut(fromAddress, wireAddress, toAddress)) {
       this.#recorder.record({ ...base, fate: 'partitioned' });
       return;
     }

@@ -150,6 +150,19 @@ describe('NAT', () => {
     expect(net.stats(INSIDE).partitioned.count).toBe(1);
   });
 
+  test('a partition on the inside address cuts both directions, also replies sent to the public address', async () => {
+    const { net, sched, client, server } = await natted();
+    send(client.t, server.t, bytes(1));
+    await sched.advance(0);
+    net.partition(SERVER, INSIDE, true);
+    server.t.send(bytes(1), 40_000, PUBLIC, 4);
+    send(client.t, server.t, bytes(1));
+    await sched.advance(0);
+    expect(client.got).toEqual([]);
+    expect(server.got).toHaveLength(1);
+    expect(net.stats().partitioned.count).toBe(2);
+  });
+
   test('NAT options are validated; one NAT per inside address', () => {
     const { net } = makeNet();
     expect(() => net.nat(INSIDE, { publicAddress: PUBLIC, portBase: 0 })).toThrow('NAT portBase must be an integer');
