@@ -11,11 +11,15 @@ import { canonical, familyOf, isWildcard, maxUdpPayload } from './address';
 /** What a host needs from the network. */
 export interface HostUplink {
   readonly scheduler: Scheduler;
+  /** Runs `run` in its own callback, now (after what is already due now). */
+  later(run: () => void): void;
   /** Takes a datagram (already copied) from address:port into the network. */
   carry(data: Buffer, fromAddress: string, fromPort: number, toAddress: string, toPort: number, family: 4 | 6): void;
 }
 
 export const EPHEMERAL_FIRST = 49_152;
+/** Receive buffer of a frozen host's socket, as udp-transport asks of the kernel. */
+export const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 
 function sysError(code: string, message: string): Error {
   return Object.assign(new Error(message), { code });
@@ -27,6 +31,11 @@ export class SimHost {
   readonly #uplink: HostUplink;
   readonly #ports = new Map<number, SimTransport>();
   #nextEphemeral = EPHEMERAL_FIRST;
+  #frozen = false;
+  #receiveBufferBytes = 0;
+  /** Datagrams that reached a frozen host's sockets, in arrival order. */
+  #held: Array<() => void> = [];
+  readonly #heldBytes = new Map<SimTransport, number>();
 
   constructor(addresses: readonly string[], uplink: HostUplink) {
     this.addresses = addresses;
@@ -68,6 +77,42 @@ export class SimHost {
   crash(): void {
     for (const t of [...this.#ports.values()]) t.kill();
     this.#ports.clear();
+    // What waited in the receive buffers is gone with the sockets (traced as noListener).
+    this.thaw();
+  }
+
+  get frozen(): boolean {
+    return this.#frozen;
+  }
+
+  /**
+   * The process stops reading (SIGSTOP, a blocked event loop): datagrams wait in each socket's
+   * receive buffer, up to receiveBufferBytes of payload per socket (beyond it they are dropped:
+   * fate 'bufferFull'), until thaw(). Only reception freezes: the application's own timers and
+   * sends are the test's to hold.
+   */
+  freeze(receiveBufferBytes = RECEIVE_BUFFER_BYTES): void {
+    if (!(receiveBufferBytes >= 0)) throw new RangeError(`receiveBufferBytes must be >= 0, got ${receiveBufferBytes}`);
+    this.#frozen = true;
+    this.#receiveBufferBytes = receiveBufferBytes;
+  }
+
+  /** Reading resumes: the waiting datagrams are handed over in arrival order, each in its own callback, from now on. */
+  thaw(): void {
+    this.#frozen = false;
+    const held = this.#held;
+    this.#held = [];
+    this.#heldBytes.clear();
+    for (const run of held) this.#uplink.later(run);
+  }
+
+  /** Keeps a datagram for a frozen host until thaw() (the network calls this); false when that socket's buffer is full. */
+  hold(t: SimTransport, bytes: number, run: () => void): boolean {
+    const used = this.#heldBytes.get(t) ?? 0;
+    if (used + bytes > this.#receiveBufferBytes) return false;
+    this.#heldBytes.set(t, used + bytes);
+    this.#held.push(run);
+    return true;
   }
 
   #ephemeral(host: string): number {
@@ -103,6 +148,11 @@ export class SimTransport implements Transport {
 
   hasFamily(family: 4 | 6): boolean {
     return this.#open && this.#source(family) !== null;
+  }
+
+  /** Whether it is still bound. */
+  get bound(): boolean {
+    return this.#open;
   }
 
   /** Whether it is bound and receives at this address. */

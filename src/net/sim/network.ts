@@ -9,7 +9,7 @@ import type { SeededRandom } from '../../runtime/random';
 import { canonical, endpointKey, familyOf, headerBytes } from './address';
 import { Arrivals } from './arrivals';
 import { CrossTraffic, type CrossTrafficOptions } from './cross-traffic';
-import { SimHost, type HostUplink } from './host';
+import { SimHost, type HostUplink, type SimTransport } from './host';
 import { LinkDirection, linkOptions } from './link';
 import { Nat } from './nat';
 import { TraceRecorder, digestOf } from './trace';
@@ -55,6 +55,7 @@ export class SimNetwork {
     this.#arrivals = new Arrivals(this.#scheduler, this.#clock);
     this.#uplink = {
       scheduler: this.#scheduler,
+      later: (run) => this.#arrivals.add(this.#clock.monotonic(), run),
       carry: (data, fa, fp, ta, tp, fam) => this.#carry(data, fa, fp, ta, tp, fam),
     };
   }
@@ -253,9 +254,22 @@ export class SimNetwork {
       port = inside.port;
       entry = { ...entry, mappedTo: endpointKey(address, port) };
     }
-    const t = this.#hosts.get(address)?.listener(address, port) ?? null;
-    const fate: Fate = t === null ? 'noListener' : duplicate ? 'duplicated' : 'delivered';
-    this.#recorder.record({ ...entry, fate });
-    t?.receive({ data, address: wireAddress, port: wirePort });
+    const host = this.#hosts.get(address);
+    const t = host?.listener(address, port) ?? null;
+    if (t !== null && host!.frozen) {
+      const held = { ...entry };
+      if (!host!.hold(t, data.length, () => this.#handOver(held, t, data, wireAddress, wirePort, duplicate))) {
+        this.#recorder.record({ ...entry, fate: 'bufferFull' });
+      }
+      return;
+    }
+    this.#handOver(entry, t, data, wireAddress, wirePort, duplicate);
+  }
+
+  #handOver(entry: TraceEntry, t: SimTransport | null, data: Buffer, wireAddress: string, wirePort: number, duplicate: boolean): void {
+    const live = t !== null && t.bound;
+    const fate: Fate = !live ? 'noListener' : duplicate ? 'duplicated' : 'delivered';
+    this.#recorder.record({ ...entry, atMs: this.#clock.monotonic(), fate });
+    if (live) t.receive({ data, address: wireAddress, port: wirePort });
   }
 }

@@ -158,3 +158,76 @@ describe('SimTransport send and close', () => {
     expect(net.stats().delivered.count).toBe(0);
   });
 });
+
+describe('SimHost freeze and thaw', () => {
+  test('a frozen host receives nothing; on thaw what waited is handed over in arrival order, traced at the handover', async () => {
+    const { net, sched } = makeNet();
+    const a = await open(net, sched, A, 1000);
+    const b = await open(net, sched, B, 2000);
+    net.link(A, B, { latencyMs: 10 });
+    net.host(B).freeze();
+    expect(net.host(B).frozen).toBe(true);
+    for (const n of [1, 2, 3]) send(a.t, b.t, bytes(1, n));
+    await sched.advance(100);
+    expect(b.got).toEqual([]);
+    // Its own sends still work (freezing the application is the test's business).
+    send(b.t, a.t, bytes(1, 9), A);
+    await sched.advance(10);
+    expect(a.got).toHaveLength(1);
+    net.host(B).thaw();
+    send(a.t, b.t, bytes(1, 4));
+    await sched.advance(10);
+    expect(b.got.map((g) => [g.data[0], g.atMs])).toEqual([
+      [1, 110],
+      [2, 110],
+      [3, 110],
+      [4, 120],
+    ]);
+    expect(net.trace.filter((e) => e.to === '127.0.0.2:2000').map((e) => [e.sentMs, e.atMs, e.fate])).toEqual([
+      [0, 110, 'delivered'],
+      [0, 110, 'delivered'],
+      [0, 110, 'delivered'],
+      [110, 120, 'delivered'],
+    ]);
+  });
+
+  test('the receive buffer is bounded per socket: beyond it datagrams are dropped as bufferFull', async () => {
+    const { net, sched } = makeNet();
+    const a = await open(net, sched, A, 1000);
+    const b = await open(net, sched, B, 2000);
+    const b2 = await open(net, sched, B, 2001);
+    net.host(B).freeze(250);
+    for (let i = 0; i < 3; i++) send(a.t, b.t, bytes(100, i));
+    send(a.t, b2.t, bytes(100, 7));
+    await sched.advance(0);
+    expect(net.stats(A).bufferFull).toEqual({ count: 1, bytes: 100 });
+    net.host(B).thaw();
+    await sched.advance(0);
+    expect(b.got.map((g) => g.data[0])).toEqual([0, 1]);
+    expect(b2.got.map((g) => g.data[0])).toEqual([7]);
+  });
+
+  test('a socket closed while frozen, or a crash, turns what waited into noListener', async () => {
+    const { net, sched } = makeNet();
+    const a = await open(net, sched, A, 1000);
+    const b = await open(net, sched, B, 2000);
+    const c = await open(net, sched, B, 2001);
+    net.host(B).freeze();
+    send(a.t, b.t, bytes(1));
+    send(a.t, c.t, bytes(1));
+    await sched.advance(0);
+    await b.t.close();
+    net.host(B).thaw();
+    await sched.advance(0);
+    expect(b.got).toEqual([]);
+    expect(c.got).toHaveLength(1);
+    net.host(B).freeze();
+    send(a.t, c.t, bytes(1));
+    await sched.advance(0);
+    net.host(B).crash();
+    await sched.advance(0);
+    expect(net.host(B).frozen).toBe(false);
+    expect(c.got).toHaveLength(1);
+    expect(net.trace.map((e) => e.fate)).toEqual(['noListener', 'delivered', 'noListener']);
+  });
+});
