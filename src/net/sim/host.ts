@@ -4,6 +4,7 @@
  * send, `done` runs in a microtask once the network took them, close() waits for pending
  * `done`s, a closed transport sends nothing and receives nothing.
  */
+import { isIP } from 'node:net';
 import type { Scheduler } from '../../runtime/scheduler';
 import type { Datagram, OpenTransport, Transport, TransportOptions } from '../transport';
 import { canonical, familyOf, isWildcard, maxUdpPayload } from './address';
@@ -174,7 +175,9 @@ export class SimTransport implements Transport {
     const data = parts instanceof Uint8Array ? Buffer.from(parts) : Buffer.concat(parts as Uint8Array[]);
     const to = canonical(address);
     let err: Error | null = null;
-    if (familyOf(to) !== family) err = sysError('EINVAL', `send EINVAL ${address}:${port}`);
+    const toFamily = isIP(to);
+    if (toFamily === 0) err = sysError('ENOTFOUND', `getaddrinfo ENOTFOUND ${address}`);
+    else if (toFamily !== family) err = sysError('EINVAL', `send EINVAL ${address}:${port}`);
     else if (data.length > maxUdpPayload(family)) err = sysError('EMSGSIZE', `send EMSGSIZE ${address}:${port}`);
     else this.#uplink.carry(data, from, this.port, to, port, family);
     this.#inFlight++;

@@ -93,7 +93,7 @@ describe('SimTransport send and close', () => {
     expect(net.stats().noListener).toEqual({ count: 2, bytes: 2 });
   });
 
-  test('too large for UDP is EMSGSIZE; an address of the other family is EINVAL; neither reaches the network', async () => {
+  test('too large for UDP is EMSGSIZE; an address of the other family is EINVAL, a name ENOTFOUND; none reaches the network', async () => {
     const { net, sched } = makeNet();
     const a = await open(net, sched, A);
     const b = await open(net, sched, B);
@@ -101,9 +101,10 @@ describe('SimTransport send and close', () => {
     const ok = send(a.t, b.t, bytes(65_507));
     const r2: Array<Error | null> = [];
     a.t.send(bytes(1), b.t.port, '::2', 4, (e) => r2.push(e));
+    a.t.send(bytes(1), b.t.port, 'peer.example', 4, (e) => r2.push(e));
     await sched.advance(0);
     expect(r1).toEqual([expect.objectContaining({ code: 'EMSGSIZE' })]);
-    expect(r2).toEqual([expect.objectContaining({ code: 'EINVAL' })]);
+    expect(r2).toEqual([expect.objectContaining({ code: 'EINVAL' }), expect.objectContaining({ code: 'ENOTFOUND' })]);
     expect(ok).toEqual([null]);
     expect(net.trace.map((e) => e.size)).toEqual([65_507]);
     expect(() => a.t.send(bytes(1), 0, B, 4)).toThrow(expect.objectContaining({ code: 'ERR_SOCKET_BAD_PORT' }));
