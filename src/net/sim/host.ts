@@ -4,6 +4,7 @@
  * send, `done` runs in a microtask once the network took them, close() waits for pending
  * `done`s, a closed transport sends nothing and receives nothing.
  */
+import { isIP } from 'node:net';
 import type { Scheduler } from '../../runtime/scheduler';
 import type { Datagram, OpenTransport, Transport, TransportOptions } from '../transport';
 import { canonical, familyOf, isWildcard, maxUdpPayload } from './address';
@@ -11,11 +12,15 @@ import { canonical, familyOf, isWildcard, maxUdpPayload } from './address';
 /** What a host needs from the network. */
 export interface HostUplink {
   readonly scheduler: Scheduler;
+  /** Runs `run` in its own callback, now (after what is already due now). */
+  later(run: () => void): void;
   /** Takes a datagram (already copied) from address:port into the network. */
   carry(data: Buffer, fromAddress: string, fromPort: number, toAddress: string, toPort: number, family: 4 | 6): void;
 }
 
 export const EPHEMERAL_FIRST = 49_152;
+/** Receive buffer of a frozen host's socket, as udp-transport asks of the kernel. */
+export const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 
 function sysError(code: string, message: string): Error {
   return Object.assign(new Error(message), { code });
@@ -27,6 +32,11 @@ export class SimHost {
   readonly #uplink: HostUplink;
   readonly #ports = new Map<number, SimTransport>();
   #nextEphemeral = EPHEMERAL_FIRST;
+  #frozen = false;
+  #receiveBufferBytes = 0;
+  /** Datagrams that reached a frozen host's sockets, in arrival order. */
+  #held: Array<() => void> = [];
+  readonly #heldBytes = new Map<SimTransport, number>();
 
   constructor(addresses: readonly string[], uplink: HostUplink) {
     this.addresses = addresses;
@@ -68,6 +78,42 @@ export class SimHost {
   crash(): void {
     for (const t of [...this.#ports.values()]) t.kill();
     this.#ports.clear();
+    // What waited in the receive buffers is gone with the sockets (traced as noListener).
+    this.thaw();
+  }
+
+  get frozen(): boolean {
+    return this.#frozen;
+  }
+
+  /**
+   * The process stops reading (SIGSTOP, a blocked event loop): datagrams wait in each socket's
+   * receive buffer, up to receiveBufferBytes of payload per socket (beyond it they are dropped:
+   * fate 'bufferFull'), until thaw(). Only reception freezes: the application's own timers and
+   * sends are the test's to hold.
+   */
+  freeze(receiveBufferBytes = RECEIVE_BUFFER_BYTES): void {
+    if (!(receiveBufferBytes >= 0)) throw new RangeError(`receiveBufferBytes must be >= 0, got ${receiveBufferBytes}`);
+    this.#frozen = true;
+    this.#receiveBufferBytes = receiveBufferBytes;
+  }
+
+  /** Reading resumes: the waiting datagrams are handed over in arrival order, each in its own callback, from now on. */
+  thaw(): void {
+    this.#frozen = false;
+    const held = this.#held;
+    this.#held = [];
+    this.#heldBytes.clear();
+    for (const run of held) this.#uplink.later(run);
+  }
+
+  /** Keeps a datagram for a frozen host until thaw() (the network calls this); false when that socket's buffer is full. */
+  hold(t: SimTransport, bytes: number, run: () => void): boolean {
+    const used = this.#heldBytes.get(t) ?? 0;
+    if (used + bytes > this.#receiveBufferBytes) return false;
+    this.#heldBytes.set(t, used + bytes);
+    this.#held.push(run);
+    return true;
   }
 
   #ephemeral(host: string): number {
@@ -105,6 +151,11 @@ export class SimTransport implements Transport {
     return this.#open && this.#source(family) !== null;
   }
 
+  /** Whether it is still bound. */
+  get bound(): boolean {
+    return this.#open;
+  }
+
   /** Whether it is bound and receives at this address. */
   serves(address: string): boolean {
     return this.#open && this.#bound.includes(address);
@@ -124,7 +175,9 @@ export class SimTransport implements Transport {
     const data = parts instanceof Uint8Array ? Buffer.from(parts) : Buffer.concat(parts as Uint8Array[]);
     const to = canonical(address);
     let err: Error | null = null;
-    if (familyOf(to) !== family) err = sysError('EINVAL', `send EINVAL ${address}:${port}`);
+    const toFamily = isIP(to);
+    if (toFamily === 0) err = sysError('ENOTFOUND', `getaddrinfo ENOTFOUND ${address}`);
+    else if (toFamily !== family) err = sysError('EINVAL', `send EINVAL ${address}:${port}`);
     else if (data.length > maxUdpPayload(family)) err = sysError('EMSGSIZE', `send EMSGSIZE ${address}:${port}`);
     else this.#uplink.carry(data, from, this.port, to, port, family);
     this.#inFlight++;

@@ -8,8 +8,8 @@ import { UNLIMITED_LINK, type LinkOptions } from './types';
 
 export type LinkVerdict =
   | { fate: 'queueFull' | 'tooBig' | 'lost' }
-  /** Arrival times (monotonic ms): the original, then a duplicate if there is one. */
-  | { fate: 'sent'; arrivals: number[] };
+  /** Arrival times (monotonic ms): the original, then a duplicate if there is one; when the last bit left. */
+  | { fate: 'sent'; arrivals: number[]; serialisedAt: number };
 
 function check(o: LinkOptions): void {
   const frac = (k: 'loss' | 'duplicate' | 'reorder'): void => {
@@ -87,7 +87,7 @@ export class LinkDirection {
     if (o.loss > 0 && this.#random.float() < o.loss) return { fate: 'lost' };
     const arrivals = [sentAt + this.#delay()];
     if (o.duplicate > 0 && this.#random.float() < o.duplicate) arrivals.push(sentAt + this.#delay());
-    return { fate: 'sent', arrivals };
+    return { fate: 'sent', arrivals, serialisedAt: sentAt };
   }
 
   #delay(): number {

@@ -3,7 +3,8 @@
  * publicAddress:mappedPort (one mapping per inside port, whatever the remote: endpoint-
  * independent mapping); inbound datagrams reach the inside only through an existing mapping
  * and, by the filtering policy, only from remotes it sent to. rebind() flushes every mapping
- * and moves to a new port range, as a NAT that lost its state or a new uplink does.
+ * and moves to a new port range, as a NAT that lost its state does; given a new public
+ * address, it is also a move to another uplink (roaming).
  */
 import { endpointKey } from './address';
 import type { NatOptions } from './types';
@@ -21,7 +22,7 @@ interface Mapping {
 
 export class Nat {
   readonly insideAddress: string;
-  readonly publicAddress: string;
+  #publicAddress: string;
   readonly #portBase: number;
   readonly #filtering: 'endpoint' | 'address' | 'addressPort';
   readonly #timeoutMs: number;
@@ -38,10 +39,15 @@ export class Nat {
       throw new RangeError(`NAT mappingTimeoutMs must be > 0, got ${o.mappingTimeoutMs}`);
     }
     this.insideAddress = insideAddress;
-    this.publicAddress = o.publicAddress;
+    this.#publicAddress = o.publicAddress;
     this.#portBase = o.portBase;
     this.#filtering = o.filtering ?? 'addressPort';
     this.#timeoutMs = o.mappingTimeoutMs ?? Infinity;
+  }
+
+  /** The address the outside sees (changes on a rebind to another address). */
+  get publicAddress(): string {
+    return this.#publicAddress;
   }
 
   /** Number of live mappings at time now. */
@@ -81,8 +87,9 @@ export class Nat {
     return m.insidePort;
   }
 
-  /** Flushes every mapping; new ones come from the next port range. */
-  rebind(): void {
+  /** Flushes every mapping; new ones come from the next port range (and from publicAddress, if given). */
+  rebind(publicAddress?: string): void {
+    if (publicAddress !== undefined) this.#publicAddress = publicAddress;
     this.#byInside.clear();
     this.#byPublic.clear();
     this.#generation++;

@@ -7,7 +7,9 @@ import { systemClock, type Clock } from '../../runtime/clock';
 import { ManualScheduler, type Scheduler } from '../../runtime/scheduler';
 import type { SeededRandom } from '../../runtime/random';
 import { canonical, endpointKey, familyOf, headerBytes } from './address';
-import { SimHost, type HostUplink } from './host';
+import { Arrivals } from './arrivals';
+import { CrossTraffic, type CrossTrafficOptions } from './cross-traffic';
+import { SimHost, type HostUplink, type SimTransport } from './host';
 import { LinkDirection, linkOptions } from './link';
 import { Nat } from './nat';
 import { TraceRecorder, digestOf } from './trace';
@@ -43,14 +45,17 @@ export class SimNetwork {
   readonly #natsByInside = new Map<string, Nat>();
   readonly #natsByPublic = new Map<string, Nat[]>();
   readonly #uplink: HostUplink;
+  readonly #arrivals: Arrivals;
 
   constructor(o: SimNetworkOptions) {
     this.#scheduler = o.scheduler;
     this.#clock = o.clock ?? (o.scheduler instanceof ManualScheduler ? o.scheduler.clock : systemClock);
     this.#random = o.random;
     this.#recorder = new TraceRecorder(o.trace ?? true);
+    this.#arrivals = new Arrivals(this.#scheduler, this.#clock);
     this.#uplink = {
       scheduler: this.#scheduler,
+      later: (run) => this.#arrivals.add(this.#clock.monotonic(), run),
       carry: (data, fa, fp, ta, tp, fam) => this.#carry(data, fa, fp, ta, tp, fam),
     };
   }
@@ -116,11 +121,32 @@ export class SimNetwork {
     return n;
   }
 
-  /** NAT rebinding: the NAT in front of insideAddress forgets every mapping and uses a new port range. */
-  rebind(insideAddress: string): void {
+  /**
+   * NAT rebinding: the NAT in front of insideAddress forgets every mapping and uses a new port
+   * range; with newPublicAddress its traffic also appears from there from now on (roaming).
+   */
+  rebind(insideAddress: string, newPublicAddress?: string): void {
     const n = this.#natsByInside.get(this.#addr(insideAddress));
     if (!n) throw new Error(`simulated address ${insideAddress} has no NAT`);
-    n.rebind();
+    if (newPublicAddress === undefined) {
+      n.rebind();
+      return;
+    }
+    const old = this.#natsByPublic.get(n.publicAddress)!.filter((x) => x !== n);
+    if (old.length > 0) this.#natsByPublic.set(n.publicAddress, old);
+    else this.#natsByPublic.delete(n.publicAddress);
+    n.rebind(this.#addr(newPublicAddress));
+    this.#natsByPublic.set(n.publicAddress, [...(this.#natsByPublic.get(n.publicAddress) ?? []), n]);
+  }
+
+  /**
+   * Starts constant-bit-rate cross traffic through the link from → to (sharing its rate and
+   * queue with everything else on it) until stop().
+   */
+  crossTraffic(from: string, to: string, o: CrossTrafficOptions): CrossTraffic {
+    const f = this.#addr(from);
+    const t = this.#addr(to);
+    return new CrossTraffic(() => this.#direction(f, f, t), this.#scheduler, this.#clock, o);
   }
 
   /** Every datagram (and duplicate) with its fate, in the order fates were decided. */
@@ -131,6 +157,11 @@ export class SimNetwork {
   /** Counts and payload bytes per fate (from/to: an address, or an 'a:p' endpoint; omitted = any). */
   stats(from?: string, to?: string): NetStats {
     return this.#recorder.stats(from === undefined ? undefined : canonical(from), to === undefined ? undefined : canonical(to));
+  }
+
+  /** Datagrams (and duplicates) on the links, not yet arrived. */
+  get inFlight(): number {
+    return this.#arrivals.size;
   }
 
   /** Empties the trace and the counters. */
@@ -144,11 +175,21 @@ export class SimNetwork {
   }
 
   #direction(wireFrom: string, insideFrom: string, to: string): LinkDirection {
-    const d = this.#directions.get(pairKey(wireFrom, to)) ?? this.#directions.get(pairKey(insideFrom, to));
+    // An explicit link wins, keyed by the address on the wire or the sender's own; then the default one.
+    const wire = this.#directions.get(pairKey(wireFrom, to));
+    const inside = this.#directions.get(pairKey(insideFrom, to));
+    const d = (wire?.explicit ? wire : undefined) ?? (inside?.explicit ? inside : undefined) ?? wire;
     if (d) return d.link;
     const created = { link: new LinkDirection(this.#defaultLink, this.#random.fork()), explicit: false };
     this.#directions.set(pairKey(wireFrom, to), created);
     return created.link;
+  }
+
+  /** Whether a partition separates the sender (inside or public address) from the destination (or the hosts behind it). */
+  #cut(fromAddress: string, wireAddress: string, toAddress: string): boolean {
+    if (this.#partitions.size === 0) return false;
+    const dests = [toAddress, ...(this.#natsByPublic.get(toAddress) ?? []).map((n) => n.insideAddress)];
+    return dests.some((d) => this.#partitions.has(unorderedKey(fromAddress, d)) || this.#partitions.has(unorderedKey(wireAddress, d)));
   }
 
   #carry(data: Buffer, fromAddress: string, fromPort: number, toAddress: string, toPort: number, family: 4 | 6): void {
@@ -170,8 +211,13 @@ export class SimNetwork {
       wirePort = nat.outbound(fromPort, toAddress, toPort, now);
       base.mappedFrom = endpointKey(wireAddress, wirePort);
     }
-    if (this.#partitions.has(unorderedKey(fromAddress, toAddress)) || this.#partitions.has(unorderedKey(wireAddress, toAddress))) {
+    if (this.#cut(fromAddress, wireAddress, toAddress)) {
       this.#recorder.record({ ...base, fate: 'partitioned' });
+      return;
+    }
+    // An address behind a NAT is not routable from elsewhere: only its public address is.
+    if (toAddress !== fromAddress && this.#natsByInside.has(toAddress)) {
+      this.#recorder.record({ ...base, fate: 'filtered' });
       return;
     }
     const verdict = this.#direction(wireAddress, fromAddress, toAddress).offer(data.length, headerBytes(family), now);
@@ -181,7 +227,7 @@ export class SimNetwork {
     }
     verdict.arrivals.forEach((at, i) => {
       const copy = i === 0 ? data : Buffer.from(data);
-      this.#scheduler.timeout(() => this.#arrive(base, copy, wireAddress, wirePort, toAddress, toPort, i > 0), at - now);
+      this.#arrivals.add(at, () => this.#arrive(base, copy, wireAddress, wirePort, toAddress, toPort, i > 0));
     });
   }
 
@@ -208,9 +254,22 @@ export class SimNetwork {
       port = inside.port;
       entry = { ...entry, mappedTo: endpointKey(address, port) };
     }
-    const t = this.#hosts.get(address)?.listener(address, port) ?? null;
-    const fate: Fate = t === null ? 'noListener' : duplicate ? 'duplicated' : 'delivered';
-    this.#recorder.record({ ...entry, fate });
-    t?.receive({ data, address: wireAddress, port: wirePort });
+    const host = this.#hosts.get(address);
+    const t = host?.listener(address, port) ?? null;
+    if (t !== null && host!.frozen) {
+      const held = { ...entry };
+      if (!host!.hold(t, data.length, () => this.#handOver(held, t, data, wireAddress, wirePort, duplicate))) {
+        this.#recorder.record({ ...entry, fate: 'bufferFull' });
+      }
+      return;
+    }
+    this.#handOver(entry, t, data, wireAddress, wirePort, duplicate);
+  }
+
+  #handOver(entry: TraceEntry, t: SimTransport | null, data: Buffer, wireAddress: string, wirePort: number, duplicate: boolean): void {
+    const live = t !== null && t.bound;
+    const fate: Fate = !live ? 'noListener' : duplicate ? 'duplicated' : 'delivered';
+    this.#recorder.record({ ...entry, atMs: this.#clock.monotonic(), fate });
+    if (live) t.receive({ data, address: wireAddress, port: wirePort });
   }
 }

@@ -17,9 +17,11 @@ export type Fate =
   /** Dropped by a NAT: no mapping, an expired mapping, or a remote the mapping never sent to. */
   | 'filtered'
   /** Dropped because the two addresses are partitioned. */
-  | 'partitioned';
+  | 'partitioned'
+  /** Reached a frozen host whose socket receive buffer was full. */
+  | 'bufferFull';
 
-export const FATES: readonly Fate[] = ['delivered', 'lost', 'queueFull', 'tooBig', 'noListener', 'duplicated', 'filtered', 'partitioned'];
+export const FATES: readonly Fate[] = ['delivered', 'lost', 'queueFull', 'tooBig', 'noListener', 'duplicated', 'filtered', 'partitioned', 'bufferFull'];
 
 /** Parameters of one direction of a link. Every field is optional where a link is set. */
 export interface LinkOptions {
@@ -43,7 +45,10 @@ export interface LinkOptions {
   mtu: number;
 }
 
-/** The default for pairs without a link: instant, lossless, unlimited (MTU of loopback). */
+/**
+ * The default for pairs without a link, and for fields a link leaves unset: instant, lossless,
+ * unlimited (no MTU below the UDP payload limit, as on loopback, where the kernel fragments).
+ */
 export const UNLIMITED_LINK: Readonly<LinkOptions> = Object.freeze({
   latencyMs: 0,
   jitterMs: 0,
@@ -52,12 +57,15 @@ export const UNLIMITED_LINK: Readonly<LinkOptions> = Object.freeze({
   reorder: 0,
   bandwidthBps: Infinity,
   queueBytes: Infinity,
-  mtu: 65_535,
+  mtu: Infinity,
 });
 
 /** One datagram (or copy) and its fate. */
 export interface TraceEntry {
-  /** Monotonic ms when the fate was decided (arrival for delivered/duplicated/noListener/filtered, send otherwise). */
+  /**
+   * Monotonic ms when the fate was decided: the handover for delivered/duplicated/noListener
+   * (later than the arrival for a frozen host), the arrival for filtered/bufferFull, the send otherwise.
+   */
   atMs: number;
   /** Monotonic ms when the sender handed it over. */
   sentMs: number;

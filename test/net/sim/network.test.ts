@@ -99,4 +99,46 @@ describe('SimNetwork basics', () => {
     await sched.advance(30);
     expect(a.got.map((g) => [g.atMs, g.address, g.port])).toEqual([[40, '127.0.0.2', 5000]]);
   });
+
+  test('setDefaultLink applies to pairs already used without a link, never to pairs with their own', async () => {
+    const { net, sched } = makeNet();
+    const a = await open(net, sched, '127.0.0.1');
+    const b = await open(net, sched, '127.0.0.2');
+    const c = await open(net, sched, '127.0.0.3');
+    net.link('127.0.0.1', '127.0.0.2', { latencyMs: 10 });
+    send(a.t, c.t, bytes(1));
+    await sched.advance(0);
+    net.setDefaultLink({ latencyMs: 50 });
+    send(a.t, b.t, bytes(1));
+    send(a.t, c.t, bytes(1));
+    await sched.advance(50);
+    expect(b.got.map((g) => g.atMs)).toEqual([10]);
+    expect(c.got.map((g) => g.atMs)).toEqual([0, 50]);
+  });
+
+  test('inFlight counts datagrams on the links until they arrive (a quiescence condition for runUntil)', async () => {
+    const { net, sched } = makeNet();
+    const a = await open(net, sched, '127.0.0.1');
+    const b = await open(net, sched, '127.0.0.2');
+    net.link('127.0.0.1', '127.0.0.2', { latencyMs: 10, duplicate: 1 });
+    send(a.t, b.t, bytes(1));
+    send(a.t, b.t, bytes(1));
+    expect(net.inFlight).toBe(4);
+    expect(await sched.runUntil(() => net.inFlight === 0, 1000)).toBe(true);
+    expect(sched.clock.monotonic()).toBe(10);
+    expect(b.got).toHaveLength(4);
+  });
+
+  test('stats filter by address or by endpoint, IPv6 included', async () => {
+    const { net, sched } = makeNet();
+    const a = await open(net, sched, '::1', 1000);
+    const b = await open(net, sched, '::2', 2000);
+    send(a.t, b.t, bytes(5));
+    send(b.t, a.t, bytes(7));
+    await sched.advance(0);
+    expect(net.stats('::1').delivered).toEqual({ count: 1, bytes: 5 });
+    expect(net.stats('[::2]:2000', '::1').delivered).toEqual({ count: 1, bytes: 7 });
+    expect(net.stats(undefined, '[::2]:2001').delivered.count).toBe(0);
+    expect(net.stats().delivered).toEqual({ count: 2, bytes: 12 });
+  });
 });
