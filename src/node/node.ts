@@ -241,7 +241,7 @@ export class Node extends EventEmitter implements UdpVaultNode {
   }
 
   async reload(settings?: Partial<Settings>): Promise<void> {
-    this.#assertOpen();
+    if (this.#closed) return;
     if (settings) Object.assign(this.#ctx.settings, validateSettings(settings));
     this.#ctx.limits = limitsOf(this.#ctx.settings);
     const store = this.#store.store;

@@ -7,6 +7,10 @@ import { SimWorld, messages, text, watch } from '../sim/harness';
 import { identityFromSeed } from '../../src/crypto/identity';
 import type { OpenTransport, Transport } from '../../src/net/transport';
 import { pendingEphemeralSecrets } from './internals';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PeerStore } from '../../src/daemon/store';
 
 const A = '127.0.0.2';
 const B = '127.0.0.3';
@@ -128,6 +132,34 @@ describe('send() and close()', () => {
     const drops = b.status().counters.drops;
     expect(drops.unknownSession ?? 0).toBeGreaterThan(0); // a's data on the wiped sessions
     expect(drops.unknownPeer ?? 0).toBeGreaterThan(0); // a's liveness handshakes are refused
+  });
+
+  test('close() while addPeer resolves a hostname: addPeer rejects with ERR_CLOSED and adds nothing', async () => {
+    const a = await w.node(A);
+    const adding = a.addPeer({ endpoint: 'localhost:9', name: 'late' }); // a real DNS lookup
+    await a.close();
+    await expect(adding).rejects.toMatchObject({ code: 'ERR_CLOSED' });
+    expect(a.peers()).toEqual([]);
+    expect(w.scheduler.pendingTimers).toBe(0);
+  });
+
+  test('a start that fails while restoring the peer store leaves no socket and no timer behind', async () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'udpvault-core-'));
+    try {
+      new PeerStore(path.join(home, 'peers.json')).save([
+        { key: null, name: 'ok', endpoint: `${NOBODY}:11000`, compat: null, allowPlaintext: false, trust: 'unknown', lastHandshakeTs: null, lastHandshakeAt: null },
+        { key: null, name: 'bad', endpoint: 'not-an-endpoint', compat: null, allowPlaintext: false, trust: 'unknown', lastHandshakeTs: null, lastHandshakeAt: null },
+      ]);
+      await expect(w.node(A, { home })).rejects.toMatchObject({ code: 'ERR_BAD_ARGUMENT' });
+      expect(w.net.host(A).boundPorts).toBe(0);
+      await w.scheduler.advance(10); // the init to 'ok' sent before the failure arrives nowhere
+      expect(w.scheduler.pendingTimers).toBe(0);
+      const before = w.net.trace.length;
+      await w.scheduler.advance(30_000);
+      expect(w.net.trace.length).toBe(before); // the restored peer 'ok' is not contacted after the failed start
+    } finally {
+      fs.rmSync(home, { recursive: true, force: true });
+    }
   });
 
   test('ephemeral secrets of pending handshake attempts are wiped on removePeer and on close', async () => {

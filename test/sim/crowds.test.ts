@@ -11,7 +11,6 @@ import type { UdpVaultNode } from '../../src/node/types';
 const A = '127.0.0.2';
 const B = '127.0.0.3';
 const MALLORY = '127.0.0.66';
-const drops = (n: UdpVaultNode, reason: string): number => (n.status().counters.drops as Record<string, number>)[reason] ?? 0;
 
 describe('floods and crowds', () => {
   let w: SimWorld;
