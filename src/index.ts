@@ -9,6 +9,7 @@ export type {
   CreateNodeOptions,
   MessageEvent,
   NodeEvents,
+  NodeRuntime,
   NodeStatus,
   PeerEvent,
   PeerEventType,
@@ -24,4 +25,7 @@ export { DEFAULT_SETTINGS } from './settings';
 export { UdpVaultError, BadInputError, DeliveryError, DROP_REASONS } from './errors';
 export type { ErrorCode, DropReason } from './errors';
 export type { Clock } from './runtime/clock';
+export type { Scheduler, Timer } from './runtime/scheduler';
+export type { Random } from './runtime/random';
+export type { Transport, OpenTransport, TransportOptions, Datagram } from './net/transport';
 export type { Logger } from './log';

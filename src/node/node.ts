@@ -3,7 +3,6 @@
  * periodic timers, persistence and close. Wiring happens in create.ts.
  */
 import { EventEmitter } from 'node:events';
-import { isIP } from 'node:net';
 import type { Settings } from '../settings';
 import { BadInputError, UdpVaultError, type DropReason } from '../errors';
 import type { PeerStore, StoredPeer } from '../daemon/store';
@@ -12,6 +11,7 @@ import type { Datagram } from '../net/transport';
 import { TokenBucket } from '../net/ratelimit';
 import { Peer } from '../peer/peer';
 import { resolveEndpoint } from '../peer/endpoint';
+import { reresolveHostnames } from './reresolve';
 import { countDrop, copyCounters } from '../peer/counters';
 import type { NodeContext } from '../engine/context';
 import type { PeerLink } from '../engine/link';
@@ -65,7 +65,7 @@ export class Node extends EventEmitter implements UdpVaultNode {
     this.publicKey = base.identity.keyString;
     this.port = base.transport.port;
     this.#tick = base.scheduler.interval(() => this.#onTick(), TICK_MS);
-    this.#resolveTimer = base.scheduler.interval(() => void this.#reresolve(), RERESOLVE_INTERVAL_MS);
+    this.#resolveTimer = base.scheduler.interval(() => void reresolveHostnames(this.#ctx), RERESOLVE_INTERVAL_MS);
   }
 
   /** Receive entry point (bound to the transport). */
@@ -118,22 +118,11 @@ export class Node extends EventEmitter implements UdpVaultNode {
   #onTick(): void {
     const now = this.#ctx.clock.monotonic();
     this.#native.sweep();
-    for (const link of [...this.#links.values()]) link.tick(now);
-  }
-
-  /** Hostnames in endpoints are re-resolved while the peer has no working session (it may have moved). */
-  async #reresolve(): Promise<void> {
-    for (const peer of this.#ctx.peers.list()) {
-      if (peer.state === 'established' || isIP(peer.spec.host) !== 0) continue;
+    for (const link of [...this.#links.values()]) {
       try {
-        const e = await resolveEndpoint(peer.spec);
-        if (this.#closed || !this.#ctx.peers.has(peer)) continue;
-        if (e.address !== peer.endpoint.address) {
-          this.#ctx.log.info({ peer: peer.label(), host: peer.spec.host, address: e.address }, 'peer hostname resolved to a new address');
-          peer.moveTo(e);
-        }
-      } catch {
-        this.#ctx.log.warn({ peer: peer.label(), host: peer.spec.host }, 'cannot resolve peer hostname');
+        link.tick(now);
+      } catch (e) {
+        this.#ctx.log.error({ peer: link.peer.label(), err: e instanceof Error ? e.message : 'error' }, 'peer timer failed');
       }
     }
   }

@@ -104,7 +104,14 @@ function sendFrame(link: NativeLink, frame: Frame, contentBytes: number, settles
   const datagram = session.seal(encodeFrame(frame, ctx.settings.padding === 'none' ? 0 : target, FRAME_SCRATCH), now);
   const bytes = datagram.length;
   const done = settles.length > 0 ? (err: Error | null) => settleSent(ctx, peer, settles, err) : undefined;
-  if (!ctx.transport.send(datagram, peer.endpoint.port, peer.endpoint.address, peer.endpoint.family, done)) {
+  let handed: boolean;
+  try {
+    handed = ctx.transport.send(datagram, peer.endpoint.port, peer.endpoint.address, peer.endpoint.family, done);
+  } catch (e) {
+    settleSent(ctx, peer, settles, e instanceof Error ? e : new Error('send failed'));
+    return;
+  }
+  if (!handed) {
     for (const m of settles) m.reject(new DeliveryError('ERR_PEER_UNREACHABLE', `peer ${peer.label()}: no IPv${peer.endpoint.family} socket to send from`));
     return;
   }
