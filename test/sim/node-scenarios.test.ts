@@ -113,6 +113,23 @@ describe('nodes on the simulated network', () => {
     expect(fates.duplicated.count).toBeGreaterThan(3);
   });
 
+  test('a partition that heals: reliable messages sent during it arrive after it, once and in order', async () => {
+    w.net.link(A, B, { latencyMs: 10 });
+    const a = await w.node(A);
+    const b = await w.node(B);
+    await w.pair(a, b);
+    const got = messages(b);
+    w.net.partition(A, B, true);
+    const sends = Array.from({ length: 20 }, (_, i) => watch(a.send('b', `p${i}`, { reliable: true, timeoutMs: 60_000 })));
+    await w.scheduler.advance(10_000);
+    expect(got).toEqual([]);
+    expect(sends.every((s) => s.state === 'pending')).toBe(true);
+    w.net.partition(A, B, false);
+    expect(await w.scheduler.runUntil(() => sends.every((s) => s.state === 'resolved'), 30_000)).toBe(true);
+    expect(got.map(text)).toEqual(Array.from({ length: 20 }, (_, i) => `p${i}`));
+    expect(w.net.stats(A, B).partitioned.count).toBeGreaterThan(0);
+  });
+
   test('reassembly: a 200 KB datagram-mode message arrives whole through reordering', async () => {
     w.net.link(A, B, { latencyMs: 10, jitterMs: 8, reorder: 0.3 });
     const a = await w.node(A);
