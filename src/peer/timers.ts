@@ -1,28 +1,40 @@
 /**
- * One peer's timers, each named for what arms it and what it triggers (as wireguard-go's
- * device/timers.go): armed and disarmed by named hooks, read by the link's tick. Deadlines are
- * monotonic milliseconds.
+ * One peer's timers in the manner of wireguard-go's device/timers.go: each timer is named for
+ * what it triggers and armed or disarmed only by hooks named for the event that happened
+ * (handshakeInitiated, crossingInitIgnored, handshakeComplete, stopped). The link's tick asks
+ * which are due. Deadlines are monotonic milliseconds.
  */
 export type PeerTimerName =
-  /** Armed when a handshake init is sent: retry (with backoff) if still unanswered. */
+  /** Retry our handshake (with backoff) if it is still unanswered. */
   | 'retransmitHandshake'
-  /** Armed when the peer's crossing init was ignored: repeat ours if still unanswered. */
+  /** Repeat our init once if the peer's crossing init was ignored and ours is still unanswered. */
   | 'resendCrossingInit';
 
 export class PeerTimers {
   #at = new Map<PeerTimerName, number>();
 
-  arm(name: PeerTimerName, atMs: number): void {
-    this.#at.set(name, atMs);
+  /** We sent an init: retransmit after the (jittered, backed-off) retry delay; a crossing resend is moot. */
+  handshakeInitiated(nowMs: number, retryInMs: number): void {
+    this.#at.set('retransmitHandshake', nowMs + retryInMs);
+    this.#at.delete('resendCrossingInit');
   }
 
-  /** Arms only when not armed yet (keeps the first deadline). */
-  armOnce(name: PeerTimerName, atMs: number): void {
-    if (!this.#at.has(name)) this.#at.set(name, atMs);
+  /** We ignored the peer's crossing init (ours wins): repeat ours if unanswered after `waitMs`. */
+  crossingInitIgnored(nowMs: number, waitMs: number): void {
+    this.#at.set('resendCrossingInit', nowMs + waitMs);
   }
 
-  disarm(name: PeerTimerName): void {
-    this.#at.delete(name);
+  /**
+   * A handshake completed (ours answered, or the peer's won) or the crossing resend ran. The
+   * retransmit deadline stays as "no new attempt before" for the no-session case.
+   */
+  handshakeComplete(): void {
+    this.#at.delete('resendCrossingInit');
+  }
+
+  /** The link closed: nothing fires any more. */
+  stopped(): void {
+    this.#at.clear();
   }
 
   isArmed(name: PeerTimerName): boolean {
@@ -40,9 +52,5 @@ export class PeerTimers {
     let min: number | null = null;
     for (const at of this.#at.values()) if (min === null || at < min) min = at;
     return min;
-  }
-
-  disarmAll(): void {
-    this.#at.clear();
   }
 }

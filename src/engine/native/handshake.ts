@@ -45,8 +45,7 @@ export function initiateHandshake(link: NativeLink): void {
   const { pending, retryInMs } = link.handshaker.start(now, (localSid, ephemeral) =>
     createInit({ identity: ctx.identity, responderStatic: peer.key, localSid, ephemeral, timestampMs: nextTimestamp(ctx) }),
   );
-  link.timers.arm('retransmitHandshake', now + retryInMs);
-  link.timers.disarm('resendCrossingInit');
+  link.timers.handshakeInitiated(now, retryInMs);
   if (peer.state !== 'established' && peer.state !== 'unreachable') peer.setState('handshaking');
   sendHandshake(link, pending.init);
 }
@@ -57,7 +56,7 @@ export function initiateHandshake(link: NativeLink): void {
  * the first attempt still completes the handshake (older attempts stay answerable).
  */
 export function resendPendingInit(link: NativeLink): void {
-  link.timers.disarm('resendCrossingInit');
+  link.timers.handshakeComplete();
   if (!link.handshaker.pending || link.handshaker.resent) return;
   initiateHandshake(link);
   link.handshaker.markResent();
@@ -119,7 +118,7 @@ function respond(link: NativeLink, init: ReturnType<typeof parseInit>, d: Datagr
     // Not for a truly simultaneous start (ours is only just out): that would be a duplicate.
     if (!link.handshaker.resent) {
       if (now - link.handshaker.startedAtMs > RESEND_AFTER_MS) resendPendingInit(link);
-      else link.timers.arm('resendCrossingInit', now + CROSSING_ANSWER_WAIT_MS);
+      else link.timers.crossingInitIgnored(now, CROSSING_ANSWER_WAIT_MS);
     }
     ctx.log.debug({ peer: peer.label() }, 'crossing handshake init ignored (ours is pending)');
     return;
@@ -152,7 +151,7 @@ export function onResponse(engine: NativeEngine, d: Datagram): void {
     const now = ctx.clock.monotonic();
     if (pending === handshaker.pending && peer.rttMs === null) peer.setRtt(now - handshaker.startedAtMs); // first estimate
     handshaker.cancel();
-    link.timers.disarm('resendCrossingInit');
+    link.timers.handshakeComplete();
     installSession(link, new Session(keys, now), resp.timestampMs, d);
     // Confirm the session at once (the responder waits for our first packet before using it);
     // queued messages ride along.

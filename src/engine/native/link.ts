@@ -111,7 +111,7 @@ export class NativeLink implements PeerLink {
     for (const m of this.outbox.clear()) m.reject(err);
     this.handshaker.cancel(); // wipes the ephemeral secrets of every attempt
     this.keypairs.wipeAll();
-    this.timers.disarmAll();
+    this.timers.stopped();
     this.engine.reliable.dropPeer(this, err instanceof UdpVaultError ? err : new UdpVaultError('ERR_CLOSED', err.message));
     this.engine.forget(this);
   }

@@ -39,7 +39,7 @@ function onSessionsToRetire(link: NativeLink, now: number): void {
 /** The peer's handshake completed before ours was answered: ours is abandoned. */
 function onPeerHandshakeWon(link: NativeLink): void {
   link.handshaker.cancel();
-  link.timers.disarm('resendCrossingInit');
+  link.timers.handshakeComplete();
 }
 
 /** Our attempt went unanswered until its retry time: try again; past the handshake timeout without a session, the peer is unreachable. */
