@@ -71,7 +71,6 @@ export function datagramItems(link: NativeLink, data: Uint8Array): PayloadItem[]
   return chunks.map((c, index) => ({ flags: flags | FLAG_FRAGMENT, data: c, id, index, count: chunks.length }));
 }
 
-
 /** Settles the messages whose last item rode in one datagram, once the transport took it. */
 function settleSent(ctx: NodeContext, peer: Peer, messages: readonly OutMessage[], err: Error | null): void {
   for (const m of messages) {
@@ -94,7 +93,7 @@ function sendFrame(link: NativeLink, frame: Frame, contentBytes: number, settles
   const now = ctx.clock.monotonic();
   const session = link.current(now);
   if (!session) {
-    settleSent(ctx, peer, settles, Object.assign(new Error('no session'), { code: 'ENOSESSION' }));
+    for (const m of settles) m.reject(new DeliveryError('ERR_PEER_UNREACHABLE', `message to peer ${peer.label()} not sent: its session ended`));
     return;
   }
   const max = ctx.maxDatagram[peer.endpoint.family];
