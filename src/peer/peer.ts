@@ -149,6 +149,7 @@ export class Peer {
 
   /** The peer was seen at (or resolved to) another address: 'endpoint-changed' once. */
   moveTo(e: Endpoint): boolean {
+    if (e.address === this.#endpoint.address && e.port === this.#endpoint.port) return false; // the per-packet case: no string work
     const s = formatEndpoint(e);
     if (s === this.#endpointString) return false;
     this.#change(() => {
