@@ -113,3 +113,21 @@ function distance(a: string, b: string): number {
   }
   return prev[b.length]!;
 }
+
+/**
+ * The settings of `createNode(opts)`: `opts.settings` (typed values) with `opts.port` and
+ * `opts.host` on top, all validated. createNode({settings: {maxMessageBytes: -5}}) is refused
+ * with ERR_BAD_CONFIG naming the setting and "createNode options".
+ */
+export function nodeSettings(opts: { settings?: unknown; port?: unknown; host?: unknown }): Settings {
+  const source = 'createNode options';
+  const settings = opts.settings ?? {};
+  if (typeof settings !== 'object' || Array.isArray(settings)) {
+    throw badConfig(`settings in ${source} must be an object of setting → value, got ${shown(settings)}`);
+  }
+  const direct = { port: opts.port, host: opts.host };
+  return resolveSettings([
+    { values: settings as Record<string, unknown>, fromText: false, source: () => source },
+    { values: direct, fromText: false, source: (k) => `${source} (option "${k}")` },
+  ]).settings;
+}
