@@ -51,6 +51,7 @@ export const ERROR_TABLE = {
   ERR_BAD_REQUEST: bad('control request has a missing or invalid field'),
   ERR_UNKNOWN_OP: bad('control request names an unknown operation'),
   ERR_LINE_TOO_LONG: bad('control request line is too long'),
+  ERR_UNSUPPORTED_VERSION: bad('the control protocol version of the request (or of the daemon) is not supported'),
   // the operation was valid but failed (exit 1)
   ERR_QUEUE_FULL: failed('the pre-session queue of the peer is full; the message was not sent'),
   ERR_HANDSHAKE_TIMEOUT: failed('no session with the peer within the timeout; the message was not sent'),
@@ -68,7 +69,6 @@ export const ERROR_TABLE = {
   ERR_HOME_LOCKED: error('another process uses the home'),
   ERR_DAEMON_NOT_RUNNING: error('no daemon answers on the control socket of the home', false, EXIT_NO_DAEMON),
   ERR_CONTROL_PROTOCOL: error('the daemon broke the control protocol or did not answer; the operation may have taken effect', true),
-  ERR_UNSUPPORTED_VERSION: error('the control protocol version is not supported'),
   ERR_TOO_MANY_CONNECTIONS: error('the daemon refuses more control connections'),
   ERR_INTERNAL: error('an internal error; the operation may have taken effect', true),
   ERR_DECOMPRESS_LIMIT: error('a compressed payload expands beyond the limit'),

@@ -46,7 +46,7 @@ const EXPECTED_EXIT: Record<ErrorCode, 1 | 2 | 3> = {
   ERR_HOME_LOCKED: 1,
   ERR_DAEMON_NOT_RUNNING: 3,
   ERR_CONTROL_PROTOCOL: 1,
-  ERR_UNSUPPORTED_VERSION: 1,
+  ERR_UNSUPPORTED_VERSION: 2,
   ERR_TOO_MANY_CONNECTIONS: 1,
   ERR_INTERNAL: 1,
   ERR_DECOMPRESS_LIMIT: 1,
@@ -161,6 +161,7 @@ describe('no second mapping anywhere', () => {
       if (/case\s+'ERR_[A-Z_]+'\s*:/.test(text)) offenders.push(`${rel}: switch on an error code`);
       if (/ERR_[A-Z_]+'?\s*:\s*(EXIT_[A-Z_]+|[0-3]\s*[,}]|'(bad-input|delivery|error)')/.test(text)) offenders.push(`${rel}: code → exit/kind mapping`);
       if (/instanceof\s+(BadInputError|DeliveryError)\s*\?/.test(text)) offenders.push(`${rel}: kind from the class`);
+      if (/kind:\s*'(bad-input|delivery|error)'/.test(text)) offenders.push(`${rel}: literal error kind`);
     }
     expect(offenders).toEqual([]);
   });
