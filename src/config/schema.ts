@@ -41,7 +41,7 @@ export const SCHEMA = {
   maxMessageBytes: s(int(1, 64 * MiB), C.MAX_MESSAGE_BYTES, 'restart', 'bytes', 'Largest message; messages larger than one datagram are fragmented and reassembled.'),
   // ---- sessions ------------------------------------------------------------------------
   freshnessWindowMs: s(int(1000, HOUR), C.FRESHNESS_WINDOW_MS, 'live', 'ms', 'Signed handshake and frame timestamps older (or further in the future) than this are rejected.'),
-  rekeyAfterMs: s(int(1000, 24 * HOUR), C.REKEY_AFTER_MS, 'live', 'ms', 'A new handshake (new session keys) is made after this time.'),
+  rekeyAfterMs: s(int(100, 24 * HOUR), C.REKEY_AFTER_MS, 'live', 'ms', 'A new handshake (new session keys) is made after this time.'),
   rekeyAfterMessages: s(int(1, Number.MAX_SAFE_INTEGER, 'an integer 1..2^53-1'), C.REKEY_AFTER_MESSAGES, 'live', 'messages', 'A new handshake is made after this many messages on one session.'),
   rejectAfterMs: s(int(1000, 48 * HOUR), C.REJECT_AFTER_MS, 'live', 'ms', 'A session older than this is no longer used (session expiry); must be greater than rekeyAfterMs and keepaliveMs.'),
   sessionGraceMs: s(int(0, 600_000), C.PREVIOUS_SESSION_GRACE_MS, 'live', 'ms', 'After a rekey the previous session keeps accepting in-flight packets this long, then is wiped.'),
@@ -63,9 +63,9 @@ export const SCHEMA = {
   inboxFsync: s(bool, false, 'live', null, 'Write the inbox to disk and fsync before acknowledging a reliable message (slower; survives a crash).'),
   // ---- rate limits ---------------------------------------------------------------------
   peerPacketsPerSecond: s(int(1, 100_000_000), 50_000, 'restart', 'packets/s', 'Token-bucket rate of packets accepted from one peer; excess packets are dropped and counted.'),
-  peerPacketBurst: s(int(1, 100_000_000), 100_000, 'restart', 'packets', 'Token-bucket burst of packets accepted from one peer; at least peerPacketsPerSecond.'),
+  peerPacketBurst: s(int(1, 100_000_000), 100_000, 'restart', 'packets', 'Token-bucket burst of packets accepted from one peer.'),
   handshakesPerSecondPerIp: s(int(1, 100_000), 50, 'restart', 'handshakes/s', 'Handshake messages accepted per second from one source IP, checked before any signature verification.'),
-  handshakeBurstPerIp: s(int(1, 1_000_000), 100, 'restart', 'handshakes', 'Burst of handshake messages accepted from one source IP; at least handshakesPerSecondPerIp.'),
+  handshakeBurstPerIp: s(int(1, 1_000_000), 100, 'restart', 'handshakes', 'Burst of handshake messages accepted from one source IP.'),
   globalPacketsPerSecond: s(int(1, 100_000_000), 400_000, 'restart', 'packets/s', 'Packets accepted per second in total, all sources together.'),
   // ---- control socket ------------------------------------------------------------------
   subscriberBufferMessages: s(int(1, 10_000_000), 10_000, 'live', 'messages', 'Messages buffered for a slow control-socket subscriber before further ones are dropped for it (it is told how many it lost).'),

@@ -62,7 +62,7 @@ export const CASES: Record<SettingKey, SettingCases> = {
   compressionLevel: int(1, 22),
   maxMessageBytes: int(1, 64 * MiB, ['1MiB']),
   freshnessWindowMs: int(1000, 3_600_000),
-  rekeyAfterMs: int(1000, 86_400_000),
+  rekeyAfterMs: int(100, 86_400_000),
   rekeyAfterMessages: {
     expected: 'an integer 1..2^53-1',
     bad: [0, 2 ** 53, -5, 1.5, '5'],
