@@ -23,7 +23,7 @@ export interface SettingSpec<T> extends ValueRule<T> {
 }
 
 function s<T>(rule: ValueRule<T>, def: T, apply: ApplyOn, unit: Unit | null, description: string): SettingSpec<T> {
-  return { ...rule, parse: rule.parse, default: def, apply, unit, description };
+  return { ...rule, default: def, apply, unit, description };
 }
 
 const KiB = 1024;
