@@ -3,7 +3,16 @@
  * file differs from this rendering). The file is itself a valid --config file: every setting
  * with its default, each preceded by a "// name" documentation key, which the loader ignores.
  */
+import type { TextCoercion } from './rules';
 import { SCHEMA, SETTING_KEYS, envName, type SettingKey } from './schema';
+
+/** How the environment gives each kind of value. */
+const AS_TEXT: Record<TextCoercion, string> = {
+  integer: 'decimal digits',
+  boolean: 'true, false, 1 or 0',
+  string: 'the text as it is',
+  'integer-or-auto': 'auto or decimal digits',
+};
 
 export const DEFAULT_FILE_HEADER = [
   'Every udpvault setting with its default. This file is a valid configuration file as it is (udpvault daemon --config FILE);',
@@ -19,7 +28,7 @@ export function settingDoc(key: SettingKey): string {
   const spec = SCHEMA[key];
   const unit = spec.unit ? ` Unit: ${spec.unit}.` : '';
   const reload = spec.apply === 'live' ? 'live' : 'needs a restart';
-  return `${spec.description} Accepts ${spec.expected}.${unit} Environment: ${envName(key)}. Reload: ${reload}.`;
+  return `${spec.description} Accepts ${spec.expected}.${unit} Environment: ${envName(key)} (${AS_TEXT[spec.coercion]}). Reload: ${reload}.`;
 }
 
 /** The text of config/default.json. */

@@ -31,17 +31,17 @@ describe('config/default.json', () => {
   });
 
   test('documents every setting: meaning, accepted values, environment variable, reload mode', () => {
-    expect(doc['// port']).toBe('UDP port the daemon listens on (0 = any free port). Accepts an integer 0..65535. Environment: UDPVAULT_PORT. Reload: needs a restart.');
+    expect(doc['// port']).toBe('UDP port the daemon listens on (0 = any free port). Accepts an integer 0..65535. Environment: UDPVAULT_PORT (decimal digits). Reload: needs a restart.');
     expect(doc['// inboxFsync']).toBe(
-      'Write the inbox to disk and fsync before acknowledging a reliable message (slower; survives a crash). Accepts true or false. Environment: UDPVAULT_INBOX_FSYNC. Reload: live.',
+      'Write the inbox to disk and fsync before acknowledging a reliable message (slower; survives a crash). Accepts true or false. Environment: UDPVAULT_INBOX_FSYNC (true, false, 1 or 0). Reload: live.',
     );
     expect(doc['// keepaliveMs']).toBe(
-      'Interval of keepalive packets that keep NAT mappings open; must be less than rejectAfterMs. Accepts an integer 1000..3600000. Unit: ms. Environment: UDPVAULT_KEEPALIVE_MS. Reload: live.',
+      'Interval of keepalive packets that keep NAT mappings open; must be less than rejectAfterMs. Accepts an integer 1000..3600000. Unit: ms. Environment: UDPVAULT_KEEPALIVE_MS (decimal digits). Reload: live.',
     );
     for (const k of SETTING_KEYS) {
       const d = doc[`// ${k}`];
       expect(typeof d).toBe('string');
-      expect(d).toMatch(/\. Accepts .+\. Environment: UDPVAULT_[A-Z_]+\. Reload: (live|needs a restart)\.$/);
+      expect(d).toMatch(/\. Accepts .+\. Environment: UDPVAULT_[A-Z_]+ \([^)]+\)\. Reload: (live|needs a restart)\.$/);
     }
     expect(doc['//']).toContain('keys starting with "//" are comments');
   });
