@@ -7,10 +7,12 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { stopChild } from './netns';
+import { repoRoot } from '../netns/bed/sys';
 import type { NetnsNodeArgs, NetnsNodeCommand, NetnsNodeEvent } from '../../scripts/netns-node';
 import type { NodeStatus, PeerInfo } from '../../src/node/types';
 
-export const NETNS_NODE_SCRIPT = path.resolve(__dirname, '../../dist/scripts/netns-node.js');
+/** Built by `npm run build`; found from test/helpers (jest) and from dist/test/helpers (the bench). */
+export const NETNS_NODE_SCRIPT = path.join(repoRoot(), 'dist', 'scripts', 'netns-node.js');
 
 export interface ReceivedMessage {
   peer: string;
