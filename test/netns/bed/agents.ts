@@ -13,11 +13,14 @@ import { repoRoot, waitFor } from './sys';
 
 export const NETNS_FLOW_SCRIPT = path.join(repoRoot(), 'dist', 'scripts', 'netns-flow.js');
 
-/** `ip netns exec NS [env K=V…] node ARGS`: the environment reaches only the node process. */
-export function nodeInNamespace(ns: string, script: string, arg: string, env: Record<string, string> = {}): ChildProcess {
-  const envArgs = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-  const cmd = ['netns', 'exec', ns, ...(envArgs.length ? ['env', ...envArgs] : []), process.execPath, script, arg];
-  return spawn('ip', cmd, { stdio: ['pipe', 'pipe', 'pipe'] });
+/**
+ * `ip netns exec NS env K=V… node SCRIPT ARG` (ns null: this namespace): the environment
+ * (libfaketime's LD_PRELOAD) reaches only the node process, not ip.
+ */
+export function nodeInNamespace(ns: string | null, script: string, arg: string, env: Record<string, string> = {}): ChildProcess {
+  const cmd = ['env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), process.execPath, script, arg];
+  if (ns === null) return spawn(cmd[0]!, cmd.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+  return spawn('ip', ['netns', 'exec', ns, ...cmd], { stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
 export class FlowAgent {
