@@ -54,8 +54,9 @@ export interface TransferResult {
   /** IP bytes of UDP that A put on the wire during the transfer (kernel counter). */
   wireBytes: number;
   wirePackets: number;
-  /** Packets the tbf dropped during the transfer. */
+  /** Packets the tbf dropped and sent during the transfer (all protocols). */
   bottleneckDrops: number;
+  bottleneckSent: number;
   /** Sender-node packets out (its own counter), for the retransmission estimate. */
   senderPacketsOut: number;
   startedAt: number;
@@ -102,6 +103,7 @@ export async function transfer(path: ShapedPath, nodes: NodePair, spec: Transfer
     wireBytes: after.sent.udp.bytes - before.sent.udp.bytes,
     wirePackets: after.sent.udp.packets - before.sent.udp.packets,
     bottleneckDrops: after.bottleneck.dropped - before.bottleneck.dropped,
+    bottleneckSent: after.bottleneck.sentPackets - before.bottleneck.sentPackets,
     senderPacketsOut: outAfter - outBefore,
     startedAt,
     endedAt,

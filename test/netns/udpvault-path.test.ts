@@ -96,8 +96,12 @@ describeBed('udpvault through a 10 Mbit/s tbf bottleneck with 40 ms RTT', () => 
       expect(bulkWithTcp!.tcpWindows!.length).toBeGreaterThanOrEqual(1);
     });
 
-    // flip to test() when congestion control lands
-    test.failing('the TCP flow is never starved below 20% of the link (every 1 s window) during the reliable bulk', () => {
+    // Holds today on this bed, though the sender has no congestion control: the reliable sender is
+    // slow and bursty (a window of 512 packets, then a retransmission timeout), so TCP takes the link
+    // back between bursts. The 100 ms samples themselves are too noisy on a loaded machine to judge
+    // one by one (0–220% of the link), hence 1 s windows. What today's bulk gets wrong is the wire
+    // bytes (above) and the queue it builds (bench:path).
+    test('the TCP flow is never starved below 20% of the link (every 1 s window) during the reliable bulk', () => {
       expect(Math.min(...bulkWithTcp!.tcpWindows!) / link).toBeGreaterThanOrEqual(0.2);
     });
 
@@ -126,6 +130,17 @@ describeBed('udpvault with clocks 120 s apart', () => {
   afterAll(async () => {
     await stopNodes(nodes);
     await path?.destroy();
+  }, 30_000);
+
+  test('with the same preload and no offset (FAKETIME=+0s) the two nodes connect: the preload alone breaks nothing', async () => {
+    const same = await startNodes(path!.nsA, SENDER_ADDR, path!.nsB, RECEIVER_ADDR, { envB: fakeTimeEnv(0), establishMs: 8000 });
+    try {
+      const r = await same.sender.flood({ peer: 'b', size: 100, count: 1, reliable: true, timeoutMs: 5000 });
+      expect(r.ok).toBe(1);
+      await waitUntil(() => same.receiver.digests.length === 1, 5000, 'the message');
+    } finally {
+      await stopNodes(same);
+    }
   }, 30_000);
 
   // flip to test() when clock independence lands (issue 9 deliverable 7)
@@ -181,6 +196,8 @@ describeBed('udpvault across a 1280-byte-MTU hop (sender interface 1500)', () =>
     nodes = await startNodes(hop.nsA, HOP_SENDER_ADDR, hop.nsB, HOP_RECEIVER_ADDR);
     ok = (await nodes.sender.flood({ peer: 'b', size: 64 * KIB, count: 8, reliable: true, timeoutMs: 15_000 })).ok;
     await waitUntil(() => nodes!.receiver.digests.length >= 8, 5000, '8 messages').catch(() => undefined);
+    const arrived = await hop.arrived();
+    console.info(`1280 hop: ${arrived.packets} IP packets arrived, ${arrived.ipFragments} of them fragments; the router sent ${(await hop.routerSent()).icmp.packets} ICMP frag-needed`);
   }, 40_000);
   afterAll(async () => {
     await stopNodes(nodes);
