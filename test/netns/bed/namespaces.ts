@@ -5,7 +5,10 @@
  * next bed that starts. Interface names are local to each namespace, so beds never collide.
  */
 import type { ChildProcess } from 'node:child_process';
+import { stopChild } from '../../helpers/netns';
 import { alive, must, run } from './sys';
+
+export { stopChild };
 
 const NAME = /^uvb-(\d+)-/;
 let bedCounter = 0;
@@ -24,18 +27,6 @@ export function removeStaleBeds(): void {
     const m = NAME.exec(name);
     if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) run('ip', ['netns', 'del', name]);
   }
-}
-
-/** Ends a child: stdin closed, then SIGTERM, then SIGKILL. Resolves when it has exited. */
-export async function stopChild(child: ChildProcess, graceMs = 2000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.stdin?.end();
-  const term = setTimeout(() => child.kill('SIGTERM'), graceMs / 2);
-  const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(term);
-  clearTimeout(kill);
 }
 
 export class Namespaces {
