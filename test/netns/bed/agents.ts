@@ -28,7 +28,7 @@ export class FlowAgent {
   readonly events: FlowEvent[] = [];
   port = 0;
   #stderr = '';
-  #listeners: Array<(ev: FlowEvent) => void> = [];
+  readonly #listeners = new Set<(ev: FlowEvent) => void>();
   #nextId = 1;
 
   private constructor(ns: string, args: FlowArgs) {
@@ -56,18 +56,22 @@ export class FlowAgent {
     return a;
   }
 
-  on(listener: (ev: FlowEvent) => void): void {
-    this.#listeners.push(listener);
+  on(listener: (ev: FlowEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /** UDP agents: sends text to host:port from the agent's socket. */
   async send(host: string, port: number, text: string): Promise<void> {
     const id = this.#nextId++;
-    const done = new Promise<void>((resolve, reject) =>
-      this.on((ev) => {
-        if (ev.type === 'sent' && ev.id === id) (ev.error ? reject(new Error(ev.error)) : resolve());
-      }),
-    );
+    const done = new Promise<void>((resolve, reject) => {
+      const off = this.on((ev) => {
+        if (ev.type !== 'sent' || ev.id !== id) return;
+        off();
+        if (ev.error) reject(new Error(ev.error));
+        else resolve();
+      });
+    });
     const c: FlowCommand = { cmd: 'send', id, host, port, text };
     this.child.stdin!.write(`${JSON.stringify(c)}\n`);
     await done;
