@@ -178,7 +178,7 @@ describeBed('udpvault with clocks 120 s apart', () => {
 
   // flip to test() when clock independence lands (issue 9 deliverable 7)
   test.failing('peers whose wall clocks differ by 120 s connect and exchange a reliable message', async () => {
-    nodes = await startNodes(path!.nsA, SENDER_ADDR, path!.nsB, RECEIVER_ADDR, { envB: fakeTimeEnv(120), establishMs: 8000 });
+    nodes = await startNodes(path!.nsA, SENDER_ADDR, path!.nsB, RECEIVER_ADDR, { envB: fakeTimeEnv(120), establishMs: 5000 });
     const r = await nodes.sender.flood({ peer: 'b', size: 100, count: 1, reliable: true, timeoutMs: 5000 });
     expect(r.ok).toBe(1);
     await waitUntil(() => nodes!.receiver.digests.length === 1, 5000, 'the message');
