@@ -65,11 +65,12 @@ describeBed('shaped path: tbf bottleneck + 40 ms RTT wire', () => {
       await flow.stop();
       path!.setRate(10);
     }
-    // Payload goodput: TCP/IP headers take ~3.5%; a loaded machine takes some more.
+    // Payload goodput: TCP/IP headers take ~3.5%, a loaded machine takes some more; 100 ms sampling
+    // at the sink is accurate to a few % over 2.5 s.
     console.info(`TCP alone: ${shares.map((s) => `${(s * 100).toFixed(0)}%`).join(' at 10 Mbit/s, ')} at 2 Mbit/s of the link`);
     for (const s of shares) {
       expect(s).toBeGreaterThan(0.6);
-      expect(s).toBeLessThan(1.05);
+      expect(s).toBeLessThan(1.1); // unshaped, it would be many times the rate
     }
   }, 30_000);
 });

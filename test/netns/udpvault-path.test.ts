@@ -35,7 +35,8 @@ const FLOOD = { reliable: false, size: KIB, count: 1_000_000, durationMs: 1500, 
 
 function summary(r: TransferResult): string {
   const pct = (x: number | null): string => (x === null ? '–' : `${(x * 100).toFixed(0)}%`);
-  return `delivered ${r.distinct}/${r.flood.attempted}, wire ÷ payload ${(r.wireBytes / r.payloadBytes).toFixed(2)}, tbf drops ${r.bottleneckDrops}, ${r.endedAt - r.startedAt} ms, TCP ${r.tcpRate === null ? '–' : pct(r.tcpRate / 1.25e6)} of the link (1 s windows: ${(r.tcpWindows ?? []).map((w) => pct(w / 1.25e6)).join(' ')})`;
+  const offered = r.wireBytes / (1.25e6 * ((r.endedAt - r.startedAt) / 1000));
+  return `delivered ${r.distinct}/${r.flood.attempted}, wire ÷ payload ${(r.wireBytes / r.payloadBytes).toFixed(2)}, sender's wire ÷ link ${offered.toFixed(1)}×, tbf drops ${r.bottleneckDrops}, ${r.endedAt - r.startedAt} ms, TCP ${r.tcpRate === null ? '–' : pct(r.tcpRate / 1.25e6)} of the link (1 s windows: ${(r.tcpWindows ?? []).map((w) => pct(w / 1.25e6)).join(' ')})`;
 }
 
 describeBed('udpvault through a 10 Mbit/s tbf bottleneck with 40 ms RTT', () => {
@@ -119,8 +120,15 @@ describeBed('udpvault through a 10 Mbit/s tbf bottleneck with 40 ms RTT', () => 
     });
 
     // flip to test() when congestion control lands
-    test.failing('a datagram-mode flood keeps the TCP flow at ≥ 20% of the link', () => {
-      expect(floodWithTcp!.tcpRate! / link).toBeGreaterThanOrEqual(0.2);
+    // One property, two halves: the flood neither overloads the path (the sender's UDP bytes on the
+    // wire stay within 1.5× what the link carries meanwhile) nor starves TCP (≥ 20% of the link).
+    // Today both fail on an idle machine (wire ≈ 70–90× the link, TCP 1–7%); on a loaded one the
+    // CPU-starved sender floods in bursts and TCP can reach 45% between them, so the TCP half alone
+    // would make this expected failure flaky — the wire half fails whatever the load (≥ 20× seen).
+    test.failing('a datagram-mode flood stays within the link and keeps the TCP flow at ≥ 20% of it', () => {
+      const f = floodWithTcp!;
+      expect(f.wireBytes / ((link * f.flood.elapsedMs) / 1000)).toBeLessThanOrEqual(1.5);
+      expect(f.tcpRate! / link).toBeGreaterThanOrEqual(0.2);
     });
   });
 });
