@@ -31,6 +31,10 @@ if [ "$(id -u)" != 0 ]; then
   echo "install-test-prereqs: needs root to install:$need" >&2
   exit 1
 fi
+if ! have apt-get; then
+  echo "install-test-prereqs: no apt-get here; install by hand:$need" >&2
+  exit 1
+fi
 # Unique names only (iproute2 may appear twice).
 need=$(echo $need | tr ' ' '\n' | sort -u | tr '\n' ' ')
 export DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes
