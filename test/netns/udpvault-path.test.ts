@@ -8,8 +8,9 @@
  * properties fail: they are written as test.failing (jest passes them while they fail) with the
  * comment "flip to test() when congestion control lands" (or the feature named). Each
  * test.failing reads the result of a scenario whose own test() checks that the scenario ran
- * (delivery counted, the TCP flow measured), so a broken bed turns the suite red instead of
- * silently "passing" the expected failures.
+ * (delivery counted, the TCP flow measured) — for the clock test, a control with the same
+ * preload and no offset — so a broken bed turns the suite red instead of silently "passing" the
+ * expected failures.
  */
 import { TcpFlow } from './bed/agents';
 import { bedDescribe } from './bed/gate';
@@ -33,10 +34,11 @@ const BULK = { reliable: true, size: 128 * KIB, count: 8, timeoutMs: 20_000, set
 /** Datagram flood: 1 KiB messages as fast as the sender goes, for 1.5 s. */
 const FLOOD = { reliable: false, size: KIB, count: 1_000_000, durationMs: 1500, settleMs: 300 } as const;
 
-function summary(r: TransferResult): string {
+/** One line of figures for the log (link in bytes/s). */
+function summary(r: TransferResult, link: number): string {
   const pct = (x: number | null): string => (x === null ? '–' : `${(x * 100).toFixed(0)}%`);
-  const offered = r.wireBytes / (1.25e6 * ((r.endedAt - r.startedAt) / 1000));
-  return `delivered ${r.distinct}/${r.flood.attempted}, wire ÷ payload ${(r.wireBytes / r.payloadBytes).toFixed(2)}, sender's wire ÷ link ${offered.toFixed(1)}×, tbf drops ${r.bottleneckDrops}, ${r.endedAt - r.startedAt} ms, TCP ${r.tcpRate === null ? '–' : pct(r.tcpRate / 1.25e6)} of the link (1 s windows: ${(r.tcpWindows ?? []).map((w) => pct(w / 1.25e6)).join(' ')})`;
+  const offered = r.wireBytes / (link * ((r.endedAt - r.startedAt) / 1000));
+  return `delivered ${r.distinct}/${r.flood.attempted}, wire ÷ payload ${(r.wireBytes / r.payloadBytes).toFixed(2)}, sender's wire ÷ link ${offered.toFixed(1)}×, tbf drops ${r.bottleneckDrops}, ${r.endedAt - r.startedAt} ms, TCP ${r.tcpRate === null ? '–' : pct(r.tcpRate / link)} of the link (1 s windows: ${(r.tcpWindows ?? []).map((w) => pct(w / link)).join(' ')})`;
 }
 
 describeBed('udpvault through a 10 Mbit/s tbf bottleneck with 40 ms RTT', () => {
@@ -63,7 +65,7 @@ describeBed('udpvault through a 10 Mbit/s tbf bottleneck with 40 ms RTT', () => 
   describe('reliable bulk alone (8 × 128 KiB)', () => {
     beforeAll(async () => {
       alone = await transfer(path!, nodes!, BULK);
-      console.info(`reliable bulk alone: ${summary(alone)}`);
+      console.info(`reliable bulk alone: ${summary(alone, link)}`);
     }, 40_000);
 
     test('every message is acknowledged and delivered exactly once, whole', () => {
@@ -87,10 +89,10 @@ describeBed('udpvault through a 10 Mbit/s tbf bottleneck with 40 ms RTT', () => 
       await waitUntil(() => flow!.ticks.filter((t) => t.at > from).length >= 10, 5000, '1 s of TCP samples');
       tcpAlone = flow.rate(from, Date.now());
       bulkWithTcp = await transfer(path!, nodes!, BULK, { tcp: flow });
-      console.info(`TCP alone: ${((tcpAlone / link) * 100).toFixed(0)}% of the link; reliable bulk with TCP: ${summary(bulkWithTcp)}`);
+      console.info(`TCP alone: ${((tcpAlone / link) * 100).toFixed(0)}% of the link; reliable bulk with TCP: ${summary(bulkWithTcp, link)}`);
       await sleep(1000); // TCP recovers before the next scenario
       floodWithTcp = await transfer(path!, nodes!, FLOOD, { tcp: flow });
-      console.info(`datagram flood with TCP: ${summary(floodWithTcp)}`);
+      console.info(`datagram flood with TCP: ${summary(floodWithTcp, link)}`);
     }, 60_000);
 
     test('the TCP flow alone gets most of the link, and the reliable bulk is delivered exactly once beside it', () => {
