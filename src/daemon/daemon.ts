@@ -10,7 +10,7 @@ import { BadInputError, UdpVaultError } from '../errors';
 import { createNode as realCreateNode } from '../node/node';
 import { ControlServer } from '../control/server';
 import { packageVersion } from '../control/version';
-import { loadConfig, type ConfigFlags } from './config';
+import { loadConfig, type ConfigFlags, type LoadedConfig } from '../config/load';
 import { checkSocketPath, ensureHome, HomeLock, resolveHome, type HomePaths } from './home';
 
 export interface DaemonOptions {
@@ -69,12 +69,14 @@ function explainStartError(e: unknown, s: Settings): unknown {
 export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaemon> {
   const env = opts.env ?? process.env;
   const home = resolveHome(opts.home, env);
-  const readConfig = (): Settings => loadConfig({ ...(opts.config !== undefined && { file: opts.config }), env, ...(opts.flags && { flags: opts.flags }) });
-  let settings = readConfig(); // before touching the home: a bad configuration changes nothing
+  const readConfig = (): LoadedConfig => loadConfig({ ...(opts.config !== undefined && { file: opts.config }), env, ...(opts.flags && { flags: opts.flags }) });
+  const first = readConfig(); // before touching the home: a bad configuration changes nothing
+  let settings = first.settings;
   const paths = ensureHome(home);
   checkSocketPath(paths);
   const lock = HomeLock.acquire(paths);
   const logger = createLogger(settings.logLevel, opts.logDestination);
+  for (const w of first.warnings) logger.warn({}, w);
   let node: UdpVaultNode;
   let server: ControlServer;
   try {
@@ -116,7 +118,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   const reload = async (): Promise<void> => {
     let next: Settings;
     try {
-      next = readConfig();
+      next = readConfig().settings;
     } catch (e) {
       logger.error({ err: (e as Error).message }, 'configuration reload failed; keeping the current configuration');
       return;
