@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import { systemClock } from '../runtime/clock';
 import { systemScheduler } from '../runtime/scheduler';
 import { systemRandom } from '../runtime/random';
-import { DEFAULT_SETTINGS, type Settings } from '../settings';
+import type { Settings } from '../settings';
+import { nodeSettings } from '../config/parse';
 import { sodiumReady, wipe } from '../crypto/sodium';
 import { identityFromSeed, loadOrCreateIdentity, type Identity } from '../crypto/identity';
 import { PeerStore, type StoredPeer } from '../daemon/store';
@@ -16,7 +17,7 @@ import { KeyedRateLimiter, TokenBucket } from '../net/ratelimit';
 import { UdpTransport } from '../net/udp-transport';
 import { PeerTable } from '../peer/table';
 import { newCounters } from '../peer/counters';
-import { limitsOf, validateSettings } from './peer-records';
+import { limitsOf } from './peer-records';
 import { Node } from './node';
 import type { CreateNodeOptions, UdpVaultNode } from './types';
 
@@ -24,9 +25,7 @@ const HANDSHAKE_LIMITER_KEYS = 4096;
 
 export async function createNode(opts: CreateNodeOptions = {}): Promise<UdpVaultNode> {
   await sodiumReady();
-  const settings: Settings = { ...DEFAULT_SETTINGS, ...validateSettings(opts.settings ?? {}) };
-  if (opts.port !== undefined) settings.port = opts.port;
-  if (opts.host !== undefined) settings.host = opts.host;
+  const settings: Settings = nodeSettings({ settings: opts.settings, port: opts.port, host: opts.host }); // ERR_BAD_CONFIG naming the setting
   const log: Logger = opts.logger ?? silentLogger;
   const clock = opts.runtime?.clock ?? opts.clock ?? systemClock;
   const scheduler = opts.runtime?.scheduler ?? systemScheduler;

@@ -21,7 +21,8 @@ import { VaultV2Engine } from '../engine/vault-v2/engine';
 import { BoundedStream } from './subscription';
 import { TurnFlush } from './flush';
 import { dispatchDatagram } from './dispatch';
-import { fromStored, limitsOf, matchExisting, parseAddPeer, validateSettings } from './peer-records';
+import { fromStored, limitsOf, matchExisting, parseAddPeer } from './peer-records';
+import { nodeSettings } from '../config/parse';
 import { StoreWriter } from './persist';
 import type {
   AddPeerOptions, MessageEvent, NodeEvents, NodeStatus, PeerEvent, PeerInfo, PeerRef, SendOptions, UdpVaultNode,
@@ -231,7 +232,7 @@ export class Node extends EventEmitter implements UdpVaultNode {
 
   async reload(settings?: Partial<Settings>): Promise<void> {
     if (this.#closed) return;
-    if (settings) Object.assign(this.#ctx.settings, validateSettings(settings));
+    if (settings) Object.assign(this.#ctx.settings, nodeSettings({ settings: { ...this.#ctx.settings, ...settings } })); // all or nothing: ERR_BAD_CONFIG
     this.#ctx.limits = limitsOf(this.#ctx.settings);
     const store = this.#store.store;
     if (!store) return;

@@ -3,7 +3,7 @@ import { BadInputError } from '../errors';
 import { decodeKey } from '../crypto/identity';
 import { parseEndpoint, type Endpoint, type EndpointSpec } from '../peer/endpoint';
 import type { PeerTable } from '../peer/table';
-import { DEFAULT_SETTINGS, type Settings } from '../settings';
+import type { Settings } from '../settings';
 import type { StoredPeer } from '../daemon/store';
 import type { Peer } from '../peer/peer';
 import type { AddPeerOptions } from './types';
@@ -69,11 +69,4 @@ export function fromStored(s: StoredPeer): AddPeerOptions {
 
 export function limitsOf(s: Settings): NodeContext['limits'] {
   return { rekeyAfterMs: s.rekeyAfterMs, rekeyAfterMessages: s.rekeyAfterMessages, rejectAfterMs: s.rejectAfterMs };
-}
-
-export function validateSettings(s: Partial<Settings>): Partial<Settings> {
-  for (const k of Object.keys(s)) {
-    if (!(k in DEFAULT_SETTINGS)) throw new BadInputError('ERR_BAD_CONFIG', `unknown setting "${k}"`);
-  }
-  return s;
 }

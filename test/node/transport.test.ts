@@ -98,7 +98,7 @@ describe('transport', () => {
   });
 
   test('compressible messages round-trip compressed; a decompression bomb is refused', async () => {
-    const a = await start({ maxMessageBytes: 16 * 1024 * 1024 });
+    const a = await start({ maxMessageBytes: 16 * 1024 * 1024, reassemblyPeerBytes: 16 * 1024 * 1024, reassemblyTotalBytes: 64 * 1024 * 1024, queueMaxBytes: 16 * 1024 * 1024 });
     const b = await start();
     await pair(a, b);
     const atB = collect(b);
