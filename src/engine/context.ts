@@ -8,7 +8,7 @@ import type { Settings } from '../settings';
 import type { Transport } from '../net/transport';
 import type { PeerTable } from '../peer/table';
 import type { Peer } from '../peer/peer';
-import type { Counters, MessageEvent } from '../node/types';
+import type { Counters, MessageEvent } from '../api/types';
 import type { KeyedRateLimiter, TokenBucket } from '../net/ratelimit';
 import type { SessionLimits } from '../crypto/session';
 import type { DropReason } from '../errors';

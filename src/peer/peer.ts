@@ -4,7 +4,7 @@
  * keeps the table's indexes current. What a protocol keeps per peer (sessions, attempts,
  * queues, timers) lives in the peer's link (engine/).
  */
-import type { Compat, Counters, PeerEvent, PeerInfo, PeerState, Trust } from '../node/types';
+import type { Compat, Counters, PeerEvent, PeerInfo, PeerState, Trust } from '../api/types';
 import type { TokenBucket } from '../net/ratelimit';
 import type { Endpoint, EndpointSpec } from './endpoint';
 import { formatEndpoint } from './endpoint';

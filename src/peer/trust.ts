@@ -6,7 +6,7 @@
 import { equalBytes } from '../crypto/handshake';
 import { encodeKey } from '../crypto/identity';
 import { DropError } from '../errors';
-import type { Trust } from '../node/types';
+import type { Trust } from '../api/types';
 
 export class PeerTrust {
   #key: Uint8Array | null;

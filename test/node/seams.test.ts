@@ -28,6 +28,20 @@ describe('seams', () => {
     expect(offending).toEqual([]);
   });
 
+  test('dependencies point one way: compat → (nothing above), peer ↛ engine/node, engine ↛ node', () => {
+    const forbidden: Record<string, string[]> = { compat: ['peer', 'engine', 'node'], peer: ['engine', 'node'], engine: ['node'], delivery: ['peer', 'engine', 'node'] };
+    const offending: string[] = [];
+    for (const [dir, above] of Object.entries(forbidden)) {
+      for (const f of files(path.join(SRC, dir))) {
+        for (const m of fs.readFileSync(f, 'utf8').matchAll(/from '((?:\.\.\/)+)([a-z-]+)\//g)) {
+          const depth = path.relative(SRC, path.dirname(f)).split(path.sep).length;
+          if (m[1]!.length / 3 === depth && above.includes(m[2]!)) offending.push(`${path.relative(SRC, f)} imports ${m[2]}/`);
+        }
+      }
+    }
+    expect(offending).toEqual([]);
+  });
+
   test('without a home, the identity comes from the injected Random: same seed, same key', async () => {
     const keys: string[] = [];
     for (const seed of [5, 5, 6]) {

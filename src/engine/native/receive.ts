@@ -11,7 +11,7 @@ import { parseDataHeader } from '../../wire/packet';
 import type { Datagram } from '../../net/transport';
 import type { Peer } from '../../peer/peer';
 import { formatEndpoint } from '../../peer/endpoint';
-import type { MessageEvent } from '../../node/types';
+import type { MessageEvent } from '../../api/types';
 import { countReceived, type NodeContext } from '../context';
 import type { NativeLink } from './link';
 

@@ -14,7 +14,7 @@
 import { DropError } from '../../errors';
 import { formatEndpoint } from '../../peer/endpoint';
 import type { Datagram } from '../../net/transport';
-import type { MessageEvent } from '../../node/types';
+import type { MessageEvent } from '../../api/types';
 import type { Peer } from '../../peer/peer';
 import { decodePayload } from '../../compat/vault-v2-codec';
 import { decodeBody, type VaultV2Body } from '../../compat/vault-v2-body';
