@@ -173,9 +173,13 @@ describe('determinism', () => {
     const a = await w.node(A);
     const b = await w.node(B);
     await w.pair(a, b, ['b', 'a'], 30_000);
+    const c = await w.node('127.0.0.4'); // a vault-v2 peer too: announcements, sealed envelopes, padding
+    await a.addPeer({ endpoint: `127.0.0.4:${SIM_PORT}`, name: 'c', compat: 'vault-v2' });
+    await c.addPeer({ endpoint: `${A}:${SIM_PORT}`, name: 'a', compat: 'vault-v2' });
     const sends: Array<Promise<void>> = [];
     for (let i = 0; i < 30; i++) {
       sends.push(a.send('b', `m${i}`, { reliable: i % 2 === 0, timeoutMs: 30_000 }).catch(() => undefined));
+      if (i % 3 === 0) sends.push(a.send('c', `v${i}`).catch(() => undefined));
       await w.scheduler.advance(100);
     }
     await w.scheduler.advance(20_000);
@@ -189,6 +193,7 @@ describe('determinism', () => {
     const again = await run(1234);
     const other = await run(4321);
     expect(first.length).toBeGreaterThan(60);
+    expect(first.filter((l) => l.includes(' 127.0.0.4:11000 ')).length).toBeGreaterThan(5); // the vault-v2 traffic is in it
     expect(again).toEqual(first);
     expect(other).not.toEqual(first);
   });
