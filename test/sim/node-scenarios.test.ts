@@ -163,6 +163,34 @@ describe('nodes on the simulated network', () => {
     expect(sent.state).toBe('resolved');
     expect(atB.map((m) => [text(m), m.encrypted, m.reliable])).toEqual([['over vault-v2', true, false]]);
   });
+
+  test('vault-v2: keys are forgotten 60 s after the last announcement; without keys a node stays quiet and messages wait', async () => {
+    w.net.link(A, B, { latencyMs: 10 });
+    const a = await w.node(A);
+    const b = await w.node(B);
+    await a.addPeer({ endpoint: `${B}:${SIM_PORT}`, name: 'b', compat: 'vault-v2' });
+    await b.addPeer({ endpoint: `${A}:${SIM_PORT}`, name: 'a', compat: 'vault-v2' });
+    expect(await w.scheduler.runUntil(() => established(a, 'b') && established(b, 'a'), 5_000)).toBe(true);
+    w.net.linkOneWay(B, A, { latencyMs: 10, loss: 1 }); // a hears nothing from b any more
+    const cut = w.clock.monotonic();
+    expect(await w.scheduler.runUntil(() => a.peers()[0]!.state === 'handshaking', 70_000)).toBe(true);
+    const forgotAfter = w.clock.monotonic() - cut;
+    expect(forgotAfter).toBeGreaterThan(55_000); // the last announcement heard was at most 5 s before the cut
+    expect(forgotAfter).toBeLessThanOrEqual(60_200);
+    const sent = watch(a.send('b', 'after forgetting', { timeoutMs: 60_000 }));
+    const fromA = (): number => w.net.trace.filter((e) => e.from === `${A}:${SIM_PORT}`).length;
+    await w.scheduler.advance(5_100); // the announcement scheduled while the keys were held
+    const before = fromA();
+    await w.scheduler.advance(20_000);
+    expect(fromA()).toBe(before); // no announcement and no payload without keys (the probe interval is 90 s)
+    expect(sent.state).toBe('pending');
+    w.net.linkOneWay(B, A, { latencyMs: 10 }); // b's next re-announcement (every 5 s) gets through
+    const atB = messages(b);
+    expect(await w.scheduler.runUntil(() => sent.state === 'resolved', 5_100)).toBe(true);
+    await w.scheduler.advance(20);
+    expect(atB.map(text)).toEqual(['after forgetting']);
+    expect(a.peers()[0]!.state).toBe('established');
+  });
 });
 
 describe('determinism', () => {
