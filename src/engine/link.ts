@@ -1,6 +1,6 @@
 /**
  * A peer's link: everything one protocol keeps and does for one peer — its queue, its timers,
- * its secrets. The node picks the implementation once, when the peer is added (engine/pick.ts);
+ * its secrets. The node picks the implementation once, when the peer is added (Node.#pickLink in node/node.ts);
  * nothing else branches on the protocol.
  */
 import type { Datagram } from '../net/transport';

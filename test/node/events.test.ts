@@ -78,6 +78,31 @@ describe('events and counters', () => {
     expect(peerDrops(b, 'a', 'replay')).toBe(drops(b, 'replay'));
   });
 
+  test('a replayed handshake init is refused and counted on the peer it names, exactly once per copy', async () => {
+    const sent: Uint8Array[] = [];
+    const a = await w.node(A, {}, (open) => async (o) => {
+      const t = await open(o);
+      return {
+        host: t.host, port: t.port, hasFamily: (f) => t.hasFamily(f), close: () => t.close(),
+        send: (parts, port, address, family, done) => {
+          sent.push(Buffer.concat(Array.isArray(parts) ? (parts as Uint8Array[]) : [parts as Uint8Array]));
+          return t.send(parts, port, address, family, done);
+        },
+      };
+    });
+    const b = await w.node(B);
+    await w.pair(a, b);
+    await w.scheduler.advance(1_000);
+    const init = sent.find((d) => d[0] === 0x31)!;
+    const raw = await w.net.host(A).openTransport({ host: A, port: 5000, onMessage: () => undefined, onError: () => undefined });
+    const before = [drops(b, 'replay'), peerDrops(b, 'a', 'replay'), b.status().counters.packetsOut];
+    for (let i = 0; i < 3; i++) raw.send(init, SIM_PORT, B, 4);
+    await w.scheduler.advance(100);
+    expect([drops(b, 'replay'), peerDrops(b, 'a', 'replay'), b.status().counters.packetsOut]).toEqual([before[0]! + 3, before[1]! + 3, before[2]]);
+    expect(b.peers()[0]!.state).toBe('established');
+    await raw.close();
+  });
+
   test('addPeer never re-keys or renames silently; replaceKey re-keys with one key-changed event and a warn line', async () => {
     const lines: Array<{ level: string; obj: object; msg?: string }> = [];
     const a = await w.node(A, { logger: recordingLogger(lines) });
