@@ -138,11 +138,12 @@ export class SendCredit {
   /** How many times the sender ran out of credit (a stat, not a loss). */
   get blockedEpisodes(): number { return this.#blockedEpisodes; }
 
-  /** Credit from an ack; returns true when it gave room to a blocked sender. */
+  /** Credit from an ack (stale or reordered credit changes nothing); true when it grew for a blocked sender. */
   onCredit(l: CreditLimits): boolean {
-    if (l.maxBytes > this.#maxBytes) this.#maxBytes = l.maxBytes;
-    if (l.maxMessages > this.#maxMessages) this.#maxMessages = l.maxMessages;
-    if (this.#blocked && this.availableBytes > 0 && this.availableMessages > 0) {
+    let grew = false;
+    if (l.maxBytes > this.#maxBytes) [this.#maxBytes, grew] = [l.maxBytes, true];
+    if (l.maxMessages > this.#maxMessages) [this.#maxMessages, grew] = [l.maxMessages, true];
+    if (this.#blocked && grew) {
       this.#blocked = false;
       return true;
     }

@@ -1,0 +1,83 @@
+import { AckTracker, BULK_ACK_POLICY } from '../../../src/delivery/reliable/ack-tracker';
+
+describe('AckTracker', () => {
+  it('acks after every 2nd ack-eliciting packet, with the delay since the largest arrived', () => {
+    const t = new AckTracker();
+    expect(t.onPacketReceived(0, true, 0)).toBe(true);
+    expect([t.ackDue(0), t.deadline()]).toEqual([false, 25]);
+    t.onPacketReceived(1, true, 3);
+    expect(t.ackDue(3)).toBe(true);
+    expect(t.takeAck(4)).toEqual({ ranges: [{ smallest: 0, largest: 1 }], ackDelayMs: 1 });
+    expect([t.ackDue(4), t.deadline(), t.hasNewInfo]).toEqual([false, null, false]);
+  });
+
+  it('acks a lone packet when the 25 ms max ack delay expires', () => {
+    const t = new AckTracker();
+    t.onPacketReceived(7, true, 10);
+    expect([t.ackDue(34), t.ackDue(35), t.deadline()]).toEqual([false, true, 35]);
+    expect(t.takeAck(35)).toEqual({ ranges: [{ smallest: 7, largest: 7 }], ackDelayMs: 25 });
+  });
+
+  it('never acks for non-ack-eliciting packets alone, but reports them', () => {
+    const t = new AckTracker();
+    for (let k = 0; k < 5; k++) t.onPacketReceived(k, false, k);
+    expect([t.ackDue(1000), t.deadline(), t.hasNewInfo]).toEqual([false, null, true]);
+    expect(t.takeAck(1000)?.ranges).toEqual([{ smallest: 0, largest: 4 }]);
+  });
+
+  it('acks at once on a gap or a reordered packet, merging ranges', () => {
+    const t = new AckTracker();
+    t.onPacketReceived(0, true, 0);
+    t.onPacketReceived(1, true, 0);
+    t.takeAck(0);
+    t.onPacketReceived(3, true, 1); // gap: 2 missing
+    expect(t.ackDue(1)).toBe(true);
+    expect(t.takeAck(1)?.ranges).toEqual([{ smallest: 3, largest: 3 }, { smallest: 0, largest: 1 }]);
+    t.onPacketReceived(2, true, 2); // fills the gap (reordered)
+    expect(t.ackDue(2)).toBe(true);
+    expect(t.takeAck(2)?.ranges).toEqual([{ smallest: 0, largest: 3 }]);
+    t.onPacketReceived(10, true, 3);
+    t.onPacketReceived(6, true, 3);
+    t.onPacketReceived(8, true, 3);
+    t.onPacketReceived(7, true, 3);
+    t.onPacketReceived(5, true, 3);
+    expect(t.takeAck(3)?.ranges).toEqual([{ smallest: 10, largest: 10 }, { smallest: 5, largest: 8 }, { smallest: 0, largest: 3 }]);
+  });
+
+  it('refuses duplicates without touching the ack state', () => {
+    const t = new AckTracker();
+    t.onPacketReceived(4, true, 0);
+    t.takeAck(0);
+    expect(t.onPacketReceived(4, true, 1)).toBe(false);
+    expect([t.duplicates, t.ackDue(100), t.hasNewInfo]).toEqual([1, false, false]);
+  });
+
+  it('keeps at most 32 ranges, dropping the oldest and ignoring what falls below them', () => {
+    const t = new AckTracker();
+    for (let k = 0; k < 40; k++) t.onPacketReceived(2 * k, true, k); // 40 isolated packets
+    const ack = t.takeAck(40)!;
+    expect(ack.ranges.length).toBe(32);
+    expect(ack.ranges[0]).toEqual({ smallest: 78, largest: 78 });
+    expect(ack.ranges[31]).toEqual({ smallest: 16, largest: 16 });
+    expect(t.onPacketReceived(13, true, 41)).toBe(false); // below the kept ranges
+    expect(t.onPacketReceived(17, true, 41)).toBe(true); // joins 16 and 18
+    const merged = t.takeAck(41)!.ranges;
+    expect([merged.length, merged[30]]).toEqual([31, { smallest: 16, largest: 18 }]);
+  });
+
+  it('bulk thinning: every 10th packet, 25 ms at most, no immediate ack on reordering', () => {
+    const t = new AckTracker(BULK_ACK_POLICY);
+    for (let k = 0; k < 9; k++) t.onPacketReceived(k === 4 ? 20 : k, true, 1); // 20: a gap
+    expect([t.ackDue(1), t.deadline()]).toEqual([false, 26]);
+    t.onPacketReceived(4, true, 2);
+    expect(t.ackDue(2)).toBe(true);
+    expect(() => t.setPolicy({ ackEveryPackets: 2, maxAckDelayMs: 26, ignoreOrder: false })).toThrow('maxAckDelayMs must be in 0…25');
+  });
+
+  it('reset forgets everything', () => {
+    const t = new AckTracker();
+    t.onPacketReceived(9, true, 0);
+    t.reset();
+    expect([t.largest, t.rangeCount, t.takeAck(0)]).toEqual([-1, 0, null]);
+  });
+});
