@@ -79,7 +79,7 @@ export class NewReno implements CongestionController {
     // NewReno keeps no per-packet state; the LossDetector counts bytes in flight.
   }
 
-  onPacketsAcked(packets: readonly PacketInfo[], priorInFlight: number): void {
+  onPacketsAcked(packets: readonly PacketInfo[], priorInFlight: number, _nowMs?: number): void {
     const limited = this.#cwndLimited(priorInFlight);
     for (const p of packets) {
       if (p.sentAtMs <= this.#recoveryStartMs) continue; // RFC 9002 B.5: no growth during recovery
