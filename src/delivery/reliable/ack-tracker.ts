@@ -122,6 +122,20 @@ export class AckTracker {
   /** Whether anything arrived since the last takeAck (a piggybacked ack would say something new). */
   get hasNewInfo(): boolean { return this.#changed; }
 
+  /**
+   * The peer has seen an ack of ours that covered everything below `pn` (the packet carrying
+   * it was acknowledged): stop reporting those numbers, and treat any that still arrive as
+   * too old (quic-go IgnoreBelow). Keeps acks short under sustained loss.
+   */
+  pruneBelow(pn: number): void {
+    if (pn <= this.#floor) return;
+    this.#floor = pn;
+    const rs = this.#ranges;
+    while (rs.length > 0 && rs[rs.length - 1]!.largest < pn) rs.pop();
+    const low = rs[rs.length - 1];
+    if (low !== undefined && low.smallest < pn) low.smallest = pn;
+  }
+
   /** Forgets everything (new packet-number space: the peer restarted). */
   reset(): void {
     this.#ranges.length = 0;

@@ -74,6 +74,18 @@ describe('AckTracker', () => {
     expect(() => t.setPolicy({ ackEveryPackets: 2, maxAckDelayMs: 26, ignoreOrder: false })).toThrow('maxAckDelayMs must be in 0…25');
   });
 
+  it('pruneBelow drops what the peer knows we acknowledged, and ignores it afterwards', () => {
+    const t = new AckTracker();
+    for (const pn of [1, 2, 4, 5, 6, 9]) t.onPacketReceived(pn, true, 0);
+    t.pruneBelow(5);
+    expect(t.takeAck(0)?.ranges).toEqual([{ smallest: 9, largest: 9 }, { smallest: 5, largest: 6 }]);
+    expect(t.onPacketReceived(3, true, 1)).toBe(false);
+    t.pruneBelow(2); // lower than before: nothing changes
+    expect(t.takeAck(1)?.ranges).toEqual([{ smallest: 9, largest: 9 }, { smallest: 5, largest: 6 }]);
+    t.pruneBelow(100);
+    expect(t.takeAck(2)).toBeNull();
+  });
+
   it('reset forgets everything', () => {
     const t = new AckTracker();
     t.onPacketReceived(9, true, 0);
