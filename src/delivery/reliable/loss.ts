@@ -188,15 +188,16 @@ export class LossDetector<F> {
     const h = this.#history;
     const largest = this.#largestAcked;
     const lossDelay = Math.max(TIME_THRESHOLD * Math.max(this.#rtt.latestMs, this.#rtt.smoothedMs), GRANULARITY_MS);
-    const lostSendTime = nowMs - lossDelay;
     const lost: SentPacket<F>[] = [];
     for (let pn = h.nextLive(h.head); pn <= largest; pn = h.nextLive(pn + 1)) {
       const p = h.get(pn)!;
-      if (p.sentAtMs <= lostSendTime || largest >= pn + PACKET_THRESHOLD) {
+      // sent + delay ≤ now, computed exactly as the loss time is (not now − delay): a timer
+      // armed at that loss time must find the packet lost, float rounding notwithstanding.
+      const at = p.sentAtMs + lossDelay;
+      if (at <= nowMs || largest >= pn + PACKET_THRESHOLD) {
         lost.push(p);
-      } else {
-        const at = p.sentAtMs + lossDelay;
-        if (this.#lossTimeMs === null || at < this.#lossTimeMs) this.#lossTimeMs = at;
+      } else if (this.#lossTimeMs === null || at < this.#lossTimeMs) {
+        this.#lossTimeMs = at;
       }
     }
     if (lost.length === 0) return { lost, persistent: false };

@@ -10,7 +10,7 @@
 import { NewReno } from '../../../src/delivery/congestion/newreno';
 import { Pacer } from '../../../src/delivery/congestion/pacer';
 import { ReceiveCredit, SendCredit } from '../../../src/delivery/flow';
-import { AckTracker } from '../../../src/delivery/reliable/ack-tracker';
+import { AckTracker, type AckPolicy } from '../../../src/delivery/reliable/ack-tracker';
 import { LossDetector } from '../../../src/delivery/reliable/loss';
 import { RttStats } from '../../../src/delivery/reliable/rtt';
 import { ManualClock } from '../../../src/runtime/clock';
@@ -34,6 +34,8 @@ export interface FlowSpec {
   windowBytes?: number;
   /** The receiving application reads nothing inside these windows. */
   readerStalls?: readonly [number, number][];
+  /** Receiver's ack policy (default: every 2nd packet or 25 ms). */
+  ackPolicy?: AckPolicy;
 }
 
 interface Event {
@@ -95,7 +97,9 @@ export class Sim {
     this.#link = link;
   }
 
-  get now(): number { return this.clock.monotonic(); }
+  /** Exact event time (the ManualClock follows it; float sums could drift from it). */
+  #now = 0;
+  get now(): number { return this.#now; }
 
   at(t: number, fn: () => void): void {
     this.#q.push(Math.max(t, this.now), fn);
@@ -129,18 +133,28 @@ export class Sim {
     this.at(this.now + this.#link.oneWayDelayMs, deliver);
   }
 
-  run(untilMs: number): void {
+  /** Events processed (a runaway model fails instead of hanging). */
+  events = 0;
+
+  run(untilMs: number, maxEvents = 5_000_000): void {
     for (;;) {
+      if (++this.events > maxEvents) throw new Error(`simulation exceeded ${maxEvents} events at t=${this.now}`);
       const e = this.#q.pop();
       if (e === undefined) break;
       if (e.at > untilMs) {
         this.#q.push(e.at, e.fn);
         break;
       }
-      if (e.at > this.now) this.clock.advance(e.at - this.now);
+      this.#setNow(e.at);
       e.fn();
     }
-    if (untilMs > this.now) this.clock.advance(untilMs - this.now);
+    this.#setNow(untilMs);
+  }
+
+  #setNow(t: number): void {
+    if (t <= this.#now) return;
+    this.clock.advance(t - this.clock.monotonic());
+    this.#now = t;
   }
 }
 
@@ -153,7 +167,7 @@ export class Flow {
   readonly pacer = new Pacer({ rate: () => this.cc.pacingRateBytesPerMs(), maxDatagramBytes: WIRE_BYTES });
   readonly sendCredit: SendCredit;
   // receiver side
-  readonly tracker = new AckTracker();
+  readonly tracker: AckTracker;
   readonly recvCredit: ReceiveCredit;
   readonly #delivered = new Set<number>();
   #unread = 0;
@@ -173,6 +187,7 @@ export class Flow {
   constructor(sim: Sim, spec: FlowSpec) {
     this.#sim = sim;
     this.#spec = spec;
+    this.tracker = new AckTracker(spec.ackPolicy);
     const windowBytes = spec.windowBytes ?? 64 * 1024 * 1024;
     this.recvCredit = new ReceiveCredit({ windowBytes, windowMessages: 1_000_000 });
     this.sendCredit = new SendCredit(this.recvCredit.takeLimits());

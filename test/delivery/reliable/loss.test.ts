@@ -37,6 +37,18 @@ describe('LossDetector (RFC 9002 §6)', () => {
     expect([ld.lostPackets, ld.lostBytes, ld.deadline()]).toEqual([4, 4800, null]);
   });
 
+  it('a loss timer that fires exactly at its deadline finds the packet lost (no float drift)', () => {
+    const { ld } = setup();
+    ld.onPacketSent(0.1, MSS, true);
+    ld.onPacketSent(0.1, MSS, true);
+    ld.onAckReceived([r(1)], 0, 1.8); // latest 1.7 → loss delay 9/8 × 1.7
+    const due = ld.deadline()!;
+    expect(due).toBe(0.1 + (9 / 8) * 1.7);
+    expect(due - (9 / 8) * 1.7).toBeLessThan(0.1); // now − delay would miss it
+    expect(pns(ld.onTimeout(due).lost)).toEqual([0]);
+    expect(ld.deadline()).toBeNull();
+  });
+
   it('an ack that covers nothing new returns at once: no packet visited, no state changed', () => {
     const { rtt, cc, ld } = setup();
     for (let k = 0; k < 1000; k++) ld.onPacketSent(k, MSS, true);
