@@ -27,8 +27,23 @@ export interface AckPolicy {
 }
 
 export const DEFAULT_ACK_POLICY: AckPolicy = Object.freeze({ ackEveryPackets: 2, maxAckDelayMs: MAX_ACK_DELAY_MS, ignoreOrder: false });
-/** Thinning for bulk transfers (QUIC ack-frequency extension style). */
-export const BULK_ACK_POLICY: AckPolicy = Object.freeze({ ackEveryPackets: 10, maxAckDelayMs: MAX_ACK_DELAY_MS, ignoreOrder: true });
+/**
+ * Fixed thinning for bulk transfers (every 10th packet, 25 ms). Only right when the sender's
+ * window holds ≥ 40 datagrams; prefer ackPolicyForWindow, which the sender can ask for (the
+ * ack-frequency extension's ACK_FREQUENCY frame) as its window changes.
+ */
+export const BULK_ACK_POLICY: AckPolicy = Object.freeze({ ackEveryPackets: 10, maxAckDelayMs: MAX_ACK_DELAY_MS, ignoreOrder: false });
+
+/**
+ * The ack policy a sender with this window should request (draft-ietf-quic-ack-frequency
+ * §9.2 reasoning): about four acks per window, so the ack clock and the packet-threshold loss
+ * detection keep working — every 2nd packet (RFC 9000) up to every 10th — while gaps are
+ * still acknowledged at once.
+ */
+export function ackPolicyForWindow(windowBytes: number, maxDatagramBytes: number): AckPolicy {
+  const every = Math.min(10, Math.max(2, Math.floor(windowBytes / (4 * maxDatagramBytes))));
+  return { ackEveryPackets: every, maxAckDelayMs: MAX_ACK_DELAY_MS, ignoreOrder: false };
+}
 
 interface MutableRange {
   smallest: number;

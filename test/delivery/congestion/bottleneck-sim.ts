@@ -10,7 +10,7 @@
 import { NewReno } from '../../../src/delivery/congestion/newreno';
 import { Pacer } from '../../../src/delivery/congestion/pacer';
 import { ReceiveCredit, SendCredit } from '../../../src/delivery/flow';
-import { AckTracker, type AckPolicy } from '../../../src/delivery/reliable/ack-tracker';
+import { AckTracker, ackPolicyForWindow, type AckPolicy } from '../../../src/delivery/reliable/ack-tracker';
 import { LossDetector } from '../../../src/delivery/reliable/loss';
 import { RttStats } from '../../../src/delivery/reliable/rtt';
 import { ManualClock } from '../../../src/runtime/clock';
@@ -36,6 +36,8 @@ export interface FlowSpec {
   readerStalls?: readonly [number, number][];
   /** Receiver's ack policy (default: every 2nd packet or 25 ms). */
   ackPolicy?: AckPolicy;
+  /** The receiver follows ackPolicyForWindow(sender's window), as an ACK_FREQUENCY frame would ask. */
+  adaptiveAcks?: boolean;
 }
 
 interface Event {
@@ -182,7 +184,7 @@ export class Flow {
   readonly #cwndTrace: [number, number][] = [];
   #windowFrom: number;
   #windowTo: number;
-  stats = { sentPackets: 0, retransmittedPackets: 0, duplicateChunks: 0, windowChunks: 0 };
+  stats = { sentPackets: 0, retransmittedPackets: 0, duplicateChunks: 0, windowChunks: 0, acksSent: 0 };
 
   constructor(sim: Sim, spec: FlowSpec) {
     this.#sim = sim;
@@ -258,7 +260,11 @@ export class Flow {
       const pn = this.ld.onPacketSent(now, WIRE_BYTES, true, [chunk]);
       this.pacer.onPacketSent(now, WIRE_BYTES);
       this.stats.sentPackets++;
-      this.#sim.forward(WIRE_BYTES, () => this.#onData(pn, chunk));
+      const policy = this.#spec.adaptiveAcks === true ? ackPolicyForWindow(this.cc.windowBytes, WIRE_BYTES) : null;
+      this.#sim.forward(WIRE_BYTES, () => {
+        if (policy !== null) this.tracker.setPolicy(policy);
+        this.#onData(pn, chunk);
+      });
     }
     this.#armLossTimer();
   }
@@ -331,6 +337,7 @@ export class Flow {
     ++this.#ackTimerGen;
     if (ack === null) return;
     const bytes = encodeAck({ ...ack, ...this.recvCredit.takeLimits() });
+    this.stats.acksSent++;
     this.#sim.backward(() => this.#onAck(bytes));
   }
 }

@@ -30,6 +30,33 @@ describe('NewReno + loss detection + pacing over a bottleneck', () => {
     expect(f.rtt.smoothedMs).toBeLessThan(75);
   });
 
+  it('at 2 Mbit/s (window of ~14 datagrams) too: goodput ≥ 85%, ≤ 2% retransmitted', () => {
+    const rate = 250;
+    const sim = new Sim({ rateBytesPerMs: rate, queueBytes: rate * 30, oneWayDelayMs: 20 });
+    const f = sim.addFlow({ startMs: 0 });
+    f.measure(0, 20_000);
+    sim.run(20_000);
+    expect((f.stats.windowChunks * PAYLOAD_BYTES) / (rate * 20_000)).toBeGreaterThanOrEqual(0.85);
+    expect(f.stats.retransmittedPackets / f.stats.sentPackets).toBeLessThanOrEqual(0.02);
+  });
+
+  it('acks thinned to the window (≈ 4 per window, ≤ every 10th) keep goodput ≥ 85% with far fewer acks', () => {
+    const run = (rate: number, adaptiveAcks: boolean) => {
+      const sim = new Sim({ rateBytesPerMs: rate, queueBytes: rate * 30, oneWayDelayMs: 20 });
+      const f = sim.addFlow({ startMs: 0, adaptiveAcks });
+      f.measure(0, 20_000);
+      sim.run(20_000);
+      return { goodput: (f.stats.windowChunks * PAYLOAD_BYTES) / (rate * 20_000), acks: f.stats.acksSent, packets: f.stats.sentPackets };
+    };
+    const every2 = run(1250, false);
+    const thinned = run(1250, true);
+    expect(every2.acks).toBeGreaterThanOrEqual(every2.packets / 2 - 100);
+    expect(thinned.goodput).toBeGreaterThanOrEqual(0.85);
+    expect(thinned.acks).toBeLessThanOrEqual(every2.acks / 4);
+    // a small window asks for acks as often as RFC 9000's default, so it loses nothing
+    expect(run(250, true).goodput).toBeGreaterThanOrEqual(0.85);
+  });
+
   it('two flows share the link within 0.6–1.4 of fair and still fill it', () => {
     const sim = new Sim(link);
     const a = sim.addFlow({ startMs: 0 });

@@ -1,4 +1,4 @@
-import { AckTracker, BULK_ACK_POLICY } from '../../../src/delivery/reliable/ack-tracker';
+import { AckTracker, ackPolicyForWindow, BULK_ACK_POLICY } from '../../../src/delivery/reliable/ack-tracker';
 
 describe('AckTracker', () => {
   it('acks after every 2nd ack-eliciting packet, with the delay since the largest arrived', () => {
@@ -65,8 +65,14 @@ describe('AckTracker', () => {
     expect([merged.length, merged[30]]).toEqual([31, { smallest: 16, largest: 18 }]);
   });
 
-  it('bulk thinning: every 10th packet, 25 ms at most, no immediate ack on reordering', () => {
-    const t = new AckTracker(BULK_ACK_POLICY);
+  it('ackPolicyForWindow asks for about 4 acks per window, between every 2nd and every 10th packet', () => {
+    expect([12_000, 14_400, 24_000, 48_000, 60_000, 1e9].map((w) => ackPolicyForWindow(w, 1200).ackEveryPackets)).toEqual([2, 3, 5, 10, 10, 10]);
+    expect(ackPolicyForWindow(48_000, 1200)).toEqual({ ackEveryPackets: 10, maxAckDelayMs: 25, ignoreOrder: false });
+    expect(BULK_ACK_POLICY).toEqual({ ackEveryPackets: 10, maxAckDelayMs: 25, ignoreOrder: false });
+  });
+
+  it('ignoreOrder thinning: every 10th packet, 25 ms at most, no immediate ack on reordering', () => {
+    const t = new AckTracker({ ...BULK_ACK_POLICY, ignoreOrder: true });
     for (let k = 0; k < 9; k++) t.onPacketReceived(k === 4 ? 20 : k, true, 1); // 20: a gap
     expect([t.ackDue(1), t.deadline()]).toEqual([false, 26]);
     t.onPacketReceived(4, true, 2);
