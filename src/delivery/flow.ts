@@ -43,17 +43,18 @@ export class ReceiveCredit {
   #advertised: CreditLimits;
   #violations = 0;
 
+  /** The initial window counts as advertised: the peer starts with it (handshake or default). */
   constructor(window: CreditWindow) {
     checkWindow(window);
     this.#window = { ...window };
-    this.#advertised = this.limits();
+    this.#advertised = { maxBytes: window.windowBytes, maxMessages: window.windowMessages };
   }
 
   /** Current limits (never below anything advertised before). */
   limits(): CreditLimits {
     return {
-      maxBytes: Math.max(this.#releasedBytes + this.#window.windowBytes, this.#advertised?.maxBytes ?? 0),
-      maxMessages: Math.max(this.#releasedMessages + this.#window.windowMessages, this.#advertised?.maxMessages ?? 0),
+      maxBytes: Math.max(this.#releasedBytes + this.#window.windowBytes, this.#advertised.maxBytes),
+      maxMessages: Math.max(this.#releasedMessages + this.#window.windowMessages, this.#advertised.maxMessages),
     };
   }
 
