@@ -128,11 +128,6 @@ export class SentHistory<F> {
     return false;
   }
 
-  /** Live packets in number order (diagnostics and path reset; O(span)). */
-  *live(): IterableIterator<SentPacket<F>> {
-    for (let pn = this.nextLive(this.#head); pn < this.#next; pn = this.nextLive(pn + 1)) yield this.get(pn)!;
-  }
-
   #remove(pn: number, state: number): SentPacket<F> | undefined {
     const p = this.get(pn);
     if (p === undefined) return undefined;

@@ -36,6 +36,16 @@ describe('PacketSpace', () => {
     expect(a.sendDelay(40, MSS)).toBe(0);
   });
 
+  it('refuses a malformed ack or one for numbers never sent, changing nothing', () => {
+    const a = make();
+    a.onDatagramSent(0, MSS, true);
+    expect(() => a.onAckFrame(new Uint8Array([0x00, 0x00]), 10)).toThrow('invalid ack: truncated at range count');
+    const b = make();
+    for (let k = 0; k < 3; k++) b.onPacketReceived(k, true, 0);
+    expect(() => a.onAckFrame(b.ackToSend(0)!, 10)).toThrow('ack for a packet number not sent yet');
+    expect([a.loss.bytesInFlight, a.loss.largestAcked, a.rtt.hasSample]).toEqual([1200, -1, false]);
+  });
+
   it('piggybacks an ack only when it says something new', () => {
     const b = make();
     expect(b.ackToSend(0, true)).toBeNull();
