@@ -13,7 +13,10 @@ export type LabelValues<L extends string> = Readonly<Record<L, string>>;
 export interface ScrapedFamily<L extends string> {
   /** Drops every sample; a family left clear is exposed with no sample (HELP and TYPE only). */
   clear(): void;
-  /** The sample for these labels. For a counter: the cumulative total (must not be negative). */
+  /**
+   * The sample for these labels, at most once per label set between two clear() calls. For a
+   * counter: the cumulative total (must not be negative).
+   */
   set(labels: LabelValues<L>, value: number): void;
 }
 
@@ -42,10 +45,8 @@ export class MetricsRegistry {
     const labelless = labelNames.length === 0;
     return {
       clear: () => clearFamily(c as unknown as Resettable, labelless),
-      set: (labels, value) => {
-        c.remove(labels as Partial<Record<L, string>>);
-        c.inc(labels as Partial<Record<L, string>>, value);
-      },
+      // After clear() the label set has no sample, so inc() sets it (without a costly remove()).
+      set: (labels, value) => c.inc(labels as Partial<Record<L, string>>, value),
     };
   }
 

@@ -3,7 +3,7 @@
  *
  * Cardinality: at most `maxPeers` peers are labelled (the setting `metricsMaxPeers`, 0..10,000).
  * They are the top `maxPeers` by traffic (bytes in + bytes out since the daemon started; ties:
- * packets, then the label, so the choice is stable from one scrape to the next); the others
+ * packets, then the key string (or endpoint), so the choice is stable from one scrape to the next); the others
  * are only counted (`udpvault_peers_unlabelled`) and are in the global series.
  *
  * Labels: `peer` is the short key fingerprint (`3f2a-9c01`, as in `peer list`); the full
@@ -47,18 +47,23 @@ function baseLabel(p: PeerInfo): string {
   return safeFingerprint(p.key, false) ?? `endpoint:${p.endpoint}`;
 }
 
-/** The labelled peers (most traffic first) and how many were left out. */
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The labelled peers (most traffic first) and how many were left out. Fingerprints only for the chosen. */
 export function selectPeers<P extends PeerInfo>(peers: readonly P[], maxPeers: number): PeerSelection<P> {
   const limit = Math.max(0, Math.min(Math.floor(maxPeers), peers.length));
   if (limit === 0) return { labelled: [], unlabelled: peers.length };
-  const ranked = peers.map((info) => ({ info, label: baseLabel(info), bytes: traffic(info), pkts: packets(info) }));
-  ranked.sort((a, b) => b.bytes - a.bytes || b.pkts - a.pkts || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+  const ranked = peers.map((info) => ({ info, id: info.key ?? info.endpoint, bytes: traffic(info), pkts: packets(info) }));
+  ranked.sort((a, b) => b.bytes - a.bytes || b.pkts - a.pkts || compareStrings(a.id, b.id));
   const used = new Set<string>();
   const labelled: LabelledPeer<P>[] = [];
   for (const r of ranked.slice(0, limit)) {
-    let peer = r.label;
+    const base = baseLabel(r.info);
+    let peer = base;
     if (used.has(peer) && r.info.key !== null) peer = safeFingerprint(r.info.key, true) ?? peer;
-    for (let n = 2; used.has(peer); n++) peer = `${r.label}#${n}`; // last resort: never two samples for one series
+    for (let n = 2; used.has(peer); n++) peer = `${base}#${n}`; // last resort: never two samples for one series
     used.add(peer);
     labelled.push({ info: r.info, peer, name: r.info.name ?? '' });
   }

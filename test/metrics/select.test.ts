@@ -8,7 +8,7 @@ function fullFp(key: string): string {
   return hex.match(/.{4}/g)!.join('-');
 }
 
-test('top N by bytes in + out; ties broken by packets, then by label; the rest counted', () => {
+test('top N by bytes in + out; ties broken by packets, then by key string; the rest counted', () => {
   const ka = keyString('a');
   const kb = keyString('b');
   const kc = keyString('c');
@@ -17,10 +17,10 @@ test('top N by bytes in + out; ties broken by packets, then by label; the rest c
     peer({ key: ka, endpoint: '127.0.0.1:1', counters: counters({ bytesIn: 10, bytesOut: 5 }) }), // 15
     peer({ key: kb, endpoint: '127.0.0.1:2', counters: counters({ bytesOut: 20 }) }), // 20
     peer({ key: kc, endpoint: '127.0.0.1:3', counters: counters({ bytesIn: 15, packetsIn: 2 }) }), // 15, more packets than a
-    peer({ key: kd, endpoint: '127.0.0.1:4', counters: counters({ bytesIn: 15 }) }), // 15, ties a: by label
+    peer({ key: kd, endpoint: '127.0.0.1:4', counters: counters({ bytesIn: 15 }) }), // 15, ties a: by key string
   ];
   const sel = selectPeers(peers, 3);
-  const [first, second, third] = [shortFp(kb), shortFp(kc), [shortFp(ka), shortFp(kd)].sort()[0]];
+  const [first, second, third] = [shortFp(kb), shortFp(kc), shortFp([ka, kd].sort()[0]!)];
   expect(sel.labelled.map((l) => l.peer)).toEqual([first, second, third]);
   expect(sel.unlabelled).toBe(1);
   expect(selectPeers(peers, 0)).toEqual({ labelled: [], unlabelled: 4 });
