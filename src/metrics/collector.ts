@@ -3,6 +3,7 @@
  * at scrape time from the node's status() and peers() (one call each per scrape), so the
  * packet path pays nothing. docs/METRICS.md lists the families.
  */
+import { packageVersion } from '../control/version';
 import { DROP_REASONS } from '../errors';
 import type { Counters, NodeStatus, PeerInfo, PeerState } from '../node/types';
 import { MetricsRegistry, type HistogramFamily, type ScrapedFamily } from './prom';
@@ -72,6 +73,7 @@ export class NodeMetrics {
   readonly #mtu = this.#reg.gauge('udpvault_mtu_bytes', 'Path MTU the node uses.', []);
   readonly #maxDatagram = this.#reg.gauge('udpvault_max_datagram_bytes', 'Largest UDP payload the node sends.', []);
   readonly #startTime = this.#reg.gauge('udpvault_start_time_seconds', 'Start of the node, Unix time in seconds.', []);
+  readonly #buildInfo = this.#reg.gauge('udpvault_build_info', 'Always 1; the labels say which udpvault and Node.js versions run.', ['version', 'nodejs']);
 
   readonly #peerPackets = this.#reg.counter('udpvault_peer_packets_total', 'Datagrams from/to one peer.', ['peer', 'name', 'direction']);
   readonly #peerBytes = this.#reg.counter('udpvault_peer_bytes_total', 'UDP payload bytes from/to one peer.', ['peer', 'name', 'direction']);
@@ -90,7 +92,7 @@ export class NodeMetrics {
 
   readonly #scraped: ScrapedFamily<string>[] = [
     this.#packets, this.#bytes, this.#messages, this.#drops, this.#peersByState, this.#unlabelled, this.#sessions,
-    this.#queuedMessages, this.#queuedBytes, this.#mtu, this.#maxDatagram, this.#startTime,
+    this.#queuedMessages, this.#queuedBytes, this.#mtu, this.#maxDatagram, this.#startTime, this.#buildInfo,
     this.#peerPackets, this.#peerBytes, this.#peerMessages, this.#peerDrops, this.#peerState, this.#peerRtt,
     this.#peerLastHandshake, this.#peerCwnd, this.#peerInFlight, this.#peerQueuedMessages, this.#peerQueuedBytes,
   ] as ScrapedFamily<string>[];
@@ -148,6 +150,7 @@ export class NodeMetrics {
     if (ok(status.maxDatagramBytes)) this.#maxDatagram.set({}, status.maxDatagramBytes);
     const started = Date.parse(status.startedAt);
     if (Number.isFinite(started)) this.#startTime.set({}, started / 1000);
+    this.#buildInfo.set({ version: packageVersion(), nodejs: process.version }, 1);
 
     const selection = selectPeers(peers, this.#maxPeers);
     this.#unlabelled.set({}, selection.unlabelled);

@@ -45,8 +45,8 @@ test('10,000 peers, metricsMaxPeers 100: exactly the 100 busiest are labelled, 9
   expect(e.get('udpvault_sessions')).toBe(PEERS);
   // Every peer's RTT is in the histogram, labelled or not.
   expect(e.get('udpvault_rtt_seconds_count')).toBe(PEERS);
-  // 27 global samples + 32 histogram lines + 100 peers x 9 (6 counters, state, RTT, last handshake).
-  expect(e.samples).toHaveLength(27 + 32 + 100 * 9);
+  // 28 global samples + 32 histogram lines + 100 peers x 9 (6 counters, state, RTT, last handshake).
+  expect(e.samples).toHaveLength(28 + 32 + 100 * 9);
 });
 
 test('10,000 peers, metricsMaxPeers 10,000 (the setting\'s maximum): every peer labelled once', async () => {
@@ -56,7 +56,7 @@ test('10,000 peers, metricsMaxPeers 10,000 (the setting\'s maximum): every peer 
   const labelled = new Set(e.all('udpvault_peer_state').map((s) => s.labels.peer));
   expect(labelled.size).toBe(PEERS);
   expect(e.get('udpvault_peers_unlabelled')).toBe(0);
-  expect(e.samples).toHaveLength(27 + 32 + PEERS * 9);
+  expect(e.samples).toHaveLength(28 + 32 + PEERS * 9);
 });
 
 test('metricsMaxPeers 0: no per-peer series at all', async () => {

@@ -34,7 +34,7 @@ function namesIn(text: string): string[] {
 
 test('every family the endpoint exposes has a row in METRICS.md, with its type', async () => {
   const known = await families();
-  expect(known.size).toBe(25);
+  expect(known.size).toBe(26);
   for (const [name, type] of known) expect(doc).toMatch(new RegExp(`\\| \`${name}\` \\| ${type} \\|`));
 });
 
@@ -50,6 +50,7 @@ test('every udpvault_ name in METRICS.md and in the dashboard exists', async () 
   // The dashboard shows most families (all but the per-peer traffic counters it sums elsewhere).
   const used = new Set(namesIn(exprs).map((n) => family(n, known)));
   expect([...known.keys()].filter((n) => !used.has(n)).sort()).toEqual([
+    'udpvault_build_info',
     'udpvault_max_datagram_bytes',
     'udpvault_peer_last_handshake_timestamp_seconds',
     'udpvault_peer_messages_total',

@@ -72,6 +72,7 @@ describe('scrape over HTTP', () => {
     expect(e.get('udpvault_mtu_bytes')).toBe(1500);
     expect(e.get('udpvault_max_datagram_bytes')).toBe(1452);
     expect(e.get('udpvault_start_time_seconds')).toBe(1796101200);
+    expect(e.all('udpvault_build_info')).toEqual([{ name: 'udpvault_build_info', labels: { version: (require('../../package.json') as { version: string }).version, nodejs: process.version }, value: 1 }]);
   });
 
   test('per-peer series: fingerprint and name labels, counters, drops seen, state, RTT, cwnd and queues; the quietest peer beyond maxPeers left out', async () => {
