@@ -31,7 +31,7 @@ afterEach(async () => {
   m = undefined;
 });
 
-test('10,000 peers, metricsMaxPeers 100: exactly the 100 busiest are labelled, 959 samples in all', async () => {
+test('10,000 peers, metricsMaxPeers 100: exactly the 100 busiest are labelled, 960 samples in all', async () => {
   const node = manyPeers();
   m = await startMetrics({ address: '127.0.0.1:0', node, maxPeers: 100, log: memoryLogger() });
   const e = parseExposition((await request(m.url)).body);
@@ -52,11 +52,13 @@ test('10,000 peers, metricsMaxPeers 100: exactly the 100 busiest are labelled, 9
 test('10,000 peers, metricsMaxPeers 10,000 (the setting\'s maximum): every peer labelled once', async () => {
   const node = manyPeers();
   m = await startMetrics({ address: '127.0.0.1:0', node, maxPeers: 10_000, log: memoryLogger() });
-  const e = parseExposition((await request(m.url)).body);
-  const labelled = new Set(e.all('udpvault_peer_state').map((s) => s.labels.peer));
-  expect(labelled.size).toBe(PEERS);
-  expect(e.get('udpvault_peers_unlabelled')).toBe(0);
-  expect(e.samples).toHaveLength(28 + 32 + PEERS * 9);
+  const body = (await request(m.url)).body;
+  // 7.6 MB: count lines rather than parse them all.
+  const lines = body.split('\n');
+  const states = lines.filter((l) => l.startsWith('udpvault_peer_state{'));
+  expect(new Set(states.map((l) => /peer="([^"]+)"/.exec(l)![1])).size).toBe(PEERS);
+  expect(lines.filter((l) => l !== '' && !l.startsWith('#'))).toHaveLength(28 + 32 + PEERS * 9);
+  expect(lines).toContain('udpvault_peers_unlabelled 0');
 });
 
 test('metricsMaxPeers 0: no per-peer series at all', async () => {
