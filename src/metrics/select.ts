@@ -3,8 +3,8 @@
  *
  * Cardinality: at most `maxPeers` peers are labelled (the setting `metricsMaxPeers`, 0..10,000).
  * They are the top `maxPeers` by traffic (bytes in + bytes out since the daemon started; ties:
- * packets, then the key string (or endpoint), so the choice is stable from one scrape to the next); the others
- * are only counted (`udpvault_peers_unlabelled`) and are in the global series.
+ * packets, then the key string or endpoint, so the choice is stable from one scrape to the
+ * next); the others are only counted (`udpvault_peers_unlabelled`) and are in the global series.
  *
  * Labels: `peer` is the short key fingerprint (`3f2a-9c01`, as in `peer list`); the full
  * fingerprint if two labelled peers share a short one; `endpoint:HOST:PORT` for a peer whose
@@ -26,12 +26,18 @@ export interface PeerSelection<P extends PeerInfo> {
   readonly unlabelled: number;
 }
 
+/** A sum for ranking; 0 when not a number (a NaN would break the sort's order). */
+function rank(a: number, b: number): number {
+  const v = a + b;
+  return Number.isFinite(v) ? v : 0;
+}
+
 function traffic(p: PeerInfo): number {
-  return p.counters.bytesIn + p.counters.bytesOut;
+  return rank(p.counters.bytesIn, p.counters.bytesOut);
 }
 
 function packets(p: PeerInfo): number {
-  return p.counters.packetsIn + p.counters.packetsOut;
+  return rank(p.counters.packetsIn, p.counters.packetsOut);
 }
 
 function safeFingerprint(key: string, full: boolean): string | null {
