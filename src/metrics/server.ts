@@ -5,6 +5,7 @@
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzip } from 'node:zlib';
 import { splitHostPort } from '../config/rules';
 import { BadInputError } from '../errors';
 import type { Logger } from '../log';
@@ -70,18 +71,28 @@ export async function startMetrics(opts: MetricsOptions): Promise<MetricsEndpoin
   const metrics = new NodeMetrics(opts.node, opts.maxPeers);
   const log = opts.log;
 
+  const fail = (res: http.ServerResponse, e: unknown): void => {
+    const err = e instanceof Error ? e : new Error(String(e));
+    log.error({ err: err.message, stack: err.stack }, 'metrics collection failed');
+    reply(res, 500, 'metrics collection failed\n');
+  };
+  const send = (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, encoding?: 'gzip'): void => {
+    res.writeHead(200, {
+      'Content-Type': metrics.contentType,
+      'Content-Length': body.length,
+      'Cache-Control': 'no-store',
+      Vary: 'Accept-Encoding',
+      ...(encoding && { 'Content-Encoding': encoding }),
+    });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  };
+  // Prometheus asks for gzip; compressing on the thread pool keeps the event loop free.
   const serveMetrics = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    metrics.scrape().then(
-      (text) => {
-        res.writeHead(200, { 'Content-Type': metrics.contentType, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
-        res.end(req.method === 'HEAD' ? undefined : text);
-      },
-      (e: unknown) => {
-        const err = e instanceof Error ? e : new Error(String(e));
-        log.error({ err: err.message, stack: err.stack }, 'metrics collection failed');
-        reply(res, 500, 'metrics collection failed\n');
-      },
-    );
+    const wantsGzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+    metrics.scrape().then((text) => {
+      if (!wantsGzip) return send(req, res, Buffer.from(text, 'utf8'));
+      gzip(text, (e, zipped) => (e ? fail(res, e) : send(req, res, zipped, 'gzip')));
+    }, (e: unknown) => fail(res, e));
   };
 
   const server = http.createServer((req, res) => {

@@ -74,17 +74,22 @@ export function parseExposition(text: string): Exposition {
 export interface HttpReply {
   status: number;
   headers: http.IncomingHttpHeaders;
+  /** The body as UTF-8 text, and as the bytes received. */
   body: string;
+  raw: Buffer;
 }
 
 /** One request on its own connection (no agent, so nothing lingers after the test). */
-export function request(url: string, method = 'GET', host?: string): Promise<HttpReply> {
+export function request(url: string, method = 'GET', host?: string, headers: http.OutgoingHttpHeaders = {}): Promise<HttpReply> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: host ?? u.hostname.replace(/^\[|\]$/g, ''), port: u.port, path: u.pathname, method, agent: false }, (res) => {
+    const req = http.request({ host: host ?? u.hostname.replace(/^\[|\]$/g, ''), port: u.port, path: u.pathname, method, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: raw.toString('utf8'), raw });
+      });
       res.on('error', reject);
     });
     req.on('error', reject);

@@ -3,6 +3,7 @@
  * family, scrape-time collection (a second scrape sees the node's new numbers and no removed
  * peer), the HTTP surface, the bind rules and the errors naming the setting.
  */
+import { gunzipSync } from 'node:zlib';
 import { DROP_REASONS, BadInputError } from '../../src/errors';
 import { observeHandshake, startMetrics, type MetricsEndpoint } from '../../src/metrics';
 import { counters, FakeNode, keyString, memoryLogger, peer, shortFp } from './fake-node';
@@ -159,6 +160,21 @@ describe('scrape over HTTP', () => {
     expect(e.get('udpvault_peer_state', { peer: shortFp(C), name: 'carol', state: 'new' })).toBe(1);
     expect(node.statusCalls).toBe(2);
     expect(node.peersCalls).toBe(2);
+  });
+
+  test('gzip when the scraper accepts it (Prometheus does): the same text, compressed', async () => {
+    const node = fakeNode();
+    node.list = node.list.map((p) => ({ ...p, rttMs: null })); // no RTT: the histogram (and so the text) is the same at each scrape
+    const m = await start(node);
+    const plain = await request(m.url);
+    const zipped = await request(m.url, 'GET', undefined, { 'Accept-Encoding': 'gzip, deflate' });
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.headers.vary).toBe('Accept-Encoding');
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(zipped.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
+    expect(Number(zipped.headers['content-length'])).toBe(zipped.raw.length);
+    expect(zipped.raw.length).toBeLessThan(plain.raw.length / 3);
+    expect(gunzipSync(zipped.raw).toString('utf8')).toBe(plain.body);
   });
 
   test('HTTP surface: HEAD, / , 404, 405', async () => {
