@@ -37,7 +37,7 @@ export interface HomeLockOptions {
 }
 
 /** Lock files held by this process. */
-const heldHere = new Set<string>();
+const heldHere = new Map<string, LockHolder>();
 
 function pidAlive(pid: number): boolean {
   try {
@@ -98,9 +98,10 @@ export class HomeLock {
     const me: LockHolder = { pid: process.pid, kind: opts.kind ?? 'daemon', start: startOf(process.pid) };
     const content = formatHolder(me);
     for (let attempt = 0; attempt < 5; attempt++) {
-      if (heldHere.has(file)) throw locked(paths.home, me);
+      const here = heldHere.get(file);
+      if (here) throw locked(paths.home, here);
       if (createComplete(fs, file, content)) {
-        heldHere.add(file);
+        heldHere.set(file, me);
         return new HomeLock(file, fs, content);
       }
       const text = readText(fs, file);

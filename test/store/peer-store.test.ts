@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { UdpVaultError } from '../../src/errors';
-import { PeerStore, type StoredPeer } from '../../src/daemon/store';
+import { PeerStore, type StoredPeer } from '../../src/store/peer-store';
 
 const KEY1 = Buffer.alloc(32, 1).toString('base64url');
 const KEY2 = Buffer.alloc(32, 2).toString('base64url');
