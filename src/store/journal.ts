@@ -74,8 +74,10 @@ function readOrNull(fs: FileSystem, file: string): Buffer | null {
   try {
     return fs.readFile(file);
   } catch (e) {
-    if (errnoOf(e) === 'ENOENT') return null;
-    throw new UdpVaultError('ERR_STORE_CORRUPT', `cannot read ${file} (${errnoOf(e) || 'error'}); it was left untouched`);
+    const code = errnoOf(e);
+    if (code === 'ENOENT') return null;
+    if (!code) throw e;
+    throw new UdpVaultError('ERR_STORE_CORRUPT', `cannot read ${file} (${code}); it was left untouched`);
   }
 }
 
