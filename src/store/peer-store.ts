@@ -7,6 +7,7 @@
  * that changes often (handshake high-water marks, TOFU keys, epochs) goes to the journal
  * (journal.ts), never here, so the daemon does not race a hand edit.
  */
+import { createHash } from 'node:crypto';
 import { UdpVaultError } from '../errors';
 import { isKeyString } from '../crypto/identity';
 import { writeFileAtomic } from './atomic-file';
@@ -110,9 +111,13 @@ function pick(p: StoredPeer): StoredPeer {
   };
 }
 
+const digest = (text: string): string => createHash('sha256').update(text).digest('hex');
+
 export class PeerStore {
   readonly #file: string;
   readonly #fs: FileSystem;
+  /** Digest of the content this store last loaded or saved ('' = the file was missing); null before either. */
+  #known: string | null = null;
 
   constructor(file: string, fs: FileSystem = nodeFs) {
     this.#file = file;
@@ -139,7 +144,10 @@ export class PeerStore {
       text = this.#fs.readFile(this.#file).toString('utf8');
     } catch (e) {
       const code = errnoOf(e);
-      if (code === 'ENOENT') return [];
+      if (code === 'ENOENT') {
+        this.#known = '';
+        return [];
+      }
       throw new UdpVaultError('ERR_STORE_CORRUPT', `cannot read peer store ${this.#file} (${code || 'error'}); it was left untouched`);
     }
     let data: unknown;
@@ -154,6 +162,7 @@ export class PeerStore {
     const peers = data.peers.map(withDefaults);
     const why = validateAll(peers);
     if (why) throw this.#corrupt(why);
+    this.#known = digest(text);
     return (peers as StoredPeer[]).map(pick);
   }
 
@@ -166,6 +175,23 @@ export class PeerStore {
     const why = validateAll(peers);
     if (why) throw new UdpVaultError('ERR_BAD_ARGUMENT', `refusing to save an invalid peer store: ${why}`);
     const body: StoreFile = { version: STORE_VERSION, peers: peers.map(pick) };
-    writeFileAtomic(this.#file, Buffer.from(`${JSON.stringify(body, null, 2)}\n`), { fs: this.#fs });
+    const text = `${JSON.stringify(body, null, 2)}\n`;
+    writeFileAtomic(this.#file, Buffer.from(text), { fs: this.#fs });
+    this.#known = digest(text);
+  }
+
+  /**
+   * Whether the file differs from what this store last loaded or saved: a hand edit not yet
+   * reloaded, which a save would overwrite. True before the first load or save.
+   */
+  changedOnDisk(): boolean {
+    let now: string;
+    try {
+      now = digest(this.#fs.readFile(this.#file).toString('utf8'));
+    } catch (e) {
+      if (errnoOf(e) !== 'ENOENT') return true;
+      now = '';
+    }
+    return now !== this.#known;
   }
 }

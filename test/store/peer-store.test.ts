@@ -169,3 +169,21 @@ describe('PeerStore through the filesystem seam', () => {
     corrupt(JSON.stringify({ version: 1, peers: [{ name: 'x' }] })); // the endpoint is required
   });
 });
+
+describe('PeerStore.changedOnDisk', () => {
+  test('tells a hand edit made since the last load or save, so a save does not silently overwrite it', () => {
+    const store = new PeerStore(file);
+    expect(store.changedOnDisk()).toBe(true); // nothing known yet
+    expect(store.load()).toEqual([]);
+    expect(store.changedOnDisk()).toBe(false); // missing, as loaded
+    store.save([peer()]);
+    expect(store.changedOnDisk()).toBe(false);
+    const text = fs.readFileSync(file, 'utf8');
+    fs.writeFileSync(file, text.replace('127.0.0.1:11001', '127.0.0.1:11002')); // the operator edits it
+    expect(store.changedOnDisk()).toBe(true);
+    expect(store.load()[0]!.endpoint).toBe('127.0.0.1:11002');
+    expect(store.changedOnDisk()).toBe(false);
+    fs.rmSync(file);
+    expect(store.changedOnDisk()).toBe(true);
+  });
+});
