@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { compileClosure, REPO } from './kill-harness';
+import { compileClosure, lowPriority, REPO } from './kill-harness';
 
 const RACERS = 6;
 let work: string;
@@ -25,24 +25,35 @@ interface Racer {
   result: Promise<string>;
 }
 
-function race(home: string): Racer[] {
-  const at = String(Date.now() + 400); // all children spin until then: their acquisitions overlap
-  return Array.from({ length: RACERS }, () => {
+/** Starts the racers, waits until every one is ready, then tells them all to go at once. */
+async function race(home: string): Promise<Racer[]> {
+  const racers = Array.from({ length: RACERS }, () => {
     const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'lock-racer.js'), path.join(work, 'lib'), home], {
-      env: { ...process.env, NODE_PATH: path.join(REPO, 'node_modules'), RACE_AT: at },
+      env: { ...process.env, NODE_PATH: path.join(REPO, 'node_modules') },
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     running.push(child);
+    lowPriority(child.pid);
+    let out = '';
+    let onReady!: () => void;
+    const ready = new Promise<void>((r) => (onReady = r));
     const result = new Promise<string>((resolve) => {
-      let out = '';
       child.stdout!.on('data', (d: Buffer) => {
         out += d.toString();
-        if (out.endsWith('\n')) resolve(out.trim());
+        if (out.startsWith('ready\n')) onReady();
+        const rest = out.slice('ready\n'.length);
+        if (rest.endsWith('\n')) resolve(rest.trim());
       });
-      child.on('close', () => resolve(out.trim()));
+      child.on('close', () => {
+        onReady();
+        resolve(out.slice('ready\n'.length).trim());
+      });
     });
-    return { child, result };
+    return { child, result, ready };
   });
+  await Promise.all(racers.map((r) => r.ready));
+  for (const r of racers) r.child.stdin!.write('go\n');
+  return racers;
 }
 
 const exited = (c: ChildProcess): Promise<void> => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.on('close', () => r())));
@@ -51,7 +62,7 @@ test('racing processes: one gets a free lock, and one takes over a stale lock; t
   const home = path.join(work, 'home');
   fs.mkdirSync(home, { mode: 0o700 });
 
-  const first = race(home);
+  const first = await race(home);
   const results = await Promise.all(first.map((r) => r.result));
   expect(results.filter((r) => r === 'got')).toHaveLength(1);
   expect(results.filter((r) => r === 'refused ERR_HOME_LOCKED')).toHaveLength(RACERS - 1);
@@ -60,7 +71,7 @@ test('racing processes: one gets a free lock, and one takes over a stale lock; t
 
   winner.kill('SIGKILL'); // its lock is now stale
   await exited(winner);
-  const second = race(home);
+  const second = await race(home);
   const results2 = await Promise.all(second.map((r) => r.result));
   expect(results2.filter((r) => r === 'got')).toHaveLength(1);
   expect(results2.filter((r) => r === 'refused ERR_HOME_LOCKED')).toHaveLength(RACERS - 1);

@@ -4,6 +4,7 @@
  * code without `npm run build`, and runs one child round.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { transformSync } from '@babel/core';
@@ -30,6 +31,16 @@ export function compileClosure(entries: string[], outDir: string): void {
   }
 }
 
+/** Children run at the lowest CPU priority, so they do not starve tests running beside them. */
+export function lowPriority(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    os.setPriority(pid, 19);
+  } catch {
+    // not permitted here: run at normal priority
+  }
+}
+
 export interface RoundOutput {
   /** Every line the child printed before it died. */
   lines: string[];
@@ -48,6 +59,7 @@ export function killRound(lib: string, home: string, round: number, acks: number
     let stderr = '';
     let seen = 0;
     let killed = false;
+    lowPriority(child.pid);
     child.stdout.on('data', (d: Buffer) => {
       buf += d.toString();
       seen = buf.split('\n').filter((l) => l.startsWith('ok ')).length;
