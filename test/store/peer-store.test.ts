@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { UdpVaultError } from '../../src/errors';
-import { PeerStore, type StoredPeer } from '../../src/daemon/store';
+import { PeerStore, type StoredPeer } from '../../src/store/peer-store';
+import { FakeFs, SimulatedCrash } from '../../src/store/fake-fs';
 
 const KEY1 = Buffer.alloc(32, 1).toString('base64url');
 const KEY2 = Buffer.alloc(32, 2).toString('base64url');
@@ -118,5 +119,71 @@ describe('PeerStore', () => {
     fs.writeFileSync(file, '{}');
     fs.chmodSync(file, 0o000);
     expect(() => new PeerStore(file).load()).toThrow(/cannot read peer store .* \(EACCES\); it was left untouched/);
+  });
+});
+
+describe('PeerStore through the filesystem seam', () => {
+  const FILE = '/h/peers.json';
+  const home = (): FakeFs => {
+    const f = new FakeFs();
+    f.mkdir('/h', 0o700);
+    return f;
+  };
+
+  test('save is durable when it returns: written, fsync’d, renamed, directory fsync’d — in that order', () => {
+    const f = home();
+    const store = new PeerStore(FILE, f);
+    f.ops.length = 0;
+    store.save([peer()]);
+    const ops = f.ops.map((o) => o.op);
+    expect(ops).toEqual(['open', 'write', 'fsync', 'close', 'rename', 'fsyncDir']);
+    expect(f.ops[4]).toMatchObject({ op: 'rename', to: FILE });
+    expect(f.ops[5]).toEqual({ op: 'fsyncDir', path: '/h' });
+    expect(new PeerStore(FILE, f.crash()).load()).toEqual([peer()]); // power loss right after the ack
+  });
+
+  test('a crash at any step of a save leaves the old store or the new one, never a torn or missing one', () => {
+    const next = [peer(), peer({ key: KEY2, name: 'bob' })];
+    for (let step = 0; step < 6; step++) {
+      const f = home();
+      new PeerStore(FILE, f).save([peer()]);
+      f.killAt(step);
+      expect(() => new PeerStore(FILE, f).save(next)).toThrow(SimulatedCrash);
+      for (const mode of ['lose', 'keep', 'torn'] as const) {
+        const loaded = new PeerStore(FILE, f.crash({ data: mode, entries: mode === 'keep' ? 'keep' : 'lose' })).load();
+        expect([[peer()], next]).toContainEqual(loaded);
+      }
+    }
+  });
+
+  test('a hand-written entry may leave out everything but the endpoint', () => {
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ version: 1, peers: [{ endpoint: 'a.example:1' }, { key: KEY1, name: 'alice', endpoint: '127.0.0.1:2' }, { key: KEY2, endpoint: 'b:3', trust: 'tofu' }] }),
+    );
+    expect(new PeerStore(file).load()).toEqual([
+      { key: null, name: null, endpoint: 'a.example:1', compat: null, allowPlaintext: false, trust: 'unknown', lastHandshakeTs: null, lastHandshakeAt: null },
+      { key: KEY1, name: 'alice', endpoint: '127.0.0.1:2', compat: null, allowPlaintext: false, trust: 'pinned', lastHandshakeTs: null, lastHandshakeAt: null },
+      { key: KEY2, name: null, endpoint: 'b:3', compat: null, allowPlaintext: false, trust: 'tofu', lastHandshakeTs: null, lastHandshakeAt: null },
+    ]);
+    corrupt(JSON.stringify({ version: 1, peers: [{ name: 'x' }] })); // the endpoint is required
+  });
+});
+
+describe('PeerStore.changedOnDisk', () => {
+  test('tells a hand edit made since the last load or save, so a save does not silently overwrite it', () => {
+    const store = new PeerStore(file);
+    expect(store.changedOnDisk()).toBe(true); // nothing known yet
+    expect(store.load()).toEqual([]);
+    expect(store.changedOnDisk()).toBe(false); // missing, as loaded
+    store.save([peer()]);
+    expect(store.changedOnDisk()).toBe(false);
+    const text = fs.readFileSync(file, 'utf8');
+    fs.writeFileSync(file, text.replace('127.0.0.1:11001', '127.0.0.1:11002')); // the operator edits it
+    expect(store.changedOnDisk()).toBe(true);
+    expect(store.load()[0]!.endpoint).toBe('127.0.0.1:11002');
+    expect(store.changedOnDisk()).toBe(false);
+    fs.rmSync(file);
+    expect(store.changedOnDisk()).toBe(true);
   });
 });
