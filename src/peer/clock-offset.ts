@@ -34,12 +34,12 @@ export function frameIsFresh(frameTsMs: number, wallNowMs: number, offsetMs: num
 }
 
 /**
- * Our handshake-init timestamps strictly increase (the peer's replay check compares them with
- * our earlier ones): `max(now, previous + 1)`. When our clock stepped back, the timestamp runs
- * ahead of it by `biasMs`, which the session adds to its frame timestamps so that the peer's
- * measured offset stays true.
+ * Our handshake timestamps (init and response) strictly increase (the peer's replay check
+ * compares them with our earlier ones): `max(now, previous + 1)`. When our clock stepped back,
+ * the timestamp runs ahead of it by `biasMs`, which the session adds to its frame timestamps so
+ * that the offset the peer measured stays true.
  */
-export function nextInitTimestamp(state: { last: number }, wallNowMs: number): { tsMs: number; biasMs: number } {
+export function nextHandshakeTimestamp(state: { last: number }, wallNowMs: number): { tsMs: number; biasMs: number } {
   state.last = Math.max(wallNowMs, state.last + 1);
   return { tsMs: state.last, biasMs: state.last - wallNowMs };
 }

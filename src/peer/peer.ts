@@ -52,7 +52,7 @@ export class Peer {
   #state: PeerState = 'new';
   #rttMs: number | null = null;
   #lastHandshakeTs: number | null;
-  /** Highest handshake-init timestamp accepted from this identity (in memory; raised before the session is confirmed). */
+  /** Highest handshake timestamp accepted from this identity (in memory; raised before the session is confirmed). */
   #handshakeMark: number | null;
   #lastHandshakeAt: string | null;
   /** The peer's wall clock minus ours, measured at the last handshake (null: none yet). */
@@ -107,14 +107,14 @@ export class Peer {
   get rttMs(): number | null {
     return this.#rttMs;
   }
-  /** Handshake-init timestamp of the last confirmed session from this identity (what is persisted). */
+  /** The peer's handshake timestamp of the last confirmed session (what is persisted). */
   get lastHandshakeTs(): number | null {
     return this.#lastHandshakeTs;
   }
   /**
-   * The replay high-water mark: the highest handshake-init timestamp accepted from this
-   * identity (at least the persisted one). Only this identity's own timestamps are compared
-   * with it, never our clock.
+   * The replay high-water mark: the highest handshake timestamp (init or response) accepted
+   * from this identity (at least the persisted one). Only this identity's own timestamps are
+   * compared with it, never our clock.
    */
   get handshakeMark(): number | null {
     return this.#handshakeMark;
@@ -225,14 +225,14 @@ export class Peer {
     this.#lastHandshakeAt = lastHandshakeAt;
   }
 
-  /** A handshake init with this timestamp was accepted (verified, not yet confirmed): the mark rises in memory. */
+  /** A handshake message with this timestamp was accepted (verified, not yet confirmed): the mark rises in memory. */
   acceptHandshakeTs(tsMs: number): void {
     this.#handshakeMark = maxOrNull(this.#handshakeMark, tsMs);
   }
 
   /**
    * A handshake's session is confirmed at wall time `atMs` (or a vault-v2 key announcement was
-   * accepted): `initTsMs`, the init timestamp of a session the peer initiated, becomes the
+   * accepted): `initTsMs`, the peer's handshake timestamp of that session, becomes the
    * persisted mark (never lowered). The caller persists before moving endpoints or recording TOFU.
    */
   recordHandshake(initTsMs: number | null, atMs: number): void {
@@ -250,6 +250,18 @@ export class Peer {
    */
   recordClockOffset(offsetMs: number, reportMs: number): boolean {
     this.#clockOffsetMs = offsetMs;
+    return this.#reportClock(offsetMs, reportMs);
+  }
+
+  /**
+   * Authentic frames arrived this far off the measured offset (a clock stepped mid-session):
+   * reported like a measured offset, which the new handshake then measures.
+   */
+  observeClockStep(observedOffsetMs: number, reportMs: number): boolean {
+    return this.#reportClock(observedOffsetMs, reportMs);
+  }
+
+  #reportClock(offsetMs: number, reportMs: number): boolean {
     if (Math.abs(offsetMs - this.#reportedOffsetMs) <= reportMs) return false;
     const previousOffsetMs = this.#reportedOffsetMs;
     this.#reportedOffsetMs = offsetMs;

@@ -13,7 +13,7 @@ import type { Datagram } from '../../net/transport';
 import type { Peer } from '../../peer/peer';
 import { countSent, type NodeContext } from '../context';
 import { HANDSHAKE_RETRY_MS } from '../../constants';
-import { CLOCK_SKEW_REPORT_MS, initiatorOffset, nextInitTimestamp, responderOffset } from '../../peer/clock-offset';
+import { CLOCK_SKEW_REPORT_MS, initiatorOffset, nextHandshakeTimestamp, responderOffset } from '../../peer/clock-offset';
 import type { NativeLink } from './link';
 import type { NativeEngine } from './engine';
 
@@ -43,7 +43,7 @@ export function initiateHandshake(link: NativeLink): void {
   let biasMs = 0;
   const { pending, retryInMs } = link.handshaker.start(now, (localSid, ephemeral) => {
     // Our init timestamps strictly increase, so the peer's replay check never trips on them.
-    const ts = nextInitTimestamp(ctx.handshakeTs, ctx.clock.now());
+    const ts = nextHandshakeTimestamp(ctx.handshakeTs, ctx.clock.now());
     biasMs = ts.biasMs;
     return createInit({ identity: ctx.identity, responderStatic: peer.key, localSid, ephemeral, timestampMs: ts.tsMs });
   });
@@ -86,22 +86,25 @@ function installSession(link: NativeLink, session: Session, offsetMs: number): v
 
 /**
  * A session is confirmed (the initiator's first packet on a responder session, or the response
- * on ours): the replay mark is persisted first (a responder session's init timestamp), then the
+ * on ours): the replay mark is persisted first (the peer's handshake timestamp), then the
  * clock offset is reported if it moved, the endpoint moved and the TOFU key recorded (the
  * caller), and the peer counts as established.
  */
 export function sessionConfirmed(link: NativeLink, session: Session, from: { address: string; port: number }, tofuKey: Uint8Array | null = null): void {
   const { ctx, peer } = link;
   session.establishedAtMs = ctx.clock.monotonic();
-  peer.recordHandshake(session.initiator ? null : session.remoteTimestampMs, ctx.clock.now());
+  peer.recordHandshake(session.remoteTimestampMs, ctx.clock.now());
   ctx.persist();
-  if (peer.recordClockOffset(session.clockOffsetMs, CLOCK_SKEW_REPORT_MS)) {
-    ctx.counters.clockSkew = (ctx.counters.clockSkew ?? 0) + 1;
-    ctx.log.warn({ peer: peer.label(), clockOffsetMs: session.clockOffsetMs }, 'peer clock differs from ours (or stepped); judged per session');
-  }
+  if (peer.recordClockOffset(session.clockOffsetMs, CLOCK_SKEW_REPORT_MS)) clockReported(ctx, peer, session.clockOffsetMs, 'measured at the handshake');
   if (tofuKey) recordTofu(ctx, peer, tofuKey);
   peer.moveTo({ address: from.address, port: from.port, family: from.address.includes(':') ? 6 : 4 });
   peer.setState('established');
+}
+
+/** A skew or step was reported on the peer (event, peer counter): the global counter and one log line. */
+export function clockReported(ctx: NodeContext, peer: Peer, offsetMs: number, how: string): void {
+  ctx.counters.clockSkew = (ctx.counters.clockSkew ?? 0) + 1;
+  ctx.log.warn({ peer: peer.label(), clockOffsetMs: offsetMs }, `peer clock differs from ours or stepped (${how}); frames are judged against the offset of each session`);
 }
 
 function replayInput(peer: Peer) {
@@ -149,16 +152,18 @@ function respond(link: NativeLink, init: ReturnType<typeof parseInit>, d: Datagr
   }
   verifyInit(init, pinned, ctx.identity.publicKey, replayInput(peer));
   peer.acceptHandshakeTs(init.timestampMs); // raised in memory now; persisted when the session is confirmed
-  // The response carries our wall clock as it is (responses are not replay-checked).
   const wallNow = ctx.clock.now();
+  const ts = nextHandshakeTimestamp(ctx.handshakeTs, wallNow);
   const { response, keys } = link.handshaker.respond((localSid, ephemeral) =>
-    createResponse({ identity: ctx.identity, init, localSid, ephemeral, timestampMs: wallNow }),
+    createResponse({ identity: ctx.identity, init, localSid, ephemeral, timestampMs: ts.tsMs }),
   );
   // Our own attempts stay open: if both sides answered each other and both cancelled their
   // own, each would drop the other's response and neither responder session would ever be
   // confirmed. The first session confirmed wins; timers.ts then drops what is left.
   recordTofu(ctx, peer, init.initiatorStatic);
-  installSession(link, new Session(keys, now), responderOffset(init.timestampMs, wallNow));
+  const session = new Session(keys, now);
+  session.timeBiasMs = ts.biasMs;
+  installSession(link, session, responderOffset(init.timestampMs, wallNow));
   sendHandshake(link, response, d);
 }
 
@@ -174,6 +179,7 @@ export function onResponse(engine: NativeEngine, d: Datagram): void {
     const { peer, handshaker } = link;
     const pinned = peer.verifyingKey(resp.responderStatic);
     const keys = consumeResponse(pending, resp, pinned);
+    peer.acceptHandshakeTs(resp.timestampMs); // the peer's timestamps only rise: an init older than this is a replay
     const now = ctx.clock.monotonic();
     if (pending === handshaker.pending && peer.rttMs === null) peer.setRtt(now - handshaker.startedAtMs); // first estimate
     const biasMs = initBias.get(pending) ?? 0;

@@ -42,7 +42,7 @@ export function receiveData(link: NativeLink, d: Datagram): void {
   // authentic but stale frame means a clock stepped; a new handshake measures it again.
   if (!frameIsFresh(frame.t, ctx.clock.now(), session.clockOffsetMs, ctx.settings.freshnessWindowMs)) {
     fail('stale', 'frame timestamp outside the freshness window');
-    return onStaleFrame(link, session);
+    return onStaleFrame(link, session, frame.t - ctx.clock.now());
   }
   // Authenticated and fresh: the peer is alive (liveness; an answer is due if it asks for one).
   link.timers.packetReceived(now, frame.p.length > 0 || frame.c.some((c) => c.type === 'keepalive'), ctx.settings);

@@ -9,7 +9,8 @@ import { DeliveryError } from '../../errors';
 import type { Session } from '../../crypto/session';
 import type { NodeContext } from '../context';
 import type { NativeLink } from './link';
-import { initiateHandshake, resendPendingInit } from './handshake';
+import { clockReported, initiateHandshake, resendPendingInit } from './handshake';
+import { CLOCK_SKEW_REPORT_MS } from '../../peer/clock-offset';
 import { sendEmptyFrame } from './send';
 import { HANDSHAKE_RETRY_MS } from '../../constants';
 
@@ -102,13 +103,15 @@ function onDeclareUnreachableDue(link: NativeLink, now: number): void {
 
 /**
  * An authentic frame with a stale timestamp: a clock stepped (ours or the peer's) or the frame
- * was held back. Dropped (counted by the caller); one new handshake per session measures the
- * offset again — never a silent blackhole with both sides established.
+ * was held back. Dropped (counted by the caller); the step is reported, and one new handshake
+ * per session measures the offset again — never a silent blackhole with both sides established.
+ * `observedOffsetMs`: the frame's timestamp minus our wall clock.
  */
-export function onStaleFrame(link: NativeLink, session: Session): void {
+export function onStaleFrame(link: NativeLink, session: Session, observedOffsetMs: number): void {
   if (!link.alive || link.staleHandshakeFor.has(session)) return;
   link.staleHandshakeFor.add(session);
-  link.ctx.log.info({ peer: link.peer.label() }, 'stale frames on an authentic session (clock step?): new handshake');
+  const { ctx, peer } = link;
+  if (peer.observeClockStep(observedOffsetMs, CLOCK_SKEW_REPORT_MS)) clockReported(ctx, peer, observedOffsetMs, 'stale frames: new handshake');
   if (!link.handshaker.pending) {
     link.handshaker.resetAttempts();
     initiateHandshake(link);
