@@ -48,7 +48,8 @@ function setLevel(logger: Logger, level: string): void {
 
 function peerLogFields(ev: PeerEvent): Record<string, unknown> {
   const p = ev.peer;
-  return { event: ev.type, peer: p.name ?? p.key ?? p.endpoint, key: p.key, endpoint: p.endpoint, state: p.state, trust: p.trust, ...(ev.offeredKey && { offeredKey: ev.offeredKey }) };
+  return { event: ev.type, peer: p.name ?? p.key ?? p.endpoint, key: p.key, endpoint: p.endpoint, state: p.state, trust: p.trust, ...(ev.offeredKey && { offeredKey: ev.offeredKey }),
+    ...(ev.clockOffsetMs !== undefined && { clockOffsetMs: ev.clockOffsetMs, previousOffsetMs: ev.previousOffsetMs }) };
 }
 
 /** Turns socket errors of start-up into messages naming the setting to change. */
