@@ -33,6 +33,16 @@ export const COMMON_OPTIONS: Record<string, OptionSpec> = {
   home: { type: 'string', value: 'DIR', help: 'the instance data directory (default $UDPVAULT_HOME, else ~/.udpvault)' },
 };
 
+/** Bad usage after which the command's usage is printed too (exit 2). */
+export class UsageError extends BadInputError {
+  readonly spec: CommandSpec;
+  constructor(spec: CommandSpec, message: string) {
+    super('ERR_BAD_ARGUMENT', message);
+    this.spec = spec;
+    this.name = 'UsageError';
+  }
+}
+
 export function usageError(spec: CommandSpec, message: string): BadInputError {
   return new BadInputError('ERR_BAD_ARGUMENT', `${message} (see: udpvault ${spec.name} --help)`);
 }

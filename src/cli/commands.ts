@@ -1,14 +1,17 @@
 /** The short subcommands: id, peer add/list/remove, status. Everything but `id` goes through the control client. */
-import type { AddPeerOptions } from '../node/types';
 import { BadInputError } from '../errors';
 import { connect, type ControlClient } from '../control/client';
+import type { AddPeerRequest } from '../control/protocol';
+import { fingerprint } from '../crypto/fingerprint';
 import { checkCompat, checkKey, checkName, parseEndpoint } from '../control/validate';
 import { loadOrCreateIdentity } from '../crypto/identity';
 import { sodiumReady } from '../crypto/sodium';
 import { ensureHome } from '../daemon/home';
 import { bool, str, type ParsedArgs } from './args';
 import { EXIT_OK, type ExitCode } from './exit';
-import { peerSummary, peerTable, statusText } from './format';
+import { peerSummary } from './format';
+import { peerDetails, peerTable } from './format-peers';
+import { statusText } from './format-status';
 import type { CliIo } from './io';
 
 export interface CommandContext {
@@ -31,13 +34,15 @@ function json(v: unknown): string {
   return `${JSON.stringify(v, null, 2)}\n`;
 }
 
-/** `udpvault id [--json]`: reads (or creates on first use) home/identity.key; no daemon needed. */
+/** `udpvault id [--json] [--fingerprint]`: reads (or creates on first use) home/identity.key; no daemon needed. */
 export async function cmdId({ home, args, io }: CommandContext): Promise<ExitCode> {
   const paths = ensureHome(home);
   await sodiumReady();
   const { identity, created } = loadOrCreateIdentity(paths.identity);
   if (created) io.stderr.write(`udpvault id: created a new identity in ${paths.identity}\n`);
-  io.stdout.write(bool(args, 'json') ? `${JSON.stringify({ publicKey: identity.keyString, home })}\n` : `${identity.keyString}\n`);
+  const fp = fingerprint(identity.keyString);
+  if (bool(args, 'json')) io.stdout.write(`${JSON.stringify({ publicKey: identity.keyString, fingerprint: fp, home })}\n`);
+  else io.stdout.write(`${bool(args, 'fingerprint') ? fp : identity.keyString}\n`);
   return EXIT_OK;
 }
 
@@ -48,18 +53,21 @@ export async function cmdPeerAdd({ home, args, io }: CommandContext): Promise<Ex
   const name = str(args, 'name');
   const compat = str(args, 'compat');
   const allowPlaintext = bool(args, 'allow-plaintext');
+  const replaceKey = bool(args, 'replace-key');
   if (key !== undefined) checkKey(key, '--key');
   if (name !== undefined) checkName(name, '--name');
   if (compat !== undefined) checkCompat(compat, '--compat');
   if (allowPlaintext && compat === undefined) {
     throw new BadInputError('ERR_BAD_ARGUMENT', '--allow-plaintext: only for vault-v2 peers (add --compat vault-v2); native peers never send plaintext');
   }
-  const opts: AddPeerOptions = {
+  if (replaceKey && key === undefined) throw new BadInputError('ERR_BAD_ARGUMENT', '--replace-key: give the new key with --key KEY');
+  const opts: AddPeerRequest = {
     endpoint,
     ...(key !== undefined && { key }),
     ...(name !== undefined && { name }),
     ...(compat !== undefined && { compat: 'vault-v2' as const }),
     ...(allowPlaintext && { allowPlaintext }),
+    ...(replaceKey && { replaceKey }),
   };
   return withClient<ExitCode>(home, async (c) => {
     const before = await c.peers();
@@ -73,7 +81,8 @@ export async function cmdPeerAdd({ home, args, io }: CommandContext): Promise<Ex
 export async function cmdPeerList({ home, args, io }: CommandContext): Promise<ExitCode> {
   return withClient<ExitCode>(home, async (c) => {
     const peers = await c.peers();
-    io.stdout.write(bool(args, 'json') ? json(peers) : `${peerTable(peers)}\n`);
+    const now = Date.now();
+    io.stdout.write(bool(args, 'json') ? json(peers) : `${bool(args, 'verbose') ? peerDetails(peers, now) : peerTable(peers, now)}\n`);
     return EXIT_OK;
   });
 }
@@ -91,7 +100,12 @@ export async function cmdPeerRemove({ home, args, io }: CommandContext): Promise
 export async function cmdStatus({ home, args, io }: CommandContext): Promise<ExitCode> {
   return withClient<ExitCode>(home, async (c) => {
     const s = await c.status();
-    io.stdout.write(bool(args, 'json') ? json(s) : `${statusText(s)}\n`);
+    if (bool(args, 'json')) {
+      io.stdout.write(json(s));
+    } else {
+      const peers = await c.peers();
+      io.stdout.write(`${statusText(s, peers, Date.now(), bool(args, 'verbose'))}\n`);
+    }
     return EXIT_OK;
   });
 }

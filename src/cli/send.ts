@@ -1,23 +1,39 @@
 /** `udpvault send <peer> [MESSAGE] [--file F] [--reliable] [--timeout S] [--all]`. */
 import { BadInputError } from '../errors';
 import type { ControlClient } from '../control/client';
-import { bool, checkPositionals, str } from './args';
+import type { PeerJson } from '../control/views';
+import { bool, checkPositionals, str, UsageError } from './args';
 import { withClient, type CommandContext } from './commands';
 import { EXIT_OK, exitCodeFor, worst, type ExitCode } from './exit';
 import { readMessage, readStdin } from './input';
+import { Progress } from './progress';
 import { SPECS } from './specs';
+import { bytes } from './units';
 
-function parseTimeout(v: string | undefined): number | undefined {
+/** `--timeout S` in ms (decimals allowed, at most a day); 0 only where `allowZero`. */
+export function parseSeconds(v: string | undefined, what: string, allowZero = false): number | undefined {
   if (v === undefined) return undefined;
   const s = Number(v);
-  if (v.trim() === '' || !Number.isFinite(s) || s <= 0 || s > 86_400) {
-    throw new BadInputError('ERR_BAD_ARGUMENT', `--timeout: expected a number of seconds greater than 0 and at most 86400, got "${v.slice(0, 40)}"`);
+  if (v.trim() === '' || !Number.isFinite(s) || s < 0 || (s === 0 && !allowZero) || s > 86_400) {
+    throw new BadInputError('ERR_BAD_ARGUMENT', `${what}: expected a number of seconds ${allowZero ? 'from 0' : 'greater than 0'} and at most 86400, got "${v.slice(0, 40)}"`);
   }
-  return Math.max(1, Math.round(s * 1000));
+  return s === 0 ? 0 : Math.max(1, Math.round(s * 1000));
 }
 
 function sizeOf(data: Uint8Array | string): number {
   return typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+}
+
+function isTty(stream: NodeJS.ReadableStream | NodeJS.WritableStream): boolean {
+  return (stream as { isTTY?: boolean }).isTTY === true;
+}
+
+/** What a send is waiting for, from the peer's state. */
+function waitingFor(p: PeerJson | undefined, reliable: boolean): string {
+  if (!p) return 'waiting';
+  if (p.state === 'new' || p.state === 'handshaking') return `handshake pending with ${p.endpoint}`;
+  if (p.state === 'unreachable') return `peer unreachable at ${p.endpoint}, still trying`;
+  return reliable ? 'waiting for the acknowledgement' : 'sending';
 }
 
 export async function cmdSend({ home, args, io }: CommandContext): Promise<ExitCode> {
@@ -29,20 +45,51 @@ export async function cmdSend({ home, args, io }: CommandContext): Promise<ExitC
   const text = all ? args.positionals[0] : args.positionals[1];
   const file = str(args, 'file');
   const reliable = bool(args, 'reliable');
-  const timeoutMs = parseTimeout(str(args, 'timeout'));
+  const timeoutMs = parseSeconds(str(args, 'timeout'), '--timeout');
+  if (text === undefined && file === undefined && isTty(io.stdin)) {
+    throw new UsageError(spec, 'no message given: pass MESSAGE, --file F, or pipe the message into stdin');
+  }
   // Argument and file are read before connecting (bad input is reported even without a daemon);
   // stdin only once the daemon is known to run.
   const early = text !== undefined || file !== undefined ? await readMessage(text, file, io.stdin) : undefined;
   return withClient<ExitCode>(home, async (c) => {
     const data = early ?? (await readStdin(io.stdin));
+    if (early === undefined && sizeOf(data) === 0) {
+      throw new UsageError(spec, 'no message given: stdin was empty (to send an empty message, pass "" as MESSAGE)');
+    }
     const opts = { reliable, ...(timeoutMs !== undefined && { timeoutMs }) };
     if (peer !== undefined) {
-      await c.send(peer, data, opts);
+      await withProgress(c, io.stderr, peer, sizeOf(data), reliable, io.scheduler, () => c.send(peer, data, opts));
       io.stdout.write(`${reliable ? 'delivered (acknowledged)' : 'sent'} ${sizeOf(data)} bytes to ${peer}\n`);
       return EXIT_OK;
     }
     return sendAll(c, data, opts, io.stdout, io.stderr);
   });
+}
+
+/** Runs `op` with a progress line on a terminal stderr, naming what the send waits for. */
+async function withProgress<T>(
+  c: ControlClient,
+  stderr: NodeJS.WritableStream,
+  peer: string,
+  size: number,
+  reliable: boolean,
+  scheduler: CommandContext['io']['scheduler'],
+  op: () => Promise<T>,
+): Promise<T> {
+  let progress: Progress | null = null;
+  const poll = (): void => {
+    void c.peers().then(
+      (ps) => progress?.set(waitingFor(ps.find((p) => p.name === peer || p.key === peer || p.endpoint === peer), reliable)),
+      () => undefined,
+    );
+  };
+  progress = new Progress(`udpvault send: ${bytes(size)} to ${peer}`, { stream: stderr, ...(scheduler && { scheduler }), onTick: poll });
+  try {
+    return await op();
+  } finally {
+    progress.stop();
+  }
 }
 
 async function sendAll(

@@ -143,7 +143,7 @@ export class Connection implements LineSink {
           if (e instanceof UdpVaultError) {
             this.#respondError(req.id, errorBody(e));
           } else {
-            this.#host.logger.error({ op: req.op, err: e instanceof Error ? e.message : String(e) }, 'control request failed');
+            this.#host.logger.error({ op: req.op, err: e }, 'control request failed');
             this.#respondError(req.id, { code: 'ERR_INTERNAL', message: 'internal error in the daemon (details in its log)', kind: 'error' });
           }
         },

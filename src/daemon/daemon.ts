@@ -1,8 +1,11 @@
 /**
  * The daemon (SPEC §5): home → lock → configuration → logger → node → control socket →
- * signals. SIGINT/SIGTERM stop gracefully (node closed and peers saved, subscribers told,
- * socket removed, lock released); SIGHUP reloads the configuration and the peer store.
+ * signals → ONE `ready` log line (only once UDP and the control socket both serve).
+ * SIGINT/SIGTERM stop gracefully (node closed and peers saved, subscribers told, socket
+ * removed, lock released); SIGHUP reloads the configuration and the peer store and logs what
+ * was applied. Security events go to the log at warn, summarised (security-log.ts).
  */
+import * as fs from 'node:fs';
 import type { CreateNodeOptions, PeerEvent, UdpVaultNode } from '../node/types';
 import type { Settings } from '../settings';
 import { createLogger, type Logger } from '../log';
@@ -10,8 +13,14 @@ import { BadInputError, UdpVaultError } from '../errors';
 import { createNode as realCreateNode } from '../node/node';
 import { ControlServer } from '../control/server';
 import { packageVersion } from '../control/version';
+import type { DaemonInfo } from '../control/views';
+import { safeFingerprint } from '../control/views';
+import { maxDatagramBytes, resolveMtuWithSource, type MtuSource } from '../net/mtu';
+import type { Scheduler } from '../runtime/scheduler';
 import { loadConfig, type ConfigFlags } from './config';
 import { checkSocketPath, ensureHome, HomeLock, resolveHome, type HomePaths } from './home';
+import { settingsDiff } from './settings-diff';
+import { SecurityLog } from './security-log';
 
 export interface DaemonOptions {
   /** --home (else $UDPVAULT_HOME, else ~/.udpvault). */
@@ -27,6 +36,10 @@ export interface DaemonOptions {
   handleSignals?: boolean;
   /** The node factory (default: the real createNode). */
   createNode?: (opts: CreateNodeOptions) => Promise<UdpVaultNode>;
+  /** Timers of the security summaries (default: the system scheduler). */
+  scheduler?: Scheduler;
+  /** Security summary interval (default 10 s). */
+  securityIntervalMs?: number;
 }
 
 export interface RunningDaemon {
@@ -34,6 +47,7 @@ export interface RunningDaemon {
   readonly paths: HomePaths;
   readonly settings: Settings;
   readonly logger: Logger;
+  readonly info: DaemonInfo;
   /** Reloads the configuration (file, environment, flags) and the peer store, like SIGHUP. */
   reload(): Promise<void>;
   /** Graceful stop; idempotent. */
@@ -48,7 +62,7 @@ function setLevel(logger: Logger, level: string): void {
 
 function peerLogFields(ev: PeerEvent): Record<string, unknown> {
   const p = ev.peer;
-  return { event: ev.type, peer: p.name ?? p.key ?? p.endpoint, key: p.key, endpoint: p.endpoint, state: p.state, trust: p.trust, ...(ev.offeredKey && { offeredKey: ev.offeredKey }) };
+  return { event: ev.type, peer: p.name ?? p.key ?? p.endpoint, key: p.key, fingerprint: safeFingerprint(p.key), endpoint: p.endpoint, state: p.state, trust: p.trust };
 }
 
 /** Turns socket errors of start-up into messages naming the setting to change. */
@@ -75,24 +89,54 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   checkSocketPath(paths);
   const lock = HomeLock.acquire(paths);
   const logger = createLogger(settings.logLevel, opts.logDestination);
+  const identityCreated = !fs.existsSync(paths.identity);
   let node: UdpVaultNode;
   let server: ControlServer;
+  let mtuSource: MtuSource;
   try {
-    node = await (opts.createNode ?? realCreateNode)({ home, port: settings.port, host: settings.host, settings, logger });
+    // The MTU is resolved here (once) so that the ready line can say where it came from.
+    const mtu = await resolveMtuWithSource(settings.mtu);
+    mtuSource = mtu.source;
+    node = await (opts.createNode ?? realCreateNode)({ home, port: settings.port, host: settings.host, settings: { ...settings, mtu: mtu.mtu }, logger });
   } catch (e) {
     lock.release();
     throw explainStartError(e, settings);
   }
+  const nodeMtu = node.status().mtu;
+  const info: DaemonInfo = {
+    mtuSource,
+    maxDatagramBytes: { ipv4: maxDatagramBytes(nodeMtu, 4), ipv6: maxDatagramBytes(nodeMtu, 6) },
+    configFile: opts.config ?? null,
+    logLevel: settings.logLevel,
+  };
   try {
-    server = await ControlServer.listen({ path: paths.control, node, settings, home, logger });
+    server = await ControlServer.listen({ path: paths.control, node, settings, home, logger, daemonInfo: () => info });
   } catch (e) {
     await node.close().catch(() => undefined);
     lock.release();
     throw e;
   }
 
-  node.on('error', (e) => logger.error({ err: e.message, code: (e as Partial<UdpVaultError>).code }, 'node error'));
-  node.on('peer', (ev) => logger.info(peerLogFields(ev), `peer ${ev.type}`));
+  const security = new SecurityLog({
+    logger,
+    drops: () => node.status().counters.drops,
+    ...(opts.scheduler && { scheduler: opts.scheduler }),
+    ...(opts.securityIntervalMs !== undefined && { intervalMs: opts.securityIntervalMs }),
+  });
+  node.on('error', (e) => logger.error({ err: e }, 'node error'));
+  node.on('peer', (ev) => {
+    if (ev.type === 'key-changed') {
+      // Refused; the summary line (warn) counts it. The offered key is shown as a fingerprint only.
+      security.sample('key-changed', {
+        peer: ev.peer.name ?? ev.peer.endpoint,
+        source: ev.peer.endpoint,
+        ...(ev.offeredKey !== undefined && { fingerprint: safeFingerprint(ev.offeredKey) ?? 'invalid' }),
+        recordedFingerprint: safeFingerprint(ev.peer.key) ?? 'none',
+      });
+      return;
+    }
+    logger.info(peerLogFields(ev), `peer ${ev.type}`);
+  });
 
   let stopping: Promise<void> | null = null;
   let resolveStopped!: () => void;
@@ -103,8 +147,9 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     if (stopping) return stopping;
     stopping = (async () => {
       logger.info({ reason }, 'udpvault daemon stopping');
-      await server.close('daemon stopping').catch((e: Error) => logger.error({ err: e.message }, 'closing the control socket failed'));
-      await node.close().catch((e: Error) => logger.error({ err: e.message }, 'closing the node failed'));
+      await server.close('daemon stopping').catch((e: unknown) => logger.error({ err: e }, 'closing the control socket failed'));
+      security.close();
+      await node.close().catch((e: unknown) => logger.error({ err: e }, 'closing the node failed'));
       lock.release();
       for (const [sig, h] of signalHandlers) process.off(sig, h);
       logger.info({}, 'udpvault daemon stopped');
@@ -118,20 +163,27 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     try {
       next = readConfig();
     } catch (e) {
-      logger.error({ err: (e as Error).message }, 'configuration reload failed; keeping the current configuration');
+      logger.error({ err: e }, 'configuration reload failed; keeping the current configuration');
       return;
     }
-    if (next.port !== settings.port || next.host !== settings.host) {
-      logger.warn({ port: next.port, host: next.host }, 'port and host changes take effect after a restart');
-    }
+    const diff = settingsDiff(settings, next);
     setLevel(logger, next.logLevel);
     server.updateSettings(next);
     try {
-      await node.reload(next);
-      settings = next;
-      logger.info({}, 'configuration and peer store reloaded');
+      // What needs a restart keeps its running value (so the next reload reports it again).
+      const running = { ...next, port: settings.port, host: settings.host, mtu: settings.mtu };
+      await node.reload(running);
+      settings = running;
+      info.logLevel = next.logLevel;
+      logger.info(
+        { applied: diff.applied, ...(diff.restart.length > 0 && { needsRestart: diff.restart }) },
+        diff.applied.length === 0 && diff.restart.length === 0
+          ? 'configuration and peer store reloaded: no setting changed'
+          : `configuration and peer store reloaded: ${[...diff.applied.map((c) => `${c.setting} ${c.from} -> ${c.to}`), ...diff.restart.map((c) => `${c.setting} (after a restart)`)].join(', ')}`,
+      );
+      if (diff.restart.length > 0) logger.warn({ needsRestart: diff.restart }, `${diff.restart.map((c) => c.setting).join(', ')}: changes take effect after a restart`);
     } catch (e) {
-      logger.error({ err: (e as Error).message, code: (e as Partial<UdpVaultError>).code }, 'reload failed');
+      logger.error({ err: e }, 'reload failed');
     }
   };
 
@@ -150,14 +202,29 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   }
 
   logger.info(
-    { publicKey: node.publicKey, port: node.port, host: settings.host, home, control: paths.control, version: packageVersion() },
-    'udpvault daemon started',
+    {
+      port: node.port,
+      host: settings.host,
+      mtu: nodeMtu,
+      mtuSource,
+      maxDatagramBytes: info.maxDatagramBytes,
+      config: info.configFile,
+      home,
+      control: paths.control,
+      publicKey: node.publicKey,
+      fingerprint: safeFingerprint(node.publicKey),
+      identityCreated,
+      logLevel: settings.logLevel,
+      version: packageVersion(),
+    },
+    'ready',
   );
 
   return {
     node,
     paths,
     logger,
+    info,
     get settings() {
       return settings;
     },
