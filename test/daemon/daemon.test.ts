@@ -5,6 +5,10 @@ import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { startDaemon, type RunningDaemon } from '../../src/daemon/daemon';
 import { connect } from '../../src/control/client';
+import { fingerprint } from '../../src/crypto/fingerprint';
+import { createNode } from '../../src/node/node';
+import type { UdpVaultNode } from '../../src/node/types';
+import { ManualScheduler } from '../../src/runtime/scheduler';
 
 let dir: string;
 let logs: PassThrough;
@@ -41,20 +45,78 @@ async function start(extra: Partial<Parameters<typeof startDaemon>[0]> = {}): Pr
   return d;
 }
 
-test('starts: home 0700, identity 0600, socket 0600, one startup line with publicKey, port and home', async () => {
-  const d = await start();
+const waitUntil = async (cond: () => boolean, what: string, maxMs = 10_000): Promise<void> => {
+  const end = Date.now() + maxMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+test('starts: home 0700, identity 0600, socket 0600, one ready line written once UDP and the control socket serve', async () => {
   const home = path.join(dir, 'home');
+  // When the ready line is written, a control client connecting at that moment must be answered.
+  let answeredAtReady: Promise<string> | null = null;
+  logs.on('data', (c: Buffer) => {
+    if (answeredAtReady === null && c.toString().includes('"msg":"ready"')) {
+      answeredAtReady = connect({ home }).then(async (cl) => {
+        try {
+          return await cl.id();
+        } finally {
+          cl.close();
+        }
+      });
+    }
+  });
+  const d = await start({ flags: { port: 0, host: '127.0.0.1', mtu: 1400 } });
   expect(fs.statSync(home).mode & 0o777).toBe(0o700);
   expect(fs.statSync(d.paths.identity).mode & 0o777).toBe(0o600);
   expect(fs.statSync(d.paths.control).mode & 0o777).toBe(0o600);
   expect(fs.readFileSync(d.paths.lock, 'utf8')).toBe(`${process.pid}\n`);
-  const started = lines().filter((l) => l.msg === 'udpvault daemon started');
-  expect(started).toHaveLength(1);
-  expect(started[0]).toMatchObject({ publicKey: d.node.publicKey, port: d.node.port, home, level: 30 });
+  const ready = lines().filter((l) => l.msg === 'ready');
+  expect(ready).toHaveLength(1);
+  const { time: _t, pid: _p, ...fields } = ready[0]!;
+  expect(fields).toEqual({
+    level: 30,
+    msg: 'ready',
+    port: d.node.port,
+    host: '127.0.0.1',
+    mtu: 1400,
+    mtuSource: 'configured',
+    maxDatagramBytes: { ipv4: 1372, ipv6: 1352 },
+    config: null,
+    home,
+    control: d.paths.control,
+    publicKey: d.node.publicKey,
+    fingerprint: fingerprint(d.node.publicKey),
+    identityCreated: true,
+    logLevel: 'info',
+    version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+  });
+  expect(d.node.port).toBeGreaterThan(0);
+  expect(await answeredAtReady).toBe(d.node.publicKey);
+  // No other startup line of the daemon's own (the node may log its own).
+  expect(lines().filter((l) => l.msg === 'udpvault daemon started')).toHaveLength(0);
+
+  await d.stop();
+  running.splice(0);
+  text = '';
+  const again = await start({ config: writeConfig({ logLevel: 'debug', mtu: 'auto' }) });
+  const second = lines().find((l) => l.msg === 'ready')!;
+  expect(second).toMatchObject({ identityCreated: false, logLevel: 'debug', config: path.join(dir, 'cfg.json'), publicKey: again.node.publicKey, level: 30 });
+  expect(['detected', 'fallback']).toContain(second.mtuSource);
+  expect(second.maxDatagramBytes).toEqual({ ipv4: (second.mtu as number) - 28, ipv6: (second.mtu as number) - 48 });
   const c = await connect({ home });
-  expect(await c.id()).toBe(d.node.publicKey);
+  const st = await c.status();
+  expect(st.daemon).toEqual({ mtuSource: second.mtuSource, maxDatagramBytes: second.maxDatagramBytes, configFile: path.join(dir, 'cfg.json'), logLevel: 'debug' });
   c.close();
 });
+
+function writeConfig(o: Record<string, unknown>): string {
+  const cfg = path.join(dir, 'cfg.json');
+  fs.writeFileSync(cfg, JSON.stringify(o));
+  return cfg;
+}
 
 test('stop: subscribers told, socket removed, lock released; idempotent', async () => {
   const d = await start();
@@ -93,11 +155,57 @@ test('reload applies a new configuration, keeps the old one when the new is inva
   fs.writeFileSync(cfg, JSON.stringify({ subscriberBufferMessages: 7, logLevel: 'debug' }));
   await d.reload();
   expect(d.settings.subscriberBufferMessages).toBe(7);
+  const applied = lines().filter((l) => typeof l.msg === 'string' && l.msg.startsWith('configuration and peer store reloaded'));
+  expect(applied).toEqual([
+    expect.objectContaining({
+      level: 30,
+      msg: 'configuration and peer store reloaded: subscriberBufferMessages 5 -> 7, logLevel "info" -> "debug"',
+      applied: [
+        { setting: 'subscriberBufferMessages', from: '5', to: '7' },
+        { setting: 'logLevel', from: '"info"', to: '"debug"' },
+      ],
+    }),
+  ]);
+  expect((await connect({ home: d.paths.home }).then(async (c) => [await c.status(), c.close()][0]))).toMatchObject({ daemon: { logLevel: 'debug' } });
+
+  fs.writeFileSync(cfg, JSON.stringify({ subscriberBufferMessages: 7, logLevel: 'debug', mtu: 1400 }));
+  await d.reload();
+  expect(lines().filter((l) => l.level === 40 && l.msg === 'mtu: changes take effect after a restart')).toEqual([
+    expect.objectContaining({ needsRestart: [{ setting: 'mtu', from: '"auto"', to: '1400' }] }),
+  ]);
+  expect(lines().some((l) => l.msg === 'configuration and peer store reloaded: mtu (after a restart)')).toBe(true);
+
   fs.writeFileSync(cfg, JSON.stringify({ subscriberBufferMessages: -1 }));
   await d.reload();
   expect(d.settings.subscriberBufferMessages).toBe(7);
   const failed = lines().find((l) => l.msg === 'configuration reload failed; keeping the current configuration');
-  expect(failed?.err).toMatch(/invalid setting "subscriberBufferMessages" in .*cfg\.json/);
+  // Errors are logged with their stack, code and message.
+  expect(failed?.err).toMatchObject({
+    code: 'ERR_BAD_CONFIG',
+    message: expect.stringMatching(/invalid setting "subscriberBufferMessages" in .*cfg\.json/),
+    stack: expect.stringContaining('at '),
+  });
+});
+
+test('a handshake from an identity that is not a peer is logged at warn, summarised per interval', async () => {
+  const scheduler = new ManualScheduler();
+  const d = await start({ scheduler });
+  let stranger: UdpVaultNode | null = await createNode({ port: 0, host: '127.0.0.1' });
+  try {
+    await stranger.addPeer({ endpoint: `127.0.0.1:${d.node.port}`, key: d.node.publicKey });
+    await waitUntil(() => (d.node.status().counters.drops.unknownPeer ?? 0) >= 1, 'a refused handshake');
+    await stranger.close();
+    stranger = null;
+    const refused = d.node.status().counters.drops.unknownPeer!;
+    expect(lines().filter((l) => l.level === 40)).toEqual([]); // nothing before the interval ends
+    await scheduler.advance(10_000);
+    await scheduler.advance(10_000); // a quiet interval writes nothing
+    expect(lines().filter((l) => l.level === 40)).toEqual([
+      expect.objectContaining({ msg: 'security: refused handshakes from identities that are not peers', event: 'unknown-identity', count: refused, intervalS: 10, total: refused }),
+    ]);
+  } finally {
+    await stranger?.close();
+  }
 });
 
 test('an invalid configuration throws before the home is created', async () => {
