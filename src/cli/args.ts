@@ -106,17 +106,35 @@ export function checkPositionals(spec: CommandSpec, p: ParsedArgs, args: string[
   }
 }
 
+/** Help texts keep to this many columns. */
+const HELP_WIDTH = 100;
+
+/** Word-wraps `words` to HELP_WIDTH columns; lines after the first start with `indent` spaces. */
+function wrapWords(words: readonly string[], indent: number, first = ''): string[] {
+  const lines: string[] = [];
+  let cur = first;
+  for (const w of words) {
+    if (cur.trim() !== '' && cur.length + 1 + w.length > HELP_WIDTH) {
+      lines.push(cur);
+      cur = `${' '.repeat(indent)}${w}`;
+    } else {
+      cur = cur.trim() === '' ? `${cur}${w}` : `${cur} ${w}`;
+    }
+  }
+  lines.push(cur);
+  return lines;
+}
+
 export function usage(spec: CommandSpec): string {
   const all = { ...spec.options, ...COMMON_OPTIONS };
-  const optLine = Object.entries(spec.options)
-    .map(([k, o]) => `[--${k}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}]`)
-    .join(' ');
-  const lines = [`usage: udpvault ${spec.name}${spec.args.length ? ` ${spec.args.join(' ')}` : ''}${optLine ? ` ${optLine}` : ''} [--home DIR]`, '', spec.summary];
+  const opts = Object.entries(spec.options).map(([k, o]) => `[--${k}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}]`);
+  const head = `usage: udpvault ${spec.name}`;
+  const lines = [...wrapWords([...spec.args, ...opts, '[--home DIR]'], head.length + 1, head), '', ...wrapWords(spec.summary.split(' '), 0)];
   if (spec.details?.length) lines.push('', ...spec.details);
   lines.push('', 'options:');
   for (const [k, o] of Object.entries(all)) {
     const left = `  --${k}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}`;
-    lines.push(`${left.padEnd(24)} ${o.help}`);
+    lines.push(...wrapWords(o.help.split(' '), 25, left.padEnd(24)));
   }
   lines.push(`${'  -h, --help'.padEnd(24)} show this help`);
   return `${lines.join('\n')}\n`;

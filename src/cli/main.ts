@@ -70,8 +70,9 @@ function resolveCommand(argv: readonly string[]): { name: CommandName; rest: str
 /** `udpvault help [COMMAND [SUBCOMMAND]]`: the help text, or a BadInputError for an unknown command. */
 export function helpText(words: readonly string[]): string {
   if (words.length === 0) return TOP_USAGE;
+  if (words[0] === 'peer' && words.length === 1) return PEER_USAGE;
   const resolved = resolveCommand(words);
-  if (resolved === null || (words[0] === 'peer' && words.length === 1)) return PEER_USAGE;
+  if (resolved === null) return PEER_USAGE;
   if (resolved.rest.length > 0) throw new BadInputError('ERR_BAD_ARGUMENT', `help: unexpected argument "${resolved.rest[0]!.slice(0, 40)}" (usage: udpvault help COMMAND)`);
   return usage(SPECS[resolved.name]);
 }

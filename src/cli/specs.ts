@@ -130,7 +130,7 @@ commands:
   send        send a message:                 udpvault send PEER [MESSAGE] [--file F] [--reliable]
   subscribe   stream received messages:       udpvault subscribe [--json] [--peer P]
   status      show the daemon's state and counters
-  completion  print a shell completion script: udpvault completion bash|zsh|fish
+  completion  print a completion script:      udpvault completion bash|zsh|fish
   help        show a command's help:          udpvault help COMMAND
 
 Run "udpvault help COMMAND" or "udpvault COMMAND --help" for a command's options.
