@@ -30,15 +30,26 @@ function endpointCell(p: PeerJson): string {
   return p.compat ? `${p.endpoint} (v2)` : p.endpoint;
 }
 
-/** Lays out rows in columns two spaces apart; the widest shrinkable columns are clipped until the table fits. */
+/**
+ * Lays out rows in columns two spaces apart. While the table is wider than `width`, shrinkable
+ * columns are clipped: first the outliers (cells longer than the column's second-longest), so
+ * that one long name does not clip every endpoint; then the widest column, down to 8.
+ */
 export function layoutTable(rows: string[][], shrinkable: readonly number[], width = WIDTH): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const typical = widths.map((_, i) => {
+    const lens = rows.map((r) => r[i]!.length).sort((a, b) => b - a);
+    return lens[1] ?? lens[0]!;
+  });
+  const min = (i: number): number => Math.max(rows[0]![i]!.length, 8);
   const total = (): number => widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1);
   while (total() > width) {
-    const widest = shrinkable.reduce((a, b) => (widths[b]! > widths[a]! ? b : a));
-    const header = rows[0]![widest]!.length;
-    if (widths[widest]! <= Math.max(header, 8)) break;
-    widths[widest]!--;
+    const open = shrinkable.filter((i) => widths[i]! > min(i));
+    if (open.length === 0) break;
+    const excess = (i: number): number => widths[i]! - typical[i]!;
+    const outlier = open.reduce((a, b) => (excess(b) > excess(a) ? b : a));
+    const pick = excess(outlier) > 0 ? outlier : open.reduce((a, b) => (widths[b]! > widths[a]! ? b : a));
+    widths[pick]!--;
   }
   return rows
     .map((r) =>

@@ -85,6 +85,7 @@ async function withProgress<T>(
     );
   };
   progress = new Progress(`udpvault send: ${bytes(size)} to ${peer}`, { stream: stderr, ...(scheduler && { scheduler }), onTick: poll });
+  if (progress.active) poll(); // what it waits for is then known when the line first shows
   try {
     return await op();
   } finally {

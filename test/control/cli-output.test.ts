@@ -1,0 +1,247 @@
+/**
+ * The CLI in-process against a control server on a fake node: the JSON schemas of status and
+ * peer list, the human forms in 100 columns, send with empty stdin, progress on a terminal,
+ * subscribe's exit codes, and the exact requests of --replace-key and --backlog.
+ */
+import { DROP_REASONS } from '../../src/errors';
+import { fingerprint } from '../../src/crypto/fingerprint';
+import { packageVersion } from '../../src/control/version';
+import { usage } from '../../src/cli/args';
+import { SPECS } from '../../src/cli/specs';
+import { ManualScheduler } from '../../src/runtime/scheduler';
+import type { PeerInfo } from '../../src/node/types';
+import { KEY_A, KEY_B, OWN_KEY } from './fake-node';
+import { startHarness, type Harness } from './helpers';
+import { FakeDaemon } from './fake-daemon';
+import { runCli, startCli, until } from './cli-run';
+
+let h: Harness;
+beforeEach(async () => {
+  h = await startHarness();
+});
+afterEach(async () => {
+  await h.cleanup();
+});
+
+const zeroDrops = Object.fromEntries(DROP_REASONS.map((r) => [r, 0]));
+
+function addPeer(p: Partial<PeerInfo>): PeerInfo {
+  const peer: PeerInfo = {
+    key: null,
+    name: null,
+    endpoint: '127.0.0.1:1',
+    compat: null,
+    allowPlaintext: false,
+    trust: 'unknown',
+    state: 'new',
+    lastHandshake: null,
+    rttMs: null,
+    counters: { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0, drops: {} },
+    ...p,
+  };
+  h.node.peerList.push(peer);
+  return peer;
+}
+
+describe('--json', () => {
+  test('status: every drop reason present (0 when none), fingerprint, subscribers apart from connections', async () => {
+    h.node.nodeCounters = { packetsIn: 5, packetsOut: 6, bytesIn: 700, bytesOut: 800, messagesIn: 1, messagesOut: 2, drops: { replay: 3 } };
+    const r = await runCli(['status', '--json', '--home', h.dir]);
+    expect(r.code).toBe(0);
+    const st = JSON.parse(r.out) as Record<string, unknown>;
+    expect(st).toEqual({
+      publicKey: OWN_KEY,
+      port: 11999,
+      host: '127.0.0.1',
+      maxDatagramBytes: 1472,
+      mtu: 1500,
+      peers: 0,
+      counters: { packetsIn: 5, packetsOut: 6, bytesIn: 700, bytesOut: 800, messagesIn: 1, messagesOut: 2, drops: { ...zeroDrops, replay: 3 } },
+      startedAt: '1970-01-01T00:00:00.000Z',
+      fingerprint: fingerprint(OWN_KEY),
+      home: h.dir,
+      version: packageVersion(),
+      subscribers: 0,
+      connections: 1,
+      daemon: null,
+    });
+    expect(Object.keys((st.counters as { drops: object }).drops)).toEqual([...DROP_REASONS]);
+  });
+
+  test('peer list: rttMs rounded to 0.1 ms, fingerprints, every drop reason', async () => {
+    addPeer({ key: KEY_A, name: 'alice', trust: 'pinned', state: 'established', rttMs: 0.4567, counters: { packetsIn: 1, packetsOut: 1, bytesIn: 1, bytesOut: 1, messagesIn: 1, messagesOut: 1, drops: { stale: 1 } } });
+    addPeer({ endpoint: '127.0.0.2:5', rttMs: 12.349999 });
+    const r = await runCli(['peer', 'list', '--json', '--home', h.dir]);
+    const peers = JSON.parse(r.out) as Record<string, unknown>[];
+    expect(peers.map((p) => [p.rttMs, p.fingerprint])).toEqual([
+      [0.5, fingerprint(KEY_A)],
+      [12.3, null],
+    ]);
+    expect((peers[0]!.counters as { drops: object }).drops).toEqual({ ...zeroDrops, stale: 1 });
+  });
+});
+
+describe('human output', () => {
+  test('peer list: a table in 100 columns with units and short fingerprints; --verbose shows everything', async () => {
+    const fa = fingerprint(KEY_A).slice(0, 9);
+    addPeer({ key: KEY_A, name: 'alice', endpoint: '127.0.0.1:11002', trust: 'pinned', state: 'established', rttMs: 0.42, counters: { packetsIn: 9, packetsOut: 8, bytesIn: 13_567_834, bytesOut: 2048, messagesIn: 3, messagesOut: 2, drops: { replay: 2, stale: 1 } } });
+    addPeer({ key: KEY_B, name: 'bob', endpoint: '192.0.2.7:11000', trust: 'tofu', state: 'handshaking' });
+    addPeer({ endpoint: '192.0.2.20:11000', compat: 'vault-v2' });
+    const r = await runCli(['peer', 'list', '--home', h.dir]);
+    expect(r.code).toBe(0);
+    const fb = fingerprint(KEY_B).slice(0, 9);
+    expect(r.out).toBe(
+      [
+        'NAME   KEY         ENDPOINT               STATE        HANDSHAKE  RTT     IN        OUT      DROPS',
+        `alice  ${fa}   127.0.0.1:11002        established  never      0.4 ms  12.9 MiB  2.0 KiB  3`,
+        `bob    ${fb}*  192.0.2.7:11000        handshaking  never      -       0 B       0 B      0`,
+        '-      (none yet)  192.0.2.20:11000 (v2)  new          never      -       0 B       0 B      0',
+        '',
+        '* key recorded on first use (TOFU), not given with --key',
+        '(none yet): no --key given; the first key this peer presents is recorded',
+        '(v2): spoken to in py-vault-udp protocol v2',
+        'KEY is the start of the key fingerprint; --verbose shows full keys, raw counters and drop reasons',
+        '',
+      ].join('\n'),
+    );
+    // Long names and endpoints are clipped so that every line still fits 100 columns.
+    addPeer({ key: null, name: 'a-rather-long-peer-name-that-goes-on-and-on', endpoint: 'a-very-long-host-name.in.some.example.org:11000' });
+    const long = await runCli(['peer', 'list', '--home', h.dir]);
+    for (const l of long.out.split('\n')) expect(l.length).toBeLessThanOrEqual(100);
+    expect(long.out).toMatch(/\na-rathe… +\(none yet\) +a-very-long-\S*… +new/);
+    expect(long.out).toMatch(/\nalice +\S+ +127\.0\.0\.1:11002 +established/); // the outlier is clipped, not every row
+
+    const v = await runCli(['peer', 'list', '--verbose', '--home', h.dir]);
+    for (const l of v.out.split('\n')) expect(l.length).toBeLessThanOrEqual(100);
+    expect(v.out).toContain(`  key          ${KEY_A}\n  fingerprint  ${fingerprint(KEY_A)}\n  trust        pinned\n`);
+    expect(v.out).toContain('  in           3 messages, 9 packets, 13567834 bytes (12.9 MiB)\n');
+    for (const reason of DROP_REASONS) expect(v.out).toMatch(new RegExp(`\\b${reason} ${reason === 'replay' ? 2 : reason === 'stale' ? 1 : 0}\\b`));
+  });
+
+  test('status: units, drops explained (unknownPeer included), subscribers apart from connections; --verbose raw', async () => {
+    h.node.nodeCounters = { packetsIn: 12, packetsOut: 10, bytesIn: 1536, bytesOut: 3 * 1024 * 1024, messagesIn: 3, messagesOut: 4, drops: { unknownPeer: 1 } };
+    addPeer({ key: KEY_A, name: 'alice', state: 'established' });
+    addPeer({ key: KEY_B, state: 'handshaking' });
+    const sub = startCli(['subscribe', '--home', h.dir]);
+    await until(() => sub.err().includes('receiving messages'), 'subscribe');
+    const r = await runCli(['status', '--home', h.dir]);
+    const lines = r.out.trimEnd().split('\n');
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(100);
+    expect(lines).toEqual([
+      `udpvault ${packageVersion()}: daemon running (home ${h.dir})`,
+      `  public key   ${OWN_KEY}`,
+      `  fingerprint  ${fingerprint(OWN_KEY)}`,
+      '  listening    127.0.0.1:11999 (udp)',
+      '  MTU          1500; largest datagram 1472 B',
+      expect.stringMatching(/^ {2}up {11}\d+ days \(since 1970-01-01T00:00:00\.000Z\)$/),
+      '  peers        2 (1 established)',
+      '  subscribers  1',
+      '  in           3 messages, 1.5 KiB',
+      '  out          4 messages, 3.0 MiB',
+      '  drops        1 in total',
+      '               unknownPeer 1: a handshake from an identity that is not a peer (yet)',
+      '               unknownPeer is normal while two daemons add each other: the first handshake',
+      '               arrives before the other side has added this peer, is refused, and is retried.',
+    ]);
+    const v = await runCli(['status', '--verbose', '--home', h.dir]);
+    expect(v.out).toContain('  control      2 connections (this status request included)\n');
+    expect(v.out).toContain('  in           3 messages, 12 packets, 1536 bytes (1.5 KiB)\n');
+    for (const reason of DROP_REASONS) expect(v.out).toMatch(new RegExp(`\\b${reason} ${reason === 'unknownPeer' ? 1 : 0}\\b`));
+    await h.server.close();
+    expect(await sub.done).toBe(3);
+  });
+});
+
+describe('send', () => {
+  test('empty stdin: exit 2 with the usage, nothing sent', async () => {
+    addPeer({ key: KEY_A, name: 'alice' });
+    const r = await runCli(['send', 'alice', '--home', h.dir], { stdin: '' });
+    expect(r).toEqual({ code: 2, out: '', err: `udpvault send: no message given: stdin was empty (to send an empty message, pass "" as MESSAGE)\n\n${usage(SPECS.send)}` });
+    expect(h.node.sent).toHaveLength(0);
+    // An explicit empty argument is a message of 0 bytes.
+    expect(await runCli(['send', 'alice', '', '--home', h.dir])).toEqual({ code: 0, out: 'sent 0 bytes to alice\n', err: '' });
+  });
+
+  test('a long wait shows progress on a terminal stderr (and only there), then clears it', async () => {
+    addPeer({ key: KEY_A, name: 'alice', endpoint: '127.0.0.1:12000', state: 'handshaking' });
+    let release!: () => void;
+    h.node.sendImpl = () => new Promise<void>((r) => (release = r));
+    const scheduler = new ManualScheduler();
+    const run = startCli(['send', 'alice', 'x'.repeat(2048), '--reliable', '--home', h.dir], { stderrTty: true, scheduler });
+    await until(() => h.node.sent.length === 1, 'the send to reach the node');
+    await scheduler.advance(999);
+    expect(run.err()).toBe('');
+    await scheduler.advance(1);
+    const last = (): string => run.err().split('\r\x1b[K').pop()!;
+    await until(() => last().includes('handshake pending'), 'progress');
+    expect(last()).toBe('udpvault send: 2.0 KiB to alice: handshake pending with 127.0.0.1:12000 (1 s)');
+    h.node.peerList[0]!.state = 'established';
+    await scheduler.advance(1000);
+    await until(() => last().includes('acknowledgement'), 'progress update');
+    expect(last()).toBe('udpvault send: 2.0 KiB to alice: waiting for the acknowledgement (2 s)');
+    release();
+    expect(await run.done).toBe(0);
+    expect(run.err().endsWith('\r\x1b[K')).toBe(true);
+    expect(run.out()).toBe('delivered (acknowledged) 2048 bytes to alice\n');
+
+    // Not a terminal: no progress at all.
+    const piped = startCli(['send', 'alice', 'y', '--home', h.dir], { scheduler });
+    await until(() => h.node.sent.length === 2, 'the second send');
+    await scheduler.advance(5000);
+    release();
+    expect(await piped.done).toBe(0);
+    expect(piped.err()).toBe('');
+  });
+});
+
+describe('subscribe exit codes', () => {
+  test('0 when the user stops it; 3 with the home named when the daemon goes away', async () => {
+    let interrupt: (() => void) | null = null;
+    const stopped = startCli(['subscribe', '--home', h.dir], { onInterrupt: (cb) => (interrupt = cb) });
+    await until(() => stopped.err().includes('receiving messages'), 'subscribe');
+    interrupt!();
+    expect(await stopped.done).toBe(0);
+
+    const ended = startCli(['subscribe', '--json', '--home', h.dir]);
+    await until(() => ended.err().includes('receiving messages'), 'subscribe');
+    await h.server.close();
+    expect(await ended.done).toBe(3);
+    expect(ended.err()).toContain(`udpvault subscribe: the daemon of home ${h.dir} ended the stream (daemon stopping); start it again with: udpvault daemon --home ${h.dir}\n`);
+  });
+});
+
+describe('requests the CLI sends', () => {
+  let fake: FakeDaemon;
+  afterEach(async () => fake.close());
+
+  test('peer add --replace-key sends replaceKey: true; a key conflict prints the daemon message and exits 2', async () => {
+    const message = 'peer bob (127.0.0.1:11002) already has another key; to replace it, add --replace-key';
+    fake = await FakeDaemon.start((req) =>
+      req.op === 'peers' ? { result: { peers: [] } } : req.replaceKey === true ? { result: { peer: { key: KEY_A, name: 'bob', endpoint: '127.0.0.1:11002', compat: null, allowPlaintext: false, trust: 'pinned', state: 'new', lastHandshake: null, rttMs: null, fingerprint: fingerprint(KEY_A), counters: {} } } } : { error: { code: 'ERR_KEY_CONFLICT', message, kind: 'bad-input' } },
+    );
+    const refused = await runCli(['peer', 'add', '127.0.0.1:11002', '--key', KEY_A, '--name', 'bob', '--home', fake.home]);
+    expect(refused).toEqual({ code: 2, out: '', err: `udpvault peer add: ${message}\n` });
+    const ok = await runCli(['peer', 'add', '127.0.0.1:11002', '--key', KEY_A, '--name', 'bob', '--replace-key', '--home', fake.home]);
+    expect(ok.code).toBe(0);
+    const adds = fake.requests.filter((r) => r.op === 'peer.add').map(({ id: _id, ...r }) => r);
+    expect(adds).toEqual([
+      { v: 1, op: 'peer.add', endpoint: '127.0.0.1:11002', key: KEY_A, name: 'bob' },
+      { v: 1, op: 'peer.add', endpoint: '127.0.0.1:11002', key: KEY_A, name: 'bob', replaceKey: true },
+    ]);
+  });
+
+  test('subscribe --backlog sends backlog: true (and nothing without it)', async () => {
+    fake = await FakeDaemon.start(() => ({ result: { peer: null, backlog: true } }));
+    let interrupt: (() => void) | null = null;
+    for (const extra of [['--backlog'], []]) {
+      const s = startCli(['subscribe', ...extra, '--home', fake.home], { onInterrupt: (cb) => (interrupt = cb) });
+      await until(() => s.err().includes('receiving messages'), 'subscribe');
+      interrupt!();
+      expect(await s.done).toBe(0);
+    }
+    expect(fake.requests.map(({ id: _id, ...r }) => r)).toEqual([
+      { v: 1, op: 'subscribe', backlog: true },
+      { v: 1, op: 'subscribe' },
+    ]);
+  });
+});
