@@ -3,7 +3,13 @@
  * peer list, the human forms in 100 columns, send with empty stdin, progress on a terminal,
  * subscribe's exit codes, and the exact requests of --replace-key and --backlog.
  */
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { DROP_REASONS } from '../../src/errors';
+import { ControlServer } from '../../src/control/server';
+import { FakeNode } from './fake-node';
 import { fingerprint } from '../../src/crypto/fingerprint';
 import { packageVersion } from '../../src/control/version';
 import { usage } from '../../src/cli/args';
@@ -149,6 +155,36 @@ describe('human output', () => {
     for (const reason of DROP_REASONS) expect(v.out).toMatch(new RegExp(`\\b${reason} ${reason === 'unknownPeer' ? 1 : 0}\\b`));
     await h.server.close();
     expect(await sub.done).toBe(3);
+  });
+});
+
+describe('wait', () => {
+  test('retries while nothing answers, exits 0 as soon as a daemon answers', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uv-wait-'));
+    const sock = path.join(dir, 'control.sock');
+    // First a socket that hangs up on every connection (a daemon still starting, or gone): counted.
+    let attempts = 0;
+    const hangUp = net.createServer((s) => {
+      attempts++;
+      s.destroy();
+    });
+    await new Promise<void>((r) => hangUp.listen(sock, r));
+    let server: ControlServer | null = null;
+    try {
+      const w = startCli(['wait', '--timeout', '60', '--home', dir]);
+      let settled = false;
+      void w.done.then(() => (settled = true));
+      await until(() => attempts >= 3, 'three attempts');
+      expect(settled).toBe(false);
+      await new Promise((r) => hangUp.close(r));
+      server = await ControlServer.listen({ path: sock, node: new FakeNode(), home: dir, settings: { maxMessageBytes: 1024, subscriberBufferMessages: 10 } });
+      expect(await w.done).toBe(0);
+      expect(w.err()).toBe('');
+    } finally {
+      hangUp.close();
+      await server?.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
