@@ -5,7 +5,7 @@
  */
 import type { PeerJson } from '../control/views';
 import { DROP_REASONS } from '../errors';
-import { ago, bytes, clip, millis, wrapJoin } from './units';
+import { ago, bytes, clip, millis, plural, wrapJoin } from './units';
 
 /** Output width the human forms keep to. */
 export const WIDTH = 100;
@@ -97,8 +97,8 @@ export function peerDetails(peers: readonly PeerJson[], nowMs: number): string {
       out.push(line('state', p.state));
       out.push(line('handshake', p.lastHandshake ? `${ago(p.lastHandshake, nowMs)} (${p.lastHandshake})` : 'never'));
       out.push(line('rtt', millis(p.rttMs)));
-      out.push(line('in', `${c.messagesIn} messages, ${c.packetsIn} packets, ${c.bytesIn} bytes (${bytes(c.bytesIn)})`));
-      out.push(line('out', `${c.messagesOut} messages, ${c.packetsOut} packets, ${c.bytesOut} bytes (${bytes(c.bytesOut)})`));
+      out.push(line('in', `${plural(c.messagesIn, 'message')}, ${plural(c.packetsIn, 'packet')}, ${plural(c.bytesIn, 'byte')} (${bytes(c.bytesIn)})`));
+      out.push(line('out', `${plural(c.messagesOut, 'message')}, ${plural(c.packetsOut, 'packet')}, ${plural(c.bytesOut, 'byte')} (${bytes(c.bytesOut)})`));
       out.push(line('drops', wrapJoin(dropList(c.drops), 15, WIDTH)));
       return out.join('\n');
     })

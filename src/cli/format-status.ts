@@ -4,7 +4,7 @@
  */
 import type { StatusResult } from '../control/protocol';
 import type { PeerJson } from '../control/views';
-import { bytes, duration, wrapJoin } from './units';
+import { bytes, duration, plural, wrapJoin } from './units';
 import { dropList, totalDrops, WIDTH } from './format-peers';
 
 /** What each drop reason means, in a few words (docs/CONTROL.md has the same list). */
@@ -72,12 +72,12 @@ export function statusText(s: StatusResult, peers: readonly PeerJson[], nowMs: n
       out.push(line('config', s.daemon.configFile ?? '(none: defaults, environment, flags)'));
       out.push(line('log level', s.daemon.logLevel));
     }
-    out.push(line('in', `${c.messagesIn} messages, ${c.packetsIn} packets, ${c.bytesIn} bytes (${bytes(c.bytesIn)})`));
-    out.push(line('out', `${c.messagesOut} messages, ${c.packetsOut} packets, ${c.bytesOut} bytes (${bytes(c.bytesOut)})`));
+    out.push(line('in', `${plural(c.messagesIn, 'message')}, ${plural(c.packetsIn, 'packet')}, ${plural(c.bytesIn, 'byte')} (${bytes(c.bytesIn)})`));
+    out.push(line('out', `${plural(c.messagesOut, 'message')}, ${plural(c.packetsOut, 'packet')}, ${plural(c.bytesOut, 'byte')} (${bytes(c.bytesOut)})`));
     out.push(line('drops', wrapJoin(dropList(c.drops), 15, WIDTH)));
   } else {
-    out.push(line('in', `${c.messagesIn} messages, ${bytes(c.bytesIn)}`));
-    out.push(line('out', `${c.messagesOut} messages, ${bytes(c.bytesOut)}`));
+    out.push(line('in', `${plural(c.messagesIn, 'message')}, ${bytes(c.bytesIn)}`));
+    out.push(line('out', `${plural(c.messagesOut, 'message')}, ${bytes(c.bytesOut)}`));
     out.push(...dropsLines(c.drops));
   }
   return out.join('\n');

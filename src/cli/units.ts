@@ -67,3 +67,8 @@ export function wrapJoin(items: readonly string[], indent: number, width: number
   if (cur) lines.push(cur);
   return lines.join(`\n${' '.repeat(indent)}`);
 }
+
+/** "1 message", "3 messages". */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
