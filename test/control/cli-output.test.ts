@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DROP_REASONS } from '../../src/errors';
 import { ControlServer } from '../../src/control/server';
+import { DROP_HELP } from '../../src/cli/format-status';
 import { FakeNode } from './fake-node';
 import { fingerprint } from '../../src/crypto/fingerprint';
 import { packageVersion } from '../../src/control/version';
@@ -279,5 +280,15 @@ describe('requests the CLI sends', () => {
       { v: 1, op: 'subscribe', backlog: true },
       { v: 1, op: 'subscribe' },
     ]);
+  });
+});
+
+describe('documentation', () => {
+  test('docs/CONTROL.md and the status explanations name every drop reason', () => {
+    const doc = fs.readFileSync(path.join(__dirname, '../../docs/CONTROL.md'), 'utf8');
+    for (const r of DROP_REASONS) {
+      expect(doc).toContain(`| \`${r}\` |`);
+      expect(DROP_HELP[r]).toEqual(expect.any(String));
+    }
   });
 });
