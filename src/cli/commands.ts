@@ -34,15 +34,15 @@ function json(v: unknown): string {
   return `${JSON.stringify(v, null, 2)}\n`;
 }
 
-/** `udpvault id [--json] [--fingerprint]`: reads (or creates on first use) home/identity.key; no daemon needed. */
+/** `udpvault id [--json] [--fingerprint]`: reads (or creates on first use) home/identity.key; no daemon needed. With both flags the JSON carries the fingerprint too. */
 export async function cmdId({ home, args, io }: CommandContext): Promise<ExitCode> {
   const paths = ensureHome(home);
   await sodiumReady();
   const { identity, created } = loadOrCreateIdentity(paths.identity);
   if (created) io.stderr.write(`udpvault id: created a new identity in ${paths.identity}\n`);
-  const fp = fingerprint(identity.keyString);
-  if (bool(args, 'json')) io.stdout.write(`${JSON.stringify({ publicKey: identity.keyString, fingerprint: fp, home })}\n`);
-  else io.stdout.write(`${bool(args, 'fingerprint') ? fp : identity.keyString}\n`);
+  const fp = bool(args, 'fingerprint') ? fingerprint(identity.keyString) : null;
+  if (bool(args, 'json')) io.stdout.write(`${JSON.stringify({ publicKey: identity.keyString, ...(fp !== null && { fingerprint: fp }), home })}\n`);
+  else io.stdout.write(`${fp ?? identity.keyString}\n`);
   return EXIT_OK;
 }
 

@@ -70,12 +70,13 @@ test('wait gives up at the timeout with exit 3, naming the home and how to start
   );
 });
 
-test('id --fingerprint is the fingerprint status and the ready line show; id --json carries both', async () => {
+test('id --fingerprint is the fingerprint status and the ready line show; id --json --fingerprint carries both', async () => {
   const d = await Daemon.start(path.join(root, 'f'));
   procs.push(d);
   const fp = await cli(['id', '--fingerprint', '--home', d.home]);
   expect(fp).toEqual({ code: 0, stdout: `${fingerprint(d.publicKey)}\n`, stderr: '' });
-  expect(JSON.parse((await cli(['id', '--json', '--home', d.home])).stdout)).toEqual({ publicKey: d.publicKey, fingerprint: fingerprint(d.publicKey), home: d.home });
+  expect(JSON.parse((await cli(['id', '--json', '--fingerprint', '--home', d.home])).stdout)).toEqual({ publicKey: d.publicKey, fingerprint: fingerprint(d.publicKey), home: d.home });
+  expect(JSON.parse((await cli(['id', '--json', '--home', d.home])).stdout)).toEqual({ publicKey: d.publicKey, home: d.home });
   const st = await cli(['status', '--home', d.home]);
   expect(st.stdout).toContain(`\n  fingerprint  ${fingerprint(d.publicKey)}\n`);
   for (const l of st.stdout.split('\n')) expect(l.length).toBeLessThanOrEqual(100);
