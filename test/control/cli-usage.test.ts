@@ -143,7 +143,7 @@ describe('help and version', () => {
 });
 
 describe('help', () => {
-  test.each(Object.keys(SPECS).filter((n) => n !== 'help'))('udpvault %s --help and udpvault help %s exit 0 with that command\'s usage', async (name) => {
+  test.each(Object.keys(SPECS).filter((n) => n !== 'help'))('udpvault %s: --help and "udpvault help" exit 0 with its usage', async (name) => {
     const words = name.split(' ');
     const flag = await run(...words, '--help');
     expect(flag).toEqual({ code: 0, out: usage(SPECS[name as keyof typeof SPECS]), err: '' });
@@ -215,5 +215,34 @@ describe('completion', () => {
       }
     }
     expect(fish.out).toContain("complete -c udpvault -n '__fish_use_subcommand' -a wait -d");
+  });
+
+  const has = (cmd: string): boolean => {
+    try {
+      execFileSync('sh', ['-c', `command -v ${cmd}`]);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  (has('fish') ? test : test.skip)('fish (when installed): the script loads and completes', async () => {
+    const file = path.join(dir, 'udpvault.fish');
+    fs.writeFileSync(file, (await run('completion', 'fish')).out);
+    const ask = (line: string): string[] =>
+      execFileSync('fish', ['--no-config', '-c', `source ${file}; complete -C '${line}'`], { encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('\t')[0]!);
+    expect(ask('udpvault pe')).toEqual(['peer']);
+    expect(ask('udpvault peer ')).toEqual(['add', 'list', 'remove']);
+    expect(ask('udpvault peer add 1.2.3.4:5 --re')).toEqual(['--replace-key']);
+    expect(ask('udpvault daemon --log-level w')).toEqual(['warn']);
+  });
+
+  (has('zsh') ? test : test.skip)('zsh (when installed): the script parses', async () => {
+    const file = path.join(dir, '_udpvault');
+    fs.writeFileSync(file, (await run('completion', 'zsh')).out);
+    expect(() => execFileSync('zsh', ['-n', file])).not.toThrow();
   });
 });
