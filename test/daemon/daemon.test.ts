@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
+import { Writable } from 'node:stream';
 import { startDaemon, type RunningDaemon } from '../../src/daemon/daemon';
 import { connect } from '../../src/control/client';
 import { fingerprint } from '../../src/crypto/fingerprint';
@@ -11,15 +11,23 @@ import type { UdpVaultNode } from '../../src/node/types';
 import { ManualScheduler } from '../../src/runtime/scheduler';
 
 let dir: string;
-let logs: PassThrough;
+let logs: Writable;
 let text: string;
+/** Called synchronously as each log line is written. */
+let onLine: ((line: string) => void) | null;
 const running: RunningDaemon[] = [];
 
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uv-daemon-'));
-  logs = new PassThrough();
   text = '';
-  logs.on('data', (c: Buffer) => (text += c.toString()));
+  onLine = null;
+  logs = new Writable({
+    write(c: Buffer, _enc, cb) {
+      text += c.toString();
+      onLine?.(c.toString());
+      cb();
+    },
+  });
 });
 afterEach(async () => {
   await Promise.all(running.splice(0).map((d) => d.stop()));
@@ -55,10 +63,13 @@ const waitUntil = async (cond: () => boolean, what: string, maxMs = 10_000): Pro
 
 test('starts: home 0700, identity 0600, socket 0600, one ready line written once UDP and the control socket serve', async () => {
   const home = path.join(dir, 'home');
-  // When the ready line is written, a control client connecting at that moment must be answered.
+  // At the moment the ready line is written the control socket exists, and a client connecting
+  // then is answered.
+  let socketAtReady: boolean | null = null;
   let answeredAtReady: Promise<string> | null = null;
-  logs.on('data', (c: Buffer) => {
-    if (answeredAtReady === null && c.toString().includes('"msg":"ready"')) {
+  onLine = (line) => {
+    if (answeredAtReady === null && line.includes('"msg":"ready"')) {
+      socketAtReady = fs.existsSync(path.join(home, 'control.sock'));
       answeredAtReady = connect({ home }).then(async (cl) => {
         try {
           return await cl.id();
@@ -67,7 +78,7 @@ test('starts: home 0700, identity 0600, socket 0600, one ready line written once
         }
       });
     }
-  });
+  };
   const d = await start({ flags: { port: 0, host: '127.0.0.1', mtu: 1400 } });
   expect(fs.statSync(home).mode & 0o777).toBe(0o700);
   expect(fs.statSync(d.paths.identity).mode & 0o777).toBe(0o600);
@@ -94,6 +105,7 @@ test('starts: home 0700, identity 0600, socket 0600, one ready line written once
     version: expect.stringMatching(/^\d+\.\d+\.\d+/),
   });
   expect(d.node.port).toBeGreaterThan(0);
+  expect(socketAtReady).toBe(true);
   expect(await answeredAtReady).toBe(d.node.publicKey);
   // No other startup line of the daemon's own (the node may log its own).
   expect(lines().filter((l) => l.msg === 'udpvault daemon started')).toHaveLength(0);
