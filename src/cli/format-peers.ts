@@ -69,7 +69,7 @@ export function peerTable(peers: readonly PeerJson[], nowMs: number): string {
   const rows = [['NAME', 'KEY', 'ENDPOINT', 'STATE', 'HANDSHAKE', 'RTT', 'IN', 'OUT', 'DROPS']];
   for (const p of peers) {
     const c = p.counters;
-    rows.push([p.name ?? '-', keyCell(p), endpointCell(p), p.state, ago(p.lastHandshake, nowMs), millis(p.rttMs), bytes(c.bytesIn), bytes(c.bytesOut), String(totalDrops(c.drops))]);
+    rows.push([p.name ?? '-', keyCell(p), endpointCell(p), p.state, ago(p.lastHandshake, nowMs, true), millis(p.rttMs), bytes(c.bytesIn), bytes(c.bytesOut), String(totalDrops(c.drops))]);
   }
   const notes: string[] = [];
   if (peers.some((p) => p.trust === 'tofu')) notes.push('* key recorded on first use (TOFU), not given with --key');

@@ -23,27 +23,27 @@ export function millis(ms: number | null): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
-/** A length of time: 45 s, 3 min, 2 h 5 min, 4 days. */
-export function duration(seconds: number): string {
+/** A length of time: 45 s, 3 min, 2 h 5 min (2 h when compact), 4 days. */
+export function duration(seconds: number, compact = false): string {
   const s = Math.max(0, Math.floor(seconds));
   if (s < 60) return `${s} s`;
   if (s < 3600) return `${Math.floor(s / 60)} min`;
   if (s < 86_400) {
     const m = Math.floor((s % 3600) / 60);
-    return `${Math.floor(s / 3600)} h${m ? ` ${m} min` : ''}`;
+    return `${Math.floor(s / 3600)} h${m && !compact ? ` ${m} min` : ''}`;
   }
   const d = Math.floor(s / 86_400);
   return `${d} day${d === 1 ? '' : 's'}`;
 }
 
-/** "never", "just now", "12 s ago", "3 min ago", "2 h 5 min ago", "4 days ago". */
-export function ago(iso: string | null, nowMs: number): string {
+/** "never", "just now", "12 s ago", "3 min ago", "2 h 5 min ago" ("2 h ago" when compact), "4 days ago". */
+export function ago(iso: string | null, nowMs: number, compact = false): string {
   if (!iso) return 'never';
   const t = Date.parse(iso);
   if (!Number.isFinite(t)) return 'never';
   const s = (nowMs - t) / 1000;
   if (s < 1) return 'just now';
-  return `${duration(s)} ago`;
+  return `${duration(s, compact)} ago`;
 }
 
 /** Shortens to `max` columns with a trailing "…". */

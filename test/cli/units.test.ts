@@ -26,6 +26,8 @@ test('millis, duration, ago', () => {
     '12 s ago',
     '3 min ago',
   ]);
+  expect(ago('2030-01-01T09:55:00Z', now)).toBe('2 h 5 min ago');
+  expect(ago('2030-01-01T09:55:00Z', now, true)).toBe('2 h ago');
 });
 
 test('clip, wrapJoin, plural', () => {
