@@ -17,7 +17,7 @@ test('bytes: B below 1 KiB, one decimal below 100 units, binary prefixes', () =>
 
 test('millis, duration, ago', () => {
   expect([null, 0.44, 12.35, 250.4, 1500].map(millis)).toEqual(['-', '0.4 ms', '12.3 ms', '250 ms', '1.5 s']);
-  expect([0, 59.9, 60, 3599, 3600, 7500, 86_400, 3 * 86_400].map(duration)).toEqual(['0 s', '59 s', '1 min', '59 min', '1 h', '2 h 5 min', '1 day', '3 days']);
+  expect([0, 59.9, 60, 3599, 3600, 7500, 86_400, 3 * 86_400].map((s) => duration(s))).toEqual(['0 s', '59 s', '1 min', '59 min', '1 h', '2 h 5 min', '1 day', '3 days']);
   const now = Date.parse('2030-01-01T12:00:00Z');
   expect([null, 'garbage', '2030-01-01T12:00:00Z', '2030-01-01T11:59:48Z', '2030-01-01T11:57:00Z'].map((t) => ago(t, now))).toEqual([
     'never',
