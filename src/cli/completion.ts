@@ -5,15 +5,15 @@
  */
 import { BadInputError } from '../errors';
 import { COMMON_OPTIONS, type OptionSpec } from './args';
-import type { CommandContext } from './commands';
+import type { CommandContext } from './commands/context';
 import { EXIT_OK, type ExitCode } from './exit';
-import { SPECS } from './specs';
+import { COMMANDS, PEER_SUBCOMMANDS, SPECS } from './specs';
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 export type Shell = (typeof SHELLS)[number];
 
-const TOP = ['daemon', 'wait', 'id', 'peer', 'send', 'subscribe', 'status', 'completion', 'help'];
-const PEER_SUBS = ['add', 'list', 'remove'];
+const TOP: readonly string[] = COMMANDS;
+const PEER_SUBS: readonly string[] = PEER_SUBCOMMANDS;
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
 type ValueKind = 'none' | 'file' | 'dir' | 'words' | 'any';

@@ -3,30 +3,20 @@ import { BadInputError, UdpVaultError } from '../errors';
 import { packageVersion } from '../control/version';
 import { resolveHome } from '../daemon/home';
 import { checkPositionals, parseArgs, str, usage, UsageError, type CommandSpec, type ParsedArgs } from './args';
-import { cmdId, cmdPeerAdd, cmdPeerList, cmdPeerRemove, cmdStatus, type CommandContext } from './commands';
+import type { CommandContext } from './commands/context';
+import { cmdDaemon } from './commands/daemon';
+import { cmdId } from './commands/id';
+import { cmdPeerAdd, cmdPeerList, cmdPeerRemove } from './commands/peer';
+import { cmdSend } from './commands/send';
+import { cmdStatus } from './commands/status';
+import { cmdSubscribe } from './commands/subscribe';
+import { cmdWait } from './commands/wait';
 import { cmdCompletion } from './completion';
 import { EXIT_OK, exitCodeFor, type ExitCode } from './exit';
 import { processIo, type CliIo } from './io';
-import { cmdSend } from './send';
-import { cmdSubscribe } from './subscribe';
-import { cmdWait } from './wait';
-import { PEER_USAGE, SPECS, TOP_USAGE, type CommandName } from './specs';
+import { COMMANDS, PEER_USAGE, SPECS, TOP_USAGE, type CommandName } from './specs';
 
 type Runner = (ctx: CommandContext) => Promise<ExitCode>;
-
-async function cmdDaemon({ home, args, io }: CommandContext): Promise<ExitCode> {
-  const flags: Record<string, string> = {};
-  const port = str(args, 'port');
-  const host = str(args, 'host');
-  const logLevel = str(args, 'log-level');
-  if (port !== undefined) flags.port = port;
-  if (host !== undefined) flags.host = host;
-  if (logLevel !== undefined) flags.logLevel = logLevel;
-  const config = str(args, 'config');
-  // Loaded only here: the node and its dependencies would slow down every other command.
-  const { runDaemon } = require('../daemon/daemon') as typeof import('../daemon/daemon');
-  return (await runDaemon({ home, env: io.env, flags, ...(config !== undefined && { config }) })) as ExitCode;
-}
 
 const RUNNERS: Record<Exclude<CommandName, 'help'>, Runner> = {
   daemon: cmdDaemon,
@@ -40,10 +30,6 @@ const RUNNERS: Record<Exclude<CommandName, 'help'>, Runner> = {
   wait: cmdWait,
   completion: cmdCompletion,
 };
-
-/** The top-level command words, in the order the help lists them. */
-export const COMMANDS = ['daemon', 'wait', 'id', 'peer', 'send', 'subscribe', 'status', 'completion', 'help'] as const;
-export const PEER_SUBCOMMANDS = ['add', 'list', 'remove'] as const;
 
 const isHelpFlag = (a: string | undefined): boolean => a === '--help' || a === '-h';
 const has = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);

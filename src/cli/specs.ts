@@ -118,6 +118,10 @@ export const SPECS = {
 
 export type CommandName = keyof typeof SPECS;
 
+/** The top-level command words, in the order the help lists them. */
+export const COMMANDS = ['daemon', 'wait', 'id', 'peer', 'send', 'subscribe', 'status', 'completion', 'help'] as const;
+export const PEER_SUBCOMMANDS = ['add', 'list', 'remove'] as const;
+
 export const TOP_USAGE = `usage: udpvault <command> [options] [--home DIR]
 
 commands:

@@ -1,14 +1,14 @@
 /** `udpvault send <peer> [MESSAGE] [--file F] [--reliable] [--timeout S] [--all]`. */
-import { BadInputError } from '../errors';
-import type { ControlClient } from '../control/client';
-import type { PeerJson } from '../control/views';
-import { bool, checkPositionals, str, UsageError } from './args';
-import { withClient, type CommandContext } from './commands';
-import { EXIT_OK, exitCodeFor, worst, type ExitCode } from './exit';
-import { readMessage, readStdin } from './input';
-import { Progress } from './progress';
-import { SPECS } from './specs';
-import { bytes } from './units';
+import { BadInputError } from '../../errors';
+import type { ControlClient } from '../../control/client';
+import type { PeerJson } from '../../control/views';
+import { bool, checkPositionals, str, UsageError } from '../args';
+import { withClient, type CommandContext } from './context';
+import { EXIT_OK, exitCodeFor, worst, type ExitCode } from '../exit';
+import { readMessage, readStdin } from '../input';
+import { Progress } from '../progress';
+import { SPECS } from '../specs';
+import { bytes } from '../units';
 
 /** `--timeout S` in ms (decimals allowed, at most a day); 0 only where `allowZero`. */
 export function parseSeconds(v: string | undefined, what: string, allowZero = false): number | undefined {

@@ -3,12 +3,12 @@
  * control socket (exit 0), or exits 3 at the timeout naming the home and how to start it.
  * For scripts and service managers (ExecStartPost=udpvault wait), instead of sleeping.
  */
-import { UdpVaultError } from '../errors';
-import { connect } from '../control/client';
-import { homePaths } from '../daemon/home';
-import { str } from './args';
-import type { CommandContext } from './commands';
-import { EXIT_NO_DAEMON, EXIT_OK, type ExitCode } from './exit';
+import { UdpVaultError } from '../../errors';
+import { connect } from '../../control/client';
+import { homePaths } from '../../daemon/home';
+import { str } from '../args';
+import type { CommandContext } from './context';
+import { EXIT_NO_DAEMON, EXIT_OK, type ExitCode } from '../exit';
 import { parseSeconds } from './send';
 
 export const DEFAULT_WAIT_SECONDS = 30;

@@ -3,15 +3,15 @@
  * when the user stops it (SIGINT/SIGTERM, or the reader of stdout goes away); 3 when the
  * daemon stops or the connection to it is lost, so a supervisor can tell.
  */
-import { BadInputError, UdpVaultError } from '../errors';
-import { openControlSocket } from '../control/client';
-import { Subscription } from '../control/subscription';
-import { homePaths } from '../daemon/home';
-import { bool, str } from './args';
-import type { CommandContext } from './commands';
-import { EXIT_OK, type ExitCode } from './exit';
-import { messageJson, messageLine } from './format';
-import { writeOut } from './io';
+import { BadInputError, UdpVaultError } from '../../errors';
+import { openControlSocket } from '../../control/client';
+import { Subscription } from '../../control/subscription';
+import { homePaths } from '../../daemon/home';
+import { bool, str } from '../args';
+import type { CommandContext } from './context';
+import { EXIT_OK, type ExitCode } from '../exit';
+import { messageJson, messageLine } from '../format';
+import { writeOut } from '../io';
 
 export async function cmdSubscribe({ home, args, io }: CommandContext): Promise<ExitCode> {
   const peer = str(args, 'peer');
