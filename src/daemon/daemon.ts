@@ -6,6 +6,7 @@
  * was applied. Security events go to the log at warn, summarised (security-log.ts).
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { CreateNodeOptions, PeerEvent, UdpVaultNode } from '../node/types';
 import type { Settings } from '../settings';
 import { createLogger, type Logger } from '../log';
@@ -100,13 +101,15 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     node = await (opts.createNode ?? realCreateNode)({ home, port: settings.port, host: settings.host, settings: { ...settings, mtu: mtu.mtu }, logger });
   } catch (e) {
     lock.release();
-    throw explainStartError(e, settings);
+    const explained = explainStartError(e, settings);
+    logger.error({ err: explained }, 'udpvault daemon could not start');
+    throw explained;
   }
   const nodeMtu = node.status().mtu;
   const info: DaemonInfo = {
     mtuSource,
     maxDatagramBytes: { ipv4: maxDatagramBytes(nodeMtu, 4), ipv6: maxDatagramBytes(nodeMtu, 6) },
-    configFile: opts.config ?? null,
+    configFile: opts.config !== undefined ? path.resolve(opts.config) : null,
     logLevel: settings.logLevel,
   };
   try {
@@ -114,6 +117,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   } catch (e) {
     await node.close().catch(() => undefined);
     lock.release();
+    logger.error({ err: e }, 'udpvault daemon could not start');
     throw e;
   }
 

@@ -157,6 +157,8 @@ test('a failing node start releases the lock', async () => {
   const failing = (): Promise<never> => Promise.reject(new Error('boom'));
   await expect(start({ createNode: failing })).rejects.toThrow('boom');
   expect(fs.existsSync(path.join(dir, 'home', 'daemon.lock'))).toBe(false);
+  // Logged with its stack.
+  expect(lines()).toEqual([expect.objectContaining({ level: 50, msg: 'udpvault daemon could not start', err: expect.objectContaining({ message: 'boom', stack: expect.stringContaining('Error: boom') }) })]);
 });
 
 test('reload applies a new configuration, keeps the old one when the new is invalid', async () => {
