@@ -222,6 +222,41 @@ test('a handshake from an identity that is not a peer is logged at warn, summari
   }
 });
 
+test('a TOFU peer presenting another key is logged at warn with both fingerprints, never the keys', async () => {
+  const scheduler = new ManualScheduler();
+  const d = await start({ scheduler });
+  const nodes: UdpVaultNode[] = [];
+  try {
+    const first = await createNode({ port: 0, host: '127.0.0.1' });
+    nodes.push(first);
+    const endpoint = `127.0.0.1:${first.port}`;
+    await d.node.addPeer({ endpoint, name: 'carol' }); // no key: trust on first use
+    await first.addPeer({ endpoint: `127.0.0.1:${d.node.port}`, key: d.node.publicKey });
+    await waitUntil(() => d.node.peers()[0]?.trust === 'tofu', 'the first key recorded');
+    await first.close();
+    const impostor = await createNode({ port: first.port, host: '127.0.0.1' });
+    nodes.push(impostor);
+    await impostor.addPeer({ endpoint: `127.0.0.1:${d.node.port}`, key: d.node.publicKey });
+    await waitUntil(() => (d.node.status().counters.drops.keyChanged ?? 0) >= 1, 'the refused key');
+    await impostor.close();
+    const refused = d.node.status().counters.drops.keyChanged!;
+    await scheduler.advance(10_000);
+    const warn = lines().filter((l) => l.level === 40);
+    expect(warn).toEqual([
+      expect.objectContaining({
+        msg: "security: refused handshakes signed by a key other than the peer's recorded key",
+        event: 'key-changed',
+        count: refused,
+        samples: [{ peer: 'carol', source: endpoint, fingerprint: fingerprint(impostor.publicKey), recordedFingerprint: fingerprint(first.publicKey) }],
+      }),
+    ]);
+    expect(JSON.stringify(warn)).not.toContain(impostor.publicKey);
+    expect(d.node.peers()[0]!.key).toBe(first.publicKey);
+  } finally {
+    await Promise.all(nodes.map((n) => n.close()));
+  }
+});
+
 test('an invalid configuration throws before the home is created', async () => {
   await expect(start({ env: { UDPVAULT_PADDING: 'lots' } })).rejects.toMatchObject({ code: 'ERR_BAD_CONFIG' });
   expect(fs.existsSync(path.join(dir, 'home'))).toBe(false);
