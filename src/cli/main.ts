@@ -85,7 +85,8 @@ export async function main(rawArgv: readonly string[], io: CliIo = processIo()):
     }
     if (first === 'help') {
       label = 'udpvault help';
-      io.stdout.write(helpText(argv.slice(1).filter((a) => !isHelpFlag(a))));
+      const words = argv.slice(1).filter((a, i, all) => !isHelpFlag(a) && a !== '--home' && all[i - 1] !== '--home' && !a.startsWith('--home='));
+      io.stdout.write(helpText(words));
       return EXIT_OK;
     }
     const resolved = resolveCommand(argv);

@@ -158,6 +158,7 @@ describe('help', () => {
     expect(await run('help')).toEqual({ code: 0, out: TOP_USAGE, err: '' });
     expect((await run('help', 'send')).out).toContain('usage: udpvault send <peer> [MESSAGE]');
     expect((await run('help', 'peer', 'add')).out).toContain('--replace-key');
+    expect(await run('--home', '/x', 'help', 'send')).toEqual({ code: 0, out: usage(SPECS.send), err: '' });
   });
 
   test('every help text fits 100 columns', async () => {
