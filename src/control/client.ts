@@ -23,6 +23,8 @@ import { Subscription, type SubscribeOptions } from './subscription';
 import type { PeerJson } from './views';
 
 export type { SubscribedMessage, SubscribeOptions } from './subscription';
+export type { CountersJson, DaemonInfo, MtuSource, PeerJson } from './views';
+export type { AddPeerRequest, StatusResult } from './protocol';
 export { Subscription } from './subscription';
 
 export interface ConnectOptions {
