@@ -50,7 +50,8 @@ export function roundMs(ms: number | null): number | null {
   return ms === null || !Number.isFinite(ms) ? null : Math.round(ms * 10) / 10;
 }
 
-function safeFingerprint(key: string | null): string | null {
+/** The fingerprint of a key string; null for null or anything that is not a key. */
+export function safeFingerprint(key: string | null): string | null {
   if (key === null) return null;
   try {
     return fingerprint(key);
@@ -63,4 +64,3 @@ export function peerJson(p: PeerInfo): PeerJson {
   return { ...p, fingerprint: safeFingerprint(p.key), rttMs: roundMs(p.rttMs), counters: countersJson(p.counters) };
 }
 
-export { safeFingerprint };
