@@ -232,6 +232,8 @@ test('a TOFU peer presenting another key is logged at warn with both fingerprint
     const endpoint = `127.0.0.1:${first.port}`;
     await d.node.addPeer({ endpoint, name: 'carol' }); // no key: trust on first use
     await first.addPeer({ endpoint: `127.0.0.1:${d.node.port}`, key: d.node.publicKey });
+    // Data on the session confirms it (a TOFU key is recorded once a session is proven).
+    await first.send(d.node.publicKey, 'hello');
     await waitUntil(() => d.node.peers()[0]?.trust === 'tofu', 'the first key recorded');
     await first.close();
     const impostor = await createNode({ port: first.port, host: '127.0.0.1' });
