@@ -59,15 +59,18 @@ describe('wait', () => {
     await new Promise<void>((r) => hangUp.listen(sock, r));
     let server: ControlServer | null = null;
     try {
-      const w = startCli(['wait', '--timeout', '60', '--home', dir]);
+      const scheduler = new ManualScheduler();
+      const w = startCli(['wait', '--timeout', '60', '--home', dir], { stderrTty: true, scheduler });
       let settled = false;
       void w.done.then(() => (settled = true));
       await until(() => attempts >= 3, 'three attempts');
       expect(settled).toBe(false);
+      await scheduler.advance(2000); // on a terminal, the wait shows
+      expect(w.err().split('\r\x1b[K').pop()).toBe(`udpvault wait: waiting for the daemon of home ${dir} (2 s)`);
       await new Promise((r) => hangUp.close(r));
       server = await ControlServer.listen({ path: sock, node: new FakeNode(), home: dir, settings: { maxMessageBytes: 1024, subscriberBufferMessages: 10 } });
       expect(await w.done).toBe(0);
-      expect(w.err()).toBe('');
+      expect(w.err().endsWith('\r\x1b[K')).toBe(true); // the line is cleared
     } finally {
       hangUp.close();
       await server?.close();
