@@ -20,7 +20,7 @@ import { maxDatagramBytes, resolveMtuWithSource, type MtuSource } from '../net/m
 import type { Scheduler } from '../runtime/scheduler';
 import { loadConfig, type ConfigFlags } from './config';
 import { checkSocketPath, ensureHome, HomeLock, resolveHome, type HomePaths } from './home';
-import { settingsDiff } from './settings-diff';
+import { reloadMessage, settingsDiff } from './settings-diff';
 import { SecurityLog } from './security-log';
 
 export interface DaemonOptions {
@@ -176,14 +176,15 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     try {
       // What needs a restart keeps its running value (so the next reload reports it again).
       const running = { ...next, port: settings.port, host: settings.host, mtu: settings.mtu };
+      const label = (p: { name: string | null; key: string | null; endpoint: string }): string => p.name ?? p.key ?? p.endpoint;
+      const before = new Set(node.peers().map(label));
       await node.reload(running);
       settings = running;
       info.logLevel = next.logLevel;
+      const peersAdded = node.peers().map(label).filter((l) => !before.has(l));
       logger.info(
-        { applied: diff.applied, ...(diff.restart.length > 0 && { needsRestart: diff.restart }) },
-        diff.applied.length === 0 && diff.restart.length === 0
-          ? 'configuration and peer store reloaded: no setting changed'
-          : `configuration and peer store reloaded: ${[...diff.applied.map((c) => `${c.setting} ${c.from} -> ${c.to}`), ...diff.restart.map((c) => `${c.setting} (after a restart)`)].join(', ')}`,
+        { applied: diff.applied, ...(diff.restart.length > 0 && { needsRestart: diff.restart }), ...(peersAdded.length > 0 && { peersAdded }) },
+        reloadMessage(diff, peersAdded),
       );
       if (diff.restart.length > 0) logger.warn({ needsRestart: diff.restart }, `${diff.restart.map((c) => c.setting).join(', ')}: changes take effect after a restart`);
     } catch (e) {

@@ -1,4 +1,4 @@
-/** What a reload changes: settings applied live, and those that only a restart applies. */
+/** What a reload changes: settings applied live, those that only a restart applies, and the log line saying so. */
 import type { Settings } from '../settings';
 
 export interface SettingChange {
@@ -21,4 +21,14 @@ export function settingsDiff(before: Settings, after: Settings): { applied: Sett
     (RESTART_SETTINGS.has(k) ? restart : applied).push({ setting: k, from: a, to: b });
   }
   return { applied, restart };
+}
+
+/** The reload log line: what was applied, what waits for a restart, which stored peers were added. */
+export function reloadMessage(diff: { applied: SettingChange[]; restart: SettingChange[] }, peersAdded: readonly string[]): string {
+  const parts = [
+    ...diff.applied.map((c) => `${c.setting} ${c.from} -> ${c.to}`),
+    ...diff.restart.map((c) => `${c.setting} (after a restart)`),
+    ...(peersAdded.length > 0 ? [`peers added from the store: ${peersAdded.join(', ')}`] : []),
+  ];
+  return `configuration and peer store reloaded: ${parts.length > 0 ? parts.join(', ') : 'nothing changed'}`;
 }
