@@ -5,7 +5,7 @@
  */
 import type * as net from 'node:net';
 import type { Logger } from '../log';
-import { UdpVaultError } from '../errors';
+import { createError, UdpVaultError, type ErrorCode } from '../errors';
 import { LineSplitter } from './lines';
 import { errorBody, responseLine, type ControlErrorBody, type RequestId } from './protocol';
 import type { LineSink, Subscriber } from './subscriber';
@@ -79,8 +79,8 @@ export class Connection implements LineSink {
   }
 
   /** Writes an error response that is not tied to a handled request. */
-  sendError(id: RequestId | null, code: string, message: string): void {
-    this.#respondError(id, { code, message, kind: 'bad-input' });
+  sendError(id: RequestId | null, code: ErrorCode, message: string): void {
+    this.#respondError(id, errorBody(createError(code, message)));
   }
 
   #respondError(id: RequestId | null, error: ControlErrorBody): void {
@@ -144,7 +144,7 @@ export class Connection implements LineSink {
             this.#respondError(req.id, errorBody(e));
           } else {
             this.#host.logger.error({ op: req.op, err: e }, 'control request failed');
-            this.#respondError(req.id, { code: 'ERR_INTERNAL', message: 'internal error in the daemon (details in its log)', kind: 'error' });
+            this.#respondError(req.id, errorBody(createError('ERR_INTERNAL', 'internal error in the daemon (details in its log)')));
           }
         },
       )

@@ -8,7 +8,7 @@
  *   stream    {"v":1,"id":3,"type":"message",...}   (id = the subscribe request's id)
  */
 import type { AddPeerOptions, MessageEvent, NodeStatus } from '../node/types';
-import { BadInputError, DeliveryError, UdpVaultError, type ErrorCode } from '../errors';
+import { reviveError, type ErrorKind, type UdpVaultError } from '../api/errors';
 import type { CountersJson, DaemonInfo, PeerJson } from './views';
 
 export const CONTROL_PROTOCOL_VERSION = 1;
@@ -97,7 +97,8 @@ export interface OpArgs {
 
 // ---- errors ----------------------------------------------------------------------------
 
-export type ErrorKind = 'bad-input' | 'delivery' | 'error';
+/** The kind of an error body is the error table's kind of its code (src/api/errors.ts). */
+export type { ErrorKind };
 export interface ControlErrorBody {
   code: string;
   message: string;
@@ -119,16 +120,12 @@ export interface ErrorResponse {
 export type ControlResponse = OkResponse | ErrorResponse;
 
 export function errorBody(e: UdpVaultError): ControlErrorBody {
-  const kind: ErrorKind = e instanceof BadInputError ? 'bad-input' : e instanceof DeliveryError ? 'delivery' : 'error';
-  return { code: e.code, message: e.message, kind };
+  return { code: e.code, message: e.message, kind: e.kind };
 }
 
-/** Rebuilds a typed error from a response (client side). */
+/** Rebuilds a typed error from a response (client side); the class comes from the error table. */
 export function errorFromBody(b: ControlErrorBody): UdpVaultError {
-  const code = b.code as ErrorCode;
-  if (b.kind === 'bad-input') return new BadInputError(code, b.message);
-  if (b.kind === 'delivery') return new DeliveryError(code, b.message);
-  return new UdpVaultError(code, b.message);
+  return reviveError(b.code, b.message, b.kind);
 }
 
 // ---- stream events ---------------------------------------------------------------------

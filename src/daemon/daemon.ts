@@ -18,9 +18,9 @@ import type { DaemonInfo } from '../control/views';
 import { safeFingerprint } from '../control/views';
 import { maxDatagramBytes, resolveMtuWithSource, type MtuSource } from '../net/mtu';
 import type { Scheduler } from '../runtime/scheduler';
-import { loadConfig, type ConfigFlags } from './config';
+import { loadConfig, type ConfigFlags, type LoadedConfig } from '../config/load';
+import { describeReload, planReload } from '../config/reload';
 import { checkSocketPath, ensureHome, HomeLock, resolveHome, type HomePaths } from './home';
-import { reloadMessage, settingsDiff } from './settings-diff';
 import { SecurityLog } from './security-log';
 
 export interface DaemonOptions {
@@ -84,12 +84,14 @@ function explainStartError(e: unknown, s: Settings): unknown {
 export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaemon> {
   const env = opts.env ?? process.env;
   const home = resolveHome(opts.home, env);
-  const readConfig = (): Settings => loadConfig({ ...(opts.config !== undefined && { file: opts.config }), env, ...(opts.flags && { flags: opts.flags }) });
-  let settings = readConfig(); // before touching the home: a bad configuration changes nothing
+  const readConfig = (): LoadedConfig => loadConfig({ ...(opts.config !== undefined && { file: opts.config }), env, ...(opts.flags && { flags: opts.flags }) });
+  const first = readConfig(); // before touching the home: a bad configuration changes nothing
+  let settings = first.settings;
   const paths = ensureHome(home);
   checkSocketPath(paths);
   const lock = HomeLock.acquire(paths);
   const logger = createLogger(settings.logLevel, opts.logDestination);
+  for (const w of first.warnings) logger.warn({}, w);
   const identityCreated = !fs.existsSync(paths.identity);
   let node: UdpVaultNode;
   let server: ControlServer;
@@ -163,30 +165,27 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   };
 
   const reload = async (): Promise<void> => {
-    let next: Settings;
+    let plan: ReturnType<typeof planReload>;
     try {
-      next = readConfig();
+      // Restart-only settings keep their running values (the plan says which waited).
+      plan = planReload(settings, readConfig().settings);
     } catch (e) {
       logger.error({ err: e }, 'configuration reload failed; keeping the current configuration');
       return;
     }
-    const diff = settingsDiff(settings, next);
+    const next = plan.settings;
     setLevel(logger, next.logLevel);
     server.updateSettings(next);
     try {
-      // What needs a restart keeps its running value (so the next reload reports it again).
-      const running = { ...next, port: settings.port, host: settings.host, mtu: settings.mtu };
       const label = (p: { name: string | null; key: string | null; endpoint: string }): string => p.name ?? p.key ?? p.endpoint;
       const before = new Set(node.peers().map(label));
-      await node.reload(running);
-      settings = running;
+      await node.reload(next);
+      settings = next;
       info.logLevel = next.logLevel;
       const peersAdded = node.peers().map(label).filter((l) => !before.has(l));
-      logger.info(
-        { applied: diff.applied, ...(diff.restart.length > 0 && { needsRestart: diff.restart }), ...(peersAdded.length > 0 && { peersAdded }) },
-        reloadMessage(diff, peersAdded),
-      );
-      if (diff.restart.length > 0) logger.warn({ needsRestart: diff.restart }, `${diff.restart.map((c) => c.setting).join(', ')}: changes take effect after a restart`);
+      const { msg, fields } = describeReload(plan);
+      logger.info({ ...fields, peersAdded }, `${msg}; peer store reloaded: ${peersAdded.length > 0 ? `added ${peersAdded.join(', ')}` : 'no new peer'}`);
+      if (plan.needsRestart.length > 0) logger.warn({ needsRestart: plan.needsRestart }, `${plan.needsRestart.join(', ')}: changes take effect after a restart`);
     } catch (e) {
       logger.error({ err: e }, 'reload failed');
     }
