@@ -131,8 +131,10 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   });
   node.on('error', (e) => logger.error({ err: e }, 'node error'));
   node.on('peer', (ev) => {
-    if (ev.type === 'key-changed') {
-      // Refused; the summary line (warn) counts it. The offered key is shown as a fingerprint only.
+    // A key offered by the remote side and refused (not one the user replaced with --replace-key,
+    // where the offered key is the peer's key now): the summary line (warn) counts it; the
+    // offered key appears as a fingerprint only.
+    if (ev.type === 'key-changed' && ev.offeredKey !== ev.peer.key) {
       security.sample('key-changed', {
         peer: ev.peer.name ?? ev.peer.endpoint,
         source: ev.peer.endpoint,
