@@ -9,6 +9,7 @@ import { fingerprint } from '../../src/crypto/fingerprint';
 import { createNode } from '../../src/node/node';
 import type { UdpVaultNode } from '../../src/node/types';
 import { ManualScheduler } from '../../src/runtime/scheduler';
+import { FakeNode, KEY_A, KEY_B } from '../control/fake-node';
 
 let dir: string;
 let logs: Writable;
@@ -259,6 +260,22 @@ test('a TOFU peer presenting another key is logged at warn with both fingerprint
   } finally {
     await Promise.all(nodes.map((n) => n.close()));
   }
+});
+
+test('a key the user replaced is an info line; a refused one is a security sample', async () => {
+  const scheduler = new ManualScheduler();
+  const fake = new FakeNode();
+  const d = await start({ scheduler, createNode: async () => fake });
+  const peer = await fake.addPeer({ endpoint: '127.0.0.1:7000', key: KEY_A, name: 'dave' });
+  fake.emit('peer', { type: 'key-changed', peer, offeredKey: KEY_A }); // --replace-key: the offered key is the peer's now
+  fake.emit('peer', { type: 'key-changed', peer, offeredKey: KEY_B }); // refused
+  fake.nodeCounters.drops.keyChanged = 1;
+  await scheduler.advance(10_000);
+  expect(lines().filter((l) => l.msg === 'peer key-changed')).toEqual([expect.objectContaining({ level: 30, peer: 'dave', fingerprint: fingerprint(KEY_A) })]);
+  expect(lines().filter((l) => l.level === 40)).toEqual([
+    expect.objectContaining({ event: 'key-changed', count: 1, samples: [{ peer: 'dave', source: '127.0.0.1:7000', fingerprint: fingerprint(KEY_B), recordedFingerprint: fingerprint(KEY_A) }] }),
+  ]);
+  await d.stop();
 });
 
 test('an invalid configuration throws before the home is created', async () => {
