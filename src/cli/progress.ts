@@ -4,9 +4,10 @@
  * is written. Nothing shows during the first second, so quick commands print no noise.
  */
 import { systemScheduler, type Scheduler, type Timer } from '../runtime/scheduler';
+import { clip } from './units';
 
 export interface ProgressOptions {
-  stream: NodeJS.WritableStream & { isTTY?: boolean };
+  stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   scheduler?: Scheduler;
   /** First line after this long (default 1000 ms), then one update per interval. */
   delayMs?: number;
@@ -60,8 +61,10 @@ export class Progress {
   }
 
   #draw(): void {
-    const s = Math.round(this.#elapsedMs / 1000);
-    this.#stream.write(`\r\x1b[K${this.#label}${this.#detail ? `: ${this.#detail}` : ''} (${s} s)`);
+    const s = ` (${Math.round(this.#elapsedMs / 1000)} s)`;
+    // One line only (a wrapped line could not be redrawn with \r): clipped to the terminal width.
+    const width = Math.max(20, (this.#stream.columns ?? 100) - 1) - s.length;
+    this.#stream.write(`\r\x1b[K${clip(`${this.#label}${this.#detail ? `: ${this.#detail}` : ''}`, width)}${s}`);
     this.#drawn = true;
   }
 

@@ -111,9 +111,20 @@ describe('send', () => {
     expect(run.err().endsWith('\r\x1b[K')).toBe(true);
     expect(run.out()).toBe('delivered (acknowledged) 2048 bytes to alice\n');
 
+    // A narrow terminal: the line is clipped to its width (it must not wrap).
+    const narrow = startCli(['send', 'alice', 'z', '--home', h.dir], { stderrTty: true, stderrColumns: 40, scheduler });
+    await until(() => h.node.sent.length === 2, 'the narrow send');
+    await scheduler.advance(1000);
+    await until(() => narrow.err().length > 0, 'narrow progress');
+    const shown = narrow.err().split('\r\x1b[K').pop()!;
+    expect(shown.length).toBe(39);
+    expect(shown.endsWith('… (1 s)')).toBe(true);
+    release();
+    expect(await narrow.done).toBe(0);
+
     // Not a terminal: no progress at all.
     const piped = startCli(['send', 'alice', 'y', '--home', h.dir], { scheduler });
-    await until(() => h.node.sent.length === 2, 'the second send');
+    await until(() => h.node.sent.length === 3, 'the last send');
     await scheduler.advance(5000);
     release();
     expect(await piped.done).toBe(0);

@@ -8,6 +8,8 @@ export interface RunOptions {
   stdin?: string | null;
   stdinTty?: boolean;
   stderrTty?: boolean;
+  /** Terminal width of a TTY stderr. */
+  stderrColumns?: number;
   scheduler?: Scheduler;
   /** Receives the interrupt callback (what SIGINT would call). */
   onInterrupt?: (cb: () => void) => void;
@@ -23,7 +25,7 @@ export function startCli(argv: string[], o: RunOptions = {}): Running {
   let out = '';
   let err = '';
   const stdout = new PassThrough();
-  const stderr = Object.assign(new PassThrough(), o.stderrTty ? { isTTY: true } : {});
+  const stderr = Object.assign(new PassThrough(), o.stderrTty ? { isTTY: true, ...(o.stderrColumns !== undefined && { columns: o.stderrColumns }) } : {});
   stdout.on('data', (c: Buffer) => (out += c.toString()));
   stderr.on('data', (c: Buffer) => (err += c.toString()));
   const stdin = Object.assign(new PassThrough(), o.stdinTty ? { isTTY: true } : {});
