@@ -139,3 +139,13 @@ export function usage(spec: CommandSpec): string {
   lines.push(`${'  -h, --help'.padEnd(24)} show this help`);
   return `${lines.join('\n')}\n`;
 }
+
+/** `--timeout S` in ms (decimals allowed, at most a day); 0 only where `allowZero`. */
+export function parseSeconds(v: string | undefined, what: string, allowZero = false): number | undefined {
+  if (v === undefined) return undefined;
+  const s = Number(v);
+  if (v.trim() === '' || !Number.isFinite(s) || s < 0 || (s === 0 && !allowZero) || s > 86_400) {
+    throw new BadInputError('ERR_BAD_ARGUMENT', `${what}: expected a number of seconds ${allowZero ? 'from 0' : 'greater than 0'} and at most 86400, got "${v.slice(0, 40)}"`);
+  }
+  return s === 0 ? 0 : Math.max(1, Math.round(s * 1000));
+}

@@ -2,23 +2,13 @@
 import { BadInputError } from '../../errors';
 import type { ControlClient } from '../../control/client';
 import type { PeerJson } from '../../control/views';
-import { bool, checkPositionals, str, UsageError } from '../args';
+import { bool, checkPositionals, parseSeconds, str, UsageError } from '../args';
 import { withClient, type CommandContext } from './context';
 import { EXIT_OK, exitCodeFor, worst, type ExitCode } from '../exit';
 import { readMessage, readStdin } from '../input';
 import { Progress } from '../progress';
 import { SPECS } from '../specs';
 import { bytes } from '../units';
-
-/** `--timeout S` in ms (decimals allowed, at most a day); 0 only where `allowZero`. */
-export function parseSeconds(v: string | undefined, what: string, allowZero = false): number | undefined {
-  if (v === undefined) return undefined;
-  const s = Number(v);
-  if (v.trim() === '' || !Number.isFinite(s) || s < 0 || (s === 0 && !allowZero) || s > 86_400) {
-    throw new BadInputError('ERR_BAD_ARGUMENT', `${what}: expected a number of seconds ${allowZero ? 'from 0' : 'greater than 0'} and at most 86400, got "${v.slice(0, 40)}"`);
-  }
-  return s === 0 ? 0 : Math.max(1, Math.round(s * 1000));
-}
 
 function sizeOf(data: Uint8Array | string): number {
   return typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;

@@ -6,11 +6,10 @@
 import { UdpVaultError } from '../../errors';
 import { connect } from '../../control/client';
 import { homePaths } from '../../daemon/home';
-import { str } from '../args';
+import { parseSeconds, str } from '../args';
 import type { CommandContext } from './context';
 import { EXIT_NO_DAEMON, EXIT_OK, type ExitCode } from '../exit';
 import { Progress } from '../progress';
-import { parseSeconds } from './send';
 
 export const DEFAULT_WAIT_SECONDS = 30;
 /** Pause between attempts while nothing answers. */
