@@ -1,4 +1,4 @@
-/** Human and JSON output of the CLI. Payload bytes appear only in subscribe output, never in errors. */
+/** Output of subscribe (human and JSON lines) and of peer add. Payload bytes appear only in subscribe output, never in errors; status and peer list are in format-status.ts and format-peers.ts. */
 import type { WireMessage } from '../control/protocol';
 import type { PeerJson } from '../control/views';
 
