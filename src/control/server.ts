@@ -124,6 +124,7 @@ export class ControlServer {
       handle: (conn, req) => handleRequest(this.#context(conn), req as Request),
       onClose: (conn) => {
         this.#connections.delete(conn);
+        this.#logger.debug({ connections: this.#connections.size }, 'control connection closed');
         for (const s of conn.subscribers.values()) this.#subscribers.delete(s);
         conn.subscribers.clear();
       },
@@ -135,6 +136,7 @@ export class ControlServer {
       return;
     }
     this.#connections.add(conn);
+    this.#logger.debug({ connections: this.#connections.size }, 'control connection opened');
   }
 
   #context(conn: Connection): HandlerContext {
