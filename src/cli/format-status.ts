@@ -66,6 +66,7 @@ export function statusText(s: StatusResult, peers: readonly PeerJson[], nowMs: n
     line('peers', `${s.peers}${s.peers > 0 ? ` (${established} established)` : ''}`),
     line('subscribers', `${s.subscribers}`),
   ];
+  if (s.daemon?.metricsUrl) out.push(line('metrics', s.daemon.metricsUrl));
   if (verbose) {
     out.push(line('control', `${s.connections} connection${s.connections === 1 ? '' : 's'} (this status request included)`));
     if (s.daemon) {

@@ -35,6 +35,8 @@ export interface DaemonInfo {
   maxDatagramBytes: { ipv4: number; ipv6: number };
   configFile: string | null;
   logLevel: string;
+  /** Where Prometheus scrapes (setting "metrics"), or null when off. */
+  metricsUrl: string | null;
 }
 
 export function countersJson(c: Counters): CountersJson {

@@ -17,6 +17,7 @@ import { packageVersion } from '../control/version';
 import type { DaemonInfo } from '../control/views';
 import { safeFingerprint } from '../control/views';
 import { maxDatagramBytes, resolveMtuWithSource, type MtuSource } from '../net/mtu';
+import { startMetrics, type MetricsEndpoint } from '../metrics';
 import type { Scheduler } from '../runtime/scheduler';
 import { loadConfig, type ConfigFlags, type LoadedConfig } from '../config/load';
 import { describeReload, planReload } from '../config/reload';
@@ -113,10 +114,16 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     maxDatagramBytes: { ipv4: maxDatagramBytes(nodeMtu, 4), ipv6: maxDatagramBytes(nodeMtu, 6) },
     configFile: opts.config !== undefined ? path.resolve(opts.config) : null,
     logLevel: settings.logLevel,
+    metricsUrl: null,
   };
+  // The optional Prometheus endpoint: after the node, before the control socket; closed before the node.
+  let metrics: MetricsEndpoint | null = null;
   try {
+    if (settings.metrics !== '') metrics = await startMetrics({ address: settings.metrics, node, maxPeers: settings.metricsMaxPeers, log: logger });
+    info.metricsUrl = metrics?.url ?? null;
     server = await ControlServer.listen({ path: paths.control, node, settings, home, logger, daemonInfo: () => info });
   } catch (e) {
+    await metrics?.close();
     await node.close().catch(() => undefined);
     lock.release();
     logger.error({ err: e }, 'udpvault daemon could not start');
@@ -157,6 +164,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
       logger.info({ reason }, 'udpvault daemon stopping');
       await server.close('daemon stopping').catch((e: unknown) => logger.error({ err: e }, 'closing the control socket failed'));
       security.close();
+      await metrics?.close();
       await node.close().catch((e: unknown) => logger.error({ err: e }, 'closing the node failed'));
       lock.release();
       for (const [sig, h] of signalHandlers) process.off(sig, h);
@@ -221,6 +229,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
       fingerprint: safeFingerprint(node.publicKey),
       identityCreated,
       logLevel: settings.logLevel,
+      metrics: info.metricsUrl,
       version: packageVersion(),
     },
     'ready',

@@ -103,6 +103,7 @@ test('starts: home 0700, identity 0600, socket 0600, one ready line written once
     fingerprint: fingerprint(d.node.publicKey),
     identityCreated: true,
     logLevel: 'info',
+    metrics: null,
     version: expect.stringMatching(/^\d+\.\d+\.\d+/),
   });
   expect(d.node.port).toBeGreaterThan(0);
@@ -121,7 +122,7 @@ test('starts: home 0700, identity 0600, socket 0600, one ready line written once
   expect(second.maxDatagramBytes).toEqual({ ipv4: (second.mtu as number) - 28, ipv6: (second.mtu as number) - 48 });
   const c = await connect({ home });
   const st = await c.status();
-  expect(st.daemon).toEqual({ mtuSource: second.mtuSource, maxDatagramBytes: second.maxDatagramBytes, configFile: path.join(dir, 'cfg.json'), logLevel: 'debug' });
+  expect(st.daemon).toEqual({ mtuSource: second.mtuSource, maxDatagramBytes: second.maxDatagramBytes, configFile: path.join(dir, 'cfg.json'), logLevel: 'debug', metricsUrl: null });
   c.close();
 });
 
