@@ -48,17 +48,20 @@ async function main(): Promise<void> {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'udpvault-demo-'));
   const alice = path.join(base, 'alice');
   const bob = path.join(base, 'bob');
-  const pa = 21000 + Math.floor(Math.random() * 20000);
-  const pb = pa + 1;
   const children: ChildProcess[] = [];
   const stopAll = (): void => children.forEach((c) => c.kill('SIGTERM'));
   process.on('exit', stopAll);
   console.log(`# paste these while the demo runs, after: alias udpvault=${shellQuote(`node ${CLI}`)}`);
   try {
-    children.push(background(['daemon', '--home', alice, '--port', String(pa), '--log-level', 'warn'], 'inherit'));
-    children.push(background(['daemon', '--home', bob, '--port', String(pb), '--log-level', 'warn'], 'inherit'));
+    // Port 0: any free port (a fixed one may be taken); status tells which one each daemon got.
+    children.push(background(['daemon', '--home', alice, '--port', '0', '--log-level', 'warn'], 'inherit'));
+    children.push(background(['daemon', '--home', bob, '--port', '0', '--log-level', 'warn'], 'inherit'));
     run('wait', '--home', alice);
     run('wait', '--home', bob);
+    const portOf = (home: string): number => (JSON.parse(execFileSync(process.execPath, [CLI, 'status', '--json', '--home', home], { encoding: 'utf8' })) as { port: number }).port;
+    const pa = portOf(alice);
+    const pb = portOf(bob);
+    console.log(`# alice listens on UDP port ${pa}, bob on ${pb} (udpvault status --home DIR)`);
     const ka = run('id', '--home', alice);
     const kb = run('id', '--home', bob);
     run('id', '--fingerprint', '--home', alice);

@@ -38,9 +38,10 @@ test('text, binary --file and stdin arrive exactly; subscribe --json has the SPE
   const bin = Buffer.concat([Buffer.from([0xff, 0xfe, 0x00]), crypto.randomBytes(5000)]);
   const file = path.join(root, 'blob.bin');
   fs.writeFileSync(file, bin);
-  expect((await cli(['send', 'bob', '--file', file, '--home', a.home])).code).toBe(0);
-  expect((await cli(['send', b.publicKey, '--home', a.home], { input: 'from stdin\n' })).code).toBe(0);
-  expect((await cli(['send', `127.0.0.1:${b.port}`, '', '--home', a.home])).code).toBe(0);
+  // (whole results compared: a failure shows the command's stderr)
+  expect(await cli(['send', 'bob', '--file', file, '--home', a.home])).toMatchObject({ code: 0, stderr: '' });
+  expect(await cli(['send', b.publicKey, '--home', a.home], { input: 'from stdin\n' })).toMatchObject({ code: 0, stderr: '' });
+  expect(await cli(['send', `127.0.0.1:${b.port}`, '', '--home', a.home])).toMatchObject({ code: 0, stderr: '' });
 
   await waitFor(() => sub.jsonLines().length >= 4, 10_000, 'four messages');
   const [m1, m2, m3, m4] = sub.jsonLines();
