@@ -81,7 +81,9 @@ export class Proc {
 
   /** Parsed JSON lines of stdout (logs of a daemon, messages of subscribe --json). */
   jsonLines(): Record<string, unknown>[] {
+    // Only complete lines: a large message can be half received.
     return this.stdout
+      .slice(0, this.stdout.lastIndexOf('\n') + 1)
       .split('\n')
       .filter((l) => l.trim().startsWith('{'))
       .map((l) => JSON.parse(l) as Record<string, unknown>);
