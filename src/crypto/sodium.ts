@@ -171,3 +171,27 @@ export const boxKeypair = (): KeyPair => {
 export const wipe = (buf: Uint8Array): void => {
   s().memzero(buf);
 };
+
+// ---- Noise (handshake v4): X25519, ChaCha20-Poly1305-IETF, keyed BLAKE2b ----
+/** X25519(sk, pk). Returns null for a low-order public key (all-zero shared secret). */
+export const x25519 = (sk: Uint8Array, pk: Uint8Array): Uint8Array | null => {
+  try {
+    return s().crypto_scalarmult(sk, pk);
+  } catch {
+    return null;
+  }
+};
+/** ChaCha20-Poly1305 (IETF, 96-bit nonce): ciphertext ‖ tag. */
+export const chachaPolyEncrypt = (msg: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array =>
+  s().crypto_aead_chacha20poly1305_ietf_encrypt(msg, ad, null, nonce, key);
+/** Returns null when authentication fails. */
+export const chachaPolyDecrypt = (ct: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null => {
+  if (ct.length < 16) return null;
+  try {
+    return s().crypto_aead_chacha20poly1305_ietf_decrypt(null, ct, ad, nonce, key);
+  } catch {
+    return null;
+  }
+};
+/** Constant-time comparison of two equal-length byte strings (false when lengths differ). */
+export const constantTimeEqual = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && s().memcmp(a, b);
