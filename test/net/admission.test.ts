@@ -103,7 +103,7 @@ test('the table is bounded: old sources are evicted, recently active ones get a 
   expect(a.size).toBe(100);
   expect(a.counters.evicted).toBe(901);
   expect(a.tracks('4:192.0.2.7')).toBe(true); // second chance: it was active this second
-  expect(a.tracks('4:10.0.0.0')).toBe(false);
+  expect(a.tracks('4:10.0.1.244')).toBe(false); // never admitted, old: evicted
   expect(a.tracks('4:10.0.3.231')).toBe(true); // the newest stay
 });
 
