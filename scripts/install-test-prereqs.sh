@@ -3,7 +3,8 @@
 # `npm run bench:path` need beyond Node: iproute2 (ip, tc), iptables (NAT router, stateful
 # filter, wire byte counters), conntrack (NAT rebinding: flush the mapping table), faketime
 # (libfaketime, for daemons with skewed clocks) and python3 (the user-space link that delays,
-# drops, duplicates and reorders; the kernels we run on have no sch_netem).
+# drops, duplicates and reorders; the kernels we run on have no sch_netem); also python3-nacl,
+# for the independent check of the v4 Noise handshake (test/helpers/noise_check.py).
 #
 # Debian/Ubuntu, as root. Idempotent and quiet: does nothing when everything is present.
 # Called by .ci/run before `npm test`.
