@@ -3,7 +3,7 @@
  * check between a payload's Ed25519 identity and the Noise static it travelled with, and the
  * result handed to the node once a pattern completes.
  */
-import { constantTimeEqual, ed25519PkToX25519, ed25519SkToX25519, wipe } from '../sodium';
+import { constantTimeEqual, ed25519PkToX25519, ed25519SkToX25519, wipe, x25519 } from '../sodium';
 import { NoiseError, type DhKeyPair, type HandshakeState } from './handshake-state';
 import type { HandshakePayload } from './payload';
 
@@ -88,4 +88,10 @@ export function destroyOnThrow<T>(hs: HandshakeState, f: () => T): T {
     hs.destroy();
     throw err;
   }
+}
+
+/** DH(local static, peer static): the per-peer `ss` cache (wipe it when the peer goes away). */
+export function staticStaticFor(local: NoiseStatic, peerIdentity: Uint8Array): Uint8Array | null {
+  const x = x25519FromIdentityKey(peerIdentity);
+  return x ? x25519(local.keyPair.privateKey, x) : null;
 }

@@ -68,11 +68,16 @@ export interface HandshakeOptions {
   /** The local ephemeral: given (vectors) or generated from `random` when first needed. */
   e?: DhKeyPair;
   random?: Random;
+  /** DH(s, rs) computed earlier (a per-peer cache, as wireguard-go's precomputedStaticStatic). */
+  staticStatic?: Uint8Array;
 }
 
 export interface ReadHooks {
-  /** Called as soon as the remote static is decrypted, before any further DH; throw to refuse. */
-  onRemoteStatic?: (rs: Uint8Array) => void;
+  /**
+   * Called as soon as the remote static is decrypted, before any further DH; throw to refuse.
+   * May return the cached DH(s, rs) for that peer, which then replaces the `ss` DH.
+   */
+  onRemoteStatic?: (rs: Uint8Array) => Uint8Array | void;
 }
 
 export class HandshakeState {
@@ -84,6 +89,7 @@ export class HandshakeState {
   #rs: Uint8Array | null;
   #re: Uint8Array | null = null;
   #random: Random | undefined;
+  #staticStatic: Uint8Array | null;
   #index = 0;
   #destroyed = false;
 
@@ -95,6 +101,7 @@ export class HandshakeState {
     this.#e = o.e ?? null;
     this.#rs = o.rs ? o.rs.slice() : null;
     this.#random = o.random;
+    this.#staticStatic = o.staticStatic ? o.staticStatic.slice() : null;
     this.#ss = SymmetricState.initialize(protocolName(o.pattern));
     this.#ss.mixHash(o.prologue);
     if (o.pattern.responderStaticKnown) this.#ss.mixHash(o.initiator ? this.#rs! : o.s.publicKey);
@@ -144,7 +151,7 @@ export class HandshakeState {
     const local = localIsE ? this.#e : this.#s;
     const remote = remoteIsE ? this.#re : this.#rs;
     if (!local || !remote) throw new NoiseError('state', `noise: missing key for ${token}`);
-    const shared = x25519(local.privateKey, remote);
+    const shared = token === 'ss' && this.#staticStatic ? this.#staticStatic.slice() : x25519(local.privateKey, remote);
     if (!shared) throw new NoiseError('malformed', 'low-order public key');
     ss.mixKey(shared);
     wipe(shared);
@@ -202,6 +209,7 @@ export class HandshakeState {
     let rs = this.#rs;
     const savedRe = this.#re;
     const savedRs = this.#rs;
+    const savedSs = this.#staticStatic;
     let off = 0;
     try {
       for (const t of tokens) {
@@ -219,7 +227,8 @@ export class HandshakeState {
           off += len;
           rs = dec;
           this.#rs = rs;
-          if (hooks.onRemoteStatic) hooks.onRemoteStatic(rs.slice());
+          const cached = hooks.onRemoteStatic ? hooks.onRemoteStatic(rs.slice()) : undefined;
+          if (cached) this.#staticStatic = cached.slice();
         } else {
           this.#dh(ss, t);
         }
@@ -236,6 +245,10 @@ export class HandshakeState {
       ss.destroy();
       this.#re = savedRe;
       this.#rs = savedRs;
+      if (this.#staticStatic !== savedSs) {
+        if (this.#staticStatic) wipe(this.#staticStatic);
+        this.#staticStatic = savedSs;
+      }
       throw err;
     }
   }
@@ -264,6 +277,7 @@ export class HandshakeState {
     if (this.#destroyed) return;
     this.#destroyed = true;
     if (this.#e) wipe(this.#e.privateKey);
+    if (this.#staticStatic) wipe(this.#staticStatic);
     this.#ss.destroy();
   }
 }

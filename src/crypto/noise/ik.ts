@@ -25,6 +25,8 @@ export interface IkInitiatorOptions {
   random: Random;
   /** A given ephemeral (test vectors only). */
   ephemeral?: DhKeyPair;
+  /** Cached DH(local static, responder static) for this peer (saves one DH per attempt). */
+  staticStatic?: Uint8Array;
 }
 
 /** An IK attempt in flight. Call destroy() when it is abandoned (retry, timeout, close). */
@@ -46,7 +48,7 @@ export class IkInitiator {
     const rs = x25519FromIdentityKey(o.remoteIdentity);
     if (!rs) throw new RangeError('the responder key is not a valid Ed25519 point');
     if (constantTimeEqual(rs, o.local.keyPair.publicKey)) throw new RangeError('a handshake with this node’s own key is refused');
-    const hs = new HandshakeState({ pattern: IK, initiator: true, prologue: v4Prologue(V4.ikInit), s: o.local.keyPair, rs, random: o.random, ...(o.ephemeral ? { e: o.ephemeral } : {}) });
+    const hs = new HandshakeState({ pattern: IK, initiator: true, prologue: v4Prologue(V4.ikInit), s: o.local.keyPair, rs, random: o.random, ...(o.ephemeral ? { e: o.ephemeral } : {}), ...(o.staticStatic ? { staticStatic: o.staticStatic } : {}) });
     const msg = destroyOnThrow(hs, () => hs.writeMessage(encodePayload({ ...o.payload, identity: o.local.identity })));
     return new IkInitiator(hs, msg, o.payload.sessionId, o.remoteIdentity.slice());
   }
@@ -90,9 +92,11 @@ export interface IkResponderOptions {
   ephemeral?: DhKeyPair;
   /**
    * Called with the initiator's X25519 static right after it is decrypted (one DH spent), before
-   * the second DH: look the peer up (O(1)) and throw to refuse an unknown key.
+   * the second DH: look the peer up (O(1)) and throw to refuse an unknown key. Returning the
+   * peer's cached DH(local static, its static) skips the second DH, so a forged init naming a
+   * known key costs one DH, the same as an unknown one.
    */
-  onRemoteStatic?: (remoteStatic: Uint8Array) => void;
+  onRemoteStatic?: (remoteStatic: Uint8Array) => Uint8Array | void;
 }
 
 /** A verified IK init, waiting for the responder's answer. */

@@ -2,7 +2,7 @@
  * IK and XX as udpvault runs them: Ed25519 identities converted to X25519 statics, the v4
  * payload, identity binding, own-key refusal, transactional reads and wiping on every exit path.
  */
-import { noiseStaticFromIdentity, type NoiseStatic } from '../../../src/crypto/noise/common';
+import { noiseStaticFromIdentity, staticStaticFor, type NoiseStatic } from '../../../src/crypto/noise/common';
 import { generateDhKeyPair, HandshakeState, IK, NoiseError } from '../../../src/crypto/noise/handshake-state';
 import { IkInitiator, IkResponder, type OwnPayload } from '../../../src/crypto/noise/ik';
 import { encodePayload, tai64nFromMs } from '../../../src/crypto/noise/payload';
@@ -33,7 +33,7 @@ describe('IK', () => {
   test('one round trip: matching split keys, both payloads, identities and session ids', () => {
     const i = IkInitiator.start({ local: alice, remoteIdentity: bob.identity, payload: payload(0x1111, 1000), random });
     const seen: string[] = [];
-    const r = IkResponder.readInit({ local: bob, message: i.message, random, onRemoteStatic: (k) => seen.push(hex(k)) });
+    const r = IkResponder.readInit({ local: bob, message: i.message, random, onRemoteStatic: (k) => void seen.push(hex(k)) });
     expect(seen).toEqual([hex(alice.keyPair.publicKey)]);
     expect(hex(r.remoteIdentity)).toBe(hex(alice.identity));
     expect(r.remotePayload.sessionId).toBe(0x1111);
@@ -81,6 +81,30 @@ describe('IK', () => {
     expect(dh).toHaveBeenCalledTimes(2);
     dh.mockRestore();
     i.destroy();
+  });
+
+  test('a cached static-static DH (per peer) gives the same keys and makes a forged init cost one DH', () => {
+    const ssA = staticStaticFor(alice, bob.identity)!;
+    const ssB = staticStaticFor(bob, alice.identity)!;
+    expect(hex(ssA)).toBe(hex(ssB));
+    const dh = jest.spyOn(sodium, 'x25519');
+    const i = IkInitiator.start({ local: alice, remoteIdentity: bob.identity, payload: payload(3, 3), random, staticStatic: ssA });
+    expect(dh).toHaveBeenCalledTimes(1); // es only
+    dh.mockClear();
+    const forged = i.message.slice();
+    forged[forged.length - 1]! ^= 1;
+    expect(() => IkResponder.readInit({ local: bob, message: forged, random, onRemoteStatic: () => ssB })).toThrow('payload does not decrypt');
+    expect(dh).toHaveBeenCalledTimes(1); // es only: ss came from the cache
+    dh.mockClear();
+    const r = IkResponder.readInit({ local: bob, message: i.message, random, onRemoteStatic: () => ssB });
+    const { message, result } = r.respond(payload(4, 4));
+    expect(dh).toHaveBeenCalledTimes(3); // es, then ee and se for the response
+    dh.mockRestore();
+    expect(hex(i.consumeResponse(message).sendKey)).toBe(hex(result.recvKey));
+    // a wrong cache entry (another peer's) cannot authenticate
+    const i2 = IkInitiator.start({ local: alice, remoteIdentity: bob.identity, payload: payload(5, 5), random });
+    expect(() => IkResponder.readInit({ local: bob, message: i2.message, random, onRemoteStatic: () => staticStaticFor(bob, mallory.identity)! })).toThrow('payload does not decrypt');
+    i2.destroy();
   });
 
   test('identity binding: a payload naming another Ed25519 key than the static is refused', () => {
