@@ -86,6 +86,8 @@ export class Admission {
   readonly #sources = new Map<string, Entry>();
   readonly #global: Bucket;
   readonly #newcomers: Bucket;
+  /** Demand: handshake messages offered (mac1-valid), admitted or not, at half the global rate. */
+  readonly #demand: Bucket;
   #epoch = 0;
   #activeNow = 0;
   #activePrev = 0;
@@ -102,6 +104,7 @@ export class Admission {
     const now = o.clock.monotonic();
     this.#global = new Bucket(o.globalPerSecond, o.globalBurst, now);
     this.#newcomers = new Bucket(o.globalPerSecond * o.newcomerShare, Math.max(1, o.globalBurst * o.newcomerShare), now);
+    this.#demand = new Bucket(o.globalPerSecond / 2, o.globalBurst, now);
     this.#epoch = Math.floor(now / EPOCH_MS);
   }
 
@@ -126,7 +129,11 @@ export class Admission {
     return Math.min(this.#o.perSourcePerSecond, this.#o.globalPerSecond / this.activeSources);
   }
 
-  /** True while the global budget is (or recently was) below half: handshakes then need mac2. */
+  /**
+   * True while the demand (messages offered, whether admitted or not) exceeds half the global
+   * rate, or the global budget is below half — and for LOAD_HOLD_MS after: handshakes then need
+   * a valid mac2 (a cookie round trip), so blind spoofers cause no asymmetric work at all.
+   */
   get underLoad(): boolean {
     const now = this.#o.clock.monotonic();
     this.#global.refill(now);
@@ -140,6 +147,10 @@ export class Admission {
    * (TOFU first contact). Cost 1 = the work of one message (the caller may weigh messages).
    */
   check(source: string, opts: { mac2Valid: boolean; cookieRequired?: boolean }, cost = 1): AdmissionVerdict {
+    const now = this.#o.clock.monotonic();
+    this.#demand.refill(now);
+    if (this.#demand.credit >= 1) this.#demand.credit -= 1;
+    else this.#loadUntilMs = now + LOAD_HOLD_MS;
     if ((opts.cookieRequired || this.underLoad) && !opts.mac2Valid) {
       this.counters.cookies++;
       return 'cookie';
