@@ -18,7 +18,7 @@
 import type { Clock } from '../runtime/clock';
 import type { Random } from '../runtime/random';
 import { COOKIE_BYTES, COOKIE_NONCE_BYTES, encodeCookieReply, MAC_BYTES, MACS_BYTES, parseCookieReply } from '../wire/handshake-v4';
-import { aeadDecrypt, aeadEncrypt, constantTimeEqual, genericHash, wipe } from './sodium';
+import { aeadDecrypt, aeadEncrypt, blake2bScrubbed, constantTimeEqual, scrubWasmStack, wipe } from './sodium';
 
 export const COOKIE_SECRET_ROTATION_MS = 120_000;
 /** As wireguard-go: an initiator uses a cookie for at most 2 minutes after it arrived. */
@@ -33,11 +33,11 @@ function labelled(label: Uint8Array, key: Uint8Array): Uint8Array {
   const m = new Uint8Array(label.length + key.length);
   m.set(label);
   m.set(key, label.length);
-  return genericHash(32, m);
+  return blake2bScrubbed(32, m);
 }
 export const mac1Key = (receiverStatic: Uint8Array): Uint8Array => labelled(MAC1_LABEL, receiverStatic);
 export const cookieKey = (receiverStatic: Uint8Array): Uint8Array => labelled(COOKIE_LABEL, receiverStatic);
-const mac = (key: Uint8Array, data: Uint8Array): Uint8Array => genericHash(MAC_BYTES, data, key);
+const mac = (key: Uint8Array, data: Uint8Array): Uint8Array => blake2bScrubbed(MAC_BYTES, data, key);
 
 export interface CookieCheckerOptions {
   /** This node's X25519 static, or ANONYMOUS_STATIC for the messages sent to an unknown key. */
@@ -102,6 +102,7 @@ export class CookieChecker {
   destroy(): void {
     if (this.#secret) wipe(this.#secret);
     this.#secret = null;
+    scrubWasmStack('hash');
   }
 }
 

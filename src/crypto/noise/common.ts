@@ -3,7 +3,7 @@
  * check between a payload's Ed25519 identity and the Noise static it travelled with, and the
  * result handed to the node once a pattern completes.
  */
-import { constantTimeEqual, ed25519PkToX25519, ed25519SkToX25519, wipe, x25519 } from '../sodium';
+import { constantTimeEqual, ed25519PkToX25519, ed25519SkToX25519Scrubbed, scrubWasmStack, wipe, x25519 } from '../sodium';
 import { NoiseError, type DhKeyPair, type HandshakeState } from './handshake-state';
 import type { HandshakePayload } from './payload';
 
@@ -26,11 +26,12 @@ export function x25519FromIdentityKey(edPublic: Uint8Array): Uint8Array | null {
 export function noiseStaticFromIdentity(id: { publicKey: Uint8Array; privateKey: Uint8Array }): NoiseStatic {
   const pk = x25519FromIdentityKey(id.publicKey);
   if (!pk) throw new RangeError('identity public key is not a valid Ed25519 point');
-  return { identity: id.publicKey.slice(), keyPair: { publicKey: pk, privateKey: ed25519SkToX25519(id.privateKey) } };
+  return { identity: id.publicKey.slice(), keyPair: { publicKey: pk, privateKey: ed25519SkToX25519Scrubbed(id.privateKey) } };
 }
 
 export function destroyNoiseStatic(s: NoiseStatic): void {
   wipe(s.keyPair.privateKey);
+  scrubWasmStack('full');
 }
 
 /**

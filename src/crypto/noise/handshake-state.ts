@@ -7,7 +7,7 @@
  * is idempotent, so callers call it on every other exit path (failure, abandon).
  */
 import type { Random } from '../../runtime/random';
-import { scalarmultBase, wipe, x25519 } from '../sodium';
+import { scrubWasmStack, wipe, x25519, x25519Base } from '../sodium';
 import { DHLEN, SymmetricState, TAGLEN } from './symmetric-state';
 
 export type Token = 'e' | 's' | 'ee' | 'es' | 'se' | 'ss';
@@ -54,7 +54,7 @@ export const protocolName = (p: HandshakePattern): string => `Noise_${p.name}_25
 /** A fresh X25519 key pair from 32 injected random bytes (X25519 clamps the scalar). */
 export function generateDhKeyPair(random: Random): DhKeyPair {
   const privateKey = random.bytes(DHLEN);
-  return { publicKey: scalarmultBase(privateKey), privateKey };
+  return { publicKey: x25519Base(privateKey), privateKey };
 }
 
 export interface HandshakeOptions {
@@ -279,5 +279,7 @@ export class HandshakeState {
     if (this.#e) wipe(this.#e.privateKey);
     if (this.#staticStatic) wipe(this.#staticStatic);
     this.#ss.destroy();
+    // A state that ran a DH with an ephemeral secret scrubs the scalar-multiplication frames too.
+    scrubWasmStack(this.#e ? 'full' : 'hash');
   }
 }

@@ -4,7 +4,7 @@
  * little-endian) and SymmetricState (ck, h). Every superseded secret (old chaining key, old cipher
  * key, HMAC pads and temporaries) is wiped as soon as it is replaced; `destroy()` wipes the rest.
  */
-import { chachaPolyDecrypt, chachaPolyEncrypt, genericHash, wipe } from '../sodium';
+import { blake2bScrubbed, chachaPolyDecrypt, chachaPolyEncrypt, wipe } from '../sodium';
 
 export const HASHLEN = 64;
 export const BLOCKLEN = 128;
@@ -14,7 +14,7 @@ export const TAGLEN = 16;
 /** Noise reserves n = 2^64 − 1; we stop far earlier (a handshake uses at most a few nonces). */
 const MAX_NONCE = Number.MAX_SAFE_INTEGER;
 
-export const hash = (data: Uint8Array): Uint8Array => genericHash(HASHLEN, data);
+export const hash = (data: Uint8Array): Uint8Array => blake2bScrubbed(HASHLEN, data);
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length);
