@@ -238,3 +238,41 @@ describe('XX', () => {
     expect(r2.destroyed).toBe(true);
   });
 });
+
+describe('hostile input', () => {
+  test('a low-order ephemeral key is refused as malformed; an invalid pinned key is refused at start', () => {
+    const i = IkInitiator.start({ local: alice, remoteIdentity: bob.identity, payload: payload(1, 1), random });
+    const msg = i.message.slice();
+    msg.fill(0, 0, 32); // e = 0 (low order)
+    expect(() => IkResponder.readInit({ local: bob, message: msg, random })).toThrow('low-order');
+    i.destroy();
+    const notAPoint = new Uint8Array(32).fill(0xff);
+    expect(() => IkInitiator.start({ local: alice, remoteIdentity: notAPoint, payload: payload(1, 1), random })).toThrow(RangeError);
+  });
+
+  test('random bytes of every plausible length only ever raise NoiseError, and leave no state', () => {
+    const r = new SeededRandom(2024);
+    let refused = 0;
+    for (let n = 0; n < 300; n++) {
+      const len = r.int(0, 300);
+      const junk = r.bytes(len);
+      for (const f of [
+        () => IkResponder.readInit({ local: bob, message: junk, random: r }),
+        () => XxResponder.readMessage1({ local: bob, message: junk, random: r }),
+      ]) {
+        try {
+          f();
+        } catch (e) {
+          expect(e).toBeInstanceOf(NoiseError);
+          refused++;
+        }
+      }
+    }
+    // XX msg1 accepts any 234-byte message whose padding is zero: junk never has zero padding
+    expect(refused).toBe(600);
+    const i = IkInitiator.start({ local: alice, remoteIdentity: bob.identity, payload: payload(1, 1), random });
+    for (let n = 0; n < 100; n++) expect(() => i.consumeResponse(r.bytes(r.int(0, 200)))).toThrow(NoiseError);
+    expect(i.destroyed).toBe(false); // still waiting for the genuine response
+    i.destroy();
+  });
+});
