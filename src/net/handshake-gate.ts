@@ -15,7 +15,8 @@ import { ANONYMOUS_STATIC, CookieChecker } from '../crypto/cookie';
 import type { Clock } from '../runtime/clock';
 import type { Random } from '../runtime/random';
 import { parseHandshake, V4, type HandshakeMessage } from '../wire/handshake-v4';
-import { Admission, sourceBytes, sourceKey, type AdmissionOptions } from './admission';
+import { Admission, type AdmissionOptions } from './admission';
+import { sourceBytes, sourceKey } from './source-address';
 
 export type GateResult =
   | { action: 'process'; message: HandshakeMessage }

@@ -16,7 +16,7 @@ import { identityFromSeed } from '../../src/crypto/identity';
 import { scalarmultBase } from '../../src/crypto/sodium';
 import { ManualClock } from '../../src/runtime/clock';
 import type { Random } from '../../src/runtime/random';
-import { sourceBytes } from '../../src/net/admission';
+import { sourceBytes } from '../../src/net/source-address';
 import { encodeHandshake, V4 } from '../../src/wire/handshake-v4';
 
 export const seedBytes = (first: number): Uint8Array => Uint8Array.from({ length: 32 }, (_, i) => (first + i) & 0xff);

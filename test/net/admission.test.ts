@@ -2,7 +2,8 @@
  * Admission to verification work (src/net/admission.ts): global budget, per-source fair share,
  * newcomers, cookie gating, IPv6 /64 grouping, bounded table, O(1) checks.
  */
-import { Admission, parseIp, sourceBytes, sourceKey, type AdmissionOptions } from '../../src/net/admission';
+import { Admission, type AdmissionOptions } from '../../src/net/admission';
+import { parseIp, sourceBytes, sourceKey } from '../../src/net/source-address';
 import { ManualClock } from '../../src/runtime/clock';
 
 const opts = (clock: ManualClock, over: Partial<AdmissionOptions> = {}): AdmissionOptions => ({
