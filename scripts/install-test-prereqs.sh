@@ -18,6 +18,8 @@ have iptables || need="$need iptables"
 have conntrack || need="$need conntrack"
 have faketime || need="$need faketime"
 have python3 || need="$need python3"
+# python3-nacl: the independent Noise check of the v4 handshake (test/helpers/noise_check.py).
+/usr/bin/python3 -c 'import nacl.bindings' >/dev/null 2>&1 || need="$need python3-nacl"
 # libfaketime.so.1 is what the tests preload; the faketime package depends on libfaketime.
 found=""
 for f in /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1; do
