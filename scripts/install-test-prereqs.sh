@@ -18,8 +18,6 @@ have iptables || need="$need iptables"
 have conntrack || need="$need conntrack"
 have faketime || need="$need faketime"
 have python3 || need="$need python3"
-# python3-nacl: the independent Noise check of the v4 handshake (test/helpers/noise_check.py).
-/usr/bin/python3 -c 'import nacl.bindings' >/dev/null 2>&1 || need="$need python3-nacl"
 # libfaketime.so.1 is what the tests preload; the faketime package depends on libfaketime.
 found=""
 for f in /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1; do
@@ -27,7 +25,8 @@ for f in /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1
 done
 [ -n "$found" ] || need="$need libfaketime"
 # Independent checks in Python: vault-v2 interop (test/compat/vault-v2-python.test.ts) and the
-# handshake cross-check use Debian's python3-nacl, python3-msgpack and python3-zstandard.
+# Noise handshake cross-check (test/helpers/noise_check.py) use Debian's python3-nacl,
+# python3-msgpack and python3-zstandard.
 /usr/bin/python3 -c 'import nacl.public, nacl.signing, msgpack, zstandard' >/dev/null 2>&1 ||
   need="$need python3-nacl python3-msgpack python3-zstandard"
 
