@@ -84,7 +84,7 @@ test('starts: home 0700, identity 0600, socket 0600, one ready line written once
   expect(fs.statSync(home).mode & 0o777).toBe(0o700);
   expect(fs.statSync(d.paths.identity).mode & 0o777).toBe(0o600);
   expect(fs.statSync(d.paths.control).mode & 0o777).toBe(0o600);
-  expect(fs.readFileSync(d.paths.lock, 'utf8')).toBe(`${process.pid}\n`);
+  expect(fs.readFileSync(d.paths.lock, 'utf8')).toMatch(new RegExp(`^${process.pid}\nkind=daemon\n`));
   const ready = lines().filter((l) => l.msg === 'ready');
   expect(ready).toHaveLength(1);
   const { time: _t, pid: _p, ...fields } = ready[0]!;
