@@ -18,6 +18,12 @@
  *   the peer sent us a packet that expects an answer                  → sendAnswer armed
  *   we send any authenticated packet before it is due                 → sendAnswer disarmed
  *   nothing sent to the peer for keepaliveMs                          → sendKeepalive due (a probe)
+ *
+ * In wireguard-go's terms: newHandshake is timerNewHandshake (KeepaliveTimeout + RekeyTimeout
+ * there, livenessTimeoutMs here), sendAnswer is its timerSendKeepalive (the passive keepalive,
+ * here an empty frame that asks for nothing), sendKeepalive is its persistent keepalive (here a
+ * keepalive control that asks for an answer, so an idle peer is probed), declareUnreachable has
+ * no counterpart (wireguard-go stays silent; we report).
  */
 export type PeerTimerName =
   /** Retry our handshake (with backoff) if it is still unanswered. */
