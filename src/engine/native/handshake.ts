@@ -87,16 +87,18 @@ function installSession(link: NativeLink, session: Session, offsetMs: number): v
 /**
  * A session is confirmed (the initiator's first packet on a responder session, or the response
  * on ours): the replay mark is persisted first (the peer's handshake timestamp), then the
- * clock offset is reported if it moved, the endpoint moved and the TOFU key recorded (the
- * caller), and the peer counts as established.
+ * clock offset is reported if it moved, the TOFU key recorded, the endpoint moved to `from` and
+ * the peer counts as established (`from` null: the caller, receive.ts, does both right after,
+ * as for any data packet).
  */
-export function sessionConfirmed(link: NativeLink, session: Session, from: { address: string; port: number }, tofuKey: Uint8Array | null = null): void {
+export function sessionConfirmed(link: NativeLink, session: Session, from: { address: string; port: number } | null, tofuKey: Uint8Array | null = null): void {
   const { ctx, peer } = link;
   session.establishedAtMs = ctx.clock.monotonic();
   peer.recordHandshake(session.remoteTimestampMs, ctx.clock.now());
   ctx.persist();
   if (peer.recordClockOffset(session.clockOffsetMs, CLOCK_SKEW_REPORT_MS)) clockReported(ctx, peer, session.clockOffsetMs, 'measured at the handshake');
   if (tofuKey) recordTofu(ctx, peer, tofuKey);
+  if (!from) return; // receive.ts moves the endpoint and marks the peer established next
   peer.moveTo({ address: from.address, port: from.port, family: from.address.includes(':') ? 6 : 4 });
   peer.setState('established');
 }

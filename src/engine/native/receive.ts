@@ -48,7 +48,7 @@ export function receiveData(link: NativeLink, d: Datagram): void {
   link.timers.packetReceived(now, frame.p.length > 0 || frame.c.some((c) => c.type === 'keepalive'), ctx.settings);
   // A newly confirmed responder session: the replay mark is persisted before the endpoint moves.
   const newlyConfirmed = session.establishedAtMs === null;
-  if (newlyConfirmed) sessionConfirmed(link, session, d);
+  if (newlyConfirmed) sessionConfirmed(link, session, null);
   // Roaming, and a newly confirmed session may send.
   const before = peer.endpointString;
   if (peer.moveTo({ address: d.address, port: d.port, family: d.address.includes(':') ? 6 : 4 })) {
