@@ -27,6 +27,8 @@ export class Session {
   confirmed: boolean;
   /** The peer's signed handshake timestamp (its init's for a responder session). */
   readonly remoteTimestampMs: number;
+  /** The peer's identity key that signed the handshake (public; trust decisions wait for confirmation). */
+  readonly remoteStatic: Uint8Array;
   /** The peer's frame clock minus our wall clock, measured at the handshake: incoming frame timestamps are judged against it. */
   clockOffsetMs = 0;
   /** Added to our wall clock in outgoing frame timestamps: our handshake timestamp minus our wall clock when we signed it (0 unless our clock stepped back). */
@@ -52,6 +54,7 @@ export class Session {
     this.lastSentAtMs = nowMs;
     this.confirmed = keys.initiator;
     this.remoteTimestampMs = keys.remoteTimestampMs;
+    this.remoteStatic = keys.remoteStatic;
     this.#replay = new ReplayWindow(replayWindowPackets);
   }
 

@@ -131,11 +131,11 @@ describe('clocks that do not agree', () => {
     expect(established(a, 'b') && established(b, 'a')).toBe(true);
   });
 
-  test('replay defence compares an identity with itself: the mark rises on acceptance, is persisted when the session is confirmed', async () => {
+  test('replay defence compares an identity with itself: the mark rises on acceptance; it is persisted, and a TOFU key recorded, only when the session is confirmed', async () => {
     const a = await skewedNode(w, A, new SkewedClock(w.clock, -200_000));
     const b = await skewedNode(w, B, new SkewedClock(w.clock, 0));
     w.net.linkOneWay(B, A, { loss: 1 }); // nothing from b arrives: its responder sessions stay unconfirmed
-    await b.addPeer({ endpoint: `${A}:${SIM_PORT}`, key: a.publicKey, name: 'a' });
+    await b.addPeer({ endpoint: `${A}:${SIM_PORT}`, name: 'a' }); // trust on first use
     await w.scheduler.advance(2_000); // b's own attempts are old enough: it answers a's init (no crossing rule)
     await a.addPeer({ endpoint: `${B}:${SIM_PORT}`, key: b.publicKey, name: 'b' });
     await w.scheduler.advance(1_000);
@@ -143,9 +143,11 @@ describe('clocks that do not agree', () => {
     expect(peerA.handshakeMark).not.toBeNull(); // a's init (200 s behind b's clock) was accepted…
     expect(peerA.handshakeMark!).toBeLessThan(w.clock.now() - 199_000);
     expect(peerA.lastHandshakeTs).toBeNull(); // …but nothing is persisted before the session is confirmed
+    expect([peerA.keyString, peerA.trust.level]).toEqual([null, 'unknown']); // nor a TOFU key recorded
     w.net.linkOneWay(B, A, { loss: 0 });
     expect(await w.scheduler.runUntil(() => established(a, 'b') && established(b, 'a'), 20_000)).toBe(true);
     expect(peerA.lastHandshakeTs).not.toBeNull();
     expect(peerA.lastHandshakeTs!).toBeLessThanOrEqual(peerA.handshakeMark!);
+    expect([peerA.keyString, peerA.trust.level]).toEqual([a.publicKey, 'tofu']);
   });
 });

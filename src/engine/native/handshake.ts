@@ -86,19 +86,21 @@ function installSession(link: NativeLink, session: Session, offsetMs: number): v
 
 /**
  * A session is confirmed (the initiator's first packet on a responder session, or the response
- * on ours): the replay mark is persisted first (the peer's handshake timestamp), then the
- * clock offset is reported if it moved, the TOFU key recorded, the endpoint moved to `from` and
- * the peer counts as established (`from` null: the caller, receive.ts, does both right after,
- * as for any data packet).
+ * on ours). Trust changes only now, in this order: the key is checked against the one recorded
+ * meanwhile (another identity's session confirmed first: DropError keyChanged), the replay mark
+ * is persisted (the peer's handshake timestamp), a clock skew is reported, the TOFU key is
+ * recorded, then the endpoint moves to `from` and the peer counts as established (`from` null:
+ * the caller, receive.ts, does both right after, as for any data packet).
  */
-export function sessionConfirmed(link: NativeLink, session: Session, from: { address: string; port: number } | null, tofuKey: Uint8Array | null = null): void {
+export function sessionConfirmed(link: NativeLink, session: Session, from: { address: string; port: number } | null): void {
   const { ctx, peer } = link;
+  peer.verifyingKey(session.remoteStatic); // throws for a key other than the recorded one
   session.establishedAtMs = ctx.clock.monotonic();
   peer.recordHandshake(session.remoteTimestampMs, ctx.clock.now());
   ctx.persist();
   if (peer.recordClockOffset(session.clockOffsetMs, CLOCK_SKEW_REPORT_MS)) clockReported(ctx, peer, session.clockOffsetMs, 'measured at the handshake');
-  if (tofuKey) recordTofu(ctx, peer, tofuKey);
-  if (!from) return; // receive.ts moves the endpoint and marks the peer established next
+  recordTofu(ctx, peer, session.remoteStatic);
+  if (!from) return;
   peer.moveTo({ address: from.address, port: from.port, family: from.address.includes(':') ? 6 : 4 });
   peer.setState('established');
 }
@@ -162,7 +164,7 @@ function respond(link: NativeLink, init: ReturnType<typeof parseInit>, d: Datagr
   // Our own attempts stay open: if both sides answered each other and both cancelled their
   // own, each would drop the other's response and neither responder session would ever be
   // confirmed. The first session confirmed wins; timers.ts then drops what is left.
-  recordTofu(ctx, peer, init.initiatorStatic);
+  // A TOFU key is recorded only when the initiator's first packet confirms the session.
   const session = new Session(keys, now);
   session.timeBiasMs = ts.biasMs;
   installSession(link, session, responderOffset(init.timestampMs, wallNow));
@@ -191,7 +193,7 @@ export function onResponse(engine: NativeEngine, d: Datagram): void {
     const session = new Session(keys, now);
     session.timeBiasMs = biasMs;
     installSession(link, session, offsetMs);
-    sessionConfirmed(link, session, d, resp.responderStatic);
+    sessionConfirmed(link, session, d);
     // Confirm the session at once (the responder waits for our first packet before using it);
     // queued messages ride along.
     link.outbox.pushControl({ type: 'keepalive' });

@@ -4,7 +4,7 @@
  * timestamp freshness → roaming → controls → payload: decompress → reassemble → message event.
  * Every refusal is a drop counted on the peer and globally; nothing here throws.
  */
-import { UdpVaultError } from '../../errors';
+import { DropError, UdpVaultError } from '../../errors';
 import { decompress } from '../../wire/compress';
 import { decodeFrame, FLAG_COMPRESSED, FLAG_FRAGMENT, FLAG_RELIABLE, type Frame } from '../../wire/frame';
 import { parseDataHeader } from '../../wire/packet';
@@ -44,11 +44,19 @@ export function receiveData(link: NativeLink, d: Datagram): void {
     fail('stale', 'frame timestamp outside the freshness window');
     return onStaleFrame(link, session, frame.t - ctx.clock.now());
   }
+  // A newly confirmed responder session: key checked, replay mark persisted and TOFU key
+  // recorded before the endpoint moves.
+  const newlyConfirmed = session.establishedAtMs === null;
+  if (newlyConfirmed) {
+    try {
+      sessionConfirmed(link, session, null);
+    } catch (e) {
+      if (e instanceof DropError) return fail(e.reason, e.message);
+      throw e;
+    }
+  }
   // Authenticated and fresh: the peer is alive (liveness; an answer is due if it asks for one).
   link.timers.packetReceived(now, frame.p.length > 0 || frame.c.some((c) => c.type === 'keepalive'), ctx.settings);
-  // A newly confirmed responder session: the replay mark is persisted before the endpoint moves.
-  const newlyConfirmed = session.establishedAtMs === null;
-  if (newlyConfirmed) sessionConfirmed(link, session, null);
   // Roaming, and a newly confirmed session may send.
   const before = peer.endpointString;
   if (peer.moveTo({ address: d.address, port: d.port, family: d.address.includes(':') ? 6 : 4 })) {
