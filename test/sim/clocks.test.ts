@@ -58,7 +58,7 @@ describe('clocks that do not agree', () => {
     expect(w.scheduler.errors).toEqual([]);
   });
 
-  test.each([120_000, -150_000, 150_000])('peers %p ms apart connect, exchange both modes, and report the skew once each (offset measured within the RTT)', async (skew) => {
+  test.each([120_000, -150_000, 150_000, 86_400_000])('peers %p ms apart connect, exchange both modes, and report the skew once each (offset measured within the RTT)', async (skew) => {
     const a = await skewedNode(w, A, new SkewedClock(w.clock, 0));
     const b = await skewedNode(w, B, new SkewedClock(w.clock, skew));
     const [skA, skB] = [skewEvents(a), skewEvents(b)];
