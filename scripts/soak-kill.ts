@@ -47,6 +47,8 @@ export interface SoakResult {
   ackedRemoves: number;
   /** Commands that had not exited when the daemon was killed. */
   inFlightAtKill: number;
+  /** Commands in flight at the kill that still exited 0 (their ok was out before it). */
+  ackedAfterKill: number;
   /** Commands that did not exit 0 (in flight at the kill, or started before it and refused). */
   unacknowledged: number;
   /** Unacknowledged commands found applied after the restart. */
@@ -172,7 +174,7 @@ export async function runKillSoak(o: SoakOptions): Promise<SoakResult> {
   const names = new Map<string, NameState>();
   sinks.forEach((s, i) => names.set(`n${i}`, { key: keyFromSeed(rnd.bytes(32)), endpoint: `127.0.0.1:${s.address().port}`, present: false, uncertain: false }));
   const res: SoakResult = {
-    rounds: 0, ackedAdds: 0, ackedRemoves: 0, inFlightAtKill: 0, unacknowledged: 0, unacknowledgedApplied: 0,
+    rounds: 0, ackedAdds: 0, ackedRemoves: 0, inFlightAtKill: 0, ackedAfterKill: 0, unacknowledged: 0, unacknowledgedApplied: 0,
     unackedExitCodes: {}, tempsAfterKill: 0, lost: 0, violations: [], restartMs: { mean: 0, max: 0 }, elapsedMs: 0,
   };
   const restarts: number[] = [];
@@ -215,6 +217,7 @@ export async function runKillSoak(o: SoakOptions): Promise<SoakResult> {
             st.present = add;
             if (add) res.ackedAdds++;
             else res.ackedRemoves++;
+            if (killed) res.ackedAfterKill++;
             if (++acks === killAfter && !onLogLine) killTimer = setTimeout(kill, delayMs);
             continue;
           }
@@ -278,6 +281,7 @@ async function check(bin: string, home: string, pid: number, names: Map<string, 
     } else if ((p !== undefined) !== st.present) {
       res.lost++;
       out.push(`round ${round}: acknowledged ${st.present ? 'add' : 'remove'} of ${name} lost (${p ? 'present' : 'absent'} after restart)`);
+      st.present = p !== undefined; // counted once: the next rounds start from what is on disk
     }
   }
   return out;
