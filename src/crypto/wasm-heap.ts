@@ -9,6 +9,8 @@
  * byte a call used is zeroed afterwards — on success, on a refused input and on a throw. Secret
  * outputs are copied out into fresh Uint8Arrays that the caller owns (and wipes).
  *
+ * The wasm stack is scrubbed too (see wasm-stack.ts: BLAKE2b leaves its output on it).
+ *
  * The heap view is re-read after every call: a call may grow the wasm memory, which detaches the
  * previous `HEAPU8`.
  */
@@ -20,6 +22,8 @@ export interface RawSodium {
   _free(ptr: number): void;
   [fn: `_crypto_${string}`]: (...args: number[]) => number;
 }
+
+import { libsodiumStackLayout, scrubRegion, type StackLayout } from './wasm-stack';
 
 /** Bytes of the arena allocated at first use: room for every fixed-size call and a 64 KiB message. */
 export const ARENA_INITIAL_BYTES = 96 * 1024;
@@ -83,9 +87,18 @@ export class WasmScratch {
   #base = 0;
   #cap = 0;
   #busy = false;
+  readonly #layout: StackLayout | null;
+  #stack: { from: number; to: number } | null = null;
 
-  constructor(raw: RawSodium) {
+  /** `layout`: the wasm binary's stack layout (default: read from libsodium's own binary). */
+  constructor(raw: RawSodium, layout: StackLayout | null = libsodiumStackLayout()) {
     this.#raw = raw;
+    this.#layout = layout;
+  }
+
+  /** The stack region zeroed after every call, or null when the layout was not recognised. */
+  get stackScrub(): { from: number; to: number } | null {
+    return this.#stack;
   }
 
   /** Where the arena currently lives (tests). */
@@ -105,7 +118,9 @@ export class WasmScratch {
     try {
       return fn(c);
     } finally {
-      this.#raw.HEAPU8.fill(0, this.#base, this.#base + c.used);
+      const heap = this.#raw.HEAPU8;
+      heap.fill(0, this.#base, this.#base + c.used);
+      if (this.#stack) heap.fill(0, this.#stack.from, this.#stack.to);
       this.#busy = false;
     }
   }
@@ -122,6 +137,7 @@ export class WasmScratch {
     this.#base = base;
     this.#cap = cap;
     this.#raw.HEAPU8.fill(0, base, base + cap);
+    this.#stack ??= scrubRegion(this.#layout, base);
   }
 }
 
