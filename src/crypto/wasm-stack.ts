@@ -79,7 +79,7 @@ export function stackLayoutOf(wasm: Uint8Array): StackLayout | null {
 
 function readLayout(r: Reader): StackLayout | null {
   const wasm = r.b;
-    let top: number | null = null;
+  let top: number | null = null;
   let dataEnd = 0;
   while (r.pos < wasm.length) {
     const id = r.byte();

@@ -6,6 +6,7 @@
 import _sodium from 'libsodium-wrappers';
 import * as na from '../../src/crypto/sodium';
 import { occurrences, wasmMemory } from './hygiene-scan';
+import { WasmScratch, type RawSodium } from '../../src/crypto/wasm-heap';
 import { libsodiumStackLayout, scrubRegion, SCRUB_BYTES, stackLayoutOf } from '../../src/crypto/wasm-stack';
 
 let n = 0;
@@ -162,6 +163,27 @@ describe('secret-bearing libsodium calls on the zeroed arena', () => {
     const stack = wasmMemory().subarray(layout!.top - SCRUB_BYTES, layout!.top);
     expect(stack.every((b) => b === 0)).toBe(true);
     expectGone(rx, tx, c.privateKey, id.privateKey);
+  });
+
+  test('control: an arena without the stack scrub leaves the kx session keys on the wasm stack', () => {
+    const raw = (_sodium as unknown as { libsodium: RawSodium }).libsodium;
+    const bare = new WasmScratch(raw, null);
+    const c = na.kxKeypair();
+    const s = na.kxKeypair();
+    const [rx, tx] = bare.run(1024, (x) => {
+      const r = x.alloc(32);
+      const t = x.alloc(32);
+      expect(x.call('_crypto_kx_client_session_keys', r, t, x.put(c.publicKey), x.put(c.privateKey), x.put(s.publicKey))).toBe(0);
+      return [x.read(r, 32), x.read(t, 32)];
+    });
+    expect(bare.stackScrub).toBeNull();
+    const mem = wasmMemory();
+    const hit = occurrences(mem, Buffer.concat([rx!, tx!])); // BLAKE2b's output block, rx ‖ tx
+    expect(hit).toHaveLength(1);
+    expect(hit[0]).toBeGreaterThan(107152 - SCRUB_BYTES);
+    expect(hit[0]).toBeLessThan(107152);
+    na.kxKeypair(); // any routed call scrubs it
+    expect(occurrences(wasmMemory(), rx!)).toEqual([]);
   });
 
   test('the layout reader: stack top from the first global, data end from active segments; anything else is not scrubbed', () => {
