@@ -2,6 +2,7 @@
  * Key hygiene of real nodes: two nodes handshake, exchange messages, rekey several times and
  * close; then no secret they used is left anywhere we can look.
  *
+ * Node a keeps its identity in a key file (home), node b's is derived from the seeded Random.
  * The secrets are captured where they are born — the identity key pair, every ephemeral key
  * pair, every kx output and every keyed-BLAKE2b output (the session keys) — by wrapping those
  * functions of src/crypto/sodium.ts; a copy of each value is kept for the search, and the
@@ -46,6 +47,11 @@ beforeAll(async () => {
     keep('identity secret key', k.privateKey);
     return k;
   });
+  jest.spyOn(sodium, 'signKeypair').mockImplementation(() => {
+    const k = orig.signKeypair();
+    keep('identity secret key', k.privateKey);
+    return k;
+  });
   jest.spyOn(sodium, 'kxSeedKeypair').mockImplementation((seed) => {
     const k = orig.kxSeedKeypair(seed);
     keep('ephemeral secret', k.privateKey);
@@ -84,7 +90,8 @@ describe('key hygiene of two nodes after messages, rekeys and close', () => {
     const w = new SimWorld(1234);
     w.net.link(A, B, { latencyMs: 10 });
     const fast = { settings: { rekeyAfterMs: 2_000, sessionGraceMs: 500 } };
-    const a = await w.node(A, fast);
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'udpvault-hygiene-home-')); // a's identity goes through the key file
+    const a = await w.node(A, { ...fast, home });
     const b = await w.node(B, fast);
     await w.pair(a, b);
     const atB = messages(b);
@@ -102,9 +109,13 @@ describe('key hygiene of two nodes after messages, rekeys and close', () => {
     expect(atA).toHaveLength(80);
     expect(established(a, 'b') && established(b, 'a')).toBe(true);
     await w.closeAll();
+    const again = await w.node('127.0.0.4', { home }); // reads a's identity back from its key file
+    expect(again.publicKey).toBe(a.publicKey);
+    await w.closeAll();
+    fs.rmSync(home, { recursive: true, force: true });
 
     const count = (name: string): number => secrets.filter((s) => s.name === name).length;
-    expect(count('identity secret key')).toBe(2);
+    expect(count('identity secret key')).toBe(3); // a's, created into its key file and read back; b's, from the seeded Random
     expect(count('ephemeral secret')).toBeGreaterThanOrEqual(8); // 8 s at one rekey per 2 s, both sides' key pairs
     expect(count('kx rx')).toBeGreaterThanOrEqual(8);
     expect(count('keyed hash output (session key / derived secret)')).toBeGreaterThanOrEqual(16);
