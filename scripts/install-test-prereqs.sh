@@ -25,7 +25,8 @@ for f in /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1
 done
 [ -n "$found" ] || need="$need libfaketime"
 # Independent checks in Python: vault-v2 interop (test/compat/vault-v2-python.test.ts) and the
-# handshake cross-check use Debian's python3-nacl, python3-msgpack and python3-zstandard.
+# Noise handshake cross-check (test/helpers/noise_check.py) use Debian's python3-nacl,
+# python3-msgpack and python3-zstandard.
 /usr/bin/python3 -c 'import nacl.public, nacl.signing, msgpack, zstandard' >/dev/null 2>&1 ||
   need="$need python3-nacl python3-msgpack python3-zstandard"
 
