@@ -277,6 +277,7 @@ function scrubbed<T>(inputs: Uint8Array[], outBytes: number, f: (raw: RawNoise, 
   if (!noiseScratch) {
     const r = (s() as unknown as { libsodium: RawNoise }).libsodium;
     noiseScratch = { raw: r, base: r._malloc(NOISE_SCRATCH_BYTES) };
+    r.HEAPU8.fill(0, noiseScratch.base, noiseScratch.base + NOISE_SCRATCH_BYTES); // malloc does not zero: freed wrapper copies may be there
   }
   const { raw: r, base } = noiseScratch;
   const ptrs: number[] = [];
