@@ -299,9 +299,11 @@ function scrubbed<T>(inputs: Uint8Array[], outBytes: number, f: (raw: RawNoise, 
  * output, the clamped X25519 scalar, the ChaCha20 state holding the key). Every top-level call
  * starts at the same stack pointer, so running the same functions on zero inputs overwrites those
  * frames. 'hash' replays BLAKE2b and ChaCha20-Poly1305 (a few µs); 'full' also both scalar
- * multiplications and the Ed25519→X25519 conversion (about two DH).
+ * multiplications and the Ed25519→X25519 conversion (about two DH). When wasm-stack.ts has located
+ * the stack (libsodium's own binary), its top 16 KiB are zeroed directly instead.
  */
 export function scrubWasmStack(level: 'hash' | 'full'): void {
+  if (secretArena().scrubStack()) return; // the stack's location is known: zero it directly (µs, not two DH)
   const zeros = new Uint8Array(320);
   scrubbed([zeros], 64 + 336, (r, [z], out) => {
     r._crypto_generichash(out, 64, z!, 256, 0, z!, 64);

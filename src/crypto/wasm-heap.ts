@@ -125,6 +125,18 @@ export class WasmScratch {
     }
   }
 
+  /**
+   * Zeroes the top of the wasm stack now (no wasm frame is live between calls); false when the
+   * stack layout was not recognised (then nothing is written).
+   */
+  scrubStack(): boolean {
+    if (this.#busy) throw new Error('wasm scratch arena is in use');
+    this.#ensure(1);
+    if (!this.#stack) return false;
+    this.#raw.HEAPU8.fill(0, this.#stack.from, this.#stack.to);
+    return true;
+  }
+
   #ensure(bytes: number): void {
     if (bytes <= this.#cap) return;
     const cap = Math.max(ARENA_INITIAL_BYTES, align(bytes));

@@ -186,6 +186,16 @@ describe('secret-bearing libsodium calls on the zeroed arena', () => {
     expect(occurrences(wasmMemory(), rx!)).toEqual([]);
   });
 
+  test('scrubStack() zeroes what a wrapper call left on the stack (used by the Noise handshake\'s scrubWasmStack)', () => {
+    const out = _sodium.crypto_generichash(64, fresh(100), null);
+    expect(occurrences(wasmMemory(), out).length).toBeGreaterThan(0);
+    expect(na.secretArena().scrubStack()).toBe(true);
+    expect(occurrences(wasmMemory(), out)).toEqual([]);
+    const out2 = _sodium.crypto_generichash(64, fresh(100), null);
+    na.scrubWasmStack('full');
+    expect(occurrences(wasmMemory(), out2)).toEqual([]);
+  });
+
   test('the layout reader: stack top from the first global, data end from active segments; anything else is not scrubbed', () => {
     const header = [0, 0x61, 0x73, 0x6d, 1, 0, 0, 0];
     const globals = [6, 8, 1, 0x7f, 1, 0x41, 0x80, 0xa3, 0x04, 0x0b]; // mutable i32 = i32.const 70016
