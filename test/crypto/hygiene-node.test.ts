@@ -3,9 +3,10 @@
  * close; then no secret they used is left anywhere we can look.
  *
  * Node a keeps its identity in a key file (home), node b's is derived from the seeded Random.
- * The secrets are captured where they are born — the identity key pair, every ephemeral key
- * pair, every kx output and every keyed-BLAKE2b output (the session keys) — by wrapping those
- * functions of src/crypto/sodium.ts; a copy of each value is kept for the search, and the
+ * The secrets are captured where they are born — the identity key pair, every X25519 secret,
+ * every DH output and every keyed-BLAKE2b output (session keys; for Noise also chaining keys) —
+ * by wrapping those functions of src/crypto/sodium.ts, for the v3 handshake (crypto_kx) and
+ * for the Noise one (x25519*, blake2bScrubbed) alike; a copy of each value is kept for the search, and the
  * array the node received is kept to check it was zeroed.
  *
  * (a) libsodium's whole WebAssembly memory (heap, stack, static data) holds none of them.
@@ -35,6 +36,9 @@ interface Secret {
 const A = '127.0.0.2';
 const B = '127.0.0.3';
 const secrets: Secret[] = [];
+const X25519_SECRET = 'X25519 secret (ephemeral or static)';
+const DH_OUTPUT = 'DH output (kx rx/tx, X25519 shared secret)';
+const DERIVED = 'keyed hash output (session key, chaining key, derived secret)';
 const keep = (name: string, live: Uint8Array): void => {
   secrets.push({ name, copy: Uint8Array.from(live), live });
 };
@@ -52,22 +56,43 @@ beforeAll(async () => {
     keep('identity secret key', k.privateKey);
     return k;
   });
+  // v3 handshake (crypto_kx)
   jest.spyOn(sodium, 'kxSeedKeypair').mockImplementation((seed) => {
     const k = orig.kxSeedKeypair(seed);
-    keep('ephemeral secret', k.privateKey);
+    keep(X25519_SECRET, k.privateKey);
     return k;
   });
   for (const f of ['kxClientKeys', 'kxServerKeys'] as const) {
     jest.spyOn(sodium, f).mockImplementation((pk, sk, other) => {
       const [rx, tx] = orig[f](pk, sk, other);
-      keep('kx rx', rx);
-      keep('kx tx', tx);
+      keep(DH_OUTPUT, rx);
+      keep(DH_OUTPUT, tx);
       return [rx, tx];
     });
   }
   jest.spyOn(sodium, 'genericHash').mockImplementation((len, msg, key) => {
     const out = orig.genericHash(len, msg, key);
-    if (key) keep('keyed hash output (session key / derived secret)', out);
+    if (key) keep(DERIVED, out);
+    return out;
+  });
+  // v4 handshake (Noise): the same categories, so this test holds across the switch
+  jest.spyOn(sodium, 'x25519Base').mockImplementation((sk) => {
+    keep(X25519_SECRET, sk);
+    return orig.x25519Base(sk);
+  });
+  jest.spyOn(sodium, 'x25519').mockImplementation((sk, pk) => {
+    const out = orig.x25519(sk, pk);
+    if (out) keep(DH_OUTPUT, out);
+    return out;
+  });
+  jest.spyOn(sodium, 'ed25519SkToX25519Scrubbed').mockImplementation((sk) => {
+    const out = orig.ed25519SkToX25519Scrubbed(sk);
+    keep(X25519_SECRET, out);
+    return out;
+  });
+  jest.spyOn(sodium, 'blake2bScrubbed').mockImplementation((len, msg, key) => {
+    const out = orig.blake2bScrubbed(len, msg, key);
+    if (key) keep(DERIVED, out);
     return out;
   });
 });
@@ -116,9 +141,9 @@ describe('key hygiene of two nodes after messages, rekeys and close', () => {
 
     const count = (name: string): number => secrets.filter((s) => s.name === name).length;
     expect(count('identity secret key')).toBe(3); // a's, created into its key file and read back; b's, from the seeded Random
-    expect(count('ephemeral secret')).toBeGreaterThanOrEqual(8); // 8 s at one rekey per 2 s, both sides' key pairs
-    expect(count('kx rx')).toBeGreaterThanOrEqual(8);
-    expect(count('keyed hash output (session key / derived secret)')).toBeGreaterThanOrEqual(16);
+    expect(count(X25519_SECRET)).toBeGreaterThanOrEqual(8); // 8 s at one rekey per 2 s, both sides' key pairs
+    expect(count(DH_OUTPUT)).toBeGreaterThanOrEqual(8);
+    expect(count(DERIVED)).toBeGreaterThanOrEqual(16);
     for (const s of secrets) expect(s.copy.some((x) => x !== 0)).toBe(true);
     const all: Secret[] = [...secrets, ...secrets.filter((s) => s.copy.length === 64).map((s) => ({ ...s, name: `${s.name} (seed half)`, copy: s.copy.subarray(0, 32) }))];
 
