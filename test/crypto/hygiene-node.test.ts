@@ -4,9 +4,10 @@
  *
  * Node a keeps its identity in a key file (home), node b's is derived from the seeded Random.
  * The secrets are captured where they are born — the identity key pair, every X25519 secret,
- * every DH output and every keyed-BLAKE2b output (session keys; for Noise also chaining keys) —
- * by wrapping those functions of src/crypto/sodium.ts, for the v3 handshake (crypto_kx) and
- * for the Noise one (x25519*, blake2bScrubbed) alike; a copy of each value is kept for the search, and the
+ * every DH output, every keyed-BLAKE2b output (v3 session keys), every handshake cipher key
+ * (Noise) and every key a data packet is sealed or opened with — by wrapping those functions
+ * of src/crypto/sodium.ts, for the v3 handshake (crypto_kx) and the Noise one (x25519*,
+ * chachaPoly*) alike (keyed BLAKE2b in Noise makes the cookie MACs, which are public); a copy of each value is kept for the search, and the
  * array the node received is kept to check it was zeroed.
  *
  * (a) libsodium's whole WebAssembly memory (heap, stack, static data) holds none of them.
@@ -39,8 +40,16 @@ const secrets: Secret[] = [];
 const X25519_SECRET = 'X25519 secret (ephemeral or static)';
 const DH_OUTPUT = 'DH output (kx rx/tx, X25519 shared secret)';
 const DERIVED = 'keyed hash output (session key, chaining key, derived secret)';
+const SESSION_KEY = 'AEAD key (session key, cookie key)';
 const keep = (name: string, live: Uint8Array): void => {
   secrets.push({ name, copy: Uint8Array.from(live), live });
+};
+const seen = new WeakSet<Uint8Array>();
+/** Keys passed in on every packet: captured once per array. */
+const keepOnce = (name: string, live: Uint8Array): void => {
+  if (seen.has(live)) return;
+  seen.add(live);
+  keep(name, live);
 };
 
 beforeAll(async () => {
@@ -90,10 +99,26 @@ beforeAll(async () => {
     keep(X25519_SECRET, out);
     return out;
   });
-  jest.spyOn(sodium, 'blake2bScrubbed').mockImplementation((len, msg, key) => {
-    const out = orig.blake2bScrubbed(len, msg, key);
-    if (key) keep(DERIVED, out);
-    return out;
+  jest.spyOn(sodium, 'chachaPolyEncrypt').mockImplementation((msg, ad, nonce, key) => {
+    keepOnce(DERIVED, key); // Noise handshake cipher keys
+    return orig.chachaPolyEncrypt(msg, ad, nonce, key);
+  });
+  jest.spyOn(sodium, 'chachaPolyDecrypt').mockImplementation((ct, ad, nonce, key) => {
+    keepOnce(DERIVED, key);
+    return orig.chachaPolyDecrypt(ct, ad, nonce, key);
+  });
+  // Both: the keys data packets are sealed and opened with (session keys, cookie keys)
+  jest.spyOn(sodium, 'aeadSealWithHeader').mockImplementation((header, msg, nonce, key) => {
+    keepOnce(SESSION_KEY, key);
+    return orig.aeadSealWithHeader(header, msg, nonce, key);
+  });
+  jest.spyOn(sodium, 'aeadEncrypt').mockImplementation((msg, ad, nonce, key) => {
+    keepOnce(SESSION_KEY, key);
+    return orig.aeadEncrypt(msg, ad, nonce, key);
+  });
+  jest.spyOn(sodium, 'aeadDecrypt').mockImplementation((ct, ad, nonce, key) => {
+    keepOnce(SESSION_KEY, key);
+    return orig.aeadDecrypt(ct, ad, nonce, key);
   });
 });
 
@@ -144,6 +169,7 @@ describe('key hygiene of two nodes after messages, rekeys and close', () => {
     expect(count(X25519_SECRET)).toBeGreaterThanOrEqual(8); // 8 s at one rekey per 2 s, both sides' key pairs
     expect(count(DH_OUTPUT)).toBeGreaterThanOrEqual(8);
     expect(count(DERIVED)).toBeGreaterThanOrEqual(16);
+    expect(count(SESSION_KEY)).toBeGreaterThanOrEqual(16); // send and receive key of each session, both sides
     for (const s of secrets) expect(s.copy.some((x) => x !== 0)).toBe(true);
     const all: Secret[] = [...secrets, ...secrets.filter((s) => s.copy.length === 64).map((s) => ({ ...s, name: `${s.name} (seed half)`, copy: s.copy.subarray(0, 32) }))];
 
