@@ -1,0 +1,114 @@
+/**
+ * The measurements outside the throughput rounds: udpvault handshake times (in one process and
+ * between two), RSS of an idle node, and RSS growth with many established idle peers.
+ */
+import { BenchProcess, sleep } from './proc';
+import type { Connected, CrowdMember, Memory } from './protocol';
+
+/** Peer add → established, `n` fresh pairs of nodes in one process. */
+export async function handshakesInProcess(n: number): Promise<number[]> {
+  const [p] = await BenchProcess.start('udpvault');
+  try {
+    return (await p.ask<{ ms: number[] }>({ cmd: 'pairs', n })).ms;
+  } finally {
+    await p.exit();
+  }
+}
+
+/**
+ * Between two processes, first contact: the server adds a fresh client node (its own init is
+ * refused: the client does not know it yet), then the client adds the server; timed on the
+ * client from its addPeer to the established session.
+ */
+export async function handshakesBetweenProcesses(n: number): Promise<number[]> {
+  const [[server, sh], [client]] = await Promise.all([BenchProcess.start('udpvault'), BenchProcess.start('udpvault')]);
+  const out: number[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const ch = await client.ask<{ port: number; key: string }>({ cmd: 'renew' });
+      await server.ask({ cmd: 'add', port: ch.port, key: ch.key, wait: false });
+      out.push((await client.ask<Connected>({ cmd: 'add', port: sh.port, key: sh.key, wait: true })).ms);
+      await server.ask({ cmd: 'remove', key: ch.key });
+    }
+  } finally {
+    await Promise.all([server.exit(), client.exit()]);
+  }
+  return out;
+}
+
+export interface CrowdResult {
+  peers: number;
+  established: number;
+  idle: Memory;
+  loaded: Memory;
+  /** Bytes of RSS (and of heap) per established peer. */
+  rssPerPeer: number;
+  heapPerPeer: number;
+  setupMs: number;
+}
+
+const NODES_PER_PROCESS = 2500;
+
+/**
+ * One udpvault node (the centre; normal settings) in its own process: RSS idle, then with
+ * `peers` established sessions to nodes hosted by crowd processes, after `idleMs` during which
+ * they exchange only keepalives.
+ */
+export async function crowd(peers: number, idleMs: number, log: (s: string) => void): Promise<CrowdResult> {
+  const [centre, ch] = await BenchProcess.start('udpvault');
+  const hosts: BenchProcess[] = [];
+  try {
+    await sleep(1000);
+    const idle = await centre.ask<Memory>({ cmd: 'rss' });
+    const t0 = performance.now();
+    const per = Math.ceil(peers / Math.max(1, Math.ceil(peers / NODES_PER_PROCESS)));
+    const spawned: Array<Promise<CrowdMember[]>> = [];
+    for (let first = 0; first < peers; first += per) {
+      const count = Math.min(per, peers - first);
+      spawned.push(
+        BenchProcess.start('crowd').then(async ([h]) => {
+          hosts.push(h);
+          const r = await h.ask<{ members: CrowdMember[] }>({ cmd: 'spawn', n: count, firstIndex: first, port: ch.port, key: ch.key });
+          await h.ask({ cmd: 'add', port: ch.port, key: ch.key, wait: false });
+          return r.members;
+        }),
+      );
+    }
+    const members = (await Promise.all(spawned)).flat();
+    log(`  ${members.length} crowd nodes up in ${hosts.length} processes (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    const CHUNK = 250;
+    let established = 0;
+    for (let i = 0; i < members.length; i += CHUNK) {
+      await centre.ask({ cmd: 'add-peers', peers: members.slice(i, i + CHUNK) });
+      // keep at most two chunks of handshakes outstanding
+      const deadline = performance.now() + 60_000;
+      while (performance.now() < deadline) {
+        established = (await centre.ask<{ n: number }>({ cmd: 'established' })).n;
+        if (established >= i + 1 - CHUNK) break;
+        await sleep(100);
+      }
+    }
+    const deadline = performance.now() + 120_000;
+    while (established < members.length && performance.now() < deadline) {
+      await sleep(500);
+      established = (await centre.ask<{ n: number }>({ cmd: 'established' })).n;
+    }
+    const setupMs = performance.now() - t0;
+    log(`  ${established} of ${members.length} sessions established (${(setupMs / 1000).toFixed(1)} s); idle ${(idleMs / 1000).toFixed(0)} s`);
+    await sleep(idleMs);
+    established = (await centre.ask<{ n: number }>({ cmd: 'established' })).n;
+    const loaded = await centre.ask<Memory>({ cmd: 'rss' });
+    const n = Math.max(1, established);
+    return {
+      peers: members.length,
+      established,
+      idle,
+      loaded,
+      rssPerPeer: (loaded.rss - idle.rss) / n,
+      heapPerPeer: (loaded.heapUsed - idle.heapUsed) / n,
+      setupMs,
+    };
+  } finally {
+    await Promise.all([centre.exit(), ...hosts.map((h) => h.exit())]);
+  }
+}
