@@ -41,8 +41,10 @@ export interface CrowdResult {
   established: number;
   idle: Memory;
   loaded: Memory;
-  /** Bytes of RSS (and of heap) per established peer. */
+  /** Bytes of RSS (and of heap) per established peer: (loaded − idle) ÷ established. */
   rssPerPeer: number;
+  /** Marginal RSS per peer between a tenth of the peers and all of them (fixed costs excluded). */
+  rssSlope: number | null;
   heapPerPeer: number;
   setupMs: number;
 }
@@ -78,15 +80,19 @@ export async function crowd(peers: number, idleMs: number, log: (s: string) => v
     log(`  ${members.length} crowd nodes up in ${hosts.length} processes (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
     const CHUNK = 250;
     let established = 0;
+    let tenth: { n: number; rss: number } | null = null;
     for (let i = 0; i < members.length; i += CHUNK) {
       await centre.ask({ cmd: 'add-peers', peers: members.slice(i, i + CHUNK) });
-      // keep at most two chunks of handshakes outstanding
+      // at most two chunks of handshakes outstanding; all of the first tenth before its RSS
+      const mark = !tenth && i + CHUNK >= members.length / 10 && members.length >= 10 * CHUNK;
+      const want = mark ? i + CHUNK : i + 1 - CHUNK;
       const deadline = performance.now() + 60_000;
       while (performance.now() < deadline) {
         established = (await centre.ask<{ n: number }>({ cmd: 'established' })).n;
-        if (established >= i + 1 - CHUNK) break;
+        if (established >= want) break;
         await sleep(100);
       }
+      if (mark) tenth = { n: established, rss: (await centre.ask<Memory>({ cmd: 'rss' })).rss };
     }
     const deadline = performance.now() + 120_000;
     while (established < members.length && performance.now() < deadline) {
@@ -105,6 +111,7 @@ export async function crowd(peers: number, idleMs: number, log: (s: string) => v
       idle,
       loaded,
       rssPerPeer: (loaded.rss - idle.rss) / n,
+      rssSlope: tenth && established > tenth.n ? (loaded.rss - tenth.rss) / (established - tenth.n) : null,
       heapPerPeer: (loaded.heapUsed - idle.heapUsed) / n,
       setupMs,
     };

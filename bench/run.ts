@@ -49,13 +49,13 @@ async function main(): Promise<void> {
   const c = peers > 0 ? await crowd(peers, idleMs, log) : null;
 
   const cpu = os.cpus();
-  const ssMtu = r.mtu.get('ss-send-1024');
+  const ssMtu = [...new Set(workloads.filter((w) => w.role === 'secret-stream').map((w) => r.mtu.get(w.id)))].join('/');
   const environment = [
     `${started.toISOString().slice(0, 16).replace('T', ' ')} UTC; ${cpu.length} × ${cpu[0]?.model.trim() ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`,
     missing ? '' : `; ${'versions' in hs ? hs.versions : ''}`,
     `. ${rounds} rounds of ${durationMs} ms per workload after ${warmupMs} ms warm-up; batches of ${BATCH} sends per event-loop turn; `,
     `udpvault with its default settings except mtu 1500 (padding \`bucket\`, congestion control and acknowledgements as built); `,
-    `secret-stream over one udx stream${ssMtu ? ` (udx MTU ${ssMtu})` : ''}; 4 MiB socket buffers for raw and udx (udpvault sets its own). `,
+    `secret-stream over one udx stream${ssMtu ? ` (udx has no MTU setting: it probes from 1200 to 1500; its MTU at the end of the measured windows: ${ssMtu})` : ''}; 4 MiB socket buffers for raw and udx (udpvault sets its own). `,
     `Reliable udpvault sends keep at most 4,096 messages (256 KiB: 8) awaiting acknowledgement; secret-stream writes follow the stream's back-pressure.`,
   ].join('');
   const text = markdown({ rounds: r, inProcess, betweenProcesses, crowd: c, environment, secretStreamMissing: missing });

@@ -3,17 +3,14 @@
  * It answers `init` with its address, then every command with one reply ({ error } on failure).
  */
 import type { Command, Role } from './protocol';
-import { crowdRole } from './roles/crowd';
-import { rawRole } from './roles/raw';
 import type { RoleHandler } from './roles/role';
-import { secretStreamRole } from './roles/secret-stream';
-import { udpvaultRole } from './roles/udpvault';
 
+/** Each role loads only its own modules (a raw or secret-stream process never loads udpvault). */
 const ROLES: Record<Role, () => RoleHandler> = {
-  raw: rawRole,
-  udpvault: udpvaultRole,
-  'secret-stream': secretStreamRole,
-  crowd: crowdRole,
+  raw: () => (require('./roles/raw') as typeof import('./roles/raw')).rawRole(),
+  udpvault: () => (require('./roles/udpvault') as typeof import('./roles/udpvault')).udpvaultRole(),
+  'secret-stream': () => (require('./roles/secret-stream') as typeof import('./roles/secret-stream')).secretStreamRole(),
+  crowd: () => (require('./roles/crowd') as typeof import('./roles/crowd')).crowdRole(),
 };
 
 const reply = (m: unknown): void => void process.send?.(m);
