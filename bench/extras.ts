@@ -3,7 +3,7 @@
  * between two), RSS of an idle node, and RSS growth with many established idle peers.
  */
 import { BenchProcess, sleep } from './proc';
-import type { Connected, CrowdMember, Memory } from './protocol';
+import type { Connected, CrowdMember, Hello, Memory } from './protocol';
 
 /** Peer add → established, `n` fresh pairs of nodes in one process. */
 export async function handshakesInProcess(n: number): Promise<number[]> {
@@ -16,19 +16,29 @@ export async function handshakesInProcess(n: number): Promise<number[]> {
 }
 
 /**
- * Between two processes, first contact: the server adds a fresh client node (its own init is
- * refused: the client does not know it yet), then the client adds the server; timed on the
- * client from its addPeer to the established session.
+ * Between two processes, first contact, timed on the client. udpvault: the server adds a fresh
+ * client node (its own init is refused: the client does not know it yet), then the client adds
+ * the server; client addPeer → established. secret-stream: both sides open a fresh socket and
+ * udx stream and connect at once; client connect → `opened` (Noise XX, one and a half round trips).
  */
-export async function handshakesBetweenProcesses(n: number): Promise<number[]> {
-  const [[server, sh], [client]] = await Promise.all([BenchProcess.start('udpvault'), BenchProcess.start('udpvault')]);
+export async function handshakesBetweenProcesses(role: 'udpvault' | 'secret-stream', n: number): Promise<number[]> {
+  const [[server, sh], [client]] = await Promise.all([BenchProcess.start(role), BenchProcess.start(role)]);
   const out: number[] = [];
   try {
     for (let i = 0; i < n; i++) {
-      const ch = await client.ask<{ port: number; key: string }>({ cmd: 'renew' });
-      await server.ask({ cmd: 'add', port: ch.port, key: ch.key, wait: false });
-      out.push((await client.ask<Connected>({ cmd: 'add', port: sh.port, key: sh.key, wait: true })).ms);
-      await server.ask({ cmd: 'remove', key: ch.key });
+      const ch = await client.ask<Hello>({ cmd: 'renew' });
+      if (role === 'udpvault') {
+        await server.ask({ cmd: 'add', port: ch.port, key: ch.key, wait: false });
+        out.push((await client.ask<Connected>({ cmd: 'add', port: sh.port, key: sh.key, wait: true })).ms);
+        await server.ask({ cmd: 'remove', key: ch.key });
+      } else {
+        const s = await server.ask<Hello>({ cmd: 'renew' });
+        const [, c] = await Promise.all([
+          server.ask<Connected>({ cmd: 'connect', port: ch.port, key: '', initiator: false }),
+          client.ask<Connected>({ cmd: 'connect', port: s.port, key: '', initiator: true }),
+        ]);
+        out.push(c.ms);
+      }
     }
   } finally {
     await Promise.all([server.exit(), client.exit()]);

@@ -20,17 +20,27 @@ export function secretStreamRole(): RoleHandler {
   let raw: UdxStream | null = null;
   let ss: SecretStream | null = null;
   let blaster: Blaster | null = null;
+  const open = async (): Promise<Hello> => {
+    socket = udx.createSocket();
+    socket.bind(0, '127.0.0.1');
+    socket.setRecvBufferSize(SOCKET_BUFFER_BYTES);
+    socket.setSendBufferSize(SOCKET_BUFFER_BYTES);
+    raw = udx.createStream(STREAM_ID);
+    return { port: socket.address().port, key: '' };
+  };
   return {
-    async init(): Promise<Hello> {
-      socket = udx.createSocket();
-      socket.bind(0, '127.0.0.1');
-      socket.setRecvBufferSize(SOCKET_BUFFER_BYTES);
-      socket.setSendBufferSize(SOCKET_BUFFER_BYTES);
-      raw = udx.createStream(STREAM_ID);
-      return { port: socket.address().port, key: '' };
-    },
+    init: open,
     async handle(c: Command): Promise<unknown> {
       switch (c.cmd) {
+        case 'renew': {
+          // a fresh socket, udx stream and secret-stream: the next connect is a first contact
+          ss?.destroy();
+          ss = null;
+          const old = socket;
+          await open();
+          void old?.close().catch(() => undefined);
+          return { port: socket!.address().port, key: '' };
+        }
         case 'connect': {
           if (!socket || !raw) throw new Error('secret-stream: not started');
           const t0 = performance.now();
