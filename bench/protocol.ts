@@ -43,6 +43,8 @@ export interface Connected {
 export interface Counted {
   count: number;
   bytes: number;
+  /** CPU time (user + system) the process spent between `count` and `report`, µs. */
+  cpuUs: number;
 }
 
 export interface Memory {

@@ -68,6 +68,33 @@ export function throughputTable(r: RoundsResult): string {
   ].join('\n');
 }
 
+const median = (xs: number[]): number => percentile(xs, 50);
+
+/**
+ * CPU per delivered message, sender / receiver (median over rounds), and the share of a core
+ * each used: where a process sits near 1.00 it was CPU-bound, and its µs per message is what
+ * limits the rate; on a loaded machine these hold better than the rates.
+ */
+export function cpuTable(r: RoundsResult): string {
+  const cell = (id: string): string => {
+    const c = r.cpu.get(id);
+    const sh = r.cpuShare.get(id);
+    if (!c || !sh || c.length === 0) return '–';
+    const us = (xs: number[]): string => median(xs).toFixed(median(xs) < 100 ? 2 : 0);
+    return `${us(c.map((x) => x.send))} / ${us(c.map((x) => x.recv))} µs (${median(sh.map((x) => x.send)).toFixed(2)} / ${median(sh.map((x) => x.recv)).toFixed(2)} cores)`;
+  };
+  const row = (label: string, raw: string, uv: string, ss: string): string => `| ${label} | ${raw ? cell(raw) : '–'} | ${cell(uv)} | ${cell(ss)} |`;
+  return [
+    '| CPU per delivered message, sender / receiver (cores used) | raw dgram | udpvault | secret-stream |',
+    '|---|---|---|---|',
+    row('64 B, datagram mode / send()', 'raw-64', 'uv-dgram-64', 'ss-send-64'),
+    row('1 KiB, datagram mode / send()', 'raw-1024', 'uv-dgram-1024', 'ss-send-1024'),
+    row('64 B, reliable / stream writes', '', 'uv-rel-64', 'ss-stream-64'),
+    row('1 KiB, reliable / stream writes', '', 'uv-rel-1024', 'ss-stream-1024'),
+    row('256 KiB, reliable / stream writes', '', 'uv-rel-256k', 'ss-stream-256k'),
+  ].join('\n');
+}
+
 export function otherTable(rep: Report): string {
   const c = rep.crowd;
   const hs = rep.rounds.handshakeMs.get('secret-stream') ?? [];
@@ -92,7 +119,7 @@ export function roundsLines(r: RoundsResult): string {
 
 export function markdown(rep: Report): string {
   const missing = rep.secretStreamMissing ? `\n\nsecret-stream was not measured: ${rep.secretStreamMissing}.` : '';
-  return `${throughputTable(rep.rounds)}\n\n${otherTable(rep)}\n\n${roundsLines(rep.rounds)}\n\n${rep.environment}${missing}\n`;
+  return `${throughputTable(rep.rounds)}\n\n${cpuTable(rep.rounds)}\n\n${otherTable(rep)}\n\n${roundsLines(rep.rounds)}\n\n${rep.environment}${missing}\n`;
 }
 
 /** Replaces the text between the results markers of `file`; false when the markers are absent. */

@@ -49,6 +49,10 @@ export interface Measured {
   /** Sender-side handshake time of this pair (peer add / stream open → session). */
   handshakeMs: number;
   mtu: number | null;
+  /** CPU µs per message delivered, each side (the sender's includes what the receiver lost). */
+  cpuPerMessageUs: { send: number; recv: number } | null;
+  /** Share of one core each process used during the window (1 = a whole core). */
+  cpuShare: { send: number; recv: number };
 }
 
 /** One workload between two fresh processes: connect, blast, count over the window, stop. */
@@ -61,13 +65,21 @@ export async function measure(w: Workload, t: Timing): Promise<Measured> {
     ]);
     await send.ask({ cmd: 'blast', mode: w.mode, size: w.size, batch: BATCH, port: rh.port, inflight: w.inflight });
     await sleep(t.warmupMs);
-    await recv.ask({ cmd: 'count' });
+    await Promise.all([recv.ask({ cmd: 'count' }), send.ask({ cmd: 'count' })]);
     const t0 = performance.now();
     await sleep(t.durationMs);
-    const r = await recv.ask<Counted & { mtu?: number | null }>({ cmd: 'report' });
+    const [r, s] = await Promise.all([recv.ask<Counted & { mtu?: number | null }>({ cmd: 'report' }), send.ask<Counted>({ cmd: 'report' })]);
     const secs = (performance.now() - t0) / 1000;
     await send.ask({ cmd: 'stop' });
-    return { messagesPerSec: r.bytes / w.size / secs, bytesPerSec: r.bytes / secs, handshakeMs: c.ms, mtu: r.mtu ?? c.mtu };
+    const messages = r.bytes / w.size;
+    return {
+      messagesPerSec: messages / secs,
+      bytesPerSec: r.bytes / secs,
+      handshakeMs: c.ms,
+      mtu: r.mtu ?? c.mtu,
+      cpuPerMessageUs: messages > 0 ? { send: s.cpuUs / messages, recv: r.cpuUs / messages } : null,
+      cpuShare: { send: s.cpuUs / 1e6 / secs, recv: r.cpuUs / 1e6 / secs },
+    };
   } finally {
     await Promise.all([recv.exit(), send.exit()]);
   }
@@ -87,6 +99,10 @@ export interface RoundsResult {
   ratio: Map<string, number[]>;
   handshakeMs: Map<Role, number[]>;
   mtu: Map<string, number | null>;
+  /** Per workload id: each round's CPU µs per delivered message, sender and receiver. */
+  cpu: Map<string, Array<{ send: number; recv: number }>>;
+  /** Per workload id: each round's share of a core used by sender and receiver. */
+  cpuShare: Map<string, Array<{ send: number; recv: number }>>;
   rounds: RoundLog[];
 }
 
@@ -95,7 +111,7 @@ const push = <K, V>(m: Map<K, V[]>, k: K, v: V): void => void (m.get(k) ?? m.set
 
 /** Runs `n` rounds of `workloads` (a workload whose role is in `skip` is left out). */
 export async function runRounds(n: number, t: Timing, workloads: Workload[], log: (line: string) => void): Promise<RoundsResult> {
-  const res: RoundsResult = { perSec: new Map(), ratio: new Map(), handshakeMs: new Map(), mtu: new Map(), rounds: [] };
+  const res: RoundsResult = { perSec: new Map(), ratio: new Map(), handshakeMs: new Map(), mtu: new Map(), cpu: new Map(), cpuShare: new Map(), rounds: [] };
   const groups = ['g64', 'g1k', 'bulk'] as const;
   for (let r = 0; r < n; r++) {
     const loadStart = os.loadavg();
@@ -111,10 +127,13 @@ export async function runRounds(n: number, t: Timing, workloads: Workload[], log
         push(res.perSec, w.id, w.group === 'bulk' ? m.bytesPerSec : m.messagesPerSec);
         push(res.handshakeMs, w.role, m.handshakeMs);
         res.mtu.set(w.id, m.mtu);
+        if (m.cpuPerMessageUs) push(res.cpu, w.id, m.cpuPerMessageUs);
+        push(res.cpuShare, w.id, m.cpuShare);
         if (w.role === 'raw') raw.set(w.size, m.messagesPerSec);
         else pending.push([w, m]);
         const figure = w.group === 'bulk' ? `${(m.bytesPerSec / 1e6).toFixed(1)} MB/s` : `${Math.round(m.messagesPerSec).toLocaleString('en-US')} msg/s`;
-        log(`  ${w.id.padEnd(16)} ${figure}`);
+        const cpu = m.cpuPerMessageUs ? `; CPU µs/msg send ${m.cpuPerMessageUs.send.toFixed(2)} recv ${m.cpuPerMessageUs.recv.toFixed(2)}` : '';
+        log(`  ${w.id.padEnd(16)} ${figure}${cpu}; cores used send ${m.cpuShare.send.toFixed(2)} recv ${m.cpuShare.recv.toFixed(2)}`);
       }
     }
     for (const [w, m] of pending) {

@@ -11,11 +11,12 @@ export interface RoleHandler {
   handle(c: Command): Promise<unknown>;
 }
 
-/** Counts what arrives between `count` and `report`. */
+/** Counts what arrives between `count` and `report`, and the CPU time the process spent. */
 export class Counter {
   #on = false;
   #count = 0;
   #bytes = 0;
+  #cpu: NodeJS.CpuUsage = process.cpuUsage();
   add(bytes: number): void {
     if (!this.#on) return;
     this.#count++;
@@ -24,10 +25,12 @@ export class Counter {
   start(): void {
     this.#count = this.#bytes = 0;
     this.#on = true;
+    this.#cpu = process.cpuUsage();
   }
-  stop(): { count: number; bytes: number } {
+  stop(): { count: number; bytes: number; cpuUs: number } {
     this.#on = false;
-    return { count: this.#count, bytes: this.#bytes };
+    const cpu = process.cpuUsage(this.#cpu);
+    return { count: this.#count, bytes: this.#bytes, cpuUs: cpu.user + cpu.system };
   }
 }
 
