@@ -25,14 +25,14 @@ export function percentile(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 }
 
-const range = (xs: number[] | undefined, f: (x: number) => string): string => {
+const range = (xs: number[] | undefined, f: (x: number) => string, unit = ''): string => {
   if (!xs || xs.length === 0) return '–';
-  const lo = Math.min(...xs);
-  const hi = Math.max(...xs);
-  return f(lo) === f(hi) ? f(lo) : `${f(lo)}–${f(hi)}`;
+  const lo = f(Math.min(...xs));
+  const hi = f(Math.max(...xs));
+  return `${lo === hi ? lo : `${lo}–${hi}`}${unit}`;
 };
 const x2 = (x: number): string => `${x.toFixed(2)}×`;
-const mbs = (x: number): string => `${(x / 1e6).toFixed(1)} MB/s`;
+const mb = (x: number): string => (x / 1e6).toFixed(1);
 const k = (x: number): string => `${Math.round(x / 1000).toLocaleString('en-US')}k`;
 const ms = (x: number): string => `${x.toFixed(2)} ms`;
 const verdict = (ok: boolean | null): string => (ok === null ? '–' : ok ? 'met' : '**not met**');
@@ -56,7 +56,7 @@ export function throughputTable(r: RoundsResult): string {
   const ratio = (id: string): number[] | undefined => r.ratio.get(id);
   const ss1k = ratio('ss-send-1024');
   const row = (label: string, size: 64 | 1024, uv: string, ss: string, floor: string, ok: boolean | null): string =>
-    `| ${label} | ${range(r.perSec.get(`raw-${size}`), k)} dgram/s | ${range(ratio(uv), x2)} | ${range(ratio(ss), x2)} | ${floor} | ${verdict(ok)} |`;
+    `| ${label} | ${range(r.perSec.get(`raw-${size}`), k, ' dgram/s')} | ${range(ratio(uv), x2)} | ${range(ratio(ss), x2)} | ${floor} | ${verdict(ok)} |`;
   return [
     '| workload (udpvault vs secret-stream) | raw dgram, same rounds | udpvault ÷ raw | secret-stream ÷ raw | floor | every round |',
     '|---|---|---|---|---|---|',
@@ -64,7 +64,7 @@ export function throughputTable(r: RoundsResult): string {
     row(`${ROW_LABELS[1]} vs send()`, 1024, 'uv-dgram-1024', 'ss-send-1024', "≥ 0.6× and ≥ secret-stream's", all(ratio('uv-dgram-1024'), (x, i) => x >= 0.6 && (ss1k?.[i] === undefined || x >= ss1k[i]!))),
     row(`${ROW_LABELS[2]} vs stream writes`, 64, 'uv-rel-64', 'ss-stream-64', '–', null),
     row(`${ROW_LABELS[3]} vs stream writes`, 1024, 'uv-rel-1024', 'ss-stream-1024', "≥ 0.45× (goal: ≥ secret-stream's)", all(ratio('uv-rel-1024'), (x) => x >= 0.45)),
-    `| ${ROW_LABELS[4]} (256 KiB messages / writes) | – | ${range(r.perSec.get('uv-rel-256k'), mbs)} | ${range(r.perSec.get('ss-stream-256k'), mbs)} | ≥ 80 MB/s | ${verdict(all(r.perSec.get('uv-rel-256k'), (x) => x >= 80e6))} |`,
+    `| ${ROW_LABELS[4]} (256 KiB messages / writes) | – | ${range(r.perSec.get('uv-rel-256k'), mb, ' MB/s')} | ${range(r.perSec.get('ss-stream-256k'), mb, ' MB/s')} | ≥ 80 MB/s | ${verdict(all(r.perSec.get('uv-rel-256k'), (x) => x >= 80e6))} |`,
   ].join('\n');
 }
 
