@@ -77,38 +77,41 @@ export async function crowd(peers: number, idleMs: number, log: (s: string) => v
     const spawned: Array<Promise<CrowdMember[]>> = [];
     for (let first = 0; first < peers; first += per) {
       const count = Math.min(per, peers - first);
+      const i = hosts.length;
       spawned.push(
         BenchProcess.start('crowd').then(async ([h]) => {
-          hosts.push(h);
-          const r = await h.ask<{ members: CrowdMember[] }>({ cmd: 'spawn', n: count, firstIndex: first, port: ch.port, key: ch.key });
-          await h.ask({ cmd: 'add', port: ch.port, key: ch.key, wait: false });
-          return r.members;
+          hosts[i] = h;
+          return (await h.ask<{ members: CrowdMember[] }>({ cmd: 'spawn', n: count, firstIndex: first, port: ch.port, key: ch.key })).members;
         }),
       );
+      hosts.length = i + 1;
     }
     const members = (await Promise.all(spawned)).flat();
     log(`  ${members.length} crowd nodes up in ${hosts.length} processes (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
     const CHUNK = 250;
     // a bound on the whole setup: sessions not up by then are reported, not waited for
     const giveUp = performance.now() + Math.max(120_000, 30 * peers);
+    const count = async (): Promise<number> => (await centre.ask<{ n: number }>({ cmd: 'established' })).n;
     let established = 0;
     let tenth: { n: number; rss: number } | null = null;
     for (let i = 0; i < members.length; i += CHUNK) {
-      await centre.ask({ cmd: 'add-peers', peers: members.slice(i, i + CHUNK) });
-      // at most two chunks of handshakes outstanding; all of the first tenth before its RSS
-      const mark = !tenth && i + CHUNK >= members.length / 10 && members.length >= 10 * CHUNK;
-      const want = mark ? i + CHUNK : i + 1 - CHUNK;
-      while (performance.now() < giveUp) {
-        established = (await centre.ask<{ n: number }>({ cmd: 'established' })).n;
-        if (established >= want) break;
-        await sleep(100);
+      // the centre adds a chunk, then those nodes add the centre (one handshake each way)
+      const n = Math.min(CHUNK, members.length - i);
+      await centre.ask({ cmd: 'add-peers', peers: members.slice(i, i + n) });
+      for (let j = i; j < i + n; ) {
+        const h = Math.floor(j / per);
+        const upTo = Math.min(i + n, (h + 1) * per);
+        await hosts[h]!.ask({ cmd: 'join', port: ch.port, key: ch.key, from: j - h * per, count: upTo - j });
+        j = upTo;
       }
+      // at most two chunks of handshakes outstanding; all of the first tenth before its RSS
+      const mark = !tenth && i + n >= members.length / 10 && members.length >= 10 * CHUNK;
+      const want = mark ? i + n : i + 1 - CHUNK;
+      while ((established = await count()) < want && performance.now() < giveUp) await sleep(250);
       if (mark) tenth = { n: established, rss: (await centre.ask<Memory>({ cmd: 'rss' })).rss };
+      if (process.env['BENCH_VERBOSE']) log(`    +${n} at ${((performance.now() - t0) / 1000).toFixed(1)} s: ${JSON.stringify(await centre.ask({ cmd: 'established' }))}`);
     }
-    while (established < members.length && performance.now() < giveUp) {
-      await sleep(500);
-      established = (await centre.ask<{ n: number }>({ cmd: 'established' })).n;
-    }
+    while ((established = await count()) < members.length && performance.now() < giveUp) await sleep(500);
     const setupMs = performance.now() - t0;
     log(`  ${established} of ${members.length} sessions established (${(setupMs / 1000).toFixed(1)} s); idle ${(idleMs / 1000).toFixed(0)} s`);
     await sleep(idleMs);

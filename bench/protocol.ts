@@ -29,6 +29,7 @@ export type Command =
   | { cmd: 'renew' }
   | { cmd: 'pairs'; n: number }
   | { cmd: 'spawn'; n: number; firstIndex: number; port: number; key: string }
+  | { cmd: 'join'; port: number; key: string; from: number; count: number }
   | { cmd: 'add-peers'; peers: CrowdMember[] }
   | { cmd: 'established' }
   | { cmd: 'exit' };

@@ -120,8 +120,11 @@ export function udpvaultRole(): RoleHandler {
           for (const p of c.peers) await n.addPeer({ endpoint: `${p.host}:${p.port}`, key: p.key });
           return {};
         }
-        case 'established':
-          return { n: the().peers().filter((p) => p.state === 'established').length };
+        case 'established': {
+          const states: Record<string, number> = {};
+          for (const p of the().peers()) states[p.state] = (states[p.state] ?? 0) + 1;
+          return { n: states['established'] ?? 0, states, drops: the().status().counters.drops };
+        }
         case 'rss':
           return memory();
         default:
