@@ -8,7 +8,8 @@
  * (500), BENCH_ROUNDS (3), BENCH_PEERS (idle peers of the memory figure, 10000),
  * BENCH_IDLE_MS (time those peers sit idle before RSS is read, 30000 > one 25 s keepalive),
  * BENCH_HANDSHAKES (samples per handshake figure, 50), BENCH_DOC (file to write, default
- * docs/BENCHMARKS.md; "-" = print only).
+ * docs/BENCHMARKS.md; "-" = print only), BENCH_VERBOSE (the centre's peer states while the
+ * 10,000 sessions come up).
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
