@@ -47,7 +47,7 @@ test('starts: home 0700, identity 0600, socket 0600, one startup line with publi
   expect(fs.statSync(home).mode & 0o777).toBe(0o700);
   expect(fs.statSync(d.paths.identity).mode & 0o777).toBe(0o600);
   expect(fs.statSync(d.paths.control).mode & 0o777).toBe(0o600);
-  expect(fs.readFileSync(d.paths.lock, 'utf8')).toBe(`${process.pid}\n`);
+  expect(fs.readFileSync(d.paths.lock, 'utf8')).toMatch(new RegExp(`^${process.pid}\nkind=daemon\n`));
   const started = lines().filter((l) => l.msg === 'udpvault daemon started');
   expect(started).toHaveLength(1);
   expect(started[0]).toMatchObject({ publicKey: d.node.publicKey, port: d.node.port, home, level: 30 });

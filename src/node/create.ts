@@ -1,0 +1,70 @@
+/**
+ * Composition root: createNode() wires identity, peer store, settings, the runtime seams
+ * (clock, scheduler, random, transport) and the node. Wiring only.
+ */
+import * as path from 'node:path';
+import { systemClock } from '../runtime/clock';
+import { systemScheduler } from '../runtime/scheduler';
+import { systemRandom } from '../runtime/random';
+import type { Settings } from '../settings';
+import { nodeSettings } from '../config/parse';
+import { sodiumReady, wipe } from '../crypto/sodium';
+import { identityFromSeed, loadOrCreateIdentity, type Identity } from '../crypto/identity';
+import { PeerStore, type StoredPeer } from '../daemon/store';
+import { silentLogger, type Logger } from '../log';
+import { resolveMtu, maxDatagramBytes } from '../net/mtu';
+import { KeyedRateLimiter, TokenBucket } from '../net/ratelimit';
+import { UdpTransport } from '../net/udp-transport';
+import { PeerTable } from '../peer/table';
+import { newCounters } from '../peer/counters';
+import { limitsOf } from './peer-records';
+import { Node } from './node';
+import type { CreateNodeOptions, UdpVaultNode } from './types';
+
+const HANDSHAKE_LIMITER_KEYS = 4096;
+
+export async function createNode(opts: CreateNodeOptions = {}): Promise<UdpVaultNode> {
+  await sodiumReady();
+  const settings: Settings = nodeSettings({ settings: opts.settings, port: opts.port, host: opts.host }); // ERR_BAD_CONFIG naming the setting
+  const log: Logger = opts.logger ?? silentLogger;
+  const clock = opts.runtime?.clock ?? opts.clock ?? systemClock;
+  const scheduler = opts.runtime?.scheduler ?? systemScheduler;
+  const random = opts.runtime?.random ?? systemRandom;
+  const openTransport = opts.runtime?.openTransport ?? UdpTransport.open;
+  let identity: Identity;
+  let store: PeerStore | null = null;
+  let stored: StoredPeer[] = [];
+  if (opts.home) {
+    identity = loadOrCreateIdentity(path.join(opts.home, 'identity.key')).identity;
+    store = new PeerStore(path.join(opts.home, 'peers.json'));
+    stored = store.load();
+  } else {
+    const seed = random.bytes(32); // ephemeral identity: deterministic with a seeded Random (tests)
+    identity = identityFromSeed(seed);
+    wipe(seed);
+  }
+  const mtu = await resolveMtu(settings.mtu, undefined, scheduler);
+  let node: Node | undefined;
+  const transport = await openTransport({ host: settings.host, port: settings.port, onMessage: (d) => node?.onDatagram(d), onError: (e) => log.warn({ err: e.message }, 'socket error') });
+  node = new Node(
+    {
+      identity, settings, clock, scheduler, random, log, transport, mtu,
+      handshakeTs: { last: 0 },
+      peers: new PeerTable(),
+      counters: newCounters(),
+      maxDatagram: { 4: maxDatagramBytes(mtu, 4), 6: maxDatagramBytes(mtu, 6) },
+      limits: limitsOf(settings),
+      handshakeLimiter: new KeyedRateLimiter({ ratePerSecond: settings.handshakesPerSecondPerIp, burst: settings.handshakeBurstPerIp, maxKeys: HANDSHAKE_LIMITER_KEYS, clock }),
+      globalLimiter: new TokenBucket(settings.globalPacketsPerSecond, settings.globalPacketsPerSecond, clock),
+    },
+    store,
+  );
+  try {
+    await node.restorePeers(stored);
+  } catch (e) {
+    await node.close(); // nothing may outlive a failed start
+    throw e;
+  }
+  log.info({ publicKey: identity.keyString, port: node.port, peers: stored.length }, 'node started');
+  return node;
+}
