@@ -4,7 +4,7 @@ import { DropError } from '../../src/errors';
 import { DATA_MIN_BYTES, encodeDataHeader, parseDataHeader, readU64, writeU64 } from '../../src/wire/packet';
 import { V4 } from '../../src/wire/handshake-v4';
 
-const fill = (n: number, v: number): Uint8Array => new Uint8Array(n).fill(v);
+
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 function expectDrop(fn: () => unknown, reason: DropError['reason'], message?: string): void {

@@ -177,9 +177,10 @@ export class V4Handshakes {
             if (!link) throw new DropError('unknownPeer', 'handshake from a peer of another protocol');
             return link.v4.staticStatic(this.local, known.key!, known.keyString!);
           }
-          // Unknown key: only a key-less (TOFU) peer's endpoint may introduce one.
+          // Unknown key from a peer's endpoint: a key-less (TOFU) peer may be introduced by it;
+          // for a peer with a key it is a changed key (refused and reported after the payload).
           const at = this.#engine.linkOf(ctx.peers.byEndpoint(d.address, d.port));
-          if (at && at.peer.key === null) {
+          if (at) {
             link = at;
             return undefined;
           }
@@ -263,8 +264,10 @@ export class V4Handshakes {
       const session = this.#install(link, result, true);
       if (link.peer.key === null) this.#recordTofu(link, result.remoteIdentity);
       const mark = link.v4.mark(link.peer.keyString!);
-      if (mark.isFresh(result.remotePayload.timestamp)) mark.accept(result.remotePayload.timestamp);
-      this.#persistMark(link, result.remotePayload.timestamp);
+      if (mark.isFresh(result.remotePayload.timestamp)) {
+        mark.accept(result.remotePayload.timestamp);
+        this.#persistMark(link, result.remotePayload.timestamp);
+      }
       this.#confirmed(link, session, d);
     });
   }
@@ -303,6 +306,14 @@ export class V4Handshakes {
       link.timers.handshakeComplete();
       const session = this.#install(link, result, true);
       if (peer.key === null) this.#recordTofu(link, result.remoteIdentity);
+      // The responder's timestamp comes from the same strictly increasing source as its inits:
+      // an authenticated answer bound to our fresh ephemeral raises (and persists) its mark.
+      const ts = result.remotePayload.timestamp;
+      const mark = link.v4.mark(peer.keyString!);
+      if (mark.isFresh(ts)) {
+        mark.accept(ts);
+        this.#persistMark(link, ts);
+      }
       this.#confirmed(link, session, d);
       // The responder of IK waits for our first packet before using its session: queued
       // messages ride along with a keepalive.
