@@ -165,8 +165,9 @@ export class V4Handshakes {
   #onIkInit(m: HandshakeMessage, d: Datagram): void {
     const { ctx } = this;
     let link: NativeLink | undefined;
-    const responder = noise(() =>
-      IkResponder.readInit({
+    let responder: IkResponder;
+    try {
+      responder = IkResponder.readInit({
         local: this.local,
         message: m.noise,
         random: ctx.random,
@@ -186,8 +187,13 @@ export class V4Handshakes {
           }
           throw new DropError('unknownPeer', 'handshake from an identity that is not a peer');
         },
-      }),
-    );
+      });
+    } catch (e) {
+      // After the static decrypted and named a peer, a refusal is counted on that peer too.
+      if (link && e instanceof NoiseError) return this.#ctx.drop(NOISE_DROP[e.reason], link.peer, e.message);
+      if (e instanceof NoiseError) throw new DropError(NOISE_DROP[e.reason], e.message);
+      throw e;
+    }
     const l = link!;
     try {
       this.#attributed(l.peer, () => this.#respondIk(l, responder, d));
