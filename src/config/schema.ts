@@ -66,7 +66,7 @@ export const SCHEMA = {
   peerPacketBurst: s(int(1, 100_000_000), 100_000, 'restart', 'packets', 'Token-bucket burst of packets accepted from one peer.'),
   handshakesPerSecondPerIp: s(int(1, 100_000), 50, 'restart', 'handshakes/s', 'Ceiling of the handshake inits one source (an IPv4 address or an IPv6 /64) may have verified per second; its fair share of handshakesPerSecond is lower while many sources are active. Checked after mac1, before any Diffie-Hellman.'),
   handshakeBurstPerIp: s(int(1, 1_000_000), 100, 'restart', 'handshakes', 'Burst of handshake inits verified for one source (IPv4 address or IPv6 /64).'),
-  handshakesPerSecond: s(int(1, 1_000_000), 2000, 'restart', 'handshakes/s', 'Handshake inits verified per second by the whole node (the global verification budget); under load, inits must first prove a cookie for their source address.'),
+  handshakesPerSecond: s(int(1, 1_000_000), 2000, 'restart', 'handshakes/s', 'Handshake inits verified per second by the whole node (the global verification budget: each costs one or two Diffie-Hellman, ~0.2–0.4 ms with libsodium.js); under load, inits must first prove a cookie for their source address.'),
   handshakeBurst: s(int(1, 10_000_000), 500, 'restart', 'handshakes', 'Burst of the global handshake verification budget.'),
   globalPacketsPerSecond: s(int(1, 100_000_000), 400_000, 'restart', 'packets/s', 'Packets accepted per second in total, all sources together.'),
   // ---- control socket ------------------------------------------------------------------
