@@ -1,5 +1,5 @@
 /**
- * The cheap front of the v4 handshake receive path (docs/HANDSHAKE-V4.md §7): everything that
+ * The cheap front of the v4 handshake receive path (docs/PROTOCOL.md §5.3): everything that
  * happens to a handshake datagram before any lookup or Diffie-Hellman.
  *
  *   1 length and type (wire/handshake-v4)                         → drop malformed

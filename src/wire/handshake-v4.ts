@@ -1,5 +1,5 @@
 /**
- * Byte layouts of the protocol v4 handshake (docs/HANDSHAKE-V4.md has the tables). Parsing here
+ * Byte layouts of the protocol v4 handshake (docs/PROTOCOL.md §4 has the tables). Parsing here
  * is length and type checks only — no cryptography, no lookup — so junk is refused cheaply.
  *
  * Every handshake message is  header ‖ noise ‖ mac1 (16) ‖ mac2 (16):
