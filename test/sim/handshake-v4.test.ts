@@ -184,4 +184,25 @@ describe('handshake v4 between nodes', () => {
       fs.rmSync(home, { recursive: true, force: true });
     }
   });
+
+  test('replays of a captured data datagram never drain the peer\'s packet bucket (it is charged after authentication)', async () => {
+    const sent: Buffer[] = [];
+    const a = await w.node(A, {}, recording(sent));
+    const b = await w.node(B, { settings: { peerPacketsPerSecond: 10, peerPacketBurst: 30 } });
+    await w.pair(a, b);
+    await a.send('b', 'captured');
+    await w.scheduler.advance(20);
+    const data = sent.filter((d) => d[0] === 0x33 || d[0] === 0x43).pop()!;
+    const raw = await w.net.host(M).openTransport({ host: M, port: 7000, onMessage: () => undefined, onError: () => undefined });
+    const before = { replay: drops(b, 'replay'), limited: drops(b, 'rateLimited') };
+    for (let i = 0; i < 1000; i++) raw.send(data, SIM_PORT, B, 4);
+    await w.scheduler.advance(50);
+    expect(drops(b, 'replay') - before.replay).toBe(1000);
+    const atB = messages(b);
+    for (let i = 0; i < 20; i++) await a.send('b', `m${i}`);
+    await w.scheduler.advance(50);
+    expect(atB.map(text)).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`));
+    expect(drops(b, 'rateLimited')).toBe(before.limited);
+    await raw.close();
+  });
 });
