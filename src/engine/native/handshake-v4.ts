@@ -1,10 +1,10 @@
 /**
  * Handshake v4 in the node (docs/PROTOCOL.md §2–§5): Noise IK toward a pinned key, XX for TOFU
  * first contact, behind the gate (length/type → mac1 → admission/cookie, before any lookup or
- * DH). Trust is acted on only at confirmation: an initiator's session by the authenticated
- * answer bound to its fresh ephemeral (IK response, XX msg2), an XX responder's by msg3, an IK
- * responder's by the first data packet that decrypts on it (receive.ts → confirmResponder).
- * Only then is a TOFU key recorded, the endpoint moved and the replay mark persisted.
+ * DH). Trust is acted on only at confirmation (sessionConfirmed in handshake.ts): an initiator's
+ * session by the authenticated answer bound to its fresh ephemeral (IK response, XX msg2), an
+ * XX responder's by msg3, an IK responder's by the first data packet on it (receive.ts). Only
+ * then is a TOFU key recorded, the endpoint moved and the replay mark persisted.
  */
 import { DropError, type DropReason } from '../../errors';
 import { Session } from '../../crypto/session';
@@ -20,7 +20,9 @@ import type { Datagram } from '../../net/transport';
 import type { Peer } from '../../peer/peer';
 import { countSent, type NodeContext } from '../context';
 import { HANDSHAKE_RETRY_MS } from '../../constants';
+import { initiatorOffset, responderOffset } from '../../peer/clock-offset';
 import { createGate } from './gate';
+import { sessionConfirmed } from './handshake';
 import { attemptOf, markToStoredMs, type V4Attempt } from './link-v4';
 import type { NativeLink } from './link';
 import type { NativeEngine } from './engine';
@@ -94,12 +96,13 @@ export class V4Handshakes {
     const { ctx, peer } = link;
     const now = ctx.clock.monotonic();
     const key = peer.key;
+    const wallMs = ctx.clock.now();
     let started: { pending: V4Attempt; retryInMs: number };
     try {
       started = link.handshaker.start(now, (sid) =>
         key
-          ? attemptOf(sid, IkInitiator.start({ local: this.local, remoteIdentity: key, payload: this.#payload(sid), random: ctx.random, staticStatic: link.v4.staticStatic(this.local, key, peer.keyString!) }))
-          : attemptOf(sid, XxInitiator.start({ local: this.local, sessionId: sid, random: ctx.random })),
+          ? attemptOf(sid, wallMs, IkInitiator.start({ local: this.local, remoteIdentity: key, payload: this.#payload(sid), random: ctx.random, staticStatic: link.v4.staticStatic(this.local, key, peer.keyString!) }))
+          : attemptOf(sid, wallMs, XxInitiator.start({ local: this.local, sessionId: sid, random: ctx.random })),
       );
     } catch (e) {
       if (!(e instanceof RangeError)) throw e;
@@ -121,30 +124,6 @@ export class V4Handshakes {
     if (!link.handshaker.pending || link.handshaker.resent) return;
     this.initiate(link);
     link.handshaker.markResent();
-  }
-
-  /**
-   * The first authenticated data packet on an IK responder session: the session is confirmed.
-   * Only now is the TOFU key recorded, the replay mark persisted and the peer established
-   * (receive.ts moves the endpoint right after, as for any authenticated packet).
-   */
-  confirmResponder(link: NativeLink, session: Session): boolean {
-    const { ctx, peer } = link;
-    const w = link.v4.awaiting.get(session);
-    link.v4.awaiting.delete(session);
-    session.confirmed = true;
-    if (!w) return true;
-    if (w.tofuKey) {
-      if (peer.key === null) this.#recordTofu(link, w.tofuKey);
-      else if (!sameKey(peer.key, w.tofuKey)) {
-        // Another identity was confirmed first on this key-less peer: this session is not it.
-        link.keypairs.remove(session);
-        ctx.drop('keyChanged', peer, 'a second identity confirmed on a TOFU peer');
-        return false;
-      }
-    }
-    this.#persistMark(link, w.timestamp);
-    return true;
   }
 
   /** A link goes away: its cookie reference and v4 state. */
@@ -222,11 +201,13 @@ export class V4Handshakes {
       const mark = link.v4.mark(peer.keyString!);
       if (!mark.isFresh(ts)) throw new DropError('replay', 'handshake timestamp not newer than the last accepted one');
       mark.accept(ts);
+      peer.acceptHandshakeTs(markToStoredMs(ts)); // raised in memory now; persisted when the session is confirmed
     }
     const sid = link.handshaker.newSessionId();
     const { message, result } = noise(() => responder.respond(this.#payload(sid)));
-    const session = this.#install(link, result, false);
-    link.v4.awaiting.set(session, { timestamp: ts.slice(), tofuKey: peer.key === null ? identity.slice() : null });
+    // Unconfirmed: it cannot send, and nothing is recorded until the initiator's first data
+    // packet on it (receive.ts → sessionConfirmed). A key-less peer's candidate key rides along.
+    this.#install(link, result, false, responderOffset(result.remotePayload.wallClockMs, ctx.clock.now()));
     const bytes = encodeHandshake(V4.ikResponse, result.remoteSessionId, message);
     new CookieGenerator({ receiverStatic: result.remoteStatic, clock: ctx.clock }).addMacs(bytes);
     this.#send(link, bytes, d);
@@ -267,14 +248,10 @@ export class V4Handshakes {
       );
       ctx.peers.unbindPending(sid);
       link.v4.endXxResponder();
-      const session = this.#install(link, result, true);
-      if (link.peer.key === null) this.#recordTofu(link, result.remoteIdentity);
-      const mark = link.v4.mark(link.peer.keyString!);
-      if (mark.isFresh(result.remotePayload.timestamp)) {
-        mark.accept(result.remotePayload.timestamp);
-        this.#persistMark(link, result.remotePayload.timestamp);
-      }
-      this.#confirmed(link, session, d);
+      // msg3 is bound to our fresh ephemeral: the session is confirmed now.
+      const session = this.#install(link, result, true, responderOffset(result.remotePayload.wallClockMs, ctx.clock.now()));
+      sessionConfirmed(link, session, d);
+      this.#raiseMark(link, result.remotePayload.timestamp);
     });
   }
 
@@ -310,17 +287,11 @@ export class V4Handshakes {
       if (attempt === handshaker.pending && peer.rttMs === null) peer.setRtt(now - handshaker.startedAtMs); // first estimate
       handshaker.cancel();
       link.timers.handshakeComplete();
-      const session = this.#install(link, result, true);
-      if (peer.key === null) this.#recordTofu(link, result.remoteIdentity);
-      // The responder's timestamp comes from the same strictly increasing source as its inits:
-      // an authenticated answer bound to our fresh ephemeral raises (and persists) its mark.
-      const ts = result.remotePayload.timestamp;
-      const mark = link.v4.mark(peer.keyString!);
-      if (mark.isFresh(ts)) {
-        mark.accept(ts);
-        this.#persistMark(link, ts);
-      }
-      this.#confirmed(link, session, d);
+      const session = this.#install(link, result, true, initiatorOffset(result.remotePayload.wallClockMs, attempt.wallMs, ctx.clock.now()));
+      // Bound to our fresh ephemeral: confirmed now. The responder's timestamp comes from the same
+      // strictly increasing source as its inits: it raises (and persists) that identity's mark.
+      sessionConfirmed(link, session, d);
+      this.#raiseMark(link, result.remotePayload.timestamp);
       // The responder of IK waits for our first packet before using its session: queued
       // messages ride along with a keepalive.
       link.outbox.pushControl({ type: 'keepalive' });
@@ -348,39 +319,29 @@ export class V4Handshakes {
     return { timestamp: this.#ts.next(), wallClockMs: Math.max(0, Math.floor(ctx.clock.now())), sessionId, maxMessageBytes: ctx.settings.maxMessageBytes, streamEpoch: 0 };
   }
 
-  #install(link: NativeLink, r: HandshakeResult, confirmed: boolean): Session {
+  #install(link: NativeLink, r: HandshakeResult, confirmed: boolean, clockOffsetMs: number): Session {
     const { ctx } = link;
     const now = ctx.clock.monotonic();
+    // remoteStatic is the peer's Ed25519 identity (what trust compares); remoteTimestampMs its
+    // handshake timestamp in the store's unit (ms, rounded up: never below the real mark).
     const session = new Session(
-      { sendKey: r.sendKey, recvKey: r.recvKey, localSid: r.localSessionId, remoteSid: r.remoteSessionId, initiator: r.initiator, remoteStatic: r.remoteStatic, remoteTimestampMs: 0 },
+      { sendKey: r.sendKey, recvKey: r.recvKey, localSid: r.localSessionId, remoteSid: r.remoteSessionId, initiator: r.initiator, remoteStatic: r.remoteIdentity, remoteTimestampMs: markToStoredMs(r.remotePayload.timestamp) },
       now,
     );
     session.confirmed = confirmed;
+    session.clockOffsetMs = clockOffsetMs;
     link.keypairs.install(session, now, link.rules());
+    link.timers.packetReceived(now, false, ctx.settings);
     link.handshaker.resetAttempts();
     return session;
   }
 
-  /** A confirmed handshake: the endpoint follows the authenticated answer, the peer is established. */
-  #confirmed(link: NativeLink, _session: Session, d: Datagram): void {
-    const { ctx, peer } = link;
-    peer.recordHandshake(null, ctx.clock.now());
-    if (peer.moveTo({ address: d.address, port: d.port, family: family(d.address) })) ctx.log.info({ peer: peer.label(), to: peer.endpointString }, 'peer endpoint moved (handshake)');
-    ctx.persist();
-    peer.setState('established');
-  }
-
-  #recordTofu(link: NativeLink, key: Uint8Array): void {
-    const { ctx, peer } = link;
-    if (peer.recordTofu(key)) ctx.log.info({ peer: peer.label(), key: peer.keyString }, 'trust on first use: recorded peer key');
-    ctx.persist();
-  }
-
-  #persistMark(link: NativeLink, ts: Uint8Array): void {
-    const { ctx, peer } = link;
-    const v = link.v4.mark(peer.keyString!).confirm(ts);
-    peer.recordHandshake(v ? markToStoredMs(v) : null, ctx.clock.now());
-    ctx.persist();
+  /** Raises the in-memory replay mark of the (now recorded) peer identity. */
+  #raiseMark(link: NativeLink, ts: Uint8Array): void {
+    const ks = link.peer.keyString;
+    if (!ks) return;
+    const mark = link.v4.mark(ks);
+    if (mark.isFresh(ts)) mark.accept(ts);
   }
 
   #attributed(peer: Peer, fn: () => void): void {
@@ -424,8 +385,4 @@ export class V4Handshakes {
   get ctx(): NodeContext {
     return this.#ctx;
   }
-}
-
-function sameKey(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

@@ -2,8 +2,7 @@
  * What one native link keeps for handshake v4 besides its attempts: the cookie generator
  * toward the peer's static (or the anonymous one while the key is unknown), the cached
  * static-static DH, the replay mark of the peer's identity, the one XX exchange it may answer,
- * the XX msg3 it may have to repeat with a cookie, and what waits for confirmation on each
- * unconfirmed responder session (TOFU key, handshake timestamp). destroy() wipes it all.
+ * and the XX msg3 it may have to repeat with a cookie. destroy() wipes it all.
  */
 import { ANONYMOUS_STATIC, CookieGenerator } from '../../crypto/cookie';
 import { staticStaticFor, x25519FromIdentityKey, type NoiseStatic } from '../../crypto/noise/common';
@@ -11,27 +10,20 @@ import { TimestampMark } from '../../crypto/noise/timestamp-mark';
 import type { IkInitiator } from '../../crypto/noise/ik';
 import type { XxInitiator, XxResponder } from '../../crypto/noise/xx';
 import { tai64nFromMs, TIMESTAMP_BYTES } from '../../crypto/noise/payload';
-import type { Session } from '../../crypto/session';
 import { wipe } from '../../crypto/sodium';
 import type { Clock } from '../../runtime/clock';
 
 /** One handshake attempt of ours (the Handshaker keeps a few, by local sid). */
 export interface V4Attempt {
   readonly localSid: number;
+  /** Our wall clock when it started (the initiator's clock-offset measurement). */
+  readonly wallMs: number;
   readonly state: IkInitiator | XxInitiator;
   destroy(): void;
 }
 
-export function attemptOf(localSid: number, state: IkInitiator | XxInitiator): V4Attempt {
-  return { localSid, state, destroy: () => state.destroy() };
-}
-
-/** What a responder session waits for: the first authenticated data packet on it. */
-export interface AwaitingConfirmation {
-  /** The initiator's handshake timestamp (persisted as the replay mark on confirmation). */
-  timestamp: Uint8Array;
-  /** The key to record on confirmation (a key-less TOFU peer), else null. */
-  tofuKey: Uint8Array | null;
+export function attemptOf(localSid: number, wallMs: number, state: IkInitiator | XxInitiator): V4Attempt {
+  return { localSid, wallMs, state, destroy: () => state.destroy() };
 }
 
 /** Handshake timestamps persist in the peer store as ms, rounded up (never below the real mark). */
@@ -61,7 +53,6 @@ export class LinkV4 {
   #xx: { sid: number; state: XxResponder } | null = null;
   /** Our last XX msg3 (bytes and the generator that macs it), repeated once with a cookie if asked. */
   #msg3: { bytes: Uint8Array; gen: CookieGenerator } | null = null;
-  readonly awaiting = new WeakMap<Session, AwaitingConfirmation>();
   readonly #clock: Clock;
 
   constructor(clock: Clock, storedMarkMs: () => number | null) {
