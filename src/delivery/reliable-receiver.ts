@@ -15,6 +15,12 @@
  *   buffered seqs are evicted to make room for a lower one (lower seqs are nearer to
  *   delivery, so the message at the head always fits when maxBufferedBytes ≥ maxMessageBytes);
  *   the sender sees them missing from the next ack and retransmits them.
+ * - Acknowledged means accepted by the application side: every complete message is offered
+ *   to `accept` (the node: size and decompression checks, then a reader or the inbox) before
+ *   cum moves past it. 'full' (no reader, inbox full) keeps the message buffered, unacknowledged,
+ *   and stops delivery until pump() is called (room was made); 'refused' (decompression
+ *   failed) discards it without acknowledging it, like a message over maxMessageBytes: its
+ *   items are refused until the sender gives up and its base moves past them.
  */
 import { FLAG_FRAGMENT, MAX_ACK_RANGES } from '../wire/frame';
 
@@ -24,7 +30,12 @@ export interface ReliableReceiverOptions {
   /** Bytes buffered at most (≥ maxMessageBytes). */
   maxBufferedBytes: number;
   maxMessageBytes: number;
+  /** Offered every complete message in order (default: always 'delivered'). */
+  accept?: (m: ReliableMessage) => AcceptVerdict;
 }
+
+/** What the application side did with a complete message. */
+export type AcceptVerdict = 'delivered' | 'full' | 'refused';
 
 /** A message ready for the application (still compressed when flags has COMPRESSED). */
 export interface ReliableMessage {
@@ -62,6 +73,9 @@ export class ReliableReceiver {
   /** The head message was refused as too large: refuse its items until cum passes this. */
   #refusedUntil = 0;
   #ackNeeded = false;
+  /** The head message was offered and found no room: deliver nothing until pump(). */
+  #held = false;
+  readonly #offer: (m: ReliableMessage) => AcceptVerdict;
   #duplicates = 0;
   #refused = 0;
   #malformed = 0;
@@ -71,6 +85,19 @@ export class ReliableReceiver {
     this.#maxItems = opts.maxBufferedItems;
     this.#maxBytes = opts.maxBufferedBytes;
     this.#maxMessageBytes = opts.maxMessageBytes;
+    this.#offer = opts.accept ?? ((): AcceptVerdict => 'delivered');
+  }
+
+  /** Whether a complete message waits for room (the inbox was full). */
+  get held(): boolean { return this.#held; }
+
+  /** Room was made: offers the held messages again; returns those now delivered. */
+  pump(): ReliableMessage[] {
+    const out: ReliableMessage[] = [];
+    if (!this.#held) return out;
+    this.#held = false;
+    this.#deliver(out);
+    return out;
   }
 
   get stream(): number | null { return this.#stream; }
@@ -110,6 +137,7 @@ export class ReliableReceiver {
       this.#cum = base - 1;
       this.#buffer.clear();
       this.#bytes = this.#highest = this.#missing = this.#refusedUntil = 0;
+      this.#held = false;
       this.#ackNeeded = true;
     }
     let progress = false;
@@ -118,11 +146,18 @@ export class ReliableReceiver {
       progress = true;
     }
     const out: ReliableMessage[] = [];
-    if (seq === this.#cum + 1 && count === undefined && data.byteLength <= this.#maxMessageBytes && !this.#buffer.has(seq)) {
+    const fast = seq === this.#cum + 1 && count === undefined && data.byteLength <= this.#maxMessageBytes && !this.#buffer.has(seq) && !this.#held && seq > this.#refusedUntil;
+    const verdict = fast ? this.#offer({ flags: flags & ~FLAG_FRAGMENT, data }) : null;
+    if (verdict === 'delivered') {
       out.push({ flags: flags & ~FLAG_FRAGMENT, data }); // in order, whole: no buffering, no copy
       this.#cum = seq;
       this.#ackNeeded = true;
       progress = true;
+    } else if (verdict === 'refused') {
+      this.#refused++;
+      this.#refusedUntil = seq;
+    } else if (verdict === 'full') {
+      this.#held = this.#accept(seq, flags, data, index, count); // buffered, unacknowledged (SACKed only)
     } else if (this.#accept(seq, flags, data, index, count)) {
       progress = true;
     }
@@ -191,13 +226,24 @@ export class ReliableReceiver {
 
   /** Moves messages from the buffer head to `out` while complete. */
   #deliver(out: ReliableMessage[]): void {
-    for (;;) {
+    while (!this.#held) {
       const head = this.#cum + 1;
       const first = this.#buffer.get(head);
       if (!first) break;
       if (first.count === undefined) {
+        const m = { flags: first.flags & ~FLAG_FRAGMENT, data: first.data };
+        const v = this.#offer(m);
+        if (v === 'full') {
+          this.#held = true;
+          break;
+        }
         this.#remove(head);
-        out.push({ flags: first.flags & ~FLAG_FRAGMENT, data: first.data });
+        if (v === 'refused') {
+          this.#refused++;
+          this.#refusedUntil = head;
+          break;
+        }
+        out.push(m);
         this.#cum = head;
         continue;
       }
@@ -213,8 +259,8 @@ export class ReliableReceiver {
         total += p.data.byteLength;
       }
       if (parts.length < first.count) break; // incomplete (or inconsistent: wait for base)
-      for (let seq = head; seq <= end; seq++) this.#remove(seq);
       if (total > this.#maxMessageBytes) {
+        for (let seq = head; seq <= end; seq++) this.#remove(seq);
         this.#refused += first.count;
         this.#refusedUntil = end;
         break;
@@ -225,7 +271,19 @@ export class ReliableReceiver {
         data.set(p, offset);
         offset += p.byteLength;
       }
-      out.push({ flags: first.flags & ~FLAG_FRAGMENT, data });
+      const m = { flags: first.flags & ~FLAG_FRAGMENT, data };
+      const v = this.#offer(m);
+      if (v === 'full') {
+        this.#held = true;
+        break;
+      }
+      for (let seq = head; seq <= end; seq++) this.#remove(seq);
+      if (v === 'refused') {
+        this.#refused += first.count;
+        this.#refusedUntil = end;
+        break;
+      }
+      out.push(m);
       this.#cum = end;
     }
     if (out.length > 0) this.#ackNeeded = true;

@@ -19,6 +19,7 @@ import { PeerTable } from '../peer/table';
 import { newCounters } from '../peer/counters';
 import { limitsOf } from './peer-records';
 import { Node } from './node';
+import { inboxPath, readInboxFile, writeInboxFile } from './inbox-file';
 import type { CreateNodeOptions, UdpVaultNode } from './types';
 
 const HANDSHAKE_LIMITER_KEYS = 4096;
@@ -58,9 +59,15 @@ export async function createNode(opts: CreateNodeOptions = {}): Promise<UdpVault
       globalLimiter: new TokenBucket(settings.globalPacketsPerSecond, settings.globalPacketsPerSecond, clock),
     },
     store,
+    opts.home ?? null,
   );
   try {
     await node.restorePeers(stored);
+    if (opts.home) {
+      const home = opts.home;
+      node.restoreInbox(readInboxFile(home, (why) => log.error({ file: inboxPath(home), why }, 'the inbox file is unreadable; set aside as inbox.json.corrupt')));
+      if (!settings.inboxFsync) writeInboxFile(home, []); // in memory from now on: a crash loses what was never read
+    }
   } catch (e) {
     await node.close(); // nothing may outlive a failed start
     throw e;

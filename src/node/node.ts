@@ -24,6 +24,8 @@ import { dispatchDatagram } from './dispatch';
 import { fromStored, limitsOf, matchExisting, parseAddPeer } from './peer-records';
 import { nodeSettings } from '../config/parse';
 import { StoreWriter } from './persist';
+import { Inbox, type InboxLimits } from './inbox';
+import { writeInboxFile } from './inbox-file';
 import type {
   AddPeerOptions, MessageEvent, NodeEvents, NodeStatus, PeerEvent, PeerInfo, PeerRef, SendOptions, UdpVaultNode,
 } from './types';
@@ -31,7 +33,9 @@ import type {
 /** Hostname endpoints of peers without a working session are resolved again this often. */
 const RERESOLVE_INTERVAL_MS = 30_000;
 
-export type NodeContextBase = Omit<NodeContext, 'emitMessage' | 'drop' | 'persist' | 'scheduleFlush' | 'isOpen'>;
+const inboxLimits = (s: Settings): InboxLimits => ({ maxMessages: s.inboxMaxMessages, maxBytes: s.inboxMaxBytes });
+
+export type NodeContextBase = Omit<NodeContext, 'emitMessage' | 'receiveCredit' | 'drop' | 'persist' | 'scheduleFlush' | 'isOpen'>;
 
 export class Node extends EventEmitter implements UdpVaultNode {
   readonly publicKey: string;
@@ -45,21 +49,30 @@ export class Node extends EventEmitter implements UdpVaultNode {
   #tick: Timer;
   #resolveTimer: Timer;
   #streams = new Set<BoundedStream<MessageEvent>>();
+  #inbox: Inbox;
+  /** A `message` listener was attached while the inbox held messages: they go to it first. */
+  #drainTimer: Timer | null = null;
   #closed = false;
   #closing: Promise<void> | null = null;
   #startedAt: string;
 
-  constructor(base: NodeContextBase, store: PeerStore | null) {
+  /** The home the inbox is written to (clean stop; every change with inboxFsync), or null. */
+  #inboxHome: string | null;
+
+  constructor(base: NodeContextBase, store: PeerStore | null, inboxHome: string | null = null) {
     super();
     this.#flush = new TurnFlush(base.scheduler, (peer, draining) => this.#flushPeer(peer, draining), () => !this.#closed);
     this.#ctx = Object.assign(base, {
       emitMessage: (ev: MessageEvent) => this.#emitMessage(ev),
+      receiveCredit: () => this.#receiveCredit(),
       drop: (reason: DropReason, peer?: Peer, detail?: string) => this.#drop(reason, peer, detail),
       persist: () => this.#store.schedule(),
       scheduleFlush: (peer: Peer) => this.#flush.schedule(peer),
       isOpen: () => !this.#closed,
     });
     this.#startedAt = new Date(base.clock.now()).toISOString();
+    this.#inbox = new Inbox(inboxLimits(base.settings));
+    this.#inboxHome = inboxHome;
     this.#store = new StoreWriter(store, base.peers, base.scheduler, base.log);
     this.#native = new NativeEngine(this.#ctx);
     this.#v2 = new VaultV2Engine(this.#ctx);
@@ -89,9 +102,85 @@ export class Node extends EventEmitter implements UdpVaultNode {
     return peer.compat === 'vault-v2' ? this.#v2.open(peer) : this.#native.open(peer);
   }
 
-  #emitMessage(ev: MessageEvent): void {
+  /** Whether a reader is attached: a `message` listener, an iterator (control subscribers listen). */
+  #hasReader(): boolean {
+    return this.listenerCount('message') > 0 || this.#streams.size > 0;
+  }
+
+  #emitMessage(ev: MessageEvent): boolean {
+    if (!this.#hasReader() || this.#drainTimer !== null) { // keep order behind the backlog
+      if (!this.#inbox.offer(ev)) return false;
+      this.#inboxChanged();
+      return true;
+    }
     if (this.listenerCount('message') > 0) this.emit('message', ev);
     for (const s of this.#streams) s.push(ev);
+    return true;
+  }
+
+  #receiveCredit(): { bytes: number; messages: number } {
+    const r = this.#inbox.room();
+    if (!this.#hasReader()) return { bytes: r.bytes, messages: r.messages };
+    const s = this.#ctx.settings;
+    return { bytes: s.inboxMaxBytes, messages: s.inboxMaxMessages };
+  }
+
+  /** Messages waiting in the inbox (no reader was attached when they arrived). */
+  get inboxSize(): number {
+    return this.#inbox.size;
+  }
+
+  /**
+   * Takes, in order, the messages that waited in the inbox (those `pick` selects; all
+   * without it) — the backlog of `subscribe --backlog`. Frees room: held reliable messages
+   * are then delivered and acknowledged.
+   */
+  takeInbox(pick?: (ev: MessageEvent) => boolean): MessageEvent[] {
+    const taken = this.#inbox.take(pick);
+    if (taken.length > 0) this.#inboxChanged();
+    if (taken.length > 0 && !this.#closed) this.#native.reliable.resume();
+    return taken;
+  }
+
+  /** inboxFsync: the inbox is on disk (fsync'd) before the message is acknowledged. */
+  #inboxChanged(): void {
+    if (this.#inboxHome === null || !this.#ctx.settings.inboxFsync) return;
+    writeInboxFile(this.#inboxHome, this.#inbox.peek());
+  }
+
+  /** Restores messages kept by a previous run (clean stop), before any new message. */
+  restoreInbox(events: readonly MessageEvent[]): void {
+    for (const ev of events) this.#inbox.offer(ev);
+  }
+
+  /** The inbox's messages, in order, without taking them (written to the home on a clean stop). */
+  inboxMessages(): readonly MessageEvent[] {
+    return this.#inbox.peek();
+  }
+
+  /** A `message` listener was attached: it takes the inbox first (after this turn), then new messages. */
+  #onListenerAdded(): void {
+    if (this.#closed) return;
+    if (this.#inbox.size === 0) {
+      this.#native.reliable.resume();
+      return;
+    }
+    this.#drainTimer ??= this.#ctx.scheduler.immediate(() => {
+      this.#drainTimer = null;
+      if (this.#closed || this.listenerCount('message') === 0) return;
+      const backlog = this.#inbox.take();
+      for (let i = 0; i < backlog.length; i++) {
+        if (this.listenerCount('message') === 0 && this.#streams.size === 0) { // a `once` listener is gone: keep the rest
+          this.#inbox.requeue(backlog.slice(i));
+          break;
+        }
+        const ev = backlog[i]!;
+        this.emit('message', ev);
+        for (const s of this.#streams) s.push(ev);
+      }
+      this.#inboxChanged();
+      this.#native.reliable.resume();
+    });
   }
 
   #emitPeer(ev: PeerEvent): void {
@@ -224,15 +313,19 @@ export class Node extends EventEmitter implements UdpVaultNode {
     };
   }
 
-  messages(): AsyncIterableIterator<MessageEvent> {
-    const s: BoundedStream<MessageEvent> = new BoundedStream(this.#ctx.settings.subscriberBufferMessages, () => this.#streams.delete(s));
+  /** An independent iterator of received messages; it takes the inbox first (`backlog: false` leaves it). */
+  messages(opts: { backlog?: boolean } = {}): AsyncIterableIterator<MessageEvent> {
+    const s: BoundedStream<MessageEvent> = new BoundedStream(Math.max(this.#ctx.settings.subscriberBufferMessages, this.#ctx.settings.inboxMaxMessages), () => this.#streams.delete(s));
+    if (opts.backlog ?? true) for (const ev of this.#inbox.take()) s.push(ev);
     this.#streams.add(s);
+    if (!this.#closed) this.#native.reliable.resume();
     return s;
   }
 
   async reload(settings?: Partial<Settings>): Promise<void> {
     if (this.#closed) return;
     if (settings) Object.assign(this.#ctx.settings, nodeSettings({ settings: { ...this.#ctx.settings, ...settings } })); // all or nothing: ERR_BAD_CONFIG
+    this.#inbox.setLimits(inboxLimits(this.#ctx.settings));
     this.#ctx.limits = limitsOf(this.#ctx.settings);
     const store = this.#store.store;
     if (!store) return;
@@ -271,6 +364,8 @@ export class Node extends EventEmitter implements UdpVaultNode {
       this.#closed = true;
     }
     this.#tick.cancel();
+    this.#drainTimer?.cancel();
+    this.#drainTimer = null;
     this.#resolveTimer.cancel();
     this.#store.stop();
     const err = new UdpVaultError('ERR_CLOSED', 'node closed before the message was sent');
@@ -283,16 +378,27 @@ export class Node extends EventEmitter implements UdpVaultNode {
     } catch (e) {
       this.#ctx.log.warn({ err: e instanceof Error ? e.message : 'error' }, 'transport close failed');
     }
+    if (this.#inboxHome !== null) {
+      try {
+        writeInboxFile(this.#inboxHome, this.#inbox.peek()); // restored by the next start
+      } catch (e) {
+        this.#ctx.log.error({ err: e instanceof Error ? e.message : 'error', messages: this.#inbox.size }, 'writing the inbox failed; its messages are lost');
+      }
+    }
   }
 
   override on<E extends keyof NodeEvents>(event: E, listener: (...args: NodeEvents[E]) => void): this {
-    return super.on(event, listener as (...a: unknown[]) => void);
+    super.on(event, listener as (...a: unknown[]) => void);
+    if (event === 'message') this.#onListenerAdded();
+    return this;
   }
   override off<E extends keyof NodeEvents>(event: E, listener: (...args: NodeEvents[E]) => void): this {
     return super.off(event, listener as (...a: unknown[]) => void);
   }
   override once<E extends keyof NodeEvents>(event: E, listener: (...args: NodeEvents[E]) => void): this {
-    return super.once(event, listener as (...a: unknown[]) => void);
+    super.once(event, listener as (...a: unknown[]) => void);
+    if (event === 'message') this.#onListenerAdded();
+    return this;
   }
 }
 

@@ -21,6 +21,8 @@ const ITEMS_PER_FLUSH = 256;
 interface PeerReliable {
   sender: ReliableSender;
   receiver: ReliableReceiver;
+  /** Where the peer's last reliable frame came from (the `addr` of its messages). */
+  addr: string;
 }
 
 export class ReliableDelivery {
@@ -47,10 +49,16 @@ export class ReliableDelivery {
     if (!s) {
       const { settings, clock } = this.#ctx;
       const window = Math.max(settings.reliableWindow, maxFragments(settings.maxMessageBytes, fragmentChunkBytes(this.#ctx, peer)));
-      s = {
+      const state: PeerReliable = {
         sender: new ReliableSender({ clock, stream: this.#stream, window }),
-        receiver: new ReliableReceiver({ maxBufferedItems: window, maxBufferedBytes: settings.reassemblyPeerBytes, maxMessageBytes: settings.maxMessageBytes }),
+        receiver: new ReliableReceiver({
+          maxBufferedItems: window, maxBufferedBytes: settings.reassemblyPeerBytes, maxMessageBytes: settings.maxMessageBytes,
+          // Acknowledged only once a reader or the inbox took it (checked sizes, decompressed).
+          accept: (m) => deliver(this.#ctx, peer, state.addr, m.flags, m.data, true),
+        }),
+        addr: peer.endpointString,
       };
+      s = state;
       this.#state.set(link, s);
     }
     return s;
@@ -103,19 +111,27 @@ export class ReliableDelivery {
       if (s.sender.hasWork()) this.#ctx.scheduleFlush(peer);
     }
     if (!frame.r) return;
-    const { receiver } = this.#of(link);
+    const state = this.#of(link);
+    const { receiver } = state;
     const [stream, base] = frame.r;
-    const addr = formatEndpoint(from);
+    state.addr = formatEndpoint(from);
     for (const item of frame.p) {
       if ((item.flags & FLAG_RELIABLE) === 0) continue;
       const refusedBefore = receiver.refused + receiver.malformed;
-      for (const m of receiver.onItem(stream, base, item.id!, item.flags, item.data, item.index, item.count)) {
-        deliver(this.#ctx, peer, addr, m.flags, m.data, true);
-      }
+      receiver.onItem(stream, base, item.id!, item.flags, item.data, item.index, item.count); // delivers through `accept`
       const refused = receiver.refused + receiver.malformed - refusedBefore;
       if (refused > 0) this.#ctx.drop('rateLimited', peer, 'reliable item outside the receive window');
     }
     if (receiver.ackNeeded) this.#scheduleAck(link);
+  }
+
+  /** Room was made (a reader attached, the inbox was read): delivers held messages, then acks them. */
+  resume(): void {
+    for (const [link, s] of this.#state) {
+      if (!s.receiver.held) continue;
+      s.receiver.pump();
+      if (s.receiver.ackNeeded) this.#scheduleAck(link);
+    }
   }
 
   /** Acks go out once per I/O phase (setImmediate), covering every datagram read in it. */
