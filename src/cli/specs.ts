@@ -67,6 +67,7 @@ export const SPECS = {
     options: {
       json: { type: 'boolean', help: 'one JSON object per line: peer, name, addr, size, base64, text, receivedAt, reliable, encrypted' },
       peer: { type: 'string', value: 'P', help: 'only messages from this peer (name, key or host:port)' },
+      backlog: { type: 'boolean', help: 'first the messages the daemon kept in its inbox while no reader was attached' },
     },
   },
   status: {
@@ -88,7 +89,7 @@ commands:
   peer list   list the peers
   peer remove remove a peer:               udpvault peer remove NAME|KEY|HOST:PORT
   send        send a message:              udpvault send PEER [MESSAGE] [--file F] [--reliable]
-  subscribe   stream received messages:    udpvault subscribe [--json] [--peer P]
+  subscribe   stream received messages:    udpvault subscribe [--json] [--peer P] [--backlog]
   status      show the daemon's state and counters
 
 Run "udpvault <command> --help" for a command's options.

@@ -1,4 +1,4 @@
-/** `udpvault subscribe [--json] [--peer P]`: streams received messages until interrupted. */
+/** `udpvault subscribe [--json] [--peer P] [--backlog]`: streams received messages until interrupted. */
 import { BadInputError } from '../errors';
 import { bool, str } from './args';
 import { withClient, type CommandContext } from './commands';
@@ -10,9 +10,11 @@ export async function cmdSubscribe({ home, args, io }: CommandContext): Promise<
   const peer = str(args, 'peer');
   if (peer !== undefined && peer.trim() === '') throw new BadInputError('ERR_BAD_ARGUMENT', '--peer: empty peer reference (a name, key or host:port)');
   const asJson = bool(args, 'json');
+  const backlog = bool(args, 'backlog');
   return withClient<ExitCode>(home, async (c) => {
     const sub = c.subscribe({
       ...(peer !== undefined && { peer }),
+      ...(backlog && { backlog: true }),
       onLost: (n) => io.stderr.write(`udpvault subscribe: ${n} message(s) lost: this subscriber read too slowly and the daemon's buffer for it was full\n`),
     });
     let interrupted = false;

@@ -14,7 +14,8 @@ export interface HandlerContext {
   subscriberCount(): number;
   connectionCount(): number;
   /** Registers a subscription on the current connection under the request id. */
-  subscribe(id: RequestId, filter: string | null, matches: (m: WireMessage) => boolean): void;
+  /** Returns how many inbox messages were taken for it (`backlog`). */
+  subscribe(id: RequestId, filter: string | null, matches: (m: WireMessage) => boolean, backlog: boolean): number;
   unsubscribe(id: RequestId): boolean;
 }
 
@@ -124,8 +125,9 @@ export async function handleRequest(ctx: HandlerContext, r: Request): Promise<Op
     }
     case 'subscribe': {
       const ref = optString(r, 'peer') ?? null;
-      ctx.subscribe(r.id, ref, ref === null ? () => true : matcher(node, ref));
-      return { peer: ref };
+      const backlog = optBool(r, 'backlog') ?? false;
+      const taken = ctx.subscribe(r.id, ref, ref === null ? () => true : matcher(node, ref), backlog);
+      return backlog ? { peer: ref, backlog: taken } : { peer: ref };
     }
     case 'unsubscribe': {
       const sub = r.subscription;

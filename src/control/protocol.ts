@@ -52,6 +52,8 @@ export interface SendResult {
 }
 export interface SubscribeResult {
   peer: string | null;
+  /** With backlog: how many kept messages follow first. */
+  backlog?: number;
 }
 
 export interface OpResults {
@@ -78,7 +80,8 @@ export interface OpArgs {
   'peer.remove': { peer: string };
   /** Exactly one of base64 (the payload bytes) or text (UTF-8). */
   send: { peer: string; base64?: string; text?: string; reliable?: boolean; timeoutMs?: number };
-  subscribe: { peer?: string };
+  /** backlog: first the messages kept in the inbox while no reader was attached. */
+  subscribe: { peer?: string; backlog?: boolean };
   unsubscribe: { subscription: RequestId };
 }
 

@@ -58,6 +58,18 @@ export class Subscriber {
     return this.#matches(m);
   }
 
+  /**
+   * Queues the inbox backlog ahead of everything else, whatever the bound (the inbox bounded
+   * it); written by the next flush().
+   */
+  preload(bodies: readonly string[]): void {
+    for (const body of bodies) {
+      const line = streamLine(this.id, body);
+      this.#queue.push(line);
+      this.#queuedBytes += line.length;
+    }
+  }
+
   /** Offers one message (`body` = the JSON of the event, shared by all subscribers). */
   push(body: string): void {
     if (this.#ended || this.#sink.closed) return;

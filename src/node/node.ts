@@ -49,6 +49,8 @@ export class Node extends EventEmitter implements UdpVaultNode {
   #tick: Timer;
   #resolveTimer: Timer;
   #streams = new Set<BoundedStream<MessageEvent>>();
+  /** Readers attached with attachReader() (the control server while it has subscribers). */
+  #readers = new Set<(ev: MessageEvent) => void>();
   #inbox: Inbox;
   /** A `message` listener was attached while the inbox held messages: they go to it first. */
   #drainTimer: Timer | null = null;
@@ -104,7 +106,17 @@ export class Node extends EventEmitter implements UdpVaultNode {
 
   /** Whether a reader is attached: a `message` listener, an iterator (control subscribers listen). */
   #hasReader(): boolean {
-    return this.listenerCount('message') > 0 || this.#streams.size > 0;
+    return this.listenerCount('message') > 0 || this.#streams.size > 0 || this.#readers.size > 0;
+  }
+
+  /**
+   * Attaches a reader that does not take the inbox (it takes it explicitly, with takeInbox(),
+   * e.g. for `subscribe --backlog`); returns the detach function.
+   */
+  attachReader(reader: (ev: MessageEvent) => void): () => void {
+    this.#readers.add(reader);
+    if (!this.#closed) this.#native.reliable.resume();
+    return () => void this.#readers.delete(reader);
   }
 
   #emitMessage(ev: MessageEvent): boolean {
@@ -115,6 +127,7 @@ export class Node extends EventEmitter implements UdpVaultNode {
     }
     if (this.listenerCount('message') > 0) this.emit('message', ev);
     for (const s of this.#streams) s.push(ev);
+    for (const r of this.#readers) r(ev);
     return true;
   }
 
