@@ -88,6 +88,16 @@ export class ReliableReceiver {
     this.#offer = opts.accept ?? ((): AcceptVerdict => 'delivered');
   }
 
+  /**
+   * Resumes a stream recorded before (a restart, the peer re-added): every seq ≤ cum of
+   * `stream` was delivered, so its retransmissions are duplicates (acknowledged, not delivered).
+   */
+  resume(stream: number, cum: number): void {
+    if (this.#stream !== null) return;
+    this.#stream = stream;
+    this.#cum = cum;
+  }
+
   /** Whether a complete message waits for room (the inbox was full). */
   get held(): boolean { return this.#held; }
 

@@ -12,6 +12,7 @@ import type { Counters, MessageEvent } from '../api/types';
 import type { KeyedRateLimiter, TokenBucket } from '../net/ratelimit';
 import type { SessionLimits } from '../crypto/session';
 import type { DropReason } from '../errors';
+import type { Journal } from '../store/journal';
 
 export interface NodeContext {
   identity: Identity;
@@ -29,6 +30,11 @@ export interface NodeContext {
   limits: SessionLimits;
   handshakeLimiter: KeyedRateLimiter;
   globalLimiter: TokenBucket;
+  /**
+   * The home's journal (stream epochs, delivered floors; handshake marks and TOFU records),
+   * or null without a home (then the reliable layer keeps its records in memory only).
+   */
+  journal: Journal | null;
   /** Our last signed handshake timestamp (they strictly increase, per node). */
   handshakeTs: { last: number };
   /** False once the node started closing: nothing may be sent or scheduled after that. */

@@ -19,6 +19,7 @@ import { PeerTable } from '../peer/table';
 import { newCounters } from '../peer/counters';
 import { limitsOf } from './peer-records';
 import { Node } from './node';
+import { Journal } from '../store/journal';
 import { inboxPath, readInboxFile, writeInboxFile } from './inbox-file';
 import type { CreateNodeOptions, UdpVaultNode } from './types';
 
@@ -35,22 +36,35 @@ export async function createNode(opts: CreateNodeOptions = {}): Promise<UdpVault
   let identity: Identity;
   let store: PeerStore | null = null;
   let stored: StoredPeer[] = [];
+  let journal: Journal | null = null;
   if (opts.home) {
     identity = loadOrCreateIdentity(path.join(opts.home, 'identity.key')).identity;
     store = new PeerStore(path.join(opts.home, 'peers.json'));
     stored = store.load();
+    journal = Journal.open({
+      file: path.join(opts.home, 'state.journal'), snapshot: path.join(opts.home, 'state.snapshot'), scheduler,
+      onError: (e) => log.error({ err: e.message }, 'journal failed'),
+    });
   } else {
     const seed = random.bytes(32); // ephemeral identity: deterministic with a seeded Random (tests)
     identity = identityFromSeed(seed);
     wipe(seed);
   }
-  const mtu = await resolveMtu(settings.mtu, undefined, scheduler);
   let node: Node | undefined;
-  const transport = await openTransport({ host: settings.host, port: settings.port, onMessage: (d) => node?.onDatagram(d), onError: (e) => log.warn({ err: e.message }, 'socket error') });
+  let mtu: number;
+  let transport: Awaited<ReturnType<typeof openTransport>>;
+  try {
+    mtu = await resolveMtu(settings.mtu, undefined, scheduler);
+    transport = await openTransport({ host: settings.host, port: settings.port, onMessage: (d) => node?.onDatagram(d), onError: (e) => log.warn({ err: e.message }, 'socket error') });
+  } catch (e) {
+    await journal?.close();
+    throw e;
+  }
   node = new Node(
     {
       identity, settings, clock, scheduler, random, log, transport, mtu,
       handshakeTs: { last: 0 },
+      journal,
       peers: new PeerTable(),
       counters: newCounters(),
       maxDatagram: { 4: maxDatagramBytes(mtu, 4), 6: maxDatagramBytes(mtu, 6) },

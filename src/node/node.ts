@@ -391,6 +391,11 @@ export class Node extends EventEmitter implements UdpVaultNode {
     } catch (e) {
       this.#ctx.log.warn({ err: e instanceof Error ? e.message : 'error' }, 'transport close failed');
     }
+    try {
+      await this.#ctx.journal?.close(); // what was appended is durable
+    } catch (e) {
+      this.#ctx.log.error({ err: e instanceof Error ? e.message : 'error' }, 'closing the journal failed');
+    }
     if (this.#inboxHome !== null) {
       try {
         writeInboxFile(this.#inboxHome, this.#inbox.peek()); // restored by the next start

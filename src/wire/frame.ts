@@ -79,7 +79,7 @@ function controlFromWire(w: unknown): ControlItem {
   if (w[0] === CONTROL_KEEPALIVE && w.length === 1) return { type: 'keepalive' };
   if (w[0] === CONTROL_ACK && w.length === 4) {
     const [, stream, cum, ranges] = w as unknown[];
-    if (!isUint(stream, 0xffffffff) || !isUint(cum)) return bad('ack fields');
+    if (!isUint(stream) || !isUint(cum)) return bad('ack fields');
     if (!Array.isArray(ranges) || ranges.length % 2 !== 0 || ranges.length > 2 * MAX_ACK_RANGES) return bad('ack ranges');
     for (let k = 0; k < ranges.length; k += 2) {
       const a: unknown = ranges[k];
@@ -114,7 +114,7 @@ export function decodeFrame(bytes: Uint8Array): Frame {
   const frame: Frame = { t: m['t'], p: items, c: c.map(controlFromWire) };
   const r = m['r'];
   if (r !== undefined) {
-    if (!Array.isArray(r) || r.length !== 2 || !isUint(r[0], 0xffffffff) || !isUint(r[1])) return bad('reliable stream');
+    if (!Array.isArray(r) || r.length !== 2 || !isUint(r[0]) || !isUint(r[1])) return bad('reliable stream');
     frame.r = [r[0], r[1]];
   } else if (items.some((i) => (i.flags & FLAG_RELIABLE) !== 0)) {
     return bad('reliable item without stream');

@@ -1,6 +1,17 @@
 /**
  * Reliable mode for every peer: a ReliableSender/ReliableReceiver pair per peer (pure state
  * machines in delivery/), the one retransmission timer, and acks batched per I/O phase.
+ *
+ * Exactly once across restarts and re-adds (PROTOCOL.md §14):
+ * - Every sender (a link's ReliableSender) gets a new stream epoch, higher than any this node
+ *   used toward the peer before: max(node counter, journal epoch + 1), where the node counter
+ *   starts at wall-clock ms × 1024 + random(0..1023) (so it increases across restarts even
+ *   without a home). With a home the epoch is journalled, and nothing is sent on it until the
+ *   record is durable (a crash can never make it reused).
+ * - The receiver records, per sender, the epoch and the cumulative delivered seq (journal
+ *   `deliveredThrough`, one record per ack round; in memory without a home) and a new receiver
+ *   (restart, re-add) resumes from it: a retransmission whose ack was lost is acknowledged
+ *   again, never delivered twice. With inboxFsync the ack waits for that record's fsync.
  */
 import { DeliveryError, UdpVaultError } from '../../errors';
 import { ReliableSender } from '../../delivery/reliable-sender';
@@ -14,6 +25,8 @@ import type { NativeLink } from './link';
 import { deliver } from './receive';
 import { fragmentChunkBytes, frameBudget, maybeCompress } from './send';
 import { formatEndpoint } from '../../peer/endpoint';
+import { JournalState } from '../../store/journal-state';
+import type { JournalRecord } from '../../store/journal-codec';
 
 /** Items handed to one flush; more are taken on the next turn. */
 const ITEMS_PER_FLUSH = 256;
@@ -23,13 +36,19 @@ interface PeerReliable {
   receiver: ReliableReceiver;
   /** Where the peer's last reliable frame came from (the `addr` of its messages). */
   addr: string;
+  /** False until the sender's epoch is durable (journal): nothing is sent on it before. */
+  ready: boolean;
+  /** The delivered floor last recorded for the peer's current epoch: [epoch, cum]. */
+  recorded: [number, number] | null;
 }
 
 export class ReliableDelivery {
   #ctx: NodeContext;
   #state = new Map<NativeLink, PeerReliable>();
-  /** This node's stream id: new on every start, so a restarted sender is never taken for a duplicate. */
-  #stream: number;
+  /** The next stream epoch (every sender takes a higher one than any before it). */
+  #nextEpoch: number;
+  /** Delivered floors and epochs when the node has no journal (kept for the node's lifetime). */
+  #memory = new JournalState();
   #timer: Timer | null = null;
   #timerAtMs = Infinity;
   #ackPeers = new Set<NativeLink>();
@@ -40,7 +59,24 @@ export class ReliableDelivery {
 
   constructor(ctx: NodeContext) {
     this.#ctx = ctx;
-    this.#stream = ctx.random.int(1, 0xffffffff);
+    this.#nextEpoch = Math.floor(ctx.clock.now()) * 1024 + ctx.random.int(0, 1023);
+  }
+
+  get #records(): JournalState {
+    return this.#ctx.journal?.state ?? this.#memory;
+  }
+
+  #append(r: JournalRecord): Promise<void> {
+    if (this.#ctx.journal) return this.#ctx.journal.append(r);
+    this.#memory.apply(r);
+    return Promise.resolve();
+  }
+
+  /** A new, higher epoch toward `key` (recorded; see the header). */
+  #newEpoch(key: string | null): number {
+    const epoch = Math.max(this.#nextEpoch, key === null ? 0 : this.#records.epoch(key) + 1);
+    this.#nextEpoch = epoch + 1;
+    return epoch;
   }
 
   #of(link: NativeLink): PeerReliable {
@@ -49,17 +85,38 @@ export class ReliableDelivery {
     if (!s) {
       const { settings, clock } = this.#ctx;
       const window = Math.max(settings.reliableWindow, maxFragments(settings.maxMessageBytes, fragmentChunkBytes(this.#ctx, peer)));
+      const key = peer.keyString;
+      const epoch = this.#newEpoch(key);
       const state: PeerReliable = {
-        sender: new ReliableSender({ clock, stream: this.#stream, window }),
+        sender: new ReliableSender({ clock, stream: epoch, window }),
         receiver: new ReliableReceiver({
           maxBufferedItems: window, maxBufferedBytes: settings.reassemblyPeerBytes, maxMessageBytes: settings.maxMessageBytes,
           // Acknowledged only once a reader or the inbox took it (checked sizes, decompressed).
           accept: (m) => deliver(this.#ctx, peer, state.addr, m.flags, m.data, true),
         }),
         addr: peer.endpointString,
+        ready: this.#ctx.journal === null || key === null,
+        recorded: null,
       };
       s = state;
       this.#state.set(link, s);
+      if (key !== null) {
+        const done = this.#append({ type: 'epoch', key, epoch });
+        if (!state.ready) {
+          done.then(
+            () => {
+              state.ready = true;
+              if (this.#state.get(link) === state) this.#ctx.scheduleFlush(peer);
+            },
+            (e: unknown) => this.#ctx.log.error({ peer: peer.label(), err: e instanceof Error ? e.message : 'error' }, 'recording the stream epoch failed; reliable sends to this peer wait'),
+          );
+        }
+        const floor = this.#records.delivered(key);
+        if (floor !== null && floor.floor >= 0) {
+          state.receiver.resume(floor.epoch, floor.floor);
+          state.recorded = [floor.epoch, floor.floor];
+        }
+      }
     }
     return s;
   }
@@ -90,7 +147,7 @@ export class ReliableDelivery {
   take(link: NativeLink): { items: PayloadItem[]; r: [number, number] } | null {
     const peer = link.peer;
     const s = this.#state.get(link);
-    if (!s || !s.sender.hasWork()) return null;
+    if (!s || !s.ready || !s.sender.hasWork()) return null;
     const items: PayloadItem[] = s.sender.take(ITEMS_PER_FLUSH).map((i) =>
       i.index !== undefined ? { flags: i.flags, data: i.data, id: i.seq, index: i.index, count: i.count! } : { flags: i.flags, data: i.data, id: i.seq },
     );
@@ -142,13 +199,30 @@ export class ReliableDelivery {
     this.#later(() => {
       this.#ackScheduled = false;
       for (const p of this.#ackPeers) {
-        const ack = this.#state.get(p)?.receiver.ack();
-        if (!ack) continue;
-        p.outbox.pushControl({ type: 'ack', stream: ack[0], cum: ack[1], ranges: ack[2] });
-        this.#ctx.scheduleFlush(p.peer);
+        const s = this.#state.get(p);
+        const ack = s?.receiver.ack();
+        if (!s || !ack) continue;
+        const send = (): void => {
+          if (this.#closed || this.#state.get(p) !== s) return;
+          p.outbox.pushControl({ type: 'ack', stream: ack[0], cum: ack[1], ranges: ack[2] });
+          this.#ctx.scheduleFlush(p.peer);
+        };
+        const recorded = this.#recordDelivered(p, s, ack[0], ack[1]);
+        if (recorded && this.#ctx.journal && this.#ctx.settings.inboxFsync) recorded.then(send, () => undefined); // durable first
+        else send();
       }
       this.#ackPeers.clear();
     });
+  }
+
+  /** Records the peer's delivered floor when it rose (one record per ack round). */
+  #recordDelivered(link: NativeLink, s: PeerReliable, epoch: number, cum: number): Promise<void> | null {
+    const key = link.peer.keyString;
+    if (key === null || cum < 0 || (s.recorded && s.recorded[0] === epoch && s.recorded[1] >= cum)) return null;
+    s.recorded = [epoch, cum];
+    const p = this.#append({ type: 'deliveredThrough', key, epoch, seq: cum });
+    p.catch((e: unknown) => this.#ctx.log.error({ peer: link.peer.label(), err: e instanceof Error ? e.message : 'error' }, 'recording delivered messages failed'));
+    return p;
   }
 
   /** Runs fn after the current I/O phase, unless closed first. */
