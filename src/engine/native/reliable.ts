@@ -5,9 +5,9 @@
  * Exactly once across restarts and re-adds (PROTOCOL.md §14):
  * - Every sender (a link's ReliableSender) gets a new stream epoch, higher than any this node
  *   used toward the peer before: max(node counter, journal epoch + 1), where the node counter
- *   starts at wall-clock ms × 1024 + random(0..1023) (so it increases across restarts even
- *   without a home). With a home the epoch is journalled, and nothing is sent on it until the
- *   record is durable (a crash can never make it reused).
+ *   starts at wall-clock ms × 1024 + random(0..1023), so it increases across restarts even
+ *   without a home or when the last journal record was lost in a crash; the journal (grouped
+ *   fsync, not waited for) keeps it increasing when the wall clock steps back.
  * - The receiver records, per sender, the epoch and the cumulative delivered seq (journal
  *   `deliveredThrough`, one record per ack round; in memory without a home) and a new receiver
  *   (restart, re-add) resumes from it: a retransmission whose ack was lost is acknowledged
@@ -36,8 +36,6 @@ interface PeerReliable {
   receiver: ReliableReceiver;
   /** Where the peer's last reliable frame came from (the `addr` of its messages). */
   addr: string;
-  /** False until the sender's epoch is durable (journal): nothing is sent on it before. */
-  ready: boolean;
   /** The delivered floor last recorded for the peer's current epoch: [epoch, cum]. */
   recorded: [number, number] | null;
 }
@@ -95,22 +93,12 @@ export class ReliableDelivery {
           accept: (m) => deliver(this.#ctx, peer, state.addr, m.flags, m.data, true),
         }),
         addr: peer.endpointString,
-        ready: this.#ctx.journal === null || key === null,
         recorded: null,
       };
       s = state;
       this.#state.set(link, s);
       if (key !== null) {
-        const done = this.#append({ type: 'epoch', key, epoch });
-        if (!state.ready) {
-          done.then(
-            () => {
-              state.ready = true;
-              if (this.#state.get(link) === state) this.#ctx.scheduleFlush(peer);
-            },
-            (e: unknown) => this.#ctx.log.error({ peer: peer.label(), err: e instanceof Error ? e.message : 'error' }, 'recording the stream epoch failed; reliable sends to this peer wait'),
-          );
-        }
+        this.#append({ type: 'epoch', key, epoch }).catch((e: unknown) => this.#ctx.log.error({ peer: peer.label(), err: e instanceof Error ? e.message : 'error' }, 'recording the stream epoch failed'));
         const floor = this.#records.delivered(key);
         if (floor !== null && floor.floor >= 0) {
           state.receiver.resume(floor.epoch, floor.floor);
@@ -136,7 +124,7 @@ export class ReliableDelivery {
     this.#armAt(deadline);
     return done.catch((e: unknown) => {
       if (e instanceof UdpVaultError && e.code === 'ERR_NOT_ACKNOWLEDGED') {
-        throw new DeliveryError(e.code, `reliable message to peer ${peer.label()}: not acknowledged within ${timeoutMs} ms`);
+        throw new DeliveryError(e.code, `reliable message to peer ${peer.label()}: not acknowledged within ${timeoutMs} ms; the outcome is unknown (it may still be delivered)`);
       }
       if (e instanceof UdpVaultError) throw new DeliveryError(e.code, `reliable message to peer ${peer.label()}: ${e.message}`);
       throw e;
@@ -147,7 +135,7 @@ export class ReliableDelivery {
   take(link: NativeLink): { items: PayloadItem[]; r: [number, number] } | null {
     const peer = link.peer;
     const s = this.#state.get(link);
-    if (!s || !s.ready || !s.sender.hasWork()) return null;
+    if (!s || !s.sender.hasWork()) return null;
     const items: PayloadItem[] = s.sender.take(ITEMS_PER_FLUSH).map((i) =>
       i.index !== undefined ? { flags: i.flags, data: i.data, id: i.seq, index: i.index, count: i.count! } : { flags: i.flags, data: i.data, id: i.seq },
     );
