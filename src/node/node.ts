@@ -4,7 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Settings } from '../settings';
-import { BadInputError, UdpVaultError, type DropReason } from '../errors';
+import { BadInputError, DeliveryError, UdpVaultError, type DropReason } from '../errors';
 import type { PeerStore, StoredPeer } from '../daemon/store';
 import type { Timer } from '../runtime/scheduler';
 import type { Datagram } from '../net/transport';
@@ -55,6 +55,8 @@ export class Node extends EventEmitter implements UdpVaultNode {
   /** A `message` listener was attached while the inbox held messages: they go to it first. */
   #drainTimer: Timer | null = null;
   #closed = false;
+  /** close() was called: new sends and peers are refused while the grace runs. */
+  #stopping = false;
   #closing: Promise<void> | null = null;
   #startedAt: string;
 
@@ -355,15 +357,18 @@ export class Node extends EventEmitter implements UdpVaultNode {
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new UdpVaultError('ERR_CLOSED', 'node is closed');
+    if (this.#closed || this.#stopping) throw new UdpVaultError('ERR_CLOSED', 'node is closed');
   }
 
   /**
    * Safe in any state, any number of times, concurrently (every call gets the same promise).
-   * Draining: this turn's messages that have a session are sent now and resolve once handed
-   * over; every other pending send rejects with ERR_CLOSED; then no timer, flush or handshake
-   * runs again, ephemeral and session secrets are wiped, and the transport closes after the
-   * datagrams already handed to it.
+   * Draining: new sends are refused (ERR_CLOSED); this turn's messages that have a session are
+   * sent now and resolve once handed over; reliable messages get `closeGraceMs` (2 s) to be
+   * acknowledged while the node keeps running; then those still unacknowledged reject — with
+   * ERR_NOT_ACKNOWLEDGED when transmitted (the outcome is unknown: they may still arrive),
+   * ERR_CLOSED when never transmitted — as does every other pending send; then no timer, flush
+   * or handshake runs again, ephemeral and session secrets are wiped, and the transport closes
+   * after the datagrams already handed to it.
    */
   close(): Promise<void> {
     this.#closing ??= this.#shutdown();
@@ -371,7 +376,10 @@ export class Node extends EventEmitter implements UdpVaultNode {
   }
 
   async #shutdown(): Promise<void> {
+    this.#stopping = true;
     try {
+      this.#flush.run(true);
+      await this.#native.reliable.settled(this.#ctx.settings.closeGraceMs);
       this.#flush.run(true);
     } finally {
       this.#closed = true;
@@ -382,6 +390,10 @@ export class Node extends EventEmitter implements UdpVaultNode {
     this.#resolveTimer.cancel();
     this.#store.stop();
     const err = new UdpVaultError('ERR_CLOSED', 'node closed before the message was sent');
+    this.#native.reliable.close(
+      new DeliveryError('ERR_NOT_ACKNOWLEDGED', `node closed before the reliable message was acknowledged (grace ${this.#ctx.settings.closeGraceMs} ms); the outcome is unknown (it may still be delivered)`),
+      err,
+    );
     this.#native.close(err);
     this.#v2.close(err);
     this.#links.clear();

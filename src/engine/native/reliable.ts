@@ -43,6 +43,8 @@ interface PeerReliable {
 export class ReliableDelivery {
   #ctx: NodeContext;
   #state = new Map<NativeLink, PeerReliable>();
+  /** This node instance's random id (new on every start; the low bits of its first epoch). */
+  #stream: number;
   /** The next stream epoch (every sender takes a higher one than any before it). */
   #nextEpoch: number;
   /** Delivered floors and epochs when the node has no journal (kept for the node's lifetime). */
@@ -54,10 +56,14 @@ export class ReliableDelivery {
   /** Immediates not yet run (cancelled on close). */
   #immediates = new Set<Timer>();
   #closed = false;
+  /** Reliable messages whose send() has not settled, and who waits for them (close grace). */
+  #unsettled = 0;
+  #onIdle: (() => void)[] = [];
 
   constructor(ctx: NodeContext) {
     this.#ctx = ctx;
-    this.#nextEpoch = Math.floor(ctx.clock.now()) * 1024 + ctx.random.int(0, 1023);
+    this.#stream = ctx.random.int(1, 0xffffffff);
+    this.#nextEpoch = Math.floor(ctx.clock.now()) * 1024 + (this.#stream % 1024);
   }
 
   get #records(): JournalState {
@@ -118,12 +124,17 @@ export class ReliableDelivery {
     const chunks = single ? [body] : fragment(body, fragmentChunkBytes(this.#ctx, peer));
     const deadline = this.#ctx.clock.monotonic() + timeoutMs;
     const done = sender.push(chunks, flags, deadline);
+    this.#unsettled++;
+    const settled = (): void => {
+      if (--this.#unsettled === 0) for (const f of this.#onIdle.splice(0)) f();
+    };
+    done.then(settled, settled);
     peer.counters.messagesOut++;
     this.#ctx.counters.messagesOut++;
     this.#ctx.scheduleFlush(peer);
     this.#armAt(deadline);
     return done.catch((e: unknown) => {
-      if (e instanceof UdpVaultError && e.code === 'ERR_NOT_ACKNOWLEDGED') {
+      if (e instanceof UdpVaultError && e.code === 'ERR_NOT_ACKNOWLEDGED' && e.message.startsWith('not acknowledged within')) {
         throw new DeliveryError(e.code, `reliable message to peer ${peer.label()}: not acknowledged within ${timeoutMs} ms; the outcome is unknown (it may still be delivered)`);
       }
       if (e instanceof UdpVaultError) throw new DeliveryError(e.code, `reliable message to peer ${peer.label()}: ${e.message}`);
@@ -246,15 +257,35 @@ export class ReliableDelivery {
     }
   }
 
-  dropPeer(link: NativeLink, err: Error): void {
-    this.#state.get(link)?.sender.failAll(err);
+  /**
+   * Resolves once every reliable message settled (acknowledged or failed), or after `graceMs`
+   * (close()/SIGTERM: in-flight messages get a bounded grace to be acknowledged).
+   */
+  settled(graceMs: number): Promise<void> {
+    if (this.#unsettled === 0 || graceMs <= 0 || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        timer.cancel();
+        resolve();
+      };
+      const timer = this.#ctx.scheduler.timeout(() => {
+        this.#onIdle = this.#onIdle.filter((f) => f !== done);
+        resolve();
+      }, graceMs);
+      this.#onIdle.push(done);
+    });
+  }
+
+  dropPeer(link: NativeLink, err: Error, unsentErr?: Error): void {
+    this.#state.get(link)?.sender.failAll(err, unsentErr);
     this.#state.delete(link);
     this.#ackPeers.delete(link);
   }
 
-  close(err: Error): void {
+  /** `unsentErr`: for messages none of whose items was transmitted (see ReliableSender.failAll). */
+  close(err: Error, unsentErr?: Error): void {
     this.#closed = true;
-    for (const link of [...this.#state.keys()]) this.dropPeer(link, err);
+    for (const link of [...this.#state.keys()]) this.dropPeer(link, err, unsentErr);
     for (const t of this.#immediates) t.cancel();
     this.#immediates.clear();
     this.#timer?.cancel();
