@@ -62,6 +62,7 @@ export class Node extends EventEmitter implements UdpVaultNode {
 
   /** The home the inbox is written to (clean stop; every change with inboxFsync), or null. */
   #inboxHome: string | null;
+  #inboxWrite = false;
 
   constructor(base: NodeContextBase, store: PeerStore | null, inboxHome: string | null = null) {
     super();
@@ -157,10 +158,22 @@ export class Node extends EventEmitter implements UdpVaultNode {
     return taken;
   }
 
-  /** inboxFsync: the inbox is on disk (fsync'd) before the message is acknowledged. */
+  /**
+   * inboxFsync: the inbox is on disk (fsync'd) before the message is acknowledged. The write
+   * runs once per turn (a microtask: before the acks, which go out after the I/O phase).
+   */
   #inboxChanged(): void {
-    if (this.#inboxHome === null || !this.#ctx.settings.inboxFsync) return;
-    writeInboxFile(this.#inboxHome, this.#inbox.peek());
+    if (this.#inboxHome === null || !this.#ctx.settings.inboxFsync || this.#inboxWrite) return;
+    this.#inboxWrite = true;
+    this.#ctx.scheduler.microtask(() => {
+      this.#inboxWrite = false;
+      if (this.#inboxHome === null || this.#closed) return;
+      try {
+        writeInboxFile(this.#inboxHome, this.#inbox.peek());
+      } catch (e) {
+        this.#ctx.log.error({ err: e instanceof Error ? e.message : 'error' }, 'writing the inbox failed');
+      }
+    });
   }
 
   /** Restores messages kept by a previous run (clean stop), before any new message. */
