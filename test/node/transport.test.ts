@@ -108,8 +108,13 @@ describe('transport', () => {
     await waitFor(() => atB.length === 1);
     expect(Buffer.from(atB[0]!.data).equals(big)).toBe(true);
     expect(a.status().counters.bytesOut - before).toBeLessThan(big.length / 20);
-    await a.send('b', new Uint8Array(4 * 1024 * 1024)); // 4 MiB of zeros: a few KiB on the wire
-    await waitFor(() => (b.status().counters.drops.tooLarge ?? 0) === 1);
+    // 4 MiB of zeros (a few KiB on the wire) would be a decompression bomb for b: b announced its
+    // 1 MiB limit in the first exchange, so a refuses it (the receiver-side refusal of a bomb sent
+    // before the announcement: test/sim/delivery-inbox.test.ts).
+    await expect(a.send('b', new Uint8Array(4 * 1024 * 1024))).rejects.toMatchObject({
+      code: 'ERR_TOO_LARGE',
+      message: 'message of 4194304 bytes exceeds the maxMessageBytes of peer b (1048576 bytes, announced by the peer); it would be refused there',
+    });
     expect(atB).toHaveLength(1);
   });
 

@@ -127,6 +127,26 @@ describe('reliable mode: exactly once', () => {
     expect(got.map(text)).toEqual(['warm-up', 'x', 'y']);
   });
 
+  test('a 2 MiB message to a peer whose maxMessageBytes is 1 MiB is refused at the sender with ERR_TOO_LARGE naming the peer\'s limit', async () => {
+    const big = { maxMessageBytes: 4 * 1024 * 1024, inboxMaxBytes: 8 * 1024 * 1024, subscriberBufferBytes: 8 * 1024 * 1024, reassemblyPeerBytes: 8 * 1024 * 1024 };
+    const a = await w.node(A, { settings: big });
+    const b = await w.node(B, { settings: { maxMessageBytes: 1024 * 1024 } });
+    await w.pair(a, b);
+    const got = messages(b);
+    await settle(w, a.send('b', 'hello', { reliable: true })); // the first exchange carries b's limit
+    const before = w.net.trace.length;
+    for (const reliable of [true, false]) {
+      await expect(a.send('b', new Uint8Array(2 * 1024 * 1024), { reliable })).rejects.toMatchObject({
+        code: 'ERR_TOO_LARGE',
+        message: `message of ${2 * 1024 * 1024} bytes exceeds the maxMessageBytes of peer b (1048576 bytes, announced by the peer); it would be refused there`,
+      });
+    }
+    await w.scheduler.advance(100);
+    expect(w.net.trace.length).toBe(before); // nothing went on the wire for them
+    await settle(w, a.send('b', new Uint8Array(1024 * 1024), { reliable: true })); // exactly the limit still goes
+    expect(got.map((m) => m.data.length)).toEqual([5, 1024 * 1024]);
+  });
+
   test('a send reported failed (frozen receiver) carries ERR_NOT_ACKNOWLEDGED = unknown outcome: the message may still arrive, and does', async () => {
     const a = await w.node(A);
     const b = await w.node(B);

@@ -130,6 +130,8 @@ describe('round trip', () => {
     ['keepalive', { type: 'keepalive' }],
     ['ack without ranges', { type: 'ack', stream: 1, cum: 0, ranges: [] }],
     ['ack with ranges', { type: 'ack', stream: 0xffffffff, cum: 2 ** 40, ranges: [2 ** 40 + 2, 2 ** 40 + 2, 2 ** 40 + 4, 2 ** 40 + 9] }],
+    ['limits', { type: 'limits', maxMessageBytes: 1024 * 1024 }],
+    ['limits, largest', { type: 'limits', maxMessageBytes: 2 ** 53 - 1 }],
     ['ack with 32 ranges', { type: 'ack', stream: 5, cum: 10, ranges: Array.from({ length: 64 }, (_, k) => 12 + 2 * (k >> 1) * 2 + (k & 1)) }],
   ];
 
@@ -382,6 +384,14 @@ describe('decodeFrame refuses (DropError malformed)', () => {
     ['cum fractional', [1, 1, 0.5, []]],
     ['cum nil', [1, 1, null, []]],
   ])('ack fields: %s', (_n, c) => expectMalformed(wire({ c: [c] }), 'ack fields'));
+
+  test.each([
+    ['of 0', [3, 0], 'limits'],
+    ['fractional', [3, 1.5], 'limits'],
+    ['above 2^53 − 1', [3, 2 ** 53], 'limits'],
+    ['without a value', [3], 'unknown control item'],
+    ['with an extra field', [3, 1, 2], 'unknown control item'],
+  ])('limits control item %s', (_n, c, why) => expectMalformed(wire({ c: [c] }), why as string));
 
   test.each([
     ['odd length', [1, 1, 0, [1]]],

@@ -4,7 +4,7 @@
  * link, or one whose peer was removed, never sends or schedules anything again.
  */
 import type { Session } from '../../crypto/session';
-import { UdpVaultError } from '../../errors';
+import { BadInputError, UdpVaultError } from '../../errors';
 import { Keypairs, type RetireRules } from '../../peer/keypairs';
 import { Handshaker } from '../../peer/handshaker';
 import { Outbox } from '../../peer/outbox';
@@ -65,6 +65,10 @@ export class NativeLink implements PeerLink {
   }
 
   send(data: Uint8Array, opts: LinkSendOptions): Promise<void> {
+    const peerMax = this.engine.reliable.peerMaxMessageBytes(this);
+    if (peerMax !== null && data.length > peerMax) {
+      return Promise.reject(new BadInputError('ERR_TOO_LARGE', `message of ${data.length} bytes exceeds the maxMessageBytes of peer ${this.peer.label()} (${peerMax} bytes, announced by the peer); it would be refused there`));
+    }
     if (opts.reliable) return this.engine.reliable.send(this, data, opts.timeoutMs ?? this.ctx.settings.reliableTimeoutMs);
     try {
       const items = datagramItems(this, data);

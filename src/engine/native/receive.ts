@@ -46,6 +46,7 @@ export function receiveData(link: NativeLink, d: Datagram): void {
   }
   peer.setState('established');
   if (!wasConfirmed) ctx.scheduleFlush(peer); // a newly confirmed session: send what waited for it
+  link.engine.reliable.announce(link, session); // our maxMessageBytes, once per session
   if (frame.r || frame.c.length > 0) link.engine.reliable.onFrame(link, frame, d);
   const addr = formatEndpoint(d);
   for (const item of frame.p) {

@@ -58,6 +58,10 @@ export class ReliableDelivery {
   #closed = false;
   /** Reliable messages whose send() has not settled, and who waits for them (close grace). */
   #unsettled = 0;
+  /** The maxMessageBytes each peer announced (control item `limits`). */
+  #peerMax = new Map<NativeLink, number>();
+  /** Sessions on which we announced our own limit. */
+  #announced = new WeakSet<object>();
   #onIdle: (() => void)[] = [];
 
   constructor(ctx: NodeContext) {
@@ -155,10 +159,30 @@ export class ReliableDelivery {
     return items.length ? { items, r: [s.sender.stream, s.sender.base] } : null;
   }
 
+  /** The largest message the peer accepts, as it announced (null before its announcement). */
+  peerMaxMessageBytes(link: NativeLink): number | null {
+    return this.#peerMax.get(link) ?? null;
+  }
+
+  /**
+   * Every authenticated frame: the first one on a session makes us announce our own
+   * maxMessageBytes to the peer on it (so a sender refuses what we would drop).
+   */
+  announce(link: NativeLink, session: object): void {
+    if (this.#announced.has(session)) return;
+    this.#announced.add(session);
+    link.outbox.pushControl({ type: 'limits', maxMessageBytes: this.#ctx.settings.maxMessageBytes });
+    this.#ctx.scheduleFlush(link.peer);
+  }
+
   /** Receive hook: acks for our sender, reliable items for our receiver (delivered in order). */
   onFrame(link: NativeLink, frame: Frame, from: Datagram): void {
     const peer = link.peer;
     for (const c of frame.c) {
+      if (c.type === 'limits') {
+        this.#peerMax.set(link, c.maxMessageBytes);
+        continue;
+      }
       if (c.type !== 'ack') continue;
       const s = this.#state.get(link);
       if (!s) continue;
@@ -280,6 +304,7 @@ export class ReliableDelivery {
     this.#state.get(link)?.sender.failAll(err, unsentErr);
     this.#state.delete(link);
     this.#ackPeers.delete(link);
+    this.#peerMax.delete(link);
   }
 
   /** `unsentErr`: for messages none of whose items was transmitted (see ReliableSender.failAll). */
