@@ -68,3 +68,31 @@ test('34 reliable messages reaching a restarted daemon before its subscriber rec
   await waitFor(() => again.jsonLines().length >= 1, 10_000, 'last message');
   expect(again.jsonLines().map((m) => m.text)).toEqual(['last']);
 });
+
+test('kill -9: with inboxFsync the acknowledged messages survive in the inbox; without it they are lost (the documented crash case)', async () => {
+  const { a, b } = await pairedDaemons(root);
+  procs.push(a, b);
+  await b.stop('SIGTERM');
+  const results: Record<string, unknown[]> = {};
+  for (const fsync of ['true', 'false']) {
+    const d = await Daemon.start(b.home, b.port, [], { UDPVAULT_INBOX_FSYNC: fsync });
+    procs.push(d);
+    const client = await connect({ home: a.home });
+    try {
+      await Promise.all(Array.from({ length: 5 }, (_, i) => client.send('bob', `${fsync}${i}`, { reliable: true, timeoutMs: 20_000 })));
+    } finally {
+      client.close();
+    }
+    await d.stop('SIGKILL');
+    const next = await Daemon.start(b.home, b.port);
+    procs.push(next);
+    const sub = await subscribe(b.home, ['--backlog']);
+    procs.push(sub);
+    expect((await cli(['send', 'bob', 'marker', '--reliable', '--timeout', '10', '--home', a.home])).code).toBe(0);
+    await waitFor(() => sub.jsonLines().some((m) => m.text === 'marker'), 10_000, 'marker');
+    results[fsync] = sub.jsonLines().map((m) => m.text);
+    await sub.stop('SIGINT');
+    await next.stop('SIGTERM');
+  }
+  expect(results).toEqual({ true: ['true0', 'true1', 'true2', 'true3', 'true4', 'marker'], false: ['marker'] });
+});
