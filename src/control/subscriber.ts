@@ -30,6 +30,9 @@ export class Subscriber {
   #queuedBytes = 0;
   #lost = 0;
   #lostTotal = 0;
+  /** Backlog lines at the head of the queue (not counted against the bound). */
+  #preloaded = 0;
+  #preloadedBytes = 0;
   #ended = false;
 
   constructor(id: RequestId, filter: string | null, sink: LineSink, matches: (m: WireMessage) => boolean, maxMessages: number, maxBytes = SUBSCRIBER_BUFFER_BYTES) {
@@ -67,6 +70,8 @@ export class Subscriber {
       const line = streamLine(this.id, body);
       this.#queue.push(line);
       this.#queuedBytes += line.length;
+      this.#preloaded++;
+      this.#preloadedBytes += line.length;
     }
   }
 
@@ -78,7 +83,7 @@ export class Subscriber {
       this.#sink.write(line);
       return;
     }
-    if (this.queued >= this.#maxMessages || this.#queuedBytes + line.length > this.#maxBytes) {
+    if (this.queued - this.#preloaded >= this.#maxMessages || this.#queuedBytes - this.#preloadedBytes + line.length > this.#maxBytes) {
       this.#lost++;
       this.#lostTotal++;
       return;
@@ -95,6 +100,10 @@ export class Subscriber {
         const line = this.#queue[this.#head]!;
         this.#queue[this.#head++] = '';
         this.#queuedBytes -= line.length;
+        if (this.#preloaded > 0) {
+          this.#preloaded--;
+          this.#preloadedBytes -= line.length;
+        }
         this.#sink.write(line);
         if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
           this.#queue = this.#queue.slice(this.#head);
@@ -122,6 +131,7 @@ export class Subscriber {
     this.#queue = [];
     this.#head = 0;
     this.#queuedBytes = 0;
+    this.#preloaded = this.#preloadedBytes = 0;
     if (this.#sink.closed) return;
     for (const line of rest) this.#sink.write(line);
     if (this.#lost > 0) this.#sink.write(streamLine(this.id, JSON.stringify({ type: 'lost', count: this.#lost })));

@@ -153,8 +153,13 @@ export class Node extends EventEmitter implements UdpVaultNode {
    */
   takeInbox(pick?: (ev: MessageEvent) => boolean): MessageEvent[] {
     const taken = this.#inbox.take(pick);
-    if (taken.length > 0) this.#inboxChanged();
-    if (taken.length > 0 && !this.#closed) this.#native.reliable.resume();
+    if (taken.length > 0) {
+      this.#inboxChanged();
+      // Held messages are delivered after this I/O phase: the caller attaches its reader first.
+      this.#ctx.scheduler.immediate(() => {
+        if (!this.#closed) this.#native.reliable.resume();
+      });
+    }
     return taken;
   }
 

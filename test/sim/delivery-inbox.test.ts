@@ -76,6 +76,21 @@ describe('inbox and acknowledgement after the inbox', () => {
     expect(b.status().counters.drops).toEqual({});
   });
 
+  test('takeInbox() then attachReader() in the same turn (subscribe --backlog): the held messages follow the backlog to that reader, none stay behind', async () => {
+    const a = await w.node(A);
+    const b = await w.node(B, { settings: { inboxMaxMessages: 3 } });
+    await w.pair(a, b);
+    const sends = Array.from({ length: 5 }, (_, i) => watch(a.send('b', `m${i}`, { reliable: true, timeoutMs: 60_000 })));
+    await w.scheduler.advance(1_000);
+    expect(sends.filter((x) => x.state === 'resolved')).toHaveLength(3);
+    const node = b as unknown as { takeInbox(): { data: Uint8Array }[]; attachReader(r: (ev: { data: Uint8Array }) => void): () => void };
+    const seen = node.takeInbox().map((m) => new TextDecoder().decode(m.data));
+    node.attachReader((ev) => seen.push(new TextDecoder().decode(ev.data)));
+    expect(await w.scheduler.runUntil(() => sends.every((x) => x.state === 'resolved'), 5_000)).toBe(true);
+    expect(seen).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+    expect(inboxOf(b)).toBe(0);
+  });
+
   test('the receive credit offered to the sender is the inbox room while no reader is attached', async () => {
     const a = await w.node(A);
     const b = await w.node(B, { settings: { inboxMaxMessages: 5, inboxMaxBytes: 4 * 1024 * 1024, maxMessageBytes: 1024 * 1024 } });
