@@ -18,22 +18,18 @@ import type { PeerLink } from '../engine/link';
 import { NativeEngine } from '../engine/native/engine';
 import { TICK_MS } from '../engine/native/timers';
 import { VaultV2Engine } from '../engine/vault-v2/engine';
-import { BoundedStream } from './subscription';
 import { TurnFlush } from './flush';
 import { dispatchDatagram } from './dispatch';
 import { fromStored, limitsOf, matchExisting, parseAddPeer } from './peer-records';
 import { nodeSettings } from '../config/parse';
 import { StoreWriter } from './persist';
-import { Inbox, type InboxLimits } from './inbox';
-import { writeInboxFile } from './inbox-file';
+import { MessageReaders } from './readers';
 import type {
   AddPeerOptions, MessageEvent, NodeEvents, NodeStatus, PeerEvent, PeerInfo, PeerRef, SendOptions, UdpVaultNode,
 } from './types';
 
 /** Hostname endpoints of peers without a working session are resolved again this often. */
 const RERESOLVE_INTERVAL_MS = 30_000;
-
-const inboxLimits = (s: Settings): InboxLimits => ({ maxMessages: s.inboxMaxMessages, maxBytes: s.inboxMaxBytes });
 
 export type NodeContextBase = Omit<NodeContext, 'emitMessage' | 'receiveCredit' | 'drop' | 'persist' | 'scheduleFlush' | 'isOpen'>;
 
@@ -48,36 +44,35 @@ export class Node extends EventEmitter implements UdpVaultNode {
   #flush: TurnFlush;
   #tick: Timer;
   #resolveTimer: Timer;
-  #streams = new Set<BoundedStream<MessageEvent>>();
-  /** Readers attached with attachReader() (the control server while it has subscribers). */
-  #readers = new Set<(ev: MessageEvent) => void>();
-  #inbox: Inbox;
-  /** A `message` listener was attached while the inbox held messages: they go to it first. */
-  #drainTimer: Timer | null = null;
+  /** Listeners, iterators, attached readers, and the inbox for when there is none. */
+  #readers: MessageReaders;
   #closed = false;
   /** close() was called: new sends and peers are refused while the grace runs. */
   #stopping = false;
   #closing: Promise<void> | null = null;
   #startedAt: string;
 
-  /** The home the inbox is written to (clean stop; every change with inboxFsync), or null. */
-  #inboxHome: string | null;
-  #inboxWrite = false;
-
   constructor(base: NodeContextBase, store: PeerStore | null, inboxHome: string | null = null) {
     super();
     this.#flush = new TurnFlush(base.scheduler, (peer, draining) => this.#flushPeer(peer, draining), () => !this.#closed);
     this.#ctx = Object.assign(base, {
-      emitMessage: (ev: MessageEvent) => this.#emitMessage(ev),
-      receiveCredit: () => this.#receiveCredit(),
+      emitMessage: (ev: MessageEvent) => this.#readers.emit(ev),
+      receiveCredit: () => this.#readers.credit(),
       drop: (reason: DropReason, peer?: Peer, detail?: string) => this.#drop(reason, peer, detail),
       persist: () => this.#store.schedule(),
       scheduleFlush: (peer: Peer) => this.#flush.schedule(peer),
       isOpen: () => !this.#closed,
     });
     this.#startedAt = new Date(base.clock.now()).toISOString();
-    this.#inbox = new Inbox(inboxLimits(base.settings));
-    this.#inboxHome = inboxHome;
+    const node = this;
+    this.#readers = new MessageReaders({
+      scheduler: base.scheduler, log: base.log,
+      get settings() { return node.#ctx.settings; },
+      listenerCount: () => this.listenerCount('message'),
+      emit: (ev) => void this.emit('message', ev),
+      resume: () => this.#native.reliable.resume(),
+      isClosed: () => this.#closed,
+    }, inboxHome);
     this.#store = new StoreWriter(store, base.peers, base.scheduler, base.log);
     this.#native = new NativeEngine(this.#ctx);
     this.#v2 = new VaultV2Engine(this.#ctx);
@@ -107,113 +102,36 @@ export class Node extends EventEmitter implements UdpVaultNode {
     return peer.compat === 'vault-v2' ? this.#v2.open(peer) : this.#native.open(peer);
   }
 
-  /** Whether a reader is attached: a `message` listener, an iterator (control subscribers listen). */
-  #hasReader(): boolean {
-    return this.listenerCount('message') > 0 || this.#streams.size > 0 || this.#readers.size > 0;
-  }
-
   /**
    * Attaches a reader that does not take the inbox (it takes it explicitly, with takeInbox(),
    * e.g. for `subscribe --backlog`); returns the detach function.
    */
   attachReader(reader: (ev: MessageEvent) => void): () => void {
-    this.#readers.add(reader);
-    if (!this.#closed) this.#native.reliable.resume();
-    return () => void this.#readers.delete(reader);
-  }
-
-  #emitMessage(ev: MessageEvent): boolean {
-    if (!this.#hasReader() || this.#drainTimer !== null) { // keep order behind the backlog
-      if (!this.#inbox.offer(ev)) return false;
-      this.#inboxChanged();
-      return true;
-    }
-    if (this.listenerCount('message') > 0) this.emit('message', ev);
-    for (const s of this.#streams) s.push(ev);
-    for (const r of this.#readers) r(ev);
-    return true;
-  }
-
-  #receiveCredit(): { bytes: number; messages: number } {
-    const r = this.#inbox.room();
-    if (!this.#hasReader()) return { bytes: r.bytes, messages: r.messages };
-    const s = this.#ctx.settings;
-    return { bytes: s.inboxMaxBytes, messages: s.inboxMaxMessages };
+    return this.#readers.attachReader(reader);
   }
 
   /** Messages waiting in the inbox (no reader was attached when they arrived). */
   get inboxSize(): number {
-    return this.#inbox.size;
+    return this.#readers.inboxSize;
   }
 
   /**
    * Takes, in order, the messages that waited in the inbox (those `pick` selects; all
    * without it) — the backlog of `subscribe --backlog`. Frees room: held reliable messages
-   * are then delivered and acknowledged.
+   * are then delivered (to the reader attached in the same turn) and acknowledged.
    */
   takeInbox(pick?: (ev: MessageEvent) => boolean): MessageEvent[] {
-    const taken = this.#inbox.take(pick);
-    if (taken.length > 0) {
-      this.#inboxChanged();
-      // Held messages are delivered after this I/O phase: the caller attaches its reader first.
-      this.#ctx.scheduler.immediate(() => {
-        if (!this.#closed) this.#native.reliable.resume();
-      });
-    }
-    return taken;
-  }
-
-  /**
-   * inboxFsync: the inbox is on disk (fsync'd) before the message is acknowledged. The write
-   * runs once per turn (a microtask: before the acks, which go out after the I/O phase).
-   */
-  #inboxChanged(): void {
-    if (this.#inboxHome === null || !this.#ctx.settings.inboxFsync || this.#inboxWrite) return;
-    this.#inboxWrite = true;
-    this.#ctx.scheduler.microtask(() => {
-      this.#inboxWrite = false;
-      if (this.#inboxHome === null || this.#closed) return;
-      try {
-        writeInboxFile(this.#inboxHome, this.#inbox.peek());
-      } catch (e) {
-        this.#ctx.log.error({ err: e instanceof Error ? e.message : 'error' }, 'writing the inbox failed');
-      }
-    });
+    return this.#readers.takeInbox(pick);
   }
 
   /** Restores messages kept by a previous run (clean stop), before any new message. */
   restoreInbox(events: readonly MessageEvent[]): void {
-    for (const ev of events) this.#inbox.offer(ev);
+    this.#readers.restore(events);
   }
 
-  /** The inbox's messages, in order, without taking them (written to the home on a clean stop). */
+  /** The inbox's messages, in order, without taking them. */
   inboxMessages(): readonly MessageEvent[] {
-    return this.#inbox.peek();
-  }
-
-  /** A `message` listener was attached: it takes the inbox first (after this turn), then new messages. */
-  #onListenerAdded(): void {
-    if (this.#closed) return;
-    if (this.#inbox.size === 0) {
-      this.#native.reliable.resume();
-      return;
-    }
-    this.#drainTimer ??= this.#ctx.scheduler.immediate(() => {
-      this.#drainTimer = null;
-      if (this.#closed || this.listenerCount('message') === 0) return;
-      const backlog = this.#inbox.take();
-      for (let i = 0; i < backlog.length; i++) {
-        if (this.listenerCount('message') === 0 && this.#streams.size === 0) { // a `once` listener is gone: keep the rest
-          this.#inbox.requeue(backlog.slice(i));
-          break;
-        }
-        const ev = backlog[i]!;
-        this.emit('message', ev);
-        for (const s of this.#streams) s.push(ev);
-      }
-      this.#inboxChanged();
-      this.#native.reliable.resume();
-    });
+    return this.#readers.peek();
   }
 
   #emitPeer(ev: PeerEvent): void {
@@ -348,17 +266,13 @@ export class Node extends EventEmitter implements UdpVaultNode {
 
   /** An independent iterator of received messages; it takes the inbox first (`backlog: false` leaves it). */
   messages(opts: { backlog?: boolean } = {}): AsyncIterableIterator<MessageEvent> {
-    const s: BoundedStream<MessageEvent> = new BoundedStream(Math.max(this.#ctx.settings.subscriberBufferMessages, this.#ctx.settings.inboxMaxMessages), () => this.#streams.delete(s));
-    if (opts.backlog ?? true) for (const ev of this.#inbox.take()) s.push(ev);
-    this.#streams.add(s);
-    if (!this.#closed) this.#native.reliable.resume();
-    return s;
+    return this.#readers.stream(opts.backlog ?? true);
   }
 
   async reload(settings?: Partial<Settings>): Promise<void> {
     if (this.#closed) return;
     if (settings) Object.assign(this.#ctx.settings, nodeSettings({ settings: { ...this.#ctx.settings, ...settings } })); // all or nothing: ERR_BAD_CONFIG
-    this.#inbox.setLimits(inboxLimits(this.#ctx.settings));
+    this.#readers.settingsChanged();
     this.#ctx.limits = limitsOf(this.#ctx.settings);
     const store = this.#store.store;
     if (!store) return;
@@ -403,8 +317,6 @@ export class Node extends EventEmitter implements UdpVaultNode {
       this.#closed = true;
     }
     this.#tick.cancel();
-    this.#drainTimer?.cancel();
-    this.#drainTimer = null;
     this.#resolveTimer.cancel();
     this.#store.stop();
     const err = new UdpVaultError('ERR_CLOSED', 'node closed before the message was sent');
@@ -415,7 +327,7 @@ export class Node extends EventEmitter implements UdpVaultNode {
     this.#native.close(err);
     this.#v2.close(err);
     this.#links.clear();
-    for (const s of [...this.#streams]) s.close();
+    this.#readers.close();
     try {
       await this.#ctx.transport.close();
     } catch (e) {
@@ -426,18 +338,12 @@ export class Node extends EventEmitter implements UdpVaultNode {
     } catch (e) {
       this.#ctx.log.error({ err: e instanceof Error ? e.message : 'error' }, 'closing the journal failed');
     }
-    if (this.#inboxHome !== null) {
-      try {
-        writeInboxFile(this.#inboxHome, this.#inbox.peek()); // restored by the next start
-      } catch (e) {
-        this.#ctx.log.error({ err: e instanceof Error ? e.message : 'error', messages: this.#inbox.size }, 'writing the inbox failed; its messages are lost');
-      }
-    }
+    this.#readers.persist();
   }
 
   override on<E extends keyof NodeEvents>(event: E, listener: (...args: NodeEvents[E]) => void): this {
     super.on(event, listener as (...a: unknown[]) => void);
-    if (event === 'message') this.#onListenerAdded();
+    if (event === 'message') this.#readers.onListenerAdded();
     return this;
   }
   override off<E extends keyof NodeEvents>(event: E, listener: (...args: NodeEvents[E]) => void): this {
@@ -445,7 +351,7 @@ export class Node extends EventEmitter implements UdpVaultNode {
   }
   override once<E extends keyof NodeEvents>(event: E, listener: (...args: NodeEvents[E]) => void): this {
     super.once(event, listener as (...a: unknown[]) => void);
-    if (event === 'message') this.#onListenerAdded();
+    if (event === 'message') this.#readers.onListenerAdded();
     return this;
   }
 }
