@@ -159,7 +159,11 @@ describe('peers with different MTUs', () => {
       await waitFor(() => atA.length === 1 && atB.length === 1);
       expect(Buffer.from(atB[0]!.data).equals(big)).toBe(true);
       expect(Buffer.from(atA[0]!.data).equals(big)).toBe(true);
-      expect(b.status().counters.drops).toEqual({});
+      // Nothing refused for its size or shape. A datagram on a session the crossing handshake of
+      // pair() retired may be refused as unknownSession (real sockets: the race is timing-dependent).
+      const { unknownSession = 0, ...drops } = b.status().counters.drops;
+      expect(drops).toEqual({});
+      expect(unknownSession).toBeLessThanOrEqual(2);
     } finally {
       await a.close();
       await b.close();
