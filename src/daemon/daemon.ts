@@ -5,7 +5,6 @@
  * removed, lock released); SIGHUP reloads the configuration and the peer store and logs what
  * was applied. Security events go to the log at warn, summarised (security-log.ts).
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CreateNodeOptions, PeerEvent, UdpVaultNode } from '../node/types';
 import type { Settings } from '../settings';
@@ -21,7 +20,9 @@ import { startMetrics, type MetricsEndpoint } from '../metrics';
 import type { Scheduler } from '../runtime/scheduler';
 import { loadConfig, type ConfigFlags, type LoadedConfig } from '../config/load';
 import { describeReload, planReload } from '../config/reload';
-import { checkSocketPath, ensureHome, HomeLock, resolveHome, type HomePaths } from './home';
+import { checkSocketPath, homePaths, resolveHome, type HomePaths } from '../store/home';
+import { openHome } from '../store/open-home';
+import { sodiumReady } from '../crypto/sodium';
 import { SecurityLog } from './security-log';
 
 export interface DaemonOptions {
@@ -88,12 +89,17 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   const readConfig = (): LoadedConfig => loadConfig({ ...(opts.config !== undefined && { file: opts.config }), env, ...(opts.flags && { flags: opts.flags }) });
   const first = readConfig(); // before touching the home: a bad configuration changes nothing
   let settings = first.settings;
-  const paths = ensureHome(home);
-  checkSocketPath(paths);
-  const lock = HomeLock.acquire(paths);
+  checkSocketPath(homePaths(home));
   const logger = createLogger(settings.logLevel, opts.logDestination);
+  // The home: created, locked (one process per home), leftover temp files removed, identity
+  // loaded or created, journal opened. Closed (lock released) last on every exit path.
+  await sodiumReady(); // the identity may be created here
+  const opened = openHome(home, { kind: 'daemon', onJournalError: (e) => logger.error({ err: e }, 'state journal failed: later state changes are not durable') });
+  const paths = opened.paths;
+  const closeHome = (): Promise<void> => opened.close().catch((e: unknown) => logger.error({ err: e }, 'closing the home failed'));
   for (const w of first.warnings) logger.warn({}, w);
-  const identityCreated = !fs.existsSync(paths.identity);
+  if (opened.removedTemps.length > 0) logger.info({ files: opened.removedTemps }, 'removed temp files of interrupted writes');
+  const identityCreated = opened.identityCreated;
   let node: UdpVaultNode;
   let server: ControlServer;
   let mtuSource: MtuSource;
@@ -101,9 +107,9 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     // The MTU is resolved here (once) so that the ready line can say where it came from.
     const mtu = await resolveMtuWithSource(settings.mtu);
     mtuSource = mtu.source;
-    node = await (opts.createNode ?? realCreateNode)({ home, port: settings.port, host: settings.host, settings: { ...settings, mtu: mtu.mtu }, logger });
+    node = await (opts.createNode ?? realCreateNode)({ home, openedHome: opened, port: settings.port, host: settings.host, settings: { ...settings, mtu: mtu.mtu }, logger });
   } catch (e) {
-    lock.release();
+    await closeHome();
     const explained = explainStartError(e, settings);
     logger.error({ err: explained }, 'udpvault daemon could not start');
     throw explained;
@@ -125,7 +131,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   } catch (e) {
     await metrics?.close();
     await node.close().catch(() => undefined);
-    lock.release();
+    await closeHome();
     logger.error({ err: e }, 'udpvault daemon could not start');
     throw e;
   }
@@ -170,7 +176,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
       await metrics?.close();
       await node.close().catch((e: unknown) => logger.error({ err: e }, 'closing the node failed'));
       await serverClosed;
-      lock.release();
+      await closeHome();
       for (const [sig, h] of signalHandlers) process.off(sig, h);
       logger.info({}, 'udpvault daemon stopped');
       resolveStopped();
@@ -191,14 +197,13 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     setLevel(logger, next.logLevel);
     server.updateSettings(next);
     try {
-      const label = (p: { name: string | null; key: string | null; endpoint: string }): string => p.name ?? p.key ?? p.endpoint;
-      const before = new Set(node.peers().map(label));
-      await node.reload(next);
+      const changes = await node.reload(next);
       settings = next;
       info.logLevel = next.logLevel;
-      const peersAdded = node.peers().map(label).filter((l) => !before.has(l));
+      const peersAdded = changes?.added ?? [];
       const { msg, fields } = describeReload(plan);
-      logger.info({ ...fields, peersAdded }, `${msg}; peer store reloaded: ${peersAdded.length > 0 ? `added ${peersAdded.join(', ')}` : 'no new peer'}`);
+      const what = changes ? (['added', 'removed', 'changed', 'failed'] as const).filter((k) => changes[k].length > 0).map((k) => `${k} ${changes[k].join(', ')}`) : [];
+      logger.info({ ...fields, peersAdded, peers: changes }, `${msg}; peer store reloaded: ${what.length > 0 ? what.join('; ') : 'no change'}`);
       if (plan.needsRestart.length > 0) logger.warn({ needsRestart: plan.needsRestart }, `${plan.needsRestart.join(', ')}: changes take effect after a restart`);
     } catch (e) {
       logger.error({ err: e }, 'reload failed');
@@ -210,7 +215,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     const onStop = (sig: NodeJS.Signals) => (): void => {
       if (++signalled > 1) {
         logger.warn({ signal: sig }, 'second signal: exiting now');
-        lock.release();
+        opened.lock.release(); // the journal's pending appends are lost: only what was fsync'd was acknowledged
         process.exit(130);
       }
       void stop(sig);

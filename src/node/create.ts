@@ -2,15 +2,15 @@
  * Composition root: createNode() wires identity, peer store, settings, the runtime seams
  * (clock, scheduler, random, transport) and the node. Wiring only.
  */
-import * as path from 'node:path';
 import { systemClock } from '../runtime/clock';
 import { systemScheduler } from '../runtime/scheduler';
 import { systemRandom } from '../runtime/random';
 import type { Settings } from '../settings';
 import { nodeSettings } from '../config/parse';
 import { sodiumReady, wipe } from '../crypto/sodium';
-import { identityFromSeed, loadOrCreateIdentity, type Identity } from '../crypto/identity';
-import { PeerStore, type StoredPeer } from '../daemon/store';
+import { identityFromSeed, type Identity } from '../crypto/identity';
+import type { PeerStore, StoredPeer } from '../store/peer-store';
+import { openHome, type OpenedHome } from '../store/open-home';
 import { silentLogger, type Logger } from '../log';
 import { resolveMtu, maxDatagramBytes } from '../net/mtu';
 import { KeyedRateLimiter, TokenBucket } from '../net/ratelimit';
@@ -19,7 +19,6 @@ import { PeerTable } from '../peer/table';
 import { newCounters } from '../peer/counters';
 import { limitsOf } from './peer-records';
 import { Node } from './node';
-import { Journal } from '../store/journal';
 import { inboxPath, readInboxFile, writeInboxFile } from './inbox-file';
 import type { CreateNodeOptions, UdpVaultNode } from './types';
 
@@ -36,35 +35,38 @@ export async function createNode(opts: CreateNodeOptions = {}): Promise<UdpVault
   let identity: Identity;
   let store: PeerStore | null = null;
   let stored: StoredPeer[] = [];
-  let journal: Journal | null = null;
-  if (opts.home) {
-    identity = loadOrCreateIdentity(path.join(opts.home, 'identity.key')).identity;
-    store = new PeerStore(path.join(opts.home, 'peers.json'));
-    stored = store.load();
-    journal = Journal.open({
-      file: path.join(opts.home, 'state.journal'), snapshot: path.join(opts.home, 'state.snapshot'), scheduler,
-      onError: (e) => log.error({ err: e.message }, 'journal failed'),
-    });
+  // A home this call opens (and locks) is closed with the node, or at once when the start fails.
+  let ownedHome: OpenedHome | null = null;
+  const home = opts.openedHome ?? (opts.home ? (ownedHome = openHome(opts.home, { kind: 'node', scheduler })) : null);
+  if (home) {
+    identity = home.identity;
+    store = home.peerStore;
+    try {
+      stored = store.load();
+    } catch (e) {
+      await ownedHome?.close();
+      throw e;
+    }
   } else {
     const seed = random.bytes(32); // ephemeral identity: deterministic with a seeded Random (tests)
     identity = identityFromSeed(seed);
     wipe(seed);
   }
   let node: Node | undefined;
-  let mtu: number;
   let transport: Awaited<ReturnType<typeof openTransport>>;
+  let mtu: number;
   try {
     mtu = await resolveMtu(settings.mtu, undefined, scheduler);
-    transport = await openTransport({ host: settings.host, port: settings.port, onMessage: (d) => node?.onDatagram(d), onError: (e) => log.warn({ err: e.message }, 'socket error') });
+    transport = await openTransport({ host: settings.host, port: settings.port, onMessage: (d) => node?.onDatagram(d), onError: (e) => log.warn({ err: e }, 'socket error') });
   } catch (e) {
-    await journal?.close();
+    await ownedHome?.close();
     throw e;
   }
   node = new Node(
     {
       identity, settings, clock, scheduler, random, log, transport, mtu,
       handshakeTs: { last: 0 },
-      journal,
+      journal: home?.journal ?? null,
       peers: new PeerTable(),
       counters: newCounters(),
       maxDatagram: { 4: maxDatagramBytes(mtu, 4), 6: maxDatagramBytes(mtu, 6) },
@@ -73,14 +75,15 @@ export async function createNode(opts: CreateNodeOptions = {}): Promise<UdpVault
       globalLimiter: new TokenBucket(settings.globalPacketsPerSecond, settings.globalPacketsPerSecond, clock),
     },
     store,
-    opts.home ?? null,
+    ownedHome ? () => ownedHome.close() : null,
+    home?.paths.home ?? null,
   );
   try {
     await node.restorePeers(stored);
-    if (opts.home) {
-      const home = opts.home;
-      node.restoreInbox(readInboxFile(home, (why) => log.error({ file: inboxPath(home), why }, 'the inbox file is unreadable; set aside as inbox.json.corrupt')));
-      if (!settings.inboxFsync) writeInboxFile(home, []); // in memory from now on: a crash loses what was never read
+    if (home) {
+      const dir = home.paths.home;
+      node.restoreInbox(readInboxFile(dir, (why) => log.error({ file: inboxPath(dir), why }, 'the inbox file is unreadable; set aside as inbox.json.corrupt')));
+      if (!settings.inboxFsync) writeInboxFile(dir, []); // in memory from now on: a crash loses what was never read
     }
   } catch (e) {
     await node.close(); // nothing may outlive a failed start

@@ -90,8 +90,9 @@ export class FakeNode extends EventEmitter implements UdpVaultNode {
     // not used by the control server
   }
 
-  async reload(settings?: Partial<Settings>): Promise<void> {
+  async reload(settings?: Partial<Settings>): Promise<null> {
     this.reloaded.push(settings ?? {});
+    return null;
   }
 
   async close(): Promise<void> {

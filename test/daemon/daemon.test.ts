@@ -175,7 +175,7 @@ test('reload applies a new configuration, keeps the old one when the new is inva
   expect(reloaded()).toEqual([
     expect.objectContaining({
       level: 30,
-      msg: 'configuration reloaded: applied subscriberBufferMessages, logLevel; peer store reloaded: no new peer',
+      msg: 'configuration reloaded: applied subscriberBufferMessages, logLevel; peer store reloaded: no change',
       applied: ['subscriberBufferMessages', 'logLevel'],
       needsRestart: [],
       changes: { subscriberBufferMessages: { from: 5, to: 7 }, logLevel: { from: 'info', to: 'debug' } },
@@ -188,7 +188,7 @@ test('reload applies a new configuration, keeps the old one when the new is inva
   await d.reload();
   expect(lines().filter((l) => l.level === 40 && l.msg === 'mtu: changes take effect after a restart')).toEqual([expect.objectContaining({ needsRestart: ['mtu'] })]);
   expect(reloaded()[1]).toMatchObject({
-    msg: 'configuration reloaded: no setting changed that a reload applies; needs a restart to change: mtu; peer store reloaded: no new peer',
+    msg: 'configuration reloaded: no setting changed that a reload applies; needs a restart to change: mtu; peer store reloaded: no change',
     changes: { mtu: { from: 'auto', to: 1400 } },
   });
   expect(d.settings.mtu).toBe('auto'); // what runs until a restart

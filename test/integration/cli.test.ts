@@ -165,7 +165,7 @@ test('SIGHUP reloads the configuration; an invalid one is logged and the old one
   procs.push(c);
   fs.writeFileSync(cfg, JSON.stringify({ logLevel: 'debug' }));
   c.kill('SIGHUP');
-  await waitFor(() => c.jsonLines().some((l) => l.msg === 'configuration reloaded: applied logLevel; peer store reloaded: no new peer'), 10_000, 'reload');
+  await waitFor(() => c.jsonLines().some((l) => l.msg === 'configuration reloaded: applied logLevel; peer store reloaded: no change'), 10_000, 'reload');
   fs.writeFileSync(cfg, JSON.stringify({ logLevel: 'loud' }));
   c.kill('SIGHUP');
   await waitFor(() => c.jsonLines().some((l) => typeof l.msg === 'string' && l.msg.startsWith('configuration reload failed')), 10_000, 'reload failure');
