@@ -4,6 +4,7 @@ import { startNode, waitFor, collect, pair } from '../helpers/nodes';
 import { startTap } from '../helpers/tap';
 import type { UdpVaultNode } from '../../src/node/types';
 import { paddingBuckets } from '../../src/wire/padding';
+import { announcedLimit } from './internals';
 
 const text = (d: Uint8Array): string => Buffer.from(d).toString();
 const MAX_V4 = 1500 - 28;
@@ -108,9 +109,10 @@ describe('transport', () => {
     await waitFor(() => atB.length === 1);
     expect(Buffer.from(atB[0]!.data).equals(big)).toBe(true);
     expect(a.status().counters.bytesOut - before).toBeLessThan(big.length / 20);
-    // 4 MiB of zeros (a few KiB on the wire) would be a decompression bomb for b: b announced its
-    // 1 MiB limit in the first exchange, so a refuses it (the receiver-side refusal of a bomb sent
-    // before the announcement: test/sim/delivery-inbox.test.ts).
+    // 4 MiB of zeros (a few KiB on the wire) would be a decompression bomb for b: b announces its
+    // 1 MiB limit in its first frame to a (here its liveness answer to the data), so a refuses it
+    // (the receiver-side refusal of a bomb sent before the announcement: test/sim/delivery-inbox.test.ts).
+    await waitFor(() => announcedLimit(a, 'b') === 1024 * 1024);
     await expect(a.send('b', new Uint8Array(4 * 1024 * 1024))).rejects.toMatchObject({
       code: 'ERR_TOO_LARGE',
       message: 'message of 4194304 bytes exceeds the maxMessageBytes of peer b (1048576 bytes, announced by the peer); it would be refused there',

@@ -153,6 +153,8 @@ export class NativeLink implements PeerLink {
     const controls = this.outbox.takeControls();
     if (this.current()) this.#releaseReliable();
     const rel = this.current() ? this.engine.reliable.take(this) : null;
+    // Our maxMessageBytes rides on a frame that goes anyway (never a datagram of its own).
+    if (this.current() && (controls.length > 0 || rel || this.outbox.batched > 0 || this.outbox.queued > 0)) controls.push(...this.engine.reliable.takeAnnouncement(this));
     if (!flushLink(this, controls, rel?.items, rel?.r) && !this.handshaker.pending && !draining) initiateHandshake(this);
   }
 

@@ -17,7 +17,7 @@ import { DeliveryError, UdpVaultError } from '../../errors';
 import { ReliableSender } from '../../delivery/reliable-sender';
 import { ReliableReceiver } from '../../delivery/reliable-receiver';
 import { fragment, maxFragments } from '../../delivery/fragment';
-import { FLAG_RELIABLE, itemOverheadBytes, type Frame, type PayloadItem } from '../../wire/frame';
+import { FLAG_RELIABLE, itemOverheadBytes, type ControlItem, type Frame, type PayloadItem } from '../../wire/frame';
 import type { Datagram } from '../../net/transport';
 import type { Timer } from '../../runtime/scheduler';
 import type { NodeContext } from '../context';
@@ -62,6 +62,8 @@ export class ReliableDelivery {
   #peerMax = new Map<NativeLink, number>();
   /** Sessions on which we announced our own limit. */
   #announced = new WeakSet<object>();
+  /** Links whose next frame carries our limit. */
+  #announcing = new Set<NativeLink>();
   #onIdle: (() => void)[] = [];
 
   constructor(ctx: NodeContext) {
@@ -166,13 +168,23 @@ export class ReliableDelivery {
 
   /**
    * Every authenticated frame: the first one on a session makes us announce our own
-   * maxMessageBytes to the peer on it (so a sender refuses what we would drop).
+   * maxMessageBytes to the peer on it (so a sender refuses what we would drop). The item rides
+   * in the next frame that goes to the peer anyway (an ack, data, an answer, a keepalive): it
+   * never causes a datagram of its own, so it cannot disturb the liveness timers.
    */
   announce(link: NativeLink, session: object): void {
     if (this.#announced.has(session)) return;
     this.#announced.add(session);
-    link.outbox.pushControl({ type: 'limits', maxMessageBytes: this.#ctx.settings.maxMessageBytes });
-    this.#ctx.scheduleFlush(link.peer);
+    this.#announcing.add(link);
+  }
+
+  /**
+   * The `limits` item to add to a frame that goes to the peer anyway (called by the link's
+   * flush only when it has something else to send), once per announcement.
+   */
+  takeAnnouncement(link: NativeLink): ControlItem[] {
+    if (!this.#announcing.delete(link)) return [];
+    return [{ type: 'limits', maxMessageBytes: this.#ctx.settings.maxMessageBytes }];
   }
 
   /** Receive hook: acks for our sender, reliable items for our receiver (delivered in order). */
@@ -305,6 +317,7 @@ export class ReliableDelivery {
     this.#state.delete(link);
     this.#ackPeers.delete(link);
     this.#peerMax.delete(link);
+    this.#announcing.delete(link);
   }
 
   /** `unsentErr`: for messages none of whose items was transmitted (see ReliableSender.failAll). */
