@@ -72,6 +72,9 @@ export class ReliableReceiver {
   #missing = 0;
   /** The head message was refused as too large: refuse its items until cum passes this. */
   #refusedUntil = 0;
+  /** The refusal up to #refusedUntil was the application side's ('refused': decompression). */
+  #refusedByAccept = false;
+  #rejected = 0;
   #ackNeeded = false;
   /** The head message was offered and found no room: deliver nothing until pump(). */
   #held = false;
@@ -122,6 +125,8 @@ export class ReliableReceiver {
   get duplicates(): number { return this.#duplicates; }
   /** Items refused (beyond the buffer, too large, no room). */
   get refused(): number { return this.#refused; }
+  /** Items of messages the application side refused (decompression failed), incl. their retransmissions. */
+  get rejected(): number { return this.#rejected; }
   /** Items with invalid fields, or of a previous stream. */
   get malformed(): number { return this.#malformed; }
   /** Buffered or arriving items discarded because the sender's base moved past them. */
@@ -164,8 +169,9 @@ export class ReliableReceiver {
       this.#ackNeeded = true;
       progress = true;
     } else if (verdict === 'refused') {
-      this.#refused++;
+      this.#rejected++;
       this.#refusedUntil = seq;
+      this.#refusedByAccept = true;
     } else if (verdict === 'full') {
       this.#held = this.#accept(seq, flags, data, index, count); // buffered, unacknowledged (SACKed only)
     } else if (this.#accept(seq, flags, data, index, count)) {
@@ -211,6 +217,10 @@ export class ReliableReceiver {
       }
     }
     const len = data.byteLength;
+    if (seq <= this.#refusedUntil && this.#refusedByAccept) {
+      this.#rejected++;
+      return false;
+    }
     if (seq > this.#cum + this.#maxItems || (count ?? 1) > this.#maxItems || len > this.#maxMessageBytes || seq <= this.#refusedUntil) {
       this.#refused++;
       return false;
@@ -249,8 +259,9 @@ export class ReliableReceiver {
         }
         this.#remove(head);
         if (v === 'refused') {
-          this.#refused++;
+          this.#rejected++;
           this.#refusedUntil = head;
+          this.#refusedByAccept = true;
           break;
         }
         out.push(m);
@@ -273,6 +284,7 @@ export class ReliableReceiver {
         for (let seq = head; seq <= end; seq++) this.#remove(seq);
         this.#refused += first.count;
         this.#refusedUntil = end;
+        this.#refusedByAccept = false;
         break;
       }
       const data = new Uint8Array(total);
@@ -289,8 +301,9 @@ export class ReliableReceiver {
       }
       for (let seq = head; seq <= end; seq++) this.#remove(seq);
       if (v === 'refused') {
-        this.#refused += first.count;
+        this.#rejected += first.count;
         this.#refusedUntil = end;
+        this.#refusedByAccept = true;
         break;
       }
       out.push(m);

@@ -54,10 +54,10 @@ describe('ReliableReceiver accept', () => {
   it("'refused' (decompression failed) drops the message without acknowledging it; its retransmissions are refused until base passes it", () => {
     const r = make((m) => (m.data[0] === 9 ? 'refused' : 'delivered'));
     expect(r.onItem(S, 1, 1, R, b(9))).toEqual([]);
-    expect(r.refused).toBe(1);
+    expect([r.rejected, r.refused]).toEqual([1, 0]); // the application side's refusal, not a buffer limit
     expect(r.cum).toBe(0);
     expect(r.onItem(S, 1, 1, R, b(9))).toEqual([]); // retransmitted: refused again, not offered
-    expect(r.refused).toBe(2);
+    expect([r.rejected, r.refused]).toEqual([2, 0]);
     expect(r.onItem(S, 1, 2, R, b(2))).toEqual([]); // waits behind it (in order)
     expect(r.ack()).toEqual([S, 0, [2, 2]]);
     expect(r.onItem(S, 2, 3, R, b(3)).map((m) => m.data[0])).toEqual([2, 3]); // the sender gave up on 1: base 2
