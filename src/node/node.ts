@@ -359,6 +359,7 @@ export class Node extends EventEmitter implements UdpVaultNode {
     );
     this.#native.close(err);
     this.#v2.close(err);
+    this.#ctx.identity.privateKey.fill(0); // the node owns its identity: no handshake runs again
     this.#links.clear();
     this.#readers.close();
     try {
