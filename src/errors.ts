@@ -46,5 +46,6 @@ export const DROP_REASONS = [
   'keyChanged',
   'decompress',
   'plaintextRefused',
+  'inboxFull',
 ] as const;
 export type DropReason = (typeof DROP_REASONS)[number];

@@ -19,6 +19,7 @@ import { PeerTable } from '../peer/table';
 import { newCounters } from '../peer/counters';
 import { limitsOf } from './peer-records';
 import { Node } from './node';
+import { inboxPath, readInboxFile, writeInboxFile } from './inbox-file';
 import type { CreateNodeOptions, UdpVaultNode } from './types';
 
 export async function createNode(opts: CreateNodeOptions = {}): Promise<UdpVaultNode> {
@@ -62,6 +63,7 @@ export async function createNode(opts: CreateNodeOptions = {}): Promise<UdpVault
   node = new Node(
     {
       identity, settings, clock, scheduler, random, log, transport, mtu,
+      journal: home?.journal ?? null,
       peers: new PeerTable(),
       counters: newCounters(),
       maxDatagram: { 4: maxDatagramBytes(mtu, 4), 6: maxDatagramBytes(mtu, 6) },
@@ -70,9 +72,15 @@ export async function createNode(opts: CreateNodeOptions = {}): Promise<UdpVault
     },
     store,
     ownedHome ? () => ownedHome.close() : null,
+    home?.paths.home ?? null,
   );
   try {
     await node.restorePeers(stored);
+    if (home) {
+      const dir = home.paths.home;
+      node.restoreInbox(readInboxFile(dir, (why) => log.error({ file: inboxPath(dir), why }, 'the inbox file is unreadable; set aside as inbox.json.corrupt')));
+      if (!settings.inboxFsync) writeInboxFile(dir, []); // in memory from now on: a crash loses what was never read
+    }
   } catch (e) {
     await node.close(); // nothing may outlive a failed start
     throw e;

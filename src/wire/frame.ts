@@ -3,7 +3,7 @@
  *   { v: 3, t: <sender ms timestamp>, p: [payload items], c: [control items], r?: [stream, base], g: <padding bin> }
  * Payload item: [flags, data] | [flags|RELIABLE, data, seq] | [flags|FRAGMENT, chunk, id, index, count]
  *               | [flags|RELIABLE|FRAGMENT, chunk, seq, index, count]
- * Control item: [0] keepalive | [1, stream, cum, [start, end, ...]] ack.
+ * Control item: [0] keepalive | [1, stream, cum, [start, end, ...]] ack | [3, maxMessageBytes] limits.
  * Decoding validates every field; anything else is a 'malformed' drop.
  */
 import { FRAME_VERSION } from '../constants';
@@ -17,6 +17,8 @@ const FLAGS_MASK = 7;
 
 export const CONTROL_KEEPALIVE = 0;
 export const CONTROL_ACK = 1;
+/** [3, maxMessageBytes]: the sender's receive limit, sent once per session (PROTOCOL.md §14). */
+export const CONTROL_LIMITS = 3;
 export const MAX_ACK_RANGES = 32;
 export const MAX_ITEMS_PER_FRAME = 4096;
 
@@ -29,7 +31,10 @@ export interface PayloadItem {
   count?: number;
 }
 
-export type ControlItem = { type: 'keepalive' } | { type: 'ack'; stream: number; cum: number; ranges: number[] };
+export type ControlItem =
+  | { type: 'keepalive' }
+  | { type: 'ack'; stream: number; cum: number; ranges: number[] }
+  | { type: 'limits'; maxMessageBytes: number };
 
 export interface Frame {
   t: number;
@@ -46,7 +51,9 @@ export function itemOverheadBytes(item: PayloadItem): number {
 /** Frame bytes besides items and controls, upper bound: map, v, t, p, c, r, g keys and headers. */
 export const FRAME_FIXED_OVERHEAD_BYTES = 1 + 3 + 11 + 5 + 5 + 17 + 5;
 export function controlBytes(c: ControlItem): number {
-  return c.type === 'keepalive' ? 2 : 1 + 1 + 5 + 9 + 3 + c.ranges.length * 9;
+  if (c.type === 'keepalive') return 2;
+  if (c.type === 'limits') return 1 + 1 + 9;
+  return 1 + 1 + 5 + 9 + 3 + c.ranges.length * 9;
 }
 export { encodeFrame, paddingLength, binHeaderBytes } from './frame-encode';
 import { binHeaderBytes } from './frame-encode';
@@ -79,7 +86,7 @@ function controlFromWire(w: unknown): ControlItem {
   if (w[0] === CONTROL_KEEPALIVE && w.length === 1) return { type: 'keepalive' };
   if (w[0] === CONTROL_ACK && w.length === 4) {
     const [, stream, cum, ranges] = w as unknown[];
-    if (!isUint(stream, 0xffffffff) || !isUint(cum)) return bad('ack fields');
+    if (!isUint(stream) || !isUint(cum)) return bad('ack fields');
     if (!Array.isArray(ranges) || ranges.length % 2 !== 0 || ranges.length > 2 * MAX_ACK_RANGES) return bad('ack ranges');
     for (let k = 0; k < ranges.length; k += 2) {
       const a: unknown = ranges[k];
@@ -87,6 +94,11 @@ function controlFromWire(w: unknown): ControlItem {
       if (!isUint(a) || !isUint(b) || b < a) return bad('ack range');
     }
     return { type: 'ack', stream, cum, ranges: ranges as number[] };
+  }
+  if (w[0] === CONTROL_LIMITS && w.length === 2) {
+    const max: unknown = w[1];
+    if (!isUint(max) || max < 1) return bad('limits');
+    return { type: 'limits', maxMessageBytes: max };
   }
   return bad('unknown control item');
 }
@@ -114,7 +126,7 @@ export function decodeFrame(bytes: Uint8Array): Frame {
   const frame: Frame = { t: m['t'], p: items, c: c.map(controlFromWire) };
   const r = m['r'];
   if (r !== undefined) {
-    if (!Array.isArray(r) || r.length !== 2 || !isUint(r[0], 0xffffffff) || !isUint(r[1])) return bad('reliable stream');
+    if (!Array.isArray(r) || r.length !== 2 || !isUint(r[0]) || !isUint(r[1])) return bad('reliable stream');
     frame.r = [r[0], r[1]];
   } else if (items.some((i) => (i.flags & FLAG_RELIABLE) !== 0)) {
     return bad('reliable item without stream');

@@ -79,6 +79,7 @@ export const CASES: Record<SettingKey, SettingCases> = {
   queueMaxMessages: int(1, 1_000_000),
   queueMaxBytes: int(1, GiB),
   datagramWindowWaitMs: int(0, 60_000),
+  closeGraceMs: int(0, 3_600_000),
   reliableTimeoutMs: int(100, 3_600_000),
   reliableWindow: int(1, 65536),
   reassemblyTimeoutMs: int(100, 3_600_000),

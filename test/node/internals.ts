@@ -13,3 +13,9 @@ export function nativeLinkOf(node: UdpVaultNode, ref: string): NativeLink {
 export function pendingEphemeralSecrets(node: UdpVaultNode, ref: string): Uint8Array[] {
   return nativeLinkOf(node, ref).handshaker.outstanding().flatMap((p) => p.state.secretViews());
 }
+
+/** The maxMessageBytes the peer announced to `node` (null before its `limits` item arrived). */
+export function announcedLimit(node: UdpVaultNode, ref: string): number | null {
+  const link = nativeLinkOf(node, ref);
+  return link.engine.reliable.peerMaxMessageBytes(link);
+}

@@ -4,7 +4,7 @@
  * link, or one whose peer was removed, never sends or schedules anything again.
  */
 import type { Session } from '../../crypto/session';
-import { UdpVaultError } from '../../errors';
+import { BadInputError, UdpVaultError } from '../../errors';
 import { Keypairs, type RetireRules } from '../../peer/keypairs';
 import { Handshaker } from '../../peer/handshaker';
 import { Outbox, type OutMessage } from '../../peer/outbox';
@@ -79,6 +79,10 @@ export class NativeLink implements PeerLink {
   }
 
   send(data: Uint8Array, opts: LinkSendOptions): Promise<void> {
+    const peerMax = this.engine.reliable.peerMaxMessageBytes(this);
+    if (peerMax !== null && data.length > peerMax) {
+      return Promise.reject(new BadInputError('ERR_TOO_LARGE', `message of ${data.length} bytes exceeds the maxMessageBytes of peer ${this.peer.label()} (${peerMax} bytes, announced by the peer); it would be refused there`));
+    }
     if (opts.reliable) return this.#sendReliable(data, opts.timeoutMs ?? this.ctx.settings.reliableTimeoutMs);
     try {
       const items = datagramItems(this, data);
@@ -152,6 +156,8 @@ export class NativeLink implements PeerLink {
     const controls = this.outbox.takeControls();
     if (this.current()) this.#releaseReliable();
     const rel = this.current() ? this.engine.reliable.take(this) : null;
+    // Our maxMessageBytes rides on a frame that goes anyway (never a datagram of its own).
+    if (this.current() && (controls.length > 0 || rel || this.outbox.batched > 0 || this.outbox.queued > 0)) controls.push(...this.engine.reliable.takeAnnouncement(this));
     if (!flushLink(this, controls, rel?.items, rel?.r) && !this.handshaker.pending && !draining) initiateHandshake(this);
   }
 

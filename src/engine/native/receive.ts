@@ -16,6 +16,7 @@ import { formatEndpoint } from '../../peer/endpoint';
 import type { MessageEvent } from '../../api/types';
 import { countReceived, type NodeContext } from '../context';
 import type { NativeLink } from './link';
+import type { AcceptVerdict } from '../../delivery/reliable-receiver';
 import { frameIsFresh } from '../../peer/clock-offset';
 import { sessionConfirmed } from './handshake';
 import { onStaleFrame } from './timers';
@@ -67,6 +68,7 @@ export function receiveData(link: NativeLink, d: Datagram): void {
   }
   peer.setState('established');
   if (newlyConfirmed) ctx.scheduleFlush(peer); // a newly confirmed session: send what waited for it
+  link.engine.reliable.announce(link, session); // our maxMessageBytes, once per session
   if (frame.r || frame.c.length > 0) link.engine.reliable.onFrame(link, frame, d);
   const addr = formatEndpoint(d);
   for (const item of frame.p) {
@@ -80,20 +82,29 @@ export function receiveData(link: NativeLink, d: Datagram): void {
   }
 }
 
-/** Decompresses (bounded) and emits one whole message. */
-export function deliver(ctx: NodeContext, peer: Peer, addr: string, flags: number, body: Uint8Array, reliable: boolean): void {
+/**
+ * Decompresses (bounded) and hands one whole message to a reader or the inbox. 'refused':
+ * decompression failed (counted). 'full': no reader and no room in the inbox — a datagram
+ * message is then dropped and counted (`inboxFull`); a reliable one stays with the reliable
+ * layer, unacknowledged, until room is made.
+ */
+export function deliver(ctx: NodeContext, peer: Peer, addr: string, flags: number, body: Uint8Array, reliable: boolean): AcceptVerdict {
   let data = body;
   if ((flags & FLAG_COMPRESSED) !== 0) {
     try {
       data = decompress(body, ctx.settings.maxMessageBytes);
     } catch (e) {
       ctx.drop(e instanceof UdpVaultError && e.code === 'ERR_DECOMPRESS_LIMIT' ? 'tooLarge' : 'decompress', peer, 'decompression refused');
-      return;
+      return 'refused';
     }
+  }
+  const ev: MessageEvent = { peer: peer.keyString ?? '', addr, data, reliable, encrypted: true, receivedAt: new Date(ctx.clock.now()) };
+  if (peer.name) ev.name = peer.name;
+  if (!ctx.emitMessage(ev)) {
+    if (!reliable) ctx.drop('inboxFull', peer, 'no reader and the inbox is full');
+    return 'full';
   }
   peer.counters.messagesIn++;
   ctx.counters.messagesIn++;
-  const ev: MessageEvent = { peer: peer.keyString ?? '', addr, data, reliable, encrypted: true, receivedAt: new Date(ctx.clock.now()) };
-  if (peer.name) ev.name = peer.name;
-  ctx.emitMessage(ev);
+  return 'delivered';
 }

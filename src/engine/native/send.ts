@@ -120,7 +120,8 @@ function sendFrame(link: NativeLink, frame: Frame, contentBytes: number, settles
 
 /** An empty frame: answers a peer that expects one (liveness) without asking for an answer itself. */
 export function sendEmptyFrame(link: NativeLink): void {
-  sendFrame(link, { t: 0, p: [], c: [] }, 0, []);
+  const c = link.engine.reliable.takeAnnouncement(link); // our maxMessageBytes rides along (PROTOCOL §7.3)
+  sendFrame(link, { t: 0, p: [], c }, c.reduce((n, x) => n + controlBytes(x), 0), []);
 }
 
 /**
