@@ -190,6 +190,7 @@ describe('handshake v4 between nodes', () => {
     const a = await w.node(A, {}, recording(sent));
     const b = await w.node(B, { settings: { peerPacketsPerSecond: 10, peerPacketBurst: 30 } });
     await w.pair(a, b);
+    const atB = messages(b);
     await a.send('b', 'captured');
     await w.scheduler.advance(20);
     const data = sent.filter((d) => d[0] === 0x33 || d[0] === 0x43).pop()!;
@@ -198,10 +199,9 @@ describe('handshake v4 between nodes', () => {
     for (let i = 0; i < 1000; i++) raw.send(data, SIM_PORT, B, 4);
     await w.scheduler.advance(50);
     expect(drops(b, 'replay') - before.replay).toBe(1000);
-    const atB = messages(b);
     for (let i = 0; i < 20; i++) await a.send('b', `m${i}`);
     await w.scheduler.advance(50);
-    expect(atB.map(text)).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`));
+    expect(atB.map(text)).toEqual(['captured', ...Array.from({ length: 20 }, (_, i) => `m${i}`)]);
     expect(drops(b, 'rateLimited')).toBe(before.limited);
     await raw.close();
   });
