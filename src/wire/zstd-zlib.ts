@@ -18,8 +18,11 @@ interface ZlibWithZstd {
   constants: Record<string, number>;
 }
 
-/** Largest output chunk the sync decoder allocates at a time. */
-const MAX_CHUNK_BYTES = 256 * 1024;
+/**
+ * Largest output chunk the sync decoder allocates at a time (one chunk holds a whole default-size
+ * message: fewer native calls and no concatenation).
+ */
+const MAX_CHUNK_BYTES = 1024 * 1024 + 1;
 
 function zstdZlib(): ZlibWithZstd | null {
   const z = zlib as unknown as Partial<ZlibWithZstd>;
