@@ -1,57 +1,20 @@
-/** Every error udpvault raises has a stable `code`; messages never contain key material or payload bytes. */
-export type ErrorCode =
-  | 'ERR_BAD_ARGUMENT'
-  | 'ERR_BAD_CONFIG'
-  | 'ERR_UNKNOWN_PEER'
-  | 'ERR_PEER_EXISTS'
-  | 'ERR_TOO_LARGE'
-  | 'ERR_QUEUE_FULL'
-  | 'ERR_HANDSHAKE_TIMEOUT'
-  | 'ERR_NOT_ACKNOWLEDGED'
-  | 'ERR_PEER_UNREACHABLE'
-  | 'ERR_RELIABLE_UNSUPPORTED'
-  | 'ERR_CLOSED'
-  | 'ERR_KEY_FILE_PERMISSIONS'
-  | 'ERR_KEY_FILE_INVALID'
-  | 'ERR_STORE_CORRUPT'
-  | 'ERR_HOME_LOCKED'
-  | 'ERR_DAEMON_NOT_RUNNING'
-  | 'ERR_CONTROL_PROTOCOL'
-  // control socket (docs/CONTROL.md)
-  | 'ERR_BAD_JSON'
-  | 'ERR_BAD_REQUEST'
-  | 'ERR_UNKNOWN_OP'
-  | 'ERR_LINE_TOO_LONG'
-  | 'ERR_UNSUPPORTED_VERSION'
-  | 'ERR_TOO_MANY_CONNECTIONS'
-  | 'ERR_INTERNAL'
-  | 'ERR_DECOMPRESS_LIMIT'
-  | 'ERR_MALFORMED';
-
-export class UdpVaultError extends Error {
-  readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string) {
-    super(message);
-    this.code = code;
-    this.name = 'UdpVaultError';
-  }
-}
-
-/** Wrong input from a user or program (CLI exit code 2). */
-export class BadInputError extends UdpVaultError {
-  constructor(code: ErrorCode, message: string) {
-    super(code, message);
-    this.name = 'BadInputError';
-  }
-}
-
-/** An operation that was valid but failed (peer unreachable, not acknowledged; CLI exit code 1). */
-export class DeliveryError extends UdpVaultError {
-  constructor(code: ErrorCode, message: string) {
-    super(code, message);
-    this.name = 'DeliveryError';
-  }
-}
+/**
+ * Errors: the table and classes live in src/api/errors.ts (re-exported here so existing imports
+ * keep working). Drop reasons (network input that is counted, not raised) stay here.
+ */
+export {
+  BadInputError,
+  createError,
+  DeliveryError,
+  ERROR_CODES,
+  ERROR_TABLE,
+  errorRow,
+  exitCodeOf,
+  isErrorCode,
+  reviveError,
+  UdpVaultError,
+} from './api/errors';
+export type { ErrorCode, ErrorKind, ErrorRow, UdpVaultErrorOptions } from './api/errors';
 
 /** A network input that is dropped; `reason` is the drop counter it increments. */
 export class DropError extends Error {

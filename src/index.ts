@@ -1,5 +1,5 @@
 /** Public API of the udpvault package. */
-export { createNode } from './node/node';
+export { createNode } from './node/create';
 export { connect, ControlClient, Subscription } from './control/client';
 export type { ConnectOptions, ClientSendOptions, SubscribedMessage, SubscribeOptions } from './control/client';
 export type {
@@ -9,6 +9,7 @@ export type {
   CreateNodeOptions,
   MessageEvent,
   NodeEvents,
+  NodeRuntime,
   NodeStatus,
   PeerEvent,
   PeerEventType,
@@ -23,5 +24,8 @@ export type { Settings, PaddingPolicy, LogLevel } from './settings';
 export { DEFAULT_SETTINGS } from './settings';
 export { UdpVaultError, BadInputError, DeliveryError, DROP_REASONS } from './errors';
 export type { ErrorCode, DropReason } from './errors';
-export type { Clock } from './clock';
+export type { Clock } from './runtime/clock';
+export type { Scheduler, Timer } from './runtime/scheduler';
+export type { Random } from './runtime/random';
+export type { Transport, OpenTransport, TransportOptions, Datagram } from './net/transport';
 export type { Logger } from './log';

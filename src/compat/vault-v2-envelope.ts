@@ -6,7 +6,7 @@
  *
  * Pure: time and randomness are injected. Requires `sodiumReady()` to have been awaited.
  */
-import type { Clock } from '../clock';
+import type { Clock } from '../runtime/clock';
 import { boxEasy, boxOpenEasy } from '../crypto/sodium';
 import { DropError, UdpVaultError } from '../errors';
 import { decodeBody, type RandomBytes, type VaultV2Body } from './vault-v2-body';

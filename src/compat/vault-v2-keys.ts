@@ -11,12 +11,8 @@
  *   reference does); its Ed25519 key is its identity (`peer.key`) and is kept (persisted).
  */
 import { genericHash, scalarmultBase } from '../crypto/sodium';
-import { encodeKey, type Identity } from '../crypto/identity';
-import { equalBytes } from '../crypto/handshake';
-import { DropError } from '../errors';
-import type { NodeContext } from '../node/context';
-import type { Peer } from '../peer/peer';
-import { buildAnnouncement, type VaultV2Announcement } from './vault-v2-announce';
+import type { Identity } from '../crypto/identity';
+import { buildAnnouncement } from './vault-v2-announce';
 
 /** A peer's keys are forgotten this long after its last accepted announcement (reference: 60 s). */
 export const VAULT_V2_KEY_LIFETIME_MS = 60_000;
@@ -51,61 +47,4 @@ export function deriveOwnKeys(identity: Identity, port: number): VaultV2OwnKeys 
   const encPk = scalarmultBase(encSk);
   const announcement = buildAnnouncement({ encPk, signPk: identity.publicKey, signSk: identity.privateKey, port });
   return { encPk, encSk, announcement };
-}
-
-/** What one vault-v2 peer has announced, and when we announce next. */
-export class VaultV2PeerState {
-  /** The peer's X25519 key from its last accepted announcement; null when unknown or forgotten. */
-  encPk: Uint8Array | null = null;
-  /** The identity (key string) whose announcement taught `encPk`. */
-  announcedBy: string | null = null;
-  /** Monotonic ms of the last accepted announcement. */
-  heardAtMs = -Infinity;
-  /** Monotonic ms of our next announcement to this peer. */
-  nextAnnounceAtMs = 0;
-  /** The refused key of the last key-changed event (the event is raised once per offered key). */
-  refusedKey: string | null = null;
-
-  /** True when we can encrypt to this peer and identify its encrypted datagrams. */
-  get hasKeys(): boolean {
-    return this.encPk !== null;
-  }
-
-  forget(): void {
-    this.encPk = null;
-    this.announcedBy = null;
-    this.heardAtMs = -Infinity;
-  }
-}
-
-/**
- * Applies a verified announcement (signature and signed content already checked by
- * parseAnnouncement) to `peer`: the announced sign key must be the peer's pinned or recorded
- * key; a peer without a key records it (TOFU, with a 'tofu' event). A different key is refused
- * with DropError('keyChanged') (and a 'key-changed' event for TOFU peers). Returns true when the
- * announcement taught us a key we did not hold (first one, after forgetting, or a new X25519
- * key), false when it only refreshed the known keys.
- */
-export function acceptAnnouncement(ctx: NodeContext, peer: Peer, st: VaultV2PeerState, ann: VaultV2Announcement, nowMs: number): boolean {
-  if (peer.key !== null && !equalBytes(peer.key, ann.signPk)) {
-    const offered = encodeKey(ann.signPk);
-    if (peer.trust === 'tofu' && st.refusedKey !== offered) {
-      st.refusedKey = offered;
-      ctx.log.warn({ peer: peer.label(), offeredKey: offered }, 'vault-v2 peer announced a key other than the recorded one; refused');
-      ctx.emitPeer({ type: 'key-changed', peer: peer.info(), offeredKey: offered });
-    }
-    throw new DropError('keyChanged', 'vault-v2 announcement signed by a key other than the peer\'s pinned or recorded key');
-  }
-  if (peer.key === null) {
-    peer.setKey(new Uint8Array(ann.signPk), 'tofu');
-    ctx.log.info({ peer: peer.label(), key: peer.keyString }, 'trust on first use: recorded vault-v2 peer key');
-    ctx.emitPeer({ type: 'tofu', peer: peer.info() });
-    ctx.persist();
-  }
-  const learned = st.encPk === null || !equalBytes(st.encPk, ann.encPk);
-  st.encPk = new Uint8Array(ann.encPk);
-  st.announcedBy = peer.keyString;
-  st.heardAtMs = nowMs;
-  st.refusedKey = null;
-  return learned;
 }

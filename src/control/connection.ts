@@ -5,7 +5,7 @@
  */
 import type * as net from 'node:net';
 import type { Logger } from '../log';
-import { UdpVaultError } from '../errors';
+import { createError, UdpVaultError, type ErrorCode } from '../errors';
 import { LineSplitter } from './lines';
 import { errorBody, responseLine, type ControlErrorBody, type RequestId } from './protocol';
 import type { LineSink, Subscriber } from './subscriber';
@@ -79,8 +79,8 @@ export class Connection implements LineSink {
   }
 
   /** Writes an error response that is not tied to a handled request. */
-  sendError(id: RequestId | null, code: string, message: string): void {
-    this.#respondError(id, { code, message, kind: 'bad-input' });
+  sendError(id: RequestId | null, code: ErrorCode, message: string): void {
+    this.#respondError(id, errorBody(createError(code, message)));
   }
 
   #respondError(id: RequestId | null, error: ControlErrorBody): void {
@@ -135,16 +135,23 @@ export class Connection implements LineSink {
 
   #dispatch(req: Request): void {
     this.#inflight++;
+    const started = performance.now();
+    // trace: one line per request with its op and outcome, never its fields (payloads, keys).
+    const trace = (outcome: string): void => this.#host.logger.trace({ op: req.op.slice(0, 40), id: req.id, outcome, ms: Math.round((performance.now() - started) * 10) / 10 }, 'control request');
     this.#host
       .handle(this, req)
       .then(
-        (result) => this.write(responseLine({ v: 1, id: req.id, ok: true, result })),
+        (result) => {
+          trace('ok');
+          this.write(responseLine({ v: 1, id: req.id, ok: true, result }));
+        },
         (e: unknown) => {
+          trace(e instanceof UdpVaultError ? e.code : 'ERR_INTERNAL');
           if (e instanceof UdpVaultError) {
             this.#respondError(req.id, errorBody(e));
           } else {
-            this.#host.logger.error({ op: req.op, err: e instanceof Error ? e.message : String(e) }, 'control request failed');
-            this.#respondError(req.id, { code: 'ERR_INTERNAL', message: 'internal error in the daemon (details in its log)', kind: 'error' });
+            this.#host.logger.error({ op: req.op, err: e }, 'control request failed');
+            this.#respondError(req.id, errorBody(createError('ERR_INTERNAL', 'internal error in the daemon (details in its log)')));
           }
         },
       )

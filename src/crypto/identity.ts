@@ -1,10 +1,8 @@
 /**
- * Ed25519 identity: generation, the public key string form (`udpvault id`, `--key`),
- * and the identity key file (mode 0600; group/world-readable files are refused, like ssh).
+ * Ed25519 identity: generation and the public key string form (`udpvault id`, `--key`).
+ * The identity key file is src/store/identity-file.ts.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { BadInputError, UdpVaultError } from '../errors';
+import { BadInputError } from '../errors';
 import { PUBLIC_KEY_BYTES } from '../constants';
 import { signKeypair, signSeedKeypair, type KeyPair } from './sodium';
 
@@ -40,46 +38,9 @@ function fromKeyPair(k: KeyPair): Identity {
 export const generateIdentity = (): Identity => fromKeyPair(signKeypair());
 export const identityFromSeed = (seed: Uint8Array): Identity => fromKeyPair(signSeedKeypair(seed));
 
-const FILE_HEADER = 'udpvault-identity-v1';
-
-/** Loads the identity key file, creating it (0600) when missing. */
-export function loadOrCreateIdentity(file: string): { identity: Identity; created: boolean } {
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(file);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    const identity = generateIdentity();
-    saveIdentity(file, identity);
-    return { identity, created: true };
-  }
-  if ((st.mode & 0o077) !== 0) {
-    throw new UdpVaultError(
-      'ERR_KEY_FILE_PERMISSIONS',
-      `identity key file ${file} is readable by group or others (mode ${(st.mode & 0o777).toString(8)}); fix with: chmod 600 ${file}`,
-    );
-  }
-  const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
-  const seed = lines.length === 2 && lines[0] === FILE_HEADER ? Buffer.from(lines[1] ?? '', 'base64') : Buffer.alloc(0);
-  if (seed.length !== 32) {
-    throw new UdpVaultError('ERR_KEY_FILE_INVALID', `identity key file ${file} is not a udpvault identity (expected "${FILE_HEADER}" and a base64 seed)`);
-  }
-  const identity = identityFromSeed(new Uint8Array(seed));
-  seed.fill(0);
-  return { identity, created: false };
-}
-
-export function saveIdentity(file: string, identity: Identity): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const seed = Buffer.from(identity.privateKey.subarray(0, 32));
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fd = fs.openSync(tmp, 'wx', 0o600);
-  try {
-    fs.writeSync(fd, `${FILE_HEADER}\n${seed.toString('base64')}\n`);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-    seed.fill(0);
-  }
-  fs.renameSync(tmp, file);
-}
+/**
+ * The identity key file moved to src/store/identity-file.ts (read into a zeroed Buffer, never a
+ * string). Re-exported here until its importers use the new path; the re-export is a getter,
+ * so the import cycle store/identity-file ↔ crypto/identity is safe at load time.
+ */
+export { loadOrCreateIdentity, saveIdentity } from '../store/identity-file';

@@ -24,7 +24,7 @@
  * `completedMemory` ids): later fragments of a completed message are ignored as duplicates
  * (a message is never delivered twice), those of an abandoned one are dropped as 'stale'.
  */
-import type { Clock } from '../clock';
+import type { Clock } from '../runtime/clock';
 import type { DropReason } from '../errors';
 
 /** Accounting charge per held fragment on top of its bytes (objects, map entries). */

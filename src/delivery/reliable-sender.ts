@@ -18,7 +18,7 @@
  * - At its deadline a message is abandoned: push() rejects with ERR_NOT_ACKNOWLEDGED and its
  *   seqs leave the window, so `base` (sent in every frame with reliable items) moves past them.
  */
-import type { Clock } from '../clock';
+import type { Clock } from '../runtime/clock';
 import { BadInputError, DeliveryError } from '../errors';
 import { FLAG_FRAGMENT, FLAG_RELIABLE, MAX_ACK_RANGES } from '../wire/frame';
 

@@ -9,6 +9,7 @@
 import * as si from 'systeminformation';
 import { DEFAULT_MTU, IPV4_HEADER_BYTES, IPV6_HEADER_BYTES, UDP_HEADER_BYTES } from '../constants';
 import { BadInputError } from '../errors';
+import { systemScheduler, type Scheduler, type Timer } from '../runtime/scheduler';
 
 /** Smallest MTU taken into account (the IPv4 minimum reassembly size). */
 export const MIN_MTU = 576;
@@ -47,11 +48,10 @@ export function lowestUsableMtu(interfaces: readonly InterfaceMtuInfo[]): number
 }
 
 /** Detects the MTU with systeminformation; DEFAULT_MTU on failure, no usable interface or timeout. */
-export async function detectMtu(timeoutMs: number = MTU_DETECT_TIMEOUT_MS): Promise<number> {
-  let timer: NodeJS.Timeout | undefined;
+export async function detectMtu(timeoutMs: number = MTU_DETECT_TIMEOUT_MS, scheduler: Scheduler = systemScheduler): Promise<number> {
+  let timer: Timer | undefined;
   const timeout = new Promise<null>((resolve) => {
-    timer = setTimeout(() => resolve(null), timeoutMs);
-    timer.unref();
+    timer = scheduler.timeout(() => resolve(null), timeoutMs);
   });
   try {
     const listed = await Promise.race([si.networkInterfaces(), timeout]);
@@ -61,13 +61,13 @@ export async function detectMtu(timeoutMs: number = MTU_DETECT_TIMEOUT_MS): Prom
   } catch {
     return DEFAULT_MTU;
   } finally {
-    clearTimeout(timer);
+    timer?.cancel();
   }
 }
 
 /** The MTU to use for a setting: detected for 'auto', else the configured number (validated). */
-export async function resolveMtu(setting: 'auto' | number, timeoutMs: number = MTU_DETECT_TIMEOUT_MS): Promise<number> {
-  if (setting === 'auto') return detectMtu(timeoutMs);
+export async function resolveMtu(setting: 'auto' | number, timeoutMs: number = MTU_DETECT_TIMEOUT_MS, scheduler: Scheduler = systemScheduler): Promise<number> {
+  if (setting === 'auto') return detectMtu(timeoutMs, scheduler);
   if (!isSaneMtu(setting)) {
     throw new BadInputError('ERR_BAD_CONFIG', `mtu must be 'auto' or an integer from ${MIN_MTU} to ${MAX_MTU}, got ${String(setting)}`);
   }
@@ -87,4 +87,29 @@ export function maxDatagramBytes(mtu: number, family: 4 | 6): number {
   }
   const cap = family === 4 ? MAX_UDP_PAYLOAD_IPV4_BYTES : MAX_UDP_PAYLOAD_IPV6_BYTES;
   return Math.min(mtu - ipHeaderBytes - UDP_HEADER_BYTES, cap);
+}
+
+/** Where a resolved MTU came from (the daemon's `ready` line and `status`). */
+export type MtuSource = 'configured' | 'detected' | 'fallback';
+
+/**
+ * resolveMtu plus where the value came from: 'configured' (a number in the setting),
+ * 'detected' (an interface MTU), 'fallback' (DEFAULT_MTU: no usable interface, failure or timeout).
+ */
+export async function resolveMtuWithSource(setting: 'auto' | number, timeoutMs: number = MTU_DETECT_TIMEOUT_MS): Promise<{ mtu: number; source: MtuSource }> {
+  if (setting !== 'auto') return { mtu: await resolveMtu(setting), source: 'configured' };
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), timeoutMs);
+    timer.unref();
+  });
+  try {
+    const listed = await Promise.race([si.networkInterfaces(), timeout]);
+    const found = listed === null ? null : lowestUsableMtu(Array.isArray(listed) ? listed : [listed]);
+    return found === null ? { mtu: DEFAULT_MTU, source: 'fallback' } : { mtu: found, source: 'detected' };
+  } catch {
+    return { mtu: DEFAULT_MTU, source: 'fallback' };
+  } finally {
+    clearTimeout(timer);
+  }
 }

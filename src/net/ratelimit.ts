@@ -6,7 +6,7 @@
  * by elapsedMs × ratePerSecond, so with integer rates and a whole-millisecond clock every amount
  * is an exact integer (no drift from repeated fractional additions).
  */
-import { systemClock, type Clock } from '../clock';
+import { systemClock, type Clock } from '../runtime/clock';
 
 function checkRate(ratePerSecond: number, burst: number): void {
   if (!(Number.isFinite(ratePerSecond) && ratePerSecond > 0)) throw new RangeError('ratePerSecond must be a positive number');

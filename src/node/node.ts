@@ -1,106 +1,112 @@
 /**
- * Composition root: createNode() wires identity, peer store, settings, transport, the
- * send/receive paths and timers into a started node with the public API of SPEC §2.
+ * The node facade (SPEC §2): API validation, the peers and their links, the end-of-turn flush,
+ * periodic timers, persistence and close. Wiring happens in create.ts.
  */
 import { EventEmitter } from 'node:events';
-import * as path from 'node:path';
-import { isIP } from 'node:net';
-import { randomBytes } from 'node:crypto';
-import { systemClock } from '../clock';
-import { DEFAULT_SETTINGS, type Settings } from '../settings';
+import type { Settings } from '../settings';
 import { BadInputError, UdpVaultError, type DropReason } from '../errors';
-import { sodiumReady } from '../crypto/sodium';
-import { generateIdentity, loadOrCreateIdentity, type Identity } from '../crypto/identity';
-import { PeerStore, type StoredPeer } from '../daemon/store';
-import { silentLogger, type Logger } from '../log';
-import { resolveMtu, maxDatagramBytes } from '../net/mtu';
-import { KeyedRateLimiter, TokenBucket } from '../net/ratelimit';
+import type { PeerStore, StoredPeer } from '../store/peer-store';
+import type { Timer } from '../runtime/scheduler';
 import type { Datagram } from '../net/transport';
-import { UdpTransport } from '../net/udp-transport';
-import { Peer, type OutMessage } from '../peer/peer';
-import { PeerTable } from '../peer/peers';
+import { TokenBucket } from '../net/ratelimit';
+import { Peer } from '../peer/peer';
 import { resolveEndpoint } from '../peer/endpoint';
-import { newCounters, countDrop, copyCounters } from '../peer/counters';
-import { handleDatagram, type ReceiveHooks } from './receive';
-import { datagramItems, flushPeer } from './send';
-import { initiateHandshake } from './handshake-io';
-import { tickPeer, TICK_MS } from './timers';
+import { reresolveHostnames } from './reresolve';
+import { countDrop, copyCounters } from '../peer/counters';
+import type { NodeContext } from '../engine/context';
+import type { PeerLink } from '../engine/link';
+import { NativeEngine } from '../engine/native/engine';
+import { TICK_MS } from '../engine/native/timers';
+import { VaultV2Engine } from '../engine/vault-v2/engine';
 import { BoundedStream } from './subscription';
-import type { NodeContext } from './context';
-import { fromStored, limitsOf, parseAddPeer, toStored, validateSettings } from './peer-records';
-import { VaultV2Mode } from '../compat/vault-v2-peer';
-import { Reassembler } from '../delivery/reassembly';
-import { ReliableDelivery } from './reliable';
-import type { PayloadItem } from '../wire/frame';
+import { TurnFlush } from './flush';
+import { dispatchDatagram } from './dispatch';
+import { limitsOf, matchExisting, parseAddPeer } from './peer-records';
+import { nodeSettings } from '../config/parse';
+import { StoreWriter } from './persist';
+import { syncWithStore, type StoreSyncResult } from './store-sync';
 import type {
-  AddPeerOptions, CreateNodeOptions, MessageEvent, NodeEvents, NodeStatus, PeerEvent, PeerInfo, PeerRef, SendOptions, UdpVaultNode,
+  AddPeerOptions, MessageEvent, NodeEvents, NodeStatus, PeerEvent, PeerInfo, PeerRef, SendOptions, UdpVaultNode,
 } from './types';
 
-const PERSIST_DELAY_MS = 200;
 /** Hostname endpoints of peers without a working session are resolved again this often. */
 const RERESOLVE_INTERVAL_MS = 30_000;
-const HANDSHAKE_LIMITER_KEYS = 4096;
 
-class Node extends EventEmitter implements UdpVaultNode {
+export type NodeContextBase = Omit<NodeContext, 'emitMessage' | 'drop' | 'persist' | 'scheduleFlush' | 'isOpen'>;
+
+export class Node extends EventEmitter implements UdpVaultNode {
   readonly publicKey: string;
   readonly port: number;
   #ctx: NodeContext;
-  #store: PeerStore | null;
-  #hooks: ReceiveHooks;
-  #compat: VaultV2Mode;
-  #reassembler: Reassembler;
-  #reliable: ReliableDelivery;
-  #flushQueued = new Set<Peer>();
-  #flushScheduled = false;
-  #tick: NodeJS.Timeout;
-  #resolveTimer: NodeJS.Timeout;
-  #persistTimer: NodeJS.Timeout | null = null;
+  #store: StoreWriter;
+  #native: NativeEngine;
+  #v2: VaultV2Engine;
+  #links = new Map<Peer, PeerLink>();
+  #flush: TurnFlush;
+  #tick: Timer;
+  #resolveTimer: Timer;
   #streams = new Set<BoundedStream<MessageEvent>>();
   #closed = false;
-  #startedAt = new Date().toISOString();
+  #closing: Promise<void> | null = null;
+  /** Applying the peer store to the node: its changes are already on disk (no commit). */
+  #applyingStore = false;
+  #startedAt: string;
 
-  constructor(ctx: Omit<NodeContext, 'emitMessage' | 'emitPeer' | 'drop' | 'persist' | 'scheduleFlush'>, store: PeerStore | null) {
+  /** Closes the home this node opened (its lock), after everything else. */
+  readonly #closeHome: (() => Promise<void>) | null;
+
+  constructor(base: NodeContextBase, store: PeerStore | null, closeHome: (() => Promise<void>) | null = null) {
     super();
-    this.#ctx = Object.assign(ctx, {
+    this.#closeHome = closeHome;
+    this.#flush = new TurnFlush(base.scheduler, (peer, draining) => this.#flushPeer(peer, draining), () => !this.#closed);
+    this.#ctx = Object.assign(base, {
       emitMessage: (ev: MessageEvent) => this.#emitMessage(ev),
-      emitPeer: (ev: PeerEvent) => this.emit('peer', ev),
       drop: (reason: DropReason, peer?: Peer, detail?: string) => this.#drop(reason, peer, detail),
-      persist: () => this.#schedulePersist(),
-      scheduleFlush: (peer: Peer) => this.#scheduleFlush(peer),
+      persist: () => this.#store.schedule(),
+      scheduleFlush: (peer: Peer) => this.#flush.schedule(peer),
+      isOpen: () => !this.#closed,
     });
-    this.#store = store;
-    this.#compat = new VaultV2Mode(this.#ctx);
-    const st = this.#ctx.settings;
-    this.#reassembler = new Reassembler({
-      clock: this.#ctx.clock, timeoutMs: st.reassemblyTimeoutMs, perPeerBytes: st.reassemblyPeerBytes,
-      totalBytes: st.reassemblyTotalBytes, maxMessageBytes: st.maxMessageBytes,
-    });
-    this.#reliable = new ReliableDelivery(this.#ctx);
-    this.#hooks = {
-      compat: (d) => this.#compat.onDatagram(d),
-      reliable: (peer, frame, d) => this.#reliable.onFrame(peer, frame, d),
-      reassemble: (peer, item) => this.#reassemble(peer, item),
-    };
-    this.publicKey = ctx.identity.keyString;
-    this.port = ctx.transport.port;
-    this.#tick = setInterval(() => this.#onTick(), TICK_MS);
-    this.#tick.unref();
-    this.#resolveTimer = setInterval(() => void this.#reresolve(), RERESOLVE_INTERVAL_MS);
-    this.#resolveTimer.unref();
+    this.#startedAt = new Date(base.clock.now()).toISOString();
+    this.#store = new StoreWriter(store, base.peers, base.scheduler, base.log);
+    this.#native = new NativeEngine(this.#ctx);
+    this.#v2 = new VaultV2Engine(this.#ctx);
+    this.publicKey = base.identity.keyString;
+    this.port = base.transport.port;
+    this.#tick = base.scheduler.interval(() => this.#onTick(), TICK_MS);
+    this.#resolveTimer = base.scheduler.interval(() => void reresolveHostnames(this.#ctx), RERESOLVE_INTERVAL_MS);
   }
 
   /** Receive entry point (bound to the transport). */
   onDatagram(d: Datagram): void {
-    if (!this.#closed) handleDatagram(this.#ctx, d, this.#hooks);
+    if (!this.#closed) dispatchDatagram(this.#ctx, d, this.#native, this.#v2);
   }
 
   get context(): NodeContext {
     return this.#ctx;
   }
 
+  /** The link of a peer (tests and diagnostics). */
+  linkOf(ref: PeerRef): PeerLink | undefined {
+    const p = this.#ctx.peers.find(ref);
+    return p ? this.#links.get(p) : undefined;
+  }
+
+  /** The one place that picks a peer's protocol. */
+  #pickLink(peer: Peer): PeerLink {
+    return peer.compat === 'vault-v2' ? this.#v2.open(peer) : this.#native.open(peer);
+  }
+
   #emitMessage(ev: MessageEvent): void {
     if (this.listenerCount('message') > 0) this.emit('message', ev);
     for (const s of this.#streams) s.push(ev);
+  }
+
+  #emitPeer(ev: PeerEvent): void {
+    if (ev.type === 'key-changed') {
+      const replaced = ev.offeredKey !== undefined && ev.offeredKey === ev.peer.key;
+      this.#ctx.log.warn({ peer: ev.peer.name ?? ev.peer.key ?? ev.peer.endpoint, offeredKey: ev.offeredKey }, replaced ? 'peer key replaced' : 'peer offered a key other than the recorded one; refused');
+    }
+    this.emit('peer', ev);
   }
 
   #drop(reason: DropReason, peer?: Peer, detail?: string): void {
@@ -109,68 +115,23 @@ class Node extends EventEmitter implements UdpVaultNode {
     this.#ctx.log.debug({ reason, peer: peer?.label(), detail }, 'datagram dropped');
   }
 
-  #scheduleFlush(peer: Peer): void {
-    this.#flushQueued.add(peer);
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    queueMicrotask(() => this.#flush());
-  }
-
-  #flush(): void {
-    this.#flushScheduled = false;
-    const peers = [...this.#flushQueued];
-    this.#flushQueued.clear();
-    for (const peer of peers) {
-      const controls = peer.controls;
-      peer.controls = [];
-      const rel = peer.sendSession(this.#ctx.clock.monotonic(), this.#ctx.limits) ? this.#reliable.take(peer) : null;
-      if (!flushPeer(this.#ctx, peer, controls, rel?.items, rel?.r) && !peer.pending) initiateHandshake(this.#ctx, peer);
+  #flushPeer(peer: Peer, draining: boolean): void {
+    try {
+      this.#links.get(peer)?.flush(draining);
+    } catch (e) {
+      this.#ctx.log.error({ peer: peer.label(), err: e instanceof Error ? e.message : 'error' }, 'flush failed');
     }
-  }
-
-  #reassemble(peer: Peer, item: PayloadItem): Uint8Array | null {
-    const r = this.#reassembler.add(peer.keyString ?? peer.endpointString, item.id!, item.index!, item.count!, item.data);
-    if (r.evicted) countDrop(this.#ctx.counters, 'rateLimited', r.evicted);
-    if (r.drop) this.#drop(r.drop, peer, 'fragment refused');
-    return r.message ?? null;
   }
 
   #onTick(): void {
-    this.#reassembler.sweep();
-    for (const peer of this.#ctx.peers.list()) tickPeer(this.#ctx, peer);
-    this.#compat.tick();
-  }
-
-  /** Hostnames in endpoints are re-resolved while the peer has no working session (it may have moved). */
-  async #reresolve(): Promise<void> {
-    for (const peer of this.#ctx.peers.list()) {
-      if (peer.state === 'established' || isIP(peer.spec.host) !== 0) continue;
+    const now = this.#ctx.clock.monotonic();
+    this.#native.sweep();
+    for (const link of [...this.#links.values()]) {
       try {
-        const e = await resolveEndpoint(peer.spec);
-        if (e.address !== peer.endpoint.address) {
-          this.#ctx.log.info({ peer: peer.label(), host: peer.spec.host, address: e.address }, 'peer hostname resolved to a new address');
-          peer.endpoint = e;
-        }
-      } catch {
-        this.#ctx.log.warn({ peer: peer.label(), host: peer.spec.host }, 'cannot resolve peer hostname');
+        link.tick(now);
+      } catch (e) {
+        this.#ctx.log.error({ peer: link.peer.label(), err: e instanceof Error ? e.message : 'error' }, 'peer timer failed');
       }
-    }
-  }
-
-  #schedulePersist(): void {
-    if (!this.#store || this.#persistTimer) return;
-    this.#persistTimer = setTimeout(() => {
-      this.#persistTimer = null;
-      this.#persistNow();
-    }, PERSIST_DELAY_MS);
-  }
-
-  #persistNow(): void {
-    if (!this.#store) return;
-    try {
-      this.#store.save(this.#ctx.peers.list().map(toStored));
-    } catch (e) {
-      this.#ctx.log.error({ err: (e as Error).message }, 'could not save the peer store');
     }
   }
 
@@ -180,61 +141,65 @@ class Node extends EventEmitter implements UdpVaultNode {
     return p;
   }
 
+  /**
+   * Adds a peer, or updates the one with this key, name or endpoint. Never re-keys or renames
+   * silently: another key needs `replaceKey` (ERR_KEY_CONFLICT otherwise), a name already used
+   * by another peer or a different name for a named peer is ERR_NAME_CONFLICT.
+   */
   async addPeer(o: AddPeerOptions): Promise<PeerInfo> {
     this.#assertOpen();
+    const edit = this.#applyHandEdit(); // null unless a hand edit waits: otherwise no await (same turn)
+    if (edit) await edit;
     const { spec, key } = parseAddPeer(o, this.publicKey);
     const endpoint = await resolveEndpoint(spec);
+    this.#assertOpen(); // closed while resolving
     const peers = this.#ctx.peers;
-    let peer = (o.key !== undefined ? peers.byKey(o.key) : undefined) ?? (o.name !== undefined ? peers.byName(o.name) : undefined) ?? peers.byEndpoint(endpoint.address, endpoint.port);
-    if (o.name !== undefined) {
-      const named = peers.byName(o.name);
-      if (named && named !== peer) throw new BadInputError('ERR_PEER_EXISTS', `peer name "${o.name}" is already used by another peer`);
-    }
-    const added = !peer;
+    let peer = matchExisting(peers, o, key, endpoint);
+    let rekeyed = false;
     if (!peer) {
-      peer = new Peer({ key, name: o.name ?? null, spec, endpoint, compat: o.compat ?? null, allowPlaintext: o.allowPlaintext ?? false, trust: key ? 'pinned' : 'unknown', lastHandshakeTs: null, lastHandshakeAt: null });
-      peer.limiter = this.#peerLimiter();
+      const limiter = new TokenBucket(this.#ctx.settings.peerPacketsPerSecond, this.#ctx.settings.peerPacketBurst, this.#ctx.clock);
+      peer = new Peer({
+        key, trust: key ? 'pinned' : 'unknown', name: o.name ?? null, spec, endpoint, compat: o.compat ?? null,
+        allowPlaintext: o.allowPlaintext ?? false, lastHandshakeTs: null, lastHandshakeAt: null, limiter, emit: (ev) => this.#emitPeer(ev),
+      });
       peers.add(peer);
+      this.#links.set(peer, this.#pickLink(peer));
     } else {
-      if (key && (!peer.key || peer.keyString !== o.key)) {
-        peer.wipeSessions();
-        peer.setKey(key, 'pinned');
-        peer.lastHandshakeTs = null;
+      if (key && peer.key === null) peer.pinKey(key);
+      else if (key && peer.keyString !== o.key) {
+        peer.replaceKey(key);
+        rekeyed = true;
       }
-      if (o.name !== undefined) peer.name = o.name;
-      peer.spec = spec;
-      peer.endpoint = endpoint;
-      if (o.compat !== undefined) peer.compat = o.compat;
-      if (o.allowPlaintext !== undefined) peer.allowPlaintext = o.allowPlaintext;
+      const protocolChanged = o.compat !== undefined && o.compat !== peer.compat;
+      const u: Parameters<Peer['update']>[0] = { spec, endpoint };
+      if (o.name !== undefined) u.name = o.name;
+      if (o.compat !== undefined) u.compat = o.compat;
+      if (o.allowPlaintext !== undefined) u.allowPlaintext = o.allowPlaintext;
+      peer.update(u);
+      if (protocolChanged) {
+        this.#links.get(peer)?.close(new UdpVaultError('ERR_UNKNOWN_PEER', `peer ${peer.label()} changed protocol before the message was sent`));
+        this.#links.set(peer, this.#pickLink(peer));
+      }
     }
-    this.#schedulePersist();
-    this.emit('peer', { type: 'added', peer: peer.info() } satisfies PeerEvent);
-    if (peer.compat) this.#compat.onPeerAdded(peer);
-    else if (added || peer.sessions.length === 0) {
-      peer.handshakeAttempts = 0;
-      initiateHandshake(this.#ctx, peer);
-    }
+    if (!this.#applyingStore) this.#store.commit(); // on disk before the caller (and the control socket's ok) hears of it
+    this.#emitPeer({ type: 'added', peer: peer.info() });
+    this.#links.get(peer)!.start(rekeyed);
     return peer.info();
-  }
-
-  #peerLimiter(): TokenBucket {
-    return new TokenBucket(this.#ctx.settings.peerPacketsPerSecond, this.#ctx.settings.peerPacketBurst, this.#ctx.clock);
   }
 
   async removePeer(ref: PeerRef): Promise<PeerInfo> {
     this.#assertOpen();
+    const edit = this.#applyHandEdit(); // null unless a hand edit waits: otherwise no await (same turn)
+    if (edit) await edit;
     const peer = this.#find(ref);
+    // The link rejects what waits, wipes sessions and the ephemeral secrets of pending attempts.
+    this.#links.get(peer)?.close(new UdpVaultError('ERR_UNKNOWN_PEER', `peer ${peer.label()} was removed`));
+    this.#links.delete(peer);
     this.#ctx.peers.remove(peer);
-    this.#reassembler.dropPeer(peer.keyString ?? peer.endpointString);
-    this.#reliable.dropPeer(peer, new UdpVaultError('ERR_UNKNOWN_PEER', `peer ${peer.label()} was removed`));
-    peer.wipeSessions();
-    const err = new UdpVaultError('ERR_UNKNOWN_PEER', `peer ${peer.label()} was removed`);
-    for (const m of [...peer.queue, ...peer.outbox]) m.reject(err);
-    peer.queue = [];
-    peer.outbox = [];
-    this.#schedulePersist();
+    this.#flush.forget(peer);
+    if (!this.#applyingStore) this.#store.commit(); // on disk before the caller (and the control socket's ok) hears of it
     const info = peer.info();
-    this.emit('peer', { type: 'removed', peer: info } satisfies PeerEvent);
+    this.#emitPeer({ type: 'removed', peer: info });
     return info;
   }
 
@@ -248,21 +213,10 @@ class Node extends EventEmitter implements UdpVaultNode {
       const peer = this.#find(ref);
       const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
       if (!(bytes instanceof Uint8Array)) throw new BadInputError('ERR_BAD_ARGUMENT', 'data must be a Uint8Array or a string');
-      if (opts.reliable && peer.compat) throw new UdpVaultError('ERR_RELIABLE_UNSUPPORTED', 'reliable delivery is not available for vault-v2 peers (native protocol only)');
       if (bytes.length > this.#ctx.settings.maxMessageBytes) {
         throw new BadInputError('ERR_TOO_LARGE', `message of ${bytes.length} bytes exceeds maxMessageBytes (${this.#ctx.settings.maxMessageBytes})`);
       }
-      if (peer.compat) return this.#compat.send(peer, bytes, opts.timeoutMs);
-      if (opts.reliable) return this.#reliable.send(peer, bytes, opts.timeoutMs ?? this.#ctx.settings.reliableTimeoutMs);
-      const items = datagramItems(this.#ctx, peer, bytes);
-      return new Promise<void>((resolve, reject) => {
-        const m: OutMessage = {
-          items, bytes: bytes.length, reliable: false, resolve, reject,
-          deadlineMs: this.#ctx.clock.monotonic() + (opts.timeoutMs ?? this.#ctx.settings.handshakeTimeoutMs),
-        };
-        peer.outbox.push(m);
-        this.#scheduleFlush(peer);
-      });
+      return this.#links.get(peer)!.send(bytes, opts);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -287,24 +241,37 @@ class Node extends EventEmitter implements UdpVaultNode {
     return s;
   }
 
-  async reload(settings?: Partial<Settings>): Promise<void> {
-    if (settings) Object.assign(this.#ctx.settings, validateSettings(settings));
+  async reload(settings?: Partial<Settings>): Promise<StoreSyncResult | null> {
+    if (this.#closed) return null;
+    if (settings) Object.assign(this.#ctx.settings, nodeSettings({ settings: { ...this.#ctx.settings, ...settings } })); // all or nothing: ERR_BAD_CONFIG
     this.#ctx.limits = limitsOf(this.#ctx.settings);
-    if (!this.#store) return;
-    const stored = this.#store.load();
-    for (const s of stored) {
-      const ref = s.key ?? s.endpoint;
-      if (!this.#ctx.peers.find(ref)) await this.addPeer(fromStored(s)).catch(() => undefined);
-    }
+    const store = this.#store.store;
+    return store ? this.#applyStore(store.load()) : null;
   }
 
   async restorePeers(stored: StoredPeer[]): Promise<void> {
-    for (const s of stored) {
-      const info = await this.addPeer(fromStored(s));
-      const peer = this.#ctx.peers.find(info.key ?? info.endpoint)!;
-      peer.trust = s.trust;
-      peer.lastHandshakeTs = s.lastHandshakeTs;
-      peer.lastHandshakeAt = s.lastHandshakeAt;
+    await this.#applyStore(stored, true);
+  }
+
+  /** A control change after a hand edit applies the edit first, so the save cannot undo it. */
+  #applyHandEdit(): Promise<StoreSyncResult> | null {
+    const store = this.#store.store;
+    return !this.#applyingStore && store?.changedOnDisk() ? this.#applyStore(store.load()) : null;
+  }
+
+  async #applyStore(records: StoredPeer[], strict = false): Promise<StoreSyncResult> {
+    this.#applyingStore = true;
+    try {
+      return await syncWithStore(records, {
+        peers: this.#ctx.peers,
+        add: (o) => this.addPeer(o),
+        remove: async (p) => void (await this.removePeer(p.keyString ?? p.endpointString)),
+        restore: (p, s) => p.restore(s.trust, s.lastHandshakeTs, s.lastHandshakeAt),
+        log: this.#ctx.log,
+        strict,
+      });
+    } finally {
+      this.#applyingStore = false;
     }
   }
 
@@ -312,23 +279,38 @@ class Node extends EventEmitter implements UdpVaultNode {
     if (this.#closed) throw new UdpVaultError('ERR_CLOSED', 'node is closed');
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    clearInterval(this.#tick);
-    clearInterval(this.#resolveTimer);
-    if (this.#persistTimer) clearTimeout(this.#persistTimer);
-    this.#persistNow();
-    const err = new UdpVaultError('ERR_CLOSED', 'node closed before the message was sent');
-    for (const p of this.#ctx.peers.list()) {
-      for (const m of [...p.queue, ...p.outbox]) m.reject(err);
-      p.queue = [];
-      p.outbox = [];
-      p.wipeSessions();
+  /**
+   * Safe in any state, any number of times, concurrently (every call gets the same promise).
+   * Draining: this turn's messages that have a session are sent now and resolve once handed
+   * over; every other pending send rejects with ERR_CLOSED; then no timer, flush or handshake
+   * runs again, ephemeral and session secrets are wiped, and the transport closes after the
+   * datagrams already handed to it.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
+    try {
+      this.#flush.run(true);
+    } finally {
+      this.#closed = true;
     }
-    this.#reliable.close(err);
+    this.#tick.cancel();
+    this.#resolveTimer.cancel();
+    this.#store.stop();
+    const err = new UdpVaultError('ERR_CLOSED', 'node closed before the message was sent');
+    this.#native.close(err);
+    this.#v2.close(err);
+    this.#links.clear();
     for (const s of [...this.#streams]) s.close();
-    await this.#ctx.transport.close();
+    try {
+      await this.#ctx.transport.close();
+    } catch (e) {
+      this.#ctx.log.warn({ err: e }, 'transport close failed');
+    }
+    await this.#closeHome?.();
   }
 
   override on<E extends keyof NodeEvents>(event: E, listener: (...args: NodeEvents[E]) => void): this {
@@ -342,42 +324,4 @@ class Node extends EventEmitter implements UdpVaultNode {
   }
 }
 
-export type { Node };
-
-export async function createNode(opts: CreateNodeOptions = {}): Promise<UdpVaultNode> {
-  await sodiumReady();
-  const settings: Settings = { ...DEFAULT_SETTINGS, ...validateSettings(opts.settings ?? {}) };
-  if (opts.port !== undefined) settings.port = opts.port;
-  if (opts.host !== undefined) settings.host = opts.host;
-  const log: Logger = opts.logger ?? silentLogger;
-  const clock = opts.clock ?? systemClock;
-  let identity: Identity;
-  let store: PeerStore | null = null;
-  let stored: StoredPeer[] = [];
-  if (opts.home) {
-    identity = loadOrCreateIdentity(path.join(opts.home, 'identity.key')).identity;
-    store = new PeerStore(path.join(opts.home, 'peers.json'));
-    stored = store.load();
-  } else {
-    identity = generateIdentity();
-  }
-  const mtu = await resolveMtu(settings.mtu);
-  let node: Node | undefined;
-  const transport = await UdpTransport.open({ host: settings.host, port: settings.port, onMessage: (d) => node?.onDatagram(d), onError: (e) => log.warn({ err: e.message }, 'socket error') });
-  node = new Node(
-    {
-      identity, settings, clock, log, transport, mtu,
-      peers: new PeerTable(),
-      counters: newCounters(),
-      maxDatagram: { 4: maxDatagramBytes(mtu, 4), 6: maxDatagramBytes(mtu, 6) },
-      limits: limitsOf(settings),
-      handshakeLimiter: new KeyedRateLimiter({ ratePerSecond: settings.handshakesPerSecondPerIp, burst: settings.handshakeBurstPerIp, maxKeys: HANDSHAKE_LIMITER_KEYS, clock }),
-      globalLimiter: new TokenBucket(settings.globalPacketsPerSecond, settings.globalPacketsPerSecond, clock),
-      random: (n: number) => new Uint8Array(randomBytes(n)),
-    },
-    store,
-  );
-  await node.restorePeers(stored);
-  log.info({ publicKey: identity.keyString, port: node.port, peers: stored.length }, 'node started');
-  return node;
-}
+export { createNode } from './create';

@@ -1,12 +1,13 @@
 /** Peer options and records: validation of addPeer input, conversion to/from the peer store, settings checks. */
 import { BadInputError } from '../errors';
 import { decodeKey } from '../crypto/identity';
-import { parseEndpoint, type EndpointSpec } from '../peer/endpoint';
-import { DEFAULT_SETTINGS, type Settings } from '../settings';
+import { parseEndpoint, type Endpoint, type EndpointSpec } from '../peer/endpoint';
+import type { PeerTable } from '../peer/table';
+import type { Settings } from '../settings';
 import type { StoredPeer } from '../daemon/store';
 import type { Peer } from '../peer/peer';
 import type { AddPeerOptions } from './types';
-import type { NodeContext } from './context';
+import type { NodeContext } from '../engine/context';
 
 const NAME_RE = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -23,6 +24,27 @@ export function parseAddPeer(o: AddPeerOptions, ownKey: string): { spec: Endpoin
   return { spec, key };
 }
 
+/**
+ * The existing peer an addPeer call is about (same key, name or endpoint), or undefined for a
+ * new one. Refuses what would re-key or rename silently: another key without `replaceKey`
+ * (ERR_KEY_CONFLICT), a name used by another peer or a new name for a named peer (ERR_NAME_CONFLICT).
+ */
+export function matchExisting(peers: PeerTable, o: AddPeerOptions, key: Uint8Array | null, endpoint: Endpoint): Peer | undefined {
+  const named = o.name !== undefined ? peers.byName(o.name) : undefined;
+  const peer = (o.key !== undefined ? peers.byKey(o.key) : undefined) ?? named ?? peers.byEndpoint(endpoint.address, endpoint.port);
+  if (!peer) return undefined;
+  if (named && named !== peer) {
+    throw new BadInputError('ERR_NAME_CONFLICT', `peer name "${o.name}" is already used by another peer (${named.keyString ?? named.endpointString})`);
+  }
+  if (o.name !== undefined && peer.name !== null && peer.name !== o.name) {
+    throw new BadInputError('ERR_NAME_CONFLICT', `that peer is already named "${peer.name}"; remove it first to add it under another name`);
+  }
+  if (key && peer.keyString !== null && peer.keyString !== o.key && !o.replaceKey) {
+    throw new BadInputError('ERR_KEY_CONFLICT', `peer ${peer.label()} has another key pinned; to change it, add the peer again with --replace-key`);
+  }
+  return peer;
+}
+
 export function toStored(p: Peer): StoredPeer {
   return {
     key: p.keyString,
@@ -30,7 +52,7 @@ export function toStored(p: Peer): StoredPeer {
     endpoint: `${p.spec.host.includes(':') ? `[${p.spec.host}]` : p.spec.host}:${p.spec.port}`,
     compat: p.compat,
     allowPlaintext: p.allowPlaintext,
-    trust: p.trust,
+    trust: p.trust.level,
     lastHandshakeTs: p.lastHandshakeTs,
     lastHandshakeAt: p.lastHandshakeAt,
   };
@@ -47,11 +69,4 @@ export function fromStored(s: StoredPeer): AddPeerOptions {
 
 export function limitsOf(s: Settings): NodeContext['limits'] {
   return { rekeyAfterMs: s.rekeyAfterMs, rekeyAfterMessages: s.rekeyAfterMessages, rejectAfterMs: s.rejectAfterMs };
-}
-
-export function validateSettings(s: Partial<Settings>): Partial<Settings> {
-  for (const k of Object.keys(s)) {
-    if (!(k in DEFAULT_SETTINGS)) throw new BadInputError('ERR_BAD_CONFIG', `unknown setting "${k}"`);
-  }
-  return s;
 }

@@ -1,6 +1,6 @@
 /** Packet/byte/message counters and drops by reason, per peer and global. */
 import type { DropReason } from '../errors';
-import type { Counters } from '../node/types';
+import type { Counters } from '../api/types';
 
 export function newCounters(): Counters {
   return { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0, drops: {} };

@@ -1,127 +1,223 @@
-/** One peer: identity, endpoint, sessions, handshake state, queues and counters (no I/O). */
-import type { Session, SessionLimits } from '../crypto/session';
-import type { PendingInit } from '../crypto/handshake';
-import type { Compat, Counters, PeerInfo, PeerState, Trust } from '../node/types';
-import type { PayloadItem } from '../wire/frame';
+/**
+ * One peer as the node knows it: identity and trust, name, endpoint, options, state and
+ * counters. Every change goes through a method that also emits the matching event (once) and
+ * keeps the table's indexes current. What a protocol keeps per peer (sessions, attempts,
+ * queues, timers) lives in the peer's link (engine/).
+ */
+import type { Compat, Counters, PeerEvent, PeerInfo, PeerState, Trust } from '../api/types';
+import type { TokenBucket } from '../net/ratelimit';
 import type { Endpoint, EndpointSpec } from './endpoint';
 import { formatEndpoint } from './endpoint';
 import { newCounters, copyCounters } from './counters';
-import { encodeKey } from '../crypto/identity';
-import { randomInt } from 'node:crypto';
+import { PeerTrust } from './trust';
 
-/** A message accepted by send() whose datagrams are not on the wire yet. */
-export interface OutMessage {
-  items: PayloadItem[];
-  bytes: number;
-  reliable: boolean;
-  deadlineMs: number;
-  resolve: () => void;
-  reject: (e: Error) => void;
+/** What the table indexes a peer by (before a change). */
+export interface PeerIndexKeys {
+  keyString: string | null;
+  name: string | null;
+  endpoint: string;
+  address: string;
+  spec: string;
 }
 
-export class Peer {
+export interface PeerOptions {
   key: Uint8Array | null;
-  keyString: string | null;
+  trust: Trust;
   name: string | null;
   spec: EndpointSpec;
   endpoint: Endpoint;
   compat: Compat | null;
   allowPlaintext: boolean;
-  trust: Trust;
-  state: PeerState = 'new';
-  /** Newest first, bounded (see handshake-io MAX_SESSIONS_PER_PEER). */
-  sessions: Session[] = [];
-  pending: PendingInit | null = null;
-  /** Earlier attempts, newest first (bounded): a late answer to one still completes the handshake. */
-  olderPendings: PendingInit[] = [];
-  /** The pending init was sent a second time (crossing handshake, see handshake-io). */
-  pendingResent = false;
-  /** When to send the pending init once more if still unanswered (0 = not scheduled). */
-  resendPendingAtMs = 0;
-  handshakeStartedAtMs = 0;
-  handshakeFirstAttemptAtMs = 0;
-  nextHandshakeAtMs = 0;
-  handshakeAttempts = 0;
-  /** Last accepted signed handshake timestamp from this identity (persisted; replay defence). */
   lastHandshakeTs: number | null;
   lastHandshakeAt: string | null;
-  /** Messages waiting for a session (bounded), in order. */
-  queue: OutMessage[] = [];
-  queueBytes = 0;
-  /** Items for the current event-loop turn (coalesced into shared datagrams at flush). */
-  outbox: OutMessage[] = [];
-  counters: Counters = newCounters();
-  rttMs: number | null = null;
-  /** Datagram-mode message ids start at a random point so a restarted sender is not taken for a duplicate. */
-  nextMsgId = randomInt(1, 2 ** 31);
-  lastDataSentAtMs = 0;
-  /** Compression attempts to skip after one that did not shrink the payload. */
-  compressSkip = 0;
-  /** Token bucket on received packets (set by the node from settings). */
-  limiter!: import('../net/ratelimit').TokenBucket;
-  /** Control items (acks, keepalive) to send with the next flush. */
-  controls: import('../wire/frame').ControlItem[] = [];
+  /** Token bucket on received packets. */
+  limiter: TokenBucket;
+  /** Where the peer's events go (the node's 'peer' event). */
+  emit: (ev: PeerEvent) => void;
+}
 
-  constructor(o: {
-    key: Uint8Array | null;
-    name: string | null;
-    spec: EndpointSpec;
-    endpoint: Endpoint;
-    compat: Compat | null;
-    allowPlaintext: boolean;
-    trust: Trust;
-    lastHandshakeTs: number | null;
-    lastHandshakeAt: string | null;
-  }) {
-    this.key = o.key;
-    this.keyString = o.key ? encodeKey(o.key) : null;
-    this.name = o.name;
-    this.spec = o.spec;
-    this.endpoint = o.endpoint;
-    this.compat = o.compat;
-    this.allowPlaintext = o.allowPlaintext;
-    this.trust = o.trust;
-    this.lastHandshakeTs = o.lastHandshakeTs;
-    this.lastHandshakeAt = o.lastHandshakeAt;
+export const specString = (s: EndpointSpec): string => `${s.host}:${s.port}`;
+
+export class Peer {
+  readonly trust: PeerTrust;
+  readonly counters: Counters = newCounters();
+  /** Token bucket on received packets. */
+  readonly limiter: TokenBucket;
+  #name: string | null;
+  #spec: EndpointSpec;
+  #endpoint: Endpoint;
+  #endpointString: string;
+  #compat: Compat | null;
+  #allowPlaintext: boolean;
+  #state: PeerState = 'new';
+  #rttMs: number | null = null;
+  #lastHandshakeTs: number | null;
+  #lastHandshakeAt: string | null;
+  #emit: (ev: PeerEvent) => void;
+  #reindex: ((p: Peer, before: PeerIndexKeys) => void) | null = null;
+
+  constructor(o: PeerOptions) {
+    this.trust = new PeerTrust(o.key, o.trust);
+    this.#name = o.name;
+    this.#spec = o.spec;
+    this.#endpoint = o.endpoint;
+    this.#endpointString = formatEndpoint(o.endpoint);
+    this.#compat = o.compat;
+    this.#allowPlaintext = o.allowPlaintext;
+    this.#lastHandshakeTs = o.lastHandshakeTs;
+    this.#lastHandshakeAt = o.lastHandshakeAt;
+    this.limiter = o.limiter;
+    this.#emit = o.emit;
   }
 
-  setKey(key: Uint8Array, trust: Trust): void {
-    this.key = key;
-    this.keyString = encodeKey(key);
-    this.trust = trust;
+  get key(): Uint8Array | null {
+    return this.trust.key;
   }
-
+  get keyString(): string | null {
+    return this.trust.keyString;
+  }
+  get name(): string | null {
+    return this.#name;
+  }
+  get spec(): EndpointSpec {
+    return this.#spec;
+  }
+  get endpoint(): Endpoint {
+    return this.#endpoint;
+  }
   get endpointString(): string {
-    return formatEndpoint(this.endpoint);
+    return this.#endpointString;
   }
-
-  /** The session to send on: newest confirmed, unexpired one. */
-  sendSession(nowMs: number, limits: SessionLimits): Session | null {
-    for (const s of this.sessions) if (s.confirmed && !s.expired(nowMs, limits)) return s;
-    return null;
+  get compat(): Compat | null {
+    return this.#compat;
+  }
+  get allowPlaintext(): boolean {
+    return this.#allowPlaintext;
+  }
+  get state(): PeerState {
+    return this.#state;
+  }
+  get rttMs(): number | null {
+    return this.#rttMs;
+  }
+  /** Last accepted signed handshake timestamp from this identity (persisted; replay defence). */
+  get lastHandshakeTs(): number | null {
+    return this.#lastHandshakeTs;
+  }
+  get lastHandshakeAt(): string | null {
+    return this.#lastHandshakeAt;
   }
 
   label(): string {
-    return this.name ?? this.keyString ?? this.endpointString;
+    return this.#name ?? this.keyString ?? this.#endpointString;
   }
 
   info(): PeerInfo {
     return {
       key: this.keyString,
-      name: this.name,
-      endpoint: this.endpointString,
-      compat: this.compat,
-      allowPlaintext: this.allowPlaintext,
-      trust: this.trust,
-      state: this.state,
-      lastHandshake: this.lastHandshakeAt,
-      rttMs: this.rttMs,
+      name: this.#name,
+      endpoint: this.#endpointString,
+      compat: this.#compat,
+      allowPlaintext: this.#allowPlaintext,
+      trust: this.trust.level,
+      state: this.#state,
+      lastHandshake: this.#lastHandshakeAt,
+      rttMs: this.#rttMs,
       counters: copyCounters(this.counters),
     };
   }
 
-  wipeSessions(): void {
-    for (const s of this.sessions) s.wipe();
-    this.sessions = [];
+  /** The table keeps its indexes current through this (null: detached). */
+  attachIndex(reindex: ((p: Peer, before: PeerIndexKeys) => void) | null): void {
+    this.#reindex = reindex;
+  }
+
+  indexKeys(): PeerIndexKeys {
+    return { keyString: this.keyString, name: this.#name, endpoint: this.#endpointString, address: this.#endpoint.address, spec: specString(this.#spec) };
+  }
+
+  /**
+   * Moves to a new state. Entering 'established' emits 'handshake', entering 'unreachable'
+   * emits 'unreachable' (each once per entry); other moves are silent.
+   */
+  setState(state: PeerState): void {
+    if (state === this.#state) return;
+    this.#state = state;
+    if (state === 'established') this.#emit({ type: 'handshake', peer: this.info() });
+    else if (state === 'unreachable') this.#emit({ type: 'unreachable', peer: this.info() });
+  }
+
+  /** The peer was seen at (or resolved to) another address: 'endpoint-changed' once. */
+  moveTo(e: Endpoint): boolean {
+    if (e.address === this.#endpoint.address && e.port === this.#endpoint.port) return false; // the per-packet case: no string work
+    const s = formatEndpoint(e);
+    if (s === this.#endpointString) return false;
+    this.#change(() => {
+      this.#endpoint = e;
+      this.#endpointString = s;
+    });
+    this.#emit({ type: 'endpoint-changed', peer: this.info() });
+    return true;
+  }
+
+  /** The user changed name, configured endpoint or options (addPeer on an existing peer; no event: 'added' follows). */
+  update(o: { name?: string; spec: EndpointSpec; endpoint: Endpoint; compat?: Compat; allowPlaintext?: boolean }): void {
+    this.#change(() => {
+      if (o.name !== undefined) this.#name = o.name;
+      this.#spec = o.spec;
+      this.#endpoint = o.endpoint;
+      this.#endpointString = formatEndpoint(o.endpoint);
+      if (o.compat !== undefined) this.#compat = o.compat;
+      if (o.allowPlaintext !== undefined) this.#allowPlaintext = o.allowPlaintext;
+    });
+  }
+
+  /** The key to verify a signature by `offered` with (see PeerTrust); a refused TOFU key emits 'key-changed' once. */
+  verifyingKey(offered: Uint8Array): Uint8Array {
+    return this.trust.verifyingKey(offered, (offeredKey) => this.#emit({ type: 'key-changed', peer: this.info(), offeredKey }));
+  }
+
+  /** Trust on first use: records the key that verified; emits 'tofu'. False when a key was already recorded. */
+  recordTofu(key: Uint8Array): boolean {
+    let recorded = false;
+    this.#change(() => (recorded = this.trust.recordFirst(key)));
+    if (recorded) this.#emit({ type: 'tofu', peer: this.info() });
+    return recorded;
+  }
+
+  /** Pins a user-given key on a peer without one (silent: the 'added' event follows). */
+  pinKey(key: Uint8Array): void {
+    this.#change(() => this.trust.pin(key));
+  }
+
+  /** Replaces the key by a user-given one (--replace-key): 'key-changed' once. */
+  replaceKey(key: Uint8Array): void {
+    const offeredKey = this.#change(() => this.trust.pin(key)).keyString;
+    this.#emit({ type: 'key-changed', peer: this.info(), offeredKey: offeredKey ?? undefined });
+    this.#lastHandshakeTs = null;
+  }
+
+  /** Restores what the peer store recorded (createNode, reload). */
+  restore(trust: Trust, lastHandshakeTs: number | null, lastHandshakeAt: string | null): void {
+    this.trust.restoreLevel(trust);
+    this.#lastHandshakeTs = lastHandshakeTs;
+    this.#lastHandshakeAt = lastHandshakeAt;
+  }
+
+  /** A handshake (or vault-v2 key announcement) was accepted at wall time `atMs`. */
+  recordHandshake(remoteTimestampMs: number | null, atMs: number): void {
+    if (remoteTimestampMs !== null) this.#lastHandshakeTs = remoteTimestampMs;
+    this.#lastHandshakeAt = new Date(atMs).toISOString();
+  }
+
+  setRtt(ms: number | null): void {
+    this.#rttMs = ms;
+  }
+
+  #change(fn: () => void): PeerIndexKeys {
+    const before = this.indexKeys();
+    fn();
+    this.#reindex?.(this, before);
+    return this.indexKeys();
   }
 }

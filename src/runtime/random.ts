@@ -17,7 +17,8 @@ export interface Random {
 export const systemRandom: Random = {
   bytes: (n) => new Uint8Array(randomBytes(n)),
   int: (min, max) => randomInt(min, max),
-  float: () => randomInt(0, 2 ** 48) / 2 ** 48,
+  // 48 random bits (randomInt cannot span 2 ** 48: its range must stay below it).
+  float: () => randomBytes(6).readUIntBE(0, 6) / 2 ** 48,
 };
 
 /** sfc32: a small, fast, well-distributed PRNG; deterministic for a given seed. */

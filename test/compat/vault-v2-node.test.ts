@@ -3,7 +3,7 @@
  * raw dgram peer that behaves like the reference (announces its port, sends from random ports).
  */
 import { randomBytes } from 'node:crypto';
-import { systemClock, type Clock } from '../../src/clock';
+import { systemClock, type Clock } from '../../src/runtime/clock';
 import { decodeKey, encodeKey } from '../../src/crypto/identity';
 import { signKeypair, sodiumReady } from '../../src/crypto/sodium';
 import { UdpVaultError } from '../../src/errors';

@@ -1,4 +1,4 @@
-import { FakeClock } from '../../src/clock';
+import { ManualClock } from '../../src/runtime/clock';
 import { FRAGMENT_OVERHEAD_BYTES, Reassembler, type ReassemblerOptions } from '../../src/delivery/reassembly';
 import { fragment } from '../../src/delivery/fragment';
 
@@ -6,8 +6,8 @@ const KiB = 1024;
 const MiB = 1024 * 1024;
 const O = FRAGMENT_OVERHEAD_BYTES;
 
-function make(over: Partial<ReassemblerOptions> = {}): { r: Reassembler; clock: FakeClock } {
-  const clock = new FakeClock();
+function make(over: Partial<ReassemblerOptions> = {}): { r: Reassembler; clock: ManualClock } {
+  const clock = new ManualClock();
   const r = new Reassembler({ clock, timeoutMs: 30_000, perPeerBytes: 4 * MiB, totalBytes: 64 * MiB, maxMessageBytes: MiB, ...over });
   return { r, clock };
 }

@@ -1,5 +1,5 @@
 /** Sender and receiver wired through a simulated lossy, duplicating, reordering channel (fake time). */
-import { FakeClock } from '../../src/clock';
+import { ManualClock } from '../../src/runtime/clock';
 import { fragment } from '../../src/delivery/fragment';
 import { ReliableReceiver, type ReliableAck, type ReliableMessage } from '../../src/delivery/reliable-receiver';
 import { ReliableSender, type ReliableItem } from '../../src/delivery/reliable-sender';
@@ -25,7 +25,7 @@ interface LinkOptions {
 }
 
 class Link {
-  readonly clock = new FakeClock();
+  readonly clock = new ManualClock();
   readonly sender: ReliableSender;
   receiver: ReliableReceiver;
   readonly delivered: ReliableMessage[] = [];

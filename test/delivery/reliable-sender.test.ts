@@ -1,4 +1,4 @@
-import { FakeClock } from '../../src/clock';
+import { ManualClock } from '../../src/runtime/clock';
 import { UdpVaultError } from '../../src/errors';
 import { ReliableSender, type ReliableSenderOptions } from '../../src/delivery/reliable-sender';
 
@@ -6,8 +6,8 @@ const STREAM = 0xabcdef01;
 const b = (...xs: number[]): Uint8Array => Uint8Array.from(xs);
 const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-function make(over: Partial<ReliableSenderOptions> = {}): { s: ReliableSender; clock: FakeClock } {
-  const clock = new FakeClock();
+function make(over: Partial<ReliableSenderOptions> = {}): { s: ReliableSender; clock: ManualClock } {
+  const clock = new ManualClock();
   const s = new ReliableSender({ clock, stream: STREAM, window: 64, rtoInitialMs: 200, rtoMinMs: 100, rtoMaxMs: 5000, ...over });
   return { s, clock };
 }

@@ -7,16 +7,36 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { stopChild } from './netns';
+import { repoRoot } from '../netns/bed/sys';
 import type { NetnsNodeArgs, NetnsNodeCommand, NetnsNodeEvent } from '../../scripts/netns-node';
 import type { NodeStatus, PeerInfo } from '../../src/node/types';
 
-export const NETNS_NODE_SCRIPT = path.resolve(__dirname, '../../dist/scripts/netns-node.js');
+/** Built by `npm run build`; found from test/helpers (jest) and from dist/test/helpers (the bench). */
+export const NETNS_NODE_SCRIPT = path.join(repoRoot(), 'dist', 'scripts', 'netns-node.js');
 
 export interface ReceivedMessage {
   peer: string;
   addr: string;
   data: Buffer;
   reliable: boolean;
+}
+
+/** A message reported by a digest-mode node: length, first 8 bytes (hex), sha256 prefix. */
+export interface ReceivedDigest {
+  peer: string;
+  addr: string;
+  reliable: boolean;
+  length: number;
+  head: string;
+  sha: string;
+}
+
+export type FloodResult = Omit<Extract<NetnsNodeEvent, { type: 'flooded' }>, 'type' | 'id'>;
+
+export interface StartOptions {
+  timeoutMs?: number;
+  /** Extra environment for the node process only (e.g. libfaketime's). */
+  env?: Record<string, string>;
 }
 
 export interface SendResult {
@@ -38,6 +58,8 @@ export class NetnsNode {
   maxDatagramBytes = 0;
   /** Every message received, in arrival order. */
   readonly received: ReceivedMessage[] = [];
+  /** Every message received by a digest-mode node, in arrival order. */
+  readonly digests: ReceivedDigest[] = [];
   /** Errors the node reported outside a command. */
   readonly errors: string[] = [];
   #nextId = 1;
@@ -45,19 +67,20 @@ export class NetnsNode {
   #stderr = '';
   #exited: Error | null = null;
 
-  private constructor(ns: string, args: NetnsNodeArgs) {
+  private constructor(ns: string, args: NetnsNodeArgs, env: Record<string, string>) {
     this.ns = ns;
     this.host = args.host;
-    this.child = spawn('ip', ['netns', 'exec', ns, process.execPath, NETNS_NODE_SCRIPT, JSON.stringify(args)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const envArgs = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+    this.child = spawn('ip', ['netns', 'exec', ns, 'env', ...envArgs, process.execPath, NETNS_NODE_SCRIPT, JSON.stringify(args)], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stderr!.on('data', (d: Buffer) => (this.#stderr += d.toString()));
   }
 
   /** Starts the node and waits for its 'ready' line. */
-  static async start(ns: string, args: NetnsNodeArgs, timeoutMs = 15_000): Promise<NetnsNode> {
+  static async start(ns: string, args: NetnsNodeArgs, o: StartOptions = {}): Promise<NetnsNode> {
     if (!fs.existsSync(NETNS_NODE_SCRIPT)) throw new Error(`${NETNS_NODE_SCRIPT} is missing: run "npm run build" first (npm test does)`);
-    const n = new NetnsNode(ns, args);
+    const n = new NetnsNode(ns, args, o.env ?? {});
     try {
-      await n.#listen(timeoutMs);
+      await n.#listen(o.timeoutMs ?? 15_000);
     } catch (e) {
       await n.stop();
       throw e;
@@ -79,6 +102,9 @@ export class NetnsNode {
             return;
           case 'message':
             this.received.push({ peer: ev.peer, addr: ev.addr, data: Buffer.from(ev.base64, 'base64'), reliable: ev.reliable });
+            return;
+          case 'digest':
+            this.digests.push({ peer: ev.peer, addr: ev.addr, reliable: ev.reliable, length: ev.length, head: ev.head, sha: ev.sha });
             return;
           default: {
             const w = ev.id === null ? undefined : this.#waiting.get(ev.id);
@@ -123,6 +149,15 @@ export class NetnsNode {
     if (ev.type === 'error') return { ok: false, code: ev.code, message: ev.message };
     if (ev.type !== 'sent') throw new Error(`unexpected reply ${ev.type}`);
     return { ok: ev.ok, ...(ev.code !== undefined ? { code: ev.code } : {}), ...(ev.message !== undefined ? { message: ev.message } : {}) };
+  }
+
+  /** Runs a flood (see scripts/netns-node.ts); resolves when every send settled. Returns the flood id too. */
+  async flood(o: CommandBody<'flood'>): Promise<FloodResult & { floodId: number }> {
+    const floodId = this.#nextId;
+    const ev = await this.#request('flood', o);
+    if (ev.type === 'error') throw new Error(`flood in ${this.ns}: ${ev.code}: ${ev.message}`);
+    if (ev.type !== 'flooded') throw new Error(`unexpected reply ${ev.type}`);
+    return { floodId, attempted: ev.attempted, ok: ev.ok, failed: ev.failed, codes: ev.codes, elapsedMs: ev.elapsedMs };
   }
 
   async status(): Promise<{ status: NodeStatus; peers: PeerInfo[] }> {

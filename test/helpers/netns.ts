@@ -16,12 +16,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as readline from 'node:readline';
+import { repoRoot } from '../netns/bed/sys';
 
 export const ADDR_A = '10.77.0.1';
 export const ADDR_B = '10.77.0.2';
 /** Interface name inside each namespace. */
 export const LINK_IF = 'uv0';
-const WIRE_SCRIPT = path.resolve(__dirname, 'netwire.py');
+/** From test/helpers (jest) or dist/test/helpers (the bench): the script stays in the source tree. */
+export const WIRE_SCRIPT = path.join(repoRoot(), 'test', 'helpers', 'netwire.py');
 const NS_PATTERN = /^uv-(\d+)-[ab]$/;
 
 export type LinkKind = 'veth' | 'tun';
@@ -122,7 +124,7 @@ export function probeNetns(): Capability {
 }
 
 /** A line-protocol child (netwire.py) with request/reply by id. */
-class WireProcess {
+export class WireProcess {
   readonly child: ChildProcess;
   #nextId = 1;
   #waiting = new Map<number, { resolve: (v: Record<string, unknown>) => void; reject: (e: Error) => void }>();

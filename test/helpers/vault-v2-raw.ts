@@ -5,7 +5,7 @@
  */
 import * as dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
-import { systemClock, type Clock } from '../../src/clock';
+import { systemClock, type Clock } from '../../src/runtime/clock';
 import { boxKeypair, signKeypair, type KeyPair } from '../../src/crypto/sodium';
 import { encodeKey } from '../../src/crypto/identity';
 import {

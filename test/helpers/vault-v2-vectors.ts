@@ -1,7 +1,7 @@
 /** Loads test/fixtures/vault-v2.json (a copy of the reference vectors) and derives the keys. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FakeClock } from '../../src/clock';
+import { ManualClock } from '../../src/runtime/clock';
 import { signSeedKeypair, type KeyPair } from '../../src/crypto/sodium';
 
 export interface VectorParty {
@@ -79,8 +79,8 @@ export function loadVectors(): Vectors {
   };
 }
 
-/** A FakeClock at `sentAt` (unix seconds, as in the vectors) plus `offsetS` seconds. */
-export const clockAt = (sentAt: number, offsetS: number): FakeClock => new FakeClock(sentAt * 1000 + offsetS * 1000);
+/** A ManualClock at `sentAt` (unix seconds, as in the vectors) plus `offsetS` seconds. */
+export const clockAt = (sentAt: number, offsetS: number): ManualClock => new ManualClock(sentAt * 1000 + offsetS * 1000);
 
 /** Deterministic "random" bytes: seed, seed+1, … (mod 256). */
 export function fixedRandom(seed = 1): (n: number) => Uint8Array {

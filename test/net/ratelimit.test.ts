@@ -1,5 +1,5 @@
 import { TokenBucket, KeyedRateLimiter, EVICTION_SCAN_LIMIT } from '../../src/net/ratelimit';
-import { FakeClock } from '../../src/clock';
+import { ManualClock } from '../../src/runtime/clock';
 
 function takeAll(bucket: TokenBucket): number {
   let n = 0;
@@ -9,7 +9,7 @@ function takeAll(bucket: TokenBucket): number {
 
 describe('TokenBucket', () => {
   test('starts full: exactly `burst` takes succeed, the next fails', () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const b = new TokenBucket(10, 5, clock);
     expect(b.tokens).toBe(5);
     expect(takeAll(b)).toBe(5);
@@ -18,7 +18,7 @@ describe('TokenBucket', () => {
   });
 
   test('refills exactly rate × elapsed', () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const b = new TokenBucket(10, 5, clock); // one token per 100 ms
     takeAll(b);
     clock.advance(99);
@@ -35,7 +35,7 @@ describe('TokenBucket', () => {
   });
 
   test('refill is capped at burst', () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const b = new TokenBucket(1000, 20, clock);
     takeAll(b);
     clock.advance(1_000_000);
@@ -44,7 +44,7 @@ describe('TokenBucket', () => {
   });
 
   test('long idle at full does not bank tokens', () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const b = new TokenBucket(2, 2, clock);
     clock.advance(60_000);
     expect(takeAll(b)).toBe(2);
@@ -53,7 +53,7 @@ describe('TokenBucket', () => {
   });
 
   test('many small steps add up exactly (integer credit arithmetic)', () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const b = new TokenBucket(3, 1000, clock);
     takeAll(b);
     for (let i = 0; i < 1000; i++) {
@@ -65,7 +65,7 @@ describe('TokenBucket', () => {
   });
 
   test('take(n) is all-or-nothing', () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const b = new TokenBucket(10, 10, clock);
     expect(b.take(7)).toBe(true);
     expect(b.take(4)).toBe(false);
@@ -76,18 +76,18 @@ describe('TokenBucket', () => {
   });
 
   test('a clock that steps back adds nothing', () => {
-    const clock = new FakeClock();
-    clock.advance(1000);
+    let mono = 1000; // ManualClock never steps back: a bare Clock does
+    const clock = { now: () => 0, monotonic: () => mono };
     const b = new TokenBucket(10, 2, clock);
     takeAll(b);
-    clock.advance(-500);
+    mono -= 500;
     expect(b.tokens).toBe(0);
-    clock.advance(600); // 100 ms past the last refill point
+    mono += 600; // 100 ms past the last refill point
     expect(b.tokens).toBe(1);
   });
 
   test('isFull', () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const b = new TokenBucket(10, 2, clock);
     expect(b.isFull()).toBe(true);
     b.take();
@@ -107,17 +107,17 @@ describe('TokenBucket', () => {
     [1, -1],
     [1, NaN],
   ])('rate %p burst %p is refused', (rate, burst) => {
-    expect(() => new TokenBucket(rate, burst, new FakeClock())).toThrow(RangeError);
+    expect(() => new TokenBucket(rate, burst, new ManualClock())).toThrow(RangeError);
   });
 
   test.each([-1, NaN])('take(%p) is refused', (n) => {
-    expect(() => new TokenBucket(1, 1, new FakeClock()).take(n)).toThrow(RangeError);
+    expect(() => new TokenBucket(1, 1, new ManualClock()).take(n)).toThrow(RangeError);
   });
 });
 
 describe('KeyedRateLimiter', () => {
   test('each key has its own bucket', () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const l = new KeyedRateLimiter({ ratePerSecond: 1, burst: 2, maxKeys: 10, clock });
     expect(l.allow('a')).toBe(true);
     expect(l.allow('a')).toBe(true);
@@ -132,7 +132,7 @@ describe('KeyedRateLimiter', () => {
   });
 
   test('when full, an idle (refilled) bucket is evicted for a new key', () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const l = new KeyedRateLimiter({ ratePerSecond: 10, burst: 1, maxKeys: 2, clock });
     expect(l.allow('a')).toBe(true);
     expect(l.allow('b')).toBe(true);
@@ -144,7 +144,7 @@ describe('KeyedRateLimiter', () => {
   });
 
   test('a bucket still refilling is never evicted (no reset of an attacker bucket)', () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const l = new KeyedRateLimiter({ ratePerSecond: 1, burst: 3, maxKeys: 2, clock });
     for (let i = 0; i < 3; i++) expect(l.allow('attacker')).toBe(true);
     expect(l.allow('attacker')).toBe(false);
@@ -158,7 +158,7 @@ describe('KeyedRateLimiter', () => {
   });
 
   test('eviction prefers least recently used entries', () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const l = new KeyedRateLimiter({ ratePerSecond: 10, burst: 1, maxKeys: 3, clock });
     l.allow('a');
     l.allow('b');
@@ -171,7 +171,7 @@ describe('KeyedRateLimiter', () => {
   });
 
   test('bound holds under 1e5 distinct keys', () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const maxKeys = 1000;
     const l = new KeyedRateLimiter({ ratePerSecond: 1, burst: 1, maxKeys, clock });
     let allowed = 0;
@@ -188,7 +188,7 @@ describe('KeyedRateLimiter', () => {
   });
 
   test('eviction examines at most EVICTION_SCAN_LIMIT entries per new key', () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const maxKeys = 100;
     const l = new KeyedRateLimiter({ ratePerSecond: 1, burst: 1, maxKeys, clock });
     for (let i = 0; i < maxKeys; i++) l.allow(`k${i}`);
@@ -198,7 +198,7 @@ describe('KeyedRateLimiter', () => {
   });
 
   test('delete and clear', () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const l = new KeyedRateLimiter({ ratePerSecond: 1, burst: 1, maxKeys: 5, clock });
     l.allow('a');
     expect(l.allow('a')).toBe(false);

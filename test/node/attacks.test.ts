@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { startNode, waitFor, collect } from '../helpers/nodes';
 import { startTap, type Tap } from '../helpers/tap';
 import type { MessageEvent, UdpVaultNode } from '../../src/node/types';
-import type { Clock } from '../../src/clock';
+import type { Clock } from '../../src/runtime/clock';
 import { TYPE_DATA } from '../../src/constants';
 
 const totalDrops = (n: UdpVaultNode): number => Object.values(n.status().counters.drops).reduce((a, b) => a + (b ?? 0), 0);

@@ -1,10 +1,35 @@
-import { paddedSize, PADDING_BUCKETS_BYTES } from '../../src/wire/padding';
+import { paddedSize, paddingBuckets, SMALLEST_BUCKET_BYTES } from '../../src/wire/padding';
 import type { PaddingPolicy } from '../../src/settings';
 
 describe('paddedSize', () => {
-  test('bucket sizes are 128, 256, 512, 1024', () => {
-    expect(PADDING_BUCKETS_BYTES).toEqual([128, 256, 512, 1024]);
-    expect(Object.isFrozen(PADDING_BUCKETS_BYTES)).toBe(true);
+  test('bucket sizes double from 128 and end at the maximum datagram', () => {
+    expect(SMALLEST_BUCKET_BYTES).toBe(128);
+    expect(paddingBuckets(1472)).toEqual([128, 256, 512, 1024, 1472]);
+    expect(paddingBuckets(1452)).toEqual([128, 256, 512, 1024, 1452]);
+    expect(paddingBuckets(8972)).toEqual([128, 256, 512, 1024, 2048, 4096, 8192, 8972]);
+    expect(paddingBuckets(1024)).toEqual([128, 256, 512, 1024]);
+  });
+
+  test.each([
+    [1000, 8972, 1024],
+    [1025, 8972, 2048],
+    [3000, 8972, 4096],
+    [4097, 8972, 8192],
+    [8193, 8972, 8972],
+    [9000 - 28, 8972, 8972],
+    [20000, 65507, 32768],
+    [40000, 65507, 65507],
+  ])("'bucket' grows with the MTU: len %i, max %i → %i", (len, max, expected) => {
+    expect(paddedSize(len, max, 'bucket')).toBe(expected);
+  });
+
+  test('above the smallest bucket, bucket padding never doubles a datagram (every length, three MTUs)', () => {
+    for (const max of [1452, 1472, 8972, 65507]) {
+      for (let len = SMALLEST_BUCKET_BYTES + 1; len <= max; len++) {
+        const padded = paddedSize(len, max, 'bucket');
+        expect(padded >= len && padded < 2 * len).toBe(true);
+      }
+    }
   });
 
   test.each([0, 1, 100, 1471, 1472])("'none' keeps the length (%i)", (len) => {
@@ -51,8 +76,8 @@ describe('paddedSize', () => {
     [1025, 1025, 1025],
     [0, 0, 0],
     // large max (loopback-sized): buckets, then the max
-    [1025, 65507, 65507],
-    [2000, 65507, 65507],
+    [1025, 65507, 2048],
+    [2000, 65507, 2048],
     [50, 65507, 128],
   ])("'bucket': len %i, max %i → %i", (len, max, expected) => {
     expect(paddedSize(len, max, 'bucket')).toBe(expected);

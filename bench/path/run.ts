@@ -1,0 +1,151 @@
+/**
+ * `npm run bench:path`: the real-path table (issue 9). udpvault between two network namespaces
+ * through the bed of test/netns/: a tbf bottleneck (10 and 2 Mbit/s, 30 ms queue) and ≈ 40 ms
+ * RTT, for a reliable bulk transfer and a datagram-mode flood, each alone and next to a
+ * competing TCP flow, plus the TCP flow alone as the reference. Prints a markdown table and
+ * writes it into docs/BENCHMARKS.md ("Real paths"). Needs root and the packages of
+ * scripts/install-test-prereqs.sh; takes about two minutes.
+ *
+ * Figures: goodput = distinct payload bytes delivered per second ÷ link rate; wire ÷ payload =
+ * IP bytes of the sender's UDP (kernel counter on the sender namespace's OUTPUT) ÷ payload
+ * delivered; retransmitted = 1 − (wire bytes the same transfer takes on an uncongested path ÷
+ * wire bytes taken here), an estimate; TCP share = the flow's goodput ÷ link rate over the
+ * transfer; queueing delay = RTT of 64-byte UDP probes every 20 ms through the bottleneck minus
+ * the idle RTT.
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Pinger, TcpFlow, percentile } from '../../test/netns/bed/agents';
+import { RECEIVER_ADDR, SENDER_ADDR, ShapedPath } from '../../test/netns/bed/shaped-path';
+import { probeBed, repoRoot, sleep } from '../../test/netns/bed/sys';
+import { startNodes, stopNodes, transfer, type NodePair, type TransferResult, type TransferSpec } from '../../test/netns/path-scenarios';
+import { formatTable, writeIntoDoc, type PathRow } from './table';
+
+const KIB = 1024;
+const RATES = (process.env['BENCH_PATH_RATES'] ?? '10,2').split(',').map(Number);
+const FLOOD: TransferSpec = { reliable: false, size: KIB, count: 10_000_000, durationMs: 3000, settleMs: 300 };
+const bulkFor = (rate: number): TransferSpec => ({ reliable: true, size: 128 * KIB, count: rate >= 10 ? 16 : 8, timeoutMs: 60_000, settleMs: 500 });
+
+function udpRow(rate: number, workload: string, spec: TransferSpec, r: TransferResult, link: number, r0: number | null): PathRow {
+  const delivered = r.distinct * (r.delivered[0]?.length ?? 0);
+  const seconds = (spec.reliable ? r.endedAt - r.startedAt : r.flood.elapsedMs) / 1000;
+  return {
+    rateMbit: rate,
+    workload,
+    goodput: delivered / seconds / link,
+    wireRatio: delivered > 0 ? r.wireBytes / delivered : null,
+    retransmitted: r0 !== null && r.wireBytes > 0 ? Math.max(0, 1 - (r0 * delivered) / r.wireBytes) : null,
+    tcpShare: r.tcpRate === null ? null : r.tcpRate / link,
+    bottleneckDropRate: r.bottleneckDrops / Math.max(1, r.bottleneckDrops + r.bottleneckSent),
+    queueP50: r.queueP50,
+    queueP99: r.queueP99,
+    seconds,
+  };
+}
+
+async function tcpAlone(p: ShapedPath, pinger: Pinger, idleRtt: number): Promise<PathRow> {
+  const flow = await TcpFlow.start(p.nsA, p.nsB, RECEIVER_ADDR);
+  try {
+    await sleep(1500);
+    const before = await p.counters();
+    const from = Date.now();
+    await sleep(4000);
+    const to = Date.now();
+    const after = await p.counters();
+    const goodput = flow.rate(from, to);
+    const payload = (goodput * (to - from)) / 1000;
+    const sent = after.sent.tcp.bytes - before.sent.tcp.bytes;
+    const arrived = after.received.tcp.bytes - before.received.tcp.bytes;
+    const drops = after.bottleneck.dropped - before.bottleneck.dropped;
+    const queue = pinger.between(from, to).map((x) => x - idleRtt);
+    return {
+      rateMbit: p.rateMbit,
+      workload: 'raw TCP alone (reference)',
+      goodput: goodput / p.linkBytesPerSecond,
+      wireRatio: sent / payload,
+      retransmitted: Math.max(0, (sent - arrived) / sent),
+      tcpShare: null,
+      bottleneckDropRate: drops / Math.max(1, drops + after.bottleneck.sentPackets - before.bottleneck.sentPackets),
+      queueP50: percentile(queue, 50),
+      queueP99: percentile(queue, 99),
+      seconds: (to - from) / 1000,
+    };
+  } finally {
+    await flow.stop();
+  }
+}
+
+/** Wire bytes per payload byte of the bulk transfer on an uncongested path (tbf at 1 Gbit/s). */
+async function calibrate(p: ShapedPath, nodes: NodePair, rate: number): Promise<number> {
+  p.setRate(1000);
+  try {
+    const r = await transfer(p, nodes, { reliable: true, size: 128 * KIB, count: 2, timeoutMs: 20_000, settleMs: 200 });
+    return r.wireBytes / (r.distinct * 128 * KIB);
+  } finally {
+    p.setRate(rate);
+  }
+}
+
+async function atRate(rate: number, log: (s: string) => void): Promise<PathRow[]> {
+  const rows: PathRow[] = [];
+  const p = await ShapedPath.create({ rateMbit: rate });
+  let nodes: NodePair | null = null;
+  let pinger: Pinger | null = null;
+  let flow: TcpFlow | null = null;
+  try {
+    const link = p.linkBytesPerSecond;
+    pinger = await Pinger.start(p.nsA, p.nsB, RECEIVER_ADDR, 20);
+    await sleep(1000);
+    const idleRtt = Math.min(...pinger.samples.map((s) => s.ms));
+    log(`${rate} Mbit/s: idle RTT ${idleRtt.toFixed(1)} ms`);
+    rows.push(await tcpAlone(p, pinger, idleRtt));
+    log(`  raw TCP alone done`);
+    nodes = await startNodes(p.nsA, SENDER_ADDR, p.nsB, RECEIVER_ADDR);
+    const r0 = await calibrate(p, nodes, rate);
+    log(`  uncongested wire ÷ payload of the bulk: ${r0.toFixed(3)}`);
+    const m = { pinger, idleRttMs: idleRtt };
+    const bulk = bulkFor(rate);
+    const bulkName = `udpvault reliable bulk (${bulk.count} × 128 KiB)`;
+    const floodName = 'udpvault datagram flood (1 KiB, 3 s)';
+    rows.push(udpRow(rate, `${bulkName} alone`, bulk, await transfer(p, nodes, bulk, m), link, r0));
+    log(`  ${bulkName} alone done`);
+    await sleep(500);
+    rows.push(udpRow(rate, `${floodName} alone`, FLOOD, await transfer(p, nodes, FLOOD, m), link, null));
+    log(`  ${floodName} alone done`);
+    flow = await TcpFlow.start(p.nsA, p.nsB, RECEIVER_ADDR);
+    await sleep(1500);
+    rows.push(udpRow(rate, `${bulkName} + TCP`, bulk, await transfer(p, nodes, bulk, { ...m, tcp: flow }), link, r0));
+    log(`  ${bulkName} + TCP done`);
+    await sleep(1000);
+    rows.push(udpRow(rate, `${floodName} + TCP`, FLOOD, await transfer(p, nodes, FLOOD, { ...m, tcp: flow }), link, null));
+    log(`  ${floodName} + TCP done`);
+  } finally {
+    await flow?.stop();
+    await pinger?.stop();
+    await stopNodes(nodes);
+    await p.destroy();
+  }
+  return rows;
+}
+
+async function main(): Promise<void> {
+  const cap = probeBed();
+  if (!cap.ok) {
+    console.error(`bench:path cannot run: ${cap.reason}`);
+    process.exit(1);
+  }
+  const log = (s: string): void => void process.stderr.write(`${s}\n`);
+  const rows: PathRow[] = [];
+  for (const rate of RATES) rows.push(...(await atRate(rate, log)));
+  const table = formatTable(rows);
+  const env = `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; Linux ${os.release()}, ${os.cpus().length} CPUs, load average ${os.loadavg()[0]!.toFixed(1)}, Node ${process.version}. ✗ = misses SPEC §8's floor (goodput ≥ 85% alone, wire ÷ payload ≤ 1.15, TCP share ≥ 40%).`;
+  console.log(`${table}\n\n${env}`);
+  const doc = path.join(repoRoot(), 'docs', 'BENCHMARKS.md');
+  if (writeIntoDoc(doc, `${table}\n\n${env}\n`)) console.log(`written to ${path.relative(process.cwd(), doc)}`);
+  process.exit(0);
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

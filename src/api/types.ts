@@ -1,0 +1,160 @@
+/** Public types of a node (the in-process event API, SPEC §2). */
+import type { DropReason } from '../errors';
+
+export type Compat = 'vault-v2';
+export type PeerState = 'new' | 'handshaking' | 'established' | 'unreachable';
+/** pinned: key given by the user; tofu: first key seen was recorded; unknown: no key yet. */
+export type Trust = 'pinned' | 'tofu' | 'unknown';
+
+export interface AddPeerOptions {
+  /** 'host:port' or '[v6addr]:port'; hostnames are resolved (and re-resolved). */
+  endpoint: string;
+  /** Public key string (`udpvault id`); omit for trust on first use. */
+  key?: string;
+  name?: string;
+  compat?: Compat;
+  /** vault-v2 only: accept plaintext payloads from this peer (marked encrypted: false). */
+  allowPlaintext?: boolean;
+  /** Replace the pinned key of an existing peer (`peer add --replace-key`); without it another key is refused (ERR_KEY_CONFLICT). */
+  replaceKey?: boolean;
+}
+
+export interface Counters {
+  packetsIn: number;
+  packetsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  messagesIn: number;
+  messagesOut: number;
+  drops: Partial<Record<DropReason, number>>;
+}
+
+export interface PeerInfo {
+  key: string | null;
+  name: string | null;
+  endpoint: string;
+  compat: Compat | null;
+  allowPlaintext: boolean;
+  trust: Trust;
+  state: PeerState;
+  /** ISO 8601 time of the last completed handshake, or null. */
+  lastHandshake: string | null;
+  rttMs: number | null;
+  counters: Counters;
+}
+
+export interface MessageEvent {
+  /** Sender's public key string. */
+  peer: string;
+  name?: string;
+  /** 'host:port' the datagram came from. */
+  addr: string;
+  data: Uint8Array;
+  reliable: boolean;
+  /** false only for vault-v2 plaintext payloads accepted with allowPlaintext. */
+  encrypted: boolean;
+  receivedAt: Date;
+}
+
+export type PeerEventType = 'added' | 'removed' | 'handshake' | 'tofu' | 'key-changed' | 'unreachable' | 'endpoint-changed';
+export interface PeerEvent {
+  type: PeerEventType;
+  peer: PeerInfo;
+  /** For key-changed: the refused key offered by the remote side. */
+  offeredKey?: string;
+}
+
+export interface SendOptions {
+  reliable?: boolean;
+  /** Milliseconds until the send fails (queue wait + acknowledgement). */
+  timeoutMs?: number;
+}
+
+export interface NodeStatus {
+  publicKey: string;
+  port: number;
+  host: string;
+  maxDatagramBytes: number;
+  mtu: number;
+  peers: number;
+  counters: Counters;
+  startedAt: string;
+}
+
+/** A reference to a peer: its name, key string, or 'host:port'. */
+export type PeerRef = string;
+
+export interface CreateNodeOptions {
+  /**
+   * Data directory (identity, peer store). The node holds the home's lock until closed: a
+   * second process (daemon or node) on the same home is refused (ERR_HOME_LOCKED). Without it
+   * the identity is ephemeral and nothing is written.
+   */
+  home?: string;
+  /**
+   * A home the caller has already opened and locked (the daemon); used instead of `home`, and
+   * left open by close() (its opener closes it).
+   */
+  openedHome?: import('../store/open-home').OpenedHome;
+  /** UDP port; 0 = any free port. Default from settings (11000). */
+  port?: number;
+  host?: string;
+  /** Overrides of the defaults in src/settings.ts. */
+  settings?: Partial<import('../settings').Settings>;
+  /** Injected logger (pino-compatible subset); default: silent. */
+  logger?: import('../log').Logger;
+  /** Injected time source; default system clock. Same as `runtime.clock` (which wins). */
+  clock?: import('../runtime/clock').Clock;
+  /**
+   * The seams every source of variation comes through (tests and the simulated network):
+   * time, timers, randomness (keys, session ids, jitter, padding) and the datagram transport.
+   * Defaults: system clock and scheduler, crypto randomness, UDP sockets. Without `home`, the
+   * identity is derived from `random` too (deterministic with a seeded Random).
+   */
+  runtime?: NodeRuntime;
+}
+
+export interface NodeRuntime {
+  clock?: import('../runtime/clock').Clock;
+  scheduler?: import('../runtime/scheduler').Scheduler;
+  random?: import('../runtime/random').Random;
+  openTransport?: import('../net/transport').OpenTransport;
+}
+
+export interface NodeEvents {
+  message: [MessageEvent];
+  peer: [PeerEvent];
+  error: [Error];
+}
+
+/** A started node (what createNode resolves to). */
+export interface UdpVaultNode {
+  readonly publicKey: string;
+  readonly port: number;
+  addPeer(opts: AddPeerOptions): Promise<PeerInfo>;
+  removePeer(ref: PeerRef): Promise<PeerInfo>;
+  peers(): PeerInfo[];
+  /** Resolves when sent (datagram mode) or acknowledged (reliable); rejects with a UdpVaultError. */
+  send(ref: PeerRef, data: Uint8Array | string, opts?: SendOptions): Promise<void>;
+  status(): NodeStatus;
+  /** Async iterator over received messages (each call is an independent subscriber). */
+  messages(): AsyncIterableIterator<MessageEvent>;
+  on<E extends keyof NodeEvents>(event: E, listener: (...args: NodeEvents[E]) => void): this;
+  off<E extends keyof NodeEvents>(event: E, listener: (...args: NodeEvents[E]) => void): this;
+  once<E extends keyof NodeEvents>(event: E, listener: (...args: NodeEvents[E]) => void): this;
+  /**
+   * Applies new settings (SIGHUP) and the peer store as it is on disk (additions, removals,
+   * renames, key and endpoint changes); says what changed (null without a home).
+   */
+  reload(settings?: Partial<import('../settings').Settings>): Promise<PeerStoreChanges | null>;
+  close(): Promise<void>;
+}
+
+/** What applying the peer store file to a running node changed (labels: name, else key, else endpoint). */
+export interface PeerStoreChanges {
+  added: string[];
+  removed: string[];
+  changed: string[];
+  /** Entries that could not be applied (each logged with its reason). */
+  failed: string[];
+}

@@ -1,0 +1,219 @@
+/**
+ * Receiver side of packet acknowledgement for one peer (quic-go internal/ackhandler
+ * received_packet_tracker.go / received_packet_history.go are the model). Pure: the caller
+ * passes `nowMs` and arms one timer at deadline().
+ *
+ * - Received packet numbers are kept as merged ranges, largest first, at most 32 (the oldest
+ *   range is dropped; anything below the lowest kept number is then ignored as too old — the
+ *   sender has declared it lost long ago).
+ * - When to ack (RFC 9000 §13.2.1 and the ack-frequency extension): once `ackEveryPackets`
+ *   (default 2) ack-eliciting packets arrived since the last ack, or `maxAckDelayMs` (≤ 25 ms)
+ *   after the first unacknowledged ack-eliciting one, whichever comes first; at once when a
+ *   ack-eliciting packet arrives out of order or reveals a gap (fast loss detection), unless
+ *   `ignoreOrder`.
+ *   Bulk transfers may thin acks (e.g. every 10th packet, 25 ms, ignoreOrder) with setPolicy().
+ * - Non-ack-eliciting packets (pure acks) are recorded but never cause an ack by themselves.
+ */
+import { MAX_ACK_RANGES, type AckRange } from '../../wire/ack';
+import { MAX_ACK_DELAY_MS } from './rtt';
+
+export interface AckPolicy {
+  /** Ack after this many ack-eliciting packets (2 = RFC 9000's default). */
+  ackEveryPackets: number;
+  /** Longest an ack-eliciting packet waits for its ack (≤ 25 ms, the sender's assumption). */
+  maxAckDelayMs: number;
+  /** Do not ack at once on reordering or gaps (bulk thinning). */
+  ignoreOrder: boolean;
+}
+
+export const DEFAULT_ACK_POLICY: AckPolicy = Object.freeze({ ackEveryPackets: 2, maxAckDelayMs: MAX_ACK_DELAY_MS, ignoreOrder: false });
+/**
+ * Fixed thinning for bulk transfers (every 10th packet, 25 ms). Only right when the sender's
+ * window holds ≥ 40 datagrams; prefer ackPolicyForWindow, which the sender can ask for (the
+ * ack-frequency extension's ACK_FREQUENCY frame) as its window changes.
+ */
+export const BULK_ACK_POLICY: AckPolicy = Object.freeze({ ackEveryPackets: 10, maxAckDelayMs: MAX_ACK_DELAY_MS, ignoreOrder: false });
+
+/**
+ * The ack policy a sender with this window should request (draft-ietf-quic-ack-frequency
+ * §9.2 reasoning): about four acks per window, so the ack clock and the packet-threshold loss
+ * detection keep working — every 2nd packet (RFC 9000) up to every 10th — while gaps are
+ * still acknowledged at once.
+ */
+export function ackPolicyForWindow(windowBytes: number, maxDatagramBytes: number): AckPolicy {
+  const every = Math.min(10, Math.max(2, Math.floor(windowBytes / (4 * maxDatagramBytes))));
+  return { ackEveryPackets: every, maxAckDelayMs: MAX_ACK_DELAY_MS, ignoreOrder: false };
+}
+
+interface MutableRange {
+  smallest: number;
+  largest: number;
+}
+
+export interface PendingAck {
+  readonly ranges: readonly AckRange[];
+  readonly ackDelayMs: number;
+}
+
+export class AckTracker {
+  /** Largest first, disjoint, non-adjacent. */
+  readonly #ranges: MutableRange[] = [];
+  #policy: AckPolicy;
+  /** Numbers below this are ignored (their range was dropped for the cap). */
+  #floor = 0;
+  #largestReceivedAtMs = 0;
+  #unackedEliciting = 0;
+  #firstUnackedElicitingAtMs: number | null = null;
+  #ackNow = false;
+  /** Something new arrived since the last ack was built. */
+  #changed = false;
+  #duplicates = 0;
+  /** Set by #insert: the packet arrived below the largest or opened a gap. */
+  #outOfOrder = false;
+
+  constructor(policy: AckPolicy = DEFAULT_ACK_POLICY) {
+    this.#policy = AckTracker.#check(policy);
+  }
+
+  get policy(): AckPolicy { return this.#policy; }
+  setPolicy(policy: AckPolicy): void {
+    this.#policy = AckTracker.#check(policy);
+  }
+
+  get largest(): number { return this.#ranges.length > 0 ? this.#ranges[0]!.largest : -1; }
+  get rangeCount(): number { return this.#ranges.length; }
+  /** Duplicate packet numbers seen (and too-old ones). */
+  get duplicates(): number { return this.#duplicates; }
+
+  /**
+   * Records a received packet number. Returns false for a duplicate (or one below the kept
+   * ranges), which the caller should drop; such a packet changes no ack state.
+   */
+  onPacketReceived(pn: number, ackEliciting: boolean, nowMs: number): boolean {
+    if (!Number.isSafeInteger(pn) || pn < 0) throw new RangeError(`bad packet number ${pn}`);
+    if (pn < this.#floor || !this.#insert(pn, nowMs)) {
+      this.#duplicates++;
+      return false;
+    }
+    this.#changed = true;
+    const outOfOrder = this.#outOfOrder;
+    this.#outOfOrder = false;
+    if (!ackEliciting) return true;
+    if (outOfOrder && !this.#policy.ignoreOrder) this.#ackNow = true;
+    this.#unackedEliciting++;
+    if (this.#firstUnackedElicitingAtMs === null) this.#firstUnackedElicitingAtMs = nowMs;
+    if (this.#unackedEliciting >= this.#policy.ackEveryPackets) this.#ackNow = true;
+    return true;
+  }
+
+  /** Whether an ack should be sent now (count reached, reordering, or the delay expired). */
+  ackDue(nowMs: number): boolean {
+    if (this.#ackNow) return true;
+    const d = this.deadline();
+    return d !== null && nowMs >= d;
+  }
+
+  /** When the delayed ack falls due, or null (nothing waits for an ack, or it is due now). */
+  deadline(): number | null {
+    if (this.#ackNow) return this.#firstUnackedElicitingAtMs ?? this.#largestReceivedAtMs;
+    if (this.#firstUnackedElicitingAtMs === null) return null;
+    return this.#firstUnackedElicitingAtMs + this.#policy.maxAckDelayMs;
+  }
+
+  /**
+   * The ack to send now (ranges and delay since the largest arrived), and resets the "when"
+   * state. null when nothing was received. Call it also to piggyback an ack on data.
+   */
+  takeAck(nowMs: number): PendingAck | null {
+    if (this.#ranges.length === 0) return null;
+    this.#unackedEliciting = 0;
+    this.#firstUnackedElicitingAtMs = null;
+    this.#ackNow = false;
+    this.#changed = false;
+    const ranges: AckRange[] = this.#ranges.map((r) => ({ smallest: r.smallest, largest: r.largest }));
+    return { ranges, ackDelayMs: Math.max(0, nowMs - this.#largestReceivedAtMs) };
+  }
+
+  /** Whether anything arrived since the last takeAck (a piggybacked ack would say something new). */
+  get hasNewInfo(): boolean { return this.#changed; }
+
+  /**
+   * The peer has seen an ack of ours that covered everything below `pn` (the packet carrying
+   * it was acknowledged): stop reporting those numbers, and treat any that still arrive as
+   * too old (quic-go IgnoreBelow). Keeps acks short under sustained loss.
+   */
+  pruneBelow(pn: number): void {
+    if (pn <= this.#floor) return;
+    this.#floor = pn;
+    const rs = this.#ranges;
+    while (rs.length > 0 && rs[rs.length - 1]!.largest < pn) rs.pop();
+    const low = rs[rs.length - 1];
+    if (low !== undefined && low.smallest < pn) low.smallest = pn;
+  }
+
+  /** Forgets everything (new packet-number space: the peer restarted). */
+  reset(): void {
+    this.#ranges.length = 0;
+    this.#floor = 0;
+    this.#unackedEliciting = 0;
+    this.#firstUnackedElicitingAtMs = null;
+    this.#ackNow = false;
+    this.#changed = false;
+  }
+
+  /** Inserts pn; false when it was already recorded. O(1) for the in-order case, ≤ 32 otherwise. */
+  #insert(pn: number, nowMs: number): boolean {
+    const rs = this.#ranges;
+    const top = rs[0];
+    if (top === undefined || pn > top.largest) {
+      if (top !== undefined && pn > top.largest + 1) this.#outOfOrder = true; // a gap
+      if (top !== undefined && pn === top.largest + 1) top.largest = pn;
+      else rs.unshift({ smallest: pn, largest: pn });
+      this.#largestReceivedAtMs = nowMs;
+      this.#cap();
+      return true;
+    }
+    // Out of order: below the largest.
+    for (let k = 0; k < rs.length; k++) {
+      const r = rs[k]!;
+      if (pn > r.largest) {
+        // Between rs[k-1] and r (rs[k-1].smallest > pn + 0).
+        const above = rs[k - 1]!;
+        this.#reordered();
+        if (pn === r.largest + 1 && pn === above.smallest - 1) {
+          r.largest = above.largest;
+          rs.splice(k - 1, 1);
+        } else if (pn === above.smallest - 1) above.smallest = pn;
+        else if (pn === r.largest + 1) r.largest = pn;
+        else rs.splice(k, 0, { smallest: pn, largest: pn });
+        this.#cap();
+        return true;
+      }
+      if (pn >= r.smallest) return false; // inside r: duplicate
+    }
+    // Below every range.
+    const low = rs[rs.length - 1]!;
+    this.#reordered();
+    if (pn === low.smallest - 1) low.smallest = pn;
+    else rs.push({ smallest: pn, largest: pn });
+    this.#cap();
+    return true;
+  }
+
+  #reordered(): void {
+    this.#outOfOrder = true;
+  }
+
+  #cap(): void {
+    while (this.#ranges.length > MAX_ACK_RANGES) {
+      const dropped = this.#ranges.pop()!;
+      this.#floor = dropped.largest + 1;
+    }
+  }
+
+  static #check(p: AckPolicy): AckPolicy {
+    if (!Number.isSafeInteger(p.ackEveryPackets) || p.ackEveryPackets < 1) throw new RangeError('ackEveryPackets must be a positive integer');
+    if (!(p.maxAckDelayMs >= 0 && p.maxAckDelayMs <= MAX_ACK_DELAY_MS)) throw new RangeError(`maxAckDelayMs must be in 0…${MAX_ACK_DELAY_MS}`);
+    return { ...p };
+  }
+}

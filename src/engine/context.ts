@@ -1,0 +1,57 @@
+/** What the engines (native, vault-v2) share with the node that built them (node/node.ts). */
+import type { Clock } from '../runtime/clock';
+import type { Scheduler } from '../runtime/scheduler';
+import type { Random } from '../runtime/random';
+import type { Identity } from '../crypto/identity';
+import type { Logger } from '../log';
+import type { Settings } from '../settings';
+import type { Transport } from '../net/transport';
+import type { PeerTable } from '../peer/table';
+import type { Peer } from '../peer/peer';
+import type { Counters, MessageEvent } from '../api/types';
+import type { KeyedRateLimiter, TokenBucket } from '../net/ratelimit';
+import type { SessionLimits } from '../crypto/session';
+import type { DropReason } from '../errors';
+
+export interface NodeContext {
+  identity: Identity;
+  settings: Settings;
+  clock: Clock;
+  scheduler: Scheduler;
+  random: Random;
+  log: Logger;
+  peers: PeerTable;
+  transport: Transport;
+  counters: Counters;
+  /** Largest datagram per address family (MTU − IP − UDP headers). */
+  maxDatagram: { 4: number; 6: number };
+  mtu: number;
+  limits: SessionLimits;
+  handshakeLimiter: KeyedRateLimiter;
+  globalLimiter: TokenBucket;
+  /** Our last signed handshake timestamp (they strictly increase, per node). */
+  handshakeTs: { last: number };
+  /** False once the node started closing: nothing may be sent or scheduled after that. */
+  isOpen(): boolean;
+  emitMessage(ev: MessageEvent): void;
+  /** Records a dropped datagram (global and, when known, per peer). */
+  drop(reason: DropReason, peer?: Peer, detail?: string): void;
+  /** Peer store changed (TOFU key, handshake timestamp, endpoint): persist soon. */
+  persist(): void;
+  /** Schedules the end-of-turn flush of this peer's link (same-turn coalescing). */
+  scheduleFlush(peer: Peer): void;
+}
+
+/** Counts a datagram sent to `peer` (peer and global counters). */
+export function countSent(ctx: NodeContext, peer: Peer, bytes: number): void {
+  peer.counters.packetsOut++;
+  peer.counters.bytesOut += bytes;
+  ctx.counters.packetsOut++;
+  ctx.counters.bytesOut += bytes;
+}
+
+/** Counts a datagram received from `peer` (the global count was taken on arrival). */
+export function countReceived(peer: Peer, bytes: number): void {
+  peer.counters.packetsIn++;
+  peer.counters.bytesIn += bytes;
+}

@@ -1,0 +1,93 @@
+/**
+ * The native (v3) protocol for the whole node: the links of native peers, reassembly of
+ * datagram-mode fragments, reliable delivery, and the entry point for v3 datagrams (handshake
+ * init/response by identity, data by session id).
+ */
+import { MAX_PEER_DATAGRAM_BYTES, TYPE_DATA, TYPE_HANDSHAKE_INIT, TYPE_HANDSHAKE_RESPONSE } from '../../constants';
+import { DropError, type DropReason } from '../../errors';
+import { Reassembler } from '../../delivery/reassembly';
+import { DATA_MIN_BYTES, parseDataHeader } from '../../wire/packet';
+import { countDrop } from '../../peer/counters';
+import type { Datagram } from '../../net/transport';
+import type { Peer } from '../../peer/peer';
+import type { PayloadItem } from '../../wire/frame';
+import type { NodeContext } from '../context';
+import { NativeLink } from './link';
+import { ReliableDelivery } from './reliable';
+import { onInit, onResponse } from './handshake';
+
+export class NativeEngine {
+  readonly ctx: NodeContext;
+  readonly reliable: ReliableDelivery;
+  readonly #reassembler: Reassembler;
+  readonly #links = new Map<Peer, NativeLink>();
+
+  constructor(ctx: NodeContext) {
+    this.ctx = ctx;
+    const st = ctx.settings;
+    this.#reassembler = new Reassembler({
+      clock: ctx.clock, timeoutMs: st.reassemblyTimeoutMs, perPeerBytes: st.reassemblyPeerBytes,
+      totalBytes: st.reassemblyTotalBytes, maxMessageBytes: st.maxMessageBytes,
+    });
+    this.reliable = new ReliableDelivery(ctx);
+  }
+
+  /** A new link for a native peer. */
+  open(peer: Peer): NativeLink {
+    const link = new NativeLink(this, peer);
+    this.#links.set(peer, link);
+    return link;
+  }
+
+  linkOf(peer: Peer | undefined): NativeLink | undefined {
+    return peer ? this.#links.get(peer) : undefined;
+  }
+
+  /** Called by a closing link. */
+  forget(link: NativeLink): void {
+    if (this.#links.get(link.peer) === link) this.#links.delete(link.peer);
+    this.#reassembler.dropPeer(reassemblyKey(link.peer));
+  }
+
+  /** Handles a v3 datagram (returns false for other types). Refusals throw DropError (counted by the caller). */
+  onDatagram(d: Datagram): boolean {
+    const type = d.data[0];
+    if (type === TYPE_DATA) this.#onData(d);
+    else if (type === TYPE_HANDSHAKE_INIT) onInit(this, d);
+    else if (type === TYPE_HANDSHAKE_RESPONSE) onResponse(this, d);
+    else return false;
+    return true;
+  }
+
+  #onData(d: Datagram): void {
+    // A peer sizes its datagrams by its own MTU, which may be larger than ours (1500 vs 1400):
+    // accept up to a jumbo-frame datagram, or our own maximum if that is larger.
+    const max = Math.max(this.ctx.maxDatagram[d.address.includes(':') ? 6 : 4], MAX_PEER_DATAGRAM_BYTES);
+    if (d.data.length < DATA_MIN_BYTES) throw new DropError('malformed', 'data datagram too short');
+    if (d.data.length > max) throw new DropError('tooLarge', 'data datagram larger than the maximum');
+    const found = this.ctx.peers.session(parseDataHeader(d.data).receiverSid);
+    const link = this.linkOf(found?.peer);
+    if (!link) throw new DropError('unknownSession', 'no session with that id');
+    link.onDatagram(d);
+  }
+
+  /** Datagram-mode fragments: the whole message once complete. */
+  reassemble(link: NativeLink, item: PayloadItem, drop: (reason: DropReason) => void): Uint8Array | null {
+    const r = this.#reassembler.add(reassemblyKey(link.peer), item.id!, item.index!, item.count!, item.data);
+    if (r.evicted) countDrop(this.ctx.counters, 'rateLimited', r.evicted);
+    if (r.drop) drop(r.drop);
+    return r.message ?? null;
+  }
+
+  /** Periodic work of the whole protocol (the links tick on their own). */
+  sweep(): void {
+    this.#reassembler.sweep();
+  }
+
+  close(err: Error): void {
+    for (const link of [...this.#links.values()]) link.close(err);
+    this.reliable.close(err);
+  }
+}
+
+const reassemblyKey = (p: Peer): string => p.keyString ?? p.endpointString;

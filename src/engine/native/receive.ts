@@ -1,0 +1,77 @@
+/**
+ * The native receive path of one link, top to bottom (the engine already checked the size
+ * and found the session by id): per-peer rate limit → decrypt → replay window → frame →
+ * timestamp freshness → roaming → controls → payload: decompress → reassemble → message event.
+ * Every refusal is a drop counted on the peer and globally; nothing here throws.
+ */
+import { UdpVaultError } from '../../errors';
+import { decompress } from '../../wire/compress';
+import { decodeFrame, FLAG_COMPRESSED, FLAG_FRAGMENT, FLAG_RELIABLE, type Frame } from '../../wire/frame';
+import { parseDataHeader } from '../../wire/packet';
+import type { Datagram } from '../../net/transport';
+import type { Peer } from '../../peer/peer';
+import { formatEndpoint } from '../../peer/endpoint';
+import type { MessageEvent } from '../../api/types';
+import { countReceived, type NodeContext } from '../context';
+import type { NativeLink } from './link';
+
+export function receiveData(link: NativeLink, d: Datagram): void {
+  const { ctx, peer } = link;
+  const { receiverSid, counter } = parseDataHeader(d.data);
+  const session = ctx.peers.session(receiverSid)?.session;
+  const fail = (reason: Parameters<NodeContext['drop']>[0], msg: string): void => ctx.drop(reason, peer, msg);
+  if (!session) return fail('unknownSession', 'no session with that id');
+  const now = ctx.clock.monotonic();
+  if (!peer.limiter.take()) return fail('rateLimited', 'peer packet rate limit');
+  if (session.expired(now, ctx.limits)) return fail('unknownSession', 'session expired');
+  if (!session.mayAccept(counter)) return fail('replay', 'counter replayed or older than the window');
+  const wasConfirmed = session.confirmed;
+  const plain = session.open(d.data, counter, now);
+  if (plain === 'auth') return fail('authFailure', 'data authentication failed');
+  if (plain === 'replay') return fail('replay', 'counter replayed');
+  countReceived(peer, d.data.length);
+  let frame: Frame;
+  try {
+    frame = decodeFrame(plain);
+  } catch (e) {
+    return fail('malformed', e instanceof Error ? e.message : 'bad frame');
+  }
+  if (Math.abs(ctx.clock.now() - frame.t) > ctx.settings.freshnessWindowMs) return fail('stale', 'frame timestamp outside the freshness window');
+  // Authenticated: the peer is alive here (roaming), and a newly confirmed session may send.
+  const before = peer.endpointString;
+  if (peer.moveTo({ address: d.address, port: d.port, family: d.address.includes(':') ? 6 : 4 })) {
+    ctx.log.info({ peer: peer.label(), from: before, to: peer.endpointString }, 'peer roamed');
+    ctx.persist();
+  }
+  peer.setState('established');
+  if (!wasConfirmed) ctx.scheduleFlush(peer); // a newly confirmed session: send what waited for it
+  if (frame.r || frame.c.length > 0) link.engine.reliable.onFrame(link, frame, d);
+  const addr = formatEndpoint(d);
+  for (const item of frame.p) {
+    if ((item.flags & FLAG_RELIABLE) !== 0) continue; // delivered in order by the reliable layer
+    let data: Uint8Array | null = item.data;
+    if ((item.flags & FLAG_FRAGMENT) !== 0) {
+      data = link.engine.reassemble(link, item, (reason) => ctx.drop(reason, peer, 'fragment refused'));
+      if (!data) continue;
+    }
+    deliver(ctx, peer, addr, item.flags, data, false);
+  }
+}
+
+/** Decompresses (bounded) and emits one whole message. */
+export function deliver(ctx: NodeContext, peer: Peer, addr: string, flags: number, body: Uint8Array, reliable: boolean): void {
+  let data = body;
+  if ((flags & FLAG_COMPRESSED) !== 0) {
+    try {
+      data = decompress(body, ctx.settings.maxMessageBytes);
+    } catch (e) {
+      ctx.drop(e instanceof UdpVaultError && e.code === 'ERR_DECOMPRESS_LIMIT' ? 'tooLarge' : 'decompress', peer, 'decompression refused');
+      return;
+    }
+  }
+  peer.counters.messagesIn++;
+  ctx.counters.messagesIn++;
+  const ev: MessageEvent = { peer: peer.keyString ?? '', addr, data, reliable, encrypted: true, receivedAt: new Date(ctx.clock.now()) };
+  if (peer.name) ev.name = peer.name;
+  ctx.emitMessage(ev);
+}

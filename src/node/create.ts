@@ -1,0 +1,86 @@
+/**
+ * Composition root: createNode() wires identity, peer store, settings, the runtime seams
+ * (clock, scheduler, random, transport) and the node. Wiring only.
+ */
+import { systemClock } from '../runtime/clock';
+import { systemScheduler } from '../runtime/scheduler';
+import { systemRandom } from '../runtime/random';
+import type { Settings } from '../settings';
+import { nodeSettings } from '../config/parse';
+import { sodiumReady, wipe } from '../crypto/sodium';
+import { identityFromSeed, type Identity } from '../crypto/identity';
+import type { PeerStore, StoredPeer } from '../store/peer-store';
+import { openHome, type OpenedHome } from '../store/open-home';
+import { silentLogger, type Logger } from '../log';
+import { resolveMtu, maxDatagramBytes } from '../net/mtu';
+import { KeyedRateLimiter, TokenBucket } from '../net/ratelimit';
+import { UdpTransport } from '../net/udp-transport';
+import { PeerTable } from '../peer/table';
+import { newCounters } from '../peer/counters';
+import { limitsOf } from './peer-records';
+import { Node } from './node';
+import type { CreateNodeOptions, UdpVaultNode } from './types';
+
+const HANDSHAKE_LIMITER_KEYS = 4096;
+
+export async function createNode(opts: CreateNodeOptions = {}): Promise<UdpVaultNode> {
+  await sodiumReady();
+  const settings: Settings = nodeSettings({ settings: opts.settings, port: opts.port, host: opts.host }); // ERR_BAD_CONFIG naming the setting
+  const log: Logger = opts.logger ?? silentLogger;
+  const clock = opts.runtime?.clock ?? opts.clock ?? systemClock;
+  const scheduler = opts.runtime?.scheduler ?? systemScheduler;
+  const random = opts.runtime?.random ?? systemRandom;
+  const openTransport = opts.runtime?.openTransport ?? UdpTransport.open;
+  let identity: Identity;
+  let store: PeerStore | null = null;
+  let stored: StoredPeer[] = [];
+  // A home this call opens (and locks) is closed with the node, or at once when the start fails.
+  let ownedHome: OpenedHome | null = null;
+  const home = opts.openedHome ?? (opts.home ? (ownedHome = openHome(opts.home, { kind: 'node', scheduler })) : null);
+  if (home) {
+    identity = home.identity;
+    store = home.peerStore;
+    try {
+      stored = store.load();
+    } catch (e) {
+      await ownedHome?.close();
+      throw e;
+    }
+  } else {
+    const seed = random.bytes(32); // ephemeral identity: deterministic with a seeded Random (tests)
+    identity = identityFromSeed(seed);
+    wipe(seed);
+  }
+  let node: Node | undefined;
+  let transport: Awaited<ReturnType<typeof openTransport>>;
+  let mtu: number;
+  try {
+    mtu = await resolveMtu(settings.mtu, undefined, scheduler);
+    transport = await openTransport({ host: settings.host, port: settings.port, onMessage: (d) => node?.onDatagram(d), onError: (e) => log.warn({ err: e }, 'socket error') });
+  } catch (e) {
+    await ownedHome?.close();
+    throw e;
+  }
+  node = new Node(
+    {
+      identity, settings, clock, scheduler, random, log, transport, mtu,
+      handshakeTs: { last: 0 },
+      peers: new PeerTable(),
+      counters: newCounters(),
+      maxDatagram: { 4: maxDatagramBytes(mtu, 4), 6: maxDatagramBytes(mtu, 6) },
+      limits: limitsOf(settings),
+      handshakeLimiter: new KeyedRateLimiter({ ratePerSecond: settings.handshakesPerSecondPerIp, burst: settings.handshakeBurstPerIp, maxKeys: HANDSHAKE_LIMITER_KEYS, clock }),
+      globalLimiter: new TokenBucket(settings.globalPacketsPerSecond, settings.globalPacketsPerSecond, clock),
+    },
+    store,
+    ownedHome ? () => ownedHome.close() : null,
+  );
+  try {
+    await node.restorePeers(stored);
+  } catch (e) {
+    await node.close(); // nothing may outlive a failed start
+    throw e;
+  }
+  log.info({ publicKey: identity.keyString, port: node.port, peers: stored.length }, 'node started');
+  return node;
+}

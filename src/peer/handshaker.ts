@@ -1,0 +1,162 @@
+/**
+ * One peer's handshake attempts: the current one, a few older ones still answerable (a slow
+ * peer's late answer completes the handshake), the retry backoff with jitter, and the crossing
+ * rule. Every exit path — answered, superseded, trimmed, cancelled, peer removed, node closed,
+ * a failure while building the init — wipes the ephemeral secrets it held.
+ */
+import type { PendingInit } from '../crypto/handshake';
+import { kxSeedKeypair, wipe, type KeyPair } from '../crypto/sodium';
+import type { Random } from '../runtime/random';
+import { HANDSHAKE_RETRY_MAX_MS, HANDSHAKE_RETRY_MS } from '../constants';
+
+/** Earlier handshake attempts still answerable besides the current one. */
+export const MAX_OLDER_ATTEMPTS = 3;
+
+/** Where an attempt's local session id leads to (the peer table). */
+export interface AttemptIndex<P> {
+  bindPending(peer: P, sid: number): void;
+  unbindPending(sid: number): void;
+  sidInUse(sid: number): boolean;
+}
+
+export class Handshaker<P> {
+  #current: PendingInit | null = null;
+  /** Newest first, bounded. */
+  #older: PendingInit[] = [];
+  #attempts = 0;
+  #startedAtMs = 0;
+  #firstAttemptAtMs = 0;
+  #resent = false;
+  readonly #owner: P;
+  readonly #index: AttemptIndex<P>;
+  readonly #random: Random;
+
+  constructor(owner: P, index: AttemptIndex<P>, random: Random) {
+    this.#owner = owner;
+    this.#index = index;
+    this.#random = random;
+  }
+
+  /** The newest attempt, or null when none is outstanding. */
+  get pending(): PendingInit | null {
+    return this.#current;
+  }
+  /** Attempts since the last success (or reset). */
+  get attempts(): number {
+    return this.#attempts;
+  }
+  get startedAtMs(): number {
+    return this.#startedAtMs;
+  }
+  get firstAttemptAtMs(): number {
+    return this.#firstAttemptAtMs;
+  }
+  /** The current attempt was already repeated once for a crossing handshake. */
+  get resent(): boolean {
+    return this.#resent;
+  }
+
+  /**
+   * Starts a new attempt (the previous one stays answerable): `build` makes the init from a
+   * fresh session id and ephemeral key. Returns it and the jittered delay until the retry.
+   */
+  start(nowMs: number, build: (localSid: number, ephemeral: KeyPair) => PendingInit): { pending: PendingInit; retryInMs: number } {
+    const ephemeral = this.#ephemeral();
+    let pending: PendingInit;
+    try {
+      pending = build(this.#newSid(), ephemeral);
+    } catch (e) {
+      wipe(ephemeral.privateKey);
+      throw e;
+    }
+    if (this.#current) this.#older.unshift(this.#current);
+    while (this.#older.length > MAX_OLDER_ATTEMPTS) this.#end(this.#older.pop()!);
+    if (!this.#current && this.#attempts === 0) this.#firstAttemptAtMs = nowMs;
+    this.#current = pending;
+    this.#resent = false;
+    this.#index.bindPending(this.#owner, pending.localSid);
+    this.#startedAtMs = nowMs;
+    this.#attempts++;
+    const backoffMs = Math.min(HANDSHAKE_RETRY_MAX_MS, HANDSHAKE_RETRY_MS * 2 ** (this.#attempts - 1));
+    return { pending, retryInMs: backoffMs * (0.8 + 0.4 * this.#random.float()) }; // jitter: no retry storms in step
+  }
+
+  /**
+   * Answers the peer's init: `build` makes the response from a fresh session id and ephemeral
+   * key; the ephemeral secret is wiped whatever happens.
+   */
+  respond<R>(build: (localSid: number, ephemeral: KeyPair) => R): R {
+    const ephemeral = this.#ephemeral();
+    try {
+      return build(this.#newSid(), ephemeral);
+    } finally {
+      wipe(ephemeral.privateKey);
+    }
+  }
+
+  /** Marks the current attempt as repeated (crossing handshakes repeat once). */
+  markResent(): void {
+    this.#resent = true;
+  }
+
+  /** Every outstanding attempt, newest first. */
+  outstanding(): readonly PendingInit[] {
+    return this.#current ? [this.#current, ...this.#older] : [...this.#older];
+  }
+
+  /** The outstanding attempt with this local session id. */
+  find(localSid: number): PendingInit | undefined {
+    if (this.#current?.localSid === localSid) return this.#current;
+    return this.#older.find((p) => p.localSid === localSid);
+  }
+
+  /** Ends every outstanding attempt (answered, superseded by the peer's, peer removed, closed). */
+  cancel(): void {
+    for (const p of [this.#current, ...this.#older]) if (p) this.#end(p);
+    this.#current = null;
+    this.#older = [];
+    this.#attempts = 0;
+  }
+
+  /** Counts from zero again (a session was installed, or the user asked to retry now). */
+  resetAttempts(): void {
+    this.#attempts = 0;
+  }
+
+  /**
+   * Crossing handshakes: when both sides start (or rekey) at once, the side with the higher key
+   * keeps its own attempt (the peer answers it), so it costs one handshake, not two. Only while
+   * our attempt is young and went to where the peer's init comes from: otherwise our inits may
+   * not be reaching the peer (stale endpoint, NAT), and we must answer theirs.
+   */
+  keepsOwnAttempt(nowMs: number, ownKey: Uint8Array, remoteKey: Uint8Array, fromOurEndpoint: boolean, youngMs: number): boolean {
+    return this.#current !== null && this.#attempts <= 1 && nowMs - this.#startedAtMs < youngMs && fromOurEndpoint && compareBytes(ownKey, remoteKey) > 0;
+  }
+
+  #end(p: PendingInit): void {
+    this.#index.unbindPending(p.localSid);
+    wipe(p.ephemeral.privateKey);
+  }
+
+  #newSid(): number {
+    for (;;) {
+      const sid = this.#random.int(1, 0xffffffff);
+      if (!this.#index.sidInUse(sid)) return sid;
+    }
+  }
+
+  /** A fresh ephemeral X25519 key pair from the injected Random (the seed is wiped at once). */
+  #ephemeral(): KeyPair {
+    const seed = this.#random.bytes(32);
+    try {
+      return kxSeedKeypair(seed);
+    } finally {
+      wipe(seed);
+    }
+  }
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}

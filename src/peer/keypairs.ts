@@ -1,0 +1,103 @@
+/**
+ * One peer's sessions (wireguard-go device/keypair.go, generalised): `current` is the newest
+ * confirmed, unexpired session (the one we send on), `previous` ones stay receivable for a
+ * grace period, `next` is a responder session the initiator has not confirmed yet; the total
+ * is bounded. This is the only writer of a peer's sessions and of their bindings in the table.
+ */
+import type { Session, SessionLimits } from '../crypto/session';
+
+/** Current, crossing ones of simultaneous starts/rekeys, answers to retries awaiting confirmation, and ones in their grace period (each is ~0.5 KiB). */
+export const MAX_SESSIONS_PER_PEER = 8;
+
+/** Where a session's local id leads to (the peer table). */
+export interface SessionIndex<P> {
+  bindSession(peer: P, session: Session): void;
+  unbindSession(session: Session): void;
+}
+
+export interface RetireRules {
+  limits: SessionLimits;
+  /** A superseded session retires after this long without receiving. */
+  graceMs: number;
+  /** A never-confirmed session retires after this long. */
+  unconfirmedMs: number;
+}
+
+export class Keypairs<P> {
+  /** Newest first. */
+  #sessions: Session[] = [];
+  readonly #owner: P;
+  readonly #index: SessionIndex<P>;
+
+  constructor(owner: P, index: SessionIndex<P>) {
+    this.#owner = owner;
+    this.#index = index;
+  }
+
+  /** The session to send on: the newest confirmed, unexpired one. */
+  current(nowMs: number, limits: SessionLimits): Session | null {
+    for (const s of this.#sessions) if (s.confirmed && !s.expired(nowMs, limits)) return s;
+    return null;
+  }
+
+  /** The newest unconfirmed (responder) session, if any. */
+  get next(): Session | null {
+    return this.#sessions.find((s) => !s.confirmed) ?? null;
+  }
+
+  get size(): number {
+    return this.#sessions.length;
+  }
+
+  /** True when an unconfirmed session younger than `ms` exists (the peer's handshake is completing). */
+  hasYoungUnconfirmed(nowMs: number, ms: number): boolean {
+    return this.#sessions.some((s) => !s.confirmed && nowMs - s.createdAtMs < ms);
+  }
+
+  /** Installs a new session (newest), evicting beyond the bound. */
+  install(session: Session, nowMs: number, rules: RetireRules): void {
+    this.#sessions.unshift(session);
+    this.#index.bindSession(this.#owner, session);
+    while (this.#sessions.length > MAX_SESSIONS_PER_PEER) this.#drop(this.#evictionIndex(nowMs, rules));
+  }
+
+  /** Wipes sessions past their use: expired, superseded beyond the grace period, never confirmed. */
+  retire(nowMs: number, rules: RetireRules): void {
+    const current = this.current(nowMs, rules.limits);
+    for (let k = this.#sessions.length - 1; k >= 0; k--) {
+      const s = this.#sessions[k]!;
+      if (s === current) continue;
+      // Superseded: an older session retires once it has been idle for the grace period (after
+      // crossing rekeys the peer may still send on it: its newest session can be our older one).
+      const superseded = current !== null && s.createdAtMs < current.createdAtMs && nowMs - Math.max(current.createdAtMs, s.lastReceivedAtMs) >= rules.graceMs;
+      const unconfirmed = !s.confirmed && nowMs - s.createdAtMs >= rules.unconfirmedMs;
+      if (s.expired(nowMs, rules.limits) || superseded || unconfirmed) this.#drop(k);
+    }
+  }
+
+  /** Wipes every session (peer removed, re-keyed, node closed). */
+  wipeAll(): void {
+    while (this.#sessions.length > 0) this.#drop(0);
+  }
+
+  #drop(k: number): void {
+    const [s] = this.#sessions.splice(k, 1);
+    this.#index.unbindSession(s!);
+    s!.wipe();
+  }
+
+  /**
+   * Which session to drop when there are too many: never-confirmed ones first (answers to
+   * superseded retries), then ones the peer has not sent on lately, then the oldest — never
+   * the newest (just installed).
+   */
+  #evictionIndex(nowMs: number, rules: RetireRules): number {
+    const current = this.current(nowMs, rules.limits);
+    const ss = this.#sessions;
+    for (let k = ss.length - 1; k > 0; k--) if (!ss[k]!.confirmed) return k;
+    for (let k = ss.length - 1; k > 0; k--) {
+      if (ss[k] !== current && nowMs - ss[k]!.lastReceivedAtMs >= rules.graceMs) return k;
+    }
+    return ss.length - 1;
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * What waits to be sent to one peer: this turn's batch (coalesced at the end-of-turn flush),
+ * the bounded pre-session queue where every message expires at its own deadline, and control
+ * items (acks, keepalives) for the next datagram.
+ */
+import type { ControlItem, PayloadItem } from '../wire/frame';
+
+/** A message accepted by send() whose datagrams are not on the wire yet. */
+export interface OutMessage {
+  items: PayloadItem[];
+  bytes: number;
+  deadlineMs: number;
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+export interface QueueLimits {
+  maxMessages: number;
+  maxBytes: number;
+}
+
+export class Outbox<M extends OutMessage = OutMessage> {
+  #batch: M[] = [];
+  #queue: M[] = [];
+  #queueBytes = 0;
+  #controls: ControlItem[] = [];
+  /** Earliest deadline in the queue (Infinity when empty): expiry costs nothing until then. */
+  #nextDeadline = Infinity;
+
+  /** Adds a message to this turn's batch. */
+  push(m: M): void {
+    this.#batch.push(m);
+  }
+
+  /** Adds a message to the queue; false (nothing added) when the queue is full. */
+  enqueue(m: M, limits: QueueLimits): boolean {
+    if (this.#queue.length >= limits.maxMessages || this.#queueBytes + m.bytes > limits.maxBytes) return false;
+    this.#queue.push(m);
+    this.#queueBytes += m.bytes;
+    if (m.deadlineMs < this.#nextDeadline) this.#nextDeadline = m.deadlineMs;
+    return true;
+  }
+
+  /** Moves this turn's batch to the queue; returns the messages refused for lack of room. */
+  batchToQueue(limits: QueueLimits): M[] {
+    const batch = this.#batch;
+    this.#batch = [];
+    return batch.filter((m) => !this.enqueue(m, limits));
+  }
+
+  /** The queue then the batch, in order, leaving both empty. */
+  takeAll(): M[] {
+    const all = this.#queue.length > 0 ? [...this.#queue, ...this.#batch] : this.#batch;
+    this.#queue = [];
+    this.#queueBytes = 0;
+    this.#batch = [];
+    this.#nextDeadline = Infinity;
+    return all;
+  }
+
+  /** The first `n` queued messages, in order (paced senders). */
+  takeQueued(n: number): M[] {
+    const out = this.#queue.splice(0, n);
+    for (const m of out) this.#queueBytes -= m.bytes;
+    this.#recomputeDeadline();
+    return out;
+  }
+
+  /** Removes and returns every queued message whose deadline passed, wherever it is in the queue. */
+  expire(nowMs: number): M[] {
+    if (nowMs < this.#nextDeadline) return [];
+    const expired: M[] = [];
+    const keep: M[] = [];
+    for (const m of this.#queue) (m.deadlineMs <= nowMs ? expired : keep).push(m);
+    this.#queue = keep;
+    for (const m of expired) this.#queueBytes -= m.bytes;
+    this.#recomputeDeadline();
+    return expired;
+  }
+
+  pushControl(c: ControlItem): void {
+    this.#controls.push(c);
+  }
+
+  takeControls(): ControlItem[] {
+    const c = this.#controls;
+    this.#controls = [];
+    return c;
+  }
+
+  /** Empties everything; returns the messages (batch and queue) for the caller to reject. */
+  clear(): M[] {
+    this.#controls = [];
+    return this.takeAll();
+  }
+
+  get queued(): number {
+    return this.#queue.length;
+  }
+  get queuedBytes(): number {
+    return this.#queueBytes;
+  }
+  get batched(): number {
+    return this.#batch.length;
+  }
+  get nextDeadline(): number {
+    return this.#nextDeadline;
+  }
+
+  #recomputeDeadline(): void {
+    this.#nextDeadline = Infinity;
+    for (const m of this.#queue) if (m.deadlineMs < this.#nextDeadline) this.#nextDeadline = m.deadlineMs;
+  }
+}

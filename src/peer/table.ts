@@ -1,0 +1,141 @@
+/**
+ * The peer table: O(1) lookup by key, name, endpoint, configured host:port, source address and
+ * local session id (maps kept current by the peers' own change methods, no scans). Session ids
+ * are bound only by a peer's Keypairs (sessions) and Handshaker (attempts).
+ */
+import type { Session } from '../crypto/session';
+import { isKeyString } from '../crypto/identity';
+import { formatEndpoint } from './endpoint';
+import type { Peer, PeerIndexKeys } from './peer';
+import type { SessionIndex } from './keypairs';
+import type { AttemptIndex } from './handshaker';
+
+class MultiMap<V> {
+  #m = new Map<string, Set<V>>();
+  add(k: string, v: V): void {
+    let s = this.#m.get(k);
+    if (!s) this.#m.set(k, (s = new Set()));
+    s.add(v);
+  }
+  delete(k: string, v: V): void {
+    const s = this.#m.get(k);
+    if (!s) return;
+    s.delete(v);
+    if (s.size === 0) this.#m.delete(k);
+  }
+  first(k: string): V | undefined {
+    const s = this.#m.get(k);
+    return s ? s.values().next().value : undefined;
+  }
+  all(k: string): readonly V[] {
+    const s = this.#m.get(k);
+    return s ? [...s] : [];
+  }
+}
+
+export class PeerTable implements SessionIndex<Peer>, AttemptIndex<Peer> {
+  #all = new Set<Peer>();
+  #byKey = new Map<string, Peer>();
+  #byName = new Map<string, Peer>();
+  #byEndpoint = new MultiMap<Peer>();
+  #bySpec = new MultiMap<Peer>();
+  #byAddress = new MultiMap<Peer>();
+  #bySid = new Map<number, { peer: Peer; session: Session }>();
+  #pendingBySid = new Map<number, Peer>();
+
+  get size(): number {
+    return this.#all.size;
+  }
+
+  list(): Peer[] {
+    return [...this.#all];
+  }
+
+  has(p: Peer): boolean {
+    return this.#all.has(p);
+  }
+
+  add(p: Peer): void {
+    this.#all.add(p);
+    this.#index(p, p.indexKeys());
+    p.attachIndex((peer, before) => {
+      this.#unindex(peer, before);
+      this.#index(peer, peer.indexKeys());
+    });
+  }
+
+  /** Removes the peer and every session id bound to it (its link wipes the secrets). */
+  remove(p: Peer): void {
+    if (!this.#all.delete(p)) return;
+    p.attachIndex(null);
+    this.#unindex(p, p.indexKeys());
+    for (const [sid, e] of this.#bySid) if (e.peer === p) this.#bySid.delete(sid);
+    for (const [sid, q] of this.#pendingBySid) if (q === p) this.#pendingBySid.delete(sid);
+  }
+
+  byKey(keyString: string): Peer | undefined {
+    return this.#byKey.get(keyString);
+  }
+
+  byName(name: string): Peer | undefined {
+    return this.#byName.get(name);
+  }
+
+  byEndpoint(address: string, port: number): Peer | undefined {
+    return this.#byEndpoint.first(formatEndpoint({ address, port }));
+  }
+
+  /** Every peer whose endpoint is at this address (any port). */
+  atAddress(address: string): readonly Peer[] {
+    return this.#byAddress.all(address);
+  }
+
+  /** Resolves a user reference: name, key string, or host:port (as seen or as configured). */
+  find(ref: string): Peer | undefined {
+    return this.#byName.get(ref) ?? (isKeyString(ref) ? this.#byKey.get(ref) : undefined) ?? this.#byEndpoint.first(ref) ?? this.#bySpec.first(ref);
+  }
+
+  sidInUse(sid: number): boolean {
+    return this.#bySid.has(sid) || this.#pendingBySid.has(sid);
+  }
+
+  bindSession(peer: Peer, session: Session): void {
+    this.#bySid.set(session.localSid, { peer, session });
+  }
+
+  unbindSession(session: Session): void {
+    if (this.#bySid.get(session.localSid)?.session === session) this.#bySid.delete(session.localSid);
+  }
+
+  session(sid: number): { peer: Peer; session: Session } | undefined {
+    return this.#bySid.get(sid);
+  }
+
+  bindPending(peer: Peer, sid: number): void {
+    this.#pendingBySid.set(sid, peer);
+  }
+
+  unbindPending(sid: number): void {
+    this.#pendingBySid.delete(sid);
+  }
+
+  pendingPeer(sid: number): Peer | undefined {
+    return this.#pendingBySid.get(sid);
+  }
+
+  #index(p: Peer, k: PeerIndexKeys): void {
+    if (k.keyString) this.#byKey.set(k.keyString, p);
+    if (k.name) this.#byName.set(k.name, p);
+    this.#byEndpoint.add(k.endpoint, p);
+    this.#bySpec.add(k.spec, p);
+    this.#byAddress.add(k.address, p);
+  }
+
+  #unindex(p: Peer, k: PeerIndexKeys): void {
+    if (k.keyString && this.#byKey.get(k.keyString) === p) this.#byKey.delete(k.keyString);
+    if (k.name && this.#byName.get(k.name) === p) this.#byName.delete(k.name);
+    this.#byEndpoint.delete(k.endpoint, p);
+    this.#bySpec.delete(k.spec, p);
+    this.#byAddress.delete(k.address, p);
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * One peer's trust policy, the same for native and vault-v2 peers: a pinned key (given by the
+ * user), a TOFU key (the first one that signed correctly), or none yet. A different key is
+ * refused; for a TOFU peer the refusal is reported once per offered key (not once per retry).
+ */
+import { equalBytes } from '../crypto/handshake';
+import { encodeKey } from '../crypto/identity';
+import { DropError } from '../errors';
+import type { Trust } from '../api/types';
+
+export class PeerTrust {
+  #key: Uint8Array | null;
+  #keyString: string | null;
+  #level: Trust;
+  /** The offered key of the last key-changed report. */
+  #reported: string | null = null;
+
+  constructor(key: Uint8Array | null, level: Trust) {
+    this.#key = key;
+    this.#keyString = key ? encodeKey(key) : null;
+    this.#level = key ? level : 'unknown';
+  }
+
+  get key(): Uint8Array | null {
+    return this.#key;
+  }
+  get keyString(): string | null {
+    return this.#keyString;
+  }
+  get level(): Trust {
+    return this.#level;
+  }
+
+  /**
+   * The key a signature by `offered` must verify with: the recorded key, or `offered` itself
+   * while none is recorded (TOFU; recorded by `recordFirst` once it verified). A different key
+   * throws DropError('keyChanged'); `report(offeredKeyString)` runs first when this refusal
+   * should be reported (a TOFU peer, a key not reported before).
+   */
+  verifyingKey(offered: Uint8Array, report: (offeredKey: string) => void): Uint8Array {
+    if (this.#key === null) return offered;
+    if (!equalBytes(this.#key, offered)) {
+      const s = encodeKey(offered);
+      if (this.#level === 'tofu' && this.#reported !== s) {
+        this.#reported = s;
+        report(s);
+      }
+      throw new DropError('keyChanged', 'signed by a key other than the recorded one');
+    }
+    return this.#key;
+  }
+
+  /** TOFU: records the first key that verified; false when a key was already recorded. */
+  recordFirst(key: Uint8Array): boolean {
+    if (this.#key !== null) return false;
+    this.#set(new Uint8Array(key), 'tofu');
+    return true;
+  }
+
+  /** Pins a key given by the user (a new peer, or --replace-key). */
+  pin(key: Uint8Array): void {
+    this.#set(key, 'pinned');
+  }
+
+  /** Restores the level recorded in the peer store (the key is the stored one). */
+  restoreLevel(level: Trust): void {
+    if (this.#key !== null && level !== 'unknown') this.#level = level;
+  }
+
+  #set(key: Uint8Array, level: Trust): void {
+    this.#key = key;
+    this.#keyString = encodeKey(key);
+    this.#level = level;
+    this.#reported = null;
+  }
+}

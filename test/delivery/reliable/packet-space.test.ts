@@ -1,0 +1,75 @@
+import { PacketSpace } from '../../../src/delivery/reliable/packet-space';
+import { decodeAck } from '../../../src/wire/ack';
+
+const MSS = 1200;
+const make = () =>
+  new PacketSpace<string>({
+    maxDatagramBytes: MSS,
+    receiveWindow: { windowBytes: 100_000, windowMessages: 10 },
+    initialSendCredit: { maxBytes: 100_000, maxMessages: 10 },
+  });
+
+describe('PacketSpace', () => {
+  it('numbers datagrams, holds ack-eliciting ones for window and pacing, and acks with credit', () => {
+    const a = make();
+    const b = make();
+    // the 12 000-byte initial window: 10 datagrams now (the pacer's burst is 10 as well)
+    for (let k = 0; k < 10; k++) {
+      expect(a.sendDelay(0, MSS)).toBe(0);
+      expect(a.onDatagramSent(0, MSS, true, [`d${k}`])).toBe(k);
+    }
+    expect(a.sendDelay(0, MSS)).toBe(Infinity);
+    expect(a.onDatagramSent(0, 50, false)).toBe(10); // an ack-only datagram still goes, numbered
+    expect(a.loss.bytesInFlight).toBe(12_000);
+
+    expect(b.onPacketReceived(0, true, 20)).toBe(true);
+    expect(b.ackToSend(20)).toBeNull(); // one packet: delayed
+    expect(b.deadline()).toBe(45);
+    expect(b.onPacketReceived(1, true, 21)).toBe(true);
+    const ack = b.ackToSend(21)!;
+    expect(decodeAck(ack)).toEqual({ ranges: [{ smallest: 0, largest: 1 }], ackDelayMs: 0, maxBytes: 100_000, maxMessages: 10 });
+    expect(b.onPacketReceived(1, true, 22)).toBe(false); // duplicate
+
+    const res = a.onAckFrame(ack, 40);
+    expect([res.acked.map((p) => p.frames[0]), res.lost, res.rttUpdated, res.unblocked]).toEqual([['d0', 'd1'], [], true, false]);
+    expect([a.rtt.smoothedMs, a.loss.bytesInFlight, a.cc.windowBytes]).toEqual([40, 9600, 14_400]);
+    expect(a.sendDelay(40, MSS)).toBe(0);
+  });
+
+  it('refuses a malformed ack or one for numbers never sent, changing nothing', () => {
+    const a = make();
+    a.onDatagramSent(0, MSS, true);
+    expect(() => a.onAckFrame(new Uint8Array([0x00, 0x00]), 10)).toThrow('invalid ack: truncated at range count');
+    const b = make();
+    for (let k = 0; k < 3; k++) b.onPacketReceived(k, true, 0);
+    expect(() => a.onAckFrame(b.ackToSend(0)!, 10)).toThrow('ack for a packet number not sent yet');
+    expect([a.loss.bytesInFlight, a.loss.largestAcked, a.rtt.hasSample]).toEqual([1200, -1, false]);
+  });
+
+  it('piggybacks an ack only when it says something new', () => {
+    const b = make();
+    expect(b.ackToSend(0, true)).toBeNull();
+    b.onPacketReceived(0, true, 0);
+    expect(b.ackToSend(0)).toBeNull();
+    expect(b.ackToSend(0, true)).not.toBeNull();
+    expect(b.ackToSend(1, true)).toBeNull();
+  });
+
+  it('after a PTO, probes go regardless of a full window, then the window rules again', () => {
+    const a = make();
+    for (let k = 0; k < 10; k++) a.onDatagramSent(0, MSS, true);
+    expect(a.deadline()).toBe(1024);
+    expect(a.onTimeout(1024)).toEqual({ lost: [], probes: 2 });
+    expect([a.probesPending, a.sendDelay(1024, MSS)]).toEqual([2, 0]);
+    a.onDatagramSent(1024, MSS, true);
+    a.onDatagramSent(1024, MSS, true);
+    expect([a.probesPending, a.sendDelay(1024, MSS)]).toEqual([0, Infinity]);
+  });
+
+  it('a new path resets RTT, window and pacing', () => {
+    const a = make();
+    for (let k = 0; k < 10; k++) a.onDatagramSent(0, MSS, true);
+    a.resetForNewPath();
+    expect([a.loss.bytesInFlight, a.sendDelay(0, MSS), a.cc.windowBytes, a.rtt.smoothedMs]).toEqual([0, 0, 12_000, 333]);
+  });
+});

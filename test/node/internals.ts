@@ -1,0 +1,15 @@
+/** Test-only views into a node's internals (secrets that must be wiped). */
+import type { UdpVaultNode } from '../../src/node/types';
+import type { PeerLink } from '../../src/engine/link';
+import { NativeLink } from '../../src/engine/native/link';
+
+export function nativeLinkOf(node: UdpVaultNode, ref: string): NativeLink {
+  const link = (node as unknown as { linkOf(ref: string): PeerLink | undefined }).linkOf(ref);
+  if (!(link instanceof NativeLink)) throw new Error(`no native link for ${ref}`);
+  return link;
+}
+
+/** The ephemeral X25519 secret keys of the peer's pending handshake attempts (the live buffers). */
+export function pendingEphemeralSecrets(node: UdpVaultNode, ref: string): Uint8Array[] {
+  return nativeLinkOf(node, ref).handshaker.outstanding().map((p) => p.ephemeral.privateKey);
+}

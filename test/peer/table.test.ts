@@ -1,0 +1,82 @@
+/** PeerTable indexes (kept current by the peers' own change methods) and PeerTrust's policy. */
+import { PeerTable } from '../../src/peer/table';
+import { Peer } from '../../src/peer/peer';
+import { PeerTrust } from '../../src/peer/trust';
+import { TokenBucket } from '../../src/net/ratelimit';
+import { ManualClock } from '../../src/runtime/clock';
+import { encodeKey } from '../../src/crypto/identity';
+import { DropError } from '../../src/errors';
+import type { PeerEvent } from '../../src/node/types';
+
+const key = (n: number): Uint8Array => new Uint8Array(32).fill(n);
+
+function peer(events: PeerEvent[], o: { key?: number; name?: string; address: string; port: number }): Peer {
+  return new Peer({
+    key: o.key !== undefined ? key(o.key) : null, trust: o.key !== undefined ? 'pinned' : 'unknown', name: o.name ?? null,
+    spec: { host: o.address, port: o.port }, endpoint: { address: o.address, port: o.port, family: 4 }, compat: null,
+    allowPlaintext: false, lastHandshakeTs: null, lastHandshakeAt: null, limiter: new TokenBucket(1, 1, new ManualClock()),
+    emit: (e) => void events.push(e),
+  });
+}
+
+describe('PeerTable', () => {
+  test('lookups follow renames, moves, key records and removal', () => {
+    const events: PeerEvent[] = [];
+    const t = new PeerTable();
+    const p = peer(events, { name: 'p', address: '10.0.0.1', port: 1000 });
+    const q = peer(events, { key: 2, name: 'q', address: '10.0.0.1', port: 2000 });
+    t.add(p);
+    t.add(q);
+    expect([t.find('p'), t.find(encodeKey(key(2))), t.find('10.0.0.1:1000'), t.byEndpoint('10.0.0.1', 2000)]).toEqual([p, q, p, q]);
+    expect(t.atAddress('10.0.0.1')).toEqual([p, q]);
+    p.update({ name: 'p2', spec: p.spec, endpoint: p.endpoint });
+    expect([t.find('p'), t.find('p2')]).toEqual([undefined, p]);
+    expect(p.moveTo({ address: '10.0.0.9', port: 9, family: 4 })).toBe(true);
+    expect(p.moveTo({ address: '10.0.0.9', port: 9, family: 4 })).toBe(false);
+    expect([t.byEndpoint('10.0.0.1', 1000), t.byEndpoint('10.0.0.9', 9), t.find('10.0.0.1:1000')]).toEqual([undefined, p, p]); // configured host:port still finds it
+    expect(t.atAddress('10.0.0.1')).toEqual([q]);
+    expect(p.recordTofu(key(1))).toBe(true);
+    expect(p.recordTofu(key(3))).toBe(false);
+    expect(t.byKey(encodeKey(key(1)))).toBe(p);
+    expect(events.map((e) => e.type)).toEqual(['endpoint-changed', 'tofu']);
+    t.remove(p);
+    expect([t.find('p2'), t.byKey(encodeKey(key(1))), t.byEndpoint('10.0.0.9', 9), t.size]).toEqual([undefined, undefined, undefined, 1]);
+    p.update({ name: 'again', spec: p.spec, endpoint: p.endpoint }); // detached: the table does not follow
+    expect(t.find('again')).toBeUndefined();
+  });
+
+  test('state changes emit their event once per entry', () => {
+    const events: PeerEvent[] = [];
+    const p = peer(events, { key: 1, address: '10.0.0.1', port: 1 });
+    p.setState('handshaking');
+    p.setState('established');
+    p.setState('established');
+    p.setState('unreachable');
+    p.setState('unreachable');
+    p.setState('established');
+    expect(events.map((e) => e.type)).toEqual(['handshake', 'unreachable', 'handshake']);
+  });
+});
+
+describe('PeerTrust', () => {
+  test('a TOFU key refuses other keys, reporting each offered key once', () => {
+    const t = new PeerTrust(null, 'unknown');
+    const reports: string[] = [];
+    const report = (k: string): void => void reports.push(k);
+    expect(t.verifyingKey(key(1), report)).toEqual(key(1)); // no key yet: the offered one (TOFU)
+    expect(t.recordFirst(key(1))).toBe(true);
+    expect(t.level).toBe('tofu');
+    for (const k of [2, 2, 3, 2]) expect(() => t.verifyingKey(key(k), report)).toThrow(DropError);
+    expect(reports).toEqual([encodeKey(key(2)), encodeKey(key(3)), encodeKey(key(2))]);
+    expect(t.verifyingKey(key(1), report)).toEqual(key(1));
+  });
+
+  test('a pinned key refuses others without reports; pin replaces it', () => {
+    const t = new PeerTrust(key(1), 'pinned');
+    const reports: string[] = [];
+    expect(() => t.verifyingKey(key(2), (k) => void reports.push(k))).toThrow(expect.objectContaining({ reason: 'keyChanged' }));
+    expect(reports).toEqual([]);
+    t.pin(key(2));
+    expect([t.keyString, t.level]).toEqual([encodeKey(key(2)), 'pinned']);
+  });
+});
