@@ -99,7 +99,7 @@ function sendFrame(link: NativeLink, frame: Frame, contentBytes: number, settles
   const max = ctx.maxDatagram[peer.endpoint.family];
   const estimate = Math.min(max, SEAL_OVERHEAD_BYTES + FRAME_FIXED_OVERHEAD_BYTES + contentBytes);
   const target = paddedSize(estimate, max, ctx.settings.padding) - SEAL_OVERHEAD_BYTES;
-  frame.t = ctx.clock.now();
+  frame.t = ctx.clock.now() + session.timeBiasMs; // the clock the peer measured at the handshake
   const datagram = session.seal(encodeFrame(frame, ctx.settings.padding === 'none' ? 0 : target, FRAME_SCRATCH), now);
   const bytes = datagram.length;
   const done = settles.length > 0 ? (err: Error | null) => settleSent(ctx, peer, settles, err) : undefined;
@@ -115,6 +115,12 @@ function sendFrame(link: NativeLink, frame: Frame, contentBytes: number, settles
     return;
   }
   countSent(ctx, peer, bytes);
+  link.timers.packetSent(now, frame.p.length > 0 || frame.c.some((c) => c.type === 'keepalive'), ctx.settings);
+}
+
+/** An empty frame: answers a peer that expects one (liveness) without asking for an answer itself. */
+export function sendEmptyFrame(link: NativeLink): void {
+  sendFrame(link, { t: 0, p: [], c: [] }, 0, []);
 }
 
 /**
