@@ -6,8 +6,6 @@
 // ---- Specification (protocol v3) -------------------------------------------------------
 export const PROTOCOL_VERSION = 3;
 /** First byte of every v3 datagram: high nibble version, low nibble type. */
-export const TYPE_HANDSHAKE_INIT = 0x31;
-export const TYPE_HANDSHAKE_RESPONSE = 0x32;
 export const TYPE_DATA = 0x33;
 
 export const PUBLIC_KEY_BYTES = 32;

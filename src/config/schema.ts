@@ -64,8 +64,10 @@ export const SCHEMA = {
   // ---- rate limits ---------------------------------------------------------------------
   peerPacketsPerSecond: s(int(1, 100_000_000), 50_000, 'restart', 'packets/s', 'Token-bucket rate of packets accepted from one peer; excess packets are dropped and counted.'),
   peerPacketBurst: s(int(1, 100_000_000), 100_000, 'restart', 'packets', 'Token-bucket burst of packets accepted from one peer.'),
-  handshakesPerSecondPerIp: s(int(1, 100_000), 50, 'restart', 'handshakes/s', 'Handshake messages accepted per second from one source IP, checked before any signature verification.'),
-  handshakeBurstPerIp: s(int(1, 1_000_000), 100, 'restart', 'handshakes', 'Burst of handshake messages accepted from one source IP.'),
+  handshakesPerSecondPerIp: s(int(1, 100_000), 50, 'restart', 'handshakes/s', 'Ceiling of the handshake inits one source (an IPv4 address or an IPv6 /64) may have verified per second; its fair share of handshakesPerSecond is lower while many sources are active. Checked after mac1, before any Diffie-Hellman.'),
+  handshakeBurstPerIp: s(int(1, 1_000_000), 100, 'restart', 'handshakes', 'Burst of handshake inits verified for one source (IPv4 address or IPv6 /64).'),
+  handshakesPerSecond: s(int(1, 1_000_000), 2000, 'restart', 'handshakes/s', 'Handshake inits verified per second by the whole node (the global verification budget: each costs one or two Diffie-Hellman, ~0.2–0.4 ms with libsodium.js); under load, inits must first prove a cookie for their source address.'),
+  handshakeBurst: s(int(1, 10_000_000), 500, 'restart', 'handshakes', 'Burst of the global handshake verification budget.'),
   globalPacketsPerSecond: s(int(1, 100_000_000), 400_000, 'restart', 'packets/s', 'Packets accepted per second in total, all sources together.'),
   // ---- control socket ------------------------------------------------------------------
   subscriberBufferMessages: s(int(1, 10_000_000), 10_000, 'live', 'messages', 'Messages buffered for a slow control-socket subscriber before further ones are dropped for it (it is told how many it lost).'),

@@ -9,7 +9,7 @@ import type { Transport } from '../net/transport';
 import type { PeerTable } from '../peer/table';
 import type { Peer } from '../peer/peer';
 import type { Counters, MessageEvent } from '../api/types';
-import type { KeyedRateLimiter, TokenBucket } from '../net/ratelimit';
+import type { TokenBucket } from '../net/ratelimit';
 import type { SessionLimits } from '../crypto/session';
 import type { DropReason } from '../errors';
 
@@ -27,10 +27,7 @@ export interface NodeContext {
   maxDatagram: { 4: number; 6: number };
   mtu: number;
   limits: SessionLimits;
-  handshakeLimiter: KeyedRateLimiter;
   globalLimiter: TokenBucket;
-  /** Our last signed handshake timestamp (they strictly increase, per node). */
-  handshakeTs: { last: number };
   /** False once the node started closing: nothing may be sent or scheduled after that. */
   isOpen(): boolean;
   emitMessage(ev: MessageEvent): void;

@@ -13,15 +13,13 @@ import type { PeerStore, StoredPeer } from '../store/peer-store';
 import { openHome, type OpenedHome } from '../store/open-home';
 import { silentLogger, type Logger } from '../log';
 import { resolveMtu, maxDatagramBytes } from '../net/mtu';
-import { KeyedRateLimiter, TokenBucket } from '../net/ratelimit';
+import { TokenBucket } from '../net/ratelimit';
 import { UdpTransport } from '../net/udp-transport';
 import { PeerTable } from '../peer/table';
 import { newCounters } from '../peer/counters';
 import { limitsOf } from './peer-records';
 import { Node } from './node';
 import type { CreateNodeOptions, UdpVaultNode } from './types';
-
-const HANDSHAKE_LIMITER_KEYS = 4096;
 
 export async function createNode(opts: CreateNodeOptions = {}): Promise<UdpVaultNode> {
   await sodiumReady();
@@ -64,12 +62,10 @@ export async function createNode(opts: CreateNodeOptions = {}): Promise<UdpVault
   node = new Node(
     {
       identity, settings, clock, scheduler, random, log, transport, mtu,
-      handshakeTs: { last: 0 },
       peers: new PeerTable(),
       counters: newCounters(),
       maxDatagram: { 4: maxDatagramBytes(mtu, 4), 6: maxDatagramBytes(mtu, 6) },
       limits: limitsOf(settings),
-      handshakeLimiter: new KeyedRateLimiter({ ratePerSecond: settings.handshakesPerSecondPerIp, burst: settings.handshakeBurstPerIp, maxKeys: HANDSHAKE_LIMITER_KEYS, clock }),
       globalLimiter: new TokenBucket(settings.globalPacketsPerSecond, settings.globalPacketsPerSecond, clock),
     },
     store,

@@ -308,6 +308,7 @@ export class Node extends EventEmitter implements UdpVaultNode {
     const err = new UdpVaultError('ERR_CLOSED', 'node closed before the message was sent');
     this.#native.close(err);
     this.#v2.close(err);
+    this.#ctx.identity.privateKey.fill(0); // the node owns its identity: no handshake runs again
     this.#links.clear();
     for (const s of [...this.#streams]) s.close();
     try {

@@ -102,6 +102,8 @@ export const CASES: Record<SettingKey, SettingCases> = {
   peerPacketBurst: int(1, 100_000_000),
   handshakesPerSecondPerIp: int(1, 100_000),
   handshakeBurstPerIp: int(1, 1_000_000),
+  handshakesPerSecond: int(1, 1_000_000),
+  handshakeBurst: int(1, 10_000_000),
   globalPacketsPerSecond: int(1, 100_000_000),
   subscriberBufferMessages: int(1, 10_000_000),
   subscriberBufferBytes: int(1, 4 * GiB),

@@ -1,6 +1,6 @@
 /**
- * The native (v3) link of one peer: its sessions (Keypairs), handshake attempts (Handshaker),
- * outbox and named timers. Sending, receiving, handshaking and the timers act on it; a closed
+ * The native link of one peer: its sessions (Keypairs), handshake attempts (Handshaker) and
+ * v4 handshake state (LinkV4), outbox and named timers. Sending, receiving, handshaking and the timers act on it; a closed
  * link, or one whose peer was removed, never sends or schedules anything again.
  */
 import type { Session } from '../../crypto/session';
@@ -17,6 +17,7 @@ import type { NativeEngine } from './engine';
 import { datagramItems, flushLink } from './send';
 import { receiveData } from './receive';
 import { initiateHandshake } from './handshake';
+import { LinkV4, type V4Attempt } from './link-v4';
 import { tickLink } from './timers';
 
 /** A reliable message sent while no session existed: handed to the reliable layer once one does. */
@@ -30,7 +31,8 @@ export class NativeLink implements PeerLink {
   readonly peer: Peer;
   readonly engine: NativeEngine;
   readonly keypairs: Keypairs<Peer>;
-  readonly handshaker: Handshaker<Peer>;
+  readonly handshaker: Handshaker<Peer, V4Attempt>;
+  readonly v4: LinkV4;
   readonly outbox = new Outbox();
   readonly timers = new PeerTimers();
   /** Reliable messages waiting for a session (ERR_NO_SESSION at their deadline). */
@@ -48,7 +50,8 @@ export class NativeLink implements PeerLink {
     this.peer = peer;
     const { ctx } = engine;
     this.keypairs = new Keypairs(peer, ctx.peers);
-    this.handshaker = new Handshaker(peer, ctx.peers, ctx.random);
+    this.handshaker = new Handshaker<Peer, V4Attempt>(peer, ctx.peers, ctx.random);
+    this.v4 = new LinkV4(ctx.clock, () => peer.lastHandshakeTs);
     this.#nextMsgId = ctx.random.int(1, 2 ** 31);
   }
 

@@ -1,7 +1,9 @@
 /**
  * The native receive path of one link, top to bottom (the engine already checked the size
- * and found the session by id): per-peer rate limit → decrypt → replay window → frame →
- * timestamp freshness → roaming → controls → payload: decompress → reassemble → message event.
+ * and found the session by id): replay window → decrypt → per-peer rate limit (charged only
+ * for authenticated packets: a replayed or forged datagram never drains it) → frame →
+ * timestamp freshness → confirmation of a responder session (trust, replay mark) → roaming →
+ * controls → payload: decompress → reassemble → message event.
  * Every refusal is a drop counted on the peer and globally; nothing here throws.
  */
 import { DropError, UdpVaultError } from '../../errors';
@@ -25,12 +27,12 @@ export function receiveData(link: NativeLink, d: Datagram): void {
   const fail = (reason: Parameters<NodeContext['drop']>[0], msg: string): void => ctx.drop(reason, peer, msg);
   if (!session) return fail('unknownSession', 'no session with that id');
   const now = ctx.clock.monotonic();
-  if (!peer.limiter.take()) return fail('rateLimited', 'peer packet rate limit');
   if (session.expired(now, ctx.limits)) return fail('unknownSession', 'session expired');
   if (!session.mayAccept(counter)) return fail('replay', 'counter replayed or older than the window');
   const plain = session.open(d.data, counter, now);
   if (plain === 'auth') return fail('authFailure', 'data authentication failed');
   if (plain === 'replay') return fail('replay', 'counter replayed');
+  if (!peer.limiter.take()) return fail('rateLimited', 'peer packet rate limit');
   countReceived(peer, d.data.length);
   let frame: Frame;
   try {
