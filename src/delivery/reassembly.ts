@@ -13,7 +13,7 @@
  * FRAGMENT_OVERHEAD_BYTES per held fragment (its Uint8Array and ArrayBuffer objects, its map
  * entry) plus MESSAGE_OVERHEAD_BYTES per incomplete message (its entry, fragment map and list
  * links, its place in the peer's map). Both constants are measured (V8 heapUsed + arrayBuffers
- * after a full GC, Node 20, x64: ~240 and ~390 bytes), rounded up; test/delivery/
+ * after a full GC, x64: ~240 and ~390 bytes on Node 20, ~272 per fragment on Node 26), rounded up; test/delivery/
  * reassembly-memory.test.ts holds the charge against measured heap growth for floods of first
  * fragments, so a flood of tiny fragments costs what it is charged (before: 65 bytes charged
  * for ~630 held). It never exceeds `perPeerBytes` for one peer nor `totalBytes`:
@@ -34,7 +34,7 @@ import type { Clock } from '../runtime/clock';
 import type { DropReason } from '../errors';
 
 /** Accounting charge per held fragment on top of its bytes (typed array + buffer objects, map entry). */
-export const FRAGMENT_OVERHEAD_BYTES = 256;
+export const FRAGMENT_OVERHEAD_BYTES = 288;
 /** Accounting charge per incomplete message (entry, its fragment map, list links, map entries). */
 export const MESSAGE_OVERHEAD_BYTES = 448;
 export const DEFAULT_COMPLETED_MEMORY = 1024;

@@ -1,48 +1,79 @@
 /**
- * The zstd seam. Both directions use zstd-napi (native libzstd, built from source at install;
- * Node 20 has no zstd).
+ * The zstd seam. Two interchangeable backends produce and accept standard zstd frames:
+ * `node:zlib` where the runtime has zstd (Node ≥ 22.15 / 23.8, so Node 26), and libzstd
+ * compiled to WebAssembly otherwise (Node 20). Neither needs a compiler at install.
+ * `useZstdBackend()` picks one explicitly (tests run every case on both).
  *
- * Decompression is bounded by `maxBytes` (decompression bombs are refused, not allocated):
- * - a frame whose header declares more than `maxBytes` of content is refused before decoding;
- * - a frame whose window exceeds max(8 MiB, next power of two ≥ `maxBytes`) is refused (libzstd
- *   `windowLogMax`). 8 MiB is what RFC 8878 §3.1.1.1.2 recommends every decoder to support
- *   (streaming encoders that do not know the size use 2–8 MiB windows); the one shared decoder
- *   context never holds more than that;
- * - frames that do not declare their size are decoded in bounded output chunks and stopped as
- *   soon as the output passes `maxBytes`.
+ * Decompression is bounded by `maxBytes` (decompression bombs are refused, not allocated). The
+ * frames are first walked without decoding (zstd-frames.ts), so every limit below is judged the
+ * same way on both backends, before any output is allocated:
+ * - content whose headers declare more than `maxBytes` in total is refused;
+ * - a frame whose window exceeds max(8 MiB, next power of two ≥ `maxBytes`) is refused. 8 MiB is
+ *   what RFC 8878 §3.1.1.1.2 recommends every decoder to support (streaming encoders that do not
+ *   know the size use 2–8 MiB windows);
+ * - the decoder then gets a capacity of min(`maxBytes`, what the frames can at most produce:
+ *   declared sizes, else the sum of their block bounds) and stops as soon as the output passes
+ *   it, so frames that do not declare their size are bounded as well.
  *
  * fzstd (pure JS) is deliberately not used for untrusted input: its streaming decoder allocates
  * whatever window the header asks for (up to 2 GB), copies the whole window once per block, and
  * does not bound a block's output: a 17-byte frame (one compressed block of 10 000 sequences of
  * 65 539-byte matches) kept it busy for 3.8 s; libzstd rejects it in under 1 ms.
  */
-import { Compressor } from 'zstd-napi';
-import * as zstd from 'zstd-napi/binding';
 import { UdpVaultError } from '../errors';
+import { OVERFLOW, type ZstdBackend, type ZstdBackendName } from './zstd-backend';
+import { scanZstdFrames, type ZstdFrameInfo } from './zstd-frames';
+import { createWasmZstd } from './zstd-wasm';
+import { createZlibZstd, zlibHasZstd } from './zstd-zlib';
 
-const compressors = new Map<number, Compressor>();
+export type { ZstdBackendName } from './zstd-backend';
 
-export function compress(data: Uint8Array, level: number): Uint8Array {
-  let c = compressors.get(level);
-  if (!c) {
-    c = new Compressor();
-    c.setParameters({ compressionLevel: level });
-    compressors.set(level, c);
-  }
-  return c.compress(data);
-}
-
-/** Output chunk size for frames without a declared content size (libzstd's ZSTD_DStreamOutSize). */
-const STREAM_CHUNK_BYTES = 128 * 1024;
 /** Windows up to 2^23 = 8 MiB are always accepted (RFC 8878 recommendation). */
 const WINDOW_LOG_FLOOR = 23;
 /** libzstd's upper bound for windowLogMax on 64-bit builds. */
 const WINDOW_LOG_MAX = 31;
-/** ZSTD_getErrorName(ZSTD_error_frameParameter_windowTooLarge). */
-const WINDOW_TOO_LARGE = 'Frame requires too much memory for decoding';
 
-let dctx: zstd.DCtx | null = null;
-let dctxWindowLog = -1;
+const backends = new Map<ZstdBackendName, ZstdBackend>();
+let selected: ZstdBackendName | null = null;
+
+/** The backends this runtime offers, preferred first. */
+export function availableZstdBackends(): ZstdBackendName[] {
+  return zlibHasZstd() ? ['node:zlib', 'wasm'] : ['wasm'];
+}
+
+/**
+ * Selects the backend for every later call: 'auto' (node:zlib when the runtime has zstd, else
+ * wasm), or one by name. Throws when node:zlib is asked for on a runtime without zstd.
+ * Returns the backend now in use.
+ */
+export function useZstdBackend(name: ZstdBackendName | 'auto'): ZstdBackendName {
+  const choice = name === 'auto' ? availableZstdBackends()[0]! : name;
+  if (!availableZstdBackends().includes(choice)) {
+    throw new UdpVaultError('ERR_BAD_ARGUMENT', `zstd backend ${choice} is not available on Node ${process.versions.node}`);
+  }
+  selected = choice;
+  return choice;
+}
+
+/** The backend in use (selecting 'auto' on first call). */
+export function zstdBackendName(): ZstdBackendName {
+  return selected ?? useZstdBackend('auto');
+}
+
+function backend(): ZstdBackend {
+  const name = zstdBackendName();
+  let b = backends.get(name);
+  if (b === undefined) {
+    b = name === 'node:zlib' ? createZlibZstd()! : createWasmZstd();
+    backends.set(name, b);
+  }
+  return b;
+}
+
+/** One zstd frame of `data` (content size declared, no checksum). */
+export function compress(data: Uint8Array, level: number): Uint8Array {
+  return backend().compress(data, level);
+}
 
 function limitError(message: string): UdpVaultError {
   return new UdpVaultError('ERR_DECOMPRESS_LIMIT', message);
@@ -52,17 +83,8 @@ function malformed(): UdpVaultError {
   return new UdpVaultError('ERR_MALFORMED', 'invalid zstd data');
 }
 
-/** A reset decompression context whose window limit fits `maxBytes`. */
-function contextFor(maxBytes: number): zstd.DCtx {
-  const windowLog = Math.min(WINDOW_LOG_MAX, Math.max(WINDOW_LOG_FLOOR, Math.ceil(Math.log2(Math.max(1, maxBytes)))));
-  if (dctx === null) dctx = new zstd.DCtx();
-  // A previous call may have stopped mid-frame (limit or error): start clean.
-  dctx.reset(zstd.ResetDirective.sessionOnly);
-  if (windowLog !== dctxWindowLog) {
-    dctx.setParameter(zstd.DParameter.windowLogMax, windowLog);
-    dctxWindowLog = windowLog;
-  }
-  return dctx;
+function windowLogFor(maxBytes: number): number {
+  return Math.min(WINDOW_LOG_MAX, Math.max(WINDOW_LOG_FLOOR, Math.ceil(Math.log2(Math.max(1, maxBytes)))));
 }
 
 /**
@@ -72,63 +94,37 @@ function contextFor(maxBytes: number): zstd.DCtx {
  */
 export function decompress(data: Uint8Array, maxBytes: number): Uint8Array {
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) throw new RangeError(`maxBytes must be a non-negative integer, got ${maxBytes}`);
-  if (data.length === 0) throw malformed();
+  let frames: ZstdFrameInfo[];
   try {
-    const ctx = contextFor(maxBytes);
-    const single = singleFrameContentSize(data);
-    if (single !== null) {
-      if (single > maxBytes) throw limitError(`compressed content declares ${single} bytes, limit is ${maxBytes}`);
-      // One frame of known size: decode straight into an exactly sized buffer. libzstd fails
-      // (rather than overruns) when the content does not match the declared size.
-      const out = Buffer.allocUnsafe(single);
-      const written = ctx.decompress(out, data);
-      if (written !== single) throw malformed();
-      return out;
-    }
-    return decompressStreaming(ctx, data, maxBytes);
-  } catch (e) {
-    if (e instanceof UdpVaultError) throw e;
-    // Native errors may come from another realm (jest's vm contexts): compare the message only.
-    if (typeof e === 'object' && e !== null && (e as { message?: unknown }).message === WINDOW_TOO_LARGE) {
-      throw limitError(`compressed frame needs a larger window than allowed for a limit of ${maxBytes} bytes`);
-    }
+    frames = scanZstdFrames(data);
+  } catch {
     throw malformed();
   }
-}
-
-/** Content size when `data` is exactly one frame that declares it; null otherwise. Throws on a bad header. */
-function singleFrameContentSize(data: Uint8Array): number | null {
-  const size = zstd.getFrameContentSize(data);
-  if (size === null) return null;
-  // Also the check that the frame is complete; a second frame (or garbage) follows otherwise.
-  if (zstd.findFrameCompressedSize(data) !== data.length) return null;
-  return size;
-}
-
-/** Streams `data` through `ctx` into chunks, never holding more than maxBytes + 1 bytes of output. */
-function decompressStreaming(ctx: zstd.DCtx, data: Uint8Array, maxBytes: number): Uint8Array {
-  const chunks: Buffer[] = [];
-  let totalBytes = 0;
-  let input = data;
-  let chunk: Buffer | null = null;
-  let used = 0;
-  let pending = 1; // libzstd's hint: 0 exactly when a frame is complete and flushed
-  while (input.length > 0 || pending !== 0) {
-    if (chunk === null || used === chunk.length) {
-      if (chunk !== null) chunks.push(chunk);
-      // Room for one byte past the limit, which is how an overrun is detected.
-      chunk = Buffer.allocUnsafe(Math.min(STREAM_CHUNK_BYTES, maxBytes + 1 - totalBytes));
-      used = 0;
+  let declared = 0;
+  let allDeclared = true;
+  let bound = 0;
+  const windowLog = windowLogFor(maxBytes);
+  for (const f of frames) {
+    if (f.contentSize === null) allDeclared = false;
+    else declared += f.contentSize;
+    bound += f.outputBound;
+    if (f.hasWindowDescriptor && f.windowSize > 2 ** windowLog) {
+      throw limitError(`compressed frame needs a larger window than allowed for a limit of ${maxBytes} bytes`);
     }
-    const [hint, produced, consumed] = ctx.decompressStream(chunk.subarray(used), input);
-    if (produced === 0 && consumed === 0) throw malformed(); // truncated: no progress possible
-    pending = hint;
-    used += produced;
-    totalBytes += produced;
-    input = input.subarray(consumed);
-    if (totalBytes > maxBytes) throw limitError(`decompressed output exceeds the limit of ${maxBytes} bytes`);
   }
-  if (chunk !== null && used > 0) chunks.push(chunk.subarray(0, used));
-  if (chunks.length === 1) return chunks[0]!;
-  return Buffer.concat(chunks, totalBytes);
+  if (declared > maxBytes) throw limitError(`compressed content declares ${declared} bytes, limit is ${maxBytes}`);
+  const capacity = Math.min(bound, maxBytes);
+  let out: Uint8Array | typeof OVERFLOW;
+  try {
+    out = backend().decompress(data, capacity, windowLog);
+  } catch {
+    throw malformed();
+  }
+  if (out === OVERFLOW) {
+    // Past maxBytes is the limit; past the frames' own bound (a declared size) the data lies.
+    if (capacity < bound) throw limitError(`decompressed output exceeds the limit of ${maxBytes} bytes`);
+    throw malformed();
+  }
+  if (allDeclared && out.length !== declared) throw malformed();
+  return out;
 }
