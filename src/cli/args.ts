@@ -3,6 +3,7 @@
  * ends options. Every mistake is a BadInputError naming the argument (exit code 2).
  */
 import { BadInputError } from '../errors';
+import { isKeyString } from '../crypto/identity';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -60,6 +61,12 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArg
     }
     if (a === '-h' || a === '--help') {
       help = true;
+      continue;
+    }
+    // A peer key (43 base64url characters) may begin with '-' or '--': it is a positional, never
+    // an option (no option name is that long).
+    if (isKeyString(a)) {
+      positionals.push(a);
       continue;
     }
     if (a.startsWith('--')) {
