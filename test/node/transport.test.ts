@@ -1,4 +1,4 @@
-/** Transport properties over real UDP: rekey, roaming, padding, MTU bound, compression, many peers. */
+/** Transport properties over real UDP: roaming, padding, MTU bound, compression, many peers. */
 import { randomBytes } from 'node:crypto';
 import { startNode, waitFor, collect, pair } from '../helpers/nodes';
 import { startTap } from '../helpers/tap';
@@ -20,28 +20,8 @@ describe('transport', () => {
     await Promise.all(nodes.splice(0).map((n) => n.close()));
   });
 
-  test('rekey during a steady stream loses nothing', async () => {
-    const fast = { rekeyAfterMs: 150, sessionGraceMs: 100 };
-    const a = await start(fast);
-    const b = await start(fast);
-    await pair(a, b);
-    const atB = collect(b);
-    const first = a.peers()[0]!.lastHandshake;
-    const handshakes = new Set<string>();
-    for (let i = 0; i < 1500; i++) {
-      await a.send('b', `s${i}`);
-      if (i % 10 === 0) await new Promise((r) => setTimeout(r, 5));
-      handshakes.add(a.peers()[0]!.lastHandshake!);
-    }
-    await waitFor(() => atB.length === 1500, 10000);
-    expect(atB.map((m) => text(m.data))).toEqual(Array.from({ length: 1500 }, (_, i) => `s${i}`));
-    expect(handshakes.size).toBeGreaterThanOrEqual(3);
-    expect(a.peers()[0]!.lastHandshake).not.toBe(first);
-    // No authentication, replay or freshness failure; at this extreme rekey rate (150 ms, grace
-    // 100 ms) a keepalive may land on a just-retired session ('unknownSession'), never data.
-    const { unknownSession: _ignored, ...otherDrops } = b.status().counters.drops;
-    expect(otherDrops).toEqual({});
-  }, 20000);
+  // Rekey during a steady stream is shown on the simulated network (test/sim/node-scenarios.test.ts):
+  // at a 150 ms rekey interval a real-UDP version depended on the machine's load.
 
   test('roaming: a new source port keeps the session and updates the endpoint', async () => {
     const a = await start();

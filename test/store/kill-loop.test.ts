@@ -19,7 +19,8 @@ import { compileClosure, killRound } from './kill-harness';
 
 type StoreOp = { op: 'add'; name: string; key: string } | { op: 'remove'; name: string };
 
-const ROUNDS = 50;
+/** 10 rounds in the suite (a loaded machine); the issue's 50 with KILL_ROUNDS=50 (and `npm run soak:kill` for real daemons). */
+const ROUNDS = Number(process.env.KILL_ROUNDS ?? 10);
 const SEED = Number(process.env.KILL_LOOP_SEED ?? 20261201);
 
 let work: string;
