@@ -22,7 +22,7 @@ export const DATA_HEADER_BYTES = 1 + SESSION_ID_BYTES + COUNTER_BYTES;
  * receiver accepts up to a 9000-byte jumbo frame's UDP payload (or its own maximum, if larger).
  */
 export const MAX_PEER_DATAGRAM_BYTES = 9000 - 20 - 8;
-export const FRAME_VERSION = 3;
+export const FRAME_VERSION = 4;
 
 // ---- Implementation defaults (overridable by configuration) -----------------------------
 export const DEFAULT_PORT = 11000;

@@ -40,5 +40,7 @@ export const DROP_REASONS = [
   'keyChanged',
   'decompress',
   'plaintextRefused',
+  /** A datagram-mode message dropped at the sender: no room in the congestion window in time. */
+  'congestion',
 ] as const;
 export type DropReason = (typeof DROP_REASONS)[number];

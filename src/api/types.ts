@@ -41,7 +41,18 @@ export interface PeerInfo {
   lastHandshake: string | null;
   rttMs: number | null;
   counters: Counters;
+  /** Native peers: congestion window (bytes). */
+  congestionWindowBytes?: number;
+  /** Native peers: bytes of ack-eliciting datagrams not yet acknowledged nor declared lost. */
+  bytesInFlight?: number;
+  /** Native peers: smoothed RTT from packet acks (ack delay subtracted), null before a sample. */
+  srttMs?: number | null;
+  /** Native peers: datagrams declared lost by loss detection. */
+  lostPackets?: number;
 }
+
+/** The packet-layer figures a link adds to PeerInfo. */
+export type PeerTransportStats = Required<Pick<PeerInfo, 'congestionWindowBytes' | 'bytesInFlight' | 'srttMs' | 'lostPackets'>>;
 
 export interface MessageEvent {
   /** Sender's public key string. */

@@ -32,6 +32,11 @@ export class NativeEngine {
     this.reliable = new ReliableDelivery(ctx);
   }
 
+  /** This node instance's id (frame field `i`): a peer seeing a new one starts a new packet space. */
+  get instance(): number {
+    return this.reliable.stream;
+  }
+
   /** A new link for a native peer. */
   open(peer: Peer): NativeLink {
     const link = new NativeLink(this, peer);

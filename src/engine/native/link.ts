@@ -14,7 +14,8 @@ import type { Datagram } from '../../net/transport';
 import type { NodeContext } from '../context';
 import type { LinkSendOptions, PeerLink } from '../link';
 import type { NativeEngine } from './engine';
-import { datagramItems, flushLink } from './send';
+import { datagramItems, pumpLink } from './send';
+import { PacketPath } from './packet-path';
 import { receiveData } from './receive';
 import { initiateHandshake } from './handshake';
 import { tickLink } from './timers';
@@ -26,6 +27,8 @@ export class NativeLink implements PeerLink {
   readonly handshaker: Handshaker<Peer>;
   readonly outbox = new Outbox();
   readonly timers = new PeerTimers();
+  /** Packet numbers, acks, loss detection, congestion window, pacing (packet-path.ts). */
+  readonly path: PacketPath;
   /** Compression attempts to skip after one that did not shrink the payload. */
   readonly compression = { skip: 0 };
   /** Datagram-mode message ids start at a random point so a restarted sender is not taken for a duplicate. */
@@ -39,6 +42,8 @@ export class NativeLink implements PeerLink {
     this.keypairs = new Keypairs(peer, ctx.peers);
     this.handshaker = new Handshaker(peer, ctx.peers, ctx.random);
     this.#nextMsgId = ctx.random.int(1, 2 ** 31);
+    this.path = new PacketPath(this);
+    peer.setTransportStats(() => this.path.stats());
   }
 
   get ctx(): NodeContext {
@@ -96,9 +101,7 @@ export class NativeLink implements PeerLink {
 
   flush(draining: boolean): void {
     if (!this.alive) return;
-    const controls = this.outbox.takeControls();
-    const rel = this.current() ? this.engine.reliable.take(this) : null;
-    if (!flushLink(this, controls, rel?.items, rel?.r) && !this.handshaker.pending && !draining) initiateHandshake(this);
+    if (!pumpLink(this) && !this.handshaker.pending && !draining) initiateHandshake(this);
   }
 
   tick(nowMs: number): void {
@@ -109,6 +112,8 @@ export class NativeLink implements PeerLink {
     if (this.#closed) return;
     this.#closed = true;
     for (const m of this.outbox.clear()) m.reject(err);
+    this.path.close(err);
+    this.peer.setTransportStats(null);
     this.handshaker.cancel(); // wipes the ephemeral secrets of every attempt
     this.keypairs.wipeAll();
     this.timers.stopped();

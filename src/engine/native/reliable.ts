@@ -1,12 +1,14 @@
 /**
  * Reliable mode for every peer: a ReliableSender/ReliableReceiver pair per peer (pure state
- * machines in delivery/), the one retransmission timer, and acks batched per I/O phase.
+ * machines in delivery/), the one timer (message deadlines, backstop RTO), and delivery acks
+ * batched per I/O phase. The send pump (send.ts) takes items under the congestion window;
+ * packet-level loss detection (packet-path.ts) requeues the items of lost packets.
  */
 import { DeliveryError, UdpVaultError } from '../../errors';
 import { ReliableSender } from '../../delivery/reliable-sender';
 import { ReliableReceiver } from '../../delivery/reliable-receiver';
 import { fragment, maxFragments } from '../../delivery/fragment';
-import { FLAG_RELIABLE, itemOverheadBytes, type Frame, type PayloadItem } from '../../wire/frame';
+import { FLAG_RELIABLE, itemOverheadBytes, type Frame } from '../../wire/frame';
 import type { Datagram } from '../../net/transport';
 import type { Timer } from '../../runtime/scheduler';
 import type { NodeContext } from '../context';
@@ -14,9 +16,6 @@ import type { NativeLink } from './link';
 import { deliver } from './receive';
 import { fragmentChunkBytes, frameBudget, maybeCompress } from './send';
 import { formatEndpoint } from '../../peer/endpoint';
-
-/** Items handed to one flush; more are taken on the next turn. */
-const ITEMS_PER_FLUSH = 256;
 
 interface PeerReliable {
   sender: ReliableSender;
@@ -48,12 +47,17 @@ export class ReliableDelivery {
       const { settings, clock } = this.#ctx;
       const window = Math.max(settings.reliableWindow, maxFragments(settings.maxMessageBytes, fragmentChunkBytes(this.#ctx, peer)));
       s = {
-        sender: new ReliableSender({ clock, stream: this.#stream, window }),
+        sender: new ReliableSender({ clock, stream: this.#stream, window, packetLoss: true }),
         receiver: new ReliableReceiver({ maxBufferedItems: window, maxBufferedBytes: settings.reassemblyPeerBytes, maxMessageBytes: settings.maxMessageBytes }),
       };
       this.#state.set(link, s);
     }
     return s;
+  }
+
+  /** This node instance's reliable stream id (random per start; also the frame's instance id `i`). */
+  get stream(): number {
+    return this.#stream;
   }
 
   /** Queues one reliable message; resolves when the peer acknowledged delivering it. */
@@ -78,17 +82,28 @@ export class ReliableDelivery {
     });
   }
 
-  /** Items to put on the wire now (call only when the peer has a session). */
-  take(link: NativeLink): { items: PayloadItem[]; r: [number, number] } | null {
-    const peer = link.peer;
+  /** The peer's sender, if reliable messages were ever sent to it. */
+  senderOf(link: NativeLink): ReliableSender | null {
+    return this.#state.get(link)?.sender ?? null;
+  }
+
+  /** Items were just transmitted: the backstop timer must cover them. */
+  sent(link: NativeLink): void {
     const s = this.#state.get(link);
-    if (!s || !s.sender.hasWork()) return null;
-    const items: PayloadItem[] = s.sender.take(ITEMS_PER_FLUSH).map((i) =>
-      i.index !== undefined ? { flags: i.flags, data: i.data, id: i.seq, index: i.index, count: i.count! } : { flags: i.flags, data: i.data, id: i.seq },
-    );
-    if (s.sender.hasWork()) this.#later(() => this.#ctx.scheduleFlush(peer));
-    this.#armAt(this.#ctx.clock.monotonic() + s.sender.rtoMs); // the earliest a just-sent item can time out
-    return items.length ? { items, r: [s.sender.stream, s.sender.base] } : null;
+    if (s) this.#armAt(this.#ctx.clock.monotonic() + s.sender.rtoMs);
+  }
+
+  /** The packet carrying item `seq` was lost: send it again. */
+  requeue(link: NativeLink, seq: number): boolean {
+    const s = this.#state.get(link);
+    if (!s?.sender.requeue(seq)) return false;
+    this.#ctx.scheduleFlush(link.peer);
+    return true;
+  }
+
+  /** A datagram carrying our delivery ack was lost: send the current one. */
+  resendAck(link: NativeLink): void {
+    if (this.#state.has(link)) this.#scheduleAck(link);
   }
 
   /** Receive hook: acks for our sender, reliable items for our receiver (delivered in order). */
@@ -99,7 +114,6 @@ export class ReliableDelivery {
       const s = this.#state.get(link);
       if (!s) continue;
       s.sender.onAck(c.stream, c.cum, c.ranges);
-      peer.setRtt(s.sender.rttMs);
       if (s.sender.hasWork()) this.#ctx.scheduleFlush(peer);
     }
     if (!frame.r) return;

@@ -16,7 +16,6 @@ import {
   itemOverheadBytes,
   controlBytes,
   MAX_ITEMS_PER_FRAME,
-  type ControlItem,
   type Frame,
   type PayloadItem,
 } from '../../wire/frame';
@@ -26,6 +25,7 @@ import { countSent, type NodeContext } from '../context';
 import type { Peer } from '../../peer/peer';
 import type { OutMessage } from '../../peer/outbox';
 import type { NativeLink } from './link';
+import type { FrameRef } from './packet-path';
 
 const SEAL_OVERHEAD_BYTES = DATA_HEADER_BYTES + AEAD_TAG_BYTES;
 /** Frames are encoded here and copied straight into the cipher (no allocation per datagram). */
@@ -85,10 +85,11 @@ function settleSent(ctx: NodeContext, peer: Peer, messages: readonly OutMessage[
 }
 
 /**
- * Seals and sends one frame on the peer's session. `settles` are the messages whose last item
- * is in this frame: they resolve when the transport has handed the datagram over.
+ * Numbers, seals and sends one frame on the peer's session, and records it in the packet
+ * space. `settles` are the messages whose last item is in this frame: they resolve when the
+ * transport has handed the datagram over.
  */
-function sendFrame(link: NativeLink, frame: Frame, contentBytes: number, settles: OutMessage[]): void {
+function sendFrame(link: NativeLink, frame: Frame, contentBytes: number, settles: OutMessage[], refs: FrameRef[], ackEliciting: boolean): void {
   const { ctx, peer } = link;
   const now = ctx.clock.monotonic();
   const session = link.current(now);
@@ -96,10 +97,13 @@ function sendFrame(link: NativeLink, frame: Frame, contentBytes: number, settles
     for (const m of settles) m.reject(new DeliveryError('ERR_PEER_UNREACHABLE', `message to peer ${peer.label()} not sent: its session ended`));
     return;
   }
+  const space = link.path.space;
   const max = ctx.maxDatagram[peer.endpoint.family];
   const estimate = Math.min(max, SEAL_OVERHEAD_BYTES + FRAME_FIXED_OVERHEAD_BYTES + contentBytes);
   const target = paddedSize(estimate, max, ctx.settings.padding) - SEAL_OVERHEAD_BYTES;
   frame.t = ctx.clock.now();
+  frame.n = space.loss.nextPacketNumber;
+  frame.i = link.engine.instance;
   const datagram = session.seal(encodeFrame(frame, ctx.settings.padding === 'none' ? 0 : target, FRAME_SCRATCH), now);
   const bytes = datagram.length;
   const done = settles.length > 0 ? (err: Error | null) => settleSent(ctx, peer, settles, err) : undefined;
@@ -114,53 +118,125 @@ function sendFrame(link: NativeLink, frame: Frame, contentBytes: number, settles
     for (const m of settles) m.reject(new DeliveryError('ERR_PEER_UNREACHABLE', `peer ${peer.label()}: no IPv${peer.endpoint.family} socket to send from`));
     return;
   }
+  space.onDatagramSent(now, bytes, ackEliciting, refs);
   countSent(ctx, peer, bytes);
 }
 
-/**
- * Sends everything waiting for this peer: pending controls, then the items of the queued
- * and this turn's messages, packed greedily into frames. Without a usable session the
- * messages go to the bounded queue and the caller starts a handshake. Each message resolves
- * when the datagram carrying its last item was handed over (datagrams go out in order).
- */
-export function flushLink(link: NativeLink, controls: ControlItem[], extra: PayloadItem[] = [], r?: [number, number]): boolean {
+/** Without a session: this turn's messages go to the bounded pre-session queue. */
+function queueForSession(link: NativeLink): void {
   const { ctx, peer } = link;
-  if (!link.current()) {
-    const limits = { maxMessages: ctx.settings.queueMaxMessages, maxBytes: ctx.settings.queueMaxBytes };
-    for (const m of link.outbox.batchToQueue(limits)) {
-      m.reject(new UdpVaultError('ERR_QUEUE_FULL', `queue for peer ${peer.label()} is full (no session yet); message not sent`));
+  const limits = { maxMessages: ctx.settings.queueMaxMessages, maxBytes: ctx.settings.queueMaxBytes };
+  for (const m of link.outbox.batchToQueue(limits)) {
+    m.reject(new UdpVaultError('ERR_QUEUE_FULL', `queue for peer ${peer.label()} is full (no session yet); message not sent`));
+  }
+}
+
+/** This turn's (and the pre-session queue's) datagram-mode messages wait for the window, each ≤ datagramWindowWaitMs. */
+function admitDatagrams(link: NativeLink, now: number): void {
+  const { ctx, peer, path } = link;
+  const deadline = now + ctx.settings.datagramWindowWaitMs;
+  for (const m of link.outbox.takeAll()) {
+    if (!path.waiting.push(m, m.bytes, deadline)) {
+      m.reject(new UdpVaultError('ERR_QUEUE_FULL', `queue for peer ${peer.label()} is full (waiting for the congestion window); message not sent`));
     }
+  }
+}
+
+const itemSize = (item: PayloadItem): number => itemOverheadBytes(item) + item.data.length;
+
+/**
+ * Sends what the window, the pacer and the session allow (docs/CONGESTION.md §6.2): controls,
+ * the rest of a started datagram-mode message, then datagram-mode and reliable items
+ * alternating frame by frame, packed greedily; a packet ack rides along when one is pending,
+ * or goes alone when due. Returns false when there is no session (the caller handshakes).
+ */
+export function pumpLink(link: NativeLink): boolean {
+  const { ctx, peer, path } = link;
+  if (!link.current()) {
+    queueForSession(link);
     return false;
   }
-  const messages = link.outbox.takeAll();
+  const now = ctx.clock.monotonic();
+  admitDatagrams(link, now);
+  const space = path.space;
+  const sender = link.engine.reliable.senderOf(link);
   const budget = frameBudget(ctx, peer);
-  let frame: Frame = { t: 0, p: [], c: controls };
-  let used = controls.reduce((n, c) => n + controlBytes(c), 0);
-  let settles: OutMessage[] = [];
-  if (r) frame.r = r;
-  const send = (): void => {
-    const s = settles;
-    settles = [];
-    sendFrame(link, frame, used, s);
-  };
-  const push = (item: PayloadItem): void => {
-    const size = itemOverheadBytes(item) + item.data.length;
-    const full = used + size > budget || frame.p.length >= MAX_ITEMS_PER_FRAME;
-    if (full && (frame.p.length > 0 || frame.c.length > 0)) {
-      send();
-      frame = { t: 0, p: [], c: [] };
-      if (r) frame.r = r;
-      used = 0;
+  const max = ctx.maxDatagram[peer.endpoint.family];
+  let reliableFirst = false;
+  for (;;) {
+    let controls = link.outbox.takeControls();
+    let work = controls.length > 0 || path.hasDatagrams || (sender?.hasWork() ?? false);
+    if (!work && space.probesPending > 0) {
+      // A PTO asked for probes: the oldest unacknowledged data again, else a keepalive.
+      if (!path.requeueOldest()) controls = [{ type: 'keepalive' }];
+      work = true;
     }
-    frame.p.push(item);
-    used += size;
-  };
-  for (const item of extra) push(item);
-  for (const m of messages) {
-    for (const item of m.items) push(item);
-    settles.push(m);
+    if (!work) break;
+    const delay = space.sendDelay(now, max);
+    if (delay > 0) {
+      for (const c of controls) link.outbox.pushControl(c);
+      path.arm(now, now + delay);
+      break;
+    }
+    const frame: Frame = { t: 0, n: 0, i: 0, p: [], c: controls };
+    const refs: FrameRef[] = [];
+    let used = controls.reduce((n, c) => n + controlBytes(c), 0);
+    if (controls.some((c) => c.type === 'ack')) refs.push({ kind: 'deliveryAck' });
+    const largest = space.acks.largest;
+    const ack = space.ackToSend(now, true);
+    if (ack) {
+      frame.c.push({ type: 'packetAck', ack });
+      used += controlBytes(frame.c[frame.c.length - 1]!);
+      refs.push({ kind: 'packetAck', largest });
+    }
+    const settles: OutMessage[] = [];
+    const fits = (size: number): boolean => used + size <= budget && frame.p.length < MAX_ITEMS_PER_FRAME;
+    const addDatagram = (): boolean => {
+      let cur = path.current;
+      if (!cur) {
+        const next = path.waiting.peek();
+        if (!next) return false;
+        if (!fits(itemSize(next.item.items[0]!))) return false;
+        path.waiting.shift();
+        cur = path.current = { m: next.item, next: 0 };
+      }
+      const item = cur.m.items[cur.next]!;
+      if (!fits(itemSize(item))) return false;
+      frame.p.push(item);
+      used += itemSize(item);
+      if (++cur.next === cur.m.items.length) {
+        settles.push(cur.m);
+        path.current = null;
+      }
+      return true;
+    };
+    const addReliable = (): boolean => {
+      const next = sender?.peek() ?? null;
+      if (next === null || !fits(itemOverheadBytes({ flags: next.flags, data: next.data, id: next.seq, ...(next.index !== undefined ? { index: next.index, count: next.count! } : {}) }) + next.data.length)) return false;
+      const it = sender!.take(1)[0]!;
+      const item: PayloadItem = it.index !== undefined ? { flags: it.flags, data: it.data, id: it.seq, index: it.index, count: it.count! } : { flags: it.flags, data: it.data, id: it.seq };
+      frame.p.push(item);
+      used += itemSize(item);
+      refs.push({ kind: 'reliable', seq: it.seq });
+      return true;
+    };
+    const [first, second] = reliableFirst ? [addReliable, addDatagram] : [addDatagram, addReliable];
+    while (first() || second());
+    reliableFirst = !reliableFirst;
+    if (sender && refs.some((r) => r.kind === 'reliable')) {
+      frame.r = [sender.stream, sender.base];
+      link.engine.reliable.sent(link);
+    }
+    const eliciting = frame.p.length > 0 || frame.c.some((c) => c.type !== 'packetAck');
+    if (!eliciting && frame.c.length === 0) break; // nothing fits an empty frame (items are sized below the budget)
+    // A full-size item did not fit beside the piggybacked ack: the ack goes alone, the item next.
+    sendFrame(link, frame, used, settles, eliciting ? refs : [], eliciting);
   }
-  if (frame.p.length > 0 || frame.c.length > 0) send();
-  else settleSent(ctx, peer, settles, null);
+  const ack = space.ackToSend(now);
+  if (ack) {
+    const frame: Frame = { t: 0, n: 0, i: 0, p: [], c: [{ type: 'packetAck', ack }] };
+    sendFrame(link, frame, controlBytes(frame.c[0]!), [], [], false);
+  }
+  path.arm(now);
   return true;
 }

@@ -1,0 +1,188 @@
+/**
+ * The packet layer of one native link (docs/CONGESTION.md §6): the peer's PacketSpace (packet
+ * numbers, loss detection, NewReno, pacing, packet acks), the datagram-mode messages waiting for
+ * room in the window (≤ datagramWindowWaitMs, then dropped as `congestion` with ERR_CONGESTION),
+ * the datagram-mode message being sent, and the link's one transport timer (loss/PTO, delayed
+ * ack, pacer wake-up, window-wait expiry). The send pump (send.ts) decides what goes; this
+ * module keeps the state and handles what comes back (acks, losses, timeouts).
+ */
+import { DeliveryError, DropError, type DropReason } from '../../errors';
+import { PacketSpace } from '../../delivery/reliable/packet-space';
+import { WindowWaitQueue } from '../../delivery/congestion/window-wait';
+import type { SentPacket } from '../../delivery/reliable/sent-history';
+import type { Frame } from '../../wire/frame';
+import type { Timer } from '../../runtime/scheduler';
+import type { OutMessage } from '../../peer/outbox';
+import type { NativeLink } from './link';
+
+/** What a sent datagram carried, for settling or requeueing when it is acknowledged or lost. */
+export type FrameRef =
+  | { kind: 'reliable'; seq: number }
+  | { kind: 'deliveryAck' }
+  | { kind: 'packetAck'; largest: number };
+
+/** Flow credit is not enforced yet: a window no real peer reaches (see docs/CONGESTION.md §7). */
+const UNLIMITED_CREDIT = { windowBytes: 2 ** 40, windowMessages: 2 ** 32 };
+
+/** Per-peer transport figures (PeerInfo). */
+export interface PathStats {
+  congestionWindowBytes: number;
+  bytesInFlight: number;
+  srttMs: number | null;
+  lostPackets: number;
+}
+
+export class PacketPath {
+  readonly #link: NativeLink;
+  #space: PacketSpace<FrameRef> | null = null;
+  /** The peer's instance id as last seen (-1: none yet). */
+  #peerInstance = -1;
+  readonly waiting: WindowWaitQueue<OutMessage>;
+  /** The datagram-mode message whose first items went out; its remaining items go first. */
+  current: { m: OutMessage; next: number } | null = null;
+  #timer: Timer | null = null;
+  #timerAtMs = Infinity;
+
+  constructor(link: NativeLink) {
+    this.#link = link;
+    const st = link.ctx.settings;
+    this.waiting = new WindowWaitQueue({ maxMessages: st.queueMaxMessages, maxBytes: st.queueMaxBytes });
+  }
+
+  /** The packet space (created on first use, sized for the peer's address family). */
+  get space(): PacketSpace<FrameRef> {
+    if (!this.#space) {
+      const { ctx, peer } = this.#link;
+      this.#space = new PacketSpace<FrameRef>({
+        maxDatagramBytes: ctx.maxDatagram[peer.endpoint.family],
+        receiveWindow: UNLIMITED_CREDIT,
+        initialSendCredit: { maxBytes: UNLIMITED_CREDIT.windowBytes, maxMessages: UNLIMITED_CREDIT.windowMessages },
+      });
+    }
+    return this.#space;
+  }
+
+  stats(): PathStats {
+    const s = this.#space;
+    if (!s) return { congestionWindowBytes: 0, bytesInFlight: 0, srttMs: null, lostPackets: 0 };
+    return {
+      congestionWindowBytes: s.cc.windowBytes,
+      bytesInFlight: s.loss.bytesInFlight,
+      srttMs: s.rtt.hasSample ? Math.round(s.rtt.smoothedMs * 1000) / 1000 : null,
+      lostPackets: s.loss.lostPackets,
+    };
+  }
+
+  /** Any datagram-mode message waiting or under way. */
+  get hasDatagrams(): boolean {
+    return this.current !== null || this.waiting.size > 0;
+  }
+
+  /**
+   * An authenticated frame from the peer: new peer instance → fresh receive state; the packet
+   * number recorded for our acks; its packet ack processed. Returns the reason to drop the
+   * datagram, or null.
+   */
+  onFrame(frame: Frame, nowMs: number): DropReason | null {
+    const space = this.space;
+    if (frame.i !== this.#peerInstance) {
+      // The peer restarted (or this is its first frame): its numbers start again at 0.
+      if (this.#peerInstance !== -1) space.acks.reset();
+      this.#peerInstance = frame.i;
+    }
+    const eliciting = frame.p.length > 0 || frame.c.some((c) => c.type !== 'packetAck');
+    if (!space.onPacketReceived(frame.n, eliciting, nowMs)) return 'replay';
+    for (const c of frame.c) {
+      if (c.type !== 'packetAck') continue;
+      try {
+        this.#onAck(c.ack, nowMs);
+      } catch (e) {
+        if (e instanceof DropError) return e.reason;
+        throw e;
+      }
+    }
+    if (space.acks.ackDue(nowMs)) this.#link.ctx.scheduleFlush(this.#link.peer);
+    else this.arm(nowMs);
+    return null;
+  }
+
+  #onAck(bytes: Uint8Array, nowMs: number): void {
+    const space = this.space;
+    const res = space.onAckFrame(bytes, nowMs);
+    for (const p of res.acked) {
+      for (const f of p.frames) if (f.kind === 'packetAck') space.acks.pruneBelow(f.largest);
+    }
+    this.#onLost(res.lost);
+    if (res.rttUpdated) this.#link.peer.setRtt(Math.round(space.rtt.smoothedMs));
+    if (res.acked.length > 0 || res.lost.length > 0 || res.unblocked) this.#link.ctx.scheduleFlush(this.#link.peer);
+  }
+
+  /** Lost packets: their reliable items go again, a lost delivery ack is replaced by a fresh one. */
+  #onLost(lost: readonly SentPacket<FrameRef>[]): void {
+    const { engine } = this.#link;
+    let deliveryAck = false;
+    for (const p of lost) {
+      for (const f of p.frames) {
+        if (f.kind === 'reliable') engine.reliable.requeue(this.#link, f.seq);
+        else if (f.kind === 'deliveryAck') deliveryAck = true;
+      }
+    }
+    if (deliveryAck) engine.reliable.resendAck(this.#link);
+  }
+
+  /**
+   * Before a probe: put the reliable items of the oldest unacknowledged packet back in the
+   * queue (not counted as lost). Returns whether anything was requeued.
+   */
+  requeueOldest(): boolean {
+    const p = this.space.loss.oldestUnacked();
+    let any = false;
+    for (const f of p?.frames ?? []) if (f.kind === 'reliable' && this.#link.engine.reliable.requeue(this.#link, f.seq)) any = true;
+    return any;
+  }
+
+  /** The peer's address changed: fresh RTT, window and pacing for the new path. */
+  resetForNewPath(): void {
+    this.#space?.resetForNewPath();
+  }
+
+  /** Arms the link's timer for the earliest of: loss/PTO/delayed ack, window-wait expiry, `extraAtMs` (pacer). */
+  arm(nowMs: number, extraAtMs = Infinity): void {
+    if (!this.#link.alive) return;
+    const d = this.#space?.deadline() ?? null;
+    const w = this.waiting.nextDeadline();
+    const at = Math.min(d ?? Infinity, w ?? Infinity, extraAtMs);
+    if (at === Infinity || at >= this.#timerAtMs) return;
+    this.#timer?.cancel();
+    this.#timerAtMs = at;
+    this.#timer = this.#link.ctx.scheduler.timeout(() => this.#onTimer(), Math.max(0, Math.ceil(at - nowMs)));
+  }
+
+  #onTimer(): void {
+    this.#timer = null;
+    this.#timerAtMs = Infinity;
+    const { ctx, peer } = this.#link;
+    if (!this.#link.alive) return;
+    const now = ctx.clock.monotonic();
+    if (this.#space) {
+      const d = this.#space.deadline();
+      if (d !== null && d <= now) this.#onLost(this.#space.onTimeout(now).lost);
+    }
+    const wait = ctx.settings.datagramWindowWaitMs;
+    for (const m of this.waiting.expire(now)) {
+      ctx.drop('congestion', peer, 'datagram-mode message found no room in the congestion window');
+      m.reject(new DeliveryError('ERR_CONGESTION', `congestion: the path to peer ${peer.label()} had no room for ${wait} ms; message dropped at the sender`));
+    }
+    ctx.scheduleFlush(peer); // sends what is due (probes, delayed ack, paced data) and re-arms
+  }
+
+  /** Rejects every waiting message and disarms the timer. */
+  close(err: Error): void {
+    this.#timer?.cancel();
+    this.#timer = null;
+    this.#timerAtMs = Infinity;
+    if (this.current) this.current.m.reject(err);
+    this.current = null;
+    for (const m of this.waiting.clear()) m.reject(err);
+  }
+}
