@@ -10,6 +10,7 @@ import { DeliveryError, DropError, type DropReason } from '../../errors';
 import { PacketSpace } from '../../delivery/reliable/packet-space';
 import { WindowWaitQueue } from '../../delivery/congestion/window-wait';
 import type { SentPacket } from '../../delivery/reliable/sent-history';
+import { MAX_ACK_DELAY_MS } from '../../delivery/reliable/rtt';
 import type { Frame } from '../../wire/frame';
 import type { Timer } from '../../runtime/scheduler';
 import type { OutMessage } from '../../peer/outbox';
@@ -22,7 +23,7 @@ export type FrameRef =
   | { kind: 'packetAck'; largest: number };
 
 /** Flow credit is not enforced yet: a window no real peer reaches (see docs/CONGESTION.md §7). */
-const UNLIMITED_CREDIT = { windowBytes: 2 ** 40, windowMessages: 2 ** 32 };
+const UNLIMITED_CREDIT = { windowBytes: 2 ** 30 - 1, windowMessages: 2 ** 30 - 1 };
 
 /** Per-peer transport figures (PeerInfo). */
 export interface PathStats {
@@ -42,6 +43,8 @@ export class PacketPath {
   current: { m: OutMessage; next: number } | null = null;
   #timer: Timer | null = null;
   #timerAtMs = Infinity;
+  /** A delivery ack is wanted since this time (Infinity: none); it waits ≤ 25 ms for a packet ack to ride with. */
+  #deliveryAckSinceMs = Infinity;
 
   constructor(link: NativeLink) {
     this.#link = link;
@@ -71,6 +74,27 @@ export class PacketPath {
       srttMs: s.rtt.hasSample ? Math.round(s.rtt.smoothedMs * 1000) / 1000 : null,
       lostPackets: s.loss.lostPackets,
     };
+  }
+
+  /** The reliable receiver has news for the peer (reliable.ts): send a delivery ack soon. */
+  wantDeliveryAck(nowMs: number): void {
+    if (this.#deliveryAckSinceMs === Infinity) this.#deliveryAckSinceMs = nowMs;
+    if (this.deliveryAckDue(nowMs)) this.#link.ctx.scheduleFlush(this.#link.peer);
+    else this.arm(nowMs);
+  }
+
+  get deliveryAckWanted(): boolean {
+    return this.#deliveryAckSinceMs !== Infinity;
+  }
+
+  /** Wanted, and a packet ack is due or the delivery ack waited its maximum delay. */
+  deliveryAckDue(nowMs: number): boolean {
+    if (this.#deliveryAckSinceMs === Infinity) return false;
+    return nowMs >= this.#deliveryAckSinceMs + MAX_ACK_DELAY_MS || (this.#space?.acks.ackDue(nowMs) ?? false);
+  }
+
+  deliveryAckSent(): void {
+    this.#deliveryAckSinceMs = Infinity;
   }
 
   /** Any datagram-mode message waiting or under way. */
@@ -151,7 +175,7 @@ export class PacketPath {
     if (!this.#link.alive) return;
     const d = this.#space?.deadline() ?? null;
     const w = this.waiting.nextDeadline();
-    const at = Math.min(d ?? Infinity, w ?? Infinity, extraAtMs);
+    const at = Math.min(d ?? Infinity, w ?? Infinity, extraAtMs, this.#deliveryAckSinceMs + MAX_ACK_DELAY_MS);
     if (at === Infinity || at >= this.#timerAtMs) return;
     this.#timer?.cancel();
     this.#timerAtMs = at;

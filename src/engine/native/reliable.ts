@@ -8,7 +8,7 @@ import { DeliveryError, UdpVaultError } from '../../errors';
 import { ReliableSender } from '../../delivery/reliable-sender';
 import { ReliableReceiver } from '../../delivery/reliable-receiver';
 import { fragment, maxFragments } from '../../delivery/fragment';
-import { FLAG_RELIABLE, itemOverheadBytes, type Frame } from '../../wire/frame';
+import { FLAG_RELIABLE, itemOverheadBytes, type ControlItem, type Frame } from '../../wire/frame';
 import type { Datagram } from '../../net/transport';
 import type { Timer } from '../../runtime/scheduler';
 import type { NodeContext } from '../context';
@@ -103,7 +103,13 @@ export class ReliableDelivery {
 
   /** A datagram carrying our delivery ack was lost: send the current one. */
   resendAck(link: NativeLink): void {
-    if (this.#state.has(link)) this.#scheduleAck(link);
+    if (this.#state.has(link)) link.path.wantDeliveryAck(this.#ctx.clock.monotonic());
+  }
+
+  /** The current delivery ack for the peer (the send pump puts it in the next frame), or null. */
+  deliveryAck(link: NativeLink): ControlItem | null {
+    const ack = this.#state.get(link)?.receiver.ack();
+    return ack ? { type: 'ack', stream: ack[0], cum: ack[1], ranges: ack[2] } : null;
   }
 
   /** Receive hook: acks for our sender, reliable items for our receiver (delivered in order). */
@@ -139,12 +145,8 @@ export class ReliableDelivery {
     this.#ackScheduled = true;
     this.#later(() => {
       this.#ackScheduled = false;
-      for (const p of this.#ackPeers) {
-        const ack = this.#state.get(p)?.receiver.ack();
-        if (!ack) continue;
-        p.outbox.pushControl({ type: 'ack', stream: ack[0], cum: ack[1], ranges: ack[2] });
-        this.#ctx.scheduleFlush(p.peer);
-      }
+      const now = this.#ctx.clock.monotonic();
+      for (const p of this.#ackPeers) if (this.#state.has(p)) p.path.wantDeliveryAck(now);
       this.#ackPeers.clear();
     });
   }

@@ -33,9 +33,15 @@ const FRAME_SCRATCH = new Uint8Array(65536);
 /** Worst-case item overhead of a fragment (chunks are below 64 KiB: a bin16 header at most). */
 const FRAGMENT_ITEM_OVERHEAD_BYTES = itemOverheadBytes({ flags: 0, data: new Uint8Array(0x100), id: 0, index: 0, count: 1 });
 
-/** Bytes of frame content (items + controls) that fit in one datagram to this peer. */
+/**
+ * Room kept in every frame for a piggybacked packet ack (a typical one, with credit, is 15–20
+ * bytes): without it a full-size item would push every ack into a datagram of its own.
+ */
+export const PACKET_ACK_RESERVE_BYTES = 24;
+
+/** Bytes of frame content (items + controls) that fit in one datagram to this peer, beside a packet ack. */
 export function frameBudget(ctx: NodeContext, peer: Peer): number {
-  return ctx.maxDatagram[peer.endpoint.family] - SEAL_OVERHEAD_BYTES - FRAME_FIXED_OVERHEAD_BYTES;
+  return ctx.maxDatagram[peer.endpoint.family] - SEAL_OVERHEAD_BYTES - FRAME_FIXED_OVERHEAD_BYTES - PACKET_ACK_RESERVE_BYTES;
 }
 
 /** Largest chunk of message data per fragment item. */
@@ -142,6 +148,16 @@ function admitDatagrams(link: NativeLink, now: number): void {
   }
 }
 
+/** The current delivery ack, if one is wanted (it is fetched fresh: the latest state, never a stale copy). */
+function addDeliveryAck(link: NativeLink, frame: Frame, refs: FrameRef[]): void {
+  if (!link.path.deliveryAckWanted) return;
+  link.path.deliveryAckSent();
+  const c = link.engine.reliable.deliveryAck(link);
+  if (!c) return;
+  frame.c.push(c);
+  refs.push({ kind: 'deliveryAck' });
+}
+
 const itemSize = (item: PayloadItem): number => itemOverheadBytes(item) + item.data.length;
 
 /**
@@ -160,12 +176,13 @@ export function pumpLink(link: NativeLink): boolean {
   admitDatagrams(link, now);
   const space = path.space;
   const sender = link.engine.reliable.senderOf(link);
-  const budget = frameBudget(ctx, peer);
+  const budget = frameBudget(ctx, peer) + PACKET_ACK_RESERVE_BYTES;
   const max = ctx.maxDatagram[peer.endpoint.family];
   let reliableFirst = false;
   for (;;) {
     let controls = link.outbox.takeControls();
-    let work = controls.length > 0 || path.hasDatagrams || (sender?.hasWork() ?? false);
+    const data = path.hasDatagrams || (sender?.hasWork() ?? false);
+    let work = controls.length > 0 || data || path.deliveryAckDue(now);
     if (!work && space.probesPending > 0) {
       // A PTO asked for probes: the oldest unacknowledged data again, else a keepalive.
       if (!path.requeueOldest()) controls = [{ type: 'keepalive' }];
@@ -180,8 +197,8 @@ export function pumpLink(link: NativeLink): boolean {
     }
     const frame: Frame = { t: 0, n: 0, i: 0, p: [], c: controls };
     const refs: FrameRef[] = [];
-    let used = controls.reduce((n, c) => n + controlBytes(c), 0);
-    if (controls.some((c) => c.type === 'ack')) refs.push({ kind: 'deliveryAck' });
+    addDeliveryAck(link, frame, refs);
+    let used = frame.c.reduce((n, c) => n + controlBytes(c), 0);
     const largest = space.acks.largest;
     const ack = space.ackToSend(now, true);
     if (ack) {
@@ -234,8 +251,12 @@ export function pumpLink(link: NativeLink): boolean {
   }
   const ack = space.ackToSend(now);
   if (ack) {
-    const frame: Frame = { t: 0, n: 0, i: 0, p: [], c: [{ type: 'packetAck', ack }] };
-    sendFrame(link, frame, controlBytes(frame.c[0]!), [], [], false);
+    // A due packet ack goes now; a wanted delivery ack rides with it (then it is ack-eliciting).
+    const frame: Frame = { t: 0, n: 0, i: 0, p: [], c: [] };
+    const refs: FrameRef[] = [];
+    addDeliveryAck(link, frame, refs);
+    frame.c.push({ type: 'packetAck', ack });
+    sendFrame(link, frame, frame.c.reduce((n, c) => n + controlBytes(c), 0), [], refs, refs.length > 0);
   }
   path.arm(now);
   return true;
