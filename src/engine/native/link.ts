@@ -101,7 +101,7 @@ export class NativeLink implements PeerLink {
 
   flush(draining: boolean): void {
     if (!this.alive) return;
-    if (!pumpLink(this) && !this.handshaker.pending && !draining) initiateHandshake(this);
+    if (!pumpLink(this, draining) && !this.handshaker.pending && !draining) initiateHandshake(this);
   }
 
   tick(nowMs: number): void {

@@ -165,8 +165,10 @@ const itemSize = (item: PayloadItem): number => itemOverheadBytes(item) + item.d
  * the rest of a started datagram-mode message, then datagram-mode and reliable items
  * alternating frame by frame, packed greedily; a packet ack rides along when one is pending,
  * or goes alone when due. Returns false when there is no session (the caller handshakes).
+ * `draining` (the node is closing): what was accepted goes now, window and pacer aside — a
+ * last burst bounded by the queue limits — since nothing will be sent after it.
  */
-export function pumpLink(link: NativeLink): boolean {
+export function pumpLink(link: NativeLink, draining = false): boolean {
   const { ctx, peer, path } = link;
   if (!link.current()) {
     queueForSession(link);
@@ -189,7 +191,7 @@ export function pumpLink(link: NativeLink): boolean {
       work = true;
     }
     if (!work) break;
-    const delay = space.sendDelay(now, max);
+    const delay = draining ? 0 : space.sendDelay(now, max);
     if (delay > 0) {
       for (const c of controls) link.outbox.pushControl(c);
       path.arm(now, now + delay);
