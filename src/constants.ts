@@ -3,12 +3,13 @@
  * protocol change). "Implementation" values are defaults and limits of this implementation.
  */
 
-// ---- Specification (protocol v3) -------------------------------------------------------
-export const PROTOCOL_VERSION = 3;
-/** First byte of every v3 datagram: high nibble version, low nibble type. */
-export const TYPE_HANDSHAKE_INIT = 0x31;
-export const TYPE_HANDSHAKE_RESPONSE = 0x32;
-export const TYPE_DATA = 0x33;
+// ---- Specification (protocol v4) -------------------------------------------------------
+/** v4: the v3 datagram layouts; the frame adds packet numbers and packet acks (docs/PROTOCOL.md). */
+export const PROTOCOL_VERSION = 4;
+/** First byte of every v4 datagram: high nibble version, low nibble type. */
+export const TYPE_HANDSHAKE_INIT = 0x41;
+export const TYPE_HANDSHAKE_RESPONSE = 0x42;
+export const TYPE_DATA = 0x43;
 
 export const PUBLIC_KEY_BYTES = 32;
 export const SIGNATURE_BYTES = 64;

@@ -205,10 +205,10 @@ describe('a node and a reference-style raw peer', () => {
     expect(node.status().counters.messagesOut).toBe(2);
   });
 
-  test('envelopes whose random nonce starts with a v3 type byte are still vault-v2; ours never do', async () => {
+  test('envelopes whose random nonce starts with a native (v4) type byte are still vault-v2; ours never do', async () => {
     const got = collect(node);
     const { nodeEncPk } = await handshake();
-    const types = [0x31, 0x32, 0x33];
+    const types = [0x41, 0x42, 0x43];
     for (const [i, t] of types.entries()) {
       const random = (n: number): Uint8Array => {
         const r = new Uint8Array(randomBytes(n));

@@ -120,16 +120,16 @@ describe('data path attacks', () => {
     const before = totalDrops(b);
     const inputs: Buffer[] = [
       Buffer.alloc(0),
-      Buffer.from([0x33]),
+      Buffer.from([0x43]),
       good.subarray(0, 20),
       good.subarray(0, good.length - 1),
       Buffer.concat([good, Buffer.alloc(1)]),
-      Buffer.alloc(60000, 0x33),
-      Buffer.from([0x41, 1, 2, 3]),
+      Buffer.alloc(60000, 0x43),
+      Buffer.from([0x31, 1, 2, 3]),
       Buffer.from([0x21, 1, 2, 3]),
-      Buffer.from([0x31, ...randomBytes(172)]),
-      Buffer.from([0x32, ...randomBytes(144)]),
-      Buffer.from([0x31, ...randomBytes(10)]),
+      Buffer.from([0x41, ...randomBytes(172)]),
+      Buffer.from([0x42, ...randomBytes(144)]),
+      Buffer.from([0x41, ...randomBytes(10)]),
     ];
     for (const d of inputs) await tap.injectToB(d);
     await waitFor(() => totalDrops(b) - before === inputs.length, 5000, 'typed garbage dropped');

@@ -93,7 +93,7 @@ describe('events and counters', () => {
     const b = await w.node(B);
     await w.pair(a, b);
     await w.scheduler.advance(1_000);
-    const init = sent.find((d) => d[0] === 0x31)!;
+    const init = sent.find((d) => d[0] === 0x41)!;
     const raw = await w.net.host(A).openTransport({ host: A, port: 5000, onMessage: () => undefined, onError: () => undefined });
     const before = [drops(b, 'replay'), peerDrops(b, 'a', 'replay'), b.status().counters.packetsOut];
     for (let i = 0; i < 3; i++) raw.send(init, SIM_PORT, B, 4);

@@ -84,12 +84,12 @@ describe('transport', () => {
       const mark = tap.aToB.length;
       await a.send('b', 'x');
       await waitFor(() => atB.length === 1);
-      const small = tap.aToB.slice(mark).filter((d) => d[0] === 0x33);
+      const small = tap.aToB.slice(mark).filter((d) => d[0] === 0x43);
       expect(small.length).toBeGreaterThanOrEqual(1);
       for (const d of small) expect(ok(d.length)).toBe(true);
       await a.send('b', randomBytes(50_000));
       await waitFor(() => atB.length === 2);
-      const all = tap.aToB.filter((d) => d[0] === 0x33);
+      const all = tap.aToB.filter((d) => d[0] === 0x43);
       expect(Math.max(...all.map((d) => d.length))).toBeLessThanOrEqual(MAX_V4);
       if (policy === 'mtu') expect(all.every((d) => d.length === MAX_V4)).toBe(true);
     } finally {

@@ -73,7 +73,7 @@ describe('handshake trust', () => {
     const mallory = generateIdentity();
     const answered = new Promise<void>((resolve) => {
       sock.on('message', (d, rinfo) => {
-        if (d[0] !== 0x31) return;
+        if (d[0] !== 0x41) return;
         const { response } = createResponse({ identity: mallory, init: parseInit(d), localSid: 9, ephemeral: kxKeypair(), timestampMs: Date.now() });
         sock.send(response, rinfo.port, rinfo.address, () => resolve());
       });
@@ -118,13 +118,13 @@ describe('handshake trust', () => {
       await a.addPeer({ endpoint: `127.0.0.1:${tap.portForA}`, key: b.publicKey, name: 'b' });
       await waitFor(() => a.peers()[0]?.state === 'established' && b.peers()[0]?.state === 'established');
       await new Promise((r) => setTimeout(r, 100)); // no handshake in flight any more
-      const init = tap.aToB.find((d) => d[0] === 0x31)!;
+      const init = tap.aToB.find((d) => d[0] === 0x41)!;
       const before = drops(b, 'replay');
       await tap.injectToB(init);
       await waitFor(() => drops(b, 'replay') === before + 1);
       // which side answered depends on the crossing-handshake tie-break (key order)
-      const toA = tap.bToA.find((d) => d[0] === 0x32);
-      const [resp, target, inject] = toA ? [toA, a, tap.injectToA] : [tap.aToB.find((d) => d[0] === 0x32)!, b, tap.injectToB];
+      const toA = tap.bToA.find((d) => d[0] === 0x42);
+      const [resp, target, inject] = toA ? [toA, a, tap.injectToA] : [tap.aToB.find((d) => d[0] === 0x42)!, b, tap.injectToB];
       const unknown = drops(target, 'unknownSession');
       await inject(resp);
       await waitFor(() => drops(target, 'unknownSession') === unknown + 1);

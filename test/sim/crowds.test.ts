@@ -41,7 +41,7 @@ describe('floods and crowds', () => {
         timestampMs: w.clock.now() + i,
       });
       raw.send(forged.init, SIM_PORT, B, 4);
-      raw.send(new Uint8Array([0x33, 1, 2, 3]), SIM_PORT, B, 4); // too short for data
+      raw.send(new Uint8Array([0x43, 1, 2, 3]), SIM_PORT, B, 4); // too short for data
       raw.send(new Uint8Array([0x77, 0]), SIM_PORT, B, 4); // another protocol version
     }
     const atB = messages(b);

@@ -34,8 +34,8 @@ function expectDrop(fn: () => unknown, reason: DropError['reason'], message?: st
 
 describe('constants', () => {
   test('type bytes: high nibble version 3, low nibble type', () => {
-    expect(C.PROTOCOL_VERSION).toBe(3);
-    expect([C.TYPE_HANDSHAKE_INIT, C.TYPE_HANDSHAKE_RESPONSE, C.TYPE_DATA]).toEqual([0x31, 0x32, 0x33]);
+    expect(C.PROTOCOL_VERSION).toBe(4);
+    expect([C.TYPE_HANDSHAKE_INIT, C.TYPE_HANDSHAKE_RESPONSE, C.TYPE_DATA]).toEqual([0x41, 0x42, 0x43]);
     for (const t of [C.TYPE_HANDSHAKE_INIT, C.TYPE_HANDSHAKE_RESPONSE, C.TYPE_DATA]) expect(t >> 4).toBe(C.PROTOCOL_VERSION);
   });
 
@@ -73,7 +73,7 @@ describe('u64 fields', () => {
   );
 });
 
-describe('handshake init (0x31, 173 bytes)', () => {
+describe('handshake init (0x41, 173 bytes)', () => {
   const fields = {
     senderSid: 0xa1b2c3d4,
     timestampMs: 0x0102_0304_0506,
@@ -85,7 +85,7 @@ describe('handshake init (0x31, 173 bytes)', () => {
   test('encodeInitUnsigned puts every field at its offset and leaves the signature zero', () => {
     const b = encodeInitUnsigned(fields);
     expect(b.length).toBe(173);
-    expect(hex(b.subarray(0, 13))).toBe('31a1b2c3d4' + '0000010203040506');
+    expect(hex(b.subarray(0, 13))).toBe('41a1b2c3d4' + '0000010203040506');
     expect(b.subarray(13, 45)).toEqual(fill(32, 0x11));
     expect(b.subarray(45, 77)).toEqual(fill(32, 0x22));
     expect(b.subarray(77, 109)).toEqual(fill(32, 0x33));
@@ -108,11 +108,11 @@ describe('handshake init (0x31, 173 bytes)', () => {
 
   test.each([0, 1, 13, 172, 174, 1500])('length %i is refused', (n) => {
     const b = new Uint8Array(n);
-    if (n > 0) b[0] = 0x31;
+    if (n > 0) b[0] = 0x41;
     expectDrop(() => parseInit(b), 'malformed', 'bad handshake init length or type');
   });
 
-  test.each([0x30, 0x32, 0x33, 0x21, 0x41, 0xb1])('type byte %i is refused', (t) => {
+  test.each([0x40, 0x42, 0x43, 0x21, 0x31, 0xb1])('type byte %i is refused', (t) => {
     const b = encodeInitUnsigned(fields);
     b[0] = t;
     expectDrop(() => parseInit(b), 'malformed', 'bad handshake init length or type');
@@ -125,7 +125,7 @@ describe('handshake init (0x31, 173 bytes)', () => {
   });
 });
 
-describe('handshake response (0x32, 145 bytes)', () => {
+describe('handshake response (0x42, 145 bytes)', () => {
   const fields = {
     senderSid: 0x01020304,
     receiverSid: 0xfffffffe,
@@ -139,7 +139,7 @@ describe('handshake response (0x32, 145 bytes)', () => {
     expect(b.length).toBe(145);
     const ts = Buffer.alloc(8);
     ts.writeBigUInt64BE(1_800_000_000_123n);
-    expect(hex(b.subarray(0, 17))).toBe('32' + '01020304' + 'fffffffe' + ts.toString('hex'));
+    expect(hex(b.subarray(0, 17))).toBe('42' + '01020304' + 'fffffffe' + ts.toString('hex'));
     expect(b.subarray(17, 49)).toEqual(fill(32, 0x55));
     expect(b.subarray(49, 81)).toEqual(fill(32, 0x66));
     expect(b.subarray(81, 145)).toEqual(fill(64, 0));
@@ -161,11 +161,11 @@ describe('handshake response (0x32, 145 bytes)', () => {
 
   test.each([0, 1, 144, 146, 173])('length %i is refused', (n) => {
     const b = new Uint8Array(n);
-    if (n > 0) b[0] = 0x32;
+    if (n > 0) b[0] = 0x42;
     expectDrop(() => parseResponse(b), 'malformed', 'bad handshake response length or type');
   });
 
-  test.each([0x31, 0x33, 0x42, 0x22])('type byte %i is refused', (t) => {
+  test.each([0x41, 0x43, 0x32, 0x22])('type byte %i is refused', (t) => {
     const b = encodeResponseUnsigned(fields);
     b[0] = t;
     expectDrop(() => parseResponse(b), 'malformed', 'bad handshake response length or type');
@@ -178,11 +178,11 @@ describe('handshake response (0x32, 145 bytes)', () => {
   });
 });
 
-describe('data header (0x33, 13 bytes)', () => {
+describe('data header (0x43, 13 bytes)', () => {
   test('encodeDataHeader layout', () => {
-    expect(hex(encodeDataHeader(0x55667788, 0))).toBe('33' + '55667788' + '0000000000000000');
-    expect(hex(encodeDataHeader(1, 2 ** 32 + 7))).toBe('33' + '00000001' + '0000000100000007');
-    expect(hex(encodeDataHeader(0xffffffff, Number.MAX_SAFE_INTEGER))).toBe('33' + 'ffffffff' + '001fffffffffffff');
+    expect(hex(encodeDataHeader(0x55667788, 0))).toBe('43' + '55667788' + '0000000000000000');
+    expect(hex(encodeDataHeader(1, 2 ** 32 + 7))).toBe('43' + '00000001' + '0000000100000007');
+    expect(hex(encodeDataHeader(0xffffffff, Number.MAX_SAFE_INTEGER))).toBe('43' + 'ffffffff' + '001fffffffffffff');
     expect(encodeDataHeader(9, 9).length).toBe(13);
   });
 
