@@ -82,9 +82,9 @@ describe('seal/open', () => {
     expect(b.lastReceivedAtMs).toBe(3000);
     expect(b.confirmed).toBe(true);
     const second = sealed(a, FRAME, 2500);
-    expect(hex(second.subarray(0, 13))).toBe('33' + 'f1f2f3f4' + '0000000000000001');
+    expect(hex(second.subarray(0, 13))).toBe('43' + 'f1f2f3f4' + '0000000000000001');
     const back = sealed(b);
-    expect(hex(back.subarray(0, 13))).toBe('33' + '0a0b0c0d' + '0000000000000000');
+    expect(hex(back.subarray(0, 13))).toBe('43' + '0a0b0c0d' + '0000000000000000');
     expect(a.open(back, 0, 4000)).toEqual(FRAME);
   });
 
