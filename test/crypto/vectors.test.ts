@@ -1,5 +1,5 @@
 /**
- * Protocol v3 vectors (test/fixtures/protocol-v3-vectors.json, quoted in docs/PROTOCOL.md §17):
+ * Protocol v4 vectors (test/fixtures/protocol-v4-vectors.json, quoted in docs/PROTOCOL.md §17):
  * the code must reproduce every byte from the fixed inputs.
  */
 import * as fs from 'node:fs';
@@ -30,7 +30,7 @@ interface VectorFile {
   data: string;
 }
 
-const FIXTURE = path.join(__dirname, '..', 'fixtures', 'protocol-v3-vectors.json');
+const FIXTURE = path.join(__dirname, '..', 'fixtures', 'protocol-v4-vectors.json');
 const file = JSON.parse(fs.readFileSync(FIXTURE, 'utf8')) as VectorFile;
 let v: ProtocolVectors;
 
@@ -39,7 +39,7 @@ beforeAll(async () => {
   v = makeProtocolVectors();
 });
 
-describe('protocol v3 vectors', () => {
+describe('protocol v4 vectors', () => {
   test('the fixture records the generator’s inputs', () => {
     expect(file.inputs).toEqual(vectorsToJson(v)['inputs']);
     expect(file.inputs['initiatorSid']).toBe(0x11223344);
@@ -121,9 +121,10 @@ describe('protocol v3 vectors', () => {
     const f = decodeFrame(plain as Uint8Array);
     const want = vectorFrame();
     expect(f.t).toBe(want.t);
+    expect([f.n, f.i]).toEqual([0, 0x01020304]);
     expect(f.c).toEqual(want.c);
     expect(f.r).toBeUndefined();
-    expect(f.p.map((i) => ({ flags: i.flags, text: new TextDecoder().decode(i.data) }))).toEqual([{ flags: 0, text: 'hello, udpvault v3' }]);
+    expect(f.p.map((i) => ({ flags: i.flags, text: new TextDecoder().decode(i.data) }))).toEqual([{ flags: 0, text: 'hello, udpvault v4' }]);
     // and it is accepted once only
     expect(v.responderSession.open(data, 0, 0)).toBe('replay');
   });

@@ -1,10 +1,10 @@
 /**
- * Protocol v3 test vectors from fixed inputs (no randomness, no clock): identities from fixed
+ * Protocol v4 test vectors from fixed inputs (no randomness, no clock): identities from fixed
  * Ed25519 seeds, ephemeral X25519 keys from fixed crypto_kx seeds, fixed session ids and
  * timestamps. Ed25519 signatures are deterministic, so every output byte is reproducible.
  *
  * Jest-independent: call `await sodiumReady()` first, then `makeProtocolVectors()`.
- * The outputs are stored in test/fixtures/protocol-v3-vectors.json and quoted in
+ * The outputs are stored in test/fixtures/protocol-v4-vectors.json and quoted in
  * docs/PROTOCOL.md; test/crypto/vectors.test.ts checks that the code reproduces them exactly.
  */
 import { consumeResponse, createInit, createResponse, type HandshakeKeys } from '../../src/crypto/handshake';
@@ -34,7 +34,10 @@ export const VECTOR_INPUTS = Object.freeze({
   responseTimestampMs: 1_800_000_000_250,
   /** Wall clock of the data frame (`t`). */
   frameTimestampMs: 1_800_000_000_500,
-  frameText: 'hello, udpvault v3',
+  frameText: 'hello, udpvault v4',
+  /** Packet number and sender instance of the data frame (`n`, `i`). */
+  framePacketNumber: 0,
+  frameInstance: 0x01020304,
   /** Frame padded to 99 bytes: 13 header + 99 + 16 tag = a 128-byte datagram ('bucket' policy). */
   framePaddingTarget: 99,
   dataCounter: 0,
@@ -44,6 +47,8 @@ export const VECTOR_INPUTS = Object.freeze({
 export function vectorFrame(): Frame {
   return {
     t: VECTOR_INPUTS.frameTimestampMs,
+    n: VECTOR_INPUTS.framePacketNumber,
+    i: VECTOR_INPUTS.frameInstance,
     p: [{ flags: 0, data: new TextEncoder().encode(VECTOR_INPUTS.frameText) }],
     c: [{ type: 'keepalive' }],
   };
@@ -135,11 +140,11 @@ export function makeProtocolVectors(): ProtocolVectors {
   };
 }
 
-/** The JSON form stored in test/fixtures/protocol-v3-vectors.json (all byte strings in hex). */
+/** The JSON form stored in test/fixtures/protocol-v4-vectors.json (all byte strings in hex). */
 export function vectorsToJson(v: ProtocolVectors): Record<string, unknown> {
   const I = VECTOR_INPUTS;
   return {
-    description: 'udpvault native protocol v3 vectors (docs/PROTOCOL.md §17); made by test/helpers/protocol-vectors.ts',
+    description: 'udpvault native protocol v4 vectors (docs/PROTOCOL.md §17); made by test/helpers/protocol-vectors.ts',
     inputs: {
       initiatorIdentitySeed: hex(I.initiatorIdentitySeed),
       responderIdentitySeed: hex(I.responderIdentitySeed),
@@ -151,6 +156,8 @@ export function vectorsToJson(v: ProtocolVectors): Record<string, unknown> {
       responseTimestampMs: I.responseTimestampMs,
       frameTimestampMs: I.frameTimestampMs,
       frameText: I.frameText,
+      framePacketNumber: I.framePacketNumber,
+      frameInstance: I.frameInstance,
       framePaddingTarget: I.framePaddingTarget,
       dataCounter: I.dataCounter,
     },

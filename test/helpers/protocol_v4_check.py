@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Independent check of test/fixtures/protocol-v3-vectors.json against docs/PROTOCOL.md.
+"""Independent check of test/fixtures/protocol-v4-vectors.json against docs/PROTOCOL.md.
 
 Rebuilds every vector from the fixed inputs with other libraries than udpvault uses:
 Python `cryptography` (Ed25519, X25519, ChaCha20-Poly1305), hashlib.blake2b, and HChaCha20
 written out here (XChaCha20-Poly1305 = HChaCha20 subkey + ChaCha20-Poly1305-IETF with
-nonce 0^4 ‖ last 8 nonce bytes). Usage: python3 test/helpers/protocol_v3_check.py
+nonce 0^4 ‖ last 8 nonce bytes). Usage: python3 test/helpers/protocol_v4_check.py
 """
 import hashlib
 import json
@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
-FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'fixtures', 'protocol-v3-vectors.json')
+FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'fixtures', 'protocol-v4-vectors.json')
 
 
 def raw(public_key):
@@ -73,12 +73,12 @@ def main():
     expect('initiator ephemeral', e_i_pk, v['initiatorEphemeralPublic'])
     expect('responder ephemeral', e_r_pk, v['responderEphemeralPublic'])
 
-    # init: 0x31 ‖ sid_i ‖ ts_i ‖ S_I ‖ S_R ‖ E_I ‖ sig("udpvault v3 init\0" ‖ init[0..109))
-    init = b'\x31' + struct.pack('>IQ', i['initiatorSid'], i['initTimestampMs']) + s_i + s_r + e_i_pk
+    # init: 0x41 ‖ sid_i ‖ ts_i ‖ S_I ‖ S_R ‖ E_I ‖ sig("udpvault v3 init\0" ‖ init[0..109))
+    init = b'\x41' + struct.pack('>IQ', i['initiatorSid'], i['initTimestampMs']) + s_i + s_r + e_i_pk
     init += a.sign(b'udpvault v3 init\0' + init)
     expect('init', init, v['init'])
-    # response: 0x32 ‖ sid_r ‖ sid_i ‖ ts_r ‖ S_R ‖ E_R ‖ sig("udpvault v3 resp\0" ‖ init ‖ resp[0..81))
-    resp = b'\x32' + struct.pack('>IIQ', i['responderSid'], i['initiatorSid'], i['responseTimestampMs']) + s_r + e_r_pk
+    # response: 0x42 ‖ sid_r ‖ sid_i ‖ ts_r ‖ S_R ‖ E_R ‖ sig("udpvault v3 resp\0" ‖ init ‖ resp[0..81))
+    resp = b'\x42' + struct.pack('>IIQ', i['responderSid'], i['initiatorSid'], i['responseTimestampMs']) + s_r + e_r_pk
     resp += b.sign(b'udpvault v3 resp\0' + init + resp)
     expect('response', resp, v['response'])
 
@@ -99,20 +99,22 @@ def main():
     expect('responder recv key', i_send, v['responderRecvKey'])
     expect('responder send key', i_recv, v['responderSendKey'])
 
-    # frame: fixmap {v: 3, t: uint64, p: [[0, bin]], c: [[0]], g: zero bin} padded to the target
+    # frame: fixmap {v: 4, t: uint64, n: uint, i: uint32, p: [[0, bin]], c: [[0]], g: zero bin} padded to the target
     text = i['frameText'].encode()
-    body = (b'\x85' + b'\xa1v\x03' + b'\xa1t\xcf' + struct.pack('>Q', i['frameTimestampMs'])
+    assert i['framePacketNumber'] < 0x80 and i['frameInstance'] >= 0x10000
+    body = (b'\x87' + b'\xa1v\x04' + b'\xa1t\xcf' + struct.pack('>Q', i['frameTimestampMs'])
+            + b'\xa1n' + bytes([i['framePacketNumber']]) + b'\xa1i\xce' + struct.pack('>I', i['frameInstance'])
             + b'\xa1p\x91\x92\x00\xc4' + bytes([len(text)]) + text + b'\xa1c\x91\x91\x00' + b'\xa1g')
     pad = i['framePaddingTarget'] - len(body) - 2
     frame = body + b'\xc4' + bytes([pad]) + bytes(pad)
     expect('frame', frame, v['frame'])
 
-    # data: header(0x33 ‖ receiver sid ‖ counter) ‖ XChaCha20-Poly1305(frame, AD = header, nonce = 0^16 ‖ counter)
-    header = b'\x33' + struct.pack('>IQ', i['responderSid'], i['dataCounter'])
+    # data: header(0x43 ‖ receiver sid ‖ counter) ‖ XChaCha20-Poly1305(frame, AD = header, nonce = 0^16 ‖ counter)
+    header = b'\x43' + struct.pack('>IQ', i['responderSid'], i['dataCounter'])
     nonce = bytes(16) + struct.pack('>Q', i['dataCounter'])
     data = header + xchacha20poly1305_encrypt(i_send, nonce, frame, header)
     expect('data', data, v['data'])
-    print('protocol v3 vectors: all values reproduced independently')
+    print('protocol v4 vectors: all values reproduced independently')
 
 
 if __name__ == '__main__':
