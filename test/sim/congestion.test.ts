@@ -166,3 +166,53 @@ describe('congestion control on a 10 Mbit/s, 40 ms RTT, 64 KB-queue bottleneck',
     expect(ours).toBeLessThan(0.55);
   });
 });
+
+describe('anti-amplification on roaming', () => {
+  test('a datagram replayed from a spoofed address moves the peer, but the new address gets ≤ 3× what it sent until it answers; the real peer takes it back', async () => {
+    const MALLORY = '10.9.0.66';
+    w.net.link(A, B, { latencyMs: 10, bandwidthBps: RATE_BPS, queueBytes: 64 * 1024 });
+    let steal = false;
+    let stolen: Uint8Array | null = null;
+    const a = await w.node(A, {}, (open) => async (o) => {
+      const t = await open(o);
+      return new Proxy(t, {
+        get(target, prop) {
+          if (prop === 'send') {
+            return (parts: Uint8Array | readonly Uint8Array[], port: number, address: string, family: 4 | 6, done?: (err: Error | null) => void): boolean => {
+              if (steal && address === B) {
+                steal = false;
+                stolen = Buffer.concat(parts instanceof Uint8Array ? [parts] : [...parts]);
+                done?.(null);
+                return true; // never reaches B from A
+              }
+              return target.send(parts, port, address, family, done);
+            };
+          }
+          const v: unknown = Reflect.get(target, prop);
+          return typeof v === 'function' ? (v as (...x: unknown[]) => unknown).bind(target) : v;
+        },
+      });
+    });
+    const b = await w.node(B);
+    await w.pair(a, b);
+    const got = messages(a);
+    const big = bytesOf(1 << 20, 5);
+    const sent = watch(b.send('a', big, { reliable: true, timeoutMs: 60_000 }));
+    await w.scheduler.advance(300); // the transfer is under way
+    steal = true;
+    expect(await w.scheduler.runUntil(() => stolen !== null, 1_000)).toBe(true);
+    const mallory = await w.net.host(MALLORY).openTransport({ host: MALLORY, port: 5000, onMessage: () => undefined, onError: () => undefined });
+    mallory.send(stolen!, SIM_PORT, B, 4);
+    await w.scheduler.runUntil(() => b.peers()[0]!.endpoint === `${MALLORY}:5000`, 1_000);
+    expect(b.peers()[0]!.endpoint).toBe(`${MALLORY}:5000`);
+    expect(await w.scheduler.runUntil(() => sent.state !== 'pending', 60_000)).toBe(true);
+    expect(sent.state).toBe('resolved');
+    expect(Buffer.from(got[0]!.data).equals(Buffer.from(big))).toBe(true);
+    expect(b.peers()[0]!.endpoint).toBe(`${A}:${SIM_PORT}`);
+    const toMallory = Object.values(w.net.stats(B, MALLORY)).reduce((n, f) => n + f.bytes, 0);
+    console.log('anti-amplification', JSON.stringify({ stolenBytes: stolen!.length, toMalloryBytes: toMallory }));
+    expect(toMallory).toBeGreaterThan(0); // the probe
+    expect(toMallory).toBeLessThanOrEqual(3 * stolen!.length);
+    await mallory.close();
+  });
+});

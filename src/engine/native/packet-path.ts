@@ -25,6 +25,17 @@ export type FrameRef =
 /** Flow credit is not enforced yet: a window no real peer reaches (see docs/CONGESTION.md §7). */
 const UNLIMITED_CREDIT = { windowBytes: 2 ** 30 - 1, windowMessages: 2 ** 30 - 1 };
 
+/** Anti-amplification (RFC 9000 §8): before a new address answered, at most this × what came from it. */
+export const AMPLIFICATION_FACTOR = 3;
+
+/** A new peer address not validated yet: what it sent us, what we sent it, our first packet to it. */
+interface Unvalidated {
+  received: number;
+  sent: number;
+  firstPn: number;
+  probed: boolean;
+}
+
 /** Per-peer transport figures (PeerInfo). */
 export interface PathStats {
   congestionWindowBytes: number;
@@ -43,6 +54,10 @@ export class PacketPath {
   current: { m: OutMessage; next: number } | null = null;
   #timer: Timer | null = null;
   #timerAtMs = Infinity;
+  /** Set while the peer's current address has not answered a packet we sent to it. */
+  #unvalidated: Unvalidated | null = null;
+  /** Bytes not sent because the address was not validated yet (a stat). */
+  amplificationLimitedBytes = 0;
   /** A delivery ack is wanted since this time (Infinity: none); it waits ≤ 25 ms for a packet ack to ride with. */
   #deliveryAckSinceMs = Infinity;
 
@@ -107,8 +122,9 @@ export class PacketPath {
    * number recorded for our acks; its packet ack processed. Returns the reason to drop the
    * datagram, or null.
    */
-  onFrame(frame: Frame, nowMs: number): DropReason | null {
+  onFrame(frame: Frame, nowMs: number, bytes: number): DropReason | null {
     const space = this.space;
+    if (this.#unvalidated) this.#unvalidated.received += bytes;
     if (frame.i !== this.#peerInstance) {
       // The peer restarted (or this is its first frame): its numbers start again at 0.
       if (this.#peerInstance !== -1) space.acks.reset();
@@ -136,6 +152,9 @@ export class PacketPath {
     for (const p of res.acked) {
       for (const f of p.frames) if (f.kind === 'packetAck') space.acks.pruneBelow(f.largest);
     }
+    // The new address answered a packet we sent to it: it is validated.
+    const last = res.acked[res.acked.length - 1];
+    if (this.#unvalidated && last && last.pn >= this.#unvalidated.firstPn) this.#unvalidated = null;
     this.#onLost(res.lost);
     if (res.rttUpdated) this.#link.peer.setRtt(Math.round(space.rtt.smoothedMs));
     if (res.acked.length > 0 || res.lost.length > 0 || res.unblocked) this.#link.ctx.scheduleFlush(this.#link.peer);
@@ -165,9 +184,38 @@ export class PacketPath {
     return any;
   }
 
-  /** The peer's address changed: fresh RTT, window and pacing for the new path. */
-  resetForNewPath(): void {
+  /**
+   * The peer's address changed (an authenticated datagram of `bytes` came from a new one): fresh
+   * RTT, window and pacing, and until the new address acknowledges a packet sent to it, no more
+   * than 3 × the bytes received from it are sent there (a spoofed or replayed source cannot
+   * turn this node into an amplifier).
+   */
+  onNewAddress(bytes: number): void {
     this.#space?.resetForNewPath();
+    this.#unvalidated = { received: bytes, sent: 0, firstPn: this.space.loss.nextPacketNumber, probed: false };
+  }
+
+  /** Bytes that may still be sent to the peer's address (Infinity once validated). */
+  amplificationRoom(): number {
+    const u = this.#unvalidated;
+    return u ? Math.max(0, AMPLIFICATION_FACTOR * u.received - u.sent) : Infinity;
+  }
+
+  /** The pump may send a small ack-eliciting probe to have the new address answer: once, and again after a probe timeout (`again`). */
+  takeValidationProbe(again: boolean): boolean {
+    const u = this.#unvalidated;
+    if (!u || (u.probed && !again)) return false;
+    u.probed = true;
+    return true;
+  }
+
+  get validated(): boolean {
+    return this.#unvalidated === null;
+  }
+
+  /** A datagram of `bytes` went to the peer's address. */
+  onSent(bytes: number): void {
+    if (this.#unvalidated) this.#unvalidated.sent += bytes;
   }
 
   /** Arms the link's timer for the earliest of: loss/PTO/delayed ack, window-wait expiry, `extraAtMs` (pacer). */

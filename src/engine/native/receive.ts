@@ -38,13 +38,13 @@ export function receiveData(link: NativeLink, d: Datagram): void {
   }
   if (Math.abs(ctx.clock.now() - frame.t) > ctx.settings.freshnessWindowMs) return fail('stale', 'frame timestamp outside the freshness window');
   // Packet layer: a number seen before is dropped; the peer's packet ack is processed.
-  const refused = link.path.onFrame(frame, now);
+  const refused = link.path.onFrame(frame, now, d.data.length);
   if (refused) return fail(refused, refused === 'replay' ? 'packet number already received' : 'invalid packet ack');
   // Authenticated: the peer is alive here (roaming), and a newly confirmed session may send.
   const before = peer.endpointString;
   if (peer.moveTo({ address: d.address, port: d.port, family: d.address.includes(':') ? 6 : 4 })) {
     ctx.log.info({ peer: peer.label(), from: before, to: peer.endpointString }, 'peer roamed');
-    link.path.resetForNewPath();
+    link.path.onNewAddress(d.data.length);
     ctx.persist();
   }
   peer.setState('established');

@@ -22,6 +22,7 @@ import {
 import { paddedSize } from '../../wire/padding';
 import { fragment } from '../../delivery/fragment';
 import { countSent, type NodeContext } from '../context';
+import type { Settings } from '../../settings';
 import type { Peer } from '../../peer/peer';
 import type { OutMessage } from '../../peer/outbox';
 import type { NativeLink } from './link';
@@ -125,6 +126,7 @@ function sendFrame(link: NativeLink, frame: Frame, contentBytes: number, settles
     return;
   }
   space.onDatagramSent(now, bytes, ackEliciting, refs);
+  link.path.onSent(bytes);
   countSent(ctx, peer, bytes);
 }
 
@@ -156,6 +158,22 @@ function addDeliveryAck(link: NativeLink, frame: Frame, refs: FrameRef[]): void 
   if (!c) return;
   frame.c.push(c);
   refs.push({ kind: 'deliveryAck' });
+}
+
+/** Room needed for an ack-only datagram (with a delivery ack) to an address that has not answered yet. */
+const SMALL_ACK_DATAGRAM_BYTES = 128;
+
+/** The largest datagram size n ≤ max whose padded size fits in `room` bytes (0 if none). */
+function largestFitting(room: number, max: number, policy: Settings['padding']): number {
+  if (room >= max) return max;
+  let lo = 0;
+  let hi = Math.floor(room);
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (paddedSize(mid, max, policy) <= room) lo = mid;
+    else hi = mid - 1;
+  }
+  return paddedSize(lo, max, policy) <= room ? lo : 0;
 }
 
 const itemSize = (item: PayloadItem): number => itemOverheadBytes(item) + item.data.length;
@@ -191,6 +209,15 @@ export function pumpLink(link: NativeLink, draining = false): boolean {
       work = true;
     }
     if (!work) break;
+    // A new address that has not answered yet: only frames whose padded size fits the room.
+    const room = path.amplificationRoom();
+    const cap = room >= max ? max : largestFitting(room, max, ctx.settings.padding);
+    if (cap < SEAL_OVERHEAD_BYTES + FRAME_FIXED_OVERHEAD_BYTES + 8) {
+      for (const c of controls) link.outbox.pushControl(c);
+      path.amplificationLimitedBytes += max;
+      break;
+    }
+    if (room < Infinity && path.takeValidationProbe(space.probesPending > 0)) controls.push({ type: 'keepalive' });
     const delay = draining ? 0 : space.sendDelay(now, max);
     if (delay > 0) {
       for (const c of controls) link.outbox.pushControl(c);
@@ -209,7 +236,8 @@ export function pumpLink(link: NativeLink, draining = false): boolean {
       refs.push({ kind: 'packetAck', largest });
     }
     const settles: OutMessage[] = [];
-    const fits = (size: number): boolean => used + size <= budget && frame.p.length < MAX_ITEMS_PER_FRAME;
+    const frameBudgetNow = cap < max ? cap - SEAL_OVERHEAD_BYTES - FRAME_FIXED_OVERHEAD_BYTES : budget;
+    const fits = (size: number): boolean => used + size <= frameBudgetNow && frame.p.length < MAX_ITEMS_PER_FRAME;
     const addDatagram = (): boolean => {
       let cur = path.current;
       if (!cur) {
@@ -251,7 +279,7 @@ export function pumpLink(link: NativeLink, draining = false): boolean {
     // A full-size item did not fit beside the piggybacked ack: the ack goes alone, the item next.
     sendFrame(link, frame, used, settles, eliciting ? refs : [], eliciting);
   }
-  const ack = space.ackToSend(now);
+  const ack = largestFitting(path.amplificationRoom(), max, ctx.settings.padding) >= SMALL_ACK_DATAGRAM_BYTES ? space.ackToSend(now) : null;
   if (ack) {
     // A due packet ack goes now; a wanted delivery ack rides with it (then it is ack-eliciting).
     const frame: Frame = { t: 0, n: 0, i: 0, p: [], c: [] };
