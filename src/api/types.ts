@@ -49,10 +49,12 @@ export interface PeerInfo {
   srttMs?: number | null;
   /** Native peers: datagrams declared lost by loss detection. */
   lostPackets?: number;
+  /** Native peers: largest datagram (UDP payload bytes) the path is known to carry (DPLPMTUD). */
+  pathMtuBytes?: number;
 }
 
 /** The packet-layer figures a link adds to PeerInfo. */
-export type PeerTransportStats = Required<Pick<PeerInfo, 'congestionWindowBytes' | 'bytesInFlight' | 'srttMs' | 'lostPackets'>>;
+export type PeerTransportStats = Required<Pick<PeerInfo, 'congestionWindowBytes' | 'bytesInFlight' | 'srttMs' | 'lostPackets' | 'pathMtuBytes'>>;
 
 export interface MessageEvent {
   /** Sender's public key string. */

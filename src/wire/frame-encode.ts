@@ -10,7 +10,8 @@ const uintBytes = (n: number): number => (n < 0x80 ? 1 : n < 0x100 ? 2 : n < 0x1
 const arrayHeaderBytes = (n: number): number => (n < 16 ? 1 : n < 0x10000 ? 3 : 5);
 export const binHeaderBytes = (len: number): number => (len < 0x100 ? 2 : len < 0x10000 ? 3 : 5);
 
-function itemBytes(i: PayloadItem): number {
+/** Exact encoded bytes of a payload item (the send path packs frames with it). */
+export function itemBytes(i: PayloadItem): number {
   let n = 1 + 1 + binHeaderBytes(i.data.length) + i.data.length;
   if (i.id !== undefined) n += uintBytes(i.id);
   if (i.index !== undefined) n += uintBytes(i.index) + uintBytes(i.count!);

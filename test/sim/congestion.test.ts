@@ -25,6 +25,12 @@ function bytesOf(n: number, seed: number): Uint8Array {
 
 const pct = (x: number): number => Math.round(x * 1000) / 10;
 
+/** Pairs two nodes and lets the path MTU search finish (the sender fragments at the confirmed size). */
+async function pairAndSettle(a: UdpVaultNode, b: UdpVaultNode, names?: [string, string]): Promise<void> {
+  await w.pair(a, b, names);
+  await w.scheduler.advance(1_000);
+}
+
 let w: SimWorld;
 beforeEach(() => {
   w = new SimWorld(99);
@@ -46,7 +52,8 @@ describe('congestion control on a 10 Mbit/s, 40 ms RTT, 64 KB-queue bottleneck',
     w.net.link(A, B, BOTTLENECK);
     const a = await w.node(A);
     const b = await w.node(B);
-    await w.pair(a, b);
+    await pairAndSettle(a, b);
+    expect(a.peers()[0]!.pathMtuBytes).toBe(1472);
     const got = messages(b);
     w.net.clearTrace();
     const payload = 16 * 256 * 1024;
@@ -82,7 +89,7 @@ describe('congestion control on a 10 Mbit/s, 40 ms RTT, 64 KB-queue bottleneck',
     w.net.link(A, B, BOTTLENECK);
     const a = await w.node(A);
     const b = await w.node(B);
-    await w.pair(a, b);
+    await pairAndSettle(a, b);
     const got = messages(b);
     w.net.clearTrace();
     // 40 Mbit/s offered for 2 s: 1000-byte messages, 50 every 10 ms.
@@ -123,10 +130,11 @@ describe('congestion control on a 10 Mbit/s, 40 ms RTT, 64 KB-queue bottleneck',
     const a1 = await w.node(A);
     const a2 = await w.node(A, { port: SIM_PORT + 1 });
     const b = await w.node(B);
-    await w.pair(a1, b, ['b', 'a1']);
+    await pairAndSettle(a1, b, ['b', 'a1']);
     await a2.addPeer({ endpoint: endpointOf(b), key: b.publicKey, name: 'b' });
     await b.addPeer({ endpoint: `${A}:${SIM_PORT + 1}`, key: a2.publicKey, name: 'a2' });
     expect(await w.scheduler.runUntil(() => established(a2, 'b') && established(b, 'a2'), 5_000)).toBe(true);
+    await w.scheduler.advance(1_000);
     const got = messages(b);
     const counts = { a1: 0, a2: 0 };
     const from = (m: { addr: string }): 'a1' | 'a2' => (m.addr.endsWith(`:${SIM_PORT}`) ? 'a1' : 'a2');
@@ -152,7 +160,7 @@ describe('congestion control on a 10 Mbit/s, 40 ms RTT, 64 KB-queue bottleneck',
     w.net.link(A, B, BOTTLENECK);
     const a = await w.node(A);
     const b = await w.node(B);
-    await w.pair(a, b);
+    await pairAndSettle(a, b);
     const cross = w.net.crossTraffic(A, B, { rateBps: 5_000_000 });
     const { ms, resolved } = await bulk(a, 'b', 8, 256 * 1024, 7);
     const c = cross.counts;

@@ -11,6 +11,8 @@ import { PacketSpace } from '../../delivery/reliable/packet-space';
 import { WindowWaitQueue } from '../../delivery/congestion/window-wait';
 import type { SentPacket } from '../../delivery/reliable/sent-history';
 import { MAX_ACK_DELAY_MS } from '../../delivery/reliable/rtt';
+import { PmtuSearch, PMTU_BASE_IPV4, PMTU_BASE_IPV6 } from '../../delivery/pmtu';
+import { decodeAck } from '../../wire/ack';
 import type { Frame } from '../../wire/frame';
 import type { Timer } from '../../runtime/scheduler';
 import type { OutMessage } from '../../peer/outbox';
@@ -42,11 +44,13 @@ export interface PathStats {
   bytesInFlight: number;
   srttMs: number | null;
   lostPackets: number;
+  pathMtuBytes: number;
 }
 
 export class PacketPath {
   readonly #link: NativeLink;
   #space: PacketSpace<FrameRef> | null = null;
+  #pmtu: PmtuSearch | null = null;
   /** The peer's instance id as last seen (-1: none yet). */
   #peerInstance = -1;
   readonly waiting: WindowWaitQueue<OutMessage>;
@@ -67,12 +71,26 @@ export class PacketPath {
     this.waiting = new WindowWaitQueue({ maxMessages: st.queueMaxMessages, maxBytes: st.queueMaxBytes });
   }
 
+  /** Path MTU search for the peer's current address (RFC 8899). */
+  get pmtu(): PmtuSearch {
+    if (!this.#pmtu) {
+      const { ctx, peer } = this.#link;
+      const family = peer.endpoint.family;
+      this.#pmtu = new PmtuSearch({ baseBytes: family === 6 ? PMTU_BASE_IPV6 : PMTU_BASE_IPV4, maxBytes: ctx.maxDatagram[family] });
+    }
+    return this.#pmtu;
+  }
+
+  /** Largest datagram to the peer now: the path's confirmed size (frames and padding follow it). */
+  get maxDatagram(): number {
+    return this.pmtu.current;
+  }
+
   /** The packet space (created on first use, sized for the peer's address family). */
   get space(): PacketSpace<FrameRef> {
     if (!this.#space) {
-      const { ctx, peer } = this.#link;
       this.#space = new PacketSpace<FrameRef>({
-        maxDatagramBytes: ctx.maxDatagram[peer.endpoint.family],
+        maxDatagramBytes: this.maxDatagram,
         receiveWindow: UNLIMITED_CREDIT,
         initialSendCredit: { maxBytes: UNLIMITED_CREDIT.windowBytes, maxMessages: UNLIMITED_CREDIT.windowMessages },
       });
@@ -82,12 +100,13 @@ export class PacketPath {
 
   stats(): PathStats {
     const s = this.#space;
-    if (!s) return { congestionWindowBytes: 0, bytesInFlight: 0, srttMs: null, lostPackets: 0 };
+    if (!s) return { congestionWindowBytes: 0, bytesInFlight: 0, srttMs: null, lostPackets: 0, pathMtuBytes: this.maxDatagram };
     return {
       congestionWindowBytes: s.cc.windowBytes,
       bytesInFlight: s.loss.bytesInFlight,
       srttMs: s.rtt.hasSample ? Math.round(s.rtt.smoothedMs * 1000) / 1000 : null,
       lostPackets: s.loss.lostPackets,
+      pathMtuBytes: this.maxDatagram,
     };
   }
 
@@ -149,15 +168,26 @@ export class PacketPath {
   #onAck(bytes: Uint8Array, nowMs: number): void {
     const space = this.space;
     const res = space.onAckFrame(bytes, nowMs);
+    const pmtu = this.pmtu;
+    const before = pmtu.current;
+    let probeAnswered = false;
+    if (pmtu.outstanding) {
+      const { ranges } = decodeAck(bytes);
+      pmtu.onAck((pn) => ranges.some((r) => r.smallest <= pn && pn <= r.largest), nowMs);
+      probeAnswered = pmtu.outstanding === null;
+    }
     for (const p of res.acked) {
+      pmtu.onPacketAcked(p.bytes, p.sentAtMs);
       for (const f of p.frames) if (f.kind === 'packetAck') space.acks.pruneBelow(f.largest);
     }
+    for (const p of res.lost) pmtu.onPacketLost(p.bytes, p.sentAtMs, nowMs);
+    if (pmtu.current !== before) this.#onMtuChange();
     // The new address answered a packet we sent to it: it is validated.
     const last = res.acked[res.acked.length - 1];
     if (this.#unvalidated && last && last.pn >= this.#unvalidated.firstPn) this.#unvalidated = null;
     this.#onLost(res.lost);
     if (res.rttUpdated) this.#link.peer.setRtt(Math.round(space.rtt.smoothedMs));
-    if (res.acked.length > 0 || res.lost.length > 0 || res.unblocked) this.#link.ctx.scheduleFlush(this.#link.peer);
+    if (res.acked.length > 0 || res.lost.length > 0 || res.unblocked || probeAnswered) this.#link.ctx.scheduleFlush(this.#link.peer);
   }
 
   /** Lost packets: their reliable items go again, a lost delivery ack is replaced by a fresh one. */
@@ -184,6 +214,14 @@ export class PacketPath {
     return any;
   }
 
+  /** The confirmed path MTU changed: the controller and pacer count in the new datagram size. */
+  #onMtuChange(): void {
+    const s = this.#space;
+    if (!s) return;
+    s.cc.setMaxDatagramBytes(this.maxDatagram);
+    s.pacer.setMaxDatagramBytes(this.maxDatagram);
+  }
+
   /**
    * The peer's address changed (an authenticated datagram of `bytes` came from a new one): fresh
    * RTT, window and pacing, and until the new address acknowledges a packet sent to it, no more
@@ -192,6 +230,8 @@ export class PacketPath {
    */
   onNewAddress(bytes: number): void {
     this.#space?.resetForNewPath();
+    this.#pmtu = null; // a new path: its MTU is searched again from the base
+    this.#onMtuChange();
     this.#unvalidated = { received: bytes, sent: 0, firstPn: this.space.loss.nextPacketNumber, probed: false };
   }
 
@@ -223,7 +263,7 @@ export class PacketPath {
     if (!this.#link.alive) return;
     const d = this.#space?.deadline() ?? null;
     const w = this.waiting.nextDeadline();
-    const at = Math.min(d ?? Infinity, w ?? Infinity, extraAtMs, this.#deliveryAckSinceMs + MAX_ACK_DELAY_MS);
+    const at = Math.min(d ?? Infinity, w ?? Infinity, extraAtMs, this.#pmtu?.deadline() ?? Infinity, this.#deliveryAckSinceMs + MAX_ACK_DELAY_MS);
     if (at === Infinity || at >= this.#timerAtMs) return;
     this.#timer?.cancel();
     this.#timerAtMs = at;
@@ -240,6 +280,7 @@ export class PacketPath {
       const d = this.#space.deadline();
       if (d !== null && d <= now) this.#onLost(this.#space.onTimeout(now).lost);
     }
+    this.#pmtu?.onTimeout(now);
     const wait = ctx.settings.datagramWindowWaitMs;
     for (const m of this.waiting.expire(now)) {
       ctx.drop('congestion', peer, 'datagram-mode message found no room in the congestion window');

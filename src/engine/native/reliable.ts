@@ -41,11 +41,10 @@ export class ReliableDelivery {
   }
 
   #of(link: NativeLink): PeerReliable {
-    const peer = link.peer;
     let s = this.#state.get(link);
     if (!s) {
       const { settings, clock } = this.#ctx;
-      const window = Math.max(settings.reliableWindow, maxFragments(settings.maxMessageBytes, fragmentChunkBytes(this.#ctx, peer)));
+      const window = Math.max(settings.reliableWindow, maxFragments(settings.maxMessageBytes, fragmentChunkBytes(link)));
       s = {
         sender: new ReliableSender({ clock, stream: this.#stream, window, packetLoss: true }),
         receiver: new ReliableReceiver({ maxBufferedItems: window, maxBufferedBytes: settings.reassemblyPeerBytes, maxMessageBytes: settings.maxMessageBytes }),
@@ -65,8 +64,8 @@ export class ReliableDelivery {
     const peer = link.peer;
     const { sender } = this.#of(link);
     const [body, flags] = maybeCompress(link, data);
-    const single = itemOverheadBytes({ flags, data: body, id: Number.MAX_SAFE_INTEGER }) + body.length <= frameBudget(this.#ctx, peer);
-    const chunks = single ? [body] : fragment(body, fragmentChunkBytes(this.#ctx, peer));
+    const single = itemOverheadBytes({ flags, data: body, id: Number.MAX_SAFE_INTEGER }) + body.length <= frameBudget(link);
+    const chunks = single ? [body] : fragment(body, fragmentChunkBytes(link));
     const deadline = this.#ctx.clock.monotonic() + timeoutMs;
     const done = sender.push(chunks, flags, deadline);
     peer.counters.messagesOut++;

@@ -14,6 +14,7 @@ import {
   FLAG_FRAGMENT,
   FRAME_FIXED_OVERHEAD_BYTES,
   itemOverheadBytes,
+  itemBytes,
   controlBytes,
   MAX_ITEMS_PER_FRAME,
   type Frame,
@@ -32,7 +33,17 @@ const SEAL_OVERHEAD_BYTES = DATA_HEADER_BYTES + AEAD_TAG_BYTES;
 /** Frames are encoded here and copied straight into the cipher (no allocation per datagram). */
 const FRAME_SCRATCH = new Uint8Array(65536);
 /** Worst-case item overhead of a fragment (chunks are below 64 KiB: a bin16 header at most). */
-const FRAGMENT_ITEM_OVERHEAD_BYTES = itemOverheadBytes({ flags: 0, data: new Uint8Array(0x100), id: 0, index: 0, count: 1 });
+/**
+ * Frame header bytes while packet numbers and the reliable base are below 2^32 (FRAME_FIXED_OVERHEAD_BYTES
+ * less 4 bytes each for `n` and `r`'s base); the pump subtracts the difference beyond that.
+ */
+const FRAME_HEADER_BYTES = FRAME_FIXED_OVERHEAD_BYTES - 8;
+/**
+ * Fragment item overhead while ids are below 2^32 and index/count below 2^16 (array, flags, bin16
+ * header, id, index, count). Larger ones (years away, or messages of > 65535 fragments) overrun
+ * by at most 8 bytes, taken from the packet-ack reserve.
+ */
+const FRAGMENT_ITEM_OVERHEAD_BYTES = 1 + 1 + 3 + 5 + 3 + 3;
 
 /**
  * Room kept in every frame for a piggybacked packet ack (a typical one, with credit, is 15–20
@@ -41,13 +52,13 @@ const FRAGMENT_ITEM_OVERHEAD_BYTES = itemOverheadBytes({ flags: 0, data: new Uin
 export const PACKET_ACK_RESERVE_BYTES = 24;
 
 /** Bytes of frame content (items + controls) that fit in one datagram to this peer, beside a packet ack. */
-export function frameBudget(ctx: NodeContext, peer: Peer): number {
-  return ctx.maxDatagram[peer.endpoint.family] - SEAL_OVERHEAD_BYTES - FRAME_FIXED_OVERHEAD_BYTES - PACKET_ACK_RESERVE_BYTES;
+export function frameBudget(link: NativeLink): number {
+  return link.path.maxDatagram - SEAL_OVERHEAD_BYTES - FRAME_HEADER_BYTES - PACKET_ACK_RESERVE_BYTES;
 }
 
 /** Largest chunk of message data per fragment item. */
-export function fragmentChunkBytes(ctx: NodeContext, peer: Peer): number {
-  return frameBudget(ctx, peer) - FRAGMENT_ITEM_OVERHEAD_BYTES;
+export function fragmentChunkBytes(link: NativeLink): number {
+  return frameBudget(link) - FRAGMENT_ITEM_OVERHEAD_BYTES;
 }
 
 /** Compresses when it makes the payload smaller; backs off on incompressible traffic. */
@@ -66,15 +77,15 @@ export function maybeCompress(link: NativeLink, data: Uint8Array): [Uint8Array, 
 
 /** Turns one datagram-mode message into payload items (one item, or fragments). */
 export function datagramItems(link: NativeLink, data: Uint8Array): PayloadItem[] {
-  const { ctx, peer } = link;
+  const { ctx } = link;
   if (data.length > ctx.settings.maxMessageBytes) {
     throw new BadInputError('ERR_TOO_LARGE', `message of ${data.length} bytes exceeds maxMessageBytes (${ctx.settings.maxMessageBytes})`);
   }
   const [body, flags] = maybeCompress(link, data);
   const whole: PayloadItem = { flags, data: body };
-  if (itemOverheadBytes(whole) + body.length <= frameBudget(ctx, peer)) return [whole];
+  if (itemOverheadBytes(whole) + body.length <= frameBudget(link)) return [whole];
   const id = link.nextMsgId();
-  const chunks = fragment(body, fragmentChunkBytes(ctx, peer));
+  const chunks = fragment(body, fragmentChunkBytes(link));
   return chunks.map((c, index) => ({ flags: flags | FLAG_FRAGMENT, data: c, id, index, count: chunks.length }));
 }
 
@@ -96,22 +107,24 @@ function settleSent(ctx: NodeContext, peer: Peer, messages: readonly OutMessage[
  * space. `settles` are the messages whose last item is in this frame: they resolve when the
  * transport has handed the datagram over.
  */
-function sendFrame(link: NativeLink, frame: Frame, contentBytes: number, settles: OutMessage[], refs: FrameRef[], ackEliciting: boolean): void {
+function sendFrame(link: NativeLink, frame: Frame, contentBytes: number, settles: OutMessage[], refs: FrameRef[], ackEliciting: boolean, exactBytes = 0, oversize = false): number {
   const { ctx, peer } = link;
   const now = ctx.clock.monotonic();
   const session = link.current(now);
   if (!session) {
     for (const m of settles) m.reject(new DeliveryError('ERR_PEER_UNREACHABLE', `message to peer ${peer.label()} not sent: its session ended`));
-    return;
+    return -1;
   }
   const space = link.path.space;
-  const max = ctx.maxDatagram[peer.endpoint.family];
-  const estimate = Math.min(max, SEAL_OVERHEAD_BYTES + FRAME_FIXED_OVERHEAD_BYTES + contentBytes);
-  const target = paddedSize(estimate, max, ctx.settings.padding) - SEAL_OVERHEAD_BYTES;
+  // Padding follows the path's confirmed size; an item fragmented before a fallback may exceed it.
+  const raw = SEAL_OVERHEAD_BYTES + FRAME_HEADER_BYTES + contentBytes;
+  const max = oversize ? Math.max(link.path.maxDatagram, Math.min(raw, ctx.maxDatagram[peer.endpoint.family])) : link.path.maxDatagram;
+  const estimate = Math.min(max, raw);
+  const target = exactBytes > 0 ? exactBytes - SEAL_OVERHEAD_BYTES : paddedSize(estimate, max, ctx.settings.padding) - SEAL_OVERHEAD_BYTES;
   frame.t = ctx.clock.now();
   frame.n = space.loss.nextPacketNumber;
   frame.i = link.engine.instance;
-  const datagram = session.seal(encodeFrame(frame, ctx.settings.padding === 'none' ? 0 : target, FRAME_SCRATCH), now);
+  const datagram = session.seal(encodeFrame(frame, ctx.settings.padding === 'none' && exactBytes === 0 ? 0 : target, FRAME_SCRATCH), now);
   const bytes = datagram.length;
   const done = settles.length > 0 ? (err: Error | null) => settleSent(ctx, peer, settles, err) : undefined;
   let handed: boolean;
@@ -119,15 +132,16 @@ function sendFrame(link: NativeLink, frame: Frame, contentBytes: number, settles
     handed = ctx.transport.send(datagram, peer.endpoint.port, peer.endpoint.address, peer.endpoint.family, done);
   } catch (e) {
     settleSent(ctx, peer, settles, e instanceof Error ? e : new Error('send failed'));
-    return;
+    return -1;
   }
   if (!handed) {
     for (const m of settles) m.reject(new DeliveryError('ERR_PEER_UNREACHABLE', `peer ${peer.label()}: no IPv${peer.endpoint.family} socket to send from`));
-    return;
+    return -1;
   }
-  space.onDatagramSent(now, bytes, ackEliciting, refs);
+  const pn = space.onDatagramSent(now, bytes, ackEliciting, refs);
   link.path.onSent(bytes);
   countSent(ctx, peer, bytes);
+  return pn;
 }
 
 /** Without a session: this turn's messages go to the bounded pre-session queue. */
@@ -160,6 +174,20 @@ function addDeliveryAck(link: NativeLink, frame: Frame, refs: FrameRef[]): void 
   refs.push({ kind: 'deliveryAck' });
 }
 
+/**
+ * DPLPMTUD (RFC 8899): when the search wants a probe and the window has room, a keepalive frame
+ * padded to exactly the probe size. The peer acknowledges it like any ack-eliciting packet;
+ * here it is not in flight and its loss is no congestion signal (PmtuSearch times it out).
+ */
+function probePathMtu(link: NativeLink, now: number): void {
+  const { path } = link;
+  const size = path.pmtu.nextProbeSize(now);
+  if (size === null || path.amplificationRoom() < size || path.space.sendDelay(now, size) !== 0) return;
+  const frame: Frame = { t: 0, n: 0, i: 0, p: [], c: [{ type: 'keepalive' }] };
+  const pn = sendFrame(link, frame, 2, [], [], false, size);
+  if (pn >= 0) path.pmtu.onProbeSent(pn, size, now + path.space.loss.ptoPeriodMs());
+}
+
 /** Room needed for an ack-only datagram (with a delivery ack) to an address that has not answered yet. */
 const SMALL_ACK_DATAGRAM_BYTES = 128;
 
@@ -176,7 +204,7 @@ function largestFitting(room: number, max: number, policy: Settings['padding']):
   return paddedSize(lo, max, policy) <= room ? lo : 0;
 }
 
-const itemSize = (item: PayloadItem): number => itemOverheadBytes(item) + item.data.length;
+const itemSize = (item: PayloadItem): number => itemBytes(item);
 
 /**
  * Sends what the window, the pacer and the session allow (docs/CONGESTION.md §6.2): controls,
@@ -196,8 +224,12 @@ export function pumpLink(link: NativeLink, draining = false): boolean {
   admitDatagrams(link, now);
   const space = path.space;
   const sender = link.engine.reliable.senderOf(link);
-  const budget = frameBudget(ctx, peer) + PACKET_ACK_RESERVE_BYTES;
-  const max = ctx.maxDatagram[peer.endpoint.family];
+  const budget = frameBudget(link) + PACKET_ACK_RESERVE_BYTES;
+  const max = path.maxDatagram;
+  /** An item fragmented for a larger path size before a fallback still goes, alone in its frame. */
+  const interfaceBudget = ctx.maxDatagram[peer.endpoint.family] - SEAL_OVERHEAD_BYTES - FRAME_FIXED_OVERHEAD_BYTES;
+  /** Header bytes beyond FRAME_HEADER_BYTES once numbers pass 2^32. */
+  const headerExtra = (): number => (space.loss.nextPacketNumber >= 2 ** 32 ? 4 : 0) + ((sender?.base ?? 0) >= 2 ** 32 ? 4 : 0);
   let reliableFirst = false;
   for (;;) {
     let controls = link.outbox.takeControls();
@@ -212,7 +244,7 @@ export function pumpLink(link: NativeLink, draining = false): boolean {
     // A new address that has not answered yet: only frames whose padded size fits the room.
     const room = path.amplificationRoom();
     const cap = room >= max ? max : largestFitting(room, max, ctx.settings.padding);
-    if (cap < SEAL_OVERHEAD_BYTES + FRAME_FIXED_OVERHEAD_BYTES + 8) {
+    if (cap < SEAL_OVERHEAD_BYTES + FRAME_HEADER_BYTES + 8) {
       for (const c of controls) link.outbox.pushControl(c);
       path.amplificationLimitedBytes += max;
       break;
@@ -236,8 +268,14 @@ export function pumpLink(link: NativeLink, draining = false): boolean {
       refs.push({ kind: 'packetAck', largest });
     }
     const settles: OutMessage[] = [];
-    const frameBudgetNow = cap < max ? cap - SEAL_OVERHEAD_BYTES - FRAME_FIXED_OVERHEAD_BYTES : budget;
-    const fits = (size: number): boolean => used + size <= frameBudgetNow && frame.p.length < MAX_ITEMS_PER_FRAME;
+    const frameBudgetNow = (cap < max ? cap - SEAL_OVERHEAD_BYTES - FRAME_HEADER_BYTES : budget) - headerExtra();
+    let oversize = false;
+    const fits = (size: number): boolean => {
+      if (used + size <= frameBudgetNow && frame.p.length < MAX_ITEMS_PER_FRAME) return true;
+      // An item cut for a larger path size before a black-hole fallback: alone, at its size.
+      oversize = frame.p.length === 0 && cap >= max && size > budget && used + size <= interfaceBudget;
+      return oversize;
+    };
     const addDatagram = (): boolean => {
       let cur = path.current;
       if (!cur) {
@@ -259,7 +297,7 @@ export function pumpLink(link: NativeLink, draining = false): boolean {
     };
     const addReliable = (): boolean => {
       const next = sender?.peek() ?? null;
-      if (next === null || !fits(itemOverheadBytes({ flags: next.flags, data: next.data, id: next.seq, ...(next.index !== undefined ? { index: next.index, count: next.count! } : {}) }) + next.data.length)) return false;
+      if (next === null || !fits(itemBytes({ flags: next.flags, data: next.data, id: next.seq, ...(next.index !== undefined ? { index: next.index, count: next.count! } : {}) }))) return false;
       const it = sender!.take(1)[0]!;
       const item: PayloadItem = it.index !== undefined ? { flags: it.flags, data: it.data, id: it.seq, index: it.index, count: it.count! } : { flags: it.flags, data: it.data, id: it.seq };
       frame.p.push(item);
@@ -277,8 +315,9 @@ export function pumpLink(link: NativeLink, draining = false): boolean {
     const eliciting = frame.p.length > 0 || frame.c.some((c) => c.type !== 'packetAck');
     if (!eliciting && frame.c.length === 0) break; // nothing fits an empty frame (items are sized below the budget)
     // A full-size item did not fit beside the piggybacked ack: the ack goes alone, the item next.
-    sendFrame(link, frame, used, settles, eliciting ? refs : [], eliciting);
+    sendFrame(link, frame, used, settles, eliciting ? refs : [], eliciting, 0, oversize);
   }
+  probePathMtu(link, now);
   const ack = largestFitting(path.amplificationRoom(), max, ctx.settings.padding) >= SMALL_ACK_DATAGRAM_BYTES ? space.ackToSend(now) : null;
   if (ack) {
     // A due packet ack goes now; a wanted delivery ack rides with it (then it is ack-eliciting).
