@@ -224,3 +224,31 @@ describe('anti-amplification on roaming', () => {
     await mallory.close();
   });
 });
+
+describe('path MTU discovery', () => {
+  test('a 1280-byte-MTU hop: the largest datagram is found by probing (≤ 1252), and after probing nothing is lost to tooBig', async () => {
+    w.net.link(A, B, { latencyMs: 10, bandwidthBps: RATE_BPS, queueBytes: 64 * 1024, mtu: 1280 });
+    const a = await w.node(A);
+    const b = await w.node(B);
+    await w.pair(a, b);
+    expect(a.peers()[0]!.pathMtuBytes).toBe(1200); // the base, before any probe answered
+    await w.scheduler.advance(3_000);
+    const found = a.peers()[0]!.pathMtuBytes!;
+    const probing = w.net.stats(A, B).tooBig.count;
+    console.log('pmtu 1280 hop', JSON.stringify({ found, tooBigWhileProbing: probing }));
+    expect(found).toBeGreaterThan(1252 - 16);
+    expect(found).toBeLessThanOrEqual(1252); // 1280 − 20 (IPv4) − 8 (UDP)
+    expect(probing).toBeGreaterThan(0); // the search did try larger sizes
+    expect(probing % 3).toBe(0); // each refused size was probed MAX_PROBES times
+    w.net.clearTrace();
+    const got = messages(b);
+    const big = bytesOf(512 * 1024, 9);
+    const sent = watch(a.send('b', big, { reliable: true, timeoutMs: 60_000 }));
+    expect(await w.scheduler.runUntil(() => sent.state !== 'pending', 60_000)).toBe(true);
+    expect(sent.state).toBe('resolved');
+    expect(Buffer.from(got[0]!.data).equals(Buffer.from(big))).toBe(true);
+    const st = w.net.stats(A, B);
+    expect(st.tooBig.count).toBe(0);
+    expect(st.delivered.count).toBeGreaterThan(400);
+  });
+});
