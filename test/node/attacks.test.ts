@@ -12,15 +12,17 @@ const text = (m: MessageEvent): string => Buffer.from(m.data).toString();
 
 /** A and B talking through a tap that records (and can hold) every datagram. */
 async function tapped(o: { aClock?: Clock } = {}): Promise<{ a: UdpVaultNode; b: UdpVaultNode; tap: Tap; atB: MessageEvent[] }> {
-  const a = await startNode(o.aClock ? { clock: o.aClock } : {});
+  // Held datagrams look lost to the congestion controller: a long window wait keeps sends from failing with ERR_CONGESTION.
+  const a = await startNode({ ...(o.aClock ? { clock: o.aClock } : {}), settings: { mtu: 1500, datagramWindowWaitMs: 30_000 } });
   const b = await startNode();
   const tap = await startTap(a.port, b.port);
   await a.addPeer({ endpoint: `127.0.0.1:${tap.portForA}`, key: b.publicKey, name: 'b' });
   await b.addPeer({ endpoint: `127.0.0.1:${tap.portForB}`, key: a.publicKey, name: 'a' });
   await waitFor(() => a.peers()[0]?.state === 'established' && b.peers()[0]?.state === 'established');
   const atB = collect(b);
-  // let the confirmation keepalive land so later counts start clean
-  await new Promise((r) => setTimeout(r, 20));
+  // let the path MTU search (probes from both sides) end and the confirmation keepalive land, so later captures and counts start clean
+  await waitFor(() => a.peers()[0]?.pathMtuBytes === 1472 && b.peers()[0]?.pathMtuBytes === 1472);
+  await new Promise((r) => setTimeout(r, 50));
   return { a, b, tap, atB };
 }
 
