@@ -120,7 +120,12 @@ function sendFrame(link: NativeLink, frame: Frame, contentBytes: number, settles
   const raw = SEAL_OVERHEAD_BYTES + FRAME_HEADER_BYTES + contentBytes;
   const max = oversize ? Math.max(link.path.maxDatagram, Math.min(raw, ctx.maxDatagram[peer.endpoint.family])) : link.path.maxDatagram;
   const estimate = Math.min(max, raw);
-  const target = exactBytes > 0 ? exactBytes - SEAL_OVERHEAD_BYTES : paddedSize(estimate, max, ctx.settings.padding) - SEAL_OVERHEAD_BYTES;
+  let padded = paddedSize(estimate, max, ctx.settings.padding);
+  // The path MTU base is a bucket boundary too: a frame cut for the base (before the search
+  // raised the size) is padded to the base, not to the larger confirmed size.
+  const base = link.path.pmtu.base;
+  if (ctx.settings.padding === 'bucket' && estimate <= base && padded > base) padded = base;
+  const target = exactBytes > 0 ? exactBytes - SEAL_OVERHEAD_BYTES : padded - SEAL_OVERHEAD_BYTES;
   frame.t = ctx.clock.now();
   frame.n = space.loss.nextPacketNumber;
   frame.i = link.engine.instance;
