@@ -2,8 +2,9 @@
 # Installs what the network-namespace tests (test/netns/, test/integration/netns.test.ts) and
 # `npm run bench:path` need beyond Node: iproute2 (ip, tc), iptables (NAT router, stateful
 # filter, wire byte counters), conntrack (NAT rebinding: flush the mapping table), faketime
-# (libfaketime, for daemons with skewed clocks) and python3 (the user-space link that delays,
-# drops, duplicates and reorders; the kernels we run on have no sch_netem).
+# (libfaketime, for daemons with skewed clocks), python3 (the user-space link that delays,
+# drops, duplicates and reorders; the kernels we run on have no sch_netem) and the Python
+# packages of the independent protocol checks.
 #
 # Debian/Ubuntu, as root. Idempotent and quiet: does nothing when everything is present.
 # Called by .ci/run before `npm test`.
@@ -23,6 +24,11 @@ for f in /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1
   [ -e "$f" ] && found=1
 done
 [ -n "$found" ] || need="$need libfaketime"
+# Independent checks in Python: vault-v2 interop (test/compat/vault-v2-python.test.ts) and the
+# Noise handshake cross-check (test/helpers/noise_check.py) use Debian's python3-nacl,
+# python3-msgpack and python3-zstandard.
+/usr/bin/python3 -c 'import nacl.public, nacl.signing, msgpack, zstandard' >/dev/null 2>&1 ||
+  need="$need python3-nacl python3-msgpack python3-zstandard"
 
 if [ -z "$need" ]; then
   exit 0

@@ -98,8 +98,17 @@ export interface NodeStatus {
 export type PeerRef = string;
 
 export interface CreateNodeOptions {
-  /** Data directory (identity, peer store). Without it the identity is ephemeral and nothing is written. */
+  /**
+   * Data directory (identity, peer store). The node holds the home's lock until closed: a
+   * second process (daemon or node) on the same home is refused (ERR_HOME_LOCKED). Without it
+   * the identity is ephemeral and nothing is written.
+   */
   home?: string;
+  /**
+   * A home the caller has already opened and locked (the daemon); used instead of `home`, and
+   * left open by close() (its opener closes it).
+   */
+  openedHome?: import('../store/open-home').OpenedHome;
   /** UDP port; 0 = any free port. Default from settings (11000). */
   port?: number;
   host?: string;
@@ -146,7 +155,19 @@ export interface UdpVaultNode {
   on<E extends keyof NodeEvents>(event: E, listener: (...args: NodeEvents[E]) => void): this;
   off<E extends keyof NodeEvents>(event: E, listener: (...args: NodeEvents[E]) => void): this;
   once<E extends keyof NodeEvents>(event: E, listener: (...args: NodeEvents[E]) => void): this;
-  /** Applies new settings (SIGHUP) and reloads the peer store from home. */
-  reload(settings?: Partial<import('../settings').Settings>): Promise<void>;
+  /**
+   * Applies new settings (SIGHUP) and the peer store as it is on disk (additions, removals,
+   * renames, key and endpoint changes); says what changed (null without a home).
+   */
+  reload(settings?: Partial<import('../settings').Settings>): Promise<PeerStoreChanges | null>;
   close(): Promise<void>;
+}
+
+/** What applying the peer store file to a running node changed (labels: name, else key, else endpoint). */
+export interface PeerStoreChanges {
+  added: string[];
+  removed: string[];
+  changed: string[];
+  /** Entries that could not be applied (each logged with its reason). */
+  failed: string[];
 }

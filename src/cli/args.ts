@@ -33,6 +33,16 @@ export const COMMON_OPTIONS: Record<string, OptionSpec> = {
   home: { type: 'string', value: 'DIR', help: 'the instance data directory (default $UDPVAULT_HOME, else ~/.udpvault)' },
 };
 
+/** Bad usage after which the command's usage is printed too (exit 2). */
+export class UsageError extends BadInputError {
+  readonly spec: CommandSpec;
+  constructor(spec: CommandSpec, message: string) {
+    super('ERR_BAD_ARGUMENT', message);
+    this.spec = spec;
+    this.name = 'UsageError';
+  }
+}
+
 export function usageError(spec: CommandSpec, message: string): BadInputError {
   return new BadInputError('ERR_BAD_ARGUMENT', `${message} (see: udpvault ${spec.name} --help)`);
 }
@@ -96,18 +106,46 @@ export function checkPositionals(spec: CommandSpec, p: ParsedArgs, args: string[
   }
 }
 
+/** Help texts keep to this many columns. */
+const HELP_WIDTH = 100;
+
+/** Word-wraps `words` to HELP_WIDTH columns; lines after the first start with `indent` spaces. */
+function wrapWords(words: readonly string[], indent: number, first = ''): string[] {
+  const lines: string[] = [];
+  let cur = first;
+  for (const w of words) {
+    if (cur.trim() !== '' && cur.length + 1 + w.length > HELP_WIDTH) {
+      lines.push(cur);
+      cur = `${' '.repeat(indent)}${w}`;
+    } else {
+      cur = cur.trim() === '' ? `${cur}${w}` : `${cur} ${w}`;
+    }
+  }
+  lines.push(cur);
+  return lines;
+}
+
 export function usage(spec: CommandSpec): string {
   const all = { ...spec.options, ...COMMON_OPTIONS };
-  const optLine = Object.entries(spec.options)
-    .map(([k, o]) => `[--${k}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}]`)
-    .join(' ');
-  const lines = [`usage: udpvault ${spec.name}${spec.args.length ? ` ${spec.args.join(' ')}` : ''}${optLine ? ` ${optLine}` : ''} [--home DIR]`, '', spec.summary];
+  const opts = Object.entries(spec.options).map(([k, o]) => `[--${k}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}]`);
+  const head = `usage: udpvault ${spec.name}`;
+  const lines = [...wrapWords([...spec.args, ...opts, '[--home DIR]'], head.length + 1, head), '', ...wrapWords(spec.summary.split(' '), 0)];
   if (spec.details?.length) lines.push('', ...spec.details);
   lines.push('', 'options:');
   for (const [k, o] of Object.entries(all)) {
     const left = `  --${k}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}`;
-    lines.push(`${left.padEnd(24)} ${o.help}`);
+    lines.push(...wrapWords(o.help.split(' '), 25, left.padEnd(24)));
   }
   lines.push(`${'  -h, --help'.padEnd(24)} show this help`);
   return `${lines.join('\n')}\n`;
+}
+
+/** `--timeout S` in ms (decimals allowed, at most a day); 0 only where `allowZero`. */
+export function parseSeconds(v: string | undefined, what: string, allowZero = false): number | undefined {
+  if (v === undefined) return undefined;
+  const s = Number(v);
+  if (v.trim() === '' || !Number.isFinite(s) || s < 0 || (s === 0 && !allowZero) || s > 86_400) {
+    throw new BadInputError('ERR_BAD_ARGUMENT', `${what}: expected a number of seconds ${allowZero ? 'from 0' : 'greater than 0'} and at most 86400, got "${v.slice(0, 40)}"`);
+  }
+  return s === 0 ? 0 : Math.max(1, Math.round(s * 1000));
 }

@@ -1,6 +1,6 @@
-/** Human and JSON output of the CLI. Payload bytes appear only in subscribe output, never in errors. */
-import type { Counters, PeerInfo } from '../node/types';
-import type { StatusResult, WireMessage } from '../control/protocol';
+/** Output of subscribe (human and JSON lines) and of peer add. Payload bytes appear only in subscribe output, never in errors; status and peer list are in format-status.ts and format-peers.ts. */
+import type { WireMessage } from '../control/protocol';
+import type { PeerJson } from '../control/views';
 
 /** The `subscribe --json` line: exactly the SPEC §1 fields (plus encrypted), in a fixed order. */
 export function messageJson(m: WireMessage): string {
@@ -31,69 +31,18 @@ export function messageLine(m: WireMessage): string {
   return `${head}: <binary, base64 ${b64}>`;
 }
 
-function ago(iso: string | null): string {
-  if (!iso) return 'never';
-  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
-  if (s < 120) return `${s}s ago`;
-  if (s < 7200) return `${Math.round(s / 60)}m ago`;
-  return `${Math.round(s / 3600)}h ago`;
-}
-
-function drops(c: Counters): string {
-  const parts = Object.entries(c.drops)
-    .filter(([, n]) => (n ?? 0) > 0)
-    .map(([k, n]) => `${k} ${n}`);
-  return parts.length ? parts.join(', ') : 'none';
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
-}
-
-export function peerTable(peers: readonly PeerInfo[]): string {
-  if (peers.length === 0) return 'no peers (add one with: udpvault peer add HOST:PORT --key KEY)';
-  const rows = [['NAME', 'KEY', 'ENDPOINT', 'STATE', 'TRUST', 'LAST HANDSHAKE', 'RTT', 'IN (msg/pkt/bytes)', 'OUT (msg/pkt/bytes)', 'DROPS']];
-  for (const p of peers) {
-    const c = p.counters;
-    rows.push([
-      p.name ?? '-',
-      p.key ?? '(unknown: TOFU)',
-      p.endpoint + (p.compat ? ` [${p.compat}${p.allowPlaintext ? ', plaintext ok' : ''}]` : ''),
-      p.state,
-      p.trust,
-      ago(p.lastHandshake),
-      p.rttMs === null ? '-' : `${p.rttMs.toFixed(1)}ms`,
-      `${c.messagesIn}/${c.packetsIn}/${c.bytesIn}`,
-      `${c.messagesOut}/${c.packetsOut}/${c.bytesOut}`,
-      drops(c),
-    ]);
-  }
-  return table(rows);
-}
-
-export function peerSummary(verb: string, p: PeerInfo): string {
+export function peerSummary(verb: string, p: PeerJson): string {
   const label = p.name ? `${p.name} (${p.endpoint})` : p.endpoint;
+  const row = (k: string, v: string): string => `  ${k.padEnd(12)} ${v}`;
   const lines = [`${verb} peer ${label}`];
-  if (p.key) lines.push(`  key    ${p.key} (${p.trust})`);
-  else lines.push('  key    none given: the first key this peer presents will be trusted and recorded (TOFU); check it later with "udpvault peer list"');
-  if (p.compat) lines.push(`  compat ${p.compat}${p.allowPlaintext ? ' (plaintext payloads accepted)' : ''}`);
-  lines.push(`  state  ${p.state}`);
+  if (p.key) {
+    lines.push(row('key', `${p.key} (${p.trust})`));
+    if (p.fingerprint) lines.push(row('fingerprint', p.fingerprint));
+  } else {
+    lines.push(row('key', 'none given: the first key this peer presents is trusted and recorded'));
+    lines.push(row('', '(TOFU); compare it later with "udpvault peer list --verbose"'));
+  }
+  if (p.compat) lines.push(row('compat', `${p.compat}${p.allowPlaintext ? ' (plaintext payloads accepted)' : ''}`));
+  lines.push(row('state', p.state));
   return lines.join('\n');
-}
-
-export function statusText(s: StatusResult): string {
-  const c = s.counters;
-  return [
-    `udpvault ${s.version}: daemon running${s.home ? ` (home ${s.home})` : ''}`,
-    `  public key   ${s.publicKey}`,
-    `  listening    ${s.host.includes(':') ? `[${s.host}]` : s.host}:${s.port} (udp)`,
-    `  MTU          ${s.mtu} (largest datagram ${s.maxDatagramBytes} bytes)`,
-    `  started      ${s.startedAt} (${ago(s.startedAt)})`,
-    `  peers        ${s.peers}`,
-    `  subscribers  ${s.subscribers} (control connections ${s.connections})`,
-    `  in           ${c.messagesIn} messages, ${c.packetsIn} packets, ${c.bytesIn} bytes`,
-    `  out          ${c.messagesOut} messages, ${c.packetsOut} packets, ${c.bytesOut} bytes`,
-    `  drops        ${drops(c)}`,
-  ].join('\n');
 }

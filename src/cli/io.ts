@@ -1,9 +1,13 @@
 /** What the CLI touches of the process (injectable for tests). */
+import type { Scheduler } from '../runtime/scheduler';
+
 export interface CliIo {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
   stdin: NodeJS.ReadableStream;
   env: Readonly<Record<string, string | undefined>>;
+  /** Timers of progress lines (default: the system scheduler). */
+  scheduler?: Scheduler;
   /** Calls `cb` on SIGINT/SIGTERM; returns the unregistration. */
   onInterrupt(cb: () => void): () => void;
 }

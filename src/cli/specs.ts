@@ -1,7 +1,8 @@
 /** The subcommands of SPEC §1: arguments, options and help texts. */
 import type { CommandSpec } from './args';
 
-const json = { type: 'boolean', help: 'machine-readable JSON output' } as const;
+const json = { type: 'boolean', help: 'machine-readable JSON output (schema in docs/CONTROL.md)' } as const;
+const verbose = { type: 'boolean', help: 'every detail: full keys, raw counters, every drop reason' } as const;
 
 export const SPECS = {
   daemon: {
@@ -20,7 +21,14 @@ export const SPECS = {
     name: 'id',
     summary: "Prints this node's public identity: the key string that peers pass to --key. Works without a running daemon (creates the identity on first use).",
     args: [],
-    options: { json },
+    options: {
+      json,
+      fingerprint: { type: 'boolean', help: 'print the key fingerprint instead: a short form to read aloud and compare' },
+    },
+    details: [
+      'The fingerprint is the first 12 bytes of SHA-256 of the public key, in six groups of four hex',
+      'digits (3f2a-9c01-77de-4b10-e2c5-0a9f); peer list shows its first two groups.',
+    ],
   },
   'peer add': {
     name: 'peer add',
@@ -31,13 +39,18 @@ export const SPECS = {
       name: { type: 'string', value: 'NAME', help: 'a name to refer to the peer by' },
       compat: { type: 'string', value: 'vault-v2', help: 'speak py-vault-udp protocol v2 to this peer' },
       'allow-plaintext': { type: 'boolean', help: 'vault-v2 only: accept plaintext payloads from this peer (marked encrypted: false)' },
+      'replace-key': { type: 'boolean', help: 'allow --key to replace the key recorded for an existing peer' },
     },
+    details: [
+      'An existing peer (same key, name or endpoint) is updated, never renamed or re-keyed silently:',
+      'a different key needs --replace-key, a conflicting name is refused (exit 2).',
+    ],
   },
   'peer list': {
     name: 'peer list',
-    summary: 'Lists the peers with name, key, endpoint, session state, last handshake and counters.',
+    summary: 'Lists the peers with name, key fingerprint, endpoint, session state, last handshake, RTT, traffic and drops.',
     args: [],
-    options: { json },
+    options: { json, verbose },
   },
   'peer remove': {
     name: 'peer remove',
@@ -67,30 +80,75 @@ export const SPECS = {
     options: {
       json: { type: 'boolean', help: 'one JSON object per line: peer, name, addr, size, base64, text, receivedAt, reliable, encrypted' },
       peer: { type: 'string', value: 'P', help: 'only messages from this peer (name, key or host:port)' },
+      backlog: { type: 'boolean', help: 'first the messages kept while no reader was attached (inbox: not built yet)' },
     },
+    details: ['Exits 0 when stopped with Ctrl-C (SIGINT) or SIGTERM, 3 when the daemon stops or goes away.'],
   },
   status: {
     name: 'status',
     summary: 'Shows the daemon state, port, MTU, peers and counters (packets/bytes in/out, drops by reason).',
     args: [],
-    options: { json },
+    options: { json, verbose },
+  },
+  wait: {
+    name: 'wait',
+    summary: 'Waits until the daemon of the home answers on its control socket (exit 0), or exits 3 at the timeout.',
+    args: [],
+    options: { timeout: { type: 'string', value: 'S', help: 'give up after S seconds (default 30; decimals allowed)' } },
+    details: ['For scripts and service managers: udpvault daemon --home H & udpvault wait --home H && ...'],
+  },
+  completion: {
+    name: 'completion',
+    summary: 'Prints a shell completion script.',
+    args: ['<bash|zsh|fish>'],
+    options: {},
+    details: [
+      'bash: source <(udpvault completion bash)   (or save it in /etc/bash_completion.d/udpvault)',
+      'zsh:  source <(udpvault completion zsh)    (or save it as _udpvault in a directory of $fpath)',
+      'fish: udpvault completion fish > ~/.config/fish/completions/udpvault.fish',
+    ],
+  },
+  help: {
+    name: 'help',
+    summary: "Shows the help of a command (udpvault help send), or the list of commands.",
+    args: ['[COMMAND]', '[SUBCOMMAND]'],
+    options: {},
   },
 } satisfies Record<string, CommandSpec>;
 
 export type CommandName = keyof typeof SPECS;
 
+/** The top-level command words, in the order the help lists them. */
+export const COMMANDS = ['daemon', 'wait', 'id', 'peer', 'send', 'subscribe', 'status', 'completion', 'help'] as const;
+export const PEER_SUBCOMMANDS = ['add', 'list', 'remove'] as const;
+
 export const TOP_USAGE = `usage: udpvault <command> [options] [--home DIR]
 
 commands:
   daemon      run the daemon in the foreground
-  id          print this node's public key string
-  peer add    add or update a peer:        udpvault peer add HOST:PORT [--key KEY] [--name NAME]
+  wait        wait until the daemon answers:  udpvault wait [--timeout S]
+  id          print this node's public key:   udpvault id [--fingerprint]
+  peer add    add or update a peer:           udpvault peer add HOST:PORT [--key KEY] [--name NAME]
   peer list   list the peers
-  peer remove remove a peer:               udpvault peer remove NAME|KEY|HOST:PORT
-  send        send a message:              udpvault send PEER [MESSAGE] [--file F] [--reliable]
-  subscribe   stream received messages:    udpvault subscribe [--json] [--peer P]
+  peer remove remove a peer:                  udpvault peer remove NAME|KEY|HOST:PORT
+  send        send a message:                 udpvault send PEER [MESSAGE] [--file F] [--reliable]
+  subscribe   stream received messages:       udpvault subscribe [--json] [--peer P]
   status      show the daemon's state and counters
+  completion  print a completion script:      udpvault completion bash|zsh|fish
+  help        show a command's help:          udpvault help COMMAND
 
-Run "udpvault <command> --help" for a command's options.
+Run "udpvault help COMMAND" or "udpvault COMMAND --help" for a command's options.
 Exit codes: 0 ok, 1 operation failed, 2 bad usage or input, 3 daemon not running.
+`;
+
+export const PEER_USAGE = `usage: udpvault peer <add|list|remove> [options] [--home DIR]
+
+Manages the peers of the daemon of the home.
+
+subcommands:
+  add <host:port> [--key KEY] [--name NAME]   add or update a peer and start the handshake
+  list [--json] [--verbose]                   list the peers
+  remove <name|key|host:port>                 remove a peer and its sessions
+
+Run "udpvault help peer add" (or "udpvault peer add --help") for a subcommand's options.
 `;

@@ -3,7 +3,6 @@
  * speaks docs/CONTROL.md over home/control.sock. The CLI uses nothing else.
  */
 import * as net from 'node:net';
-import type { AddPeerOptions, PeerInfo } from '../node/types';
 import { UdpVaultError } from '../errors';
 import { homePaths, resolveHome } from '../daemon/home';
 import { LineSplitter } from './lines';
@@ -15,13 +14,17 @@ import {
   type HelloResult,
   type OpArgs,
   type OpResults,
+  type AddPeerRequest,
   type RequestId,
   type SendResult,
   type StatusResult,
 } from './protocol';
 import { Subscription, type SubscribeOptions } from './subscription';
+import type { PeerJson } from './views';
 
 export type { SubscribedMessage, SubscribeOptions } from './subscription';
+export type { CountersJson, DaemonInfo, MtuSource, PeerJson } from './views';
+export type { AddPeerRequest, StatusResult } from './protocol';
 export { Subscription } from './subscription';
 
 export interface ConnectOptions {
@@ -158,15 +161,16 @@ export class ControlClient {
     return this.request('status', {});
   }
 
-  async peers(): Promise<PeerInfo[]> {
+  async peers(): Promise<PeerJson[]> {
     return (await this.request('peers', {})).peers;
   }
 
-  async addPeer(opts: AddPeerOptions): Promise<PeerInfo> {
+  /** Adds or updates a peer; changing the recorded key of an existing peer needs `replaceKey: true`. */
+  async addPeer(opts: AddPeerRequest): Promise<PeerJson> {
     return (await this.request('peer.add', opts)).peer;
   }
 
-  async removePeer(ref: string): Promise<PeerInfo> {
+  async removePeer(ref: string): Promise<PeerJson> {
     return (await this.request('peer.remove', { peer: ref })).peer;
   }
 

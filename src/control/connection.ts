@@ -135,15 +135,22 @@ export class Connection implements LineSink {
 
   #dispatch(req: Request): void {
     this.#inflight++;
+    const started = performance.now();
+    // trace: one line per request with its op and outcome, never its fields (payloads, keys).
+    const trace = (outcome: string): void => this.#host.logger.trace({ op: req.op.slice(0, 40), id: req.id, outcome, ms: Math.round((performance.now() - started) * 10) / 10 }, 'control request');
     this.#host
       .handle(this, req)
       .then(
-        (result) => this.write(responseLine({ v: 1, id: req.id, ok: true, result })),
+        (result) => {
+          trace('ok');
+          this.write(responseLine({ v: 1, id: req.id, ok: true, result }));
+        },
         (e: unknown) => {
+          trace(e instanceof UdpVaultError ? e.code : 'ERR_INTERNAL');
           if (e instanceof UdpVaultError) {
             this.#respondError(req.id, errorBody(e));
           } else {
-            this.#host.logger.error({ op: req.op, err: e instanceof Error ? e.message : String(e) }, 'control request failed');
+            this.#host.logger.error({ op: req.op, err: e }, 'control request failed');
             this.#respondError(req.id, errorBody(createError('ERR_INTERNAL', 'internal error in the daemon (details in its log)')));
           }
         },

@@ -2,7 +2,8 @@
 import type { UdpVaultNode } from '../node/types';
 import { BadInputError } from '../errors';
 import { isKeyString } from '../crypto/identity';
-import { OPS, CONTROL_PROTOCOL_VERSION, type ControlOp, type OpResults, type RequestId, type WireMessage } from './protocol';
+import { OPS, CONTROL_PROTOCOL_VERSION, type AddPeerRequest, type ControlOp, type OpResults, type RequestId, type WireMessage } from './protocol';
+import { countersJson, peerJson, safeFingerprint, type DaemonInfo } from './views';
 import { checkCompat, checkKey, checkName, parseEndpoint } from './validate';
 import { packageVersion } from './version';
 
@@ -10,6 +11,8 @@ import { packageVersion } from './version';
 export interface HandlerContext {
   readonly node: UdpVaultNode;
   readonly home: string | null;
+  /** What the daemon around the node reports in `status` (null for a bare node). */
+  daemonInfo(): DaemonInfo | null;
   maxMessageBytes(): number;
   subscriberCount(): number;
   connectionCount(): number;
@@ -88,10 +91,21 @@ export async function handleRequest(ctx: HandlerContext, r: Request): Promise<Op
       return { protocol: CONTROL_PROTOCOL_VERSION, version: packageVersion(), publicKey: node.publicKey, ops: [...OPS] };
     case 'id':
       return { publicKey: node.publicKey };
-    case 'status':
-      return { ...node.status(), home: ctx.home, version: packageVersion(), subscribers: ctx.subscriberCount(), connections: ctx.connectionCount() };
+    case 'status': {
+      const st = node.status();
+      return {
+        ...st,
+        counters: countersJson(st.counters),
+        fingerprint: safeFingerprint(st.publicKey) ?? '',
+        home: ctx.home,
+        version: packageVersion(),
+        subscribers: ctx.subscriberCount(),
+        connections: ctx.connectionCount(),
+        daemon: ctx.daemonInfo(),
+      };
+    }
     case 'peers':
-      return { peers: node.peers() };
+      return { peers: node.peers().map(peerJson) };
     case 'peer.add': {
       const endpoint = reqString(r, 'endpoint');
       parseEndpoint(endpoint, 'field "endpoint"');
@@ -99,21 +113,24 @@ export async function handleRequest(ctx: HandlerContext, r: Request): Promise<Op
       const name = optString(r, 'name');
       const compat = optString(r, 'compat');
       const allowPlaintext = optBool(r, 'allowPlaintext');
+      const replaceKey = optBool(r, 'replaceKey');
       if (key !== undefined) checkKey(key, 'field "key"');
       if (name !== undefined) checkName(name, 'field "name"');
       if (compat !== undefined) checkCompat(compat, 'field "compat"');
       if (allowPlaintext && compat === undefined) throw bad('op "peer.add": "allowPlaintext" is only for peers with "compat": "vault-v2"');
-      const peer = await node.addPeer({
+      // replaceKey is handed on: the node refuses to change a recorded key without it (ERR_KEY_CONFLICT).
+      const opts: AddPeerRequest = {
         endpoint,
         ...(key !== undefined && { key }),
         ...(name !== undefined && { name }),
         ...(compat !== undefined && { compat: 'vault-v2' as const }),
         ...(allowPlaintext !== undefined && { allowPlaintext }),
-      });
-      return { peer };
+        ...(replaceKey !== undefined && { replaceKey }),
+      };
+      return { peer: peerJson(await node.addPeer(opts)) };
     }
     case 'peer.remove':
-      return { peer: await node.removePeer(reqString(r, 'peer')) };
+      return { peer: peerJson(await node.removePeer(reqString(r, 'peer'))) };
     case 'send': {
       const peer = reqString(r, 'peer');
       const data = payload(r, ctx.maxMessageBytes());
@@ -124,8 +141,10 @@ export async function handleRequest(ctx: HandlerContext, r: Request): Promise<Op
     }
     case 'subscribe': {
       const ref = optString(r, 'peer') ?? null;
+      // backlog: accepted now; the inbox it reads from is not built yet, so nothing is replayed.
+      const backlog = optBool(r, 'backlog') ?? false;
       ctx.subscribe(r.id, ref, ref === null ? () => true : matcher(node, ref));
-      return { peer: ref };
+      return { peer: ref, backlog };
     }
     case 'unsubscribe': {
       const sub = r.subscription;

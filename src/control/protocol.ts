@@ -7,8 +7,9 @@
  *             {"v":1,"id":7,"ok":false,"error":{"code":"ERR_UNKNOWN_PEER","message":"...","kind":"bad-input"}}
  *   stream    {"v":1,"id":3,"type":"message",...}   (id = the subscribe request's id)
  */
-import type { AddPeerOptions, MessageEvent, NodeStatus, PeerInfo } from '../node/types';
+import type { AddPeerOptions, MessageEvent, NodeStatus } from '../node/types';
 import { reviveError, type ErrorKind, type UdpVaultError } from '../api/errors';
+import type { CountersJson, DaemonInfo, PeerJson } from './views';
 
 export const CONTROL_PROTOCOL_VERSION = 1;
 
@@ -34,24 +35,35 @@ export interface HelloResult {
 export interface IdResult {
   publicKey: string;
 }
-export interface StatusResult extends NodeStatus {
+export interface StatusResult extends Omit<NodeStatus, 'counters'> {
+  counters: CountersJson;
+  /** `udpvault id --fingerprint` of publicKey. */
+  fingerprint: string;
   home: string | null;
   version: string;
+  /** Active subscriptions (each `udpvault subscribe` is one). */
   subscribers: number;
+  /** Open control connections, the one asking included. */
   connections: number;
+  /** MTU source, datagram sizes per family, config file, log level; null without a daemon around the node. */
+  daemon: DaemonInfo | null;
 }
 export interface PeersResult {
-  peers: PeerInfo[];
+  peers: PeerJson[];
 }
 export interface PeerResult {
-  peer: PeerInfo;
+  peer: PeerJson;
 }
+
+/** `peer.add` arguments: the node's options plus `replaceKey` (changing a recorded key needs it). */
+export type AddPeerRequest = AddPeerOptions & { replaceKey?: boolean };
 export interface SendResult {
   size: number;
   reliable: boolean;
 }
 export interface SubscribeResult {
   peer: string | null;
+  backlog: boolean;
 }
 
 export interface OpResults {
@@ -74,11 +86,12 @@ export interface OpArgs {
   id: Record<string, never>;
   status: Record<string, never>;
   peers: Record<string, never>;
-  'peer.add': AddPeerOptions;
+  'peer.add': AddPeerRequest;
   'peer.remove': { peer: string };
   /** Exactly one of base64 (the payload bytes) or text (UTF-8). */
   send: { peer: string; base64?: string; text?: string; reliable?: boolean; timeoutMs?: number };
-  subscribe: { peer?: string };
+  /** backlog: first the messages kept in the daemon's inbox while no reader was attached. */
+  subscribe: { peer?: string; backlog?: boolean };
   unsubscribe: { subscription: RequestId };
 }
 

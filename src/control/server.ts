@@ -13,6 +13,7 @@ import { Connection, type ConnectionHost } from './connection';
 import { handleRequest, type HandlerContext, type Request } from './handlers';
 import { maxRequestLineBytes, toWireMessage, type RequestId, type WireMessage } from './protocol';
 import { Subscriber } from './subscriber';
+import type { DaemonInfo } from './views';
 
 export interface ControlServerOptions {
   /** Socket path (home/control.sock). */
@@ -20,6 +21,8 @@ export interface ControlServerOptions {
   node: UdpVaultNode;
   settings: Pick<Settings, 'maxMessageBytes' | 'subscriberBufferMessages'>;
   home?: string | null;
+  /** What `status` reports about the daemon (MTU source, config file, ...). */
+  daemonInfo?: () => DaemonInfo;
   logger?: Logger;
   /** Connections served at once (default 256); more are refused with ERR_TOO_MANY_CONNECTIONS. */
   maxConnections?: number;
@@ -45,6 +48,7 @@ export class ControlServer {
   readonly #server: net.Server;
   readonly #node: UdpVaultNode;
   readonly #home: string | null;
+  readonly #daemonInfo: (() => DaemonInfo) | null;
   readonly #logger: Logger;
   readonly #maxConnections: number;
   #settings: Pick<Settings, 'maxMessageBytes' | 'subscriberBufferMessages'>;
@@ -58,11 +62,12 @@ export class ControlServer {
     this.#server = server;
     this.#node = opts.node;
     this.#home = opts.home ?? null;
+    this.#daemonInfo = opts.daemonInfo ?? null;
     this.#logger = opts.logger ?? silentLogger;
     this.#maxConnections = opts.maxConnections ?? 256;
     this.#settings = { maxMessageBytes: opts.settings.maxMessageBytes, subscriberBufferMessages: opts.settings.subscriberBufferMessages };
     server.on('connection', (socket) => this.#accept(socket));
-    server.on('error', (e) => this.#logger.error({ err: e.message }, 'control socket error'));
+    server.on('error', (e) => this.#logger.error({ err: e }, 'control socket error'));
     this.#node.on('message', this.#onMessage);
   }
 
@@ -119,6 +124,7 @@ export class ControlServer {
       handle: (conn, req) => handleRequest(this.#context(conn), req as Request),
       onClose: (conn) => {
         this.#connections.delete(conn);
+        this.#logger.debug({ connections: this.#connections.size }, 'control connection closed');
         for (const s of conn.subscribers.values()) this.#subscribers.delete(s);
         conn.subscribers.clear();
       },
@@ -130,12 +136,14 @@ export class ControlServer {
       return;
     }
     this.#connections.add(conn);
+    this.#logger.debug({ connections: this.#connections.size }, 'control connection opened');
   }
 
   #context(conn: Connection): HandlerContext {
     return {
       node: this.#node,
       home: this.#home,
+      daemonInfo: () => this.#daemonInfo?.() ?? null,
       maxMessageBytes: () => this.#settings.maxMessageBytes,
       subscriberCount: () => this.#subscribers.size,
       connectionCount: () => this.#connections.size,
@@ -164,14 +172,14 @@ export class ControlServer {
       wire = toWireMessage(ev);
       body = JSON.stringify(wire);
     } catch (e) {
-      this.#logger.error({ err: (e as Error).message }, 'cannot encode a received message for subscribers');
+      this.#logger.error({ err: e }, 'cannot encode a received message for subscribers');
       return;
     }
     for (const sub of this.#subscribers) {
       try {
         if (sub.matches(wire)) sub.push(body);
       } catch (e) {
-        this.#logger.error({ err: (e as Error).message }, 'subscriber delivery failed');
+        this.#logger.error({ err: e }, 'subscriber delivery failed');
       }
     }
   }

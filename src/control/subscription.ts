@@ -17,6 +17,8 @@ export interface SubscribedMessage extends WireMessage {
 export interface SubscribeOptions {
   /** Only messages of this peer (name, key or host:port). */
   peer?: string;
+  /** First the messages kept in the daemon's inbox while no reader was attached (the inbox is not built yet: accepted, nothing replayed). */
+  backlog?: boolean;
   /** Called when the daemon reports messages dropped for this (slow) subscriber. */
   onLost?: (count: number) => void;
   /** Messages buffered before the socket is paused (default 1000). */
@@ -97,7 +99,7 @@ export class Subscription implements AsyncIterableIterator<SubscribedMessage> {
     socket.on('close', () => {
       if (!this.#done) this.#fail(new UdpVaultError('ERR_DAEMON_NOT_RUNNING', `lost the connection to the udpvault daemon of home ${this.#home}`));
     });
-    const req = { v: CONTROL_PROTOCOL_VERSION, id: SUB_ID, op: 'subscribe', ...(this.#opts.peer !== undefined && { peer: this.#opts.peer }) };
+    const req = { v: CONTROL_PROTOCOL_VERSION, id: SUB_ID, op: 'subscribe', ...(this.#opts.peer !== undefined && { peer: this.#opts.peer }), ...(this.#opts.backlog === true && { backlog: true }) };
     socket.write(`${JSON.stringify(req)}\n`);
   }
 

@@ -1,8 +1,11 @@
 /**
  * The daemon (SPEC §5): home → lock → configuration → logger → node → control socket →
- * signals. SIGINT/SIGTERM stop gracefully (node closed and peers saved, subscribers told,
- * socket removed, lock released); SIGHUP reloads the configuration and the peer store.
+ * signals → ONE `ready` log line (only once UDP and the control socket both serve).
+ * SIGINT/SIGTERM stop gracefully (node closed and peers saved, subscribers told, socket
+ * removed, lock released); SIGHUP reloads the configuration and the peer store and logs what
+ * was applied. Security events go to the log at warn, summarised (security-log.ts).
  */
+import * as path from 'node:path';
 import type { CreateNodeOptions, PeerEvent, UdpVaultNode } from '../node/types';
 import type { Settings } from '../settings';
 import { createLogger, type Logger } from '../log';
@@ -10,8 +13,17 @@ import { BadInputError, UdpVaultError } from '../errors';
 import { createNode as realCreateNode } from '../node/node';
 import { ControlServer } from '../control/server';
 import { packageVersion } from '../control/version';
+import type { DaemonInfo } from '../control/views';
+import { safeFingerprint } from '../control/views';
+import { maxDatagramBytes, resolveMtuWithSource, type MtuSource } from '../net/mtu';
+import { startMetrics, type MetricsEndpoint } from '../metrics';
+import type { Scheduler } from '../runtime/scheduler';
 import { loadConfig, type ConfigFlags, type LoadedConfig } from '../config/load';
-import { checkSocketPath, ensureHome, HomeLock, resolveHome, type HomePaths } from './home';
+import { describeReload, planReload } from '../config/reload';
+import { checkSocketPath, homePaths, resolveHome, type HomePaths } from '../store/home';
+import { openHome } from '../store/open-home';
+import { sodiumReady } from '../crypto/sodium';
+import { SecurityLog } from './security-log';
 
 export interface DaemonOptions {
   /** --home (else $UDPVAULT_HOME, else ~/.udpvault). */
@@ -27,6 +39,10 @@ export interface DaemonOptions {
   handleSignals?: boolean;
   /** The node factory (default: the real createNode). */
   createNode?: (opts: CreateNodeOptions) => Promise<UdpVaultNode>;
+  /** Timers of the security summaries (default: the system scheduler). */
+  scheduler?: Scheduler;
+  /** Security summary interval (default 10 s). */
+  securityIntervalMs?: number;
 }
 
 export interface RunningDaemon {
@@ -34,6 +50,7 @@ export interface RunningDaemon {
   readonly paths: HomePaths;
   readonly settings: Settings;
   readonly logger: Logger;
+  readonly info: DaemonInfo;
   /** Reloads the configuration (file, environment, flags) and the peer store, like SIGHUP. */
   reload(): Promise<void>;
   /** Graceful stop; idempotent. */
@@ -48,7 +65,7 @@ function setLevel(logger: Logger, level: string): void {
 
 function peerLogFields(ev: PeerEvent): Record<string, unknown> {
   const p = ev.peer;
-  return { event: ev.type, peer: p.name ?? p.key ?? p.endpoint, key: p.key, endpoint: p.endpoint, state: p.state, trust: p.trust, ...(ev.offeredKey && { offeredKey: ev.offeredKey }) };
+  return { event: ev.type, peer: p.name ?? p.key ?? p.endpoint, key: p.key, fingerprint: safeFingerprint(p.key), endpoint: p.endpoint, state: p.state, trust: p.trust };
 }
 
 /** Turns socket errors of start-up into messages naming the setting to change. */
@@ -72,29 +89,75 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   const readConfig = (): LoadedConfig => loadConfig({ ...(opts.config !== undefined && { file: opts.config }), env, ...(opts.flags && { flags: opts.flags }) });
   const first = readConfig(); // before touching the home: a bad configuration changes nothing
   let settings = first.settings;
-  const paths = ensureHome(home);
-  checkSocketPath(paths);
-  const lock = HomeLock.acquire(paths);
+  checkSocketPath(homePaths(home));
   const logger = createLogger(settings.logLevel, opts.logDestination);
+  // The home: created, locked (one process per home), leftover temp files removed, identity
+  // loaded or created, journal opened. Closed (lock released) last on every exit path.
+  await sodiumReady(); // the identity may be created here
+  const opened = openHome(home, { kind: 'daemon', onJournalError: (e) => logger.error({ err: e }, 'state journal failed: later state changes are not durable') });
+  const paths = opened.paths;
+  const closeHome = (): Promise<void> => opened.close().catch((e: unknown) => logger.error({ err: e }, 'closing the home failed'));
   for (const w of first.warnings) logger.warn({}, w);
+  if (opened.removedTemps.length > 0) logger.info({ files: opened.removedTemps }, 'removed temp files of interrupted writes');
+  const identityCreated = opened.identityCreated;
   let node: UdpVaultNode;
   let server: ControlServer;
+  let mtuSource: MtuSource;
   try {
-    node = await (opts.createNode ?? realCreateNode)({ home, port: settings.port, host: settings.host, settings, logger });
+    // The MTU is resolved here (once) so that the ready line can say where it came from.
+    const mtu = await resolveMtuWithSource(settings.mtu);
+    mtuSource = mtu.source;
+    node = await (opts.createNode ?? realCreateNode)({ home, openedHome: opened, port: settings.port, host: settings.host, settings: { ...settings, mtu: mtu.mtu }, logger });
   } catch (e) {
-    lock.release();
-    throw explainStartError(e, settings);
+    await closeHome();
+    const explained = explainStartError(e, settings);
+    logger.error({ err: explained }, 'udpvault daemon could not start');
+    throw explained;
   }
+  const nodeMtu = node.status().mtu;
+  const info: DaemonInfo = {
+    mtuSource,
+    maxDatagramBytes: { ipv4: maxDatagramBytes(nodeMtu, 4), ipv6: maxDatagramBytes(nodeMtu, 6) },
+    configFile: opts.config !== undefined ? path.resolve(opts.config) : null,
+    logLevel: settings.logLevel,
+    metricsUrl: null,
+  };
+  // The optional Prometheus endpoint: after the node, before the control socket; closed before the node.
+  let metrics: MetricsEndpoint | null = null;
   try {
-    server = await ControlServer.listen({ path: paths.control, node, settings, home, logger });
+    if (settings.metrics !== '') metrics = await startMetrics({ address: settings.metrics, node, maxPeers: settings.metricsMaxPeers, log: logger });
+    info.metricsUrl = metrics?.url ?? null;
+    server = await ControlServer.listen({ path: paths.control, node, settings, home, logger, daemonInfo: () => info });
   } catch (e) {
+    await metrics?.close();
     await node.close().catch(() => undefined);
-    lock.release();
+    await closeHome();
+    logger.error({ err: e }, 'udpvault daemon could not start');
     throw e;
   }
 
-  node.on('error', (e) => logger.error({ err: e.message, code: (e as Partial<UdpVaultError>).code }, 'node error'));
-  node.on('peer', (ev) => logger.info(peerLogFields(ev), `peer ${ev.type}`));
+  const security = new SecurityLog({
+    logger,
+    drops: () => node.status().counters.drops,
+    ...(opts.scheduler && { scheduler: opts.scheduler }),
+    ...(opts.securityIntervalMs !== undefined && { intervalMs: opts.securityIntervalMs }),
+  });
+  node.on('error', (e) => logger.error({ err: e }, 'node error'));
+  node.on('peer', (ev) => {
+    // A key offered by the remote side and refused (not one the user replaced with --replace-key,
+    // where the offered key is the peer's key now): the summary line (warn) counts it; the
+    // offered key appears as a fingerprint only.
+    if (ev.type === 'key-changed' && ev.offeredKey !== ev.peer.key) {
+      security.sample('key-changed', {
+        peer: ev.peer.name ?? ev.peer.endpoint,
+        source: ev.peer.endpoint,
+        ...(ev.offeredKey !== undefined && { fingerprint: safeFingerprint(ev.offeredKey) ?? 'invalid' }),
+        recordedFingerprint: safeFingerprint(ev.peer.key) ?? 'none',
+      });
+      return;
+    }
+    logger.info(peerLogFields(ev), `peer ${ev.type}`);
+  });
 
   let stopping: Promise<void> | null = null;
   let resolveStopped!: () => void;
@@ -105,9 +168,11 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     if (stopping) return stopping;
     stopping = (async () => {
       logger.info({ reason }, 'udpvault daemon stopping');
-      await server.close('daemon stopping').catch((e: Error) => logger.error({ err: e.message }, 'closing the control socket failed'));
-      await node.close().catch((e: Error) => logger.error({ err: e.message }, 'closing the node failed'));
-      lock.release();
+      await server.close('daemon stopping').catch((e: unknown) => logger.error({ err: e }, 'closing the control socket failed'));
+      security.close();
+      await metrics?.close();
+      await node.close().catch((e: unknown) => logger.error({ err: e }, 'closing the node failed'));
+      await closeHome();
       for (const [sig, h] of signalHandlers) process.off(sig, h);
       logger.info({}, 'udpvault daemon stopped');
       resolveStopped();
@@ -116,24 +181,28 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   };
 
   const reload = async (): Promise<void> => {
-    let next: Settings;
+    let plan: ReturnType<typeof planReload>;
     try {
-      next = readConfig().settings;
+      // Restart-only settings keep their running values (the plan says which waited).
+      plan = planReload(settings, readConfig().settings);
     } catch (e) {
-      logger.error({ err: (e as Error).message }, 'configuration reload failed; keeping the current configuration');
+      logger.error({ err: e }, 'configuration reload failed; keeping the current configuration');
       return;
     }
-    if (next.port !== settings.port || next.host !== settings.host) {
-      logger.warn({ port: next.port, host: next.host }, 'port and host changes take effect after a restart');
-    }
+    const next = plan.settings;
     setLevel(logger, next.logLevel);
     server.updateSettings(next);
     try {
-      await node.reload(next);
+      const changes = await node.reload(next);
       settings = next;
-      logger.info({}, 'configuration and peer store reloaded');
+      info.logLevel = next.logLevel;
+      const peersAdded = changes?.added ?? [];
+      const { msg, fields } = describeReload(plan);
+      const what = changes ? (['added', 'removed', 'changed', 'failed'] as const).filter((k) => changes[k].length > 0).map((k) => `${k} ${changes[k].join(', ')}`) : [];
+      logger.info({ ...fields, peersAdded, peers: changes }, `${msg}; peer store reloaded: ${what.length > 0 ? what.join('; ') : 'no change'}`);
+      if (plan.needsRestart.length > 0) logger.warn({ needsRestart: plan.needsRestart }, `${plan.needsRestart.join(', ')}: changes take effect after a restart`);
     } catch (e) {
-      logger.error({ err: (e as Error).message, code: (e as Partial<UdpVaultError>).code }, 'reload failed');
+      logger.error({ err: e }, 'reload failed');
     }
   };
 
@@ -142,7 +211,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     const onStop = (sig: NodeJS.Signals) => (): void => {
       if (++signalled > 1) {
         logger.warn({ signal: sig }, 'second signal: exiting now');
-        lock.release();
+        opened.lock.release(); // the journal's pending appends are lost: only what was fsync'd was acknowledged
         process.exit(130);
       }
       void stop(sig);
@@ -152,14 +221,30 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   }
 
   logger.info(
-    { publicKey: node.publicKey, port: node.port, host: settings.host, home, control: paths.control, version: packageVersion() },
-    'udpvault daemon started',
+    {
+      port: node.port,
+      host: settings.host,
+      mtu: nodeMtu,
+      mtuSource,
+      maxDatagramBytes: info.maxDatagramBytes,
+      config: info.configFile,
+      home,
+      control: paths.control,
+      publicKey: node.publicKey,
+      fingerprint: safeFingerprint(node.publicKey),
+      identityCreated,
+      logLevel: settings.logLevel,
+      metrics: info.metricsUrl,
+      version: packageVersion(),
+    },
+    'ready',
   );
 
   return {
     node,
     paths,
     logger,
+    info,
     get settings() {
       return settings;
     },

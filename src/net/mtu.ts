@@ -88,3 +88,28 @@ export function maxDatagramBytes(mtu: number, family: 4 | 6): number {
   const cap = family === 4 ? MAX_UDP_PAYLOAD_IPV4_BYTES : MAX_UDP_PAYLOAD_IPV6_BYTES;
   return Math.min(mtu - ipHeaderBytes - UDP_HEADER_BYTES, cap);
 }
+
+/** Where a resolved MTU came from (the daemon's `ready` line and `status`). */
+export type MtuSource = 'configured' | 'detected' | 'fallback';
+
+/**
+ * resolveMtu plus where the value came from: 'configured' (a number in the setting),
+ * 'detected' (an interface MTU), 'fallback' (DEFAULT_MTU: no usable interface, failure or timeout).
+ */
+export async function resolveMtuWithSource(setting: 'auto' | number, timeoutMs: number = MTU_DETECT_TIMEOUT_MS): Promise<{ mtu: number; source: MtuSource }> {
+  if (setting !== 'auto') return { mtu: await resolveMtu(setting), source: 'configured' };
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), timeoutMs);
+    timer.unref();
+  });
+  try {
+    const listed = await Promise.race([si.networkInterfaces(), timeout]);
+    const found = listed === null ? null : lowestUsableMtu(Array.isArray(listed) ? listed : [listed]);
+    return found === null ? { mtu: DEFAULT_MTU, source: 'fallback' } : { mtu: found, source: 'detected' };
+  } catch {
+    return { mtu: DEFAULT_MTU, source: 'fallback' };
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -2,15 +2,15 @@
  * Composition root: createNode() wires identity, peer store, settings, the runtime seams
  * (clock, scheduler, random, transport) and the node. Wiring only.
  */
-import * as path from 'node:path';
 import { systemClock } from '../runtime/clock';
 import { systemScheduler } from '../runtime/scheduler';
 import { systemRandom } from '../runtime/random';
 import type { Settings } from '../settings';
 import { nodeSettings } from '../config/parse';
 import { sodiumReady, wipe } from '../crypto/sodium';
-import { identityFromSeed, loadOrCreateIdentity, type Identity } from '../crypto/identity';
-import { PeerStore, type StoredPeer } from '../daemon/store';
+import { identityFromSeed, type Identity } from '../crypto/identity';
+import type { PeerStore, StoredPeer } from '../store/peer-store';
+import { openHome, type OpenedHome } from '../store/open-home';
 import { silentLogger, type Logger } from '../log';
 import { resolveMtu, maxDatagramBytes } from '../net/mtu';
 import { KeyedRateLimiter, TokenBucket } from '../net/ratelimit';
@@ -34,18 +34,33 @@ export async function createNode(opts: CreateNodeOptions = {}): Promise<UdpVault
   let identity: Identity;
   let store: PeerStore | null = null;
   let stored: StoredPeer[] = [];
-  if (opts.home) {
-    identity = loadOrCreateIdentity(path.join(opts.home, 'identity.key')).identity;
-    store = new PeerStore(path.join(opts.home, 'peers.json'));
-    stored = store.load();
+  // A home this call opens (and locks) is closed with the node, or at once when the start fails.
+  let ownedHome: OpenedHome | null = null;
+  const home = opts.openedHome ?? (opts.home ? (ownedHome = openHome(opts.home, { kind: 'node', scheduler })) : null);
+  if (home) {
+    identity = home.identity;
+    store = home.peerStore;
+    try {
+      stored = store.load();
+    } catch (e) {
+      await ownedHome?.close();
+      throw e;
+    }
   } else {
     const seed = random.bytes(32); // ephemeral identity: deterministic with a seeded Random (tests)
     identity = identityFromSeed(seed);
     wipe(seed);
   }
-  const mtu = await resolveMtu(settings.mtu, undefined, scheduler);
   let node: Node | undefined;
-  const transport = await openTransport({ host: settings.host, port: settings.port, onMessage: (d) => node?.onDatagram(d), onError: (e) => log.warn({ err: e.message }, 'socket error') });
+  let transport: Awaited<ReturnType<typeof openTransport>>;
+  let mtu: number;
+  try {
+    mtu = await resolveMtu(settings.mtu, undefined, scheduler);
+    transport = await openTransport({ host: settings.host, port: settings.port, onMessage: (d) => node?.onDatagram(d), onError: (e) => log.warn({ err: e }, 'socket error') });
+  } catch (e) {
+    await ownedHome?.close();
+    throw e;
+  }
   node = new Node(
     {
       identity, settings, clock, scheduler, random, log, transport, mtu,
@@ -58,6 +73,7 @@ export async function createNode(opts: CreateNodeOptions = {}): Promise<UdpVault
       globalLimiter: new TokenBucket(settings.globalPacketsPerSecond, settings.globalPacketsPerSecond, clock),
     },
     store,
+    ownedHome ? () => ownedHome.close() : null,
   );
   try {
     await node.restorePeers(stored);

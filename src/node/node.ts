@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import type { Settings } from '../settings';
 import { BadInputError, UdpVaultError, type DropReason } from '../errors';
-import type { PeerStore, StoredPeer } from '../daemon/store';
+import type { PeerStore, StoredPeer } from '../store/peer-store';
 import type { Timer } from '../runtime/scheduler';
 import type { Datagram } from '../net/transport';
 import { TokenBucket } from '../net/ratelimit';
@@ -21,9 +21,10 @@ import { VaultV2Engine } from '../engine/vault-v2/engine';
 import { BoundedStream } from './subscription';
 import { TurnFlush } from './flush';
 import { dispatchDatagram } from './dispatch';
-import { fromStored, limitsOf, matchExisting, parseAddPeer } from './peer-records';
+import { limitsOf, matchExisting, parseAddPeer } from './peer-records';
 import { nodeSettings } from '../config/parse';
 import { StoreWriter } from './persist';
+import { syncWithStore, type StoreSyncResult } from './store-sync';
 import type {
   AddPeerOptions, MessageEvent, NodeEvents, NodeStatus, PeerEvent, PeerInfo, PeerRef, SendOptions, UdpVaultNode,
 } from './types';
@@ -47,10 +48,16 @@ export class Node extends EventEmitter implements UdpVaultNode {
   #streams = new Set<BoundedStream<MessageEvent>>();
   #closed = false;
   #closing: Promise<void> | null = null;
+  /** Applying the peer store to the node: its changes are already on disk (no commit). */
+  #applyingStore = false;
   #startedAt: string;
 
-  constructor(base: NodeContextBase, store: PeerStore | null) {
+  /** Closes the home this node opened (its lock), after everything else. */
+  readonly #closeHome: (() => Promise<void>) | null;
+
+  constructor(base: NodeContextBase, store: PeerStore | null, closeHome: (() => Promise<void>) | null = null) {
     super();
+    this.#closeHome = closeHome;
     this.#flush = new TurnFlush(base.scheduler, (peer, draining) => this.#flushPeer(peer, draining), () => !this.#closed);
     this.#ctx = Object.assign(base, {
       emitMessage: (ev: MessageEvent) => this.#emitMessage(ev),
@@ -141,6 +148,8 @@ export class Node extends EventEmitter implements UdpVaultNode {
    */
   async addPeer(o: AddPeerOptions): Promise<PeerInfo> {
     this.#assertOpen();
+    const edit = this.#applyHandEdit(); // null unless a hand edit waits: otherwise no await (same turn)
+    if (edit) await edit;
     const { spec, key } = parseAddPeer(o, this.publicKey);
     const endpoint = await resolveEndpoint(spec);
     this.#assertOpen(); // closed while resolving
@@ -172,7 +181,7 @@ export class Node extends EventEmitter implements UdpVaultNode {
         this.#links.set(peer, this.#pickLink(peer));
       }
     }
-    this.#store.schedule();
+    if (!this.#applyingStore) this.#store.commit(); // on disk before the caller (and the control socket's ok) hears of it
     this.#emitPeer({ type: 'added', peer: peer.info() });
     this.#links.get(peer)!.start(rekeyed);
     return peer.info();
@@ -180,13 +189,15 @@ export class Node extends EventEmitter implements UdpVaultNode {
 
   async removePeer(ref: PeerRef): Promise<PeerInfo> {
     this.#assertOpen();
+    const edit = this.#applyHandEdit(); // null unless a hand edit waits: otherwise no await (same turn)
+    if (edit) await edit;
     const peer = this.#find(ref);
     // The link rejects what waits, wipes sessions and the ephemeral secrets of pending attempts.
     this.#links.get(peer)?.close(new UdpVaultError('ERR_UNKNOWN_PEER', `peer ${peer.label()} was removed`));
     this.#links.delete(peer);
     this.#ctx.peers.remove(peer);
     this.#flush.forget(peer);
-    this.#store.schedule();
+    if (!this.#applyingStore) this.#store.commit(); // on disk before the caller (and the control socket's ok) hears of it
     const info = peer.info();
     this.#emitPeer({ type: 'removed', peer: info });
     return info;
@@ -230,21 +241,37 @@ export class Node extends EventEmitter implements UdpVaultNode {
     return s;
   }
 
-  async reload(settings?: Partial<Settings>): Promise<void> {
-    if (this.#closed) return;
+  async reload(settings?: Partial<Settings>): Promise<StoreSyncResult | null> {
+    if (this.#closed) return null;
     if (settings) Object.assign(this.#ctx.settings, nodeSettings({ settings: { ...this.#ctx.settings, ...settings } })); // all or nothing: ERR_BAD_CONFIG
     this.#ctx.limits = limitsOf(this.#ctx.settings);
     const store = this.#store.store;
-    if (!store) return;
-    for (const s of store.load()) {
-      if (!this.#ctx.peers.find(s.key ?? s.endpoint)) await this.addPeer(fromStored(s)).catch(() => undefined);
-    }
+    return store ? this.#applyStore(store.load()) : null;
   }
 
   async restorePeers(stored: StoredPeer[]): Promise<void> {
-    for (const s of stored) {
-      const info = await this.addPeer(fromStored(s));
-      this.#ctx.peers.find(info.key ?? info.endpoint)?.restore(s.trust, s.lastHandshakeTs, s.lastHandshakeAt);
+    await this.#applyStore(stored, true);
+  }
+
+  /** A control change after a hand edit applies the edit first, so the save cannot undo it. */
+  #applyHandEdit(): Promise<StoreSyncResult> | null {
+    const store = this.#store.store;
+    return !this.#applyingStore && store?.changedOnDisk() ? this.#applyStore(store.load()) : null;
+  }
+
+  async #applyStore(records: StoredPeer[], strict = false): Promise<StoreSyncResult> {
+    this.#applyingStore = true;
+    try {
+      return await syncWithStore(records, {
+        peers: this.#ctx.peers,
+        add: (o) => this.addPeer(o),
+        remove: async (p) => void (await this.removePeer(p.keyString ?? p.endpointString)),
+        restore: (p, s) => p.restore(s.trust, s.lastHandshakeTs, s.lastHandshakeAt),
+        log: this.#ctx.log,
+        strict,
+      });
+    } finally {
+      this.#applyingStore = false;
     }
   }
 
@@ -281,8 +308,9 @@ export class Node extends EventEmitter implements UdpVaultNode {
     try {
       await this.#ctx.transport.close();
     } catch (e) {
-      this.#ctx.log.warn({ err: e instanceof Error ? e.message : 'error' }, 'transport close failed');
+      this.#ctx.log.warn({ err: e }, 'transport close failed');
     }
+    await this.#closeHome?.();
   }
 
   override on<E extends keyof NodeEvents>(event: E, listener: (...args: NodeEvents[E]) => void): this {

@@ -1,5 +1,10 @@
-/** Saving the peer store: soon after a change (coalesced), and at once on close. */
-import type { PeerStore } from '../daemon/store';
+/**
+ * Saving the peer store. A change a caller is told about (addPeer/removePeer resolving, and so
+ * the control socket's ok) is saved durably before that (`commit`); changes the node makes on
+ * its own (TOFU records, handshake timestamps, endpoints) are coalesced (`schedule`); a final
+ * save on close.
+ */
+import type { PeerStore } from '../store/peer-store';
 import type { Logger } from '../log';
 import type { Scheduler, Timer } from '../runtime/scheduler';
 import type { PeerTable } from '../peer/table';
@@ -35,8 +40,24 @@ export class StoreWriter {
     }, PERSIST_DELAY_MS);
   }
 
+  /**
+   * Saves now, durably (the atomic writer fsyncs file and directory); throws when it cannot,
+   * so the caller does not report a change that is not on disk.
+   */
+  commit(): void {
+    if (!this.#store) return;
+    this.#timer?.cancel();
+    this.#timer = null;
+    this.#store.save(this.#peers.list().map(toStored));
+  }
+
   saveNow(): void {
     if (!this.#store) return;
+    if (this.#store.changedOnDisk()) {
+      // A hand edit not applied yet: never overwrite it (SIGHUP or the next control change applies it).
+      this.#log.warn({ file: this.#store.file }, 'peer store edited on disk and not reloaded yet: not overwriting it (send SIGHUP to apply the edit)');
+      return;
+    }
     try {
       this.#store.save(this.#peers.list().map(toStored));
     } catch (e) {

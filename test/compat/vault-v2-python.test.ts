@@ -31,7 +31,12 @@ interface CheckResult {
   datagrams: { hex: string; text: string }[];
 }
 
-if (!python) {
+if (!python && process.env.CI) {
+  // CI installs them (scripts/install-test-prereqs.sh): a missing one there is a failure, not a skip.
+  test('python interop prerequisites are installed (CI)', () => {
+    throw new Error(`no python3 with nacl, msgpack and zstandard (tried ${candidates.join(', ')}): run scripts/install-test-prereqs.sh`);
+  });
+} else if (!python) {
   test.skip(`python interop skipped: no python3 with nacl, msgpack and zstandard (tried ${candidates.join(', ')})`, () => {});
 } else {
   const V = loadVectors();

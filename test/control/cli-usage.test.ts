@@ -3,8 +3,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
+import { execFileSync } from 'node:child_process';
 import { main } from '../../src/cli/main';
 import type { CliIo } from '../../src/cli/io';
+import { usage } from '../../src/cli/args';
+import { PEER_USAGE, SPECS, TOP_USAGE } from '../../src/cli/specs';
 
 let dir: string;
 let home: string;
@@ -15,14 +18,18 @@ beforeEach(() => {
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  return runWith({}, ...argv);
+}
+
+async function runWith(o: { stdinTty?: boolean }, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
   let err = '';
   stdout.on('data', (c: Buffer) => (out += c.toString()));
   stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const stdin = new PassThrough();
-  stdin.end('from stdin');
+  const stdin = Object.assign(new PassThrough(), o.stdinTty ? { isTTY: true } : {});
+  if (!o.stdinTty) stdin.end('from stdin');
   const io: CliIo = { stdout, stderr, stdin, env: { UDPVAULT_HOME: home }, onInterrupt: () => () => undefined };
   const code = await main(argv, io);
   return { code, out, err };
@@ -32,11 +39,17 @@ const KEY = Buffer.alloc(32, 7).toString('base64url');
 
 describe('bad usage exits 2 and names the problem', () => {
   test.each([
-    [[], /missing command; commands: daemon, id, peer, send, subscribe, status/],
+    [[], /missing command; commands: daemon, wait, id, peer, send, subscribe, status, completion, help/],
     [['frobnicate'], /unknown command "frobnicate"/],
     [['toString'], /unknown command "toString"/],
     [['-x'], /unknown command "-x"/],
     [['peer'], /missing peer subcommand: add, list or remove/],
+    [['help', 'bogus'], /^udpvault help: unknown command "bogus"/],
+    [['help', 'peer', 'frob'], /unknown peer subcommand "frob"/],
+    [['completion'], /missing argument <bash\|zsh\|fish>/],
+    [['completion', 'powershell'], /<bash\|zsh\|fish>: unknown shell "powershell"; choose bash, zsh or fish/],
+    [['wait', '--timeout', 'soon'], /--timeout: expected a number of seconds from 0 and at most 86400, got "soon"/],
+    [['peer', 'add', '1.2.3.4:5', '--replace-key'], /--replace-key: give the new key with --key KEY/],
     [['peer', 'frob'], /unknown peer subcommand "frob"/],
     [['send'], /udpvault send: missing argument <peer> \(see: udpvault send --help\)/],
     [['send', 'alice', 'hi', 'extra'], /unexpected argument "extra"/],
@@ -126,5 +139,111 @@ describe('help and version', () => {
     expect(send.out).toContain('usage: udpvault send <peer> [MESSAGE] [--file F] [--reliable] [--timeout S] [--all] [--home DIR]');
     expect((await run('peer', 'add', '-h')).out).toContain('--allow-plaintext');
     expect((await run('--version')).out).toMatch(/^udpvault \d+\.\d+\.\d+\n$/);
+  });
+});
+
+describe('help', () => {
+  test.each(Object.keys(SPECS).filter((n) => n !== 'help'))('udpvault %s: --help and "udpvault help" exit 0 with its usage', async (name) => {
+    const words = name.split(' ');
+    const flag = await run(...words, '--help');
+    expect(flag).toEqual({ code: 0, out: usage(SPECS[name as keyof typeof SPECS]), err: '' });
+    const help = await run('help', ...words);
+    expect(help).toEqual({ code: 0, out: usage(SPECS[name as keyof typeof SPECS]), err: '' });
+  });
+
+  test('peer --help, peer -h, peer help and help peer show the peer subcommands; help alone the top level', async () => {
+    for (const argv of [['peer', '--help'], ['peer', '-h'], ['peer', 'help'], ['help', 'peer']]) {
+      expect(await run(...argv)).toEqual({ code: 0, out: PEER_USAGE, err: '' });
+    }
+    expect(await run('help')).toEqual({ code: 0, out: TOP_USAGE, err: '' });
+    expect((await run('help', 'send')).out).toContain('usage: udpvault send <peer> [MESSAGE]');
+    expect((await run('help', 'peer', 'add')).out).toContain('--replace-key');
+    expect(await run('--home', '/x', 'help', 'send')).toEqual({ code: 0, out: usage(SPECS.send), err: '' });
+  });
+
+  test('every help text fits 100 columns', async () => {
+    const texts = [TOP_USAGE, PEER_USAGE, ...Object.values(SPECS).map((s) => usage(s))];
+    for (const t of texts) for (const l of t.split('\n')) expect(l.length).toBeLessThanOrEqual(100);
+  });
+});
+
+describe('send without a message', () => {
+  test('on a terminal: exit 2 with the usage, before any daemon is needed', async () => {
+    const r = await runWith({ stdinTty: true }, 'send', 'alice', '--home', home);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toBe(`udpvault send: no message given: pass MESSAGE, --file F, or pipe the message into stdin\n\n${usage(SPECS.send)}`);
+  });
+});
+
+describe('completion', () => {
+  /** Runs the bash completion function for a command line (the last word is being completed). */
+  function complete(script: string, words: string[]): string[] {
+    const file = path.join(dir, 'udpvault.bash');
+    fs.writeFileSync(file, script);
+    const arr = words.map((w) => `'${w}'`).join(' ');
+    const out = execFileSync('bash', ['-c', `source '${file}'; COMP_WORDS=(${arr}); COMP_CWORD=${words.length - 1}; _udpvault; printf '%s\\n' "\${COMPREPLY[@]}"`], { encoding: 'utf8' });
+    return out.split('\n').filter(Boolean);
+  }
+
+  test('bash: commands, peer subcommands, options per command and known values', async () => {
+    const r = await run('completion', 'bash');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^# udpvault bash completion/);
+    expect(complete(r.out, ['udpvault', ''])).toEqual(['daemon', 'wait', 'id', 'peer', 'send', 'subscribe', 'status', 'completion', 'help', '--help', '--version']);
+    expect(complete(r.out, ['udpvault', 'pe'])).toEqual(['peer']);
+    expect(complete(r.out, ['udpvault', 'peer', ''])).toEqual(['add', 'list', 'remove', '--help']);
+    expect(complete(r.out, ['udpvault', 'peer', 'add', '127.0.0.1:1', '--re'])).toEqual(['--replace-key']);
+    expect(complete(r.out, ['udpvault', 'status', '--'])).toEqual(['--json', '--verbose', '--home', '--help']);
+    expect(complete(r.out, ['udpvault', 'daemon', '--log-level', 'w'])).toEqual(['warn']);
+    expect(complete(r.out, ['udpvault', 'peer', 'add', '--compat', ''])).toEqual(['vault-v2']);
+    expect(complete(r.out, ['udpvault', 'completion', ''])).toEqual(['bash', 'zsh', 'fish']);
+    expect(complete(r.out, ['udpvault', 'help', 'st'])).toEqual(['status']);
+  });
+
+  test('zsh and fish scripts name every command and option', async () => {
+    const zsh = await run('completion', 'zsh');
+    const fish = await run('completion', 'fish');
+    expect(zsh.code).toBe(0);
+    expect(fish.code).toBe(0);
+    expect(zsh.out.startsWith('#compdef udpvault\n')).toBe(true);
+    for (const [name, spec] of Object.entries(SPECS)) {
+      if (name === 'help' || name === 'completion') continue;
+      expect(zsh.out).toContain(`"${name}") _arguments`);
+      for (const opt of [...Object.keys(spec.options), 'home']) {
+        expect(zsh.out).toContain(`'--${opt}`);
+        expect(fish.out).toMatch(new RegExp(`-n '__fish_seen_subcommand_from ${name.split(' ')[0]}[^']*' -l ${opt}\\b`));
+      }
+    }
+    expect(fish.out).toContain("complete -c udpvault -n '__fish_use_subcommand' -a wait -d");
+  });
+
+  const has = (cmd: string): boolean => {
+    try {
+      execFileSync('sh', ['-c', `command -v ${cmd}`]);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  (has('fish') ? test : test.skip)('fish (when installed): the script loads and completes', async () => {
+    const file = path.join(dir, 'udpvault.fish');
+    fs.writeFileSync(file, (await run('completion', 'fish')).out);
+    const ask = (line: string): string[] =>
+      execFileSync('fish', ['--no-config', '-c', `source ${file}; complete -C '${line}'`], { encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('\t')[0]!);
+    expect(ask('udpvault pe')).toEqual(['peer']);
+    expect(ask('udpvault peer ')).toEqual(['add', 'list', 'remove']);
+    expect(ask('udpvault peer add 1.2.3.4:5 --re')).toEqual(['--replace-key']);
+    expect(ask('udpvault daemon --log-level w')).toEqual(['warn']);
+  });
+
+  (has('zsh') ? test : test.skip)('zsh (when installed): the script parses', async () => {
+    const file = path.join(dir, '_udpvault');
+    fs.writeFileSync(file, (await run('completion', 'zsh')).out);
+    expect(() => execFileSync('zsh', ['-n', file])).not.toThrow();
   });
 });

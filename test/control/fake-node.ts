@@ -29,6 +29,8 @@ export class FakeNode extends EventEmitter implements UdpVaultNode {
   readonly peerList: PeerInfo[] = [];
   sendImpl: (ref: string, data: Uint8Array, opts: SendOptions) => Promise<void> = async () => undefined;
   reloaded: Partial<Settings>[] = [];
+  /** The global counters status() reports. */
+  nodeCounters: Counters = counters();
   closed = false;
 
   override on<E extends keyof NodeEvents>(event: E, listener: (...args: NodeEvents[E]) => void): this {
@@ -81,15 +83,16 @@ export class FakeNode extends EventEmitter implements UdpVaultNode {
   }
 
   status(): NodeStatus {
-    return { publicKey: OWN_KEY, port: this.port, host: '127.0.0.1', maxDatagramBytes: 1472, mtu: 1500, peers: this.peerList.length, counters: counters(), startedAt: new Date(0).toISOString() };
+    return { publicKey: OWN_KEY, port: this.port, host: '127.0.0.1', maxDatagramBytes: 1472, mtu: 1500, peers: this.peerList.length, counters: { ...this.nodeCounters, drops: { ...this.nodeCounters.drops } }, startedAt: new Date(0).toISOString() };
   }
 
   async *messages(): AsyncIterableIterator<MessageEvent> {
     // not used by the control server
   }
 
-  async reload(settings?: Partial<Settings>): Promise<void> {
+  async reload(settings?: Partial<Settings>): Promise<null> {
     this.reloaded.push(settings ?? {});
+    return null;
   }
 
   async close(): Promise<void> {

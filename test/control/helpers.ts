@@ -4,6 +4,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ControlServer } from '../../src/control/server';
+import type { Logger } from '../../src/log';
 import { FakeNode } from './fake-node';
 
 export interface Harness {
@@ -14,7 +15,7 @@ export interface Harness {
   cleanup(): Promise<void>;
 }
 
-export async function startHarness(settings: { maxMessageBytes?: number; subscriberBufferMessages?: number; maxConnections?: number } = {}): Promise<Harness> {
+export async function startHarness(settings: { maxMessageBytes?: number; subscriberBufferMessages?: number; maxConnections?: number; logger?: Logger } = {}): Promise<Harness> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uv-ctl-'));
   const sock = path.join(dir, 'control.sock');
   const node = new FakeNode();
@@ -24,6 +25,7 @@ export async function startHarness(settings: { maxMessageBytes?: number; subscri
     home: dir,
     settings: { maxMessageBytes: settings.maxMessageBytes ?? 1024 * 1024, subscriberBufferMessages: settings.subscriberBufferMessages ?? 10_000 },
     ...(settings.maxConnections !== undefined && { maxConnections: settings.maxConnections }),
+    ...(settings.logger && { logger: settings.logger }),
   });
   return {
     dir,

@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { createLogger } from '../../src/log';
 import { connect, type ControlClient } from '../../src/control/client';
 import { ControlServer } from '../../src/control/server';
 import { BadInputError, DeliveryError, UdpVaultError } from '../../src/errors';
@@ -249,5 +251,37 @@ describe('control client', () => {
     fs.mkdirSync(home);
     fs.writeFileSync(path.join(home, 'control.sock'), ''); // a dead daemon's leftover
     await expect(connect({ home })).rejects.toMatchObject({ code: 'ERR_DAEMON_NOT_RUNNING' });
+  });
+});
+
+describe('trace logging', () => {
+  test('one trace line per request with op and outcome, never a field of it', async () => {
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (c: Buffer) => (text += c.toString()));
+    const t = await startHarness({ logger: createLogger('trace', out) });
+    try {
+      const s = await RawSocket.connect(t.sock);
+      s.request({ v: 1, id: 1, op: 'peer.add', endpoint: '127.0.0.1:12000', key: KEY_A, name: 'alice' });
+      s.request({ v: 1, id: 2, op: 'send', peer: 'alice', text: 'SECRET-PAYLOAD' });
+      s.request({ v: 1, id: 3, op: 'send', peer: 'nobody', text: 'SECRET-PAYLOAD' });
+      await s.waitLines(3);
+      s.close();
+      const lines = text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((l) => l.msg === 'control request');
+      // In completion order: sorted by id to compare.
+      expect(lines.map(({ op, id, outcome, level }) => ({ op, id, outcome, level })).sort((a, b) => (a.id as number) - (b.id as number))).toEqual([
+        { op: 'peer.add', id: 1, outcome: 'ok', level: 10 },
+        { op: 'send', id: 2, outcome: 'ok', level: 10 },
+        { op: 'send', id: 3, outcome: 'ERR_UNKNOWN_PEER', level: 10 },
+      ]);
+      expect(text).not.toContain('SECRET-PAYLOAD');
+      expect(text).not.toContain(KEY_A);
+    } finally {
+      await t.cleanup();
+    }
   });
 });

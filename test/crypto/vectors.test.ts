@@ -1,5 +1,5 @@
 /**
- * Protocol v4 vectors (test/fixtures/protocol-v4-vectors.json, quoted in docs/PROTOCOL.md §17):
+ * Protocol v4 vectors (test/fixtures/protocol-v4-frame-vectors.json, quoted in docs/PROTOCOL.md §17):
  * the code must reproduce every byte from the fixed inputs.
  */
 import * as fs from 'node:fs';
@@ -30,7 +30,7 @@ interface VectorFile {
   data: string;
 }
 
-const FIXTURE = path.join(__dirname, '..', 'fixtures', 'protocol-v4-vectors.json');
+const FIXTURE = path.join(__dirname, '..', 'fixtures', 'protocol-v4-frame-vectors.json');
 const file = JSON.parse(fs.readFileSync(FIXTURE, 'utf8')) as VectorFile;
 let v: ProtocolVectors;
 

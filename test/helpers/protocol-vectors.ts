@@ -4,7 +4,7 @@
  * timestamps. Ed25519 signatures are deterministic, so every output byte is reproducible.
  *
  * Jest-independent: call `await sodiumReady()` first, then `makeProtocolVectors()`.
- * The outputs are stored in test/fixtures/protocol-v4-vectors.json and quoted in
+ * The outputs are stored in test/fixtures/protocol-v4-frame-vectors.json and quoted in
  * docs/PROTOCOL.md; test/crypto/vectors.test.ts checks that the code reproduces them exactly.
  */
 import { consumeResponse, createInit, createResponse, type HandshakeKeys } from '../../src/crypto/handshake';
@@ -140,7 +140,7 @@ export function makeProtocolVectors(): ProtocolVectors {
   };
 }
 
-/** The JSON form stored in test/fixtures/protocol-v4-vectors.json (all byte strings in hex). */
+/** The JSON form stored in test/fixtures/protocol-v4-frame-vectors.json (all byte strings in hex). */
 export function vectorsToJson(v: ProtocolVectors): Record<string, unknown> {
   const I = VECTOR_INPUTS;
   return {

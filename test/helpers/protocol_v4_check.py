@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent check of test/fixtures/protocol-v4-vectors.json against docs/PROTOCOL.md.
+"""Independent check of test/fixtures/protocol-v4-frame-vectors.json against docs/PROTOCOL.md.
 
 Rebuilds every vector from the fixed inputs with other libraries than udpvault uses:
 Python `cryptography` (Ed25519, X25519, ChaCha20-Poly1305), hashlib.blake2b, and HChaCha20
@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
-FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'fixtures', 'protocol-v4-vectors.json')
+FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'fixtures', 'protocol-v4-frame-vectors.json')
 
 
 def raw(public_key):

@@ -81,7 +81,9 @@ export class Proc {
 
   /** Parsed JSON lines of stdout (logs of a daemon, messages of subscribe --json). */
   jsonLines(): Record<string, unknown>[] {
+    // Only complete lines: a large message can be half received.
     return this.stdout
+      .slice(0, this.stdout.lastIndexOf('\n') + 1)
       .split('\n')
       .filter((l) => l.trim().startsWith('{'))
       .map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -107,12 +109,17 @@ export class Daemon extends Proc {
     this.home = home;
   }
 
-  /** Starts a daemon and waits for its startup log line. */
+  /** The daemon's `ready` log line, once written. */
+  readyLine(): Record<string, unknown> | undefined {
+    return this.jsonLines().find((l) => l.msg === 'ready');
+  }
+
+  /** Starts a daemon and waits for its `ready` log line. */
   static async start(home: string, port = 0, args: string[] = [], env: Record<string, string> = {}): Promise<Daemon> {
     const d = new Daemon(home, ['--port', String(port), ...args], env);
-    await waitFor(() => !d.running || d.jsonLines().some((l) => l.msg === 'udpvault daemon started'), 15_000, 'daemon start');
+    await waitFor(() => !d.running || d.readyLine() !== undefined, 15_000, 'daemon ready');
     if (!d.running) throw new Error(`daemon exited with ${d.exitCode}: ${d.stderr}`);
-    const line = d.jsonLines().find((l) => l.msg === 'udpvault daemon started')!;
+    const line = d.readyLine()!;
     d.port = line.port as number;
     d.publicKey = line.publicKey as string;
     return d;

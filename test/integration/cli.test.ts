@@ -38,9 +38,10 @@ test('text, binary --file and stdin arrive exactly; subscribe --json has the SPE
   const bin = Buffer.concat([Buffer.from([0xff, 0xfe, 0x00]), crypto.randomBytes(5000)]);
   const file = path.join(root, 'blob.bin');
   fs.writeFileSync(file, bin);
-  expect((await cli(['send', 'bob', '--file', file, '--home', a.home])).code).toBe(0);
-  expect((await cli(['send', b.publicKey, '--home', a.home], { input: 'from stdin\n' })).code).toBe(0);
-  expect((await cli(['send', `127.0.0.1:${b.port}`, '', '--home', a.home])).code).toBe(0);
+  // (whole results compared: a failure shows the command's stderr)
+  expect(await cli(['send', 'bob', '--file', file, '--home', a.home])).toMatchObject({ code: 0, stderr: '' });
+  expect(await cli(['send', b.publicKey, '--home', a.home], { input: 'from stdin\n' })).toMatchObject({ code: 0, stderr: '' });
+  expect(await cli(['send', `127.0.0.1:${b.port}`, '', '--home', a.home])).toMatchObject({ code: 0, stderr: '' });
 
   await waitFor(() => sub.jsonLines().length >= 4, 10_000, 'four messages');
   const [m1, m2, m3, m4] = sub.jsonLines();
@@ -79,8 +80,10 @@ test('peer list, status and send --all; the exported client sends and subscribes
   expect(list).toHaveLength(1);
   expect(list[0]).toMatchObject({ name: 'bob', key: b.publicKey, endpoint: `127.0.0.1:${b.port}`, trust: 'pinned', state: 'established' });
   const human = await cli(['peer', 'list', '--home', a.home]);
-  expect(human.stdout).toContain('bob');
-  expect(human.stdout).toContain(b.publicKey);
+  const fpB = (await cli(['id', '--fingerprint', '--home', b.home])).stdout.trim();
+  expect(fpB).toMatch(/^[0-9a-f]{4}(-[0-9a-f]{4}){5}$/);
+  expect(human.stdout).toMatch(new RegExp(`\\nbob +${fpB.slice(0, 9)} +127\\.0\\.0\\.1:${b.port} +established +(just now|\\d+ s ago) +(-|\\d+\\.\\d ms) +`));
+  expect(list[0]).toMatchObject({ fingerprint: fpB });
   const st = JSON.parse((await cli(['status', '--json', '--home', a.home])).stdout) as Record<string, unknown>;
   expect(st).toMatchObject({ publicKey: a.publicKey, port: a.port, peers: 1, home: a.home });
   expect(st.counters).toHaveProperty('drops');
@@ -162,7 +165,7 @@ test('SIGHUP reloads the configuration; an invalid one is logged and the old one
   procs.push(c);
   fs.writeFileSync(cfg, JSON.stringify({ logLevel: 'debug' }));
   c.kill('SIGHUP');
-  await waitFor(() => c.jsonLines().some((l) => l.msg === 'configuration and peer store reloaded'), 10_000, 'reload');
+  await waitFor(() => c.jsonLines().some((l) => l.msg === 'configuration reloaded: applied logLevel; peer store reloaded: no change'), 10_000, 'reload');
   fs.writeFileSync(cfg, JSON.stringify({ logLevel: 'loud' }));
   c.kill('SIGHUP');
   await waitFor(() => c.jsonLines().some((l) => typeof l.msg === 'string' && l.msg.startsWith('configuration reload failed')), 10_000, 'reload failure');

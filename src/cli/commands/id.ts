@@ -1,0 +1,20 @@
+/** `udpvault id [--json] [--fingerprint]`: this node's key, read (or created) from the home; no daemon needed. */
+import { fingerprint } from '../../crypto/fingerprint';
+import { loadOrCreateIdentity } from '../../crypto/identity';
+import { sodiumReady } from '../../crypto/sodium';
+import { ensureHome } from '../../daemon/home';
+import { bool } from '../args';
+import { EXIT_OK, type ExitCode } from '../exit';
+import type { CommandContext } from './context';
+
+/** `udpvault id [--json] [--fingerprint]`: reads (or creates on first use) home/identity.key; no daemon needed. With both flags the JSON carries the fingerprint too. */
+export async function cmdId({ home, args, io }: CommandContext): Promise<ExitCode> {
+  const paths = ensureHome(home);
+  await sodiumReady();
+  const { identity, created } = loadOrCreateIdentity(paths.identity);
+  if (created) io.stderr.write(`udpvault id: created a new identity in ${paths.identity}\n`);
+  const fp = bool(args, 'fingerprint') ? fingerprint(identity.keyString) : null;
+  if (bool(args, 'json')) io.stdout.write(`${JSON.stringify({ publicKey: identity.keyString, ...(fp !== null && { fingerprint: fp }), home })}\n`);
+  else io.stdout.write(`${fp ?? identity.keyString}\n`);
+  return EXIT_OK;
+}

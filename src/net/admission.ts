@@ -1,0 +1,230 @@
+/**
+ * Admission to handshake verification work (DH / signature operations), issue 10 deliverable 2:
+ *
+ * - a global budget (token bucket, operations per second) caps the CPU the node spends;
+ * - each source (an IPv4 address, or an IPv6 /64) draws from its own bucket, refilled at its
+ *   fair share: min(perSourcePerSecond, globalPerSecond / active sources), so the sum of the
+ *   shares never exceeds the global budget and a thousand busy sources cannot starve one quiet
+ *   one (max-min fairness, computed in O(1) from a count of sources active in the last second;
+ *   only sources that were admitted at least once count, so a stream of never-admitted spoofed
+ *   addresses cannot dilute everyone's share);
+ * - a source seen for the first time gets one operation from a newcomer budget (a quarter of the
+ *   global rate), so first contact is immediate but rotating addresses cannot drain the budget
+ *   of sources with history;
+ * - the table is fixed-size (oldest evicted, recently active ones get a second chance) and every
+ *   check is O(1): the same
+ *   cost with 10 or 10,000 sources.
+ *
+ * `check()` also says when a cookie round trip is needed (under load, or always for TOFU first
+ * contact): the node answers with a cookie reply instead of doing the work.
+ */
+import type { Clock } from '../runtime/clock';
+
+export interface AdmissionOptions {
+  /** Verification operations per second for the whole node. */
+  globalPerSecond: number;
+  globalBurst: number;
+  /** Ceiling of one source's rate (its share is lower when many sources are active). */
+  perSourcePerSecond: number;
+  perSourceBurst: number;
+  /** Most sources tracked (memory bound); see #evictOne. */
+  maxSources: number;
+  /** Fraction of the global rate for sources seen for the first time (default 0.25). */
+  newcomerShare?: number;
+  clock: Clock;
+}
+
+export const DEFAULT_ADMISSION = {
+  globalPerSecond: 2000,
+  globalBurst: 500,
+  perSourcePerSecond: 50,
+  perSourceBurst: 10,
+  maxSources: 65536,
+  newcomerShare: 0.25,
+} as const;
+
+export type AdmissionVerdict =
+  | 'admit' // do the work (the tokens are taken)
+  | 'cookie' // answer with a cookie reply, do no asymmetric work
+  | 'source' // this source is over its share: drop, count rateLimited
+  | 'global'; // the node is over its budget: drop, count rateLimited
+
+interface Entry {
+  credit: number;
+  lastMs: number;
+  epoch: number;
+  /** Admitted at least once: only such sources count as active (divide the budget). */
+  known: boolean;
+}
+
+class Bucket {
+  credit: number;
+  lastMs: number;
+  constructor(
+    readonly rate: number,
+    readonly burst: number,
+    now: number,
+  ) {
+    this.credit = burst;
+    this.lastMs = now;
+  }
+  refill(now: number): void {
+    const dt = now - this.lastMs;
+    if (dt <= 0) return;
+    this.lastMs = now;
+    this.credit = Math.min(this.burst, this.credit + (dt * this.rate) / 1000);
+  }
+}
+
+const EPOCH_MS = 1000;
+const EVICTION_SCAN = 8;
+/** Under load for this long after the global budget ran low (hysteresis). */
+export const LOAD_HOLD_MS = 1000;
+
+export class Admission {
+  readonly #o: Required<AdmissionOptions>;
+  readonly #sources = new Map<string, Entry>();
+  readonly #global: Bucket;
+  readonly #newcomers: Bucket;
+  /** Demand: handshake messages offered (mac1-valid), admitted or not, at half the global rate. */
+  readonly #demand: Bucket;
+  #epoch = 0;
+  #activeNow = 0;
+  #activePrev = 0;
+  #loadUntilMs = -Infinity;
+  readonly counters = { admitted: 0, cookies: 0, refusedSource: 0, refusedGlobal: 0, evicted: 0 };
+
+  constructor(options: AdmissionOptions) {
+    const o = { newcomerShare: DEFAULT_ADMISSION.newcomerShare, ...options };
+    for (const k of ['globalPerSecond', 'globalBurst', 'perSourcePerSecond', 'perSourceBurst', 'maxSources'] as const) {
+      if (!(Number.isFinite(o[k]) && o[k] > 0)) throw new RangeError(`${k} must be a positive number`);
+    }
+    if (!(o.newcomerShare > 0 && o.newcomerShare <= 1)) throw new RangeError('newcomerShare must be in (0, 1]');
+    this.#o = o;
+    const now = o.clock.monotonic();
+    this.#global = new Bucket(o.globalPerSecond, o.globalBurst, now);
+    this.#newcomers = new Bucket(o.globalPerSecond * o.newcomerShare, Math.max(1, o.globalBurst * o.newcomerShare), now);
+    this.#demand = new Bucket(o.globalPerSecond / 2, o.globalBurst, now);
+    this.#epoch = Math.floor(now / EPOCH_MS);
+  }
+
+  /** Whether `source` has an entry now. */
+  tracks(source: string): boolean {
+    return this.#sources.has(source);
+  }
+
+  /** Sources tracked now (≤ maxSources). */
+  get size(): number {
+    return this.#sources.size;
+  }
+
+  /** Sources active in the current or the previous second (the divisor of the fair share). */
+  get activeSources(): number {
+    this.#roll(this.#o.clock.monotonic());
+    return Math.max(1, this.#activeNow, this.#activePrev);
+  }
+
+  /** The rate each active source is refilled at now. */
+  get fairSharePerSecond(): number {
+    return Math.min(this.#o.perSourcePerSecond, this.#o.globalPerSecond / this.activeSources);
+  }
+
+  /**
+   * True while the demand (messages offered, whether admitted or not) exceeds half the global
+   * rate, or the global budget is below half — and for LOAD_HOLD_MS after: handshakes then need
+   * a valid mac2 (a cookie round trip), so blind spoofers cause no asymmetric work at all.
+   */
+  get underLoad(): boolean {
+    const now = this.#o.clock.monotonic();
+    this.#global.refill(now);
+    if (this.#global.credit < this.#global.burst / 2) this.#loadUntilMs = now + LOAD_HOLD_MS;
+    return now < this.#loadUntilMs;
+  }
+
+  /**
+   * Decides about one handshake message from `source` (see sourceKey) whose mac1 was valid.
+   * `mac2Valid`: it proves a cookie for its source address; `cookieRequired`: always gate it
+   * (TOFU first contact). Cost 1 = the work of one message (the caller may weigh messages).
+   */
+  check(source: string, opts: { mac2Valid: boolean; cookieRequired?: boolean }, cost = 1): AdmissionVerdict {
+    const now = this.#o.clock.monotonic();
+    this.#demand.refill(now);
+    if (this.#demand.credit >= 1) this.#demand.credit -= 1;
+    else this.#loadUntilMs = now + LOAD_HOLD_MS;
+    if ((opts.cookieRequired || this.underLoad) && !opts.mac2Valid) {
+      this.counters.cookies++;
+      return 'cookie';
+    }
+    return this.admit(source, cost);
+  }
+
+  /** Takes `cost` from the source's share and from the global budget, or refuses. */
+  admit(source: string, cost = 1): AdmissionVerdict {
+    const now = this.#o.clock.monotonic();
+    this.#roll(now);
+    let e = this.#sources.get(source);
+    if (!e) {
+      if (this.#sources.size >= this.#o.maxSources) this.#evictOne();
+      this.#newcomers.refill(now);
+      const gift = this.#newcomers.credit >= 1 ? 1 : 0;
+      this.#newcomers.credit -= gift;
+      e = { credit: gift, lastMs: now, epoch: -1, known: false };
+      this.#sources.set(source, e);
+    }
+    if (e.known && e.epoch !== this.#epoch) {
+      e.epoch = this.#epoch;
+      this.#activeNow++;
+    }
+    const share = Math.min(this.#o.perSourcePerSecond, this.#o.globalPerSecond / Math.max(1, this.#activeNow, this.#activePrev));
+    const dt = now - e.lastMs;
+    if (dt > 0) {
+      e.credit = Math.min(this.#o.perSourceBurst, e.credit + (dt * share) / 1000);
+      e.lastMs = now;
+    }
+    if (e.credit < cost) {
+      this.counters.refusedSource++;
+      return 'source';
+    }
+    this.#global.refill(now);
+    if (this.#global.credit < cost) {
+      this.#loadUntilMs = now + LOAD_HOLD_MS;
+      this.counters.refusedGlobal++;
+      return 'global';
+    }
+    e.credit -= cost;
+    this.#global.credit -= cost;
+    if (!e.known) {
+      e.known = true;
+      e.epoch = this.#epoch;
+      this.#activeNow++;
+    }
+    this.counters.admitted++;
+    return 'admit';
+  }
+
+  /**
+   * CLOCK-style eviction in insertion order: an entry active in this or the previous second gets
+   * a second chance (moved to the back), at most EVICTION_SCAN entries are looked at, then the
+   * oldest goes regardless. O(1), and lookups never reorder the table.
+   */
+  #evictOne(): void {
+    for (let i = 0; i < EVICTION_SCAN; i++) {
+      const [key, entry] = this.#sources.entries().next().value as [string, Entry];
+      this.#sources.delete(key);
+      if (i < EVICTION_SCAN - 1 && entry.known && entry.epoch >= this.#epoch - 1) {
+        this.#sources.set(key, entry);
+        continue;
+      }
+      this.counters.evicted++;
+      return;
+    }
+  }
+
+  #roll(now: number): void {
+    const epoch = Math.floor(now / EPOCH_MS);
+    if (epoch === this.#epoch) return;
+    this.#activePrev = epoch === this.#epoch + 1 ? this.#activeNow : 0;
+    this.#activeNow = 0;
+    this.#epoch = epoch;
+  }
+}
