@@ -25,8 +25,6 @@ export interface PacketSpaceOptions {
   initialSendCredit: CreditLimits;
   ackPolicy?: AckPolicy;
   maxPtoMs?: number;
-  /** Pacer bucket in datagrams (default DEFAULT_BURST_DATAGRAMS). */
-  burstDatagrams?: number;
   /** A different controller (tests, future CUBIC); default NewReno. */
   controller?: (rtt: RttStats) => CongestionController;
 }
@@ -44,7 +42,7 @@ export class PacketSpace<F> {
   constructor(opts: PacketSpaceOptions) {
     this.cc = opts.controller?.(this.rtt) ?? new NewReno({ rtt: this.rtt, maxDatagramBytes: opts.maxDatagramBytes });
     this.loss = new LossDetector<F>({ rtt: this.rtt, cc: this.cc, ...(opts.maxPtoMs !== undefined ? { maxPtoMs: opts.maxPtoMs } : {}) });
-    this.pacer = new Pacer({ rate: () => this.cc.pacingRateBytesPerMs(), maxDatagramBytes: opts.maxDatagramBytes, ...(opts.burstDatagrams !== undefined ? { burstDatagrams: opts.burstDatagrams } : {}) });
+    this.pacer = new Pacer({ rate: () => this.cc.pacingRateBytesPerMs(), maxDatagramBytes: opts.maxDatagramBytes });
     this.acks = new AckTracker(opts.ackPolicy ?? DEFAULT_ACK_POLICY);
     this.sendCredit = new SendCredit(opts.initialSendCredit);
     this.recvCredit = new ReceiveCredit(opts.receiveWindow);

@@ -27,12 +27,6 @@ export type FrameRef =
 /** Flow credit is not enforced yet: a window no real peer reaches (see docs/CONGESTION.md §7). */
 const UNLIMITED_CREDIT = { windowBytes: 2 ** 30 - 1, windowMessages: 2 ** 30 - 1 };
 
-/**
- * Pacer bucket of a link, in datagrams: small enough not to overflow a slow link's short queue
- * on its own (a 2 Mbit/s tbf with `latency 30ms` holds 5 datagrams).
- */
-export const PACER_BURST_DATAGRAMS = 4;
-
 /** Anti-amplification (RFC 9000 §8): before a new address answered, at most this × what came from it. */
 export const AMPLIFICATION_FACTOR = 3;
 
@@ -97,7 +91,6 @@ export class PacketPath {
     if (!this.#space) {
       this.#space = new PacketSpace<FrameRef>({
         maxDatagramBytes: this.maxDatagram,
-        burstDatagrams: PACER_BURST_DATAGRAMS,
         receiveWindow: UNLIMITED_CREDIT,
         initialSendCredit: { maxBytes: UNLIMITED_CREDIT.windowBytes, maxMessages: UNLIMITED_CREDIT.windowMessages },
       });
