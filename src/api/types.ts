@@ -26,6 +26,8 @@ export interface Counters {
   bytesOut: number;
   messagesIn: number;
   messagesOut: number;
+  /** Clock skews and steps reported (peer event 'clock-skew'). */
+  clockSkew?: number;
   drops: Partial<Record<DropReason, number>>;
 }
 
@@ -40,6 +42,11 @@ export interface PeerInfo {
   /** ISO 8601 time of the last completed handshake, or null. */
   lastHandshake: string | null;
   rttMs: number | null;
+  /**
+   * The peer's wall clock minus ours in ms, measured at the last handshake (null before the
+   * first). Data-frame timestamps are judged against it, so clocks need not agree.
+   */
+  clockOffsetMs?: number | null;
   counters: Counters;
   /** Native peers: congestion window (bytes). */
   congestionWindowBytes?: number;
@@ -69,12 +76,16 @@ export interface MessageEvent {
   receivedAt: Date;
 }
 
-export type PeerEventType = 'added' | 'removed' | 'handshake' | 'tofu' | 'key-changed' | 'unreachable' | 'endpoint-changed';
+export type PeerEventType = 'added' | 'removed' | 'handshake' | 'tofu' | 'key-changed' | 'unreachable' | 'endpoint-changed' | 'clock-skew';
 export interface PeerEvent {
   type: PeerEventType;
   peer: PeerInfo;
   /** For key-changed: the refused key offered by the remote side. */
   offeredKey?: string;
+  /** For clock-skew: the peer's wall clock minus ours (ms), as measured at the handshake. */
+  clockOffsetMs?: number;
+  /** For clock-skew: the offset reported before (0 at first): a step is the difference. */
+  previousOffsetMs?: number;
 }
 
 export interface SendOptions {
@@ -87,7 +98,10 @@ export interface NodeStatus {
   publicKey: string;
   port: number;
   host: string;
+  /** Largest datagram of the family the node mainly serves (IPv6 on an IPv6-only node). */
   maxDatagramBytes: number;
+  /** Largest datagram per address family (null: no socket for that family). */
+  maxDatagramBytesByFamily?: { ipv4: number | null; ipv6: number | null };
   mtu: number;
   peers: number;
   counters: Counters;

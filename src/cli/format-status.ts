@@ -36,7 +36,7 @@ function mtuLine(s: StatusResult): string {
   const d = s.daemon;
   const source = d ? ` (${d.mtuSource === 'fallback' ? 'fallback: no interface MTU found' : d.mtuSource})` : '';
   const v6 = d ? `, ${d.maxDatagramBytes.ipv6} B over IPv6` : '';
-  return `${s.mtu}${source}; largest datagram ${s.maxDatagramBytes} B${d ? ' over IPv4' : ''}${v6}`;
+  return `${s.mtu}${source}; largest datagram ${d ? d.maxDatagramBytes.ipv4 : s.maxDatagramBytes} B${d ? ' over IPv4' : ''}${v6}`;
 }
 
 function dropsLines(drops: Readonly<Record<string, number>>): string[] {

@@ -1,7 +1,7 @@
 /** `udpvault` entry: subcommand dispatch, help, errors → messages and exit codes (SPEC §1). */
 import { BadInputError, UdpVaultError } from '../errors';
 import { packageVersion } from '../control/version';
-import { resolveHome } from '../daemon/home';
+import { resolveHome } from '../store/home';
 import { checkPositionals, parseArgs, str, usage, UsageError, type CommandSpec, type ParsedArgs } from './args';
 import type { CommandContext } from './commands/context';
 import { cmdDaemon } from './commands/daemon';

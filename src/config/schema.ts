@@ -40,7 +40,7 @@ export const SCHEMA = {
   compressionLevel: s(int(1, 22), C.COMPRESSION_LEVEL, 'live', null, 'zstd compression level of payloads; compression is used only when it makes the payload smaller.'),
   maxMessageBytes: s(int(1, 64 * MiB), C.MAX_MESSAGE_BYTES, 'restart', 'bytes', 'Largest message; messages larger than one datagram are fragmented and reassembled.'),
   // ---- sessions ------------------------------------------------------------------------
-  freshnessWindowMs: s(int(1000, HOUR), C.FRESHNESS_WINDOW_MS, 'live', 'ms', 'Signed handshake and frame timestamps older (or further in the future) than this are rejected.'),
+  freshnessWindowMs: s(int(1000, HOUR), C.FRESHNESS_WINDOW_MS, 'live', 'ms', 'Data-frame timestamps further than this from where the sender clock should be (its offset is measured at each handshake: clocks need not agree) are rejected.'),
   rekeyAfterMs: s(int(100, 24 * HOUR), C.REKEY_AFTER_MS, 'live', 'ms', 'A new handshake (new session keys) is made after this time.'),
   rekeyAfterMessages: s(int(1, Number.MAX_SAFE_INTEGER, 'an integer 1..2^53-1'), C.REKEY_AFTER_MESSAGES, 'live', 'messages', 'A new handshake is made after this many messages on one session.'),
   rejectAfterMs: s(int(1000, 48 * HOUR), C.REJECT_AFTER_MS, 'live', 'ms', 'A session older than this is no longer used (session expiry); must be greater than rekeyAfterMs and keepaliveMs.'),

@@ -4,7 +4,7 @@
  */
 import * as net from 'node:net';
 import { UdpVaultError } from '../errors';
-import { homePaths, resolveHome } from '../daemon/home';
+import { homePaths, resolveHome } from '../store/home';
 import { LineSplitter } from './lines';
 import {
   CONTROL_PROTOCOL_VERSION,

@@ -16,6 +16,8 @@ export interface CountersJson {
   bytesOut: number;
   messagesIn: number;
   messagesOut: number;
+  /** Clock skews and steps reported (peer event 'clock-skew'). */
+  clockSkew: number;
   /** Every reason of DROP_REASONS, in that order, 0 when none. */
   drops: Record<DropReason, number>;
 }
@@ -44,7 +46,7 @@ export function countersJson(c: Counters): CountersJson {
   for (const r of DROP_REASONS) drops[r] = c.drops[r] ?? 0;
   // A reason newer than this list still shows up (after the known ones).
   for (const [r, n] of Object.entries(c.drops)) if (!(r in drops)) drops[r as DropReason] = n ?? 0;
-  return { packetsIn: c.packetsIn, packetsOut: c.packetsOut, bytesIn: c.bytesIn, bytesOut: c.bytesOut, messagesIn: c.messagesIn, messagesOut: c.messagesOut, drops };
+  return { packetsIn: c.packetsIn, packetsOut: c.packetsOut, bytesIn: c.bytesIn, bytesOut: c.bytesOut, messagesIn: c.messagesIn, messagesOut: c.messagesOut, clockSkew: c.clockSkew ?? 0, drops };
 }
 
 /** Milliseconds rounded to 0.1 (null stays null). */

@@ -43,12 +43,17 @@ export interface PendingInit {
   init: Uint8Array;
   /** The responder key the init was addressed to (zero = unknown, TOFU). */
   responderStatic: Uint8Array;
+  /** The signed timestamp of the init. */
+  timestampMs: number;
 }
 
-export interface FreshnessInput {
-  nowMs: number;
-  windowMs: number;
-  /** Last accepted handshake timestamp from this identity (persisted), or null. */
+/**
+ * Replay defence of handshake inits: an identity's timestamp is compared only with that
+ * identity's earlier ones (as WireGuard's TAI64N), never with our clock — peers' wall clocks
+ * need not agree.
+ */
+export interface ReplayInput {
+  /** Highest init timestamp accepted from this identity (persisted once confirmed), or null. */
   lastTimestampMs: number | null;
 }
 
@@ -64,10 +69,9 @@ function concat(...parts: Uint8Array[]): Uint8Array {
 
 export const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
-/** Rejects a handshake timestamp outside the window or not newer than the last accepted one. */
-export function checkHandshakeFreshness(tsMs: number, f: FreshnessInput): void {
-  if (Math.abs(f.nowMs - tsMs) > f.windowMs) throw new DropError('stale', 'handshake timestamp outside the freshness window');
-  if (f.lastTimestampMs !== null && tsMs <= f.lastTimestampMs) throw new DropError('replay', 'handshake timestamp not newer than the last accepted one');
+/** Rejects an init timestamp not newer than the last one accepted from the same identity. */
+export function checkHandshakeReplay(tsMs: number, r: ReplayInput): void {
+  if (r.lastTimestampMs !== null && tsMs <= r.lastTimestampMs) throw new DropError('replay', 'handshake timestamp not newer than the last accepted one');
 }
 
 export function createInit(p: {
@@ -86,19 +90,19 @@ export function createInit(p: {
     ephemeral: p.ephemeral.publicKey,
   });
   init.set(signDetached(concat(INIT_LABEL, init.subarray(0, INIT_SIGNED_BYTES)), p.identity.privateKey), INIT_SIGNED_BYTES);
-  return { localSid: p.localSid, ephemeral: p.ephemeral, init, responderStatic };
+  return { localSid: p.localSid, ephemeral: p.ephemeral, init, responderStatic, timestampMs: p.timestampMs };
 }
 
 /**
  * Responder: verifies an init against the pinned key of the identity it names (the caller
  * looked the identity up and decided trust; never verify only against an unvetted key).
  */
-export function verifyInit(init: InitMessage, pinnedStatic: Uint8Array, ownStatic: Uint8Array, f: FreshnessInput): void {
+export function verifyInit(init: InitMessage, pinnedStatic: Uint8Array, ownStatic: Uint8Array, r: ReplayInput): void {
   if (!equalBytes(init.responderStatic, ownStatic) && !equalBytes(init.responderStatic, ZERO_KEY)) {
     throw new DropError('unknownPeer', 'handshake init addressed to another identity');
   }
   if (!equalBytes(init.initiatorStatic, pinnedStatic)) throw new DropError('keyChanged', 'handshake init from a key that is not the pinned one');
-  checkHandshakeFreshness(init.timestampMs, f);
+  checkHandshakeReplay(init.timestampMs, r);
   if (!verifyDetached(init.signature, concat(INIT_LABEL, init.bytes.subarray(0, INIT_SIGNED_BYTES)), pinnedStatic)) {
     throw new DropError('authFailure', 'handshake init signature invalid');
   }
@@ -154,11 +158,14 @@ export function createResponse(p: {
   };
 }
 
-/** Initiator: verifies the response against the pinned responder key and derives the keys. */
-export function consumeResponse(pending: PendingInit, resp: ResponseMessage, pinnedStatic: Uint8Array, f: FreshnessInput): HandshakeKeys {
+/**
+ * Initiator: verifies the response against the pinned responder key and derives the keys. The
+ * response's timestamp is not replay-checked: its signature covers our init (fresh ephemeral
+ * key and session id), so it cannot be replayed; it only tells the responder's clock.
+ */
+export function consumeResponse(pending: PendingInit, resp: ResponseMessage, pinnedStatic: Uint8Array): HandshakeKeys {
   if (resp.receiverSid !== pending.localSid) throw new DropError('unknownSession', 'response for another handshake');
   if (!equalBytes(resp.responderStatic, pinnedStatic)) throw new DropError('keyChanged', 'handshake response from a key that is not the pinned one');
-  checkHandshakeFreshness(resp.timestampMs, f);
   const signed = concat(RESP_LABEL, pending.init, resp.bytes.subarray(0, RESPONSE_SIGNED_BYTES));
   if (!verifyDetached(resp.signature, signed, pinnedStatic)) throw new DropError('authFailure', 'handshake response signature invalid');
   let rx: Uint8Array;

@@ -43,4 +43,3 @@ export const identityFromSeed = (seed: Uint8Array): Identity => fromKeyPair(sign
  * string). Re-exported here until its importers use the new path; the re-export is a getter,
  * so the import cycle store/identity-file ↔ crypto/identity is safe at load time.
  */
-export { loadOrCreateIdentity, saveIdentity } from '../store/identity-file';

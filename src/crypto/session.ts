@@ -25,6 +25,16 @@ export class Session {
   lastSentAtMs: number;
   /** Responder sessions send only after the initiator's first packet proves it has the keys. */
   confirmed: boolean;
+  /** The peer's signed handshake timestamp (its init's for a responder session). */
+  readonly remoteTimestampMs: number;
+  /** The peer's identity key that signed the handshake (public; trust decisions wait for confirmation). */
+  readonly remoteStatic: Uint8Array;
+  /** The peer's frame clock minus our wall clock, measured at the handshake: incoming frame timestamps are judged against it. */
+  clockOffsetMs = 0;
+  /** Added to our wall clock in outgoing frame timestamps: our handshake timestamp minus our wall clock when we signed it (0 unless our clock stepped back). */
+  timeBiasMs = 0;
+  /** When the node acted on the confirmation (replay mark persisted, peer established), or null. */
+  establishedAtMs: number | null = null;
   #sendKey: Uint8Array;
   #recvKey: Uint8Array;
   #sendCounter = 0;
@@ -43,6 +53,8 @@ export class Session {
     this.lastReceivedAtMs = nowMs;
     this.lastSentAtMs = nowMs;
     this.confirmed = keys.initiator;
+    this.remoteTimestampMs = keys.remoteTimestampMs;
+    this.remoteStatic = keys.remoteStatic;
     this.#replay = new ReplayWindow(replayWindowPackets);
   }
 

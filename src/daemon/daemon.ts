@@ -65,7 +65,8 @@ function setLevel(logger: Logger, level: string): void {
 
 function peerLogFields(ev: PeerEvent): Record<string, unknown> {
   const p = ev.peer;
-  return { event: ev.type, peer: p.name ?? p.key ?? p.endpoint, key: p.key, fingerprint: safeFingerprint(p.key), endpoint: p.endpoint, state: p.state, trust: p.trust };
+  return { event: ev.type, peer: p.name ?? p.key ?? p.endpoint, key: p.key, fingerprint: safeFingerprint(p.key), endpoint: p.endpoint, state: p.state, trust: p.trust,
+    ...(ev.clockOffsetMs !== undefined && { clockOffsetMs: ev.clockOffsetMs, previousOffsetMs: ev.previousOffsetMs }) };
 }
 
 /** Turns socket errors of start-up into messages naming the setting to change. */

@@ -8,9 +8,15 @@
  * checked from the first fragment on with what is known); count must match the first
  * fragment's ('malformed'). A duplicate fragment is ignored (counted in `duplicates`).
  *
- * Memory policy. `bytesHeld` counts chunk bytes (copied on arrival, so a held chunk never
- * retains a whole datagram) plus FRAGMENT_OVERHEAD_BYTES per held fragment (so floods of tiny
- * fragments are bounded too). It never exceeds `perPeerBytes` for one peer nor `totalBytes`:
+ * Memory policy. `bytesHeld` is what the held state really costs in memory: chunk bytes
+ * (copied on arrival, so a held chunk never retains a whole datagram) plus
+ * FRAGMENT_OVERHEAD_BYTES per held fragment (its Uint8Array and ArrayBuffer objects, its map
+ * entry) plus MESSAGE_OVERHEAD_BYTES per incomplete message (its entry, fragment map and list
+ * links, its place in the peer's map). Both constants are measured (V8 heapUsed + arrayBuffers
+ * after a full GC, Node 20, x64: ~240 and ~390 bytes), rounded up; test/delivery/
+ * reassembly-memory.test.ts holds the charge against measured heap growth for floods of first
+ * fragments, so a flood of tiny fragments costs what it is charged (before: 65 bytes charged
+ * for ~630 held). It never exceeds `perPeerBytes` for one peer nor `totalBytes`:
  *  - A message whose smallest possible accounted size exceeds min(perPeerBytes, totalBytes)
  *    is refused at once ('tooLarge').
  *  - Otherwise a fragment that does not fit evicts other incomplete messages, never the one it
@@ -27,8 +33,10 @@
 import type { Clock } from '../runtime/clock';
 import type { DropReason } from '../errors';
 
-/** Accounting charge per held fragment on top of its bytes (objects, map entries). */
-export const FRAGMENT_OVERHEAD_BYTES = 64;
+/** Accounting charge per held fragment on top of its bytes (typed array + buffer objects, map entry). */
+export const FRAGMENT_OVERHEAD_BYTES = 256;
+/** Accounting charge per incomplete message (entry, its fragment map, list links, map entries). */
+export const MESSAGE_OVERHEAD_BYTES = 448;
 export const DEFAULT_COMPLETED_MEMORY = 1024;
 
 export interface ReassemblerOptions {
@@ -133,7 +141,7 @@ export class Reassembler {
     this.#completedMemory = Math.max(1, opts.completedMemory ?? DEFAULT_COMPLETED_MEMORY);
   }
 
-  /** Accounted bytes held (chunks + FRAGMENT_OVERHEAD_BYTES per fragment). */
+  /** Accounted bytes held (chunks + FRAGMENT_OVERHEAD_BYTES per fragment + MESSAGE_OVERHEAD_BYTES per message). */
   get bytesHeld(): number { return this.#bytes; }
   /** Incomplete messages held. */
   get messagesHeld(): number { return this.#messages; }
@@ -184,10 +192,10 @@ export class Reassembler {
     // Smallest total the claims allow: unknown chunk size ≥ last; unknown last ≥ 1.
     const minTotal = (count - 1) * (chunkBytes || lastBytes) + (lastBytes > 0 ? lastBytes : 1);
     if (minTotal > this.#maxMessageBytes) return { drop: 'tooLarge' };
-    if (minTotal + count * FRAGMENT_OVERHEAD_BYTES > Math.min(this.#perPeerBytes, this.#totalBytes)) return { drop: 'tooLarge' };
+    if (minTotal + count * FRAGMENT_OVERHEAD_BYTES + MESSAGE_OVERHEAD_BYTES > Math.min(this.#perPeerBytes, this.#totalBytes)) return { drop: 'tooLarge' };
 
     ps ??= this.#peerState(peer);
-    const cost = len + FRAGMENT_OVERHEAD_BYTES;
+    const cost = len + FRAGMENT_OVERHEAD_BYTES + (entry ? 0 : MESSAGE_OVERHEAD_BYTES);
     const evicted = this.#makeRoom(ps, entry, cost);
     if (evicted < 0) return { drop: 'tooLarge' };
     let e = entry;

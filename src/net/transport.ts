@@ -4,6 +4,13 @@
  * in deterministic tests.
  */
 
+import { isIP } from 'node:net';
+
+/** Canonical form of an address seen on a socket (IPv4-mapped IPv6 becomes IPv4). */
+export function canonicalAddress(a: string): string {
+  return a.startsWith('::ffff:') && isIP(a.slice(7)) === 4 ? a.slice(7) : a;
+}
+
 export interface Datagram {
   data: Buffer;
   /** Canonical source address (IPv4-mapped IPv6 unmapped). */

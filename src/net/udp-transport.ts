@@ -4,7 +4,7 @@
  */
 import * as dgram from 'node:dgram';
 import { isIP } from 'node:net';
-import { canonicalAddress } from '../peer/endpoint';
+import { canonicalAddress } from './transport';
 import type { Datagram, Transport, TransportOptions } from './transport';
 
 const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;

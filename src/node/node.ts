@@ -223,11 +223,16 @@ export class Node extends EventEmitter implements UdpVaultNode {
   }
 
   status(): NodeStatus {
+    const { transport, maxDatagram } = this.#ctx;
+    const ipv4 = transport.hasFamily(4) ? maxDatagram[4] : null;
+    const ipv6 = transport.hasFamily(6) ? maxDatagram[6] : null;
     return {
       publicKey: this.publicKey,
       port: this.port,
-      host: this.#ctx.transport.host,
-      maxDatagramBytes: this.#ctx.maxDatagram[4],
+      host: transport.host,
+      // The family the node serves (IPv6 on an IPv6-only node); both in maxDatagramBytesByFamily.
+      maxDatagramBytes: ipv4 ?? ipv6 ?? maxDatagram[4],
+      maxDatagramBytesByFamily: { ipv4, ipv6 },
       mtu: this.#ctx.mtu,
       peers: this.#ctx.peers.size,
       counters: copyCounters(this.#ctx.counters),
@@ -303,6 +308,7 @@ export class Node extends EventEmitter implements UdpVaultNode {
     const err = new UdpVaultError('ERR_CLOSED', 'node closed before the message was sent');
     this.#native.close(err);
     this.#v2.close(err);
+    this.#ctx.identity.privateKey.fill(0); // the node owns its identity: no handshake runs again
     this.#links.clear();
     for (const s of [...this.#streams]) s.close();
     try {

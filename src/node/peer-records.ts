@@ -4,7 +4,7 @@ import { decodeKey } from '../crypto/identity';
 import { parseEndpoint, type Endpoint, type EndpointSpec } from '../peer/endpoint';
 import type { PeerTable } from '../peer/table';
 import type { Settings } from '../settings';
-import type { StoredPeer } from '../daemon/store';
+import type { StoredPeer } from '../store/peer-store';
 import type { Peer } from '../peer/peer';
 import type { AddPeerOptions } from './types';
 import type { NodeContext } from '../engine/context';

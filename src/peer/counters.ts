@@ -3,7 +3,7 @@ import type { DropReason } from '../errors';
 import type { Counters } from '../api/types';
 
 export function newCounters(): Counters {
-  return { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0, drops: {} };
+  return { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0, clockSkew: 0, drops: {} };
 }
 
 export function countDrop(c: Counters, reason: DropReason, n = 1): void {

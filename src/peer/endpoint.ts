@@ -27,10 +27,9 @@ export function formatEndpoint(e: { address: string; port: number }): string {
   return isIP(e.address) === 6 ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`;
 }
 
-/** Canonical form of an address seen on a socket (IPv4-mapped IPv6 becomes IPv4). */
-export function canonicalAddress(a: string): string {
-  return a.startsWith('::ffff:') && isIP(a.slice(7)) === 4 ? a.slice(7) : a;
-}
+import { canonicalAddress } from '../net/transport';
+
+export { canonicalAddress };
 
 export async function resolveEndpoint(spec: EndpointSpec): Promise<Endpoint> {
   const family = isIP(spec.host);

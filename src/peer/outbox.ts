@@ -10,6 +10,8 @@ export interface OutMessage {
   items: PayloadItem[];
   bytes: number;
   deadlineMs: number;
+  /** How long it may wait for a session (deadlineMs − the time it was sent), for the error message. */
+  timeoutMs?: number;
   resolve: () => void;
   reject: (e: Error) => void;
 }

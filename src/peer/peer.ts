@@ -54,7 +54,13 @@ export class Peer {
   /** The link's packet-layer figures (congestion window, bytes in flight, srtt, losses). */
   #transportStats: (() => PeerTransportStats) | null = null;
   #lastHandshakeTs: number | null;
+  /** Highest handshake timestamp accepted from this identity (in memory; raised before the session is confirmed). */
+  #handshakeMark: number | null;
   #lastHandshakeAt: string | null;
+  /** The peer's wall clock minus ours, measured at the last handshake (null: none yet). */
+  #clockOffsetMs: number | null = null;
+  /** The offset last reported (a skew or a step is a change of more than CLOCK_SKEW_REPORT_MS from it). */
+  #reportedOffsetMs = 0;
   #emit: (ev: PeerEvent) => void;
   #reindex: ((p: Peer, before: PeerIndexKeys) => void) | null = null;
 
@@ -67,6 +73,7 @@ export class Peer {
     this.#compat = o.compat;
     this.#allowPlaintext = o.allowPlaintext;
     this.#lastHandshakeTs = o.lastHandshakeTs;
+    this.#handshakeMark = o.lastHandshakeTs;
     this.#lastHandshakeAt = o.lastHandshakeAt;
     this.limiter = o.limiter;
     this.#emit = o.emit;
@@ -102,9 +109,20 @@ export class Peer {
   get rttMs(): number | null {
     return this.#rttMs;
   }
-  /** Last accepted signed handshake timestamp from this identity (persisted; replay defence). */
+  /** The peer's handshake timestamp of the last confirmed session (what is persisted). */
   get lastHandshakeTs(): number | null {
     return this.#lastHandshakeTs;
+  }
+  /**
+   * The replay high-water mark: the highest handshake timestamp (init or response) accepted
+   * from this identity (at least the persisted one). Only this identity's own timestamps are
+   * compared with it, never our clock.
+   */
+  get handshakeMark(): number | null {
+    return this.#handshakeMark;
+  }
+  get clockOffsetMs(): number | null {
+    return this.#clockOffsetMs;
   }
   get lastHandshakeAt(): string | null {
     return this.#lastHandshakeAt;
@@ -125,6 +143,7 @@ export class Peer {
       state: this.#state,
       lastHandshake: this.#lastHandshakeAt,
       rttMs: this.#rttMs,
+      clockOffsetMs: this.#clockOffsetMs,
       counters: copyCounters(this.counters),
       ...(this.#transportStats?.() ?? {}),
     };
@@ -203,19 +222,60 @@ export class Peer {
     const offeredKey = this.#change(() => this.trust.pin(key)).keyString;
     this.#emit({ type: 'key-changed', peer: this.info(), offeredKey: offeredKey ?? undefined });
     this.#lastHandshakeTs = null;
+    this.#handshakeMark = null;
   }
 
   /** Restores what the peer store recorded (createNode, reload). */
   restore(trust: Trust, lastHandshakeTs: number | null, lastHandshakeAt: string | null): void {
     this.trust.restoreLevel(trust);
     this.#lastHandshakeTs = lastHandshakeTs;
+    this.#handshakeMark = maxOrNull(this.#handshakeMark, lastHandshakeTs);
     this.#lastHandshakeAt = lastHandshakeAt;
   }
 
-  /** A handshake (or vault-v2 key announcement) was accepted at wall time `atMs`. */
-  recordHandshake(remoteTimestampMs: number | null, atMs: number): void {
-    if (remoteTimestampMs !== null) this.#lastHandshakeTs = remoteTimestampMs;
+  /** A handshake message with this timestamp was accepted (verified, not yet confirmed): the mark rises in memory. */
+  acceptHandshakeTs(tsMs: number): void {
+    this.#handshakeMark = maxOrNull(this.#handshakeMark, tsMs);
+  }
+
+  /**
+   * A handshake's session is confirmed at wall time `atMs` (or a vault-v2 key announcement was
+   * accepted): `initTsMs`, the peer's handshake timestamp of that session, becomes the
+   * persisted mark (never lowered). The caller persists before moving endpoints or recording TOFU.
+   */
+  recordHandshake(initTsMs: number | null, atMs: number): void {
+    if (initTsMs !== null) {
+      this.#lastHandshakeTs = maxOrNull(this.#lastHandshakeTs, initTsMs);
+      this.#handshakeMark = maxOrNull(this.#handshakeMark, initTsMs);
+    }
     this.#lastHandshakeAt = new Date(atMs).toISOString();
+  }
+
+  /**
+   * The clock offset measured at a handshake. Returns true (and emits 'clock-skew' with the
+   * offset) when it differs from the last reported one (initially 0) by more than `reportMs`:
+   * a skew, or a step of either clock.
+   */
+  recordClockOffset(offsetMs: number, reportMs: number): boolean {
+    this.#clockOffsetMs = offsetMs;
+    return this.#reportClock(offsetMs, reportMs);
+  }
+
+  /**
+   * Authentic frames arrived this far off the measured offset (a clock stepped mid-session):
+   * reported like a measured offset, which the new handshake then measures.
+   */
+  observeClockStep(observedOffsetMs: number, reportMs: number): boolean {
+    return this.#reportClock(observedOffsetMs, reportMs);
+  }
+
+  #reportClock(offsetMs: number, reportMs: number): boolean {
+    if (Math.abs(offsetMs - this.#reportedOffsetMs) <= reportMs) return false;
+    const previousOffsetMs = this.#reportedOffsetMs;
+    this.#reportedOffsetMs = offsetMs;
+    this.counters.clockSkew = (this.counters.clockSkew ?? 0) + 1;
+    this.#emit({ type: 'clock-skew', peer: this.info(), clockOffsetMs: offsetMs, previousOffsetMs });
+    return true;
   }
 
   setRtt(ms: number | null): void {
@@ -228,4 +288,10 @@ export class Peer {
     this.#reindex?.(this, before);
     return this.indexKeys();
   }
+}
+
+function maxOrNull(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return Math.max(a, b);
 }

@@ -3,7 +3,7 @@
  * ids, padding bytes, ephemeral key seeds. SeededRandom makes a run reproducible; it is for
  * tests and simulations only, never for real keys.
  */
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes, randomFillSync, randomInt } from 'node:crypto';
 
 export interface Random {
   /** n uniformly random bytes (a new array). */
@@ -15,7 +15,7 @@ export interface Random {
 }
 
 export const systemRandom: Random = {
-  bytes: (n) => new Uint8Array(randomBytes(n)),
+  bytes: (n) => randomFillSync(new Uint8Array(n)), // no intermediate copy: key seeds come from here
   int: (min, max) => randomInt(min, max),
   // 48 random bits (randomInt cannot span 2 ** 48: its range must stay below it).
   float: () => randomBytes(6).readUIntBE(0, 6) / 2 ** 48,

@@ -79,23 +79,8 @@ describe('two udpvault nodes in vault-v2 mode', () => {
     expect(a.status().counters.drops).toEqual({});
   });
 
-  test('a burst is paced below the reference limit of 100 datagrams/s, in order, nothing lost', async () => {
-    const atB = collect(b);
-    await a.addPeer({ endpoint: `127.0.0.1:${b.port}`, key: b.publicKey, name: 'b', compat: 'vault-v2' });
-    await b.addPeer({ endpoint: `127.0.0.1:${a.port}`, key: a.publicKey, name: 'a', compat: 'vault-v2' });
-    await waitFor(() => a.peers()[0]?.state === 'established' && b.peers()[0]?.state === 'established', 5000, 'keys learned');
-    const t0 = Date.now();
-    const arrivals: number[] = [];
-    b.on('message', () => arrivals.push(Date.now()));
-    await Promise.all(Array.from({ length: 160 }, (_, i) => a.send('b', `p${i}`)));
-    const elapsedMs = Date.now() - t0;
-    await waitFor(() => atB.length === 160, 5000, 'all paced messages');
-    expect(atB.map(text)).toEqual(Array.from({ length: 160 }, (_, i) => `p${i}`));
-    // 25 at once (burst), the other 135 at 70/s: at least ~1.9 s
-    expect(elapsedMs).toBeGreaterThanOrEqual(1700);
-    // no 1-second window holds more than 100 of them (the reference's per-source limit)
-    for (const t of arrivals) expect(arrivals.filter((u) => u >= t && u < t + 1000).length).toBeLessThanOrEqual(100);
-  }, 15000);
+  // The pacing property (≤ 100 datagrams/s per source) is shown on the simulated network with exact
+  // send times: test/sim/node-scenarios.test.ts (receive times on a loaded machine bunch up).
 
   test('without keys: TOFU on the first announcement, then messages both ways', async () => {
     const atA = collect(a);

@@ -54,7 +54,7 @@ describe('--json', () => {
       maxDatagramBytes: 1472,
       mtu: 1500,
       peers: 0,
-      counters: { packetsIn: 5, packetsOut: 6, bytesIn: 700, bytesOut: 800, messagesIn: 1, messagesOut: 2, drops: { ...zeroDrops, replay: 3 } },
+      counters: { packetsIn: 5, packetsOut: 6, bytesIn: 700, bytesOut: 800, messagesIn: 1, messagesOut: 2, clockSkew: 0, drops: { ...zeroDrops, replay: 3 } },
       startedAt: '1970-01-01T00:00:00.000Z',
       fingerprint: fingerprint(OWN_KEY),
       home: h.dir,

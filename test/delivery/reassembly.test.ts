@@ -1,10 +1,11 @@
 import { ManualClock } from '../../src/runtime/clock';
-import { FRAGMENT_OVERHEAD_BYTES, Reassembler, type ReassemblerOptions } from '../../src/delivery/reassembly';
+import { FRAGMENT_OVERHEAD_BYTES, MESSAGE_OVERHEAD_BYTES, Reassembler, type ReassemblerOptions } from '../../src/delivery/reassembly';
 import { fragment } from '../../src/delivery/fragment';
 
 const KiB = 1024;
 const MiB = 1024 * 1024;
 const O = FRAGMENT_OVERHEAD_BYTES;
+const M = MESSAGE_OVERHEAD_BYTES;
 
 function make(over: Partial<ReassemblerOptions> = {}): { r: Reassembler; clock: ManualClock } {
   const clock = new ManualClock();
@@ -21,8 +22,8 @@ describe('Reassembler', () => {
     expect(r.add('p', 7, 0, 4, chunks[0]!)).toEqual({});
     expect(r.add('p', 7, 3, 4, chunks[3]!)).toEqual({});
     expect(r.add('p', 7, 1, 4, chunks[1]!)).toEqual({});
-    expect(r.bytesHeld).toBe(700 + 3 * O);
-    expect(r.peerBytesHeld('p')).toBe(700 + 3 * O);
+    expect(r.bytesHeld).toBe(700 + 3 * O + M);
+    expect(r.peerBytesHeld('p')).toBe(700 + 3 * O + M);
     expect(r.messagesHeld).toBe(1);
     const done = r.add('p', 7, 2, 4, chunks[2]!);
     expect(done.drop).toBeUndefined();
@@ -45,7 +46,7 @@ describe('Reassembler', () => {
     r.add('p', 1, 0, 2, chunks[0]!);
     expect(r.add('p', 1, 0, 2, chunks[0]!)).toEqual({});
     expect(r.duplicates).toBe(1);
-    expect(r.bytesHeld).toBe(5 + O);
+    expect(r.bytesHeld).toBe(5 + O + M);
     expect(r.add('p', 1, 1, 2, chunks[1]!).message).toEqual(bytes(10));
     expect(r.add('p', 1, 1, 2, chunks[1]!)).toEqual({});
     expect(r.add('p', 1, 0, 2, chunks[0]!)).toEqual({});
@@ -99,9 +100,10 @@ describe('Reassembler', () => {
   });
 
   it('refuses a message that cannot fit the per-peer budget at all', () => {
-    const { r } = make({ maxMessageBytes: 10_000, perPeerBytes: 1000, totalBytes: 5000 });
-    expect(r.add('p', 1, 0, 4, bytes(300))).toEqual({ drop: 'tooLarge' }); // ≥ 901 + 4 × O > 1000
-    expect(r.add('p', 1, 0, 2, bytes(300))).toEqual({}); // 301 + 2 × O fits
+    const { r } = make({ maxMessageBytes: 10_000, perPeerBytes: 301 + 2 * O + M, totalBytes: 5000 });
+    expect(r.add('p', 1, 0, 4, bytes(300))).toEqual({ drop: 'tooLarge' }); // ≥ 901 + 4 × O + M > the budget
+    expect(r.add('p', 1, 0, 3, bytes(150))).toEqual({ drop: 'tooLarge' }); // ≥ 301 + 3 × O + M: one fragment overhead too many
+    expect(r.add('p', 1, 0, 2, bytes(300))).toEqual({}); // 301 + 2 × O + M fits exactly
   });
 
   it('expires incomplete messages timeoutMs after their first fragment', () => {
@@ -116,7 +118,7 @@ describe('Reassembler', () => {
     clock.advance(1);
     expect(r.sweep()).toBe(1);
     expect(r.messagesHeld).toBe(1);
-    expect(r.bytesHeld).toBe(10 + O);
+    expect(r.bytesHeld).toBe(10 + O + M);
     expect(r.add('p', 1, 2, 3, bytes(5))).toEqual({ drop: 'stale' });
     clock.advance(600); // lazy sweep on add
     expect(r.add('q', 1, 0, 2, bytes(10))).toEqual({});
@@ -126,7 +128,7 @@ describe('Reassembler', () => {
   });
 
   it('evicts the least recently active message of the same peer when the peer is over budget', () => {
-    const { r } = make({ perPeerBytes: 3 * (100 + O), totalBytes: MiB });
+    const { r } = make({ perPeerBytes: 3 * (100 + O) + 2 * M, totalBytes: MiB });
     r.add('p', 1, 0, 3, bytes(100));
     r.add('p', 2, 0, 3, bytes(100));
     r.add('p', 1, 1, 3, bytes(100)); // message 1 now more recent than 2
@@ -134,7 +136,7 @@ describe('Reassembler', () => {
     expect(r.add('p', 3, 0, 3, bytes(100))).toEqual({ evicted: 1 });
     expect(r.evictions).toBe(1);
     expect(r.add('p', 2, 1, 3, bytes(100))).toEqual({ drop: 'stale' });
-    expect(r.peerBytesHeld('p')).toBe(3 * (100 + O));
+    expect(r.peerBytesHeld('p')).toBe(3 * (100 + O) + 2 * M);
     // The message being completed is never its own victim.
     const res = r.add('p', 1, 2, 3, bytes(100));
     expect(res.evicted).toBe(1); // message 3 goes
@@ -144,7 +146,7 @@ describe('Reassembler', () => {
   });
 
   it('evicts from the peer holding the most bytes when the total is over budget', () => {
-    const unit = 100 + O;
+    const unit = 100 + O + M;
     const { r } = make({ perPeerBytes: 10 * unit, totalBytes: 4 * unit });
     r.add('x', 1, 0, 2, bytes(100));
     r.add('y', 1, 0, 2, bytes(100));
@@ -180,7 +182,7 @@ describe('Reassembler', () => {
     expect(drops).toBe(0);
     expect(maxHeld).toBeLessThanOrEqual(64 * MiB);
     expect(maxPeerHeld).toBeLessThanOrEqual(4 * MiB);
-    const perFragment = KiB + O;
+    const perFragment = KiB + O + M; // each first fragment is a new message
     expect(r.messagesHeld).toBe(Math.floor((64 * MiB) / perFragment));
     expect(r.bytesHeld).toBe(Math.floor((64 * MiB) / perFragment) * perFragment);
     expect(evicted).toBe(100_000 - r.messagesHeld);
@@ -193,7 +195,7 @@ describe('Reassembler', () => {
     r.add('p', 2, 0, 1, bytes(10));
     r.add('q', 1, 0, 2, bytes(10));
     r.dropPeer('p');
-    expect(r.bytesHeld).toBe(10 + O);
+    expect(r.bytesHeld).toBe(10 + O + M);
     expect(r.messagesHeld).toBe(1);
     expect(r.add('p', 2, 0, 1, bytes(10)).message).toEqual(bytes(10));
     r.dropPeer('nobody');

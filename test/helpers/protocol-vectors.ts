@@ -102,11 +102,7 @@ export function makeProtocolVectors(): ProtocolVectors {
     ephemeral: eR,
     timestampMs: I.responseTimestampMs,
   });
-  const iKeys = consumeResponse(pending, parseResponse(new Uint8Array(response)), responder.publicKey, {
-    nowMs: I.responseTimestampMs,
-    windowMs: 60_000,
-    lastTimestampMs: null,
-  });
+  const iKeys = consumeResponse(pending, parseResponse(new Uint8Array(response)), responder.publicKey);
   const initiatorKeys = copyKeys(iKeys);
   // Intermediate values, recomputed (the handshake wipes its own copies of the kx keys).
   const eI2 = kxSeedKeypair(I.initiatorEphemeralSeed);

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { startNode, waitFor, collect } from '../helpers/nodes';
 import { startTap, type Tap } from '../helpers/tap';
-import type { MessageEvent, UdpVaultNode } from '../../src/node/types';
+import type { PeerEvent, MessageEvent, UdpVaultNode } from '../../src/node/types';
 import type { Clock } from '../../src/runtime/clock';
 import { TYPE_DATA } from '../../src/constants';
 
@@ -100,19 +100,22 @@ describe('data path attacks', () => {
     expect(atB.some((m) => text(m) === 'too old')).toBe(false);
   });
 
-  test('a frame with a stale timestamp is dropped as stale', async () => {
+  test('a frame with a stale timestamp is dropped as stale; the new handshake it starts measures the step', async () => {
     let skewMs = 0;
     const clock: Clock = { now: () => Date.now() + skewMs, monotonic: () => performance.now() };
     ctx = await tapped({ aClock: clock });
     const { a, b, atB } = ctx;
+    const skews: PeerEvent[] = [];
+    b.on('peer', (e) => void (e.type === 'clock-skew' && skews.push(e)));
     skewMs = -61_000;
     const stale = drops(b, 'stale');
     await a.send('b', 'from the past');
     await waitFor(() => drops(b, 'stale') === stale + 1);
-    skewMs = 0;
-    await a.send('b', 'now');
-    await waitFor(() => atB.length === 1);
+    // b reported the step and started a new handshake, which re-measured a's clock: a's frames are fresh again.
+    expect(skews[0]!.clockOffsetMs).toBeLessThan(-60_000);
+    await a.send('b', 'now', { reliable: true, timeoutMs: 5_000 });
     expect(atB.map(text)).toEqual(['now']);
+    expect(b.status().counters.clockSkew).toBe(skews.length);
   });
 
   test('garbage, truncated, oversized and unknown-version datagrams are counted drops; memory stays flat', async () => {

@@ -10,7 +10,7 @@ import { pendingEphemeralSecrets } from './internals';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PeerStore } from '../../src/daemon/store';
+import { PeerStore } from '../../src/store/peer-store';
 
 const A = '127.0.0.2';
 const B = '127.0.0.3';

@@ -67,7 +67,9 @@ describe('IPv6 and hostnames', () => {
       await waitFor(() => atB.length === 2);
       expect(Buffer.from(atB[0]!.data).toString()).toBe('over v6');
       expect(atB[0]!.addr).toBe(`[::1]:${a.port}`);
-      expect(a.status().maxDatagramBytes).toBe(1472);
+      // An IPv6-only node reports the IPv6 figure (1500 − 40 − 8), not the IPv4 one.
+      expect(a.status().maxDatagramBytes).toBe(1452);
+      expect(a.status().maxDatagramBytesByFamily).toEqual({ ipv4: null, ipv6: 1452 });
     } finally {
       await a.close();
       await b.close();

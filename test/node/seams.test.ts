@@ -61,7 +61,7 @@ describe('seams', () => {
     const short = watch(a.send('gone', 'short', { timeoutMs: 1_000 }));
     await w.scheduler.advance(1_150);
     expect([long.state, short.state]).toEqual(['pending', 'rejected']);
-    expect(short.error).toMatchObject({ code: 'ERR_HANDSHAKE_TIMEOUT' });
+    expect(short.error).toMatchObject({ code: 'ERR_NO_SESSION', message: 'no session: the handshake with gone did not complete within 1 s' });
     await w.scheduler.advance(7_000);
     expect(long.state).toBe('rejected');
     await w.closeAll();

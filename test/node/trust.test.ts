@@ -39,7 +39,7 @@ describe('handshake trust', () => {
     const atB = collect(b);
     await m.addPeer({ endpoint: `127.0.0.1:${b.port}`, key: b.publicKey, name: 'b' });
     const sent = m.send('b', 'i am a');
-    await expect(sent).rejects.toMatchObject({ code: 'ERR_HANDSHAKE_TIMEOUT' });
+    await expect(sent).rejects.toMatchObject({ code: 'ERR_NO_SESSION' });
     expect(drops(b, 'keyChanged')).toBeGreaterThanOrEqual(1);
     expect(atB).toHaveLength(0);
     await waitFor(() => m.peers()[0]!.state === 'unreachable');
@@ -106,7 +106,7 @@ describe('handshake trust', () => {
     expect(ev.peer.key).toBe(a.publicKey);
     expect(b.peers()[0]!.key).toBe(a.publicKey);
     expect(drops(b, 'keyChanged')).toBeGreaterThanOrEqual(1);
-    await expect(a2.send('b', 'x')).rejects.toMatchObject({ code: 'ERR_HANDSHAKE_TIMEOUT' });
+    await expect(a2.send('b', 'x')).rejects.toMatchObject({ code: 'ERR_NO_SESSION' });
   });
 
   test('a replayed handshake init is rejected', async () => {

@@ -18,7 +18,7 @@ class Index implements AttemptIndex<string> {
   }
 }
 
-const build = (localSid: number, ephemeral: KeyPair): PendingInit => ({ localSid, ephemeral, init: new Uint8Array(1), responderStatic: new Uint8Array(32) });
+const build = (localSid: number, ephemeral: KeyPair): PendingInit => ({ localSid, ephemeral, init: new Uint8Array(1), responderStatic: new Uint8Array(32), timestampMs: 0 });
 const isZero = (b: Uint8Array): boolean => b.every((x) => x === 0);
 
 describe('Handshaker', () => {

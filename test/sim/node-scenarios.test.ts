@@ -166,6 +166,28 @@ describe('nodes on the simulated network', () => {
     expect(atB.map((m) => [text(m), m.encrypted, m.reliable])).toEqual([['over vault-v2', true, false]]);
   });
 
+  test('vault-v2: a burst of 160 is paced below the reference limit of 100 datagrams/s per source (send times on the simulated clock), in order, nothing lost', async () => {
+    w.net.link(A, B, { latencyMs: 10 });
+    const a = await w.node(A);
+    const b = await w.node(B);
+    await a.addPeer({ endpoint: `${B}:${SIM_PORT}`, key: b.publicKey, name: 'b', compat: 'vault-v2' });
+    await b.addPeer({ endpoint: `${A}:${SIM_PORT}`, key: a.publicKey, name: 'a', compat: 'vault-v2' });
+    expect(await w.scheduler.runUntil(() => established(a, 'b') && established(b, 'a'), 5_000)).toBe(true);
+    const atB = messages(b);
+    const from = w.net.trace.length;
+    const t0 = w.clock.monotonic();
+    const sends = Array.from({ length: 160 }, (_, i) => watch(a.send('b', `p${i}`)));
+    expect(await w.scheduler.runUntil(() => atB.length === 160, 10_000)).toBe(true);
+    expect(sends.every((x) => x.state === 'resolved')).toBe(true);
+    expect(atB.map(text)).toEqual(Array.from({ length: 160 }, (_, i) => `p${i}`));
+    // Every datagram a sent to b (payloads and announcements alike) counts against the limit.
+    const sentAt = w.net.trace.slice(from).filter((e) => e.from === `${A}:${SIM_PORT}`).map((e) => e.sentMs);
+    expect(sentAt.length).toBeGreaterThanOrEqual(160);
+    for (const t of sentAt) expect(sentAt.filter((u) => u >= t && u < t + 1000).length).toBeLessThanOrEqual(100);
+    // 25 at once (burst), the other 135 at 70/s: the last leaves about 1.9 s after the first.
+    expect(Math.max(...sentAt) - t0).toBeGreaterThanOrEqual(1900);
+  });
+
   test('vault-v2: keys are forgotten 60 s after the last announcement; without keys a node stays quiet and messages wait', async () => {
     w.net.link(A, B, { latencyMs: 10 });
     const a = await w.node(A);

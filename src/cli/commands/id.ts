@@ -1,8 +1,8 @@
 /** `udpvault id [--json] [--fingerprint]`: this node's key, read (or created) from the home; no daemon needed. */
 import { fingerprint } from '../../crypto/fingerprint';
-import { loadOrCreateIdentity } from '../../crypto/identity';
+import { loadOrCreateIdentity } from '../../store/identity-file';
 import { sodiumReady } from '../../crypto/sodium';
-import { ensureHome } from '../../daemon/home';
+import { ensureHome } from '../../store/home';
 import { bool } from '../args';
 import { EXIT_OK, type ExitCode } from '../exit';
 import type { CommandContext } from './context';

@@ -6,7 +6,7 @@
 import { BadInputError, UdpVaultError } from '../../errors';
 import { openControlSocket } from '../../control/client';
 import { Subscription } from '../../control/subscription';
-import { homePaths } from '../../daemon/home';
+import { homePaths } from '../../store/home';
 import { bool, str } from '../args';
 import type { CommandContext } from './context';
 import { EXIT_OK, type ExitCode } from '../exit';

@@ -5,7 +5,7 @@
  */
 import { UdpVaultError } from '../../errors';
 import { connect } from '../../control/client';
-import { homePaths } from '../../daemon/home';
+import { homePaths } from '../../store/home';
 import { parseSeconds, str } from '../args';
 import type { CommandContext } from './context';
 import { EXIT_NO_DAEMON, EXIT_OK, type ExitCode } from '../exit';

@@ -7,7 +7,7 @@ import type { Session } from '../../crypto/session';
 import { UdpVaultError } from '../../errors';
 import { Keypairs, type RetireRules } from '../../peer/keypairs';
 import { Handshaker } from '../../peer/handshaker';
-import { Outbox } from '../../peer/outbox';
+import { Outbox, type OutMessage } from '../../peer/outbox';
 import { PeerTimers } from '../../peer/timers';
 import type { Peer } from '../../peer/peer';
 import type { Datagram } from '../../net/transport';
@@ -20,6 +20,13 @@ import { receiveData } from './receive';
 import { initiateHandshake } from './handshake';
 import { tickLink } from './timers';
 
+/** A reliable message sent while no session existed: handed to the reliable layer once one does. */
+interface WaitingReliable extends OutMessage {
+  data: Uint8Array;
+  /** Its whole send deadline (acknowledgement included). */
+  endMs: number;
+}
+
 export class NativeLink implements PeerLink {
   readonly peer: Peer;
   readonly engine: NativeEngine;
@@ -29,6 +36,10 @@ export class NativeLink implements PeerLink {
   readonly timers = new PeerTimers();
   /** Packet numbers, acks, loss detection, congestion window, pacing (packet-path.ts). */
   readonly path: PacketPath;
+  /** Reliable messages waiting for a session (ERR_NO_SESSION at their deadline). */
+  readonly #reliableWait = new Outbox<WaitingReliable>();
+  /** Sessions whose stale frames already started a new handshake (one per session). */
+  readonly staleHandshakeFor = new WeakSet<Session>();
   /** Compression attempts to skip after one that did not shrink the payload. */
   readonly compression = { skip: 0 };
   /** Datagram-mode message ids start at a random point so a restarted sender is not taken for a duplicate. */
@@ -70,17 +81,56 @@ export class NativeLink implements PeerLink {
   }
 
   send(data: Uint8Array, opts: LinkSendOptions): Promise<void> {
-    if (opts.reliable) return this.engine.reliable.send(this, data, opts.timeoutMs ?? this.ctx.settings.reliableTimeoutMs);
+    if (opts.reliable) return this.#sendReliable(data, opts.timeoutMs ?? this.ctx.settings.reliableTimeoutMs);
     try {
       const items = datagramItems(this, data);
       return new Promise<void>((resolve, reject) => {
-        const deadlineMs = this.ctx.clock.monotonic() + (opts.timeoutMs ?? this.ctx.settings.handshakeTimeoutMs);
-        this.outbox.push({ items, bytes: data.length, deadlineMs, resolve, reject });
+        const timeoutMs = opts.timeoutMs ?? this.ctx.settings.handshakeTimeoutMs;
+        this.outbox.push({ items, bytes: data.length, deadlineMs: this.ctx.clock.monotonic() + timeoutMs, timeoutMs, resolve, reject });
         this.ctx.scheduleFlush(this.peer);
       });
     } catch (e) {
       return Promise.reject(e);
     }
+  }
+
+  /**
+   * With a session, straight to the reliable layer. Without one, the message waits (in order)
+   * for the handshake, at most min(timeout, handshakeTimeoutMs): then ERR_NO_SESSION, not a
+   * 30 s wait for an acknowledgement that could never come.
+   */
+  #sendReliable(data: Uint8Array, timeoutMs: number): Promise<void> {
+    if (this.current()) {
+      this.#releaseReliable();
+      return this.engine.reliable.send(this, data, timeoutMs);
+    }
+    return new Promise<void>((resolve, reject) => {
+      const now = this.ctx.clock.monotonic();
+      const waitMs = Math.min(timeoutMs, this.ctx.settings.handshakeTimeoutMs);
+      const m: WaitingReliable = { items: [], data, bytes: data.length, deadlineMs: now + waitMs, timeoutMs: waitMs, endMs: now + timeoutMs, resolve, reject };
+      if (!this.#reliableWait.enqueue(m, { maxMessages: this.ctx.settings.queueMaxMessages, maxBytes: this.ctx.settings.queueMaxBytes })) {
+        reject(new UdpVaultError('ERR_QUEUE_FULL', `queue for peer ${this.peer.label()} is full (no session yet); message not sent`));
+        return;
+      }
+      this.ctx.scheduleFlush(this.peer);
+    });
+  }
+
+  /** Hands the reliable messages that waited for a session to the reliable layer, in order. */
+  #releaseReliable(): void {
+    if (this.#reliableWait.queued === 0) return;
+    const now = this.ctx.clock.monotonic();
+    for (const m of this.#reliableWait.takeAll()) this.engine.reliable.send(this, m.data, Math.max(1, m.endMs - now)).then(m.resolve, m.reject);
+  }
+
+  /** Reliable messages waiting for a session. */
+  get reliableWaiting(): number {
+    return this.#reliableWait.queued;
+  }
+
+  /** Fails the reliable messages whose wait for a session ended. */
+  expireReliableWaiting(nowMs: number, error: (timeoutMs: number) => Error): void {
+    for (const m of this.#reliableWait.expire(nowMs)) m.reject(error(m.timeoutMs ?? 0));
   }
 
   start(rekeyed: boolean): void {
@@ -101,6 +151,7 @@ export class NativeLink implements PeerLink {
 
   flush(draining: boolean): void {
     if (!this.alive) return;
+    if (this.current()) this.#releaseReliable();
     if (!pumpLink(this, draining) && !this.handshaker.pending && !draining) initiateHandshake(this);
   }
 
@@ -112,6 +163,7 @@ export class NativeLink implements PeerLink {
     if (this.#closed) return;
     this.#closed = true;
     for (const m of this.outbox.clear()) m.reject(err);
+    for (const m of this.#reliableWait.clear()) m.reject(err);
     this.path.close(err);
     this.peer.setTransportStats(null);
     this.handshaker.cancel(); // wipes the ephemeral secrets of every attempt

@@ -4,7 +4,7 @@
  * timestamp freshness → roaming → controls → payload: decompress → reassemble → message event.
  * Every refusal is a drop counted on the peer and globally; nothing here throws.
  */
-import { UdpVaultError } from '../../errors';
+import { DropError, UdpVaultError } from '../../errors';
 import { decompress } from '../../wire/compress';
 import { decodeFrame, FLAG_COMPRESSED, FLAG_FRAGMENT, FLAG_RELIABLE, type Frame } from '../../wire/frame';
 import { parseDataHeader } from '../../wire/packet';
@@ -14,6 +14,9 @@ import { formatEndpoint } from '../../peer/endpoint';
 import type { MessageEvent } from '../../api/types';
 import { countReceived, type NodeContext } from '../context';
 import type { NativeLink } from './link';
+import { frameIsFresh } from '../../peer/clock-offset';
+import { sessionConfirmed } from './handshake';
+import { onStaleFrame } from './timers';
 
 export function receiveData(link: NativeLink, d: Datagram): void {
   const { ctx, peer } = link;
@@ -25,7 +28,6 @@ export function receiveData(link: NativeLink, d: Datagram): void {
   if (!peer.limiter.take()) return fail('rateLimited', 'peer packet rate limit');
   if (session.expired(now, ctx.limits)) return fail('unknownSession', 'session expired');
   if (!session.mayAccept(counter)) return fail('replay', 'counter replayed or older than the window');
-  const wasConfirmed = session.confirmed;
   const plain = session.open(d.data, counter, now);
   if (plain === 'auth') return fail('authFailure', 'data authentication failed');
   if (plain === 'replay') return fail('replay', 'counter replayed');
@@ -36,11 +38,29 @@ export function receiveData(link: NativeLink, d: Datagram): void {
   } catch (e) {
     return fail('malformed', e instanceof Error ? e.message : 'bad frame');
   }
-  if (Math.abs(ctx.clock.now() - frame.t) > ctx.settings.freshnessWindowMs) return fail('stale', 'frame timestamp outside the freshness window');
+  // Judged against the peer's clock offset measured at this session's handshake: an
+  // authentic but stale frame means a clock stepped; a new handshake measures it again.
+  if (!frameIsFresh(frame.t, ctx.clock.now(), session.clockOffsetMs, ctx.settings.freshnessWindowMs)) {
+    fail('stale', 'frame timestamp outside the freshness window');
+    return onStaleFrame(link, session, frame.t - ctx.clock.now());
+  }
+  // A newly confirmed responder session: key checked, replay mark persisted and TOFU key
+  // recorded before the endpoint moves.
+  const newlyConfirmed = session.establishedAtMs === null;
+  if (newlyConfirmed) {
+    try {
+      sessionConfirmed(link, session, null);
+    } catch (e) {
+      if (e instanceof DropError) return fail(e.reason, e.message);
+      throw e;
+    }
+  }
   // Packet layer: a number seen before is dropped; the peer's packet ack is processed.
   const refused = link.path.onFrame(frame, now, d.data.length);
   if (refused) return fail(refused, refused === 'replay' ? 'packet number already received' : 'invalid packet ack');
-  // Authenticated: the peer is alive here (roaming), and a newly confirmed session may send.
+  // Authenticated and fresh: the peer is alive (liveness; an answer is due if it asks for one).
+  link.timers.packetReceived(now, frame.p.length > 0 || frame.c.some((c) => c.type === 'keepalive'), ctx.settings);
+  // Roaming, and a newly confirmed session may send.
   const before = peer.endpointString;
   if (peer.moveTo({ address: d.address, port: d.port, family: d.address.includes(':') ? 6 : 4 })) {
     ctx.log.info({ peer: peer.label(), from: before, to: peer.endpointString }, 'peer roamed');
@@ -48,7 +68,7 @@ export function receiveData(link: NativeLink, d: Datagram): void {
     ctx.persist();
   }
   peer.setState('established');
-  if (!wasConfirmed) ctx.scheduleFlush(peer); // a newly confirmed session: send what waited for it
+  if (newlyConfirmed) ctx.scheduleFlush(peer); // a newly confirmed session: send what waited for it
   if (frame.r || frame.c.length > 0) link.engine.reliable.onFrame(link, frame, d);
   const addr = formatEndpoint(d);
   for (const item of frame.p) {

@@ -126,7 +126,7 @@ function sendFrame(link: NativeLink, frame: Frame, contentBytes: number, settles
   const base = link.path.pmtu.base;
   if (ctx.settings.padding === 'bucket' && estimate <= base && padded > base) padded = base;
   const target = exactBytes > 0 ? exactBytes - SEAL_OVERHEAD_BYTES : padded - SEAL_OVERHEAD_BYTES;
-  frame.t = ctx.clock.now();
+  frame.t = ctx.clock.now() + session.timeBiasMs; // the clock the peer measured at the handshake
   frame.n = space.loss.nextPacketNumber;
   frame.i = link.engine.instance;
   const datagram = session.seal(encodeFrame(frame, ctx.settings.padding === 'none' && exactBytes === 0 ? 0 : target, FRAME_SCRATCH), now);
@@ -146,7 +146,13 @@ function sendFrame(link: NativeLink, frame: Frame, contentBytes: number, settles
   const pn = space.onDatagramSent(now, bytes, ackEliciting, refs);
   link.path.onSent(bytes);
   countSent(ctx, peer, bytes);
+  link.timers.packetSent(now, frame.p.length > 0 || frame.c.some((c) => c.type === 'keepalive'), ctx.settings);
   return pn;
+}
+
+/** An empty frame: answers a peer that expects one (liveness) without asking for an answer itself. */
+export function sendEmptyFrame(link: NativeLink): void {
+  sendFrame(link, { t: 0, n: 0, i: 0, p: [], c: [] }, 0, [], [], false);
 }
 
 /** Without a session: this turn's messages go to the bounded pre-session queue. */

@@ -1,21 +1,22 @@
 /**
  * What the native link does when its time comes, one function per trigger (run from the
- * node's periodic tick): sessions to retire, the peer's handshake winning, the crossing-init
- * resend, the handshake retransmit (and giving up: unreachable), no session, rekey due, peer
- * silent (liveness probe), keepalive due, queue deadlines.
+ * node's periodic tick; the timers themselves are armed by named hooks in peer/timers.ts):
+ * sessions to retire, the peer's handshake winning, the crossing-init resend, the handshake
+ * retransmit, no session, rekey due, liveness (new handshake, unreachable), the answer and the
+ * keepalive probe, queue deadlines.
  */
 import { DeliveryError } from '../../errors';
 import type { Session } from '../../crypto/session';
 import type { NodeContext } from '../context';
 import type { NativeLink } from './link';
-import { initiateHandshake, resendPendingInit } from './handshake';
+import { clockReported, initiateHandshake, resendPendingInit } from './handshake';
+import { CLOCK_SKEW_REPORT_MS } from '../../peer/clock-offset';
+import { sendEmptyFrame } from './send';
 import { HANDSHAKE_RETRY_MS } from '../../constants';
 
 export const TICK_MS = 100;
 /** Responder-side backstop: rekey this long after the initiator should have. */
 const RESPONDER_REKEY_SLACK_MS = 10_000;
-/** No packet from the peer for keepalive + this long → probe with a new handshake. */
-const LIVENESS_SLACK_MS = 15_000;
 
 export function tickLink(link: NativeLink, now: number): void {
   const { ctx, handshaker, keypairs, timers } = link;
@@ -25,8 +26,13 @@ export function tickLink(link: NativeLink, now: number): void {
   else if (handshaker.pending && timers.isDue('resendCrossingInit', now)) resendPendingInit(link);
   else if (handshaker.pending) onRetransmitHandshake(link, now, current !== null);
   else if (!current) onNoSession(link, now);
-  else if (onRekeyDue(ctx, current, now) || onPeerSilent(ctx, current, now)) initiateHandshake(link);
-  else if (now - current.lastSentAtMs >= ctx.settings.keepaliveMs) onKeepaliveDue(link);
+  else if (onRekeyDue(ctx, current, now)) initiateHandshake(link);
+  if (timers.isDue('newHandshake', now)) onNewHandshakeDue(link, now);
+  if (timers.isDue('declareUnreachable', now)) onDeclareUnreachableDue(link, now);
+  if (current && link.alive) {
+    if (timers.isDue('sendKeepalive', now) || (!timers.isArmed('sendKeepalive') && now - current.lastSentAtMs >= ctx.settings.keepaliveMs)) onKeepaliveDue(link);
+    else if (timers.isDue('sendAnswer', now)) onAnswerDue(link);
+  }
   onQueueDeadlines(link, now);
 }
 
@@ -42,15 +48,18 @@ function onPeerHandshakeWon(link: NativeLink): void {
   link.timers.handshakeComplete();
 }
 
-/** Our attempt went unanswered until its retry time: try again; past the handshake timeout without a session, the peer is unreachable. */
+/**
+ * Our attempt went unanswered until its retry time: try again (the retries back off to a cap
+ * and go on while the peer is unreachable). Past the handshake timeout without any session, the
+ * peer is unreachable (a peer that had one is judged by the liveness timers).
+ */
 function onRetransmitHandshake(link: NativeLink, now: number, hasSession: boolean): void {
   const { ctx, peer, handshaker, timers } = link;
   if (!timers.isDue('retransmitHandshake', now)) return;
   if (!hasSession && peer.state !== 'unreachable' && now - handshaker.firstAttemptAtMs >= ctx.settings.handshakeTimeoutMs) {
     ctx.log.warn({ peer: peer.label(), endpoint: peer.endpointString }, 'peer unreachable: no handshake response');
     peer.setState('unreachable');
-    const reason = `no handshake response from peer ${peer.label()} within ${ctx.settings.handshakeTimeoutMs} ms`;
-    for (const m of link.outbox.takeQueued(Infinity)) m.reject(new DeliveryError('ERR_HANDSHAKE_TIMEOUT', reason));
+    timers.unreachableDeclared();
   }
   initiateHandshake(link);
 }
@@ -60,7 +69,7 @@ function onNoSession(link: NativeLink, now: number): void {
   // A young unconfirmed session means the peer's own handshake is completing: wait for it.
   if (link.keypairs.hasYoungUnconfirmed(now, HANDSHAKE_RETRY_MS)) return;
   const retryDue = !link.timers.isArmed('retransmitHandshake') || link.timers.isDue('retransmitHandshake', now);
-  if (link.outbox.queued > 0 || link.peer.state === 'new' || retryDue) initiateHandshake(link);
+  if (link.outbox.queued > 0 || link.reliableWaiting > 0 || link.peer.state === 'new' || retryDue) initiateHandshake(link);
 }
 
 function onRekeyDue(ctx: NodeContext, s: Session, now: number): boolean {
@@ -68,18 +77,73 @@ function onRekeyDue(ctx: NodeContext, s: Session, now: number): boolean {
   return now - s.createdAtMs >= ctx.settings.rekeyAfterMs + RESPONDER_REKEY_SLACK_MS || s.sendCounter >= ctx.limits.rekeyAfterMessages;
 }
 
-function onPeerSilent(ctx: NodeContext, s: Session, now: number): boolean {
-  return now - s.lastReceivedAtMs > ctx.settings.keepaliveMs + LIVENESS_SLACK_MS && s.lastSentAtMs > s.lastReceivedAtMs;
+/**
+ * A packet that expects an answer (data, keepalive probe) went unanswered for
+ * livenessTimeoutMs: a new handshake (unless one is already out); unreachableAfterMs later
+ * without an answer, the peer is reported unreachable.
+ */
+function onNewHandshakeDue(link: NativeLink, now: number): void {
+  const { ctx, peer, handshaker, timers } = link;
+  ctx.log.info({ peer: peer.label(), silentMs: now - (timers.unansweredSinceMs ?? now) }, 'peer silent: new handshake');
+  if (!handshaker.pending) {
+    handshaker.resetAttempts();
+    initiateHandshake(link);
+  }
+  timers.livenessHandshakeStarted(now, ctx.settings);
 }
 
+/** The liveness handshake went unanswered too: 'unreachable' (the event, state and log once); retries go on, backing off. */
+function onDeclareUnreachableDue(link: NativeLink, now: number): void {
+  const { ctx, peer, timers } = link;
+  timers.unreachableDeclared();
+  if (peer.state === 'unreachable') return;
+  ctx.log.warn({ peer: peer.label(), endpoint: peer.endpointString, silentMs: now - (timers.unansweredSinceMs ?? now) }, 'peer unreachable: no answer');
+  peer.setState('unreachable');
+}
+
+/**
+ * An authentic frame with a stale timestamp: a clock stepped (ours or the peer's) or the frame
+ * was held back. Dropped (counted by the caller); the step is reported, and one new handshake
+ * per session measures the offset again — never a silent blackhole with both sides established.
+ * `observedOffsetMs`: the frame's timestamp minus our wall clock.
+ */
+export function onStaleFrame(link: NativeLink, session: Session, observedOffsetMs: number): void {
+  if (!link.alive || link.staleHandshakeFor.has(session)) return;
+  link.staleHandshakeFor.add(session);
+  const { ctx, peer } = link;
+  if (peer.observeClockStep(observedOffsetMs, CLOCK_SKEW_REPORT_MS)) clockReported(ctx, peer, observedOffsetMs, 'stale frames: new handshake');
+  if (!link.handshaker.pending) {
+    link.handshaker.resetAttempts();
+    initiateHandshake(link);
+  }
+}
+
+/** Nothing sent for keepaliveMs: a keepalive probe (asks for an answer; keeps NAT mappings open). */
 function onKeepaliveDue(link: NativeLink): void {
   link.outbox.pushControl({ type: 'keepalive' });
   link.ctx.scheduleFlush(link.peer);
 }
 
-/** Every queued message whose own deadline passed fails (wherever it is in the queue). */
+/** The peer asked for an answer and we sent nothing since: an empty frame. */
+function onAnswerDue(link: NativeLink): void {
+  link.timers.answerSent();
+  sendEmptyFrame(link);
+}
+
+/**
+ * Every message waiting for a session whose own deadline passed fails (wherever it is in the
+ * queue), datagram and reliable alike: ERR_NO_SESSION.
+ */
 function onQueueDeadlines(link: NativeLink, now: number): void {
-  for (const m of link.outbox.expire(now)) {
-    m.reject(new DeliveryError('ERR_HANDSHAKE_TIMEOUT', `no session with peer ${link.peer.label()} within the send timeout; message not sent`));
-  }
+  for (const m of link.outbox.expire(now)) m.reject(noSession(link, m.timeoutMs ?? link.ctx.settings.handshakeTimeoutMs));
+  link.expireReliableWaiting(now, (timeoutMs) => noSession(link, timeoutMs));
+}
+
+function noSession(link: NativeLink, timeoutMs: number): DeliveryError {
+  return new DeliveryError('ERR_NO_SESSION', `no session: the handshake with ${link.peer.label()} did not complete within ${formatSeconds(timeoutMs)} s`);
+}
+
+/** 10000 → "10", 1500 → "1.5". */
+export function formatSeconds(ms: number): string {
+  return String(Math.round(ms / 100) / 10);
 }

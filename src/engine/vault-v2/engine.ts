@@ -107,5 +107,6 @@ export class VaultV2Engine implements VaultV2ReceiveHost {
 
   close(err: Error): void {
     for (const link of [...this.#links.values()]) link.close(err);
+    this.own.encSk.fill(0); // the static X25519 secret derived from the identity seed
   }
 }
