@@ -1,187 +1,75 @@
 /**
- * `npm run bench`: udpvault between two processes on loopback, side by side with a raw dgram
- * sender/receiver pair in the same run (the ceiling). Prints a table and writes
- * docs/BENCHMARKS.md. Throughput = messages (or datagrams) received per second at the receiver.
+ * `npm run bench` (issue 12, SPEC §8): raw dgram, udpvault and hyperswarm's
+ * @hyperswarm/secret-stream over udx-native, side by side on loopback, each contender a pair
+ * of processes, in interleaved rounds; then handshake times and memory. Prints the tables and
+ * writes them into docs/BENCHMARKS.md.
+ *
+ * Knobs (environment): BENCH_MS (measured window per workload, default 3000), BENCH_WARMUP_MS
+ * (500), BENCH_ROUNDS (3), BENCH_PEERS (idle peers of the memory figure, 10000),
+ * BENCH_IDLE_MS (time those peers sit idle before RSS is read, 30000 > one 25 s keepalive),
+ * BENCH_HANDSHAKES (samples per handshake figure, 50), BENCH_DOC (file to write, default
+ * docs/BENCHMARKS.md; "-" = print only), BENCH_VERBOSE (the centre's peer states while the
+ * 10,000 sessions come up).
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createNode } from '../src/node/node';
-import type { UdpVaultNode } from '../src/node/types';
-import { generateIdentity } from '../src/crypto/identity';
+import { crowd, handshakesBetweenProcesses, handshakesInProcess } from './extras';
+import { markdown, writeIntoDoc } from './report';
+import { loadHyperswarm } from './roles/hyperswarm';
+import { BATCH, runRounds, WORKLOADS } from './rounds';
 
-const DURATION_MS = Number(process.env.BENCH_MS ?? 3000);
-const WARMUP_MS = 500;
-const BATCH = 64;
-
-class Worker {
-  #p: ChildProcess;
-  #waiters: Array<(m: Record<string, unknown>) => void> = [];
-  #early: Array<Record<string, unknown>> = [];
-  constructor(role: string) {
-    this.#p = fork(path.join(__dirname, 'worker.js'), [role], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    this.#p.on('message', (m) => {
-      const w = this.#waiters.shift();
-      if (w) w(m as Record<string, unknown>);
-      else this.#early.push(m as Record<string, unknown>);
-    });
-  }
-  next(): Promise<Record<string, unknown>> {
-    const m = this.#early.shift();
-    if (m) return Promise.resolve(m);
-    return new Promise((r) => this.#waiters.push(r));
-  }
-  cmd(m: object): void {
-    this.#p.send(m);
-  }
-  async ask(m: object): Promise<Record<string, unknown>> {
-    const r = this.next();
-    this.cmd(m);
-    return r;
-  }
-  exit(): void {
-    this.cmd({ cmd: 'exit' });
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Runs a sender against a receiver for DURATION_MS after a warm-up; returns per-second figures. */
-async function measure(recv: Worker, send: Worker, blast: object): Promise<{ perSec: number; bytesPerSec: number }> {
-  send.cmd({ cmd: 'blast', batch: BATCH, ...blast });
-  await sleep(WARMUP_MS);
-  recv.cmd({ cmd: 'count' });
-  const t0 = performance.now();
-  await sleep(DURATION_MS);
-  const r = await recv.ask({ cmd: 'report' });
-  const secs = (performance.now() - t0) / 1000;
-  await send.ask({ cmd: 'stop' });
-  await sleep(300);
-  return { perSec: (r['count'] as number) / secs, bytesPerSec: (r['bytes'] as number) / secs };
-}
-
-async function rawPair(): Promise<[Worker, Worker, number]> {
-  const recv = new Worker('raw-recv');
-  const send = new Worker('raw-send');
-  const port = (await recv.next())['port'] as number;
-  await send.next();
-  return [recv, send, port];
-}
-
-async function uvPair(): Promise<[Worker, Worker, number]> {
-  const recv = new Worker('uv-recv');
-  const send = new Worker('uv-send');
-  const r = await recv.next();
-  const s = await send.next();
-  await recv.ask({ cmd: 'peer', port: s['port'], key: s['key'] });
-  await send.ask({ cmd: 'peer', port: r['port'], key: r['key'] });
-  const hs = (await send.ask({ cmd: 'wait' }))['ms'] as number;
-  await recv.ask({ cmd: 'wait' });
-  return [recv, send, hs];
-}
-
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
-}
-
-async function handshakeTimes(n: number): Promise<number[]> {
-  const out: number[] = [];
-  const a = await createNode({ port: 0, host: '127.0.0.1' });
-  for (let i = 0; i < n; i++) {
-    const b: UdpVaultNode = await createNode({ port: 0, host: '127.0.0.1' });
-    await b.addPeer({ endpoint: `127.0.0.1:${a.port}`, key: a.publicKey });
-    const t0 = performance.now();
-    await a.addPeer({ endpoint: `127.0.0.1:${b.port}`, key: b.publicKey });
-    while (a.peers().find((p) => p.key === b.publicKey)?.state !== 'established') await new Promise((r) => setImmediate(r));
-    out.push(performance.now() - t0);
-    await a.removePeer(b.publicKey);
-    await b.close();
-  }
-  await a.close();
-  return out;
-}
-
-async function memory(): Promise<{ idleMb: number; peersMb: number }> {
-  const w = new Worker('uv-recv');
-  await w.next();
-  await sleep(300);
-  const idle = (await w.ask({ cmd: 'rss' }))['rss'] as number;
-  w.exit();
-  // 1,000 peers in one daemon: keys of real identities, endpoints on loopback ports nobody serves
-  const node = await createNode({ port: 0, host: '127.0.0.1', settings: { handshakesPerSecondPerIp: 5000, handshakeBurstPerIp: 5000 } });
-  const keys = Array.from({ length: 1000 }, () => generateIdentity().keyString);
-  const before = process.memoryUsage().rss;
-  for (let i = 0; i < 1000; i++) await node.addPeer({ endpoint: `127.0.0.1:${20000 + i}`, key: keys[i]! });
-  await sleep(1000);
-  const after = process.memoryUsage().rss;
-  await node.close();
-  return { idleMb: idle / 1e6, peersMb: (idle + (after - before)) / 1e6 };
-}
+const num = (name: string, def: number): number => {
+  const v = process.env[name];
+  if (v === undefined || v === '') return def;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, not "${v}"`);
+  return n;
+};
 
 async function main(): Promise<void> {
-  const rows: Array<[string, string, string, string]> = [];
-  const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-  const results: Record<string, number> = {};
+  const durationMs = num('BENCH_MS', 3000);
+  const warmupMs = num('BENCH_WARMUP_MS', 500);
+  const rounds = Math.max(1, Math.round(num('BENCH_ROUNDS', 3)));
+  const peers = Math.round(num('BENCH_PEERS', 10_000));
+  const idleMs = num('BENCH_IDLE_MS', 30_000);
+  const handshakes = Math.max(1, Math.round(num('BENCH_HANDSHAKES', 50)));
+  const log = (s: string): void => console.log(s);
 
-  for (const size of [64, 1024]) {
-    const [rr, rs, rport] = await rawPair();
-    const raw = await measure(rr, rs, { size, port: rport });
-    rr.exit();
-    rs.exit();
-    const [ur, us] = await uvPair();
-    const uv = await measure(ur, us, { size });
-    ur.exit();
-    us.exit();
-    results[`raw${size}`] = raw.perSec;
-    results[`uv${size}`] = uv.perSec;
-    rows.push([`${size} B, datagram mode`, `${fmt(raw.perSec)} dgram/s`, `${fmt(uv.perSec)} msg/s`, `${(uv.perSec / raw.perSec).toFixed(2)}×`]);
-  }
-  {
-    const [ur, us] = await uvPair();
-    const rel = await measure(ur, us, { size: 1024, reliable: true, inflight: 4096 });
-    ur.exit();
-    us.exit();
-    rows.push(['1 KiB, reliable', `${fmt(results['raw1024']!)} dgram/s`, `${fmt(rel.perSec)} msg/s`, `${(rel.perSec / results['raw1024']!).toFixed(2)}×`]);
-    const [br, bs] = await uvPair();
-    const big = await measure(br, bs, { size: 256 * 1024, reliable: true, inflight: 8, batch: 1 });
-    br.exit();
-    bs.exit();
-    rows.push(['256 KiB, reliable (fragmented)', `${(results['raw1024']! * 1024 / 1e6).toFixed(1)} MB/s (raw 1 KiB)`, `${(big.bytesPerSec / 1e6).toFixed(1)} MB/s`, `${(big.bytesPerSec / (results['raw1024']! * 1024)).toFixed(2)}×`]);
-  }
-  const hs = await handshakeTimes(30);
-  const [pr, ps, crossHs] = await uvPair();
-  const rtt = (await ps.ask({ cmd: 'ping', n: 2000 }))['rtts'] as number[];
-  pr.exit();
-  ps.exit();
-  const mem = await memory();
+  const hs = loadHyperswarm();
+  const missing = 'missing' in hs ? hs.missing : null;
+  if (missing) log(`secret-stream left out: ${missing}`);
+  const workloads = WORKLOADS.filter((w) => !missing || w.role !== 'secret-stream');
 
-  const table = [
-    '| workload | raw dgram | udpvault | ratio |',
-    '|---|---|---|---|',
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
-  ].join('\n');
-  const extra = [
-    '| measure | value |',
-    '|---|---|',
-    `| handshake (one round trip, in-process pair) p50 / p99 | ${pct(hs, 50).toFixed(2)} ms / ${pct(hs, 99).toFixed(2)} ms |`,
-    `| handshake between two processes (peer add → session, first contact) | ${crossHs.toFixed(2)} ms |`,
-    `| message round trip, 64 B, p50 / p99 | ${(pct(rtt, 50) * 1000).toFixed(0)} µs / ${(pct(rtt, 99) * 1000).toFixed(0)} µs |`,
-    `| daemon RSS idle | ${mem.idleMb.toFixed(1)} MB |`,
-    `| daemon RSS with 1,000 peers | ${mem.peersMb.toFixed(1)} MB |`,
-  ].join('\n');
-  const env = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${os.platform()} ${os.release()}; ${DURATION_MS} ms per workload after ${WARMUP_MS} ms warm-up, batches of ${BATCH} sends per event-loop turn.`;
-  console.log(`\n${table}\n\n${extra}\n\n${env}\n`);
-  const out = path.join(__dirname, '..', '..', 'docs', 'BENCHMARKS.md');
-  const doc = fs.readFileSync(out, 'utf8');
-  const start = doc.indexOf('<!-- results -->');
-  const end = doc.indexOf('<!-- /results -->');
-  if (start >= 0 && end > start) {
-    fs.writeFileSync(out, `${doc.slice(0, start)}<!-- results -->\n${table}\n\n${extra}\n\n${env}\n${doc.slice(end)}`);
-    console.log(`written to ${path.relative(process.cwd(), out)}`);
-  }
-  process.exit(0);
+  const started = new Date();
+  log(`${rounds} rounds, ${durationMs} ms per workload after ${warmupMs} ms warm-up`);
+  const r = await runRounds(rounds, { durationMs, warmupMs }, workloads, log);
+  log('handshakes');
+  const inProcess = await handshakesInProcess(handshakes);
+  const betweenProcesses = await handshakesBetweenProcesses('udpvault', handshakes);
+  const secretStreamBetween = missing ? [] : await handshakesBetweenProcesses('secret-stream', handshakes);
+  log(`memory: ${peers} idle peers`);
+  const c = peers > 0 ? await crowd(peers, idleMs, log) : null;
+
+  const cpu = os.cpus();
+  const ssMtu = [...new Set(workloads.filter((w) => w.role === 'secret-stream').map((w) => r.mtu.get(w.id)))].join('/');
+  const environment = [
+    `${started.toISOString().slice(0, 16).replace('T', ' ')} UTC; ${cpu.length} × ${cpu[0]?.model.trim() ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`,
+    missing ? '' : `; ${'versions' in hs ? hs.versions : ''}`,
+    `. ${rounds} rounds of ${durationMs} ms per workload after ${warmupMs} ms warm-up; batches of ${BATCH} sends per event-loop turn; `,
+    `udpvault with its default settings except mtu 1500 (padding \`bucket\`, congestion control and acknowledgements as built); `,
+    `secret-stream over one udx stream${ssMtu ? ` (udx has no MTU setting: it probes from 1200 to 1500; its MTU at the end of the measured windows: ${ssMtu})` : ''}; 4 MiB socket buffers for raw and udx (udpvault sets its own). `,
+    `Reliable udpvault sends keep at most 4,096 messages (256 KiB: 8) awaiting acknowledgement; secret-stream writes follow the stream's back-pressure.`,
+  ].join('');
+  const text = markdown({ rounds: r, inProcess, betweenProcesses, secretStreamBetween, crowd: c, environment, secretStreamMissing: missing });
+  log(`\n${text}`);
+  const doc = process.env['BENCH_DOC'] ?? path.join(__dirname, '..', '..', 'docs', 'BENCHMARKS.md');
+  if (doc !== '-') log(writeIntoDoc(doc, text) ? `written to ${path.relative(process.cwd(), doc)}` : `no results markers in ${doc}`);
 }
 
-void main();
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

@@ -4,11 +4,10 @@
  */
 
 // ---- Specification (protocol v4) -------------------------------------------------------
-/** v4: the v3 datagram layouts; the frame adds packet numbers and packet acks (docs/PROTOCOL.md). */
+/** v4: Noise IK/XX handshake (wire/handshake-v4.ts, 0x41/0x42/0x44–0x47); the frame adds packet
+ * numbers and packet acks (docs/PROTOCOL.md). */
 export const PROTOCOL_VERSION = 4;
 /** First byte of every v4 datagram: high nibble version, low nibble type. */
-export const TYPE_HANDSHAKE_INIT = 0x41;
-export const TYPE_HANDSHAKE_RESPONSE = 0x42;
 export const TYPE_DATA = 0x43;
 
 export const PUBLIC_KEY_BYTES = 32;

@@ -164,8 +164,18 @@ export interface UdpVaultNode {
   /** Resolves when sent (datagram mode) or acknowledged (reliable); rejects with a UdpVaultError. */
   send(ref: PeerRef, data: Uint8Array | string, opts?: SendOptions): Promise<void>;
   status(): NodeStatus;
-  /** Async iterator over received messages (each call is an independent subscriber). */
-  messages(): AsyncIterableIterator<MessageEvent>;
+  /**
+   * Async iterator over received messages (each call is an independent subscriber); it first
+   * takes what waited in the inbox unless `backlog: false`.
+   */
+  messages(opts?: { backlog?: boolean }): AsyncIterableIterator<MessageEvent>;
+  /**
+   * Takes, in order, the messages kept in the inbox while no reader was attached (those
+   * `pick` selects). Optional so other implementations of the interface may omit it.
+   */
+  takeInbox?(pick?: (ev: MessageEvent) => boolean): MessageEvent[];
+  /** Attaches a reader that leaves the inbox alone; returns its detach function. */
+  attachReader?(reader: (ev: MessageEvent) => void): () => void;
   on<E extends keyof NodeEvents>(event: E, listener: (...args: NodeEvents[E]) => void): this;
   off<E extends keyof NodeEvents>(event: E, listener: (...args: NodeEvents[E]) => void): this;
   once<E extends keyof NodeEvents>(event: E, listener: (...args: NodeEvents[E]) => void): this;

@@ -22,6 +22,7 @@ export const DROP_HELP: Readonly<Record<string, string>> = {
   decompress: 'decompression failed or exceeded the size limit',
   plaintextRefused: 'vault-v2 plaintext from a peer added without --allow-plaintext',
   congestion: 'a datagram-mode message dropped at the sender: the congestion window stayed full (datagramWindowWaitMs)',
+  inboxFull: 'a datagram-mode message while no reader was attached and the inbox was full',
 };
 
 function line(label: string, value: string): string {

@@ -80,7 +80,7 @@ export const SPECS = {
     options: {
       json: { type: 'boolean', help: 'one JSON object per line: peer, name, addr, size, base64, text, receivedAt, reliable, encrypted' },
       peer: { type: 'string', value: 'P', help: 'only messages from this peer (name, key or host:port)' },
-      backlog: { type: 'boolean', help: 'first the messages kept while no reader was attached (inbox: not built yet)' },
+      backlog: { type: 'boolean', help: 'first the messages the daemon kept in its inbox while no reader was attached' },
     },
     details: ['Exits 0 when stopped with Ctrl-C (SIGINT) or SIGTERM, 3 when the daemon stops or goes away.'],
   },
@@ -132,7 +132,7 @@ commands:
   peer list   list the peers
   peer remove remove a peer:                  udpvault peer remove NAME|KEY|HOST:PORT
   send        send a message:                 udpvault send PEER [MESSAGE] [--file F] [--reliable]
-  subscribe   stream received messages:       udpvault subscribe [--json] [--peer P]
+  subscribe   stream received messages:       udpvault subscribe [--json] [--peer P] [--backlog]
   status      show the daemon's state and counters
   completion  print a completion script:      udpvault completion bash|zsh|fish
   help        show a command's help:          udpvault help COMMAND

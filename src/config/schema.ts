@@ -53,6 +53,7 @@ export const SCHEMA = {
   queueMaxMessages: s(int(1, 1_000_000), C.QUEUE_MAX_MESSAGES, 'live', 'messages', 'Messages queued per peer while waiting for a handshake.'),
   queueMaxBytes: s(int(1, GiB), C.QUEUE_MAX_BYTES, 'live', 'bytes', 'Bytes queued per peer while waiting for a handshake; at least maxMessageBytes.'),
   datagramWindowWaitMs: s(int(0, 60_000), 50, 'live', 'ms', 'A datagram-mode message that cannot enter the congestion window within this time is dropped at the sender and counted (ERR_CONGESTION).'),
+  closeGraceMs: s(int(0, HOUR), 2_000, 'live', 'ms', 'On close()/SIGTERM, reliable messages in flight get this long to be acknowledged; then those transmitted fail with ERR_NOT_ACKNOWLEDGED (outcome unknown), the others with ERR_CLOSED.'),
   reliableTimeoutMs: s(int(100, HOUR), 30_000, 'live', 'ms', 'A reliable message not acknowledged within this time fails (ERR_NOT_ACKNOWLEDGED: it may still arrive).'),
   reliableWindow: s(int(1, 65536), 512, 'restart', 'datagrams', 'Unacknowledged reliable datagrams in flight per peer.'),
   reassemblyTimeoutMs: s(int(100, HOUR), 30_000, 'restart', 'ms', 'An incompletely received fragmented message is discarded after this time.'),
@@ -64,8 +65,10 @@ export const SCHEMA = {
   // ---- rate limits ---------------------------------------------------------------------
   peerPacketsPerSecond: s(int(1, 100_000_000), 50_000, 'restart', 'packets/s', 'Token-bucket rate of packets accepted from one peer; excess packets are dropped and counted.'),
   peerPacketBurst: s(int(1, 100_000_000), 100_000, 'restart', 'packets', 'Token-bucket burst of packets accepted from one peer.'),
-  handshakesPerSecondPerIp: s(int(1, 100_000), 50, 'restart', 'handshakes/s', 'Handshake messages accepted per second from one source IP, checked before any signature verification.'),
-  handshakeBurstPerIp: s(int(1, 1_000_000), 100, 'restart', 'handshakes', 'Burst of handshake messages accepted from one source IP.'),
+  handshakesPerSecondPerIp: s(int(1, 100_000), 50, 'restart', 'handshakes/s', 'Ceiling of the handshake inits one source (an IPv4 address or an IPv6 /64) may have verified per second; its fair share of handshakesPerSecond is lower while many sources are active. Checked after mac1, before any Diffie-Hellman.'),
+  handshakeBurstPerIp: s(int(1, 1_000_000), 100, 'restart', 'handshakes', 'Burst of handshake inits verified for one source (IPv4 address or IPv6 /64).'),
+  handshakesPerSecond: s(int(1, 1_000_000), 2000, 'restart', 'handshakes/s', 'Handshake inits verified per second by the whole node (the global verification budget: each costs one or two Diffie-Hellman, ~0.2–0.4 ms with libsodium.js); under load, inits must first prove a cookie for their source address.'),
+  handshakeBurst: s(int(1, 10_000_000), 500, 'restart', 'handshakes', 'Burst of the global handshake verification budget.'),
   globalPacketsPerSecond: s(int(1, 100_000_000), 400_000, 'restart', 'packets/s', 'Packets accepted per second in total, all sources together.'),
   // ---- control socket ------------------------------------------------------------------
   subscriberBufferMessages: s(int(1, 10_000_000), 10_000, 'live', 'messages', 'Messages buffered for a slow control-socket subscriber before further ones are dropped for it (it is told how many it lost).'),

@@ -35,6 +35,8 @@ export class Connection implements LineSink {
   #inflight = 0;
   #closed = false;
   #ending = false;
+  /** The daemon is stopping: no further request is read. */
+  #stopping = false;
 
   constructor(socket: net.Socket, host: ConnectionHost) {
     this.#socket = socket;
@@ -67,11 +69,20 @@ export class Connection implements LineSink {
     return this.#socket.write(line);
   }
 
-  /** Ends every subscription of this connection and closes it (daemon stopping). */
+  /**
+   * Ends every subscription of this connection and closes it (daemon stopping). Requests in
+   * flight still get their answer: no further request is read, and the socket ends after the
+   * last answer.
+   */
   end(reason: string): void {
     for (const s of this.subscribers.values()) s.end(reason);
     this.subscribers.clear();
-    if (!this.#socket.destroyed) this.#socket.end();
+    if (this.#socket.destroyed) return;
+    if (this.#inflight === 0) this.#socket.end();
+    else {
+      this.#ending = this.#stopping = true;
+      this.#socket.pause();
+    }
   }
 
   destroy(): void {
@@ -103,7 +114,7 @@ export class Connection implements LineSink {
   }
 
   #onLine(line: string): void {
-    if (this.closed || line.trim() === '') return;
+    if (this.closed || this.#stopping || line.trim() === '') return;
     let msg: unknown;
     try {
       msg = JSON.parse(line);
@@ -164,7 +175,7 @@ export class Connection implements LineSink {
 
   /** Stops reading while too many requests are pending or the client does not read its answers. */
   #throttle(): void {
-    if (this.closed) return;
+    if (this.closed || this.#stopping) return;
     const busy = this.#inflight >= MAX_INFLIGHT || this.#socket.writableLength > MAX_UNREAD_BYTES;
     if (busy && !this.#socket.isPaused()) this.#socket.pause();
     else if (!busy && this.#socket.isPaused()) this.#socket.resume();

@@ -17,7 +17,8 @@ export interface HandlerContext {
   subscriberCount(): number;
   connectionCount(): number;
   /** Registers a subscription on the current connection under the request id. */
-  subscribe(id: RequestId, filter: string | null, matches: (m: WireMessage) => boolean): void;
+  /** Returns how many inbox messages were taken for it (`backlog`). */
+  subscribe(id: RequestId, filter: string | null, matches: (m: WireMessage) => boolean, backlog: boolean): number;
   unsubscribe(id: RequestId): boolean;
 }
 
@@ -141,10 +142,9 @@ export async function handleRequest(ctx: HandlerContext, r: Request): Promise<Op
     }
     case 'subscribe': {
       const ref = optString(r, 'peer') ?? null;
-      // backlog: accepted now; the inbox it reads from is not built yet, so nothing is replayed.
       const backlog = optBool(r, 'backlog') ?? false;
-      ctx.subscribe(r.id, ref, ref === null ? () => true : matcher(node, ref));
-      return { peer: ref, backlog };
+      const taken = ctx.subscribe(r.id, ref, ref === null ? () => true : matcher(node, ref), backlog);
+      return backlog ? { peer: ref, backlog, backlogMessages: taken } : { peer: ref, backlog };
     }
     case 'unsubscribe': {
       const sub = r.subscription;

@@ -64,6 +64,8 @@ export interface SendResult {
 export interface SubscribeResult {
   peer: string | null;
   backlog: boolean;
+  /** With backlog: how many kept messages follow first. */
+  backlogMessages?: number;
 }
 
 export interface OpResults {

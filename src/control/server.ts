@@ -55,6 +55,8 @@ export class ControlServer {
   readonly #connections = new Set<Connection>();
   readonly #subscribers = new Set<Subscriber>();
   readonly #onMessage = (ev: MessageEvent): void => this.#fanOut(ev);
+  /** Detaches #onMessage from the node; set only while there are subscribers (else the node keeps messages in its inbox). */
+  #detach: (() => void) | null = null;
   #closing: Promise<void> | null = null;
 
   private constructor(server: net.Server, opts: ControlServerOptions) {
@@ -68,7 +70,21 @@ export class ControlServer {
     this.#settings = { maxMessageBytes: opts.settings.maxMessageBytes, subscriberBufferMessages: opts.settings.subscriberBufferMessages };
     server.on('connection', (socket) => this.#accept(socket));
     server.on('error', (e) => this.#logger.error({ err: e }, 'control socket error'));
-    this.#node.on('message', this.#onMessage);
+  }
+
+  /** The node sees a reader only while someone subscribes: without one, messages wait in its inbox. */
+  #syncReader(): void {
+    if (this.#subscribers.size > 0 && this.#detach === null && !this.#closing) {
+      const node = this.#node;
+      if (node.attachReader) this.#detach = node.attachReader(this.#onMessage);
+      else {
+        node.on('message', this.#onMessage);
+        this.#detach = () => void node.off('message', this.#onMessage);
+      }
+    } else if (this.#subscribers.size === 0 && this.#detach !== null) {
+      this.#detach();
+      this.#detach = null;
+    }
   }
 
   /** Listens on opts.path (mode 0600). A stale socket file is replaced; a live one means another daemon. */
@@ -127,6 +143,7 @@ export class ControlServer {
         this.#logger.debug({ connections: this.#connections.size }, 'control connection closed');
         for (const s of conn.subscribers.values()) this.#subscribers.delete(s);
         conn.subscribers.clear();
+        this.#syncReader();
       },
     };
     const conn = new Connection(socket, host);
@@ -147,11 +164,28 @@ export class ControlServer {
       maxMessageBytes: () => this.#settings.maxMessageBytes,
       subscriberCount: () => this.#subscribers.size,
       connectionCount: () => this.#connections.size,
-      subscribe: (id: RequestId, filter: string | null, matches: (m: WireMessage) => boolean) => {
+      subscribe: (id: RequestId, filter: string | null, matches: (m: WireMessage) => boolean, backlog: boolean) => {
         if (conn.subscribers.has(id)) throw new BadInputError('ERR_BAD_REQUEST', `op "subscribe": this connection already has a subscription with id ${JSON.stringify(id)}`);
         const sub = new Subscriber(id, filter, conn, matches, this.#settings.subscriberBufferMessages);
+        let taken = 0;
+        if (backlog && this.#node.takeInbox) {
+          // Taken now, before the node sees the reader: the backlog comes first, then new messages.
+          const lines: string[] = [];
+          for (const ev of this.#node.takeInbox((ev) => matches(toWireMessage(ev)))) {
+            try {
+              lines.push(JSON.stringify(toWireMessage(ev)));
+            } catch (e) {
+              this.#logger.error({ err: (e as Error).message }, 'cannot encode a kept message for a subscriber');
+            }
+          }
+          sub.preload(lines);
+          taken = lines.length;
+        }
         conn.subscribers.set(id, sub);
         this.#subscribers.add(sub);
+        this.#syncReader();
+        if (taken > 0) setImmediate(() => sub.flush()); // after the subscribe response line
+        return taken;
       },
       unsubscribe: (id: RequestId) => {
         const sub = conn.subscribers.get(id);
@@ -159,6 +193,7 @@ export class ControlServer {
         sub.end('unsubscribed');
         conn.subscribers.delete(id);
         this.#subscribers.delete(sub);
+        this.#syncReader();
         return true;
       },
     };
@@ -188,7 +223,8 @@ export class ControlServer {
   close(reason = 'daemon stopping', graceMs = 2000): Promise<void> {
     if (this.#closing) return this.#closing;
     this.#closing = (async () => {
-      this.#node.off('message', this.#onMessage);
+      this.#detach?.();
+      this.#detach = null;
       const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
       for (const c of this.#connections) c.end(reason);
       this.#subscribers.clear();

@@ -30,6 +30,9 @@ export class Subscriber {
   #queuedBytes = 0;
   #lost = 0;
   #lostTotal = 0;
+  /** Backlog lines at the head of the queue (not counted against the bound). */
+  #preloaded = 0;
+  #preloadedBytes = 0;
   #ended = false;
 
   constructor(id: RequestId, filter: string | null, sink: LineSink, matches: (m: WireMessage) => boolean, maxMessages: number, maxBytes = SUBSCRIBER_BUFFER_BYTES) {
@@ -58,6 +61,20 @@ export class Subscriber {
     return this.#matches(m);
   }
 
+  /**
+   * Queues the inbox backlog ahead of everything else, whatever the bound (the inbox bounded
+   * it); written by the next flush().
+   */
+  preload(bodies: readonly string[]): void {
+    for (const body of bodies) {
+      const line = streamLine(this.id, body);
+      this.#queue.push(line);
+      this.#queuedBytes += line.length;
+      this.#preloaded++;
+      this.#preloadedBytes += line.length;
+    }
+  }
+
   /** Offers one message (`body` = the JSON of the event, shared by all subscribers). */
   push(body: string): void {
     if (this.#ended || this.#sink.closed) return;
@@ -66,7 +83,7 @@ export class Subscriber {
       this.#sink.write(line);
       return;
     }
-    if (this.queued >= this.#maxMessages || this.#queuedBytes + line.length > this.#maxBytes) {
+    if (this.queued - this.#preloaded >= this.#maxMessages || this.#queuedBytes - this.#preloadedBytes + line.length > this.#maxBytes) {
       this.#lost++;
       this.#lostTotal++;
       return;
@@ -83,6 +100,10 @@ export class Subscriber {
         const line = this.#queue[this.#head]!;
         this.#queue[this.#head++] = '';
         this.#queuedBytes -= line.length;
+        if (this.#preloaded > 0) {
+          this.#preloaded--;
+          this.#preloadedBytes -= line.length;
+        }
         this.#sink.write(line);
         if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
           this.#queue = this.#queue.slice(this.#head);
@@ -110,6 +131,7 @@ export class Subscriber {
     this.#queue = [];
     this.#head = 0;
     this.#queuedBytes = 0;
+    this.#preloaded = this.#preloadedBytes = 0;
     if (this.#sink.closed) return;
     for (const line of rest) this.#sink.write(line);
     if (this.#lost > 0) this.#sink.write(streamLine(this.id, JSON.stringify({ type: 'lost', count: this.#lost })));

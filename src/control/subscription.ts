@@ -17,7 +17,7 @@ export interface SubscribedMessage extends WireMessage {
 export interface SubscribeOptions {
   /** Only messages of this peer (name, key or host:port). */
   peer?: string;
-  /** First the messages kept in the daemon's inbox while no reader was attached (the inbox is not built yet: accepted, nothing replayed). */
+  /** First the messages the daemon kept in its inbox while no reader was attached (`--backlog`). */
   backlog?: boolean;
   /** Called when the daemon reports messages dropped for this (slow) subscriber. */
   onLost?: (count: number) => void;

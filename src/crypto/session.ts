@@ -8,7 +8,17 @@ import { DATA_HEADER_BYTES, AEAD_TAG_BYTES } from '../constants';
 import { encodeDataHeader } from '../wire/packet';
 import { aeadDecrypt, aeadSealWithHeader, wipe } from './sodium';
 import { ReplayWindow } from './replay';
-import type { HandshakeKeys } from './handshake';
+
+/** What a completed handshake hands to a session. */
+export interface HandshakeKeys {
+  sendKey: Uint8Array;
+  recvKey: Uint8Array;
+  localSid: number;
+  remoteSid: number;
+  initiator: boolean;
+  remoteStatic: Uint8Array;
+  remoteTimestampMs: number;
+}
 
 export interface SessionLimits {
   rekeyAfterMs: number;

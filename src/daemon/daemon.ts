@@ -169,10 +169,14 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     if (stopping) return stopping;
     stopping = (async () => {
       logger.info({ reason }, 'udpvault daemon stopping');
-      await server.close('daemon stopping').catch((e: unknown) => logger.error({ err: e }, 'closing the control socket failed'));
+      // The control socket stops taking connections and requests and ends every subscription
+      // now; requests in flight (a reliable send) get their answer once the node's close grace
+      // settled them, then their connections end (destroyed at the latest 1 s after the grace).
+      const serverClosed = server.close('daemon stopping', settings.closeGraceMs + 1_000).catch((e: unknown) => logger.error({ err: e }, 'closing the control socket failed'));
       security.close();
       await metrics?.close();
       await node.close().catch((e: unknown) => logger.error({ err: e }, 'closing the node failed'));
+      await serverClosed;
       await closeHome();
       for (const [sig, h] of signalHandlers) process.off(sig, h);
       logger.info({}, 'udpvault daemon stopped');

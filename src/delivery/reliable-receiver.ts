@@ -15,6 +15,12 @@
  *   buffered seqs are evicted to make room for a lower one (lower seqs are nearer to
  *   delivery, so the message at the head always fits when maxBufferedBytes ≥ maxMessageBytes);
  *   the sender sees them missing from the next ack and retransmits them.
+ * - Acknowledged means accepted by the application side: every complete message is offered
+ *   to `accept` (the node: size and decompression checks, then a reader or the inbox) before
+ *   cum moves past it. 'full' (no reader, inbox full) keeps the message buffered, unacknowledged,
+ *   and stops delivery until pump() is called (room was made); 'refused' (decompression
+ *   failed) discards it without acknowledging it, like a message over maxMessageBytes: its
+ *   items are refused until the sender gives up and its base moves past them.
  */
 import { FLAG_FRAGMENT, MAX_ACK_RANGES } from '../wire/frame';
 
@@ -24,7 +30,12 @@ export interface ReliableReceiverOptions {
   /** Bytes buffered at most (≥ maxMessageBytes). */
   maxBufferedBytes: number;
   maxMessageBytes: number;
+  /** Offered every complete message in order (default: always 'delivered'). */
+  accept?: (m: ReliableMessage) => AcceptVerdict;
 }
+
+/** What the application side did with a complete message. */
+export type AcceptVerdict = 'delivered' | 'full' | 'refused';
 
 /** A message ready for the application (still compressed when flags has COMPRESSED). */
 export interface ReliableMessage {
@@ -61,7 +72,13 @@ export class ReliableReceiver {
   #missing = 0;
   /** The head message was refused as too large: refuse its items until cum passes this. */
   #refusedUntil = 0;
+  /** The refusal up to #refusedUntil was the application side's ('refused': decompression). */
+  #refusedByAccept = false;
+  #rejected = 0;
   #ackNeeded = false;
+  /** The head message was offered and found no room: deliver nothing until pump(). */
+  #held = false;
+  readonly #offer: (m: ReliableMessage) => AcceptVerdict;
   #duplicates = 0;
   #refused = 0;
   #malformed = 0;
@@ -71,6 +88,29 @@ export class ReliableReceiver {
     this.#maxItems = opts.maxBufferedItems;
     this.#maxBytes = opts.maxBufferedBytes;
     this.#maxMessageBytes = opts.maxMessageBytes;
+    this.#offer = opts.accept ?? ((): AcceptVerdict => 'delivered');
+  }
+
+  /**
+   * Resumes a stream recorded before (a restart, the peer re-added): every seq ≤ cum of
+   * `stream` was delivered, so its retransmissions are duplicates (acknowledged, not delivered).
+   */
+  resume(stream: number, cum: number): void {
+    if (this.#stream !== null) return;
+    this.#stream = stream;
+    this.#cum = cum;
+  }
+
+  /** Whether a complete message waits for room (the inbox was full). */
+  get held(): boolean { return this.#held; }
+
+  /** Room was made: offers the held messages again; returns those now delivered. */
+  pump(): ReliableMessage[] {
+    const out: ReliableMessage[] = [];
+    if (!this.#held) return out;
+    this.#held = false;
+    this.#deliver(out);
+    return out;
   }
 
   get stream(): number | null { return this.#stream; }
@@ -85,6 +125,8 @@ export class ReliableReceiver {
   get duplicates(): number { return this.#duplicates; }
   /** Items refused (beyond the buffer, too large, no room). */
   get refused(): number { return this.#refused; }
+  /** Items of messages the application side refused (decompression failed), incl. their retransmissions. */
+  get rejected(): number { return this.#rejected; }
   /** Items with invalid fields, or of a previous stream. */
   get malformed(): number { return this.#malformed; }
   /** Buffered or arriving items discarded because the sender's base moved past them. */
@@ -110,6 +152,7 @@ export class ReliableReceiver {
       this.#cum = base - 1;
       this.#buffer.clear();
       this.#bytes = this.#highest = this.#missing = this.#refusedUntil = 0;
+      this.#held = false;
       this.#ackNeeded = true;
     }
     let progress = false;
@@ -118,11 +161,19 @@ export class ReliableReceiver {
       progress = true;
     }
     const out: ReliableMessage[] = [];
-    if (seq === this.#cum + 1 && count === undefined && data.byteLength <= this.#maxMessageBytes && !this.#buffer.has(seq)) {
+    const fast = seq === this.#cum + 1 && count === undefined && data.byteLength <= this.#maxMessageBytes && !this.#buffer.has(seq) && !this.#held && seq > this.#refusedUntil;
+    const verdict = fast ? this.#offer({ flags: flags & ~FLAG_FRAGMENT, data }) : null;
+    if (verdict === 'delivered') {
       out.push({ flags: flags & ~FLAG_FRAGMENT, data }); // in order, whole: no buffering, no copy
       this.#cum = seq;
       this.#ackNeeded = true;
       progress = true;
+    } else if (verdict === 'refused') {
+      this.#rejected++;
+      this.#refusedUntil = seq;
+      this.#refusedByAccept = true;
+    } else if (verdict === 'full') {
+      this.#held = this.#accept(seq, flags, data, index, count); // buffered, unacknowledged (SACKed only)
     } else if (this.#accept(seq, flags, data, index, count)) {
       progress = true;
     }
@@ -166,6 +217,10 @@ export class ReliableReceiver {
       }
     }
     const len = data.byteLength;
+    if (seq <= this.#refusedUntil && this.#refusedByAccept) {
+      this.#rejected++;
+      return false;
+    }
     if (seq > this.#cum + this.#maxItems || (count ?? 1) > this.#maxItems || len > this.#maxMessageBytes || seq <= this.#refusedUntil) {
       this.#refused++;
       return false;
@@ -191,13 +246,25 @@ export class ReliableReceiver {
 
   /** Moves messages from the buffer head to `out` while complete. */
   #deliver(out: ReliableMessage[]): void {
-    for (;;) {
+    while (!this.#held) {
       const head = this.#cum + 1;
       const first = this.#buffer.get(head);
       if (!first) break;
       if (first.count === undefined) {
+        const m = { flags: first.flags & ~FLAG_FRAGMENT, data: first.data };
+        const v = this.#offer(m);
+        if (v === 'full') {
+          this.#held = true;
+          break;
+        }
         this.#remove(head);
-        out.push({ flags: first.flags & ~FLAG_FRAGMENT, data: first.data });
+        if (v === 'refused') {
+          this.#rejected++;
+          this.#refusedUntil = head;
+          this.#refusedByAccept = true;
+          break;
+        }
+        out.push(m);
         this.#cum = head;
         continue;
       }
@@ -213,10 +280,11 @@ export class ReliableReceiver {
         total += p.data.byteLength;
       }
       if (parts.length < first.count) break; // incomplete (or inconsistent: wait for base)
-      for (let seq = head; seq <= end; seq++) this.#remove(seq);
       if (total > this.#maxMessageBytes) {
+        for (let seq = head; seq <= end; seq++) this.#remove(seq);
         this.#refused += first.count;
         this.#refusedUntil = end;
+        this.#refusedByAccept = false;
         break;
       }
       const data = new Uint8Array(total);
@@ -225,7 +293,20 @@ export class ReliableReceiver {
         data.set(p, offset);
         offset += p.byteLength;
       }
-      out.push({ flags: first.flags & ~FLAG_FRAGMENT, data });
+      const m = { flags: first.flags & ~FLAG_FRAGMENT, data };
+      const v = this.#offer(m);
+      if (v === 'full') {
+        this.#held = true;
+        break;
+      }
+      for (let seq = head; seq <= end; seq++) this.#remove(seq);
+      if (v === 'refused') {
+        this.#rejected += first.count;
+        this.#refusedUntil = end;
+        this.#refusedByAccept = true;
+        break;
+      }
+      out.push(m);
       this.#cum = end;
     }
     if (out.length > 0) this.#ackNeeded = true;

@@ -304,16 +304,21 @@ export class ReliableSender {
     return d === Infinity ? null : d;
   }
 
-  /** Rejects every pending message with `err` and abandons all their seqs. */
-  failAll(err: Error): void {
+  /**
+   * Rejects every pending message and abandons all their seqs: with `err`, or — when given —
+   * with `unsentErr` those of which no item was ever transmitted (never delivered, where `err`
+   * may mean "outcome unknown").
+   */
+  failAll(err: Error, unsentErr?: Error): void {
     const messages = [...this.#messages.values()];
+    const sentBelow = this.#sendNext;
     this.#items.clear();
     this.#messages.clear();
     this.#inFlight = this.#due = this.#sacked = 0;
     this.#sendNext = this.#nextSeq;
     this.#byDeadline = [];
     this.#deadlineHead = 0;
-    for (const m of messages) m.reject(err);
+    for (const m of messages) m.reject(unsentErr && m.firstSeq >= sentBelow ? unsentErr : err);
   }
 
   /** Transmitted items not yet acked nor abandoned, in seq order (span < window). */

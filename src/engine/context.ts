@@ -9,9 +9,10 @@ import type { Transport } from '../net/transport';
 import type { PeerTable } from '../peer/table';
 import type { Peer } from '../peer/peer';
 import type { Counters, MessageEvent } from '../api/types';
-import type { KeyedRateLimiter, TokenBucket } from '../net/ratelimit';
+import type { TokenBucket } from '../net/ratelimit';
 import type { SessionLimits } from '../crypto/session';
 import type { DropReason } from '../errors';
+import type { Journal } from '../store/journal';
 
 export interface NodeContext {
   identity: Identity;
@@ -27,13 +28,24 @@ export interface NodeContext {
   maxDatagram: { 4: number; 6: number };
   mtu: number;
   limits: SessionLimits;
-  handshakeLimiter: KeyedRateLimiter;
   globalLimiter: TokenBucket;
-  /** Our last signed handshake timestamp (they strictly increase, per node). */
-  handshakeTs: { last: number };
+  /**
+   * The home's journal (stream epochs, delivered floors; handshake marks and TOFU records),
+   * or null without a home (then the reliable layer keeps its records in memory only).
+   */
+  journal: Journal | null;
   /** False once the node started closing: nothing may be sent or scheduled after that. */
   isOpen(): boolean;
-  emitMessage(ev: MessageEvent): void;
+  /**
+   * Hands a received message to the readers, or keeps it in the inbox when none is attached;
+   * false when there is no reader and the inbox is full (nothing was kept).
+   */
+  emitMessage(ev: MessageEvent): boolean;
+  /**
+   * What this node can still take from `peer` now (the inbox budget: messages and bytes), for
+   * the receive window advertised in acks. With a reader attached it is the whole inbox size.
+   */
+  receiveCredit(peer: Peer): { bytes: number; messages: number };
   /** Records a dropped datagram (global and, when known, per peer). */
   drop(reason: DropReason, peer?: Peer, detail?: string): void;
   /** Peer store changed (TOFU key, handshake timestamp, endpoint): persist soon. */

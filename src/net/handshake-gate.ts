@@ -1,9 +1,12 @@
 /**
- * The cheap front of the v4 handshake receive path (docs/HANDSHAKE-V4.md §7): everything that
+ * The cheap front of the v4 handshake receive path (docs/PROTOCOL.md §5.3): everything that
  * happens to a handshake datagram before any lookup or Diffie-Hellman.
  *
  *   1 length and type (wire/handshake-v4)                         → drop malformed
  *   2 mac1 (keyed by this node's static; the zero key for XX msg1/msg2)  → drop authFailure
+ *   2b answers (IK response, XX msg2/msg3: a receiver sid in the clear) go on only when they
+ *      name one of our pending attempts (O(1)), without admission: they answer our own work
+ *      and are bounded by it                                              → drop unknownSession
  *   3 XX msg1 only: the source must be the configured endpoint of a key-less peer → drop unknownPeer
  *   4 admission: cookie needed (under load, or XX msg1) without a valid mac2 → cookie reply
  *     over the source's fair share or the global budget                   → drop rateLimited
@@ -21,7 +24,7 @@ import { sourceBytes, sourceKey } from './source-address';
 export type GateResult =
   | { action: 'process'; message: HandshakeMessage }
   | { action: 'cookie'; reply: Uint8Array }
-  | { action: 'drop'; reason: 'malformed' | 'authFailure' | 'unknownPeer' | 'rateLimited' };
+  | { action: 'drop'; reason: 'malformed' | 'authFailure' | 'unknownPeer' | 'unknownSession' | 'rateLimited' };
 
 export interface HandshakeGateOptions {
   /** This node's X25519 static public key. */
@@ -31,6 +34,12 @@ export interface HandshakeGateOptions {
   admission: Omit<AdmissionOptions, 'clock'>;
   /** XX msg1 (TOFU first contact) is answered only from the endpoint of a key-less peer (O(1)). */
   acceptsFirstContactFrom: (address: string, port: number) => boolean;
+  /**
+   * Answers to our own messages (IK response, XX msg2, XX msg3) skip admission when their
+   * receiver sid names a pending attempt of ours (O(1)); the others are dropped. Without this
+   * option they go through admission like inits.
+   */
+  isSolicited?: (receiverSid: number) => boolean;
 }
 
 export class HandshakeGate {
@@ -38,12 +47,14 @@ export class HandshakeGate {
   readonly #own: CookieChecker;
   readonly #anonymous: CookieChecker;
   readonly #firstContact: HandshakeGateOptions['acceptsFirstContactFrom'];
+  readonly #solicited: HandshakeGateOptions['isSolicited'];
 
   constructor(o: HandshakeGateOptions) {
     this.#own = new CookieChecker({ receiverStatic: o.localStatic, clock: o.clock, random: o.random });
     this.#anonymous = new CookieChecker({ receiverStatic: ANONYMOUS_STATIC, clock: o.clock, random: o.random });
     this.admission = new Admission({ ...o.admission, clock: o.clock });
     this.#firstContact = o.acceptsFirstContactFrom;
+    this.#solicited = o.isSolicited;
   }
 
   inspect(datagram: Uint8Array, address: string, port: number): GateResult {
@@ -56,6 +67,9 @@ export class HandshakeGate {
     const anonymous = message.type === V4.xx1 || message.type === V4.xx2;
     const checker = anonymous ? this.#anonymous : this.#own;
     if (!checker.checkMac1(datagram)) return { action: 'drop', reason: 'authFailure' };
+    if (this.#solicited && message.receiverSid !== null) {
+      return this.#solicited(message.receiverSid) ? { action: 'process', message } : { action: 'drop', reason: 'unknownSession' };
+    }
     const firstContact = message.type === V4.xx1;
     if (firstContact && !this.#firstContact(address, port)) return { action: 'drop', reason: 'unknownPeer' };
     const src = sourceBytes(address, port);

@@ -13,15 +13,14 @@ import type { PeerStore, StoredPeer } from '../store/peer-store';
 import { openHome, type OpenedHome } from '../store/open-home';
 import { silentLogger, type Logger } from '../log';
 import { resolveMtu, maxDatagramBytes } from '../net/mtu';
-import { KeyedRateLimiter, TokenBucket } from '../net/ratelimit';
+import { TokenBucket } from '../net/ratelimit';
 import { UdpTransport } from '../net/udp-transport';
 import { PeerTable } from '../peer/table';
 import { newCounters } from '../peer/counters';
 import { limitsOf } from './peer-records';
 import { Node } from './node';
+import { inboxPath, readInboxFile, writeInboxFile } from './inbox-file';
 import type { CreateNodeOptions, UdpVaultNode } from './types';
-
-const HANDSHAKE_LIMITER_KEYS = 4096;
 
 export async function createNode(opts: CreateNodeOptions = {}): Promise<UdpVaultNode> {
   await sodiumReady();
@@ -64,19 +63,24 @@ export async function createNode(opts: CreateNodeOptions = {}): Promise<UdpVault
   node = new Node(
     {
       identity, settings, clock, scheduler, random, log, transport, mtu,
-      handshakeTs: { last: 0 },
+      journal: home?.journal ?? null,
       peers: new PeerTable(),
       counters: newCounters(),
       maxDatagram: { 4: maxDatagramBytes(mtu, 4), 6: maxDatagramBytes(mtu, 6) },
       limits: limitsOf(settings),
-      handshakeLimiter: new KeyedRateLimiter({ ratePerSecond: settings.handshakesPerSecondPerIp, burst: settings.handshakeBurstPerIp, maxKeys: HANDSHAKE_LIMITER_KEYS, clock }),
       globalLimiter: new TokenBucket(settings.globalPacketsPerSecond, settings.globalPacketsPerSecond, clock),
     },
     store,
     ownedHome ? () => ownedHome.close() : null,
+    home?.paths.home ?? null,
   );
   try {
     await node.restorePeers(stored);
+    if (home) {
+      const dir = home.paths.home;
+      node.restoreInbox(readInboxFile(dir, (why) => log.error({ file: inboxPath(dir), why }, 'the inbox file is unreadable; set aside as inbox.json.corrupt')));
+      if (!settings.inboxFsync) writeInboxFile(dir, []); // in memory from now on: a crash loses what was never read
+    }
   } catch (e) {
     await node.close(); // nothing may outlive a failed start
     throw e;

@@ -4,7 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Settings } from '../settings';
-import { BadInputError, UdpVaultError, type DropReason } from '../errors';
+import { BadInputError, DeliveryError, UdpVaultError, type DropReason } from '../errors';
 import type { PeerStore, StoredPeer } from '../store/peer-store';
 import type { Timer } from '../runtime/scheduler';
 import type { Datagram } from '../net/transport';
@@ -18,12 +18,12 @@ import type { PeerLink } from '../engine/link';
 import { NativeEngine } from '../engine/native/engine';
 import { TICK_MS } from '../engine/native/timers';
 import { VaultV2Engine } from '../engine/vault-v2/engine';
-import { BoundedStream } from './subscription';
 import { TurnFlush } from './flush';
 import { dispatchDatagram } from './dispatch';
 import { limitsOf, matchExisting, parseAddPeer } from './peer-records';
 import { nodeSettings } from '../config/parse';
 import { StoreWriter } from './persist';
+import { MessageReaders } from './readers';
 import { syncWithStore, type StoreSyncResult } from './store-sync';
 import type {
   AddPeerOptions, MessageEvent, NodeEvents, NodeStatus, PeerEvent, PeerInfo, PeerRef, SendOptions, UdpVaultNode,
@@ -32,7 +32,7 @@ import type {
 /** Hostname endpoints of peers without a working session are resolved again this often. */
 const RERESOLVE_INTERVAL_MS = 30_000;
 
-export type NodeContextBase = Omit<NodeContext, 'emitMessage' | 'drop' | 'persist' | 'scheduleFlush' | 'isOpen'>;
+export type NodeContextBase = Omit<NodeContext, 'emitMessage' | 'receiveCredit' | 'drop' | 'persist' | 'scheduleFlush' | 'isOpen'>;
 
 export class Node extends EventEmitter implements UdpVaultNode {
   readonly publicKey: string;
@@ -45,8 +45,11 @@ export class Node extends EventEmitter implements UdpVaultNode {
   #flush: TurnFlush;
   #tick: Timer;
   #resolveTimer: Timer;
-  #streams = new Set<BoundedStream<MessageEvent>>();
+  /** Listeners, iterators, attached readers, and the inbox for when there is none. */
+  #readers: MessageReaders;
   #closed = false;
+  /** close() was called: new sends and peers are refused while the grace runs. */
+  #stopping = false;
   #closing: Promise<void> | null = null;
   /** Applying the peer store to the node: its changes are already on disk (no commit). */
   #applyingStore = false;
@@ -55,18 +58,29 @@ export class Node extends EventEmitter implements UdpVaultNode {
   /** Closes the home this node opened (its lock), after everything else. */
   readonly #closeHome: (() => Promise<void>) | null;
 
-  constructor(base: NodeContextBase, store: PeerStore | null, closeHome: (() => Promise<void>) | null = null) {
+  /** `inboxHome`: the home the inbox is written to (clean stop; each turn with inboxFsync), or null. */
+  constructor(base: NodeContextBase, store: PeerStore | null, closeHome: (() => Promise<void>) | null = null, inboxHome: string | null = null) {
     super();
     this.#closeHome = closeHome;
     this.#flush = new TurnFlush(base.scheduler, (peer, draining) => this.#flushPeer(peer, draining), () => !this.#closed);
     this.#ctx = Object.assign(base, {
-      emitMessage: (ev: MessageEvent) => this.#emitMessage(ev),
+      emitMessage: (ev: MessageEvent) => this.#readers.emit(ev),
+      receiveCredit: () => this.#readers.credit(),
       drop: (reason: DropReason, peer?: Peer, detail?: string) => this.#drop(reason, peer, detail),
       persist: () => this.#store.schedule(),
       scheduleFlush: (peer: Peer) => this.#flush.schedule(peer),
       isOpen: () => !this.#closed,
     });
     this.#startedAt = new Date(base.clock.now()).toISOString();
+    const node = this;
+    this.#readers = new MessageReaders({
+      scheduler: base.scheduler, log: base.log,
+      get settings() { return node.#ctx.settings; },
+      listenerCount: () => this.listenerCount('message'),
+      emit: (ev) => void this.emit('message', ev),
+      resume: () => this.#native.reliable.resume(),
+      isClosed: () => this.#closed,
+    }, inboxHome);
     this.#store = new StoreWriter(store, base.peers, base.scheduler, base.log);
     this.#native = new NativeEngine(this.#ctx);
     this.#v2 = new VaultV2Engine(this.#ctx);
@@ -96,9 +110,36 @@ export class Node extends EventEmitter implements UdpVaultNode {
     return peer.compat === 'vault-v2' ? this.#v2.open(peer) : this.#native.open(peer);
   }
 
-  #emitMessage(ev: MessageEvent): void {
-    if (this.listenerCount('message') > 0) this.emit('message', ev);
-    for (const s of this.#streams) s.push(ev);
+  /**
+   * Attaches a reader that does not take the inbox (it takes it explicitly, with takeInbox(),
+   * e.g. for `subscribe --backlog`); returns the detach function.
+   */
+  attachReader(reader: (ev: MessageEvent) => void): () => void {
+    return this.#readers.attachReader(reader);
+  }
+
+  /** Messages waiting in the inbox (no reader was attached when they arrived). */
+  get inboxSize(): number {
+    return this.#readers.inboxSize;
+  }
+
+  /**
+   * Takes, in order, the messages that waited in the inbox (those `pick` selects; all
+   * without it) — the backlog of `subscribe --backlog`. Frees room: held reliable messages
+   * are then delivered (to the reader attached in the same turn) and acknowledged.
+   */
+  takeInbox(pick?: (ev: MessageEvent) => boolean): MessageEvent[] {
+    return this.#readers.takeInbox(pick);
+  }
+
+  /** Restores messages kept by a previous run (clean stop), before any new message. */
+  restoreInbox(events: readonly MessageEvent[]): void {
+    this.#readers.restore(events);
+  }
+
+  /** The inbox's messages, in order, without taking them. */
+  inboxMessages(): readonly MessageEvent[] {
+    return this.#readers.peek();
   }
 
   #emitPeer(ev: PeerEvent): void {
@@ -240,15 +281,15 @@ export class Node extends EventEmitter implements UdpVaultNode {
     };
   }
 
-  messages(): AsyncIterableIterator<MessageEvent> {
-    const s: BoundedStream<MessageEvent> = new BoundedStream(this.#ctx.settings.subscriberBufferMessages, () => this.#streams.delete(s));
-    this.#streams.add(s);
-    return s;
+  /** An independent iterator of received messages; it takes the inbox first (`backlog: false` leaves it). */
+  messages(opts: { backlog?: boolean } = {}): AsyncIterableIterator<MessageEvent> {
+    return this.#readers.stream(opts.backlog ?? true);
   }
 
   async reload(settings?: Partial<Settings>): Promise<StoreSyncResult | null> {
     if (this.#closed) return null;
     if (settings) Object.assign(this.#ctx.settings, nodeSettings({ settings: { ...this.#ctx.settings, ...settings } })); // all or nothing: ERR_BAD_CONFIG
+    this.#readers.settingsChanged();
     this.#ctx.limits = limitsOf(this.#ctx.settings);
     const store = this.#store.store;
     return store ? this.#applyStore(store.load()) : null;
@@ -281,15 +322,18 @@ export class Node extends EventEmitter implements UdpVaultNode {
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new UdpVaultError('ERR_CLOSED', 'node is closed');
+    if (this.#closed || this.#stopping) throw new UdpVaultError('ERR_CLOSED', 'node is closed');
   }
 
   /**
    * Safe in any state, any number of times, concurrently (every call gets the same promise).
-   * Draining: this turn's messages that have a session are sent now and resolve once handed
-   * over; every other pending send rejects with ERR_CLOSED; then no timer, flush or handshake
-   * runs again, ephemeral and session secrets are wiped, and the transport closes after the
-   * datagrams already handed to it.
+   * Draining: new sends are refused (ERR_CLOSED); this turn's messages that have a session are
+   * sent now and resolve once handed over; reliable messages get `closeGraceMs` (2 s) to be
+   * acknowledged while the node keeps running; then those still unacknowledged reject — with
+   * ERR_NOT_ACKNOWLEDGED when transmitted (the outcome is unknown: they may still arrive),
+   * ERR_CLOSED when never transmitted — as does every other pending send; then no timer, flush
+   * or handshake runs again, ephemeral and session secrets are wiped, and the transport closes
+   * after the datagrams already handed to it.
    */
   close(): Promise<void> {
     this.#closing ??= this.#shutdown();
@@ -297,7 +341,10 @@ export class Node extends EventEmitter implements UdpVaultNode {
   }
 
   async #shutdown(): Promise<void> {
+    this.#stopping = true;
     try {
+      this.#flush.run(true);
+      await this.#native.reliable.settled(this.#ctx.settings.closeGraceMs);
       this.#flush.run(true);
     } finally {
       this.#closed = true;
@@ -306,27 +353,36 @@ export class Node extends EventEmitter implements UdpVaultNode {
     this.#resolveTimer.cancel();
     this.#store.stop();
     const err = new UdpVaultError('ERR_CLOSED', 'node closed before the message was sent');
+    this.#native.reliable.close(
+      new DeliveryError('ERR_NOT_ACKNOWLEDGED', `node closed before the reliable message was acknowledged (grace ${this.#ctx.settings.closeGraceMs} ms); the outcome is unknown (it may still be delivered)`),
+      err,
+    );
     this.#native.close(err);
     this.#v2.close(err);
     this.#ctx.identity.privateKey.fill(0); // the node owns its identity: no handshake runs again
     this.#links.clear();
-    for (const s of [...this.#streams]) s.close();
+    this.#readers.close();
     try {
       await this.#ctx.transport.close();
     } catch (e) {
       this.#ctx.log.warn({ err: e }, 'transport close failed');
     }
+    this.#readers.persist(); // restored by the next start
     await this.#closeHome?.();
   }
 
   override on<E extends keyof NodeEvents>(event: E, listener: (...args: NodeEvents[E]) => void): this {
-    return super.on(event, listener as (...a: unknown[]) => void);
+    super.on(event, listener as (...a: unknown[]) => void);
+    if (event === 'message') this.#readers.onListenerAdded();
+    return this;
   }
   override off<E extends keyof NodeEvents>(event: E, listener: (...args: NodeEvents[E]) => void): this {
     return super.off(event, listener as (...a: unknown[]) => void);
   }
   override once<E extends keyof NodeEvents>(event: E, listener: (...args: NodeEvents[E]) => void): this {
-    return super.once(event, listener as (...a: unknown[]) => void);
+    super.once(event, listener as (...a: unknown[]) => void);
+    if (event === 'message') this.#readers.onListenerAdded();
+    return this;
   }
 }
 

@@ -1,11 +1,9 @@
 /**
  * One peer's handshake attempts: the current one, a few older ones still answerable (a slow
  * peer's late answer completes the handshake), the retry backoff with jitter, and the crossing
- * rule. Every exit path — answered, superseded, trimmed, cancelled, peer removed, node closed,
- * a failure while building the init — wipes the ephemeral secrets it held.
+ * rule. Every exit path — answered, superseded, trimmed, cancelled, peer removed, node closed —
+ * destroys the attempt (which wipes its ephemeral secret and handshake state).
  */
-import type { PendingInit } from '../crypto/handshake';
-import { kxSeedKeypair, wipe, type KeyPair } from '../crypto/sodium';
 import type { Random } from '../runtime/random';
 import { HANDSHAKE_RETRY_MAX_MS, HANDSHAKE_RETRY_MS } from '../constants';
 
@@ -19,10 +17,16 @@ export interface AttemptIndex<P> {
   sidInUse(sid: number): boolean;
 }
 
-export class Handshaker<P> {
-  #current: PendingInit | null = null;
+/** One attempt: its local session id, and destroy() wiping what it holds (idempotent). */
+export interface Attempt {
+  readonly localSid: number;
+  destroy(): void;
+}
+
+export class Handshaker<P, A extends Attempt = Attempt> {
+  #current: A | null = null;
   /** Newest first, bounded. */
-  #older: PendingInit[] = [];
+  #older: A[] = [];
   #attempts = 0;
   #startedAtMs = 0;
   #firstAttemptAtMs = 0;
@@ -38,7 +42,7 @@ export class Handshaker<P> {
   }
 
   /** The newest attempt, or null when none is outstanding. */
-  get pending(): PendingInit | null {
+  get pending(): A | null {
     return this.#current;
   }
   /** Attempts since the last success (or reset). */
@@ -57,18 +61,12 @@ export class Handshaker<P> {
   }
 
   /**
-   * Starts a new attempt (the previous one stays answerable): `build` makes the init from a
-   * fresh session id and ephemeral key. Returns it and the jittered delay until the retry.
+   * Starts a new attempt (the previous one stays answerable): `build` makes it from a fresh
+   * session id (and destroys what it made if it throws). Returns it and the jittered delay until
+   * the retry.
    */
-  start(nowMs: number, build: (localSid: number, ephemeral: KeyPair) => PendingInit): { pending: PendingInit; retryInMs: number } {
-    const ephemeral = this.#ephemeral();
-    let pending: PendingInit;
-    try {
-      pending = build(this.#newSid(), ephemeral);
-    } catch (e) {
-      wipe(ephemeral.privateKey);
-      throw e;
-    }
+  start(nowMs: number, build: (localSid: number) => A): { pending: A; retryInMs: number } {
+    const pending = build(this.newSessionId());
     if (this.#current) this.#older.unshift(this.#current);
     while (this.#older.length > MAX_OLDER_ATTEMPTS) this.#end(this.#older.pop()!);
     if (!this.#current && this.#attempts === 0) this.#firstAttemptAtMs = nowMs;
@@ -81,16 +79,11 @@ export class Handshaker<P> {
     return { pending, retryInMs: backoffMs * (0.8 + 0.4 * this.#random.float()) }; // jitter: no retry storms in step
   }
 
-  /**
-   * Answers the peer's init: `build` makes the response from a fresh session id and ephemeral
-   * key; the ephemeral secret is wiped whatever happens.
-   */
-  respond<R>(build: (localSid: number, ephemeral: KeyPair) => R): R {
-    const ephemeral = this.#ephemeral();
-    try {
-      return build(this.#newSid(), ephemeral);
-    } finally {
-      wipe(ephemeral.privateKey);
+  /** A fresh local session id not in use by any session or attempt of the node. */
+  newSessionId(): number {
+    for (;;) {
+      const sid = this.#random.int(1, 0xffffffff);
+      if (!this.#index.sidInUse(sid)) return sid;
     }
   }
 
@@ -100,12 +93,12 @@ export class Handshaker<P> {
   }
 
   /** Every outstanding attempt, newest first. */
-  outstanding(): readonly PendingInit[] {
+  outstanding(): readonly A[] {
     return this.#current ? [this.#current, ...this.#older] : [...this.#older];
   }
 
   /** The outstanding attempt with this local session id. */
-  find(localSid: number): PendingInit | undefined {
+  find(localSid: number): A | undefined {
     if (this.#current?.localSid === localSid) return this.#current;
     return this.#older.find((p) => p.localSid === localSid);
   }
@@ -133,26 +126,9 @@ export class Handshaker<P> {
     return this.#current !== null && this.#attempts <= 1 && nowMs - this.#startedAtMs < youngMs && fromOurEndpoint && compareBytes(ownKey, remoteKey) > 0;
   }
 
-  #end(p: PendingInit): void {
+  #end(p: A): void {
     this.#index.unbindPending(p.localSid);
-    wipe(p.ephemeral.privateKey);
-  }
-
-  #newSid(): number {
-    for (;;) {
-      const sid = this.#random.int(1, 0xffffffff);
-      if (!this.#index.sidInUse(sid)) return sid;
-    }
-  }
-
-  /** A fresh ephemeral X25519 key pair from the injected Random (the seed is wiped at once). */
-  #ephemeral(): KeyPair {
-    const seed = this.#random.bytes(32);
-    try {
-      return kxSeedKeypair(seed);
-    } finally {
-      wipe(seed);
-    }
+    p.destroy();
   }
 }
 

@@ -75,6 +75,12 @@ export class Keypairs<P> {
     }
   }
 
+  /** Wipes one session (refused after the fact). */
+  remove(session: Session): void {
+    const k = this.#sessions.indexOf(session);
+    if (k >= 0) this.#drop(k);
+  }
+
   /** Wipes every session (peer removed, re-keyed, node closed). */
   wipeAll(): void {
     while (this.#sessions.length > 0) this.#drop(0);

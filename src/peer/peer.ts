@@ -14,6 +14,8 @@ import { PeerTrust } from './trust';
 /** What the table indexes a peer by (before a change). */
 export interface PeerIndexKeys {
   keyString: string | null;
+  /** X25519 form of the key (hex): the handshake static. */
+  staticHex: string | null;
   name: string | null;
   endpoint: string;
   address: string;
@@ -160,7 +162,7 @@ export class Peer {
   }
 
   indexKeys(): PeerIndexKeys {
-    return { keyString: this.keyString, name: this.#name, endpoint: this.#endpointString, address: this.#endpoint.address, spec: specString(this.#spec) };
+    return { keyString: this.keyString, staticHex: this.trust.staticHex, name: this.#name, endpoint: this.#endpointString, address: this.#endpoint.address, spec: specString(this.#spec) };
   }
 
   /**

@@ -1,5 +1,5 @@
 /**
- * The peer table: O(1) lookup by key, name, endpoint, configured host:port, source address and
+ * The peer table: O(1) lookup by key, handshake static, name, endpoint, configured host:port, source address and
  * local session id (maps kept current by the peers' own change methods, no scans). Session ids
  * are bound only by a peer's Keypairs (sessions) and Handshaker (attempts).
  */
@@ -36,6 +36,7 @@ class MultiMap<V> {
 export class PeerTable implements SessionIndex<Peer>, AttemptIndex<Peer> {
   #all = new Set<Peer>();
   #byKey = new Map<string, Peer>();
+  #byStatic = new Map<string, Peer>();
   #byName = new Map<string, Peer>();
   #byEndpoint = new MultiMap<Peer>();
   #bySpec = new MultiMap<Peer>();
@@ -75,6 +76,11 @@ export class PeerTable implements SessionIndex<Peer>, AttemptIndex<Peer> {
 
   byKey(keyString: string): Peer | undefined {
     return this.#byKey.get(keyString);
+  }
+
+  /** By handshake static (X25519 form of the key, hex): O(1). */
+  byStatic(staticHex: string): Peer | undefined {
+    return this.#byStatic.get(staticHex);
   }
 
   byName(name: string): Peer | undefined {
@@ -125,6 +131,7 @@ export class PeerTable implements SessionIndex<Peer>, AttemptIndex<Peer> {
 
   #index(p: Peer, k: PeerIndexKeys): void {
     if (k.keyString) this.#byKey.set(k.keyString, p);
+    if (k.staticHex) this.#byStatic.set(k.staticHex, p);
     if (k.name) this.#byName.set(k.name, p);
     this.#byEndpoint.add(k.endpoint, p);
     this.#bySpec.add(k.spec, p);
@@ -133,6 +140,7 @@ export class PeerTable implements SessionIndex<Peer>, AttemptIndex<Peer> {
 
   #unindex(p: Peer, k: PeerIndexKeys): void {
     if (k.keyString && this.#byKey.get(k.keyString) === p) this.#byKey.delete(k.keyString);
+    if (k.staticHex && this.#byStatic.get(k.staticHex) === p) this.#byStatic.delete(k.staticHex);
     if (k.name && this.#byName.get(k.name) === p) this.#byName.delete(k.name);
     this.#byEndpoint.delete(k.endpoint, p);
     this.#bySpec.delete(k.spec, p);

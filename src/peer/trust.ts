@@ -1,16 +1,25 @@
 /**
  * One peer's trust policy, the same for native and vault-v2 peers: a pinned key (given by the
- * user), a TOFU key (the first one that signed correctly), or none yet. A different key is
+ * user), a TOFU key (recorded once a session authenticated by it is confirmed), or none yet. A different key is
  * refused; for a TOFU peer the refusal is reported once per offered key (not once per retry).
  */
-import { equalBytes } from '../crypto/handshake';
 import { encodeKey } from '../crypto/identity';
+import { x25519FromIdentityKey } from '../crypto/noise/common';
 import { DropError } from '../errors';
 import type { Trust } from '../api/types';
+
+export const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** Hex of the X25519 form of an Ed25519 key (the handshake static; the table indexes peers by it). */
+export function staticHexOf(key: Uint8Array): string | null {
+  const x = x25519FromIdentityKey(key);
+  return x ? Buffer.from(x).toString('hex') : null;
+}
 
 export class PeerTrust {
   #key: Uint8Array | null;
   #keyString: string | null;
+  #staticHex: string | null;
   #level: Trust;
   /** The offered key of the last key-changed report. */
   #reported: string | null = null;
@@ -18,6 +27,7 @@ export class PeerTrust {
   constructor(key: Uint8Array | null, level: Trust) {
     this.#key = key;
     this.#keyString = key ? encodeKey(key) : null;
+    this.#staticHex = key ? staticHexOf(key) : null;
     this.#level = key ? level : 'unknown';
   }
 
@@ -26,6 +36,10 @@ export class PeerTrust {
   }
   get keyString(): string | null {
     return this.#keyString;
+  }
+  /** The handshake static (X25519 form of the key), hex; null without a key. */
+  get staticHex(): string | null {
+    return this.#staticHex;
   }
   get level(): Trust {
     return this.#level;
@@ -70,6 +84,7 @@ export class PeerTrust {
   #set(key: Uint8Array, level: Trust): void {
     this.#key = key;
     this.#keyString = encodeKey(key);
+    this.#staticHex = staticHexOf(key);
     this.#level = level;
     this.#reported = null;
   }

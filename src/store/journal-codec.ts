@@ -19,7 +19,9 @@ export type JournalRecord =
   /** This node's stream epoch toward `key` (reliable mode); only increases. */
   | { type: 'epoch'; key: string; epoch: number }
   /** Message `seq` of `key`'s stream epoch `epoch` was delivered here (exactly once across restarts). */
-  | { type: 'delivered'; key: string; epoch: number; seq: number };
+  | { type: 'delivered'; key: string; epoch: number; seq: number }
+  /** Every message seq ≤ `seq` of `key`'s stream epoch `epoch` was delivered here or is over (a cumulative floor). */
+  | { type: 'deliveredThrough'; key: string; epoch: number; seq: number };
 
 export const JOURNAL_MAGIC = Buffer.from('UVJ1');
 export const HEADER_BYTES = 8;
@@ -43,6 +45,8 @@ export function checkRecord(r: unknown): string | null {
       return isText(o.key) && isCount(o.epoch) ? null : 'epoch needs key and a non-negative integer epoch';
     case 'delivered':
       return isText(o.key) && isCount(o.epoch) && isCount(o.seq) ? null : 'delivered needs key and non-negative integers epoch and seq';
+    case 'deliveredThrough':
+      return isText(o.key) && isCount(o.epoch) && isCount(o.seq) ? null : 'deliveredThrough needs key and non-negative integers epoch and seq';
     default:
       return 'unknown type';
   }
@@ -58,6 +62,7 @@ function canonical(r: JournalRecord): JournalRecord {
     case 'epoch':
       return { type: r.type, key: r.key, epoch: r.epoch };
     case 'delivered':
+    case 'deliveredThrough':
       return { type: r.type, key: r.key, epoch: r.epoch, seq: r.seq };
   }
 }

@@ -93,7 +93,22 @@ export class JournalState {
       case 'delivered':
         this.#applyDelivered(r.key, r.epoch, r.seq);
         return;
+      case 'deliveredThrough':
+        this.#applyThrough(r.key, r.epoch, r.seq);
+        return;
     }
+  }
+
+  /** A cumulative floor: a newer epoch starts at it; the current one's floor only rises. */
+  #applyThrough(key: string, epoch: number, seq: number): void {
+    let w = this.#delivered.get(key);
+    if (w && epoch < w.epoch) return; // an older epoch is over
+    if (!w || epoch > w.epoch) {
+      w = { epoch, floor: seq, above: new Set() };
+      this.#delivered.set(key, w);
+    } else if (seq > w.floor) w.floor = seq;
+    for (const s of w.above) if (s <= w.floor) w.above.delete(s);
+    while (w.above.delete(w.floor + 1)) w.floor++;
   }
 
   #applyDelivered(key: string, epoch: number, seq: number): void {

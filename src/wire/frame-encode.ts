@@ -21,6 +21,7 @@ export function itemBytes(i: PayloadItem): number {
 function controlBytesExact(c: ControlItem): number {
   if (c.type === 'keepalive') return 2;
   if (c.type === 'packetAck') return 1 + 1 + binHeaderBytes(c.ack.length) + c.ack.length;
+  if (c.type === 'limits') return 1 + 1 + uintBytes(c.maxMessageBytes);
   let n = 1 + 1 + uintBytes(c.stream) + uintBytes(c.cum) + arrayHeaderBytes(c.ranges.length);
   for (const r of c.ranges) n += uintBytes(r);
   return n;
@@ -149,6 +150,10 @@ export function encodeFrame(f: Frame, targetBytes = 0, scratch?: Uint8Array): Ui
       w.binHeader(c.ack.length);
       w.b.set(c.ack, w.o);
       w.o += c.ack.length;
+    } else if (c.type === 'limits') {
+      w.byte(0x92);
+      w.byte(3);
+      w.uint(c.maxMessageBytes);
     } else {
       w.byte(0x94);
       w.byte(1);

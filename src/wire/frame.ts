@@ -8,7 +8,8 @@
  * Payload item: [flags, data] | [flags|RELIABLE, data, seq] | [flags|FRAGMENT, chunk, id, index, count]
  *               | [flags|RELIABLE|FRAGMENT, chunk, seq, index, count]
  * Control item: [0] keepalive | [1, stream, cum, [start, end, ...]] delivery ack
- *               | [2, <bin: packet ack, wire/ack.ts>] packet ack (at most one per frame).
+ *               | [2, <bin: packet ack, wire/ack.ts>] packet ack (at most one per frame)
+ *               | [3, maxMessageBytes] limits.
  * Decoding validates every field; anything else is a 'malformed' drop.
  */
 import { FRAME_VERSION } from '../constants';
@@ -25,6 +26,8 @@ export const CONTROL_ACK = 1;
 export const CONTROL_PACKET_ACK = 2;
 /** Largest encoded packet ack accepted (32 ranges of 8-byte varints + credit: 537 bytes). */
 export const MAX_PACKET_ACK_BYTES = 600;
+/** [3, maxMessageBytes]: the sender's receive limit, sent once per session (PROTOCOL.md §14). */
+export const CONTROL_LIMITS = 3;
 export const MAX_ACK_RANGES = 32;
 export const MAX_ITEMS_PER_FRAME = 4096;
 
@@ -40,7 +43,8 @@ export interface PayloadItem {
 export type ControlItem =
   | { type: 'keepalive' }
   | { type: 'ack'; stream: number; cum: number; ranges: number[] }
-  | { type: 'packetAck'; ack: Uint8Array };
+  | { type: 'packetAck'; ack: Uint8Array }
+  | { type: 'limits'; maxMessageBytes: number };
 
 export interface Frame {
   t: number;
@@ -63,6 +67,7 @@ export const FRAME_FIXED_OVERHEAD_BYTES = 1 + 3 + 11 + 11 + 7 + 5 + 5 + 17 + 5;
 export function controlBytes(c: ControlItem): number {
   if (c.type === 'keepalive') return 2;
   if (c.type === 'packetAck') return 1 + 1 + 3 + c.ack.length;
+  if (c.type === 'limits') return 1 + 1 + 9;
   return 1 + 1 + 5 + 9 + 3 + c.ranges.length * 9;
 }
 export { encodeFrame, paddingLength, binHeaderBytes, itemBytes } from './frame-encode';
@@ -96,7 +101,7 @@ function controlFromWire(w: unknown): ControlItem {
   if (w[0] === CONTROL_KEEPALIVE && w.length === 1) return { type: 'keepalive' };
   if (w[0] === CONTROL_ACK && w.length === 4) {
     const [, stream, cum, ranges] = w as unknown[];
-    if (!isUint(stream, 0xffffffff) || !isUint(cum)) return bad('ack fields');
+    if (!isUint(stream) || !isUint(cum)) return bad('ack fields');
     if (!Array.isArray(ranges) || ranges.length % 2 !== 0 || ranges.length > 2 * MAX_ACK_RANGES) return bad('ack ranges');
     for (let k = 0; k < ranges.length; k += 2) {
       const a: unknown = ranges[k];
@@ -109,6 +114,11 @@ function controlFromWire(w: unknown): ControlItem {
     const ack: unknown = w[1];
     if (!isBin(ack) || ack.length < 1 || ack.length > MAX_PACKET_ACK_BYTES) return bad('packet ack');
     return { type: 'packetAck', ack };
+  }
+  if (w[0] === CONTROL_LIMITS && w.length === 2) {
+    const max: unknown = w[1];
+    if (!isUint(max) || max < 1) return bad('limits');
+    return { type: 'limits', maxMessageBytes: max };
   }
   return bad('unknown control item');
 }
@@ -140,7 +150,7 @@ export function decodeFrame(bytes: Uint8Array): Frame {
   const frame: Frame = { t: m['t'], n: m['n'], i: m['i'], p: items, c: controls };
   const r = m['r'];
   if (r !== undefined) {
-    if (!Array.isArray(r) || r.length !== 2 || !isUint(r[0], 0xffffffff) || !isUint(r[1])) return bad('reliable stream');
+    if (!Array.isArray(r) || r.length !== 2 || !isUint(r[0]) || !isUint(r[1])) return bad('reliable stream');
     frame.r = [r[0], r[1]];
   } else if (items.some((i) => (i.flags & FLAG_RELIABLE) !== 0)) {
     return bad('reliable item without stream');

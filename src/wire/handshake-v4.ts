@@ -1,5 +1,5 @@
 /**
- * Byte layouts of the protocol v4 handshake (docs/HANDSHAKE-V4.md has the tables). Parsing here
+ * Byte layouts of the protocol v4 handshake (docs/PROTOCOL.md §4 has the tables). Parsing here
  * is length and type checks only — no cryptography, no lookup — so junk is refused cheaply.
  *
  * Every handshake message is  header ‖ noise ‖ mac1 (16) ‖ mac2 (16):
@@ -89,6 +89,9 @@ function writeU32(b: Uint8Array, off: number, n: number): void {
 }
 
 export const isHandshakeType = (t: number): t is V4HandshakeType => t === V4.ikInit || t === V4.ikResponse || t === V4.xx1 || t === V4.xx2 || t === V4.xx3;
+
+/** A v4 handshake message or cookie reply (0x41, 0x42, 0x44–0x47). */
+export const isHandshakeOrCookieType = (t: number | undefined): boolean => t !== undefined && (isHandshakeType(t) || t === V4.cookieReply);
 
 /** Assembles header ‖ noise ‖ 0^32; the macs are filled in by CookieGenerator.addMacs. */
 export function encodeHandshake(type: V4HandshakeType, receiverSid: number | null, noise: Uint8Array): Uint8Array {

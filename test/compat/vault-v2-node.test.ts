@@ -2,6 +2,7 @@
  * vault-v2 mode of a live node (SPEC §6) over real UDP on loopback: two udpvault nodes, and a
  * raw dgram peer that behaves like the reference (announces its port, sends from random ports).
  */
+import { TYPE_DATA } from '../../src/constants';
 import { randomBytes } from 'node:crypto';
 import { systemClock, type Clock } from '../../src/runtime/clock';
 import { decodeKey, encodeKey } from '../../src/crypto/identity';
@@ -190,10 +191,10 @@ describe('a node and a reference-style raw peer', () => {
     expect(node.status().counters.messagesOut).toBe(2);
   });
 
-  test('envelopes whose random nonce starts with a native (v4) type byte are still vault-v2; ours never do', async () => {
+  test('envelopes whose random nonce starts with a native type byte are still vault-v2; ours never do', async () => {
     const got = collect(node);
     const { nodeEncPk } = await handshake();
-    const types = [0x41, 0x42, 0x43];
+    const types = [TYPE_DATA, 0x41, 0x42, 0x44, 0x45, 0x46, 0x47]; // data, v4 handshakes, cookie reply
     for (const [i, t] of types.entries()) {
       const random = (n: number): Uint8Array => {
         const r = new Uint8Array(randomBytes(n));
@@ -204,8 +205,8 @@ describe('a node and a reference-style raw peer', () => {
       expect(sealed[0]).toBe(t);
       await raw.send(sealed, node.port, 2);
     }
-    await waitFor(() => got.length === 3, 5000, 'three messages');
-    expect(got.map(text)).toEqual(['type 0', 'type 1', 'type 2']);
+    await waitFor(() => got.length === types.length, 5000, 'one message per type');
+    expect(got.map(text)).toEqual(types.map((_, i) => `type ${i}`));
     expect(node.status().counters.drops).toEqual({});
 
     const mark = raw.received.length;

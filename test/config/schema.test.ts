@@ -78,6 +78,8 @@ describe('the schema', () => {
       'peerPacketBurst',
       'handshakesPerSecondPerIp',
       'handshakeBurstPerIp',
+      'handshakesPerSecond',
+      'handshakeBurst',
       'globalPacketsPerSecond',
       'metrics',
       'metricsMaxPeers',

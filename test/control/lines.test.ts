@@ -76,6 +76,23 @@ describe('Subscriber', () => {
     expect(s.queued).toBe(1);
   });
 
+  test('a preloaded backlog goes first, in order, and does not count against the bound of newer messages', () => {
+    const sink = new Sink();
+    const s = new Subscriber(4, null, sink, () => true, 2);
+    s.preload([body(1), body(2), body(3), body(4), body(5)]);
+    expect(sink.lines).toEqual([]); // written by the next flush (after the subscribe answer)
+    sink.blocked = true; // a slow reader
+    s.push(body(6));
+    s.push(body(7));
+    s.push(body(8)); // the bound (2) counts only these
+    expect(s.queued).toBe(7);
+    sink.blocked = false;
+    s.flush();
+    expect(sink.lines.map(parse).map((l) => l.text ?? `lost ${String(l.count)}`)).toEqual(['1', '2', '3', '4', '5', '6', '7', 'lost 1']);
+    s.push(body(9));
+    expect(parse(sink.lines.at(-1)!)).toMatchObject({ text: '9' });
+  });
+
   test('end hands over what is buffered, the loss, then the end event', () => {
     const sink = new Sink();
     const s = new Subscriber(1, null, sink, () => true, 1);

@@ -1,6 +1,6 @@
 /** Data packets (docs/PROTOCOL.md §6): XChaCha20-Poly1305, nonce = 16 zero bytes ‖ counter, AD = header. */
 import { Session, type SessionLimits } from '../../src/crypto/session';
-import type { HandshakeKeys } from '../../src/crypto/handshake';
+import type { HandshakeKeys } from '../../src/crypto/session';
 import _sodium from 'libsodium-wrappers';
 import { aeadDecrypt, aeadEncrypt, aeadSealWithHeader, sodiumReady } from '../../src/crypto/sodium';
 import { DEFAULT_SETTINGS } from '../../src/settings';

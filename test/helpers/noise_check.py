@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent implementation of the udpvault v4 handshake (docs/HANDSHAKE-V4.md).
+"""Independent implementation of the udpvault v4 handshake (docs/PROTOCOL.md §3–§5).
 
 Noise_IK_25519_ChaChaPoly_BLAKE2b and Noise_XX_25519_ChaChaPoly_BLAKE2b written out from the
 Noise specification (rev. 34) with Debian's python3-nacl (X25519, ChaCha20-Poly1305-IETF,

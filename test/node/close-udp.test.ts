@@ -36,7 +36,7 @@ describe('close() on real UDP', () => {
       const closing = [a.close(), a.close()];
       await Promise.all(closing);
       await a.close();
-      expect(await Promise.all(settled)).toEqual(['sent', 'ERR_CLOSED', 'sent']);
+      expect(await Promise.all(settled)).toEqual(['sent', 'sent', 'sent']); // the reliable one is acknowledged within the close grace
       await new Promise((r) => setImmediate(r));
       expect(errors).toEqual([]);
     } finally {

@@ -74,7 +74,7 @@ describe('send() and close()', () => {
     expect(got.map((m) => m.data.length)).toEqual([5, 4000]);
   });
 
-  test('close() drains: this turn\'s sends go out and resolve, the rest reject with ERR_CLOSED, nothing stays scheduled', async () => {
+  test('close() drains: this turn\'s sends go out and resolve, a reliable one in flight is acknowledged within the grace, the rest reject with ERR_CLOSED, nothing stays scheduled', async () => {
     const a = await w.node(A);
     const b = await w.node(B);
     await w.pair(a, b);
@@ -88,10 +88,15 @@ describe('send() and close()', () => {
     const c1 = a.close();
     const c2 = a.close();
     expect(c2).toBe(c1);
-    await Promise.all([c1, c2, a.close()]);
+    const closing = watch(Promise.all([c1, c2, a.close()]));
+    await expect(a.send('b', 'during the grace')).rejects.toMatchObject({ code: 'ERR_CLOSED' });
+    const t0 = w.clock.monotonic();
+    expect(await w.scheduler.runUntil(() => closing.state !== 'pending', 5_000)).toBe(true);
+    expect(w.clock.monotonic() - t0).toBeLessThan(2_000); // closed once the reliable message was acknowledged, not at the end of the grace
     await w.scheduler.drain();
     expect(sent.state).toBe('resolved');
-    for (const p of [queued, v2, reliable]) {
+    expect(reliable.state).toBe('resolved');
+    for (const p of [queued, v2]) {
       expect(p.state).toBe('rejected');
       expect(p.error).toMatchObject({ code: 'ERR_CLOSED' });
     }
@@ -105,6 +110,45 @@ describe('send() and close()', () => {
     expect(w.scheduler.pendingTimers).toBe(0);
     await w.scheduler.advance(120_000);
     expect(fromA()).toBe(before);
+  });
+
+  test('close() grace: in-flight reliable messages to a frozen peer wait closeGraceMs exactly, then reject ERR_NOT_ACKNOWLEDGED (outcome unknown); never-transmitted ones ERR_CLOSED', async () => {
+    const a = await w.node(A, { settings: { closeGraceMs: 1_500 } });
+    const b = await w.node(B);
+    await w.pair(a, b);
+    await a.addPeer({ endpoint: `${NOBODY}:11000`, name: 'nobody', key: identityFromSeed(new Uint8Array(32).fill(9)).keyString });
+    const got = messages(b);
+    w.net.host(B).freeze();
+    const inFlight = watch(a.send('b', 'in flight', { reliable: true, timeoutMs: 60_000 }));
+    const unsent = watch(a.send('nobody', 'no session', { reliable: true, timeoutMs: 60_000 }));
+    await w.scheduler.advance(100);
+    const t0 = w.clock.monotonic();
+    const closing = watch(a.close());
+    await w.scheduler.advance(1_499);
+    expect([closing.state, inFlight.state, unsent.state]).toEqual(['pending', 'pending', 'pending']);
+    await w.scheduler.advance(1);
+    await w.scheduler.drain();
+    expect(w.clock.monotonic() - t0).toBe(1_500);
+    expect(closing.state).toBe('resolved');
+    expect(inFlight.error).toMatchObject({ code: 'ERR_NOT_ACKNOWLEDGED' });
+    expect((inFlight.error as Error).message).toMatch(/node closed before the reliable message was acknowledged \(grace 1500 ms\); the outcome is unknown \(it may still be delivered\)/);
+    expect(unsent.error).toMatchObject({ code: 'ERR_CLOSED' });
+    w.net.host(B).thaw();
+    await w.scheduler.advance(100);
+    expect(got.map(text)).toEqual(['in flight']); // it did arrive: exactly what ERR_NOT_ACKNOWLEDGED warns about
+  });
+
+  test('closeGraceMs 0: close() does not wait; an in-flight reliable message rejects ERR_NOT_ACKNOWLEDGED at once', async () => {
+    const a = await w.node(A, { settings: { closeGraceMs: 0 } });
+    const b = await w.node(B);
+    await w.pair(a, b);
+    w.net.host(B).freeze();
+    const inFlight = watch(a.send('b', 'x', { reliable: true }));
+    await w.scheduler.advance(10);
+    await a.close();
+    await w.scheduler.drain();
+    expect(inFlight.error).toMatchObject({ code: 'ERR_NOT_ACKNOWLEDGED' });
+    w.net.host(B).thaw();
   });
 
   test('a peer removed in the same turn as a send is not revived by the flush or by its answers', async () => {

@@ -43,7 +43,7 @@ describe('events and counters', () => {
     const m = await w.node(B);
     const events = peerEvents(a);
     await m.addPeer({ endpoint: `${A}:${SIM_PORT}`, name: 'a', key: a.publicKey });
-    await w.scheduler.advance(8_000); // m retries its init several times
+    await w.scheduler.advance(12_000); // m retries its init several times (its first may meet an empty admission share: B's source just handshook)
     return { a, m, events };
   }
 

@@ -1,10 +1,11 @@
-/** Floods: handshake floods are rate limited per source IP before any signature check; data floods per peer. */
+/** Floods: handshake floods are admitted per source (after mac1, before any DH) or answered with cookies; data floods per peer. */
 import * as dgram from 'node:dgram';
 import { startNode, waitFor, pair, collect } from '../helpers/nodes';
 import type { UdpVaultNode } from '../../src/node/types';
-import { createInit } from '../../src/crypto/handshake';
 import { generateIdentity, decodeKey } from '../../src/crypto/identity';
-import { kxKeypair, sodiumReady } from '../../src/crypto/sodium';
+import { sodiumReady } from '../../src/crypto/sodium';
+import { systemRandom } from '../../src/runtime/random';
+import { forgeIkInit, COOKIE_REPLY_BYTES } from '../helpers/v4-forge';
 
 const drops = (n: UdpVaultNode, r: string): number => (n.status().counters.drops as Record<string, number>)[r] ?? 0;
 
@@ -17,30 +18,28 @@ async function socket(): Promise<dgram.Socket> {
 describe('floods', () => {
   beforeAll(sodiumReady);
 
-  test('a handshake flood from one IP is cut by the per-IP limit before signature verification', async () => {
+  test('a handshake flood from one IP: only the burst reaches a Diffie-Hellman, the rest is refused or answered with a 61-byte cookie', async () => {
     const burst = 20;
     const b = await startNode({ settings: { handshakesPerSecondPerIp: 1, handshakeBurstPerIp: burst } });
     const aKey = generateIdentity().keyString;
     await b.addPeer({ endpoint: '127.0.0.1:9', key: aKey, name: 'a' });
     const mallory = generateIdentity();
     const s = await socket();
+    let cookies = 0;
+    s.on('message', (d) => {
+      if (d.length === COOKIE_REPLY_BYTES && d[0] === 0x47) cookies++;
+    });
     try {
       const n = 500;
       for (let i = 0; i < n; i++) {
-        // claims to be the peer, signed with another key: each would cost a verification
-        const forged = createInit({
-          identity: { ...mallory, publicKey: decodeKey(aKey) },
-          responderStatic: decodeKey(b.publicKey),
-          localSid: i + 1,
-          ephemeral: kxKeypair(),
-          timestampMs: Date.now() + i,
-        });
-        s.send(forged.init, b.port, '127.0.0.1');
+        // claims to be the peer, keyed with another secret: each admitted one costs a DH, then fails the AEAD
+        const forged = forgeIkInit({ claimed: decodeKey(aKey), secretOf: mallory, responderKey: decodeKey(b.publicKey), sid: i + 1, random: systemRandom, wallMs: Date.now() + i });
+        s.send(forged, b.port, '127.0.0.1');
         if (i % 100 === 99) await new Promise((r) => setTimeout(r, 5));
       }
-      await waitFor(() => drops(b, 'rateLimited') + drops(b, 'authFailure') === n, 10000, 'all forged inits dropped');
-      expect(drops(b, 'authFailure')).toBeLessThanOrEqual(burst + 2); // only the burst (and refill) reached the signature check
-      expect(drops(b, 'rateLimited')).toBeGreaterThanOrEqual(n - burst - 2);
+      await waitFor(() => drops(b, 'rateLimited') + drops(b, 'authFailure') + cookies === n, 10000, 'all forged inits refused or answered');
+      expect(drops(b, 'authFailure')).toBeLessThanOrEqual(burst + 2); // only a source burst (and refill) reached the DH
+      expect(drops(b, 'authFailure')).toBeGreaterThan(0);
       expect(b.peers()[0]!.state).not.toBe('established');
     } finally {
       s.close();

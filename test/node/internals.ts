@@ -9,7 +9,13 @@ export function nativeLinkOf(node: UdpVaultNode, ref: string): NativeLink {
   return link;
 }
 
-/** The ephemeral X25519 secret keys of the peer's pending handshake attempts (the live buffers). */
+/** The live secret buffers (ephemeral secret, chaining key, cipher key) of the peer's pending handshake attempts. */
 export function pendingEphemeralSecrets(node: UdpVaultNode, ref: string): Uint8Array[] {
-  return nativeLinkOf(node, ref).handshaker.outstanding().map((p) => p.ephemeral.privateKey);
+  return nativeLinkOf(node, ref).handshaker.outstanding().flatMap((p) => p.state.secretViews());
+}
+
+/** The maxMessageBytes the peer announced to `node` (null before its `limits` item arrived). */
+export function announcedLimit(node: UdpVaultNode, ref: string): number | null {
+  const link = nativeLinkOf(node, ref);
+  return link.engine.reliable.peerMaxMessageBytes(link);
 }

@@ -1,9 +1,14 @@
-/** Handshaker: attempts bounded, ephemeral secrets wiped on every exit path, seeded ids and jitter. */
+/** Handshaker: attempts bounded, every exit path destroys the attempt, seeded ids and jitter. */
 import { Handshaker, MAX_OLDER_ATTEMPTS, type AttemptIndex } from '../../src/peer/handshaker';
 import { SeededRandom } from '../../src/runtime/random';
-import { sodiumReady } from '../../src/crypto/sodium';
-import type { PendingInit } from '../../src/crypto/handshake';
-import type { KeyPair } from '../../src/crypto/sodium';
+
+class FakeAttempt {
+  destroyed = false;
+  constructor(readonly localSid: number) {}
+  destroy(): void {
+    this.destroyed = true;
+  }
+}
 
 class Index implements AttemptIndex<string> {
   readonly bound = new Map<number, string>();
@@ -18,42 +23,36 @@ class Index implements AttemptIndex<string> {
   }
 }
 
-const build = (localSid: number, ephemeral: KeyPair): PendingInit => ({ localSid, ephemeral, init: new Uint8Array(1), responderStatic: new Uint8Array(32), timestampMs: 0 });
-const isZero = (b: Uint8Array): boolean => b.every((x) => x === 0);
+const build = (localSid: number): FakeAttempt => new FakeAttempt(localSid);
 
 describe('Handshaker', () => {
-  beforeAll(sodiumReady);
-
   test('older attempts stay answerable up to the bound; the ones dropped and all on cancel are wiped and unbound', () => {
     const index = new Index();
-    const h = new Handshaker('p', index, new SeededRandom(1));
-    const made: PendingInit[] = [];
+    const h = new Handshaker<string, FakeAttempt>('p', index, new SeededRandom(1));
+    const made: FakeAttempt[] = [];
     for (let i = 0; i < MAX_OLDER_ATTEMPTS + 3; i++) made.push(h.start(i * 1000, build).pending);
     expect(h.attempts).toBe(MAX_OLDER_ATTEMPTS + 3);
     expect(h.outstanding()).toEqual([...made].reverse().slice(0, MAX_OLDER_ATTEMPTS + 1));
-    expect(made.slice(0, 2).map((p) => isZero(p.ephemeral.privateKey))).toEqual([true, true]);
-    expect(made.slice(2).map((p) => isZero(p.ephemeral.privateKey))).toEqual(made.slice(2).map(() => false));
+    expect(made.slice(0, 2).map((p) => p.destroyed)).toEqual([true, true]);
+    expect(made.slice(2).map((p) => p.destroyed)).toEqual(made.slice(2).map(() => false));
     expect([...index.bound.keys()].sort()).toEqual(made.slice(2).map((p) => p.localSid).sort());
     expect(h.find(made[3]!.localSid)).toBe(made[3]);
     expect(h.find(made[0]!.localSid)).toBeUndefined();
     h.cancel();
-    expect(made.every((p) => isZero(p.ephemeral.privateKey))).toBe(true);
+    expect(made.every((p) => p.destroyed)).toBe(true);
     expect(index.bound.size).toBe(0);
     expect([h.pending, h.attempts]).toEqual([null, 0]);
   });
 
-  test('a failure while building the init or the response wipes the fresh ephemeral secret', () => {
-    const h = new Handshaker('p', new Index(), new SeededRandom(2));
-    let seen: KeyPair | null = null;
-    expect(() => h.start(0, (_sid, e) => {
-      seen = e;
+  test('a failure while building the attempt leaves nothing pending or bound', () => {
+    const index = new Index();
+    const h = new Handshaker<string, FakeAttempt>('p', index, new SeededRandom(2));
+    expect(() => h.start(0, () => {
       throw new Error('boom');
     })).toThrow('boom');
-    expect(isZero(seen!.privateKey)).toBe(true);
     expect(h.pending).toBeNull();
-    let answered: KeyPair | null = null;
-    h.respond((_sid, e) => void (answered = e));
-    expect(isZero(answered!.privateKey)).toBe(true);
+    expect(index.bound.size).toBe(0);
+    expect(h.attempts).toBe(0);
   });
 
   test('the same seed gives the same session ids, keys and retry times; backoff doubles with ±20% jitter', () => {
@@ -61,7 +60,7 @@ describe('Handshaker', () => {
       const h = new Handshaker('p', new Index(), new SeededRandom(seed));
       return Array.from({ length: 4 }, (_, i) => {
         const { pending, retryInMs } = h.start(i, build);
-        return [pending.localSid, Buffer.from(pending.ephemeral.publicKey).toString('hex'), retryInMs] as const;
+        return [pending.localSid, h.newSessionId(), retryInMs] as const;
       });
     };
     const a = run(7);

@@ -3,9 +3,9 @@
  * move during a flood, so every limit is hit exactly).
  */
 import { SimWorld, SIM_PORT, established, messages, text } from './harness';
-import { createInit } from '../../src/crypto/handshake';
 import { decodeKey, identityFromSeed } from '../../src/crypto/identity';
-import { kxSeedKeypair } from '../../src/crypto/sodium';
+import { SeededRandom } from '../../src/runtime/random';
+import { forgeIkInit, COOKIE_REPLY_BYTES } from '../helpers/v4-forge';
 import type { UdpVaultNode } from '../../src/node/types';
 
 const A = '127.0.0.2';
@@ -23,7 +23,7 @@ describe('floods and crowds', () => {
     expect(w.scheduler.errors).toEqual([]);
   });
 
-  test('a flood of forged inits and garbage: only the per-IP burst reaches a signature check; the peers keep talking', async () => {
+  test('a flood of forged inits and garbage: only the burst reaches a Diffie-Hellman, the rest get cookies or are refused; the peers keep talking', async () => {
     const burst = 20;
     const a = await w.node(A);
     const b = await w.node(B, { settings: { handshakesPerSecondPerIp: 1, handshakeBurstPerIp: burst } });
@@ -31,16 +31,13 @@ describe('floods and crowds', () => {
     const before = { ...b.status().counters.drops };
     const mallory = identityFromSeed(new Uint8Array(32).fill(66));
     const raw = await w.net.host(MALLORY).openTransport({ host: MALLORY, port: 5000, onMessage: () => undefined, onError: () => undefined });
+    const traceBefore = w.net.trace.length;
+    const random = new SeededRandom(7);
     const n = 1000;
     for (let i = 0; i < n; i++) {
-      const forged = createInit({
-        identity: { ...mallory, publicKey: decodeKey(a.publicKey) }, // claims to be a, signed by another key
-        responderStatic: decodeKey(b.publicKey),
-        localSid: i + 1,
-        ephemeral: kxSeedKeypair(new Uint8Array(32).fill(i % 251)),
-        timestampMs: w.clock.now() + i,
-      });
-      raw.send(forged.init, SIM_PORT, B, 4);
+      // claims to be a (valid mac1: a's key is public), keyed with another secret: fails the AEAD after one DH
+      const forged = forgeIkInit({ claimed: decodeKey(a.publicKey), secretOf: mallory, responderKey: decodeKey(b.publicKey), sid: i + 1, random, wallMs: w.clock.now() + i, clock: w.clock });
+      raw.send(forged, SIM_PORT, B, 4);
       raw.send(new Uint8Array([0x43, 1, 2, 3]), SIM_PORT, B, 4); // too short for data
       raw.send(new Uint8Array([0x77, 0]), SIM_PORT, B, 4); // another protocol version
     }
@@ -51,9 +48,14 @@ describe('floods and crowds', () => {
     expect(atB.map(text)).toEqual(['through the flood']);
     const d = b.status().counters.drops;
     const grew = (r: string): number => ((d as Record<string, number>)[r] ?? 0) - ((before as Record<string, number>)[r] ?? 0);
-    expect([grew('authFailure'), grew('rateLimited'), grew('malformed'), grew('unknownVersion')]).toEqual([burst, n - burst, n, n]);
+    const cookies = w.net.trace.slice(traceBefore).filter((e) => e.size === COOKIE_REPLY_BYTES).length;
+    expect(grew('authFailure')).toBeGreaterThan(0);
+    expect(grew('authFailure')).toBeLessThanOrEqual(burst + 1); // the burst and the newcomer token: the only DH spent
+    expect(grew('authFailure') + grew('rateLimited') + cookies).toBe(n);
+    expect(cookies).toBeGreaterThanOrEqual(n / 2); // under load: a cookie reply (61 B, no DH) instead of work
+    expect([grew('malformed'), grew('unknownVersion')]).toEqual([n, n]);
     const peerA = b.peers().find((p) => p.name === 'a')!;
-    expect(peerA.counters.drops.authFailure).toBe(burst); // a forged init names a: counted on it too
+    expect(peerA.counters.drops.authFailure).toBe(grew('authFailure')); // a forged init names a: counted on it too
     expect(peerA.state).toBe('established');
     await raw.close();
   });

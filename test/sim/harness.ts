@@ -46,9 +46,21 @@ export class SimWorld {
     if (!ok) throw new Error(`no session within ${maxMs} ms of simulated time`);
   }
 
+  /** Closes every node, running simulated time meanwhile (close gives reliable messages a grace). */
   async closeAll(): Promise<void> {
-    await Promise.all(this.nodes.splice(0).map((n) => n.close()));
+    const closing = watch(Promise.all(this.nodes.splice(0).map((n) => n.close())).then(() => undefined));
+    await this.scheduler.runUntil(() => closing.state !== 'pending', 600_000);
     await this.scheduler.drain();
+    if (closing.state === 'rejected') throw closing.error;
+  }
+
+  /** Closes one node, running simulated time while its close grace runs. */
+  async close(n: UdpVaultNode): Promise<void> {
+    const i = this.nodes.indexOf(n);
+    if (i >= 0) this.nodes.splice(i, 1);
+    const closing = watch(n.close());
+    await this.scheduler.runUntil(() => closing.state !== 'pending', 600_000);
+    if (closing.state === 'rejected') throw closing.error;
   }
 }
 

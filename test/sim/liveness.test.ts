@@ -5,7 +5,7 @@
  * retries go on, backing off, and a returning peer is reached as soon as it answers.
  */
 import { SimWorld, SIM_PORT, established, messages, peerEvents, text } from './harness';
-import { INIT_BYTES, RESPONSE_BYTES } from '../../src/wire/packet';
+import { IK_INIT_BYTES as INIT_BYTES, IK_RESPONSE_BYTES as RESPONSE_BYTES } from '../helpers/v4-forge';
 import type { UdpVaultNode } from '../../src/node/types';
 
 const A = '127.0.0.2';

@@ -4,7 +4,7 @@
  * reordering, reassembly, vault-v2 peers, and determinism of the whole datagram trace.
  */
 import { SimWorld, SIM_PORT, established, messages, peerEvents, text, watch } from './harness';
-import { INIT_BYTES, RESPONSE_BYTES } from '../../src/wire/packet';
+import { IK_INIT_BYTES as INIT_BYTES, IK_RESPONSE_BYTES as RESPONSE_BYTES } from '../helpers/v4-forge';
 
 const A = '127.0.0.2';
 const B = '127.0.0.3';

@@ -257,6 +257,31 @@ describe('Journal', () => {
     expect(back.state.isDelivered(key(1), 3, 0)).toBe(false);
   });
 
+  test('deliveredThrough: a cumulative floor that starts a newer epoch, only rises, absorbs out-of-order seqs, and survives replay', async () => {
+    const f = home();
+    const j = open(f);
+    const k = key(7);
+    const step = async (r: JournalRecord): Promise<void> => {
+      await Promise.all([j.append(r), sched.drain()]);
+    };
+    await step({ type: 'deliveredThrough', key: k, epoch: 5, seq: 40 });
+    expect(j.state.delivered(k)).toEqual({ epoch: 5, floor: 40, above: [] });
+    await step({ type: 'delivered', key: k, epoch: 5, seq: 43 });
+    await step({ type: 'delivered', key: k, epoch: 5, seq: 45 });
+    await step({ type: 'deliveredThrough', key: k, epoch: 5, seq: 42 }); // absorbs 43; 45 stays above
+    expect(j.state.delivered(k)).toEqual({ epoch: 5, floor: 43, above: [45] });
+    await step({ type: 'deliveredThrough', key: k, epoch: 5, seq: 10 }); // never lowers
+    await step({ type: 'deliveredThrough', key: k, epoch: 4, seq: 99 }); // an older epoch is over
+    expect(j.state.delivered(k)).toEqual({ epoch: 5, floor: 43, above: [45] });
+    await step({ type: 'deliveredThrough', key: k, epoch: 6, seq: 0 }); // a newer epoch starts at its floor
+    await j.close();
+    const back = open(f.crash());
+    expect(back.state.delivered(k)).toEqual({ epoch: 6, floor: 0, above: [] });
+    expect(back.state.isDelivered(k, 5, 1_000_000)).toBe(true);
+    expect(back.state.isDelivered(k, 6, 1)).toBe(false);
+    await back.close();
+  });
+
   test('an invalid record is refused and nothing is written', async () => {
     const f = home();
     const j = open(f);

@@ -136,7 +136,7 @@ describe('round trip', () => {
 
   test.each(items)('payload item: %s', (_name, item) => {
     const f: Frame = { t: 1_800_000_000_001, n: 0, i: 0, p: [item], c: [] };
-    if (item.flags & FLAG_RELIABLE) f.r = [0xffffffff, 1];
+    if (item.flags & FLAG_RELIABLE) f.r = [2 ** 53 - 1, 1]; // the largest stream epoch
     for (const target of [0, 99, 200, 1000]) expect(norm(decodeFrame(encodeFrame(f, target)))).toEqual(f);
   });
 
@@ -144,6 +144,8 @@ describe('round trip', () => {
     ['keepalive', { type: 'keepalive' }],
     ['ack without ranges', { type: 'ack', stream: 1, cum: 0, ranges: [] }],
     ['ack with ranges', { type: 'ack', stream: 0xffffffff, cum: 2 ** 40, ranges: [2 ** 40 + 2, 2 ** 40 + 2, 2 ** 40 + 4, 2 ** 40 + 9] }],
+    ['limits', { type: 'limits', maxMessageBytes: 1024 * 1024 }],
+    ['limits, largest', { type: 'limits', maxMessageBytes: 2 ** 53 - 1 }],
     ['ack with 32 ranges', { type: 'ack', stream: 5, cum: 10, ranges: Array.from({ length: 64 }, (_, k) => 12 + 2 * (k >> 1) * 2 + (k & 1)) }],
   ];
 
@@ -387,7 +389,7 @@ describe('decodeFrame refuses (DropError malformed)', () => {
     expectMalformed(wire({ p: [[0, d], [6, d, 1, 0, 2]] }), 'reliable item without stream');
   });
 
-  test.each([[[1]], [[1, 2, 3]], [[2 ** 32, 1]], [[1, -1]], [[-1, 1]], [[1.5, 1]], ['x'], [null], [[1, 2 ** 53]]])('reliable stream r = %p', (r) =>
+  test.each([[[1]], [[1, 2, 3]], [[2 ** 53, 1]], [[1, -1]], [[-1, 1]], [[1.5, 1]], ['x'], [null], [[1, 2 ** 53]]])('reliable stream r = %p', (r) =>
     expectMalformed(wire({ r }), 'reliable stream'),
   );
 
@@ -406,12 +408,20 @@ describe('decodeFrame refuses (DropError malformed)', () => {
   ])('unknown control item: %s', (_n, c) => expectMalformed(wire({ c: [c] }), 'unknown control item'));
 
   test.each([
-    ['stream above 2^32 − 1', [1, 2 ** 32, 0, []]],
+    ['stream epoch above 2^53 − 1', [1, 2 ** 53, 0, []]],
     ['stream negative', [1, -1, 0, []]],
     ['cum negative', [1, 1, -1, []]],
     ['cum fractional', [1, 1, 0.5, []]],
     ['cum nil', [1, 1, null, []]],
   ])('ack fields: %s', (_n, c) => expectMalformed(wire({ c: [c] }), 'ack fields'));
+
+  test.each([
+    ['of 0', [3, 0], 'limits'],
+    ['fractional', [3, 1.5], 'limits'],
+    ['above 2^53 − 1', [3, 2 ** 53], 'limits'],
+    ['without a value', [3], 'unknown control item'],
+    ['with an extra field', [3, 1, 2], 'unknown control item'],
+  ])('limits control item %s', (_n, c, why) => expectMalformed(wire({ c: [c] }), why as string));
 
   test.each([
     ['odd length', [1, 1, 0, [1]]],

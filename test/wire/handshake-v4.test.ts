@@ -12,7 +12,7 @@ import {
   XX1_BYTES,
 } from '../../src/wire/handshake-v4';
 
-test('exact size ranges (docs/HANDSHAKE-V4.md §3)', () => {
+test('exact size ranges (docs/PROTOCOL.md §4.1)', () => {
   expect(messageSizeRange(V4.ikInit)).toEqual([199, 263]);
   expect(messageSizeRange(V4.ikResponse)).toEqual([123, 187]);
   expect(messageSizeRange(V4.xx1)).toEqual([267, 267]);

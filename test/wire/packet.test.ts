@@ -1,23 +1,10 @@
-/** Outer datagram layouts of protocol v3 (docs/PROTOCOL.md §2–§6): offsets, lengths, u64 limits. */
+/** Outer data datagram layout (docs/PROTOCOL.md): offsets, lengths, u64 limits; v4 handshake types do not collide with data. */
 import * as C from '../../src/constants';
 import { DropError } from '../../src/errors';
-import {
-  DATA_MIN_BYTES,
-  encodeDataHeader,
-  encodeInitUnsigned,
-  encodeResponseUnsigned,
-  INIT_BYTES,
-  INIT_SIGNED_BYTES,
-  parseDataHeader,
-  parseInit,
-  parseResponse,
-  readU64,
-  RESPONSE_BYTES,
-  RESPONSE_SIGNED_BYTES,
-  writeU64,
-} from '../../src/wire/packet';
+import { DATA_MIN_BYTES, encodeDataHeader, parseDataHeader, readU64, writeU64 } from '../../src/wire/packet';
+import { V4 } from '../../src/wire/handshake-v4';
 
-const fill = (n: number, v: number): Uint8Array => new Uint8Array(n).fill(v);
+
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 function expectDrop(fn: () => unknown, reason: DropError['reason'], message?: string): void {
@@ -33,17 +20,17 @@ function expectDrop(fn: () => unknown, reason: DropError['reason'], message?: st
 }
 
 describe('constants', () => {
-  test('type bytes: high nibble version 3, low nibble type', () => {
+  test('type bytes: the data type is 0x_3 of the protocol version; v4 handshake and cookie types are 0x41, 0x42, 0x44–0x47 (none is the data type)', () => {
     expect(C.PROTOCOL_VERSION).toBe(4);
-    expect([C.TYPE_HANDSHAKE_INIT, C.TYPE_HANDSHAKE_RESPONSE, C.TYPE_DATA]).toEqual([0x41, 0x42, 0x43]);
-    for (const t of [C.TYPE_HANDSHAKE_INIT, C.TYPE_HANDSHAKE_RESPONSE, C.TYPE_DATA]) expect(t >> 4).toBe(C.PROTOCOL_VERSION);
+    expect(C.TYPE_DATA).toBe((C.PROTOCOL_VERSION << 4) | 3);
+    expect(C.TYPE_DATA).toBe(0x43);
+    const hs = [V4.ikInit, V4.ikResponse, V4.xx1, V4.xx2, V4.xx3, V4.cookieReply];
+    expect(hs).toEqual([0x41, 0x42, 0x44, 0x45, 0x46, 0x47]);
+    expect(hs).not.toContain(C.TYPE_DATA);
+    expect(hs).not.toContain(0x43); // the v4 data type
   });
 
   test('layout sizes', () => {
-    expect(INIT_SIGNED_BYTES).toBe(109);
-    expect(INIT_BYTES).toBe(173);
-    expect(RESPONSE_SIGNED_BYTES).toBe(81);
-    expect(RESPONSE_BYTES).toBe(145);
     expect(C.DATA_HEADER_BYTES).toBe(13);
     expect(C.AEAD_TAG_BYTES).toBe(16);
     expect(DATA_MIN_BYTES).toBe(30);
@@ -71,111 +58,6 @@ describe('u64 fields', () => {
       expectDrop(() => readU64(new Uint8Array(Buffer.from(h, 'hex')), 0), 'malformed', '64-bit field above 2^53');
     },
   );
-});
-
-describe('handshake init (0x41, 173 bytes)', () => {
-  const fields = {
-    senderSid: 0xa1b2c3d4,
-    timestampMs: 0x0102_0304_0506,
-    initiatorStatic: fill(32, 0x11),
-    responderStatic: fill(32, 0x22),
-    ephemeral: fill(32, 0x33),
-  };
-
-  test('encodeInitUnsigned puts every field at its offset and leaves the signature zero', () => {
-    const b = encodeInitUnsigned(fields);
-    expect(b.length).toBe(173);
-    expect(hex(b.subarray(0, 13))).toBe('41a1b2c3d4' + '0000010203040506');
-    expect(b.subarray(13, 45)).toEqual(fill(32, 0x11));
-    expect(b.subarray(45, 77)).toEqual(fill(32, 0x22));
-    expect(b.subarray(77, 109)).toEqual(fill(32, 0x33));
-    expect(b.subarray(109, 173)).toEqual(fill(64, 0));
-  });
-
-  test('parseInit reads the fields back (views into the datagram)', () => {
-    const b = encodeInitUnsigned(fields);
-    b.set(fill(64, 0x44), 109);
-    const m = parseInit(b);
-    expect(m.bytes).toBe(b);
-    expect(m.senderSid).toBe(0xa1b2c3d4);
-    expect(m.timestampMs).toBe(0x0102_0304_0506);
-    expect(m.initiatorStatic).toEqual(fill(32, 0x11));
-    expect(m.responderStatic).toEqual(fill(32, 0x22));
-    expect(m.ephemeral).toEqual(fill(32, 0x33));
-    expect(m.signature).toEqual(fill(64, 0x44));
-    expect(m.signature.byteOffset - b.byteOffset).toBe(109);
-  });
-
-  test.each([0, 1, 13, 172, 174, 1500])('length %i is refused', (n) => {
-    const b = new Uint8Array(n);
-    if (n > 0) b[0] = 0x41;
-    expectDrop(() => parseInit(b), 'malformed', 'bad handshake init length or type');
-  });
-
-  test.each([0x40, 0x42, 0x43, 0x21, 0x31, 0xb1])('type byte %i is refused', (t) => {
-    const b = encodeInitUnsigned(fields);
-    b[0] = t;
-    expectDrop(() => parseInit(b), 'malformed', 'bad handshake init length or type');
-  });
-
-  test('a timestamp above 2^53 − 1 is refused', () => {
-    const b = encodeInitUnsigned(fields);
-    b[6] = 0x20; // bytes 5..12: 00 20 … → ≥ 2^53
-    expectDrop(() => parseInit(b), 'malformed', '64-bit field above 2^53');
-  });
-});
-
-describe('handshake response (0x42, 145 bytes)', () => {
-  const fields = {
-    senderSid: 0x01020304,
-    receiverSid: 0xfffffffe,
-    timestampMs: 1_800_000_000_123,
-    responderStatic: fill(32, 0x55),
-    ephemeral: fill(32, 0x66),
-  };
-
-  test('encodeResponseUnsigned layout', () => {
-    const b = encodeResponseUnsigned(fields);
-    expect(b.length).toBe(145);
-    const ts = Buffer.alloc(8);
-    ts.writeBigUInt64BE(1_800_000_000_123n);
-    expect(hex(b.subarray(0, 17))).toBe('42' + '01020304' + 'fffffffe' + ts.toString('hex'));
-    expect(b.subarray(17, 49)).toEqual(fill(32, 0x55));
-    expect(b.subarray(49, 81)).toEqual(fill(32, 0x66));
-    expect(b.subarray(81, 145)).toEqual(fill(64, 0));
-  });
-
-  test('parseResponse reads the fields back', () => {
-    const b = encodeResponseUnsigned(fields);
-    b.set(fill(64, 0x77), 81);
-    const m = parseResponse(b);
-    expect(m.bytes).toBe(b);
-    expect(m.senderSid).toBe(0x01020304);
-    expect(m.receiverSid).toBe(0xfffffffe);
-    expect(m.timestampMs).toBe(1_800_000_000_123);
-    expect(m.responderStatic).toEqual(fill(32, 0x55));
-    expect(m.ephemeral).toEqual(fill(32, 0x66));
-    expect(m.signature).toEqual(fill(64, 0x77));
-    expect(m.signature.byteOffset - b.byteOffset).toBe(81);
-  });
-
-  test.each([0, 1, 144, 146, 173])('length %i is refused', (n) => {
-    const b = new Uint8Array(n);
-    if (n > 0) b[0] = 0x42;
-    expectDrop(() => parseResponse(b), 'malformed', 'bad handshake response length or type');
-  });
-
-  test.each([0x41, 0x43, 0x32, 0x22])('type byte %i is refused', (t) => {
-    const b = encodeResponseUnsigned(fields);
-    b[0] = t;
-    expectDrop(() => parseResponse(b), 'malformed', 'bad handshake response length or type');
-  });
-
-  test('a timestamp above 2^53 − 1 is refused', () => {
-    const b = encodeResponseUnsigned(fields);
-    b[9] = 0x80;
-    expectDrop(() => parseResponse(b), 'malformed', '64-bit field above 2^53');
-  });
 });
 
 describe('data header (0x43, 13 bytes)', () => {

@@ -1,5 +1,5 @@
 /**
- * The encrypted handshake payload of protocol v4 (docs/HANDSHAKE-V4.md §4) and its TAI64N-like
+ * The encrypted handshake payload of protocol v4 (docs/PROTOCOL.md §4.2) and its TAI64N-like
  * replay timestamp. Fixed binary layout, strictly validated:
  *
  *   0   1   payload version (1)

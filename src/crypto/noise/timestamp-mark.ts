@@ -1,5 +1,5 @@
 /**
- * A peer's handshake replay mark (docs/HANDSHAKE-V4.md §6): the greatest TAI64N-like timestamp
+ * A peer's handshake replay mark (docs/PROTOCOL.md §5.2): the greatest TAI64N-like timestamp
  * accepted from that identity. Raised in memory when a handshake is accepted, so a replay is
  * refused at once; reported for persisting only when the session is confirmed by authenticated
  * data, so an unconfirmed (possibly replayed or KCI-forged) handshake never reaches the journal.

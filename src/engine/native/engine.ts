@@ -1,9 +1,9 @@
 /**
- * The native (v3) protocol for the whole node: the links of native peers, reassembly of
- * datagram-mode fragments, reliable delivery, and the entry point for v3 datagrams (handshake
- * init/response by identity, data by session id).
+ * The native protocol for the whole node: the links of native peers, reassembly of
+ * datagram-mode fragments, reliable delivery, and the entry point for native datagrams (v4
+ * handshakes and cookie replies through the gate, data by session id).
  */
-import { MAX_PEER_DATAGRAM_BYTES, TYPE_DATA, TYPE_HANDSHAKE_INIT, TYPE_HANDSHAKE_RESPONSE } from '../../constants';
+import { MAX_PEER_DATAGRAM_BYTES, TYPE_DATA } from '../../constants';
 import { DropError, type DropReason } from '../../errors';
 import { Reassembler } from '../../delivery/reassembly';
 import { DATA_MIN_BYTES, parseDataHeader } from '../../wire/packet';
@@ -14,11 +14,12 @@ import type { PayloadItem } from '../../wire/frame';
 import type { NodeContext } from '../context';
 import { NativeLink } from './link';
 import { ReliableDelivery } from './reliable';
-import { onInit, onResponse } from './handshake';
+import { V4Handshakes } from './handshake-v4';
 
 export class NativeEngine {
   readonly ctx: NodeContext;
   readonly reliable: ReliableDelivery;
+  readonly v4: V4Handshakes;
   readonly #reassembler: Reassembler;
   readonly #links = new Map<Peer, NativeLink>();
 
@@ -30,6 +31,7 @@ export class NativeEngine {
       totalBytes: st.reassemblyTotalBytes, maxMessageBytes: st.maxMessageBytes,
     });
     this.reliable = new ReliableDelivery(ctx);
+    this.v4 = new V4Handshakes(this);
   }
 
   /** This node instance's id (frame field `i`): a peer seeing a new one starts a new packet space. */
@@ -51,17 +53,17 @@ export class NativeEngine {
   /** Called by a closing link. */
   forget(link: NativeLink): void {
     if (this.#links.get(link.peer) === link) this.#links.delete(link.peer);
+    this.v4.forget(link);
     this.#reassembler.dropPeer(reassemblyKey(link.peer));
   }
 
-  /** Handles a v3 datagram (returns false for other types). Refusals throw DropError (counted by the caller). */
+  /** Handles a native datagram (returns false for other types). Refusals throw DropError (counted by the caller). */
   onDatagram(d: Datagram): boolean {
-    const type = d.data[0];
-    if (type === TYPE_DATA) this.#onData(d);
-    else if (type === TYPE_HANDSHAKE_INIT) onInit(this, d);
-    else if (type === TYPE_HANDSHAKE_RESPONSE) onResponse(this, d);
-    else return false;
-    return true;
+    if (d.data[0] === TYPE_DATA) {
+      this.#onData(d);
+      return true;
+    }
+    return this.v4.onDatagram(d);
   }
 
   #onData(d: Datagram): void {
@@ -92,6 +94,7 @@ export class NativeEngine {
   close(err: Error): void {
     for (const link of [...this.#links.values()]) link.close(err);
     this.reliable.close(err);
+    this.v4.close();
   }
 }
 

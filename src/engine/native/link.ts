@@ -1,10 +1,10 @@
 /**
- * The native (v3) link of one peer: its sessions (Keypairs), handshake attempts (Handshaker),
- * outbox and named timers. Sending, receiving, handshaking and the timers act on it; a closed
+ * The native link of one peer: its sessions (Keypairs), handshake attempts (Handshaker) and
+ * v4 handshake state (LinkV4), outbox and named timers. Sending, receiving, handshaking and the timers act on it; a closed
  * link, or one whose peer was removed, never sends or schedules anything again.
  */
 import type { Session } from '../../crypto/session';
-import { UdpVaultError } from '../../errors';
+import { BadInputError, UdpVaultError } from '../../errors';
 import { Keypairs, type RetireRules } from '../../peer/keypairs';
 import { Handshaker } from '../../peer/handshaker';
 import { Outbox, type OutMessage } from '../../peer/outbox';
@@ -18,6 +18,7 @@ import { datagramItems, pumpLink } from './send';
 import { PacketPath } from './packet-path';
 import { receiveData } from './receive';
 import { initiateHandshake } from './handshake';
+import { LinkV4, type V4Attempt } from './link-v4';
 import { tickLink } from './timers';
 
 /** A reliable message sent while no session existed: handed to the reliable layer once one does. */
@@ -31,7 +32,8 @@ export class NativeLink implements PeerLink {
   readonly peer: Peer;
   readonly engine: NativeEngine;
   readonly keypairs: Keypairs<Peer>;
-  readonly handshaker: Handshaker<Peer>;
+  readonly handshaker: Handshaker<Peer, V4Attempt>;
+  readonly v4: LinkV4;
   readonly outbox = new Outbox();
   readonly timers = new PeerTimers();
   /** Packet numbers, acks, loss detection, congestion window, pacing (packet-path.ts). */
@@ -51,7 +53,8 @@ export class NativeLink implements PeerLink {
     this.peer = peer;
     const { ctx } = engine;
     this.keypairs = new Keypairs(peer, ctx.peers);
-    this.handshaker = new Handshaker(peer, ctx.peers, ctx.random);
+    this.handshaker = new Handshaker<Peer, V4Attempt>(peer, ctx.peers, ctx.random);
+    this.v4 = new LinkV4(ctx.clock, () => peer.lastHandshakeTs);
     this.#nextMsgId = ctx.random.int(1, 2 ** 31);
     this.path = new PacketPath(this);
     peer.setTransportStats(() => this.path.stats());
@@ -81,6 +84,10 @@ export class NativeLink implements PeerLink {
   }
 
   send(data: Uint8Array, opts: LinkSendOptions): Promise<void> {
+    const peerMax = this.engine.reliable.peerMaxMessageBytes(this);
+    if (peerMax !== null && data.length > peerMax) {
+      return Promise.reject(new BadInputError('ERR_TOO_LARGE', `message of ${data.length} bytes exceeds the maxMessageBytes of peer ${this.peer.label()} (${peerMax} bytes, announced by the peer); it would be refused there`));
+    }
     if (opts.reliable) return this.#sendReliable(data, opts.timeoutMs ?? this.ctx.settings.reliableTimeoutMs);
     try {
       const items = datagramItems(this, data);

@@ -22,6 +22,7 @@ import type { NativeLink } from './link';
 export type FrameRef =
   | { kind: 'reliable'; seq: number }
   | { kind: 'deliveryAck' }
+  | { kind: 'limits' }
   | { kind: 'packetAck'; largest: number };
 
 /** Flow credit is not enforced yet: a window no real peer reaches (see docs/CONGESTION.md §7). */
@@ -190,7 +191,7 @@ export class PacketPath {
     if (res.acked.length > 0 || res.lost.length > 0 || res.unblocked || probeAnswered) this.#link.ctx.scheduleFlush(this.#link.peer);
   }
 
-  /** Lost packets: their reliable items go again, a lost delivery ack is replaced by a fresh one. */
+  /** Lost packets: their reliable items go again, a lost delivery ack is replaced by a fresh one, a lost `limits` rides again. */
   #onLost(lost: readonly SentPacket<FrameRef>[]): void {
     const { engine } = this.#link;
     let deliveryAck = false;
@@ -198,6 +199,7 @@ export class PacketPath {
       for (const f of p.frames) {
         if (f.kind === 'reliable') engine.reliable.requeue(this.#link, f.seq);
         else if (f.kind === 'deliveryAck') deliveryAck = true;
+        else if (f.kind === 'limits') engine.reliable.reannounce(this.#link);
       }
     }
     if (deliveryAck) engine.reliable.resendAck(this.#link);

@@ -1,7 +1,9 @@
 /**
  * The native receive path of one link, top to bottom (the engine already checked the size
- * and found the session by id): per-peer rate limit → decrypt → replay window → frame →
- * timestamp freshness → roaming → controls → payload: decompress → reassemble → message event.
+ * and found the session by id): replay window → decrypt → per-peer rate limit (charged only
+ * for authenticated packets: a replayed or forged datagram never drains it) → frame →
+ * timestamp freshness → confirmation of a responder session (trust, replay mark) → roaming →
+ * controls → payload: decompress → reassemble → message event.
  * Every refusal is a drop counted on the peer and globally; nothing here throws.
  */
 import { DropError, UdpVaultError } from '../../errors';
@@ -14,6 +16,7 @@ import { formatEndpoint } from '../../peer/endpoint';
 import type { MessageEvent } from '../../api/types';
 import { countReceived, type NodeContext } from '../context';
 import type { NativeLink } from './link';
+import type { AcceptVerdict } from '../../delivery/reliable-receiver';
 import { frameIsFresh } from '../../peer/clock-offset';
 import { sessionConfirmed } from './handshake';
 import { onStaleFrame } from './timers';
@@ -25,12 +28,12 @@ export function receiveData(link: NativeLink, d: Datagram): void {
   const fail = (reason: Parameters<NodeContext['drop']>[0], msg: string): void => ctx.drop(reason, peer, msg);
   if (!session) return fail('unknownSession', 'no session with that id');
   const now = ctx.clock.monotonic();
-  if (!peer.limiter.take()) return fail('rateLimited', 'peer packet rate limit');
   if (session.expired(now, ctx.limits)) return fail('unknownSession', 'session expired');
   if (!session.mayAccept(counter)) return fail('replay', 'counter replayed or older than the window');
   const plain = session.open(d.data, counter, now);
   if (plain === 'auth') return fail('authFailure', 'data authentication failed');
   if (plain === 'replay') return fail('replay', 'counter replayed');
+  if (!peer.limiter.take()) return fail('rateLimited', 'peer packet rate limit');
   countReceived(peer, d.data.length);
   let frame: Frame;
   try {
@@ -69,6 +72,7 @@ export function receiveData(link: NativeLink, d: Datagram): void {
   }
   peer.setState('established');
   if (newlyConfirmed) ctx.scheduleFlush(peer); // a newly confirmed session: send what waited for it
+  link.engine.reliable.announce(link, session); // our maxMessageBytes, once per session
   if (frame.r || frame.c.length > 0) link.engine.reliable.onFrame(link, frame, d);
   const addr = formatEndpoint(d);
   for (const item of frame.p) {
@@ -82,20 +86,29 @@ export function receiveData(link: NativeLink, d: Datagram): void {
   }
 }
 
-/** Decompresses (bounded) and emits one whole message. */
-export function deliver(ctx: NodeContext, peer: Peer, addr: string, flags: number, body: Uint8Array, reliable: boolean): void {
+/**
+ * Decompresses (bounded) and hands one whole message to a reader or the inbox. 'refused':
+ * decompression failed (counted). 'full': no reader and no room in the inbox — a datagram
+ * message is then dropped and counted (`inboxFull`); a reliable one stays with the reliable
+ * layer, unacknowledged, until room is made.
+ */
+export function deliver(ctx: NodeContext, peer: Peer, addr: string, flags: number, body: Uint8Array, reliable: boolean): AcceptVerdict {
   let data = body;
   if ((flags & FLAG_COMPRESSED) !== 0) {
     try {
       data = decompress(body, ctx.settings.maxMessageBytes);
     } catch (e) {
       ctx.drop(e instanceof UdpVaultError && e.code === 'ERR_DECOMPRESS_LIMIT' ? 'tooLarge' : 'decompress', peer, 'decompression refused');
-      return;
+      return 'refused';
     }
+  }
+  const ev: MessageEvent = { peer: peer.keyString ?? '', addr, data, reliable, encrypted: true, receivedAt: new Date(ctx.clock.now()) };
+  if (peer.name) ev.name = peer.name;
+  if (!ctx.emitMessage(ev)) {
+    if (!reliable) ctx.drop('inboxFull', peer, 'no reader and the inbox is full');
+    return 'full';
   }
   peer.counters.messagesIn++;
   ctx.counters.messagesIn++;
-  const ev: MessageEvent = { peer: peer.keyString ?? '', addr, data, reliable, encrypted: true, receivedAt: new Date(ctx.clock.now()) };
-  if (peer.name) ev.name = peer.name;
-  ctx.emitMessage(ev);
+  return 'delivered';
 }

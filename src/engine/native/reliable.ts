@@ -3,6 +3,17 @@
  * machines in delivery/), the one timer (message deadlines, backstop RTO), and delivery acks
  * batched per I/O phase. The send pump (send.ts) takes items under the congestion window;
  * packet-level loss detection (packet-path.ts) requeues the items of lost packets.
+ *
+ * Exactly once across restarts and re-adds (PROTOCOL.md §14):
+ * - Every sender (a link's ReliableSender) gets a new stream epoch, higher than any this node
+ *   used toward the peer before: max(node counter, journal epoch + 1), where the node counter
+ *   starts at wall-clock ms × 1024 + random(0..1023), so it increases across restarts even
+ *   without a home or when the last journal record was lost in a crash; the journal (grouped
+ *   fsync, not waited for) keeps it increasing when the wall clock steps back.
+ * - The receiver records, per sender, the epoch and the cumulative delivered seq (journal
+ *   `deliveredThrough`, one record per ack round; in memory without a home) and a new receiver
+ *   (restart, re-add) resumes from it: a retransmission whose ack was lost is acknowledged
+ *   again, never delivered twice. With inboxFsync the ack waits for that record's fsync.
  */
 import { DeliveryError, UdpVaultError } from '../../errors';
 import { ReliableSender } from '../../delivery/reliable-sender';
@@ -16,17 +27,29 @@ import type { NativeLink } from './link';
 import { deliver } from './receive';
 import { fragmentChunkBytes, frameBudget, maybeCompress } from './send';
 import { formatEndpoint } from '../../peer/endpoint';
+import { JournalState } from '../../store/journal-state';
+import type { JournalRecord } from '../../store/journal-codec';
 
 interface PeerReliable {
   sender: ReliableSender;
   receiver: ReliableReceiver;
+  /** Where the peer's last reliable frame came from (the `addr` of its messages). */
+  addr: string;
+  /** The delivered floor last recorded for the peer's current epoch: [epoch, cum]. */
+  recorded: [number, number] | null;
+  /** The delivered floor whose record was written (inboxFsync: acks never go beyond it). */
+  durable: [number, number] | null;
 }
 
 export class ReliableDelivery {
   #ctx: NodeContext;
   #state = new Map<NativeLink, PeerReliable>();
-  /** This node's stream id: new on every start, so a restarted sender is never taken for a duplicate. */
+  /** This node instance's random id (new on every start; the low bits of its first epoch). */
   #stream: number;
+  /** The next stream epoch (every sender takes a higher one than any before it). */
+  #nextEpoch: number;
+  /** Delivered floors and epochs when the node has no journal (kept for the node's lifetime). */
+  #memory = new JournalState();
   #timer: Timer | null = null;
   #timerAtMs = Infinity;
   #ackPeers = new Set<NativeLink>();
@@ -34,22 +57,69 @@ export class ReliableDelivery {
   /** Immediates not yet run (cancelled on close). */
   #immediates = new Set<Timer>();
   #closed = false;
+  /** Reliable messages whose send() has not settled, and who waits for them (close grace). */
+  #unsettled = 0;
+  /** The maxMessageBytes each peer announced (control item `limits`). */
+  #peerMax = new Map<NativeLink, number>();
+  /** Sessions on which we announced our own limit. */
+  #announced = new WeakSet<object>();
+  /** Links whose next frame carries our limit. */
+  #announcing = new Set<NativeLink>();
+  #onIdle: (() => void)[] = [];
 
   constructor(ctx: NodeContext) {
     this.#ctx = ctx;
     this.#stream = ctx.random.int(1, 0xffffffff);
+    this.#nextEpoch = Math.floor(ctx.clock.now()) * 1024 + (this.#stream % 1024);
+  }
+
+  get #records(): JournalState {
+    return this.#ctx.journal?.state ?? this.#memory;
+  }
+
+  #append(r: JournalRecord): Promise<void> {
+    if (this.#ctx.journal) return this.#ctx.journal.append(r);
+    this.#memory.apply(r);
+    return Promise.resolve();
+  }
+
+  /** A new, higher epoch toward `key` (recorded; see the header). */
+  #newEpoch(key: string | null): number {
+    const epoch = Math.max(this.#nextEpoch, key === null ? 0 : this.#records.epoch(key) + 1);
+    this.#nextEpoch = epoch + 1;
+    return epoch;
   }
 
   #of(link: NativeLink): PeerReliable {
+    const peer = link.peer;
     let s = this.#state.get(link);
     if (!s) {
       const { settings, clock } = this.#ctx;
       const window = Math.max(settings.reliableWindow, maxFragments(settings.maxMessageBytes, fragmentChunkBytes(link)));
-      s = {
-        sender: new ReliableSender({ clock, stream: this.#stream, window, packetLoss: true }),
-        receiver: new ReliableReceiver({ maxBufferedItems: window, maxBufferedBytes: settings.reassemblyPeerBytes, maxMessageBytes: settings.maxMessageBytes }),
+      const key = peer.keyString;
+      const epoch = this.#newEpoch(key);
+      const state: PeerReliable = {
+        sender: new ReliableSender({ clock, stream: epoch, window, packetLoss: true }),
+        receiver: new ReliableReceiver({
+          maxBufferedItems: window, maxBufferedBytes: settings.reassemblyPeerBytes, maxMessageBytes: settings.maxMessageBytes,
+          // Acknowledged only once a reader or the inbox took it (checked sizes, decompressed).
+          accept: (m) => deliver(this.#ctx, peer, state.addr, m.flags, m.data, true),
+        }),
+        addr: peer.endpointString,
+        recorded: null,
+        durable: null,
       };
+      s = state;
       this.#state.set(link, s);
+      if (key !== null) {
+        this.#append({ type: 'epoch', key, epoch }).catch((e: unknown) => this.#ctx.log.error({ peer: peer.label(), err: e instanceof Error ? e.message : 'error' }, 'recording the stream epoch failed'));
+        const floor = this.#records.delivered(key);
+        if (floor !== null && floor.floor >= 0) {
+          state.receiver.resume(floor.epoch, floor.floor);
+          state.recorded = [floor.epoch, floor.floor];
+          state.durable = [floor.epoch, floor.floor];
+        }
+      }
     }
     return s;
   }
@@ -68,13 +138,18 @@ export class ReliableDelivery {
     const chunks = single ? [body] : fragment(body, fragmentChunkBytes(link));
     const deadline = this.#ctx.clock.monotonic() + timeoutMs;
     const done = sender.push(chunks, flags, deadline);
+    this.#unsettled++;
+    const settled = (): void => {
+      if (--this.#unsettled === 0) for (const f of this.#onIdle.splice(0)) f();
+    };
+    done.then(settled, settled);
     peer.counters.messagesOut++;
     this.#ctx.counters.messagesOut++;
     this.#ctx.scheduleFlush(peer);
     this.#armAt(deadline);
     return done.catch((e: unknown) => {
-      if (e instanceof UdpVaultError && e.code === 'ERR_NOT_ACKNOWLEDGED') {
-        throw new DeliveryError(e.code, `reliable message to peer ${peer.label()}: not acknowledged within ${timeoutMs} ms`);
+      if (e instanceof UdpVaultError && e.code === 'ERR_NOT_ACKNOWLEDGED' && e.message.startsWith('not acknowledged within')) {
+        throw new DeliveryError(e.code, `reliable message to peer ${peer.label()}: not acknowledged within ${timeoutMs} ms; the outcome is unknown (it may still be delivered)`);
       }
       if (e instanceof UdpVaultError) throw new DeliveryError(e.code, `reliable message to peer ${peer.label()}: ${e.message}`);
       throw e;
@@ -105,16 +180,70 @@ export class ReliableDelivery {
     if (this.#state.has(link)) link.path.wantDeliveryAck(this.#ctx.clock.monotonic());
   }
 
-  /** The current delivery ack for the peer (the send pump puts it in the next frame), or null. */
+  /**
+   * The current delivery ack for the peer (the send pump puts it in the next frame), or null.
+   * Records the delivered floor (journal `deliveredThrough`); with inboxFsync and a journal the
+   * ack covers only what that record made durable: beyond it, the ack is cut to the durable
+   * floor (or withheld) and wanted again once the append resolves.
+   */
   deliveryAck(link: NativeLink): ControlItem | null {
-    const ack = this.#state.get(link)?.receiver.ack();
-    return ack ? { type: 'ack', stream: ack[0], cum: ack[1], ranges: ack[2] } : null;
+    const s = this.#state.get(link);
+    const ack = s?.receiver.ack();
+    if (!s || !ack) return null;
+    const [stream, cum, ranges] = ack;
+    const recorded = this.#recordDelivered(link, s, stream, cum);
+    const hold = this.#ctx.journal !== null && this.#ctx.settings.inboxFsync && link.peer.keyString !== null;
+    if (!hold || cum < 0) return { type: 'ack', stream, cum, ranges };
+    recorded?.then(() => {
+      if (this.#closed || this.#state.get(link) !== s) return;
+      if (!s.durable || s.durable[0] !== stream || s.durable[1] < cum) s.durable = [stream, cum];
+      link.path.wantDeliveryAck(this.#ctx.clock.monotonic());
+    }, () => undefined);
+    const d = s.durable;
+    if (d && d[0] === stream && d[1] >= cum) return { type: 'ack', stream, cum, ranges };
+    if (d && d[0] === stream) return { type: 'ack', stream, cum: d[1], ranges: [] }; // durable first
+    return null;
+  }
+
+  /** The largest message the peer accepts, as it announced (null before its announcement). */
+  peerMaxMessageBytes(link: NativeLink): number | null {
+    return this.#peerMax.get(link) ?? null;
+  }
+
+  /**
+   * Every authenticated frame: the first one on a session makes us announce our own
+   * maxMessageBytes to the peer on it (so a sender refuses what we would drop). The item rides
+   * in the next frame that goes to the peer anyway (an ack, data, an answer, a keepalive): it
+   * never causes a datagram of its own, so it cannot disturb the liveness timers.
+   */
+  announce(link: NativeLink, session: object): void {
+    if (this.#announced.has(session)) return;
+    this.#announced.add(session);
+    this.#announcing.add(link);
+  }
+
+  /** The frame that carried our `limits` was lost: it rides on the next frame again. */
+  reannounce(link: NativeLink): void {
+    if (link.alive) this.#announcing.add(link);
+  }
+
+  /**
+   * The `limits` item to add to a frame that goes to the peer anyway (called by the link's
+   * flush only when it has something else to send), once per announcement.
+   */
+  takeAnnouncement(link: NativeLink): ControlItem[] {
+    if (!this.#announcing.delete(link)) return [];
+    return [{ type: 'limits', maxMessageBytes: this.#ctx.settings.maxMessageBytes }];
   }
 
   /** Receive hook: acks for our sender, reliable items for our receiver (delivered in order). */
   onFrame(link: NativeLink, frame: Frame, from: Datagram): void {
     const peer = link.peer;
     for (const c of frame.c) {
+      if (c.type === 'limits') {
+        this.#peerMax.set(link, c.maxMessageBytes);
+        continue;
+      }
       if (c.type !== 'ack') continue;
       const s = this.#state.get(link);
       if (!s) continue;
@@ -122,19 +251,27 @@ export class ReliableDelivery {
       if (s.sender.hasWork()) this.#ctx.scheduleFlush(peer);
     }
     if (!frame.r) return;
-    const { receiver } = this.#of(link);
+    const state = this.#of(link);
+    const { receiver } = state;
     const [stream, base] = frame.r;
-    const addr = formatEndpoint(from);
+    state.addr = formatEndpoint(from);
     for (const item of frame.p) {
       if ((item.flags & FLAG_RELIABLE) === 0) continue;
       const refusedBefore = receiver.refused + receiver.malformed;
-      for (const m of receiver.onItem(stream, base, item.id!, item.flags, item.data, item.index, item.count)) {
-        deliver(this.#ctx, peer, addr, m.flags, m.data, true);
-      }
+      receiver.onItem(stream, base, item.id!, item.flags, item.data, item.index, item.count); // delivers through `accept`
       const refused = receiver.refused + receiver.malformed - refusedBefore;
       if (refused > 0) this.#ctx.drop('rateLimited', peer, 'reliable item outside the receive window');
     }
     if (receiver.ackNeeded) this.#scheduleAck(link);
+  }
+
+  /** Room was made (a reader attached, the inbox was read): delivers held messages, then acks them. */
+  resume(): void {
+    for (const [link, s] of this.#state) {
+      if (!s.receiver.held) continue;
+      s.receiver.pump();
+      if (s.receiver.ackNeeded) this.#scheduleAck(link);
+    }
   }
 
   /** Acks go out once per I/O phase (setImmediate), covering every datagram read in it. */
@@ -148,6 +285,16 @@ export class ReliableDelivery {
       for (const p of this.#ackPeers) if (this.#state.has(p)) p.path.wantDeliveryAck(now);
       this.#ackPeers.clear();
     });
+  }
+
+  /** Records the peer's delivered floor when it rose (one record per ack round). */
+  #recordDelivered(link: NativeLink, s: PeerReliable, epoch: number, cum: number): Promise<void> | null {
+    const key = link.peer.keyString;
+    if (key === null || cum < 0 || (s.recorded && s.recorded[0] === epoch && s.recorded[1] >= cum)) return null;
+    s.recorded = [epoch, cum];
+    const p = this.#append({ type: 'deliveredThrough', key, epoch, seq: cum });
+    p.catch((e: unknown) => this.#ctx.log.error({ peer: link.peer.label(), err: e instanceof Error ? e.message : 'error' }, 'recording delivered messages failed'));
+    return p;
   }
 
   /** Runs fn after the current I/O phase, unless closed first. */
@@ -183,15 +330,37 @@ export class ReliableDelivery {
     }
   }
 
-  dropPeer(link: NativeLink, err: Error): void {
-    this.#state.get(link)?.sender.failAll(err);
-    this.#state.delete(link);
-    this.#ackPeers.delete(link);
+  /**
+   * Resolves once every reliable message settled (acknowledged or failed), or after `graceMs`
+   * (close()/SIGTERM: in-flight messages get a bounded grace to be acknowledged).
+   */
+  settled(graceMs: number): Promise<void> {
+    if (this.#unsettled === 0 || graceMs <= 0 || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        timer.cancel();
+        resolve();
+      };
+      const timer = this.#ctx.scheduler.timeout(() => {
+        this.#onIdle = this.#onIdle.filter((f) => f !== done);
+        resolve();
+      }, graceMs);
+      this.#onIdle.push(done);
+    });
   }
 
-  close(err: Error): void {
+  dropPeer(link: NativeLink, err: Error, unsentErr?: Error): void {
+    this.#state.get(link)?.sender.failAll(err, unsentErr);
+    this.#state.delete(link);
+    this.#ackPeers.delete(link);
+    this.#peerMax.delete(link);
+    this.#announcing.delete(link);
+  }
+
+  /** `unsentErr`: for messages none of whose items was transmitted (see ReliableSender.failAll). */
+  close(err: Error, unsentErr?: Error): void {
     this.#closed = true;
-    for (const link of [...this.#state.keys()]) this.dropPeer(link, err);
+    for (const link of [...this.#state.keys()]) this.dropPeer(link, err, unsentErr);
     for (const t of this.#immediates) t.cancel();
     this.#immediates.clear();
     this.#timer?.cancel();

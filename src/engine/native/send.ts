@@ -152,7 +152,9 @@ function sendFrame(link: NativeLink, frame: Frame, contentBytes: number, settles
 
 /** An empty frame: answers a peer that expects one (liveness) without asking for an answer itself. */
 export function sendEmptyFrame(link: NativeLink): void {
-  sendFrame(link, { t: 0, n: 0, i: 0, p: [], c: [] }, 0, [], [], false);
+  const c = link.engine.reliable.takeAnnouncement(link); // our maxMessageBytes rides along (PROTOCOL §7.3)
+  const refs: FrameRef[] = c.length > 0 ? [{ kind: 'limits' }] : [];
+  sendFrame(link, { t: 0, n: 0, i: 0, p: [], c }, c.reduce((n, x) => n + controlBytes(x), 0), [], refs, refs.length > 0);
 }
 
 /** Without a session: this turn's messages go to the bounded pre-session queue. */
@@ -267,8 +269,10 @@ export function pumpLink(link: NativeLink, draining = false): boolean {
       path.arm(now, now + delay);
       break;
     }
-    const frame: Frame = { t: 0, n: 0, i: 0, p: [], c: controls };
-    const refs: FrameRef[] = [];
+    // Our maxMessageBytes rides on a frame that goes anyway (never a datagram of its own).
+    const announce = link.engine.reliable.takeAnnouncement(link);
+    const frame: Frame = { t: 0, n: 0, i: 0, p: [], c: [...controls, ...announce] };
+    const refs: FrameRef[] = announce.length > 0 ? [{ kind: 'limits' }] : [];
     addDeliveryAck(link, frame, refs);
     let used = frame.c.reduce((n, c) => n + controlBytes(c), 0);
     const largest = space.acks.largest;

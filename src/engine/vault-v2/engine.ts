@@ -7,7 +7,8 @@ import type { Datagram } from '../../net/transport';
 import type { Peer } from '../../peer/peer';
 import { KeyedRateLimiter } from '../../net/ratelimit';
 import { DropError } from '../../errors';
-import { TYPE_DATA, TYPE_HANDSHAKE_INIT, TYPE_HANDSHAKE_RESPONSE } from '../../constants';
+import { TYPE_DATA } from '../../constants';
+import { isHandshakeOrCookieType } from '../../wire/handshake-v4';
 import { VAULT_V2_MTU_OVERHEAD } from '../../compat/vault-v2-body';
 import { VAULT_V2_BOX_NONCE_BYTES, VAULT_V2_ENVELOPE_OVERHEAD } from '../../compat/vault-v2-envelope';
 import { VaultV2NonceCache } from '../../compat/vault-v2-nonce-cache';
@@ -25,7 +26,8 @@ export const VAULT_V2_PACKETS_PER_SECOND_PER_IP = 1000;
 const IP_LIMITER_KEYS = 4096;
 /** Largest growth of a padded body over the effective MTU (bin32 header instead of bin8). */
 const PADDING_HEADER_GROWTH = 3;
-export const isV3Type = (b: number | undefined): boolean => b === TYPE_DATA || b === TYPE_HANDSHAKE_INIT || b === TYPE_HANDSHAKE_RESPONSE;
+/** A type byte of the native protocol (data, v4 handshake, cookie reply). */
+export const isNativeType = (b: number | undefined): boolean => b === TYPE_DATA || isHandshakeOrCookieType(b);
 
 export class VaultV2Engine implements VaultV2ReceiveHost {
   readonly ctx: NodeContext;
@@ -75,7 +77,7 @@ export class VaultV2Engine implements VaultV2ReceiveHost {
   onDatagram(d: Datagram): boolean {
     const candidates = this.ctx.peers.atAddress(d.address).filter((p) => this.#links.has(p));
     if (candidates.length === 0) return false;
-    const fallback = isV3Type(d.data[0]);
+    const fallback = isNativeType(d.data[0]);
     try {
       if (!this.#ipLimiter.allow(d.address)) throw new DropError('rateLimited', 'vault-v2 packet rate limit for the source address');
       receiveVaultV2(this, d, candidates);
@@ -93,7 +95,7 @@ export class VaultV2Engine implements VaultV2ReceiveHost {
    */
   readonly sealRandom = (n: number): Uint8Array => {
     const r = this.ctx.random.bytes(n);
-    if (n === VAULT_V2_BOX_NONCE_BYTES) while (isV3Type(r[0])) r[0] = this.ctx.random.bytes(1)[0]!;
+    if (n === VAULT_V2_BOX_NONCE_BYTES) while (isNativeType(r[0])) r[0] = this.ctx.random.bytes(1)[0]!;
     return r;
   };
 

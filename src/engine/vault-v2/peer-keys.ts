@@ -3,7 +3,7 @@
  * announce next; accepting an announcement applies the peer's one trust policy (PeerTrust,
  * the same as for native handshakes: pinned / TOFU / key changed reported once per key).
  */
-import { equalBytes } from '../../crypto/handshake';
+import { equalBytes } from '../../peer/trust';
 import type { Peer } from '../../peer/peer';
 import type { VaultV2Announcement } from '../../compat/vault-v2-announce';
 import type { NodeContext } from '../context';

@@ -152,8 +152,6 @@ function deliverPayload(host: VaultV2ReceiveHost, peer: Peer, d: Datagram, p: Ui
   const { ctx } = host;
   const data = attempt(ctx, peer, () => decodePayload(p, ctx.settings.maxMessageBytes));
   if (!data) return;
-  peer.counters.messagesIn++;
-  ctx.counters.messagesIn++;
   const ev: MessageEvent = {
     peer: peer.keyString ?? '',
     addr: formatEndpoint(d),
@@ -162,5 +160,10 @@ function deliverPayload(host: VaultV2ReceiveHost, peer: Peer, d: Datagram, p: Ui
     encrypted,
     receivedAt: new Date(ctx.clock.now()),
   };
-  ctx.emitMessage(peer.name ? { ...ev, name: peer.name } : ev);
+  if (!ctx.emitMessage(peer.name ? { ...ev, name: peer.name } : ev)) {
+    ctx.drop('inboxFull', peer, 'no reader and the inbox is full');
+    return;
+  }
+  peer.counters.messagesIn++;
+  ctx.counters.messagesIn++;
 }

@@ -1,0 +1,134 @@
+/**
+ * The measurements outside the throughput rounds: udpvault handshake times (in one process and
+ * between two), RSS of an idle node, and RSS growth with many established idle peers.
+ */
+import { BenchProcess, sleep } from './proc';
+import type { Connected, CrowdMember, Hello, Memory } from './protocol';
+
+/** Peer add → established, `n` fresh pairs of nodes in one process. */
+export async function handshakesInProcess(n: number): Promise<number[]> {
+  const [p] = await BenchProcess.start('udpvault');
+  try {
+    return (await p.ask<{ ms: number[] }>({ cmd: 'pairs', n })).ms;
+  } finally {
+    await p.exit();
+  }
+}
+
+/**
+ * Between two processes, first contact, timed on the client. udpvault: the server adds a fresh
+ * client node (its own init is refused: the client does not know it yet), then the client adds
+ * the server; client addPeer → established. secret-stream: both sides open a fresh socket and
+ * udx stream and connect at once; client connect → `opened` (Noise XX, one and a half round trips).
+ */
+export async function handshakesBetweenProcesses(role: 'udpvault' | 'secret-stream', n: number): Promise<number[]> {
+  const [[server, sh], [client]] = await Promise.all([BenchProcess.start(role), BenchProcess.start(role)]);
+  const out: number[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const ch = await client.ask<Hello>({ cmd: 'renew' });
+      if (role === 'udpvault') {
+        await server.ask({ cmd: 'add', port: ch.port, key: ch.key, wait: false });
+        out.push((await client.ask<Connected>({ cmd: 'add', port: sh.port, key: sh.key, wait: true })).ms);
+        await server.ask({ cmd: 'remove', key: ch.key });
+      } else {
+        const s = await server.ask<Hello>({ cmd: 'renew' });
+        const [, c] = await Promise.all([
+          server.ask<Connected>({ cmd: 'connect', port: ch.port, key: '', initiator: false }),
+          client.ask<Connected>({ cmd: 'connect', port: s.port, key: '', initiator: true }),
+        ]);
+        out.push(c.ms);
+      }
+    }
+  } finally {
+    await Promise.all([server.exit(), client.exit()]);
+  }
+  return out;
+}
+
+export interface CrowdResult {
+  peers: number;
+  established: number;
+  idle: Memory;
+  loaded: Memory;
+  /** Bytes of RSS (and of heap) per established peer: (loaded − idle) ÷ established. */
+  rssPerPeer: number;
+  /** Marginal RSS per peer between a tenth of the peers and all of them (fixed costs excluded). */
+  rssSlope: number | null;
+  heapPerPeer: number;
+  setupMs: number;
+}
+
+const NODES_PER_PROCESS = 2500;
+
+/**
+ * One udpvault node (the centre; normal settings) in its own process: RSS idle, then with
+ * `peers` established sessions to nodes hosted by crowd processes, after `idleMs` during which
+ * they exchange only keepalives.
+ */
+export async function crowd(peers: number, idleMs: number, log: (s: string) => void): Promise<CrowdResult> {
+  const [centre, ch] = await BenchProcess.start('udpvault');
+  const hosts: BenchProcess[] = [];
+  try {
+    await sleep(1000);
+    const idle = await centre.ask<Memory>({ cmd: 'rss' });
+    const t0 = performance.now();
+    const per = Math.ceil(peers / Math.max(1, Math.ceil(peers / NODES_PER_PROCESS)));
+    const spawned: Array<Promise<CrowdMember[]>> = [];
+    for (let first = 0; first < peers; first += per) {
+      const count = Math.min(per, peers - first);
+      const i = hosts.length;
+      spawned.push(
+        BenchProcess.start('crowd').then(async ([h]) => {
+          hosts[i] = h;
+          return (await h.ask<{ members: CrowdMember[] }>({ cmd: 'spawn', n: count, firstIndex: first, port: ch.port, key: ch.key })).members;
+        }),
+      );
+      hosts.length = i + 1;
+    }
+    const members = (await Promise.all(spawned)).flat();
+    log(`  ${members.length} crowd nodes up in ${hosts.length} processes (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    const CHUNK = 250;
+    // a bound on the whole setup: sessions not up by then are reported, not waited for
+    const giveUp = performance.now() + Math.max(120_000, 30 * peers);
+    const count = async (): Promise<number> => (await centre.ask<{ n: number }>({ cmd: 'established' })).n;
+    let established = 0;
+    let tenth: { n: number; rss: number } | null = null;
+    for (let i = 0; i < members.length; i += CHUNK) {
+      // the centre adds a chunk, then those nodes add the centre (one handshake each way)
+      const n = Math.min(CHUNK, members.length - i);
+      await centre.ask({ cmd: 'add-peers', peers: members.slice(i, i + n) });
+      for (let j = i; j < i + n; ) {
+        const h = Math.floor(j / per);
+        const upTo = Math.min(i + n, (h + 1) * per);
+        await hosts[h]!.ask({ cmd: 'join', port: ch.port, key: ch.key, from: j - h * per, count: upTo - j });
+        j = upTo;
+      }
+      // at most two chunks of handshakes outstanding; all of the first tenth before its RSS
+      const mark = !tenth && i + n >= members.length / 10 && members.length >= 10 * CHUNK;
+      const want = mark ? i + n : i + 1 - CHUNK;
+      while ((established = await count()) < want && performance.now() < giveUp) await sleep(250);
+      if (mark) tenth = { n: established, rss: (await centre.ask<Memory>({ cmd: 'rss' })).rss };
+      if (process.env['BENCH_VERBOSE']) log(`    +${n} at ${((performance.now() - t0) / 1000).toFixed(1)} s: ${JSON.stringify(await centre.ask({ cmd: 'established' }))}`);
+    }
+    while ((established = await count()) < members.length && performance.now() < giveUp) await sleep(500);
+    const setupMs = performance.now() - t0;
+    log(`  ${established} of ${members.length} sessions established (${(setupMs / 1000).toFixed(1)} s); idle ${(idleMs / 1000).toFixed(0)} s`);
+    await sleep(idleMs);
+    established = (await centre.ask<{ n: number }>({ cmd: 'established' })).n;
+    const loaded = await centre.ask<Memory>({ cmd: 'rss' });
+    const n = Math.max(1, established);
+    return {
+      peers: members.length,
+      established,
+      idle,
+      loaded,
+      rssPerPeer: (loaded.rss - idle.rss) / n,
+      rssSlope: tenth && established > tenth.n ? (loaded.rss - tenth.rss) / (established - tenth.n) : null,
+      heapPerPeer: (loaded.heapUsed - idle.heapUsed) / n,
+      setupMs,
+    };
+  } finally {
+    await Promise.all([centre.exit(), ...hosts.map((h) => h.exit())]);
+  }
+}

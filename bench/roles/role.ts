@@ -1,0 +1,81 @@
+/**
+ * What every bench process role provides, and the pieces they share: the receive counter and
+ * the flat-out send loop (a batch of sends per event-loop turn, the next batch on setImmediate).
+ */
+import type { Command, Hello } from '../protocol';
+
+export interface RoleHandler {
+  /** Opens the endpoint; the answer to `init`. */
+  init(): Promise<Hello>;
+  /** Handles one command; the value is the reply (every command gets one). */
+  handle(c: Command): Promise<unknown>;
+}
+
+/** Counts what arrives between `count` and `report`, and the CPU time the process spent. */
+export class Counter {
+  #on = false;
+  #count = 0;
+  #bytes = 0;
+  #cpu: NodeJS.CpuUsage = process.cpuUsage();
+  add(bytes: number): void {
+    if (!this.#on) return;
+    this.#count++;
+    this.#bytes += bytes;
+  }
+  start(): void {
+    this.#count = this.#bytes = 0;
+    this.#on = true;
+    this.#cpu = process.cpuUsage();
+  }
+  stop(): { count: number; bytes: number; cpuUs: number } {
+    this.#on = false;
+    const cpu = process.cpuUsage(this.#cpu);
+    return { count: this.#count, bytes: this.#bytes, cpuUs: cpu.user + cpu.system };
+  }
+}
+
+/**
+ * Sends flat out: each turn calls `turn()` (which sends up to one batch and says whether it may
+ * go on at once) and schedules the next turn with setImmediate, or waits for `resume()` when the
+ * sender is back-pressured (a full window or a stream's highWaterMark).
+ */
+export class Blaster {
+  #running = false;
+  #parked = false;
+  readonly #turn: () => boolean;
+  constructor(turn: () => boolean) {
+    this.#turn = turn;
+  }
+  start(): void {
+    this.#running = true;
+    this.#loop();
+  }
+  stop(): void {
+    this.#running = false;
+  }
+  /** Wakes a parked loop (called when the window or the stream drains). */
+  resume(): void {
+    if (!this.#parked || !this.#running) return;
+    this.#parked = false;
+    setImmediate(this.#loop);
+  }
+  readonly #loop = (): void => {
+    if (!this.#running) return;
+    if (this.#turn()) setImmediate(this.#loop);
+    else this.#parked = true;
+  };
+}
+
+export function memory(): { rss: number; heapUsed: number } {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) gc();
+  const m = process.memoryUsage();
+  return { rss: m.rss, heapUsed: m.heapUsed };
+}
+
+/** Random payload bytes (incompressible, as an encrypted application's would be). */
+export function payload(size: number): Uint8Array {
+  const b = new Uint8Array(size);
+  for (let i = 0; i < size; i += 65536) globalThis.crypto.getRandomValues(b.subarray(i, Math.min(size, i + 65536)));
+  return b;
+}

@@ -1,0 +1,135 @@
+/**
+ * A udpvault node (public API only: the package entry), with udpvault's normal settings except
+ * the MTU, pinned to 1500 (loopback's 65536 would flatter every figure). Also runs the
+ * in-process handshake pairs and the centre of the 10,000-peer memory measurement.
+ */
+import { createNode, type PeerEvent, type UdpVaultNode } from '../../src/index';
+import type { Command, Hello } from '../protocol';
+import { Blaster, Counter, memory, payload, type RoleHandler } from './role';
+
+export const BENCH_SETTINGS = { mtu: 1500 } as const;
+
+const open = (host = '127.0.0.1'): Promise<UdpVaultNode> => createNode({ port: 0, host, settings: BENCH_SETTINGS });
+
+/** Resolves when `node` has an established session with `key` (event-driven, no polling). */
+export function established(node: UdpVaultNode, key: string): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): boolean => node.peers().some((p) => p.key === key && p.state === 'established');
+    if (done()) return resolve();
+    const on = (e: PeerEvent): void => {
+      if (e.peer.key === key && done()) {
+        node.off('peer', on);
+        resolve();
+      }
+    };
+    node.on('peer', on);
+  });
+}
+
+/** Handshakes between two nodes of this process: peer add → established, `n` fresh pairs. */
+async function pairs(n: number): Promise<number[]> {
+  const out: number[] = [];
+  const a = await open();
+  for (let i = 0; i < n; i++) {
+    const b = await open();
+    await b.addPeer({ endpoint: `127.0.0.1:${a.port}`, key: a.publicKey });
+    const t0 = performance.now();
+    const up = established(a, b.publicKey);
+    await a.addPeer({ endpoint: `127.0.0.1:${b.port}`, key: b.publicKey });
+    await up;
+    out.push(performance.now() - t0);
+    await a.removePeer(b.publicKey);
+    await b.close();
+  }
+  await a.close();
+  return out;
+}
+
+export function udpvaultRole(): RoleHandler {
+  let node: UdpVaultNode | null = null;
+  const counter = new Counter();
+  let blaster: Blaster | null = null;
+  const onMessage = (m: { data: Uint8Array }): void => counter.add(m.data.length);
+  const the = (): UdpVaultNode => {
+    if (!node) throw new Error('udpvault: not started');
+    return node;
+  };
+  const start = async (): Promise<Hello> => {
+    node = await open();
+    node.on('message', onMessage);
+    return { port: node.port, key: node.publicKey };
+  };
+  return {
+    init: start,
+    async handle(c: Command): Promise<unknown> {
+      switch (c.cmd) {
+        case 'connect':
+        case 'add': {
+          const n = the();
+          const t0 = performance.now();
+          const up = c.cmd === 'add' && !c.wait ? null : established(n, c.key);
+          await n.addPeer({ endpoint: `127.0.0.1:${c.port}`, key: c.key, name: 'p' });
+          if (!up) return { ms: 0, mtu: null };
+          await up;
+          return { ms: performance.now() - t0, mtu: n.status().mtu };
+        }
+        case 'remove':
+          await the().removePeer(c.key);
+          return {};
+        case 'renew':
+          await the().close();
+          return start();
+        case 'pairs':
+          return { ms: await pairs(c.n) };
+        case 'count':
+          counter.start();
+          return {};
+        case 'report':
+          return counter.stop();
+        case 'blast': {
+          const n = the();
+          const data = payload(c.size);
+          let inflight = 0;
+          const settled = (): void => {
+            inflight--;
+            blaster?.resume();
+          };
+          const ignore = (): void => undefined;
+          blaster = new Blaster(
+            c.mode === 'reliable'
+              ? () => {
+                  for (let i = 0; i < c.batch && inflight < c.inflight; i++) {
+                    inflight++;
+                    n.send('p', data, { reliable: true, timeoutMs: 600_000 }).then(settled, settled);
+                  }
+                  return inflight < c.inflight;
+                }
+              : () => {
+                  for (let i = 0; i < c.batch; i++) n.send('p', data).catch(ignore);
+                  return true;
+                },
+          );
+          blaster.start();
+          return {};
+        }
+        case 'stop':
+          blaster?.stop();
+          return {};
+        case 'add-peers': {
+          const n = the();
+          for (const p of c.peers) await n.addPeer({ endpoint: `${p.host}:${p.port}`, key: p.key });
+          return {};
+        }
+        case 'established': {
+          const states: Record<string, number> = {};
+          for (const p of the().peers()) states[p.state] = (states[p.state] ?? 0) + 1;
+          return { n: states['established'] ?? 0, states, drops: the().status().counters.drops };
+        }
+        case 'rss':
+          return memory();
+        default:
+          throw new Error(`udpvault: no command ${c.cmd}`);
+      }
+    },
+  };
+}

@@ -1,0 +1,137 @@
+/**
+ * What one native link keeps for handshake v4 besides its attempts: the cookie generator
+ * toward the peer's static (or the anonymous one while the key is unknown), the cached
+ * static-static DH, the replay mark of the peer's identity, the one XX exchange it may answer,
+ * and the XX msg3 it may have to repeat with a cookie. destroy() wipes it all.
+ */
+import { ANONYMOUS_STATIC, CookieGenerator } from '../../crypto/cookie';
+import { staticStaticFor, x25519FromIdentityKey, type NoiseStatic } from '../../crypto/noise/common';
+import { TimestampMark } from '../../crypto/noise/timestamp-mark';
+import type { IkInitiator } from '../../crypto/noise/ik';
+import type { XxInitiator, XxResponder } from '../../crypto/noise/xx';
+import { tai64nFromMs, TIMESTAMP_BYTES } from '../../crypto/noise/payload';
+import { wipe } from '../../crypto/sodium';
+import type { Clock } from '../../runtime/clock';
+
+/** One handshake attempt of ours (the Handshaker keeps a few, by local sid). */
+export interface V4Attempt {
+  readonly localSid: number;
+  /** Our wall clock when it started (the initiator's clock-offset measurement). */
+  readonly wallMs: number;
+  readonly state: IkInitiator | XxInitiator;
+  destroy(): void;
+}
+
+export function attemptOf(localSid: number, wallMs: number, state: IkInitiator | XxInitiator): V4Attempt {
+  return { localSid, wallMs, state, destroy: () => state.destroy() };
+}
+
+/** Handshake timestamps persist in the peer store as ms, rounded up (never below the real mark). */
+export function markToStoredMs(ts: Uint8Array): number {
+  const v = new DataView(ts.buffer, ts.byteOffset, TIMESTAMP_BYTES);
+  const secs = (v.getUint32(0) - 0x40000000) * 0x1_0000_0000 + v.getUint32(4);
+  return secs * 1000 + Math.ceil(v.getUint32(8) / 1_000_000);
+}
+
+export function markFromStoredMs(ms: number | null): Uint8Array | null {
+  if (ms === null) return null;
+  const secs = Math.floor(ms / 1000);
+  const t = tai64nFromMs(secs * 1000); // exact ms below, not whitened
+  new DataView(t.buffer).setUint32(8, (ms - secs * 1000) * 1_000_000);
+  return t;
+}
+
+export class LinkV4 {
+  #generator: CookieGenerator | null = null;
+  #generatorKey: string | null = null;
+  #ss: Uint8Array | null = null;
+  #ssKey: string | null = null;
+  #mark: TimestampMark | null = null;
+  #markKey: string | null = null;
+  /** The peer's persisted mark (ms, rounded up), read when a mark is first needed (after restore). */
+  readonly #stored: () => number | null;
+  #xx: { sid: number; state: XxResponder } | null = null;
+  /** Our last XX msg3 (bytes and the generator that macs it), repeated once with a cookie if asked. */
+  #msg3: { bytes: Uint8Array; gen: CookieGenerator } | null = null;
+  readonly #clock: Clock;
+
+  constructor(clock: Clock, storedMarkMs: () => number | null) {
+    this.#clock = clock;
+    this.#stored = storedMarkMs;
+  }
+
+  /** The generator for messages to the peer's static (anonymous while `key` is null). */
+  generator(key: Uint8Array | null, keyString: string | null): CookieGenerator {
+    if (!this.#generator || this.#generatorKey !== keyString) {
+      this.#generator?.destroy();
+      const rs = key ? x25519FromIdentityKey(key) : null;
+      this.#generator = new CookieGenerator({ receiverStatic: rs ?? ANONYMOUS_STATIC, clock: this.#clock });
+      this.#generatorKey = keyString;
+    }
+    return this.#generator;
+  }
+
+  /** DH(local static, the peer's static), cached per key (wiped when the key changes). */
+  staticStatic(local: NoiseStatic, key: Uint8Array, keyString: string): Uint8Array | undefined {
+    if (this.#ssKey !== keyString) {
+      if (this.#ss) wipe(this.#ss);
+      this.#ss = staticStaticFor(local, key);
+      this.#ssKey = keyString;
+    }
+    return this.#ss ? this.#ss.slice() : undefined;
+  }
+
+  /** The replay mark of the identity `keyString` (a new identity starts a new mark). */
+  mark(keyString: string): TimestampMark {
+    if (!this.#mark || this.#markKey !== keyString) {
+      // The persisted value belongs to the current key (a replaced key clears it).
+      this.#mark = new TimestampMark(markFromStoredMs(this.#stored()));
+      this.#markKey = keyString;
+    }
+    return this.#mark;
+  }
+
+  /** The XX exchange this (key-less) peer may answer: at most one; a new msg1 replaces it. */
+  setXxResponder(sid: number, state: XxResponder): { sid: number } | null {
+    const old = this.#xx;
+    old?.state.destroy();
+    this.#xx = { sid, state };
+    return old ? { sid: old.sid } : null;
+  }
+
+  xxResponder(sid: number): XxResponder | null {
+    return this.#xx && this.#xx.sid === sid ? this.#xx.state : null;
+  }
+
+  /** Ends the XX exchange (completed or refused); returns its sid to unbind. */
+  endXxResponder(): number | null {
+    const old = this.#xx;
+    if (!old) return null;
+    old.state.destroy();
+    this.#xx = null;
+    return old.sid;
+  }
+
+  setMsg3(bytes: Uint8Array, gen: CookieGenerator): void {
+    this.#msg3 = { bytes, gen };
+  }
+
+  /** A cookie reply to our last XX msg3: the msg3 again with mac2, or null. */
+  msg3WithCookie(reply: Uint8Array): { bytes: Uint8Array; gen: CookieGenerator } | null {
+    const m = this.#msg3;
+    if (!m || !m.gen.consumeReply(reply)) return null;
+    this.#msg3 = null;
+    m.gen.addMacs(m.bytes);
+    return m;
+  }
+
+  destroy(): number | null {
+    this.#generator?.destroy();
+    this.#generator = null;
+    if (this.#ss) wipe(this.#ss);
+    this.#ss = null;
+    this.#msg3?.gen.destroy();
+    this.#msg3 = null;
+    return this.endXxResponder();
+  }
+}
