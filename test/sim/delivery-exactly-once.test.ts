@@ -134,6 +134,7 @@ describe('reliable mode: exactly once', () => {
     await w.pair(a, b);
     const got = messages(b);
     await settle(w, a.send('b', 'hello', { reliable: true })); // the first exchange carries b's limit
+    await w.scheduler.advance(5_000); // the path MTU search (probes and their acks) is over
     const before = w.net.trace.length;
     for (const reliable of [true, false]) {
       await expect(a.send('b', new Uint8Array(2 * 1024 * 1024), { reliable })).rejects.toMatchObject({

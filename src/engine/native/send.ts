@@ -336,8 +336,10 @@ export function pumpLink(link: NativeLink, draining = false): boolean {
   const ack = largestFitting(path.amplificationRoom(), max, ctx.settings.padding) >= SMALL_ACK_DATAGRAM_BYTES ? space.ackToSend(now) : null;
   if (ack) {
     // A due packet ack goes now; a wanted delivery ack rides with it (then it is ack-eliciting).
-    const frame: Frame = { t: 0, n: 0, i: 0, p: [], c: [] };
-    const refs: FrameRef[] = [];
+    // Our limits rides on it too (then it is ack-eliciting; lost, it rides again).
+    const announce = link.engine.reliable.takeAnnouncement(link);
+    const frame: Frame = { t: 0, n: 0, i: 0, p: [], c: [...announce] };
+    const refs: FrameRef[] = announce.length > 0 ? [{ kind: 'limits' }] : [];
     addDeliveryAck(link, frame, refs);
     frame.c.push({ type: 'packetAck', ack });
     sendFrame(link, frame, frame.c.reduce((n, c) => n + controlBytes(c), 0), [], refs, refs.length > 0);
