@@ -3,8 +3,8 @@
  *   { v: 4, t: <sender ms timestamp>, n: <packet number>, i: <sender instance>, p: [payload items],
  *     c: [control items], r?: [stream, base], g: <padding bin> }
  * `n` numbers every datagram to the peer (one space per direction, independent of sessions: it
- * survives rekeys); `i` is the sending node instance (random per start): a new instance starts
- * a new packet-number space.
+ * survives rekeys); `i` is the sender's packet-number space id (new per node start and per
+ * peer re-add): a new instance starts a new packet-number space.
  * Payload item: [flags, data] | [flags|RELIABLE, data, seq] | [flags|FRAGMENT, chunk, id, index, count]
  *               | [flags|RELIABLE|FRAGMENT, chunk, seq, index, count]
  * Control item: [0] keepalive | [1, stream, cum, [start, end, ...]] delivery ack
@@ -50,7 +50,7 @@ export interface Frame {
   t: number;
   /** Packet number (0 … 2^53 − 1). */
   n: number;
-  /** Sender instance id (u32, random per node start). */
+  /** Sender instance id (u32, new per node start and per peer re-add). */
   i: number;
   p: PayloadItem[];
   c: ControlItem[];

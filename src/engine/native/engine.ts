@@ -34,9 +34,16 @@ export class NativeEngine {
     this.v4 = new V4Handshakes(this);
   }
 
-  /** This node instance's id (frame field `i`): a peer seeing a new one starts a new packet space. */
-  get instance(): number {
-    return this.reliable.stream;
+  /** Links opened so far (each gets its own packet-number space id). */
+  #linksOpened = 0;
+
+  /**
+   * A new packet-number space id (frame field `i`) for a link: the random per-start id, plus one
+   * per link opened since (a peer removed and added again starts a new space, like a restart).
+   * A peer seeing a new one starts a new packet space for us.
+   */
+  nextInstance(): number {
+    return ((this.reliable.stream - 1 + this.#linksOpened++) % 0xffffffff) + 1;
   }
 
   /** A new link for a native peer. */

@@ -38,6 +38,8 @@ export class NativeLink implements PeerLink {
   readonly timers = new PeerTimers();
   /** Packet numbers, acks, loss detection, congestion window, pacing (packet-path.ts). */
   readonly path: PacketPath;
+  /** Our packet-number space id toward the peer (frame field `i`; new per start and per re-add). */
+  readonly instance: number;
   /** Reliable messages waiting for a session (ERR_NO_SESSION at their deadline). */
   readonly #reliableWait = new Outbox<WaitingReliable>();
   /** Sessions whose stale frames already started a new handshake (one per session). */
@@ -56,6 +58,7 @@ export class NativeLink implements PeerLink {
     this.handshaker = new Handshaker<Peer, V4Attempt>(peer, ctx.peers, ctx.random);
     this.v4 = new LinkV4(ctx.clock, () => peer.lastHandshakeTs);
     this.#nextMsgId = ctx.random.int(1, 2 ** 31);
+    this.instance = engine.nextInstance();
     this.path = new PacketPath(this);
     peer.setTransportStats(() => this.path.stats());
   }

@@ -128,7 +128,7 @@ function sendFrame(link: NativeLink, frame: Frame, contentBytes: number, settles
   const target = exactBytes > 0 ? exactBytes - SEAL_OVERHEAD_BYTES : padded - SEAL_OVERHEAD_BYTES;
   frame.t = ctx.clock.now() + session.timeBiasMs; // the clock the peer measured at the handshake
   frame.n = space.loss.nextPacketNumber;
-  frame.i = link.engine.instance;
+  frame.i = link.instance;
   const datagram = session.seal(encodeFrame(frame, ctx.settings.padding === 'none' && exactBytes === 0 ? 0 : target, FRAME_SCRATCH), now);
   const bytes = datagram.length;
   const done = settles.length > 0 ? (err: Error | null) => settleSent(ctx, peer, settles, err) : undefined;
