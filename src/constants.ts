@@ -3,10 +3,12 @@
  * protocol change). "Implementation" values are defaults and limits of this implementation.
  */
 
-// ---- Specification (protocol v3) -------------------------------------------------------
-export const PROTOCOL_VERSION = 3;
-/** First byte of every v3 datagram: high nibble version, low nibble type. */
-export const TYPE_DATA = 0x33;
+// ---- Specification (protocol v4) -------------------------------------------------------
+/** v4: Noise IK/XX handshake (wire/handshake-v4.ts, 0x41/0x42/0x44–0x47); the frame adds packet
+ * numbers and packet acks (docs/PROTOCOL.md). */
+export const PROTOCOL_VERSION = 4;
+/** First byte of every v4 datagram: high nibble version, low nibble type. */
+export const TYPE_DATA = 0x43;
 
 export const PUBLIC_KEY_BYTES = 32;
 export const SIGNATURE_BYTES = 64;
@@ -20,7 +22,7 @@ export const DATA_HEADER_BYTES = 1 + SESSION_ID_BYTES + COUNTER_BYTES;
  * receiver accepts up to a 9000-byte jumbo frame's UDP payload (or its own maximum, if larger).
  */
 export const MAX_PEER_DATAGRAM_BYTES = 9000 - 20 - 8;
-export const FRAME_VERSION = 3;
+export const FRAME_VERSION = 4;
 
 // ---- Implementation defaults (overridable by configuration) -----------------------------
 export const DEFAULT_PORT = 11000;

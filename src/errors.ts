@@ -46,6 +46,8 @@ export const DROP_REASONS = [
   'keyChanged',
   'decompress',
   'plaintextRefused',
+  /** A datagram-mode message dropped at the sender: no room in the congestion window in time. */
+  'congestion',
   'inboxFull',
 ] as const;
 export type DropReason = (typeof DROP_REASONS)[number];

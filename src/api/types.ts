@@ -48,7 +48,20 @@ export interface PeerInfo {
    */
   clockOffsetMs?: number | null;
   counters: Counters;
+  /** Native peers: congestion window (bytes). */
+  congestionWindowBytes?: number;
+  /** Native peers: bytes of ack-eliciting datagrams not yet acknowledged nor declared lost. */
+  bytesInFlight?: number;
+  /** Native peers: smoothed RTT from packet acks (ack delay subtracted), null before a sample. */
+  srttMs?: number | null;
+  /** Native peers: datagrams declared lost by loss detection. */
+  lostPackets?: number;
+  /** Native peers: largest datagram (UDP payload bytes) the path is known to carry (DPLPMTUD). */
+  pathMtuBytes?: number;
 }
+
+/** The packet-layer figures a link adds to PeerInfo. */
+export type PeerTransportStats = Required<Pick<PeerInfo, 'congestionWindowBytes' | 'bytesInFlight' | 'srttMs' | 'lostPackets' | 'pathMtuBytes'>>;
 
 export interface MessageEvent {
   /** Sender's public key string. */

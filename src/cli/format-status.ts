@@ -21,6 +21,7 @@ export const DROP_HELP: Readonly<Record<string, string>> = {
   keyChanged: 'signed by a key other than the one recorded for the peer',
   decompress: 'decompression failed or exceeded the size limit',
   plaintextRefused: 'vault-v2 plaintext from a peer added without --allow-plaintext',
+  congestion: 'a datagram-mode message dropped at the sender: the congestion window stayed full (datagramWindowWaitMs)',
   inboxFull: 'a datagram-mode message while no reader was attached and the inbox was full',
 };
 

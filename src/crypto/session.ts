@@ -1,6 +1,6 @@
 /**
  * One established session: directional keys, send counter, receive replay window.
- * Data datagram = header(13: 0x33, receiver sid, counter) ‖ XChaCha20-Poly1305(frame),
+ * Data datagram = header(13: 0x43, receiver sid, counter) ‖ XChaCha20-Poly1305(frame),
  * with AD = header and nonce = 16 zero bytes ‖ counter (8 bytes, big endian). Keys are unique
  * per session and direction, so a counter nonce never repeats under one key.
  */

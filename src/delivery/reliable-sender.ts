@@ -15,6 +15,10 @@
  * - Retransmission: RTO per RFC 6298 (SRTT/RTTVAR, samples only from items sent once —
  *   Karn), doubled on timeout at most once per RTO round, capped at rtoMaxMs; plus
  *   fast retransmit of an item when one sent ≥ 3 transmissions after it was acknowledged.
+ * - With `packetLoss` (the node: packet-level loss detection in delivery/reliable/ drives
+ *   retransmission through requeue()), fast retransmit is off and the RTO is only a backstop
+ *   (at least rtoMinMs, default 1 s) for items the packet layer saw acknowledged but the
+ *   receiver did not accept.
  * - At its deadline a message is abandoned: push() rejects with ERR_NOT_ACKNOWLEDGED and its
  *   seqs leave the window, so `base` (sent in every frame with reliable items) moves past them.
  */
@@ -25,6 +29,8 @@ import { FLAG_FRAGMENT, FLAG_RELIABLE, MAX_ACK_RANGES } from '../wire/frame';
 export const RTO_INITIAL_MS = 200;
 export const RTO_MIN_MS = 100;
 export const RTO_MAX_MS = 5_000;
+/** Backstop RTO floor when packet-level loss detection does the retransmitting. */
+export const PACKET_MODE_RTO_MIN_MS = 1_000;
 /** An item is presumed lost when one sent this many transmissions later was acknowledged. */
 export const REORDER_THRESHOLD = 3;
 const CLOCK_GRANULARITY_MS = 1;
@@ -48,6 +54,8 @@ export interface ReliableSenderOptions {
   rtoInitialMs?: number;
   rtoMinMs?: number;
   rtoMaxMs?: number;
+  /** Loss is detected at the packet level (requeue()): no fast retransmit. */
+  packetLoss?: boolean;
 }
 
 interface Message {
@@ -75,6 +83,7 @@ export class ReliableSender {
   readonly #window: number;
   readonly #rtoMinMs: number;
   readonly #rtoMaxMs: number;
+  readonly #packetLoss: boolean;
   /** Items neither cumulatively acked nor abandoned, in seq order. */
   readonly #items = new Map<number, Item>();
   /** Unsettled messages by last seq, in seq order. */
@@ -104,7 +113,8 @@ export class ReliableSender {
     this.#clock = opts.clock;
     this.#stream = opts.stream;
     this.#window = opts.window;
-    this.#rtoMinMs = opts.rtoMinMs ?? RTO_MIN_MS;
+    this.#packetLoss = opts.packetLoss ?? false;
+    this.#rtoMinMs = opts.rtoMinMs ?? (this.#packetLoss ? PACKET_MODE_RTO_MIN_MS : RTO_MIN_MS);
     this.#rtoMaxMs = Math.max(this.#rtoMinMs, opts.rtoMaxMs ?? RTO_MAX_MS);
     this.#rtoMs = this.#clampRto(opts.rtoInitialMs ?? RTO_INITIAL_MS);
   }
@@ -225,7 +235,7 @@ export class ReliableSender {
     }
     if (fresh && this.#sacked > 0) this.#detectReneging(pairs, ranges.length >= 2 * MAX_ACK_RANGES, highestSent);
     if (sampleSentAtMs >= 0) this.#rttSample(now - sampleSentAtMs);
-    if (deliveredTx > this.#highestDeliveredTx) {
+    if (deliveredTx > this.#highestDeliveredTx && !this.#packetLoss) {
       this.#highestDeliveredTx = deliveredTx;
       // Fast retransmit. Items in seq order were first sent in txOrder order, so the scan stops
       // at the first once-sent item too recent to count as lost (O(candidates), not O(window)).
@@ -238,6 +248,33 @@ export class ReliableSender {
       }
     }
     this.#announceBase();
+  }
+
+  /**
+   * The packet carrying item `seq` was declared lost: send it again (unless it was acknowledged,
+   * abandoned, never sent, or is already due). Returns whether it was requeued.
+   */
+  requeue(seq: number): boolean {
+    const it = this.#items.get(seq);
+    if (!it || it.transmissions === 0 || it.sacked || it.due) return false;
+    this.#markDue(it);
+    return true;
+  }
+
+  /** The item take(1) would return next (not marked sent), or null: nothing to send. */
+  peek(): Readonly<ReliableItem> | null {
+    if (this.#due > 0) {
+      for (let seq = this.base; seq < this.#sendNext; seq++) {
+        const it = this.#items.get(seq);
+        if (it?.due) return it;
+      }
+    }
+    const limit = this.base + this.#window;
+    for (let seq = this.#sendNext; seq < this.#nextSeq && seq < limit; seq++) {
+      const it = this.#items.get(seq);
+      if (it) return it;
+    }
+    return null;
   }
 
   /** Call at/after nextDeadline(): fails expired messages, marks timed-out items for retransmission. */

@@ -18,7 +18,7 @@ export function dispatchDatagram(ctx: NodeContext, d: Datagram, native: NativeEn
     if (native.onDatagram(d)) return;
     if (v2.onDatagram(d)) return;
     const type = d.data[0];
-    if (type !== undefined && type >> 4 !== PROTOCOL_VERSION && type >> 4 !== 4) throw new DropError('unknownVersion', 'unknown protocol version');
+    if (type !== undefined && type >> 4 !== PROTOCOL_VERSION) throw new DropError('unknownVersion', 'unknown protocol version');
     throw new DropError('malformed', 'unknown datagram type');
   } catch (e) {
     // A vault-v2 envelope starts with a random nonce: a few in 256 begin with a native type byte.

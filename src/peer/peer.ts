@@ -4,7 +4,7 @@
  * keeps the table's indexes current. What a protocol keeps per peer (sessions, attempts,
  * queues, timers) lives in the peer's link (engine/).
  */
-import type { Compat, Counters, PeerEvent, PeerInfo, PeerState, Trust } from '../api/types';
+import type { Compat, Counters, PeerEvent, PeerInfo, PeerState, PeerTransportStats, Trust } from '../api/types';
 import type { TokenBucket } from '../net/ratelimit';
 import type { Endpoint, EndpointSpec } from './endpoint';
 import { formatEndpoint } from './endpoint';
@@ -53,6 +53,8 @@ export class Peer {
   #allowPlaintext: boolean;
   #state: PeerState = 'new';
   #rttMs: number | null = null;
+  /** The link's packet-layer figures (congestion window, bytes in flight, srtt, losses). */
+  #transportStats: (() => PeerTransportStats) | null = null;
   #lastHandshakeTs: number | null;
   /** Highest handshake timestamp accepted from this identity (in memory; raised before the session is confirmed). */
   #handshakeMark: number | null;
@@ -145,7 +147,13 @@ export class Peer {
       rttMs: this.#rttMs,
       clockOffsetMs: this.#clockOffsetMs,
       counters: copyCounters(this.counters),
+      ...(this.#transportStats?.() ?? {}),
     };
+  }
+
+  /** The link reports its packet-layer figures through this (null: none). */
+  setTransportStats(fn: (() => PeerTransportStats) | null): void {
+    this.#transportStats = fn;
   }
 
   /** The table keeps its indexes current through this (null: detached). */

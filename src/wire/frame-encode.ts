@@ -1,6 +1,6 @@
 /**
  * The frame encoder (hot path): writes the msgpack bytes of a frame directly, sized exactly,
- * in one allocation — { v, t, p, c, [r], g } in that key order, padding `g` last.
+ * in one allocation — { v, t, n, i, p, c, [r], g } in that key order, padding `g` last.
  * decodeFrame (msgpackr + validation) reads it like any msgpack.
  */
 import { FRAME_VERSION } from '../constants';
@@ -10,7 +10,8 @@ const uintBytes = (n: number): number => (n < 0x80 ? 1 : n < 0x100 ? 2 : n < 0x1
 const arrayHeaderBytes = (n: number): number => (n < 16 ? 1 : n < 0x10000 ? 3 : 5);
 export const binHeaderBytes = (len: number): number => (len < 0x100 ? 2 : len < 0x10000 ? 3 : 5);
 
-function itemBytes(i: PayloadItem): number {
+/** Exact encoded bytes of a payload item (the send path packs frames with it). */
+export function itemBytes(i: PayloadItem): number {
   let n = 1 + 1 + binHeaderBytes(i.data.length) + i.data.length;
   if (i.id !== undefined) n += uintBytes(i.id);
   if (i.index !== undefined) n += uintBytes(i.index) + uintBytes(i.count!);
@@ -19,6 +20,7 @@ function itemBytes(i: PayloadItem): number {
 
 function controlBytesExact(c: ControlItem): number {
   if (c.type === 'keepalive') return 2;
+  if (c.type === 'packetAck') return 1 + 1 + binHeaderBytes(c.ack.length) + c.ack.length;
   if (c.type === 'limits') return 1 + 1 + uintBytes(c.maxMessageBytes);
   let n = 1 + 1 + uintBytes(c.stream) + uintBytes(c.cum) + arrayHeaderBytes(c.ranges.length);
   for (const r of c.ranges) n += uintBytes(r);
@@ -95,14 +97,14 @@ class Writer {
   }
 }
 
-const K = { v: 0x76, t: 0x74, p: 0x70, c: 0x63, r: 0x72, g: 0x67 };
+const K = { v: 0x76, t: 0x74, n: 0x6e, i: 0x69, p: 0x70, c: 0x63, r: 0x72, g: 0x67 };
 
 /**
  * Encodes a frame padded (`g`) to exactly `targetBytes` when reachable, else one byte short
  * of it (never longer, unless the unpadded frame already is).
  */
 export function encodeFrame(f: Frame, targetBytes = 0, scratch?: Uint8Array): Uint8Array {
-  let base = 1 + 3 + 2 + uintBytes(f.t) + 2 + arrayHeaderBytes(f.p.length) + 2 + arrayHeaderBytes(f.c.length) + 2;
+  let base = 1 + 3 + 2 + uintBytes(f.t) + 2 + uintBytes(f.n) + 2 + uintBytes(f.i) + 2 + arrayHeaderBytes(f.p.length) + 2 + arrayHeaderBytes(f.c.length) + 2;
   for (const i of f.p) base += itemBytes(i);
   for (const c of f.c) base += controlBytesExact(c);
   if (f.r) base += 2 + 1 + uintBytes(f.r[0]) + uintBytes(f.r[1]);
@@ -113,11 +115,15 @@ export function encodeFrame(f: Frame, targetBytes = 0, scratch?: Uint8Array): Ui
   const out = scratch && scratch.length >= total ? scratch.subarray(0, total) : new Uint8Array(total);
   if (scratch && out.buffer === scratch.buffer) out.fill(0, total - pad, total);
   const w = new Writer(out);
-  w.byte(0x80 | (f.r ? 6 : 5));
+  w.byte(0x80 | (f.r ? 8 : 7));
   w.key(K.v);
   w.byte(FRAME_VERSION);
   w.key(K.t);
   w.uint(f.t);
+  w.key(K.n);
+  w.uint(f.n);
+  w.key(K.i);
+  w.uint(f.i);
   w.key(K.p);
   w.array(f.p.length);
   for (const i of f.p) {
@@ -138,6 +144,12 @@ export function encodeFrame(f: Frame, targetBytes = 0, scratch?: Uint8Array): Ui
     if (c.type === 'keepalive') {
       w.byte(0x91);
       w.byte(0);
+    } else if (c.type === 'packetAck') {
+      w.byte(0x92);
+      w.byte(2);
+      w.binHeader(c.ack.length);
+      w.b.set(c.ack, w.o);
+      w.o += c.ack.length;
     } else if (c.type === 'limits') {
       w.byte(0x92);
       w.byte(3);

@@ -1,9 +1,15 @@
 /**
  * The versioned msgpack frame carried (encrypted) in every data datagram:
- *   { v: 3, t: <sender ms timestamp>, p: [payload items], c: [control items], r?: [stream, base], g: <padding bin> }
+ *   { v: 4, t: <sender ms timestamp>, n: <packet number>, i: <sender instance>, p: [payload items],
+ *     c: [control items], r?: [stream, base], g: <padding bin> }
+ * `n` numbers every datagram to the peer (one space per direction, independent of sessions: it
+ * survives rekeys); `i` is the sender's packet-number space id (new per node start and per
+ * peer re-add): a new instance starts a new packet-number space.
  * Payload item: [flags, data] | [flags|RELIABLE, data, seq] | [flags|FRAGMENT, chunk, id, index, count]
  *               | [flags|RELIABLE|FRAGMENT, chunk, seq, index, count]
- * Control item: [0] keepalive | [1, stream, cum, [start, end, ...]] ack | [3, maxMessageBytes] limits.
+ * Control item: [0] keepalive | [1, stream, cum, [start, end, ...]] delivery ack
+ *               | [2, <bin: packet ack, wire/ack.ts>] packet ack (at most one per frame)
+ *               | [3, maxMessageBytes] limits.
  * Decoding validates every field; anything else is a 'malformed' drop.
  */
 import { FRAME_VERSION } from '../constants';
@@ -17,6 +23,9 @@ const FLAGS_MASK = 7;
 
 export const CONTROL_KEEPALIVE = 0;
 export const CONTROL_ACK = 1;
+export const CONTROL_PACKET_ACK = 2;
+/** Largest encoded packet ack accepted (32 ranges of 8-byte varints + credit: 537 bytes). */
+export const MAX_PACKET_ACK_BYTES = 600;
 /** [3, maxMessageBytes]: the sender's receive limit, sent once per session (PROTOCOL.md §14). */
 export const CONTROL_LIMITS = 3;
 export const MAX_ACK_RANGES = 32;
@@ -34,10 +43,15 @@ export interface PayloadItem {
 export type ControlItem =
   | { type: 'keepalive' }
   | { type: 'ack'; stream: number; cum: number; ranges: number[] }
+  | { type: 'packetAck'; ack: Uint8Array }
   | { type: 'limits'; maxMessageBytes: number };
 
 export interface Frame {
   t: number;
+  /** Packet number (0 … 2^53 − 1). */
+  n: number;
+  /** Sender instance id (u32, new per node start and per peer re-add). */
+  i: number;
   p: PayloadItem[];
   c: ControlItem[];
   /** [reliable stream id, base seq]: present when p has reliable items. */
@@ -48,14 +62,15 @@ export interface Frame {
 export function itemOverheadBytes(item: PayloadItem): number {
   return 1 + 1 + binHeaderBytes(item.data.length) + (item.id === undefined ? 0 : 9) + (item.index === undefined ? 0 : 10);
 }
-/** Frame bytes besides items and controls, upper bound: map, v, t, p, c, r, g keys and headers. */
-export const FRAME_FIXED_OVERHEAD_BYTES = 1 + 3 + 11 + 5 + 5 + 17 + 5;
+/** Frame bytes besides items and controls, upper bound: map, v, t, n, i, p, c, r, g keys and headers. */
+export const FRAME_FIXED_OVERHEAD_BYTES = 1 + 3 + 11 + 11 + 7 + 5 + 5 + 17 + 5;
 export function controlBytes(c: ControlItem): number {
   if (c.type === 'keepalive') return 2;
+  if (c.type === 'packetAck') return 1 + 1 + 3 + c.ack.length;
   if (c.type === 'limits') return 1 + 1 + 9;
   return 1 + 1 + 5 + 9 + 3 + c.ranges.length * 9;
 }
-export { encodeFrame, paddingLength, binHeaderBytes } from './frame-encode';
+export { encodeFrame, paddingLength, binHeaderBytes, itemBytes } from './frame-encode';
 import { binHeaderBytes } from './frame-encode';
 
 const isUint = (x: unknown, max = Number.MAX_SAFE_INTEGER): x is number =>
@@ -95,6 +110,11 @@ function controlFromWire(w: unknown): ControlItem {
     }
     return { type: 'ack', stream, cum, ranges: ranges as number[] };
   }
+  if (w[0] === CONTROL_PACKET_ACK && w.length === 2) {
+    const ack: unknown = w[1];
+    if (!isBin(ack) || ack.length < 1 || ack.length > MAX_PACKET_ACK_BYTES) return bad('packet ack');
+    return { type: 'packetAck', ack };
+  }
   if (w[0] === CONTROL_LIMITS && w.length === 2) {
     const max: unknown = w[1];
     if (!isUint(max) || max < 1) return bad('limits');
@@ -103,7 +123,7 @@ function controlFromWire(w: unknown): ControlItem {
   return bad('unknown control item');
 }
 
-const KNOWN_KEYS = new Set(['v', 't', 'p', 'c', 'r', 'g']);
+const KNOWN_KEYS = new Set(['v', 't', 'n', 'i', 'p', 'c', 'r', 'g']);
 
 export function decodeFrame(bytes: Uint8Array): Frame {
   let o: unknown;
@@ -117,13 +137,17 @@ export function decodeFrame(bytes: Uint8Array): Frame {
   for (const k of Object.keys(m)) if (!KNOWN_KEYS.has(k)) return bad(`unknown field "${k.slice(0, 16)}"`);
   if (m['v'] !== FRAME_VERSION) return bad('version');
   if (!isUint(m['t'])) return bad('timestamp');
+  if (!isUint(m['n'])) return bad('packet number');
+  if (!isUint(m['i'], 0xffffffff)) return bad('instance');
   if (!isBin(m['g'])) return bad('padding');
   const p = m['p'];
   const c = m['c'];
   if (!Array.isArray(p) || p.length > MAX_ITEMS_PER_FRAME) return bad('payload channel');
   if (!Array.isArray(c) || c.length > 16) return bad('control channel');
   const items = p.map(itemFromWire);
-  const frame: Frame = { t: m['t'], p: items, c: c.map(controlFromWire) };
+  const controls = c.map(controlFromWire);
+  if (controls.filter((x) => x.type === 'packetAck').length > 1) return bad('more than one packet ack');
+  const frame: Frame = { t: m['t'], n: m['n'], i: m['i'], p: items, c: controls };
   const r = m['r'];
   if (r !== undefined) {
     if (!Array.isArray(r) || r.length !== 2 || !isUint(r[0]) || !isUint(r[1])) return bad('reliable stream');

@@ -73,7 +73,7 @@ describe('seal/open', () => {
     const d = sealed(a, FRAME, 2000);
     const [header, body] = split(d);
     expect(d.length).toBe(13 + FRAME.length + 16);
-    expect(hex(header)).toBe('33' + 'f1f2f3f4' + '0000000000000000');
+    expect(hex(header)).toBe('43' + 'f1f2f3f4' + '0000000000000000');
     expect(body.length).toBe(FRAME.length + 16);
     expect(a.sendCounter).toBe(1);
     expect(a.lastSentAtMs).toBe(2000);
@@ -82,9 +82,9 @@ describe('seal/open', () => {
     expect(b.lastReceivedAtMs).toBe(3000);
     expect(b.confirmed).toBe(true);
     const second = sealed(a, FRAME, 2500);
-    expect(hex(second.subarray(0, 13))).toBe('33' + 'f1f2f3f4' + '0000000000000001');
+    expect(hex(second.subarray(0, 13))).toBe('43' + 'f1f2f3f4' + '0000000000000001');
     const back = sealed(b);
-    expect(hex(back.subarray(0, 13))).toBe('33' + '0a0b0c0d' + '0000000000000000');
+    expect(hex(back.subarray(0, 13))).toBe('43' + '0a0b0c0d' + '0000000000000000');
     expect(a.open(back, 0, 4000)).toEqual(FRAME);
   });
 
@@ -123,7 +123,7 @@ describe('seal/open', () => {
 
   test('aeadSealWithHeader (the seal path) = header ‖ libsodium ciphertext, on both sides of its scratch limit', () => {
     const key = fill(32, 0x24);
-    const header = Uint8Array.from([0x33, 1, 2, 3, 4, 0, 0, 0, 0, 0, 0, 1, 2]);
+    const header = Uint8Array.from([0x43, 1, 2, 3, 4, 0, 0, 0, 0, 0, 0, 1, 2]);
     const nonce = nonceFor(0x0102);
     for (const n of [0, 1, 99, 1443, 65_519, 65_584, 65_585, 70_000]) {
       const m = Uint8Array.from({ length: n }, (_, i) => (i * 13 + 5) & 0xff);
@@ -220,7 +220,7 @@ describe('replay window', () => {
     const { a, b } = pair();
     expect(b.open(sealed(a), 0, 1000)).toEqual(FRAME);
     const forged = new Uint8Array(60);
-    forged.set([0x33, 0xf1, 0xf2, 0xf3, 0xf4]);
+    forged.set([0x43, 0xf1, 0xf2, 0xf3, 0xf4]);
     expect(b.open(forged, 0, 1000)).toBe('replay');
     expect(b.open(forged, 1, 1000)).toBe('auth');
   });

@@ -12,15 +12,17 @@ const text = (m: MessageEvent): string => Buffer.from(m.data).toString();
 
 /** A and B talking through a tap that records (and can hold) every datagram. */
 async function tapped(o: { aClock?: Clock } = {}): Promise<{ a: UdpVaultNode; b: UdpVaultNode; tap: Tap; atB: MessageEvent[] }> {
-  const a = await startNode(o.aClock ? { clock: o.aClock } : {});
+  // Held datagrams look lost to the congestion controller: a long window wait keeps sends from failing with ERR_CONGESTION.
+  const a = await startNode({ ...(o.aClock ? { clock: o.aClock } : {}), settings: { mtu: 1500, datagramWindowWaitMs: 30_000 } });
   const b = await startNode();
   const tap = await startTap(a.port, b.port);
   await a.addPeer({ endpoint: `127.0.0.1:${tap.portForA}`, key: b.publicKey, name: 'b' });
   await b.addPeer({ endpoint: `127.0.0.1:${tap.portForB}`, key: a.publicKey, name: 'a' });
   await waitFor(() => a.peers()[0]?.state === 'established' && b.peers()[0]?.state === 'established');
   const atB = collect(b);
-  // let the confirmation keepalive land so later counts start clean
-  await new Promise((r) => setTimeout(r, 20));
+  // let the path MTU search (probes from both sides) end and the confirmation keepalive land, so later captures and counts start clean
+  await waitFor(() => a.peers()[0]?.pathMtuBytes === 1472 && b.peers()[0]?.pathMtuBytes === 1472);
+  await new Promise((r) => setTimeout(r, 50));
   return { a, b, tap, atB };
 }
 
@@ -123,18 +125,18 @@ describe('data path attacks', () => {
     const before = totalDrops(b);
     const inputs: Buffer[] = [
       Buffer.alloc(0),
-      Buffer.from([0x33]),
+      Buffer.from([0x43]),
       good.subarray(0, 20),
       good.subarray(0, good.length - 1),
       Buffer.concat([good, Buffer.alloc(1)]),
-      Buffer.alloc(60000, 0x33),
+      Buffer.alloc(60000, 0x43),
       Buffer.from([0x51, 1, 2, 3]),
       Buffer.from([0x41, ...randomBytes(198)]),
       Buffer.from([0x47, ...randomBytes(60)]),
       Buffer.from([0x21, 1, 2, 3]),
-      Buffer.from([0x31, ...randomBytes(172)]),
-      Buffer.from([0x32, ...randomBytes(144)]),
-      Buffer.from([0x31, ...randomBytes(10)]),
+      Buffer.from([0x41, ...randomBytes(172)]),
+      Buffer.from([0x42, ...randomBytes(144)]),
+      Buffer.from([0x41, ...randomBytes(10)]),
     ];
     for (const d of inputs) await tap.injectToB(d);
     await waitFor(() => totalDrops(b) - before === inputs.length, 5000, 'typed garbage dropped');

@@ -48,7 +48,8 @@ describe('floods', () => {
   }, 30000);
 
   test('a peer sending above its packet rate is rate limited and counted; the daemon keeps serving', async () => {
-    const a = await startNode();
+    // The receiver's drops look like congestion to the sender: a long window wait keeps its sends from failing with ERR_CONGESTION.
+    const a = await startNode({ settings: { mtu: 1500, datagramWindowWaitMs: 30_000 } });
     const b = await startNode({ settings: { peerPacketsPerSecond: 100, peerPacketBurst: 50 } });
     try {
       await pair(a, b);

@@ -65,11 +65,18 @@ describe('reliable delivery over a lossy network', () => {
 
   test('datagram mode under duplication delivers no duplicate', async () => {
     const { a, b, atB } = await lossyPair({ duplicate: 1 });
+    // Each send is on the wire before the next (the pacer may hold one for a few ms): one datagram each.
+    const sent = async (p: Promise<void>): Promise<void> => {
+      let done = false;
+      void p.then(() => void (done = true));
+      await w.scheduler.runUntil(() => done, 1_000);
+      await p;
+    };
     for (let i = 0; i < 200; i++) {
-      await a.send('b', `d${i}`);
-      await w.scheduler.advance(1); // one datagram each
+      await sent(a.send('b', `d${i}`));
+      await w.scheduler.advance(1);
     }
-    await a.send('b', bytesOf(20_000, 1)); // fragmented: every fragment arrives twice
+    await sent(a.send('b', bytesOf(20_000, 1))); // fragmented: every fragment arrives twice
     await w.scheduler.advance(10_000);
     expect(w.net.stats(A, B).duplicated.count).toBeGreaterThanOrEqual(201);
     expect(atB.slice(0, 200).map(text)).toEqual(Array.from({ length: 200 }, (_, i) => `d${i}`));

@@ -38,7 +38,7 @@ describe('floods and crowds', () => {
       // claims to be a (valid mac1: a's key is public), keyed with another secret: fails the AEAD after one DH
       const forged = forgeIkInit({ claimed: decodeKey(a.publicKey), secretOf: mallory, responderKey: decodeKey(b.publicKey), sid: i + 1, random, wallMs: w.clock.now() + i, clock: w.clock });
       raw.send(forged, SIM_PORT, B, 4);
-      raw.send(new Uint8Array([0x33, 1, 2, 3]), SIM_PORT, B, 4); // too short for data
+      raw.send(new Uint8Array([0x43, 1, 2, 3]), SIM_PORT, B, 4); // too short for data
       raw.send(new Uint8Array([0x77, 0]), SIM_PORT, B, 4); // another protocol version
     }
     const atB = messages(b);

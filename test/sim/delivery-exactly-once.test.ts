@@ -127,6 +127,20 @@ describe('reliable mode: exactly once', () => {
     expect(got.map(text)).toEqual(['warm-up', 'x', 'y']);
   });
 
+  test('sender-side remove + add: the new link starts a new packet-number space (frame `i`), so its packets are not replays', async () => {
+    const a = await w.node(A);
+    const b = await w.node(B);
+    await w.pair(a, b);
+    const got = messages(b);
+    for (let i = 0; i < 3; i++) await settle(w, a.send('b', `before${i}`, { reliable: true }));
+    await a.removePeer('b');
+    await a.addPeer({ endpoint: `${B}:${SIM_PORT}`, key: b.publicKey, name: 'b' });
+    const replays = b.status().counters.drops.replay;
+    for (let i = 0; i < 3; i++) await settle(w, a.send('b', `after${i}`, { reliable: true }));
+    expect(got.map(text)).toEqual(['before0', 'before1', 'before2', 'after0', 'after1', 'after2']);
+    expect(b.status().counters.drops.replay).toBe(replays); // packet numbers 0, 1, … again, in a new space
+  });
+
   test('a 2 MiB message to a peer whose maxMessageBytes is 1 MiB is refused at the sender with ERR_TOO_LARGE naming the peer\'s limit', async () => {
     const big = { maxMessageBytes: 4 * 1024 * 1024, inboxMaxBytes: 8 * 1024 * 1024, subscriberBufferBytes: 8 * 1024 * 1024, reassemblyPeerBytes: 8 * 1024 * 1024 };
     const a = await w.node(A, { settings: big });
@@ -134,6 +148,7 @@ describe('reliable mode: exactly once', () => {
     await w.pair(a, b);
     const got = messages(b);
     await settle(w, a.send('b', 'hello', { reliable: true })); // the first exchange carries b's limit
+    await w.scheduler.advance(5_000); // the path MTU search (probes and their acks) is over
     const before = w.net.trace.length;
     for (const reliable of [true, false]) {
       await expect(a.send('b', new Uint8Array(2 * 1024 * 1024), { reliable })).rejects.toMatchObject({

@@ -50,8 +50,21 @@ export class SimWorld {
   async closeAll(): Promise<void> {
     const closing = watch(Promise.all(this.nodes.splice(0).map((n) => n.close())).then(() => undefined));
     await this.scheduler.runUntil(() => closing.state !== 'pending', 600_000);
+    await this.#realIo(closing);
     await this.scheduler.drain();
     if (closing.state === 'rejected') throw closing.error;
+  }
+
+  /**
+   * A close also waits for real file I/O (the store, the journal, the home lock): on a loaded
+   * machine it may still be under way when simulated time has run out. Event-loop turns until it
+   * settles (bounded), so a node reopening the same home does not find it still locked.
+   */
+  async #realIo(closing: { state: string }): Promise<void> {
+    for (let i = 0; closing.state === 'pending' && i < 100_000; i++) {
+      await new Promise((r) => setImmediate(r));
+      await this.scheduler.runUntil(() => closing.state !== 'pending', 0);
+    }
   }
 
   /** Closes one node, running simulated time while its close grace runs. */
@@ -60,6 +73,7 @@ export class SimWorld {
     if (i >= 0) this.nodes.splice(i, 1);
     const closing = watch(n.close());
     await this.scheduler.runUntil(() => closing.state !== 'pending', 600_000);
+    await this.#realIo(closing);
     if (closing.state === 'rejected') throw closing.error;
   }
 }

@@ -27,7 +27,7 @@ const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 /** Decoded frames hold Buffers (msgpack bin); compare as plain Uint8Arrays. */
 function norm(f: Frame): Frame {
-  const out: Frame = { t: f.t, p: f.p.map((i) => ({ ...i, data: new Uint8Array(i.data) })), c: f.c };
+  const out: Frame = { t: f.t, n: f.n, i: f.i, p: f.p.map((i) => ({ ...i, data: new Uint8Array(i.data) })), c: f.c };
   if (f.r) out.r = f.r;
   return out;
 }
@@ -47,7 +47,7 @@ function expectMalformed(b: Uint8Array, what: string | null): void {
 
 /** A valid frame object as it appears on the wire, with overrides (undefined deletes a key). */
 function wire(over: Record<string, unknown> = {}): Uint8Array {
-  const o: Record<string, unknown> = { v: 3, t: 1_800_000_000_000, p: [], c: [], g: new Uint8Array(0) };
+  const o: Record<string, unknown> = { v: 4, t: 1_800_000_000_000, n: 0, i: 0, p: [], c: [], g: new Uint8Array(0) };
   for (const [k, v] of Object.entries(over)) {
     if (v === undefined) delete o[k];
     else o[k] = v;
@@ -61,19 +61,31 @@ describe('constants', () => {
     expect([CONTROL_KEEPALIVE, CONTROL_ACK]).toEqual([0, 1]);
     expect(MAX_ACK_RANGES).toBe(32);
     expect(MAX_ITEMS_PER_FRAME).toBe(4096);
-    expect(FRAME_FIXED_OVERHEAD_BYTES).toBe(47);
+    expect(FRAME_FIXED_OVERHEAD_BYTES).toBe(65);
   });
 });
 
 describe('encodeFrame: exact bytes', () => {
-  test('empty frame: fixmap v, t, p, c, then g (bin8, empty)', () => {
-    expect(hex(encodeFrame({ t: 1, p: [], c: [] }))).toBe('85' + 'a17603' + 'a17401' + 'a17090' + 'a16390' + 'a167c400');
+  test('empty frame: fixmap v, t, n, i, p, c, then g (bin8, empty)', () => {
+    expect(hex(encodeFrame({ t: 1, n: 0, i: 0, p: [], c: [] }))).toBe('87' + 'a17604' + 'a17401' + 'a16e00' + 'a16900' + 'a17090' + 'a16390' + 'a167c400');
+  });
+
+  test('packet number and instance: smallest uint forms; a packet ack is [2, bin]', () => {
+    const ack = Uint8Array.of(0x05, 0x00, 0x00, 0x05);
+    const f: Frame = { t: 1, n: 300, i: 0xdeadbeef, p: [], c: [{ type: 'packetAck', ack }] };
+    expect(hex(encodeFrame(f))).toBe(
+      '87' + 'a17604' + 'a17401' + 'a16ecd012c' + 'a169cedeadbeef' + 'a17090' + 'a16391' + '9202c40405000005' + 'a167c400',
+    );
+    const back = decodeFrame(encodeFrame(f));
+    expect([back.n, back.i]).toEqual([300, 0xdeadbeef]);
+    expect(back.c.map((c) => (c.type === 'packetAck' ? [...c.ack] : c))).toEqual([[5, 0, 0, 5]]);
+    expect(controlBytes(f.c[0]!)).toBeGreaterThanOrEqual(encodeFrame(f).length - encodeFrame({ ...f, c: [] }).length);
   });
 
   test('r goes between c and g; a timestamp ≥ 2^32 is a uint64', () => {
-    const f: Frame = { t: 1_800_000_000_000, p: [{ flags: 2, data: bytes(0xaa), id: 1 }], c: [], r: [7, 1] };
+    const f: Frame = { t: 1_800_000_000_000, n: 0, i: 0, p: [{ flags: 2, data: bytes(0xaa), id: 1 }], c: [], r: [7, 1] };
     expect(hex(encodeFrame(f))).toBe(
-      '86' + 'a17603' + 'a174cf000001a3185c5000' + 'a170' + '91' + '93' + '02' + 'c401aa' + '01' + 'a16390' + 'a172' + '920701' + 'a167c400',
+      '88' + 'a17604' + 'a174cf000001a3185c5000' + 'a16e00' + 'a16900' + 'a170' + '91' + '93' + '02' + 'c401aa' + '01' + 'a16390' + 'a172' + '920701' + 'a167c400',
     );
   });
 
@@ -81,6 +93,8 @@ describe('encodeFrame: exact bytes', () => {
     const d = bytes(1, 2);
     const f: Frame = {
       t: 5,
+      n: 0,
+      i: 0,
       p: [
         { flags: 0, data: d },
         { flags: FLAG_COMPRESSED, data: d },
@@ -92,7 +106,7 @@ describe('encodeFrame: exact bytes', () => {
       r: [7, 9],
     };
     const o = unpack(encodeFrame(f)) as Record<string, unknown>;
-    expect(Object.keys(o)).toEqual(['v', 't', 'p', 'c', 'r', 'g']);
+    expect(Object.keys(o)).toEqual(['v', 't', 'n', 'i', 'p', 'c', 'r', 'g']);
     const p = (o['p'] as unknown[][]).map((it) => it.map((x) => (x instanceof Uint8Array ? [...x] : x)));
     expect(p).toEqual([
       [0, [1, 2]],
@@ -121,7 +135,7 @@ describe('round trip', () => {
   ];
 
   test.each(items)('payload item: %s', (_name, item) => {
-    const f: Frame = { t: 1_800_000_000_001, p: [item], c: [] };
+    const f: Frame = { t: 1_800_000_000_001, n: 0, i: 0, p: [item], c: [] };
     if (item.flags & FLAG_RELIABLE) f.r = [2 ** 53 - 1, 1]; // the largest stream epoch
     for (const target of [0, 99, 200, 1000]) expect(norm(decodeFrame(encodeFrame(f, target)))).toEqual(f);
   });
@@ -136,13 +150,15 @@ describe('round trip', () => {
   ];
 
   test.each(controls)('control item: %s', (_name, c) => {
-    const f: Frame = { t: 0, p: [], c: [c] };
+    const f: Frame = { t: 0, n: 0, i: 0, p: [], c: [c] };
     expect(decodeFrame(encodeFrame(f, 128))).toEqual(f);
   });
 
   test('a frame with everything', () => {
     const f: Frame = {
       t: 1_800_000_000_002,
+      n: 0,
+      i: 0,
       p: items.map(([, i]) => i),
       c: controls.map(([, c]) => c),
       r: [42, 1],
@@ -151,14 +167,14 @@ describe('round trip', () => {
   });
 
   test('limits are inclusive: 4096 items, 16 controls', () => {
-    const f: Frame = { t: 3, p: Array.from({ length: 4096 }, () => ({ flags: 0, data: new Uint8Array(0) })), c: Array.from({ length: 16 }, () => ({ type: 'keepalive' as const })) };
+    const f: Frame = { t: 3, n: 0, i: 0, p: Array.from({ length: 4096 }, () => ({ flags: 0, data: new Uint8Array(0) })), c: Array.from({ length: 16 }, () => ({ type: 'keepalive' as const })) };
     const back = decodeFrame(encodeFrame(f));
     expect(back.p.length).toBe(4096);
     expect(back.c.length).toBe(16);
   });
 
   test('the decoded frame has no r when none was sent', () => {
-    expect('r' in decodeFrame(encodeFrame({ t: 1, p: [{ flags: 0, data: d }], c: [] }))).toBe(false);
+    expect('r' in decodeFrame(encodeFrame({ t: 1, n: 0, i: 0, p: [{ flags: 0, data: d }], c: [] }))).toBe(false);
   });
 });
 
@@ -196,9 +212,9 @@ describe('padding', () => {
   });
 
   const frames: Frame[] = [
-    { t: 1, p: [], c: [] },
-    { t: 1_800_000_000_000, p: [{ flags: 0, data: text('hello') }], c: [{ type: 'keepalive' }] },
-    { t: 2 ** 52, p: [{ flags: 6, data: new Uint8Array(700), id: 3, index: 1, count: 2 }], c: [], r: [9, 2] },
+    { t: 1, n: 0, i: 0, p: [], c: [] },
+    { t: 1_800_000_000_000, n: 0, i: 0, p: [{ flags: 0, data: text('hello') }], c: [{ type: 'keepalive' }] },
+    { t: 2 ** 52, n: 0, i: 0, p: [{ flags: 6, data: new Uint8Array(700), id: 3, index: 1, count: 2 }], c: [], r: [9, 2] },
   ];
 
   test.each(frames.map((f, i) => [i, f] as const))('frame %i: padded length is the target exactly, one short at 258, never above', (_i, f) => {
@@ -219,7 +235,7 @@ describe('padding', () => {
   });
 
   test('bucket targets: 99 → 128-byte datagram, 1443 → 1472', () => {
-    const f: Frame = { t: 1_800_000_000_000, p: [{ flags: 0, data: text('x') }], c: [] };
+    const f: Frame = { t: 1_800_000_000_000, n: 0, i: 0, p: [{ flags: 0, data: text('x') }], c: [] };
     expect(encodeFrame(f, 99).length).toBe(99);
     expect(encodeFrame(f, 1443).length).toBe(1443);
   });
@@ -236,14 +252,14 @@ describe('padding', () => {
       { type: 'ack', stream: 0xffffffff, cum: Number.MAX_SAFE_INTEGER, ranges: Array.from({ length: 64 }, () => Number.MAX_SAFE_INTEGER) },
     ];
     for (const it of worstItems) {
-      const alone = encodeFrame({ t: 0, p: [it], c: [] }).length - encodeFrame({ t: 0, p: [], c: [] }).length;
+      const alone = encodeFrame({ t: 0, n: 0, i: 0, p: [it], c: [] }).length - encodeFrame({ t: 0, n: 0, i: 0, p: [], c: [] }).length;
       expect(alone).toBeLessThanOrEqual(itemOverheadBytes(it) + it.data.length);
     }
     for (const c of worstControls) {
-      const alone = encodeFrame({ t: 0, p: [], c: [c] }).length - encodeFrame({ t: 0, p: [], c: [] }).length;
+      const alone = encodeFrame({ t: 0, n: 0, i: 0, p: [], c: [c] }).length - encodeFrame({ t: 0, n: 0, i: 0, p: [], c: [] }).length;
       expect(alone).toBeLessThanOrEqual(controlBytes(c));
     }
-    const f: Frame = { t: Number.MAX_SAFE_INTEGER, p: worstItems, c: worstControls, r: [0xffffffff, Number.MAX_SAFE_INTEGER] };
+    const f: Frame = { t: Number.MAX_SAFE_INTEGER, n: 0, i: 0, p: worstItems, c: worstControls, r: [0xffffffff, Number.MAX_SAFE_INTEGER] };
     const content = worstItems.reduce((n, i) => n + itemOverheadBytes(i) + i.data.length, 0) + worstControls.reduce((n, c) => n + controlBytes(c), 0);
     expect(encodeFrame(f).length).toBeLessThanOrEqual(FRAME_FIXED_OVERHEAD_BYTES + content);
   });
@@ -253,11 +269,11 @@ describe('decodeFrame refuses (DropError malformed)', () => {
   const d = new Uint8Array([1]);
 
   test('the valid baseline decodes', () => {
-    expect(decodeFrame(wire())).toEqual({ t: 1_800_000_000_000, p: [], c: [] });
+    expect(decodeFrame(wire())).toEqual({ t: 1_800_000_000_000, n: 0, i: 0, p: [], c: [] });
   });
 
   test('not msgpack: truncated, trailing bytes, empty', () => {
-    const ok = encodeFrame({ t: 1, p: [], c: [] });
+    const ok = encodeFrame({ t: 1, n: 0, i: 0, p: [], c: [] });
     expectMalformed(ok.subarray(0, ok.length - 1), 'not msgpack');
     expectMalformed(Uint8Array.from([...ok, 0x00]), 'not msgpack');
     expectMalformed(new Uint8Array(0), 'not msgpack');
@@ -282,13 +298,27 @@ describe('decodeFrame refuses (DropError malformed)', () => {
     expectMalformed(bytes(0x81, 0x01, 0x01), 'unknown field "1"'); // integer key
   });
 
-  test.each([[2], [4], ['3'], [null], [3.5], [-3]])('version %p', (v) => expectMalformed(wire({ v }), 'version'));
+  test.each([[3], [5], ['4'], [null], [4.5], [-4]])('version %p', (v) => expectMalformed(wire({ v }), 'version'));
 
   test('version missing', () => expectMalformed(wire({ v: undefined }), 'version'));
 
   test.each([[-1], [1.5], ['1'], [null], [2 ** 53], [[1]]])('timestamp %p', (t) => expectMalformed(wire({ t }), 'timestamp'));
 
   test('timestamp missing', () => expectMalformed(wire({ t: undefined }), 'timestamp'));
+
+  test.each([[-1], [1.5], ['1'], [null], [2 ** 53], [undefined]])('packet number %p', (n) => expectMalformed(wire({ n }), 'packet number'));
+
+  test.each([[-1], [2 ** 32], ['1'], [null], [undefined]])('instance %p', (i) => expectMalformed(wire({ i }), 'instance'));
+
+  test('two packet acks in one frame', () =>
+    expectMalformed(wire({ c: [[2, new Uint8Array([0, 0, 0, 0])], [2, new Uint8Array([0, 0, 0, 0])]] }), 'more than one packet ack'));
+
+  test.each([
+    ['not bin', [2, 'x']],
+    ['empty', [2, new Uint8Array(0)]],
+    ['longer than 600 bytes', [2, new Uint8Array(601)]],
+    ['extra field', [2, new Uint8Array(4), 1]],
+  ])('packet ack %s', (_n, c) => expectMalformed(wire({ c: [c] }), null));
 
   test.each([['x'], [null], [0], [[]]])('padding %p', (g) => expectMalformed(wire({ g }), 'padding'));
 

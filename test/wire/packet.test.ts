@@ -21,7 +21,9 @@ function expectDrop(fn: () => unknown, reason: DropError['reason'], message?: st
 
 describe('constants', () => {
   test('type bytes: the data type is 0x_3 of the protocol version; v4 handshake and cookie types are 0x41, 0x42, 0x44–0x47 (none is the data type)', () => {
+    expect(C.PROTOCOL_VERSION).toBe(4);
     expect(C.TYPE_DATA).toBe((C.PROTOCOL_VERSION << 4) | 3);
+    expect(C.TYPE_DATA).toBe(0x43);
     const hs = [V4.ikInit, V4.ikResponse, V4.xx1, V4.xx2, V4.xx3, V4.cookieReply];
     expect(hs).toEqual([0x41, 0x42, 0x44, 0x45, 0x46, 0x47]);
     expect(hs).not.toContain(C.TYPE_DATA);
@@ -58,11 +60,11 @@ describe('u64 fields', () => {
   );
 });
 
-describe('data header (0x33, 13 bytes)', () => {
+describe('data header (0x43, 13 bytes)', () => {
   test('encodeDataHeader layout', () => {
-    expect(hex(encodeDataHeader(0x55667788, 0))).toBe('33' + '55667788' + '0000000000000000');
-    expect(hex(encodeDataHeader(1, 2 ** 32 + 7))).toBe('33' + '00000001' + '0000000100000007');
-    expect(hex(encodeDataHeader(0xffffffff, Number.MAX_SAFE_INTEGER))).toBe('33' + 'ffffffff' + '001fffffffffffff');
+    expect(hex(encodeDataHeader(0x55667788, 0))).toBe('43' + '55667788' + '0000000000000000');
+    expect(hex(encodeDataHeader(1, 2 ** 32 + 7))).toBe('43' + '00000001' + '0000000100000007');
+    expect(hex(encodeDataHeader(0xffffffff, Number.MAX_SAFE_INTEGER))).toBe('43' + 'ffffffff' + '001fffffffffffff');
     expect(encodeDataHeader(9, 9).length).toBe(13);
   });
 

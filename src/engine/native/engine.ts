@@ -34,6 +34,18 @@ export class NativeEngine {
     this.v4 = new V4Handshakes(this);
   }
 
+  /** Links opened so far (each gets its own packet-number space id). */
+  #linksOpened = 0;
+
+  /**
+   * A new packet-number space id (frame field `i`) for a link: the random per-start id, plus one
+   * per link opened since (a peer removed and added again starts a new space, like a restart).
+   * A peer seeing a new one starts a new packet space for us.
+   */
+  nextInstance(): number {
+    return ((this.reliable.stream - 1 + this.#linksOpened++) % 0xffffffff) + 1;
+  }
+
   /** A new link for a native peer. */
   open(peer: Peer): NativeLink {
     const link = new NativeLink(this, peer);

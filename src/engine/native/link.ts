@@ -14,7 +14,8 @@ import type { Datagram } from '../../net/transport';
 import type { NodeContext } from '../context';
 import type { LinkSendOptions, PeerLink } from '../link';
 import type { NativeEngine } from './engine';
-import { datagramItems, flushLink } from './send';
+import { datagramItems, pumpLink } from './send';
+import { PacketPath } from './packet-path';
 import { receiveData } from './receive';
 import { initiateHandshake } from './handshake';
 import { LinkV4, type V4Attempt } from './link-v4';
@@ -35,6 +36,10 @@ export class NativeLink implements PeerLink {
   readonly v4: LinkV4;
   readonly outbox = new Outbox();
   readonly timers = new PeerTimers();
+  /** Packet numbers, acks, loss detection, congestion window, pacing (packet-path.ts). */
+  readonly path: PacketPath;
+  /** Our packet-number space id toward the peer (frame field `i`; new per start and per re-add). */
+  readonly instance: number;
   /** Reliable messages waiting for a session (ERR_NO_SESSION at their deadline). */
   readonly #reliableWait = new Outbox<WaitingReliable>();
   /** Sessions whose stale frames already started a new handshake (one per session). */
@@ -53,6 +58,9 @@ export class NativeLink implements PeerLink {
     this.handshaker = new Handshaker<Peer, V4Attempt>(peer, ctx.peers, ctx.random);
     this.v4 = new LinkV4(ctx.clock, () => peer.lastHandshakeTs);
     this.#nextMsgId = ctx.random.int(1, 2 ** 31);
+    this.instance = engine.nextInstance();
+    this.path = new PacketPath(this);
+    peer.setTransportStats(() => this.path.stats());
   }
 
   get ctx(): NodeContext {
@@ -153,12 +161,8 @@ export class NativeLink implements PeerLink {
 
   flush(draining: boolean): void {
     if (!this.alive) return;
-    const controls = this.outbox.takeControls();
     if (this.current()) this.#releaseReliable();
-    const rel = this.current() ? this.engine.reliable.take(this) : null;
-    // Our maxMessageBytes rides on a frame that goes anyway (never a datagram of its own).
-    if (this.current() && (controls.length > 0 || rel || this.outbox.batched > 0 || this.outbox.queued > 0)) controls.push(...this.engine.reliable.takeAnnouncement(this));
-    if (!flushLink(this, controls, rel?.items, rel?.r) && !this.handshaker.pending && !draining) initiateHandshake(this);
+    if (!pumpLink(this, draining) && !this.handshaker.pending && !draining) initiateHandshake(this);
   }
 
   tick(nowMs: number): void {
@@ -170,6 +174,8 @@ export class NativeLink implements PeerLink {
     this.#closed = true;
     for (const m of this.outbox.clear()) m.reject(err);
     for (const m of this.#reliableWait.clear()) m.reject(err);
+    this.path.close(err);
+    this.peer.setTransportStats(null);
     this.handshaker.cancel(); // wipes the ephemeral secrets of every attempt
     this.keypairs.wipeAll();
     this.timers.stopped();

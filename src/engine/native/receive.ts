@@ -58,12 +58,16 @@ export function receiveData(link: NativeLink, d: Datagram): void {
       throw e;
     }
   }
+  // Packet layer: a number seen before is dropped; the peer's packet ack is processed.
+  const refused = link.path.onFrame(frame, now, d.data.length);
+  if (refused) return fail(refused, refused === 'replay' ? 'packet number already received' : 'invalid packet ack');
   // Authenticated and fresh: the peer is alive (liveness; an answer is due if it asks for one).
   link.timers.packetReceived(now, frame.p.length > 0 || frame.c.some((c) => c.type === 'keepalive'), ctx.settings);
   // Roaming, and a newly confirmed session may send.
   const before = peer.endpointString;
   if (peer.moveTo({ address: d.address, port: d.port, family: d.address.includes(':') ? 6 : 4 })) {
     ctx.log.info({ peer: peer.label(), from: before, to: peer.endpointString }, 'peer roamed');
+    link.path.onNewAddress(d.data.length);
     ctx.persist();
   }
   peer.setState('established');

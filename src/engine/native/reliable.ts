@@ -1,6 +1,8 @@
 /**
  * Reliable mode for every peer: a ReliableSender/ReliableReceiver pair per peer (pure state
- * machines in delivery/), the one retransmission timer, and acks batched per I/O phase.
+ * machines in delivery/), the one timer (message deadlines, backstop RTO), and delivery acks
+ * batched per I/O phase. The send pump (send.ts) takes items under the congestion window;
+ * packet-level loss detection (packet-path.ts) requeues the items of lost packets.
  *
  * Exactly once across restarts and re-adds (PROTOCOL.md §14):
  * - Every sender (a link's ReliableSender) gets a new stream epoch, higher than any this node
@@ -17,7 +19,7 @@ import { DeliveryError, UdpVaultError } from '../../errors';
 import { ReliableSender } from '../../delivery/reliable-sender';
 import { ReliableReceiver } from '../../delivery/reliable-receiver';
 import { fragment, maxFragments } from '../../delivery/fragment';
-import { FLAG_RELIABLE, itemOverheadBytes, type ControlItem, type Frame, type PayloadItem } from '../../wire/frame';
+import { FLAG_RELIABLE, itemOverheadBytes, type ControlItem, type Frame } from '../../wire/frame';
 import type { Datagram } from '../../net/transport';
 import type { Timer } from '../../runtime/scheduler';
 import type { NodeContext } from '../context';
@@ -28,9 +30,6 @@ import { formatEndpoint } from '../../peer/endpoint';
 import { JournalState } from '../../store/journal-state';
 import type { JournalRecord } from '../../store/journal-codec';
 
-/** Items handed to one flush; more are taken on the next turn. */
-const ITEMS_PER_FLUSH = 256;
-
 interface PeerReliable {
   sender: ReliableSender;
   receiver: ReliableReceiver;
@@ -38,6 +37,8 @@ interface PeerReliable {
   addr: string;
   /** The delivered floor last recorded for the peer's current epoch: [epoch, cum]. */
   recorded: [number, number] | null;
+  /** The delivered floor whose record was written (inboxFsync: acks never go beyond it). */
+  durable: [number, number] | null;
 }
 
 export class ReliableDelivery {
@@ -94,11 +95,11 @@ export class ReliableDelivery {
     let s = this.#state.get(link);
     if (!s) {
       const { settings, clock } = this.#ctx;
-      const window = Math.max(settings.reliableWindow, maxFragments(settings.maxMessageBytes, fragmentChunkBytes(this.#ctx, peer)));
+      const window = Math.max(settings.reliableWindow, maxFragments(settings.maxMessageBytes, fragmentChunkBytes(link)));
       const key = peer.keyString;
       const epoch = this.#newEpoch(key);
       const state: PeerReliable = {
-        sender: new ReliableSender({ clock, stream: epoch, window }),
+        sender: new ReliableSender({ clock, stream: epoch, window, packetLoss: true }),
         receiver: new ReliableReceiver({
           maxBufferedItems: window, maxBufferedBytes: settings.reassemblyPeerBytes, maxMessageBytes: settings.maxMessageBytes,
           // Acknowledged only once a reader or the inbox took it (checked sizes, decompressed).
@@ -106,6 +107,7 @@ export class ReliableDelivery {
         }),
         addr: peer.endpointString,
         recorded: null,
+        durable: null,
       };
       s = state;
       this.#state.set(link, s);
@@ -115,10 +117,16 @@ export class ReliableDelivery {
         if (floor !== null && floor.floor >= 0) {
           state.receiver.resume(floor.epoch, floor.floor);
           state.recorded = [floor.epoch, floor.floor];
+          state.durable = [floor.epoch, floor.floor];
         }
       }
     }
     return s;
+  }
+
+  /** This node instance's reliable stream id (random per start; also the frame's instance id `i`). */
+  get stream(): number {
+    return this.#stream;
   }
 
   /** Queues one reliable message; resolves when the peer acknowledged delivering it. */
@@ -126,8 +134,8 @@ export class ReliableDelivery {
     const peer = link.peer;
     const { sender } = this.#of(link);
     const [body, flags] = maybeCompress(link, data);
-    const single = itemOverheadBytes({ flags, data: body, id: Number.MAX_SAFE_INTEGER }) + body.length <= frameBudget(this.#ctx, peer);
-    const chunks = single ? [body] : fragment(body, fragmentChunkBytes(this.#ctx, peer));
+    const single = itemOverheadBytes({ flags, data: body, id: Number.MAX_SAFE_INTEGER }) + body.length <= frameBudget(link);
+    const chunks = single ? [body] : fragment(body, fragmentChunkBytes(link));
     const deadline = this.#ctx.clock.monotonic() + timeoutMs;
     const done = sender.push(chunks, flags, deadline);
     this.#unsettled++;
@@ -148,17 +156,53 @@ export class ReliableDelivery {
     });
   }
 
-  /** Items to put on the wire now (call only when the peer has a session). */
-  take(link: NativeLink): { items: PayloadItem[]; r: [number, number] } | null {
-    const peer = link.peer;
+  /** The peer's sender, if reliable messages were ever sent to it. */
+  senderOf(link: NativeLink): ReliableSender | null {
+    return this.#state.get(link)?.sender ?? null;
+  }
+
+  /** Items were just transmitted: the backstop timer must cover them. */
+  sent(link: NativeLink): void {
     const s = this.#state.get(link);
-    if (!s || !s.sender.hasWork()) return null;
-    const items: PayloadItem[] = s.sender.take(ITEMS_PER_FLUSH).map((i) =>
-      i.index !== undefined ? { flags: i.flags, data: i.data, id: i.seq, index: i.index, count: i.count! } : { flags: i.flags, data: i.data, id: i.seq },
-    );
-    if (s.sender.hasWork()) this.#later(() => this.#ctx.scheduleFlush(peer));
-    this.#armAt(this.#ctx.clock.monotonic() + s.sender.rtoMs); // the earliest a just-sent item can time out
-    return items.length ? { items, r: [s.sender.stream, s.sender.base] } : null;
+    if (s) this.#armAt(this.#ctx.clock.monotonic() + s.sender.rtoMs);
+  }
+
+  /** The packet carrying item `seq` was lost: send it again. */
+  requeue(link: NativeLink, seq: number): boolean {
+    const s = this.#state.get(link);
+    if (!s?.sender.requeue(seq)) return false;
+    this.#ctx.scheduleFlush(link.peer);
+    return true;
+  }
+
+  /** A datagram carrying our delivery ack was lost: send the current one. */
+  resendAck(link: NativeLink): void {
+    if (this.#state.has(link)) link.path.wantDeliveryAck(this.#ctx.clock.monotonic());
+  }
+
+  /**
+   * The current delivery ack for the peer (the send pump puts it in the next frame), or null.
+   * Records the delivered floor (journal `deliveredThrough`); with inboxFsync and a journal the
+   * ack covers only what that record made durable: beyond it, the ack is cut to the durable
+   * floor (or withheld) and wanted again once the append resolves.
+   */
+  deliveryAck(link: NativeLink): ControlItem | null {
+    const s = this.#state.get(link);
+    const ack = s?.receiver.ack();
+    if (!s || !ack) return null;
+    const [stream, cum, ranges] = ack;
+    const recorded = this.#recordDelivered(link, s, stream, cum);
+    const hold = this.#ctx.journal !== null && this.#ctx.settings.inboxFsync && link.peer.keyString !== null;
+    if (!hold || cum < 0) return { type: 'ack', stream, cum, ranges };
+    recorded?.then(() => {
+      if (this.#closed || this.#state.get(link) !== s) return;
+      if (!s.durable || s.durable[0] !== stream || s.durable[1] < cum) s.durable = [stream, cum];
+      link.path.wantDeliveryAck(this.#ctx.clock.monotonic());
+    }, () => undefined);
+    const d = s.durable;
+    if (d && d[0] === stream && d[1] >= cum) return { type: 'ack', stream, cum, ranges };
+    if (d && d[0] === stream) return { type: 'ack', stream, cum: d[1], ranges: [] }; // durable first
+    return null;
   }
 
   /** The largest message the peer accepts, as it announced (null before its announcement). */
@@ -176,6 +220,11 @@ export class ReliableDelivery {
     if (this.#announced.has(session)) return;
     this.#announced.add(session);
     this.#announcing.add(link);
+  }
+
+  /** The frame that carried our `limits` was lost: it rides on the next frame again. */
+  reannounce(link: NativeLink): void {
+    if (link.alive) this.#announcing.add(link);
   }
 
   /**
@@ -199,7 +248,6 @@ export class ReliableDelivery {
       const s = this.#state.get(link);
       if (!s) continue;
       s.sender.onAck(c.stream, c.cum, c.ranges);
-      peer.setRtt(s.sender.rttMs);
       if (s.sender.hasWork()) this.#ctx.scheduleFlush(peer);
     }
     if (!frame.r) return;
@@ -233,19 +281,8 @@ export class ReliableDelivery {
     this.#ackScheduled = true;
     this.#later(() => {
       this.#ackScheduled = false;
-      for (const p of this.#ackPeers) {
-        const s = this.#state.get(p);
-        const ack = s?.receiver.ack();
-        if (!s || !ack) continue;
-        const send = (): void => {
-          if (this.#closed || this.#state.get(p) !== s) return;
-          p.outbox.pushControl({ type: 'ack', stream: ack[0], cum: ack[1], ranges: ack[2] });
-          this.#ctx.scheduleFlush(p.peer);
-        };
-        const recorded = this.#recordDelivered(p, s, ack[0], ack[1]);
-        if (recorded && this.#ctx.journal && this.#ctx.settings.inboxFsync) recorded.then(send, () => undefined); // durable first
-        else send();
-      }
+      const now = this.#ctx.clock.monotonic();
+      for (const p of this.#ackPeers) if (this.#state.has(p)) p.path.wantDeliveryAck(now);
       this.#ackPeers.clear();
     });
   }

@@ -14,33 +14,51 @@ import {
   FLAG_FRAGMENT,
   FRAME_FIXED_OVERHEAD_BYTES,
   itemOverheadBytes,
+  itemBytes,
   controlBytes,
   MAX_ITEMS_PER_FRAME,
-  type ControlItem,
   type Frame,
   type PayloadItem,
 } from '../../wire/frame';
 import { paddedSize } from '../../wire/padding';
 import { fragment } from '../../delivery/fragment';
 import { countSent, type NodeContext } from '../context';
+import type { Settings } from '../../settings';
 import type { Peer } from '../../peer/peer';
 import type { OutMessage } from '../../peer/outbox';
 import type { NativeLink } from './link';
+import type { FrameRef } from './packet-path';
 
 const SEAL_OVERHEAD_BYTES = DATA_HEADER_BYTES + AEAD_TAG_BYTES;
 /** Frames are encoded here and copied straight into the cipher (no allocation per datagram). */
 const FRAME_SCRATCH = new Uint8Array(65536);
 /** Worst-case item overhead of a fragment (chunks are below 64 KiB: a bin16 header at most). */
-const FRAGMENT_ITEM_OVERHEAD_BYTES = itemOverheadBytes({ flags: 0, data: new Uint8Array(0x100), id: 0, index: 0, count: 1 });
+/**
+ * Frame header bytes while packet numbers and the reliable base are below 2^32 (FRAME_FIXED_OVERHEAD_BYTES
+ * less 4 bytes each for `n` and `r`'s base); the pump subtracts the difference beyond that.
+ */
+const FRAME_HEADER_BYTES = FRAME_FIXED_OVERHEAD_BYTES - 8;
+/**
+ * Fragment item overhead while ids are below 2^32 and index/count below 2^16 (array, flags, bin16
+ * header, id, index, count). Larger ones (years away, or messages of > 65535 fragments) overrun
+ * by at most 8 bytes, taken from the packet-ack reserve.
+ */
+const FRAGMENT_ITEM_OVERHEAD_BYTES = 1 + 1 + 3 + 5 + 3 + 3;
 
-/** Bytes of frame content (items + controls) that fit in one datagram to this peer. */
-export function frameBudget(ctx: NodeContext, peer: Peer): number {
-  return ctx.maxDatagram[peer.endpoint.family] - SEAL_OVERHEAD_BYTES - FRAME_FIXED_OVERHEAD_BYTES;
+/**
+ * Room kept in every frame for a piggybacked packet ack (a typical one, with credit, is 15–20
+ * bytes): without it a full-size item would push every ack into a datagram of its own.
+ */
+export const PACKET_ACK_RESERVE_BYTES = 24;
+
+/** Bytes of frame content (items + controls) that fit in one datagram to this peer, beside a packet ack. */
+export function frameBudget(link: NativeLink): number {
+  return link.path.maxDatagram - SEAL_OVERHEAD_BYTES - FRAME_HEADER_BYTES - PACKET_ACK_RESERVE_BYTES;
 }
 
 /** Largest chunk of message data per fragment item. */
-export function fragmentChunkBytes(ctx: NodeContext, peer: Peer): number {
-  return frameBudget(ctx, peer) - FRAGMENT_ITEM_OVERHEAD_BYTES;
+export function fragmentChunkBytes(link: NativeLink): number {
+  return frameBudget(link) - FRAGMENT_ITEM_OVERHEAD_BYTES;
 }
 
 /** Compresses when it makes the payload smaller; backs off on incompressible traffic. */
@@ -59,15 +77,15 @@ export function maybeCompress(link: NativeLink, data: Uint8Array): [Uint8Array, 
 
 /** Turns one datagram-mode message into payload items (one item, or fragments). */
 export function datagramItems(link: NativeLink, data: Uint8Array): PayloadItem[] {
-  const { ctx, peer } = link;
+  const { ctx } = link;
   if (data.length > ctx.settings.maxMessageBytes) {
     throw new BadInputError('ERR_TOO_LARGE', `message of ${data.length} bytes exceeds maxMessageBytes (${ctx.settings.maxMessageBytes})`);
   }
   const [body, flags] = maybeCompress(link, data);
   const whole: PayloadItem = { flags, data: body };
-  if (itemOverheadBytes(whole) + body.length <= frameBudget(ctx, peer)) return [whole];
+  if (itemOverheadBytes(whole) + body.length <= frameBudget(link)) return [whole];
   const id = link.nextMsgId();
-  const chunks = fragment(body, fragmentChunkBytes(ctx, peer));
+  const chunks = fragment(body, fragmentChunkBytes(link));
   return chunks.map((c, index) => ({ flags: flags | FLAG_FRAGMENT, data: c, id, index, count: chunks.length }));
 }
 
@@ -85,22 +103,33 @@ function settleSent(ctx: NodeContext, peer: Peer, messages: readonly OutMessage[
 }
 
 /**
- * Seals and sends one frame on the peer's session. `settles` are the messages whose last item
- * is in this frame: they resolve when the transport has handed the datagram over.
+ * Numbers, seals and sends one frame on the peer's session, and records it in the packet
+ * space. `settles` are the messages whose last item is in this frame: they resolve when the
+ * transport has handed the datagram over.
  */
-function sendFrame(link: NativeLink, frame: Frame, contentBytes: number, settles: OutMessage[]): void {
+function sendFrame(link: NativeLink, frame: Frame, contentBytes: number, settles: OutMessage[], refs: FrameRef[], ackEliciting: boolean, exactBytes = 0, oversize = false): number {
   const { ctx, peer } = link;
   const now = ctx.clock.monotonic();
   const session = link.current(now);
   if (!session) {
     for (const m of settles) m.reject(new DeliveryError('ERR_PEER_UNREACHABLE', `message to peer ${peer.label()} not sent: its session ended`));
-    return;
+    return -1;
   }
-  const max = ctx.maxDatagram[peer.endpoint.family];
-  const estimate = Math.min(max, SEAL_OVERHEAD_BYTES + FRAME_FIXED_OVERHEAD_BYTES + contentBytes);
-  const target = paddedSize(estimate, max, ctx.settings.padding) - SEAL_OVERHEAD_BYTES;
+  const space = link.path.space;
+  // Padding follows the path's confirmed size; an item fragmented before a fallback may exceed it.
+  const raw = SEAL_OVERHEAD_BYTES + FRAME_HEADER_BYTES + contentBytes;
+  const max = oversize ? Math.max(link.path.maxDatagram, Math.min(raw, ctx.maxDatagram[peer.endpoint.family])) : link.path.maxDatagram;
+  const estimate = Math.min(max, raw);
+  let padded = paddedSize(estimate, max, ctx.settings.padding);
+  // The path MTU base is a bucket boundary too: a frame cut for the base (before the search
+  // raised the size) is padded to the base, not to the larger confirmed size.
+  const base = link.path.pmtu.base;
+  if (ctx.settings.padding === 'bucket' && estimate <= base && padded > base) padded = base;
+  const target = exactBytes > 0 ? exactBytes - SEAL_OVERHEAD_BYTES : padded - SEAL_OVERHEAD_BYTES;
   frame.t = ctx.clock.now() + session.timeBiasMs; // the clock the peer measured at the handshake
-  const datagram = session.seal(encodeFrame(frame, ctx.settings.padding === 'none' ? 0 : target, FRAME_SCRATCH), now);
+  frame.n = space.loss.nextPacketNumber;
+  frame.i = link.instance;
+  const datagram = session.seal(encodeFrame(frame, ctx.settings.padding === 'none' && exactBytes === 0 ? 0 : target, FRAME_SCRATCH), now);
   const bytes = datagram.length;
   const done = settles.length > 0 ? (err: Error | null) => settleSent(ctx, peer, settles, err) : undefined;
   let handed: boolean;
@@ -108,66 +137,213 @@ function sendFrame(link: NativeLink, frame: Frame, contentBytes: number, settles
     handed = ctx.transport.send(datagram, peer.endpoint.port, peer.endpoint.address, peer.endpoint.family, done);
   } catch (e) {
     settleSent(ctx, peer, settles, e instanceof Error ? e : new Error('send failed'));
-    return;
+    return -1;
   }
   if (!handed) {
     for (const m of settles) m.reject(new DeliveryError('ERR_PEER_UNREACHABLE', `peer ${peer.label()}: no IPv${peer.endpoint.family} socket to send from`));
-    return;
+    return -1;
   }
+  const pn = space.onDatagramSent(now, bytes, ackEliciting, refs);
+  link.path.onSent(bytes);
   countSent(ctx, peer, bytes);
   link.timers.packetSent(now, frame.p.length > 0 || frame.c.some((c) => c.type === 'keepalive'), ctx.settings);
+  return pn;
 }
 
 /** An empty frame: answers a peer that expects one (liveness) without asking for an answer itself. */
 export function sendEmptyFrame(link: NativeLink): void {
   const c = link.engine.reliable.takeAnnouncement(link); // our maxMessageBytes rides along (PROTOCOL §7.3)
-  sendFrame(link, { t: 0, p: [], c }, c.reduce((n, x) => n + controlBytes(x), 0), []);
+  const refs: FrameRef[] = c.length > 0 ? [{ kind: 'limits' }] : [];
+  sendFrame(link, { t: 0, n: 0, i: 0, p: [], c }, c.reduce((n, x) => n + controlBytes(x), 0), [], refs, refs.length > 0);
+}
+
+/** Without a session: this turn's messages go to the bounded pre-session queue. */
+function queueForSession(link: NativeLink): void {
+  const { ctx, peer } = link;
+  const limits = { maxMessages: ctx.settings.queueMaxMessages, maxBytes: ctx.settings.queueMaxBytes };
+  for (const m of link.outbox.batchToQueue(limits)) {
+    m.reject(new UdpVaultError('ERR_QUEUE_FULL', `queue for peer ${peer.label()} is full (no session yet); message not sent`));
+  }
+}
+
+/** This turn's (and the pre-session queue's) datagram-mode messages wait for the window, each ≤ datagramWindowWaitMs. */
+function admitDatagrams(link: NativeLink, now: number): void {
+  const { ctx, peer, path } = link;
+  const deadline = now + ctx.settings.datagramWindowWaitMs;
+  for (const m of link.outbox.takeAll()) {
+    if (!path.waiting.push(m, m.bytes, deadline)) {
+      m.reject(new UdpVaultError('ERR_QUEUE_FULL', `queue for peer ${peer.label()} is full (waiting for the congestion window); message not sent`));
+    }
+  }
+}
+
+/** The current delivery ack, if one is wanted (it is fetched fresh: the latest state, never a stale copy). */
+function addDeliveryAck(link: NativeLink, frame: Frame, refs: FrameRef[]): void {
+  if (!link.path.deliveryAckWanted) return;
+  link.path.deliveryAckSent();
+  const c = link.engine.reliable.deliveryAck(link);
+  if (!c) return;
+  frame.c.push(c);
+  refs.push({ kind: 'deliveryAck' });
 }
 
 /**
- * Sends everything waiting for this peer: pending controls, then the items of the queued
- * and this turn's messages, packed greedily into frames. Without a usable session the
- * messages go to the bounded queue and the caller starts a handshake. Each message resolves
- * when the datagram carrying its last item was handed over (datagrams go out in order).
+ * DPLPMTUD (RFC 8899): when the search wants a probe and the window has room, a keepalive frame
+ * padded to exactly the probe size. The peer acknowledges it like any ack-eliciting packet;
+ * here it is not in flight and its loss is no congestion signal (PmtuSearch times it out).
  */
-export function flushLink(link: NativeLink, controls: ControlItem[], extra: PayloadItem[] = [], r?: [number, number]): boolean {
-  const { ctx, peer } = link;
+function probePathMtu(link: NativeLink, now: number): void {
+  const { path } = link;
+  const size = path.pmtu.nextProbeSize(now);
+  if (size === null || path.amplificationRoom() < size || path.space.sendDelay(now, size) !== 0) return;
+  const frame: Frame = { t: 0, n: 0, i: 0, p: [], c: [{ type: 'keepalive' }] };
+  const pn = sendFrame(link, frame, 2, [], [], false, size);
+  if (pn >= 0) path.pmtu.onProbeSent(pn, size, now + path.space.loss.ptoPeriodMs());
+}
+
+/** Room needed for an ack-only datagram (with a delivery ack) to an address that has not answered yet. */
+const SMALL_ACK_DATAGRAM_BYTES = 128;
+
+/** The largest datagram size n ≤ max whose padded size fits in `room` bytes (0 if none). */
+function largestFitting(room: number, max: number, policy: Settings['padding']): number {
+  if (room >= max) return max;
+  let lo = 0;
+  let hi = Math.floor(room);
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (paddedSize(mid, max, policy) <= room) lo = mid;
+    else hi = mid - 1;
+  }
+  return paddedSize(lo, max, policy) <= room ? lo : 0;
+}
+
+const itemSize = (item: PayloadItem): number => itemBytes(item);
+
+/**
+ * Sends what the window, the pacer and the session allow (docs/CONGESTION.md §6.2): controls,
+ * the rest of a started datagram-mode message, then datagram-mode and reliable items
+ * alternating frame by frame, packed greedily; a packet ack rides along when one is pending,
+ * or goes alone when due. Returns false when there is no session (the caller handshakes).
+ * `draining` (the node is closing): what was accepted goes now, window and pacer aside — a
+ * last burst bounded by the queue limits — since nothing will be sent after it.
+ */
+export function pumpLink(link: NativeLink, draining = false): boolean {
+  const { ctx, peer, path } = link;
   if (!link.current()) {
-    const limits = { maxMessages: ctx.settings.queueMaxMessages, maxBytes: ctx.settings.queueMaxBytes };
-    for (const m of link.outbox.batchToQueue(limits)) {
-      m.reject(new UdpVaultError('ERR_QUEUE_FULL', `queue for peer ${peer.label()} is full (no session yet); message not sent`));
-    }
+    queueForSession(link);
     return false;
   }
-  const messages = link.outbox.takeAll();
-  const budget = frameBudget(ctx, peer);
-  let frame: Frame = { t: 0, p: [], c: controls };
-  let used = controls.reduce((n, c) => n + controlBytes(c), 0);
-  let settles: OutMessage[] = [];
-  if (r) frame.r = r;
-  const send = (): void => {
-    const s = settles;
-    settles = [];
-    sendFrame(link, frame, used, s);
-  };
-  const push = (item: PayloadItem): void => {
-    const size = itemOverheadBytes(item) + item.data.length;
-    const full = used + size > budget || frame.p.length >= MAX_ITEMS_PER_FRAME;
-    if (full && (frame.p.length > 0 || frame.c.length > 0)) {
-      send();
-      frame = { t: 0, p: [], c: [] };
-      if (r) frame.r = r;
-      used = 0;
+  const now = ctx.clock.monotonic();
+  admitDatagrams(link, now);
+  const space = path.space;
+  const sender = link.engine.reliable.senderOf(link);
+  const budget = frameBudget(link) + PACKET_ACK_RESERVE_BYTES;
+  const max = path.maxDatagram;
+  /** An item fragmented for a larger path size before a fallback still goes, alone in its frame. */
+  const interfaceBudget = ctx.maxDatagram[peer.endpoint.family] - SEAL_OVERHEAD_BYTES - FRAME_FIXED_OVERHEAD_BYTES;
+  /** Header bytes beyond FRAME_HEADER_BYTES once numbers pass 2^32. */
+  const headerExtra = (): number => (space.loss.nextPacketNumber >= 2 ** 32 ? 4 : 0) + ((sender?.base ?? 0) >= 2 ** 32 ? 4 : 0);
+  let reliableFirst = false;
+  for (;;) {
+    let controls = link.outbox.takeControls();
+    const data = path.hasDatagrams || (sender?.hasWork() ?? false);
+    let work = controls.length > 0 || data || path.deliveryAckDue(now);
+    if (!work && space.probesPending > 0) {
+      // A PTO asked for probes: the oldest unacknowledged data again, else a keepalive.
+      if (!path.requeueOldest()) controls = [{ type: 'keepalive' }];
+      work = true;
     }
-    frame.p.push(item);
-    used += size;
-  };
-  for (const item of extra) push(item);
-  for (const m of messages) {
-    for (const item of m.items) push(item);
-    settles.push(m);
+    if (!work) break;
+    // A new address that has not answered yet: only frames whose padded size fits the room.
+    const room = path.amplificationRoom();
+    const cap = room >= max ? max : largestFitting(room, max, ctx.settings.padding);
+    if (cap < SEAL_OVERHEAD_BYTES + FRAME_HEADER_BYTES + 8) {
+      for (const c of controls) link.outbox.pushControl(c);
+      path.amplificationLimitedBytes += max;
+      break;
+    }
+    if (room < Infinity && path.takeValidationProbe(space.probesPending > 0)) controls.push({ type: 'keepalive' });
+    const delay = draining ? 0 : space.sendDelay(now, max);
+    if (delay > 0) {
+      for (const c of controls) link.outbox.pushControl(c);
+      path.arm(now, now + delay);
+      break;
+    }
+    // Our maxMessageBytes rides on a frame that goes anyway (never a datagram of its own).
+    const announce = link.engine.reliable.takeAnnouncement(link);
+    const frame: Frame = { t: 0, n: 0, i: 0, p: [], c: [...controls, ...announce] };
+    const refs: FrameRef[] = announce.length > 0 ? [{ kind: 'limits' }] : [];
+    addDeliveryAck(link, frame, refs);
+    let used = frame.c.reduce((n, c) => n + controlBytes(c), 0);
+    const largest = space.acks.largest;
+    const ack = space.ackToSend(now, true);
+    if (ack) {
+      frame.c.push({ type: 'packetAck', ack });
+      used += controlBytes(frame.c[frame.c.length - 1]!);
+      refs.push({ kind: 'packetAck', largest });
+    }
+    const settles: OutMessage[] = [];
+    const frameBudgetNow = (cap < max ? cap - SEAL_OVERHEAD_BYTES - FRAME_HEADER_BYTES : budget) - headerExtra();
+    let oversize = false;
+    const fits = (size: number): boolean => {
+      if (used + size <= frameBudgetNow && frame.p.length < MAX_ITEMS_PER_FRAME) return true;
+      // An item cut for a larger path size before a black-hole fallback: alone, at its size.
+      oversize = frame.p.length === 0 && cap >= max && size > budget && used + size <= interfaceBudget;
+      return oversize;
+    };
+    const addDatagram = (): boolean => {
+      let cur = path.current;
+      if (!cur) {
+        const next = path.waiting.peek();
+        if (!next) return false;
+        if (!fits(itemSize(next.item.items[0]!))) return false;
+        path.waiting.shift();
+        cur = path.current = { m: next.item, next: 0 };
+      }
+      const item = cur.m.items[cur.next]!;
+      if (!fits(itemSize(item))) return false;
+      frame.p.push(item);
+      used += itemSize(item);
+      if (++cur.next === cur.m.items.length) {
+        settles.push(cur.m);
+        path.current = null;
+      }
+      return true;
+    };
+    const addReliable = (): boolean => {
+      const next = sender?.peek() ?? null;
+      if (next === null || !fits(itemBytes({ flags: next.flags, data: next.data, id: next.seq, ...(next.index !== undefined ? { index: next.index, count: next.count! } : {}) }))) return false;
+      const it = sender!.take(1)[0]!;
+      const item: PayloadItem = it.index !== undefined ? { flags: it.flags, data: it.data, id: it.seq, index: it.index, count: it.count! } : { flags: it.flags, data: it.data, id: it.seq };
+      frame.p.push(item);
+      used += itemSize(item);
+      refs.push({ kind: 'reliable', seq: it.seq });
+      return true;
+    };
+    const [first, second] = reliableFirst ? [addReliable, addDatagram] : [addDatagram, addReliable];
+    while (first() || second());
+    reliableFirst = !reliableFirst;
+    if (sender && refs.some((r) => r.kind === 'reliable')) {
+      frame.r = [sender.stream, sender.base];
+      link.engine.reliable.sent(link);
+    }
+    const eliciting = frame.p.length > 0 || frame.c.some((c) => c.type !== 'packetAck');
+    if (!eliciting && frame.c.length === 0) break; // nothing fits an empty frame (items are sized below the budget)
+    // A full-size item did not fit beside the piggybacked ack: the ack goes alone, the item next.
+    sendFrame(link, frame, used, settles, eliciting ? refs : [], eliciting, 0, oversize);
   }
-  if (frame.p.length > 0 || frame.c.length > 0) send();
-  else settleSent(ctx, peer, settles, null);
+  probePathMtu(link, now);
+  const ack = largestFitting(path.amplificationRoom(), max, ctx.settings.padding) >= SMALL_ACK_DATAGRAM_BYTES ? space.ackToSend(now) : null;
+  if (ack) {
+    // A due packet ack goes now; a wanted delivery ack rides with it (then it is ack-eliciting).
+    // Our limits rides on it too (then it is ack-eliciting; lost, it rides again).
+    const announce = link.engine.reliable.takeAnnouncement(link);
+    const frame: Frame = { t: 0, n: 0, i: 0, p: [], c: [...announce] };
+    const refs: FrameRef[] = announce.length > 0 ? [{ kind: 'limits' }] : [];
+    addDeliveryAck(link, frame, refs);
+    frame.c.push({ type: 'packetAck', ack });
+    sendFrame(link, frame, frame.c.reduce((n, c) => n + controlBytes(c), 0), [], refs, refs.length > 0);
+  }
+  path.arm(now);
   return true;
 }

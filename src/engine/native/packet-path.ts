@@ -1,0 +1,303 @@
+/**
+ * The packet layer of one native link (docs/CONGESTION.md §6): the peer's PacketSpace (packet
+ * numbers, loss detection, NewReno, pacing, packet acks), the datagram-mode messages waiting for
+ * room in the window (≤ datagramWindowWaitMs, then dropped as `congestion` with ERR_CONGESTION),
+ * the datagram-mode message being sent, and the link's one transport timer (loss/PTO, delayed
+ * ack, pacer wake-up, window-wait expiry). The send pump (send.ts) decides what goes; this
+ * module keeps the state and handles what comes back (acks, losses, timeouts).
+ */
+import { DeliveryError, DropError, type DropReason } from '../../errors';
+import { PacketSpace } from '../../delivery/reliable/packet-space';
+import { WindowWaitQueue } from '../../delivery/congestion/window-wait';
+import type { SentPacket } from '../../delivery/reliable/sent-history';
+import { MAX_ACK_DELAY_MS } from '../../delivery/reliable/rtt';
+import { PmtuSearch, PMTU_BASE_IPV4, PMTU_BASE_IPV6 } from '../../delivery/pmtu';
+import { decodeAck } from '../../wire/ack';
+import type { Frame } from '../../wire/frame';
+import type { Timer } from '../../runtime/scheduler';
+import type { OutMessage } from '../../peer/outbox';
+import type { NativeLink } from './link';
+
+/** What a sent datagram carried, for settling or requeueing when it is acknowledged or lost. */
+export type FrameRef =
+  | { kind: 'reliable'; seq: number }
+  | { kind: 'deliveryAck' }
+  | { kind: 'limits' }
+  | { kind: 'packetAck'; largest: number };
+
+/** Flow credit is not enforced yet: a window no real peer reaches (see docs/CONGESTION.md §7). */
+const UNLIMITED_CREDIT = { windowBytes: 2 ** 30 - 1, windowMessages: 2 ** 30 - 1 };
+
+/** Anti-amplification (RFC 9000 §8): before a new address answered, at most this × what came from it. */
+export const AMPLIFICATION_FACTOR = 3;
+
+/** A new peer address not validated yet: what it sent us, what we sent it, our first packet to it. */
+interface Unvalidated {
+  received: number;
+  sent: number;
+  firstPn: number;
+  probed: boolean;
+}
+
+/** Per-peer transport figures (PeerInfo). */
+export interface PathStats {
+  congestionWindowBytes: number;
+  bytesInFlight: number;
+  srttMs: number | null;
+  lostPackets: number;
+  pathMtuBytes: number;
+}
+
+export class PacketPath {
+  readonly #link: NativeLink;
+  #space: PacketSpace<FrameRef> | null = null;
+  #pmtu: PmtuSearch | null = null;
+  /** The peer's instance id as last seen (-1: none yet). */
+  #peerInstance = -1;
+  readonly waiting: WindowWaitQueue<OutMessage>;
+  /** The datagram-mode message whose first items went out; its remaining items go first. */
+  current: { m: OutMessage; next: number } | null = null;
+  #timer: Timer | null = null;
+  #timerAtMs = Infinity;
+  /** Set while the peer's current address has not answered a packet we sent to it. */
+  #unvalidated: Unvalidated | null = null;
+  /** Bytes not sent because the address was not validated yet (a stat). */
+  amplificationLimitedBytes = 0;
+  /** A delivery ack is wanted since this time (Infinity: none); it waits ≤ 25 ms for a packet ack to ride with. */
+  #deliveryAckSinceMs = Infinity;
+
+  constructor(link: NativeLink) {
+    this.#link = link;
+    const st = link.ctx.settings;
+    this.waiting = new WindowWaitQueue({ maxMessages: st.queueMaxMessages, maxBytes: st.queueMaxBytes });
+  }
+
+  /** Path MTU search for the peer's current address (RFC 8899). */
+  get pmtu(): PmtuSearch {
+    if (!this.#pmtu) {
+      const { ctx, peer } = this.#link;
+      const family = peer.endpoint.family;
+      this.#pmtu = new PmtuSearch({ baseBytes: family === 6 ? PMTU_BASE_IPV6 : PMTU_BASE_IPV4, maxBytes: ctx.maxDatagram[family] });
+    }
+    return this.#pmtu;
+  }
+
+  /** Largest datagram to the peer now: the path's confirmed size (frames and padding follow it). */
+  get maxDatagram(): number {
+    return this.pmtu.current;
+  }
+
+  /** The packet space (created on first use, sized for the peer's address family). */
+  get space(): PacketSpace<FrameRef> {
+    if (!this.#space) {
+      this.#space = new PacketSpace<FrameRef>({
+        maxDatagramBytes: this.maxDatagram,
+        receiveWindow: UNLIMITED_CREDIT,
+        initialSendCredit: { maxBytes: UNLIMITED_CREDIT.windowBytes, maxMessages: UNLIMITED_CREDIT.windowMessages },
+      });
+    }
+    return this.#space;
+  }
+
+  stats(): PathStats {
+    const s = this.#space;
+    if (!s) return { congestionWindowBytes: 0, bytesInFlight: 0, srttMs: null, lostPackets: 0, pathMtuBytes: this.maxDatagram };
+    return {
+      congestionWindowBytes: s.cc.windowBytes,
+      bytesInFlight: s.loss.bytesInFlight,
+      srttMs: s.rtt.hasSample ? Math.round(s.rtt.smoothedMs * 1000) / 1000 : null,
+      lostPackets: s.loss.lostPackets,
+      pathMtuBytes: this.maxDatagram,
+    };
+  }
+
+  /** The reliable receiver has news for the peer (reliable.ts): send a delivery ack soon. */
+  wantDeliveryAck(nowMs: number): void {
+    if (this.#deliveryAckSinceMs === Infinity) this.#deliveryAckSinceMs = nowMs;
+    if (this.deliveryAckDue(nowMs)) this.#link.ctx.scheduleFlush(this.#link.peer);
+    else this.arm(nowMs);
+  }
+
+  get deliveryAckWanted(): boolean {
+    return this.#deliveryAckSinceMs !== Infinity;
+  }
+
+  /** Wanted, and a packet ack is due or the delivery ack waited its maximum delay. */
+  deliveryAckDue(nowMs: number): boolean {
+    if (this.#deliveryAckSinceMs === Infinity) return false;
+    return nowMs >= this.#deliveryAckSinceMs + MAX_ACK_DELAY_MS || (this.#space?.acks.ackDue(nowMs) ?? false);
+  }
+
+  deliveryAckSent(): void {
+    this.#deliveryAckSinceMs = Infinity;
+  }
+
+  /** Any datagram-mode message waiting or under way. */
+  get hasDatagrams(): boolean {
+    return this.current !== null || this.waiting.size > 0;
+  }
+
+  /**
+   * An authenticated frame from the peer: new peer instance → fresh receive state; the packet
+   * number recorded for our acks; its packet ack processed. Returns the reason to drop the
+   * datagram, or null.
+   */
+  onFrame(frame: Frame, nowMs: number, bytes: number): DropReason | null {
+    const space = this.space;
+    if (this.#unvalidated) this.#unvalidated.received += bytes;
+    if (frame.i !== this.#peerInstance) {
+      // The peer restarted (or this is its first frame): its numbers start again at 0.
+      if (this.#peerInstance !== -1) space.acks.reset();
+      this.#peerInstance = frame.i;
+    }
+    const eliciting = frame.p.length > 0 || frame.c.some((c) => c.type !== 'packetAck');
+    if (!space.onPacketReceived(frame.n, eliciting, nowMs)) return 'replay';
+    for (const c of frame.c) {
+      if (c.type !== 'packetAck') continue;
+      try {
+        this.#onAck(c.ack, nowMs);
+      } catch (e) {
+        if (e instanceof DropError) return e.reason;
+        throw e;
+      }
+    }
+    if (space.acks.ackDue(nowMs)) this.#link.ctx.scheduleFlush(this.#link.peer);
+    else this.arm(nowMs);
+    return null;
+  }
+
+  #onAck(bytes: Uint8Array, nowMs: number): void {
+    const space = this.space;
+    const res = space.onAckFrame(bytes, nowMs);
+    const pmtu = this.pmtu;
+    const before = pmtu.current;
+    let probeAnswered = false;
+    if (pmtu.outstanding) {
+      const { ranges } = decodeAck(bytes);
+      pmtu.onAck((pn) => ranges.some((r) => r.smallest <= pn && pn <= r.largest), nowMs);
+      probeAnswered = pmtu.outstanding === null;
+    }
+    for (const p of res.acked) {
+      pmtu.onPacketAcked(p.bytes, p.sentAtMs);
+      for (const f of p.frames) if (f.kind === 'packetAck') space.acks.pruneBelow(f.largest);
+    }
+    for (const p of res.lost) pmtu.onPacketLost(p.bytes, p.sentAtMs, nowMs);
+    if (pmtu.current !== before) this.#onMtuChange();
+    // The new address answered a packet we sent to it: it is validated.
+    const last = res.acked[res.acked.length - 1];
+    if (this.#unvalidated && last && last.pn >= this.#unvalidated.firstPn) this.#unvalidated = null;
+    this.#onLost(res.lost);
+    if (res.rttUpdated) this.#link.peer.setRtt(Math.round(space.rtt.smoothedMs));
+    if (res.acked.length > 0 || res.lost.length > 0 || res.unblocked || probeAnswered) this.#link.ctx.scheduleFlush(this.#link.peer);
+  }
+
+  /** Lost packets: their reliable items go again, a lost delivery ack is replaced by a fresh one, a lost `limits` rides again. */
+  #onLost(lost: readonly SentPacket<FrameRef>[]): void {
+    const { engine } = this.#link;
+    let deliveryAck = false;
+    for (const p of lost) {
+      for (const f of p.frames) {
+        if (f.kind === 'reliable') engine.reliable.requeue(this.#link, f.seq);
+        else if (f.kind === 'deliveryAck') deliveryAck = true;
+        else if (f.kind === 'limits') engine.reliable.reannounce(this.#link);
+      }
+    }
+    if (deliveryAck) engine.reliable.resendAck(this.#link);
+  }
+
+  /**
+   * Before a probe: put the reliable items of the oldest unacknowledged packet back in the
+   * queue (not counted as lost). Returns whether anything was requeued.
+   */
+  requeueOldest(): boolean {
+    const p = this.space.loss.oldestUnacked();
+    let any = false;
+    for (const f of p?.frames ?? []) if (f.kind === 'reliable' && this.#link.engine.reliable.requeue(this.#link, f.seq)) any = true;
+    return any;
+  }
+
+  /** The confirmed path MTU changed: the controller and pacer count in the new datagram size. */
+  #onMtuChange(): void {
+    const s = this.#space;
+    if (!s) return;
+    s.cc.setMaxDatagramBytes(this.maxDatagram);
+    s.pacer.setMaxDatagramBytes(this.maxDatagram);
+  }
+
+  /**
+   * The peer's address changed (an authenticated datagram of `bytes` came from a new one): fresh
+   * RTT, window and pacing, and until the new address acknowledges a packet sent to it, no more
+   * than 3 × the bytes received from it are sent there (a spoofed or replayed source cannot
+   * turn this node into an amplifier).
+   */
+  onNewAddress(bytes: number): void {
+    this.#space?.resetForNewPath();
+    this.#pmtu = null; // a new path: its MTU is searched again from the base
+    this.#onMtuChange();
+    this.#unvalidated = { received: bytes, sent: 0, firstPn: this.space.loss.nextPacketNumber, probed: false };
+  }
+
+  /** Bytes that may still be sent to the peer's address (Infinity once validated). */
+  amplificationRoom(): number {
+    const u = this.#unvalidated;
+    return u ? Math.max(0, AMPLIFICATION_FACTOR * u.received - u.sent) : Infinity;
+  }
+
+  /** The pump may send a small ack-eliciting probe to have the new address answer: once, and again after a probe timeout (`again`). */
+  takeValidationProbe(again: boolean): boolean {
+    const u = this.#unvalidated;
+    if (!u || (u.probed && !again)) return false;
+    u.probed = true;
+    return true;
+  }
+
+  get validated(): boolean {
+    return this.#unvalidated === null;
+  }
+
+  /** A datagram of `bytes` went to the peer's address. */
+  onSent(bytes: number): void {
+    if (this.#unvalidated) this.#unvalidated.sent += bytes;
+  }
+
+  /** Arms the link's timer for the earliest of: loss/PTO/delayed ack, window-wait expiry, `extraAtMs` (pacer). */
+  arm(nowMs: number, extraAtMs = Infinity): void {
+    if (!this.#link.alive) return;
+    const d = this.#space?.deadline() ?? null;
+    const w = this.waiting.nextDeadline();
+    const at = Math.min(d ?? Infinity, w ?? Infinity, extraAtMs, this.#pmtu?.deadline() ?? Infinity, this.#deliveryAckSinceMs + MAX_ACK_DELAY_MS);
+    if (at === Infinity || at >= this.#timerAtMs) return;
+    this.#timer?.cancel();
+    this.#timerAtMs = at;
+    this.#timer = this.#link.ctx.scheduler.timeout(() => this.#onTimer(), Math.max(0, Math.ceil(at - nowMs)));
+  }
+
+  #onTimer(): void {
+    this.#timer = null;
+    this.#timerAtMs = Infinity;
+    const { ctx, peer } = this.#link;
+    if (!this.#link.alive) return;
+    const now = ctx.clock.monotonic();
+    if (this.#space) {
+      const d = this.#space.deadline();
+      if (d !== null && d <= now) this.#onLost(this.#space.onTimeout(now).lost);
+    }
+    this.#pmtu?.onTimeout(now);
+    const wait = ctx.settings.datagramWindowWaitMs;
+    for (const m of this.waiting.expire(now)) {
+      ctx.drop('congestion', peer, 'datagram-mode message found no room in the congestion window');
+      m.reject(new DeliveryError('ERR_CONGESTION', `congestion: the path to peer ${peer.label()} had no room for ${wait} ms; message dropped at the sender`));
+    }
+    ctx.scheduleFlush(peer); // sends what is due (probes, delayed ack, paced data) and re-arms
+  }
+
+  /** Rejects every waiting message and disarms the timer. */
+  close(err: Error): void {
+    this.#timer?.cancel();
+    this.#timer = null;
+    this.#timerAtMs = Infinity;
+    if (this.current) this.current.m.reject(err);
+    this.current = null;
+    for (const m of this.waiting.clear()) m.reject(err);
+  }
+}

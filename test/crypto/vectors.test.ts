@@ -1,0 +1,75 @@
+/**
+ * Protocol v4 frame and data vectors (test/fixtures/protocol-v4-frame-vectors.json, quoted in
+ * docs/PROTOCOL.md §17.2–17.4): the code must reproduce every byte from the fixed inputs.
+ * (The Noise handshake vectors are test/fixtures/protocol-v4-vectors.json, checked in
+ * test/crypto/noise/vectors.test.ts.)
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { sodiumReady } from '../../src/crypto/sodium';
+import { decodeFrame } from '../../src/wire/frame';
+import { parseDataHeader } from '../../src/wire/packet';
+import { hex, makeProtocolVectors, unhex, vectorFrame, vectorsToJson, VECTOR_INPUTS, type ProtocolVectors } from '../helpers/protocol-vectors';
+
+interface VectorFile {
+  inputs: Record<string, string | number>;
+  frame: string;
+  data: string;
+}
+
+const FIXTURE = path.join(__dirname, '..', 'fixtures', 'protocol-v4-frame-vectors.json');
+const file = JSON.parse(fs.readFileSync(FIXTURE, 'utf8')) as VectorFile;
+let v: ProtocolVectors;
+
+beforeAll(async () => {
+  await sodiumReady();
+  v = makeProtocolVectors();
+});
+
+describe('protocol v4 frame and data vectors', () => {
+  test('the fixture records the generator’s inputs', () => {
+    expect(file.inputs).toEqual(vectorsToJson(v)['inputs']);
+    expect(file.inputs['responderSid']).toBe(0x55667788);
+    expect(file.inputs['transportKeyIR']).toBe('566de20575b56c0ab2a867417794f20d1863a9968ecef676b3caf3ba9a985dee');
+  });
+
+  test('frame: exactly the stored 99 bytes (v 4, n, i)', () => {
+    expect(v.frame.length).toBe(99);
+    expect(hex(v.frame)).toBe(file.frame);
+    expect(file.frame.slice(0, 8)).toBe('87a17604'); // fixmap of 7 entries, "v": 4
+  });
+
+  test('data datagram: exactly the stored 128 bytes (type 0x43, counter 0)', () => {
+    expect(v.data.length).toBe(128);
+    expect(hex(v.data)).toBe(file.data);
+    expect(v.data[0]).toBe(0x43);
+    expect(parseDataHeader(v.data)).toEqual({ receiverSid: VECTOR_INPUTS.responderSid, counter: 0 });
+  });
+
+  test('the stored data datagram decrypts back to the frame', () => {
+    const data = unhex(file.data);
+    const plain = v.responderSession.open(data, parseDataHeader(data).counter, 0);
+    expect(plain).not.toBe('auth');
+    expect(plain).not.toBe('replay');
+    expect(hex(plain as Uint8Array)).toBe(file.frame);
+    const f = decodeFrame(plain as Uint8Array);
+    const want = vectorFrame();
+    expect(f.t).toBe(want.t);
+    expect([f.n, f.i]).toEqual([0, 0x01020304]);
+    expect(f.c).toEqual(want.c);
+    expect(f.r).toBeUndefined();
+    expect(f.p.map((i) => ({ flags: i.flags, text: new TextDecoder().decode(i.data) }))).toEqual([{ flags: 0, text: 'hello, udpvault v4' }]);
+    // and it is accepted once only
+    expect(v.responderSession.open(data, 0, 0)).toBe('replay');
+  });
+
+  test('a flipped ciphertext bit fails authentication', () => {
+    const data = unhex(file.data);
+    data[20]! ^= 1;
+    expect(makeProtocolVectors().responderSession.open(data, 0, 0)).toBe('auth');
+  });
+
+  test('generating twice gives the same bytes (nothing random)', () => {
+    expect(vectorsToJson(makeProtocolVectors())).toEqual(vectorsToJson(makeProtocolVectors()));
+  });
+});
