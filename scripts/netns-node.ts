@@ -30,7 +30,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as readline from 'node:readline';
 import { createNode } from '../src/node/node';
-import type { Settings } from '../src/settings';
+import type { Settings } from '../src/config/schema';
 import type { NodeStatus, PeerInfo, UdpVaultNode } from '../src/node/types';
 
 export interface NetnsNodeArgs {

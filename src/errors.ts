@@ -16,38 +16,5 @@ export {
 } from './api/errors';
 export type { ErrorCode, ErrorKind, ErrorRow, UdpVaultErrorOptions } from './api/errors';
 
-/**
- * A network input that is dropped; `reason` is the drop counter it increments. Thrown per junk
- * datagram under floods, so it captures no stack trace (that costs ~10 µs each).
- */
-export class DropError extends Error {
-  readonly reason: DropReason;
-  constructor(reason: DropReason, message: string) {
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    super(message);
-    Error.stackTraceLimit = limit;
-    this.reason = reason;
-    this.name = 'DropError';
-  }
-}
-
-/** Drop counters (SPEC §5 statistics). */
-export const DROP_REASONS = [
-  'malformed',
-  'unknownSession',
-  'unknownPeer',
-  'authFailure',
-  'replay',
-  'stale',
-  'rateLimited',
-  'tooLarge',
-  'unknownVersion',
-  'keyChanged',
-  'decompress',
-  'plaintextRefused',
-  /** A datagram-mode message dropped at the sender: no room in the congestion window in time. */
-  'congestion',
-  'inboxFull',
-] as const;
-export type DropReason = (typeof DROP_REASONS)[number];
+export { DropError, DROP_REASONS } from './api/drops';
+export type { DropReason } from './api/drops';

@@ -20,12 +20,12 @@ export type {
   Trust,
   UdpVaultNode,
 } from './node/types';
-export type { Settings, PaddingPolicy, LogLevel } from './settings';
-export { DEFAULT_SETTINGS } from './settings';
+export type { Settings, PaddingPolicy, LogLevel } from './config/schema';
+export { DEFAULT_SETTINGS } from './config/schema';
 export { UdpVaultError, BadInputError, DeliveryError, DROP_REASONS } from './errors';
 export type { ErrorCode, DropReason } from './errors';
 export type { Clock } from './runtime/clock';
 export type { Scheduler, Timer } from './runtime/scheduler';
 export type { Random } from './runtime/random';
 export type { Transport, OpenTransport, TransportOptions, Datagram } from './net/transport';
-export type { Logger } from './log';
+export type { Logger } from './runtime/log';

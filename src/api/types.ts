@@ -1,5 +1,5 @@
 /** Public types of a node (the in-process event API, SPEC §2). */
-import type { DropReason } from '../errors';
+import type { DropReason } from './drops';
 
 export type Compat = 'vault-v2';
 export type PeerState = 'new' | 'handshaking' | 'established' | 'unreachable';
@@ -126,10 +126,10 @@ export interface CreateNodeOptions {
   /** UDP port; 0 = any free port. Default from settings (11000). */
   port?: number;
   host?: string;
-  /** Overrides of the defaults in src/settings.ts. */
-  settings?: Partial<import('../settings').Settings>;
+  /** Overrides of the defaults in src/config/schema.ts (validated by it). */
+  settings?: Partial<import('../config/schema').Settings>;
   /** Injected logger (pino-compatible subset); default: silent. */
-  logger?: import('../log').Logger;
+  logger?: import('../runtime/log').Logger;
   /** Injected time source; default system clock. Same as `runtime.clock` (which wins). */
   clock?: import('../runtime/clock').Clock;
   /**
@@ -183,7 +183,7 @@ export interface UdpVaultNode {
    * Applies new settings (SIGHUP) and the peer store as it is on disk (additions, removals,
    * renames, key and endpoint changes); says what changed (null without a home).
    */
-  reload(settings?: Partial<import('../settings').Settings>): Promise<PeerStoreChanges | null>;
+  reload(settings?: Partial<import('../config/schema').Settings>): Promise<PeerStoreChanges | null>;
   close(): Promise<void>;
 }
 

@@ -4,7 +4,7 @@
  * concurrent requests answered by id, and backpressure in both directions.
  */
 import type * as net from 'node:net';
-import type { Logger } from '../log';
+import type { Logger } from '../runtime/log';
 import { createError, UdpVaultError, type ErrorCode } from '../errors';
 import { LineSplitter } from './lines';
 import { errorBody, responseLine, type ControlErrorBody, type RequestId } from './protocol';

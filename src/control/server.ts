@@ -6,8 +6,8 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import type { MessageEvent, UdpVaultNode } from '../node/types';
-import type { Settings } from '../settings';
-import { silentLogger, type Logger } from '../log';
+import type { Settings } from '../config/schema';
+import { silentLogger, type Logger } from '../runtime/log';
 import { UdpVaultError, BadInputError } from '../errors';
 import { Connection, type ConnectionHost } from './connection';
 import { handleRequest, type HandlerContext, type Request } from './handlers';

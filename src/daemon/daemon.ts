@@ -7,8 +7,8 @@
  */
 import * as path from 'node:path';
 import type { CreateNodeOptions, PeerEvent, UdpVaultNode } from '../node/types';
-import type { Settings } from '../settings';
-import { createLogger, type Logger } from '../log';
+import type { Settings } from '../config/schema';
+import { createLogger, type Logger } from '../runtime/log';
 import { BadInputError, UdpVaultError } from '../errors';
 import { createNode as realCreateNode } from '../node/node';
 import { ControlServer } from '../control/server';

@@ -11,7 +11,7 @@
  * fingerprints.
  */
 import type { DropReason } from '../errors';
-import type { Logger } from '../log';
+import type { Logger } from '../runtime/log';
 import { systemScheduler, type Scheduler, type Timer } from '../runtime/scheduler';
 
 export type SecurityKind = 'unknown-identity' | 'key-changed' | 'replay' | 'rate-limited';

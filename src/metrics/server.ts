@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { gzip } from 'node:zlib';
 import { splitHostPort } from '../config/rules';
 import { BadInputError } from '../errors';
-import type { Logger } from '../log';
+import type { Logger } from '../runtime/log';
 import { NodeMetrics, type MetricsSource } from './collector';
 import { onHandshake } from './hooks';
 

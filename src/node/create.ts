@@ -5,13 +5,13 @@
 import { systemClock } from '../runtime/clock';
 import { systemScheduler } from '../runtime/scheduler';
 import { systemRandom } from '../runtime/random';
-import type { Settings } from '../settings';
+import type { Settings } from '../config/schema';
 import { nodeSettings } from '../config/parse';
 import { sodiumReady, wipe } from '../crypto/sodium';
 import { identityFromSeed, type Identity } from '../crypto/identity';
 import type { PeerStore, StoredPeer } from '../store/peer-store';
 import { openHome, type OpenedHome } from '../store/open-home';
-import { silentLogger, type Logger } from '../log';
+import { silentLogger, type Logger } from '../runtime/log';
 import { resolveMtu, maxDatagramBytes } from '../net/mtu';
 import { TokenBucket } from '../net/ratelimit';
 import { UdpTransport } from '../net/udp-transport';

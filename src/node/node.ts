@@ -3,7 +3,7 @@
  * periodic timers, persistence and close. Wiring happens in create.ts.
  */
 import { EventEmitter } from 'node:events';
-import type { Settings } from '../settings';
+import type { Settings } from '../config/schema';
 import { BadInputError, DeliveryError, UdpVaultError, type DropReason } from '../errors';
 import type { PeerStore, StoredPeer } from '../store/peer-store';
 import type { Timer } from '../runtime/scheduler';

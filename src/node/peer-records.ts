@@ -3,7 +3,7 @@ import { BadInputError } from '../errors';
 import { decodeKey } from '../crypto/identity';
 import { parseEndpoint, type Endpoint, type EndpointSpec } from '../peer/endpoint';
 import type { PeerTable } from '../peer/table';
-import type { Settings } from '../settings';
+import type { Settings } from '../config/schema';
 import type { StoredPeer } from '../store/peer-store';
 import type { Peer } from '../peer/peer';
 import type { AddPeerOptions } from './types';

@@ -5,7 +5,7 @@
  * save on close.
  */
 import type { PeerStore } from '../store/peer-store';
-import type { Logger } from '../log';
+import type { Logger } from '../runtime/log';
 import type { Scheduler, Timer } from '../runtime/scheduler';
 import type { PeerTable } from '../peer/table';
 import { toStored } from './peer-records';

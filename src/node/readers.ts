@@ -7,9 +7,9 @@
  * to `<home>/inbox.json` on close (and once per turn with inboxFsync: before that turn's acks).
  */
 import type { MessageEvent } from '../api/types';
-import type { Logger } from '../log';
+import type { Logger } from '../runtime/log';
 import type { Scheduler, Timer } from '../runtime/scheduler';
-import type { Settings } from '../settings';
+import type { Settings } from '../config/schema';
 import { Inbox, type InboxLimits } from './inbox';
 import { writeInboxFile } from './inbox-file';
 import { BoundedStream } from './subscription';

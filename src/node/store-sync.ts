@@ -4,7 +4,7 @@
  * whose record changed is removed and added again (a rename or a new key starts a new
  * handshake). Nothing here writes the store: it is already what the user wrote.
  */
-import type { Logger } from '../log';
+import type { Logger } from '../runtime/log';
 import type { Peer } from '../peer/peer';
 import type { PeerTable } from '../peer/table';
 import type { StoredPeer } from '../store/peer-store';

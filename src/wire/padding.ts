@@ -11,7 +11,7 @@
  *              9000-byte MTU stays a 1024-byte datagram). With a 1500-byte MTU the sizes on the
  *              wire are 128, 256, 512, 1024 and 1472 (IPv4) / 1452 (IPv6) bytes of UDP payload.
  */
-import type { PaddingPolicy } from '../settings';
+import type { PaddingPolicy } from '../config/schema';
 
 /** The smallest bucket of the 'bucket' policy; the next ones double up to the maximum datagram. */
 export const SMALLEST_BUCKET_BYTES = 128;

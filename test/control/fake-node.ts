@@ -13,7 +13,7 @@ import type {
   SendOptions,
   UdpVaultNode,
 } from '../../src/node/types';
-import type { Settings } from '../../src/settings';
+import type { Settings } from '../../src/config/schema';
 import { BadInputError } from '../../src/errors';
 
 export const KEY_A = 'A'.repeat(42) + 'E';

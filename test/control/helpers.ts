@@ -4,7 +4,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ControlServer } from '../../src/control/server';
-import type { Logger } from '../../src/log';
+import type { Logger } from '../../src/runtime/log';
 import { FakeNode } from './fake-node';
 
 export interface Harness {

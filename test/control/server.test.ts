@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { createLogger } from '../../src/log';
+import { createLogger } from '../../src/runtime/log';
 import { connect, type ControlClient } from '../../src/control/client';
 import { ControlServer } from '../../src/control/server';
 import { BadInputError, DeliveryError, UdpVaultError } from '../../src/errors';

@@ -3,7 +3,7 @@ import { Session, type SessionLimits } from '../../src/crypto/session';
 import type { HandshakeKeys } from '../../src/crypto/session';
 import _sodium from 'libsodium-wrappers';
 import { aeadDecrypt, aeadEncrypt, aeadSealWithHeader, sodiumReady } from '../../src/crypto/sodium';
-import { DEFAULT_SETTINGS } from '../../src/settings';
+import { DEFAULT_SETTINGS } from '../../src/config/schema';
 import { DropError } from '../../src/errors';
 import { parseDataHeader } from '../../src/wire/packet';
 

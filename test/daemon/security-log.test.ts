@@ -1,6 +1,6 @@
 /** Security summaries on a manual clock: one warn line per kind per interval, whatever the flood. */
 import { PassThrough } from 'node:stream';
-import { createLogger } from '../../src/log';
+import { createLogger } from '../../src/runtime/log';
 import type { DropReason } from '../../src/errors';
 import { ManualScheduler } from '../../src/runtime/scheduler';
 import { SecurityLog } from '../../src/daemon/security-log';

@@ -65,7 +65,7 @@ export class FakeNode implements MetricsSource {
 }
 
 /** A logger that keeps every line (for assertions on what was logged). */
-export function memoryLogger(): { lines: { level: string; obj: object; msg?: string }[] } & import('../../src/log').Logger {
+export function memoryLogger(): { lines: { level: string; obj: object; msg?: string }[] } & import('../../src/runtime/log').Logger {
   const lines: { level: string; obj: object; msg?: string }[] = [];
   const at = (level: string) => (obj: object, msg?: string): void => void lines.push({ level, obj, ...(msg !== undefined && { msg }) });
   const logger = { lines, trace: at('trace'), debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => logger };

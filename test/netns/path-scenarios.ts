@@ -7,7 +7,7 @@
 import { NetnsNode, waitUntil, type FloodResult, type ReceivedDigest } from '../helpers/netns-node';
 import { percentile, type Pinger, type TcpFlow } from './bed/agents';
 import { RECEIVER_ADDR, SENDER_ADDR, type ShapedPath } from './bed/shaped-path';
-import type { Settings } from '../../src/settings';
+import type { Settings } from '../../src/config/schema';
 
 export interface NodePair {
   sender: NetnsNode;

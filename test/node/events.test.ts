@@ -4,7 +4,7 @@
  * renames silently (ERR_KEY_CONFLICT / ERR_NAME_CONFLICT; replaceKey: one key-changed + a warn line).
  */
 import { SimWorld, SIM_PORT, established, peerEvents, messages, text, watch } from '../sim/harness';
-import type { Logger } from '../../src/log';
+import type { Logger } from '../../src/runtime/log';
 import type { UdpVaultNode } from '../../src/node/types';
 
 const A = '127.0.0.2';

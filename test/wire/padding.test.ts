@@ -1,5 +1,5 @@
 import { paddedSize, paddingBuckets, SMALLEST_BUCKET_BYTES } from '../../src/wire/padding';
-import type { PaddingPolicy } from '../../src/settings';
+import type { PaddingPolicy } from '../../src/config/schema';
 
 describe('paddedSize', () => {
   test('bucket sizes double from 128 and end at the maximum datagram', () => {

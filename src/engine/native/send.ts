@@ -23,7 +23,7 @@ import {
 import { paddedSize } from '../../wire/padding';
 import { fragment } from '../../delivery/fragment';
 import { countSent, type NodeContext } from '../context';
-import type { Settings } from '../../settings';
+import type { Settings } from '../../config/schema';
 import type { Peer } from '../../peer/peer';
 import type { OutMessage } from '../../peer/outbox';
 import type { NativeLink } from './link';

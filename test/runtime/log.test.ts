@@ -1,5 +1,5 @@
-import { createError } from '../src/api/errors';
-import { createLogger, serializeError } from '../src/log';
+import { createError } from '../../src/api/errors';
+import { createLogger, serializeError } from '../../src/runtime/log';
 
 /** Logs one line through a real pino logger (its destination's write() is called synchronously) and returns it parsed. */
 function logLine(write: (log: ReturnType<typeof createLogger>) => void): Record<string, unknown> {

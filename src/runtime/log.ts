@@ -1,6 +1,6 @@
 /** The pino seam. Loggers are passed down; nothing below logs keys or payload bytes. */
 import pino from 'pino';
-import type { LogLevel } from './settings';
+import type { LogLevel } from '../config/schema';
 
 export interface Logger {
   trace(obj: object, msg?: string): void;
