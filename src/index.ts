@@ -12,6 +12,7 @@ export type {
   NodeRuntime,
   NodeStatus,
   PeerEvent,
+  RefusedEvent,
   PeerEventType,
   PeerInfo,
   PeerRef,

@@ -151,7 +151,17 @@ export interface NodeRuntime {
 export interface NodeEvents {
   message: [MessageEvent];
   peer: [PeerEvent];
+  /** A handshake refused because its sender is not a peer (for security logs; also counted as `unknownPeer`). */
+  refused: [RefusedEvent];
   error: [Error];
+}
+
+export interface RefusedEvent {
+  reason: 'unknown-identity';
+  /** host:port the handshake came from (a source address can be spoofed). */
+  source: string;
+  /** `x25519:…` fingerprint of the static the sender claimed, unauthenticated (see crypto/fingerprint.ts). */
+  staticFingerprint: string;
 }
 
 /** A started node (what createNode resolves to). */

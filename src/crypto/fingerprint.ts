@@ -24,6 +24,15 @@ export function fingerprint(keyString: string): string {
   return groups(createHash('sha256').update(raw).digest().subarray(0, FULL_BYTES).toString('hex')).join('-');
 }
 
+/**
+ * The fingerprint (same form) of a raw 32-byte X25519 static, prefixed `x25519:` so that it is
+ * never taken for an identity fingerprint: what a refused handshake's sender claimed before any
+ * authentication (Noise IK refuses an unknown static before the DH that would prove it).
+ */
+export function staticFingerprint(x25519: Uint8Array): string {
+  return `x25519:${groups(createHash('sha256').update(x25519).digest().subarray(0, FULL_BYTES).toString('hex')).join('-')}`;
+}
+
 /** The first two groups of the fingerprint, for tables; null for a peer without a key yet. */
 export function shortFingerprint(keyString: string | null): string | null {
   if (keyString === null) return null;

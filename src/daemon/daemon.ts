@@ -144,6 +144,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     ...(opts.securityIntervalMs !== undefined && { intervalMs: opts.securityIntervalMs }),
   });
   node.on('error', (e) => logger.error({ err: e }, 'node error'));
+  node.on('refused', (ev) => security.sample('unknown-identity', { source: ev.source, fingerprint: ev.staticFingerprint }));
   node.on('peer', (ev) => {
     // A key offered by the remote side and refused (not one the user replaced with --replace-key,
     // where the offered key is the peer's key now): the summary line (warn) counts it; the

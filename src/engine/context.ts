@@ -8,7 +8,7 @@ import type { Settings } from '../config/schema';
 import type { Transport } from '../net/transport';
 import type { PeerTable } from '../peer/table';
 import type { Peer } from '../peer/peer';
-import type { Counters, MessageEvent } from '../api/types';
+import type { Counters, MessageEvent, RefusedEvent } from '../api/types';
 import type { TokenBucket } from '../net/ratelimit';
 import type { SessionLimits } from '../crypto/session';
 import type { DropReason } from '../errors';
@@ -41,6 +41,8 @@ export interface NodeContext {
    * false when there is no reader and the inbox is full (nothing was kept).
    */
   emitMessage(ev: MessageEvent): boolean;
+  /** A handshake refused because its sender is not a peer (the daemon's security log samples it). */
+  emitRefused(ev: RefusedEvent): void;
   /**
    * What this node can still take from `peer` now (the inbox budget: messages and bytes), for
    * the receive window advertised in acks. With a reader attached it is the whole inbox size.

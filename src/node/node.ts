@@ -26,13 +26,13 @@ import { StoreWriter } from './persist';
 import { MessageReaders } from './readers';
 import { syncWithStore, type StoreSyncResult } from './store-sync';
 import type {
-  AddPeerOptions, MessageEvent, NodeEvents, NodeStatus, PeerEvent, PeerInfo, PeerRef, SendOptions, UdpVaultNode,
+  AddPeerOptions, MessageEvent, NodeEvents, RefusedEvent, NodeStatus, PeerEvent, PeerInfo, PeerRef, SendOptions, UdpVaultNode,
 } from './types';
 
 /** Hostname endpoints of peers without a working session are resolved again this often. */
 const RERESOLVE_INTERVAL_MS = 30_000;
 
-export type NodeContextBase = Omit<NodeContext, 'emitMessage' | 'receiveCredit' | 'drop' | 'persist' | 'scheduleFlush' | 'isOpen'>;
+export type NodeContextBase = Omit<NodeContext, 'emitMessage' | 'emitRefused' | 'receiveCredit' | 'drop' | 'persist' | 'scheduleFlush' | 'isOpen'>;
 
 export class Node extends EventEmitter implements UdpVaultNode {
   readonly publicKey: string;
@@ -65,6 +65,7 @@ export class Node extends EventEmitter implements UdpVaultNode {
     this.#flush = new TurnFlush(base.scheduler, (peer, draining) => this.#flushPeer(peer, draining), () => !this.#closed);
     this.#ctx = Object.assign(base, {
       emitMessage: (ev: MessageEvent) => this.#readers.emit(ev),
+      emitRefused: (ev: RefusedEvent) => void (this.listenerCount('refused') > 0 && this.emit('refused', ev)),
       receiveCredit: () => this.#readers.credit(),
       drop: (reason: DropReason, peer?: Peer, detail?: string) => this.#drop(reason, peer, detail),
       persist: () => this.#store.schedule(),

@@ -10,6 +10,9 @@ import { createNode } from '../../src/node/node';
 import type { UdpVaultNode } from '../../src/node/types';
 import { ManualScheduler } from '../../src/runtime/scheduler';
 import { FakeNode, KEY_A, KEY_B } from '../control/fake-node';
+import { staticFingerprint } from '../../src/crypto/fingerprint';
+import { ed25519PkToX25519 } from '../../src/crypto/sodium';
+import { decodeKey } from '../../src/crypto/identity';
 
 let dir: string;
 let logs: Writable;
@@ -210,6 +213,8 @@ test('a handshake from an identity that is not a peer is logged at warn, summari
   const d = await start({ scheduler });
   let stranger: UdpVaultNode | null = await createNode({ port: 0, host: '127.0.0.1' });
   try {
+    const strangerPort = stranger.port;
+    const strangerStatic = staticFingerprint(ed25519PkToX25519(decodeKey(stranger.publicKey)));
     await stranger.addPeer({ endpoint: `127.0.0.1:${d.node.port}`, key: d.node.publicKey });
     await waitUntil(() => (d.node.status().counters.drops.unknownPeer ?? 0) >= 1, 'a refused handshake');
     await stranger.close();
@@ -219,7 +224,11 @@ test('a handshake from an identity that is not a peer is logged at warn, summari
     await scheduler.advance(10_000);
     await scheduler.advance(10_000); // a quiet interval writes nothing
     expect(lines().filter((l) => l.level === 40 && l.event !== undefined)).toEqual([
-      expect.objectContaining({ msg: 'security: refused handshakes from identities that are not peers', event: 'unknown-identity', count: refused, intervalS: 10, total: refused }),
+      expect.objectContaining({
+        msg: 'security: refused handshakes from identities that are not peers', event: 'unknown-identity', count: refused, intervalS: 10, total: refused,
+        // The source address and the fingerprint of the static the stranger claimed (never a key).
+        samples: [{ source: `127.0.0.1:${strangerPort}`, fingerprint: strangerStatic }],
+      }),
     ]);
   } finally {
     await stranger?.close();

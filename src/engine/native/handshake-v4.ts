@@ -9,6 +9,8 @@
 import { DropError, type DropReason } from '../../errors';
 import { Session } from '../../crypto/session';
 import { CookieGenerator } from '../../crypto/cookie';
+import { staticFingerprint } from '../../crypto/fingerprint';
+import { formatEndpoint } from '../../peer/endpoint';
 import { destroyNoiseStatic, noiseStaticFromIdentity, type HandshakeResult, type NoiseStatic } from '../../crypto/noise/common';
 import { NoiseError } from '../../crypto/noise/handshake-state';
 import { IkInitiator, IkResponder, type OwnPayload } from '../../crypto/noise/ik';
@@ -164,6 +166,7 @@ export class V4Handshakes {
             link = at;
             return undefined;
           }
+          ctx.emitRefused({ reason: 'unknown-identity', source: formatEndpoint(d), staticFingerprint: staticFingerprint(rs) });
           throw new DropError('unknownPeer', 'handshake from an identity that is not a peer');
         },
       });
