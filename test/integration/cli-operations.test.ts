@@ -5,14 +5,19 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fingerprint } from '../../src/crypto/fingerprint';
+import { fingerprint, staticFingerprint } from '../../src/crypto/fingerprint';
 import { cli, Daemon, Proc, requireBuild, subscribe, tempDir, waitFor } from './cli-helpers';
+import { ed25519PkToX25519, sodiumReady } from '../../src/crypto/sodium';
+import { decodeKey } from '../../src/crypto/identity';
 
 jest.setTimeout(60_000);
 
 let root: string;
 const procs: Proc[] = [];
-beforeAll(() => requireBuild());
+beforeAll(async () => {
+  requireBuild();
+  await sodiumReady();
+});
 beforeEach(() => {
   root = tempDir();
 });
@@ -75,7 +80,9 @@ test('id --fingerprint is the fingerprint status and the ready line show; id --j
   procs.push(d);
   const fp = await cli(['id', '--fingerprint', '--home', d.home]);
   expect(fp).toEqual({ code: 0, stdout: `${fingerprint(d.publicKey)}\n`, stderr: '' });
-  expect(JSON.parse((await cli(['id', '--json', '--fingerprint', '--home', d.home])).stdout)).toEqual({ publicKey: d.publicKey, fingerprint: fingerprint(d.publicKey), home: d.home });
+  expect(JSON.parse((await cli(['id', '--json', '--fingerprint', '--home', d.home])).stdout)).toEqual({
+    publicKey: d.publicKey, fingerprint: fingerprint(d.publicKey), staticFingerprint: staticFingerprint(ed25519PkToX25519(decodeKey(d.publicKey))), home: d.home,
+  });
   expect(JSON.parse((await cli(['id', '--json', '--home', d.home])).stdout)).toEqual({ publicKey: d.publicKey, home: d.home });
   const st = await cli(['status', '--home', d.home]);
   expect(st.stdout).toContain(`\n  fingerprint  ${fingerprint(d.publicKey)}\n`);

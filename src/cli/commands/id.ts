@@ -1,7 +1,7 @@
 /** `udpvault id [--json] [--fingerprint]`: this node's key, read (or created) from the home; no daemon needed. */
-import { fingerprint } from '../../crypto/fingerprint';
+import { fingerprint, staticFingerprint } from '../../crypto/fingerprint';
 import { loadOrCreateIdentity } from '../../store/identity-file';
-import { sodiumReady } from '../../crypto/sodium';
+import { ed25519PkToX25519, sodiumReady } from '../../crypto/sodium';
 import { ensureHome } from '../../store/home';
 import { bool } from '../args';
 import { EXIT_OK, type ExitCode } from '../exit';
@@ -14,7 +14,10 @@ export async function cmdId({ home, args, io }: CommandContext): Promise<ExitCod
   const { identity, created } = loadOrCreateIdentity(paths.identity);
   if (created) io.stderr.write(`udpvault id: created a new identity in ${paths.identity}\n`);
   const fp = bool(args, 'fingerprint') ? fingerprint(identity.keyString) : null;
-  if (bool(args, 'json')) io.stdout.write(`${JSON.stringify({ publicKey: identity.keyString, ...(fp !== null && { fingerprint: fp }), home })}\n`);
+  // With --fingerprint the JSON also carries the X25519 static's fingerprint: the form a refused
+  // handshake is logged with (security log `unknown-identity` samples, docs/LOGS.md).
+  const sfp = fp !== null ? staticFingerprint(ed25519PkToX25519(identity.publicKey)) : null;
+  if (bool(args, 'json')) io.stdout.write(`${JSON.stringify({ publicKey: identity.keyString, ...(fp !== null && { fingerprint: fp, staticFingerprint: sfp }), home })}\n`);
   else io.stdout.write(`${fp ?? identity.keyString}\n`);
   return EXIT_OK;
 }
