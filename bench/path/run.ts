@@ -86,6 +86,14 @@ async function calibrate(p: ShapedPath, nodes: NodePair, rate: number): Promise<
   }
 }
 
+/** One diagnostic line per transfer (stderr): packets, mean datagram size, drops, the sender's peer figures. */
+async function detail(nodes: NodePair, r: TransferResult): Promise<string> {
+  const peer = (await nodes.sender.status()).peers[0];
+  const mean = r.wirePackets > 0 ? (r.wireBytes / r.wirePackets).toFixed(0) : '–';
+  const codes = Object.entries(r.flood.codes).map(([k, v]) => `${k} ${v}`).join(', ');
+  return `    ${r.wirePackets} UDP packets (mean ${mean} B), tbf dropped ${r.bottleneckDrops}/${r.bottleneckDrops + r.bottleneckSent}, ok ${r.flood.ok}/${r.flood.attempted}${codes ? ` (${codes})` : ''}; sender: cwnd ${peer?.congestionWindowBytes ?? '–'}, srtt ${peer?.srttMs ?? '–'} ms, lost ${peer?.lostPackets ?? '–'}, path MTU ${peer?.pathMtuBytes ?? '–'}`;
+}
+
 async function atRate(rate: number, log: (s: string) => void): Promise<PathRow[]> {
   const rows: PathRow[] = [];
   const p = await ShapedPath.create({ rateMbit: rate });
@@ -107,17 +115,25 @@ async function atRate(rate: number, log: (s: string) => void): Promise<PathRow[]
     const bulk = bulkFor(rate);
     const bulkName = `udpvault reliable bulk (${bulk.count} × 128 KiB)`;
     const floodName = 'udpvault datagram flood (1 KiB, 3 s)';
-    rows.push(udpRow(rate, `${bulkName} alone`, bulk, await transfer(p, nodes, bulk, m), link, r0));
+    let r = await transfer(p, nodes, bulk, m);
+    rows.push(udpRow(rate, `${bulkName} alone`, bulk, r, link, r0));
+    log(await detail(nodes, r));
     log(`  ${bulkName} alone done`);
     await sleep(500);
-    rows.push(udpRow(rate, `${floodName} alone`, FLOOD, await transfer(p, nodes, FLOOD, m), link, null));
+    r = await transfer(p, nodes, FLOOD, m);
+    rows.push(udpRow(rate, `${floodName} alone`, FLOOD, r, link, null));
+    log(await detail(nodes, r));
     log(`  ${floodName} alone done`);
     flow = await TcpFlow.start(p.nsA, p.nsB, RECEIVER_ADDR);
     await sleep(1500);
-    rows.push(udpRow(rate, `${bulkName} + TCP`, bulk, await transfer(p, nodes, bulk, { ...m, tcp: flow }), link, r0));
+    r = await transfer(p, nodes, bulk, { ...m, tcp: flow });
+    rows.push(udpRow(rate, `${bulkName} + TCP`, bulk, r, link, r0));
+    log(await detail(nodes, r));
     log(`  ${bulkName} + TCP done`);
     await sleep(1000);
-    rows.push(udpRow(rate, `${floodName} + TCP`, FLOOD, await transfer(p, nodes, FLOOD, { ...m, tcp: flow }), link, null));
+    r = await transfer(p, nodes, FLOOD, { ...m, tcp: flow });
+    rows.push(udpRow(rate, `${floodName} + TCP`, FLOOD, r, link, null));
+    log(await detail(nodes, r));
     log(`  ${floodName} + TCP done`);
   } finally {
     await flow?.stop();
