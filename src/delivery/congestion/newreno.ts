@@ -22,6 +22,8 @@
  */
 import type { RttStats } from '../reliable/rtt';
 import type { CongestionController, PacketInfo } from './controller';
+import { HyStart } from './hystart';
+import { restartAfterIdle } from './idle-restart';
 
 export const DEFAULT_MAX_DATAGRAM_BYTES = 1200;
 /** RFC 9002 kLossReductionFactor. */
@@ -38,10 +40,7 @@ export interface NewRenoOptions {
   maxWindowDatagrams?: number;
 }
 
-/** HyStart++ (RFC 9406 §4.3): RTT samples per round before the delay check, and the threshold clamp. */
-export const HYSTART_MIN_SAMPLES = 8;
-export const HYSTART_MIN_RTT_THRESH_MS = 4;
-export const HYSTART_MAX_RTT_THRESH_MS = 16;
+export { HYSTART_MIN_SAMPLES, HYSTART_MIN_RTT_THRESH_MS, HYSTART_MAX_RTT_THRESH_MS } from './hystart';
 
 export function initialWindowBytes(mss: number): number {
   return Math.min(10 * mss, Math.max(14720, 2 * mss));
@@ -57,13 +56,10 @@ export class NewReno implements CongestionController {
   #recoveryStartMs = -Infinity;
   #inRecovery = false;
   #ackedInCa = 0;
-  /** HyStart++ round state: the round ends when a packet numbered ≥ #roundEndPn is acknowledged. */
-  #roundEndPn = 0;
-  #largestSentPn = -1;
-  #lastRoundMinRtt = Infinity;
-  #roundMinRtt = Infinity;
-  #roundSamples = 0;
-  #hystartExits = 0;
+  readonly #hystart: HyStart;
+  /** When the last packet counted in flight was sent (restart after idle). */
+  #lastSentMs = -Infinity;
+  #idleRestarts = 0;
 
   constructor(opts: NewRenoOptions) {
     this.#rtt = opts.rtt;
@@ -71,6 +67,7 @@ export class NewReno implements CongestionController {
     this.#maxWindowDatagrams = opts.maxWindowDatagrams ?? 10_000;
     if (!(this.#mss >= 1)) throw new RangeError('maxDatagramBytes must be >= 1');
     this.#cwnd = initialWindowBytes(this.#mss);
+    this.#hystart = new HyStart(opts.rtt);
   }
 
   get windowBytes(): number { return this.#cwnd; }
@@ -80,7 +77,9 @@ export class NewReno implements CongestionController {
   get maxDatagramBytes(): number { return this.#mss; }
   get minWindowBytes(): number { return 2 * this.#mss; }
   /** Times slow start ended on rising delay (HyStart++) rather than on a loss. */
-  get hystartExits(): number { return this.#hystartExits; }
+  get hystartExits(): number { return this.#hystart.exits; }
+  /** Times the window restarted after an idle spell (idle-restart.ts). */
+  get idleRestarts(): number { return this.#idleRestarts; }
 
   canSend(bytesInFlight: number): boolean {
     return bytesInFlight < this.#cwnd;
@@ -89,14 +88,26 @@ export class NewReno implements CongestionController {
     return Math.max(0, this.#cwnd - bytesInFlight);
   }
 
-  onPacketSent(_sentAtMs?: number, _bytesInFlight?: number, packet?: PacketInfo): void {
+  onPacketSent(sentAtMs?: number, bytesInFlight?: number, packet?: PacketInfo): void {
     // NewReno keeps no per-packet state (the LossDetector counts bytes in flight); HyStart++ needs the numbers.
-    if (packet && packet.pn > this.#largestSentPn) this.#largestSentPn = packet.pn;
+    if (!packet || sentAtMs === undefined) return;
+    this.#hystart.onPacketSent(packet.pn);
+    if (bytesInFlight !== undefined && bytesInFlight <= packet.bytes) {
+      const r = restartAfterIdle(this.#cwnd, this.#ssthresh, sentAtMs - this.#lastSentMs, this.#rtt.ptoMs(), initialWindowBytes(this.#mss));
+      if (r) {
+        this.#cwnd = r.windowBytes;
+        this.#ssthresh = r.ssthreshBytes;
+        this.#ackedInCa = 0;
+        this.#hystart.reset();
+        this.#idleRestarts++;
+      }
+    }
+    this.#lastSentMs = sentAtMs;
   }
 
   onPacketsAcked(packets: readonly PacketInfo[], priorInFlight: number, _nowMs?: number): void {
     const limited = this.#cwndLimited(priorInFlight);
-    if (this.inSlowStart && packets.length > 0) this.#hystart(packets[packets.length - 1]!.pn);
+    if (this.inSlowStart && packets.length > 0 && this.#hystart.onAck(packets[packets.length - 1]!.pn)) this.#ssthresh = this.#cwnd;
     for (const p of packets) {
       if (p.sentAtMs <= this.#recoveryStartMs) continue; // RFC 9002 B.5: no growth during recovery
       this.#inRecovery = false;
@@ -145,42 +156,12 @@ export class NewReno implements CongestionController {
   }
 
   reset(): void {
-    this.#lastRoundMinRtt = this.#roundMinRtt = Infinity;
-    this.#roundSamples = 0;
-    this.#roundEndPn = this.#largestSentPn + 1;
+    this.#hystart.reset();
     this.#cwnd = initialWindowBytes(this.#mss);
     this.#ssthresh = Infinity;
     this.#recoveryStartMs = -Infinity;
     this.#inRecovery = false;
     this.#ackedInCa = 0;
-  }
-
-  /**
-   * HyStart++ delay increase check (RFC 9406 §4.2), once per ack in slow start: when the
-   * round's minimum RTT (after 8 samples) exceeds the previous round's by max(4, min(16,
-   * last/8)) ms, a queue is building: slow start ends before it overflows (no conservative
-   * slow-start phase; congestion avoidance follows at once).
-   */
-  #hystart(largestAckedPn: number): void {
-    const rtt = this.#rtt.latestMs;
-    if (rtt > 0) {
-      this.#roundSamples++;
-      if (rtt < this.#roundMinRtt) this.#roundMinRtt = rtt;
-    }
-    if (this.#roundSamples >= HYSTART_MIN_SAMPLES && this.#lastRoundMinRtt !== Infinity) {
-      const thresh = Math.max(HYSTART_MIN_RTT_THRESH_MS, Math.min(HYSTART_MAX_RTT_THRESH_MS, this.#lastRoundMinRtt / 8));
-      if (this.#roundMinRtt >= this.#lastRoundMinRtt + thresh) {
-        this.#ssthresh = this.#cwnd;
-        this.#hystartExits++;
-        return;
-      }
-    }
-    if (largestAckedPn >= this.#roundEndPn) {
-      this.#lastRoundMinRtt = this.#roundMinRtt;
-      this.#roundMinRtt = Infinity;
-      this.#roundSamples = 0;
-      this.#roundEndPn = this.#largestSentPn + 1;
-    }
   }
 
   #cwndLimited(bytesInFlight: number): boolean {

@@ -9,6 +9,7 @@
 import { DeliveryError, DropError, type DropReason } from '../../errors';
 import { PacketSpace } from '../../delivery/reliable/packet-space';
 import { WindowWaitQueue } from '../../delivery/congestion/window-wait';
+import { controllerFactory } from '../../delivery/congestion/select';
 import type { SentPacket } from '../../delivery/reliable/sent-history';
 import { MAX_ACK_DELAY_MS } from '../../delivery/reliable/rtt';
 import { PmtuSearch, PMTU_BASE_IPV4, PMTU_BASE_IPV6 } from '../../delivery/pmtu';
@@ -94,6 +95,7 @@ export class PacketPath {
         maxDatagramBytes: this.maxDatagram,
         receiveWindow: UNLIMITED_CREDIT,
         initialSendCredit: { maxBytes: UNLIMITED_CREDIT.windowBytes, maxMessages: UNLIMITED_CREDIT.windowMessages },
+        controller: controllerFactory(this.#link.ctx.settings.congestionControl, this.maxDatagram),
       });
     }
     return this.#space;

@@ -21,6 +21,7 @@ import {
   type PayloadItem,
 } from '../../wire/frame';
 import { paddedSize } from '../../wire/padding';
+import { unpaddedFrameBytes } from '../../wire/padding-frame';
 import { fragment } from '../../delivery/fragment';
 import { countSent, type NodeContext } from '../context';
 import type { Settings } from '../../config/schema';
@@ -103,11 +104,30 @@ function settleSent(ctx: NodeContext, peer: Peer, messages: readonly OutMessage[
 }
 
 /**
+ * Frame bytes to pad to (the datagram less the seal): the padding policy applied to the frame's
+ * exact length, so a full datagram is not padded past what it holds and a 1 KiB message lands in
+ * the bucket just above it. Padding follows the path's confirmed size; an item fragmented before
+ * a black-hole fallback may exceed it (`oversize`: up to the interface maximum).
+ */
+function paddingTarget(link: NativeLink, frame: Frame, oversize: boolean): number {
+  const { ctx, peer, path } = link;
+  const raw = SEAL_OVERHEAD_BYTES + unpaddedFrameBytes(frame);
+  const max = oversize ? Math.max(path.maxDatagram, Math.min(raw, ctx.maxDatagram[peer.endpoint.family])) : path.maxDatagram;
+  const exact = Math.min(max, raw);
+  let padded = paddedSize(exact, max, ctx.settings.padding);
+  // The path MTU base is a bucket boundary too: a frame cut for the base (before the search
+  // raised the size) is padded to the base, not to the larger confirmed size.
+  const base = path.pmtu.base;
+  if (ctx.settings.padding === 'bucket' && exact <= base && padded > base) padded = base;
+  return padded - SEAL_OVERHEAD_BYTES;
+}
+
+/**
  * Numbers, seals and sends one frame on the peer's session, and records it in the packet
  * space. `settles` are the messages whose last item is in this frame: they resolve when the
  * transport has handed the datagram over.
  */
-function sendFrame(link: NativeLink, frame: Frame, contentBytes: number, settles: OutMessage[], refs: FrameRef[], ackEliciting: boolean, exactBytes = 0, oversize = false): number {
+function sendFrame(link: NativeLink, frame: Frame, settles: OutMessage[], refs: FrameRef[], ackEliciting: boolean, exactBytes = 0, oversize = false): number {
   const { ctx, peer } = link;
   const now = ctx.clock.monotonic();
   const session = link.current(now);
@@ -116,19 +136,10 @@ function sendFrame(link: NativeLink, frame: Frame, contentBytes: number, settles
     return -1;
   }
   const space = link.path.space;
-  // Padding follows the path's confirmed size; an item fragmented before a fallback may exceed it.
-  const raw = SEAL_OVERHEAD_BYTES + FRAME_HEADER_BYTES + contentBytes;
-  const max = oversize ? Math.max(link.path.maxDatagram, Math.min(raw, ctx.maxDatagram[peer.endpoint.family])) : link.path.maxDatagram;
-  const estimate = Math.min(max, raw);
-  let padded = paddedSize(estimate, max, ctx.settings.padding);
-  // The path MTU base is a bucket boundary too: a frame cut for the base (before the search
-  // raised the size) is padded to the base, not to the larger confirmed size.
-  const base = link.path.pmtu.base;
-  if (ctx.settings.padding === 'bucket' && estimate <= base && padded > base) padded = base;
-  const target = exactBytes > 0 ? exactBytes - SEAL_OVERHEAD_BYTES : padded - SEAL_OVERHEAD_BYTES;
   frame.t = ctx.clock.now() + session.timeBiasMs; // the clock the peer measured at the handshake
   frame.n = space.loss.nextPacketNumber;
   frame.i = link.instance;
+  const target = exactBytes > 0 ? exactBytes - SEAL_OVERHEAD_BYTES : paddingTarget(link, frame, oversize);
   const datagram = session.seal(encodeFrame(frame, ctx.settings.padding === 'none' && exactBytes === 0 ? 0 : target, FRAME_SCRATCH), now);
   const bytes = datagram.length;
   const done = settles.length > 0 ? (err: Error | null) => settleSent(ctx, peer, settles, err) : undefined;
@@ -154,7 +165,7 @@ function sendFrame(link: NativeLink, frame: Frame, contentBytes: number, settles
 export function sendEmptyFrame(link: NativeLink): void {
   const c = link.engine.reliable.takeAnnouncement(link); // our maxMessageBytes rides along (PROTOCOL §7.3)
   const refs: FrameRef[] = c.length > 0 ? [{ kind: 'limits' }] : [];
-  sendFrame(link, { t: 0, n: 0, i: 0, p: [], c }, c.reduce((n, x) => n + controlBytes(x), 0), [], refs, refs.length > 0);
+  sendFrame(link, { t: 0, n: 0, i: 0, p: [], c }, [], refs, refs.length > 0);
 }
 
 /** Without a session: this turn's messages go to the bounded pre-session queue. */
@@ -197,7 +208,7 @@ function probePathMtu(link: NativeLink, now: number): void {
   const size = path.pmtu.nextProbeSize(now);
   if (size === null || path.amplificationRoom() < size || path.space.sendDelay(now, size) !== 0) return;
   const frame: Frame = { t: 0, n: 0, i: 0, p: [], c: [{ type: 'keepalive' }] };
-  const pn = sendFrame(link, frame, 2, [], [], false, size);
+  const pn = sendFrame(link, frame, [], [], false, size);
   if (pn >= 0) path.pmtu.onProbeSent(pn, size, now + path.space.loss.ptoPeriodMs());
 }
 
@@ -330,7 +341,7 @@ export function pumpLink(link: NativeLink, draining = false): boolean {
     const eliciting = frame.p.length > 0 || frame.c.some((c) => c.type !== 'packetAck');
     if (!eliciting && frame.c.length === 0) break; // nothing fits an empty frame (items are sized below the budget)
     // A full-size item did not fit beside the piggybacked ack: the ack goes alone, the item next.
-    sendFrame(link, frame, used, settles, eliciting ? refs : [], eliciting, 0, oversize);
+    sendFrame(link, frame, settles, eliciting ? refs : [], eliciting, 0, oversize);
   }
   probePathMtu(link, now);
   const ack = largestFitting(path.amplificationRoom(), max, ctx.settings.padding) >= SMALL_ACK_DATAGRAM_BYTES ? space.ackToSend(now) : null;
@@ -342,7 +353,7 @@ export function pumpLink(link: NativeLink, draining = false): boolean {
     const refs: FrameRef[] = announce.length > 0 ? [{ kind: 'limits' }] : [];
     addDeliveryAck(link, frame, refs);
     frame.c.push({ type: 'packetAck', ack });
-    sendFrame(link, frame, frame.c.reduce((n, c) => n + controlBytes(c), 0), [], refs, refs.length > 0);
+    sendFrame(link, frame, [], refs, refs.length > 0);
   }
   path.arm(now);
   return true;
