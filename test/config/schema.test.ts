@@ -68,6 +68,7 @@ describe('the schema', () => {
       'host',
       'mtu',
       'maxMessageBytes',
+      'congestionControl',
       'reliableWindow',
       'reassemblyTimeoutMs',
       'reassemblyPeerBytes',
