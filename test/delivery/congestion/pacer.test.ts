@@ -36,6 +36,29 @@ describe('Pacer', () => {
     expect(p.budget(700)).toBe(2000);
   });
 
+  it('a late timer does not cost the rate: the bucket also holds what the rate delivered since the wake-up was due (≤ 8 datagrams, ≤ 10 ms late)', () => {
+    const fresh = (): Pacer => {
+      const p = new Pacer({ rate: () => 1000, maxDatagramBytes: 1000 }); // 8 Mbit/s
+      for (let k = 0; k < 10; k++) p.onPacketSent(0, 1000);
+      return p;
+    };
+    const p = fresh();
+    expect(p.maxBurstBytes()).toBe(2000);
+    expect(p.timeUntilSend(0, 1000)).toBe(1); // come back at 1 ms
+    expect(p.budget(6)).toBe(6000); // woken 5 ms late: 2000 + 5 ms of the rate
+    for (let k = 0; k < 6; k++) p.onPacketSent(6, 1000); // the pump sends what the bucket holds
+    expect(p.budget(6)).toBe(0);
+    expect(p.budget(100)).toBe(2000); // no wait pending: the quantum
+    const q = fresh();
+    q.timeUntilSend(0, 1000);
+    expect(q.budget(5)).toBe(5000);
+    expect(q.budget(12)).toBe(2000); // 11 ms late: the window held the sender, not a timer
+    const r = fresh();
+    r.timeUntilSend(0, 1000);
+    expect(r.budget(10)).toBe(10_000); // 9 ms late: 2000 + 8 datagrams at most
+    expect(new Pacer({ rate: () => 1000, maxDatagramBytes: 1000 }).budget(0)).toBe(10_000);
+  });
+
   it('allows 2 ms of the rate as a burst on fast paths, and resets to a full initial bucket', () => {
     const p = new Pacer({ rate: () => 125_000, maxDatagramBytes: 1200, burstDatagrams: 4 }); // 1 Gbit/s
     expect(p.maxBurstBytes()).toBe(250_000);
