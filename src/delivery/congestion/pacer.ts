@@ -11,7 +11,7 @@
  * sent when the bucket holds its bytes; otherwise timeUntilSend() says how long to wait (never
  * less than 1 ms, so a sender does not spin on sub-millisecond timers).
  *
- * Why 2 and not 10: on the 2 Mbit/s test bed the tbf queue holds 5 datagrams; bursts of 10 after
+ * Why 2 and not 10: on the 2 Mbit/s test bed the tbf queue holds 8 datagrams; bursts of 10 after
  * an ack lost datagrams that a paced flow would not, and next to a TCP flow udpvault's loss rate
  * was 5× TCP's (docs/CONGESTION.md §9 has the figures).
  */
