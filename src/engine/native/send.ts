@@ -287,10 +287,7 @@ export function pumpLink(link: NativeLink, draining = false): boolean {
     addDeliveryAck(link, frame, refs);
     let used = frame.c.reduce((n, c) => n + controlBytes(c), 0);
     const largest = space.acks.largest;
-    // A packet ack that is not due yet rides only in frames that are not filled with data: in a
-    // full one it would push the datagram into the next padding bucket (1440 → 1472 bytes for a
-    // bulk fragment, for nearly every other frame), and the peer needs it no sooner.
-    const ack = space.ackToSend(now, !data);
+    const ack = space.ackToSend(now, true);
     if (ack) {
       frame.c.push({ type: 'packetAck', ack });
       used += controlBytes(frame.c[frame.c.length - 1]!);
