@@ -206,7 +206,13 @@ function addDeliveryAck(link: NativeLink, frame: Frame, refs: FrameRef[]): void 
 function probePathMtu(link: NativeLink, now: number): void {
   const { path } = link;
   const size = path.pmtu.nextProbeSize(now);
-  if (size === null || path.amplificationRoom() < size || path.space.sendDelay(now, size) !== 0) return;
+  if (size === null || path.amplificationRoom() < size) return;
+  const delay = path.space.sendDelay(now, size);
+  if (delay !== 0) {
+    // Held by the pacer (its quantum is 2 datagrams): come back when it has room, or the search stalls.
+    if (delay < Infinity) path.arm(now, now + delay);
+    return;
+  }
   const frame: Frame = { t: 0, n: 0, i: 0, p: [], c: [{ type: 'keepalive' }] };
   const pn = sendFrame(link, frame, [], [], false, size);
   if (pn >= 0) path.pmtu.onProbeSent(pn, size, now + path.space.loss.ptoPeriodMs());
