@@ -2,8 +2,8 @@
  * NewReno congestion control exactly as RFC 9002 §7 and Appendix B specify it; selectable with
  * `congestionControl: 'newreno'` (CUBIC is the default: docs/CONGESTION.md §2 gives the
  * measurements). Halving on loss (β = 0.5) is the most TCP-friendly window-based choice; on the
- * 2 Mbit/s test bed it also loses the fewest datagrams (its halving drains the 5-datagram tbf
- * queue), but next to a Linux CUBIC TCP flow it keeps only 13–14% of that link.
+ * 2 Mbit/s test bed it puts slightly less on the wire than CUBIC (its halving drains the tbf
+ * queue), but next to a Linux CUBIC TCP flow it keeps a little less of the link.
  *
  * Window in bytes of whole datagrams. Initial window min(10 × mss, max(14720, 2 × mss)),
  * minimum 2 × mss, slow start (+acked bytes), congestion avoidance (+1 mss per window acked,
