@@ -4,13 +4,12 @@
  * apart, a 1280-byte-MTU hop. Margins hold on a loaded machine; the exact figures come from
  * `npm run bench:path` (docs/BENCHMARKS.md, "Real paths").
  *
- * Today's code has no congestion control, path MTU discovery or clock-offset handling, so several
- * properties fail: they are written as test.failing (jest passes them while they fail) with the
- * comment "flip to test() when congestion control lands" (or the feature named). Each
- * test.failing reads the result of a scenario whose own test() checks that the scenario ran
- * (delivery counted, the TCP flow measured) — for the clock test, a control with the same
- * preload and no offset — so a broken bed turns the suite red instead of silently "passing" the
- * expected failures.
+ * Congestion control (paced CUBIC), path MTU discovery and clock-offset handling are in; one
+ * property still fails and is written as test.failing (jest passes it while it fails) with the
+ * comment "flip to test() when …": the 1280 hop's IP fragments (Node cannot set
+ * IP_PMTUDISC_PROBE). It reads the result of a scenario whose own test() checks that the scenario
+ * ran (8 messages delivered), so a broken bed turns the suite red instead of silently "passing"
+ * the expected failure.
  */
 import { TcpFlow } from './bed/agents';
 import { bedDescribe } from './bed/gate';
