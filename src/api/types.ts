@@ -146,6 +146,12 @@ export interface NodeRuntime {
   scheduler?: import('../runtime/scheduler').Scheduler;
   random?: import('../runtime/random').Random;
   openTransport?: import('../net/transport').OpenTransport;
+  /**
+   * The kernel's count of IP fragments created, per family (path MTU search: a probe the kernel
+   * fragmented is not trusted). Default: /proc/net/snmp(6) on Linux when the transport is the
+   * real UDP one; none with an injected transport unless given here.
+   */
+  fragmentCounter?: import('../net/fragment-counter').FragmentCounter;
 }
 
 export interface NodeEvents {

@@ -107,7 +107,7 @@ function settleSent(ctx: NodeContext, peer: Peer, messages: readonly OutMessage[
  * space. `settles` are the messages whose last item is in this frame: they resolve when the
  * transport has handed the datagram over.
  */
-function sendFrame(link: NativeLink, frame: Frame, contentBytes: number, settles: OutMessage[], refs: FrameRef[], ackEliciting: boolean, exactBytes = 0, oversize = false): number {
+function sendFrame(link: NativeLink, frame: Frame, contentBytes: number, settles: OutMessage[], refs: FrameRef[], ackEliciting: boolean, exactBytes = 0, oversize = false, onHanded?: (err: Error | null) => void): number {
   const { ctx, peer } = link;
   const now = ctx.clock.monotonic();
   const session = link.current(now);
@@ -131,7 +131,12 @@ function sendFrame(link: NativeLink, frame: Frame, contentBytes: number, settles
   frame.i = link.instance;
   const datagram = session.seal(encodeFrame(frame, ctx.settings.padding === 'none' && exactBytes === 0 ? 0 : target, FRAME_SCRATCH), now);
   const bytes = datagram.length;
-  const done = settles.length > 0 ? (err: Error | null) => settleSent(ctx, peer, settles, err) : undefined;
+  const done = settles.length > 0 || onHanded
+    ? (err: Error | null) => {
+        if (settles.length > 0) settleSent(ctx, peer, settles, err);
+        onHanded?.(err);
+      }
+    : undefined;
   let handed: boolean;
   try {
     handed = ctx.transport.send(datagram, peer.endpoint.port, peer.endpoint.address, peer.endpoint.family, done);
@@ -191,14 +196,19 @@ function addDeliveryAck(link: NativeLink, frame: Frame, refs: FrameRef[]): void 
  * DPLPMTUD (RFC 8899): when the search wants a probe and the window has room, a keepalive frame
  * padded to exactly the probe size. The peer acknowledges it like any ack-eliciting packet;
  * here it is not in flight and its loss is no congestion signal (PmtuSearch times it out).
+ * The kernel's fragment counter is read before the send and again in its callback
+ * (PacketPath.probeHanded), which also asks for the round's next probe: one handover at a time.
  */
 function probePathMtu(link: NativeLink, now: number): void {
   const { path } = link;
-  const size = path.pmtu.nextProbeSize(now);
+  const pmtu = path.pmtu;
+  const size = pmtu.nextProbeSize(now);
   if (size === null || path.amplificationRoom() < size || path.space.sendDelay(now, size) !== 0) return;
   const frame: Frame = { t: 0, n: 0, i: 0, p: [], c: [{ type: 'keepalive' }] };
-  const pn = sendFrame(link, frame, 2, [], [], false, size);
-  if (pn >= 0) path.pmtu.onProbeSent(pn, size, now + path.space.loss.ptoPeriodMs());
+  const before = path.fragments();
+  let pn = -1;
+  pn = sendFrame(link, frame, 2, [], [], false, size, false, (err) => path.probeHanded(pmtu, pn, err));
+  if (pn >= 0) pmtu.onProbeSent(pn, size, now, now + path.probeTimeoutMs(), before);
 }
 
 /** Room needed for an ack-only datagram (with a delivery ack) to an address that has not answered yet. */
@@ -237,6 +247,8 @@ export function pumpLink(link: NativeLink, draining = false): boolean {
   admitDatagrams(link, now);
   const space = path.space;
   const sender = link.engine.reliable.senderOf(link);
+  // Path MTU probes first: the search must not wait for a bulk transfer to leave room.
+  if (!draining) probePathMtu(link, now);
   const budget = frameBudget(link) + PACKET_ACK_RESERVE_BYTES;
   const max = path.maxDatagram;
   /** An item fragmented for a larger path size before a fallback still goes, alone in its frame. */
@@ -332,7 +344,6 @@ export function pumpLink(link: NativeLink, draining = false): boolean {
     // A full-size item did not fit beside the piggybacked ack: the ack goes alone, the item next.
     sendFrame(link, frame, used, settles, eliciting ? refs : [], eliciting, 0, oversize);
   }
-  probePathMtu(link, now);
   const ack = largestFitting(path.amplificationRoom(), max, ctx.settings.padding) >= SMALL_ACK_DATAGRAM_BYTES ? space.ackToSend(now) : null;
   if (ack) {
     // A due packet ack goes now; a wanted delivery ack rides with it (then it is ack-eliciting).
