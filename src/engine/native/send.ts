@@ -22,6 +22,7 @@ import {
 } from '../../wire/frame';
 import { paddedSize } from '../../wire/padding';
 import { fragment } from '../../delivery/fragment';
+import { PMTU_BASE_IPV4 } from '../../delivery/pmtu';
 import { countSent, type NodeContext } from '../context';
 import type { Settings } from '../../config/schema';
 import type { Peer } from '../../peer/peer';
@@ -59,6 +60,14 @@ export function frameBudget(link: NativeLink): number {
 /** Largest chunk of message data per fragment item. */
 export function fragmentChunkBytes(link: NativeLink): number {
   return frameBudget(link) - FRAGMENT_ITEM_OVERHEAD_BYTES;
+}
+
+/**
+ * The smallest chunk any peer cuts (fragments cut at the IPv4 path MTU base, before its search
+ * raised the size): a receive window counted in items must hold a largest message cut this small.
+ */
+export function baseFragmentChunkBytes(): number {
+  return PMTU_BASE_IPV4 - SEAL_OVERHEAD_BYTES - FRAME_HEADER_BYTES - PACKET_ACK_RESERVE_BYTES - FRAGMENT_ITEM_OVERHEAD_BYTES;
 }
 
 /** Compresses when it makes the payload smaller; backs off on incompressible traffic. */
