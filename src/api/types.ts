@@ -58,10 +58,12 @@ export interface PeerInfo {
   lostPackets?: number;
   /** Native peers: largest datagram (UDP payload bytes) the path is known to carry (DPLPMTUD). */
   pathMtuBytes?: number;
+  /** Native peers: whether the path MTU search is under way (false once it ended, until its periodic restart). */
+  pathMtuSearching?: boolean;
 }
 
 /** The packet-layer figures a link adds to PeerInfo. */
-export type PeerTransportStats = Required<Pick<PeerInfo, 'congestionWindowBytes' | 'bytesInFlight' | 'srttMs' | 'lostPackets' | 'pathMtuBytes'>>;
+export type PeerTransportStats = Required<Pick<PeerInfo, 'congestionWindowBytes' | 'bytesInFlight' | 'srttMs' | 'lostPackets' | 'pathMtuBytes' | 'pathMtuSearching'>>;
 
 export interface MessageEvent {
   /** Sender's public key string. */

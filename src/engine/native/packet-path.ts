@@ -47,6 +47,7 @@ export interface PathStats {
   srttMs: number | null;
   lostPackets: number;
   pathMtuBytes: number;
+  pathMtuSearching: boolean;
 }
 
 export class PacketPath {
@@ -140,13 +141,15 @@ export class PacketPath {
 
   stats(): PathStats {
     const s = this.#space;
-    if (!s) return { congestionWindowBytes: 0, bytesInFlight: 0, srttMs: null, lostPackets: 0, pathMtuBytes: this.maxDatagram };
+    const pathMtuSearching = this.pmtu.searching;
+    if (!s) return { congestionWindowBytes: 0, bytesInFlight: 0, srttMs: null, lostPackets: 0, pathMtuBytes: this.maxDatagram, pathMtuSearching };
     return {
       congestionWindowBytes: s.cc.windowBytes,
       bytesInFlight: s.loss.bytesInFlight,
       srttMs: s.rtt.hasSample ? Math.round(s.rtt.smoothedMs * 1000) / 1000 : null,
       lostPackets: s.loss.lostPackets,
       pathMtuBytes: this.maxDatagram,
+      pathMtuSearching,
     };
   }
 
