@@ -202,22 +202,29 @@ function addDeliveryAck(link: NativeLink, frame: Frame, refs: FrameRef[]): void 
 }
 
 /**
- * DPLPMTUD (RFC 8899): when the search wants a probe and the window has room, a keepalive frame
- * padded to exactly the probe size. The peer acknowledges it like any ack-eliciting packet;
- * here it is not in flight and its loss is no congestion signal (PmtuSearch times it out).
- * The kernel's fragment counter is read before the send and again in its callback
- * (PacketPath.probeHanded), which also asks for the round's next probe: one handover at a time.
+ * DPLPMTUD (RFC 8899): while the search wants probes and the window has room, keepalive frames
+ * padded to exactly the probe sizes. The peer acknowledges them like any ack-eliciting packet;
+ * here they are not in flight and their loss is no congestion signal (PmtuSearch times them
+ * out). With the kernel's fragment counter, it is read before a probe's send and again in its
+ * send callback (PacketPath.probeHanded), which then asks for the round's next probe: one
+ * handover at a time. Without one, the round goes at once.
  */
 function probePathMtu(link: NativeLink, now: number): void {
   const { path } = link;
   const pmtu = path.pmtu;
-  const size = pmtu.nextProbeSize(now);
-  if (size === null || path.amplificationRoom() < size || path.space.sendDelay(now, size) !== 0) return;
-  const frame: Frame = { t: 0, n: 0, i: 0, p: [], c: [{ type: 'keepalive' }] };
-  const before = path.fragments();
-  let pn = -1;
-  pn = sendFrame(link, frame, 2, [], [], false, size, false, (err) => path.probeHanded(pmtu, pn, err));
-  if (pn >= 0) pmtu.onProbeSent(pn, size, now, now + path.probeTimeoutMs(), before);
+  for (;;) {
+    const size = pmtu.nextProbeSize(now);
+    if (size === null || path.amplificationRoom() < size || path.space.sendDelay(now, size) !== 0) return;
+    const frame: Frame = { t: 0, n: 0, i: 0, p: [], c: [{ type: 'keepalive' }] };
+    const before = path.fragments();
+    let pn = -1;
+    const handed = before === undefined ? undefined : (err: Error | null): void => path.probeHanded(pmtu, pn, err);
+    pn = sendFrame(link, frame, 2, [], [], false, size, false, handed);
+    if (pn < 0) return;
+    pmtu.onProbeSent(pn, size, now, now + path.probeTimeoutMs(), before);
+    if (before !== undefined) return;
+    pmtu.onProbeHanded(pn, undefined, now); // nothing to read: handed over as far as the search is concerned
+  }
 }
 
 /** Room needed for an ack-only datagram (with a delivery ack) to an address that has not answered yet. */
