@@ -141,13 +141,16 @@ export class PmtuSearch {
     const p = this.#probes.find((x) => x.pn === pn);
     if (!p) return;
     p.handed = true;
-    if (tooBig || (p.before !== undefined && fragmentsAfter !== undefined && fragmentsAfter > p.before)) {
-      this.#fragmented++;
+    const fragmented = tooBig || (p.before !== undefined && fragmentsAfter !== undefined && fragmentsAfter > p.before);
+    if (fragmented) this.#fragmented++;
+    if (!this.#inside(p.size)) {
+      this.#remove(p); // made moot while it was being handed over
+    } else if (fragmented) {
       this.#remove(p);
       this.#tooBig(p.size);
-    } else if (p.acked || p.size <= this.#current || p.size > this.#hi) {
-      this.#remove(p); // confirmed, or made moot while it was being handed over
-      if (p.acked) this.#confirm(p.size);
+    } else if (p.acked) {
+      this.#remove(p);
+      this.#confirm(p.size);
     }
     this.#settle(nowMs);
   }
@@ -184,6 +187,7 @@ export class PmtuSearch {
     for (const p of [...this.#probes]) {
       if (nowMs < p.deadlineMs || !this.#probes.includes(p)) continue;
       this.#remove(p);
+      if (!this.#inside(p.size)) continue;
       const n = (this.#losses.get(p.size) ?? 0) + 1;
       if (n >= MAX_PROBES) this.#tooBig(p.size);
       else this.#losses.set(p.size, n);
@@ -245,10 +249,14 @@ export class PmtuSearch {
 
   /** Drops what the bounds made moot: probes, queued sizes and suspects outside (current, ceiling]. */
   #prune(): void {
-    const inside = (s: number): boolean => s > this.#current && s <= this.#hi;
-    this.#probes = this.#probes.filter((p) => inside(p.size) || !p.handed);
-    this.#queue = this.#queue.filter(inside);
-    for (const s of [...this.#losses.keys()]) if (!inside(s)) this.#losses.delete(s);
+    this.#probes = this.#probes.filter((p) => this.#inside(p.size) || !p.handed); // one not handed yet waits for its callback
+    this.#queue = this.#queue.filter((s) => this.#inside(s));
+    for (const s of [...this.#losses.keys()]) if (!this.#inside(s)) this.#losses.delete(s);
+  }
+
+  /** Whether probing `size` can still teach anything: above the confirmed size, not above the ceiling. */
+  #inside(size: number): boolean {
+    return size > this.#current && size <= this.#hi;
   }
 
   /** When the round is over: plans the next one, or ends the search. */

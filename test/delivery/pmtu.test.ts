@@ -123,6 +123,30 @@ describe('PmtuSearch', () => {
     expect(s.ceiling).toBe(1471);
   });
 
+  test('a probe made moot while being handed over teaches nothing: neither its fragments nor its loss', () => {
+    const s = new PmtuSearch({ baseBytes: 1200, maxBytes: 1472 });
+    s.onProbeSent(1, s.nextProbeSize(0)!, 0, 100, 5);
+    s.onProbeHanded(1, 5, 0);
+    expect(s.nextProbeSize(0)).toBe(1464);
+    s.onProbeSent(2, 1464, 0, 100, 5);
+    s.onAck((pn) => pn === 1, 1, 20, RTT); // 1472 confirmed while 1464 is not handed over yet
+    expect(s.current).toBe(1472);
+    expect(s.searching).toBe(true); // waits for 1464's callback
+    s.onProbeHanded(2, 9, 21); // fragmented (someone else's, or the path shrank): moot all the same
+    expect(s.ceiling).toBe(1472);
+    expect(s.searching).toBe(false);
+
+    const t = new PmtuSearch({ baseBytes: 1200, maxBytes: 1472 });
+    t.onProbeSent(1, t.nextProbeSize(0)!, 0, 100, undefined);
+    t.onProbeHanded(1, undefined, 0);
+    t.onProbeSent(2, t.nextProbeSize(0)!, 0, 100, 5); // 1464, its callback never comes
+    t.onAck((pn) => pn === 1, 1, 20, RTT);
+    t.onTimeout(100);
+    expect(t.current).toBe(1472);
+    expect(t.searching).toBe(false);
+    expect(t.nextProbeSize(100)).toBeNull();
+  });
+
   test('EMSGSIZE at send: too big at once', () => {
     const s = new PmtuSearch({ baseBytes: 1200, maxBytes: 1472 });
     s.onProbeSent(1, s.nextProbeSize(0)!, 0, 100, undefined);
