@@ -3,23 +3,25 @@
  * size every path carries (the base), probe larger sizes with padded probe packets, raise the
  * size a probe confirmed (acknowledged), and fall back to the base on a black hole (full-size
  * packets lost repeatedly while nothing full-size gets through). Pure: the caller passes
- * `nowMs`, the kernel's fragment counter readings, and tells it what was sent, handed to the
- * kernel, acknowledged and lost.
+ * `nowMs` and the kernel's fragment counter readings (src/engine/native/probe-ledger.ts), and
+ * tells it what was sent, handed to the kernel, acknowledged and lost.
  *
  * Search in rounds, several probes in flight at once (pmtu-rounds.ts): the first round probes
  * the interface maximum and common path MTUs below it, so the size in use is the largest one
  * acknowledged one round trip after the session starts; later rounds spread probes over what
- * is left between the confirmed size and the ceiling. A probe of a round is handed to the
- * kernel only after the previous one was (its send callback ran), so each probe's send is
- * bracketed by two fragment counter readings.
+ * is left between the confirmed size and the ceiling. A probe is handed to the kernel only
+ * after the previous one was (its send callback ran), so each probe's send is bracketed by two
+ * fragment counter readings.
  *
  * What a probe's fate means:
- * - acknowledged, and the kernel's fragment counter did not grow across its send: confirmed.
+ * - acknowledged, the kernel's fragment counter did not grow across its send, and nothing else
+ *   made it grow between its send and its acknowledgement: confirmed.
  * - the counter grew across its send (the kernel fragmented it: it had cached a smaller path MTU
  *   from an ICMP "fragmentation needed" and Node's sockets cannot forbid local fragmentation),
- *   or the send failed with EMSGSIZE: too big, the ceiling drops below it at once. Another
- *   process fragmenting at the same instant has the same effect: errors make the size smaller,
- *   never larger.
+ *   or the send failed with EMSGSIZE: too big, the ceiling drops below it at once. Acknowledged
+ *   while fragments came from elsewhere (growth not explained by the node's own probe sends):
+ *   not confirmed, too big as well. Another process fragmenting has the same effect: errors
+ *   make the size smaller, never larger.
  * - lost (not acknowledged within the probe timeout, or 9/8 RTT after a later packet was): the
  *   size is suspect, a provisional ceiling; the search goes on below it, and when nothing is left
  *   below, the smallest suspect size is probed again. A size lost MAX_PROBES times is too big. A
@@ -63,11 +65,13 @@ interface Probe {
   size: number;
   sentAtMs: number;
   deadlineMs: number;
-  /** Fragment counter just before the send (undefined: no counter). */
+  /** Fragment counter (net of the node's probe sends) just before the send (undefined: no counter). */
   before: number | undefined;
   /** The send callback ran. */
   handed: boolean;
   acked: boolean;
+  /** Acknowledged while the counter had grown since the send (fragments from elsewhere). */
+  untrusted: boolean;
 }
 
 export class PmtuSearch {
@@ -123,25 +127,25 @@ export class PmtuSearch {
 
   /**
    * A probe of `size` bytes went out as packet `pn`; it counts as lost at `deadlineMs` (earlier
-   * if later packets are acknowledged first). `fragmentsBefore`: the kernel's fragment counter
-   * read just before the send (undefined without one).
+   * if later packets are acknowledged first). `fragmentsBefore`: the kernel's fragment counter,
+   * net of the node's probe sends, read just before the send (undefined without one).
    */
   onProbeSent(pn: number, size: number, nowMs: number, deadlineMs: number, fragmentsBefore: number | undefined): void {
     const i = this.#queue.indexOf(size);
     if (i >= 0) this.#queue.splice(i, 1);
-    this.#probes.push({ pn, size, sentAtMs: nowMs, deadlineMs, before: fragmentsBefore, handed: false, acked: false });
+    this.#probes.push({ pn, size, sentAtMs: nowMs, deadlineMs, before: fragmentsBefore, handed: false, acked: false, untrusted: false });
     this.#probesSent++;
   }
 
   /**
-   * The probe's send callback ran: `fragmentsAfter` is the counter read there; `tooBig`: the
-   * send failed with EMSGSIZE. A grown counter means the kernel fragmented the probe.
+   * The probe's send callback ran: `fragmentsCreated` is how much the counter grew across the
+   * send (undefined: unmeasured); `tooBig`: the send failed with EMSGSIZE.
    */
-  onProbeHanded(pn: number, fragmentsAfter: number | undefined, nowMs: number, tooBig = false): void {
+  onProbeHanded(pn: number, fragmentsCreated: number | undefined, nowMs: number, tooBig = false): void {
     const p = this.#probes.find((x) => x.pn === pn);
     if (!p) return;
     p.handed = true;
-    const fragmented = tooBig || (p.before !== undefined && fragmentsAfter !== undefined && fragmentsAfter > p.before);
+    const fragmented = tooBig || (fragmentsCreated ?? 0) > 0;
     if (fragmented) this.#fragmented++;
     if (!this.#inside(p.size)) {
       this.#remove(p); // made moot while it was being handed over
@@ -150,7 +154,7 @@ export class PmtuSearch {
       this.#tooBig(p.size);
     } else if (p.acked) {
       this.#remove(p);
-      this.#confirm(p.size);
+      this.#acknowledged(p);
     }
     this.#settle(nowMs);
   }
@@ -165,15 +169,18 @@ export class PmtuSearch {
   /**
    * An ack arrived: `acked(pn)` says whether it covers a packet number, `largestAcked` is the
    * largest it covers; a probe sent before it and not covered is lost 9/8 × `rttMs` after its
-   * send (RFC 9002's time threshold).
+   * send (RFC 9002's time threshold). `fragmentsNow`: the counter (net of the node's probe
+   * sends) read now, when there is one.
    */
-  onAck(acked: (pn: number) => boolean, largestAcked: number, nowMs: number, rttMs: number): void {
+  onAck(acked: (pn: number) => boolean, largestAcked: number, nowMs: number, rttMs: number, fragmentsNow?: number): void {
     for (const p of [...this.#probes]) {
+      if (p.acked) continue;
       if (acked(p.pn)) {
         p.acked = true;
+        p.untrusted = p.before !== undefined && fragmentsNow !== undefined && fragmentsNow > p.before;
         if (p.handed) {
           this.#remove(p);
-          this.#confirm(p.size);
+          this.#acknowledged(p);
         }
       } else if (p.pn < largestAcked) {
         p.deadlineMs = Math.min(p.deadlineMs, p.sentAtMs + Math.max(TIME_THRESHOLD * rttMs, GRANULARITY_MS));
@@ -231,6 +238,12 @@ export class PmtuSearch {
 
   #remove(p: Probe): void {
     this.#probes = this.#probes.filter((x) => x !== p);
+  }
+
+  /** An acknowledged probe, handed over whole: confirmed, unless fragments came from elsewhere meanwhile. */
+  #acknowledged(p: Probe): void {
+    if (p.untrusted) this.#tooBig(p.size);
+    else this.#confirm(p.size);
   }
 
   /** `size` got through whole: sizes at or below it need no more probing. */

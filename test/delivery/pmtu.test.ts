@@ -18,22 +18,22 @@ class Driver {
     this.s = new PmtuSearch({ baseBytes: base, maxBytes: max, ipUdpHeaderBytes: header });
   }
 
+  /** The kernel's fragment counter net of the probes' own sends (what the node's ledger reports); undefined: no counter. */
+  net: number | undefined = 0;
+
   /**
    * Sends the whole round now (one probe per handover, as the node does); `fragmentsAt(size)`
-   * says what the kernel's counter grows by across that probe's send (undefined: no counter).
+   * is what the kernel creates across that probe's send.
    */
-  sendRound(now: number, fragmentsAt: (size: number) => number | undefined = () => 0): number[] {
+  sendRound(now: number, fragmentsAt: (size: number) => number = () => 0): number[] {
     const round: number[] = [];
-    let counter = 0;
     for (;;) {
       const size = this.s.nextProbeSize(now);
       if (size === null) break;
       const pn = this.pn++;
-      const grow = fragmentsAt(size);
-      this.s.onProbeSent(pn, size, now, now + TIMEOUT, grow === undefined ? undefined : counter);
+      this.s.onProbeSent(pn, size, now, now + TIMEOUT, this.net);
       expect(this.s.nextProbeSize(now)).toBeNull(); // the next waits for this one's handover
-      if (grow !== undefined) counter += grow;
-      this.s.onProbeHanded(pn, grow === undefined ? undefined : counter, now);
+      this.s.onProbeHanded(pn, this.net === undefined ? undefined : fragmentsAt(size), now);
       round.push(size);
       this.sent.push(size);
       this.bySize.set(size, pn);
@@ -44,7 +44,7 @@ class Driver {
   /** An ack covering the probes of these sizes (and packet `largest`, default the largest of them). */
   ack(sizes: number[], now: number, largest?: number): void {
     const pns = new Set(sizes.map((x) => this.bySize.get(x)!));
-    this.s.onAck((pn) => pns.has(pn), largest ?? Math.max(...pns), now, RTT);
+    this.s.onAck((pn) => pns.has(pn), largest ?? Math.max(...pns), now, RTT, this.net);
   }
 }
 
@@ -112,13 +112,28 @@ describe('PmtuSearch', () => {
     expect(d.s.searching).toBe(false);
   });
 
+  test('fragments created between the send of a probe and its ack, not by the probe sends of the node: not trusted, the ceiling drops below it', () => {
+    const d = new Driver();
+    expect(d.sendRound(0)).toEqual([1472, 1464, 1392, 1252]);
+    d.ack([1252], 10);
+    expect(d.s.current).toBe(1252);
+    d.net! += 2; // e.g. another process, or a tunnel fragmenting after the send
+    d.ack([1472, 1464, 1392], 20);
+    expect(d.s.current).toBe(1252);
+    expect(d.s.ceiling).toBe(1391); // each acknowledged size is too big: the ceiling is below the smallest
+    expect(d.sendRound(20)).toEqual([1391, 1350, 1309, 1268]);
+    d.ack([1391, 1350, 1309, 1268], 40); // the counter stayed put since these were sent
+    expect(d.s.current).toBe(1391);
+    expect(d.s.searching).toBe(false);
+  });
+
   test('a probe acknowledged before its send callback ran is confirmed only at the callback, with the counter read there', () => {
     const s = new PmtuSearch({ baseBytes: 1200, maxBytes: 1472 });
     expect(s.nextProbeSize(0)).toBe(1472);
     s.onProbeSent(7, 1472, 0, 100, 10);
-    s.onAck((pn) => pn === 7, 7, 1, RTT);
+    s.onAck((pn) => pn === 7, 7, 1, RTT, 10);
     expect(s.current).toBe(1200);
-    s.onProbeHanded(7, 12, 1); // fragmented after all
+    s.onProbeHanded(7, 2, 1); // fragmented after all
     expect(s.current).toBe(1200);
     expect(s.ceiling).toBe(1471);
   });
@@ -126,13 +141,13 @@ describe('PmtuSearch', () => {
   test('a probe made moot while being handed over teaches nothing: neither its fragments nor its loss', () => {
     const s = new PmtuSearch({ baseBytes: 1200, maxBytes: 1472 });
     s.onProbeSent(1, s.nextProbeSize(0)!, 0, 100, 5);
-    s.onProbeHanded(1, 5, 0);
+    s.onProbeHanded(1, 0, 0);
     expect(s.nextProbeSize(0)).toBe(1464);
     s.onProbeSent(2, 1464, 0, 100, 5);
-    s.onAck((pn) => pn === 1, 1, 20, RTT); // 1472 confirmed while 1464 is not handed over yet
+    s.onAck((pn) => pn === 1, 1, 20, RTT, 5); // 1472 confirmed while 1464 is not handed over yet
     expect(s.current).toBe(1472);
     expect(s.searching).toBe(true); // waits for 1464's callback
-    s.onProbeHanded(2, 9, 21); // fragmented (someone else's, or the path shrank): moot all the same
+    s.onProbeHanded(2, 4, 21); // fragmented (someone else's, or the path shrank): moot all the same
     expect(s.ceiling).toBe(1472);
     expect(s.searching).toBe(false);
 
@@ -157,17 +172,17 @@ describe('PmtuSearch', () => {
 
   test('no counter, DF drops only: a lost size is suspect, the search goes on below it, the last suspect is retried until lost MAX_PROBES times', () => {
     const d = new Driver();
-    const none = (): undefined => undefined;
-    expect(d.sendRound(0, none)).toEqual([1472, 1464, 1392, 1252]);
+    d.net = undefined;
+    expect(d.sendRound(0)).toEqual([1472, 1464, 1392, 1252]);
     d.ack([1252], 20);
     d.s.onTimeout(22.5);
-    expect(d.sendRound(22.5, none)).toEqual([1391, 1350, 1309, 1268]);
+    expect(d.sendRound(22.5)).toEqual([1391, 1350, 1309, 1268]);
     d.s.onTimeout(22.5 + TIMEOUT - 1);
     expect(d.s.nextProbeSize(22.5 + TIMEOUT - 1)).toBeNull();
     let t = 22.5 + TIMEOUT;
     d.s.onTimeout(t); // all four lost once: 1268 is the smallest suspect, nothing below it to spread over
     for (let i = 1; i < MAX_PROBES; i++) {
-      expect(d.sendRound(t, none)).toEqual([1268]);
+      expect(d.sendRound(t)).toEqual([1268]);
       t += TIMEOUT;
       d.s.onTimeout(t);
     }

@@ -131,6 +131,30 @@ describe('path MTU search with several probes in flight', () => {
     expect(usable).toBeLessThanOrEqual(20 + 25 + 1);
   });
 
+  test('one node, two fragmenting paths (1400 and 1280 hops): each path gets its own answer, every fragment is one of the probes', async () => {
+    const C = '10.9.0.3';
+    w.net.link(A, B, { ...PATH, mtu: 1400, fragmentAfterTooBig: true });
+    w.net.link(A, C, { ...PATH, mtu: 1280, fragmentAfterTooBig: true });
+    const a = await node(A, true);
+    const b = await node(B, true);
+    const c = await node(C, true);
+    await a.addPeer({ endpoint: `${B}:${SIM_PORT}`, key: b.publicKey, name: 'b' });
+    await a.addPeer({ endpoint: `${C}:${SIM_PORT}`, key: c.publicKey, name: 'c' });
+    await b.addPeer({ endpoint: `${A}:${SIM_PORT}`, key: a.publicKey, name: 'a' });
+    await c.addPeer({ endpoint: `${A}:${SIM_PORT}`, key: a.publicKey, name: 'a' });
+    expect(await w.scheduler.runUntil(() => established(a, 'b') && established(a, 'c') && established(b, 'a') && established(c, 'a'), 5_000)).toBe(true);
+    await w.scheduler.advance(5_000);
+    const mtu = (name: string): number | undefined => a.peers().find((p) => p.name === name)!.pathMtuBytes;
+    const probesTo = (to: string): number[] => w.net.trace.filter((e) => e.from.startsWith(`${A}:`) && e.to.startsWith(`${to}:`) && e.size > 1200).map((e) => e.size);
+    console.log('pmtu two paths', JSON.stringify({ b: mtu('b'), c: mtu('c'), toB: probesTo(B), toC: probesTo(C), fragments: w.net.host(A).fragmentCounter(4) }));
+    expect(mtu('b')).toBe(1366); // 1400 − 28 = 1372 at most; within 16 bytes
+    expect(mtu('c')).toBe(1252);
+    expect(probesTo(B)).toEqual([1472, 1464, 1392, 1252, 1391, 1350, 1309, 1268, 1390, 1366, 1382]);
+    expect(probesTo(C)).toEqual([1472, 1464, 1392, 1252, 1391, 1350, 1309, 1268]);
+    // toB: 1391, 1390, 1382 fragmented (2 each); toC: 1391, 1350, 1309, 1268 (2 each)
+    expect(w.net.host(A).fragmentCounter(4)).toBe(14);
+  });
+
   test('IPv6 across a 1280 hop: the base (1232) is the answer; the first round probes 1452, 1444, 1372, 1352', async () => {
     const A6 = 'fd00::1';
     const B6 = 'fd00::2';

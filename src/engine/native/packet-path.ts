@@ -14,6 +14,7 @@ import { MAX_ACK_DELAY_MS } from '../../delivery/reliable/rtt';
 import { IPV4_HEADER_BYTES, IPV6_HEADER_BYTES, UDP_HEADER_BYTES } from '../../constants';
 import { PmtuSearch, PMTU_BASE_IPV4, PMTU_BASE_IPV6 } from '../../delivery/pmtu';
 import { decodeAck } from '../../wire/ack';
+import { probeLedger } from './probe-ledger';
 import type { Frame } from '../../wire/frame';
 import type { Timer } from '../../runtime/scheduler';
 import type { OutMessage } from '../../peer/outbox';
@@ -88,11 +89,6 @@ export class PacketPath {
     return this.#pmtu;
   }
 
-  /** The kernel's count of IP fragments created for the peer's address family (undefined: unknown). */
-  fragments(): number | undefined {
-    return this.#link.ctx.fragmentCounter?.(this.#link.peer.endpoint.family);
-  }
-
   /** RTT for judging probes: from packet acks, else the handshake's, else the initial estimate. */
   #probeRttMs(): number {
     const s = this.space;
@@ -108,15 +104,15 @@ export class PacketPath {
   }
 
   /**
-   * A probe's send callback ran: the fragment counter is read again (a grown one means the
-   * kernel fragmented the probe). `search` is the search the probe belongs to (a path change
-   * since replaced it: then nothing to do).
+   * A probe's send callback ran; `created`: the fragments the kernel created across its send
+   * (the ledger's bracket). `search` is the search the probe belongs to (a path change since
+   * replaced it: then nothing to do).
    */
-  probeHanded(search: PmtuSearch, pn: number, err: Error | null): void {
+  probeHanded(search: PmtuSearch, pn: number, created: number | undefined, err: Error | null): void {
     if (search !== this.#pmtu || !this.#link.alive) return;
     const before = search.current;
     const now = this.#link.ctx.clock.monotonic();
-    search.onProbeHanded(pn, this.fragments(), now, (err as NodeJS.ErrnoException | null)?.code === 'EMSGSIZE');
+    search.onProbeHanded(pn, created, now, (err as NodeJS.ErrnoException | null)?.code === 'EMSGSIZE');
     if (search.current !== before) this.#onMtuChange();
     this.arm(now);
     this.#link.ctx.scheduleFlush(this.#link.peer); // the round's next probe
@@ -217,7 +213,8 @@ export class PacketPath {
     if (probeAnswered) {
       const { ranges } = decodeAck(bytes);
       const largest = ranges.reduce((m, r) => Math.max(m, r.largest), -1);
-      pmtu.onAck((pn) => ranges.some((r) => r.smallest <= pn && pn <= r.largest), largest, nowMs, this.#probeRttMs());
+      const fragments = probeLedger(this.#link.ctx)?.count(this.#link.peer.endpoint.family);
+      pmtu.onAck((pn) => ranges.some((r) => r.smallest <= pn && pn <= r.largest), largest, nowMs, this.#probeRttMs(), fragments);
     }
     for (const p of res.acked) {
       pmtu.onPacketAcked(p.bytes, p.sentAtMs);

@@ -29,6 +29,7 @@ import type { Peer } from '../../peer/peer';
 import type { OutMessage } from '../../peer/outbox';
 import type { NativeLink } from './link';
 import type { FrameRef } from './packet-path';
+import { probeLedger } from './probe-ledger';
 
 const SEAL_OVERHEAD_BYTES = DATA_HEADER_BYTES + AEAD_TAG_BYTES;
 /** Frames are encoded here and copied straight into the cipher (no allocation per datagram). */
@@ -205,25 +206,31 @@ function addDeliveryAck(link: NativeLink, frame: Frame, refs: FrameRef[]): void 
  * DPLPMTUD (RFC 8899): while the search wants probes and the window has room, keepalive frames
  * padded to exactly the probe sizes. The peer acknowledges them like any ack-eliciting packet;
  * here they are not in flight and their loss is no congestion signal (PmtuSearch times them
- * out). With the kernel's fragment counter, it is read before a probe's send and again in its
- * send callback (PacketPath.probeHanded), which then asks for the round's next probe: one
- * handover at a time. Without one, the round goes at once.
+ * out). With the kernel's fragment counter, each probe's send is bracketed by the node's
+ * ProbeLedger (one bracket open at a time, node-wide): the next probe waits for this one's send
+ * callback (PacketPath.probeHanded asks for it). Without one, the round goes at once.
  */
 function probePathMtu(link: NativeLink, now: number): void {
-  const { path } = link;
+  const { ctx, peer, path } = link;
   const pmtu = path.pmtu;
+  const family = peer.endpoint.family;
+  const ledger = probeLedger(ctx);
   for (;;) {
     const size = pmtu.nextProbeSize(now);
     if (size === null || path.amplificationRoom() < size || path.space.sendDelay(now, size) !== 0) return;
+    const before = ledger?.open(family, peer, () => ctx.scheduleFlush(peer));
+    if (before === null) return; // another probe of this node is being handed over
     const frame: Frame = { t: 0, n: 0, i: 0, p: [], c: [{ type: 'keepalive' }] };
-    const before = path.fragments();
     let pn = -1;
-    const handed = before === undefined ? undefined : (err: Error | null): void => path.probeHanded(pmtu, pn, err);
+    const handed = before === undefined ? undefined : (err: Error | null): void => path.probeHanded(pmtu, pn, ledger!.close(family), err);
     pn = sendFrame(link, frame, 2, [], [], false, size, false, handed);
-    if (pn < 0) return;
+    if (pn < 0) {
+      if (handed) ledger!.close(family); // never handed over: the bracket closes now
+      return;
+    }
     pmtu.onProbeSent(pn, size, now, now + path.probeTimeoutMs(), before);
-    if (before !== undefined) return;
-    pmtu.onProbeHanded(pn, undefined, now); // nothing to read: handed over as far as the search is concerned
+    if (handed) return;
+    pmtu.onProbeHanded(pn, undefined, now); // unmeasured: handed over as far as the search is concerned
   }
 }
 
