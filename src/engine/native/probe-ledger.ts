@@ -31,9 +31,12 @@ export class ProbeLedger {
     this.#read = read;
   }
 
-  /** The counter net of what probe sends explain (undefined: unknown). */
+  /**
+   * The counter net of what probe sends explain (undefined: unknown). While a bracket is open,
+   * what grew since it opened is its probe's to answer for (it is attributed at close).
+   */
   count(family: Family): number | undefined {
-    const raw = this.#read(family);
+    const raw = this.#open[family] ?? this.#read(family);
     return raw === undefined ? undefined : raw - this.#explained[family];
   }
 

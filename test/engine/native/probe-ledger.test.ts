@@ -48,3 +48,13 @@ test('closing with no bracket open reports nothing; an unreadable counter opens 
   expect(l.open(4, 'q', () => undefined)).toBeUndefined(); // no bracket was opened: nothing to wait for
   expect(l.count(4)).toBeUndefined();
 });
+
+test('while a bracket is open, growth since it opened belongs to its probe, not counted against others acknowledged meanwhile', () => {
+  const k = kernel();
+  const l = new ProbeLedger(k.read);
+  expect(l.open(4, 'p', () => undefined)).toBe(100);
+  k.counter[4] += 2;
+  expect(l.count(4)).toBe(100);
+  expect(l.close(4)).toBe(2);
+  expect(l.count(4)).toBe(100);
+});
