@@ -19,6 +19,7 @@ export type LinkVerdict =
  * bytes, 28 or 48; IPv6 fragments carry an 8-byte fragment header). Fragment data is a multiple of 8.
  */
 export function fragmentCount(size: number, header: number, mtu: number): number {
+  if (size + header <= mtu) return 1;
   const ip = header - 8;
   const perFragment = Math.floor((mtu - ip - (header === 48 ? 8 : 0)) / 8) * 8;
   return Math.ceil((size + 8) / perFragment);
