@@ -6,7 +6,6 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import type { MessageEvent, UdpVaultNode } from '../node/types';
-import { DEFAULT_SETTINGS, type Settings } from '../config/schema';
 import { silentLogger, type Logger } from '../runtime/log';
 import { UdpVaultError, BadInputError, createError } from '../errors';
 import { Connection, type ConnectionHost } from './connection';
@@ -14,21 +13,9 @@ import { handleRequest, type HandlerContext, type Request } from './handlers';
 import { errorBody, maxRequestLineBytes, responseLine, toWireMessage, type RequestId, type WireMessage } from './protocol';
 import { Subscriber, type SubscriberLimits } from './subscriber';
 import type { DaemonInfo } from './views';
+import { controlSettings, type ControlSettings, type ControlSettingsInput } from './control-settings';
 
-/** The settings the control server applies (all live on reload but maxMessageBytes). */
-export type ControlSettings = Pick<Settings, 'maxMessageBytes' | 'subscriberBufferMessages' | 'subscriberBufferBytes' | 'maxSubscriptionsPerConnection' | 'maxControlConnections'>;
-/** What a caller gives: the bounds it leaves out take the schema defaults. */
-export type ControlSettingsInput = Pick<ControlSettings, 'maxMessageBytes' | 'subscriberBufferMessages'> & Partial<ControlSettings>;
-
-function controlSettings(s: ControlSettingsInput): ControlSettings {
-  return {
-    maxMessageBytes: s.maxMessageBytes,
-    subscriberBufferMessages: s.subscriberBufferMessages,
-    subscriberBufferBytes: s.subscriberBufferBytes ?? DEFAULT_SETTINGS.subscriberBufferBytes,
-    maxSubscriptionsPerConnection: s.maxSubscriptionsPerConnection ?? DEFAULT_SETTINGS.maxSubscriptionsPerConnection,
-    maxControlConnections: s.maxControlConnections ?? DEFAULT_SETTINGS.maxControlConnections,
-  };
-}
+export type { ControlSettings, ControlSettingsInput } from './control-settings';
 
 /** A refused connection gets its error line; its socket is closed at the latest this much later. */
 const REFUSED_CLOSE_MS = 1000;
@@ -69,6 +56,8 @@ export class ControlServer {
   #settings: ControlSettings;
   /** Connections refused since the cap was last reached (one warn line per episode). */
   #refused = 0;
+  /** Refused sockets still open (waiting for the client to close). */
+  #lingering = 0;
   readonly #connections = new Set<Connection>();
   readonly #subscribers = new Set<Subscriber>();
   readonly #onMessage = (ev: MessageEvent): void => this.#fanOut(ev);
@@ -187,20 +176,32 @@ export class ControlServer {
   }
 
   /**
-   * A connection beyond maxControlConnections: one error line, then closed (nothing of it is
-   * read, and it holds no file descriptor once the line is handed to the kernel).
+   * A connection beyond maxControlConnections: one error line and our end of the stream. What
+   * it sends meanwhile is read and discarded (so that its first request does not fail with
+   * EPIPE before it reads why), and the socket is closed when the client closes its side, at
+   * the latest REFUSED_CLOSE_MS later. At most maxControlConnections refused sockets linger so;
+   * beyond that they are closed as soon as the line is handed to the kernel.
    */
   #refuse(socket: net.Socket, max: number): void {
     if (this.#refused++ === 0) this.#logger.warn({ connections: this.#connections.size, maxControlConnections: max }, 'control connections at the limit: further ones are refused (ERR_TOO_MANY_CONNECTIONS)');
     else this.#logger.debug({ refused: this.#refused }, 'control connection refused');
+    const err = createError('ERR_TOO_MANY_CONNECTIONS', `the daemon serves at most ${max} control connections at once (setting maxControlConnections); close one and retry`);
+    const line = responseLine({ v: 1, id: null, ok: false, error: errorBody(err) });
     socket.on('error', () => socket.destroy());
+    if (this.#lingering >= max) {
+      socket.end(line, () => socket.destroy());
+      return;
+    }
+    this.#lingering++;
     const timer = setTimeout(() => socket.destroy(), REFUSED_CLOSE_MS);
     timer.unref();
-    const err = createError('ERR_TOO_MANY_CONNECTIONS', `the daemon serves at most ${max} control connections at once (setting maxControlConnections); close one and retry`);
-    socket.end(responseLine({ v: 1, id: null, ok: false, error: errorBody(err) }), () => {
+    socket.on('close', () => {
+      this.#lingering--;
       clearTimeout(timer);
-      socket.destroy();
     });
+    socket.on('data', () => undefined);
+    socket.on('end', () => socket.destroy());
+    socket.end(line);
   }
 
   #context(conn: Connection): HandlerContext {
