@@ -163,7 +163,6 @@ export class ControlServer {
       handle: (conn, req) => handleRequest(this.#context(conn), req as Request),
       onClose: (conn) => {
         this.#connections.delete(conn);
-        if (this.#connections.size < this.#settings.maxControlConnections) this.#refused = 0;
         this.#logger.debug({ connections: this.#connections.size }, 'control connection closed');
         for (const s of conn.subscribers.values()) this.#subscribers.delete(s);
         conn.subscribers.clear();
@@ -172,6 +171,7 @@ export class ControlServer {
     };
     const conn = new Connection(socket, host);
     this.#connections.add(conn);
+    this.#refused = 0; // below the limit again: the next refusal opens a new episode (warn)
     this.#logger.debug({ connections: this.#connections.size }, 'control connection opened');
   }
 
