@@ -43,7 +43,7 @@ describe('subscriber buffer in bytes', () => {
     sink.blocked = true;
     const b = body('€'.repeat(100)); // 300 payload bytes; the line carries them as base64 and as text
     const one = charge('sub-1', b);
-    expect(one).toBe(Buffer.byteLength(`{"v":1,"id":"sub-1",${b.slice(1)}\n`) + 16);
+    expect(one).toBe(Buffer.byteLength(`{"v":1,"id":"sub-1",${b.slice(1)}\n`) + 40);
     expect(one).toBeGreaterThan(400 + 300); // 300 payload bytes: base64 (400) + text (300 UTF-8 bytes) + fields
     const s = new Subscriber('sub-1', null, sink, () => true, { messages: 1000, bytes: 3 * one });
     for (let i = 0; i < 5; i++) s.push(b);

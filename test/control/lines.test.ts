@@ -72,7 +72,7 @@ describe('Subscriber', () => {
   test('a byte bound applies too', () => {
     const sink = new Sink();
     sink.blocked = true;
-    const s = new Subscriber(1, null, sink, () => true, { messages: 1000, bytes: 100 });
+    const s = new Subscriber(1, null, sink, () => true, { messages: 1000, bytes: 150 });
     for (let i = 0; i < 10; i++) s.push(JSON.stringify({ type: 'message', text: 'x'.repeat(40) }));
     expect(s.queued).toBe(1);
   });
