@@ -113,7 +113,9 @@ describe('udpvault peer add on a real daemon', () => {
     const other = await startNode();
     try {
       expect((await cli(['peer', 'add', `127.0.0.1:${other.port}`, '--key', other.publicKey, '--name', 'bob', '--home', home])).code).toBe(0);
-      const listBefore = (await cli(['peer', 'list', '--json', '--home', home])).stdout;
+      const list = async (): Promise<unknown> => (JSON.parse((await cli(['peer', 'list', '--json', '--home', home])).stdout) as { name: string; key: string; endpoint: string; trust: string }[]).map(({ name, key, endpoint, trust }) => ({ name, key, endpoint, trust }));
+      const listBefore = await list();
+      expect(listBefore).toEqual([{ name: 'bob', key: other.publicKey, endpoint: `127.0.0.1:${other.port}`, trust: 'pinned' }]);
 
       const r1 = await cli(['peer', 'add', '127.0.0.1:9', '--key', negated(other.publicKey), '--name', 'mallory', '--home', home]);
       expect(r1.code).toBe(2);
@@ -124,7 +126,7 @@ describe('udpvault peer add on a real daemon', () => {
       expect(r2.code).toBe(2);
       expect(r2.stderr).toContain("that key is another encoding of this node's own identity");
 
-      expect((await cli(['peer', 'list', '--json', '--home', home])).stdout).toBe(listBefore);
+      expect(await list()).toEqual(listBefore);
     } finally {
       await other.close();
     }
