@@ -20,7 +20,7 @@ import { TICK_MS } from '../engine/native/timers';
 import { VaultV2Engine } from '../engine/vault-v2/engine';
 import { TurnFlush } from './flush';
 import { dispatchDatagram } from './dispatch';
-import { limitsOf, matchExisting, parseAddPeer } from './peer-records';
+import { checkKeyAlias, limitsOf, matchExisting, parseAddPeer } from './peer-records';
 import { nodeSettings } from '../config/parse';
 import { StoreWriter } from './persist';
 import { MessageReaders } from './readers';
@@ -197,6 +197,7 @@ export class Node extends EventEmitter implements UdpVaultNode {
     this.#assertOpen(); // closed while resolving
     const peers = this.#ctx.peers;
     let peer = matchExisting(peers, o, key, endpoint);
+    checkKeyAlias(peers, key, this.publicKey, peer);
     let rekeyed = false;
     if (!peer) {
       const limiter = new TokenBucket(this.#ctx.settings.peerPacketsPerSecond, this.#ctx.settings.peerPacketBurst, this.#ctx.clock);
