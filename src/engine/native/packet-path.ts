@@ -12,6 +12,7 @@ import { WindowWaitQueue } from '../../delivery/congestion/window-wait';
 import type { SentPacket } from '../../delivery/reliable/sent-history';
 import { MAX_ACK_DELAY_MS } from '../../delivery/reliable/rtt';
 import { PmtuSearch, PMTU_BASE_IPV4, PMTU_BASE_IPV6 } from '../../delivery/pmtu';
+import { INITIAL_CREDIT } from '../../delivery/flow';
 import { decodeAck } from '../../wire/ack';
 import type { Frame } from '../../wire/frame';
 import type { Timer } from '../../runtime/scheduler';
@@ -24,9 +25,6 @@ export type FrameRef =
   | { kind: 'deliveryAck' }
   | { kind: 'limits' }
   | { kind: 'packetAck'; largest: number };
-
-/** Flow credit is not enforced yet: a window no real peer reaches (see docs/CONGESTION.md §7). */
-const UNLIMITED_CREDIT = { windowBytes: 2 ** 30 - 1, windowMessages: 2 ** 30 - 1 };
 
 /** Anti-amplification (RFC 9000 §8): before a new address answered, at most this × what came from it. */
 export const AMPLIFICATION_FACTOR = 3;
@@ -92,8 +90,11 @@ export class PacketPath {
     if (!this.#space) {
       this.#space = new PacketSpace<FrameRef>({
         maxDatagramBytes: this.maxDatagram,
-        receiveWindow: UNLIMITED_CREDIT,
-        initialSendCredit: { maxBytes: UNLIMITED_CREDIT.windowBytes, maxMessages: UNLIMITED_CREDIT.windowMessages },
+        // Flow control (docs/DESIGN.md §Flow control): our window is read from the inbox and
+        // reassembly budget each time an ack is built; both sides start from INITIAL_CREDIT.
+        receiveWindow: () => this.#link.engine.reliable.receiveWindow(this.#link),
+        initialReceiveCredit: INITIAL_CREDIT,
+        initialSendCredit: INITIAL_CREDIT,
       });
     }
     return this.#space;
@@ -147,7 +148,10 @@ export class PacketPath {
     if (this.#unvalidated) this.#unvalidated.received += bytes;
     if (frame.i !== this.#peerInstance) {
       // The peer restarted (or this is its first frame): its numbers start again at 0.
-      if (this.#peerInstance !== -1) space.acks.reset();
+      if (this.#peerInstance !== -1) {
+        space.acks.reset();
+        this.#link.engine.reliable.peerRestarted(this.#link); // its receiver counts credit from zero
+      }
       this.#peerInstance = frame.i;
     }
     const eliciting = frame.p.length > 0 || frame.c.some((c) => c.type !== 'packetAck');

@@ -14,6 +14,13 @@
  *   `deliveredThrough`, one record per ack round; in memory without a home) and a new receiver
  *   (restart, re-add) resumes from it: a retransmission whose ack was lost is acknowledged
  *   again, never delivered twice. With inboxFsync the ack waits for that record's fsync.
+ *
+ * Flow control (docs/DESIGN.md §Flow control): the peer's sender and our receiver count credit
+ * in the link's PacketSpace (sendCredit / recvCredit); our window for the peer is read from the
+ * inbox and the reassembly budget whenever an ack is built (receiveWindow). A sender out of
+ * credit waits (no loss, no backoff) and sends a keepalive every BLOCKED_PROBE_MS, whose packet
+ * ack brings the current credit should a window update have been lost; a reader making room
+ * sends a window update at once (resume).
  */
 import { DeliveryError, UdpVaultError } from '../../errors';
 import { ReliableSender } from '../../delivery/reliable-sender';
@@ -28,6 +35,10 @@ import { deliver } from './receive';
 import { fragmentChunkBytes, frameBudget, maybeCompress } from './send';
 import { formatEndpoint } from '../../peer/endpoint';
 import { JournalState } from '../../store/journal-state';
+import { INITIAL_CREDIT, type CreditWindow } from '../../delivery/flow';
+
+/** A sender out of credit asks for the current credit this often (a keepalive; its ack carries the credit). */
+export const BLOCKED_PROBE_MS = 1_000;
 import type { JournalRecord } from '../../store/journal-codec';
 
 interface PeerReliable {
@@ -98,9 +109,11 @@ export class ReliableDelivery {
       const window = Math.max(settings.reliableWindow, maxFragments(settings.maxMessageBytes, fragmentChunkBytes(link)));
       const key = peer.keyString;
       const epoch = this.#newEpoch(key);
+      const space = link.path.space;
       const state: PeerReliable = {
-        sender: new ReliableSender({ clock, stream: epoch, window, packetLoss: true }),
+        sender: new ReliableSender({ clock, stream: epoch, window, packetLoss: true, credit: space.sendCredit }),
         receiver: new ReliableReceiver({
+          credit: space.recvCredit,
           maxBufferedItems: window, maxBufferedBytes: settings.reassemblyPeerBytes, maxMessageBytes: settings.maxMessageBytes,
           // Acknowledged only once a reader or the inbox took it (checked sizes, decompressed).
           accept: (m) => deliver(this.#ctx, peer, state.addr, m.flags, m.data, true),
@@ -147,13 +160,36 @@ export class ReliableDelivery {
     this.#ctx.counters.messagesOut++;
     this.#ctx.scheduleFlush(peer);
     this.#armAt(deadline);
+    this.#armAt(this.#ctx.clock.monotonic() + BLOCKED_PROBE_MS); // checks for a credit stall
     return done.catch((e: unknown) => {
       if (e instanceof UdpVaultError && e.code === 'ERR_NOT_ACKNOWLEDGED' && e.message.startsWith('not acknowledged within')) {
         throw new DeliveryError(e.code, `reliable message to peer ${peer.label()}: not acknowledged within ${timeoutMs} ms; the outcome is unknown (it may still be delivered)`);
       }
+      if (e instanceof UdpVaultError && e.code === 'ERR_FLOW_CONTROL') {
+        throw new DeliveryError(e.code, `reliable message to peer ${peer.label()}: not sent within ${timeoutMs} ms: the peer's inbox is full (it granted no flow-control credit); the message was not delivered`);
+      }
       if (e instanceof UdpVaultError) throw new DeliveryError(e.code, `reliable message to peer ${peer.label()}: ${e.message}`);
       throw e;
     });
+  }
+
+  /**
+   * Our receive window for the peer (flow control): its share of the inbox room (a reader
+   * attached: the whole inbox size), never more than its reassembly budget, which therefore
+   * never has to evict for a sender that keeps to its credit.
+   */
+  receiveWindow(link: NativeLink): CreditWindow {
+    const room = this.#ctx.receiveCredit(link.peer);
+    return { windowBytes: Math.min(this.#ctx.settings.reassemblyPeerBytes, room.bytes), windowMessages: room.messages };
+  }
+
+  /**
+   * The peer restarted (a new instance): its receiver grants the initial credit again and
+   * counts our unacknowledged items as their retransmissions arrive.
+   */
+  peerRestarted(link: NativeLink): void {
+    const s = this.#state.get(link);
+    link.path.space.sendCredit.reset(INITIAL_CREDIT, s ? s.sender.outstandingCredit() : { bytes: 0, messages: 0 });
   }
 
   /** The peer's sender, if reliable messages were ever sent to it. */
@@ -258,19 +294,26 @@ export class ReliableDelivery {
     for (const item of frame.p) {
       if ((item.flags & FLAG_RELIABLE) === 0) continue;
       const refusedBefore = receiver.refused + receiver.malformed;
+      const overBefore = receiver.overCredit;
       receiver.onItem(stream, base, item.id!, item.flags, item.data, item.index, item.count); // delivers through `accept`
       const refused = receiver.refused + receiver.malformed - refusedBefore;
       if (refused > 0) this.#ctx.drop('rateLimited', peer, 'reliable item outside the receive window');
+      if (receiver.overCredit > overBefore) this.#ctx.drop('flowControl', peer, 'reliable item beyond the flow-control credit granted');
     }
     if (receiver.ackNeeded) this.#scheduleAck(link);
   }
 
-  /** Room was made (a reader attached, the inbox was read): delivers held messages, then acks them. */
+  /**
+   * Room was made (a reader attached, the inbox was read): delivers held messages, then acks
+   * them; a peer whose credit grew enough gets a window update at once, even if nothing was held.
+   */
   resume(): void {
     for (const [link, s] of this.#state) {
-      if (!s.receiver.held) continue;
-      s.receiver.pump();
-      if (s.receiver.ackNeeded) this.#scheduleAck(link);
+      if (s.receiver.held) {
+        s.receiver.pump();
+        if (s.receiver.ackNeeded) this.#scheduleAck(link);
+      }
+      if (s.receiver.stream !== null && link.path.space.recvCredit.updateDue()) this.#ctx.scheduleFlush(link.peer);
     }
   }
 
@@ -327,7 +370,22 @@ export class ReliableDelivery {
       if (s.sender.hasWork()) this.#ctx.scheduleFlush(link.peer);
       const next = s.sender.nextDeadline();
       if (next !== null) this.#armAt(next);
+      this.#probeCredit(link, s);
     }
+  }
+
+  /**
+   * While new items wait, checks every BLOCKED_PROBE_MS whether the sender is out of credit;
+   * then a keepalive asks the peer for an ack, which carries its current credit (the window
+   * update that should have unblocked us may have been lost: acks are not retransmitted).
+   */
+  #probeCredit(link: NativeLink, s: PeerReliable): void {
+    if (s.sender.queued === 0) return;
+    if (link.path.space.sendCredit.blocked && link.alive) {
+      link.outbox.pushControl({ type: 'keepalive' });
+      this.#ctx.scheduleFlush(link.peer);
+    }
+    this.#armAt(this.#ctx.clock.monotonic() + BLOCKED_PROBE_MS);
   }
 
   /**
