@@ -46,9 +46,10 @@ export interface NodeContext {
   /**
    * What this node can still take from `peer` now (its fair share of the inbox room: messages
    * and bytes), for the receive window advertised in acks (flow control). With a reader
-   * attached it is the whole inbox size. `null`: a peer with nothing in the inbox.
+   * attached it is the whole inbox size. `null`: a peer with nothing in the inbox. `waiting`:
+   * keys of peers whose reliable data waits in reassembly for room (they count for the share).
    */
-  receiveCredit(peer: Peer | null): { bytes: number; messages: number };
+  receiveCredit(peer: Peer | null, waiting?: ReadonlySet<string>): { bytes: number; messages: number };
   /** Records a dropped datagram (global and, when known, per peer). */
   drop(reason: DropReason, peer?: Peer, detail?: string): void;
   /** Peer store changed (TOFU key, handshake timestamp, endpoint): persist soon. */

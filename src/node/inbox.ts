@@ -6,10 +6,11 @@
  * message is dropped and counted (`inboxFull`). A reader attached later takes the inbox first.
  *
  * The inbox is shared by all peers; flow control gives each a fair share of it (shareFor): the
- * inbox size divided among the peers that have messages in it (counting the asking one), less
- * what that peer already holds, never more than the free room. One peer alone may fill it; once
- * others send, each is held to its share of what is freed. Credit already granted is never
- * taken back, so a share shrinks only as the peer's own messages fill it.
+ * inbox size divided among the peers that hold messages in it or wait for room (counting the
+ * asking one), less what that peer already holds, never more than the free room. One peer
+ * alone may fill it; once others send, each is held to its share of what is freed. Credit
+ * already granted is never taken back, so a share shrinks only as the peer's own messages
+ * fill it (a latecomer to an inbox one peer filled alone waits for a reader).
  *
  * The inbox lives in memory; a clean daemon stop writes it to the home (inbox-file.ts) and a
  * start restores it. A crash loses what was never read unless `inboxFsync` is set.
@@ -65,12 +66,13 @@ export class Inbox {
 
   /**
    * The part of the inbox `peer` may still fill (its flow-control window while no reader is
-   * attached): min(free room, ⌈size ÷ n⌉ − what it holds), n = peers with messages here plus
-   * `peer` if it has none; in messages and bytes.
+   * attached): min(free room, ⌈size ÷ n⌉ − what it holds), where n counts the peers that hold
+   * messages here or wait for room (`waiting`: data buffered for lack of it), and `peer`.
    */
-  shareFor(peer: string): InboxRoom {
+  shareFor(peer: string, waiting: ReadonlySet<string> = new Set()): InboxRoom {
     const own = this.#byPeer.get(peer);
-    const n = this.#byPeer.size + (own ? 0 : 1);
+    let n = this.#byPeer.size + (own ? 0 : 1);
+    for (const k of waiting) if (k !== peer && !this.#byPeer.has(k)) n++;
     const room = this.room();
     return {
       messages: Math.max(0, Math.min(room.messages, Math.ceil(this.#limits.maxMessages / n) - (own?.messages ?? 0))),

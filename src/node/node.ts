@@ -66,7 +66,7 @@ export class Node extends EventEmitter implements UdpVaultNode {
     this.#ctx = Object.assign(base, {
       emitMessage: (ev: MessageEvent) => this.#readers.emit(ev),
       emitRefused: (ev: RefusedEvent) => void (this.listenerCount('refused') > 0 && this.emit('refused', ev)),
-      receiveCredit: (peer: Peer | null) => this.#readers.credit(peer?.keyString ?? ''),
+      receiveCredit: (peer: Peer | null, waiting?: ReadonlySet<string>) => this.#readers.credit(peer?.keyString ?? '', waiting),
       drop: (reason: DropReason, peer?: Peer, detail?: string) => this.#drop(reason, peer, detail),
       persist: () => this.#store.schedule(),
       scheduleFlush: (peer: Peer) => this.#flush.schedule(peer),

@@ -77,6 +77,8 @@ export class ReliableDelivery {
   /** Links whose next frame carries our limit. */
   #announcing = new Set<NativeLink>();
   #onIdle: (() => void)[] = [];
+  /** Keys of peers whose reliable data waits in our reassembly buffer (they count for inbox shares). */
+  #waiting = new Set<string>();
 
   constructor(ctx: NodeContext) {
     this.#ctx = ctx;
@@ -176,10 +178,14 @@ export class ReliableDelivery {
   /**
    * Our receive window for the peer (flow control): its share of the inbox room (a reader
    * attached: the whole inbox size), never more than its reassembly budget, which therefore
-   * never has to evict for a sender that keeps to its credit.
+   * never has to evict for a sender that keeps to its credit; nothing beyond INITIAL_CREDIT
+   * until the peer's reliable stream started.
    */
   receiveWindow(link: NativeLink): CreditWindow {
-    const room = this.#ctx.receiveCredit(link.peer);
+    // Nothing beyond the initial credit before the peer's stream starts: idle peers' acks must
+    // not promise the inbox to everyone (credit is never taken back).
+    if ((this.#state.get(link)?.receiver.stream ?? null) === null) return { windowBytes: 0, windowMessages: 0 };
+    const room = this.#ctx.receiveCredit(link.peer, this.#waiting);
     return { windowBytes: Math.min(this.#ctx.settings.reassemblyPeerBytes, room.bytes), windowMessages: room.messages };
   }
 
@@ -300,6 +306,7 @@ export class ReliableDelivery {
       if (refused > 0) this.#ctx.drop('rateLimited', peer, 'reliable item outside the receive window');
       if (receiver.overCredit > overBefore) this.#ctx.drop('flowControl', peer, 'reliable item beyond the flow-control credit granted');
     }
+    this.#noteWaiting(link, state);
     if (receiver.ackNeeded) this.#scheduleAck(link);
   }
 
@@ -312,9 +319,17 @@ export class ReliableDelivery {
       if (s.receiver.held) {
         s.receiver.pump();
         if (s.receiver.ackNeeded) this.#scheduleAck(link);
+        this.#noteWaiting(link, s);
       }
       if (s.receiver.stream !== null && link.path.space.recvCredit.updateDue()) this.#ctx.scheduleFlush(link.peer);
     }
+  }
+
+  /** Keeps #waiting current: the peer has data buffered (held for room, or incomplete). */
+  #noteWaiting(link: NativeLink, s: PeerReliable): void {
+    const key = link.peer.keyString ?? '';
+    if (s.receiver.bufferedItems > 0) this.#waiting.add(key);
+    else this.#waiting.delete(key);
   }
 
   /** Acks go out once per I/O phase (setImmediate), covering every datagram read in it. */
@@ -409,6 +424,7 @@ export class ReliableDelivery {
 
   dropPeer(link: NativeLink, err: Error, unsentErr?: Error): void {
     this.#state.get(link)?.sender.failAll(err, unsentErr);
+    this.#waiting.delete(link.peer.keyString ?? '');
     this.#state.delete(link);
     this.#ackPeers.delete(link);
     this.#peerMax.delete(link);
