@@ -76,6 +76,8 @@ interface Buffered {
 }
 
 const RETIRED_STREAMS = 8;
+/** Duplicates below a resumed floor tracked for the credit (more than a sender's window never arrive). */
+const MAX_RESUMED_SEEN = 1 << 17;
 const isSeq = (x: number): boolean => Number.isSafeInteger(x) && x >= 1;
 
 export class ReliableReceiver {
@@ -102,6 +104,9 @@ export class ReliableReceiver {
   readonly #offer: (m: ReliableMessage) => AcceptVerdict;
   readonly #credit: ReceiverCredit | null;
   #overCredit = 0;
+  /** The floor resume() started from, and the duplicates at or below it counted since (credit). */
+  #resumedCum = 0;
+  #resumedSeen = new Set<number>();
   #duplicates = 0;
   #refused = 0;
   #malformed = 0;
@@ -123,6 +128,7 @@ export class ReliableReceiver {
     if (this.#stream !== null) return;
     this.#stream = stream;
     this.#cum = cum;
+    this.#resumedCum = cum;
   }
 
   /** Whether a complete message waits for room (the inbox was full). */
@@ -180,6 +186,8 @@ export class ReliableReceiver {
       this.#bytes = this.#highest = this.#missing = this.#refusedUntil = 0;
       this.#held = false;
       this.#ackNeeded = true;
+      this.#resumedCum = 0;
+      this.#resumedSeen.clear();
       this.#credit?.reset();
     }
     let progress = false;
@@ -233,6 +241,18 @@ export class ReliableReceiver {
     return [this.#stream, this.#cum, ranges];
   }
 
+  /**
+   * A copy of an item delivered before this receiver resumed (a restart): the sender counted
+   * it toward us again (ReliableSender.creditRestarted), so it is counted — and released at
+   * once — the first time it is seen.
+   */
+  #countResumedDuplicate(seq: number, bytes: number, index: number | undefined): void {
+    if (!this.#credit || this.#resumedSeen.has(seq) || this.#resumedSeen.size >= MAX_RESUMED_SEEN) return;
+    this.#resumedSeen.add(seq);
+    const first = index === undefined || index === 0 ? 1 : 0;
+    if (this.#credit.onReceived(bytes, first)) this.#credit.onReleased(bytes, first);
+  }
+
   /** Counts new data against the credit; false (counted in overCredit) when it goes past it. */
   #charge(bytes: number, messages: number): boolean {
     if (!this.#credit || this.#credit.onReceived(bytes, messages)) return true;
@@ -245,6 +265,7 @@ export class ReliableReceiver {
     if (seq <= this.#cum || this.#buffer.has(seq)) {
       this.#duplicates++;
       this.#ackNeeded = true;
+      if (seq <= this.#resumedCum) this.#countResumedDuplicate(seq, data.byteLength, index);
       return false;
     }
     if (count !== undefined) {

@@ -92,6 +92,8 @@ interface Item extends ReliableItem {
   rtoAtMs: number;
   sacked: boolean;
   due: boolean;
+  /** Counted in the credit of a restarted receiver that has not seen it (see creditRestarted). */
+  recount?: boolean;
 }
 
 export class ReliableSender {
@@ -233,6 +235,7 @@ export class ReliableSender {
       for (let seq = Math.max(this.#cumAcked + 1, this.base); seq <= c; seq++) {
         const it = this.#items.get(seq);
         if (!it) continue;
+        if (it.recount) this.#credit?.refund(it.data.byteLength, startsMessage(it)); // delivered before the restart: never counted there
         if (!it.sacked) observe(it);
         this.#forget(it);
         const m = this.#messages.get(seq);
@@ -372,6 +375,7 @@ export class ReliableSender {
   }
 
   #transmit(it: Item, now: number): ReliableItem {
+    it.recount = false; // the restarted receiver counts this copy (as new, or as a first-seen duplicate)
     it.transmissions++;
     it.sentAtMs = now;
     it.txOrder = ++this.#txCounter;
@@ -458,14 +462,18 @@ export class ReliableSender {
   }
 
   /**
-   * Credit of what was transmitted and is not cumulatively acknowledged (a restarted receiver
-   * counts these again as their retransmissions arrive): bytes, and messages whose first item left.
+   * The receiver restarted (its credit counts from zero): returns what was transmitted and is
+   * not cumulatively acknowledged — bytes, and messages whose first item left — to count as
+   * sent toward it. The restarted receiver counts each of these when its next copy arrives
+   * (ReliableReceiver counts a first-seen duplicate below its resumed floor too); one it
+   * acknowledges without having seen a copy (delivered before the restart) is refunded then.
    */
-  outstandingCredit(): { bytes: number; messages: number } {
+  creditRestarted(): { bytes: number; messages: number } {
     let bytes = 0;
     let messages = 0;
     for (const it of this.#inFlightItems()) {
       if (it.transmissions === 0) continue;
+      it.recount = true;
       bytes += it.data.byteLength;
       messages += startsMessage(it);
     }

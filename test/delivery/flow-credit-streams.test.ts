@@ -64,18 +64,33 @@ describe('ReliableSender with credit', () => {
     expect([credit.sentBytes, credit.sentMessages]).toEqual([0, 0]); // refunded: the receiver unreceives it when base moves
   });
 
-  it('outstandingCredit() is what a restarted receiver will count again', () => {
+  it('the receiver restarts: what was in flight is counted on both sides (copies, duplicates below its floor, acks without a copy)', () => {
     const clock = new ManualClock();
-    const credit = new SendCredit({ maxBytes: 10_000, maxMessages: 10 });
-    const s = new ReliableSender({ clock, stream: STREAM, window: 64, packetLoss: true, credit });
-    void s.push([bytes(40)], 0, 10_000);
-    void s.push([bytes(30), bytes(20)], 0, 10_000);
-    void s.push([bytes(5)], 0, 10_000);
-    s.take(3); // seqs 1..3
-    s.onAck(STREAM, 1, []); // message 1 delivered
-    expect(s.outstandingCredit()).toEqual({ bytes: 50, messages: 1 });
-    credit.reset(INITIAL_CREDIT, s.outstandingCredit());
-    expect([credit.sentBytes, credit.sentMessages, credit.limits]).toEqual([50, 1, INITIAL_CREDIT]);
+    const W = { windowBytes: 1_000, windowMessages: 10 };
+    const send = new SendCredit({ maxBytes: 1_000, maxMessages: 10 });
+    const s = new ReliableSender({ clock, stream: STREAM, window: 64, packetLoss: true, credit: send });
+    for (const n of [40, 30, 20, 10]) void s.push([bytes(n)], 0, 60_000);
+    const items = s.take(10); // seqs 1..4, 100 bytes
+    // The old receiver delivered 1..3 and recorded cum 3 (journal) but its ack was lost; then it restarted.
+    const INIT = { maxBytes: 500, maxMessages: 5 }; // the grant of a new receiver (INITIAL_CREDIT between nodes)
+    const recv = new ReceiveCredit(W, INIT);
+    const r = new ReliableReceiver({ maxBufferedItems: 64, maxBufferedBytes: 10_000, maxMessageBytes: 10_000, credit: recv });
+    r.resume(STREAM, 3);
+    send.reset(INIT, s.creditRestarted());
+    expect([send.sentBytes, send.sentMessages]).toEqual([100, 4]);
+    // Copies of 2 (a duplicate below the floor) and 4 (new) reach it; 1 and 3 are acknowledged without a copy.
+    for (const seq of [2, 4]) {
+      expect(s.requeue(seq)).toBe(true);
+    }
+    for (const it of s.take(10)) r.onItem(STREAM, s.base, it.seq, it.flags, it.data);
+    r.onItem(STREAM, s.base, 2, items[1]!.flags, items[1]!.data); // a second copy of 2 is not counted again
+    const [, cum, ranges] = r.ack()!;
+    s.onAck(STREAM, cum, ranges);
+    expect([cum, s.pendingMessages]).toEqual([4, 0]);
+    // Both sides agree: the sender's room is exactly the receiver's window.
+    expect(send.sentBytes).toBe(30 + 10); // 1 and 3 refunded
+    expect(recv.limits().maxBytes - send.sentBytes).toBe(W.windowBytes);
+    expect(recv.limits().maxMessages - send.sentMessages).toBe(W.windowMessages);
   });
 });
 

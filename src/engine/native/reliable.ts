@@ -195,7 +195,7 @@ export class ReliableDelivery {
    */
   peerRestarted(link: NativeLink): void {
     const s = this.#state.get(link);
-    link.path.space.sendCredit.reset(INITIAL_CREDIT, s ? s.sender.outstandingCredit() : { bytes: 0, messages: 0 });
+    link.path.space.sendCredit.reset(INITIAL_CREDIT, s ? s.sender.creditRestarted() : { bytes: 0, messages: 0 });
   }
 
   /** The peer's sender, if reliable messages were ever sent to it. */
