@@ -89,6 +89,9 @@ export class ReceiveCredit {
     };
   }
 
+  /** Bytes and messages counted on the current stream (what the sender's sentBytes/sentMessages should equal once nothing is in flight). */
+  get receivedBytes(): number { return this.#receivedBytes; }
+  get receivedMessages(): number { return this.#receivedMessages; }
   /** Bytes and messages held (received, not yet released). */
   get bufferedBytes(): number { return this.#receivedBytes - this.#releasedBytes; }
   get bufferedMessages(): number { return this.#receivedMessages - this.#releasedMessages; }

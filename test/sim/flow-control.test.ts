@@ -7,7 +7,10 @@
  */
 import { SimWorld, messages, text, watch } from './harness';
 import { nativeLinkOf } from '../node/internals';
-import type { OpenTransport } from '../../src/net/transport';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { OpenTransport, Transport } from '../../src/net/transport';
 import type { UdpVaultNode } from '../../src/node/types';
 
 const A = '127.0.0.2';
@@ -72,6 +75,8 @@ describe('flow control between nodes', () => {
     expect(got.map(text)).toEqual(Array.from({ length: 100 }, (_, i) => body(i)));
     const end = senderFigures(a, 'b');
     expect(end).toMatchObject({ retransmissions: 0, lostPackets: 0, blocked: false, sentMessages: 100, queued: 0 });
+    const recv = nativeLinkOf(b, 'a').path.space.recvCredit;
+    expect([recv.receivedBytes, recv.receivedMessages]).toEqual([nativeLinkOf(a, 'b').path.space.sendCredit.sentBytes, 100]); // both sides counted the same
     expect(b.status().counters.messagesIn).toBe(100);
     expect(b.status().counters.drops).toEqual({});
   });
@@ -148,6 +153,41 @@ describe('flow control between nodes', () => {
     dropAcks = false;
     expect(await w.scheduler.runUntil(() => [...sends, ...more].every((s) => s.state === 'resolved'), 10_000)).toBe(true);
     expect(got.map(text)).toEqual([...Array.from({ length: 8 }, (_, i) => `m${i}`), ...Array.from({ length: 4 }, (_, i) => `n${i}`)]);
+  });
+
+  test('the receiver restarts (home) while its acks are lost: afterwards both sides count the same credit, nothing stalls', async () => {
+    const homeB = fs.mkdtempSync(path.join(os.tmpdir(), 'uv-flow-b-'));
+    try {
+      let mute = false;
+      const muting = (open: OpenTransport): OpenTransport => async (o) => {
+        const t: Transport = await open(o);
+        const send = t.send.bind(t);
+        t.send = (d, port, address, family, cb) => (mute ? (cb?.(null), true) : send(d, port, address, family, cb));
+        return t;
+      };
+      const a = await w.node(A);
+      let b = await w.node(B, { home: homeB }, muting);
+      await w.pair(a, b);
+      messages(b);
+      const first = Array.from({ length: 40 }, (_, i) => watch(a.send('b', `m${i}:${'y'.repeat(3000)}`, { reliable: true, timeoutMs: 120_000 })));
+      await w.scheduler.advance(15);
+      mute = true; // b delivers, but a hears nothing more
+      await w.scheduler.advance(500);
+      await w.close(b);
+      mute = false;
+      b = await w.node(B, { home: homeB }, muting);
+      const got = messages(b);
+      const more = Array.from({ length: 40 }, (_, i) => watch(a.send('b', `n${i}`, { reliable: true, timeoutMs: 120_000 })));
+      expect(await w.scheduler.runUntil(() => [...first, ...more].every((s) => s.state === 'resolved'), 60_000)).toBe(true);
+      expect(got.map(text).slice(-40)).toEqual(Array.from({ length: 40 }, (_, i) => `n${i}`));
+      const sent = nativeLinkOf(a, 'b').path.space.sendCredit;
+      const recv = nativeLinkOf(b, 'a').path.space.recvCredit;
+      expect([sent.sentBytes, sent.sentMessages]).toEqual([recv.receivedBytes, recv.receivedMessages]);
+      expect(b.status().counters.drops).toEqual({});
+    } finally {
+      await w.closeAll();
+      fs.rmSync(homeB, { recursive: true, force: true });
+    }
   });
 
   test('two senders share an inbox without a reader: each gets about half, neither is starved', async () => {
