@@ -15,12 +15,10 @@
  *   (restart, re-add) resumes from it: a retransmission whose ack was lost is acknowledged
  *   again, never delivered twice. With inboxFsync the ack waits for that record's fsync.
  *
- * Flow control (docs/DESIGN.md §Flow control): the peer's sender and our receiver count credit
- * in the link's PacketSpace (sendCredit / recvCredit); our window for the peer is read from the
- * inbox and the reassembly budget whenever an ack is built (receiveWindow). A sender out of
- * credit waits (no loss, no backoff) and sends a keepalive every BLOCKED_PROBE_MS, whose packet
- * ack brings the current credit should a window update have been lost; a reader making room
- * sends a window update at once (resume).
+ * Flow control (flow-control.ts; docs/DESIGN.md "Flow control"): the peer's sender and our
+ * receiver count credit in the link's PacketSpace; our window is read whenever an ack is built
+ * (receiveWindow); a blocked sender probes every BLOCKED_PROBE_MS; a reader making room sends a
+ * window update at once (resume).
  */
 import { DeliveryError, UdpVaultError } from '../../errors';
 import { ReliableSender } from '../../delivery/reliable-sender';
@@ -35,11 +33,9 @@ import { deliver } from './receive';
 import { fragmentChunkBytes, frameBudget, maybeCompress } from './send';
 import { formatEndpoint } from '../../peer/endpoint';
 import { JournalState } from '../../store/journal-state';
-import { INITIAL_CREDIT, type CreditWindow } from '../../delivery/flow';
-
-/** A sender out of credit asks for the current credit this often (a keepalive; its ack carries the credit). */
-export const BLOCKED_PROBE_MS = 1_000;
 import type { JournalRecord } from '../../store/journal-codec';
+import type { CreditWindow } from '../../delivery/flow';
+import { BLOCKED_PROBE_MS, NativeFlowControl } from './flow-control';
 
 interface PeerReliable {
   sender: ReliableSender;
@@ -77,11 +73,11 @@ export class ReliableDelivery {
   /** Links whose next frame carries our limit. */
   #announcing = new Set<NativeLink>();
   #onIdle: (() => void)[] = [];
-  /** Keys of peers whose reliable data waits in our reassembly buffer (they count for inbox shares). */
-  #waiting = new Set<string>();
+  readonly #flow: NativeFlowControl;
 
   constructor(ctx: NodeContext) {
     this.#ctx = ctx;
+    this.#flow = new NativeFlowControl(ctx);
     this.#stream = ctx.random.int(1, 0xffffffff);
     this.#nextEpoch = Math.floor(ctx.clock.now()) * 1024 + (this.#stream % 1024);
   }
@@ -175,27 +171,14 @@ export class ReliableDelivery {
     });
   }
 
-  /**
-   * Our receive window for the peer (flow control): its share of the inbox room (a reader
-   * attached: the whole inbox size), never more than its reassembly budget, which therefore
-   * never has to evict for a sender that keeps to its credit; nothing beyond INITIAL_CREDIT
-   * until the peer's reliable stream started.
-   */
+  /** Our receive window for the peer (flow control; NativeFlowControl.receiveWindow). */
   receiveWindow(link: NativeLink): CreditWindow {
-    // Nothing beyond the initial credit before the peer's stream starts: idle peers' acks must
-    // not promise the inbox to everyone (credit is never taken back).
-    if ((this.#state.get(link)?.receiver.stream ?? null) === null) return { windowBytes: 0, windowMessages: 0 };
-    const room = this.#ctx.receiveCredit(link.peer, this.#waiting);
-    return { windowBytes: Math.min(this.#ctx.settings.reassemblyPeerBytes, room.bytes), windowMessages: room.messages };
+    return this.#flow.receiveWindow(link, this.#state.get(link)?.receiver ?? null);
   }
 
-  /**
-   * The peer restarted (a new instance): its receiver grants the initial credit again and
-   * counts our unacknowledged items as their retransmissions arrive.
-   */
+  /** The peer restarted (a new instance): our credit toward it starts again. */
   peerRestarted(link: NativeLink): void {
-    const s = this.#state.get(link);
-    link.path.space.sendCredit.reset(INITIAL_CREDIT, s ? s.sender.creditRestarted() : { bytes: 0, messages: 0 });
+    this.#flow.peerRestarted(link, this.#state.get(link)?.sender ?? null);
   }
 
   /** The peer's sender, if reliable messages were ever sent to it. */
@@ -306,7 +289,7 @@ export class ReliableDelivery {
       if (refused > 0) this.#ctx.drop('rateLimited', peer, 'reliable item outside the receive window');
       if (receiver.overCredit > overBefore) this.#ctx.drop('flowControl', peer, 'reliable item beyond the flow-control credit granted');
     }
-    this.#noteWaiting(link, state);
+    this.#flow.noteWaiting(link, receiver);
     if (receiver.ackNeeded) this.#scheduleAck(link);
   }
 
@@ -319,17 +302,10 @@ export class ReliableDelivery {
       if (s.receiver.held) {
         s.receiver.pump();
         if (s.receiver.ackNeeded) this.#scheduleAck(link);
-        this.#noteWaiting(link, s);
+        this.#flow.noteWaiting(link, s.receiver);
       }
-      if (s.receiver.stream !== null && link.path.space.recvCredit.updateDue()) this.#ctx.scheduleFlush(link.peer);
+      if (this.#flow.updateDue(link, s.receiver)) this.#ctx.scheduleFlush(link.peer);
     }
-  }
-
-  /** Keeps #waiting current: the peer has data buffered (held for room, or incomplete). */
-  #noteWaiting(link: NativeLink, s: PeerReliable): void {
-    const key = link.peer.keyString ?? '';
-    if (s.receiver.bufferedItems > 0) this.#waiting.add(key);
-    else this.#waiting.delete(key);
   }
 
   /** Acks go out once per I/O phase (setImmediate), covering every datagram read in it. */
@@ -385,22 +361,9 @@ export class ReliableDelivery {
       if (s.sender.hasWork()) this.#ctx.scheduleFlush(link.peer);
       const next = s.sender.nextDeadline();
       if (next !== null) this.#armAt(next);
-      this.#probeCredit(link, s);
+      const check = this.#flow.probe(link, s.sender);
+      if (check !== null) this.#armAt(check);
     }
-  }
-
-  /**
-   * While new items wait, checks every BLOCKED_PROBE_MS whether the sender is out of credit;
-   * then a keepalive asks the peer for an ack, which carries its current credit (the window
-   * update that should have unblocked us may have been lost: acks are not retransmitted).
-   */
-  #probeCredit(link: NativeLink, s: PeerReliable): void {
-    if (s.sender.queued === 0) return;
-    if (link.path.space.sendCredit.blocked && link.alive) {
-      link.outbox.pushControl({ type: 'keepalive' });
-      this.#ctx.scheduleFlush(link.peer);
-    }
-    this.#armAt(this.#ctx.clock.monotonic() + BLOCKED_PROBE_MS);
   }
 
   /**
@@ -424,7 +387,7 @@ export class ReliableDelivery {
 
   dropPeer(link: NativeLink, err: Error, unsentErr?: Error): void {
     this.#state.get(link)?.sender.failAll(err, unsentErr);
-    this.#waiting.delete(link.peer.keyString ?? '');
+    this.#flow.forget(link);
     this.#state.delete(link);
     this.#ackPeers.delete(link);
     this.#peerMax.delete(link);
