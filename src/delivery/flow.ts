@@ -81,8 +81,7 @@ export class ReceiveCredit {
   }
 
   /** Current limits (never below anything advertised before). */
-  limits(): CreditLimits {
-    const w = this.#current();
+  limits(w: CreditWindow = this.#current()): CreditLimits {
     return {
       maxBytes: Math.max(this.#releasedBytes + w.windowBytes, this.#advertised.maxBytes),
       maxMessages: Math.max(this.#releasedMessages + w.windowMessages, this.#advertised.maxMessages),
@@ -148,12 +147,12 @@ export class ReceiveCredit {
    * has room again.
    */
   updateDue(): boolean {
-    const l = this.limits();
+    const w = this.#current();
+    const l = this.limits(w);
     const a = this.#advertised;
     const grewBytes = l.maxBytes - a.maxBytes;
     const grewMessages = l.maxMessages - a.maxMessages;
     if (grewBytes <= 0 && grewMessages <= 0) return false;
-    const w = this.#current();
     if ((w.windowBytes > 0 && grewBytes >= w.windowBytes / 2) || (w.windowMessages > 0 && grewMessages >= w.windowMessages / 2)) return true;
     return this.#receivedBytes >= a.maxBytes || this.#receivedMessages >= a.maxMessages;
   }

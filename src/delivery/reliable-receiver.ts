@@ -52,7 +52,7 @@ export interface ReceiverCredit {
   reset(): void;
 }
 
-/** How a buffered item leaves: to the application, back to "never received", or uncounted. */
+/** How a buffered item leaves the credit count: released to the application, or back to "never received". */
 type Leave = 'release' | 'unreceive';
 
 /** What the application side did with a complete message. */
