@@ -58,10 +58,12 @@ export interface PeerInfo {
   lostPackets?: number;
   /** Native peers: largest datagram (UDP payload bytes) the path is known to carry (DPLPMTUD). */
   pathMtuBytes?: number;
+  /** Native peers: times our reliable sending paused for the peer's flow-control credit (its inbox was full; not loss). */
+  flowBlocked?: number;
 }
 
 /** The packet-layer figures a link adds to PeerInfo. */
-export type PeerTransportStats = Required<Pick<PeerInfo, 'congestionWindowBytes' | 'bytesInFlight' | 'srttMs' | 'lostPackets' | 'pathMtuBytes'>>;
+export type PeerTransportStats = Required<Pick<PeerInfo, 'congestionWindowBytes' | 'bytesInFlight' | 'srttMs' | 'lostPackets' | 'pathMtuBytes' | 'flowBlocked'>>;
 
 export interface MessageEvent {
   /** Sender's public key string. */

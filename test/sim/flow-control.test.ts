@@ -64,6 +64,7 @@ describe('flow control between nodes', () => {
     // One stall: no new episode, nothing sent, nothing retransmitted or lost.
     expect(later).toMatchObject({ retransmissions: 0, lostPackets: 0, blocked: true, blockedEpisodes: paused.blockedEpisodes, sentMessages: 20, queued: 80 });
     expect(later.cwnd).toBe(paused.cwnd);
+    expect(a.peers()[0]).toMatchObject({ flowBlocked: paused.blockedEpisodes, lostPackets: 0 }); // visible in peer list
     expect(b.status().counters.drops).toEqual({});
     expect(sends.filter((s) => s.state === 'resolved')).toHaveLength(20);
 

@@ -44,6 +44,8 @@ export interface PathStats {
   srttMs: number | null;
   lostPackets: number;
   pathMtuBytes: number;
+  /** Times our reliable sending paused for the peer's credit (flow control). */
+  flowBlocked: number;
 }
 
 export class PacketPath {
@@ -102,13 +104,14 @@ export class PacketPath {
 
   stats(): PathStats {
     const s = this.#space;
-    if (!s) return { congestionWindowBytes: 0, bytesInFlight: 0, srttMs: null, lostPackets: 0, pathMtuBytes: this.maxDatagram };
+    if (!s) return { congestionWindowBytes: 0, bytesInFlight: 0, srttMs: null, lostPackets: 0, pathMtuBytes: this.maxDatagram, flowBlocked: 0 };
     return {
       congestionWindowBytes: s.cc.windowBytes,
       bytesInFlight: s.loss.bytesInFlight,
       srttMs: s.rtt.hasSample ? Math.round(s.rtt.smoothedMs * 1000) / 1000 : null,
       lostPackets: s.loss.lostPackets,
       pathMtuBytes: this.maxDatagram,
+      flowBlocked: s.sendCredit.blockedEpisodes,
     };
   }
 
