@@ -110,8 +110,11 @@ export class ReceiveCredit {
    * false when it goes past the current limits: the caller drops it (counted here).
    */
   onReceived(bytes: number, messages: number): boolean {
-    const l = this.limits();
-    if (this.#receivedBytes + bytes > l.maxBytes || this.#receivedMessages + messages > l.maxMessages) {
+    const b = this.#receivedBytes + bytes;
+    const m = this.#receivedMessages + messages;
+    // Within what was advertised (all a compliant sender knows of): no need to read the window.
+    const l = b <= this.#advertised.maxBytes && m <= this.#advertised.maxMessages ? this.#advertised : this.limits();
+    if (b > l.maxBytes || m > l.maxMessages) {
       this.#violations++;
       return false;
     }
