@@ -9,7 +9,8 @@ import { COMPRESSION_MIN_BYTES, DATA_HEADER_BYTES, AEAD_TAG_BYTES } from '../../
 import { BadInputError, DeliveryError, UdpVaultError } from '../../errors';
 import { compress } from '../../wire/compress';
 import {
-  encodeFrame,
+  encodeFrameInto,
+  encodedFrameBytes,
   FLAG_COMPRESSED,
   FLAG_FRAGMENT,
   FRAME_FIXED_OVERHEAD_BYTES,
@@ -30,8 +31,6 @@ import type { NativeLink } from './link';
 import type { FrameRef } from './packet-path';
 
 const SEAL_OVERHEAD_BYTES = DATA_HEADER_BYTES + AEAD_TAG_BYTES;
-/** Frames are encoded here and copied straight into the cipher (no allocation per datagram). */
-const FRAME_SCRATCH = new Uint8Array(65536);
 /** Worst-case item overhead of a fragment (chunks are below 64 KiB: a bin16 header at most). */
 /**
  * Frame header bytes while packet numbers and the reliable base are below 2^32 (FRAME_FIXED_OVERHEAD_BYTES
@@ -103,6 +102,18 @@ function settleSent(ctx: NodeContext, peer: Peer, messages: readonly OutMessage[
 }
 
 /**
+ * The frame encoded straight into the datagram's buffer after the data header and sealed there
+ * in place (one buffer per datagram, from Node's pool; no frame copy, no scratch area).
+ */
+function sealFrame(session: NonNullable<ReturnType<NativeLink['current']>>, frame: Frame, target: number, now: number): Buffer {
+  const frameBytes = encodedFrameBytes(frame, target);
+  const buf = Buffer.allocUnsafe(SEAL_OVERHEAD_BYTES + frameBytes);
+  encodeFrameInto(frame, target, buf, DATA_HEADER_BYTES);
+  session.sealInto(buf, frameBytes, now);
+  return buf;
+}
+
+/**
  * Numbers, seals and sends one frame on the peer's session, and records it in the packet
  * space. `settles` are the messages whose last item is in this frame: they resolve when the
  * transport has handed the datagram over.
@@ -129,7 +140,7 @@ function sendFrame(link: NativeLink, frame: Frame, contentBytes: number, settles
   frame.t = ctx.clock.now() + session.timeBiasMs; // the clock the peer measured at the handshake
   frame.n = space.loss.nextPacketNumber;
   frame.i = link.instance;
-  const datagram = session.seal(encodeFrame(frame, ctx.settings.padding === 'none' && exactBytes === 0 ? 0 : target, FRAME_SCRATCH), now);
+  const datagram = sealFrame(session, frame, ctx.settings.padding === 'none' && exactBytes === 0 ? 0 : target, now);
   const bytes = datagram.length;
   const done = settles.length > 0 ? (err: Error | null) => settleSent(ctx, peer, settles, err) : undefined;
   let handed: boolean;
