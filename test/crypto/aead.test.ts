@@ -70,6 +70,32 @@ describe('backend choice', () => {
   });
 });
 
+describe('without sodium-native (its binary missing or not loadable)', () => {
+  test('auto falls back to wasm, native is refused with the reason, and the wasm cipher still works', async () => {
+    await jest.isolateModulesAsync(async () => {
+      jest.doMock('sodium-native', () => {
+        throw new Error('No native build was found for platform=test');
+      });
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const fresh = require('../../src/crypto/aead') as typeof import('../../src/crypto/aead');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      await (require('../../src/crypto/sodium') as typeof import('../../src/crypto/sodium')).sodiumReady();
+      expect(fresh.availableAeadBackends()).toEqual(['wasm']);
+      expect(fresh.aeadBackendName()).toBe('wasm');
+      expect(() => fresh.useAeadBackend('native')).toThrow("aeadBackend 'native': sodium-native could not be loaded (No native build was found for platform=test)");
+      expect(fresh.useAeadBackend('auto')).toBe('wasm');
+      const c = fresh.packetCipher(bytes(32, 1));
+      expect(c.backend).toBe('wasm');
+      const buf = new Uint8Array(13 + 5 + 16);
+      writeDataHeader(buf, 1, 2);
+      buf.set(bytes(5, 2), 13);
+      c.seal(buf, 13, 5);
+      expect(hex(buf)).toBe(hex(reference(bytes(32, 1), 1, 2, bytes(5, 2))));
+    });
+    jest.dontMock('sodium-native');
+  });
+});
+
 describe.each(['native', 'wasm'] as const)('%s packet cipher', (backend) => {
   const SIZES = [0, 1, 15, 16, 17, 64, 1024, 1091, 1443, 8000, 65535 - 29];
 
