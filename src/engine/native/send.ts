@@ -60,18 +60,15 @@ export function fragmentChunkBytes(link: NativeLink): number {
   return frameBudget(link) - FRAGMENT_ITEM_OVERHEAD_BYTES;
 }
 
-/** Compresses when it makes the payload smaller; backs off on incompressible traffic. */
+/** Compresses when it makes the payload smaller; backs off on incompressible traffic (src/wire/compress-backoff.ts). */
 export function maybeCompress(link: NativeLink, data: Uint8Array): [Uint8Array, number] {
   const { ctx, compression } = link;
   if (data.length < COMPRESSION_MIN_BYTES || ctx.settings.compressionLevel <= 0) return [data, 0];
-  if (compression.skip > 0) {
-    compression.skip--;
-    return [data, 0];
-  }
+  if (!compression.shouldTry()) return [data, 0];
   const z = compress(data, ctx.settings.compressionLevel);
-  if (z.length < data.length) return [z, FLAG_COMPRESSED];
-  compression.skip = 16;
-  return [data, 0];
+  const smaller = z.length < data.length;
+  compression.record(smaller);
+  return smaller ? [z, FLAG_COMPRESSED] : [data, 0];
 }
 
 /** Turns one datagram-mode message into payload items (one item, or fragments). */
