@@ -15,6 +15,7 @@
 import { FRAME_VERSION } from '../constants';
 import { DropError } from '../errors';
 import { unpack } from './msgpack';
+import { fastDecodeFrame } from './frame-decode';
 
 export const FLAG_COMPRESSED = 1;
 export const FLAG_RELIABLE = 2;
@@ -125,7 +126,13 @@ function controlFromWire(w: unknown): ControlItem {
 
 const KNOWN_KEYS = new Set(['v', 't', 'n', 'i', 'p', 'c', 'r', 'g']);
 
+/** Decodes and validates a frame: the fast path (frame-decode.ts) for the usual bytes, else msgpackr and the checks below. */
 export function decodeFrame(bytes: Uint8Array): Frame {
+  return fastDecodeFrame(bytes) ?? decodeFrameGeneric(bytes);
+}
+
+/** The reference decoder: msgpackr, then every field validated. */
+export function decodeFrameGeneric(bytes: Uint8Array): Frame {
   let o: unknown;
   try {
     o = unpack(bytes);
