@@ -66,15 +66,20 @@ class NativeCipher implements PacketCipher {
   seal(buf: Uint8Array, headerBytes: number, plainBytes: number): void {
     const k = this.#key;
     if (!k) throw new Error('packet cipher wiped');
-    const end = headerBytes + plainBytes;
-    this.#na.crypto_aead_chacha20poly1305_ietf_encrypt(buf.subarray(headerBytes, end + 16), buf.subarray(headerBytes, end), buf.subarray(0, headerBytes), null, counterNonce(this.#nonce, buf), k);
+    // Plain Uint8Array views (not Buffer#subarray, whose FastBuffer construction costs ~0.1 µs more per call).
+    const { buffer, byteOffset: at } = buf;
+    const c = new Uint8Array(buffer, at + headerBytes, plainBytes + 16);
+    const m = new Uint8Array(buffer, at + headerBytes, plainBytes);
+    this.#na.crypto_aead_chacha20poly1305_ietf_encrypt(c, m, new Uint8Array(buffer, at, headerBytes), null, counterNonce(this.#nonce, buf), k);
   }
 
   open(datagram: Uint8Array, headerBytes: number, out: Uint8Array): boolean {
     const k = this.#key;
     if (!k || datagram.length < headerBytes + 16) return false;
     try {
-      this.#na.crypto_aead_chacha20poly1305_ietf_decrypt(out, null, datagram.subarray(headerBytes), datagram.subarray(0, headerBytes), counterNonce(this.#nonce, datagram), k);
+      const { buffer, byteOffset: at, length } = datagram;
+      const c = new Uint8Array(buffer, at + headerBytes, length - headerBytes);
+      this.#na.crypto_aead_chacha20poly1305_ietf_decrypt(out, null, c, new Uint8Array(buffer, at, headerBytes), counterNonce(this.#nonce, datagram), k);
       return true;
     } catch {
       out.fill(0);
