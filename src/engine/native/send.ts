@@ -29,6 +29,7 @@ import type { Peer } from '../../peer/peer';
 import type { OutMessage } from '../../peer/outbox';
 import type { NativeLink } from './link';
 import type { FrameRef } from './packet-path';
+import { releaseDatagram, takeDatagram } from './datagram-pool';
 
 const SEAL_OVERHEAD_BYTES = DATA_HEADER_BYTES + AEAD_TAG_BYTES;
 /** Worst-case item overhead of a fragment (chunks are below 64 KiB: a bin16 header at most). */
@@ -100,11 +101,11 @@ function settleSent(ctx: NodeContext, peer: Peer, messages: readonly OutMessage[
 
 /**
  * The frame encoded straight into the datagram's buffer after the data header and sealed there
- * in place (one buffer per datagram, from Node's pool; no frame copy, no scratch area).
+ * in place (a pooled slot, datagram-pool.ts; no frame copy, no scratch area).
  */
-function sealFrame(session: NonNullable<ReturnType<NativeLink['current']>>, frame: Frame, target: number, now: number): Buffer {
+function sealFrame(session: NonNullable<ReturnType<NativeLink['current']>>, frame: Frame, target: number, now: number): Uint8Array {
   const frameBytes = encodedFrameBytes(frame, target);
-  const buf = Buffer.allocUnsafe(SEAL_OVERHEAD_BYTES + frameBytes);
+  const buf = takeDatagram(SEAL_OVERHEAD_BYTES + frameBytes);
   encodeFrameInto(frame, target, buf, DATA_HEADER_BYTES);
   session.sealInto(buf, frameBytes, now);
   return buf;
@@ -139,15 +140,21 @@ function sendFrame(link: NativeLink, frame: Frame, contentBytes: number, settles
   frame.i = link.instance;
   const datagram = sealFrame(session, frame, ctx.settings.padding === 'none' && exactBytes === 0 ? 0 : target, now);
   const bytes = datagram.length;
-  const done = settles.length > 0 ? (err: Error | null) => settleSent(ctx, peer, settles, err) : undefined;
+  // The slot goes back to the pool once the transport is done with the bytes.
+  const done = (err: Error | null): void => {
+    releaseDatagram(datagram);
+    if (settles.length > 0) settleSent(ctx, peer, settles, err);
+  };
   let handed: boolean;
   try {
     handed = ctx.transport.send(datagram, peer.endpoint.port, peer.endpoint.address, peer.endpoint.family, done);
   } catch (e) {
+    releaseDatagram(datagram);
     settleSent(ctx, peer, settles, e instanceof Error ? e : new Error('send failed'));
     return -1;
   }
   if (!handed) {
+    releaseDatagram(datagram);
     for (const m of settles) m.reject(new DeliveryError('ERR_PEER_UNREACHABLE', `peer ${peer.label()}: no IPv${peer.endpoint.family} socket to send from`));
     return -1;
   }
