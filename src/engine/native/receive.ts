@@ -65,7 +65,8 @@ export function receiveData(link: NativeLink, d: Datagram): void {
   link.timers.packetReceived(now, frame.p.length > 0 || frame.c.some((c) => c.type === 'keepalive'), ctx.settings);
   // Roaming, and a newly confirmed session may send.
   const before = peer.endpointString;
-  if (peer.moveTo({ address: d.address, port: d.port, family: d.address.includes(':') ? 6 : 4 })) {
+  const ep = peer.endpoint;
+  if ((ep.address !== d.address || ep.port !== d.port) && peer.moveTo({ address: d.address, port: d.port, family: d.address.includes(':') ? 6 : 4 })) {
     ctx.log.info({ peer: peer.label(), from: before, to: peer.endpointString }, 'peer roamed');
     link.path.onNewAddress(d.data.length);
     ctx.persist();
@@ -74,7 +75,7 @@ export function receiveData(link: NativeLink, d: Datagram): void {
   if (newlyConfirmed) ctx.scheduleFlush(peer); // a newly confirmed session: send what waited for it
   link.engine.reliable.announce(link, session); // our maxMessageBytes, once per session
   if (frame.r || frame.c.length > 0) link.engine.reliable.onFrame(link, frame, d);
-  const addr = formatEndpoint(d);
+  let addr = ''; // formatted for the first message delivered (not for ack-only datagrams)
   for (const item of frame.p) {
     if ((item.flags & FLAG_RELIABLE) !== 0) continue; // delivered in order by the reliable layer
     let data: Uint8Array | null = item.data;
@@ -82,6 +83,7 @@ export function receiveData(link: NativeLink, d: Datagram): void {
       data = link.engine.reassemble(link, item, (reason) => ctx.drop(reason, peer, 'fragment refused'));
       if (!data) continue;
     }
+    if (addr === '') addr = formatEndpoint(d);
     deliver(ctx, peer, addr, item.flags, data, false);
   }
 }
