@@ -27,6 +27,7 @@ import { countSent, type NodeContext } from '../context';
 import type { Settings } from '../../config/schema';
 import type { Peer } from '../../peer/peer';
 import type { OutMessage } from '../../peer/outbox';
+import { stackless } from './stackless';
 import type { NativeLink } from './link';
 import type { FrameRef } from './packet-path';
 import { releaseDatagram, takeDatagram } from './datagram-pool';
@@ -90,7 +91,7 @@ export function datagramItems(link: NativeLink, data: Uint8Array): PayloadItem[]
 function settleSent(ctx: NodeContext, peer: Peer, messages: readonly OutMessage[], err: Error | null): void {
   for (const m of messages) {
     if (err) {
-      m.reject(new DeliveryError('ERR_PEER_UNREACHABLE', `message to peer ${peer.label()} not sent: the network refused the datagram (${(err as NodeJS.ErrnoException).code ?? 'error'})`));
+      m.reject(stackless(() => new DeliveryError('ERR_PEER_UNREACHABLE', `message to peer ${peer.label()} not sent: the network refused the datagram (${(err as NodeJS.ErrnoException).code ?? 'error'})`)));
       continue;
     }
     peer.counters.messagesOut++;
@@ -121,7 +122,7 @@ function sendFrame(link: NativeLink, frame: Frame, contentBytes: number, settles
   const now = ctx.clock.monotonic();
   const session = link.current(now);
   if (!session) {
-    for (const m of settles) m.reject(new DeliveryError('ERR_PEER_UNREACHABLE', `message to peer ${peer.label()} not sent: its session ended`));
+    for (const m of settles) m.reject(stackless(() => new DeliveryError('ERR_PEER_UNREACHABLE', `message to peer ${peer.label()} not sent: its session ended`)));
     return -1;
   }
   const space = link.path.space;
@@ -155,7 +156,7 @@ function sendFrame(link: NativeLink, frame: Frame, contentBytes: number, settles
   }
   if (!handed) {
     releaseDatagram(datagram);
-    for (const m of settles) m.reject(new DeliveryError('ERR_PEER_UNREACHABLE', `peer ${peer.label()}: no IPv${peer.endpoint.family} socket to send from`));
+    for (const m of settles) m.reject(stackless(() => new DeliveryError('ERR_PEER_UNREACHABLE', `peer ${peer.label()}: no IPv${peer.endpoint.family} socket to send from`)));
     return -1;
   }
   const pn = space.onDatagramSent(now, bytes, ackEliciting, refs);
@@ -177,7 +178,7 @@ function queueForSession(link: NativeLink): void {
   const { ctx, peer } = link;
   const limits = { maxMessages: ctx.settings.queueMaxMessages, maxBytes: ctx.settings.queueMaxBytes };
   for (const m of link.outbox.batchToQueue(limits)) {
-    m.reject(new UdpVaultError('ERR_QUEUE_FULL', `queue for peer ${peer.label()} is full (no session yet); message not sent`));
+    m.reject(stackless(() => new UdpVaultError('ERR_QUEUE_FULL', `queue for peer ${peer.label()} is full (no session yet); message not sent`)));
   }
 }
 
@@ -187,7 +188,7 @@ function admitDatagrams(link: NativeLink, now: number): void {
   const deadline = now + ctx.settings.datagramWindowWaitMs;
   for (const m of link.outbox.takeAll()) {
     if (!path.waiting.push(m, m.bytes, deadline)) {
-      m.reject(new UdpVaultError('ERR_QUEUE_FULL', `queue for peer ${peer.label()} is full (waiting for the congestion window); message not sent`));
+      m.reject(stackless(() => new UdpVaultError('ERR_QUEUE_FULL', `queue for peer ${peer.label()} is full (waiting for the congestion window); message not sent`)));
     }
   }
 }
