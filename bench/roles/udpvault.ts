@@ -85,7 +85,7 @@ export function udpvaultRole(): RoleHandler {
           counter.start();
           return {};
         case 'report':
-          return counter.stop();
+          return { ...counter.stop(), counters: the().status().counters }; // the node's own counters (bench/hot.ts prints them)
         case 'blast': {
           const n = the();
           const data = payload(c.size);
