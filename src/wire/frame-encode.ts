@@ -99,7 +99,8 @@ class Writer {
 
 const K = { v: 0x76, t: 0x74, n: 0x6e, i: 0x69, p: 0x70, c: 0x63, r: 0x72, g: 0x67 };
 
-function unpaddedBytes(f: Frame): number {
+/** Encoded bytes of `f` without its padding (the send path computes it once per datagram). */
+export function unpaddedFrameBytes(f: Frame): number {
   let base = 1 + 3 + 2 + uintBytes(f.t) + 2 + uintBytes(f.n) + 2 + uintBytes(f.i) + 2 + arrayHeaderBytes(f.p.length) + 2 + arrayHeaderBytes(f.c.length) + 2;
   for (const i of f.p) base += itemBytes(i);
   for (const c of f.c) base += controlBytesExact(c);
@@ -108,8 +109,7 @@ function unpaddedBytes(f: Frame): number {
 }
 
 /** Encoded bytes of `f` padded towards `targetBytes` (what encodeFrame returns, what encodeFrameInto writes). */
-export function encodedFrameBytes(f: Frame, targetBytes = 0): number {
-  const base = unpaddedBytes(f);
+export function encodedFrameBytes(f: Frame, targetBytes = 0, base = unpaddedFrameBytes(f)): number {
   const pad = paddingLength(base, targetBytes);
   return base + binHeaderBytes(pad) + pad;
 }
@@ -129,10 +129,10 @@ export function encodeFrame(f: Frame, targetBytes = 0, scratch?: Uint8Array): Ui
 /**
  * The send path's form: writes the frame at `out[offset…]` (the datagram buffer, after the data
  * header; the cipher then seals it in place) and returns its length. The padding bytes are
- * written as zeros. `out` needs encodedFrameBytes(f, targetBytes) bytes from `offset`.
+ * written as zeros. `out` needs encodedFrameBytes(f, targetBytes) bytes from `offset`. `base`:
+ * unpaddedFrameBytes(f), when the caller has it already.
  */
-export function encodeFrameInto(f: Frame, targetBytes: number, out: Uint8Array, offset: number): number {
-  const base = unpaddedBytes(f);
+export function encodeFrameInto(f: Frame, targetBytes: number, out: Uint8Array, offset: number, base = unpaddedFrameBytes(f)): number {
   const pad = paddingLength(base, targetBytes);
   const w = new Writer(out);
   w.o = offset;

@@ -71,7 +71,7 @@ export function controlBytes(c: ControlItem): number {
   if (c.type === 'limits') return 1 + 1 + 9;
   return 1 + 1 + 5 + 9 + 3 + c.ranges.length * 9;
 }
-export { encodeFrame, encodeFrameInto, encodedFrameBytes, paddingLength, binHeaderBytes, itemBytes } from './frame-encode';
+export { encodeFrame, encodeFrameInto, encodedFrameBytes, unpaddedFrameBytes, paddingLength, binHeaderBytes, itemBytes } from './frame-encode';
 import { binHeaderBytes } from './frame-encode';
 
 const isUint = (x: unknown, max = Number.MAX_SAFE_INTEGER): x is number =>

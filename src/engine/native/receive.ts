@@ -43,9 +43,10 @@ export function receiveData(link: NativeLink, d: Datagram): void {
   }
   // Judged against the peer's clock offset measured at this session's handshake: an
   // authentic but stale frame means a clock stepped; a new handshake measures it again.
-  if (!frameIsFresh(frame.t, ctx.clock.now(), session.clockOffsetMs, ctx.settings.freshnessWindowMs)) {
+  const wallMs = ctx.clock.now(); // one wall-clock read per datagram: freshness and the messages' receivedAt
+  if (!frameIsFresh(frame.t, wallMs, session.clockOffsetMs, ctx.settings.freshnessWindowMs)) {
     fail('stale', 'frame timestamp outside the freshness window');
-    return onStaleFrame(link, session, frame.t - ctx.clock.now());
+    return onStaleFrame(link, session, frame.t - wallMs);
   }
   // A newly confirmed responder session: key checked, replay mark persisted and TOFU key
   // recorded before the endpoint moves.
@@ -84,7 +85,7 @@ export function receiveData(link: NativeLink, d: Datagram): void {
       if (!data) continue;
     }
     if (addr === '') addr = formatEndpoint(d);
-    deliver(ctx, peer, addr, item.flags, data, false);
+    deliver(ctx, peer, addr, item.flags, data, false, wallMs);
   }
 }
 
@@ -94,7 +95,7 @@ export function receiveData(link: NativeLink, d: Datagram): void {
  * message is then dropped and counted (`inboxFull`); a reliable one stays with the reliable
  * layer, unacknowledged, until room is made.
  */
-export function deliver(ctx: NodeContext, peer: Peer, addr: string, flags: number, body: Uint8Array, reliable: boolean): AcceptVerdict {
+export function deliver(ctx: NodeContext, peer: Peer, addr: string, flags: number, body: Uint8Array, reliable: boolean, receivedAtMs = ctx.clock.now()): AcceptVerdict {
   let data = body;
   if ((flags & FLAG_COMPRESSED) !== 0) {
     try {
@@ -104,7 +105,7 @@ export function deliver(ctx: NodeContext, peer: Peer, addr: string, flags: numbe
       return 'refused';
     }
   }
-  const ev: MessageEvent = { peer: peer.keyString ?? '', addr, data, reliable, encrypted: true, receivedAt: new Date(ctx.clock.now()) };
+  const ev: MessageEvent = { peer: peer.keyString ?? '', addr, data, reliable, encrypted: true, receivedAt: new Date(receivedAtMs) };
   if (peer.name) ev.name = peer.name;
   if (!ctx.emitMessage(ev)) {
     if (!reliable) ctx.drop('inboxFull', peer, 'no reader and the inbox is full');

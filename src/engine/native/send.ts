@@ -11,6 +11,7 @@ import { compress } from '../../wire/compress';
 import {
   encodeFrameInto,
   encodedFrameBytes,
+  unpaddedFrameBytes,
   FLAG_COMPRESSED,
   FLAG_FRAGMENT,
   FRAME_FIXED_OVERHEAD_BYTES,
@@ -105,9 +106,10 @@ function settleSent(ctx: NodeContext, peer: Peer, messages: readonly OutMessage[
  * in place (a pooled slot, datagram-pool.ts; no frame copy, no scratch area).
  */
 function sealFrame(session: NonNullable<ReturnType<NativeLink['current']>>, frame: Frame, target: number, now: number): Uint8Array {
-  const frameBytes = encodedFrameBytes(frame, target);
+  const base = unpaddedFrameBytes(frame);
+  const frameBytes = encodedFrameBytes(frame, target, base);
   const buf = takeDatagram(SEAL_OVERHEAD_BYTES + frameBytes);
-  encodeFrameInto(frame, target, buf, DATA_HEADER_BYTES);
+  encodeFrameInto(frame, target, buf, DATA_HEADER_BYTES, base);
   session.sealInto(buf, frameBytes, now);
   return buf;
 }
