@@ -22,6 +22,7 @@ async function counters(w: Workload, ms: number): Promise<void> {
     await sleep(200);
     const [r, s] = await Promise.all([recv.ask({ cmd: 'report' }), send.ask({ cmd: 'report' })]);
     console.log(`  sender counters   ${JSON.stringify(s['counters'])}`);
+    console.log(`  sender path       ${JSON.stringify(s['path'])}`);
     console.log(`  receiver counters ${JSON.stringify(r['counters'])}`);
   } finally {
     await Promise.all([recv.exit(), send.exit()]);
