@@ -4,7 +4,9 @@
  * through the HChaCha20 subkey; open refuses every tampered byte; wipe zeroes the keys.
  */
 import _sodium from 'libsodium-wrappers';
+import * as aead from '../../src/crypto/aead';
 import { availableAeadBackends, packetCipher, useAeadBackend, aeadBackendName } from '../../src/crypto/aead';
+import { SimWorld, messages, text } from '../sim/harness';
 import { hchacha20 } from '../../src/crypto/hchacha20';
 import { sodiumReady } from '../../src/crypto/sodium';
 import { writeDataHeader } from '../../src/wire/packet';
@@ -144,5 +146,29 @@ describe.each(['native', 'wasm'] as const)('%s packet cipher', (backend) => {
     const buf = new Uint8Array(13 + 10 + 16);
     expect(() => c.seal(buf, 13, 10)).toThrow('wiped');
     expect(c.open(reference(bytes(32, 11), 1, 1, new Uint8Array(10)), 13, new Uint8Array(10))).toBe(false);
+  });
+});
+
+describe('the aeadBackend setting', () => {
+  test('createNode applies it to the sessions made afterwards; two nodes talk over either backend', async () => {
+    const spy = jest.spyOn(aead, 'packetCipher');
+    for (const backend of ['wasm', 'native'] as const) {
+      const w = new SimWorld(3);
+      w.net.link('127.0.0.2', '127.0.0.3', { latencyMs: 2 });
+      const a = await w.node('127.0.0.2', { settings: { aeadBackend: backend } });
+      const b = await w.node('127.0.0.3', { settings: { aeadBackend: backend } });
+      expect(aeadBackendName()).toBe(backend);
+      spy.mockClear();
+      await w.pair(a, b);
+      const made = spy.mock.results.map((r) => (r.value as { backend: string }).backend);
+      expect(made.length).toBeGreaterThanOrEqual(4); // send and receive cipher of a session on each side
+      expect(new Set(made)).toEqual(new Set([backend]));
+      const got = messages(b);
+      await a.send('b', `over ${backend}`);
+      await w.scheduler.advance(20);
+      expect(got.map(text)).toEqual([`over ${backend}`]);
+      await w.closeAll();
+    }
+    spy.mockRestore();
   });
 });
