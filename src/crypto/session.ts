@@ -10,10 +10,12 @@ import { packetCipher, type PacketCipher } from './aead';
 import { ReplayWindow } from './replay';
 
 /**
- * Received plaintexts are views into shared 64 KiB slabs (one allocation per slab, not per
- * datagram), like Node's Buffer pool; a delivered message's bytes keep their slab alive.
+ * Received plaintexts are views into shared 16 KiB slabs (one allocation per ~13 full-size
+ * datagrams, not per datagram), like Node's 8 KiB Buffer pool; a message kept by the
+ * application, the inbox or the reliable reorder buffer keeps its slab alive (at most 16 KiB
+ * for a message, whatever its size). Plaintexts above 4 KiB get their own buffer.
  */
-const PLAIN_SLAB_BYTES = 64 * 1024;
+const PLAIN_SLAB_BYTES = 16 * 1024;
 let plainSlab = new ArrayBuffer(PLAIN_SLAB_BYTES);
 let plainUsed = 0;
 function plainView(n: number): Uint8Array {
