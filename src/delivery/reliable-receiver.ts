@@ -21,6 +21,12 @@
  *   and stops delivery until pump() is called (room was made); 'refused' (decompression
  *   failed) discards it without acknowledging it, like a message over maxMessageBytes: its
  *   items are refused until the sender gives up and its base moves past them.
+ * - Flow control (`credit`, delivery/flow.ts): an item is counted when first accepted (buffered
+ *   or delivered at once; never a duplicate) and refused past the limits this node granted
+ *   (`overCredit`: the sender ignored them; it is neither buffered nor acknowledged, so a
+ *   retransmission is accepted once there is room). Counted data is released when its message
+ *   reaches the application, unreceived when it leaves otherwise (skipped, evicted, refused); a
+ *   new stream starts the count again.
  */
 import { FLAG_FRAGMENT, MAX_ACK_RANGES } from '../wire/frame';
 
@@ -32,7 +38,22 @@ export interface ReliableReceiverOptions {
   maxMessageBytes: number;
   /** Offered every complete message in order (default: always 'delivered'). */
   accept?: (m: ReliableMessage) => AcceptVerdict;
+  /** The credit this node grants the sender (delivery/flow.ts ReceiveCredit); none: unlimited. */
+  credit?: ReceiverCredit;
 }
+
+/** Flow-control bookkeeping of received data (delivery/flow.ts ReceiveCredit satisfies it). */
+export interface ReceiverCredit {
+  /** Counts new data; false when it goes past the granted limits (nothing counted). */
+  onReceived(bytes: number, messages: number): boolean;
+  onReleased(bytes: number, messages: number): void;
+  onUnreceived(bytes: number, messages: number): void;
+  /** A new stream: counting starts again from the initial grant. */
+  reset(): void;
+}
+
+/** How a buffered item leaves the credit count: released to the application, or back to "never received". */
+type Leave = 'release' | 'unreceive';
 
 /** What the application side did with a complete message. */
 export type AcceptVerdict = 'delivered' | 'full' | 'refused';
@@ -55,6 +76,8 @@ interface Buffered {
 }
 
 const RETIRED_STREAMS = 8;
+/** Duplicates below a resumed floor tracked for the credit (more than a sender's window never arrive). */
+const MAX_RESUMED_SEEN = 1 << 17;
 const isSeq = (x: number): boolean => Number.isSafeInteger(x) && x >= 1;
 
 export class ReliableReceiver {
@@ -79,6 +102,11 @@ export class ReliableReceiver {
   /** The head message was offered and found no room: deliver nothing until pump(). */
   #held = false;
   readonly #offer: (m: ReliableMessage) => AcceptVerdict;
+  readonly #credit: ReceiverCredit | null;
+  #overCredit = 0;
+  /** The floor resume() started from, and the duplicates at or below it counted since (credit). */
+  #resumedCum = 0;
+  #resumedSeen = new Set<number>();
   #duplicates = 0;
   #refused = 0;
   #malformed = 0;
@@ -89,6 +117,7 @@ export class ReliableReceiver {
     this.#maxBytes = opts.maxBufferedBytes;
     this.#maxMessageBytes = opts.maxMessageBytes;
     this.#offer = opts.accept ?? ((): AcceptVerdict => 'delivered');
+    this.#credit = opts.credit ?? null;
   }
 
   /**
@@ -99,6 +128,7 @@ export class ReliableReceiver {
     if (this.#stream !== null) return;
     this.#stream = stream;
     this.#cum = cum;
+    this.#resumedCum = cum;
   }
 
   /** Whether a complete message waits for room (the inbox was full). */
@@ -131,6 +161,8 @@ export class ReliableReceiver {
   get malformed(): number { return this.#malformed; }
   /** Buffered or arriving items discarded because the sender's base moved past them. */
   get skipped(): number { return this.#skipped; }
+  /** Items refused because they went past the flow-control credit this node granted. */
+  get overCredit(): number { return this.#overCredit; }
 
   /**
    * Processes one reliable item of a frame whose r = [stream, base]; returns the messages now
@@ -154,6 +186,9 @@ export class ReliableReceiver {
       this.#bytes = this.#highest = this.#missing = this.#refusedUntil = 0;
       this.#held = false;
       this.#ackNeeded = true;
+      this.#resumedCum = 0;
+      this.#resumedSeen.clear();
+      this.#credit?.reset();
     }
     let progress = false;
     if (base - 1 > this.#cum) {
@@ -161,19 +196,26 @@ export class ReliableReceiver {
       progress = true;
     }
     const out: ReliableMessage[] = [];
-    const fast = seq === this.#cum + 1 && count === undefined && data.byteLength <= this.#maxMessageBytes && !this.#buffer.has(seq) && !this.#held && seq > this.#refusedUntil;
+    const len = data.byteLength;
+    const fast = seq === this.#cum + 1 && count === undefined && len <= this.#maxMessageBytes && !this.#buffer.has(seq) && !this.#held && seq > this.#refusedUntil;
+    if (fast && !this.#charge(len, 1)) {
+      if (progress) this.#deliver(out);
+      return out;
+    }
     const verdict = fast ? this.#offer({ flags: flags & ~FLAG_FRAGMENT, data }) : null;
     if (verdict === 'delivered') {
+      this.#credit?.onReleased(len, 1);
       out.push({ flags: flags & ~FLAG_FRAGMENT, data }); // in order, whole: no buffering, no copy
       this.#cum = seq;
       this.#ackNeeded = true;
       progress = true;
     } else if (verdict === 'refused') {
+      this.#credit?.onUnreceived(len, 1);
       this.#rejected++;
       this.#refusedUntil = seq;
       this.#refusedByAccept = true;
     } else if (verdict === 'full') {
-      this.#held = this.#accept(seq, flags, data, index, count); // buffered, unacknowledged (SACKed only)
+      this.#held = this.#accept(seq, flags, data, index, count, true); // buffered, unacknowledged (SACKed only)
     } else if (this.#accept(seq, flags, data, index, count)) {
       progress = true;
     }
@@ -199,11 +241,31 @@ export class ReliableReceiver {
     return [this.#stream, this.#cum, ranges];
   }
 
-  /** Buffers an item; false when it is a duplicate or refused. */
-  #accept(seq: number, flags: number, data: Uint8Array, index: number | undefined, count: number | undefined): boolean {
+  /**
+   * A copy of an item delivered before this receiver resumed (a restart): the sender counted
+   * it toward us again (ReliableSender.creditRestarted), so it is counted — and released at
+   * once — the first time it is seen.
+   */
+  #countResumedDuplicate(seq: number, bytes: number, index: number | undefined): void {
+    if (!this.#credit || this.#resumedSeen.has(seq) || this.#resumedSeen.size >= MAX_RESUMED_SEEN) return;
+    this.#resumedSeen.add(seq);
+    const first = index === undefined || index === 0 ? 1 : 0;
+    if (this.#credit.onReceived(bytes, first)) this.#credit.onReleased(bytes, first);
+  }
+
+  /** Counts new data against the credit; false (counted in overCredit) when it goes past it. */
+  #charge(bytes: number, messages: number): boolean {
+    if (!this.#credit || this.#credit.onReceived(bytes, messages)) return true;
+    this.#overCredit++;
+    return false;
+  }
+
+  /** Buffers an item; false when it is a duplicate or refused. `charged`: already counted against the credit. */
+  #accept(seq: number, flags: number, data: Uint8Array, index: number | undefined, count: number | undefined, charged = false): boolean {
     if (seq <= this.#cum || this.#buffer.has(seq)) {
       this.#duplicates++;
       this.#ackNeeded = true;
+      if (seq <= this.#resumedCum) this.#countResumedDuplicate(seq, data.byteLength, index);
       return false;
     }
     if (count !== undefined) {
@@ -225,12 +287,15 @@ export class ReliableReceiver {
       this.#refused++;
       return false;
     }
+    const first = index === undefined || index === 0 ? 1 : 0;
+    if (!charged && !this.#charge(len, first)) return false;
     while (this.#bytes + len > this.#maxBytes) {
       if (this.#highest <= seq) {
+        this.#credit?.onUnreceived(len, first);
         this.#refused++;
         return false;
       }
-      this.#remove(this.#highest);
+      this.#remove(this.#highest, 'unreceive');
     }
     const item: Buffered = { flags, data: new Uint8Array(data) }; // copy: never retain the datagram
     if (count !== undefined) {
@@ -257,7 +322,7 @@ export class ReliableReceiver {
           this.#held = true;
           break;
         }
-        this.#remove(head);
+        this.#remove(head, v === 'refused' ? 'unreceive' : 'release');
         if (v === 'refused') {
           this.#rejected++;
           this.#refusedUntil = head;
@@ -281,7 +346,7 @@ export class ReliableReceiver {
       }
       if (parts.length < first.count) break; // incomplete (or inconsistent: wait for base)
       if (total > this.#maxMessageBytes) {
-        for (let seq = head; seq <= end; seq++) this.#remove(seq);
+        for (let seq = head; seq <= end; seq++) this.#remove(seq, 'unreceive');
         this.#refused += first.count;
         this.#refusedUntil = end;
         this.#refusedByAccept = false;
@@ -299,7 +364,7 @@ export class ReliableReceiver {
         this.#held = true;
         break;
       }
-      for (let seq = head; seq <= end; seq++) this.#remove(seq);
+      for (let seq = head; seq <= end; seq++) this.#remove(seq, v === 'refused' ? 'unreceive' : 'release');
       if (v === 'refused') {
         this.#rejected += first.count;
         this.#refusedUntil = end;
@@ -315,16 +380,21 @@ export class ReliableReceiver {
   #skipTo(cum: number): void {
     for (const seq of [...this.#buffer.keys()]) {
       if (seq > cum) continue;
-      this.#remove(seq);
+      this.#remove(seq, 'unreceive');
       this.#skipped++;
     }
     this.#cum = cum;
     this.#ackNeeded = true;
   }
 
-  #remove(seq: number): void {
+  #remove(seq: number, leave: Leave): void {
     const it = this.#buffer.get(seq);
     if (!it) return;
+    if (this.#credit) {
+      const first = it.index === undefined || it.index === 0 ? 1 : 0;
+      if (leave === 'release') this.#credit.onReleased(it.data.byteLength, first);
+      else this.#credit.onUnreceived(it.data.byteLength, first);
+    }
     this.#buffer.delete(seq);
     this.#bytes -= it.data.byteLength;
     if (this.#buffer.size === 0) this.#highest = 0;

@@ -21,6 +21,11 @@
  *   receiver did not accept.
  * - At its deadline a message is abandoned: push() rejects with ERR_NOT_ACKNOWLEDGED and its
  *   seqs leave the window, so `base` (sent in every frame with reliable items) moves past them.
+ * - Flow control (`credit`, delivery/flow.ts): a first transmission needs the receiver's credit
+ *   (item bytes; a message counts at its first item); retransmissions never do. Out of credit,
+ *   new items simply wait — no loss, no backoff. An abandoned message's transmitted items are
+ *   refunded; one that never fully left because credit ran out rejects with ERR_FLOW_CONTROL
+ *   (it was not delivered: the peer's inbox stayed full).
  */
 import type { Clock } from '../runtime/clock';
 import { BadInputError, DeliveryError } from '../errors';
@@ -56,6 +61,18 @@ export interface ReliableSenderOptions {
   rtoMaxMs?: number;
   /** Loss is detected at the packet level (requeue()): no fast retransmit. */
   packetLoss?: boolean;
+  /** The peer's flow-control credit (first transmissions only); none: unlimited. */
+  credit?: SenderCredit;
+}
+
+/** The flow-control gate for first transmissions (delivery/flow.ts SendCredit satisfies it). */
+export interface SenderCredit {
+  /** Waiting for credit now. */
+  readonly blocked: boolean;
+  /** Whether `bytes` of new data starting `messages` new messages fit (marks it blocked if not). */
+  canSend(bytes: number, messages: number): boolean;
+  onSent(bytes: number, messages: number): void;
+  refund(bytes: number, messages: number): void;
 }
 
 interface Message {
@@ -75,6 +92,8 @@ interface Item extends ReliableItem {
   rtoAtMs: number;
   sacked: boolean;
   due: boolean;
+  /** Counted in the credit of a restarted receiver that has not seen it (see creditRestarted). */
+  recount?: boolean;
 }
 
 export class ReliableSender {
@@ -84,6 +103,7 @@ export class ReliableSender {
   readonly #rtoMinMs: number;
   readonly #rtoMaxMs: number;
   readonly #packetLoss: boolean;
+  readonly #credit: SenderCredit | null;
   /** Items neither cumulatively acked nor abandoned, in seq order. */
   readonly #items = new Map<number, Item>();
   /** Unsettled messages by last seq, in seq order. */
@@ -114,6 +134,7 @@ export class ReliableSender {
     this.#stream = opts.stream;
     this.#window = opts.window;
     this.#packetLoss = opts.packetLoss ?? false;
+    this.#credit = opts.credit ?? null;
     this.#rtoMinMs = opts.rtoMinMs ?? (this.#packetLoss ? PACKET_MODE_RTO_MIN_MS : RTO_MIN_MS);
     this.#rtoMaxMs = Math.max(this.#rtoMinMs, opts.rtoMaxMs ?? RTO_MAX_MS);
     this.#rtoMs = this.#clampRto(opts.rtoInitialMs ?? RTO_INITIAL_MS);
@@ -171,7 +192,7 @@ export class ReliableSender {
 
   /** Whether take() would return items now. */
   hasWork(): boolean {
-    return this.#due > 0 || (this.#sendNext < this.#nextSeq && this.#sendNext < this.base + this.#window);
+    return this.#due > 0 || (this.#sendNext < this.#nextSeq && this.#sendNext < this.base + this.#window && this.#creditAllows(this.#items.get(this.#sendNext)));
   }
 
   /** Items to transmit now: due retransmissions first (seq order), then new items within the window. */
@@ -186,7 +207,9 @@ export class ReliableSender {
     }
     const limit = this.base + this.#window;
     while (out.length < maxItems && this.#sendNext < this.#nextSeq && this.#sendNext < limit) {
-      const it = this.#items.get(this.#sendNext++);
+      const it = this.#items.get(this.#sendNext);
+      if (it && !this.#takeCredit(it)) break; // out of credit: wait for the receiver's next ack
+      this.#sendNext++;
       if (!it) continue; // abandoned before it was ever sent
       this.#inFlight++;
       out.push(this.#transmit(it, now));
@@ -212,6 +235,7 @@ export class ReliableSender {
       for (let seq = Math.max(this.#cumAcked + 1, this.base); seq <= c; seq++) {
         const it = this.#items.get(seq);
         if (!it) continue;
+        if (it.recount) this.#credit?.refund(it.data.byteLength, startsMessage(it)); // delivered before the restart: never counted there
         if (!it.sacked) observe(it);
         this.#forget(it);
         const m = this.#messages.get(seq);
@@ -272,7 +296,7 @@ export class ReliableSender {
     const limit = this.base + this.#window;
     for (let seq = this.#sendNext; seq < this.#nextSeq && seq < limit; seq++) {
       const it = this.#items.get(seq);
-      if (it) return it;
+      if (it) return this.#creditAllows(it) ? it : null;
     }
     return null;
   }
@@ -351,6 +375,7 @@ export class ReliableSender {
   }
 
   #transmit(it: Item, now: number): ReliableItem {
+    it.recount = false; // the restarted receiver counts this copy (as new, or as a first-seen duplicate)
     it.transmissions++;
     it.sentAtMs = now;
     it.txOrder = ++this.#txCounter;
@@ -388,12 +413,71 @@ export class ReliableSender {
   }
 
   #abandon(m: Message): void {
+    const unsent = this.#refund(m);
     for (let seq = m.firstSeq; seq <= m.lastSeq; seq++) {
       const it = this.#items.get(seq);
       if (it) this.#forget(it);
     }
     this.#settle(m);
+    if (unsent && this.#credit?.blocked) {
+      m.reject(new DeliveryError('ERR_FLOW_CONTROL', `not sent within ${m.timeoutMs} ms: the peer granted no flow-control credit (its inbox is full)`));
+      return;
+    }
     m.reject(new DeliveryError('ERR_NOT_ACKNOWLEDGED', `not acknowledged within ${m.timeoutMs} ms`));
+  }
+
+  /** Whether flow control lets item `it` go now (always for a retransmission or an abandoned seq). */
+  #creditAllows(it: Item | undefined): boolean {
+    if (!this.#credit || !it || it.transmissions > 0) return true;
+    return this.#credit.canSend(it.data.byteLength, startsMessage(it));
+  }
+
+  /** Charges a first transmission of `it` to the credit; false (nothing charged) when it does not fit. */
+  #takeCredit(it: Item): boolean {
+    if (!this.#credit || it.transmissions > 0) return true;
+    const bytes = it.data.byteLength;
+    const messages = startsMessage(it);
+    if (!this.#credit.canSend(bytes, messages)) return false;
+    this.#credit.onSent(bytes, messages);
+    return true;
+  }
+
+  /** Refunds the transmitted, unacknowledged items of an abandoned message; true when some item never left. */
+  #refund(m: Message): boolean {
+    let bytes = 0;
+    let messages = 0;
+    let unsent = false;
+    for (let seq = m.firstSeq; seq <= m.lastSeq; seq++) {
+      const it = this.#items.get(seq);
+      if (!it) continue;
+      if (it.transmissions === 0) {
+        unsent = true;
+        continue;
+      }
+      bytes += it.data.byteLength;
+      messages += startsMessage(it);
+    }
+    if (this.#credit && (bytes > 0 || messages > 0)) this.#credit.refund(bytes, messages);
+    return unsent;
+  }
+
+  /**
+   * The receiver restarted (its credit counts from zero): returns what was transmitted and is
+   * not cumulatively acknowledged — bytes, and messages whose first item left — to count as
+   * sent toward it. The restarted receiver counts each of these when its next copy arrives
+   * (ReliableReceiver counts a first-seen duplicate below its resumed floor too); one it
+   * acknowledges without having seen a copy (delivered before the restart) is refunded then.
+   */
+  creditRestarted(): { bytes: number; messages: number } {
+    let bytes = 0;
+    let messages = 0;
+    for (const it of this.#inFlightItems()) {
+      if (it.transmissions === 0) continue;
+      it.recount = true;
+      bytes += it.data.byteLength;
+      messages += startsMessage(it);
+    }
+    return { bytes, messages };
   }
 
   #skipAbandoned(): void {
@@ -427,6 +511,9 @@ export class ReliableSender {
     return Math.min(this.#rtoMaxMs, Math.max(this.#rtoMinMs, ms));
   }
 }
+
+/** 1 when the item is a message's first (a message counts against the credit once), else 0. */
+const startsMessage = (it: ReliableItem): number => (it.index === undefined || it.index === 0 ? 1 : 0);
 
 /** Valid ranges clamped to [lo, hi], sorted by start (at most MAX_ACK_RANGES are read). */
 function sanitizeRanges(flat: readonly number[], lo: number, hi: number): Array<[number, number]> {

@@ -8,6 +8,7 @@ import { systemRandom } from '../runtime/random';
 import type { Settings } from '../config/schema';
 import { nodeSettings } from '../config/parse';
 import { sodiumReady, wipe } from '../crypto/sodium';
+import { useAeadBackend } from '../crypto/aead';
 import { identityFromSeed, type Identity } from '../crypto/identity';
 import type { PeerStore, StoredPeer } from '../store/peer-store';
 import { openHome, type OpenedHome } from '../store/open-home';
@@ -15,6 +16,7 @@ import { silentLogger, type Logger } from '../runtime/log';
 import { resolveMtu, maxDatagramBytes } from '../net/mtu';
 import { TokenBucket } from '../net/ratelimit';
 import { UdpTransport } from '../net/udp-transport';
+import { procFragmentCounter } from '../net/fragment-counter';
 import { PeerTable } from '../peer/table';
 import { newCounters } from '../peer/counters';
 import { limitsOf } from './peer-records';
@@ -25,11 +27,14 @@ import type { CreateNodeOptions, UdpVaultNode } from './types';
 export async function createNode(opts: CreateNodeOptions = {}): Promise<UdpVaultNode> {
   await sodiumReady();
   const settings: Settings = nodeSettings({ settings: opts.settings, port: opts.port, host: opts.host }); // ERR_BAD_CONFIG naming the setting
+  useAeadBackend(settings.aeadBackend); // the packet cipher (src/crypto/aead.ts); throws for 'native' without sodium-native
   const log: Logger = opts.logger ?? silentLogger;
   const clock = opts.runtime?.clock ?? opts.clock ?? systemClock;
   const scheduler = opts.runtime?.scheduler ?? systemScheduler;
   const random = opts.runtime?.random ?? systemRandom;
   const openTransport = opts.runtime?.openTransport ?? UdpTransport.open;
+  // The kernel's fragment counter describes the kernel's sockets only: none for an injected transport.
+  const fragmentCounter = opts.runtime?.fragmentCounter ?? (opts.runtime?.openTransport ? undefined : procFragmentCounter());
   let identity: Identity;
   let store: PeerStore | null = null;
   let stored: StoredPeer[] = [];
@@ -63,6 +68,7 @@ export async function createNode(opts: CreateNodeOptions = {}): Promise<UdpVault
   node = new Node(
     {
       identity, settings, clock, scheduler, random, log, transport, mtu,
+      ...(fragmentCounter ? { fragmentCounter } : {}),
       journal: home?.journal ?? null,
       peers: new PeerTable(),
       counters: newCounters(),

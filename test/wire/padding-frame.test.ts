@@ -1,9 +1,14 @@
-import { encodeFrame, type ControlItem, type Frame, type PayloadItem } from '../../src/wire/frame';
-import { unpaddedFrameBytes } from '../../src/wire/padding-frame';
+/**
+ * The padding policy is applied to a frame's exact encoded length (send.ts paddingTarget):
+ * encodedFrameBytes(f, 0) must be what encodeFrame writes, for every shape of frame.
+ */
+import { encodeFrame, encodedFrameBytes, type ControlItem, type Frame, type PayloadItem } from '../../src/wire/frame';
+
+const unpaddedFrameBytes = (f: Frame): number => encodedFrameBytes(f, 0);
 
 const bytes = (n: number): Uint8Array => new Uint8Array(n).fill(7);
 
-describe('unpaddedFrameBytes', () => {
+describe('encodedFrameBytes(f, 0): the exact length bucket padding starts from', () => {
   test('a 1 KiB datagram-mode message at today\'s timestamps: 1068 bytes, exactly what encodeFrame writes', () => {
     const f: Frame = { t: 1_800_000_000_000, n: 70_000, i: 0xdeadbeef, p: [{ flags: 0, data: bytes(1024) }], c: [] };
     expect(unpaddedFrameBytes(f)).toBe(1068);

@@ -12,11 +12,15 @@ import { WindowWaitQueue } from '../../delivery/congestion/window-wait';
 import { controllerFactory } from '../../delivery/congestion/select';
 import type { SentPacket } from '../../delivery/reliable/sent-history';
 import { MAX_ACK_DELAY_MS } from '../../delivery/reliable/rtt';
+import { IPV4_HEADER_BYTES, IPV6_HEADER_BYTES, UDP_HEADER_BYTES } from '../../constants';
 import { PmtuSearch, PMTU_BASE_IPV4, PMTU_BASE_IPV6 } from '../../delivery/pmtu';
+import { INITIAL_CREDIT } from '../../delivery/flow';
 import { decodeAck } from '../../wire/ack';
+import { probeLedger } from './probe-ledger';
 import type { Frame } from '../../wire/frame';
 import type { Timer } from '../../runtime/scheduler';
 import type { OutMessage } from '../../peer/outbox';
+import { stackless } from './stackless';
 import type { NativeLink } from './link';
 
 /** What a sent datagram carried, for settling or requeueing when it is acknowledged or lost. */
@@ -25,9 +29,6 @@ export type FrameRef =
   | { kind: 'deliveryAck' }
   | { kind: 'limits' }
   | { kind: 'packetAck'; largest: number };
-
-/** Flow credit is not enforced yet: a window no real peer reaches (see docs/CONGESTION.md §7). */
-const UNLIMITED_CREDIT = { windowBytes: 2 ** 30 - 1, windowMessages: 2 ** 30 - 1 };
 
 /** Anti-amplification (RFC 9000 §8): before a new address answered, at most this × what came from it. */
 export const AMPLIFICATION_FACTOR = 3;
@@ -47,6 +48,9 @@ export interface PathStats {
   srttMs: number | null;
   lostPackets: number;
   pathMtuBytes: number;
+  pathMtuSearching: boolean;
+  /** Times our reliable sending paused for the peer's credit (flow control). */
+  flowBlocked: number;
 }
 
 export class PacketPath {
@@ -78,9 +82,42 @@ export class PacketPath {
     if (!this.#pmtu) {
       const { ctx, peer } = this.#link;
       const family = peer.endpoint.family;
-      this.#pmtu = new PmtuSearch({ baseBytes: family === 6 ? PMTU_BASE_IPV6 : PMTU_BASE_IPV4, maxBytes: ctx.maxDatagram[family] });
+      this.#pmtu = new PmtuSearch({
+        baseBytes: family === 6 ? PMTU_BASE_IPV6 : PMTU_BASE_IPV4,
+        maxBytes: ctx.maxDatagram[family],
+        ipUdpHeaderBytes: (family === 6 ? IPV6_HEADER_BYTES : IPV4_HEADER_BYTES) + UDP_HEADER_BYTES,
+      });
     }
     return this.#pmtu;
+  }
+
+  /** RTT for judging probes: from packet acks, else the handshake's, else the initial estimate. */
+  #probeRttMs(): number {
+    const s = this.space;
+    if (s.rtt.hasSample) return Math.max(s.rtt.smoothedMs, s.rtt.latestMs);
+    return this.#link.peer.rttMs ?? s.rtt.smoothedMs;
+  }
+
+  /** How long a probe may go unanswered: the PTO, or from the handshake's RTT before any sample (3 × RTT + max ack delay). */
+  probeTimeoutMs(): number {
+    const s = this.space;
+    const hs = this.#link.peer.rttMs;
+    return s.rtt.hasSample || hs === null ? s.rtt.ptoMs() : 3 * Math.max(hs, 1) + MAX_ACK_DELAY_MS;
+  }
+
+  /**
+   * A probe's send callback ran; `created`: the fragments the kernel created across its send
+   * (the ledger's bracket). `search` is the search the probe belongs to (a path change since
+   * replaced it: then nothing to do).
+   */
+  probeHanded(search: PmtuSearch, pn: number, created: number | undefined, err: Error | null): void {
+    if (search !== this.#pmtu || !this.#link.alive) return;
+    const before = search.current;
+    const now = this.#link.ctx.clock.monotonic();
+    search.onProbeHanded(pn, created, now, (err as NodeJS.ErrnoException | null)?.code === 'EMSGSIZE');
+    if (search.current !== before) this.#onMtuChange();
+    this.arm(now);
+    this.#link.ctx.scheduleFlush(this.#link.peer); // the round's next probe
   }
 
   /** Largest datagram to the peer now: the path's confirmed size (frames and padding follow it). */
@@ -93,8 +130,11 @@ export class PacketPath {
     if (!this.#space) {
       this.#space = new PacketSpace<FrameRef>({
         maxDatagramBytes: this.maxDatagram,
-        receiveWindow: UNLIMITED_CREDIT,
-        initialSendCredit: { maxBytes: UNLIMITED_CREDIT.windowBytes, maxMessages: UNLIMITED_CREDIT.windowMessages },
+        // Flow control (docs/DESIGN.md §Flow control): our window is read from the inbox and
+        // reassembly budget each time an ack is built; both sides start from INITIAL_CREDIT.
+        receiveWindow: () => this.#link.engine.reliable.receiveWindow(this.#link),
+        initialReceiveCredit: INITIAL_CREDIT,
+        initialSendCredit: INITIAL_CREDIT,
         controller: controllerFactory(this.#link.ctx.settings.congestionControl, this.maxDatagram),
       });
     }
@@ -103,13 +143,16 @@ export class PacketPath {
 
   stats(): PathStats {
     const s = this.#space;
-    if (!s) return { congestionWindowBytes: 0, bytesInFlight: 0, srttMs: null, lostPackets: 0, pathMtuBytes: this.maxDatagram };
+    const pathMtuSearching = this.pmtu.searching;
+    if (!s) return { congestionWindowBytes: 0, bytesInFlight: 0, srttMs: null, lostPackets: 0, pathMtuBytes: this.maxDatagram, pathMtuSearching, flowBlocked: 0 };
     return {
       congestionWindowBytes: s.cc.windowBytes,
       bytesInFlight: s.loss.bytesInFlight,
       srttMs: s.rtt.hasSample ? Math.round(s.rtt.smoothedMs * 1000) / 1000 : null,
       lostPackets: s.loss.lostPackets,
       pathMtuBytes: this.maxDatagram,
+      pathMtuSearching,
+      flowBlocked: s.sendCredit.blockedEpisodes,
     };
   }
 
@@ -149,7 +192,10 @@ export class PacketPath {
     if (this.#unvalidated) this.#unvalidated.received += bytes;
     if (frame.i !== this.#peerInstance) {
       // The peer restarted (or this is its first frame): its numbers start again at 0.
-      if (this.#peerInstance !== -1) space.acks.reset();
+      if (this.#peerInstance !== -1) {
+        space.acks.reset();
+        this.#link.engine.reliable.peerRestarted(this.#link); // its receiver counts credit from zero
+      }
       this.#peerInstance = frame.i;
     }
     const eliciting = frame.p.length > 0 || frame.c.some((c) => c.type !== 'packetAck');
@@ -173,11 +219,12 @@ export class PacketPath {
     const res = space.onAckFrame(bytes, nowMs);
     const pmtu = this.pmtu;
     const before = pmtu.current;
-    let probeAnswered = false;
-    if (pmtu.outstanding) {
+    const probeAnswered = pmtu.hasOutstanding;
+    if (probeAnswered) {
       const { ranges } = decodeAck(bytes);
-      pmtu.onAck((pn) => ranges.some((r) => r.smallest <= pn && pn <= r.largest), nowMs);
-      probeAnswered = pmtu.outstanding === null;
+      const largest = ranges.reduce((m, r) => Math.max(m, r.largest), -1);
+      const fragments = probeLedger(this.#link.ctx)?.count(this.#link.peer.endpoint.family);
+      pmtu.onAck((pn) => ranges.some((r) => r.smallest <= pn && pn <= r.largest), largest, nowMs, this.#probeRttMs(), fragments);
     }
     for (const p of res.acked) {
       pmtu.onPacketAcked(p.bytes, p.sentAtMs);
@@ -288,7 +335,7 @@ export class PacketPath {
     const wait = ctx.settings.datagramWindowWaitMs;
     for (const m of this.waiting.expire(now)) {
       ctx.drop('congestion', peer, 'datagram-mode message found no room in the congestion window');
-      m.reject(new DeliveryError('ERR_CONGESTION', `congestion: the path to peer ${peer.label()} had no room for ${wait} ms; message dropped at the sender`));
+      m.reject(stackless(() => new DeliveryError('ERR_CONGESTION', `congestion: the path to peer ${peer.label()} had no room for ${wait} ms; message dropped at the sender`)));
     }
     ctx.scheduleFlush(peer); // sends what is due (probes, delayed ack, paced data) and re-arms
   }

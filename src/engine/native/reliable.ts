@@ -14,6 +14,11 @@
  *   `deliveredThrough`, one record per ack round; in memory without a home) and a new receiver
  *   (restart, re-add) resumes from it: a retransmission whose ack was lost is acknowledged
  *   again, never delivered twice. With inboxFsync the ack waits for that record's fsync.
+ *
+ * Flow control (flow-control.ts; docs/DESIGN.md "Flow control"): the peer's sender and our
+ * receiver count credit in the link's PacketSpace; our window is read whenever an ack is built
+ * (receiveWindow); a blocked sender probes every BLOCKED_PROBE_MS; a reader making room sends a
+ * window update at once (resume).
  */
 import { DeliveryError, UdpVaultError } from '../../errors';
 import { ReliableSender } from '../../delivery/reliable-sender';
@@ -25,10 +30,12 @@ import type { Timer } from '../../runtime/scheduler';
 import type { NodeContext } from '../context';
 import type { NativeLink } from './link';
 import { deliver } from './receive';
-import { fragmentChunkBytes, frameBudget, maybeCompress } from './send';
+import { baseFragmentChunkBytes, fragmentChunkBytes, frameBudget, maybeCompress } from './send';
 import { formatEndpoint } from '../../peer/endpoint';
 import { JournalState } from '../../store/journal-state';
 import type { JournalRecord } from '../../store/journal-codec';
+import type { CreditWindow } from '../../delivery/flow';
+import { BLOCKED_PROBE_MS, NativeFlowControl } from './flow-control';
 
 interface PeerReliable {
   sender: ReliableSender;
@@ -66,9 +73,11 @@ export class ReliableDelivery {
   /** Links whose next frame carries our limit. */
   #announcing = new Set<NativeLink>();
   #onIdle: (() => void)[] = [];
+  readonly #flow: NativeFlowControl;
 
   constructor(ctx: NodeContext) {
     this.#ctx = ctx;
+    this.#flow = new NativeFlowControl(ctx);
     this.#stream = ctx.random.int(1, 0xffffffff);
     this.#nextEpoch = Math.floor(ctx.clock.now()) * 1024 + (this.#stream % 1024);
   }
@@ -95,12 +104,16 @@ export class ReliableDelivery {
     let s = this.#state.get(link);
     if (!s) {
       const { settings, clock } = this.#ctx;
-      const window = Math.max(settings.reliableWindow, maxFragments(settings.maxMessageBytes, fragmentChunkBytes(link)));
+      // Counted in items: room for a largest message as the peer may cut it (at the path MTU base, before its search raised the size).
+      const chunk = Math.min(fragmentChunkBytes(link), baseFragmentChunkBytes());
+      const window = Math.max(settings.reliableWindow, maxFragments(settings.maxMessageBytes, chunk));
       const key = peer.keyString;
       const epoch = this.#newEpoch(key);
+      const space = link.path.space;
       const state: PeerReliable = {
-        sender: new ReliableSender({ clock, stream: epoch, window, packetLoss: true }),
+        sender: new ReliableSender({ clock, stream: epoch, window, packetLoss: true, credit: space.sendCredit }),
         receiver: new ReliableReceiver({
+          credit: space.recvCredit,
           maxBufferedItems: window, maxBufferedBytes: settings.reassemblyPeerBytes, maxMessageBytes: settings.maxMessageBytes,
           // Acknowledged only once a reader or the inbox took it (checked sizes, decompressed).
           accept: (m) => deliver(this.#ctx, peer, state.addr, m.flags, m.data, true),
@@ -147,13 +160,27 @@ export class ReliableDelivery {
     this.#ctx.counters.messagesOut++;
     this.#ctx.scheduleFlush(peer);
     this.#armAt(deadline);
+    this.#armAt(this.#ctx.clock.monotonic() + BLOCKED_PROBE_MS); // checks for a credit stall
     return done.catch((e: unknown) => {
       if (e instanceof UdpVaultError && e.code === 'ERR_NOT_ACKNOWLEDGED' && e.message.startsWith('not acknowledged within')) {
         throw new DeliveryError(e.code, `reliable message to peer ${peer.label()}: not acknowledged within ${timeoutMs} ms; the outcome is unknown (it may still be delivered)`);
       }
+      if (e instanceof UdpVaultError && e.code === 'ERR_FLOW_CONTROL') {
+        throw new DeliveryError(e.code, `reliable message to peer ${peer.label()}: not sent within ${timeoutMs} ms: the peer's inbox is full (it granted no flow-control credit); the message was not delivered`);
+      }
       if (e instanceof UdpVaultError) throw new DeliveryError(e.code, `reliable message to peer ${peer.label()}: ${e.message}`);
       throw e;
     });
+  }
+
+  /** Our receive window for the peer (flow control; NativeFlowControl.receiveWindow). */
+  receiveWindow(link: NativeLink): CreditWindow {
+    return this.#flow.receiveWindow(link, this.#state.get(link)?.receiver ?? null);
+  }
+
+  /** The peer restarted (a new instance): our credit toward it starts again. */
+  peerRestarted(link: NativeLink): void {
+    this.#flow.peerRestarted(link, this.#state.get(link)?.sender ?? null);
   }
 
   /** The peer's sender, if reliable messages were ever sent to it. */
@@ -258,19 +285,28 @@ export class ReliableDelivery {
     for (const item of frame.p) {
       if ((item.flags & FLAG_RELIABLE) === 0) continue;
       const refusedBefore = receiver.refused + receiver.malformed;
+      const overBefore = receiver.overCredit;
       receiver.onItem(stream, base, item.id!, item.flags, item.data, item.index, item.count); // delivers through `accept`
       const refused = receiver.refused + receiver.malformed - refusedBefore;
       if (refused > 0) this.#ctx.drop('rateLimited', peer, 'reliable item outside the receive window');
+      if (receiver.overCredit > overBefore) this.#ctx.drop('flowControl', peer, 'reliable item beyond the flow-control credit granted');
     }
+    this.#flow.noteWaiting(link, receiver);
     if (receiver.ackNeeded) this.#scheduleAck(link);
   }
 
-  /** Room was made (a reader attached, the inbox was read): delivers held messages, then acks them. */
+  /**
+   * Room was made (a reader attached, the inbox was read): delivers held messages, then acks
+   * them; a peer whose credit grew enough gets a window update at once, even if nothing was held.
+   */
   resume(): void {
     for (const [link, s] of this.#state) {
-      if (!s.receiver.held) continue;
-      s.receiver.pump();
-      if (s.receiver.ackNeeded) this.#scheduleAck(link);
+      if (s.receiver.held) {
+        s.receiver.pump();
+        if (s.receiver.ackNeeded) this.#scheduleAck(link);
+        this.#flow.noteWaiting(link, s.receiver);
+      }
+      if (this.#flow.updateDue(link, s.receiver)) this.#ctx.scheduleFlush(link.peer);
     }
   }
 
@@ -327,6 +363,8 @@ export class ReliableDelivery {
       if (s.sender.hasWork()) this.#ctx.scheduleFlush(link.peer);
       const next = s.sender.nextDeadline();
       if (next !== null) this.#armAt(next);
+      const check = this.#flow.probe(link, s.sender);
+      if (check !== null) this.#armAt(check);
     }
   }
 
@@ -351,6 +389,7 @@ export class ReliableDelivery {
 
   dropPeer(link: NativeLink, err: Error, unsentErr?: Error): void {
     this.#state.get(link)?.sender.failAll(err, unsentErr);
+    this.#flow.forget(link);
     this.#state.delete(link);
     this.#ackPeers.delete(link);
     this.#peerMax.delete(link);

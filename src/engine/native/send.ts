@@ -9,7 +9,9 @@ import { COMPRESSION_MIN_BYTES, DATA_HEADER_BYTES, AEAD_TAG_BYTES } from '../../
 import { BadInputError, DeliveryError, UdpVaultError } from '../../errors';
 import { compress } from '../../wire/compress';
 import {
-  encodeFrame,
+  encodeFrameInto,
+  encodedFrameBytes,
+  unpaddedFrameBytes,
   FLAG_COMPRESSED,
   FLAG_FRAGMENT,
   FRAME_FIXED_OVERHEAD_BYTES,
@@ -21,18 +23,19 @@ import {
   type PayloadItem,
 } from '../../wire/frame';
 import { paddedSize } from '../../wire/padding';
-import { unpaddedFrameBytes } from '../../wire/padding-frame';
 import { fragment } from '../../delivery/fragment';
+import { PMTU_BASE_IPV4 } from '../../delivery/pmtu';
 import { countSent, type NodeContext } from '../context';
 import type { Settings } from '../../config/schema';
 import type { Peer } from '../../peer/peer';
 import type { OutMessage } from '../../peer/outbox';
+import { stackless } from './stackless';
 import type { NativeLink } from './link';
 import type { FrameRef } from './packet-path';
+import { probeLedger } from './probe-ledger';
+import { releaseDatagram, takeDatagram } from './datagram-pool';
 
 const SEAL_OVERHEAD_BYTES = DATA_HEADER_BYTES + AEAD_TAG_BYTES;
-/** Frames are encoded here and copied straight into the cipher (no allocation per datagram). */
-const FRAME_SCRATCH = new Uint8Array(65536);
 /** Worst-case item overhead of a fragment (chunks are below 64 KiB: a bin16 header at most). */
 /**
  * Frame header bytes while packet numbers and the reliable base are below 2^32 (FRAME_FIXED_OVERHEAD_BYTES
@@ -62,18 +65,23 @@ export function fragmentChunkBytes(link: NativeLink): number {
   return frameBudget(link) - FRAGMENT_ITEM_OVERHEAD_BYTES;
 }
 
-/** Compresses when it makes the payload smaller; backs off on incompressible traffic. */
+/**
+ * The smallest chunk any peer cuts (fragments cut at the IPv4 path MTU base, before its search
+ * raised the size): a receive window counted in items must hold a largest message cut this small.
+ */
+export function baseFragmentChunkBytes(): number {
+  return PMTU_BASE_IPV4 - SEAL_OVERHEAD_BYTES - FRAME_HEADER_BYTES - PACKET_ACK_RESERVE_BYTES - FRAGMENT_ITEM_OVERHEAD_BYTES;
+}
+
+/** Compresses when it makes the payload smaller; backs off on incompressible traffic (src/wire/compress-backoff.ts). */
 export function maybeCompress(link: NativeLink, data: Uint8Array): [Uint8Array, number] {
   const { ctx, compression } = link;
   if (data.length < COMPRESSION_MIN_BYTES || ctx.settings.compressionLevel <= 0) return [data, 0];
-  if (compression.skip > 0) {
-    compression.skip--;
-    return [data, 0];
-  }
+  if (!compression.shouldTry()) return [data, 0];
   const z = compress(data, ctx.settings.compressionLevel);
-  if (z.length < data.length) return [z, FLAG_COMPRESSED];
-  compression.skip = 16;
-  return [data, 0];
+  const smaller = z.length < data.length;
+  compression.record(smaller);
+  return smaller ? [z, FLAG_COMPRESSED] : [data, 0];
 }
 
 /** Turns one datagram-mode message into payload items (one item, or fragments). */
@@ -94,7 +102,7 @@ export function datagramItems(link: NativeLink, data: Uint8Array): PayloadItem[]
 function settleSent(ctx: NodeContext, peer: Peer, messages: readonly OutMessage[], err: Error | null): void {
   for (const m of messages) {
     if (err) {
-      m.reject(new DeliveryError('ERR_PEER_UNREACHABLE', `message to peer ${peer.label()} not sent: the network refused the datagram (${(err as NodeJS.ErrnoException).code ?? 'error'})`));
+      m.reject(stackless(() => new DeliveryError('ERR_PEER_UNREACHABLE', `message to peer ${peer.label()} not sent: the network refused the datagram (${(err as NodeJS.ErrnoException).code ?? 'error'})`)));
       continue;
     }
     peer.counters.messagesOut++;
@@ -105,13 +113,14 @@ function settleSent(ctx: NodeContext, peer: Peer, messages: readonly OutMessage[
 
 /**
  * Frame bytes to pad to (the datagram less the seal): the padding policy applied to the frame's
- * exact length, so a full datagram is not padded past what it holds and a 1 KiB message lands in
- * the bucket just above it. Padding follows the path's confirmed size; an item fragmented before
- * a black-hole fallback may exceed it (`oversize`: up to the interface maximum).
+ * exact encoded length (`frameBytes`, padding empty), so a full datagram is not padded past what
+ * it holds and a 1 KiB message lands in the bucket just above it (1120 bytes). Padding follows
+ * the path's confirmed size; an item fragmented before a black-hole fallback may exceed it
+ * (`oversize`: up to the interface maximum).
  */
-function paddingTarget(link: NativeLink, frame: Frame, oversize: boolean): number {
+function paddingTarget(link: NativeLink, frameBytes: number, oversize: boolean): number {
   const { ctx, peer, path } = link;
-  const raw = SEAL_OVERHEAD_BYTES + unpaddedFrameBytes(frame);
+  const raw = SEAL_OVERHEAD_BYTES + frameBytes;
   const max = oversize ? Math.max(path.maxDatagram, Math.min(raw, ctx.maxDatagram[peer.endpoint.family])) : path.maxDatagram;
   const exact = Math.min(max, raw);
   let padded = paddedSize(exact, max, ctx.settings.padding);
@@ -123,35 +132,55 @@ function paddingTarget(link: NativeLink, frame: Frame, oversize: boolean): numbe
 }
 
 /**
+ * The frame encoded straight into the datagram's buffer after the data header and sealed there
+ * in place (a pooled slot, datagram-pool.ts; no frame copy, no scratch area).
+ */
+function sealFrame(session: NonNullable<ReturnType<NativeLink['current']>>, frame: Frame, target: number, now: number, base: number): Uint8Array {
+  const frameBytes = encodedFrameBytes(frame, target, base);
+  const buf = takeDatagram(SEAL_OVERHEAD_BYTES + frameBytes);
+  encodeFrameInto(frame, target, buf, DATA_HEADER_BYTES, base);
+  session.sealInto(buf, frameBytes, now);
+  return buf;
+}
+
+/**
  * Numbers, seals and sends one frame on the peer's session, and records it in the packet
  * space. `settles` are the messages whose last item is in this frame: they resolve when the
  * transport has handed the datagram over.
  */
-function sendFrame(link: NativeLink, frame: Frame, settles: OutMessage[], refs: FrameRef[], ackEliciting: boolean, exactBytes = 0, oversize = false): number {
+function sendFrame(link: NativeLink, frame: Frame, _contentBytes: number, settles: OutMessage[], refs: FrameRef[], ackEliciting: boolean, exactBytes = 0, oversize = false, onHanded?: (err: Error | null) => void): number {
   const { ctx, peer } = link;
   const now = ctx.clock.monotonic();
   const session = link.current(now);
   if (!session) {
-    for (const m of settles) m.reject(new DeliveryError('ERR_PEER_UNREACHABLE', `message to peer ${peer.label()} not sent: its session ended`));
+    for (const m of settles) m.reject(stackless(() => new DeliveryError('ERR_PEER_UNREACHABLE', `message to peer ${peer.label()} not sent: its session ended`)));
     return -1;
   }
   const space = link.path.space;
   frame.t = ctx.clock.now() + session.timeBiasMs; // the clock the peer measured at the handshake
   frame.n = space.loss.nextPacketNumber;
   frame.i = link.instance;
-  const target = exactBytes > 0 ? exactBytes - SEAL_OVERHEAD_BYTES : paddingTarget(link, frame, oversize);
-  const datagram = session.seal(encodeFrame(frame, ctx.settings.padding === 'none' && exactBytes === 0 ? 0 : target, FRAME_SCRATCH), now);
+  const base = unpaddedFrameBytes(frame); // computed once: padding target and encoder share it
+  const target = exactBytes > 0 ? exactBytes - SEAL_OVERHEAD_BYTES : paddingTarget(link, encodedFrameBytes(frame, 0, base), oversize);
+  const datagram = sealFrame(session, frame, ctx.settings.padding === 'none' && exactBytes === 0 ? 0 : target, now, base);
   const bytes = datagram.length;
-  const done = settles.length > 0 ? (err: Error | null) => settleSent(ctx, peer, settles, err) : undefined;
+  // The slot goes back to the pool once the transport is done with the bytes.
+  const done = (err: Error | null): void => {
+    releaseDatagram(datagram);
+    if (settles.length > 0) settleSent(ctx, peer, settles, err);
+    onHanded?.(err);
+  };
   let handed: boolean;
   try {
     handed = ctx.transport.send(datagram, peer.endpoint.port, peer.endpoint.address, peer.endpoint.family, done);
   } catch (e) {
+    releaseDatagram(datagram);
     settleSent(ctx, peer, settles, e instanceof Error ? e : new Error('send failed'));
     return -1;
   }
   if (!handed) {
-    for (const m of settles) m.reject(new DeliveryError('ERR_PEER_UNREACHABLE', `peer ${peer.label()}: no IPv${peer.endpoint.family} socket to send from`));
+    releaseDatagram(datagram);
+    for (const m of settles) m.reject(stackless(() => new DeliveryError('ERR_PEER_UNREACHABLE', `peer ${peer.label()}: no IPv${peer.endpoint.family} socket to send from`)));
     return -1;
   }
   const pn = space.onDatagramSent(now, bytes, ackEliciting, refs);
@@ -165,7 +194,7 @@ function sendFrame(link: NativeLink, frame: Frame, settles: OutMessage[], refs: 
 export function sendEmptyFrame(link: NativeLink): void {
   const c = link.engine.reliable.takeAnnouncement(link); // our maxMessageBytes rides along (PROTOCOL §7.3)
   const refs: FrameRef[] = c.length > 0 ? [{ kind: 'limits' }] : [];
-  sendFrame(link, { t: 0, n: 0, i: 0, p: [], c }, [], refs, refs.length > 0);
+  sendFrame(link, { t: 0, n: 0, i: 0, p: [], c }, c.reduce((n, x) => n + controlBytes(x), 0), [], refs, refs.length > 0);
 }
 
 /** Without a session: this turn's messages go to the bounded pre-session queue. */
@@ -173,7 +202,7 @@ function queueForSession(link: NativeLink): void {
   const { ctx, peer } = link;
   const limits = { maxMessages: ctx.settings.queueMaxMessages, maxBytes: ctx.settings.queueMaxBytes };
   for (const m of link.outbox.batchToQueue(limits)) {
-    m.reject(new UdpVaultError('ERR_QUEUE_FULL', `queue for peer ${peer.label()} is full (no session yet); message not sent`));
+    m.reject(stackless(() => new UdpVaultError('ERR_QUEUE_FULL', `queue for peer ${peer.label()} is full (no session yet); message not sent`)));
   }
 }
 
@@ -183,7 +212,7 @@ function admitDatagrams(link: NativeLink, now: number): void {
   const deadline = now + ctx.settings.datagramWindowWaitMs;
   for (const m of link.outbox.takeAll()) {
     if (!path.waiting.push(m, m.bytes, deadline)) {
-      m.reject(new UdpVaultError('ERR_QUEUE_FULL', `queue for peer ${peer.label()} is full (waiting for the congestion window); message not sent`));
+      m.reject(stackless(() => new UdpVaultError('ERR_QUEUE_FULL', `queue for peer ${peer.label()} is full (waiting for the congestion window); message not sent`)));
     }
   }
 }
@@ -199,23 +228,41 @@ function addDeliveryAck(link: NativeLink, frame: Frame, refs: FrameRef[]): void 
 }
 
 /**
- * DPLPMTUD (RFC 8899): when the search wants a probe and the window has room, a keepalive frame
- * padded to exactly the probe size. The peer acknowledges it like any ack-eliciting packet;
- * here it is not in flight and its loss is no congestion signal (PmtuSearch times it out).
+ * DPLPMTUD (RFC 8899): while the search wants probes and the window has room, keepalive frames
+ * padded to exactly the probe sizes. The peer acknowledges them like any ack-eliciting packet;
+ * here they are not in flight and their loss is no congestion signal (PmtuSearch times them
+ * out). With the kernel's fragment counter, each probe's send is bracketed by the node's
+ * ProbeLedger (one bracket open at a time, node-wide): the next probe waits for this one's send
+ * callback (PacketPath.probeHanded asks for it). Without one, the round goes at once.
  */
 function probePathMtu(link: NativeLink, now: number): void {
-  const { path } = link;
-  const size = path.pmtu.nextProbeSize(now);
-  if (size === null || path.amplificationRoom() < size) return;
-  const delay = path.space.sendDelay(now, size);
-  if (delay !== 0) {
-    // Held by the pacer (its quantum is 2 datagrams): come back when it has room, or the search stalls.
-    if (delay < Infinity) path.arm(now, now + delay);
-    return;
+  const { ctx, peer, path } = link;
+  const pmtu = path.pmtu;
+  const family = peer.endpoint.family;
+  const ledger = probeLedger(ctx);
+  for (;;) {
+    const size = pmtu.nextProbeSize(now);
+    if (size === null || path.amplificationRoom() < size) return;
+    const delay = path.space.sendDelay(now, size);
+    if (delay !== 0) {
+      // Held by the pacer (its quantum is 2 datagrams): come back when it has room, or the search stalls.
+      if (delay < Infinity) path.arm(now, now + delay);
+      return;
+    }
+    const before = ledger?.open(family, peer, () => ctx.scheduleFlush(peer));
+    if (before === null) return; // another probe of this node is being handed over
+    const frame: Frame = { t: 0, n: 0, i: 0, p: [], c: [{ type: 'keepalive' }] };
+    let pn = -1;
+    const handed = before === undefined ? undefined : (err: Error | null): void => path.probeHanded(pmtu, pn, ledger!.close(family), err);
+    pn = sendFrame(link, frame, 2, [], [], false, size, false, handed);
+    if (pn < 0) {
+      if (handed) ledger!.close(family); // never handed over: the bracket closes now
+      return;
+    }
+    pmtu.onProbeSent(pn, size, now, now + path.probeTimeoutMs(), before);
+    if (handed) return;
+    pmtu.onProbeHanded(pn, undefined, now); // unmeasured: handed over as far as the search is concerned
   }
-  const frame: Frame = { t: 0, n: 0, i: 0, p: [], c: [{ type: 'keepalive' }] };
-  const pn = sendFrame(link, frame, [], [], false, size);
-  if (pn >= 0) path.pmtu.onProbeSent(pn, size, now + path.space.loss.ptoPeriodMs());
 }
 
 /** Room needed for an ack-only datagram (with a delivery ack) to an address that has not answered yet. */
@@ -254,6 +301,8 @@ export function pumpLink(link: NativeLink, draining = false): boolean {
   admitDatagrams(link, now);
   const space = path.space;
   const sender = link.engine.reliable.senderOf(link);
+  // Path MTU probes first: the search must not wait for a bulk transfer to leave room.
+  if (!draining) probePathMtu(link, now);
   const budget = frameBudget(link) + PACKET_ACK_RESERVE_BYTES;
   const max = path.maxDatagram;
   /** An item fragmented for a larger path size before a fallback still goes, alone in its frame. */
@@ -347,9 +396,8 @@ export function pumpLink(link: NativeLink, draining = false): boolean {
     const eliciting = frame.p.length > 0 || frame.c.some((c) => c.type !== 'packetAck');
     if (!eliciting && frame.c.length === 0) break; // nothing fits an empty frame (items are sized below the budget)
     // A full-size item did not fit beside the piggybacked ack: the ack goes alone, the item next.
-    sendFrame(link, frame, settles, eliciting ? refs : [], eliciting, 0, oversize);
+    sendFrame(link, frame, used, settles, eliciting ? refs : [], eliciting, 0, oversize);
   }
-  probePathMtu(link, now);
   const ack = largestFitting(path.amplificationRoom(), max, ctx.settings.padding) >= SMALL_ACK_DATAGRAM_BYTES ? space.ackToSend(now) : null;
   if (ack) {
     // A due packet ack goes now; a wanted delivery ack rides with it (then it is ack-eliciting).
@@ -359,7 +407,7 @@ export function pumpLink(link: NativeLink, draining = false): boolean {
     const refs: FrameRef[] = announce.length > 0 ? [{ kind: 'limits' }] : [];
     addDeliveryAck(link, frame, refs);
     frame.c.push({ type: 'packetAck', ack });
-    sendFrame(link, frame, [], refs, refs.length > 0);
+    sendFrame(link, frame, frame.c.reduce((n, c) => n + controlBytes(c), 0), [], refs, refs.length > 0);
   }
   path.arm(now);
   return true;
