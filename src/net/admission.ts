@@ -11,6 +11,11 @@
  * - a source seen for the first time gets one operation from a newcomer budget (a quarter of the
  *   global rate), so first contact is immediate but rotating addresses cannot drain the budget
  *   of sources with history;
+ * - the global budget keeps headroom: sources with history may draw it down only to a reserve
+ *   (half the newcomer burst), newcomers to half of that, and priority sources — the exact
+ *   address and port of a configured peer, proving a cookie when one is required — to zero. So
+ *   however many cookie-proving sources share the budget (each at its fair share, together using
+ *   all of it), a peer's handshake from its known endpoint is admitted at once;
  * - the table is fixed-size (oldest evicted, recently active ones get a second chance) and every
  *   check is O(1): the same
  *   cost with 10 or 10,000 sources.
@@ -92,7 +97,9 @@ export class Admission {
   #activeNow = 0;
   #activePrev = 0;
   #loadUntilMs = -Infinity;
-  readonly counters = { admitted: 0, cookies: 0, refusedSource: 0, refusedGlobal: 0, evicted: 0 };
+  /** Global credit that sources with history leave untouched (newcomers leave half of it). */
+  readonly #reserve: number;
+  readonly counters = { admitted: 0, cookies: 0, refusedSource: 0, refusedGlobal: 0, evicted: 0, priority: 0 };
 
   constructor(options: AdmissionOptions) {
     const o = { newcomerShare: DEFAULT_ADMISSION.newcomerShare, ...options };
@@ -105,6 +112,7 @@ export class Admission {
     this.#global = new Bucket(o.globalPerSecond, o.globalBurst, now);
     this.#newcomers = new Bucket(o.globalPerSecond * o.newcomerShare, Math.max(1, o.globalBurst * o.newcomerShare), now);
     this.#demand = new Bucket(o.globalPerSecond / 2, o.globalBurst, now);
+    this.#reserve = (o.globalBurst * o.newcomerShare) / 2;
     this.#epoch = Math.floor(now / EPOCH_MS);
   }
 
@@ -144,9 +152,10 @@ export class Admission {
   /**
    * Decides about one handshake message from `source` (see sourceKey) whose mac1 was valid.
    * `mac2Valid`: it proves a cookie for its source address; `cookieRequired`: always gate it
-   * (TOFU first contact). Cost 1 = the work of one message (the caller may weigh messages).
+   * (TOFU first contact); `priority`: it comes from the exact endpoint of a configured peer (see
+   * admit). Cost 1 = the work of one message (the caller may weigh messages).
    */
-  check(source: string, opts: { mac2Valid: boolean; cookieRequired?: boolean }, cost = 1): AdmissionVerdict {
+  check(source: string, opts: { mac2Valid: boolean; cookieRequired?: boolean; priority?: boolean }, cost = 1): AdmissionVerdict {
     const now = this.#o.clock.monotonic();
     this.#demand.refill(now);
     if (this.#demand.credit >= 1) this.#demand.credit -= 1;
@@ -155,19 +164,25 @@ export class Admission {
       this.counters.cookies++;
       return 'cookie';
     }
-    return this.admit(source, cost);
+    return this.admit(source, cost, opts.priority === true);
   }
 
-  /** Takes `cost` from the source's share and from the global budget, or refuses. */
-  admit(source: string, cost = 1): AdmissionVerdict {
+  /**
+   * Takes `cost` from the source's share and from the global budget, or refuses. A `priority`
+   * message may use the global budget's headroom: the caller vouches that it comes from a
+   * configured peer's endpoint and (under load) proved a cookie for that address and port, which a
+   * flood of spoofed or cookie-proving sources elsewhere cannot.
+   */
+  admit(source: string, cost = 1, priority = false): AdmissionVerdict {
     const now = this.#o.clock.monotonic();
     this.#roll(now);
     let e = this.#sources.get(source);
     if (!e) {
       if (this.#sources.size >= this.#o.maxSources) this.#evictOne();
       this.#newcomers.refill(now);
-      const gift = this.#newcomers.credit >= 1 ? 1 : 0;
-      this.#newcomers.credit -= gift;
+      // A priority source's first operation does not draw on the newcomer budget.
+      const gift = priority || this.#newcomers.credit >= 1 ? 1 : 0;
+      if (!priority) this.#newcomers.credit -= gift;
       e = { credit: gift, lastMs: now, epoch: -1, known: false };
       this.#sources.set(source, e);
     }
@@ -175,18 +190,21 @@ export class Admission {
       e.epoch = this.#epoch;
       this.#activeNow++;
     }
-    const share = Math.min(this.#o.perSourcePerSecond, this.#o.globalPerSecond / Math.max(1, this.#activeNow, this.#activePrev));
+    // A priority source refills at its ceiling, the others at their fair share.
+    const share = priority ? this.#o.perSourcePerSecond : Math.min(this.#o.perSourcePerSecond, this.#o.globalPerSecond / Math.max(1, this.#activeNow, this.#activePrev));
     const dt = now - e.lastMs;
     if (dt > 0) {
       e.credit = Math.min(this.#o.perSourceBurst, e.credit + (dt * share) / 1000);
       e.lastMs = now;
     }
+    const newcomer = !e.known;
     if (e.credit < cost) {
       this.counters.refusedSource++;
       return 'source';
     }
     this.#global.refill(now);
-    if (this.#global.credit < cost) {
+    const floor = priority ? 0 : newcomer ? this.#reserve / 2 : this.#reserve;
+    if (this.#global.credit - cost < floor) {
       this.#loadUntilMs = now + LOAD_HOLD_MS;
       this.counters.refusedGlobal++;
       return 'global';
@@ -199,6 +217,7 @@ export class Admission {
       this.#activeNow++;
     }
     this.counters.admitted++;
+    if (priority) this.counters.priority++;
     return 'admit';
   }
 

@@ -40,6 +40,12 @@ export interface HandshakeGateOptions {
    * option they go through admission like inits.
    */
   isSolicited?: (receiverSid: number) => boolean;
+  /**
+   * The exact address and port of a configured peer (O(1)): its inits use the global budget's
+   * headroom (Admission.admit's priority) once they carry a valid mac2, or when no cookie is
+   * required — a flood from other sources cannot delay a known peer's handshake.
+   */
+  isPeerEndpoint?: (address: string, port: number) => boolean;
 }
 
 export class HandshakeGate {
@@ -48,6 +54,7 @@ export class HandshakeGate {
   readonly #anonymous: CookieChecker;
   readonly #firstContact: HandshakeGateOptions['acceptsFirstContactFrom'];
   readonly #solicited: HandshakeGateOptions['isSolicited'];
+  readonly #peerEndpoint: HandshakeGateOptions['isPeerEndpoint'];
 
   constructor(o: HandshakeGateOptions) {
     this.#own = new CookieChecker({ receiverStatic: o.localStatic, clock: o.clock, random: o.random });
@@ -55,6 +62,7 @@ export class HandshakeGate {
     this.admission = new Admission({ ...o.admission, clock: o.clock });
     this.#firstContact = o.acceptsFirstContactFrom;
     this.#solicited = o.isSolicited;
+    this.#peerEndpoint = o.isPeerEndpoint;
   }
 
   inspect(datagram: Uint8Array, address: string, port: number): GateResult {
@@ -73,7 +81,8 @@ export class HandshakeGate {
     const firstContact = message.type === V4.xx1;
     if (firstContact && !this.#firstContact(address, port)) return { action: 'drop', reason: 'unknownPeer' };
     const src = sourceBytes(address, port);
-    const verdict = this.admission.check(sourceKey(address), { mac2Valid: checker.checkMac2(datagram, src), cookieRequired: firstContact });
+    const priority = this.#peerEndpoint?.(address, port) === true;
+    const verdict = this.admission.check(sourceKey(address), { mac2Valid: checker.checkMac2(datagram, src), cookieRequired: firstContact, priority });
     if (verdict === 'cookie') return { action: 'cookie', reply: checker.createReply(datagram, src) };
     if (verdict !== 'admit') return { action: 'drop', reason: 'rateLimited' };
     return { action: 'process', message };
