@@ -16,6 +16,10 @@
  *   address and port of a configured peer, proving a cookie when one is required — to zero. So
  *   however many cookie-proving sources share the budget (each at its fair share, together using
  *   all of it), a peer's handshake from its known endpoint is admitted at once;
+ * - cookie replies are budgeted per source too (COOKIE_REPLIES_PER_SECOND, burst
+ *   COOKIE_REPLY_BURST): a blind spoofer's thousand addresses cost a few replies a second each,
+ *   not one per message. A legitimate initiator needs one cookie per 2 minutes; a configured
+ *   peer's endpoint (priority) is always answered, so spoofing a peer's IP cannot starve it;
  * - the table is fixed-size (oldest evicted, recently active ones get a second chance) and every
  *   check is O(1): the same
  *   cost with 10 or 10,000 sources.
@@ -48,10 +52,14 @@ export const DEFAULT_ADMISSION = {
   newcomerShare: 0.25,
 } as const;
 
+/** Cookie replies per second one source (IPv4 address or IPv6 /64) may receive, and the burst. */
+export const COOKIE_REPLIES_PER_SECOND = 2;
+export const COOKIE_REPLY_BURST = 4;
+
 export type AdmissionVerdict =
   | 'admit' // do the work (the tokens are taken)
   | 'cookie' // answer with a cookie reply, do no asymmetric work
-  | 'source' // this source is over its share: drop, count rateLimited
+  | 'source' // this source is over its share (or its cookie-reply budget): drop, count rateLimited
   | 'global'; // the node is over its budget: drop, count rateLimited
 
 interface Entry {
@@ -60,6 +68,10 @@ interface Entry {
   epoch: number;
   /** Admitted at least once: only such sources count as active (divide the budget). */
   known: boolean;
+  /** Was offered its newcomer token (at its first admission attempt). */
+  gifted: boolean;
+  cookieCredit: number;
+  cookieMs: number;
 }
 
 class Bucket {
@@ -99,7 +111,7 @@ export class Admission {
   #loadUntilMs = -Infinity;
   /** Global credit that sources with history leave untouched (newcomers leave half of it). */
   readonly #reserve: number;
-  readonly counters = { admitted: 0, cookies: 0, refusedSource: 0, refusedGlobal: 0, evicted: 0, priority: 0 };
+  readonly counters = { admitted: 0, cookies: 0, refusedSource: 0, refusedGlobal: 0, evicted: 0, priority: 0, cookiesRefused: 0 };
 
   constructor(options: AdmissionOptions) {
     const o = { newcomerShare: DEFAULT_ADMISSION.newcomerShare, ...options };
@@ -161,6 +173,10 @@ export class Admission {
     if (this.#demand.credit >= 1) this.#demand.credit -= 1;
     else this.#loadUntilMs = now + LOAD_HOLD_MS;
     if ((opts.cookieRequired || this.underLoad) && !opts.mac2Valid) {
+      if (opts.priority !== true && !this.#cookieAllowed(source, now)) {
+        this.counters.cookiesRefused++;
+        return 'source';
+      }
       this.counters.cookies++;
       return 'cookie';
     }
@@ -176,15 +192,15 @@ export class Admission {
   admit(source: string, cost = 1, priority = false): AdmissionVerdict {
     const now = this.#o.clock.monotonic();
     this.#roll(now);
-    let e = this.#sources.get(source);
-    if (!e) {
-      if (this.#sources.size >= this.#o.maxSources) this.#evictOne();
+    const e = this.#entry(source, now);
+    if (!e.gifted) {
+      e.gifted = true;
       this.#newcomers.refill(now);
       // A priority source's first operation does not draw on the newcomer budget.
       const gift = priority || this.#newcomers.credit >= 1 ? 1 : 0;
       if (!priority) this.#newcomers.credit -= gift;
-      e = { credit: gift, lastMs: now, epoch: -1, known: false };
-      this.#sources.set(source, e);
+      e.credit = gift;
+      e.lastMs = now;
     }
     if (e.known && e.epoch !== this.#epoch) {
       e.epoch = this.#epoch;
@@ -219,6 +235,29 @@ export class Admission {
     this.counters.admitted++;
     if (priority) this.counters.priority++;
     return 'admit';
+  }
+
+  /** Takes one cookie reply from the source's budget (creating its entry, not yet known). */
+  #cookieAllowed(source: string, now: number): boolean {
+    const e = this.#entry(source, now);
+    const dt = now - e.cookieMs;
+    if (dt > 0) {
+      e.cookieCredit = Math.min(COOKIE_REPLY_BURST, e.cookieCredit + (dt * COOKIE_REPLIES_PER_SECOND) / 1000);
+      e.cookieMs = now;
+    }
+    if (e.cookieCredit < 1) return false;
+    e.cookieCredit -= 1;
+    return true;
+  }
+
+  #entry(source: string, now: number): Entry {
+    let e = this.#sources.get(source);
+    if (!e) {
+      if (this.#sources.size >= this.#o.maxSources) this.#evictOne();
+      e = { credit: 0, lastMs: now, epoch: -1, known: false, gifted: false, cookieCredit: COOKIE_REPLY_BURST, cookieMs: now };
+      this.#sources.set(source, e);
+    }
+    return e;
   }
 
   /**

@@ -17,7 +17,7 @@
 import { ANONYMOUS_STATIC, CookieChecker } from '../crypto/cookie';
 import type { Clock } from '../runtime/clock';
 import type { Random } from '../runtime/random';
-import { parseHandshake, V4, type HandshakeMessage } from '../wire/handshake-v4';
+import { isHandshakeType, messageSizeRange, parseHandshake, V4, type HandshakeMessage, type V4HandshakeType } from '../wire/handshake-v4';
 import { Admission, type AdmissionOptions } from './admission';
 import { sourceBytes, sourceKey } from './source-address';
 
@@ -25,6 +25,11 @@ export type GateResult =
   | { action: 'process'; message: HandshakeMessage }
   | { action: 'cookie'; reply: Uint8Array }
   | { action: 'drop'; reason: 'malformed' | 'authFailure' | 'unknownPeer' | 'unknownSession' | 'rateLimited' };
+
+const DROP_MALFORMED: GateResult = Object.freeze({ action: 'drop', reason: 'malformed' });
+const DROP_AUTH: GateResult = Object.freeze({ action: 'drop', reason: 'authFailure' });
+const DROP_RATE: GateResult = Object.freeze({ action: 'drop', reason: 'rateLimited' });
+const SIZE_RANGES = Object.fromEntries(([V4.ikInit, V4.ikResponse, V4.xx1, V4.xx2, V4.xx3] as V4HandshakeType[]).map((t) => [t, messageSizeRange(t)])) as Record<V4HandshakeType, [number, number]>;
 
 export interface HandshakeGateOptions {
   /** This node's X25519 static public key. */
@@ -66,15 +71,15 @@ export class HandshakeGate {
   }
 
   inspect(datagram: Uint8Array, address: string, port: number): GateResult {
-    let message: HandshakeMessage;
-    try {
-      message = parseHandshake(datagram);
-    } catch {
-      return { action: 'drop', reason: 'malformed' };
-    }
-    const anonymous = message.type === V4.xx1 || message.type === V4.xx2;
+    // Length and type first, without throwing: junk is dropped before any allocation but the result.
+    const type = datagram[0];
+    if (type === undefined || !isHandshakeType(type)) return DROP_MALFORMED;
+    const [min, max] = SIZE_RANGES[type];
+    if (datagram.length < min || datagram.length > max) return DROP_MALFORMED;
+    const anonymous = type === V4.xx1 || type === V4.xx2;
     const checker = anonymous ? this.#anonymous : this.#own;
-    if (!checker.checkMac1(datagram)) return { action: 'drop', reason: 'authFailure' };
+    if (!checker.checkMac1(datagram)) return DROP_AUTH;
+    const message = parseHandshake(datagram); // cannot throw now: type and length are checked
     if (this.#solicited && message.receiverSid !== null) {
       return this.#solicited(message.receiverSid) ? { action: 'process', message } : { action: 'drop', reason: 'unknownSession' };
     }
@@ -84,7 +89,7 @@ export class HandshakeGate {
     const priority = this.#peerEndpoint?.(address, port) === true;
     const verdict = this.admission.check(sourceKey(address), { mac2Valid: checker.checkMac2(datagram, src), cookieRequired: firstContact, priority });
     if (verdict === 'cookie') return { action: 'cookie', reply: checker.createReply(datagram, src) };
-    if (verdict !== 'admit') return { action: 'drop', reason: 'rateLimited' };
+    if (verdict !== 'admit') return DROP_RATE;
     return { action: 'process', message };
   }
 

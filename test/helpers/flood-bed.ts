@@ -156,6 +156,18 @@ export function kernelDrops(pid: number, port: number): number {
   return drops;
 }
 
+/** The Udp line of /proc/PID/net/snmp (the process's namespace): InErrors, RcvbufErrors, MemErrors… */
+export function udpSnmp(pid: number): Record<string, number> {
+  try {
+    const lines = fs.readFileSync(`/proc/${pid}/net/snmp`, 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
+    const names = lines[0]!.split(/\s+/).slice(1);
+    const values = lines[1]!.split(/\s+/).slice(1).map(Number);
+    return Object.fromEntries(names.map((n, i) => [n, values[i]!]));
+  } catch {
+    return {};
+  }
+}
+
 export interface FlooderArgs {
   port: number;
   target: string;

@@ -15,7 +15,7 @@ import { SeededRandom } from '../../src/runtime/random';
 import { sodiumReady } from '../../src/crypto/sodium';
 import type { Settings } from '../../src/config/schema';
 import { forgeIkInit } from './v4-forge';
-import { cpuMs, Flooder, kernelDrops, NodeProcess, RssSampler, type FlooderCounts } from './flood-bed';
+import { cpuMs, Flooder, kernelDrops, NodeProcess, RssSampler, udpSnmp, type FlooderCounts } from './flood-bed';
 
 export const MiB = 1024 * 1024;
 
@@ -59,6 +59,8 @@ export interface ScenarioResult {
   rssBefore: number;
   rssPeak: number;
   kernelDrops: number;
+  /** The victim namespace's UDP error counters over the flood (all sockets of the namespace). */
+  udpErrors: Record<string, number>;
   victimCpuMs: number;
   floodMs: number;
   flooder: FlooderCounts;
@@ -101,8 +103,11 @@ export async function runFloodScenario(o: ScenarioOptions): Promise<ScenarioResu
     await sleep(200); // B's first init toward A went out (A does not know B yet: refused)
     const rssBefore = rss.sample();
     const drops0 = kernelDrops(b.pid, b.port);
+    const snmp0 = udpSnmp(b.pid);
     const cpu0 = cpuMs(b.pid);
     const floodStart = Date.now();
+    const timeline: Array<[number, number]> = [];
+    const dropTimer = setInterval(() => timeline.push([Date.now() - floodStart, kernelDrops(b.pid, b.port) - drops0]), 100);
     flood = await Flooder.start(
       {
         port: b.port,
@@ -129,6 +134,10 @@ export async function runFloodScenario(o: ScenarioOptions): Promise<ScenarioResu
     const r = await a.reliable('b', RELIABLE, 64, 10_000);
     const victimCpuMs = cpuMs(b.pid) - cpu0;
     const kdrops = kernelDrops(b.pid, b.port) - drops0;
+    clearInterval(dropTimer);
+    if (process.env['UDPVAULT_FLOOD_TIMELINE'] === '1') process.stdout.write(`kernel drops over time (ms, drops): ${JSON.stringify(timeline)}\n`);
+    const snmp1 = udpSnmp(b.pid);
+    const udpErrors = Object.fromEntries(['InErrors', 'RcvbufErrors', 'MemErrors', 'SndbufErrors'].map((k) => [k, (snmp1[k] ?? 0) - (snmp0[k] ?? 0)]));
     const flooder = await flood.stop();
     flood = null;
     const floodMs = Date.now() - floodStart;
@@ -136,7 +145,7 @@ export async function runFloodScenario(o: ScenarioOptions): Promise<ScenarioResu
     const as = await a.status();
     const keysOk = bs.peers.length === 1 && bs.peers[0]!.key === a.publicKey && as.peers.length === 1 && as.peers[0]!.key === b.publicKey;
     const drops = bs.status.counters.drops as Record<string, number>;
-    return { handshakeMs, bothMs, acked: r.ok, sent: RELIABLE, rssBefore, rssPeak: rss.peak, kernelDrops: kdrops, victimCpuMs, floodMs, flooder, drops, keysOk };
+    return { handshakeMs, bothMs, acked: r.ok, sent: RELIABLE, rssBefore, rssPeak: rss.peak, kernelDrops: kdrops, udpErrors, victimCpuMs, floodMs, flooder, drops, keysOk };
   } finally {
     rss.stop();
     if (flood) await flood.stop();
@@ -153,7 +162,7 @@ export function describeResult(label: string, r: ScenarioResult): string {
   return (
     `${label}: handshake ${r.handshakeMs} ms (both sides ${r.bothMs} ms), ${r.acked}/${r.sent} reliable acknowledged; ` +
     `victim RSS ${mb(r.rssBefore)} → peak ${mb(r.rssPeak)} MB (floor ${mb(RSS_FLOOR_BYTES)}), CPU ${Math.round((100 * r.victimCpuMs) / r.floodMs)}% of a core, ` +
-    `kernel drops ${r.kernelDrops}; flooder sent ${rate(f.inits)} inits + ${rate(f.junk)} junk, CPU ${Math.round((100 * f.cpuMs) / f.elapsedMs)}%, ` +
+    `kernel drops ${r.kernelDrops} (namespace UDP ${JSON.stringify(r.udpErrors)}); flooder sent ${rate(f.inits)} inits + ${rate(f.junk)} junk, CPU ${Math.round((100 * f.cpuMs) / f.elapsedMs)}%, ` +
     `replies reaching it ${f.repliesSeen}, cookies taken ${f.cookiesTaken}, inits with mac2 ${f.withMac2}; victim drops ${JSON.stringify(r.drops)}`
   );
 }
