@@ -24,12 +24,6 @@ export const COOKIE_SECRET_ROTATION_MS = 120_000;
 /** As wireguard-go: an initiator uses a cookie for at most 2 minutes after it arrived. */
 export const COOKIE_VALID_MS = 120_000;
 export const ANONYMOUS_STATIC = new Uint8Array(32);
-/**
- * Cookie-reply nonces are drawn from the injected Random this many at a time: under a flood the
- * responder answers thousands of messages a second, and one randomFillSync per reply cost more
- * than the reply's AEAD (~4 µs of ~14). Nonces need only be unique; they are still random.
- */
-const NONCES_PER_DRAW = 64;
 
 const enc = new TextEncoder();
 const MAC1_LABEL = enc.encode('mac1----');
@@ -57,6 +51,12 @@ export interface CookieCheckerOptions {
   receiverStatic: Uint8Array;
   clock: Clock;
   random: Random;
+  /**
+   * Cookie-reply nonces drawn from `random` per draw (default 1). The node's gate draws 64 at a
+   * time: under a flood one randomFillSync per reply cost about as much as the reply's AEAD.
+   * Nonces need only be unique; they stay random.
+   */
+  noncesPerDraw?: number;
 }
 
 /** The responder's side. One per receiver static. */
@@ -69,8 +69,10 @@ export class CookieChecker {
   #secretSetMs = 0;
   #nonces: Uint8Array = new Uint8Array(0);
   #nonceAt = 0;
+  readonly #noncesPerDraw: number;
 
   constructor(o: CookieCheckerOptions) {
+    this.#noncesPerDraw = Math.max(1, Math.floor(o.noncesPerDraw ?? 1));
     this.#mac1Key = mac1Key(o.receiverStatic);
     this.#cookieKey = cookieKey(o.receiverStatic);
     this.#clock = o.clock;
@@ -101,7 +103,7 @@ export class CookieChecker {
     const mac1 = msg.subarray(end, end + MAC_BYTES);
     const cookie = this.#cookieFor(source);
     if (this.#nonceAt + COOKIE_NONCE_BYTES > this.#nonces.length) {
-      this.#nonces = this.#random.bytes(COOKIE_NONCE_BYTES * NONCES_PER_DRAW);
+      this.#nonces = this.#random.bytes(COOKIE_NONCE_BYTES * this.#noncesPerDraw);
       this.#nonceAt = 0;
     }
     const nonce = this.#nonces.subarray(this.#nonceAt, (this.#nonceAt += COOKIE_NONCE_BYTES));

@@ -26,6 +26,8 @@ export type GateResult =
   | { action: 'cookie'; reply: Uint8Array }
   | { action: 'drop'; reason: 'malformed' | 'authFailure' | 'unknownPeer' | 'unknownSession' | 'rateLimited' };
 
+/** Cookie-reply nonces drawn at a time (see CookieCheckerOptions.noncesPerDraw). */
+const NONCES_PER_DRAW = 64;
 const DROP_MALFORMED: GateResult = Object.freeze({ action: 'drop', reason: 'malformed' });
 const DROP_AUTH: GateResult = Object.freeze({ action: 'drop', reason: 'authFailure' });
 const DROP_RATE: GateResult = Object.freeze({ action: 'drop', reason: 'rateLimited' });
@@ -62,8 +64,8 @@ export class HandshakeGate {
   readonly #peerEndpoint: HandshakeGateOptions['isPeerEndpoint'];
 
   constructor(o: HandshakeGateOptions) {
-    this.#own = new CookieChecker({ receiverStatic: o.localStatic, clock: o.clock, random: o.random });
-    this.#anonymous = new CookieChecker({ receiverStatic: ANONYMOUS_STATIC, clock: o.clock, random: o.random });
+    this.#own = new CookieChecker({ receiverStatic: o.localStatic, clock: o.clock, random: o.random, noncesPerDraw: NONCES_PER_DRAW });
+    this.#anonymous = new CookieChecker({ receiverStatic: ANONYMOUS_STATIC, clock: o.clock, random: o.random, noncesPerDraw: NONCES_PER_DRAW });
     this.admission = new Admission({ ...o.admission, clock: o.clock });
     this.#firstContact = o.acceptsFirstContactFrom;
     this.#solicited = o.isSolicited;
