@@ -163,16 +163,22 @@ export class Admission {
 
   /**
    * Decides about one handshake message from `source` (see sourceKey) whose mac1 was valid.
-   * `mac2Valid`: it proves a cookie for its source address; `cookieRequired`: always gate it
+   * `mac2Valid`: it proves a cookie for its source address (a function: computed only if needed); `cookieRequired`: always gate it
    * (TOFU first contact); `priority`: it comes from the exact endpoint of a configured peer (see
    * admit). Cost 1 = the work of one message (the caller may weigh messages).
    */
-  check(source: string, opts: { mac2Valid: boolean; cookieRequired?: boolean; priority?: boolean }, cost = 1): AdmissionVerdict {
+  check(source: string, opts: { mac2Valid: boolean | (() => boolean); cookieRequired?: boolean; priority?: boolean }, cost = 1): AdmissionVerdict {
     const now = this.#o.clock.monotonic();
     this.#demand.refill(now);
     if (this.#demand.credit >= 1) this.#demand.credit -= 1;
     else this.#loadUntilMs = now + LOAD_HOLD_MS;
-    if ((opts.cookieRequired || this.underLoad) && !opts.mac2Valid) {
+    const gated = opts.cookieRequired === true || this.underLoad;
+    if (opts.priority !== true && this.#hopeless(source, now, cost)) {
+      this.counters.refusedSource++;
+      return 'source';
+    }
+    const mac2Valid = typeof opts.mac2Valid === 'function' ? opts.mac2Valid() : opts.mac2Valid;
+    if (gated && !mac2Valid) {
       if (opts.priority !== true && !this.#cookieAllowed(source, now)) {
         this.counters.cookiesRefused++;
         return 'source';
@@ -235,6 +241,19 @@ export class Admission {
     this.counters.admitted++;
     if (priority) this.counters.priority++;
     return 'admit';
+  }
+
+  /**
+   * A known source without share credit is refused whatever its mac2 says (with a valid one it
+   * would be over its share; without, a cookie would be of no use to it before its share
+   * refills): `check` then skips the mac2 hashes (`mac2Valid` may be a function). Reads the
+   * credit as it would be refilled now, without changing it.
+   */
+  #hopeless(source: string, now: number, cost: number): boolean {
+    const e = this.#sources.get(source);
+    if (!e || !e.known) return false;
+    const share = Math.min(this.#o.perSourcePerSecond, this.#o.globalPerSecond / Math.max(1, this.#activeNow, this.#activePrev));
+    return Math.min(this.#o.perSourceBurst, e.credit + (Math.max(0, now - e.lastMs) * share) / 1000) < cost;
   }
 
   /** Takes one cookie reply from the source's budget (creating its entry, not yet known). */

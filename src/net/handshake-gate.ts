@@ -87,10 +87,12 @@ export class HandshakeGate {
     }
     const firstContact = message.type === V4.xx1;
     if (firstContact && !this.#firstContact(address, port)) return { action: 'drop', reason: 'unknownPeer' };
-    const src = sourceBytes(address, port);
+    let src: Uint8Array | null = null;
     const priority = this.#peerEndpoint?.(address, port) === true;
-    const verdict = this.admission.check(sourceKey(address), { mac2Valid: checker.checkMac2(datagram, src), cookieRequired: firstContact, priority });
-    if (verdict === 'cookie') return { action: 'cookie', reply: checker.createReply(datagram, src) };
+    // mac2 (two hashes) only when admission needs it: a source over every budget is dropped first.
+    const mac2Valid = (): boolean => checker.checkMac2(datagram, (src ??= sourceBytes(address, port)));
+    const verdict = this.admission.check(sourceKey(address), { mac2Valid, cookieRequired: firstContact, priority });
+    if (verdict === 'cookie') return { action: 'cookie', reply: checker.createReply(datagram, src ?? sourceBytes(address, port)) };
     if (verdict !== 'admit') return DROP_RATE;
     return { action: 'process', message };
   }
