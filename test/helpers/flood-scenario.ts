@@ -9,6 +9,7 @@
  * B's side follows with A's first packet); then 200 reliable messages A → B. B's RSS is sampled
  * throughout, its kernel receive-queue drops and CPU time are read before and after.
  */
+import * as os from 'node:os';
 import { decodeKey, identityFromSeed } from '../../src/crypto/identity';
 import { x25519FromIdentityKey } from '../../src/crypto/noise/common';
 import { SeededRandom } from '../../src/runtime/random';
@@ -71,10 +72,27 @@ export interface ScenarioResult {
   drops: Record<string, number>;
   /** Each side recorded exactly the other's real key (no forged identity got in). */
   keysOk: boolean;
+  /** The victim and the peer ran at nice −5. */
+  niced: boolean;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const RELIABLE = 200;
+
+/**
+ * The victim and the legitimate peer run at nice −5 when this process may raise priorities
+ * (root): the test machine is shared by other jobs, and what is measured is the daemon under the
+ * attacker's load, not its CPU share among unrelated processes (a deployment gives a daemon its
+ * share the same way: systemd Nice= or CPUWeight=). The attacker stays at nice 0. Reported.
+ */
+function favour(pid: number): boolean {
+  try {
+    os.setPriority(pid, -5);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 async function until(what: string, timeoutMs: number, cond: () => Promise<boolean>): Promise<void> {
   const start = Date.now();
@@ -100,6 +118,7 @@ export async function runFloodScenario(o: ScenarioOptions): Promise<ScenarioResu
     await b.close();
     throw e;
   });
+  const niced = favour(b.pid) && favour(a.pid);
   let flood: Flooder | null = null;
   const rss = new RssSampler(b.pid);
   try {
@@ -131,10 +150,14 @@ export async function runFloodScenario(o: ScenarioOptions): Promise<ScenarioResu
     await sleep(1_000); // the flood is in full swing
     const t0 = Date.now();
     await a.addPeer(`${o.victimHost}:${b.port}`, b.publicKey, 'b');
-    await until('A established', 10_000, async () => (await a.status()).peers[0]?.state === 'established');
-    const handshakeMs = Date.now() - t0;
-    await until('B established', 10_000, async () => (await b.status()).peers[0]?.state === 'established');
-    const bothMs = Date.now() - t0;
+    // Each side records when its session was confirmed (PeerInfo.lastHandshake, the shared wall
+    // clock): the figures do not include this process's polling delays.
+    let aAt = '';
+    let bAt = '';
+    await until('A established', 10_000, async () => ((aAt = (await a.status()).peers[0]?.lastHandshake ?? ''), aAt !== ''));
+    await until('B established', 10_000, async () => ((bAt = (await b.status()).peers[0]?.lastHandshake ?? ''), bAt !== ''));
+    const handshakeMs = Date.parse(aAt) - t0;
+    const bothMs = Math.max(handshakeMs, Date.parse(bAt) - t0);
     const r = await a.reliable('b', RELIABLE, 64, 10_000);
     const victimCpuMs = cpuMs(b.pid) - cpu0;
     const kdrops = kernelDrops(b.pid, b.port) - drops0;
@@ -149,7 +172,7 @@ export async function runFloodScenario(o: ScenarioOptions): Promise<ScenarioResu
     const as = await a.status();
     const keysOk = bs.peers.length === 1 && bs.peers[0]!.key === a.publicKey && as.peers.length === 1 && as.peers[0]!.key === b.publicKey;
     const drops = bs.status.counters.drops as Record<string, number>;
-    return { handshakeMs, bothMs, acked: r.ok, sent: RELIABLE, rssBefore, rssPeak: rss.peak, kernelDrops: kdrops, udpErrors, victimCpuMs, floodMs, flooder, drops, keysOk };
+    return { handshakeMs, bothMs, acked: r.ok, sent: RELIABLE, rssBefore, rssPeak: rss.peak, kernelDrops: kdrops, udpErrors, victimCpuMs, floodMs, flooder, drops, keysOk, niced };
   } finally {
     rss.stop();
     if (flood) await flood.stop();
@@ -164,7 +187,7 @@ export function describeResult(label: string, r: ScenarioResult): string {
   const f = r.flooder;
   const rate = (n: number): string => `${Math.round(n / (f.elapsedMs / 1000))}/s`;
   return (
-    `${label}: handshake ${r.handshakeMs} ms (both sides ${r.bothMs} ms), ${r.acked}/${r.sent} reliable acknowledged; ` +
+    `${label}: handshake ${r.handshakeMs} ms (both sides ${r.bothMs} ms${r.niced ? '' : ', not niced'}), load average ${os.loadavg()[0]!.toFixed(1)}, ${r.acked}/${r.sent} reliable acknowledged; ` +
     `victim RSS ${mb(r.rssBefore)} → peak ${mb(r.rssPeak)} MB (floor ${mb(RSS_FLOOR_BYTES)}), CPU ${Math.round((100 * r.victimCpuMs) / r.floodMs)}% of a core, ` +
     `kernel drops ${r.kernelDrops} (namespace UDP ${JSON.stringify(r.udpErrors)}); flooder sent ${rate(f.inits)} inits + ${rate(f.junk)} junk, CPU ${Math.round((100 * f.cpuMs) / f.elapsedMs)}%, ` +
     `replies reaching it ${f.repliesSeen}, cookies taken ${f.cookiesTaken}, inits with mac2 ${f.withMac2}; victim drops ${JSON.stringify(r.drops)}`
