@@ -68,10 +68,12 @@ interface Entry {
   epoch: number;
   /** Admitted at least once: only such sources count as active (divide the budget). */
   known: boolean;
-  /** Was offered its newcomer token (at its first admission attempt). */
-  gifted: boolean;
-  cookieCredit: number;
-  cookieMs: number;
+}
+
+/** A source's cookie-reply budget (its own table: spoofed addresses must not churn the admission table). */
+interface CookieEntry {
+  credit: number;
+  ms: number;
 }
 
 class Bucket {
@@ -101,6 +103,8 @@ export const LOAD_HOLD_MS = 1000;
 export class Admission {
   readonly #o: Required<AdmissionOptions>;
   readonly #sources = new Map<string, Entry>();
+  /** Cookie-reply budgets, at most maxSources (the oldest goes first). */
+  readonly #cookieBudgets = new Map<string, CookieEntry>();
   readonly #global: Bucket;
   readonly #newcomers: Bucket;
   /** Demand: handshake messages offered (mac1-valid), admitted or not, at half the global rate. */
@@ -163,12 +167,14 @@ export class Admission {
 
   /**
    * Decides about one handshake message from `source` (see sourceKey) whose mac1 was valid.
-   * `mac2Valid`: it proves a cookie for its source address (a function: computed only if needed); `cookieRequired`: always gate it
-   * (TOFU first contact); `priority`: it comes from the exact endpoint of a configured peer (see
-   * admit). Cost 1 = the work of one message (the caller may weigh messages).
+   * `mac2Valid`: it proves a cookie for its source address (a function: computed only when
+   * needed); `cookieRequired`: always gate it (TOFU first contact); `priority`: it comes from the
+   * exact endpoint of a configured peer (see admit). Cost 1 = the work of one message (the caller
+   * may weigh messages).
    */
   check(source: string, opts: { mac2Valid: boolean | (() => boolean); cookieRequired?: boolean; priority?: boolean }, cost = 1): AdmissionVerdict {
     const now = this.#o.clock.monotonic();
+    this.#roll(now);
     this.#demand.refill(now);
     if (this.#demand.credit >= 1) this.#demand.credit -= 1;
     else this.#loadUntilMs = now + LOAD_HOLD_MS;
@@ -198,15 +204,15 @@ export class Admission {
   admit(source: string, cost = 1, priority = false): AdmissionVerdict {
     const now = this.#o.clock.monotonic();
     this.#roll(now);
-    const e = this.#entry(source, now);
-    if (!e.gifted) {
-      e.gifted = true;
+    let e = this.#sources.get(source);
+    if (!e) {
+      if (this.#sources.size >= this.#o.maxSources) this.#evictOne();
       this.#newcomers.refill(now);
       // A priority source's first operation does not draw on the newcomer budget.
       const gift = priority || this.#newcomers.credit >= 1 ? 1 : 0;
       if (!priority) this.#newcomers.credit -= gift;
-      e.credit = gift;
-      e.lastMs = now;
+      e = { credit: gift, lastMs: now, epoch: -1, known: false };
+      this.#sources.set(source, e);
     }
     if (e.known && e.epoch !== this.#epoch) {
       e.epoch = this.#epoch;
@@ -256,27 +262,26 @@ export class Admission {
     return Math.min(this.#o.perSourceBurst, e.credit + (Math.max(0, now - e.lastMs) * share) / 1000) < cost;
   }
 
-  /** Takes one cookie reply from the source's budget (creating its entry, not yet known). */
+  /**
+   * Takes one cookie reply from the source's budget. Its own table, O(1): a blind spoofer's
+   * rotating addresses churn it (the oldest budget goes), never the admission table, so sources
+   * with history keep theirs.
+   */
   #cookieAllowed(source: string, now: number): boolean {
-    const e = this.#entry(source, now);
-    const dt = now - e.cookieMs;
-    if (dt > 0) {
-      e.cookieCredit = Math.min(COOKIE_REPLY_BURST, e.cookieCredit + (dt * COOKIE_REPLIES_PER_SECOND) / 1000);
-      e.cookieMs = now;
-    }
-    if (e.cookieCredit < 1) return false;
-    e.cookieCredit -= 1;
-    return true;
-  }
-
-  #entry(source: string, now: number): Entry {
-    let e = this.#sources.get(source);
+    let e = this.#cookieBudgets.get(source);
     if (!e) {
-      if (this.#sources.size >= this.#o.maxSources) this.#evictOne();
-      e = { credit: 0, lastMs: now, epoch: -1, known: false, gifted: false, cookieCredit: COOKIE_REPLY_BURST, cookieMs: now };
-      this.#sources.set(source, e);
+      if (this.#cookieBudgets.size >= this.#o.maxSources) this.#cookieBudgets.delete(this.#cookieBudgets.keys().next().value as string);
+      e = { credit: COOKIE_REPLY_BURST, ms: now };
+      this.#cookieBudgets.set(source, e);
     }
-    return e;
+    const dt = now - e.ms;
+    if (dt > 0) {
+      e.credit = Math.min(COOKIE_REPLY_BURST, e.credit + (dt * COOKIE_REPLIES_PER_SECOND) / 1000);
+      e.ms = now;
+    }
+    if (e.credit < 1) return false;
+    e.credit -= 1;
+    return true;
   }
 
   /**

@@ -193,3 +193,17 @@ test('cookie replies are budgeted per source (burst, then 2/s); a peer\'s endpoi
   // A source that used its cookies still gets its newcomer token when it proves one.
   expect(a.check('4:10.9.9.9', { mac2Valid: true, priority: false })).toBe('admit');
 });
+
+test('under load, rotating spoofed addresses asking for cookies never evict a source with history', () => {
+  const clock = new ManualClock();
+  const a = new Admission(opts(clock, { maxSources: 100, globalPerSecond: 10, globalBurst: 10 }));
+  expect(a.check('4:192.0.2.7', { mac2Valid: false })).toBe('admit'); // not under load yet: known from now on
+  for (let i = 0; i < 12; i++) a.check('4:10.0.0.1', { mac2Valid: true });
+  expect(a.underLoad).toBe(true);
+  clock.advance(5000); // long idle: no second chance left for it in the admission table
+  let cookies = 0;
+  for (let i = 0; i < 100_000; i++) if (a.check(`4:10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, { mac2Valid: false }) === 'cookie') cookies++;
+  expect(cookies).toBeGreaterThan(99_900); // the load comes back within the first few (demand)
+  expect(a.tracks('4:192.0.2.7')).toBe(true);
+  expect(a.size).toBeLessThanOrEqual(100);
+});
