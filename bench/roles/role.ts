@@ -66,6 +66,13 @@ export class Blaster {
   };
 }
 
+/** Writes a V8 heap snapshot (after a GC) to `file` (bench/memory.ts: the biggest items per peer). */
+export function heapSnapshot(file: string): { path: string } {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) gc();
+  return { path: (require('node:v8') as typeof import('node:v8')).writeHeapSnapshot(file) };
+}
+
 export function memory(): { rss: number; heapUsed: number } {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc) gc();

@@ -1,0 +1,43 @@
+/**
+ * The memory part of `npm run bench` on its own (issue 12, SPEC §8): RSS of an idle node, then
+ * RSS and heap per idle peer at each peer count, each on a fresh centre (bench/extras.ts crowd()).
+ * `node dist/bench/memory.js` after `npm run build`.
+ *
+ * Knobs: BENCH_PEERS (comma-separated peer counts, default "1000,10000"), BENCH_IDLE_MS (idle
+ * time before RSS is read, default 30000: more than one 25 s keepalive), BENCH_SNAPSHOT (a path
+ * prefix: heap snapshots of the centre idle and loaded are written there and the kinds of
+ * objects that grew are printed, bytes per peer).
+ */
+import { crowd } from './extras';
+import { heapDiff, summarize } from './heap-summary';
+
+const MB = 1e6;
+
+async function main(): Promise<void> {
+  const counts = (process.env['BENCH_PEERS'] ?? '1000,10000').split(',').map((s) => Math.round(Number(s)));
+  if (counts.some((n) => !Number.isFinite(n) || n < 1)) throw new Error('BENCH_PEERS: comma-separated positive peer counts');
+  const idleMs = Number(process.env['BENCH_IDLE_MS'] ?? 30_000);
+  const snapshot = process.env['BENCH_SNAPSHOT'];
+  const log = (s: string): void => console.log(s);
+  for (const peers of counts) {
+    log(`${peers} idle peers, ${idleMs} ms idle`);
+    const prefix = snapshot ? `${snapshot}-${peers}` : undefined;
+    const c = await crowd(peers, idleMs, log, prefix ? { snapshotPrefix: prefix } : {});
+    const slope = c.rssSlope === null ? '' : `, ${Math.round(c.rssSlope)} B from a tenth of the peers to all`;
+    log(`  RSS idle ${(c.idle.rss / MB).toFixed(1)} MB (heap ${(c.idle.heapUsed / MB).toFixed(1)} MB); loaded ${(c.loaded.rss / MB).toFixed(1)} MB (heap ${(c.loaded.heapUsed / MB).toFixed(1)} MB)`);
+    log(`  per peer (${c.established} of ${c.peers} established): RSS ${Math.round(c.rssPerPeer)} B${slope}; heap ${Math.round(c.heapPerPeer)} B`);
+    if (prefix) {
+      const rows = heapDiff(summarize(`${prefix}-idle.heapsnapshot`), summarize(`${prefix}-${peers}.heapsnapshot`));
+      log('  heap growth by kind (bytes per established peer, objects per peer):');
+      for (const r of rows.slice(0, 30)) log(`    ${(r.bytes / c.established).toFixed(1).padStart(8)} B  ${(r.count / c.established).toFixed(2).padStart(6)}  ${r.kind}`);
+    }
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
