@@ -2,7 +2,9 @@
  * What one native link keeps for handshake v4 besides its attempts: the cookie generator
  * toward the peer's static (or the anonymous one while the key is unknown), the cached
  * static-static DH, the replay mark of the peer's identity, the one XX exchange it may answer,
- * and the XX msg3 it may have to repeat with a cookie. destroy() wipes it all.
+ * and the XX msg3 it may have to repeat with a cookie. destroy() wipes it all; release() drops
+ * what only a handshake in progress needs (generator, DH, msg3) once the link has a session and
+ * no attempt out (issue 12: ~1 KB of an idle peer; the next handshake derives them again).
  */
 import { ANONYMOUS_STATIC, CookieGenerator } from '../../crypto/cookie';
 import { staticStaticFor, x25519FromIdentityKey, type NoiseStatic } from '../../crypto/noise/common';
@@ -123,6 +125,28 @@ export class LinkV4 {
     this.#msg3 = null;
     m.gen.addMacs(m.bytes);
     return m;
+  }
+
+  /** What release() would drop (tests, stats): the cookie generator, the cached DH, a msg3. */
+  get held(): { generator: boolean; staticStatic: boolean; msg3: boolean } {
+    return { generator: this.#generator !== null, staticStatic: this.#ss !== null, msg3: this.#msg3 !== null };
+  }
+
+  /**
+   * The handshake is over (a confirmed session, no attempt out): drops the cookie generator
+   * (a late cookie reply then matches nothing), wipes the cached static-static DH (one X25519
+   * again at the next handshake we start) and forgets a msg3. The replay mark and an XX
+   * exchange being answered stay.
+   */
+  release(): void {
+    this.#generator?.destroy();
+    this.#generator = null;
+    this.#generatorKey = null;
+    if (this.#ss) wipe(this.#ss);
+    this.#ss = null;
+    this.#ssKey = null;
+    this.#msg3?.gen.destroy();
+    this.#msg3 = null;
   }
 
   destroy(): number | null {
