@@ -10,6 +10,7 @@
  */
 import { crowd } from './extras';
 import { heapDiff, summarize } from './heap-summary';
+import type { Memory } from './protocol';
 
 const MB = 1e6;
 
@@ -24,8 +25,12 @@ async function main(): Promise<void> {
     const prefix = snapshot ? `${snapshot}-${peers}` : undefined;
     const c = await crowd(peers, idleMs, log, prefix ? { snapshotPrefix: prefix } : {});
     const slope = c.rssSlope === null ? '' : `, ${Math.round(c.rssSlope)} B from a tenth of the peers to all`;
-    log(`  RSS idle ${(c.idle.rss / MB).toFixed(1)} MB (heap ${(c.idle.heapUsed / MB).toFixed(1)} MB); loaded ${(c.loaded.rss / MB).toFixed(1)} MB (heap ${(c.loaded.heapUsed / MB).toFixed(1)} MB)`);
-    log(`  per peer (${c.established} of ${c.peers} established): RSS ${Math.round(c.rssPerPeer)} B${slope}; heap ${Math.round(c.heapPerPeer)} B`);
+    const mem = (m: Memory): string =>
+      `${(m.rss / MB).toFixed(1)} MB (heap used ${(m.heapUsed / MB).toFixed(1)} MB of ${(m.heapCommitted / MB).toFixed(1)} MB committed, new space ${(m.newSpace / MB).toFixed(1)} MB; external ${(m.external / MB).toFixed(1)} MB)`;
+    log(`  RSS idle ${mem(c.idle)}`);
+    log(`  RSS loaded ${mem(c.loaded)}`);
+    const per = (a: number, b: number): number => Math.round((a - b) / Math.max(1, c.established));
+    log(`  per peer (${c.established} of ${c.peers} established): RSS ${Math.round(c.rssPerPeer)} B${slope}; heap used ${Math.round(c.heapPerPeer)} B, heap committed ${per(c.loaded.heapCommitted, c.idle.heapCommitted)} B, external ${per(c.loaded.external, c.idle.external)} B`);
     if (prefix) {
       const rows = heapDiff(summarize(`${prefix}-idle.heapsnapshot`), summarize(`${prefix}-${peers}.heapsnapshot`));
       log('  heap growth by kind (bytes per established peer, objects per peer):');

@@ -43,7 +43,6 @@ describe('idle peers', () => {
     await w.scheduler.advance(1_000);
     w.net.clearTrace(); // the simulator's record of every datagram is not the nodes' memory
     const before = heapAfterGc(gc);
-    if (process.env['MEM12_SNAP']) v8.writeHeapSnapshot('/tmp/mem12/sim-before.heapsnapshot');
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < n; j++) if (i !== j) await all[i]!.addPeer({ endpoint: `${addr(j)}:${SIM_PORT}`, key: all[j]!.publicKey, name: `n${j}` });
     }
@@ -53,8 +52,38 @@ describe('idle peers', () => {
     expect(all.every((x) => x.peers().every((p) => p.state === 'established'))).toBe(true);
     w.net.clearTrace();
     const perLink = (heapAfterGc(gc) - before) / (n * (n - 1));
-    if (process.env['MEM12_SNAP']) v8.writeHeapSnapshot('/tmp/mem12/sim-after.heapsnapshot');
     console.log(`heap per idle link: ${Math.round(perLink)} B`);
     expect(perLink).toBeLessThan(100_000);
   }, 120_000);
+
+  test('handshake material exists only while a handshake is out; reliable messages wait in a queue made on demand', async () => {
+    const a = await w.node(addr(0));
+    const b = await w.node(addr(1));
+    await w.pair(a, b);
+    await w.scheduler.advance(1_000);
+    const la = nativeLinkOf(a, 'b');
+    const lb = nativeLinkOf(b, 'a');
+    const none = { generator: false, staticStatic: false, msg3: false };
+    expect([la.v4.held, lb.v4.held, la.handshaker.pending, la.reliableWaiting]).toEqual([none, none, null, 0]);
+    // The peer falls silent: 10 s after an unanswered packet, a new handshake (IK toward the pinned key).
+    w.net.partition(addr(0), addr(1), true);
+    void a.send('b', 'into the void').catch(() => undefined);
+    expect(await w.scheduler.runUntil(() => la.handshaker.pending !== null, 15_000)).toBe(true);
+    expect(la.v4.held).toEqual({ generator: true, staticStatic: true, msg3: false });
+    w.net.partition(addr(0), addr(1), false);
+    expect(await w.scheduler.runUntil(() => la.handshaker.pending === null && la.v4.held.generator === false, 30_000)).toBe(true);
+    // b answered with the DH cached too: gone at its next flush (its answer, within 1 s)
+    await w.scheduler.advance(1_100);
+    expect([la.v4.held, lb.v4.held]).toEqual([none, none]);
+    // No session at all: a reliable message waits (in the queue made for it), then goes.
+    await a.removePeer('b');
+    await a.addPeer({ endpoint: `${addr(1)}:${SIM_PORT}`, key: b.publicKey, name: 'b' });
+    const lc = nativeLinkOf(a, 'b');
+    const sent = a.send('b', 'after the handshake', { reliable: true });
+    expect(lc.reliableWaiting).toBe(1);
+    expect(await w.scheduler.runUntil(() => established(a, 'b') && lc.reliableWaiting === 0, 10_000)).toBe(true);
+    await w.scheduler.advance(1_000);
+    await sent;
+    expect([lc.v4.held, lc.handshaker.pending]).toEqual([none, null]);
+  });
 });
