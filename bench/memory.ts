@@ -7,8 +7,12 @@
  * time before RSS is read, default 30000: more than one 25 s keepalive), BENCH_SNAPSHOT (a path
  * prefix: heap snapshots of the centre idle and loaded are written there and the kinds of
  * objects that grew are printed, bytes per peer).
+ *
+ * First, one idle node's RSS 1 s after its start (what `npm run bench` reports) and 10 s after
+ * it: V8 shrinks its new space once the allocation rate of the last seconds is low.
  */
 import { crowd } from './extras';
+import { BenchProcess, sleep } from './proc';
 import { heapDiff, summarize } from './heap-summary';
 import type { Memory } from './protocol';
 
@@ -20,6 +24,16 @@ async function main(): Promise<void> {
   const idleMs = Number(process.env['BENCH_IDLE_MS'] ?? 30_000);
   const snapshot = process.env['BENCH_SNAPSHOT'];
   const log = (s: string): void => console.log(s);
+  const [node] = await BenchProcess.start('udpvault');
+  try {
+    await sleep(1000);
+    const early = await node.ask<Memory>({ cmd: 'rss' });
+    await sleep(9000);
+    const late = await node.ask<Memory>({ cmd: 'rss' });
+    log(`one idle node: RSS ${(early.rss / MB).toFixed(1)} MB at 1 s (new space ${(early.newSpace / MB).toFixed(1)} MB), ${(late.rss / MB).toFixed(1)} MB at 10 s (new space ${(late.newSpace / MB).toFixed(1)} MB)`);
+  } finally {
+    await node.exit();
+  }
   for (const peers of counts) {
     log(`${peers} idle peers, ${idleMs} ms idle`);
     const prefix = snapshot ? `${snapshot}-${peers}` : undefined;
