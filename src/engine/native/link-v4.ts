@@ -3,8 +3,8 @@
  * toward the peer's static (or the anonymous one while the key is unknown), the cached
  * static-static DH, the replay mark of the peer's identity, the one XX exchange it may answer,
  * and the XX msg3 it may have to repeat with a cookie. destroy() wipes it all; release() drops
- * what only a handshake in progress needs (generator, DH, msg3) once the link has a session and
- * no attempt out (issue 12: ~1 KB of an idle peer; the next handshake derives them again).
+ * what only a handshake in progress needs (generator, DH) once the link has a session and no
+ * attempt out (issue 12: ~1 KB of an idle peer; the next handshake derives them again).
  */
 import { ANONYMOUS_STATIC, CookieGenerator } from '../../crypto/cookie';
 import { staticStaticFor, x25519FromIdentityKey, type NoiseStatic } from '../../crypto/noise/common';
@@ -133,10 +133,11 @@ export class LinkV4 {
   }
 
   /**
-   * The handshake is over (a confirmed session, no attempt out): drops the cookie generator
-   * (a late cookie reply then matches nothing), wipes the cached static-static DH (one X25519
-   * again at the next handshake we start) and forgets a msg3. The replay mark and an XX
-   * exchange being answered stay.
+   * The handshake is over (a session, no attempt out): drops the cookie generator (a late
+   * cookie reply to an init then matches nothing) and wipes the cached static-static DH (one
+   * X25519 again at the next handshake we start). The replay mark, an XX exchange being
+   * answered and our last XX msg3 (with its generator: a responder under load may still ask for
+   * it with a cookie) stay.
    */
   release(): void {
     this.#generator?.destroy();
@@ -145,8 +146,6 @@ export class LinkV4 {
     if (this.#ss) wipe(this.#ss);
     this.#ss = null;
     this.#ssKey = null;
-    this.#msg3?.gen.destroy();
-    this.#msg3 = null;
   }
 
   destroy(): number | null {
