@@ -42,8 +42,7 @@ export class NativeLink implements PeerLink {
   readonly instance: number;
   /** Reliable messages waiting for a session (ERR_NO_SESSION at their deadline); made on first use. */
   #reliableWait: Outbox<WaitingReliable> | null = null;
-  /** Sessions whose stale frames already started a new handshake (one per session). */
-  readonly staleHandshakeFor = new WeakSet<Session>();
+  #staleHandshakeFor: WeakSet<Session> | null = null;
   /** Compression attempts to skip after one that did not shrink the payload. */
   readonly compression = { skip: 0 };
   /** Datagram-mode message ids start at a random point so a restarted sender is not taken for a duplicate. */
@@ -61,6 +60,11 @@ export class NativeLink implements PeerLink {
     this.instance = engine.nextInstance();
     this.path = new PacketPath(this);
     peer.setTransportStats(this.path);
+  }
+
+  /** Sessions whose stale frames already started a new handshake (one per session); made when a stale frame first comes. */
+  get staleHandshakeFor(): WeakSet<Session> {
+    return (this.#staleHandshakeFor ??= new WeakSet<Session>());
   }
 
   get ctx(): NodeContext {
