@@ -43,6 +43,11 @@ export function markFromStoredMs(ms: number | null): Uint8Array | null {
   return t;
 }
 
+/** What holds a peer's persisted handshake mark (the Peer). */
+export interface StoredMark {
+  readonly lastHandshakeTs: number | null;
+}
+
 export class LinkV4 {
   #generator: CookieGenerator | null = null;
   #generatorKey: string | null = null;
@@ -50,16 +55,16 @@ export class LinkV4 {
   #ssKey: string | null = null;
   #mark: TimestampMark | null = null;
   #markKey: string | null = null;
-  /** The peer's persisted mark (ms, rounded up), read when a mark is first needed (after restore). */
-  readonly #stored: () => number | null;
+  /** Where the peer's persisted mark (ms, rounded up) is read when a mark is first needed (after restore): the peer, not a closure. */
+  readonly #stored: StoredMark;
   #xx: { sid: number; state: XxResponder } | null = null;
   /** Our last XX msg3 (bytes and the generator that macs it), repeated once with a cookie if asked. */
   #msg3: { bytes: Uint8Array; gen: CookieGenerator } | null = null;
   readonly #clock: Clock;
 
-  constructor(clock: Clock, storedMarkMs: () => number | null) {
+  constructor(clock: Clock, stored: StoredMark) {
     this.#clock = clock;
-    this.#stored = storedMarkMs;
+    this.#stored = stored;
   }
 
   /** The generator for messages to the peer's static (anonymous while `key` is null). */
@@ -87,7 +92,7 @@ export class LinkV4 {
   mark(keyString: string): TimestampMark {
     if (!this.#mark || this.#markKey !== keyString) {
       // The persisted value belongs to the current key (a replaced key clears it).
-      this.#mark = new TimestampMark(markFromStoredMs(this.#stored()));
+      this.#mark = new TimestampMark(markFromStoredMs(this.#stored.lastHandshakeTs));
       this.#markKey = keyString;
     }
     return this.#mark;

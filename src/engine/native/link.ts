@@ -55,7 +55,7 @@ export class NativeLink implements PeerLink {
     const { ctx } = engine;
     this.keypairs = new Keypairs(peer, ctx.peers);
     this.handshaker = new Handshaker<Peer, V4Attempt>(peer, ctx.peers, ctx.random);
-    this.v4 = new LinkV4(ctx.clock, () => peer.lastHandshakeTs);
+    this.v4 = new LinkV4(ctx.clock, peer);
     this.#nextMsgId = ctx.random.int(1, 2 ** 31);
     this.instance = engine.nextInstance();
     this.path = new PacketPath(this);
