@@ -72,7 +72,7 @@ describe('idle peers', () => {
     const la = nativeLinkOf(a, 'b');
     const lb = nativeLinkOf(b, 'a');
     const none = { generator: false, staticStatic: false, msg3: false };
-    expect([la.v4.held, lb.v4.held, la.handshaker.pending, la.reliableWaiting]).toEqual([none, none, null, 0]);
+    expect([la.v4.held, lb.v4.held, la.handshaker.pending, lb.handshaker.pending, la.reliableWaiting]).toEqual([none, none, null, null, 0]);
     // The peer falls silent: 10 s after an unanswered packet, a new handshake (IK toward the pinned key).
     w.net.partition(addr(0), addr(1), true);
     void a.send('b', 'into the void').catch(() => undefined);

@@ -179,7 +179,11 @@ export class NativeLink implements PeerLink {
   }
 
   tick(nowMs: number): void {
-    if (this.alive) tickLink(this, nowMs);
+    if (!this.alive) return;
+    tickLink(this, nowMs);
+    // Handshake material left by an answer given after the last flush (a responder's or a
+    // repeated init's) goes once the session is up and no attempt is out.
+    if (this.current() && !this.handshaker.pending) this.v4.release();
   }
 
   close(err: Error): void {
