@@ -95,7 +95,9 @@ async function detail(nodes: NodePair, r: TransferResult): Promise<string> {
   const peer = (await nodes.sender.status()).peers[0];
   const mean = r.wirePackets > 0 ? (r.wireBytes / r.wirePackets).toFixed(0) : '–';
   const codes = Object.entries(r.flood.codes).map(([k, v]) => `${k} ${v}`).join(', ');
-  return `    ${r.wirePackets} UDP packets (mean ${mean} B), tbf dropped ${r.bottleneckDrops}/${r.bottleneckDrops + r.bottleneckSent}, ok ${r.flood.ok}/${r.flood.attempted}${codes ? ` (${codes})` : ''}; sender: cwnd ${peer?.congestionWindowBytes ?? '–'}, srtt ${peer?.srttMs ?? '–'} ms, lost ${peer?.lostPackets ?? '–'}, path MTU ${peer?.pathMtuBytes ?? '–'}`;
+  const lossPct = (sent: number, arrived: number): string => (sent > 0 ? `${((100 * (sent - arrived)) / sent).toFixed(1)}%` : '–');
+  const perFlow = `lost on the way: UDP ${lossPct(r.wireBytes, r.arrivedUdpBytes)}${r.sentTcpBytes > 0 ? `, TCP ${lossPct(r.sentTcpBytes, r.arrivedTcpBytes)}` : ''}`;
+  return `    ${r.wirePackets} UDP packets (mean ${mean} B), tbf dropped ${r.bottleneckDrops}/${r.bottleneckDrops + r.bottleneckSent}, ${perFlow}, ok ${r.flood.ok}/${r.flood.attempted}${codes ? ` (${codes})` : ''}; sender: cwnd ${peer?.congestionWindowBytes ?? '–'}, srtt ${peer?.srttMs ?? '–'} ms, lost ${peer?.lostPackets ?? '–'}, path MTU ${peer?.pathMtuBytes ?? '–'}, flow-blocked ${peer?.flowBlocked ?? '–'}`;
 }
 
 /** Scenarios to run (BENCH_PATH_ONLY=tcp,bulk,flood,bulk+tcp,flood+tcp; default all) — for iterating on one. */
@@ -113,6 +115,7 @@ async function atRate(rate: number, log: (s: string) => void): Promise<PathRow[]
     const link = p.linkBytesPerSecond;
     // The probes are not udpvault's: they skip A's counting chain (wire ÷ payload counts udpvault alone).
     ipt(p.nsA, ['-I', 'OUTPUT', '1', '-p', 'udp', '--dport', String(PING_PORT), '-j', 'ACCEPT']);
+    ipt(p.nsB, ['-I', 'INPUT', '1', '-p', 'udp', '--dport', String(PING_PORT), '-j', 'ACCEPT']);
     pinger = await Pinger.start(p.nsA, p.nsB, RECEIVER_ADDR, 20, PING_PORT);
     await sleep(1000);
     const idleRtt = Math.min(...pinger.samples.map((s) => s.ms));

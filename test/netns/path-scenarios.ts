@@ -57,6 +57,10 @@ export interface TransferResult {
   /** Packets the tbf dropped and sent during the transfer (all protocols). */
   bottleneckDrops: number;
   bottleneckSent: number;
+  /** IP bytes of UDP and TCP that reached B (its INPUT chain) and TCP bytes A sent: which flow lost what. */
+  arrivedUdpBytes: number;
+  sentTcpBytes: number;
+  arrivedTcpBytes: number;
   /** Sender-node packets out (its own counter), for the retransmission estimate. */
   senderPacketsOut: number;
   startedAt: number;
@@ -104,6 +108,9 @@ export async function transfer(path: ShapedPath, nodes: NodePair, spec: Transfer
     wirePackets: after.sent.udp.packets - before.sent.udp.packets,
     bottleneckDrops: after.bottleneck.dropped - before.bottleneck.dropped,
     bottleneckSent: after.bottleneck.sentPackets - before.bottleneck.sentPackets,
+    arrivedUdpBytes: after.received.udp.bytes - before.received.udp.bytes,
+    sentTcpBytes: after.sent.tcp.bytes - before.sent.tcp.bytes,
+    arrivedTcpBytes: after.received.tcp.bytes - before.received.tcp.bytes,
     senderPacketsOut: outAfter - outBefore,
     startedAt,
     endedAt,
