@@ -1,7 +1,7 @@
 /**
  * HyStart++ delay-increase check (RFC 9406 §4.2), shared by the controllers: slow start ends
- * when a round's minimum RTT (after HYSTART_MIN_SAMPLES = 4 samples, RFC 9406 has 8) exceeds the previous round's
- * by max(4, min(16, last/8)) ms — a queue is building, so slow start stops before it overflows.
+ * when a round's minimum RTT (after HYSTART_MIN_SAMPLES samples; RFC 9406 has 8) exceeds the
+ * previous round's by max(4, min(16, last/8)) ms — a queue is building, so slow start stops before it overflows.
  * No conservative slow-start phase: congestion avoidance follows at once. A round ends when a
  * packet numbered at or above the largest sent at the round's start is acknowledged.
  */
@@ -11,10 +11,11 @@ import type { RttStats } from '../reliable/rtt';
  * RTT samples per round before the delay check, and the threshold clamp (ms). RFC 9406 says 8;
  * with acks every 2nd datagram a 2 Mbit/s, 40 ms path (a window of 10–20 datagrams) gives 5–10
  * samples a round, so with 8 slow start ended on a loss there (bench:path, 2 Mbit/s bulk alone:
- * 38 of 833 datagrams dropped, 1.16× the payload on the wire); with 4 it ends on delay (13–17
- * dropped, 1.12–1.13×). docs/CONGESTION.md §9.
+ * 38–39 of ~830 datagrams dropped, 1.16× the payload on the wire); with 4 or 5 it ends on delay
+ * (17–20 dropped, 1.13×). 5 rather than 4: the simulator's two-flow share (test/sim/
+ * congestion.test.ts) is 54:50 with 5, 41:63 with 4. docs/CONGESTION.md §9.
  */
-export const HYSTART_MIN_SAMPLES = 4;
+export const HYSTART_MIN_SAMPLES = 5;
 export const HYSTART_MIN_RTT_THRESH_MS = 4;
 export const HYSTART_MAX_RTT_THRESH_MS = 16;
 
