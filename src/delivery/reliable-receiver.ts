@@ -15,6 +15,10 @@
  *   buffered seqs are evicted to make room for a lower one (lower seqs are nearer to
  *   delivery, so the message at the head always fits when maxBufferedBytes ≥ maxMessageBytes);
  *   the sender sees them missing from the next ack and retransmits them.
+ * - Storage (delivery/reliable/receive-ring.ts): a ring indexed by seq; a fragmented message is
+ *   written, fragment by fragment, into one buffer of its size and delivered as a view of it
+ *   (each fragment copied once). Its fragments must have one length but the last's (1…that
+ *   length), as fragment() cuts them; others are malformed.
  * - Acknowledged means accepted by the application side: every complete message is offered
  *   to `accept` (the node: size and decompression checks, then a reader or the inbox) before
  *   cum moves past it. 'full' (no reader, inbox full) keeps the message buffered, unacknowledged,
@@ -22,7 +26,8 @@
  *   failed) discards it without acknowledging it, like a message over maxMessageBytes: its
  *   items are refused until the sender gives up and its base moves past them.
  */
-import { FLAG_FRAGMENT, MAX_ACK_RANGES } from '../wire/frame';
+import { MAX_ACK_RANGES } from '../wire/frame';
+import { Assembly, ReceiveRing, messageFlags, type WholeItem } from './reliable/receive-ring';
 
 export interface ReliableReceiverOptions {
   /** Seqs above cum + maxBufferedItems are refused; must be ≥ the sender's window. */
@@ -47,15 +52,9 @@ export interface ReliableMessage {
 /** Control ACK fields: [stream, cum, [start1, end1, …]] (inclusive ranges, at most 32). */
 export type ReliableAck = [stream: number, cum: number, ranges: number[]];
 
-interface Buffered {
-  flags: number;
-  data: Uint8Array;
-  index?: number;
-  count?: number;
-}
-
 const RETIRED_STREAMS = 8;
 const isSeq = (x: number): boolean => Number.isSafeInteger(x) && x >= 1;
+const NONE: readonly ReliableMessage[] = Object.freeze([]);
 
 export class ReliableReceiver {
   readonly #maxItems: number;
@@ -64,12 +63,7 @@ export class ReliableReceiver {
   #stream: number | null = null;
   readonly #retired: number[] = [];
   #cum = 0;
-  readonly #buffer = new Map<number, Buffered>();
-  #bytes = 0;
-  /** Highest buffered seq (0 when the buffer is empty). */
-  #highest = 0;
-  /** A seq the last delivery attempt found missing (skip rescans until it arrives). */
-  #missing = 0;
+  readonly #ring = new ReceiveRing();
   /** The head message was refused as too large: refuse its items until cum passes this. */
   #refusedUntil = 0;
   /** The refusal up to #refusedUntil was the application side's ('refused': decompression). */
@@ -105,22 +99,18 @@ export class ReliableReceiver {
   get held(): boolean { return this.#held; }
 
   /** Room was made: offers the held messages again; returns those now delivered. */
-  pump(): ReliableMessage[] {
-    const out: ReliableMessage[] = [];
-    if (!this.#held) return out;
+  pump(): readonly ReliableMessage[] {
+    if (!this.#held) return NONE;
     this.#held = false;
-    this.#deliver(out);
-    return out;
+    return this.#deliver(NONE);
   }
 
   get stream(): number | null { return this.#stream; }
   get cum(): number { return this.#cum; }
   /** Whether an ack should be sent (something was received since the last ack()). */
   get ackNeeded(): boolean { return this.#ackNeeded; }
-  get bufferedItems(): number {
-    return this.#buffer.size;
-  }
-  get bufferedBytes(): number { return this.#bytes; }
+  get bufferedItems(): number { return this.#ring.items; }
+  get bufferedBytes(): number { return this.#ring.bytes; }
   /** Items received again (already delivered or buffered). */
   get duplicates(): number { return this.#duplicates; }
   /** Items refused (beyond the buffer, too large, no room). */
@@ -136,22 +126,22 @@ export class ReliableReceiver {
    * Processes one reliable item of a frame whose r = [stream, base]; returns the messages now
    * deliverable in order (possibly several, possibly none).
    */
-  onItem(stream: number, base: number, seq: number, flags: number, data: Uint8Array, index?: number, count?: number): ReliableMessage[] {
+  onItem(stream: number, base: number, seq: number, flags: number, data: Uint8Array, index?: number, count?: number): readonly ReliableMessage[] {
     if (!Number.isSafeInteger(stream) || !isSeq(base) || !isSeq(seq)) {
       this.#malformed++;
-      return [];
+      return NONE;
     }
     if (stream !== this.#stream) {
       if (this.#retired.includes(stream)) {
         this.#malformed++;
-        return [];
+        return NONE;
       }
       if (this.#stream !== null) this.#retired.push(this.#stream);
       if (this.#retired.length > RETIRED_STREAMS) this.#retired.shift();
       this.#stream = stream;
       this.#cum = base - 1;
-      this.#buffer.clear();
-      this.#bytes = this.#highest = this.#missing = this.#refusedUntil = 0;
+      this.#ring.clear();
+      this.#refusedUntil = 0;
       this.#held = false;
       this.#ackNeeded = true;
     }
@@ -160,11 +150,11 @@ export class ReliableReceiver {
       this.#skipTo(base - 1);
       progress = true;
     }
-    const out: ReliableMessage[] = [];
-    const fast = seq === this.#cum + 1 && count === undefined && data.byteLength <= this.#maxMessageBytes && !this.#buffer.has(seq) && !this.#held && seq > this.#refusedUntil;
-    const verdict = fast ? this.#offer({ flags: flags & ~FLAG_FRAGMENT, data }) : null;
+    const fast = seq === this.#cum + 1 && count === undefined && data.byteLength <= this.#maxMessageBytes && !this.#held && seq > this.#refusedUntil && this.#ring.get(seq) === undefined;
+    const verdict = fast ? this.#offer({ flags: messageFlags(flags), data }) : null;
+    let out = NONE;
     if (verdict === 'delivered') {
-      out.push({ flags: flags & ~FLAG_FRAGMENT, data }); // in order, whole: no buffering, no copy
+      out = [{ flags: messageFlags(flags), data }]; // in order, whole: no buffering, no copy
       this.#cum = seq;
       this.#ackNeeded = true;
       progress = true;
@@ -177,31 +167,20 @@ export class ReliableReceiver {
     } else if (this.#accept(seq, flags, data, index, count)) {
       progress = true;
     }
-    if (progress) this.#deliver(out);
-    return out;
+    return progress ? this.#deliver(out) : out;
   }
 
   /** The ack to send now (clears ackNeeded); null before any item was received. */
   ack(): ReliableAck | null {
     if (this.#stream === null) return null;
     this.#ackNeeded = false;
-    const ranges: number[] = [];
-    let start = 0;
-    for (let seq = this.#cum + 1; seq <= this.#highest && ranges.length < 2 * MAX_ACK_RANGES; seq++) {
-      const has = this.#buffer.has(seq);
-      if (has && start === 0) start = seq;
-      else if (!has && start !== 0) {
-        ranges.push(start, seq - 1);
-        start = 0;
-      }
-    }
-    if (start !== 0 && ranges.length < 2 * MAX_ACK_RANGES) ranges.push(start, this.#highest);
-    return [this.#stream, this.#cum, ranges];
+    return [this.#stream, this.#cum, this.#ring.ranges(this.#cum, MAX_ACK_RANGES)];
   }
 
   /** Buffers an item; false when it is a duplicate or refused. */
   #accept(seq: number, flags: number, data: Uint8Array, index: number | undefined, count: number | undefined): boolean {
-    if (seq <= this.#cum || this.#buffer.has(seq)) {
+    const ring = this.#ring;
+    if (seq <= this.#cum || ring.has(seq)) {
       this.#duplicates++;
       this.#ackNeeded = true;
       return false;
@@ -225,113 +204,163 @@ export class ReliableReceiver {
       this.#refused++;
       return false;
     }
-    while (this.#bytes + len > this.#maxBytes) {
-      if (this.#highest <= seq) {
-        this.#refused++;
-        return false;
-      }
-      this.#remove(this.#highest);
+    if (count === undefined) {
+      if (ring.get(seq) !== undefined) return this.#malformedItem(); // a slot of a fragmented message
+      if (!this.#makeRoom(seq, len)) return false;
+      ring.putWhole(this.#cum, seq, flags, data);
+    } else if (!this.#addFragment(seq, flags, data, index!, count)) {
+      return false;
     }
-    const item: Buffered = { flags, data: new Uint8Array(data) }; // copy: never retain the datagram
-    if (count !== undefined) {
-      item.index = index;
-      item.count = count;
-    }
-    this.#buffer.set(seq, item);
-    this.#bytes += len;
-    if (seq > this.#highest) this.#highest = seq;
     this.#ackNeeded = true;
     return true;
   }
 
-  /** Moves messages from the buffer head to `out` while complete. */
-  #deliver(out: ReliableMessage[]): void {
+  /** Writes fragment `index` of the message `count` fragments long into its assembly. */
+  #addFragment(seq: number, flags: number, data: Uint8Array, index: number, count: number): boolean {
+    const ring = this.#ring;
+    const len = data.byteLength;
+    const isLast = index === count - 1;
+    if (!isLast && (count - 1) * len + 1 > this.#maxMessageBytes) {
+      this.#refused++; // its fragments' length says the message exceeds maxMessageBytes
+      return false;
+    }
+    let a = ring.get(seq);
+    let created = false;
+    if (a === undefined) {
+      const first = seq - index;
+      if (!ring.free(first, first + count - 1)) return this.#malformedItem();
+      a = new Assembly(first, count, messageFlags(flags));
+      created = true;
+    } else if (!(a instanceof Assembly) || a.firstSeq !== seq - index || a.count !== count) {
+      return this.#malformedItem();
+    }
+    if (len === 0 || (isLast ? a.chunk !== 0 && len > a.chunk : a.chunk !== 0 ? len !== a.chunk : a.last !== null && a.last.byteLength > len)) {
+      return this.#malformedItem();
+    }
+    // Bytes this fragment adds: the buffer (first non-last fragment) or a copy of the last one.
+    const size = isLast ? len : Math.min(count * len, this.#maxMessageBytes);
+    const extra = a.buf !== null ? 0 : isLast ? len : size - (a.last?.byteLength ?? 0);
+    if (!this.#makeRoom(a.lastSeq, extra)) return false;
+    if (created) ring.addAssembly(this.#cum, a);
+    if (!isLast && a.buf === null) {
+      a.chunk = len;
+      a.buf = new Uint8Array(size);
+      if (a.last !== null) this.#place(a, a.last);
+      a.last = null;
+    }
+    if (isLast) a.lastBytes = len;
+    if (a.buf !== null) {
+      if (isLast) this.#place(a, data);
+      else a.buf.set(data, index * a.chunk);
+    } else {
+      a.last = new Uint8Array(data);
+    }
+    a.bytes += extra;
+    ring.bytes += extra;
+    a.got++;
+    ring.markFragment(seq);
+    return true;
+  }
+
+  /** The last fragment into the buffer (or the message is larger than maxMessageBytes allows). */
+  #place(a: Assembly, last: Uint8Array): void {
+    const at = (a.count - 1) * a.chunk;
+    if (at + last.byteLength > a.buf!.byteLength) a.oversize = true;
+    else a.buf!.set(last, at);
+  }
+
+  #malformedItem(): false {
+    this.#malformed++;
+    return false;
+  }
+
+  /**
+   * Evicts the highest buffered items (of messages after `keepThrough`) until `bytes` more fit;
+   * false (refused) when they cannot.
+   */
+  #makeRoom(keepThrough: number, bytes: number): boolean {
+    const ring = this.#ring;
+    while (ring.bytes + bytes > this.#maxBytes) {
+      if (ring.highest <= keepThrough) {
+        this.#refused++;
+        return false;
+      }
+      ring.remove(ring.highest);
+    }
+    return true;
+  }
+
+  /** Moves messages from the buffer head to `out` while complete; returns `out` (a new array once anything is added). */
+  #deliver(given: readonly ReliableMessage[]): readonly ReliableMessage[] {
+    const ring = this.#ring;
+    let out = given;
+    const add = (m: ReliableMessage): void => {
+      if (out === NONE) out = [m];
+      else (out as ReliableMessage[]).push(m);
+    };
     while (!this.#held) {
       const head = this.#cum + 1;
-      const first = this.#buffer.get(head);
-      if (!first) break;
-      if (first.count === undefined) {
-        const m = { flags: first.flags & ~FLAG_FRAGMENT, data: first.data };
+      const slot = ring.get(head);
+      if (slot === undefined) break;
+      if (!(slot instanceof Assembly)) {
+        if (!ring.has(head)) break;
+        const w: WholeItem = slot;
+        const m = { flags: messageFlags(w.flags), data: w.data };
         const v = this.#offer(m);
         if (v === 'full') {
           this.#held = true;
           break;
         }
-        this.#remove(head);
+        ring.removeWhole(head);
         if (v === 'refused') {
-          this.#rejected++;
-          this.#refusedUntil = head;
-          this.#refusedByAccept = true;
+          this.#refuse(head, 1, true);
           break;
         }
-        out.push(m);
+        add(m);
         this.#cum = head;
         continue;
       }
-      const end = head + first.count - 1;
-      if (first.index !== 0 || (this.#missing > head && this.#missing <= end && !this.#buffer.has(this.#missing))) break;
-      const parts: Uint8Array[] = [];
-      let total = 0;
-      for (let seq = head; seq <= end; seq++) {
-        const p = this.#buffer.get(seq);
-        if (!p) this.#missing = seq;
-        if (!p || p.index !== seq - head || p.count !== first.count) break;
-        parts.push(p.data);
-        total += p.data.byteLength;
-      }
-      if (parts.length < first.count) break; // incomplete (or inconsistent: wait for base)
-      if (total > this.#maxMessageBytes) {
-        for (let seq = head; seq <= end; seq++) this.#remove(seq);
-        this.#refused += first.count;
+      if (slot.firstSeq !== head || !slot.complete) break;
+      const end = slot.lastSeq;
+      if (slot.oversize || slot.total > this.#maxMessageBytes) {
+        ring.removeAssembly(slot);
+        this.#refused += slot.count;
         this.#refusedUntil = end;
         this.#refusedByAccept = false;
         break;
       }
-      const data = new Uint8Array(total);
-      let offset = 0;
-      for (const p of parts) {
-        data.set(p, offset);
-        offset += p.byteLength;
-      }
-      const m = { flags: first.flags & ~FLAG_FRAGMENT, data };
+      const m = { flags: slot.flags, data: slot.message() };
       const v = this.#offer(m);
       if (v === 'full') {
         this.#held = true;
         break;
       }
-      for (let seq = head; seq <= end; seq++) this.#remove(seq);
+      ring.removeAssembly(slot);
       if (v === 'refused') {
-        this.#rejected += first.count;
-        this.#refusedUntil = end;
-        this.#refusedByAccept = true;
+        this.#refuse(end, slot.count, true);
         break;
       }
-      out.push(m);
+      add(m);
       this.#cum = end;
     }
     if (out.length > 0) this.#ackNeeded = true;
+    return out;
   }
 
+  #refuse(until: number, items: number, byAccept: boolean): void {
+    this.#rejected += items;
+    this.#refusedUntil = until;
+    this.#refusedByAccept = byAccept;
+  }
+
+  /** Everything up to `cum` is abandoned by the sender: discards what is buffered there. */
   #skipTo(cum: number): void {
-    for (const seq of [...this.#buffer.keys()]) {
-      if (seq > cum) continue;
-      this.#remove(seq);
-      this.#skipped++;
+    const ring = this.#ring;
+    const top = Math.min(cum, ring.highest);
+    for (let seq = this.#cum + 1; seq <= top && ring.items > 0; seq++) {
+      if (ring.get(seq) !== undefined) this.#skipped += ring.remove(seq);
     }
     this.#cum = cum;
     this.#ackNeeded = true;
-  }
-
-  #remove(seq: number): void {
-    const it = this.#buffer.get(seq);
-    if (!it) return;
-    this.#buffer.delete(seq);
-    this.#bytes -= it.data.byteLength;
-    if (this.#buffer.size === 0) this.#highest = 0;
-    else if (seq === this.#highest) {
-      let s = seq - 1;
-      while (!this.#buffer.has(s)) s--;
-      this.#highest = s;
-    }
   }
 }
