@@ -59,6 +59,10 @@ export interface ReliableSenderOptions {
   rtoMaxMs?: number;
   /** Loss is detected at the packet level (requeue()): no fast retransmit. */
   packetLoss?: boolean;
+  /** Called as each message settles (acknowledged, abandoned, failed), before its promise settles. */
+  onSettled?: () => void;
+  /** The error a message's promise rejects with, made from the sender's (e.g. naming the peer); `timeoutMs` as pushed. */
+  rejection?: (err: Error, timeoutMs: number) => Error;
 }
 
 export class ReliableSender {
@@ -68,6 +72,8 @@ export class ReliableSender {
   readonly #rtoMinMs: number;
   readonly #rtoMaxMs: number;
   readonly #packetLoss: boolean;
+  readonly #onSettled: () => void;
+  readonly #rejection: (err: Error, timeoutMs: number) => Error;
   /** Items neither cumulatively acked nor abandoned: seqs [base, nextSeq). */
   readonly #ring = new SendRing();
   #pending = 0;
@@ -106,6 +112,8 @@ export class ReliableSender {
     this.#stream = opts.stream;
     this.#window = opts.window;
     this.#packetLoss = opts.packetLoss ?? false;
+    this.#onSettled = opts.onSettled ?? ((): void => undefined);
+    this.#rejection = opts.rejection ?? ((err: Error): Error => err);
     this.#rtoMinMs = opts.rtoMinMs ?? (this.#packetLoss ? PACKET_MODE_RTO_MIN_MS : RTO_MIN_MS);
     this.#rtoMaxMs = Math.max(this.#rtoMinMs, opts.rtoMaxMs ?? RTO_MAX_MS);
     this.#rtoMs = this.#clampRto(opts.rtoInitialMs ?? RTO_INITIAL_MS);
@@ -130,17 +138,21 @@ export class ReliableSender {
   get pendingMessages(): number { return this.#pending; }
   /** Item retransmissions so far. */
   get retransmissions(): number { return this.#retransmissions; }
+  /** Slots of the ring holding the items (it grows with the span from base to the newest seq). */
+  get ringSlots(): number { return this.#ring.capacity; }
 
   /**
    * Queues one message (its chunks, in order) with the message flags (e.g. COMPRESSED).
    * Resolves when the cumulative ack covers its last seq; rejects with ERR_NOT_ACKNOWLEDGED
-   * at `deadlineMs` (monotonic clock).
+   * at `deadlineMs` (monotonic clock); `timeoutMs` (default: from now to the deadline) is what
+   * the error says.
    */
-  push(chunks: readonly Uint8Array[], flags: number, deadlineMs: number): Promise<void> {
+  push(chunks: readonly Uint8Array[], flags: number, deadlineMs: number, timeoutMs = Math.max(0, Math.round(deadlineMs - this.#clock.monotonic()))): Promise<void> {
     const n = chunks.length;
-    if (n === 0) return Promise.reject(new BadInputError('ERR_BAD_ARGUMENT', 'a reliable message needs at least one chunk'));
-    if (n > this.#window) {
-      return Promise.reject(new DeliveryError('ERR_TOO_LARGE', `message needs ${n} fragments, more than the reliable window (${this.#window})`));
+    if (n === 0 || n > this.#window) {
+      this.#onSettled();
+      const err = n === 0 ? new BadInputError('ERR_BAD_ARGUMENT', 'a reliable message needs at least one chunk') : new DeliveryError('ERR_TOO_LARGE', `message needs ${n} fragments, more than the reliable window (${this.#window})`);
+      return Promise.reject(this.#rejection(err, timeoutMs));
     }
     let resolve!: () => void;
     let reject!: (err: Error) => void;
@@ -150,7 +162,7 @@ export class ReliableSender {
     });
     const firstSeq = this.#nextSeq;
     const wireFlags = (flags & ~(FLAG_RELIABLE | FLAG_FRAGMENT)) | FLAG_RELIABLE | (n > 1 ? FLAG_FRAGMENT : 0);
-    const msg: SentMessage = { settled: false, firstSeq, lastSeq: firstSeq + n - 1, wireFlags, deadlineMs, timeoutMs: Math.max(0, Math.round(deadlineMs - this.#clock.monotonic())), resolve, reject };
+    const msg: SentMessage = { settled: false, firstSeq, lastSeq: firstSeq + n - 1, wireFlags, deadlineMs, timeoutMs, resolve, reject };
     this.#ring.ensure(this.base, msg.lastSeq);
     for (let i = 0; i < n; i++) this.#ring.add(firstSeq + i, chunks[i]!, msg);
     this.#nextSeq += n;
@@ -349,7 +361,8 @@ export class ReliableSender {
     this.#peeked = null;
     for (const m of messages) {
       m.settled = true;
-      m.reject(unsentErr && m.firstSeq >= sentBelow ? unsentErr : err);
+      this.#onSettled();
+      m.reject(this.#rejection(unsentErr && m.firstSeq >= sentBelow ? unsentErr : err, m.timeoutMs));
     }
   }
 
@@ -418,12 +431,13 @@ export class ReliableSender {
   #settle(m: SentMessage): void {
     m.settled = true;
     this.#pending--;
+    this.#onSettled();
   }
 
   #abandon(m: SentMessage): void {
     for (let seq = m.firstSeq; seq <= m.lastSeq; seq++) if (seq >= this.base && this.#ring.live(seq)) this.#forget(seq);
     this.#settle(m);
-    m.reject(new DeliveryError('ERR_NOT_ACKNOWLEDGED', `not acknowledged within ${m.timeoutMs} ms`));
+    m.reject(this.#rejection(new DeliveryError('ERR_NOT_ACKNOWLEDGED', `not acknowledged within ${m.timeoutMs} ms`), m.timeoutMs));
   }
 
   #skipAbandoned(): void {

@@ -30,6 +30,15 @@ import { formatEndpoint } from '../../peer/endpoint';
 import { JournalState } from '../../store/journal-state';
 import type { JournalRecord } from '../../store/journal-codec';
 
+/** The error a reliable send rejects with: the sender's, naming the peer. */
+function rejection(label: string, e: Error, timeoutMs: number): Error {
+  if (e instanceof UdpVaultError && e.code === 'ERR_NOT_ACKNOWLEDGED' && e.message.startsWith('not acknowledged within')) {
+    return new DeliveryError(e.code, `reliable message to peer ${label}: not acknowledged within ${timeoutMs} ms; the outcome is unknown (it may still be delivered)`);
+  }
+  if (e instanceof UdpVaultError) return new DeliveryError(e.code, `reliable message to peer ${label}: ${e.message}`);
+  return e;
+}
+
 interface PeerReliable {
   sender: ReliableSender;
   receiver: ReliableReceiver;
@@ -99,7 +108,7 @@ export class ReliableDelivery {
       const key = peer.keyString;
       const epoch = this.#newEpoch(key);
       const state: PeerReliable = {
-        sender: new ReliableSender({ clock, stream: epoch, window, packetLoss: true }),
+        sender: new ReliableSender({ clock, stream: epoch, window, packetLoss: true, onSettled: this.#settledOne, rejection: (e, timeoutMs) => rejection(peer.label(), e, timeoutMs) }),
         receiver: new ReliableReceiver({
           maxBufferedItems: window, maxBufferedBytes: settings.reassemblyPeerBytes, maxMessageBytes: settings.maxMessageBytes,
           // Acknowledged only once a reader or the inbox took it (checked sizes, decompressed).
@@ -137,24 +146,19 @@ export class ReliableDelivery {
     const single = itemOverheadBytes({ flags, data: body, id: Number.MAX_SAFE_INTEGER }) + body.length <= frameBudget(link);
     const chunks = single ? [body] : fragment(body, fragmentChunkBytes(link));
     const deadline = this.#ctx.clock.monotonic() + timeoutMs;
-    const done = sender.push(chunks, flags, deadline);
-    this.#unsettled++;
-    const settled = (): void => {
-      if (--this.#unsettled === 0) for (const f of this.#onIdle.splice(0)) f();
-    };
-    done.then(settled, settled);
+    this.#unsettled++; // the sender's onSettled counts it down (no promise chained per message)
+    const done = sender.push(chunks, flags, deadline, timeoutMs);
     peer.counters.messagesOut++;
     this.#ctx.counters.messagesOut++;
     this.#ctx.scheduleFlush(peer);
     this.#armAt(deadline);
-    return done.catch((e: unknown) => {
-      if (e instanceof UdpVaultError && e.code === 'ERR_NOT_ACKNOWLEDGED' && e.message.startsWith('not acknowledged within')) {
-        throw new DeliveryError(e.code, `reliable message to peer ${peer.label()}: not acknowledged within ${timeoutMs} ms; the outcome is unknown (it may still be delivered)`);
-      }
-      if (e instanceof UdpVaultError) throw new DeliveryError(e.code, `reliable message to peer ${peer.label()}: ${e.message}`);
-      throw e;
-    });
+    return done;
   }
+
+  /** A message of any sender settled: close() may be waiting for the last one. */
+  readonly #settledOne = (): void => {
+    if (--this.#unsettled === 0) for (const f of this.#onIdle.splice(0)) f();
+  };
 
   /** The peer's sender, if reliable messages were ever sent to it. */
   senderOf(link: NativeLink): ReliableSender | null {
