@@ -55,6 +55,12 @@ export type ReliableAck = [stream: number, cum: number, ranges: number[]];
 const RETIRED_STREAMS = 8;
 const isSeq = (x: number): boolean => Number.isSafeInteger(x) && x >= 1;
 const NONE: readonly ReliableMessage[] = Object.freeze([]);
+/** Adds m to a list that is NONE or one made here (mutable). */
+function append(out: readonly ReliableMessage[], m: ReliableMessage): readonly ReliableMessage[] {
+  if (out === NONE) return [m];
+  (out as ReliableMessage[]).push(m);
+  return out;
+}
 
 export class ReliableReceiver {
   readonly #maxItems: number;
@@ -294,10 +300,6 @@ export class ReliableReceiver {
   #deliver(given: readonly ReliableMessage[]): readonly ReliableMessage[] {
     const ring = this.#ring;
     let out = given;
-    const add = (m: ReliableMessage): void => {
-      if (out === NONE) out = [m];
-      else (out as ReliableMessage[]).push(m);
-    };
     while (!this.#held) {
       const head = this.#cum + 1;
       const slot = ring.get(head);
@@ -316,7 +318,7 @@ export class ReliableReceiver {
           this.#refuse(head, 1, true);
           break;
         }
-        add(m);
+        out = append(out, m);
         this.#cum = head;
         continue;
       }
@@ -340,7 +342,7 @@ export class ReliableReceiver {
         this.#refuse(end, slot.count, true);
         break;
       }
-      add(m);
+      out = append(out, m);
       this.#cum = end;
     }
     if (out.length > 0) this.#ackNeeded = true;
