@@ -240,39 +240,12 @@ export class ReliableReceiver {
     } else if (!(a instanceof Assembly) || a.firstSeq !== seq - index || a.count !== count) {
       return this.#malformedItem();
     }
-    if (len === 0 || (isLast ? a.chunk !== 0 && len > a.chunk : a.chunk !== 0 ? len !== a.chunk : a.last !== null && a.last.byteLength > len)) {
-      return this.#malformedItem();
-    }
-    // Bytes this fragment adds: the buffer (first non-last fragment) or a copy of the last one.
-    const size = isLast ? len : Math.min(count * len, this.#maxMessageBytes);
-    const extra = a.buf !== null ? 0 : isLast ? len : size - (a.last?.byteLength ?? 0);
-    if (!this.#makeRoom(a.lastSeq, extra)) return false;
+    if (!a.fits(index, len)) return this.#malformedItem();
+    if (!this.#makeRoom(a.lastSeq, a.cost(index, len, this.#maxMessageBytes))) return false;
     if (created) ring.addAssembly(this.#cum, a);
-    if (!isLast && a.buf === null) {
-      a.chunk = len;
-      a.buf = new Uint8Array(size);
-      if (a.last !== null) this.#place(a, a.last);
-      a.last = null;
-    }
-    if (isLast) a.lastBytes = len;
-    if (a.buf !== null) {
-      if (isLast) this.#place(a, data);
-      else a.buf.set(data, index * a.chunk);
-    } else {
-      a.last = new Uint8Array(data);
-    }
-    a.bytes += extra;
-    ring.bytes += extra;
-    a.got++;
+    ring.bytes += a.write(index, data, this.#maxMessageBytes);
     ring.markFragment(seq);
     return true;
-  }
-
-  /** The last fragment into the buffer (or the message is larger than maxMessageBytes allows). */
-  #place(a: Assembly, last: Uint8Array): void {
-    const at = (a.count - 1) * a.chunk;
-    if (at + last.byteLength > a.buf!.byteLength) a.oversize = true;
-    else a.buf!.set(last, at);
   }
 
   #malformedItem(): false {

@@ -46,6 +46,49 @@ export class Assembly {
   get complete(): boolean { return this.got === this.count; }
   /** Message size once complete. */
   get total(): number { return (this.count - 1) * this.chunk + this.lastBytes; }
+  /**
+   * Whether fragment `index` of `len` bytes agrees with the message: one length for all but the
+   * last, the last 1…that length (as fragment() cuts them).
+   */
+  fits(index: number, len: number): boolean {
+    if (len === 0) return false;
+    if (index === this.count - 1) return this.chunk === 0 || len <= this.chunk;
+    return this.chunk !== 0 ? len === this.chunk : this.last === null || this.last.byteLength <= len;
+  }
+
+  /** Bytes that writing fragment `index` of `len` bytes adds (the buffer, or a copy of the last fragment). */
+  cost(index: number, len: number, maxMessageBytes: number): number {
+    if (this.buf !== null) return 0;
+    if (index === this.count - 1) return len;
+    return Math.min(this.count * len, maxMessageBytes) - (this.last?.byteLength ?? 0);
+  }
+
+  /** Copies fragment `index` to its place (fits() said it agrees); returns the bytes added. */
+  write(index: number, data: Uint8Array, maxMessageBytes: number): number {
+    const extra = this.cost(index, data.byteLength, maxMessageBytes);
+    const isLast = index === this.count - 1;
+    if (!isLast && this.buf === null) {
+      this.chunk = data.byteLength;
+      this.buf = new Uint8Array(Math.min(this.count * this.chunk, maxMessageBytes));
+      if (this.last !== null) this.#place(this.last);
+      this.last = null;
+    }
+    if (isLast) this.lastBytes = data.byteLength;
+    if (this.buf === null) this.last = new Uint8Array(data);
+    else if (isLast) this.#place(data);
+    else this.buf.set(data, index * this.chunk);
+    this.bytes += extra;
+    this.got++;
+    return extra;
+  }
+
+  /** The last fragment into the buffer (or the message is larger than maxMessageBytes allows). */
+  #place(last: Uint8Array): void {
+    const at = (this.count - 1) * this.chunk;
+    if (at + last.byteLength > this.buf!.byteLength) this.oversize = true;
+    else this.buf!.set(last, at);
+  }
+
   /** The complete message (a view of the buffer). */
   message(): Uint8Array {
     if (this.buf === null) return this.last ?? new Uint8Array(0); // count 1 is never an assembly
