@@ -157,10 +157,11 @@ export class ReliableReceiver {
       progress = true;
     }
     const fast = seq === this.#cum + 1 && count === undefined && data.byteLength <= this.#maxMessageBytes && !this.#held && seq > this.#refusedUntil && this.#ring.get(seq) === undefined;
-    const verdict = fast ? this.#offer({ flags: messageFlags(flags), data }) : null;
+    const m: ReliableMessage | null = fast ? { flags: messageFlags(flags), data } : null;
+    const verdict = m !== null ? this.#offer(m) : null;
     let out = NONE;
     if (verdict === 'delivered') {
-      out = [{ flags: messageFlags(flags), data }]; // in order, whole: no buffering, no copy
+      out = [m!]; // in order, whole: no buffering, no copy
       this.#cum = seq;
       this.#ackNeeded = true;
       progress = true;
