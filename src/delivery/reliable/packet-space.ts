@@ -15,7 +15,7 @@ import { ReceiveCredit, SendCredit, type CreditLimits, type CreditWindow } from 
 import { decodeAck, encodeAck } from '../../wire/ack';
 import { AckTracker, DEFAULT_ACK_POLICY, adaptiveAckEvery, type AckPolicy } from './ack-tracker';
 import { LossDetector, type AckResult, type TimeoutResult } from './loss';
-import { RttStats } from './rtt';
+import { MAX_ACK_DELAY_MS, RttStats } from './rtt';
 
 /**
  * Acks per round trip the receiver aims at when it thins acks. Eight, not the draft's four: the
@@ -104,7 +104,9 @@ export class PacketSpace<F> {
   /**
    * Ack thinning (the ack-frequency draft's reasoning, decided by the receiver): the ack-eliciting
    * packets that arrive in one smoothed RTT estimate the peer's window in packets; about eight
-   * acks per window (ACKS_PER_ROUND) keep its ack clock and packet-threshold loss detection working. Only once
+   * acks per window (ACKS_PER_ROUND) keep its ack clock and packet-threshold loss detection working;
+   * while thinned, the ack delay is a quarter of the smoothed RTT (1…25 ms), so the tail of a
+   * burst is not held 25 ms. Only once
    * this side has an RTT sample (a pure receiver of datagram-mode traffic never thins). Gaps and
    * reordering are still acknowledged at once; a window that shrank is seen one round later.
    */
@@ -113,7 +115,10 @@ export class PacketSpace<F> {
     if (nowMs - this.#roundStartMs >= Math.max(this.rtt.smoothedMs, 1)) {
       if (this.#roundStartMs !== -Infinity) {
         const every = adaptiveAckEvery(this.#roundPackets, ACKS_PER_ROUND);
-        if (every !== this.acks.policy.ackEveryPackets) this.acks.setPolicy({ ...this.acks.policy, ackEveryPackets: every });
+        // Thinned, the last packets of a burst wait for the delay: a quarter RTT (≥ 1 ms), not 25 ms.
+        const delay = every > DEFAULT_ACK_POLICY.ackEveryPackets ? Math.min(MAX_ACK_DELAY_MS, Math.max(1, Math.ceil(this.rtt.smoothedMs / 4))) : DEFAULT_ACK_POLICY.maxAckDelayMs;
+        const p = this.acks.policy;
+        if (every !== p.ackEveryPackets || delay !== p.maxAckDelayMs) this.acks.setPolicy({ ...p, ackEveryPackets: every, maxAckDelayMs: delay });
       }
       this.#roundStartMs = nowMs;
       this.#roundPackets = 0;

@@ -73,7 +73,7 @@ describe('PacketSpace', () => {
     expect([a.loss.bytesInFlight, a.sendDelay(0, MSS), a.cc.windowBytes, a.rtt.smoothedMs]).toEqual([0, 0, 12_000, 333]);
   });
 
-  it('thins acks for a bulk flow: every 10th packet once ≥ 80 arrive per RTT, a gap still at once; never before an RTT sample', () => {
+  it('thins acks for a bulk flow: every 10th packet once ≥ 80 arrive per RTT, delayed ≤ RTT/4, a gap still at once; never before an RTT sample', () => {
     const a = make();
     const b = make();
     // Without an RTT sample b keeps acking every 2nd packet, however many arrive.
@@ -91,9 +91,9 @@ describe('PacketSpace', () => {
     expect(b.acks.policy.ackEveryPackets).toBe(2);
     b.ackToSend(45);
     b.onPacketReceived(pn++, true, 50);
-    expect(b.acks.policy.ackEveryPackets).toBe(10); // 100 / 8 = 12, capped at 10
+    expect(b.acks.policy).toEqual({ ackEveryPackets: 10, maxAckDelayMs: 3, ignoreOrder: false }); // 100 / 8 = 12, capped at 10; delay ⌈10 / 4⌉ ms
     for (let k = 0; k < 8; k++) b.onPacketReceived(pn++, true, 50);
-    expect(b.ackToSend(50)).toBeNull(); // 9 waiting
+    expect([b.ackToSend(50), b.deadline()]).toEqual([null, 53]); // 9 waiting, at most 3 ms
     b.onPacketReceived(pn++, true, 50);
     expect(decodeAck(b.ackToSend(50)!).ranges).toEqual([{ smallest: 0, largest: pn - 1 }]);
     b.onPacketReceived(pn + 1, true, 51); // a gap: acknowledged at once
@@ -102,7 +102,7 @@ describe('PacketSpace', () => {
     for (let k = 0; k < 4; k++) b.onPacketReceived(pn + 2 + k, true, 55);
     b.ackToSend(55);
     b.onPacketReceived(pn + 6, true, 61);
-    expect(b.acks.policy.ackEveryPackets).toBe(2);
+    expect(b.acks.policy).toEqual({ ackEveryPackets: 2, maxAckDelayMs: 25, ignoreOrder: false });
   });
 
   it('a fixed ack policy is never adapted', () => {
