@@ -28,6 +28,7 @@ import type { Clock } from '../runtime/clock';
 import { BadInputError, DeliveryError } from '../errors';
 import { FLAG_FRAGMENT, FLAG_RELIABLE, MAX_ACK_RANGES, type PayloadItem } from '../wire/frame';
 import { DUE, SACKED, SENT, SendRing, type SentMessage } from './reliable/send-ring';
+import { ItemRto } from './reliable/item-rto';
 
 export const RTO_INITIAL_MS = 200;
 export const RTO_MIN_MS = 100;
@@ -36,7 +37,6 @@ export const RTO_MAX_MS = 5_000;
 export const PACKET_MODE_RTO_MIN_MS = 1_000;
 /** An item is presumed lost when one sent this many transmissions later was acknowledged. */
 export const REORDER_THRESHOLD = 3;
-const CLOCK_GRANULARITY_MS = 1;
 
 /** One item to put in a frame: [flags, data, seq] or [flags, data, seq, index, count]. */
 export interface ReliableItem {
@@ -69,8 +69,6 @@ export class ReliableSender {
   readonly #clock: Clock;
   readonly #stream: number;
   readonly #window: number;
-  readonly #rtoMinMs: number;
-  readonly #rtoMaxMs: number;
   readonly #packetLoss: boolean;
   readonly #onSettled: () => void;
   readonly #rejection: (err: Error, timeoutMs: number) => Error;
@@ -90,10 +88,7 @@ export class ReliableSender {
   #txCounter = 0;
   #highestDeliveredTx = 0;
   #retransmissions = 0;
-  #srttMs: number | null = null;
-  #rttvarMs = 0;
-  #rtoMs: number;
-  #lastBackoffAtMs = -Infinity;
+  readonly #rto: ItemRto;
   /** Messages by deadline (settled ones are skipped lazily from #deadlineHead). */
   #byDeadline: SentMessage[] = [];
   #deadlineHead = 0;
@@ -114,9 +109,7 @@ export class ReliableSender {
     this.#packetLoss = opts.packetLoss ?? false;
     this.#onSettled = opts.onSettled ?? ((): void => undefined);
     this.#rejection = opts.rejection ?? ((err: Error): Error => err);
-    this.#rtoMinMs = opts.rtoMinMs ?? (this.#packetLoss ? PACKET_MODE_RTO_MIN_MS : RTO_MIN_MS);
-    this.#rtoMaxMs = Math.max(this.#rtoMinMs, opts.rtoMaxMs ?? RTO_MAX_MS);
-    this.#rtoMs = this.#clampRto(opts.rtoInitialMs ?? RTO_INITIAL_MS);
+    this.#rto = new ItemRto(opts.rtoInitialMs ?? RTO_INITIAL_MS, opts.rtoMinMs ?? (this.#packetLoss ? PACKET_MODE_RTO_MIN_MS : RTO_MIN_MS), opts.rtoMaxMs ?? RTO_MAX_MS);
   }
 
   get stream(): number { return this.#stream; }
@@ -127,9 +120,9 @@ export class ReliableSender {
     return this.#base;
   }
   /** Smoothed RTT, null before the first sample. */
-  get rttMs(): number | null { return this.#srttMs; }
+  get rttMs(): number | null { return this.#rto.srttMs; }
   /** Current retransmission timeout (with backoff). */
-  get rtoMs(): number { return this.#rtoMs; }
+  get rtoMs(): number { return this.#rto.rtoMs; }
   /** Items transmitted and not yet cumulatively acknowledged nor abandoned. */
   get inFlight(): number { return this.#inFlight; }
   /** Items never transmitted yet. */
@@ -281,7 +274,7 @@ export class ReliableSender {
     } else if (fresh && this.#sacked > 0) {
       this.#detectReneging([], false, highestSent);
     }
-    if (this.#sampleSentAtMs >= 0) this.#rttSample(now - this.#sampleSentAtMs);
+    if (this.#sampleSentAtMs >= 0) this.#rto.sample(now - this.#sampleSentAtMs);
     const deliveredTx = this.#deliveredTx;
     if (deliveredTx > this.#highestDeliveredTx && !this.#packetLoss) {
       this.#highestDeliveredTx = deliveredTx;
@@ -321,12 +314,9 @@ export class ReliableSender {
     for (let seq = this.base; seq < this.#sendNext; seq++) {
       if (!ring.live(seq) || ring.has(seq, SACKED | DUE) || ring.rtoAt(seq) > now) continue;
       this.#markDue(seq);
-      if (ring.sentAt(seq) >= this.#lastBackoffAtMs) backoff = true;
+      if (this.#rto.newRound(ring.sentAt(seq))) backoff = true;
     }
-    if (backoff) {
-      this.#rtoMs = Math.min(this.#rtoMs * 2, this.#rtoMaxMs);
-      this.#lastBackoffAtMs = now;
-    }
+    if (backoff) this.#rto.backoff(now);
   }
 
   /** Monotonic time at which tick() has something to do, or null (nothing pending). */
@@ -394,7 +384,7 @@ export class ReliableSender {
   }
 
   #transmit(seq: number, now: number): void {
-    this.#ring.transmitted(seq, now, ++this.#txCounter, now + this.#rtoMs);
+    this.#ring.transmitted(seq, now, ++this.#txCounter, now + this.#rto.rtoMs);
     this.#clearDue(seq);
   }
 
@@ -454,21 +444,6 @@ export class ReliableSender {
       while (k < pairs.length && pairs[k]![1] < seq) k++;
       if (k >= pairs.length || pairs[k]![0] > seq) this.#markDue(seq);
     }
-  }
-
-  #rttSample(r: number): void {
-    if (this.#srttMs === null) {
-      this.#srttMs = r;
-      this.#rttvarMs = r / 2;
-    } else {
-      this.#rttvarMs = 0.75 * this.#rttvarMs + 0.25 * Math.abs(this.#srttMs - r);
-      this.#srttMs = 0.875 * this.#srttMs + 0.125 * r;
-    }
-    this.#rtoMs = this.#clampRto(this.#srttMs + Math.max(CLOCK_GRANULARITY_MS, 4 * this.#rttvarMs));
-  }
-
-  #clampRto(ms: number): number {
-    return Math.min(this.#rtoMaxMs, Math.max(this.#rtoMinMs, ms));
   }
 }
 
