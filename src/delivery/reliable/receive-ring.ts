@@ -7,8 +7,9 @@
  * (no concatenation). The assembly occupies the slots of all its seqs from its first fragment
  * on; `present` says which of them arrived.
  *
- * Bytes are what is held: a whole item's length; an assembly's buffer (allocated when the
- * first non-last fragment gives the chunk size; until then a copy of the last fragment).
+ * Bytes are what is held: a whole item's length; an assembly's buffer, or before it exists the
+ * copies of its fragments (the buffer comes with the first fragment that gives the chunk size
+ * for messages ≤ 64 KiB, once an eighth arrived for larger ones).
  */
 import { FLAG_FRAGMENT } from '../../wire/frame';
 
@@ -18,6 +19,14 @@ export interface WholeItem {
   readonly data: Uint8Array;
 }
 
+/** A fragmented message of at most this size gets its buffer with the fragment that gives the chunk size. */
+export const EAGER_BUFFER_BYTES = 64 * 1024;
+/**
+ * A larger one once 1/BUFFER_AFTER_PART of it arrived: until then its fragments are copied
+ * aside (and moved into the buffer then), so a few datagrams cannot pin a large buffer.
+ */
+export const BUFFER_AFTER_PART = 8;
+
 /** One fragmented message being received (fragments of `chunk` bytes, the last 1…chunk). */
 export class Assembly {
   /** Non-last fragment length; 0 until one arrived. */
@@ -26,10 +35,10 @@ export class Assembly {
   lastBytes = -1;
   /** Fragments received. */
   got = 0;
-  /** The message buffer (min(count × chunk, maxMessageBytes) bytes), once `chunk` is known. */
+  /** The message buffer (min(count × chunk, maxMessageBytes) bytes), once allocated. */
   buf: Uint8Array | null = null;
-  /** The last fragment, copied, while `chunk` is unknown. */
-  last: Uint8Array | null = null;
+  /** Fragments copied before the buffer exists, by index. */
+  #held: (Uint8Array | undefined)[] | null = null;
   /** Bytes held (charged to the receiver's budget). */
   bytes = 0;
   /** The message is larger than the buffer allows (maxMessageBytes): refused when it reaches the head. */
@@ -53,46 +62,54 @@ export class Assembly {
   fits(index: number, len: number): boolean {
     if (len === 0) return false;
     if (index === this.count - 1) return this.chunk === 0 || len <= this.chunk;
-    return this.chunk !== 0 ? len === this.chunk : this.last === null || this.last.byteLength <= len;
+    return this.chunk !== 0 ? len === this.chunk : this.lastBytes <= len;
   }
 
-  /** Bytes that writing fragment `index` of `len` bytes adds (the buffer, or a copy of the last fragment). */
+  /** The buffer size if fragment `index` of `len` bytes makes it allocated now, else 0. */
+  #allocates(index: number, len: number, maxMessageBytes: number): number {
+    if (this.buf !== null) return 0;
+    const chunk = this.chunk !== 0 ? this.chunk : index !== this.count - 1 ? len : 0;
+    if (chunk === 0) return 0;
+    const size = Math.min(this.count * chunk, maxMessageBytes);
+    return size <= EAGER_BUFFER_BYTES || (this.bytes + len) * BUFFER_AFTER_PART >= size ? size : 0;
+  }
+
+  /** Bytes that writing fragment `index` of `len` bytes adds (negative: the buffer replaces larger copies). */
   cost(index: number, len: number, maxMessageBytes: number): number {
     if (this.buf !== null) return 0;
-    if (index === this.count - 1) return len;
-    return Math.min(this.count * len, maxMessageBytes) - (this.last?.byteLength ?? 0);
+    const size = this.#allocates(index, len, maxMessageBytes);
+    return size > 0 ? size - this.bytes : len;
   }
 
   /** Copies fragment `index` to its place (fits() said it agrees); returns the bytes added. */
   write(index: number, data: Uint8Array, maxMessageBytes: number): number {
-    const extra = this.cost(index, data.byteLength, maxMessageBytes);
-    const isLast = index === this.count - 1;
-    if (!isLast && this.buf === null) {
-      this.chunk = data.byteLength;
-      this.buf = new Uint8Array(Math.min(this.count * this.chunk, maxMessageBytes));
-      if (this.last !== null) this.#place(this.last);
-      this.last = null;
+    const len = data.byteLength;
+    const extra = this.cost(index, len, maxMessageBytes);
+    const size = this.#allocates(index, len, maxMessageBytes);
+    if (index === this.count - 1) this.lastBytes = len;
+    else if (this.chunk === 0) this.chunk = len;
+    if (size > 0) {
+      this.buf = new Uint8Array(size);
+      for (const [i, h] of (this.#held ?? []).entries()) if (h !== undefined) this.#place(i, h);
+      this.#held = null;
     }
-    if (isLast) this.lastBytes = data.byteLength;
-    if (this.buf === null) this.last = new Uint8Array(data);
-    else if (isLast) this.#place(data);
-    else this.buf.set(data, index * this.chunk);
+    if (this.buf !== null) this.#place(index, data);
+    else (this.#held ??= [])[index] = new Uint8Array(data);
     this.bytes += extra;
     this.got++;
     return extra;
   }
 
-  /** The last fragment into the buffer (or the message is larger than maxMessageBytes allows). */
-  #place(last: Uint8Array): void {
-    const at = (this.count - 1) * this.chunk;
-    if (at + last.byteLength > this.buf!.byteLength) this.oversize = true;
-    else this.buf!.set(last, at);
+  /** A fragment into the buffer (a last one beyond it: larger than maxMessageBytes allows). */
+  #place(index: number, data: Uint8Array): void {
+    const at = index * this.chunk;
+    if (at + data.byteLength > this.buf!.byteLength) this.oversize = true;
+    else this.buf!.set(data, at);
   }
 
-  /** The complete message (a view of the buffer). */
+  /** The complete message (a view of the buffer; a complete message always has one). */
   message(): Uint8Array {
-    if (this.buf === null) return this.last ?? new Uint8Array(0); // count 1 is never an assembly
-    return this.buf.subarray(0, this.total);
+    return this.buf === null ? new Uint8Array(0) : this.buf.subarray(0, this.total);
   }
 }
 

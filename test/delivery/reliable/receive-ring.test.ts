@@ -70,6 +70,27 @@ describe('ReceiveRing', () => {
     expect([r.bufferedItems, r.bufferedBytes, r.cum]).toEqual([0, 0, 3]);
   });
 
+  it('a message over 64 KiB gets its buffer once an eighth of it arrived (copies aside until then, moved in once)', () => {
+    const r = make({ maxMessageBytes: 1 << 20, maxBufferedItems: 256 });
+    const frag = (i: number): Uint8Array => new Uint8Array(1000).fill(i);
+    const charged: number[] = [];
+    // 200 fragments of 1000 bytes, the first 25 out of order (seq 1 last)
+    for (let i = 24; i >= 1; i--) {
+      r.onItem(S, 1, 1 + i, R | F, frag(i), i, 200);
+      charged.push(r.bufferedBytes);
+    }
+    expect(charged).toEqual(Array.from({ length: 24 }, (_, k) => 1000 * (k + 1)));
+    r.onItem(S, 1, 1, R | F, frag(0), 0, 200); // 25 × 1000 × 8 ≥ 200 000: the buffer
+    expect([r.bufferedBytes, r.bufferedItems]).toEqual([200_000, 25]);
+    let out: readonly { data: Uint8Array }[] = [];
+    for (let i = 25; i < 200; i++) out = r.onItem(S, 1, 1 + i, R | F, frag(i), i, 200);
+    expect(out.length).toBe(1);
+    const data = out[0]!.data;
+    expect([data.byteLength, data.buffer.byteLength]).toEqual([200_000, 200_000]);
+    expect(Array.from({ length: 200 }, (_, i) => data[i * 1000]! === (i & 0xff) && data[i * 1000 + 999]! === (i & 0xff)).every(Boolean)).toBe(true);
+    expect([r.bufferedBytes, r.bufferedItems, r.cum]).toEqual([0, 0, 200]);
+  });
+
   it('caps the buffer at maxMessageBytes and refuses a message whose last fragment overruns it', () => {
     const r = make({ maxMessageBytes: 8 });
     expect(r.onItem(S, 1, 1, R | F, b(1, 2, 3), 0, 3)).toEqual([]);
