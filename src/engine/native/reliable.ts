@@ -42,8 +42,10 @@ function rejection(label: string, e: Error, timeoutMs: number): Error {
 interface PeerReliable {
   sender: ReliableSender;
   receiver: ReliableReceiver;
-  /** Where the peer's last reliable frame came from (the `addr` of its messages). */
+  /** Where the peer's last reliable frame came from (the `addr` of its messages), and that source unformatted. */
   addr: string;
+  fromAddress: string;
+  fromPort: number;
   /** The delivered floor last recorded for the peer's current epoch: [epoch, cum]. */
   recorded: [number, number] | null;
   /** The delivered floor whose record was written (inboxFsync: acks never go beyond it). */
@@ -115,6 +117,8 @@ export class ReliableDelivery {
           accept: (m) => deliver(this.#ctx, peer, state.addr, m.flags, m.data, true),
         }),
         addr: peer.endpointString,
+        fromAddress: '',
+        fromPort: -1,
         recorded: null,
         durable: null,
       };
@@ -258,7 +262,11 @@ export class ReliableDelivery {
     const state = this.#of(link);
     const { receiver } = state;
     const [stream, base] = frame.r;
-    state.addr = formatEndpoint(from);
+    if (from.port !== state.fromPort || from.address !== state.fromAddress) {
+      state.addr = formatEndpoint(from); // once per source, not per frame
+      state.fromAddress = from.address;
+      state.fromPort = from.port;
+    }
     for (const item of frame.p) {
       if ((item.flags & FLAG_RELIABLE) === 0) continue;
       const refusedBefore = receiver.refused + receiver.malformed;
