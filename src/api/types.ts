@@ -58,10 +58,12 @@ export interface PeerInfo {
   lostPackets?: number;
   /** Native peers: largest datagram (UDP payload bytes) the path is known to carry (DPLPMTUD). */
   pathMtuBytes?: number;
+  /** Native peers: whether the path MTU search is under way (false once it ended, until its periodic restart). */
+  pathMtuSearching?: boolean;
 }
 
 /** The packet-layer figures a link adds to PeerInfo. */
-export type PeerTransportStats = Required<Pick<PeerInfo, 'congestionWindowBytes' | 'bytesInFlight' | 'srttMs' | 'lostPackets' | 'pathMtuBytes'>>;
+export type PeerTransportStats = Required<Pick<PeerInfo, 'congestionWindowBytes' | 'bytesInFlight' | 'srttMs' | 'lostPackets' | 'pathMtuBytes' | 'pathMtuSearching'>>;
 
 export interface MessageEvent {
   /** Sender's public key string. */
@@ -146,6 +148,12 @@ export interface NodeRuntime {
   scheduler?: import('../runtime/scheduler').Scheduler;
   random?: import('../runtime/random').Random;
   openTransport?: import('../net/transport').OpenTransport;
+  /**
+   * The kernel's count of IP fragments created, per family (path MTU search: a probe the kernel
+   * fragmented is not trusted). Default: /proc/net/snmp(6) on Linux when the transport is the
+   * real UDP one; none with an injected transport unless given here.
+   */
+  fragmentCounter?: import('../net/fragment-counter').FragmentCounter;
 }
 
 export interface NodeEvents {

@@ -1,27 +1,54 @@
 /**
  * Datagram packetization layer path MTU discovery (DPLPMTUD, RFC 8899) for one path: start at a
- * size every path carries (the base), probe upward with padded probe packets, raise the size a
- * probe confirmed (acknowledged), and fall back to the base on a black hole (full-size packets
- * lost repeatedly while nothing full-size gets through). Pure: the caller passes `nowMs` and
- * tells it what was sent, acknowledged and lost.
+ * size every path carries (the base), probe larger sizes with padded probe packets, raise the
+ * size a probe confirmed (acknowledged), and fall back to the base on a black hole (full-size
+ * packets lost repeatedly while nothing full-size gets through). Pure: the caller passes
+ * `nowMs` and the kernel's fragment counter readings (src/engine/native/probe-ledger.ts), and
+ * tells it what was sent, handed to the kernel, acknowledged and lost.
  *
- * Search: binary, between the confirmed size and the interface maximum; a size whose probe was
- * lost MAX_PROBES times in a row is taken as too big (the upper bound drops below it); within
- * 2 × SEARCH_GRANULARITY of the upper bound the bound itself is probed. The search ends when the
- * bound was confirmed or a failure left less than SEARCH_GRANULARITY to gain, and starts again after
- * RAISE_INTERVAL_MS (the path may have grown) or after a fallback.
+ * Search in rounds, several probes in flight at once (pmtu-rounds.ts): the first round probes
+ * the interface maximum and common path MTUs below it, so the size in use is the largest one
+ * acknowledged one round trip after the session starts; later rounds spread probes over what
+ * is left between the confirmed size and the ceiling. A probe is handed to the kernel only
+ * after the previous one was (its send callback ran), so each probe's send is bracketed by two
+ * fragment counter readings.
+ *
+ * What a probe's fate means:
+ * - acknowledged, the kernel's fragment counter did not grow across its send, and nothing else
+ *   made it grow between its send and its acknowledgement: confirmed.
+ * - the counter grew across its send (the kernel fragmented it: it had cached a smaller path MTU
+ *   from an ICMP "fragmentation needed" and Node's sockets cannot forbid local fragmentation),
+ *   or the send failed with EMSGSIZE: too big, the ceiling drops below it at once. Acknowledged
+ *   while fragments came from elsewhere (growth not explained by the node's own probe sends):
+ *   not confirmed, too big as well. Another process fragmenting has the same effect: errors
+ *   make the size smaller, never larger.
+ * - lost (not acknowledged within the probe timeout, or 9/8 RTT after a later packet was): the
+ *   size is suspect, a provisional ceiling; the search goes on below it, and when nothing is left
+ *   below, the smallest suspect size is probed again. A size lost MAX_PROBES times is too big. A
+ *   suspect size acknowledged on a retry is confirmed under the same rule as any probe (with a
+ *   counter, only if its send was not fragmented).
+ * Without a counter (not Linux) acknowledged means confirmed, as RFC 8899 has it.
+ *
+ * The search ends when less than SEARCH_GRANULARITY is left below the ceiling and no suspect
+ * size is left to retry; it starts again after RAISE_INTERVAL_MS (the path may have grown) or at
+ * once after a black-hole fallback.
  *
  * Probes are not congestion controlled packets (they are not in flight, and their loss is no
  * congestion signal, RFC 8899 §4.4): the caller sends them outside the window and the loss
- * detector, one at a time.
+ * detector.
  */
+import { firstRoundSizes, spreadSizes } from './pmtu-rounds';
+import { TIME_THRESHOLD } from './reliable/loss';
+import { GRANULARITY_MS } from './reliable/rtt';
+
+export { ROUND_PROBES, SEARCH_GRANULARITY } from './pmtu-rounds';
 
 /** Smallest UDP payload an IPv4 path must carry for udpvault (QUIC's 1200, RFC 9000 §14). */
 export const PMTU_BASE_IPV4 = 1200;
 /** IPv6 minimum link MTU 1280 − 40 (IPv6) − 8 (UDP). */
 export const PMTU_BASE_IPV6 = 1232;
+/** Losses after which a size is taken as too big (RFC 8899 MAX_PROBES). */
 export const MAX_PROBES = 3;
-export const SEARCH_GRANULARITY = 16;
 export const RAISE_INTERVAL_MS = 600_000;
 /** Packets above the base size lost, all sent after the last one above the base that was acknowledged: a black hole. */
 export const BLACK_HOLE_LOSSES = 6;
@@ -29,86 +56,150 @@ export const BLACK_HOLE_LOSSES = 6;
 export interface PmtuOptions {
   baseBytes: number;
   maxBytes: number;
+  /** IP + UDP header bytes (28 IPv4, 48 IPv6): turns common path MTUs into probe sizes. Default 28. */
+  ipUdpHeaderBytes?: number;
+}
+
+interface Probe {
+  pn: number;
+  size: number;
+  sentAtMs: number;
+  deadlineMs: number;
+  /** Fragment counter (net of the node's probe sends) just before the send (undefined: no counter). */
+  before: number | undefined;
+  /** The send callback ran. */
+  handed: boolean;
+  acked: boolean;
+  /** Acknowledged while the counter had grown since the send (fragments from elsewhere). */
+  untrusted: boolean;
 }
 
 export class PmtuSearch {
   readonly #base: number;
   readonly #max: number;
+  readonly #header: number;
   #current: number;
+  /** Largest size not known to be too big. */
   #hi: number;
-  #probe: { pn: number; size: number; deadlineMs: number } | null = null;
-  #failures = 0;
-  #failedSize = 0;
+  /** Rounds planned in this search (0: the next one is the first). */
+  #round = 0;
+  /** Sizes of the current round not sent yet, largest first. */
+  #queue: number[] = [];
+  #probes: Probe[] = [];
+  /** Suspect sizes (lost fewer than MAX_PROBES times) and their losses. */
+  readonly #losses = new Map<number, number>();
+  #done = false;
   #searchAgainAtMs = 0;
   #fullSizeLost = 0;
   #lastLargeAckedSentAtMs = -Infinity;
   #fallbacks = 0;
   #probesSent = 0;
+  #fragmented = 0;
 
   constructor(o: PmtuOptions) {
     this.#max = o.maxBytes;
     this.#base = Math.min(o.baseBytes, o.maxBytes);
+    this.#header = o.ipUdpHeaderBytes ?? 28;
     this.#current = this.#base;
     this.#hi = this.#max;
+    this.#settle(0);
   }
 
   /** The confirmed largest datagram (UDP payload bytes): frames and padding follow it. */
   get current(): number { return this.#current; }
   get base(): number { return this.#base; }
+  /** Largest size not known to be too big. */
+  get ceiling(): number { return this.#hi; }
   get fallbacks(): number { return this.#fallbacks; }
   get probesSent(): number { return this.#probesSent; }
-  get searching(): boolean { return this.#hi > this.#current; }
-  /** The probe in flight, if any. */
-  get outstanding(): { pn: number; size: number; deadlineMs: number } | null { return this.#probe; }
+  /** Probes the kernel fragmented (or refused as too big) at send. */
+  get fragmentedProbes(): number { return this.#fragmented; }
+  get searching(): boolean { return !this.#done; }
+  /** Probes sent and not yet confirmed, refused or lost. */
+  get hasOutstanding(): boolean { return this.#probes.length > 0; }
 
-  /** Size to probe now, or null (a probe in flight, search done, or not yet time). */
+  /** Size to probe now, or null (the previous probe not handed to the kernel yet, the round under way, search done, or not yet time). */
   nextProbeSize(nowMs: number): number | null {
-    if (this.#probe) return null;
-    if (!this.searching) {
-      if (nowMs < this.#searchAgainAtMs || this.#current >= this.#max) return null;
-      this.#hi = this.#max; // periodic re-search: the path may carry more now
-    }
-    if (this.#failures > 0) return this.#failedSize; // retry the same size
-    const gap = this.#hi - this.#current;
-    return gap <= 2 * SEARCH_GRANULARITY ? this.#hi : this.#current + Math.ceil(gap / 2);
+    if (this.#probes.some((p) => !p.handed)) return null;
+    if (this.#done && this.#current < this.#max && nowMs >= this.#searchAgainAtMs) this.#restart(this.#max, nowMs); // periodic raise
+    return this.#queue[0] ?? null;
   }
 
-  /** A probe of `size` bytes went out as packet `pn`; it counts as lost at `deadlineMs`. */
-  onProbeSent(pn: number, size: number, deadlineMs: number): void {
-    this.#probe = { pn, size, deadlineMs };
+  /**
+   * A probe of `size` bytes went out as packet `pn`; it counts as lost at `deadlineMs` (earlier
+   * if later packets are acknowledged first). `fragmentsBefore`: the kernel's fragment counter,
+   * net of the node's probe sends, read just before the send (undefined without one).
+   */
+  onProbeSent(pn: number, size: number, nowMs: number, deadlineMs: number, fragmentsBefore: number | undefined): void {
+    const i = this.#queue.indexOf(size);
+    if (i >= 0) this.#queue.splice(i, 1);
+    this.#probes.push({ pn, size, sentAtMs: nowMs, deadlineMs, before: fragmentsBefore, handed: false, acked: false, untrusted: false });
     this.#probesSent++;
   }
 
-  /** When the outstanding probe is declared lost (null: none). */
+  /**
+   * The probe's send callback ran: `fragmentsCreated` is how much the counter grew across the
+   * send (undefined: unmeasured); `tooBig`: the send failed with EMSGSIZE.
+   */
+  onProbeHanded(pn: number, fragmentsCreated: number | undefined, nowMs: number, tooBig = false): void {
+    const p = this.#probes.find((x) => x.pn === pn);
+    if (!p) return;
+    p.handed = true;
+    const fragmented = tooBig || (fragmentsCreated ?? 0) > 0;
+    if (fragmented) this.#fragmented++;
+    if (!this.#inside(p.size)) {
+      this.#remove(p); // made moot while it was being handed over
+    } else if (fragmented) {
+      this.#remove(p);
+      this.#tooBig(p.size);
+    } else if (p.acked) {
+      this.#remove(p);
+      this.#acknowledged(p);
+    }
+    this.#settle(nowMs);
+  }
+
+  /** When the earliest outstanding probe is declared lost (null: none). */
   deadline(): number | null {
-    return this.#probe?.deadlineMs ?? null;
+    let d: number | null = null;
+    for (const p of this.#probes) if (d === null || p.deadlineMs < d) d = p.deadlineMs;
+    return d;
   }
 
-  /** An ack arrived; `acked(pn)` says whether it covers a packet number. */
-  onAck(acked: (pn: number) => boolean, nowMs: number): void {
-    const p = this.#probe;
-    if (p && acked(p.pn)) {
-      this.#probe = null;
-      this.#failures = 0;
-      this.#current = p.size;
-      this.#fullSizeLost = 0;
-      if (!this.searching) this.#searchAgainAtMs = nowMs + RAISE_INTERVAL_MS;
+  /**
+   * An ack arrived: `acked(pn)` says whether it covers a packet number, `largestAcked` is the
+   * largest it covers; a probe sent before it and not covered is lost 9/8 × `rttMs` after its
+   * send (RFC 9002's time threshold). `fragmentsNow`: the counter (net of the node's probe
+   * sends) read now, when there is one.
+   */
+  onAck(acked: (pn: number) => boolean, largestAcked: number, nowMs: number, rttMs: number, fragmentsNow?: number): void {
+    for (const p of [...this.#probes]) {
+      if (p.acked) continue;
+      if (acked(p.pn)) {
+        p.acked = true;
+        p.untrusted = p.before !== undefined && fragmentsNow !== undefined && fragmentsNow > p.before;
+        if (p.handed) {
+          this.#remove(p);
+          this.#acknowledged(p);
+        }
+      } else if (p.pn < largestAcked) {
+        p.deadlineMs = Math.min(p.deadlineMs, p.sentAtMs + Math.max(TIME_THRESHOLD * rttMs, GRANULARITY_MS));
+      }
     }
+    this.onTimeout(nowMs);
   }
 
-  /** Runs the probe timer: a probe unanswered at its deadline failed once more. */
+  /** Runs the probe timer: probes unanswered at their deadline are lost. */
   onTimeout(nowMs: number): void {
-    const p = this.#probe;
-    if (!p || nowMs < p.deadlineMs) return;
-    this.#probe = null;
-    this.#failures++;
-    this.#failedSize = p.size;
-    if (this.#failures >= MAX_PROBES) {
-      this.#failures = 0;
-      this.#hi = p.size - 1;
-      if (this.#hi - this.#current < SEARCH_GRANULARITY) this.#hi = this.#current; // close enough: done
-      if (!this.searching) this.#searchAgainAtMs = nowMs + RAISE_INTERVAL_MS;
+    for (const p of [...this.#probes]) {
+      if (nowMs < p.deadlineMs || !this.#probes.includes(p)) continue;
+      this.#remove(p);
+      if (!this.#inside(p.size)) continue;
+      const n = (this.#losses.get(p.size) ?? 0) + 1;
+      if (n >= MAX_PROBES) this.#tooBig(p.size);
+      else this.#losses.set(p.size, n);
     }
+    this.#settle(nowMs);
   }
 
   /** A data packet of the congestion-controlled flow was acknowledged (size, send time). */
@@ -123,7 +214,7 @@ export class PmtuSearch {
    * A data packet was declared lost. A loss counts toward a black hole only when the packet was
    * above the base and sent after the last such packet that got through (queue drops are
    * followed by packets that do get through, so congestion does not look like a black hole).
-   * Returns true when the size fell back to the base.
+   * Returns true when the size fell back to the base (and a new search starts at once).
    */
   onPacketLost(bytes: number, sentAtMs: number, nowMs: number): boolean {
     if (bytes <= this.#base || sentAtMs <= this.#lastLargeAckedSentAtMs) return false;
@@ -131,10 +222,70 @@ export class PmtuSearch {
     this.#fallbacks++;
     this.#fullSizeLost = 0;
     this.#current = this.#base;
-    this.#hi = Math.max(this.#base, bytes - 1);
-    this.#probe = null;
-    this.#failures = 0;
-    this.#searchAgainAtMs = nowMs;
+    this.#restart(Math.max(this.#base, bytes - 1), nowMs);
     return true;
+  }
+
+  #restart(ceiling: number, nowMs: number): void {
+    this.#hi = ceiling;
+    this.#round = 0;
+    this.#queue = [];
+    this.#probes = [];
+    this.#losses.clear();
+    this.#done = false;
+    this.#settle(nowMs);
+  }
+
+  #remove(p: Probe): void {
+    this.#probes = this.#probes.filter((x) => x !== p);
+  }
+
+  /** An acknowledged probe, handed over whole: confirmed, unless fragments came from elsewhere meanwhile. */
+  #acknowledged(p: Probe): void {
+    if (p.untrusted) this.#tooBig(p.size);
+    else this.#confirm(p.size);
+  }
+
+  /** `size` got through whole: sizes at or below it need no more probing. */
+  #confirm(size: number): void {
+    if (size <= this.#current || size > this.#hi) return;
+    this.#current = size;
+    this.#fullSizeLost = 0;
+    this.#prune();
+  }
+
+  /** `size` does not get through whole: the ceiling drops below it. */
+  #tooBig(size: number): void {
+    this.#hi = Math.max(this.#current, Math.min(this.#hi, size - 1));
+    this.#prune();
+  }
+
+  /** Drops what the bounds made moot: probes, queued sizes and suspects outside (current, ceiling]. */
+  #prune(): void {
+    this.#probes = this.#probes.filter((p) => this.#inside(p.size) || !p.handed); // one not handed yet waits for its callback
+    this.#queue = this.#queue.filter((s) => this.#inside(s));
+    for (const s of [...this.#losses.keys()]) if (!this.#inside(s)) this.#losses.delete(s);
+  }
+
+  /** Whether probing `size` can still teach anything: above the confirmed size, not above the ceiling. */
+  #inside(size: number): boolean {
+    return size > this.#current && size <= this.#hi;
+  }
+
+  /** When the round is over: plans the next one, or ends the search. */
+  #settle(nowMs: number): void {
+    if (this.#done || this.#queue.length > 0 || this.#probes.length > 0) return;
+    this.#queue = this.#plan();
+    if (this.#queue.length > 0) return;
+    this.#done = true;
+    this.#searchAgainAtMs = nowMs + RAISE_INTERVAL_MS;
+  }
+
+  #plan(): number[] {
+    if (this.#round++ === 0) return firstRoundSizes(this.#current, this.#hi, this.#header);
+    const suspect = Math.min(...this.#losses.keys());
+    const ceiling = Math.min(this.#hi, suspect - 1);
+    const spread = spreadSizes(this.#current, ceiling);
+    return spread.length > 0 || suspect === Infinity ? spread : [suspect];
   }
 }

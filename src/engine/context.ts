@@ -13,6 +13,7 @@ import type { TokenBucket } from '../net/ratelimit';
 import type { SessionLimits } from '../crypto/session';
 import type { DropReason } from '../errors';
 import type { Journal } from '../store/journal';
+import type { FragmentCounter } from '../net/fragment-counter';
 
 export interface NodeContext {
   identity: Identity;
@@ -27,6 +28,11 @@ export interface NodeContext {
   /** Largest datagram per address family (MTU − IP − UDP headers). */
   maxDatagram: { 4: number; 6: number };
   mtu: number;
+  /**
+   * The kernel's count of IP fragments it created (per family), for the path MTU search; absent
+   * when unknown (not Linux, or a simulated network without one).
+   */
+  fragmentCounter?: FragmentCounter;
   limits: SessionLimits;
   globalLimiter: TokenBucket;
   /**

@@ -15,6 +15,7 @@ import { silentLogger, type Logger } from '../runtime/log';
 import { resolveMtu, maxDatagramBytes } from '../net/mtu';
 import { TokenBucket } from '../net/ratelimit';
 import { UdpTransport } from '../net/udp-transport';
+import { procFragmentCounter } from '../net/fragment-counter';
 import { PeerTable } from '../peer/table';
 import { newCounters } from '../peer/counters';
 import { limitsOf } from './peer-records';
@@ -30,6 +31,8 @@ export async function createNode(opts: CreateNodeOptions = {}): Promise<UdpVault
   const scheduler = opts.runtime?.scheduler ?? systemScheduler;
   const random = opts.runtime?.random ?? systemRandom;
   const openTransport = opts.runtime?.openTransport ?? UdpTransport.open;
+  // The kernel's fragment counter describes the kernel's sockets only: none for an injected transport.
+  const fragmentCounter = opts.runtime?.fragmentCounter ?? (opts.runtime?.openTransport ? undefined : procFragmentCounter());
   let identity: Identity;
   let store: PeerStore | null = null;
   let stored: StoredPeer[] = [];
@@ -63,6 +66,7 @@ export async function createNode(opts: CreateNodeOptions = {}): Promise<UdpVault
   node = new Node(
     {
       identity, settings, clock, scheduler, random, log, transport, mtu,
+      ...(fragmentCounter ? { fragmentCounter } : {}),
       journal: home?.journal ?? null,
       peers: new PeerTable(),
       counters: newCounters(),

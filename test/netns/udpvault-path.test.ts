@@ -231,13 +231,33 @@ describeBed('udpvault across a 1280-byte-MTU hop (sender interface 1500)', () =>
   let hop: MtuHopPath | null = null;
   let nodes: NodePair | null = null;
   let ok = 0;
+  let found = 0;
+  let searchFragments = 0;
+  let bulkFragments = -1;
+  let bulkArrivedFragments = -1;
   beforeAll(async () => {
     hop = await MtuHopPath.create();
+    const frag0 = await hop.senderFragCreates();
     nodes = await startNodes(hop.nsA, HOP_SENDER_ADDR, hop.nsB, HOP_RECEIVER_ADDR);
-    ok = (await nodes.sender.flood({ peer: 'b', size: 64 * KIB, count: 8, reliable: true, timeoutMs: 15_000 })).ok;
+    // The search starts with the session: wait for it to end (DPLPMTUD with the fragment counter check).
+    const sender = nodes.sender;
+    const established = Date.now();
+    await waitUntil(async () => (await sender.status()).peers[0]?.pathMtuSearching === false, 15_000, 'the path MTU search to end');
+    const searchMs = Date.now() - established;
+    found = (await sender.status()).peers[0]!.pathMtuBytes!;
+    const frag1 = await hop.senderFragCreates();
+    searchFragments = frag1 - frag0;
+    const before = await hop.arrived();
+    ok = (await sender.flood({ peer: 'b', size: 64 * KIB, count: 8, reliable: true, timeoutMs: 15_000 })).ok;
     await waitUntil(() => nodes!.receiver.digests.length >= 8, 5000, '8 messages').catch(() => undefined);
+    bulkFragments = (await hop.senderFragCreates()) - frag1;
     const arrived = await hop.arrived();
-    console.info(`1280 hop: ${arrived.packets} IP packets arrived, ${arrived.ipFragments} of them fragments; the router sent ${(await hop.routerSent()).icmp.packets} ICMP frag-needed`);
+    bulkArrivedFragments = arrived.ipFragments - before.ipFragments;
+    console.info(
+      `1280 hop: path MTU found ${found} bytes of UDP payload (search over ≤ ${searchMs} ms after both sessions were up); the search made A's kernel create ${searchFragments} fragments ` +
+        `(probes above the MTU the kernel learned from ICMP), the router sent ${(await hop.routerSent()).icmp.packets} ICMP frag-needed; ` +
+        `the bulk: ${arrived.packets - before.packets} IP packets arrived, ${bulkArrivedFragments} of them fragments, ${bulkFragments} fragments created`,
+    );
   }, 40_000);
   afterAll(async () => {
     await stopNodes(nodes);
@@ -250,13 +270,14 @@ describeBed('udpvault across a 1280-byte-MTU hop (sender interface 1500)', () =>
     expect(nodes!.receiver.digests).toHaveLength(8);
   });
 
-  // flip to test() when path MTU discovery lands (issue 9 deliverable 4).
-  // DPLPMTUD (src/delivery/pmtu.ts) is in, but this still fails: Node's dgram sockets cannot set
-  // IP_MTU_DISCOVER = IP_PMTUDISC_PROBE, so after the first too-big probe (ICMP frag-needed) the
-  // kernel fragments later probes locally; they arrive reassembled and "confirm" 1472 bytes.
-  test.failing('nothing crosses the hop as IP fragments and nothing is lost to it', async () => {
-    const arrived = await hop!.arrived();
-    expect(arrived.ipFragments).toBe(0);
-    expect((await hop!.routerSent()).icmp.packets).toBe(0);
+  // Node's dgram sockets cannot set IP_MTU_DISCOVER = IP_PMTUDISC_PROBE: after the first too-big
+  // probe (ICMP frag-needed) the kernel fragments larger datagrams locally. The search trusts a
+  // probe only if the kernel's FragCreates did not grow across its send (src/delivery/pmtu.ts).
+  test('the path MTU found fits the hop (≤ 1252 bytes of UDP payload) and the bulk after the search creates no fragment', () => {
+    expect(found).toBeLessThanOrEqual(1252);
+    expect(found).toBeGreaterThan(1200); // found by probing, not left at the base
+    expect(bulkFragments).toBe(0);
+    expect(bulkArrivedFragments).toBe(0);
   });
 });
+

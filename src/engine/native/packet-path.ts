@@ -11,8 +11,10 @@ import { PacketSpace } from '../../delivery/reliable/packet-space';
 import { WindowWaitQueue } from '../../delivery/congestion/window-wait';
 import type { SentPacket } from '../../delivery/reliable/sent-history';
 import { MAX_ACK_DELAY_MS } from '../../delivery/reliable/rtt';
+import { IPV4_HEADER_BYTES, IPV6_HEADER_BYTES, UDP_HEADER_BYTES } from '../../constants';
 import { PmtuSearch, PMTU_BASE_IPV4, PMTU_BASE_IPV6 } from '../../delivery/pmtu';
 import { decodeAck } from '../../wire/ack';
+import { probeLedger } from './probe-ledger';
 import type { Frame } from '../../wire/frame';
 import type { Timer } from '../../runtime/scheduler';
 import type { OutMessage } from '../../peer/outbox';
@@ -46,6 +48,7 @@ export interface PathStats {
   srttMs: number | null;
   lostPackets: number;
   pathMtuBytes: number;
+  pathMtuSearching: boolean;
 }
 
 export class PacketPath {
@@ -77,9 +80,42 @@ export class PacketPath {
     if (!this.#pmtu) {
       const { ctx, peer } = this.#link;
       const family = peer.endpoint.family;
-      this.#pmtu = new PmtuSearch({ baseBytes: family === 6 ? PMTU_BASE_IPV6 : PMTU_BASE_IPV4, maxBytes: ctx.maxDatagram[family] });
+      this.#pmtu = new PmtuSearch({
+        baseBytes: family === 6 ? PMTU_BASE_IPV6 : PMTU_BASE_IPV4,
+        maxBytes: ctx.maxDatagram[family],
+        ipUdpHeaderBytes: (family === 6 ? IPV6_HEADER_BYTES : IPV4_HEADER_BYTES) + UDP_HEADER_BYTES,
+      });
     }
     return this.#pmtu;
+  }
+
+  /** RTT for judging probes: from packet acks, else the handshake's, else the initial estimate. */
+  #probeRttMs(): number {
+    const s = this.space;
+    if (s.rtt.hasSample) return Math.max(s.rtt.smoothedMs, s.rtt.latestMs);
+    return this.#link.peer.rttMs ?? s.rtt.smoothedMs;
+  }
+
+  /** How long a probe may go unanswered: the PTO, or from the handshake's RTT before any sample (3 × RTT + max ack delay). */
+  probeTimeoutMs(): number {
+    const s = this.space;
+    const hs = this.#link.peer.rttMs;
+    return s.rtt.hasSample || hs === null ? s.rtt.ptoMs() : 3 * Math.max(hs, 1) + MAX_ACK_DELAY_MS;
+  }
+
+  /**
+   * A probe's send callback ran; `created`: the fragments the kernel created across its send
+   * (the ledger's bracket). `search` is the search the probe belongs to (a path change since
+   * replaced it: then nothing to do).
+   */
+  probeHanded(search: PmtuSearch, pn: number, created: number | undefined, err: Error | null): void {
+    if (search !== this.#pmtu || !this.#link.alive) return;
+    const before = search.current;
+    const now = this.#link.ctx.clock.monotonic();
+    search.onProbeHanded(pn, created, now, (err as NodeJS.ErrnoException | null)?.code === 'EMSGSIZE');
+    if (search.current !== before) this.#onMtuChange();
+    this.arm(now);
+    this.#link.ctx.scheduleFlush(this.#link.peer); // the round's next probe
   }
 
   /** Largest datagram to the peer now: the path's confirmed size (frames and padding follow it). */
@@ -101,13 +137,15 @@ export class PacketPath {
 
   stats(): PathStats {
     const s = this.#space;
-    if (!s) return { congestionWindowBytes: 0, bytesInFlight: 0, srttMs: null, lostPackets: 0, pathMtuBytes: this.maxDatagram };
+    const pathMtuSearching = this.pmtu.searching;
+    if (!s) return { congestionWindowBytes: 0, bytesInFlight: 0, srttMs: null, lostPackets: 0, pathMtuBytes: this.maxDatagram, pathMtuSearching };
     return {
       congestionWindowBytes: s.cc.windowBytes,
       bytesInFlight: s.loss.bytesInFlight,
       srttMs: s.rtt.hasSample ? Math.round(s.rtt.smoothedMs * 1000) / 1000 : null,
       lostPackets: s.loss.lostPackets,
       pathMtuBytes: this.maxDatagram,
+      pathMtuSearching,
     };
   }
 
@@ -171,11 +209,12 @@ export class PacketPath {
     const res = space.onAckFrame(bytes, nowMs);
     const pmtu = this.pmtu;
     const before = pmtu.current;
-    let probeAnswered = false;
-    if (pmtu.outstanding) {
+    const probeAnswered = pmtu.hasOutstanding;
+    if (probeAnswered) {
       const { ranges } = decodeAck(bytes);
-      pmtu.onAck((pn) => ranges.some((r) => r.smallest <= pn && pn <= r.largest), nowMs);
-      probeAnswered = pmtu.outstanding === null;
+      const largest = ranges.reduce((m, r) => Math.max(m, r.largest), -1);
+      const fragments = probeLedger(this.#link.ctx)?.count(this.#link.peer.endpoint.family);
+      pmtu.onAck((pn) => ranges.some((r) => r.smallest <= pn && pn <= r.largest), largest, nowMs, this.#probeRttMs(), fragments);
     }
     for (const p of res.acked) {
       pmtu.onPacketAcked(p.bytes, p.sentAtMs);

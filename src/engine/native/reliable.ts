@@ -25,7 +25,7 @@ import type { Timer } from '../../runtime/scheduler';
 import type { NodeContext } from '../context';
 import type { NativeLink } from './link';
 import { deliver } from './receive';
-import { fragmentChunkBytes, frameBudget, maybeCompress } from './send';
+import { baseFragmentChunkBytes, fragmentChunkBytes, frameBudget, maybeCompress } from './send';
 import { formatEndpoint } from '../../peer/endpoint';
 import { JournalState } from '../../store/journal-state';
 import type { JournalRecord } from '../../store/journal-codec';
@@ -106,7 +106,9 @@ export class ReliableDelivery {
     let s = this.#state.get(link);
     if (!s) {
       const { settings, clock } = this.#ctx;
-      const window = Math.max(settings.reliableWindow, maxFragments(settings.maxMessageBytes, fragmentChunkBytes(link)));
+      // Counted in items: room for a largest message as the peer may cut it (at the path MTU base, before its search raised the size).
+      const chunk = Math.min(fragmentChunkBytes(link), baseFragmentChunkBytes());
+      const window = Math.max(settings.reliableWindow, maxFragments(settings.maxMessageBytes, chunk));
       const key = peer.keyString;
       const epoch = this.#newEpoch(key);
       const state: PeerReliable = {

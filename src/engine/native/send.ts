@@ -22,12 +22,14 @@ import {
 } from '../../wire/frame';
 import { paddedSize } from '../../wire/padding';
 import { fragment } from '../../delivery/fragment';
+import { PMTU_BASE_IPV4 } from '../../delivery/pmtu';
 import { countSent, type NodeContext } from '../context';
 import type { Settings } from '../../config/schema';
 import type { Peer } from '../../peer/peer';
 import type { OutMessage } from '../../peer/outbox';
 import type { NativeLink } from './link';
 import type { FrameRef } from './packet-path';
+import { probeLedger } from './probe-ledger';
 
 const SEAL_OVERHEAD_BYTES = DATA_HEADER_BYTES + AEAD_TAG_BYTES;
 /** Frames are encoded here and copied straight into the cipher (no allocation per datagram). */
@@ -59,6 +61,14 @@ export function frameBudget(link: NativeLink): number {
 /** Largest chunk of message data per fragment item. */
 export function fragmentChunkBytes(link: NativeLink): number {
   return frameBudget(link) - FRAGMENT_ITEM_OVERHEAD_BYTES;
+}
+
+/**
+ * The smallest chunk any peer cuts (fragments cut at the IPv4 path MTU base, before its search
+ * raised the size): a receive window counted in items must hold a largest message cut this small.
+ */
+export function baseFragmentChunkBytes(): number {
+  return PMTU_BASE_IPV4 - SEAL_OVERHEAD_BYTES - FRAME_HEADER_BYTES - PACKET_ACK_RESERVE_BYTES - FRAGMENT_ITEM_OVERHEAD_BYTES;
 }
 
 /** Compresses when it makes the payload smaller; backs off on incompressible traffic. */
@@ -107,7 +117,7 @@ function settleSent(ctx: NodeContext, peer: Peer, messages: readonly OutMessage[
  * space. `settles` are the messages whose last item is in this frame: they resolve when the
  * transport has handed the datagram over.
  */
-function sendFrame(link: NativeLink, frame: Frame, contentBytes: number, settles: OutMessage[], refs: FrameRef[], ackEliciting: boolean, exactBytes = 0, oversize = false): number {
+function sendFrame(link: NativeLink, frame: Frame, contentBytes: number, settles: OutMessage[], refs: FrameRef[], ackEliciting: boolean, exactBytes = 0, oversize = false, onHanded?: (err: Error | null) => void): number {
   const { ctx, peer } = link;
   const now = ctx.clock.monotonic();
   const session = link.current(now);
@@ -131,7 +141,12 @@ function sendFrame(link: NativeLink, frame: Frame, contentBytes: number, settles
   frame.i = link.instance;
   const datagram = session.seal(encodeFrame(frame, ctx.settings.padding === 'none' && exactBytes === 0 ? 0 : target, FRAME_SCRATCH), now);
   const bytes = datagram.length;
-  const done = settles.length > 0 ? (err: Error | null) => settleSent(ctx, peer, settles, err) : undefined;
+  const done = settles.length > 0 || onHanded
+    ? (err: Error | null) => {
+        if (settles.length > 0) settleSent(ctx, peer, settles, err);
+        onHanded?.(err);
+      }
+    : undefined;
   let handed: boolean;
   try {
     handed = ctx.transport.send(datagram, peer.endpoint.port, peer.endpoint.address, peer.endpoint.family, done);
@@ -188,17 +203,35 @@ function addDeliveryAck(link: NativeLink, frame: Frame, refs: FrameRef[]): void 
 }
 
 /**
- * DPLPMTUD (RFC 8899): when the search wants a probe and the window has room, a keepalive frame
- * padded to exactly the probe size. The peer acknowledges it like any ack-eliciting packet;
- * here it is not in flight and its loss is no congestion signal (PmtuSearch times it out).
+ * DPLPMTUD (RFC 8899): while the search wants probes and the window has room, keepalive frames
+ * padded to exactly the probe sizes. The peer acknowledges them like any ack-eliciting packet;
+ * here they are not in flight and their loss is no congestion signal (PmtuSearch times them
+ * out). With the kernel's fragment counter, each probe's send is bracketed by the node's
+ * ProbeLedger (one bracket open at a time, node-wide): the next probe waits for this one's send
+ * callback (PacketPath.probeHanded asks for it). Without one, the round goes at once.
  */
 function probePathMtu(link: NativeLink, now: number): void {
-  const { path } = link;
-  const size = path.pmtu.nextProbeSize(now);
-  if (size === null || path.amplificationRoom() < size || path.space.sendDelay(now, size) !== 0) return;
-  const frame: Frame = { t: 0, n: 0, i: 0, p: [], c: [{ type: 'keepalive' }] };
-  const pn = sendFrame(link, frame, 2, [], [], false, size);
-  if (pn >= 0) path.pmtu.onProbeSent(pn, size, now + path.space.loss.ptoPeriodMs());
+  const { ctx, peer, path } = link;
+  const pmtu = path.pmtu;
+  const family = peer.endpoint.family;
+  const ledger = probeLedger(ctx);
+  for (;;) {
+    const size = pmtu.nextProbeSize(now);
+    if (size === null || path.amplificationRoom() < size || path.space.sendDelay(now, size) !== 0) return;
+    const before = ledger?.open(family, peer, () => ctx.scheduleFlush(peer));
+    if (before === null) return; // another probe of this node is being handed over
+    const frame: Frame = { t: 0, n: 0, i: 0, p: [], c: [{ type: 'keepalive' }] };
+    let pn = -1;
+    const handed = before === undefined ? undefined : (err: Error | null): void => path.probeHanded(pmtu, pn, ledger!.close(family), err);
+    pn = sendFrame(link, frame, 2, [], [], false, size, false, handed);
+    if (pn < 0) {
+      if (handed) ledger!.close(family); // never handed over: the bracket closes now
+      return;
+    }
+    pmtu.onProbeSent(pn, size, now, now + path.probeTimeoutMs(), before);
+    if (handed) return;
+    pmtu.onProbeHanded(pn, undefined, now); // unmeasured: handed over as far as the search is concerned
+  }
 }
 
 /** Room needed for an ack-only datagram (with a delivery ack) to an address that has not answered yet. */
@@ -237,6 +270,8 @@ export function pumpLink(link: NativeLink, draining = false): boolean {
   admitDatagrams(link, now);
   const space = path.space;
   const sender = link.engine.reliable.senderOf(link);
+  // Path MTU probes first: the search must not wait for a bulk transfer to leave room.
+  if (!draining) probePathMtu(link, now);
   const budget = frameBudget(link) + PACKET_ACK_RESERVE_BYTES;
   const max = path.maxDatagram;
   /** An item fragmented for a larger path size before a fallback still goes, alone in its frame. */
@@ -334,7 +369,6 @@ export function pumpLink(link: NativeLink, draining = false): boolean {
     // A full-size item did not fit beside the piggybacked ack: the ack goes alone, the item next.
     sendFrame(link, frame, used, settles, eliciting ? refs : [], eliciting, 0, oversize);
   }
-  probePathMtu(link, now);
   const ack = largestFitting(path.amplificationRoom(), max, ctx.settings.padding) >= SMALL_ACK_DATAGRAM_BYTES ? space.ackToSend(now) : null;
   if (ack) {
     // A due packet ack goes now; a wanted delivery ack rides with it (then it is ack-eliciting).

@@ -8,6 +8,7 @@ import { isIP } from 'node:net';
 import type { Scheduler } from '../../runtime/scheduler';
 import type { Datagram, OpenTransport, Transport, TransportOptions } from '../transport';
 import { canonical, familyOf, isWildcard, maxUdpPayload } from './address';
+import type { FragmentCounter } from '../fragment-counter';
 
 /** What a host needs from the network. */
 export interface HostUplink {
@@ -37,6 +38,7 @@ export class SimHost {
   /** Datagrams that reached a frozen host's sockets, in arrival order. */
   #held: Array<() => void> = [];
   readonly #heldBytes = new Map<SimTransport, number>();
+  readonly #fragments = { 4: 0, 6: 0 };
 
   constructor(addresses: readonly string[], uplink: HostUplink) {
     this.addresses = addresses;
@@ -58,6 +60,14 @@ export class SimHost {
     this.#ports.set(port, t);
     return t;
   };
+
+  /** IP fragments this host's kernel created, per family (as /proc/net/snmp FragCreates): pass as the node's runtime.fragmentCounter. */
+  readonly fragmentCounter: FragmentCounter = (family) => this.#fragments[family];
+
+  /** The network counts fragments this host's kernel cut a datagram into. */
+  countFragments(family: 4 | 6, n: number): void {
+    this.#fragments[family] += n;
+  }
 
   /** The transport that would receive at address:port now, or null. */
   listener(address: string, port: number): SimTransport | null {

@@ -8,8 +8,22 @@ import { UNLIMITED_LINK, type LinkOptions } from './types';
 
 export type LinkVerdict =
   | { fate: 'queueFull' | 'tooBig' | 'lost' }
-  /** Arrival times (monotonic ms): the original, then a duplicate if there is one; when the last bit left. */
-  | { fate: 'sent'; arrivals: number[]; serialisedAt: number };
+  /**
+   * Arrival times (monotonic ms): the original, then a duplicate if there is one; when the last
+   * bit left; IP fragments the sender's kernel cut it into (0: sent whole).
+   */
+  | { fate: 'sent'; arrivals: number[]; serialisedAt: number; fragments: number };
+
+/**
+ * IP fragments of a datagram of `size` UDP payload bytes on a link of `mtu` (`header`: IP + UDP
+ * bytes, 28 or 48; IPv6 fragments carry an 8-byte fragment header). Fragment data is a multiple of 8.
+ */
+export function fragmentCount(size: number, header: number, mtu: number): number {
+  if (size + header <= mtu) return 1;
+  const ip = header - 8;
+  const perFragment = Math.floor((mtu - ip - (header === 48 ? 8 : 0)) / 8) * 8;
+  return Math.ceil((size + 8) / perFragment);
+}
 
 function check(o: LinkOptions): void {
   const frac = (k: 'loss' | 'duplicate' | 'reorder'): void => {
@@ -43,6 +57,8 @@ export class LinkDirection {
   /** Accepted datagrams not yet fully serialised: [end time, bytes], in order. */
   #backlog: Array<[number, number]> = [];
   #backlogBytes = 0;
+  /** fragmentAfterTooBig: when the sender's kernel learned the MTU (Infinity: not yet). */
+  #mtuLearnedAt = Infinity;
 
   constructor(options: LinkOptions, random: Random) {
     this.#options = options;
@@ -72,10 +88,17 @@ export class LinkDirection {
    */
   offer(size: number, header: number, now: number): LinkVerdict {
     const o = this.#options;
-    if (size + header > o.mtu) return { fate: 'tooBig' };
+    let fragments = 0;
+    if (size + header > o.mtu) {
+      if (!o.fragmentAfterTooBig || now < this.#mtuLearnedAt) {
+        if (o.fragmentAfterTooBig && this.#mtuLearnedAt === Infinity) this.#mtuLearnedAt = now + o.latencyMs; // the ICMP's way back
+        return { fate: 'tooBig' };
+      }
+      fragments = fragmentCount(size, header, o.mtu);
+    }
     let sentAt = now;
     if (Number.isFinite(o.bandwidthBps)) {
-      const wire = size + header;
+      const wire = size + header + Math.max(0, fragments - 1) * (header - 8 + (header === 48 ? 8 : 0));
       if (this.queuedBytes(now) + wire > o.queueBytes) return { fate: 'queueFull' };
       const start = Math.max(now, this.#busyUntil);
       this.#busyUntil = start + (wire * 8 * 1000) / o.bandwidthBps;
@@ -87,7 +110,7 @@ export class LinkDirection {
     if (o.loss > 0 && this.#random.float() < o.loss) return { fate: 'lost' };
     const arrivals = [sentAt + this.#delay()];
     if (o.duplicate > 0 && this.#random.float() < o.duplicate) arrivals.push(sentAt + this.#delay());
-    return { fate: 'sent', arrivals, serialisedAt: sentAt };
+    return { fate: 'sent', arrivals, serialisedAt: sentAt, fragments };
   }
 
   #delay(): number {

@@ -225,6 +225,11 @@ export class SimNetwork {
       this.#recorder.record({ ...base, fate: verdict.fate });
       return;
     }
+    if (verdict.fragments > 0) {
+      // Cut by the sender's kernel (a fragmentAfterTooBig link): its fragment counter grows.
+      this.#hosts.get(fromAddress)?.countFragments(family, verdict.fragments);
+      base.fragments = verdict.fragments;
+    }
     verdict.arrivals.forEach((at, i) => {
       const copy = i === 0 ? data : Buffer.from(data);
       this.#arrivals.add(at, () => this.#arrive(base, copy, wireAddress, wirePort, toAddress, toPort, i > 0));

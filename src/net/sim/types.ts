@@ -43,6 +43,14 @@ export interface LinkOptions {
   queueBytes: number;
   /** Largest IP packet (payload + 28 bytes IPv4 / 48 bytes IPv6 headers). */
   mtu: number;
+  /**
+   * A Linux sender's kernel behind this hop (IP_PMTUDISC_WANT, as Node's sockets): the first
+   * datagram too big for `mtu` is dropped ('tooBig') and answered with ICMP "fragmentation
+   * needed", which reaches the sender latencyMs later; from then on the sender's kernel
+   * fragments larger datagrams itself: they arrive whole (reassembled) and the sending host's
+   * fragment counter grows by the fragments created (SimHost.fragmentCounter).
+   */
+  fragmentAfterTooBig: boolean;
 }
 
 /**
@@ -58,6 +66,7 @@ export const UNLIMITED_LINK: Readonly<LinkOptions> = Object.freeze({
   bandwidthBps: Infinity,
   queueBytes: Infinity,
   mtu: Infinity,
+  fragmentAfterTooBig: false,
 });
 
 /** One datagram (or copy) and its fate. */
@@ -78,6 +87,8 @@ export interface TraceEntry {
   /** Hex SHA-256 of the payload. */
   digest: string;
   fate: Fate;
+  /** IP fragments the sender's kernel cut it into (fragmentAfterTooBig links; absent when sent whole). */
+  fragments?: number;
   /** Source as seen past the sender's NAT, when it has one. */
   mappedFrom?: string;
   /** Inside endpoint a NAT forwarded it to, when the destination is a NAT's public address. */

@@ -5,9 +5,12 @@
  *
  * A sees a 1500-byte interface and no hint of the narrower hop; R forwards and answers oversized
  * DF packets with ICMP "fragmentation needed" (counted by UVCOUNT on R's OUTPUT, icmp row).
- * A sniffer on B's interface (netwire.py sniff) counts the IP packets and fragments that arrive.
+ * A sniffer on B's interface (netwire.py sniff) counts the IP packets and fragments that arrive;
+ * A's kernel counts the fragments it creates (/proc/net/snmp FragCreates, per namespace).
  */
 import { WireProcess, WIRE_SCRIPT, type DirectionStats } from '../../helpers/netns';
+import { parseSnmpFragCreates } from '../../../src/net/fragment-counter';
+import { mustAsync } from './sys';
 import { installCounters, readCounters, type WireCount } from './counters';
 import { Namespaces } from './namespaces';
 
@@ -56,6 +59,13 @@ export class MtuHopPath {
   async arrived(): Promise<DirectionStats> {
     const s = await this.#sniffer.request({ cmd: 'stats' });
     return s['in'] as DirectionStats;
+  }
+
+  /** IPv4 fragments A's kernel created so far (FragCreates of A's namespace). */
+  async senderFragCreates(): Promise<number> {
+    const n = parseSnmpFragCreates(await mustAsync('ip', ['netns', 'exec', this.nsA, 'cat', '/proc/net/snmp']));
+    if (n === undefined) throw new Error(`no FragCreates in /proc/net/snmp of ${this.nsA}`);
+    return n;
   }
 
   /** What R itself sent (icmp: "fragmentation needed" answers). */

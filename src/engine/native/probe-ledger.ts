@@ -1,0 +1,82 @@
+/**
+ * The node's path MTU probes against the kernel's fragment counter (docs/PROTOCOL.md §12.4): one
+ * ledger per node, one account per address family (the kernel counts IPv4 and IPv6 fragments
+ * apart).
+ *
+ * - A probe's send is bracketed: the counter is read just before it is handed to the socket
+ *   (open) and again in its send callback (close); what grew in between is the probe's own
+ *   fragmentation (or, for microseconds, someone else's: the probe then counts as too big — the
+ *   safe direction). One bracket is open at a time per family for the whole node, whatever the
+ *   peer: dgram defers the actual send to the next tick, so two probes handed over in one turn
+ *   would share their brackets. A probe that finds a bracket open waits; its peer is flushed
+ *   again when the bracket closes.
+ * - Growth inside brackets is "explained". `count()` is the counter net of it: if it grew between
+ *   a probe's send and its acknowledgement, fragments came from elsewhere (another process, this
+ *   node's data on some path, a tunnel fragmenting later) and the probe is not trusted either.
+ */
+import type { FragmentCounter } from '../../net/fragment-counter';
+import type { NodeContext } from '../context';
+
+type Family = 4 | 6;
+
+export class ProbeLedger {
+  readonly #read: FragmentCounter;
+  readonly #explained = { 4: 0, 6: 0 };
+  /** Raw count when the open bracket opened (null: none open). */
+  readonly #open: { 4: number | null; 6: number | null } = { 4: null, 6: null };
+  /** Who waits for the open bracket to close (keyed: one wake-up per waiter). */
+  readonly #waiting = { 4: new Map<unknown, () => void>(), 6: new Map<unknown, () => void>() };
+
+  constructor(read: FragmentCounter) {
+    this.#read = read;
+  }
+
+  /**
+   * The counter net of what probe sends explain (undefined: unknown). While a bracket is open,
+   * what grew since it opened is its probe's to answer for (it is attributed at close).
+   */
+  count(family: Family): number | undefined {
+    const raw = this.#open[family] ?? this.#read(family);
+    return raw === undefined ? undefined : raw - this.#explained[family];
+  }
+
+  /**
+   * Opens a probe's bracket: returns the net count before the send; null when another probe's
+   * bracket is open (`wake` runs when it closes, once per `waiter`); undefined when the counter
+   * cannot be read (no bracket: the probe goes unmeasured).
+   */
+  open(family: Family, waiter: unknown, wake: () => void): number | null | undefined {
+    if (this.#open[family] !== null) {
+      this.#waiting[family].set(waiter, wake);
+      return null;
+    }
+    const raw = this.#read(family);
+    if (raw === undefined) return undefined;
+    this.#open[family] = raw;
+    return raw - this.#explained[family];
+  }
+
+  /** Closes the open bracket (the probe's send callback, or its send failed): the fragments created across it. */
+  close(family: Family): number | undefined {
+    const start = this.#open[family];
+    if (start === null) return undefined;
+    this.#open[family] = null;
+    const raw = this.#read(family);
+    const grew = raw === undefined ? undefined : Math.max(0, raw - start);
+    if (grew) this.#explained[family] += grew;
+    const waiting = [...this.#waiting[family].values()];
+    this.#waiting[family].clear();
+    for (const wake of waiting) wake();
+    return grew;
+  }
+}
+
+const ledgers = new WeakMap<NodeContext, ProbeLedger>();
+
+/** The node's ledger, or null without a fragment counter. */
+export function probeLedger(ctx: NodeContext): ProbeLedger | null {
+  if (!ctx.fragmentCounter) return null;
+  let l = ledgers.get(ctx);
+  if (!l) ledgers.set(ctx, (l = new ProbeLedger(ctx.fragmentCounter)));
+  return l;
+}

@@ -1,0 +1,74 @@
+import { parseSnmp6FragCreates, parseSnmpFragCreates, procFragmentCounter } from '../../src/net/fragment-counter';
+
+const SNMP = [
+  'Ip: Forwarding DefaultTTL InReceives InHdrErrors InAddrErrors ForwDatagrams InUnknownProtos InDiscards InDelivers OutRequests OutDiscards OutNoRoutes ReasmTimeout ReasmReqds ReasmOKs ReasmFails FragOKs FragFails FragCreates OutTransmits',
+  'Ip: 2 64 52230863 0 0 0 0 0 52230863 52232548 0 0 0 0 0 0 4 0 9 52232548',
+  'Icmp: InMsgs InErrors',
+  'Icmp: 140142 0',
+  '',
+].join('\n');
+
+const SNMP6 = ['Ip6InReceives                   \t120', 'Ip6FragOKs                      \t3', 'Ip6FragFails                    \t0', 'Ip6FragCreates                  \t7', 'Icmp6InMsgs \t1', ''].join('\n');
+
+describe('parsing', () => {
+  test('FragCreates from /proc/net/snmp (by column name) and Ip6FragCreates from /proc/net/snmp6', () => {
+    expect(parseSnmpFragCreates(SNMP)).toBe(9);
+    expect(parseSnmp6FragCreates(SNMP6)).toBe(7);
+  });
+
+  test('absent or malformed: undefined', () => {
+    expect(parseSnmpFragCreates('')).toBeUndefined();
+    expect(parseSnmpFragCreates('Ip: Forwarding FragCreates\nIp: 2 x\n')).toBeUndefined();
+    expect(parseSnmpFragCreates('Ip: Forwarding DefaultTTL\nIp: 2 64\n')).toBeUndefined();
+    expect(parseSnmpFragCreates('Ip: Forwarding FragCreates\n')).toBeUndefined();
+    expect(parseSnmp6FragCreates('Ip6FragOKs 3\n')).toBeUndefined();
+    expect(parseSnmp6FragCreates('Ip6FragCreates -1\n')).toBeUndefined();
+  });
+});
+
+describe('procFragmentCounter', () => {
+  test('reads the file of the family asked for, each time', () => {
+    const reads: string[] = [];
+    let n = 9;
+    const c = procFragmentCounter({
+      platform: 'linux',
+      read: (p) => {
+        reads.push(p);
+        return p.endsWith('6') ? SNMP6 : SNMP.replace(' 4 0 9 ', ` 4 0 ${n} `);
+      },
+    });
+    expect(c(4)).toBe(9);
+    n = 11;
+    expect(c(4)).toBe(11);
+    expect(c(6)).toBe(7);
+    expect(reads).toEqual(['/proc/net/snmp', '/proc/net/snmp', '/proc/net/snmp6']);
+  });
+
+  test('not Linux: always undefined, no file read', () => {
+    const c = procFragmentCounter({ platform: 'darwin', read: () => { throw new Error('read'); } });
+    expect(c(4)).toBeUndefined();
+    expect(c(6)).toBeUndefined();
+  });
+
+  test('a family whose file cannot be read or parsed is not read again; the other still is', () => {
+    let reads = 0;
+    const c = procFragmentCounter({
+      platform: 'linux',
+      read: (p) => {
+        reads++;
+        if (p.endsWith('6')) throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
+        return SNMP;
+      },
+    });
+    expect(c(6)).toBeUndefined();
+    expect(c(6)).toBeUndefined();
+    expect(reads).toBe(1);
+    expect(c(4)).toBe(9);
+  });
+
+  if (process.platform === 'linux') {
+    test('on this Linux machine: a number for IPv4', () => {
+      expect(procFragmentCounter()(4)).toEqual(expect.any(Number));
+    });
+  }
+});
