@@ -33,5 +33,7 @@ export const DROP_REASONS = [
   /** A datagram-mode message dropped at the sender: no room in the congestion window in time. */
   'congestion',
   'inboxFull',
+  /** A reliable item beyond the flow-control credit this node granted (the sender ignored it); not acknowledged. */
+  'flowControl',
 ] as const;
 export type DropReason = (typeof DROP_REASONS)[number];

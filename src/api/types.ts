@@ -60,10 +60,12 @@ export interface PeerInfo {
   pathMtuBytes?: number;
   /** Native peers: whether the path MTU search is under way (false once it ended, until its periodic restart). */
   pathMtuSearching?: boolean;
+  /** Native peers: times our reliable sending paused for the peer's flow-control credit (its inbox was full; not loss). */
+  flowBlocked?: number;
 }
 
 /** The packet-layer figures a link adds to PeerInfo. */
-export type PeerTransportStats = Required<Pick<PeerInfo, 'congestionWindowBytes' | 'bytesInFlight' | 'srttMs' | 'lostPackets' | 'pathMtuBytes' | 'pathMtuSearching'>>;
+export type PeerTransportStats = Required<Pick<PeerInfo, 'congestionWindowBytes' | 'bytesInFlight' | 'srttMs' | 'lostPackets' | 'pathMtuBytes' | 'pathMtuSearching' | 'flowBlocked'>>;
 
 export interface MessageEvent {
   /** Sender's public key string. */

@@ -23,6 +23,7 @@ export const DROP_HELP: Readonly<Record<string, string>> = {
   plaintextRefused: 'vault-v2 plaintext from a peer added without --allow-plaintext',
   congestion: 'a datagram-mode message dropped at the sender: the congestion window stayed full (datagramWindowWaitMs)',
   inboxFull: 'a datagram-mode message while no reader was attached and the inbox was full',
+  flowControl: 'a reliable item beyond the flow-control credit this node granted (the sender ignored it); not acknowledged',
 };
 
 function line(label: string, value: string): string {

@@ -44,6 +44,8 @@ export const SPECS = {
     details: [
       'An existing peer (same key, name or endpoint) is updated, never renamed or re-keyed silently:',
       'a different key needs --replace-key, a conflicting name is refused (exit 2).',
+      "A key that is another encoding of a peer's or this node's own identity (the same",
+      'X25519 handshake key) is refused (exit 2).',
     ],
   },
   'peer list': {

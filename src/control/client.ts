@@ -113,7 +113,13 @@ export class ControlClient {
     }
     if (typeof msg !== 'object' || msg === null || !('ok' in msg)) return;
     if (msg.id === null) {
-      if (!msg.ok) this.#failAll(errorFromBody(msg.error));
+      if (!msg.ok) {
+        // Not tied to a request (e.g. ERR_TOO_MANY_CONNECTIONS before the first one was sent):
+        // what every pending and later request of this connection fails with.
+        const e = errorFromBody(msg.error);
+        this.#closeError ??= e;
+        this.#failAll(e);
+      }
       return;
     }
     const p = this.#pending.get(msg.id);

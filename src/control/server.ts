@@ -6,26 +6,29 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import type { MessageEvent, UdpVaultNode } from '../node/types';
-import type { Settings } from '../config/schema';
 import { silentLogger, type Logger } from '../runtime/log';
-import { UdpVaultError, BadInputError } from '../errors';
+import { UdpVaultError, BadInputError, createError } from '../errors';
 import { Connection, type ConnectionHost } from './connection';
 import { handleRequest, type HandlerContext, type Request } from './handlers';
-import { maxRequestLineBytes, toWireMessage, type RequestId, type WireMessage } from './protocol';
-import { Subscriber } from './subscriber';
+import { errorBody, maxRequestLineBytes, responseLine, toWireMessage, type RequestId, type WireMessage } from './protocol';
+import { Subscriber, type SubscriberLimits } from './subscriber';
 import type { DaemonInfo } from './views';
+import { controlSettings, type ControlSettings, type ControlSettingsInput } from './control-settings';
+
+export type { ControlSettings, ControlSettingsInput } from './control-settings';
+
+/** A refused connection gets its error line; its socket is closed at the latest this much later. */
+const REFUSED_CLOSE_MS = 1000;
 
 export interface ControlServerOptions {
   /** Socket path (home/control.sock). */
   path: string;
   node: UdpVaultNode;
-  settings: Pick<Settings, 'maxMessageBytes' | 'subscriberBufferMessages'>;
+  settings: ControlSettingsInput;
   home?: string | null;
   /** What `status` reports about the daemon (MTU source, config file, ...). */
   daemonInfo?: () => DaemonInfo;
   logger?: Logger;
-  /** Connections served at once (default 256); more are refused with ERR_TOO_MANY_CONNECTIONS. */
-  maxConnections?: number;
 }
 
 /** True when something accepts connections on `path` (a live daemon). */
@@ -50,8 +53,11 @@ export class ControlServer {
   readonly #home: string | null;
   readonly #daemonInfo: (() => DaemonInfo) | null;
   readonly #logger: Logger;
-  readonly #maxConnections: number;
-  #settings: Pick<Settings, 'maxMessageBytes' | 'subscriberBufferMessages'>;
+  #settings: ControlSettings;
+  /** Connections refused since the cap was last reached (one warn line per episode). */
+  #refused = 0;
+  /** Refused sockets still open (waiting for the client to close). */
+  #lingering = 0;
   readonly #connections = new Set<Connection>();
   readonly #subscribers = new Set<Subscriber>();
   readonly #onMessage = (ev: MessageEvent): void => this.#fanOut(ev);
@@ -66,8 +72,7 @@ export class ControlServer {
     this.#home = opts.home ?? null;
     this.#daemonInfo = opts.daemonInfo ?? null;
     this.#logger = opts.logger ?? silentLogger;
-    this.#maxConnections = opts.maxConnections ?? 256;
-    this.#settings = { maxMessageBytes: opts.settings.maxMessageBytes, subscriberBufferMessages: opts.settings.subscriberBufferMessages };
+    this.#settings = controlSettings(opts.settings);
     server.on('connection', (socket) => this.#accept(socket));
     server.on('error', (e) => this.#logger.error({ err: e }, 'control socket error'));
   }
@@ -123,15 +128,33 @@ export class ControlServer {
     return this.#subscribers.size;
   }
 
-  /** SIGHUP: new buffer bound and message size limit. */
-  updateSettings(s: Pick<Settings, 'maxMessageBytes' | 'subscriberBufferMessages'>): void {
-    this.#settings = { maxMessageBytes: s.maxMessageBytes, subscriberBufferMessages: s.subscriberBufferMessages };
-    for (const sub of this.#subscribers) sub.setBufferMessages(s.subscriberBufferMessages);
+  /** The settings in force. */
+  get settings(): Readonly<ControlSettings> {
+    return this.#settings;
+  }
+
+  /**
+   * SIGHUP: new bounds, applied at once. Connections and subscriptions beyond a lowered cap stay
+   * (further ones are refused); a lowered buffer bound applies to what is buffered from now on.
+   */
+  updateSettings(s: ControlSettingsInput): void {
+    this.#settings = controlSettings(s);
+    const limits = this.#limits();
+    for (const sub of this.#subscribers) sub.setLimits(limits);
+  }
+
+  #limits(): SubscriberLimits {
+    return { messages: this.#settings.subscriberBufferMessages, bytes: this.#settings.subscriberBufferBytes };
   }
 
   #accept(socket: net.Socket): void {
     if (this.#closing) {
       socket.destroy();
+      return;
+    }
+    const max = this.#settings.maxControlConnections;
+    if (this.#connections.size >= max) {
+      this.#refuse(socket, max);
       return;
     }
     const host: ConnectionHost = {
@@ -147,13 +170,38 @@ export class ControlServer {
       },
     };
     const conn = new Connection(socket, host);
-    if (this.#connections.size >= this.#maxConnections) {
-      conn.sendError(null, 'ERR_TOO_MANY_CONNECTIONS', `the daemon serves at most ${this.#maxConnections} control connections at once`);
-      socket.end();
+    this.#connections.add(conn);
+    this.#refused = 0; // below the limit again: the next refusal opens a new episode (warn)
+    this.#logger.debug({ connections: this.#connections.size }, 'control connection opened');
+  }
+
+  /**
+   * A connection beyond maxControlConnections: one error line and our end of the stream. What
+   * it sends meanwhile is read and discarded (so that its first request does not fail with
+   * EPIPE before it reads why), and the socket is closed when the client closes its side, at
+   * the latest REFUSED_CLOSE_MS later. At most maxControlConnections refused sockets linger so;
+   * beyond that they are closed as soon as the line is handed to the kernel.
+   */
+  #refuse(socket: net.Socket, max: number): void {
+    if (this.#refused++ === 0) this.#logger.warn({ connections: this.#connections.size, maxControlConnections: max }, 'control connections at the limit: further ones are refused (ERR_TOO_MANY_CONNECTIONS)');
+    else this.#logger.debug({ refused: this.#refused }, 'control connection refused');
+    const err = createError('ERR_TOO_MANY_CONNECTIONS', `the daemon serves at most ${max} control connections at once (setting maxControlConnections); close one and retry`);
+    const line = responseLine({ v: 1, id: null, ok: false, error: errorBody(err) });
+    socket.on('error', () => socket.destroy());
+    if (this.#lingering >= max) {
+      socket.end(line, () => socket.destroy());
       return;
     }
-    this.#connections.add(conn);
-    this.#logger.debug({ connections: this.#connections.size }, 'control connection opened');
+    this.#lingering++;
+    const timer = setTimeout(() => socket.destroy(), REFUSED_CLOSE_MS);
+    timer.unref();
+    socket.on('close', () => {
+      this.#lingering--;
+      clearTimeout(timer);
+    });
+    socket.on('data', () => undefined);
+    socket.on('end', () => socket.destroy());
+    socket.end(line);
   }
 
   #context(conn: Connection): HandlerContext {
@@ -166,7 +214,11 @@ export class ControlServer {
       connectionCount: () => this.#connections.size,
       subscribe: (id: RequestId, filter: string | null, matches: (m: WireMessage) => boolean, backlog: boolean) => {
         if (conn.subscribers.has(id)) throw new BadInputError('ERR_BAD_REQUEST', `op "subscribe": this connection already has a subscription with id ${JSON.stringify(id)}`);
-        const sub = new Subscriber(id, filter, conn, matches, this.#settings.subscriberBufferMessages);
+        const cap = this.#settings.maxSubscriptionsPerConnection;
+        if (conn.subscribers.size >= cap) {
+          throw createError('ERR_TOO_MANY_SUBSCRIPTIONS', `this connection holds ${conn.subscribers.size} subscriptions, the most allowed (setting maxSubscriptionsPerConnection = ${cap}); unsubscribe one or use another connection`);
+        }
+        const sub = new Subscriber(id, filter, conn, matches, this.#limits());
         let taken = 0;
         if (backlog && this.#node.takeInbox) {
           // Taken now, before the node sees the reader: the backlog comes first, then new messages.
@@ -203,16 +255,18 @@ export class ControlServer {
     if (this.#subscribers.size === 0) return;
     let wire: WireMessage;
     let body: string;
+    let bodyBytes: number;
     try {
       wire = toWireMessage(ev);
       body = JSON.stringify(wire);
+      bodyBytes = Buffer.byteLength(body);
     } catch (e) {
       this.#logger.error({ err: e }, 'cannot encode a received message for subscribers');
       return;
     }
     for (const sub of this.#subscribers) {
       try {
-        if (sub.matches(wire)) sub.push(body);
+        if (sub.matches(wire)) sub.push(body, bodyBytes);
       } catch (e) {
         this.#logger.error({ err: e }, 'subscriber delivery failed');
       }

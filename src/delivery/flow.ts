@@ -1,22 +1,38 @@
 /**
  * Flow control for reliable data to/from one peer (QUIC's MAX_DATA, RFC 9000 §4, in two
  * dimensions: bytes and messages). Separate from congestion control and from loss recovery: a
- * sender out of credit pauses, and nothing is counted as lost.
+ * sender out of credit pauses, and nothing is counted as lost (docs/DESIGN.md §Flow control).
  *
- * Credit is absolute and only grows: the receiver advertises, in every ack, the total reliable
- * bytes (item payload bytes, first transmissions) and messages the sender may have sent so far:
+ * Credit is absolute and only grows: the receiver advertises, in every packet ack, the total
+ * reliable bytes (item payload bytes, first transmissions) and messages (counted at a message's
+ * first item) the sender may have sent so far on the current stream:
  *   maxBytes    = released bytes    + windowBytes
  *   maxMessages = released messages + windowMessages
- * where "released" is what left the receiver's buffers (handed to a reader, or dropped). An
- * old or reordered ack can therefore never take credit back, and a lost ack is repaired by the
- * next one. The window is the receiver's budget (inbox and reassembly room for this peer); it
- * must be ≥ maxMessageBytes, else a message could never complete (reading frees credit only
- * once a whole message was delivered).
+ * where "released" is what left the receiver's buffers toward the application (handed to a
+ * reader or kept in the inbox), and the window is the receiver's current budget for the peer
+ * (its share of the inbox room, at most its reassembly budget). An old or reordered ack can
+ * never take credit back, and a lost ack is repaired by the next one. Both sides start a stream
+ * with INITIAL_CREDIT, granted implicitly (the sender may use it before any ack).
  *
- * Retransmissions do not consume credit (the bytes were counted on first transmission).
- * Datagram-mode messages are not flow-controlled: the receiver drops and counts those that
- * do not fit.
+ * Both sides count the same items, so the numbers agree without a byte offset on the wire:
+ * - retransmissions never consume credit (the bytes were counted on first transmission); the
+ *   receiver counts an item when it first accepts it (buffered or delivered), never a duplicate;
+ * - an abandoned message (the sender's deadline passed) is refunded by the sender for its items
+ *   that were transmitted, and "unreceived" by the receiver when the sender's base moves past
+ *   what it buffered — as if it had never been sent, on both sides;
+ * - an item the receiver evicted (buffer pressure) is unreceived, and counted again when its
+ *   retransmission is accepted.
+ * One race is left: a message delivered whose acknowledgement the sender never saw before its
+ * deadline is released by the receiver and refunded by the sender; the sender then believes it
+ * has up to that message's bytes more credit than granted, and the receiver refuses (and
+ * counts) items beyond its limit until they are retransmitted. Bounded, rare, and safe.
+ *
+ * Datagram-mode messages are not flow-controlled: the receiver drops and counts (`inboxFull`)
+ * those that do not fit.
  */
+
+/** What both sides assume the receiver granted before its first ack on a stream. */
+export const INITIAL_CREDIT: CreditLimits = Object.freeze({ maxBytes: 64 * 1024, maxMessages: 16 });
 
 export interface CreditLimits {
   readonly maxBytes: number;
@@ -33,9 +49,13 @@ const checkWindow = (w: CreditWindow): void => {
   if (!Number.isSafeInteger(w.windowMessages) || w.windowMessages < 1) throw new RangeError('windowMessages must be a positive integer');
 };
 
+/** A fixed window, or a function giving the current one (it may shrink to 0: nothing advertised shrinks). */
+export type WindowSource = CreditWindow | (() => CreditWindow);
+
 /** Receiver side: what this node can still accept from one peer. */
 export class ReceiveCredit {
-  #window: CreditWindow;
+  #window: WindowSource;
+  readonly #initial: CreditLimits;
   #receivedBytes = 0;
   #receivedMessages = 0;
   #releasedBytes = 0;
@@ -43,31 +63,46 @@ export class ReceiveCredit {
   #advertised: CreditLimits;
   #violations = 0;
 
-  /** The initial window counts as advertised: the peer starts with it (handshake or default). */
-  constructor(window: CreditWindow) {
-    checkWindow(window);
-    this.#window = { ...window };
-    this.#advertised = { maxBytes: window.windowBytes, maxMessages: window.windowMessages };
+  /**
+   * `initial`: the limits the sender may use before our first ack (INITIAL_CREDIT between nodes);
+   * without it, the window itself (tests, the congestion model).
+   */
+  constructor(window: WindowSource, initial?: CreditLimits) {
+    if (typeof window !== 'function') checkWindow(window);
+    this.#window = typeof window === 'function' ? window : { ...window };
+    const w = initial ? null : this.#current();
+    this.#initial = w ? { maxBytes: w.windowBytes, maxMessages: w.windowMessages } : { ...initial! };
+    this.#advertised = { ...this.#initial };
+  }
+
+  #current(): CreditWindow {
+    const w = typeof this.#window === 'function' ? this.#window() : this.#window;
+    return { windowBytes: Math.max(0, Math.floor(w.windowBytes)), windowMessages: Math.max(0, Math.floor(w.windowMessages)) };
   }
 
   /** Current limits (never below anything advertised before). */
-  limits(): CreditLimits {
+  limits(w: CreditWindow = this.#current()): CreditLimits {
     return {
-      maxBytes: Math.max(this.#releasedBytes + this.#window.windowBytes, this.#advertised.maxBytes),
-      maxMessages: Math.max(this.#releasedMessages + this.#window.windowMessages, this.#advertised.maxMessages),
+      maxBytes: Math.max(this.#releasedBytes + w.windowBytes, this.#advertised.maxBytes),
+      maxMessages: Math.max(this.#releasedMessages + w.windowMessages, this.#advertised.maxMessages),
     };
   }
 
+  /** Bytes and messages counted on the current stream (what the sender's sentBytes/sentMessages should equal once nothing is in flight). */
+  get receivedBytes(): number { return this.#receivedBytes; }
+  get receivedMessages(): number { return this.#receivedMessages; }
   /** Bytes and messages held (received, not yet released). */
   get bufferedBytes(): number { return this.#receivedBytes - this.#releasedBytes; }
   get bufferedMessages(): number { return this.#receivedMessages - this.#releasedMessages; }
   /** Data refused because it went past the limits (a broken or hostile sender). */
   get violations(): number { return this.#violations; }
+  /** The limits last put in an ack (or the initial grant). */
+  get advertised(): CreditLimits { return { ...this.#advertised }; }
 
   /** Changes the budget (e.g. the total reassembly budget is shared). Advertised credit is never retracted. */
-  setWindow(window: CreditWindow): void {
-    checkWindow(window);
-    this.#window = { ...window };
+  setWindow(window: WindowSource): void {
+    if (typeof window !== 'function') checkWindow(window);
+    this.#window = typeof window === 'function' ? window : { ...window };
   }
 
   /**
@@ -75,8 +110,11 @@ export class ReceiveCredit {
    * false when it goes past the current limits: the caller drops it (counted here).
    */
   onReceived(bytes: number, messages: number): boolean {
-    const l = this.limits();
-    if (this.#receivedBytes + bytes > l.maxBytes || this.#receivedMessages + messages > l.maxMessages) {
+    const b = this.#receivedBytes + bytes;
+    const m = this.#receivedMessages + messages;
+    // Within what was advertised (all a compliant sender knows of): no need to read the window.
+    const l = b <= this.#advertised.maxBytes && m <= this.#advertised.maxMessages ? this.#advertised : this.limits();
+    if (b > l.maxBytes || m > l.maxMessages) {
       this.#violations++;
       return false;
     }
@@ -85,10 +123,25 @@ export class ReceiveCredit {
     return true;
   }
 
-  /** Data left the buffers (read by the application, or dropped). */
+  /** Data left the buffers toward the application (a reader or the inbox took it). */
   onReleased(bytes: number, messages: number): void {
     this.#releasedBytes = Math.min(this.#receivedBytes, this.#releasedBytes + bytes);
     this.#releasedMessages = Math.min(this.#receivedMessages, this.#releasedMessages + messages);
+  }
+
+  /**
+   * Data counted by onReceived left the buffers without reaching the application (the sender
+   * abandoned it, it was evicted, or refused after assembly): the sender refunds it too.
+   */
+  onUnreceived(bytes: number, messages: number): void {
+    this.#receivedBytes = Math.max(this.#releasedBytes, this.#receivedBytes - bytes);
+    this.#receivedMessages = Math.max(this.#releasedMessages, this.#receivedMessages - messages);
+  }
+
+  /** The peer started a new stream (a new sender: restart, re-add): counting starts again from the initial grant. */
+  reset(): void {
+    this.#receivedBytes = this.#receivedMessages = this.#releasedBytes = this.#releasedMessages = 0;
+    this.#advertised = { ...this.#initial };
   }
 
   /**
@@ -97,12 +150,13 @@ export class ReceiveCredit {
    * has room again.
    */
   updateDue(): boolean {
-    const l = this.limits();
+    const w = this.#current();
+    const l = this.limits(w);
     const a = this.#advertised;
     const grewBytes = l.maxBytes - a.maxBytes;
     const grewMessages = l.maxMessages - a.maxMessages;
     if (grewBytes <= 0 && grewMessages <= 0) return false;
-    if (grewBytes >= this.#window.windowBytes / 2 || grewMessages >= this.#window.windowMessages / 2) return true;
+    if ((w.windowBytes > 0 && grewBytes >= w.windowBytes / 2) || (w.windowMessages > 0 && grewMessages >= w.windowMessages / 2)) return true;
     return this.#receivedBytes >= a.maxBytes || this.#receivedMessages >= a.maxMessages;
   }
 
@@ -165,5 +219,24 @@ export class SendCredit {
   onSent(bytes: number, messages: number): void {
     this.#sentBytes += bytes;
     this.#sentMessages += messages;
+  }
+
+  /** Transmitted data of an abandoned message: the receiver unreceives it when our base moves past it. */
+  refund(bytes: number, messages: number): void {
+    this.#sentBytes = Math.max(0, this.#sentBytes - bytes);
+    this.#sentMessages = Math.max(0, this.#sentMessages - messages);
+  }
+
+  /**
+   * The peer restarted (a new instance: its receiver counts from zero with the initial grant).
+   * `outstanding`: what we transmitted and it has not acknowledged, which it will count when
+   * the retransmissions arrive.
+   */
+  reset(initial: CreditLimits, outstanding: { bytes: number; messages: number }): void {
+    this.#maxBytes = initial.maxBytes;
+    this.#maxMessages = initial.maxMessages;
+    this.#sentBytes = outstanding.bytes;
+    this.#sentMessages = outstanding.messages;
+    this.#blocked = false;
   }
 }

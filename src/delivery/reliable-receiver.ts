@@ -25,6 +25,12 @@
  *   and stops delivery until pump() is called (room was made); 'refused' (decompression
  *   failed) discards it without acknowledging it, like a message over maxMessageBytes: its
  *   items are refused until the sender gives up and its base moves past them.
+ * - Flow control (`credit`, delivery/flow.ts): an item is counted when first accepted (buffered
+ *   or delivered at once; never a duplicate) and refused past the limits this node granted
+ *   (`overCredit`: the sender ignored them; it is neither buffered nor acknowledged, so a
+ *   retransmission is accepted once there is room). Counted data is released when its message
+ *   reaches the application, unreceived when it leaves otherwise (skipped, evicted, refused); a
+ *   new stream starts the count again.
  */
 import { MAX_ACK_RANGES } from '../wire/frame';
 import { Assembly, ReceiveRing, messageFlags, type WholeItem } from './reliable/receive-ring';
@@ -37,7 +43,22 @@ export interface ReliableReceiverOptions {
   maxMessageBytes: number;
   /** Offered every complete message in order (default: always 'delivered'). */
   accept?: (m: ReliableMessage) => AcceptVerdict;
+  /** The credit this node grants the sender (delivery/flow.ts ReceiveCredit); none: unlimited. */
+  credit?: ReceiverCredit;
 }
+
+/** Flow-control bookkeeping of received data (delivery/flow.ts ReceiveCredit satisfies it). */
+export interface ReceiverCredit {
+  /** Counts new data; false when it goes past the granted limits (nothing counted). */
+  onReceived(bytes: number, messages: number): boolean;
+  onReleased(bytes: number, messages: number): void;
+  onUnreceived(bytes: number, messages: number): void;
+  /** A new stream: counting starts again from the initial grant. */
+  reset(): void;
+}
+
+/** How a buffered item leaves the credit count: released to the application, or back to "never received". */
+type Leave = 'release' | 'unreceive';
 
 /** What the application side did with a complete message. */
 export type AcceptVerdict = 'delivered' | 'full' | 'refused';
@@ -53,6 +74,8 @@ export interface ReliableMessage {
 export type ReliableAck = [stream: number, cum: number, ranges: number[]];
 
 const RETIRED_STREAMS = 8;
+/** Duplicates below a resumed floor tracked for the credit (more than a sender's window never arrive). */
+const MAX_RESUMED_SEEN = 1 << 17;
 const isSeq = (x: number): boolean => Number.isSafeInteger(x) && x >= 1;
 const NONE: readonly ReliableMessage[] = Object.freeze([]);
 /** Adds m to a list that is NONE or one made here (mutable). */
@@ -79,6 +102,11 @@ export class ReliableReceiver {
   /** The head message was offered and found no room: deliver nothing until pump(). */
   #held = false;
   readonly #offer: (m: ReliableMessage) => AcceptVerdict;
+  readonly #credit: ReceiverCredit | null;
+  #overCredit = 0;
+  /** The floor resume() started from, and the duplicates at or below it counted since (credit). */
+  #resumedCum = 0;
+  #resumedSeen = new Set<number>();
   #duplicates = 0;
   #refused = 0;
   #malformed = 0;
@@ -89,6 +117,7 @@ export class ReliableReceiver {
     this.#maxBytes = opts.maxBufferedBytes;
     this.#maxMessageBytes = opts.maxMessageBytes;
     this.#offer = opts.accept ?? ((): AcceptVerdict => 'delivered');
+    this.#credit = opts.credit ?? null;
   }
 
   /**
@@ -99,6 +128,7 @@ export class ReliableReceiver {
     if (this.#stream !== null) return;
     this.#stream = stream;
     this.#cum = cum;
+    this.#resumedCum = cum;
   }
 
   /** Whether a complete message waits for room (the inbox was full). */
@@ -127,6 +157,8 @@ export class ReliableReceiver {
   get malformed(): number { return this.#malformed; }
   /** Buffered or arriving items discarded because the sender's base moved past them. */
   get skipped(): number { return this.#skipped; }
+  /** Items refused because they went past the flow-control credit this node granted. */
+  get overCredit(): number { return this.#overCredit; }
 
   /**
    * Processes one reliable item of a frame whose r = [stream, base]; returns the messages now
@@ -150,27 +182,34 @@ export class ReliableReceiver {
       this.#refusedUntil = 0;
       this.#held = false;
       this.#ackNeeded = true;
+      this.#resumedCum = 0;
+      this.#resumedSeen.clear();
+      this.#credit?.reset();
     }
     let progress = false;
     if (base - 1 > this.#cum) {
       this.#skipTo(base - 1);
       progress = true;
     }
-    const fast = seq === this.#cum + 1 && count === undefined && data.byteLength <= this.#maxMessageBytes && !this.#held && seq > this.#refusedUntil && this.#ring.get(seq) === undefined;
+    const len = data.byteLength;
+    const fast = seq === this.#cum + 1 && count === undefined && len <= this.#maxMessageBytes && !this.#held && seq > this.#refusedUntil && this.#ring.get(seq) === undefined;
+    if (fast && !this.#charge(len, 1)) return progress ? this.#deliver(NONE) : NONE;
     const m: ReliableMessage | null = fast ? { flags: messageFlags(flags), data } : null;
     const verdict = m !== null ? this.#offer(m) : null;
     let out = NONE;
     if (verdict === 'delivered') {
+      this.#credit?.onReleased(len, 1);
       out = [m!]; // in order, whole: no buffering, no copy
       this.#cum = seq;
       this.#ackNeeded = true;
       progress = true;
     } else if (verdict === 'refused') {
+      this.#credit?.onUnreceived(len, 1);
       this.#rejected++;
       this.#refusedUntil = seq;
       this.#refusedByAccept = true;
     } else if (verdict === 'full') {
-      this.#held = this.#accept(seq, flags, data, index, count); // buffered, unacknowledged (SACKed only)
+      this.#held = this.#accept(seq, flags, data, index, count, true); // buffered, unacknowledged (SACKed only)
     } else if (this.#accept(seq, flags, data, index, count)) {
       progress = true;
     }
@@ -184,12 +223,32 @@ export class ReliableReceiver {
     return [this.#stream, this.#cum, this.#ring.ranges(this.#cum, MAX_ACK_RANGES)];
   }
 
-  /** Buffers an item; false when it is a duplicate or refused. */
-  #accept(seq: number, flags: number, data: Uint8Array, index: number | undefined, count: number | undefined): boolean {
+  /**
+   * A copy of an item delivered before this receiver resumed (a restart): the sender counted
+   * it toward us again (ReliableSender.creditRestarted), so it is counted — and released at
+   * once — the first time it is seen.
+   */
+  #countResumedDuplicate(seq: number, bytes: number, index: number | undefined): void {
+    if (!this.#credit || this.#resumedSeen.has(seq) || this.#resumedSeen.size >= MAX_RESUMED_SEEN) return;
+    this.#resumedSeen.add(seq);
+    const first = index === undefined || index === 0 ? 1 : 0;
+    if (this.#credit.onReceived(bytes, first)) this.#credit.onReleased(bytes, first);
+  }
+
+  /** Counts new data against the credit; false (counted in overCredit) when it goes past it. */
+  #charge(bytes: number, messages: number): boolean {
+    if (!this.#credit || this.#credit.onReceived(bytes, messages)) return true;
+    this.#overCredit++;
+    return false;
+  }
+
+  /** Buffers an item; false when it is a duplicate or refused. `charged`: already counted against the credit. */
+  #accept(seq: number, flags: number, data: Uint8Array, index: number | undefined, count: number | undefined, charged = false): boolean {
     const ring = this.#ring;
     if (seq <= this.#cum || ring.has(seq)) {
       this.#duplicates++;
       this.#ackNeeded = true;
+      if (seq <= this.#resumedCum) this.#countResumedDuplicate(seq, data.byteLength, index);
       return false;
     }
     if (count !== undefined) {
@@ -213,7 +272,8 @@ export class ReliableReceiver {
     }
     if (count === undefined) {
       if (ring.get(seq) !== undefined) return this.#malformedItem(); // a slot of a fragmented message
-      if (!this.#makeRoom(seq, len)) return false;
+      if (!charged && !this.#charge(len, 1)) return false;
+      if (!this.#makeRoom(seq, len, len, 1)) return false;
       ring.putWhole(this.#cum, seq, flags, data);
     } else if (!this.#addFragment(seq, flags, data, index!, count)) {
       return false;
@@ -242,7 +302,9 @@ export class ReliableReceiver {
       return this.#malformedItem();
     }
     if (!a.fits(index, len)) return this.#malformedItem();
-    if (!this.#makeRoom(a.lastSeq, a.cost(index, len, this.#maxMessageBytes))) return false;
+    const first = index === 0 ? 1 : 0;
+    if (!this.#charge(len, first)) return false;
+    if (!this.#makeRoom(a.lastSeq, a.cost(index, len, this.#maxMessageBytes), len, first)) return false;
     if (created) ring.addAssembly(this.#cum, a);
     ring.bytes += a.write(index, data, this.#maxMessageBytes);
     ring.markFragment(seq);
@@ -256,18 +318,32 @@ export class ReliableReceiver {
 
   /**
    * Evicts the highest buffered items (of messages after `keepThrough`) until `bytes` more fit;
-   * false (refused) when they cannot.
+   * false (refused; the item's `credit` bytes and messages unreceived) when they cannot.
    */
-  #makeRoom(keepThrough: number, bytes: number): boolean {
+  #makeRoom(keepThrough: number, bytes: number, creditBytes: number, creditMessages: number): boolean {
     const ring = this.#ring;
     while (ring.bytes + bytes > this.#maxBytes) {
       if (ring.highest <= keepThrough) {
+        this.#credit?.onUnreceived(creditBytes, creditMessages);
         this.#refused++;
         return false;
       }
-      ring.remove(ring.highest);
+      this.#remove(ring.highest, 'unreceive');
     }
     return true;
+  }
+
+  /** Removes whatever holds seq (a whole item or a message's fragments); returns the items removed. */
+  #remove(seq: number, leave: Leave): number {
+    const slot = this.#ring.get(seq);
+    if (slot === undefined) return 0;
+    const [bytes, messages] = slot instanceof Assembly ? [slot.received, slot.hasFirst ? 1 : 0] : [slot.data.byteLength, 1];
+    const n = this.#ring.remove(seq);
+    if (n > 0 && this.#credit) {
+      if (leave === 'release') this.#credit.onReleased(bytes, messages);
+      else this.#credit.onUnreceived(bytes, messages);
+    }
+    return n;
   }
 
   /** Moves messages from the buffer head to `out` while complete; returns `out` (a new array once anything is added). */
@@ -287,7 +363,7 @@ export class ReliableReceiver {
           this.#held = true;
           break;
         }
-        ring.removeWhole(head);
+        this.#remove(head, v === 'refused' ? 'unreceive' : 'release');
         if (v === 'refused') {
           this.#refuse(head, 1, true);
           break;
@@ -299,7 +375,7 @@ export class ReliableReceiver {
       if (slot.firstSeq !== head || !slot.complete) break;
       const end = slot.lastSeq;
       if (slot.oversize || slot.total > this.#maxMessageBytes) {
-        ring.removeAssembly(slot);
+        this.#remove(head, 'unreceive');
         this.#refused += slot.count;
         this.#refusedUntil = end;
         this.#refusedByAccept = false;
@@ -311,7 +387,7 @@ export class ReliableReceiver {
         this.#held = true;
         break;
       }
-      ring.removeAssembly(slot);
+      this.#remove(head, v === 'refused' ? 'unreceive' : 'release');
       if (v === 'refused') {
         this.#refuse(end, slot.count, true);
         break;
@@ -334,7 +410,7 @@ export class ReliableReceiver {
     const ring = this.#ring;
     const top = Math.min(cum, ring.highest);
     for (let seq = this.#cum + 1; seq <= top && ring.items > 0; seq++) {
-      if (ring.get(seq) !== undefined) this.#skipped += ring.remove(seq);
+      if (ring.get(seq) !== undefined) this.#skipped += this.#remove(seq, 'unreceive');
     }
     this.#cum = cum;
     this.#ackNeeded = true;

@@ -23,11 +23,16 @@
  *   array per field (no Map, no object per item); acknowledging a newly acked item is O(1).
  * - At its deadline a message is abandoned: push() rejects with ERR_NOT_ACKNOWLEDGED and its
  *   seqs leave the window, so `base` (sent in every frame with reliable items) moves past them.
+ * - Flow control (`credit`, delivery/flow.ts): a first transmission needs the receiver's credit
+ *   (item bytes; a message counts at its first item); retransmissions never do. Out of credit,
+ *   new items simply wait — no loss, no backoff. An abandoned message's transmitted items are
+ *   refunded; one that never fully left because credit ran out rejects with ERR_FLOW_CONTROL
+ *   (it was not delivered: the peer's inbox stayed full).
  */
 import type { Clock } from '../runtime/clock';
 import { BadInputError, DeliveryError } from '../errors';
 import { FLAG_FRAGMENT, FLAG_RELIABLE, MAX_ACK_RANGES, type PayloadItem } from '../wire/frame';
-import { DUE, SACKED, SENT, SendRing, type SentMessage } from './reliable/send-ring';
+import { DUE, RECOUNT, SACKED, SENT, SendRing, type SentMessage } from './reliable/send-ring';
 import { ItemRto } from './reliable/item-rto';
 
 export const RTO_INITIAL_MS = 200;
@@ -63,6 +68,18 @@ export interface ReliableSenderOptions {
   onSettled?: () => void;
   /** The error a message's promise rejects with, made from the sender's (e.g. naming the peer); `timeoutMs` as pushed. */
   rejection?: (err: Error, timeoutMs: number) => Error;
+  /** The peer's flow-control credit (first transmissions only); none: unlimited. */
+  credit?: SenderCredit;
+}
+
+/** The flow-control gate for first transmissions (delivery/flow.ts SendCredit satisfies it). */
+export interface SenderCredit {
+  /** Waiting for credit now. */
+  readonly blocked: boolean;
+  /** Whether `bytes` of new data starting `messages` new messages fit (marks it blocked if not). */
+  canSend(bytes: number, messages: number): boolean;
+  onSent(bytes: number, messages: number): void;
+  refund(bytes: number, messages: number): void;
 }
 
 export class ReliableSender {
@@ -72,6 +89,7 @@ export class ReliableSender {
   readonly #packetLoss: boolean;
   readonly #onSettled: () => void;
   readonly #rejection: (err: Error, timeoutMs: number) => Error;
+  readonly #credit: SenderCredit | null;
   /** Items neither cumulatively acked nor abandoned: seqs [base, nextSeq). */
   readonly #ring = new SendRing();
   #pending = 0;
@@ -109,6 +127,7 @@ export class ReliableSender {
     this.#packetLoss = opts.packetLoss ?? false;
     this.#onSettled = opts.onSettled ?? ((): void => undefined);
     this.#rejection = opts.rejection ?? ((err: Error): Error => err);
+    this.#credit = opts.credit ?? null;
     this.#rto = new ItemRto(opts.rtoInitialMs ?? RTO_INITIAL_MS, opts.rtoMinMs ?? (this.#packetLoss ? PACKET_MODE_RTO_MIN_MS : RTO_MIN_MS), opts.rtoMaxMs ?? RTO_MAX_MS);
   }
 
@@ -171,7 +190,7 @@ export class ReliableSender {
 
   /** Whether take() would return items now. */
   hasWork(): boolean {
-    return this.#due > 0 || (this.#sendNext < this.#nextSeq && this.#sendNext < this.base + this.#window);
+    return this.#due > 0 || (this.#sendNext < this.#nextSeq && this.#sendNext < this.base + this.#window && this.#creditAllows(this.#sendNext));
   }
 
   /** The seq take(1) would return next (not marked sent), or 0: nothing to send. */
@@ -183,7 +202,19 @@ export class ReliableSender {
       }
     }
     this.#skipAbandoned();
-    return this.#sendNext < this.#nextSeq && this.#sendNext < this.base + this.#window ? this.#sendNext : 0;
+    const seq = this.#sendNext;
+    return seq < this.#nextSeq && seq < this.base + this.#window && this.#creditAllows(seq) ? seq : 0;
+  }
+
+  /** Whether flow control lets new item `seq` go now (canSend marks the credit blocked if not). */
+  #creditAllows(seq: number): boolean {
+    if (this.#credit === null || !this.#ring.live(seq)) return true;
+    return this.#credit.canSend(this.#ring.data(seq).byteLength, this.#startsMessage(seq));
+  }
+
+  /** 1 when seq is its message's first item (a message counts against the credit once), else 0. */
+  #startsMessage(seq: number): number {
+    return this.#ring.message(seq).firstSeq === seq ? 1 : 0;
   }
 
   /** The frame item takeItem() would return (built once; not marked sent), or null: nothing to send. */
@@ -207,6 +238,7 @@ export class ReliableSender {
     this.#peeked = null;
     const seq = this.#peekSeq;
     if (seq === this.#sendNext) {
+      this.#credit?.onSent(item.data.byteLength, this.#startsMessage(seq)); // nextToSend checked canSend
       this.#sendNext++;
       this.#inFlight++;
       this.#queued--;
@@ -249,6 +281,7 @@ export class ReliableSender {
     if (c > this.#cumAcked) {
       for (let seq = Math.max(this.#cumAcked + 1, this.base); seq <= c; seq++) {
         if (!ring.live(seq)) continue;
+        if (ring.has(seq, RECOUNT)) this.#credit?.refund(ring.data(seq).byteLength, this.#startsMessage(seq)); // delivered before the restart: never counted there
         if (!ring.has(seq, SACKED)) this.#observe(seq);
         const m = ring.message(seq);
         this.#forget(seq);
@@ -384,6 +417,7 @@ export class ReliableSender {
   }
 
   #transmit(seq: number, now: number): void {
+    this.#ring.unset(seq, RECOUNT); // the restarted receiver counts this copy (as new, or as a first-seen duplicate)
     this.#ring.transmitted(seq, now, ++this.#txCounter, now + this.#rto.rtoMs);
     this.#clearDue(seq);
   }
@@ -425,9 +459,53 @@ export class ReliableSender {
   }
 
   #abandon(m: SentMessage): void {
+    const unsent = this.#refund(m);
     for (let seq = m.firstSeq; seq <= m.lastSeq; seq++) if (seq >= this.base && this.#ring.live(seq)) this.#forget(seq);
     this.#settle(m);
+    if (unsent && this.#credit?.blocked) {
+      m.reject(this.#rejection(new DeliveryError('ERR_FLOW_CONTROL', `not sent within ${m.timeoutMs} ms: the peer granted no flow-control credit (its inbox is full)`), m.timeoutMs));
+      return;
+    }
     m.reject(this.#rejection(new DeliveryError('ERR_NOT_ACKNOWLEDGED', `not acknowledged within ${m.timeoutMs} ms`), m.timeoutMs));
+  }
+
+  /** Refunds the transmitted, unacknowledged items of an abandoned message; true when some item never left. */
+  #refund(m: SentMessage): boolean {
+    const ring = this.#ring;
+    let bytes = 0;
+    let messages = 0;
+    let unsent = false;
+    for (let seq = m.firstSeq; seq <= m.lastSeq; seq++) {
+      if (!ring.live(seq)) continue;
+      if (!ring.has(seq, SENT)) {
+        unsent = true;
+        continue;
+      }
+      bytes += ring.data(seq).byteLength;
+      messages += this.#startsMessage(seq);
+    }
+    if (this.#credit && (bytes > 0 || messages > 0)) this.#credit.refund(bytes, messages);
+    return unsent;
+  }
+
+  /**
+   * The receiver restarted (its credit counts from zero): returns what was transmitted and is
+   * not cumulatively acknowledged — bytes, and messages whose first item left — to count as
+   * sent toward it. The restarted receiver counts each of these when its next copy arrives
+   * (ReliableReceiver counts a first-seen duplicate below its resumed floor too); one it
+   * acknowledges without having seen a copy (delivered before the restart) is refunded then.
+   */
+  creditRestarted(): { bytes: number; messages: number } {
+    const ring = this.#ring;
+    let bytes = 0;
+    let messages = 0;
+    for (let seq = this.base; seq < this.#sendNext; seq++) {
+      if (!ring.has(seq, SENT)) continue;
+      ring.set(seq, RECOUNT);
+      bytes += ring.data(seq).byteLength;
+      messages += this.#startsMessage(seq);
+    }
+    return { bytes, messages };
   }
 
   #skipAbandoned(): void {

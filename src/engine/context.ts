@@ -50,10 +50,12 @@ export interface NodeContext {
   /** A handshake refused because its sender is not a peer (the daemon's security log samples it). */
   emitRefused(ev: RefusedEvent): void;
   /**
-   * What this node can still take from `peer` now (the inbox budget: messages and bytes), for
-   * the receive window advertised in acks. With a reader attached it is the whole inbox size.
+   * What this node can still take from `peer` now (its fair share of the inbox room: messages
+   * and bytes), for the receive window advertised in acks (flow control). With a reader
+   * attached it is the whole inbox size. `null`: a peer with nothing in the inbox. `waiting`:
+   * keys of peers whose reliable data waits in reassembly for room (they count for the share).
    */
-  receiveCredit(peer: Peer): { bytes: number; messages: number };
+  receiveCredit(peer: Peer | null, waiting?: ReadonlySet<string>): { bytes: number; messages: number };
   /** Records a dropped datagram (global and, when known, per peer). */
   drop(reason: DropReason, peer?: Peer, detail?: string): void;
   /** Peer store changed (TOFU key, handshake timestamp, endpoint): persist soon. */

@@ -20,11 +20,11 @@ import { TICK_MS } from '../engine/native/timers';
 import { VaultV2Engine } from '../engine/vault-v2/engine';
 import { TurnFlush } from './flush';
 import { dispatchDatagram } from './dispatch';
-import { limitsOf, matchExisting, parseAddPeer } from './peer-records';
+import { checkKeyAlias, limitsOf, matchExisting, parseAddPeer } from './peer-records';
 import { nodeSettings } from '../config/parse';
 import { StoreWriter } from './persist';
 import { MessageReaders } from './readers';
-import { syncWithStore, type StoreSyncResult } from './store-sync';
+import { syncWithStore, withJournalTofu, type StoreSyncResult } from './store-sync';
 import type {
   AddPeerOptions, MessageEvent, NodeEvents, RefusedEvent, NodeStatus, PeerEvent, PeerInfo, PeerRef, SendOptions, UdpVaultNode,
 } from './types';
@@ -66,7 +66,7 @@ export class Node extends EventEmitter implements UdpVaultNode {
     this.#ctx = Object.assign(base, {
       emitMessage: (ev: MessageEvent) => this.#readers.emit(ev),
       emitRefused: (ev: RefusedEvent) => void (this.listenerCount('refused') > 0 && this.emit('refused', ev)),
-      receiveCredit: () => this.#readers.credit(),
+      receiveCredit: (peer: Peer | null, waiting?: ReadonlySet<string>) => this.#readers.credit(peer?.keyString ?? '', waiting),
       drop: (reason: DropReason, peer?: Peer, detail?: string) => this.#drop(reason, peer, detail),
       persist: () => this.#store.schedule(),
       scheduleFlush: (peer: Peer) => this.#flush.schedule(peer),
@@ -82,7 +82,7 @@ export class Node extends EventEmitter implements UdpVaultNode {
       resume: () => this.#native.reliable.resume(),
       isClosed: () => this.#closed,
     }, inboxHome);
-    this.#store = new StoreWriter(store, base.peers, base.scheduler, base.log);
+    this.#store = new StoreWriter(store, base.peers, base.scheduler, base.log, base.journal);
     this.#native = new NativeEngine(this.#ctx);
     this.#v2 = new VaultV2Engine(this.#ctx);
     this.publicKey = base.identity.keyString;
@@ -144,6 +144,11 @@ export class Node extends EventEmitter implements UdpVaultNode {
   }
 
   #emitPeer(ev: PeerEvent): void {
+    if (ev.type === 'tofu') {
+      // Durable (journal, fsync) before the event, the endpoint move and any delivery act on it.
+      const peer = ev.peer.key !== null ? this.#ctx.peers.byKey(ev.peer.key) : undefined;
+      if (peer) this.#store.recordTofu(peer);
+    }
     if (ev.type === 'key-changed') {
       const replaced = ev.offeredKey !== undefined && ev.offeredKey === ev.peer.key;
       this.#ctx.log.warn({ peer: ev.peer.name ?? ev.peer.key ?? ev.peer.endpoint, offeredKey: ev.offeredKey }, replaced ? 'peer key replaced' : 'peer offered a key other than the recorded one; refused');
@@ -197,6 +202,7 @@ export class Node extends EventEmitter implements UdpVaultNode {
     this.#assertOpen(); // closed while resolving
     const peers = this.#ctx.peers;
     let peer = matchExisting(peers, o, key, endpoint);
+    checkKeyAlias(peers, key, this.publicKey, peer);
     let rekeyed = false;
     if (!peer) {
       const limiter = new TokenBucket(this.#ctx.settings.peerPacketsPerSecond, this.#ctx.settings.peerPacketBurst, this.#ctx.clock);
@@ -239,6 +245,7 @@ export class Node extends EventEmitter implements UdpVaultNode {
     this.#links.delete(peer);
     this.#ctx.peers.remove(peer);
     this.#flush.forget(peer);
+    this.#store.forgetTofu(peer); // re-adding the entry must not bring back a key learnt for it
     if (!this.#applyingStore) this.#store.commit(); // on disk before the caller (and the control socket's ok) hears of it
     const info = peer.info();
     this.#emitPeer({ type: 'removed', peer: info });
@@ -309,7 +316,7 @@ export class Node extends EventEmitter implements UdpVaultNode {
   async #applyStore(records: StoredPeer[], strict = false): Promise<StoreSyncResult> {
     this.#applyingStore = true;
     try {
-      return await syncWithStore(records, {
+      return await syncWithStore(withJournalTofu(records, this.#ctx.journal?.state ?? null), {
         peers: this.#ctx.peers,
         add: (o) => this.addPeer(o),
         remove: async (p) => void (await this.removePeer(p.keyString ?? p.endpointString)),

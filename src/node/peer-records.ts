@@ -3,6 +3,7 @@ import { BadInputError } from '../errors';
 import { decodeKey } from '../crypto/identity';
 import { parseEndpoint, type Endpoint, type EndpointSpec } from '../peer/endpoint';
 import type { PeerTable } from '../peer/table';
+import { staticHexOf } from '../peer/trust';
 import type { Settings } from '../config/schema';
 import type { StoredPeer } from '../store/peer-store';
 import type { Peer } from '../peer/peer';
@@ -43,6 +44,25 @@ export function matchExisting(peers: PeerTable, o: AddPeerOptions, key: Uint8Arr
     throw new BadInputError('ERR_KEY_CONFLICT', `peer ${peer.label()} has another key pinned; to change it, add the peer again with --replace-key`);
   }
   return peer;
+}
+
+/**
+ * Refuses a key whose X25519 form (the Noise static the handshake authenticates) equals this
+ * node's own or that of a peer other than `peer` (the one the add is about): distinct Ed25519
+ * keys (e.g. the same point with the sign bit flipped) can convert to the same X25519 key, so
+ * they name the same handshake identity — the handshake would refuse it, the add must too.
+ */
+export function checkKeyAlias(peers: PeerTable, key: Uint8Array | null, ownKey: string, peer: Peer | undefined): void {
+  if (!key) return;
+  const hex = staticHexOf(key);
+  if (hex === null) return;
+  if (hex === staticHexOf(decodeKey(ownKey))) {
+    throw new BadInputError('ERR_KEY_ALIAS', "that key is another encoding of this node's own identity (its X25519 form, the handshake key, is this node's); refused");
+  }
+  const other = peers.byStatic(hex);
+  if (other && other !== peer) {
+    throw new BadInputError('ERR_KEY_ALIAS', `that key is another encoding of the identity of peer ${other.label()} (both convert to the same X25519 handshake key); refused — use that peer, or remove it first`);
+  }
 }
 
 export function toStored(p: Peer): StoredPeer {

@@ -66,10 +66,14 @@ export class MessageReaders {
     return true;
   }
 
-  /** The receive budget: the inbox room, or the whole inbox size while a reader is attached. */
-  credit(): { bytes: number; messages: number } {
-    if (this.attached) return { bytes: this.#host.settings.inboxMaxBytes, messages: this.#host.settings.inboxMaxMessages };
-    const r = this.#inbox.room();
+  /**
+   * The receive budget for the peer with key `peer` ('' without a key): its fair share of the
+   * inbox room (Inbox.shareFor; `waiting`: keys of peers whose data waits for room), or the
+   * whole inbox size while a reader is attached.
+   */
+  credit(peer: string, waiting?: ReadonlySet<string>): { bytes: number; messages: number } {
+    if (this.attached && this.#drainTimer === null) return { bytes: this.#host.settings.inboxMaxBytes, messages: this.#host.settings.inboxMaxMessages };
+    const r = this.#inbox.shareFor(peer, waiting);
     return { bytes: r.bytes, messages: r.messages };
   }
 

@@ -2,7 +2,8 @@
  * Applying the hand-editable peer store to a running node (SIGHUP reload, or a control change
  * arriving after a hand edit): additions, removals, renames, key and endpoint changes. A peer
  * whose record changed is removed and added again (a rename or a new key starts a new
- * handshake). Nothing here writes the store: it is already what the user wrote.
+ * handshake). Nothing here writes the store: it is already what the user wrote. TOFU keys the
+ * journal holds for entries without a key are merged in first (withJournalTofu).
  */
 import type { Logger } from '../runtime/log';
 import type { Peer } from '../peer/peer';
@@ -10,6 +11,7 @@ import type { PeerTable } from '../peer/table';
 import type { StoredPeer } from '../store/peer-store';
 import type { AddPeerOptions, PeerInfo, PeerStoreChanges } from '../api/types';
 import { fromStored, toStored } from './peer-records';
+import { isKeyString } from '../crypto/identity';
 
 export interface StoreSyncOps {
   peers: PeerTable;
@@ -60,4 +62,26 @@ export async function syncWithStore(records: readonly StoredPeer[], ops: StoreSy
     await ops.remove(p);
   }
   return r;
+}
+
+/** The journal's name for a store entry (TOFU records): its name, else its endpoint as written. */
+export function storeRef(s: Pick<StoredPeer, 'name' | 'endpoint'>): string {
+  return s.name ?? s.endpoint;
+}
+
+/**
+ * The store's records with the TOFU keys the journal holds for entries without a key (recorded
+ * on first use, not yet folded into the store, or the save was refused because of a hand edit).
+ * An entry with a key keeps it: the store wins.
+ */
+export function withJournalTofu(records: readonly StoredPeer[], journal: { tofuKey(ref: string): string | null } | null): StoredPeer[] {
+  if (!journal) return [...records];
+  const keys = new Set(records.map((r) => r.key).filter((k): k is string => k !== null));
+  return records.map((r) => {
+    if (r.key !== null) return r;
+    const key = journal.tofuKey(storeRef(r));
+    if (key === null || !isKeyString(key) || keys.has(key)) return r;
+    keys.add(key);
+    return { ...r, key, trust: 'tofu' };
+  });
 }

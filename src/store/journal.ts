@@ -13,6 +13,8 @@
  *   empty journal of the next generation replaces the old one (atomically too). A crash
  *   between the two leaves a journal older than the snapshot, which open() recognises and
  *   discards: its records are all in the snapshot.
+ * - `appendSync(rec)` writes the pending batch and `rec` and fsyncs before returning: for rare
+ *   records something must not act on before they are durable (a TOFU key).
  * - A write or fsync error makes the journal failed: that append and every later one reject
  *   (the file's state is unknown after a failed fsync), and `onError` is told.
  */
@@ -202,6 +204,36 @@ export class Journal {
       });
     }
     return batch.promise;
+  }
+
+  /**
+   * Appends `rec` and makes it durable before returning — with every append made before it
+   * (written first, in order) — by a synchronous write and fsync. For rare records that must be
+   * on disk before the caller acts on them (a TOFU key); throws when it cannot (invalid record,
+   * failed or closed journal, a write or fsync error, which fails the journal).
+   */
+  appendSync(rec: JournalRecord): void {
+    if (this.#failed) throw this.#failed;
+    if (this.#closed) throw new UdpVaultError('ERR_CLOSED', 'the journal is closed');
+    const frame = encodeRecord(rec);
+    this.state.check(rec);
+    const pending = this.#open;
+    this.#open = null;
+    const data = Buffer.concat([...(pending?.frames ?? []), frame]);
+    try {
+      this.#fs.write(this.#fd, data);
+      this.#fs.fsync(this.#fd);
+    } catch (e) {
+      this.#fail(e, 'write');
+      pending?.reject(this.#failed!);
+      throw this.#failed!;
+    }
+    this.state.apply(rec);
+    this.#stats.appends++;
+    this.#stats.fsyncs++;
+    this.#bytes += data.length;
+    pending?.resolve();
+    if (!this.#flushing && this.#bytes > Math.max(this.#compactMin, 2 * this.#snapshotBytes)) this.#compact();
   }
 
   async #flush(): Promise<void> {

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ControlServer } from '../../src/control/server';
+import { ControlServer, type ControlSettings } from '../../src/control/server';
 import type { Logger } from '../../src/runtime/log';
 import { FakeNode } from './fake-node';
 
@@ -15,7 +15,8 @@ export interface Harness {
   cleanup(): Promise<void>;
 }
 
-export async function startHarness(settings: { maxMessageBytes?: number; subscriberBufferMessages?: number; maxConnections?: number; logger?: Logger } = {}): Promise<Harness> {
+export async function startHarness(settings: Partial<ControlSettings> & { logger?: Logger } = {}): Promise<Harness> {
+  const { logger, ...given } = settings;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uv-ctl-'));
   const sock = path.join(dir, 'control.sock');
   const node = new FakeNode();
@@ -23,9 +24,8 @@ export async function startHarness(settings: { maxMessageBytes?: number; subscri
     path: sock,
     node,
     home: dir,
-    settings: { maxMessageBytes: settings.maxMessageBytes ?? 1024 * 1024, subscriberBufferMessages: settings.subscriberBufferMessages ?? 10_000 },
-    ...(settings.maxConnections !== undefined && { maxConnections: settings.maxConnections }),
-    ...(settings.logger && { logger: settings.logger }),
+    settings: { maxMessageBytes: 1024 * 1024, subscriberBufferMessages: 10_000, ...given },
+    ...(logger && { logger }),
   });
   return {
     dir,

@@ -1,5 +1,5 @@
 import { LineSplitter } from '../../src/control/lines';
-import { Subscriber, type LineSink } from '../../src/control/subscriber';
+import { Subscriber, type LineSink, type SubscriberLimits } from '../../src/control/subscriber';
 
 describe('LineSplitter', () => {
   const split = (chunks: (string | Buffer)[], max = 100): { lines: string[]; ok: boolean } => {
@@ -38,19 +38,20 @@ class Sink implements LineSink {
 }
 
 describe('Subscriber', () => {
+  const lim = (messages: number): SubscriberLimits => ({ messages, bytes: 1 << 30 });
   const body = (i: number): string => JSON.stringify({ type: 'message', text: String(i) });
   const parse = (l: string): Record<string, unknown> => JSON.parse(l) as Record<string, unknown>;
 
   test('writes straight through while the socket accepts', () => {
     const sink = new Sink();
-    const s = new Subscriber(7, null, sink, () => true, 3);
+    const s = new Subscriber(7, null, sink, () => true, lim(3));
     s.push(body(1));
     expect(sink.lines.map(parse)).toEqual([{ v: 1, id: 7, type: 'message', text: '1' }]);
   });
 
   test('buffers up to the bound under backpressure, drops the rest, reports the count on catching up', () => {
     const sink = new Sink();
-    const s = new Subscriber('s', null, sink, () => true, 3);
+    const s = new Subscriber('s', null, sink, () => true, lim(3));
     sink.blocked = true;
     for (let i = 0; i < 10; i++) s.push(body(i));
     expect(sink.lines).toEqual([]);
@@ -71,14 +72,14 @@ describe('Subscriber', () => {
   test('a byte bound applies too', () => {
     const sink = new Sink();
     sink.blocked = true;
-    const s = new Subscriber(1, null, sink, () => true, 1000, 100);
+    const s = new Subscriber(1, null, sink, () => true, { messages: 1000, bytes: 150 });
     for (let i = 0; i < 10; i++) s.push(JSON.stringify({ type: 'message', text: 'x'.repeat(40) }));
     expect(s.queued).toBe(1);
   });
 
   test('a preloaded backlog goes first, in order, and does not count against the bound of newer messages', () => {
     const sink = new Sink();
-    const s = new Subscriber(4, null, sink, () => true, 2);
+    const s = new Subscriber(4, null, sink, () => true, lim(2));
     s.preload([body(1), body(2), body(3), body(4), body(5)]);
     expect(sink.lines).toEqual([]); // written by the next flush (after the subscribe answer)
     sink.blocked = true; // a slow reader
@@ -95,7 +96,7 @@ describe('Subscriber', () => {
 
   test('end hands over what is buffered, the loss, then the end event', () => {
     const sink = new Sink();
-    const s = new Subscriber(1, null, sink, () => true, 1);
+    const s = new Subscriber(1, null, sink, () => true, lim(1));
     sink.blocked = true;
     s.push(body(1));
     s.push(body(2));

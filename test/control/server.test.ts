@@ -202,7 +202,7 @@ describe('control server: garbage never crashes it', () => {
 
   test('connections beyond the limit are refused with a code', async () => {
     await h.cleanup();
-    h = await startHarness({ maxConnections: 2 });
+    h = await startHarness({ maxControlConnections: 2 });
     client.close();
     client = await connect({ home: h.dir });
     const second = await RawSocket.connect(h.sock);

@@ -31,7 +31,7 @@ afterEach(async () => {
   m = undefined;
 });
 
-test('10,000 peers, metricsMaxPeers 100: exactly the 100 busiest are labelled, 962 samples in all', async () => {
+test('10,000 peers, metricsMaxPeers 100: exactly the 100 busiest are labelled, 963 samples in all', async () => {
   const node = manyPeers();
   m = await startMetrics({ address: '127.0.0.1:0', node, maxPeers: 100, log: memoryLogger() });
   const e = parseExposition((await request(m.url)).body);
@@ -45,8 +45,8 @@ test('10,000 peers, metricsMaxPeers 100: exactly the 100 busiest are labelled, 9
   expect(e.get('udpvault_sessions')).toBe(PEERS);
   // Every peer's RTT is in the histogram, labelled or not.
   expect(e.get('udpvault_rtt_seconds_count')).toBe(PEERS);
-  // 30 global samples (14 drop reasons) + 32 histogram lines + 100 peers x 9 (6 counters, state, RTT, last handshake).
-  expect(e.samples).toHaveLength(30 + 32 + 100 * 9);
+  // 31 global samples (15 drop reasons) + 32 histogram lines + 100 peers x 9 (6 counters, state, RTT, last handshake).
+  expect(e.samples).toHaveLength(31 + 32 + 100 * 9);
 });
 
 test('10,000 peers, metricsMaxPeers 10,000 (the setting\'s maximum): every peer labelled once', async () => {
@@ -57,7 +57,7 @@ test('10,000 peers, metricsMaxPeers 10,000 (the setting\'s maximum): every peer 
   const lines = body.split('\n');
   const states = lines.filter((l) => l.startsWith('udpvault_peer_state{'));
   expect(new Set(states.map((l) => /peer="([^"]+)"/.exec(l)![1])).size).toBe(PEERS);
-  expect(lines.filter((l) => l !== '' && !l.startsWith('#'))).toHaveLength(30 + 32 + PEERS * 9);
+  expect(lines.filter((l) => l !== '' && !l.startsWith('#'))).toHaveLength(31 + 32 + PEERS * 9);
   expect(lines).toContain('udpvault_peers_unlabelled 0');
 });
 

@@ -62,7 +62,7 @@ describe('scrape over HTTP', () => {
     const expected = Object.fromEntries(DROP_REASONS.map((r) => [r, 0]));
     Object.assign(expected, { replay: 3, malformed: 2, rateLimited: 7 });
     expect(drops).toEqual(expected);
-    expect(Object.keys(drops)).toHaveLength(14); // congestion and inboxFull included
+    expect(Object.keys(drops)).toHaveLength(15); // congestion, inboxFull and flowControl included
 
     expect(e.all('udpvault_peers').map((s) => [s.labels.state, s.value])).toEqual([['new', 1], ['handshaking', 1], ['established', 1], ['unreachable', 1]]);
     expect(e.types.get('udpvault_peers')).toBe('gauge');

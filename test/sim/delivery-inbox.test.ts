@@ -95,12 +95,15 @@ describe('inbox and acknowledgement after the inbox', () => {
     const a = await w.node(A);
     const b = await w.node(B, { settings: { inboxMaxMessages: 5, inboxMaxBytes: 4 * 1024 * 1024, maxMessageBytes: 1024 * 1024 } });
     await w.pair(a, b);
-    const ctx = (b as unknown as { context: { receiveCredit(p: unknown): { bytes: number; messages: number } } }).context;
-    expect(ctx.receiveCredit(null)).toEqual({ bytes: 4 * 1024 * 1024, messages: 5 });
+    const ctx = (b as unknown as { context: { receiveCredit(p: unknown): { bytes: number; messages: number }; peers: { find(r: string): unknown } } }).context;
+    const peerA = ctx.peers.find('a');
+    expect(ctx.receiveCredit(peerA)).toEqual({ bytes: 4 * 1024 * 1024, messages: 5 });
     await settle(w, a.send('b', 'abc', { reliable: true }));
-    expect(ctx.receiveCredit(null)).toEqual({ bytes: 4 * 1024 * 1024 - 3, messages: 4 });
+    expect(ctx.receiveCredit(peerA)).toEqual({ bytes: 4 * 1024 * 1024 - 3, messages: 4 });
+    // Another peer's share: the inbox divided between the two (⌈5 ÷ 2⌉ = 3 messages, 2 MiB).
+    expect(ctx.receiveCredit(null)).toEqual({ bytes: 2 * 1024 * 1024, messages: 3 });
     b.messages();
-    expect(ctx.receiveCredit(null)).toEqual({ bytes: 4 * 1024 * 1024, messages: 5 }); // a reader: the whole budget
+    expect(ctx.receiveCredit(peerA)).toEqual({ bytes: 4 * 1024 * 1024, messages: 5 }); // a reader: the whole budget
   });
 
   test('datagram-mode messages that do not fit the inbox are dropped and counted as inboxFull', async () => {

@@ -11,7 +11,7 @@
 import { NewReno } from '../congestion/newreno';
 import { Pacer } from '../congestion/pacer';
 import type { CongestionController } from '../congestion/controller';
-import { ReceiveCredit, SendCredit, type CreditLimits, type CreditWindow } from '../flow';
+import { ReceiveCredit, SendCredit, type CreditLimits, type WindowSource } from '../flow';
 import { decodeAck, encodeAck } from '../../wire/ack';
 import { AckTracker, DEFAULT_ACK_POLICY, adaptiveAckEvery, type AckPolicy } from './ack-tracker';
 import { LossDetector, type AckResult, type TimeoutResult } from './loss';
@@ -26,8 +26,10 @@ export const ACKS_PER_ROUND = 8;
 
 export interface PacketSpaceOptions {
   maxDatagramBytes: number;
-  /** What this node can buffer from the peer (inbox + reassembly budget). */
-  receiveWindow: CreditWindow;
+  /** What this node can buffer from the peer (inbox + reassembly budget): fixed, or read when an ack is built. */
+  receiveWindow: WindowSource;
+  /** What the peer may send before our first ack (INITIAL_CREDIT between nodes); default: the window. */
+  initialReceiveCredit?: CreditLimits;
   /** The peer's credit before its first ack (its receive window, from the handshake or a default). */
   initialSendCredit: CreditLimits;
   /**
@@ -61,7 +63,7 @@ export class PacketSpace<F> {
     this.acks = new AckTracker(opts.ackPolicy ?? DEFAULT_ACK_POLICY);
     this.#adaptiveAcks = opts.ackPolicy === undefined;
     this.sendCredit = new SendCredit(opts.initialSendCredit);
-    this.recvCredit = new ReceiveCredit(opts.receiveWindow);
+    this.recvCredit = new ReceiveCredit(opts.receiveWindow, opts.initialReceiveCredit);
   }
 
   /** Probe datagrams owed after a PTO (sent regardless of window and pacing). */

@@ -41,6 +41,9 @@ export class Assembly {
   #held: (Uint8Array | undefined)[] | null = null;
   /** Bytes held (charged to the receiver's budget). */
   bytes = 0;
+  /** Fragment bytes received (flow-control credit counts these), and whether the first fragment is among them. */
+  received = 0;
+  hasFirst = false;
   /** The message is larger than the buffer allows (maxMessageBytes): refused when it reaches the head. */
   oversize = false;
 
@@ -97,6 +100,8 @@ export class Assembly {
     else (this.#held ??= [])[index] = new Uint8Array(data);
     this.bytes += extra;
     this.got++;
+    this.received += len;
+    if (index === 0) this.hasFirst = true;
     return extra;
   }
 

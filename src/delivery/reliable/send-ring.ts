@@ -15,6 +15,8 @@ export const SENT = 2;
 export const SACKED = 4;
 /** To be retransmitted. */
 export const DUE = 8;
+/** Counted in the credit of a restarted receiver that has not seen it (ReliableSender.creditRestarted). */
+export const RECOUNT = 16;
 
 export interface SentMessage {
   settled: boolean;

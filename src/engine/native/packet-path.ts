@@ -13,6 +13,7 @@ import type { SentPacket } from '../../delivery/reliable/sent-history';
 import { MAX_ACK_DELAY_MS } from '../../delivery/reliable/rtt';
 import { IPV4_HEADER_BYTES, IPV6_HEADER_BYTES, UDP_HEADER_BYTES } from '../../constants';
 import { PmtuSearch, PMTU_BASE_IPV4, PMTU_BASE_IPV6 } from '../../delivery/pmtu';
+import { INITIAL_CREDIT } from '../../delivery/flow';
 import { decodeAck } from '../../wire/ack';
 import { probeLedger } from './probe-ledger';
 import type { Frame } from '../../wire/frame';
@@ -26,9 +27,6 @@ export type FrameRef =
   | { kind: 'deliveryAck' }
   | { kind: 'limits' }
   | { kind: 'packetAck'; largest: number };
-
-/** Flow credit is not enforced yet: a window no real peer reaches (see docs/CONGESTION.md §7). */
-const UNLIMITED_CREDIT = { windowBytes: 2 ** 30 - 1, windowMessages: 2 ** 30 - 1 };
 
 /** Anti-amplification (RFC 9000 §8): before a new address answered, at most this × what came from it. */
 export const AMPLIFICATION_FACTOR = 3;
@@ -49,6 +47,8 @@ export interface PathStats {
   lostPackets: number;
   pathMtuBytes: number;
   pathMtuSearching: boolean;
+  /** Times our reliable sending paused for the peer's credit (flow control). */
+  flowBlocked: number;
 }
 
 export class PacketPath {
@@ -128,8 +128,11 @@ export class PacketPath {
     if (!this.#space) {
       this.#space = new PacketSpace<FrameRef>({
         maxDatagramBytes: this.maxDatagram,
-        receiveWindow: UNLIMITED_CREDIT,
-        initialSendCredit: { maxBytes: UNLIMITED_CREDIT.windowBytes, maxMessages: UNLIMITED_CREDIT.windowMessages },
+        // Flow control (docs/DESIGN.md §Flow control): our window is read from the inbox and
+        // reassembly budget each time an ack is built; both sides start from INITIAL_CREDIT.
+        receiveWindow: () => this.#link.engine.reliable.receiveWindow(this.#link),
+        initialReceiveCredit: INITIAL_CREDIT,
+        initialSendCredit: INITIAL_CREDIT,
       });
     }
     return this.#space;
@@ -138,7 +141,7 @@ export class PacketPath {
   stats(): PathStats {
     const s = this.#space;
     const pathMtuSearching = this.pmtu.searching;
-    if (!s) return { congestionWindowBytes: 0, bytesInFlight: 0, srttMs: null, lostPackets: 0, pathMtuBytes: this.maxDatagram, pathMtuSearching };
+    if (!s) return { congestionWindowBytes: 0, bytesInFlight: 0, srttMs: null, lostPackets: 0, pathMtuBytes: this.maxDatagram, pathMtuSearching, flowBlocked: 0 };
     return {
       congestionWindowBytes: s.cc.windowBytes,
       bytesInFlight: s.loss.bytesInFlight,
@@ -146,6 +149,7 @@ export class PacketPath {
       lostPackets: s.loss.lostPackets,
       pathMtuBytes: this.maxDatagram,
       pathMtuSearching,
+      flowBlocked: s.sendCredit.blockedEpisodes,
     };
   }
 
@@ -185,7 +189,10 @@ export class PacketPath {
     if (this.#unvalidated) this.#unvalidated.received += bytes;
     if (frame.i !== this.#peerInstance) {
       // The peer restarted (or this is its first frame): its numbers start again at 0.
-      if (this.#peerInstance !== -1) space.acks.reset();
+      if (this.#peerInstance !== -1) {
+        space.acks.reset();
+        this.#link.engine.reliable.peerRestarted(this.#link); // its receiver counts credit from zero
+      }
       this.#peerInstance = frame.i;
     }
     const eliciting = frame.p.length > 0 || frame.c.some((c) => c.type !== 'packetAck');

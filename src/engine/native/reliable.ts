@@ -14,6 +14,11 @@
  *   `deliveredThrough`, one record per ack round; in memory without a home) and a new receiver
  *   (restart, re-add) resumes from it: a retransmission whose ack was lost is acknowledged
  *   again, never delivered twice. With inboxFsync the ack waits for that record's fsync.
+ *
+ * Flow control (flow-control.ts; docs/DESIGN.md "Flow control"): the peer's sender and our
+ * receiver count credit in the link's PacketSpace; our window is read whenever an ack is built
+ * (receiveWindow); a blocked sender probes every BLOCKED_PROBE_MS; a reader making room sends a
+ * window update at once (resume).
  */
 import { DeliveryError, UdpVaultError } from '../../errors';
 import { ReliableSender } from '../../delivery/reliable-sender';
@@ -29,11 +34,16 @@ import { baseFragmentChunkBytes, fragmentChunkBytes, frameBudget, maybeCompress 
 import { formatEndpoint } from '../../peer/endpoint';
 import { JournalState } from '../../store/journal-state';
 import type { JournalRecord } from '../../store/journal-codec';
+import type { CreditWindow } from '../../delivery/flow';
+import { BLOCKED_PROBE_MS, NativeFlowControl } from './flow-control';
 
 /** The error a reliable send rejects with: the sender's, naming the peer. */
 function rejection(label: string, e: Error, timeoutMs: number): Error {
   if (e instanceof UdpVaultError && e.code === 'ERR_NOT_ACKNOWLEDGED' && e.message.startsWith('not acknowledged within')) {
     return new DeliveryError(e.code, `reliable message to peer ${label}: not acknowledged within ${timeoutMs} ms; the outcome is unknown (it may still be delivered)`);
+  }
+  if (e instanceof UdpVaultError && e.code === 'ERR_FLOW_CONTROL') {
+    return new DeliveryError(e.code, `reliable message to peer ${label}: not sent within ${timeoutMs} ms: the peer's inbox is full (it granted no flow-control credit); the message was not delivered`);
   }
   if (e instanceof UdpVaultError) return new DeliveryError(e.code, `reliable message to peer ${label}: ${e.message}`);
   return e;
@@ -77,9 +87,11 @@ export class ReliableDelivery {
   /** Links whose next frame carries our limit. */
   #announcing = new Set<NativeLink>();
   #onIdle: (() => void)[] = [];
+  readonly #flow: NativeFlowControl;
 
   constructor(ctx: NodeContext) {
     this.#ctx = ctx;
+    this.#flow = new NativeFlowControl(ctx);
     this.#stream = ctx.random.int(1, 0xffffffff);
     this.#nextEpoch = Math.floor(ctx.clock.now()) * 1024 + (this.#stream % 1024);
   }
@@ -111,9 +123,11 @@ export class ReliableDelivery {
       const window = Math.max(settings.reliableWindow, maxFragments(settings.maxMessageBytes, chunk));
       const key = peer.keyString;
       const epoch = this.#newEpoch(key);
+      const space = link.path.space;
       const state: PeerReliable = {
-        sender: new ReliableSender({ clock, stream: epoch, window, packetLoss: true, onSettled: this.#settledOne, rejection: (e, timeoutMs) => rejection(peer.label(), e, timeoutMs) }),
+        sender: new ReliableSender({ clock, stream: epoch, window, packetLoss: true, credit: space.sendCredit, onSettled: this.#settledOne, rejection: (e, timeoutMs) => rejection(peer.label(), e, timeoutMs) }),
         receiver: new ReliableReceiver({
+          credit: space.recvCredit,
           maxBufferedItems: window, maxBufferedBytes: settings.reassemblyPeerBytes, maxMessageBytes: settings.maxMessageBytes,
           // Acknowledged only once a reader or the inbox took it (checked sizes, decompressed).
           accept: (m) => deliver(this.#ctx, peer, state.addr, m.flags, m.data, true),
@@ -158,7 +172,18 @@ export class ReliableDelivery {
     this.#ctx.counters.messagesOut++;
     this.#ctx.scheduleFlush(peer);
     this.#armAt(deadline);
+    this.#armAt(this.#ctx.clock.monotonic() + BLOCKED_PROBE_MS); // checks for a credit stall
     return done;
+  }
+
+  /** Our receive window for the peer (flow control; NativeFlowControl.receiveWindow). */
+  receiveWindow(link: NativeLink): CreditWindow {
+    return this.#flow.receiveWindow(link, this.#state.get(link)?.receiver ?? null);
+  }
+
+  /** The peer restarted (a new instance): our credit toward it starts again. */
+  peerRestarted(link: NativeLink): void {
+    this.#flow.peerRestarted(link, this.#state.get(link)?.sender ?? null);
   }
 
   /** A message of any sender settled: close() may be waiting for the last one. */
@@ -272,19 +297,28 @@ export class ReliableDelivery {
     for (const item of frame.p) {
       if ((item.flags & FLAG_RELIABLE) === 0) continue;
       const refusedBefore = receiver.refused + receiver.malformed;
+      const overBefore = receiver.overCredit;
       receiver.onItem(stream, base, item.id!, item.flags, item.data, item.index, item.count); // delivers through `accept`
       const refused = receiver.refused + receiver.malformed - refusedBefore;
       if (refused > 0) this.#ctx.drop('rateLimited', peer, 'reliable item outside the receive window');
+      if (receiver.overCredit > overBefore) this.#ctx.drop('flowControl', peer, 'reliable item beyond the flow-control credit granted');
     }
+    this.#flow.noteWaiting(link, receiver);
     if (receiver.ackNeeded) this.#scheduleAck(link);
   }
 
-  /** Room was made (a reader attached, the inbox was read): delivers held messages, then acks them. */
+  /**
+   * Room was made (a reader attached, the inbox was read): delivers held messages, then acks
+   * them; a peer whose credit grew enough gets a window update at once, even if nothing was held.
+   */
   resume(): void {
     for (const [link, s] of this.#state) {
-      if (!s.receiver.held) continue;
-      s.receiver.pump();
-      if (s.receiver.ackNeeded) this.#scheduleAck(link);
+      if (s.receiver.held) {
+        s.receiver.pump();
+        if (s.receiver.ackNeeded) this.#scheduleAck(link);
+        this.#flow.noteWaiting(link, s.receiver);
+      }
+      if (this.#flow.updateDue(link, s.receiver)) this.#ctx.scheduleFlush(link.peer);
     }
   }
 
@@ -341,6 +375,8 @@ export class ReliableDelivery {
       if (s.sender.hasWork()) this.#ctx.scheduleFlush(link.peer);
       const next = s.sender.nextDeadline();
       if (next !== null) this.#armAt(next);
+      const check = this.#flow.probe(link, s.sender);
+      if (check !== null) this.#armAt(check);
     }
   }
 
@@ -365,6 +401,7 @@ export class ReliableDelivery {
 
   dropPeer(link: NativeLink, err: Error, unsentErr?: Error): void {
     this.#state.get(link)?.sender.failAll(err, unsentErr);
+    this.#flow.forget(link);
     this.#state.delete(link);
     this.#ackPeers.delete(link);
     this.#peerMax.delete(link);
