@@ -15,7 +15,8 @@ export class BenchProcess {
     this.role = role;
     this.#p = fork(path.join(__dirname, 'worker.js'), [role], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      execArgv: ['--expose-gc'],
+      // BENCH_NODE_ARGS: extra node flags for the bench processes (e.g. --cpu-prof for bench/hot.ts).
+      execArgv: ['--expose-gc', ...(process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean)],
     });
     this.#p.on('message', (m: Reply) => {
       const w = this.#waiters.shift();

@@ -45,6 +45,12 @@ async function pairs(n: number): Promise<number[]> {
   return out;
 }
 
+/** The first peer's packet-layer figures (congestion window, in flight, srtt, losses, MTU). */
+function pathOf(n: UdpVaultNode): Record<string, unknown> | null {
+  const p = n.peers()[0];
+  return p ? { cwnd: p.congestionWindowBytes, inFlight: p.bytesInFlight, srttMs: p.srttMs, lost: p.lostPackets, mtu: p.pathMtuBytes } : null;
+}
+
 export function udpvaultRole(): RoleHandler {
   let node: UdpVaultNode | null = null;
   const counter = new Counter();
@@ -85,7 +91,7 @@ export function udpvaultRole(): RoleHandler {
           counter.start();
           return {};
         case 'report':
-          return counter.stop();
+          return { ...counter.stop(), counters: the().status().counters, path: pathOf(the()) }; // the node's own counters and path figures (bench/hot.ts prints them)
         case 'blast': {
           const n = the();
           const data = payload(c.size);

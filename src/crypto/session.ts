@@ -5,9 +5,29 @@
  * per session and direction, so a counter nonce never repeats under one key.
  */
 import { DATA_HEADER_BYTES, AEAD_TAG_BYTES } from '../constants';
-import { encodeDataHeader } from '../wire/packet';
-import { aeadDecrypt, aeadSealWithHeader, wipe } from './sodium';
+import { writeDataHeader } from '../wire/packet';
+import { packetCipher, type PacketCipher } from './aead';
 import { ReplayWindow } from './replay';
+
+/**
+ * Received plaintexts are views into shared 16 KiB slabs (one allocation per ~13 full-size
+ * datagrams, not per datagram), like Node's 8 KiB Buffer pool; a message kept by the
+ * application, the inbox or the reliable reorder buffer keeps its slab alive (at most 16 KiB
+ * for a message, whatever its size). Plaintexts above 4 KiB get their own buffer.
+ */
+const PLAIN_SLAB_BYTES = 16 * 1024;
+let plainSlab = new ArrayBuffer(PLAIN_SLAB_BYTES);
+let plainUsed = 0;
+function plainView(n: number): Uint8Array {
+  if (n > PLAIN_SLAB_BYTES / 4) return new Uint8Array(n);
+  if (plainUsed + n > PLAIN_SLAB_BYTES) {
+    plainSlab = new ArrayBuffer(PLAIN_SLAB_BYTES);
+    plainUsed = 0;
+  }
+  const v = new Uint8Array(plainSlab, plainUsed, n);
+  plainUsed += (n + 7) & ~7;
+  return v;
+}
 
 /** What a completed handshake hands to a session. */
 export interface HandshakeKeys {
@@ -45,20 +65,19 @@ export class Session {
   timeBiasMs = 0;
   /** When the node acted on the confirmation (replay mark persisted, peer established), or null. */
   establishedAtMs: number | null = null;
-  #sendKey: Uint8Array;
-  #recvKey: Uint8Array;
+  /** Packet ciphers (src/crypto/aead.ts): they zero the handshake's key arrays once their subkeys exist. */
+  readonly #send: PacketCipher;
+  readonly #recv: PacketCipher;
   #sendCounter = 0;
   #replay: ReplayWindow;
-  #nonce = new Uint8Array(24);
-  #recvNonce = new Uint8Array(24);
   #wiped = false;
 
   constructor(keys: HandshakeKeys, nowMs: number, replayWindowPackets?: number) {
     this.localSid = keys.localSid;
     this.remoteSid = keys.remoteSid;
     this.initiator = keys.initiator;
-    this.#sendKey = keys.sendKey;
-    this.#recvKey = keys.recvKey;
+    this.#send = packetCipher(keys.sendKey);
+    this.#recv = packetCipher(keys.recvKey);
     this.createdAtMs = nowMs;
     this.lastReceivedAtMs = nowMs;
     this.lastSentAtMs = nowMs;
@@ -76,13 +95,23 @@ export class Session {
     return this.#wiped;
   }
 
-  /** Encrypts a frame into one whole data datagram: header ‖ ciphertext ‖ tag. */
+  /** Encrypts a frame into one whole data datagram: header ‖ ciphertext ‖ tag (a new buffer). */
   seal(frame: Uint8Array, nowMs: number): Buffer {
-    const counter = this.#sendCounter++;
-    const header = encodeDataHeader(this.remoteSid, counter);
-    this.#nonce.set(header.subarray(5, 13), 16);
+    const out = Buffer.allocUnsafe(DATA_HEADER_BYTES + frame.length + AEAD_TAG_BYTES);
+    out.set(frame, DATA_HEADER_BYTES);
+    this.sealInto(out, frame.length, nowMs);
+    return out;
+  }
+
+  /**
+   * The hot path: the frame is already at `buf[13, 13 + frameBytes)`; writes the header before it
+   * and seals in place, the tag after it. Returns the datagram's length (frameBytes + 29).
+   */
+  sealInto(buf: Uint8Array, frameBytes: number, nowMs: number): number {
+    writeDataHeader(buf, this.remoteSid, this.#sendCounter++);
     this.lastSentAtMs = nowMs;
-    return aeadSealWithHeader(header, frame, this.#nonce, this.#sendKey);
+    this.#send.seal(buf, DATA_HEADER_BYTES, frameBytes);
+    return DATA_HEADER_BYTES + frameBytes + AEAD_TAG_BYTES;
   }
 
   /** Cheap pre-check before decryption. */
@@ -97,9 +126,8 @@ export class Session {
   open(datagram: Uint8Array, counter: number, nowMs: number): Uint8Array | 'auth' | 'replay' {
     if (this.#wiped || datagram.length < DATA_HEADER_BYTES + AEAD_TAG_BYTES) return 'auth';
     if (!this.#replay.wouldAccept(counter)) return 'replay';
-    this.#recvNonce.set(datagram.subarray(5, 13), 16); // 16 zero bytes ‖ counter, reused per session
-    const plain = aeadDecrypt(datagram.subarray(DATA_HEADER_BYTES), datagram.subarray(0, DATA_HEADER_BYTES), this.#recvNonce, this.#recvKey);
-    if (plain === null) return 'auth';
+    const plain = plainView(datagram.length - DATA_HEADER_BYTES - AEAD_TAG_BYTES);
+    if (!this.#recv.open(datagram, DATA_HEADER_BYTES, plain)) return 'auth';
     if (!this.#replay.accept(counter)) return 'replay';
     this.lastReceivedAtMs = nowMs;
     this.confirmed = true;
@@ -117,8 +145,8 @@ export class Session {
 
   wipe(): void {
     if (this.#wiped) return;
-    wipe(this.#sendKey);
-    wipe(this.#recvKey);
+    this.#send.wipe();
+    this.#recv.wipe();
     this.#wiped = true;
   }
 }

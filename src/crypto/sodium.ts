@@ -18,6 +18,9 @@ function s(): typeof _sodium {
   return lib;
 }
 
+/** libsodium's emscripten module (its raw `_crypto_*` functions and heap), for src/crypto/aead-wasm.ts. */
+export const rawLibsodium = (): RawSodium => (s() as unknown as { libsodium: RawSodium }).libsodium;
+
 // Every call below that takes or returns a secret runs on this zeroed-after-use arena of the
 // wasm heap (src/crypto/wasm-heap.ts), never through the wrapper's unzeroed malloc copies.
 let arena: WasmScratch | null = null;

@@ -3,15 +3,30 @@
  * '0.0.0.0' (default) an IPv6 socket on '::' is added when the machine has IPv6.
  */
 import * as dgram from 'node:dgram';
+import { lookup as dnsLookup } from 'node:dns';
 import { isIP } from 'node:net';
 import { canonicalAddress } from './transport';
 import type { Datagram, Transport, TransportOptions } from './transport';
 
 const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
+
+/**
+ * The sockets' address lookup: an IP literal (every address this transport sends to) is
+ * answered synchronously, so dgram.send() goes to the kernel in the same call. dgram's default
+ * (dns.lookup) answers even a literal on process.nextTick: a deferred call and a closure per
+ * datagram on the hot path. Names still go to dns.lookup.
+ */
+export function literalLookup(address: string, family: number | { family?: number }, cb: LookupCallback): void {
+  const fam = isIP(address);
+  if (fam !== 0) return cb(null, address, fam);
+  dnsLookup(address, typeof family === 'number' ? family : (family.family ?? 0), cb);
+}
+
 function bind(type: 'udp4' | 'udp6', host: string, port: number, onMessage: (d: Datagram) => void, onError: (e: Error) => void): Promise<dgram.Socket> {
   return new Promise((resolve, reject) => {
-    const s = dgram.createSocket({ type, ipv6Only: type === 'udp6', reuseAddr: false });
+    const s = dgram.createSocket({ type, ipv6Only: type === 'udp6', reuseAddr: false, lookup: literalLookup as unknown as dgram.SocketOptions['lookup'] });
     const fail = (e: Error): void => {
       s.close();
       reject(e);

@@ -24,7 +24,7 @@ import { checkKeyAlias, limitsOf, matchExisting, parseAddPeer } from './peer-rec
 import { nodeSettings } from '../config/parse';
 import { StoreWriter } from './persist';
 import { MessageReaders } from './readers';
-import { syncWithStore, withJournalTofu, type StoreSyncResult } from './store-sync';
+import { syncWithStore, withJournalTofu, journalMark, type StoreSyncResult } from './store-sync';
 import type {
   AddPeerOptions, MessageEvent, NodeEvents, RefusedEvent, NodeStatus, PeerEvent, PeerInfo, PeerRef, SendOptions, UdpVaultNode,
 } from './types';
@@ -320,7 +320,7 @@ export class Node extends EventEmitter implements UdpVaultNode {
         peers: this.#ctx.peers,
         add: (o) => this.addPeer(o),
         remove: async (p) => void (await this.removePeer(p.keyString ?? p.endpointString)),
-        restore: (p, s) => p.restore(s.trust, s.lastHandshakeTs, s.lastHandshakeAt),
+        restore: (p, s) => p.restore(s.trust, journalMark(s, this.#ctx.journal?.state ?? null), s.lastHandshakeAt),
         log: this.#ctx.log,
         strict,
       });

@@ -85,3 +85,14 @@ export function withJournalTofu(records: readonly StoredPeer[], journal: { tofuK
     return { ...r, key, trust: 'tofu' };
   });
 }
+
+/**
+ * The handshake high-water mark of a stored peer: the larger of the store's and the journal's
+ * (the journal records each confirmed session's mark before trust acts on it; the store catches
+ * up with the next save).
+ */
+export function journalMark(r: StoredPeer, journal: { handshake(key: string): number | null } | null): number | null {
+  const j = r.key !== null && journal ? journal.handshake(r.key) : null;
+  if (j === null) return r.lastHandshakeTs;
+  return r.lastHandshakeTs === null ? j : Math.max(j, r.lastHandshakeTs);
+}

@@ -99,22 +99,43 @@ class Writer {
 
 const K = { v: 0x76, t: 0x74, n: 0x6e, i: 0x69, p: 0x70, c: 0x63, r: 0x72, g: 0x67 };
 
+/** Encoded bytes of `f` without its padding (the send path computes it once per datagram). */
+export function unpaddedFrameBytes(f: Frame): number {
+  let base = 1 + 3 + 2 + uintBytes(f.t) + 2 + uintBytes(f.n) + 2 + uintBytes(f.i) + 2 + arrayHeaderBytes(f.p.length) + 2 + arrayHeaderBytes(f.c.length) + 2;
+  for (const i of f.p) base += itemBytes(i);
+  for (const c of f.c) base += controlBytesExact(c);
+  if (f.r) base += 2 + 1 + uintBytes(f.r[0]) + uintBytes(f.r[1]);
+  return base;
+}
+
+/** Encoded bytes of `f` padded towards `targetBytes` (what encodeFrame returns, what encodeFrameInto writes). */
+export function encodedFrameBytes(f: Frame, targetBytes = 0, base = unpaddedFrameBytes(f)): number {
+  const pad = paddingLength(base, targetBytes);
+  return base + binHeaderBytes(pad) + pad;
+}
+
 /**
  * Encodes a frame padded (`g`) to exactly `targetBytes` when reachable, else one byte short
  * of it (never longer, unless the unpadded frame already is).
  */
 export function encodeFrame(f: Frame, targetBytes = 0, scratch?: Uint8Array): Uint8Array {
-  let base = 1 + 3 + 2 + uintBytes(f.t) + 2 + uintBytes(f.n) + 2 + uintBytes(f.i) + 2 + arrayHeaderBytes(f.p.length) + 2 + arrayHeaderBytes(f.c.length) + 2;
-  for (const i of f.p) base += itemBytes(i);
-  for (const c of f.c) base += controlBytesExact(c);
-  if (f.r) base += 2 + 1 + uintBytes(f.r[0]) + uintBytes(f.r[1]);
-  const pad = paddingLength(base, targetBytes);
-  const total = base + binHeaderBytes(pad) + pad;
-  // With a scratch buffer (the send path: the bytes are copied out by the cipher at once) no
-  // allocation; the padding region is zeroed explicitly.
+  const total = encodedFrameBytes(f, targetBytes);
+  // With a scratch buffer (the bytes are copied out at once) no allocation.
   const out = scratch && scratch.length >= total ? scratch.subarray(0, total) : new Uint8Array(total);
-  if (scratch && out.buffer === scratch.buffer) out.fill(0, total - pad, total);
+  encodeFrameInto(f, targetBytes, out, 0);
+  return out;
+}
+
+/**
+ * The send path's form: writes the frame at `out[offset…]` (the datagram buffer, after the data
+ * header; the cipher then seals it in place) and returns its length. The padding bytes are
+ * written as zeros. `out` needs encodedFrameBytes(f, targetBytes) bytes from `offset`. `base`:
+ * unpaddedFrameBytes(f), when the caller has it already.
+ */
+export function encodeFrameInto(f: Frame, targetBytes: number, out: Uint8Array, offset: number, base = unpaddedFrameBytes(f)): number {
+  const pad = paddingLength(base, targetBytes);
   const w = new Writer(out);
+  w.o = offset;
   w.byte(0x80 | (f.r ? 8 : 7));
   w.key(K.v);
   w.byte(FRAME_VERSION);
@@ -170,6 +191,7 @@ export function encodeFrame(f: Frame, targetBytes = 0, scratch?: Uint8Array): Ui
     w.uint(f.r[1]);
   }
   w.key(K.g);
-  w.binHeader(pad); // the padding bytes are already zero
-  return w.b;
+  w.binHeader(pad);
+  out.fill(0, w.o, w.o + pad);
+  return w.o + pad - offset;
 }

@@ -15,6 +15,7 @@
 import { FRAME_VERSION } from '../constants';
 import { DropError } from '../errors';
 import { unpack } from './msgpack';
+import { fastDecodeFrame } from './frame-decode';
 
 export const FLAG_COMPRESSED = 1;
 export const FLAG_RELIABLE = 2;
@@ -70,7 +71,7 @@ export function controlBytes(c: ControlItem): number {
   if (c.type === 'limits') return 1 + 1 + 9;
   return 1 + 1 + 5 + 9 + 3 + c.ranges.length * 9;
 }
-export { encodeFrame, paddingLength, binHeaderBytes, itemBytes } from './frame-encode';
+export { encodeFrame, encodeFrameInto, encodedFrameBytes, unpaddedFrameBytes, paddingLength, binHeaderBytes, itemBytes } from './frame-encode';
 import { binHeaderBytes } from './frame-encode';
 
 const isUint = (x: unknown, max = Number.MAX_SAFE_INTEGER): x is number =>
@@ -125,7 +126,13 @@ function controlFromWire(w: unknown): ControlItem {
 
 const KNOWN_KEYS = new Set(['v', 't', 'n', 'i', 'p', 'c', 'r', 'g']);
 
+/** Decodes and validates a frame: the fast path (frame-decode.ts) for the usual bytes, else msgpackr and the checks below. */
 export function decodeFrame(bytes: Uint8Array): Frame {
+  return fastDecodeFrame(bytes) ?? decodeFrameGeneric(bytes);
+}
+
+/** The reference decoder: msgpackr, then every field validated. */
+export function decodeFrameGeneric(bytes: Uint8Array): Frame {
   let o: unknown;
   try {
     o = unpack(bytes);

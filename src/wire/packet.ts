@@ -40,8 +40,13 @@ export function parseDataHeader(b: Uint8Array): DataHeader {
 
 export function encodeDataHeader(receiverSid: number, counter: number): Uint8Array {
   const h = new Uint8Array(C.DATA_HEADER_BYTES);
-  h[0] = C.TYPE_DATA;
-  writeU32(h, 1, receiverSid);
-  writeU64(h, 5, counter);
+  writeDataHeader(h, receiverSid, counter);
   return h;
+}
+
+/** Writes the 13-byte data header at the start of `b` (the send path's datagram buffer). */
+export function writeDataHeader(b: Uint8Array, receiverSid: number, counter: number): void {
+  b[0] = C.TYPE_DATA;
+  writeU32(b, 1, receiverSid);
+  writeU64(b, 5, counter);
 }

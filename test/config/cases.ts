@@ -59,6 +59,13 @@ export const CASES: Record<SettingKey, SettingCases> = {
     good: ['mtu', 'bucket', 'none'],
     goodText: [['none', 'none']],
   },
+  aeadBackend: {
+    expected: 'one of "auto", "native", "wasm"',
+    bad: ['sodium', '', 1, 'Native', null],
+    badText: ['sodium', 'WASM'],
+    good: ['auto', 'native', 'wasm'],
+    goodText: [['wasm', 'wasm']],
+  },
   compressionLevel: int(1, 22),
   maxMessageBytes: int(1, 64 * MiB, ['1MiB']),
   freshnessWindowMs: int(1000, 3_600_000),

@@ -67,6 +67,7 @@ describe('the schema', () => {
       'port',
       'host',
       'mtu',
+      'aeadBackend',
       'maxMessageBytes',
       'reliableWindow',
       'reassemblyTimeoutMs',

@@ -25,6 +25,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import * as sodium from '../../src/crypto/sodium';
+import * as aead from '../../src/crypto/aead';
+import * as hchacha from '../../src/crypto/hchacha20';
 import { SimWorld, established, messages, text, watch } from '../sim/harness';
 import { occurrences, stringForms, wasmMemory } from './hygiene-scan';
 
@@ -41,6 +43,7 @@ const X25519_SECRET = 'X25519 secret (ephemeral or static)';
 const DH_OUTPUT = 'DH output (kx rx/tx, X25519 shared secret)';
 const DERIVED = 'keyed hash output (session key, chaining key, derived secret)';
 const SESSION_KEY = 'AEAD key (session key, cookie key)';
+const SUBKEY = 'packet subkey (HChaCha20 of a session key; sodium_malloc memory on the native backend)';
 const keep = (name: string, live: Uint8Array): void => {
   secrets.push({ name, copy: Uint8Array.from(live), live });
 };
@@ -54,7 +57,8 @@ const keepOnce = (name: string, live: Uint8Array): void => {
 
 beforeAll(async () => {
   await sodium.sodiumReady();
-  const orig = { ...sodium };
+  const orig = { ...sodium, packetCipher: aead.packetCipher };
+  const origHchacha = hchacha.hchacha20;
   jest.spyOn(sodium, 'signSeedKeypair').mockImplementation((seed) => {
     const k = orig.signSeedKeypair(seed);
     keep('identity secret key', k.privateKey);
@@ -107,11 +111,18 @@ beforeAll(async () => {
     keepOnce(DERIVED, key);
     return orig.chachaPolyDecrypt(ct, ad, nonce, key);
   });
-  // Both: the keys data packets are sealed and opened with (session keys, cookie keys)
-  jest.spyOn(sodium, 'aeadSealWithHeader').mockImplementation((header, msg, nonce, key) => {
-    keepOnce(SESSION_KEY, key);
-    return orig.aeadSealWithHeader(header, msg, nonce, key);
+  // The keys data packets are sealed and opened with: each session key as the packet cipher
+  // gets it (the cipher zeroes it), and the subkey it derives (held until the session is wiped:
+  // in secure memory on the native backend, in a JS array on the wasm one).
+  jest.spyOn(aead, 'packetCipher').mockImplementation((key, backend) => {
+    keep(SESSION_KEY, key);
+    return orig.packetCipher(key, backend);
   });
+  jest.spyOn(hchacha, 'hchacha20').mockImplementation((out, key, nonce) => {
+    origHchacha(out, key, nonce);
+    keep(SUBKEY, out);
+  });
+  // Cookie keys
   jest.spyOn(sodium, 'aeadEncrypt').mockImplementation((msg, ad, nonce, key) => {
     keepOnce(SESSION_KEY, key);
     return orig.aeadEncrypt(msg, ad, nonce, key);
@@ -124,6 +135,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   jest.restoreAllMocks();
+  aead.useAeadBackend('auto');
 });
 
 /** Every place in `hay` (a snapshot's text) where one of the secrets appears as a string. */
@@ -135,8 +147,10 @@ function stringHits(hay: Buffer, list: Secret[]): string[] {
   return hits;
 }
 
-describe('key hygiene of two nodes after messages, rekeys and close', () => {
+describe.each(aead.availableAeadBackends())('key hygiene of two nodes after messages, rekeys and close (%s packet cipher)', (backend) => {
   test('no identity, ephemeral or session secret remains in wasm memory, in V8 strings or in the arrays the nodes held', async () => {
+    secrets.length = 0;
+    aead.useAeadBackend(backend);
     const w = new SimWorld(1234);
     w.net.link(A, B, { latencyMs: 10 });
     const fast = { settings: { rekeyAfterMs: 2_000, sessionGraceMs: 500 } };
@@ -170,6 +184,7 @@ describe('key hygiene of two nodes after messages, rekeys and close', () => {
     expect(count(DH_OUTPUT)).toBeGreaterThanOrEqual(8);
     expect(count(DERIVED)).toBeGreaterThanOrEqual(16);
     expect(count(SESSION_KEY)).toBeGreaterThanOrEqual(16); // send and receive key of each session, both sides
+    expect(count(SUBKEY)).toBeGreaterThanOrEqual(16); // one per packet cipher
     for (const s of secrets) expect(s.copy.some((x) => x !== 0)).toBe(true);
     const all: Secret[] = [...secrets, ...secrets.filter((s) => s.copy.length === 64).map((s) => ({ ...s, name: `${s.name} (seed half)`, copy: s.copy.subarray(0, 32) }))];
 

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { sodiumReady } from '../../src/crypto/sodium';
+import { useAeadBackend } from '../../src/crypto/aead';
 import { decodeFrame } from '../../src/wire/frame';
 import { parseDataHeader } from '../../src/wire/packet';
 import { hex, makeProtocolVectors, unhex, vectorFrame, vectorsToJson, VECTOR_INPUTS, type ProtocolVectors } from '../helpers/protocol-vectors';
@@ -23,10 +24,16 @@ let v: ProtocolVectors;
 
 beforeAll(async () => {
   await sodiumReady();
-  v = makeProtocolVectors();
 });
+afterAll(() => useAeadBackend('auto'));
 
-describe('protocol v4 frame and data vectors', () => {
+// Both packet-cipher backends must give these bytes (src/crypto/aead.ts).
+describe.each(['native', 'wasm'] as const)('protocol v4 frame and data vectors (%s packet cipher)', (backend) => {
+  beforeAll(() => {
+    useAeadBackend(backend);
+    v = makeProtocolVectors();
+  });
+
   test('the fixture records the generator’s inputs', () => {
     expect(file.inputs).toEqual(vectorsToJson(v)['inputs']);
     expect(file.inputs['responderSid']).toBe(0x55667788);

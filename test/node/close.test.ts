@@ -62,11 +62,18 @@ describe('send() and close()', () => {
     const small = watch(a.send('b', 'small'));
     const large = watch(a.send('b', incompressible(4000, 1))); // 3 datagrams, 'small' rides in the first
     await w.scheduler.drain();
-    expect(held).toHaveLength(2); // one `done` per datagram that completes a message
+    // Every datagram has its `done` (its buffer returns to the send pool then): the first carries
+    // 'small' and the large one's first fragment, the last its last fragment.
+    expect(held.length).toBeGreaterThanOrEqual(3);
     expect([small.state, large.state]).toEqual(['pending', 'pending']);
     held.shift()!();
     await w.scheduler.drain();
     expect([small.state, large.state]).toEqual(['resolved', 'pending']);
+    while (held.length > 1) {
+      held.shift()!();
+      await w.scheduler.drain();
+      expect(large.state).toBe('pending'); // a middle fragment settles nothing
+    }
     held.shift()!();
     await w.scheduler.drain();
     expect([small.state, large.state]).toEqual(['resolved', 'resolved']);

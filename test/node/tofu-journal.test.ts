@@ -122,3 +122,68 @@ describe('TOFU keys in the journal', () => {
     expect(again.peers().map((p) => [p.name, p.key])).toEqual([['b', null]]);
   });
 });
+
+describe('handshake high-water marks in the journal (issue 9 #7)', () => {
+  let w: SimWorld;
+  const homes: OpenedHome[] = [];
+  beforeEach(() => {
+    w = new SimWorld(7);
+    w.net.link(A, B, { latencyMs: 10 });
+  });
+  afterEach(async () => {
+    await w.closeAll();
+    for (const h of homes.splice(0)) await h.close();
+    expect(w.scheduler.errors).toEqual([]);
+  });
+
+  test('a TOFU confirmation makes the mark durable with the key (one fsync), and a restart from the crash image restores it', async () => {
+    const fs = new FakeFs();
+    const home = openOn(fs, w);
+    homes.push(home);
+    const a = await w.node(A, { openedHome: home });
+    const b = await w.node(B);
+    let atTofu: FakeFs | null = null;
+    let syncFsyncs = -1;
+    a.on('peer', (ev) => {
+      if (ev.type !== 'tofu') return;
+      atTofu = fs.crash();
+      syncFsyncs = fs.ops.filter((o) => o.op === 'fsync' && o.path === `${HOME}/state.journal` && !o.async).length;
+    });
+    await b.addPeer({ endpoint: `${A}:${SIM_PORT}`, key: a.publicKey, name: 'a' });
+    await a.addPeer({ endpoint: `${B}:${SIM_PORT}`, name: 'b' });
+    expect(await w.scheduler.runUntil(() => established(a, 'b') && established(b, 'a'), 3_000)).toBe(true);
+    expect(syncFsyncs).toBe(1);
+    const mark = home.journal.state.handshake(b.publicKey);
+    expect(typeof mark).toBe('number');
+    expect(mark).toBeGreaterThan(0);
+    await w.close(a);
+    await homes.shift()!.close();
+    const again = openOn(atTofu!, w);
+    homes.push(again);
+    expect(again.journal.state.handshake(b.publicKey)).toBe(mark);
+  });
+
+  test('a rekey at the same endpoint appends its mark without a synchronous fsync; the group commit makes it durable', async () => {
+    const fs = new FakeFs();
+    const home = openOn(fs, w);
+    homes.push(home);
+    const a = await w.node(A, { openedHome: home });
+    const b = await w.node(B);
+    await b.addPeer({ endpoint: `${A}:${SIM_PORT}`, key: a.publicKey, name: 'a' });
+    await a.addPeer({ endpoint: `${B}:${SIM_PORT}`, key: b.publicKey, name: 'b' });
+    expect(await w.scheduler.runUntil(() => established(a, 'b') && established(b, 'a'), 3_000)).toBe(true);
+    const syncBefore = fs.ops.filter((o) => o.op === 'fsync' && o.path === `${HOME}/state.journal` && !o.async).length;
+    expect(syncBefore).toBe(0);
+    const first = home.journal.state.handshake(b.publicKey);
+    expect(typeof first).toBe('number');
+    // Let the group commit run, then crash: the mark survives.
+    await w.scheduler.advance(1_000);
+    for (let i = 0; i < 100; i++) await new Promise((r) => setImmediate(r));
+    const crashed = fs.crash();
+    await w.close(a);
+    await homes.shift()!.close();
+    const again = openOn(crashed, w);
+    homes.push(again);
+    expect(again.journal.state.handshake(b.publicKey)).toBe(first);
+  });
+});

@@ -9,6 +9,7 @@ import type { Peer } from '../../peer/peer';
 import type { NodeContext } from '../context';
 import { CLOCK_SKEW_REPORT_MS } from '../../peer/clock-offset';
 import type { NativeLink } from './link';
+import { encodeKey } from '../../crypto/identity';
 
 /** Starts (or restarts) a handshake: a new attempt, the retry timer armed. */
 export function initiateHandshake(link: NativeLink): void {
@@ -34,6 +35,7 @@ export function sessionConfirmed(link: NativeLink, session: Session, from: { add
   peer.verifyingKey(session.remoteStatic); // throws for a key other than the recorded one
   session.establishedAtMs = ctx.clock.monotonic();
   peer.recordHandshake(session.remoteTimestampMs, ctx.clock.now());
+  journalMark(ctx, peer, session, from);
   ctx.persist();
   if (peer.recordClockOffset(session.clockOffsetMs, CLOCK_SKEW_REPORT_MS)) clockReported(ctx, peer, session.clockOffsetMs, 'measured at the handshake');
   recordTofu(ctx, peer, session.remoteStatic);
@@ -50,4 +52,29 @@ export function clockReported(ctx: NodeContext, peer: Peer, offsetMs: number, ho
 
 function recordTofu(ctx: NodeContext, peer: Peer, key: Uint8Array): void {
   if (peer.recordTofu(key)) ctx.log.info({ peer: peer.label(), key: peer.keyString }, 'trust on first use: recorded peer key');
+}
+
+/**
+ * The replay mark goes to the journal when the session is confirmed: durable before trust acts
+ * on it (fsync'd at once when the endpoint moves; with the TOFU record's own fsync when a key is
+ * recorded), grouped with other appends for a rekey that changes nothing else (a replay of that
+ * handshake after a crash cannot confirm a session, so nothing would act on it). Without a home there is no journal (the mark lives in memory only). Never throws: a
+ * journal that cannot write is logged and the store's coalesced save remains.
+ */
+function journalMark(ctx: NodeContext, peer: Peer, session: Session, from: { address: string; port: number } | null): void {
+  const j = ctx.journal;
+  const ts = session.remoteTimestampMs;
+  if (!j || ts === null) return;
+  const key = encodeKey(session.remoteStatic);
+  if ((j.state.handshake(key) ?? -1) >= ts) return;
+  // A TOFU key is recorded right after with a synchronous journal append, which writes and
+  // fsyncs the pending batch (this mark included) first: one fsync for both.
+  const moves = from !== null && (from.address !== peer.endpoint.address || from.port !== peer.endpoint.port);
+  const trustActs = moves && peer.keyString !== null;
+  try {
+    if (trustActs) j.appendSync({ type: 'handshake', key, ts });
+    else j.append({ type: 'handshake', key, ts }).catch((e: unknown) => ctx.log.error({ peer: peer.label(), err: e instanceof Error ? e.message : 'error' }, 'journal append failed'));
+  } catch (e) {
+    ctx.log.error({ peer: peer.label(), err: e instanceof Error ? e.message : 'error' }, 'recording the handshake mark in the journal failed; it is saved with the peer store only');
+  }
 }

@@ -3,6 +3,7 @@
  * v4 handshake state (LinkV4), outbox and named timers. Sending, receiving, handshaking and the timers act on it; a closed
  * link, or one whose peer was removed, never sends or schedules anything again.
  */
+import { CompressionBackoff } from '../../wire/compress-backoff';
 import type { Session } from '../../crypto/session';
 import { BadInputError, UdpVaultError } from '../../errors';
 import { Keypairs, type RetireRules } from '../../peer/keypairs';
@@ -45,7 +46,7 @@ export class NativeLink implements PeerLink {
   /** Sessions whose stale frames already started a new handshake (one per session). */
   readonly staleHandshakeFor = new WeakSet<Session>();
   /** Compression attempts to skip after one that did not shrink the payload. */
-  readonly compression = { skip: 0 };
+  readonly compression = new CompressionBackoff();
   /** Datagram-mode message ids start at a random point so a restarted sender is not taken for a duplicate. */
   #nextMsgId: number;
   #closed = false;

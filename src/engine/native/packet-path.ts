@@ -19,6 +19,7 @@ import { probeLedger } from './probe-ledger';
 import type { Frame } from '../../wire/frame';
 import type { Timer } from '../../runtime/scheduler';
 import type { OutMessage } from '../../peer/outbox';
+import { stackless } from './stackless';
 import type { NativeLink } from './link';
 
 /** What a sent datagram carried, for settling or requeueing when it is acknowledged or lost. */
@@ -332,7 +333,7 @@ export class PacketPath {
     const wait = ctx.settings.datagramWindowWaitMs;
     for (const m of this.waiting.expire(now)) {
       ctx.drop('congestion', peer, 'datagram-mode message found no room in the congestion window');
-      m.reject(new DeliveryError('ERR_CONGESTION', `congestion: the path to peer ${peer.label()} had no room for ${wait} ms; message dropped at the sender`));
+      m.reject(stackless(() => new DeliveryError('ERR_CONGESTION', `congestion: the path to peer ${peer.label()} had no room for ${wait} ms; message dropped at the sender`)));
     }
     ctx.scheduleFlush(peer); // sends what is due (probes, delayed ack, paced data) and re-arms
   }

@@ -43,9 +43,10 @@ export function receiveData(link: NativeLink, d: Datagram): void {
   }
   // Judged against the peer's clock offset measured at this session's handshake: an
   // authentic but stale frame means a clock stepped; a new handshake measures it again.
-  if (!frameIsFresh(frame.t, ctx.clock.now(), session.clockOffsetMs, ctx.settings.freshnessWindowMs)) {
+  const wallMs = ctx.clock.now(); // one wall-clock read per datagram: freshness and the messages' receivedAt
+  if (!frameIsFresh(frame.t, wallMs, session.clockOffsetMs, ctx.settings.freshnessWindowMs)) {
     fail('stale', 'frame timestamp outside the freshness window');
-    return onStaleFrame(link, session, frame.t - ctx.clock.now());
+    return onStaleFrame(link, session, frame.t - wallMs);
   }
   // A newly confirmed responder session: key checked, replay mark persisted and TOFU key
   // recorded before the endpoint moves.
@@ -65,7 +66,8 @@ export function receiveData(link: NativeLink, d: Datagram): void {
   link.timers.packetReceived(now, frame.p.length > 0 || frame.c.some((c) => c.type === 'keepalive'), ctx.settings);
   // Roaming, and a newly confirmed session may send.
   const before = peer.endpointString;
-  if (peer.moveTo({ address: d.address, port: d.port, family: d.address.includes(':') ? 6 : 4 })) {
+  const ep = peer.endpoint;
+  if ((ep.address !== d.address || ep.port !== d.port) && peer.moveTo({ address: d.address, port: d.port, family: d.address.includes(':') ? 6 : 4 })) {
     ctx.log.info({ peer: peer.label(), from: before, to: peer.endpointString }, 'peer roamed');
     link.path.onNewAddress(d.data.length);
     ctx.persist();
@@ -74,7 +76,7 @@ export function receiveData(link: NativeLink, d: Datagram): void {
   if (newlyConfirmed) ctx.scheduleFlush(peer); // a newly confirmed session: send what waited for it
   link.engine.reliable.announce(link, session); // our maxMessageBytes, once per session
   if (frame.r || frame.c.length > 0) link.engine.reliable.onFrame(link, frame, d);
-  const addr = formatEndpoint(d);
+  let addr = ''; // formatted for the first message delivered (not for ack-only datagrams)
   for (const item of frame.p) {
     if ((item.flags & FLAG_RELIABLE) !== 0) continue; // delivered in order by the reliable layer
     let data: Uint8Array | null = item.data;
@@ -82,7 +84,8 @@ export function receiveData(link: NativeLink, d: Datagram): void {
       data = link.engine.reassemble(link, item, (reason) => ctx.drop(reason, peer, 'fragment refused'));
       if (!data) continue;
     }
-    deliver(ctx, peer, addr, item.flags, data, false);
+    if (addr === '') addr = formatEndpoint(d);
+    deliver(ctx, peer, addr, item.flags, data, false, wallMs);
   }
 }
 
@@ -92,7 +95,7 @@ export function receiveData(link: NativeLink, d: Datagram): void {
  * message is then dropped and counted (`inboxFull`); a reliable one stays with the reliable
  * layer, unacknowledged, until room is made.
  */
-export function deliver(ctx: NodeContext, peer: Peer, addr: string, flags: number, body: Uint8Array, reliable: boolean): AcceptVerdict {
+export function deliver(ctx: NodeContext, peer: Peer, addr: string, flags: number, body: Uint8Array, reliable: boolean, receivedAtMs = ctx.clock.now()): AcceptVerdict {
   let data = body;
   if ((flags & FLAG_COMPRESSED) !== 0) {
     try {
@@ -102,7 +105,7 @@ export function deliver(ctx: NodeContext, peer: Peer, addr: string, flags: numbe
       return 'refused';
     }
   }
-  const ev: MessageEvent = { peer: peer.keyString ?? '', addr, data, reliable, encrypted: true, receivedAt: new Date(ctx.clock.now()) };
+  const ev: MessageEvent = { peer: peer.keyString ?? '', addr, data, reliable, encrypted: true, receivedAt: new Date(receivedAtMs) };
   if (peer.name) ev.name = peer.name;
   if (!ctx.emitMessage(ev)) {
     if (!reliable) ctx.drop('inboxFull', peer, 'no reader and the inbox is full');

@@ -9,7 +9,9 @@ import { COMPRESSION_MIN_BYTES, DATA_HEADER_BYTES, AEAD_TAG_BYTES } from '../../
 import { BadInputError, DeliveryError, UdpVaultError } from '../../errors';
 import { compress } from '../../wire/compress';
 import {
-  encodeFrame,
+  encodeFrameInto,
+  encodedFrameBytes,
+  unpaddedFrameBytes,
   FLAG_COMPRESSED,
   FLAG_FRAGMENT,
   FRAME_FIXED_OVERHEAD_BYTES,
@@ -27,13 +29,13 @@ import { countSent, type NodeContext } from '../context';
 import type { Settings } from '../../config/schema';
 import type { Peer } from '../../peer/peer';
 import type { OutMessage } from '../../peer/outbox';
+import { stackless } from './stackless';
 import type { NativeLink } from './link';
 import type { FrameRef } from './packet-path';
 import { probeLedger } from './probe-ledger';
+import { releaseDatagram, takeDatagram } from './datagram-pool';
 
 const SEAL_OVERHEAD_BYTES = DATA_HEADER_BYTES + AEAD_TAG_BYTES;
-/** Frames are encoded here and copied straight into the cipher (no allocation per datagram). */
-const FRAME_SCRATCH = new Uint8Array(65536);
 /** Worst-case item overhead of a fragment (chunks are below 64 KiB: a bin16 header at most). */
 /**
  * Frame header bytes while packet numbers and the reliable base are below 2^32 (FRAME_FIXED_OVERHEAD_BYTES
@@ -71,18 +73,15 @@ export function baseFragmentChunkBytes(): number {
   return PMTU_BASE_IPV4 - SEAL_OVERHEAD_BYTES - FRAME_HEADER_BYTES - PACKET_ACK_RESERVE_BYTES - FRAGMENT_ITEM_OVERHEAD_BYTES;
 }
 
-/** Compresses when it makes the payload smaller; backs off on incompressible traffic. */
+/** Compresses when it makes the payload smaller; backs off on incompressible traffic (src/wire/compress-backoff.ts). */
 export function maybeCompress(link: NativeLink, data: Uint8Array): [Uint8Array, number] {
   const { ctx, compression } = link;
   if (data.length < COMPRESSION_MIN_BYTES || ctx.settings.compressionLevel <= 0) return [data, 0];
-  if (compression.skip > 0) {
-    compression.skip--;
-    return [data, 0];
-  }
+  if (!compression.shouldTry()) return [data, 0];
   const z = compress(data, ctx.settings.compressionLevel);
-  if (z.length < data.length) return [z, FLAG_COMPRESSED];
-  compression.skip = 16;
-  return [data, 0];
+  const smaller = z.length < data.length;
+  compression.record(smaller);
+  return smaller ? [z, FLAG_COMPRESSED] : [data, 0];
 }
 
 /** Turns one datagram-mode message into payload items (one item, or fragments). */
@@ -103,13 +102,26 @@ export function datagramItems(link: NativeLink, data: Uint8Array): PayloadItem[]
 function settleSent(ctx: NodeContext, peer: Peer, messages: readonly OutMessage[], err: Error | null): void {
   for (const m of messages) {
     if (err) {
-      m.reject(new DeliveryError('ERR_PEER_UNREACHABLE', `message to peer ${peer.label()} not sent: the network refused the datagram (${(err as NodeJS.ErrnoException).code ?? 'error'})`));
+      m.reject(stackless(() => new DeliveryError('ERR_PEER_UNREACHABLE', `message to peer ${peer.label()} not sent: the network refused the datagram (${(err as NodeJS.ErrnoException).code ?? 'error'})`)));
       continue;
     }
     peer.counters.messagesOut++;
     ctx.counters.messagesOut++;
     m.resolve();
   }
+}
+
+/**
+ * The frame encoded straight into the datagram's buffer after the data header and sealed there
+ * in place (a pooled slot, datagram-pool.ts; no frame copy, no scratch area).
+ */
+function sealFrame(session: NonNullable<ReturnType<NativeLink['current']>>, frame: Frame, target: number, now: number): Uint8Array {
+  const base = unpaddedFrameBytes(frame);
+  const frameBytes = encodedFrameBytes(frame, target, base);
+  const buf = takeDatagram(SEAL_OVERHEAD_BYTES + frameBytes);
+  encodeFrameInto(frame, target, buf, DATA_HEADER_BYTES, base);
+  session.sealInto(buf, frameBytes, now);
+  return buf;
 }
 
 /**
@@ -122,7 +134,7 @@ function sendFrame(link: NativeLink, frame: Frame, contentBytes: number, settles
   const now = ctx.clock.monotonic();
   const session = link.current(now);
   if (!session) {
-    for (const m of settles) m.reject(new DeliveryError('ERR_PEER_UNREACHABLE', `message to peer ${peer.label()} not sent: its session ended`));
+    for (const m of settles) m.reject(stackless(() => new DeliveryError('ERR_PEER_UNREACHABLE', `message to peer ${peer.label()} not sent: its session ended`)));
     return -1;
   }
   const space = link.path.space;
@@ -139,23 +151,25 @@ function sendFrame(link: NativeLink, frame: Frame, contentBytes: number, settles
   frame.t = ctx.clock.now() + session.timeBiasMs; // the clock the peer measured at the handshake
   frame.n = space.loss.nextPacketNumber;
   frame.i = link.instance;
-  const datagram = session.seal(encodeFrame(frame, ctx.settings.padding === 'none' && exactBytes === 0 ? 0 : target, FRAME_SCRATCH), now);
+  const datagram = sealFrame(session, frame, ctx.settings.padding === 'none' && exactBytes === 0 ? 0 : target, now);
   const bytes = datagram.length;
-  const done = settles.length > 0 || onHanded
-    ? (err: Error | null) => {
-        if (settles.length > 0) settleSent(ctx, peer, settles, err);
-        onHanded?.(err);
-      }
-    : undefined;
+  // The slot goes back to the pool once the transport is done with the bytes.
+  const done = (err: Error | null): void => {
+    releaseDatagram(datagram);
+    if (settles.length > 0) settleSent(ctx, peer, settles, err);
+    onHanded?.(err);
+  };
   let handed: boolean;
   try {
     handed = ctx.transport.send(datagram, peer.endpoint.port, peer.endpoint.address, peer.endpoint.family, done);
   } catch (e) {
+    releaseDatagram(datagram);
     settleSent(ctx, peer, settles, e instanceof Error ? e : new Error('send failed'));
     return -1;
   }
   if (!handed) {
-    for (const m of settles) m.reject(new DeliveryError('ERR_PEER_UNREACHABLE', `peer ${peer.label()}: no IPv${peer.endpoint.family} socket to send from`));
+    releaseDatagram(datagram);
+    for (const m of settles) m.reject(stackless(() => new DeliveryError('ERR_PEER_UNREACHABLE', `peer ${peer.label()}: no IPv${peer.endpoint.family} socket to send from`)));
     return -1;
   }
   const pn = space.onDatagramSent(now, bytes, ackEliciting, refs);
@@ -177,7 +191,7 @@ function queueForSession(link: NativeLink): void {
   const { ctx, peer } = link;
   const limits = { maxMessages: ctx.settings.queueMaxMessages, maxBytes: ctx.settings.queueMaxBytes };
   for (const m of link.outbox.batchToQueue(limits)) {
-    m.reject(new UdpVaultError('ERR_QUEUE_FULL', `queue for peer ${peer.label()} is full (no session yet); message not sent`));
+    m.reject(stackless(() => new UdpVaultError('ERR_QUEUE_FULL', `queue for peer ${peer.label()} is full (no session yet); message not sent`)));
   }
 }
 
@@ -187,7 +201,7 @@ function admitDatagrams(link: NativeLink, now: number): void {
   const deadline = now + ctx.settings.datagramWindowWaitMs;
   for (const m of link.outbox.takeAll()) {
     if (!path.waiting.push(m, m.bytes, deadline)) {
-      m.reject(new UdpVaultError('ERR_QUEUE_FULL', `queue for peer ${peer.label()} is full (waiting for the congestion window); message not sent`));
+      m.reject(stackless(() => new UdpVaultError('ERR_QUEUE_FULL', `queue for peer ${peer.label()} is full (waiting for the congestion window); message not sent`)));
     }
   }
 }

@@ -1,0 +1,126 @@
+/**
+ * `node dist/bench/pathcost.js [size …]` — udpvault's own CPU per message, kernel left out
+ * (issue 12's focused micro-benchmark of the send and receive paths): two nodes in this process
+ * joined by an in-memory transport (a datagram is handed to the other node on the next
+ * setImmediate, in batches, as a socket would), the sender sending `BATCH` messages per turn
+ * as bench/run.ts does. Prints µs of CPU per delivered message for the receive path (CPU time inside
+ * the receiving node's datagram handler, per delivery batch) and for everything else (the send path, the sender's
+ * handling of acks, timers). Being CPU time of one process, the figures hold on a busy machine
+ * far better than rates do. Env: PATHCOST_MESSAGES (default 200000), PATHCOST_AEAD (auto|native|wasm).
+ */
+import { createNode } from '../src/index';
+import type { Datagram, OpenTransport, Transport, TransportOptions } from '../src/net/transport';
+import { payload } from './roles/role';
+
+const BATCH = 64;
+
+/** Two endpoints that deliver to each other on setImmediate; `recvNs` sums the handlers' time. */
+class MemoryNet {
+  readonly #ports = new Map<number, (d: Datagram) => void>();
+  #queue: Array<[number, Datagram]> = [];
+  #scheduled = false;
+  recvNs = 0;
+  /** The port whose handler time is counted as the receive path. */
+  receiverPort = -1;
+  datagrams = 0;
+  bytes = 0;
+  open: OpenTransport = async (o: TransportOptions): Promise<Transport> => {
+    const port = 40000 + this.#ports.size;
+    this.#ports.set(port, o.onMessage);
+    const host = o.host;
+    return {
+      host,
+      port,
+      hasFamily: (f) => f === 4,
+      send: (parts, toPort, _address, _family, done) => {
+        const data = Buffer.from(Array.isArray(parts) ? Buffer.concat(parts as Uint8Array[]) : (parts as Uint8Array)); // the socket's copy
+        this.datagrams++;
+        this.bytes += data.length;
+        this.#queue.push([toPort, { data, address: host, port }]);
+        if (!this.#scheduled) {
+          this.#scheduled = true;
+          setImmediate(this.#deliver);
+        }
+        if (done) process.nextTick(done, null);
+        return true;
+      },
+      close: async () => undefined,
+    };
+  };
+  readonly #deliver = (): void => {
+    this.#scheduled = false;
+    const q = this.#queue;
+    this.#queue = [];
+    // CPU time (not wall time: a busy machine preempts) of the batch, receiving node first.
+    for (const side of [this.receiverPort, -1]) {
+      const c0 = process.cpuUsage();
+      for (const [port, d] of q) {
+        if ((side === -1) === (port === this.receiverPort)) continue;
+        this.#ports.get(port)?.(d);
+      }
+      const c = process.cpuUsage(c0);
+      if (side !== -1) this.recvNs += (c.user + c.system) * 1000;
+    }
+  };
+}
+
+async function run(size: number, messages: number): Promise<void> {
+  const net = new MemoryNet();
+  const settings = { mtu: 1500, aeadBackend: (process.env['PATHCOST_AEAD'] ?? 'auto') as 'auto' | 'native' | 'wasm' };
+  const a = await createNode({ host: '127.0.0.1', port: 0, settings, runtime: { openTransport: net.open } });
+  const b = await createNode({ host: '127.0.0.1', port: 0, settings, runtime: { openTransport: net.open } });
+  await a.addPeer({ endpoint: `127.0.0.1:${b.port}`, key: b.publicKey, name: 'b' });
+  await b.addPeer({ endpoint: `127.0.0.1:${a.port}`, key: a.publicKey, name: 'a' });
+  await new Promise<void>((resolve) => {
+    const check = (): void => (a.peers().some((p) => p.state === 'established') && b.peers().some((p) => p.state === 'established') ? resolve() : void setTimeout(check, 5));
+    check();
+  });
+  net.receiverPort = b.port;
+  const data = payload(size);
+  let got = 0;
+  b.on('message', () => void got++);
+  const ignore = (): void => undefined;
+  const measureOnce = async (n: number): Promise<{ cpuUs: number; recvUs: number; delivered: number; datagrams: number; bytes: number }> => {
+    got = 0;
+    net.recvNs = 0;
+    net.datagrams = 0;
+    net.bytes = 0;
+    const c0 = process.cpuUsage();
+    let sent = 0;
+    await new Promise<void>((resolve) => {
+      const turn = (): void => {
+        for (let i = 0; i < BATCH; i++) void a.send('b', data).catch(ignore);
+        sent += BATCH;
+        if (sent < n) setImmediate(turn);
+        else setTimeout(resolve, 50);
+      };
+      turn();
+    });
+    const c = process.cpuUsage(c0);
+    return { cpuUs: c.user + c.system, recvUs: net.recvNs / 1000, delivered: got, datagrams: net.datagrams, bytes: net.bytes };
+  };
+  await measureOnce(Math.min(20000, messages)); // warm-up (JIT)
+  const m = await measureOnce(messages);
+  const recv = m.recvUs / m.delivered;
+  const all = m.cpuUs / m.delivered;
+  console.log(
+    `${String(size).padStart(5)} B: ${m.delivered}/${messages} delivered in ${m.datagrams} datagrams (${(m.bytes / m.datagrams).toFixed(0)} B each); ` +
+      `CPU µs per message: all ${all.toFixed(2)} = receive path ${recv.toFixed(2)} + send path and the rest ${(all - recv).toFixed(2)}`,
+  );
+  await a.close();
+  await b.close();
+}
+
+async function main(): Promise<void> {
+  const sizes = process.argv.slice(2).map(Number);
+  const n = Number(process.env['PATHCOST_MESSAGES'] ?? 200_000);
+  for (const s of sizes.length > 0 ? sizes : [1024, 64]) await run(s, n);
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,37 @@
+/** The packet cipher's interface (src/crypto/aead.ts chooses the backend). */
+export type AeadBackendName = 'native' | 'wasm';
+
+/** Offset of the 8-byte big-endian counter in a data header: the last 8 bytes of the nonce. */
+export const NONCE_COUNTER_OFFSET = 5;
+
+/** Largest datagram a cipher seals or opens (a UDP payload). */
+export const MAX_SEALED_BYTES = 65535;
+
+/** One direction's packet key. */
+export interface PacketCipher {
+  readonly backend: AeadBackendName;
+  /**
+   * Seals in place: `buf[0, headerBytes)` is the header (the AD; the counter at bytes 5..13),
+   * `buf[headerBytes, headerBytes + plainBytes)` the plaintext, encrypted where it is; the 16-byte
+   * tag is written right after it (`buf` must have the room).
+   */
+  seal(buf: Uint8Array, headerBytes: number, plainBytes: number): void;
+  /** Opens header ‖ ciphertext ‖ tag into `out` (exactly the ciphertext's length less 16); false when authentication fails. */
+  open(datagram: Uint8Array, headerBytes: number, out: Uint8Array): boolean;
+  /** Zeroes the key; the cipher is unusable afterwards. */
+  wipe(): void;
+}
+
+/** Writes the IETF nonce 0^4 ‖ counter (the counter from `b` at NONCE_COUNTER_OFFSET) into `n` (12 bytes, first 4 zero). */
+export function counterNonce(n: Uint8Array, b: Uint8Array): Uint8Array {
+  const o = NONCE_COUNTER_OFFSET;
+  n[4] = b[o]!;
+  n[5] = b[o + 1]!;
+  n[6] = b[o + 2]!;
+  n[7] = b[o + 3]!;
+  n[8] = b[o + 4]!;
+  n[9] = b[o + 5]!;
+  n[10] = b[o + 6]!;
+  n[11] = b[o + 7]!;
+  return n;
+}

@@ -1,0 +1,206 @@
+/**
+ * The frame decoder's fast path (hot path, issue 12): reads the msgpack of a frame directly —
+ * the layout encodeFrameInto writes, in any key order and any integer/bin width — validating
+ * every field as decodeFrame does, with no intermediate object tree. It accepts only frames the
+ * generic decoder (msgpackr + validation, frame.ts) accepts with the same result; anything else
+ * — malformed, or merely unusual (a float, a signed integer form, a str8 key, a duplicate key) —
+ * returns null and the generic decoder decides, with its exact error. So this is an
+ * optimisation, never a second definition of the format.
+ */
+import { FRAME_VERSION } from '../constants';
+import type { ControlItem, Frame, PayloadItem } from './frame';
+
+const FLAGS_MASK = 7;
+const FLAG_RELIABLE = 2;
+const FLAG_FRAGMENT = 4;
+const MAX_ITEMS = 4096;
+const MAX_CONTROLS = 16;
+const MAX_ACK_RANGES = 32;
+const MAX_PACKET_ACK_BYTES = 600;
+
+/** Thrown inside, caught in fastDecodeFrame: hand the bytes to the generic decoder. */
+const GENERIC = Symbol('generic');
+
+let b: Uint8Array = new Uint8Array(0);
+let o = 0;
+
+function byte(): number {
+  if (o >= b.length) throw GENERIC;
+  return b[o++]!;
+}
+
+/** A msgpack unsigned integer (positive fixint, uint8…uint64 up to 2^53 − 1). */
+function uint(): number {
+  const t = byte();
+  if (t < 0x80) return t;
+  if (t < 0xcc || t > 0xcf) throw GENERIC;
+  const w = 1 << (t - 0xcc); // 1, 2, 4, 8 bytes
+  if (o + w > b.length) throw GENERIC;
+  const at = o;
+  o += w;
+  if (w === 1) return b[at]!;
+  if (w === 2) return (b[at]! << 8) | b[at + 1]!;
+  const hi = ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+  if (w === 4) return hi;
+  if (hi > 0x1fffff) throw GENERIC; // above 2^53 − 1
+  return hi * 0x1_0000_0000 + (((b[at + 4]! << 24) | (b[at + 5]! << 16) | (b[at + 6]! << 8) | b[at + 7]!) >>> 0);
+}
+
+/** An array header (fixarray, array16): its length. */
+function array(): number {
+  const t = byte();
+  if ((t & 0xf0) === 0x90) return t & 0x0f;
+  if (t === 0xdc) return (byte() << 8) | byte();
+  throw GENERIC;
+}
+
+/** A bin (bin8/16/32): a view of its bytes. */
+function bin(): Uint8Array {
+  const t = byte();
+  let n: number;
+  if (t === 0xc4) n = byte();
+  else if (t === 0xc5) n = (byte() << 8) | byte();
+  else if (t === 0xc6) n = ((byte() << 24) | (byte() << 16) | (byte() << 8) | byte()) >>> 0;
+  else throw GENERIC;
+  if (o + n > b.length) throw GENERIC;
+  o += n;
+  return b.subarray(o - n, o);
+}
+
+function item(): PayloadItem {
+  const len = array();
+  const flags = uint();
+  if (flags > FLAGS_MASK) throw GENERIC;
+  const data = bin();
+  const frag = (flags & FLAG_FRAGMENT) !== 0;
+  const rel = (flags & FLAG_RELIABLE) !== 0;
+  const want = frag ? 5 : rel ? 3 : 2;
+  if (len !== want) throw GENERIC;
+  if (want === 2) return { flags, data };
+  const id = uint();
+  if (rel && id === 0) throw GENERIC;
+  if (want === 3) return { flags, data, id };
+  const index = uint();
+  const count = uint();
+  if (count < 1 || count > 0xffffffff || index > count - 1) throw GENERIC;
+  return { flags, data, id, index, count };
+}
+
+function control(): ControlItem {
+  const len = array();
+  const type = uint();
+  if (type === 0 && len === 1) return { type: 'keepalive' };
+  if (type === 1 && len === 4) {
+    const stream = uint();
+    const cum = uint();
+    const n = array();
+    if (n % 2 !== 0 || n > 2 * MAX_ACK_RANGES) throw GENERIC;
+    const ranges: number[] = new Array<number>(n);
+    for (let k = 0; k < n; k += 2) {
+      const a = uint();
+      const z = uint();
+      if (z < a) throw GENERIC;
+      ranges[k] = a;
+      ranges[k + 1] = z;
+    }
+    return { type: 'ack', stream, cum, ranges };
+  }
+  if (type === 2 && len === 2) {
+    const ack = bin();
+    if (ack.length < 1 || ack.length > MAX_PACKET_ACK_BYTES) throw GENERIC;
+    return { type: 'packetAck', ack };
+  }
+  if (type === 3 && len === 2) {
+    const max = uint();
+    if (max < 1) throw GENERIC;
+    return { type: 'limits', maxMessageBytes: max };
+  }
+  throw GENERIC;
+}
+
+// Bits of the keys seen (a duplicate goes to the generic decoder).
+const KEY_BIT: Record<number, number> = { 0x76: 1, 0x74: 2, 0x6e: 4, 0x69: 8, 0x70: 16, 0x63: 32, 0x72: 64, 0x67: 128 };
+const REQUIRED = 1 | 2 | 4 | 8 | 16 | 32 | 128;
+
+function frame(): Frame {
+  const t0 = byte();
+  if ((t0 & 0xf0) !== 0x80) throw GENERIC;
+  let seen = 0;
+  let t = 0;
+  let n = 0;
+  let inst = 0;
+  let p: PayloadItem[] = [];
+  let c: ControlItem[] = [];
+  let r: [number, number] | undefined;
+  let reliableItems = false;
+  for (let e = t0 & 0x0f; e > 0; e--) {
+    if (byte() !== 0xa1) throw GENERIC;
+    const k = byte();
+    const bit = KEY_BIT[k];
+    if (bit === undefined || (seen & bit) !== 0) throw GENERIC;
+    seen |= bit;
+    switch (k) {
+      case 0x76: // v
+        if (uint() !== FRAME_VERSION) throw GENERIC;
+        break;
+      case 0x74: // t
+        t = uint();
+        break;
+      case 0x6e: // n
+        n = uint();
+        break;
+      case 0x69: // i
+        inst = uint();
+        if (inst > 0xffffffff) throw GENERIC;
+        break;
+      case 0x70: {
+        const len = array();
+        if (len > MAX_ITEMS) throw GENERIC;
+        p = new Array<PayloadItem>(len);
+        for (let x = 0; x < len; x++) {
+          const it = item();
+          if ((it.flags & FLAG_RELIABLE) !== 0) reliableItems = true;
+          p[x] = it;
+        }
+        break;
+      }
+      case 0x63: {
+        const len = array();
+        if (len > MAX_CONTROLS) throw GENERIC;
+        c = new Array<ControlItem>(len);
+        let acks = 0;
+        for (let x = 0; x < len; x++) {
+          const ci = control();
+          if (ci.type === 'packetAck' && ++acks > 1) throw GENERIC;
+          c[x] = ci;
+        }
+        break;
+      }
+      case 0x72: // r
+        if (byte() !== 0x92) throw GENERIC;
+        r = [uint(), uint()];
+        break;
+      default: // g
+        bin();
+    }
+  }
+  if ((seen & REQUIRED) !== REQUIRED || o !== b.length || (reliableItems && !r)) throw GENERIC;
+  const f: Frame = { t, n, i: inst, p, c };
+  if (r) f.r = r;
+  return f;
+}
+
+/** The frame, or null when the generic decoder must decide (malformed or unusual bytes). */
+export function fastDecodeFrame(bytes: Uint8Array): Frame | null {
+  b = bytes;
+  o = 0;
+  try {
+    return frame();
+  } catch (e) {
+    if (e === GENERIC) return null;
+    throw e;
+  } finally {
+    b = EMPTY;
+  }
+}
+const EMPTY = new Uint8Array(0);
