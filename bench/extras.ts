@@ -66,12 +66,13 @@ const NODES_PER_PROCESS = 2500;
  * `peers` established sessions to nodes hosted by crowd processes, after `idleMs` during which
  * they exchange only keepalives.
  */
-export async function crowd(peers: number, idleMs: number, log: (s: string) => void): Promise<CrowdResult> {
+export async function crowd(peers: number, idleMs: number, log: (s: string) => void, opts: { snapshotPrefix?: string } = {}): Promise<CrowdResult> {
   const [centre, ch] = await BenchProcess.start('udpvault');
   const hosts: BenchProcess[] = [];
   try {
     await sleep(1000);
     const idle = await centre.ask<Memory>({ cmd: 'rss' });
+    if (opts.snapshotPrefix) await centre.ask({ cmd: 'heap-snapshot', path: `${opts.snapshotPrefix}-idle.heapsnapshot` });
     const t0 = performance.now();
     const per = Math.ceil(peers / Math.max(1, Math.ceil(peers / NODES_PER_PROCESS)));
     const spawned: Array<Promise<CrowdMember[]>> = [];
@@ -117,6 +118,7 @@ export async function crowd(peers: number, idleMs: number, log: (s: string) => v
     await sleep(idleMs);
     established = (await centre.ask<{ n: number }>({ cmd: 'established' })).n;
     const loaded = await centre.ask<Memory>({ cmd: 'rss' });
+    if (opts.snapshotPrefix) await centre.ask({ cmd: 'heap-snapshot', path: `${opts.snapshotPrefix}-${peers}.heapsnapshot` });
     const n = Math.max(1, established);
     return {
       peers: members.length,

@@ -23,6 +23,7 @@ export type Command =
   | { cmd: 'blast'; mode: BlastMode; size: number; batch: number; port: number; inflight: number }
   | { cmd: 'stop' }
   | { cmd: 'rss' }
+  | { cmd: 'heap-snapshot'; path: string }
   | { cmd: 'gc' }
   | { cmd: 'add'; port: number; key: string; wait: boolean }
   | { cmd: 'remove'; key: string }
@@ -51,6 +52,12 @@ export interface Counted {
 export interface Memory {
   rss: number;
   heapUsed: number;
+  /** Bytes the V8 heap holds from the system (used + free space in its pages, new space included). */
+  heapCommitted: number;
+  /** V8's new space (semi-spaces) committed: grows with allocation bursts, shrinks only when V8 reduces memory. */
+  newSpace: number;
+  /** Memory of ArrayBuffers and other off-heap objects V8 knows of (WebAssembly memory included). */
+  external: number;
 }
 
 /** 127.x.y.z addresses for crowd node `i` (one source address each: per-IP limits stay untouched). */

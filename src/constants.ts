@@ -34,6 +34,11 @@ export const REJECT_AFTER_MS = 180_000;
 /** The previous session stays valid for receiving this long after a rekey. */
 export const PREVIOUS_SESSION_GRACE_MS = 10_000;
 export const HANDSHAKE_RETRY_MS = 1_500;
+/**
+ * The first handshake retransmission comes this long after the init (±20% jitter), then it
+ * doubles up to HANDSHAKE_RETRY_MAX_MS: a lost init under a flood costs well under a second.
+ */
+export const HANDSHAKE_FIRST_RETRY_MS = 400;
 export const HANDSHAKE_RETRY_MAX_MS = 12_000;
 export const QUEUE_TIMEOUT_MS = 10_000;
 export const QUEUE_MAX_MESSAGES = 1024;

@@ -2,7 +2,7 @@
  * What every bench process role provides, and the pieces they share: the receive counter and
  * the flat-out send loop (a batch of sends per event-loop turn, the next batch on setImmediate).
  */
-import type { Command, Hello } from '../protocol';
+import type { Command, Hello, Memory } from '../protocol';
 
 export interface RoleHandler {
   /** Opens the endpoint; the answer to `init`. */
@@ -66,11 +66,20 @@ export class Blaster {
   };
 }
 
-export function memory(): { rss: number; heapUsed: number } {
+/** Writes a V8 heap snapshot (after a GC) to `file` (bench/memory.ts: the biggest items per peer). */
+export function heapSnapshot(file: string): { path: string } {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) gc();
+  return { path: (require('node:v8') as typeof import('node:v8')).writeHeapSnapshot(file) };
+}
+
+export function memory(): Memory {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc) gc();
   const m = process.memoryUsage();
-  return { rss: m.rss, heapUsed: m.heapUsed };
+  const v8 = require('node:v8') as typeof import('node:v8');
+  const newSpace = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.physical_space_size ?? 0;
+  return { rss: m.rss, heapUsed: m.heapUsed, heapCommitted: v8.getHeapStatistics().total_physical_size, newSpace, external: m.external };
 }
 
 /** Random payload bytes (incompressible, as an encrypted application's would be). */

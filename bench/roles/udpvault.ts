@@ -5,7 +5,7 @@
  */
 import { createNode, type PeerEvent, type UdpVaultNode } from '../../src/index';
 import type { Command, Hello } from '../protocol';
-import { Blaster, Counter, memory, payload, type RoleHandler } from './role';
+import { Blaster, Counter, heapSnapshot, memory, payload, type RoleHandler } from './role';
 
 export const BENCH_SETTINGS = { mtu: 1500 } as const;
 
@@ -133,6 +133,8 @@ export function udpvaultRole(): RoleHandler {
         }
         case 'rss':
           return memory();
+        case 'heap-snapshot':
+          return heapSnapshot(c.path);
         default:
           throw new Error(`udpvault: no command ${c.cmd}`);
       }

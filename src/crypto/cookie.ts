@@ -39,11 +39,24 @@ export const mac1Key = (receiverStatic: Uint8Array): Uint8Array => labelled(MAC1
 export const cookieKey = (receiverStatic: Uint8Array): Uint8Array => labelled(COOKIE_LABEL, receiverStatic);
 const mac = (key: Uint8Array, data: Uint8Array): Uint8Array => blake2bScrubbed(MAC_BYTES, data, key);
 
+/** All 16 bytes zero (not secret: the mac2 field of a message sent without a cookie). */
+function isZero(b: Uint8Array): boolean {
+  let acc = 0;
+  for (let i = 0; i < b.length; i++) acc |= b[i]!;
+  return acc === 0;
+}
+
 export interface CookieCheckerOptions {
   /** This node's X25519 static, or ANONYMOUS_STATIC for the messages sent to an unknown key. */
   receiverStatic: Uint8Array;
   clock: Clock;
   random: Random;
+  /**
+   * Cookie-reply nonces drawn from `random` per draw (default 1). The node's gate draws 64 at a
+   * time: under a flood one randomFillSync per reply cost about as much as the reply's AEAD.
+   * Nonces need only be unique; they stay random.
+   */
+  noncesPerDraw?: number;
 }
 
 /** The responder's side. One per receiver static. */
@@ -54,8 +67,12 @@ export class CookieChecker {
   readonly #random: Random;
   #secret: Uint8Array | null = null;
   #secretSetMs = 0;
+  #nonces: Uint8Array = new Uint8Array(0);
+  #nonceAt = 0;
+  readonly #noncesPerDraw: number;
 
   constructor(o: CookieCheckerOptions) {
+    this.#noncesPerDraw = Math.max(1, Math.floor(o.noncesPerDraw ?? 1));
     this.#mac1Key = mac1Key(o.receiverStatic);
     this.#cookieKey = cookieKey(o.receiverStatic);
     this.#clock = o.clock;
@@ -72,8 +89,10 @@ export class CookieChecker {
   /** mac2 proves the sender received a cookie for `source` (address ‖ port) from this node recently. */
   checkMac2(msg: Uint8Array, source: Uint8Array): boolean {
     if (msg.length < MACS_BYTES + 1) return false;
+    const m2 = msg.subarray(msg.length - MAC_BYTES);
+    if (isZero(m2)) return false; // "no cookie" (what a sender without one puts there): no hash needed
     const cookie = this.#cookieFor(source);
-    const ok = constantTimeEqual(mac(cookie, msg.subarray(0, msg.length - MAC_BYTES)), msg.subarray(msg.length - MAC_BYTES));
+    const ok = constantTimeEqual(mac(cookie, msg.subarray(0, msg.length - MAC_BYTES)), m2);
     wipe(cookie);
     return ok;
   }
@@ -83,7 +102,11 @@ export class CookieChecker {
     const end = msg.length - MACS_BYTES;
     const mac1 = msg.subarray(end, end + MAC_BYTES);
     const cookie = this.#cookieFor(source);
-    const nonce = this.#random.bytes(COOKIE_NONCE_BYTES);
+    if (this.#nonceAt + COOKIE_NONCE_BYTES > this.#nonces.length) {
+      this.#nonces = this.#random.bytes(COOKIE_NONCE_BYTES * this.#noncesPerDraw);
+      this.#nonceAt = 0;
+    }
+    const nonce = this.#nonces.subarray(this.#nonceAt, (this.#nonceAt += COOKIE_NONCE_BYTES));
     const sealed = aeadEncrypt(cookie, mac1, nonce, this.#cookieKey);
     wipe(cookie);
     return encodeCookieReply(mac1.subarray(0, 4), nonce, sealed);

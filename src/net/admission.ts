@@ -11,6 +11,15 @@
  * - a source seen for the first time gets one operation from a newcomer budget (a quarter of the
  *   global rate), so first contact is immediate but rotating addresses cannot drain the budget
  *   of sources with history;
+ * - the global budget keeps headroom: sources with history may draw it down only to a reserve
+ *   (half the newcomer burst), newcomers to half of that, and priority sources — the exact
+ *   address and port of a configured peer, proving a cookie when one is required — to zero. So
+ *   however many cookie-proving sources share the budget (each at its fair share, together using
+ *   all of it), a peer's handshake from its known endpoint is admitted at once;
+ * - cookie replies are budgeted per source too (COOKIE_REPLIES_PER_SECOND, burst
+ *   COOKIE_REPLY_BURST): a blind spoofer's thousand addresses cost a few replies a second each,
+ *   not one per message. A legitimate initiator needs one cookie per 2 minutes; a configured
+ *   peer's endpoint (priority) is always answered, so spoofing a peer's IP cannot starve it;
  * - the table is fixed-size (oldest evicted, recently active ones get a second chance) and every
  *   check is O(1): the same
  *   cost with 10 or 10,000 sources.
@@ -43,10 +52,14 @@ export const DEFAULT_ADMISSION = {
   newcomerShare: 0.25,
 } as const;
 
+/** Cookie replies per second one source (IPv4 address or IPv6 /64) may receive, and the burst. */
+export const COOKIE_REPLIES_PER_SECOND = 2;
+export const COOKIE_REPLY_BURST = 4;
+
 export type AdmissionVerdict =
   | 'admit' // do the work (the tokens are taken)
   | 'cookie' // answer with a cookie reply, do no asymmetric work
-  | 'source' // this source is over its share: drop, count rateLimited
+  | 'source' // this source is over its share (or its cookie-reply budget): drop, count rateLimited
   | 'global'; // the node is over its budget: drop, count rateLimited
 
 interface Entry {
@@ -55,6 +68,12 @@ interface Entry {
   epoch: number;
   /** Admitted at least once: only such sources count as active (divide the budget). */
   known: boolean;
+}
+
+/** A source's cookie-reply budget (its own table: spoofed addresses must not churn the admission table). */
+interface CookieEntry {
+  credit: number;
+  ms: number;
 }
 
 class Bucket {
@@ -84,6 +103,8 @@ export const LOAD_HOLD_MS = 1000;
 export class Admission {
   readonly #o: Required<AdmissionOptions>;
   readonly #sources = new Map<string, Entry>();
+  /** Cookie-reply budgets, at most maxSources (the oldest goes first). */
+  readonly #cookieBudgets = new Map<string, CookieEntry>();
   readonly #global: Bucket;
   readonly #newcomers: Bucket;
   /** Demand: handshake messages offered (mac1-valid), admitted or not, at half the global rate. */
@@ -92,7 +113,9 @@ export class Admission {
   #activeNow = 0;
   #activePrev = 0;
   #loadUntilMs = -Infinity;
-  readonly counters = { admitted: 0, cookies: 0, refusedSource: 0, refusedGlobal: 0, evicted: 0 };
+  /** Global credit that sources with history leave untouched (newcomers leave half of it). */
+  readonly #reserve: number;
+  readonly counters = { admitted: 0, cookies: 0, refusedSource: 0, refusedGlobal: 0, evicted: 0, priority: 0, cookiesRefused: 0 };
 
   constructor(options: AdmissionOptions) {
     const o = { newcomerShare: DEFAULT_ADMISSION.newcomerShare, ...options };
@@ -105,6 +128,7 @@ export class Admission {
     this.#global = new Bucket(o.globalPerSecond, o.globalBurst, now);
     this.#newcomers = new Bucket(o.globalPerSecond * o.newcomerShare, Math.max(1, o.globalBurst * o.newcomerShare), now);
     this.#demand = new Bucket(o.globalPerSecond / 2, o.globalBurst, now);
+    this.#reserve = (o.globalBurst * o.newcomerShare) / 2;
     this.#epoch = Math.floor(now / EPOCH_MS);
   }
 
@@ -143,31 +167,50 @@ export class Admission {
 
   /**
    * Decides about one handshake message from `source` (see sourceKey) whose mac1 was valid.
-   * `mac2Valid`: it proves a cookie for its source address; `cookieRequired`: always gate it
-   * (TOFU first contact). Cost 1 = the work of one message (the caller may weigh messages).
+   * `mac2Valid`: it proves a cookie for its source address (a function: computed only when
+   * needed); `cookieRequired`: always gate it (TOFU first contact); `priority`: it comes from the
+   * exact endpoint of a configured peer (see admit). Cost 1 = the work of one message (the caller
+   * may weigh messages).
    */
-  check(source: string, opts: { mac2Valid: boolean; cookieRequired?: boolean }, cost = 1): AdmissionVerdict {
+  check(source: string, opts: { mac2Valid: boolean | (() => boolean); cookieRequired?: boolean; priority?: boolean }, cost = 1): AdmissionVerdict {
     const now = this.#o.clock.monotonic();
+    this.#roll(now);
     this.#demand.refill(now);
     if (this.#demand.credit >= 1) this.#demand.credit -= 1;
     else this.#loadUntilMs = now + LOAD_HOLD_MS;
-    if ((opts.cookieRequired || this.underLoad) && !opts.mac2Valid) {
+    const gated = opts.cookieRequired === true || this.underLoad;
+    if (opts.priority !== true && this.#hopeless(source, now, cost)) {
+      this.counters.refusedSource++;
+      return 'source';
+    }
+    const mac2Valid = typeof opts.mac2Valid === 'function' ? opts.mac2Valid() : opts.mac2Valid;
+    if (gated && !mac2Valid) {
+      if (opts.priority !== true && !this.#cookieAllowed(source, now)) {
+        this.counters.cookiesRefused++;
+        return 'source';
+      }
       this.counters.cookies++;
       return 'cookie';
     }
-    return this.admit(source, cost);
+    return this.admit(source, cost, opts.priority === true);
   }
 
-  /** Takes `cost` from the source's share and from the global budget, or refuses. */
-  admit(source: string, cost = 1): AdmissionVerdict {
+  /**
+   * Takes `cost` from the source's share and from the global budget, or refuses. A `priority`
+   * message may use the global budget's headroom: the caller vouches that it comes from a
+   * configured peer's endpoint and (under load) proved a cookie for that address and port, which a
+   * flood of spoofed or cookie-proving sources elsewhere cannot.
+   */
+  admit(source: string, cost = 1, priority = false): AdmissionVerdict {
     const now = this.#o.clock.monotonic();
     this.#roll(now);
     let e = this.#sources.get(source);
     if (!e) {
       if (this.#sources.size >= this.#o.maxSources) this.#evictOne();
       this.#newcomers.refill(now);
-      const gift = this.#newcomers.credit >= 1 ? 1 : 0;
-      this.#newcomers.credit -= gift;
+      // A priority source's first operation does not draw on the newcomer budget.
+      const gift = priority || this.#newcomers.credit >= 1 ? 1 : 0;
+      if (!priority) this.#newcomers.credit -= gift;
       e = { credit: gift, lastMs: now, epoch: -1, known: false };
       this.#sources.set(source, e);
     }
@@ -175,18 +218,21 @@ export class Admission {
       e.epoch = this.#epoch;
       this.#activeNow++;
     }
-    const share = Math.min(this.#o.perSourcePerSecond, this.#o.globalPerSecond / Math.max(1, this.#activeNow, this.#activePrev));
+    // A priority source refills at its ceiling, the others at their fair share.
+    const share = priority ? this.#o.perSourcePerSecond : Math.min(this.#o.perSourcePerSecond, this.#o.globalPerSecond / Math.max(1, this.#activeNow, this.#activePrev));
     const dt = now - e.lastMs;
     if (dt > 0) {
       e.credit = Math.min(this.#o.perSourceBurst, e.credit + (dt * share) / 1000);
       e.lastMs = now;
     }
+    const newcomer = !e.known;
     if (e.credit < cost) {
       this.counters.refusedSource++;
       return 'source';
     }
     this.#global.refill(now);
-    if (this.#global.credit < cost) {
+    const floor = priority ? 0 : newcomer ? this.#reserve / 2 : this.#reserve;
+    if (this.#global.credit - cost < floor) {
       this.#loadUntilMs = now + LOAD_HOLD_MS;
       this.counters.refusedGlobal++;
       return 'global';
@@ -199,7 +245,43 @@ export class Admission {
       this.#activeNow++;
     }
     this.counters.admitted++;
+    if (priority) this.counters.priority++;
     return 'admit';
+  }
+
+  /**
+   * A known source without share credit is refused whatever its mac2 says (with a valid one it
+   * would be over its share; without, a cookie would be of no use to it before its share
+   * refills): `check` then skips the mac2 hashes (`mac2Valid` may be a function). Reads the
+   * credit as it would be refilled now, without changing it.
+   */
+  #hopeless(source: string, now: number, cost: number): boolean {
+    const e = this.#sources.get(source);
+    if (!e || !e.known) return false;
+    const share = Math.min(this.#o.perSourcePerSecond, this.#o.globalPerSecond / Math.max(1, this.#activeNow, this.#activePrev));
+    return Math.min(this.#o.perSourceBurst, e.credit + (Math.max(0, now - e.lastMs) * share) / 1000) < cost;
+  }
+
+  /**
+   * Takes one cookie reply from the source's budget. Its own table, O(1): a blind spoofer's
+   * rotating addresses churn it (the oldest budget goes), never the admission table, so sources
+   * with history keep theirs.
+   */
+  #cookieAllowed(source: string, now: number): boolean {
+    let e = this.#cookieBudgets.get(source);
+    if (!e) {
+      if (this.#cookieBudgets.size >= this.#o.maxSources) this.#cookieBudgets.delete(this.#cookieBudgets.keys().next().value as string);
+      e = { credit: COOKIE_REPLY_BURST, ms: now };
+      this.#cookieBudgets.set(source, e);
+    }
+    const dt = now - e.ms;
+    if (dt > 0) {
+      e.credit = Math.min(COOKIE_REPLY_BURST, e.credit + (dt * COOKIE_REPLIES_PER_SECOND) / 1000);
+      e.ms = now;
+    }
+    if (e.credit < 1) return false;
+    e.credit -= 1;
+    return true;
   }
 
   /**

@@ -17,7 +17,7 @@
 import { ANONYMOUS_STATIC, CookieChecker } from '../crypto/cookie';
 import type { Clock } from '../runtime/clock';
 import type { Random } from '../runtime/random';
-import { parseHandshake, V4, type HandshakeMessage } from '../wire/handshake-v4';
+import { isHandshakeType, messageSizeRange, parseHandshake, V4, type HandshakeMessage, type V4HandshakeType } from '../wire/handshake-v4';
 import { Admission, type AdmissionOptions } from './admission';
 import { sourceBytes, sourceKey } from './source-address';
 
@@ -25,6 +25,13 @@ export type GateResult =
   | { action: 'process'; message: HandshakeMessage }
   | { action: 'cookie'; reply: Uint8Array }
   | { action: 'drop'; reason: 'malformed' | 'authFailure' | 'unknownPeer' | 'unknownSession' | 'rateLimited' };
+
+/** Cookie-reply nonces drawn at a time (see CookieCheckerOptions.noncesPerDraw). */
+const NONCES_PER_DRAW = 64;
+const DROP_MALFORMED: GateResult = Object.freeze({ action: 'drop', reason: 'malformed' });
+const DROP_AUTH: GateResult = Object.freeze({ action: 'drop', reason: 'authFailure' });
+const DROP_RATE: GateResult = Object.freeze({ action: 'drop', reason: 'rateLimited' });
+const SIZE_RANGES = Object.fromEntries(([V4.ikInit, V4.ikResponse, V4.xx1, V4.xx2, V4.xx3] as V4HandshakeType[]).map((t) => [t, messageSizeRange(t)])) as Record<V4HandshakeType, [number, number]>;
 
 export interface HandshakeGateOptions {
   /** This node's X25519 static public key. */
@@ -40,6 +47,12 @@ export interface HandshakeGateOptions {
    * option they go through admission like inits.
    */
   isSolicited?: (receiverSid: number) => boolean;
+  /**
+   * The exact address and port of a configured peer (O(1)): its inits use the global budget's
+   * headroom (Admission.admit's priority) once they carry a valid mac2, or when no cookie is
+   * required — a flood from other sources cannot delay a known peer's handshake.
+   */
+  isPeerEndpoint?: (address: string, port: number) => boolean;
 }
 
 export class HandshakeGate {
@@ -48,34 +61,39 @@ export class HandshakeGate {
   readonly #anonymous: CookieChecker;
   readonly #firstContact: HandshakeGateOptions['acceptsFirstContactFrom'];
   readonly #solicited: HandshakeGateOptions['isSolicited'];
+  readonly #peerEndpoint: HandshakeGateOptions['isPeerEndpoint'];
 
   constructor(o: HandshakeGateOptions) {
-    this.#own = new CookieChecker({ receiverStatic: o.localStatic, clock: o.clock, random: o.random });
-    this.#anonymous = new CookieChecker({ receiverStatic: ANONYMOUS_STATIC, clock: o.clock, random: o.random });
+    this.#own = new CookieChecker({ receiverStatic: o.localStatic, clock: o.clock, random: o.random, noncesPerDraw: NONCES_PER_DRAW });
+    this.#anonymous = new CookieChecker({ receiverStatic: ANONYMOUS_STATIC, clock: o.clock, random: o.random, noncesPerDraw: NONCES_PER_DRAW });
     this.admission = new Admission({ ...o.admission, clock: o.clock });
     this.#firstContact = o.acceptsFirstContactFrom;
     this.#solicited = o.isSolicited;
+    this.#peerEndpoint = o.isPeerEndpoint;
   }
 
   inspect(datagram: Uint8Array, address: string, port: number): GateResult {
-    let message: HandshakeMessage;
-    try {
-      message = parseHandshake(datagram);
-    } catch {
-      return { action: 'drop', reason: 'malformed' };
-    }
-    const anonymous = message.type === V4.xx1 || message.type === V4.xx2;
+    // Length and type first, without throwing: junk is dropped before any allocation but the result.
+    const type = datagram[0];
+    if (type === undefined || !isHandshakeType(type)) return DROP_MALFORMED;
+    const [min, max] = SIZE_RANGES[type];
+    if (datagram.length < min || datagram.length > max) return DROP_MALFORMED;
+    const anonymous = type === V4.xx1 || type === V4.xx2;
     const checker = anonymous ? this.#anonymous : this.#own;
-    if (!checker.checkMac1(datagram)) return { action: 'drop', reason: 'authFailure' };
+    if (!checker.checkMac1(datagram)) return DROP_AUTH;
+    const message = parseHandshake(datagram); // cannot throw now: type and length are checked
     if (this.#solicited && message.receiverSid !== null) {
       return this.#solicited(message.receiverSid) ? { action: 'process', message } : { action: 'drop', reason: 'unknownSession' };
     }
     const firstContact = message.type === V4.xx1;
     if (firstContact && !this.#firstContact(address, port)) return { action: 'drop', reason: 'unknownPeer' };
-    const src = sourceBytes(address, port);
-    const verdict = this.admission.check(sourceKey(address), { mac2Valid: checker.checkMac2(datagram, src), cookieRequired: firstContact });
-    if (verdict === 'cookie') return { action: 'cookie', reply: checker.createReply(datagram, src) };
-    if (verdict !== 'admit') return { action: 'drop', reason: 'rateLimited' };
+    let src: Uint8Array | null = null;
+    const priority = this.#peerEndpoint?.(address, port) === true;
+    // mac2 (two hashes) only when admission needs it: a source over every budget is dropped first.
+    const mac2Valid = (): boolean => checker.checkMac2(datagram, (src ??= sourceBytes(address, port)));
+    const verdict = this.admission.check(sourceKey(address), { mac2Valid, cookieRequired: firstContact, priority });
+    if (verdict === 'cookie') return { action: 'cookie', reply: checker.createReply(datagram, src ?? sourceBytes(address, port)) };
+    if (verdict !== 'admit') return DROP_RATE;
     return { action: 'process', message };
   }
 

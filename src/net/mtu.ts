@@ -5,8 +5,10 @@
  * `mtu: 'auto'` = the lowest MTU among interfaces that are up and not loopback (with a sane
  * MTU, 576–65536), else DEFAULT_MTU (1500). systeminformation can be slow (it shells out on
  * some systems), so detection is bounded by a timeout that also falls back to 1500.
+ *
+ * systeminformation is loaded on the first detection, not with this module: it adds ~10 MB of
+ * RSS to a process, and a node with a configured MTU never needs it (SPEC §8, issue 12).
  */
-import * as si from 'systeminformation';
 import { DEFAULT_MTU, IPV4_HEADER_BYTES, IPV6_HEADER_BYTES, UDP_HEADER_BYTES } from '../constants';
 import { BadInputError } from '../errors';
 import { systemScheduler, type Scheduler, type Timer } from '../runtime/scheduler';
@@ -47,6 +49,16 @@ export function lowestUsableMtu(interfaces: readonly InterfaceMtuInfo[]): number
   return lowest;
 }
 
+/** The interface listing of systeminformation, loaded on first use (a failure is a rejected promise). */
+function listInterfaces(): Promise<InterfaceMtuInfo | InterfaceMtuInfo[]> {
+  try {
+    const si = require('systeminformation') as typeof import('systeminformation');
+    return si.networkInterfaces();
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
 /** Detects the MTU with systeminformation; DEFAULT_MTU on failure, no usable interface or timeout. */
 export async function detectMtu(timeoutMs: number = MTU_DETECT_TIMEOUT_MS, scheduler: Scheduler = systemScheduler): Promise<number> {
   let timer: Timer | undefined;
@@ -54,7 +66,7 @@ export async function detectMtu(timeoutMs: number = MTU_DETECT_TIMEOUT_MS, sched
     timer = scheduler.timeout(() => resolve(null), timeoutMs);
   });
   try {
-    const listed = await Promise.race([si.networkInterfaces(), timeout]);
+    const listed = await Promise.race([listInterfaces(), timeout]);
     if (listed === null) return DEFAULT_MTU;
     const interfaces: readonly InterfaceMtuInfo[] = Array.isArray(listed) ? listed : [listed];
     return lowestUsableMtu(interfaces) ?? DEFAULT_MTU;
@@ -104,7 +116,7 @@ export async function resolveMtuWithSource(setting: 'auto' | number, timeoutMs: 
     timer.unref();
   });
   try {
-    const listed = await Promise.race([si.networkInterfaces(), timeout]);
+    const listed = await Promise.race([listInterfaces(), timeout]);
     const found = listed === null ? null : lowestUsableMtu(Array.isArray(listed) ? listed : [listed]);
     return found === null ? { mtu: DEFAULT_MTU, source: 'fallback' } : { mtu: found, source: 'detected' };
   } catch {

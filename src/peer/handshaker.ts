@@ -5,7 +5,7 @@
  * destroys the attempt (which wipes its ephemeral secret and handshake state).
  */
 import type { Random } from '../runtime/random';
-import { HANDSHAKE_RETRY_MAX_MS, HANDSHAKE_RETRY_MS } from '../constants';
+import { HANDSHAKE_FIRST_RETRY_MS, HANDSHAKE_RETRY_MAX_MS } from '../constants';
 
 /** Earlier handshake attempts still answerable besides the current one. */
 export const MAX_OLDER_ATTEMPTS = 3;
@@ -75,7 +75,7 @@ export class Handshaker<P, A extends Attempt = Attempt> {
     this.#index.bindPending(this.#owner, pending.localSid);
     this.#startedAtMs = nowMs;
     this.#attempts++;
-    const backoffMs = Math.min(HANDSHAKE_RETRY_MAX_MS, HANDSHAKE_RETRY_MS * 2 ** (this.#attempts - 1));
+    const backoffMs = Math.min(HANDSHAKE_RETRY_MAX_MS, HANDSHAKE_FIRST_RETRY_MS * 2 ** (this.#attempts - 1));
     return { pending, retryInMs: backoffMs * (0.8 + 0.4 * this.#random.float()) }; // jitter: no retry storms in step
   }
 

@@ -24,7 +24,7 @@ export interface RetireRules {
 }
 
 export class Keypairs<P> {
-  /** Newest first. */
+  /** Newest first. Replaced, never grown in place: exactly as long as it is (an idle peer's one session costs one slot, not a grown array's 17). */
   #sessions: Session[] = [];
   readonly #owner: P;
   readonly #index: SessionIndex<P>;
@@ -56,7 +56,7 @@ export class Keypairs<P> {
 
   /** Installs a new session (newest), evicting beyond the bound. */
   install(session: Session, nowMs: number, rules: RetireRules): void {
-    this.#sessions.unshift(session);
+    this.#sessions = [session, ...this.#sessions];
     this.#index.bindSession(this.#owner, session);
     while (this.#sessions.length > MAX_SESSIONS_PER_PEER) this.#drop(this.#evictionIndex(nowMs, rules));
   }
@@ -87,9 +87,10 @@ export class Keypairs<P> {
   }
 
   #drop(k: number): void {
-    const [s] = this.#sessions.splice(k, 1);
-    this.#index.unbindSession(s!);
-    s!.wipe();
+    const s = this.#sessions[k]!;
+    this.#sessions = this.#sessions.filter((_, i) => i !== k);
+    this.#index.unbindSession(s);
+    s.wipe();
   }
 
   /**

@@ -40,6 +40,16 @@ export interface PeerOptions {
 
 export const specString = (s: EndpointSpec): string => `${s.host}:${s.port}`;
 
+/** Where a peer's packet-layer figures come from (its link's packet path). */
+export interface TransportStatsSource {
+  stats(): PeerTransportStats;
+}
+
+/** What keeps indexes of peers current (the peer table). */
+export interface PeerIndex {
+  reindex(p: Peer, before: PeerIndexKeys): void;
+}
+
 export class Peer {
   readonly trust: PeerTrust;
   readonly counters: Counters = newCounters();
@@ -54,7 +64,7 @@ export class Peer {
   #state: PeerState = 'new';
   #rttMs: number | null = null;
   /** The link's packet-layer figures (congestion window, bytes in flight, srtt, losses). */
-  #transportStats: (() => PeerTransportStats) | null = null;
+  #transportStats: TransportStatsSource | null = null;
   #lastHandshakeTs: number | null;
   /** Highest handshake timestamp accepted from this identity (in memory; raised before the session is confirmed). */
   #handshakeMark: number | null;
@@ -64,7 +74,8 @@ export class Peer {
   /** The offset last reported (a skew or a step is a change of more than CLOCK_SKEW_REPORT_MS from it). */
   #reportedOffsetMs = 0;
   #emit: (ev: PeerEvent) => void;
-  #reindex: ((p: Peer, before: PeerIndexKeys) => void) | null = null;
+  /** Objects, not closures: an idle peer keeps no function of its own (issue 12). */
+  #index: PeerIndex | null = null;
 
   constructor(o: PeerOptions) {
     this.trust = new PeerTrust(o.key, o.trust);
@@ -147,18 +158,18 @@ export class Peer {
       rttMs: this.#rttMs,
       clockOffsetMs: this.#clockOffsetMs,
       counters: copyCounters(this.counters),
-      ...(this.#transportStats?.() ?? {}),
+      ...(this.#transportStats?.stats() ?? {}),
     };
   }
 
   /** The link reports its packet-layer figures through this (null: none). */
-  setTransportStats(fn: (() => PeerTransportStats) | null): void {
-    this.#transportStats = fn;
+  setTransportStats(source: TransportStatsSource | null): void {
+    this.#transportStats = source;
   }
 
   /** The table keeps its indexes current through this (null: detached). */
-  attachIndex(reindex: ((p: Peer, before: PeerIndexKeys) => void) | null): void {
-    this.#reindex = reindex;
+  attachIndex(index: PeerIndex | null): void {
+    this.#index = index;
   }
 
   indexKeys(): PeerIndexKeys {
@@ -287,7 +298,7 @@ export class Peer {
   #change(fn: () => void): PeerIndexKeys {
     const before = this.indexKeys();
     fn();
-    this.#reindex?.(this, before);
+    this.#index?.reindex(this, before);
     return this.indexKeys();
   }
 }

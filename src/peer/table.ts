@@ -6,34 +6,44 @@
 import type { Session } from '../crypto/session';
 import { isKeyString } from '../crypto/identity';
 import { formatEndpoint } from './endpoint';
-import type { Peer, PeerIndexKeys } from './peer';
+import type { Peer, PeerIndex, PeerIndexKeys } from './peer';
 import type { SessionIndex } from './keypairs';
 import type { AttemptIndex } from './handshaker';
 
-class MultiMap<V> {
-  #m = new Map<string, Set<V>>();
+/**
+ * Values by string key, in insertion order. A key with one value (the common case: one peer
+ * per address and per endpoint) holds it directly; a Set only from the second value on (issue
+ * 12: three one-entry Sets per peer were ~0.4 KB of an idle peer).
+ */
+class MultiMap<V extends object> {
+  #m = new Map<string, V | Set<V>>();
   add(k: string, v: V): void {
-    let s = this.#m.get(k);
-    if (!s) this.#m.set(k, (s = new Set()));
-    s.add(v);
+    const e = this.#m.get(k);
+    if (e === undefined) this.#m.set(k, v);
+    else if (e instanceof Set) e.add(v);
+    else if (e !== v) this.#m.set(k, new Set([e, v]));
   }
   delete(k: string, v: V): void {
-    const s = this.#m.get(k);
-    if (!s) return;
-    s.delete(v);
-    if (s.size === 0) this.#m.delete(k);
+    const e = this.#m.get(k);
+    if (e === undefined) return;
+    if (!(e instanceof Set)) {
+      if (e === v) this.#m.delete(k);
+      return;
+    }
+    e.delete(v);
+    if (e.size === 1) this.#m.set(k, e.values().next().value!);
   }
   first(k: string): V | undefined {
-    const s = this.#m.get(k);
-    return s ? s.values().next().value : undefined;
+    const e = this.#m.get(k);
+    return e instanceof Set ? e.values().next().value : e;
   }
   all(k: string): readonly V[] {
-    const s = this.#m.get(k);
-    return s ? [...s] : [];
+    const e = this.#m.get(k);
+    return e === undefined ? [] : e instanceof Set ? [...e] : [e];
   }
 }
 
-export class PeerTable implements SessionIndex<Peer>, AttemptIndex<Peer> {
+export class PeerTable implements SessionIndex<Peer>, AttemptIndex<Peer>, PeerIndex {
   #all = new Set<Peer>();
   #byKey = new Map<string, Peer>();
   #byStatic = new Map<string, Peer>();
@@ -59,10 +69,13 @@ export class PeerTable implements SessionIndex<Peer>, AttemptIndex<Peer> {
   add(p: Peer): void {
     this.#all.add(p);
     this.#index(p, p.indexKeys());
-    p.attachIndex((peer, before) => {
-      this.#unindex(peer, before);
-      this.#index(peer, peer.indexKeys());
-    });
+    p.attachIndex(this);
+  }
+
+  /** A peer changed what it is indexed by (its own change methods call this). */
+  reindex(peer: Peer, before: PeerIndexKeys): void {
+    this.#unindex(peer, before);
+    this.#index(peer, peer.indexKeys());
   }
 
   /** Removes the peer and every session id bound to it (its link wipes the secrets). */

@@ -49,20 +49,68 @@ export interface LivenessSettings {
 /** The longest an eliciting packet waits for an answer (bounded by livenessTimeoutMs / 4). */
 export const ANSWER_DELAY_MS = 1_000;
 
+/** Slot of each timer in PeerTimers' deadlines. */
+const SLOT: Readonly<Record<PeerTimerName, number>> = {
+  retransmitHandshake: 0,
+  resendCrossingInit: 1,
+  newHandshake: 2,
+  declareUnreachable: 3,
+  sendAnswer: 4,
+  sendKeepalive: 5,
+};
+const NAMES = Object.keys(SLOT) as PeerTimerName[];
+/** A disarmed timer's deadline (no real deadline is −∞). */
+const OFF = -Infinity;
+
 export class PeerTimers {
-  #at = new Map<PeerTimerName, number>();
+  /**
+   * Deadlines by slot (OFF: disarmed): plain fields, not a Map per peer (issue 12: a Map and
+   * its table cost ~10 times as much for an idle peer's one or two armed timers).
+   */
+  #t0 = OFF;
+  #t1 = OFF;
+  #t2 = OFF;
+  #t3 = OFF;
+  #t4 = OFF;
+  #t5 = OFF;
   /** When the oldest packet still expecting an answer was sent (null: none is unanswered). */
   #unansweredSinceMs: number | null = null;
 
+  #get(name: PeerTimerName): number {
+    switch (SLOT[name]) {
+      case 0: return this.#t0;
+      case 1: return this.#t1;
+      case 2: return this.#t2;
+      case 3: return this.#t3;
+      case 4: return this.#t4;
+      default: return this.#t5;
+    }
+  }
+
+  #set(name: PeerTimerName, at: number): void {
+    switch (SLOT[name]) {
+      case 0: this.#t0 = at; break;
+      case 1: this.#t1 = at; break;
+      case 2: this.#t2 = at; break;
+      case 3: this.#t3 = at; break;
+      case 4: this.#t4 = at; break;
+      default: this.#t5 = at;
+    }
+  }
+
+  #off(name: PeerTimerName): void {
+    this.#set(name, OFF);
+  }
+
   /** We sent an init: retransmit after the (jittered, backed-off) retry delay; a crossing resend is moot. */
   handshakeInitiated(nowMs: number, retryInMs: number): void {
-    this.#at.set('retransmitHandshake', nowMs + retryInMs);
-    this.#at.delete('resendCrossingInit');
+    this.#set('retransmitHandshake', nowMs + retryInMs);
+    this.#off('resendCrossingInit');
   }
 
   /** We ignored the peer's crossing init (ours wins): repeat ours if unanswered after `waitMs`. */
   crossingInitIgnored(nowMs: number, waitMs: number): void {
-    this.#at.set('resendCrossingInit', nowMs + waitMs);
+    this.#set('resendCrossingInit', nowMs + waitMs);
   }
 
   /**
@@ -70,7 +118,7 @@ export class PeerTimers {
    * retransmit deadline stays as "no new attempt before" for the no-session case.
    */
   handshakeComplete(): void {
-    this.#at.delete('resendCrossingInit');
+    this.#off('resendCrossingInit');
   }
 
   /**
@@ -79,11 +127,11 @@ export class PeerTimers {
    * interval; an eliciting one starts the liveness clock unless it already runs.
    */
   packetSent(nowMs: number, elicits: boolean, s: LivenessSettings): void {
-    this.#at.delete('sendAnswer');
-    this.#at.set('sendKeepalive', nowMs + s.keepaliveMs);
+    this.#off('sendAnswer');
+    this.#set('sendKeepalive', nowMs + s.keepaliveMs);
     if (elicits && this.#unansweredSinceMs === null) {
       this.#unansweredSinceMs = nowMs;
-      this.#at.set('newHandshake', nowMs + s.livenessTimeoutMs);
+      this.#set('newHandshake', nowMs + s.livenessTimeoutMs);
     }
   }
 
@@ -93,32 +141,32 @@ export class PeerTimers {
    */
   packetReceived(nowMs: number, elicits: boolean, s: LivenessSettings): void {
     this.#unansweredSinceMs = null;
-    this.#at.delete('newHandshake');
-    this.#at.delete('declareUnreachable');
-    if (elicits && !this.#at.has('sendAnswer')) {
-      this.#at.set('sendAnswer', nowMs + Math.min(ANSWER_DELAY_MS, Math.floor(s.livenessTimeoutMs / 4)));
+    this.#off('newHandshake');
+    this.#off('declareUnreachable');
+    if (elicits && !this.isArmed('sendAnswer')) {
+      this.#set('sendAnswer', nowMs + Math.min(ANSWER_DELAY_MS, Math.floor(s.livenessTimeoutMs / 4)));
     }
   }
 
   /** newHandshake fired and a handshake went out: the peer has unreachableAfterMs to answer. */
   livenessHandshakeStarted(nowMs: number, s: LivenessSettings): void {
-    this.#at.delete('newHandshake');
-    this.#at.set('declareUnreachable', nowMs + s.unreachableAfterMs);
+    this.#off('newHandshake');
+    this.#set('declareUnreachable', nowMs + s.unreachableAfterMs);
   }
 
   /** The peer was reported unreachable: nothing more to report until it answers again. */
   unreachableDeclared(): void {
-    this.#at.delete('declareUnreachable');
+    this.#off('declareUnreachable');
   }
 
   /** The answer went out (or is moot). */
   answerSent(): void {
-    this.#at.delete('sendAnswer');
+    this.#off('sendAnswer');
   }
 
   /** The link closed: nothing fires any more. */
   stopped(): void {
-    this.#at.clear();
+    for (const name of NAMES) this.#off(name);
     this.#unansweredSinceMs = null;
   }
 
@@ -128,24 +176,28 @@ export class PeerTimers {
   }
 
   isArmed(name: PeerTimerName): boolean {
-    return this.#at.has(name);
+    return this.#get(name) !== OFF;
   }
 
   /** Armed and due at `nowMs`. */
   isDue(name: PeerTimerName, nowMs: number): boolean {
-    const at = this.#at.get(name);
-    return at !== undefined && nowMs >= at;
+    const at = this.#get(name);
+    return at !== OFF && nowMs >= at;
   }
 
   /** The deadline of one timer, or null when disarmed. */
   deadline(name: PeerTimerName): number | null {
-    return this.#at.get(name) ?? null;
+    const at = this.#get(name);
+    return at === OFF ? null : at;
   }
 
   /** The earliest armed deadline, or null. */
   nextDeadline(): number | null {
     let min: number | null = null;
-    for (const at of this.#at.values()) if (min === null || at < min) min = at;
+    for (const name of NAMES) {
+      const at = this.#get(name);
+      if (at !== OFF && (min === null || at < min)) min = at;
+    }
     return min;
   }
 }

@@ -1,5 +1,10 @@
-/** The pino seam. Loggers are passed down; nothing below logs keys or payload bytes. */
-import pino from 'pino';
+/**
+ * The pino seam. Loggers are passed down; nothing below logs keys or payload bytes.
+ *
+ * pino is loaded by the first createLogger call, not with this module: a node without a logger
+ * (the default: silentLogger, a no-op) never needs it, and it adds ~8 MB of RSS (issue 12).
+ */
+import type { DestinationStream, Logger as PinoLogger, LoggerOptions } from 'pino';
 import type { LogLevel } from '../config/schema';
 
 export interface Logger {
@@ -45,13 +50,24 @@ export function serializeError(e: unknown, depth = 0): SerializedError | string 
 }
 
 export function createLogger(level: LogLevel, destination?: NodeJS.WritableStream): Logger {
-  const opts = {
+  const pino = require('pino') as (opts: LoggerOptions, stream?: DestinationStream) => PinoLogger;
+  const opts: LoggerOptions = {
     level,
     base: { pid: process.pid },
     redact: { paths: REDACT, censor: '[redacted]' },
     serializers: { err: (e: unknown) => serializeError(e) },
   };
-  return destination ? pino(opts, destination as pino.DestinationStream) : pino(opts);
+  return destination ? pino(opts, destination as DestinationStream) : pino(opts);
 }
 
-export const silentLogger: Logger = createLogger('silent');
+const ignore = (): void => undefined;
+
+/** A logger that writes nothing (the default of a node and a control server); pino not loaded. */
+export const silentLogger: Logger = Object.freeze({
+  trace: ignore,
+  debug: ignore,
+  info: ignore,
+  warn: ignore,
+  error: ignore,
+  child: (): Logger => silentLogger,
+});

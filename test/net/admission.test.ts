@@ -2,7 +2,7 @@
  * Admission to verification work (src/net/admission.ts): global budget, per-source fair share,
  * newcomers, cookie gating, IPv6 /64 grouping, bounded table, O(1) checks.
  */
-import { Admission, type AdmissionOptions } from '../../src/net/admission';
+import { Admission, COOKIE_REPLIES_PER_SECOND, COOKIE_REPLY_BURST, type AdmissionOptions } from '../../src/net/admission';
 import { parseIp, sourceBytes, sourceKey } from '../../src/net/source-address';
 import { ManualClock } from '../../src/runtime/clock';
 
@@ -153,4 +153,57 @@ test('O(1): a check costs the same with 10 and 10,000 sources', () => {
   // Generous (a loaded 2-core machine, cache effects of a larger table); a linear scan would be ~1000×.
   expect(large).toBeLessThan(20_000);
   expect(large / small).toBeLessThan(8);
+});
+
+test('1,000 sources using the whole global budget: a configured peer\'s endpoint (priority) is admitted at once, an ordinary newcomer is not', () => {
+  const clock = new ManualClock();
+  const a = new Admission(opts(clock, { globalPerSecond: 400, globalBurst: 100 }));
+  const attackers = Array.from({ length: 1000 }, (_, i) => `4:127.77.${i >> 8}.${i & 255}`);
+  // 10 s of 10 checks a second from each (they all hold cookies): the budget is spent at its rate.
+  let total = 0;
+  for (let step = 0; step < 1000; step++) {
+    clock.advance(10);
+    for (let k = step % 100; k < attackers.length; k += 100) if (a.check(attackers[k]!, { mac2Valid: true }) === 'admit') total++;
+  }
+  expect(total).toBeGreaterThan(400 * 10 * 0.9); // the attackers use (nearly) all of it…
+  expect(total).toBeLessThanOrEqual(400 * 10 + 100); // …and never more
+  for (let step = 0; step < 3; step++) {
+    clock.advance(10);
+    for (let k = step % 100; k < attackers.length; k += 100) a.check(attackers[k]!, { mac2Valid: true });
+  }
+  // A wave of fresh cookie-proving addresses takes every newcomer token…
+  for (let i = 0; i < 200; i++) a.check(`4:127.78.${i >> 8}.${i & 255}`, { mac2Valid: true });
+  expect(a.check('4:198.51.100.9', { mac2Valid: true })).toBe('source'); // …so an ordinary newcomer waits for its share
+  expect(a.check('4:127.0.0.1', { mac2Valid: true, priority: true })).toBe('admit'); // the peer's endpoint: at once, from the headroom
+  expect(a.counters.priority).toBe(1);
+});
+
+test('cookie replies are budgeted per source (burst, then 2/s); a peer\'s endpoint always gets one', () => {
+  const clock = new ManualClock();
+  const a = new Admission(opts(clock, { globalPerSecond: 10, globalBurst: 10 }));
+  for (let i = 0; i < 12; i++) a.check('4:10.0.0.1', { mac2Valid: true }); // demand over half the budget: under load
+  expect(a.underLoad).toBe(true);
+  const v = Array.from({ length: COOKIE_REPLY_BURST + 3 }, () => a.check('4:10.9.9.9', { mac2Valid: false }));
+  expect(v).toEqual([...Array<string>(COOKIE_REPLY_BURST).fill('cookie'), 'source', 'source', 'source']);
+  clock.advance(1000 / COOKIE_REPLIES_PER_SECOND);
+  expect(a.check('4:10.9.9.9', { mac2Valid: false })).toBe('cookie');
+  expect(a.check('4:10.9.9.9', { mac2Valid: false })).toBe('source');
+  for (let i = 0; i < 20; i++) expect(a.check('4:10.9.9.9', { mac2Valid: false, priority: true })).toBe('cookie');
+  expect(a.counters.cookiesRefused).toBe(4);
+  // A source that used its cookies still gets its newcomer token when it proves one.
+  expect(a.check('4:10.9.9.9', { mac2Valid: true, priority: false })).toBe('admit');
+});
+
+test('under load, rotating spoofed addresses asking for cookies never evict a source with history', () => {
+  const clock = new ManualClock();
+  const a = new Admission(opts(clock, { maxSources: 100, globalPerSecond: 10, globalBurst: 10 }));
+  expect(a.check('4:192.0.2.7', { mac2Valid: false })).toBe('admit'); // not under load yet: known from now on
+  for (let i = 0; i < 12; i++) a.check('4:10.0.0.1', { mac2Valid: true });
+  expect(a.underLoad).toBe(true);
+  clock.advance(5000); // long idle: no second chance left for it in the admission table
+  let cookies = 0;
+  for (let i = 0; i < 100_000; i++) if (a.check(`4:10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, { mac2Valid: false }) === 'cookie') cookies++;
+  expect(cookies).toBeGreaterThan(99_900); // the load comes back within the first few (demand)
+  expect(a.tracks('4:192.0.2.7')).toBe(true);
+  expect(a.size).toBeLessThanOrEqual(100);
 });

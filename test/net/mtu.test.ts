@@ -13,16 +13,28 @@ import { UdpVaultError } from '../../src/errors';
 
 type MtuModule = typeof import('../../src/net/mtu');
 
-/** Loads src/net/mtu with systeminformation replaced by `fake`. */
+/**
+ * Loads src/net/mtu with systeminformation replaced by `fake` (until the end of the test:
+ * src/net/mtu requires it on the first detection, not when it is loaded). `loads` counts how
+ * often the replacement was loaded.
+ */
+const siLoads = { n: 0 };
 function withFakeSi(fake: { networkInterfaces: () => Promise<unknown> }): MtuModule {
   let mod: MtuModule | undefined;
   jest.isolateModules(() => {
-    jest.doMock('systeminformation', () => fake);
+    jest.doMock('systeminformation', () => {
+      siLoads.n++;
+      return fake;
+    });
     mod = require('../../src/net/mtu') as MtuModule;
   });
-  jest.dontMock('systeminformation');
   return mod!;
 }
+afterEach(() => {
+  jest.dontMock('systeminformation');
+  jest.resetModules();
+  siLoads.n = 0;
+});
 
 const iface = (operstate: string, mtu: number | null, internal = false): InterfaceMtuInfo => ({ operstate, mtu, internal });
 
@@ -137,6 +149,18 @@ describe('detectMtu (this machine)', () => {
 });
 
 describe('detectMtu fallbacks (systeminformation replaced)', () => {
+  test('systeminformation is loaded on the first detection, not with the module nor for a configured MTU', async () => {
+    const m = withFakeSi({ networkInterfaces: async () => [{ iface: 'eth0', operstate: 'up', internal: false, mtu: 1400 }] });
+    expect(siLoads.n).toBe(0);
+    expect(await m.resolveMtu(1500)).toBe(1500);
+    expect(await m.resolveMtuWithSource(1280)).toEqual({ mtu: 1280, source: 'configured' });
+    expect(siLoads.n).toBe(0);
+    expect(await m.resolveMtuWithSource('auto')).toEqual({ mtu: 1400, source: 'detected' });
+    expect(siLoads.n).toBe(1);
+    expect(await m.detectMtu()).toBe(1400);
+    expect(siLoads.n).toBe(1);
+  });
+
   test('uses the interfaces systeminformation lists', async () => {
     const m = withFakeSi({
       networkInterfaces: async () => [

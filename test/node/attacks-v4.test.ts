@@ -1,96 +1,121 @@
 /**
- * The issue's flood floor against real nodes over real UDP: 20k/s junk from the legitimate
- * peer's IP (127.0.0.1) together with 10k/s forged inits from 1,000 addresses 127.77.x.y, sent
- * by a separate process (test/helpers/v4-flooder.cjs), for both attacker models: sources that
- * never use the replies, and sources that take every cookie and prove it. A legitimate first
- * handshake completes within 1 s and ≥ 99% of reliable messages are acknowledged.
+ * The issue's flood floor against real node processes over real UDP on loopback: junk from the
+ * legitimate peer's IP (127.0.0.1) together with forged inits from 1,000 addresses 127.77.x.y,
+ * sent by a separate process (test/helpers/v4-flooder.cjs), for both attacker models: sources
+ * that never read the replies, and sources that take every cookie and prove it. The victim and
+ * the legitimate peer are node processes of their own (test/helpers/flood-bed.ts, at nice −5
+ * when run as root: see flood-scenario.ts): a first handshake completes within 1 s, ≥ 99% of
+ * reliable messages are acknowledged, and the victim's RSS (sampled from /proc/PID/status during
+ * the flood) stays under its configured byte bounds + 50 MB.
  *
- * The full rates are a CPU property of the machine: on a shared 2-core machine under load the
- * victim's event loop cannot read 30k datagrams/s, and the kernel drops a share of the
- * legitimate handshake too (its retry comes 1.5 s later). By default the test runs at a tenth of
- * the issue's rates (2k/s junk, 1k/s forged inits, still from 1,000 addresses) and asserts that
- * the handshake completes within 10 s; UDPVAULT_FLOOD_FULL=1 runs the issue's full rates, and
- * UDPVAULT_FLOOD_FLOOR=1 asserts the 1 s floor (a quiet machine). It always prints the figures.
- * The simulator test (test/sim/handshake-v4-floods.test.ts) asserts the 1 s floor for the
- * protocol logic at the full rates, independent of CPU.
+ * `npm test` runs a quarter of the issue's rates (5k/s junk, 2.5k/s forged inits, still from
+ * 1,000 addresses); `npm run test:flood` (UDPVAULT_FLOOD_FULL=1) runs the full 20k/s + 10k/s with
+ * the same assertions. Each run prints the figures: the flooder's achieved rates and CPU, the
+ * victim's CPU, its socket's kernel drops and the load average, so a miss says whether the
+ * daemon or the machine was short. The last test measures what each kind of flood datagram
+ * costs in the node against one refused init (a DH).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import * as path from 'node:path';
+import * as dgram from 'node:dgram';
+import { describeResult, FULL_RATES, REDUCED_RATES, RSS_FLOOR_BYTES, runFloodScenario } from '../helpers/flood-scenario';
 import { startNode, waitFor } from '../helpers/nodes';
-import { decodeKey, identityFromSeed } from '../../src/crypto/identity';
-import { sodiumReady } from '../../src/crypto/sodium';
-import { x25519FromIdentityKey } from '../../src/crypto/noise/common';
-import { SeededRandom } from '../../src/runtime/random';
-import type { UdpVaultNode } from '../../src/node/types';
 import { forgeIkInit } from '../helpers/v4-forge';
+import { CookieGenerator } from '../../src/crypto/cookie';
+import { decodeKey, identityFromSeed } from '../../src/crypto/identity';
+import { x25519FromIdentityKey } from '../../src/crypto/noise/common';
+import { sodiumReady } from '../../src/crypto/sodium';
+import { systemClock } from '../../src/runtime/clock';
+import { SeededRandom } from '../../src/runtime/random';
+import type { Datagram } from '../../src/net/transport';
 
-const FLOODER = path.join(__dirname, '..', 'helpers', 'v4-flooder.cjs');
-const FULL = process.env.UDPVAULT_FLOOD_FULL === '1';
-const ASSERT_FLOOR = process.env.UDPVAULT_FLOOD_FLOOR === '1';
+const FULL = process.env['UDPVAULT_FLOOD_FULL'] === '1';
 
-async function startFlooder(b: UdpVaultNode, claimed: string, mode: 'blind' | 'replies'): Promise<{ child: ChildProcess; stop(): Promise<Record<string, number>> }> {
-  const random = new SeededRandom(21);
-  const mallory = identityFromSeed(new Uint8Array(32).fill(0x6d));
-  const pool = Array.from({ length: 40 }, (_, i) =>
-    Buffer.from(forgeIkInit({ claimed: i % 2 ? decodeKey(claimed) : mallory.publicKey, secretOf: mallory, responderKey: decodeKey(b.publicKey), sid: i + 1, random, wallMs: Date.now() + i })).toString('hex'),
-  );
-  const args = {
-    port: b.port, pool, responderStaticHex: Buffer.from(x25519FromIdentityKey(decodeKey(b.publicKey))!).toString('hex'), mode,
-    sources: 1000, initsPerSecond: FULL ? 10_000 : 1_000, junkPerSecond: FULL ? 20_000 : 2_000, junkAddress: '127.0.0.1', firstOctets: '127.77',
-  };
-  const child = spawn(process.execPath, [FLOODER, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  await waitFor(() => out.includes('ready') || child.exitCode !== null, 30_000, 'flooder ready');
-  if (!out.includes('ready')) throw new Error(`flooder failed: ${err}`);
-  return {
-    child,
-    stop: async () => {
-      const exited = new Promise<void>((r) => child.once('exit', () => r()));
-      child.kill('SIGTERM');
-      await exited;
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      return line ? (JSON.parse(line) as Record<string, number>) : {};
-    },
-  };
+describe.each([['blind' as const], ['replies' as const]])("real UDP: junk from the peer's IP + forged inits from 1,000 127.x addresses (%s)", (mode) => {
+  test('a legitimate first handshake completes within 1 s, ≥ 99% of reliable messages are acknowledged, RSS stays under the byte bounds + 50 MB', async () => {
+    const r = await runFloodScenario({ mode, rates: FULL ? FULL_RATES : REDUCED_RATES, victimHost: '127.0.0.1', peerHost: '127.0.0.1', firstOctets: '127.77' });
+    process.stdout.write(`${describeResult(`real UDP (${mode}, ${FULL ? 'full rates' : 'a quarter of the rates'})`, r)}\n`);
+    // The flood reached the victim: the junk and the forged inits were counted as drops or answered.
+    expect((r.drops['malformed'] ?? 0) + (r.drops['unknownVersion'] ?? 0) + (r.drops['unknownSession'] ?? 0)).toBeGreaterThan(r.flooder.junk / 2);
+    if (mode === 'replies') expect(r.flooder.withMac2).toBeGreaterThan(r.flooder.inits / 2);
+    expect(r.handshakeMs).toBeLessThanOrEqual(1_000);
+    expect(r.acked / r.sent).toBeGreaterThanOrEqual(0.99);
+    expect(r.rssPeak).toBeLessThan(RSS_FLOOR_BYTES);
+    expect(r.keysOk).toBe(true);
+  }, 120_000);
+});
+
+/** Best of `rounds` × n calls, in µs per call. */
+function micros(n: number, rounds: number, f: (i: number) => void): number {
+  let best = Infinity;
+  for (let r = 0; r < rounds; r++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) f(r * n + i);
+    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1000 / n);
+  }
+  return best;
 }
 
-describe.each([['blind' as const], ['replies' as const]])('real UDP: junk from the peer\'s IP + forged inits from 1,000 127.x addresses (%s)', (mode) => {
+describe('the cost of each kind of flood datagram, in the node (the receive path after the socket)', () => {
   beforeAll(sodiumReady);
 
-  test('a legitimate first handshake completes (≤ 1 s with UDPVAULT_FLOOD_FLOOR=1, else ≤ 10 s), ≥ 99% of reliable messages are acknowledged, only the real keys are recorded', async () => {
-    const a = await startNode();
-    // The global verification budget is set to what this machine's wasm DH affords (~0.4 ms each:
-    // 400/s ≈ 16% of a core); at the 2,000/s default, admitted forged inits alone fill a core here.
+  test('junk, a forged init over its cookie budget and a cookie-proven init over its share cost a small fraction of one refused init (a DH); a cookie reply less than half', async () => {
     const b = await startNode({ settings: { handshakesPerSecond: 400, handshakeBurst: 100 } });
-    let flood: Awaited<ReturnType<typeof startFlooder>> | null = null;
+    // no limit keeps an init from its DH here: the reference cost
+    const r = await startNode({ settings: { handshakesPerSecond: 1_000_000, handshakeBurst: 10_000_000, handshakesPerSecondPerIp: 100_000, handshakeBurstPerIp: 1_000_000 } });
+    const feed = (d: Datagram, to = b): void => (to as unknown as { onDatagram(d: Datagram): void }).onDatagram(d);
+    const sock = dgram.createSocket('udp4');
     try {
-      await b.addPeer({ endpoint: `127.0.0.1:${a.port}`, key: a.publicKey, name: 'a' });
-      await new Promise((r) => setTimeout(r, 200));
-      flood = await startFlooder(b, a.publicKey, mode);
-      await new Promise((r) => setTimeout(r, 1_000)); // the flood is in full swing
-      const t0 = Date.now();
-      await a.addPeer({ endpoint: `127.0.0.1:${b.port}`, key: b.publicKey, name: 'b' });
-      await waitFor(() => a.peers()[0]?.state === 'established' && b.peers()[0]?.state === 'established', 10_000, 'established');
-      const handshakeMs = Date.now() - t0;
-      const n = 200;
-      let acked = 0;
-      const sends = Array.from({ length: n }, (_, i) => a.send('b', `r${i}`, { reliable: true, timeoutMs: 10_000 }).then(() => void acked++, () => undefined));
-      await Promise.all(sends);
-      const counts = await flood.stop();
-      flood = null;
-      const d = b.status().counters.drops as Record<string, number>;
-      process.stdout.write(`real UDP (${mode}, ${FULL ? 'full rates' : 'a tenth of the rates'}): handshake ${handshakeMs} ms, ${acked}/${n} reliable acknowledged; flooder ${JSON.stringify(counts)}; b drops ${JSON.stringify(d)}\n`);
-      expect(handshakeMs).toBeLessThanOrEqual(ASSERT_FLOOR ? 1_000 : 10_000);
-      expect(acked / n).toBeGreaterThanOrEqual(0.99);
-      expect(a.peers()[0]!.key).toBe(b.publicKey);
-      expect(b.peers()[0]!.key).toBe(a.publicKey);
+      await b.addPeer({ endpoint: '127.0.0.1:9', key: identityFromSeed(new Uint8Array(32).fill(1)).keyString, name: 'p' });
+      await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+      const mallory = identityFromSeed(new Uint8Array(32).fill(0x6d));
+      const random = new SeededRandom(3);
+      const bStatic = x25519FromIdentityKey(decodeKey(b.publicKey))!;
+      const gen = new CookieGenerator({ receiverStatic: bStatic, clock: systemClock });
+      const forge = (g?: CookieGenerator, to = b): Buffer => Buffer.from(forgeIkInit({ claimed: mallory.publicKey, secretOf: mallory, responderKey: decodeKey(to.publicKey), sid: 7, random, wallMs: Date.now(), ...(g ? { gen: g } : {}) }));
+      const init = forge();
+      const initR = forge(undefined, r);
+      const junk = Array.from({ length: 1024 }, (_, i) => {
+        const j = Buffer.from(random.bytes(1 + ((i * 37) % 300)));
+        j[0] = [0x41, 0x42, 0x44, 0x46, 0x47, 0x33, 0x43][i % 7]!;
+        return j;
+      });
+      const N = 4000;
+      // 1 a refused init (unknown key): mac1, admission, one DH, the lookup — each from a fresh source, under budget
+      const refusal = micros(200, 3, (i) => feed({ data: Buffer.from(initR), address: `10.1.${i >> 8}.${i & 255}`, port: 4000 }, r));
+      expect(r.status().counters.drops).toEqual({ unknownPeer: 600 }); // each one reached its DH
+      // now the node is under load (demand over half the budget): every init needs a cookie
+      for (let i = 0; i < 2000; i++) feed({ data: Buffer.from(init), address: `10.2.${i >> 8}.${i & 255}`, port: 4000 });
+      // 2 junk from a peer's IP
+      const junkUs = micros(N, 5, (i) => feed({ data: junk[i & 1023]!, address: '127.0.0.1', port: 5000 }));
+      // 3 a forged init answered with a cookie reply (fresh sources: within their cookie budget)
+      const sentBefore = b.status().counters.packetsOut;
+      const cookieUs = micros(N, 5, (i) => feed({ data: init, address: `10.${3 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`, port: 4000 }));
+      const replies = b.status().counters.packetsOut - sentBefore;
+      // 4 a forged init over its source's cookie budget: dropped
+      const quietUs = micros(N, 5, () => feed({ data: init, address: '10.9.9.9', port: 4000 }));
+      // 5 an init proving a cookie, over its source's share: dropped after mac1, mac2 and admission
+      let cookie: Buffer | null = null;
+      sock.once('message', (m) => (cookie = m));
+      for (let i = 0; i < 300; i++) feed({ data: init, address: `10.8.${i >> 8}.${i & 255}`, port: 4000 }); // under load again, whatever the scheduler did
+      feed({ data: forge(gen), address: '127.0.0.1', port: sock.address().port });
+      await waitFor(() => cookie !== null, 10_000, 'the cookie reply');
+      expect(gen.consumeReply(cookie!)).toBe(true);
+      const proven = forge(gen);
+      const provenUs = micros(N, 5, () => feed({ data: proven, address: '127.0.0.1', port: sock.address().port }));
+      process.stdout.write(
+        `cost per datagram in the node: refused init (DH) ${refusal.toFixed(1)} µs; junk ${junkUs.toFixed(2)} µs; forged init → cookie reply ${cookieUs.toFixed(2)} µs ` +
+          `(${replies} replies); forged init over its cookie budget ${quietUs.toFixed(2)} µs; cookie-proven init over its share ${provenUs.toFixed(2)} µs\n`,
+      );
+      expect(replies).toBeGreaterThanOrEqual(3 * N);
+      // No DH on any of these paths (the jest build runs the JS several times slower than dist:
+      // quiet-machine figures in dist are in the closing note; these bounds hold on a loaded one).
+      expect(junkUs).toBeLessThan(refusal / 4);
+      expect(quietUs).toBeLessThan(refusal / 4);
+      expect(provenUs).toBeLessThan(refusal / 4);
+      expect(cookieUs).toBeLessThan(refusal / 2);
     } finally {
-      if (flood) await flood.stop();
-      await a.close();
+      sock.close();
       await b.close();
+      await r.close();
     }
   }, 120_000);
 });

@@ -144,10 +144,13 @@ describe('peers with different MTUs', () => {
       expect(Buffer.from(atB[0]!.data).equals(big)).toBe(true);
       expect(Buffer.from(atA[0]!.data).equals(big)).toBe(true);
       // Nothing refused for its size or shape. A datagram on a session the crossing handshake of
-      // pair() retired may be refused as unknownSession (real sockets: the race is timing-dependent).
-      const { unknownSession = 0, ...drops } = b.status().counters.drops;
+      // pair() retired may be refused as unknownSession, and a handshake retry of that crossing
+      // may meet the per-source handshake budget (rateLimited) on a loaded machine (real sockets:
+      // both races are timing-dependent; neither is about size or shape).
+      const { unknownSession = 0, rateLimited = 0, ...drops } = b.status().counters.drops;
       expect(drops).toEqual({});
       expect(unknownSession).toBeLessThanOrEqual(2);
+      expect(rateLimited).toBeLessThanOrEqual(2);
     } finally {
       await a.close();
       await b.close();

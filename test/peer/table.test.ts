@@ -45,6 +45,24 @@ describe('PeerTable', () => {
     expect(t.find('again')).toBeUndefined();
   });
 
+  test('peers sharing an address and an endpoint: all found in order, down to one and none', () => {
+    const events: PeerEvent[] = [];
+    const t = new PeerTable();
+    const [a, b, c] = [1, 2, 3].map((k) => peer(events, { key: k, address: '10.0.0.7', port: 7 }));
+    for (const p of [a!, b!, c!]) t.add(p);
+    expect(t.atAddress('10.0.0.7')).toEqual([a, b, c]);
+    expect(t.byEndpoint('10.0.0.7', 7)).toBe(a);
+    t.remove(a!);
+    expect([t.atAddress('10.0.0.7'), t.byEndpoint('10.0.0.7', 7), t.find('10.0.0.7:7')]).toEqual([[b, c], b, b]);
+    t.remove(b!);
+    expect([t.atAddress('10.0.0.7'), t.byEndpoint('10.0.0.7', 7)]).toEqual([[c], c]);
+    t.add(a!);
+    expect(t.atAddress('10.0.0.7')).toEqual([c, a]);
+    t.remove(c!);
+    t.remove(a!);
+    expect([t.atAddress('10.0.0.7'), t.byEndpoint('10.0.0.7', 7), t.size]).toEqual([[], undefined, 0]);
+  });
+
   test('state changes emit their event once per entry', () => {
     const events: PeerEvent[] = [];
     const p = peer(events, { key: 1, address: '10.0.0.1', port: 1 });

@@ -4,7 +4,8 @@
  *
  * A ring of slots indexed by `pn mod capacity` (a power of two; `%`, not `&`: numbers pass 2^32) covers [head, next): O(1) append and lookup, growing by
  * doubling when the span is full. Each slot is LIVE (tracked), ACKED, LOST or EMPTY (the number
- * went to a datagram that is not tracked: ack-only). Dead slots carry a forward "skip" pointer
+ * went to a datagram that is not tracked: ack-only). When the last live packet goes, the ring
+ * returns to its initial size (its head is then its next number: nothing older is looked at). Dead slots carry a forward "skip" pointer
  * compressed on use (union-find style), so finding the next live packet at or after any number
  * costs amortised O(1): an acknowledgement that covers nothing new visits no packet, whatever
  * the size of its ranges. `visits` counts the slots examined (tests assert on it).
@@ -31,7 +32,11 @@ const LIVE = 1;
 const ACKED = 2;
 const LOST = 3;
 
-const INITIAL_CAPACITY = 64;
+/**
+ * Slots of a new (or emptied) ring: enough for an idle peer's keepalives and acks; a busy
+ * sender doubles from here. An emptied ring goes back to this size (issue 12: memory per idle peer).
+ */
+const INITIAL_CAPACITY = 8;
 
 export class SentHistory<F> {
   #cap = INITIAL_CAPACITY;
@@ -137,6 +142,7 @@ export class SentHistory<F> {
     this.#skip[i] = pn + 1;
     this.#live--;
     if (pn === this.#head) this.#head = this.nextLive(pn);
+    if (this.#live === 0 && this.#cap > INITIAL_CAPACITY) this.#resize(INITIAL_CAPACITY);
     return p;
   }
 
@@ -149,7 +155,11 @@ export class SentHistory<F> {
   }
 
   #grow(): void {
-    const cap = this.#cap * 2;
+    this.#resize(this.#cap * 2);
+  }
+
+  /** Moves [head, next) into a ring of `cap` slots (cap ≥ next − head). */
+  #resize(cap: number): void {
     const slots = new Array<SentPacket<F> | undefined>(cap);
     const state = new Uint8Array(cap);
     const skip = new Float64Array(cap);

@@ -24,5 +24,6 @@ export function createGate(ctx: NodeContext, localStatic: Uint8Array): Handshake
       return p !== undefined && p.key === null && p.compat === null;
     },
     isSolicited: (sid) => ctx.peers.pendingPeer(sid) !== undefined,
+    isPeerEndpoint: (address, port) => ctx.peers.byEndpoint(address, port) !== undefined,
   });
 }

@@ -5,51 +5,37 @@
  * session by the authenticated answer bound to its fresh ephemeral (IK response, XX msg2), an
  * XX responder's by msg3, an IK responder's by the first data packet on it (receive.ts). Only
  * then is a TOFU key recorded, the endpoint moved and the replay mark persisted.
+ *
+ * This file is the driver and the initiator side; the responder side (IK init, XX msg1 and msg3)
+ * is handshake-v4-responder.ts, which works through the V4Core this class implements.
  */
-import { DropError, type DropReason } from '../../errors';
+import { DropError } from '../../errors';
 import { Session } from '../../crypto/session';
 import { CookieGenerator } from '../../crypto/cookie';
-import { staticFingerprint } from '../../crypto/fingerprint';
-import { formatEndpoint } from '../../peer/endpoint';
 import { destroyNoiseStatic, noiseStaticFromIdentity, type HandshakeResult, type NoiseStatic } from '../../crypto/noise/common';
 import { NoiseError } from '../../crypto/noise/handshake-state';
-import { IkInitiator, IkResponder, type OwnPayload } from '../../crypto/noise/ik';
-import { XxInitiator, XxResponder } from '../../crypto/noise/xx';
+import { IkInitiator, type OwnPayload } from '../../crypto/noise/ik';
+import { XxInitiator } from '../../crypto/noise/xx';
 import { TimestampSource } from '../../crypto/noise/payload';
 import { encodeHandshake, isHandshakeType, V4, type HandshakeMessage } from '../../wire/handshake-v4';
 import type { HandshakeGate } from '../../net/handshake-gate';
 import type { Datagram } from '../../net/transport';
 import type { Peer } from '../../peer/peer';
 import { countSent, type NodeContext } from '../context';
-import { HANDSHAKE_RETRY_MS } from '../../constants';
-import { initiatorOffset, responderOffset } from '../../peer/clock-offset';
+import { initiatorOffset } from '../../peer/clock-offset';
 import { createGate } from './gate';
 import { sessionConfirmed } from './handshake';
 import { attemptOf, markToStoredMs, type V4Attempt } from './link-v4';
 import type { NativeLink } from './link';
 import type { NativeEngine } from './engine';
+import { onIkInit, onXx1, onXx3, type V4Core } from './handshake-v4-responder';
+import { noise, NOISE_DROP } from './noise-drop';
 
-/** A crossing init this long after ours means the peer probably refused ours (did not know us yet). */
-const RESEND_AFTER_MS = 20;
-/** After ignoring a crossing init, how long the peer has to answer ours before we resend it. */
-const CROSSING_ANSWER_WAIT_MS = 100;
-
-const NOISE_DROP: Record<NoiseError['reason'], DropReason> = { malformed: 'malformed', authFailure: 'authFailure', state: 'malformed', refused: 'unknownPeer' };
-
-/** Runs `fn`; a NoiseError becomes the matching DropError. */
-function noise<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof NoiseError) throw new DropError(NOISE_DROP[e.reason], e.message);
-    throw e;
-  }
-}
 
 const refU32 = (ref: Uint8Array): number => ((ref[0]! << 24) | (ref[1]! << 16) | (ref[2]! << 8) | ref[3]!) >>> 0;
 const family = (address: string): 4 | 6 => (address.includes(':') ? 6 : 4);
 
-export class V4Handshakes {
+export class V4Handshakes implements V4Core {
   readonly local: NoiseStatic;
   readonly gate: HandshakeGate;
   readonly #engine: NativeEngine;
@@ -85,9 +71,9 @@ export class V4Handshakes {
       return true;
     }
     const m = r.message;
-    if (m.type === V4.ikInit) this.#onIkInit(m, d);
-    else if (m.type === V4.xx1) this.#onXx1(m, d);
-    else if (m.type === V4.xx3) this.#onXx3(m, d);
+    if (m.type === V4.ikInit) onIkInit(this, m, d);
+    else if (m.type === V4.xx1) onXx1(this, m, d);
+    else if (m.type === V4.xx3) onXx3(this, m, d);
     else this.#onAnswer(m, d);
     return true;
   }
@@ -103,7 +89,7 @@ export class V4Handshakes {
     try {
       started = link.handshaker.start(now, (sid) =>
         key
-          ? attemptOf(sid, wallMs, IkInitiator.start({ local: this.local, remoteIdentity: key, payload: this.#payload(sid), random: ctx.random, staticStatic: link.v4.staticStatic(this.local, key, peer.keyString!) }))
+          ? attemptOf(sid, wallMs, IkInitiator.start({ local: this.local, remoteIdentity: key, payload: this.payload(sid), random: ctx.random, staticStatic: link.v4.staticStatic(this.local, key, peer.keyString!) }))
           : attemptOf(sid, wallMs, XxInitiator.start({ local: this.local, sessionId: sid, random: ctx.random })),
       );
     } catch (e) {
@@ -141,123 +127,6 @@ export class V4Handshakes {
     destroyNoiseStatic(this.local);
   }
 
-  // ---- responder ---------------------------------------------------------------------------
-
-  #onIkInit(m: HandshakeMessage, d: Datagram): void {
-    const { ctx } = this;
-    let link: NativeLink | undefined;
-    let responder: IkResponder;
-    try {
-      responder = IkResponder.readInit({
-        local: this.local,
-        message: m.noise,
-        random: ctx.random,
-        onRemoteStatic: (rs) => {
-          const known = ctx.peers.byStatic(Buffer.from(rs).toString('hex'));
-          if (known) {
-            link = this.#engine.linkOf(known);
-            if (!link) throw new DropError('unknownPeer', 'handshake from a peer of another protocol');
-            return link.v4.staticStatic(this.local, known.key!, known.keyString!);
-          }
-          // Unknown key from a peer's endpoint: a key-less (TOFU) peer may be introduced by it;
-          // for a peer with a key it is a changed key (refused and reported after the payload).
-          const at = this.#engine.linkOf(ctx.peers.byEndpoint(d.address, d.port));
-          if (at) {
-            link = at;
-            return undefined;
-          }
-          ctx.emitRefused({ reason: 'unknown-identity', source: formatEndpoint(d), staticFingerprint: staticFingerprint(rs) });
-          throw new DropError('unknownPeer', 'handshake from an identity that is not a peer');
-        },
-      });
-    } catch (e) {
-      // After the static decrypted and named a peer, a refusal is counted on that peer too.
-      if (link && e instanceof NoiseError) return this.#ctx.drop(NOISE_DROP[e.reason], link.peer, e.message);
-      if (e instanceof NoiseError) throw new DropError(NOISE_DROP[e.reason], e.message);
-      throw e;
-    }
-    const l = link!;
-    try {
-      this.#attributed(l.peer, () => this.#respondIk(l, responder, d));
-    } finally {
-      responder.destroy();
-    }
-  }
-
-  #respondIk(link: NativeLink, responder: IkResponder, d: Datagram): void {
-    const { ctx, peer } = link;
-    const identity = responder.remoteIdentity;
-    if (peer.key !== null) peer.verifyingKey(identity); // P versus −P: keyChanged (reported once for TOFU)
-    const now = ctx.clock.monotonic();
-    const fromOurEndpoint = peer.endpoint.address === d.address && peer.endpoint.port === d.port;
-    if (link.handshaker.keepsOwnAttempt(now, ctx.identity.publicKey, identity, fromOurEndpoint, HANDSHAKE_RETRY_MS)) {
-      if (!link.handshaker.resent) {
-        if (now - link.handshaker.startedAtMs > RESEND_AFTER_MS) this.resendPending(link);
-        else link.timers.crossingInitIgnored(now, CROSSING_ANSWER_WAIT_MS);
-      }
-      ctx.log.debug({ peer: peer.label() }, 'crossing handshake init ignored (ours is pending)');
-      return;
-    }
-    const ts = responder.remotePayload.timestamp;
-    if (peer.key !== null) {
-      // Replay: compared only with this identity's own earlier timestamps (never our clock).
-      const mark = link.v4.mark(peer.keyString!);
-      if (!mark.isFresh(ts)) throw new DropError('replay', 'handshake timestamp not newer than the last accepted one');
-      mark.accept(ts);
-      peer.acceptHandshakeTs(markToStoredMs(ts)); // raised in memory now; persisted when the session is confirmed
-    }
-    const sid = link.handshaker.newSessionId();
-    const { message, result } = noise(() => responder.respond(this.#payload(sid)));
-    // Unconfirmed: it cannot send, and nothing is recorded until the initiator's first data
-    // packet on it (receive.ts → sessionConfirmed). A key-less peer's candidate key rides along.
-    this.#install(link, result, false, responderOffset(result.remotePayload.wallClockMs, ctx.clock.now()));
-    const bytes = encodeHandshake(V4.ikResponse, result.remoteSessionId, message);
-    new CookieGenerator({ receiverStatic: result.remoteStatic, clock: ctx.clock }).addMacs(bytes);
-    this.#send(link, bytes, d);
-  }
-
-  #onXx1(m: HandshakeMessage, d: Datagram): void {
-    const { ctx } = this;
-    const link = this.#engine.linkOf(ctx.peers.byEndpoint(d.address, d.port));
-    if (!link || link.peer.key !== null) throw new DropError('unknownPeer', 'XX first contact from an address that is not a key-less peer');
-    const responder = noise(() => XxResponder.readMessage1({ local: this.local, message: m.noise, random: ctx.random }));
-    const sid = link.handshaker.newSessionId();
-    let msg2: Uint8Array;
-    try {
-      msg2 = noise(() => responder.writeMessage2(this.#payload(sid)));
-    } catch (e) {
-      responder.destroy();
-      throw e;
-    }
-    const old = link.v4.setXxResponder(sid, responder);
-    if (old) ctx.peers.unbindPending(old.sid);
-    ctx.peers.bindPending(link.peer, sid);
-    const bytes = encodeHandshake(V4.xx2, responder.remoteSessionId, msg2);
-    new CookieGenerator({ receiverStatic: new Uint8Array(32), clock: ctx.clock }).addMacs(bytes);
-    this.#send(link, bytes, d);
-  }
-
-  #onXx3(m: HandshakeMessage, d: Datagram): void {
-    const { ctx } = this;
-    const sid = m.receiverSid!;
-    const link = this.#engine.linkOf(ctx.peers.pendingPeer(sid));
-    const responder = link?.v4.xxResponder(sid);
-    if (!link || !responder) throw new DropError('unknownSession', 'XX msg3 matches no exchange');
-    this.#attributed(link.peer, () => {
-      const result = noise(() =>
-        responder.consumeMessage3(m.noise, (identity) => {
-          if (link.peer.key !== null) link.peer.verifyingKey(identity);
-        }),
-      );
-      ctx.peers.unbindPending(sid);
-      link.v4.endXxResponder();
-      // msg3 is bound to our fresh ephemeral: the session is confirmed now.
-      const session = this.#install(link, result, true, responderOffset(result.remotePayload.wallClockMs, ctx.clock.now()));
-      sessionConfirmed(link, session, d);
-      this.#raiseMark(link, result.remotePayload.timestamp);
-    });
-  }
-
   // ---- initiator ---------------------------------------------------------------------------
 
   /** IK response or XX msg2: the answer to one of our attempts (found by receiver sid). */
@@ -267,7 +136,7 @@ export class V4Handshakes {
     const link = this.#engine.linkOf(ctx.peers.pendingPeer(sid));
     const attempt = link?.handshaker.find(sid);
     if (!link || !attempt) throw new DropError('unknownSession', 'handshake answer matches no pending handshake');
-    this.#attributed(link.peer, () => {
+    this.attributed(link.peer, () => {
       const { peer, handshaker } = link;
       let result: HandshakeResult;
       if (m.type === V4.ikResponse && attempt.state instanceof IkInitiator) {
@@ -276,7 +145,7 @@ export class V4Handshakes {
       } else if (m.type === V4.xx2 && attempt.state instanceof XxInitiator) {
         const st = attempt.state;
         const out = noise(() =>
-          st.consumeMessage2(m.noise, this.#payload(sid), (identity) => {
+          st.consumeMessage2(m.noise, this.payload(sid), (identity) => {
             if (peer.key !== null) peer.verifyingKey(identity);
           }),
         );
@@ -290,11 +159,11 @@ export class V4Handshakes {
       if (attempt === handshaker.pending && peer.rttMs === null) peer.setRtt(now - handshaker.startedAtMs); // first estimate
       handshaker.cancel();
       link.timers.handshakeComplete();
-      const session = this.#install(link, result, true, initiatorOffset(result.remotePayload.wallClockMs, attempt.wallMs, ctx.clock.now()));
+      const session = this.install(link, result, true, initiatorOffset(result.remotePayload.wallClockMs, attempt.wallMs, ctx.clock.now()));
       // Bound to our fresh ephemeral: confirmed now. The responder's timestamp comes from the same
       // strictly increasing source as its inits: it raises (and persists) that identity's mark.
       sessionConfirmed(link, session, d);
-      this.#raiseMark(link, result.remotePayload.timestamp);
+      this.raiseMark(link, result.remotePayload.timestamp);
       // The responder of IK waits for our first packet before using its session: queued
       // messages ride along with a keepalive.
       link.outbox.pushControl({ type: 'keepalive' });
@@ -312,17 +181,23 @@ export class V4Handshakes {
       return;
     }
     if (!link.v4.generator(link.peer.key, link.peer.keyString).consumeReply(d.data)) throw new DropError('malformed', 'cookie reply refused');
-    this.initiate(link); // a fresh message (a new ephemeral), now with mac2
+    // A fresh message (a new ephemeral), now with mac2, at once; and with the first retry's timing:
+    // the cookie round trip is not a loss (a fresh cookie lasts 2 minutes, so this happens at most
+    // once per cookie, never as a storm).
+    link.handshaker.resetAttempts();
+    this.initiate(link);
   }
 
   // ---- shared ------------------------------------------------------------------------------
 
-  #payload(sessionId: number): OwnPayload {
+  /** @internal (V4Core) This node's handshake payload for a new session id. */
+  payload(sessionId: number): OwnPayload {
     const ctx = this.#ctx;
     return { timestamp: this.#ts.next(), wallClockMs: Math.max(0, Math.floor(ctx.clock.now())), sessionId, maxMessageBytes: ctx.settings.maxMessageBytes, streamEpoch: 0 };
   }
 
-  #install(link: NativeLink, r: HandshakeResult, confirmed: boolean, clockOffsetMs: number): Session {
+  /** @internal (V4Core) Installs a handshake's session on the link. */
+  install(link: NativeLink, r: HandshakeResult, confirmed: boolean, clockOffsetMs: number): Session {
     const { ctx } = link;
     const now = ctx.clock.monotonic();
     // remoteStatic is the peer's Ed25519 identity (what trust compares); remoteTimestampMs its
@@ -339,15 +214,16 @@ export class V4Handshakes {
     return session;
   }
 
-  /** Raises the in-memory replay mark of the (now recorded) peer identity. */
-  #raiseMark(link: NativeLink, ts: Uint8Array): void {
+  /** @internal (V4Core) Raises the in-memory replay mark of the (now recorded) peer identity. */
+  raiseMark(link: NativeLink, ts: Uint8Array): void {
     const ks = link.peer.keyString;
     if (!ks) return;
     const mark = link.v4.mark(ks);
     if (mark.isFresh(ts)) mark.accept(ts);
   }
 
-  #attributed(peer: Peer, fn: () => void): void {
+  /** @internal (V4Core) Runs `fn`; its refusals are counted on `peer` too. */
+  attributed(peer: Peer, fn: () => void): void {
     try {
       fn();
     } catch (e) {
@@ -367,10 +243,11 @@ export class V4Handshakes {
       this.#byRef.set(r, link);
       this.#refOf.set(link, r);
     }
-    this.#send(link, bytes, to);
+    this.send(link, bytes, to);
   }
 
-  #send(link: NativeLink, bytes: Uint8Array, to: { address: string; port: number }): void {
+  /** @internal (V4Core) Sends a handshake message for the link (counted on its peer). */
+  send(link: NativeLink, bytes: Uint8Array, to: { address: string; port: number }): void {
     const { ctx, peer } = link;
     if (ctx.transport.send(bytes, to.port, to.address, family(to.address))) countSent(ctx, peer, bytes.length);
   }
@@ -387,5 +264,10 @@ export class V4Handshakes {
 
   get ctx(): NodeContext {
     return this.#ctx;
+  }
+
+  /** @internal (V4Core) */
+  linkOf(peer: Peer | undefined): NativeLink | undefined {
+    return this.#engine.linkOf(peer);
   }
 }

@@ -2,7 +2,9 @@
  * What one native link keeps for handshake v4 besides its attempts: the cookie generator
  * toward the peer's static (or the anonymous one while the key is unknown), the cached
  * static-static DH, the replay mark of the peer's identity, the one XX exchange it may answer,
- * and the XX msg3 it may have to repeat with a cookie. destroy() wipes it all.
+ * and the XX msg3 it may have to repeat with a cookie. destroy() wipes it all; release() drops
+ * what only a handshake in progress needs (generator, DH) once the link has a session and no
+ * attempt out (issue 12: ~1 KB of an idle peer; the next handshake derives them again).
  */
 import { ANONYMOUS_STATIC, CookieGenerator } from '../../crypto/cookie';
 import { staticStaticFor, x25519FromIdentityKey, type NoiseStatic } from '../../crypto/noise/common';
@@ -41,6 +43,11 @@ export function markFromStoredMs(ms: number | null): Uint8Array | null {
   return t;
 }
 
+/** What holds a peer's persisted handshake mark (the Peer). */
+export interface StoredMark {
+  readonly lastHandshakeTs: number | null;
+}
+
 export class LinkV4 {
   #generator: CookieGenerator | null = null;
   #generatorKey: string | null = null;
@@ -48,16 +55,16 @@ export class LinkV4 {
   #ssKey: string | null = null;
   #mark: TimestampMark | null = null;
   #markKey: string | null = null;
-  /** The peer's persisted mark (ms, rounded up), read when a mark is first needed (after restore). */
-  readonly #stored: () => number | null;
+  /** Where the peer's persisted mark (ms, rounded up) is read when a mark is first needed (after restore): the peer, not a closure. */
+  readonly #stored: StoredMark;
   #xx: { sid: number; state: XxResponder } | null = null;
   /** Our last XX msg3 (bytes and the generator that macs it), repeated once with a cookie if asked. */
   #msg3: { bytes: Uint8Array; gen: CookieGenerator } | null = null;
   readonly #clock: Clock;
 
-  constructor(clock: Clock, storedMarkMs: () => number | null) {
+  constructor(clock: Clock, stored: StoredMark) {
     this.#clock = clock;
-    this.#stored = storedMarkMs;
+    this.#stored = stored;
   }
 
   /** The generator for messages to the peer's static (anonymous while `key` is null). */
@@ -85,7 +92,7 @@ export class LinkV4 {
   mark(keyString: string): TimestampMark {
     if (!this.#mark || this.#markKey !== keyString) {
       // The persisted value belongs to the current key (a replaced key clears it).
-      this.#mark = new TimestampMark(markFromStoredMs(this.#stored()));
+      this.#mark = new TimestampMark(markFromStoredMs(this.#stored.lastHandshakeTs));
       this.#markKey = keyString;
     }
     return this.#mark;
@@ -123,6 +130,27 @@ export class LinkV4 {
     this.#msg3 = null;
     m.gen.addMacs(m.bytes);
     return m;
+  }
+
+  /** What release() would drop (tests, stats): the cookie generator, the cached DH, a msg3. */
+  get held(): { generator: boolean; staticStatic: boolean; msg3: boolean } {
+    return { generator: this.#generator !== null, staticStatic: this.#ss !== null, msg3: this.#msg3 !== null };
+  }
+
+  /**
+   * The handshake is over (a session, no attempt out): drops the cookie generator (a late
+   * cookie reply to an init then matches nothing) and wipes the cached static-static DH (one
+   * X25519 again at the next handshake we start). The replay mark, an XX exchange being
+   * answered and our last XX msg3 (with its generator: a responder under load may still ask for
+   * it with a cookie) stay.
+   */
+  release(): void {
+    this.#generator?.destroy();
+    this.#generator = null;
+    this.#generatorKey = null;
+    if (this.#ss) wipe(this.#ss);
+    this.#ss = null;
+    this.#ssKey = null;
   }
 
   destroy(): number | null {

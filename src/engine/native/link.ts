@@ -41,10 +41,9 @@ export class NativeLink implements PeerLink {
   readonly path: PacketPath;
   /** Our packet-number space id toward the peer (frame field `i`; new per start and per re-add). */
   readonly instance: number;
-  /** Reliable messages waiting for a session (ERR_NO_SESSION at their deadline). */
-  readonly #reliableWait = new Outbox<WaitingReliable>();
-  /** Sessions whose stale frames already started a new handshake (one per session). */
-  readonly staleHandshakeFor = new WeakSet<Session>();
+  /** Reliable messages waiting for a session (ERR_NO_SESSION at their deadline); made on first use. */
+  #reliableWait: Outbox<WaitingReliable> | null = null;
+  #staleHandshakeFor: WeakSet<Session> | null = null;
   /** Compression attempts to skip after one that did not shrink the payload. */
   readonly compression = new CompressionBackoff();
   /** Datagram-mode message ids start at a random point so a restarted sender is not taken for a duplicate. */
@@ -57,11 +56,16 @@ export class NativeLink implements PeerLink {
     const { ctx } = engine;
     this.keypairs = new Keypairs(peer, ctx.peers);
     this.handshaker = new Handshaker<Peer, V4Attempt>(peer, ctx.peers, ctx.random);
-    this.v4 = new LinkV4(ctx.clock, () => peer.lastHandshakeTs);
+    this.v4 = new LinkV4(ctx.clock, peer);
     this.#nextMsgId = ctx.random.int(1, 2 ** 31);
     this.instance = engine.nextInstance();
     this.path = new PacketPath(this);
-    peer.setTransportStats(() => this.path.stats());
+    peer.setTransportStats(this.path);
+  }
+
+  /** Sessions whose stale frames already started a new handshake (one per session); made when a stale frame first comes. */
+  get staleHandshakeFor(): WeakSet<Session> {
+    return (this.#staleHandshakeFor ??= new WeakSet<Session>());
   }
 
   get ctx(): NodeContext {
@@ -119,7 +123,7 @@ export class NativeLink implements PeerLink {
       const now = this.ctx.clock.monotonic();
       const waitMs = Math.min(timeoutMs, this.ctx.settings.handshakeTimeoutMs);
       const m: WaitingReliable = { items: [], data, bytes: data.length, deadlineMs: now + waitMs, timeoutMs: waitMs, endMs: now + timeoutMs, resolve, reject };
-      if (!this.#reliableWait.enqueue(m, { maxMessages: this.ctx.settings.queueMaxMessages, maxBytes: this.ctx.settings.queueMaxBytes })) {
+      if (!(this.#reliableWait ??= new Outbox<WaitingReliable>()).enqueue(m, { maxMessages: this.ctx.settings.queueMaxMessages, maxBytes: this.ctx.settings.queueMaxBytes })) {
         reject(new UdpVaultError('ERR_QUEUE_FULL', `queue for peer ${this.peer.label()} is full (no session yet); message not sent`));
         return;
       }
@@ -129,19 +133,24 @@ export class NativeLink implements PeerLink {
 
   /** Hands the reliable messages that waited for a session to the reliable layer, in order. */
   #releaseReliable(): void {
-    if (this.#reliableWait.queued === 0) return;
+    const wait = this.#reliableWait;
+    if (wait === null) return;
+    this.#reliableWait = null;
     const now = this.ctx.clock.monotonic();
-    for (const m of this.#reliableWait.takeAll()) this.engine.reliable.send(this, m.data, Math.max(1, m.endMs - now)).then(m.resolve, m.reject);
+    for (const m of wait.takeAll()) this.engine.reliable.send(this, m.data, Math.max(1, m.endMs - now)).then(m.resolve, m.reject);
   }
 
   /** Reliable messages waiting for a session. */
   get reliableWaiting(): number {
-    return this.#reliableWait.queued;
+    return this.#reliableWait?.queued ?? 0;
   }
 
   /** Fails the reliable messages whose wait for a session ended. */
   expireReliableWaiting(nowMs: number, error: (timeoutMs: number) => Error): void {
-    for (const m of this.#reliableWait.expire(nowMs)) m.reject(error(m.timeoutMs ?? 0));
+    const wait = this.#reliableWait;
+    if (wait === null) return;
+    for (const m of wait.expire(nowMs)) m.reject(error(m.timeoutMs ?? 0));
+    if (wait.queued === 0) this.#reliableWait = null;
   }
 
   start(rekeyed: boolean): void {
@@ -162,19 +171,27 @@ export class NativeLink implements PeerLink {
 
   flush(draining: boolean): void {
     if (!this.alive) return;
-    if (this.current()) this.#releaseReliable();
+    if (this.current()) {
+      this.#releaseReliable();
+      if (!this.handshaker.pending) this.v4.release();
+    }
     if (!pumpLink(this, draining) && !this.handshaker.pending && !draining) initiateHandshake(this);
   }
 
   tick(nowMs: number): void {
-    if (this.alive) tickLink(this, nowMs);
+    if (!this.alive) return;
+    tickLink(this, nowMs);
+    // Handshake material left by an answer given after the last flush (a responder's or a
+    // repeated init's) goes once the session is up and no attempt is out.
+    if (this.current() && !this.handshaker.pending) this.v4.release();
   }
 
   close(err: Error): void {
     if (this.#closed) return;
     this.#closed = true;
     for (const m of this.outbox.clear()) m.reject(err);
-    for (const m of this.#reliableWait.clear()) m.reject(err);
+    for (const m of this.#reliableWait?.clear() ?? []) m.reject(err);
+    this.#reliableWait = null;
     this.path.close(err);
     this.peer.setTransportStats(null);
     this.handshaker.cancel(); // wipes the ephemeral secrets of every attempt

@@ -20,7 +20,7 @@ describe('SentHistory', () => {
     expect([h.size, h.head, h.nextLive(0)]).toEqual([0, 3, 3]);
   });
 
-  it('grows past its initial 64 slots while an old packet stays live', () => {
+  it('grows past its initial 8 slots while an old packet stays live', () => {
     const h = new SentHistory<number>();
     for (let k = 0; k < 300; k++) h.add(k, 100, true, true, [k]);
     expect(h.capacity).toBe(512);
@@ -29,6 +29,26 @@ describe('SentHistory', () => {
     expect(h.nextLive(1)).toBe(300);
     h.markAcked(0);
     expect(h.head).toBe(300);
+    expect(h.capacity).toBe(8); // emptied: back to the initial ring (an idle peer's size)
+  });
+
+  it('an emptied ring shrinks to 8 slots and goes on numbering, tracking and growing', () => {
+    const h = new SentHistory<number>();
+    expect(h.capacity).toBe(8);
+    for (let k = 0; k < 20; k++) h.add(k, 100, true, true, [k]);
+    expect(h.capacity).toBe(32);
+    for (let k = 0; k < 19; k++) h.markLost(k);
+    expect(h.capacity).toBe(32); // one packet still live: no shrink
+    h.markAcked(19);
+    expect([h.capacity, h.size, h.head, h.nextPacketNumber]).toEqual([8, 0, 20, 20]);
+    expect(h.skip()).toBe(20);
+    expect(h.add(7, 100, true, true, [21]).pn).toBe(21);
+    expect([h.get(21)?.frames, h.get(19), h.nextLive(0), h.ackedBetween(0, 21)]).toEqual([[21], undefined, 21, false]);
+    for (let k = 22; k < 40; k++) h.add(k, 100, true, true, [k]);
+    expect(h.capacity).toBe(32);
+    expect(h.markAcked(30)?.frames).toEqual([30]);
+    expect(h.ackedBetween(21, 31)).toBe(true);
+    expect(h.size).toBe(18);
   });
 
   it('works with packet numbers above 2^32', () => {
