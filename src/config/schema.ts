@@ -54,6 +54,7 @@ export const SCHEMA = {
   queueMaxMessages: s(int(1, 1_000_000), C.QUEUE_MAX_MESSAGES, 'live', 'messages', 'Messages queued per peer while waiting for a handshake.'),
   queueMaxBytes: s(int(1, GiB), C.QUEUE_MAX_BYTES, 'live', 'bytes', 'Bytes queued per peer while waiting for a handshake; at least maxMessageBytes.'),
   datagramWindowWaitMs: s(int(0, 60_000), 50, 'live', 'ms', 'A datagram-mode message that cannot enter the congestion window within this time is dropped at the sender and counted (ERR_CONGESTION).'),
+  congestionControl: s(oneOf(['cubic', 'newreno']), 'cubic', 'restart', null, "Congestion controller of every peer path: 'cubic' (RFC 9438: a fair share next to CUBIC TCP) or 'newreno' (RFC 9002: halves on loss, yields more to TCP)."),
   closeGraceMs: s(int(0, HOUR), 2_000, 'live', 'ms', 'On close()/SIGTERM, reliable messages in flight get this long to be acknowledged; then those transmitted fail with ERR_NOT_ACKNOWLEDGED (outcome unknown), the others with ERR_CLOSED.'),
   reliableTimeoutMs: s(int(100, HOUR), 30_000, 'live', 'ms', 'A reliable message not acknowledged within this time fails (ERR_NOT_ACKNOWLEDGED: it may still arrive).'),
   reliableWindow: s(int(1, 65536), 512, 'restart', 'datagrams', 'Unacknowledged reliable datagrams in flight per peer.'),

@@ -86,6 +86,13 @@ export const CASES: Record<SettingKey, SettingCases> = {
   queueMaxMessages: int(1, 1_000_000),
   queueMaxBytes: int(1, GiB),
   datagramWindowWaitMs: int(0, 60_000),
+  congestionControl: {
+    expected: 'one of "cubic", "newreno"',
+    bad: ['bbr', '', 3, 'CUBIC', null],
+    badText: ['bbr', 'Cubic', 'reno'],
+    good: ['cubic', 'newreno'],
+    goodText: [['newreno', 'newreno']],
+  },
   closeGraceMs: int(0, 3_600_000),
   reliableTimeoutMs: int(100, 3_600_000),
   reliableWindow: int(1, 65536),

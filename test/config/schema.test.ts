@@ -69,6 +69,7 @@ describe('the schema', () => {
       'mtu',
       'aeadBackend',
       'maxMessageBytes',
+      'congestionControl',
       'reliableWindow',
       'reassemblyTimeoutMs',
       'reassemblyPeerBytes',

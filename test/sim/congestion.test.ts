@@ -253,3 +253,87 @@ describe('path MTU discovery', () => {
     expect(st.delivered.count).toBeGreaterThan(400);
   });
 });
+
+describe('real-path floors on the simulator (issue 9: padding, pacing, restart after idle)', () => {
+  /** A tbf-like bottleneck: `latency 30ms` of queue at the rate plus the 4000-byte burst. */
+  const tbf = (bps: number): { latencyMs: number; bandwidthBps: number; queueBytes: number } => ({ latencyMs: 20, bandwidthBps: bps, queueBytes: Math.round((bps / 8) * 0.03) + 4000 });
+  const dataFrom = (from: string, minSize: number): number[] => w.net.trace.filter((e) => e.from.startsWith(`${from}:`) && e.size >= minSize).map((e) => e.size);
+
+  test('a 1 KiB datagram-mode message travels in a 1120-byte datagram (not 1200 or 1472); bulk fragments are padded only to the next 32-byte step', async () => {
+    w.net.link(A, B, BOTTLENECK);
+    const a = await w.node(A);
+    const b = await w.node(B);
+    await pairAndSettle(a, b);
+    const got = messages(b);
+    w.net.clearTrace();
+    for (let k = 0; k < 20; k++) {
+      await a.send('b', bytesOf(1024, k));
+      await w.scheduler.advance(5);
+    }
+    await w.scheduler.advance(200);
+    expect(got).toHaveLength(20);
+    expect(dataFrom(A, 1000)).toEqual(Array(20).fill(1120));
+    w.net.clearTrace();
+    const { resolved } = await bulk(a, 'b', 1, 256 * 1024, 3);
+    expect(resolved).toBe(1);
+    const sizes = dataFrom(A, 1400); // all but the short last fragment
+    // 1345-byte chunks: 1440 alone, 1472 when a packet ack rides along (every frame keeps room for one)
+    expect(new Set(sizes)).toEqual(new Set([1440, 1472]));
+    expect(sizes.filter((s) => s === 1440).length).toBeGreaterThan(sizes.length / 2);
+  });
+
+  test('2 Mbit/s, 40 ms RTT, a 30 ms tbf queue (8 datagrams): 1 MiB reliable bulk with goodput ≥ 85% and wire ÷ payload ≤ 1.15', async () => {
+    w.net.link(A, B, tbf(2_000_000));
+    const a = await w.node(A);
+    const b = await w.node(B);
+    await pairAndSettle(a, b);
+    w.net.clearTrace();
+    const payload = 8 * 128 * 1024;
+    const { ms, resolved } = await bulk(a, 'b', 8, 128 * 1024, 11);
+    expect(resolved).toBe(8);
+    const st = w.net.stats(A, B);
+    const sent = Object.values(st).reduce((n, f) => n + f.count, 0) - st.duplicated.count;
+    const wireBytes = Object.values(st).reduce((n, f) => n + f.bytes, 0) - st.duplicated.bytes + sent * IP_UDP_BYTES;
+    const goodput = (payload * 8) / (ms / 1000) / 2_000_000;
+    console.log('2 Mbit/s bulk', JSON.stringify({ ms: Math.round(ms), goodputPct: pct(goodput), wireOverPayload: Math.round((wireBytes / payload) * 1000) / 1000, datagrams: sent, queueDrops: st.queueFull.count }));
+    expect(goodput).toBeGreaterThanOrEqual(0.85);
+    expect(wireBytes / payload).toBeLessThanOrEqual(1.15);
+    expect(st.queueFull.count / sent).toBeLessThan(0.03);
+  });
+
+  test('restart after idle: a window grown on a 100 Mbit/s path is not blasted into the 2 Mbit/s path it became one second later', async () => {
+    w.net.link(A, B, { latencyMs: 20, bandwidthBps: 100_000_000, queueBytes: 1 << 20 });
+    const a = await w.node(A);
+    const b = await w.node(B);
+    await pairAndSettle(a, b);
+    expect((await bulk(a, 'b', 16, 256 * 1024, 21)).resolved).toBe(16);
+    const grown = a.peers()[0]!.congestionWindowBytes!;
+    w.net.link(A, B, tbf(2_000_000));
+    await w.scheduler.advance(1_000);
+    w.net.clearTrace();
+    expect((await bulk(a, 'b', 2, 128 * 1024, 41)).resolved).toBe(2);
+    const st = w.net.stats(A, B);
+    const sent = st.delivered.count + st.queueFull.count;
+    console.log('restart after idle', JSON.stringify({ grownCwnd: grown, datagrams: sent, queueDrops: st.queueFull.count }));
+    expect(grown).toBeGreaterThan(200_000);
+    expect(st.queueFull.count / sent).toBeLessThan(0.05);
+  });
+
+  test("congestionControl 'newreno' stays selectable: 2 MiB through the 10 Mbit/s bottleneck at ≥ 80% of the link and ≤ 1.2× the payload", async () => {
+    w.net.link(A, B, BOTTLENECK);
+    const a = await w.node(A, { settings: { congestionControl: 'newreno' } });
+    const b = await w.node(B, { settings: { congestionControl: 'newreno' } });
+    await pairAndSettle(a, b);
+    w.net.clearTrace();
+    const payload = 8 * 256 * 1024;
+    const { ms, resolved } = await bulk(a, 'b', 8, 256 * 1024, 31);
+    expect(resolved).toBe(8);
+    const st = w.net.stats(A, B);
+    const sent = Object.values(st).reduce((n, f) => n + f.count, 0) - st.duplicated.count;
+    const wireBytes = Object.values(st).reduce((n, f) => n + f.bytes, 0) - st.duplicated.bytes + sent * IP_UDP_BYTES;
+    const goodput = (payload * 8) / (ms / 1000) / RATE_BPS;
+    console.log('newreno bulk', JSON.stringify({ goodputPct: pct(goodput), wireOverPayload: Math.round((wireBytes / payload) * 1000) / 1000, queueDrops: st.queueFull.count }));
+    expect(goodput).toBeGreaterThanOrEqual(0.8);
+    expect(wireBytes / payload).toBeLessThanOrEqual(1.2);
+  });
+});

@@ -107,7 +107,10 @@ describe('path MTU search with several probes in flight', () => {
     const st = w.net.stats(A, B);
     expect(st.tooBig.count).toBe(0);
     expect(w.net.trace.filter((e) => (e.fragments ?? 0) > 0)).toHaveLength(0);
-    expect(Math.max(...w.net.trace.filter((e) => e.from.startsWith(`${A}:`)).map((e) => e.size))).toBe(1252);
+    // the bulk used the size found: full fragments fill 1252 up to bucket padding's 32-byte step (1248; 1252 with a packet ack)
+    const largest = Math.max(...w.net.trace.filter((e) => e.from.startsWith(`${A}:`)).map((e) => e.size));
+    expect(largest).toBeGreaterThan(1252 - 32);
+    expect(largest).toBeLessThanOrEqual(1252);
   });
 
   test('the same hop without a fragment counter (not Linux): fragmented probes are acknowledged and trusted, as RFC 8899 alone would', async () => {

@@ -1,17 +1,9 @@
 /**
- * NewReno congestion control exactly as RFC 9002 §7 and Appendix B specify it.
- *
- * Why NewReno and not CUBIC or BBR:
- * - The paths udpvault is measured on (10 Mbit/s and 2 Mbit/s links, 1–40 ms RTT, a 30 ms tbf
- *   queue) have bandwidth-delay products of 2–50 packets. There CUBIC runs in its
- *   "Reno-friendly" region (RFC 9438 §4.3) and behaves like Reno, so CUBIC's extra state and
- *   its cube-root clock buy nothing; its β = 0.7 would mostly make us grab more of the queue
- *   from the Linux TCP flow we must leave ≥ 40% of the link to.
- * - NewReno's halving on loss (β = 0.5) is the most TCP-friendly window-based choice: against
- *   a Linux CUBIC flow it takes at most its fair share, which is the property the tests assert.
- * - It is fully specified by the same RFC as the loss detection, deterministic (no bandwidth
- *   filters or probing cycles, unlike BBR), and tiny — easy to test on a manual clock. CUBIC
- *   can be added behind CongestionController later for long fat paths.
+ * NewReno congestion control exactly as RFC 9002 §7 and Appendix B specify it; selectable with
+ * `congestionControl: 'newreno'` (CUBIC is the default: docs/CONGESTION.md §2 gives the
+ * measurements). Halving on loss (β = 0.5) is the most TCP-friendly window-based choice; on the
+ * 2 Mbit/s test bed it puts slightly less on the wire than CUBIC (its halving drains the tbf
+ * queue), but next to a Linux CUBIC TCP flow it keeps a little less of the link.
  *
  * Window in bytes of whole datagrams. Initial window min(10 × mss, max(14720, 2 × mss)),
  * minimum 2 × mss, slow start (+acked bytes), congestion avoidance (+1 mss per window acked,
@@ -22,6 +14,8 @@
  */
 import type { RttStats } from '../reliable/rtt';
 import type { CongestionController, PacketInfo } from './controller';
+import { HyStart } from './hystart';
+import { restartAfterIdle } from './idle-restart';
 
 export const DEFAULT_MAX_DATAGRAM_BYTES = 1200;
 /** RFC 9002 kLossReductionFactor. */
@@ -38,10 +32,7 @@ export interface NewRenoOptions {
   maxWindowDatagrams?: number;
 }
 
-/** HyStart++ (RFC 9406 §4.3): RTT samples per round before the delay check, and the threshold clamp. */
-export const HYSTART_MIN_SAMPLES = 8;
-export const HYSTART_MIN_RTT_THRESH_MS = 4;
-export const HYSTART_MAX_RTT_THRESH_MS = 16;
+export { HYSTART_MIN_SAMPLES, HYSTART_MIN_RTT_THRESH_MS, HYSTART_MAX_RTT_THRESH_MS } from './hystart';
 
 export function initialWindowBytes(mss: number): number {
   return Math.min(10 * mss, Math.max(14720, 2 * mss));
@@ -57,13 +48,10 @@ export class NewReno implements CongestionController {
   #recoveryStartMs = -Infinity;
   #inRecovery = false;
   #ackedInCa = 0;
-  /** HyStart++ round state: the round ends when a packet numbered ≥ #roundEndPn is acknowledged. */
-  #roundEndPn = 0;
-  #largestSentPn = -1;
-  #lastRoundMinRtt = Infinity;
-  #roundMinRtt = Infinity;
-  #roundSamples = 0;
-  #hystartExits = 0;
+  readonly #hystart: HyStart;
+  /** When the last packet counted in flight was sent (restart after idle). */
+  #lastSentMs = -Infinity;
+  #idleRestarts = 0;
 
   constructor(opts: NewRenoOptions) {
     this.#rtt = opts.rtt;
@@ -71,6 +59,7 @@ export class NewReno implements CongestionController {
     this.#maxWindowDatagrams = opts.maxWindowDatagrams ?? 10_000;
     if (!(this.#mss >= 1)) throw new RangeError('maxDatagramBytes must be >= 1');
     this.#cwnd = initialWindowBytes(this.#mss);
+    this.#hystart = new HyStart(opts.rtt);
   }
 
   get windowBytes(): number { return this.#cwnd; }
@@ -80,7 +69,9 @@ export class NewReno implements CongestionController {
   get maxDatagramBytes(): number { return this.#mss; }
   get minWindowBytes(): number { return 2 * this.#mss; }
   /** Times slow start ended on rising delay (HyStart++) rather than on a loss. */
-  get hystartExits(): number { return this.#hystartExits; }
+  get hystartExits(): number { return this.#hystart.exits; }
+  /** Times the window restarted after an idle spell (idle-restart.ts). */
+  get idleRestarts(): number { return this.#idleRestarts; }
 
   canSend(bytesInFlight: number): boolean {
     return bytesInFlight < this.#cwnd;
@@ -89,14 +80,26 @@ export class NewReno implements CongestionController {
     return Math.max(0, this.#cwnd - bytesInFlight);
   }
 
-  onPacketSent(_sentAtMs?: number, _bytesInFlight?: number, packet?: PacketInfo): void {
+  onPacketSent(sentAtMs?: number, bytesInFlight?: number, packet?: PacketInfo): void {
     // NewReno keeps no per-packet state (the LossDetector counts bytes in flight); HyStart++ needs the numbers.
-    if (packet && packet.pn > this.#largestSentPn) this.#largestSentPn = packet.pn;
+    if (!packet || sentAtMs === undefined) return;
+    this.#hystart.onPacketSent(packet.pn);
+    if (bytesInFlight !== undefined && bytesInFlight <= packet.bytes) {
+      const r = restartAfterIdle(this.#cwnd, this.#ssthresh, sentAtMs - this.#lastSentMs, this.#rtt.ptoMs(), initialWindowBytes(this.#mss));
+      if (r) {
+        this.#cwnd = r.windowBytes;
+        this.#ssthresh = r.ssthreshBytes;
+        this.#ackedInCa = 0;
+        this.#hystart.reset();
+        this.#idleRestarts++;
+      }
+    }
+    this.#lastSentMs = sentAtMs;
   }
 
   onPacketsAcked(packets: readonly PacketInfo[], priorInFlight: number, _nowMs?: number): void {
     const limited = this.#cwndLimited(priorInFlight);
-    if (this.inSlowStart && packets.length > 0) this.#hystart(packets[packets.length - 1]!.pn);
+    if (this.inSlowStart && packets.length > 0 && this.#hystart.onAck(packets[packets.length - 1]!.pn)) this.#ssthresh = this.#cwnd;
     for (const p of packets) {
       if (p.sentAtMs <= this.#recoveryStartMs) continue; // RFC 9002 B.5: no growth during recovery
       this.#inRecovery = false;
@@ -145,42 +148,12 @@ export class NewReno implements CongestionController {
   }
 
   reset(): void {
-    this.#lastRoundMinRtt = this.#roundMinRtt = Infinity;
-    this.#roundSamples = 0;
-    this.#roundEndPn = this.#largestSentPn + 1;
+    this.#hystart.reset();
     this.#cwnd = initialWindowBytes(this.#mss);
     this.#ssthresh = Infinity;
     this.#recoveryStartMs = -Infinity;
     this.#inRecovery = false;
     this.#ackedInCa = 0;
-  }
-
-  /**
-   * HyStart++ delay increase check (RFC 9406 §4.2), once per ack in slow start: when the
-   * round's minimum RTT (after 8 samples) exceeds the previous round's by max(4, min(16,
-   * last/8)) ms, a queue is building: slow start ends before it overflows (no conservative
-   * slow-start phase; congestion avoidance follows at once).
-   */
-  #hystart(largestAckedPn: number): void {
-    const rtt = this.#rtt.latestMs;
-    if (rtt > 0) {
-      this.#roundSamples++;
-      if (rtt < this.#roundMinRtt) this.#roundMinRtt = rtt;
-    }
-    if (this.#roundSamples >= HYSTART_MIN_SAMPLES && this.#lastRoundMinRtt !== Infinity) {
-      const thresh = Math.max(HYSTART_MIN_RTT_THRESH_MS, Math.min(HYSTART_MAX_RTT_THRESH_MS, this.#lastRoundMinRtt / 8));
-      if (this.#roundMinRtt >= this.#lastRoundMinRtt + thresh) {
-        this.#ssthresh = this.#cwnd;
-        this.#hystartExits++;
-        return;
-      }
-    }
-    if (largestAckedPn >= this.#roundEndPn) {
-      this.#lastRoundMinRtt = this.#roundMinRtt;
-      this.#roundMinRtt = Infinity;
-      this.#roundSamples = 0;
-      this.#roundEndPn = this.#largestSentPn + 1;
-    }
   }
 
   #cwndLimited(bytesInFlight: number): boolean {

@@ -9,6 +9,7 @@
 import { DeliveryError, DropError, type DropReason } from '../../errors';
 import { PacketSpace } from '../../delivery/reliable/packet-space';
 import { WindowWaitQueue } from '../../delivery/congestion/window-wait';
+import { controllerFactory } from '../../delivery/congestion/select';
 import type { SentPacket } from '../../delivery/reliable/sent-history';
 import { MAX_ACK_DELAY_MS } from '../../delivery/reliable/rtt';
 import { IPV4_HEADER_BYTES, IPV6_HEADER_BYTES, UDP_HEADER_BYTES } from '../../constants';
@@ -134,6 +135,7 @@ export class PacketPath {
         receiveWindow: () => this.#link.engine.reliable.receiveWindow(this.#link),
         initialReceiveCredit: INITIAL_CREDIT,
         initialSendCredit: INITIAL_CREDIT,
+        controller: controllerFactory(this.#link.ctx.settings.congestionControl, this.maxDatagram),
       });
     }
     return this.#space;

@@ -112,11 +112,30 @@ function settleSent(ctx: NodeContext, peer: Peer, messages: readonly OutMessage[
 }
 
 /**
+ * Frame bytes to pad to (the datagram less the seal): the padding policy applied to the frame's
+ * exact encoded length (`frameBytes`, padding empty), so a full datagram is not padded past what
+ * it holds and a 1 KiB message lands in the bucket just above it (1120 bytes). Padding follows
+ * the path's confirmed size; an item fragmented before a black-hole fallback may exceed it
+ * (`oversize`: up to the interface maximum).
+ */
+function paddingTarget(link: NativeLink, frameBytes: number, oversize: boolean): number {
+  const { ctx, peer, path } = link;
+  const raw = SEAL_OVERHEAD_BYTES + frameBytes;
+  const max = oversize ? Math.max(path.maxDatagram, Math.min(raw, ctx.maxDatagram[peer.endpoint.family])) : path.maxDatagram;
+  const exact = Math.min(max, raw);
+  let padded = paddedSize(exact, max, ctx.settings.padding);
+  // The path MTU base is a bucket boundary too: a frame cut for the base (before the search
+  // raised the size) is padded to the base, not to the larger confirmed size.
+  const base = path.pmtu.base;
+  if (ctx.settings.padding === 'bucket' && exact <= base && padded > base) padded = base;
+  return padded - SEAL_OVERHEAD_BYTES;
+}
+
+/**
  * The frame encoded straight into the datagram's buffer after the data header and sealed there
  * in place (a pooled slot, datagram-pool.ts; no frame copy, no scratch area).
  */
-function sealFrame(session: NonNullable<ReturnType<NativeLink['current']>>, frame: Frame, target: number, now: number): Uint8Array {
-  const base = unpaddedFrameBytes(frame);
+function sealFrame(session: NonNullable<ReturnType<NativeLink['current']>>, frame: Frame, target: number, now: number, base: number): Uint8Array {
   const frameBytes = encodedFrameBytes(frame, target, base);
   const buf = takeDatagram(SEAL_OVERHEAD_BYTES + frameBytes);
   encodeFrameInto(frame, target, buf, DATA_HEADER_BYTES, base);
@@ -129,7 +148,7 @@ function sealFrame(session: NonNullable<ReturnType<NativeLink['current']>>, fram
  * space. `settles` are the messages whose last item is in this frame: they resolve when the
  * transport has handed the datagram over.
  */
-function sendFrame(link: NativeLink, frame: Frame, contentBytes: number, settles: OutMessage[], refs: FrameRef[], ackEliciting: boolean, exactBytes = 0, oversize = false, onHanded?: (err: Error | null) => void): number {
+function sendFrame(link: NativeLink, frame: Frame, _contentBytes: number, settles: OutMessage[], refs: FrameRef[], ackEliciting: boolean, exactBytes = 0, oversize = false, onHanded?: (err: Error | null) => void): number {
   const { ctx, peer } = link;
   const now = ctx.clock.monotonic();
   const session = link.current(now);
@@ -138,20 +157,12 @@ function sendFrame(link: NativeLink, frame: Frame, contentBytes: number, settles
     return -1;
   }
   const space = link.path.space;
-  // Padding follows the path's confirmed size; an item fragmented before a fallback may exceed it.
-  const raw = SEAL_OVERHEAD_BYTES + FRAME_HEADER_BYTES + contentBytes;
-  const max = oversize ? Math.max(link.path.maxDatagram, Math.min(raw, ctx.maxDatagram[peer.endpoint.family])) : link.path.maxDatagram;
-  const estimate = Math.min(max, raw);
-  let padded = paddedSize(estimate, max, ctx.settings.padding);
-  // The path MTU base is a bucket boundary too: a frame cut for the base (before the search
-  // raised the size) is padded to the base, not to the larger confirmed size.
-  const base = link.path.pmtu.base;
-  if (ctx.settings.padding === 'bucket' && estimate <= base && padded > base) padded = base;
-  const target = exactBytes > 0 ? exactBytes - SEAL_OVERHEAD_BYTES : padded - SEAL_OVERHEAD_BYTES;
   frame.t = ctx.clock.now() + session.timeBiasMs; // the clock the peer measured at the handshake
   frame.n = space.loss.nextPacketNumber;
   frame.i = link.instance;
-  const datagram = sealFrame(session, frame, ctx.settings.padding === 'none' && exactBytes === 0 ? 0 : target, now);
+  const base = unpaddedFrameBytes(frame); // computed once: padding target and encoder share it
+  const target = exactBytes > 0 ? exactBytes - SEAL_OVERHEAD_BYTES : paddingTarget(link, encodedFrameBytes(frame, 0, base), oversize);
+  const datagram = sealFrame(session, frame, ctx.settings.padding === 'none' && exactBytes === 0 ? 0 : target, now, base);
   const bytes = datagram.length;
   // The slot goes back to the pool once the transport is done with the bytes.
   const done = (err: Error | null): void => {
@@ -231,7 +242,13 @@ function probePathMtu(link: NativeLink, now: number): void {
   const ledger = probeLedger(ctx);
   for (;;) {
     const size = pmtu.nextProbeSize(now);
-    if (size === null || path.amplificationRoom() < size || path.space.sendDelay(now, size) !== 0) return;
+    if (size === null || path.amplificationRoom() < size) return;
+    const delay = path.space.sendDelay(now, size);
+    if (delay !== 0) {
+      // Held by the pacer (its quantum is 2 datagrams): come back when it has room, or the search stalls.
+      if (delay < Infinity) path.arm(now, now + delay);
+      return;
+    }
     const before = ledger?.open(family, peer, () => ctx.scheduleFlush(peer));
     if (before === null) return; // another probe of this node is being handed over
     const frame: Frame = { t: 0, n: 0, i: 0, p: [], c: [{ type: 'keepalive' }] };

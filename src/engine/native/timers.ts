@@ -112,10 +112,10 @@ export function onStaleFrame(link: NativeLink, session: Session, observedOffsetM
   link.staleHandshakeFor.add(session);
   const { ctx, peer } = link;
   if (peer.observeClockStep(observedOffsetMs, CLOCK_SKEW_REPORT_MS)) clockReported(ctx, peer, observedOffsetMs, 'stale frames: new handshake');
-  if (!link.handshaker.pending) {
-    link.handshaker.resetAttempts();
-    initiateHandshake(link);
-  }
+  // A fresh attempt even when one is pending: that one (a crossing attempt of the last
+  // handshake, say) was made before the step and may wait for a retry seconds away.
+  link.handshaker.resetAttempts();
+  initiateHandshake(link);
 }
 
 /** Nothing sent for keepaliveMs: a keepalive probe (asks for an answer; keeps NAT mappings open). */

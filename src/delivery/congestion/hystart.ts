@@ -1,0 +1,64 @@
+/**
+ * HyStart++ delay-increase check (RFC 9406 §4.2), shared by the controllers: slow start ends
+ * when a round's minimum RTT (after HYSTART_MIN_SAMPLES samples) exceeds the previous round's
+ * by max(4, min(16, last/8)) ms — a queue is building, so slow start stops before it overflows.
+ * No conservative slow-start phase: congestion avoidance follows at once. A round ends when a
+ * packet numbered at or above the largest sent at the round's start is acknowledged.
+ */
+import type { RttStats } from '../reliable/rtt';
+
+/** RTT samples per round before the delay check, and the threshold clamp (ms). */
+export const HYSTART_MIN_SAMPLES = 8;
+export const HYSTART_MIN_RTT_THRESH_MS = 4;
+export const HYSTART_MAX_RTT_THRESH_MS = 16;
+
+export class HyStart {
+  readonly #rtt: RttStats;
+  #roundEndPn = 0;
+  #largestSentPn = -1;
+  #lastRoundMinRtt = Infinity;
+  #roundMinRtt = Infinity;
+  #roundSamples = 0;
+  #exits = 0;
+
+  constructor(rtt: RttStats) {
+    this.#rtt = rtt;
+  }
+
+  /** Times slow start ended on rising delay rather than on a loss. */
+  get exits(): number { return this.#exits; }
+
+  onPacketSent(pn: number): void {
+    if (pn > this.#largestSentPn) this.#largestSentPn = pn;
+  }
+
+  /** One ack in slow start (its largest newly acknowledged packet); true: leave slow start now. */
+  onAck(largestAckedPn: number): boolean {
+    const rtt = this.#rtt.latestMs;
+    if (rtt > 0) {
+      this.#roundSamples++;
+      if (rtt < this.#roundMinRtt) this.#roundMinRtt = rtt;
+    }
+    if (this.#roundSamples >= HYSTART_MIN_SAMPLES && this.#lastRoundMinRtt !== Infinity) {
+      const thresh = Math.max(HYSTART_MIN_RTT_THRESH_MS, Math.min(HYSTART_MAX_RTT_THRESH_MS, this.#lastRoundMinRtt / 8));
+      if (this.#roundMinRtt >= this.#lastRoundMinRtt + thresh) {
+        this.#exits++;
+        return true;
+      }
+    }
+    if (largestAckedPn >= this.#roundEndPn) {
+      this.#lastRoundMinRtt = this.#roundMinRtt;
+      this.#roundMinRtt = Infinity;
+      this.#roundSamples = 0;
+      this.#roundEndPn = this.#largestSentPn + 1;
+    }
+    return false;
+  }
+
+  /** A new path or a collapsed window: rounds start again from the next packet sent. */
+  reset(): void {
+    this.#lastRoundMinRtt = this.#roundMinRtt = Infinity;
+    this.#roundSamples = 0;
+    this.#roundEndPn = this.#largestSentPn + 1;
+  }
+}
