@@ -5,15 +5,10 @@
  * 4 KiB slabs so that 10,000 sessions do not each cost a guarded allocation; a slot is zeroed
  * when its cipher is wiped and reused afterwards.
  */
+import { sodiumNative, sodiumNativeError, type SodiumNativeLib } from './native-lib';
 import { counterNonce, type PacketCipher } from './packet-cipher';
 
-/** The part of sodium-native used here. */
-interface SodiumNative {
-  sodium_malloc(n: number): Buffer;
-  sodium_memzero(b: Uint8Array): void;
-  crypto_aead_chacha20poly1305_ietf_encrypt(c: Uint8Array, m: Uint8Array, ad: Uint8Array | null, nsec: null, npub: Uint8Array, k: Uint8Array): number;
-  crypto_aead_chacha20poly1305_ietf_decrypt(m: Uint8Array, nsec: null, c: Uint8Array, ad: Uint8Array | null, npub: Uint8Array, k: Uint8Array): number;
-}
+type SodiumNative = Pick<SodiumNativeLib, 'sodium_malloc' | 'sodium_memzero' | 'crypto_aead_chacha20poly1305_ietf_encrypt' | 'crypto_aead_chacha20poly1305_ietf_decrypt'>;
 
 const SLAB_BYTES = 4096;
 const KEY_BYTES = 32;
@@ -94,11 +89,10 @@ class NativeCipher implements PacketCipher {
   }
 }
 
-/** Loads sodium-native (throws when it is not installed or its binary does not load). */
+/** The native packet ciphers (throws when sodium-native is not installed or its binary does not load). */
 export function loadNativeAead(): NativeAead {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const na = require('sodium-native') as SodiumNative;
-  if (typeof na.crypto_aead_chacha20poly1305_ietf_encrypt !== 'function' || typeof na.sodium_malloc !== 'function') throw new Error('sodium-native lacks the IETF AEAD');
+  const na = sodiumNative();
+  if (!na) throw new Error(sodiumNativeError());
   const store = new SecureKeyStore(na);
   return {
     allocKey: () => store.alloc(),
