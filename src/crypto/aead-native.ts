@@ -6,7 +6,7 @@
  * when its cipher is wiped and reused afterwards.
  */
 import { sodiumNative, sodiumNativeError, type SodiumNativeLib } from './native-lib';
-import { counterNonce, type PacketCipher } from './packet-cipher';
+import { counterNonce, MAX_SEALED_BYTES, type PacketCipher } from './packet-cipher';
 
 type SodiumNative = Pick<SodiumNativeLib, 'sodium_malloc' | 'sodium_memzero' | 'crypto_aead_chacha20poly1305_ietf_encrypt' | 'crypto_aead_chacha20poly1305_ietf_decrypt'>;
 
@@ -61,6 +61,7 @@ class NativeCipher implements PacketCipher {
   seal(buf: Uint8Array, headerBytes: number, plainBytes: number): void {
     const k = this.#key;
     if (!k) throw new Error('packet cipher wiped');
+    if (headerBytes > 64 || plainBytes > MAX_SEALED_BYTES) throw new RangeError('packet too large'); // as the wasm cipher
     // Plain Uint8Array views (not Buffer#subarray, whose FastBuffer construction costs ~0.1 µs more per call).
     const { buffer, byteOffset: at } = buf;
     const c = new Uint8Array(buffer, at + headerBytes, plainBytes + 16);
