@@ -2,8 +2,8 @@
  * The native crypto backend: the same primitives as primitives-wasm.ts on sodium-native
  * (native-lib.ts). No wasm heap or stack is involved, so nothing is scrubbed there; inputs and
  * outputs are the caller's own arrays. Long-lived secrets (Ed25519 identity secret keys and
- * their X25519 conversion, the node's static) are views of sodium_malloc'd memory (guard pages,
- * mlock'd where allowed, freed when collected); short-lived ones (ephemerals, DH results,
+ * their X25519 conversion, the node's static) live in sodium_malloc'd memory (guard pages,
+ * mlock'd where allowed); short-lived ones (ephemerals, DH results,
  * chaining keys) are fresh zero-filled arrays — sodium_malloc costs a guarded mapping per call —
  * that their owners wipe. Outputs equal the wasm backend's byte for byte.
  */
@@ -11,12 +11,26 @@ import type { CryptoPrimitives, KeyPair } from './primitives';
 import type { SodiumNativeLib } from './native-lib';
 import { needLength } from './wasm-heap';
 
+const SLAB_BYTES = 4096;
+
 export function nativePrimitives(na: SodiumNativeLib): CryptoPrimitives {
-  /** A zeroed view of n bytes of secure memory (a plain Uint8Array: slice() copies, as elsewhere). */
+  // Secure memory in 4 KiB sodium_malloc'd slabs, handed out by a bump pointer: one guarded
+  // mapping per slab rather than per key (10,000 nodes in one process would otherwise need
+  // 20,000 mappings, near Linux's default vm.max_map_count). A slab is freed when the last key
+  // in it is collected; every key is zeroed by its owner (wipe / close) before that.
+  let slab: Uint8Array | null = null;
+  let at = 0;
+  /** A zeroed view of n (≤ 64) bytes of secure memory (a plain Uint8Array: slice() copies, as elsewhere). */
   const secure = (n: number): Uint8Array => {
-    const b = na.sodium_malloc(n);
-    na.sodium_memzero(b);
-    return new Uint8Array(b.buffer, b.byteOffset, n);
+    if (!slab || at + n > SLAB_BYTES) {
+      const b = na.sodium_malloc(SLAB_BYTES);
+      na.sodium_memzero(b);
+      slab = new Uint8Array(b.buffer, b.byteOffset, SLAB_BYTES);
+      at = 0;
+    }
+    const v = slab.subarray(at, at + n);
+    at += Math.ceil(n / 16) * 16;
+    return v;
   };
   const signPair = (seed?: Uint8Array): KeyPair => {
     if (seed) needLength(seed, 32, 'seed');

@@ -203,3 +203,26 @@ describe('a handshake with each side on another backend (the backend switched be
     expect(hex(rr.remoteIdentity)).toBe(hex(alice.identity));
   });
 });
+
+test('native: identity and static secret keys live in 4 KiB sodium_malloc slabs (not one mapping each); wasm: plain arrays', async () => {
+  await useCryptoBackend('native');
+  const buffers = new Set<ArrayBufferLike>();
+  const keys: Uint8Array[] = [];
+  for (let i = 0; i < 100; i++) {
+    const id = sodium.signSeedKeypair(bytes(32, i));
+    const x = sodium.ed25519SkToX25519(id.privateKey);
+    expect([id.privateKey.length, x.length, id.publicKey.buffer.byteLength]).toEqual([64, 32, 32]);
+    keys.push(id.privateKey, x);
+    buffers.add(id.privateKey.buffer);
+    buffers.add(x.buffer);
+  }
+  for (const b of buffers) expect(b.byteLength).toBe(4096);
+  expect(buffers.size).toBe(Math.ceil((100 * 96) / 4096)); // 64 + 32 bytes per identity, packed
+  // no two keys overlap, and wiping one leaves its neighbours alone
+  const before = keys.map((k) => hex(k));
+  sodium.wipe(keys[10]!);
+  expect(keys.map((k) => hex(k))).toEqual(before.map((h, i) => (i === 10 ? '00'.repeat(64) : h)));
+  await useCryptoBackend('wasm');
+  const w = sodium.signSeedKeypair(bytes(32, 1));
+  expect(w.privateKey.buffer.byteLength).toBe(64);
+});
