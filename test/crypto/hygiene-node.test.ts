@@ -6,7 +6,7 @@
  * The secrets are captured where they are born — the identity key pair, every X25519 secret,
  * every DH output, every keyed-BLAKE2b output (v3 session keys), every handshake cipher key
  * (Noise) and every key a data packet is sealed or opened with — by wrapping those functions
- * of src/crypto/sodium.ts, for the v3 handshake (crypto_kx) and the Noise one (x25519*,
+ * of src/crypto/sodium.ts (the Noise handshake: x25519*,
  * chachaPoly*) alike (keyed BLAKE2b in Noise makes the cookie MACs, which are public); a copy of each value is kept for the search, and the
  * array the node received is kept to check it was zeroed.
  *
