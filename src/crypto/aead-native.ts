@@ -5,15 +5,10 @@
  * 4 KiB slabs so that 10,000 sessions do not each cost a guarded allocation; a slot is zeroed
  * when its cipher is wiped and reused afterwards.
  */
-import { counterNonce, type PacketCipher } from './packet-cipher';
+import { sodiumNative, sodiumNativeError, type SodiumNativeLib } from './native-lib';
+import { counterNonce, MAX_SEALED_BYTES, type PacketCipher } from './packet-cipher';
 
-/** The part of sodium-native used here. */
-interface SodiumNative {
-  sodium_malloc(n: number): Buffer;
-  sodium_memzero(b: Uint8Array): void;
-  crypto_aead_chacha20poly1305_ietf_encrypt(c: Uint8Array, m: Uint8Array, ad: Uint8Array | null, nsec: null, npub: Uint8Array, k: Uint8Array): number;
-  crypto_aead_chacha20poly1305_ietf_decrypt(m: Uint8Array, nsec: null, c: Uint8Array, ad: Uint8Array | null, npub: Uint8Array, k: Uint8Array): number;
-}
+type SodiumNative = Pick<SodiumNativeLib, 'sodium_malloc' | 'sodium_memzero' | 'crypto_aead_chacha20poly1305_ietf_encrypt' | 'crypto_aead_chacha20poly1305_ietf_decrypt'>;
 
 const SLAB_BYTES = 4096;
 const KEY_BYTES = 32;
@@ -66,6 +61,7 @@ class NativeCipher implements PacketCipher {
   seal(buf: Uint8Array, headerBytes: number, plainBytes: number): void {
     const k = this.#key;
     if (!k) throw new Error('packet cipher wiped');
+    if (headerBytes > 64 || plainBytes > MAX_SEALED_BYTES) throw new RangeError('packet too large'); // as the wasm cipher
     // Plain Uint8Array views (not Buffer#subarray, whose FastBuffer construction costs ~0.1 µs more per call).
     const { buffer, byteOffset: at } = buf;
     const c = new Uint8Array(buffer, at + headerBytes, plainBytes + 16);
@@ -94,11 +90,10 @@ class NativeCipher implements PacketCipher {
   }
 }
 
-/** Loads sodium-native (throws when it is not installed or its binary does not load). */
+/** The native packet ciphers (throws when sodium-native is not installed or its binary does not load). */
 export function loadNativeAead(): NativeAead {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const na = require('sodium-native') as SodiumNative;
-  if (typeof na.crypto_aead_chacha20poly1305_ietf_encrypt !== 'function' || typeof na.sodium_malloc !== 'function') throw new Error('sodium-native lacks the IETF AEAD');
+  const na = sodiumNative();
+  if (!na) throw new Error(sodiumNativeError());
   const store = new SecureKeyStore(na);
   return {
     allocKey: () => store.alloc(),

@@ -4,7 +4,7 @@
  * (allocated once per process), skipping the wrapper's per-call malloc/free and conversions.
  * The subkey and the plaintext are copied in for one call and zeroed there right after it.
  */
-import { rawLibsodium } from './sodium';
+import { rawLibsodium } from './wasm-lib';
 import type { RawSodium } from './wasm-heap';
 import { counterNonce, MAX_SEALED_BYTES, type PacketCipher } from './packet-cipher';
 

@@ -15,6 +15,7 @@
 import { hchacha20 } from './hchacha20';
 import { loadNativeAead, type NativeAead } from './aead-native';
 import { createWasmCipher } from './aead-wasm';
+import { wasmSodiumLoaded } from './wasm-lib';
 
 export { NONCE_COUNTER_OFFSET, type AeadBackendName, type PacketCipher } from './packet-cipher';
 import type { AeadBackendName, PacketCipher } from './packet-cipher';
@@ -44,11 +45,14 @@ export function availableAeadBackends(): AeadBackendName[] {
 /**
  * Selects the backend of every cipher created afterwards (process-wide; existing sessions keep
  * theirs): 'auto' = native when sodium-native loads, else wasm. Throws when 'native' is asked
- * for and cannot be loaded. Returns the backend now in use.
+ * for and cannot be loaded, and for 'wasm' before libsodium-wrappers is loaded (sodium.ts's
+ * `useCryptoBackend` loads it and calls this). Returns the backend now in use.
  */
 export function useAeadBackend(name: AeadBackendName | 'auto'): AeadBackendName {
   if (name === 'native' && !tryNative()) throw new Error(`aeadBackend 'native': sodium-native could not be loaded (${nativeError})`);
-  selected = name === 'auto' ? availableAeadBackends()[0]! : name;
+  const chosen = name === 'auto' ? availableAeadBackends()[0]! : name;
+  if (chosen === 'wasm' && !wasmSodiumLoaded()) throw new Error("aeadBackend 'wasm': libsodium-wrappers is not loaded (await useCryptoBackend('wasm') or wasmReady() first)");
+  selected = chosen;
   return selected;
 }
 

@@ -15,6 +15,10 @@
  *   buffered seqs are evicted to make room for a lower one (lower seqs are nearer to
  *   delivery, so the message at the head always fits when maxBufferedBytes ≥ maxMessageBytes);
  *   the sender sees them missing from the next ack and retransmits them.
+ * - Storage (delivery/reliable/receive-ring.ts): a ring indexed by seq; a fragmented message is
+ *   written, fragment by fragment, into one buffer of its size and delivered as a view of it
+ *   (each fragment copied once). Its fragments must have one length but the last's (1…that
+ *   length), as fragment() cuts them; others are malformed.
  * - Acknowledged means accepted by the application side: every complete message is offered
  *   to `accept` (the node: size and decompression checks, then a reader or the inbox) before
  *   cum moves past it. 'full' (no reader, inbox full) keeps the message buffered, unacknowledged,
@@ -28,7 +32,8 @@
  *   reaches the application, unreceived when it leaves otherwise (skipped, evicted, refused); a
  *   new stream starts the count again.
  */
-import { FLAG_FRAGMENT, MAX_ACK_RANGES } from '../wire/frame';
+import { MAX_ACK_RANGES } from '../wire/frame';
+import { Assembly, ReceiveRing, messageFlags, type WholeItem } from './reliable/receive-ring';
 
 export interface ReliableReceiverOptions {
   /** Seqs above cum + maxBufferedItems are refused; must be ≥ the sender's window. */
@@ -68,17 +73,17 @@ export interface ReliableMessage {
 /** Control ACK fields: [stream, cum, [start1, end1, …]] (inclusive ranges, at most 32). */
 export type ReliableAck = [stream: number, cum: number, ranges: number[]];
 
-interface Buffered {
-  flags: number;
-  data: Uint8Array;
-  index?: number;
-  count?: number;
-}
-
 const RETIRED_STREAMS = 8;
 /** Duplicates below a resumed floor tracked for the credit (more than a sender's window never arrive). */
 const MAX_RESUMED_SEEN = 1 << 17;
 const isSeq = (x: number): boolean => Number.isSafeInteger(x) && x >= 1;
+const NONE: readonly ReliableMessage[] = Object.freeze([]);
+/** Adds m to a list that is NONE or one made here (mutable). */
+function append(out: readonly ReliableMessage[], m: ReliableMessage): readonly ReliableMessage[] {
+  if (out === NONE) return [m];
+  (out as ReliableMessage[]).push(m);
+  return out;
+}
 
 export class ReliableReceiver {
   readonly #maxItems: number;
@@ -87,12 +92,7 @@ export class ReliableReceiver {
   #stream: number | null = null;
   readonly #retired: number[] = [];
   #cum = 0;
-  readonly #buffer = new Map<number, Buffered>();
-  #bytes = 0;
-  /** Highest buffered seq (0 when the buffer is empty). */
-  #highest = 0;
-  /** A seq the last delivery attempt found missing (skip rescans until it arrives). */
-  #missing = 0;
+  readonly #ring = new ReceiveRing();
   /** The head message was refused as too large: refuse its items until cum passes this. */
   #refusedUntil = 0;
   /** The refusal up to #refusedUntil was the application side's ('refused': decompression). */
@@ -135,22 +135,18 @@ export class ReliableReceiver {
   get held(): boolean { return this.#held; }
 
   /** Room was made: offers the held messages again; returns those now delivered. */
-  pump(): ReliableMessage[] {
-    const out: ReliableMessage[] = [];
-    if (!this.#held) return out;
+  pump(): readonly ReliableMessage[] {
+    if (!this.#held) return NONE;
     this.#held = false;
-    this.#deliver(out);
-    return out;
+    return this.#deliver(NONE);
   }
 
   get stream(): number | null { return this.#stream; }
   get cum(): number { return this.#cum; }
   /** Whether an ack should be sent (something was received since the last ack()). */
   get ackNeeded(): boolean { return this.#ackNeeded; }
-  get bufferedItems(): number {
-    return this.#buffer.size;
-  }
-  get bufferedBytes(): number { return this.#bytes; }
+  get bufferedItems(): number { return this.#ring.items; }
+  get bufferedBytes(): number { return this.#ring.bytes; }
   /** Items received again (already delivered or buffered). */
   get duplicates(): number { return this.#duplicates; }
   /** Items refused (beyond the buffer, too large, no room). */
@@ -168,22 +164,22 @@ export class ReliableReceiver {
    * Processes one reliable item of a frame whose r = [stream, base]; returns the messages now
    * deliverable in order (possibly several, possibly none).
    */
-  onItem(stream: number, base: number, seq: number, flags: number, data: Uint8Array, index?: number, count?: number): ReliableMessage[] {
+  onItem(stream: number, base: number, seq: number, flags: number, data: Uint8Array, index?: number, count?: number): readonly ReliableMessage[] {
     if (!Number.isSafeInteger(stream) || !isSeq(base) || !isSeq(seq)) {
       this.#malformed++;
-      return [];
+      return NONE;
     }
     if (stream !== this.#stream) {
       if (this.#retired.includes(stream)) {
         this.#malformed++;
-        return [];
+        return NONE;
       }
       if (this.#stream !== null) this.#retired.push(this.#stream);
       if (this.#retired.length > RETIRED_STREAMS) this.#retired.shift();
       this.#stream = stream;
       this.#cum = base - 1;
-      this.#buffer.clear();
-      this.#bytes = this.#highest = this.#missing = this.#refusedUntil = 0;
+      this.#ring.clear();
+      this.#refusedUntil = 0;
       this.#held = false;
       this.#ackNeeded = true;
       this.#resumedCum = 0;
@@ -195,17 +191,15 @@ export class ReliableReceiver {
       this.#skipTo(base - 1);
       progress = true;
     }
-    const out: ReliableMessage[] = [];
     const len = data.byteLength;
-    const fast = seq === this.#cum + 1 && count === undefined && len <= this.#maxMessageBytes && !this.#buffer.has(seq) && !this.#held && seq > this.#refusedUntil;
-    if (fast && !this.#charge(len, 1)) {
-      if (progress) this.#deliver(out);
-      return out;
-    }
-    const verdict = fast ? this.#offer({ flags: flags & ~FLAG_FRAGMENT, data }) : null;
+    const fast = seq === this.#cum + 1 && count === undefined && len <= this.#maxMessageBytes && !this.#held && seq > this.#refusedUntil && this.#ring.get(seq) === undefined;
+    if (fast && !this.#charge(len, 1)) return progress ? this.#deliver(NONE) : NONE;
+    const m: ReliableMessage | null = fast ? { flags: messageFlags(flags), data } : null;
+    const verdict = m !== null ? this.#offer(m) : null;
+    let out = NONE;
     if (verdict === 'delivered') {
       this.#credit?.onReleased(len, 1);
-      out.push({ flags: flags & ~FLAG_FRAGMENT, data }); // in order, whole: no buffering, no copy
+      out = [m!]; // in order, whole: no buffering, no copy
       this.#cum = seq;
       this.#ackNeeded = true;
       progress = true;
@@ -219,26 +213,14 @@ export class ReliableReceiver {
     } else if (this.#accept(seq, flags, data, index, count)) {
       progress = true;
     }
-    if (progress) this.#deliver(out);
-    return out;
+    return progress ? this.#deliver(out) : out;
   }
 
   /** The ack to send now (clears ackNeeded); null before any item was received. */
   ack(): ReliableAck | null {
     if (this.#stream === null) return null;
     this.#ackNeeded = false;
-    const ranges: number[] = [];
-    let start = 0;
-    for (let seq = this.#cum + 1; seq <= this.#highest && ranges.length < 2 * MAX_ACK_RANGES; seq++) {
-      const has = this.#buffer.has(seq);
-      if (has && start === 0) start = seq;
-      else if (!has && start !== 0) {
-        ranges.push(start, seq - 1);
-        start = 0;
-      }
-    }
-    if (start !== 0 && ranges.length < 2 * MAX_ACK_RANGES) ranges.push(start, this.#highest);
-    return [this.#stream, this.#cum, ranges];
+    return [this.#stream, this.#cum, this.#ring.ranges(this.#cum, MAX_ACK_RANGES)];
   }
 
   /**
@@ -262,7 +244,8 @@ export class ReliableReceiver {
 
   /** Buffers an item; false when it is a duplicate or refused. `charged`: already counted against the credit. */
   #accept(seq: number, flags: number, data: Uint8Array, index: number | undefined, count: number | undefined, charged = false): boolean {
-    if (seq <= this.#cum || this.#buffer.has(seq)) {
+    const ring = this.#ring;
+    if (seq <= this.#cum || ring.has(seq)) {
       this.#duplicates++;
       this.#ackNeeded = true;
       if (seq <= this.#resumedCum) this.#countResumedDuplicate(seq, data.byteLength, index);
@@ -287,36 +270,94 @@ export class ReliableReceiver {
       this.#refused++;
       return false;
     }
-    const first = index === undefined || index === 0 ? 1 : 0;
-    if (!charged && !this.#charge(len, first)) return false;
-    while (this.#bytes + len > this.#maxBytes) {
-      if (this.#highest <= seq) {
-        this.#credit?.onUnreceived(len, first);
-        this.#refused++;
-        return false;
-      }
-      this.#remove(this.#highest, 'unreceive');
+    if (count === undefined) {
+      if (ring.get(seq) !== undefined) return this.#malformedItem(); // a slot of a fragmented message
+      if (!charged && !this.#charge(len, 1)) return false;
+      if (!this.#makeRoom(seq, len, len, 1)) return false;
+      ring.putWhole(this.#cum, seq, flags, data);
+    } else if (!this.#addFragment(seq, flags, data, index!, count)) {
+      return false;
     }
-    const item: Buffered = { flags, data: new Uint8Array(data) }; // copy: never retain the datagram
-    if (count !== undefined) {
-      item.index = index;
-      item.count = count;
-    }
-    this.#buffer.set(seq, item);
-    this.#bytes += len;
-    if (seq > this.#highest) this.#highest = seq;
     this.#ackNeeded = true;
     return true;
   }
 
-  /** Moves messages from the buffer head to `out` while complete. */
-  #deliver(out: ReliableMessage[]): void {
+  /** Writes fragment `index` of the message `count` fragments long into its assembly. */
+  #addFragment(seq: number, flags: number, data: Uint8Array, index: number, count: number): boolean {
+    const ring = this.#ring;
+    const len = data.byteLength;
+    const isLast = index === count - 1;
+    if (!isLast && (count - 1) * len + 1 > this.#maxMessageBytes) {
+      this.#refused++; // its fragments' length says the message exceeds maxMessageBytes
+      return false;
+    }
+    let a = ring.get(seq);
+    let created = false;
+    if (a === undefined) {
+      const first = seq - index;
+      if (!ring.free(first, first + count - 1)) return this.#malformedItem();
+      a = new Assembly(first, count, messageFlags(flags));
+      created = true;
+    } else if (!(a instanceof Assembly) || a.firstSeq !== seq - index || a.count !== count) {
+      return this.#malformedItem();
+    }
+    if (!a.fits(index, len)) return this.#malformedItem();
+    const first = index === 0 ? 1 : 0;
+    if (!this.#charge(len, first)) return false;
+    if (!this.#makeRoom(a.lastSeq, a.cost(index, len, this.#maxMessageBytes), len, first)) return false;
+    if (created) ring.addAssembly(this.#cum, a);
+    ring.bytes += a.write(index, data, this.#maxMessageBytes);
+    ring.markFragment(seq);
+    return true;
+  }
+
+  #malformedItem(): false {
+    this.#malformed++;
+    return false;
+  }
+
+  /**
+   * Evicts the highest buffered items (of messages after `keepThrough`) until `bytes` more fit;
+   * false (refused; the item's `credit` bytes and messages unreceived) when they cannot.
+   */
+  #makeRoom(keepThrough: number, bytes: number, creditBytes: number, creditMessages: number): boolean {
+    const ring = this.#ring;
+    while (ring.bytes + bytes > this.#maxBytes) {
+      if (ring.highest <= keepThrough) {
+        this.#credit?.onUnreceived(creditBytes, creditMessages);
+        this.#refused++;
+        return false;
+      }
+      this.#remove(ring.highest, 'unreceive');
+    }
+    return true;
+  }
+
+  /** Removes whatever holds seq (a whole item or a message's fragments); returns the items removed. */
+  #remove(seq: number, leave: Leave): number {
+    const slot = this.#ring.get(seq);
+    if (slot === undefined) return 0;
+    const [bytes, messages] = slot instanceof Assembly ? [slot.received, slot.hasFirst ? 1 : 0] : [slot.data.byteLength, 1];
+    const n = this.#ring.remove(seq);
+    if (n > 0 && this.#credit) {
+      if (leave === 'release') this.#credit.onReleased(bytes, messages);
+      else this.#credit.onUnreceived(bytes, messages);
+    }
+    return n;
+  }
+
+  /** Moves messages from the buffer head to `out` while complete; returns `out` (a new array once anything is added). */
+  #deliver(given: readonly ReliableMessage[]): readonly ReliableMessage[] {
+    const ring = this.#ring;
+    let out = given;
     while (!this.#held) {
       const head = this.#cum + 1;
-      const first = this.#buffer.get(head);
-      if (!first) break;
-      if (first.count === undefined) {
-        const m = { flags: first.flags & ~FLAG_FRAGMENT, data: first.data };
+      const slot = ring.get(head);
+      if (slot === undefined) break;
+      if (!(slot instanceof Assembly)) {
+        if (!ring.has(head)) break;
+        const w: WholeItem = slot;
+        const m = { flags: messageFlags(w.flags), data: w.data };
         const v = this.#offer(m);
         if (v === 'full') {
           this.#held = true;
@@ -324,84 +365,54 @@ export class ReliableReceiver {
         }
         this.#remove(head, v === 'refused' ? 'unreceive' : 'release');
         if (v === 'refused') {
-          this.#rejected++;
-          this.#refusedUntil = head;
-          this.#refusedByAccept = true;
+          this.#refuse(head, 1, true);
           break;
         }
-        out.push(m);
+        out = append(out, m);
         this.#cum = head;
         continue;
       }
-      const end = head + first.count - 1;
-      if (first.index !== 0 || (this.#missing > head && this.#missing <= end && !this.#buffer.has(this.#missing))) break;
-      const parts: Uint8Array[] = [];
-      let total = 0;
-      for (let seq = head; seq <= end; seq++) {
-        const p = this.#buffer.get(seq);
-        if (!p) this.#missing = seq;
-        if (!p || p.index !== seq - head || p.count !== first.count) break;
-        parts.push(p.data);
-        total += p.data.byteLength;
-      }
-      if (parts.length < first.count) break; // incomplete (or inconsistent: wait for base)
-      if (total > this.#maxMessageBytes) {
-        for (let seq = head; seq <= end; seq++) this.#remove(seq, 'unreceive');
-        this.#refused += first.count;
+      if (slot.firstSeq !== head || !slot.complete) break;
+      const end = slot.lastSeq;
+      if (slot.oversize || slot.total > this.#maxMessageBytes) {
+        this.#remove(head, 'unreceive');
+        this.#refused += slot.count;
         this.#refusedUntil = end;
         this.#refusedByAccept = false;
         break;
       }
-      const data = new Uint8Array(total);
-      let offset = 0;
-      for (const p of parts) {
-        data.set(p, offset);
-        offset += p.byteLength;
-      }
-      const m = { flags: first.flags & ~FLAG_FRAGMENT, data };
+      const m = { flags: slot.flags, data: slot.message() };
       const v = this.#offer(m);
       if (v === 'full') {
         this.#held = true;
         break;
       }
-      for (let seq = head; seq <= end; seq++) this.#remove(seq, v === 'refused' ? 'unreceive' : 'release');
+      this.#remove(head, v === 'refused' ? 'unreceive' : 'release');
       if (v === 'refused') {
-        this.#rejected += first.count;
-        this.#refusedUntil = end;
-        this.#refusedByAccept = true;
+        this.#refuse(end, slot.count, true);
         break;
       }
-      out.push(m);
+      out = append(out, m);
       this.#cum = end;
     }
     if (out.length > 0) this.#ackNeeded = true;
+    return out;
   }
 
+  #refuse(until: number, items: number, byAccept: boolean): void {
+    this.#rejected += items;
+    this.#refusedUntil = until;
+    this.#refusedByAccept = byAccept;
+  }
+
+  /** Everything up to `cum` is abandoned by the sender: discards what is buffered there. */
   #skipTo(cum: number): void {
-    for (const seq of [...this.#buffer.keys()]) {
-      if (seq > cum) continue;
-      this.#remove(seq, 'unreceive');
-      this.#skipped++;
+    const ring = this.#ring;
+    const top = Math.min(cum, ring.highest);
+    for (let seq = this.#cum + 1; seq <= top && ring.items > 0; seq++) {
+      if (ring.get(seq) !== undefined) this.#skipped += this.#remove(seq, 'unreceive');
     }
     this.#cum = cum;
     this.#ackNeeded = true;
-  }
-
-  #remove(seq: number, leave: Leave): void {
-    const it = this.#buffer.get(seq);
-    if (!it) return;
-    if (this.#credit) {
-      const first = it.index === undefined || it.index === 0 ? 1 : 0;
-      if (leave === 'release') this.#credit.onReleased(it.data.byteLength, first);
-      else this.#credit.onUnreceived(it.data.byteLength, first);
-    }
-    this.#buffer.delete(seq);
-    this.#bytes -= it.data.byteLength;
-    if (this.#buffer.size === 0) this.#highest = 0;
-    else if (seq === this.#highest) {
-      let s = seq - 1;
-      while (!this.#buffer.has(s)) s--;
-      this.#highest = s;
-    }
   }
 }

@@ -19,6 +19,8 @@
  *   retransmission through requeue()), fast retransmit is off and the RTO is only a backstop
  *   (at least rtoMinMs, default 1 s) for items the packet layer saw acknowledged but the
  *   receiver did not accept.
+ * - In-flight state (delivery/reliable/send-ring.ts): a ring of slots indexed by seq, one typed
+ *   array per field (no Map, no object per item); acknowledging a newly acked item is O(1).
  * - At its deadline a message is abandoned: push() rejects with ERR_NOT_ACKNOWLEDGED and its
  *   seqs leave the window, so `base` (sent in every frame with reliable items) moves past them.
  * - Flow control (`credit`, delivery/flow.ts): a first transmission needs the receiver's credit
@@ -29,7 +31,9 @@
  */
 import type { Clock } from '../runtime/clock';
 import { BadInputError, DeliveryError } from '../errors';
-import { FLAG_FRAGMENT, FLAG_RELIABLE, MAX_ACK_RANGES } from '../wire/frame';
+import { FLAG_FRAGMENT, FLAG_RELIABLE, MAX_ACK_RANGES, type PayloadItem } from '../wire/frame';
+import { DUE, RECOUNT, SACKED, SENT, SendRing, type SentMessage } from './reliable/send-ring';
+import { ItemRto } from './reliable/item-rto';
 
 export const RTO_INITIAL_MS = 200;
 export const RTO_MIN_MS = 100;
@@ -38,7 +42,6 @@ export const RTO_MAX_MS = 5_000;
 export const PACKET_MODE_RTO_MIN_MS = 1_000;
 /** An item is presumed lost when one sent this many transmissions later was acknowledged. */
 export const REORDER_THRESHOLD = 3;
-const CLOCK_GRANULARITY_MS = 1;
 
 /** One item to put in a frame: [flags, data, seq] or [flags, data, seq, index, count]. */
 export interface ReliableItem {
@@ -61,6 +64,10 @@ export interface ReliableSenderOptions {
   rtoMaxMs?: number;
   /** Loss is detected at the packet level (requeue()): no fast retransmit. */
   packetLoss?: boolean;
+  /** Called as each message settles (acknowledged, abandoned, failed), before its promise settles. */
+  onSettled?: () => void;
+  /** The error a message's promise rejects with, made from the sender's (e.g. naming the peer); `timeoutMs` as pushed. */
+  rejection?: (err: Error, timeoutMs: number) => Error;
   /** The peer's flow-control credit (first transmissions only); none: unlimited. */
   credit?: SenderCredit;
 }
@@ -75,58 +82,42 @@ export interface SenderCredit {
   refund(bytes: number, messages: number): void;
 }
 
-interface Message {
-  settled: boolean;
-  readonly lastSeq: number;
-  readonly firstSeq: number;
-  readonly deadlineMs: number;
-  readonly timeoutMs: number;
-  readonly resolve: () => void;
-  readonly reject: (err: Error) => void;
-}
-
-interface Item extends ReliableItem {
-  transmissions: number;
-  sentAtMs: number;
-  txOrder: number;
-  rtoAtMs: number;
-  sacked: boolean;
-  due: boolean;
-  /** Counted in the credit of a restarted receiver that has not seen it (see creditRestarted). */
-  recount?: boolean;
-}
-
 export class ReliableSender {
   readonly #clock: Clock;
   readonly #stream: number;
   readonly #window: number;
-  readonly #rtoMinMs: number;
-  readonly #rtoMaxMs: number;
   readonly #packetLoss: boolean;
+  readonly #onSettled: () => void;
+  readonly #rejection: (err: Error, timeoutMs: number) => Error;
   readonly #credit: SenderCredit | null;
-  /** Items neither cumulatively acked nor abandoned, in seq order. */
-  readonly #items = new Map<number, Item>();
-  /** Unsettled messages by last seq, in seq order. */
-  readonly #messages = new Map<number, Message>();
+  /** Items neither cumulatively acked nor abandoned: seqs [base, nextSeq). */
+  readonly #ring = new SendRing();
+  #pending = 0;
   #nextSeq = 1;
-  /** Lowest seq in #items, or #nextSeq (advanced lazily). */
+  /** Lowest live seq, or #nextSeq (advanced lazily). */
   #base = 1;
   /** Lowest seq never transmitted. */
   #sendNext = 1;
   #cumAcked = 0;
   #inFlight = 0;
+  #queued = 0;
   #due = 0;
   #sacked = 0;
   #txCounter = 0;
   #highestDeliveredTx = 0;
   #retransmissions = 0;
-  #srttMs: number | null = null;
-  #rttvarMs = 0;
-  #rtoMs: number;
-  #lastBackoffAtMs = -Infinity;
+  readonly #rto: ItemRto;
   /** Messages by deadline (settled ones are skipped lazily from #deadlineHead). */
-  #byDeadline: Message[] = [];
+  #byDeadline: SentMessage[] = [];
   #deadlineHead = 0;
+  /** The frame item peekItem() built for #peekSeq (takeItem() hands out the same object). */
+  #peeked: PayloadItem | null = null;
+  #peekSeq = 0;
+  /** No item below this seq is due (where the search for the next retransmission starts). */
+  #dueFrom = 1;
+  /** Per-ack scratch (no closure per ack): newest send time of a once-sent newly acked item, highest txOrder. */
+  #sampleSentAtMs = -1;
+  #deliveredTx = 0;
 
   constructor(opts: ReliableSenderOptions) {
     if (!Number.isSafeInteger(opts.window) || opts.window < 1) throw new BadInputError('ERR_BAD_ARGUMENT', 'window must be a positive integer');
@@ -134,141 +125,201 @@ export class ReliableSender {
     this.#stream = opts.stream;
     this.#window = opts.window;
     this.#packetLoss = opts.packetLoss ?? false;
+    this.#onSettled = opts.onSettled ?? ((): void => undefined);
+    this.#rejection = opts.rejection ?? ((err: Error): Error => err);
     this.#credit = opts.credit ?? null;
-    this.#rtoMinMs = opts.rtoMinMs ?? (this.#packetLoss ? PACKET_MODE_RTO_MIN_MS : RTO_MIN_MS);
-    this.#rtoMaxMs = Math.max(this.#rtoMinMs, opts.rtoMaxMs ?? RTO_MAX_MS);
-    this.#rtoMs = this.#clampRto(opts.rtoInitialMs ?? RTO_INITIAL_MS);
+    this.#rto = new ItemRto(opts.rtoInitialMs ?? RTO_INITIAL_MS, opts.rtoMinMs ?? (this.#packetLoss ? PACKET_MODE_RTO_MIN_MS : RTO_MIN_MS), opts.rtoMaxMs ?? RTO_MAX_MS);
   }
 
   get stream(): number { return this.#stream; }
   get window(): number { return this.#window; }
   /** Lowest seq not cumulatively acknowledged nor abandoned (the frame's `base`). */
   get base(): number {
-    while (this.#base < this.#nextSeq && !this.#items.has(this.#base)) this.#base++;
+    while (this.#base < this.#nextSeq && !this.#ring.live(this.#base)) this.#base++;
     return this.#base;
   }
   /** Smoothed RTT, null before the first sample. */
-  get rttMs(): number | null { return this.#srttMs; }
+  get rttMs(): number | null { return this.#rto.srttMs; }
   /** Current retransmission timeout (with backoff). */
-  get rtoMs(): number { return this.#rtoMs; }
+  get rtoMs(): number { return this.#rto.rtoMs; }
   /** Items transmitted and not yet cumulatively acknowledged nor abandoned. */
   get inFlight(): number { return this.#inFlight; }
   /** Items never transmitted yet. */
-  get queued(): number { return this.#items.size - this.#inFlight; }
+  get queued(): number { return this.#queued; }
   /** Messages whose push() has not settled. */
-  get pendingMessages(): number { return this.#messages.size; }
+  get pendingMessages(): number { return this.#pending; }
   /** Item retransmissions so far. */
   get retransmissions(): number { return this.#retransmissions; }
+  /** Slots of the ring holding the items (it grows with the span from base to the newest seq). */
+  get ringSlots(): number { return this.#ring.capacity; }
 
   /**
    * Queues one message (its chunks, in order) with the message flags (e.g. COMPRESSED).
    * Resolves when the cumulative ack covers its last seq; rejects with ERR_NOT_ACKNOWLEDGED
-   * at `deadlineMs` (monotonic clock).
+   * at `deadlineMs` (monotonic clock); `timeoutMs` (default: from now to the deadline) is what
+   * the error says.
    */
-  push(chunks: readonly Uint8Array[], flags: number, deadlineMs: number): Promise<void> {
+  push(chunks: readonly Uint8Array[], flags: number, deadlineMs: number, timeoutMs = Math.max(0, Math.round(deadlineMs - this.#clock.monotonic()))): Promise<void> {
     const n = chunks.length;
-    if (n === 0) return Promise.reject(new BadInputError('ERR_BAD_ARGUMENT', 'a reliable message needs at least one chunk'));
-    if (n > this.#window) {
-      return Promise.reject(new DeliveryError('ERR_TOO_LARGE', `message needs ${n} fragments, more than the reliable window (${this.#window})`));
+    if (n === 0 || n > this.#window) {
+      this.#onSettled();
+      const err = n === 0 ? new BadInputError('ERR_BAD_ARGUMENT', 'a reliable message needs at least one chunk') : new DeliveryError('ERR_TOO_LARGE', `message needs ${n} fragments, more than the reliable window (${this.#window})`);
+      return Promise.reject(this.#rejection(err, timeoutMs));
     }
     let resolve!: () => void;
     let reject!: (err: Error) => void;
-    const promise = new Promise<void>((res, rej) => ([resolve, reject] = [res, rej]));
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
     const firstSeq = this.#nextSeq;
-    const msg: Message = { settled: false, firstSeq, lastSeq: firstSeq + n - 1, deadlineMs, timeoutMs: Math.max(0, Math.round(deadlineMs - this.#clock.monotonic())), resolve, reject };
     const wireFlags = (flags & ~(FLAG_RELIABLE | FLAG_FRAGMENT)) | FLAG_RELIABLE | (n > 1 ? FLAG_FRAGMENT : 0);
-    for (let i = 0; i < n; i++) {
-      const item: Item = { seq: firstSeq + i, flags: wireFlags, data: chunks[i]!, transmissions: 0, sentAtMs: -1, txOrder: 0, rtoAtMs: Infinity, sacked: false, due: false };
-      if (n > 1) Object.assign(item, { index: i, count: n });
-      this.#items.set(item.seq, item);
-    }
+    const msg: SentMessage = { settled: false, firstSeq, lastSeq: firstSeq + n - 1, wireFlags, deadlineMs, timeoutMs, resolve, reject };
+    this.#ring.ensure(this.base, msg.lastSeq);
+    for (let i = 0; i < n; i++) this.#ring.add(firstSeq + i, chunks[i]!, msg);
     this.#nextSeq += n;
-    this.#messages.set(msg.lastSeq, msg);
-    let at = this.#byDeadline.length; // sorted insert; usually an append
-    while (at > this.#deadlineHead && this.#byDeadline[at - 1]!.deadlineMs > deadlineMs) at--;
-    this.#byDeadline.splice(at, 0, msg);
+    this.#queued += n;
+    this.#pending++;
+    const q = this.#byDeadline;
+    let at = q.length; // sorted insert; usually an append
+    while (at > this.#deadlineHead && q[at - 1]!.deadlineMs > deadlineMs) at--;
+    if (at === q.length) q.push(msg);
+    else q.splice(at, 0, msg);
     return promise;
   }
 
   /** Whether take() would return items now. */
   hasWork(): boolean {
-    return this.#due > 0 || (this.#sendNext < this.#nextSeq && this.#sendNext < this.base + this.#window && this.#creditAllows(this.#items.get(this.#sendNext)));
+    return this.#due > 0 || (this.#sendNext < this.#nextSeq && this.#sendNext < this.base + this.#window && this.#creditAllows(this.#sendNext));
+  }
+
+  /** The seq take(1) would return next (not marked sent), or 0: nothing to send. */
+  #nextToSend(): number {
+    const ring = this.#ring;
+    if (this.#due > 0) {
+      for (let seq = Math.max(this.base, this.#dueFrom); seq < this.#sendNext; seq++) {
+        if (ring.has(seq, DUE)) return (this.#dueFrom = seq);
+      }
+    }
+    this.#skipAbandoned();
+    const seq = this.#sendNext;
+    return seq < this.#nextSeq && seq < this.base + this.#window && this.#creditAllows(seq) ? seq : 0;
+  }
+
+  /** Whether flow control lets new item `seq` go now (canSend marks the credit blocked if not). */
+  #creditAllows(seq: number): boolean {
+    if (this.#credit === null || !this.#ring.live(seq)) return true;
+    return this.#credit.canSend(this.#ring.data(seq).byteLength, this.#startsMessage(seq));
+  }
+
+  /** 1 when seq is its message's first item (a message counts against the credit once), else 0. */
+  #startsMessage(seq: number): number {
+    return this.#ring.message(seq).firstSeq === seq ? 1 : 0;
+  }
+
+  /** The frame item takeItem() would return (built once; not marked sent), or null: nothing to send. */
+  peekItem(): PayloadItem | null {
+    const seq = this.#nextToSend();
+    if (seq === 0) return null;
+    if (this.#peeked === null || this.#peekSeq !== seq) {
+      const ring = this.#ring;
+      const m = ring.message(seq);
+      const data = ring.data(seq);
+      this.#peeked = m.lastSeq === m.firstSeq ? { flags: m.wireFlags, data, id: seq } : { flags: m.wireFlags, data, id: seq, index: seq - m.firstSeq, count: m.lastSeq - m.firstSeq + 1 };
+      this.#peekSeq = seq;
+    }
+    return this.#peeked;
+  }
+
+  /** Transmits the next item (a due retransmission first, then a new one within the window): its frame item, or null. */
+  takeItem(): PayloadItem | null {
+    const item = this.peekItem();
+    if (item === null) return null;
+    this.#peeked = null;
+    const seq = this.#peekSeq;
+    if (seq === this.#sendNext) {
+      this.#credit?.onSent(item.data.byteLength, this.#startsMessage(seq)); // nextToSend checked canSend
+      this.#sendNext++;
+      this.#inFlight++;
+      this.#queued--;
+    } else {
+      this.#retransmissions++;
+    }
+    this.#transmit(seq, this.#clock.monotonic());
+    return item;
   }
 
   /** Items to transmit now: due retransmissions first (seq order), then new items within the window. */
   take(maxItems: number): ReliableItem[] {
     const out: ReliableItem[] = [];
-    const now = this.#clock.monotonic();
-    for (let seq = this.base; this.#due > 0 && out.length < maxItems && seq < this.#sendNext; seq++) {
-      const it = this.#items.get(seq);
-      if (!it?.due) continue;
-      this.#retransmissions++;
-      out.push(this.#transmit(it, now));
-    }
-    const limit = this.base + this.#window;
-    while (out.length < maxItems && this.#sendNext < this.#nextSeq && this.#sendNext < limit) {
-      const it = this.#items.get(this.#sendNext);
-      if (it && !this.#takeCredit(it)) break; // out of credit: wait for the receiver's next ack
-      this.#sendNext++;
-      if (!it) continue; // abandoned before it was ever sent
-      this.#inFlight++;
-      out.push(this.#transmit(it, now));
+    while (out.length < maxItems) {
+      const it = this.takeItem();
+      if (it === null) break;
+      out.push(it.index === undefined ? { seq: it.id!, flags: it.flags, data: it.data } : { seq: it.id!, flags: it.flags, data: it.data, index: it.index, count: it.count! });
     }
     this.#skipAbandoned();
     return out;
   }
 
+  /** The item take(1) would return next (not marked sent), or null: nothing to send. */
+  peek(): Readonly<ReliableItem> | null {
+    const it = this.peekItem();
+    if (it === null) return null;
+    return it.index === undefined ? { seq: it.id!, flags: it.flags, data: it.data } : { seq: it.id!, flags: it.flags, data: it.data, index: it.index, count: it.count! };
+  }
+
   /** Processes an ack [stream, cum, ranges] from the receiver; acks of other streams are ignored. */
   onAck(stream: number, cum: number, ranges: readonly number[]): void {
     if (stream !== this.#stream || !Number.isSafeInteger(cum)) return;
+    const ring = this.#ring;
     const now = this.#clock.monotonic();
     const highestSent = this.#sendNext - 1;
-    let sampleSentAtMs = -1;
-    let deliveredTx = 0;
-    const observe = (it: Item): void => {
-      if (it.transmissions === 1 && it.sentAtMs > sampleSentAtMs) sampleSentAtMs = it.sentAtMs;
-      if (it.txOrder > deliveredTx) deliveredTx = it.txOrder;
-    };
+    this.#sampleSentAtMs = -1;
+    this.#deliveredTx = 0;
     const c = Math.min(cum, highestSent);
     const fresh = cum >= this.#cumAcked;
     if (c > this.#cumAcked) {
       for (let seq = Math.max(this.#cumAcked + 1, this.base); seq <= c; seq++) {
-        const it = this.#items.get(seq);
-        if (!it) continue;
-        if (it.recount) this.#credit?.refund(it.data.byteLength, startsMessage(it)); // delivered before the restart: never counted there
-        if (!it.sacked) observe(it);
-        this.#forget(it);
-        const m = this.#messages.get(seq);
-        if (m) {
+        if (!ring.live(seq)) continue;
+        if (ring.has(seq, RECOUNT)) this.#credit?.refund(ring.data(seq).byteLength, this.#startsMessage(seq)); // delivered before the restart: never counted there
+        if (!ring.has(seq, SACKED)) this.#observe(seq);
+        const m = ring.message(seq);
+        this.#forget(seq);
+        if (m.lastSeq === seq && !m.settled) {
           this.#settle(m);
           m.resolve();
         }
       }
       this.#cumAcked = c;
     }
-    const pairs = sanitizeRanges(ranges, this.base, highestSent);
-    for (const [s, e] of pairs) {
-      for (let seq = s; seq <= e; seq++) {
-        const it = this.#items.get(seq);
-        if (!it || it.sacked) continue;
-        observe(it);
-        it.sacked = true;
-        this.#sacked++;
-        this.#clearDue(it);
+    if (ranges.length >= 2) {
+      const pairs = sanitizeRanges(ranges, this.base, highestSent);
+      for (const [s, e] of pairs) {
+        for (let seq = s; seq <= e; seq++) {
+          if (!ring.live(seq) || ring.has(seq, SACKED)) continue;
+          this.#observe(seq);
+          ring.set(seq, SACKED);
+          this.#sacked++;
+          this.#clearDue(seq);
+        }
       }
+      if (fresh && this.#sacked > 0) this.#detectReneging(pairs, ranges.length >= 2 * MAX_ACK_RANGES, highestSent);
+    } else if (fresh && this.#sacked > 0) {
+      this.#detectReneging([], false, highestSent);
     }
-    if (fresh && this.#sacked > 0) this.#detectReneging(pairs, ranges.length >= 2 * MAX_ACK_RANGES, highestSent);
-    if (sampleSentAtMs >= 0) this.#rttSample(now - sampleSentAtMs);
+    if (this.#sampleSentAtMs >= 0) this.#rto.sample(now - this.#sampleSentAtMs);
+    const deliveredTx = this.#deliveredTx;
     if (deliveredTx > this.#highestDeliveredTx && !this.#packetLoss) {
       this.#highestDeliveredTx = deliveredTx;
       // Fast retransmit. Items in seq order were first sent in txOrder order, so the scan stops
       // at the first once-sent item too recent to count as lost (O(candidates), not O(window)).
-      for (const it of this.#inFlightItems()) {
-        if (it.txOrder + REORDER_THRESHOLD > deliveredTx) {
-          if (it.transmissions === 1) break;
+      for (let seq = this.base; seq < this.#sendNext; seq++) {
+        if (!ring.live(seq)) continue;
+        if (ring.txOrder(seq) + REORDER_THRESHOLD > deliveredTx) {
+          if (ring.transmissions(seq) === 1) break;
           continue;
         }
-        if (!it.sacked && !it.due) this.#markDue(it);
+        if (!ring.has(seq, SACKED | DUE)) this.#markDue(seq);
       }
     }
     this.#announceBase();
@@ -279,51 +330,34 @@ export class ReliableSender {
    * abandoned, never sent, or is already due). Returns whether it was requeued.
    */
   requeue(seq: number): boolean {
-    const it = this.#items.get(seq);
-    if (!it || it.transmissions === 0 || it.sacked || it.due) return false;
-    this.#markDue(it);
+    const ring = this.#ring;
+    if (seq < this.base || seq >= this.#sendNext || !ring.live(seq) || !ring.has(seq, SENT) || ring.has(seq, SACKED | DUE)) return false;
+    this.#markDue(seq);
     return true;
-  }
-
-  /** The item take(1) would return next (not marked sent), or null: nothing to send. */
-  peek(): Readonly<ReliableItem> | null {
-    if (this.#due > 0) {
-      for (let seq = this.base; seq < this.#sendNext; seq++) {
-        const it = this.#items.get(seq);
-        if (it?.due) return it;
-      }
-    }
-    const limit = this.base + this.#window;
-    for (let seq = this.#sendNext; seq < this.#nextSeq && seq < limit; seq++) {
-      const it = this.#items.get(seq);
-      if (it) return this.#creditAllows(it) ? it : null;
-    }
-    return null;
   }
 
   /** Call at/after nextDeadline(): fails expired messages, marks timed-out items for retransmission. */
   tick(): void {
+    const ring = this.#ring;
     const now = this.#clock.monotonic();
     for (let m = this.#firstByDeadline(); m && m.deadlineMs <= now; m = this.#firstByDeadline()) this.#abandon(m);
     this.#skipAbandoned();
     this.#announceBase();
     let backoff = false;
-    for (const it of this.#inFlightItems()) {
-      if (it.sacked || it.due || it.rtoAtMs > now) continue;
-      this.#markDue(it);
-      if (it.sentAtMs >= this.#lastBackoffAtMs) backoff = true;
+    for (let seq = this.base; seq < this.#sendNext; seq++) {
+      if (!ring.live(seq) || ring.has(seq, SACKED | DUE) || ring.rtoAt(seq) > now) continue;
+      this.#markDue(seq);
+      if (this.#rto.newRound(ring.sentAt(seq))) backoff = true;
     }
-    if (backoff) {
-      this.#rtoMs = Math.min(this.#rtoMs * 2, this.#rtoMaxMs);
-      this.#lastBackoffAtMs = now;
-    }
+    if (backoff) this.#rto.backoff(now);
   }
 
   /** Monotonic time at which tick() has something to do, or null (nothing pending). */
   nextDeadline(): number | null {
+    const ring = this.#ring;
     let d = this.#firstByDeadline()?.deadlineMs ?? Infinity;
-    for (const it of this.#inFlightItems()) {
-      if (!it.sacked && !it.due && it.rtoAtMs < d) d = it.rtoAtMs;
+    for (let seq = this.base; seq < this.#sendNext; seq++) {
+      if (ring.live(seq) && !ring.has(seq, SACKED | DUE) && ring.rtoAt(seq) < d) d = ring.rtoAt(seq);
     }
     return d === Infinity ? null : d;
   }
@@ -334,27 +368,35 @@ export class ReliableSender {
    * may mean "outcome unknown").
    */
   failAll(err: Error, unsentErr?: Error): void {
-    const messages = [...this.#messages.values()];
+    const messages: SentMessage[] = [];
+    const ring = this.#ring;
+    for (let seq = this.base; seq < this.#nextSeq; seq++) {
+      if (!ring.live(seq)) continue;
+      const m = ring.message(seq);
+      if (m.lastSeq === seq && !m.settled) messages.push(m);
+    }
     const sentBelow = this.#sendNext;
-    this.#items.clear();
-    this.#messages.clear();
-    this.#inFlight = this.#due = this.#sacked = 0;
-    this.#sendNext = this.#nextSeq;
+    ring.clear(this.base, this.#nextSeq);
+    this.#inFlight = this.#due = this.#sacked = this.#queued = this.#pending = 0;
+    this.#sendNext = this.#base = this.#nextSeq;
     this.#byDeadline = [];
     this.#deadlineHead = 0;
-    for (const m of messages) m.reject(unsentErr && m.firstSeq >= sentBelow ? unsentErr : err);
-  }
-
-  /** Transmitted items not yet acked nor abandoned, in seq order (span < window). */
-  *#inFlightItems(): Generator<Item> {
-    for (let seq = this.base; seq < this.#sendNext; seq++) {
-      const it = this.#items.get(seq);
-      if (it) yield it;
+    this.#peeked = null;
+    for (const m of messages) {
+      m.settled = true;
+      this.#onSettled();
+      m.reject(this.#rejection(unsentErr && m.firstSeq >= sentBelow ? unsentErr : err, m.timeoutMs));
     }
   }
 
+  #observe(seq: number): void {
+    const ring = this.#ring;
+    if (ring.transmissions(seq) === 1 && ring.sentAt(seq) > this.#sampleSentAtMs) this.#sampleSentAtMs = ring.sentAt(seq);
+    if (ring.txOrder(seq) > this.#deliveredTx) this.#deliveredTx = ring.txOrder(seq);
+  }
+
   /** The unsettled message with the earliest deadline. */
-  #firstByDeadline(): Message | undefined {
+  #firstByDeadline(): SentMessage | undefined {
     const q = this.#byDeadline;
     while (this.#deadlineHead < q.length && q[this.#deadlineHead]!.settled) this.#deadlineHead++;
     if (this.#deadlineHead > 1024 && this.#deadlineHead * 2 > q.length) {
@@ -370,92 +412,77 @@ export class ReliableSender {
    * (its retransmission timer then repeats it until acknowledged).
    */
   #announceBase(): void {
-    const first = this.#items.get(this.base);
-    if (this.base > this.#cumAcked + 1 && first?.sacked) this.#markDue(first);
+    const base = this.base;
+    if (base > this.#cumAcked + 1 && base < this.#nextSeq && this.#ring.has(base, SACKED)) this.#markDue(base);
   }
 
-  #transmit(it: Item, now: number): ReliableItem {
-    it.recount = false; // the restarted receiver counts this copy (as new, or as a first-seen duplicate)
-    it.transmissions++;
-    it.sentAtMs = now;
-    it.txOrder = ++this.#txCounter;
-    it.rtoAtMs = now + this.#rtoMs;
-    this.#clearDue(it);
-    const { seq, flags, data, index, count } = it;
-    return count === undefined ? { seq, flags, data } : { seq, flags, data, index, count };
+  #transmit(seq: number, now: number): void {
+    this.#ring.unset(seq, RECOUNT); // the restarted receiver counts this copy (as new, or as a first-seen duplicate)
+    this.#ring.transmitted(seq, now, ++this.#txCounter, now + this.#rto.rtoMs);
+    this.#clearDue(seq);
   }
 
-  #markDue(it: Item): void {
-    if (it.sacked) {
-      it.sacked = false;
+  #markDue(seq: number): void {
+    const ring = this.#ring;
+    if (ring.has(seq, SACKED)) {
+      ring.unset(seq, SACKED);
       this.#sacked--;
     }
-    it.due = true;
-    this.#due++;
+    if (!ring.has(seq, DUE)) {
+      ring.set(seq, DUE);
+      this.#due++;
+      if (seq < this.#dueFrom) this.#dueFrom = seq;
+    }
   }
 
-  #clearDue(it: Item): void {
-    if (it.due) this.#due--;
-    it.due = false;
+  #clearDue(seq: number): void {
+    if (!this.#ring.has(seq, DUE)) return;
+    this.#ring.unset(seq, DUE);
+    this.#due--;
   }
 
   /** Removes an item (acked or abandoned). */
-  #forget(it: Item): void {
-    this.#items.delete(it.seq);
-    if (it.transmissions > 0) this.#inFlight--;
-    if (it.sacked) this.#sacked--;
-    if (it.due) this.#due--;
+  #forget(seq: number): void {
+    const ring = this.#ring;
+    if (ring.has(seq, SENT)) this.#inFlight--;
+    else this.#queued--;
+    if (ring.has(seq, SACKED)) this.#sacked--;
+    if (ring.has(seq, DUE)) this.#due--;
+    if (this.#peekSeq === seq) this.#peeked = null; // let its data go
+    ring.remove(seq);
   }
 
-  #settle(m: Message): void {
-    this.#messages.delete(m.lastSeq);
+  #settle(m: SentMessage): void {
     m.settled = true;
+    this.#pending--;
+    this.#onSettled();
   }
 
-  #abandon(m: Message): void {
+  #abandon(m: SentMessage): void {
     const unsent = this.#refund(m);
-    for (let seq = m.firstSeq; seq <= m.lastSeq; seq++) {
-      const it = this.#items.get(seq);
-      if (it) this.#forget(it);
-    }
+    for (let seq = m.firstSeq; seq <= m.lastSeq; seq++) if (seq >= this.base && this.#ring.live(seq)) this.#forget(seq);
     this.#settle(m);
     if (unsent && this.#credit?.blocked) {
-      m.reject(new DeliveryError('ERR_FLOW_CONTROL', `not sent within ${m.timeoutMs} ms: the peer granted no flow-control credit (its inbox is full)`));
+      m.reject(this.#rejection(new DeliveryError('ERR_FLOW_CONTROL', `not sent within ${m.timeoutMs} ms: the peer granted no flow-control credit (its inbox is full)`), m.timeoutMs));
       return;
     }
-    m.reject(new DeliveryError('ERR_NOT_ACKNOWLEDGED', `not acknowledged within ${m.timeoutMs} ms`));
-  }
-
-  /** Whether flow control lets item `it` go now (always for a retransmission or an abandoned seq). */
-  #creditAllows(it: Item | undefined): boolean {
-    if (!this.#credit || !it || it.transmissions > 0) return true;
-    return this.#credit.canSend(it.data.byteLength, startsMessage(it));
-  }
-
-  /** Charges a first transmission of `it` to the credit; false (nothing charged) when it does not fit. */
-  #takeCredit(it: Item): boolean {
-    if (!this.#credit || it.transmissions > 0) return true;
-    const bytes = it.data.byteLength;
-    const messages = startsMessage(it);
-    if (!this.#credit.canSend(bytes, messages)) return false;
-    this.#credit.onSent(bytes, messages);
-    return true;
+    m.reject(this.#rejection(new DeliveryError('ERR_NOT_ACKNOWLEDGED', `not acknowledged within ${m.timeoutMs} ms`), m.timeoutMs));
   }
 
   /** Refunds the transmitted, unacknowledged items of an abandoned message; true when some item never left. */
-  #refund(m: Message): boolean {
+  #refund(m: SentMessage): boolean {
+    const ring = this.#ring;
     let bytes = 0;
     let messages = 0;
     let unsent = false;
     for (let seq = m.firstSeq; seq <= m.lastSeq; seq++) {
-      const it = this.#items.get(seq);
-      if (!it) continue;
-      if (it.transmissions === 0) {
+      if (!ring.live(seq)) continue;
+      if (!ring.has(seq, SENT)) {
         unsent = true;
         continue;
       }
-      bytes += it.data.byteLength;
-      messages += startsMessage(it);
+      bytes += ring.data(seq).byteLength;
+      messages += this.#startsMessage(seq);
     }
     if (this.#credit && (bytes > 0 || messages > 0)) this.#credit.refund(bytes, messages);
     return unsent;
@@ -469,51 +496,34 @@ export class ReliableSender {
    * acknowledges without having seen a copy (delivered before the restart) is refunded then.
    */
   creditRestarted(): { bytes: number; messages: number } {
+    const ring = this.#ring;
     let bytes = 0;
     let messages = 0;
-    for (const it of this.#inFlightItems()) {
-      if (it.transmissions === 0) continue;
-      it.recount = true;
-      bytes += it.data.byteLength;
-      messages += startsMessage(it);
+    for (let seq = this.base; seq < this.#sendNext; seq++) {
+      if (!ring.has(seq, SENT)) continue;
+      ring.set(seq, RECOUNT);
+      bytes += ring.data(seq).byteLength;
+      messages += this.#startsMessage(seq);
     }
     return { bytes, messages };
   }
 
   #skipAbandoned(): void {
-    while (this.#sendNext < this.#nextSeq && !this.#items.has(this.#sendNext)) this.#sendNext++;
+    while (this.#sendNext < this.#nextSeq && !this.#ring.live(this.#sendNext)) this.#sendNext++;
   }
 
   /** SACKed items inside the range the ack reports but absent from it: the receiver dropped them. */
   #detectReneging(pairs: Array<[number, number]>, truncated: boolean, highestSent: number): void {
+    const ring = this.#ring;
     const limit = truncated && pairs.length > 0 ? pairs[pairs.length - 1]![1] : highestSent;
     let k = 0;
-    for (const it of this.#inFlightItems()) {
-      if (it.seq > limit) break;
-      if (!it.sacked) continue;
-      while (k < pairs.length && pairs[k]![1] < it.seq) k++;
-      if (k >= pairs.length || pairs[k]![0] > it.seq) this.#markDue(it);
+    for (let seq = this.base; seq < this.#sendNext && seq <= limit; seq++) {
+      if (!ring.live(seq) || !ring.has(seq, SACKED)) continue;
+      while (k < pairs.length && pairs[k]![1] < seq) k++;
+      if (k >= pairs.length || pairs[k]![0] > seq) this.#markDue(seq);
     }
-  }
-
-  #rttSample(r: number): void {
-    if (this.#srttMs === null) {
-      this.#srttMs = r;
-      this.#rttvarMs = r / 2;
-    } else {
-      this.#rttvarMs = 0.75 * this.#rttvarMs + 0.25 * Math.abs(this.#srttMs - r);
-      this.#srttMs = 0.875 * this.#srttMs + 0.125 * r;
-    }
-    this.#rtoMs = this.#clampRto(this.#srttMs + Math.max(CLOCK_GRANULARITY_MS, 4 * this.#rttvarMs));
-  }
-
-  #clampRto(ms: number): number {
-    return Math.min(this.#rtoMaxMs, Math.max(this.#rtoMinMs, ms));
   }
 }
-
-/** 1 when the item is a message's first (a message counts against the credit once), else 0. */
-const startsMessage = (it: ReliableItem): number => (it.index === undefined || it.index === 0 ? 1 : 0);
 
 /** Valid ranges clamped to [lo, hi], sorted by start (at most MAX_ACK_RANGES are read). */
 function sanitizeRanges(flat: readonly number[], lo: number, hi: number): Array<[number, number]> {

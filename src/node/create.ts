@@ -7,8 +7,7 @@ import { systemScheduler } from '../runtime/scheduler';
 import { systemRandom } from '../runtime/random';
 import type { Settings } from '../config/schema';
 import { nodeSettings } from '../config/parse';
-import { sodiumReady, wipe } from '../crypto/sodium';
-import { useAeadBackend } from '../crypto/aead';
+import { useCryptoBackend, wipe } from '../crypto/sodium';
 import { identityFromSeed, type Identity } from '../crypto/identity';
 import type { PeerStore, StoredPeer } from '../store/peer-store';
 import { openHome, type OpenedHome } from '../store/open-home';
@@ -25,9 +24,8 @@ import { inboxPath, readInboxFile, writeInboxFile } from './inbox-file';
 import type { CreateNodeOptions, UdpVaultNode } from './types';
 
 export async function createNode(opts: CreateNodeOptions = {}): Promise<UdpVaultNode> {
-  await sodiumReady();
   const settings: Settings = nodeSettings({ settings: opts.settings, port: opts.port, host: opts.host }); // ERR_BAD_CONFIG naming the setting
-  useAeadBackend(settings.aeadBackend); // the packet cipher (src/crypto/aead.ts); throws for 'native' without sodium-native
+  await useCryptoBackend(settings.aeadBackend); // every primitive and the packet cipher (src/crypto/sodium.ts); throws for 'native' without sodium-native
   const log: Logger = opts.logger ?? silentLogger;
   const clock = opts.runtime?.clock ?? opts.clock ?? systemClock;
   const scheduler = opts.runtime?.scheduler ?? systemScheduler;

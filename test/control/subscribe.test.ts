@@ -91,7 +91,9 @@ describe('subscribe', () => {
     for (let i = 0; i < total; i += 20) {
       const t0 = Date.now();
       for (let j = i; j < i + 20; j++) h.node.receive(KEY_A, `${j}:${payload}`);
-      expect(Date.now() - t0).toBeLessThan(1000); // the node's emit never blocks
+      // The node's emit never waits for a subscriber (a blocking emit would never return while the
+      // slow one is paused); the bound only catches a pathological cost, with room for a loaded machine.
+      expect(Date.now() - t0).toBeLessThan(5000);
       got.push(...(await take(fast, 20))); // the fast subscriber keeps up while the slow one is stuck
     }
     expect(got.map((m) => Number(m.text!.split(':')[0]))).toEqual([...Array(total).keys()]);

@@ -8,7 +8,7 @@ import * as aead from '../../src/crypto/aead';
 import { availableAeadBackends, packetCipher, useAeadBackend, aeadBackendName } from '../../src/crypto/aead';
 import { SimWorld, messages, text } from '../sim/harness';
 import { hchacha20 } from '../../src/crypto/hchacha20';
-import { sodiumReady } from '../../src/crypto/sodium';
+import { sodiumReady, wasmReady } from '../../src/crypto/sodium';
 import { writeDataHeader } from '../../src/wire/packet';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -17,6 +17,7 @@ const bytes = (n: number, seed: number): Uint8Array => Uint8Array.from({ length:
 
 beforeAll(async () => {
   await sodiumReady();
+  await wasmReady();
   await _sodium.ready;
 });
 afterAll(() => useAeadBackend('auto'));

@@ -1,10 +1,13 @@
 /**
  * The secret-call arena of the wasm heap: every routed libsodium call returns exactly what the
  * wrapper returns, and leaves neither its secret inputs nor its secret outputs anywhere in the
- * wasm memory — after success, after a refused input and after a throw.
+ * wasm memory — after success, after a refused input and after a throw. (The wasm backend's own
+ * functions, src/crypto/primitives-wasm.ts; the native backend has no wasm memory.)
  */
 import _sodium from 'libsodium-wrappers';
-import * as na from '../../src/crypto/sodium';
+import * as wasmFns from '../../src/crypto/primitives-wasm';
+import { secretArena, wasmReady } from '../../src/crypto/sodium';
+import { scrubWasmStack } from '../../src/crypto/wasm-noise';
 import { occurrences, wasmMemory } from './hygiene-scan';
 import { WasmScratch, type RawSodium } from '../../src/crypto/wasm-heap';
 import { libsodiumStackLayout, scrubRegion, SCRUB_BYTES, stackLayoutOf } from '../../src/crypto/wasm-stack';
@@ -29,8 +32,10 @@ function expectGone(...secrets: Uint8Array[]): void {
   expect(mem.subarray(base, base + bytes).every((b) => b === 0)).toBe(true);
 }
 
+const na = { ...wasmFns, secretArena, scrubWasmStack };
+
 beforeAll(async () => {
-  await na.sodiumReady();
+  await wasmReady();
 });
 
 describe('secret-bearing libsodium calls on the zeroed arena', () => {

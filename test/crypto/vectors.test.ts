@@ -6,8 +6,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { sodiumReady } from '../../src/crypto/sodium';
-import { useAeadBackend } from '../../src/crypto/aead';
+import { cryptoBackendName } from '../../src/crypto/sodium';
+import { aeadBackendName } from '../../src/crypto/aead';
+import { eachBackend } from './each-backend';
 import { decodeFrame } from '../../src/wire/frame';
 import { parseDataHeader } from '../../src/wire/packet';
 import { hex, makeProtocolVectors, unhex, vectorFrame, vectorsToJson, VECTOR_INPUTS, type ProtocolVectors } from '../helpers/protocol-vectors';
@@ -22,15 +23,10 @@ const FIXTURE = path.join(__dirname, '..', 'fixtures', 'protocol-v4-frame-vector
 const file = JSON.parse(fs.readFileSync(FIXTURE, 'utf8')) as VectorFile;
 let v: ProtocolVectors;
 
-beforeAll(async () => {
-  await sodiumReady();
-});
-afterAll(() => useAeadBackend('auto'));
-
-// Both packet-cipher backends must give these bytes (src/crypto/aead.ts).
-describe.each(['native', 'wasm'] as const)('protocol v4 frame and data vectors (%s packet cipher)', (backend) => {
+// Both crypto backends (every primitive and the packet cipher) must give these bytes.
+eachBackend((backend) => {
   beforeAll(() => {
-    useAeadBackend(backend);
+    expect([cryptoBackendName(), aeadBackendName()]).toEqual([backend, backend]);
     v = makeProtocolVectors();
   });
 

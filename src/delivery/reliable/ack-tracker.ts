@@ -41,8 +41,12 @@ export const BULK_ACK_POLICY: AckPolicy = Object.freeze({ ackEveryPackets: 10, m
  * still acknowledged at once.
  */
 export function ackPolicyForWindow(windowBytes: number, maxDatagramBytes: number): AckPolicy {
-  const every = Math.min(10, Math.max(2, Math.floor(windowBytes / (4 * maxDatagramBytes))));
-  return { ackEveryPackets: every, maxAckDelayMs: MAX_ACK_DELAY_MS, ignoreOrder: false };
+  return { ackEveryPackets: adaptiveAckEvery(windowBytes / maxDatagramBytes), maxAckDelayMs: MAX_ACK_DELAY_MS, ignoreOrder: false };
+}
+
+/** Ack every n-th ack-eliciting packet for a window of `windowPackets`: about `acksPerWindow` acks per window, n in 2…10. */
+export function adaptiveAckEvery(windowPackets: number, acksPerWindow = 4): number {
+  return Math.min(10, Math.max(2, Math.floor(windowPackets / acksPerWindow)));
 }
 
 interface MutableRange {
@@ -76,8 +80,10 @@ export class AckTracker {
   }
 
   get policy(): AckPolicy { return this.#policy; }
+  /** Changes the policy; packets already waiting for an ack count toward the new threshold. */
   setPolicy(policy: AckPolicy): void {
     this.#policy = AckTracker.#check(policy);
+    if (this.#unackedEliciting >= this.#policy.ackEveryPackets) this.#ackNow = true;
   }
 
   get largest(): number { return this.#ranges.length > 0 ? this.#ranges[0]!.largest : -1; }

@@ -37,11 +37,25 @@ import type { JournalRecord } from '../../store/journal-codec';
 import type { CreditWindow } from '../../delivery/flow';
 import { BLOCKED_PROBE_MS, NativeFlowControl } from './flow-control';
 
+/** The error a reliable send rejects with: the sender's, naming the peer. */
+function rejection(label: string, e: Error, timeoutMs: number): Error {
+  if (e instanceof UdpVaultError && e.code === 'ERR_NOT_ACKNOWLEDGED' && e.message.startsWith('not acknowledged within')) {
+    return new DeliveryError(e.code, `reliable message to peer ${label}: not acknowledged within ${timeoutMs} ms; the outcome is unknown (it may still be delivered)`);
+  }
+  if (e instanceof UdpVaultError && e.code === 'ERR_FLOW_CONTROL') {
+    return new DeliveryError(e.code, `reliable message to peer ${label}: not sent within ${timeoutMs} ms: the peer's inbox is full (it granted no flow-control credit); the message was not delivered`);
+  }
+  if (e instanceof UdpVaultError) return new DeliveryError(e.code, `reliable message to peer ${label}: ${e.message}`);
+  return e;
+}
+
 interface PeerReliable {
   sender: ReliableSender;
   receiver: ReliableReceiver;
-  /** Where the peer's last reliable frame came from (the `addr` of its messages). */
+  /** Where the peer's last reliable frame came from (the `addr` of its messages), and that source unformatted. */
   addr: string;
+  fromAddress: string;
+  fromPort: number;
   /** The delivered floor last recorded for the peer's current epoch: [epoch, cum]. */
   recorded: [number, number] | null;
   /** The delivered floor whose record was written (inboxFsync: acks never go beyond it). */
@@ -111,7 +125,7 @@ export class ReliableDelivery {
       const epoch = this.#newEpoch(key);
       const space = link.path.space;
       const state: PeerReliable = {
-        sender: new ReliableSender({ clock, stream: epoch, window, packetLoss: true, credit: space.sendCredit }),
+        sender: new ReliableSender({ clock, stream: epoch, window, packetLoss: true, credit: space.sendCredit, onSettled: this.#settledOne, rejection: (e, timeoutMs) => rejection(peer.label(), e, timeoutMs) }),
         receiver: new ReliableReceiver({
           credit: space.recvCredit,
           maxBufferedItems: window, maxBufferedBytes: settings.reassemblyPeerBytes, maxMessageBytes: settings.maxMessageBytes,
@@ -119,6 +133,8 @@ export class ReliableDelivery {
           accept: (m) => deliver(this.#ctx, peer, state.addr, m.flags, m.data, true),
         }),
         addr: peer.endpointString,
+        fromAddress: '',
+        fromPort: -1,
         recorded: null,
         durable: null,
       };
@@ -150,27 +166,14 @@ export class ReliableDelivery {
     const single = itemOverheadBytes({ flags, data: body, id: Number.MAX_SAFE_INTEGER }) + body.length <= frameBudget(link);
     const chunks = single ? [body] : fragment(body, fragmentChunkBytes(link));
     const deadline = this.#ctx.clock.monotonic() + timeoutMs;
-    const done = sender.push(chunks, flags, deadline);
-    this.#unsettled++;
-    const settled = (): void => {
-      if (--this.#unsettled === 0) for (const f of this.#onIdle.splice(0)) f();
-    };
-    done.then(settled, settled);
+    this.#unsettled++; // the sender's onSettled counts it down (no promise chained per message)
+    const done = sender.push(chunks, flags, deadline, timeoutMs);
     peer.counters.messagesOut++;
     this.#ctx.counters.messagesOut++;
     this.#ctx.scheduleFlush(peer);
     this.#armAt(deadline);
     this.#armAt(this.#ctx.clock.monotonic() + BLOCKED_PROBE_MS); // checks for a credit stall
-    return done.catch((e: unknown) => {
-      if (e instanceof UdpVaultError && e.code === 'ERR_NOT_ACKNOWLEDGED' && e.message.startsWith('not acknowledged within')) {
-        throw new DeliveryError(e.code, `reliable message to peer ${peer.label()}: not acknowledged within ${timeoutMs} ms; the outcome is unknown (it may still be delivered)`);
-      }
-      if (e instanceof UdpVaultError && e.code === 'ERR_FLOW_CONTROL') {
-        throw new DeliveryError(e.code, `reliable message to peer ${peer.label()}: not sent within ${timeoutMs} ms: the peer's inbox is full (it granted no flow-control credit); the message was not delivered`);
-      }
-      if (e instanceof UdpVaultError) throw new DeliveryError(e.code, `reliable message to peer ${peer.label()}: ${e.message}`);
-      throw e;
-    });
+    return done;
   }
 
   /** Our receive window for the peer (flow control; NativeFlowControl.receiveWindow). */
@@ -182,6 +185,11 @@ export class ReliableDelivery {
   peerRestarted(link: NativeLink): void {
     this.#flow.peerRestarted(link, this.#state.get(link)?.sender ?? null);
   }
+
+  /** A message of any sender settled: close() may be waiting for the last one. */
+  readonly #settledOne = (): void => {
+    if (--this.#unsettled === 0) for (const f of this.#onIdle.splice(0)) f();
+  };
 
   /** The peer's sender, if reliable messages were ever sent to it. */
   senderOf(link: NativeLink): ReliableSender | null {
@@ -281,7 +289,11 @@ export class ReliableDelivery {
     const state = this.#of(link);
     const { receiver } = state;
     const [stream, base] = frame.r;
-    state.addr = formatEndpoint(from);
+    if (from.port !== state.fromPort || from.address !== state.fromAddress) {
+      state.addr = formatEndpoint(from); // once per source, not per frame
+      state.fromAddress = from.address;
+      state.fromPort = from.port;
+    }
     for (const item of frame.p) {
       if ((item.flags & FLAG_RELIABLE) === 0) continue;
       const refusedBefore = receiver.refused + receiver.malformed;

@@ -377,13 +377,15 @@ export function pumpLink(link: NativeLink, draining = false): boolean {
       return true;
     };
     const addReliable = (): boolean => {
-      const next = sender?.peek() ?? null;
-      if (next === null || !fits(itemBytes({ flags: next.flags, data: next.data, id: next.seq, ...(next.index !== undefined ? { index: next.index, count: next.count! } : {}) }))) return false;
-      const it = sender!.take(1)[0]!;
-      const item: PayloadItem = it.index !== undefined ? { flags: it.flags, data: it.data, id: it.seq, index: it.index, count: it.count! } : { flags: it.flags, data: it.data, id: it.seq };
+      // The sender builds the frame item once (peekItem) and hands out that object (takeItem).
+      const item = sender?.peekItem() ?? null;
+      if (item === null) return false;
+      const size = itemSize(item);
+      if (!fits(size)) return false;
+      sender!.takeItem();
       frame.p.push(item);
-      used += itemSize(item);
-      refs.push({ kind: 'reliable', seq: it.seq });
+      used += size;
+      refs.push({ kind: 'reliable', seq: item.id! });
       return true;
     };
     const [first, second] = reliableFirst ? [addReliable, addDatagram] : [addDatagram, addReliable];

@@ -11,11 +11,13 @@ import { tai64nFromMs } from '../../../src/crypto/noise/payload';
 import { XxInitiator, XxResponder } from '../../../src/crypto/noise/xx';
 import { identityFromSeed } from '../../../src/crypto/identity';
 import { destroyNoiseStatic, staticStaticFor } from '../../../src/crypto/noise/common';
-import { genericHash, noiseScratchView, sodiumReady, wasmHeapView } from '../../../src/crypto/sodium';
+import { genericHash, noiseScratchView, useCryptoBackend, wasmHeapView } from '../../../src/crypto/sodium';
 import { SeededRandom } from '../../../src/runtime/random';
 import _sodium from 'libsodium-wrappers';
 
-beforeAll(sodiumReady);
+// The wasm backend's memory (on the native backend no handshake byte enters it: backend-load.test.ts).
+beforeAll(() => useCryptoBackend('wasm'));
+afterAll(() => useCryptoBackend('auto'));
 
 /** Searches for the 28 middle bytes (so a clamped scalar, or a copy missing its ends, is found too). */
 const found = (needle: Uint8Array): boolean => Buffer.from(wasmHeapView().buffer).indexOf(Buffer.from(needle.subarray(2, 30))) >= 0;

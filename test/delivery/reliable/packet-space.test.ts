@@ -72,4 +72,46 @@ describe('PacketSpace', () => {
     a.resetForNewPath();
     expect([a.loss.bytesInFlight, a.sendDelay(0, MSS), a.cc.windowBytes, a.rtt.smoothedMs]).toEqual([0, 0, 12_000, 333]);
   });
+
+  it('thins acks for a bulk flow: every 10th packet once ≥ 80 arrive per RTT, delayed ≤ RTT/4, a gap still at once; never before an RTT sample', () => {
+    const a = make();
+    const b = make();
+    // Without an RTT sample b keeps acking every 2nd packet, however many arrive.
+    for (let pn = 0; pn < 200; pn++) b.onPacketReceived(pn, true, pn / 10);
+    expect(b.acks.policy.ackEveryPackets).toBe(2);
+    b.ackToSend(20);
+    // b gets an RTT sample of 10 ms (its own ack-eliciting datagram, acknowledged by a).
+    b.onDatagramSent(20, MSS, true);
+    a.onPacketReceived(0, true, 25);
+    expect(b.onAckFrame(a.ackToSend(25, true)!, 30).rttUpdated).toBe(true);
+    expect(b.rtt.smoothedMs).toBe(10);
+    // Round 1 opens at t = 40; 100 packets in it; the first packet after 10 ms closes it.
+    let pn = 200;
+    for (let k = 0; k < 100; k++) b.onPacketReceived(pn++, true, 40 + k / 20);
+    expect(b.acks.policy.ackEveryPackets).toBe(2);
+    b.ackToSend(45);
+    b.onPacketReceived(pn++, true, 50);
+    expect(b.acks.policy).toEqual({ ackEveryPackets: 10, maxAckDelayMs: 3, ignoreOrder: false }); // 100 / 8 = 12, capped at 10; delay ⌈10 / 4⌉ ms
+    for (let k = 0; k < 8; k++) b.onPacketReceived(pn++, true, 50);
+    expect([b.ackToSend(50), b.deadline()]).toEqual([null, 53]); // 9 waiting, at most 3 ms
+    b.onPacketReceived(pn++, true, 50);
+    expect(decodeAck(b.ackToSend(50)!).ranges).toEqual([{ smallest: 0, largest: pn - 1 }]);
+    b.onPacketReceived(pn + 1, true, 51); // a gap: acknowledged at once
+    expect(decodeAck(b.ackToSend(51)!).ranges).toEqual([{ smallest: pn + 1, largest: pn + 1 }, { smallest: 0, largest: pn - 1 }]);
+    // That round (t = 50…60) saw 15 packets (the window shrank): back to every 2nd.
+    for (let k = 0; k < 4; k++) b.onPacketReceived(pn + 2 + k, true, 55);
+    b.ackToSend(55);
+    b.onPacketReceived(pn + 6, true, 61);
+    expect(b.acks.policy).toEqual({ ackEveryPackets: 2, maxAckDelayMs: 25, ignoreOrder: false });
+  });
+
+  it('a fixed ack policy is never adapted', () => {
+    const b = new PacketSpace<string>({ maxDatagramBytes: MSS, receiveWindow: { windowBytes: 1e5, windowMessages: 10 }, initialSendCredit: { maxBytes: 1e5, maxMessages: 10 }, ackPolicy: { ackEveryPackets: 3, maxAckDelayMs: 25, ignoreOrder: false } });
+    const a = make();
+    b.onDatagramSent(0, MSS, true);
+    a.onPacketReceived(0, true, 0);
+    b.onAckFrame(a.ackToSend(0, true)!, 1);
+    for (let pn = 0; pn < 500; pn++) b.onPacketReceived(pn, true, 2 + pn / 10);
+    expect(b.acks.policy.ackEveryPackets).toBe(3);
+  });
 });

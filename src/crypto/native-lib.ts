@@ -1,0 +1,72 @@
+/**
+ * sodium-native (an optionalDependency with prebuilt binaries): the one place it is required,
+ * once, on first use. `sodiumNative()` is null when it is not installed or its binary does not
+ * load; `sodiumNativeError()` says why (no secret can be in it: it is a load error).
+ */
+
+/** The part of sodium-native this project uses (sodium-native 5 accepts any Uint8Array). */
+export interface SodiumNativeLib {
+  sodium_malloc(n: number): Buffer;
+  sodium_memzero(b: Uint8Array): void;
+  sodium_memcmp(a: Uint8Array, b: Uint8Array): boolean;
+  crypto_sign_keypair(pk: Uint8Array, sk: Uint8Array): void;
+  crypto_sign_seed_keypair(pk: Uint8Array, sk: Uint8Array, seed: Uint8Array): void;
+  crypto_sign_detached(sig: Uint8Array, m: Uint8Array, sk: Uint8Array): void;
+  crypto_sign_verify_detached(sig: Uint8Array, m: Uint8Array, pk: Uint8Array): boolean;
+  crypto_sign_ed25519_pk_to_curve25519(x: Uint8Array, ed: Uint8Array): void;
+  crypto_sign_ed25519_sk_to_curve25519(x: Uint8Array, ed: Uint8Array): void;
+  crypto_scalarmult(q: Uint8Array, n: Uint8Array, p: Uint8Array): void;
+  crypto_scalarmult_base(q: Uint8Array, n: Uint8Array): void;
+  crypto_generichash(out: Uint8Array, m: Uint8Array, key?: Uint8Array | null): void;
+  crypto_box_keypair(pk: Uint8Array, sk: Uint8Array): void;
+  crypto_box_easy(c: Uint8Array, m: Uint8Array, n: Uint8Array, pk: Uint8Array, sk: Uint8Array): void;
+  crypto_box_open_easy(m: Uint8Array, c: Uint8Array, n: Uint8Array, pk: Uint8Array, sk: Uint8Array): boolean;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(c: Uint8Array, m: Uint8Array, ad: Uint8Array | null, nsec: null, npub: Uint8Array, k: Uint8Array): number;
+  crypto_aead_xchacha20poly1305_ietf_decrypt(m: Uint8Array, nsec: null, c: Uint8Array, ad: Uint8Array | null, npub: Uint8Array, k: Uint8Array): number;
+  crypto_aead_chacha20poly1305_ietf_encrypt(c: Uint8Array, m: Uint8Array, ad: Uint8Array | null, nsec: null, npub: Uint8Array, k: Uint8Array): number;
+  crypto_aead_chacha20poly1305_ietf_decrypt(m: Uint8Array, nsec: null, c: Uint8Array, ad: Uint8Array | null, npub: Uint8Array, k: Uint8Array): number;
+}
+
+const REQUIRED: (keyof SodiumNativeLib)[] = [
+  'sodium_malloc',
+  'sodium_memzero',
+  'sodium_memcmp',
+  'crypto_sign_keypair',
+  'crypto_sign_seed_keypair',
+  'crypto_sign_detached',
+  'crypto_sign_verify_detached',
+  'crypto_sign_ed25519_pk_to_curve25519',
+  'crypto_sign_ed25519_sk_to_curve25519',
+  'crypto_scalarmult',
+  'crypto_scalarmult_base',
+  'crypto_generichash',
+  'crypto_box_keypair',
+  'crypto_box_easy',
+  'crypto_box_open_easy',
+  'crypto_aead_xchacha20poly1305_ietf_encrypt',
+  'crypto_aead_xchacha20poly1305_ietf_decrypt',
+  'crypto_aead_chacha20poly1305_ietf_encrypt',
+  'crypto_aead_chacha20poly1305_ietf_decrypt',
+];
+
+let lib: SodiumNativeLib | null | undefined; // undefined: not tried yet
+let loadError = '';
+
+/** sodium-native, or null when it cannot be loaded (tried once per process). */
+export function sodiumNative(): SodiumNativeLib | null {
+  if (lib !== undefined) return lib;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const na = require('sodium-native') as Partial<SodiumNativeLib>;
+    const missing = REQUIRED.filter((f) => typeof na[f] !== 'function');
+    if (missing.length > 0) throw new Error(`sodium-native lacks ${missing.join(', ')}`);
+    lib = na as SodiumNativeLib;
+  } catch (e) {
+    lib = null;
+    loadError = e instanceof Error ? e.message.split('\n')[0]! : String(e);
+  }
+  return lib;
+}
+
+/** Why sodium-native could not be loaded ('' when it loaded or was not tried). */
+export const sodiumNativeError = (): string => loadError;
