@@ -1,7 +1,8 @@
 /**
  * HyStart++ delay-increase check (RFC 9406 §4.2), shared by the controllers: slow start ends
  * when a round's minimum RTT (after HYSTART_MIN_SAMPLES samples; RFC 9406 has 8) exceeds the
- * previous round's by max(4, min(16, last/8)) ms — a queue is building, so slow start stops before it overflows.
+ * previous round's by max(4, min(16, last/8)) ms — a queue is building, so slow start stops
+ * before it overflows.
  * No conservative slow-start phase: congestion avoidance follows at once. A round ends when a
  * packet numbered at or above the largest sent at the round's start is acknowledged.
  */
