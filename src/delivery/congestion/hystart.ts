@@ -14,7 +14,8 @@ import type { RttStats } from '../reliable/rtt';
  * samples a round, so with 8 slow start ended on a loss there (bench:path, 2 Mbit/s bulk alone:
  * 38–39 of ~830 datagrams dropped, 1.16× the payload on the wire); with 4 or 5 it ends on delay
  * (17–20 dropped, 1.13×). 5 rather than 4: the simulator's two-flow share (test/sim/
- * congestion.test.ts) is 54:50 with 5, 41:63 with 4. docs/CONGESTION.md §9.
+ * congestion.test.ts, pacing gain 1.25 throughout) was 54:50 with 5, 41:63 with 4.
+ * docs/CONGESTION.md §9.
  */
 export const HYSTART_MIN_SAMPLES = 5;
 export const HYSTART_MIN_RTT_THRESH_MS = 4;
