@@ -37,7 +37,10 @@ export interface CongestionController {
   onPacketsLost(packets: readonly PacketInfo[], nowMs: number): void;
   /** RFC 9002 §7.6: the window collapses to the minimum. Called after onPacketsLost. */
   onPersistentCongestion(nowMs: number): void;
-  /** Pacing rate in bytes per millisecond (RFC 9002 §7.7: 1.25 × window / smoothed RTT). */
+  /**
+   * Pacing rate in bytes per millisecond (RFC 9002 §7.7: 1.25 × window / smoothed RTT; CUBIC
+   * uses 1.0 × in congestion avoidance).
+   */
   pacingRateBytesPerMs(): number;
   /** The path MTU changed (DPLPMTUD): window limits are counted in the new size. */
   setMaxDatagramBytes(bytes: number): void;

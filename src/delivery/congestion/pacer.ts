@@ -1,9 +1,10 @@
 /**
  * Token-bucket pacing (RFC 9002 §7.7; quic-go internal/congestion/pacer.go and Linux fq's
  * quantum / initial quantum are the models). The bucket refills at the controller's pacing rate
- * (1.25 × window / smoothed RTT) and holds at most a small burst: `burstDatagrams` (2) full
- * datagrams, or what the rate delivers in 2 ms (the minimum pacing delay plus timer granularity)
- * when that is more, so a 1 ms timer can still reach a fast path's rate. A new path starts with
+ * (1.25 × window / smoothed RTT; CUBIC 1.0 × in congestion avoidance) and holds at most a small
+ * burst: `burstDatagrams` (2) full datagrams, or what the rate delivers in 2 ms (the minimum
+ * pacing delay plus timer granularity) when that is more, so a 1 ms timer can still reach a fast
+ * path's rate. A new path starts with
  * `initialBurstDatagrams` (10: the initial window) in the bucket, spent once. A wake-up timer
  * that fired late (an event-loop stall) may catch up on what the rate delivered since it was
  * due, ≤ 8 datagrams and only when ≤ 10 ms late (later means the window held the sender, and
