@@ -108,4 +108,12 @@ describe('CUBIC (RFC 9438)', () => {
     expect(controllerFactory('newreno', 1472)(r)).toBeInstanceOf(NewReno);
     expect(controllerFactory('cubic', 1472)(r).windowBytes).toBe(14_720);
   });
+
+  it('paces at 1.25 × cwnd / srtt in slow start and 1.0 × in congestion avoidance', () => {
+    const cc = new Cubic({ rtt: rtt40(), maxDatagramBytes: MSS });
+    expect(cc.pacingRateBytesPerMs()).toBe((1.25 * 10_000) / 40);
+    cc.onPacketsLost([pkt(0, 0)], 1); // 10 000 → 7 000, out of slow start
+    expect(cc.inSlowStart).toBe(false);
+    expect(cc.pacingRateBytesPerMs()).toBe(7000 / 40);
+  });
 });
