@@ -16,6 +16,7 @@ import { decodeAck, encodeAck } from '../../wire/ack';
 import { AckTracker, DEFAULT_ACK_POLICY, adaptiveAckEvery, type AckPolicy } from './ack-tracker';
 import { LossDetector, type AckResult, type TimeoutResult } from './loss';
 import { MAX_ACK_DELAY_MS, RttStats } from './rtt';
+import { RttProbe } from './rtt-probe';
 
 /**
  * Acks per round trip the receiver aims at when it thins acks. Eight, not the draft's four: the
@@ -31,6 +32,8 @@ export const ACKS_PER_ROUND = 8;
  * flows split the link 1.74 : 1).
  */
 export const THIN_MIN_PACKETS_PER_MS = 5;
+/** Before the first RTT sample, the arrival rate is judged over rounds of this length (RTT probes, rtt-probe.ts). */
+export const RTT_PROBE_ROUND_MS = MAX_ACK_DELAY_MS;
 
 export interface PacketSpaceOptions {
   maxDatagramBytes: number;
@@ -63,6 +66,9 @@ export class PacketSpace<F> {
   /** Ack thinning: start of the current round (one smoothed RTT) and ack-eliciting packets received in it. */
   #roundStartMs = -Infinity;
   #roundPackets = 0;
+  /** Whether the current round started with an RTT sample (a round measured without one sets no policy). */
+  #roundSampled = false;
+  readonly #rttProbe = new RttProbe();
 
   constructor(opts: PacketSpaceOptions) {
     this.cc = opts.controller?.(this.rtt) ?? new NewReno({ rtt: this.rtt, maxDatagramBytes: opts.maxDatagramBytes });
@@ -94,15 +100,43 @@ export class PacketSpace<F> {
       if (this.#probes > 0) this.#probes--;
       this.pacer.onPacketSent(nowMs, bytes);
     }
-    return this.loss.onPacketSent(nowMs, bytes, ackEliciting, frames);
+    const pn = this.loss.onPacketSent(nowMs, bytes, ackEliciting, frames);
+    this.#rttProbe.onSent(pn, nowMs, ackEliciting);
+    return pn;
   }
 
-  /** Peer's ack (decoded here; a malformed one throws DropError 'malformed'). */
+  /**
+   * Peer's ack (decoded here; a malformed one throws DropError 'malformed'). The loss detector
+   * samples the RTT when the largest acknowledged is newly acknowledged and ack-eliciting. For
+   * our RTT probe (takeRttProbe) RFC 9002 §5.1's wider rule applies: the largest acknowledged
+   * may be an ack-only datagram sent after the probe (the loss detector keeps no record of
+   * those; RttProbe keeps their send times while the probe is out) — the peer's ack of a probe usually
+   * covers them too, and the probe would otherwise rarely give a sample.
+   */
   onAckFrame(bytes: Uint8Array, nowMs: number): AckResult<F> & { unblocked: boolean } {
     const ack = decodeAck(bytes);
+    const largestBefore = this.loss.largestAcked;
     const res = this.loss.onAckReceived(ack.ranges, ack.ackDelayMs, nowMs);
     const unblocked = this.sendCredit.onCredit(ack);
-    return { ...res, unblocked };
+    let rttUpdated = res.rttUpdated;
+    if (!rttUpdated && res.acked.length > 0) {
+      const latest = this.#rttProbe.latestFor(ack.ranges[0]!.largest, largestBefore, (pn) => res.acked.some((p) => p.pn === pn), nowMs);
+      if (latest !== null) {
+        this.rtt.update(latest, ack.ackDelayMs);
+        rttUpdated = true;
+      }
+    }
+    if (rttUpdated) this.#rttProbe.onSample(nowMs);
+    return { acked: res.acked, lost: res.lost, rttUpdated, persistentCongestion: res.persistentCongestion, unblocked };
+  }
+
+  /**
+   * Whether this side should ask the peer for an RTT sample now (and forget the request): a
+   * fast flow arrives and no sample is fresher than RTT_PROBE_INTERVAL_MS. The caller sends a
+   * keepalive (ack-eliciting, the peer acknowledges it): at most one per RTT_PROBE_INTERVAL_MS.
+   */
+  takeRttProbe(): boolean {
+    return this.#rttProbe.take();
   }
 
   /** An authenticated datagram from the peer; false = a duplicate packet number (drop it). */
@@ -116,25 +150,32 @@ export class PacketSpace<F> {
    * packets that arrive in one smoothed RTT estimate the peer's window in packets; about eight
    * acks per window (ACKS_PER_ROUND) keep its ack clock and packet-threshold loss detection working;
    * while thinned, the ack delay is a quarter of the smoothed RTT (1…25 ms), so the tail of a
-   * burst is not held 25 ms. Only once this side has an RTT sample (a pure receiver of
-   * datagram-mode traffic never thins) and at ≥ THIN_MIN_PACKETS_PER_MS. Gaps and reordering
-   * are still acknowledged at once; a window that shrank is seen one round later.
+   * burst is not held 25 ms. Only once this side has an RTT sample and at ≥
+   * THIN_MIN_PACKETS_PER_MS. Gaps and reordering are still acknowledged at once; a window that
+   * shrank is seen one round later. Before a sample, rounds of RTT_PROBE_ROUND_MS judge the rate
+   * only: a fast flow without a sample fresher than RTT_PROBE_INTERVAL_MS asks for one
+   * (takeRttProbe; a pure receiver of datagram-mode traffic sends nothing else ack-eliciting).
    */
   #countRound(nowMs: number): void {
-    if (!this.rtt.hasSample) return;
-    if (nowMs - this.#roundStartMs >= Math.max(this.rtt.smoothedMs, 1)) {
-      if (this.#roundStartMs !== -Infinity) {
-        const rate = this.#roundPackets / (nowMs - this.#roundStartMs);
-        const every = rate >= THIN_MIN_PACKETS_PER_MS ? adaptiveAckEvery(this.#roundPackets, ACKS_PER_ROUND) : DEFAULT_ACK_POLICY.ackEveryPackets;
-        // Thinned, the last packets of a burst wait for the delay: a quarter RTT (≥ 1 ms), not 25 ms.
-        const delay = every > DEFAULT_ACK_POLICY.ackEveryPackets ? Math.min(MAX_ACK_DELAY_MS, Math.max(1, Math.ceil(this.rtt.smoothedMs / 4))) : DEFAULT_ACK_POLICY.maxAckDelayMs;
-        const p = this.acks.policy;
-        if (every !== p.ackEveryPackets || delay !== p.maxAckDelayMs) this.acks.setPolicy({ ...p, ackEveryPackets: every, maxAckDelayMs: delay });
-      }
+    const sampled = this.rtt.hasSample;
+    if (nowMs - this.#roundStartMs >= (sampled ? Math.max(this.rtt.smoothedMs, 1) : RTT_PROBE_ROUND_MS)) {
+      if (this.#roundStartMs !== -Infinity) this.#endRound(nowMs, sampled);
       this.#roundStartMs = nowMs;
       this.#roundPackets = 0;
+      this.#roundSampled = sampled;
     }
     this.#roundPackets++;
+  }
+
+  #endRound(nowMs: number, sampled: boolean): void {
+    const fast = this.#roundPackets / (nowMs - this.#roundStartMs) >= THIN_MIN_PACKETS_PER_MS;
+    this.#rttProbe.onRound(nowMs, fast); // no sample, or only an old one (this side sends nothing ack-eliciting): ask for one
+    if (!sampled || !this.#roundSampled) return; // a round measured without an RTT sample says nothing of the window
+    const every = fast ? adaptiveAckEvery(this.#roundPackets, ACKS_PER_ROUND) : DEFAULT_ACK_POLICY.ackEveryPackets;
+    // Thinned, the last packets of a burst wait for the delay: a quarter RTT (≥ 1 ms), not 25 ms.
+    const delay = every > DEFAULT_ACK_POLICY.ackEveryPackets ? Math.min(MAX_ACK_DELAY_MS, Math.max(1, Math.ceil(this.rtt.smoothedMs / 4))) : DEFAULT_ACK_POLICY.maxAckDelayMs;
+    const p = this.acks.policy;
+    if (every !== p.ackEveryPackets || delay !== p.maxAckDelayMs) this.acks.setPolicy({ ...p, ackEveryPackets: every, maxAckDelayMs: delay });
   }
 
   /**
@@ -171,5 +212,6 @@ export class PacketSpace<F> {
     this.loss.resetForNewPath();
     this.pacer.reset();
     this.#probes = 0;
+    this.#rttProbe.reset();
   }
 }

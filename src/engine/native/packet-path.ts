@@ -200,6 +200,9 @@ export class PacketPath {
     }
     const eliciting = frame.p.length > 0 || frame.c.some((c) => c.type !== 'packetAck');
     if (!space.onPacketReceived(frame.n, eliciting, nowMs)) return 'replay';
+    // A fast flow and no fresh RTT sample: a keepalive rides in our next ack frame, so the
+    // peer's ack of it gives one and the acks can be thinned (PROTOCOL §7.6).
+    if (space.takeRttProbe()) this.#link.outbox.pushControl({ type: 'keepalive' });
     for (const c of frame.c) {
       if (c.type !== 'packetAck') continue;
       try {

@@ -1,0 +1,112 @@
+/**
+ * Ack thinning for datagram-mode floods (deterministic sim; PROTOCOL §7.6): a receiver that
+ * only receives datagram-mode messages sends nothing ack-eliciting of its own, so it never had
+ * an RTT sample and acknowledged every 2nd packet forever. It now asks for one — a keepalive
+ * rides in one of its ack frames, at most once a second while the flow is fast — and thins
+ * like any bulk receiver. Exact counts: the sim is seeded and the clock manual.
+ */
+import { SimWorld, messages } from './harness';
+import type { UdpVaultNode } from '../../src/node/types';
+
+const A = '10.9.0.1';
+const B = '10.9.0.2';
+/** 1 Gbit/s, 0.5 ms RTT, a 4 MiB queue: nothing is lost. */
+const FAST = { latencyMs: 0.25, bandwidthBps: 1e9, queueBytes: 4 << 20 };
+/** Ack datagrams from the receiver in the floods below (exact: seeded sim, manual clock). */
+const AFTER = { fast: 9_816, wide: 8_656 };
+
+function bytesOf(n: number, seed: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    out[i] = x >>> 24;
+  }
+  return out;
+}
+
+interface Flood {
+  sent: number;
+  delivered: number;
+  dataDatagrams: number;
+  ackDatagrams: number;
+  srttB: number | null;
+  srttA: number | null;
+}
+
+/** `perMs` datagram-mode messages of `size` bytes every simulated millisecond for `ms`, then 200 ms to settle. */
+async function flood(w: SimWorld, a: UdpVaultNode, b: UdpVaultNode, size: number, perMs: number, ms: number): Promise<Flood> {
+  const got = messages(b);
+  w.net.clearTrace();
+  let sent = 0;
+  const bodies = Array.from({ length: 64 }, (_, i) => bytesOf(size, i + 1)); // incompressible
+  for (let t = 0; t < ms; t++) {
+    for (let i = 0; i < perMs; i++) {
+      sent++;
+      a.send('b', bodies[i % bodies.length]!).catch(() => undefined);
+    }
+    await w.scheduler.advance(1);
+  }
+  await w.scheduler.advance(200);
+  const ab = w.net.stats(A, B);
+  const ba = w.net.stats(B, A);
+  expect(ab.lost.count + ab.queueFull.count + ba.lost.count + ba.queueFull.count).toBe(0);
+  return {
+    sent,
+    delivered: got.length,
+    dataDatagrams: ab.delivered.count,
+    ackDatagrams: ba.delivered.count,
+    srttB: b.peers()[0]!.srttMs ?? null,
+    srttA: a.peers()[0]!.srttMs ?? null,
+  };
+}
+
+describe('datagram-mode flood acknowledgements', () => {
+  let w: SimWorld;
+  beforeEach(() => {
+    w = new SimWorld(99);
+  });
+  afterEach(async () => {
+    await w.closeAll();
+    expect(w.scheduler.errors).toEqual([]);
+  });
+
+  async function pairOn(link: typeof FAST): Promise<[UdpVaultNode, UdpVaultNode]> {
+    w.net.link(A, B, link);
+    const a = await w.node(A);
+    const b = await w.node(B);
+    await w.pair(a, b);
+    await w.scheduler.advance(1_000);
+    return [a, b];
+  }
+
+  test('0.5 ms RTT, 1 KiB at 32,000/s for 1.2 s: every 4th packet acknowledged (8 per RTT), not every 2nd', async () => {
+    const [a, b] = await pairOn(FAST);
+    const r = await flood(w, a, b, 1024, 32, 1_200);
+    console.log('datagram flood 0.5 ms RTT', JSON.stringify(r));
+    expect(r.delivered).toBe(r.sent);
+    expect(r.dataDatagrams).toBe(38_400);
+    // Before: 19,200 (every 2nd, for ever: the receiver had no RTT sample).
+    expect(r.ackDatagrams).toBe(AFTER.fast);
+    expect(r.srttB).toBe(1);
+  });
+
+  test('4 ms RTT, 1 KiB at 64,000/s for 1.2 s: every 10th packet acknowledged', async () => {
+    const [a, b] = await pairOn({ ...FAST, latencyMs: 2 });
+    const r = await flood(w, a, b, 1024, 64, 1_200);
+    console.log('datagram flood 4 ms RTT', JSON.stringify(r));
+    expect(r.delivered).toBe(r.sent);
+    expect(r.dataDatagrams).toBe(76_800);
+    // Before: 38,400 (every 2nd).
+    expect(r.ackDatagrams).toBe(AFTER.wide);
+    expect(r.srttB).toBe(7.032); // two probe samples, 1 s apart (the first one in slow start, with a queue)
+  });
+
+  test('a slow flow (4,000/s, below the thinning rate) is acknowledged every 2nd packet and asks for no RTT sample', async () => {
+    const [a, b] = await pairOn(FAST);
+    const r = await flood(w, a, b, 1024, 4, 1_200);
+    console.log('datagram flow 4,000/s', JSON.stringify(r));
+    expect(r.delivered).toBe(r.sent);
+    expect([r.dataDatagrams, r.ackDatagrams, r.srttB]).toEqual([4_800, 2_400, null]);
+  });
+});
