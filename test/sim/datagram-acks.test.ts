@@ -14,6 +14,7 @@ const B = '10.9.0.2';
 const FAST = { latencyMs: 0.25, bandwidthBps: 1e9, queueBytes: 4 << 20 };
 /** Ack datagrams from the receiver in the floods below (exact: seeded sim, manual clock). */
 const AFTER = { fast: 9_816, wide: 8_656 };
+const IDLE = [11, 11];
 
 function bytesOf(n: number, seed: number): Uint8Array {
   const out = new Uint8Array(n);
@@ -108,5 +109,14 @@ describe('datagram-mode flood acknowledgements', () => {
     console.log('datagram flow 4,000/s', JSON.stringify(r));
     expect(r.delivered).toBe(r.sent);
     expect([r.dataDatagrams, r.ackDatagrams, r.srttB]).toEqual([4_800, 2_400, null]);
+  });
+
+  test('idle peers (keepalives only, 120 s) exchange exactly the datagrams they did before', async () => {
+    const [a, b] = await pairOn(FAST);
+    w.net.clearTrace();
+    await w.scheduler.advance(120_000);
+    // The same counts as before the RTT probes: an idle peer never asks for a sample.
+    expect([w.net.stats(A, B).delivered.count, w.net.stats(B, A).delivered.count]).toEqual(IDLE);
+    expect([a.peers()[0]!.state, b.peers()[0]!.state]).toEqual(['established', 'established']);
   });
 });

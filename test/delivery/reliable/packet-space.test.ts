@@ -115,3 +115,67 @@ describe('PacketSpace', () => {
     expect(b.acks.policy.ackEveryPackets).toBe(3);
   });
 });
+
+describe('PacketSpace RTT probes (a receiver that sends nothing ack-eliciting)', () => {
+  /** Feeds ack-eliciting packets at `perMs` from `fromMs` to `toMs`; returns the times a probe was asked for. */
+  function arrivals(b: PacketSpace<string>, perMs: number, fromMs: number, toMs: number, pn0 = 0): { probes: number[]; next: number } {
+    const probes: number[] = [];
+    let pn = pn0;
+    for (let t = fromMs; t < toMs; t++) {
+      for (let k = 0; k < perMs; k++) {
+        b.onPacketReceived(pn++, true, t);
+        if (b.takeRttProbe()) probes.push(t);
+      }
+      b.ackToSend(t); // the acks this side sends are ack-only
+      b.onDatagramSent(t, 60, false);
+    }
+    return { probes, next: pn };
+  }
+
+  it('asks once per second while ≥ 5 packets/ms arrive and no sample comes; never for a slower flow', () => {
+    const b = make();
+    expect(arrivals(b, 5, 0, 2_100).probes).toEqual([25, 1_025, 2_025]); // rounds of 25 ms before a sample
+    expect(b.acks.policy.ackEveryPackets).toBe(2); // no sample: no thinning
+    const slow = make();
+    expect(arrivals(slow, 4, 0, 5_000).probes).toEqual([]);
+  });
+
+  it("the peer's ack of the probe gives a sample even when its largest is an ack-only datagram sent after it; then thinning, and no probe for a second", () => {
+    const a = make();
+    const b = make();
+    let { next } = arrivals(b, 10, 0, 26);
+    expect(b.takeRttProbe()).toBe(false); // taken at t = 25 already
+    // b's probe (a keepalive with its ack: ack-eliciting) at t = 26, then ack-only datagrams at 27 and 28.
+    for (let pn = 0; pn < 26; pn++) a.onPacketReceived(pn, false, 26); // a saw b's ack-only datagrams 0…25
+    expect(b.onDatagramSent(26, 80, true, ['probe'])).toBe(26);
+    expect(b.onDatagramSent(27, 60, false)).toBe(27);
+    expect(b.onDatagramSent(28, 60, false)).toBe(28);
+    a.onPacketReceived(26, true, 27);
+    a.onPacketReceived(27, false, 28);
+    a.onPacketReceived(28, false, 29);
+    const ack = a.ackToSend(29, true)!;
+    expect(decodeAck(ack).ranges).toEqual([{ smallest: 0, largest: 28 }]);
+    const res = b.onAckFrame(ack, 32);
+    expect([res.rttUpdated, res.acked.map((p) => p.frames[0])]).toEqual([true, ['probe']]);
+    expect([b.rtt.hasSample, b.rtt.smoothedMs]).toEqual([true, 4]); // 32 − 28 (the largest's send time), ack delay 0
+    // 10 packets/ms, 40 per 4 ms round: every 5th (40 / 8), delay 1 ms; the next probe only a second after the sample.
+    const r = arrivals(b, 10, 40, 1_100, next);
+    next = r.next;
+    expect(b.acks.policy).toEqual({ ackEveryPackets: 5, maxAckDelayMs: 1, ignoreOrder: false });
+    expect(r.probes).toEqual([1_032]);
+  });
+
+  it('an ack of the probe whose largest was not recorded (> 256 ack-only datagrams later) or that does not cover the probe gives no sample', () => {
+    const a = make();
+    const b = make();
+    arrivals(b, 10, 0, 26);
+    b.onDatagramSent(26, 80, true); // the probe, pn 26
+    for (let k = 0; k < 300; k++) b.onDatagramSent(27, 60, false); // pn 27…326
+    for (let pn = 27; pn <= 326; pn++) a.onPacketReceived(pn, false, 28);
+    const withoutProbe = a.ackToSend(28, true)!;
+    expect(b.onAckFrame(withoutProbe, 30).rttUpdated).toBe(false); // the probe not acknowledged
+    a.onPacketReceived(26, true, 29);
+    expect(b.onAckFrame(a.ackToSend(29, true)!, 31).rttUpdated).toBe(false); // acknowledged, but the largest (326) is beyond the record
+    expect(b.rtt.hasSample).toBe(false);
+  });
+});
