@@ -68,7 +68,9 @@ export class PacketSpace<F> {
   #roundPackets = 0;
   /** Whether the current round started with an RTT sample (a round measured without one sets no policy). */
   #roundSampled = false;
-  readonly #rttProbe = new RttProbe();
+  /** Created at the first fast round (idle peers of a crowd never need one). */
+  #rttProbe: RttProbe | null = null;
+  #lastSampleAtMs = -Infinity;
 
   constructor(opts: PacketSpaceOptions) {
     this.cc = opts.controller?.(this.rtt) ?? new NewReno({ rtt: this.rtt, maxDatagramBytes: opts.maxDatagramBytes });
@@ -101,7 +103,7 @@ export class PacketSpace<F> {
       this.pacer.onPacketSent(nowMs, bytes);
     }
     const pn = this.loss.onPacketSent(nowMs, bytes, ackEliciting, frames);
-    this.#rttProbe.onSent(pn, nowMs, ackEliciting);
+    this.#rttProbe?.onSent(pn, nowMs, ackEliciting);
     return pn;
   }
 
@@ -119,14 +121,18 @@ export class PacketSpace<F> {
     const res = this.loss.onAckReceived(ack.ranges, ack.ackDelayMs, nowMs);
     const unblocked = this.sendCredit.onCredit(ack);
     let rttUpdated = res.rttUpdated;
-    if (!rttUpdated && res.acked.length > 0) {
-      const latest = this.#rttProbe.latestFor(ack.ranges[0]!.largest, largestBefore, (pn) => res.acked.some((p) => p.pn === pn), nowMs);
+    const probe = this.#rttProbe;
+    if (!rttUpdated && probe && res.acked.length > 0) {
+      const latest = probe.latestFor(ack.ranges[0]!.largest, largestBefore, (pn) => res.acked.some((p) => p.pn === pn), nowMs);
       if (latest !== null) {
         this.rtt.update(latest, ack.ackDelayMs);
         rttUpdated = true;
       }
     }
-    if (rttUpdated) this.#rttProbe.onSample(nowMs);
+    if (rttUpdated) {
+      this.#lastSampleAtMs = nowMs;
+      probe?.onSample();
+    }
     return { acked: res.acked, lost: res.lost, rttUpdated, persistentCongestion: res.persistentCongestion, unblocked };
   }
 
@@ -136,7 +142,7 @@ export class PacketSpace<F> {
    * keepalive (ack-eliciting, the peer acknowledges it): at most one per RTT_PROBE_INTERVAL_MS.
    */
   takeRttProbe(): boolean {
-    return this.#rttProbe.take();
+    return this.#rttProbe?.take() ?? false;
   }
 
   /** An authenticated datagram from the peer; false = a duplicate packet number (drop it). */
@@ -169,7 +175,8 @@ export class PacketSpace<F> {
 
   #endRound(nowMs: number, sampled: boolean): void {
     const fast = this.#roundPackets / (nowMs - this.#roundStartMs) >= THIN_MIN_PACKETS_PER_MS;
-    this.#rttProbe.onRound(nowMs, fast); // no sample, or only an old one (this side sends nothing ack-eliciting): ask for one
+    // No sample, or only an old one (this side sends nothing ack-eliciting): ask for one.
+    if (fast) (this.#rttProbe ??= new RttProbe()).onFastRound(nowMs, this.#lastSampleAtMs);
     if (!sampled || !this.#roundSampled) return; // a round measured without an RTT sample says nothing of the window
     const every = fast ? adaptiveAckEvery(this.#roundPackets, ACKS_PER_ROUND) : DEFAULT_ACK_POLICY.ackEveryPackets;
     // Thinned, the last packets of a burst wait for the delay: a quarter RTT (≥ 1 ms), not 25 ms.
@@ -212,6 +219,7 @@ export class PacketSpace<F> {
     this.loss.resetForNewPath();
     this.pacer.reset();
     this.#probes = 0;
-    this.#rttProbe.reset();
+    this.#rttProbe?.reset();
+    this.#lastSampleAtMs = -Infinity;
   }
 }

@@ -20,7 +20,6 @@ export const RTT_PROBE_INTERVAL_MS = 1_000;
 const AFTER_PROBE_SLOTS = 256;
 
 export class RttProbe {
-  #lastSampleAtMs = -Infinity;
   #askedAtMs = -Infinity;
   #wanted = false;
   /** Asked, and no sample came since. */
@@ -31,11 +30,11 @@ export class RttProbe {
   #after: Float64Array | null = null;
 
   /**
-   * A round of arrivals ended: ask for a sample when the flow was fast and none is fresh
-   * (at most once per RTT_PROBE_INTERVAL_MS, even when the probe or its ack was lost).
+   * A round of fast arrivals ended: ask for a sample when none is fresh (`lastSampleAtMs`; at
+   * most once per RTT_PROBE_INTERVAL_MS, even when the probe or its ack was lost).
    */
-  onRound(nowMs: number, fast: boolean): void {
-    if (!fast || nowMs - this.#lastSampleAtMs < RTT_PROBE_INTERVAL_MS || nowMs - this.#askedAtMs < RTT_PROBE_INTERVAL_MS) return;
+  onFastRound(nowMs: number, lastSampleAtMs: number): void {
+    if (nowMs - lastSampleAtMs < RTT_PROBE_INTERVAL_MS || nowMs - this.#askedAtMs < RTT_PROBE_INTERVAL_MS) return;
     this.#wanted = true;
     this.#outstanding = true;
     this.#askedAtMs = nowMs;
@@ -75,14 +74,12 @@ export class RttProbe {
   }
 
   /** An RTT sample was taken (from the probe or anything else): the probe is done. */
-  onSample(nowMs: number): void {
-    this.#lastSampleAtMs = nowMs;
+  onSample(): void {
     this.#outstanding = false;
   }
 
   /** A new path: no sample yet, ask again as soon as a fast flow arrives. */
   reset(): void {
-    this.#lastSampleAtMs = -Infinity;
     this.#askedAtMs = -Infinity;
     this.#wanted = false;
     this.#outstanding = false;
