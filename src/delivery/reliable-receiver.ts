@@ -15,7 +15,7 @@
  *   buffered seqs are evicted to make room for a lower one (lower seqs are nearer to
  *   delivery, so the message at the head always fits when maxBufferedBytes ≥ maxMessageBytes);
  *   the sender sees them missing from the next ack and retransmits them.
- * - Storage (delivery/reliable/receive-ring.ts): a ring indexed by seq; a fragmented message is
+ * - Storage (delivery/reliable/receive-store.ts, receive-ring.ts): a ring indexed by seq; a fragmented message is
  *   written, fragment by fragment, into one buffer of its size and delivered as a view of it
  *   (each fragment copied once). Its fragments must have one length but the last's (1…that
  *   length), as fragment() cuts them; others are malformed.
@@ -33,49 +33,13 @@
  *   new stream starts the count again.
  */
 import { MAX_ACK_RANGES } from '../wire/frame';
-import { Assembly, ReceiveRing, messageFlags, type WholeItem } from './reliable/receive-ring';
+import { Assembly, messageFlags, type WholeItem } from './reliable/receive-ring';
+import { ReceiveStore } from './reliable/receive-store';
+import type { AcceptVerdict, ReliableAck, ReliableMessage, ReliableReceiverOptions } from './reliable/receiver-types';
 
-export interface ReliableReceiverOptions {
-  /** Seqs above cum + maxBufferedItems are refused; must be ≥ the sender's window. */
-  maxBufferedItems: number;
-  /** Bytes buffered at most (≥ maxMessageBytes). */
-  maxBufferedBytes: number;
-  maxMessageBytes: number;
-  /** Offered every complete message in order (default: always 'delivered'). */
-  accept?: (m: ReliableMessage) => AcceptVerdict;
-  /** The credit this node grants the sender (delivery/flow.ts ReceiveCredit); none: unlimited. */
-  credit?: ReceiverCredit;
-}
-
-/** Flow-control bookkeeping of received data (delivery/flow.ts ReceiveCredit satisfies it). */
-export interface ReceiverCredit {
-  /** Counts new data; false when it goes past the granted limits (nothing counted). */
-  onReceived(bytes: number, messages: number): boolean;
-  onReleased(bytes: number, messages: number): void;
-  onUnreceived(bytes: number, messages: number): void;
-  /** A new stream: counting starts again from the initial grant. */
-  reset(): void;
-}
-
-/** How a buffered item leaves the credit count: released to the application, or back to "never received". */
-type Leave = 'release' | 'unreceive';
-
-/** What the application side did with a complete message. */
-export type AcceptVerdict = 'delivered' | 'full' | 'refused';
-
-/** A message ready for the application (still compressed when flags has COMPRESSED). */
-export interface ReliableMessage {
-  /** The message's flags (RELIABLE, COMPRESSED), without FRAGMENT. */
-  flags: number;
-  data: Uint8Array;
-}
-
-/** Control ACK fields: [stream, cum, [start1, end1, …]] (inclusive ranges, at most 32). */
-export type ReliableAck = [stream: number, cum: number, ranges: number[]];
+export type { AcceptVerdict, ReceiverCredit, ReliableAck, ReliableMessage, ReliableReceiverOptions } from './reliable/receiver-types';
 
 const RETIRED_STREAMS = 8;
-/** Duplicates below a resumed floor tracked for the credit (more than a sender's window never arrive). */
-const MAX_RESUMED_SEEN = 1 << 17;
 const isSeq = (x: number): boolean => Number.isSafeInteger(x) && x >= 1;
 const NONE: readonly ReliableMessage[] = Object.freeze([]);
 /** Adds m to a list that is NONE or one made here (mutable). */
@@ -87,37 +51,32 @@ function append(out: readonly ReliableMessage[], m: ReliableMessage): readonly R
 
 export class ReliableReceiver {
   readonly #maxItems: number;
-  readonly #maxBytes: number;
   readonly #maxMessageBytes: number;
   #stream: number | null = null;
   readonly #retired: number[] = [];
   #cum = 0;
-  readonly #ring = new ReceiveRing();
+  /** Buffered items, their credit and the counters (duplicates, refused, rejected, malformed, skipped). */
+  readonly #store: ReceiveStore;
+  readonly #ring: ReceiveStore['ring'];
+  readonly #counts: ReceiveStore['counts'];
+  readonly #credit: ReceiveStore['credit'];
   /** The head message was refused as too large: refuse its items until cum passes this. */
   #refusedUntil = 0;
   /** The refusal up to #refusedUntil was the application side's ('refused': decompression). */
   #refusedByAccept = false;
-  #rejected = 0;
   #ackNeeded = false;
   /** The head message was offered and found no room: deliver nothing until pump(). */
   #held = false;
   readonly #offer: (m: ReliableMessage) => AcceptVerdict;
-  readonly #credit: ReceiverCredit | null;
-  #overCredit = 0;
-  /** The floor resume() started from, and the duplicates at or below it counted since (credit). */
-  #resumedCum = 0;
-  #resumedSeen = new Set<number>();
-  #duplicates = 0;
-  #refused = 0;
-  #malformed = 0;
-  #skipped = 0;
 
   constructor(opts: ReliableReceiverOptions) {
     this.#maxItems = opts.maxBufferedItems;
-    this.#maxBytes = opts.maxBufferedBytes;
     this.#maxMessageBytes = opts.maxMessageBytes;
     this.#offer = opts.accept ?? ((): AcceptVerdict => 'delivered');
-    this.#credit = opts.credit ?? null;
+    this.#store = new ReceiveStore(opts.credit ?? null, opts.maxBufferedBytes, opts.maxMessageBytes);
+    this.#ring = this.#store.ring;
+    this.#counts = this.#store.counts;
+    this.#credit = this.#store.credit;
   }
 
   /**
@@ -128,7 +87,7 @@ export class ReliableReceiver {
     if (this.#stream !== null) return;
     this.#stream = stream;
     this.#cum = cum;
-    this.#resumedCum = cum;
+    this.#credit.resume(cum);
   }
 
   /** Whether a complete message waits for room (the inbox was full). */
@@ -148,17 +107,17 @@ export class ReliableReceiver {
   get bufferedItems(): number { return this.#ring.items; }
   get bufferedBytes(): number { return this.#ring.bytes; }
   /** Items received again (already delivered or buffered). */
-  get duplicates(): number { return this.#duplicates; }
+  get duplicates(): number { return this.#counts.duplicates; }
   /** Items refused (beyond the buffer, too large, no room). */
-  get refused(): number { return this.#refused; }
+  get refused(): number { return this.#counts.refused; }
   /** Items of messages the application side refused (decompression failed), incl. their retransmissions. */
-  get rejected(): number { return this.#rejected; }
+  get rejected(): number { return this.#counts.rejected; }
   /** Items with invalid fields, or of a previous stream. */
-  get malformed(): number { return this.#malformed; }
+  get malformed(): number { return this.#counts.malformed; }
   /** Buffered or arriving items discarded because the sender's base moved past them. */
-  get skipped(): number { return this.#skipped; }
+  get skipped(): number { return this.#counts.skipped; }
   /** Items refused because they went past the flow-control credit this node granted. */
-  get overCredit(): number { return this.#overCredit; }
+  get overCredit(): number { return this.#credit.overCredit; }
 
   /**
    * Processes one reliable item of a frame whose r = [stream, base]; returns the messages now
@@ -166,12 +125,12 @@ export class ReliableReceiver {
    */
   onItem(stream: number, base: number, seq: number, flags: number, data: Uint8Array, index?: number, count?: number): readonly ReliableMessage[] {
     if (!Number.isSafeInteger(stream) || !isSeq(base) || !isSeq(seq)) {
-      this.#malformed++;
+      this.#counts.malformed++;
       return NONE;
     }
     if (stream !== this.#stream) {
       if (this.#retired.includes(stream)) {
-        this.#malformed++;
+        this.#counts.malformed++;
         return NONE;
       }
       if (this.#stream !== null) this.#retired.push(this.#stream);
@@ -182,9 +141,7 @@ export class ReliableReceiver {
       this.#refusedUntil = 0;
       this.#held = false;
       this.#ackNeeded = true;
-      this.#resumedCum = 0;
-      this.#resumedSeen.clear();
-      this.#credit?.reset();
+      this.#credit.reset();
     }
     let progress = false;
     if (base - 1 > this.#cum) {
@@ -193,19 +150,19 @@ export class ReliableReceiver {
     }
     const len = data.byteLength;
     const fast = seq === this.#cum + 1 && count === undefined && len <= this.#maxMessageBytes && !this.#held && seq > this.#refusedUntil && this.#ring.get(seq) === undefined;
-    if (fast && !this.#charge(len, 1)) return progress ? this.#deliver(NONE) : NONE;
+    if (fast && !this.#credit.charge(len, 1)) return progress ? this.#deliver(NONE) : NONE;
     const m: ReliableMessage | null = fast ? { flags: messageFlags(flags), data } : null;
     const verdict = m !== null ? this.#offer(m) : null;
     let out = NONE;
     if (verdict === 'delivered') {
-      this.#credit?.onReleased(len, 1);
+      this.#credit.release(len, 1);
       out = [m!]; // in order, whole: no buffering, no copy
       this.#cum = seq;
       this.#ackNeeded = true;
       progress = true;
     } else if (verdict === 'refused') {
-      this.#credit?.onUnreceived(len, 1);
-      this.#rejected++;
+      this.#credit.unreceive(len, 1);
+      this.#counts.rejected++;
       this.#refusedUntil = seq;
       this.#refusedByAccept = true;
     } else if (verdict === 'full') {
@@ -223,127 +180,38 @@ export class ReliableReceiver {
     return [this.#stream, this.#cum, this.#ring.ranges(this.#cum, MAX_ACK_RANGES)];
   }
 
-  /**
-   * A copy of an item delivered before this receiver resumed (a restart): the sender counted
-   * it toward us again (ReliableSender.creditRestarted), so it is counted — and released at
-   * once — the first time it is seen.
-   */
-  #countResumedDuplicate(seq: number, bytes: number, index: number | undefined): void {
-    if (!this.#credit || this.#resumedSeen.has(seq) || this.#resumedSeen.size >= MAX_RESUMED_SEEN) return;
-    this.#resumedSeen.add(seq);
-    const first = index === undefined || index === 0 ? 1 : 0;
-    if (this.#credit.onReceived(bytes, first)) this.#credit.onReleased(bytes, first);
-  }
-
-  /** Counts new data against the credit; false (counted in overCredit) when it goes past it. */
-  #charge(bytes: number, messages: number): boolean {
-    if (!this.#credit || this.#credit.onReceived(bytes, messages)) return true;
-    this.#overCredit++;
-    return false;
-  }
-
   /** Buffers an item; false when it is a duplicate or refused. `charged`: already counted against the credit. */
   #accept(seq: number, flags: number, data: Uint8Array, index: number | undefined, count: number | undefined, charged = false): boolean {
     const ring = this.#ring;
     if (seq <= this.#cum || ring.has(seq)) {
-      this.#duplicates++;
+      this.#counts.duplicates++;
       this.#ackNeeded = true;
-      if (seq <= this.#resumedCum) this.#countResumedDuplicate(seq, data.byteLength, index);
+      this.#credit.countResumedDuplicate(seq, data.byteLength, index);
       return false;
     }
     if (count !== undefined) {
       if (index === undefined || !Number.isSafeInteger(index) || !Number.isSafeInteger(count) || index < 0 || index >= count) {
-        this.#malformed++;
+        this.#counts.malformed++;
         return false;
       }
       if (seq - index <= this.#cum) {
-        this.#skipped++; // the rest of a message whose start was skipped
+        this.#counts.skipped++; // the rest of a message whose start was skipped
         return false;
       }
     }
     const len = data.byteLength;
     if (seq <= this.#refusedUntil && this.#refusedByAccept) {
-      this.#rejected++;
+      this.#counts.rejected++;
       return false;
     }
     if (seq > this.#cum + this.#maxItems || (count ?? 1) > this.#maxItems || len > this.#maxMessageBytes || seq <= this.#refusedUntil) {
-      this.#refused++;
+      this.#counts.refused++;
       return false;
     }
-    if (count === undefined) {
-      if (ring.get(seq) !== undefined) return this.#malformedItem(); // a slot of a fragmented message
-      if (!charged && !this.#charge(len, 1)) return false;
-      if (!this.#makeRoom(seq, len, len, 1)) return false;
-      ring.putWhole(this.#cum, seq, flags, data);
-    } else if (!this.#addFragment(seq, flags, data, index!, count)) {
-      return false;
-    }
+    const store = this.#store;
+    if (count === undefined ? !store.putWhole(this.#cum, seq, flags, data, charged) : !store.addFragment(this.#cum, seq, flags, data, index!, count)) return false;
     this.#ackNeeded = true;
     return true;
-  }
-
-  /** Writes fragment `index` of the message `count` fragments long into its assembly. */
-  #addFragment(seq: number, flags: number, data: Uint8Array, index: number, count: number): boolean {
-    const ring = this.#ring;
-    const len = data.byteLength;
-    const isLast = index === count - 1;
-    if (!isLast && (count - 1) * len + 1 > this.#maxMessageBytes) {
-      this.#refused++; // its fragments' length says the message exceeds maxMessageBytes
-      return false;
-    }
-    let a = ring.get(seq);
-    let created = false;
-    if (a === undefined) {
-      const first = seq - index;
-      if (!ring.free(first, first + count - 1)) return this.#malformedItem();
-      a = new Assembly(first, count, messageFlags(flags));
-      created = true;
-    } else if (!(a instanceof Assembly) || a.firstSeq !== seq - index || a.count !== count) {
-      return this.#malformedItem();
-    }
-    if (!a.fits(index, len)) return this.#malformedItem();
-    const first = index === 0 ? 1 : 0;
-    if (!this.#charge(len, first)) return false;
-    if (!this.#makeRoom(a.lastSeq, a.cost(index, len, this.#maxMessageBytes), len, first)) return false;
-    if (created) ring.addAssembly(this.#cum, a);
-    ring.bytes += a.write(index, data, this.#maxMessageBytes);
-    ring.markFragment(seq);
-    return true;
-  }
-
-  #malformedItem(): false {
-    this.#malformed++;
-    return false;
-  }
-
-  /**
-   * Evicts the highest buffered items (of messages after `keepThrough`) until `bytes` more fit;
-   * false (refused; the item's `credit` bytes and messages unreceived) when they cannot.
-   */
-  #makeRoom(keepThrough: number, bytes: number, creditBytes: number, creditMessages: number): boolean {
-    const ring = this.#ring;
-    while (ring.bytes + bytes > this.#maxBytes) {
-      if (ring.highest <= keepThrough) {
-        this.#credit?.onUnreceived(creditBytes, creditMessages);
-        this.#refused++;
-        return false;
-      }
-      this.#remove(ring.highest, 'unreceive');
-    }
-    return true;
-  }
-
-  /** Removes whatever holds seq (a whole item or a message's fragments); returns the items removed. */
-  #remove(seq: number, leave: Leave): number {
-    const slot = this.#ring.get(seq);
-    if (slot === undefined) return 0;
-    const [bytes, messages] = slot instanceof Assembly ? [slot.received, slot.hasFirst ? 1 : 0] : [slot.data.byteLength, 1];
-    const n = this.#ring.remove(seq);
-    if (n > 0 && this.#credit) {
-      if (leave === 'release') this.#credit.onReleased(bytes, messages);
-      else this.#credit.onUnreceived(bytes, messages);
-    }
-    return n;
   }
 
   /** Moves messages from the buffer head to `out` while complete; returns `out` (a new array once anything is added). */
@@ -363,7 +231,7 @@ export class ReliableReceiver {
           this.#held = true;
           break;
         }
-        this.#remove(head, v === 'refused' ? 'unreceive' : 'release');
+        this.#store.remove(head, v === 'refused' ? 'unreceive' : 'release');
         if (v === 'refused') {
           this.#refuse(head, 1, true);
           break;
@@ -375,8 +243,8 @@ export class ReliableReceiver {
       if (slot.firstSeq !== head || !slot.complete) break;
       const end = slot.lastSeq;
       if (slot.oversize || slot.total > this.#maxMessageBytes) {
-        this.#remove(head, 'unreceive');
-        this.#refused += slot.count;
+        this.#store.remove(head, 'unreceive');
+        this.#counts.refused += slot.count;
         this.#refusedUntil = end;
         this.#refusedByAccept = false;
         break;
@@ -387,7 +255,7 @@ export class ReliableReceiver {
         this.#held = true;
         break;
       }
-      this.#remove(head, v === 'refused' ? 'unreceive' : 'release');
+      this.#store.remove(head, v === 'refused' ? 'unreceive' : 'release');
       if (v === 'refused') {
         this.#refuse(end, slot.count, true);
         break;
@@ -400,7 +268,7 @@ export class ReliableReceiver {
   }
 
   #refuse(until: number, items: number, byAccept: boolean): void {
-    this.#rejected += items;
+    this.#counts.rejected += items;
     this.#refusedUntil = until;
     this.#refusedByAccept = byAccept;
   }
@@ -410,7 +278,7 @@ export class ReliableReceiver {
     const ring = this.#ring;
     const top = Math.min(cum, ring.highest);
     for (let seq = this.#cum + 1; seq <= top && ring.items > 0; seq++) {
-      if (ring.get(seq) !== undefined) this.#skipped += this.#remove(seq, 'unreceive');
+      if (ring.get(seq) !== undefined) this.#counts.skipped += this.#store.remove(seq, 'unreceive');
     }
     this.#cum = cum;
     this.#ackNeeded = true;
