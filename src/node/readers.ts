@@ -57,12 +57,13 @@ export class MessageReaders {
 
   /** Hands a message to the readers, or keeps it in the inbox; false when neither took it. */
   emit(ev: MessageEvent): boolean {
-    if (!this.attached || this.#drainTimer !== null) { // keep order behind the backlog
+    const listeners = this.#host.listenerCount(); // read once per message (the hot path)
+    if ((listeners === 0 && this.#streams.size === 0 && this.#readers.size === 0) || this.#drainTimer !== null) { // keep order behind the backlog
       if (!this.#inbox.offer(ev)) return false;
       this.#changed();
       return true;
     }
-    this.#toReaders(ev);
+    this.#toReaders(ev, listeners);
     return true;
   }
 
@@ -159,10 +160,10 @@ export class MessageReaders {
     }
   }
 
-  #toReaders(ev: MessageEvent): void {
-    if (this.#host.listenerCount() > 0) this.#host.emit(ev);
-    for (const s of this.#streams) s.push(ev);
-    for (const r of this.#readers) r(ev);
+  #toReaders(ev: MessageEvent, listeners = this.#host.listenerCount()): void {
+    if (listeners > 0) this.#host.emit(ev);
+    if (this.#streams.size > 0) for (const s of this.#streams) s.push(ev);
+    if (this.#readers.size > 0) for (const r of this.#readers) r(ev);
   }
 
   /**

@@ -129,8 +129,9 @@ function frame(): Frame {
   let t = 0;
   let n = 0;
   let inst = 0;
-  let p: PayloadItem[] = [];
-  let c: ControlItem[] = [];
+  // Both are required keys: set below whenever a frame is returned (no throwaway arrays).
+  let p: PayloadItem[] | null = null;
+  let c: ControlItem[] | null = null;
   let r: [number, number] | undefined;
   let reliableItems = false;
   for (let e = t0 & 0x0f; e > 0; e--) {
@@ -185,7 +186,7 @@ function frame(): Frame {
     }
   }
   if ((seen & REQUIRED) !== REQUIRED || o !== b.length || (reliableItems && !r)) throw GENERIC;
-  const f: Frame = { t, n, i: inst, p, c };
+  const f: Frame = { t, n, i: inst, p: p!, c: c! };
   if (r) f.r = r;
   return f;
 }

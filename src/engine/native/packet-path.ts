@@ -190,6 +190,7 @@ export class PacketPath {
   onFrame(frame: Frame, nowMs: number, bytes: number): DropReason | null {
     const space = this.space;
     if (this.#unvalidated) this.#unvalidated.received += bytes;
+    let rearm = false; // whether a deadline other than the delayed ack's may have moved
     if (frame.i !== this.#peerInstance) {
       // The peer restarted (or this is its first frame): its numbers start again at 0.
       if (this.#peerInstance !== -1) {
@@ -197,14 +198,18 @@ export class PacketPath {
         this.#link.engine.reliable.peerRestarted(this.#link); // its receiver counts credit from zero
       }
       this.#peerInstance = frame.i;
+      rearm = true;
     }
-    const eliciting = frame.p.length > 0 || frame.c.some((c) => c.type !== 'packetAck');
+    let eliciting = frame.p.length > 0;
+    for (const c of frame.c) if (c.type !== 'packetAck') eliciting = true;
     if (!space.onPacketReceived(frame.n, eliciting, nowMs)) return 'replay';
     // A fast flow and no fresh RTT sample: a keepalive rides in our next ack frame, so the
     // peer's ack of it gives one and the acks can be thinned (PROTOCOL §7.6).
+    // It waits for the next ack that goes anyway (no datagram of its own).
     if (space.takeRttProbe()) this.#link.outbox.pushControl({ type: 'keepalive' });
     for (const c of frame.c) {
       if (c.type !== 'packetAck') continue;
+      rearm = true;
       try {
         this.#onAck(c.ack, nowMs);
       } catch (e) {
@@ -213,7 +218,12 @@ export class PacketPath {
       }
     }
     if (space.acks.ackDue(nowMs)) this.#link.ctx.scheduleFlush(this.#link.peer);
-    else this.arm(nowMs);
+    else if (rearm) this.arm(nowMs);
+    else {
+      // Only the delayed ack's deadline can have come nearer (per datagram: no full re-arm while thinned).
+      const d = space.acks.deadline();
+      if (d !== null && d < this.#timerAtMs) this.arm(nowMs);
+    }
     return null;
   }
 

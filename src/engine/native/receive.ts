@@ -25,27 +25,26 @@ export function receiveData(link: NativeLink, d: Datagram): void {
   const { ctx, peer } = link;
   const { receiverSid, counter } = parseDataHeader(d.data);
   const session = ctx.peers.session(receiverSid)?.session;
-  const fail = (reason: Parameters<NodeContext['drop']>[0], msg: string): void => ctx.drop(reason, peer, msg);
-  if (!session) return fail('unknownSession', 'no session with that id');
+  if (!session) return ctx.drop('unknownSession', peer, 'no session with that id');
   const now = ctx.clock.monotonic();
-  if (session.expired(now, ctx.limits)) return fail('unknownSession', 'session expired');
-  if (!session.mayAccept(counter)) return fail('replay', 'counter replayed or older than the window');
+  if (session.expired(now, ctx.limits)) return ctx.drop('unknownSession', peer, 'session expired');
+  if (!session.mayAccept(counter)) return ctx.drop('replay', peer, 'counter replayed or older than the window');
   const plain = session.open(d.data, counter, now);
-  if (plain === 'auth') return fail('authFailure', 'data authentication failed');
-  if (plain === 'replay') return fail('replay', 'counter replayed');
-  if (!peer.limiter.take()) return fail('rateLimited', 'peer packet rate limit');
+  if (plain === 'auth') return ctx.drop('authFailure', peer, 'data authentication failed');
+  if (plain === 'replay') return ctx.drop('replay', peer, 'counter replayed');
+  if (!peer.limiter.take()) return ctx.drop('rateLimited', peer, 'peer packet rate limit');
   countReceived(peer, d.data.length);
   let frame: Frame;
   try {
     frame = decodeFrame(plain);
   } catch (e) {
-    return fail('malformed', e instanceof Error ? e.message : 'bad frame');
+    return ctx.drop('malformed', peer, e instanceof Error ? e.message : 'bad frame');
   }
   // Judged against the peer's clock offset measured at this session's handshake: an
   // authentic but stale frame means a clock stepped; a new handshake measures it again.
   const wallMs = ctx.clock.now(); // one wall-clock read per datagram: freshness and the messages' receivedAt
   if (!frameIsFresh(frame.t, wallMs, session.clockOffsetMs, ctx.settings.freshnessWindowMs)) {
-    fail('stale', 'frame timestamp outside the freshness window');
+    ctx.drop('stale', peer, 'frame timestamp outside the freshness window');
     return onStaleFrame(link, session, frame.t - wallMs);
   }
   // A newly confirmed responder session: key checked, replay mark persisted and TOFU key
@@ -55,13 +54,13 @@ export function receiveData(link: NativeLink, d: Datagram): void {
     try {
       sessionConfirmed(link, session, null);
     } catch (e) {
-      if (e instanceof DropError) return fail(e.reason, e.message);
+      if (e instanceof DropError) return ctx.drop(e.reason, peer, e.message);
       throw e;
     }
   }
   // Packet layer: a number seen before is dropped; the peer's packet ack is processed.
   const refused = link.path.onFrame(frame, now, d.data.length);
-  if (refused) return fail(refused, refused === 'replay' ? 'packet number already received' : 'invalid packet ack');
+  if (refused) return ctx.drop(refused, peer, refused === 'replay' ? 'packet number already received' : 'invalid packet ack');
   // Authenticated and fresh: the peer is alive (liveness; an answer is due if it asks for one).
   link.timers.packetReceived(now, frame.p.length > 0 || frame.c.some((c) => c.type === 'keepalive'), ctx.settings);
   // Roaming, and a newly confirmed session may send.
@@ -84,9 +83,15 @@ export function receiveData(link: NativeLink, d: Datagram): void {
       data = link.engine.reassemble(link, item, (reason) => ctx.drop(reason, peer, 'fragment refused'));
       if (!data) continue;
     }
-    if (addr === '') addr = formatEndpoint(d);
+    if (addr === '') addr = sourceOf(peer, d);
     deliver(ctx, peer, addr, item.flags, data, false, wallMs);
   }
+}
+
+/** The datagram's source as 'host:port': the peer's endpoint string when it came from there (no formatting per datagram). */
+function sourceOf(peer: Peer, d: Datagram): string {
+  const ep = peer.endpoint;
+  return ep.address === d.address && ep.port === d.port ? peer.endpointString : formatEndpoint(d);
 }
 
 /**
