@@ -5,7 +5,7 @@
  * rides in one of its ack frames, at most once a second while the flow is fast — and thins
  * like any bulk receiver. Exact counts: the sim is seeded and the clock manual.
  */
-import { SimWorld, messages } from './harness';
+import { SimWorld, bytesOf, messages } from './harness';
 import type { UdpVaultNode } from '../../src/node/types';
 
 const A = '10.9.0.1';
@@ -15,16 +15,6 @@ const FAST = { latencyMs: 0.25, bandwidthBps: 1e9, queueBytes: 4 << 20 };
 /** Ack datagrams from the receiver in the floods below (exact: seeded sim, manual clock). */
 const AFTER = { fast: 9_816, wide: 8_656 };
 const IDLE = [11, 11];
-
-function bytesOf(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
 
 interface Flood {
   sent: number;
