@@ -2,8 +2,8 @@
  * Ack thinning for datagram-mode floods (deterministic sim; PROTOCOL §7.6): a receiver that
  * only receives datagram-mode messages sends nothing ack-eliciting of its own, so it never had
  * an RTT sample and acknowledged every 2nd packet forever. It now asks for one — a keepalive
- * rides in one of its ack frames, at most once a second while the flow is fast — and thins
- * like any bulk receiver. Exact counts: the sim is seeded and the clock manual.
+ * rides in one of its ack frames, at most once per 8 RTTs (25 ms … 1 s) while the flow is
+ * fast — and thins like any bulk receiver. Exact counts: the sim is seeded and the clock manual.
  */
 import { SimWorld, bytesOf, messages } from './harness';
 import type { UdpVaultNode } from '../../src/node/types';
@@ -90,7 +90,7 @@ describe('datagram-mode flood acknowledgements', () => {
     expect(r.dataDatagrams).toBe(76_800);
     // Before: 38,400 (every 2nd).
     expect(r.ackDatagrams).toBe(AFTER.wide);
-    expect(r.srttB).toBe(7.032); // two probe samples, 1 s apart (the first one in slow start, with a queue)
+    expect(r.srttB).toBe(4.594); // probe samples every 8 RTTs (the first one in slow start, with a queue: 7.4 ms)
   });
 
   test('a slow flow (4,000/s, below the thinning rate) is acknowledged every 2nd packet and asks for no RTT sample', async () => {

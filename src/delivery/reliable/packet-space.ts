@@ -138,8 +138,8 @@ export class PacketSpace<F> {
 
   /**
    * Whether this side should ask the peer for an RTT sample now (and forget the request): a
-   * fast flow arrives and no sample is fresher than RTT_PROBE_INTERVAL_MS. The caller sends a
-   * keepalive (ack-eliciting, the peer acknowledges it): at most one per RTT_PROBE_INTERVAL_MS.
+   * fast flow arrives and no sample is fresher than 8 srtt (25 ms … 1 s, rtt-probe.ts). The
+   * caller sends a keepalive (ack-eliciting, the peer acknowledges it): at most one per interval.
    */
   takeRttProbe(): boolean {
     return this.#rttProbe?.take() ?? false;
@@ -159,7 +159,7 @@ export class PacketSpace<F> {
    * burst is not held 25 ms. Only once this side has an RTT sample and at ≥
    * THIN_MIN_PACKETS_PER_MS. Gaps and reordering are still acknowledged at once; a window that
    * shrank is seen one round later. Before a sample, rounds of RTT_PROBE_ROUND_MS judge the rate
-   * only: a fast flow without a sample fresher than RTT_PROBE_INTERVAL_MS asks for one
+   * only: a fast flow without a sample fresher than 8 srtt (25 ms … 1 s) asks for one
    * (takeRttProbe; a pure receiver of datagram-mode traffic sends nothing else ack-eliciting).
    */
   #countRound(nowMs: number): void {
@@ -176,7 +176,7 @@ export class PacketSpace<F> {
   #endRound(nowMs: number, sampled: boolean): void {
     const fast = this.#roundPackets / (nowMs - this.#roundStartMs) >= THIN_MIN_PACKETS_PER_MS;
     // No sample, or only an old one (this side sends nothing ack-eliciting): ask for one.
-    if (fast) (this.#rttProbe ??= new RttProbe()).onFastRound(nowMs, this.#lastSampleAtMs);
+    if (fast) (this.#rttProbe ??= new RttProbe()).onFastRound(nowMs, this.#lastSampleAtMs, this.rtt.smoothedMs);
     if (!sampled || !this.#roundSampled) return; // a round measured without an RTT sample says nothing of the window
     const every = fast ? adaptiveAckEvery(this.#roundPackets, ACKS_PER_ROUND) : DEFAULT_ACK_POLICY.ackEveryPackets;
     // Thinned, the last packets of a burst wait for the delay: a quarter RTT (≥ 1 ms), not 25 ms.

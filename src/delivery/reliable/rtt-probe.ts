@@ -2,10 +2,13 @@
  * RTT probes of a receiver that sends nothing ack-eliciting of its own (PROTOCOL §7.6): the
  * receiver of a datagram-mode flood only sends packet acks, which are never acknowledged, so it
  * has no RTT sample and could not thin its acks. While a fast flow arrives and no sample is
- * fresher than RTT_PROBE_INTERVAL_MS, it asks for one: the caller sends a keepalive, which the
+ * fresher than the probe interval, it asks for one: the caller sends a keepalive, which the
  * peer acknowledges like any ack-eliciting packet — at most one probe per interval, nothing at
  * all for idle or slow peers, and the peer's answer is a plain packet ack (nothing ack-eliciting
- * comes back: no ack ping-pong).
+ * comes back: no ack ping-pong). The interval is 8 smoothed RTTs, within 25 ms … 1 s: a first
+ * sample taken while a queue built up (slow start) is corrected within a few RTTs, not seconds
+ * (one sample a second at the smoothing's 1/8 weight took ~10 s), and a probe rides on about
+ * one ack in 64 of a thinned flow (8 acks per RTT).
  *
  * The sample follows RFC 9002 §5.1: the largest acknowledged must be newly acknowledged and
  * something newly acknowledged ack-eliciting. The peer's ack of the probe usually also covers
@@ -14,8 +17,17 @@
  * only for peers that did receive a fast flow).
  */
 
-/** At most one probe per this interval, and none while a sample is this fresh. */
+/** Longest probe interval (also the retry interval before any sample: the initial 333 ms RTT × 8 is above it). */
 export const RTT_PROBE_INTERVAL_MS = 1_000;
+/** Shortest probe interval. */
+export const RTT_PROBE_MIN_INTERVAL_MS = 25;
+/** The probe interval in smoothed RTTs. */
+export const RTT_PROBE_RTTS = 8;
+
+/** At most one probe per this interval, and none while a sample is this fresh. */
+export function rttProbeIntervalMs(smoothedRttMs: number): number {
+  return Math.min(RTT_PROBE_INTERVAL_MS, Math.max(RTT_PROBE_MIN_INTERVAL_MS, RTT_PROBE_RTTS * smoothedRttMs));
+}
 /** Ack-only datagrams after the probe whose send times are kept (more: no sample, a probe next interval). */
 const AFTER_PROBE_SLOTS = 256;
 
@@ -31,10 +43,11 @@ export class RttProbe {
 
   /**
    * A round of fast arrivals ended: ask for a sample when none is fresh (`lastSampleAtMs`; at
-   * most once per RTT_PROBE_INTERVAL_MS, even when the probe or its ack was lost).
+   * most once per interval of `smoothedRttMs`, even when the probe or its ack was lost).
    */
-  onFastRound(nowMs: number, lastSampleAtMs: number): void {
-    if (nowMs - lastSampleAtMs < RTT_PROBE_INTERVAL_MS || nowMs - this.#askedAtMs < RTT_PROBE_INTERVAL_MS) return;
+  onFastRound(nowMs: number, lastSampleAtMs: number, smoothedRttMs: number): void {
+    const interval = rttProbeIntervalMs(smoothedRttMs);
+    if (nowMs - lastSampleAtMs < interval || nowMs - this.#askedAtMs < interval) return;
     this.#wanted = true;
     this.#outstanding = true;
     this.#askedAtMs = nowMs;

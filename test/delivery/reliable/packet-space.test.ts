@@ -132,7 +132,7 @@ describe('PacketSpace RTT probes (a receiver that sends nothing ack-eliciting)',
     return { probes, next: pn };
   }
 
-  it('asks once per second while ≥ 5 packets/ms arrive and no sample comes; never for a slower flow', () => {
+  it('asks once per second while ≥ 5 packets/ms arrive and no sample ever comes; never for a slower flow', () => {
     const b = make();
     expect(arrivals(b, 5, 0, 2_100).probes).toEqual([25, 1_025, 2_025]); // rounds of 25 ms before a sample
     expect(b.acks.policy.ackEveryPackets).toBe(2); // no sample: no thinning
@@ -140,7 +140,7 @@ describe('PacketSpace RTT probes (a receiver that sends nothing ack-eliciting)',
     expect(arrivals(slow, 4, 0, 5_000).probes).toEqual([]);
   });
 
-  it("the peer's ack of the probe gives a sample even when its largest is an ack-only datagram sent after it; then thinning, and no probe for a second", () => {
+  it("the peer's ack of the probe gives a sample even when its largest is an ack-only datagram sent after it; then thinning, and the next probe 8 RTTs later", () => {
     const a = make();
     const b = make();
     let { next } = arrivals(b, 10, 0, 26);
@@ -158,11 +158,12 @@ describe('PacketSpace RTT probes (a receiver that sends nothing ack-eliciting)',
     const res = b.onAckFrame(ack, 32);
     expect([res.rttUpdated, res.acked.map((p) => p.frames[0])]).toEqual([true, ['probe']]);
     expect([b.rtt.hasSample, b.rtt.smoothedMs]).toEqual([true, 4]); // 32 − 28 (the largest's send time), ack delay 0
-    // 10 packets/ms, 40 per 4 ms round: every 5th (40 / 8), delay 1 ms; the next probe only a second after the sample.
+    // 10 packets/ms, 40 per 4 ms round: every 5th (40 / 8), delay 1 ms; the next probe 8 RTTs (32 ms) after the
+    // sample, then one per 32 ms while unanswered (this test's peer never answers).
     const r = arrivals(b, 10, 40, 1_100, next);
     next = r.next;
     expect(b.acks.policy).toEqual({ ackEveryPackets: 5, maxAckDelayMs: 1, ignoreOrder: false });
-    expect(r.probes).toEqual([1_032]);
+    expect(r.probes).toEqual(Array.from({ length: 33 }, (_, k) => 64 + 32 * k));
   });
 
   it('an ack of the probe whose largest was not recorded (> 256 ack-only datagrams later) or that does not cover the probe gives no sample', () => {
