@@ -34,14 +34,20 @@ export class WindowWaitQueue<T> {
   get size(): number { return this.#entries.length - this.#head; }
   get bytes(): number { return this.#bytes; }
 
+  /** Whether push() would take a message of `bytes` now. */
+  hasRoom(bytes: number): boolean {
+    return this.size < this.#limits.maxMessages && this.#bytes + bytes <= this.#limits.maxBytes;
+  }
+
   /** Queues a message until `deadlineMs`; false when the queue is full (the caller rejects it at once). */
   push(item: T, bytes: number, deadlineMs: number): boolean {
-    if (this.size >= this.#limits.maxMessages || this.#bytes + bytes > this.#limits.maxBytes) return false;
+    if (!this.hasRoom(bytes)) return false;
     const e: Entry<T> = { item, bytes, deadlineMs };
     const es = this.#entries;
     let i = es.length;
     while (i > this.#head && es[i - 1]!.deadlineMs > deadlineMs) i--;
-    es.splice(i, 0, e);
+    if (i === es.length) es.push(e); // the usual case (one wait setting): arrival order
+    else es.splice(i, 0, e);
     this.#bytes += bytes;
     return true;
   }
@@ -50,6 +56,11 @@ export class WindowWaitQueue<T> {
   peek(): { item: T; bytes: number } | undefined {
     const e = this.#entries[this.#head];
     return e === undefined ? undefined : { item: e.item, bytes: e.bytes };
+  }
+
+  /** The next message to send, without removing it (peek() without the object: the send pump's form). */
+  first(): T | undefined {
+    return this.#entries[this.#head]?.item;
   }
 
   /** Removes and returns the next message (it is being sent). */

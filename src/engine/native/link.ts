@@ -15,7 +15,8 @@ import type { Datagram } from '../../net/transport';
 import type { NodeContext } from '../context';
 import type { LinkSendOptions, PeerLink } from '../link';
 import type { NativeEngine } from './engine';
-import { datagramItems, pumpLink } from './send';
+import { pumpLink } from './pump';
+import { sendDatagram } from './admit';
 import { PacketPath } from './packet-path';
 import { receiveData } from './receive';
 import { initiateHandshake } from './handshake';
@@ -98,12 +99,7 @@ export class NativeLink implements PeerLink {
     }
     if (opts.reliable) return this.#sendReliable(data, opts.timeoutMs ?? this.ctx.settings.reliableTimeoutMs);
     try {
-      const items = datagramItems(this, data);
-      return new Promise<void>((resolve, reject) => {
-        const timeoutMs = opts.timeoutMs ?? this.ctx.settings.handshakeTimeoutMs;
-        this.outbox.push({ items, bytes: data.length, deadlineMs: this.ctx.clock.monotonic() + timeoutMs, timeoutMs, resolve, reject });
-        this.ctx.scheduleFlush(this.peer);
-      });
+      return sendDatagram(this, data, opts.timeoutMs ?? this.ctx.settings.handshakeTimeoutMs);
     } catch (e) {
       return Promise.reject(e);
     }

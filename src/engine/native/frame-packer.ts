@@ -1,0 +1,162 @@
+/**
+ * The frame under construction in one send-pump turn (pump.ts), pooled: one frame object, its
+ * item and control arrays, the settles list and the `r` tuple are reused frame after frame — no
+ * closures, spreads or per-frame arrays beyond the frame references the packet space keeps
+ * (issue 12: the send path's per-frame allocations).
+ */
+import { controlBytes, itemBytes, MAX_ITEMS_PER_FRAME, FRAME_FIXED_OVERHEAD_BYTES, type ControlItem, type Frame } from '../../wire/frame';
+import type { OutMessage } from '../../peer/outbox';
+import type { ReliableSender } from '../../delivery/reliable-sender';
+import type { NativeLink } from './link';
+import type { FrameRef } from './packet-path';
+import { PACKET_ACK_RESERVE_BYTES, SEAL_OVERHEAD_BYTES, frameBudget } from './frame-send';
+
+const freePackers: FramePacker[] = [];
+
+/** One pump turn's frame under construction (pooled; every field reset per frame). */
+export class FramePacker {
+  link: NativeLink | null = null;
+  sender: ReliableSender | null = null;
+  readonly frame: Frame = { t: 0, n: 0, i: 0, p: [], c: [] };
+  /** Kept by the packet space with the datagram: a fresh array per frame that has any. */
+  refs: FrameRef[] | null = null;
+  readonly settles: OutMessage[] = [];
+  readonly #r: [number, number] = [0, 0];
+  used = 0;
+  /** Content budget of this frame; the full budget (with the ack reserve); the interface's. */
+  budgetNow = 0;
+  budget = 0;
+  interfaceBudget = 0;
+  cap = 0;
+  max = 0;
+  oversize = false;
+  hasReliable = false;
+
+  static take(link: NativeLink, sender: ReliableSender | null): FramePacker {
+    const p = freePackers.pop() ?? new FramePacker();
+    p.link = link;
+    p.sender = sender;
+    p.budget = frameBudget(link) + PACKET_ACK_RESERVE_BYTES;
+    p.max = link.path.maxDatagram;
+    /** An item fragmented for a larger path size before a fallback still goes, alone in its frame. */
+    p.interfaceBudget = link.ctx.maxDatagram[link.peer.endpoint.family] - SEAL_OVERHEAD_BYTES - FRAME_FIXED_OVERHEAD_BYTES;
+    return p;
+  }
+
+  release(): void {
+    this.#reset();
+    this.link = null;
+    this.sender = null;
+    freePackers.push(this);
+  }
+
+  #reset(): void {
+    const f = this.frame;
+    f.t = f.n = f.i = 0;
+    f.p.length = 0;
+    f.c.length = 0;
+    f.r = undefined;
+    this.refs = null;
+    this.settles.length = 0;
+    this.used = 0;
+    this.oversize = false;
+    this.hasReliable = false;
+  }
+
+  /** A new frame of at most `cap` datagram bytes, holding `controls` then `announce`. */
+  begin(controls: readonly ControlItem[], announce: readonly ControlItem[], cap: number): void {
+    this.#reset();
+    this.cap = cap;
+    const c = this.frame.c;
+    for (const x of controls) c.push(x);
+    for (const x of announce) c.push(x);
+    if (announce.length > 0) this.addRef({ kind: 'limits' });
+  }
+
+  addRef(r: FrameRef): void {
+    (this.refs ??= []).push(r);
+  }
+
+  addControl(c: ControlItem): void {
+    this.frame.c.push(c);
+  }
+
+  /** Sums the controls' bytes (after begin and the delivery ack) and sets this frame's budget. */
+  sizeControls(budgetNow: number): void {
+    let used = 0;
+    for (const c of this.frame.c) used += controlBytes(c);
+    this.used = used;
+    this.budgetNow = budgetNow;
+  }
+
+  #fits(size: number): boolean {
+    const p = this.frame.p;
+    if (this.used + size <= this.budgetNow && p.length < MAX_ITEMS_PER_FRAME) return true;
+    // An item cut for a larger path size before a black-hole fallback: alone, at its size.
+    this.oversize = p.length === 0 && this.cap >= this.max && size > this.budget && this.used + size <= this.interfaceBudget;
+    return this.oversize;
+  }
+
+  /** The next item of datagram-mode messages, if it fits. */
+  addDatagram(): boolean {
+    const path = this.link!.path;
+    let cur = path.current;
+    if (!cur) {
+      const next = path.waiting.first();
+      if (next === undefined) return false;
+      if (!this.#fits(itemBytes(next.items[0]!))) return false;
+      path.waiting.shift();
+      cur = path.current = { m: next, next: 0 };
+    }
+    const item = cur.m.items[cur.next]!;
+    const size = itemBytes(item);
+    if (!this.#fits(size)) return false;
+    this.frame.p.push(item);
+    this.used += size;
+    if (++cur.next === cur.m.items.length) {
+      this.settles.push(cur.m);
+      path.current = null;
+    }
+    return true;
+  }
+
+  /** The reliable sender's next item, if it fits (the sender builds it once: peekItem, then takeItem hands out that object). */
+  addReliable(): boolean {
+    const sender = this.sender;
+    const item = sender?.peekItem() ?? null;
+    if (item === null) return false;
+    const size = itemBytes(item);
+    if (!this.#fits(size)) return false;
+    sender!.takeItem();
+    this.frame.p.push(item);
+    this.used += size;
+    this.addRef({ kind: 'reliable', seq: item.id! });
+    this.hasReliable = true;
+    return true;
+  }
+
+  /** Sets the frame's reliable stream and base (the tuple is reused: the encoder reads it at once). */
+  setReliableBase(stream: number, base: number): void {
+    this.#r[0] = stream;
+    this.#r[1] = base;
+    this.frame.r = this.#r;
+  }
+
+  /** Carries something the peer must acknowledge (an item or any control but a packet ack). */
+  get eliciting(): boolean {
+    const f = this.frame;
+    if (f.p.length > 0) return true;
+    for (const c of f.c) if (c.type !== 'packetAck') return true;
+    return false;
+  }
+}
+
+/** The current delivery ack, if one is wanted (it is fetched fresh: the latest state, never a stale copy). */
+export function addDeliveryAck(link: NativeLink, packer: FramePacker): void {
+  if (!link.path.deliveryAckWanted) return;
+  link.path.deliveryAckSent();
+  const c = link.engine.reliable.deliveryAck(link);
+  if (!c) return;
+  packer.addControl(c);
+  packer.addRef({ kind: 'deliveryAck' });
+}
