@@ -11,6 +11,9 @@
  * unsettled, as bench/roles/udpvault.ts does). PATHCOST_PER_DATAGRAM=1: each datagram's handler
  * is followed by a microtask checkpoint, as dgram's `message` callbacks are (so a receiver
  * flushes — and acks — per datagram, as on a socket, not once per batch).
+ * `q1024`: the refusal path — the receiver's acks are lost from the start of the measurement, so
+ * the sender's window fills and nearly every datagram-mode send() is refused (ERR_QUEUE_FULL) or
+ * expires (ERR_CONGESTION): prints CPU µs per send() call and the refusals by code.
  */
 import { createNode } from '../src/index';
 import type { Datagram, OpenTransport, Transport, TransportOptions } from '../src/net/transport';
@@ -28,6 +31,8 @@ class MemoryNet {
   receiverPort = -1;
   datagrams = 0;
   bytes = 0;
+  /** Datagrams to this port are lost (a path that stopped answering: the sender's window fills). */
+  dropTo = -1;
   open: OpenTransport = async (o: TransportOptions): Promise<Transport> => {
     const port = 40000 + this.#ports.size;
     this.#ports.set(port, o.onMessage);
@@ -40,6 +45,10 @@ class MemoryNet {
         const data = Buffer.from(Array.isArray(parts) ? Buffer.concat(parts as Uint8Array[]) : (parts as Uint8Array)); // the socket's copy
         this.datagrams++;
         this.bytes += data.length;
+        if (toPort === this.dropTo) {
+          if (done) process.nextTick(done, null);
+          return true;
+        }
         this.#queue.push([toPort, { data, address: host, port }]);
         if (!this.#scheduled) {
           this.#scheduled = true;
@@ -88,7 +97,13 @@ class MemoryNet {
 
 async function run(spec: string, messages: number): Promise<void> {
   const reliable = spec.startsWith('r');
-  const size = Number(reliable ? spec.slice(1) : spec);
+  const refusing = spec.startsWith('q');
+  const size = Number(reliable || refusing ? spec.slice(1) : spec);
+  const refusals: Record<string, number> = {};
+  const countRefusal = (e: unknown): void => {
+    const code = (e as { code?: string }).code ?? 'other';
+    refusals[code] = (refusals[code] ?? 0) + 1;
+  };
   const inflightMax = Number(process.env['PATHCOST_INFLIGHT'] ?? 4096);
   const net = new MemoryNet();
   const settings = { mtu: 1500, aeadBackend: (process.env['PATHCOST_AEAD'] ?? 'auto') as 'auto' | 'native' | 'wasm' };
@@ -150,6 +165,25 @@ async function run(spec: string, messages: number): Promise<void> {
     return { cpuUs: c.user + c.system, recvUs: net.recvNs / 1000, delivered: got, datagrams: net.datagrams, bytes: net.bytes };
   };
   await measureOnce(Math.min(20000, messages)); // warm-up (JIT)
+  if (refusing) {
+    net.dropTo = a.port;
+    const c0 = process.cpuUsage();
+    await new Promise<void>((resolve) => {
+      let sent = 0;
+      const turn = (): void => {
+        for (let i = 0; i < BATCH; i++) void a.send('b', data).catch(countRefusal);
+        sent += BATCH;
+        if (sent < messages) setImmediate(turn);
+        else setTimeout(resolve, 100);
+      };
+      turn();
+    });
+    const c = process.cpuUsage(c0);
+    console.log(`refusing ${String(size).padStart(5)} B: CPU µs per send() ${((c.user + c.system) / messages).toFixed(2)}; refusals ${JSON.stringify(refusals)}`);
+    await a.close();
+    await b.close();
+    return;
+  }
   const m = await measureOnce(messages);
   const recv = m.recvUs / m.delivered;
   const all = m.cpuUs / m.delivered;

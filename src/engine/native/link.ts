@@ -16,7 +16,7 @@ import type { NodeContext } from '../context';
 import type { LinkSendOptions, PeerLink } from '../link';
 import type { NativeEngine } from './engine';
 import { pumpLink } from './pump';
-import { sendDatagram } from './admit';
+import { datagramItems } from './send';
 import { PacketPath } from './packet-path';
 import { receiveData } from './receive';
 import { initiateHandshake } from './handshake';
@@ -99,7 +99,12 @@ export class NativeLink implements PeerLink {
     }
     if (opts.reliable) return this.#sendReliable(data, opts.timeoutMs ?? this.ctx.settings.reliableTimeoutMs);
     try {
-      return sendDatagram(this, data, opts.timeoutMs ?? this.ctx.settings.handshakeTimeoutMs);
+      const items = datagramItems(this, data);
+      return new Promise<void>((resolve, reject) => {
+        const timeoutMs = opts.timeoutMs ?? this.ctx.settings.handshakeTimeoutMs;
+        this.outbox.push({ items, bytes: data.length, deadlineMs: this.ctx.clock.monotonic() + timeoutMs, timeoutMs, resolve, reject });
+        this.ctx.scheduleFlush(this.peer);
+      });
     } catch (e) {
       return Promise.reject(e);
     }

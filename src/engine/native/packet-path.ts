@@ -333,9 +333,10 @@ export class PacketPath {
     }
     this.#pmtu?.onTimeout(now);
     const wait = ctx.settings.datagramWindowWaitMs;
+    let err: DeliveryError | null = null; // one error for the messages expiring together (admit.ts: refusals share theirs)
     for (const m of this.waiting.expire(now)) {
       ctx.drop('congestion', peer, 'datagram-mode message found no room in the congestion window');
-      m.reject(stackless(() => new DeliveryError('ERR_CONGESTION', `congestion: the path to peer ${peer.label()} had no room for ${wait} ms; message dropped at the sender`)));
+      m.reject((err ??= stackless(() => new DeliveryError('ERR_CONGESTION', `congestion: the path to peer ${peer.label()} had no room for ${wait} ms; message dropped at the sender`))));
     }
     ctx.scheduleFlush(peer); // sends what is due (probes, delayed ack, paced data) and re-arms
   }
