@@ -62,7 +62,7 @@ class HandOff {
   datagram: Uint8Array | null = null;
   ctx: NodeContext | null = null;
   peer: Peer | null = null;
-  readonly settles: OutMessage[] = [];
+  settles: OutMessage[] = [];
   onHanded: ((err: Error | null) => void) | undefined = undefined;
 
   static take(datagram: Uint8Array, ctx: NodeContext, peer: Peer, settles: readonly OutMessage[], onHanded: ((err: Error | null) => void) | undefined): HandOff {
@@ -88,7 +88,7 @@ class HandOff {
     this.datagram = null;
     this.ctx = null;
     this.peer = null;
-    this.settles.length = 0;
+    if (this.settles.length !== 0) this.settles = [];
     this.onHanded = undefined;
     if (freeHandOffs.length < MAX_FREE_HANDOFFS) freeHandOffs.push(this);
   }

@@ -165,14 +165,15 @@ export class ReliableDelivery {
     const [body, flags] = maybeCompress(link, data);
     const single = itemOverheadBytes({ flags, data: body, id: Number.MAX_SAFE_INTEGER }) + body.length <= frameBudget(link);
     const chunks = single ? [body] : fragment(body, fragmentChunkBytes(link));
-    const deadline = this.#ctx.clock.monotonic() + timeoutMs;
+    const now = this.#ctx.clock.monotonic(); // one clock read per message (issue 12)
+    const deadline = now + timeoutMs;
     this.#unsettled++; // the sender's onSettled counts it down (no promise chained per message)
     const done = sender.push(chunks, flags, deadline, timeoutMs);
     peer.counters.messagesOut++;
     this.#ctx.counters.messagesOut++;
     this.#ctx.scheduleFlush(peer);
-    this.#armAt(deadline);
-    this.#armAt(this.#ctx.clock.monotonic() + BLOCKED_PROBE_MS); // checks for a credit stall
+    this.#armAt(deadline, now);
+    this.#armAt(now + BLOCKED_PROBE_MS, now); // checks for a credit stall
     return done;
   }
 
@@ -359,11 +360,11 @@ export class ReliableDelivery {
    * Keeps the one timer at or before `at`. Cheap on the hot path (no scan of in-flight
    * items): an early wake-up just ticks and re-arms from the exact next deadlines.
    */
-  #armAt(at: number): void {
+  #armAt(at: number, nowMs?: number): void {
     if (this.#closed || at >= this.#timerAtMs) return;
     this.#timer?.cancel();
     this.#timerAtMs = at;
-    this.#timer = this.#ctx.scheduler.timeout(() => this.#onTimer(), Math.max(0, at - this.#ctx.clock.monotonic()));
+    this.#timer = this.#ctx.scheduler.timeout(() => this.#onTimer(), Math.max(0, at - (nowMs ?? this.#ctx.clock.monotonic())));
   }
 
   /** Retransmission timeouts and message deadlines of every peer. */
