@@ -1,8 +1,9 @@
 /**
- * The frame under construction in one send-pump turn (pump.ts), pooled: one frame object, its
- * item and control arrays, the settles list and the `r` tuple are reused frame after frame — no
- * closures, spreads or per-frame arrays beyond the frame references the packet space keeps
- * (issue 12: the send path's per-frame allocations).
+ * The frame under construction in one send-pump turn (pump.ts): packing as methods of one
+ * object per pump call instead of three closures, a spread and a reduce per frame (issue 12).
+ * Pooling these objects (and the transport's hand-off) was measured too: no gain in CPU per
+ * message — V8's young-generation allocation is cheap, and pooled old-space objects pointing
+ * at young ones add remembered-set work — so they are plain allocations.
  */
 import { controlBytes, itemBytes, MAX_ITEMS_PER_FRAME, FRAME_FIXED_OVERHEAD_BYTES, type ControlItem, type Frame } from '../../wire/frame';
 import type { OutMessage } from '../../peer/outbox';
@@ -11,67 +12,44 @@ import type { NativeLink } from './link';
 import type { FrameRef } from './packet-path';
 import { PACKET_ACK_RESERVE_BYTES, SEAL_OVERHEAD_BYTES, frameBudget } from './frame-send';
 
-const freePackers: FramePacker[] = [];
-
-/** One pump turn's frame under construction (pooled; every field reset per frame). */
+/** One pump turn's frame builder (one per pump call; begin() starts each frame afresh). */
 export class FramePacker {
-  link: NativeLink | null = null;
-  sender: ReliableSender | null = null;
-  readonly frame: Frame = { t: 0, n: 0, i: 0, p: [], c: [] };
+  readonly link: NativeLink;
+  readonly sender: ReliableSender | null;
+  frame: Frame = { t: 0, n: 0, i: 0, p: [], c: [] };
   /** Kept by the packet space with the datagram: a fresh array per frame that has any. */
   refs: FrameRef[] | null = null;
+  /** Messages whose last item is in this frame (a fresh array per frame: the transport callback keeps it). */
   settles: OutMessage[] = [];
-  readonly #r: [number, number] = [0, 0];
   used = 0;
   /** Content budget of this frame; the full budget (with the ack reserve); the interface's. */
   budgetNow = 0;
-  budget = 0;
-  interfaceBudget = 0;
+  readonly budget: number;
+  readonly interfaceBudget: number;
+  readonly max: number;
   cap = 0;
-  max = 0;
   oversize = false;
   hasReliable = false;
 
-  static take(link: NativeLink, sender: ReliableSender | null): FramePacker {
-    const p = freePackers.pop() ?? new FramePacker();
-    p.link = link;
-    p.sender = sender;
-    p.budget = frameBudget(link) + PACKET_ACK_RESERVE_BYTES;
-    p.max = link.path.maxDatagram;
+  constructor(link: NativeLink, sender: ReliableSender | null) {
+    this.link = link;
+    this.sender = sender;
+    this.budget = frameBudget(link) + PACKET_ACK_RESERVE_BYTES;
+    this.max = link.path.maxDatagram;
     /** An item fragmented for a larger path size before a fallback still goes, alone in its frame. */
-    p.interfaceBudget = link.ctx.maxDatagram[link.peer.endpoint.family] - SEAL_OVERHEAD_BYTES - FRAME_FIXED_OVERHEAD_BYTES;
-    return p;
-  }
-
-  release(): void {
-    this.#reset();
-    this.link = null;
-    this.sender = null;
-    freePackers.push(this);
-  }
-
-  #reset(): void {
-    const f = this.frame;
-    f.t = f.n = f.i = 0;
-    // Fresh arrays, not `length = 0` (a runtime call that showed in the profiles).
-    if (f.p.length !== 0) f.p = [];
-    if (f.c.length !== 0) f.c = [];
-    f.r = undefined;
-    this.refs = null;
-    if (this.settles.length !== 0) this.settles = [];
-    this.used = 0;
-    this.oversize = false;
-    this.hasReliable = false;
+    this.interfaceBudget = link.ctx.maxDatagram[link.peer.endpoint.family] - SEAL_OVERHEAD_BYTES - FRAME_FIXED_OVERHEAD_BYTES;
   }
 
   /** A new frame of at most `cap` datagram bytes, holding `controls` then `announce`. */
-  begin(controls: readonly ControlItem[], announce: readonly ControlItem[], cap: number): void {
-    this.#reset();
+  begin(controls: ControlItem[], announce: readonly ControlItem[], cap: number): void {
+    if (announce.length > 0) for (const x of announce) controls.push(x);
+    this.frame = { t: 0, n: 0, i: 0, p: [], c: controls };
+    this.refs = announce.length > 0 ? [{ kind: 'limits' }] : null;
+    this.settles = [];
+    this.used = 0;
+    this.oversize = false;
+    this.hasReliable = false;
     this.cap = cap;
-    const c = this.frame.c;
-    for (const x of controls) c.push(x);
-    for (const x of announce) c.push(x);
-    if (announce.length > 0) this.addRef({ kind: 'limits' });
   }
 
   addRef(r: FrameRef): void {
@@ -100,7 +78,7 @@ export class FramePacker {
 
   /** The next item of datagram-mode messages, if it fits. */
   addDatagram(): boolean {
-    const path = this.link!.path;
+    const path = this.link.path;
     let cur = path.current;
     if (!cur) {
       const next = path.waiting.first();
@@ -136,11 +114,8 @@ export class FramePacker {
     return true;
   }
 
-  /** Sets the frame's reliable stream and base (the tuple is reused: the encoder reads it at once). */
   setReliableBase(stream: number, base: number): void {
-    this.#r[0] = stream;
-    this.#r[1] = base;
-    this.frame.r = this.#r;
+    this.frame.r = [stream, base];
   }
 
   /** Carries something the peer must acknowledge (an item or any control but a packet ack). */

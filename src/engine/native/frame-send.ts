@@ -1,8 +1,8 @@
 /**
  * One frame out to the peer: numbered, padded, encoded straight into a pooled datagram buffer,
  * sealed there in place, handed to the transport and recorded in the packet space. The
- * transport's callback is a pooled hand-off object's one bound method (no closure per datagram):
- * it gives the buffer back to the pool and settles the messages whose last item rode in it.
+ * transport's callback gives the buffer back to the pool and settles the messages whose last
+ * item rode in it.
  */
 import { DATA_HEADER_BYTES, AEAD_TAG_BYTES } from '../../constants';
 import { DeliveryError } from '../../errors';
@@ -50,50 +50,6 @@ function settleSent(ctx: NodeContext, peer: Peer, messages: readonly OutMessage[
   }
 }
 
-/** Hand-off objects kept for reuse (bounded; one whose callback never runs is simply collected). */
-const MAX_FREE_HANDOFFS = 256;
-const freeHandOffs: HandOff[] = [];
-
-/**
- * What the transport's send callback must do for one datagram: the buffer back to the pool, the
- * messages settled, the caller's `onHanded` told. Pooled, its callback bound once.
- */
-class HandOff {
-  datagram: Uint8Array | null = null;
-  ctx: NodeContext | null = null;
-  peer: Peer | null = null;
-  settles: OutMessage[] = [];
-  onHanded: ((err: Error | null) => void) | undefined = undefined;
-
-  static take(datagram: Uint8Array, ctx: NodeContext, peer: Peer, settles: readonly OutMessage[], onHanded: ((err: Error | null) => void) | undefined): HandOff {
-    const h = freeHandOffs.pop() ?? new HandOff();
-    h.datagram = datagram;
-    h.ctx = ctx;
-    h.peer = peer;
-    for (let k = 0; k < settles.length; k++) h.settles.push(settles[k]!);
-    h.onHanded = onHanded;
-    return h;
-  }
-
-  /** The transport is done with the bytes (err: it refused them). */
-  readonly done = (err: Error | null): void => {
-    const onHanded = this.onHanded;
-    releaseDatagram(this.datagram!);
-    if (this.settles.length > 0) settleSent(this.ctx!, this.peer!, this.settles, err);
-    this.recycle();
-    onHanded?.(err);
-  };
-
-  recycle(): void {
-    this.datagram = null;
-    this.ctx = null;
-    this.peer = null;
-    if (this.settles.length !== 0) this.settles = [];
-    this.onHanded = undefined;
-    if (freeHandOffs.length < MAX_FREE_HANDOFFS) freeHandOffs.push(this);
-  }
-}
-
 /**
  * Frame bytes to pad to (the datagram less the seal): the padding policy applied to the frame's
  * exact encoded length (`frameBytes`, padding empty), so a full datagram is not padded past what
@@ -136,7 +92,7 @@ function carriesLiveness(frame: Frame): boolean {
 /**
  * Numbers, seals and sends one frame on the peer's session, and records it in the packet
  * space. `settles` are the messages whose last item is in this frame: they resolve when the
- * transport has handed the datagram over (the array is copied: the caller may reuse it).
+ * transport has handed the datagram over (the array is kept until then).
  * `refs` is kept by the packet space (NO_REFS when empty). Returns the packet number, or -1.
  */
 export function sendFrame(link: NativeLink, frame: Frame, settles: readonly OutMessage[], refs: FrameRef[], ackEliciting: boolean, exactBytes = 0, oversize = false, onHanded?: (err: Error | null) => void): number {
@@ -156,20 +112,21 @@ export function sendFrame(link: NativeLink, frame: Frame, settles: readonly OutM
   const datagram = sealFrame(session, frame, ctx.settings.padding === 'none' && exactBytes === 0 ? 0 : target, now, base);
   const bytes = datagram.length;
   // The slot goes back to the pool once the transport is done with the bytes.
-  const handOff = HandOff.take(datagram, ctx, peer, settles, onHanded);
+  const done = (err: Error | null): void => {
+    releaseDatagram(datagram);
+    if (settles.length > 0) settleSent(ctx, peer, settles, err);
+    onHanded?.(err);
+  };
   let handed: boolean;
   try {
-    handed = ctx.transport.send(datagram, peer.endpoint.port, peer.endpoint.address, peer.endpoint.family, handOff.done);
+    handed = ctx.transport.send(datagram, peer.endpoint.port, peer.endpoint.address, peer.endpoint.family, done);
   } catch (e) {
-    if (handOff.datagram !== datagram) return -1; // its callback ran before the throw: released and settled there
     releaseDatagram(datagram);
-    handOff.recycle();
     settleSent(ctx, peer, settles, e instanceof Error ? e : new Error('send failed'));
     return -1;
   }
   if (!handed) {
     releaseDatagram(datagram);
-    handOff.recycle();
     for (const m of settles) m.reject(stackless(() => new DeliveryError('ERR_PEER_UNREACHABLE', `peer ${peer.label()}: no IPv${peer.endpoint.family} socket to send from`)));
     return -1;
   }

@@ -88,28 +88,19 @@ export function pumpLink(link: NativeLink, draining = false): boolean {
   const sender = link.engine.reliable.senderOf(link);
   // Path MTU probes first: the search must not wait for a bulk transfer to leave room.
   if (!draining) probePathMtu(link, now);
-  const packer = FramePacker.take(link, sender);
-  try {
-    packFrames(link, packer, now, draining);
-  } finally {
-    packer.release();
-  }
+  packFrames(link, new FramePacker(link, sender), now, draining);
   const max = path.maxDatagram;
   const ack = largestFitting(path.amplificationRoom(), max, ctx.settings.padding) >= SMALL_ACK_DATAGRAM_BYTES ? space.ackToSend(now) : null;
   if (ack) {
     // A due packet ack goes now; a wanted delivery ack rides with it (then it is ack-eliciting).
     // Our limits rides on it too (then it is ack-eliciting; lost, it rides again).
     const announce = link.engine.reliable.takeAnnouncement(link);
-    const lone = FramePacker.take(link, sender);
-    try {
-      lone.begin([], announce, max);
-      addDeliveryAck(link, lone);
-      lone.addControl({ type: 'packetAck', ack });
-      const refs = lone.refs ?? NO_REFS;
-      sendFrame(link, lone.frame, lone.settles, refs, refs.length > 0);
-    } finally {
-      lone.release();
-    }
+    const lone = new FramePacker(link, sender);
+    lone.begin([], announce, max);
+    addDeliveryAck(link, lone);
+    lone.addControl({ type: 'packetAck', ack });
+    const refs = lone.refs ?? NO_REFS;
+    sendFrame(link, lone.frame, lone.settles, refs, refs.length > 0);
   }
   path.arm(now);
   return true;
