@@ -141,5 +141,5 @@ export function sendFrame(link: NativeLink, frame: Frame, settles: readonly OutM
 export function sendEmptyFrame(link: NativeLink): void {
   const c = link.engine.reliable.takeAnnouncement(link); // our maxMessageBytes rides along (PROTOCOL §7.3)
   const refs: FrameRef[] = c.length > 0 ? [{ kind: 'limits' }] : NO_REFS;
-  sendFrame(link, { t: 0, n: 0, i: 0, p: [], c }, [], refs, refs.length > 0);
+  sendFrame(link, { t: 0, n: 0, i: 0, p: [], c: [...c] }, [], refs, refs.length > 0);
 }
