@@ -83,8 +83,17 @@ export class FramePacker {
     if (!cur) {
       const next = path.waiting.first();
       if (next === undefined) return false;
-      if (!this.#fits(itemBytes(next.items[0]!))) return false;
+      const first = next.items[0]!;
+      const size = itemBytes(first);
+      if (!this.#fits(size)) return false;
       path.waiting.shift();
+      if (next.items.length === 1) {
+        // A whole message (the usual case): no `current` record for it.
+        this.frame.p.push(first);
+        this.used += size;
+        this.settles.push(next);
+        return true;
+      }
       cur = path.current = { m: next, next: 0 };
     }
     const item = cur.m.items[cur.next]!;
