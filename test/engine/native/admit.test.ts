@@ -3,19 +3,8 @@
  * in the window-wait queue, and what expires there together, share one error object (issue 12:
  * the error was ~0.3 µs of a ~1 µs refusal) — with the exact code, message and no stack frames.
  */
-import { SimWorld, watch } from '../../sim/harness';
+import { SimWorld, bytesOf, watch } from '../../sim/harness';
 import { DeliveryError, UdpVaultError } from '../../../src/errors';
-
-/** Incompressible bytes (zeros would be compressed: many messages per datagram). */
-function bytesOf(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
 
 const A = '10.7.0.1';
 const B = '10.7.0.2';
