@@ -185,8 +185,11 @@ export class ReliableSender {
     return this.#peeked;
   }
 
-  /** Transmits the next item (a due retransmission first, then a new one within the window): its frame item, or null. */
-  takeItem(): PayloadItem | null {
+  /**
+   * Transmits the next item (a due retransmission first, then a new one within the window): its
+   * frame item, or null. `nowMs`: the send time when the caller read the clock already (the pump).
+   */
+  takeItem(nowMs?: number): PayloadItem | null {
     const item = this.peekItem();
     if (item === null) return null;
     this.#peeked = null;
@@ -199,7 +202,7 @@ export class ReliableSender {
     } else {
       this.#retransmissions++;
     }
-    this.#transmit(seq, this.#clock.monotonic());
+    this.#transmit(seq, nowMs ?? this.#clock.monotonic());
     return item;
   }
 

@@ -31,9 +31,13 @@ export class FramePacker {
   oversize = false;
   hasReliable = false;
 
-  constructor(link: NativeLink, sender: ReliableSender | null) {
+  /** The pump's time (its one clock read): reliable items are stamped sent at it. */
+  readonly now: number;
+
+  constructor(link: NativeLink, sender: ReliableSender | null, now: number) {
     this.link = link;
     this.sender = sender;
+    this.now = now;
     this.budget = frameBudget(link) + PACKET_ACK_RESERVE_BYTES;
     this.max = link.path.maxDatagram;
     /** An item fragmented for a larger path size before a fallback still goes, alone in its frame. */
@@ -115,7 +119,7 @@ export class FramePacker {
     if (item === null) return false;
     const size = itemBytes(item);
     if (!this.#fits(size)) return false;
-    sender!.takeItem();
+    sender!.takeItem(this.now);
     this.frame.p.push(item);
     this.used += size;
     this.addRef({ kind: 'reliable', seq: item.id! });

@@ -88,14 +88,14 @@ export function pumpLink(link: NativeLink, draining = false): boolean {
   const sender = link.engine.reliable.senderOf(link);
   // Path MTU probes first: the search must not wait for a bulk transfer to leave room.
   if (!draining) probePathMtu(link, now);
-  packFrames(link, new FramePacker(link, sender), now, draining);
+  packFrames(link, new FramePacker(link, sender, now), now, draining);
   const max = path.maxDatagram;
   const ack = largestFitting(path.amplificationRoom(), max, ctx.settings.padding) >= SMALL_ACK_DATAGRAM_BYTES ? space.ackToSend(now) : null;
   if (ack) {
     // A due packet ack goes now; a wanted delivery ack rides with it (then it is ack-eliciting).
     // Our limits rides on it too (then it is ack-eliciting; lost, it rides again).
     const announce = link.engine.reliable.takeAnnouncement(link);
-    const lone = new FramePacker(link, sender);
+    const lone = new FramePacker(link, sender, now);
     lone.begin([], announce, max);
     addDeliveryAck(link, lone);
     lone.addControl({ type: 'packetAck', ack });
@@ -155,7 +155,7 @@ function packFrames(link: NativeLink, packer: FramePacker, now: number, draining
     reliableFirst = !reliableFirst;
     if (sender && packer.hasReliable) {
       packer.setReliableBase(sender.stream, sender.base);
-      link.engine.reliable.sent(link);
+      link.engine.reliable.sent(link, now);
     }
     const eliciting = packer.eliciting;
     if (!eliciting && packer.frame.c.length === 0) return; // nothing fits an empty frame (items are sized below the budget)

@@ -170,10 +170,10 @@ export class ReliableDelivery {
     return this.#state.get(link)?.sender ?? null;
   }
 
-  /** Items were just transmitted: the backstop timer must cover them. */
-  sent(link: NativeLink): void {
+  /** Items were just transmitted (at `nowMs`, the pump's time): the backstop timer must cover them. */
+  sent(link: NativeLink, nowMs = this.#ctx.clock.monotonic()): void {
     const s = this.#state.get(link);
-    if (s) this.#armAt(this.#ctx.clock.monotonic() + s.sender.rtoMs);
+    if (s) this.#armAt(nowMs + s.sender.rtoMs, nowMs);
   }
 
   /** The packet carrying item `seq` was lost: send it again. */
