@@ -3,7 +3,7 @@
  * the session allow goes now — path MTU probes, controls, the rest of a started datagram-mode
  * message, then datagram-mode and reliable items alternating frame by frame, packed greedily; a
  * packet ack rides along when one is pending, or goes alone when due.
- * The frame under construction is a pooled FramePacker (frame-packer.ts).
+ * The frame under construction is a FramePacker (frame-packer.ts), one per pump call.
  */
 import type { Frame } from '../../wire/frame';
 import { paddedSize } from '../../wire/padding';
