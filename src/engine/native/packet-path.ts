@@ -3,7 +3,7 @@
  * numbers, loss detection, NewReno, pacing, packet acks), the datagram-mode messages waiting for
  * room in the window (≤ datagramWindowWaitMs, then dropped as `congestion` with ERR_CONGESTION),
  * the datagram-mode message being sent, and the link's one transport timer (loss/PTO, delayed
- * ack, pacer wake-up, window-wait expiry). The send pump (send.ts) decides what goes; this
+ * ack, pacer wake-up, window-wait expiry). The send pump (pump.ts) decides what goes; this
  * module keeps the state and handles what comes back (acks, losses, timeouts).
  */
 import { DeliveryError, DropError, type DropReason } from '../../errors';

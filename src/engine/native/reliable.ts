@@ -1,7 +1,7 @@
 /**
  * Reliable mode for every peer: a ReliableSender/ReliableReceiver pair per peer (pure state
  * machines in delivery/), the one timer (message deadlines, backstop RTO), and delivery acks
- * batched per I/O phase. The send pump (send.ts) takes items under the congestion window;
+ * batched per I/O phase. The send pump (pump.ts) takes items under the congestion window;
  * packet-level loss detection (packet-path.ts) requeues the items of lost packets.
  *
  * Exactly once across restarts and re-adds (PROTOCOL.md §14):
