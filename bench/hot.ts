@@ -22,6 +22,9 @@ async function counters(w: Workload, ms: number): Promise<void> {
     await sleep(200);
     const [r, s] = await Promise.all([recv.ask({ cmd: 'report' }), send.ask({ cmd: 'report' })]);
     console.log(`  sender counters   ${JSON.stringify(s['counters'])}`);
+    // A flat-out datagram blaster offers 64 messages per turn whatever the window: the sender's CPU
+    // per delivered message includes every refused one (the cheaper a refusal, the more turns, the more refusals).
+    console.log(`  sender refused    ${JSON.stringify(s['refused'])}`);
     console.log(`  sender path       ${JSON.stringify(s['path'])}`);
     console.log(`  receiver counters ${JSON.stringify(r['counters'])}`);
   } finally {

@@ -55,6 +55,8 @@ export function udpvaultRole(): RoleHandler {
   let node: UdpVaultNode | null = null;
   const counter = new Counter();
   let blaster: Blaster | null = null;
+  /** Datagram-mode sends refused (by error code) since the last blast began: CPU the sender spent on messages never sent. */
+  let refused: Record<string, number> = {};
   const onMessage = (m: { data: Uint8Array }): void => counter.add(m.data.length);
   const the = (): UdpVaultNode => {
     if (!node) throw new Error('udpvault: not started');
@@ -91,7 +93,7 @@ export function udpvaultRole(): RoleHandler {
           counter.start();
           return {};
         case 'report':
-          return { ...counter.stop(), counters: the().status().counters, path: pathOf(the()) }; // the node's own counters and path figures (bench/hot.ts prints them)
+          return { ...counter.stop(), counters: the().status().counters, path: pathOf(the()), refused }; // the node's own counters and path figures (bench/hot.ts prints them)
         case 'blast': {
           const n = the();
           const data = payload(c.size);
@@ -100,7 +102,11 @@ export function udpvaultRole(): RoleHandler {
             inflight--;
             blaster?.resume();
           };
-          const ignore = (): void => undefined;
+          refused = {};
+          const ignore = (e: unknown): void => {
+            const code = (e as { code?: string }).code ?? 'other';
+            refused[code] = (refused[code] ?? 0) + 1;
+          };
           blaster = new Blaster(
             c.mode === 'reliable'
               ? () => {

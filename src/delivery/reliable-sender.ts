@@ -34,53 +34,12 @@ import { BadInputError, DeliveryError } from '../errors';
 import { FLAG_FRAGMENT, FLAG_RELIABLE, MAX_ACK_RANGES, type PayloadItem } from '../wire/frame';
 import { DUE, RECOUNT, SACKED, SENT, SendRing, type SentMessage } from './reliable/send-ring';
 import { ItemRto } from './reliable/item-rto';
+import { DeadlineQueue } from './reliable/deadline-queue';
+import { sanitizeRanges } from './reliable/ack-ranges';
+import { PACKET_MODE_RTO_MIN_MS, REORDER_THRESHOLD, RTO_INITIAL_MS, RTO_MAX_MS, RTO_MIN_MS, type ReliableItem, type ReliableSenderOptions, type SenderCredit } from './reliable/sender-options';
 
-export const RTO_INITIAL_MS = 200;
-export const RTO_MIN_MS = 100;
-export const RTO_MAX_MS = 5_000;
-/** Backstop RTO floor when packet-level loss detection does the retransmitting. */
-export const PACKET_MODE_RTO_MIN_MS = 1_000;
-/** An item is presumed lost when one sent this many transmissions later was acknowledged. */
-export const REORDER_THRESHOLD = 3;
-
-/** One item to put in a frame: [flags, data, seq] or [flags, data, seq, index, count]. */
-export interface ReliableItem {
-  seq: number;
-  /** Wire flags: the message's flags | RELIABLE (| FRAGMENT when index/count are present). */
-  flags: number;
-  data: Uint8Array;
-  index?: number;
-  count?: number;
-}
-
-export interface ReliableSenderOptions {
-  clock: Clock;
-  /** Random u32 identifying this sender instance (new on every start). */
-  stream: number;
-  /** Maximum seq span in flight (≥ fragments of the largest message). */
-  window: number;
-  rtoInitialMs?: number;
-  rtoMinMs?: number;
-  rtoMaxMs?: number;
-  /** Loss is detected at the packet level (requeue()): no fast retransmit. */
-  packetLoss?: boolean;
-  /** Called as each message settles (acknowledged, abandoned, failed), before its promise settles. */
-  onSettled?: () => void;
-  /** The error a message's promise rejects with, made from the sender's (e.g. naming the peer); `timeoutMs` as pushed. */
-  rejection?: (err: Error, timeoutMs: number) => Error;
-  /** The peer's flow-control credit (first transmissions only); none: unlimited. */
-  credit?: SenderCredit;
-}
-
-/** The flow-control gate for first transmissions (delivery/flow.ts SendCredit satisfies it). */
-export interface SenderCredit {
-  /** Waiting for credit now. */
-  readonly blocked: boolean;
-  /** Whether `bytes` of new data starting `messages` new messages fit (marks it blocked if not). */
-  canSend(bytes: number, messages: number): boolean;
-  onSent(bytes: number, messages: number): void;
-  refund(bytes: number, messages: number): void;
-}
+export { RTO_INITIAL_MS, RTO_MIN_MS, RTO_MAX_MS, PACKET_MODE_RTO_MIN_MS, REORDER_THRESHOLD } from './reliable/sender-options';
+export type { ReliableItem, ReliableSenderOptions, SenderCredit } from './reliable/sender-options';
 
 export class ReliableSender {
   readonly #clock: Clock;
@@ -107,9 +66,8 @@ export class ReliableSender {
   #highestDeliveredTx = 0;
   #retransmissions = 0;
   readonly #rto: ItemRto;
-  /** Messages by deadline (settled ones are skipped lazily from #deadlineHead). */
-  #byDeadline: SentMessage[] = [];
-  #deadlineHead = 0;
+  /** Messages by deadline (settled ones are skipped lazily). */
+  #byDeadline = new DeadlineQueue();
   /** The frame item peekItem() built for #peekSeq (takeItem() hands out the same object). */
   #peeked: PayloadItem | null = null;
   #peekSeq = 0;
@@ -180,11 +138,7 @@ export class ReliableSender {
     this.#nextSeq += n;
     this.#queued += n;
     this.#pending++;
-    const q = this.#byDeadline;
-    let at = q.length; // sorted insert; usually an append
-    while (at > this.#deadlineHead && q[at - 1]!.deadlineMs > deadlineMs) at--;
-    if (at === q.length) q.push(msg);
-    else q.splice(at, 0, msg);
+    this.#byDeadline.push(msg);
     return promise;
   }
 
@@ -231,8 +185,11 @@ export class ReliableSender {
     return this.#peeked;
   }
 
-  /** Transmits the next item (a due retransmission first, then a new one within the window): its frame item, or null. */
-  takeItem(): PayloadItem | null {
+  /**
+   * Transmits the next item (a due retransmission first, then a new one within the window): its
+   * frame item, or null. `nowMs`: the send time when the caller read the clock already (the pump).
+   */
+  takeItem(nowMs?: number): PayloadItem | null {
     const item = this.peekItem();
     if (item === null) return null;
     this.#peeked = null;
@@ -245,7 +202,7 @@ export class ReliableSender {
     } else {
       this.#retransmissions++;
     }
-    this.#transmit(seq, this.#clock.monotonic());
+    this.#transmit(seq, nowMs ?? this.#clock.monotonic());
     return item;
   }
 
@@ -379,8 +336,7 @@ export class ReliableSender {
     ring.clear(this.base, this.#nextSeq);
     this.#inFlight = this.#due = this.#sacked = this.#queued = this.#pending = 0;
     this.#sendNext = this.#base = this.#nextSeq;
-    this.#byDeadline = [];
-    this.#deadlineHead = 0;
+    this.#byDeadline = new DeadlineQueue();
     this.#peeked = null;
     for (const m of messages) {
       m.settled = true;
@@ -397,13 +353,7 @@ export class ReliableSender {
 
   /** The unsettled message with the earliest deadline. */
   #firstByDeadline(): SentMessage | undefined {
-    const q = this.#byDeadline;
-    while (this.#deadlineHead < q.length && q[this.#deadlineHead]!.settled) this.#deadlineHead++;
-    if (this.#deadlineHead > 1024 && this.#deadlineHead * 2 > q.length) {
-      this.#byDeadline = q.slice(this.#deadlineHead).filter((m) => !m.settled);
-      this.#deadlineHead = 0;
-    }
-    return this.#byDeadline[this.#deadlineHead];
+    return this.#byDeadline.first();
   }
 
   /**
@@ -523,16 +473,4 @@ export class ReliableSender {
       if (k >= pairs.length || pairs[k]![0] > seq) this.#markDue(seq);
     }
   }
-}
-
-/** Valid ranges clamped to [lo, hi], sorted by start (at most MAX_ACK_RANGES are read). */
-function sanitizeRanges(flat: readonly number[], lo: number, hi: number): Array<[number, number]> {
-  const pairs: Array<[number, number]> = [];
-  const n = Math.min(flat.length >> 1, MAX_ACK_RANGES);
-  for (let k = 0; k < n; k++) {
-    const [s, e] = [flat[2 * k]!, flat[2 * k + 1]!];
-    const [a, b] = [Math.max(s, lo), Math.min(e, hi)];
-    if (Number.isSafeInteger(s) && Number.isSafeInteger(e) && a <= b) pairs.push([a, b]);
-  }
-  return pairs.sort((x, y) => x[0] - y[0]);
 }

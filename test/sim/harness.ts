@@ -100,6 +100,17 @@ export function peerEvents(n: UdpVaultNode): PeerEvent[] {
 
 export const text = (m: MessageEvent): string => new TextDecoder().decode(m.data);
 
+/** `n` incompressible bytes from `seed` (a linear congruential generator: zeros would be compressed). */
+export function bytesOf(n: number, seed: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    out[i] = x >>> 24;
+  }
+  return out;
+}
+
 /** Tracks a promise's state without awaiting it. */
 export function watch<T>(p: Promise<T>): { state: 'pending' | 'resolved' | 'rejected'; error?: unknown } {
   const w: { state: 'pending' | 'resolved' | 'rejected'; error?: unknown } = { state: 'pending' };

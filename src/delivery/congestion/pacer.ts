@@ -53,7 +53,11 @@ export class Pacer {
 
   /** The bucket size: max(burstDatagrams × mss, rate × 2 ms). */
   maxBurstBytes(): number {
-    return Math.max(this.#burstDatagrams * this.#mss, this.#rate() * (MIN_PACING_DELAY_MS + TIMER_GRANULARITY_MS));
+    return this.#maxBurst(this.#rate());
+  }
+
+  #maxBurst(rate: number): number {
+    return Math.max(this.#burstDatagrams * this.#mss, rate * (MIN_PACING_DELAY_MS + TIMER_GRANULARITY_MS));
   }
 
   /**
@@ -62,20 +66,25 @@ export class Pacer {
    * what the rate delivered since the wake-up was due (at most MAX_CATCH_UP_DATAGRAMS more).
    */
   budget(nowMs: number): number {
-    if (this.#lastSentMs === null) return Math.max(this.#budgetAtLastSent, this.maxBurstBytes());
+    return this.#budget(nowMs, this.#rate());
+  }
+
+  /** budget() at the pacing rate read once by the caller (the hot path reads it once per datagram). */
+  #budget(nowMs: number, rate: number): number {
+    if (this.#lastSentMs === null) return Math.max(this.#budgetAtLastSent, this.#maxBurst(rate));
     const lateMs = this.#wakeAtMs === null ? 0 : nowMs - this.#wakeAtMs;
     // Later than a stalled timer would be, the sender was held by something else (the window): no catch-up.
-    const late = lateMs > 0 && lateMs <= MAX_TIMER_LATENESS_MS ? Math.min(lateMs * this.#rate(), MAX_CATCH_UP_DATAGRAMS * this.#mss) : 0;
-    const cap = Math.max(this.maxBurstBytes() + late, this.#budgetAtLastSent);
+    const late = lateMs > 0 && lateMs <= MAX_TIMER_LATENESS_MS ? Math.min(lateMs * rate, MAX_CATCH_UP_DATAGRAMS * this.#mss) : 0;
+    const cap = Math.max(this.#maxBurst(rate) + late, this.#budgetAtLastSent);
     const elapsed = Math.max(0, nowMs - this.#lastSentMs);
-    return Math.min(cap, this.#budgetAtLastSent + this.#rate() * elapsed);
+    return Math.min(cap, this.#budgetAtLastSent + rate * elapsed);
   }
 
   /** Milliseconds to wait before a datagram of `bytes` may go (0: now). */
   timeUntilSend(nowMs: number, bytes: number): number {
-    const b = this.budget(nowMs);
-    if (b >= bytes) return 0;
     const rate = this.#rate();
+    const b = this.#budget(nowMs, rate);
+    if (b >= bytes) return 0;
     if (!(rate > 0)) return Infinity;
     const wait = Math.max(MIN_PACING_DELAY_MS, (bytes - b) / rate);
     if (this.#wakeAtMs === null) this.#wakeAtMs = nowMs + wait;

@@ -10,20 +10,17 @@
  */
 export const DATAGRAM_WINDOW_WAIT_MS = 50;
 
-interface Entry<T> {
-  readonly item: T;
-  readonly bytes: number;
-  readonly deadlineMs: number;
-}
-
 export interface WindowWaitLimits {
   maxMessages: number;
   maxBytes: number;
 }
 
+/** Entries are parallel arrays (item, bytes, deadline), not an object per message (issue 12). */
 export class WindowWaitQueue<T> {
   readonly #limits: WindowWaitLimits;
-  #entries: Entry<T>[] = [];
+  #items: T[] = [];
+  #sizes: number[] = [];
+  #deadlines: number[] = [];
   #head = 0;
   #bytes = 0;
 
@@ -31,44 +28,65 @@ export class WindowWaitQueue<T> {
     this.#limits = { ...limits };
   }
 
-  get size(): number { return this.#entries.length - this.#head; }
+  get size(): number { return this.#items.length - this.#head; }
   get bytes(): number { return this.#bytes; }
+
+  /** Whether push() would take a message of `bytes` now. */
+  hasRoom(bytes: number): boolean {
+    return this.size < this.#limits.maxMessages && this.#bytes + bytes <= this.#limits.maxBytes;
+  }
 
   /** Queues a message until `deadlineMs`; false when the queue is full (the caller rejects it at once). */
   push(item: T, bytes: number, deadlineMs: number): boolean {
-    if (this.size >= this.#limits.maxMessages || this.#bytes + bytes > this.#limits.maxBytes) return false;
-    const e: Entry<T> = { item, bytes, deadlineMs };
-    const es = this.#entries;
-    let i = es.length;
-    while (i > this.#head && es[i - 1]!.deadlineMs > deadlineMs) i--;
-    es.splice(i, 0, e);
+    if (!this.hasRoom(bytes)) return false;
+    const ds = this.#deadlines;
+    let i = ds.length;
+    while (i > this.#head && ds[i - 1]! > deadlineMs) i--;
+    if (i === ds.length) {
+      // the usual case (one wait setting): arrival order
+      this.#items.push(item);
+      this.#sizes.push(bytes);
+      ds.push(deadlineMs);
+    } else {
+      this.#items.splice(i, 0, item);
+      this.#sizes.splice(i, 0, bytes);
+      ds.splice(i, 0, deadlineMs);
+    }
     this.#bytes += bytes;
     return true;
   }
 
   /** The next message to send and its size, without removing it. */
   peek(): { item: T; bytes: number } | undefined {
-    const e = this.#entries[this.#head];
-    return e === undefined ? undefined : { item: e.item, bytes: e.bytes };
+    const h = this.#head;
+    return h < this.#items.length ? { item: this.#items[h]!, bytes: this.#sizes[h]! } : undefined;
+  }
+
+  /** The next message to send, without removing it (peek() without the object: the send pump's form). */
+  first(): T | undefined {
+    return this.#head < this.#items.length ? this.#items[this.#head] : undefined;
   }
 
   /** Removes and returns the next message (it is being sent). */
   shift(): T | undefined {
-    const e = this.#entries[this.#head];
-    if (e === undefined) return undefined;
+    const h = this.#head;
+    if (h >= this.#items.length) return undefined;
+    const item = this.#items[h]!;
+    this.#items[h] = undefined as T; // let it go
     this.#head++;
-    this.#bytes -= e.bytes;
+    this.#bytes -= this.#sizes[h]!;
     this.#compact();
-    return e.item;
+    return item;
   }
 
   /** Removes and returns every message whose deadline is ≤ nowMs (they are dropped). */
   expire(nowMs: number): T[] {
     const out: T[] = [];
-    while (this.#head < this.#entries.length && this.#entries[this.#head]!.deadlineMs <= nowMs) {
-      const e = this.#entries[this.#head++]!;
-      this.#bytes -= e.bytes;
-      out.push(e.item);
+    while (this.#head < this.#items.length && this.#deadlines[this.#head]! <= nowMs) {
+      const h = this.#head++;
+      this.#bytes -= this.#sizes[h]!;
+      out.push(this.#items[h]!);
+      this.#items[h] = undefined as T;
     }
     this.#compact();
     return out;
@@ -76,22 +94,25 @@ export class WindowWaitQueue<T> {
 
   /** Earliest deadline, or null when empty. */
   nextDeadline(): number | null {
-    const e = this.#entries[this.#head];
-    return e === undefined ? null : e.deadlineMs;
+    return this.#head < this.#items.length ? this.#deadlines[this.#head]! : null;
   }
 
   /** Empties the queue (close, peer removed); returns what was waiting. */
   clear(): T[] {
-    const out = this.#entries.slice(this.#head).map((e) => e.item);
-    this.#entries = [];
+    const out = this.#items.slice(this.#head);
+    this.#items = [];
+    this.#sizes = [];
+    this.#deadlines = [];
     this.#head = 0;
     this.#bytes = 0;
     return out;
   }
 
   #compact(): void {
-    if (this.#head > 64 && this.#head * 2 > this.#entries.length) {
-      this.#entries = this.#entries.slice(this.#head);
+    if (this.#head > 64 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#sizes = this.#sizes.slice(this.#head);
+      this.#deadlines = this.#deadlines.slice(this.#head);
       this.#head = 0;
     }
   }

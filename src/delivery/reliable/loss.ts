@@ -132,11 +132,9 @@ export class LossDetector<F> {
       rttUpdated = true;
     }
     const priorInFlight = this.#bytesInFlight;
-    const ackedOnPath: SentPacket<F>[] = [];
-    for (const p of acked) {
-      this.#leaveFlight(p);
-      if (p.pn >= this.#pathStartPn) ackedOnPath.push(p);
-    }
+    for (const p of acked) this.#leaveFlight(p);
+    // Usually every packet is of this path (acked is in number order): no second array then.
+    const ackedOnPath = acked[0]!.pn >= this.#pathStartPn ? acked : acked.filter((p) => p.pn >= this.#pathStartPn);
     const { lost, persistent } = this.#detectLost(nowMs);
     this.#cc.onPacketsAcked(ackedOnPath, priorInFlight, nowMs);
     this.#ptoCount = 0;
@@ -202,14 +200,13 @@ export class LossDetector<F> {
     }
     if (lost.length === 0) return { lost, persistent: false };
     const persistent = this.#persistentCongestion(lost);
-    const lostOnPath: SentPacket<F>[] = [];
     for (const p of lost) {
       h.markLost(p.pn);
       this.#leaveFlight(p);
       this.#lostPackets++;
       this.#lostBytes += p.bytes;
-      if (p.pn >= this.#pathStartPn) lostOnPath.push(p);
     }
+    const lostOnPath = lost[0]!.pn >= this.#pathStartPn ? lost : lost.filter((p) => p.pn >= this.#pathStartPn);
     if (lostOnPath.length > 0) this.#cc.onPacketsLost(lostOnPath, nowMs);
     if (persistent) {
       this.#persistentCongestionEvents++;

@@ -3,7 +3,7 @@
  * numbers, loss detection, NewReno, pacing, packet acks), the datagram-mode messages waiting for
  * room in the window (≤ datagramWindowWaitMs, then dropped as `congestion` with ERR_CONGESTION),
  * the datagram-mode message being sent, and the link's one transport timer (loss/PTO, delayed
- * ack, pacer wake-up, window-wait expiry). The send pump (send.ts) decides what goes; this
+ * ack, pacer wake-up, window-wait expiry). The send pump (pump.ts) decides what goes; this
  * module keeps the state and handles what comes back (acks, losses, timeouts).
  */
 import { DeliveryError, DropError, type DropReason } from '../../errors';
@@ -346,9 +346,10 @@ export class PacketPath {
     }
     this.#pmtu?.onTimeout(now);
     const wait = ctx.settings.datagramWindowWaitMs;
+    let err: DeliveryError | null = null; // one error for the messages expiring together (admit.ts: refusals share theirs)
     for (const m of this.waiting.expire(now)) {
       ctx.drop('congestion', peer, 'datagram-mode message found no room in the congestion window');
-      m.reject(stackless(() => new DeliveryError('ERR_CONGESTION', `congestion: the path to peer ${peer.label()} had no room for ${wait} ms; message dropped at the sender`)));
+      m.reject((err ??= stackless(() => new DeliveryError('ERR_CONGESTION', `congestion: the path to peer ${peer.label()} had no room for ${wait} ms; message dropped at the sender`))));
     }
     ctx.scheduleFlush(peer); // sends what is due (probes, delayed ack, paced data) and re-arms
   }

@@ -1,7 +1,7 @@
 /**
  * Reliable mode for every peer: a ReliableSender/ReliableReceiver pair per peer (pure state
  * machines in delivery/), the one timer (message deadlines, backstop RTO), and delivery acks
- * batched per I/O phase. The send pump (send.ts) takes items under the congestion window;
+ * batched per I/O phase. The send pump (pump.ts) takes items under the congestion window;
  * packet-level loss detection (packet-path.ts) requeues the items of lost packets.
  *
  * Exactly once across restarts and re-adds (PROTOCOL.md §14):
@@ -32,10 +32,10 @@ import type { NativeLink } from './link';
 import { deliver } from './receive';
 import { baseFragmentChunkBytes, fragmentChunkBytes, frameBudget, maybeCompress } from './send';
 import { formatEndpoint } from '../../peer/endpoint';
-import { JournalState } from '../../store/journal-state';
-import type { JournalRecord } from '../../store/journal-codec';
+import { StreamRecords } from './stream-records';
 import type { CreditWindow } from '../../delivery/flow';
 import { BLOCKED_PROBE_MS, NativeFlowControl } from './flow-control';
+import { LimitsExchange } from './limits';
 
 /** The error a reliable send rejects with: the sender's, naming the peer. */
 function rejection(label: string, e: Error, timeoutMs: number): Error {
@@ -67,10 +67,8 @@ export class ReliableDelivery {
   #state = new Map<NativeLink, PeerReliable>();
   /** This node instance's random id (new on every start; the low bits of its first epoch). */
   #stream: number;
-  /** The next stream epoch (every sender takes a higher one than any before it). */
-  #nextEpoch: number;
-  /** Delivered floors and epochs when the node has no journal (kept for the node's lifetime). */
-  #memory = new JournalState();
+  /** Stream epochs and delivered floors (journal or memory). */
+  readonly #records: StreamRecords;
   #timer: Timer | null = null;
   #timerAtMs = Infinity;
   #ackPeers = new Set<NativeLink>();
@@ -80,37 +78,17 @@ export class ReliableDelivery {
   #closed = false;
   /** Reliable messages whose send() has not settled, and who waits for them (close grace). */
   #unsettled = 0;
-  /** The maxMessageBytes each peer announced (control item `limits`). */
-  #peerMax = new Map<NativeLink, number>();
-  /** Sessions on which we announced our own limit. */
-  #announced = new WeakSet<object>();
-  /** Links whose next frame carries our limit. */
-  #announcing = new Set<NativeLink>();
+  /** The message-size limits exchanged with each peer (control item `limits`). */
+  readonly #limits: LimitsExchange;
   #onIdle: (() => void)[] = [];
   readonly #flow: NativeFlowControl;
 
   constructor(ctx: NodeContext) {
     this.#ctx = ctx;
     this.#flow = new NativeFlowControl(ctx);
+    this.#limits = new LimitsExchange(() => ctx.settings.maxMessageBytes);
     this.#stream = ctx.random.int(1, 0xffffffff);
-    this.#nextEpoch = Math.floor(ctx.clock.now()) * 1024 + (this.#stream % 1024);
-  }
-
-  get #records(): JournalState {
-    return this.#ctx.journal?.state ?? this.#memory;
-  }
-
-  #append(r: JournalRecord): Promise<void> {
-    if (this.#ctx.journal) return this.#ctx.journal.append(r);
-    this.#memory.apply(r);
-    return Promise.resolve();
-  }
-
-  /** A new, higher epoch toward `key` (recorded; see the header). */
-  #newEpoch(key: string | null): number {
-    const epoch = Math.max(this.#nextEpoch, key === null ? 0 : this.#records.epoch(key) + 1);
-    this.#nextEpoch = epoch + 1;
-    return epoch;
+    this.#records = new StreamRecords(ctx, this.#stream);
   }
 
   #of(link: NativeLink): PeerReliable {
@@ -121,8 +99,7 @@ export class ReliableDelivery {
       // Counted in items: room for a largest message as the peer may cut it (at the path MTU base, before its search raised the size).
       const chunk = Math.min(fragmentChunkBytes(link), baseFragmentChunkBytes());
       const window = Math.max(settings.reliableWindow, maxFragments(settings.maxMessageBytes, chunk));
-      const key = peer.keyString;
-      const epoch = this.#newEpoch(key);
+      const { epoch, floor } = this.#records.open(peer);
       const space = link.path.space;
       const state: PeerReliable = {
         sender: new ReliableSender({ clock, stream: epoch, window, packetLoss: true, credit: space.sendCredit, onSettled: this.#settledOne, rejection: (e, timeoutMs) => rejection(peer.label(), e, timeoutMs) }),
@@ -140,14 +117,10 @@ export class ReliableDelivery {
       };
       s = state;
       this.#state.set(link, s);
-      if (key !== null) {
-        this.#append({ type: 'epoch', key, epoch }).catch((e: unknown) => this.#ctx.log.error({ peer: peer.label(), err: e instanceof Error ? e.message : 'error' }, 'recording the stream epoch failed'));
-        const floor = this.#records.delivered(key);
-        if (floor !== null && floor.floor >= 0) {
-          state.receiver.resume(floor.epoch, floor.floor);
-          state.recorded = [floor.epoch, floor.floor];
-          state.durable = [floor.epoch, floor.floor];
-        }
+      if (floor !== null) {
+        state.receiver.resume(floor[0], floor[1]);
+        state.recorded = [floor[0], floor[1]];
+        state.durable = [floor[0], floor[1]];
       }
     }
     return s;
@@ -165,14 +138,15 @@ export class ReliableDelivery {
     const [body, flags] = maybeCompress(link, data);
     const single = itemOverheadBytes({ flags, data: body, id: Number.MAX_SAFE_INTEGER }) + body.length <= frameBudget(link);
     const chunks = single ? [body] : fragment(body, fragmentChunkBytes(link));
-    const deadline = this.#ctx.clock.monotonic() + timeoutMs;
+    const now = this.#ctx.clock.monotonic(); // one clock read per message (issue 12)
+    const deadline = now + timeoutMs;
     this.#unsettled++; // the sender's onSettled counts it down (no promise chained per message)
     const done = sender.push(chunks, flags, deadline, timeoutMs);
     peer.counters.messagesOut++;
     this.#ctx.counters.messagesOut++;
     this.#ctx.scheduleFlush(peer);
-    this.#armAt(deadline);
-    this.#armAt(this.#ctx.clock.monotonic() + BLOCKED_PROBE_MS); // checks for a credit stall
+    this.#armAt(deadline, now);
+    this.#armAt(now + BLOCKED_PROBE_MS, now); // checks for a credit stall
     return done;
   }
 
@@ -196,10 +170,10 @@ export class ReliableDelivery {
     return this.#state.get(link)?.sender ?? null;
   }
 
-  /** Items were just transmitted: the backstop timer must cover them. */
-  sent(link: NativeLink): void {
+  /** Items were just transmitted (at `nowMs`, the pump's time): the backstop timer must cover them. */
+  sent(link: NativeLink, nowMs = this.#ctx.clock.monotonic()): void {
     const s = this.#state.get(link);
-    if (s) this.#armAt(this.#ctx.clock.monotonic() + s.sender.rtoMs);
+    if (s) this.#armAt(nowMs + s.sender.rtoMs, nowMs);
   }
 
   /** The packet carrying item `seq` was lost: send it again. */
@@ -242,33 +216,22 @@ export class ReliableDelivery {
 
   /** The largest message the peer accepts, as it announced (null before its announcement). */
   peerMaxMessageBytes(link: NativeLink): number | null {
-    return this.#peerMax.get(link) ?? null;
+    return this.#limits.peerMax(link);
   }
 
-  /**
-   * Every authenticated frame: the first one on a session makes us announce our own
-   * maxMessageBytes to the peer on it (so a sender refuses what we would drop). The item rides
-   * in the next frame that goes to the peer anyway (an ack, data, an answer, a keepalive): it
-   * never causes a datagram of its own, so it cannot disturb the liveness timers.
-   */
+  /** Every authenticated frame: the first one on a session makes us announce our maxMessageBytes on it (limits.ts). */
   announce(link: NativeLink, session: object): void {
-    if (this.#announced.has(session)) return;
-    this.#announced.add(session);
-    this.#announcing.add(link);
+    this.#limits.announce(link, session);
   }
 
   /** The frame that carried our `limits` was lost: it rides on the next frame again. */
   reannounce(link: NativeLink): void {
-    if (link.alive) this.#announcing.add(link);
+    this.#limits.reannounce(link);
   }
 
-  /**
-   * The `limits` item to add to a frame that goes to the peer anyway (called by the link's
-   * flush only when it has something else to send), once per announcement.
-   */
-  takeAnnouncement(link: NativeLink): ControlItem[] {
-    if (!this.#announcing.delete(link)) return [];
-    return [{ type: 'limits', maxMessageBytes: this.#ctx.settings.maxMessageBytes }];
+  /** The `limits` item to add to a frame that goes to the peer anyway, once per announcement. */
+  takeAnnouncement(link: NativeLink): readonly ControlItem[] {
+    return this.#limits.take(link);
   }
 
   /** Receive hook: acks for our sender, reliable items for our receiver (delivered in order). */
@@ -276,7 +239,7 @@ export class ReliableDelivery {
     const peer = link.peer;
     for (const c of frame.c) {
       if (c.type === 'limits') {
-        this.#peerMax.set(link, c.maxMessageBytes);
+        this.#limits.heard(link, c.maxMessageBytes);
         continue;
       }
       if (c.type !== 'ack') continue;
@@ -337,11 +300,8 @@ export class ReliableDelivery {
 
   /** Records the peer's delivered floor when it rose (one record per ack round). */
   #recordDelivered(link: NativeLink, s: PeerReliable, epoch: number, cum: number): Promise<void> | null {
-    const key = link.peer.keyString;
-    if (key === null || cum < 0 || (s.recorded && s.recorded[0] === epoch && s.recorded[1] >= cum)) return null;
-    s.recorded = [epoch, cum];
-    const p = this.#append({ type: 'deliveredThrough', key, epoch, seq: cum });
-    p.catch((e: unknown) => this.#ctx.log.error({ peer: link.peer.label(), err: e instanceof Error ? e.message : 'error' }, 'recording delivered messages failed'));
+    const p = this.#records.recordDelivered(link.peer, s.recorded, epoch, cum);
+    if (p) s.recorded = [epoch, cum];
     return p;
   }
 
@@ -359,11 +319,11 @@ export class ReliableDelivery {
    * Keeps the one timer at or before `at`. Cheap on the hot path (no scan of in-flight
    * items): an early wake-up just ticks and re-arms from the exact next deadlines.
    */
-  #armAt(at: number): void {
+  #armAt(at: number, nowMs?: number): void {
     if (this.#closed || at >= this.#timerAtMs) return;
     this.#timer?.cancel();
     this.#timerAtMs = at;
-    this.#timer = this.#ctx.scheduler.timeout(() => this.#onTimer(), Math.max(0, at - this.#ctx.clock.monotonic()));
+    this.#timer = this.#ctx.scheduler.timeout(() => this.#onTimer(), Math.max(0, at - (nowMs ?? this.#ctx.clock.monotonic())));
   }
 
   /** Retransmission timeouts and message deadlines of every peer. */
@@ -404,8 +364,7 @@ export class ReliableDelivery {
     this.#flow.forget(link);
     this.#state.delete(link);
     this.#ackPeers.delete(link);
-    this.#peerMax.delete(link);
-    this.#announcing.delete(link);
+    this.#limits.forget(link);
   }
 
   /** `unsentErr`: for messages none of whose items was transmitted (see ReliableSender.failAll). */

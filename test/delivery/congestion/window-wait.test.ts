@@ -41,4 +41,21 @@ describe('WindowWaitQueue', () => {
     }
     expect(q.size).toBe(0);
   });
+
+  it('keeps items, sizes and deadlines together through out-of-order inserts, shifts and compaction; first() and hasRoom() agree with peek() and push()', () => {
+    const q = new WindowWaitQueue<string>({ maxMessages: 200, maxBytes: 1e9 });
+    for (let k = 0; k < 100; k++) q.push(`m${k}`, k + 1, 1000 + k);
+    for (let k = 0; k < 70; k++) expect(q.shift()).toBe(`m${k}`); // past 64 shifted: compacted
+    q.push('early', 500, 1050); // between m50 (gone) and m51 (gone): goes before m70 (deadline 1070)
+    q.push('late', 7, 5000);
+    expect([q.size, q.bytes, q.nextDeadline(), q.first()]).toEqual([32, 2565 + 500 + 7, 1050, 'early']);
+    expect(q.peek()).toEqual({ item: 'early', bytes: 500 });
+    expect(q.expire(1071)).toEqual(['early', 'm70', 'm71']);
+    expect([q.size, q.bytes, q.first()]).toEqual([29, 2565 - 71 - 72 + 7, 'm72']);
+    expect(q.clear()).toEqual([...Array.from({ length: 28 }, (_, i) => `m${72 + i}`), 'late']);
+    const full = new WindowWaitQueue<number>({ maxMessages: 1, maxBytes: 10 });
+    expect([full.hasRoom(10), full.hasRoom(11)]).toEqual([true, false]);
+    full.push(1, 10, 0);
+    expect([full.hasRoom(0), full.first(), full.shift(), full.first()]).toEqual([false, 1, 1, undefined]);
+  });
 });

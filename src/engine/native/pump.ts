@@ -1,0 +1,165 @@
+/**
+ * The send pump of one native link (docs/CONGESTION.md §6.2): what the window, the pacer and
+ * the session allow goes now — path MTU probes, controls, the rest of a started datagram-mode
+ * message, then datagram-mode and reliable items alternating frame by frame, packed greedily; a
+ * packet ack rides along when one is pending, or goes alone when due.
+ * The frame under construction is a FramePacker (frame-packer.ts), one per pump call.
+ */
+import type { Frame } from '../../wire/frame';
+import { paddedSize } from '../../wire/padding';
+import type { Settings } from '../../config/schema';
+import type { NativeLink } from './link';
+import { probeLedger } from './probe-ledger';
+import { FRAME_HEADER_BYTES, NO_REFS, SEAL_OVERHEAD_BYTES, sendFrame } from './frame-send';
+import { FramePacker, addDeliveryAck } from './frame-packer';
+import { admitDatagrams, queueForSession } from './admit';
+
+/**
+ * DPLPMTUD (RFC 8899): while the search wants probes and the window has room, keepalive frames
+ * padded to exactly the probe sizes. The peer acknowledges them like any ack-eliciting packet;
+ * here they are not in flight and their loss is no congestion signal (PmtuSearch times them
+ * out). With the kernel's fragment counter, each probe's send is bracketed by the node's
+ * ProbeLedger (one bracket open at a time, node-wide): the next probe waits for this one's send
+ * callback (PacketPath.probeHanded asks for it). Without one, the round goes at once.
+ */
+function probePathMtu(link: NativeLink, now: number): void {
+  const { ctx, peer, path } = link;
+  const pmtu = path.pmtu;
+  const family = peer.endpoint.family;
+  const ledger = probeLedger(ctx);
+  for (;;) {
+    const size = pmtu.nextProbeSize(now);
+    if (size === null || path.amplificationRoom() < size) return;
+    const delay = path.space.sendDelay(now, size);
+    if (delay !== 0) {
+      // Held by the pacer (its quantum is 2 datagrams): come back when it has room, or the search stalls.
+      if (delay < Infinity) path.arm(now, now + delay);
+      return;
+    }
+    const before = ledger?.open(family, peer, () => ctx.scheduleFlush(peer));
+    if (before === null) return; // another probe of this node is being handed over
+    const frame: Frame = { t: 0, n: 0, i: 0, p: [], c: [{ type: 'keepalive' }] };
+    let pn = -1;
+    const handed = before === undefined ? undefined : (err: Error | null): void => path.probeHanded(pmtu, pn, ledger!.close(family), err);
+    pn = sendFrame(link, frame, [], NO_REFS, false, size, false, handed);
+    if (pn < 0) {
+      if (handed) ledger!.close(family); // never handed over: the bracket closes now
+      return;
+    }
+    pmtu.onProbeSent(pn, size, now, now + path.probeTimeoutMs(), before);
+    if (handed) return;
+    pmtu.onProbeHanded(pn, undefined, now); // unmeasured: handed over as far as the search is concerned
+  }
+}
+
+/** Room needed for an ack-only datagram (with a delivery ack) to an address that has not answered yet. */
+const SMALL_ACK_DATAGRAM_BYTES = 128;
+
+/** The largest datagram size n ≤ max whose padded size fits in `room` bytes (0 if none). */
+function largestFitting(room: number, max: number, policy: Settings['padding']): number {
+  if (room >= max) return max;
+  let lo = 0;
+  let hi = Math.floor(room);
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (paddedSize(mid, max, policy) <= room) lo = mid;
+    else hi = mid - 1;
+  }
+  return paddedSize(lo, max, policy) <= room ? lo : 0;
+}
+
+/**
+ * Sends what the window, the pacer and the session allow (docs/CONGESTION.md §6.2): controls,
+ * the rest of a started datagram-mode message, then datagram-mode and reliable items
+ * alternating frame by frame, packed greedily; a packet ack rides along when one is pending,
+ * or goes alone when due. Returns false when there is no session (the caller handshakes).
+ * `draining` (the node is closing): what was accepted goes now, window and pacer aside — a
+ * last burst bounded by the queue limits — since nothing will be sent after it.
+ */
+export function pumpLink(link: NativeLink, draining = false): boolean {
+  const { ctx, path } = link;
+  const now = ctx.clock.monotonic();
+  if (!link.current(now)) {
+    queueForSession(link);
+    return false;
+  }
+  admitDatagrams(link, now);
+  const space = path.space;
+  const sender = link.engine.reliable.senderOf(link);
+  // Path MTU probes first: the search must not wait for a bulk transfer to leave room.
+  if (!draining) probePathMtu(link, now);
+  packFrames(link, new FramePacker(link, sender, now), now, draining);
+  const max = path.maxDatagram;
+  const ack = largestFitting(path.amplificationRoom(), max, ctx.settings.padding) >= SMALL_ACK_DATAGRAM_BYTES ? space.ackToSend(now) : null;
+  if (ack) {
+    // A due packet ack goes now; a wanted delivery ack rides with it (then it is ack-eliciting).
+    // Our limits rides on it too (then it is ack-eliciting; lost, it rides again).
+    const announce = link.engine.reliable.takeAnnouncement(link);
+    const lone = new FramePacker(link, sender, now);
+    lone.begin([], announce, max);
+    addDeliveryAck(link, lone);
+    lone.addControl({ type: 'packetAck', ack });
+    const refs = lone.refs ?? NO_REFS;
+    sendFrame(link, lone.frame, lone.settles, refs, refs.length > 0);
+  }
+  path.arm(now);
+  return true;
+}
+
+/** The pump's frames: one per turn of the loop, until nothing more may or needs to go. */
+function packFrames(link: NativeLink, packer: FramePacker, now: number, draining: boolean): void {
+  const { ctx, path } = link;
+  const space = path.space;
+  const sender = packer.sender;
+  const { budget, max } = packer;
+  let reliableFirst = false;
+  for (;;) {
+    let controls = link.outbox.takeControls();
+    const data = path.hasDatagrams || (sender?.hasWork() ?? false);
+    let work = controls.length > 0 || data || path.deliveryAckDue(now);
+    if (!work && space.probesPending > 0) {
+      // A PTO asked for probes: the oldest unacknowledged data again, else a keepalive.
+      if (!path.requeueOldest()) controls = [{ type: 'keepalive' }];
+      work = true;
+    }
+    if (!work) return;
+    // A new address that has not answered yet: only frames whose padded size fits the room.
+    const room = path.amplificationRoom();
+    const cap = room >= max ? max : largestFitting(room, max, ctx.settings.padding);
+    if (cap < SEAL_OVERHEAD_BYTES + FRAME_HEADER_BYTES + 8) {
+      for (const c of controls) link.outbox.pushControl(c);
+      path.amplificationLimitedBytes += max;
+      return;
+    }
+    if (room < Infinity && path.takeValidationProbe(space.probesPending > 0)) controls.push({ type: 'keepalive' });
+    const delay = draining ? 0 : space.sendDelay(now, max);
+    if (delay > 0) {
+      for (const c of controls) link.outbox.pushControl(c);
+      path.arm(now, now + delay);
+      return;
+    }
+    // Our maxMessageBytes rides on a frame that goes anyway (never a datagram of its own).
+    packer.begin(controls, link.engine.reliable.takeAnnouncement(link), cap);
+    addDeliveryAck(link, packer);
+    const largest = space.acks.largest;
+    const ack = space.ackToSend(now, true);
+    if (ack) {
+      packer.addControl({ type: 'packetAck', ack });
+      packer.addRef({ kind: 'packetAck', largest });
+    }
+    /** Header bytes beyond FRAME_HEADER_BYTES once numbers pass 2^32. */
+    const headerExtra = (space.loss.nextPacketNumber >= 2 ** 32 ? 4 : 0) + ((sender?.base ?? 0) >= 2 ** 32 ? 4 : 0);
+    packer.sizeControls((cap < max ? cap - SEAL_OVERHEAD_BYTES - FRAME_HEADER_BYTES : budget) - headerExtra);
+    if (reliableFirst) while (packer.addReliable() || packer.addDatagram());
+    else while (packer.addDatagram() || packer.addReliable());
+    reliableFirst = !reliableFirst;
+    if (sender && packer.hasReliable) {
+      packer.setReliableBase(sender.stream, sender.base);
+      link.engine.reliable.sent(link, now);
+    }
+    const eliciting = packer.eliciting;
+    if (!eliciting && packer.frame.c.length === 0) return; // nothing fits an empty frame (items are sized below the budget)
+    // A full-size item did not fit beside the piggybacked ack: the ack goes alone, the item next.
+    sendFrame(link, packer.frame, packer.settles, eliciting ? (packer.refs ?? NO_REFS) : NO_REFS, eliciting, 0, packer.oversize);
+  }
+}
