@@ -124,13 +124,3 @@ export function watch<T>(p: Promise<T>): { state: 'pending' | 'resolved' | 'reje
   return w;
 }
 
-/** `n` pseudo-random (incompressible) bytes from `seed` (an LCG: the same bytes every run). */
-export function bytesOf(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
