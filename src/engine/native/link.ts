@@ -49,6 +49,7 @@ export class NativeLink implements PeerLink {
   /** Datagram-mode message ids start at a random point so a restarted sender is not taken for a duplicate. */
   #nextMsgId: number;
   #closed = false;
+  #rules: RetireRules | null = null;
 
   constructor(engine: NativeEngine, peer: Peer) {
     this.engine = engine;
@@ -86,9 +87,12 @@ export class NativeLink implements PeerLink {
     return this.keypairs.current(nowMs, this.ctx.limits);
   }
 
+  /** The retire rules of the settings in force (made again only when a reload replaced them: the tick asks every 100 ms). */
   rules(): RetireRules {
     const { settings, limits } = this.ctx;
-    return { limits, graceMs: settings.sessionGraceMs, unconfirmedMs: settings.handshakeTimeoutMs };
+    const r = this.#rules;
+    if (r !== null && r.limits === limits && r.graceMs === settings.sessionGraceMs && r.unconfirmedMs === settings.handshakeTimeoutMs) return r;
+    return (this.#rules = { limits, graceMs: settings.sessionGraceMs, unconfirmedMs: settings.handshakeTimeoutMs });
   }
 
   send(data: Uint8Array, opts: LinkSendOptions): Promise<void> {

@@ -136,7 +136,7 @@ function onAnswerDue(link: NativeLink): void {
  */
 function onQueueDeadlines(link: NativeLink, now: number): void {
   for (const m of link.outbox.expire(now)) m.reject(noSession(link, m.timeoutMs ?? link.ctx.settings.handshakeTimeoutMs));
-  link.expireReliableWaiting(now, (timeoutMs) => noSession(link, timeoutMs));
+  if (link.reliableWaiting > 0) link.expireReliableWaiting(now, (timeoutMs) => noSession(link, timeoutMs)); // no closure per idle link per tick
 }
 
 function noSession(link: NativeLink, timeoutMs: number): DeliveryError {
