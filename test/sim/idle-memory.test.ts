@@ -94,4 +94,26 @@ describe('idle peers', () => {
     await sent;
     expect([lc.v4.held, lc.handshaker.pending]).toEqual([none, null]);
   });
+
+  test('an idle link is ticked only when something may be due; keepalives, answers and rekeys keep their times', async () => {
+    const settings = { keepaliveMs: 25_000, rekeyAfterMs: 40_000 };
+    const a = await w.node(addr(0), { settings });
+    const b = await w.node(addr(1), { settings });
+    await w.pair(a, b);
+    await w.scheduler.advance(1_000);
+    const la = nativeLinkOf(a, 'b');
+    const first = la.current();
+    expect(first).not.toBeNull();
+    const sent = (): number => a.status().counters.packetsOut;
+    const ticks0 = la.ticksRun;
+    const sent0 = sent();
+    await w.scheduler.advance(30_000);
+    // 300 ticks of the node; the link ran at most every QUIET_MAX_MS (5 s) and at its timers
+    expect(la.ticksRun - ticks0).toBeLessThanOrEqual(20);
+    expect(la.ticksRun - ticks0).toBeGreaterThanOrEqual(6);
+    expect(sent() - sent0).toBeGreaterThanOrEqual(1); // the keepalive went out
+    expect([established(a, 'b'), established(b, 'a')]).toEqual([true, true]);
+    // the rekey (40 s after the session, whoever initiated) is not delayed by the quiet ticks
+    expect(await w.scheduler.runUntil(() => la.current() !== first && la.current() !== null, 10_000 + 200)).toBe(true);
+  });
 });

@@ -20,7 +20,7 @@ import { PacketPath } from './packet-path';
 import { receiveData } from './receive';
 import { initiateHandshake } from './handshake';
 import { LinkV4, type V4Attempt } from './link-v4';
-import { tickLink } from './timers';
+import { quietUntil, tickLink } from './timers';
 
 /** A reliable message sent while no session existed: handed to the reliable layer once one does. */
 interface WaitingReliable extends OutMessage {
@@ -50,6 +50,12 @@ export class NativeLink implements PeerLink {
   #nextMsgId: number;
   #closed = false;
   #rules: RetireRules | null = null;
+  /** The tick skips this link before then while nothing happened to it (engine/native/timers.ts quietUntil). */
+  #quietUntil = -Infinity;
+  /** Ticks that ran tickLink (diagnostics, tests: a quiet link is skipped). */
+  ticksRun = 0;
+  #quietTimers = 0;
+  #quietKeys = 0;
 
   constructor(engine: NativeEngine, peer: Peer) {
     this.engine = engine;
@@ -183,11 +189,16 @@ export class NativeLink implements PeerLink {
   }
 
   tick(nowMs: number): void {
+    if (nowMs < this.#quietUntil && this.timers.version === this.#quietTimers && this.keypairs.version === this.#quietKeys && this.outbox.queued === 0 && this.reliableWaiting === 0) return;
     if (!this.alive) return;
+    this.ticksRun++;
     tickLink(this, nowMs);
     // Handshake material left by an answer given after the last flush (a responder's or a
     // repeated init's) goes once the session is up and no attempt is out.
-    if (this.current() && !this.handshaker.pending) this.v4.release();
+    if (this.current(nowMs) && !this.handshaker.pending) this.v4.release();
+    this.#quietUntil = quietUntil(this, nowMs);
+    this.#quietTimers = this.timers.version;
+    this.#quietKeys = this.keypairs.version;
   }
 
   close(err: Error): void {
