@@ -2,7 +2,8 @@
  * The package entry as one script (scripts/bundle.ts, issue 12): relative requires become
  * indexes with Node's module semantics kept (one instance per module, cycles, `this`,
  * __filename/__dirname of the original file), and the built entry loads no other module of
- * dist/src through Node's resolver and exports what dist/src/index.js exports.
+ * dist/src through Node's resolver and exports what dist/src/index.js exports, to require and
+ * to ESM import alike.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -80,6 +81,9 @@ const built = fs.existsSync(path.join(repo, 'dist', 'src', 'bundle.js'));
   const r = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as { keys: string[]; viaIndex: string[]; before: string[]; ok: boolean; requireAddon: number };
   expect(r.keys).toEqual(r.viaIndex);
   expect(r.ok).toBe(true);
-  expect(r.before).toEqual(['bundle.js']);
+  expect(r.before.sort()).toEqual(['bundle-body.js', 'bundle.js']);
   expect(r.requireAddon).toBe(0); // sodium-native's prebuilt binding opened directly (this machine has the prebuild)
+  // Node's ESM import sees exactly the entry's names (not every module's internal exports)
+  const esm = execFileSync(process.execPath, ['--input-type=module', '-e', `import * as m from ${JSON.stringify(path.join(repo, 'dist', 'src', 'bundle.js'))}; console.log(JSON.stringify(Object.keys(m).filter((k) => k !== 'default').sort()), typeof m.createNode)`], { encoding: 'utf8' });
+  expect(esm.trim()).toBe(`${JSON.stringify(r.viaIndex.filter((k) => k !== '__esModule'))} function`);
 });
