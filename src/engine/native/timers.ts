@@ -36,7 +36,7 @@ export function tickLink(link: NativeLink, now: number): void {
   onQueueDeadlines(link, now);
 }
 
-/** The longest a quiet link goes unticked (a bound on anything quietUntil might overlook). */
+/** The longest a quiet link goes unticked: a bound on anything quietUntil does not see (a settings reload applies within it). */
 export const QUIET_MAX_MS = 5_000;
 const QUIET_TIMERS = ['newHandshake', 'declareUnreachable', 'sendKeepalive', 'sendAnswer'] as const;
 
