@@ -173,7 +173,10 @@ export class Node extends EventEmitter implements UdpVaultNode {
   #onTick(): void {
     const now = this.#ctx.clock.monotonic();
     this.#native.sweep();
-    for (const link of [...this.#links.values()]) {
+    // The Map itself, not a copy (issue 12: an array of every link every 100 ms kept V8's new
+    // space at its largest with 10,000 peers): a link closed by its tick is deleted, which Map
+    // iteration allows; one added meanwhile is ticked too, harmlessly.
+    for (const link of this.#links.values()) {
       try {
         link.tick(now);
       } catch (e) {
