@@ -47,8 +47,15 @@ function udpRow(rate: number, workload: string, spec: TransferSpec, r: TransferR
   };
 }
 
-async function tcpAlone(p: ShapedPath, pinger: Pinger, idleRtt: number): Promise<PathRow> {
+/**
+ * The TCP reference: one flow alone, or (`pair`) two flows sharing the link — what a TCP flow's
+ * own wire ÷ payload (its retransmissions) and share are next to another TCP flow on this bed.
+ * With a pair, goodput and wire ÷ payload are the second flow's and the first's, together; TCP
+ * share is the first flow's.
+ */
+async function tcpReference(p: ShapedPath, pinger: Pinger, idleRtt: number, pair: boolean): Promise<PathRow> {
   const flow = await TcpFlow.start(p.nsA, p.nsB, RECEIVER_ADDR);
+  const other = pair ? await TcpFlow.start(p.nsA, p.nsB, RECEIVER_ADDR, 5202).catch(async (e: unknown) => { await flow.stop(); throw e; }) : null;
   try {
     await sleep(1500);
     const before = await p.counters();
@@ -56,25 +63,26 @@ async function tcpAlone(p: ShapedPath, pinger: Pinger, idleRtt: number): Promise
     await sleep(4000);
     const to = Date.now();
     const after = await p.counters();
-    const goodput = flow.rate(from, to);
-    const payload = (goodput * (to - from)) / 1000;
+    const goodput = (other ?? flow).rate(from, to);
+    const payload = ((goodput + (other ? flow.rate(from, to) : 0)) * (to - from)) / 1000;
     const sent = after.sent.tcp.bytes - before.sent.tcp.bytes;
     const arrived = after.received.tcp.bytes - before.received.tcp.bytes;
     const drops = after.bottleneck.dropped - before.bottleneck.dropped;
     const queue = pinger.between(from, to).map((x) => x - idleRtt);
     return {
       rateMbit: p.rateMbit,
-      workload: 'raw TCP alone (reference)',
+      workload: pair ? 'raw TCP + TCP (reference)' : 'raw TCP alone (reference)',
       goodput: goodput / p.linkBytesPerSecond,
       wireRatio: sent / payload,
       retransmitted: Math.max(0, (sent - arrived) / sent),
-      tcpShare: null,
+      tcpShare: other ? flow.rate(from, to) / p.linkBytesPerSecond : null,
       bottleneckDropRate: drops / Math.max(1, drops + after.bottleneck.sentPackets - before.bottleneck.sentPackets),
       queueP50: percentile(queue, 50),
       queueP99: percentile(queue, 99),
       seconds: (to - from) / 1000,
     };
   } finally {
+    await other?.stop();
     await flow.stop();
   }
 }
@@ -100,8 +108,8 @@ async function detail(nodes: NodePair, r: TransferResult): Promise<string> {
   return `    ${r.wirePackets} UDP packets (mean ${mean} B), tbf dropped ${r.bottleneckDrops}/${r.bottleneckDrops + r.bottleneckSent}, ${perFlow}, ok ${r.flood.ok}/${r.flood.attempted}${codes ? ` (${codes})` : ''}; sender: cwnd ${peer?.congestionWindowBytes ?? '–'}, srtt ${peer?.srttMs ?? '–'} ms, lost ${peer?.lostPackets ?? '–'}, path MTU ${peer?.pathMtuBytes ?? '–'}, flow-blocked ${peer?.flowBlocked ?? '–'}`;
 }
 
-/** Scenarios to run (BENCH_PATH_ONLY=tcp,bulk,flood,bulk+tcp,flood+tcp; default all) — for iterating on one. */
-const ONLY = new Set((process.env['BENCH_PATH_ONLY'] ?? 'tcp,bulk,flood,bulk+tcp,flood+tcp').split(','));
+/** Scenarios to run (BENCH_PATH_ONLY=tcp,tcp+tcp,bulk,flood,bulk+tcp,flood+tcp; default all) — for iterating on one. */
+const ONLY = new Set((process.env['BENCH_PATH_ONLY'] ?? 'tcp,tcp+tcp,bulk,flood,bulk+tcp,flood+tcp').split(','));
 /** Node settings for both nodes (BENCH_PATH_SETTINGS='{"congestionControl":"newreno"}'), to compare choices. */
 const SETTINGS = JSON.parse(process.env['BENCH_PATH_SETTINGS'] ?? '{}') as Partial<Settings>;
 
@@ -121,8 +129,12 @@ async function atRate(rate: number, log: (s: string) => void): Promise<PathRow[]
     const idleRtt = Math.min(...pinger.samples.map((s) => s.ms));
     log(`${rate} Mbit/s: idle RTT ${idleRtt.toFixed(1)} ms`);
     if (ONLY.has('tcp')) {
-      rows.push(await tcpAlone(p, pinger, idleRtt));
+      rows.push(await tcpReference(p, pinger, idleRtt, false));
       log(`  raw TCP alone done`);
+    }
+    if (ONLY.has('tcp+tcp')) {
+      rows.push(await tcpReference(p, pinger, idleRtt, true));
+      log(`  raw TCP + TCP done`);
     }
     nodes = await startNodes(p.nsA, SENDER_ADDR, p.nsB, RECEIVER_ADDR, { settings: SETTINGS });
     const bulk = bulkFor(rate);
