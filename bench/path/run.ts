@@ -15,7 +15,7 @@
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Pinger, TcpFlow, percentile } from '../../test/netns/bed/agents';
+import { COMPETING_TCP_CC, Pinger, TcpFlow, percentile } from '../../test/netns/bed/agents';
 import { ipt } from '../../test/netns/bed/counters';
 import { RECEIVER_ADDR, SENDER_ADDR, ShapedPath } from '../../test/netns/bed/shaped-path';
 import { probeBed, repoRoot, sleep } from '../../test/netns/bed/sys';
@@ -31,7 +31,7 @@ const RATES = (process.env['BENCH_PATH_RATES'] ?? '10,2').split(',').map(Number)
  * compare; default Linux's default, cubic — the namespace would otherwise inherit the host's
  * default, bbr on the machine these figures come from).
  */
-const TCP_CC = process.env['BENCH_PATH_TCP'] ?? 'cubic';
+const TCP_CC = process.env['BENCH_PATH_TCP'] ?? COMPETING_TCP_CC;
 const FLOOD: TransferSpec = { reliable: false, size: KIB, count: 10_000_000, durationMs: 3000, settleMs: 300 };
 /** Issue 9's bulk at 10 Mbit/s (16 × 256 KiB: slow start is a small part of it), 1 MiB at 2 Mbit/s. */
 const bulkFor = (rate: number): TransferSpec => (rate >= 10 ? { reliable: true, size: 256 * KIB, count: 16, timeoutMs: 90_000, settleMs: 500 } : { reliable: true, size: 128 * KIB, count: 8, timeoutMs: 90_000, settleMs: 500 });

@@ -9,7 +9,7 @@
  * Needs root, iproute2, iptables, conntrack, libfaketime, python3 (scripts/install-test-prereqs.sh);
  * skipped otherwise with the reason, but under CI a missing prerequisite fails.
  */
-import { FlowAgent, nodeInNamespace, Pinger, TcpFlow, percentile } from './bed/agents';
+import { COMPETING_TCP_CC, FlowAgent, nodeInNamespace, Pinger, TcpFlow, percentile } from './bed/agents';
 import { bedDescribe } from './bed/gate';
 import { HOP_RECEIVER_ADDR, MtuHopPath } from './bed/mtu-hop';
 import { INSIDE_ADDR, NAT_OUTSIDE_ADDR, NatRouter, OUTSIDE_ADDR } from './bed/nat';
@@ -41,7 +41,7 @@ describeBed('shaped path: tbf bottleneck + 40 ms RTT wire', () => {
   }, 20_000);
 
   test('a TCP flow alone gets ≈ the tbf rate at 10 and at 2 Mbit/s; the kernel counters see its bytes', async () => {
-    const flow = await TcpFlow.start(path!.nsA, path!.nsB, RECEIVER_ADDR);
+    const flow = await TcpFlow.start(path!.nsA, path!.nsB, RECEIVER_ADDR, 5201, COMPETING_TCP_CC);
     const shares: number[] = [];
     try {
       for (const rate of [10, 2]) {

@@ -93,6 +93,12 @@ export interface Tick {
   bytes: number;
 }
 
+/**
+ * The competing TCP flow's congestion control in the tests and bench:path: Linux's default. Set
+ * on the socket, since a namespace inherits the host's default (bbr on some machines).
+ */
+export const COMPETING_TCP_CC = 'cubic';
+
 export const TCP_SOURCE_SCRIPT = path.join(repoRoot(), 'test', 'netns', 'bed', 'tcp_source.py');
 
 /** tcp_source.py in `ns`: a TCP source with the given congestion control, ready once connected. */
