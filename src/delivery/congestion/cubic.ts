@@ -35,11 +35,12 @@ export const PACING_GAIN_AVOIDANCE = 1.0;
  * smoothed RTTs after the last reduction (RFC 9002 B.6 has 0: any packet sent after it). The
  * packets sent in the round trip after a reduction still meet the queue overflow that reduction
  * answers — the smaller window reaches the bottleneck only a round trip later — so their loss
- * is the same episode. With 0, next to a TCP flow at 2 Mbit/s, half of udpvault's losses came
- * as a second reduction within a round trip of the first (75 reductions for 151 losses; TCP's
- * drops come 3.5 to an episode, its GSO pairs dropped whole), and its share was 24–27% against
- * 29–32% with 1 (3 interleaved runs each; loss per datagram unchanged, 11–13% against 10–13%;
- * docs/CONGESTION.md §9).
+ * is the same episode. With 0, next to a TCP BBR flow at 2 Mbit/s, half of udpvault's losses
+ * came as a second reduction within a round trip of the first (75 reductions for 151 losses;
+ * TCP's drops come 3.5 to an episode, its GSO pairs dropped whole), and its share was 24–27%
+ * against 29–32% with 1 (3 interleaved runs each; loss per datagram unchanged, 11–13% against
+ * 10–13%). Next to TCP CUBIC, and at 10 Mbit/s, no change beyond the spread (docs/CONGESTION.md
+ * §9.1).
  */
 export const RECOVERY_EXTENSION_RTTS = 1;
 /** The window may exceed what is in flight by this many datagrams and still count as the limit. */
