@@ -17,6 +17,7 @@ import type { RttStats } from '../reliable/rtt';
 import type { CongestionController, PacketInfo } from './controller';
 import { HyStart } from './hystart';
 import { restartAfterIdle } from './idle-restart';
+import { QUEUE_BETA, QUEUE_SIGNAL_MAX_DATAGRAMS, QueueDelaySignal } from './queue-delay';
 import { DEFAULT_MAX_DATAGRAM_BYTES, PACING_GAIN, initialWindowBytes } from './newreno';
 
 /** RFC 9438 §4.2 C (segments per second³) and §4.6 β_cubic. */
@@ -42,7 +43,7 @@ export const PACING_GAIN_AVOIDANCE = 1.0;
  * 10–13%). Next to TCP CUBIC, and at 10 Mbit/s, no change beyond the spread (docs/CONGESTION.md
  * §9.1).
  */
-export const RECOVERY_EXTENSION_RTTS = 1;
+export const RECOVERY_EXTENSION_RTTS = Number(process.env['UVX_RECEXT'] ?? 1); // EXPERIMENT
 /** The window may exceed what is in flight by this many datagrams and still count as the limit. */
 const MAX_BURST_DATAGRAMS = 3;
 
@@ -57,6 +58,8 @@ export class Cubic implements CongestionController {
   readonly #rtt: RttStats;
   readonly #maxWindowDatagrams: number;
   readonly #hystart: HyStart;
+  readonly #queue: QueueDelaySignal;
+  #queueReductions = 0;
   /** When the last packet counted in flight was sent (restart after idle). */
   #lastSentMs = -Infinity;
   #idleRestarts = 0;
@@ -81,6 +84,7 @@ export class Cubic implements CongestionController {
     if (!(this.#mss >= 1)) throw new RangeError('maxDatagramBytes must be >= 1');
     this.#cwnd = initialWindowBytes(this.#mss);
     this.#hystart = new HyStart(opts.rtt);
+    this.#queue = new QueueDelaySignal(opts.rtt);
   }
 
   get windowBytes(): number { return Math.floor(this.#cwnd); }
@@ -95,6 +99,8 @@ export class Cubic implements CongestionController {
   get hystartExits(): number { return this.#hystart.exits; }
   /** Times the window restarted after an idle spell (idle-restart.ts). */
   get idleRestarts(): number { return this.#idleRestarts; }
+  /** Window reductions on a nearly full queue (queue-delay.ts) rather than a loss. */
+  get queueReductions(): number { return this.#queueReductions; }
 
   canSend(bytesInFlight: number): boolean {
     return bytesInFlight < this.windowBytes;
@@ -106,6 +112,7 @@ export class Cubic implements CongestionController {
   onPacketSent(sentAtMs?: number, bytesInFlight?: number, packet?: PacketInfo): void {
     if (!packet || sentAtMs === undefined) return;
     this.#hystart.onPacketSent(packet.pn);
+    this.#queue.onPacketSent(packet.pn);
     if (bytesInFlight !== undefined && bytesInFlight <= packet.bytes) {
       const r = restartAfterIdle(this.windowBytes, this.#ssthresh, sentAtMs - this.#lastSentMs, this.#rtt.ptoMs(), initialWindowBytes(this.#mss));
       if (r) {
@@ -123,6 +130,11 @@ export class Cubic implements CongestionController {
     const limited = this.#cwndLimited(priorInFlight);
     if (this.inSlowStart && packets.length > 0 && this.#hystart.onAck(packets[packets.length - 1]!.pn)) this.#ssthresh = this.windowBytes;
     if (!limited) this.#epochStartMs = null; // application-limited: the epoch restarts when the window limits again
+    const fullQueue = packets.length > 0 && this.#queue.onAck(packets[packets.length - 1]!.pn);
+    if (fullQueue && !this.inSlowStart && !this.#inRecovery && this.#cwnd < QUEUE_SIGNAL_MAX_DATAGRAMS * this.#mss) {
+      this.#queueReductions++;
+      this.#reduce(nowMs, QUEUE_BETA);
+    }
     for (const p of packets) {
       if (p.sentAtMs <= this.#recoveryStartMs) continue; // RFC 9002 B.5: no growth during recovery
       this.#inRecovery = false;
@@ -137,11 +149,16 @@ export class Cubic implements CongestionController {
     let latest = -Infinity;
     for (const p of packets) if (p.sentAtMs > latest) latest = p.sentAtMs;
     if (latest === -Infinity || latest <= this.#recoveryStartMs + RECOVERY_EXTENSION_RTTS * this.#rtt.smoothedMs) return;
+    this.#reduce(nowMs, CUBIC_BETA);
+  }
+
+  /** A congestion event: the window × `beta`, a recovery period from `nowMs`. */
+  #reduce(nowMs: number, beta: number): void {
     this.#recoveryStartMs = nowMs;
     this.#inRecovery = true;
     // Fast convergence (RFC 9438 §4.7): a window below the last maximum gives way further.
-    this.#wMax = this.#cwnd < this.#wMax ? (this.#cwnd * (1 + CUBIC_BETA)) / 2 : this.#cwnd;
-    this.#cwnd = Math.max(this.#cwnd * CUBIC_BETA, this.minWindowBytes);
+    this.#wMax = this.#cwnd < this.#wMax ? (this.#cwnd * (1 + beta)) / 2 : this.#cwnd;
+    this.#cwnd = Math.max(this.#cwnd * beta, this.minWindowBytes);
     this.#ssthresh = Math.floor(this.#cwnd);
     this.#epochStartMs = null;
   }
@@ -169,6 +186,7 @@ export class Cubic implements CongestionController {
 
   reset(): void {
     this.#hystart.reset();
+    this.#queue.reset();
     this.#cwnd = initialWindowBytes(this.#mss);
     this.#ssthresh = Infinity;
     this.#recoveryStartMs = -Infinity;
