@@ -201,7 +201,9 @@ async function main(): Promise<void> {
   const env = `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; Linux ${os.release()}, ${os.cpus().length} CPUs, load average ${os.loadavg()[0]!.toFixed(1)}, Node ${process.version}; competing TCP flow: ${TCP_CC}. ✗ = misses SPEC §8's floor (goodput ≥ 85% alone, wire ÷ payload ≤ 1.15, TCP share ≥ 40%).`;
   console.log(`${table}\n\n${env}`);
   const doc = path.join(repoRoot(), 'docs', 'BENCHMARKS.md');
-  if (process.env['BENCH_PATH_ONLY'] === undefined && process.env['BENCH_PATH_SETTINGS'] === undefined && process.env['BENCH_PATH_TCP'] === undefined && writeIntoDoc(doc, `${table}\n\n${env}\n`)) console.log(`written to ${path.relative(process.cwd(), doc)}`);
+  // A full run rewrites its table: next to CUBIC (the default) or next to BBR (BENCH_PATH_TCP=bbr).
+  const marker = TCP_CC === COMPETING_TCP_CC ? 'path-results' : TCP_CC === 'bbr' ? 'path-results-bbr' : null;
+  if (marker !== null && process.env['BENCH_PATH_ONLY'] === undefined && process.env['BENCH_PATH_SETTINGS'] === undefined && writeIntoDoc(doc, `${table}\n\n${env}\n`, marker)) console.log(`written to ${path.relative(process.cwd(), doc)}`);
   process.exit(0);
 }
 

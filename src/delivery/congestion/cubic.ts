@@ -43,7 +43,7 @@ export const PACING_GAIN_AVOIDANCE = 1.0;
  * 10–13%). Next to TCP CUBIC, and at 10 Mbit/s, no change beyond the spread (docs/CONGESTION.md
  * §9.1).
  */
-export const RECOVERY_EXTENSION_RTTS = Number(process.env['UVX_RECEXT'] ?? 1); // EXPERIMENT
+export const RECOVERY_EXTENSION_RTTS = 1;
 /** The window may exceed what is in flight by this many datagrams and still count as the limit. */
 const MAX_BURST_DATAGRAMS = 3;
 

@@ -17,15 +17,15 @@
 import type { RttStats } from '../reliable/rtt';
 
 /** A round whose queueing delay reaches this fraction of the largest recent one signals a full queue. */
-export const QUEUE_FULL_FRACTION = Number(process.env['UVX_DQ_FRAC'] ?? 0.5);
+export const QUEUE_FULL_FRACTION = 0.5;
 /** The remembered largest queueing delay decays by this factor each round. */
 export const QUEUE_MAX_DECAY = 0.99;
 /** Below this largest queueing delay (ms) there is no queue to read (HyStart's smallest threshold). */
 export const QUEUE_MIN_DELAY_MS = 4;
 /** Window multiplier on a full-queue round (a loss multiplies by CUBIC_BETA, 0.7). */
-export const QUEUE_BETA = Number(process.env['UVX_DQ_BETA'] ?? 0.85);
+export const QUEUE_BETA = 0.85;
 /** The signal acts only on windows below this many datagrams. */
-export const QUEUE_SIGNAL_MAX_DATAGRAMS = Number(process.env['UVX_DQ_WIN'] ?? 0);
+export const QUEUE_SIGNAL_MAX_DATAGRAMS = 16;
 
 export class QueueDelaySignal {
   readonly #rtt: RttStats;
