@@ -25,7 +25,7 @@ export const QUEUE_MIN_DELAY_MS = 4;
 /** Window multiplier on a full-queue round (a loss multiplies by CUBIC_BETA, 0.7). */
 export const QUEUE_BETA = 0.85;
 /** The signal acts only on windows below this many datagrams. */
-export const QUEUE_SIGNAL_MAX_DATAGRAMS = 16;
+export const QUEUE_SIGNAL_MAX_DATAGRAMS = 10;
 
 export class QueueDelaySignal {
   readonly #rtt: RttStats;
