@@ -60,8 +60,6 @@ export class Cubic implements CongestionController {
   readonly #hystart: HyStart;
   readonly #queue: QueueDelaySignal;
   #queueReductions = 0;
-  /** Whether a loss has reduced the window yet (a full queue acts only after one: see queue-delay.ts). */
-  #lossSeen = false;
   /** When the last packet counted in flight was sent (restart after idle). */
   #lastSentMs = -Infinity;
   #idleRestarts = 0;
@@ -133,7 +131,7 @@ export class Cubic implements CongestionController {
     if (this.inSlowStart && packets.length > 0 && this.#hystart.onAck(packets[packets.length - 1]!.pn)) this.#ssthresh = this.windowBytes;
     if (!limited) this.#epochStartMs = null; // application-limited: the epoch restarts when the window limits again
     const fullQueue = packets.length > 0 && this.#queue.onAck(packets[packets.length - 1]!.pn);
-    if (fullQueue && this.#lossSeen && !this.inSlowStart && !this.#inRecovery && this.#cwnd < QUEUE_SIGNAL_MAX_DATAGRAMS * this.#mss) {
+    if (fullQueue && !this.inSlowStart && !this.#inRecovery && this.#cwnd < QUEUE_SIGNAL_MAX_DATAGRAMS * this.#mss) {
       this.#queueReductions++;
       this.#reduce(nowMs, QUEUE_BETA);
     }
@@ -151,7 +149,6 @@ export class Cubic implements CongestionController {
     let latest = -Infinity;
     for (const p of packets) if (p.sentAtMs > latest) latest = p.sentAtMs;
     if (latest === -Infinity || latest <= this.#recoveryStartMs + RECOVERY_EXTENSION_RTTS * this.#rtt.smoothedMs) return;
-    this.#lossSeen = true;
     this.#reduce(nowMs, CUBIC_BETA);
   }
 
@@ -190,7 +187,6 @@ export class Cubic implements CongestionController {
   reset(): void {
     this.#hystart.reset();
     this.#queue.reset();
-    this.#lossSeen = false;
     this.#cwnd = initialWindowBytes(this.#mss);
     this.#ssthresh = Infinity;
     this.#recoveryStartMs = -Infinity;

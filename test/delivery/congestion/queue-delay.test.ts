@@ -12,8 +12,8 @@ function rtt40(): RttStats {
 }
 
 describe('QueueDelaySignal', () => {
-  it('constants: half the largest recent queueing delay, decay 0.99 a round, 4 ms floor, β 0.85, windows below 16 datagrams', () => {
-    expect([QUEUE_FULL_FRACTION, QUEUE_MAX_DECAY, QUEUE_MIN_DELAY_MS, QUEUE_BETA, QUEUE_SIGNAL_MAX_DATAGRAMS]).toEqual([0.5, 0.99, 4, 0.85, 16]);
+  it('constants: half the largest recent queueing delay, decay 0.99 a round, 4 ms floor, β 0.85, windows below 10 datagrams', () => {
+    expect([QUEUE_FULL_FRACTION, QUEUE_MAX_DECAY, QUEUE_MIN_DELAY_MS, QUEUE_BETA, QUEUE_SIGNAL_MAX_DATAGRAMS]).toEqual([0.5, 0.99, 4, 0.85, 10]);
   });
 
   it("a round's smallest RTT less the path's minimum is its queueing delay; the signal fires at the end of a round that reached half the largest (decayed) one", () => {
@@ -81,7 +81,7 @@ describe('CUBIC with the queue-delay signal', () => {
     expect(cc.windowBytes).toBe(5950);
   });
 
-  it('a window of 16 datagrams or more does not read the queue (the 10 Mbit/s bed: loss alone)', () => {
+  it('a window of 10 datagrams or more does not read the queue (the 10 Mbit/s bed: loss alone)', () => {
     const rtt = rtt40();
     const cc = new Cubic({ rtt, maxDatagramBytes: MSS });
     let pn = 100;
@@ -90,12 +90,20 @@ describe('CUBIC with the queue-delay signal', () => {
     expect(cc.windowBytes).toBe(21_000);
     fullQueueRound(cc, rtt, [2, 3, 4, 5, 6, 7]);
     expect([cc.windowBytes, cc.queueReductions]).toEqual([21_000, 0]);
+    // Nor does the initial window of 10 once HyStart++ has ended slow start (6 samples, RTT 40 → 70).
+    const r = rtt40();
+    const cc2 = new Cubic({ rtt: r, maxDatagramBytes: MSS });
+    fullQueueRound(cc2, r, [2, 3, 4, 5, 6, 7]);
+    expect([cc2.windowBytes, cc2.inSlowStart, cc2.hystartExits, cc2.queueReductions]).toEqual([10_000, false, 1, 0]);
   });
 
   it('slow start does not read it either (HyStart++ does, with 5 samples a round)', () => {
     const rtt = rtt40();
     const cc = new Cubic({ rtt, maxDatagramBytes: MSS });
+    cc.onPacketsLost([pkt(0, 0)], 1);
+    cc.onPersistentCongestion();
+    expect([cc.windowBytes, cc.inSlowStart]).toEqual([2000, true]); // 2 datagrams, ssthresh 7
     fullQueueRound(cc, rtt, [2, 3, 4]); // 4 samples: HyStart++ undecided
-    expect([cc.windowBytes, cc.inSlowStart, cc.queueReductions]).toEqual([10_000, true, 0]);
+    expect([cc.windowBytes, cc.inSlowStart, cc.queueReductions]).toEqual([2000, true, 0]);
   });
 });
