@@ -104,6 +104,7 @@ describe('CUBIC with the queue-delay signal', () => {
     cc.onPersistentCongestion();
     expect([cc.windowBytes, cc.inSlowStart]).toEqual([2000, true]); // 2 datagrams, ssthresh 7
     fullQueueRound(cc, rtt, [2, 3, 4]); // 4 samples: HyStart++ undecided
-    expect([cc.windowBytes, cc.inSlowStart, cc.queueReductions]).toEqual([2000, true, 0]);
+    // +1 datagram per ack while the window limits (≤ 3 datagrams free): 2 → 5, no reduction
+    expect([cc.windowBytes, cc.inSlowStart, cc.queueReductions]).toEqual([5000, true, 0]);
   });
 });
