@@ -15,7 +15,7 @@
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Pinger, TcpFlow, percentile } from '../../test/netns/bed/agents';
+import { COMPETING_TCP_CC, Pinger, TcpFlow, percentile } from '../../test/netns/bed/agents';
 import { ipt } from '../../test/netns/bed/counters';
 import { RECEIVER_ADDR, SENDER_ADDR, ShapedPath } from '../../test/netns/bed/shaped-path';
 import { probeBed, repoRoot, sleep } from '../../test/netns/bed/sys';
@@ -26,6 +26,12 @@ import type { Settings } from '../../src/config/schema';
 const KIB = 1024;
 const PING_PORT = 7007;
 const RATES = (process.env['BENCH_PATH_RATES'] ?? '10,2').split(',').map(Number);
+/**
+ * Congestion control of the competing TCP flow, set on its socket (BENCH_PATH_TCP=bbr or reno to
+ * compare; default Linux's default, cubic — the namespace would otherwise inherit the host's
+ * default, bbr on the machine these figures come from).
+ */
+const TCP_CC = process.env['BENCH_PATH_TCP'] ?? COMPETING_TCP_CC;
 const FLOOD: TransferSpec = { reliable: false, size: KIB, count: 10_000_000, durationMs: 3000, settleMs: 300 };
 /** Issue 9's bulk at 10 Mbit/s (16 × 256 KiB: slow start is a small part of it), 1 MiB at 2 Mbit/s. */
 const bulkFor = (rate: number): TransferSpec => (rate >= 10 ? { reliable: true, size: 256 * KIB, count: 16, timeoutMs: 90_000, settleMs: 500 } : { reliable: true, size: 128 * KIB, count: 8, timeoutMs: 90_000, settleMs: 500 });
@@ -47,34 +53,50 @@ function udpRow(rate: number, workload: string, spec: TransferSpec, r: TransferR
   };
 }
 
-async function tcpAlone(p: ShapedPath, pinger: Pinger, idleRtt: number): Promise<PathRow> {
-  const flow = await TcpFlow.start(p.nsA, p.nsB, RECEIVER_ADDR);
+/**
+ * The TCP reference: one flow alone, or (`pair`) two flows sharing the link — what a TCP flow's
+ * own wire ÷ payload (its retransmissions) and share are next to another TCP flow on this bed.
+ * With a pair, goodput and wire ÷ payload are the second flow's and the first's, together; TCP
+ * share is the first flow's.
+ */
+async function tcpReference(p: ShapedPath, pinger: Pinger, idleRtt: number, pair: boolean): Promise<PathRow> {
+  const flow = await TcpFlow.start(p.nsA, p.nsB, RECEIVER_ADDR, 5201, TCP_CC);
+  const other = pair ? await TcpFlow.start(p.nsA, p.nsB, RECEIVER_ADDR, 5202, TCP_CC).catch(async (e: unknown) => { await flow.stop(); throw e; }) : null;
   try {
     await sleep(1500);
+    const flows = other ? [flow, other] : [flow];
+    const sockets = async (): Promise<{ sent: number; retrans: number } | null> => {
+      const c = await Promise.all(flows.map((f) => f.socketCounters()));
+      return c.every((x) => x !== null) ? { sent: c.reduce((n, x) => n + x!.bytesSent, 0), retrans: c.reduce((n, x) => n + x!.bytesRetrans, 0) } : null;
+    };
     const before = await p.counters();
+    const sockBefore = await sockets();
     const from = Date.now();
     await sleep(4000);
     const to = Date.now();
     const after = await p.counters();
-    const goodput = flow.rate(from, to);
-    const payload = (goodput * (to - from)) / 1000;
+    const sockAfter = await sockets();
+    const goodput = (other ?? flow).rate(from, to);
+    const payload = ((goodput + (other ? flow.rate(from, to) : 0)) * (to - from)) / 1000;
     const sent = after.sent.tcp.bytes - before.sent.tcp.bytes;
     const arrived = after.received.tcp.bytes - before.received.tcp.bytes;
     const drops = after.bottleneck.dropped - before.bottleneck.dropped;
     const queue = pinger.between(from, to).map((x) => x - idleRtt);
     return {
       rateMbit: p.rateMbit,
-      workload: 'raw TCP alone (reference)',
+      workload: pair ? 'raw TCP + TCP (reference)' : 'raw TCP alone (reference)',
       goodput: goodput / p.linkBytesPerSecond,
       wireRatio: sent / payload,
-      retransmitted: Math.max(0, (sent - arrived) / sent),
-      tcpShare: null,
+      // The sockets' own count where ss reports it; else the IP counters' estimate.
+      retransmitted: sockBefore && sockAfter ? (sockAfter.retrans - sockBefore.retrans) / Math.max(1, sockAfter.sent - sockBefore.sent) : Math.max(0, (sent - arrived) / sent),
+      tcpShare: other ? flow.rate(from, to) / p.linkBytesPerSecond : null,
       bottleneckDropRate: drops / Math.max(1, drops + after.bottleneck.sentPackets - before.bottleneck.sentPackets),
       queueP50: percentile(queue, 50),
       queueP99: percentile(queue, 99),
       seconds: (to - from) / 1000,
     };
   } finally {
+    await other?.stop();
     await flow.stop();
   }
 }
@@ -96,12 +118,14 @@ async function detail(nodes: NodePair, r: TransferResult): Promise<string> {
   const mean = r.wirePackets > 0 ? (r.wireBytes / r.wirePackets).toFixed(0) : '–';
   const codes = Object.entries(r.flood.codes).map(([k, v]) => `${k} ${v}`).join(', ');
   const lossPct = (sent: number, arrived: number): string => (sent > 0 ? `${((100 * (sent - arrived)) / sent).toFixed(1)}%` : '–');
-  const perFlow = `lost on the way: UDP ${lossPct(r.wireBytes, r.arrivedUdpBytes)}${r.sentTcpBytes > 0 ? `, TCP ${lossPct(r.sentTcpBytes, r.arrivedTcpBytes)}` : ''}`;
+  const sock = r.tcpSocket;
+  const tcpOwn = sock && sock.bytesSent > 0 ? ` (TCP ${sock.congestionControl} retransmitted ${((100 * sock.bytesRetrans) / sock.bytesSent).toFixed(1)}% of its bytes, its socket's count)` : '';
+  const perFlow = `lost on the way: UDP ${lossPct(r.wireBytes, r.arrivedUdpBytes)}${r.sentTcpBytes > 0 ? `, TCP ${lossPct(r.sentTcpBytes, r.arrivedTcpBytes)}${tcpOwn}` : ''}`;
   return `    ${r.wirePackets} UDP packets (mean ${mean} B), tbf dropped ${r.bottleneckDrops}/${r.bottleneckDrops + r.bottleneckSent}, ${perFlow}, ok ${r.flood.ok}/${r.flood.attempted}${codes ? ` (${codes})` : ''}; sender: cwnd ${peer?.congestionWindowBytes ?? '–'}, srtt ${peer?.srttMs ?? '–'} ms, lost ${peer?.lostPackets ?? '–'}, path MTU ${peer?.pathMtuBytes ?? '–'}, flow-blocked ${peer?.flowBlocked ?? '–'}`;
 }
 
-/** Scenarios to run (BENCH_PATH_ONLY=tcp,bulk,flood,bulk+tcp,flood+tcp; default all) — for iterating on one. */
-const ONLY = new Set((process.env['BENCH_PATH_ONLY'] ?? 'tcp,bulk,flood,bulk+tcp,flood+tcp').split(','));
+/** Scenarios to run (BENCH_PATH_ONLY=tcp,tcp+tcp,bulk,flood,bulk+tcp,flood+tcp; default all) — for iterating on one. */
+const ONLY = new Set((process.env['BENCH_PATH_ONLY'] ?? 'tcp,tcp+tcp,bulk,flood,bulk+tcp,flood+tcp').split(','));
 /** Node settings for both nodes (BENCH_PATH_SETTINGS='{"congestionControl":"newreno"}'), to compare choices. */
 const SETTINGS = JSON.parse(process.env['BENCH_PATH_SETTINGS'] ?? '{}') as Partial<Settings>;
 
@@ -121,8 +145,12 @@ async function atRate(rate: number, log: (s: string) => void): Promise<PathRow[]
     const idleRtt = Math.min(...pinger.samples.map((s) => s.ms));
     log(`${rate} Mbit/s: idle RTT ${idleRtt.toFixed(1)} ms`);
     if (ONLY.has('tcp')) {
-      rows.push(await tcpAlone(p, pinger, idleRtt));
+      rows.push(await tcpReference(p, pinger, idleRtt, false));
       log(`  raw TCP alone done`);
+    }
+    if (ONLY.has('tcp+tcp')) {
+      rows.push(await tcpReference(p, pinger, idleRtt, true));
+      log(`  raw TCP + TCP done`);
     }
     nodes = await startNodes(p.nsA, SENDER_ADDR, p.nsB, RECEIVER_ADDR, { settings: SETTINGS });
     const bulk = bulkFor(rate);
@@ -143,7 +171,7 @@ async function atRate(rate: number, log: (s: string) => void): Promise<PathRow[]
     }
     if (ONLY.has('flood')) await run(`${floodName} alone`, FLOOD, null, null);
     if (ONLY.has('bulk+tcp') || ONLY.has('flood+tcp')) {
-      flow = await TcpFlow.start(p.nsA, p.nsB, RECEIVER_ADDR);
+      flow = await TcpFlow.start(p.nsA, p.nsB, RECEIVER_ADDR, 5201, TCP_CC);
       await sleep(1500);
     }
     if (ONLY.has('bulk+tcp')) {
@@ -170,10 +198,12 @@ async function main(): Promise<void> {
   const rows: PathRow[] = [];
   for (const rate of RATES) rows.push(...(await atRate(rate, log)));
   const table = formatTable(rows);
-  const env = `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; Linux ${os.release()}, ${os.cpus().length} CPUs, load average ${os.loadavg()[0]!.toFixed(1)}, Node ${process.version}. ✗ = misses SPEC §8's floor (goodput ≥ 85% alone, wire ÷ payload ≤ 1.15, TCP share ≥ 40%).`;
+  const env = `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; Linux ${os.release()}, ${os.cpus().length} CPUs, load average ${os.loadavg()[0]!.toFixed(1)}, Node ${process.version}; competing TCP flow: ${TCP_CC}. ✗ = misses SPEC §8's floor (goodput ≥ 85% alone, wire ÷ payload ≤ 1.15, TCP share ≥ 40%).`;
   console.log(`${table}\n\n${env}`);
   const doc = path.join(repoRoot(), 'docs', 'BENCHMARKS.md');
-  if (process.env['BENCH_PATH_ONLY'] === undefined && process.env['BENCH_PATH_SETTINGS'] === undefined && writeIntoDoc(doc, `${table}\n\n${env}\n`)) console.log(`written to ${path.relative(process.cwd(), doc)}`);
+  // A full run rewrites its table: next to CUBIC (the default) or next to BBR (BENCH_PATH_TCP=bbr).
+  const marker = TCP_CC === COMPETING_TCP_CC ? 'path-results' : TCP_CC === 'bbr' ? 'path-results-bbr' : null;
+  if (marker !== null && process.env['BENCH_PATH_ONLY'] === undefined && process.env['BENCH_PATH_SETTINGS'] === undefined && writeIntoDoc(doc, `${table}\n\n${env}\n`, marker)) console.log(`written to ${path.relative(process.cwd(), doc)}`);
   process.exit(0);
 }
 

@@ -37,12 +37,16 @@ export function formatTable(rows: PathRow[]): string {
   return [head, sep, ...lines].join('\n');
 }
 
-/** Replaces what is between the path-results markers of docs/BENCHMARKS.md; false if absent. */
-export function writeIntoDoc(file: string, text: string): boolean {
+/**
+ * Replaces what is between the `<!-- marker -->` and `<!-- /marker -->` lines of docs/BENCHMARKS.md
+ * (`path-results`: next to TCP CUBIC; `path-results-bbr`: next to BBR); false if absent.
+ */
+export function writeIntoDoc(file: string, text: string, marker = 'path-results'): boolean {
   const doc = fs.readFileSync(file, 'utf8');
-  const start = doc.indexOf('<!-- path-results -->');
-  const end = doc.indexOf('<!-- /path-results -->');
+  const open = `<!-- ${marker} -->`;
+  const start = doc.indexOf(open);
+  const end = doc.indexOf(`<!-- /${marker} -->`);
   if (start < 0 || end <= start) return false;
-  fs.writeFileSync(file, `${doc.slice(0, start)}<!-- path-results -->\n${text}\n${doc.slice(end)}`);
+  fs.writeFileSync(file, `${doc.slice(0, start)}${open}\n${text}\n${doc.slice(end)}`);
   return true;
 }

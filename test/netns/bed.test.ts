@@ -9,7 +9,7 @@
  * Needs root, iproute2, iptables, conntrack, libfaketime, python3 (scripts/install-test-prereqs.sh);
  * skipped otherwise with the reason, but under CI a missing prerequisite fails.
  */
-import { FlowAgent, nodeInNamespace, Pinger, TcpFlow, percentile } from './bed/agents';
+import { COMPETING_TCP_CC, FlowAgent, nodeInNamespace, Pinger, TcpFlow, percentile } from './bed/agents';
 import { bedDescribe } from './bed/gate';
 import { HOP_RECEIVER_ADDR, MtuHopPath } from './bed/mtu-hop';
 import { INSIDE_ADDR, NAT_OUTSIDE_ADDR, NatRouter, OUTSIDE_ADDR } from './bed/nat';
@@ -41,7 +41,7 @@ describeBed('shaped path: tbf bottleneck + 40 ms RTT wire', () => {
   }, 20_000);
 
   test('a TCP flow alone gets ≈ the tbf rate at 10 and at 2 Mbit/s; the kernel counters see its bytes', async () => {
-    const flow = await TcpFlow.start(path!.nsA, path!.nsB, RECEIVER_ADDR);
+    const flow = await TcpFlow.start(path!.nsA, path!.nsB, RECEIVER_ADDR, 5201, COMPETING_TCP_CC);
     const shares: number[] = [];
     try {
       for (const rate of [10, 2]) {
@@ -56,10 +56,14 @@ describeBed('shaped path: tbf bottleneck + 40 ms RTT wire', () => {
         shares.push(goodput / path!.linkBytesPerSecond);
         // The kernel counters see the flow: B's INPUT at least the payload the sink counted (headers on top),
         // A's OUTPUT as much as B got, give or take what was in flight (≤ 30 ms queue + 20 ms wire) when zeroed.
+        // A's OUTPUT counts one packet per skb: TCP leaves A segment by segment (gso_max_segs 1 on its veth,
+        // as from a wire), so no skb exceeds the 1500-byte MTU — with GSO a skb carried 2–40 segments.
+        expect(c.sent.tcp.packets).toBeGreaterThan(0);
+        expect(c.sent.tcp.bytes / c.sent.tcp.packets).toBeLessThanOrEqual(1500);
         const payload = goodput * ((to - from) / 1000);
         const inFlight = 0.06 * path!.linkBytesPerSecond + 32 * 1024;
         expect(c.received.tcp.bytes).toBeGreaterThan(0.9 * payload);
-        expect(c.sent.tcp.bytes).toBeGreaterThan(c.received.tcp.bytes - inFlight);
+        expect(c.sent.tcp.bytes).toBeGreaterThan(c.received.tcp.bytes * (1448 / 1500) - inFlight);
       }
     } finally {
       await flow.stop();

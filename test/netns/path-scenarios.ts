@@ -61,6 +61,8 @@ export interface TransferResult {
   arrivedUdpBytes: number;
   sentTcpBytes: number;
   arrivedTcpBytes: number;
+  /** The TCP source socket's bytes sent and retransmitted over the transfer (its own count), when a flow ran and ss reports them. */
+  tcpSocket: { bytesSent: number; bytesRetrans: number; congestionControl: string } | null;
   /** Sender-node packets out (its own counter), for the retransmission estimate. */
   senderPacketsOut: number;
   startedAt: number;
@@ -88,6 +90,7 @@ export async function transfer(path: ShapedPath, nodes: NodePair, spec: Transfer
   const { sender, receiver } = nodes;
   const before = await path.counters();
   const outBefore = (await sender.status()).status.counters.packetsOut;
+  const tcpBefore = o.tcp ? await o.tcp.socketCounters() : null;
   const startedAt = Date.now();
   const flood = await sender.flood({ peer: 'b', size: spec.size, count: spec.count, reliable: spec.reliable, ...(spec.durationMs !== undefined ? { durationMs: spec.durationMs } : {}), ...(spec.timeoutMs !== undefined ? { timeoutMs: spec.timeoutMs } : {}) });
   const endedAt = Date.now();
@@ -97,6 +100,7 @@ export async function transfer(path: ShapedPath, nodes: NodePair, spec: Transfer
   await new Promise((r) => setTimeout(r, spec.settleMs ?? 300));
   const after = await path.counters();
   const outAfter = (await sender.status()).status.counters.packetsOut;
+  const tcpAfter = o.tcp ? await o.tcp.socketCounters() : null;
   const delivered = mine();
   const queue = o.pinger && o.idleRttMs !== undefined ? o.pinger.between(startedAt, endedAt).map((ms) => ms - o.idleRttMs!) : null;
   return {
@@ -111,6 +115,7 @@ export async function transfer(path: ShapedPath, nodes: NodePair, spec: Transfer
     arrivedUdpBytes: after.received.udp.bytes - before.received.udp.bytes,
     sentTcpBytes: after.sent.tcp.bytes - before.sent.tcp.bytes,
     arrivedTcpBytes: after.received.tcp.bytes - before.received.tcp.bytes,
+    tcpSocket: tcpBefore && tcpAfter ? { bytesSent: tcpAfter.bytesSent - tcpBefore.bytesSent, bytesRetrans: tcpAfter.bytesRetrans - tcpBefore.bytesRetrans, congestionControl: tcpAfter.congestionControl } : null,
     senderPacketsOut: outAfter - outBefore,
     startedAt,
     endedAt,

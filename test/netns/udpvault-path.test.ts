@@ -11,7 +11,7 @@
  * ran (8 messages delivered), so a broken bed turns the suite red instead of silently "passing"
  * the expected failure.
  */
-import { TcpFlow } from './bed/agents';
+import { COMPETING_TCP_CC, TcpFlow } from './bed/agents';
 import { bedDescribe } from './bed/gate';
 import { HOP_RECEIVER_ADDR, HOP_SENDER_ADDR, MtuHopPath } from './bed/mtu-hop';
 import { INSIDE_ADDR, NAT_OUTSIDE_ADDR, NatRouter, OUTSIDE_ADDR } from './bed/nat';
@@ -91,7 +91,7 @@ describeBed('udpvault through a 10 Mbit/s tbf bottleneck with 40 ms RTT', () => 
 
   describe('next to a TCP flow', () => {
     beforeAll(async () => {
-      flow = await TcpFlow.start(path!.nsA, path!.nsB, RECEIVER_ADDR);
+      flow = await TcpFlow.start(path!.nsA, path!.nsB, RECEIVER_ADDR, 5201, COMPETING_TCP_CC);
       await sleep(1500);
       const from = Date.now();
       await waitUntil(() => flow!.ticks.filter((t) => t.at > from).length >= 10, 5000, '1 s of TCP samples');

@@ -6,9 +6,10 @@
  * W_est (which grows by α = 3(1 − β)/(1 + β) segments per window). A congestion event, at most
  * once per recovery period as RFC 9002, multiplies the window by β = 0.7 and remembers the window
  * it happened at (W_max; lower with fast convergence when the window had shrunk since the last
- * event). Persistent congestion collapses the window to 2 datagrams. The window grows only while
- * it limited the sender; an application-limited spell restarts the epoch (as quic-go), so an
- * idle sender's window does not jump when it resumes.
+ * event; a loss of a packet sent within one smoothed RTT after a reduction belongs to the same
+ * event: RECOVERY_EXTENSION_RTTS). Persistent congestion collapses the window to 2 datagrams.
+ * The window grows only while it limited the sender; an application-limited spell restarts the
+ * epoch (as quic-go), so an idle sender's window does not jump when it resumes.
  *
  * Window in bytes of whole datagrams, kept fractional inside and reported floored.
  */
@@ -16,6 +17,7 @@ import type { RttStats } from '../reliable/rtt';
 import type { CongestionController, PacketInfo } from './controller';
 import { HyStart } from './hystart';
 import { restartAfterIdle } from './idle-restart';
+import { QUEUE_BETA, QUEUE_SIGNAL_MAX_DATAGRAMS, QueueDelaySignal } from './queue-delay';
 import { DEFAULT_MAX_DATAGRAM_BYTES, PACING_GAIN, initialWindowBytes } from './newreno';
 
 /** RFC 9438 §4.2 C (segments per second³) and §4.6 β_cubic. */
@@ -29,6 +31,19 @@ export const CUBIC_ALPHA = (3 * (1 - CUBIC_BETA)) / (1 + CUBIC_BETA);
  * (wire ÷ payload 1.13–1.14× against 1.14–1.16×); docs/CONGESTION.md §9.
  */
 export const PACING_GAIN_AVOIDANCE = 1.0;
+/**
+ * A loss starts a new congestion event only if the lost packet was sent more than this many
+ * smoothed RTTs after the last reduction (RFC 9002 B.6 has 0: any packet sent after it). The
+ * packets sent in the round trip after a reduction still meet the queue overflow that reduction
+ * answers — the smaller window reaches the bottleneck only a round trip later — so their loss
+ * is the same episode. With 0, next to a TCP BBR flow at 2 Mbit/s, half of udpvault's losses
+ * came as a second reduction within a round trip of the first (75 reductions for 151 losses;
+ * TCP's drops come 3.5 to an episode, its GSO pairs dropped whole), and its share was 24–27%
+ * against 29–32% with 1 (3 interleaved runs each; loss per datagram unchanged, 11–13% against
+ * 10–13%). Next to TCP CUBIC, and at 10 Mbit/s, no change beyond the spread (docs/CONGESTION.md
+ * §9.1).
+ */
+export const RECOVERY_EXTENSION_RTTS = 1;
 /** The window may exceed what is in flight by this many datagrams and still count as the limit. */
 const MAX_BURST_DATAGRAMS = 3;
 
@@ -43,6 +58,8 @@ export class Cubic implements CongestionController {
   readonly #rtt: RttStats;
   readonly #maxWindowDatagrams: number;
   readonly #hystart: HyStart;
+  readonly #queue: QueueDelaySignal;
+  #queueReductions = 0;
   /** When the last packet counted in flight was sent (restart after idle). */
   #lastSentMs = -Infinity;
   #idleRestarts = 0;
@@ -67,6 +84,7 @@ export class Cubic implements CongestionController {
     if (!(this.#mss >= 1)) throw new RangeError('maxDatagramBytes must be >= 1');
     this.#cwnd = initialWindowBytes(this.#mss);
     this.#hystart = new HyStart(opts.rtt);
+    this.#queue = new QueueDelaySignal(opts.rtt);
   }
 
   get windowBytes(): number { return Math.floor(this.#cwnd); }
@@ -81,6 +99,8 @@ export class Cubic implements CongestionController {
   get hystartExits(): number { return this.#hystart.exits; }
   /** Times the window restarted after an idle spell (idle-restart.ts). */
   get idleRestarts(): number { return this.#idleRestarts; }
+  /** Window reductions on a nearly full queue (queue-delay.ts) rather than a loss. */
+  get queueReductions(): number { return this.#queueReductions; }
 
   canSend(bytesInFlight: number): boolean {
     return bytesInFlight < this.windowBytes;
@@ -92,6 +112,7 @@ export class Cubic implements CongestionController {
   onPacketSent(sentAtMs?: number, bytesInFlight?: number, packet?: PacketInfo): void {
     if (!packet || sentAtMs === undefined) return;
     this.#hystart.onPacketSent(packet.pn);
+    this.#queue.onPacketSent(packet.pn);
     if (bytesInFlight !== undefined && bytesInFlight <= packet.bytes) {
       const r = restartAfterIdle(this.windowBytes, this.#ssthresh, sentAtMs - this.#lastSentMs, this.#rtt.ptoMs(), initialWindowBytes(this.#mss));
       if (r) {
@@ -109,6 +130,11 @@ export class Cubic implements CongestionController {
     const limited = this.#cwndLimited(priorInFlight);
     if (this.inSlowStart && packets.length > 0 && this.#hystart.onAck(packets[packets.length - 1]!.pn)) this.#ssthresh = this.windowBytes;
     if (!limited) this.#epochStartMs = null; // application-limited: the epoch restarts when the window limits again
+    const fullQueue = packets.length > 0 && this.#queue.onAck(packets[packets.length - 1]!.pn);
+    if (fullQueue && !this.inSlowStart && !this.#inRecovery && this.#cwnd < QUEUE_SIGNAL_MAX_DATAGRAMS * this.#mss) {
+      this.#queueReductions++;
+      this.#reduce(nowMs, QUEUE_BETA);
+    }
     for (const p of packets) {
       if (p.sentAtMs <= this.#recoveryStartMs) continue; // RFC 9002 B.5: no growth during recovery
       this.#inRecovery = false;
@@ -122,12 +148,17 @@ export class Cubic implements CongestionController {
   onPacketsLost(packets: readonly PacketInfo[], nowMs: number): void {
     let latest = -Infinity;
     for (const p of packets) if (p.sentAtMs > latest) latest = p.sentAtMs;
-    if (latest === -Infinity || latest <= this.#recoveryStartMs) return;
+    if (latest === -Infinity || latest <= this.#recoveryStartMs + RECOVERY_EXTENSION_RTTS * this.#rtt.smoothedMs) return;
+    this.#reduce(nowMs, CUBIC_BETA);
+  }
+
+  /** A congestion event: the window × `beta`, a recovery period from `nowMs`. */
+  #reduce(nowMs: number, beta: number): void {
     this.#recoveryStartMs = nowMs;
     this.#inRecovery = true;
     // Fast convergence (RFC 9438 §4.7): a window below the last maximum gives way further.
-    this.#wMax = this.#cwnd < this.#wMax ? (this.#cwnd * (1 + CUBIC_BETA)) / 2 : this.#cwnd;
-    this.#cwnd = Math.max(this.#cwnd * CUBIC_BETA, this.minWindowBytes);
+    this.#wMax = this.#cwnd < this.#wMax ? (this.#cwnd * (1 + beta)) / 2 : this.#cwnd;
+    this.#cwnd = Math.max(this.#cwnd * beta, this.minWindowBytes);
     this.#ssthresh = Math.floor(this.#cwnd);
     this.#epochStartMs = null;
   }
@@ -155,6 +186,7 @@ export class Cubic implements CongestionController {
 
   reset(): void {
     this.#hystart.reset();
+    this.#queue.reset();
     this.#cwnd = initialWindowBytes(this.#mss);
     this.#ssthresh = Infinity;
     this.#recoveryStartMs = -Infinity;

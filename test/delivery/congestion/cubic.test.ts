@@ -1,4 +1,4 @@
-import { CUBIC_ALPHA, CUBIC_BETA, CUBIC_C, Cubic } from '../../../src/delivery/congestion/cubic';
+import { CUBIC_ALPHA, CUBIC_BETA, CUBIC_C, Cubic, RECOVERY_EXTENSION_RTTS } from '../../../src/delivery/congestion/cubic';
 import { NewReno } from '../../../src/delivery/congestion/newreno';
 import { controllerFactory } from '../../../src/delivery/congestion/select';
 import { restartAfterIdle } from '../../../src/delivery/congestion/idle-restart';
@@ -25,12 +25,12 @@ function run(cc: Cubic, fromMs: number, ms: number, pn0: number, rttMs = 40): nu
 }
 
 describe('CUBIC (RFC 9438)', () => {
-  it('constants: C 0.4, β 0.7, α = 3(1 − β)/(1 + β)', () => {
-    expect([CUBIC_C, CUBIC_BETA]).toEqual([0.4, 0.7]);
+  it('constants: C 0.4, β 0.7, α = 3(1 − β)/(1 + β), recovery extended by 1 smoothed RTT', () => {
+    expect([CUBIC_C, CUBIC_BETA, RECOVERY_EXTENSION_RTTS]).toEqual([0.4, 0.7, 1]);
     expect(CUBIC_ALPHA).toBeCloseTo(0.529412, 6);
   });
 
-  it('slow start as NewReno, then a loss takes the window to β and remembers W_max; one reduction per recovery period', () => {
+  it('slow start as NewReno, then a loss takes the window to β and remembers W_max; one reduction per recovery period, which lasts one smoothed RTT past the reduction', () => {
     const cc = new Cubic({ rtt: rtt40(), maxDatagramBytes: MSS });
     expect([cc.windowBytes, cc.inSlowStart]).toEqual([10_000, true]);
     cc.onPacketsAcked([pkt(0, 0), pkt(1, 0)], 10_000, 40);
@@ -39,8 +39,11 @@ describe('CUBIC (RFC 9438)', () => {
     expect([cc.windowBytes, cc.ssthreshBytes, cc.lastMaxWindowBytes, cc.inRecovery, cc.inSlowStart]).toEqual([8400, 8400, 12_000, true, false]);
     cc.onPacketsLost([pkt(3, 90)], 120); // sent before the recovery began
     expect(cc.windowBytes).toBe(8400);
+    // Sent within one smoothed RTT (40 ms) after the reduction at 100: the same episode (RECOVERY_EXTENSION_RTTS).
+    cc.onPacketsLost([pkt(4, 130), pkt(5, 140)], 200);
+    expect(cc.windowBytes).toBe(8400);
     // Fast convergence: the next event below W_max lowers W_max to cwnd × (1 + β) / 2.
-    cc.onPacketsLost([pkt(4, 130)], 200);
+    cc.onPacketsLost([pkt(6, 141)], 210);
     expect([cc.windowBytes, cc.lastMaxWindowBytes]).toEqual([5880, 8400 * 0.85]);
   });
 

@@ -9,7 +9,7 @@ import * as readline from 'node:readline';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { FlowArgs, FlowCommand, FlowEvent } from '../../../scripts/netns-flow';
 import { stopChild } from './namespaces';
-import { repoRoot, waitFor } from './sys';
+import { repoRoot, runAsync, waitFor } from './sys';
 
 export const NETNS_FLOW_SCRIPT = path.join(repoRoot(), 'dist', 'scripts', 'netns-flow.js');
 
@@ -93,27 +93,85 @@ export interface Tick {
   bytes: number;
 }
 
+/**
+ * The competing TCP flow's congestion control in the tests and bench:path: Linux's default. Set
+ * on the socket, since a namespace inherits the host's default (bbr on some machines).
+ */
+export const COMPETING_TCP_CC = 'cubic';
+
+export const TCP_SOURCE_SCRIPT = path.join(repoRoot(), 'test', 'netns', 'bed', 'tcp_source.py');
+
+/** tcp_source.py in `ns`: a TCP source with the given congestion control, ready once connected. */
+async function startPySource(ns: string, host: string, port: number, cc: string, timeoutMs = 10_000): Promise<{ stop(): Promise<void> }> {
+  const child = spawn('ip', ['netns', 'exec', ns, 'python3', TCP_SOURCE_SCRIPT, host, String(port), cc], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let ready = false;
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+    if ((JSON.parse(line) as FlowEvent).type === 'ready') ready = true;
+  });
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`tcp_source.py (${cc}) in ${ns} exited (${String(code)}): ${stderr.trim()}`))));
+  exited.catch(() => undefined);
+  const stop = (): Promise<void> => stopChild(child);
+  try {
+    await Promise.race([exited, waitFor(() => ready, timeoutMs, `tcp_source.py (${cc}) connected`)]);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { stop };
+}
+
+export interface TcpSocketCounters {
+  bytesSent: number;
+  bytesRetrans: number;
+  congestionControl: string;
+}
+
 /** A TCP flow from srcNs to dstHost (sink in dstNs), throughput sampled every 100 ms at the sink. */
 export class TcpFlow {
   readonly ticks: Tick[] = [];
   readonly #sink: FlowAgent;
-  readonly #source: FlowAgent;
+  readonly #source: { stop(): Promise<void> };
 
-  private constructor(sink: FlowAgent, source: FlowAgent) {
+  readonly #srcNs: string;
+  readonly #dst: string;
+
+  private constructor(sink: FlowAgent, source: { stop(): Promise<void> }, srcNs: string, dst: string) {
     this.#sink = sink;
     this.#source = source;
+    this.#srcNs = srcNs;
+    this.#dst = dst;
   }
 
-  static async start(srcNs: string, dstNs: string, dstHost: string, port = 5201): Promise<TcpFlow> {
+  /**
+   * The source socket's own counters (`ss -ti` in its namespace): bytes sent and retransmitted,
+   * and its congestion control — exact, where the bed's IP counters only approximate TCP's loss
+   * (GSO/GRO merge headers). null when ss does not report them.
+   */
+  async socketCounters(): Promise<TcpSocketCounters | null> {
+    const r = await runAsync('ip', ['netns', 'exec', this.#srcNs, 'ss', '-tinH', 'dst', this.#dst]);
+    const sent = /bytes_sent:(\d+)/.exec(r.out);
+    if (!r.ok || !sent) return null;
+    const retrans = /bytes_retrans:(\d+)/.exec(r.out);
+    const cc = /^\s*(\w+) wscale/m.exec(r.out);
+    return { bytesSent: Number(sent[1]), bytesRetrans: Number(retrans?.[1] ?? 0), congestionControl: cc?.[1] ?? '?' };
+  }
+
+  /**
+   * `congestionControl` (e.g. `cubic`): the source sets it on its socket (tcp_source.py);
+   * without it, the source namespace's default — the host's, which may be `bbr`.
+   */
+  static async start(srcNs: string, dstNs: string, dstHost: string, port = 5201, congestionControl?: string): Promise<TcpFlow> {
     const sink = await FlowAgent.start(dstNs, { mode: 'tcp-sink', port });
-    let source: FlowAgent;
+    let source: { stop(): Promise<void> };
     try {
-      source = await FlowAgent.start(srcNs, { mode: 'tcp-source', host: dstHost, port });
+      source = congestionControl ? await startPySource(srcNs, dstHost, port, congestionControl) : await FlowAgent.start(srcNs, { mode: 'tcp-source', host: dstHost, port });
     } catch (e) {
       await sink.stop();
       throw e;
     }
-    const flow = new TcpFlow(sink, source);
+    const flow = new TcpFlow(sink, source, srcNs, `${dstHost}:${port}`);
     sink.on((ev) => {
       if (ev.type === 'tick') flow.ticks.push({ at: Date.now(), ms: ev.ms, bytes: ev.bytes });
     });

@@ -76,6 +76,12 @@ export class ShapedPath {
       const nsB = spaces.add('b');
       spaces.veth({ ns: nsA, dev: 'eth0', addr: SENDER_ADDR }, { ns: nsR, dev: 'eth0', addr: ROUTER_A });
       spaces.forward(nsR);
+      // A wire, not a veth: the router must receive TCP's segments one by one, as from a real
+      // link. A veth passes A's GSO super-packets (2–40 segments) to R whole, and the tbf — its
+      // queue counted in bytes — then queues or drops a 3000–60000-byte block where a paced
+      // datagram still fits. One segment per GSO packet on A's interface makes TCP send
+      // MSS-sized skbs (no GSO on the bottleneck's input; R's veth end has no GRO).
+      must('ip', ['-n', nsA, 'link', 'set', 'dev', 'eth0', 'gso_max_segs', '1']);
       const wire = new WireProcess(['ip', 'netns', 'exec', nsR, 'python3', WIRE_SCRIPT, 'wire', BOTTLENECK_DEV, 'w1']);
       spaces.own(wire.child);
       await wire.ready();
