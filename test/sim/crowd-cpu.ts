@@ -4,9 +4,10 @@
  * time on one CPU, so its answers come late, as on a two-core machine bringing up 10,000 peers.
  *
  * BusyCpu wraps a node's transport: every datagram the node receives is handed to it only when
- * the CPU is free, after its cost (a handshake message or cookie reply: `handshakeMs`; anything
- * else: `dataMs`); a handshake message the node sends costs `handshakeMs` too and leaves when
- * that work is done. Datagrams beyond `queueMax` waiting are dropped (a full socket buffer).
+ * the CPU is free, after its cost (a handshake message or cookie reply: `receiveHandshakeMs`, the
+ * first Diffie-Hellman of reading it; anything else: `dataMs`); a handshake message the node sends
+ * costs `sendHandshakeMs` (the rest of the work behind an answer or an init) and leaves when that
+ * work is done. Datagrams beyond `queueMax` waiting are dropped (a full socket buffer).
  */
 import type { ManualScheduler } from '../../src/runtime/scheduler';
 import type { Clock } from '../../src/runtime/clock';
@@ -16,8 +17,10 @@ import type { UdpVaultNode } from '../../src/node/types';
 import { SIM_PORT, type SimWorld } from './harness';
 
 export interface CpuModel {
-  /** CPU ms per handshake message received or sent (the Diffie-Hellman work). */
-  handshakeMs: number;
+  /** CPU ms per handshake message received (reading it). */
+  receiveHandshakeMs: number;
+  /** CPU ms per handshake message sent (the work behind it). */
+  sendHandshakeMs: number;
   /** CPU ms per other datagram. */
   dataMs: number;
   /** Datagrams received that may wait for the CPU; beyond, dropped. */
@@ -62,7 +65,7 @@ export class BusyCpu {
           }
           this.#waiting++;
           this.maxWaiting = Math.max(this.maxWaiting, this.#waiting);
-          this.#work(isHandshakeOrCookieType(d.data[0]) ? this.#m.handshakeMs : this.#m.dataMs, () => {
+          this.#work(isHandshakeOrCookieType(d.data[0]) ? this.#m.receiveHandshakeMs : this.#m.dataMs, () => {
             this.#waiting--;
             o.onMessage(d);
           });
@@ -82,7 +85,7 @@ export class BusyCpu {
           const type = first?.[0];
           if (type === undefined || !isHandshakeOrCookieType(type) || type === V4.cookieReply) return t.send(parts, port, address, family, done);
           const copy = Array.isArray(parts) ? (parts as readonly Uint8Array[]).map((p) => Uint8Array.from(p)) : Uint8Array.from(parts as Uint8Array);
-          cpu.#work(cpu.#m.handshakeMs, () => void t.send(copy, port, address, family, done));
+          cpu.#work(cpu.#m.sendHandshakeMs, () => void t.send(copy, port, address, family, done));
           return true;
         },
         close: () => t.close(),
@@ -122,7 +125,7 @@ export class HandshakeCount {
   }
 }
 
-export const crowdAddress = (i: number): string => `127.${10 + (i >> 16)}.${(i >> 8) & 255}.${(i & 255) + 1}`;
+export const crowdAddress = (i: number): string => `127.20.${Math.floor(i / 250)}.${(i % 250) + 1}`;
 
 export interface CrowdRun {
   centre: UdpVaultNode;

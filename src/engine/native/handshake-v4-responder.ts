@@ -37,7 +37,7 @@ const CROSSING_ANSWER_WAIT_MS = 100;
 export const ANSWERED_RECENTLY_MS = 1_000;
 
 /** Our newest session with the peer (confirmed or not) was made by answering its init within ANSWERED_RECENTLY_MS. */
-function answeredRecently(link: NativeLink, now: number): boolean {
+export function answeredRecently(link: NativeLink, now: number): boolean {
   const young = (s: Session | null): boolean => s !== null && !s.initiator && now - s.createdAtMs < ANSWERED_RECENTLY_MS;
   return young(link.keypairs.next) || young(link.current(now));
 }

@@ -28,7 +28,7 @@ import { sessionConfirmed } from './handshake';
 import { attemptOf, markToStoredMs, type V4Attempt } from './link-v4';
 import type { NativeLink } from './link';
 import type { NativeEngine } from './engine';
-import { onIkInit, onXx1, onXx3, type V4Core } from './handshake-v4-responder';
+import { answeredRecently, onIkInit, onXx1, onXx3, type V4Core } from './handshake-v4-responder';
 import { noise, NOISE_DROP } from './noise-drop';
 
 
@@ -64,6 +64,7 @@ export class V4Handshakes implements V4Core {
       return true;
     }
     if (t === undefined || !isHandshakeType(t)) return false;
+    if (t === V4.ikInit && this.#duplicateInit(d)) return true;
     const r = this.gate.inspect(d.data, d.address, d.port);
     if (r.action === 'drop') throw new DropError(r.reason, 'handshake refused at the gate');
     if (r.action === 'cookie') {
@@ -76,6 +77,17 @@ export class V4Handshakes implements V4Core {
     else if (m.type === V4.xx3) onXx3(this, m, d);
     else this.#onAnswer(m, d);
     return true;
+  }
+
+  /**
+   * An IK init from the endpoint of a peer whose init we answered a moment ago: a retry that
+   * waited in our backlog behind the one answered (respondIk skips it after the DH; this skips
+   * it before any work, so a busy node drains such a backlog at almost no cost). A forged one
+   * from that address changes nothing: the peer already has our answer.
+   */
+  #duplicateInit(d: Datagram): boolean {
+    const link = this.#engine.linkOf(this.#ctx.peers.byEndpoint(d.address, d.port));
+    return link !== undefined && answeredRecently(link, this.#ctx.clock.monotonic());
   }
 
   /** Starts (or restarts) a handshake: IK toward a pinned key, XX toward a key-less peer. */
