@@ -98,10 +98,13 @@ export class BusyCpu {
 /** Counts the handshake messages each node sends, by type (wraps its transport). */
 export class HandshakeCount {
   readonly sent = new Map<number, number>();
+  /** Called for each handshake message sent (type, sender host). */
+  onSend: ((type: number, from: string, to: string) => void) | null = null;
   wrap(open: OpenTransport): OpenTransport {
     return async (o) => {
       const t = await open(o);
       const count = this.sent;
+      const self = this;
       return {
         get host() {
           return t.host;
@@ -113,7 +116,10 @@ export class HandshakeCount {
         send(parts, port, address, family, done) {
           const first = Array.isArray(parts) ? (parts as readonly Uint8Array[])[0] : (parts as Uint8Array);
           const type = first?.[0];
-          if (type !== undefined && isHandshakeOrCookieType(type)) count.set(type, (count.get(type) ?? 0) + 1);
+          if (type !== undefined && isHandshakeOrCookieType(type)) {
+            count.set(type, (count.get(type) ?? 0) + 1);
+            self.onSend?.(type, t.host, address);
+          }
           return t.send(parts, port, address, family, done);
         },
         close: () => t.close(),

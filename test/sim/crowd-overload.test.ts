@@ -53,6 +53,11 @@ describe('a crowd against a busy centre', () => {
     centre.on('peer', (e) => void (e.type === 'unreachable' && left++));
     for (const m of members) m.on('peer', (e) => void (e.type === 'unreachable' && left++));
     const inits = centreSent.of(V4.ikInit) + crowdSent.of(V4.ikInit);
+    if (process.env['CROWD_N']) {
+      const log = (who: string) => (type: number, from: string, to: string): void => console.log(`${w.clock.monotonic()} ${who} ${type.toString(16)} ${from} -> ${to}`);
+      centreSent.onSend = log('centre');
+      crowdSent.onSend = log('crowd');
+    }
     await w.scheduler.advance(60_000);
     expect(left).toBe(0);
     expect(centre.peers().filter((p) => p.state === 'established').length).toBe(N);
