@@ -9,14 +9,6 @@ import type { Session, SessionLimits } from '../crypto/session';
 /** Current, crossing ones of simultaneous starts/rekeys, answers to retries awaiting confirmation, and ones in their grace period (each is ~0.5 KiB). */
 export const MAX_SESSIONS_PER_PEER = 8;
 
-/** Two confirmed sessions made this close together are a crossing pair (see Keypairs.current). */
-export const CROSSING_MS = 2_000;
-
-/** The same on both sides of a session (its two ids, unordered). */
-function crossingRank(s: Session): number {
-  return (s.localSid ^ s.remoteSid) >>> 0;
-}
-
 /** Where a session's local id leads to (the peer table). */
 export interface SessionIndex<P> {
   bindSession(peer: P, session: Session): void;
@@ -43,24 +35,13 @@ export class Keypairs<P> {
   }
 
   /**
-   * The session to send on: the newest confirmed, unexpired one — except that of two sessions
-   * made by crossing handshakes (both sides initiated at once and both handshakes completed,
-   * CROSSING_MS apart or less) both sides pick the same one, by their session ids. Each side
-   * calls newest the one it initiated (its answer came last), so without this rule each would
-   * send on its own and retire the other's after the grace period, blackholing the peer's next
-   * keepalive.
+   * The session to send on: the newest confirmed, unexpired one. (After crossing handshakes each
+   * side may call another session newest — the one it initiated: each keeps receiving on the
+   * other's, see retire.)
    */
   current(nowMs: number, limits: SessionLimits): Session | null {
-    let best: Session | null = null;
-    for (const s of this.#sessions) {
-      if (!s.confirmed || s.expired(nowMs, limits)) continue;
-      if (best === null) best = s;
-      else {
-        if (best.createdAtMs - s.createdAtMs <= CROSSING_MS && crossingRank(s) > crossingRank(best)) best = s;
-        break;
-      }
-    }
-    return best;
+    for (const s of this.#sessions) if (s.confirmed && !s.expired(nowMs, limits)) return s;
+    return null;
   }
 
   /** The newest unconfirmed (responder) session, if any. */
@@ -95,8 +76,7 @@ export class Keypairs<P> {
       // and the peer sent on the current one since — while the peer's last packet came on this
       // one, it is the peer's current session (after crossing handshakes each side may call
       // another one newest), and retiring it would blackhole the peer's next keepalive.
-      // (A confirmed session newer than the current one is the other of a crossing pair.)
-      const superseded = current !== null && (s.createdAtMs < current.createdAtMs || s.confirmed) && current.lastReceivedAtMs > Math.max(current.createdAtMs, s.lastReceivedAtMs) && nowMs - Math.max(current.createdAtMs, s.lastReceivedAtMs) >= rules.graceMs;
+      const superseded = current !== null && s.createdAtMs < current.createdAtMs && current.lastReceivedAtMs > Math.max(current.createdAtMs, s.lastReceivedAtMs) && nowMs - Math.max(current.createdAtMs, s.lastReceivedAtMs) >= rules.graceMs;
       const unconfirmed = !s.confirmed && nowMs - s.createdAtMs >= rules.unconfirmedMs;
       if (s.expired(nowMs, rules.limits) || superseded || unconfirmed) this.#drop(k);
     }

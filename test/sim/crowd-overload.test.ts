@@ -9,7 +9,7 @@ import { BusyCpu, HandshakeCount, bringUp, crowdAddress } from './crowd-cpu';
 import { V4 } from '../../src/wire/handshake-v4';
 import type { UdpVaultNode } from '../../src/node/types';
 
-const N = Number(process.env['CROWD_N'] ?? 300);
+const N = Number(process.env['CROWD_N'] ?? 200);
 
 describe('a crowd against a busy centre', () => {
   let w: SimWorld;
@@ -31,7 +31,7 @@ describe('a crowd against a busy centre', () => {
     for (let i = 0; i < N; i++) members.push(await w.node(crowdAddress(i), {}, (open) => crowdSent.wrap(open)));
     const r = await bringUp(w, centre, members, { chunk: 50, maxMs: 120_000 });
     const figures = {
-      upMs: r.upMs,
+      upMs: r.upMs === null ? null : Math.round(r.upMs),
       unreachable: r.unreachableEvents,
       centreInits: centreSent.of(V4.ikInit),
       centreAnswers: centreSent.of(V4.ikResponse),
@@ -41,7 +41,7 @@ describe('a crowd against a busy centre', () => {
     };
     if (process.env['CROWD_N']) console.log(JSON.stringify({ N, ...figures, busyMs: cpu.busyMs, maxWaiting: cpu.maxWaiting, drops: centre.status().counters.drops }));
     else expect(figures).toEqual(EXPECTED);
-    // every peer up within 15 s of simulated time (the code before: none of 200 in 300 s, 180 centre inits per peer)
+    // every peer up within 15 s of simulated time
     expect(r.upMs).not.toBeNull();
     expect(r.upMs!).toBeLessThan(15_000);
     expect(r.unreachableEvents).toBe(0);
@@ -65,4 +65,8 @@ describe('a crowd against a busy centre', () => {
   }, 300_000);
 });
 
-const EXPECTED = {};
+/**
+ * Seed 13, 200 peers (the code before this change: none of 200 up after 300 s of simulated
+ * time, 186 centre inits and 255 crowd inits per peer, the centre's backlog at its 4,000 bound).
+ */
+const EXPECTED = { upMs: 2041, unreachable: 0, centreInits: 338, centreAnswers: 162, crowdInits: 342, crowdAnswers: 138, overflow: 0 };
