@@ -71,28 +71,36 @@ export class BusyCpu {
           });
         },
       });
-      const cpu = this;
-      const wrapped: Transport = {
-        get host() {
-          return t.host;
-        },
-        get port() {
-          return t.port;
-        },
-        hasFamily: (f) => t.hasFamily(f),
-        send(parts, port, address, family, done) {
-          const first = Array.isArray(parts) ? (parts as readonly Uint8Array[])[0] : (parts as Uint8Array);
-          const type = first?.[0];
-          if (type === undefined || !isHandshakeOrCookieType(type) || type === V4.cookieReply) return t.send(parts, port, address, family, done);
-          const copy = Array.isArray(parts) ? (parts as readonly Uint8Array[]).map((p) => Uint8Array.from(p)) : Uint8Array.from(parts as Uint8Array);
-          cpu.#work(cpu.#m.sendHandshakeMs, () => void t.send(copy, port, address, family, done));
-          return true;
-        },
-        close: () => t.close(),
-      };
-      return wrapped;
+      return withSend(t, (parts, port, address, family, done) => {
+        const type = firstByte(parts);
+        if (type === undefined || !isHandshakeOrCookieType(type) || type === V4.cookieReply) return t.send(parts, port, address, family, done);
+        const copy = Array.isArray(parts) ? (parts as readonly Uint8Array[]).map((p) => Uint8Array.from(p)) : Uint8Array.from(parts as Uint8Array);
+        this.#work(this.#m.sendHandshakeMs, () => void t.send(copy, port, address, family, done));
+        return true;
+      });
     };
   }
+}
+
+/** The first byte of a datagram handed to Transport.send (its type). */
+function firstByte(parts: Uint8Array | readonly Uint8Array[]): number | undefined {
+  const first = Array.isArray(parts) ? (parts as readonly Uint8Array[])[0] : (parts as Uint8Array);
+  return first?.[0];
+}
+
+/** `t` with its send replaced. */
+function withSend(t: Transport, send: Transport['send']): Transport {
+  return {
+    get host() {
+      return t.host;
+    },
+    get port() {
+      return t.port;
+    },
+    hasFamily: (f) => t.hasFamily(f),
+    send,
+    close: () => t.close(),
+  };
 }
 
 /** Counts the handshake messages each node sends, by type (wraps its transport). */
@@ -103,27 +111,14 @@ export class HandshakeCount {
   wrap(open: OpenTransport): OpenTransport {
     return async (o) => {
       const t = await open(o);
-      const count = this.sent;
-      const self = this;
-      return {
-        get host() {
-          return t.host;
-        },
-        get port() {
-          return t.port;
-        },
-        hasFamily: (f) => t.hasFamily(f),
-        send(parts, port, address, family, done) {
-          const first = Array.isArray(parts) ? (parts as readonly Uint8Array[])[0] : (parts as Uint8Array);
-          const type = first?.[0];
-          if (type !== undefined && isHandshakeOrCookieType(type)) {
-            count.set(type, (count.get(type) ?? 0) + 1);
-            self.onSend?.(type, t.host, address);
-          }
-          return t.send(parts, port, address, family, done);
-        },
-        close: () => t.close(),
-      };
+      return withSend(t, (parts, port, address, family, done) => {
+        const type = firstByte(parts);
+        if (type !== undefined && isHandshakeOrCookieType(type)) {
+          this.sent.set(type, (this.sent.get(type) ?? 0) + 1);
+          this.onSend?.(type, t.host, address);
+        }
+        return t.send(parts, port, address, family, done);
+      });
     };
   }
   of(type: number): number {
