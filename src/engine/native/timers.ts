@@ -107,9 +107,23 @@ function onNoSession(link: NativeLink, now: number): void {
   if (link.outbox.queued > 0 || link.reliableWaiting > 0 || link.peer.state === 'new' || retryDue) initiateHandshake(link);
 }
 
+/**
+ * Rekey by age comes up to 1/12 of rekeyAfterMs late (10 s of 120 s), by an amount taken from
+ * the session's local id (random, nothing stored): sessions that came up together (a crowd, a
+ * restart) do not all rekey in the same second, and after crossing handshakes — each side then
+ * sends on the session it initiated, so both are initiators — one side rekeys first and the
+ * other finds a fresh session instead of starting a second, crossing rekey.
+ */
+function rekeyJitterMs(ctx: NodeContext, s: Session): number {
+  return ((s.localSid % 1024) / 1024) * (ctx.limits.rekeyAfterMs / 12);
+}
+
 function onRekeyDue(ctx: NodeContext, s: Session, now: number): boolean {
-  if (s.initiator) return s.needsRekey(now, ctx.limits);
-  return now - s.createdAtMs >= ctx.settings.rekeyAfterMs + RESPONDER_REKEY_SLACK_MS || s.sendCounter >= ctx.limits.rekeyAfterMessages;
+  if (s.sendCounter >= ctx.limits.rekeyAfterMessages) return true;
+  const age = now - s.createdAtMs;
+  if (s.initiator) return age >= ctx.limits.rekeyAfterMs + rekeyJitterMs(ctx, s);
+  // the responder's backstop comes after the initiator's latest (jittered) rekey time
+  return age >= ctx.limits.rekeyAfterMs * (13 / 12) + RESPONDER_REKEY_SLACK_MS;
 }
 
 /**
