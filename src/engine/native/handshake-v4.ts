@@ -64,7 +64,6 @@ export class V4Handshakes implements V4Core {
       return true;
     }
     if (t === undefined || !isHandshakeType(t)) return false;
-    if (t === V4.ikInit && this.#duplicateInit(d)) return true;
     const r = this.gate.inspect(d.data, d.address, d.port);
     if (r.action === 'drop') throw new DropError(r.reason, 'handshake refused at the gate');
     if (r.action === 'cookie') {
@@ -72,6 +71,7 @@ export class V4Handshakes implements V4Core {
       return true;
     }
     const m = r.message;
+    if (m.type === V4.ikInit && this.#duplicateInit(d)) return true;
     if (m.type === V4.ikInit) onIkInit(this, m, d);
     else if (m.type === V4.xx1) onXx1(this, m, d);
     else if (m.type === V4.xx3) onXx3(this, m, d);
@@ -80,10 +80,11 @@ export class V4Handshakes implements V4Core {
   }
 
   /**
-   * An IK init from the endpoint of a peer whose init we answered a moment ago: a retry that
-   * waited in our backlog behind the one answered (respondIk skips it after the DH; this skips
-   * it before any work, so a busy node drains such a backlog at almost no cost). A forged one
-   * from that address changes nothing: the peer already has our answer.
+   * An IK init (past the gate: length, mac1, admission) from the endpoint of a peer whose init we
+   * answered a moment ago: a retry that waited in our backlog behind the one answered
+   * (respondIk skips it after the DH; this skips it before, so a busy node drains such a backlog
+   * at the cost of a mac1). A forged one from that address changes nothing: the peer already has
+   * our answer.
    */
   #duplicateInit(d: Datagram): boolean {
     const link = this.#engine.linkOf(this.#ctx.peers.byEndpoint(d.address, d.port));
