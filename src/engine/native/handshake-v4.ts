@@ -28,7 +28,7 @@ import { sessionConfirmed } from './handshake';
 import { attemptOf, markToStoredMs, type V4Attempt } from './link-v4';
 import type { NativeLink } from './link';
 import type { NativeEngine } from './engine';
-import { answeredRecently, onIkInit, onXx1, onXx3, type V4Core } from './handshake-v4-responder';
+import { onIkInit, onXx1, onXx3, type V4Core } from './handshake-v4-responder';
 import { noise, NOISE_DROP } from './noise-drop';
 
 
@@ -71,24 +71,11 @@ export class V4Handshakes implements V4Core {
       return true;
     }
     const m = r.message;
-    if (m.type === V4.ikInit && this.#duplicateInit(d)) return true;
     if (m.type === V4.ikInit) onIkInit(this, m, d);
     else if (m.type === V4.xx1) onXx1(this, m, d);
     else if (m.type === V4.xx3) onXx3(this, m, d);
     else this.#onAnswer(m, d);
     return true;
-  }
-
-  /**
-   * An IK init (past the gate: length, mac1, admission) from the endpoint of a peer whose init we
-   * answered a moment ago: a retry that waited in our backlog behind the one answered
-   * (respondIk skips it after the DH; this skips it before, so a busy node drains such a backlog
-   * at the cost of a mac1). A forged one from that address changes nothing: the peer already has
-   * our answer.
-   */
-  #duplicateInit(d: Datagram): boolean {
-    const link = this.#engine.linkOf(this.#ctx.peers.byEndpoint(d.address, d.port));
-    return link !== undefined && answeredRecently(link, this.#ctx.clock.monotonic());
   }
 
   /** Starts (or restarts) a handshake: IK toward a pinned key, XX toward a key-less peer. */
