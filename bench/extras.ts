@@ -61,6 +61,18 @@ export interface CrowdResult {
 
 const NODES_PER_PROCESS = 2500;
 
+/** A crowd process's nodes: established with the centre, entries into 'established', 'unreachable' events, datagrams sent. */
+interface CrowdSide {
+  n: number;
+  handshakes: number;
+  unreachable: number;
+  packetsOut: number;
+}
+
+function sumSides(all: CrowdSide[]): CrowdSide {
+  return all.reduce((a, b) => ({ n: a.n + b.n, handshakes: a.handshakes + b.handshakes, unreachable: a.unreachable + b.unreachable, packetsOut: a.packetsOut + b.packetsOut }), { n: 0, handshakes: 0, unreachable: 0, packetsOut: 0 });
+}
+
 /**
  * One udpvault node (the centre; normal settings) in its own process: RSS idle, then with
  * `peers` established sessions to nodes hosted by crowd processes, after `idleMs` during which
@@ -114,9 +126,13 @@ export async function crowd(peers: number, idleMs: number, log: (s: string) => v
     }
     while ((established = await count()) < members.length && performance.now() < giveUp) await sleep(500);
     const setupMs = performance.now() - t0;
-    log(`  ${established} of ${members.length} sessions established (${(setupMs / 1000).toFixed(1)} s); idle ${(idleMs / 1000).toFixed(0)} s`);
+    const side = async (): Promise<CrowdSide> => sumSides(await Promise.all(hosts.map((h) => h.ask<CrowdSide>({ cmd: 'established' }))));
+    const up = await side();
+    log(`  ${established} of ${members.length} sessions established (${(setupMs / 1000).toFixed(1)} s; crowd side: ${up.n} established, ${(up.handshakes / members.length).toFixed(2)} entries into 'established' per node, ${up.unreachable} unreachable events, ${(up.packetsOut / members.length).toFixed(1)} datagrams sent per node); idle ${(idleMs / 1000).toFixed(0)} s`);
     await sleep(idleMs);
     established = (await centre.ask<{ n: number }>({ cmd: 'established' })).n;
+    const after = await side();
+    log(`  after ${(idleMs / 1000).toFixed(0)} s idle: ${established} established at the centre; crowd side ${after.n} established, ${after.handshakes - up.handshakes} more entries into 'established', ${after.unreachable - up.unreachable} more unreachable events`);
     const loaded = await centre.ask<Memory>({ cmd: 'rss' });
     if (opts.snapshotPrefix) await centre.ask({ cmd: 'heap-snapshot', path: `${opts.snapshotPrefix}-${peers}.heapsnapshot` });
     const n = Math.max(1, established);

@@ -13,6 +13,8 @@ import { BENCH_SETTINGS } from './udpvault';
 
 export function crowdRole(): RoleHandler {
   const nodes: UdpVaultNode[] = [];
+  /** Over all hosted nodes: entries into 'established' ('handshake' events) and 'unreachable' events (bring-up figures). */
+  const events = { handshakes: 0, unreachable: 0 };
   return {
     async init(): Promise<Hello> {
       return { port: 0, key: '' };
@@ -25,6 +27,10 @@ export function crowdRole(): RoleHandler {
             const host = crowdHost(c.firstIndex + i);
             const node = await createNode({ port: 0, host, settings: BENCH_SETTINGS });
             nodes.push(node);
+            node.on('peer', (e) => {
+              if (e.type === 'handshake') events.handshakes++;
+              else if (e.type === 'unreachable') events.unreachable++;
+            });
             members.push({ host, port: node.port, key: node.publicKey });
           }
           return { members };
@@ -37,7 +43,7 @@ export function crowdRole(): RoleHandler {
           return {};
         }
         case 'established':
-          return { n: nodes.filter((n) => n.peers()[0]?.state === 'established').length };
+          return { n: nodes.filter((n) => n.peers()[0]?.state === 'established').length, ...events, packetsOut: nodes.reduce((a, n) => a + n.status().counters.packetsOut, 0) };
         case 'rss':
           return memory();
         default:

@@ -7,8 +7,12 @@
 import type { Random } from '../runtime/random';
 import { HANDSHAKE_FIRST_RETRY_MS, HANDSHAKE_RETRY_MAX_MS } from '../constants';
 
-/** Earlier handshake attempts still answerable besides the current one. */
-export const MAX_OLDER_ATTEMPTS = 3;
+/**
+ * Earlier handshake attempts still answerable besides the current one: with the retry schedule
+ * (~0.4, 1.2, 2.8, 6, 12.4 s, then every ~12 s) an answer that waited ~20 s in a busy
+ * responder's backlog still completes the handshake (it answers the oldest of our inits first).
+ */
+export const MAX_OLDER_ATTEMPTS = 5;
 
 /** Where an attempt's local session id leads to (the peer table). */
 export interface AttemptIndex<P> {

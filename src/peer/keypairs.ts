@@ -35,7 +35,11 @@ export class Keypairs<P> {
     this.#index = index;
   }
 
-  /** The session to send on: the newest confirmed, unexpired one. */
+  /**
+   * The session to send on: the newest confirmed, unexpired one. (After crossing handshakes each
+   * side may call another session newest — the one it initiated: each keeps receiving on the
+   * other's, see retire.)
+   */
   current(nowMs: number, limits: SessionLimits): Session | null {
     for (const s of this.#sessions) if (s.confirmed && !s.expired(nowMs, limits)) return s;
     return null;
@@ -75,8 +79,11 @@ export class Keypairs<P> {
       const s = this.#sessions[k]!;
       if (s === current) continue;
       // Superseded: an older session retires once it has been idle for the grace period (after
-      // crossing rekeys the peer may still send on it: its newest session can be our older one).
-      const superseded = current !== null && s.createdAtMs < current.createdAtMs && nowMs - Math.max(current.createdAtMs, s.lastReceivedAtMs) >= rules.graceMs;
+      // crossing rekeys the peer may still send on it: its newest session can be our older one)
+      // and the peer sent on the current one since — while the peer's last packet came on this
+      // one, it is the peer's current session (after crossing handshakes each side may call
+      // another one newest), and retiring it would blackhole the peer's next keepalive.
+      const superseded = current !== null && s.createdAtMs < current.createdAtMs && current.lastReceivedAtMs > Math.max(current.createdAtMs, s.lastReceivedAtMs) && nowMs - Math.max(current.createdAtMs, s.lastReceivedAtMs) >= rules.graceMs;
       const unconfirmed = !s.confirmed && nowMs - s.createdAtMs >= rules.unconfirmedMs;
       if (s.expired(nowMs, rules.limits) || superseded || unconfirmed) this.#drop(k);
     }

@@ -29,6 +29,19 @@ const RESEND_AFTER_MS = 20;
 /** After ignoring a crossing init, how long the peer has to answer ours before we resend it. */
 const CROSSING_ANSWER_WAIT_MS = 100;
 
+/**
+ * An init from a peer whose previous init we answered less than this long ago is not answered
+ * again. Below the peer's second retry (first retry ~400 ms, the next ~800 ms later), so a lost
+ * answer costs at most one more retry interval.
+ */
+export const ANSWERED_RECENTLY_MS = 1_000;
+
+/** Our newest session with the peer (confirmed or not) was made by answering its init within ANSWERED_RECENTLY_MS. */
+function answeredRecently(link: NativeLink, now: number): boolean {
+  const young = (s: Session | null): boolean => s !== null && !s.initiator && now - s.createdAtMs < ANSWERED_RECENTLY_MS;
+  return young(link.keypairs.next) || young(link.current(now));
+}
+
 /** What the handshake driver (V4Handshakes) lends the responder functions. */
 export interface V4Core {
   readonly ctx: NodeContext;
@@ -105,6 +118,16 @@ function respondIk(hs: V4Core, link: NativeLink, responder: IkResponder, d: Data
     if (!mark.isFresh(ts)) throw new DropError('replay', 'handshake timestamp not newer than the last accepted one');
     mark.accept(ts);
     peer.acceptHandshakeTs(markToStoredMs(ts)); // raised in memory now; persisted when the session is confirmed
+  }
+  if (answeredRecently(link, now)) {
+    // A retry the peer sent before our answer reached it (a busy node answers late, and its
+    // backlog holds several inits of one peer): the earlier answer completes its older attempt,
+    // which stays answerable. Answering again would cost three more Diffie-Hellman operations
+    // and a competing session, and undo the work done once. A lost answer is repaired by the
+    // peer's next retry, which comes after this window. (After the replay check: a replayed
+    // init is refused and counted as a replay.)
+    ctx.log.debug({ peer: peer.label() }, 'handshake init ignored: we answered one of this peer a moment ago');
+    return;
   }
   const sid = link.handshaker.newSessionId();
   const { message, result } = noise(() => responder.respond(hs.payload(sid)));

@@ -210,7 +210,9 @@ export class V4Handshakes implements V4Core {
     session.clockOffsetMs = clockOffsetMs;
     link.keypairs.install(session, now, link.rules());
     link.timers.packetReceived(now, false, ctx.settings);
-    link.handshaker.resetAttempts();
+    // A confirmed session ends our attempts' backoff. An unconfirmed responder session does not:
+    // our own attempt (if any) keeps its backoff and waits for it (timers.ts onRetransmitHandshake).
+    if (confirmed) link.handshaker.resetAttempts();
     return session;
   }
 

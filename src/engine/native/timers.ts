@@ -18,17 +18,48 @@ export const TICK_MS = 100;
 /** Responder-side backstop: rekey this long after the initiator should have. */
 const RESPONDER_REKEY_SLACK_MS = 10_000;
 
+/**
+ * A tick this much later than the node's previous one means its event loop was blocked (a GC
+ * pause, a burst of handshake work): see afterStall.
+ */
+export const STALL_MS = 1_000;
+/** The node's last tick time, and whether that tick came after a stall (one record per node, not per peer). */
+const lastTicks = new WeakMap<NodeContext, { atMs: number; stalled: boolean }>();
+
+/**
+ * True on the tick after the node's event loop was blocked for more than STALL_MS. Node runs
+ * the timers before it reads the datagrams that arrived meanwhile, so at that tick every answer
+ * of the stall is still unread: the silence is ours, not the peers'. The decisions that take
+ * silence for loss (handshake retransmit, liveness handshake, unreachable) wait one tick, for
+ * those datagrams; a node that is slow because it is overloaded must not add a handshake for
+ * every peer to its backlog.
+ */
+function afterStall(ctx: NodeContext, now: number): boolean {
+  const t = lastTicks.get(ctx);
+  if (!t) {
+    lastTicks.set(ctx, { atMs: now, stalled: false });
+    return false;
+  }
+  if (t.atMs !== now) {
+    t.stalled = now - t.atMs > STALL_MS;
+    t.atMs = now;
+  }
+  return t.stalled;
+}
+
 export function tickLink(link: NativeLink, now: number): void {
   const { ctx, handshaker, keypairs, timers } = link;
   onSessionsToRetire(link, now);
   const current = keypairs.current(now, ctx.limits);
+  const stalled = afterStall(ctx, now);
   if (handshaker.pending && current && current.createdAtMs > handshaker.startedAtMs) onPeerHandshakeWon(link);
   else if (handshaker.pending && timers.isDue('resendCrossingInit', now)) resendPendingInit(link);
-  else if (handshaker.pending) onRetransmitHandshake(link, now, current !== null);
-  else if (!current) onNoSession(link, now);
+  else if (handshaker.pending) {
+    if (!stalled) onRetransmitHandshake(link, now, current !== null);
+  } else if (!current) onNoSession(link, now);
   else if (onRekeyDue(ctx, current, now)) initiateHandshake(link);
-  if (timers.isDue('newHandshake', now)) onNewHandshakeDue(link, now);
-  if (timers.isDue('declareUnreachable', now)) onDeclareUnreachableDue(link, now);
+  if (!stalled && timers.isDue('newHandshake', now)) onNewHandshakeDue(link, now);
+  if (!stalled && timers.isDue('declareUnreachable', now)) onDeclareUnreachableDue(link, now);
   if (current && link.alive) {
     if (timers.isDue('sendKeepalive', now) || (!timers.isArmed('sendKeepalive') && now - current.lastSentAtMs >= ctx.settings.keepaliveMs)) onKeepaliveDue(link);
     else if (timers.isDue('sendAnswer', now)) onAnswerDue(link);
@@ -87,6 +118,10 @@ function onPeerHandshakeWon(link: NativeLink): void {
 function onRetransmitHandshake(link: NativeLink, now: number, hasSession: boolean): void {
   const { ctx, peer, handshaker, timers } = link;
   if (!timers.isDue('retransmitHandshake', now)) return;
+  // We answered the peer's own init a moment ago: its confirmation is on the way (or its retry
+  // will be), so another init of ours would only make both sides do the work twice. Due again
+  // at the next tick once that session is confirmed (the peer's handshake won) or grew old.
+  if (link.keypairs.hasYoungUnconfirmed(now, HANDSHAKE_RETRY_MS)) return;
   if (!hasSession && peer.state !== 'unreachable' && now - handshaker.firstAttemptAtMs >= ctx.settings.handshakeTimeoutMs) {
     ctx.log.warn({ peer: peer.label(), endpoint: peer.endpointString }, 'peer unreachable: no handshake response');
     peer.setState('unreachable');
@@ -103,9 +138,23 @@ function onNoSession(link: NativeLink, now: number): void {
   if (link.outbox.queued > 0 || link.reliableWaiting > 0 || link.peer.state === 'new' || retryDue) initiateHandshake(link);
 }
 
+/**
+ * Rekey by age comes up to 1/12 of rekeyAfterMs late (10 s of 120 s), by an amount taken from
+ * the session's local id (random, nothing stored): sessions that came up together (a crowd, a
+ * restart) do not all rekey in the same second, and after crossing handshakes — each side then
+ * sends on the session it initiated, so both are initiators — one side rekeys first and the
+ * other finds a fresh session instead of starting a second, crossing rekey.
+ */
+function rekeyJitterMs(ctx: NodeContext, s: Session): number {
+  return ((s.localSid % 1024) / 1024) * (ctx.limits.rekeyAfterMs / 12);
+}
+
 function onRekeyDue(ctx: NodeContext, s: Session, now: number): boolean {
-  if (s.initiator) return s.needsRekey(now, ctx.limits);
-  return now - s.createdAtMs >= ctx.settings.rekeyAfterMs + RESPONDER_REKEY_SLACK_MS || s.sendCounter >= ctx.limits.rekeyAfterMessages;
+  if (s.sendCounter >= ctx.limits.rekeyAfterMessages) return true;
+  const age = now - s.createdAtMs;
+  if (s.initiator) return age >= ctx.limits.rekeyAfterMs + rekeyJitterMs(ctx, s);
+  // the responder's backstop comes after the initiator's latest (jittered) rekey time
+  return age >= ctx.limits.rekeyAfterMs * (13 / 12) + RESPONDER_REKEY_SLACK_MS;
 }
 
 /**
