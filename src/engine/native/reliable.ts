@@ -24,7 +24,7 @@ import { DeliveryError, UdpVaultError } from '../../errors';
 import { ReliableSender } from '../../delivery/reliable-sender';
 import { ReliableReceiver } from '../../delivery/reliable-receiver';
 import { fragment, maxFragments } from '../../delivery/fragment';
-import { FLAG_RELIABLE, itemOverheadBytes, type ControlItem, type Frame } from '../../wire/frame';
+import { FLAG_RELIABLE, binHeaderBytes, itemOverheadBytes, type ControlItem, type Frame } from '../../wire/frame';
 import type { Datagram } from '../../net/transport';
 import type { Timer } from '../../runtime/scheduler';
 import type { NodeContext } from '../context';
@@ -36,6 +36,9 @@ import { StreamRecords } from './stream-records';
 import type { CreditWindow } from '../../delivery/flow';
 import { BLOCKED_PROBE_MS, NativeFlowControl } from './flow-control';
 import { LimitsExchange } from './limits';
+
+/** itemOverheadBytes() of a whole reliable item without its data's bin header: array + flags + a 9-byte id. */
+export const RELIABLE_WHOLE_ITEM_OVERHEAD = itemOverheadBytes({ flags: 0, data: new Uint8Array(0), id: Number.MAX_SAFE_INTEGER }) - binHeaderBytes(0);
 
 /** The error a reliable send rejects with: the sender's, naming the peer. */
 function rejection(label: string, e: Error, timeoutMs: number): Error {
@@ -108,6 +111,7 @@ export class ReliableDelivery {
           maxBufferedItems: window, maxBufferedBytes: settings.reassemblyPeerBytes, maxMessageBytes: settings.maxMessageBytes,
           // Acknowledged only once a reader or the inbox took it (checked sizes, decompressed).
           accept: (m) => deliver(this.#ctx, peer, state.addr, m.flags, m.data, true),
+          collect: false, // `accept` hands every message on: no list per delivered message
         }),
         addr: peer.endpointString,
         fromAddress: '',
@@ -136,7 +140,7 @@ export class ReliableDelivery {
     const peer = link.peer;
     const { sender } = this.#of(link);
     const [body, flags] = maybeCompress(link, data);
-    const single = itemOverheadBytes({ flags, data: body, id: Number.MAX_SAFE_INTEGER }) + body.length <= frameBudget(link);
+    const single = RELIABLE_WHOLE_ITEM_OVERHEAD + binHeaderBytes(body.length) + body.length <= frameBudget(link); // itemOverheadBytes of a whole item with an id, no object per message
     const chunks = single ? [body] : fragment(body, fragmentChunkBytes(link));
     const now = this.#ctx.clock.monotonic(); // one clock read per message (issue 12)
     const deadline = now + timeoutMs;
