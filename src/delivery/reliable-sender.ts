@@ -237,11 +237,12 @@ export class ReliableSender {
     const fresh = cum >= this.#cumAcked;
     if (c > this.#cumAcked) {
       for (let seq = Math.max(this.#cumAcked + 1, this.base); seq <= c; seq++) {
-        if (!ring.live(seq)) continue;
-        if (ring.has(seq, RECOUNT)) this.#credit?.refund(ring.data(seq).byteLength, this.#startsMessage(seq)); // delivered before the restart: never counted there
-        if (!ring.has(seq, SACKED)) this.#observe(seq);
+        const st = ring.state(seq);
+        if (st === 0) continue;
+        if ((st & RECOUNT) !== 0) this.#credit?.refund(ring.data(seq).byteLength, this.#startsMessage(seq)); // delivered before the restart: never counted there
+        if ((st & SACKED) === 0) this.#observe(seq);
         const m = ring.message(seq);
-        this.#forget(seq);
+        this.#forget(seq, st);
         if (m.lastSeq === seq && !m.settled) {
           this.#settle(m);
           m.resolve();
@@ -391,13 +392,13 @@ export class ReliableSender {
     this.#due--;
   }
 
-  /** Removes an item (acked or abandoned). */
-  #forget(seq: number): void {
+  /** Removes a held item (acked or abandoned); `st`: its state bits, when the caller read them. */
+  #forget(seq: number, st = this.#ring.state(seq)): void {
     const ring = this.#ring;
-    if (ring.has(seq, SENT)) this.#inFlight--;
+    if ((st & SENT) !== 0) this.#inFlight--;
     else this.#queued--;
-    if (ring.has(seq, SACKED)) this.#sacked--;
-    if (ring.has(seq, DUE)) this.#due--;
+    if ((st & SACKED) !== 0) this.#sacked--;
+    if ((st & DUE) !== 0) this.#due--;
     if (this.#peekSeq === seq) this.#peeked = null; // let its data go
     ring.remove(seq);
   }

@@ -135,14 +135,13 @@ export class ReliableDelivery {
     return this.#stream;
   }
 
-  /** Queues one reliable message; resolves when the peer acknowledged delivering it. */
-  send(link: NativeLink, data: Uint8Array, timeoutMs: number): Promise<void> {
+  /** Queues one reliable message; resolves when the peer acknowledged delivering it. `now`: the caller's clock read, if it made one. */
+  send(link: NativeLink, data: Uint8Array, timeoutMs: number, now = this.#ctx.clock.monotonic()): Promise<void> {
     const peer = link.peer;
     const { sender } = this.#of(link);
     const [body, flags] = maybeCompress(link, data);
     const single = RELIABLE_WHOLE_ITEM_OVERHEAD + binHeaderBytes(body.length) + body.length <= frameBudget(link); // itemOverheadBytes of a whole item with an id, no object per message
     const chunks = single ? [body] : fragment(body, fragmentChunkBytes(link));
-    const now = this.#ctx.clock.monotonic(); // one clock read per message (issue 12)
     const deadline = now + timeoutMs;
     this.#unsettled++; // the sender's onSettled counts it down (no promise chained per message)
     const done = sender.push(chunks, flags, deadline, timeoutMs);
