@@ -3,7 +3,10 @@
  * binds its own loopback address (crowdHost), so the centre sees one handshake per source
  * address and its per-IP handshake limit (a normal setting) is never what paces the crowd.
  */
-import { createNode, type UdpVaultNode } from '../../src/index';
+import type { UdpVaultNode } from '../../src/index';
+/** The package entry (package.json "main"), as in the udpvault role. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { createNode } = require('../../..') as typeof import('../../src/index');
 import { crowdHost, type Command, type CrowdMember, type Hello } from '../protocol';
 import { memory, type RoleHandler } from './role';
 import { BENCH_SETTINGS } from './udpvault';

@@ -3,7 +3,10 @@
  * the MTU, pinned to 1500 (loopback's 65536 would flatter every figure). Also runs the
  * in-process handshake pairs and the centre of the 10,000-peer memory measurement.
  */
-import { createNode, type PeerEvent, type UdpVaultNode } from '../../src/index';
+import type { PeerEvent, UdpVaultNode } from '../../src/index';
+/** The package entry (package.json "main": dist/src/bundle.js), loaded as a user of the package loads it. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { createNode } = require('../../..') as typeof import('../../src/index');
 import type { Command, Hello } from '../protocol';
 import { Blaster, Counter, heapSnapshot, memory, payload, type RoleHandler } from './role';
 

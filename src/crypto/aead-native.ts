@@ -12,29 +12,44 @@ type SodiumNative = Pick<SodiumNativeLib, 'sodium_malloc' | 'sodium_memzero' | '
 
 const SLAB_BYTES = 4096;
 const KEY_BYTES = 32;
+const SLOTS_PER_SLAB = SLAB_BYTES / KEY_BYTES;
+/** The IETF nonce of a seal/open call: filled and used synchronously, so one for every cipher. */
+const NONCE = new Uint8Array(12);
 
-/** 32-byte key slots in sodium_malloc'd slabs. */
+/**
+ * 32-byte key slots in sodium_malloc'd slabs. Free slots are kept as numbers (slab index × 128 +
+ * slot), not as Buffer views: a view is made when a slot is handed out, so a store that once
+ * held many keys does not keep a ~100-byte Buffer object per free slot (issue 12).
+ */
 class SecureKeyStore {
   readonly #na: SodiumNative;
-  readonly #free: Buffer[] = [];
-  slabs = 0;
+  readonly #slabs: Buffer[] = [];
+  readonly #slabIndex = new Map<ArrayBufferLike, number>();
+  readonly #free: number[] = [];
   constructor(na: SodiumNative) {
     this.#na = na;
   }
+  get slabs(): number {
+    return this.#slabs.length;
+  }
   alloc(): Buffer {
-    let k = this.#free.pop();
-    if (!k) {
+    let slot = this.#free.pop();
+    if (slot === undefined) {
       const slab = this.#na.sodium_malloc(SLAB_BYTES);
       this.#na.sodium_memzero(slab);
-      this.slabs++;
-      for (let o = SLAB_BYTES - KEY_BYTES; o > 0; o -= KEY_BYTES) this.#free.push(slab.subarray(o, o + KEY_BYTES));
-      k = slab.subarray(0, KEY_BYTES);
+      const s = this.#slabs.push(slab) - 1;
+      this.#slabIndex.set(slab.buffer, s);
+      for (let i = SLOTS_PER_SLAB - 1; i > 0; i--) this.#free.push(s * SLOTS_PER_SLAB + i);
+      slot = s * SLOTS_PER_SLAB;
     }
-    return k;
+    const o = (slot % SLOTS_PER_SLAB) * KEY_BYTES;
+    return this.#slabs[Math.floor(slot / SLOTS_PER_SLAB)]!.subarray(o, o + KEY_BYTES);
   }
   release(k: Buffer): void {
     this.#na.sodium_memzero(k);
-    this.#free.push(k);
+    const s = this.#slabIndex.get(k.buffer);
+    if (s === undefined) return;
+    this.#free.push(s * SLOTS_PER_SLAB + (k.byteOffset - this.#slabs[s]!.byteOffset) / KEY_BYTES);
   }
 }
 
@@ -50,7 +65,6 @@ class NativeCipher implements PacketCipher {
   readonly #na: SodiumNative;
   readonly #store: SecureKeyStore;
   #key: Buffer | null;
-  readonly #nonce = new Uint8Array(12);
 
   constructor(na: SodiumNative, store: SecureKeyStore, key: Buffer) {
     this.#na = na;
@@ -66,7 +80,7 @@ class NativeCipher implements PacketCipher {
     const { buffer, byteOffset: at } = buf;
     const c = new Uint8Array(buffer, at + headerBytes, plainBytes + 16);
     const m = new Uint8Array(buffer, at + headerBytes, plainBytes);
-    this.#na.crypto_aead_chacha20poly1305_ietf_encrypt(c, m, new Uint8Array(buffer, at, headerBytes), null, counterNonce(this.#nonce, buf), k);
+    this.#na.crypto_aead_chacha20poly1305_ietf_encrypt(c, m, new Uint8Array(buffer, at, headerBytes), null, counterNonce(NONCE, buf), k);
   }
 
   open(datagram: Uint8Array, headerBytes: number, out: Uint8Array): boolean {
@@ -75,7 +89,7 @@ class NativeCipher implements PacketCipher {
     try {
       const { buffer, byteOffset: at, length } = datagram;
       const c = new Uint8Array(buffer, at + headerBytes, length - headerBytes);
-      this.#na.crypto_aead_chacha20poly1305_ietf_decrypt(out, null, c, new Uint8Array(buffer, at, headerBytes), counterNonce(this.#nonce, datagram), k);
+      this.#na.crypto_aead_chacha20poly1305_ietf_decrypt(out, null, c, new Uint8Array(buffer, at, headerBytes), counterNonce(NONCE, datagram), k);
       return true;
     } catch {
       out.fill(0);

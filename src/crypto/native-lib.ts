@@ -56,6 +56,7 @@ let loadError = '';
 export function sodiumNative(): SodiumNativeLib | null {
   if (lib !== undefined) return lib;
   try {
+    plantPrebuiltBinding();
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const na = require('sodium-native') as Partial<SodiumNativeLib>;
     const missing = REQUIRED.filter((f) => typeof na[f] !== 'function');
@@ -66,6 +67,36 @@ export function sodiumNative(): SodiumNativeLib | null {
     loadError = e instanceof Error ? e.message.split('\n')[0]! : String(e);
   }
   return lib;
+}
+
+/**
+ * Opens sodium-native's prebuilt addon for this platform with process.dlopen and puts it in the
+ * module cache as the package's binding.js, the file that would otherwise load it through
+ * require-addon and its bare-* resolvers (issue 12: ~30 modules of resolution for one file; on
+ * top of the node's own, enough module loading to wake TurboFan in an idle node). Only where
+ * require-addon would pick the same file: a glibc Node with the package's prebuild for
+ * platform-arch and no local build. Anything unexpected leaves it to the package's own loader.
+ */
+function plantPrebuiltBinding(): void {
+  try {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const fs = require('node:fs') as typeof import('node:fs');
+    const path = require('node:path') as typeof import('node:path');
+    const Module = require('node:module') as typeof import('node:module');
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    const binding = require.resolve('sodium-native/binding.js');
+    if (require.cache[binding] || typeof (process.versions as Record<string, string | undefined>)['bare'] === 'string') return;
+    const dir = path.dirname(binding);
+    const addon = path.join(dir, 'prebuilds', `${process.platform}-${process.arch}`, 'sodium-native.node');
+    if (!fs.existsSync(addon) || fs.existsSync(path.join(dir, 'build')) || fs.existsSync('/etc/alpine-release')) return;
+    const m = new Module(binding);
+    m.filename = binding;
+    process.dlopen(m, addon);
+    m.loaded = true;
+    require.cache[binding] = m;
+  } catch {
+    // the package's own loader decides (and reports)
+  }
 }
 
 /** Why sodium-native could not be loaded ('' when it loaded or was not tried). */

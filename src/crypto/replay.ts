@@ -8,6 +8,11 @@
  * that slide into the window, so memory is fixed at ⌈windowPackets / 32⌉ + 1 blocks whatever
  * the counters (up to Number.MAX_SAFE_INTEGER = 2^53 − 1) and however far they jump.
  *
+ * The ring exists only once counters arrive out of order (issue 12: memory per idle peer): while
+ * every counter from 0 to the highest was accepted in order — a session's keepalives, most
+ * traffic — the window is just the highest counter; the first gap or late counter builds the
+ * ring, marked with every counter of the window up to the highest.
+ *
  * Use: `wouldAccept(c)` before decrypting (cheap, no change), `accept(c)` only after the
  * packet authenticated (marks c). Non-integer, negative or unsafe counters are refused.
  */
@@ -19,7 +24,8 @@ export const MAX_REPLAY_WINDOW_PACKETS = 1 << 22;
 
 export class ReplayWindow {
   readonly windowPackets: number;
-  readonly #ring: Uint32Array;
+  /** null: the in-order form (every counter ≤ #highest accepted, none when !#any). */
+  #ring: Uint32Array | null = null;
   readonly #ringBlocks: number;
   /** Highest counter accepted; 0 before any (counter 0 is still accepted once: its bit is clear). */
   #highest = 0;
@@ -32,7 +38,11 @@ export class ReplayWindow {
     this.windowPackets = windowPackets;
     // One block more than the window needs: the block of the highest counter is partly "future".
     this.#ringBlocks = Math.ceil(windowPackets / BLOCK_BITS) + 1;
-    this.#ring = new Uint32Array(this.#ringBlocks);
+  }
+
+  /** Whether the ring exists (false in the in-order form: nothing out of order seen yet). */
+  get hasRing(): boolean {
+    return this.#ring !== null;
   }
 
   /** Highest counter accepted so far, or −1 when none was. */
@@ -43,9 +53,11 @@ export class ReplayWindow {
   /** True when `accept(counter)` would succeed now. Does not modify the window. */
   wouldAccept(counter: number): boolean {
     if (!isValidCounter(counter)) return false;
+    const ring = this.#ring;
+    if (ring === null) return !this.#any || counter > this.#highest;
     if (counter > this.#highest) return true;
     if (this.#highest - counter >= this.windowPackets) return false;
-    return (this.#ring[this.#blockIndex(counter)]! & bitMask(counter)) === 0;
+    return (ring[this.#blockIndex(counter)]! & bitMask(counter)) === 0;
   }
 
   /**
@@ -54,6 +66,16 @@ export class ReplayWindow {
    */
   accept(counter: number): boolean {
     if (!isValidCounter(counter)) return false;
+    let ring = this.#ring;
+    if (ring === null) {
+      if (this.#any ? counter === this.#highest + 1 : counter === 0) {
+        this.#highest = counter; // in order: still no ring
+        this.#any = true;
+        return true;
+      }
+      if (this.#any && counter <= this.#highest) return false;
+      ring = this.#buildRing();
+    }
     if (counter > this.#highest) {
       this.#advance(counter);
     } else if (this.#highest - counter >= this.windowPackets) {
@@ -61,29 +83,40 @@ export class ReplayWindow {
     }
     const index = this.#blockIndex(counter);
     const bit = bitMask(counter);
-    const old = this.#ring[index]!;
+    const old = ring[index]!;
     if ((old & bit) !== 0) return false;
-    this.#ring[index] = old | bit;
+    ring[index] = old | bit;
     this.#any = true;
     return true;
   }
 
   /** Forgets every counter (as if newly constructed). */
   reset(): void {
-    this.#ring.fill(0);
+    this.#ring = null;
     this.#highest = 0;
     this.#any = false;
   }
 
+  /** The ring of the in-order form: every counter of the window up to the highest marked. */
+  #buildRing(): Uint32Array {
+    const ring = new Uint32Array(this.#ringBlocks);
+    this.#ring = ring;
+    if (this.#any) {
+      for (let c = Math.max(0, this.#highest - this.windowPackets + 1); c <= this.#highest; c++) ring[this.#blockIndex(c)]! |= bitMask(c);
+    }
+    return ring;
+  }
+
   /** Moves the highest counter forward, zeroing the blocks that enter the window. */
   #advance(counter: number): void {
+    const ring = this.#ring!;
     const current = Math.floor(this.#highest / BLOCK_BITS);
     const target = Math.floor(counter / BLOCK_BITS);
     const steps = target - current;
     if (steps >= this.#ringBlocks) {
-      this.#ring.fill(0);
+      ring.fill(0);
     } else {
-      for (let block = current + 1; block <= target; block++) this.#ring[block % this.#ringBlocks] = 0;
+      for (let block = current + 1; block <= target; block++) ring[block % this.#ringBlocks] = 0;
     }
     this.#highest = counter;
   }

@@ -86,8 +86,8 @@ export class PmtuSearch {
   /** Sizes of the current round not sent yet, largest first. */
   #queue: number[] = [];
   #probes: Probe[] = [];
-  /** Suspect sizes (lost fewer than MAX_PROBES times) and their losses. */
-  readonly #losses = new Map<number, number>();
+  /** Suspect sizes (lost fewer than MAX_PROBES times) and their losses; null while there are none (an idle peer's search is done: issue 12). */
+  #losses: Map<number, number> | null = null;
   #done = false;
   #searchAgainAtMs = 0;
   #fullSizeLost = 0;
@@ -195,9 +195,9 @@ export class PmtuSearch {
       if (nowMs < p.deadlineMs || !this.#probes.includes(p)) continue;
       this.#remove(p);
       if (!this.#inside(p.size)) continue;
-      const n = (this.#losses.get(p.size) ?? 0) + 1;
+      const n = (this.#losses?.get(p.size) ?? 0) + 1;
       if (n >= MAX_PROBES) this.#tooBig(p.size);
-      else this.#losses.set(p.size, n);
+      else (this.#losses ??= new Map()).set(p.size, n);
     }
     this.#settle(nowMs);
   }
@@ -231,7 +231,7 @@ export class PmtuSearch {
     this.#round = 0;
     this.#queue = [];
     this.#probes = [];
-    this.#losses.clear();
+    this.#losses = null;
     this.#done = false;
     this.#settle(nowMs);
   }
@@ -264,7 +264,11 @@ export class PmtuSearch {
   #prune(): void {
     this.#probes = this.#probes.filter((p) => this.#inside(p.size) || !p.handed); // one not handed yet waits for its callback
     this.#queue = this.#queue.filter((s) => this.#inside(s));
-    for (const s of [...this.#losses.keys()]) if (!this.#inside(s)) this.#losses.delete(s);
+    const losses = this.#losses;
+    if (losses) {
+      for (const s of [...losses.keys()]) if (!this.#inside(s)) losses.delete(s);
+      if (losses.size === 0) this.#losses = null;
+    }
   }
 
   /** Whether probing `size` can still teach anything: above the confirmed size, not above the ceiling. */
@@ -283,7 +287,7 @@ export class PmtuSearch {
 
   #plan(): number[] {
     if (this.#round++ === 0) return firstRoundSizes(this.#current, this.#hi, this.#header);
-    const suspect = Math.min(...this.#losses.keys());
+    const suspect = this.#losses ? Math.min(...this.#losses.keys()) : Infinity;
     const ceiling = Math.min(this.#hi, suspect - 1);
     const spread = spreadSizes(this.#current, ceiling);
     return spread.length > 0 || suspect === Infinity ? spread : [suspect];

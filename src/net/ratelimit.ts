@@ -32,10 +32,13 @@ export class TokenBucket {
     this.#lastMs = clock.monotonic();
   }
 
-  /** Takes `n` tokens if available (all or nothing). */
-  take(n = 1): boolean {
+  /**
+   * Takes `n` tokens if available (all or nothing). `nowMs`: the caller's own read of this
+   * bucket's clock's monotonic time (the receive path reads it once per datagram), else read here.
+   */
+  take(n = 1, nowMs = this.#clock.monotonic()): boolean {
     if (!(Number.isFinite(n) && n >= 0)) throw new RangeError('token count must be a non-negative number');
-    this.#refill();
+    this.#refill(nowMs);
     const cost = n * 1000;
     if (this.#credit < cost) return false;
     this.#credit -= cost;
@@ -54,8 +57,7 @@ export class TokenBucket {
     return this.#credit >= this.#capacityCredit;
   }
 
-  #refill(): void {
-    const now = this.#clock.monotonic();
+  #refill(now = this.#clock.monotonic()): void {
     const elapsedMs = now - this.#lastMs;
     if (elapsedMs <= 0) return; // a clock that stands still or steps back adds nothing
     this.#lastMs = now;

@@ -27,6 +27,7 @@ export class Keypairs<P> {
   /** Newest first. Replaced, never grown in place: exactly as long as it is (an idle peer's one session costs one slot, not a grown array's 17). */
   #sessions: Session[] = [];
   readonly #owner: P;
+  #version = 0;
   readonly #index: SessionIndex<P>;
 
   constructor(owner: P, index: SessionIndex<P>) {
@@ -49,6 +50,11 @@ export class Keypairs<P> {
     return this.#sessions.length;
   }
 
+  /** Changes with every session installed or dropped (the link's quiet tick checks it). */
+  get version(): number {
+    return this.#version;
+  }
+
   /** True when an unconfirmed session younger than `ms` exists (the peer's handshake is completing). */
   hasYoungUnconfirmed(nowMs: number, ms: number): boolean {
     return this.#sessions.some((s) => !s.confirmed && nowMs - s.createdAtMs < ms);
@@ -56,6 +62,7 @@ export class Keypairs<P> {
 
   /** Installs a new session (newest), evicting beyond the bound. */
   install(session: Session, nowMs: number, rules: RetireRules): void {
+    this.#version++;
     this.#sessions = [session, ...this.#sessions];
     this.#index.bindSession(this.#owner, session);
     while (this.#sessions.length > MAX_SESSIONS_PER_PEER) this.#drop(this.#evictionIndex(nowMs, rules));
@@ -88,6 +95,7 @@ export class Keypairs<P> {
 
   #drop(k: number): void {
     const s = this.#sessions[k]!;
+    this.#version++;
     this.#sessions = this.#sessions.filter((_, i) => i !== k);
     this.#index.unbindSession(s);
     s.wipe();

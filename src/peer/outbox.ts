@@ -21,6 +21,9 @@ export interface QueueLimits {
   maxBytes: number;
 }
 
+/** What expire() returns when nothing is due (shared, never written). */
+const NONE: readonly never[] = Object.freeze([]);
+
 export class Outbox<M extends OutMessage = OutMessage> {
   #batch: M[] = [];
   #queue: M[] = [];
@@ -69,8 +72,8 @@ export class Outbox<M extends OutMessage = OutMessage> {
   }
 
   /** Removes and returns every queued message whose deadline passed, wherever it is in the queue. */
-  expire(nowMs: number): M[] {
-    if (nowMs < this.#nextDeadline) return [];
+  expire(nowMs: number): readonly M[] {
+    if (nowMs < this.#nextDeadline) return NONE; // every tick of every link: no allocation
     const expired: M[] = [];
     const keep: M[] = [];
     for (const m of this.#queue) (m.deadlineMs <= nowMs ? expired : keep).push(m);

@@ -75,6 +75,12 @@ export class PeerTimers {
   #t5 = OFF;
   /** When the oldest packet still expecting an answer was sent (null: none is unanswered). */
   #unansweredSinceMs: number | null = null;
+  #version = 0;
+
+  /** Changes with every hook that set or cleared a deadline (the link's quiet tick checks it). */
+  get version(): number {
+    return this.#version;
+  }
 
   #get(name: PeerTimerName): number {
     switch (SLOT[name]) {
@@ -88,6 +94,7 @@ export class PeerTimers {
   }
 
   #set(name: PeerTimerName, at: number): void {
+    this.#version++;
     switch (SLOT[name]) {
       case 0: this.#t0 = at; break;
       case 1: this.#t1 = at; break;

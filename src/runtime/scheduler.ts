@@ -20,17 +20,23 @@ export interface Scheduler {
   microtask(fn: () => void): void;
 }
 
+/**
+ * A Node timer's handle: one small object, not an object and a closure (issue 12: every
+ * peer's armed timer costs one). clearTimeout also clears an interval.
+ */
+class NodeTimer implements Timer {
+  readonly #t: NodeJS.Timeout;
+  constructor(t: NodeJS.Timeout) {
+    this.#t = t.unref();
+  }
+  cancel(): void {
+    clearTimeout(this.#t);
+  }
+}
+
 export const systemScheduler: Scheduler = {
-  timeout(fn, ms) {
-    const t = setTimeout(fn, Math.max(0, ms));
-    t.unref();
-    return { cancel: () => clearTimeout(t) };
-  },
-  interval(fn, ms) {
-    const t = setInterval(fn, Math.max(1, ms));
-    t.unref();
-    return { cancel: () => clearInterval(t) };
-  },
+  timeout: (fn, ms) => new NodeTimer(setTimeout(fn, Math.max(0, ms))),
+  interval: (fn, ms) => new NodeTimer(setInterval(fn, Math.max(1, ms))),
   immediate(fn) {
     const t = setImmediate(fn);
     return { cancel: () => clearImmediate(t) };

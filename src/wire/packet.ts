@@ -38,6 +38,16 @@ export function parseDataHeader(b: Uint8Array): DataHeader {
   return { receiverSid: readU32(b, 1), counter: readU64(b, 5) };
 }
 
+/** The header's receiver session id alone (the receive path: no header object per datagram). */
+export function dataReceiverSid(b: Uint8Array): number {
+  return readU32(b, 1);
+}
+
+/** The header's counter alone; above 2^53 it throws DropError 'malformed', as parseDataHeader does. */
+export function dataCounter(b: Uint8Array): number {
+  return readU64(b, 5);
+}
+
 export function encodeDataHeader(receiverSid: number, counter: number): Uint8Array {
   const h = new Uint8Array(C.DATA_HEADER_BYTES);
   writeDataHeader(h, receiverSid, counter);

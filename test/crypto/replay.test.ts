@@ -226,4 +226,55 @@ describe('ReplayWindow', () => {
     expect(accepted).toBeGreaterThan(5_000);
     expect(50_000 - accepted).toBeGreaterThan(5_000);
   });
+
+  test('in-order counters need no ring; the first gap builds it with the window marked', () => {
+    const w = new ReplayWindow(64);
+    for (let c = 0; c < 1000; c++) expect(acceptChecked(w, c)).toBe(true);
+    expect(w.hasRing).toBe(false);
+    expect(acceptChecked(w, 999)).toBe(false); // a replay in the in-order form
+    expect(acceptChecked(w, 500)).toBe(false);
+    expect(w.hasRing).toBe(false);
+    expect(acceptChecked(w, 1002)).toBe(true); // 1000 and 1001 skipped: the ring is built
+    expect(w.hasRing).toBe(true);
+    for (let c = 1002 - 63; c < 1000; c++) expect(acceptChecked(w, c)).toBe(false); // marked when built
+    expect(acceptChecked(w, 1001)).toBe(true);
+    expect(acceptChecked(w, 1000)).toBe(true);
+    expect(acceptChecked(w, 1000)).toBe(false);
+    expect(acceptChecked(w, 1002 - 64)).toBe(false); // out of the window
+    w.reset();
+    expect(w.hasRing).toBe(false);
+    expect(w.highestCounter).toBe(-1);
+    expect(acceptChecked(w, 3)).toBe(true); // a first counter other than 0 builds the ring
+    expect(w.hasRing).toBe(true);
+    expect(acceptChecked(w, 0)).toBe(true);
+    expect(acceptChecked(w, 3)).toBe(false);
+  });
+
+  test('agrees with a model (a set of accepted counters) over runs of in-order, gaps, replays and late counters', () => {
+    let seed = 12345;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (const size of [1, 31, 32, 33, 64, 100, 2048]) {
+      for (let run = 0; run < 20; run++) {
+        const w = new ReplayWindow(size);
+        const seen = new Set<number>();
+        let highest = -1;
+        let next = rnd(3) === 0 ? rnd(5) : 0;
+        for (let i = 0; i < 400; i++) {
+          const r = rnd(10);
+          const c = r < 6 ? next++ : r < 7 ? (next += rnd(3 * size + 2)) : r < 9 ? Math.max(0, highest - rnd(size + 3)) : highest;
+          const want = c >= 0 && !seen.has(c) && (highest < 0 || c > highest || highest - c < size);
+          expect(w.wouldAccept(c)).toBe(want);
+          expect(w.accept(c)).toBe(want);
+          if (want) {
+            seen.add(c);
+            highest = Math.max(highest, c);
+          }
+          expect(w.highestCounter).toBe(highest);
+        }
+      }
+    }
+  });
 });

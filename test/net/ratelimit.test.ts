@@ -34,6 +34,22 @@ describe('TokenBucket', () => {
     expect(b.tokens).toBe(0.5);
   });
 
+  test("take(n, nowMs) refills to the caller's time, not the clock's (one clock read per datagram on the receive path)", () => {
+    const clock = new ManualClock(1_800_000_000_000, 1_000);
+    const b = new TokenBucket(10, 5, clock); // one token per 100 ms
+    takeAll(b);
+    // The clock stands still; the caller's time says 250 ms passed: 2.5 tokens.
+    expect(b.take(1, 1_250)).toBe(true);
+    expect(b.take(1, 1_250)).toBe(true);
+    expect(b.take(1, 1_250)).toBe(false);
+    // The bucket's own reads continue from the caller's time: the clock at 1_000 is behind it, nothing added.
+    expect(b.tokens).toBe(0.5);
+    clock.advance(300); // 1_300: 50 ms after the caller's time
+    expect(b.tokens).toBe(1);
+    expect(b.take(1, 1_300)).toBe(true);
+    expect(b.take(1, 1_300)).toBe(false);
+  });
+
   test('refill is capped at burst', () => {
     const clock = new ManualClock();
     const b = new TokenBucket(1000, 20, clock);

@@ -22,7 +22,7 @@ import { forgeIkInit } from '../helpers/v4-forge';
 import { CookieGenerator } from '../../src/crypto/cookie';
 import { decodeKey, identityFromSeed } from '../../src/crypto/identity';
 import { x25519FromIdentityKey } from '../../src/crypto/noise/common';
-import { sodiumReady } from '../../src/crypto/sodium';
+import * as sodium from '../../src/crypto/sodium';
 import { systemClock } from '../../src/runtime/clock';
 import { SeededRandom } from '../../src/runtime/random';
 import type { Datagram } from '../../src/net/transport';
@@ -55,7 +55,7 @@ function micros(n: number, rounds: number, f: (i: number) => void): number {
 }
 
 describe('the cost of each kind of flood datagram, in the node (the receive path after the socket)', () => {
-  beforeAll(sodiumReady);
+  beforeAll(sodium.sodiumReady);
 
   test('junk, a forged init over its cookie budget and a cookie-proven init over its share cost a small fraction of one refused init (a DH); a cookie reply less than half', async () => {
     const b = await startNode({ settings: { handshakesPerSecond: 400, handshakeBurst: 100 } });
@@ -79,19 +79,35 @@ describe('the cost of each kind of flood datagram, in the node (the receive path
         return j;
       });
       const N = 4000;
+      // Every X25519 of the process from here on is counted: the exact DH count per kind of
+      // datagram is the property; the µs below are its shadow on this machine.
+      const dh = jest.spyOn(sodium, 'x25519');
+      const dhSince = (() => {
+        let mark = 0;
+        return (): number => {
+          const n = dh.mock.calls.length - mark;
+          mark = dh.mock.calls.length;
+          return n;
+        };
+      })();
       // 1 a refused init (unknown key): mac1, admission, one DH, the lookup — each from a fresh source, under budget
       const refusal = micros(200, 3, (i) => feed({ data: Buffer.from(initR), address: `10.1.${i >> 8}.${i & 255}`, port: 4000 }, r));
       expect(r.status().counters.drops).toEqual({ unknownPeer: 600 }); // each one reached its DH
+      expect(dhSince()).toBe(600); // exactly one DH (es) per refused init
       // now the node is under load (demand over half the budget): every init needs a cookie
       for (let i = 0; i < 2000; i++) feed({ data: Buffer.from(init), address: `10.2.${i >> 8}.${i & 255}`, port: 4000 });
+      dhSince();
       // 2 junk from a peer's IP
       const junkUs = micros(N, 5, (i) => feed({ data: junk[i & 1023]!, address: '127.0.0.1', port: 5000 }));
+      expect(dhSince()).toBe(0);
       // 3 a forged init answered with a cookie reply (fresh sources: within their cookie budget)
       const sentBefore = b.status().counters.packetsOut;
       const cookieUs = micros(N, 5, (i) => feed({ data: init, address: `10.${3 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`, port: 4000 }));
       const replies = b.status().counters.packetsOut - sentBefore;
+      expect(dhSince()).toBe(0);
       // 4 a forged init over its source's cookie budget: dropped
       const quietUs = micros(N, 5, () => feed({ data: init, address: '10.9.9.9', port: 4000 }));
+      expect(dhSince()).toBe(0);
       // 5 an init proving a cookie, over its source's share: dropped after mac1, mac2 and admission
       let cookie: Buffer | null = null;
       sock.once('message', (m) => (cookie = m));
@@ -100,18 +116,29 @@ describe('the cost of each kind of flood datagram, in the node (the receive path
       await waitFor(() => cookie !== null, 10_000, 'the cookie reply');
       expect(gen.consumeReply(cookie!)).toBe(true);
       const proven = forge(gen);
+      dhSince();
+      const refusedBefore = b.status().counters.drops['unknownPeer'] ?? 0;
       const provenUs = micros(N, 5, () => feed({ data: proven, address: '127.0.0.1', port: sock.address().port }));
+      // The source's share refills while the rounds run (more of it on a slow, loaded machine):
+      // the few inits it admits each cost their DH and are refused (unknown key); every other one
+      // is dropped before any DH.
+      const admitted = (b.status().counters.drops['unknownPeer'] ?? 0) - refusedBefore;
+      expect(dhSince()).toBe(admitted);
+      expect(admitted).toBeLessThan((5 * N) / 100);
+      dh.mockRestore();
       process.stdout.write(
         `cost per datagram in the node: refused init (DH) ${refusal.toFixed(1)} µs; junk ${junkUs.toFixed(2)} µs; forged init → cookie reply ${cookieUs.toFixed(2)} µs ` +
           `(${replies} replies); forged init over its cookie budget ${quietUs.toFixed(2)} µs; cookie-proven init over its share ${provenUs.toFixed(2)} µs\n`,
       );
       expect(replies).toBeGreaterThanOrEqual(3 * N);
-      // No DH on any of these paths (the jest build runs the JS several times slower than dist:
-      // quiet-machine figures in dist are in the closing note; these bounds hold on a loaded one).
-      expect(junkUs).toBeLessThan(refusal / 4);
-      expect(quietUs).toBeLessThan(refusal / 4);
-      expect(provenUs).toBeLessThan(refusal / 4);
-      expect(cookieUs).toBeLessThan(refusal / 2);
+      // No DH on any of these paths (counted exactly above). Their time: the jest build runs the
+      // JS several times slower than dist, and a loaded machine stretches the 600 refusals
+      // (best of 3 × 200) differently from the 4,000-call rounds, so the bounds here are loose;
+      // quiet-machine figures in dist are in the closing notes.
+      expect(junkUs).toBeLessThan(refusal / 2);
+      expect(quietUs).toBeLessThan(refusal / 2);
+      expect(provenUs).toBeLessThan(refusal / 2);
+      expect(cookieUs).toBeLessThan(refusal);
     } finally {
       sock.close();
       await b.close();

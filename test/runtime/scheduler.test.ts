@@ -200,6 +200,9 @@ describe('systemScheduler', () => {
       }, 1);
     });
     expect(n).toBe(3);
+    // a 5 ms timeout runs after every 1 ms repetition due before it: none came after the cancel
+    await new Promise<void>((r) => systemScheduler.timeout(r, 5));
+    expect(n).toBe(3);
   });
 
   test('runs a timeout, an immediate and a microtask on the real loop; cancel prevents them', async () => {

@@ -1,7 +1,7 @@
 /** Outer data datagram layout (docs/PROTOCOL.md): offsets, lengths, u64 limits; v4 handshake types do not collide with data. */
 import * as C from '../../src/constants';
 import { DropError } from '../../src/errors';
-import { DATA_MIN_BYTES, encodeDataHeader, parseDataHeader, readU64, writeU64 } from '../../src/wire/packet';
+import { DATA_MIN_BYTES, dataCounter, dataReceiverSid, encodeDataHeader, parseDataHeader, readU64, writeU64 } from '../../src/wire/packet';
 import { V4 } from '../../src/wire/handshake-v4';
 
 
@@ -79,5 +79,25 @@ describe('data header (0x43, 13 bytes)', () => {
     d[5] = 0x00;
     d[6] = 0x20;
     expectDrop(() => parseDataHeader(d), 'malformed', '64-bit field above 2^53');
+  });
+});
+
+describe('dataReceiverSid / dataCounter (the receive path reads the fields without a header object)', () => {
+  test('the same fields as parseDataHeader, at their offsets', () => {
+    const h = encodeDataHeader(0xdeadbeef, 2 ** 53 - 1);
+    expect(hex(h)).toBe('43deadbeef001fffffffffffff');
+    expect(dataReceiverSid(h)).toBe(0xdeadbeef);
+    expect(dataCounter(h)).toBe(2 ** 53 - 1);
+    const g = encodeDataHeader(7, 0x1_0000_0002);
+    expect([dataReceiverSid(g), dataCounter(g)]).toEqual([7, 0x1_0000_0002]);
+    expect(parseDataHeader(g)).toEqual({ receiverSid: 7, counter: 0x1_0000_0002 });
+  });
+
+  test('a counter above 2^53 is malformed, as in parseDataHeader', () => {
+    const h = encodeDataHeader(1, 0);
+    h[6] = 0x20; // high word 0x00200000
+    expectDrop(() => dataCounter(h), 'malformed', '64-bit field above 2^53');
+    expectDrop(() => parseDataHeader(h), 'malformed', '64-bit field above 2^53');
+    expect(dataReceiverSid(h)).toBe(1);
   });
 });

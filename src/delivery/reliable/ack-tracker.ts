@@ -61,7 +61,7 @@ export interface PendingAck {
 
 export class AckTracker {
   /** Largest first, disjoint, non-adjacent. */
-  readonly #ranges: MutableRange[] = [];
+  #ranges: MutableRange[] = [];
   #policy: AckPolicy;
   /** Numbers below this are ignored (their range was dropped for the cap). */
   #floor = 0;
@@ -151,8 +151,10 @@ export class AckTracker {
   pruneBelow(pn: number): void {
     if (pn <= this.#floor) return;
     this.#floor = pn;
-    const rs = this.#ranges;
+    let rs = this.#ranges;
+    const had = rs.length;
     while (rs.length > 0 && rs[rs.length - 1]!.largest < pn) rs.pop();
+    if (rs.length < had && rs.length <= 1) this.#ranges = rs = rs.slice(); // an array grown by gaps goes back to its size
     const low = rs[rs.length - 1];
     if (low !== undefined && low.smallest < pn) low.smallest = pn;
   }
@@ -220,6 +222,6 @@ export class AckTracker {
   static #check(p: AckPolicy): AckPolicy {
     if (!Number.isSafeInteger(p.ackEveryPackets) || p.ackEveryPackets < 1) throw new RangeError('ackEveryPackets must be a positive integer');
     if (!(p.maxAckDelayMs >= 0 && p.maxAckDelayMs <= MAX_ACK_DELAY_MS)) throw new RangeError(`maxAckDelayMs must be in 0…${MAX_ACK_DELAY_MS}`);
-    return { ...p };
+    return Object.isFrozen(p) ? p : Object.freeze({ ...p }); // a frozen policy is shared, not copied per peer
   }
 }

@@ -5,7 +5,8 @@
  * A ring of slots indexed by `pn mod capacity` (a power of two; `%`, not `&`: numbers pass 2^32) covers [head, next): O(1) append and lookup, growing by
  * doubling when the span is full. Each slot is LIVE (tracked), ACKED, LOST or EMPTY (the number
  * went to a datagram that is not tracked: ack-only). When the last live packet goes, the ring
- * returns to its initial size (its head is then its next number: nothing older is looked at). Dead slots carry a forward "skip" pointer
+ * drops its arrays (its head is then its next number: nothing older is looked at) and allocates
+ * them again, at the initial size, for the next tracked packet: an idle peer holds none (issue 12). Dead slots carry a forward "skip" pointer
  * compressed on use (union-find style), so finding the next live packet at or after any number
  * costs amortised O(1): an acknowledgement that covers nothing new visits no packet, whatever
  * the size of its ranges. `visits` counts the slots examined (tests assert on it).
@@ -37,12 +38,16 @@ const LOST = 3;
  * sender doubles from here. An emptied ring goes back to this size (issue 12: memory per idle peer).
  */
 const INITIAL_CAPACITY = 8;
+/** The arrays of an empty history (never read or written: with no live packet, head = next). */
+const NO_SLOTS: never[] = [];
+const NO_STATE = new Uint8Array(0);
+const NO_SKIP = new Float64Array(0);
 
 export class SentHistory<F> {
   #cap = INITIAL_CAPACITY;
-  #slots: (SentPacket<F> | undefined)[] = new Array<SentPacket<F> | undefined>(INITIAL_CAPACITY);
-  #state = new Uint8Array(INITIAL_CAPACITY);
-  #skip = new Float64Array(INITIAL_CAPACITY);
+  #slots: (SentPacket<F> | undefined)[] = NO_SLOTS;
+  #state = NO_STATE;
+  #skip = NO_SKIP;
   /** Every pn below head is dead and out of the ring. */
   #head: number;
   #next: number;
@@ -64,9 +69,12 @@ export class SentHistory<F> {
   get size(): number { return this.#live; }
   /** Ring capacity (grows with the span between the oldest live packet and the newest). */
   get capacity(): number { return this.#cap; }
+  /** Slots actually allocated: 0 while nothing is tracked (the idle form), else the capacity. */
+  get slotsAllocated(): number { return this.#state.length; }
 
   /** Tracks a sent packet under the next number; returns it. */
   add(sentAtMs: number, bytes: number, ackEliciting: boolean, inFlight: boolean, frames: readonly F[]): SentPacket<F> {
+    if (this.#state === NO_STATE) this.#resize(INITIAL_CAPACITY); // empty: head = next, nothing to move
     const pn = this.#claim();
     const p: SentPacket<F> = { pn, sentAtMs, bytes, ackEliciting, inFlight, frames };
     const i = pn % this.#cap;
@@ -79,6 +87,10 @@ export class SentHistory<F> {
   /** Uses the next number for a datagram that is not tracked (ack-only); returns it. */
   skip(): number {
     const pn = this.#claim();
+    if (pn === this.#head && this.#live === 0) {
+      this.#head = pn + 1; // nothing tracked: the number is dead at once, no slot needed
+      return pn;
+    }
     const i = pn % this.#cap;
     this.#slots[i] = undefined;
     this.#state[i] = EMPTY;
@@ -142,7 +154,7 @@ export class SentHistory<F> {
     this.#skip[i] = pn + 1;
     this.#live--;
     if (pn === this.#head) this.#head = this.nextLive(pn);
-    if (this.#live === 0 && this.#cap > INITIAL_CAPACITY) this.#resize(INITIAL_CAPACITY);
+    if (this.#live === 0) this.#release();
     return p;
   }
 
@@ -156,6 +168,14 @@ export class SentHistory<F> {
 
   #grow(): void {
     this.#resize(this.#cap * 2);
+  }
+
+  /** With no live packet (head = next) the ring holds nothing: drop its arrays until the next add. */
+  #release(): void {
+    this.#cap = INITIAL_CAPACITY;
+    this.#slots = NO_SLOTS;
+    this.#state = NO_STATE;
+    this.#skip = NO_SKIP;
   }
 
   /** Moves [head, next) into a ring of `cap` slots (cap ≥ next − head). */

@@ -6,7 +6,7 @@
 import { MAX_PEER_DATAGRAM_BYTES, TYPE_DATA } from '../../constants';
 import { DropError, type DropReason } from '../../errors';
 import { Reassembler } from '../../delivery/reassembly';
-import { DATA_MIN_BYTES, parseDataHeader } from '../../wire/packet';
+import { DATA_MIN_BYTES, dataCounter, dataReceiverSid } from '../../wire/packet';
 import { countDrop } from '../../peer/counters';
 import type { Datagram } from '../../net/transport';
 import type { Peer } from '../../peer/peer';
@@ -79,7 +79,8 @@ export class NativeEngine {
     const max = Math.max(this.ctx.maxDatagram[d.address.includes(':') ? 6 : 4], MAX_PEER_DATAGRAM_BYTES);
     if (d.data.length < DATA_MIN_BYTES) throw new DropError('malformed', 'data datagram too short');
     if (d.data.length > max) throw new DropError('tooLarge', 'data datagram larger than the maximum');
-    const found = this.ctx.peers.session(parseDataHeader(d.data).receiverSid);
+    dataCounter(d.data); // a counter above 2^53 is refused (malformed) before the session lookup
+    const found = this.ctx.peers.session(dataReceiverSid(d.data));
     const link = this.linkOf(found?.peer);
     if (!link) throw new DropError('unknownSession', 'no session with that id');
     link.onDatagram(d);

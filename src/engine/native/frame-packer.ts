@@ -5,12 +5,15 @@
  * message — V8's young-generation allocation is cheap, and pooled old-space objects pointing
  * at young ones add remembered-set work — so they are plain allocations.
  */
-import { controlBytes, itemBytes, MAX_ITEMS_PER_FRAME, FRAME_FIXED_OVERHEAD_BYTES, type ControlItem, type Frame } from '../../wire/frame';
+import { controlBytes, itemBytes, MAX_ITEMS_PER_FRAME, FRAME_FIXED_OVERHEAD_BYTES, type ControlItem, type Frame, type PayloadItem } from '../../wire/frame';
 import type { OutMessage } from '../../peer/outbox';
 import type { ReliableSender } from '../../delivery/reliable-sender';
 import type { NativeLink } from './link';
 import type { FrameRef } from './packet-path';
 import { PACKET_ACK_RESERVE_BYTES, SEAL_OVERHEAD_BYTES, frameBudget } from './frame-send';
+
+/** A frame's settled messages before its first (shared, never written: frozen). */
+export const NO_SETTLES: OutMessage[] = Object.freeze([]) as unknown as OutMessage[];
 
 /** One pump turn's frame builder (one per pump call; begin() starts each frame afresh). */
 export class FramePacker {
@@ -19,8 +22,11 @@ export class FramePacker {
   frame: Frame = { t: 0, n: 0, i: 0, p: [], c: [] };
   /** Kept by the packet space with the datagram: a fresh array per frame that has any. */
   refs: FrameRef[] | null = null;
-  /** Messages whose last item is in this frame (a fresh array per frame: the transport callback keeps it). */
-  settles: OutMessage[] = [];
+  /**
+   * Messages whose last item is in this frame: NO_SETTLES until the first, then a fresh array
+   * per frame (the transport callback keeps it).
+   */
+  settles: OutMessage[] = NO_SETTLES;
   used = 0;
   /** Content budget of this frame; the full budget (with the ack reserve); the interface's. */
   budgetNow = 0;
@@ -49,7 +55,7 @@ export class FramePacker {
     if (announce.length > 0) for (const x of announce) controls.push(x);
     this.frame = { t: 0, n: 0, i: 0, p: [], c: controls };
     this.refs = announce.length > 0 ? [{ kind: 'limits' }] : null;
-    this.settles = [];
+    this.settles = NO_SETTLES;
     this.used = 0;
     this.oversize = false;
     this.hasReliable = false;
@@ -57,7 +63,25 @@ export class FramePacker {
   }
 
   addRef(r: FrameRef): void {
-    (this.refs ??= []).push(r);
+    if (this.refs === null) this.refs = [r];
+    else this.refs.push(r);
+  }
+
+  /*
+   * The first item, settled message and reference of a frame each start an array of exactly one
+   * (`[x]`): a push onto an empty `[]` would reserve 17 slots (V8 grows by n + n/2 + 16), ~150
+   * bytes each — at 1 KiB, where a frame holds one message, most of the pump's garbage (issue 12).
+   */
+  #addItem(item: PayloadItem, size: number): void {
+    const f = this.frame;
+    if (f.p.length === 0) f.p = [item];
+    else f.p.push(item);
+    this.used += size;
+  }
+
+  #settle(m: OutMessage): void {
+    if (this.settles === NO_SETTLES) this.settles = [m];
+    else this.settles.push(m);
   }
 
   addControl(c: ControlItem): void {
@@ -93,9 +117,8 @@ export class FramePacker {
       path.waiting.shift();
       if (next.items.length === 1) {
         // A whole message (the usual case): no `current` record for it.
-        this.frame.p.push(first);
-        this.used += size;
-        this.settles.push(next);
+        this.#addItem(first, size);
+        this.#settle(next);
         return true;
       }
       cur = path.current = { m: next, next: 0 };
@@ -103,10 +126,9 @@ export class FramePacker {
     const item = cur.m.items[cur.next]!;
     const size = itemBytes(item);
     if (!this.#fits(size)) return false;
-    this.frame.p.push(item);
-    this.used += size;
+    this.#addItem(item, size);
     if (++cur.next === cur.m.items.length) {
-      this.settles.push(cur.m);
+      this.#settle(cur.m);
       path.current = null;
     }
     return true;
@@ -120,8 +142,7 @@ export class FramePacker {
     const size = itemBytes(item);
     if (!this.#fits(size)) return false;
     sender!.takeItem(this.now);
-    this.frame.p.push(item);
-    this.used += size;
+    this.#addItem(item, size);
     this.addRef({ kind: 'reliable', seq: item.id! });
     this.hasReliable = true;
     return true;

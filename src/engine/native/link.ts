@@ -21,7 +21,7 @@ import { PacketPath } from './packet-path';
 import { receiveData } from './receive';
 import { initiateHandshake } from './handshake';
 import { LinkV4, type V4Attempt } from './link-v4';
-import { tickLink } from './timers';
+import { quietUntil, tickLink } from './timers';
 
 /** A reliable message sent while no session existed: handed to the reliable layer once one does. */
 interface WaitingReliable extends OutMessage {
@@ -50,6 +50,13 @@ export class NativeLink implements PeerLink {
   /** Datagram-mode message ids start at a random point so a restarted sender is not taken for a duplicate. */
   #nextMsgId: number;
   #closed = false;
+  #rules: RetireRules | null = null;
+  /** The tick skips this link before then while nothing happened to it (engine/native/timers.ts quietUntil). */
+  #quietUntil = -Infinity;
+  /** Ticks that ran tickLink (diagnostics, tests: a quiet link is skipped). */
+  ticksRun = 0;
+  #quietTimers = 0;
+  #quietKeys = 0;
 
   constructor(engine: NativeEngine, peer: Peer) {
     this.engine = engine;
@@ -87,9 +94,12 @@ export class NativeLink implements PeerLink {
     return this.keypairs.current(nowMs, this.ctx.limits);
   }
 
+  /** The retire rules of the settings in force (made again only when a reload replaced them: the tick asks every 100 ms). */
   rules(): RetireRules {
     const { settings, limits } = this.ctx;
-    return { limits, graceMs: settings.sessionGraceMs, unconfirmedMs: settings.handshakeTimeoutMs };
+    const r = this.#rules;
+    if (r !== null && r.limits === limits && r.graceMs === settings.sessionGraceMs && r.unconfirmedMs === settings.handshakeTimeoutMs) return r;
+    return (this.#rules = { limits, graceMs: settings.sessionGraceMs, unconfirmedMs: settings.handshakeTimeoutMs });
   }
 
   send(data: Uint8Array, opts: LinkSendOptions): Promise<void> {
@@ -180,11 +190,16 @@ export class NativeLink implements PeerLink {
   }
 
   tick(nowMs: number): void {
+    if (nowMs < this.#quietUntil && this.timers.version === this.#quietTimers && this.keypairs.version === this.#quietKeys && this.outbox.queued === 0 && this.reliableWaiting === 0) return;
     if (!this.alive) return;
+    this.ticksRun++;
     tickLink(this, nowMs);
     // Handshake material left by an answer given after the last flush (a responder's or a
     // repeated init's) goes once the session is up and no attempt is out.
-    if (this.current() && !this.handshaker.pending) this.v4.release();
+    if (this.current(nowMs) && !this.handshaker.pending) this.v4.release();
+    this.#quietUntil = quietUntil(this, nowMs);
+    this.#quietTimers = this.timers.version;
+    this.#quietKeys = this.keypairs.version;
   }
 
   close(err: Error): void {

@@ -200,14 +200,16 @@ export class PacketPath {
       this.#peerInstance = frame.i;
       rearm = true;
     }
+    const controls = frame.c;
     let eliciting = frame.p.length > 0;
-    for (const c of frame.c) if (c.type !== 'packetAck') eliciting = true;
+    for (let k = 0; k < controls.length; k++) if (controls[k]!.type !== 'packetAck') eliciting = true;
     if (!space.onPacketReceived(frame.n, eliciting, nowMs)) return 'replay';
     // A fast flow and no fresh RTT sample: a keepalive rides in our next ack frame, so the
     // peer's ack of it gives one and the acks can be thinned (PROTOCOL §7.6).
     // It waits for the next ack that goes anyway (no datagram of its own).
     if (space.takeRttProbe()) this.#link.outbox.pushControl({ type: 'keepalive' });
-    for (const c of frame.c) {
+    for (let k = 0; k < controls.length; k++) {
+      const c = controls[k]!;
       if (c.type !== 'packetAck') continue;
       rearm = true;
       try {
@@ -239,11 +241,17 @@ export class PacketPath {
       const fragments = probeLedger(this.#link.ctx)?.count(this.#link.peer.endpoint.family);
       pmtu.onAck((pn) => ranges.some((r) => r.smallest <= pn && pn <= r.largest), largest, nowMs, this.#probeRttMs(), fragments);
     }
-    for (const p of res.acked) {
+    const { acked, lost } = res;
+    for (let k = 0; k < acked.length; k++) {
+      const p = acked[k]!;
       pmtu.onPacketAcked(p.bytes, p.sentAtMs);
-      for (const f of p.frames) if (f.kind === 'packetAck') space.acks.pruneBelow(f.largest);
+      const frames = p.frames;
+      for (let j = 0; j < frames.length; j++) {
+        const f = frames[j]!;
+        if (f.kind === 'packetAck') space.acks.pruneBelow(f.largest);
+      }
     }
-    for (const p of res.lost) pmtu.onPacketLost(p.bytes, p.sentAtMs, nowMs);
+    for (let k = 0; k < lost.length; k++) pmtu.onPacketLost(lost[k]!.bytes, lost[k]!.sentAtMs, nowMs);
     if (pmtu.current !== before) this.#onMtuChange();
     // The new address answered a packet we sent to it: it is validated.
     const last = res.acked[res.acked.length - 1];

@@ -9,7 +9,7 @@
 import { DropError, UdpVaultError } from '../../errors';
 import { decompress } from '../../wire/compress';
 import { decodeFrame, FLAG_COMPRESSED, FLAG_FRAGMENT, FLAG_RELIABLE, type Frame } from '../../wire/frame';
-import { parseDataHeader } from '../../wire/packet';
+import { dataCounter, dataReceiverSid } from '../../wire/packet';
 import type { Datagram } from '../../net/transport';
 import type { Peer } from '../../peer/peer';
 import { formatEndpoint } from '../../peer/endpoint';
@@ -23,8 +23,8 @@ import { onStaleFrame } from './timers';
 
 export function receiveData(link: NativeLink, d: Datagram): void {
   const { ctx, peer } = link;
-  const { receiverSid, counter } = parseDataHeader(d.data);
-  const session = ctx.peers.session(receiverSid)?.session;
+  const counter = dataCounter(d.data);
+  const session = ctx.peers.session(dataReceiverSid(d.data))?.session;
   if (!session) return ctx.drop('unknownSession', peer, 'no session with that id');
   const now = ctx.clock.monotonic();
   if (session.expired(now, ctx.limits)) return ctx.drop('unknownSession', peer, 'session expired');
@@ -32,7 +32,7 @@ export function receiveData(link: NativeLink, d: Datagram): void {
   const plain = session.open(d.data, counter, now);
   if (plain === 'auth') return ctx.drop('authFailure', peer, 'data authentication failed');
   if (plain === 'replay') return ctx.drop('replay', peer, 'counter replayed');
-  if (!peer.limiter.take()) return ctx.drop('rateLimited', peer, 'peer packet rate limit');
+  if (!peer.limiter.take(1, now)) return ctx.drop('rateLimited', peer, 'peer packet rate limit');
   countReceived(peer, d.data.length);
   let frame: Frame;
   try {
@@ -62,7 +62,7 @@ export function receiveData(link: NativeLink, d: Datagram): void {
   const refused = link.path.onFrame(frame, now, d.data.length);
   if (refused) return ctx.drop(refused, peer, refused === 'replay' ? 'packet number already received' : 'invalid packet ack');
   // Authenticated and fresh: the peer is alive (liveness; an answer is due if it asks for one).
-  link.timers.packetReceived(now, frame.p.length > 0 || frame.c.some((c) => c.type === 'keepalive'), ctx.settings);
+  link.timers.packetReceived(now, frame.p.length > 0 || hasKeepalive(frame), ctx.settings);
   // Roaming, and a newly confirmed session may send.
   const before = peer.endpointString;
   const ep = peer.endpoint;
@@ -86,6 +86,13 @@ export function receiveData(link: NativeLink, d: Datagram): void {
     if (addr === '') addr = sourceOf(peer, d);
     deliver(ctx, peer, addr, item.flags, data, false, wallMs);
   }
+}
+
+/** Whether the frame carries a keepalive control (no closure per datagram). */
+function hasKeepalive(frame: Frame): boolean {
+  const c = frame.c;
+  for (let i = 0; i < c.length; i++) if (c[i]!.type === 'keepalive') return true;
+  return false;
 }
 
 /** The datagram's source as 'host:port': the peer's endpoint string when it came from there (no formatting per datagram). */

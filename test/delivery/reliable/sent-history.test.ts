@@ -74,4 +74,37 @@ describe('SentHistory', () => {
     expect(h.ackedBetween(0, 999)).toBe(true);
     expect(h.ackedBetween(0, 1)).toBe(false);
   });
+
+  it('holds no slots while nothing is tracked (idle form) and numbers on where it left off', () => {
+    const h = new SentHistory<number>(5);
+    expect(h.slotsAllocated).toBe(0);
+    expect(h.skip()).toBe(5); // an ack-only datagram with nothing tracked needs no slot
+    expect(h.slotsAllocated).toBe(0);
+    expect(h.head).toBe(6);
+    const p = h.add(1, 100, true, true, [6]);
+    expect(p.pn).toBe(6);
+    expect(h.slotsAllocated).toBe(8);
+    expect(h.skip()).toBe(7); // behind a live packet: kept in the ring
+    expect(h.add(2, 100, true, true, [8]).pn).toBe(8);
+    expect(h.markAcked(6)?.frames).toEqual([6]);
+    expect(h.head).toBe(8);
+    expect(h.slotsAllocated).toBe(8);
+    expect(h.markLost(8)?.frames).toEqual([8]);
+    expect(h.size).toBe(0);
+    expect(h.head).toBe(9);
+    expect(h.slotsAllocated).toBe(0);
+    expect(h.capacity).toBe(8);
+    expect(h.get(8)).toBeUndefined();
+    expect(h.nextLive(0)).toBe(9);
+    expect(h.ackedBetween(0, 9)).toBe(false);
+    // grown, emptied, used again: the ring starts over at the initial size
+    for (let k = 0; k < 20; k++) h.add(k, 1, true, true, [9 + k]);
+    expect(h.capacity).toBe(32);
+    for (let pn = 9; pn < 29; pn++) h.markAcked(pn);
+    expect(h.slotsAllocated).toBe(0);
+    expect(h.add(3, 1, true, true, [29]).pn).toBe(29);
+    expect(h.capacity).toBe(8);
+    expect(h.get(29)?.frames).toEqual([29]);
+    expect(h.nextLive(0)).toBe(29);
+  });
 });

@@ -1,0 +1,74 @@
+/**
+ * The native packet cipher's key store (src/crypto/aead-native.ts, issue 12): 32-byte slots in
+ * 4 KiB sodium_malloc'd slabs, free slots kept as numbers; a wiped cipher's slot is zeroed and
+ * handed out again; every cipher shares one nonce scratch and still seals exactly its own bytes.
+ */
+import _sodium from 'libsodium-wrappers';
+import { loadNativeAead, type NativeAead } from '../../src/crypto/aead-native';
+import { sodiumNative } from '../../src/crypto/native-lib';
+import { writeDataHeader } from '../../src/wire/packet';
+
+const native = sodiumNative() ? describe : describe.skip;
+
+beforeAll(async () => {
+  await _sodium.ready;
+});
+
+/** libsodium-wrappers' ChaCha20-Poly1305-IETF of header ‖ frame under `subkey` (nonce 0^4 ‖ counter). */
+function reference(subkey: Uint8Array, sid: number, counter: number, frame: Uint8Array): string {
+  const header = new Uint8Array(13);
+  writeDataHeader(header, sid, counter);
+  const nonce = new Uint8Array(12);
+  nonce.set(header.subarray(5, 13), 4);
+  return Buffer.from([...header, ..._sodium.crypto_aead_chacha20poly1305_ietf_encrypt(frame, header, null, nonce, subkey)]).toString('hex');
+}
+
+function sealed(n: NativeAead, key: Uint8Array, sid: number, counter: number, frame: Uint8Array): { hex: string; cipher: ReturnType<NativeAead['cipher']>; slot: Uint8Array } {
+  const slot = n.allocKey();
+  slot.set(key);
+  const cipher = n.cipher(slot);
+  const buf = new Uint8Array(13 + frame.length + 16);
+  writeDataHeader(buf, sid, counter);
+  buf.set(frame, 13);
+  cipher.seal(buf, 13, frame.length);
+  return { hex: Buffer.from(buf).toString('hex'), cipher, slot };
+}
+
+native('native key store', () => {
+  test('a wiped cipher zeroes its slot, and the next key takes that slot (the slabs do not grow)', () => {
+    const n = loadNativeAead();
+    const slots: Uint8Array[] = [];
+    for (let i = 0; i < 128; i++) slots.push(n.allocKey()); // one whole slab
+    const slab = slots[0]!.buffer;
+    expect(new Set(slots.map((s) => s.byteOffset - slots[0]!.byteOffset)).size).toBe(128);
+    expect(slots.every((s) => s.buffer === slab && s.length === 32)).toBe(true);
+    const victim = slots[77]!;
+    victim.fill(0xa5);
+    const c = n.cipher(victim as Buffer);
+    c.wipe();
+    expect([...victim].every((b) => b === 0)).toBe(true);
+    const again = n.allocKey();
+    expect(again.buffer).toBe(slab);
+    expect(again.byteOffset).toBe(victim.byteOffset);
+    // the slab is full again: the next key comes from a new slab
+    expect(n.allocKey().buffer).not.toBe(slab);
+  });
+
+  test('ciphers sealing in turn (one shared nonce scratch) give each its own exact bytes', () => {
+    const n = loadNativeAead();
+    const k1 = new Uint8Array(32).fill(1);
+    const k2 = new Uint8Array(32).fill(2);
+    const frame = Uint8Array.from({ length: 40 }, (_, i) => i);
+    const a = sealed(n, k1, 7, 0x0102030405, frame);
+    const b = sealed(n, k2, 9, 3, frame);
+    const a2 = sealed(n, k1, 7, 0x0102030405, frame);
+    expect(a.hex).toBe(reference(k1, 7, 0x0102030405, frame));
+    expect(b.hex).toBe(reference(k2, 9, 3, frame));
+    expect(a2.hex).toBe(a.hex);
+    // and opens with the other cipher's nonce left in the scratch
+    const out = new Uint8Array(frame.length);
+    expect(a.cipher.open(Buffer.from(a.hex, 'hex'), 13, out)).toBe(true);
+    expect([...out]).toEqual([...frame]);
+    expect(b.cipher.open(Buffer.from(a.hex, 'hex'), 13, out)).toBe(false);
+  });
+});
