@@ -68,11 +68,14 @@ export class ReliableReceiver {
   /** The head message was offered and found no room: deliver nothing until pump(). */
   #held = false;
   readonly #offer: (m: ReliableMessage) => AcceptVerdict;
+  /** Whether delivered messages are returned (options.collect). */
+  readonly #collect: boolean;
 
   constructor(opts: ReliableReceiverOptions) {
     this.#maxItems = opts.maxBufferedItems;
     this.#maxMessageBytes = opts.maxMessageBytes;
     this.#offer = opts.accept ?? ((): AcceptVerdict => 'delivered');
+    this.#collect = opts.collect ?? true;
     this.#store = new ReceiveStore(opts.credit ?? null, opts.maxBufferedBytes, opts.maxMessageBytes);
     this.#ring = this.#store.ring;
     this.#counts = this.#store.counts;
@@ -156,7 +159,7 @@ export class ReliableReceiver {
     let out = NONE;
     if (verdict === 'delivered') {
       this.#credit.release(len, 1);
-      out = [m!]; // in order, whole: no buffering, no copy
+      if (this.#collect) out = [m!]; // in order, whole: no buffering, no copy
       this.#cum = seq;
       this.#ackNeeded = true;
       progress = true;
@@ -236,8 +239,9 @@ export class ReliableReceiver {
           this.#refuse(head, 1, true);
           break;
         }
-        out = append(out, m);
+        if (this.#collect) out = append(out, m);
         this.#cum = head;
+        this.#ackNeeded = true;
         continue;
       }
       if (slot.firstSeq !== head || !slot.complete) break;
@@ -260,10 +264,10 @@ export class ReliableReceiver {
         this.#refuse(end, slot.count, true);
         break;
       }
-      out = append(out, m);
+      if (this.#collect) out = append(out, m);
       this.#cum = end;
+      this.#ackNeeded = true;
     }
-    if (out.length > 0) this.#ackNeeded = true;
     return out;
   }
 

@@ -32,7 +32,8 @@
 import type { Clock } from '../runtime/clock';
 import { BadInputError, DeliveryError } from '../errors';
 import { FLAG_FRAGMENT, FLAG_RELIABLE, MAX_ACK_RANGES, type PayloadItem } from '../wire/frame';
-import { DUE, RECOUNT, SACKED, SENT, SendRing, type SentMessage } from './reliable/send-ring';
+import { DUE, RECOUNT, SACKED, SENT, type SendRing, type SentMessage } from './reliable/send-ring';
+import { SendWindow } from './reliable/send-window';
 import { ItemRto } from './reliable/item-rto';
 import { DeadlineQueue } from './reliable/deadline-queue';
 import { sanitizeRanges } from './reliable/ack-ranges';
@@ -49,19 +50,11 @@ export class ReliableSender {
   readonly #onSettled: () => void;
   readonly #rejection: (err: Error, timeoutMs: number) => Error;
   readonly #credit: SenderCredit | null;
-  /** Items neither cumulatively acked nor abandoned: seqs [base, nextSeq). */
-  readonly #ring = new SendRing();
+  /** Items neither cumulatively acked nor abandoned (seqs [base, nextSeq)) and their counts. */
+  readonly #w = new SendWindow();
+  readonly #ring: SendRing = this.#w.ring;
   #pending = 0;
-  #nextSeq = 1;
-  /** Lowest live seq, or #nextSeq (advanced lazily). */
-  #base = 1;
-  /** Lowest seq never transmitted. */
-  #sendNext = 1;
   #cumAcked = 0;
-  #inFlight = 0;
-  #queued = 0;
-  #due = 0;
-  #sacked = 0;
   #txCounter = 0;
   #highestDeliveredTx = 0;
   #retransmissions = 0;
@@ -71,8 +64,6 @@ export class ReliableSender {
   /** The frame item peekItem() built for #peekSeq (takeItem() hands out the same object). */
   #peeked: PayloadItem | null = null;
   #peekSeq = 0;
-  /** No item below this seq is due (where the search for the next retransmission starts). */
-  #dueFrom = 1;
   /** Per-ack scratch (no closure per ack): newest send time of a once-sent newly acked item, highest txOrder. */
   #sampleSentAtMs = -1;
   #deliveredTx = 0;
@@ -93,17 +84,16 @@ export class ReliableSender {
   get window(): number { return this.#window; }
   /** Lowest seq not cumulatively acknowledged nor abandoned (the frame's `base`). */
   get base(): number {
-    while (this.#base < this.#nextSeq && !this.#ring.live(this.#base)) this.#base++;
-    return this.#base;
+    return this.#w.base;
   }
   /** Smoothed RTT, null before the first sample. */
   get rttMs(): number | null { return this.#rto.srttMs; }
   /** Current retransmission timeout (with backoff). */
   get rtoMs(): number { return this.#rto.rtoMs; }
   /** Items transmitted and not yet cumulatively acknowledged nor abandoned. */
-  get inFlight(): number { return this.#inFlight; }
+  get inFlight(): number { return this.#w.inFlight; }
   /** Items never transmitted yet. */
-  get queued(): number { return this.#queued; }
+  get queued(): number { return this.#w.queued; }
   /** Messages whose push() has not settled. */
   get pendingMessages(): number { return this.#pending; }
   /** Item retransmissions so far. */
@@ -130,13 +120,10 @@ export class ReliableSender {
       resolve = res;
       reject = rej;
     });
-    const firstSeq = this.#nextSeq;
+    const firstSeq = this.#w.nextSeq;
     const wireFlags = (flags & ~(FLAG_RELIABLE | FLAG_FRAGMENT)) | FLAG_RELIABLE | (n > 1 ? FLAG_FRAGMENT : 0);
     const msg: SentMessage = { settled: false, firstSeq, lastSeq: firstSeq + n - 1, wireFlags, deadlineMs, timeoutMs, resolve, reject };
-    this.#ring.ensure(this.base, msg.lastSeq);
-    for (let i = 0; i < n; i++) this.#ring.add(firstSeq + i, chunks[i]!, msg);
-    this.#nextSeq += n;
-    this.#queued += n;
+    this.#w.add(chunks, msg);
     this.#pending++;
     this.#byDeadline.push(msg);
     return promise;
@@ -144,20 +131,18 @@ export class ReliableSender {
 
   /** Whether take() would return items now. */
   hasWork(): boolean {
-    return this.#due > 0 || (this.#sendNext < this.#nextSeq && this.#sendNext < this.base + this.#window && this.#creditAllows(this.#sendNext));
+    const w = this.#w;
+    return w.due > 0 || (w.sendNext < w.nextSeq && w.sendNext < w.base + this.#window && this.#creditAllows(w.sendNext));
   }
 
   /** The seq take(1) would return next (not marked sent), or 0: nothing to send. */
   #nextToSend(): number {
-    const ring = this.#ring;
-    if (this.#due > 0) {
-      for (let seq = Math.max(this.base, this.#dueFrom); seq < this.#sendNext; seq++) {
-        if (ring.has(seq, DUE)) return (this.#dueFrom = seq);
-      }
-    }
-    this.#skipAbandoned();
-    const seq = this.#sendNext;
-    return seq < this.#nextSeq && seq < this.base + this.#window && this.#creditAllows(seq) ? seq : 0;
+    const w = this.#w;
+    const due = w.nextDue();
+    if (due !== 0) return due;
+    w.skipAbandoned();
+    const seq = w.sendNext;
+    return seq < w.nextSeq && seq < w.base + this.#window && this.#creditAllows(seq) ? seq : 0;
   }
 
   /** Whether flow control lets new item `seq` go now (canSend marks the credit blocked if not). */
@@ -166,9 +151,8 @@ export class ReliableSender {
     return this.#credit.canSend(this.#ring.data(seq).byteLength, this.#startsMessage(seq));
   }
 
-  /** 1 when seq is its message's first item (a message counts against the credit once), else 0. */
   #startsMessage(seq: number): number {
-    return this.#ring.message(seq).firstSeq === seq ? 1 : 0;
+    return this.#w.startsMessage(seq);
   }
 
   /** The frame item takeItem() would return (built once; not marked sent), or null: nothing to send. */
@@ -194,11 +178,9 @@ export class ReliableSender {
     if (item === null) return null;
     this.#peeked = null;
     const seq = this.#peekSeq;
-    if (seq === this.#sendNext) {
+    if (seq === this.#w.sendNext) {
       this.#credit?.onSent(item.data.byteLength, this.#startsMessage(seq)); // nextToSend checked canSend
-      this.#sendNext++;
-      this.#inFlight++;
-      this.#queued--;
+      this.#w.firstSent();
     } else {
       this.#retransmissions++;
     }
@@ -214,7 +196,7 @@ export class ReliableSender {
       if (it === null) break;
       out.push(it.index === undefined ? { seq: it.id!, flags: it.flags, data: it.data } : { seq: it.id!, flags: it.flags, data: it.data, index: it.index, count: it.count! });
     }
-    this.#skipAbandoned();
+    this.#w.skipAbandoned();
     return out;
   }
 
@@ -230,18 +212,19 @@ export class ReliableSender {
     if (stream !== this.#stream || !Number.isSafeInteger(cum)) return;
     const ring = this.#ring;
     const now = this.#clock.monotonic();
-    const highestSent = this.#sendNext - 1;
+    const highestSent = this.#w.sendNext - 1;
     this.#sampleSentAtMs = -1;
     this.#deliveredTx = 0;
     const c = Math.min(cum, highestSent);
     const fresh = cum >= this.#cumAcked;
     if (c > this.#cumAcked) {
       for (let seq = Math.max(this.#cumAcked + 1, this.base); seq <= c; seq++) {
-        if (!ring.live(seq)) continue;
-        if (ring.has(seq, RECOUNT)) this.#credit?.refund(ring.data(seq).byteLength, this.#startsMessage(seq)); // delivered before the restart: never counted there
-        if (!ring.has(seq, SACKED)) this.#observe(seq);
+        const st = ring.state(seq);
+        if (st === 0) continue;
+        if ((st & RECOUNT) !== 0) this.#credit?.refund(ring.data(seq).byteLength, this.#startsMessage(seq)); // delivered before the restart: never counted there
+        if ((st & SACKED) === 0) this.#observe(seq);
         const m = ring.message(seq);
-        this.#forget(seq);
+        this.#forget(seq, st);
         if (m.lastSeq === seq && !m.settled) {
           this.#settle(m);
           m.resolve();
@@ -255,29 +238,18 @@ export class ReliableSender {
         for (let seq = s; seq <= e; seq++) {
           if (!ring.live(seq) || ring.has(seq, SACKED)) continue;
           this.#observe(seq);
-          ring.set(seq, SACKED);
-          this.#sacked++;
-          this.#clearDue(seq);
+          this.#w.sack(seq);
         }
       }
-      if (fresh && this.#sacked > 0) this.#detectReneging(pairs, ranges.length >= 2 * MAX_ACK_RANGES, highestSent);
-    } else if (fresh && this.#sacked > 0) {
-      this.#detectReneging([], false, highestSent);
+      if (fresh && this.#w.sacked > 0) this.#w.detectReneging(pairs, ranges.length >= 2 * MAX_ACK_RANGES, highestSent);
+    } else if (fresh && this.#w.sacked > 0) {
+      this.#w.detectReneging([], false, highestSent);
     }
     if (this.#sampleSentAtMs >= 0) this.#rto.sample(now - this.#sampleSentAtMs);
     const deliveredTx = this.#deliveredTx;
     if (deliveredTx > this.#highestDeliveredTx && !this.#packetLoss) {
       this.#highestDeliveredTx = deliveredTx;
-      // Fast retransmit. Items in seq order were first sent in txOrder order, so the scan stops
-      // at the first once-sent item too recent to count as lost (O(candidates), not O(window)).
-      for (let seq = this.base; seq < this.#sendNext; seq++) {
-        if (!ring.live(seq)) continue;
-        if (ring.txOrder(seq) + REORDER_THRESHOLD > deliveredTx) {
-          if (ring.transmissions(seq) === 1) break;
-          continue;
-        }
-        if (!ring.has(seq, SACKED | DUE)) this.#markDue(seq);
-      }
+      this.#w.markReordered(deliveredTx, REORDER_THRESHOLD); // fast retransmit (O(candidates), not O(window))
     }
     this.#announceBase();
   }
@@ -288,34 +260,23 @@ export class ReliableSender {
    */
   requeue(seq: number): boolean {
     const ring = this.#ring;
-    if (seq < this.base || seq >= this.#sendNext || !ring.live(seq) || !ring.has(seq, SENT) || ring.has(seq, SACKED | DUE)) return false;
-    this.#markDue(seq);
+    if (seq < this.base || seq >= this.#w.sendNext || !ring.live(seq) || !ring.has(seq, SENT) || ring.has(seq, SACKED | DUE)) return false;
+    this.#w.markDue(seq);
     return true;
   }
 
   /** Call at/after nextDeadline(): fails expired messages, marks timed-out items for retransmission. */
   tick(): void {
-    const ring = this.#ring;
     const now = this.#clock.monotonic();
     for (let m = this.#firstByDeadline(); m && m.deadlineMs <= now; m = this.#firstByDeadline()) this.#abandon(m);
-    this.#skipAbandoned();
+    this.#w.skipAbandoned();
     this.#announceBase();
-    let backoff = false;
-    for (let seq = this.base; seq < this.#sendNext; seq++) {
-      if (!ring.live(seq) || ring.has(seq, SACKED | DUE) || ring.rtoAt(seq) > now) continue;
-      this.#markDue(seq);
-      if (this.#rto.newRound(ring.sentAt(seq))) backoff = true;
-    }
-    if (backoff) this.#rto.backoff(now);
+    if (this.#w.markTimedOut(now, (sentAtMs) => this.#rto.newRound(sentAtMs))) this.#rto.backoff(now);
   }
 
   /** Monotonic time at which tick() has something to do, or null (nothing pending). */
   nextDeadline(): number | null {
-    const ring = this.#ring;
-    let d = this.#firstByDeadline()?.deadlineMs ?? Infinity;
-    for (let seq = this.base; seq < this.#sendNext; seq++) {
-      if (ring.live(seq) && !ring.has(seq, SACKED | DUE) && ring.rtoAt(seq) < d) d = ring.rtoAt(seq);
-    }
+    const d = this.#w.earliestRto(this.#firstByDeadline()?.deadlineMs ?? Infinity);
     return d === Infinity ? null : d;
   }
 
@@ -325,17 +286,10 @@ export class ReliableSender {
    * may mean "outcome unknown").
    */
   failAll(err: Error, unsentErr?: Error): void {
-    const messages: SentMessage[] = [];
-    const ring = this.#ring;
-    for (let seq = this.base; seq < this.#nextSeq; seq++) {
-      if (!ring.live(seq)) continue;
-      const m = ring.message(seq);
-      if (m.lastSeq === seq && !m.settled) messages.push(m);
-    }
-    const sentBelow = this.#sendNext;
-    ring.clear(this.base, this.#nextSeq);
-    this.#inFlight = this.#due = this.#sacked = this.#queued = this.#pending = 0;
-    this.#sendNext = this.#base = this.#nextSeq;
+    const messages = this.#w.unsettledMessages();
+    const sentBelow = this.#w.sendNext;
+    this.#w.clear();
+    this.#pending = 0;
     this.#byDeadline = new DeadlineQueue();
     this.#peeked = null;
     for (const m of messages) {
@@ -363,43 +317,19 @@ export class ReliableSender {
    */
   #announceBase(): void {
     const base = this.base;
-    if (base > this.#cumAcked + 1 && base < this.#nextSeq && this.#ring.has(base, SACKED)) this.#markDue(base);
+    if (base > this.#cumAcked + 1 && base < this.#w.nextSeq && this.#ring.has(base, SACKED)) this.#w.markDue(base);
   }
 
   #transmit(seq: number, now: number): void {
     this.#ring.unset(seq, RECOUNT); // the restarted receiver counts this copy (as new, or as a first-seen duplicate)
     this.#ring.transmitted(seq, now, ++this.#txCounter, now + this.#rto.rtoMs);
-    this.#clearDue(seq);
+    this.#w.clearDue(seq);
   }
 
-  #markDue(seq: number): void {
-    const ring = this.#ring;
-    if (ring.has(seq, SACKED)) {
-      ring.unset(seq, SACKED);
-      this.#sacked--;
-    }
-    if (!ring.has(seq, DUE)) {
-      ring.set(seq, DUE);
-      this.#due++;
-      if (seq < this.#dueFrom) this.#dueFrom = seq;
-    }
-  }
-
-  #clearDue(seq: number): void {
-    if (!this.#ring.has(seq, DUE)) return;
-    this.#ring.unset(seq, DUE);
-    this.#due--;
-  }
-
-  /** Removes an item (acked or abandoned). */
-  #forget(seq: number): void {
-    const ring = this.#ring;
-    if (ring.has(seq, SENT)) this.#inFlight--;
-    else this.#queued--;
-    if (ring.has(seq, SACKED)) this.#sacked--;
-    if (ring.has(seq, DUE)) this.#due--;
+  /** Removes a held item (acked or abandoned); `st`: its state bits, when the caller read them. */
+  #forget(seq: number, st?: number): void {
     if (this.#peekSeq === seq) this.#peeked = null; // let its data go
-    ring.remove(seq);
+    this.#w.forget(seq, st);
   }
 
   #settle(m: SentMessage): void {
@@ -421,19 +351,7 @@ export class ReliableSender {
 
   /** Refunds the transmitted, unacknowledged items of an abandoned message; true when some item never left. */
   #refund(m: SentMessage): boolean {
-    const ring = this.#ring;
-    let bytes = 0;
-    let messages = 0;
-    let unsent = false;
-    for (let seq = m.firstSeq; seq <= m.lastSeq; seq++) {
-      if (!ring.live(seq)) continue;
-      if (!ring.has(seq, SENT)) {
-        unsent = true;
-        continue;
-      }
-      bytes += ring.data(seq).byteLength;
-      messages += this.#startsMessage(seq);
-    }
+    const { bytes, messages, unsent } = this.#w.sentOf(m);
     if (this.#credit && (bytes > 0 || messages > 0)) this.#credit.refund(bytes, messages);
     return unsent;
   }
@@ -446,31 +364,7 @@ export class ReliableSender {
    * acknowledges without having seen a copy (delivered before the restart) is refunded then.
    */
   creditRestarted(): { bytes: number; messages: number } {
-    const ring = this.#ring;
-    let bytes = 0;
-    let messages = 0;
-    for (let seq = this.base; seq < this.#sendNext; seq++) {
-      if (!ring.has(seq, SENT)) continue;
-      ring.set(seq, RECOUNT);
-      bytes += ring.data(seq).byteLength;
-      messages += this.#startsMessage(seq);
-    }
+    const { bytes, messages } = this.#w.recountSent();
     return { bytes, messages };
-  }
-
-  #skipAbandoned(): void {
-    while (this.#sendNext < this.#nextSeq && !this.#ring.live(this.#sendNext)) this.#sendNext++;
-  }
-
-  /** SACKed items inside the range the ack reports but absent from it: the receiver dropped them. */
-  #detectReneging(pairs: Array<[number, number]>, truncated: boolean, highestSent: number): void {
-    const ring = this.#ring;
-    const limit = truncated && pairs.length > 0 ? pairs[pairs.length - 1]![1] : highestSent;
-    let k = 0;
-    for (let seq = this.base; seq < this.#sendNext && seq <= limit; seq++) {
-      if (!ring.live(seq) || !ring.has(seq, SACKED)) continue;
-      while (k < pairs.length && pairs[k]![1] < seq) k++;
-      if (k >= pairs.length || pairs[k]![0] > seq) this.#markDue(seq);
-    }
   }
 }

@@ -88,4 +88,27 @@ describe('ReliableReceiver accept', () => {
     expect(r.onItem(S, 5, 6, R, b(6))).toEqual([]); // the old epoch is retired
     expect(r.malformed).toBe(1);
   });
+  it('collect: false returns no lists but delivers through accept in order, acknowledges the same, and sets ackNeeded on delivery', () => {
+    const got: number[] = [];
+    const r = make((m) => {
+      got.push(m.data[0]!);
+      return 'delivered';
+    }, { collect: false });
+    const none = r.onItem(S, 1, 1, R, b(1)); // the in-order fast path
+    expect(none).toEqual([]);
+    expect(r.ackNeeded).toBe(true);
+    expect(r.ack()).toEqual([S, 1, []]);
+    expect(r.ackNeeded).toBe(false);
+    expect(r.onItem(S, 1, 3, R, b(3))).toEqual([]); // buffered out of order
+    expect(r.onItem(S, 1, 5, R | F, b(5, 5), 0, 2)).toEqual([]); // first fragment of 5–6
+    expect(r.ack()).toEqual([S, 1, [3, 3, 5, 5]]);
+    expect(r.onItem(S, 1, 2, R, b(2))).toEqual([]); // delivers 2 then the buffered 3 (#deliver)
+    expect(r.ackNeeded).toBe(true);
+    expect(r.ack()).toEqual([S, 3, [5, 5]]);
+    expect(r.onItem(S, 1, 4, R, b(4))).toEqual([]);
+    expect(r.onItem(S, 1, 6, R | F, b(6), 1, 2)).toEqual([]); // completes the fragmented message
+    expect(got).toEqual([1, 2, 3, 4, 5]);
+    expect(r.ack()).toEqual([S, 6, []]);
+    expect(r.bufferedItems).toBe(0);
+  });
 });

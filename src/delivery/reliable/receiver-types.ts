@@ -10,6 +10,12 @@ export interface ReliableReceiverOptions {
   accept?: (m: ReliableMessage) => AcceptVerdict;
   /** The credit this node grants the sender (delivery/flow.ts ReceiveCredit); none: unlimited. */
   credit?: ReceiverCredit;
+  /**
+   * Whether onItem()/pump() return the messages they delivered (default true). False when
+   * `accept` already hands each message on (the node): they return an empty list, no array
+   * per delivered message.
+   */
+  collect?: boolean;
 }
 
 /** Flow-control bookkeeping of received data (delivery/flow.ts ReceiveCredit satisfies it). */

@@ -106,6 +106,13 @@ export class SendRing {
     return this.#seq[i] === seq && (this.#state[i]! & bits) !== 0;
   }
 
+  /** The state bits of seq (LIVE | …), 0 when it is not held: one lookup for several tests. */
+  state(seq: number): number {
+    if (this.#cap === 0) return 0;
+    const i = seq % this.#cap;
+    return this.#seq[i] === seq ? this.#state[i]! : 0;
+  }
+
   set(seq: number, bits: number): void {
     this.#state[seq % this.#cap]! |= bits;
   }

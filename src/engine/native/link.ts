@@ -126,12 +126,12 @@ export class NativeLink implements PeerLink {
    * 30 s wait for an acknowledgement that could never come.
    */
   #sendReliable(data: Uint8Array, timeoutMs: number): Promise<void> {
-    if (this.current()) {
+    const now = this.ctx.clock.monotonic(); // one clock read per reliable send (issue 12)
+    if (this.current(now)) {
       this.#releaseReliable();
-      return this.engine.reliable.send(this, data, timeoutMs);
+      return this.engine.reliable.send(this, data, timeoutMs, now);
     }
     return new Promise<void>((resolve, reject) => {
-      const now = this.ctx.clock.monotonic();
       const waitMs = Math.min(timeoutMs, this.ctx.settings.handshakeTimeoutMs);
       const m: WaitingReliable = { items: [], data, bytes: data.length, deadlineMs: now + waitMs, timeoutMs: waitMs, endMs: now + timeoutMs, resolve, reject };
       if (!(this.#reliableWait ??= new Outbox<WaitingReliable>()).enqueue(m, { maxMessages: this.ctx.settings.queueMaxMessages, maxBytes: this.ctx.settings.queueMaxBytes })) {

@@ -20,47 +20,25 @@
  * (receiveWindow); a blocked sender probes every BLOCKED_PROBE_MS; a reader making room sends a
  * window update at once (resume).
  */
-import { DeliveryError, UdpVaultError } from '../../errors';
-import { ReliableSender } from '../../delivery/reliable-sender';
-import { ReliableReceiver } from '../../delivery/reliable-receiver';
-import { fragment, maxFragments } from '../../delivery/fragment';
-import { FLAG_RELIABLE, itemOverheadBytes, type ControlItem, type Frame } from '../../wire/frame';
+import type { ReliableSender } from '../../delivery/reliable-sender';
+import { fragment } from '../../delivery/fragment';
+import { FLAG_RELIABLE, binHeaderBytes, itemOverheadBytes, type ControlItem, type Frame } from '../../wire/frame';
 import type { Datagram } from '../../net/transport';
 import type { Timer } from '../../runtime/scheduler';
+import { openPeerReliable, type PeerReliable } from './reliable-peer';
+import { UnsettledSends } from './unsettled-sends';
+import { PhaseAcks } from './phase-acks';
 import type { NodeContext } from '../context';
 import type { NativeLink } from './link';
-import { deliver } from './receive';
-import { baseFragmentChunkBytes, fragmentChunkBytes, frameBudget, maybeCompress } from './send';
+import { fragmentChunkBytes, frameBudget, maybeCompress } from './send';
 import { formatEndpoint } from '../../peer/endpoint';
 import { StreamRecords } from './stream-records';
 import type { CreditWindow } from '../../delivery/flow';
 import { BLOCKED_PROBE_MS, NativeFlowControl } from './flow-control';
 import { LimitsExchange } from './limits';
 
-/** The error a reliable send rejects with: the sender's, naming the peer. */
-function rejection(label: string, e: Error, timeoutMs: number): Error {
-  if (e instanceof UdpVaultError && e.code === 'ERR_NOT_ACKNOWLEDGED' && e.message.startsWith('not acknowledged within')) {
-    return new DeliveryError(e.code, `reliable message to peer ${label}: not acknowledged within ${timeoutMs} ms; the outcome is unknown (it may still be delivered)`);
-  }
-  if (e instanceof UdpVaultError && e.code === 'ERR_FLOW_CONTROL') {
-    return new DeliveryError(e.code, `reliable message to peer ${label}: not sent within ${timeoutMs} ms: the peer's inbox is full (it granted no flow-control credit); the message was not delivered`);
-  }
-  if (e instanceof UdpVaultError) return new DeliveryError(e.code, `reliable message to peer ${label}: ${e.message}`);
-  return e;
-}
-
-interface PeerReliable {
-  sender: ReliableSender;
-  receiver: ReliableReceiver;
-  /** Where the peer's last reliable frame came from (the `addr` of its messages), and that source unformatted. */
-  addr: string;
-  fromAddress: string;
-  fromPort: number;
-  /** The delivered floor last recorded for the peer's current epoch: [epoch, cum]. */
-  recorded: [number, number] | null;
-  /** The delivered floor whose record was written (inboxFsync: acks never go beyond it). */
-  durable: [number, number] | null;
-}
+/** itemOverheadBytes() of a whole reliable item without its data's bin header: array + flags + a 9-byte id. */
+export const RELIABLE_WHOLE_ITEM_OVERHEAD = itemOverheadBytes({ flags: 0, data: new Uint8Array(0), id: Number.MAX_SAFE_INTEGER }) - binHeaderBytes(0);
 
 export class ReliableDelivery {
   #ctx: NodeContext;
@@ -71,16 +49,13 @@ export class ReliableDelivery {
   readonly #records: StreamRecords;
   #timer: Timer | null = null;
   #timerAtMs = Infinity;
-  #ackPeers = new Set<NativeLink>();
-  #ackScheduled = false;
-  /** Immediates not yet run (cancelled on close). */
-  #immediates = new Set<Timer>();
+  /** Delivery acks, once per I/O phase. */
+  readonly #acks: PhaseAcks<NativeLink>;
   #closed = false;
   /** Reliable messages whose send() has not settled, and who waits for them (close grace). */
-  #unsettled = 0;
+  readonly #unsettled: UnsettledSends;
   /** The message-size limits exchanged with each peer (control item `limits`). */
   readonly #limits: LimitsExchange;
-  #onIdle: (() => void)[] = [];
   readonly #flow: NativeFlowControl;
 
   constructor(ctx: NodeContext) {
@@ -89,39 +64,18 @@ export class ReliableDelivery {
     this.#limits = new LimitsExchange(() => ctx.settings.maxMessageBytes);
     this.#stream = ctx.random.int(1, 0xffffffff);
     this.#records = new StreamRecords(ctx, this.#stream);
+    this.#unsettled = new UnsettledSends(ctx.scheduler);
+    this.#acks = new PhaseAcks<NativeLink>(ctx.scheduler, (links) => {
+      const now = ctx.clock.monotonic();
+      for (const p of links) if (this.#state.has(p)) p.path.wantDeliveryAck(now);
+    });
   }
 
   #of(link: NativeLink): PeerReliable {
-    const peer = link.peer;
     let s = this.#state.get(link);
     if (!s) {
-      const { settings, clock } = this.#ctx;
-      // Counted in items: room for a largest message as the peer may cut it (at the path MTU base, before its search raised the size).
-      const chunk = Math.min(fragmentChunkBytes(link), baseFragmentChunkBytes());
-      const window = Math.max(settings.reliableWindow, maxFragments(settings.maxMessageBytes, chunk));
-      const { epoch, floor } = this.#records.open(peer);
-      const space = link.path.space;
-      const state: PeerReliable = {
-        sender: new ReliableSender({ clock, stream: epoch, window, packetLoss: true, credit: space.sendCredit, onSettled: this.#settledOne, rejection: (e, timeoutMs) => rejection(peer.label(), e, timeoutMs) }),
-        receiver: new ReliableReceiver({
-          credit: space.recvCredit,
-          maxBufferedItems: window, maxBufferedBytes: settings.reassemblyPeerBytes, maxMessageBytes: settings.maxMessageBytes,
-          // Acknowledged only once a reader or the inbox took it (checked sizes, decompressed).
-          accept: (m) => deliver(this.#ctx, peer, state.addr, m.flags, m.data, true),
-        }),
-        addr: peer.endpointString,
-        fromAddress: '',
-        fromPort: -1,
-        recorded: null,
-        durable: null,
-      };
-      s = state;
+      s = openPeerReliable(this.#ctx, link, this.#records, this.#unsettled.settledOne);
       this.#state.set(link, s);
-      if (floor !== null) {
-        state.receiver.resume(floor[0], floor[1]);
-        state.recorded = [floor[0], floor[1]];
-        state.durable = [floor[0], floor[1]];
-      }
     }
     return s;
   }
@@ -131,16 +85,15 @@ export class ReliableDelivery {
     return this.#stream;
   }
 
-  /** Queues one reliable message; resolves when the peer acknowledged delivering it. */
-  send(link: NativeLink, data: Uint8Array, timeoutMs: number): Promise<void> {
+  /** Queues one reliable message; resolves when the peer acknowledged delivering it. `now`: the caller's clock read, if it made one. */
+  send(link: NativeLink, data: Uint8Array, timeoutMs: number, now = this.#ctx.clock.monotonic()): Promise<void> {
     const peer = link.peer;
     const { sender } = this.#of(link);
     const [body, flags] = maybeCompress(link, data);
-    const single = itemOverheadBytes({ flags, data: body, id: Number.MAX_SAFE_INTEGER }) + body.length <= frameBudget(link);
+    const single = RELIABLE_WHOLE_ITEM_OVERHEAD + binHeaderBytes(body.length) + body.length <= frameBudget(link); // itemOverheadBytes of a whole item with an id, no object per message
     const chunks = single ? [body] : fragment(body, fragmentChunkBytes(link));
-    const now = this.#ctx.clock.monotonic(); // one clock read per message (issue 12)
     const deadline = now + timeoutMs;
-    this.#unsettled++; // the sender's onSettled counts it down (no promise chained per message)
+    this.#unsettled.add(); // the sender's onSettled counts it down (no promise chained per message)
     const done = sender.push(chunks, flags, deadline, timeoutMs);
     peer.counters.messagesOut++;
     this.#ctx.counters.messagesOut++;
@@ -159,11 +112,6 @@ export class ReliableDelivery {
   peerRestarted(link: NativeLink): void {
     this.#flow.peerRestarted(link, this.#state.get(link)?.sender ?? null);
   }
-
-  /** A message of any sender settled: close() may be waiting for the last one. */
-  readonly #settledOne = (): void => {
-    if (--this.#unsettled === 0) for (const f of this.#onIdle.splice(0)) f();
-  };
 
   /** The peer's sender, if reliable messages were ever sent to it. */
   senderOf(link: NativeLink): ReliableSender | null {
@@ -267,7 +215,7 @@ export class ReliableDelivery {
       if (receiver.overCredit > overBefore) this.#ctx.drop('flowControl', peer, 'reliable item beyond the flow-control credit granted');
     }
     this.#flow.noteWaiting(link, receiver);
-    if (receiver.ackNeeded) this.#scheduleAck(link);
+    if (receiver.ackNeeded) this.#acks.schedule(link);
   }
 
   /**
@@ -278,24 +226,11 @@ export class ReliableDelivery {
     for (const [link, s] of this.#state) {
       if (s.receiver.held) {
         s.receiver.pump();
-        if (s.receiver.ackNeeded) this.#scheduleAck(link);
+        if (s.receiver.ackNeeded) this.#acks.schedule(link);
         this.#flow.noteWaiting(link, s.receiver);
       }
       if (this.#flow.updateDue(link, s.receiver)) this.#ctx.scheduleFlush(link.peer);
     }
-  }
-
-  /** Acks go out once per I/O phase (setImmediate), covering every datagram read in it. */
-  #scheduleAck(link: NativeLink): void {
-    this.#ackPeers.add(link);
-    if (this.#ackScheduled) return;
-    this.#ackScheduled = true;
-    this.#later(() => {
-      this.#ackScheduled = false;
-      const now = this.#ctx.clock.monotonic();
-      for (const p of this.#ackPeers) if (this.#state.has(p)) p.path.wantDeliveryAck(now);
-      this.#ackPeers.clear();
-    });
   }
 
   /** Records the peer's delivered floor when it rose (one record per ack round). */
@@ -303,16 +238,6 @@ export class ReliableDelivery {
     const p = this.#records.recordDelivered(link.peer, s.recorded, epoch, cum);
     if (p) s.recorded = [epoch, cum];
     return p;
-  }
-
-  /** Runs fn after the current I/O phase, unless closed first. */
-  #later(fn: () => void): void {
-    if (this.#closed) return;
-    const t = this.#ctx.scheduler.immediate(() => {
-      this.#immediates.delete(t);
-      fn();
-    });
-    this.#immediates.add(t);
   }
 
   /**
@@ -345,25 +270,14 @@ export class ReliableDelivery {
    * (close()/SIGTERM: in-flight messages get a bounded grace to be acknowledged).
    */
   settled(graceMs: number): Promise<void> {
-    if (this.#unsettled === 0 || graceMs <= 0 || this.#closed) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        timer.cancel();
-        resolve();
-      };
-      const timer = this.#ctx.scheduler.timeout(() => {
-        this.#onIdle = this.#onIdle.filter((f) => f !== done);
-        resolve();
-      }, graceMs);
-      this.#onIdle.push(done);
-    });
+    return this.#closed ? Promise.resolve() : this.#unsettled.settled(graceMs);
   }
 
   dropPeer(link: NativeLink, err: Error, unsentErr?: Error): void {
     this.#state.get(link)?.sender.failAll(err, unsentErr);
     this.#flow.forget(link);
     this.#state.delete(link);
-    this.#ackPeers.delete(link);
+    this.#acks.forget(link);
     this.#limits.forget(link);
   }
 
@@ -371,8 +285,7 @@ export class ReliableDelivery {
   close(err: Error, unsentErr?: Error): void {
     this.#closed = true;
     for (const link of [...this.#state.keys()]) this.dropPeer(link, err, unsentErr);
-    for (const t of this.#immediates) t.cancel();
-    this.#immediates.clear();
+    this.#acks.close();
     this.#timer?.cancel();
     this.#timer = null;
   }

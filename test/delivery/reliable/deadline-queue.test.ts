@@ -39,6 +39,38 @@ describe('DeadlineQueue', () => {
     expect(seen.includes(2501)).toBe(false);
     expect(seen[seen.length - 1]).toBe(3000);
   });
+
+  it('lets go of settled messages at the head on every push (a fast flow holds only what is unsettled, not ~1 s of settled ones)', () => {
+    const q = new DeadlineQueue();
+    const ms = Array.from({ length: 5000 }, (_, i) => msg(i + 1, i));
+    // A window of 4 unsettled: each push settles the oldest, as acks arrive in order.
+    for (let i = 0; i < ms.length; i++) {
+      q.push(ms[i]!);
+      if (i >= 3) ms[i - 3]!.settled = true;
+    }
+    expect(q.length).toBe(4); // the last push let go of the 4,996 settled before it
+    expect(q.first()).toBe(ms[4997]);
+    const seen: number[] = [];
+    for (let m = q.first(); m; m = q.first()) {
+      seen.push(m.firstSeq);
+      m.settled = true;
+    }
+    expect(seen).toEqual([4998, 4999, 5000]);
+    expect(q.length).toBe(0);
+  });
+
+  it('keeps deadline order when a message with an earlier deadline comes after settled ones were let go', () => {
+    const q = new DeadlineQueue();
+    const [a, b, c] = [msg(1, 100), msg(2, 300), msg(3, 200)];
+    q.push(a);
+    a.settled = true;
+    q.push(b);
+    q.push(c);
+    expect(q.length).toBe(2);
+    expect(q.first()).toBe(c);
+    c.settled = true;
+    expect(q.first()).toBe(b);
+  });
 });
 
 describe('sanitizeRanges', () => {

@@ -17,6 +17,19 @@ const make = (over: Partial<ReliableSenderOptions> = {}): { s: ReliableSender; c
 const msg = (firstSeq: number, lastSeq: number): SentMessage => ({ settled: false, firstSeq, lastSeq, wireFlags: 2, deadlineMs: 0, timeoutMs: 0, resolve: () => undefined, reject: () => undefined });
 
 describe('SendRing', () => {
+  it('state() gives the bits of a held seq and 0 for one not held (another seq in its slot, removed, or an empty ring)', () => {
+    const ring = new SendRing();
+    expect(ring.state(1)).toBe(0);
+    ring.ensure(1, 2);
+    ring.add(1, b(1), msg(1, 1));
+    ring.add(2, b(2), msg(2, 2));
+    ring.transmitted(1, 10, 1, 20);
+    ring.set(1, SACKED | DUE);
+    expect([ring.state(1), ring.state(2), ring.state(17), ring.state(3)]).toEqual([LIVE | SENT | SACKED | DUE, LIVE, 0, 0]);
+    ring.remove(1);
+    expect(ring.state(1)).toBe(0);
+  });
+
   it('finds a seq only in its own slot: a seq that shares the slot of a held one is not held', () => {
     const ring = new SendRing();
     ring.ensure(1, 3);

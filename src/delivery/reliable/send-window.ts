@@ -1,0 +1,206 @@
+/**
+ * The reliable sender's items and their counts (reliable-sender.ts): seqs [base, nextSeq) in
+ * the SendRing, the lowest seq never transmitted (sendNext), and how many items are in flight,
+ * queued, due for retransmission and SACKed — kept in step with the ring's state bits by the
+ * mutations here (the only writers of those bits but SENT and RECOUNT).
+ */
+import { DUE, RECOUNT, SACKED, SENT, SendRing, type SentMessage } from './send-ring';
+
+/** Bytes and messages (counted at their first item) of items; `unsent`: some item never left. */
+export interface ItemTotals {
+  bytes: number;
+  messages: number;
+  unsent: boolean;
+}
+
+export class SendWindow {
+  readonly ring = new SendRing();
+  #nextSeq = 1;
+  /** Lowest live seq, or #nextSeq (advanced lazily). */
+  #base = 1;
+  /** Lowest seq never transmitted. */
+  #sendNext = 1;
+  #inFlight = 0;
+  #queued = 0;
+  #due = 0;
+  #sacked = 0;
+  /** No item below this seq is due (where the search for the next retransmission starts). */
+  #dueFrom = 1;
+
+  get nextSeq(): number { return this.#nextSeq; }
+  get sendNext(): number { return this.#sendNext; }
+  get inFlight(): number { return this.#inFlight; }
+  get queued(): number { return this.#queued; }
+  get due(): number { return this.#due; }
+  get sacked(): number { return this.#sacked; }
+
+  /** Lowest seq neither cumulatively acknowledged nor abandoned. */
+  get base(): number {
+    while (this.#base < this.#nextSeq && !this.ring.live(this.#base)) this.#base++;
+    return this.#base;
+  }
+
+  /** Queues a message's items (its seqs are nextSeq … msg.lastSeq). */
+  add(chunks: readonly Uint8Array[], msg: SentMessage): void {
+    this.ring.ensure(this.base, msg.lastSeq);
+    for (let i = 0; i < chunks.length; i++) this.ring.add(msg.firstSeq + i, chunks[i]!, msg);
+    this.#nextSeq += chunks.length;
+    this.#queued += chunks.length;
+  }
+
+  /** Item sendNext leaves for the first time. */
+  firstSent(): void {
+    this.#sendNext++;
+    this.#inFlight++;
+    this.#queued--;
+  }
+
+  /** The lowest due item, or 0. */
+  nextDue(): number {
+    if (this.#due === 0) return 0;
+    for (let seq = Math.max(this.base, this.#dueFrom); seq < this.#sendNext; seq++) {
+      if (this.ring.has(seq, DUE)) return (this.#dueFrom = seq);
+    }
+    return 0;
+  }
+
+  markDue(seq: number): void {
+    const ring = this.ring;
+    if (ring.has(seq, SACKED)) {
+      ring.unset(seq, SACKED);
+      this.#sacked--;
+    }
+    if (!ring.has(seq, DUE)) {
+      ring.set(seq, DUE);
+      this.#due++;
+      if (seq < this.#dueFrom) this.#dueFrom = seq;
+    }
+  }
+
+  clearDue(seq: number): void {
+    if (!this.ring.has(seq, DUE)) return;
+    this.ring.unset(seq, DUE);
+    this.#due--;
+  }
+
+  /** A held, not yet SACKed item was selectively acknowledged. */
+  sack(seq: number): void {
+    this.ring.set(seq, SACKED);
+    this.#sacked++;
+    this.clearDue(seq);
+  }
+
+  /** Removes a held item (acked or abandoned); `st`: its state bits, when the caller read them. */
+  forget(seq: number, st = this.ring.state(seq)): void {
+    if ((st & SENT) !== 0) this.#inFlight--;
+    else this.#queued--;
+    if ((st & SACKED) !== 0) this.#sacked--;
+    if ((st & DUE) !== 0) this.#due--;
+    this.ring.remove(seq);
+  }
+
+  /** Moves sendNext past abandoned seqs. */
+  skipAbandoned(): void {
+    while (this.#sendNext < this.#nextSeq && !this.ring.live(this.#sendNext)) this.#sendNext++;
+  }
+
+  /** Forgets every item: nothing in flight or queued, base = sendNext = nextSeq. */
+  clear(): void {
+    this.ring.clear(this.base, this.#nextSeq);
+    this.#inFlight = this.#due = this.#sacked = this.#queued = 0;
+    this.#sendNext = this.#base = this.#nextSeq;
+  }
+
+  /** SACKed items inside the range the ack reports but absent from it (the receiver dropped them) become due. */
+  detectReneging(pairs: Array<[number, number]>, truncated: boolean, highestSent: number): void {
+    const ring = this.ring;
+    const limit = truncated && pairs.length > 0 ? pairs[pairs.length - 1]![1] : highestSent;
+    let k = 0;
+    for (let seq = this.base; seq < this.#sendNext && seq <= limit; seq++) {
+      if (!ring.live(seq) || !ring.has(seq, SACKED)) continue;
+      while (k < pairs.length && pairs[k]![1] < seq) k++;
+      if (k >= pairs.length || pairs[k]![0] > seq) this.markDue(seq);
+    }
+  }
+
+  /** 1 when seq is its message's first item (a message counts against the credit once), else 0. */
+  startsMessage(seq: number): number {
+    return this.ring.message(seq).firstSeq === seq ? 1 : 0;
+  }
+
+  /**
+   * Fast retransmit: marks due the items sent more than `threshold` transmissions before
+   * `deliveredTx` (neither SACKed nor due already). Items in seq order were first sent in txOrder
+   * order, so the scan stops at the first once-sent item too recent to count as lost.
+   */
+  markReordered(deliveredTx: number, threshold: number): void {
+    const ring = this.ring;
+    for (let seq = this.base; seq < this.#sendNext; seq++) {
+      if (!ring.live(seq)) continue;
+      if (ring.txOrder(seq) + threshold > deliveredTx) {
+        if (ring.transmissions(seq) === 1) break;
+        continue;
+      }
+      if (!ring.has(seq, SACKED | DUE)) this.markDue(seq);
+    }
+  }
+
+  /** Marks due the sent items whose retransmission time passed; true when one belongs to a new RTO round (`newRound` of its send time). */
+  markTimedOut(nowMs: number, newRound: (sentAtMs: number) => boolean): boolean {
+    const ring = this.ring;
+    let backoff = false;
+    for (let seq = this.base; seq < this.#sendNext; seq++) {
+      if (!ring.live(seq) || ring.has(seq, SACKED | DUE) || ring.rtoAt(seq) > nowMs) continue;
+      this.markDue(seq);
+      if (newRound(ring.sentAt(seq))) backoff = true;
+    }
+    return backoff;
+  }
+
+  /** The earliest retransmission time of an item waiting for one, if before `d`; else d. */
+  earliestRto(d: number): number {
+    const ring = this.ring;
+    for (let seq = this.base; seq < this.#sendNext; seq++) {
+      if (ring.live(seq) && !ring.has(seq, SACKED | DUE) && ring.rtoAt(seq) < d) d = ring.rtoAt(seq);
+    }
+    return d;
+  }
+
+  /** The unsettled messages with items held, in seq order. */
+  unsettledMessages(): SentMessage[] {
+    const out: SentMessage[] = [];
+    for (let seq = this.base; seq < this.#nextSeq; seq++) {
+      if (!this.ring.live(seq)) continue;
+      const m = this.ring.message(seq);
+      if (m.lastSeq === seq && !m.settled) out.push(m);
+    }
+    return out;
+  }
+
+  /** What of message m's held items was transmitted (to refund when it is abandoned). */
+  sentOf(m: SentMessage): ItemTotals {
+    const t: ItemTotals = { bytes: 0, messages: 0, unsent: false };
+    for (let seq = m.firstSeq; seq <= m.lastSeq; seq++) {
+      if (!this.ring.live(seq)) continue;
+      if (!this.ring.has(seq, SENT)) {
+        t.unsent = true;
+        continue;
+      }
+      t.bytes += this.ring.data(seq).byteLength;
+      t.messages += this.startsMessage(seq);
+    }
+    return t;
+  }
+
+  /** Marks every transmitted item RECOUNT (the receiver restarted) and totals them. */
+  recountSent(): ItemTotals {
+    const t: ItemTotals = { bytes: 0, messages: 0, unsent: false };
+    for (let seq = this.base; seq < this.#sendNext; seq++) {
+      if (!this.ring.has(seq, SENT)) continue;
+      this.ring.set(seq, RECOUNT);
+      t.bytes += this.ring.data(seq).byteLength;
+      t.messages += this.startsMessage(seq);
+    }
+    return t;
+  }
+}

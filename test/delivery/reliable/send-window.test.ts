@@ -1,0 +1,85 @@
+/**
+ * SendWindow (the reliable sender's items and their counts): every mutation keeps the counts
+ * in step with the ring's state bits; the scans the sender delegates to it.
+ */
+import { SendWindow } from '../../../src/delivery/reliable/send-window';
+import { DUE, LIVE, RECOUNT, SACKED, SENT, type SentMessage } from '../../../src/delivery/reliable/send-ring';
+
+const b = (n: number): Uint8Array => new Uint8Array(n);
+const msg = (firstSeq: number, lastSeq: number): SentMessage => ({ settled: false, firstSeq, lastSeq, wireFlags: 2, deadlineMs: 0, timeoutMs: 0, resolve: () => undefined, reject: () => undefined });
+const counts = (w: SendWindow): number[] => [w.base, w.sendNext, w.nextSeq, w.inFlight, w.queued, w.due, w.sacked];
+
+/** Window with message A = seq 1 (10 B) and B = seqs 2–4 (20, 20, 5 B); `sent` first transmissions at 100 ms + seq. */
+function make(sent: number): { w: SendWindow; a: SentMessage; m: SentMessage } {
+  const w = new SendWindow();
+  const a = msg(1, 1);
+  const m = msg(2, 4);
+  w.add([b(10)], a);
+  w.add([b(20), b(20), b(5)], m);
+  for (let seq = 1; seq <= sent; seq++) {
+    w.ring.transmitted(seq, 100 + seq, seq, 1000 + seq);
+    w.firstSent();
+  }
+  return { w, a, m };
+}
+
+describe('SendWindow', () => {
+  it('counts queued, in flight, due and SACKed items as they are sent, SACKed, marked due and forgotten', () => {
+    const { w } = make(3);
+    expect(counts(w)).toEqual([1, 4, 5, 3, 1, 0, 0]);
+    w.sack(2);
+    w.markDue(3);
+    expect(counts(w)).toEqual([1, 4, 5, 3, 1, 1, 1]);
+    expect(w.ring.state(2)).toBe(LIVE | SENT | SACKED);
+    w.markDue(2); // a SACKed item made due is no longer SACKed
+    expect(counts(w)).toEqual([1, 4, 5, 3, 1, 2, 0]);
+    expect(w.nextDue()).toBe(2);
+    w.clearDue(2);
+    expect(w.nextDue()).toBe(3);
+    w.forget(1);
+    w.forget(3); // was due
+    w.forget(4); // never sent
+    expect(counts(w)).toEqual([2, 4, 5, 1, 0, 0, 0]);
+    w.forget(2);
+    expect(counts(w)).toEqual([5, 4, 5, 0, 0, 0, 0]);
+    w.skipAbandoned();
+    expect(w.sendNext).toBe(5);
+  });
+
+  it('detectReneging marks due a SACKed item the ack no longer reports, up to the last reported range when truncated', () => {
+    const { w } = make(4);
+    w.sack(2);
+    w.sack(4);
+    w.detectReneging([[4, 4]], false, 4);
+    expect([w.ring.state(2) & (SACKED | DUE), w.ring.state(4) & (SACKED | DUE)]).toEqual([DUE, SACKED]);
+    w.sack(2);
+    w.detectReneging([[1, 1]], true, 4); // truncated at 1: 2 and 4 lie beyond what it reports
+    expect([w.due, w.sacked]).toEqual([0, 2]);
+  });
+
+  it('markTimedOut, earliestRto and markReordered scan only sent items that are neither SACKed nor due', () => {
+    const { w } = make(4);
+    w.sack(1);
+    expect(w.earliestRto(Infinity)).toBe(1002);
+    expect(w.markTimedOut(1003, (sentAt) => sentAt >= 103)).toBe(true); // 2 (sent at 102) and 3 (103) time out; 3 is a new round
+    expect([w.nextDue(), w.due, w.earliestRto(Infinity)]).toEqual([2, 2, 1004]);
+    w.clearDue(2);
+    w.clearDue(3);
+    w.markReordered(4, 2); // txOrder + 2 ≤ 4: seqs 1 (SACKed) and 2
+    expect([w.due, w.nextDue()]).toEqual([1, 2]);
+  });
+
+  it('sentOf totals what left of a message (bytes, one message at its first item, whether some item never left); recountSent marks RECOUNT', () => {
+    const { w, a, m } = make(3);
+    expect(w.sentOf(m)).toEqual({ bytes: 40, messages: 1, unsent: true });
+    expect(w.sentOf(a)).toEqual({ bytes: 10, messages: 1, unsent: false });
+    expect(w.recountSent()).toEqual({ bytes: 50, messages: 2, unsent: false });
+    expect([w.ring.state(3) & RECOUNT, w.ring.state(4) & RECOUNT]).toEqual([RECOUNT, 0]);
+    expect(w.unsettledMessages()).toEqual([a, m]);
+    a.settled = true;
+    expect(w.unsettledMessages()).toEqual([m]);
+    w.clear();
+    expect(counts(w)).toEqual([5, 5, 5, 0, 0, 0, 0]);
+    expect(w.ring.live(2)).toBe(false);
+  });
+});
