@@ -205,4 +205,24 @@ describe('handshake v4 between nodes', () => {
     expect(drops(b, 'rateLimited')).toBe(before.limited);
     await raw.close();
   });
+  test.each([['a first'], ['b first']])('first contact with the adds 1 ms apart (%s): the refused init is resent on time, not at a tick', async (order) => {
+    // 1 ms each way: the first node's init reaches the other before it knows the sender (refused,
+    // silently); the other's init then crosses the first's still-pending attempt within
+    // RESEND_AFTER_MS. Depending on the keys' tie-break either it is answered at once, or it is
+    // ignored and our init is resent CROSSING_ANSWER_WAIT_MS (100 ms) later — on a timer of its
+    // own (before: at the next 100 ms tick after that, up to 200 ms).
+    w.net.setDefaultLink({ latencyMs: 1 });
+    const a = await w.node(A);
+    const b = await w.node(B);
+    await w.scheduler.advance(37); // off the tick grid
+    const [first, second] = order === 'a first' ? [a, b] : [b, a];
+    const addr = (n: UdpVaultNode): string => `${n === a ? A : B}:${SIM_PORT}`;
+    await first.addPeer({ endpoint: addr(second), key: second.publicKey, name: 'x' });
+    await w.scheduler.advance(2);
+    expect(drops(second, 'unknownPeer')).toBe(1); // refused: not added yet
+    const t0 = w.clock.monotonic();
+    await second.addPeer({ endpoint: addr(first), key: first.publicKey, name: 'y' });
+    expect(await w.scheduler.runUntil(() => established(a, a === first ? 'x' : 'y') && established(b, b === first ? 'x' : 'y'), 1_000)).toBe(true);
+    expect(w.clock.monotonic() - t0).toBeLessThanOrEqual(110);
+  });
 });

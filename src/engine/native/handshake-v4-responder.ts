@@ -20,6 +20,7 @@ import type { NodeContext } from '../context';
 import { HANDSHAKE_RETRY_MS } from '../../constants';
 import { responderOffset } from '../../peer/clock-offset';
 import { sessionConfirmed } from './handshake';
+import { tickLink } from './timers';
 import { markToStoredMs } from './link-v4';
 import type { NativeLink } from './link';
 import { noise, NOISE_DROP } from './noise-drop';
@@ -106,7 +107,14 @@ function respondIk(hs: V4Core, link: NativeLink, responder: IkResponder, d: Data
   if (link.handshaker.keepsOwnAttempt(now, ctx.identity.publicKey, identity, fromOurEndpoint, HANDSHAKE_RETRY_MS)) {
     if (!link.handshaker.resent) {
       if (now - link.handshaker.startedAtMs > RESEND_AFTER_MS) hs.resendPending(link);
-      else link.timers.crossingInitIgnored(now, CROSSING_ANSWER_WAIT_MS);
+      else {
+        link.timers.crossingInitIgnored(now, CROSSING_ANSWER_WAIT_MS);
+        // On time, not at the next 100 ms tick after it: a peer that refused our init (it did not
+        // know us yet) and then sent its own would otherwise wait up to 200 ms for our resend.
+        ctx.scheduler.timeout(() => {
+          if (link.alive && link.handshaker.pending) tickLink(link, ctx.clock.monotonic());
+        }, CROSSING_ANSWER_WAIT_MS);
+      }
     }
     ctx.log.debug({ peer: peer.label() }, 'crossing handshake init ignored (ours is pending)');
     return;
