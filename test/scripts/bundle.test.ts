@@ -83,7 +83,8 @@ const built = fs.existsSync(path.join(repo, 'dist', 'src', 'bundle.js'));
   expect(r.ok).toBe(true);
   expect(r.before.sort()).toEqual(['bundle-body.js', 'bundle.js']);
   expect(r.requireAddon).toBe(0); // sodium-native's prebuilt binding opened directly (this machine has the prebuild)
-  // Node's ESM import sees exactly the entry's names (not every module's internal exports)
-  const esm = execFileSync(process.execPath, ['--input-type=module', '-e', `import * as m from ${JSON.stringify(path.join(repo, 'dist', 'src', 'bundle.js'))}; console.log(JSON.stringify(Object.keys(m).filter((k) => k !== 'default').sort()), typeof m.createNode)`], { encoding: 'utf8' });
+  // Node's ESM import sees exactly the entry's names (not every module's internal exports);
+  // besides `default`, Node ≥ 23 names the whole CommonJS exports object 'module.exports'
+  const esm = execFileSync(process.execPath, ['--input-type=module', '-e', `import * as m from ${JSON.stringify(path.join(repo, 'dist', 'src', 'bundle.js'))}; console.log(JSON.stringify(Object.keys(m).filter((k) => k !== 'default' && k !== 'module.exports').sort()), typeof m.createNode)`], { encoding: 'utf8' });
   expect(esm.trim()).toBe(`${JSON.stringify(r.viaIndex.filter((k) => k !== '__esModule'))} function`);
 });
