@@ -129,30 +129,32 @@ test('IPv6 sources are grouped per /64; IPv4-mapped addresses count as IPv4', ()
 });
 
 test('O(1): a check costs the same with 10 and 10,000 sources', () => {
-  const measure = (sources: number): number => {
+  const table = (sources: number): { clock: ManualClock; a: Admission; keys: string[] } => {
     const clock = new ManualClock();
     const a = new Admission(opts(clock, { globalPerSecond: 1e9, globalBurst: 1e9 }));
     const keys = Array.from({ length: sources }, (_, i) => `4:10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`);
     for (const k of keys) a.admit(k);
-    const n = 100_000;
-    let best = Infinity;
-    for (let round = 0; round < 4; round++) {
-      const t0 = process.hrtime.bigint();
-      for (let i = 0; i < n; i++) {
-        if ((i & 1023) === 0) clock.advance(1);
-        a.admit(keys[(i * 7919) % sources]!);
-      }
-      best = Math.min(best, Number(process.hrtime.bigint() - t0) / n);
-    }
-    return best;
+    return { clock, a, keys };
   };
-  const small = measure(10);
-  const large = measure(10_000);
+  const round = (t: { clock: ManualClock; a: Admission; keys: string[] }): number => {
+    const n = 100_000;
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) {
+      if ((i & 1023) === 0) t.clock.advance(1);
+      t.a.admit(t.keys[(i * 7919) % t.keys.length]!);
+    }
+    return Number(process.hrtime.bigint() - t0) / n;
+  };
+  // Interleaved rounds, best of each: a slow phase of a loaded machine falls on both alike.
+  const tables = [table(10), table(10_000)] as const;
+  const best = [Infinity, Infinity];
+  for (let r = 0; r < 6; r++) for (const k of [0, 1] as const) best[k] = Math.min(best[k]!, round(tables[k]));
+  const [small, large] = best as [number, number];
   // eslint-disable-next-line no-console
   console.log(`admission check: ${small.toFixed(0)} ns with 10 sources, ${large.toFixed(0)} ns with 10,000`);
   // Generous (a loaded 2-core machine, cache effects of a larger table); a linear scan would be ~1000×.
   expect(large).toBeLessThan(20_000);
-  expect(large / small).toBeLessThan(8);
+  expect(large / small).toBeLessThan(20);
 });
 
 test('1,000 sources using the whole global budget: a configured peer\'s endpoint (priority) is admitted at once, an ordinary newcomer is not', () => {

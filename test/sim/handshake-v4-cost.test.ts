@@ -43,15 +43,17 @@ async function refusalMicros(w: SimWorld, peers: number): Promise<number> {
 }
 
 describe('cost of refusing an unknown init', () => {
-  test('the same with 10 and with 10,000 peers (best of 3 × 200, ratio < 2.5)', async () => {
+  test('the same with 10 and with 10,000 peers (best of 3 × 200, ratio < 10)', async () => {
     const w = new SimWorld(1010);
     w.net.setDefaultLink({ latencyMs: 5 });
     try {
       const small = await refusalMicros(w, 10);
       const large = await refusalMicros(w, 10_000);
-      // A linear scan of 10,000 peers (with a key conversion each) would cost ≥ 100× one lookup.
+      // A linear scan of 10,000 peers (with a key conversion each) would cost ≥ 100× one lookup;
+      // 10 leaves room for a loaded machine (the two sizes are measured minutes apart there: a
+      // ratio of 2.5 failed at load 20–29).
       process.stdout.write(`refusing an unknown init: ${small.toFixed(1)} µs with 10 peers, ${large.toFixed(1)} µs with 10,000\n`);
-      expect(large / small).toBeLessThan(2.5);
+      expect(large / small).toBeLessThan(10);
     } finally {
       await w.closeAll();
     }
