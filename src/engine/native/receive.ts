@@ -20,6 +20,7 @@ import type { AcceptVerdict } from '../../delivery/reliable-receiver';
 import { frameIsFresh } from '../../peer/clock-offset';
 import { sessionConfirmed } from './handshake';
 import { onStaleFrame } from './timers';
+import { frameRefused } from './frame-refused';
 
 export function receiveData(link: NativeLink, d: Datagram): void {
   const { ctx, peer } = link;
@@ -38,7 +39,7 @@ export function receiveData(link: NativeLink, d: Datagram): void {
   try {
     frame = decodeFrame(plain);
   } catch (e) {
-    return ctx.drop('malformed', peer, e instanceof Error ? e.message : 'bad frame');
+    return frameRefused(ctx, peer, e, now);
   }
   // Judged against the peer's clock offset measured at this session's handshake: an
   // authentic but stale frame means a clock stepped; a new handshake measures it again.
