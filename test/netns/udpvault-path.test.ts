@@ -139,12 +139,15 @@ describeBed('udpvault through a 10 Mbit/s tbf bottleneck with 40 ms RTT', () => 
       expect(f.tcpRate! / link).toBeGreaterThanOrEqual(0.2);
     });
 
-    // Bucket padding above 1 KiB goes in 32-byte steps: a 1 KiB message is a 1120-byte datagram
-    // (1148 IP bytes), where it was 1200 or 1472 (wire ÷ payload 1.20–1.46 before any loss).
-    test('a 1 KiB datagram-mode message costs at most 1148 IP bytes on the wire (mean over the flood)', () => {
+    // Bucket padding above 1 KiB goes in 32-byte steps: with frame v5 (an array, no keys) a 1 KiB
+    // message is a 1088-byte datagram (1116 IP bytes), 1120 (1148) only when a packet ack rides
+    // along — rare from a flood's sender, which acknowledges only the receiver's RTT probes. Frame
+    // v4's keys made every one 1148; before the fine buckets 1200 or 1472 (wire ÷ payload 1.20–1.46).
+    test('a 1 KiB datagram-mode message costs 1116 IP bytes on the wire (mean over the flood ≤ 1124: at most a quarter carry an ack)', () => {
       const f = floodWithTcp!;
       expect(f.wirePackets).toBeGreaterThan(10);
-      expect(f.wireBytes / f.wirePackets).toBeLessThanOrEqual(1148);
+      expect(f.wireBytes / f.wirePackets).toBeGreaterThanOrEqual(1116 * 0.9); // nearly all of them are messages, not acks
+      expect(f.wireBytes / f.wirePackets).toBeLessThanOrEqual(1124);
     });
   });
 });

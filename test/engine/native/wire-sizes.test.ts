@@ -6,7 +6,8 @@
  * (1,148 on the IP wire, 1.121× its payload), a 64 B one in 256, a full fragment carried 1,346
  * bytes in 1,440 (1.091×).
  */
-import { encodeFrame, type Frame } from '../../../src/wire/frame';
+import { binHeaderBytes, encodeFrame, itemOverheadBytes, type Frame } from '../../../src/wire/frame';
+import { RELIABLE_WHOLE_ITEM_OVERHEAD } from '../../../src/engine/native/reliable';
 import { paddedSize } from '../../../src/wire/padding';
 import { fragmentChunkBytes, frameBudget } from '../../../src/engine/native/send';
 import { SEAL_OVERHEAD_BYTES } from '../../../src/engine/native/frame-send';
@@ -40,6 +41,10 @@ describe('wire bytes per message, frame v5, MTU 1500, bucket padding', () => {
 
   test('a full reliable fragment of a bulk transfer: 1,362 bytes of message in a 1,440-byte datagram (1.078× on the IP wire), 1,472 with a packet ack', () => {
     expect(frameBudget(link)).toBe(1378); // 1472 − 29 seal − 41 frame header − 24 packet-ack reserve
+    // the largest messages that go whole (PROTOCOL.md §12.2): 1,373 bytes in datagram mode, 1,364 reliable
+    const whole = (n: number): boolean => itemOverheadBytes({ flags: 0, data: new Uint8Array(n) }) + n <= frameBudget(link);
+    const wholeReliable = (n: number): boolean => RELIABLE_WHOLE_ITEM_OVERHEAD + binHeaderBytes(n) + n <= frameBudget(link);
+    expect([whole(1373), whole(1374), wholeReliable(1364), wholeReliable(1365)]).toEqual([true, false, true, false]);
     const chunk = fragmentChunkBytes(link);
     expect(chunk).toBe(1362);
     const f: Frame = { t: T, n: 70_000, i: 0xdeadbeef, p: [{ flags: 2 | 4, data: new Uint8Array(chunk), id: 5_000, index: 100, count: 193 }], c: [], r: [1, 4_990] };
