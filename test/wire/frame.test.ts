@@ -34,14 +34,19 @@ function norm(f: Frame): Frame {
   return out;
 }
 
-/** `what` null: any message (the reason must still be 'malformed'). */
-function expectMalformed(b: Uint8Array, what: string | null): void {
-  let caught: unknown;
+/** What decodeFrame throws on `b` (undefined when it decodes). */
+function thrownBy(b: Uint8Array): unknown {
   try {
     decodeFrame(b);
   } catch (e) {
-    caught = e;
+    return e;
   }
+  return undefined;
+}
+
+/** `what` null: any message (the reason must still be 'malformed'). */
+function expectMalformed(b: Uint8Array, what: string | null): void {
+  const caught = thrownBy(b);
   expect(caught).toBeInstanceOf(DropError);
   expect((caught as DropError).reason).toBe('malformed');
   if (what !== null) expect((caught as DropError).message).toBe(`invalid frame: ${what}`);
@@ -455,12 +460,7 @@ describe('a frame of another version is an unknownVersion drop (FrameVersionErro
   const V4_EMPTY = '87a17604a17401a16e00a16900a17090a16390a167c400';
 
   function versionError(b: Uint8Array): FrameVersionError {
-    let caught: unknown;
-    try {
-      decodeFrame(b);
-    } catch (e) {
-      caught = e;
-    }
+    const caught = thrownBy(b);
     expect(caught).toBeInstanceOf(FrameVersionError);
     return caught as FrameVersionError;
   }
