@@ -274,9 +274,19 @@ describe('padding', () => {
       const alone = encodeFrame({ t: 0, n: 0, i: 0, p: [], c: [c] }).length - encodeFrame({ t: 0, n: 0, i: 0, p: [], c: [] }).length;
       expect(alone).toBeLessThanOrEqual(controlBytes(c));
     }
-    const f: Frame = { t: Number.MAX_SAFE_INTEGER, n: 0, i: 0, p: worstItems, c: worstControls, r: [0xffffffff, Number.MAX_SAFE_INTEGER] };
+    const f: Frame = { t: Number.MAX_SAFE_INTEGER, n: Number.MAX_SAFE_INTEGER, i: 0xffffffff, p: worstItems, c: worstControls, r: [0xffffffff, Number.MAX_SAFE_INTEGER] };
     const content = worstItems.reduce((n, i) => n + itemOverheadBytes(i) + i.data.length, 0) + worstControls.reduce((n, c) => n + controlBytes(c), 0);
     expect(encodeFrame(f).length).toBeLessThanOrEqual(FRAME_FIXED_OVERHEAD_BYTES + content);
+  });
+
+  test('FRAME_FIXED_OVERHEAD_BYTES is exactly the header at its widest: array16 p and c, u32 stream, uint64 t, n and base, bin16 g', () => {
+    const p: PayloadItem[] = Array.from({ length: 16 }, () => ({ flags: 0, data: new Uint8Array(0) }));
+    const c: ControlItem[] = Array.from({ length: 16 }, () => ({ type: 'keepalive' as const }));
+    const f: Frame = { t: Number.MAX_SAFE_INTEGER, n: Number.MAX_SAFE_INTEGER, i: 0xffffffff, p, c, r: [0xffffffff, Number.MAX_SAFE_INTEGER] };
+    const content = p.reduce((n, i) => n + itemOverheadBytes(i) + i.data.length, 0) + c.reduce((n, x) => n + controlBytes(x), 0);
+    const target = FRAME_FIXED_OVERHEAD_BYTES + content + 300; // 300 bytes of padding: a bin16 g
+    expect(encodeFrame(f, target).length).toBe(target);
+    expect((unpack(encodeFrame(f, target)) as unknown[])[7]).toHaveLength(300);
   });
 });
 
