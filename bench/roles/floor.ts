@@ -1,0 +1,133 @@
+/**
+ * The floor of any encrypted datagram design on Node's dgram + sodium-native (issue 12, dg14):
+ * raw dgram plus only what udpvault's contract cannot avoid. Sender: per message, a pooled
+ * buffer, a 13-byte data header (type, receiver id, counter — the AD and the nonce's counter),
+ * the payload copied in after a small frame header, the datagram padded as udpvault's 'bucket'
+ * policy pads it, sealed in place (ChaCha20-Poly1305-IETF, as udpvault's native path), handed
+ * to the kernel with synchronous address handling, and one promise per send resolved from the
+ * send callback (the buffer goes back to the pool there). Receiver: one open into a pooled
+ * plaintext slab per datagram. No framing logic, no queue, no acks, no congestion control.
+ */
+import * as dgram from 'node:dgram';
+import { sodiumNative } from '../../src/crypto/native-lib';
+import { literalLookup } from '../../src/net/udp-transport';
+import { paddedSize } from '../../src/wire/padding';
+import type { Command, Hello } from '../protocol';
+import { Blaster, Counter, memory, payload, type RoleHandler } from './role';
+import { SOCKET_BUFFER_BYTES } from './raw';
+
+const HEADER_BYTES = 13;
+const TAG_BYTES = 16;
+/** A frame's own bytes before the payload (type, flags, length: about udpvault's). */
+const FRAME_HEADER_BYTES = 8;
+const SLOT_BYTES = 2048;
+const NONCE = new Uint8Array(12);
+
+function nonceOf(b: Uint8Array): Uint8Array {
+  for (let i = 0; i < 8; i++) NONCE[4 + i] = b[5 + i]!;
+  return NONCE;
+}
+
+export function floorRole(): RoleHandler {
+  const na = sodiumNative();
+  if (!na) throw new Error('floor: sodium-native did not load');
+  const s = dgram.createSocket({ type: 'udp4', lookup: literalLookup as unknown as dgram.SocketOptions['lookup'] });
+  const counter = new Counter();
+  const key = new Uint8Array(32);
+  globalThis.crypto.getRandomValues(key);
+  let peerKey: Uint8Array | null = null;
+  let blaster: Blaster | null = null;
+  // Receiver: plaintexts land in a slab (reused: the counter only reads the length).
+  const plain = new Uint8Array(SLOT_BYTES);
+  s.on('message', (d: Buffer) => {
+    const k = peerKey;
+    if (!k || d.length < HEADER_BYTES + TAG_BYTES) return;
+    const { buffer, byteOffset: at, length } = d;
+    try {
+      na.crypto_aead_chacha20poly1305_ietf_decrypt(
+        new Uint8Array(plain.buffer, 0, length - HEADER_BYTES - TAG_BYTES),
+        null,
+        new Uint8Array(buffer, at + HEADER_BYTES, length - HEADER_BYTES),
+        new Uint8Array(buffer, at, HEADER_BYTES),
+        nonceOf(d),
+        k,
+      );
+    } catch {
+      return;
+    }
+    counter.add(((plain[0]! << 24) | (plain[1]! << 16) | (plain[2]! << 8) | plain[3]!) >>> 0); // the frame's payload length
+  });
+  return {
+    async init(): Promise<Hello> {
+      await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+      for (const set of [(n: number) => s.setRecvBufferSize(n), (n: number) => s.setSendBufferSize(n)]) {
+        try {
+          set(SOCKET_BUFFER_BYTES);
+        } catch {
+          /* capped by net.core.[rw]mem_max */
+        }
+      }
+      return { port: s.address().port, key: Buffer.from(key).toString('hex') };
+    },
+    async handle(c: Command): Promise<unknown> {
+      switch (c.cmd) {
+        case 'connect':
+          peerKey = Uint8Array.from(Buffer.from(c.key, 'hex'));
+          return { ms: 0, mtu: null };
+        case 'count':
+          counter.start();
+          return {};
+        case 'report':
+          return counter.stop();
+        case 'blast': {
+          const data = payload(c.size);
+          const plainBytes = paddedSize(HEADER_BYTES + FRAME_HEADER_BYTES + c.size + TAG_BYTES, 1472, 'bucket') - HEADER_BYTES - TAG_BYTES;
+          const datagramBytes = HEADER_BYTES + plainBytes + TAG_BYTES;
+          const free: Buffer[] = [];
+          let ctr = 0;
+          const send = (port: number): Promise<void> =>
+            new Promise<void>((resolve, reject) => {
+              const b = free.pop() ?? Buffer.allocUnsafeSlow(SLOT_BYTES);
+              b[0] = 4;
+              b.writeUInt32BE(1, 1);
+              ctr++;
+              b.writeUInt32BE(Math.floor(ctr / 0x100000000), 5);
+              b.writeUInt32BE(ctr >>> 0, 9);
+              b.writeUInt32BE(c.size, HEADER_BYTES);
+              b.writeUInt32BE(0, HEADER_BYTES + 4);
+              b.set(data, HEADER_BYTES + FRAME_HEADER_BYTES);
+              b.fill(0, HEADER_BYTES + FRAME_HEADER_BYTES + c.size, HEADER_BYTES + plainBytes);
+              const { buffer, byteOffset: at } = b;
+              na.crypto_aead_chacha20poly1305_ietf_encrypt(
+                new Uint8Array(buffer, at + HEADER_BYTES, plainBytes + TAG_BYTES),
+                new Uint8Array(buffer, at + HEADER_BYTES, plainBytes),
+                new Uint8Array(buffer, at, HEADER_BYTES),
+                null,
+                nonceOf(b),
+                key,
+              );
+              s.send(new Uint8Array(buffer, at, datagramBytes), port, '127.0.0.1', (err) => {
+                free.push(b);
+                if (err) reject(err);
+                else resolve();
+              });
+            });
+          const ignore = (): void => undefined;
+          blaster = new Blaster(() => {
+            for (let i = 0; i < c.batch; i++) send(c.port).catch(ignore);
+            return true;
+          });
+          blaster.start();
+          return {};
+        }
+        case 'stop':
+          blaster?.stop();
+          return {};
+        case 'rss':
+          return memory();
+        default:
+          throw new Error(`floor: no command ${c.cmd}`);
+      }
+    },
+  };
+}
