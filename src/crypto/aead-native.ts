@@ -60,6 +60,14 @@ export interface NativeAead {
   cipher(subkey: Uint8Array): PacketCipher;
 }
 
+/** The data header's bytes as the AD of an open: copied into one shared array (no view per datagram) when it is the usual 13. */
+const AD13 = new Uint8Array(13);
+function headerAd(datagram: Uint8Array, headerBytes: number): Uint8Array {
+  if (headerBytes !== 13) return new Uint8Array(datagram.buffer, datagram.byteOffset, headerBytes);
+  for (let i = 0; i < 13; i++) AD13[i] = datagram[i]!;
+  return AD13;
+}
+
 /** Makes a SealBuffer's views for one split (header ‖ plaintext, the tag after it). */
 function sealViews(buf: SealBuffer, headerBytes: number, plainBytes: number): void {
   const { buffer, byteOffset: at } = buf;
@@ -105,7 +113,7 @@ class NativeCipher implements PacketCipher {
     try {
       const { buffer, byteOffset: at, length } = datagram;
       const c = new Uint8Array(buffer, at + headerBytes, length - headerBytes);
-      this.#na.crypto_aead_chacha20poly1305_ietf_decrypt(out, null, c, new Uint8Array(buffer, at, headerBytes), counterNonce(NONCE, datagram), k);
+      this.#na.crypto_aead_chacha20poly1305_ietf_decrypt(out, null, c, headerAd(datagram, headerBytes), counterNonce(NONCE, datagram), k);
       return true;
     } catch {
       out.fill(0);
