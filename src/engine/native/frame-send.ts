@@ -51,59 +51,6 @@ function settleSent(ctx: NodeContext, peer: Peer, messages: readonly OutMessage[
 }
 
 /**
- * What the transport's callback needs for one datagram: the slot to give back, the messages to
- * settle. Pooled, each with its own bound `done` (made once per Handoff): no closure and context
- * per datagram (issue 12). A Handoff is back in the pool as soon as its callback ran (the
- * Transport contract: once per datagram); cancelling or calling back one that is already back
- * does nothing.
- */
-class Handoff {
-  datagram: Uint8Array | null = null;
-  settles: readonly OutMessage[] = NO_SETTLES;
-  link: NativeLink | null = null;
-  onHanded: ((err: Error | null) => void) | undefined = undefined;
-  readonly done = (err: Error | null): void => {
-    const { datagram, settles, link, onHanded } = this;
-    if (link === null || datagram === null) return;
-    this.cancel();
-    releaseDatagram(datagram);
-    if (settles.length > 0) settleSent(link.ctx, link.peer, settles, err);
-    onHanded?.(err);
-  };
-  /** Clears it and puts it back in the pool (its callback will not run, or ran). */
-  cancel(): void {
-    if (this.link === null) return;
-    this.datagram = null;
-    this.settles = NO_SETTLES;
-    this.link = null;
-    this.onHanded = undefined;
-    if (freeHandoffs.length < MAX_FREE_HANDOFFS) freeHandoffs.push(this);
-  }
-}
-const NO_SETTLES: readonly OutMessage[] = Object.freeze([]);
-const MAX_FREE_HANDOFFS = 256;
-const freeHandoffs: Handoff[] = [];
-let handoffsMade = 0;
-
-/** Handoffs made so far and free now (tests: a steady flow reuses a handful). */
-export function handoffPoolStats(): { made: number; free: number } {
-  return { made: handoffsMade, free: freeHandoffs.length };
-}
-
-function takeHandoff(link: NativeLink, datagram: Uint8Array, settles: readonly OutMessage[], onHanded: ((err: Error | null) => void) | undefined): Handoff {
-  let h = freeHandoffs.pop();
-  if (h === undefined) {
-    h = new Handoff();
-    handoffsMade++;
-  }
-  h.datagram = datagram;
-  h.settles = settles;
-  h.link = link;
-  h.onHanded = onHanded;
-  return h;
-}
-
-/**
  * Frame bytes to pad to (the datagram less the seal): the padding policy applied to the frame's
  * exact encoded length (`frameBytes`, padding empty), so a full datagram is not padded past what
  * it holds and a 1 KiB message lands in the bucket just above it (1120 bytes). Padding follows
@@ -164,19 +111,21 @@ export function sendFrame(link: NativeLink, frame: Frame, settles: readonly OutM
   const target = exactBytes > 0 ? exactBytes - SEAL_OVERHEAD_BYTES : paddingTarget(link, encodedFrameBytes(frame, 0, base), oversize);
   const datagram = sealFrame(session, frame, ctx.settings.padding === 'none' && exactBytes === 0 ? 0 : target, now, base);
   const bytes = datagram.length;
-  // The slot goes back to the pool once the transport is done with the bytes (Handoff.done).
-  const h = takeHandoff(link, datagram, settles, onHanded);
+  // The slot goes back to the pool once the transport is done with the bytes.
+  const done = (err: Error | null): void => {
+    releaseDatagram(datagram);
+    if (settles.length > 0) settleSent(ctx, peer, settles, err);
+    onHanded?.(err);
+  };
   let handed: boolean;
   try {
-    handed = ctx.transport.send(datagram, peer.endpoint.port, peer.endpoint.address, peer.endpoint.family, h.done);
+    handed = ctx.transport.send(datagram, peer.endpoint.port, peer.endpoint.address, peer.endpoint.family, done);
   } catch (e) {
-    h.cancel();
     releaseDatagram(datagram);
     settleSent(ctx, peer, settles, e instanceof Error ? e : new Error('send failed'));
     return -1;
   }
   if (!handed) {
-    h.cancel();
     releaseDatagram(datagram);
     for (const m of settles) m.reject(stackless(() => new DeliveryError('ERR_PEER_UNREACHABLE', `peer ${peer.label()}: no IPv${peer.endpoint.family} socket to send from`)));
     return -1;
