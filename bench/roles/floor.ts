@@ -28,6 +28,53 @@ function nonceOf(b: Uint8Array): Uint8Array {
   return NONCE;
 }
 
+type Na = NonNullable<ReturnType<typeof sodiumNative>>;
+
+/**
+ * Writes datagram `ctr` into `b` (≥ 29 + plainBytes bytes): header (type 4, receiver id 1, the
+ * counter), frame header (payload length, 4 zero bytes), the payload, zero padding up to
+ * `plainBytes`, sealed in place with the tag after it. Returns the datagram's length.
+ */
+export function sealFloorDatagram(na: Na, key: Uint8Array, b: Buffer, ctr: number, data: Uint8Array, plainBytes: number): number {
+  b[0] = 4;
+  b.writeUInt32BE(1, 1);
+  b.writeUInt32BE(Math.floor(ctr / 0x100000000), 5);
+  b.writeUInt32BE(ctr >>> 0, 9);
+  b.writeUInt32BE(data.length, HEADER_BYTES);
+  b.writeUInt32BE(0, HEADER_BYTES + 4);
+  b.set(data, HEADER_BYTES + FRAME_HEADER_BYTES);
+  b.fill(0, HEADER_BYTES + FRAME_HEADER_BYTES + data.length, HEADER_BYTES + plainBytes);
+  const { buffer, byteOffset: at } = b;
+  na.crypto_aead_chacha20poly1305_ietf_encrypt(
+    new Uint8Array(buffer, at + HEADER_BYTES, plainBytes + TAG_BYTES),
+    new Uint8Array(buffer, at + HEADER_BYTES, plainBytes),
+    new Uint8Array(buffer, at, HEADER_BYTES),
+    null,
+    nonceOf(b),
+    key,
+  );
+  return HEADER_BYTES + plainBytes + TAG_BYTES;
+}
+
+/** Opens a floor datagram into `plain`; returns its payload length, or -1 when it does not authenticate. */
+export function openFloorDatagram(na: Na, key: Uint8Array, d: Uint8Array, plain: Uint8Array): number {
+  if (d.length < HEADER_BYTES + TAG_BYTES) return -1;
+  const { buffer, byteOffset: at, length } = d;
+  try {
+    na.crypto_aead_chacha20poly1305_ietf_decrypt(
+      new Uint8Array(plain.buffer, plain.byteOffset, length - HEADER_BYTES - TAG_BYTES),
+      null,
+      new Uint8Array(buffer, at + HEADER_BYTES, length - HEADER_BYTES),
+      new Uint8Array(buffer, at, HEADER_BYTES),
+      nonceOf(d),
+      key,
+    );
+  } catch {
+    return -1;
+  }
+  return ((plain[0]! << 24) | (plain[1]! << 16) | (plain[2]! << 8) | plain[3]!) >>> 0; // the frame's payload length
+}
+
 export function floorRole(): RoleHandler {
   const na = sodiumNative();
   if (!na) throw new Error('floor: sodium-native did not load');
@@ -37,25 +84,12 @@ export function floorRole(): RoleHandler {
   globalThis.crypto.getRandomValues(key);
   let peerKey: Uint8Array | null = null;
   let blaster: Blaster | null = null;
-  // Receiver: plaintexts land in a slab (reused: the counter only reads the length).
+  // Receiver: plaintexts land in one reused buffer (the counter only reads the payload length).
   const plain = new Uint8Array(SLOT_BYTES);
   s.on('message', (d: Buffer) => {
-    const k = peerKey;
-    if (!k || d.length < HEADER_BYTES + TAG_BYTES) return;
-    const { buffer, byteOffset: at, length } = d;
-    try {
-      na.crypto_aead_chacha20poly1305_ietf_decrypt(
-        new Uint8Array(plain.buffer, 0, length - HEADER_BYTES - TAG_BYTES),
-        null,
-        new Uint8Array(buffer, at + HEADER_BYTES, length - HEADER_BYTES),
-        new Uint8Array(buffer, at, HEADER_BYTES),
-        nonceOf(d),
-        k,
-      );
-    } catch {
-      return;
-    }
-    counter.add(((plain[0]! << 24) | (plain[1]! << 16) | (plain[2]! << 8) | plain[3]!) >>> 0); // the frame's payload length
+    if (!peerKey) return;
+    const n = openFloorDatagram(na, peerKey, d, plain);
+    if (n >= 0) counter.add(n);
   });
   return {
     async init(): Promise<Hello> {
@@ -88,24 +122,8 @@ export function floorRole(): RoleHandler {
           const send = (port: number): Promise<void> =>
             new Promise<void>((resolve, reject) => {
               const b = free.pop() ?? Buffer.allocUnsafeSlow(SLOT_BYTES);
-              b[0] = 4;
-              b.writeUInt32BE(1, 1);
-              ctr++;
-              b.writeUInt32BE(Math.floor(ctr / 0x100000000), 5);
-              b.writeUInt32BE(ctr >>> 0, 9);
-              b.writeUInt32BE(c.size, HEADER_BYTES);
-              b.writeUInt32BE(0, HEADER_BYTES + 4);
-              b.set(data, HEADER_BYTES + FRAME_HEADER_BYTES);
-              b.fill(0, HEADER_BYTES + FRAME_HEADER_BYTES + c.size, HEADER_BYTES + plainBytes);
               const { buffer, byteOffset: at } = b;
-              na.crypto_aead_chacha20poly1305_ietf_encrypt(
-                new Uint8Array(buffer, at + HEADER_BYTES, plainBytes + TAG_BYTES),
-                new Uint8Array(buffer, at + HEADER_BYTES, plainBytes),
-                new Uint8Array(buffer, at, HEADER_BYTES),
-                null,
-                nonceOf(b),
-                key,
-              );
+              sealFloorDatagram(na, key, b, ++ctr, data, plainBytes);
               s.send(new Uint8Array(buffer, at, datagramBytes), port, '127.0.0.1', (err) => {
                 free.push(b);
                 if (err) reject(err);
