@@ -14,7 +14,7 @@ import { literalLookup } from '../../src/net/udp-transport';
 import { paddedSize } from '../../src/wire/padding';
 import type { Command, Hello } from '../protocol';
 import { Blaster, Counter, memory, payload, type RoleHandler } from './role';
-import { SOCKET_BUFFER_BYTES } from './raw';
+import { bindLoopback } from './raw';
 
 const HEADER_BYTES = 13;
 const TAG_BYTES = 16;
@@ -93,15 +93,7 @@ export function floorRole(): RoleHandler {
   });
   return {
     async init(): Promise<Hello> {
-      await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-      for (const set of [(n: number) => s.setRecvBufferSize(n), (n: number) => s.setSendBufferSize(n)]) {
-        try {
-          set(SOCKET_BUFFER_BYTES);
-        } catch {
-          /* capped by net.core.[rw]mem_max */
-        }
-      }
-      return { port: s.address().port, key: Buffer.from(key).toString('hex') };
+      return { port: await bindLoopback(s), key: Buffer.from(key).toString('hex') };
     },
     async handle(c: Command): Promise<unknown> {
       switch (c.cmd) {
