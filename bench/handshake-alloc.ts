@@ -1,0 +1,86 @@
+/**
+ * Bytes allocated per handshake (issue 12: the setup's garbage is what grows and fragments the
+ * V8 heap and glibc's malloc heap). In one process: a centre node and `BENCH_HANDSHAKES` (default
+ * 300) nodes on their own loopback addresses, made first; then the centre adds them in chunks of
+ * 50 and they add the centre (one IK handshake each, as in the crowd measurement). Allocation is
+ * summed over the garbage collections of that phase with v8.GCProfiler (heap used before each
+ * collection − after the previous one, and the same for external memory: ArrayBuffers' backing
+ * stores), then divided by the handshakes. Both sides of each handshake are counted, and all the
+ * work around it (gate, cookies, payload, session install, the first keepalive and its ack).
+ * Also prints handshake times (centre addPeer → established, one at a time, after the crowd).
+ * `node --expose-gc dist/bench/handshake-alloc.js` after `npm run build`.
+ */
+import { GCProfiler } from 'node:v8';
+import type { UdpVaultNode } from '../src/index';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { createNode } = require('..') as typeof import('../src/index');
+import { crowdHost } from './protocol';
+import { established } from './roles/udpvault';
+
+interface Stats {
+  usedHeapSize: number;
+  externalMemory: number;
+}
+interface GcEvent {
+  beforeGC: { heapStatistics: Stats };
+  afterGC: { heapStatistics: Stats };
+}
+
+const SETTINGS = { mtu: 1500 } as const;
+
+async function main(): Promise<void> {
+  const n = Number(process.env['BENCH_HANDSHAKES'] ?? 300);
+  const centre = await createNode({ port: 0, host: '127.0.0.1', settings: SETTINGS });
+  const crowd: UdpVaultNode[] = [];
+  for (let i = 0; i < n; i++) crowd.push(await createNode({ port: 0, host: crowdHost(i), settings: SETTINGS }));
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  gc?.();
+  const v8 = await import('node:v8');
+  const start = v8.getHeapStatistics();
+  const profiler = new GCProfiler();
+  profiler.start();
+  const t0 = performance.now();
+  for (let i = 0; i < n; i += 50) {
+    const chunk = crowd.slice(i, i + 50);
+    const up = Promise.all(chunk.map((c) => established(centre, c.publicKey)));
+    for (const c of chunk) await centre.addPeer({ endpoint: `${crowdHost(crowd.indexOf(c))}:${c.port}`, key: c.publicKey });
+    for (const c of chunk) await c.addPeer({ endpoint: `127.0.0.1:${centre.port}`, key: centre.publicKey });
+    await up;
+  }
+  const ms = performance.now() - t0;
+  const end = v8.getHeapStatistics();
+  const events = (profiler.stop() as unknown as { statistics: GcEvent[] }).statistics;
+  let heap = 0;
+  let external = 0;
+  let prev = { usedHeapSize: start.used_heap_size, externalMemory: start.external_memory };
+  for (const e of events) {
+    heap += Math.max(0, e.beforeGC.heapStatistics.usedHeapSize - prev.usedHeapSize);
+    external += Math.max(0, e.beforeGC.heapStatistics.externalMemory - prev.externalMemory);
+    prev = e.afterGC.heapStatistics;
+  }
+  heap += Math.max(0, end.used_heap_size - prev.usedHeapSize);
+  external += Math.max(0, end.external_memory - prev.externalMemory);
+  console.log(`${n} handshakes in ${(ms / 1000).toFixed(1)} s, ${events.length} collections: allocated per handshake (both sides) ${Math.round(heap / n)} B of V8 heap, ${Math.round(external / n)} B external (ArrayBuffer backing stores)`);
+  // Handshake time, one at a time: centre removes and re-adds a peer that already knows it.
+  const times: number[] = [];
+  for (const c of crowd.slice(0, Math.min(100, n))) {
+    await centre.removePeer(c.publicKey);
+    const t = performance.now();
+    const up = established(centre, c.publicKey);
+    await centre.addPeer({ endpoint: `${crowdHost(crowd.indexOf(c))}:${c.port}`, key: c.publicKey });
+    await up;
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  console.log(`handshake (centre re-adds a known peer → established), ${times.length}: p50 ${times[times.length >> 1]!.toFixed(2)} ms, p90 ${times[Math.floor(times.length * 0.9)]!.toFixed(2)} ms`);
+  await Promise.all([centre.close(), ...crowd.map((c) => c.close())]);
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
