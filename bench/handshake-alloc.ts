@@ -13,9 +13,9 @@
 import { GCProfiler } from 'node:v8';
 import type { UdpVaultNode } from '../src/index';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { createNode } = require('..') as typeof import('../src/index');
+const { createNode } = require('../..') as typeof import('../src/index');
 import { crowdHost } from './protocol';
-import { established } from './roles/udpvault';
+import { Session } from 'node:inspector/promises';
 
 interface Stats {
   usedHeapSize: number;
@@ -28,16 +28,49 @@ interface GcEvent {
 
 const SETTINGS = { mtu: 1500 } as const;
 
+interface ProfileNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: ProfileNode[];
+}
+
+/** Bytes allocated per handshake by function (self), largest first. */
+function printProfile(head: ProfileNode, n: number): void {
+  const by = new Map<string, number>();
+  const walk = (p: ProfileNode): void => {
+    const f = p.callFrame;
+    const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/dist\//, '')}:${f.lineNumber + 1}`;
+    by.set(key, (by.get(key) ?? 0) + p.selfSize);
+    for (const c of p.children) walk(c);
+  };
+  walk(head);
+  for (const [k, b] of [...by].sort((a, b) => b[1] - a[1]).slice(0, 40)) console.log(`${String(Math.round(b / n)).padStart(8)} B  ${k}`);
+}
+
 async function main(): Promise<void> {
   const n = Number(process.env['BENCH_HANDSHAKES'] ?? 300);
   const centre = await createNode({ port: 0, host: '127.0.0.1', settings: SETTINGS });
   const crowd: UdpVaultNode[] = [];
   for (let i = 0; i < n; i++) crowd.push(await createNode({ port: 0, host: crowdHost(i), settings: SETTINGS }));
+  // One listener (peers() per event would be O(peers) of the bench's own allocation).
+  const waiting = new Map<string, () => void>();
+  centre.on('peer', (e) => {
+    if (e.type === 'handshake' && e.peer.key) waiting.get(e.peer.key)?.();
+  });
+  const established = (_: UdpVaultNode, key: string): Promise<void> => new Promise((resolve) => waiting.set(key, resolve));
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   gc?.();
   const v8 = await import('node:v8');
   const start = v8.getHeapStatistics();
+  // BENCH_HEAP_PROFILE=n: also sample allocations (every n bytes, collected objects included)
+  // and print the functions that allocated most, per handshake.
+  const sampling = Number(process.env['BENCH_HEAP_PROFILE'] ?? 0);
+  const inspector = sampling > 0 ? new Session() : null;
+  if (inspector) {
+    inspector.connect();
+    await inspector.post('HeapProfiler.startSampling', { samplingInterval: sampling, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  }
   const profiler = new GCProfiler();
   profiler.start();
   const t0 = performance.now();
@@ -49,6 +82,7 @@ async function main(): Promise<void> {
     await up;
   }
   const ms = performance.now() - t0;
+  if (inspector) printProfile(((await inspector.post('HeapProfiler.stopSampling')) as { profile: { head: ProfileNode } }).profile.head, n);
   const end = v8.getHeapStatistics();
   const events = (profiler.stop() as unknown as { statistics: GcEvent[] }).statistics;
   let heap = 0;
