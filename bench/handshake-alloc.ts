@@ -15,6 +15,7 @@ import type { UdpVaultNode } from '../src/index';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { createNode } = require('../..') as typeof import('../src/index');
 import { crowdHost } from './protocol';
+import { smaps, smapsGrowth } from './smaps';
 import { Session } from 'node:inspector/promises';
 
 interface Stats {
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
   gc?.();
   const v8 = await import('node:v8');
   const start = v8.getHeapStatistics();
+  const maps0 = smaps(process.pid);
   // BENCH_HEAP_PROFILE=n: also sample allocations (every n bytes, collected objects included)
   // and print the functions that allocated most, per handshake.
   const sampling = Number(process.env['BENCH_HEAP_PROFILE'] ?? 0);
@@ -95,6 +97,11 @@ async function main(): Promise<void> {
   }
   heap += Math.max(0, end.used_heap_size - prev.usedHeapSize);
   external += Math.max(0, end.external_memory - prev.externalMemory);
+  gc?.();
+  gc?.();
+  const maps1 = smaps(process.pid);
+  const after = v8.getHeapStatistics();
+  console.log(`resident by mapping, before → after the handshakes (two forced collections): ${smapsGrowth(maps0, maps1)}; V8 malloced ${(start.malloced_memory / 1e6).toFixed(1)} → ${(after.malloced_memory / 1e6).toFixed(1)} MB (peak ${(after.peak_malloced_memory / 1e6).toFixed(1)}); external ${(start.external_memory / 1e6).toFixed(1)} → ${(after.external_memory / 1e6).toFixed(1)} MB`);
   console.log(`${n} handshakes in ${(ms / 1000).toFixed(1)} s, ${events.length} collections: allocated per handshake (both sides) ${Math.round(heap / n)} B of V8 heap, ${Math.round(external / n)} B external (ArrayBuffer backing stores)`);
   // Handshake time, one at a time: centre removes and re-adds a peer that already knows it.
   const times: number[] = [];
