@@ -27,7 +27,7 @@ interface GcEvent {
   afterGC: { heapStatistics: Stats };
 }
 
-const SETTINGS = { mtu: 1500 } as const;
+const SETTINGS = { mtu: Number(process.env['BENCH_MTU'] ?? 1500) };
 
 interface ProfileNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
