@@ -38,13 +38,15 @@ interface ProfileNode {
 /** Bytes allocated per handshake by function (self), largest first. */
 function printProfile(head: ProfileNode, n: number): void {
   const by = new Map<string, number>();
-  const walk = (p: ProfileNode): void => {
+  const name = (f: ProfileNode['callFrame']): string => `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/dist\//, '')}:${f.lineNumber + 1}`;
+  // built-ins (slice, subarray, typed array constructors) are charged to their caller too
+  const walk = (p: ProfileNode, parent: string): void => {
     const f = p.callFrame;
-    const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/dist\//, '')}:${f.lineNumber + 1}`;
+    const key = f.url === '' || f.url.startsWith('node:') ? `${name(f)} <- ${parent}` : name(f);
     by.set(key, (by.get(key) ?? 0) + p.selfSize);
-    for (const c of p.children) walk(c);
+    for (const c of p.children) walk(c, f.url === '' || f.url.startsWith('node:') ? parent : name(f));
   };
-  walk(head);
+  walk(head, '(root)');
   for (const [k, b] of [...by].sort((a, b) => b[1] - a[1]).slice(0, 40)) console.log(`${String(Math.round(b / n)).padStart(8)} B  ${k}`);
 }
 
