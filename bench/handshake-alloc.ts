@@ -50,6 +50,36 @@ function printProfile(head: ProfileNode, n: number): void {
   for (const [k, b] of [...by].sort((a, b) => b[1] - a[1]).slice(0, 40)) console.log(`${String(Math.round(b / n)).padStart(8)} B  ${k}`);
 }
 
+/** The Noise IK exchange alone (both sides, no I/O): CPU µs per handshake. */
+async function noiseOnly(n: number): Promise<string> {
+  await (require('../src/crypto/sodium') as typeof import('../src/crypto/sodium')).sodiumReady();
+  const { IkInitiator, IkResponder } = require('../src/crypto/noise/ik') as typeof import('../src/crypto/noise/ik');
+  const { noiseStaticFromIdentity } = require('../src/crypto/noise/common') as typeof import('../src/crypto/noise/common');
+  const { identityFromSeed } = require('../src/crypto/identity') as typeof import('../src/crypto/identity');
+  const { SeededRandom } = require('../src/runtime/random') as typeof import('../src/runtime/random');
+  const random = new SeededRandom(1);
+  const a = noiseStaticFromIdentity(identityFromSeed(random.bytes(32)));
+  const b = noiseStaticFromIdentity(identityFromSeed(random.bytes(32)));
+  const payload = (sessionId: number) => ({ timestamp: new Uint8Array(12).fill(1), wallClockMs: 1, sessionId, maxMessageBytes: 1 << 20, streamEpoch: 0 });
+  const run = (k: number): number => {
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < k; i++) {
+      const init = IkInitiator.start({ local: a, remoteIdentity: b.identity, payload: payload(1), random });
+      const r = IkResponder.readInit({ local: b, message: init.message, random });
+      const { message, result } = r.respond(payload(2));
+      const mine = init.consumeResponse(message);
+      mine.sendKey.fill(0);
+      mine.recvKey.fill(0);
+      result.sendKey.fill(0);
+      result.recvKey.fill(0);
+    }
+    const c = process.cpuUsage(c0);
+    return (c.user + c.system) / k;
+  };
+  run(200); // warm-up
+  return `Noise IK alone (both sides, 5 DH, no I/O): CPU ${run(n).toFixed(0)} µs per handshake`;
+}
+
 async function main(): Promise<void> {
   const n = Number(process.env['BENCH_HANDSHAKES'] ?? 300);
   const centre = await createNode({ port: 0, host: '127.0.0.1', settings: SETTINGS });
@@ -78,6 +108,7 @@ async function main(): Promise<void> {
   const profiler = new GCProfiler();
   profiler.start();
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < n; i += 50) {
     const chunk = crowd.slice(i, i + 50);
     const up = Promise.all(chunk.map((c) => established(centre, c.publicKey)));
@@ -86,6 +117,7 @@ async function main(): Promise<void> {
     await up;
   }
   const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   if (inspector) printProfile(((await inspector.post('HeapProfiler.stopSampling')) as { profile: { head: ProfileNode } }).profile.head, n);
   const end = v8.getHeapStatistics();
   const events = (profiler.stop() as unknown as { statistics: GcEvent[] }).statistics;
@@ -104,7 +136,7 @@ async function main(): Promise<void> {
   const maps1 = smaps(process.pid);
   const after = v8.getHeapStatistics();
   console.log(`resident by mapping, before → after the handshakes (two forced collections): ${smapsGrowth(maps0, maps1)}; V8 malloced ${(start.malloced_memory / 1e6).toFixed(1)} → ${(after.malloced_memory / 1e6).toFixed(1)} MB (peak ${(after.peak_malloced_memory / 1e6).toFixed(1)}); external ${(start.external_memory / 1e6).toFixed(1)} → ${(after.external_memory / 1e6).toFixed(1)} MB`);
-  console.log(`${n} handshakes in ${(ms / 1000).toFixed(1)} s, ${events.length} collections: allocated per handshake (both sides) ${Math.round(heap / n)} B of V8 heap, ${Math.round(external / n)} B external (ArrayBuffer backing stores)`);
+  console.log(`${n} handshakes in ${(ms / 1000).toFixed(1)} s (CPU ${((cpu.user + cpu.system) / n).toFixed(0)} µs per handshake, both sides, everything included), ${events.length} collections: allocated per handshake (both sides) ${Math.round(heap / n)} B of V8 heap, ${Math.round(external / n)} B external (ArrayBuffer backing stores)`);
   // Handshake time, one at a time: centre removes and re-adds a peer that already knows it.
   const times: number[] = [];
   for (const c of crowd.slice(0, Math.min(100, n))) {
@@ -118,6 +150,7 @@ async function main(): Promise<void> {
   times.sort((a, b) => a - b);
   console.log(`handshake (centre re-adds a known peer → established), ${times.length}: p50 ${times[times.length >> 1]!.toFixed(2)} ms, p90 ${times[Math.floor(times.length * 0.9)]!.toFixed(2)} ms`);
   await Promise.all([centre.close(), ...crowd.map((c) => c.close())]);
+  console.log(await noiseOnly(2000));
 }
 
 main().then(
