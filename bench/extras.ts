@@ -4,6 +4,7 @@
  */
 import { BenchProcess, sleep } from './proc';
 import type { Connected, CrowdMember, Hello, Memory } from './protocol';
+import { smaps, type Smaps } from './smaps';
 
 /** Peer add → established, `n` fresh pairs of nodes in one process. */
 export async function handshakesInProcess(n: number): Promise<number[]> {
@@ -57,6 +58,9 @@ export interface CrowdResult {
   rssSlope: number | null;
   heapPerPeer: number;
   setupMs: number;
+  /** The centre's resident memory by mapping, idle and loaded (bench/smaps.ts). */
+  mapsIdle: Smaps;
+  mapsLoaded: Smaps;
 }
 
 const NODES_PER_PROCESS = 2500;
@@ -84,6 +88,7 @@ export async function crowd(peers: number, idleMs: number, log: (s: string) => v
   try {
     await sleep(1000);
     const idle = await centre.ask<Memory>({ cmd: 'rss' });
+    const mapsIdle = smaps(centre.pid);
     if (opts.snapshotPrefix) await centre.ask({ cmd: 'heap-snapshot', path: `${opts.snapshotPrefix}-idle.heapsnapshot` });
     const t0 = performance.now();
     const per = Math.ceil(peers / Math.max(1, Math.ceil(peers / NODES_PER_PROCESS)));
@@ -134,6 +139,7 @@ export async function crowd(peers: number, idleMs: number, log: (s: string) => v
     const after = await side();
     log(`  after ${(idleMs / 1000).toFixed(0)} s idle: ${established} established at the centre; crowd side ${after.n} established, ${after.handshakes - up.handshakes} more entries into 'established', ${after.unreachable - up.unreachable} more unreachable events`);
     const loaded = await centre.ask<Memory>({ cmd: 'rss' });
+    const mapsLoaded = smaps(centre.pid);
     if (opts.snapshotPrefix) await centre.ask({ cmd: 'heap-snapshot', path: `${opts.snapshotPrefix}-${peers}.heapsnapshot` });
     const n = Math.max(1, established);
     return {
@@ -145,6 +151,8 @@ export async function crowd(peers: number, idleMs: number, log: (s: string) => v
       rssSlope: tenth && established > tenth.n ? (loaded.rss - tenth.rss) / (established - tenth.n) : null,
       heapPerPeer: (loaded.heapUsed - idle.heapUsed) / n,
       setupMs,
+      mapsIdle,
+      mapsLoaded,
     };
   } finally {
     await Promise.all([centre.exit(), ...hosts.map((h) => h.exit())]);

@@ -14,6 +14,7 @@
 import { crowd } from './extras';
 import { BenchProcess, sleep } from './proc';
 import { heapDiff, summarize } from './heap-summary';
+import { smapsGrowth } from './smaps';
 import type { Memory } from './protocol';
 
 const MB = 1e6;
@@ -45,6 +46,7 @@ async function main(): Promise<void> {
     log(`  RSS loaded ${mem(c.loaded)}`);
     const per = (a: number, b: number): number => Math.round((a - b) / Math.max(1, c.established));
     log(`  per peer (${c.established} of ${c.peers} established): RSS ${Math.round(c.rssPerPeer)} B${slope}; heap used ${Math.round(c.heapPerPeer)} B, heap committed ${per(c.loaded.heapCommitted, c.idle.heapCommitted)} B, external ${per(c.loaded.external, c.idle.external)} B`);
+    log(`  centre's resident memory by mapping, idle → loaded: ${smapsGrowth(c.mapsIdle, c.mapsLoaded)}; per peer: [heap] ${per(c.mapsLoaded.heap, c.mapsIdle.heap)} B, anonymous ${per(c.mapsLoaded.anon, c.mapsIdle.anon)} B`);
     if (prefix) {
       const rows = heapDiff(summarize(`${prefix}-idle.heapsnapshot`), summarize(`${prefix}-${peers}.heapsnapshot`));
       log('  heap growth by kind (bytes per established peer, objects per peer):');

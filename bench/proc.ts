@@ -49,6 +49,11 @@ export class BenchProcess {
     return (await r) as T;
   }
 
+  /** The process id (bench/smaps.ts reads the centre's mappings). */
+  get pid(): number {
+    return this.#p.pid ?? 0;
+  }
+
   /** Ends the process and waits until it is gone (so the next measurement has the CPU). */
   async exit(): Promise<void> {
     if (this.#p.exitCode === null && this.#p.signalCode === null) {

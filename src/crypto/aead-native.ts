@@ -121,6 +121,10 @@ class NativeCipher implements PacketCipher {
     }
   }
 
+  keyView(): Uint8Array | null {
+    return this.#key;
+  }
+
   wipe(): void {
     if (!this.#key) return;
     this.#store.release(this.#key);

@@ -82,6 +82,10 @@ class WasmCipher implements PacketCipher {
     }
   }
 
+  keyView(): Uint8Array | null {
+    return this.#key;
+  }
+
   wipe(): void {
     this.#key?.fill(0);
     this.#key = null;

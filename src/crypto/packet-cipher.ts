@@ -20,6 +20,8 @@ export interface PacketCipher {
   open(datagram: Uint8Array, headerBytes: number, out: Uint8Array): boolean;
   /** Zeroes the key; the cipher is unusable afterwards. */
   wipe(): void;
+  /** @internal The key's memory while the cipher holds it (null once wiped), for wipe tests. */
+  keyView(): Uint8Array | null;
 }
 
 /** Writes the IETF nonce 0^4 ‖ counter (the counter from `b` at NONCE_COUNTER_OFFSET) into `n` (12 bytes, first 4 zero). */

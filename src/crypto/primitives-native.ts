@@ -126,6 +126,7 @@ export function nativePrimitives(na: SodiumNativeLib): CryptoPrimitives {
       return blake2b(len, msg, key);
     },
     blake2b,
+    blake2bInto: (out, msg) => na.crypto_generichash(out, msg, null),
     aeadEncrypt: (msg, ad, nonce, key) => {
       needLength(key, 32, 'key');
       needLength(nonce, 24, 'nonce');

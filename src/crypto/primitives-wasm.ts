@@ -178,6 +178,11 @@ export const wasmPrimitives: CryptoPrimitives = {
   x25519Base,
   genericHash,
   blake2b: blake2bScrubbed,
+  blake2bInto: (out, msg) => {
+    const h = blake2bScrubbed(out.length, msg);
+    out.set(h);
+    h.fill(0);
+  },
   aeadEncrypt,
   aeadDecrypt,
   chachaPolyEncrypt,

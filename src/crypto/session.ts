@@ -143,6 +143,11 @@ export class Session {
     return this.#wiped || nowMs - this.createdAtMs >= l.rejectAfterMs || this.#sendCounter >= l.rekeyAfterMessages * 2;
   }
 
+  /** @internal The memory of both directions' keys (send, receive) while held, for wipe tests. */
+  secretViews(): Uint8Array[] {
+    return [this.#send.keyView(), this.#recv.keyView()].filter((v): v is Uint8Array => v !== null);
+  }
+
   wipe(): void {
     if (this.#wiped) return;
     this.#send.wipe();

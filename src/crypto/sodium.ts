@@ -88,6 +88,8 @@ export const x25519Base = (sk: Uint8Array): Uint8Array => p().x25519Base(sk);
 export const genericHash = (len: number, msg: Uint8Array, key?: Uint8Array): Uint8Array => p().genericHash(len, msg, key);
 /** BLAKE2b (keyed when `key` is given, ≤ 64 bytes); wasm: with scrubbed wasm memory. */
 export const blake2bScrubbed = (len: number, msg: Uint8Array, key?: Uint8Array): Uint8Array => p().blake2b(len, msg, key);
+/** Unkeyed BLAKE2b into `out` (out.length bytes; the handshake's scratch areas: no allocation on native). */
+export const blake2bInto = (out: Uint8Array, msg: Uint8Array): void => p().blake2bInto(out, msg);
 
 // ---- AEAD ----
 /** XChaCha20-Poly1305-IETF: ciphertext ‖ tag. */

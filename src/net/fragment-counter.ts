@@ -10,7 +10,7 @@
  * undefined and the search keeps its plain RFC 8899 behaviour. A read is one small synchronous
  * file read (tens of microseconds); probes are few (a handful per path every 10 minutes).
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 
 /** Fragments the kernel created so far for `family`, or undefined when it cannot be known. */
 export type FragmentCounter = (family: 4 | 6) => number | undefined;
@@ -44,12 +44,33 @@ export interface ProcFragmentCounterOptions {
 }
 
 /**
+ * Reads a /proc file into one reused 16 KiB buffer (issue 12): readFileSync sizes a file by its
+ * stat, which is 0 for /proc files, and then allocates 64 KiB (malloc'd, outside V8's heap) per
+ * read; two reads per path MTU probe during a crowd's setup grew glibc's heap by megabytes.
+ */
+const PROC_BUF = Buffer.allocUnsafeSlow(16 * 1024);
+function readProc(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    let n = 0;
+    while (n < PROC_BUF.length) {
+      const r = readSync(fd, PROC_BUF, n, PROC_BUF.length - n, null);
+      if (r === 0) break;
+      n += r;
+    }
+    return PROC_BUF.toString('latin1', 0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * The counter of this process's network namespace (Linux), or a counter that is always
  * undefined. A family whose file cannot be read once is not read again.
  */
 export function procFragmentCounter(o: ProcFragmentCounterOptions = {}): FragmentCounter {
   if ((o.platform ?? process.platform) !== 'linux') return () => undefined;
-  const read = o.read ?? ((p: string) => readFileSync(p, 'latin1'));
+  const read = o.read ?? readProc;
   const dead = { 4: false, 6: false };
   return (family) => {
     if (dead[family]) return undefined;

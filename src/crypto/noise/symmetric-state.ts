@@ -1,10 +1,16 @@
 /**
  * Noise rev. 34 §4–§5 for the suite 25519_ChaChaPoly_BLAKE2b: HASH = BLAKE2b-512 (HASHLEN 64,
  * BLOCKLEN 128), HMAC-BLAKE2b, HKDF, CipherState (ChaCha20-Poly1305-IETF, nonce = 0^4 ‖ n as u64
- * little-endian) and SymmetricState (ck, h). Every superseded secret (old chaining key, old cipher
- * key, HMAC pads and temporaries) is wiped as soon as it is replaced; `destroy()` wipes the rest.
+ * little-endian) and SymmetricState (ck, h).
+ *
+ * Allocation (issue 12): a state's chaining key, handshake hash and cipher key are one 160-byte
+ * array, updated in place (a superseded chaining key or cipher key is overwritten by its
+ * successor, never left behind). HMAC pads, HKDF temporaries and outputs, the nonce and the
+ * mixHash input are module-level scratch areas (the handshake runs synchronously, one call at a
+ * time), zeroed after every use that put a secret there. A handshake message costs no array here
+ * but its ciphertexts and the split's two keys.
  */
-import { blake2bScrubbed, chachaPolyDecrypt, chachaPolyEncrypt, wipe } from '../sodium';
+import { blake2bInto, chachaPolyDecrypt, chachaPolyEncrypt, wipe } from '../sodium';
 
 export const HASHLEN = 64;
 export const BLOCKLEN = 128;
@@ -14,144 +20,116 @@ export const TAGLEN = 16;
 /** Noise reserves n = 2^64 − 1; we stop far earlier (a handshake uses at most a few nonces). */
 const MAX_NONCE = Number.MAX_SAFE_INTEGER;
 
-export const hash = (data: Uint8Array): Uint8Array => blake2bScrubbed(HASHLEN, data);
+/** HMAC data held in the scratch pad (HKDF's is at most HASHLEN + 1 bytes); longer data gets its own array. */
+const MAX_SCRATCH_DATA = 128;
+const WORK = new Uint8Array(BLOCKLEN + MAX_SCRATCH_DATA + BLOCKLEN + HASHLEN + 4 * HASHLEN + HASHLEN + 1);
+const INNER = WORK.subarray(0, BLOCKLEN + MAX_SCRATCH_DATA);
+let at = INNER.length;
+const take = (n: number): Uint8Array => WORK.subarray(at, (at += n));
+const OUTER = take(BLOCKLEN + HASHLEN);
+const IH = take(HASHLEN);
+const TEMP = take(HASHLEN);
+const OUT1 = take(HASHLEN);
+const OUT2 = take(HASHLEN);
+/** out1 ‖ 0x02, HKDF's second input. */
+const IN2 = take(HASHLEN + 1);
+const ONE = Uint8Array.of(1);
+/** The 12-byte nonce of the current encrypt/decrypt (not secret). */
+const NONCE = new Uint8Array(12);
+/** h ‖ data for mixHash (public values only: h, ephemerals, ciphertexts, a cleartext payload); grown on demand. */
+let mix = new Uint8Array(HASHLEN + 256);
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
+/** BLAKE2b-512 (a fresh array). */
+export function hash(data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(HASHLEN);
+  blake2bInto(out, data);
   return out;
 }
 
-/** HMAC-BLAKE2b (RFC 2104 with B = 128); keys longer than BLOCKLEN are hashed first. */
-export function hmac(key: Uint8Array, data: Uint8Array): Uint8Array {
-  const k = key.length > BLOCKLEN ? hash(key) : key;
-  const inner = new Uint8Array(BLOCKLEN + data.length);
-  const outer = new Uint8Array(BLOCKLEN + HASHLEN);
+/** HMAC-BLAKE2b (RFC 2104, B = 128) into `out` (64 bytes); `key` ≤ BLOCKLEN bytes. Leaves secrets in WORK: the caller wipes it. */
+function hmacInto(out: Uint8Array, key: Uint8Array, data: Uint8Array): void {
+  const own = data.length > MAX_SCRATCH_DATA;
+  const inner = own ? new Uint8Array(BLOCKLEN + data.length) : INNER.subarray(0, BLOCKLEN + data.length);
   for (let i = 0; i < BLOCKLEN; i++) {
-    const b = i < k.length ? k[i]! : 0;
+    const b = i < key.length ? key[i]! : 0;
     inner[i] = b ^ 0x36;
-    outer[i] = b ^ 0x5c;
+    OUTER[i] = b ^ 0x5c;
   }
   inner.set(data, BLOCKLEN);
-  const ih = hash(inner);
-  outer.set(ih, BLOCKLEN);
-  const out = hash(outer);
-  wipe(inner);
-  wipe(outer);
-  wipe(ih);
+  blake2bInto(IH, inner);
+  OUTER.set(IH, BLOCKLEN);
+  blake2bInto(out, OUTER);
+  if (own) wipe(inner);
+}
+
+/** HMAC-BLAKE2b (a fresh array; keys longer than BLOCKLEN are hashed first). */
+export function hmac(key: Uint8Array, data: Uint8Array): Uint8Array {
+  const k = key.length > BLOCKLEN ? hash(key) : key;
+  const out = new Uint8Array(HASHLEN);
+  hmacInto(out, k, data);
+  wipe(WORK);
   if (k !== key) wipe(k);
   return out;
 }
 
-/** Noise HKDF(chaining_key, ikm, n) with n = 2 or 3 outputs of HASHLEN bytes. */
-export function hkdf(chainingKey: Uint8Array, ikm: Uint8Array, n: 2 | 3): Uint8Array[] {
-  const temp = hmac(chainingKey, ikm);
-  const out1 = hmac(temp, Uint8Array.of(1));
-  const in2 = concat(out1, Uint8Array.of(2));
-  const out2 = hmac(temp, in2);
-  wipe(in2);
-  if (n === 2) {
-    wipe(temp);
-    return [out1, out2];
-  }
-  const in3 = concat(out2, Uint8Array.of(3));
-  const out3 = hmac(temp, in3);
-  wipe(in3);
-  wipe(temp);
-  return [out1, out2, out3];
+/** Noise HKDF(chaining_key, ikm, 2) into OUT1, OUT2 (the caller copies them out and wipes WORK). */
+function hkdf2(chainingKey: Uint8Array, ikm: Uint8Array): void {
+  hmacInto(TEMP, chainingKey, ikm);
+  hmacInto(OUT1, TEMP, ONE);
+  IN2.set(OUT1);
+  IN2[HASHLEN] = 2;
+  hmacInto(OUT2, TEMP, IN2);
+}
+
+/** Noise HKDF(chaining_key, ikm, 2): two fresh 64-byte outputs. */
+export function hkdf(chainingKey: Uint8Array, ikm: Uint8Array): [Uint8Array, Uint8Array] {
+  hkdf2(chainingKey, ikm);
+  const out: [Uint8Array, Uint8Array] = [OUT1.slice(), OUT2.slice()];
+  wipe(WORK);
+  return out;
 }
 
 function nonce12(n: number): Uint8Array {
-  const b = new Uint8Array(12);
   let v = n;
   for (let i = 4; i < 12; i++) {
-    b[i] = v % 256;
+    NONCE[i] = v % 256;
     v = Math.floor(v / 256);
   }
-  return b;
+  return NONCE;
 }
 
-/** Noise CipherState: a 32-byte key (or none) and a 64-bit counter. */
-export class CipherState {
-  #k: Uint8Array | null = null;
-  #n = 0;
+const CK = 0;
+const H = HASHLEN;
+const K = 2 * HASHLEN;
+const STATE_BYTES = 2 * HASHLEN + KEYLEN;
 
-  /** Takes ownership of `key` (32 bytes); the previous key is wiped. */
-  initializeKey(key: Uint8Array | null): void {
-    if (this.#k) wipe(this.#k);
-    this.#k = key;
-    this.#n = 0;
-  }
-
-  hasKey(): boolean {
-    return this.#k !== null;
-  }
-
-  get nonce(): number {
-    return this.#n;
-  }
-
-  encryptWithAd(ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
-    if (!this.#k) return plaintext.slice();
-    if (this.#n >= MAX_NONCE) throw new Error('noise: nonce exhausted');
-    const ct = chachaPolyEncrypt(plaintext, ad, nonce12(this.#n), this.#k);
-    this.#n++;
-    return ct;
-  }
-
-  /** Null when authentication fails (the nonce is not advanced). */
-  decryptWithAd(ad: Uint8Array, ciphertext: Uint8Array): Uint8Array | null {
-    if (!this.#k) return ciphertext.slice();
-    if (this.#n >= MAX_NONCE) throw new Error('noise: nonce exhausted');
-    const pt = chachaPolyDecrypt(ciphertext, ad, nonce12(this.#n), this.#k);
-    if (pt !== null) this.#n++;
-    return pt;
-  }
-
-  /** Copy (for a transactional read: a refused message leaves the original untouched). */
-  clone(): CipherState {
-    const c = new CipherState();
-    c.#k = this.#k ? this.#k.slice() : null;
-    c.#n = this.#n;
-    return c;
-  }
-
-  /** @internal live secret buffer, for wipe tests. */
-  secretViews(): Uint8Array[] {
-    return this.#k ? [this.#k] : [];
-  }
-
-  destroy(): void {
-    if (this.#k) wipe(this.#k);
-    this.#k = null;
-    this.#n = 0;
-  }
-}
-
-/** Noise SymmetricState: chaining key ck, handshake hash h and a CipherState. */
+/** Noise SymmetricState: chaining key ck, handshake hash h and the CipherState (k, n), in one array. */
 export class SymmetricState {
-  #ck: Uint8Array;
-  #h: Uint8Array;
-  #cs: CipherState;
+  /** ck ‖ h ‖ k. */
+  readonly #mem: Uint8Array;
+  readonly #ck: Uint8Array;
+  readonly #h: Uint8Array;
+  readonly #k: Uint8Array;
+  #hasKey: boolean;
+  #n: number;
 
-  private constructor(ck: Uint8Array, h: Uint8Array, cs: CipherState) {
-    this.#ck = ck;
-    this.#h = h;
-    this.#cs = cs;
+  private constructor(mem: Uint8Array, hasKey: boolean, n: number) {
+    this.#mem = mem;
+    this.#ck = mem.subarray(CK, CK + HASHLEN);
+    this.#h = mem.subarray(H, H + HASHLEN);
+    this.#k = mem.subarray(K, K + KEYLEN);
+    this.#hasKey = hasKey;
+    this.#n = n;
   }
 
   /** InitializeSymmetric(protocol_name). */
   static initialize(protocolName: string): SymmetricState {
+    const s = new SymmetricState(new Uint8Array(STATE_BYTES), false, 0);
     const name = new TextEncoder().encode(protocolName);
-    let h: Uint8Array;
-    if (name.length <= HASHLEN) {
-      h = new Uint8Array(HASHLEN);
-      h.set(name);
-    } else {
-      h = hash(name);
-    }
-    return new SymmetricState(h.slice(), h, new CipherState());
+    if (name.length <= HASHLEN) s.#h.set(name);
+    else blake2bInto(s.#h, name);
+    s.#ck.set(s.#h);
+    return s;
   }
 
   get handshakeHash(): Uint8Array {
@@ -159,60 +137,82 @@ export class SymmetricState {
   }
 
   hasKey(): boolean {
-    return this.#cs.hasKey();
+    return this.#hasKey;
   }
 
   mixHash(data: Uint8Array): void {
-    const next = hash(concat(this.#h, data));
-    this.#h = next;
+    const n = HASHLEN + data.length;
+    if (mix.length < n) mix = new Uint8Array(n);
+    mix.set(this.#h);
+    mix.set(data, HASHLEN);
+    blake2bInto(this.#h, mix.subarray(0, n));
   }
 
-  /** MixKey(ikm): ck, temp_k = HKDF(ck, ikm, 2); the key is the first 32 bytes of temp_k. */
+  /** MixKey(ikm): ck, temp_k = HKDF(ck, ikm, 2); the key is the first 32 bytes of temp_k. Both overwrite their predecessors. */
   mixKey(ikm: Uint8Array): void {
-    const [ck, tempK] = hkdf(this.#ck, ikm, 2) as [Uint8Array, Uint8Array];
-    wipe(this.#ck);
-    this.#ck = ck;
-    this.#cs.initializeKey(tempK.slice(0, KEYLEN));
-    wipe(tempK);
+    hkdf2(this.#ck, ikm);
+    this.#ck.set(OUT1);
+    this.#k.set(OUT2.subarray(0, KEYLEN));
+    wipe(WORK);
+    this.#hasKey = true;
+    this.#n = 0;
   }
 
   encryptAndHash(plaintext: Uint8Array): Uint8Array {
-    const ct = this.#cs.encryptWithAd(this.#h, plaintext);
+    let ct: Uint8Array;
+    if (!this.#hasKey) ct = plaintext.slice();
+    else {
+      if (this.#n >= MAX_NONCE) throw new Error('noise: nonce exhausted');
+      ct = chachaPolyEncrypt(plaintext, this.#h, nonce12(this.#n), this.#k);
+      this.#n++;
+    }
     this.mixHash(ct);
     return ct;
   }
 
   /** Null when authentication fails (h and the nonce are then unchanged). */
   decryptAndHash(ciphertext: Uint8Array): Uint8Array | null {
-    const pt = this.#cs.decryptWithAd(this.#h, ciphertext);
-    if (pt === null) return null;
+    let pt: Uint8Array | null;
+    if (!this.#hasKey) pt = ciphertext.slice();
+    else {
+      if (this.#n >= MAX_NONCE) throw new Error('noise: nonce exhausted');
+      pt = chachaPolyDecrypt(ciphertext, this.#h, nonce12(this.#n), this.#k);
+      if (pt === null) return null;
+      this.#n++;
+    }
     this.mixHash(ciphertext);
     return pt;
   }
 
-  /** Split(): two 32-byte transport keys [initiator→responder, responder→initiator]. Wipes ck. */
+  /** Split(): two 32-byte transport keys [initiator→responder, responder→initiator]. Wipes ck and k. */
   split(): [Uint8Array, Uint8Array] {
-    const [t1, t2] = hkdf(this.#ck, new Uint8Array(0), 2) as [Uint8Array, Uint8Array];
-    const k1 = t1.slice(0, KEYLEN);
-    const k2 = t2.slice(0, KEYLEN);
-    wipe(t1);
-    wipe(t2);
+    hkdf2(this.#ck, new Uint8Array(0));
+    const keys: [Uint8Array, Uint8Array] = [OUT1.slice(0, KEYLEN), OUT2.slice(0, KEYLEN)];
+    wipe(WORK);
     wipe(this.#ck);
-    this.#cs.destroy();
-    return [k1, k2];
+    wipe(this.#k);
+    this.#hasKey = false;
+    this.#n = 0;
+    return keys;
   }
 
   clone(): SymmetricState {
-    return new SymmetricState(this.#ck.slice(), this.#h.slice(), this.#cs.clone());
+    return new SymmetricState(this.#mem.slice(), this.#hasKey, this.#n);
   }
 
-  /** @internal live secret buffers (chaining key, cipher key), for wipe tests. */
+  /** @internal live secret buffers (chaining key, cipher key once there is one), for wipe tests. */
   secretViews(): Uint8Array[] {
-    return [this.#ck, ...this.#cs.secretViews()];
+    return this.#hasKey ? [this.#ck, this.#k] : [this.#ck];
   }
 
+  /** Wipes ck and k (h, public, stays readable). */
   destroy(): void {
     wipe(this.#ck);
-    this.#cs.destroy();
+    wipe(this.#k);
+    this.#hasKey = false;
+    this.#n = 0;
   }
 }
+
+/** @internal The handshake scratch areas (all zero between calls), for wipe tests. */
+export const noiseWorkView = (): Uint8Array => WORK;

@@ -11,6 +11,7 @@
  */
 import { DropError } from '../../errors';
 import { Session } from '../../crypto/session';
+import { constantTimeEqual } from '../../crypto/sodium';
 import { CookieGenerator } from '../../crypto/cookie';
 import { destroyNoiseStatic, noiseStaticFromIdentity, type HandshakeResult, type NoiseStatic } from '../../crypto/noise/common';
 import { NoiseError } from '../../crypto/noise/handshake-state';
@@ -201,9 +202,14 @@ export class V4Handshakes implements V4Core {
     const { ctx } = link;
     const now = ctx.clock.monotonic();
     // remoteStatic is the peer's Ed25519 identity (what trust compares); remoteTimestampMs its
-    // handshake timestamp in the store's unit (ms, rounded up: never below the real mark).
+    // handshake timestamp in the store's unit (ms, rounded up: never below the real mark). The
+    // identity is the peer's own key array when it is the recorded key (one array per peer, not
+    // one per session: issue 12), else the handshake's own 32-byte copy (never a view of a
+    // received datagram or decrypted payload).
+    const known = link.peer.key;
+    const remoteStatic = known && constantTimeEqual(known, r.remoteIdentity) ? known : r.remoteIdentity;
     const session = new Session(
-      { sendKey: r.sendKey, recvKey: r.recvKey, localSid: r.localSessionId, remoteSid: r.remoteSessionId, initiator: r.initiator, remoteStatic: r.remoteIdentity, remoteTimestampMs: markToStoredMs(r.remotePayload.timestamp) },
+      { sendKey: r.sendKey, recvKey: r.recvKey, localSid: r.localSessionId, remoteSid: r.remoteSessionId, initiator: r.initiator, remoteStatic, remoteTimestampMs: markToStoredMs(r.remotePayload.timestamp) },
       now,
     );
     session.confirmed = confirmed;

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { chachaPolyDecrypt, chachaPolyEncrypt, scalarmultBase, sodiumReady } from '../../../src/crypto/sodium';
 import { HandshakeState, IK, NoiseError, XX, type DhKeyPair, type HandshakePattern } from '../../../src/crypto/noise/handshake-state';
+import { noiseWorkView } from '../../../src/crypto/noise/symmetric-state';
 import { SeededRandom } from '../../../src/runtime/random';
 import { eachBackend } from '../each-backend';
 
@@ -154,8 +155,14 @@ eachBackend(() => {
       const [i, r] = pair();
       r.readMessage(i.writeMessage(new Uint8Array(0)));
       const rViewsBefore = r.secretViews();
+      expect(rViewsBefore).toHaveLength(2); // ck, k
+      const oldValues = rViewsBefore.map((v) => Buffer.from(v));
       const msg2 = r.writeMessage(new Uint8Array(0));
-      expect(zero(rViewsBefore.slice(1))).toBe(true); // superseded ck and k wiped by mixKey
+      // superseded ck and k are overwritten in place by mixKey (one array per state), no copy left
+      expect(rViewsBefore.map((v, j) => Buffer.from(v).equals(oldValues[j]!))).toEqual([false, false]);
+      expect(r.secretViews().slice(1).map((v) => v.buffer)).toEqual(rViewsBefore.map((v) => v.buffer)); // [e.sk, ck, k]: the same ck and k
+      // HMAC pads and HKDF outputs live in a shared scratch area, zeroed after every use
+      expect(zero([noiseWorkView()])).toBe(true);
       const bad = msg2.slice();
       bad[5]! ^= 1;
       expect(() => i.readMessage(bad)).toThrow(NoiseError);
