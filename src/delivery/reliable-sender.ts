@@ -42,6 +42,15 @@ import { PACKET_MODE_RTO_MIN_MS, REORDER_THRESHOLD, RTO_INITIAL_MS, RTO_MAX_MS, 
 export { RTO_INITIAL_MS, RTO_MIN_MS, RTO_MAX_MS, PACKET_MODE_RTO_MIN_MS, REORDER_THRESHOLD } from './reliable/sender-options';
 export type { ReliableItem, ReliableSenderOptions, SenderCredit } from './reliable/sender-options';
 
+const noop = (): void => undefined;
+/** The resolvers `new Promise(captureResolvers)` just received (push() takes them at once). */
+let capturedResolve: () => void = noop;
+let capturedReject: (err: Error) => void = noop;
+function captureResolvers(resolve: () => void, reject: (err: Error) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
+
 export class ReliableSender {
   readonly #clock: Clock;
   readonly #stream: number;
@@ -114,15 +123,11 @@ export class ReliableSender {
       const err = n === 0 ? new BadInputError('ERR_BAD_ARGUMENT', 'a reliable message needs at least one chunk') : new DeliveryError('ERR_TOO_LARGE', `message needs ${n} fragments, more than the reliable window (${this.#window})`);
       return Promise.reject(this.#rejection(err, timeoutMs));
     }
-    let resolve!: () => void;
-    let reject!: (err: Error) => void;
-    const promise = new Promise<void>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
+    const promise = new Promise<void>(captureResolvers); // a shared executor: no closure per message
     const firstSeq = this.#w.nextSeq;
     const wireFlags = (flags & ~(FLAG_RELIABLE | FLAG_FRAGMENT)) | FLAG_RELIABLE | (n > 1 ? FLAG_FRAGMENT : 0);
-    const msg: SentMessage = { settled: false, firstSeq, lastSeq: firstSeq + n - 1, wireFlags, deadlineMs, timeoutMs, resolve, reject };
+    const msg: SentMessage = { settled: false, firstSeq, lastSeq: firstSeq + n - 1, wireFlags, deadlineMs, timeoutMs, resolve: capturedResolve, reject: capturedReject };
+    capturedResolve = capturedReject = noop;
     this.#w.add(chunks, msg);
     this.#pending++;
     this.#byDeadline.push(msg);
