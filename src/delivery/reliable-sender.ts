@@ -143,11 +143,7 @@ export class ReliableSender {
   /** Whether flow control lets new item `seq` go now (canSend marks the credit blocked if not). */
   #creditAllows(seq: number): boolean {
     if (this.#credit === null || !this.#ring.live(seq)) return true;
-    return this.#credit.canSend(this.#ring.data(seq).byteLength, this.#startsMessage(seq));
-  }
-
-  #startsMessage(seq: number): number {
-    return this.#w.startsMessage(seq);
+    return this.#credit.canSend(this.#ring.data(seq).byteLength, this.#w.startsMessage(seq));
   }
 
   /** The frame item takeItem() would return (built once; not marked sent), or null: nothing to send. */
@@ -169,17 +165,22 @@ export class ReliableSender {
    * frame item, or null. `nowMs`: the send time when the caller read the clock already (the pump).
    */
   takeItem(nowMs?: number): PayloadItem | null {
-    const item = this.peekItem();
-    if (item === null) return null;
+    return this.peekItem() === null ? null : this.takePeeked(nowMs ?? this.#clock.monotonic());
+  }
+
+  /** Transmits (and returns) the item peekItem() just returned, not choosing it again (the packer peeks, sizes, takes). */
+  takePeeked(nowMs: number): PayloadItem {
+    const item = this.#peeked;
+    if (item === null) throw new Error('takePeeked() without an item from peekItem()');
     this.#peeked = null;
     const seq = this.#peekSeq;
     if (seq === this.#w.sendNext) {
-      this.#credit?.onSent(item.data.byteLength, this.#startsMessage(seq)); // nextToSend checked canSend
+      this.#credit?.onSent(item.data.byteLength, this.#w.startsMessage(seq)); // nextToSend checked canSend
       this.#w.firstSent();
     } else {
       this.#retransmissions++;
     }
-    this.#transmit(seq, nowMs ?? this.#clock.monotonic());
+    this.#transmit(seq, nowMs);
     return item;
   }
 

@@ -139,14 +139,14 @@ export class FramePacker {
     return true;
   }
 
-  /** The reliable sender's next item, if it fits (the sender builds it once: peekItem, then takeItem hands out that object). */
+  /** The reliable sender's next item, if it fits (the sender chooses and builds it once: peekItem, then takePeeked). */
   addReliable(): boolean {
     const sender = this.sender;
     const item = sender?.peekItem() ?? null;
     if (item === null) return false;
     const size = itemBytes(item);
     if (!this.#fits(size)) return false;
-    sender!.takeItem(this.now);
+    sender!.takePeeked(this.now); // the item just peeked: not chosen again
     this.#addItem(item, size);
     this.addRef(item.id!); // the seq itself: no reference object per item
     this.hasReliable = true;

@@ -168,3 +168,21 @@ describe('messagePromise (the send promise without a closure per message)', () =
     await expect(done).resolves.toBeUndefined();
   });
 });
+
+describe('takePeeked (the packer peeks, sizes, then takes)', () => {
+  test('hands out the peeked object and records it exactly as takeItem does; without a peek it throws', () => {
+    const mk = (): ReliableSender => new ReliableSender({ clock: new ManualClock(), stream: 3, window: 8, packetLoss: true });
+    const a = mk();
+    const b = mk();
+    for (const s of [a, b]) for (let i = 0; i < 3; i++) void s.push([new Uint8Array(10 + i)], 0, 1000);
+    const peeked = a.peekItem()!;
+    expect(a.takePeeked(42)).toBe(peeked);
+    const taken = b.takeItem(42)!;
+    expect([peeked.id, peeked.data.byteLength]).toEqual([taken.id, taken.data.byteLength]);
+    expect([a.inFlight, a.queued, a.peekItem()!.id]).toEqual([b.inFlight, b.queued, b.peekItem()!.id]);
+    expect([a.inFlight, a.queued]).toEqual([1, 2]);
+    const c = mk();
+    void c.push([new Uint8Array(1)], 0, 1000);
+    expect(() => c.takePeeked(0)).toThrow('takePeeked() without an item from peekItem()');
+  });
+});

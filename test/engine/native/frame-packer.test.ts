@@ -19,8 +19,8 @@ function fakeSender(count: number): { sender: ReliableSender; stamps: number[] }
   const peekItem = (): PayloadItem | null => (seq < last ? (peeked ??= { flags: FLAG_RELIABLE, data: new Uint8Array(100), id: seq }) : null);
   const sender = {
     peekItem,
-    takeItem(now: number): PayloadItem | null {
-      const it = peekItem();
+    takePeeked(now: number): PayloadItem {
+      const it = peeked!;
       stamps.push(now);
       peeked = null;
       seq++;
