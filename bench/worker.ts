@@ -10,6 +10,7 @@ const ROLES: Record<Role, () => RoleHandler> = {
   raw: () => (require('./roles/raw') as typeof import('./roles/raw')).rawRole(),
   udpvault: () => (require('./roles/udpvault') as typeof import('./roles/udpvault')).udpvaultRole(),
   'secret-stream': () => (require('./roles/secret-stream') as typeof import('./roles/secret-stream')).secretStreamRole(),
+  floor: () => (require('./roles/floor') as typeof import('./roles/floor')).floorRole(),
   crowd: () => (require('./roles/crowd') as typeof import('./roles/crowd')).crowdRole(),
 };
 

@@ -29,6 +29,8 @@ done
 # python3-msgpack and python3-zstandard.
 /usr/bin/python3 -c 'import nacl.public, nacl.signing, msgpack, zstandard' >/dev/null 2>&1 ||
   need="$need python3-nacl python3-msgpack python3-zstandard"
+# The frame/datagram cross-check (test/helpers/protocol_v5_check.py) uses python3-cryptography.
+/usr/bin/python3 -c 'import cryptography.hazmat.primitives.ciphers.aead' >/dev/null 2>&1 || need="$need python3-cryptography"
 
 if [ -z "$need" ]; then
   exit 0

@@ -22,7 +22,12 @@ export const DATA_HEADER_BYTES = 1 + SESSION_ID_BYTES + COUNTER_BYTES;
  * receiver accepts up to a 9000-byte jumbo frame's UDP payload (or its own maximum, if larger).
  */
 export const MAX_PEER_DATAGRAM_BYTES = 9000 - 20 - 8;
-export const FRAME_VERSION = 4;
+/**
+ * Version of the encrypted frame (docs/PROTOCOL.md §7): 5 = a msgpack fixarray
+ * [v, t, n, i, p, c, r, g] (4 was a fixmap with one-letter keys). The datagram type byte and
+ * the v4 handshake are unchanged; a frame of another version is dropped as `unknownVersion`.
+ */
+export const FRAME_VERSION = 5;
 
 // ---- Implementation defaults (overridable by configuration) -----------------------------
 export const DEFAULT_PORT = 11000;

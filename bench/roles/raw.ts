@@ -5,6 +5,19 @@ import { Blaster, Counter, memory, payload, type RoleHandler } from './role';
 
 export const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
+/** Binds `s` to an ephemeral loopback port with 4 MiB socket buffers (where the kernel allows); returns the port. */
+export async function bindLoopback(s: dgram.Socket): Promise<number> {
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+  for (const set of [(n: number) => s.setRecvBufferSize(n), (n: number) => s.setSendBufferSize(n)]) {
+    try {
+      set(SOCKET_BUFFER_BYTES);
+    } catch {
+      /* capped by net.core.[rw]mem_max */
+    }
+  }
+  return s.address().port;
+}
+
 export function rawRole(): RoleHandler {
   const s = dgram.createSocket('udp4');
   const counter = new Counter();
@@ -12,15 +25,7 @@ export function rawRole(): RoleHandler {
   s.on('message', (d) => counter.add(d.length));
   return {
     async init(): Promise<Hello> {
-      await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-      for (const set of [(n: number) => s.setRecvBufferSize(n), (n: number) => s.setSendBufferSize(n)]) {
-        try {
-          set(SOCKET_BUFFER_BYTES);
-        } catch {
-          /* capped by net.core.[rw]mem_max */
-        }
-      }
-      return { port: s.address().port, key: '' };
+      return { port: await bindLoopback(s), key: '' };
     },
     async handle(c: Command): Promise<unknown> {
       switch (c.cmd) {

@@ -17,7 +17,7 @@ export const DROP_HELP: Readonly<Record<string, string>> = {
   stale: 'a timestamp outside the freshness window',
   rateLimited: 'over a rate limit',
   tooLarge: 'larger than allowed',
-  unknownVersion: 'an unknown protocol version',
+  unknownVersion: 'an unknown protocol or frame version',
   keyChanged: 'signed by a key other than the one recorded for the peer',
   decompress: 'decompression failed or exceeded the size limit',
   plaintextRefused: 'vault-v2 plaintext from a peer added without --allow-plaintext',

@@ -35,3 +35,19 @@ export function counterNonce(n: Uint8Array, b: Uint8Array): Uint8Array {
   n[11] = b[o + 7]!;
   return n;
 }
+
+/**
+ * A datagram buffer that keeps the sub-views a native seal passes to its binding (the AD, the
+ * plaintext, the ciphertext ‖ tag), made on its first seal and reused while the split is the
+ * same: the send path's pooled slots (engine/native/datagram-pool.ts) are SealBuffers, so a
+ * datagram sealed into a reused slot allocates no views (issue 12). Any other Uint8Array works
+ * as before.
+ */
+export class SealBuffer extends Uint8Array {
+  /** The split the views below were made for (-1: none yet). */
+  viewHeaderBytes = -1;
+  viewPlainBytes = -1;
+  ad: Uint8Array | null = null;
+  plain: Uint8Array | null = null;
+  sealed: Uint8Array | null = null;
+}

@@ -1,11 +1,11 @@
 /**
  * The frame decoder's fast path (hot path, issue 12): reads the msgpack of a frame directly —
- * the layout encodeFrameInto writes, in any key order and any integer/bin width — validating
- * every field as decodeFrame does, with no intermediate object tree. It accepts only frames the
- * generic decoder (msgpackr + validation, frame.ts) accepts with the same result; anything else
- * — malformed, or merely unusual (a float, a signed integer form, a str8 key, a duplicate key) —
- * returns null and the generic decoder decides, with its exact error. So this is an
- * optimisation, never a second definition of the format.
+ * the fixarray [v, t, n, i, p, c, r, g] encodeFrameInto writes, with any integer/bin width —
+ * validating every field as decodeFrame does, with no intermediate object tree. It accepts only
+ * frames the generic decoder (msgpackr + validation, frame.ts) accepts with the same result;
+ * anything else — malformed, of another version, or merely unusual (a float, a signed integer
+ * form, an array32 header) — returns null and the generic decoder decides, with its exact
+ * error. So this is an optimisation, never a second definition of the format.
  */
 import { FRAME_VERSION } from '../constants';
 import type { ControlItem, Frame, PayloadItem } from './frame';
@@ -118,75 +118,41 @@ function control(): ControlItem {
   throw GENERIC;
 }
 
-// Bits of the keys seen (a duplicate goes to the generic decoder).
-const KEY_BIT: Record<number, number> = { 0x76: 1, 0x74: 2, 0x6e: 4, 0x69: 8, 0x70: 16, 0x63: 32, 0x72: 64, 0x67: 128 };
-const REQUIRED = 1 | 2 | 4 | 8 | 16 | 32 | 128;
+/** fixarray of 8: [v, t, n, i, p, c, r, g]. */
+const FRAME_ARRAY = 0x98;
+const NIL = 0xc0;
 
 function frame(): Frame {
-  const t0 = byte();
-  if ((t0 & 0xf0) !== 0x80) throw GENERIC;
-  let seen = 0;
-  let t = 0;
-  let n = 0;
-  let inst = 0;
-  // Both are required keys: set below whenever a frame is returned (no throwaway arrays).
-  let p: PayloadItem[] | null = null;
-  let c: ControlItem[] | null = null;
-  let r: [number, number] | undefined;
+  if (byte() !== FRAME_ARRAY || uint() !== FRAME_VERSION) throw GENERIC;
+  const t = uint();
+  const n = uint();
+  const inst = uint();
+  if (inst > 0xffffffff) throw GENERIC;
+  const plen = array();
+  if (plen > MAX_ITEMS) throw GENERIC;
+  const p = new Array<PayloadItem>(plen);
   let reliableItems = false;
-  for (let e = t0 & 0x0f; e > 0; e--) {
-    if (byte() !== 0xa1) throw GENERIC;
-    const k = byte();
-    const bit = KEY_BIT[k];
-    if (bit === undefined || (seen & bit) !== 0) throw GENERIC;
-    seen |= bit;
-    switch (k) {
-      case 0x76: // v
-        if (uint() !== FRAME_VERSION) throw GENERIC;
-        break;
-      case 0x74: // t
-        t = uint();
-        break;
-      case 0x6e: // n
-        n = uint();
-        break;
-      case 0x69: // i
-        inst = uint();
-        if (inst > 0xffffffff) throw GENERIC;
-        break;
-      case 0x70: {
-        const len = array();
-        if (len > MAX_ITEMS) throw GENERIC;
-        p = new Array<PayloadItem>(len);
-        for (let x = 0; x < len; x++) {
-          const it = item();
-          if ((it.flags & FLAG_RELIABLE) !== 0) reliableItems = true;
-          p[x] = it;
-        }
-        break;
-      }
-      case 0x63: {
-        const len = array();
-        if (len > MAX_CONTROLS) throw GENERIC;
-        c = new Array<ControlItem>(len);
-        let acks = 0;
-        for (let x = 0; x < len; x++) {
-          const ci = control();
-          if (ci.type === 'packetAck' && ++acks > 1) throw GENERIC;
-          c[x] = ci;
-        }
-        break;
-      }
-      case 0x72: // r
-        if (byte() !== 0x92) throw GENERIC;
-        r = [uint(), uint()];
-        break;
-      default: // g
-        bin();
-    }
+  for (let x = 0; x < plen; x++) {
+    const it = item();
+    if ((it.flags & FLAG_RELIABLE) !== 0) reliableItems = true;
+    p[x] = it;
   }
-  if ((seen & REQUIRED) !== REQUIRED || o !== b.length || (reliableItems && !r)) throw GENERIC;
-  const f: Frame = { t, n, i: inst, p: p!, c: c! };
+  const clen = array();
+  if (clen > MAX_CONTROLS) throw GENERIC;
+  const c = new Array<ControlItem>(clen);
+  let acks = 0;
+  for (let x = 0; x < clen; x++) {
+    const ci = control();
+    if (ci.type === 'packetAck' && ++acks > 1) throw GENERIC;
+    c[x] = ci;
+  }
+  let r: [number, number] | undefined;
+  const rt = byte();
+  if (rt === 0x92) r = [uint(), uint()];
+  else if (rt !== NIL) throw GENERIC;
+  bin(); // g
+  if (o !== b.length || (reliableItems && !r)) throw GENERIC;
+  const f: Frame = { t, n, i: inst, p, c };
   if (r) f.r = r;
   return f;
 }

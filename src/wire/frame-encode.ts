@@ -1,7 +1,7 @@
 /**
  * The frame encoder (hot path): writes the msgpack bytes of a frame directly, sized exactly,
- * in one allocation — { v, t, n, i, p, c, [r], g } in that key order, padding `g` last.
- * decodeFrame (msgpackr + validation) reads it like any msgpack.
+ * in one allocation — the fixarray [v, t, n, i, p, c, r, g] (frame version 5), `r` nil when
+ * absent, padding `g` last. decodeFrame (msgpackr + validation) reads it like any msgpack.
  */
 import { FRAME_VERSION } from '../constants';
 import type { ControlItem, Frame, PayloadItem } from './frame';
@@ -91,20 +91,19 @@ class Writer {
       this.u32(len);
     }
   }
-  key(k: number): void {
-    this.byte(0xa1);
-    this.byte(k);
-  }
 }
 
-const K = { v: 0x76, t: 0x74, n: 0x6e, i: 0x69, p: 0x70, c: 0x63, r: 0x72, g: 0x67 };
+/** fixarray of 8: [v, t, n, i, p, c, r, g]. */
+const FRAME_ARRAY = 0x98;
+const NIL = 0xc0;
 
 /** Encoded bytes of `f` without its padding (the send path computes it once per datagram). */
 export function unpaddedFrameBytes(f: Frame): number {
-  let base = 1 + 3 + 2 + uintBytes(f.t) + 2 + uintBytes(f.n) + 2 + uintBytes(f.i) + 2 + arrayHeaderBytes(f.p.length) + 2 + arrayHeaderBytes(f.c.length) + 2;
+  // array header, v (a fixint), t, n, i, p and c headers; r (nil, or [stream, base]); g's header is not counted
+  let base = 1 + 1 + uintBytes(f.t) + uintBytes(f.n) + uintBytes(f.i) + arrayHeaderBytes(f.p.length) + arrayHeaderBytes(f.c.length);
   for (const i of f.p) base += itemBytes(i);
   for (const c of f.c) base += controlBytesExact(c);
-  if (f.r) base += 2 + 1 + uintBytes(f.r[0]) + uintBytes(f.r[1]);
+  base += f.r ? 1 + uintBytes(f.r[0]) + uintBytes(f.r[1]) : 1;
   return base;
 }
 
@@ -136,16 +135,11 @@ export function encodeFrameInto(f: Frame, targetBytes: number, out: Uint8Array, 
   const pad = paddingLength(base, targetBytes);
   const w = new Writer(out);
   w.o = offset;
-  w.byte(0x80 | (f.r ? 8 : 7));
-  w.key(K.v);
+  w.byte(FRAME_ARRAY);
   w.byte(FRAME_VERSION);
-  w.key(K.t);
   w.uint(f.t);
-  w.key(K.n);
   w.uint(f.n);
-  w.key(K.i);
   w.uint(f.i);
-  w.key(K.p);
   w.array(f.p.length);
   for (const i of f.p) {
     w.array(i.index !== undefined ? 5 : i.id !== undefined ? 3 : 2);
@@ -159,7 +153,6 @@ export function encodeFrameInto(f: Frame, targetBytes: number, out: Uint8Array, 
       w.uint(i.count!);
     }
   }
-  w.key(K.c);
   w.array(f.c.length);
   for (const c of f.c) {
     if (c.type === 'keepalive') {
@@ -185,12 +178,10 @@ export function encodeFrameInto(f: Frame, targetBytes: number, out: Uint8Array, 
     }
   }
   if (f.r) {
-    w.key(K.r);
     w.byte(0x92);
     w.uint(f.r[0]);
     w.uint(f.r[1]);
-  }
-  w.key(K.g);
+  } else w.byte(NIL);
   w.binHeader(pad);
   out.fill(0, w.o, w.o + pad);
   return w.o + pad - offset;

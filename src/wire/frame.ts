@@ -1,7 +1,7 @@
 /**
- * The versioned msgpack frame carried (encrypted) in every data datagram:
- *   { v: 4, t: <sender ms timestamp>, n: <packet number>, i: <sender instance>, p: [payload items],
- *     c: [control items], r?: [stream, base], g: <padding bin> }
+ * The versioned msgpack frame carried (encrypted) in every data datagram, a fixarray of 8:
+ *   [v = 5, t: <sender ms timestamp>, n: <packet number>, i: <sender instance>, p: [payload items],
+ *    c: [control items], r: [stream, base] or nil, g: <padding bin>]
  * `n` numbers every datagram to the peer (one space per direction, independent of sessions: it
  * survives rekeys); `i` is the sender's packet-number space id (new per node start and per
  * peer re-add): a new instance starts a new packet-number space.
@@ -10,7 +10,8 @@
  * Control item: [0] keepalive | [1, stream, cum, [start, end, ...]] delivery ack
  *               | [2, <bin: packet ack, wire/ack.ts>] packet ack (at most one per frame)
  *               | [3, maxMessageBytes] limits.
- * Decoding validates every field; anything else is a 'malformed' drop.
+ * Decoding validates every field; anything else is a 'malformed' drop, except a frame of another
+ * version (a v4 fixmap, a future array), which is an `unknownVersion` drop (FrameVersionError).
  */
 import { FRAME_VERSION } from '../constants';
 import { DropError } from '../errors';
@@ -63,8 +64,12 @@ export interface Frame {
 export function itemOverheadBytes(item: PayloadItem): number {
   return 1 + 1 + binHeaderBytes(item.data.length) + (item.id === undefined ? 0 : 9) + (item.index === undefined ? 0 : 10);
 }
-/** Frame bytes besides items and controls, upper bound: map, v, t, n, i, p, c, r, g keys and headers. */
-export const FRAME_FIXED_OVERHEAD_BYTES = 1 + 3 + 11 + 11 + 7 + 5 + 5 + 17 + 5;
+/**
+ * Frame bytes besides items and controls, upper bound: array header, v, t, n, i, the p and c
+ * array16 headers, r ([u32 stream, uint64 base]) and g's bin16 header (v4's fixmap spent 16
+ * more on keys).
+ */
+export const FRAME_FIXED_OVERHEAD_BYTES = 1 + 1 + 9 + 9 + 5 + 3 + 3 + 15 + 3;
 export function controlBytes(c: ControlItem): number {
   if (c.type === 'keepalive') return 2;
   if (c.type === 'packetAck') return 1 + 1 + 3 + c.ack.length;
@@ -80,6 +85,16 @@ const isBin = (x: unknown): x is Uint8Array => x instanceof Uint8Array;
 const bad = (what: string): never => {
   throw new DropError('malformed', `invalid frame: ${what}`);
 };
+
+/** An authentic frame of another version (a v4 fixmap from an older node): an `unknownVersion` drop. */
+export class FrameVersionError extends DropError {
+  readonly version: number;
+  constructor(version: number) {
+    super('unknownVersion', `frame version ${version}; this node speaks ${FRAME_VERSION}`);
+    this.version = version;
+    this.name = 'FrameVersionError';
+  }
+}
 
 function itemFromWire(w: unknown): PayloadItem {
   if (!Array.isArray(w)) return bad('payload item is not an array');
@@ -124,7 +139,22 @@ function controlFromWire(w: unknown): ControlItem {
   return bad('unknown control item');
 }
 
-const KNOWN_KEYS = new Set(['v', 't', 'n', 'i', 'p', 'c', 'r', 'g']);
+/** Array positions of the frame's fields. */
+const V = 0;
+const T = 1;
+const N = 2;
+const I = 3;
+const P = 4;
+const C = 5;
+const R = 6;
+const G = 7;
+const FIELDS = 8;
+
+/** The version of a frame that is not v5: a v4 (or older) map's `v`, or an array's first element; else undefined. */
+function otherVersion(o: unknown): number | undefined {
+  const v = Array.isArray(o) ? (o as unknown[])[0] : typeof o === 'object' && o !== null && !isBin(o) ? (o as Record<string, unknown>)['v'] : undefined;
+  return isUint(v, 0xffffffff) && v !== FRAME_VERSION ? v : undefined;
+}
 
 /** Decodes and validates a frame: the fast path (frame-decode.ts) for the usual bytes, else msgpackr and the checks below. */
 export function decodeFrame(bytes: Uint8Array): Frame {
@@ -139,24 +169,29 @@ export function decodeFrameGeneric(bytes: Uint8Array): Frame {
   } catch {
     return bad('not msgpack');
   }
-  if (typeof o !== 'object' || o === null || Array.isArray(o) || isBin(o)) return bad('not a map');
-  const m = o as Record<string, unknown>;
-  for (const k of Object.keys(m)) if (!KNOWN_KEYS.has(k)) return bad(`unknown field "${k.slice(0, 16)}"`);
-  if (m['v'] !== FRAME_VERSION) return bad('version');
-  if (!isUint(m['t'])) return bad('timestamp');
-  if (!isUint(m['n'])) return bad('packet number');
-  if (!isUint(m['i'], 0xffffffff)) return bad('instance');
-  if (!isBin(m['g'])) return bad('padding');
-  const p = m['p'];
-  const c = m['c'];
+  const version = otherVersion(o);
+  if (version !== undefined) throw new FrameVersionError(version);
+  if (!Array.isArray(o)) return bad('not an array');
+  const m = o as unknown[];
+  if (m.length !== FIELDS) return bad('frame length');
+  if (m[V] !== FRAME_VERSION) return bad('version');
+  const t = m[T];
+  const n = m[N];
+  const inst = m[I];
+  if (!isUint(t)) return bad('timestamp');
+  if (!isUint(n)) return bad('packet number');
+  if (!isUint(inst, 0xffffffff)) return bad('instance');
+  if (!isBin(m[G])) return bad('padding');
+  const p = m[P];
+  const c = m[C];
   if (!Array.isArray(p) || p.length > MAX_ITEMS_PER_FRAME) return bad('payload channel');
   if (!Array.isArray(c) || c.length > 16) return bad('control channel');
   const items = p.map(itemFromWire);
   const controls = c.map(controlFromWire);
   if (controls.filter((x) => x.type === 'packetAck').length > 1) return bad('more than one packet ack');
-  const frame: Frame = { t: m['t'], n: m['n'], i: m['i'], p: items, c: controls };
-  const r = m['r'];
-  if (r !== undefined) {
+  const frame: Frame = { t, n, i: inst, p: items, c: controls };
+  const r = m[R];
+  if (r !== null) {
     if (!Array.isArray(r) || r.length !== 2 || !isUint(r[0]) || !isUint(r[1])) return bad('reliable stream');
     frame.r = [r[0], r[1]];
   } else if (items.some((i) => (i.flags & FLAG_RELIABLE) !== 0)) {

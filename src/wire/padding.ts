@@ -10,7 +10,7 @@
  *              into BUCKET_STEPS_PER_DOUBLING equal steps (1024 + 32·k up to 2048, 2048 + 64·k up
  *              to 4096, …). Small datagrams thus hide their size within a power of two, and
  *              larger ones (bulk data, 1 KiB messages) pay at most 1/32 (3.1%) of padding instead
- *              of up to 100%: a 1 KiB message travels in a 1120-byte datagram, not a 1472-byte
+ *              of up to 100%: a 1 KiB message travels in a 1088-byte datagram, not a 1472-byte
  *              one. Buckets grow with the MTU, and above the smallest bucket a datagram is never
  *              padded to twice its length or more.
  */

@@ -6,6 +6,7 @@
 import _sodium from 'libsodium-wrappers';
 import { loadNativeAead, type NativeAead } from '../../src/crypto/aead-native';
 import { sodiumNative } from '../../src/crypto/native-lib';
+import { SealBuffer } from '../../src/crypto/packet-cipher';
 import { writeDataHeader } from '../../src/wire/packet';
 
 const native = sodiumNative() ? describe : describe.skip;
@@ -70,5 +71,37 @@ native('native key store', () => {
     expect(a.cipher.open(Buffer.from(a.hex, 'hex'), 13, out)).toBe(true);
     expect([...out]).toEqual([...frame]);
     expect(b.cipher.open(Buffer.from(a.hex, 'hex'), 13, out)).toBe(false);
+  });
+});
+
+native('native seal into a SealBuffer (a pooled datagram slot)', () => {
+  test('the cached views seal exactly the bytes of a plain seal, are reused for the same split and remade for another', () => {
+    const n = loadNativeAead();
+    const key = new Uint8Array(32).fill(7);
+    const slot = n.allocKey();
+    slot.set(key);
+    const cipher = n.cipher(slot);
+    const ab = new ArrayBuffer(2048);
+    const check = (buf: SealBuffer, counter: number, frameBytes: number): void => {
+      const frame = new Uint8Array(frameBytes).map((_, i) => (i * 31 + counter) & 0xff);
+      writeDataHeader(buf, 9, counter);
+      buf.set(frame, 13);
+      cipher.seal(buf, 13, frameBytes);
+      expect(Buffer.from(buf.subarray(0, 13 + frameBytes + 16)).toString('hex')).toBe(reference(key, 9, counter, frame));
+    };
+    const a = new SealBuffer(ab, 0, 13 + 1091 + 16);
+    check(a, 1, 1091);
+    const views = [a.ad, a.plain, a.sealed];
+    expect(views.map((v) => [v!.byteOffset, v!.length])).toEqual([[0, 13], [13, 1091], [13, 1107]]);
+    check(a, 2, 1091); // same split: the same view objects
+    expect([a.ad, a.plain, a.sealed]).toEqual(views);
+    expect(a.ad).toBe(views[0]);
+    expect(a.sealed).toBe(views[2]);
+    check(a, 3, 500); // another split in the same buffer: new views, still exact
+    expect(a.plain!.length).toBe(500);
+    expect(a.sealed!.length).toBe(516);
+    const b = new SealBuffer(ab, 0, 13 + 100 + 16); // another view of the same slot
+    check(b, 4, 100);
+    cipher.wipe();
   });
 });

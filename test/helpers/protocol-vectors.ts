@@ -1,11 +1,11 @@
 /**
- * Protocol v4 data-layer test vectors from fixed inputs (no randomness, no clock): a frame and
+ * Protocol v4 data-layer test vectors (frame version 5) from fixed inputs (no randomness, no clock): a frame and
  * the data datagram that seals it with a given transport key. The handshake that yields the key
  * (Noise IK/XX) has its own vectors: test/fixtures/protocol-v4-vectors.json
  * (test/crypto/noise/vectors.test.ts); the data construction takes any 32-byte key.
  *
  * Jest-independent: call `await sodiumReady()` first, then `makeProtocolVectors()`.
- * The outputs are stored in test/fixtures/protocol-v4-frame-vectors.json and quoted in
+ * The outputs are stored in test/fixtures/protocol-v5-frame-vectors.json and quoted in
  * docs/PROTOCOL.md §17.2–17.4; test/crypto/vectors.test.ts checks that the code reproduces them.
  */
 import { Session } from '../../src/crypto/session';
@@ -24,7 +24,7 @@ export const VECTOR_INPUTS = Object.freeze({
   responderSid: 0x55667788,
   /** Wall clock of the data frame (`t`). */
   frameTimestampMs: 1_800_000_000_500,
-  frameText: 'hello, udpvault v4',
+  frameText: 'hello, udpvault v5',
   /** Packet number and sender instance of the data frame (`n`, `i`). */
   framePacketNumber: 0,
   frameInstance: 0x01020304,
@@ -71,10 +71,10 @@ export function makeProtocolVectors(): ProtocolVectors {
   return { frame, data, initiatorSession, responderSession };
 }
 
-/** The JSON form stored in test/fixtures/protocol-v4-frame-vectors.json (all byte strings in hex). */
+/** The JSON form stored in test/fixtures/protocol-v5-frame-vectors.json (all byte strings in hex). */
 export function vectorsToJson(v: ProtocolVectors): Record<string, unknown> {
   return {
-    description: 'udpvault native protocol v4 frame and data vectors (docs/PROTOCOL.md §17.2–17.4); made by test/helpers/protocol-vectors.ts',
+    description: 'udpvault native protocol v4, frame version 5 (a msgpack array): frame and data vectors (docs/PROTOCOL.md §17.2–17.4); made by test/helpers/protocol-vectors.ts',
     inputs: { ...VECTOR_INPUTS },
     frame: hex(v.frame),
     data: hex(v.data),

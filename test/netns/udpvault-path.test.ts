@@ -139,12 +139,15 @@ describeBed('udpvault through a 10 Mbit/s tbf bottleneck with 40 ms RTT', () => 
       expect(f.tcpRate! / link).toBeGreaterThanOrEqual(0.2);
     });
 
-    // Bucket padding above 1 KiB goes in 32-byte steps: a 1 KiB message is a 1120-byte datagram
-    // (1148 IP bytes), where it was 1200 or 1472 (wire ÷ payload 1.20–1.46 before any loss).
-    test('a 1 KiB datagram-mode message costs at most 1148 IP bytes on the wire (mean over the flood)', () => {
+    // Bucket padding above 1 KiB goes in 32-byte steps: with frame v5 (an array, no keys) a 1 KiB
+    // message is a 1088-byte datagram (1116 IP bytes), 1120 (1148) when a packet ack rides along
+    // (in ~40% of them here: 1,129.8 IP bytes on average at 13:06 UTC). With frame v4's keys every
+    // one was 1148, so the mean can now only stay below it; before the fine buckets 1200 or 1472.
+    test('a 1 KiB datagram-mode message costs 1116 IP bytes on the wire, 1148 with a packet ack (mean over the flood below 1148)', () => {
       const f = floodWithTcp!;
       expect(f.wirePackets).toBeGreaterThan(10);
-      expect(f.wireBytes / f.wirePackets).toBeLessThanOrEqual(1148);
+      expect(f.wireBytes / f.wirePackets).toBeGreaterThanOrEqual(1116 * 0.95); // nearly all of them are messages, not ack-only datagrams
+      expect(f.wireBytes / f.wirePackets).toBeLessThan(1148);
     });
   });
 });

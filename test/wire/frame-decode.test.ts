@@ -89,20 +89,20 @@ describe('fast frame decoder', () => {
     }
   });
 
-  test('msgpack of the same frame from msgpackr (other key order, wider forms) is decoded equally or left to the reference', () => {
+  test('msgpack of the same frame from msgpackr (its own integer and bin forms) is decoded equally or left to the reference', () => {
     const seen = new Set<string>();
     for (let k = 0; k < 500; k++) {
       const f = frame();
-      const wire: Record<string, unknown> = {
-        g: new Uint8Array(int(3)),
-        c: f.c.map((c) => (c.type === 'keepalive' ? [0] : c.type === 'ack' ? [1, c.stream, c.cum, c.ranges] : c.type === 'packetAck' ? [2, c.ack] : [3, c.maxMessageBytes])),
-        p: f.p.map((i) => (i.index !== undefined ? [i.flags, i.data, i.id, i.index, i.count] : i.id !== undefined ? [i.flags, i.data, i.id] : [i.flags, i.data])),
-        i: f.i,
-        n: f.n,
-        t: f.t,
-        v: 4,
-      };
-      if (f.r) wire['r'] = f.r;
+      const wire: unknown[] = [
+        5,
+        f.t,
+        f.n,
+        f.i,
+        f.p.map((i) => (i.index !== undefined ? [i.flags, i.data, i.id, i.index, i.count] : i.id !== undefined ? [i.flags, i.data, i.id] : [i.flags, i.data])),
+        f.c.map((c) => (c.type === 'keepalive' ? [0] : c.type === 'ack' ? [1, c.stream, c.cum, c.ranges] : c.type === 'packetAck' ? [2, c.ack] : [3, c.maxMessageBytes])),
+        f.r ?? null,
+        new Uint8Array(int(3)),
+      ];
       seen.add(agree(new Uint8Array(pack(wire))));
     }
     expect(seen.has('fast')).toBe(true);
@@ -137,16 +137,27 @@ describe('fast frame decoder', () => {
     expect(count.refused).toBeGreaterThan(5000);
   });
 
-  test('bytes that are valid for the reference but unusual go to it: a float timestamp, a str8 key, a duplicate key', () => {
-    const base = { v: 4, t: 5, n: 1, i: 2, p: [], c: [], g: new Uint8Array(0) };
-    const float = new Uint8Array(pack({ ...base, t: 5.5 }));
+  test('bytes that are valid for the reference but unusual go to it: a float timestamp, an array32 header, a float version', () => {
+    const float = new Uint8Array(pack([5, 5.5, 1, 2, [], [], null, new Uint8Array(0)]));
     expect(fastDecodeFrame(float)).toBeNull();
+    expect(() => decodeFrameGeneric(float)).toThrow('invalid frame: timestamp');
     const plain = encodeFrame({ t: 5, n: 1, i: 2, p: [], c: [] });
-    const str8Key = Uint8Array.from([plain[0]!, 0xd9, 1, ...plain.subarray(2)]); // "v" as str8
-    expect(fastDecodeFrame(str8Key)).toBeNull();
-    expect(decodeFrameGeneric(str8Key).t).toBe(5);
-    const dup = Uint8Array.from([plain[0]! + 1, 0xa1, 0x74, 0x09, ...plain.subarray(1)]); // t twice
-    expect(fastDecodeFrame(dup)).toBeNull();
-    expect(decodeFrameGeneric(dup).t).toBe(5); // the reference keeps the last
+    expect(plain[0]).toBe(0x98);
+    const array32 = Uint8Array.from([0xdd, 0, 0, 0, 8, ...plain.subarray(1)]);
+    expect(fastDecodeFrame(array32)).toBeNull();
+    expect(decodeFrameGeneric(array32)).toEqual({ t: 5, n: 1, i: 2, p: [], c: [] });
+    const floatVersion = Uint8Array.from([0x98, 0xcb, ...Buffer.from('4014000000000000', 'hex'), ...plain.subarray(2)]); // v = 5.0
+    expect(fastDecodeFrame(floatVersion)).toBeNull();
+    expect(decodeFrameGeneric(floatVersion).t).toBe(5);
+  });
+
+  test('another frame version (a v4 fixmap, a v6 array) goes to the reference, which refuses it as unknownVersion', () => {
+    const v4 = new Uint8Array(Buffer.from('87a17604a17401a16e00a16900a17090a16390a167c400', 'hex'));
+    const v6 = encodeFrame({ t: 5, n: 1, i: 2, p: [], c: [] });
+    v6[1] = 6;
+    for (const b of [v4, v6]) {
+      expect(fastDecodeFrame(b)).toBeNull();
+      expect(() => decodeFrameGeneric(b)).toThrow(expect.objectContaining({ reason: 'unknownVersion' }) as Error);
+    }
   });
 });

@@ -1,5 +1,6 @@
 /** The msgpack frame inside every data datagram (docs/PROTOCOL.md §7): forms, padding, strict decoding. */
 import { DropError } from '../../src/errors';
+import { FRAME_VERSION } from '../../src/constants';
 import {
   binHeaderBytes,
   CONTROL_ACK,
@@ -11,6 +12,7 @@ import {
   FLAG_FRAGMENT,
   FLAG_RELIABLE,
   FRAME_FIXED_OVERHEAD_BYTES,
+  FrameVersionError,
   itemOverheadBytes,
   MAX_ACK_RANGES,
   MAX_ITEMS_PER_FRAME,
@@ -32,27 +34,37 @@ function norm(f: Frame): Frame {
   return out;
 }
 
-/** `what` null: any message (the reason must still be 'malformed'). */
-function expectMalformed(b: Uint8Array, what: string | null): void {
-  let caught: unknown;
+/** What decodeFrame throws on `b` (undefined when it decodes). */
+function thrownBy(b: Uint8Array): unknown {
   try {
     decodeFrame(b);
   } catch (e) {
-    caught = e;
+    return e;
   }
+  return undefined;
+}
+
+/** `what` null: any message (the reason must still be 'malformed'). */
+function expectMalformed(b: Uint8Array, what: string | null): void {
+  const caught = thrownBy(b);
   expect(caught).toBeInstanceOf(DropError);
   expect((caught as DropError).reason).toBe('malformed');
   if (what !== null) expect((caught as DropError).message).toBe(`invalid frame: ${what}`);
 }
 
-/** A valid frame object as it appears on the wire, with overrides (undefined deletes a key). */
-function wire(over: Record<string, unknown> = {}): Uint8Array {
-  const o: Record<string, unknown> = { v: 4, t: 1_800_000_000_000, n: 0, i: 0, p: [], c: [], g: new Uint8Array(0) };
-  for (const [k, v] of Object.entries(over)) {
-    if (v === undefined) delete o[k];
-    else o[k] = v;
-  }
-  return new Uint8Array(pack(o));
+/** The frame's fields in their array positions (PROTOCOL.md §7.1). */
+const FIELDS = ['v', 't', 'n', 'i', 'p', 'c', 'r', 'g'] as const;
+
+/** A valid frame as it appears on the wire ([v, t, n, i, p, c, r, g]), with fields overridden by name; `r` is nil unless given. */
+function wire(over: Partial<Record<(typeof FIELDS)[number], unknown>> = {}): Uint8Array {
+  const o: Record<string, unknown> = { v: 5, t: 1_800_000_000_000, n: 0, i: 0, p: [], c: [], r: null, g: new Uint8Array(0), ...over };
+  return new Uint8Array(pack(FIELDS.map((k) => o[k])));
+}
+
+/** The same valid frame without the field at `at` (a 7-element array). */
+function wireWithout(field: (typeof FIELDS)[number]): Uint8Array {
+  const o: Record<string, unknown> = { v: 5, t: 1_800_000_000_000, n: 0, i: 0, p: [], c: [], r: null, g: new Uint8Array(0) };
+  return new Uint8Array(pack(FIELDS.filter((k) => k !== field).map((k) => o[k])));
 }
 
 describe('constants', () => {
@@ -61,20 +73,22 @@ describe('constants', () => {
     expect([CONTROL_KEEPALIVE, CONTROL_ACK]).toEqual([0, 1]);
     expect(MAX_ACK_RANGES).toBe(32);
     expect(MAX_ITEMS_PER_FRAME).toBe(4096);
-    expect(FRAME_FIXED_OVERHEAD_BYTES).toBe(65);
+    expect(FRAME_VERSION).toBe(5);
+    // array 1, v 1, t 9, n 9, i 5, p and c array16 headers 3 + 3, r [u32, uint64] 15, g bin16 header 3
+    expect(FRAME_FIXED_OVERHEAD_BYTES).toBe(49);
   });
 });
 
 describe('encodeFrame: exact bytes', () => {
-  test('empty frame: fixmap v, t, n, i, p, c, then g (bin8, empty)', () => {
-    expect(hex(encodeFrame({ t: 1, n: 0, i: 0, p: [], c: [] }))).toBe('87' + 'a17604' + 'a17401' + 'a16e00' + 'a16900' + 'a17090' + 'a16390' + 'a167c400');
+  test('empty frame: fixarray [v, t, n, i, p, c, r = nil, g (bin8, empty)]: 10 bytes', () => {
+    expect(hex(encodeFrame({ t: 1, n: 0, i: 0, p: [], c: [] }))).toBe('98' + '05' + '01' + '00' + '00' + '90' + '90' + 'c0' + 'c400');
   });
 
   test('packet number and instance: smallest uint forms; a packet ack is [2, bin]', () => {
     const ack = Uint8Array.of(0x05, 0x00, 0x00, 0x05);
     const f: Frame = { t: 1, n: 300, i: 0xdeadbeef, p: [], c: [{ type: 'packetAck', ack }] };
     expect(hex(encodeFrame(f))).toBe(
-      '87' + 'a17604' + 'a17401' + 'a16ecd012c' + 'a169cedeadbeef' + 'a17090' + 'a16391' + '9202c40405000005' + 'a167c400',
+      '98' + '05' + '01' + 'cd012c' + 'cedeadbeef' + '90' + '91' + '9202c40405000005' + 'c0' + 'c400',
     );
     const back = decodeFrame(encodeFrame(f));
     expect([back.n, back.i]).toEqual([300, 0xdeadbeef]);
@@ -82,10 +96,10 @@ describe('encodeFrame: exact bytes', () => {
     expect(controlBytes(f.c[0]!)).toBeGreaterThanOrEqual(encodeFrame(f).length - encodeFrame({ ...f, c: [] }).length);
   });
 
-  test('r goes between c and g; a timestamp ≥ 2^32 is a uint64', () => {
+  test('r ([stream, base]) goes between c and g; a timestamp ≥ 2^32 is a uint64', () => {
     const f: Frame = { t: 1_800_000_000_000, n: 0, i: 0, p: [{ flags: 2, data: bytes(0xaa), id: 1 }], c: [], r: [7, 1] };
     expect(hex(encodeFrame(f))).toBe(
-      '88' + 'a17604' + 'a174cf000001a3185c5000' + 'a16e00' + 'a16900' + 'a170' + '91' + '93' + '02' + 'c401aa' + '01' + 'a16390' + 'a172' + '920701' + 'a167c400',
+      '98' + '05' + 'cf000001a3185c5000' + '00' + '00' + '91' + '93' + '02' + 'c401aa' + '01' + '90' + '920701' + 'c400',
     );
   });
 
@@ -105,9 +119,10 @@ describe('encodeFrame: exact bytes', () => {
       c: [{ type: 'keepalive' }, { type: 'ack', stream: 7, cum: 3, ranges: [5, 6, 9, 9] }],
       r: [7, 9],
     };
-    const o = unpack(encodeFrame(f)) as Record<string, unknown>;
-    expect(Object.keys(o)).toEqual(['v', 't', 'n', 'i', 'p', 'c', 'r', 'g']);
-    const p = (o['p'] as unknown[][]).map((it) => it.map((x) => (x instanceof Uint8Array ? [...x] : x)));
+    const o = unpack(encodeFrame(f)) as unknown[];
+    expect(o.length).toBe(8);
+    expect(o.slice(0, 4)).toEqual([5, 5, 0, 0]);
+    const p = (o[4] as unknown[][]).map((it) => it.map((x) => (x instanceof Uint8Array ? [...x] : x)));
     expect(p).toEqual([
       [0, [1, 2]],
       [1, [1, 2]],
@@ -115,8 +130,8 @@ describe('encodeFrame: exact bytes', () => {
       [4, [1, 2], 100, 1, 3],
       [7, [1, 2], 10, 0, 2],
     ]);
-    expect(o['c']).toEqual([[0], [1, 7, 3, [5, 6, 9, 9]]]);
-    expect(o['r']).toEqual([7, 9]);
+    expect(o[5]).toEqual([[0], [1, 7, 3, [5, 6, 9, 9]]]);
+    expect(o[6]).toEqual([7, 9]);
   });
 });
 
@@ -225,7 +240,7 @@ describe('padding', () => {
       const out = encodeFrame(f, target);
       const expected = target < unpadded ? unpadded : target - base === 258 ? target - 1 : target;
       expect(out.length).toBe(expected);
-      const g = (unpack(out) as { g: Uint8Array }).g;
+      const g = (unpack(out) as unknown[])[7] as Uint8Array;
       expect(g.length).toBe(expected - base - binHeaderBytes(g.length));
       expect(g.every((x) => x === 0)).toBe(true);
       if (target % 37 === 0) expect(norm(decodeFrame(out))).toEqual(f);
@@ -259,9 +274,19 @@ describe('padding', () => {
       const alone = encodeFrame({ t: 0, n: 0, i: 0, p: [], c: [c] }).length - encodeFrame({ t: 0, n: 0, i: 0, p: [], c: [] }).length;
       expect(alone).toBeLessThanOrEqual(controlBytes(c));
     }
-    const f: Frame = { t: Number.MAX_SAFE_INTEGER, n: 0, i: 0, p: worstItems, c: worstControls, r: [0xffffffff, Number.MAX_SAFE_INTEGER] };
+    const f: Frame = { t: Number.MAX_SAFE_INTEGER, n: Number.MAX_SAFE_INTEGER, i: 0xffffffff, p: worstItems, c: worstControls, r: [0xffffffff, Number.MAX_SAFE_INTEGER] };
     const content = worstItems.reduce((n, i) => n + itemOverheadBytes(i) + i.data.length, 0) + worstControls.reduce((n, c) => n + controlBytes(c), 0);
     expect(encodeFrame(f).length).toBeLessThanOrEqual(FRAME_FIXED_OVERHEAD_BYTES + content);
+  });
+
+  test('FRAME_FIXED_OVERHEAD_BYTES is exactly the header at its widest: array16 p and c, u32 stream, uint64 t, n and base, bin16 g', () => {
+    const p: PayloadItem[] = Array.from({ length: 16 }, () => ({ flags: 0, data: new Uint8Array(0) }));
+    const c: ControlItem[] = Array.from({ length: 16 }, () => ({ type: 'keepalive' as const }));
+    const f: Frame = { t: Number.MAX_SAFE_INTEGER, n: Number.MAX_SAFE_INTEGER, i: 0xffffffff, p, c, r: [0xffffffff, Number.MAX_SAFE_INTEGER] };
+    const content = p.reduce((n, i) => n + itemOverheadBytes(i) + i.data.length, 0) + c.reduce((n, x) => n + controlBytes(x), 0);
+    const target = FRAME_FIXED_OVERHEAD_BYTES + content + 300; // 300 bytes of padding: a bin16 g
+    expect(encodeFrame(f, target).length).toBe(target);
+    expect((unpack(encodeFrame(f, target)) as unknown[])[7]).toHaveLength(300);
   });
 });
 
@@ -284,31 +309,30 @@ describe('decodeFrame refuses (DropError malformed)', () => {
   });
 
   test.each([
-    ['array', bytes(0x90)],
+    ['map', bytes(0x80)],
+    ['map with v 5', bytes(0x81, 0xa1, 0x76, 0x05)],
     ['bin', bytes(0xc4, 0x00)],
     ['nil', bytes(0xc0)],
     ['integer', bytes(0x03)],
     ['string', bytes(0xa1, 0x76)],
     ['true', bytes(0xc3)],
-  ])('not a map: %s', (_n, b) => expectMalformed(b, 'not a map'));
+  ])('not an array: %s', (_n, b) => expectMalformed(b, 'not an array'));
 
-  test('unknown keys', () => {
-    expectMalformed(wire({ x: 1 }), 'unknown field "x"');
-    expectMalformed(wire({ abcdefghijklmnopqrstuvwxyz: 1 }), 'unknown field "abcdefghijklmnop"');
-    expectMalformed(bytes(0x81, 0x01, 0x01), 'unknown field "1"'); // integer key
-  });
+  test.each([
+    ['empty', bytes(0x90)],
+    ['7 elements (r left out)', wireWithout('r')],
+    ['9 elements', new Uint8Array(pack([5, 1, 0, 0, [], [], null, new Uint8Array(0), 0]))],
+  ])('frame length: %s', (_n, b) => expectMalformed(b, 'frame length'));
 
-  test.each([[3], [5], ['4'], [null], [4.5], [-4]])('version %p', (v) => expectMalformed(wire({ v }), 'version'));
+  test.each(FIELDS.filter((k) => k !== 'r'))('a missing field (%s) is a frame of the wrong length', (k) => expectMalformed(wireWithout(k), 'frame length'));
 
-  test('version missing', () => expectMalformed(wire({ v: undefined }), 'version'));
+  test.each([['5'], [null], [5.5], [-5], [2 ** 32]])('version %p (not an unsigned integer of 32 bits)', (v) => expectMalformed(wire({ v }), 'version'));
 
   test.each([[-1], [1.5], ['1'], [null], [2 ** 53], [[1]]])('timestamp %p', (t) => expectMalformed(wire({ t }), 'timestamp'));
 
-  test('timestamp missing', () => expectMalformed(wire({ t: undefined }), 'timestamp'));
+  test.each([[-1], [1.5], ['1'], [null], [2 ** 53]])('packet number %p', (n) => expectMalformed(wire({ n }), 'packet number'));
 
-  test.each([[-1], [1.5], ['1'], [null], [2 ** 53], [undefined]])('packet number %p', (n) => expectMalformed(wire({ n }), 'packet number'));
-
-  test.each([[-1], [2 ** 32], ['1'], [null], [undefined]])('instance %p', (i) => expectMalformed(wire({ i }), 'instance'));
+  test.each([[-1], [2 ** 32], ['1'], [null]])('instance %p', (i) => expectMalformed(wire({ i }), 'instance'));
 
   test('two packet acks in one frame', () =>
     expectMalformed(wire({ c: [[2, new Uint8Array([0, 0, 0, 0])], [2, new Uint8Array([0, 0, 0, 0])]] }), 'more than one packet ack'));
@@ -322,17 +346,15 @@ describe('decodeFrame refuses (DropError malformed)', () => {
 
   test.each([['x'], [null], [0], [[]]])('padding %p', (g) => expectMalformed(wire({ g }), 'padding'));
 
-  test('padding missing', () => expectMalformed(wire({ g: undefined }), 'padding'));
-
   test('payload channel: missing, not an array, more than 4096 items', () => {
-    expectMalformed(wire({ p: undefined }), 'payload channel');
+    expectMalformed(wire({ p: null }), 'payload channel');
     expectMalformed(wire({ p: {} }), 'payload channel');
     expectMalformed(wire({ p: d }), 'payload channel');
     expectMalformed(wire({ p: Array.from({ length: 4097 }, () => [0, new Uint8Array(0)]) }), 'payload channel');
   });
 
   test('control channel: missing, not an array, more than 16 items', () => {
-    expectMalformed(wire({ c: undefined }), 'control channel');
+    expectMalformed(wire({ c: null }), 'control channel');
     expectMalformed(wire({ c: 0 }), 'control channel');
     expectMalformed(wire({ c: Array.from({ length: 17 }, () => [0]) }), 'control channel');
   });
@@ -389,7 +411,7 @@ describe('decodeFrame refuses (DropError malformed)', () => {
     expectMalformed(wire({ p: [[0, d], [6, d, 1, 0, 2]] }), 'reliable item without stream');
   });
 
-  test.each([[[1]], [[1, 2, 3]], [[2 ** 53, 1]], [[1, -1]], [[-1, 1]], [[1.5, 1]], ['x'], [null], [[1, 2 ** 53]]])('reliable stream r = %p', (r) =>
+  test.each([[[1]], [[1, 2, 3]], [[2 ** 53, 1]], [[1, -1]], [[-1, 1]], [[1.5, 1]], ['x'], [false], [0], [[1, 2 ** 53]]])('reliable stream r = %p', (r) =>
     expectMalformed(wire({ r }), 'reliable stream'),
   );
 
@@ -440,5 +462,39 @@ describe('decodeFrame refuses (DropError malformed)', () => {
   test('a valid ack with exactly 32 ranges is accepted', () => {
     const ranges = Array.from({ length: 64 }, (_, k) => k + 2);
     expect(decodeFrame(wire({ c: [[1, 1, 0, ranges]] })).c).toEqual([{ type: 'ack', stream: 1, cum: 0, ranges }]);
+  });
+});
+
+describe('a frame of another version is an unknownVersion drop (FrameVersionError), not malformed', () => {
+  /** v4's empty frame (fixmap, one-letter keys): what a node before this change sends. */
+  const V4_EMPTY = '87a17604a17401a16e00a16900a17090a16390a167c400';
+
+  function versionError(b: Uint8Array): FrameVersionError {
+    const caught = thrownBy(b);
+    expect(caught).toBeInstanceOf(FrameVersionError);
+    return caught as FrameVersionError;
+  }
+
+  test('a v4 fixmap frame: reason unknownVersion, version 4, a message naming both versions', () => {
+    const e = versionError(new Uint8Array(Buffer.from(V4_EMPTY, 'hex')));
+    expect([e.reason, e.version, e.message]).toEqual(['unknownVersion', 4, 'frame version 4; this node speaks 5']);
+    expect(e).toBeInstanceOf(DropError);
+  });
+
+  test('a v4 frame with items and a reliable stream, and a v3 map', () => {
+    const v4 = pack({ v: 4, t: 1_800_000_000_000, n: 7, i: 9, p: [[2, Uint8Array.of(1), 1]], c: [[0]], r: [1, 1], g: new Uint8Array(40) });
+    expect(versionError(new Uint8Array(v4)).version).toBe(4);
+    expect(versionError(new Uint8Array(pack({ v: 3, t: 1, p: [], c: [], g: new Uint8Array(0) }))).version).toBe(3);
+  });
+
+  test('an array frame of another version (a later format): its first element is the version', () => {
+    expect(versionError(wire({ v: 6 })).version).toBe(6);
+    expect(versionError(wire({ v: 4 })).version).toBe(4);
+    expect(versionError(new Uint8Array(pack([7]))).version).toBe(7); // whatever follows
+  });
+
+  test('not a version: a non-integer v stays malformed', () => {
+    expectMalformed(new Uint8Array(pack({ v: 'x', t: 1 })), 'not an array');
+    expectMalformed(new Uint8Array(pack({ t: 1 })), 'not an array');
   });
 });

@@ -31,7 +31,8 @@ describe('paddedSize', () => {
   test.each([
     [1000, 8972, 1024],
     [1025, 8972, 1056],
-    [1097, 8972, 1120], // a 1 KiB datagram-mode message: 29 B seal + 39 B frame + 5 B item + 1024 B
+    [1097, 8972, 1120], // a 1 KiB datagram-mode message in a v4 frame: 29 B seal + 39 B frame + 5 B item + 1024 B
+    [1084, 8972, 1088], // the same in a v5 frame (16 B of keys fewer, 1 B of nil r more)
     [1116, 1472, 1120],
     [2049, 8972, 2112],
     [3000, 8972, 3008],

@@ -5,28 +5,33 @@
  * contract: the bytes are the network's until then. Larger ones are allocated as before. The
  * free list is bounded; a slot whose callback never runs (a killed socket) is simply collected.
  * A slot holds only ciphertext between uses: frames are sealed in place.
+ *
+ * A free slot is kept as its last view (a SealBuffer, which also keeps the views the native
+ * seal needs): taken again for the same length — every datagram of a steady flow of one size —
+ * it is handed out as it is, with no new view.
  */
+import { SealBuffer } from '../../crypto/packet-cipher';
+
 export const SLOT_BYTES = 2048;
 const MAX_FREE = 256;
 
-const free: ArrayBuffer[] = [];
+const free: SealBuffer[] = [];
 let made = 0;
 
 /** A buffer of exactly `bytes` bytes (contents undefined): a pooled slot when it fits. */
 export function takeDatagram(bytes: number): Uint8Array {
   if (bytes > SLOT_BYTES) return Buffer.allocUnsafe(bytes);
-  let ab = free.pop();
-  if (ab === undefined) {
-    ab = new ArrayBuffer(SLOT_BYTES);
+  const v = free.pop();
+  if (v === undefined) {
     made++;
+    return new SealBuffer(new ArrayBuffer(SLOT_BYTES), 0, bytes);
   }
-  return new Uint8Array(ab, 0, bytes);
+  return v.length === bytes ? v : new SealBuffer(v.buffer, 0, bytes);
 }
 
 /** Gives a buffer from takeDatagram back (after the transport is done with it). */
 export function releaseDatagram(d: Uint8Array): void {
-  const ab = d.buffer;
-  if (ab.byteLength === SLOT_BYTES && d.byteOffset === 0 && free.length < MAX_FREE && ab instanceof ArrayBuffer) free.push(ab);
+  if (d instanceof SealBuffer && d.byteOffset === 0 && d.buffer.byteLength === SLOT_BYTES && free.length < MAX_FREE) free.push(d);
 }
 
 /** Slots made so far and slots free now (tests, stats). */

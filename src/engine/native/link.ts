@@ -23,6 +23,13 @@ import { initiateHandshake } from './handshake';
 import { LinkV4, type V4Attempt } from './link-v4';
 import { quietUntil, tickLink } from './timers';
 
+/** The resolving functions of the promise last made with `capture` (read at once after `new Promise(capture)`). */
+const captured: { resolve: () => void; reject: (e: Error) => void } = { resolve: () => undefined, reject: () => undefined };
+function capture(resolve: () => void, reject: (e: Error) => void): void {
+  captured.resolve = resolve;
+  captured.reject = reject;
+}
+
 /** A reliable message sent while no session existed: handed to the reliable layer once one does. */
 interface WaitingReliable extends OutMessage {
   data: Uint8Array;
@@ -110,11 +117,12 @@ export class NativeLink implements PeerLink {
     if (opts.reliable) return this.#sendReliable(data, opts.timeoutMs ?? this.ctx.settings.reliableTimeoutMs);
     try {
       const items = datagramItems(this, data);
-      return new Promise<void>((resolve, reject) => {
-        const timeoutMs = opts.timeoutMs ?? this.ctx.settings.handshakeTimeoutMs;
-        this.outbox.push({ items, bytes: data.length, deadlineMs: this.ctx.clock.monotonic() + timeoutMs, timeoutMs, resolve, reject });
-        this.ctx.scheduleFlush(this.peer);
-      });
+      // The shared executor hands the resolving functions over: no closure and context per message.
+      const p = new Promise<void>(capture);
+      const timeoutMs = opts.timeoutMs ?? this.ctx.settings.handshakeTimeoutMs;
+      this.outbox.push({ items, bytes: data.length, deadlineMs: this.ctx.clock.monotonic() + timeoutMs, timeoutMs, resolve: captured.resolve, reject: captured.reject });
+      this.ctx.scheduleFlush(this.peer);
+      return p;
     } catch (e) {
       return Promise.reject(e);
     }

@@ -20,6 +20,7 @@ import type { AcceptVerdict } from '../../delivery/reliable-receiver';
 import { frameIsFresh } from '../../peer/clock-offset';
 import { sessionConfirmed } from './handshake';
 import { onStaleFrame } from './timers';
+import { frameRefused } from './frame-refused';
 
 export function receiveData(link: NativeLink, d: Datagram): void {
   const { ctx, peer } = link;
@@ -38,7 +39,7 @@ export function receiveData(link: NativeLink, d: Datagram): void {
   try {
     frame = decodeFrame(plain);
   } catch (e) {
-    return ctx.drop('malformed', peer, e instanceof Error ? e.message : 'bad frame');
+    return frameRefused(ctx, peer, e, now);
   }
   // Judged against the peer's clock offset measured at this session's handshake: an
   // authentic but stale frame means a clock stepped; a new handshake measures it again.
@@ -117,8 +118,12 @@ export function deliver(ctx: NodeContext, peer: Peer, addr: string, flags: numbe
       return 'refused';
     }
   }
-  const ev: MessageEvent = { peer: peer.keyString ?? '', addr, data, reliable, encrypted: true, receivedAt: new Date(receivedAtMs) };
-  if (peer.name) ev.name = peer.name;
+  // Two literals, not a `name` added afterwards: one shape each, no property store grown per message (keys in the same order as before).
+  const name = peer.name;
+  const receivedAt = new Date(receivedAtMs);
+  const ev: MessageEvent = name
+    ? { peer: peer.keyString ?? '', addr, data, reliable, encrypted: true, receivedAt, name }
+    : { peer: peer.keyString ?? '', addr, data, reliable, encrypted: true, receivedAt };
   if (!ctx.emitMessage(ev)) {
     if (!reliable) ctx.drop('inboxFull', peer, 'no reader and the inbox is full');
     return 'full';

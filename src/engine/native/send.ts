@@ -35,15 +35,27 @@ export function baseFragmentChunkBytes(): number {
   return PMTU_BASE_IPV4 - SEAL_OVERHEAD_BYTES - FRAME_HEADER_BYTES - PACKET_ACK_RESERVE_BYTES - FRAGMENT_ITEM_OVERHEAD_BYTES;
 }
 
+/** The item flags of maybeCompress's last answer (FLAG_COMPRESSED or 0): read at once, no tuple per message. */
+let compressFlags = 0;
+
 /** Compresses when it makes the payload smaller; backs off on incompressible traffic (src/wire/compress-backoff.ts). */
 export function maybeCompress(link: NativeLink, data: Uint8Array): [Uint8Array, number] {
+  const body = compressIfSmaller(link, data);
+  return [body, compressFlags];
+}
+
+/** maybeCompress without the tuple: the body, its flags in `compressFlags`. */
+function compressIfSmaller(link: NativeLink, data: Uint8Array): Uint8Array {
   const { ctx, compression } = link;
-  if (data.length < COMPRESSION_MIN_BYTES || ctx.settings.compressionLevel <= 0) return [data, 0];
-  if (!compression.shouldTry()) return [data, 0];
+  compressFlags = 0;
+  if (data.length < COMPRESSION_MIN_BYTES || ctx.settings.compressionLevel <= 0) return data;
+  if (!compression.shouldTry()) return data;
   const z = compress(data, ctx.settings.compressionLevel);
   const smaller = z.length < data.length;
   compression.record(smaller);
-  return smaller ? [z, FLAG_COMPRESSED] : [data, 0];
+  if (!smaller) return data;
+  compressFlags = FLAG_COMPRESSED;
+  return z;
 }
 
 /** Turns one datagram-mode message into payload items (one item, or fragments). */
@@ -52,7 +64,8 @@ export function datagramItems(link: NativeLink, data: Uint8Array): PayloadItem[]
   if (data.length > ctx.settings.maxMessageBytes) {
     throw new BadInputError('ERR_TOO_LARGE', `message of ${data.length} bytes exceeds maxMessageBytes (${ctx.settings.maxMessageBytes})`);
   }
-  const [body, flags] = maybeCompress(link, data);
+  const body = compressIfSmaller(link, data);
+  const flags = compressFlags;
   const whole: PayloadItem = { flags, data: body };
   if (itemOverheadBytes(whole) + body.length <= frameBudget(link)) return [whole];
   const id = link.nextMsgId();

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { datagramPoolStats, releaseDatagram, SLOT_BYTES, takeDatagram } from '../../../src/engine/native/datagram-pool';
+import { SealBuffer } from '../../../src/crypto/packet-cipher';
 import type { OpenTransport, Transport } from '../../../src/net/transport';
 import { SimWorld, messages } from '../../sim/harness';
 
@@ -23,6 +24,20 @@ describe('datagram pool', () => {
     releaseDatagram(Buffer.alloc(SLOT_BYTES).subarray(1)); // not from the pool: ignored
     expect(datagramPoolStats().free).toBe(before);
     releaseDatagram(b);
+  });
+
+  test('a slot taken again for the same length is the same view (its seal views with it); another length is a new view of the slot', () => {
+    const a = takeDatagram(1120);
+    expect(a).toBeInstanceOf(SealBuffer);
+    releaseDatagram(a);
+    const b = takeDatagram(1120);
+    expect(b).toBe(a);
+    releaseDatagram(b);
+    const c = takeDatagram(1000);
+    expect(c).not.toBe(a);
+    expect(c.buffer).toBe(a.buffer);
+    expect(c.length).toBe(1000);
+    releaseDatagram(c);
   });
 
   test('two nodes exchanging 3,000 messages: every datagram still holds its sealed bytes when the transport calls back, and a few slots serve them all', async () => {

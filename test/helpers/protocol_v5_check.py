@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Independent check of test/fixtures/protocol-v4-frame-vectors.json against docs/PROTOCOL.md §17.2–17.4.
+"""Independent check of test/fixtures/protocol-v5-frame-vectors.json against docs/PROTOCOL.md §17.2–17.4.
 
 Rebuilds the frame and the data datagram from the fixed inputs (a given transport key; the Noise
 handshake has its own check, noise_check.py) with other libraries than udpvault uses:
 Python `cryptography` (ChaCha20-Poly1305) and HChaCha20 written out here (XChaCha20-Poly1305 = HChaCha20 subkey + ChaCha20-Poly1305-IETF with
-nonce 0^4 ‖ last 8 nonce bytes). Usage: python3 test/helpers/protocol_v4_check.py
+nonce 0^4 ‖ last 8 nonce bytes). Usage: python3 test/helpers/protocol_v5_check.py
 """
 import json
 import os
@@ -13,7 +13,7 @@ import sys
 
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
-FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'fixtures', 'protocol-v4-frame-vectors.json')
+FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'fixtures', 'protocol-v5-frame-vectors.json')
 
 
 def rotl(x, n):
@@ -50,13 +50,15 @@ def main():
 
     i_send = h(i['transportKeyIR'])
 
-    # frame: fixmap {v: 4, t: uint64, n: uint, i: uint32, p: [[0, bin]], c: [[0]], g: zero bin} padded to the target
+    # frame (version 5): fixarray [v = 5, t: uint64, n: fixint, i: uint32, p: [[0, bin]], c: [[0]], r: nil, g: zero bin]
+    # padded to the target
     text = i['frameText'].encode()
-    assert i['framePacketNumber'] < 0x80 and i['frameInstance'] >= 0x10000
-    body = (b'\x87' + b'\xa1v\x04' + b'\xa1t\xcf' + struct.pack('>Q', i['frameTimestampMs'])
-            + b'\xa1n' + bytes([i['framePacketNumber']]) + b'\xa1i\xce' + struct.pack('>I', i['frameInstance'])
-            + b'\xa1p\x91\x92\x00\xc4' + bytes([len(text)]) + text + b'\xa1c\x91\x91\x00' + b'\xa1g')
+    assert i['framePacketNumber'] < 0x80 and 0x10000 <= i['frameInstance'] <= 0xFFFFFFFF and len(text) < 0x100
+    body = (b'\x98' + b'\x05' + b'\xcf' + struct.pack('>Q', i['frameTimestampMs'])
+            + bytes([i['framePacketNumber']]) + b'\xce' + struct.pack('>I', i['frameInstance'])
+            + b'\x91\x92\x00\xc4' + bytes([len(text)]) + text + b'\x91\x91\x00' + b'\xc0')
     pad = i['framePaddingTarget'] - len(body) - 2
+    assert 0 <= pad < 0x100
     frame = body + b'\xc4' + bytes([pad]) + bytes(pad)
     expect('frame', frame, v['frame'])
 
@@ -65,7 +67,7 @@ def main():
     nonce = bytes(16) + struct.pack('>Q', i['dataCounter'])
     data = header + xchacha20poly1305_encrypt(i_send, nonce, frame, header)
     expect('data', data, v['data'])
-    print('protocol v4 frame/data vectors: all values reproduced independently')
+    print('protocol v4 data vectors, frame version 5: all values reproduced independently')
 
 
 if __name__ == '__main__':
