@@ -34,6 +34,12 @@
 /** What both sides assume the receiver granted before its first ack on a stream. */
 export const INITIAL_CREDIT: CreditLimits = Object.freeze({ maxBytes: 64 * 1024, maxMessages: 16 });
 
+/**
+ * ReceiveCredit.updateDue(nowMs) re-reads the window at least this often while asked (a window
+ * that grew without a call telling it is announced on a datagram at most this much later).
+ */
+export const CREDIT_RECHECK_MS = 25;
+
 export interface CreditLimits {
   readonly maxBytes: number;
   readonly maxMessages: number;
@@ -62,6 +68,14 @@ export class ReceiveCredit {
   #releasedMessages = 0;
   #advertised: CreditLimits;
   #violations = 0;
+  /**
+   * updateDue(nowMs)'s fast path (issue 12: it is asked per datagram sent): below these released
+   * totals, with received below the advertised limits, the window last read cannot make an
+   * update due; re-read at the latest at #quietUntilMs (a window source may grow unannounced).
+   */
+  #quietBytes = -Infinity;
+  #quietMessages = -Infinity;
+  #quietUntilMs = -Infinity;
 
   /**
    * `initial`: the limits the sender may use before our first ack (INITIAL_CREDIT between nodes);
@@ -103,6 +117,7 @@ export class ReceiveCredit {
   setWindow(window: WindowSource): void {
     if (typeof window !== 'function') checkWindow(window);
     this.#window = typeof window === 'function' ? window : { ...window };
+    this.#quietUntilMs = -Infinity;
   }
 
   /**
@@ -142,27 +157,56 @@ export class ReceiveCredit {
   reset(): void {
     this.#receivedBytes = this.#receivedMessages = this.#releasedBytes = this.#releasedMessages = 0;
     this.#advertised = { ...this.#initial };
+    this.#quietUntilMs = -Infinity;
   }
 
   /**
    * Whether a window update should be sent without waiting for the next ack: the limits grew
    * by half a window in either dimension, or the sender had used all it was given and now
    * has room again.
+   *
+   * With `nowMs` (the per-datagram question, PacketSpace.ackToSend) the answer is O(1) and reads
+   * no window while nothing can have changed it: the window last read stays the reference until
+   * released data reaches the point where it would grow the limits by half of it, received data
+   * reaches the advertised limits, the limits are advertised again (takeLimits), the window is
+   * replaced or the stream restarts — or CREDIT_RECHECK_MS passed (a window source may grow
+   * without telling: another peer's data stopped waiting for the inbox). Without `nowMs` (room
+   * was made: reliable.ts resume) the window is read now.
    */
-  updateDue(): boolean {
-    const w = this.#current();
-    const l = this.limits(w);
+  updateDue(nowMs?: number): boolean {
     const a = this.#advertised;
-    const grewBytes = l.maxBytes - a.maxBytes;
-    const grewMessages = l.maxMessages - a.maxMessages;
-    if (grewBytes <= 0 && grewMessages <= 0) return false;
-    if ((w.windowBytes > 0 && grewBytes >= w.windowBytes / 2) || (w.windowMessages > 0 && grewMessages >= w.windowMessages / 2)) return true;
-    return this.#receivedBytes >= a.maxBytes || this.#receivedMessages >= a.maxMessages;
+    if (
+      nowMs !== undefined &&
+      nowMs < this.#quietUntilMs &&
+      this.#releasedBytes < this.#quietBytes &&
+      this.#releasedMessages < this.#quietMessages &&
+      this.#receivedBytes < a.maxBytes &&
+      this.#receivedMessages < a.maxMessages
+    ) return false;
+    const w = this.#current();
+    const grewBytes = Math.max(this.#releasedBytes + w.windowBytes, a.maxBytes) - a.maxBytes;
+    const grewMessages = Math.max(this.#releasedMessages + w.windowMessages, a.maxMessages) - a.maxMessages;
+    let due = false;
+    if (grewBytes > 0 || grewMessages > 0) {
+      due = (w.windowBytes > 0 && grewBytes >= w.windowBytes / 2) || (w.windowMessages > 0 && grewMessages >= w.windowMessages / 2) || this.#receivedBytes >= a.maxBytes || this.#receivedMessages >= a.maxMessages;
+    }
+    if (due || nowMs === undefined) {
+      this.#quietUntilMs = -Infinity;
+      return due;
+    }
+    // Not due with this window: it stays so while released < advertised − window / 2 (per
+    // dimension; a dimension with an empty window never grows the limits by itself) and
+    // received < advertised (an exhausted sender with room again is due at once).
+    this.#quietBytes = w.windowBytes > 0 ? a.maxBytes - w.windowBytes / 2 : Infinity;
+    this.#quietMessages = w.windowMessages > 0 ? a.maxMessages - w.windowMessages / 2 : Infinity;
+    this.#quietUntilMs = nowMs + CREDIT_RECHECK_MS;
+    return false;
   }
 
   /** The limits to put in the ack being built (records them as advertised). */
   takeLimits(): CreditLimits {
     this.#advertised = this.limits();
+    this.#quietUntilMs = -Infinity;
     return this.#advertised;
   }
 }

@@ -19,8 +19,8 @@
  *   retransmission through requeue()), fast retransmit is off and the RTO is only a backstop
  *   (at least rtoMinMs, default 1 s) for items the packet layer saw acknowledged but the
  *   receiver did not accept.
- * - In-flight state (delivery/reliable/send-ring.ts): a ring of slots indexed by seq, one typed
- *   array per field (no Map, no object per item); acknowledging a newly acked item is O(1).
+ * - In-flight state: SendWindow over a SendRing (slots indexed by seq, one typed array per
+ *   field); the ack's walks over it are in reliable/sender-acks.ts.
  * - At its deadline a message is abandoned: push() rejects with ERR_NOT_ACKNOWLEDGED and its
  *   seqs leave the window, so `base` (sent in every frame with reliable items) moves past them.
  * - Flow control (`credit`, delivery/flow.ts): a first transmission needs the receiver's credit
@@ -31,13 +31,13 @@
  */
 import type { Clock } from '../runtime/clock';
 import { BadInputError, DeliveryError } from '../errors';
-import { FLAG_FRAGMENT, FLAG_RELIABLE, MAX_ACK_RANGES, type PayloadItem } from '../wire/frame';
-import { DUE, RECOUNT, SACKED, SENT, type SendRing, type SentMessage } from './reliable/send-ring';
+import { FLAG_FRAGMENT, FLAG_RELIABLE, type PayloadItem } from '../wire/frame';
+import { DUE, RECOUNT, SACKED, SENT, messagePromise, resolvers, type SendRing, type SentMessage } from './reliable/send-ring';
 import { SendWindow } from './reliable/send-window';
 import { ItemRto } from './reliable/item-rto';
 import { DeadlineQueue } from './reliable/deadline-queue';
-import { sanitizeRanges } from './reliable/ack-ranges';
-import { PACKET_MODE_RTO_MIN_MS, REORDER_THRESHOLD, RTO_INITIAL_MS, RTO_MAX_MS, RTO_MIN_MS, type ReliableItem, type ReliableSenderOptions, type SenderCredit } from './reliable/sender-options';
+import { AckWalk } from './reliable/sender-acks';
+import { PACKET_MODE_RTO_MIN_MS, RTO_INITIAL_MS, RTO_MAX_MS, RTO_MIN_MS, reliableItem, type ReliableItem, type ReliableSenderOptions, type SenderCredit } from './reliable/sender-options';
 
 export { RTO_INITIAL_MS, RTO_MIN_MS, RTO_MAX_MS, PACKET_MODE_RTO_MIN_MS, REORDER_THRESHOLD } from './reliable/sender-options';
 export type { ReliableItem, ReliableSenderOptions, SenderCredit } from './reliable/sender-options';
@@ -54,19 +54,16 @@ export class ReliableSender {
   readonly #w = new SendWindow();
   readonly #ring: SendRing = this.#w.ring;
   #pending = 0;
-  #cumAcked = 0;
   #txCounter = 0;
-  #highestDeliveredTx = 0;
   #retransmissions = 0;
   readonly #rto: ItemRto;
+  /** The delivery acks' walks over the window (sender-acks.ts). */
+  readonly #acks: AckWalk;
   /** Messages by deadline (settled ones are skipped lazily). */
   #byDeadline = new DeadlineQueue();
   /** The frame item peekItem() built for #peekSeq (takeItem() hands out the same object). */
   #peeked: PayloadItem | null = null;
   #peekSeq = 0;
-  /** Per-ack scratch (no closure per ack): newest send time of a once-sent newly acked item, highest txOrder. */
-  #sampleSentAtMs = -1;
-  #deliveredTx = 0;
 
   constructor(opts: ReliableSenderOptions) {
     if (!Number.isSafeInteger(opts.window) || opts.window < 1) throw new BadInputError('ERR_BAD_ARGUMENT', 'window must be a positive integer');
@@ -78,14 +75,16 @@ export class ReliableSender {
     this.#rejection = opts.rejection ?? ((err: Error): Error => err);
     this.#credit = opts.credit ?? null;
     this.#rto = new ItemRto(opts.rtoInitialMs ?? RTO_INITIAL_MS, opts.rtoMinMs ?? (this.#packetLoss ? PACKET_MODE_RTO_MIN_MS : RTO_MIN_MS), opts.rtoMaxMs ?? RTO_MAX_MS);
+    this.#acks = new AckWalk(this.#w, this.#rto, this.#credit, this.#packetLoss, {
+      forget: (seq, st) => this.#forget(seq, st),
+      delivered: (m) => (this.#settle(m), m.resolve()),
+    });
   }
 
   get stream(): number { return this.#stream; }
   get window(): number { return this.#window; }
   /** Lowest seq not cumulatively acknowledged nor abandoned (the frame's `base`). */
-  get base(): number {
-    return this.#w.base;
-  }
+  get base(): number { return this.#w.base; }
   /** Smoothed RTT, null before the first sample. */
   get rttMs(): number | null { return this.#rto.srttMs; }
   /** Current retransmission timeout (with backoff). */
@@ -114,15 +113,11 @@ export class ReliableSender {
       const err = n === 0 ? new BadInputError('ERR_BAD_ARGUMENT', 'a reliable message needs at least one chunk') : new DeliveryError('ERR_TOO_LARGE', `message needs ${n} fragments, more than the reliable window (${this.#window})`);
       return Promise.reject(this.#rejection(err, timeoutMs));
     }
-    let resolve!: () => void;
-    let reject!: (err: Error) => void;
-    const promise = new Promise<void>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
+    const promise = messagePromise();
     const firstSeq = this.#w.nextSeq;
     const wireFlags = (flags & ~(FLAG_RELIABLE | FLAG_FRAGMENT)) | FLAG_RELIABLE | (n > 1 ? FLAG_FRAGMENT : 0);
-    const msg: SentMessage = { settled: false, firstSeq, lastSeq: firstSeq + n - 1, wireFlags, deadlineMs, timeoutMs, resolve, reject };
+    const msg: SentMessage = { settled: false, firstSeq, lastSeq: firstSeq + n - 1, wireFlags, deadlineMs, timeoutMs, resolve: resolvers.resolve, reject: resolvers.reject };
+    resolvers.clear();
     this.#w.add(chunks, msg);
     this.#pending++;
     this.#byDeadline.push(msg);
@@ -148,11 +143,7 @@ export class ReliableSender {
   /** Whether flow control lets new item `seq` go now (canSend marks the credit blocked if not). */
   #creditAllows(seq: number): boolean {
     if (this.#credit === null || !this.#ring.live(seq)) return true;
-    return this.#credit.canSend(this.#ring.data(seq).byteLength, this.#startsMessage(seq));
-  }
-
-  #startsMessage(seq: number): number {
-    return this.#w.startsMessage(seq);
+    return this.#credit.canSend(this.#ring.data(seq).byteLength, this.#w.startsMessage(seq));
   }
 
   /** The frame item takeItem() would return (built once; not marked sent), or null: nothing to send. */
@@ -174,17 +165,22 @@ export class ReliableSender {
    * frame item, or null. `nowMs`: the send time when the caller read the clock already (the pump).
    */
   takeItem(nowMs?: number): PayloadItem | null {
-    const item = this.peekItem();
-    if (item === null) return null;
+    return this.peekItem() === null ? null : this.takePeeked(nowMs ?? this.#clock.monotonic());
+  }
+
+  /** Transmits (and returns) the item peekItem() just returned, not choosing it again (the packer peeks, sizes, takes). */
+  takePeeked(nowMs: number): PayloadItem {
+    const item = this.#peeked;
+    if (item === null) throw new Error('takePeeked() without an item from peekItem()');
     this.#peeked = null;
     const seq = this.#peekSeq;
     if (seq === this.#w.sendNext) {
-      this.#credit?.onSent(item.data.byteLength, this.#startsMessage(seq)); // nextToSend checked canSend
+      this.#credit?.onSent(item.data.byteLength, this.#w.startsMessage(seq)); // nextToSend checked canSend
       this.#w.firstSent();
     } else {
       this.#retransmissions++;
     }
-    this.#transmit(seq, nowMs ?? this.#clock.monotonic());
+    this.#transmit(seq, nowMs);
     return item;
   }
 
@@ -194,7 +190,7 @@ export class ReliableSender {
     while (out.length < maxItems) {
       const it = this.takeItem();
       if (it === null) break;
-      out.push(it.index === undefined ? { seq: it.id!, flags: it.flags, data: it.data } : { seq: it.id!, flags: it.flags, data: it.data, index: it.index, count: it.count! });
+      out.push(reliableItem(it));
     }
     this.#w.skipAbandoned();
     return out;
@@ -203,55 +199,13 @@ export class ReliableSender {
   /** The item take(1) would return next (not marked sent), or null: nothing to send. */
   peek(): Readonly<ReliableItem> | null {
     const it = this.peekItem();
-    if (it === null) return null;
-    return it.index === undefined ? { seq: it.id!, flags: it.flags, data: it.data } : { seq: it.id!, flags: it.flags, data: it.data, index: it.index, count: it.count! };
+    return it === null ? null : reliableItem(it);
   }
 
   /** Processes an ack [stream, cum, ranges] from the receiver; acks of other streams are ignored. */
   onAck(stream: number, cum: number, ranges: readonly number[]): void {
     if (stream !== this.#stream || !Number.isSafeInteger(cum)) return;
-    const ring = this.#ring;
-    const now = this.#clock.monotonic();
-    const highestSent = this.#w.sendNext - 1;
-    this.#sampleSentAtMs = -1;
-    this.#deliveredTx = 0;
-    const c = Math.min(cum, highestSent);
-    const fresh = cum >= this.#cumAcked;
-    if (c > this.#cumAcked) {
-      for (let seq = Math.max(this.#cumAcked + 1, this.base); seq <= c; seq++) {
-        const st = ring.state(seq);
-        if (st === 0) continue;
-        if ((st & RECOUNT) !== 0) this.#credit?.refund(ring.data(seq).byteLength, this.#startsMessage(seq)); // delivered before the restart: never counted there
-        if ((st & SACKED) === 0) this.#observe(seq);
-        const m = ring.message(seq);
-        this.#forget(seq, st);
-        if (m.lastSeq === seq && !m.settled) {
-          this.#settle(m);
-          m.resolve();
-        }
-      }
-      this.#cumAcked = c;
-    }
-    if (ranges.length >= 2) {
-      const pairs = sanitizeRanges(ranges, this.base, highestSent);
-      for (const [s, e] of pairs) {
-        for (let seq = s; seq <= e; seq++) {
-          if (!ring.live(seq) || ring.has(seq, SACKED)) continue;
-          this.#observe(seq);
-          this.#w.sack(seq);
-        }
-      }
-      if (fresh && this.#w.sacked > 0) this.#w.detectReneging(pairs, ranges.length >= 2 * MAX_ACK_RANGES, highestSent);
-    } else if (fresh && this.#w.sacked > 0) {
-      this.#w.detectReneging([], false, highestSent);
-    }
-    if (this.#sampleSentAtMs >= 0) this.#rto.sample(now - this.#sampleSentAtMs);
-    const deliveredTx = this.#deliveredTx;
-    if (deliveredTx > this.#highestDeliveredTx && !this.#packetLoss) {
-      this.#highestDeliveredTx = deliveredTx;
-      this.#w.markReordered(deliveredTx, REORDER_THRESHOLD); // fast retransmit (O(candidates), not O(window))
-    }
-    this.#announceBase();
+    this.#acks.onAck(cum, ranges, this.#clock.monotonic());
   }
 
   /**
@@ -268,15 +222,15 @@ export class ReliableSender {
   /** Call at/after nextDeadline(): fails expired messages, marks timed-out items for retransmission. */
   tick(): void {
     const now = this.#clock.monotonic();
-    for (let m = this.#firstByDeadline(); m && m.deadlineMs <= now; m = this.#firstByDeadline()) this.#abandon(m);
+    for (let m = this.#byDeadline.first(); m && m.deadlineMs <= now; m = this.#byDeadline.first()) this.#abandon(m);
     this.#w.skipAbandoned();
-    this.#announceBase();
+    this.#acks.announceBase();
     if (this.#w.markTimedOut(now, (sentAtMs) => this.#rto.newRound(sentAtMs))) this.#rto.backoff(now);
   }
 
   /** Monotonic time at which tick() has something to do, or null (nothing pending). */
   nextDeadline(): number | null {
-    const d = this.#w.earliestRto(this.#firstByDeadline()?.deadlineMs ?? Infinity);
+    const d = this.#w.earliestRto(this.#byDeadline.first()?.deadlineMs ?? Infinity);
     return d === Infinity ? null : d;
   }
 
@@ -299,27 +253,6 @@ export class ReliableSender {
     }
   }
 
-  #observe(seq: number): void {
-    const ring = this.#ring;
-    if (ring.transmissions(seq) === 1 && ring.sentAt(seq) > this.#sampleSentAtMs) this.#sampleSentAtMs = ring.sentAt(seq);
-    if (ring.txOrder(seq) > this.#deliveredTx) this.#deliveredTx = ring.txOrder(seq);
-  }
-
-  /** The unsettled message with the earliest deadline. */
-  #firstByDeadline(): SentMessage | undefined {
-    return this.#byDeadline.first();
-  }
-
-  /**
-   * When base is above what the receiver acknowledged (seqs were abandoned), some item must
-   * carry the new base to it even if everything in flight was SACKed: resend the item at base
-   * (its retransmission timer then repeats it until acknowledged).
-   */
-  #announceBase(): void {
-    const base = this.base;
-    if (base > this.#cumAcked + 1 && base < this.#w.nextSeq && this.#ring.has(base, SACKED)) this.#w.markDue(base);
-  }
-
   #transmit(seq: number, now: number): void {
     this.#ring.unset(seq, RECOUNT); // the restarted receiver counts this copy (as new, or as a first-seen duplicate)
     this.#ring.transmitted(seq, now, ++this.#txCounter, now + this.#rto.rtoMs);
@@ -338,8 +271,10 @@ export class ReliableSender {
     this.#onSettled();
   }
 
+  /** At its deadline: the transmitted, unacknowledged items are refunded; ERR_FLOW_CONTROL when some item never left for want of credit. */
   #abandon(m: SentMessage): void {
-    const unsent = this.#refund(m);
+    const { bytes, messages, unsent } = this.#w.sentOf(m);
+    if (this.#credit && (bytes > 0 || messages > 0)) this.#credit.refund(bytes, messages);
     for (let seq = m.firstSeq; seq <= m.lastSeq; seq++) if (seq >= this.base && this.#ring.live(seq)) this.#forget(seq);
     this.#settle(m);
     if (unsent && this.#credit?.blocked) {
@@ -347,13 +282,6 @@ export class ReliableSender {
       return;
     }
     m.reject(this.#rejection(new DeliveryError('ERR_NOT_ACKNOWLEDGED', `not acknowledged within ${m.timeoutMs} ms`), m.timeoutMs));
-  }
-
-  /** Refunds the transmitted, unacknowledged items of an abandoned message; true when some item never left. */
-  #refund(m: SentMessage): boolean {
-    const { bytes, messages, unsent } = this.#w.sentOf(m);
-    if (this.#credit && (bytes > 0 || messages > 0)) this.#credit.refund(bytes, messages);
-    return unsent;
   }
 
   /**

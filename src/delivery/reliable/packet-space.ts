@@ -190,7 +190,7 @@ export class PacketSpace<F> {
    * anyway, so include an ack if it says anything new, even when none is due yet.
    */
   ackToSend(nowMs: number, piggyback = false): Uint8Array | null {
-    const due = this.acks.ackDue(nowMs) || this.recvCredit.updateDue() || (piggyback && this.acks.hasNewInfo);
+    const due = this.acks.ackDue(nowMs) || this.recvCredit.updateDue(nowMs) || (piggyback && this.acks.hasNewInfo);
     if (!due) return null;
     const ack = this.acks.takeAck(nowMs);
     if (ack === null) return null;

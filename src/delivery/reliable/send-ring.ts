@@ -30,6 +30,23 @@ export interface SentMessage {
   readonly reject: (err: Error) => void;
 }
 
+const noop = (): void => undefined;
+
+/** The resolvers of the promise messagePromise() made last: the caller takes them at once, then clear()s. */
+export const resolvers = {
+  resolve: noop as () => void,
+  reject: noop as (err: Error) => void,
+  clear(): void {
+    this.resolve = this.reject = noop;
+  },
+};
+const capture = (resolve: () => void, reject: (err: Error) => void): void => {
+  resolvers.resolve = resolve;
+  resolvers.reject = reject;
+};
+/** A send's promise, its resolvers left in `resolvers` (one shared executor: no closure and context per message, issue 12). */
+export const messagePromise = (): Promise<void> => new Promise<void>(capture);
+
 const INITIAL_CAPACITY = 16;
 
 export class SendRing {

@@ -1,5 +1,6 @@
 /** The reliable sender's options, item form and constants (reliable-sender.ts). */
 import type { Clock } from '../../runtime/clock';
+import type { PayloadItem } from '../../wire/frame';
 
 export const RTO_INITIAL_MS = 200;
 export const RTO_MIN_MS = 100;
@@ -18,6 +19,10 @@ export interface ReliableItem {
   index?: number;
   count?: number;
 }
+
+/** A frame item as a ReliableItem (take() and peek(), for callers outside the node). */
+export const reliableItem = (it: PayloadItem): ReliableItem =>
+  it.index === undefined ? { seq: it.id!, flags: it.flags, data: it.data } : { seq: it.id!, flags: it.flags, data: it.data, index: it.index, count: it.count! };
 
 export interface ReliableSenderOptions {
   clock: Clock;

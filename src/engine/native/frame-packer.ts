@@ -9,17 +9,21 @@ import { controlBytes, itemBytes, MAX_ITEMS_PER_FRAME, FRAME_FIXED_OVERHEAD_BYTE
 import type { OutMessage } from '../../peer/outbox';
 import type { ReliableSender } from '../../delivery/reliable-sender';
 import type { NativeLink } from './link';
-import type { FrameRef } from './packet-path';
+import { DELIVERY_ACK_REF, LIMITS_REF, type FrameRef } from './packet-path';
 import { PACKET_ACK_RESERVE_BYTES, SEAL_OVERHEAD_BYTES, frameBudget } from './frame-send';
 
 /** A frame's settled messages before its first (shared, never written: frozen). */
 export const NO_SETTLES: OutMessage[] = Object.freeze([]) as unknown as OutMessage[];
+/** A frame's items before its first (shared, never written: #addItem replaces it; frozen). */
+const NO_ITEMS: PayloadItem[] = Object.freeze([]) as unknown as PayloadItem[];
 
 /** One pump turn's frame builder (one per pump call; begin() starts each frame afresh). */
 export class FramePacker {
   readonly link: NativeLink;
   readonly sender: ReliableSender | null;
-  frame: Frame = { t: 0, n: 0, i: 0, p: [], c: [] };
+  frame: Frame = { t: 0, n: 0, i: 0, p: NO_ITEMS, c: [], r: undefined };
+  /** This pump turn's `r` (one array while stream and base stay: the encoder only reads it). */
+  #r: [number, number] | null = null;
   /** Kept by the packet space with the datagram: a fresh array per frame that has any. */
   refs: FrameRef[] | null = null;
   /**
@@ -53,8 +57,9 @@ export class FramePacker {
   /** A new frame of at most `cap` datagram bytes, holding `controls` then `announce`. */
   begin(controls: ControlItem[], announce: readonly ControlItem[], cap: number): void {
     if (announce.length > 0) for (const x of announce) controls.push(x);
-    this.frame = { t: 0, n: 0, i: 0, p: [], c: controls };
-    this.refs = announce.length > 0 ? [{ kind: 'limits' }] : null;
+    // Every field present from the start (`r` too): one object shape, no transition per frame.
+    this.frame = { t: 0, n: 0, i: 0, p: NO_ITEMS, c: controls, r: undefined };
+    this.refs = announce.length > 0 ? [LIMITS_REF] : null;
     this.settles = NO_SETTLES;
     this.used = 0;
     this.oversize = false;
@@ -134,22 +139,23 @@ export class FramePacker {
     return true;
   }
 
-  /** The reliable sender's next item, if it fits (the sender builds it once: peekItem, then takeItem hands out that object). */
+  /** The reliable sender's next item, if it fits (the sender chooses and builds it once: peekItem, then takePeeked). */
   addReliable(): boolean {
     const sender = this.sender;
     const item = sender?.peekItem() ?? null;
     if (item === null) return false;
     const size = itemBytes(item);
     if (!this.#fits(size)) return false;
-    sender!.takeItem(this.now);
+    sender!.takePeeked(this.now); // the item just peeked: not chosen again
     this.#addItem(item, size);
-    this.addRef({ kind: 'reliable', seq: item.id! });
+    this.addRef(item.id!); // the seq itself: no reference object per item
     this.hasReliable = true;
     return true;
   }
 
   setReliableBase(stream: number, base: number): void {
-    this.frame.r = [stream, base];
+    const r = this.#r;
+    this.frame.r = r !== null && r[0] === stream && r[1] === base ? r : (this.#r = [stream, base]);
   }
 
   /** Carries something the peer must acknowledge (an item or any control but a packet ack). */
@@ -168,5 +174,5 @@ export function addDeliveryAck(link: NativeLink, packer: FramePacker): void {
   const c = link.engine.reliable.deliveryAck(link);
   if (!c) return;
   packer.addControl(c);
-  packer.addRef({ kind: 'deliveryAck' });
+  packer.addRef(DELIVERY_ACK_REF);
 }

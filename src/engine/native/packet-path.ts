@@ -23,12 +23,19 @@ import type { OutMessage } from '../../peer/outbox';
 import { stackless } from './stackless';
 import type { NativeLink } from './link';
 
-/** What a sent datagram carried, for settling or requeueing when it is acknowledged or lost. */
+/**
+ * What a sent datagram carried, for settling or requeueing when it is acknowledged or lost: a
+ * reliable item is its seq (a number: no object per item, issue 12), the rest are records.
+ */
 export type FrameRef =
-  | { kind: 'reliable'; seq: number }
+  | number
   | { kind: 'deliveryAck' }
   | { kind: 'limits' }
   | { kind: 'packetAck'; largest: number };
+
+/** The references of a delivery ack and of a `limits` announcement (shared: they carry nothing). */
+export const DELIVERY_ACK_REF: FrameRef = Object.freeze({ kind: 'deliveryAck' });
+export const LIMITS_REF: FrameRef = Object.freeze({ kind: 'limits' });
 
 /** Anti-amplification (RFC 9000 §8): before a new address answered, at most this × what came from it. */
 export const AMPLIFICATION_FACTOR = 3;
@@ -248,7 +255,7 @@ export class PacketPath {
       const frames = p.frames;
       for (let j = 0; j < frames.length; j++) {
         const f = frames[j]!;
-        if (f.kind === 'packetAck') space.acks.pruneBelow(f.largest);
+        if (typeof f !== 'number' && f.kind === 'packetAck') space.acks.pruneBelow(f.largest);
       }
     }
     for (let k = 0; k < lost.length; k++) pmtu.onPacketLost(lost[k]!.bytes, lost[k]!.sentAtMs, nowMs);
@@ -267,7 +274,7 @@ export class PacketPath {
     let deliveryAck = false;
     for (const p of lost) {
       for (const f of p.frames) {
-        if (f.kind === 'reliable') engine.reliable.requeue(this.#link, f.seq);
+        if (typeof f === 'number') engine.reliable.requeue(this.#link, f);
         else if (f.kind === 'deliveryAck') deliveryAck = true;
         else if (f.kind === 'limits') engine.reliable.reannounce(this.#link);
       }
@@ -282,7 +289,7 @@ export class PacketPath {
   requeueOldest(): boolean {
     const p = this.space.loss.oldestUnacked();
     let any = false;
-    for (const f of p?.frames ?? []) if (f.kind === 'reliable' && this.#link.engine.reliable.requeue(this.#link, f.seq)) any = true;
+    for (const f of p?.frames ?? []) if (typeof f === 'number' && this.#link.engine.reliable.requeue(this.#link, f)) any = true;
     return any;
   }
 

@@ -5,7 +5,7 @@
 import { ManualClock } from '../../../src/runtime/clock';
 import { DeliveryError } from '../../../src/errors';
 import { ReliableSender, type ReliableSenderOptions } from '../../../src/delivery/reliable-sender';
-import { DUE, LIVE, SACKED, SENT, SendRing, type SentMessage } from '../../../src/delivery/reliable/send-ring';
+import { DUE, LIVE, SACKED, SENT, SendRing, messagePromise, resolvers, type SentMessage } from '../../../src/delivery/reliable/send-ring';
 
 const STREAM = 7;
 const b = (...xs: number[]): Uint8Array => Uint8Array.from(xs);
@@ -143,5 +143,46 @@ describe('ReliableSender ring', () => {
     expect(await late).toBe('to p: not acknowledged within 500 ms (500)');
     expect(await big).toBe('to p: message needs 9 fragments, more than the reliable window (8) (1000)');
     expect([settled, s.pendingMessages]).toEqual([3, 0]);
+  });
+});
+
+describe('messagePromise (the send promise without a closure per message)', () => {
+  test('leaves the resolvers of the promise it made; push() takes them and clears them', async () => {
+    const p = messagePromise();
+    const { resolve } = resolvers;
+    const q = messagePromise();
+    const { reject } = resolvers;
+    resolvers.clear();
+    expect([resolvers.resolve === resolve, resolvers.reject === reject]).toEqual([false, false]);
+    resolve();
+    reject(new Error('q'));
+    await expect(p).resolves.toBeUndefined();
+    await expect(q).rejects.toThrow('q');
+    const clock = new ManualClock();
+    const s = new ReliableSender({ clock, stream: 9, window: 8 });
+    const done = s.push([new Uint8Array(3)], 0, 1000);
+    expect(resolvers.resolve.length + resolvers.reject.length).toBe(0); // the shared no-op: nothing of the message kept
+    const it = s.takeItem()!;
+    clock.advance(5);
+    s.onAck(9, it.id!, []);
+    await expect(done).resolves.toBeUndefined();
+  });
+});
+
+describe('takePeeked (the packer peeks, sizes, then takes)', () => {
+  test('hands out the peeked object and records it exactly as takeItem does; without a peek it throws', () => {
+    const mk = (): ReliableSender => new ReliableSender({ clock: new ManualClock(), stream: 3, window: 8, packetLoss: true });
+    const a = mk();
+    const b = mk();
+    for (const s of [a, b]) for (let i = 0; i < 3; i++) void s.push([new Uint8Array(10 + i)], 0, 1000);
+    const peeked = a.peekItem()!;
+    expect(a.takePeeked(42)).toBe(peeked);
+    const taken = b.takeItem(42)!;
+    expect([peeked.id, peeked.data.byteLength]).toEqual([taken.id, taken.data.byteLength]);
+    expect([a.inFlight, a.queued, a.peekItem()!.id]).toEqual([b.inFlight, b.queued, b.peekItem()!.id]);
+    expect([a.inFlight, a.queued]).toEqual([1, 2]);
+    const c = mk();
+    void c.push([new Uint8Array(1)], 0, 1000);
+    expect(() => c.takePeeked(0)).toThrow('takePeeked() without an item from peekItem()');
   });
 });
