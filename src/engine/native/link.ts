@@ -200,6 +200,7 @@ export class NativeLink implements PeerLink {
     this.#quietUntil = quietUntil(this, nowMs);
     this.#quietTimers = this.timers.version;
     this.#quietKeys = this.keypairs.version;
+    this.path.rest(nowMs); // the idle form of the packet layer, once nothing was sent or owed for an idle period
   }
 
   close(err: Error): void {

@@ -59,7 +59,8 @@ export class PacketPath {
   #pmtu: PmtuSearch | null = null;
   /** The peer's instance id as last seen (-1: none yet). */
   #peerInstance = -1;
-  readonly waiting: WindowWaitQueue<OutMessage>;
+  /** Made on first use, dropped again when the link rests (rest()). */
+  #waiting: WindowWaitQueue<OutMessage> | null = null;
   /** The datagram-mode message whose first items went out; its remaining items go first. */
   current: { m: OutMessage; next: number } | null = null;
   #timer: Timer | null = null;
@@ -73,8 +74,31 @@ export class PacketPath {
 
   constructor(link: NativeLink) {
     this.#link = link;
-    const st = link.ctx.settings;
-    this.waiting = new WindowWaitQueue({ maxMessages: st.queueMaxMessages, maxBytes: st.queueMaxBytes });
+  }
+
+  /** When rest() may take the idle form (Infinity: resting, or no packet space yet). */
+  restAtMs(): number {
+    return this.#space?.restAtMs() ?? Infinity;
+  }
+
+  /** Datagram-mode messages waiting for room in the window (made on first use). */
+  get waiting(): WindowWaitQueue<OutMessage> {
+    if (this.#waiting === null) {
+      const st = this.#link.ctx.settings;
+      this.#waiting = new WindowWaitQueue({ maxMessages: st.queueMaxMessages, maxBytes: st.queueMaxBytes });
+    }
+    return this.#waiting;
+  }
+
+  /**
+   * The link is quiet (engine/native/timers.ts quietUntil): the packet space takes its idle form
+   * when it can (PacketSpace.rest: nothing in flight or owed for an idle period) and an empty
+   * window-wait queue goes (issue 12: memory per idle peer). Nothing observable changes.
+   */
+  rest(nowMs: number): void {
+    if (this.hasDatagrams || this.#deliveryAckSinceMs !== Infinity || this.#unvalidated !== null) return;
+    this.#waiting = null;
+    this.#space?.rest(nowMs);
   }
 
   /** Path MTU search for the peer's current address (RFC 8899). */
@@ -146,10 +170,10 @@ export class PacketPath {
     const pathMtuSearching = this.pmtu.searching;
     if (!s) return { congestionWindowBytes: 0, bytesInFlight: 0, srttMs: null, lostPackets: 0, pathMtuBytes: this.maxDatagram, pathMtuSearching, flowBlocked: 0 };
     return {
-      congestionWindowBytes: s.cc.windowBytes,
-      bytesInFlight: s.loss.bytesInFlight,
+      congestionWindowBytes: s.windowBytes,
+      bytesInFlight: s.bytesInFlight,
       srttMs: s.rtt.hasSample ? Math.round(s.rtt.smoothedMs * 1000) / 1000 : null,
-      lostPackets: s.loss.lostPackets,
+      lostPackets: s.lostPackets,
       pathMtuBytes: this.maxDatagram,
       pathMtuSearching,
       flowBlocked: s.sendCredit.blockedEpisodes,
@@ -170,7 +194,7 @@ export class PacketPath {
   /** Wanted, and a packet ack is due or the delivery ack waited its maximum delay. */
   deliveryAckDue(nowMs: number): boolean {
     if (this.#deliveryAckSinceMs === Infinity) return false;
-    return nowMs >= this.#deliveryAckSinceMs + MAX_ACK_DELAY_MS || (this.#space?.acks.ackDue(nowMs) ?? false);
+    return nowMs >= this.#deliveryAckSinceMs + MAX_ACK_DELAY_MS || (this.#space?.ackDue(nowMs) ?? false);
   }
 
   deliveryAckSent(): void {
@@ -179,7 +203,7 @@ export class PacketPath {
 
   /** Any datagram-mode message waiting or under way. */
   get hasDatagrams(): boolean {
-    return this.current !== null || this.waiting.size > 0;
+    return this.current !== null || (this.#waiting !== null && this.#waiting.size > 0);
   }
 
   /**
@@ -334,7 +358,7 @@ export class PacketPath {
   arm(nowMs: number, extraAtMs = Infinity): void {
     if (!this.#link.alive) return;
     const d = this.#space?.deadline() ?? null;
-    const w = this.waiting.nextDeadline();
+    const w = this.#waiting?.nextDeadline() ?? null;
     const at = Math.min(d ?? Infinity, w ?? Infinity, extraAtMs, this.#pmtu?.deadline() ?? Infinity, this.#deliveryAckSinceMs + MAX_ACK_DELAY_MS);
     if (at === Infinity || at >= this.#timerAtMs) return;
     this.#timer?.cancel();
@@ -355,7 +379,7 @@ export class PacketPath {
     this.#pmtu?.onTimeout(now);
     const wait = ctx.settings.datagramWindowWaitMs;
     let err: DeliveryError | null = null; // one error for the messages expiring together (admit.ts: refusals share theirs)
-    for (const m of this.waiting.expire(now)) {
+    for (const m of this.#waiting?.expire(now) ?? []) {
       ctx.drop('congestion', peer, 'datagram-mode message found no room in the congestion window');
       m.reject((err ??= stackless(() => new DeliveryError('ERR_CONGESTION', `congestion: the path to peer ${peer.label()} had no room for ${wait} ms; message dropped at the sender`))));
     }
@@ -369,6 +393,6 @@ export class PacketPath {
     this.#timerAtMs = Infinity;
     if (this.current) this.current.m.reject(err);
     this.current = null;
-    for (const m of this.waiting.clear()) m.reject(err);
+    for (const m of this.#waiting?.clear() ?? []) m.reject(err);
   }
 }

@@ -1,0 +1,67 @@
+/**
+ * The idle form of a PacketSpace (issue 12: memory per idle peer). An established peer that
+ * only exchanges keepalives needs no congestion controller, loss detector, pacer or ack ranges
+ * between them: after an idle period PacketSpace.rest() drops them (~1.2 KB) and keeps this
+ * record, from which the next use makes them again with the state a caller can observe:
+ *
+ * - the controller: window, slow-start threshold, W_max (CUBIC), the bytes acknowledged towards
+ *   the next increase (NewReno) and datagram size (ControllerResume).
+ *   Only a window not above the initial one rests: a larger one would restart at the next send
+ *   after an idle period (idle-restart.ts, RFC 9002 §7.8), so the space rests after that send.
+ *   Rounds (HyStart++, the queue signal) start again, as after any restart.
+ * - the loss detector: the next packet number. Nothing is in flight and no probe timeout is
+ *   backed off, so nothing else of it is state (the lost-packet count is kept by PacketSpace).
+ * - the pacer: the bucket at the last send. After an idle period of at least a probe timeout it
+ *   has refilled to max(burst, that bucket), which a pacer made with it as its initial bucket
+ *   gives as well.
+ * - the ack tracker: its one range, its floor, whether something arrived since the last ack
+ *   (AckTracker.rest()); nothing is owed.
+ */
+import type { CongestionController, ControllerResume } from '../congestion/controller';
+import { initialWindowBytes } from '../congestion/newreno';
+import type { Pacer } from '../congestion/pacer';
+import type { AckResume, AckTracker } from './ack-tracker';
+import type { LossDetector } from './loss';
+import type { RttStats } from './rtt';
+
+/** The shortest idle period after which a space rests (and at least one probe timeout). */
+export const REST_AFTER_MS = 1_000;
+
+export class IdleSpace implements ControllerResume {
+  readonly maxDatagramBytes: number;
+  readonly windowBytes: number;
+  readonly ssthreshBytes: number;
+  readonly lastMaxWindowBytes: number;
+  readonly avoidanceAckedBytes: number;
+  readonly nextPacketNumber: number;
+  readonly pacerBudgetBytes: number;
+  readonly acks: AckResume;
+
+  constructor(cc: CongestionController, nextPacketNumber: number, pacerBudgetBytes: number, acks: AckResume) {
+    this.maxDatagramBytes = cc.maxDatagramBytes;
+    this.windowBytes = cc.windowBytes;
+    this.ssthreshBytes = cc.ssthreshBytes;
+    const extra = cc as { lastMaxWindowBytes?: number; avoidanceAckedBytes?: number };
+    this.lastMaxWindowBytes = extra.lastMaxWindowBytes ?? 0;
+    this.avoidanceAckedBytes = extra.avoidanceAckedBytes ?? 0;
+    this.nextPacketNumber = nextPacketNumber;
+    this.pacerBudgetBytes = pacerBudgetBytes;
+    this.acks = acks;
+  }
+}
+
+/**
+ * The record to rest on, or null while the parts still hold state: something in flight or a
+ * timer armed, a backed-off probe timeout, a recovery period, a window above the initial one,
+ * an ack owed, or less than an idle period since the last ack-eliciting datagram.
+ */
+export function restable<F>(cc: CongestionController, loss: LossDetector<F>, pacer: Pacer, acks: AckTracker, rtt: RttStats, lastSentMs: number, nowMs: number): IdleSpace | null {
+  if (loss.history.size > 0 || loss.bytesInFlight !== 0 || loss.deadline() !== null || loss.ptoCount !== 0) return null;
+  if (cc.inRecovery || cc.windowBytes > initialWindowBytes(cc.maxDatagramBytes)) return null;
+  if (nowMs - lastSentMs < Math.max(REST_AFTER_MS, rtt.ptoMs())) return null;
+  const ackState = acks.rest();
+  if (ackState === null) return null;
+  // The bucket right after the last send (before any send: the initial one, whatever the time).
+  const budget = pacer.budget(lastSentMs === -Infinity ? nowMs : lastSentMs);
+  return new IdleSpace(cc, loss.nextPacketNumber, budget, ackState);
+}
