@@ -71,8 +71,9 @@ export class ReceiveCredit {
     if (typeof window !== 'function') checkWindow(window);
     this.#window = typeof window === 'function' ? window : { ...window };
     const w = initial ? null : this.#current();
-    this.#initial = w ? { maxBytes: w.windowBytes, maxMessages: w.windowMessages } : { ...initial! };
-    this.#advertised = { ...this.#initial };
+    // A frozen grant (INITIAL_CREDIT) is shared, not copied per peer (issue 12); #advertised is replaced, never written.
+    this.#initial = w ? { maxBytes: w.windowBytes, maxMessages: w.windowMessages } : Object.isFrozen(initial) ? initial! : { ...initial! };
+    this.#advertised = this.#initial;
   }
 
   #current(): CreditWindow {
@@ -141,7 +142,7 @@ export class ReceiveCredit {
   /** The peer started a new stream (a new sender: restart, re-add): counting starts again from the initial grant. */
   reset(): void {
     this.#receivedBytes = this.#receivedMessages = this.#releasedBytes = this.#releasedMessages = 0;
-    this.#advertised = { ...this.#initial };
+    this.#advertised = this.#initial;
   }
 
   /**
