@@ -20,14 +20,15 @@
 import type { CongestionController, ControllerResume } from '../congestion/controller';
 import { initialWindowBytes } from '../congestion/newreno';
 import type { Pacer } from '../congestion/pacer';
-import type { AckResume, AckTracker } from './ack-tracker';
+import type { AckPolicy, AckResume, AckTracker } from './ack-tracker';
 import type { LossDetector } from './loss';
 import type { RttStats } from './rtt';
 
 /** The shortest idle period after which a space rests (and at least one probe timeout). */
 export const REST_AFTER_MS = 1_000;
 
-export class IdleSpace implements ControllerResume {
+/** One object per resting space: the controller's and the ack tracker's resume records in one (issue 12). */
+export class IdleSpace implements ControllerResume, AckResume {
   readonly maxDatagramBytes: number;
   readonly windowBytes: number;
   readonly ssthreshBytes: number;
@@ -35,7 +36,13 @@ export class IdleSpace implements ControllerResume {
   readonly avoidanceAckedBytes: number;
   readonly nextPacketNumber: number;
   readonly pacerBudgetBytes: number;
-  readonly acks: AckResume;
+  readonly policy: AckPolicy;
+  readonly floor: number;
+  readonly smallest: number;
+  readonly largest: number;
+  readonly largestReceivedAtMs: number;
+  readonly duplicates: number;
+  readonly changed: boolean;
 
   constructor(cc: CongestionController, nextPacketNumber: number, pacerBudgetBytes: number, acks: AckResume) {
     this.maxDatagramBytes = cc.maxDatagramBytes;
@@ -46,7 +53,13 @@ export class IdleSpace implements ControllerResume {
     this.avoidanceAckedBytes = extra.avoidanceAckedBytes ?? 0;
     this.nextPacketNumber = nextPacketNumber;
     this.pacerBudgetBytes = pacerBudgetBytes;
-    this.acks = acks;
+    this.policy = acks.policy;
+    this.floor = acks.floor;
+    this.smallest = acks.smallest;
+    this.largest = acks.largest;
+    this.largestReceivedAtMs = acks.largestReceivedAtMs;
+    this.duplicates = acks.duplicates;
+    this.changed = acks.changed;
   }
 }
 

@@ -171,7 +171,7 @@ export class PacketSpace<F> {
     this.#cc = cc;
     this.#loss = new LossDetector<F>({ rtt, cc, ...(idle ? { firstPacketNumber: idle.nextPacketNumber } : {}), ...(this.#maxPtoMs !== undefined ? { maxPtoMs: this.#maxPtoMs } : {}) });
     this.#pacer = new Pacer({ rate: () => cc.pacingRateBytesPerMs(), maxDatagramBytes: mss, ...(idle ? { initialBudgetBytes: idle.pacerBudgetBytes } : {}) });
-    this.#acks = new AckTracker(this.#ackPolicy, idle?.acks);
+    this.#acks = new AckTracker(this.#ackPolicy, idle);
   }
 
   /** Probe datagrams owed after a PTO (sent regardless of window and pacing). */
@@ -287,7 +287,7 @@ export class PacketSpace<F> {
    */
   ackToSend(nowMs: number, piggyback = false): Uint8Array | null {
     const idle = this.#idle;
-    const due = idle !== null ? this.recvCredit.updateDue() || (piggyback && idle.acks.changed) : this.#acks!.ackDue(nowMs) || this.recvCredit.updateDue() || (piggyback && this.#acks!.hasNewInfo);
+    const due = idle !== null ? this.recvCredit.updateDue() || (piggyback && idle.changed) : this.#acks!.ackDue(nowMs) || this.recvCredit.updateDue() || (piggyback && this.#acks!.hasNewInfo);
     if (!due) return null;
     const ack = this.acks.takeAck(nowMs);
     if (ack === null) return null;
