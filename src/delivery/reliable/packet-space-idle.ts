@@ -22,7 +22,6 @@ import { initialWindowBytes } from '../congestion/newreno';
 import type { Pacer } from '../congestion/pacer';
 import type { AckPolicy, AckResume, AckTracker } from './ack-tracker';
 import type { LossDetector } from './loss';
-import type { RttStats } from './rtt';
 
 /** The shortest idle period after which a space rests (and at least one probe timeout). */
 export const REST_AFTER_MS = 1_000;
@@ -66,12 +65,12 @@ export class IdleSpace implements ControllerResume, AckResume {
 /**
  * The record to rest on, or null while the parts still hold state: something in flight or a
  * timer armed, a backed-off probe timeout, a recovery period, a window above the initial one,
- * an ack owed, or less than an idle period since the last ack-eliciting datagram.
+ * an ack owed. (PacketSpace.rest checks the idle period first: the pacer's bucket has refilled
+ * by then.)
  */
-export function restable<F>(cc: CongestionController, loss: LossDetector<F>, pacer: Pacer, acks: AckTracker, rtt: RttStats, lastSentMs: number, nowMs: number): IdleSpace | null {
+export function restable<F>(cc: CongestionController, loss: LossDetector<F>, pacer: Pacer, acks: AckTracker, lastSentMs: number, nowMs: number): IdleSpace | null {
   if (loss.history.size > 0 || loss.bytesInFlight !== 0 || loss.deadline() !== null || loss.ptoCount !== 0) return null;
   if (cc.inRecovery || cc.windowBytes > initialWindowBytes(cc.maxDatagramBytes)) return null;
-  if (nowMs - lastSentMs < Math.max(REST_AFTER_MS, rtt.ptoMs())) return null;
   const ackState = acks.rest();
   if (ackState === null) return null;
   // The bucket right after the last send (before any send: the initial one, whatever the time).

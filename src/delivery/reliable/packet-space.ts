@@ -74,8 +74,9 @@ export class PacketSpace<F> {
   readonly #ackPolicy: AckPolicy;
   /** Losses counted by loss detectors dropped in idle periods (lostPackets adds the current one's). */
   #lostBefore = 0;
-  /** When the last ack-eliciting datagram was sent (the idle form waits for an idle period). */
+  /** When the last ack-eliciting datagram was sent and the last one arrived (the idle form waits for an idle period after both). */
   #lastSentMs = -Infinity;
+  #lastReceivedMs = -Infinity;
   #probes = 0;
   readonly #adaptiveAcks: boolean;
   /** Ack thinning: start of the current round (one smoothed RTT) and ack-eliciting packets received in it. */
@@ -139,8 +140,8 @@ export class PacketSpace<F> {
    */
   rest(nowMs: number): boolean {
     if (this.#idle !== null) return true;
-    if (this.#probes > 0 || (this.#rttProbe !== null && !this.#rttProbe.quiet)) return false;
-    const idle = restable(this.#cc!, this.#loss!, this.#pacer!, this.#acks!, this.rtt, this.#lastSentMs, nowMs);
+    if (this.#probes > 0 || (this.#rttProbe !== null && !this.#rttProbe.quiet) || nowMs < this.restAtMs()) return false;
+    const idle = restable(this.#cc!, this.#loss!, this.#pacer!, this.#acks!, this.#lastSentMs, nowMs);
     if (idle === null) return false;
     this.#lostBefore += this.#loss!.lostPackets;
     this.#idle = idle;
@@ -152,9 +153,13 @@ export class PacketSpace<F> {
     return true;
   }
 
-  /** When rest() may next succeed as far as time goes (an idle period after the last ack-eliciting send); Infinity while resting. */
+  /**
+   * When rest() may next succeed as far as time goes: an idle period (REST_AFTER_MS, and at
+   * least a probe timeout) after the last ack-eliciting datagram sent and the last datagram
+   * received (a busy receiver does not rest between datagrams); Infinity while resting.
+   */
   restAtMs(): number {
-    return this.#idle !== null ? Infinity : this.#lastSentMs + Math.max(REST_AFTER_MS, this.rtt.ptoMs());
+    return this.#idle !== null ? Infinity : Math.max(this.#lastSentMs, this.#lastReceivedMs) + Math.max(REST_AFTER_MS, this.rtt.ptoMs());
   }
 
   #wake(): void {
@@ -243,6 +248,7 @@ export class PacketSpace<F> {
 
   /** An authenticated datagram from the peer; false = a duplicate packet number (drop it). */
   onPacketReceived(pn: number, ackEliciting: boolean, nowMs: number): boolean {
+    this.#lastReceivedMs = nowMs;
     if (ackEliciting && this.#adaptiveAcks) this.#countRound(nowMs);
     return this.acks.onPacketReceived(pn, ackEliciting, nowMs);
   }

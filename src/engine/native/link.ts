@@ -45,8 +45,7 @@ export class NativeLink implements PeerLink {
   /** Reliable messages waiting for a session (ERR_NO_SESSION at their deadline); made on first use. */
   #reliableWait: Outbox<WaitingReliable> | null = null;
   #staleHandshakeFor: WeakSet<Session> | null = null;
-  /** Compression attempts to skip after one that did not shrink the payload. */
-  readonly compression = new CompressionBackoff();
+  #compression: CompressionBackoff | null = null;
   /** Datagram-mode message ids start at a random point so a restarted sender is not taken for a duplicate. */
   #nextMsgId: number;
   #closed = false;
@@ -69,6 +68,11 @@ export class NativeLink implements PeerLink {
     this.instance = engine.nextInstance();
     this.path = new PacketPath(this);
     peer.setTransportStats(this.path);
+  }
+
+  /** Compression attempts to skip after one that did not shrink the payload (made at the first message worth an attempt). */
+  get compression(): CompressionBackoff {
+    return (this.#compression ??= new CompressionBackoff());
   }
 
   /** Sessions whose stale frames already started a new handshake (one per session); made when a stale frame first comes. */
