@@ -33,8 +33,8 @@ export class Outbox<M extends OutMessage = OutMessage> {
   #queue: M[] | null = null;
   #queueBytes = 0;
   #controls: ControlItem[] | null = null;
-  /** Earliest deadline in the queue (Infinity when empty): expiry costs nothing until then. */
-  #nextDeadline = Infinity;
+  /** Earliest deadline in the queue (null when empty: no boxed double per idle peer): expiry costs nothing until then. */
+  #nextDeadline: number | null = null;
 
   /** Adds a message to this turn's batch. */
   push(m: M): void {
@@ -46,7 +46,7 @@ export class Outbox<M extends OutMessage = OutMessage> {
     if (this.queued >= limits.maxMessages || this.#queueBytes + m.bytes > limits.maxBytes) return false;
     (this.#queue ??= []).push(m);
     this.#queueBytes += m.bytes;
-    if (m.deadlineMs < this.#nextDeadline) this.#nextDeadline = m.deadlineMs;
+    if (this.#nextDeadline === null || m.deadlineMs < this.#nextDeadline) this.#nextDeadline = m.deadlineMs;
     return true;
   }
 
@@ -65,7 +65,7 @@ export class Outbox<M extends OutMessage = OutMessage> {
     this.#queue = null;
     this.#queueBytes = 0;
     this.#batch = null;
-    this.#nextDeadline = Infinity;
+    this.#nextDeadline = null;
     return all;
   }
 
@@ -80,7 +80,7 @@ export class Outbox<M extends OutMessage = OutMessage> {
 
   /** Removes and returns every queued message whose deadline passed, wherever it is in the queue. */
   expire(nowMs: number): readonly M[] {
-    if (nowMs < this.#nextDeadline) return NONE; // every tick of every link: no allocation
+    if (this.#nextDeadline === null || nowMs < this.#nextDeadline) return NONE; // every tick of every link: no allocation
     const expired: M[] = [];
     const keep: M[] = [];
     for (const m of this.#queue ?? NONE) (m.deadlineMs <= nowMs ? expired : keep).push(m);
@@ -117,11 +117,11 @@ export class Outbox<M extends OutMessage = OutMessage> {
     return this.#batch?.length ?? 0;
   }
   get nextDeadline(): number {
-    return this.#nextDeadline;
+    return this.#nextDeadline ?? Infinity;
   }
 
   #recomputeDeadline(): void {
-    this.#nextDeadline = Infinity;
-    for (const m of this.#queue ?? NONE) if (m.deadlineMs < this.#nextDeadline) this.#nextDeadline = m.deadlineMs;
+    this.#nextDeadline = null;
+    for (const m of this.#queue ?? NONE) if (this.#nextDeadline === null || m.deadlineMs < this.#nextDeadline) this.#nextDeadline = m.deadlineMs;
   }
 }

@@ -11,9 +11,9 @@
  *   Rounds (HyStart++, the queue signal) start again, as after any restart.
  * - the loss detector: the next packet number. Nothing is in flight and no probe timeout is
  *   backed off, so nothing else of it is state (the lost-packet count is kept by PacketSpace).
- * - the pacer: the bucket at the last send. After an idle period of at least a probe timeout it
- *   has refilled to max(burst, that bucket), which a pacer made with it as its initial bucket
- *   gives as well.
+ * - the pacer: the bucket at the last send. After an idle period of at least a smoothed RTT it
+ *   has refilled to max(burst, that bucket) (at ≥ 2 datagrams per smoothed RTT), which a pacer
+ *   made with it as its initial bucket gives as well.
  * - the ack tracker: its one range, its floor, whether something arrived since the last ack
  *   (AckTracker.rest()); nothing is owed.
  */
@@ -23,7 +23,7 @@ import type { Pacer } from '../congestion/pacer';
 import type { AckPolicy, AckResume, AckTracker } from './ack-tracker';
 import type { LossDetector } from './loss';
 
-/** The shortest idle period after which a space rests (and at least one probe timeout). */
+/** The shortest idle period after which a space rests (and at least one smoothed RTT). */
 export const REST_AFTER_MS = 1_000;
 
 /** One object per resting space: the controller's and the ack tracker's resume records in one (issue 12). */

@@ -64,13 +64,14 @@ export class PacketPath {
   /** The datagram-mode message whose first items went out; its remaining items go first. */
   current: { m: OutMessage; next: number } | null = null;
   #timer: Timer | null = null;
-  #timerAtMs = Infinity;
+  /** When the armed timer fires (null: none armed; null, not Infinity: no boxed double per idle peer). */
+  #timerAtMs: number | null = null;
   /** Set while the peer's current address has not answered a packet we sent to it. */
   #unvalidated: Unvalidated | null = null;
   /** Bytes not sent because the address was not validated yet (a stat). */
   amplificationLimitedBytes = 0;
   /** A delivery ack is wanted since this time (Infinity: none); it waits ≤ 25 ms for a packet ack to ride with. */
-  #deliveryAckSinceMs = Infinity;
+  #deliveryAckSinceMs: number | null = null;
 
   constructor(link: NativeLink) {
     this.#link = link;
@@ -96,7 +97,7 @@ export class PacketPath {
    * window-wait queue goes (issue 12: memory per idle peer). Nothing observable changes.
    */
   rest(nowMs: number): void {
-    if (this.hasDatagrams || this.#deliveryAckSinceMs !== Infinity || this.#unvalidated !== null) return;
+    if (this.hasDatagrams || this.#deliveryAckSinceMs !== null || this.#unvalidated !== null) return;
     this.#waiting = null;
     this.#space?.rest(nowMs);
   }
@@ -182,23 +183,23 @@ export class PacketPath {
 
   /** The reliable receiver has news for the peer (reliable.ts): send a delivery ack soon. */
   wantDeliveryAck(nowMs: number): void {
-    if (this.#deliveryAckSinceMs === Infinity) this.#deliveryAckSinceMs = nowMs;
+    if (this.#deliveryAckSinceMs === null) this.#deliveryAckSinceMs = nowMs;
     if (this.deliveryAckDue(nowMs)) this.#link.ctx.scheduleFlush(this.#link.peer);
     else this.arm(nowMs);
   }
 
   get deliveryAckWanted(): boolean {
-    return this.#deliveryAckSinceMs !== Infinity;
+    return this.#deliveryAckSinceMs !== null;
   }
 
   /** Wanted, and a packet ack is due or the delivery ack waited its maximum delay. */
   deliveryAckDue(nowMs: number): boolean {
-    if (this.#deliveryAckSinceMs === Infinity) return false;
+    if (this.#deliveryAckSinceMs === null) return false;
     return nowMs >= this.#deliveryAckSinceMs + MAX_ACK_DELAY_MS || (this.#space?.ackDue(nowMs) ?? false);
   }
 
   deliveryAckSent(): void {
-    this.#deliveryAckSinceMs = Infinity;
+    this.#deliveryAckSinceMs = null;
   }
 
   /** Any datagram-mode message waiting or under way. */
@@ -248,7 +249,7 @@ export class PacketPath {
     else {
       // Only the delayed ack's deadline can have come nearer (per datagram: no full re-arm while thinned).
       const d = space.acks.deadline();
-      if (d !== null && d < this.#timerAtMs) this.arm(nowMs);
+      if (d !== null && d < (this.#timerAtMs ?? Infinity)) this.arm(nowMs);
     }
     return null;
   }
@@ -359,8 +360,8 @@ export class PacketPath {
     if (!this.#link.alive) return;
     const d = this.#space?.deadline() ?? null;
     const w = this.#waiting?.nextDeadline() ?? null;
-    const at = Math.min(d ?? Infinity, w ?? Infinity, extraAtMs, this.#pmtu?.deadline() ?? Infinity, this.#deliveryAckSinceMs + MAX_ACK_DELAY_MS);
-    if (at === Infinity || at >= this.#timerAtMs) return;
+    const at = Math.min(d ?? Infinity, w ?? Infinity, extraAtMs, this.#pmtu?.deadline() ?? Infinity, (this.#deliveryAckSinceMs ?? Infinity) + MAX_ACK_DELAY_MS);
+    if (at === Infinity || at >= (this.#timerAtMs ?? Infinity)) return;
     this.#timer?.cancel();
     this.#timerAtMs = at;
     this.#timer = this.#link.ctx.scheduler.timeout(() => this.#onTimer(), Math.max(0, Math.ceil(at - nowMs)));
@@ -368,7 +369,7 @@ export class PacketPath {
 
   #onTimer(): void {
     this.#timer = null;
-    this.#timerAtMs = Infinity;
+    this.#timerAtMs = null;
     const { ctx, peer } = this.#link;
     if (!this.#link.alive) return;
     const now = ctx.clock.monotonic();
@@ -390,7 +391,7 @@ export class PacketPath {
   close(err: Error): void {
     this.#timer?.cancel();
     this.#timer = null;
-    this.#timerAtMs = Infinity;
+    this.#timerAtMs = null;
     if (this.current) this.current.m.reject(err);
     this.current = null;
     for (const m of this.#waiting?.clear() ?? []) m.reject(err);

@@ -129,10 +129,9 @@ describe('PacketSpace idle form', () => {
     expect(b.rest(5_000)).toBe(false); // an ack is owed
     const ack = b.ackToSend(35)!;
     expect(b.rest(35)).toBe(false); // nothing owed, but something arrived less than an idle period ago
-    // the idle period is at least a probe timeout: 1 024 ms before an RTT sample (333 + 4 × 166.5 + 25)
-    expect(b.restAtMs()).toBe(10 + 1_024);
-    expect(b.rest(1_033)).toBe(false);
-    expect(b.rest(1_034)).toBe(true);
+    expect(b.restAtMs()).toBe(10 + REST_AFTER_MS);
+    expect(b.rest(10 + REST_AFTER_MS - 1)).toBe(false);
+    expect(b.rest(10 + REST_AFTER_MS)).toBe(true);
     a.onAckFrame(ack, 40);
     expect(a.rest(REST_AFTER_MS - 1)).toBe(false); // less than an idle period since the send (at 0)
     expect(a.rest(REST_AFTER_MS)).toBe(true);
@@ -143,8 +142,8 @@ describe('PacketSpace idle form', () => {
     expect(b.onPacketReceived(1, true, 2_000)).toBe(true);
     expect(b.rest(3_100)).toBe(false); // an ack is owed
     expect(b.ackToSend(3_100)).not.toBeNull();
-    expect(b.rest(2_000 + 1_023)).toBe(false); // received at 2 000
-    expect(b.rest(2_000 + 1_024)).toBe(true);
+    expect(b.rest(2_000 + REST_AFTER_MS - 1)).toBe(false); // received at 2 000
+    expect(b.rest(2_000 + REST_AFTER_MS)).toBe(true);
   });
 
   it('a rested receiver piggybacks the same ack as one that did not rest (pure acks arrived since its last ack)', () => {
