@@ -30,6 +30,9 @@ interface WaitingReliable extends OutMessage {
   endMs: number;
 }
 
+/** Each node's retire rules (NativeLink.rules). */
+const rulesOf = new WeakMap<NodeContext, RetireRules>();
+
 export class NativeLink implements PeerLink {
   readonly peer: Peer;
   readonly engine: NativeEngine;
@@ -49,7 +52,6 @@ export class NativeLink implements PeerLink {
   /** Datagram-mode message ids start at a random point so a restarted sender is not taken for a duplicate. */
   #nextMsgId: number;
   #closed = false;
-  #rules: RetireRules | null = null;
   /** The tick skips this link before then while nothing happened to it (engine/native/timers.ts quietUntil). */
   #quietUntil = -Infinity;
   /** Ticks that ran tickLink (diagnostics, tests: a quiet link is skipped). */
@@ -98,12 +100,18 @@ export class NativeLink implements PeerLink {
     return this.keypairs.current(nowMs, this.ctx.limits);
   }
 
-  /** The retire rules of the settings in force (made again only when a reload replaced them: the tick asks every 100 ms). */
+  /**
+   * The retire rules of the settings in force: one object per node, made again only when a
+   * reload replaced them (the tick asks every 100 ms; not one per link: issue 12).
+   */
   rules(): RetireRules {
-    const { settings, limits } = this.ctx;
-    const r = this.#rules;
-    if (r !== null && r.limits === limits && r.graceMs === settings.sessionGraceMs && r.unconfirmedMs === settings.handshakeTimeoutMs) return r;
-    return (this.#rules = { limits, graceMs: settings.sessionGraceMs, unconfirmedMs: settings.handshakeTimeoutMs });
+    const ctx = this.ctx;
+    const { settings, limits } = ctx;
+    const r = rulesOf.get(ctx);
+    if (r !== undefined && r.limits === limits && r.graceMs === settings.sessionGraceMs && r.unconfirmedMs === settings.handshakeTimeoutMs) return r;
+    const fresh: RetireRules = { limits, graceMs: settings.sessionGraceMs, unconfirmedMs: settings.handshakeTimeoutMs };
+    rulesOf.set(ctx, fresh);
+    return fresh;
   }
 
   send(data: Uint8Array, opts: LinkSendOptions): Promise<void> {

@@ -14,7 +14,7 @@ import type { SentPacket } from '../../delivery/reliable/sent-history';
 import { MAX_ACK_DELAY_MS } from '../../delivery/reliable/rtt';
 import { IPV4_HEADER_BYTES, IPV6_HEADER_BYTES, UDP_HEADER_BYTES } from '../../constants';
 import { PmtuSearch, PMTU_BASE_IPV4, PMTU_BASE_IPV6 } from '../../delivery/pmtu';
-import { INITIAL_CREDIT } from '../../delivery/flow';
+import { INITIAL_CREDIT, type CreditWindow } from '../../delivery/flow';
 import { decodeAck } from '../../wire/ack';
 import { probeLedger } from './probe-ledger';
 import type { Frame } from '../../wire/frame';
@@ -75,6 +75,11 @@ export class PacketPath {
 
   constructor(link: NativeLink) {
     this.#link = link;
+  }
+
+  /** Our receive window for the peer (flow control: the packet space's WindowProvider, not a closure per peer). */
+  creditWindow(): CreditWindow {
+    return this.#link.engine.reliable.receiveWindow(this.#link);
   }
 
   /** When rest() may take the idle form (Infinity: resting, or no packet space yet). */
@@ -157,7 +162,7 @@ export class PacketPath {
         maxDatagramBytes: this.maxDatagram,
         // Flow control (docs/DESIGN.md §Flow control): our window is read from the inbox and
         // reassembly budget each time an ack is built; both sides start from INITIAL_CREDIT.
-        receiveWindow: () => this.#link.engine.reliable.receiveWindow(this.#link),
+        receiveWindow: this,
         initialReceiveCredit: INITIAL_CREDIT,
         initialSendCredit: INITIAL_CREDIT,
         controller: controllerFactory(this.#link.ctx.settings.congestionControl, this.maxDatagram),
