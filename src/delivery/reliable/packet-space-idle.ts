@@ -11,9 +11,9 @@
  *   Rounds (HyStart++, the queue signal) start again, as after any restart.
  * - the loss detector: the next packet number. Nothing is in flight and no probe timeout is
  *   backed off, so nothing else of it is state (the lost-packet count is kept by PacketSpace).
- * - the pacer: the bucket at the last send. After an idle period of at least a smoothed RTT it
- *   has refilled to max(burst, that bucket) (at ≥ 2 datagrams per smoothed RTT), which a pacer
- *   made with it as its initial bucket gives as well.
+ * - the pacer: the bucket at the last send. Once it has refilled to max(burst, that bucket) —
+ *   what it holds from then on until the next send — a pacer made with that bucket as its
+ *   initial one gives the same.
  * - the ack tracker: its one range, its floor, whether something arrived since the last ack
  *   (AckTracker.rest()); nothing is owed.
  */
@@ -23,7 +23,7 @@ import type { Pacer } from '../congestion/pacer';
 import type { AckPolicy, AckResume, AckTracker } from './ack-tracker';
 import type { LossDetector } from './loss';
 
-/** The shortest idle period after which a space rests (and at least one smoothed RTT). */
+/** The shortest idle period (nothing sent or received) after which a space rests. */
 export const REST_AFTER_MS = 1_000;
 
 /** One object per resting space: the controller's and the ack tracker's resume records in one (issue 12). */
@@ -65,15 +65,16 @@ export class IdleSpace implements ControllerResume, AckResume {
 /**
  * The record to rest on, or null while the parts still hold state: something in flight or a
  * timer armed, a backed-off probe timeout, a recovery period, a window above the initial one,
- * an ack owed. (PacketSpace.rest checks the idle period first: the pacer's bucket has refilled
- * by then.)
+ * an ack owed, a pacer's bucket not yet refilled.
  */
 export function restable<F>(cc: CongestionController, loss: LossDetector<F>, pacer: Pacer, acks: AckTracker, lastSentMs: number, nowMs: number): IdleSpace | null {
   if (loss.history.size > 0 || loss.bytesInFlight !== 0 || loss.deadline() !== null || loss.ptoCount !== 0) return null;
   if (cc.inRecovery || cc.windowBytes > initialWindowBytes(cc.maxDatagramBytes)) return null;
+  // The bucket right after the last send (before any send: the initial one, whatever the time),
+  // and whether it has refilled since to what it holds from now on: max(burst, that bucket).
+  const budget = pacer.budget(lastSentMs === -Infinity ? nowMs : lastSentMs);
+  if (pacer.budget(nowMs) < Math.max(budget, pacer.maxBurstBytes())) return null;
   const ackState = acks.rest();
   if (ackState === null) return null;
-  // The bucket right after the last send (before any send: the initial one, whatever the time).
-  const budget = pacer.budget(lastSentMs === -Infinity ? nowMs : lastSentMs);
   return new IdleSpace(cc, loss.nextPacketNumber, budget, ackState);
 }

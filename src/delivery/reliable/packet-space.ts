@@ -130,7 +130,7 @@ export class PacketSpace<F> {
   /**
    * The idle form (issue 12: an idle peer's packet space shrinks to a few numbers): when nothing
    * is in flight or owed (no ack, probe, RTT probe), the last ack-eliciting datagram went at
-   * least an idle period ago (1 s, and at least a smoothed RTT; nothing arrived meanwhile either) and the window is not above
+   * least an idle period ago (1 s; nothing arrived meanwhile either), the pacer's bucket has refilled and the window is not above
    * the initial one (a larger one restarts at the next send anyway, idle-restart.ts: the space
    * rests after that send), the controller, loss detector, pacer and ack ranges are dropped;
    * the next use makes them again from what was kept (window, slow-start threshold, W_max,
@@ -154,13 +154,12 @@ export class PacketSpace<F> {
   }
 
   /**
-   * When rest() may next succeed as far as time goes: an idle period (REST_AFTER_MS, and at
-   * least a smoothed RTT: the pacer's bucket has refilled by then) after the last ack-eliciting
-   * datagram sent and the last datagram received (a busy receiver does not rest between
-   * datagrams); Infinity while resting.
+   * When rest() may next succeed as far as time goes: an idle period (REST_AFTER_MS) after the
+   * last ack-eliciting datagram sent and the last datagram received (a busy receiver does not
+   * rest between datagrams); Infinity while resting.
    */
   restAtMs(): number {
-    return this.#idle !== null ? Infinity : Math.max(this.#lastSentMs, this.#lastReceivedMs) + Math.max(REST_AFTER_MS, this.rtt.smoothedMs);
+    return this.#idle !== null ? Infinity : Math.max(this.#lastSentMs, this.#lastReceivedMs) + REST_AFTER_MS;
   }
 
   #wake(): void {

@@ -7,10 +7,9 @@
 import { PacketSpace } from '../../../src/delivery/reliable/packet-space';
 import { controllerFactory, type CongestionControlName } from '../../../src/delivery/congestion/select';
 import { initialWindowBytes } from '../../../src/delivery/congestion/newreno';
-import { REST_AFTER_MS } from '../../../src/delivery/reliable/packet-space-idle';
+import { REST_AFTER_MS, restable } from '../../../src/delivery/reliable/packet-space-idle';
 
 const MSS = 1472;
-const ONE_WAY_MS = 10;
 
 const make = (cc: CongestionControlName): PacketSpace<number> =>
   new PacketSpace<number>({
@@ -31,7 +30,7 @@ interface InFlight {
  * (dropping the packet numbers in `lose`), then an idle gap of `gapMs`; with `rest`, both sides
  * are asked to rest in each gap. Returns the trace and how often each side rested.
  */
-function run(cc: CongestionControlName, rest: boolean, phases: { send: number; lose?: number[]; gapMs: number }[]) {
+function run(cc: CongestionControlName, rest: boolean, phases: { send: number; lose?: number[]; gapMs: number }[], ONE_WAY_MS = 10) {
   const a = make(cc);
   const b = make(cc);
   const trace: unknown[] = [];
@@ -117,6 +116,14 @@ describe('PacketSpace idle form', () => {
     expect(resting.a.cc.ssthreshBytes).toBeLessThan(Infinity);
   });
 
+  it('a long path (RTT 3 s, idle periods shorter than the RTT): behaves exactly the same', () => {
+    const slow = [{ send: 60, lose: [20], gapMs: 1_500 }, { send: 1, gapMs: 1_500 }, { send: 8, gapMs: 1_200 }, { send: 30, gapMs: 4_000 }, { send: 2, gapMs: 1_100 }];
+    const plain = run('cubic', false, slow, 1_500);
+    const resting = run('cubic', true, slow, 1_500);
+    expect(resting.trace).toEqual(plain.trace);
+    expect(resting.rested.a).toBeGreaterThanOrEqual(2);
+  });
+
   it('does not rest while anything is in flight or owed, before an idle period, or with a window above the initial one', () => {
     const a = make('cubic');
     const b = make('cubic');
@@ -144,6 +151,14 @@ describe('PacketSpace idle form', () => {
     expect(b.ackToSend(3_100)).not.toBeNull();
     expect(b.rest(2_000 + REST_AFTER_MS - 1)).toBe(false); // received at 2 000
     expect(b.rest(2_000 + REST_AFTER_MS)).toBe(true);
+  });
+
+  it('rests only once the pacer has refilled to its burst (what a new pacer would hold)', () => {
+    const s = make('newreno');
+    s.pacer.onPacketSent(0, 14_720); // the whole initial bucket went at 0 (the pacer alone: nothing in flight)
+    // refill at 1.25 × 14 720 B / 333 ms ≈ 55 B/ms up to the burst of 2 datagrams (2 944 B): ~53 ms
+    expect(restable(s.cc, s.loss, s.pacer, s.acks, 0, 50)).toBeNull();
+    expect(restable(s.cc, s.loss, s.pacer, s.acks, 0, 54)?.pacerBudgetBytes).toBe(0);
   });
 
   it('a rested receiver piggybacks the same ack as one that did not rest (pure acks arrived since its last ack)', () => {
