@@ -55,8 +55,15 @@ const checkWindow = (w: CreditWindow): void => {
   if (!Number.isSafeInteger(w.windowMessages) || w.windowMessages < 1) throw new RangeError('windowMessages must be a positive integer');
 };
 
-/** A fixed window, or a function giving the current one (it may shrink to 0: nothing advertised shrinks). */
-export type WindowSource = CreditWindow | (() => CreditWindow);
+/** What gives the current window: an object, not a closure per peer (issue 12). */
+export interface WindowProvider {
+  creditWindow(): CreditWindow;
+}
+
+/** A fixed window, or a function or provider giving the current one (it may shrink to 0: nothing advertised shrinks). */
+export type WindowSource = CreditWindow | (() => CreditWindow) | WindowProvider;
+
+const isProvider = (w: WindowSource): w is WindowProvider => typeof (w as Partial<WindowProvider>).creditWindow === 'function';
 
 /** Receiver side: what this node can still accept from one peer. */
 export class ReceiveCredit {
@@ -82,15 +89,16 @@ export class ReceiveCredit {
    * without it, the window itself (tests, the congestion model).
    */
   constructor(window: WindowSource, initial?: CreditLimits) {
-    if (typeof window !== 'function') checkWindow(window);
-    this.#window = typeof window === 'function' ? window : { ...window };
+    this.#window = ReceiveCredit.#source(window);
     const w = initial ? null : this.#current();
-    this.#initial = w ? { maxBytes: w.windowBytes, maxMessages: w.windowMessages } : { ...initial! };
-    this.#advertised = { ...this.#initial };
+    // A frozen grant (INITIAL_CREDIT) is shared, not copied per peer (issue 12); #advertised is replaced, never written.
+    this.#initial = w ? { maxBytes: w.windowBytes, maxMessages: w.windowMessages } : Object.isFrozen(initial) ? initial! : { ...initial! };
+    this.#advertised = this.#initial;
   }
 
   #current(): CreditWindow {
-    const w = typeof this.#window === 'function' ? this.#window() : this.#window;
+    const src = this.#window;
+    const w = typeof src === 'function' ? src() : isProvider(src) ? src.creditWindow() : src;
     return { windowBytes: Math.max(0, Math.floor(w.windowBytes)), windowMessages: Math.max(0, Math.floor(w.windowMessages)) };
   }
 
@@ -115,9 +123,14 @@ export class ReceiveCredit {
 
   /** Changes the budget (e.g. the total reassembly budget is shared). Advertised credit is never retracted. */
   setWindow(window: WindowSource): void {
-    if (typeof window !== 'function') checkWindow(window);
-    this.#window = typeof window === 'function' ? window : { ...window };
+    this.#window = ReceiveCredit.#source(window);
     this.#quietUntilMs = -Infinity;
+  }
+
+  static #source(window: WindowSource): WindowSource {
+    if (typeof window === 'function' || isProvider(window)) return window;
+    checkWindow(window);
+    return { ...window };
   }
 
   /**
@@ -156,7 +169,7 @@ export class ReceiveCredit {
   /** The peer started a new stream (a new sender: restart, re-add): counting starts again from the initial grant. */
   reset(): void {
     this.#receivedBytes = this.#receivedMessages = this.#releasedBytes = this.#releasedMessages = 0;
-    this.#advertised = { ...this.#initial };
+    this.#advertised = this.#initial;
     this.#quietUntilMs = -Infinity;
   }
 

@@ -74,6 +74,11 @@ interface Probe {
   untrusted: boolean;
 }
 
+/** The empty queue or probe list (shared, never written: writers replace it first). */
+const NONE: never[] = [];
+Object.freeze(NONE);
+const orNone = <T>(a: T[]): T[] => (a.length === 0 ? NONE : a);
+
 export class PmtuSearch {
   readonly #base: number;
   readonly #max: number;
@@ -84,8 +89,9 @@ export class PmtuSearch {
   /** Rounds planned in this search (0: the next one is the first). */
   #round = 0;
   /** Sizes of the current round not sent yet, largest first. */
-  #queue: number[] = [];
-  #probes: Probe[] = [];
+  /** Both are the shared NONE while empty (a finished search holds no arrays: issue 12). */
+  #queue: number[] = NONE;
+  #probes: Probe[] = NONE;
   /** Suspect sizes (lost fewer than MAX_PROBES times) and their losses; null while there are none (an idle peer's search is done: issue 12). */
   #losses: Map<number, number> | null = null;
   #done = false;
@@ -132,7 +138,8 @@ export class PmtuSearch {
    */
   onProbeSent(pn: number, size: number, nowMs: number, deadlineMs: number, fragmentsBefore: number | undefined): void {
     const i = this.#queue.indexOf(size);
-    if (i >= 0) this.#queue.splice(i, 1);
+    if (i >= 0) this.#queue = orNone(this.#queue.filter((_, k) => k !== i));
+    if (this.#probes === NONE) this.#probes = [];
     this.#probes.push({ pn, size, sentAtMs: nowMs, deadlineMs, before: fragmentsBefore, handed: false, acked: false, untrusted: false });
     this.#probesSent++;
   }
@@ -229,15 +236,15 @@ export class PmtuSearch {
   #restart(ceiling: number, nowMs: number): void {
     this.#hi = ceiling;
     this.#round = 0;
-    this.#queue = [];
-    this.#probes = [];
+    this.#queue = NONE;
+    this.#probes = NONE;
     this.#losses = null;
     this.#done = false;
     this.#settle(nowMs);
   }
 
   #remove(p: Probe): void {
-    this.#probes = this.#probes.filter((x) => x !== p);
+    this.#probes = orNone(this.#probes.filter((x) => x !== p));
   }
 
   /** An acknowledged probe, handed over whole: confirmed, unless fragments came from elsewhere meanwhile. */
@@ -262,8 +269,8 @@ export class PmtuSearch {
 
   /** Drops what the bounds made moot: probes, queued sizes and suspects outside (current, ceiling]. */
   #prune(): void {
-    this.#probes = this.#probes.filter((p) => this.#inside(p.size) || !p.handed); // one not handed yet waits for its callback
-    this.#queue = this.#queue.filter((s) => this.#inside(s));
+    this.#probes = orNone(this.#probes.filter((p) => this.#inside(p.size) || !p.handed)); // one not handed yet waits for its callback
+    this.#queue = orNone(this.#queue.filter((s) => this.#inside(s)));
     const losses = this.#losses;
     if (losses) {
       for (const s of [...losses.keys()]) if (!this.#inside(s)) losses.delete(s);
@@ -279,7 +286,7 @@ export class PmtuSearch {
   /** When the round is over: plans the next one, or ends the search. */
   #settle(nowMs: number): void {
     if (this.#done || this.#queue.length > 0 || this.#probes.length > 0) return;
-    this.#queue = this.#plan();
+    this.#queue = orNone(this.#plan());
     if (this.#queue.length > 0) return;
     this.#done = true;
     this.#searchAgainAtMs = nowMs + RAISE_INTERVAL_MS;

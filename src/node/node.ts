@@ -45,6 +45,8 @@ export class Node extends EventEmitter implements UdpVaultNode {
   #native: NativeEngine;
   #v2: VaultV2Engine;
   #links = new Map<Peer, PeerLink>();
+  /** Every peer's event sink: one function for all (a closure per peer kept addPeer's whole scope: issue 12). */
+  readonly #peerEmit = (ev: PeerEvent): void => this.#emitPeer(ev);
   #flush: TurnFlush;
   #tick: Timer;
   #resolveTimer: Timer;
@@ -214,7 +216,7 @@ export class Node extends EventEmitter implements UdpVaultNode {
       const limiter = new TokenBucket(this.#ctx.settings.peerPacketsPerSecond, this.#ctx.settings.peerPacketBurst, this.#ctx.clock);
       peer = new Peer({
         key, trust: key ? 'pinned' : 'unknown', name: o.name ?? null, spec, endpoint, compat: o.compat ?? null,
-        allowPlaintext: o.allowPlaintext ?? false, lastHandshakeTs: null, lastHandshakeAt: null, limiter, emit: (ev) => this.#emitPeer(ev),
+        allowPlaintext: o.allowPlaintext ?? false, lastHandshakeTs: null, lastHandshakeAt: null, limiter, emit: this.#peerEmit,
       });
       peers.add(peer);
       this.#links.set(peer, this.#pickLink(peer));

@@ -23,8 +23,12 @@ export function parseEndpoint(s: string): EndpointSpec {
   return { host: m[1], port };
 }
 
+/**
+ * 'address:port' or '[v6]:port', as one flat string: joined, not concatenated (a concatenation
+ * is a rope of three strings, ~110 B instead of ~40 B for every peer that keeps it: issue 12).
+ */
 export function formatEndpoint(e: { address: string; port: number }): string {
-  return isIP(e.address) === 6 ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`;
+  return isIP(e.address) === 6 ? ['[', e.address, ']:', e.port].join('') : [e.address, ':', e.port].join('');
 }
 
 import { canonicalAddress } from '../net/transport';

@@ -27,10 +27,13 @@ export interface Attempt {
   destroy(): void;
 }
 
+/** No older attempts (shared by every idle peer, never written: issue 12). */
+const NO_ATTEMPTS: readonly never[] = Object.freeze([]);
+
 export class Handshaker<P, A extends Attempt = Attempt> {
   #current: A | null = null;
-  /** Newest first, bounded. */
-  #older: A[] = [];
+  /** Newest first, bounded; the shared empty array while there are none. */
+  #older: readonly A[] = NO_ATTEMPTS;
   #attempts = 0;
   #startedAtMs = 0;
   #firstAttemptAtMs = 0;
@@ -71,8 +74,11 @@ export class Handshaker<P, A extends Attempt = Attempt> {
    */
   start(nowMs: number, build: (localSid: number) => A): { pending: A; retryInMs: number } {
     const pending = build(this.newSessionId());
-    if (this.#current) this.#older.unshift(this.#current);
-    while (this.#older.length > MAX_OLDER_ATTEMPTS) this.#end(this.#older.pop()!);
+    if (this.#current) {
+      const older = [this.#current, ...this.#older];
+      while (older.length > MAX_OLDER_ATTEMPTS) this.#end(older.pop()!);
+      this.#older = older;
+    }
     if (!this.#current && this.#attempts === 0) this.#firstAttemptAtMs = nowMs;
     this.#current = pending;
     this.#resent = false;
@@ -111,7 +117,7 @@ export class Handshaker<P, A extends Attempt = Attempt> {
   cancel(): void {
     for (const p of [this.#current, ...this.#older]) if (p) this.#end(p);
     this.#current = null;
-    this.#older = [];
+    this.#older = NO_ATTEMPTS;
     this.#attempts = 0;
   }
 

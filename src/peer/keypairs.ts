@@ -67,7 +67,7 @@ export class Keypairs<P> {
   /** Installs a new session (newest), evicting beyond the bound. */
   install(session: Session, nowMs: number, rules: RetireRules): void {
     this.#version++;
-    this.#sessions = [session, ...this.#sessions];
+    this.#sessions = [session].concat(this.#sessions); // exactly as long (a spread or filter leaves room to grow)
     this.#index.bindSession(this.#owner, session);
     while (this.#sessions.length > MAX_SESSIONS_PER_PEER) this.#drop(this.#evictionIndex(nowMs, rules));
   }
@@ -103,7 +103,9 @@ export class Keypairs<P> {
   #drop(k: number): void {
     const s = this.#sessions[k]!;
     this.#version++;
-    this.#sessions = this.#sessions.filter((_, i) => i !== k);
+    const rest = this.#sessions.slice(); // a copy, not grown: filter's result has room to grow (issue 12)
+    rest.splice(k, 1);
+    this.#sessions = rest;
     this.#index.unbindSession(s);
     s.wipe();
   }

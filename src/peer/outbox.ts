@@ -24,48 +24,55 @@ export interface QueueLimits {
 /** What expire() returns when nothing is due (shared, never written). */
 const NONE: readonly never[] = Object.freeze([]);
 
+/**
+ * The batch, queue and controls are null while empty (issue 12: three empty arrays were ~100 B
+ * of every idle peer).
+ */
 export class Outbox<M extends OutMessage = OutMessage> {
-  #batch: M[] = [];
-  #queue: M[] = [];
+  #batch: M[] | null = null;
+  #queue: M[] | null = null;
   #queueBytes = 0;
-  #controls: ControlItem[] = [];
-  /** Earliest deadline in the queue (Infinity when empty): expiry costs nothing until then. */
-  #nextDeadline = Infinity;
+  #controls: ControlItem[] | null = null;
+  /** Earliest deadline in the queue (null when empty: no boxed double per idle peer): expiry costs nothing until then. */
+  #nextDeadline: number | null = null;
 
   /** Adds a message to this turn's batch. */
   push(m: M): void {
-    this.#batch.push(m);
+    (this.#batch ??= []).push(m);
   }
 
   /** Adds a message to the queue; false (nothing added) when the queue is full. */
   enqueue(m: M, limits: QueueLimits): boolean {
-    if (this.#queue.length >= limits.maxMessages || this.#queueBytes + m.bytes > limits.maxBytes) return false;
-    this.#queue.push(m);
+    if (this.queued >= limits.maxMessages || this.#queueBytes + m.bytes > limits.maxBytes) return false;
+    (this.#queue ??= []).push(m);
     this.#queueBytes += m.bytes;
-    if (m.deadlineMs < this.#nextDeadline) this.#nextDeadline = m.deadlineMs;
+    if (this.#nextDeadline === null || m.deadlineMs < this.#nextDeadline) this.#nextDeadline = m.deadlineMs;
     return true;
   }
 
   /** Moves this turn's batch to the queue; returns the messages refused for lack of room. */
   batchToQueue(limits: QueueLimits): M[] {
     const batch = this.#batch;
-    this.#batch = [];
-    return batch.filter((m) => !this.enqueue(m, limits));
+    this.#batch = null;
+    return batch === null ? [] : batch.filter((m) => !this.enqueue(m, limits));
   }
 
   /** The queue then the batch, in order, leaving both empty. */
   takeAll(): M[] {
-    const all = this.#queue.length > 0 ? [...this.#queue, ...this.#batch] : this.#batch;
-    this.#queue = [];
+    const q = this.#queue;
+    const b = this.#batch;
+    const all = q === null ? (b ?? []) : b === null ? q : [...q, ...b];
+    this.#queue = null;
     this.#queueBytes = 0;
-    this.#batch = [];
-    this.#nextDeadline = Infinity;
+    this.#batch = null;
+    this.#nextDeadline = null;
     return all;
   }
 
   /** The first `n` queued messages, in order (paced senders). */
   takeQueued(n: number): M[] {
-    const out = this.#queue.splice(0, n);
+    const out = this.#queue?.splice(0, n) ?? [];
+    if (this.#queue?.length === 0) this.#queue = null;
     for (const m of out) this.#queueBytes -= m.bytes;
     this.#recomputeDeadline();
     return out;
@@ -73,47 +80,48 @@ export class Outbox<M extends OutMessage = OutMessage> {
 
   /** Removes and returns every queued message whose deadline passed, wherever it is in the queue. */
   expire(nowMs: number): readonly M[] {
-    if (nowMs < this.#nextDeadline) return NONE; // every tick of every link: no allocation
+    if (this.#nextDeadline === null || nowMs < this.#nextDeadline) return NONE; // every tick of every link: no allocation
     const expired: M[] = [];
     const keep: M[] = [];
-    for (const m of this.#queue) (m.deadlineMs <= nowMs ? expired : keep).push(m);
-    this.#queue = keep;
+    for (const m of this.#queue ?? NONE) (m.deadlineMs <= nowMs ? expired : keep).push(m);
+    this.#queue = keep.length > 0 ? keep : null;
     for (const m of expired) this.#queueBytes -= m.bytes;
     this.#recomputeDeadline();
     return expired;
   }
 
   pushControl(c: ControlItem): void {
-    this.#controls.push(c);
+    (this.#controls ??= []).push(c);
   }
 
+  /** The controls to send (the caller may add to the array it gets). */
   takeControls(): ControlItem[] {
     const c = this.#controls;
-    this.#controls = [];
-    return c;
+    this.#controls = null;
+    return c ?? [];
   }
 
   /** Empties everything; returns the messages (batch and queue) for the caller to reject. */
   clear(): M[] {
-    this.#controls = [];
+    this.#controls = null;
     return this.takeAll();
   }
 
   get queued(): number {
-    return this.#queue.length;
+    return this.#queue?.length ?? 0;
   }
   get queuedBytes(): number {
     return this.#queueBytes;
   }
   get batched(): number {
-    return this.#batch.length;
+    return this.#batch?.length ?? 0;
   }
   get nextDeadline(): number {
-    return this.#nextDeadline;
+    return this.#nextDeadline ?? Infinity;
   }
 
   #recomputeDeadline(): void {
-    this.#nextDeadline = Infinity;
-    for (const m of this.#queue) if (m.deadlineMs < this.#nextDeadline) this.#nextDeadline = m.deadlineMs;
+    this.#nextDeadline = null;
+    for (const m of this.#queue ?? NONE) if (this.#nextDeadline === null || m.deadlineMs < this.#nextDeadline) this.#nextDeadline = m.deadlineMs;
   }
 }

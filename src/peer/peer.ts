@@ -38,7 +38,8 @@ export interface PeerOptions {
   emit: (ev: PeerEvent) => void;
 }
 
-export const specString = (s: EndpointSpec): string => `${s.host}:${s.port}`;
+/** The configured 'host:port' (one flat string, like formatEndpoint's). */
+export const specString = (s: EndpointSpec): string => [s.host, ':', s.port].join('');
 
 /** Where a peer's packet-layer figures come from (its link's packet path). */
 export interface TransportStatsSource {

@@ -147,7 +147,9 @@ export class PeerTable implements SessionIndex<Peer>, AttemptIndex<Peer>, PeerIn
     if (k.staticHex) this.#byStatic.set(k.staticHex, p);
     if (k.name) this.#byName.set(k.name, p);
     this.#byEndpoint.add(k.endpoint, p);
-    this.#bySpec.add(k.spec, p);
+    // A configured host:port that is the endpoint itself (an address, not a name) is found
+    // through #byEndpoint (find() looks there first): no second entry (issue 12).
+    if (k.spec !== k.endpoint) this.#bySpec.add(k.spec, p);
     this.#byAddress.add(k.address, p);
   }
 
@@ -156,7 +158,7 @@ export class PeerTable implements SessionIndex<Peer>, AttemptIndex<Peer>, PeerIn
     if (k.staticHex && this.#byStatic.get(k.staticHex) === p) this.#byStatic.delete(k.staticHex);
     if (k.name && this.#byName.get(k.name) === p) this.#byName.delete(k.name);
     this.#byEndpoint.delete(k.endpoint, p);
-    this.#bySpec.delete(k.spec, p);
+    if (k.spec !== k.endpoint) this.#bySpec.delete(k.spec, p);
     this.#byAddress.delete(k.address, p);
   }
 }

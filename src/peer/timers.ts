@@ -59,20 +59,23 @@ const SLOT: Readonly<Record<PeerTimerName, number>> = {
   sendKeepalive: 5,
 };
 const NAMES = Object.keys(SLOT) as PeerTimerName[];
-/** A disarmed timer's deadline (no real deadline is −∞). */
-const OFF = -Infinity;
+/**
+ * A disarmed timer's deadline: null, not −∞ — a field that only ever held numbers keeps each as
+ * a boxed double of its own, ~16 B per disarmed timer of every peer (issue 12).
+ */
+const OFF = null;
 
 export class PeerTimers {
   /**
    * Deadlines by slot (OFF: disarmed): plain fields, not a Map per peer (issue 12: a Map and
    * its table cost ~10 times as much for an idle peer's one or two armed timers).
    */
-  #t0 = OFF;
-  #t1 = OFF;
-  #t2 = OFF;
-  #t3 = OFF;
-  #t4 = OFF;
-  #t5 = OFF;
+  #t0: number | null = OFF;
+  #t1: number | null = OFF;
+  #t2: number | null = OFF;
+  #t3: number | null = OFF;
+  #t4: number | null = OFF;
+  #t5: number | null = OFF;
   /** When the oldest packet still expecting an answer was sent (null: none is unanswered). */
   #unansweredSinceMs: number | null = null;
   #version = 0;
@@ -82,7 +85,7 @@ export class PeerTimers {
     return this.#version;
   }
 
-  #get(name: PeerTimerName): number {
+  #get(name: PeerTimerName): number | null {
     switch (SLOT[name]) {
       case 0: return this.#t0;
       case 1: return this.#t1;
@@ -93,7 +96,7 @@ export class PeerTimers {
     }
   }
 
-  #set(name: PeerTimerName, at: number): void {
+  #set(name: PeerTimerName, at: number | null): void {
     this.#version++;
     switch (SLOT[name]) {
       case 0: this.#t0 = at; break;
@@ -194,8 +197,7 @@ export class PeerTimers {
 
   /** The deadline of one timer, or null when disarmed. */
   deadline(name: PeerTimerName): number | null {
-    const at = this.#get(name);
-    return at === OFF ? null : at;
+    return this.#get(name);
   }
 
   /** The earliest armed deadline, or null. */

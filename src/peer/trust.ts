@@ -16,6 +16,27 @@ export function staticHexOf(key: Uint8Array): string | null {
   return x ? Buffer.from(x).toString('hex') : null;
 }
 
+/** Keys per slab: peers' keys are views into shared slabs, not an ArrayBuffer each (issue 12: ~120 B per peer). */
+const SLAB_KEYS = 256;
+const KEY_BYTES = 32;
+/** Bytes of one key slab (tests: a recorded key is a 32-byte slot of one, never a view of a received datagram). */
+export const KEY_SLAB_BYTES = SLAB_KEYS * KEY_BYTES;
+let slab: Uint8Array | null = null;
+let slabUsed = 0;
+
+/** A copy of `key` in the current slab (a key of another size gets its own buffer). Slots are not reused: 32 B per key ever added. */
+function keepKey(key: Uint8Array): Uint8Array {
+  if (key.length !== KEY_BYTES) return new Uint8Array(key);
+  if (slab === null || slabUsed === SLAB_KEYS) {
+    slab = new Uint8Array(KEY_BYTES * SLAB_KEYS);
+    slabUsed = 0;
+  }
+  const view = slab.subarray(slabUsed * KEY_BYTES, (slabUsed + 1) * KEY_BYTES);
+  slabUsed++;
+  view.set(key);
+  return view;
+}
+
 export class PeerTrust {
   #key: Uint8Array | null;
   #keyString: string | null;
@@ -25,7 +46,7 @@ export class PeerTrust {
   #reported: string | null = null;
 
   constructor(key: Uint8Array | null, level: Trust) {
-    this.#key = key;
+    this.#key = key ? keepKey(key) : null;
     this.#keyString = key ? encodeKey(key) : null;
     this.#staticHex = key ? staticHexOf(key) : null;
     this.#level = key ? level : 'unknown';
@@ -67,7 +88,7 @@ export class PeerTrust {
   /** TOFU: records the first key that verified; false when a key was already recorded. */
   recordFirst(key: Uint8Array): boolean {
     if (this.#key !== null) return false;
-    this.#set(new Uint8Array(key), 'tofu');
+    this.#set(key, 'tofu');
     return true;
   }
 
@@ -82,7 +103,7 @@ export class PeerTrust {
   }
 
   #set(key: Uint8Array, level: Trust): void {
-    this.#key = key;
+    this.#key = keepKey(key);
     this.#keyString = encodeKey(key);
     this.#staticHex = staticHexOf(key);
     this.#level = level;

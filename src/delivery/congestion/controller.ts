@@ -11,6 +11,23 @@ export interface PacketInfo {
   readonly bytes: number;
 }
 
+/**
+ * What a controller carries over an idle period when PacketSpace drops it (its idle form, issue
+ * 12) and makes it again at the next send: the datagram size, the window (at most the initial
+ * window: a larger one would have restarted after the idle period, idle-restart.ts), the
+ * slow-start threshold and CUBIC's W_max. Rounds (HyStart++, the queue signal) start afresh, as
+ * after a restart.
+ */
+export interface ControllerResume {
+  readonly maxDatagramBytes: number;
+  readonly windowBytes: number;
+  readonly ssthreshBytes: number;
+  /** CUBIC's W_max in bytes (0: none; NewReno ignores it). */
+  readonly lastMaxWindowBytes: number;
+  /** NewReno's bytes acknowledged towards the next congestion-avoidance increase (CUBIC ignores it). */
+  readonly avoidanceAckedBytes: number;
+}
+
 export interface CongestionController {
   /** Congestion window in bytes. */
   readonly windowBytes: number;

@@ -14,7 +14,7 @@
  * Window in bytes of whole datagrams, kept fractional inside and reported floored.
  */
 import type { RttStats } from '../reliable/rtt';
-import type { CongestionController, PacketInfo } from './controller';
+import type { CongestionController, ControllerResume, PacketInfo } from './controller';
 import { HyStart } from './hystart';
 import { restartAfterIdle } from './idle-restart';
 import { QUEUE_BETA, QUEUE_SIGNAL_MAX_DATAGRAMS, QueueDelaySignal } from './queue-delay';
@@ -52,6 +52,8 @@ export interface CubicOptions {
   maxDatagramBytes?: number;
   /** Upper bound for the window, in datagrams (default 10 000, as quic-go). */
   maxWindowDatagrams?: number;
+  /** State kept over an idle period (PacketSpace's idle form); its datagram size wins over maxDatagramBytes. */
+  resume?: ControllerResume;
 }
 
 export class Cubic implements CongestionController {
@@ -79,10 +81,14 @@ export class Cubic implements CongestionController {
 
   constructor(opts: CubicOptions) {
     this.#rtt = opts.rtt;
-    this.#mss = opts.maxDatagramBytes ?? DEFAULT_MAX_DATAGRAM_BYTES;
+    this.#mss = opts.resume?.maxDatagramBytes ?? opts.maxDatagramBytes ?? DEFAULT_MAX_DATAGRAM_BYTES;
     this.#maxWindowDatagrams = opts.maxWindowDatagrams ?? 10_000;
     if (!(this.#mss >= 1)) throw new RangeError('maxDatagramBytes must be >= 1');
-    this.#cwnd = initialWindowBytes(this.#mss);
+    this.#cwnd = opts.resume?.windowBytes ?? initialWindowBytes(this.#mss);
+    if (opts.resume) {
+      this.#ssthresh = opts.resume.ssthreshBytes;
+      this.#wMax = opts.resume.lastMaxWindowBytes;
+    }
     this.#hystart = new HyStart(opts.rtt);
     this.#queue = new QueueDelaySignal(opts.rtt);
   }

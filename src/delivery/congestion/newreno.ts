@@ -13,7 +13,7 @@
  * application-limited or flow-control-paused sender does not inflate it.
  */
 import type { RttStats } from '../reliable/rtt';
-import type { CongestionController, PacketInfo } from './controller';
+import type { CongestionController, ControllerResume, PacketInfo } from './controller';
 import { HyStart } from './hystart';
 import { restartAfterIdle } from './idle-restart';
 
@@ -30,6 +30,8 @@ export interface NewRenoOptions {
   maxDatagramBytes?: number;
   /** Upper bound for the window, in datagrams (default 10 000, as quic-go). */
   maxWindowDatagrams?: number;
+  /** State kept over an idle period (PacketSpace's idle form); its datagram size wins over maxDatagramBytes. */
+  resume?: ControllerResume;
 }
 
 export { HYSTART_MIN_SAMPLES, HYSTART_MIN_RTT_THRESH_MS, HYSTART_MAX_RTT_THRESH_MS } from './hystart';
@@ -55,10 +57,14 @@ export class NewReno implements CongestionController {
 
   constructor(opts: NewRenoOptions) {
     this.#rtt = opts.rtt;
-    this.#mss = opts.maxDatagramBytes ?? DEFAULT_MAX_DATAGRAM_BYTES;
+    this.#mss = opts.resume?.maxDatagramBytes ?? opts.maxDatagramBytes ?? DEFAULT_MAX_DATAGRAM_BYTES;
     this.#maxWindowDatagrams = opts.maxWindowDatagrams ?? 10_000;
     if (!(this.#mss >= 1)) throw new RangeError('maxDatagramBytes must be >= 1');
-    this.#cwnd = initialWindowBytes(this.#mss);
+    this.#cwnd = opts.resume?.windowBytes ?? initialWindowBytes(this.#mss);
+    if (opts.resume) {
+      this.#ssthresh = opts.resume.ssthreshBytes;
+      this.#ackedInCa = opts.resume.avoidanceAckedBytes;
+    }
     this.#hystart = new HyStart(opts.rtt);
   }
 
@@ -72,6 +78,8 @@ export class NewReno implements CongestionController {
   get hystartExits(): number { return this.#hystart.exits; }
   /** Times the window restarted after an idle spell (idle-restart.ts). */
   get idleRestarts(): number { return this.#idleRestarts; }
+  /** Bytes acknowledged towards the next congestion-avoidance increase (kept over an idle form: ControllerResume). */
+  get avoidanceAckedBytes(): number { return this.#ackedInCa; }
 
   canSend(bytesInFlight: number): boolean {
     return bytesInFlight < this.#cwnd;

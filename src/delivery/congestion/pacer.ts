@@ -31,6 +31,12 @@ export interface PacerOptions {
   maxDatagramBytes: number;
   burstDatagrams?: number;
   initialBurstDatagrams?: number;
+  /**
+   * The bucket to start with instead of the initial burst (PacketSpace's idle form: what the
+   * bucket held at the last send; it refills to at least the burst as after any pause). A new
+   * path (reset) still starts with initialBurstDatagrams.
+   */
+  initialBudgetBytes?: number;
 }
 
 export class Pacer {
@@ -48,7 +54,7 @@ export class Pacer {
     this.#mss = opts.maxDatagramBytes;
     this.#burstDatagrams = opts.burstDatagrams ?? DEFAULT_BURST_DATAGRAMS;
     this.#initialBurstDatagrams = Math.max(this.#burstDatagrams, opts.initialBurstDatagrams ?? DEFAULT_INITIAL_BURST_DATAGRAMS);
-    this.#budgetAtLastSent = this.#initialBudget();
+    this.#budgetAtLastSent = opts.initialBudgetBytes ?? this.#initialBudget();
   }
 
   /** The bucket size: max(burstDatagrams × mss, rate × 2 ms). */

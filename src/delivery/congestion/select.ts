@@ -1,11 +1,22 @@
 /** The controller named by the `congestionControl` setting, as a PacketSpace factory. */
 import type { RttStats } from '../reliable/rtt';
-import type { CongestionController } from './controller';
+import type { CongestionController, ControllerResume } from './controller';
 import { Cubic } from './cubic';
 import { NewReno } from './newreno';
 
 export type CongestionControlName = 'cubic' | 'newreno';
 
-export function controllerFactory(name: CongestionControlName, maxDatagramBytes: number): (rtt: RttStats) => CongestionController {
-  return name === 'newreno' ? (rtt) => new NewReno({ rtt, maxDatagramBytes }) : (rtt) => new Cubic({ rtt, maxDatagramBytes });
+export type ControllerFactory = (rtt: RttStats, resume?: ControllerResume) => CongestionController;
+
+/** One factory per (name, size), shared by every peer (issue 12: not a closure per peer). */
+const factories = new Map<string, ControllerFactory>();
+
+export function controllerFactory(name: CongestionControlName, maxDatagramBytes: number): ControllerFactory {
+  const key = `${name}:${maxDatagramBytes}`;
+  let f = factories.get(key);
+  if (f === undefined) {
+    f = name === 'newreno' ? (rtt, resume) => new NewReno({ rtt, maxDatagramBytes, ...(resume ? { resume } : {}) }) : (rtt, resume) => new Cubic({ rtt, maxDatagramBytes, ...(resume ? { resume } : {}) });
+    factories.set(key, f);
+  }
+  return f;
 }

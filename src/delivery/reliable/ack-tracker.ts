@@ -59,6 +59,22 @@ export interface PendingAck {
   readonly ackDelayMs: number;
 }
 
+/**
+ * What an AckTracker keeps over an idle period (PacketSpace's idle form, issue 12): its one
+ * range of received numbers (or none), the floor below which numbers are too old, and whether a
+ * piggybacked ack would say something new; nothing waits for an ack then.
+ */
+export interface AckResume {
+  readonly policy: AckPolicy;
+  readonly floor: number;
+  /** The range (−1, −1: none). */
+  readonly smallest: number;
+  readonly largest: number;
+  readonly largestReceivedAtMs: number;
+  readonly duplicates: number;
+  readonly changed: boolean;
+}
+
 export class AckTracker {
   /** Largest first, disjoint, non-adjacent. */
   #ranges: MutableRange[] = [];
@@ -75,8 +91,25 @@ export class AckTracker {
   /** Set by #insert: the packet arrived below the largest or opened a gap. */
   #outOfOrder = false;
 
-  constructor(policy: AckPolicy = DEFAULT_ACK_POLICY) {
-    this.#policy = AckTracker.#check(policy);
+  constructor(policy: AckPolicy = DEFAULT_ACK_POLICY, resume?: AckResume) {
+    this.#policy = AckTracker.#check(resume?.policy ?? policy);
+    if (resume) {
+      if (resume.largest >= 0) this.#ranges.push({ smallest: resume.smallest, largest: resume.largest });
+      this.#floor = resume.floor;
+      this.#largestReceivedAtMs = resume.largestReceivedAtMs;
+      this.#duplicates = resume.duplicates;
+      this.#changed = resume.changed;
+    }
+  }
+
+  /**
+   * The state to make this tracker again after an idle period (new AckTracker(policy, resume)),
+   * or null while it holds more than one range or an ack is owed (then it is not idle).
+   */
+  rest(): AckResume | null {
+    if (this.#ranges.length > 1 || this.#unackedEliciting > 0 || this.#ackNow || this.#firstUnackedElicitingAtMs !== null) return null;
+    const r = this.#ranges[0];
+    return { policy: this.#policy, floor: this.#floor, smallest: r?.smallest ?? -1, largest: r?.largest ?? -1, largestReceivedAtMs: this.#largestReceivedAtMs, duplicates: this.#duplicates, changed: this.#changed };
   }
 
   get policy(): AckPolicy { return this.#policy; }

@@ -10,13 +10,14 @@
  */
 import { NewReno } from '../congestion/newreno';
 import { Pacer } from '../congestion/pacer';
-import type { CongestionController } from '../congestion/controller';
+import type { CongestionController, ControllerResume } from '../congestion/controller';
 import { ReceiveCredit, SendCredit, type CreditLimits, type WindowSource } from '../flow';
 import { decodeAck, encodeAck } from '../../wire/ack';
 import { AckTracker, DEFAULT_ACK_POLICY, adaptiveAckEvery, type AckPolicy } from './ack-tracker';
 import { LossDetector, type AckResult, type TimeoutResult } from './loss';
 import { MAX_ACK_DELAY_MS, RttStats } from './rtt';
 import { RttProbe } from './rtt-probe';
+import { IdleSpace, REST_AFTER_MS, restable } from './packet-space-idle';
 
 /**
  * Acks per round trip the receiver aims at when it thins acks. Eight, not the draft's four: the
@@ -49,18 +50,33 @@ export interface PacketSpaceOptions {
    */
   ackPolicy?: AckPolicy;
   maxPtoMs?: number;
-  /** A different controller (tests, future CUBIC); default NewReno. */
-  controller?: (rtt: RttStats) => CongestionController;
+  /**
+   * A different controller (CUBIC, tests); default NewReno. `resume`: the state an idle period
+   * kept (PacketSpace.rest); a factory that ignores it must not be used with rest().
+   */
+  controller?: (rtt: RttStats, resume?: ControllerResume) => CongestionController;
 }
 
 export class PacketSpace<F> {
   readonly rtt = new RttStats();
-  readonly cc: CongestionController;
-  readonly loss: LossDetector<F>;
-  readonly pacer: Pacer;
-  readonly acks: AckTracker;
   readonly sendCredit: SendCredit;
   readonly recvCredit: ReceiveCredit;
+  /** The parts an idle peer does without (null in the idle form: rest(), packet-space-idle.ts). */
+  #cc: CongestionController | null = null;
+  #loss: LossDetector<F> | null = null;
+  #pacer: Pacer | null = null;
+  #acks: AckTracker | null = null;
+  /** The idle form's record (null while the parts exist). */
+  #idle: IdleSpace | null = null;
+  readonly #controller: ((rtt: RttStats, resume?: ControllerResume) => CongestionController) | undefined;
+  readonly #maxDatagramBytes: number;
+  readonly #maxPtoMs: number | undefined;
+  readonly #ackPolicy: AckPolicy;
+  /** Losses counted by loss detectors dropped in idle periods (lostPackets adds the current one's). */
+  #lostBefore = 0;
+  /** When the last ack-eliciting datagram was sent and the last one arrived (the idle form waits for an idle period after both). */
+  #lastSentMs = -Infinity;
+  #lastReceivedMs = -Infinity;
   #probes = 0;
   readonly #adaptiveAcks: boolean;
   /** Ack thinning: start of the current round (one smoothed RTT) and ack-eliciting packets received in it. */
@@ -73,13 +89,94 @@ export class PacketSpace<F> {
   #lastSampleAtMs = -Infinity;
 
   constructor(opts: PacketSpaceOptions) {
-    this.cc = opts.controller?.(this.rtt) ?? new NewReno({ rtt: this.rtt, maxDatagramBytes: opts.maxDatagramBytes });
-    this.loss = new LossDetector<F>({ rtt: this.rtt, cc: this.cc, ...(opts.maxPtoMs !== undefined ? { maxPtoMs: opts.maxPtoMs } : {}) });
-    this.pacer = new Pacer({ rate: () => this.cc.pacingRateBytesPerMs(), maxDatagramBytes: opts.maxDatagramBytes });
-    this.acks = new AckTracker(opts.ackPolicy ?? DEFAULT_ACK_POLICY);
+    this.#controller = opts.controller;
+    this.#maxDatagramBytes = opts.maxDatagramBytes;
+    this.#maxPtoMs = opts.maxPtoMs;
+    this.#ackPolicy = opts.ackPolicy ?? DEFAULT_ACK_POLICY;
     this.#adaptiveAcks = opts.ackPolicy === undefined;
     this.sendCredit = new SendCredit(opts.initialSendCredit);
     this.recvCredit = new ReceiveCredit(opts.receiveWindow, opts.initialReceiveCredit);
+    this.#build(undefined);
+  }
+
+  /** The congestion controller (made again if the space is in its idle form). */
+  get cc(): CongestionController {
+    if (this.#idle !== null) this.#wake();
+    return this.#cc!;
+  }
+  get loss(): LossDetector<F> {
+    if (this.#idle !== null) this.#wake();
+    return this.#loss!;
+  }
+  get pacer(): Pacer {
+    if (this.#idle !== null) this.#wake();
+    return this.#pacer!;
+  }
+  get acks(): AckTracker {
+    if (this.#idle !== null) this.#wake();
+    return this.#acks!;
+  }
+
+  /** In the idle form (rest()): the controller, loss detector, pacer and ack ranges are dropped. */
+  get resting(): boolean { return this.#idle !== null; }
+  /** The congestion window (without waking an idle space). */
+  get windowBytes(): number { return this.#idle?.windowBytes ?? this.#cc!.windowBytes; }
+  get bytesInFlight(): number { return this.#idle !== null ? 0 : this.#loss!.bytesInFlight; }
+  /** Packets declared lost on this space so far (idle periods included). */
+  get lostPackets(): number { return this.#lostBefore + (this.#loss?.lostPackets ?? 0); }
+  /** Whether an ack should go now (an idle space owes none). */
+  ackDue(nowMs: number): boolean { return this.#idle === null && this.#acks!.ackDue(nowMs); }
+
+  /**
+   * The idle form (issue 12: an idle peer's packet space shrinks to a few numbers): when nothing
+   * is in flight or owed (no ack, probe, RTT probe), the last ack-eliciting datagram went at
+   * least an idle period ago (1 s; nothing arrived meanwhile either), the pacer's bucket has refilled and the window is not above
+   * the initial one (a larger one restarts at the next send anyway, idle-restart.ts: the space
+   * rests after that send), the controller, loss detector, pacer and ack ranges are dropped;
+   * the next use makes them again from what was kept (window, slow-start threshold, W_max,
+   * datagram size, next packet number, the pacer's bucket, the one ack range), so what a
+   * caller observes is unchanged (test/delivery/reliable/packet-space-idle.test.ts). RTT
+   * estimates, credit and thinning rounds stay. Returns whether the space is resting.
+   */
+  rest(nowMs: number): boolean {
+    if (this.#idle !== null) return true;
+    if (this.#probes > 0 || (this.#rttProbe !== null && !this.#rttProbe.quiet) || nowMs < this.restAtMs()) return false;
+    const idle = restable(this.#cc!, this.#loss!, this.#pacer!, this.#acks!, this.#lastSentMs, nowMs);
+    if (idle === null) return false;
+    this.#lostBefore += this.#loss!.lostPackets;
+    this.#idle = idle;
+    this.#cc = null;
+    this.#loss = null;
+    this.#pacer = null;
+    this.#acks = null;
+    this.#rttProbe = null;
+    return true;
+  }
+
+  /**
+   * When rest() may next succeed as far as time goes: an idle period (REST_AFTER_MS) after the
+   * last ack-eliciting datagram sent and the last datagram received (a busy receiver does not
+   * rest between datagrams); Infinity while resting.
+   */
+  restAtMs(): number {
+    return this.#idle !== null ? Infinity : Math.max(this.#lastSentMs, this.#lastReceivedMs) + REST_AFTER_MS;
+  }
+
+  #wake(): void {
+    const idle = this.#idle!;
+    this.#idle = null;
+    this.#build(idle);
+  }
+
+  /** Makes the parts: new, or again from an idle period's record. */
+  #build(idle: IdleSpace | undefined): void {
+    const rtt = this.rtt;
+    const mss = idle?.maxDatagramBytes ?? this.#maxDatagramBytes;
+    const cc = this.#controller?.(rtt, idle) ?? new NewReno({ rtt, maxDatagramBytes: mss, ...(idle ? { resume: idle } : {}) });
+    this.#cc = cc;
+    this.#loss = new LossDetector<F>({ rtt, cc, ...(idle ? { firstPacketNumber: idle.nextPacketNumber } : {}), ...(this.#maxPtoMs !== undefined ? { maxPtoMs: this.#maxPtoMs } : {}) });
+    this.#pacer = new Pacer({ rate: () => cc.pacingRateBytesPerMs(), maxDatagramBytes: mss, ...(idle ? { initialBudgetBytes: idle.pacerBudgetBytes } : {}) });
+    this.#acks = new AckTracker(this.#ackPolicy, idle);
   }
 
   /** Probe datagrams owed after a PTO (sent regardless of window and pacing). */
@@ -92,17 +189,20 @@ export class PacketSpace<F> {
    */
   sendDelay(nowMs: number, bytes: number): number {
     if (this.#probes > 0) return 0;
-    if (!this.cc.canSend(this.loss.bytesInFlight)) return Infinity;
-    return this.pacer.timeUntilSend(nowMs, bytes);
+    if (this.#idle !== null) this.#wake();
+    if (!this.#cc!.canSend(this.#loss!.bytesInFlight)) return Infinity;
+    return this.#pacer!.timeUntilSend(nowMs, bytes);
   }
 
   /** A datagram was handed to the kernel; returns the packet number it carries. */
   onDatagramSent(nowMs: number, bytes: number, ackEliciting: boolean, frames: readonly F[] = []): number {
+    if (this.#idle !== null) this.#wake();
     if (ackEliciting) {
       if (this.#probes > 0) this.#probes--;
-      this.pacer.onPacketSent(nowMs, bytes);
+      this.#pacer!.onPacketSent(nowMs, bytes);
+      this.#lastSentMs = nowMs;
     }
-    const pn = this.loss.onPacketSent(nowMs, bytes, ackEliciting, frames);
+    const pn = this.#loss!.onPacketSent(nowMs, bytes, ackEliciting, frames);
     this.#rttProbe?.onSent(pn, nowMs, ackEliciting);
     return pn;
   }
@@ -117,8 +217,9 @@ export class PacketSpace<F> {
    */
   onAckFrame(bytes: Uint8Array, nowMs: number): AckResult<F> & { unblocked: boolean } {
     const ack = decodeAck(bytes);
-    const largestBefore = this.loss.largestAcked;
-    const res = this.loss.onAckReceived(ack.ranges, ack.ackDelayMs, nowMs);
+    const loss = this.loss;
+    const largestBefore = loss.largestAcked;
+    const res = loss.onAckReceived(ack.ranges, ack.ackDelayMs, nowMs);
     const unblocked = this.sendCredit.onCredit(ack);
     let rttUpdated = res.rttUpdated;
     const probe = this.#rttProbe;
@@ -147,6 +248,7 @@ export class PacketSpace<F> {
 
   /** An authenticated datagram from the peer; false = a duplicate packet number (drop it). */
   onPacketReceived(pn: number, ackEliciting: boolean, nowMs: number): boolean {
+    this.#lastReceivedMs = nowMs;
     if (ackEliciting && this.#adaptiveAcks) this.#countRound(nowMs);
     return this.acks.onPacketReceived(pn, ackEliciting, nowMs);
   }
@@ -190,7 +292,8 @@ export class PacketSpace<F> {
    * anyway, so include an ack if it says anything new, even when none is due yet.
    */
   ackToSend(nowMs: number, piggyback = false): Uint8Array | null {
-    const due = this.acks.ackDue(nowMs) || this.recvCredit.updateDue(nowMs) || (piggyback && this.acks.hasNewInfo);
+    const idle = this.#idle;
+    const due = idle !== null ? this.recvCredit.updateDue(nowMs) || (piggyback && idle.changed) : this.#acks!.ackDue(nowMs) || this.recvCredit.updateDue(nowMs) || (piggyback && this.#acks!.hasNewInfo);
     if (!due) return null;
     const ack = this.acks.takeAck(nowMs);
     if (ack === null) return null;
@@ -199,8 +302,9 @@ export class PacketSpace<F> {
 
   /** When onTimeout must run (loss timer, probe timeout or delayed ack), or null. */
   deadline(): number | null {
-    const a = this.loss.deadline();
-    const b = this.acks.deadline();
+    if (this.#idle !== null) return null; // nothing in flight, no ack owed
+    const a = this.#loss!.deadline();
+    const b = this.#acks!.deadline();
     return a === null ? b : b === null ? a : Math.min(a, b);
   }
 
@@ -209,7 +313,8 @@ export class PacketSpace<F> {
    * a PTO, `probes` datagrams may go at once. A due delayed ack is then given by ackToSend().
    */
   onTimeout(nowMs: number): TimeoutResult<F> {
-    const res = this.loss.onTimeout(nowMs);
+    if (this.#idle !== null) return { lost: [], probes: 0 }; // nothing armed
+    const res = this.#loss!.onTimeout(nowMs);
     this.#probes = Math.max(this.#probes, res.probes);
     return res;
   }
@@ -217,7 +322,7 @@ export class PacketSpace<F> {
   /** The peer's address changed (roaming, NAT rebinding): fresh RTT, window and pacing. */
   resetForNewPath(): void {
     this.loss.resetForNewPath();
-    this.pacer.reset();
+    this.#pacer!.reset();
     this.#probes = 0;
     this.#rttProbe?.reset();
     this.#lastSampleAtMs = -Infinity;

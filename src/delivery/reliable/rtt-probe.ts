@@ -56,6 +56,11 @@ export class RttProbe {
     this.#after.fill(NaN);
   }
 
+  /** No probe wanted and none out (nothing here an idle peer must keep: PacketSpace's idle form). */
+  get quiet(): boolean {
+    return !this.#wanted && !this.#outstanding;
+  }
+
   /** Whether a probe should go now (the request is consumed). */
   take(): boolean {
     const want = this.#wanted;

@@ -37,6 +37,9 @@ interface WaitingReliable extends OutMessage {
   endMs: number;
 }
 
+/** Each node's retire rules (NativeLink.rules). */
+const rulesOf = new WeakMap<NodeContext, RetireRules>();
+
 export class NativeLink implements PeerLink {
   readonly peer: Peer;
   readonly engine: NativeEngine;
@@ -52,12 +55,10 @@ export class NativeLink implements PeerLink {
   /** Reliable messages waiting for a session (ERR_NO_SESSION at their deadline); made on first use. */
   #reliableWait: Outbox<WaitingReliable> | null = null;
   #staleHandshakeFor: WeakSet<Session> | null = null;
-  /** Compression attempts to skip after one that did not shrink the payload. */
-  readonly compression = new CompressionBackoff();
+  #compression: CompressionBackoff | null = null;
   /** Datagram-mode message ids start at a random point so a restarted sender is not taken for a duplicate. */
   #nextMsgId: number;
   #closed = false;
-  #rules: RetireRules | null = null;
   /** The tick skips this link before then while nothing happened to it (engine/native/timers.ts quietUntil). */
   #quietUntil = -Infinity;
   /** Ticks that ran tickLink (diagnostics, tests: a quiet link is skipped). */
@@ -76,6 +77,11 @@ export class NativeLink implements PeerLink {
     this.instance = engine.nextInstance();
     this.path = new PacketPath(this);
     peer.setTransportStats(this.path);
+  }
+
+  /** Compression attempts to skip after one that did not shrink the payload (made at the first message worth an attempt). */
+  get compression(): CompressionBackoff {
+    return (this.#compression ??= new CompressionBackoff());
   }
 
   /** Sessions whose stale frames already started a new handshake (one per session); made when a stale frame first comes. */
@@ -101,12 +107,18 @@ export class NativeLink implements PeerLink {
     return this.keypairs.current(nowMs, this.ctx.limits);
   }
 
-  /** The retire rules of the settings in force (made again only when a reload replaced them: the tick asks every 100 ms). */
+  /**
+   * The retire rules of the settings in force: one object per node, made again only when a
+   * reload replaced them (the tick asks every 100 ms; not one per link: issue 12).
+   */
   rules(): RetireRules {
-    const { settings, limits } = this.ctx;
-    const r = this.#rules;
-    if (r !== null && r.limits === limits && r.graceMs === settings.sessionGraceMs && r.unconfirmedMs === settings.handshakeTimeoutMs) return r;
-    return (this.#rules = { limits, graceMs: settings.sessionGraceMs, unconfirmedMs: settings.handshakeTimeoutMs });
+    const ctx = this.ctx;
+    const { settings, limits } = ctx;
+    const r = rulesOf.get(ctx);
+    if (r !== undefined && r.limits === limits && r.graceMs === settings.sessionGraceMs && r.unconfirmedMs === settings.handshakeTimeoutMs) return r;
+    const fresh: RetireRules = { limits, graceMs: settings.sessionGraceMs, unconfirmedMs: settings.handshakeTimeoutMs };
+    rulesOf.set(ctx, fresh);
+    return fresh;
   }
 
   send(data: Uint8Array, opts: LinkSendOptions): Promise<void> {
@@ -208,6 +220,7 @@ export class NativeLink implements PeerLink {
     this.#quietUntil = quietUntil(this, nowMs);
     this.#quietTimers = this.timers.version;
     this.#quietKeys = this.keypairs.version;
+    this.path.rest(nowMs); // the idle form of the packet layer, once nothing was sent or owed for an idle period
   }
 
   close(err: Error): void {

@@ -14,7 +14,7 @@ import type { SentPacket } from '../../delivery/reliable/sent-history';
 import { MAX_ACK_DELAY_MS } from '../../delivery/reliable/rtt';
 import { IPV4_HEADER_BYTES, IPV6_HEADER_BYTES, UDP_HEADER_BYTES } from '../../constants';
 import { PmtuSearch, PMTU_BASE_IPV4, PMTU_BASE_IPV6 } from '../../delivery/pmtu';
-import { INITIAL_CREDIT } from '../../delivery/flow';
+import { INITIAL_CREDIT, type CreditWindow } from '../../delivery/flow';
 import { decodeAck } from '../../wire/ack';
 import { probeLedger } from './probe-ledger';
 import type { Frame } from '../../wire/frame';
@@ -66,22 +66,52 @@ export class PacketPath {
   #pmtu: PmtuSearch | null = null;
   /** The peer's instance id as last seen (-1: none yet). */
   #peerInstance = -1;
-  readonly waiting: WindowWaitQueue<OutMessage>;
+  /** Made on first use, dropped again when the link rests (rest()). */
+  #waiting: WindowWaitQueue<OutMessage> | null = null;
   /** The datagram-mode message whose first items went out; its remaining items go first. */
   current: { m: OutMessage; next: number } | null = null;
   #timer: Timer | null = null;
-  #timerAtMs = Infinity;
+  /** When the armed timer fires (null: none armed; null, not Infinity: no boxed double per idle peer). */
+  #timerAtMs: number | null = null;
   /** Set while the peer's current address has not answered a packet we sent to it. */
   #unvalidated: Unvalidated | null = null;
   /** Bytes not sent because the address was not validated yet (a stat). */
   amplificationLimitedBytes = 0;
   /** A delivery ack is wanted since this time (Infinity: none); it waits ≤ 25 ms for a packet ack to ride with. */
-  #deliveryAckSinceMs = Infinity;
+  #deliveryAckSinceMs: number | null = null;
 
   constructor(link: NativeLink) {
     this.#link = link;
-    const st = link.ctx.settings;
-    this.waiting = new WindowWaitQueue({ maxMessages: st.queueMaxMessages, maxBytes: st.queueMaxBytes });
+  }
+
+  /** Our receive window for the peer (flow control: the packet space's WindowProvider, not a closure per peer). */
+  creditWindow(): CreditWindow {
+    return this.#link.engine.reliable.receiveWindow(this.#link);
+  }
+
+  /** When rest() may take the idle form (Infinity: resting, or no packet space yet). */
+  restAtMs(): number {
+    return this.#space?.restAtMs() ?? Infinity;
+  }
+
+  /** Datagram-mode messages waiting for room in the window (made on first use). */
+  get waiting(): WindowWaitQueue<OutMessage> {
+    if (this.#waiting === null) {
+      const st = this.#link.ctx.settings;
+      this.#waiting = new WindowWaitQueue({ maxMessages: st.queueMaxMessages, maxBytes: st.queueMaxBytes });
+    }
+    return this.#waiting;
+  }
+
+  /**
+   * The link is quiet (engine/native/timers.ts quietUntil): the packet space takes its idle form
+   * when it can (PacketSpace.rest: nothing in flight or owed for an idle period) and an empty
+   * window-wait queue goes (issue 12: memory per idle peer). Nothing observable changes.
+   */
+  rest(nowMs: number): void {
+    if (this.hasDatagrams || this.#deliveryAckSinceMs !== null || this.#unvalidated !== null) return;
+    this.#waiting = null;
+    this.#space?.rest(nowMs);
   }
 
   /** Path MTU search for the peer's current address (RFC 8899). */
@@ -139,7 +169,7 @@ export class PacketPath {
         maxDatagramBytes: this.maxDatagram,
         // Flow control (docs/DESIGN.md §Flow control): our window is read from the inbox and
         // reassembly budget each time an ack is built; both sides start from INITIAL_CREDIT.
-        receiveWindow: () => this.#link.engine.reliable.receiveWindow(this.#link),
+        receiveWindow: this,
         initialReceiveCredit: INITIAL_CREDIT,
         initialSendCredit: INITIAL_CREDIT,
         controller: controllerFactory(this.#link.ctx.settings.congestionControl, this.maxDatagram),
@@ -153,10 +183,10 @@ export class PacketPath {
     const pathMtuSearching = this.pmtu.searching;
     if (!s) return { congestionWindowBytes: 0, bytesInFlight: 0, srttMs: null, lostPackets: 0, pathMtuBytes: this.maxDatagram, pathMtuSearching, flowBlocked: 0 };
     return {
-      congestionWindowBytes: s.cc.windowBytes,
-      bytesInFlight: s.loss.bytesInFlight,
+      congestionWindowBytes: s.windowBytes,
+      bytesInFlight: s.bytesInFlight,
       srttMs: s.rtt.hasSample ? Math.round(s.rtt.smoothedMs * 1000) / 1000 : null,
-      lostPackets: s.loss.lostPackets,
+      lostPackets: s.lostPackets,
       pathMtuBytes: this.maxDatagram,
       pathMtuSearching,
       flowBlocked: s.sendCredit.blockedEpisodes,
@@ -165,28 +195,28 @@ export class PacketPath {
 
   /** The reliable receiver has news for the peer (reliable.ts): send a delivery ack soon. */
   wantDeliveryAck(nowMs: number): void {
-    if (this.#deliveryAckSinceMs === Infinity) this.#deliveryAckSinceMs = nowMs;
+    if (this.#deliveryAckSinceMs === null) this.#deliveryAckSinceMs = nowMs;
     if (this.deliveryAckDue(nowMs)) this.#link.ctx.scheduleFlush(this.#link.peer);
     else this.arm(nowMs);
   }
 
   get deliveryAckWanted(): boolean {
-    return this.#deliveryAckSinceMs !== Infinity;
+    return this.#deliveryAckSinceMs !== null;
   }
 
   /** Wanted, and a packet ack is due or the delivery ack waited its maximum delay. */
   deliveryAckDue(nowMs: number): boolean {
-    if (this.#deliveryAckSinceMs === Infinity) return false;
-    return nowMs >= this.#deliveryAckSinceMs + MAX_ACK_DELAY_MS || (this.#space?.acks.ackDue(nowMs) ?? false);
+    if (this.#deliveryAckSinceMs === null) return false;
+    return nowMs >= this.#deliveryAckSinceMs + MAX_ACK_DELAY_MS || (this.#space?.ackDue(nowMs) ?? false);
   }
 
   deliveryAckSent(): void {
-    this.#deliveryAckSinceMs = Infinity;
+    this.#deliveryAckSinceMs = null;
   }
 
   /** Any datagram-mode message waiting or under way. */
   get hasDatagrams(): boolean {
-    return this.current !== null || this.waiting.size > 0;
+    return this.current !== null || (this.#waiting !== null && this.#waiting.size > 0);
   }
 
   /**
@@ -231,7 +261,7 @@ export class PacketPath {
     else {
       // Only the delayed ack's deadline can have come nearer (per datagram: no full re-arm while thinned).
       const d = space.acks.deadline();
-      if (d !== null && d < this.#timerAtMs) this.arm(nowMs);
+      if (d !== null && d < (this.#timerAtMs ?? Infinity)) this.arm(nowMs);
     }
     return null;
   }
@@ -341,9 +371,9 @@ export class PacketPath {
   arm(nowMs: number, extraAtMs = Infinity): void {
     if (!this.#link.alive) return;
     const d = this.#space?.deadline() ?? null;
-    const w = this.waiting.nextDeadline();
-    const at = Math.min(d ?? Infinity, w ?? Infinity, extraAtMs, this.#pmtu?.deadline() ?? Infinity, this.#deliveryAckSinceMs + MAX_ACK_DELAY_MS);
-    if (at === Infinity || at >= this.#timerAtMs) return;
+    const w = this.#waiting?.nextDeadline() ?? null;
+    const at = Math.min(d ?? Infinity, w ?? Infinity, extraAtMs, this.#pmtu?.deadline() ?? Infinity, (this.#deliveryAckSinceMs ?? Infinity) + MAX_ACK_DELAY_MS);
+    if (at === Infinity || at >= (this.#timerAtMs ?? Infinity)) return;
     this.#timer?.cancel();
     this.#timerAtMs = at;
     this.#timer = this.#link.ctx.scheduler.timeout(() => this.#onTimer(), Math.max(0, Math.ceil(at - nowMs)));
@@ -351,7 +381,7 @@ export class PacketPath {
 
   #onTimer(): void {
     this.#timer = null;
-    this.#timerAtMs = Infinity;
+    this.#timerAtMs = null;
     const { ctx, peer } = this.#link;
     if (!this.#link.alive) return;
     const now = ctx.clock.monotonic();
@@ -362,7 +392,7 @@ export class PacketPath {
     this.#pmtu?.onTimeout(now);
     const wait = ctx.settings.datagramWindowWaitMs;
     let err: DeliveryError | null = null; // one error for the messages expiring together (admit.ts: refusals share theirs)
-    for (const m of this.waiting.expire(now)) {
+    for (const m of this.#waiting?.expire(now) ?? []) {
       ctx.drop('congestion', peer, 'datagram-mode message found no room in the congestion window');
       m.reject((err ??= stackless(() => new DeliveryError('ERR_CONGESTION', `congestion: the path to peer ${peer.label()} had no room for ${wait} ms; message dropped at the sender`))));
     }
@@ -373,9 +403,9 @@ export class PacketPath {
   close(err: Error): void {
     this.#timer?.cancel();
     this.#timer = null;
-    this.#timerAtMs = Infinity;
+    this.#timerAtMs = null;
     if (this.current) this.current.m.reject(err);
     this.current = null;
-    for (const m of this.waiting.clear()) m.reject(err);
+    for (const m of this.#waiting?.clear() ?? []) m.reject(err);
   }
 }

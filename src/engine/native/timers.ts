@@ -95,6 +95,9 @@ export function quietUntil(link: NativeLink, now: number): number {
     if (t !== null) until = Math.min(until, t);
   }
   if (!timers.isArmed('sendKeepalive')) until = Math.min(until, current.lastSentAtMs + ctx.settings.keepaliveMs);
+  // The tick after an idle period of the packet layer lets it take its idle form (link.ts tick).
+  const rest = link.path.restAtMs();
+  if (rest > now) until = Math.min(until, rest);
   return until;
 }
 

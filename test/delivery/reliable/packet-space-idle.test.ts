@@ -1,0 +1,177 @@
+/**
+ * The idle form of a PacketSpace (packet-space-idle.ts, issue 12): rest() drops the controller,
+ * loss detector, pacer and ack ranges of an idle space, and the next use makes them again.
+ * Twin runs: the same exchange with and without rests must give the same trace, step by step
+ * (packet numbers, send delays, ack bytes, acked/lost packets, window, threshold, RTT).
+ */
+import { PacketSpace } from '../../../src/delivery/reliable/packet-space';
+import { controllerFactory, type CongestionControlName } from '../../../src/delivery/congestion/select';
+import { initialWindowBytes } from '../../../src/delivery/congestion/newreno';
+import { REST_AFTER_MS, restable } from '../../../src/delivery/reliable/packet-space-idle';
+
+const MSS = 1472;
+
+const make = (cc: CongestionControlName): PacketSpace<number> =>
+  new PacketSpace<number>({
+    maxDatagramBytes: MSS,
+    receiveWindow: { windowBytes: 1_000_000, windowMessages: 1_000 },
+    initialSendCredit: { maxBytes: 1_000_000, maxMessages: 1_000 },
+    controller: controllerFactory(cc, MSS),
+  });
+
+interface InFlight {
+  at: number;
+  pn: number;
+  ack: Uint8Array | null;
+}
+
+/**
+ * a sends to b over a 10 ms path; b acks with ack-only datagrams. `phases`: datagrams a sends
+ * (dropping the packet numbers in `lose`), then an idle gap of `gapMs`; with `rest`, both sides
+ * are asked to rest in each gap. Returns the trace and how often each side rested.
+ */
+function run(cc: CongestionControlName, rest: boolean, phases: { send: number; lose?: number[]; gapMs: number }[], ONE_WAY_MS = 10) {
+  const a = make(cc);
+  const b = make(cc);
+  const trace: unknown[] = [];
+  const rested = { a: 0, b: 0 };
+  let t = 0;
+  let toB: InFlight[] = [];
+  let toA: InFlight[] = [];
+  const hex = (u: Uint8Array | null): string | null => (u ? Buffer.from(u).toString('hex') : null);
+  const step = (lose: Set<number>, want: number): number => {
+    for (const d of toB.filter((x) => x.at <= t)) trace.push(['b.recv', d.pn, b.onPacketReceived(d.pn, true, t)]);
+    toB = toB.filter((x) => x.at > t);
+    const ack = b.ackToSend(t);
+    if (ack) toA.push({ at: t + ONE_WAY_MS, pn: b.onDatagramSent(t, 60, false), ack });
+    for (const d of toA.filter((x) => x.at <= t)) {
+      trace.push(['a.recv', d.pn, a.onPacketReceived(d.pn, false, t)]);
+      const r = a.onAckFrame(d.ack!, t);
+      trace.push(['a.ack', t, r.acked.map((p) => p.pn), r.lost.map((p) => p.pn), r.rttUpdated, a.windowBytes, a.cc.ssthreshBytes, a.rtt.smoothedMs, a.rtt.minMs]);
+    }
+    toA = toA.filter((x) => x.at > t);
+    const due = a.deadline();
+    if (due !== null && due <= t) {
+      const r = a.onTimeout(t);
+      trace.push(['a.timeout', t, r.lost.map((p) => p.pn), r.probes]);
+    }
+    let sent = 0;
+    while (sent < want) {
+      const delay = a.sendDelay(t, MSS);
+      if (delay !== 0) {
+        trace.push(['a.delay', t, delay]);
+        break;
+      }
+      const piggy = a.ackToSend(t, true);
+      const pn = a.onDatagramSent(t, MSS, true, [sent]);
+      trace.push(['a.sent', t, pn, hex(piggy), a.bytesInFlight]);
+      if (!lose.has(pn)) toB.push({ at: t + ONE_WAY_MS, pn, ack: null });
+      sent++;
+    }
+    return sent;
+  };
+  for (const ph of phases) {
+    const lose = new Set(ph.lose ?? []);
+    let left = ph.send;
+    while (left > 0 || toA.length > 0 || toB.length > 0 || a.deadline() !== null) {
+      left -= step(lose, left);
+      t++;
+      if (t > 1e6) throw new Error('no progress');
+    }
+    t += ph.gapMs;
+    if (rest) {
+      if (a.rest(t)) rested.a++;
+      if (b.rest(t)) rested.b++;
+    }
+    trace.push(['gap', t, a.windowBytes, a.bytesInFlight, a.lostPackets, b.windowBytes]);
+  }
+  return { trace, rested, a, b };
+}
+
+describe('PacketSpace idle form', () => {
+  const phases = [
+    { send: 60, gapMs: 3_000 }, // slow start well past the initial window: a cannot rest yet
+    { send: 1, gapMs: 3_000 }, // a keepalive restarts the window (idle-restart.ts): now it rests
+    { send: 80, lose: [70, 71, 90], gapMs: 3_000 }, // losses: a finite slow-start threshold
+    { send: 1, gapMs: 3_000 },
+    { send: 120, gapMs: 2_000 }, // slow start to the threshold, then congestion avoidance
+    { send: 1, lose: [263], gapMs: 5_000 }, // a lost keepalive: its probe timeouts run first
+    { send: 3, gapMs: 3_000 },
+  ];
+
+  it.each(['cubic', 'newreno'] as const)('%s: rests between exchanges and behaves exactly as a space that never rested (losses, slow start, avoidance, probe timeouts)', (cc) => {
+    const plain = run(cc, false, phases);
+    const resting = run(cc, true, phases);
+    expect(resting.trace).toEqual(plain.trace);
+    // a rests in every gap but those after bulk phases whose window ended above the initial one
+    // (NewReno's halving on the losses took it below); b rests until the losses left gaps in its
+    // ack ranges (here nothing prunes them: b sends only pure acks).
+    expect(resting.rested).toEqual(cc === 'cubic' ? { a: 4, b: 2 } : { a: 5, b: 2 });
+    expect(plain.rested).toEqual({ a: 0, b: 0 });
+    // What an idle peer keeps: the RTT estimate, the window and threshold, the loss count.
+    expect(resting.a.resting).toBe(true);
+    expect([resting.a.rtt.smoothedMs, resting.a.rtt.minMs, resting.a.windowBytes, resting.a.lostPackets]).toEqual([plain.a.rtt.smoothedMs, plain.a.rtt.minMs, plain.a.windowBytes, plain.a.lostPackets]);
+    expect(resting.a.lostPackets).toBeGreaterThanOrEqual(3);
+    expect(resting.a.cc.ssthreshBytes).toBe(plain.a.cc.ssthreshBytes);
+    expect(resting.a.cc.ssthreshBytes).toBeLessThan(Infinity);
+  });
+
+  it('a long path (RTT 3 s, idle periods shorter than the RTT): behaves exactly the same', () => {
+    const slow = [{ send: 60, lose: [20], gapMs: 1_500 }, { send: 1, gapMs: 1_500 }, { send: 8, gapMs: 1_200 }, { send: 30, gapMs: 4_000 }, { send: 2, gapMs: 1_100 }];
+    const plain = run('cubic', false, slow, 1_500);
+    const resting = run('cubic', true, slow, 1_500);
+    expect(resting.trace).toEqual(plain.trace);
+    expect(resting.rested.a).toBeGreaterThanOrEqual(2);
+  });
+
+  it('does not rest while anything is in flight or owed, before an idle period, or with a window above the initial one', () => {
+    const a = make('cubic');
+    const b = make('cubic');
+    expect(a.rest(0)).toBe(true); // a new space holds nothing: rests at once
+    expect(a.resting).toBe(true);
+    a.onDatagramSent(0, MSS, true, [0]); // wakes it
+    expect(a.resting).toBe(false);
+    expect(a.rest(5_000)).toBe(false); // in flight
+    b.onPacketReceived(0, true, 10);
+    expect(b.rest(5_000)).toBe(false); // an ack is owed
+    const ack = b.ackToSend(35)!;
+    expect(b.rest(35)).toBe(false); // nothing owed, but something arrived less than an idle period ago
+    expect(b.restAtMs()).toBe(10 + REST_AFTER_MS);
+    expect(b.rest(10 + REST_AFTER_MS - 1)).toBe(false);
+    expect(b.rest(10 + REST_AFTER_MS)).toBe(true);
+    a.onAckFrame(ack, 40);
+    expect(a.rest(REST_AFTER_MS - 1)).toBe(false); // less than an idle period since the send (at 0)
+    expect(a.rest(REST_AFTER_MS)).toBe(true);
+    expect([a.windowBytes, a.bytesInFlight, a.deadline(), a.ackToSend(REST_AFTER_MS)]).toEqual([initialWindowBytes(MSS), 0, null, null]);
+    expect(a.resting).toBe(true); // none of those woke it
+    // b rested with an ack range: a replayed old packet is still a duplicate, a new one is acknowledged
+    expect(b.onPacketReceived(0, true, 2_000)).toBe(false);
+    expect(b.onPacketReceived(1, true, 2_000)).toBe(true);
+    expect(b.rest(3_100)).toBe(false); // an ack is owed
+    expect(b.ackToSend(3_100)).not.toBeNull();
+    expect(b.rest(2_000 + REST_AFTER_MS - 1)).toBe(false); // received at 2 000
+    expect(b.rest(2_000 + REST_AFTER_MS)).toBe(true);
+  });
+
+  it('rests only once the pacer has refilled to its burst (what a new pacer would hold)', () => {
+    const s = make('newreno');
+    s.pacer.onPacketSent(0, 14_720); // the whole initial bucket went at 0 (the pacer alone: nothing in flight)
+    // refill at 1.25 × 14 720 B / 333 ms ≈ 55 B/ms up to the burst of 2 datagrams (2 944 B): ~53 ms
+    expect(restable(s.cc, s.loss, s.pacer, s.acks, 0, 50)).toBeNull();
+    expect(restable(s.cc, s.loss, s.pacer, s.acks, 0, 54)?.pacerBudgetBytes).toBe(0);
+  });
+
+  it('a rested receiver piggybacks the same ack as one that did not rest (pure acks arrived since its last ack)', () => {
+    const spaces = [make('newreno'), make('newreno')];
+    const acks = spaces.map((s, i) => {
+      s.onPacketReceived(0, true, 0);
+      s.onPacketReceived(1, true, 0);
+      s.ackToSend(0);
+      s.onPacketReceived(2, false, 5); // the peer's ack-only datagram: nothing owed, but news
+      if (i === 1) expect(s.rest(2_000)).toBe(true);
+      expect(s.ackToSend(2_000)).toBeNull();
+      return Buffer.from(s.ackToSend(2_000, true)!).toString('hex');
+    });
+    expect(acks[1]).toBe(acks[0]);
+  });
+});
