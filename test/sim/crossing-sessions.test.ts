@@ -12,6 +12,7 @@ import { nativeLinkOf } from '../node/internals';
 import { decodeKey } from '../../src/crypto/identity';
 import { initiateHandshake } from '../../src/engine/native/handshake';
 import { V4 } from '../../src/wire/handshake-v4';
+import { BusyCpu, bringUp, crowdAddress } from './crowd-cpu';
 import type { UdpVaultNode } from '../../src/node/types';
 import type { OpenTransport } from '../../src/net/transport';
 
@@ -142,4 +143,37 @@ describe('crossing handshakes: one session per peer after the grace period', () 
       await w.closeAll();
     }
   }, 60_000);
+
+  test('a crowd of 50 pairing at once with a busy centre (5 ms of CPU per handshake message read, 8 ms per one sent): its backlog makes crossings; 40 s later one session per link', async () => {
+    const w = new SimWorld(13);
+    w.net.setDefaultLink({ latencyMs: 1 });
+    try {
+      const cpu = new BusyCpu(w.scheduler, w.clock, { receiveHandshakeMs: 5, sendHandshakeMs: 8, dataMs: 0.05, queueMax: 4000 });
+      const centre = await w.node('127.0.0.1', {}, (open) => cpu.wrap(open));
+      const members: UdpVaultNode[] = [];
+      for (let i = 0; i < 50; i++) members.push(await w.node(crowdAddress(i)));
+      const r = await bringUp(w, centre, members, { chunk: 50, maxMs: 60_000 });
+      expect(r.upMs).not.toBeNull();
+      const links = members.map((m) => [nativeLinkOf(centre, endpoint(m)), nativeLinkOf(m, endpoint(centre))] as const);
+      const held = (): [number, number] => [links.reduce((n, [c]) => n + c.keypairs.size, 0), links.reduce((n, [, m]) => n + m.keypairs.size, 0)];
+      // The backlog's late answers and retries left crossing pairs (71 sessions each side 40 s
+      // later before this rule).
+      expect(held()).toEqual([107, 83]);
+      const allUp = (): boolean => centre.peers().every((p) => p.state === 'established') && members.every((m) => m.peers()[0]?.state === 'established');
+      // The centre's backlog drains for a moment: answers to attempts already abandoned are
+      // refused as unknownSession by the crowd (as many before this rule).
+      expect(await holds(w, 2_000, allUp)).toBe(true);
+      expect(held()).toEqual([107, 83]);
+      const refused = [totalDrops(centre), members.reduce((n, m) => n + totalDrops(m), 0)];
+      expect(refused).toEqual([12, 36]);
+      expect(await holds(w, 40_000, allUp)).toBe(true);
+      expect(held()).toEqual([50, 50]);
+      const same = links.filter(([c, m]) => c.current()!.localSid === m.current()!.remoteSid && c.current()!.remoteSid === m.current()!.localSid).length;
+      expect(same).toBe(50);
+      // Nothing refused while the crowd idled (the backlog's stale answers came before).
+      expect([totalDrops(centre), members.reduce((n, m) => n + totalDrops(m), 0)]).toEqual(refused);
+    } finally {
+      await w.closeAll();
+    }
+  }, 120_000);
 });
