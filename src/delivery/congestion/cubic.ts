@@ -17,7 +17,7 @@ import type { RttStats } from '../reliable/rtt';
 import type { CongestionController, PacketInfo } from './controller';
 import { HyStart } from './hystart';
 import { restartAfterIdle } from './idle-restart';
-import { QUEUE_BETA, QUEUE_SIGNAL_MAX_DATAGRAMS, QueueDelaySignal } from './queue-delay';
+import { QueueDelaySignal } from './queue-delay';
 import { DEFAULT_MAX_DATAGRAM_BYTES, PACING_GAIN, initialWindowBytes } from './newreno';
 
 /** RFC 9438 §4.2 C (segments per second³) and §4.6 β_cubic. */
@@ -128,12 +128,15 @@ export class Cubic implements CongestionController {
 
   onPacketsAcked(packets: readonly PacketInfo[], priorInFlight: number, nowMs: number): void {
     const limited = this.#cwndLimited(priorInFlight);
-    if (this.inSlowStart && packets.length > 0 && this.#hystart.onAck(packets[packets.length - 1]!.pn)) this.#ssthresh = this.windowBytes;
+    if (this.inSlowStart && packets.length > 0 && this.#hystart.onAck(packets[packets.length - 1]!.pn, this.#cwnd / this.#mss)) this.#ssthresh = this.windowBytes;
     if (!limited) this.#epochStartMs = null; // application-limited: the epoch restarts when the window limits again
-    const fullQueue = packets.length > 0 && this.#queue.onAck(packets[packets.length - 1]!.pn);
-    if (fullQueue && !this.inSlowStart && !this.#inRecovery && this.#cwnd < QUEUE_SIGNAL_MAX_DATAGRAMS * this.#mss) {
-      this.#queueReductions++;
-      this.#reduce(nowMs, QUEUE_BETA);
+    const fraction = packets.length > 0 ? this.#queue.onAck(packets[packets.length - 1]!.pn) : -1;
+    if (fraction >= 0 && !this.inSlowStart && !this.#inRecovery) {
+      const beta = this.#queue.backoff(fraction);
+      if (beta < 1) {
+        this.#queueReductions++;
+        this.#reduce(nowMs, beta);
+      }
     }
     for (const p of packets) {
       if (p.sentAtMs <= this.#recoveryStartMs) continue; // RFC 9002 B.5: no growth during recovery
@@ -146,6 +149,7 @@ export class Cubic implements CongestionController {
   }
 
   onPacketsLost(packets: readonly PacketInfo[], nowMs: number): void {
+    this.#queue.onPacketsLost(packets.length);
     let latest = -Infinity;
     for (const p of packets) if (p.sentAtMs > latest) latest = p.sentAtMs;
     if (latest === -Infinity || latest <= this.#recoveryStartMs + RECOVERY_EXTENSION_RTTS * this.#rtt.smoothedMs) return;
