@@ -17,7 +17,7 @@ import type { RttStats } from '../reliable/rtt';
 import type { CongestionController, PacketInfo } from './controller';
 import { HyStart } from './hystart';
 import { restartAfterIdle } from './idle-restart';
-import { QueueDelaySignal } from './queue-delay';
+import { QUEUE_BETA, QueueDelaySignal } from './queue-delay';
 import { DEFAULT_MAX_DATAGRAM_BYTES, PACING_GAIN, initialWindowBytes } from './newreno';
 
 /** RFC 9438 §4.2 C (segments per second³) and §4.6 β_cubic. */
@@ -130,13 +130,11 @@ export class Cubic implements CongestionController {
     const limited = this.#cwndLimited(priorInFlight);
     if (this.inSlowStart && packets.length > 0 && this.#hystart.onAck(packets[packets.length - 1]!.pn, this.#cwnd / this.#mss)) this.#ssthresh = this.windowBytes;
     if (!limited) this.#epochStartMs = null; // application-limited: the epoch restarts when the window limits again
-    const fraction = packets.length > 0 ? this.#queue.onAck(packets[packets.length - 1]!.pn) : -1;
-    if (fraction >= 0 && !this.inSlowStart && !this.#inRecovery) {
-      const beta = this.#queue.backoff(fraction);
-      if (beta < 1) {
-        this.#queueReductions++;
-        this.#reduce(nowMs, beta);
-      }
+    this.#queue.onPacketsAcked(packets.length);
+    const fullQueue = packets.length > 0 && this.#queue.onAck(packets[packets.length - 1]!.pn);
+    if (fullQueue && !this.inSlowStart && !this.#inRecovery && this.#queue.appliesTo(this.#cwnd / this.#mss)) {
+      this.#queueReductions++;
+      this.#reduce(nowMs, QUEUE_BETA);
     }
     for (const p of packets) {
       if (p.sentAtMs <= this.#recoveryStartMs) continue; // RFC 9002 B.5: no growth during recovery

@@ -1,5 +1,5 @@
 import { Cubic } from '../../../src/delivery/congestion/cubic';
-import { LOSS_RATE_DECAY, LOSS_RATE_FROM, LOSS_RATE_FULL, QUEUE_BETA_MIN, QUEUE_FROM_FRACTION, QUEUE_MAX_DECAY, QUEUE_MIN_DELAY_MS, QueueDelaySignal, queueBackoffBeta } from '../../../src/delivery/congestion/queue-delay';
+import { LOSS_RATE_DECAY, QUEUE_BETA, QUEUE_FULL_FRACTION, QUEUE_LOSSY_MAX_DATAGRAMS, QUEUE_LOSSY_RATE, QUEUE_MAX_DECAY, QUEUE_MIN_DELAY_MS, QUEUE_SIGNAL_MAX_DATAGRAMS, QueueDelaySignal } from '../../../src/delivery/congestion/queue-delay';
 import { RttStats } from '../../../src/delivery/reliable/rtt';
 
 const MSS = 1000;
@@ -11,52 +11,52 @@ function rtt40(): RttStats {
   return r;
 }
 
-describe('queueBackoffBeta: proportional to the queue, gated by the loss rate, floored at the path without a queue', () => {
-  it('constants: from a quarter of the largest delay, β 0.6 at most, loss rate 0.3% → 1%, counts decaying 0.97 a round', () => {
-    expect([QUEUE_FROM_FRACTION, QUEUE_BETA_MIN, QUEUE_MAX_DECAY, QUEUE_MIN_DELAY_MS, LOSS_RATE_FROM, LOSS_RATE_FULL, LOSS_RATE_DECAY]).toEqual([0.25, 0.6, 0.99, 4, 0.003, 0.01, 0.97]);
-  });
-
-  it('a full queue (30 ms on a 40 ms path) with ≥ 1% loss: β 0.6; half-way on both scales: 1 − 0.4 × 0.5 × 0.5 = 0.9', () => {
-    expect(queueBackoffBeta(1, 30, 40, 0.01)).toBeCloseTo(0.6, 12);
-    expect(queueBackoffBeta(1, 30, 40, 0.2)).toBeCloseTo(0.6, 12);
-    expect(queueBackoffBeta(0.625, 15, 40, 0.0065)).toBeCloseTo(0.9, 12);
-  });
-
-  it('no backoff at or below a quarter of the largest delay, nor at or below 0.3% loss (a 10 Mbit/s path next to TCP: 0.1–0.3%)', () => {
-    expect(queueBackoffBeta(0.25, 7.5, 40, 0.05)).toBe(1);
-    expect(queueBackoffBeta(1, 30, 40, 0.003)).toBe(1);
-    expect(queueBackoffBeta(1, 30, 40, 0)).toBe(1);
-  });
-
-  it('never below min RTT ÷ (min RTT + delay): a flow alone keeps its bandwidth-delay product in flight (5 ms of queue on 40: 0.8889, not 0.6)', () => {
-    expect(queueBackoffBeta(1, 5, 40, 0.05)).toBeCloseTo(40 / 45, 12);
-  });
-});
-
 describe('QueueDelaySignal', () => {
-  it("a round's smallest RTT less the path's minimum is its queueing delay; at a round's end, its fraction of the largest (decayed) one", () => {
+  it('constants: half the largest recent queueing delay, decay 0.99 a round, 4 ms floor, β 0.85, windows below 10 datagrams (13 while losing ≥ 1%, counts decaying 0.97 a round)', () => {
+    expect([QUEUE_FULL_FRACTION, QUEUE_MAX_DECAY, QUEUE_MIN_DELAY_MS, QUEUE_BETA, QUEUE_SIGNAL_MAX_DATAGRAMS]).toEqual([0.5, 0.99, 4, 0.85, 10]);
+    expect([QUEUE_LOSSY_MAX_DATAGRAMS, QUEUE_LOSSY_RATE, LOSS_RATE_DECAY]).toEqual([13, 0.01, 0.97]);
+  });
+
+  it('the loss rate (lost ÷ lost + acknowledged, both aging 0.97 a round) widens the window range the signal acts on from < 10 to < 13 datagrams', () => {
+    const rtt = rtt40();
+    const q = new QueueDelaySignal(rtt);
+    q.onPacketsAcked(99);
+    q.onPacketsLost(1);
+    expect(q.lossRate).toBeCloseTo(0.01, 12);
+    expect([9.99, 10, 12.99, 13].map((w) => q.appliesTo(w))).toEqual([true, true, true, false]);
+    q.onPacketSent(0);
+    expect(q.onAck(0)).toBe(false); // a round ends: the counts age (0.97, 96.03)
+    q.onPacketsAcked(1); // 97.03 acknowledged: 0.97 / 98 < 1%
+    expect(q.lossRate).toBeCloseTo(0.97 / 98, 12);
+    expect([9.99, 10, 12.99].map((w) => q.appliesTo(w))).toEqual([true, false, false]);
+  });
+
+  it("a round's smallest RTT less the path's minimum is its queueing delay; the signal fires at the end of a round that reached half the largest (decayed) one", () => {
     const rtt = rtt40();
     const q = new QueueDelaySignal(rtt);
     let sent = 0;
     const send = (n: number): void => { for (let k = 0; k < n; k++) q.onPacketSent(sent++); };
     send(5);
-    expect(q.onAck(0)).toBe(0); // the first round ends at once: queue 0
+    expect(q.onAck(0)).toBe(false); // the first round ends at once: queue 0
     send(5); // round ends when pn 5 is acked
-    const round = (samples: number[], endPn: number): number => {
-      const fractions: number[] = [];
+    const round = (samples: number[], endPn: number): boolean => {
+      const fired: boolean[] = [];
       for (const [i, s] of samples.entries()) {
         rtt.update(s, 0);
-        fractions.push(q.onAck(endPn - samples.length + i + 1));
+        fired.push(q.onAck(endPn - samples.length + i + 1));
       }
-      expect(fractions.slice(0, -1).every((f) => f === -1)).toBe(true); // only a round's last ack decides
-      return fractions[fractions.length - 1]!;
+      expect(fired.slice(0, -1).every((f) => !f)).toBe(true); // only a round's last ack decides
+      return fired[fired.length - 1]!;
     };
-    expect(round([75, 70, 72, 71], 5)).toBe(1); // queue 30 ms: the largest so far
-    expect([q.maxQueueMs, q.lastQueueMs]).toEqual([30, 30]);
+    expect(round([75, 70, 72, 71], 5)).toBe(true); // queue 30 ms: the largest so far
+    expect(q.maxQueueMs).toBe(30);
     send(5);
-    expect(round([60, 54, 56], 10)).toBeCloseTo(14 / 29.7, 12); // 14 ms of 30 × 0.99
+    expect(round([60, 54, 56], 10)).toBe(false); // 14 ms < half of 30 × 0.99 (14.85)
+    expect(q.maxQueueMs).toBeCloseTo(29.7, 10);
     send(5);
-    expect(round([150, 41], 15)).toBeCloseTo(1 / (29.7 * 0.99), 12); // one sample at the idle RTT: the queue emptied
+    expect(round([58, 55, 57], 15)).toBe(true); // 15 ms ≥ half of 29.7 × 0.99 (14.70)
+    send(5);
+    expect(round([150, 41], 20)).toBe(false); // one sample at the idle RTT: the queue emptied
   });
 
   it('no queue worth reading below 4 ms', () => {
@@ -66,19 +66,8 @@ describe('QueueDelaySignal', () => {
     q.onAck(0); // the next round ends with pn 4
     q.onPacketSent(4);
     rtt.update(43, 0);
-    expect(q.onAck(4)).toBe(0); // queue 3 ms = its own largest, below 4 ms
+    expect(q.onAck(4)).toBe(false); // queue 3 ms = its own largest, below 4 ms
     expect(q.maxQueueMs).toBe(3);
-  });
-
-  it('the loss rate: lost ÷ (lost + acknowledged), both aging by 0.97 at each backoff decision', () => {
-    const rtt = rtt40();
-    const q = new QueueDelaySignal(rtt);
-    q.onPacketsAcked(97);
-    q.onPacketsLost(3);
-    expect(q.lossRate).toBeCloseTo(0.03, 12);
-    expect(q.backoff(0)).toBe(1); // no queue: no backoff; the counts age
-    q.onPacketsAcked(100); // 94.09 + 100 acknowledged, 2.91 lost
-    expect(q.lossRate).toBeCloseTo(2.91 / (2.91 + 194.09), 12);
   });
 });
 
@@ -97,27 +86,58 @@ describe('CUBIC with the queue-delay signal', () => {
     cc.onPacketsAcked([pkt(8, 60)], 1000, 130);
   };
 
-  it('a lossy flow (1 lost, 8 acknowledged) in congestion avoidance gives way by 0.6 at a full-queue round, as a congestion event: recovery from then, W_max by fast convergence', () => {
+  it('a window of 7 datagrams in congestion avoidance gives way by 0.85 at a full-queue round, as a congestion event: recovery from then, W_max by fast convergence', () => {
     const rtt = rtt40();
     const cc = new Cubic({ rtt, maxDatagramBytes: MSS });
     cc.onPacketsLost([pkt(0, 0)], 1); // 10 → 7 datagrams, W_max 10
     fullQueueRound(cc, rtt, [2, 3, 4, 5, 6, 7]);
-    // queue 30 ms = the largest (fill 1), loss rate 0.97 / 8.73 = 11% (strength 1): β 0.6 (floor 40/70)
-    expect([cc.windowBytes, cc.ssthreshBytes, cc.lastMaxWindowBytes, cc.inRecovery, cc.queueReductions]).toEqual([4200, 4200, 5600, true, 1]);
+    expect([cc.windowBytes, cc.ssthreshBytes, cc.lastMaxWindowBytes, cc.inRecovery, cc.queueReductions]).toEqual([5950, 5950, 6475, true, 1]);
     cc.onPacketsLost([pkt(7, 10)], 140); // sent before the reduction: the same event
-    expect(cc.windowBytes).toBe(4200);
+    expect(cc.windowBytes).toBe(5950);
   });
 
-  it('a flow that lost nothing does not give way to the queue (the loss rate gates it), whatever its window', () => {
-    // HyStart's small-pipe exit ends slow start at the 2nd sample at 70 ms (the window 10 < 16);
-    // the full-queue round then ends with nothing lost: no backoff.
+  it('a window of 10 datagrams or more does not read the queue while the flow loses < 1% (the 10 Mbit/s bed: loss alone)', () => {
+    const rtt = rtt40();
+    const cc = new Cubic({ rtt, maxDatagramBytes: MSS });
+    let pn = 100;
+    while (cc.windowBytes < 30_000) cc.onPacketsAcked([pkt(pn++, 0)], cc.windowBytes, 5); // slow start to 30
+    cc.onPacketsLost([pkt(pn++, 1)], 6); // 30 → 21 datagrams
+    expect(cc.windowBytes).toBe(21_000);
+    fullQueueRound(cc, rtt, [2, 3, 4, 5, 6, 7]);
+    expect([cc.windowBytes, cc.queueReductions]).toEqual([21_000, 0]);
+    // Nor does the initial window of 10 once HyStart++ has ended slow start (6 samples, RTT 40 → 70).
     const r = rtt40();
-    const cc = new Cubic({ rtt: r, maxDatagramBytes: MSS });
-    fullQueueRound(cc, r, [2, 3, 4, 5, 6, 7]);
-    expect([cc.windowBytes, cc.inSlowStart, cc.hystartExits, cc.queueReductions]).toEqual([10_000, false, 1, 0]);
+    const cc2 = new Cubic({ rtt: r, maxDatagramBytes: MSS });
+    fullQueueRound(cc2, r, [2, 3, 4, 5, 6, 7]);
+    expect([cc2.windowBytes, cc2.inSlowStart, cc2.hystartExits, cc2.queueReductions]).toEqual([10_000, false, 1, 0]);
   });
 
-  it('slow start does not read it: the small-pipe HyStart exit ends slow start first (2nd sample at 70 ms), and the round\'s end then gives way', () => {
+  /** CUBIC in congestion avoidance: slow start to `toBytes` (window-limited acks), one loss (× 0.7), then `cleanAcks` acknowledgements that grow nothing. */
+  const afterLoss = (toBytes: number, cleanAcks: number): { cc: Cubic; rtt: RttStats } => {
+    const rtt = rtt40();
+    const cc = new Cubic({ rtt, maxDatagramBytes: MSS });
+    let pn = 100;
+    while (cc.windowBytes < toBytes) cc.onPacketsAcked([pkt(pn++, 0)], cc.windowBytes, 5);
+    cc.onPacketsLost([pkt(pn++, 1)], 6);
+    for (let i = 0; i < cleanAcks; i++) cc.onPacketsAcked([pkt(pn++, 0)], 0, 7);
+    return { cc, rtt };
+  };
+
+  it('a flow losing ≥ 1% reads it up to 12.99 datagrams: 12.6 → 10.71 at a full-queue round; at 13.3, or losing < 1%, it does not', () => {
+    const lossy = afterLoss(18_000, 0); // 8 acknowledged, 1 lost: 11%
+    expect(lossy.cc.windowBytes).toBe(12_600);
+    fullQueueRound(lossy.cc, lossy.rtt, [2, 3, 4, 5, 6, 7]);
+    expect([lossy.cc.windowBytes, lossy.cc.lastMaxWindowBytes, lossy.cc.queueReductions]).toEqual([10_710, 11_655, 1]);
+    const larger = afterLoss(19_000, 0);
+    expect(larger.cc.windowBytes).toBe(13_300);
+    fullQueueRound(larger.cc, larger.rtt, [2, 3, 4, 5, 6, 7]);
+    expect([larger.cc.windowBytes, larger.cc.queueReductions]).toEqual([13_300, 0]);
+    const clean = afterLoss(18_000, 150); // 1 lost in 159, aged: < 1%
+    fullQueueRound(clean.cc, clean.rtt, [2, 3, 4, 5, 6, 7]);
+    expect([clean.cc.windowBytes, clean.cc.queueReductions]).toEqual([12_600, 0]);
+  });
+
+  it('slow start does not read it: the small-pipe HyStart exit ends slow start first (2nd sample at 70 ms), and the round\'s end then gives way by 0.85', () => {
     const rtt = rtt40();
     const cc = new Cubic({ rtt, maxDatagramBytes: MSS });
     cc.onPacketsLost([pkt(0, 0)], 1);
@@ -125,7 +145,7 @@ describe('CUBIC with the queue-delay signal', () => {
     expect([cc.windowBytes, cc.inSlowStart]).toEqual([2000, true]); // 2 datagrams, ssthresh 7
     fullQueueRound(cc, rtt, [2, 3, 4]);
     // +1 datagram per ack in slow start (2 → 4: acks of pn 1 and 2), out at pn 3's sample (ssthresh 4),
-    // a little congestion-avoidance growth (4.13), then the full-queue round with 1 of 5 lost: × 0.6
-    expect([cc.windowBytes, cc.inSlowStart, cc.hystartExits, cc.queueReductions]).toEqual([2479, false, 1, 1]);
+    // a little congestion-avoidance growth (4.13 datagrams), then the full-queue round: × 0.85
+    expect([cc.windowBytes, cc.inSlowStart, cc.hystartExits, cc.queueReductions]).toEqual([3512, false, 1, 1]);
   });
 });
