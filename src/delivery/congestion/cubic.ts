@@ -17,7 +17,7 @@ import type { RttStats } from '../reliable/rtt';
 import type { CongestionController, PacketInfo } from './controller';
 import { HyStart } from './hystart';
 import { restartAfterIdle } from './idle-restart';
-import { QUEUE_BETA, QueueDelaySignal } from './queue-delay';
+import { QUEUE_BETA, QUEUE_SIGNAL_MAX_DATAGRAMS, QueueDelaySignal } from './queue-delay';
 import { DEFAULT_MAX_DATAGRAM_BYTES, PACING_GAIN, initialWindowBytes } from './newreno';
 
 /** RFC 9438 §4.2 C (segments per second³) and §4.6 β_cubic. */
@@ -130,9 +130,8 @@ export class Cubic implements CongestionController {
     const limited = this.#cwndLimited(priorInFlight);
     if (this.inSlowStart && packets.length > 0 && this.#hystart.onAck(packets[packets.length - 1]!.pn, this.#cwnd / this.#mss)) this.#ssthresh = this.windowBytes;
     if (!limited) this.#epochStartMs = null; // application-limited: the epoch restarts when the window limits again
-    this.#queue.onPacketsAcked(packets.length);
     const fullQueue = packets.length > 0 && this.#queue.onAck(packets[packets.length - 1]!.pn);
-    if (fullQueue && !this.inSlowStart && !this.#inRecovery && this.#queue.appliesTo(this.#cwnd / this.#mss)) {
+    if (fullQueue && !this.inSlowStart && !this.#inRecovery && this.#cwnd < QUEUE_SIGNAL_MAX_DATAGRAMS * this.#mss) {
       this.#queueReductions++;
       this.#reduce(nowMs, QUEUE_BETA);
     }
@@ -147,7 +146,6 @@ export class Cubic implements CongestionController {
   }
 
   onPacketsLost(packets: readonly PacketInfo[], nowMs: number): void {
-    this.#queue.onPacketsLost(packets.length);
     let latest = -Infinity;
     for (const p of packets) if (p.sentAtMs > latest) latest = p.sentAtMs;
     if (latest === -Infinity || latest <= this.#recoveryStartMs + RECOVERY_EXTENSION_RTTS * this.#rtt.smoothedMs) return;
