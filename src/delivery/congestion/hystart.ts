@@ -2,8 +2,8 @@
  * HyStart++ delay-increase check (RFC 9406 §4.2), shared by the controllers: slow start ends
  * when a round's minimum RTT (after HYSTART_MIN_SAMPLES samples; RFC 9406 has 8) exceeds the
  * previous round's by max(4, min(16, last/8)) ms — a queue is building, so slow start stops
- * before it overflows. On a small pipe, also within a round against the path's minimum RTT, as
- * Linux's HyStart does (HYSTART_ABOVE_MIN_SAMPLES).
+ * before it overflows. On a small pipe, also within a round against the smallest sample since slow
+ * start began, as Linux's HyStart does against the path's minimum (HYSTART_ABOVE_MIN_SAMPLES).
  * No conservative slow-start phase: congestion avoidance follows at once. A round ends when a
  * packet numbered at or above the largest sent at the round's start is acknowledged.
  */
@@ -23,8 +23,11 @@ export const HYSTART_MIN_RTT_THRESH_MS = 4;
 export const HYSTART_MAX_RTT_THRESH_MS = 16;
 /**
  * The small-pipe exit within a round: this many RTT samples in a row, each at or above the one
- * before, at or above the path's minimum RTT + the threshold, end slow start — only while the
- * window is below HYSTART_SMALL_WINDOW_DATAGRAMS. The round-to-round check cannot end the first
+ * before, at or above the smallest sample since slow start (re)started + the threshold, end slow
+ * start — only while the window is below HYSTART_SMALL_WINDOW_DATAGRAMS. Not the path's minimum:
+ * a flow restarting into a queue another flow keeps full (TCP at 10 Mbit/s) then left slow start
+ * at its first two samples, at 10–12 datagrams, and a loss took it below the queue-delay signal's
+ * gate (queue-delay.ts), which held it at 7–8% of the link. The round-to-round check cannot end the first
  * round, and on the 2 Mbit/s bed (a 7-datagram pipe, an 8-datagram queue) the initial window's
  * own queue builds within it: the delay rose 40 → 47 → 59 → 73 ms over its first acks while slow
  * start went on to 20 datagrams and overflowed the queue (bench:path bulk alone: 19–42 datagrams
@@ -45,6 +48,8 @@ export class HyStart {
   #roundSamples = 0;
   #aboveMin = 0;
   #lastSampleMs = 0;
+  /** The smallest RTT sample since slow start (re)started: a queue that was there before it is not this flow's. */
+  #baseRtt = Infinity;
   #exits = 0;
 
   constructor(rtt: RttStats) {
@@ -64,7 +69,8 @@ export class HyStart {
     if (rtt > 0) {
       this.#roundSamples++;
       if (rtt < this.#roundMinRtt) this.#roundMinRtt = rtt;
-      const above = rtt >= this.#rtt.minMs + delayThresholdMs(this.#rtt.minMs);
+      if (rtt < this.#baseRtt) this.#baseRtt = rtt;
+      const above = rtt >= this.#baseRtt + delayThresholdMs(this.#baseRtt);
       this.#aboveMin = !above ? 0 : rtt >= this.#lastSampleMs ? this.#aboveMin + 1 : 1;
       this.#lastSampleMs = rtt;
       if (windowDatagrams < HYSTART_SMALL_WINDOW_DATAGRAMS && this.#aboveMin >= HYSTART_ABOVE_MIN_SAMPLES) {
@@ -94,6 +100,7 @@ export class HyStart {
     this.#lastRoundMinRtt = this.#roundMinRtt = Infinity;
     this.#roundSamples = 0;
     this.#aboveMin = 0;
+    this.#baseRtt = Infinity;
     this.#roundEndPn = this.#largestSentPn + 1;
   }
 }

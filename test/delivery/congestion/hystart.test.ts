@@ -50,7 +50,7 @@ describe('HyStart++ delay check after 5 samples a round', () => {
   });
 });
 
-describe('HyStart delay exit within a round on a small pipe: rising samples above the path minimum + threshold', () => {
+describe('HyStart delay exit within a round on a small pipe: rising samples above the smallest since slow start began + threshold', () => {
   /** Acks one sample at a time (pns from `firstPn`, all in one long round), window `w` datagrams; the 1-based sample that ended slow start, or 0. */
   function samples(h: HyStart, rtt: RttStats, firstPn: number, rtts: number[], w: number): number {
     for (let pn = firstPn; pn < firstPn + 2 * rtts.length + 2; pn++) h.onPacketSent(pn);
@@ -81,6 +81,15 @@ describe('HyStart delay exit within a round on a small pipe: rising samples abov
     expect(h.exits).toBe(0);
     // 46 then 46 again is rising enough (not below the previous): out at the second.
     expect(samples(h, rtt, 40, [46, 46], 12)).toBe(2);
+  });
+
+  test('a queue that was there before slow start began is not this flow\'s: from 80 ms (threshold 10), 81…89 rising never ends it, 90 twice does', () => {
+    const rtt = new RttStats();
+    rtt.update(40, 0); // the path's minimum, learned earlier
+    const h = new HyStart(rtt);
+    h.reset(); // restart after idle, into a queue another flow keeps full
+    expect(samples(h, rtt, 0, [80, 81, 83, 85, 87, 89], 12)).toBe(0);
+    expect(samples(h, rtt, 20, [90, 90], 12)).toBe(2);
   });
 
   test('a window of 16 datagrams or more is left to the round-to-round check (a 10 Mbit/s path: no early exit on a loaded machine\'s jitter)', () => {
