@@ -58,6 +58,8 @@ export interface CrowdResult {
   rssSlope: number | null;
   heapPerPeer: number;
   setupMs: number;
+  /** The centre's V8 heap allocation rate over the idle period, and its new space at the start and end of it (no collection forced). */
+  idleAlloc: { bytesPerSecond: number; newSpaceStart: number; newSpaceEnd: number };
   /** The centre's resident memory by mapping, idle and loaded (bench/smaps.ts). */
   mapsIdle: Smaps;
   mapsLoaded: Smaps;
@@ -82,6 +84,11 @@ function sumSides(all: CrowdSide[]): CrowdSide {
  * `peers` established sessions to nodes hosted by crowd processes, after `idleMs` during which
  * they exchange only keepalives.
  */
+interface Alloc {
+  allocated: number;
+  newSpace: number;
+}
+
 export async function crowd(peers: number, idleMs: number, log: (s: string) => void, opts: { snapshotPrefix?: string } = {}): Promise<CrowdResult> {
   const [centre, ch] = await BenchProcess.start('udpvault');
   const hosts: BenchProcess[] = [];
@@ -134,7 +141,11 @@ export async function crowd(peers: number, idleMs: number, log: (s: string) => v
     const side = async (): Promise<CrowdSide> => sumSides(await Promise.all(hosts.map((h) => h.ask<CrowdSide>({ cmd: 'established' }))));
     const up = await side();
     log(`  ${established} of ${members.length} sessions established (${(setupMs / 1000).toFixed(1)} s; crowd side: ${up.n} established, ${(up.handshakes / members.length).toFixed(2)} entries into 'established' per node, ${up.unreachable} unreachable events, ${(up.packetsOut / members.length).toFixed(1)} datagrams sent per node); idle ${(idleMs / 1000).toFixed(0)} s`);
+    const a0 = await centre.ask<Alloc>({ cmd: 'alloc' });
+    const t1 = performance.now();
     await sleep(idleMs);
+    const a1 = await centre.ask<Alloc>({ cmd: 'alloc' });
+    const idleAlloc = { bytesPerSecond: (a1.allocated - a0.allocated) / ((performance.now() - t1) / 1000), newSpaceStart: a0.newSpace, newSpaceEnd: a1.newSpace };
     established = (await centre.ask<{ n: number }>({ cmd: 'established' })).n;
     const after = await side();
     log(`  after ${(idleMs / 1000).toFixed(0)} s idle: ${established} established at the centre; crowd side ${after.n} established, ${after.handshakes - up.handshakes} more entries into 'established', ${after.unreachable - up.unreachable} more unreachable events`);
@@ -151,6 +162,7 @@ export async function crowd(peers: number, idleMs: number, log: (s: string) => v
       rssSlope: tenth && established > tenth.n ? (loaded.rss - tenth.rss) / (established - tenth.n) : null,
       heapPerPeer: (loaded.heapUsed - idle.heapUsed) / n,
       setupMs,
+      idleAlloc,
       mapsIdle,
       mapsLoaded,
     };

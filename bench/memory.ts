@@ -42,6 +42,8 @@ async function main(): Promise<void> {
     const slope = c.rssSlope === null ? '' : `, ${Math.round(c.rssSlope)} B from a tenth of the peers to all`;
     const mem = (m: Memory): string =>
       `${(m.rss / MB).toFixed(1)} MB (heap used ${(m.heapUsed / MB).toFixed(1)} MB of ${(m.heapCommitted / MB).toFixed(1)} MB committed, new space ${(m.newSpace / MB).toFixed(1)} MB; external ${(m.external / MB).toFixed(1)} MB)`;
+    const ia = c.idleAlloc;
+    log(`  idle period: the centre allocated ${Math.round(ia.bytesPerSecond)} B/s (${(ia.bytesPerSecond / Math.max(1, c.established)).toFixed(1)} B/s per peer); new space ${(ia.newSpaceStart / MB).toFixed(1)} → ${(ia.newSpaceEnd / MB).toFixed(1)} MB`);
     log(`  RSS idle ${mem(c.idle)}`);
     log(`  RSS loaded ${mem(c.loaded)}`);
     const per = (a: number, b: number): number => Math.round((a - b) / Math.max(1, c.established));

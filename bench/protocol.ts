@@ -23,6 +23,7 @@ export type Command =
   | { cmd: 'blast'; mode: BlastMode; size: number; batch: number; port: number; inflight: number }
   | { cmd: 'stop' }
   | { cmd: 'rss' }
+  | { cmd: 'alloc' }
   | { cmd: 'heap-snapshot'; path: string }
   | { cmd: 'gc' }
   | { cmd: 'add'; port: number; key: string; wait: boolean }

@@ -73,6 +73,34 @@ export function heapSnapshot(file: string): { path: string } {
   return { path: (require('node:v8') as typeof import('node:v8')).writeHeapSnapshot(file) };
 }
 
+interface GcStats { usedHeapSize: number }
+let profiler: import('node:v8').GCProfiler | null = null;
+/** V8 heap allocated before the last collection counted (summed: heap used before each − after the previous). */
+let allocatedBefore = 0;
+let lastUsed = 0;
+
+/**
+ * V8 heap allocated by this process since the first call (issue 12: an idle crowd's allocation
+ * rate decides whether V8 gives its new space back), without a collection of its own: the
+ * collections since the last call are read from a v8.GCProfiler, which is restarted.
+ */
+export function allocated(): { allocated: number; newSpace: number } {
+  const v8 = require('node:v8') as typeof import('node:v8');
+  const used = v8.getHeapStatistics().used_heap_size;
+  if (profiler === null) lastUsed = used;
+  else {
+    const events = (profiler.stop() as unknown as { statistics: { beforeGC: { heapStatistics: GcStats }; afterGC: { heapStatistics: GcStats } }[] }).statistics;
+    for (const e of events) {
+      allocatedBefore += e.beforeGC.heapStatistics.usedHeapSize - lastUsed;
+      lastUsed = e.afterGC.heapStatistics.usedHeapSize;
+    }
+  }
+  profiler = new v8.GCProfiler();
+  profiler.start();
+  const newSpace = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.physical_space_size ?? 0;
+  return { allocated: allocatedBefore + used - lastUsed, newSpace };
+}
+
 export function memory(): Memory {
   const gc = (globalThis as { gc?: () => void }).gc;
   // Twice: the ArrayBuffers one collection finds dead are freed (and leave `external` and the
