@@ -141,10 +141,13 @@ export async function crowd(peers: number, idleMs: number, log: (s: string) => v
     const side = async (): Promise<CrowdSide> => sumSides(await Promise.all(hosts.map((h) => h.ask<CrowdSide>({ cmd: 'established' }))));
     const up = await side();
     log(`  ${established} of ${members.length} sessions established (${(setupMs / 1000).toFixed(1)} s; crowd side: ${up.n} established, ${(up.handshakes / members.length).toFixed(2)} entries into 'established' per node, ${up.unreachable} unreachable events, ${(up.packetsOut / members.length).toFixed(1)} datagrams sent per node); idle ${(idleMs / 1000).toFixed(0)} s`);
+    const profile = process.env['BENCH_ALLOC_PROFILE'] === '1';
+    if (profile) await centre.ask({ cmd: 'alloc-profile' });
     const a0 = await centre.ask<Alloc>({ cmd: 'alloc' });
     const t1 = performance.now();
     await sleep(idleMs);
     const a1 = await centre.ask<Alloc>({ cmd: 'alloc' });
+    if (profile) log(`  the centre's allocations over the idle period by function (sampled):\n${(await centre.ask<{ lines: string[] }>({ cmd: 'alloc-profile' })).lines.join('\n')}`);
     const idleAlloc = { bytesPerSecond: (a1.allocated - a0.allocated) / ((performance.now() - t1) / 1000), newSpaceStart: a0.newSpace, newSpaceEnd: a1.newSpace };
     established = (await centre.ask<{ n: number }>({ cmd: 'established' })).n;
     const after = await side();

@@ -101,6 +101,41 @@ export function allocated(): { allocated: number; newSpace: number } {
   return { allocated: allocatedBefore + used - lastUsed, newSpace };
 }
 
+interface ProfileNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: ProfileNode[];
+}
+let sampling: import('node:inspector/promises').Session | null = null;
+
+/**
+ * BENCH_ALLOC_PROFILE=1: V8's sampling heap profiler, collected objects included, between two
+ * calls; the second returns the bytes allocated by function (built-ins charged to their caller),
+ * largest first.
+ */
+export async function allocationProfile(): Promise<string[]> {
+  if (sampling === null) {
+    const { Session } = require('node:inspector/promises') as typeof import('node:inspector/promises');
+    sampling = new Session();
+    sampling.connect();
+    await sampling.post('HeapProfiler.startSampling', { samplingInterval: 128, includeObjectsCollectedByMinorGC: true, includeObjectsCollectedByMajorGC: true });
+    return [];
+  }
+  const { profile } = (await sampling.post('HeapProfiler.stopSampling')) as unknown as { profile: { head: ProfileNode } };
+  sampling.disconnect();
+  sampling = null;
+  const by = new Map<string, number>();
+  const name = (f: ProfileNode['callFrame']): string => `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/dist\//, '')}:${f.lineNumber + 1}`;
+  const walk = (p: ProfileNode, parent: string): void => {
+    const builtin = p.callFrame.url === '' || p.callFrame.url.startsWith('node:');
+    const key = builtin ? `${name(p.callFrame)} <- ${parent}` : name(p.callFrame);
+    by.set(key, (by.get(key) ?? 0) + p.selfSize);
+    for (const c of p.children) walk(c, builtin ? parent : name(p.callFrame));
+  };
+  walk(profile.head, '(root)');
+  return [...by].sort((a, b) => b[1] - a[1]).slice(0, 40).map(([k, b]) => `${String(b).padStart(10)} B  ${k}`);
+}
+
 export function memory(): Memory {
   const gc = (globalThis as { gc?: () => void }).gc;
   // Twice: the ArrayBuffers one collection finds dead are freed (and leave `external` and the

@@ -8,7 +8,7 @@ import type { PeerEvent, UdpVaultNode } from '../../src/index';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { createNode } = require('../../..') as typeof import('../../src/index');
 import type { Command, Hello } from '../protocol';
-import { Blaster, Counter, allocated, heapSnapshot, memory, payload, type RoleHandler } from './role';
+import { Blaster, Counter, allocated, allocationProfile, heapSnapshot, memory, payload, type RoleHandler } from './role';
 
 export const BENCH_SETTINGS = { mtu: 1500 } as const;
 
@@ -144,6 +144,8 @@ export function udpvaultRole(): RoleHandler {
           return memory();
         case 'alloc':
           return allocated();
+        case 'alloc-profile':
+          return { lines: await allocationProfile() };
         case 'heap-snapshot':
           return heapSnapshot(c.path);
         default:
