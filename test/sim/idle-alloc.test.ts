@@ -88,6 +88,7 @@ describe('idle keepalive exchanges', () => {
     const sent = (): number => nodes.reduce((s, x) => s + x.status().counters.packetsOut, 0);
     const received = (): number => nodes.reduce((s, x) => s + x.status().counters.packetsIn, 0);
     const rtt = links.map((l) => l.peer.rttMs);
+    const ticks0 = links.reduce((s, l) => s + l.ticksRun, 0);
     const out0 = sent();
     const in0 = received();
     const profile = new Session();
@@ -107,6 +108,7 @@ describe('idle keepalive exchanges', () => {
     const perExchange = bytes / exchanges;
     const { profile: p } = (await profile.post('HeapProfiler.stopSampling')) as unknown as { profile: { head: ProfileNode } };
     profile.disconnect();
+    console.log(`ticks run per link: ${(links.reduce((s, l) => s + l.ticksRun, 0) - ticks0) / links.length}; sessions per link ${links.map((l) => l.keypairs.size).join(',')}`);
     const own = byFunction(p.head, exchanges, process.env['IDLE_ALLOC_PROFILE'] === '1');
     console.log(`idle: ${links.length} links, ${datagrams} datagrams in 75 s, ${Math.round(bytes)} B allocated (simulator included): ${Math.round(perExchange)} B per keepalive exchange; the node's own code ${Math.round(own)} B`);
     expect(links.every((l) => l.path.space.resting)).toBe(true);

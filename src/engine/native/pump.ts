@@ -148,7 +148,7 @@ function packFrames(link: NativeLink, packer: FramePacker, now: number, draining
       packer.addRef({ kind: 'packetAck', largest });
     }
     /** Header bytes beyond FRAME_HEADER_BYTES once numbers pass 2^32. */
-    const headerExtra = (space.loss.nextPacketNumber >= 2 ** 32 ? 4 : 0) + ((sender?.base ?? 0) >= 2 ** 32 ? 4 : 0);
+    const headerExtra = (space.nextPacketNumber >= 2 ** 32 ? 4 : 0) + ((sender?.base ?? 0) >= 2 ** 32 ? 4 : 0);
     packer.sizeControls((cap < max ? cap - SEAL_OVERHEAD_BYTES - FRAME_HEADER_BYTES : budget) - headerExtra);
     if (reliableFirst) while (packer.addReliable() || packer.addDatagram());
     else while (packer.addDatagram() || packer.addReliable());
