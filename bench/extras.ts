@@ -58,8 +58,8 @@ export interface CrowdResult {
   rssSlope: number | null;
   heapPerPeer: number;
   setupMs: number;
-  /** The centre's V8 heap allocation rate over the idle period, and its new space at the start and end of it (no collection forced). */
-  idleAlloc: { bytesPerSecond: number; newSpaceStart: number; newSpaceEnd: number };
+  /** The centre's V8 heap allocation rate over the idle period and over its last two thirds (steady), and its new space at the start, a third and the end of it (no collection forced). */
+  idleAlloc: { bytesPerSecond: number; steadyBytesPerSecond: number; newSpaceStart: number; newSpaceMid: number; newSpaceEnd: number };
   /** The centre's resident memory by mapping, idle and loaded (bench/smaps.ts). */
   mapsIdle: Smaps;
   mapsLoaded: Smaps;
@@ -143,12 +143,24 @@ export async function crowd(peers: number, idleMs: number, log: (s: string) => v
     log(`  ${established} of ${members.length} sessions established (${(setupMs / 1000).toFixed(1)} s; crowd side: ${up.n} established, ${(up.handshakes / members.length).toFixed(2)} entries into 'established' per node, ${up.unreachable} unreachable events, ${(up.packetsOut / members.length).toFixed(1)} datagrams sent per node); idle ${(idleMs / 1000).toFixed(0)} s`);
     const profile = process.env['BENCH_ALLOC_PROFILE'] === '1';
     if (profile) await centre.ask({ cmd: 'alloc-profile' });
+    // Two windows: the first third of the idle period (path MTU searches and acks of the setup's
+    // last sessions still finishing) and the rest (keepalives only: the steady rate).
     const a0 = await centre.ask<Alloc>({ cmd: 'alloc' });
     const t1 = performance.now();
-    await sleep(idleMs);
+    await sleep(idleMs / 3);
+    const aMid = await centre.ask<Alloc>({ cmd: 'alloc' });
+    const tMid = performance.now();
+    await sleep(idleMs - idleMs / 3);
     const a1 = await centre.ask<Alloc>({ cmd: 'alloc' });
     if (profile) log(`  the centre's allocations over the idle period by function (sampled):\n${(await centre.ask<{ lines: string[] }>({ cmd: 'alloc-profile' })).lines.join('\n')}`);
-    const idleAlloc = { bytesPerSecond: (a1.allocated - a0.allocated) / ((performance.now() - t1) / 1000), newSpaceStart: a0.newSpace, newSpaceEnd: a1.newSpace };
+    const t2 = performance.now();
+    const idleAlloc = {
+      bytesPerSecond: (a1.allocated - a0.allocated) / ((t2 - t1) / 1000),
+      steadyBytesPerSecond: (a1.allocated - aMid.allocated) / ((t2 - tMid) / 1000),
+      newSpaceStart: a0.newSpace,
+      newSpaceMid: aMid.newSpace,
+      newSpaceEnd: a1.newSpace,
+    };
     established = (await centre.ask<{ n: number }>({ cmd: 'established' })).n;
     const after = await side();
     log(`  after ${(idleMs / 1000).toFixed(0)} s idle: ${established} established at the centre; crowd side ${after.n} established, ${after.handshakes - up.handshakes} more entries into 'established', ${after.unreachable - up.unreachable} more unreachable events`);
