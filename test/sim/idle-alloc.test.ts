@@ -41,26 +41,31 @@ async function allocatedBy(run: () => Promise<void>): Promise<number> {
 
 /** The node's own code: src/, not the simulator's network and scheduler. */
 const nodeCode = (url: string): boolean => /\/src\//.test(url) && !/\/src\/(runtime|net\/sim)\//.test(url);
+/** The packet space and its parts (packet-space*.ts, ack tracker, loss detector, sent history, controllers, pacer). */
+const spaceCode = (url: string): boolean => /\/src\/delivery\/(reliable|congestion)\//.test(url);
 
 /**
  * Sampled allocations by function (built-ins charged to their caller), bytes per `per`; returns
  * the total of the node's own code (nodeCode) per `per`.
  */
-function byFunction(head: ProfileNode, per: number, print: boolean): number {
+function byFunction(head: ProfileNode, per: number, print: boolean): { own: number; space: number } {
   const by = new Map<string, number>();
   let own = 0;
+  let space = 0;
   const name = (f: ProfileNode['callFrame']): string => `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(src|test)\//, '$1/')}:${f.lineNumber + 1}`;
-  const walk = (p: ProfileNode, parent: string, parentOwn: boolean): void => {
+  const walk = (p: ProfileNode, parent: string, parentOwn: boolean, parentSpace: boolean): void => {
     const builtin = p.callFrame.url === '' || p.callFrame.url.startsWith('node:');
     const isOwn = builtin ? parentOwn : nodeCode(p.callFrame.url);
+    const isSpace = builtin ? parentSpace : spaceCode(p.callFrame.url);
+    if (isSpace) space += p.selfSize;
     const key = builtin ? `${name(p.callFrame)} <- ${parent}` : name(p.callFrame);
     by.set(key, (by.get(key) ?? 0) + p.selfSize);
     if (isOwn) own += p.selfSize;
-    for (const c of p.children) walk(c, builtin ? parent : name(p.callFrame), isOwn);
+    for (const c of p.children) walk(c, builtin ? parent : name(p.callFrame), isOwn, isSpace);
   };
-  walk(head, '(root)', false);
+  walk(head, '(root)', false, false);
   if (print) console.log([...by].sort((a, b) => b[1] - a[1]).slice(0, 50).map(([k, b]) => `${String(Math.round(b / per)).padStart(7)} B  ${k}`).join('\n'));
-  return own / per;
+  return { own: own / per, space: space / per };
 }
 
 describe('idle keepalive exchanges', () => {
@@ -109,11 +114,48 @@ describe('idle keepalive exchanges', () => {
     const { profile: p } = (await profile.post('HeapProfiler.stopSampling')) as unknown as { profile: { head: ProfileNode } };
     profile.disconnect();
     console.log(`ticks run per link: ${(links.reduce((s, l) => s + l.ticksRun, 0) - ticks0) / links.length}; sessions per link ${links.map((l) => l.keypairs.size).join(',')}`);
-    const own = byFunction(p.head, exchanges, process.env['IDLE_ALLOC_PROFILE'] === '1');
-    console.log(`idle: ${links.length} links, ${datagrams} datagrams in 75 s, ${Math.round(bytes)} B allocated (simulator included): ${Math.round(perExchange)} B per keepalive exchange; the node's own code ${Math.round(own)} B`);
+    const { own, space } = byFunction(p.head, exchanges, process.env['IDLE_ALLOC_PROFILE'] === '1');
+    console.log(`idle: ${links.length} links, ${datagrams} datagrams in 75 s, ${Math.round(bytes)} B allocated (simulator included): ${Math.round(perExchange)} B per keepalive exchange; the node's own code ${Math.round(own)} B, of which the packet space and its parts ${Math.round(space)} B`);
     expect(links.every((l) => l.path.space.resting)).toBe(true);
     expect(links.every((l) => l.peer.state === 'established')).toBe(true);
     expect(links.map((l) => l.peer.rttMs)).toEqual(rtt);
     expect(own).toBeLessThan(1e9);
   }, 120_000);
+
+  test('the answering side of a keepalive exchange stays resting: the keepalive recorded and acknowledged in the idle record', async () => {
+    // a sends its keepalives every 25 s; b only answers within the 30 s looked at (its own every 60 s)
+    const a = await w.node(addr(0), { settings: { keepaliveMs: 25_000 } });
+    const b = await w.node(addr(1), { settings: { keepaliveMs: 60_000 } });
+    await w.pair(a, b);
+    await w.scheduler.advance(3_000);
+    const la = nativeLinkOf(a, 'b');
+    const lb = nativeLinkOf(b, 'a');
+    expect([la.path.space.resting, lb.path.space.resting]).toEqual([true, true]);
+    const view = (n: UdpVaultNode): unknown => {
+      const p = n.peers()[0]!;
+      return [p.state, p.congestionWindowBytes, p.bytesInFlight, p.pathMtuBytes, p.pathMtuSearching, p.lostPackets];
+    };
+    const before = [view(a), view(b)];
+    const outA = a.status().counters.packetsOut;
+    const outB = b.status().counters.packetsOut;
+    const inA = a.status().counters.packetsIn;
+    let aWoke = false;
+    let bWoke = false;
+    for (let t = 0; t < 30_000; t += 50) {
+      await w.scheduler.advance(50);
+      if (!la.path.space.resting) aWoke = true;
+      if (!lb.path.space.resting) bWoke = true;
+    }
+    expect(a.status().counters.packetsOut - outA).toBe(1); // the keepalive
+    expect(b.status().counters.packetsOut - outB).toBe(1); // its ack
+    expect(a.status().counters.packetsIn - inA).toBe(1);
+    expect(aWoke).toBe(true); // the sender tracks its keepalive (probe timeout, RTT sample)
+    expect(bWoke).toBe(false); // the answer made nothing again
+    expect([la.path.space.resting, lb.path.space.resting]).toEqual([true, true]);
+    expect([view(a), view(b)]).toEqual(before);
+    // the ack came back: nothing is unanswered on a's side, and a's RTT sample is fresh (5 ms each way)
+    expect(la.timers.unansweredSinceMs).toBeNull();
+    expect(la.path.space.rtt.latestMs).toBeGreaterThanOrEqual(10);
+    expect(la.path.space.rtt.latestMs).toBeLessThan(40);
+  });
 });

@@ -187,10 +187,12 @@ export class PacketSpace<F> {
   #build(idle: IdleSpace | undefined): void {
     const rtt = this.rtt;
     const mss = idle?.maxDatagramBytes ?? this.#maxDatagramBytes;
-    const cc = this.#controller?.(rtt, idle) ?? new NewReno({ rtt, maxDatagramBytes: mss, ...(idle ? { resume: idle } : {}) });
+    // Option objects without spreads (idle15: each spread made temporaries at every wake); an
+    // option left undefined is the default, as when absent.
+    const cc = this.#controller?.(rtt, idle) ?? new NewReno({ rtt, maxDatagramBytes: mss, resume: idle });
     this.#cc = cc;
-    this.#loss = new LossDetector<F>({ rtt, cc, ...(idle ? { firstPacketNumber: idle.nextPacketNumber } : {}), ...(this.#maxPtoMs !== undefined ? { maxPtoMs: this.#maxPtoMs } : {}) });
-    this.#pacer = new Pacer({ rate: () => cc.pacingRateBytesPerMs(), maxDatagramBytes: mss, ...(idle ? { initialBudgetBytes: idle.pacerBudgetBytes } : {}) });
+    this.#loss = new LossDetector<F>({ rtt, cc, firstPacketNumber: idle?.nextPacketNumber, maxPtoMs: this.#maxPtoMs });
+    this.#pacer = new Pacer({ rate: () => cc.pacingRateBytesPerMs(), maxDatagramBytes: mss, initialBudgetBytes: idle?.pacerBudgetBytes });
     this.#acks = new AckTracker(this.#ackPolicy, idle);
   }
 
