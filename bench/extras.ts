@@ -145,6 +145,8 @@ export async function crowd(peers: number, idleMs: number, log: (s: string) => v
     if (profile) await centre.ask({ cmd: 'alloc-profile' });
     // Two windows: the first third of the idle period (path MTU searches and acks of the setup's
     // last sessions still finishing) and the rest (keepalives only: the steady rate).
+    interface Links { sessions: Record<string, number>; ticks: number; resting: number }
+    const l0 = await centre.ask<Links>({ cmd: 'links' });
     const a0 = await centre.ask<Alloc>({ cmd: 'alloc' });
     const t1 = performance.now();
     await sleep(idleMs / 3);
@@ -152,6 +154,8 @@ export async function crowd(peers: number, idleMs: number, log: (s: string) => v
     const tMid = performance.now();
     await sleep(idleMs - idleMs / 3);
     const a1 = await centre.ask<Alloc>({ cmd: 'alloc' });
+    const l1 = await centre.ask<Links>({ cmd: 'links' });
+    log(`  the centre's links over the idle period: ${((l1.ticks - l0.ticks) / Math.max(1, members.length) / (idleMs / 1000)).toFixed(2)} ticks run per link per second; sessions per link ${JSON.stringify(l1.sessions)}; ${l1.resting} packet spaces resting at the end`);
     if (profile) log(`  the centre's allocations over the idle period by function (sampled):\n${(await centre.ask<{ lines: string[] }>({ cmd: 'alloc-profile' })).lines.join('\n')}`);
     const t2 = performance.now();
     const idleAlloc = {

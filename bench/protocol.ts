@@ -24,6 +24,7 @@ export type Command =
   | { cmd: 'stop' }
   | { cmd: 'rss' }
   | { cmd: 'alloc' }
+  | { cmd: 'links' }
   | { cmd: 'alloc-profile' }
   | { cmd: 'heap-snapshot'; path: string }
   | { cmd: 'gc' }

@@ -144,6 +144,23 @@ export function udpvaultRole(): RoleHandler {
           return memory();
         case 'alloc':
           return allocated();
+        case 'links': {
+          // The centre's links as the engine holds them (idle15): sessions per link, ticks run, resting packet spaces.
+          interface LinkView { keypairs?: { size: number }; ticksRun?: number; path?: { space?: { resting: boolean } } }
+          const n = the() as unknown as { linkOf(ref: string): LinkView | undefined; peers(): { key: string }[] };
+          const sessions: Record<string, number> = {};
+          let ticks = 0;
+          let resting = 0;
+          for (const p of n.peers()) {
+            const l = n.linkOf(p.key);
+            if (!l) continue;
+            const k = String(l.keypairs?.size ?? -1);
+            sessions[k] = (sessions[k] ?? 0) + 1;
+            ticks += l.ticksRun ?? 0;
+            if (l.path?.space?.resting) resting++;
+          }
+          return { sessions, ticks, resting };
+        }
         case 'alloc-profile':
           return { lines: await allocationProfile() };
         case 'heap-snapshot':
