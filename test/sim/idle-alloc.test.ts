@@ -79,21 +79,28 @@ describe('idle keepalive exchanges', () => {
     expect(w.scheduler.errors).toEqual([]);
   });
 
-  test('bytes allocated per keepalive sent and answered on resting packet spaces stay under the bound', async () => {
-    const n = 8;
+  /**
+   * `pairs` of `n` nodes (keepalive interval per node) established, then 30 s for the setup's
+   * path MTU searches and rests; then 75 s measured. Returns bytes per keepalive exchange (a
+   * keepalive and its ack): everything (GC profile) and, sampled, the node's own code and the
+   * packet space with its parts.
+   */
+  async function measure(n: number, keepaliveMs: (i: number) => number, pairs: [number, number][]): Promise<{ all: number; own: number; space: number }> {
     const addrs = Array.from({ length: n }, (_, i) => addr(i));
     const nodes: UdpVaultNode[] = [];
-    for (const a of addrs) nodes.push(await w.node(a, { settings: { keepaliveMs: 25_000 } }));
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (i !== j) await nodes[i]!.addPeer({ endpoint: `${addrs[j]}:${SIM_PORT}`, key: nodes[j]!.publicKey, name: `n${j}` });
-    expect(await w.scheduler.runUntil(() => nodes.every((x, i) => nodes.every((_, j) => i === j || established(x, `n${j}`))), 30_000)).toBe(true);
+    for (let i = 0; i < n; i++) nodes.push(await w.node(addrs[i]!, { settings: { keepaliveMs: keepaliveMs(i) } }));
+    for (const [i, j] of pairs) {
+      await nodes[i]!.addPeer({ endpoint: `${addrs[j]}:${SIM_PORT}`, key: nodes[j]!.publicKey, name: `n${j}` });
+      await nodes[j]!.addPeer({ endpoint: `${addrs[i]}:${SIM_PORT}`, key: nodes[i]!.publicKey, name: `n${i}` });
+    }
+    expect(await w.scheduler.runUntil(() => pairs.every(([i, j]) => established(nodes[i]!, `n${j}`) && established(nodes[j]!, `n${i}`)), 30_000)).toBe(true);
     await w.scheduler.advance(30_000); // past the setup: path MTU searches done, every space resting
     w.net.clearTrace();
-    const links = nodes.flatMap((x, i) => nodes.map((_, j) => (i === j ? null : nativeLinkOf(x, `n${j}`))).filter((l) => l !== null));
+    const links = pairs.flatMap(([i, j]) => [nativeLinkOf(nodes[i]!, `n${j}`), nativeLinkOf(nodes[j]!, `n${i}`)]);
     expect(links.every((l) => l.path.space.resting)).toBe(true);
     const sent = (): number => nodes.reduce((s, x) => s + x.status().counters.packetsOut, 0);
     const received = (): number => nodes.reduce((s, x) => s + x.status().counters.packetsIn, 0);
     const rtt = links.map((l) => l.peer.rttMs);
-    const ticks0 = links.reduce((s, l) => s + l.ticksRun, 0);
     const out0 = sent();
     const in0 = received();
     const profile = new Session();
@@ -108,18 +115,37 @@ describe('idle keepalive exchanges', () => {
     const datagrams = sent() - out0;
     expect(received() - in0).toBe(datagrams); // nothing lost
     const exchanges = datagrams / 2; // a keepalive and its ack
-    // every link keeps its keepalive cadence: 75 s = 3 intervals of 25 s, a keepalive and its ack each
-    expect(exchanges).toBeGreaterThanOrEqual((links.length / 2) * 3);
-    const perExchange = bytes / exchanges;
+    // every pair keeps its keepalive cadence: 75 s = 3 intervals of 25 s, a keepalive and its ack each
+    expect(exchanges).toBeGreaterThanOrEqual(pairs.length * 3);
     const { profile: p } = (await profile.post('HeapProfiler.stopSampling')) as unknown as { profile: { head: ProfileNode } };
     profile.disconnect();
-    console.log(`ticks run per link: ${(links.reduce((s, l) => s + l.ticksRun, 0) - ticks0) / links.length}; sessions per link ${links.map((l) => l.keypairs.size).join(',')}`);
     const { own, space } = byFunction(p.head, exchanges, process.env['IDLE_ALLOC_PROFILE'] === '1');
-    console.log(`idle: ${links.length} links, ${datagrams} datagrams in 75 s, ${Math.round(bytes)} B allocated (simulator included): ${Math.round(perExchange)} B per keepalive exchange; the node's own code ${Math.round(own)} B, of which the packet space and its parts ${Math.round(space)} B`);
+    console.log(`idle: ${links.length} links, ${datagrams} datagrams in 75 s, ${Math.round(bytes)} B allocated (simulator included): ${Math.round(bytes / exchanges)} B per keepalive exchange; the node's own code ${Math.round(own)} B, of which the packet space and its parts ${Math.round(space)} B`);
     expect(links.every((l) => l.path.space.resting)).toBe(true);
     expect(links.every((l) => l.peer.state === 'established')).toBe(true);
     expect(links.map((l) => l.peer.rttMs)).toEqual(rtt);
-    expect(own).toBeLessThan(1e9);
+    return { all: bytes / exchanges, own, space };
+  }
+
+  test('bytes allocated per keepalive exchange, one side sending and the other answering (a star of 24 links)', async () => {
+    // The centre's own keepalive (60 s) never falls due: its acks restart the interval.
+    const leaves = Array.from({ length: 24 }, (_, i): [number, number] => [0, i + 1]);
+    const r = await measure(25, (i) => (i === 0 ? 60_000 : 25_000), leaves);
+    // Measured (idle15, 14:13, load 2–4; sampled, jest's code: unoptimized code boxes its numbers,
+    // so these are above a daemon's): the packet space and its parts 5.9 KB per exchange (main
+    // before idle15: 9.6 KB; with the answering side's rebuild put back: 8.1 KB), the node's own
+    // code 21.4 KB (main: 28.6 KB). The bounds fail that rebuild (and main) with margin for sampling.
+    expect(r.space).toBeLessThan(7_000);
+    expect(r.own).toBeLessThan(26_000);
+  }, 120_000);
+
+  test('bytes allocated per keepalive exchange in a mesh (both sides of each link send theirs in step)', async () => {
+    const pairs: [number, number][] = [];
+    for (let i = 0; i < 8; i++) for (let j = i + 1; j < 8; j++) pairs.push([i, j]);
+    const r = await measure(8, () => 25_000, pairs);
+    // Both sides make their parts again for their own keepalive; measured (14:13) the node's own
+    // code 18.3–23.0 KB per exchange (main: 25.5–25.9 KB), the packet space 5.9–6.3 KB (main 7.1–7.2 KB).
+    expect(r.own).toBeLessThan(30_000);
   }, 120_000);
 
   test('the answering side of a keepalive exchange stays resting: the keepalive recorded and acknowledged in the idle record', async () => {
