@@ -142,7 +142,8 @@ export class Handshaker<P, A extends Attempt = Attempt> {
   }
 }
 
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
+/** Bytewise order of two keys (the crossing tie-break: PROTOCOL §5.5). */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
   return a.length - b.length;
 }

@@ -9,6 +9,13 @@ import type { Session, SessionLimits } from '../crypto/session';
 /** Current, crossing ones of simultaneous starts/rekeys, answers to retries awaiting confirmation, and ones in their grace period (each is ~0.5 KiB). */
 export const MAX_SESSIONS_PER_PEER = 8;
 
+/**
+ * Two sessions of opposite initiators created this close together (on our clock) are a crossing
+ * pair (simultaneous first contact or rekeys): both sides prefer the one the greater key
+ * initiated (PROTOCOL §5.5). Far below the rekey interval, so a rekey is never taken for one.
+ */
+export const CROSSING_WINDOW_MS = 10_000;
+
 /** Where a session's local id leads to (the peer table). */
 export interface SessionIndex<P> {
   bindSession(peer: P, session: Session): void;
@@ -28,6 +35,8 @@ export class Keypairs<P> {
   #sessions: Session[] = [];
   readonly #owner: P;
   #version = 0;
+  /** Our key is bytewise greater than the peer's: of a crossing pair, the session we initiated wins. */
+  #ownWins = false;
   readonly #index: SessionIndex<P>;
 
   constructor(owner: P, index: SessionIndex<P>) {
@@ -36,13 +45,25 @@ export class Keypairs<P> {
   }
 
   /**
-   * The session to send on: the newest confirmed, unexpired one. (After crossing handshakes each
-   * side may call another session newest — the one it initiated: each keeps receiving on the
-   * other's, see retire.)
+   * The session to send on: the newest confirmed, unexpired one — unless it is the loser of a
+   * crossing pair (PROTOCOL §5.5): then the pair's winner (initiated by the greater key), once
+   * the peer has sent on the winner after the loser was made (proof the peer still holds it and
+   * has it confirmed). Both sides compute the same winner, so both end up sending on it and the
+   * loser is superseded (retire).
    */
   current(nowMs: number, limits: SessionLimits): Session | null {
-    for (const s of this.#sessions) if (s.confirmed && !s.expired(nowMs, limits)) return s;
-    return null;
+    const ss = this.#sessions;
+    let k = 0;
+    while (k < ss.length && (!ss[k]!.confirmed || ss[k]!.expired(nowMs, limits))) k++;
+    const newest = ss[k];
+    if (newest === undefined) return null;
+    if (newest.initiator === this.#ownWins) return newest;
+    for (let j = k + 1; j < ss.length; j++) {
+      const s = ss[j]!;
+      if (newest.createdAtMs - s.createdAtMs > CROSSING_WINDOW_MS) break;
+      if (s.confirmed && s.initiator === this.#ownWins && s.lastReceivedAtMs > newest.createdAtMs && !s.expired(nowMs, limits)) return s;
+    }
+    return newest;
   }
 
   /** The newest unconfirmed (responder) session, if any. */
@@ -64,9 +85,13 @@ export class Keypairs<P> {
     return this.#sessions.some((s) => !s.confirmed && nowMs - s.createdAtMs < ms);
   }
 
-  /** Installs a new session (newest), evicting beyond the bound. */
-  install(session: Session, nowMs: number, rules: RetireRules): void {
+  /**
+   * Installs a new session (newest), evicting beyond the bound. `ownWins`: our key is bytewise
+   * greater than the peer's (which session of a crossing pair wins; see current).
+   */
+  install(session: Session, nowMs: number, rules: RetireRules, ownWins = this.#ownWins): void {
     this.#version++;
+    this.#ownWins = ownWins;
     this.#sessions = [session].concat(this.#sessions); // exactly as long (a spread or filter leaves room to grow)
     this.#index.bindSession(this.#owner, session);
     while (this.#sessions.length > MAX_SESSIONS_PER_PEER) this.#drop(this.#evictionIndex(nowMs, rules));
@@ -78,12 +103,13 @@ export class Keypairs<P> {
     for (let k = this.#sessions.length - 1; k >= 0; k--) {
       const s = this.#sessions[k]!;
       if (s === current) continue;
-      // Superseded: an older session retires once it has been idle for the grace period (after
-      // crossing rekeys the peer may still send on it: its newest session can be our older one)
-      // and the peer sent on the current one since — while the peer's last packet came on this
-      // one, it is the peer's current session (after crossing handshakes each side may call
-      // another one newest), and retiring it would blackhole the peer's next keepalive.
-      const superseded = current !== null && s.createdAtMs < current.createdAtMs && current.lastReceivedAtMs > Math.max(current.createdAtMs, s.lastReceivedAtMs) && nowMs - Math.max(current.createdAtMs, s.lastReceivedAtMs) >= rules.graceMs;
+      // Superseded: an older session (or the newer loser of a crossing pair, see current)
+      // retires once it has been idle for the grace period (after crossing rekeys the peer may
+      // still send on it: its newest session can be our older one) and the peer sent on the
+      // current one since — while the peer's last packet came on this one, it is the peer's
+      // current session, and retiring it would blackhole the peer's next keepalive.
+      const replaced = current !== null && (s.createdAtMs < current.createdAtMs || (s.confirmed && s.initiator !== current.initiator));
+      const superseded = replaced && current.lastReceivedAtMs > Math.max(current.createdAtMs, s.lastReceivedAtMs) && nowMs - Math.max(current.createdAtMs, s.lastReceivedAtMs) >= rules.graceMs;
       const unconfirmed = !s.confirmed && nowMs - s.createdAtMs >= rules.unconfirmedMs;
       if (s.expired(nowMs, rules.limits) || superseded || unconfirmed) this.#drop(k);
     }

@@ -134,7 +134,7 @@ export class Cubic implements CongestionController {
 
   onPacketsAcked(packets: readonly PacketInfo[], priorInFlight: number, nowMs: number): void {
     const limited = this.#cwndLimited(priorInFlight);
-    if (this.inSlowStart && packets.length > 0 && this.#hystart.onAck(packets[packets.length - 1]!.pn)) this.#ssthresh = this.windowBytes;
+    if (this.inSlowStart && packets.length > 0 && this.#hystart.onAck(packets[packets.length - 1]!.pn, this.#cwnd / this.#mss)) this.#ssthresh = this.windowBytes;
     if (!limited) this.#epochStartMs = null; // application-limited: the epoch restarts when the window limits again
     const fullQueue = packets.length > 0 && this.#queue.onAck(packets[packets.length - 1]!.pn);
     if (fullQueue && !this.inSlowStart && !this.#inRecovery && this.#cwnd < QUEUE_SIGNAL_MAX_DATAGRAMS * this.#mss) {

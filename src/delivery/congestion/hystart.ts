@@ -2,7 +2,8 @@
  * HyStart++ delay-increase check (RFC 9406 §4.2), shared by the controllers: slow start ends
  * when a round's minimum RTT (after HYSTART_MIN_SAMPLES samples; RFC 9406 has 8) exceeds the
  * previous round's by max(4, min(16, last/8)) ms — a queue is building, so slow start stops
- * before it overflows.
+ * before it overflows. On a small pipe, also within a round against the smallest sample since slow
+ * start began, as Linux's HyStart does against the path's minimum (HYSTART_ABOVE_MIN_SAMPLES).
  * No conservative slow-start phase: congestion avoidance follows at once. A round ends when a
  * packet numbered at or above the largest sent at the round's start is acknowledged.
  */
@@ -20,6 +21,23 @@ import type { RttStats } from '../reliable/rtt';
 export const HYSTART_MIN_SAMPLES = 5;
 export const HYSTART_MIN_RTT_THRESH_MS = 4;
 export const HYSTART_MAX_RTT_THRESH_MS = 16;
+/**
+ * The small-pipe exit within a round: this many RTT samples in a row, each at or above the one
+ * before, at or above the smallest sample since slow start (re)started + the threshold, end slow
+ * start — only while the window is below HYSTART_SMALL_WINDOW_DATAGRAMS. Not the path's minimum:
+ * a flow restarting into a queue another flow keeps full (TCP at 10 Mbit/s) then left slow start
+ * at its first two samples, at 10–12 datagrams, and a loss took it below the queue-delay signal's
+ * gate (queue-delay.ts), which held it at 7–8% of the link. The round-to-round check cannot end the first
+ * round, and on the 2 Mbit/s bed (a 7-datagram pipe, an 8-datagram queue) the initial window's
+ * own queue builds within it: the delay rose 40 → 47 → 59 → 73 ms over its first acks while slow
+ * start went on to 20 datagrams and overflowed the queue (bench:path bulk alone: 19–42 datagrams
+ * lost, 1.13–1.17× the payload on the wire; with this exit 2–26, 1.11–1.14×). Rising, and two in
+ * a row, so a stalled event loop's backlog (falling samples) is not taken for a queue; not on
+ * larger windows, whose pipes the initial window does not fill, so a 10 Mbit/s path is left to the
+ * round-to-round check (goodput alone 83–87% either way, 4 interleaved runs each).
+ */
+export const HYSTART_ABOVE_MIN_SAMPLES = 2;
+export const HYSTART_SMALL_WINDOW_DATAGRAMS = 16;
 
 export class HyStart {
   readonly #rtt: RttStats;
@@ -28,6 +46,10 @@ export class HyStart {
   #lastRoundMinRtt = Infinity;
   #roundMinRtt = Infinity;
   #roundSamples = 0;
+  #aboveMin = 0;
+  #lastSampleMs = 0;
+  /** The smallest RTT sample since slow start (re)started: a queue that was there before it is not this flow's. */
+  #baseRtt = Infinity;
   #exits = 0;
 
   constructor(rtt: RttStats) {
@@ -41,15 +63,24 @@ export class HyStart {
     if (pn > this.#largestSentPn) this.#largestSentPn = pn;
   }
 
-  /** One ack in slow start (its largest newly acknowledged packet); true: leave slow start now. */
-  onAck(largestAckedPn: number): boolean {
+  /** One ack in slow start (its largest newly acknowledged packet; the window in datagrams); true: leave slow start now. */
+  onAck(largestAckedPn: number, windowDatagrams: number): boolean {
     const rtt = this.#rtt.latestMs;
     if (rtt > 0) {
       this.#roundSamples++;
       if (rtt < this.#roundMinRtt) this.#roundMinRtt = rtt;
+      if (rtt < this.#baseRtt) this.#baseRtt = rtt;
+      const above = rtt >= this.#baseRtt + delayThresholdMs(this.#baseRtt);
+      this.#aboveMin = !above ? 0 : rtt >= this.#lastSampleMs ? this.#aboveMin + 1 : 1;
+      this.#lastSampleMs = rtt;
+      if (windowDatagrams < HYSTART_SMALL_WINDOW_DATAGRAMS && this.#aboveMin >= HYSTART_ABOVE_MIN_SAMPLES) {
+        this.#exits++;
+        this.#aboveMin = 0;
+        return true;
+      }
     }
     if (this.#roundSamples >= HYSTART_MIN_SAMPLES && this.#lastRoundMinRtt !== Infinity) {
-      const thresh = Math.max(HYSTART_MIN_RTT_THRESH_MS, Math.min(HYSTART_MAX_RTT_THRESH_MS, this.#lastRoundMinRtt / 8));
+      const thresh = delayThresholdMs(this.#lastRoundMinRtt);
       if (this.#roundMinRtt >= this.#lastRoundMinRtt + thresh) {
         this.#exits++;
         return true;
@@ -68,6 +99,13 @@ export class HyStart {
   reset(): void {
     this.#lastRoundMinRtt = this.#roundMinRtt = Infinity;
     this.#roundSamples = 0;
+    this.#aboveMin = 0;
+    this.#baseRtt = Infinity;
     this.#roundEndPn = this.#largestSentPn + 1;
   }
+}
+
+/** RFC 9406's threshold: an eighth of the base RTT, clamped to 4…16 ms. */
+function delayThresholdMs(baseMs: number): number {
+  return Math.max(HYSTART_MIN_RTT_THRESH_MS, Math.min(HYSTART_MAX_RTT_THRESH_MS, baseMs / 8));
 }

@@ -22,6 +22,7 @@ import { encodeHandshake, isHandshakeType, V4, type HandshakeMessage } from '../
 import type { HandshakeGate } from '../../net/handshake-gate';
 import type { Datagram } from '../../net/transport';
 import type { Peer } from '../../peer/peer';
+import { compareBytes } from '../../peer/handshaker';
 import { countSent, type NodeContext } from '../context';
 import { initiatorOffset } from '../../peer/clock-offset';
 import { createGate } from './gate';
@@ -214,7 +215,8 @@ export class V4Handshakes implements V4Core {
     );
     session.confirmed = confirmed;
     session.clockOffsetMs = clockOffsetMs;
-    link.keypairs.install(session, now, link.rules());
+    // Of a crossing pair, the session the greater key initiated wins on both sides (PROTOCOL §5.5).
+    link.keypairs.install(session, now, link.rules(), compareBytes(ctx.identity.publicKey, remoteStatic) > 0);
     link.timers.packetReceived(now, false, ctx.settings);
     // A confirmed session ends our attempts' backoff. An unconfirmed responder session does not:
     // our own attempt (if any) keeps its backoff and waits for it (timers.ts onRetransmitHandshake).

@@ -1,4 +1,4 @@
-import { HYSTART_MIN_SAMPLES, HyStart } from '../../../src/delivery/congestion/hystart';
+import { HYSTART_ABOVE_MIN_SAMPLES, HYSTART_MIN_SAMPLES, HYSTART_SMALL_WINDOW_DATAGRAMS, HyStart } from '../../../src/delivery/congestion/hystart';
 import { RttStats } from '../../../src/delivery/reliable/rtt';
 
 /**
@@ -6,15 +6,17 @@ import { RttStats } from '../../../src/delivery/reliable/rtt';
  * acks every 2nd), every sample `rttMs`. Returns the ack (1-based, within the round) at which
  * HyStart++ said "leave slow start", or 0. HyStart's own round starts at the first ack of a
  * round (the first packet at or above the largest sent when its last round ended), so a round
- * of n acks gives it n − 1 samples before the next round's first ack.
+ * of n acks gives it n − 1 samples before the next round's first ack. The window (80 datagrams
+ * unless said) is above the small-pipe exit's 16, so these rounds test the round-to-round check
+ * alone.
  */
-function round(h: HyStart, rtt: RttStats, firstPn: number, packets: number, rttMs: number): number {
+function round(h: HyStart, rtt: RttStats, firstPn: number, packets: number, rttMs: number, windowDatagrams = 80): number {
   for (let pn = firstPn; pn < firstPn + packets; pn++) h.onPacketSent(pn);
   let n = 0;
   for (let pn = firstPn + 1; pn < firstPn + packets; pn += 2) {
     n++;
     rtt.update(rttMs, 0);
-    if (h.onAck(pn)) return n;
+    if (h.onAck(pn, windowDatagrams)) return n;
   }
   return 0;
 }
@@ -45,5 +47,57 @@ describe('HyStart++ delay check after 5 samples a round', () => {
     expect(round(h2, rtt2, 12, 12, 40)).toBe(0);
     expect(round(h2, rtt2, 24, 40, 44.9)).toBe(0);
     expect(h2.exits).toBe(0);
+  });
+});
+
+describe('HyStart delay exit within a round on a small pipe: rising samples above the smallest since slow start began + threshold', () => {
+  /** Acks one sample at a time (pns from `firstPn`, all in one long round), window `w` datagrams; the 1-based sample that ended slow start, or 0. */
+  function samples(h: HyStart, rtt: RttStats, firstPn: number, rtts: number[], w: number): number {
+    for (let pn = firstPn; pn < firstPn + 2 * rtts.length + 2; pn++) h.onPacketSent(pn);
+    for (const [i, ms] of rtts.entries()) {
+      rtt.update(ms, 0);
+      if (h.onAck(firstPn + i, w)) return i + 1;
+    }
+    return 0;
+  }
+
+  test('constants: 2 rising samples in a row, windows below 16 datagrams', () => {
+    expect([HYSTART_ABOVE_MIN_SAMPLES, HYSTART_SMALL_WINDOW_DATAGRAMS]).toEqual([2, 16]);
+  });
+
+  test('the initial window on a 2 Mbit/s path: RTT 40 → 47.3 → 58.9 within the first round ends slow start at the 3rd sample (threshold 5 ms over the path minimum 40)', () => {
+    const rtt = new RttStats();
+    const h = new HyStart(rtt);
+    // The round-to-round check cannot decide in the first round; the path minimum can.
+    expect(samples(h, rtt, 0, [40, 47.3, 58.9, 72.8, 77.6], 12)).toBe(3);
+    expect(h.exits).toBe(1);
+  });
+
+  test('jitter is not a queue: one high sample between low ones, a stall whose backlog drains (falling samples), 44.9 ms (below 45)', () => {
+    const rtt = new RttStats();
+    const h = new HyStart(rtt);
+    expect(samples(h, rtt, 0, [40, 60, 41, 60, 41, 44.9, 44.9, 44.9], 12)).toBe(0);
+    expect(samples(h, rtt, 20, [60, 55, 50, 46, 41], 12)).toBe(0);
+    expect(h.exits).toBe(0);
+    // 46 then 46 again is rising enough (not below the previous): out at the second.
+    expect(samples(h, rtt, 40, [46, 46], 12)).toBe(2);
+  });
+
+  test('a queue that was there before slow start began is not this flow\'s: from 80 ms (threshold 10), 81…89 rising never ends it, 90 twice does', () => {
+    const rtt = new RttStats();
+    rtt.update(40, 0); // the path's minimum, learned earlier
+    const h = new HyStart(rtt);
+    h.reset(); // restart after idle, into a queue another flow keeps full
+    expect(samples(h, rtt, 0, [80, 81, 83, 85, 87, 89], 12)).toBe(0);
+    expect(samples(h, rtt, 20, [90, 90], 12)).toBe(2);
+  });
+
+  test('a window of 16 datagrams or more is left to the round-to-round check (a 10 Mbit/s path: no early exit on a loaded machine\'s jitter)', () => {
+    const rtt = new RttStats();
+    const h = new HyStart(rtt);
+    expect(samples(h, rtt, 0, [40, 46, 47, 48, 49], 16)).toBe(0);
+    const rtt2 = new RttStats();
+    const h2 = new HyStart(rtt2);
+    expect(samples(h2, rtt2, 0, [40, 46, 47], 15)).toBe(3);
   });
 });

@@ -90,21 +90,22 @@ describe('CUBIC with the queue-delay signal', () => {
     expect(cc.windowBytes).toBe(21_000);
     fullQueueRound(cc, rtt, [2, 3, 4, 5, 6, 7]);
     expect([cc.windowBytes, cc.queueReductions]).toEqual([21_000, 0]);
-    // Nor does the initial window of 10 once HyStart++ has ended slow start (6 samples, RTT 40 → 70).
+    // Nor does the initial window of 10 once HyStart has ended slow start (the small-pipe exit at the 2nd sample at 70 ms).
     const r = rtt40();
     const cc2 = new Cubic({ rtt: r, maxDatagramBytes: MSS });
     fullQueueRound(cc2, r, [2, 3, 4, 5, 6, 7]);
     expect([cc2.windowBytes, cc2.inSlowStart, cc2.hystartExits, cc2.queueReductions]).toEqual([10_000, false, 1, 0]);
   });
 
-  it('slow start does not read it either (HyStart++ does, with 5 samples a round)', () => {
+  it('slow start does not read it: the small-pipe HyStart exit ends slow start first (2nd sample at 70 ms), and the round\'s end then gives way by 0.85', () => {
     const rtt = rtt40();
     const cc = new Cubic({ rtt, maxDatagramBytes: MSS });
     cc.onPacketsLost([pkt(0, 0)], 1);
     cc.onPersistentCongestion();
     expect([cc.windowBytes, cc.inSlowStart]).toEqual([2000, true]); // 2 datagrams, ssthresh 7
-    fullQueueRound(cc, rtt, [2, 3, 4]); // 4 samples: HyStart++ undecided
-    // +1 datagram per ack while the window limits (≤ 3 datagrams free): 2 → 5, no reduction
-    expect([cc.windowBytes, cc.inSlowStart, cc.queueReductions]).toEqual([5000, true, 0]);
+    fullQueueRound(cc, rtt, [2, 3, 4]);
+    // +1 datagram per ack in slow start (2 → 4: acks of pn 1 and 2), out at pn 3's sample (ssthresh 4),
+    // a little congestion-avoidance growth (4.13 datagrams), then the full-queue round: × 0.85
+    expect([cc.windowBytes, cc.inSlowStart, cc.hystartExits, cc.queueReductions]).toEqual([3512, false, 1, 1]);
   });
 });
