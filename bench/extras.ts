@@ -142,7 +142,6 @@ export async function crowd(peers: number, idleMs: number, log: (s: string) => v
     const up = await side();
     log(`  ${established} of ${members.length} sessions established (${(setupMs / 1000).toFixed(1)} s; crowd side: ${up.n} established, ${(up.handshakes / members.length).toFixed(2)} entries into 'established' per node, ${up.unreachable} unreachable events, ${(up.packetsOut / members.length).toFixed(1)} datagrams sent per node); idle ${(idleMs / 1000).toFixed(0)} s`);
     const profile = process.env['BENCH_ALLOC_PROFILE'] === '1';
-    if (profile) await centre.ask({ cmd: 'alloc-profile' });
     // Two windows: the first third of the idle period (path MTU searches and acks of the setup's
     // last sessions still finishing) and the rest (keepalives only: the steady rate).
     interface Links { sessions: Record<string, number>; ticks: number; resting: number }
@@ -151,12 +150,13 @@ export async function crowd(peers: number, idleMs: number, log: (s: string) => v
     const t1 = performance.now();
     await sleep(idleMs / 3);
     const aMid = await centre.ask<Alloc>({ cmd: 'alloc' });
+    if (profile) await centre.ask({ cmd: 'alloc-profile' }); // the steady part only
     const tMid = performance.now();
     await sleep(idleMs - idleMs / 3);
     const a1 = await centre.ask<Alloc>({ cmd: 'alloc' });
     const l1 = await centre.ask<Links>({ cmd: 'links' });
     log(`  the centre's links over the idle period: ${((l1.ticks - l0.ticks) / Math.max(1, members.length) / (idleMs / 1000)).toFixed(2)} ticks run per link per second; sessions per link ${JSON.stringify(l1.sessions)}; ${l1.resting} packet spaces resting at the end`);
-    if (profile) log(`  the centre's allocations over the idle period by function (sampled):\n${(await centre.ask<{ lines: string[] }>({ cmd: 'alloc-profile' })).lines.join('\n')}`);
+    if (profile) log(`  the centre's allocations over the idle period's last two thirds by function (sampled):\n${(await centre.ask<{ lines: string[] }>({ cmd: 'alloc-profile' })).lines.join('\n')}`);
     const t2 = performance.now();
     const idleAlloc = {
       bytesPerSecond: (a1.allocated - a0.allocated) / ((t2 - t1) / 1000),
