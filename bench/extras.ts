@@ -58,6 +58,8 @@ export interface CrowdResult {
   rssSlope: number | null;
   heapPerPeer: number;
   setupMs: number;
+  /** The centre's V8 heap allocation rate over the idle period and over its last two thirds (steady), and its new space at the start, a third and the end of it (no collection forced). */
+  idleAlloc: { bytesPerSecond: number; steadyBytesPerSecond: number; newSpaceStart: number; newSpaceMid: number; newSpaceEnd: number };
   /** The centre's resident memory by mapping, idle and loaded (bench/smaps.ts). */
   mapsIdle: Smaps;
   mapsLoaded: Smaps;
@@ -82,6 +84,11 @@ function sumSides(all: CrowdSide[]): CrowdSide {
  * `peers` established sessions to nodes hosted by crowd processes, after `idleMs` during which
  * they exchange only keepalives.
  */
+interface Alloc {
+  allocated: number;
+  newSpace: number;
+}
+
 export async function crowd(peers: number, idleMs: number, log: (s: string) => void, opts: { snapshotPrefix?: string } = {}): Promise<CrowdResult> {
   const [centre, ch] = await BenchProcess.start('udpvault');
   const hosts: BenchProcess[] = [];
@@ -134,7 +141,30 @@ export async function crowd(peers: number, idleMs: number, log: (s: string) => v
     const side = async (): Promise<CrowdSide> => sumSides(await Promise.all(hosts.map((h) => h.ask<CrowdSide>({ cmd: 'established' }))));
     const up = await side();
     log(`  ${established} of ${members.length} sessions established (${(setupMs / 1000).toFixed(1)} s; crowd side: ${up.n} established, ${(up.handshakes / members.length).toFixed(2)} entries into 'established' per node, ${up.unreachable} unreachable events, ${(up.packetsOut / members.length).toFixed(1)} datagrams sent per node); idle ${(idleMs / 1000).toFixed(0)} s`);
-    await sleep(idleMs);
+    const profile = process.env['BENCH_ALLOC_PROFILE'] === '1';
+    // Two windows: the first third of the idle period (path MTU searches and acks of the setup's
+    // last sessions still finishing) and the rest (keepalives only: the steady rate).
+    interface Links { sessions: Record<string, number>; ticks: number; resting: number }
+    const l0 = await centre.ask<Links>({ cmd: 'links' });
+    const a0 = await centre.ask<Alloc>({ cmd: 'alloc' });
+    const t1 = performance.now();
+    await sleep(idleMs / 3);
+    const aMid = await centre.ask<Alloc>({ cmd: 'alloc' });
+    if (profile) await centre.ask({ cmd: 'alloc-profile' }); // the steady part only
+    const tMid = performance.now();
+    await sleep(idleMs - idleMs / 3);
+    const a1 = await centre.ask<Alloc>({ cmd: 'alloc' });
+    const l1 = await centre.ask<Links>({ cmd: 'links' });
+    log(`  the centre's links over the idle period: ${((l1.ticks - l0.ticks) / Math.max(1, members.length) / (idleMs / 1000)).toFixed(2)} ticks run per link per second; sessions per link ${JSON.stringify(l1.sessions)}; ${l1.resting} packet spaces resting at the end`);
+    if (profile) log(`  the centre's allocations over the idle period's last two thirds by function (sampled):\n${(await centre.ask<{ lines: string[] }>({ cmd: 'alloc-profile' })).lines.join('\n')}`);
+    const t2 = performance.now();
+    const idleAlloc = {
+      bytesPerSecond: (a1.allocated - a0.allocated) / ((t2 - t1) / 1000),
+      steadyBytesPerSecond: (a1.allocated - aMid.allocated) / ((t2 - tMid) / 1000),
+      newSpaceStart: a0.newSpace,
+      newSpaceMid: aMid.newSpace,
+      newSpaceEnd: a1.newSpace,
+    };
     established = (await centre.ask<{ n: number }>({ cmd: 'established' })).n;
     const after = await side();
     log(`  after ${(idleMs / 1000).toFixed(0)} s idle: ${established} established at the centre; crowd side ${after.n} established, ${after.handshakes - up.handshakes} more entries into 'established', ${after.unreachable - up.unreachable} more unreachable events`);
@@ -151,6 +181,7 @@ export async function crowd(peers: number, idleMs: number, log: (s: string) => v
       rssSlope: tenth && established > tenth.n ? (loaded.rss - tenth.rss) / (established - tenth.n) : null,
       heapPerPeer: (loaded.heapUsed - idle.heapUsed) / n,
       setupMs,
+      idleAlloc,
       mapsIdle,
       mapsLoaded,
     };

@@ -42,6 +42,9 @@ async function main(): Promise<void> {
     const slope = c.rssSlope === null ? '' : `, ${Math.round(c.rssSlope)} B from a tenth of the peers to all`;
     const mem = (m: Memory): string =>
       `${(m.rss / MB).toFixed(1)} MB (heap used ${(m.heapUsed / MB).toFixed(1)} MB of ${(m.heapCommitted / MB).toFixed(1)} MB committed, new space ${(m.newSpace / MB).toFixed(1)} MB; external ${(m.external / MB).toFixed(1)} MB)`;
+    const ia = c.idleAlloc;
+    const perPeer = (r: number): string => (r / Math.max(1, c.established)).toFixed(1);
+    log(`  idle period: the centre allocated ${Math.round(ia.bytesPerSecond)} B/s (${perPeer(ia.bytesPerSecond)} B/s per peer), over its last two thirds ${Math.round(ia.steadyBytesPerSecond)} B/s (${perPeer(ia.steadyBytesPerSecond)} B/s per peer); new space ${(ia.newSpaceStart / MB).toFixed(1)} → ${(ia.newSpaceMid / MB).toFixed(1)} → ${(ia.newSpaceEnd / MB).toFixed(1)} MB`);
     log(`  RSS idle ${mem(c.idle)}`);
     log(`  RSS loaded ${mem(c.loaded)}`);
     const per = (a: number, b: number): number => Math.round((a - b) / Math.max(1, c.established));

@@ -23,6 +23,9 @@ export type Command =
   | { cmd: 'blast'; mode: BlastMode; size: number; batch: number; port: number; inflight: number }
   | { cmd: 'stop' }
   | { cmd: 'rss' }
+  | { cmd: 'alloc' }
+  | { cmd: 'links' }
+  | { cmd: 'alloc-profile' }
   | { cmd: 'heap-snapshot'; path: string }
   | { cmd: 'gc' }
   | { cmd: 'add'; port: number; key: string; wait: boolean }

@@ -73,6 +73,69 @@ export function heapSnapshot(file: string): { path: string } {
   return { path: (require('node:v8') as typeof import('node:v8')).writeHeapSnapshot(file) };
 }
 
+interface GcStats { usedHeapSize: number }
+let profiler: import('node:v8').GCProfiler | null = null;
+/** V8 heap allocated before the last collection counted (summed: heap used before each − after the previous). */
+let allocatedBefore = 0;
+let lastUsed = 0;
+
+/**
+ * V8 heap allocated by this process since the first call (issue 12: an idle crowd's allocation
+ * rate decides whether V8 gives its new space back), without a collection of its own: the
+ * collections since the last call are read from a v8.GCProfiler, which is restarted.
+ */
+export function allocated(): { allocated: number; newSpace: number } {
+  const v8 = require('node:v8') as typeof import('node:v8');
+  const used = v8.getHeapStatistics().used_heap_size;
+  if (profiler === null) lastUsed = used;
+  else {
+    const events = (profiler.stop() as unknown as { statistics: { beforeGC: { heapStatistics: GcStats }; afterGC: { heapStatistics: GcStats } }[] }).statistics;
+    for (const e of events) {
+      allocatedBefore += e.beforeGC.heapStatistics.usedHeapSize - lastUsed;
+      lastUsed = e.afterGC.heapStatistics.usedHeapSize;
+    }
+  }
+  profiler = new v8.GCProfiler();
+  profiler.start();
+  const newSpace = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.physical_space_size ?? 0;
+  return { allocated: allocatedBefore + used - lastUsed, newSpace };
+}
+
+interface ProfileNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: ProfileNode[];
+}
+let sampling: import('node:inspector/promises').Session | null = null;
+
+/**
+ * BENCH_ALLOC_PROFILE=1: V8's sampling heap profiler, collected objects included, between two
+ * calls; the second returns the bytes allocated by function (built-ins charged to their caller),
+ * largest first.
+ */
+export async function allocationProfile(): Promise<string[]> {
+  if (sampling === null) {
+    const { Session } = require('node:inspector/promises') as typeof import('node:inspector/promises');
+    sampling = new Session();
+    sampling.connect();
+    await sampling.post('HeapProfiler.startSampling', { samplingInterval: 128, includeObjectsCollectedByMinorGC: true, includeObjectsCollectedByMajorGC: true });
+    return [];
+  }
+  const { profile } = (await sampling.post('HeapProfiler.stopSampling')) as unknown as { profile: { head: ProfileNode } };
+  sampling.disconnect();
+  sampling = null;
+  const by = new Map<string, number>();
+  const name = (f: ProfileNode['callFrame']): string => `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/dist\//, '')}:${f.lineNumber + 1}`;
+  const walk = (p: ProfileNode, parent: string): void => {
+    const builtin = p.callFrame.url === '' || p.callFrame.url.startsWith('node:');
+    const key = builtin ? `${name(p.callFrame)} <- ${parent}` : name(p.callFrame);
+    by.set(key, (by.get(key) ?? 0) + p.selfSize);
+    for (const c of p.children) walk(c, builtin ? parent : name(p.callFrame));
+  };
+  walk(profile.head, '(root)');
+  return [...by].sort((a, b) => b[1] - a[1]).slice(0, 40).map(([k, b]) => `${String(b).padStart(10)} B  ${k}`);
+}
+
 export function memory(): Memory {
   const gc = (globalThis as { gc?: () => void }).gc;
   // Twice: the ArrayBuffers one collection finds dead are freed (and leave `external` and the

@@ -8,7 +8,7 @@ import type { PeerEvent, UdpVaultNode } from '../../src/index';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { createNode } = require('../../..') as typeof import('../../src/index');
 import type { Command, Hello } from '../protocol';
-import { Blaster, Counter, heapSnapshot, memory, payload, type RoleHandler } from './role';
+import { Blaster, Counter, allocated, allocationProfile, heapSnapshot, memory, payload, type RoleHandler } from './role';
 
 export const BENCH_SETTINGS = { mtu: 1500 } as const;
 
@@ -142,6 +142,27 @@ export function udpvaultRole(): RoleHandler {
         }
         case 'rss':
           return memory();
+        case 'alloc':
+          return allocated();
+        case 'links': {
+          // The centre's links as the engine holds them (idle15): sessions per link, ticks run, resting packet spaces.
+          interface LinkView { keypairs?: { size: number }; ticksRun?: number; path?: { space?: { resting: boolean } } }
+          const n = the() as unknown as { linkOf(ref: string): LinkView | undefined; peers(): { key: string }[] };
+          const sessions: Record<string, number> = {};
+          let ticks = 0;
+          let resting = 0;
+          for (const p of n.peers()) {
+            const l = n.linkOf(p.key);
+            if (!l) continue;
+            const k = String(l.keypairs?.size ?? -1);
+            sessions[k] = (sessions[k] ?? 0) + 1;
+            ticks += l.ticksRun ?? 0;
+            if (l.path?.space?.resting) resting++;
+          }
+          return { sessions, ticks, resting };
+        }
+        case 'alloc-profile':
+          return { lines: await allocationProfile() };
         case 'heap-snapshot':
           return heapSnapshot(c.path);
         default:

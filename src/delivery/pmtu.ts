@@ -126,7 +126,8 @@ export class PmtuSearch {
 
   /** Size to probe now, or null (the previous probe not handed to the kernel yet, the round under way, search done, or not yet time). */
   nextProbeSize(nowMs: number): number | null {
-    if (this.#probes.some((p) => !p.handed)) return null;
+    const probes = this.#probes; // every pump of every link asks (idle15: no closure)
+    for (let k = 0; k < probes.length; k++) if (!probes[k]!.handed) return null;
     if (this.#done && this.#current < this.#max && nowMs >= this.#searchAgainAtMs) this.#restart(this.#max, nowMs); // periodic raise
     return this.#queue[0] ?? null;
   }
@@ -169,7 +170,8 @@ export class PmtuSearch {
   /** When the earliest outstanding probe is declared lost (null: none). */
   deadline(): number | null {
     let d: number | null = null;
-    for (const p of this.#probes) if (d === null || p.deadlineMs < d) d = p.deadlineMs;
+    const probes = this.#probes; // indexed: every arm() of every link reads this (idle15: no iterator)
+    for (let k = 0; k < probes.length; k++) if (d === null || probes[k]!.deadlineMs < d) d = probes[k]!.deadlineMs;
     return d;
   }
 

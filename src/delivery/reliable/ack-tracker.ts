@@ -73,6 +73,9 @@ export interface AckResume {
   readonly largestReceivedAtMs: number;
   readonly duplicates: number;
   readonly changed: boolean;
+  /** An ack owed (a resting space received while idle, idle15): ack-eliciting packets since the last ack, and when the first arrived. */
+  readonly unackedEliciting?: number;
+  readonly firstUnackedElicitingAtMs?: number | null;
 }
 
 export class AckTracker {
@@ -99,6 +102,8 @@ export class AckTracker {
       this.#largestReceivedAtMs = resume.largestReceivedAtMs;
       this.#duplicates = resume.duplicates;
       this.#changed = resume.changed;
+      this.#unackedEliciting = resume.unackedEliciting ?? 0;
+      this.#firstUnackedElicitingAtMs = resume.firstUnackedElicitingAtMs ?? null;
     }
   }
 

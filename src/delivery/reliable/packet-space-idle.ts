@@ -20,28 +20,38 @@
 import type { CongestionController, ControllerResume } from '../congestion/controller';
 import { initialWindowBytes } from '../congestion/newreno';
 import type { Pacer } from '../congestion/pacer';
-import type { AckPolicy, AckResume, AckTracker } from './ack-tracker';
+import type { AckPolicy, AckResume, AckTracker, PendingAck } from './ack-tracker';
 import type { LossDetector } from './loss';
 
 /** The shortest idle period (nothing sent or received) after which a space rests. */
 export const REST_AFTER_MS = 1_000;
 
-/** One object per resting space: the controller's and the ack tracker's resume records in one (issue 12). */
+/**
+ * One object per resting space: the controller's and the ack tracker's resume records in one
+ * (issue 12). A resting space also receives and acknowledges in it (idle15: an idle peer's
+ * keepalive exchange does not make the parts again on the side that answers): a packet that
+ * extends the one range in order and does not make an ack due at once (receive()), the delayed
+ * ack it owes (ackDeadline(), takeAck()), ack-only datagrams sent (their packet numbers), and
+ * acks of them (nothing is in flight: they acknowledge nothing the loss detector would track).
+ */
 export class IdleSpace implements ControllerResume, AckResume {
   readonly maxDatagramBytes: number;
   readonly windowBytes: number;
   readonly ssthreshBytes: number;
   readonly lastMaxWindowBytes: number;
   readonly avoidanceAckedBytes: number;
-  readonly nextPacketNumber: number;
+  nextPacketNumber: number;
   readonly pacerBudgetBytes: number;
   readonly policy: AckPolicy;
   readonly floor: number;
   readonly smallest: number;
-  readonly largest: number;
-  readonly largestReceivedAtMs: number;
+  largest: number;
+  largestReceivedAtMs: number;
   readonly duplicates: number;
-  readonly changed: boolean;
+  changed: boolean;
+  /** Ack-eliciting packets received since the last ack, and when the first of them arrived (null: no ack owed). */
+  unackedEliciting = 0;
+  firstUnackedElicitingAtMs: number | null = null;
 
   constructor(cc: CongestionController, nextPacketNumber: number, pacerBudgetBytes: number, acks: AckResume) {
     this.maxDatagramBytes = cc.maxDatagramBytes;
@@ -59,6 +69,39 @@ export class IdleSpace implements ControllerResume, AckResume {
     this.largestReceivedAtMs = acks.largestReceivedAtMs;
     this.duplicates = acks.duplicates;
     this.changed = acks.changed;
+  }
+
+  /**
+   * Records a received packet as AckTracker.onPacketReceived would, when that is simple: the
+   * next number after the one range, and (ack-eliciting) not the one that makes an ack due at
+   * once. false: the caller makes the parts again and records it there.
+   */
+  receive(pn: number, ackEliciting: boolean, nowMs: number): boolean {
+    if (this.largest < 0 || pn !== this.largest + 1 || pn < this.floor) return false;
+    if (ackEliciting && this.unackedEliciting + 1 >= this.policy.ackEveryPackets) return false;
+    this.largest = pn;
+    this.largestReceivedAtMs = nowMs;
+    this.changed = true;
+    if (ackEliciting) {
+      this.unackedEliciting++;
+      if (this.firstUnackedElicitingAtMs === null) this.firstUnackedElicitingAtMs = nowMs;
+    }
+    return true;
+  }
+
+  /** When the owed delayed ack falls due (AckTracker.deadline), or null. */
+  ackDeadline(): number | null {
+    const first = this.firstUnackedElicitingAtMs;
+    return first === null ? null : first + this.policy.maxAckDelayMs;
+  }
+
+  /** The ack to send now, as AckTracker.takeAck (null without a range). */
+  takeAck(nowMs: number): PendingAck | null {
+    if (this.largest < 0) return null;
+    this.unackedEliciting = 0;
+    this.firstUnackedElicitingAtMs = null;
+    this.changed = false;
+    return { ranges: [{ smallest: this.smallest, largest: this.largest }], ackDelayMs: Math.max(0, nowMs - this.largestReceivedAtMs) };
   }
 }
 

@@ -13,11 +13,14 @@ import { Pacer } from '../congestion/pacer';
 import type { CongestionController, ControllerResume } from '../congestion/controller';
 import { ReceiveCredit, SendCredit, type CreditLimits, type WindowSource } from '../flow';
 import { decodeAck, encodeAck } from '../../wire/ack';
+import { DropError } from '../../errors';
 import { AckTracker, DEFAULT_ACK_POLICY, adaptiveAckEvery, type AckPolicy } from './ack-tracker';
 import { LossDetector, type AckResult, type TimeoutResult } from './loss';
 import { MAX_ACK_DELAY_MS, RttStats } from './rtt';
 import { RttProbe } from './rtt-probe';
 import { IdleSpace, REST_AFTER_MS, restable } from './packet-space-idle';
+
+const NONE: readonly never[] = Object.freeze([]);
 
 /**
  * Acks per round trip the receiver aims at when it thins acks. Eight, not the draft's four: the
@@ -124,8 +127,20 @@ export class PacketSpace<F> {
   get bytesInFlight(): number { return this.#idle !== null ? 0 : this.#loss!.bytesInFlight; }
   /** Packets declared lost on this space so far (idle periods included). */
   get lostPackets(): number { return this.#lostBefore + (this.#loss?.lostPackets ?? 0); }
-  /** Whether an ack should go now (an idle space owes none). */
-  ackDue(nowMs: number): boolean { return this.#idle === null && this.#acks!.ackDue(nowMs); }
+  /** Whether an ack should go now (without waking an idle space: its delayed ack, if it owes one). */
+  ackDue(nowMs: number): boolean {
+    if (this.#idle === null) return this.#acks!.ackDue(nowMs);
+    const d = this.#idle.ackDeadline();
+    return d !== null && nowMs >= d;
+  }
+  /** When the delayed ack falls due (AckTracker.deadline), without waking an idle space. */
+  ackDeadline(): number | null {
+    return this.#idle !== null ? this.#idle.ackDeadline() : this.#acks!.deadline();
+  }
+  /** The next packet number to send (without waking an idle space). */
+  get nextPacketNumber(): number {
+    return this.#idle !== null ? this.#idle.nextPacketNumber : this.#loss!.nextPacketNumber;
+  }
 
   /**
    * The idle form (issue 12: an idle peer's packet space shrinks to a few numbers): when nothing
@@ -172,10 +187,12 @@ export class PacketSpace<F> {
   #build(idle: IdleSpace | undefined): void {
     const rtt = this.rtt;
     const mss = idle?.maxDatagramBytes ?? this.#maxDatagramBytes;
-    const cc = this.#controller?.(rtt, idle) ?? new NewReno({ rtt, maxDatagramBytes: mss, ...(idle ? { resume: idle } : {}) });
+    // Option objects without spreads (idle15: each spread made temporaries at every wake); an
+    // option left undefined is the default, as when absent.
+    const cc = this.#controller?.(rtt, idle) ?? new NewReno({ rtt, maxDatagramBytes: mss, resume: idle });
     this.#cc = cc;
-    this.#loss = new LossDetector<F>({ rtt, cc, ...(idle ? { firstPacketNumber: idle.nextPacketNumber } : {}), ...(this.#maxPtoMs !== undefined ? { maxPtoMs: this.#maxPtoMs } : {}) });
-    this.#pacer = new Pacer({ rate: () => cc.pacingRateBytesPerMs(), maxDatagramBytes: mss, ...(idle ? { initialBudgetBytes: idle.pacerBudgetBytes } : {}) });
+    this.#loss = new LossDetector<F>({ rtt, cc, firstPacketNumber: idle?.nextPacketNumber, maxPtoMs: this.#maxPtoMs });
+    this.#pacer = new Pacer({ rate: () => cc.pacingRateBytesPerMs(), maxDatagramBytes: mss, initialBudgetBytes: idle?.pacerBudgetBytes });
     this.#acks = new AckTracker(this.#ackPolicy, idle);
   }
 
@@ -196,7 +213,11 @@ export class PacketSpace<F> {
 
   /** A datagram was handed to the kernel; returns the packet number it carries. */
   onDatagramSent(nowMs: number, bytes: number, ackEliciting: boolean, frames: readonly F[] = []): number {
-    if (this.#idle !== null) this.#wake();
+    if (this.#idle !== null) {
+      // An ack-only datagram takes a number and nothing else (LossDetector: no record, no flight).
+      if (!ackEliciting) return this.#idle.nextPacketNumber++;
+      this.#wake();
+    }
     if (ackEliciting) {
       if (this.#probes > 0) this.#probes--;
       this.#pacer!.onPacketSent(nowMs, bytes);
@@ -217,6 +238,13 @@ export class PacketSpace<F> {
    */
   onAckFrame(bytes: Uint8Array, nowMs: number): AckResult<F> & { unblocked: boolean } {
     const ack = decodeAck(bytes);
+    const idle = this.#idle;
+    if (idle !== null) {
+      // Nothing in flight: the ack can only name ack-only datagrams, which the loss detector
+      // does not track (LossDetector.onAckReceived: its checks, then nothing acknowledged).
+      if (ack.ranges.length > 0 && ack.ranges[0]!.largest >= idle.nextPacketNumber) throw new DropError('malformed', 'ack for a packet number not sent yet');
+      return { acked: NONE, lost: NONE, rttUpdated: false, persistentCongestion: false, unblocked: this.sendCredit.onCredit(ack) };
+    }
     const loss = this.loss;
     const largestBefore = loss.largestAcked;
     const res = loss.onAckReceived(ack.ranges, ack.ackDelayMs, nowMs);
@@ -250,6 +278,8 @@ export class PacketSpace<F> {
   onPacketReceived(pn: number, ackEliciting: boolean, nowMs: number): boolean {
     this.#lastReceivedMs = nowMs;
     if (ackEliciting && this.#adaptiveAcks) this.#countRound(nowMs);
+    // Resting: recorded in the idle record when it can be (an idle peer's keepalive, idle15).
+    if (this.#idle !== null && this.#idle.receive(pn, ackEliciting, nowMs)) return true;
     return this.acks.onPacketReceived(pn, ackEliciting, nowMs);
   }
 
@@ -283,7 +313,7 @@ export class PacketSpace<F> {
     const every = fast ? adaptiveAckEvery(this.#roundPackets, ACKS_PER_ROUND) : DEFAULT_ACK_POLICY.ackEveryPackets;
     // Thinned, the last packets of a burst wait for the delay: a quarter RTT (≥ 1 ms), not 25 ms.
     const delay = every > DEFAULT_ACK_POLICY.ackEveryPackets ? Math.min(MAX_ACK_DELAY_MS, Math.max(1, Math.ceil(this.rtt.smoothedMs / 4))) : DEFAULT_ACK_POLICY.maxAckDelayMs;
-    const p = this.acks.policy;
+    const p = this.#idle?.policy ?? this.#acks!.policy; // read without waking a resting space
     if (every !== p.ackEveryPackets || delay !== p.maxAckDelayMs) this.acks.setPolicy({ ...p, ackEveryPackets: every, maxAckDelayMs: delay });
   }
 
@@ -293,16 +323,17 @@ export class PacketSpace<F> {
    */
   ackToSend(nowMs: number, piggyback = false): Uint8Array | null {
     const idle = this.#idle;
-    const due = idle !== null ? this.recvCredit.updateDue(nowMs) || (piggyback && idle.changed) : this.#acks!.ackDue(nowMs) || this.recvCredit.updateDue(nowMs) || (piggyback && this.#acks!.hasNewInfo);
+    const due = idle !== null ? this.ackDue(nowMs) || this.recvCredit.updateDue(nowMs) || (piggyback && idle.changed) : this.#acks!.ackDue(nowMs) || this.recvCredit.updateDue(nowMs) || (piggyback && this.#acks!.hasNewInfo);
     if (!due) return null;
-    const ack = this.acks.takeAck(nowMs);
+    const ack = idle !== null ? idle.takeAck(nowMs) : this.#acks!.takeAck(nowMs);
     if (ack === null) return null;
-    return encodeAck({ ...ack, ...this.recvCredit.takeLimits() });
+    const limits = this.recvCredit.takeLimits();
+    return encodeAck({ ranges: ack.ranges, ackDelayMs: ack.ackDelayMs, maxBytes: limits.maxBytes, maxMessages: limits.maxMessages });
   }
 
   /** When onTimeout must run (loss timer, probe timeout or delayed ack), or null. */
   deadline(): number | null {
-    if (this.#idle !== null) return null; // nothing in flight, no ack owed
+    if (this.#idle !== null) return this.#idle.ackDeadline(); // nothing in flight; a delayed ack, if owed
     const a = this.#loss!.deadline();
     const b = this.#acks!.deadline();
     return a === null ? b : b === null ? a : Math.min(a, b);

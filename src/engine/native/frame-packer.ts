@@ -114,6 +114,7 @@ export class FramePacker {
     const path = this.link.path;
     let cur = path.current;
     if (!cur) {
+      if (!path.hasDatagrams) return false; // nothing waits: no queue made just to look (idle15)
       const next = path.waiting.first();
       if (next === undefined) return false;
       const first = next.items[0]!;

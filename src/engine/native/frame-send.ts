@@ -105,7 +105,7 @@ export function sendFrame(link: NativeLink, frame: Frame, settles: readonly OutM
   }
   const space = link.path.space;
   frame.t = ctx.clock.now() + session.timeBiasMs; // the clock the peer measured at the handshake
-  frame.n = space.loss.nextPacketNumber;
+  frame.n = space.nextPacketNumber; // without waking a resting space (idle15)
   frame.i = link.instance;
   const base = unpaddedFrameBytes(frame); // computed once: padding target and encoder share it
   const target = exactBytes > 0 ? exactBytes - SEAL_OVERHEAD_BYTES : paddingTarget(link, encodedFrameBytes(frame, 0, base), oversize);

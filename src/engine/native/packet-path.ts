@@ -256,11 +256,11 @@ export class PacketPath {
         throw e;
       }
     }
-    if (space.acks.ackDue(nowMs)) this.#link.ctx.scheduleFlush(this.#link.peer);
+    if (space.ackDue(nowMs)) this.#link.ctx.scheduleFlush(this.#link.peer);
     else if (rearm) this.arm(nowMs);
     else {
       // Only the delayed ack's deadline can have come nearer (per datagram: no full re-arm while thinned).
-      const d = space.acks.deadline();
+      const d = space.ackDeadline();
       if (d !== null && d < (this.#timerAtMs ?? Infinity)) this.arm(nowMs);
     }
     return null;

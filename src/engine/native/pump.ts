@@ -5,6 +5,7 @@
  * packet ack rides along when one is pending, or goes alone when due.
  * The frame under construction is a FramePacker (frame-packer.ts), one per pump call.
  */
+import type { ReliableSender } from '../../delivery/reliable-sender';
 import type { Frame } from '../../wire/frame';
 import { paddedSize } from '../../wire/padding';
 import type { Settings } from '../../config/schema';
@@ -88,7 +89,7 @@ export function pumpLink(link: NativeLink, draining = false): boolean {
   const sender = link.engine.reliable.senderOf(link);
   // Path MTU probes first: the search must not wait for a bulk transfer to leave room.
   if (!draining) probePathMtu(link, now);
-  packFrames(link, new FramePacker(link, sender, now), now, draining);
+  packFrames(link, sender, now, draining);
   const max = path.maxDatagram;
   const ack = largestFitting(path.amplificationRoom(), max, ctx.settings.padding) >= SMALL_ACK_DATAGRAM_BYTES ? space.ackToSend(now) : null;
   if (ack) {
@@ -106,12 +107,16 @@ export function pumpLink(link: NativeLink, draining = false): boolean {
   return true;
 }
 
-/** The pump's frames: one per turn of the loop, until nothing more may or needs to go. */
-function packFrames(link: NativeLink, packer: FramePacker, now: number, draining: boolean): void {
+/**
+ * The pump's frames: one per turn of the loop, until nothing more may or needs to go. The frame
+ * builder is made at the first turn with work (idle15: a flush with nothing to send, such as an
+ * idle peer's ack, makes none).
+ */
+function packFrames(link: NativeLink, sender: ReliableSender | null, now: number, draining: boolean): void {
   const { ctx, path } = link;
   const space = path.space;
-  const sender = packer.sender;
-  const { budget, max } = packer;
+  const max = path.maxDatagram;
+  let packer: FramePacker | null = null;
   let reliableFirst = false;
   for (;;) {
     let controls = link.outbox.takeControls();
@@ -138,6 +143,8 @@ function packFrames(link: NativeLink, packer: FramePacker, now: number, draining
       path.arm(now, now + delay);
       return;
     }
+    packer ??= new FramePacker(link, sender, now);
+    const budget = packer.budget;
     // Our maxMessageBytes rides on a frame that goes anyway (never a datagram of its own).
     packer.begin(controls, link.engine.reliable.takeAnnouncement(link), cap);
     addDeliveryAck(link, packer);
@@ -148,7 +155,7 @@ function packFrames(link: NativeLink, packer: FramePacker, now: number, draining
       packer.addRef({ kind: 'packetAck', largest });
     }
     /** Header bytes beyond FRAME_HEADER_BYTES once numbers pass 2^32. */
-    const headerExtra = (space.loss.nextPacketNumber >= 2 ** 32 ? 4 : 0) + ((sender?.base ?? 0) >= 2 ** 32 ? 4 : 0);
+    const headerExtra = (space.nextPacketNumber >= 2 ** 32 ? 4 : 0) + ((sender?.base ?? 0) >= 2 ** 32 ? 4 : 0);
     packer.sizeControls((cap < max ? cap - SEAL_OVERHEAD_BYTES - FRAME_HEADER_BYTES : budget) - headerExtra);
     if (reliableFirst) while (packer.addReliable() || packer.addDatagram());
     else while (packer.addDatagram() || packer.addReliable());

@@ -90,8 +90,8 @@ export function quietUntil(link: NativeLink, now: number): number {
   );
   // The timers tickLink looks at with a session and no attempt out (retransmitHandshake stays
   // armed after a handshake as "no new attempt before": it matters only without a session).
-  for (const name of QUIET_TIMERS) {
-    const t = timers.deadline(name);
+  for (let k = 0; k < QUIET_TIMERS.length; k++) {
+    const t = timers.deadline(QUIET_TIMERS[k]!);
     if (t !== null) until = Math.min(until, t);
   }
   if (!timers.isArmed('sendKeepalive')) until = Math.min(until, current.lastSentAtMs + ctx.settings.keepaliveMs);
@@ -218,7 +218,9 @@ function onAnswerDue(link: NativeLink): void {
  * queue), datagram and reliable alike: ERR_NO_SESSION.
  */
 function onQueueDeadlines(link: NativeLink, now: number): void {
-  for (const m of link.outbox.expire(now)) m.reject(noSession(link, m.timeoutMs ?? link.ctx.settings.handshakeTimeoutMs));
+  // Indexed, not for…of: an iterator per link per tick was a third of an idle centre's allocations (idle15).
+  const expired = link.outbox.expire(now);
+  for (let k = 0; k < expired.length; k++) expired[k]!.reject(noSession(link, expired[k]!.timeoutMs ?? link.ctx.settings.handshakeTimeoutMs));
   if (link.reliableWaiting > 0) link.expireReliableWaiting(now, (timeoutMs) => noSession(link, timeoutMs)); // no closure per idle link per tick
 }
 

@@ -1,0 +1,187 @@
+/**
+ * Bytes allocated per idle keepalive exchange (issue 12: an idle crowd must allocate so little
+ * that V8 gives its new space back, docs/BENCHMARKS.md "idle15"). A mesh of idle links on the
+ * simulator, all packet spaces resting; then simulated time runs through several keepalive
+ * intervals and the V8 heap allocated meanwhile is summed over the collections (v8.GCProfiler:
+ * heap used before each collection − after the previous one). Divided by the keepalives sent
+ * (each answered by an ack). Everything is counted: the simulator's datagrams and timers too.
+ * `IDLE_ALLOC_PROFILE=1` prints the sampled allocations by function.
+ */
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
+import { Session } from 'node:inspector/promises';
+import { SimWorld, SIM_PORT, established } from './harness';
+import { nativeLinkOf } from '../node/internals';
+import type { UdpVaultNode } from '../../src/node/types';
+
+interface Stats { usedHeapSize: number }
+interface GcEvent { beforeGC: { heapStatistics: Stats }; afterGC: { heapStatistics: Stats } }
+interface ProfileNode { callFrame: { functionName: string; url: string; lineNumber: number }; selfSize: number; children: ProfileNode[] }
+
+const addr = (i: number): string => `127.0.3.${i + 1}`;
+
+/** V8 heap allocated while `run` runs (a full collection first; summed over the collections meanwhile). */
+async function allocatedBy(run: () => Promise<void>): Promise<number> {
+  v8.setFlagsFromString('--expose-gc');
+  (vm.runInNewContext('gc') as () => void)();
+  const start = process.memoryUsage().heapUsed;
+  const prof = new v8.GCProfiler();
+  prof.start();
+  await run();
+  const end = process.memoryUsage().heapUsed;
+  const events = (prof.stop() as unknown as { statistics: GcEvent[] }).statistics;
+  let total = 0;
+  let prev = start;
+  for (const e of events) {
+    total += e.beforeGC.heapStatistics.usedHeapSize - prev;
+    prev = e.afterGC.heapStatistics.usedHeapSize;
+  }
+  return total + end - prev;
+}
+
+/** The node's own code: src/, not the simulator's network and scheduler. */
+const nodeCode = (url: string): boolean => /\/src\//.test(url) && !/\/src\/(runtime|net\/sim)\//.test(url);
+/** The packet space and its parts (packet-space*.ts, ack tracker, loss detector, sent history, controllers, pacer). */
+const spaceCode = (url: string): boolean => /\/src\/delivery\/(reliable|congestion)\//.test(url);
+
+/**
+ * Sampled allocations by function (built-ins charged to their caller), bytes per `per`; returns
+ * the total of the node's own code (nodeCode) per `per`.
+ */
+function byFunction(head: ProfileNode, per: number, print: boolean): { own: number; space: number } {
+  const by = new Map<string, number>();
+  let own = 0;
+  let space = 0;
+  const name = (f: ProfileNode['callFrame']): string => `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(src|test)\//, '$1/')}:${f.lineNumber + 1}`;
+  const walk = (p: ProfileNode, parent: string, parentOwn: boolean, parentSpace: boolean): void => {
+    const builtin = p.callFrame.url === '' || p.callFrame.url.startsWith('node:');
+    const isOwn = builtin ? parentOwn : nodeCode(p.callFrame.url);
+    const isSpace = builtin ? parentSpace : spaceCode(p.callFrame.url);
+    if (isSpace) space += p.selfSize;
+    const key = builtin ? `${name(p.callFrame)} <- ${parent}` : name(p.callFrame);
+    by.set(key, (by.get(key) ?? 0) + p.selfSize);
+    if (isOwn) own += p.selfSize;
+    for (const c of p.children) walk(c, builtin ? parent : name(p.callFrame), isOwn, isSpace);
+  };
+  walk(head, '(root)', false, false);
+  if (print) console.log([...by].sort((a, b) => b[1] - a[1]).slice(0, 50).map(([k, b]) => `${String(Math.round(b / per)).padStart(7)} B  ${k}`).join('\n'));
+  return { own: own / per, space: space / per };
+}
+
+describe('idle keepalive exchanges', () => {
+  let w: SimWorld;
+  beforeEach(() => {
+    w = new SimWorld(15);
+    w.net.setDefaultLink({ latencyMs: 5 });
+  });
+  afterEach(async () => {
+    await w.closeAll();
+    expect(w.scheduler.errors).toEqual([]);
+  });
+
+  /**
+   * `pairs` of `n` nodes (keepalive interval per node) established, then 30 s for the setup's
+   * path MTU searches and rests; then 75 s measured. Returns bytes per keepalive exchange (a
+   * keepalive and its ack): everything (GC profile) and, sampled, the node's own code and the
+   * packet space with its parts.
+   */
+  async function measure(n: number, keepaliveMs: (i: number) => number, pairs: [number, number][]): Promise<{ all: number; own: number; space: number }> {
+    const addrs = Array.from({ length: n }, (_, i) => addr(i));
+    const nodes: UdpVaultNode[] = [];
+    for (let i = 0; i < n; i++) nodes.push(await w.node(addrs[i]!, { settings: { keepaliveMs: keepaliveMs(i) } }));
+    for (const [i, j] of pairs) {
+      await nodes[i]!.addPeer({ endpoint: `${addrs[j]}:${SIM_PORT}`, key: nodes[j]!.publicKey, name: `n${j}` });
+      await nodes[j]!.addPeer({ endpoint: `${addrs[i]}:${SIM_PORT}`, key: nodes[i]!.publicKey, name: `n${i}` });
+    }
+    expect(await w.scheduler.runUntil(() => pairs.every(([i, j]) => established(nodes[i]!, `n${j}`) && established(nodes[j]!, `n${i}`)), 30_000)).toBe(true);
+    await w.scheduler.advance(30_000); // past the setup: path MTU searches done, every space resting
+    w.net.clearTrace();
+    const links = pairs.flatMap(([i, j]) => [nativeLinkOf(nodes[i]!, `n${j}`), nativeLinkOf(nodes[j]!, `n${i}`)]);
+    expect(links.every((l) => l.path.space.resting)).toBe(true);
+    const sent = (): number => nodes.reduce((s, x) => s + x.status().counters.packetsOut, 0);
+    const received = (): number => nodes.reduce((s, x) => s + x.status().counters.packetsIn, 0);
+    const rtt = links.map((l) => l.peer.rttMs);
+    const out0 = sent();
+    const in0 = received();
+    const profile = new Session();
+    profile.connect();
+    await profile.post('HeapProfiler.startSampling', { samplingInterval: 64, includeObjectsCollectedByMinorGC: true, includeObjectsCollectedByMajorGC: true });
+    const bytes = await allocatedBy(async () => {
+      for (let t = 0; t < 75_000; t += 1_000) {
+        await w.scheduler.advance(1_000);
+        w.net.clearTrace();
+      }
+    });
+    const datagrams = sent() - out0;
+    expect(received() - in0).toBe(datagrams); // nothing lost
+    const exchanges = datagrams / 2; // a keepalive and its ack
+    // every pair keeps its keepalive cadence: 75 s = 3 intervals of 25 s, a keepalive and its ack each
+    expect(exchanges).toBeGreaterThanOrEqual(pairs.length * 3);
+    const { profile: p } = (await profile.post('HeapProfiler.stopSampling')) as unknown as { profile: { head: ProfileNode } };
+    profile.disconnect();
+    const { own, space } = byFunction(p.head, exchanges, process.env['IDLE_ALLOC_PROFILE'] === '1');
+    console.log(`idle: ${links.length} links, ${datagrams} datagrams in 75 s, ${Math.round(bytes)} B allocated (simulator included): ${Math.round(bytes / exchanges)} B per keepalive exchange; the node's own code ${Math.round(own)} B, of which the packet space and its parts ${Math.round(space)} B`);
+    expect(links.every((l) => l.path.space.resting)).toBe(true);
+    expect(links.every((l) => l.peer.state === 'established')).toBe(true);
+    expect(links.map((l) => l.peer.rttMs)).toEqual(rtt);
+    return { all: bytes / exchanges, own, space };
+  }
+
+  test('bytes allocated per keepalive exchange, one side sending and the other answering (a star of 24 links)', async () => {
+    // The centre's own keepalive (60 s) never falls due: its acks restart the interval.
+    const leaves = Array.from({ length: 24 }, (_, i): [number, number] => [0, i + 1]);
+    const r = await measure(25, (i) => (i === 0 ? 60_000 : 25_000), leaves);
+    // Measured (idle15, 14:13, load 2–4; sampled, jest's code: unoptimized code boxes its numbers,
+    // so these are above a daemon's): the packet space and its parts 5.9 KB per exchange (main
+    // before idle15: 9.6 KB; with the answering side's rebuild put back: 8.1 KB), the node's own
+    // code 21.4 KB (main: 28.6 KB). The bounds fail that rebuild (and main) with margin for sampling.
+    expect(r.space).toBeLessThan(7_000);
+    expect(r.own).toBeLessThan(26_000);
+  }, 120_000);
+
+  test('bytes allocated per keepalive exchange in a mesh (both sides of each link send theirs in step)', async () => {
+    const pairs: [number, number][] = [];
+    for (let i = 0; i < 8; i++) for (let j = i + 1; j < 8; j++) pairs.push([i, j]);
+    const r = await measure(8, () => 25_000, pairs);
+    // Both sides make their parts again for their own keepalive; measured (14:13) the node's own
+    // code 18.3–23.0 KB per exchange (main: 25.5–25.9 KB), the packet space 5.9–6.3 KB (main 7.1–7.2 KB).
+    expect(r.own).toBeLessThan(30_000);
+  }, 120_000);
+
+  test('the answering side of a keepalive exchange stays resting: the keepalive recorded and acknowledged in the idle record', async () => {
+    // a sends its keepalives every 25 s; b only answers within the 30 s looked at (its own every 60 s)
+    const a = await w.node(addr(0), { settings: { keepaliveMs: 25_000 } });
+    const b = await w.node(addr(1), { settings: { keepaliveMs: 60_000 } });
+    await w.pair(a, b);
+    await w.scheduler.advance(3_000);
+    const la = nativeLinkOf(a, 'b');
+    const lb = nativeLinkOf(b, 'a');
+    expect([la.path.space.resting, lb.path.space.resting]).toEqual([true, true]);
+    const view = (n: UdpVaultNode): unknown => {
+      const p = n.peers()[0]!;
+      return [p.state, p.congestionWindowBytes, p.bytesInFlight, p.pathMtuBytes, p.pathMtuSearching, p.lostPackets];
+    };
+    const before = [view(a), view(b)];
+    const outA = a.status().counters.packetsOut;
+    const outB = b.status().counters.packetsOut;
+    const inA = a.status().counters.packetsIn;
+    let aWoke = false;
+    let bWoke = false;
+    for (let t = 0; t < 30_000; t += 50) {
+      await w.scheduler.advance(50);
+      if (!la.path.space.resting) aWoke = true;
+      if (!lb.path.space.resting) bWoke = true;
+    }
+    expect(a.status().counters.packetsOut - outA).toBe(1); // the keepalive
+    expect(b.status().counters.packetsOut - outB).toBe(1); // its ack
+    expect(a.status().counters.packetsIn - inA).toBe(1);
+    expect(aWoke).toBe(true); // the sender tracks its keepalive (probe timeout, RTT sample)
+    expect(bWoke).toBe(false); // the answer made nothing again
+    expect([la.path.space.resting, lb.path.space.resting]).toEqual([true, true]);
+    expect([view(a), view(b)]).toEqual(before);
+    // the ack came back: nothing is unanswered on a's side, and a's RTT sample is fresh (5 ms each way)
+    expect(la.timers.unansweredSinceMs).toBeNull();
+    expect(la.path.space.rtt.latestMs).toBeGreaterThanOrEqual(10);
+    expect(la.path.space.rtt.latestMs).toBeLessThan(40);
+  });
+});
