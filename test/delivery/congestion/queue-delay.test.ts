@@ -12,11 +12,11 @@ function rtt40(): RttStats {
 }
 
 describe('QueueDelaySignal', () => {
-  it('constants: half the largest recent queueing delay, decay 0.99 a round, 4 ms floor, β 0.85, windows below 10 datagrams, 4 cuts in a row', () => {
-    expect([QUEUE_FULL_FRACTION, QUEUE_MAX_DECAY, QUEUE_MIN_DELAY_MS, QUEUE_BETA, QUEUE_SIGNAL_MAX_DATAGRAMS, QUEUE_MAX_CUTS]).toEqual([0.5, 0.99, 4, 0.85, 10, 4]);
+  it('constants: half the largest recent queueing delay, decay 0.99 a round, 4 ms floor, β 0.85, windows below 10 datagrams, 8 cuts in a row', () => {
+    expect([QUEUE_FULL_FRACTION, QUEUE_MAX_DECAY, QUEUE_MIN_DELAY_MS, QUEUE_BETA, QUEUE_SIGNAL_MAX_DATAGRAMS, QUEUE_MAX_CUTS]).toEqual([0.5, 0.99, 4, 0.85, 10, 8]);
   });
 
-  it('competing: after 4 cuts with no round below the full mark the signal is silent, until a round reads the queue below it', () => {
+  it('competing: after 8 cuts with no round below the full mark the signal is silent, until a round reads the queue below it', () => {
     const rtt = rtt40();
     const q = new QueueDelaySignal(rtt);
     let pn = 0;
@@ -29,18 +29,18 @@ describe('QueueDelaySignal', () => {
     // Full rounds the controller did not act on (in recovery, above the gate) do not spend the budget.
     expect([70, 70, 70, 70, 70, 70].map(round)).toEqual([true, true, true, true, true, true]);
     const fired: boolean[] = [];
-    for (let k = 0; k < 7; k++) {
+    for (let k = 0; k < 11; k++) {
       const f = round(70); // queue 30 ms: full every round (a competitor's standing queue)
       fired.push(f);
       if (f) q.onCut();
     }
-    expect(fired).toEqual([true, true, true, true, false, false, false]);
+    expect(fired).toEqual([true, true, true, true, true, true, true, true, false, false, false]);
     expect(q.competing).toBe(true);
     expect(round(54)).toBe(false); // 14 ms < half of 30 × 0.99 (14.85): the queue drained
     expect(q.competing).toBe(false);
     expect(round(70)).toBe(true); // yields again
     q.onCut();
-    for (let k = 0; k < 3; k++) { expect(round(70)).toBe(true); q.onCut(); }
+    for (let k = 0; k < 7; k++) { expect(round(70)).toBe(true); q.onCut(); }
     expect([q.competing, round(70)]).toEqual([true, false]);
     // Acks within a round (below its end) decide nothing: neither a drained sample nor a full one ends the silence.
     q.onPacketSent(pn++);
@@ -106,24 +106,26 @@ describe('CUBIC with the queue-delay signal', () => {
     cc.onPacketsAcked([pkt(8, 60)], 1000, 130);
   };
 
+  /** A controller in congestion avoidance at `window` datagrams (W_max 10) whose losses came below the gate (none here). */
+  const smallPipe = (rtt: RttStats, window: number, ssthresh = window): Cubic =>
+    new Cubic({ rtt, resume: { maxDatagramBytes: MSS, windowBytes: window * MSS, ssthreshBytes: ssthresh * MSS, lastMaxWindowBytes: 10 * MSS, avoidanceAckedBytes: 0 } });
+
   it('a window of 7 datagrams in congestion avoidance gives way by 0.85 at a full-queue round, as a congestion event: recovery from then, W_max by fast convergence', () => {
     const rtt = rtt40();
-    const cc = new Cubic({ rtt, maxDatagramBytes: MSS });
-    cc.onPacketsLost([pkt(0, 0)], 1); // 10 → 7 datagrams, W_max 10
+    const cc = smallPipe(rtt, 7);
     fullQueueRound(cc, rtt, [2, 3, 4, 5, 6, 7]);
     expect([cc.windowBytes, cc.ssthreshBytes, cc.lastMaxWindowBytes, cc.inRecovery, cc.queueReductions]).toEqual([5950, 5950, 6475, true, 1]);
     cc.onPacketsLost([pkt(7, 10)], 140); // sent before the reduction: the same event
     expect(cc.windowBytes).toBe(5950);
   });
 
-  it('next to a standing queue a window of 7 gives way 4 times (every other round: the round after a cut ends in its recovery), then holds until the queue drains', () => {
+  it('next to a standing queue a window of 9 gives way 8 times (every other round: the round after a cut ends in its recovery), then holds until the queue drains', () => {
     const rtt = rtt40();
-    const cc = new Cubic({ rtt, maxDatagramBytes: MSS });
-    cc.onPacketsLost([pkt(-1, 0)], 1); // 10 → 7 datagrams, recovery from 1 ms
+    const cc = smallPipe(rtt, 9);
     let pn = 0;
     const windows: number[] = [];
     const competing: boolean[] = [];
-    /** Round k: one packet sent at 100k + 10, acknowledged `sample` ms later; not window-limited (no growth). */
+    /** Round k: one packet sent at 100k + 10, acknowledged `sample` ms later; nothing else in flight. */
     const round = (sample: number): void => {
       const sentAt = 100 * pn + 10;
       cc.onPacketSent(sentAt, 100_000, pkt(pn, sentAt));
@@ -133,14 +135,32 @@ describe('CUBIC with the queue-delay signal', () => {
       windows.push(cc.windowBytes);
       competing.push(cc.queueCompeting);
     };
-    for (let k = 0; k < 14; k++) round(70); // queue 30 ms every round
-    // k = 0 ends in the loss's recovery; cuts at k = 1, 3, 5, 7 (× 0.85 each); then silent
-    expect(windows).toEqual([7000, 5950, 5950, 5057, 5057, 4298, 4298, 3654, 3654, 3654, 3654, 3654, 3654, 3654]);
-    expect(competing.indexOf(true)).toBe(7);
-    expect(cc.queueReductions).toBe(4);
+    for (let k = 0; k < 18; k++) round(70); // queue 30 ms every round
+    // cuts at k = 0, 2, …, 14 (× 0.85 each); then silent. Below 3 datagrams the window limits
+    // (MAX_BURST_DATAGRAMS) and grows between cuts: 2885 → 3068 → × 0.85 → 2608, then on to 3333.
+    expect(windows).toEqual([7650, 7650, 6502, 6502, 5527, 5527, 4698, 4698, 3993, 3993, 3394, 3394, 2885, 3068, 2608, 2811, 2999, 3333]);
+    expect(competing.indexOf(true)).toBe(14);
+    expect(cc.queueReductions).toBe(8);
     round(54); // queue 14 ms, below half the largest (14.85 after decay): the competitor drained it
     round(70);
-    expect([cc.queueCompeting, cc.queueReductions, cc.windowBytes]).toEqual([false, 5, Math.floor(7000 * 0.85 ** 5)]);
+    expect([cc.queueCompeting, cc.queueReductions, cc.windowBytes]).toEqual([false, 9, 2833]); // 3333 × 0.85
+  });
+
+  it('a loss at a window of 10 datagrams or more disarms the signal until a loss below 10 (the 10 Mbit/s trap: a loss from 10 to 7 next to a standing queue)', () => {
+    const rtt = rtt40();
+    const cc = new Cubic({ rtt, maxDatagramBytes: MSS });
+    cc.onPacketsLost([pkt(0, 0)], 1); // 10 → 7 datagrams: a loss at the gate
+    fullQueueRound(cc, rtt, [2, 3, 4, 5, 6, 7]);
+    expect([cc.windowBytes, cc.queueReductions]).toEqual([7000, 0]);
+    cc.onPacketsLost([pkt(9, 60)], 130); // 7 → 4.9: a loss below the gate
+    expect(cc.windowBytes).toBe(4900);
+    sendAll(cc, 15, 18, 140);
+    cc.onPacketsAcked([pkt(15, 140)], 1000, 210); // full round, but in the loss's recovery (cleared by this ack)
+    expect(cc.queueReductions).toBe(0);
+    sendAll(cc, 18, 19, 220);
+    cc.onPacketsAcked([pkt(16, 140)], 1000, 215);
+    cc.onPacketsAcked([pkt(18, 220)], 1000, 290);
+    expect([cc.windowBytes, cc.queueReductions]).toEqual([4165, 1]);
   });
 
   it('a window of 10 datagrams or more does not read the queue (the 10 Mbit/s bed: loss alone)', () => {
@@ -161,9 +181,7 @@ describe('CUBIC with the queue-delay signal', () => {
 
   it('slow start does not read it: the small-pipe HyStart exit ends slow start first (2nd sample at 70 ms), and the round\'s end then gives way by 0.85', () => {
     const rtt = rtt40();
-    const cc = new Cubic({ rtt, maxDatagramBytes: MSS });
-    cc.onPacketsLost([pkt(0, 0)], 1);
-    cc.onPersistentCongestion();
+    const cc = smallPipe(rtt, 2, 7); // as after persistent congestion: 2 datagrams, ssthresh 7
     expect([cc.windowBytes, cc.inSlowStart]).toEqual([2000, true]); // 2 datagrams, ssthresh 7
     fullQueueRound(cc, rtt, [2, 3, 4]);
     // +1 datagram per ack in slow start (2 → 4: acks of pn 1 and 2), out at pn 3's sample (ssthresh 4),
