@@ -62,8 +62,6 @@ export class Cubic implements CongestionController {
   readonly #hystart: HyStart;
   readonly #queue: QueueDelaySignal;
   #queueReductions = 0;
-  /** The window (bytes) at the last loss-based reduction, before it (0: none yet): the queue-delay signal needs it below its gate. */
-  #lossWindowBytes = 0;
   /** When the last packet counted in flight was sent (restart after idle). */
   #lastSentMs = -Infinity;
   #idleRestarts = 0;
@@ -141,8 +139,7 @@ export class Cubic implements CongestionController {
     if (this.inSlowStart && packets.length > 0 && this.#hystart.onAck(packets[packets.length - 1]!.pn, this.#cwnd / this.#mss)) this.#ssthresh = this.windowBytes;
     if (!limited) this.#epochStartMs = null; // application-limited: the epoch restarts when the window limits again
     const fullQueue = packets.length > 0 && this.#queue.onAck(packets[packets.length - 1]!.pn);
-    const gate = QUEUE_SIGNAL_MAX_DATAGRAMS * this.#mss;
-    if (fullQueue && !this.inSlowStart && !this.#inRecovery && this.#cwnd < gate && this.#lossWindowBytes < gate) {
+    if (fullQueue && !this.inSlowStart && !this.#inRecovery && this.#cwnd < QUEUE_SIGNAL_MAX_DATAGRAMS * this.#mss) {
       this.#queueReductions++;
       this.#queue.onCut();
       this.#reduce(nowMs, QUEUE_BETA);
@@ -161,7 +158,6 @@ export class Cubic implements CongestionController {
     let latest = -Infinity;
     for (const p of packets) if (p.sentAtMs > latest) latest = p.sentAtMs;
     if (latest === -Infinity || latest <= this.#recoveryStartMs + RECOVERY_EXTENSION_RTTS * this.#rtt.smoothedMs) return;
-    this.#lossWindowBytes = this.#cwnd;
     this.#reduce(nowMs, CUBIC_BETA);
   }
 
@@ -200,7 +196,6 @@ export class Cubic implements CongestionController {
   reset(): void {
     this.#hystart.reset();
     this.#queue.reset();
-    this.#lossWindowBytes = 0;
     this.#cwnd = initialWindowBytes(this.#mss);
     this.#ssthresh = Infinity;
     this.#recoveryStartMs = -Infinity;

@@ -19,12 +19,9 @@
  * The trap, and the way out: a loss can still take a 10 Mbit/s flow below the gate while TCP holds
  * a standing queue (its window stays above the pipe after its own losses); each round then read a
  * full queue and cut again, and the window never climbed back (bench:path: 7–8% of the link in 2
- * of 6 runs). Two rules (cubic.ts): the signal reads the queue only while the window of the last
- * loss-based reduction was below the gate too (a flow whose losses come at 10 datagrams or more
- * is not on a small pipe: a loss from 14 to 9.8 does not arm it); and, as Copa's competitive
- * mode, it gives way at most QUEUE_MAX_CUTS times in a row — our cuts do not drain a queue a
- * competitor keeps full — and then stays silent until a round sees the queue below the full mark
- * again (the competitor's own loss drained it).
+ * of 6 runs). Our cuts do not drain a queue a competitor keeps full, so, as Copa's competitive
+ * mode, the signal gives way at most QUEUE_MAX_CUTS times in a row and then stays silent until a
+ * round sees the queue below the full mark again (the competitor's own loss drained it).
  */
 import type { RttStats } from '../reliable/rtt';
 
