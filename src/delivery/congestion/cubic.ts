@@ -107,6 +107,8 @@ export class Cubic implements CongestionController {
   get idleRestarts(): number { return this.#idleRestarts; }
   /** Window reductions on a nearly full queue (queue-delay.ts) rather than a loss. */
   get queueReductions(): number { return this.#queueReductions; }
+  /** True while the queue-delay signal is silent next to a competitor that keeps the queue full (queue-delay.ts). */
+  get queueCompeting(): boolean { return this.#queue.competing; }
 
   canSend(bytesInFlight: number): boolean {
     return bytesInFlight < this.windowBytes;
@@ -139,6 +141,7 @@ export class Cubic implements CongestionController {
     const fullQueue = packets.length > 0 && this.#queue.onAck(packets[packets.length - 1]!.pn);
     if (fullQueue && !this.inSlowStart && !this.#inRecovery && this.#cwnd < QUEUE_SIGNAL_MAX_DATAGRAMS * this.#mss) {
       this.#queueReductions++;
+      this.#queue.onCut();
       this.#reduce(nowMs, QUEUE_BETA);
     }
     for (const p of packets) {

@@ -1,5 +1,5 @@
 import { Cubic } from '../../../src/delivery/congestion/cubic';
-import { QUEUE_BETA, QUEUE_FULL_FRACTION, QUEUE_MAX_DECAY, QUEUE_MIN_DELAY_MS, QUEUE_SIGNAL_MAX_DATAGRAMS, QueueDelaySignal } from '../../../src/delivery/congestion/queue-delay';
+import { QUEUE_BETA, QUEUE_FULL_FRACTION, QUEUE_MAX_CUTS, QUEUE_MAX_DECAY, QUEUE_MIN_DELAY_MS, QUEUE_SIGNAL_MAX_DATAGRAMS, QueueDelaySignal } from '../../../src/delivery/congestion/queue-delay';
 import { RttStats } from '../../../src/delivery/reliable/rtt';
 
 const MSS = 1000;
@@ -12,8 +12,43 @@ function rtt40(): RttStats {
 }
 
 describe('QueueDelaySignal', () => {
-  it('constants: half the largest recent queueing delay, decay 0.99 a round, 4 ms floor, β 0.85, windows below 10 datagrams', () => {
-    expect([QUEUE_FULL_FRACTION, QUEUE_MAX_DECAY, QUEUE_MIN_DELAY_MS, QUEUE_BETA, QUEUE_SIGNAL_MAX_DATAGRAMS]).toEqual([0.5, 0.99, 4, 0.85, 10]);
+  it('constants: half the largest recent queueing delay, decay 0.99 a round, 4 ms floor, β 0.85, windows below 10 datagrams, 8 cuts in a row', () => {
+    expect([QUEUE_FULL_FRACTION, QUEUE_MAX_DECAY, QUEUE_MIN_DELAY_MS, QUEUE_BETA, QUEUE_SIGNAL_MAX_DATAGRAMS, QUEUE_MAX_CUTS]).toEqual([0.5, 0.99, 4, 0.85, 10, 8]);
+  });
+
+  it('competing: after 8 cuts with no round below the full mark the signal is silent, until a round reads the queue below it', () => {
+    const rtt = rtt40();
+    const q = new QueueDelaySignal(rtt);
+    let pn = 0;
+    /** One round of one packet: sent, then acknowledged at `sample` ms (the round ends at its ack). */
+    const round = (sample: number): boolean => {
+      q.onPacketSent(pn);
+      rtt.update(sample, 0);
+      return q.onAck(pn++);
+    };
+    // Full rounds the controller did not act on (in recovery, above the gate) do not spend the budget.
+    expect([70, 70, 70, 70, 70, 70].map(round)).toEqual([true, true, true, true, true, true]);
+    const fired: boolean[] = [];
+    for (let k = 0; k < 11; k++) {
+      const f = round(70); // queue 30 ms: full every round (a competitor's standing queue)
+      fired.push(f);
+      if (f) q.onCut();
+    }
+    expect(fired).toEqual([true, true, true, true, true, true, true, true, false, false, false]);
+    expect(q.competing).toBe(true);
+    expect(round(54)).toBe(false); // 14 ms < half of 30 × 0.99 (14.85): the queue drained
+    expect(q.competing).toBe(false);
+    expect(round(70)).toBe(true); // yields again
+    q.onCut();
+    for (let k = 0; k < 7; k++) { expect(round(70)).toBe(true); q.onCut(); }
+    expect([q.competing, round(70)]).toEqual([true, false]);
+    // Acks within a round (below its end) decide nothing: neither a drained sample nor a full one ends the silence.
+    q.onPacketSent(pn++);
+    q.onPacketSent(pn++);
+    rtt.update(41, 0);
+    expect([q.onAck(pn - 3), q.competing]).toEqual([false, true]);
+    q.reset();
+    expect([q.competing, q.maxQueueMs]).toEqual([false, 0]);
   });
 
   it("a round's smallest RTT less the path's minimum is its queueing delay; the signal fires at the end of a round that reached half the largest (decayed) one", () => {
@@ -71,14 +106,44 @@ describe('CUBIC with the queue-delay signal', () => {
     cc.onPacketsAcked([pkt(8, 60)], 1000, 130);
   };
 
+  /** A controller in congestion avoidance at `window` datagrams, W_max 10 (as after a loss at 10 datagrams). */
+  const smallPipe = (rtt: RttStats, window: number, ssthresh = window): Cubic =>
+    new Cubic({ rtt, resume: { maxDatagramBytes: MSS, windowBytes: window * MSS, ssthreshBytes: ssthresh * MSS, lastMaxWindowBytes: 10 * MSS, avoidanceAckedBytes: 0 } });
+
   it('a window of 7 datagrams in congestion avoidance gives way by 0.85 at a full-queue round, as a congestion event: recovery from then, W_max by fast convergence', () => {
     const rtt = rtt40();
-    const cc = new Cubic({ rtt, maxDatagramBytes: MSS });
-    cc.onPacketsLost([pkt(0, 0)], 1); // 10 → 7 datagrams, W_max 10
+    const cc = smallPipe(rtt, 7);
     fullQueueRound(cc, rtt, [2, 3, 4, 5, 6, 7]);
     expect([cc.windowBytes, cc.ssthreshBytes, cc.lastMaxWindowBytes, cc.inRecovery, cc.queueReductions]).toEqual([5950, 5950, 6475, true, 1]);
     cc.onPacketsLost([pkt(7, 10)], 140); // sent before the reduction: the same event
     expect(cc.windowBytes).toBe(5950);
+  });
+
+  it('next to a standing queue a window of 9 gives way 8 times (every other round: the round after a cut ends in its recovery), then holds until the queue drains', () => {
+    const rtt = rtt40();
+    const cc = smallPipe(rtt, 9);
+    let pn = 0;
+    const windows: number[] = [];
+    const competing: boolean[] = [];
+    /** Round k: one packet sent at 100k + 10, acknowledged `sample` ms later; nothing else in flight. */
+    const round = (sample: number): void => {
+      const sentAt = 100 * pn + 10;
+      cc.onPacketSent(sentAt, 100_000, pkt(pn, sentAt));
+      rtt.update(sample, 0);
+      cc.onPacketsAcked([pkt(pn, sentAt)], 0, sentAt + sample);
+      pn++;
+      windows.push(cc.windowBytes);
+      competing.push(cc.queueCompeting);
+    };
+    for (let k = 0; k < 18; k++) round(70); // queue 30 ms every round
+    // cuts at k = 0, 2, …, 14 (× 0.85 each); then silent. Below 3 datagrams the window limits
+    // (MAX_BURST_DATAGRAMS) and grows between cuts: 2885 → 3068 → × 0.85 → 2608, then on to 3333.
+    expect(windows).toEqual([7650, 7650, 6502, 6502, 5527, 5527, 4698, 4698, 3993, 3993, 3394, 3394, 2885, 3068, 2608, 2811, 2999, 3333]);
+    expect(competing.indexOf(true)).toBe(14);
+    expect(cc.queueReductions).toBe(8);
+    round(54); // queue 14 ms, below half the largest (14.85 after decay): the competitor drained it
+    round(70);
+    expect([cc.queueCompeting, cc.queueReductions, cc.windowBytes]).toEqual([false, 9, 2833]); // 3333 × 0.85
   });
 
   it('a window of 10 datagrams or more does not read the queue (the 10 Mbit/s bed: loss alone)', () => {
@@ -99,9 +164,7 @@ describe('CUBIC with the queue-delay signal', () => {
 
   it('slow start does not read it: the small-pipe HyStart exit ends slow start first (2nd sample at 70 ms), and the round\'s end then gives way by 0.85', () => {
     const rtt = rtt40();
-    const cc = new Cubic({ rtt, maxDatagramBytes: MSS });
-    cc.onPacketsLost([pkt(0, 0)], 1);
-    cc.onPersistentCongestion();
+    const cc = smallPipe(rtt, 2, 7); // as after persistent congestion: 2 datagrams, ssthresh 7
     expect([cc.windowBytes, cc.inSlowStart]).toEqual([2000, true]); // 2 datagrams, ssthresh 7
     fullQueueRound(cc, rtt, [2, 3, 4]);
     // +1 datagram per ack in slow start (2 → 4: acks of pn 1 and 2), out at pn 3's sample (ssthresh 4),
