@@ -75,7 +75,7 @@ export function receiveData(link: NativeLink, d: Datagram): void {
   peer.setState('established');
   if (newlyConfirmed) ctx.scheduleFlush(peer); // a newly confirmed session: send what waited for it
   link.engine.reliable.announce(link, session); // our maxMessageBytes, once per session
-  if (frame.r || frame.c.length > 0) link.engine.reliable.onFrame(link, frame, d);
+  if (frame.r || frame.c.length > 0) link.engine.reliable.onFrame(link, frame, d, wallMs);
   let addr = ''; // formatted for the first message delivered (not for ack-only datagrams)
   for (const item of frame.p) {
     if ((item.flags & FLAG_RELIABLE) !== 0) continue; // delivered in order by the reliable layer

@@ -24,6 +24,8 @@ export interface PeerReliable {
   recorded: [number, number] | null;
   /** The delivered floor whose record was written (inboxFsync: acks never go beyond it). */
   durable: [number, number] | null;
+  /** Wall-clock ms of the datagram being received (its messages' receivedAt: one clock read per datagram, not per message). */
+  receivedAtMs: number;
 }
 
 /** The error a reliable send rejects with: the sender's, naming the peer. */
@@ -53,7 +55,7 @@ export function openPeerReliable(ctx: NodeContext, link: NativeLink, records: St
       credit: space.recvCredit,
       maxBufferedItems: window, maxBufferedBytes: settings.reassemblyPeerBytes, maxMessageBytes: settings.maxMessageBytes,
       // Acknowledged only once a reader or the inbox took it (checked sizes, decompressed).
-      accept: (m) => deliver(ctx, peer, state.addr, m.flags, m.data, true),
+      accept: (flags, data) => deliver(ctx, peer, state.addr, flags, data, true, state.receivedAtMs),
       collect: false, // `accept` hands every message on: no list per delivered message
     }),
     addr: peer.endpointString,
@@ -61,6 +63,7 @@ export function openPeerReliable(ctx: NodeContext, link: NativeLink, records: St
     fromPort: -1,
     recorded: null,
     durable: null,
+    receivedAtMs: 0,
   };
   if (floor !== null) {
     state.receiver.resume(floor[0], floor[1]);

@@ -182,8 +182,11 @@ export class ReliableDelivery {
     return this.#limits.take(link);
   }
 
-  /** Receive hook: acks for our sender, reliable items for our receiver (delivered in order). */
-  onFrame(link: NativeLink, frame: Frame, from: Datagram): void {
+  /**
+   * Receive hook: acks for our sender, reliable items for our receiver (delivered in order).
+   * `wallMs`: the receive path's wall-clock read for this datagram (the messages' receivedAt).
+   */
+  onFrame(link: NativeLink, frame: Frame, from: Datagram, wallMs = this.#ctx.clock.now()): void {
     const peer = link.peer;
     for (const c of frame.c) {
       if (c.type === 'limits') {
@@ -205,6 +208,7 @@ export class ReliableDelivery {
       state.fromAddress = from.address;
       state.fromPort = from.port;
     }
+    state.receivedAtMs = wallMs;
     for (const item of frame.p) {
       if ((item.flags & FLAG_RELIABLE) === 0) continue;
       const refusedBefore = receiver.refused + receiver.malformed;
@@ -225,6 +229,7 @@ export class ReliableDelivery {
   resume(): void {
     for (const [link, s] of this.#state) {
       if (s.receiver.held) {
+        s.receivedAtMs = this.#ctx.clock.now(); // delivered now, from the buffer
         s.receiver.pump();
         if (s.receiver.ackNeeded) this.#acks.schedule(link);
         this.#flow.noteWaiting(link, s.receiver);
