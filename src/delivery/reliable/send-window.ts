@@ -4,7 +4,7 @@
  * queued, due for retransmission and SACKed — kept in step with the ring's state bits by the
  * mutations here (the only writers of those bits but SENT and RECOUNT).
  */
-import { DUE, RECOUNT, SACKED, SENT, SendRing, type SentMessage } from './send-ring';
+import { DUE, RECOUNT, SACKED, SENT, SendRing, type PendingMessage } from './send-ring';
 
 /** Bytes and messages (counted at their first item) of items; `unsent`: some item never left. */
 export interface ItemTotals {
@@ -40,12 +40,27 @@ export class SendWindow {
     return this.#base;
   }
 
-  /** Queues a message's items (its seqs are nextSeq … msg.lastSeq). */
-  add(chunks: readonly Uint8Array[], msg: SentMessage): void {
-    this.ring.ensure(this.base, msg.lastSeq);
-    for (let i = 0; i < chunks.length; i++) this.ring.add(msg.firstSeq + i, chunks[i]!, msg);
-    this.#nextSeq += chunks.length;
-    this.#queued += chunks.length;
+  /**
+   * Queues a message — one item (`data` a Uint8Array: no array per message) or its chunks in
+   * order — as seqs nextSeq…; returns its last seq (the message's handle in the ring).
+   */
+  add(data: Uint8Array | readonly Uint8Array[], wireFlags: number): number {
+    const first = this.#nextSeq;
+    const ring = this.ring;
+    if (data instanceof Uint8Array) {
+      ring.ensure(this.base, first);
+      ring.add(first, data, first, first, wireFlags);
+      this.#nextSeq++;
+      this.#queued++;
+      return first;
+    }
+    const n = data.length;
+    const last = first + n - 1;
+    ring.ensure(this.base, last);
+    for (let i = 0; i < n; i++) ring.add(first + i, data[i]!, first, last, wireFlags);
+    this.#nextSeq += n;
+    this.#queued += n;
+    return last;
   }
 
   /** Item sendNext leaves for the first time. */
@@ -125,7 +140,7 @@ export class SendWindow {
 
   /** 1 when seq is its message's first item (a message counts against the credit once), else 0. */
   startsMessage(seq: number): number {
-    return this.ring.message(seq).firstSeq === seq ? 1 : 0;
+    return this.ring.first(seq) === seq ? 1 : 0;
   }
 
   /**
@@ -166,21 +181,20 @@ export class SendWindow {
     return d;
   }
 
-  /** The unsettled messages with items held, in seq order. */
-  unsettledMessages(): SentMessage[] {
-    const out: SentMessage[] = [];
+  /** The unsettled messages (last item held), in seq order, read out before the ring forgets them. */
+  unsettledMessages(): PendingMessage[] {
+    const out: PendingMessage[] = [];
+    const ring = this.ring;
     for (let seq = this.base; seq < this.#nextSeq; seq++) {
-      if (!this.ring.live(seq)) continue;
-      const m = this.ring.message(seq);
-      if (m.lastSeq === seq && !m.settled) out.push(m);
+      if (ring.live(seq) && ring.last(seq) === seq) out.push({ firstSeq: ring.first(seq), lastSeq: seq, timeoutMs: ring.timeout(seq), reject: ring.rejecter(seq) });
     }
     return out;
   }
 
-  /** What of message m's held items was transmitted (to refund when it is abandoned). */
-  sentOf(m: SentMessage): ItemTotals {
+  /** What of the held items of message [first, last] was transmitted (to refund when it is abandoned). */
+  sentOf(first: number, last: number): ItemTotals {
     const t: ItemTotals = { bytes: 0, messages: 0, unsent: false };
-    for (let seq = m.firstSeq; seq <= m.lastSeq; seq++) {
+    for (let seq = first; seq <= last; seq++) {
       if (!this.ring.live(seq)) continue;
       if (!this.ring.has(seq, SENT)) {
         t.unsent = true;

@@ -91,7 +91,7 @@ export class ReliableDelivery {
     const { sender } = this.#of(link);
     const [body, flags] = maybeCompress(link, data);
     const single = RELIABLE_WHOLE_ITEM_OVERHEAD + binHeaderBytes(body.length) + body.length <= frameBudget(link); // itemOverheadBytes of a whole item with an id, no object per message
-    const chunks = single ? [body] : fragment(body, fragmentChunkBytes(link));
+    const chunks = single ? body : fragment(body, fragmentChunkBytes(link)); // one item: no array per message
     const deadline = now + timeoutMs;
     this.#unsettled.add(); // the sender's onSettled counts it down (no promise chained per message)
     const done = sender.push(chunks, flags, deadline, timeoutMs);
