@@ -18,6 +18,8 @@ export class LimitsExchange {
   readonly #announced = new WeakSet<object>();
   /** Links whose next frame carries our limit. */
   readonly #announcing = new Set<NativeLink>();
+  /** The session announce() saw last (already in #announced): a flow's datagrams skip the WeakSet. */
+  #lastSession: object | null = null;
 
   constructor(ourMax: () => number) {
     this.#ourMax = ourMax;
@@ -35,6 +37,8 @@ export class LimitsExchange {
 
   /** An authenticated frame on `session`: the first one makes us announce our limit on it. */
   announce(link: NativeLink, session: object): void {
+    if (session === this.#lastSession) return;
+    this.#lastSession = session;
     if (this.#announced.has(session)) return;
     this.#announced.add(session);
     this.#announcing.add(link);
@@ -47,7 +51,7 @@ export class LimitsExchange {
 
   /** The `limits` item for a frame that goes to the peer anyway, once per announcement (else an empty, shared list). */
   take(link: NativeLink): readonly ControlItem[] {
-    if (!this.#announcing.delete(link)) return NONE;
+    if (this.#announcing.size === 0 || !this.#announcing.delete(link)) return NONE;
     return [{ type: 'limits', maxMessageBytes: this.#ourMax() }];
   }
 
