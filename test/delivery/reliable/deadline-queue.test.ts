@@ -29,14 +29,15 @@ describe('DeadlineQueue', () => {
     expect([q.first(), q.firstDeadline()]).toEqual([0, Infinity]);
   });
 
-  it('compacts once settled entries are most of it (past 1,024), keeping order', () => {
+  it('skips settled entries at the head; a settled entry in the middle stays until it reaches the head', () => {
     const { ring, settle } = ringOf(3000);
     const q = new DeadlineQueue(ring);
     for (let seq = 1; seq <= 3000; seq++) q.push(seq, seq - 1);
+    expect([q.length, q.capacity]).toEqual([3000, 4096]);
     for (let seq = 1; seq <= 2000; seq++) settle(seq);
     settle(2501);
     expect(q.first()).toBe(2001);
-    expect(q.length).toBe(999); // compacted: the 2,000 settled before it and 2,501 let go
+    expect(q.length).toBe(1000); // 2,501 is skipped when it reaches the head
     const seen: number[] = [];
     for (let seq = q.first(); seq !== 0; seq = q.first()) {
       seen.push(seq);
@@ -48,6 +49,26 @@ describe('DeadlineQueue', () => {
     expect(seen[seen.length - 1]).toBe(3000);
   });
 
+  it('full: drops settled entries anywhere, in order, and grows only when more than half is unsettled', () => {
+    const { ring, settle } = ringOf(40);
+    const q = new DeadlineQueue(ring);
+    for (let seq = 1; seq <= 16; seq++) q.push(seq, seq);
+    expect([q.length, q.capacity]).toEqual([16, 16]);
+    for (let seq = 2; seq <= 9; seq++) settle(seq); // behind 1, which stays unsettled
+    q.push(17, 17);
+    expect([q.length, q.capacity]).toEqual([9, 16]); // 8 kept + the new one: no growth
+    q.push(18, 5); // an earlier deadline goes before the later ones
+    const order: number[] = [];
+    for (let seq = q.first(); seq !== 0; seq = q.first()) {
+      order.push(seq);
+      settle(seq);
+    }
+    expect(order).toEqual([1, 18, 10, 11, 12, 13, 14, 15, 16, 17]);
+    for (let seq = 19; seq <= 35; seq++) q.push(seq, seq);
+    expect([q.length, q.capacity]).toEqual([17, 32]); // 16 unsettled filled it: doubled
+    expect(q.firstDeadline()).toBe(19);
+  });
+
   it('moves past settled messages at the head on every push (a fast flow holds only what is unsettled, not ~1 s of settled ones)', () => {
     const { ring, settle } = ringOf(5000);
     const q = new DeadlineQueue(ring);
@@ -56,7 +77,7 @@ describe('DeadlineQueue', () => {
       q.push(seq, seq - 1);
       if (seq >= 4) settle(seq - 3);
     }
-    expect(q.length).toBe(4); // the last push moved past the 4,996 settled before it (compacting on the way)
+    expect([q.length, q.capacity]).toEqual([4, 16]); // the last push moved past the 4,996 settled before it: no growth
     expect(q.first()).toBe(4998);
     const seen: number[] = [];
     for (let seq = q.first(); seq !== 0; seq = q.first()) {
