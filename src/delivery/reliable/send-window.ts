@@ -16,7 +16,7 @@ export interface ItemTotals {
 export class SendWindow {
   readonly ring = new SendRing();
   #nextSeq = 1;
-  /** Lowest live seq, or #nextSeq (advanced lazily). */
+  /** Lowest live seq, or #nextSeq (advanced as items are forgotten: reading it is a field read). */
   #base = 1;
   /** Lowest seq never transmitted. */
   #sendNext = 1;
@@ -36,7 +36,6 @@ export class SendWindow {
 
   /** Lowest seq neither cumulatively acknowledged nor abandoned. */
   get base(): number {
-    while (this.#base < this.#nextSeq && !this.ring.live(this.#base)) this.#base++;
     return this.#base;
   }
 
@@ -111,7 +110,12 @@ export class SendWindow {
     else this.#queued--;
     if ((st & SACKED) !== 0) this.#sacked--;
     if ((st & DUE) !== 0) this.#due--;
-    this.ring.remove(seq);
+    const ring = this.ring;
+    ring.remove(seq);
+    if (seq !== this.#base) return;
+    let base = seq + 1;
+    while (base < this.#nextSeq && !ring.live(base)) base++;
+    this.#base = base;
   }
 
   /** Moves sendNext past abandoned seqs. */
