@@ -71,6 +71,11 @@ export class SendRing {
 
   get capacity(): number { return this.#cap; }
 
+  /** The slot of seq: a mask while seq fits a small integer (the usual case: no division), else `%` (seqs pass 2^32). */
+  #at(seq: number): number {
+    return seq <= 0x3fffffff ? seq & (this.#cap - 1) : seq % this.#cap;
+  }
+
   /** Room for seqs [base, last] (grows, re-indexing the live items from base). */
   ensure(base: number, last: number): void {
     if (last - base < this.#cap) return;
@@ -116,7 +121,7 @@ export class SendRing {
 
   /** A new, never transmitted item of the message [first, last] (ensure() made room). */
   add(seq: number, data: Uint8Array, first: number, last: number, wireFlags: number): void {
-    const i = seq % this.#cap;
+    const i = this.#at(seq);
     this.#seq[i] = seq;
     this.#state[i] = LIVE;
     this.#tx[i] = 0;
@@ -132,7 +137,7 @@ export class SendRing {
 
   /** The message whose last item is `last` (added): its deadline, timeout and resolving functions. */
   setMessage(last: number, deadlineMs: number, timeoutMs: number, resolve: () => void, reject: (err: Error) => void): void {
-    const i = last % this.#cap;
+    const i = this.#at(last);
     this.#deadline[i] = deadlineMs;
     this.#timeout[i] = timeoutMs;
     this.#resolve[i] = resolve;
@@ -142,35 +147,35 @@ export class SendRing {
   /** Whether seq is held (neither acknowledged nor abandoned). */
   live(seq: number): boolean {
     if (this.#cap === 0) return false;
-    const i = seq % this.#cap;
+    const i = this.#at(seq);
     return this.#seq[i] === seq && this.#state[i] !== 0;
   }
 
   /** Whether seq is held and has any of `bits`. */
   has(seq: number, bits: number): boolean {
     if (this.#cap === 0) return false;
-    const i = seq % this.#cap;
+    const i = this.#at(seq);
     return this.#seq[i] === seq && (this.#state[i]! & bits) !== 0;
   }
 
   /** The state bits of seq (LIVE | …), 0 when it is not held: one lookup for several tests. */
   state(seq: number): number {
     if (this.#cap === 0) return 0;
-    const i = seq % this.#cap;
+    const i = this.#at(seq);
     return this.#seq[i] === seq ? this.#state[i]! : 0;
   }
 
   set(seq: number, bits: number): void {
-    this.#state[seq % this.#cap]! |= bits;
+    this.#state[this.#at(seq)]! |= bits;
   }
 
   unset(seq: number, bits: number): void {
-    this.#state[seq % this.#cap]! &= ~bits;
+    this.#state[this.#at(seq)]! &= ~bits;
   }
 
   /** Records a transmission of a held item. */
   transmitted(seq: number, nowMs: number, txOrder: number, rtoAtMs: number): void {
-    const i = seq % this.#cap;
+    const i = this.#at(seq);
     this.#tx[i]!++;
     this.#sentAt[i] = nowMs;
     this.#txOrder[i] = txOrder;
@@ -179,24 +184,24 @@ export class SendRing {
   }
 
   // Field reads of a held item (callers check live() first).
-  data(seq: number): Uint8Array { return this.#data[seq % this.#cap]!; }
-  transmissions(seq: number): number { return this.#tx[seq % this.#cap]!; }
-  sentAt(seq: number): number { return this.#sentAt[seq % this.#cap]!; }
-  txOrder(seq: number): number { return this.#txOrder[seq % this.#cap]!; }
-  rtoAt(seq: number): number { return this.#rtoAt[seq % this.#cap]!; }
+  data(seq: number): Uint8Array { return this.#data[this.#at(seq)]!; }
+  transmissions(seq: number): number { return this.#tx[this.#at(seq)]!; }
+  sentAt(seq: number): number { return this.#sentAt[this.#at(seq)]!; }
+  txOrder(seq: number): number { return this.#txOrder[this.#at(seq)]!; }
+  rtoAt(seq: number): number { return this.#rtoAt[this.#at(seq)]!; }
   /** The first / last seq of the item's message, its wire flags. */
-  first(seq: number): number { return this.#first[seq % this.#cap]!; }
-  last(seq: number): number { return this.#last[seq % this.#cap]!; }
-  wireFlags(seq: number): number { return this.#flags[seq % this.#cap]!; }
+  first(seq: number): number { return this.#first[this.#at(seq)]!; }
+  last(seq: number): number { return this.#last[this.#at(seq)]!; }
+  wireFlags(seq: number): number { return this.#flags[this.#at(seq)]!; }
   // Message fields, read at its last seq while it is held.
-  deadline(last: number): number { return this.#deadline[last % this.#cap]!; }
-  timeout(last: number): number { return this.#timeout[last % this.#cap]!; }
-  resolver(last: number): () => void { return this.#resolve[last % this.#cap]!; }
-  rejecter(last: number): (err: Error) => void { return this.#reject[last % this.#cap]!; }
+  deadline(last: number): number { return this.#deadline[this.#at(last)]!; }
+  timeout(last: number): number { return this.#timeout[this.#at(last)]!; }
+  resolver(last: number): () => void { return this.#resolve[this.#at(last)]!; }
+  rejecter(last: number): (err: Error) => void { return this.#reject[this.#at(last)]!; }
 
   /** Forgets a held item (acknowledged or abandoned). */
   remove(seq: number): void {
-    const i = seq % this.#cap;
+    const i = this.#at(seq);
     this.#state[i] = 0;
     this.#data[i] = undefined;
     this.#resolve[i] = undefined;

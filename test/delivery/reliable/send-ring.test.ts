@@ -59,6 +59,23 @@ describe('SendRing', () => {
     ring.remove(10); // the message's resolving functions go with its last item
     expect([ring.live(10), ring.resolver(10), ring.rejecter(10)]).toEqual([false, undefined, undefined]);
   });
+  it('indexes seqs across 2^30 (mask → division) and past 2^32 alike: each in its own slot, wrapping with the ring', () => {
+    for (const from of [2 ** 30 - 3, 2 ** 32 - 3, 2 ** 40 + 5]) {
+      const ring = new SendRing();
+      ring.ensure(from, from + 9);
+      expect(ring.capacity).toBe(16);
+      for (let seq = from; seq <= from + 9; seq++) ring.add(seq, b(seq % 251), from, from + 9, 6);
+      ring.setMessage(from + 9, 77, 88, () => undefined, () => undefined);
+      for (let seq = from; seq <= from + 9; seq++) {
+        expect([ring.live(seq), ring.data(seq), ring.first(seq), ring.last(seq), ring.live(seq + 16), ring.live(seq - 16)]).toEqual([true, b(seq % 251), from, from + 9, false, false]);
+      }
+      expect([ring.deadline(from + 9), ring.timeout(from + 9)]).toEqual([77, 88]);
+      ring.remove(from + 4);
+      expect([ring.live(from + 3), ring.live(from + 4), ring.live(from + 5)]).toEqual([true, false, true]);
+      ring.ensure(from, from + 40); // grows to 64 slots, re-indexing what is held
+      expect([ring.capacity, ring.live(from), ring.live(from + 4), ring.data(from + 9), ring.deadline(from + 9)]).toEqual([64, true, false, b((from + 9) % 251), 77]);
+    }
+  });
 });
 
 describe('ReliableSender ring', () => {
