@@ -172,7 +172,7 @@ export class ReliableReceiver {
     } else if (this.#accept(seq, flags, data, index, count)) {
       progress = true;
     }
-    return progress ? this.#deliver(out) : out;
+    return progress && this.#ring.items > 0 ? this.#deliver(out) : out; // nothing buffered (in order): nothing more to deliver
   }
 
   /** The ack to send now (clears ackNeeded); null before any item was received. */
