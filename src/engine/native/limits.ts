@@ -58,5 +58,6 @@ export class LimitsExchange {
   forget(link: NativeLink): void {
     this.#peerMax.delete(link);
     this.#announcing.delete(link);
+    this.#lastSession = null; // a dropped peer's session is not kept by the cache
   }
 }
