@@ -19,8 +19,8 @@
  *   retransmission through requeue()), fast retransmit is off and the RTO is only a backstop
  *   (at least rtoMinMs, default 1 s) for items the packet layer saw acknowledged but the
  *   receiver did not accept.
- * - In-flight state: SendWindow over a SendRing (slots indexed by seq, one typed array per
- *   field); the ack's walks over it are in reliable/sender-acks.ts.
+ * - State: SendWindow over a SendRing (slots by seq, a typed array per field; a message lives in
+ *   its items' slots: no object per message); DeadlineQueue; the ack's walks in sender-acks.ts.
  * - At its deadline a message is abandoned: push() rejects with ERR_NOT_ACKNOWLEDGED and its
  *   seqs leave the window, so `base` (sent in every frame with reliable items) moves past them.
  * - Flow control (`credit`, delivery/flow.ts): a first transmission needs the receiver's credit
@@ -32,7 +32,7 @@
 import type { Clock } from '../runtime/clock';
 import { BadInputError, DeliveryError } from '../errors';
 import { FLAG_FRAGMENT, FLAG_RELIABLE, type PayloadItem } from '../wire/frame';
-import { DUE, RECOUNT, SACKED, SENT, messagePromise, resolvers, type SendRing } from './reliable/send-ring';
+import { DUE, SACKED, SENT, messagePromise, resolvers, type SendRing } from './reliable/send-ring';
 import { SendWindow } from './reliable/send-window';
 import { ItemRto } from './reliable/item-rto';
 import { DeadlineQueue } from './reliable/deadline-queue';
@@ -101,10 +101,10 @@ export class ReliableSender {
   get ringSlots(): number { return this.#ring.capacity; }
 
   /**
-   * Queues one message — its data as one item, or its chunks in order — with the message flags
-   * (e.g. COMPRESSED). Resolves when the cumulative ack covers its last seq; rejects with
-   * ERR_NOT_ACKNOWLEDGED at `deadlineMs` (monotonic clock); `timeoutMs` (default: from now to the
-   * deadline) is what the error says. Nothing is allocated per message but its promise.
+   * Queues one message (its data as one item, or its chunks in order; nothing allocated but the
+   * promise) with the message flags (e.g. COMPRESSED). Resolves when the cumulative ack covers its
+   * last seq; rejects with ERR_NOT_ACKNOWLEDGED at `deadlineMs` (monotonic clock); `timeoutMs`
+   * (default: from now to the deadline) is what the error says.
    */
   push(chunks: Uint8Array | readonly Uint8Array[], flags: number, deadlineMs: number, timeoutMs = Math.max(0, Math.round(deadlineMs - this.#clock.monotonic()))): Promise<void> {
     const n = chunks instanceof Uint8Array ? 1 : chunks.length;
@@ -126,7 +126,13 @@ export class ReliableSender {
   /** Whether take() would return items now. */
   hasWork(): boolean {
     const w = this.#w;
-    return w.due > 0 || (w.sendNext < w.nextSeq && w.sendNext < w.base + this.#window && this.#creditAllows(w.sendNext));
+    if (w.due > 0 || this.#peekedNext()) return true;
+    return w.sendNext < w.nextSeq && w.sendNext < w.base + this.#window && this.#creditAllows(w.sendNext);
+  }
+
+  /** The peek is sendNext's: chosen under a window and credit that only grow until takePeeked or creditRestarted drop it (no second check). */
+  #peekedNext(): boolean {
+    return this.#peeked !== null && this.#peekSeq === this.#w.sendNext;
   }
 
   /** The seq take(1) would return next (not marked sent), or 0: nothing to send. */
@@ -136,6 +142,7 @@ export class ReliableSender {
     if (due !== 0) return due;
     w.skipAbandoned();
     const seq = w.sendNext;
+    if (this.#peekedNext()) return seq;
     return seq < w.nextSeq && seq < w.base + this.#window && this.#creditAllows(seq) ? seq : 0;
   }
 
@@ -180,7 +187,7 @@ export class ReliableSender {
     } else {
       this.#retransmissions++;
     }
-    this.#transmit(seq, nowMs);
+    this.#w.transmit(seq, nowMs, ++this.#txCounter, nowMs + this.#rto.rtoMs);
     return item;
   }
 
@@ -252,12 +259,6 @@ export class ReliableSender {
     }
   }
 
-  #transmit(seq: number, now: number): void {
-    this.#ring.unset(seq, RECOUNT); // the restarted receiver counts this copy (as new, or as a first-seen duplicate)
-    this.#ring.transmitted(seq, now, ++this.#txCounter, now + this.#rto.rtoMs);
-    this.#w.clearDue(seq);
-  }
-
   /** Removes a held item (acked or abandoned); `st`: its state bits, when the caller read them. */
   #forget(seq: number, st?: number): void {
     if (this.#peekSeq === seq) this.#peeked = null; // let its data go
@@ -294,6 +295,7 @@ export class ReliableSender {
    * acknowledges without having seen a copy (delivered before the restart) is refunded then.
    */
   creditRestarted(): { bytes: number; messages: number } {
+    this.#peeked = null; // chosen under the old credit: choose again
     const { bytes, messages } = this.#w.recountSent();
     return { bytes, messages };
   }

@@ -97,6 +97,17 @@ export class SendWindow {
     this.#due--;
   }
 
+  /**
+   * A transmission (first or again) of held item seq: stamped sent, no longer due, and no longer
+   * RECOUNT (a restarted receiver counts this copy: as new, or as a first-seen duplicate).
+   */
+  transmit(seq: number, nowMs: number, txOrder: number, rtoAtMs: number): void {
+    const ring = this.ring;
+    if (ring.has(seq, DUE)) this.#due--;
+    ring.unset(seq, RECOUNT | DUE);
+    ring.transmitted(seq, nowMs, txOrder, rtoAtMs);
+  }
+
   /** A held, not yet SACKed item was selectively acknowledged. */
   sack(seq: number): void {
     this.ring.set(seq, SACKED);

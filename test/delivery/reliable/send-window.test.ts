@@ -48,6 +48,18 @@ describe('SendWindow', () => {
     expect(w.sendNext).toBe(5);
   });
 
+  it('transmit() stamps a held item and clears DUE (counted) and RECOUNT; SACKED stays', () => {
+    const { w } = make(3);
+    w.markDue(2);
+    w.recountSent(); // 1–3 RECOUNT
+    w.sack(3);
+    expect([w.due, w.ring.state(2), w.ring.state(3)]).toEqual([1, LIVE | SENT | DUE | RECOUNT, LIVE | SENT | SACKED | RECOUNT]);
+    w.transmit(2, 500, 9, 1500);
+    w.transmit(3, 501, 10, 1501);
+    expect([w.due, w.ring.state(2), w.ring.state(3)]).toEqual([0, LIVE | SENT, LIVE | SENT | SACKED]);
+    expect([w.ring.transmissions(2), w.ring.sentAt(2), w.ring.txOrder(2), w.ring.rtoAt(2)]).toEqual([2, 500, 9, 1500]);
+  });
+
   it('detectReneging marks due a SACKed item the ack no longer reports, up to the last reported range when truncated', () => {
     const { w } = make(4);
     w.sack(2);
