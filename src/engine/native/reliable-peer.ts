@@ -28,6 +28,49 @@ export interface PeerReliable {
   receivedAtMs: number;
 }
 
+/**
+ * The peers' reliable states by link, with a one-entry cache of the last lookup (found or not):
+ * a bulk flow asks for one peer 4–5 times per message (send, senderOf, sent, onFrame,
+ * deliveryAck). set() and delete() keep the cache right.
+ */
+export class PeerStates {
+  readonly #map = new Map<NativeLink, PeerReliable>();
+  #lastLink: NativeLink | null = null;
+  #lastState: PeerReliable | undefined = undefined;
+
+  get(link: NativeLink): PeerReliable | undefined {
+    if (link === this.#lastLink) return this.#lastState;
+    const s = this.#map.get(link);
+    this.#lastLink = link;
+    this.#lastState = s;
+    return s;
+  }
+
+  has(link: NativeLink): boolean {
+    return this.get(link) !== undefined;
+  }
+
+  set(link: NativeLink, s: PeerReliable): void {
+    this.#map.set(link, s);
+    this.#lastLink = link;
+    this.#lastState = s;
+  }
+
+  delete(link: NativeLink): void {
+    this.#map.delete(link);
+    this.#lastLink = null;
+    this.#lastState = undefined;
+  }
+
+  keys(): IterableIterator<NativeLink> {
+    return this.#map.keys();
+  }
+
+  [Symbol.iterator](): IterableIterator<[NativeLink, PeerReliable]> {
+    return this.#map[Symbol.iterator]();
+  }
+}
+
 /** The error a reliable send rejects with: the sender's, naming the peer. */
 function reliableRejection(label: string, e: Error, timeoutMs: number): Error {
   if (e instanceof UdpVaultError && e.code === 'ERR_NOT_ACKNOWLEDGED' && e.message.startsWith('not acknowledged within')) {

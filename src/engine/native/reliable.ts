@@ -25,7 +25,7 @@ import { fragment } from '../../delivery/fragment';
 import { FLAG_RELIABLE, binHeaderBytes, itemOverheadBytes, type ControlItem, type Frame } from '../../wire/frame';
 import type { Datagram } from '../../net/transport';
 import type { Timer } from '../../runtime/scheduler';
-import { openPeerReliable, type PeerReliable } from './reliable-peer';
+import { PeerStates, openPeerReliable, type PeerReliable } from './reliable-peer';
 import { UnsettledSends } from './unsettled-sends';
 import { PhaseAcks } from './phase-acks';
 import type { NodeContext } from '../context';
@@ -42,10 +42,7 @@ export const RELIABLE_WHOLE_ITEM_OVERHEAD = itemOverheadBytes({ flags: 0, data: 
 
 export class ReliableDelivery {
   #ctx: NodeContext;
-  #state = new Map<NativeLink, PeerReliable>();
-  /** The last #state lookup (link → state or undefined): a bulk flow asks for one peer several times per message (issue 12). */
-  #lastLink: NativeLink | null = null;
-  #lastState: PeerReliable | undefined = undefined;
+  readonly #state = new PeerStates();
   /** This node instance's random id (new on every start; the low bits of its first epoch). */
   #stream: number;
   /** Stream epochs and delivered floors (journal or memory). */
@@ -75,21 +72,11 @@ export class ReliableDelivery {
   }
 
   #of(link: NativeLink): PeerReliable {
-    let s = this.#get(link);
+    let s = this.#state.get(link);
     if (!s) {
       s = openPeerReliable(this.#ctx, link, this.#records, this.#unsettled.settledOne);
       this.#state.set(link, s);
-      this.#lastState = s;
     }
-    return s;
-  }
-
-  /** The peer's state, if any (#state through the one-entry cache: dropPeer and close clear it). */
-  #get(link: NativeLink): PeerReliable | undefined {
-    if (link === this.#lastLink) return this.#lastState;
-    const s = this.#state.get(link);
-    this.#lastLink = link;
-    this.#lastState = s;
     return s;
   }
 
@@ -118,28 +105,28 @@ export class ReliableDelivery {
 
   /** Our receive window for the peer (flow control; NativeFlowControl.receiveWindow). */
   receiveWindow(link: NativeLink): CreditWindow {
-    return this.#flow.receiveWindow(link, this.#get(link)?.receiver ?? null);
+    return this.#flow.receiveWindow(link, this.#state.get(link)?.receiver ?? null);
   }
 
   /** The peer restarted (a new instance): our credit toward it starts again. */
   peerRestarted(link: NativeLink): void {
-    this.#flow.peerRestarted(link, this.#get(link)?.sender ?? null);
+    this.#flow.peerRestarted(link, this.#state.get(link)?.sender ?? null);
   }
 
   /** The peer's sender, if reliable messages were ever sent to it. */
   senderOf(link: NativeLink): ReliableSender | null {
-    return this.#get(link)?.sender ?? null;
+    return this.#state.get(link)?.sender ?? null;
   }
 
   /** Items were just transmitted (at `nowMs`, the pump's time): the backstop timer must cover them. */
   sent(link: NativeLink, nowMs = this.#ctx.clock.monotonic()): void {
-    const s = this.#get(link);
+    const s = this.#state.get(link);
     if (s) this.#armAt(nowMs + s.sender.rtoMs, nowMs);
   }
 
   /** The packet carrying item `seq` was lost: send it again. */
   requeue(link: NativeLink, seq: number): boolean {
-    const s = this.#get(link);
+    const s = this.#state.get(link);
     if (!s?.sender.requeue(seq)) return false;
     this.#ctx.scheduleFlush(link.peer);
     return true;
@@ -157,7 +144,7 @@ export class ReliableDelivery {
    * floor (or withheld) and wanted again once the append resolves.
    */
   deliveryAck(link: NativeLink): ControlItem | null {
-    const s = this.#get(link);
+    const s = this.#state.get(link);
     const ack = s?.receiver.ack();
     if (!s || !ack) return null;
     const [stream, cum, ranges] = ack;
@@ -207,7 +194,7 @@ export class ReliableDelivery {
         continue;
       }
       if (c.type !== 'ack') continue;
-      const s = this.#get(link);
+      const s = this.#state.get(link);
       if (!s) continue;
       s.sender.onAck(c.stream, c.cum, c.ranges);
       if (s.sender.hasWork()) this.#ctx.scheduleFlush(peer);
@@ -295,8 +282,6 @@ export class ReliableDelivery {
     this.#state.get(link)?.sender.failAll(err, unsentErr);
     this.#flow.forget(link);
     this.#state.delete(link);
-    this.#lastLink = null;
-    this.#lastState = undefined;
     this.#acks.forget(link);
     this.#limits.forget(link);
   }
