@@ -16,23 +16,26 @@ import { formatEndpoint } from '../../peer/endpoint';
 import type { MessageEvent } from '../../api/types';
 import { countReceived, type NodeContext } from '../context';
 import type { NativeLink } from './link';
+import type { Session } from '../../crypto/session';
 import type { AcceptVerdict } from '../../delivery/reliable-receiver';
 import { frameIsFresh } from '../../peer/clock-offset';
 import { sessionConfirmed } from './handshake';
 import { onStaleFrame } from './timers';
 import { frameRefused } from './frame-refused';
 
-export function receiveData(link: NativeLink, d: Datagram): void {
+export function receiveData(link: NativeLink, d: Datagram, found?: Session, counterIn?: number, nowIn?: number): void {
   const { ctx, peer } = link;
-  const counter = dataCounter(d.data);
-  const session = ctx.peers.session(dataReceiverSid(d.data))?.session;
+  // The engine passes the session it found by the header's id, the counter and the datagram's
+  // clock read (engine.ts); read here only when called without them.
+  const counter = counterIn ?? dataCounter(d.data);
+  const session = found ?? ctx.peers.session(dataReceiverSid(d.data))?.session;
   if (!session) return ctx.drop('unknownSession', peer, 'no session with that id');
-  const now = ctx.clock.monotonic();
+  const now = nowIn ?? ctx.clock.monotonic();
   if (session.expired(now, ctx.limits)) return ctx.drop('unknownSession', peer, 'session expired');
-  if (!session.mayAccept(counter)) return ctx.drop('replay', peer, 'counter replayed or older than the window');
+  // open() checks the replay window before decrypting (a replayed or too old counter costs no AEAD call) and marks it after.
   const plain = session.open(d.data, counter, now);
   if (plain === 'auth') return ctx.drop('authFailure', peer, 'data authentication failed');
-  if (plain === 'replay') return ctx.drop('replay', peer, 'counter replayed');
+  if (plain === 'replay') return ctx.drop('replay', peer, 'counter replayed or older than the window');
   if (!peer.limiter.take(1, now)) return ctx.drop('rateLimited', peer, 'peer packet rate limit');
   countReceived(peer, d.data.length);
   let frame: Frame;
