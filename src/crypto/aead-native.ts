@@ -5,7 +5,7 @@
  * 4 KiB slabs so that 10,000 sessions do not each cost a guarded allocation; a slot is zeroed
  * when its cipher is wiped and reused afterwards.
  */
-import { sodiumNative, sodiumNativeError, type SodiumNativeLib } from './native-lib';
+import { sodiumNative, sodiumNativeError, sodiumNativeRawOpen, type RawAeadOpen, type SodiumNativeLib } from './native-lib';
 import { counterNonce, MAX_SEALED_BYTES, SealBuffer, type PacketCipher } from './packet-cipher';
 
 type SodiumNative = Pick<SodiumNativeLib, 'sodium_malloc' | 'sodium_memzero' | 'crypto_aead_chacha20poly1305_ietf_encrypt' | 'crypto_aead_chacha20poly1305_ietf_decrypt'>;
@@ -68,6 +68,9 @@ function headerAd(datagram: Uint8Array, headerBytes: number): Uint8Array {
   return AD13;
 }
 
+/** The addon's unchecked open (native-lib.ts), set when the native ciphers load; null: the package's checked wrapper. */
+let rawOpen: RawAeadOpen | null = null;
+
 /** Makes a SealBuffer's views for one split (header ‖ plaintext, the tag after it). */
 function sealViews(buf: SealBuffer, headerBytes: number, plainBytes: number): void {
   const { buffer, byteOffset: at } = buf;
@@ -109,16 +112,28 @@ class NativeCipher implements PacketCipher {
 
   open(datagram: Uint8Array, headerBytes: number, out: Uint8Array): boolean {
     const k = this.#key;
-    if (!k || datagram.length < headerBytes + 16) return false;
-    try {
-      const { buffer, byteOffset: at, length } = datagram;
-      const c = new Uint8Array(buffer, at + headerBytes, length - headerBytes);
-      this.#na.crypto_aead_chacha20poly1305_ietf_decrypt(out, null, c, headerAd(datagram, headerBytes), counterNonce(NONCE, datagram), k);
-      return true;
-    } catch {
+    const { buffer, byteOffset: at, length } = datagram;
+    const cBytes = length - headerBytes;
+    if (!k || headerBytes < 0 || cBytes < 16) return false;
+    // The addon's open without the package's wrapper (native-lib.ts): every length it would check is checked here.
+    if (out.byteLength !== cBytes - 16 || cBytes - 16 > MAX_SEALED_BYTES) {
       out.fill(0);
       return false;
     }
+    const c = new Uint8Array(buffer, at + headerBytes, cBytes);
+    const raw = rawOpen;
+    try {
+      if (raw !== null) {
+        if (raw(out, c, headerAd(datagram, headerBytes), counterNonce(NONCE, datagram), k) === cBytes - 16) return true;
+      } else {
+        this.#na.crypto_aead_chacha20poly1305_ietf_decrypt(out, null, c, headerAd(datagram, headerBytes), counterNonce(NONCE, datagram), k);
+        return true;
+      }
+    } catch {
+      // refused below
+    }
+    out.fill(0);
+    return false;
   }
 
   keyView(): Uint8Array | null {
@@ -137,6 +152,7 @@ export function loadNativeAead(): NativeAead {
   const na = sodiumNative();
   if (!na) throw new Error(sodiumNativeError());
   const store = new SecureKeyStore(na);
+  rawOpen = sodiumNativeRawOpen();
   return {
     allocKey: () => store.alloc(),
     cipher: (subkey) => {
