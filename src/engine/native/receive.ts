@@ -32,8 +32,10 @@ export function receiveData(link: NativeLink, d: Datagram, found?: Session, coun
   if (!session) return ctx.drop('unknownSession', peer, 'no session with that id');
   const now = nowIn ?? ctx.clock.monotonic();
   if (session.expired(now, ctx.limits)) return ctx.drop('unknownSession', peer, 'session expired');
-  // open() checks the replay window before decrypting (a replayed or too old counter costs no AEAD call) and marks it after.
-  const plain = session.open(d.data, counter, now);
+  // The replay window is checked before decrypting (a replayed or too old counter costs no AEAD
+  // call) and marked after. Decrypted in place: the frame is a view of the transport's buffer
+  // (its own memory per datagram), so nothing is allocated for it; its bytes are not read again.
+  const plain = session.openInPlace(d.data, counter, now);
   if (plain === 'auth') return ctx.drop('authFailure', peer, 'data authentication failed');
   if (plain === 'replay') return ctx.drop('replay', peer, 'counter replayed or older than the window');
   if (!peer.limiter.take(1, now)) return ctx.drop('rateLimited', peer, 'peer packet rate limit');
