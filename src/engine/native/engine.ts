@@ -80,9 +80,10 @@ export class NativeEngine {
   #onData(d: Datagram, nowMs: number): void {
     // A peer sizes its datagrams by its own MTU, which may be larger than ours (1500 vs 1400):
     // accept up to a jumbo-frame datagram, or our own maximum if that is larger.
-    const max = Math.max(this.ctx.maxDatagram[d.address.includes(':') ? 6 : 4], MAX_PEER_DATAGRAM_BYTES);
-    if (d.data.length < DATA_MIN_BYTES) throw new DropError('malformed', 'data datagram too short');
-    if (d.data.length > max) throw new DropError('tooLarge', 'data datagram larger than the maximum');
+    const n = d.data.length;
+    if (n < DATA_MIN_BYTES) throw new DropError('malformed', 'data datagram too short');
+    // (the address family is looked at only for a datagram above the jumbo size: not per datagram)
+    if (n > MAX_PEER_DATAGRAM_BYTES && n > this.ctx.maxDatagram[d.address.includes(':') ? 6 : 4]) throw new DropError('tooLarge', 'data datagram larger than the maximum');
     const counter = dataCounter(d.data); // a counter above 2^53 is refused (malformed) before the session lookup
     const found = this.ctx.peers.session(dataReceiverSid(d.data));
     const link = this.linkOf(found?.peer);

@@ -22,6 +22,7 @@ import { frameIsFresh } from '../../peer/clock-offset';
 import { sessionConfirmed } from './handshake';
 import { onStaleFrame } from './timers';
 import { frameRefused } from './frame-refused';
+import { wallAt } from './wall-clock';
 
 export function receiveData(link: NativeLink, d: Datagram, found?: Session, counterIn?: number, nowIn?: number): void {
   const { ctx, peer } = link;
@@ -48,7 +49,7 @@ export function receiveData(link: NativeLink, d: Datagram, found?: Session, coun
   }
   // Judged against the peer's clock offset measured at this session's handshake: an
   // authentic but stale frame means a clock stepped; a new handshake measures it again.
-  const wallMs = ctx.clock.now(); // one wall-clock read per datagram: freshness and the messages' receivedAt
+  const wallMs = wallAt(ctx.clock, now); // freshness and the messages' receivedAt: no clock read of its own (wall-clock.ts)
   if (!frameIsFresh(frame.t, wallMs, session.clockOffsetMs, ctx.settings.freshnessWindowMs)) {
     ctx.drop('stale', peer, 'frame timestamp outside the freshness window');
     return onStaleFrame(link, session, frame.t - wallMs);
