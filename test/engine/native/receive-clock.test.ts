@@ -47,7 +47,9 @@ test('a data datagram costs the receiving node exactly one monotonic and one wal
   const replays = b.status().counters.drops.replay ?? 0;
   perDatagram.length = 0;
   const from = b.peers()[0]!.endpoint.split(':');
+  const before = { ...reads };
   handler!({ data: last!, address: from[0]!, port: Number(from[1]) });
+  expect([reads.mono - before.mono, reads.wall - before.wall]).toEqual([1, 0]); // refused before the frame: no wall clock needed
   expect(b.status().counters.drops.replay).toBe(replays + 1);
   await w.closeAll();
 });
