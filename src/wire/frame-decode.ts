@@ -22,6 +22,9 @@ const MAX_PACKET_ACK_BYTES = 600;
 const GENERIC = Symbol('generic');
 
 let b: Uint8Array = new Uint8Array(0);
+/** b's buffer and offset, read once per frame (the items' views are made from them). */
+let bBuffer: ArrayBufferLike = b.buffer;
+let bOffset = 0;
 let o = 0;
 
 function byte(): number {
@@ -70,7 +73,7 @@ function skipBin(): number {
 /** A bin: a view of its bytes (the constructor, not subarray: no species lookup, about half the cost). */
 function bin(): Uint8Array {
   const n = skipBin();
-  return new Uint8Array(b.buffer, b.byteOffset + o - n, n);
+  return new Uint8Array(bBuffer, bOffset + o - n, n);
 }
 
 function item(): PayloadItem {
@@ -169,6 +172,8 @@ function frame(): Frame {
 /** The frame, or null when the generic decoder must decide (malformed or unusual bytes). */
 export function fastDecodeFrame(bytes: Uint8Array): Frame | null {
   b = bytes;
+  bBuffer = bytes.buffer;
+  bOffset = bytes.byteOffset;
   o = 0;
   try {
     return frame();
@@ -177,6 +182,7 @@ export function fastDecodeFrame(bytes: Uint8Array): Frame | null {
     throw e;
   } finally {
     b = EMPTY;
+    bBuffer = EMPTY.buffer;
   }
 }
 const EMPTY = new Uint8Array(0);
