@@ -44,12 +44,18 @@ export const systemScheduler: Scheduler = {
   microtask: (fn) => queueMicrotask(fn),
 };
 
-interface Entry {
-  at: number;
-  seq: number;
-  fn: () => void;
-  every: number; // 0 = once
-  cancelled: boolean;
+/** A manual timer or immediate: its own handle (no closure per timer). */
+class Entry implements Timer {
+  cancelled = false;
+  constructor(
+    public at: number,
+    readonly seq: number,
+    readonly fn: () => void,
+    readonly every: number, // 0 = once
+  ) {}
+  cancel(): void {
+    this.cancelled = true;
+  }
 }
 
 /** Lets every pending promise continuation and microtask run (a real macrotask boundary). */
@@ -79,18 +85,18 @@ export class ManualScheduler implements Scheduler {
     return this.#add(fn, Math.max(1, ms), Math.max(1, ms));
   }
   immediate(fn: () => void): Timer {
-    const e: Entry = { at: 0, seq: this.#seq++, fn, every: 0, cancelled: false };
+    const e = new Entry(0, this.#seq++, fn, 0);
     this.#immediates.push(e);
-    return { cancel: () => void (e.cancelled = true) };
+    return e;
   }
   microtask(fn: () => void): void {
     queueMicrotask(fn);
   }
 
   #add(fn: () => void, delay: number, every: number): Timer {
-    const e: Entry = { at: this.clock.monotonic() + delay, seq: this.#seq++, fn, every, cancelled: false };
+    const e = new Entry(this.clock.monotonic() + delay, this.#seq++, fn, every);
     this.#insert(e);
-    return { cancel: () => void (e.cancelled = true) };
+    return e;
   }
 
   #insert(e: Entry): void {

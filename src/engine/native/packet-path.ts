@@ -71,6 +71,8 @@ export class PacketPath {
   /** The datagram-mode message whose first items went out; its remaining items go first. */
   current: { m: OutMessage; next: number } | null = null;
   #timer: Timer | null = null;
+  /** The timer's callback: one per link, made at its first arm (memrss16: not a closure per arm). */
+  #fire: (() => void) | null = null;
   /** When the armed timer fires (null: none armed; null, not Infinity: no boxed double per idle peer). */
   #timerAtMs: number | null = null;
   /** Set while the peer's current address has not answered a packet we sent to it. */
@@ -376,7 +378,7 @@ export class PacketPath {
     if (at === Infinity || at >= (this.#timerAtMs ?? Infinity)) return;
     this.#timer?.cancel();
     this.#timerAtMs = at;
-    this.#timer = this.#link.ctx.scheduler.timeout(() => this.#onTimer(), Math.max(0, Math.ceil(at - nowMs)));
+    this.#timer = this.#link.ctx.scheduler.timeout((this.#fire ??= () => this.#onTimer()), Math.max(0, Math.ceil(at - nowMs)));
   }
 
   #onTimer(): void {
