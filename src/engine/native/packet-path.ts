@@ -287,7 +287,7 @@ export class PacketPath {
       const frames = p.frames;
       for (let j = 0; j < frames.length; j++) {
         const f = frames[j]!;
-        if (typeof f !== 'number' && f.kind === 'packetAck') space.acks.pruneBelow(f.largest);
+        if (typeof f !== 'number' && f.kind === 'packetAck') space.pruneAcksBelow(f.largest);
       }
     }
     for (let k = 0; k < lost.length; k++) pmtu.onPacketLost(lost[k]!.bytes, lost[k]!.sentAtMs, nowMs);

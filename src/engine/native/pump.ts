@@ -179,7 +179,7 @@ function packFrames(link: NativeLink, sender: ReliableSender | null, now: number
     // Our maxMessageBytes rides on a frame that goes anyway (never a datagram of its own).
     packer.begin(controls, link.engine.reliable.takeAnnouncement(link), cap);
     addDeliveryAck(link, packer);
-    const largest = space.acks.largest;
+    const largest = space.largestReceived; // without waking a resting space (memrss16)
     const ack = space.ackToSend(now, true);
     if (ack) {
       packer.addControl({ type: 'packetAck', ack });
