@@ -34,6 +34,15 @@ class NodeTimer implements Timer {
   }
 }
 
+/**
+ * A settled promise whose reactions are the system scheduler's microtasks: `then` queues a job
+ * on the same V8 microtask queue as queueMicrotask, in the same order, for ~95 bytes instead of
+ * ~250 (Node's queueMicrotask makes an AsyncResource and a bound function per call; memrss16:
+ * the node's end-of-turn flush queues one per turn with work). A callback that throws surfaces
+ * as an unhandled rejection (with Node's default mode, an uncaught error, as before).
+ */
+const SETTLED: Promise<void> = Promise.resolve();
+
 export const systemScheduler: Scheduler = {
   timeout: (fn, ms) => new NodeTimer(setTimeout(fn, Math.max(0, ms))),
   interval: (fn, ms) => new NodeTimer(setInterval(fn, Math.max(1, ms))),
@@ -41,7 +50,7 @@ export const systemScheduler: Scheduler = {
     const t = setImmediate(fn);
     return { cancel: () => clearImmediate(t) };
   },
-  microtask: (fn) => queueMicrotask(fn),
+  microtask: (fn) => void SETTLED.then(fn),
 };
 
 /** A manual timer or immediate: its own handle (no closure per timer). */
