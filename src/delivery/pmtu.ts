@@ -47,13 +47,6 @@ export { ROUND_PROBES, SEARCH_GRANULARITY } from './pmtu-rounds';
 export const PMTU_BASE_IPV4 = 1200;
 /** IPv6 minimum link MTU 1280 − 40 (IPv6) − 8 (UDP). */
 export const PMTU_BASE_IPV6 = 1232;
-/**
- * The shortest probe timeout (RFC 8899 §5.1.1: PROBE_TIMER "MUST NOT be smaller than 1 second").
- * memrss16: with the PTO alone (40 ms from a 5 ms handshake), a crowd's loaded peers answered
- * probes late: 13 probes per new session at 2,000 peers under load 8–10 instead of 1–4, sizes
- * taken as too big, searches still running for half the links 30 s after the setup.
- */
-export const PROBE_TIMER_MIN_MS = 1_000;
 /** Losses after which a size is taken as too big (RFC 8899 MAX_PROBES). */
 export const MAX_PROBES = 3;
 export const RAISE_INTERVAL_MS = 600_000;

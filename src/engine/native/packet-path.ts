@@ -13,7 +13,7 @@ import { controllerFactory } from '../../delivery/congestion/select';
 import type { SentPacket } from '../../delivery/reliable/sent-history';
 import { MAX_ACK_DELAY_MS } from '../../delivery/reliable/rtt';
 import { IPV4_HEADER_BYTES, IPV6_HEADER_BYTES, UDP_HEADER_BYTES } from '../../constants';
-import { PmtuSearch, PMTU_BASE_IPV4, PMTU_BASE_IPV6, PROBE_TIMER_MIN_MS } from '../../delivery/pmtu';
+import { PmtuSearch, PMTU_BASE_IPV4, PMTU_BASE_IPV6 } from '../../delivery/pmtu';
 import { INITIAL_CREDIT, type CreditWindow } from '../../delivery/flow';
 import { decodeAck } from '../../wire/ack';
 import { probeLedger } from './probe-ledger';
@@ -137,14 +137,11 @@ export class PacketPath {
     return this.#link.peer.rttMs ?? s.rtt.smoothedMs;
   }
 
-  /**
-   * How long a probe may go unanswered: the PTO, or from the handshake's RTT before any sample
-   * (3 × RTT + max ack delay), and never less than RFC 8899's PROBE_TIMER floor (pmtu.ts).
-   */
+  /** How long a probe may go unanswered: the PTO, or from the handshake's RTT before any sample (3 × RTT + max ack delay). */
   probeTimeoutMs(): number {
     const s = this.space;
     const hs = this.#link.peer.rttMs;
-    return Math.max(PROBE_TIMER_MIN_MS, s.rtt.hasSample || hs === null ? s.rtt.ptoMs() : 3 * Math.max(hs, 1) + MAX_ACK_DELAY_MS);
+    return s.rtt.hasSample || hs === null ? s.rtt.ptoMs() : 3 * Math.max(hs, 1) + MAX_ACK_DELAY_MS;
   }
 
   /**
