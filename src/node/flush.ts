@@ -23,6 +23,10 @@ export class TurnFlush {
   readonly #mayRun: () => boolean;
   /** The end-of-turn callback (one per node, not one per flush). */
   readonly #atTurnEnd = (): void => this.run(false);
+  /** Whether the run under way drains (the node is closing), for #flushEach. */
+  #draining = false;
+  /** Flushes one peer of the run under way (Set.forEach: no iterator or result objects per peer). */
+  readonly #flushEach = (p: Peer): void => this.#flushOne(p, this.#draining);
 
   constructor(scheduler: Scheduler, flushOne: (peer: Peer, draining: boolean) => void, mayRun: () => boolean) {
     this.#scheduler = scheduler;
@@ -54,8 +58,9 @@ export class TurnFlush {
     this.#queued = this.#spare;
     this.#spare = peers;
     this.#running = true;
+    this.#draining = draining;
     try {
-      for (const p of peers) this.#flushOne(p, draining);
+      peers.forEach(this.#flushEach);
     } finally {
       peers.clear();
       this.#running = false;
