@@ -73,6 +73,8 @@ export class PacketPath {
   #timer: Timer | null = null;
   /** The timer's callback: one per link, made at its first arm (memrss16: not a closure per arm). */
   #fire: (() => void) | null = null;
+  /** The armed timer is the pacer's wake-up (arm's extraAtMs), not a deadline of the link's. */
+  #timerForPacer = false;
   /** When the armed timer fires (null: none armed; null, not Infinity: no boxed double per idle peer). */
   #timerAtMs: number | null = null;
   /** Set while the peer's current address has not answered a packet we sent to it. */
@@ -374,10 +376,24 @@ export class PacketPath {
     if (!this.#link.alive) return;
     const d = this.#space?.deadline() ?? null;
     const w = this.#waiting?.nextDeadline() ?? null;
-    const at = Math.min(d ?? Infinity, w ?? Infinity, extraAtMs, this.#pmtu?.deadline() ?? Infinity, (this.#deliveryAckSinceMs ?? Infinity) + MAX_ACK_DELAY_MS);
-    if (at === Infinity || at >= (this.#timerAtMs ?? Infinity)) return;
+    const due = Math.min(d ?? Infinity, w ?? Infinity, this.#pmtu?.deadline() ?? Infinity, (this.#deliveryAckSinceMs ?? Infinity) + MAX_ACK_DELAY_MS);
+    const at = Math.min(due, extraAtMs);
+    if (at === Infinity) {
+      // Nothing is due any more (an idle peer's keepalive was acknowledged: its probe timeout
+      // is moot): a timer armed for a deadline, not for the pacer, would fire for nothing and
+      // flush the link (memrss16). A later deadline keeps the armed timer (it fires early and
+      // re-arms: no new timer per ack in a bulk flow).
+      if (this.#timer !== null && !this.#timerForPacer) {
+        this.#timer.cancel();
+        this.#timer = null;
+        this.#timerAtMs = null;
+      }
+      return;
+    }
+    if (at >= (this.#timerAtMs ?? Infinity)) return;
     this.#timer?.cancel();
     this.#timerAtMs = at;
+    this.#timerForPacer = extraAtMs < due;
     this.#timer = this.#link.ctx.scheduler.timeout((this.#fire ??= () => this.#onTimer()), Math.max(0, Math.ceil(at - nowMs)));
   }
 
