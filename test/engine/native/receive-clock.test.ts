@@ -19,6 +19,15 @@ test('a data datagram costs the receiving node exactly one monotonic and one wal
   const wall = w.clock.now.bind(w.clock);
   w.clock.monotonic = (): number => (reads.mono++, mono());
   w.clock.now = (): number => (reads.wall++, wall());
+  // The manual scheduler reads the clock to place a timer (the system scheduler's setTimeout
+  // does not): not the node's read.
+  const timeout = w.scheduler.timeout.bind(w.scheduler);
+  w.scheduler.timeout = (fn, ms) => {
+    const m = reads.mono;
+    const t = timeout(fn, ms);
+    reads.mono = m;
+    return t;
+  };
   const perDatagram: Array<[number, number]> = [];
   let last: Buffer | null = null;
   let handler: ((d: { data: Buffer; address: string; port: number }) => void) | null = null;
