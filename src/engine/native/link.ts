@@ -16,7 +16,8 @@ import type { NodeContext } from '../context';
 import type { LinkSendOptions, PeerLink } from '../link';
 import type { NativeEngine } from './engine';
 import { pumpLink } from './pump';
-import { datagramItems } from './send';
+import { bodyFlags, bodyItems, datagramBody } from './send';
+import { expressSession, sendExpress, wholeItemBytes } from './express';
 import { PacketPath } from './packet-path';
 import { receiveData } from './receive';
 import { initiateHandshake } from './handshake';
@@ -128,11 +129,16 @@ export class NativeLink implements PeerLink {
     }
     if (opts.reliable) return this.#sendReliable(data, opts.timeoutMs ?? this.ctx.settings.reliableTimeoutMs);
     try {
-      const items = datagramItems(this, data);
+      const body = datagramBody(this, data);
+      const flags = bodyFlags();
       // The shared executor hands the resolving functions over: no closure and context per message.
       const p = new Promise<void>(capture);
+      const { resolve, reject } = captured;
+      const now = this.ctx.clock.monotonic();
+      const session = expressSession(this, wholeItemBytes(body), now);
+      if (session !== null && sendExpress(this, session, now, body, flags, resolve, reject)) return p;
       const timeoutMs = opts.timeoutMs ?? this.ctx.settings.handshakeTimeoutMs;
-      this.outbox.push({ items, bytes: data.length, deadlineMs: this.ctx.clock.monotonic() + timeoutMs, timeoutMs, resolve: captured.resolve, reject: captured.reject });
+      this.outbox.push({ items: bodyItems(this, body, flags), bytes: data.length, deadlineMs: now + timeoutMs, timeoutMs, resolve, reject });
       this.ctx.scheduleFlush(this.peer);
       return p;
     } catch (e) {
