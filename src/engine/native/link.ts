@@ -57,6 +57,7 @@ export class NativeLink implements PeerLink {
   #reliableWait: Outbox<WaitingReliable> | null = null;
   #staleHandshakeFor: WeakSet<Session> | null = null;
   #compression: CompressionBackoff | null = null;
+  #refused: ((e: Error) => void)[] | null = null;
   /** Datagram-mode message ids start at a random point so a restarted sender is not taken for a duplicate. */
   #nextMsgId: number;
   #closed = false;
@@ -129,12 +130,19 @@ export class NativeLink implements PeerLink {
     }
     if (opts.reliable) return this.#sendReliable(data, opts.timeoutMs ?? this.ctx.settings.reliableTimeoutMs);
     try {
+      const now = this.ctx.clock.monotonic();
+      if (data.length <= this.ctx.settings.maxMessageBytes && this.#refusedNow(now)) {
+        // The window-wait queue is full: refused (ERR_QUEUE_FULL) by this turn's flush, with no queue entry made.
+        const p = new Promise<void>(capture);
+        (this.#refused ??= []).push(captured.reject);
+        this.ctx.scheduleFlush(this.peer);
+        return p;
+      }
       const body = datagramBody(this, data);
       const flags = bodyFlags();
       // The shared executor hands the resolving functions over: no closure and context per message.
       const p = new Promise<void>(capture);
       const { resolve, reject } = captured;
-      const now = this.ctx.clock.monotonic();
       const session = expressSession(this, wholeItemBytes(body), now);
       if (session !== null && sendExpress(this, session, now, body, flags, resolve, reject)) return p;
       const timeoutMs = opts.timeoutMs ?? this.ctx.settings.handshakeTimeoutMs;
@@ -144,6 +152,27 @@ export class NativeLink implements PeerLink {
     } catch (e) {
       return Promise.reject(e);
     }
+  }
+
+  /**
+   * Whether a datagram-mode message sent now is refused for want of room in the window-wait
+   * queue: it is at its message limit (nothing leaves it before this turn's flush admits the
+   * turn's messages) and a session exists (without one the pre-session queue takes them).
+   */
+  #refusedNow(now: number): boolean {
+    const path = this.path;
+    return path.hasDatagrams && path.waiting.full && this.current(now) !== null;
+  }
+
+  /**
+   * The datagram-mode messages refused at send() in this turn (#refusedNow): their promises'
+   * reject functions, called by the flush (admit.ts) with the error it gives the turn's other
+   * refusals — after the caller attached its handlers, and with no queue entry.
+   */
+  takeRefused(): ((e: Error) => void)[] | null {
+    const r = this.#refused;
+    this.#refused = null;
+    return r;
   }
 
   /**
@@ -232,6 +261,7 @@ export class NativeLink implements PeerLink {
   close(err: Error): void {
     if (this.#closed) return;
     this.#closed = true;
+    for (const r of this.takeRefused() ?? []) r(err);
     for (const m of this.outbox.clear()) m.reject(err);
     for (const m of this.#reliableWait?.clear() ?? []) m.reject(err);
     this.#reliableWait = null;

@@ -76,4 +76,43 @@ describe('datagram-mode admission', () => {
     expect(e.message).toBe('congestion: the path to peer b had no room for 50 ms; message dropped at the sender');
     expect(a.status().counters.drops.congestion).toBe(rejected.length);
   });
+
+  test('a send while the window-wait queue is full makes no queue entry and is refused by the same turn\'s flush, with the exact ERR_QUEUE_FULL', async () => {
+    const a = await w.node(A, { settings: { queueMaxMessages: 4 } });
+    const b = await w.node(B);
+    await w.pair(a, b);
+    w.net.partition(A, B, true); // no acks: what waits stays waiting
+    const fill = Array.from({ length: 30 }, (_, i) => watch(a.send('b', bytesOf(1024, i)))); // 10 go (the initial burst), 4 wait, 16 refused
+    await w.scheduler.advance(0);
+    const link = (a as unknown as { linkOf(r: string): { outbox: { batched: number }; path: { waiting: { size: number } } } }).linkOf('b');
+    expect(link.path.waiting.size).toBe(4);
+    const pendingBefore = fill.filter((s) => s.state === 'pending').length;
+    const late = [watch(a.send('b', bytesOf(256, 100))), watch(a.send('b', bytesOf(1024, 101)))];
+    expect(link.outbox.batched).toBe(0); // refused at send(): no queue entry
+    expect(late.map((s) => s.state)).toEqual(['pending', 'pending']); // the caller attaches its handlers first
+    await w.scheduler.advance(0);
+    expect(late.map((s) => s.state)).toEqual(['rejected', 'rejected']);
+    expect(late[0]!.error).toBe(late[1]!.error);
+    const e = late[0]!.error as UdpVaultError;
+    expect([e.code, e.message, e.stack]).toEqual([
+      'ERR_QUEUE_FULL',
+      'queue for peer b is full (waiting for the congestion window); message not sent',
+      'UdpVaultError: queue for peer b is full (waiting for the congestion window); message not sent',
+    ]);
+    expect(fill.filter((s) => s.state === 'pending').length).toBe(pendingBefore); // the waiting messages are untouched
+    expect(link.path.waiting.size).toBe(4);
+  });
+
+  test('a message larger than maxMessageBytes is still refused ERR_TOO_LARGE while the window-wait queue is full', async () => {
+    const a = await w.node(A, { settings: { queueMaxMessages: 2, maxMessageBytes: 2000 } });
+    const b = await w.node(B);
+    await w.pair(a, b);
+    w.net.partition(A, B, true);
+    Array.from({ length: 30 }, (_, i) => watch(a.send('b', bytesOf(256, i))));
+    await w.scheduler.advance(0);
+    const big = watch(a.send('b', bytesOf(2001, 1)));
+    await w.scheduler.advance(0);
+    expect(big.state).toBe('rejected');
+    expect((big.error as UdpVaultError).code).toBe('ERR_TOO_LARGE');
+  });
 });
