@@ -4,6 +4,9 @@
  * turn → flush at the end of the turn: pack items of one peer into as few frames as fit the MTU
  * (pump.ts) → pad → encrypt with the peer's current session → socket (frame-send.ts).
  * Messages issued in one event-loop turn share datagrams (a microtask flush: no timer, no delay).
+ * A message that fills its own datagram skips the outbox and the flush when nothing waits before
+ * it and the window and the pacer have room (express.ts); one sent while the window-wait queue is
+ * full is refused by the flush without a queue entry (link.ts, admit.ts).
  */
 import { COMPRESSION_MIN_BYTES } from '../../constants';
 import { BadInputError } from '../../errors';
