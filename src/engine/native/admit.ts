@@ -36,7 +36,7 @@ export function admitDatagrams(link: NativeLink, now: number): void {
   const { ctx, path } = link;
   const deadline = now + ctx.settings.datagramWindowWaitMs;
   let err: UdpVaultError | null = null;
-  // Refused at send() (link.ts #refusedNow): the queue was full then and nothing left it since.
+  // Refused at send() (link.ts #refuseIfFull): the queue was full then and nothing left it since.
   const refused = link.takeRefused();
   if (refused !== null) {
     err = windowFull(link);

@@ -16,8 +16,9 @@ import type { NodeContext } from '../context';
 import type { LinkSendOptions, PeerLink } from '../link';
 import type { NativeEngine } from './engine';
 import { pumpLink } from './pump';
-import { bodyFlags, bodyItems, datagramBody } from './send';
-import { expressSession, sendExpress, wholeItemBytes } from './express';
+import { bodyFlags, bodyItems, datagramBody, datagramItems } from './send';
+import type { PayloadItem } from '../../wire/frame';
+import { EXPRESS_MIN_DATA_BYTES, expressSession, sendExpress, wholeItemBytes } from './express';
 import { PacketPath } from './packet-path';
 import { receiveData } from './receive';
 import { initiateHandshake } from './handshake';
@@ -130,24 +131,26 @@ export class NativeLink implements PeerLink {
     }
     if (opts.reliable) return this.#sendReliable(data, opts.timeoutMs ?? this.ctx.settings.reliableTimeoutMs);
     try {
-      const now = this.ctx.clock.monotonic();
-      if (data.length <= this.ctx.settings.maxMessageBytes && this.#refusedNow(now)) {
-        // The window-wait queue is full: refused (ERR_QUEUE_FULL) by this turn's flush, with no queue entry made.
+      const path = this.path;
+      if (path.hasDatagrams && path.waiting.full) {
+        const p = this.#refuseIfFull(data);
+        if (p !== null) return p;
+      }
+      if (data.length < EXPRESS_MIN_DATA_BYTES) {
+        // Smaller messages never fill their own datagram: the queue, with no express test (64 B pays nothing for it).
+        const items = datagramItems(this, data);
+        // The shared executor hands the resolving functions over: no closure and context per message.
         const p = new Promise<void>(capture);
-        (this.#refused ??= []).push(captured.reject);
-        this.ctx.scheduleFlush(this.peer);
+        this.#push(items, data.length, this.ctx.clock.monotonic(), opts, captured.resolve, captured.reject);
         return p;
       }
+      const now = this.ctx.clock.monotonic();
       const body = datagramBody(this, data);
       const flags = bodyFlags();
-      // The shared executor hands the resolving functions over: no closure and context per message.
+      const session = expressSession(this, wholeItemBytes(body), now);
       const p = new Promise<void>(capture);
       const { resolve, reject } = captured;
-      const session = expressSession(this, wholeItemBytes(body), now);
-      if (session !== null && sendExpress(this, session, now, body, flags, resolve, reject)) return p;
-      const timeoutMs = opts.timeoutMs ?? this.ctx.settings.handshakeTimeoutMs;
-      this.outbox.push({ items: bodyItems(this, body, flags), bytes: data.length, deadlineMs: now + timeoutMs, timeoutMs, resolve, reject });
-      this.ctx.scheduleFlush(this.peer);
+      if (session === null || !sendExpress(this, session, now, body, flags, resolve, reject)) this.#push(bodyItems(this, body, flags), data.length, now, opts, resolve, reject);
       return p;
     } catch (e) {
       return Promise.reject(e);
@@ -155,17 +158,28 @@ export class NativeLink implements PeerLink {
   }
 
   /**
-   * Whether a datagram-mode message sent now is refused for want of room in the window-wait
-   * queue: it is at its message limit (nothing leaves it before this turn's flush admits the
-   * turn's messages) and a session exists (without one the pre-session queue takes them).
+   * A datagram-mode message sent while the window-wait queue is at its message limit (nothing
+   * leaves it before this turn's flush admits the turn's messages) and a session exists (without
+   * one the pre-session queue takes it): refused (ERR_QUEUE_FULL) by this turn's flush, with no
+   * queue entry made. Null: not refused here (too large, or no session).
    */
-  #refusedNow(now: number): boolean {
-    const path = this.path;
-    return path.hasDatagrams && path.waiting.full && this.current(now) !== null;
+  #refuseIfFull(data: Uint8Array): Promise<void> | null {
+    if (data.length > this.ctx.settings.maxMessageBytes || this.current() === null) return null;
+    const p = new Promise<void>(capture);
+    (this.#refused ??= []).push(captured.reject);
+    this.ctx.scheduleFlush(this.peer);
+    return p;
+  }
+
+  /** A datagram-mode message for this turn's flush. */
+  #push(items: PayloadItem[], bytes: number, now: number, opts: LinkSendOptions, resolve: () => void, reject: (e: Error) => void): void {
+    const timeoutMs = opts.timeoutMs ?? this.ctx.settings.handshakeTimeoutMs;
+    this.outbox.push({ items, bytes, deadlineMs: now + timeoutMs, timeoutMs, resolve, reject });
+    this.ctx.scheduleFlush(this.peer);
   }
 
   /**
-   * The datagram-mode messages refused at send() in this turn (#refusedNow): their promises'
+   * The datagram-mode messages refused at send() in this turn (#refuseIfFull): their promises'
    * reject functions, called by the flush (admit.ts) with the error it gives the turn's other
    * refusals — after the caller attached its handlers, and with no queue entry.
    */

@@ -8,7 +8,8 @@
  */
 import { SimWorld, bytesOf, watch } from '../../sim/harness';
 import { Session } from '../../../src/crypto/session';
-import { expressSent, setExpressPath } from '../../../src/engine/native/express';
+import { EXPRESS_MIN_DATA_BYTES, expressSent, setExpressPath, wholeItemBytes } from '../../../src/engine/native/express';
+import { FRAME_HEADER_BYTES, PACKET_ACK_RESERVE_BYTES, SEAL_OVERHEAD_BYTES } from '../../../src/engine/native/frame-send';
 import { decodeFrame } from '../../../src/wire/frame';
 import { DATA_HEADER_BYTES } from '../../../src/constants';
 import type { UdpVaultNode } from '../../../src/index';
@@ -108,5 +109,13 @@ describe('express path', () => {
       jest.restoreAllMocks();
       await w.closeAll();
     }
+  });
+
+  test('messages below EXPRESS_MIN_DATA_BYTES never fill half a frame, even on the smallest path (mtu 576, IPv6)', () => {
+    const budget = 576 - 40 - 8 - SEAL_OVERHEAD_BYTES - FRAME_HEADER_BYTES - PACKET_ACK_RESERVE_BYTES;
+    expect(budget).toBe(434);
+    expect(wholeItemBytes(new Uint8Array(EXPRESS_MIN_DATA_BYTES - 1)) * 2).toBeLessThanOrEqual(budget);
+    expect(wholeItemBytes(new Uint8Array(255))).toBe(259); // array, flags, bin8 header (2)
+    expect(wholeItemBytes(new Uint8Array(256))).toBe(261); // bin16 header (3) from 256 bytes on
   });
 });
