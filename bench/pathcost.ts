@@ -6,7 +6,8 @@
  * as bench/run.ts does. Prints µs of CPU per delivered message for the receive path (CPU time inside
  * the receiving node's datagram handler, per delivery batch) and for everything else (the send path, the sender's
  * handling of acks, timers). Being CPU time of one process, the figures hold on a busy machine
- * far better than rates do. Env: PATHCOST_MESSAGES (default 200000), PATHCOST_AEAD (auto|native|wasm).
+ * far better than rates do. Env: PATHCOST_MESSAGES (default 200000), PATHCOST_AEAD (auto|native|wasm),
+ * PATHCOST_EXPRESS=0 (datagram-mode messages never take the express path: src/engine/native/express.ts).
  * Sizes: `1024` datagram mode, `r1024` reliable mode (at most PATHCOST_INFLIGHT, default 4096,
  * unsettled, as bench/roles/udpvault.ts does). PATHCOST_PER_DATAGRAM=1: each datagram's handler
  * is followed by a microtask checkpoint, as dgram's `message` callbacks are (so a receiver
@@ -18,6 +19,7 @@
 import { createNode } from '../src/index';
 import type { Datagram, OpenTransport, Transport, TransportOptions } from '../src/net/transport';
 import { payload } from './roles/role';
+import { expressSent, setExpressPath } from '../src/engine/native/express';
 
 const BATCH = 64;
 
@@ -184,12 +186,14 @@ async function run(spec: string, messages: number): Promise<void> {
     await b.close();
     return;
   }
+  setExpressPath(process.env['PATHCOST_EXPRESS'] !== '0');
+  const express0 = expressSent();
   const m = await measureOnce(messages);
   const recv = m.recvUs / m.delivered;
   const all = m.cpuUs / m.delivered;
   console.log(
     `${(reliable ? 'reliable ' : '') + String(size).padStart(5)} B${net.perDatagram ? ' (per datagram)' : ''}: ${m.delivered}/${messages} delivered in ${m.datagrams} datagrams (${(m.bytes / m.datagrams).toFixed(0)} B each); ` +
-      `CPU µs per message: all ${all.toFixed(2)} = receive path ${recv.toFixed(2)} + send path and the rest ${(all - recv).toFixed(2)}`,
+      `CPU µs per message: all ${all.toFixed(2)} = receive path ${recv.toFixed(2)} + send path and the rest ${(all - recv).toFixed(2)}; express ${expressSent() - express0}`,
   );
   await a.close();
   await b.close();

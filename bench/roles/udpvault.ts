@@ -8,6 +8,7 @@ import type { PeerEvent, UdpVaultNode } from '../../src/index';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { createNode } = require('../../..') as typeof import('../../src/index');
 import type { Command, Hello } from '../protocol';
+import { Series } from './series';
 import { Blaster, Counter, allocated, allocationProfile, heapSnapshot, memory, payload, type RoleHandler } from './role';
 
 export const BENCH_SETTINGS = { mtu: 1500 } as const;
@@ -60,6 +61,8 @@ export function udpvaultRole(): RoleHandler {
   let blaster: Blaster | null = null;
   /** Datagram-mode sends refused (by error code) since the last blast began: CPU the sender spent on messages never sent. */
   let refused: Record<string, number> = {};
+  const series = new Series();
+  const refusedCount = (): number => Object.values(refused).reduce((a, b) => a + b, 0);
   const onMessage = (m: { data: Uint8Array }): void => counter.add(m.data.length);
   const the = (): UdpVaultNode => {
     if (!node) throw new Error('udpvault: not started');
@@ -94,8 +97,10 @@ export function udpvaultRole(): RoleHandler {
           return { ms: await pairs(c.n) };
         case 'count':
           counter.start();
+          series.start(the(), refusedCount);
           return {};
         case 'report':
+          series.stop();
           return { ...counter.stop(), counters: the().status().counters, path: pathOf(the()), refused }; // the node's own counters and path figures (bench/hot.ts prints them)
         case 'blast': {
           const n = the();

@@ -107,6 +107,11 @@ export class Outbox<M extends OutMessage = OutMessage> {
     return this.takeAll();
   }
 
+  /** Control items wait for the next datagram. */
+  get hasControls(): boolean {
+    return this.#controls !== null;
+  }
+
   get queued(): number {
     return this.#queue?.length ?? 0;
   }

@@ -31,6 +31,11 @@ export class WindowWaitQueue<T> {
   get size(): number { return this.#items.length - this.#head; }
   get bytes(): number { return this.#bytes; }
 
+  /** At its message limit: push() takes nothing now, whatever the size. */
+  get full(): boolean {
+    return this.size >= this.#limits.maxMessages;
+  }
+
   /** Whether push() would take a message of `bytes` now. */
   hasRoom(bytes: number): boolean {
     return this.size < this.#limits.maxMessages && this.#bytes + bytes <= this.#limits.maxBytes;

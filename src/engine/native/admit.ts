@@ -18,6 +18,12 @@ const windowFull = (link: NativeLink): UdpVaultError =>
 /** Without a session: this turn's messages go to the bounded pre-session queue. */
 export function queueForSession(link: NativeLink): void {
   const { ctx, peer } = link;
+  // Refused at send(), when the window-wait queue was full and a session existed (it ended within the turn).
+  const refused = link.takeRefused();
+  if (refused !== null) {
+    const e = windowFull(link);
+    for (const r of refused) r(e);
+  }
   const limits = { maxMessages: ctx.settings.queueMaxMessages, maxBytes: ctx.settings.queueMaxBytes };
   let err: UdpVaultError | null = null;
   for (const m of link.outbox.batchToQueue(limits)) {
@@ -30,6 +36,12 @@ export function admitDatagrams(link: NativeLink, now: number): void {
   const { ctx, path } = link;
   const deadline = now + ctx.settings.datagramWindowWaitMs;
   let err: UdpVaultError | null = null;
+  // Refused at send() (link.ts #refuseIfFull): the queue was full then and nothing left it since.
+  const refused = link.takeRefused();
+  if (refused !== null) {
+    err = windowFull(link);
+    for (const r of refused) r(err);
+  }
   for (const m of link.outbox.takeAll()) {
     if (!path.waiting.push(m, m.bytes, deadline)) m.reject((err ??= windowFull(link)));
   }

@@ -10,6 +10,7 @@ import { encodeFrameInto, encodedFrameBytes, unpaddedFrameBytes, FRAME_FIXED_OVE
 import { paddedSize } from '../../wire/padding';
 import { countSent, type NodeContext } from '../context';
 import type { Peer } from '../../peer/peer';
+import type { Session } from '../../crypto/session';
 import type { OutMessage } from '../../peer/outbox';
 import { stackless } from './stackless';
 import type { NativeLink } from './link';
@@ -37,11 +38,16 @@ export function frameBudget(link: NativeLink): number {
   return link.path.maxDatagram - SEAL_OVERHEAD_BYTES - FRAME_HEADER_BYTES - PACKET_ACK_RESERVE_BYTES;
 }
 
+/** The error of a message whose datagram the network refused (the transport's callback or a throwing send). */
+function networkRefused(peer: Peer, err: Error): DeliveryError {
+  return stackless(() => new DeliveryError('ERR_PEER_UNREACHABLE', `message to peer ${peer.label()} not sent: the network refused the datagram (${(err as NodeJS.ErrnoException).code ?? 'error'})`));
+}
+
 /** Settles the messages whose last item rode in one datagram, once the transport took it. */
 function settleSent(ctx: NodeContext, peer: Peer, messages: readonly OutMessage[], err: Error | null): void {
   for (const m of messages) {
     if (err) {
-      m.reject(stackless(() => new DeliveryError('ERR_PEER_UNREACHABLE', `message to peer ${peer.label()} not sent: the network refused the datagram (${(err as NodeJS.ErrnoException).code ?? 'error'})`)));
+      m.reject(networkRefused(peer, err));
       continue;
     }
     peer.counters.messagesOut++;
@@ -74,7 +80,7 @@ function paddingTarget(link: NativeLink, frameBytes: number, oversize: boolean):
  * The frame encoded straight into the datagram's buffer after the data header and sealed there
  * in place (a pooled slot, datagram-pool.ts; no frame copy, no scratch area).
  */
-function sealFrame(session: NonNullable<ReturnType<NativeLink['current']>>, frame: Frame, target: number, now: number, base: number): Uint8Array {
+function sealFrame(session: Session, frame: Frame, target: number, now: number, base: number): Uint8Array {
   const frameBytes = encodedFrameBytes(frame, target, base);
   const buf = takeDatagram(SEAL_OVERHEAD_BYTES + frameBytes);
   encodeFrameInto(frame, target, buf, DATA_HEADER_BYTES, base);
@@ -87,6 +93,48 @@ function carriesLiveness(frame: Frame): boolean {
   if (frame.p.length > 0) return true;
   for (const c of frame.c) if (c.type === 'keepalive') return true;
   return false;
+}
+
+/**
+ * Numbers the frame (time, packet number, instance), pads, encodes and seals it into a pooled
+ * datagram buffer (sealFrame).
+ */
+function numberAndSeal(link: NativeLink, session: Session, frame: Frame, now: number, exactBytes: number, oversize: boolean): Uint8Array {
+  const ctx = link.ctx;
+  frame.t = ctx.clock.now() + session.timeBiasMs; // the clock the peer measured at the handshake
+  frame.n = link.path.space.nextPacketNumber; // without waking a resting space (idle15)
+  frame.i = link.instance;
+  const base = unpaddedFrameBytes(frame); // computed once: padding target and encoder share it
+  const target = exactBytes > 0 ? exactBytes - SEAL_OVERHEAD_BYTES : paddingTarget(link, encodedFrameBytes(frame, 0, base), oversize);
+  return sealFrame(session, frame, ctx.settings.padding === 'none' && exactBytes === 0 ? 0 : target, now, base);
+}
+
+/**
+ * Hands a sealed datagram to the transport (`done` runs once it is done with the bytes): null,
+ * or the error for the messages it carried when it could not go (the slot is back in the pool).
+ */
+function handOver(link: NativeLink, datagram: Uint8Array, done: (err: Error | null) => void): DeliveryError | null {
+  const { ctx, peer } = link;
+  let handed: boolean;
+  try {
+    handed = ctx.transport.send(datagram, peer.endpoint.port, peer.endpoint.address, peer.endpoint.family, done);
+  } catch (e) {
+    releaseDatagram(datagram);
+    return networkRefused(peer, e instanceof Error ? e : new Error('send failed'));
+  }
+  if (handed) return null;
+  releaseDatagram(datagram);
+  return stackless(() => new DeliveryError('ERR_PEER_UNREACHABLE', `peer ${peer.label()}: no IPv${peer.endpoint.family} socket to send from`));
+}
+
+/** Records a datagram handed over: packet space (its number), address validation, counters, liveness timers. */
+function recordSent(link: NativeLink, frame: Frame, now: number, bytes: number, ackEliciting: boolean, refs: FrameRef[]): number {
+  const { ctx, peer } = link;
+  const pn = link.path.space.onDatagramSent(now, bytes, ackEliciting, refs);
+  link.path.onSent(bytes);
+  countSent(ctx, peer, bytes);
+  link.timers.packetSent(now, carriesLiveness(frame), ctx.settings);
+  return pn;
 }
 
 /**
@@ -103,38 +151,42 @@ export function sendFrame(link: NativeLink, frame: Frame, settles: readonly OutM
     for (const m of settles) m.reject(stackless(() => new DeliveryError('ERR_PEER_UNREACHABLE', `message to peer ${peer.label()} not sent: its session ended`)));
     return -1;
   }
-  const space = link.path.space;
-  frame.t = ctx.clock.now() + session.timeBiasMs; // the clock the peer measured at the handshake
-  frame.n = space.nextPacketNumber; // without waking a resting space (idle15)
-  frame.i = link.instance;
-  const base = unpaddedFrameBytes(frame); // computed once: padding target and encoder share it
-  const target = exactBytes > 0 ? exactBytes - SEAL_OVERHEAD_BYTES : paddingTarget(link, encodedFrameBytes(frame, 0, base), oversize);
-  const datagram = sealFrame(session, frame, ctx.settings.padding === 'none' && exactBytes === 0 ? 0 : target, now, base);
-  const bytes = datagram.length;
+  const datagram = numberAndSeal(link, session, frame, now, exactBytes, oversize);
   // The slot goes back to the pool once the transport is done with the bytes.
   const done = (err: Error | null): void => {
     releaseDatagram(datagram);
     if (settles.length > 0) settleSent(ctx, peer, settles, err);
     onHanded?.(err);
   };
-  let handed: boolean;
-  try {
-    handed = ctx.transport.send(datagram, peer.endpoint.port, peer.endpoint.address, peer.endpoint.family, done);
-  } catch (e) {
-    releaseDatagram(datagram);
-    settleSent(ctx, peer, settles, e instanceof Error ? e : new Error('send failed'));
+  const refused = handOver(link, datagram, done);
+  if (refused !== null) {
+    for (const m of settles) m.reject(refused);
     return -1;
   }
-  if (!handed) {
+  return recordSent(link, frame, now, datagram.length, ackEliciting, refs);
+}
+
+/**
+ * sendFrame for a frame that carries one whole message (the express path, express.ts): on the
+ * session and at the time the caller checked, settling that one message by its resolving
+ * functions (no queue entry, no settles array). Returns the packet number, or -1 (rejected).
+ */
+export function sendMessageFrame(link: NativeLink, session: Session, now: number, frame: Frame, refs: FrameRef[], resolve: () => void, reject: (e: Error) => void): number {
+  const { ctx, peer } = link;
+  const datagram = numberAndSeal(link, session, frame, now, 0, false);
+  const done = (err: Error | null): void => {
     releaseDatagram(datagram);
-    for (const m of settles) m.reject(stackless(() => new DeliveryError('ERR_PEER_UNREACHABLE', `peer ${peer.label()}: no IPv${peer.endpoint.family} socket to send from`)));
+    if (err) return reject(networkRefused(peer, err));
+    peer.counters.messagesOut++;
+    ctx.counters.messagesOut++;
+    resolve();
+  };
+  const refused = handOver(link, datagram, done);
+  if (refused !== null) {
+    reject(refused);
     return -1;
   }
-  const pn = space.onDatagramSent(now, bytes, ackEliciting, refs);
-  link.path.onSent(bytes);
-  countSent(ctx, peer, bytes);
-  link.timers.packetSent(now, carriesLiveness(frame), ctx.settings);
-  return pn;
+  return recordSent(link, frame, now, datagram.length, true, refs);
 }
 
 /** An empty frame: answers a peer that expects one (liveness) without asking for an answer itself. */

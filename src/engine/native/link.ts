@@ -16,7 +16,9 @@ import type { NodeContext } from '../context';
 import type { LinkSendOptions, PeerLink } from '../link';
 import type { NativeEngine } from './engine';
 import { pumpLink } from './pump';
-import { datagramItems } from './send';
+import { bodyFlags, bodyItems, datagramBody, datagramItems } from './send';
+import type { PayloadItem } from '../../wire/frame';
+import { EXPRESS_MIN_DATA_BYTES, expressSession, sendExpress, wholeItemBytes } from './express';
 import { PacketPath } from './packet-path';
 import { receiveData } from './receive';
 import { initiateHandshake } from './handshake';
@@ -56,6 +58,7 @@ export class NativeLink implements PeerLink {
   #reliableWait: Outbox<WaitingReliable> | null = null;
   #staleHandshakeFor: WeakSet<Session> | null = null;
   #compression: CompressionBackoff | null = null;
+  #refused: ((e: Error) => void)[] | null = null;
   /** Datagram-mode message ids start at a random point so a restarted sender is not taken for a duplicate. */
   #nextMsgId: number;
   #closed = false;
@@ -128,16 +131,62 @@ export class NativeLink implements PeerLink {
     }
     if (opts.reliable) return this.#sendReliable(data, opts.timeoutMs ?? this.ctx.settings.reliableTimeoutMs);
     try {
-      const items = datagramItems(this, data);
-      // The shared executor hands the resolving functions over: no closure and context per message.
+      const path = this.path;
+      if (path.hasDatagrams && path.waiting.full) {
+        const p = this.#refuseIfFull(data);
+        if (p !== null) return p;
+      }
+      if (data.length < EXPRESS_MIN_DATA_BYTES) {
+        // Smaller messages never fill their own datagram: the queue, with no express test (64 B pays nothing for it).
+        const items = datagramItems(this, data);
+        // The shared executor hands the resolving functions over: no closure and context per message.
+        const p = new Promise<void>(capture);
+        this.#push(items, data.length, this.ctx.clock.monotonic(), opts, captured.resolve, captured.reject);
+        return p;
+      }
+      const now = this.ctx.clock.monotonic();
+      const body = datagramBody(this, data);
+      const flags = bodyFlags();
+      const session = expressSession(this, wholeItemBytes(body), now);
       const p = new Promise<void>(capture);
-      const timeoutMs = opts.timeoutMs ?? this.ctx.settings.handshakeTimeoutMs;
-      this.outbox.push({ items, bytes: data.length, deadlineMs: this.ctx.clock.monotonic() + timeoutMs, timeoutMs, resolve: captured.resolve, reject: captured.reject });
-      this.ctx.scheduleFlush(this.peer);
+      const { resolve, reject } = captured;
+      if (session === null || !sendExpress(this, session, now, body, flags, resolve, reject)) this.#push(bodyItems(this, body, flags), data.length, now, opts, resolve, reject);
       return p;
     } catch (e) {
       return Promise.reject(e);
     }
+  }
+
+  /**
+   * A datagram-mode message sent while the window-wait queue is at its message limit (nothing
+   * leaves it before this turn's flush admits the turn's messages) and a session exists (without
+   * one the pre-session queue takes it): refused (ERR_QUEUE_FULL) by this turn's flush, with no
+   * queue entry made. Null: not refused here (too large, or no session).
+   */
+  #refuseIfFull(data: Uint8Array): Promise<void> | null {
+    if (data.length > this.ctx.settings.maxMessageBytes || this.current() === null) return null;
+    const p = new Promise<void>(capture);
+    (this.#refused ??= []).push(captured.reject);
+    this.ctx.scheduleFlush(this.peer);
+    return p;
+  }
+
+  /** A datagram-mode message for this turn's flush. */
+  #push(items: PayloadItem[], bytes: number, now: number, opts: LinkSendOptions, resolve: () => void, reject: (e: Error) => void): void {
+    const timeoutMs = opts.timeoutMs ?? this.ctx.settings.handshakeTimeoutMs;
+    this.outbox.push({ items, bytes, deadlineMs: now + timeoutMs, timeoutMs, resolve, reject });
+    this.ctx.scheduleFlush(this.peer);
+  }
+
+  /**
+   * The datagram-mode messages refused at send() in this turn (#refuseIfFull): their promises'
+   * reject functions, called by the flush (admit.ts) with the error it gives the turn's other
+   * refusals — after the caller attached its handlers, and with no queue entry.
+   */
+  takeRefused(): ((e: Error) => void)[] | null {
+    const r = this.#refused;
+    this.#refused = null;
+    return r;
   }
 
   /**
@@ -226,6 +275,7 @@ export class NativeLink implements PeerLink {
   close(err: Error): void {
     if (this.#closed) return;
     this.#closed = true;
+    for (const r of this.takeRefused() ?? []) r(err);
     for (const m of this.outbox.clear()) m.reject(err);
     for (const m of this.#reliableWait?.clear() ?? []) m.reject(err);
     this.#reliableWait = null;

@@ -4,6 +4,9 @@
  * turn → flush at the end of the turn: pack items of one peer into as few frames as fit the MTU
  * (pump.ts) → pad → encrypt with the peer's current session → socket (frame-send.ts).
  * Messages issued in one event-loop turn share datagrams (a microtask flush: no timer, no delay).
+ * A message that fills its own datagram skips the outbox and the flush when nothing waits before
+ * it and the window and the pacer have room (express.ts); one sent while the window-wait queue is
+ * full is refused by the flush without a queue entry (link.ts, admit.ts).
  */
 import { COMPRESSION_MIN_BYTES } from '../../constants';
 import { BadInputError } from '../../errors';
@@ -58,17 +61,34 @@ function compressIfSmaller(link: NativeLink, data: Uint8Array): Uint8Array {
   return z;
 }
 
-/** Turns one datagram-mode message into payload items (one item, or fragments). */
-export function datagramItems(link: NativeLink, data: Uint8Array): PayloadItem[] {
+/**
+ * A datagram-mode message's body: refused when larger than maxMessageBytes, compressed when
+ * that helps; its item flags in `bodyFlags()` (read at once).
+ */
+export function datagramBody(link: NativeLink, data: Uint8Array): Uint8Array {
   const { ctx } = link;
   if (data.length > ctx.settings.maxMessageBytes) {
     throw new BadInputError('ERR_TOO_LARGE', `message of ${data.length} bytes exceeds maxMessageBytes (${ctx.settings.maxMessageBytes})`);
   }
-  const body = compressIfSmaller(link, data);
-  const flags = compressFlags;
+  return compressIfSmaller(link, data);
+}
+
+/** The item flags of datagramBody's last answer (FLAG_COMPRESSED or 0). */
+export function bodyFlags(): number {
+  return compressFlags;
+}
+
+/** A datagram-mode body as payload items (one item, or fragments). */
+export function bodyItems(link: NativeLink, body: Uint8Array, flags: number): PayloadItem[] {
   const whole: PayloadItem = { flags, data: body };
   if (itemOverheadBytes(whole) + body.length <= frameBudget(link)) return [whole];
   const id = link.nextMsgId();
   const chunks = fragment(body, fragmentChunkBytes(link));
   return chunks.map((c, index) => ({ flags: flags | FLAG_FRAGMENT, data: c, id, index, count: chunks.length }));
+}
+
+/** Turns one datagram-mode message into payload items (one item, or fragments). */
+export function datagramItems(link: NativeLink, data: Uint8Array): PayloadItem[] {
+  const body = datagramBody(link, data);
+  return bodyItems(link, body, compressFlags);
 }

@@ -58,4 +58,14 @@ describe('WindowWaitQueue', () => {
     full.push(1, 10, 0);
     expect([full.hasRoom(0), full.first(), full.shift(), full.first()]).toEqual([false, 1, 1, undefined]);
   });
+
+  it('full: at the message limit only (the byte limit leaves room for an empty message); no longer once one leaves', () => {
+    const q = new WindowWaitQueue<number>({ maxMessages: 2, maxBytes: 100 });
+    q.push(1, 100, 0);
+    expect([q.full, q.hasRoom(1), q.hasRoom(0)]).toEqual([false, false, true]);
+    q.push(2, 0, 0);
+    expect([q.full, q.hasRoom(0)]).toEqual([true, false]);
+    q.shift();
+    expect(q.full).toBe(false);
+  });
 });

@@ -18,16 +18,18 @@ afterEach(async () => {
 });
 
 describe('datagram-mode admission', () => {
-  test('the messages one flush refuses (window-wait queue of 4) share one ERR_QUEUE_FULL error; the 4 admitted are sent', async () => {
+  test('the messages one flush refuses (window-wait queue of 4) share one ERR_QUEUE_FULL error; the 10 sent by the express path and the 4 admitted are sent', async () => {
     const a = await w.node(A, { settings: { queueMaxMessages: 4 } });
     const b = await w.node(B);
     await w.pair(a, b);
     const got: number[] = [];
     b.on('message', (m) => got.push(m.data[0]!));
+    // 1 KiB messages fill their datagrams: the first 10 go from send() while the pacer's initial
+    // burst (10 datagrams) lasts (express.ts); then 4 wait for the window, the other 6 are refused.
     const sends = Array.from({ length: 20 }, (_, i) => watch(a.send('b', bytesOf(1024, i).fill(i, 0, 1))));
     expect(await w.scheduler.runUntil(() => sends.every((s) => s.state !== 'pending'), 5_000)).toBe(true);
-    expect(sends.map((s) => s.state)).toEqual([...Array<string>(4).fill('resolved'), ...Array<string>(16).fill('rejected')]);
-    const errors = sends.slice(4).map((s) => s.error);
+    expect(sends.map((s) => s.state)).toEqual([...Array<string>(14).fill('resolved'), ...Array<string>(6).fill('rejected')]);
+    const errors = sends.slice(14).map((s) => s.error);
     const first = errors[0] as UdpVaultError;
     expect(first).toBeInstanceOf(UdpVaultError);
     expect(first.code).toBe('ERR_QUEUE_FULL');
@@ -35,7 +37,7 @@ describe('datagram-mode admission', () => {
     expect(first.stack).toBe('UdpVaultError: queue for peer b is full (waiting for the congestion window); message not sent');
     expect(new Set(errors).size).toBe(1);
     await w.scheduler.advance(100);
-    expect(got).toEqual([0, 1, 2, 3]);
+    expect(got).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
   });
 
   test('separate flushes refuse with separate errors (one per flush, not one per link)', async () => {
@@ -43,9 +45,10 @@ describe('datagram-mode admission', () => {
     const b = await w.node(B);
     await w.pair(a, b);
     // Each flush admits 2 (the queue is empty when it starts: the previous flush sent its 2).
-    const first = Array.from({ length: 40 }, (_, i) => watch(a.send('b', bytesOf(1024, i))));
+    // 256 B messages: below the express path's size, so every one goes through the flush.
+    const first = Array.from({ length: 40 }, (_, i) => watch(a.send('b', bytesOf(256, i))));
     await w.scheduler.advance(0);
-    const second = Array.from({ length: 5 }, (_, i) => watch(a.send('b', bytesOf(1024, 100 + i))));
+    const second = Array.from({ length: 5 }, (_, i) => watch(a.send('b', bytesOf(256, 100 + i))));
     await w.scheduler.advance(0);
     expect(first.map((s) => s.state)).toEqual(['resolved', 'resolved', ...Array<string>(38).fill('rejected')]);
     expect(second.map((s) => s.state)).toEqual(['resolved', 'resolved', 'rejected', 'rejected', 'rejected']);
@@ -72,5 +75,44 @@ describe('datagram-mode admission', () => {
     expect(e.code).toBe('ERR_CONGESTION');
     expect(e.message).toBe('congestion: the path to peer b had no room for 50 ms; message dropped at the sender');
     expect(a.status().counters.drops.congestion).toBe(rejected.length);
+  });
+
+  test('a send while the window-wait queue is full makes no queue entry and is refused by the same turn\'s flush, with the exact ERR_QUEUE_FULL', async () => {
+    const a = await w.node(A, { settings: { queueMaxMessages: 4 } });
+    const b = await w.node(B);
+    await w.pair(a, b);
+    w.net.partition(A, B, true); // no acks: what waits stays waiting
+    const fill = Array.from({ length: 30 }, (_, i) => watch(a.send('b', bytesOf(1024, i)))); // 10 go (the initial burst), 4 wait, 16 refused
+    await w.scheduler.advance(0);
+    const link = (a as unknown as { linkOf(r: string): { outbox: { batched: number }; path: { waiting: { size: number } } } }).linkOf('b');
+    expect(link.path.waiting.size).toBe(4);
+    const pendingBefore = fill.filter((s) => s.state === 'pending').length;
+    const late = [watch(a.send('b', bytesOf(256, 100))), watch(a.send('b', bytesOf(1024, 101)))];
+    expect(link.outbox.batched).toBe(0); // refused at send(): no queue entry
+    expect(late.map((s) => s.state)).toEqual(['pending', 'pending']); // the caller attaches its handlers first
+    await w.scheduler.advance(0);
+    expect(late.map((s) => s.state)).toEqual(['rejected', 'rejected']);
+    expect(late[0]!.error).toBe(late[1]!.error);
+    const e = late[0]!.error as UdpVaultError;
+    expect([e.code, e.message, e.stack]).toEqual([
+      'ERR_QUEUE_FULL',
+      'queue for peer b is full (waiting for the congestion window); message not sent',
+      'UdpVaultError: queue for peer b is full (waiting for the congestion window); message not sent',
+    ]);
+    expect(fill.filter((s) => s.state === 'pending').length).toBe(pendingBefore); // the waiting messages are untouched
+    expect(link.path.waiting.size).toBe(4);
+  });
+
+  test('a message larger than maxMessageBytes is still refused ERR_TOO_LARGE while the window-wait queue is full', async () => {
+    const a = await w.node(A, { settings: { queueMaxMessages: 2, maxMessageBytes: 2000 } });
+    const b = await w.node(B);
+    await w.pair(a, b);
+    w.net.partition(A, B, true);
+    Array.from({ length: 30 }, (_, i) => watch(a.send('b', bytesOf(256, i))));
+    await w.scheduler.advance(0);
+    const big = watch(a.send('b', bytesOf(2001, 1)));
+    await w.scheduler.advance(0);
+    expect(big.state).toBe('rejected');
+    expect((big.error as UdpVaultError).code).toBe('ERR_TOO_LARGE');
   });
 });

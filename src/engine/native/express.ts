@@ -1,0 +1,125 @@
+/**
+ * The express path of a datagram-mode message (issue 12): a message that fills its own datagram
+ * (more than half a frame's content: 1 KiB at MTU 1500), sent while nothing is queued before it
+ * and the session, the congestion window, the pacer and the path allow, is framed, sealed and
+ * handed to the socket from send() itself — no queue entry, no end-of-turn flush, no frame
+ * packer, no per-frame arrays. The frame is the one the send pump would have built for the
+ * same message at the same packet number (test/engine/native/express.test.ts compares the
+ * bytes): the announcement of our limits and a packet ack ride along exactly as there, the
+ * sent history, the window, the pacer and the link's timer are updated by the same calls.
+ *
+ * What the pump would do otherwise — a path MTU probe due, a delivery ack wanted, controls,
+ * reliable items or earlier messages waiting, an address not validated yet, numbers past 2^32,
+ * no room in the window or the pacer — sends the message by the normal path (the outbox and
+ * the flush). A smaller message does not take it: it may share its datagram with the turn's
+ * next messages. The messages of a turn after an express one still share datagrams.
+ */
+import type { Session } from '../../crypto/session';
+import { binHeaderBytes, controlBytes, itemBytes, type ControlItem, type Frame, type PayloadItem } from '../../wire/frame';
+import type { NativeLink } from './link';
+import { LIMITS_REF, type FrameRef } from './packet-path';
+import { NO_REFS, PACKET_ACK_RESERVE_BYTES, frameBudget, sendFrame, sendMessageFrame } from './frame-send';
+
+/** A frame's controls when there are none (shared, never written). */
+const NO_CONTROLS: ControlItem[] = Object.freeze([]) as unknown as ControlItem[];
+const EMPTY = new Uint8Array(0);
+
+/*
+ * The express frame and its one item: shared, since each is encoded and sealed before
+ * sendExpress returns and nothing keeps them (the packet space keeps `refs` only). The item's
+ * data is dropped again after each send.
+ */
+const item: PayloadItem = { flags: 0, data: EMPTY };
+const frame: Frame = { t: 0, n: 0, i: 0, p: [item], c: NO_CONTROLS, r: undefined };
+
+/** Sends by the express path in this process (tests, benchmarks). */
+let expressSends = 0;
+export function expressSent(): number {
+  return expressSends;
+}
+
+/** The express path is on unless turned off (tests compare both paths; pathcost.js measures both). */
+let enabled = true;
+export function setExpressPath(on: boolean): void {
+  enabled = on;
+}
+
+/**
+ * Messages shorter than this never take the express path (link.ts skips the test): the smallest
+ * path (mtu 576, IPv6: 528-byte datagrams) leaves 434 bytes of frame content, whose half (217)
+ * is more than the item of a 199-byte message (199 + 2 + 2: array and flags, bin8 header). Compression only shrinks a body.
+ */
+export const EXPRESS_MIN_DATA_BYTES = 200;
+
+/** The bytes of a body's whole item (itemBytes of `{ flags, data: body }`, without the object). */
+export function wholeItemBytes(body: Uint8Array): number {
+  return 2 + binHeaderBytes(body.length) + body.length;
+}
+
+/**
+ * The session to send a whole-message item of `size` bytes on by the express path now, or
+ * null (the normal path sends it). Reads nothing it changes, except that asking the pacer wakes
+ * a resting packet space as the pump's asking does.
+ */
+export function expressSession(link: NativeLink, size: number, now: number): Session | null {
+  if (!enabled) return null;
+  const { outbox, path } = link;
+  // Order kept: nothing of ours waits before it (this turn's batch, the pre-session queue, the window-wait queue, a started message).
+  if (outbox.batched > 0 || outbox.queued > 0 || outbox.hasControls || path.hasDatagrams || link.reliableWaiting > 0) return null;
+  const budget = frameBudget(link);
+  if (size > budget || size * 2 <= budget) return null; // a whole item that fills its own datagram
+  if (path.deliveryAckWanted || path.amplificationRoom() !== Infinity || !link.alive) return null;
+  const session = link.current(now);
+  if (session === null) return null;
+  const space = path.space;
+  if (space.nextPacketNumber >= 2 ** 32) return null; // the pump's longer header
+  const sender = link.engine.reliable.senderOf(link);
+  if (sender !== null && (sender.hasWork() || sender.base >= 2 ** 32)) return null; // the pump alternates with reliable frames
+  if (path.pmtu.nextProbeSize(now) !== null) return null; // probes go first
+  if (space.sendDelay(now, path.maxDatagram) !== 0) return null; // window and pacer
+  return session;
+}
+
+/**
+ * Sends one whole message (`body`, item `flags`) on `session` at `now` (expressSession's
+ * answers). False when it could not ride with what had to go with it (an announcement and a
+ * packet ack larger than the ack reserve beside a near-full item): those went alone, as the
+ * pump sends them, and the caller queues the message for the flush.
+ */
+export function sendExpress(link: NativeLink, session: Session, now: number, body: Uint8Array, flags: number, resolve: () => void, reject: (e: Error) => void): boolean {
+  const path = link.path;
+  const space = path.space;
+  if (!link.handshaker.pending) link.v4.release(); // as the flush does once a session is up
+  // Our limits and a packet ack ride along as on the pump's frames (packFrames: begin, then the ack).
+  const announce = link.engine.reliable.takeAnnouncement(link);
+  const largest = space.acks.largest;
+  const ack = space.ackToSend(now, true);
+  let controls = NO_CONTROLS;
+  let refs: FrameRef[] = NO_REFS;
+  if (announce.length > 0 || ack !== null) {
+    controls = [...announce];
+    refs = announce.length > 0 ? [LIMITS_REF] : [];
+    if (ack !== null) {
+      controls.push({ type: 'packetAck', ack });
+      refs.push({ kind: 'packetAck', largest });
+    }
+  }
+  item.flags = flags;
+  item.data = body;
+  let used = itemBytes(item);
+  for (const c of controls) used += controlBytes(c);
+  if (used > frameBudget(link) + PACKET_ACK_RESERVE_BYTES) {
+    item.data = EMPTY;
+    const eliciting = announce.length > 0;
+    sendFrame(link, { t: 0, n: 0, i: 0, p: [], c: controls, r: undefined }, [], eliciting ? refs : NO_REFS, eliciting);
+    path.arm(now);
+    return false;
+  }
+  frame.c = controls;
+  const pn = sendMessageFrame(link, session, now, frame, refs, resolve, reject);
+  frame.c = NO_CONTROLS;
+  item.data = EMPTY;
+  if (pn >= 0) expressSends++;
+  path.arm(now);
+  return true;
+}

@@ -1,0 +1,121 @@
+/**
+ * The express path of datagram-mode messages (src/engine/native/express.ts, issue 12): a message
+ * that fills its own datagram goes from send() when nothing waits before it and the window and
+ * the pacer have room — in the very frame the send pump would have built. Two simulated worlds
+ * of the same seed run the same script, one with the express path off: the frames they seal
+ * (plaintext and data header: session id, counter) are byte-identical, and so are the packet
+ * numbers, the sent bytes, the window and the pacer afterwards.
+ */
+import { SimWorld, bytesOf, watch } from '../../sim/harness';
+import { Session } from '../../../src/crypto/session';
+import { EXPRESS_MIN_DATA_BYTES, expressSent, setExpressPath, wholeItemBytes } from '../../../src/engine/native/express';
+import { FRAME_HEADER_BYTES, PACKET_ACK_RESERVE_BYTES, SEAL_OVERHEAD_BYTES } from '../../../src/engine/native/frame-send';
+import { decodeFrame } from '../../../src/wire/frame';
+import { DATA_HEADER_BYTES } from '../../../src/constants';
+import type { UdpVaultNode } from '../../../src/index';
+import type { NativeLink } from '../../../src/engine/native/link';
+
+const A = '10.7.0.1';
+const B = '10.7.0.2';
+
+interface Sealed { header: number[]; plain: number[]; session?: Session }
+
+/** Every frame sealed in this process from now on: its data header and plaintext (copied before the seal). */
+function captureSeals(): Sealed[] {
+  const out: Sealed[] = [];
+  const orig = Session.prototype.sealInto;
+  jest.spyOn(Session.prototype, 'sealInto').mockImplementation(function (this: Session, buf: Uint8Array, frameBytes: number, nowMs: number) {
+    const plain = Array.from(buf.subarray(DATA_HEADER_BYTES, DATA_HEADER_BYTES + frameBytes));
+    const n = orig.call(this, buf, frameBytes, nowMs);
+    out.push({ header: Array.from(buf.subarray(0, DATA_HEADER_BYTES)), plain, session: this });
+    return n;
+  });
+  return out;
+}
+
+function linkOf(n: UdpVaultNode, ref: string): NativeLink {
+  return (n as unknown as { linkOf(r: string): NativeLink }).linkOf(ref);
+}
+
+/** One world: a and b paired, b's message owed an ack by a, then a sends 1 KiB; what a sealed for it, and its path after. */
+async function run(express: boolean): Promise<{ sealed: Sealed[]; express: number; state: unknown[]; got: number }> {
+  setExpressPath(express);
+  const w = new SimWorld(11);
+  try {
+    const a = await w.node(A);
+    const b = await w.node(B);
+    await w.pair(a, b);
+    let got = 0;
+    b.on('message', (m) => (got += m.data.length));
+    await b.send('a', bytesOf(64, 1)); // one ack-eliciting datagram: a owes an ack (not due yet) that rides on its next frame
+    await w.scheduler.advance(1);
+    const link = linkOf(a, 'b');
+    link.engine.reliable.reannounce(link); // our limits ride on the next frame (as after losing the frame that carried them)
+    const seals = captureSeals();
+    const before = expressSent();
+    const sent = watch(a.send('b', bytesOf(1024, 2)));
+    const viaExpress = expressSent() - before;
+    await w.scheduler.advance(0);
+    jest.restoreAllMocks();
+    expect(sent.state).toBe('resolved');
+    const mine = linkOf(a, 'b').current();
+    const sealed = seals.filter((x) => x.session === mine).map(({ header, plain }) => ({ header, plain })); // a's frames to b only
+    await w.scheduler.advance(50);
+    const space = linkOf(a, 'b').path.space;
+    const state = [space.nextPacketNumber, space.bytesInFlight, space.windowBytes, Math.round(space.pacer.budget(w.clock.monotonic()))];
+    return { sealed, express: viaExpress, state, got };
+  } finally {
+    jest.restoreAllMocks();
+    setExpressPath(true);
+    await w.closeAll();
+  }
+}
+
+describe('express path', () => {
+  test('a 1 KiB message with an ack and our limits riding along: the same frame bytes, packet number and path state as the pump', async () => {
+    const normal = await run(false);
+    const express = await run(true);
+    expect([normal.express, express.express]).toEqual([0, 1]);
+    expect(express.sealed.length).toBe(1);
+    expect(express.sealed).toEqual(normal.sealed);
+    const frame = decodeFrame(Uint8Array.from(express.sealed[0]!.plain));
+    expect(frame.p.map((i) => i.data.length)).toEqual([1024]);
+    expect(frame.c.map((c) => c.type)).toEqual(['limits', 'packetAck']);
+    expect(express.state).toEqual(normal.state);
+    expect([normal.got, express.got]).toEqual([1024, 1024]);
+  });
+
+  test('order is kept: a 1 KiB message behind a smaller one of the same turn waits for the flush and shares its datagram; 64 B never goes express', async () => {
+    const w = new SimWorld(12);
+    try {
+      const a = await w.node(A);
+      const b = await w.node(B);
+      await w.pair(a, b);
+      const got: number[] = [];
+      b.on('message', (m) => got.push(m.data.length));
+      const seals = captureSeals();
+      const before = expressSent();
+      const sends = [watch(a.send('b', bytesOf(64, 1))), watch(a.send('b', bytesOf(1024, 2)))];
+      expect(expressSent() - before).toBe(0);
+      await w.scheduler.advance(0);
+      jest.restoreAllMocks();
+      const mine = linkOf(a, 'b').current();
+      const frames = seals.filter((x) => x.session === mine).map((x) => decodeFrame(Uint8Array.from(x.plain)));
+      expect(frames.filter((f) => f.p.length > 0).map((f) => f.p.map((i) => i.data.length))).toEqual([[64, 1024]]); // (the others: path MTU probes)
+      expect(sends.map((x) => x.state)).toEqual(['resolved', 'resolved']);
+      await w.scheduler.advance(50);
+      expect(got).toEqual([64, 1024]);
+    } finally {
+      jest.restoreAllMocks();
+      await w.closeAll();
+    }
+  });
+
+  test('messages below EXPRESS_MIN_DATA_BYTES never fill half a frame, even on the smallest path (mtu 576, IPv6)', () => {
+    const budget = 576 - 40 - 8 - SEAL_OVERHEAD_BYTES - FRAME_HEADER_BYTES - PACKET_ACK_RESERVE_BYTES;
+    expect(budget).toBe(434);
+    expect(wholeItemBytes(new Uint8Array(EXPRESS_MIN_DATA_BYTES - 1)) * 2).toBeLessThanOrEqual(budget);
+    expect(wholeItemBytes(new Uint8Array(255))).toBe(259); // array, flags, bin8 header (2)
+    expect(wholeItemBytes(new Uint8Array(256))).toBe(261); // bin16 header (3) from 256 bytes on
+  });
+});
