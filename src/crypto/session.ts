@@ -46,6 +46,13 @@ export interface SessionLimits {
   rejectAfterMs: number;
 }
 
+/**
+ * A session's times (created, last received, last sent) are kept in whole milliseconds
+ * (Math.floor of the monotonic clock): a whole number below 2^30 (12 days of uptime) is a small
+ * integer in a field, where a fractional `performance.now()` reading is a 16-byte boxed double
+ * of its own (issue 12: three per idle session). Every use compares them at millisecond
+ * scale (rekey, expiry, grace, keepalive), so the rounding moves a decision by < 1 ms.
+ */
 export class Session {
   readonly localSid: number;
   readonly remoteSid: number;
@@ -78,9 +85,10 @@ export class Session {
     this.initiator = keys.initiator;
     this.#send = packetCipher(keys.sendKey);
     this.#recv = packetCipher(keys.recvKey);
-    this.createdAtMs = nowMs;
-    this.lastReceivedAtMs = nowMs;
-    this.lastSentAtMs = nowMs;
+    const ms = Math.floor(nowMs);
+    this.createdAtMs = ms;
+    this.lastReceivedAtMs = ms;
+    this.lastSentAtMs = ms;
     this.confirmed = keys.initiator;
     this.remoteTimestampMs = keys.remoteTimestampMs;
     this.remoteStatic = keys.remoteStatic;
@@ -109,7 +117,7 @@ export class Session {
    */
   sealInto(buf: Uint8Array, frameBytes: number, nowMs: number): number {
     writeDataHeader(buf, this.remoteSid, this.#sendCounter++);
-    this.lastSentAtMs = nowMs;
+    this.lastSentAtMs = Math.floor(nowMs);
     this.#send.seal(buf, DATA_HEADER_BYTES, frameBytes);
     return DATA_HEADER_BYTES + frameBytes + AEAD_TAG_BYTES;
   }
@@ -129,7 +137,7 @@ export class Session {
     const plain = plainView(datagram.length - DATA_HEADER_BYTES - AEAD_TAG_BYTES);
     if (!this.#recv.open(datagram, DATA_HEADER_BYTES, plain)) return 'auth';
     if (!this.#replay.accept(counter)) return 'replay';
-    this.lastReceivedAtMs = nowMs;
+    this.lastReceivedAtMs = Math.floor(nowMs);
     this.confirmed = true;
     return plain;
   }

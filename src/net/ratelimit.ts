@@ -29,7 +29,7 @@ export class TokenBucket {
     this.#clock = clock;
     this.#capacityCredit = burst * 1000;
     this.#credit = this.#capacityCredit;
-    this.#lastMs = clock.monotonic();
+    this.#lastMs = Math.floor(clock.monotonic());
   }
 
   /**
@@ -57,7 +57,13 @@ export class TokenBucket {
     return this.#credit >= this.#capacityCredit;
   }
 
-  #refill(now = this.#clock.monotonic()): void {
+  /**
+   * Refills by whole milliseconds of the clock (Math.floor): every amount stays an exact integer
+   * with integer rates, and the last refill time stays a small integer in its field rather than
+   * a boxed double (issue 12: one per peer). The rate over time is the clock's.
+   */
+  #refill(nowMs = this.#clock.monotonic()): void {
+    const now = Math.floor(nowMs);
     const elapsedMs = now - this.#lastMs;
     if (elapsedMs <= 0) return; // a clock that stands still or steps back adds nothing
     this.#lastMs = now;

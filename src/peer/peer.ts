@@ -67,8 +67,12 @@ export class Peer {
   /** The link's packet-layer figures (congestion window, bytes in flight, srtt, losses). */
   #transportStats: TransportStatsSource | null = null;
   #lastHandshakeTs: number | null;
-  /** Highest handshake timestamp accepted from this identity (in memory; raised before the session is confirmed). */
-  #handshakeMark: number | null;
+  /**
+   * Highest handshake timestamp accepted from this identity (in memory; raised before the
+   * session is confirmed) when it is above #lastHandshakeTs; null when it is that value (the
+   * usual case once a session is confirmed: one boxed timestamp per peer, not two; issue 12).
+   */
+  #markAbove: number | null = null;
   #lastHandshakeAt: string | null;
   /** The peer's wall clock minus ours, measured at the last handshake (null: none yet). */
   #clockOffsetMs: number | null = null;
@@ -87,7 +91,6 @@ export class Peer {
     this.#compat = o.compat;
     this.#allowPlaintext = o.allowPlaintext;
     this.#lastHandshakeTs = o.lastHandshakeTs;
-    this.#handshakeMark = o.lastHandshakeTs;
     this.#lastHandshakeAt = o.lastHandshakeAt;
     this.limiter = o.limiter;
     this.#emit = o.emit;
@@ -133,7 +136,7 @@ export class Peer {
    * compared with it, never our clock.
    */
   get handshakeMark(): number | null {
-    return this.#handshakeMark;
+    return this.#markAbove ?? this.#lastHandshakeTs;
   }
   get clockOffsetMs(): number | null {
     return this.#clockOffsetMs;
@@ -236,20 +239,26 @@ export class Peer {
     const offeredKey = this.#change(() => this.trust.pin(key)).keyString;
     this.#emit({ type: 'key-changed', peer: this.info(), offeredKey: offeredKey ?? undefined });
     this.#lastHandshakeTs = null;
-    this.#handshakeMark = null;
+    this.#markAbove = null;
   }
 
   /** Restores what the peer store recorded (createNode, reload). */
   restore(trust: Trust, lastHandshakeTs: number | null, lastHandshakeAt: string | null): void {
     this.trust.restoreLevel(trust);
+    const mark = maxOrNull(this.handshakeMark, lastHandshakeTs);
     this.#lastHandshakeTs = lastHandshakeTs;
-    this.#handshakeMark = maxOrNull(this.#handshakeMark, lastHandshakeTs);
+    this.#setMark(mark);
     this.#lastHandshakeAt = lastHandshakeAt;
   }
 
   /** A handshake message with this timestamp was accepted (verified, not yet confirmed): the mark rises in memory. */
   acceptHandshakeTs(tsMs: number): void {
-    this.#handshakeMark = maxOrNull(this.#handshakeMark, tsMs);
+    this.#setMark(maxOrNull(this.handshakeMark, tsMs));
+  }
+
+  /** The replay mark becomes `mark` (≥ #lastHandshakeTs): kept only when above it. */
+  #setMark(mark: number | null): void {
+    this.#markAbove = mark === this.#lastHandshakeTs ? null : mark;
   }
 
   /**
@@ -259,8 +268,9 @@ export class Peer {
    */
   recordHandshake(initTsMs: number | null, atMs: number): void {
     if (initTsMs !== null) {
+      const mark = maxOrNull(this.handshakeMark, initTsMs);
       this.#lastHandshakeTs = maxOrNull(this.#lastHandshakeTs, initTsMs);
-      this.#handshakeMark = maxOrNull(this.#handshakeMark, initTsMs);
+      this.#setMark(mark);
     }
     this.#lastHandshakeAt = new Date(atMs).toISOString();
   }

@@ -33,7 +33,7 @@ export function resendPendingInit(link: NativeLink): void {
 export function sessionConfirmed(link: NativeLink, session: Session, from: { address: string; port: number } | null): void {
   const { ctx, peer } = link;
   peer.verifyingKey(session.remoteStatic); // throws for a key other than the recorded one
-  session.establishedAtMs = ctx.clock.monotonic();
+  session.establishedAtMs = Math.floor(ctx.clock.monotonic()); // whole ms: a small integer, not a boxed double (issue 12)
   peer.recordHandshake(session.remoteTimestampMs, ctx.clock.now());
   journalMark(ctx, peer, session, from);
   ctx.persist();
