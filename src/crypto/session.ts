@@ -70,6 +70,8 @@ export class Session {
   clockOffsetMs = 0;
   /** Added to our wall clock in outgoing frame timestamps: our handshake timestamp minus our wall clock when we signed it (0 unless our clock stepped back). */
   timeBiasMs = 0;
+  /** We announced our maxMessageBytes on this session (engine/native/limits.ts: once per session). */
+  limitsAnnounced = false;
   /** When the node acted on the confirmation (replay mark persisted, peer established), or null. */
   establishedAtMs: number | null = null;
   /** Packet ciphers (src/crypto/aead.ts): they zero the handshake's key arrays once their subkeys exist. */

@@ -80,16 +80,20 @@ describe('idle peers', () => {
     const lb = nativeLinkOf(b, 'a');
     const none = { generator: false, staticStatic: false, msg3: false };
     expect([la.v4.held, lb.v4.held, la.handshaker.pending, lb.handshaker.pending, la.reliableWaiting]).toEqual([none, none, null, null, 0]);
+    // No cookie-reply index entry per idle link (its key is kept on the link while one exists).
+    expect([la.v4.cookieRef, lb.v4.cookieRef]).toEqual([null, null]);
     // The peer falls silent: 10 s after an unanswered packet, a new handshake (IK toward the pinned key).
     w.net.partition(addr(0), addr(1), true);
     void a.send('b', 'into the void').catch(() => undefined);
     expect(await w.scheduler.runUntil(() => la.handshaker.pending !== null, 15_000)).toBe(true);
     expect(la.v4.held).toEqual({ generator: true, staticStatic: true, msg3: false });
+    expect(la.v4.cookieRef).not.toBeNull(); // a cookie reply to the init finds the link
     w.net.partition(addr(0), addr(1), false);
     expect(await w.scheduler.runUntil(() => la.handshaker.pending === null && la.v4.held.generator === false, 30_000)).toBe(true);
     // b answered with the DH cached too: gone at its next flush (its answer, within 1 s)
     await w.scheduler.advance(1_100);
     expect([la.v4.held, lb.v4.held]).toEqual([none, none]);
+    expect([la.v4.cookieRef, lb.v4.cookieRef]).toEqual([null, null]);
     // No session at all: a reliable message waits (in the queue made for it), then goes.
     await a.removePeer('b');
     await a.addPeer({ endpoint: `${addr(1)}:${SIM_PORT}`, key: b.publicKey, name: 'b' });

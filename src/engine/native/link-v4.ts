@@ -114,6 +114,8 @@ export class LinkV4 {
   /** Our last XX msg3 (bytes and the generator that macs it), repeated once with a cookie if asked. */
   #msg3: { bytes: Uint8Array; gen: CookieGenerator } | null = null;
   readonly #clock: Clock;
+  /** The key of this link's entry in the node's cookie-reply index (V4Handshakes), or null. */
+  cookieRef: number | null = null;
 
   constructor(clock: Clock, stored: StoredMark) {
     this.#clock = clock;
@@ -183,6 +185,11 @@ export class LinkV4 {
     this.#msg3 = null;
     m.gen.addMacs(m.bytes);
     return m;
+  }
+
+  /** Our last XX msg3 is kept (a cookie reply may still ask for it). */
+  get holdsMsg3(): boolean {
+    return this.#msg3 !== null;
   }
 
   /** What release() would drop (tests, stats): the cookie generator, the cached DH, a msg3. */

@@ -52,6 +52,8 @@ export class NativeLink implements PeerLink {
   readonly path: PacketPath;
   /** Our packet-number space id toward the peer (frame field `i`; new per start and per re-add). */
   readonly instance: number;
+  /** The largest message the peer accepts, as it announced (null before its announcement; limits.ts). */
+  peerMaxMessageBytes: number | null = null;
   /** Reliable messages waiting for a session (ERR_NO_SESSION at their deadline); made on first use. */
   #reliableWait: Outbox<WaitingReliable> | null = null;
   #staleHandshakeFor: WeakSet<Session> | null = null;
@@ -204,7 +206,7 @@ export class NativeLink implements PeerLink {
     if (!this.alive) return;
     if (this.current()) {
       this.#releaseReliable();
-      if (!this.handshaker.pending) this.v4.release();
+      if (!this.handshaker.pending) this.engine.v4.release(this);
     }
     if (!pumpLink(this, draining) && !this.handshaker.pending && !draining) initiateHandshake(this);
   }
@@ -216,7 +218,7 @@ export class NativeLink implements PeerLink {
     tickLink(this, nowMs);
     // Handshake material left by an answer given after the last flush (a responder's or a
     // repeated init's) goes once the session is up and no attempt is out.
-    if (this.current(nowMs) && !this.handshaker.pending) this.v4.release();
+    if (this.current(nowMs) && !this.handshaker.pending) this.engine.v4.release(this);
     this.#quietUntil = quietUntil(this, nowMs);
     this.#quietTimers = this.timers.version;
     this.#quietKeys = this.keypairs.version;
