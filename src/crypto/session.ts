@@ -54,8 +54,9 @@ export interface SessionLimits {
  * scale (rekey, expiry, grace, keepalive), so the rounding moves a decision by < 1 ms.
  */
 export class Session {
-  readonly localSid: number;
-  readonly remoteSid: number;
+  /** The session ids as int32 (`| 0`): a small integer in the field, where a uint32 above 2^31 is a boxed double (issue 12). */
+  readonly #localSid: number;
+  readonly #remoteSid: number;
   readonly initiator: boolean;
   readonly createdAtMs: number;
   lastReceivedAtMs: number;
@@ -82,8 +83,8 @@ export class Session {
   #wiped = false;
 
   constructor(keys: HandshakeKeys, nowMs: number, replayWindowPackets?: number) {
-    this.localSid = keys.localSid;
-    this.remoteSid = keys.remoteSid;
+    this.#localSid = keys.localSid | 0;
+    this.#remoteSid = keys.remoteSid | 0;
     this.initiator = keys.initiator;
     this.#send = packetCipher(keys.sendKey);
     this.#recv = packetCipher(keys.recvKey);
@@ -95,6 +96,16 @@ export class Session {
     this.remoteTimestampMs = keys.remoteTimestampMs;
     this.remoteStatic = keys.remoteStatic;
     this.#replay = new ReplayWindow(replayWindowPackets);
+  }
+
+  /** Our session id (the receiver index of the peer's datagrams). */
+  get localSid(): number {
+    return this.#localSid >>> 0;
+  }
+
+  /** The peer's session id (the receiver index in our datagrams' header). */
+  get remoteSid(): number {
+    return this.#remoteSid >>> 0;
   }
 
   get sendCounter(): number {
@@ -118,7 +129,7 @@ export class Session {
    * and seals in place, the tag after it. Returns the datagram's length (frameBytes + 29).
    */
   sealInto(buf: Uint8Array, frameBytes: number, nowMs: number): number {
-    writeDataHeader(buf, this.remoteSid, this.#sendCounter++);
+    writeDataHeader(buf, this.#remoteSid >>> 0, this.#sendCounter++);
     this.lastSentAtMs = Math.floor(nowMs);
     this.#send.seal(buf, DATA_HEADER_BYTES, frameBytes);
     return DATA_HEADER_BYTES + frameBytes + AEAD_TAG_BYTES;

@@ -18,7 +18,8 @@ export interface PeerIndexKeys {
   staticHex: string | null;
   name: string | null;
   endpoint: string;
-  address: string;
+  /** The endpoint's address for a vault-v2 peer (found by source address); null for a native one (found by session id). */
+  address: string | null;
   spec: string;
 }
 
@@ -177,7 +178,8 @@ export class Peer {
   }
 
   indexKeys(): PeerIndexKeys {
-    return { keyString: this.keyString, staticHex: this.trust.staticHex, name: this.#name, endpoint: this.#endpointString, address: this.#endpoint.address, spec: specString(this.#spec) };
+    const address = this.#compat === 'vault-v2' ? this.#endpoint.address : null;
+    return { keyString: this.keyString, staticHex: this.trust.staticHex, name: this.#name, endpoint: this.#endpointString, address, spec: specString(this.#spec) };
   }
 
   /**
