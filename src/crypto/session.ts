@@ -67,8 +67,8 @@ export class Session {
   readonly remoteTimestampMs: number;
   /** The peer's identity key that signed the handshake (public; trust decisions wait for confirmation). */
   readonly remoteStatic: Uint8Array;
-  /** The peer's frame clock minus our wall clock, measured at the handshake: incoming frame timestamps are judged against it. */
-  clockOffsetMs = 0;
+  /** Null-first, a small integer when it is one (issue 12: not a boxed double per session); see the accessors. */
+  #clockOffsetMs: number | null = null;
   /** Added to our wall clock in outgoing frame timestamps: our handshake timestamp minus our wall clock when we signed it (0 unless our clock stepped back). */
   timeBiasMs = 0;
   /** We announced our maxMessageBytes on this session (engine/native/limits.ts: once per session). */
@@ -106,6 +106,14 @@ export class Session {
   /** The peer's session id (the receiver index in our datagrams' header). */
   get remoteSid(): number {
     return this.#remoteSid >>> 0;
+  }
+
+  /** The peer's frame clock minus our wall clock, measured at the handshake: incoming frame timestamps are judged against it. */
+  get clockOffsetMs(): number {
+    return this.#clockOffsetMs ?? 0;
+  }
+  set clockOffsetMs(ms: number) {
+    this.#clockOffsetMs = (ms | 0) === ms ? ms | 0 : ms;
   }
 
   get sendCounter(): number {

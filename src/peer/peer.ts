@@ -316,8 +316,9 @@ export class Peer {
   }
 }
 
+/** The greater, as the value given (not a new number: the peer's timestamp and its session's can share one box). */
 function maxOrNull(a: number | null, b: number | null): number | null {
   if (a === null) return b;
   if (b === null) return a;
-  return Math.max(a, b);
+  return a >= b ? a : b;
 }
