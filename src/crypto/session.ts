@@ -63,8 +63,11 @@ export class Session {
   lastSentAtMs: number;
   /** Responder sessions send only after the initiator's first packet proves it has the keys. */
   confirmed: boolean;
-  /** The peer's signed handshake timestamp (its init's for a responder session). */
-  readonly remoteTimestampMs: number;
+  /**
+   * The peer's signed handshake timestamp (its init's for a responder session), in the store's
+   * unit; null once the confirmation recorded it (issue 12: nothing reads it after that).
+   */
+  remoteTimestampMs: number | null;
   /** The peer's identity key that signed the handshake (public; trust decisions wait for confirmation). */
   readonly remoteStatic: Uint8Array;
   /** Null-first, a small integer when it is one (issue 12: not a boxed double per session); see the accessors. */

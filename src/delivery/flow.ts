@@ -65,6 +65,12 @@ export type WindowSource = CreditWindow | (() => CreditWindow) | WindowProvider;
 
 const isProvider = (w: WindowSource): w is WindowProvider => typeof (w as Partial<WindowProvider>).creditWindow === 'function';
 
+/** `x` rounded down, as a small integer (`| 0`) when it fits one: stored in place, not boxed. */
+function whole(x: number): number {
+  const f = Math.floor(x);
+  return (f | 0) === f ? f | 0 : f;
+}
+
 /** Receiver side: what this node can still accept from one peer. */
 export class ReceiveCredit {
   #window: WindowSource;
@@ -214,9 +220,9 @@ export class ReceiveCredit {
     // Not due with this window: it stays so while released < advertised − window / 2 (per
     // dimension; a dimension with an empty window never grows the limits by itself) and
     // received < advertised (an exhausted sender with room again is due at once).
-    this.#quietBytes = w.windowBytes > 0 ? Math.floor(a.maxBytes - w.windowBytes / 2) : Infinity;
-    this.#quietMessages = w.windowMessages > 0 ? Math.floor(a.maxMessages - w.windowMessages / 2) : Infinity;
-    this.#quietUntilMs = Math.floor(nowMs + CREDIT_RECHECK_MS);
+    this.#quietBytes = w.windowBytes > 0 ? whole(a.maxBytes - w.windowBytes / 2) : Infinity;
+    this.#quietMessages = w.windowMessages > 0 ? whole(a.maxMessages - w.windowMessages / 2) : Infinity;
+    this.#quietUntilMs = whole(nowMs + CREDIT_RECHECK_MS);
     return false;
   }
 

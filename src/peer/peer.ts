@@ -14,8 +14,8 @@ import { PeerTrust } from './trust';
 /** What the table indexes a peer by (before a change). */
 export interface PeerIndexKeys {
   keyString: string | null;
-  /** X25519 form of the key (hex): the handshake static. */
-  staticHex: string | null;
+  /** X25519 form of the key (trust.ts staticKeyString): the handshake static. */
+  staticKey: string | null;
   name: string | null;
   endpoint: string;
   /** The endpoint's address for a vault-v2 peer (found by source address); null for a native one (found by session id). */
@@ -74,7 +74,8 @@ export class Peer {
    * usual case once a session is confirmed: one boxed timestamp per peer, not two; issue 12).
    */
   #markAbove: number | null = null;
-  #lastHandshakeAt: string | null;
+  /** Wall ms of the last confirmed handshake (shown as an ISO string), or a restored string that is not one's exact form (issue 12: a number, 16 B, not a 24-character string, 40 B). */
+  #lastHandshakeAt: number | string | null;
   /** The peer's wall clock minus ours, measured at the last handshake (null: none yet). */
   #clockOffsetMs: number | null = null;
   /** The offset last reported (a skew or a step is a change of more than CLOCK_SKEW_REPORT_MS from it). */
@@ -92,7 +93,7 @@ export class Peer {
     this.#compat = o.compat;
     this.#allowPlaintext = o.allowPlaintext;
     this.#lastHandshakeTs = o.lastHandshakeTs;
-    this.#lastHandshakeAt = o.lastHandshakeAt;
+    this.#lastHandshakeAt = isoAsMs(o.lastHandshakeAt);
     this.limiter = o.limiter;
     this.#emit = o.emit;
   }
@@ -143,7 +144,8 @@ export class Peer {
     return this.#clockOffsetMs;
   }
   get lastHandshakeAt(): string | null {
-    return this.#lastHandshakeAt;
+    const at = this.#lastHandshakeAt;
+    return typeof at === 'number' ? new Date(at).toISOString() : at;
   }
 
   label(): string {
@@ -159,7 +161,7 @@ export class Peer {
       allowPlaintext: this.#allowPlaintext,
       trust: this.trust.level,
       state: this.#state,
-      lastHandshake: this.#lastHandshakeAt,
+      lastHandshake: this.lastHandshakeAt,
       rttMs: this.#rttMs,
       clockOffsetMs: this.#clockOffsetMs,
       counters: copyCounters(this.counters),
@@ -179,7 +181,7 @@ export class Peer {
 
   indexKeys(): PeerIndexKeys {
     const address = this.#compat === 'vault-v2' ? this.#endpoint.address : null;
-    return { keyString: this.keyString, staticHex: this.trust.staticHex, name: this.#name, endpoint: this.#endpointString, address, spec: specString(this.#spec) };
+    return { keyString: this.keyString, staticKey: this.trust.staticKey, name: this.#name, endpoint: this.#endpointString, address, spec: specString(this.#spec) };
   }
 
   /**
@@ -250,7 +252,7 @@ export class Peer {
     const mark = maxOrNull(this.handshakeMark, lastHandshakeTs);
     this.#lastHandshakeTs = lastHandshakeTs;
     this.#setMark(mark);
-    this.#lastHandshakeAt = lastHandshakeAt;
+    this.#lastHandshakeAt = isoAsMs(lastHandshakeAt);
   }
 
   /** A handshake message with this timestamp was accepted (verified, not yet confirmed): the mark rises in memory. */
@@ -274,7 +276,7 @@ export class Peer {
       this.#lastHandshakeTs = maxOrNull(this.#lastHandshakeTs, initTsMs);
       this.#setMark(mark);
     }
-    this.#lastHandshakeAt = new Date(atMs).toISOString();
+    this.#lastHandshakeAt = new Date(atMs).getTime(); // the ms toISOString shows (whole, clamped as a Date is)
   }
 
   /**
@@ -314,6 +316,13 @@ export class Peer {
     this.#index?.reindex(this, before);
     return this.indexKeys();
   }
+}
+
+/** An ISO time as its ms when the ms give back exactly that string (else the string, or null). */
+function isoAsMs(iso: string | null): number | string | null {
+  if (iso === null) return null;
+  const ms = Date.parse(iso);
+  return Number.isFinite(ms) && new Date(ms).toISOString() === iso ? ms : iso;
 }
 
 /** The greater, as the value given (not a new number: the peer's timestamp and its session's can share one box). */

@@ -80,9 +80,9 @@ export class PeerTable implements SessionIndex<Peer>, AttemptIndex<Peer>, PeerIn
    */
   reindex(peer: Peer, before: PeerIndexKeys): void {
     const after = peer.indexKeys();
-    const gone: PeerIndexKeys = { keyString: null, staticHex: null, name: null, endpoint: before.endpoint, address: null, spec: before.spec };
-    const added: PeerIndexKeys = { keyString: null, staticHex: null, name: null, endpoint: after.endpoint, address: null, spec: after.spec };
-    for (const k of ['keyString', 'staticHex', 'name', 'address'] as const) {
+    const gone: PeerIndexKeys = { keyString: null, staticKey: null, name: null, endpoint: before.endpoint, address: null, spec: before.spec };
+    const added: PeerIndexKeys = { keyString: null, staticKey: null, name: null, endpoint: after.endpoint, address: null, spec: after.spec };
+    for (const k of ['keyString', 'staticKey', 'name', 'address'] as const) {
       if (before[k] === after[k]) continue;
       gone[k] = before[k];
       added[k] = after[k];
@@ -104,9 +104,9 @@ export class PeerTable implements SessionIndex<Peer>, AttemptIndex<Peer>, PeerIn
     return this.#byKey.get(keyString);
   }
 
-  /** By handshake static (X25519 form of the key, hex): O(1). */
-  byStatic(staticHex: string): Peer | undefined {
-    return this.#byStatic.get(staticHex);
+  /** By handshake static (X25519 form of the key, as trust.ts staticKeyString): O(1). */
+  byStatic(staticKey: string): Peer | undefined {
+    return this.#byStatic.get(staticKey);
   }
 
   byName(name: string): Peer | undefined {
@@ -163,7 +163,7 @@ export class PeerTable implements SessionIndex<Peer>, AttemptIndex<Peer>, PeerIn
   /** Indexes `p` by the non-null keys of `k` (and by endpoint and spec when those are asked for). */
   #index(p: Peer, k: PeerIndexKeys, endpoint: boolean, spec: boolean): void {
     if (k.keyString) this.#byKey.set(k.keyString, p);
-    if (k.staticHex) this.#byStatic.set(k.staticHex, p);
+    if (k.staticKey) this.#byStatic.set(k.staticKey, p);
     if (k.name) this.#byName.set(k.name, p);
     if (endpoint) this.#byEndpoint.add(k.endpoint, p);
     // A configured host:port that is the endpoint itself (an address, not a name) is found
@@ -174,7 +174,7 @@ export class PeerTable implements SessionIndex<Peer>, AttemptIndex<Peer>, PeerIn
 
   #unindex(p: Peer, k: PeerIndexKeys, endpoint: boolean, spec: boolean): void {
     if (k.keyString && this.#byKey.get(k.keyString) === p) this.#byKey.delete(k.keyString);
-    if (k.staticHex && this.#byStatic.get(k.staticHex) === p) this.#byStatic.delete(k.staticHex);
+    if (k.staticKey && this.#byStatic.get(k.staticKey) === p) this.#byStatic.delete(k.staticKey);
     if (k.name && this.#byName.get(k.name) === p) this.#byName.delete(k.name);
     if (endpoint) this.#byEndpoint.delete(k.endpoint, p);
     if ((endpoint || spec) && k.spec !== k.endpoint) this.#bySpec.delete(k.spec, p);

@@ -81,6 +81,24 @@ describe('PeerTable', () => {
     expect([t.vaultV2AtAddress('10.0.0.8'), t.byEndpoint('10.0.0.8', 8), t.find('renamed')]).toEqual([[], undefined, undefined]);
   });
 
+  test('handshake records: the ISO time kept as ms reads back the same; the replay mark kept apart only while above the persisted timestamp', () => {
+    const events: PeerEvent[] = [];
+    const p = peer(events, { key: 1, address: '10.0.0.1', port: 1 });
+    expect([p.lastHandshakeAt, p.lastHandshakeTs, p.handshakeMark]).toEqual([null, null, null]);
+    p.acceptHandshakeTs(5_000); // verified, not confirmed: the mark rises in memory only
+    expect([p.lastHandshakeTs, p.handshakeMark]).toEqual([null, 5_000]);
+    p.recordHandshake(4_000, Date.UTC(2027, 0, 2, 3, 4, 5, 678) + 0.9);
+    expect([p.lastHandshakeAt, p.info().lastHandshake, p.lastHandshakeTs, p.handshakeMark]).toEqual(['2027-01-02T03:04:05.678Z', '2027-01-02T03:04:05.678Z', 4_000, 5_000]);
+    p.recordHandshake(6_000, Date.UTC(2027, 0, 2));
+    expect([p.lastHandshakeTs, p.handshakeMark]).toEqual([6_000, 6_000]);
+    p.restore('pinned', 7_000, '2027-01-02 03:04:05'); // a restored string that is not toISOString's form is kept as it is
+    expect([p.lastHandshakeAt, p.lastHandshakeTs, p.handshakeMark]).toEqual(['2027-01-02 03:04:05', 7_000, 7_000]);
+    p.restore('pinned', 6_500, '2026-12-01T15:00:00.000Z');
+    expect([p.lastHandshakeAt, p.lastHandshakeTs, p.handshakeMark]).toEqual(['2026-12-01T15:00:00.000Z', 6_500, 7_000]);
+    p.replaceKey(key(9));
+    expect([p.lastHandshakeTs, p.handshakeMark]).toEqual([null, null]);
+  });
+
   test('state changes emit their event once per entry', () => {
     const events: PeerEvent[] = [];
     const p = peer(events, { key: 1, address: '10.0.0.1', port: 1 });

@@ -236,7 +236,8 @@ export class NativeLink implements PeerLink {
     // repeated init's) goes once the session is up and no attempt is out.
     if (this.current(nowMs) && !this.handshaker.pending) this.engine.v4.release(this);
     const quiet = quietUntil(this, nowMs);
-    this.#quietUntil = quiet === -Infinity ? null : Math.floor(quiet);
+    const whole = Math.floor(quiet);
+    this.#quietUntil = quiet === -Infinity ? null : (whole | 0) === whole ? whole | 0 : whole; // `| 0`: a small integer, stored in place
     this.#quietTimers = this.timers.version;
     this.#quietKeys = this.keypairs.version;
     this.path.rest(nowMs); // the idle form of the packet layer, once nothing was sent or owed for an idle period
