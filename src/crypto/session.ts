@@ -53,16 +53,18 @@ export interface SessionLimits {
  * of its own (issue 12: three per idle session). Every use compares them at millisecond
  * scale (rekey, expiry, grace, keepalive), so the rounding moves a decision by < 1 ms.
  */
+const INITIATOR = 1;
+const CONFIRMED = 2;
+const LIMITS_ANNOUNCED = 4;
+const WIPED = 8;
+
 export class Session {
   /** The session ids as int32 (`| 0`): a small integer in the field, where a uint32 above 2^31 is a boxed double (issue 12). */
   readonly #localSid: number;
   readonly #remoteSid: number;
-  readonly initiator: boolean;
   readonly createdAtMs: number;
   lastReceivedAtMs: number;
   lastSentAtMs: number;
-  /** Responder sessions send only after the initiator's first packet proves it has the keys. */
-  confirmed: boolean;
   /**
    * The peer's signed handshake timestamp (its init's for a responder session), in the store's
    * unit; null once the confirmation recorded it (issue 12: nothing reads it after that).
@@ -74,8 +76,6 @@ export class Session {
   #clockOffsetMs: number | null = null;
   /** Added to our wall clock in outgoing frame timestamps: our handshake timestamp minus our wall clock when we signed it (0 unless our clock stepped back). */
   timeBiasMs = 0;
-  /** We announced our maxMessageBytes on this session (engine/native/limits.ts: once per session). */
-  limitsAnnounced = false;
   /** When the node acted on the confirmation (replay mark persisted, peer established), or null. */
   establishedAtMs: number | null = null;
   /** Packet ciphers (src/crypto/aead.ts): they zero the handshake's key arrays once their subkeys exist. */
@@ -83,19 +83,19 @@ export class Session {
   readonly #recv: PacketCipher;
   #sendCounter = 0;
   #replay: ReplayWindow;
-  #wiped = false;
+  /** initiator, confirmed, limitsAnnounced, wiped: bits of one small integer, not four fields (issue 12). */
+  #flags = 0;
 
   constructor(keys: HandshakeKeys, nowMs: number, replayWindowPackets?: number) {
     this.#localSid = keys.localSid | 0;
     this.#remoteSid = keys.remoteSid | 0;
-    this.initiator = keys.initiator;
+    if (keys.initiator) this.#flags = INITIATOR | CONFIRMED;
     this.#send = packetCipher(keys.sendKey);
     this.#recv = packetCipher(keys.recvKey);
     const ms = Math.floor(nowMs);
     this.createdAtMs = ms;
     this.lastReceivedAtMs = ms;
     this.lastSentAtMs = ms;
-    this.confirmed = keys.initiator;
     this.remoteTimestampMs = keys.remoteTimestampMs;
     this.remoteStatic = keys.remoteStatic;
     this.#replay = new ReplayWindow(replayWindowPackets);
@@ -119,12 +119,33 @@ export class Session {
     this.#clockOffsetMs = (ms | 0) === ms ? ms | 0 : ms;
   }
 
+  /** We started the handshake of this session. */
+  get initiator(): boolean {
+    return (this.#flags & INITIATOR) !== 0;
+  }
+
+  /** Responder sessions send only after the initiator's first packet proves it has the keys. */
+  get confirmed(): boolean {
+    return (this.#flags & CONFIRMED) !== 0;
+  }
+  set confirmed(yes: boolean) {
+    this.#flags = yes ? this.#flags | CONFIRMED : this.#flags & ~CONFIRMED;
+  }
+
+  /** We announced our maxMessageBytes on this session (engine/native/limits.ts: once per session). */
+  get limitsAnnounced(): boolean {
+    return (this.#flags & LIMITS_ANNOUNCED) !== 0;
+  }
+  set limitsAnnounced(yes: boolean) {
+    this.#flags = yes ? this.#flags | LIMITS_ANNOUNCED : this.#flags & ~LIMITS_ANNOUNCED;
+  }
+
   get sendCounter(): number {
     return this.#sendCounter;
   }
 
   get wiped(): boolean {
-    return this.#wiped;
+    return (this.#flags & WIPED) !== 0;
   }
 
   /** Encrypts a frame into one whole data datagram: header ‖ ciphertext ‖ tag (a new buffer). */
@@ -148,7 +169,7 @@ export class Session {
 
   /** Cheap pre-check before decryption. */
   mayAccept(counter: number): boolean {
-    return !this.#wiped && this.#replay.wouldAccept(counter);
+    return (this.#flags & WIPED) === 0 && this.#replay.wouldAccept(counter);
   }
 
   /**
@@ -156,13 +177,13 @@ export class Session {
    * 'replay' when the counter was already accepted or is older than the window.
    */
   open(datagram: Uint8Array, counter: number, nowMs: number): Uint8Array | 'auth' | 'replay' {
-    if (this.#wiped || datagram.length < DATA_HEADER_BYTES + AEAD_TAG_BYTES) return 'auth';
+    if ((this.#flags & WIPED) !== 0 || datagram.length < DATA_HEADER_BYTES + AEAD_TAG_BYTES) return 'auth';
     if (!this.#replay.wouldAccept(counter)) return 'replay';
     const plain = plainView(datagram.length - DATA_HEADER_BYTES - AEAD_TAG_BYTES);
     if (!this.#recv.open(datagram, DATA_HEADER_BYTES, plain)) return 'auth';
     if (!this.#replay.accept(counter)) return 'replay';
     this.lastReceivedAtMs = Math.floor(nowMs);
-    this.confirmed = true;
+    this.#flags |= CONFIRMED;
     return plain;
   }
 
@@ -172,7 +193,7 @@ export class Session {
 
   /** Past this, the session may neither send nor receive. */
   expired(nowMs: number, l: SessionLimits): boolean {
-    return this.#wiped || nowMs - this.createdAtMs >= l.rejectAfterMs || this.#sendCounter >= l.rekeyAfterMessages * 2;
+    return (this.#flags & WIPED) !== 0 || nowMs - this.createdAtMs >= l.rejectAfterMs || this.#sendCounter >= l.rekeyAfterMessages * 2;
   }
 
   /** @internal The memory of both directions' keys (send, receive) while held, for wipe tests. */
@@ -181,9 +202,9 @@ export class Session {
   }
 
   wipe(): void {
-    if (this.#wiped) return;
+    if ((this.#flags & WIPED) !== 0) return;
     this.#send.wipe();
     this.#recv.wipe();
-    this.#wiped = true;
+    this.#flags |= WIPED;
   }
 }

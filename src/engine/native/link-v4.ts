@@ -44,49 +44,15 @@ export function markFromStoredMs(ms: number | null): Uint8Array | null {
 
 /**
  * A peer identity's in-memory handshake replay mark (PROTOCOL §5.2: the greatest timestamp
- * accepted from it), as numbers: the 12 timestamp bytes in four 24-bit big-endian chunks (Smis),
- * compared as the bytes are (compareTimestamps). Not a 12-byte array of its own (issue 12: a
- * Uint8Array, its ArrayBuffer and store were ~250 B of every idle peer). The journal's value
- * comes from the session (remoteTimestampMs), not from here.
+ * accepted from it), as LinkV4.mark() hands it out.
  */
-export class IdentityMark {
-  /** -1: nothing accepted (and none persisted) yet. */
-  #c0 = -1;
-  #c1 = 0;
-  #c2 = 0;
-  #c3 = 0;
-
-  constructor(persisted: Uint8Array | null) {
-    if (persisted) this.#set(persisted);
-  }
-
+export interface ReplayMark {
   /** True when `ts` is newer than everything accepted so far (else: a replay). */
-  isFresh(ts: Uint8Array): boolean {
-    if (ts.length !== TIMESTAMP_BYTES) throw new RangeError('a timestamp is 12 bytes');
-    return this.#c0 < 0 || cmp(ts, this.#c0, this.#c1, this.#c2, this.#c3) > 0;
-  }
-
+  isFresh(ts: Uint8Array): boolean;
   /** Accepts `ts` (after the handshake authenticated and isFresh was true). */
-  accept(ts: Uint8Array): void {
-    if (!this.isFresh(ts)) throw new RangeError('timestamp not newer than the mark');
-    this.#set(ts);
-  }
-
+  accept(ts: Uint8Array): void;
   /** The mark's bytes (tests), or null. */
-  get inMemory(): Uint8Array | null {
-    if (this.#c0 < 0) return null;
-    const b = new Uint8Array(TIMESTAMP_BYTES);
-    [this.#c0, this.#c1, this.#c2, this.#c3].forEach((c, i) => b.set([c >>> 16, (c >>> 8) & 0xff, c & 0xff], i * 3));
-    return b;
-  }
-
-  #set(ts: Uint8Array): void {
-    if (ts.length !== TIMESTAMP_BYTES) throw new RangeError('a timestamp is 12 bytes');
-    this.#c0 = chunk(ts, 0);
-    this.#c1 = chunk(ts, 3);
-    this.#c2 = chunk(ts, 6);
-    this.#c3 = chunk(ts, 9);
-  }
+  readonly inMemory: Uint8Array | null;
 }
 
 /** Three bytes big endian (< 2^24: a Smi). */
@@ -106,8 +72,17 @@ export class LinkV4 {
   #generatorKey: string | null = null;
   #ss: Uint8Array | null = null;
   #ssKey: string | null = null;
-  #mark: IdentityMark | null = null;
+  /**
+   * The replay mark of the identity #markKey (null: not made yet): the 12 timestamp bytes in four
+   * 24-bit big-endian chunks (Smis, compared as the bytes are: compareTimestamps), #c0 = −1 while
+   * nothing was accepted or persisted. Fields of the link, not an object with a 12-byte array of
+   * its own (issue 12: ~300 B of every idle peer). The journal's value comes from the session.
+   */
   #markKey: string | null = null;
+  #c0 = -1;
+  #c1 = 0;
+  #c2 = 0;
+  #c3 = 0;
   /** Where the peer's persisted mark (ms, rounded up) is read when a mark is first needed (after restore): the peer, not a closure. */
   readonly #stored: StoredMark;
   #xx: { sid: number; state: XxResponder } | null = null;
@@ -144,13 +119,43 @@ export class LinkV4 {
   }
 
   /** The replay mark of the identity `keyString` (a new identity starts a new mark). */
-  mark(keyString: string): IdentityMark {
-    if (!this.#mark || this.#markKey !== keyString) {
+  mark(keyString: string): ReplayMark {
+    if (this.#markKey !== keyString) {
       // The persisted value belongs to the current key (a replaced key clears it).
-      this.#mark = new IdentityMark(markFromStoredMs(this.#stored.lastHandshakeTs));
+      const persisted = markFromStoredMs(this.#stored.lastHandshakeTs);
+      this.#c0 = -1;
+      if (persisted) this.#setMark(persisted);
       this.#markKey = keyString;
     }
-    return this.#mark;
+    return this;
+  }
+
+  /** ReplayMark (through mark()). */
+  isFresh(ts: Uint8Array): boolean {
+    if (ts.length !== TIMESTAMP_BYTES) throw new RangeError('a timestamp is 12 bytes');
+    return this.#c0 < 0 || cmp(ts, this.#c0, this.#c1, this.#c2, this.#c3) > 0;
+  }
+
+  /** ReplayMark (through mark()). */
+  accept(ts: Uint8Array): void {
+    if (!this.isFresh(ts)) throw new RangeError('timestamp not newer than the mark');
+    this.#setMark(ts);
+  }
+
+  /** ReplayMark (through mark()). */
+  get inMemory(): Uint8Array | null {
+    if (this.#c0 < 0) return null;
+    const b = new Uint8Array(TIMESTAMP_BYTES);
+    [this.#c0, this.#c1, this.#c2, this.#c3].forEach((c, i) => b.set([c >>> 16, (c >>> 8) & 0xff, c & 0xff], i * 3));
+    return b;
+  }
+
+  #setMark(ts: Uint8Array): void {
+    if (ts.length !== TIMESTAMP_BYTES) throw new RangeError('a timestamp is 12 bytes');
+    this.#c0 = chunk(ts, 0);
+    this.#c1 = chunk(ts, 3);
+    this.#c2 = chunk(ts, 6);
+    this.#c3 = chunk(ts, 9);
   }
 
   /** The XX exchange this (key-less) peer may answer: at most one; a new msg1 replaces it. */

@@ -1,12 +1,15 @@
-import { IdentityMark, markFromStoredMs } from '../../../src/engine/native/link-v4';
+import { LinkV4, markFromStoredMs } from '../../../src/engine/native/link-v4';
 import { compareTimestamps } from '../../../src/crypto/noise/payload';
+import { ManualClock } from '../../../src/runtime/clock';
 import { SeededRandom } from '../../../src/runtime/random';
 
 const ts = (...b: number[]): Uint8Array => Uint8Array.from(b);
+/** A link whose peer persisted `storedMs` (null: none). */
+const linkV4 = (storedMs: number | null = null): LinkV4 => new LinkV4(new ManualClock(), { lastHandshakeTs: storedMs });
 
-describe('IdentityMark (the link replay mark as numbers)', () => {
+describe('LinkV4.mark: the identity replay mark as four small integers', () => {
   it('starts empty, accepts anything once, then only strictly newer timestamps (bytewise order)', () => {
-    const m = new IdentityMark(null);
+    const m = linkV4().mark('k');
     expect(m.inMemory).toBeNull();
     const a = ts(0x40, 0, 0, 0, 0x69, 0x12, 0x34, 0x56, 0x10, 0x00, 0x00, 0x00);
     expect(m.isFresh(a)).toBe(true);
@@ -29,13 +32,17 @@ describe('IdentityMark (the link replay mark as numbers)', () => {
     expect(m.isFresh(a)).toBe(false);
   });
 
-  it('starts from the persisted mark (ms, rounded up) and refuses what is not newer', () => {
-    const persisted = markFromStoredMs(1_800_000_000_123)!;
-    const m = new IdentityMark(persisted);
-    expect(m.inMemory).toEqual(persisted);
-    expect(m.isFresh(persisted)).toBe(false);
+  it('starts from the persisted mark (ms, rounded up); the same identity keeps its mark, another starts from the persisted value again', () => {
+    const link = linkV4(1_800_000_000_123);
+    const m = link.mark('k');
+    expect(m.inMemory).toEqual(markFromStoredMs(1_800_000_000_123));
+    expect(m.isFresh(markFromStoredMs(1_800_000_000_123)!)).toBe(false);
     expect(m.isFresh(markFromStoredMs(1_800_000_000_122)!)).toBe(false);
     expect(m.isFresh(markFromStoredMs(1_800_000_000_124)!)).toBe(true);
+    m.accept(markFromStoredMs(1_800_000_000_500)!);
+    expect(link.mark('k').isFresh(markFromStoredMs(1_800_000_000_400)!)).toBe(false);
+    expect(link.mark('other').isFresh(markFromStoredMs(1_800_000_000_400)!)).toBe(true);
+    expect(linkV4(null).mark('k').inMemory).toBeNull();
   });
 
   it('orders random timestamps exactly as compareTimestamps does', () => {
@@ -48,13 +55,15 @@ describe('IdentityMark (the link replay mark as numbers)', () => {
     for (let i = 0; i < 2000; i++) {
       const x = rand();
       const y = rand();
-      const m = new IdentityMark(x);
+      const m = linkV4().mark('k');
+      m.accept(x);
+      expect(m.inMemory).toEqual(x);
       expect(m.isFresh(y)).toBe(compareTimestamps(y, x) > 0);
     }
   });
 
   it('refuses a timestamp of the wrong length', () => {
-    expect(() => new IdentityMark(null).isFresh(new Uint8Array(11))).toThrow(RangeError);
-    expect(() => new IdentityMark(new Uint8Array(13))).toThrow(RangeError);
+    expect(() => linkV4().mark('k').isFresh(new Uint8Array(11))).toThrow(RangeError);
+    expect(() => linkV4().mark('k').accept(new Uint8Array(13))).toThrow(RangeError);
   });
 });
