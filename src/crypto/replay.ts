@@ -8,10 +8,11 @@
  * that slide into the window, so memory is fixed at ⌈windowPackets / 32⌉ + 1 blocks whatever
  * the counters (up to Number.MAX_SAFE_INTEGER = 2^53 − 1) and however far they jump.
  *
- * The ring exists only once counters arrive out of order (issue 12: memory per idle peer): while
+ * The ring exists only while counters arrive out of order (issue 12: memory per idle peer): while
  * every counter from 0 to the highest was accepted in order — a session's keepalives, most
  * traffic — the window is just the highest counter; the first gap or late counter builds the
- * ring, marked with every counter of the window up to the highest.
+ * ring, marked with every counter of the window up to the highest, and it goes again once every
+ * counter of the window up to the highest was received (the gap filled, or left the window).
  *
  * Use: `wouldAccept(c)` before decrypting (cheap, no change), `accept(c)` only after the
  * packet authenticated (marks c). Non-integer, negative or unsafe counters are refused.
@@ -90,6 +91,24 @@ export class ReplayWindow {
     const old = ring[index]!;
     if ((old & bit) !== 0) return false;
     ring[index] = old | bit;
+    // Back to the in-order form once every counter of the window up to the highest was received:
+    // looked at when a late counter filled a gap, or when the highest entered a new block (a gap
+    // may have left the window). The forms accept exactly the same counters then.
+    if (highest !== null && (counter < highest || (counter & (BLOCK_BITS - 1)) === 0) && this.#complete(ring)) this.#ring = null;
+    return true;
+  }
+
+  /** Every counter of the window up to the highest is marked (O(window / 32)). */
+  #complete(ring: Uint32Array): boolean {
+    const hi = this.#highest!;
+    const lo = Math.max(0, hi - this.windowPackets + 1);
+    for (let b = Math.floor(lo / BLOCK_BITS); b <= Math.floor(hi / BLOCK_BITS); b++) {
+      const base = b * BLOCK_BITS;
+      const from = Math.max(lo, base) - base;
+      const to = Math.min(hi, base + BLOCK_BITS - 1) - base;
+      const mask = to - from === BLOCK_BITS - 1 ? 0xffffffff : (((1 << (to - from + 1)) - 1) << from) >>> 0;
+      if ((ring[b % this.#ringBlocks]! & mask) >>> 0 !== mask) return false;
+    }
     return true;
   }
 
