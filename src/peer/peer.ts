@@ -88,7 +88,7 @@ export class Peer {
     this.trust = new PeerTrust(o.key, o.trust);
     this.#name = o.name;
     this.#spec = o.spec;
-    this.#endpoint = o.endpoint;
+    this.#endpoint = sharedHost(o.endpoint, o.spec);
     this.#endpointString = formatEndpoint(o.endpoint);
     this.#compat = o.compat;
     this.#allowPlaintext = o.allowPlaintext;
@@ -201,7 +201,7 @@ export class Peer {
     const s = formatEndpoint(e);
     if (s === this.#endpointString) return false;
     this.#change(() => {
-      this.#endpoint = e;
+      this.#endpoint = sharedHost(e, this.#spec);
       this.#endpointString = s;
     });
     this.#emit({ type: 'endpoint-changed', peer: this.info() });
@@ -213,7 +213,7 @@ export class Peer {
     this.#change(() => {
       if (o.name !== undefined) this.#name = o.name;
       this.#spec = o.spec;
-      this.#endpoint = o.endpoint;
+      this.#endpoint = sharedHost(o.endpoint, o.spec);
       this.#endpointString = formatEndpoint(o.endpoint);
       if (o.compat !== undefined) this.#compat = o.compat;
       if (o.allowPlaintext !== undefined) this.#allowPlaintext = o.allowPlaintext;
@@ -316,6 +316,14 @@ export class Peer {
     this.#index?.reindex(this, before);
     return this.indexKeys();
   }
+}
+
+/**
+ * The endpoint with the configured host's string as its address when they are equal (a
+ * configured IP address): one string per peer, not two copies (issue 12).
+ */
+function sharedHost(e: Endpoint, spec: EndpointSpec): Endpoint {
+  return e.address === spec.host ? { ...e, address: spec.host } : e;
 }
 
 /** An ISO time as its ms when the ms give back exactly that string (else the string, or null). */
