@@ -47,11 +47,10 @@ export interface SessionLimits {
 }
 
 /**
- * A session's times (created, last received, last sent) are kept in whole milliseconds
- * (Math.floor of the monotonic clock): a whole number below 2^30 (12 days of uptime) is a small
- * integer in a field, where a fractional `performance.now()` reading is a 16-byte boxed double
- * of its own (issue 12: three per idle session). Every use compares them at millisecond
- * scale (rekey, expiry, grace, keepalive), so the rounding moves a decision by < 1 ms.
+ * A session's times (created, last received, last sent) stay exact: the tick orders them against
+ * the handshake's start and each other (timers.ts "the peer's handshake won", keypairs' crossing
+ * and grace rules), and whole milliseconds would make events of one millisecond simultaneous
+ * (test/sim/datagram-acks.test.ts, sub-ms RTTs, sent other datagrams).
  */
 const INITIATOR = 1;
 const CONFIRMED = 2;
@@ -92,10 +91,9 @@ export class Session {
     if (keys.initiator) this.#flags = INITIATOR | CONFIRMED;
     this.#send = packetCipher(keys.sendKey);
     this.#recv = packetCipher(keys.recvKey);
-    const ms = Math.floor(nowMs);
-    this.createdAtMs = ms;
-    this.lastReceivedAtMs = ms;
-    this.lastSentAtMs = ms;
+    this.createdAtMs = nowMs;
+    this.lastReceivedAtMs = nowMs;
+    this.lastSentAtMs = nowMs;
     this.remoteTimestampMs = keys.remoteTimestampMs;
     this.remoteStatic = keys.remoteStatic;
     this.#replay = new ReplayWindow(replayWindowPackets);
@@ -162,7 +160,7 @@ export class Session {
    */
   sealInto(buf: Uint8Array, frameBytes: number, nowMs: number): number {
     writeDataHeader(buf, this.#remoteSid >>> 0, this.#sendCounter++);
-    this.lastSentAtMs = Math.floor(nowMs);
+    this.lastSentAtMs = nowMs;
     this.#send.seal(buf, DATA_HEADER_BYTES, frameBytes);
     return DATA_HEADER_BYTES + frameBytes + AEAD_TAG_BYTES;
   }
@@ -182,7 +180,7 @@ export class Session {
     const plain = plainView(datagram.length - DATA_HEADER_BYTES - AEAD_TAG_BYTES);
     if (!this.#recv.open(datagram, DATA_HEADER_BYTES, plain)) return 'auth';
     if (!this.#replay.accept(counter)) return 'replay';
-    this.lastReceivedAtMs = Math.floor(nowMs);
+    this.lastReceivedAtMs = nowMs;
     this.#flags |= CONFIRMED;
     return plain;
   }

@@ -90,15 +90,6 @@ eachBackend(() => {
       expect(a.open(back, 0, 4000)).toEqual(FRAME);
     });
 
-    test('times are whole milliseconds (floored): small integers, not boxed doubles, on an idle session (issue 12)', () => {
-      const { a, b } = pair(1000.75);
-      expect([a.createdAtMs, a.lastSentAtMs, a.lastReceivedAtMs]).toEqual([1000, 1000, 1000]);
-      const d = sealed(a, FRAME, 2000.999);
-      expect(a.lastSentAtMs).toBe(2000);
-      expect(b.open(d, 0, 3000.5)).toEqual(FRAME);
-      expect(b.lastReceivedAtMs).toBe(3000);
-    });
-
     test('the ciphertext is crypto_aead_xchacha20poly1305_ietf_encrypt(frame, AD = header, nonce = 16 zero bytes ‖ counter BE, key)', () => {
       const { a } = pair();
       for (let counter = 0; counter < 4; counter++) {
