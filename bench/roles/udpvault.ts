@@ -146,11 +146,13 @@ export function udpvaultRole(): RoleHandler {
           return allocated();
         case 'links': {
           // The centre's links as the engine holds them (idle15): sessions per link, ticks run, resting packet spaces.
-          interface LinkView { keypairs?: { size: number }; ticksRun?: number; path?: { space?: { resting: boolean } } }
+          interface LinkView { keypairs?: { size: number }; ticksRun?: number; path?: { space?: { resting: boolean }; pmtu?: { searching: boolean; probesSent: number } } }
           const n = the() as unknown as { linkOf(ref: string): LinkView | undefined; peers(): { key: string }[] };
           const sessions: Record<string, number> = {};
           let ticks = 0;
           let resting = 0;
+          let searching = 0; // path MTU searches under way (memrss16: the setup's tail)
+          let probes = 0;
           for (const p of n.peers()) {
             const l = n.linkOf(p.key);
             if (!l) continue;
@@ -158,8 +160,10 @@ export function udpvaultRole(): RoleHandler {
             sessions[k] = (sessions[k] ?? 0) + 1;
             ticks += l.ticksRun ?? 0;
             if (l.path?.space?.resting) resting++;
+            if (l.path?.pmtu?.searching) searching++;
+            probes += l.path?.pmtu?.probesSent ?? 0;
           }
-          return { sessions, ticks, resting };
+          return { sessions, ticks, resting, searching, probes };
         }
         case 'alloc-profile':
           return { lines: await allocationProfile() };

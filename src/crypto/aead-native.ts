@@ -5,7 +5,7 @@
  * 4 KiB slabs so that 10,000 sessions do not each cost a guarded allocation; a slot is zeroed
  * when its cipher is wiped and reused afterwards.
  */
-import { sodiumNative, sodiumNativeError, type SodiumNativeLib } from './native-lib';
+import { sodiumNative, sodiumNativeError, sodiumNativeRawAead, type RawAead, type SodiumNativeLib } from './native-lib';
 import { counterNonce, MAX_SEALED_BYTES, SealBuffer, type PacketCipher } from './packet-cipher';
 
 type SodiumNative = Pick<SodiumNativeLib, 'sodium_malloc' | 'sodium_memzero' | 'crypto_aead_chacha20poly1305_ietf_encrypt' | 'crypto_aead_chacha20poly1305_ietf_decrypt'>;
@@ -68,6 +68,9 @@ function headerAd(datagram: Uint8Array, headerBytes: number): Uint8Array {
   return AD13;
 }
 
+/** The addon's unchecked seal and open (native-lib.ts), set when the native ciphers load; null: the package's checked wrappers. */
+let raw: RawAead | null = null;
+
 /** Makes a SealBuffer's views for one split (header ‖ plaintext, the tag after it). */
 function sealViews(buf: SealBuffer, headerBytes: number, plainBytes: number): void {
   const { buffer, byteOffset: at } = buf;
@@ -97,28 +100,48 @@ class NativeCipher implements PacketCipher {
     if (buf instanceof SealBuffer) {
       // A pooled slot: its views, made once per split (no allocation per datagram).
       if (buf.viewHeaderBytes !== headerBytes || buf.viewPlainBytes !== plainBytes) sealViews(buf, headerBytes, plainBytes);
-      this.#na.crypto_aead_chacha20poly1305_ietf_encrypt(buf.sealed!, buf.plain!, buf.ad!, null, counterNonce(NONCE, buf), k);
+      this.#encrypt(buf.sealed!, buf.plain!, buf.ad!, counterNonce(NONCE, buf), k);
       return;
     }
     // Plain Uint8Array views (not Buffer#subarray, whose FastBuffer construction costs ~0.1 µs more per call).
     const { buffer, byteOffset: at } = buf;
     const c = new Uint8Array(buffer, at + headerBytes, plainBytes + 16);
     const m = new Uint8Array(buffer, at + headerBytes, plainBytes);
-    this.#na.crypto_aead_chacha20poly1305_ietf_encrypt(c, m, new Uint8Array(buffer, at, headerBytes), null, counterNonce(NONCE, buf), k);
+    this.#encrypt(c, m, new Uint8Array(buffer, at, headerBytes), counterNonce(NONCE, buf), k);
+  }
+
+  /** c = m's ciphertext ‖ tag: views made above with c.length === m.length + 16 (what the addon trusts), a 12-byte nonce, a 32-byte key. */
+  #encrypt(c: Uint8Array, m: Uint8Array, ad: Uint8Array, nonce: Uint8Array, k: Buffer): void {
+    if (raw !== null) {
+      if (raw.seal(c, m, ad, nonce, k) !== c.length) throw new Error('could not encrypt data');
+    } else {
+      this.#na.crypto_aead_chacha20poly1305_ietf_encrypt(c, m, ad, null, nonce, k);
+    }
   }
 
   open(datagram: Uint8Array, headerBytes: number, out: Uint8Array): boolean {
     const k = this.#key;
-    if (!k || datagram.length < headerBytes + 16) return false;
-    try {
-      const { buffer, byteOffset: at, length } = datagram;
-      const c = new Uint8Array(buffer, at + headerBytes, length - headerBytes);
-      this.#na.crypto_aead_chacha20poly1305_ietf_decrypt(out, null, c, headerAd(datagram, headerBytes), counterNonce(NONCE, datagram), k);
-      return true;
-    } catch {
+    const { buffer, byteOffset: at, length } = datagram;
+    const cBytes = length - headerBytes;
+    if (!k || headerBytes < 0 || cBytes < 16) return false;
+    // The addon's open without the package's wrapper (native-lib.ts): every length it would check is checked here.
+    if (out.byteLength !== cBytes - 16 || cBytes - 16 > MAX_SEALED_BYTES) {
       out.fill(0);
       return false;
     }
+    const c = new Uint8Array(buffer, at + headerBytes, cBytes);
+    try {
+      if (raw !== null) {
+        if (raw.open(out, c, headerAd(datagram, headerBytes), counterNonce(NONCE, datagram), k) === cBytes - 16) return true;
+      } else {
+        this.#na.crypto_aead_chacha20poly1305_ietf_decrypt(out, null, c, headerAd(datagram, headerBytes), counterNonce(NONCE, datagram), k);
+        return true;
+      }
+    } catch {
+      // refused below
+    }
+    out.fill(0);
+    return false;
   }
 
   keyView(): Uint8Array | null {
@@ -137,6 +160,7 @@ export function loadNativeAead(): NativeAead {
   const na = sodiumNative();
   if (!na) throw new Error(sodiumNativeError());
   const store = new SecureKeyStore(na);
+  raw = sodiumNativeRawAead();
   return {
     allocKey: () => store.alloc(),
     cipher: (subkey) => {

@@ -101,3 +101,42 @@ function plantPrebuiltBinding(): void {
 
 /** Why sodium-native could not be loaded ('' when it loaded or was not tried). */
 export const sodiumNativeError = (): string => loadError;
+
+/**
+ * The ChaCha20-Poly1305-IETF seal and open of sodium-native's addon itself (its binding.js),
+ * without index.js's argument checks (issue 12: seven node:assert calls per call, each allocating
+ * its rest arguments, ~0.07 µs; a failed open throws an Error with a stack there). The addon
+ * checks nothing in a release build: the caller must guarantee c.byteLength === m.byteLength +
+ * 16, a 12-byte nonce, a 32-byte key and a non-null AD, or memory is corrupted. Each returns the
+ * output's length, or a negative number (open: authentication failed). null unless sodium-native
+ * 5's addon loaded with the expected sizes (then the package's checked wrappers are used).
+ */
+export interface RawAead {
+  open(m: Uint8Array, c: Uint8Array, ad: Uint8Array, npub: Uint8Array, k: Uint8Array): number;
+  seal(c: Uint8Array, m: Uint8Array, ad: Uint8Array, npub: Uint8Array, k: Uint8Array): number;
+}
+
+let rawAead: RawAead | null | undefined;
+
+export function sodiumNativeRawAead(): RawAead | null {
+  if (rawAead !== undefined) return rawAead;
+  rawAead = null;
+  if (!sodiumNative()) return null;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const version = (require('sodium-native/package.json') as { version?: string }).version ?? '';
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const b = require('sodium-native/binding.js') as Record<string, unknown>;
+    const open = b['crypto_aead_chacha20poly1305_ietf_decrypt'];
+    const seal = b['crypto_aead_chacha20poly1305_ietf_encrypt'];
+    if (
+      version.split('.')[0] === '5' && typeof open === 'function' && typeof seal === 'function' && b['crypto_aead_chacha20poly1305_ietf_ABYTES'] === 16 &&
+      b['crypto_aead_chacha20poly1305_ietf_NPUBBYTES'] === 12 && b['crypto_aead_chacha20poly1305_ietf_KEYBYTES'] === 32
+    ) {
+      rawAead = { open: open as RawAead['open'], seal: seal as RawAead['seal'] };
+    }
+  } catch {
+    rawAead = null; // the checked wrappers are used
+  }
+  return rawAead;
+}

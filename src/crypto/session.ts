@@ -177,7 +177,24 @@ export class Session {
   open(datagram: Uint8Array, counter: number, nowMs: number): Uint8Array | 'auth' | 'replay' {
     if ((this.#flags & WIPED) !== 0 || datagram.length < DATA_HEADER_BYTES + AEAD_TAG_BYTES) return 'auth';
     if (!this.#replay.wouldAccept(counter)) return 'replay';
-    const plain = plainView(datagram.length - DATA_HEADER_BYTES - AEAD_TAG_BYTES);
+    return this.#open(datagram, counter, nowMs, plainView(datagram.length - DATA_HEADER_BYTES - AEAD_TAG_BYTES));
+  }
+
+  /**
+   * As open(), decrypting in place: the frame is a view of the datagram's own ciphertext bytes
+   * (no plaintext memory allocated; the datagram's header stays, its ciphertext is overwritten
+   * by the frame — or zeroed when authentication fails — and its tag is left). For the receive
+   * path, whose datagram is the transport's own buffer and is not read again (issue 12). A
+   * replayed counter is refused before anything is written.
+   */
+  openInPlace(datagram: Uint8Array, counter: number, nowMs: number): Uint8Array | 'auth' | 'replay' {
+    const n = datagram.length - DATA_HEADER_BYTES - AEAD_TAG_BYTES;
+    if ((this.#flags & WIPED) !== 0 || n < 0) return 'auth';
+    if (!this.#replay.wouldAccept(counter)) return 'replay';
+    return this.#open(datagram, counter, nowMs, new Uint8Array(datagram.buffer, datagram.byteOffset + DATA_HEADER_BYTES, n));
+  }
+
+  #open(datagram: Uint8Array, counter: number, nowMs: number, plain: Uint8Array): Uint8Array | 'auth' | 'replay' {
     if (!this.#recv.open(datagram, DATA_HEADER_BYTES, plain)) return 'auth';
     if (!this.#replay.accept(counter)) return 'replay';
     this.lastReceivedAtMs = nowMs;

@@ -67,7 +67,7 @@ export class ReliableReceiver {
   #ackNeeded = false;
   /** The head message was offered and found no room: deliver nothing until pump(). */
   #held = false;
-  readonly #offer: (m: ReliableMessage) => AcceptVerdict;
+  readonly #offer: (flags: number, data: Uint8Array) => AcceptVerdict;
   /** Whether delivered messages are returned (options.collect). */
   readonly #collect: boolean;
 
@@ -154,12 +154,11 @@ export class ReliableReceiver {
     const len = data.byteLength;
     const fast = seq === this.#cum + 1 && count === undefined && len <= this.#maxMessageBytes && !this.#held && seq > this.#refusedUntil && this.#ring.get(seq) === undefined;
     if (fast && !this.#credit.charge(len, 1)) return progress ? this.#deliver(NONE) : NONE;
-    const m: ReliableMessage | null = fast ? { flags: messageFlags(flags), data } : null;
-    const verdict = m !== null ? this.#offer(m) : null;
+    const verdict = fast ? this.#offer(messageFlags(flags), data) : null; // no message object per item
     let out = NONE;
     if (verdict === 'delivered') {
       this.#credit.release(len, 1);
-      if (this.#collect) out = [m!]; // in order, whole: no buffering, no copy
+      if (this.#collect) out = [{ flags: messageFlags(flags), data }]; // in order, whole: no buffering, no copy
       this.#cum = seq;
       this.#ackNeeded = true;
       progress = true;
@@ -173,7 +172,7 @@ export class ReliableReceiver {
     } else if (this.#accept(seq, flags, data, index, count)) {
       progress = true;
     }
-    return progress ? this.#deliver(out) : out;
+    return progress && this.#ring.items > 0 ? this.#deliver(out) : out; // nothing buffered (in order): nothing more to deliver
   }
 
   /** The ack to send now (clears ackNeeded); null before any item was received. */
@@ -228,8 +227,7 @@ export class ReliableReceiver {
       if (!(slot instanceof Assembly)) {
         if (!ring.has(head)) break;
         const w: WholeItem = slot;
-        const m = { flags: messageFlags(w.flags), data: w.data };
-        const v = this.#offer(m);
+        const v = this.#offer(messageFlags(w.flags), w.data);
         if (v === 'full') {
           this.#held = true;
           break;
@@ -239,7 +237,7 @@ export class ReliableReceiver {
           this.#refuse(head, 1, true);
           break;
         }
-        if (this.#collect) out = append(out, m);
+        if (this.#collect) out = append(out, { flags: messageFlags(w.flags), data: w.data });
         this.#cum = head;
         this.#ackNeeded = true;
         continue;
@@ -253,8 +251,8 @@ export class ReliableReceiver {
         this.#refusedByAccept = false;
         break;
       }
-      const m = { flags: slot.flags, data: slot.message() };
-      const v = this.#offer(m);
+      const data = slot.message();
+      const v = this.#offer(slot.flags, data);
       if (v === 'full') {
         this.#held = true;
         break;
@@ -264,7 +262,7 @@ export class ReliableReceiver {
         this.#refuse(end, slot.count, true);
         break;
       }
-      if (this.#collect) out = append(out, m);
+      if (this.#collect) out = append(out, { flags: slot.flags, data });
       this.#cum = end;
       this.#ackNeeded = true;
     }

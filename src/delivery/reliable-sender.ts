@@ -19,8 +19,8 @@
  *   retransmission through requeue()), fast retransmit is off and the RTO is only a backstop
  *   (at least rtoMinMs, default 1 s) for items the packet layer saw acknowledged but the
  *   receiver did not accept.
- * - In-flight state: SendWindow over a SendRing (slots indexed by seq, one typed array per
- *   field); the ack's walks over it are in reliable/sender-acks.ts.
+ * - State: SendWindow over a SendRing (slots by seq, a typed array per field; a message lives in
+ *   its items' slots: no object per message); DeadlineQueue; the ack's walks in sender-acks.ts.
  * - At its deadline a message is abandoned: push() rejects with ERR_NOT_ACKNOWLEDGED and its
  *   seqs leave the window, so `base` (sent in every frame with reliable items) moves past them.
  * - Flow control (`credit`, delivery/flow.ts): a first transmission needs the receiver's credit
@@ -32,7 +32,7 @@
 import type { Clock } from '../runtime/clock';
 import { BadInputError, DeliveryError } from '../errors';
 import { FLAG_FRAGMENT, FLAG_RELIABLE, type PayloadItem } from '../wire/frame';
-import { DUE, RECOUNT, SACKED, SENT, messagePromise, resolvers, type SendRing, type SentMessage } from './reliable/send-ring';
+import { DUE, SACKED, SENT, messagePromise, resolvers, type SendRing } from './reliable/send-ring';
 import { SendWindow } from './reliable/send-window';
 import { ItemRto } from './reliable/item-rto';
 import { DeadlineQueue } from './reliable/deadline-queue';
@@ -60,7 +60,7 @@ export class ReliableSender {
   /** The delivery acks' walks over the window (sender-acks.ts). */
   readonly #acks: AckWalk;
   /** Messages by deadline (settled ones are skipped lazily). */
-  #byDeadline = new DeadlineQueue();
+  #byDeadline = new DeadlineQueue(this.#ring);
   /** The frame item peekItem() built for #peekSeq (takeItem() hands out the same object). */
   #peeked: PayloadItem | null = null;
   #peekSeq = 0;
@@ -77,7 +77,7 @@ export class ReliableSender {
     this.#rto = new ItemRto(opts.rtoInitialMs ?? RTO_INITIAL_MS, opts.rtoMinMs ?? (this.#packetLoss ? PACKET_MODE_RTO_MIN_MS : RTO_MIN_MS), opts.rtoMaxMs ?? RTO_MAX_MS);
     this.#acks = new AckWalk(this.#w, this.#rto, this.#credit, this.#packetLoss, {
       forget: (seq, st) => this.#forget(seq, st),
-      delivered: (m) => (this.#settle(m), m.resolve()),
+      delivered: (resolve) => (this.#settle(), resolve()),
     });
   }
 
@@ -101,33 +101,38 @@ export class ReliableSender {
   get ringSlots(): number { return this.#ring.capacity; }
 
   /**
-   * Queues one message (its chunks, in order) with the message flags (e.g. COMPRESSED).
-   * Resolves when the cumulative ack covers its last seq; rejects with ERR_NOT_ACKNOWLEDGED
-   * at `deadlineMs` (monotonic clock); `timeoutMs` (default: from now to the deadline) is what
-   * the error says.
+   * Queues one message (its data as one item, or its chunks in order; nothing allocated but the
+   * promise) with the message flags (e.g. COMPRESSED). Resolves when the cumulative ack covers its
+   * last seq; rejects with ERR_NOT_ACKNOWLEDGED at `deadlineMs` (monotonic clock); `timeoutMs`
+   * (default: from now to the deadline) is what the error says.
    */
-  push(chunks: readonly Uint8Array[], flags: number, deadlineMs: number, timeoutMs = Math.max(0, Math.round(deadlineMs - this.#clock.monotonic()))): Promise<void> {
-    const n = chunks.length;
+  push(chunks: Uint8Array | readonly Uint8Array[], flags: number, deadlineMs: number, timeoutMs = Math.max(0, Math.round(deadlineMs - this.#clock.monotonic()))): Promise<void> {
+    const n = chunks instanceof Uint8Array ? 1 : chunks.length;
     if (n === 0 || n > this.#window) {
       this.#onSettled();
       const err = n === 0 ? new BadInputError('ERR_BAD_ARGUMENT', 'a reliable message needs at least one chunk') : new DeliveryError('ERR_TOO_LARGE', `message needs ${n} fragments, more than the reliable window (${this.#window})`);
       return Promise.reject(this.#rejection(err, timeoutMs));
     }
     const promise = messagePromise();
-    const firstSeq = this.#w.nextSeq;
     const wireFlags = (flags & ~(FLAG_RELIABLE | FLAG_FRAGMENT)) | FLAG_RELIABLE | (n > 1 ? FLAG_FRAGMENT : 0);
-    const msg: SentMessage = { settled: false, firstSeq, lastSeq: firstSeq + n - 1, wireFlags, deadlineMs, timeoutMs, resolve: resolvers.resolve, reject: resolvers.reject };
+    const last = this.#w.add(chunks, wireFlags);
+    this.#ring.setMessage(last, deadlineMs, timeoutMs, resolvers.resolve, resolvers.reject);
     resolvers.clear();
-    this.#w.add(chunks, msg);
     this.#pending++;
-    this.#byDeadline.push(msg);
+    this.#byDeadline.push(last, deadlineMs);
     return promise;
   }
 
   /** Whether take() would return items now. */
   hasWork(): boolean {
     const w = this.#w;
-    return w.due > 0 || (w.sendNext < w.nextSeq && w.sendNext < w.base + this.#window && this.#creditAllows(w.sendNext));
+    if (w.due > 0 || this.#peekedNext()) return true;
+    return w.sendNext < w.nextSeq && w.sendNext < w.base + this.#window && this.#creditAllows(w.sendNext);
+  }
+
+  /** The peek is sendNext's: chosen under a window and credit that only grow until takePeeked or creditRestarted drop it (no second check). */
+  #peekedNext(): boolean {
+    return this.#peeked !== null && this.#peekSeq === this.#w.sendNext;
   }
 
   /** The seq take(1) would return next (not marked sent), or 0: nothing to send. */
@@ -137,6 +142,7 @@ export class ReliableSender {
     if (due !== 0) return due;
     w.skipAbandoned();
     const seq = w.sendNext;
+    if (this.#peekedNext()) return seq;
     return seq < w.nextSeq && seq < w.base + this.#window && this.#creditAllows(seq) ? seq : 0;
   }
 
@@ -152,9 +158,10 @@ export class ReliableSender {
     if (seq === 0) return null;
     if (this.#peeked === null || this.#peekSeq !== seq) {
       const ring = this.#ring;
-      const m = ring.message(seq);
+      const first = ring.first(seq);
+      const last = ring.last(seq);
       const data = ring.data(seq);
-      this.#peeked = m.lastSeq === m.firstSeq ? { flags: m.wireFlags, data, id: seq } : { flags: m.wireFlags, data, id: seq, index: seq - m.firstSeq, count: m.lastSeq - m.firstSeq + 1 };
+      this.#peeked = last === first ? { flags: ring.wireFlags(seq), data, id: seq } : { flags: ring.wireFlags(seq), data, id: seq, index: seq - first, count: last - first + 1 };
       this.#peekSeq = seq;
     }
     return this.#peeked;
@@ -180,7 +187,7 @@ export class ReliableSender {
     } else {
       this.#retransmissions++;
     }
-    this.#transmit(seq, nowMs);
+    this.#w.transmit(seq, nowMs, ++this.#txCounter, nowMs + this.#rto.rtoMs);
     return item;
   }
 
@@ -222,7 +229,7 @@ export class ReliableSender {
   /** Call at/after nextDeadline(): fails expired messages, marks timed-out items for retransmission. */
   tick(): void {
     const now = this.#clock.monotonic();
-    for (let m = this.#byDeadline.first(); m && m.deadlineMs <= now; m = this.#byDeadline.first()) this.#abandon(m);
+    for (let last = this.#byDeadline.first(); last !== 0 && this.#ring.deadline(last) <= now; last = this.#byDeadline.first()) this.#abandon(last);
     this.#w.skipAbandoned();
     this.#acks.announceBase();
     if (this.#w.markTimedOut(now, (sentAtMs) => this.#rto.newRound(sentAtMs))) this.#rto.backoff(now);
@@ -230,7 +237,7 @@ export class ReliableSender {
 
   /** Monotonic time at which tick() has something to do, or null (nothing pending). */
   nextDeadline(): number | null {
-    const d = this.#w.earliestRto(this.#byDeadline.first()?.deadlineMs ?? Infinity);
+    const d = this.#w.earliestRto(this.#byDeadline.firstDeadline());
     return d === Infinity ? null : d;
   }
 
@@ -244,19 +251,12 @@ export class ReliableSender {
     const sentBelow = this.#w.sendNext;
     this.#w.clear();
     this.#pending = 0;
-    this.#byDeadline = new DeadlineQueue();
+    this.#byDeadline = new DeadlineQueue(this.#ring);
     this.#peeked = null;
     for (const m of messages) {
-      m.settled = true;
       this.#onSettled();
       m.reject(this.#rejection(unsentErr && m.firstSeq >= sentBelow ? unsentErr : err, m.timeoutMs));
     }
-  }
-
-  #transmit(seq: number, now: number): void {
-    this.#ring.unset(seq, RECOUNT); // the restarted receiver counts this copy (as new, or as a first-seen duplicate)
-    this.#ring.transmitted(seq, now, ++this.#txCounter, now + this.#rto.rtoMs);
-    this.#w.clearDue(seq);
   }
 
   /** Removes a held item (acked or abandoned); `st`: its state bits, when the caller read them. */
@@ -265,23 +265,26 @@ export class ReliableSender {
     this.#w.forget(seq, st);
   }
 
-  #settle(m: SentMessage): void {
-    m.settled = true;
+  #settle(): void {
     this.#pending--;
     this.#onSettled();
   }
 
-  /** At its deadline: the transmitted, unacknowledged items are refunded; ERR_FLOW_CONTROL when some item never left for want of credit. */
-  #abandon(m: SentMessage): void {
-    const { bytes, messages, unsent } = this.#w.sentOf(m);
+  /** At its deadline (`last`: its last seq, held): the transmitted, unacknowledged items are refunded; ERR_FLOW_CONTROL when some item never left for want of credit. */
+  #abandon(last: number): void {
+    const ring = this.#ring;
+    const first = ring.first(last);
+    const timeoutMs = ring.timeout(last);
+    const reject = ring.rejecter(last);
+    const { bytes, messages, unsent } = this.#w.sentOf(first, last);
     if (this.#credit && (bytes > 0 || messages > 0)) this.#credit.refund(bytes, messages);
-    for (let seq = m.firstSeq; seq <= m.lastSeq; seq++) if (seq >= this.base && this.#ring.live(seq)) this.#forget(seq);
-    this.#settle(m);
+    for (let seq = first; seq <= last; seq++) if (seq >= this.base && ring.live(seq)) this.#forget(seq);
+    this.#settle();
     if (unsent && this.#credit?.blocked) {
-      m.reject(this.#rejection(new DeliveryError('ERR_FLOW_CONTROL', `not sent within ${m.timeoutMs} ms: the peer granted no flow-control credit (its inbox is full)`), m.timeoutMs));
+      reject(this.#rejection(new DeliveryError('ERR_FLOW_CONTROL', `not sent within ${timeoutMs} ms: the peer granted no flow-control credit (its inbox is full)`), timeoutMs));
       return;
     }
-    m.reject(this.#rejection(new DeliveryError('ERR_NOT_ACKNOWLEDGED', `not acknowledged within ${m.timeoutMs} ms`), m.timeoutMs));
+    reject(this.#rejection(new DeliveryError('ERR_NOT_ACKNOWLEDGED', `not acknowledged within ${timeoutMs} ms`), timeoutMs));
   }
 
   /**
@@ -292,6 +295,7 @@ export class ReliableSender {
    * acknowledges without having seen a copy (delivered before the restart) is refunded then.
    */
   creditRestarted(): { bytes: number; messages: number } {
+    this.#peeked = null; // chosen under the old credit: choose again
     const { bytes, messages } = this.#w.recountSent();
     return { bytes, messages };
   }

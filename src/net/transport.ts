@@ -39,6 +39,12 @@ export interface Transport {
 export interface TransportOptions {
   host: string;
   port: number;
+  /**
+   * One received datagram. Its `data` is handed over: the node decrypts it in place and a
+   * received message's bytes are a view of it (issue 12: no copy per datagram), so the transport
+   * must give each datagram its own memory and never reuse or modify it afterwards (dgram does:
+   * a new buffer per datagram).
+   */
   onMessage(d: Datagram): void;
   onError(e: Error): void;
 }

@@ -14,8 +14,9 @@ export function dispatchDatagram(ctx: NodeContext, d: Datagram, native: NativeEn
   ctx.counters.packetsIn++;
   ctx.counters.bytesIn += d.data.length;
   try {
-    if (!ctx.globalLimiter.take()) throw new DropError('rateLimited', 'global packet rate limit');
-    if (native.onDatagram(d)) return;
+    const now = ctx.clock.monotonic(); // the datagram's one monotonic clock read: the global limit and the native receive path share it
+    if (!ctx.globalLimiter.take(1, now)) throw new DropError('rateLimited', 'global packet rate limit');
+    if (native.onDatagram(d, now)) return;
     if (v2.onDatagram(d)) return;
     const type = d.data[0];
     if (type !== undefined && type >> 4 !== PROTOCOL_VERSION) throw new DropError('unknownVersion', 'unknown protocol version');

@@ -34,6 +34,15 @@ class NodeTimer implements Timer {
   }
 }
 
+/**
+ * A settled promise whose reactions are the system scheduler's microtasks: `then` queues a job
+ * on the same V8 microtask queue as queueMicrotask, in the same order, for ~95 bytes instead of
+ * ~250 (Node's queueMicrotask makes an AsyncResource and a bound function per call; memrss16:
+ * the node's end-of-turn flush queues one per turn with work). A callback that throws surfaces
+ * as an unhandled rejection (with Node's default mode, an uncaught error, as before).
+ */
+const SETTLED: Promise<void> = Promise.resolve();
+
 export const systemScheduler: Scheduler = {
   timeout: (fn, ms) => new NodeTimer(setTimeout(fn, Math.max(0, ms))),
   interval: (fn, ms) => new NodeTimer(setInterval(fn, Math.max(1, ms))),
@@ -41,15 +50,21 @@ export const systemScheduler: Scheduler = {
     const t = setImmediate(fn);
     return { cancel: () => clearImmediate(t) };
   },
-  microtask: (fn) => queueMicrotask(fn),
+  microtask: (fn) => void SETTLED.then(fn),
 };
 
-interface Entry {
-  at: number;
-  seq: number;
-  fn: () => void;
-  every: number; // 0 = once
-  cancelled: boolean;
+/** A manual timer or immediate: its own handle (no closure per timer). */
+class Entry implements Timer {
+  cancelled = false;
+  constructor(
+    public at: number,
+    readonly seq: number,
+    readonly fn: () => void,
+    readonly every: number, // 0 = once
+  ) {}
+  cancel(): void {
+    this.cancelled = true;
+  }
 }
 
 /** Lets every pending promise continuation and microtask run (a real macrotask boundary). */
@@ -79,18 +94,18 @@ export class ManualScheduler implements Scheduler {
     return this.#add(fn, Math.max(1, ms), Math.max(1, ms));
   }
   immediate(fn: () => void): Timer {
-    const e: Entry = { at: 0, seq: this.#seq++, fn, every: 0, cancelled: false };
+    const e = new Entry(0, this.#seq++, fn, 0);
     this.#immediates.push(e);
-    return { cancel: () => void (e.cancelled = true) };
+    return e;
   }
   microtask(fn: () => void): void {
     queueMicrotask(fn);
   }
 
   #add(fn: () => void, delay: number, every: number): Timer {
-    const e: Entry = { at: this.clock.monotonic() + delay, seq: this.#seq++, fn, every, cancelled: false };
+    const e = new Entry(this.clock.monotonic() + delay, this.#seq++, fn, every);
     this.#insert(e);
-    return { cancel: () => void (e.cancelled = true) };
+    return e;
   }
 
   #insert(e: Entry): void {

@@ -5,7 +5,7 @@
  */
 import _sodium from 'libsodium-wrappers';
 import { loadNativeAead, type NativeAead } from '../../src/crypto/aead-native';
-import { sodiumNative } from '../../src/crypto/native-lib';
+import { sodiumNative, sodiumNativeRawAead } from '../../src/crypto/native-lib';
 import { SealBuffer } from '../../src/crypto/packet-cipher';
 import { writeDataHeader } from '../../src/wire/packet';
 
@@ -103,5 +103,55 @@ native('native seal into a SealBuffer (a pooled datagram slot)', () => {
     const b = new SealBuffer(ab, 0, 13 + 100 + 16); // another view of the same slot
     check(b, 4, 100);
     cipher.wipe();
+  });
+});
+
+native('native open through the addon without its JS wrapper (issue 12)', () => {
+  test('is in use with sodium-native 5 (seal too: the seal tests above run through it), and opens exactly what the checked wrapper opens; every refusal zeroes the output', () => {
+    expect(sodiumNativeRawAead()).not.toBeNull();
+    const n = loadNativeAead();
+    const key = new Uint8Array(32).fill(3);
+    const slot = n.allocKey();
+    slot.set(key);
+    const cipher = n.cipher(slot);
+    const na = sodiumNative()!;
+    for (const size of [0, 1, 64, 1091, 1443, 65535 - 29]) {
+      const frame = new Uint8Array(size).map((_, i) => (i * 7 + size) & 0xff);
+      const good = Buffer.from(reference(key, 5, size + 1, frame), 'hex');
+      // The reference: sodium-native's checked wrapper on the same bytes.
+      const want = new Uint8Array(size);
+      const nonce = new Uint8Array(12);
+      nonce.set(good.subarray(5, 13), 4);
+      na.crypto_aead_chacha20poly1305_ietf_decrypt(want, null, good.subarray(13), good.subarray(0, 13), nonce, key);
+      const out = new Uint8Array(size).fill(0xee);
+      expect(cipher.open(good, 13, out)).toBe(true);
+      expect(Buffer.from(out).equals(Buffer.from(want))).toBe(true);
+      expect(Buffer.from(out).equals(Buffer.from(frame))).toBe(true);
+      // A datagram inside a larger buffer (dgram's pooled receive): the view's own bytes only.
+      const host = new Uint8Array(good.length + 40).fill(0x55);
+      host.set(good, 17);
+      const inner = host.subarray(17, 17 + good.length);
+      expect(cipher.open(inner, 13, out.fill(0xee))).toBe(true);
+      expect(Buffer.from(out).equals(Buffer.from(frame))).toBe(true);
+      // Forged: a flipped bit in the header (the AD), the ciphertext or the tag.
+      for (const at of [1, 12, 13, good.length - 1]) {
+        if (at >= good.length) continue;
+        const bad = Uint8Array.from(good);
+        bad[at]! ^= 1;
+        const o = new Uint8Array(size).fill(0xee);
+        expect(cipher.open(bad, 13, o)).toBe(false);
+        expect(o.every((x) => x === 0)).toBe(true);
+      }
+    }
+    // An output of the wrong length is refused before the addon is called (it checks nothing itself).
+    const good = Buffer.from(reference(key, 5, 9, new Uint8Array(100).fill(1)), 'hex');
+    for (const len of [99, 101, 0]) {
+      const o = new Uint8Array(len).fill(0xee);
+      expect(cipher.open(good, 13, o)).toBe(false);
+      expect(o.every((x) => x === 0)).toBe(true);
+    }
+    expect(cipher.open(good.subarray(0, 28), 13, new Uint8Array(0))).toBe(false); // shorter than a tag
+    cipher.wipe();
+    expect(cipher.open(good, 13, new Uint8Array(100))).toBe(false);
   });
 });

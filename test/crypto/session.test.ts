@@ -57,7 +57,7 @@ function nonceFor(counter: number): Uint8Array {
   return n;
 }
 
-eachBackend(() => {
+eachBackend((backend) => {
   beforeAll(async () => {
     await sodiumReady();
     await _sodium.ready;
@@ -162,6 +162,56 @@ eachBackend(() => {
       const { a } = pair();
       const { a: other } = pair();
       expect(other.open(sealed(a), 0, 1000)).toBe('auth'); // other.recvKey is the B→A key
+    });
+  });
+
+  describe('openInPlace (the receive path, issue 12)', () => {
+    test('the frame is a view of the datagram itself, exactly the bytes open() gives; open() leaves its datagram as it was', () => {
+      const { a, b } = pair();
+      const big = new Uint8Array(3000).map((_, i) => (i * 13) & 0xff);
+      for (const frame of [FRAME, new Uint8Array(0), big]) {
+        const d = sealed(a, frame);
+        const host = new Uint8Array(d.length + 50).fill(0x77); // inside a larger buffer, as a pooled datagram
+        host.set(d, 20);
+        const inPlace = host.subarray(20, 20 + d.length);
+        const copy = Uint8Array.from(d);
+        const other = pair().b; // the same keys, a fresh replay window: open() on the same bytes
+        const want = other.open(copy, parseDataHeader(copy).counter, 1000);
+        expect(hex(copy)).toBe(hex(d)); // open() did not touch its datagram
+        const got = b.openInPlace(inPlace, parseDataHeader(d).counter, 1500);
+        if (typeof got === 'string' || typeof want === 'string') throw new Error(`refused: ${String(got)} ${String(want)}`);
+        expect(hex(got)).toBe(hex(frame));
+        expect(hex(got)).toBe(hex(want));
+        expect(got.buffer).toBe(host.buffer);
+        expect(got.byteOffset).toBe(20 + 13);
+        expect(hex(host.subarray(20, 33))).toBe(hex(d.subarray(0, 13))); // the header stays
+        expect(hex(host.subarray(0, 20))).toBe('77'.repeat(20)); // nothing written outside the datagram
+        expect(hex(host.subarray(20 + d.length))).toBe('77'.repeat(30));
+        expect(b.lastReceivedAtMs).toBe(1500);
+        expect(b.confirmed).toBe(true);
+      }
+    });
+
+    test('a replayed counter is refused before anything is written; a forged datagram is refused (natively with its ciphertext zeroed)', () => {
+      const { a, b } = pair();
+      const d = sealed(a);
+      const c = parseDataHeader(d).counter;
+      expect(b.openInPlace(Uint8Array.from(d), c, 1000)).toBeInstanceOf(Uint8Array);
+      const again = Uint8Array.from(d);
+      expect(b.openInPlace(again, c, 1000)).toBe('replay');
+      expect(hex(again)).toBe(hex(d));
+      const e = sealed(a);
+      const forged = Uint8Array.from(e);
+      forged[20]! ^= 1;
+      expect(b.openInPlace(forged, parseDataHeader(e).counter, 1000)).toBe('auth');
+      // libsodium zeroes what it would have decrypted into (native: the datagram); wasm opens a copy in its heap.
+      const body = forged.subarray(13, forged.length - 16);
+      if (backend === 'native') expect(body.every((x) => x === 0)).toBe(true);
+      else expect(hex(forged)).toBe(hex(e.map((x, i) => (i === 20 ? x ^ 1 : x)))); // untouched
+      expect(b.openInPlace(Uint8Array.from(e), parseDataHeader(e).counter, 1000)).toBeInstanceOf(Uint8Array); // the counter was not marked
+      expect(b.openInPlace(new Uint8Array(28), 9, 1000)).toBe('auth'); // shorter than header + tag
+      b.wipe();
+      expect(b.openInPlace(sealed(a), 2, 1000)).toBe('auth');
     });
   });
 

@@ -10,7 +10,7 @@ const F = 4; // FRAGMENT
 const b = (...xs: number[]): Uint8Array => Uint8Array.from(xs);
 
 function make(accept: (m: ReliableMessage) => AcceptVerdict, over: Partial<ReliableReceiverOptions> = {}): ReliableReceiver {
-  return new ReliableReceiver({ maxBufferedItems: 64, maxBufferedBytes: 1 << 20, maxMessageBytes: 1 << 16, accept, ...over });
+  return new ReliableReceiver({ maxBufferedItems: 64, maxBufferedBytes: 1 << 20, maxMessageBytes: 1 << 16, accept: (flags, data) => accept({ flags, data }), ...over });
 }
 
 describe('ReliableReceiver accept', () => {

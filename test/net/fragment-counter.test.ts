@@ -1,4 +1,5 @@
-import { parseSnmp6FragCreates, parseSnmpFragCreates, procFragmentCounter } from '../../src/net/fragment-counter';
+import { readFileSync } from 'node:fs';
+import { parseSnmp6FragCreates, parseSnmpFragCreates, procFragmentCounter, scanSnmpFragCreates } from '../../src/net/fragment-counter';
 
 const SNMP = [
   'Ip: Forwarding DefaultTTL InReceives InHdrErrors InAddrErrors ForwDatagrams InUnknownProtos InDiscards InDelivers OutRequests OutDiscards OutNoRoutes ReasmTimeout ReasmReqds ReasmOKs ReasmFails FragOKs FragFails FragCreates OutTransmits',
@@ -23,6 +24,19 @@ describe('parsing', () => {
     expect(parseSnmpFragCreates('Ip: Forwarding FragCreates\n')).toBeUndefined();
     expect(parseSnmp6FragCreates('Ip6FragOKs 3\n')).toBeUndefined();
     expect(parseSnmp6FragCreates('Ip6FragCreates -1\n')).toBeUndefined();
+    expect(parseSnmp6FragCreates('Ip6FragCreates 5 6\n')).toBeUndefined();
+    expect(parseSnmp6FragCreates('Ip6FragCreatesX 5\nIp6FragCreates\t12  \n')).toBe(12);
+    expect(parseSnmpFragCreates('Ip: A FragCreates\nIp: 1\n')).toBeUndefined(); // no value in that column
+    expect(parseSnmpFragCreates('Ip: A FragCreates\r\nIp: 1 77\r\n')).toBe(77);
+    expect(parseSnmpFragCreates('Ip: A FragCreates\nIp: 1 99999999999999999\n')).toBeUndefined(); // above 2^53 - 1
+  });
+
+  test('the byte scanner reads only the bytes read (a longer file before in the same buffer is ignored)', () => {
+    const buf = Buffer.alloc(SNMP.length + 64, 0x39); // stale digits after the file
+    const n = buf.write(SNMP.replace(' 9 52232548', ' 9'), 'latin1');
+    expect(scanSnmpFragCreates(buf, n)).toBe(9);
+    expect(scanSnmpFragCreates(buf, SNMP.indexOf('\nIcmp'))).toBe(9);
+    expect(scanSnmpFragCreates(buf, SNMP.indexOf('\nIp: 2'))).toBeUndefined(); // the value line not read
   });
 });
 
@@ -67,8 +81,11 @@ describe('procFragmentCounter', () => {
   });
 
   if (process.platform === 'linux') {
-    test('on this Linux machine: a number for IPv4', () => {
-      expect(procFragmentCounter()(4)).toEqual(expect.any(Number));
+    test('on this Linux machine: a number for IPv4, the same as the text parser gives', () => {
+      const n = procFragmentCounter()(4);
+      expect(n).toEqual(expect.any(Number));
+      expect(parseSnmpFragCreates(readFileSync('/proc/net/snmp', 'latin1'))! - n!).toBeGreaterThanOrEqual(0);
+      expect(parseSnmpFragCreates(readFileSync('/proc/net/snmp', 'latin1'))! - n!).toBeLessThan(1000);
     });
   }
 });

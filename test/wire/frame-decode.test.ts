@@ -160,4 +160,25 @@ describe('fast frame decoder', () => {
       expect(() => decodeFrameGeneric(b)).toThrow(expect.objectContaining({ reason: 'unknownVersion' }) as Error);
     }
   });
+  test('items are views of the plaintext itself, at their exact offsets, also inside a larger buffer; no controls is one shared frozen list', () => {
+    const data = bytes(1024);
+    const enc = encodeFrame({ t: 1_800_000_000_000, n: 77, i: 5, p: [{ flags: 0, data }], c: [] }, 1200);
+    const host = new Uint8Array(enc.length + 64).fill(0xaa);
+    host.set(enc, 40);
+    const view = host.subarray(40, 40 + enc.length); // as a received plaintext: a view into a slab
+    const f = fastDecodeFrame(view)!;
+    expect(f).not.toBeNull();
+    const d = f.p[0]!.data;
+    expect(d.buffer).toBe(host.buffer);
+    expect(Buffer.from(d).equals(Buffer.from(data))).toBe(true);
+    expect(d.byteOffset - 40).toBe(Buffer.from(enc).indexOf(Buffer.from(data)));
+    expect(f.c).toEqual([]);
+    expect(Object.isFrozen(f.c)).toBe(true);
+    expect(fastDecodeFrame(view)!.c).toBe(f.c);
+    expect(f).toEqual(decodeFrameGeneric(enc));
+    // A frame with a control gets its own list.
+    const g = fastDecodeFrame(encodeFrame({ t: 1, n: 2, i: 3, p: [], c: [{ type: 'keepalive' }] }))!;
+    expect(g.c).toEqual([{ type: 'keepalive' }]);
+    expect(Object.isFrozen(g.c)).toBe(false);
+  });
 });

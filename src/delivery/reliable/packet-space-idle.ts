@@ -16,12 +16,28 @@
  *   initial one gives the same.
  * - the ack tracker: its one range, its floor, whether something arrived since the last ack
  *   (AckTracker.rest()); nothing is owed.
+ *
+ * The light send path (memrss16: an idle peer's own keepalive made the parts again, ~1 KB, and
+ * dropped them a second later): one ack-eliciting packet may be sent from the record
+ * (sendLight) when what the parts would do with it is plain — the controller's window did not
+ * limit it (no growth on its ack, no restart: the window is at most the initial one), its pacer
+ * bucket holds it, slow start or a window the queue signal leaves alone (fresh HyStart++ and
+ * queue-signal rounds answer nothing on one ack). The record keeps it (`flight`: its number,
+ * time, bytes, frames, and the bucket before it) for its probe timeout (PacketSpace.deadline) and
+ * its acknowledgement (RTT sample). Anything else makes the parts again with the packet sent as
+ * it was (PacketSpace's wake replays it). Its ack rests the space again at once when the parts
+ * would be restable then (the pacer's bucket refilled at the new rate: the one rule of
+ * restable() that an ack can fail here), without waiting for REST_AFTER_MS.
  */
 import type { CongestionController, ControllerResume } from '../congestion/controller';
-import { initialWindowBytes } from '../congestion/newreno';
-import type { Pacer } from '../congestion/pacer';
+import { NewReno, PACING_GAIN, initialWindowBytes } from '../congestion/newreno';
+import { Cubic, PACING_GAIN_AVOIDANCE } from '../congestion/cubic';
+import { QUEUE_SIGNAL_MAX_DATAGRAMS } from '../congestion/queue-delay';
+import { DEFAULT_BURST_DATAGRAMS, MIN_PACING_DELAY_MS, type Pacer } from '../congestion/pacer';
 import type { AckPolicy, AckResume, AckTracker, PendingAck } from './ack-tracker';
 import type { LossDetector } from './loss';
+import type { SentPacket } from './sent-history';
+import { GRANULARITY_MS, type RttStats } from './rtt';
 
 /** The shortest idle period (nothing sent or received) after which a space rests. */
 export const REST_AFTER_MS = 1_000;
@@ -34,6 +50,17 @@ export const REST_AFTER_MS = 1_000;
  * ack it owes (ackDeadline(), takeAck()), ack-only datagrams sent (their packet numbers), and
  * acks of them (nothing is in flight: they acknowledge nothing the loss detector would track).
  */
+/** The packet sent on the light path (a SentPacket as the loss detector would hold it) and the pacer's bucket before it. */
+export interface LightFlight extends SentPacket<unknown> {
+  readonly budgetBeforeBytes: number;
+}
+
+/** The controller's pacing gain the light path uses: 0 none (not a light-path controller), 1 → 1.0, 2 → 1.25 (a small integer: no boxed number per record). */
+type GainCode = 0 | 1 | 2;
+
+/** The window may exceed what is in flight by this many datagrams and still count as the limit (the controllers' MAX_BURST_DATAGRAMS). */
+const LIMIT_BURST_DATAGRAMS = 3;
+
 export class IdleSpace implements ControllerResume, AckResume {
   readonly maxDatagramBytes: number;
   readonly windowBytes: number;
@@ -41,10 +68,11 @@ export class IdleSpace implements ControllerResume, AckResume {
   readonly lastMaxWindowBytes: number;
   readonly avoidanceAckedBytes: number;
   nextPacketNumber: number;
-  readonly pacerBudgetBytes: number;
+  /** The pacer's bucket (while a light packet is out: the bucket before it, for the replay). */
+  pacerBudgetBytes: number;
   readonly policy: AckPolicy;
-  readonly floor: number;
-  readonly smallest: number;
+  floor: number;
+  smallest: number;
   largest: number;
   largestReceivedAtMs: number;
   readonly duplicates: number;
@@ -52,8 +80,12 @@ export class IdleSpace implements ControllerResume, AckResume {
   /** Ack-eliciting packets received since the last ack, and when the first of them arrived (null: no ack owed). */
   unackedEliciting = 0;
   firstUnackedElicitingAtMs: number | null = null;
+  /** The light path's packet in flight (null: none). */
+  flight: LightFlight | null = null;
+  readonly #gain: GainCode;
 
   constructor(cc: CongestionController, nextPacketNumber: number, pacerBudgetBytes: number, acks: AckResume) {
+    this.#gain = lightGain(cc);
     this.maxDatagramBytes = cc.maxDatagramBytes;
     this.windowBytes = cc.windowBytes;
     this.ssthreshBytes = cc.ssthreshBytes;
@@ -95,6 +127,54 @@ export class IdleSpace implements ControllerResume, AckResume {
     return first === null ? null : first + this.policy.maxAckDelayMs;
   }
 
+  /** AckTracker.pruneBelow on the one range: the peer has our ack of everything below `pn`. */
+  pruneBelow(pn: number): void {
+    if (pn <= this.floor) return;
+    this.floor = pn;
+    if (this.largest < pn) this.smallest = this.largest = -1;
+    else if (this.smallest < pn) this.smallest = pn;
+  }
+
+  /**
+   * What a pacer made from this record holds before its first send, at the rate of the
+   * controller made from it with this smoothed RTT (Pacer.budget before any send; the
+   * controllers' pacingRateBytesPerMs, the same operations).
+   */
+  pacerBudget(smoothedMs: number): number {
+    const rate = ((this.#gain === 2 ? PACING_GAIN : PACING_GAIN_AVOIDANCE) * this.windowBytes) / Math.max(smoothedMs, 1);
+    return Math.max(this.pacerBudgetBytes, Math.max(DEFAULT_BURST_DATAGRAMS * this.maxDatagramBytes, rate * (MIN_PACING_DELAY_MS + 1)));
+  }
+
+  /** Whether the light path may send an ack-eliciting packet of `bytes` now (window and pacer as the parts would judge it). */
+  canSendLight(bytes: number, smoothedMs: number): boolean {
+    if (this.#gain === 0 || this.flight !== null) return false;
+    const w = this.windowBytes;
+    // not window-limited with `bytes` in flight (the controllers' #cwndLimited): its ack grows nothing
+    if (bytes >= w || (w < this.ssthreshBytes && bytes > w / 2) || w - bytes <= LIMIT_BURST_DATAGRAMS * this.maxDatagramBytes) return false;
+    return this.pacerBudget(smoothedMs) >= bytes;
+  }
+
+  /** Records the light path's packet (canSendLight was true); returns its number. */
+  sendLight(nowMs: number, bytes: number, frames: readonly unknown[]): number {
+    const pn = this.nextPacketNumber++;
+    this.flight = { pn, sentAtMs: nowMs, bytes, ackEliciting: true, inFlight: true, frames, budgetBeforeBytes: this.pacerBudgetBytes };
+    return pn;
+  }
+
+  /**
+   * The light packet was acknowledged at `nowMs`, the smoothed RTT `smoothedBefore` before the
+   * ack's sample and `smoothedAfter` after it: the bucket after its send (what the parts' pacer
+   * kept), if the parts would be restable now — the bucket refilled to max(that, the burst at
+   * the new rate) —, else null (the caller makes the parts again).
+   */
+  budgetAfterAck(nowMs: number, smoothedBefore: number, smoothedAfter: number): number | null {
+    const f = this.flight!;
+    const after = Math.max(0, this.pacerBudget(smoothedBefore) - f.bytes);
+    const rate = ((this.#gain === 2 ? PACING_GAIN : PACING_GAIN_AVOIDANCE) * this.windowBytes) / Math.max(smoothedAfter, 1);
+    const burst = Math.max(DEFAULT_BURST_DATAGRAMS * this.maxDatagramBytes, rate * (MIN_PACING_DELAY_MS + 1));
+    return after + rate * Math.max(0, nowMs - f.sentAtMs) >= Math.max(after, burst) ? after : null;
+  }
+
   /** The ack to send now, as AckTracker.takeAck (null without a range). */
   takeAck(nowMs: number): PendingAck | null {
     if (this.largest < 0) return null;
@@ -120,4 +200,29 @@ export function restable<F>(cc: CongestionController, loss: LossDetector<F>, pac
   const ackState = acks.rest();
   if (ackState === null) return null;
   return new IdleSpace(cc, loss.nextPacketNumber, budget, ackState);
+}
+
+/**
+ * The light path's pacing gain for a controller at rest: NewReno 1.25; CUBIC 1.25 in slow start
+ * and 1.0 in congestion avoidance — there only with a window the queue-delay signal does not
+ * cut (a fresh signal may cut at its first ack); any other controller: none.
+ */
+function lightGain(cc: CongestionController): GainCode {
+  if (cc instanceof NewReno) return 2;
+  if (!(cc instanceof Cubic)) return 0;
+  if (cc.inSlowStart) return 2;
+  return cc.windowBytes >= QUEUE_SIGNAL_MAX_DATAGRAMS * cc.maxDatagramBytes ? 1 : 0;
+}
+
+/**
+ * The smoothed RTT after RttStats.update(latestMs, ackDelayMs), the same operations (the light
+ * path decides before the sample whether the ack rests the space again).
+ */
+export function smoothedAfterSample(rtt: RttStats, latestMs: number, ackDelayMs: number): number {
+  const latest = Math.max(latestMs, GRANULARITY_MS);
+  if (!rtt.hasSample) return latest;
+  const min = latest < rtt.minMs ? latest : rtt.minMs;
+  const ackDelay = Math.min(Math.max(0, ackDelayMs), rtt.maxAckDelayMs);
+  const adjusted = latest >= min + ackDelay ? latest - ackDelay : latest;
+  return 0.875 * rtt.smoothedMs + 0.125 * adjusted;
 }

@@ -12,13 +12,14 @@ import { NewReno } from '../congestion/newreno';
 import { Pacer } from '../congestion/pacer';
 import type { CongestionController, ControllerResume } from '../congestion/controller';
 import { ReceiveCredit, SendCredit, type CreditLimits, type WindowSource } from '../flow';
-import { decodeAck, encodeAck } from '../../wire/ack';
+import { decodeAck, encodeAck, type AckFrame } from '../../wire/ack';
 import { DropError } from '../../errors';
 import { AckTracker, DEFAULT_ACK_POLICY, adaptiveAckEvery, type AckPolicy } from './ack-tracker';
-import { LossDetector, type AckResult, type TimeoutResult } from './loss';
+import { DEFAULT_MAX_PTO_MS, LossDetector, type AckResult, type TimeoutResult } from './loss';
 import { MAX_ACK_DELAY_MS, RttStats } from './rtt';
 import { RttProbe } from './rtt-probe';
-import { IdleSpace, REST_AFTER_MS, restable } from './packet-space-idle';
+import { IdleSpace, REST_AFTER_MS, restable, smoothedAfterSample } from './packet-space-idle';
+import type { SentPacket } from './sent-history';
 
 const NONE: readonly never[] = Object.freeze([]);
 
@@ -124,7 +125,16 @@ export class PacketSpace<F> {
   get resting(): boolean { return this.#idle !== null; }
   /** The congestion window (without waking an idle space). */
   get windowBytes(): number { return this.#idle?.windowBytes ?? this.#cc!.windowBytes; }
-  get bytesInFlight(): number { return this.#idle !== null ? 0 : this.#loss!.bytesInFlight; }
+  /** The slow-start threshold (without waking an idle space). */
+  get ssthreshBytes(): number { return this.#idle?.ssthreshBytes ?? this.#cc!.ssthreshBytes; }
+  get bytesInFlight(): number { return this.#idle !== null ? (this.#idle.flight?.bytes ?? 0) : this.#loss!.bytesInFlight; }
+  /** The largest packet number received (AckTracker.largest), without waking an idle space. */
+  get largestReceived(): number { return this.#idle !== null ? this.#idle.largest : this.#acks!.largest; }
+  /** The peer has our ack of everything below `pn` (AckTracker.pruneBelow), without waking an idle space. */
+  pruneAcksBelow(pn: number): void {
+    if (this.#idle !== null) this.#idle.pruneBelow(pn);
+    else this.#acks!.pruneBelow(pn);
+  }
   /** Packets declared lost on this space so far (idle periods included). */
   get lostPackets(): number { return this.#lostBefore + (this.#loss?.lostPackets ?? 0); }
   /** Whether an ack should go now (without waking an idle space: its delayed ack, if it owes one). */
@@ -180,7 +190,58 @@ export class PacketSpace<F> {
   #wake(): void {
     const idle = this.#idle!;
     this.#idle = null;
+    const f = idle.flight;
+    if (f === null) {
+      this.#build(idle);
+      return;
+    }
+    // The light path's packet is out: the parts as they were before it, then its send replayed
+    // as onDatagramSent did it (the pacer, the loss detector and controller), and the numbers
+    // of the ack-only datagrams sent since (LossDetector: skipped).
+    const next = idle.nextPacketNumber;
+    idle.nextPacketNumber = f.pn;
+    idle.pacerBudgetBytes = f.budgetBeforeBytes;
     this.#build(idle);
+    this.#pacer!.onPacketSent(f.sentAtMs, f.bytes);
+    const loss = this.#loss!;
+    loss.onPacketSent(f.sentAtMs, f.bytes, true, f.frames as readonly F[]);
+    while (loss.nextPacketNumber < next) loss.onPacketSent(f.sentAtMs, 0, false);
+  }
+
+  /** The loss detector's probe timeout with nothing backed off (LossDetector.ptoPeriodMs at ptoCount 0). */
+  #ptoMs(): number {
+    return Math.min(this.rtt.ptoMs() * 2 ** 0, this.#maxPtoMs ?? DEFAULT_MAX_PTO_MS);
+  }
+
+  /**
+   * An ack while resting. Without a light packet out, or one it does not cover, it can only name
+   * ack-only datagrams, which the loss detector does not track (LossDetector.onAckReceived: its
+   * checks, then nothing acknowledged). One that acknowledges the light packet: its RTT sample
+   * (when it is the largest acknowledged, as the loss detector samples) and, if the parts would
+   * then be restable, nothing else; null when they would not (the caller makes them again).
+   */
+  #idleAck(ack: AckFrame, idle: IdleSpace, nowMs: number): (AckResult<F> & { unblocked: boolean }) | null {
+    const largest = ack.ranges.length > 0 ? ack.ranges[0]!.largest : -1;
+    if (largest >= idle.nextPacketNumber) throw new DropError('malformed', 'ack for a packet number not sent yet');
+    const f = idle.flight;
+    let covered = false;
+    if (f !== null) for (let k = 0; k < ack.ranges.length && !covered; k++) covered = ack.ranges[k]!.smallest <= f.pn && f.pn <= ack.ranges[k]!.largest;
+    if (f === null || !covered || (this.#rttProbe !== null && !this.#rttProbe.quiet)) {
+      if (covered) return null;
+      return { acked: NONE, lost: NONE, rttUpdated: false, persistentCongestion: false, unblocked: this.sendCredit.onCredit(ack) };
+    }
+    const sample = f.pn === largest;
+    const before = this.rtt.smoothedMs;
+    const after = sample ? smoothedAfterSample(this.rtt, nowMs - f.sentAtMs, ack.ackDelayMs) : before;
+    const budget = idle.budgetAfterAck(nowMs, before, after);
+    if (budget === null) return null;
+    if (sample) {
+      this.rtt.update(nowMs - f.sentAtMs, ack.ackDelayMs);
+      this.#lastSampleAtMs = nowMs;
+    }
+    idle.pacerBudgetBytes = budget;
+    idle.flight = null;
+    return { acked: [f as SentPacket<unknown> as SentPacket<F>], lost: NONE, rttUpdated: sample, persistentCongestion: false, unblocked: this.sendCredit.onCredit(ack) };
   }
 
   /** Makes the parts: new, or again from an idle period's record. */
@@ -206,7 +267,10 @@ export class PacketSpace<F> {
    */
   sendDelay(nowMs: number, bytes: number): number {
     if (this.#probes > 0) return 0;
-    if (this.#idle !== null) this.#wake();
+    if (this.#idle !== null) {
+      if (this.#rttProbe === null && this.#idle.canSendLight(bytes, this.rtt.smoothedMs)) return 0; // the light path (packet-space-idle.ts)
+      this.#wake();
+    }
     if (!this.#cc!.canSend(this.#loss!.bytesInFlight)) return Infinity;
     return this.#pacer!.timeUntilSend(nowMs, bytes);
   }
@@ -216,6 +280,11 @@ export class PacketSpace<F> {
     if (this.#idle !== null) {
       // An ack-only datagram takes a number and nothing else (LossDetector: no record, no flight).
       if (!ackEliciting) return this.#idle.nextPacketNumber++;
+      // One ack-eliciting packet (an idle peer's keepalive) sent from the record (packet-space-idle.ts).
+      if (this.#probes === 0 && this.#rttProbe === null && this.#idle.canSendLight(bytes, this.rtt.smoothedMs)) {
+        this.#lastSentMs = nowMs;
+        return this.#idle.sendLight(nowMs, bytes, frames);
+      }
       this.#wake();
     }
     if (ackEliciting) {
@@ -240,10 +309,8 @@ export class PacketSpace<F> {
     const ack = decodeAck(bytes);
     const idle = this.#idle;
     if (idle !== null) {
-      // Nothing in flight: the ack can only name ack-only datagrams, which the loss detector
-      // does not track (LossDetector.onAckReceived: its checks, then nothing acknowledged).
-      if (ack.ranges.length > 0 && ack.ranges[0]!.largest >= idle.nextPacketNumber) throw new DropError('malformed', 'ack for a packet number not sent yet');
-      return { acked: NONE, lost: NONE, rttUpdated: false, persistentCongestion: false, unblocked: this.sendCredit.onCredit(ack) };
+      const res = this.#idleAck(ack, idle, nowMs);
+      if (res !== null) return res;
     }
     const loss = this.loss;
     const largestBefore = loss.largestAcked;
@@ -333,7 +400,14 @@ export class PacketSpace<F> {
 
   /** When onTimeout must run (loss timer, probe timeout or delayed ack), or null. */
   deadline(): number | null {
-    if (this.#idle !== null) return this.#idle.ackDeadline(); // nothing in flight; a delayed ack, if owed
+    const idle = this.#idle;
+    if (idle !== null) {
+      // a delayed ack, if owed; the light packet's probe timeout, if one is out
+      const a = idle.ackDeadline();
+      if (idle.flight === null) return a;
+      const p = idle.flight.sentAtMs + this.#ptoMs();
+      return a === null ? p : Math.min(p, a);
+    }
     const a = this.#loss!.deadline();
     const b = this.#acks!.deadline();
     return a === null ? b : b === null ? a : Math.min(a, b);
@@ -344,7 +418,11 @@ export class PacketSpace<F> {
    * a PTO, `probes` datagrams may go at once. A due delayed ack is then given by ackToSend().
    */
   onTimeout(nowMs: number): TimeoutResult<F> {
-    if (this.#idle !== null) return { lost: [], probes: 0 }; // nothing armed
+    if (this.#idle !== null) {
+      const f = this.#idle.flight;
+      if (f === null || nowMs < f.sentAtMs + this.#ptoMs()) return { lost: [], probes: 0 }; // nothing due
+      this.#wake(); // the light packet's probe timeout: the parts handle it
+    }
     const res = this.#loss!.onTimeout(nowMs);
     this.#probes = Math.max(this.#probes, res.probes);
     return res;

@@ -6,8 +6,11 @@ export interface ReliableReceiverOptions {
   /** Bytes buffered at most (≥ maxMessageBytes). */
   maxBufferedBytes: number;
   maxMessageBytes: number;
-  /** Offered every complete message in order (default: always 'delivered'). */
-  accept?: (m: ReliableMessage) => AcceptVerdict;
+  /**
+   * Offered every complete message in order, as its message flags (RELIABLE, COMPRESSED; no
+   * FRAGMENT) and data — no object per message (default: always 'delivered').
+   */
+  accept?: (flags: number, data: Uint8Array) => AcceptVerdict;
   /** The credit this node grants the sender (delivery/flow.ts ReceiveCredit); none: unlimited. */
   credit?: ReceiverCredit;
   /**

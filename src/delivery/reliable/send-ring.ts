@@ -1,10 +1,13 @@
 /**
  * The reliable sender's items (queued and in flight) in a ring of slots indexed by
  * `seq mod capacity` (a power of two, grown by doubling; `%`, not `&`: seqs pass 2^32). One
- * typed array per field, no object per item: an item is its seq's slot. Each slot records the
- * seq it holds, so a lookup of a seq that left (or was never added) finds nothing even when
- * another seq shares its slot. What is per message (flags, first/last seq, the promise) lives in
- * one SentMessage shared by its items.
+ * typed array per field, no object per item nor per message (issue 12: "the reliable sender's
+ * in-flight state in a ring indexed by sequence number"): an item is its seq's slot, and a
+ * message is its last item's slot — every item records its message's first and last seq and
+ * wire flags; the last one also the deadline, the timeout and the promise's resolving
+ * functions. Each slot records the seq it holds, so a lookup of a seq that left (or was never
+ * added) finds nothing even when another seq shares its slot. A message is unsettled exactly
+ * while its last item is held (it leaves when the message is acknowledged, abandoned or failed).
  */
 
 /** Slot state bits. */
@@ -18,15 +21,11 @@ export const DUE = 8;
 /** Counted in the credit of a restarted receiver that has not seen it (ReliableSender.creditRestarted). */
 export const RECOUNT = 16;
 
-export interface SentMessage {
-  settled: boolean;
+/** An unsettled message as failAll() settles it (read before the ring forgets it). */
+export interface PendingMessage {
   readonly firstSeq: number;
   readonly lastSeq: number;
-  /** The items' wire flags (message flags | RELIABLE | FRAGMENT when fragmented). */
-  readonly wireFlags: number;
-  readonly deadlineMs: number;
   readonly timeoutMs: number;
-  readonly resolve: () => void;
   readonly reject: (err: Error) => void;
 }
 
@@ -58,18 +57,31 @@ export class SendRing {
   #txOrder = new Float64Array(0);
   #rtoAt = new Float64Array(0);
   #data: (Uint8Array | undefined)[] = [];
-  #msg: (SentMessage | undefined)[] = [];
+  /** The item's message: its first and last seq, its wire flags. */
+  #first = new Float64Array(0);
+  #last = new Float64Array(0);
+  #flags = new Uint8Array(0);
+  /** Per message, in its last item's slot: deadline, timeout, the promise's resolving functions. */
+  #deadline = new Float64Array(0);
+  #timeout = new Float64Array(0);
+  #resolve: ((() => void) | undefined)[] = [];
+  #reject: (((err: Error) => void) | undefined)[] = [];
   /** Highest seq added. */
   #hi = 0;
 
   get capacity(): number { return this.#cap; }
+
+  /** The slot of seq: a mask while seq fits a small integer (the usual case: no division), else `%` (seqs pass 2^32). */
+  #at(seq: number): number {
+    return seq <= 0x3fffffff ? seq & (this.#cap - 1) : seq % this.#cap;
+  }
 
   /** Room for seqs [base, last] (grows, re-indexing the live items from base). */
   ensure(base: number, last: number): void {
     if (last - base < this.#cap) return;
     let cap = Math.max(this.#cap, INITIAL_CAPACITY);
     while (last - base >= cap) cap *= 2;
-    const old = { cap: this.#cap, seq: this.#seq, state: this.#state, tx: this.#tx, sentAt: this.#sentAt, txOrder: this.#txOrder, rtoAt: this.#rtoAt, data: this.#data, msg: this.#msg };
+    const o = { cap: this.#cap, seq: this.#seq, state: this.#state, tx: this.#tx, sentAt: this.#sentAt, txOrder: this.#txOrder, rtoAt: this.#rtoAt, data: this.#data, first: this.#first, last: this.#last, flags: this.#flags, deadline: this.#deadline, timeout: this.#timeout, resolve: this.#resolve, reject: this.#reject };
     this.#cap = cap;
     this.#seq = new Float64Array(cap);
     this.#state = new Uint8Array(cap);
@@ -78,26 +90,38 @@ export class SendRing {
     this.#txOrder = new Float64Array(cap);
     this.#rtoAt = new Float64Array(cap);
     this.#data = new Array<Uint8Array | undefined>(cap);
-    this.#msg = new Array<SentMessage | undefined>(cap);
-    if (old.cap === 0) return;
+    this.#first = new Float64Array(cap);
+    this.#last = new Float64Array(cap);
+    this.#flags = new Uint8Array(cap);
+    this.#deadline = new Float64Array(cap);
+    this.#timeout = new Float64Array(cap);
+    this.#resolve = new Array<(() => void) | undefined>(cap);
+    this.#reject = new Array<((err: Error) => void) | undefined>(cap);
+    if (o.cap === 0) return;
     for (let s = base; s <= this.#hi; s++) {
-      const o = s % old.cap;
-      if (old.seq[o] !== s || old.state[o] === 0) continue;
+      const i = s % o.cap;
+      if (o.seq[i] !== s || o.state[i] === 0) continue;
       const n = s % cap;
       this.#seq[n] = s;
-      this.#state[n] = old.state[o]!;
-      this.#tx[n] = old.tx[o]!;
-      this.#sentAt[n] = old.sentAt[o]!;
-      this.#txOrder[n] = old.txOrder[o]!;
-      this.#rtoAt[n] = old.rtoAt[o]!;
-      this.#data[n] = old.data[o];
-      this.#msg[n] = old.msg[o];
+      this.#state[n] = o.state[i]!;
+      this.#tx[n] = o.tx[i]!;
+      this.#sentAt[n] = o.sentAt[i]!;
+      this.#txOrder[n] = o.txOrder[i]!;
+      this.#rtoAt[n] = o.rtoAt[i]!;
+      this.#data[n] = o.data[i];
+      this.#first[n] = o.first[i]!;
+      this.#last[n] = o.last[i]!;
+      this.#flags[n] = o.flags[i]!;
+      this.#deadline[n] = o.deadline[i]!;
+      this.#timeout[n] = o.timeout[i]!;
+      this.#resolve[n] = o.resolve[i];
+      this.#reject[n] = o.reject[i];
     }
   }
 
-  /** A new, never transmitted item (ensure() made room). */
-  add(seq: number, data: Uint8Array, msg: SentMessage): void {
-    const i = seq % this.#cap;
+  /** A new, never transmitted item of the message [first, last] (ensure() made room). */
+  add(seq: number, data: Uint8Array, first: number, last: number, wireFlags: number): void {
+    const i = this.#at(seq);
     this.#seq[i] = seq;
     this.#state[i] = LIVE;
     this.#tx[i] = 0;
@@ -105,42 +129,53 @@ export class SendRing {
     this.#txOrder[i] = 0;
     this.#rtoAt[i] = Infinity;
     this.#data[i] = data;
-    this.#msg[i] = msg;
+    this.#first[i] = first;
+    this.#last[i] = last;
+    this.#flags[i] = wireFlags;
     if (seq > this.#hi) this.#hi = seq;
+  }
+
+  /** The message whose last item is `last` (added): its deadline, timeout and resolving functions. */
+  setMessage(last: number, deadlineMs: number, timeoutMs: number, resolve: () => void, reject: (err: Error) => void): void {
+    const i = this.#at(last);
+    this.#deadline[i] = deadlineMs;
+    this.#timeout[i] = timeoutMs;
+    this.#resolve[i] = resolve;
+    this.#reject[i] = reject;
   }
 
   /** Whether seq is held (neither acknowledged nor abandoned). */
   live(seq: number): boolean {
     if (this.#cap === 0) return false;
-    const i = seq % this.#cap;
+    const i = this.#at(seq);
     return this.#seq[i] === seq && this.#state[i] !== 0;
   }
 
   /** Whether seq is held and has any of `bits`. */
   has(seq: number, bits: number): boolean {
     if (this.#cap === 0) return false;
-    const i = seq % this.#cap;
+    const i = this.#at(seq);
     return this.#seq[i] === seq && (this.#state[i]! & bits) !== 0;
   }
 
   /** The state bits of seq (LIVE | …), 0 when it is not held: one lookup for several tests. */
   state(seq: number): number {
     if (this.#cap === 0) return 0;
-    const i = seq % this.#cap;
+    const i = this.#at(seq);
     return this.#seq[i] === seq ? this.#state[i]! : 0;
   }
 
   set(seq: number, bits: number): void {
-    this.#state[seq % this.#cap]! |= bits;
+    this.#state[this.#at(seq)]! |= bits;
   }
 
   unset(seq: number, bits: number): void {
-    this.#state[seq % this.#cap]! &= ~bits;
+    this.#state[this.#at(seq)]! &= ~bits;
   }
 
   /** Records a transmission of a held item. */
   transmitted(seq: number, nowMs: number, txOrder: number, rtoAtMs: number): void {
-    const i = seq % this.#cap;
+    const i = this.#at(seq);
     this.#tx[i]!++;
     this.#sentAt[i] = nowMs;
     this.#txOrder[i] = txOrder;
@@ -149,19 +184,28 @@ export class SendRing {
   }
 
   // Field reads of a held item (callers check live() first).
-  message(seq: number): SentMessage { return this.#msg[seq % this.#cap]!; }
-  data(seq: number): Uint8Array { return this.#data[seq % this.#cap]!; }
-  transmissions(seq: number): number { return this.#tx[seq % this.#cap]!; }
-  sentAt(seq: number): number { return this.#sentAt[seq % this.#cap]!; }
-  txOrder(seq: number): number { return this.#txOrder[seq % this.#cap]!; }
-  rtoAt(seq: number): number { return this.#rtoAt[seq % this.#cap]!; }
+  data(seq: number): Uint8Array { return this.#data[this.#at(seq)]!; }
+  transmissions(seq: number): number { return this.#tx[this.#at(seq)]!; }
+  sentAt(seq: number): number { return this.#sentAt[this.#at(seq)]!; }
+  txOrder(seq: number): number { return this.#txOrder[this.#at(seq)]!; }
+  rtoAt(seq: number): number { return this.#rtoAt[this.#at(seq)]!; }
+  /** The first / last seq of the item's message, its wire flags. */
+  first(seq: number): number { return this.#first[this.#at(seq)]!; }
+  last(seq: number): number { return this.#last[this.#at(seq)]!; }
+  wireFlags(seq: number): number { return this.#flags[this.#at(seq)]!; }
+  // Message fields, read at its last seq while it is held.
+  deadline(last: number): number { return this.#deadline[this.#at(last)]!; }
+  timeout(last: number): number { return this.#timeout[this.#at(last)]!; }
+  resolver(last: number): () => void { return this.#resolve[this.#at(last)]!; }
+  rejecter(last: number): (err: Error) => void { return this.#reject[this.#at(last)]!; }
 
   /** Forgets a held item (acknowledged or abandoned). */
   remove(seq: number): void {
-    const i = seq % this.#cap;
+    const i = this.#at(seq);
     this.#state[i] = 0;
     this.#data[i] = undefined;
-    this.#msg[i] = undefined;
+    this.#resolve[i] = undefined;
+    this.#reject[i] = undefined;
   }
 
   /** Forgets every item in [from, to). */

@@ -4,7 +4,7 @@
  * queued, due for retransmission and SACKed — kept in step with the ring's state bits by the
  * mutations here (the only writers of those bits but SENT and RECOUNT).
  */
-import { DUE, RECOUNT, SACKED, SENT, SendRing, type SentMessage } from './send-ring';
+import { DUE, RECOUNT, SACKED, SENT, SendRing, type PendingMessage } from './send-ring';
 
 /** Bytes and messages (counted at their first item) of items; `unsent`: some item never left. */
 export interface ItemTotals {
@@ -16,7 +16,7 @@ export interface ItemTotals {
 export class SendWindow {
   readonly ring = new SendRing();
   #nextSeq = 1;
-  /** Lowest live seq, or #nextSeq (advanced lazily). */
+  /** Lowest live seq, or #nextSeq (advanced as items are forgotten: reading it is a field read). */
   #base = 1;
   /** Lowest seq never transmitted. */
   #sendNext = 1;
@@ -36,16 +36,30 @@ export class SendWindow {
 
   /** Lowest seq neither cumulatively acknowledged nor abandoned. */
   get base(): number {
-    while (this.#base < this.#nextSeq && !this.ring.live(this.#base)) this.#base++;
     return this.#base;
   }
 
-  /** Queues a message's items (its seqs are nextSeq … msg.lastSeq). */
-  add(chunks: readonly Uint8Array[], msg: SentMessage): void {
-    this.ring.ensure(this.base, msg.lastSeq);
-    for (let i = 0; i < chunks.length; i++) this.ring.add(msg.firstSeq + i, chunks[i]!, msg);
-    this.#nextSeq += chunks.length;
-    this.#queued += chunks.length;
+  /**
+   * Queues a message — one item (`data` a Uint8Array: no array per message) or its chunks in
+   * order — as seqs nextSeq…; returns its last seq (the message's handle in the ring).
+   */
+  add(data: Uint8Array | readonly Uint8Array[], wireFlags: number): number {
+    const first = this.#nextSeq;
+    const ring = this.ring;
+    if (data instanceof Uint8Array) {
+      ring.ensure(this.base, first);
+      ring.add(first, data, first, first, wireFlags);
+      this.#nextSeq++;
+      this.#queued++;
+      return first;
+    }
+    const n = data.length;
+    const last = first + n - 1;
+    ring.ensure(this.base, last);
+    for (let i = 0; i < n; i++) ring.add(first + i, data[i]!, first, last, wireFlags);
+    this.#nextSeq += n;
+    this.#queued += n;
+    return last;
   }
 
   /** Item sendNext leaves for the first time. */
@@ -83,6 +97,17 @@ export class SendWindow {
     this.#due--;
   }
 
+  /**
+   * A transmission (first or again) of held item seq: stamped sent, no longer due, and no longer
+   * RECOUNT (a restarted receiver counts this copy: as new, or as a first-seen duplicate).
+   */
+  transmit(seq: number, nowMs: number, txOrder: number, rtoAtMs: number): void {
+    const ring = this.ring;
+    if (ring.has(seq, DUE)) this.#due--;
+    ring.unset(seq, RECOUNT | DUE);
+    ring.transmitted(seq, nowMs, txOrder, rtoAtMs);
+  }
+
   /** A held, not yet SACKed item was selectively acknowledged. */
   sack(seq: number): void {
     this.ring.set(seq, SACKED);
@@ -96,7 +121,12 @@ export class SendWindow {
     else this.#queued--;
     if ((st & SACKED) !== 0) this.#sacked--;
     if ((st & DUE) !== 0) this.#due--;
-    this.ring.remove(seq);
+    const ring = this.ring;
+    ring.remove(seq);
+    if (seq !== this.#base) return;
+    let base = seq + 1;
+    while (base < this.#nextSeq && !ring.live(base)) base++;
+    this.#base = base;
   }
 
   /** Moves sendNext past abandoned seqs. */
@@ -125,7 +155,7 @@ export class SendWindow {
 
   /** 1 when seq is its message's first item (a message counts against the credit once), else 0. */
   startsMessage(seq: number): number {
-    return this.ring.message(seq).firstSeq === seq ? 1 : 0;
+    return this.ring.first(seq) === seq ? 1 : 0;
   }
 
   /**
@@ -166,21 +196,20 @@ export class SendWindow {
     return d;
   }
 
-  /** The unsettled messages with items held, in seq order. */
-  unsettledMessages(): SentMessage[] {
-    const out: SentMessage[] = [];
+  /** The unsettled messages (last item held), in seq order, read out before the ring forgets them. */
+  unsettledMessages(): PendingMessage[] {
+    const out: PendingMessage[] = [];
+    const ring = this.ring;
     for (let seq = this.base; seq < this.#nextSeq; seq++) {
-      if (!this.ring.live(seq)) continue;
-      const m = this.ring.message(seq);
-      if (m.lastSeq === seq && !m.settled) out.push(m);
+      if (ring.live(seq) && ring.last(seq) === seq) out.push({ firstSeq: ring.first(seq), lastSeq: seq, timeoutMs: ring.timeout(seq), reject: ring.rejecter(seq) });
     }
     return out;
   }
 
-  /** What of message m's held items was transmitted (to refund when it is abandoned). */
-  sentOf(m: SentMessage): ItemTotals {
+  /** What of the held items of message [first, last] was transmitted (to refund when it is abandoned). */
+  sentOf(first: number, last: number): ItemTotals {
     const t: ItemTotals = { bytes: 0, messages: 0, unsent: false };
-    for (let seq = m.firstSeq; seq <= m.lastSeq; seq++) {
+    for (let seq = first; seq <= last; seq++) {
       if (!this.ring.live(seq)) continue;
       if (!this.ring.has(seq, SENT)) {
         t.unsent = true;

@@ -6,7 +6,7 @@
  * protocol; this walks its SendWindow.
  */
 import { MAX_ACK_RANGES } from '../../wire/frame';
-import { RECOUNT, SACKED, type SentMessage } from './send-ring';
+import { RECOUNT, SACKED } from './send-ring';
 import type { SendWindow } from './send-window';
 import type { ItemRto } from './item-rto';
 import { sanitizeRanges } from './ack-ranges';
@@ -16,8 +16,8 @@ import { REORDER_THRESHOLD, type SenderCredit } from './sender-options';
 export interface AckWalkHost {
   /** Removes an acknowledged item; `st`: its state bits. */
   forget(seq: number, st: number): void;
-  /** The message's last item is cumulatively acknowledged: settle and resolve it. */
-  delivered(m: SentMessage): void;
+  /** A message's last item was cumulatively acknowledged (and forgotten): settle it and call `resolve`, its promise's. */
+  delivered(resolve: () => void): void;
 }
 
 export class AckWalk {
@@ -56,9 +56,14 @@ export class AckWalk {
         if (st === 0) continue;
         if ((st & RECOUNT) !== 0) this.#credit?.refund(ring.data(seq).byteLength, w.startsMessage(seq)); // delivered before the restart: never counted there
         if ((st & SACKED) === 0) this.#observe(seq);
-        const m = ring.message(seq);
-        this.#host.forget(seq, st);
-        if (m.lastSeq === seq && !m.settled) this.#host.delivered(m);
+        if (ring.last(seq) === seq) {
+          // The message's last item (held: the message is unsettled): its resolver is read before the slot is forgotten.
+          const resolve = ring.resolver(seq);
+          this.#host.forget(seq, st);
+          this.#host.delivered(resolve);
+        } else {
+          this.#host.forget(seq, st);
+        }
       }
       this.cumAcked = c;
     }

@@ -13,6 +13,7 @@ import type { Peer } from '../../peer/peer';
 import type { PayloadItem } from '../../wire/frame';
 import type { NodeContext } from '../context';
 import { NativeLink } from './link';
+import { receiveData } from './receive';
 import { ReliableDelivery } from './reliable';
 import { V4Handshakes } from './handshake-v4';
 
@@ -64,26 +65,30 @@ export class NativeEngine {
     this.#reassembler.dropPeer(reassemblyKey(link.peer));
   }
 
-  /** Handles a native datagram (returns false for other types). Refusals throw DropError (counted by the caller). */
-  onDatagram(d: Datagram): boolean {
+  /**
+   * Handles a native datagram (returns false for other types). Refusals throw DropError (counted
+   * by the caller). `nowMs`: the caller's monotonic clock read for this datagram (dispatch.ts).
+   */
+  onDatagram(d: Datagram, nowMs = this.ctx.clock.monotonic()): boolean {
     if (d.data[0] === TYPE_DATA) {
-      this.#onData(d);
+      this.#onData(d, nowMs);
       return true;
     }
     return this.v4.onDatagram(d);
   }
 
-  #onData(d: Datagram): void {
+  #onData(d: Datagram, nowMs: number): void {
     // A peer sizes its datagrams by its own MTU, which may be larger than ours (1500 vs 1400):
     // accept up to a jumbo-frame datagram, or our own maximum if that is larger.
-    const max = Math.max(this.ctx.maxDatagram[d.address.includes(':') ? 6 : 4], MAX_PEER_DATAGRAM_BYTES);
-    if (d.data.length < DATA_MIN_BYTES) throw new DropError('malformed', 'data datagram too short');
-    if (d.data.length > max) throw new DropError('tooLarge', 'data datagram larger than the maximum');
-    dataCounter(d.data); // a counter above 2^53 is refused (malformed) before the session lookup
+    const n = d.data.length;
+    if (n < DATA_MIN_BYTES) throw new DropError('malformed', 'data datagram too short');
+    // (the address family is looked at only for a datagram above the jumbo size: not per datagram)
+    if (n > MAX_PEER_DATAGRAM_BYTES && n > this.ctx.maxDatagram[d.address.includes(':') ? 6 : 4]) throw new DropError('tooLarge', 'data datagram larger than the maximum');
+    const counter = dataCounter(d.data); // a counter above 2^53 is refused (malformed) before the session lookup
     const found = this.ctx.peers.session(dataReceiverSid(d.data));
     const link = this.linkOf(found?.peer);
     if (!link) throw new DropError('unknownSession', 'no session with that id');
-    link.onDatagram(d);
+    receiveData(link, d, found!.session, counter, nowMs); // the header, session and clock read passed on: none read twice
   }
 
   /** Datagram-mode fragments: the whole message once complete. */

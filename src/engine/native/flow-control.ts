@@ -45,9 +45,8 @@ export class NativeFlowControl {
 
   /** After the peer's items were processed (or held ones delivered): it waits for room while data stays buffered. */
   noteWaiting(link: NativeLink, receiver: ReliableReceiver): void {
-    const key = link.peer.keyString ?? '';
-    if (receiver.bufferedItems > 0) this.#waiting.add(key);
-    else this.#waiting.delete(key);
+    if (receiver.bufferedItems > 0) this.#waiting.add(link.peer.keyString ?? '');
+    else if (this.#waiting.size > 0) this.#waiting.delete(link.peer.keyString ?? ''); // nobody waits (the usual case): no lookup per frame
   }
 
   /** Room was made: whether the peer should get a window update now (its limits grew enough). */

@@ -38,7 +38,7 @@ export class LimitsExchange {
 
   /** An authenticated frame on `session`: the first one makes us announce our limit on it. */
   announce(link: NativeLink, session: AnnouncedOn): void {
-    if (session.limitsAnnounced) return;
+    if (session.limitsAnnounced) return; // a field read: no WeakSet lookup per datagram (main's last-session cache is not needed)
     session.limitsAnnounced = true;
     this.#announcing.add(link);
   }
@@ -50,7 +50,7 @@ export class LimitsExchange {
 
   /** The `limits` item for a frame that goes to the peer anyway, once per announcement (else an empty, shared list). */
   take(link: NativeLink): readonly ControlItem[] {
-    if (!this.#announcing.delete(link)) return NONE;
+    if (this.#announcing.size === 0 || !this.#announcing.delete(link)) return NONE;
     return [{ type: 'limits', maxMessageBytes: this.#ourMax() }];
   }
 

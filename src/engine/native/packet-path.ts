@@ -71,6 +71,10 @@ export class PacketPath {
   /** The datagram-mode message whose first items went out; its remaining items go first. */
   current: { m: OutMessage; next: number } | null = null;
   #timer: Timer | null = null;
+  /** The timer's callback: one per link, made at its first arm (memrss16: not a closure per arm). */
+  #fire: (() => void) | null = null;
+  /** The armed timer is the pacer's wake-up (arm's extraAtMs), not a deadline of the link's. */
+  #timerForPacer = false;
   /** When the armed timer fires (null: none armed; null, not Infinity: no boxed double per idle peer). */
   #timerAtMs: number | null = null;
   /** Set while the peer's current address has not answered a packet we sent to it. */
@@ -285,7 +289,7 @@ export class PacketPath {
       const frames = p.frames;
       for (let j = 0; j < frames.length; j++) {
         const f = frames[j]!;
-        if (typeof f !== 'number' && f.kind === 'packetAck') space.acks.pruneBelow(f.largest);
+        if (typeof f !== 'number' && f.kind === 'packetAck') space.pruneAcksBelow(f.largest);
       }
     }
     for (let k = 0; k < lost.length; k++) pmtu.onPacketLost(lost[k]!.bytes, lost[k]!.sentAtMs, nowMs);
@@ -372,11 +376,25 @@ export class PacketPath {
     if (!this.#link.alive) return;
     const d = this.#space?.deadline() ?? null;
     const w = this.#waiting?.nextDeadline() ?? null;
-    const at = Math.min(d ?? Infinity, w ?? Infinity, extraAtMs, this.#pmtu?.deadline() ?? Infinity, (this.#deliveryAckSinceMs ?? Infinity) + MAX_ACK_DELAY_MS);
-    if (at === Infinity || at >= (this.#timerAtMs ?? Infinity)) return;
+    const due = Math.min(d ?? Infinity, w ?? Infinity, this.#pmtu?.deadline() ?? Infinity, (this.#deliveryAckSinceMs ?? Infinity) + MAX_ACK_DELAY_MS);
+    const at = Math.min(due, extraAtMs);
+    if (at === Infinity) {
+      // Nothing is due any more (an idle peer's keepalive was acknowledged: its probe timeout
+      // is moot): a timer armed for a deadline, not for the pacer, would fire for nothing and
+      // flush the link (memrss16). A later deadline keeps the armed timer (it fires early and
+      // re-arms: no new timer per ack in a bulk flow).
+      if (this.#timer !== null && !this.#timerForPacer) {
+        this.#timer.cancel();
+        this.#timer = null;
+        this.#timerAtMs = null;
+      }
+      return;
+    }
+    if (at >= (this.#timerAtMs ?? Infinity)) return;
     this.#timer?.cancel();
     this.#timerAtMs = at;
-    this.#timer = this.#link.ctx.scheduler.timeout(() => this.#onTimer(), Math.max(0, Math.ceil(at - nowMs)));
+    this.#timerForPacer = extraAtMs < due;
+    this.#timer = this.#link.ctx.scheduler.timeout((this.#fire ??= () => this.#onTimer()), Math.max(0, Math.ceil(at - nowMs)));
   }
 
   #onTimer(): void {

@@ -8,8 +8,11 @@
  *   fragmentation (or, for microseconds, someone else's: the probe then counts as too big — the
  *   safe direction). One bracket is open at a time per family for the whole node, whatever the
  *   peer: dgram defers the actual send to the next tick, so two probes handed over in one turn
- *   would share their brackets. A probe that finds a bracket open waits; its peer is flushed
- *   again when the bracket closes.
+ *   would share their brackets. A probe that finds a bracket open waits; when the bracket
+ *   closes, the first waiter is woken (its peer flushed), and only if it opened no bracket by the
+ *   end of that turn the next one, and so on (memrss16: waking every waiter at each close made
+ *   each of a crowd's searching peers pump again per probe of any of them — all but one finding
+ *   the bracket taken — a setup cost growing with the square of the peers searching at once).
  * - Growth inside brackets is "explained". `count()` is the counter net of it: if it grew between
  *   a probe's send and its acknowledgement, fragments came from elsewhere (another process, this
  *   node's data on some path, a tunnel fragmenting later) and the probe is not trusted either.
@@ -27,8 +30,14 @@ export class ProbeLedger {
   /** Who waits for the open bracket to close (keyed: one wake-up per waiter). */
   readonly #waiting = { 4: new Map<unknown, () => void>(), 6: new Map<unknown, () => void>() };
 
-  constructor(read: FragmentCounter) {
+  /** Runs a function at the end of the current turn, after the flushes a wake-up scheduled (the node's scheduler). */
+  readonly #defer: (fn: () => void) => void;
+  /** The end-of-turn checks, one per family (made once). */
+  readonly #check = { 4: (): void => this.#wakeNext(4), 6: (): void => this.#wakeNext(6) };
+
+  constructor(read: FragmentCounter, defer: (fn: () => void) => void = queueMicrotask) {
     this.#read = read;
+    this.#defer = defer;
   }
 
   /**
@@ -64,10 +73,18 @@ export class ProbeLedger {
     const raw = this.#read(family);
     const grew = raw === undefined ? undefined : Math.max(0, raw - start);
     if (grew) this.#explained[family] += grew;
-    const waiting = [...this.#waiting[family].values()];
-    this.#waiting[family].clear();
-    for (const wake of waiting) wake();
+    this.#wakeNext(family);
     return grew;
+  }
+
+  /** The first waiter, if no bracket is open; then, at the end of the turn, the next one if that one opened none. */
+  #wakeNext(family: Family): void {
+    const waiting = this.#waiting[family];
+    if (this.#open[family] !== null || waiting.size === 0) return;
+    const first = waiting.entries().next().value!;
+    waiting.delete(first[0]);
+    first[1]();
+    if (waiting.size > 0) this.#defer(this.#check[family]);
   }
 }
 
@@ -77,6 +94,6 @@ const ledgers = new WeakMap<NodeContext, ProbeLedger>();
 export function probeLedger(ctx: NodeContext): ProbeLedger | null {
   if (!ctx.fragmentCounter) return null;
   let l = ledgers.get(ctx);
-  if (!l) ledgers.set(ctx, (l = new ProbeLedger(ctx.fragmentCounter)));
+  if (!l) ledgers.set(ctx, (l = new ProbeLedger(ctx.fragmentCounter, (fn) => ctx.scheduler.microtask(fn))));
   return l;
 }

@@ -6,13 +6,13 @@
  * The frame under construction is a FramePacker (frame-packer.ts), one per pump call.
  */
 import type { ReliableSender } from '../../delivery/reliable-sender';
-import type { Frame } from '../../wire/frame';
+import type { Frame, PayloadItem } from '../../wire/frame';
 import { paddedSize } from '../../wire/padding';
 import type { Settings } from '../../config/schema';
 import type { NativeLink } from './link';
 import { probeLedger } from './probe-ledger';
 import { FRAME_HEADER_BYTES, NO_REFS, SEAL_OVERHEAD_BYTES, sendFrame } from './frame-send';
-import { FramePacker, addDeliveryAck } from './frame-packer';
+import { FramePacker, NO_SETTLES, addDeliveryAck } from './frame-packer';
 import { admitDatagrams, queueForSession } from './admit';
 
 /**
@@ -96,6 +96,11 @@ export function pumpLink(link: NativeLink, draining = false): boolean {
     // A due packet ack goes now; a wanted delivery ack rides with it (then it is ack-eliciting).
     // Our limits rides on it too (then it is ack-eliciting; lost, it rides again).
     const announce = link.engine.reliable.takeAnnouncement(link);
+    if (announce.length === 0 && !path.deliveryAckWanted) {
+      sendLoneAck(link, ack);
+      path.arm(now);
+      return true;
+    }
     const lone = new FramePacker(link, sender, now);
     lone.begin([], announce, max);
     addDeliveryAck(link, lone);
@@ -105,6 +110,32 @@ export function pumpLink(link: NativeLink, draining = false): boolean {
   }
   path.arm(now);
   return true;
+}
+
+/** A frame without items (shared, never written). */
+const NO_ITEMS: PayloadItem[] = Object.freeze([]) as unknown as PayloadItem[];
+/** The packet-ack control of LONE_ACK (its ack is set for one send, then let go). */
+const LONE_ACK_CONTROL: { type: 'packetAck'; ack: Uint8Array } = { type: 'packetAck', ack: new Uint8Array(0) };
+const NO_ACK = LONE_ACK_CONTROL.ack;
+/**
+ * The frame of every ack that goes alone (one object for the node's life: sendFrame encodes it
+ * synchronously and keeps nothing of it). Same shape as FramePacker's frames.
+ */
+const LONE_ACK: Frame = { t: 0, n: 0, i: 0, p: NO_ITEMS, c: [LONE_ACK_CONTROL], r: undefined };
+
+/**
+ * A packet ack with nothing to ride with (memrss16: an idle peer's answer to a keepalive): no
+ * frame builder, frame, controls array or control object per ack — the one shared frame, not
+ * ack-eliciting, nothing to settle.
+ */
+function sendLoneAck(link: NativeLink, ack: Uint8Array): void {
+  LONE_ACK_CONTROL.ack = ack;
+  try {
+    sendFrame(link, LONE_ACK, NO_SETTLES, NO_REFS, false);
+  } finally {
+    LONE_ACK_CONTROL.ack = NO_ACK;
+    LONE_ACK.t = LONE_ACK.n = LONE_ACK.i = 0;
+  }
 }
 
 /**
@@ -148,7 +179,7 @@ function packFrames(link: NativeLink, sender: ReliableSender | null, now: number
     // Our maxMessageBytes rides on a frame that goes anyway (never a datagram of its own).
     packer.begin(controls, link.engine.reliable.takeAnnouncement(link), cap);
     addDeliveryAck(link, packer);
-    const largest = space.acks.largest;
+    const largest = space.largestReceived; // without waking a resting space (memrss16)
     const ack = space.ackToSend(now, true);
     if (ack) {
       packer.addControl({ type: 'packetAck', ack });

@@ -16,23 +16,29 @@ import { formatEndpoint } from '../../peer/endpoint';
 import type { MessageEvent } from '../../api/types';
 import { countReceived, type NodeContext } from '../context';
 import type { NativeLink } from './link';
+import type { Session } from '../../crypto/session';
 import type { AcceptVerdict } from '../../delivery/reliable-receiver';
 import { frameIsFresh } from '../../peer/clock-offset';
 import { sessionConfirmed } from './handshake';
 import { onStaleFrame } from './timers';
 import { frameRefused } from './frame-refused';
+import { wallAt } from './wall-clock';
 
-export function receiveData(link: NativeLink, d: Datagram): void {
+export function receiveData(link: NativeLink, d: Datagram, found?: Session, counterIn?: number, nowIn?: number): void {
   const { ctx, peer } = link;
-  const counter = dataCounter(d.data);
-  const session = ctx.peers.session(dataReceiverSid(d.data))?.session;
+  // The engine passes the session it found by the header's id, the counter and the datagram's
+  // clock read (engine.ts); read here only when called without them.
+  const counter = counterIn ?? dataCounter(d.data);
+  const session = found ?? ctx.peers.session(dataReceiverSid(d.data))?.session;
   if (!session) return ctx.drop('unknownSession', peer, 'no session with that id');
-  const now = ctx.clock.monotonic();
+  const now = nowIn ?? ctx.clock.monotonic();
   if (session.expired(now, ctx.limits)) return ctx.drop('unknownSession', peer, 'session expired');
-  if (!session.mayAccept(counter)) return ctx.drop('replay', peer, 'counter replayed or older than the window');
-  const plain = session.open(d.data, counter, now);
+  // The replay window is checked before decrypting (a replayed or too old counter costs no AEAD
+  // call) and marked after. Decrypted in place: the frame is a view of the transport's buffer
+  // (its own memory per datagram), so nothing is allocated for it; its bytes are not read again.
+  const plain = session.openInPlace(d.data, counter, now);
   if (plain === 'auth') return ctx.drop('authFailure', peer, 'data authentication failed');
-  if (plain === 'replay') return ctx.drop('replay', peer, 'counter replayed');
+  if (plain === 'replay') return ctx.drop('replay', peer, 'counter replayed or older than the window');
   if (!peer.limiter.take(1, now)) return ctx.drop('rateLimited', peer, 'peer packet rate limit');
   countReceived(peer, d.data.length);
   let frame: Frame;
@@ -43,7 +49,7 @@ export function receiveData(link: NativeLink, d: Datagram): void {
   }
   // Judged against the peer's clock offset measured at this session's handshake: an
   // authentic but stale frame means a clock stepped; a new handshake measures it again.
-  const wallMs = ctx.clock.now(); // one wall-clock read per datagram: freshness and the messages' receivedAt
+  const wallMs = wallAt(ctx.clock, now); // freshness and the messages' receivedAt: no clock read of its own (wall-clock.ts)
   if (!frameIsFresh(frame.t, wallMs, session.clockOffsetMs, ctx.settings.freshnessWindowMs)) {
     ctx.drop('stale', peer, 'frame timestamp outside the freshness window');
     return onStaleFrame(link, session, frame.t - wallMs);
@@ -75,7 +81,7 @@ export function receiveData(link: NativeLink, d: Datagram): void {
   peer.setState('established');
   if (newlyConfirmed) ctx.scheduleFlush(peer); // a newly confirmed session: send what waited for it
   link.engine.reliable.announce(link, session); // our maxMessageBytes, once per session
-  if (frame.r || frame.c.length > 0) link.engine.reliable.onFrame(link, frame, d);
+  if (frame.r || frame.c.length > 0) link.engine.reliable.onFrame(link, frame, d, wallMs);
   let addr = ''; // formatted for the first message delivered (not for ack-only datagrams)
   for (const item of frame.p) {
     if ((item.flags & FLAG_RELIABLE) !== 0) continue; // delivered in order by the reliable layer

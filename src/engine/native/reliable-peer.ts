@@ -24,6 +24,51 @@ export interface PeerReliable {
   recorded: [number, number] | null;
   /** The delivered floor whose record was written (inboxFsync: acks never go beyond it). */
   durable: [number, number] | null;
+  /** Wall-clock ms of the datagram being received (its messages' receivedAt: one clock read per datagram, not per message). */
+  receivedAtMs: number;
+}
+
+/**
+ * The peers' reliable states by link, with a one-entry cache of the last lookup (found or not):
+ * a bulk flow asks for one peer 4–5 times per message (send, senderOf, sent, onFrame,
+ * deliveryAck). set() and delete() keep the cache right.
+ */
+export class PeerStates {
+  readonly #map = new Map<NativeLink, PeerReliable>();
+  #lastLink: NativeLink | null = null;
+  #lastState: PeerReliable | undefined = undefined;
+
+  get(link: NativeLink): PeerReliable | undefined {
+    if (link === this.#lastLink) return this.#lastState;
+    const s = this.#map.get(link);
+    this.#lastLink = link;
+    this.#lastState = s;
+    return s;
+  }
+
+  has(link: NativeLink): boolean {
+    return this.get(link) !== undefined;
+  }
+
+  set(link: NativeLink, s: PeerReliable): void {
+    this.#map.set(link, s);
+    this.#lastLink = link;
+    this.#lastState = s;
+  }
+
+  delete(link: NativeLink): void {
+    this.#map.delete(link);
+    this.#lastLink = null;
+    this.#lastState = undefined;
+  }
+
+  keys(): IterableIterator<NativeLink> {
+    return this.#map.keys();
+  }
+
+  [Symbol.iterator](): IterableIterator<[NativeLink, PeerReliable]> {
+    return this.#map[Symbol.iterator]();
+  }
 }
 
 /** The error a reliable send rejects with: the sender's, naming the peer. */
@@ -53,7 +98,7 @@ export function openPeerReliable(ctx: NodeContext, link: NativeLink, records: St
       credit: space.recvCredit,
       maxBufferedItems: window, maxBufferedBytes: settings.reassemblyPeerBytes, maxMessageBytes: settings.maxMessageBytes,
       // Acknowledged only once a reader or the inbox took it (checked sizes, decompressed).
-      accept: (m) => deliver(ctx, peer, state.addr, m.flags, m.data, true),
+      accept: (flags, data) => deliver(ctx, peer, state.addr, flags, data, true, state.receivedAtMs),
       collect: false, // `accept` hands every message on: no list per delivered message
     }),
     addr: peer.endpointString,
@@ -61,6 +106,7 @@ export function openPeerReliable(ctx: NodeContext, link: NativeLink, records: St
     fromPort: -1,
     recorded: null,
     durable: null,
+    receivedAtMs: 0,
   };
   if (floor !== null) {
     state.receiver.resume(floor[0], floor[1]);

@@ -25,7 +25,7 @@ import { fragment } from '../../delivery/fragment';
 import { FLAG_RELIABLE, binHeaderBytes, itemOverheadBytes, type ControlItem, type Frame } from '../../wire/frame';
 import type { Datagram } from '../../net/transport';
 import type { Timer } from '../../runtime/scheduler';
-import { openPeerReliable, type PeerReliable } from './reliable-peer';
+import { PeerStates, openPeerReliable, type PeerReliable } from './reliable-peer';
 import { UnsettledSends } from './unsettled-sends';
 import { PhaseAcks } from './phase-acks';
 import type { NodeContext } from '../context';
@@ -42,7 +42,7 @@ export const RELIABLE_WHOLE_ITEM_OVERHEAD = itemOverheadBytes({ flags: 0, data: 
 
 export class ReliableDelivery {
   #ctx: NodeContext;
-  #state = new Map<NativeLink, PeerReliable>();
+  readonly #state = new PeerStates();
   /** This node instance's random id (new on every start; the low bits of its first epoch). */
   #stream: number;
   /** Stream epochs and delivered floors (journal or memory). */
@@ -91,7 +91,7 @@ export class ReliableDelivery {
     const { sender } = this.#of(link);
     const [body, flags] = maybeCompress(link, data);
     const single = RELIABLE_WHOLE_ITEM_OVERHEAD + binHeaderBytes(body.length) + body.length <= frameBudget(link); // itemOverheadBytes of a whole item with an id, no object per message
-    const chunks = single ? [body] : fragment(body, fragmentChunkBytes(link));
+    const chunks = single ? body : fragment(body, fragmentChunkBytes(link)); // one item: no array per message
     const deadline = now + timeoutMs;
     this.#unsettled.add(); // the sender's onSettled counts it down (no promise chained per message)
     const done = sender.push(chunks, flags, deadline, timeoutMs);
@@ -182,8 +182,11 @@ export class ReliableDelivery {
     return this.#limits.take(link);
   }
 
-  /** Receive hook: acks for our sender, reliable items for our receiver (delivered in order). */
-  onFrame(link: NativeLink, frame: Frame, from: Datagram): void {
+  /**
+   * Receive hook: acks for our sender, reliable items for our receiver (delivered in order).
+   * `wallMs`: the receive path's wall-clock read for this datagram (the messages' receivedAt).
+   */
+  onFrame(link: NativeLink, frame: Frame, from: Datagram, wallMs = this.#ctx.clock.now()): void {
     const peer = link.peer;
     for (const c of frame.c) {
       if (c.type === 'limits') {
@@ -205,6 +208,7 @@ export class ReliableDelivery {
       state.fromAddress = from.address;
       state.fromPort = from.port;
     }
+    state.receivedAtMs = wallMs;
     for (const item of frame.p) {
       if ((item.flags & FLAG_RELIABLE) === 0) continue;
       const refusedBefore = receiver.refused + receiver.malformed;
@@ -225,6 +229,7 @@ export class ReliableDelivery {
   resume(): void {
     for (const [link, s] of this.#state) {
       if (s.receiver.held) {
+        s.receivedAtMs = this.#ctx.clock.now(); // delivered now, from the buffer
         s.receiver.pump();
         if (s.receiver.ackNeeded) this.#acks.schedule(link);
         this.#flow.noteWaiting(link, s.receiver);

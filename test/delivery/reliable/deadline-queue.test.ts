@@ -1,38 +1,47 @@
 import { DeadlineQueue } from '../../../src/delivery/reliable/deadline-queue';
 import { sanitizeRanges } from '../../../src/delivery/reliable/ack-ranges';
-import type { SentMessage } from '../../../src/delivery/reliable/send-ring';
+import { SendRing } from '../../../src/delivery/reliable/send-ring';
 
-const msg = (firstSeq: number, deadlineMs: number): SentMessage => ({
-  settled: false, firstSeq, lastSeq: firstSeq, wireFlags: 2, deadlineMs, timeoutMs: 0, resolve: () => undefined, reject: () => undefined,
-});
+/** A ring holding messages of one item each, seqs 1…n: a message is settled once its seq is removed. */
+function ringOf(n: number): { ring: SendRing; settle: (seq: number) => void } {
+  const ring = new SendRing();
+  ring.ensure(1, n);
+  for (let seq = 1; seq <= n; seq++) ring.add(seq, new Uint8Array(1), seq, seq, 2);
+  return { ring, settle: (seq) => ring.remove(seq) };
+}
 
 describe('DeadlineQueue', () => {
-  it('gives the unsettled message with the earliest deadline; equal deadlines in arrival order; a later earlier deadline goes first', () => {
-    const q = new DeadlineQueue();
-    const [a, b, c, d] = [msg(1, 100), msg(2, 100), msg(3, 50), msg(4, 200)];
-    for (const m of [a, b, c, d]) q.push(m);
-    expect(q.first()).toBe(c);
-    c.settled = true;
-    expect(q.first()).toBe(a);
-    a.settled = true;
-    expect(q.first()).toBe(b);
-    b.settled = true;
-    expect(q.first()).toBe(d);
-    d.settled = true;
-    expect(q.first()).toBeUndefined();
+  it('gives the unsettled message (its last seq) with the earliest deadline; equal deadlines in arrival order; a later earlier deadline goes first', () => {
+    const { ring, settle } = ringOf(4);
+    const q = new DeadlineQueue(ring);
+    q.push(1, 100);
+    q.push(2, 100);
+    q.push(3, 50);
+    q.push(4, 200);
+    expect([q.first(), q.firstDeadline()]).toEqual([3, 50]);
+    settle(3);
+    expect([q.first(), q.firstDeadline()]).toEqual([1, 100]);
+    settle(1);
+    expect([q.first(), q.firstDeadline()]).toEqual([2, 100]);
+    settle(2);
+    expect([q.first(), q.firstDeadline()]).toEqual([4, 200]);
+    settle(4);
+    expect([q.first(), q.firstDeadline()]).toEqual([0, Infinity]);
   });
 
-  it('compacts once settled entries are most of it (past 1,024), keeping order', () => {
-    const q = new DeadlineQueue();
-    const ms = Array.from({ length: 3000 }, (_, i) => msg(i + 1, i));
-    for (const m of ms) q.push(m);
-    for (let i = 0; i < 2000; i++) ms[i]!.settled = true;
-    ms[2500]!.settled = true;
-    expect(q.first()).toBe(ms[2000]);
+  it('skips settled entries at the head; a settled entry in the middle stays until it reaches the head', () => {
+    const { ring, settle } = ringOf(3000);
+    const q = new DeadlineQueue(ring);
+    for (let seq = 1; seq <= 3000; seq++) q.push(seq, seq - 1);
+    expect([q.length, q.capacity]).toEqual([3000, 4096]);
+    for (let seq = 1; seq <= 2000; seq++) settle(seq);
+    settle(2501);
+    expect(q.first()).toBe(2001);
+    expect(q.length).toBe(1000); // 2,501 is skipped when it reaches the head
     const seen: number[] = [];
-    for (let m = q.first(); m; m = q.first()) {
-      seen.push(m.firstSeq);
-      m.settled = true;
+    for (let seq = q.first(); seq !== 0; seq = q.first()) {
+      seen.push(seq);
+      settle(seq);
     }
     expect(seen).toHaveLength(999);
     expect(seen[0]).toBe(2001);
@@ -40,36 +49,56 @@ describe('DeadlineQueue', () => {
     expect(seen[seen.length - 1]).toBe(3000);
   });
 
-  it('lets go of settled messages at the head on every push (a fast flow holds only what is unsettled, not ~1 s of settled ones)', () => {
-    const q = new DeadlineQueue();
-    const ms = Array.from({ length: 5000 }, (_, i) => msg(i + 1, i));
-    // A window of 4 unsettled: each push settles the oldest, as acks arrive in order.
-    for (let i = 0; i < ms.length; i++) {
-      q.push(ms[i]!);
-      if (i >= 3) ms[i - 3]!.settled = true;
+  it('full: drops settled entries anywhere, in order, and grows only when more than half is unsettled', () => {
+    const { ring, settle } = ringOf(40);
+    const q = new DeadlineQueue(ring);
+    for (let seq = 1; seq <= 16; seq++) q.push(seq, seq);
+    expect([q.length, q.capacity]).toEqual([16, 16]);
+    for (let seq = 2; seq <= 9; seq++) settle(seq); // behind 1, which stays unsettled
+    q.push(17, 17);
+    expect([q.length, q.capacity]).toEqual([9, 16]); // 8 kept + the new one: no growth
+    q.push(18, 5); // an earlier deadline goes before the later ones
+    const order: number[] = [];
+    for (let seq = q.first(); seq !== 0; seq = q.first()) {
+      order.push(seq);
+      settle(seq);
     }
-    expect(q.length).toBe(4); // the last push let go of the 4,996 settled before it
-    expect(q.first()).toBe(ms[4997]);
+    expect(order).toEqual([1, 18, 10, 11, 12, 13, 14, 15, 16, 17]);
+    for (let seq = 19; seq <= 35; seq++) q.push(seq, seq);
+    expect([q.length, q.capacity]).toEqual([17, 32]); // 16 unsettled filled it: doubled
+    expect(q.firstDeadline()).toBe(19);
+  });
+
+  it('moves past settled messages at the head on every push (a fast flow holds only what is unsettled, not ~1 s of settled ones)', () => {
+    const { ring, settle } = ringOf(5000);
+    const q = new DeadlineQueue(ring);
+    // A window of 4 unsettled: each push settles the oldest, as acks arrive in order.
+    for (let seq = 1; seq <= 5000; seq++) {
+      q.push(seq, seq - 1);
+      if (seq >= 4) settle(seq - 3);
+    }
+    expect([q.length, q.capacity]).toEqual([4, 16]); // the last push moved past the 4,996 settled before it: no growth
+    expect(q.first()).toBe(4998);
     const seen: number[] = [];
-    for (let m = q.first(); m; m = q.first()) {
-      seen.push(m.firstSeq);
-      m.settled = true;
+    for (let seq = q.first(); seq !== 0; seq = q.first()) {
+      seen.push(seq);
+      settle(seq);
     }
     expect(seen).toEqual([4998, 4999, 5000]);
     expect(q.length).toBe(0);
   });
 
   it('keeps deadline order when a message with an earlier deadline comes after settled ones were let go', () => {
-    const q = new DeadlineQueue();
-    const [a, b, c] = [msg(1, 100), msg(2, 300), msg(3, 200)];
-    q.push(a);
-    a.settled = true;
-    q.push(b);
-    q.push(c);
+    const { ring, settle } = ringOf(3);
+    const q = new DeadlineQueue(ring);
+    q.push(1, 100);
+    settle(1);
+    q.push(2, 300);
+    q.push(3, 200);
     expect(q.length).toBe(2);
-    expect(q.first()).toBe(c);
-    c.settled = true;
-    expect(q.first()).toBe(b);
+    expect([q.first(), q.firstDeadline()]).toEqual([3, 200]);
+    settle(3);
+    expect([q.first(), q.firstDeadline()]).toEqual([2, 300]);
   });
 });
 

@@ -34,7 +34,7 @@ function run(cc: CongestionControlName, rest: boolean, phases: { send: number; l
   const a = make(cc);
   const b = make(cc);
   const trace: unknown[] = [];
-  const rested = { a: 0, b: 0 };
+  const rested = { a: 0, b: 0, light: 0 };
   let t = 0;
   let toB: InFlight[] = [];
   let toA: InFlight[] = [];
@@ -47,7 +47,7 @@ function run(cc: CongestionControlName, rest: boolean, phases: { send: number; l
     for (const d of toA.filter((x) => x.at <= t)) {
       trace.push(['a.recv', d.pn, a.onPacketReceived(d.pn, false, t)]);
       const r = a.onAckFrame(d.ack!, t);
-      trace.push(['a.ack', t, r.acked.map((p) => p.pn), r.lost.map((p) => p.pn), r.rttUpdated, a.windowBytes, a.cc.ssthreshBytes, a.rtt.smoothedMs, a.rtt.minMs]);
+      trace.push(['a.ack', t, r.acked.map((p) => p.pn), r.lost.map((p) => p.pn), r.rttUpdated, a.windowBytes, a.ssthreshBytes, a.rtt.smoothedMs, a.rtt.minMs]);
     }
     toA = toA.filter((x) => x.at > t);
     const due = a.deadline();
@@ -65,6 +65,7 @@ function run(cc: CongestionControlName, rest: boolean, phases: { send: number; l
       const piggy = a.ackToSend(t, true);
       const pn = a.onDatagramSent(t, MSS, true, [sent]);
       trace.push(['a.sent', t, pn, hex(piggy), a.bytesInFlight]);
+      if (a.resting) rested.light++; // sent on the light path (packet-space-idle.ts): still in the idle form
       if (!lose.has(pn)) toB.push({ at: t + ONE_WAY_MS, pn, ack: null });
       sent++;
     }
@@ -106,8 +107,11 @@ describe('PacketSpace idle form', () => {
     // a rests in every gap but those after bulk phases whose window ended above the initial one
     // (NewReno's halving on the losses took it below); b rests until the losses left gaps in its
     // ack ranges (here nothing prunes them: b sends only pure acks).
-    expect(resting.rested).toEqual(cc === 'cubic' ? { a: 4, b: 2 } : { a: 5, b: 2 });
-    expect(plain.rested).toEqual({ a: 0, b: 0 });
+    // The first packet after each rest went on the light path (the lost keepalive's probe timeout
+    // woke it; the second of the last phase's three woke it, the first replayed) but for CUBIC's
+    // keepalive in congestion avoidance below 10 datagrams, where a fresh queue-delay signal could cut.
+    expect(resting.rested).toEqual(cc === 'cubic' ? { a: 4, b: 2, light: 3 } : { a: 5, b: 2, light: 4 });
+    expect(plain.rested).toEqual({ a: 0, b: 0, light: 0 });
     // What an idle peer keeps: the RTT estimate, the window and threshold, the loss count.
     expect(resting.a.resting).toBe(true);
     expect([resting.a.rtt.smoothedMs, resting.a.rtt.minMs, resting.a.windowBytes, resting.a.lostPackets]).toEqual([plain.a.rtt.smoothedMs, plain.a.rtt.minMs, plain.a.windowBytes, plain.a.lostPackets]);
@@ -129,8 +133,12 @@ describe('PacketSpace idle form', () => {
     const b = make('cubic');
     expect(a.rest(0)).toBe(true); // a new space holds nothing: rests at once
     expect(a.resting).toBe(true);
-    a.onDatagramSent(0, MSS, true, [0]); // wakes it
-    expect(a.resting).toBe(false);
+    a.onDatagramSent(0, MSS, true, [0]); // the light path: sent from the record, which keeps it in flight
+    expect([a.resting, a.bytesInFlight]).toEqual([true, MSS]);
+    const pto = a.deadline();
+    expect(pto).toBe(a.rtt.ptoMs());
+    expect(a.loss.deadline()).toBe(pto); // anything that needs the parts wakes it, the packet replayed
+    expect([a.resting, a.bytesInFlight, a.loss.history.size]).toEqual([false, MSS, 1]);
     expect(a.rest(5_000)).toBe(false); // in flight
     b.onPacketReceived(0, true, 10);
     expect(b.rest(5_000)).toBe(false); // an ack is owed

@@ -5,7 +5,7 @@
 import { ManualClock } from '../../../src/runtime/clock';
 import { DeliveryError } from '../../../src/errors';
 import { ReliableSender, type ReliableSenderOptions } from '../../../src/delivery/reliable-sender';
-import { DUE, LIVE, SACKED, SENT, SendRing, messagePromise, resolvers, type SentMessage } from '../../../src/delivery/reliable/send-ring';
+import { DUE, LIVE, SACKED, SENT, SendRing, messagePromise, resolvers } from '../../../src/delivery/reliable/send-ring';
 
 const STREAM = 7;
 const b = (...xs: number[]): Uint8Array => Uint8Array.from(xs);
@@ -14,15 +14,14 @@ const make = (over: Partial<ReliableSenderOptions> = {}): { s: ReliableSender; c
   const clock = new ManualClock();
   return { s: new ReliableSender({ clock, stream: STREAM, window: 8, rtoInitialMs: 200, rtoMinMs: 100, packetLoss: true, ...over }), clock };
 };
-const msg = (firstSeq: number, lastSeq: number): SentMessage => ({ settled: false, firstSeq, lastSeq, wireFlags: 2, deadlineMs: 0, timeoutMs: 0, resolve: () => undefined, reject: () => undefined });
 
 describe('SendRing', () => {
   it('state() gives the bits of a held seq and 0 for one not held (another seq in its slot, removed, or an empty ring)', () => {
     const ring = new SendRing();
     expect(ring.state(1)).toBe(0);
     ring.ensure(1, 2);
-    ring.add(1, b(1), msg(1, 1));
-    ring.add(2, b(2), msg(2, 2));
+    ring.add(1, b(1), 1, 1, 2);
+    ring.add(2, b(2), 2, 2, 2);
     ring.transmitted(1, 10, 1, 20);
     ring.set(1, SACKED | DUE);
     expect([ring.state(1), ring.state(2), ring.state(17), ring.state(3)]).toEqual([LIVE | SENT | SACKED | DUE, LIVE, 0, 0]);
@@ -34,13 +33,12 @@ describe('SendRing', () => {
     const ring = new SendRing();
     ring.ensure(1, 3);
     expect(ring.capacity).toBe(16);
-    const m = msg(1, 3);
-    for (let seq = 1; seq <= 3; seq++) ring.add(seq, b(seq), m);
+    for (let seq = 1; seq <= 3; seq++) ring.add(seq, b(seq), 1, 3, 6);
     expect([ring.live(1), ring.live(17), ring.live(33), ring.live(4)]).toEqual([true, false, false, false]);
     ring.transmitted(2, 50, 1, 250);
     ring.set(2, SACKED);
     expect([ring.has(2, SENT), ring.has(2, SACKED), ring.has(2, DUE), ring.has(18, SENT)]).toEqual([true, true, false, false]);
-    expect([ring.transmissions(2), ring.sentAt(2), ring.txOrder(2), ring.rtoAt(2), ring.data(2), ring.message(2)]).toEqual([1, 50, 1, 250, b(2), m]);
+    expect([ring.transmissions(2), ring.sentAt(2), ring.txOrder(2), ring.rtoAt(2), ring.data(2), ring.first(2), ring.last(2), ring.wireFlags(2)]).toEqual([1, 50, 1, 250, b(2), 1, 3, 6]);
     ring.remove(2);
     expect([ring.live(2), ring.has(2, LIVE)]).toEqual([false, false]);
   });
@@ -48,13 +46,35 @@ describe('SendRing', () => {
   it('grows to the span from base to the newest seq, keeping each item and its state', () => {
     const ring = new SendRing();
     ring.ensure(1, 10);
-    const m = msg(1, 10);
-    for (let seq = 1; seq <= 10; seq++) ring.add(seq, b(seq), m);
+    const resolve = (): void => undefined;
+    const reject = (): void => undefined;
+    for (let seq = 1; seq <= 10; seq++) ring.add(seq, b(seq), 1, 10, 6);
+    ring.setMessage(10, 1234, 567, resolve, reject);
     ring.transmitted(5, 7, 3, 99);
     ring.remove(1);
     ring.ensure(2, 40); // 39 seqs: 64 slots
     expect(ring.capacity).toBe(64);
     expect([ring.live(1), ring.live(5), ring.transmissions(5), ring.sentAt(5), ring.rtoAt(5), ring.data(10)]).toEqual([false, true, 1, 7, 99, b(10)]);
+    expect([ring.first(5), ring.last(5), ring.wireFlags(5), ring.deadline(10), ring.timeout(10), ring.resolver(10), ring.rejecter(10)]).toEqual([1, 10, 6, 1234, 567, resolve, reject]);
+    ring.remove(10); // the message's resolving functions go with its last item
+    expect([ring.live(10), ring.resolver(10), ring.rejecter(10)]).toEqual([false, undefined, undefined]);
+  });
+  it('indexes seqs across 2^30 (mask → division) and past 2^32 alike: each in its own slot, wrapping with the ring', () => {
+    for (const from of [2 ** 30 - 3, 2 ** 32 - 3, 2 ** 40 + 5]) {
+      const ring = new SendRing();
+      ring.ensure(from, from + 9);
+      expect(ring.capacity).toBe(16);
+      for (let seq = from; seq <= from + 9; seq++) ring.add(seq, b(seq % 251), from, from + 9, 6);
+      ring.setMessage(from + 9, 77, 88, () => undefined, () => undefined);
+      for (let seq = from; seq <= from + 9; seq++) {
+        expect([ring.live(seq), ring.data(seq), ring.first(seq), ring.last(seq), ring.live(seq + 16), ring.live(seq - 16)]).toEqual([true, b(seq % 251), from, from + 9, false, false]);
+      }
+      expect([ring.deadline(from + 9), ring.timeout(from + 9)]).toEqual([77, 88]);
+      ring.remove(from + 4);
+      expect([ring.live(from + 3), ring.live(from + 4), ring.live(from + 5)]).toEqual([true, false, true]);
+      ring.ensure(from, from + 40); // grows to 64 slots, re-indexing what is held
+      expect([ring.capacity, ring.live(from), ring.live(from + 4), ring.data(from + 9), ring.deadline(from + 9)]).toEqual([64, true, false, b((from + 9) % 251), 77]);
+    }
   });
 });
 

@@ -3,24 +3,26 @@
  * in step with the ring's state bits; the scans the sender delegates to it.
  */
 import { SendWindow } from '../../../src/delivery/reliable/send-window';
-import { DUE, LIVE, RECOUNT, SACKED, SENT, type SentMessage } from '../../../src/delivery/reliable/send-ring';
+import { DUE, LIVE, RECOUNT, SACKED, SENT } from '../../../src/delivery/reliable/send-ring';
 
 const b = (n: number): Uint8Array => new Uint8Array(n);
-const msg = (firstSeq: number, lastSeq: number): SentMessage => ({ settled: false, firstSeq, lastSeq, wireFlags: 2, deadlineMs: 0, timeoutMs: 0, resolve: () => undefined, reject: () => undefined });
 const counts = (w: SendWindow): number[] => [w.base, w.sendNext, w.nextSeq, w.inFlight, w.queued, w.due, w.sacked];
 
+const rejectA = (): void => undefined;
+const rejectM = (): void => undefined;
+
 /** Window with message A = seq 1 (10 B) and B = seqs 2–4 (20, 20, 5 B); `sent` first transmissions at 100 ms + seq. */
-function make(sent: number): { w: SendWindow; a: SentMessage; m: SentMessage } {
+function make(sent: number): { w: SendWindow } {
   const w = new SendWindow();
-  const a = msg(1, 1);
-  const m = msg(2, 4);
-  w.add([b(10)], a);
-  w.add([b(20), b(20), b(5)], m);
+  expect(w.add(b(10), 2)).toBe(1); // one item: its data, no array
+  w.ring.setMessage(1, 500, 50, () => undefined, rejectA);
+  expect(w.add([b(20), b(20), b(5)], 6)).toBe(4);
+  w.ring.setMessage(4, 600, 60, () => undefined, rejectM);
   for (let seq = 1; seq <= sent; seq++) {
     w.ring.transmitted(seq, 100 + seq, seq, 1000 + seq);
     w.firstSent();
   }
-  return { w, a, m };
+  return { w };
 }
 
 describe('SendWindow', () => {
@@ -44,6 +46,18 @@ describe('SendWindow', () => {
     expect(counts(w)).toEqual([5, 4, 5, 0, 0, 0, 0]);
     w.skipAbandoned();
     expect(w.sendNext).toBe(5);
+  });
+
+  it('transmit() stamps a held item and clears DUE (counted) and RECOUNT; SACKED stays', () => {
+    const { w } = make(3);
+    w.markDue(2);
+    w.recountSent(); // 1–3 RECOUNT
+    w.sack(3);
+    expect([w.due, w.ring.state(2), w.ring.state(3)]).toEqual([1, LIVE | SENT | DUE | RECOUNT, LIVE | SENT | SACKED | RECOUNT]);
+    w.transmit(2, 500, 9, 1500);
+    w.transmit(3, 501, 10, 1501);
+    expect([w.due, w.ring.state(2), w.ring.state(3)]).toEqual([0, LIVE | SENT, LIVE | SENT | SACKED]);
+    expect([w.ring.transmissions(2), w.ring.sentAt(2), w.ring.txOrder(2), w.ring.rtoAt(2)]).toEqual([2, 500, 9, 1500]);
   });
 
   it('detectReneging marks due a SACKed item the ack no longer reports, up to the last reported range when truncated', () => {
@@ -70,16 +84,18 @@ describe('SendWindow', () => {
   });
 
   it('sentOf totals what left of a message (bytes, one message at its first item, whether some item never left); recountSent marks RECOUNT', () => {
-    const { w, a, m } = make(3);
-    expect(w.sentOf(m)).toEqual({ bytes: 40, messages: 1, unsent: true });
-    expect(w.sentOf(a)).toEqual({ bytes: 10, messages: 1, unsent: false });
+    const { w } = make(3);
+    expect([1, 2, 3, 4].map((seq) => [w.ring.first(seq), w.ring.last(seq), w.ring.wireFlags(seq), w.startsMessage(seq)])).toEqual([[1, 1, 2, 1], [2, 4, 6, 1], [2, 4, 6, 0], [2, 4, 6, 0]]);
+    expect(w.sentOf(2, 4)).toEqual({ bytes: 40, messages: 1, unsent: true });
+    expect(w.sentOf(1, 1)).toEqual({ bytes: 10, messages: 1, unsent: false });
     expect(w.recountSent()).toEqual({ bytes: 50, messages: 2, unsent: false });
     expect([w.ring.state(3) & RECOUNT, w.ring.state(4) & RECOUNT]).toEqual([RECOUNT, 0]);
-    expect(w.unsettledMessages()).toEqual([a, m]);
-    a.settled = true;
-    expect(w.unsettledMessages()).toEqual([m]);
+    expect(w.unsettledMessages()).toEqual([{ firstSeq: 1, lastSeq: 1, timeoutMs: 50, reject: rejectA }, { firstSeq: 2, lastSeq: 4, timeoutMs: 60, reject: rejectM }]);
+    w.forget(1); // its last item left: settled
+    w.forget(2); // not its last: still unsettled
+    expect(w.unsettledMessages()).toEqual([{ firstSeq: 2, lastSeq: 4, timeoutMs: 60, reject: rejectM }]);
     w.clear();
     expect(counts(w)).toEqual([5, 5, 5, 0, 0, 0, 0]);
-    expect(w.ring.live(2)).toBe(false);
+    expect([w.ring.live(3), w.ring.live(4)]).toEqual([false, false]);
   });
 });

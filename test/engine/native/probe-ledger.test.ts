@@ -26,18 +26,31 @@ test('a bracket gives its probe the fragments created across its send; they are 
 
 test('one bracket open per family, node-wide: a second probe waits and is woken when the first closes; the other family is independent', () => {
   const k = kernel();
-  const l = new ProbeLedger(k.read);
+  const turnEnd: Array<() => void> = [];
+  const l = new ProbeLedger(k.read, (fn) => turnEnd.push(fn));
   const woken: string[] = [];
   expect(l.open(4, 'x', () => woken.push('x'))).toBe(100);
   expect(l.open(4, 'y', () => woken.push('y'))).toBeNull();
   expect(l.open(4, 'y', () => woken.push('y'))).toBeNull(); // the same waiter asking twice is woken once
   expect(l.open(4, 'z', () => woken.push('z'))).toBeNull();
+  expect(l.open(4, 'w', () => woken.push('w'))).toBeNull();
   expect(l.open(6, 'v6', () => woken.push('v6'))).toBe(7);
   k.counter[4] += 4;
   expect(woken).toEqual([]);
   expect(l.close(4)).toBe(4);
-  expect(woken).toEqual(['y', 'z']);
+  // the first waiter only: it takes the bracket in its flush, the others go on waiting
+  expect(woken).toEqual(['y']);
   expect(l.open(4, 'y', () => undefined)).toBe(100);
+  turnEnd.splice(0).forEach((f) => f());
+  expect(woken).toEqual(['y']);
+  expect(l.close(4)).toBe(0);
+  expect(woken).toEqual(['y', 'z']);
+  // z no longer needs a probe (it opens nothing this turn): at the turn's end the next waiter is woken
+  turnEnd.splice(0).forEach((f) => f());
+  expect(woken).toEqual(['y', 'z', 'w']);
+  turnEnd.splice(0).forEach((f) => f());
+  expect(woken).toEqual(['y', 'z', 'w']); // nobody left
+  expect(l.open(4, 'w', () => undefined)).toBe(100);
   expect(l.close(6)).toBe(0);
 });
 
