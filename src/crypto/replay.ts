@@ -8,10 +8,11 @@
  * that slide into the window, so memory is fixed at ⌈windowPackets / 32⌉ + 1 blocks whatever
  * the counters (up to Number.MAX_SAFE_INTEGER = 2^53 − 1) and however far they jump.
  *
- * The ring exists only once counters arrive out of order (issue 12: memory per idle peer): while
+ * The ring exists only while counters arrive out of order (issue 12: memory per idle peer): while
  * every counter from 0 to the highest was accepted in order — a session's keepalives, most
  * traffic — the window is just the highest counter; the first gap or late counter builds the
- * ring, marked with every counter of the window up to the highest.
+ * ring, marked with every counter of the window up to the highest, and it goes again once every
+ * counter of the window up to the highest was received (the gap filled, or left the window).
  *
  * Use: `wouldAccept(c)` before decrypting (cheap, no change), `accept(c)` only after the
  * packet authenticated (marks c). Non-integer, negative or unsafe counters are refused.
@@ -27,9 +28,12 @@ export class ReplayWindow {
   /** null: the in-order form (every counter ≤ #highest accepted, none when !#any). */
   #ring: Uint32Array | null = null;
   readonly #ringBlocks: number;
-  /** Highest counter accepted; 0 before any (counter 0 is still accepted once: its bit is clear). */
-  #highest = 0;
-  #any = false;
+  /**
+   * Highest counter accepted; null before any. Stored as a small integer while below 2^31 (`| 0`):
+   * a field of numbers from the receive path's arithmetic is otherwise a boxed double per
+   * session (issue 12); null first keeps the field's values in place.
+   */
+  #highest: number | null = null;
 
   constructor(windowPackets: number = REPLAY_WINDOW_PACKETS) {
     if (!Number.isInteger(windowPackets) || windowPackets < 1 || windowPackets > MAX_REPLAY_WINDOW_PACKETS) {
@@ -47,16 +51,17 @@ export class ReplayWindow {
 
   /** Highest counter accepted so far, or −1 when none was. */
   get highestCounter(): number {
-    return this.#any ? this.#highest : -1;
+    return this.#highest ?? -1;
   }
 
   /** True when `accept(counter)` would succeed now. Does not modify the window. */
   wouldAccept(counter: number): boolean {
     if (!isValidCounter(counter)) return false;
     const ring = this.#ring;
-    if (ring === null) return !this.#any || counter > this.#highest;
-    if (counter > this.#highest) return true;
-    if (this.#highest - counter >= this.windowPackets) return false;
+    const highest = this.#highest;
+    if (highest === null || counter > highest) return true;
+    if (ring === null) return false;
+    if (highest - counter >= this.windowPackets) return false;
     return (ring[this.#blockIndex(counter)]! & bitMask(counter)) === 0;
   }
 
@@ -67,18 +72,18 @@ export class ReplayWindow {
   accept(counter: number): boolean {
     if (!isValidCounter(counter)) return false;
     let ring = this.#ring;
+    const highest = this.#highest;
     if (ring === null) {
-      if (this.#any ? counter === this.#highest + 1 : counter === 0) {
-        this.#highest = counter; // in order: still no ring
-        this.#any = true;
+      if (highest === null ? counter === 0 : counter === highest + 1) {
+        this.#setHighest(counter); // in order: still no ring
         return true;
       }
-      if (this.#any && counter <= this.#highest) return false;
+      if (highest !== null && counter <= highest) return false;
       ring = this.#buildRing();
     }
-    if (counter > this.#highest) {
+    if (highest === null || counter > highest) {
       this.#advance(counter);
-    } else if (this.#highest - counter >= this.windowPackets) {
+    } else if (highest - counter >= this.windowPackets) {
       return false;
     }
     const index = this.#blockIndex(counter);
@@ -86,23 +91,44 @@ export class ReplayWindow {
     const old = ring[index]!;
     if ((old & bit) !== 0) return false;
     ring[index] = old | bit;
-    this.#any = true;
+    // Back to the in-order form once every counter of the window up to the highest was received:
+    // looked at when a late counter filled a gap, or when the highest entered a new block (a gap
+    // may have left the window). The forms accept exactly the same counters then.
+    if (highest !== null && (counter < highest || (counter & (BLOCK_BITS - 1)) === 0) && this.#complete(ring)) this.#ring = null;
+    return true;
+  }
+
+  /** Every counter of the window up to the highest is marked (O(window / 32)). */
+  #complete(ring: Uint32Array): boolean {
+    const hi = this.#highest!;
+    const lo = Math.max(0, hi - this.windowPackets + 1);
+    for (let b = Math.floor(lo / BLOCK_BITS); b <= Math.floor(hi / BLOCK_BITS); b++) {
+      const base = b * BLOCK_BITS;
+      const from = Math.max(lo, base) - base;
+      const to = Math.min(hi, base + BLOCK_BITS - 1) - base;
+      const mask = to - from === BLOCK_BITS - 1 ? 0xffffffff : (((1 << (to - from + 1)) - 1) << from) >>> 0;
+      if ((ring[b % this.#ringBlocks]! & mask) >>> 0 !== mask) return false;
+    }
     return true;
   }
 
   /** Forgets every counter (as if newly constructed). */
   reset(): void {
     this.#ring = null;
-    this.#highest = 0;
-    this.#any = false;
+    this.#highest = null;
+  }
+
+  #setHighest(counter: number): void {
+    this.#highest = counter <= 0x7fffffff ? counter | 0 : counter;
   }
 
   /** The ring of the in-order form: every counter of the window up to the highest marked. */
   #buildRing(): Uint32Array {
     const ring = new Uint32Array(this.#ringBlocks);
     this.#ring = ring;
-    if (this.#any) {
-      for (let c = Math.max(0, this.#highest - this.windowPackets + 1); c <= this.#highest; c++) ring[this.#blockIndex(c)]! |= bitMask(c);
+    const highest = this.#highest;
+    if (highest !== null) {
+      for (let c = Math.max(0, highest - this.windowPackets + 1); c <= highest; c++) ring[this.#blockIndex(c)]! |= bitMask(c);
     }
     return ring;
   }
@@ -110,7 +136,7 @@ export class ReplayWindow {
   /** Moves the highest counter forward, zeroing the blocks that enter the window. */
   #advance(counter: number): void {
     const ring = this.#ring!;
-    const current = Math.floor(this.#highest / BLOCK_BITS);
+    const current = Math.floor((this.#highest ?? 0) / BLOCK_BITS);
     const target = Math.floor(counter / BLOCK_BITS);
     const steps = target - current;
     if (steps >= this.#ringBlocks) {
@@ -118,7 +144,7 @@ export class ReplayWindow {
     } else {
       for (let block = current + 1; block <= target; block++) ring[block % this.#ringBlocks] = 0;
     }
-    this.#highest = counter;
+    this.#setHighest(counter);
   }
 
   #blockIndex(counter: number): number {

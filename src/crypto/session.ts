@@ -46,21 +46,33 @@ export interface SessionLimits {
   rejectAfterMs: number;
 }
 
+/**
+ * A session's times (created, last received, last sent) stay exact: the tick orders them against
+ * the handshake's start and each other (timers.ts "the peer's handshake won", keypairs' crossing
+ * and grace rules), and whole milliseconds would make events of one millisecond simultaneous
+ * (test/sim/datagram-acks.test.ts, sub-ms RTTs, sent other datagrams).
+ */
+const INITIATOR = 1;
+const CONFIRMED = 2;
+const LIMITS_ANNOUNCED = 4;
+const WIPED = 8;
+
 export class Session {
-  readonly localSid: number;
-  readonly remoteSid: number;
-  readonly initiator: boolean;
+  /** The session ids as int32 (`| 0`): a small integer in the field, where a uint32 above 2^31 is a boxed double (issue 12). */
+  readonly #localSid: number;
+  readonly #remoteSid: number;
   readonly createdAtMs: number;
   lastReceivedAtMs: number;
   lastSentAtMs: number;
-  /** Responder sessions send only after the initiator's first packet proves it has the keys. */
-  confirmed: boolean;
-  /** The peer's signed handshake timestamp (its init's for a responder session). */
-  readonly remoteTimestampMs: number;
+  /**
+   * The peer's signed handshake timestamp (its init's for a responder session), in the store's
+   * unit; null once the confirmation recorded it (issue 12: nothing reads it after that).
+   */
+  remoteTimestampMs: number | null;
   /** The peer's identity key that signed the handshake (public; trust decisions wait for confirmation). */
   readonly remoteStatic: Uint8Array;
-  /** The peer's frame clock minus our wall clock, measured at the handshake: incoming frame timestamps are judged against it. */
-  clockOffsetMs = 0;
+  /** Null-first, a small integer when it is one (issue 12: not a boxed double per session); see the accessors. */
+  #clockOffsetMs: number | null = null;
   /** Added to our wall clock in outgoing frame timestamps: our handshake timestamp minus our wall clock when we signed it (0 unless our clock stepped back). */
   timeBiasMs = 0;
   /** When the node acted on the confirmation (replay mark persisted, peer established), or null. */
@@ -70,21 +82,60 @@ export class Session {
   readonly #recv: PacketCipher;
   #sendCounter = 0;
   #replay: ReplayWindow;
-  #wiped = false;
+  /** initiator, confirmed, limitsAnnounced, wiped: bits of one small integer, not four fields (issue 12). */
+  #flags = 0;
 
   constructor(keys: HandshakeKeys, nowMs: number, replayWindowPackets?: number) {
-    this.localSid = keys.localSid;
-    this.remoteSid = keys.remoteSid;
-    this.initiator = keys.initiator;
+    this.#localSid = keys.localSid | 0;
+    this.#remoteSid = keys.remoteSid | 0;
+    if (keys.initiator) this.#flags = INITIATOR | CONFIRMED;
     this.#send = packetCipher(keys.sendKey);
     this.#recv = packetCipher(keys.recvKey);
     this.createdAtMs = nowMs;
     this.lastReceivedAtMs = nowMs;
     this.lastSentAtMs = nowMs;
-    this.confirmed = keys.initiator;
     this.remoteTimestampMs = keys.remoteTimestampMs;
     this.remoteStatic = keys.remoteStatic;
     this.#replay = new ReplayWindow(replayWindowPackets);
+  }
+
+  /** Our session id (the receiver index of the peer's datagrams). */
+  get localSid(): number {
+    return this.#localSid >>> 0;
+  }
+
+  /** The peer's session id (the receiver index in our datagrams' header). */
+  get remoteSid(): number {
+    return this.#remoteSid >>> 0;
+  }
+
+  /** The peer's frame clock minus our wall clock, measured at the handshake: incoming frame timestamps are judged against it. */
+  get clockOffsetMs(): number {
+    return this.#clockOffsetMs ?? 0;
+  }
+  set clockOffsetMs(ms: number) {
+    this.#clockOffsetMs = (ms | 0) === ms ? ms | 0 : ms;
+  }
+
+  /** We started the handshake of this session. */
+  get initiator(): boolean {
+    return (this.#flags & INITIATOR) !== 0;
+  }
+
+  /** Responder sessions send only after the initiator's first packet proves it has the keys. */
+  get confirmed(): boolean {
+    return (this.#flags & CONFIRMED) !== 0;
+  }
+  set confirmed(yes: boolean) {
+    this.#flags = yes ? this.#flags | CONFIRMED : this.#flags & ~CONFIRMED;
+  }
+
+  /** We announced our maxMessageBytes on this session (engine/native/limits.ts: once per session). */
+  get limitsAnnounced(): boolean {
+    return (this.#flags & LIMITS_ANNOUNCED) !== 0;
+  }
+  set limitsAnnounced(yes: boolean) {
+    this.#flags = yes ? this.#flags | LIMITS_ANNOUNCED : this.#flags & ~LIMITS_ANNOUNCED;
   }
 
   get sendCounter(): number {
@@ -92,7 +143,7 @@ export class Session {
   }
 
   get wiped(): boolean {
-    return this.#wiped;
+    return (this.#flags & WIPED) !== 0;
   }
 
   /** Encrypts a frame into one whole data datagram: header ‖ ciphertext ‖ tag (a new buffer). */
@@ -108,7 +159,7 @@ export class Session {
    * and seals in place, the tag after it. Returns the datagram's length (frameBytes + 29).
    */
   sealInto(buf: Uint8Array, frameBytes: number, nowMs: number): number {
-    writeDataHeader(buf, this.remoteSid, this.#sendCounter++);
+    writeDataHeader(buf, this.#remoteSid >>> 0, this.#sendCounter++);
     this.lastSentAtMs = nowMs;
     this.#send.seal(buf, DATA_HEADER_BYTES, frameBytes);
     return DATA_HEADER_BYTES + frameBytes + AEAD_TAG_BYTES;
@@ -116,7 +167,7 @@ export class Session {
 
   /** Cheap pre-check before decryption. */
   mayAccept(counter: number): boolean {
-    return !this.#wiped && this.#replay.wouldAccept(counter);
+    return (this.#flags & WIPED) === 0 && this.#replay.wouldAccept(counter);
   }
 
   /**
@@ -124,7 +175,7 @@ export class Session {
    * 'replay' when the counter was already accepted or is older than the window.
    */
   open(datagram: Uint8Array, counter: number, nowMs: number): Uint8Array | 'auth' | 'replay' {
-    if (this.#wiped || datagram.length < DATA_HEADER_BYTES + AEAD_TAG_BYTES) return 'auth';
+    if ((this.#flags & WIPED) !== 0 || datagram.length < DATA_HEADER_BYTES + AEAD_TAG_BYTES) return 'auth';
     if (!this.#replay.wouldAccept(counter)) return 'replay';
     return this.#open(datagram, counter, nowMs, plainView(datagram.length - DATA_HEADER_BYTES - AEAD_TAG_BYTES));
   }
@@ -138,7 +189,7 @@ export class Session {
    */
   openInPlace(datagram: Uint8Array, counter: number, nowMs: number): Uint8Array | 'auth' | 'replay' {
     const n = datagram.length - DATA_HEADER_BYTES - AEAD_TAG_BYTES;
-    if (this.#wiped || n < 0) return 'auth';
+    if ((this.#flags & WIPED) !== 0 || n < 0) return 'auth';
     if (!this.#replay.wouldAccept(counter)) return 'replay';
     return this.#open(datagram, counter, nowMs, new Uint8Array(datagram.buffer, datagram.byteOffset + DATA_HEADER_BYTES, n));
   }
@@ -147,7 +198,7 @@ export class Session {
     if (!this.#recv.open(datagram, DATA_HEADER_BYTES, plain)) return 'auth';
     if (!this.#replay.accept(counter)) return 'replay';
     this.lastReceivedAtMs = nowMs;
-    this.confirmed = true;
+    this.#flags |= CONFIRMED;
     return plain;
   }
 
@@ -157,7 +208,7 @@ export class Session {
 
   /** Past this, the session may neither send nor receive. */
   expired(nowMs: number, l: SessionLimits): boolean {
-    return this.#wiped || nowMs - this.createdAtMs >= l.rejectAfterMs || this.#sendCounter >= l.rekeyAfterMessages * 2;
+    return (this.#flags & WIPED) !== 0 || nowMs - this.createdAtMs >= l.rejectAfterMs || this.#sendCounter >= l.rekeyAfterMessages * 2;
   }
 
   /** @internal The memory of both directions' keys (send, receive) while held, for wipe tests. */
@@ -166,9 +217,9 @@ export class Session {
   }
 
   wipe(): void {
-    if (this.#wiped) return;
+    if ((this.#flags & WIPED) !== 0) return;
     this.#send.wipe();
     this.#recv.wipe();
-    this.#wiped = true;
+    this.#flags |= WIPED;
   }
 }

@@ -65,6 +65,12 @@ export type WindowSource = CreditWindow | (() => CreditWindow) | WindowProvider;
 
 const isProvider = (w: WindowSource): w is WindowProvider => typeof (w as Partial<WindowProvider>).creditWindow === 'function';
 
+/** `x` rounded down, as a small integer (`| 0`) when it fits one: stored in place, not boxed. */
+function whole(x: number): number {
+  const f = Math.floor(x);
+  return (f | 0) === f ? f | 0 : f;
+}
+
 /** Receiver side: what this node can still accept from one peer. */
 export class ReceiveCredit {
   #window: WindowSource;
@@ -79,10 +85,13 @@ export class ReceiveCredit {
    * updateDue(nowMs)'s fast path (issue 12: it is asked per datagram sent): below these released
    * totals, with received below the advertised limits, the window last read cannot make an
    * update due; re-read at the latest at #quietUntilMs (a window source may grow unannounced).
+   * Null: no fast path (re-read now). Whole numbers rounded down (a stricter fast path, the same
+   * answers) and null-first fields, so an idle peer's values are small integers in place, not
+   * three boxed doubles (issue 12).
    */
-  #quietBytes = -Infinity;
-  #quietMessages = -Infinity;
-  #quietUntilMs = -Infinity;
+  #quietBytes: number | null = null;
+  #quietMessages: number | null = null;
+  #quietUntilMs: number | null = null;
 
   /**
    * `initial`: the limits the sender may use before our first ack (INITIAL_CREDIT between nodes);
@@ -124,7 +133,7 @@ export class ReceiveCredit {
   /** Changes the budget (e.g. the total reassembly budget is shared). Advertised credit is never retracted. */
   setWindow(window: WindowSource): void {
     this.#window = ReceiveCredit.#source(window);
-    this.#quietUntilMs = -Infinity;
+    this.#quietUntilMs = null;
   }
 
   static #source(window: WindowSource): WindowSource {
@@ -170,7 +179,7 @@ export class ReceiveCredit {
   reset(): void {
     this.#receivedBytes = this.#receivedMessages = this.#releasedBytes = this.#releasedMessages = 0;
     this.#advertised = this.#initial;
-    this.#quietUntilMs = -Infinity;
+    this.#quietUntilMs = null;
   }
 
   /**
@@ -190,9 +199,10 @@ export class ReceiveCredit {
     const a = this.#advertised;
     if (
       nowMs !== undefined &&
+      this.#quietUntilMs !== null &&
       nowMs < this.#quietUntilMs &&
-      this.#releasedBytes < this.#quietBytes &&
-      this.#releasedMessages < this.#quietMessages &&
+      this.#releasedBytes < (this.#quietBytes ?? 0) &&
+      this.#releasedMessages < (this.#quietMessages ?? 0) &&
       this.#receivedBytes < a.maxBytes &&
       this.#receivedMessages < a.maxMessages
     ) return false;
@@ -204,22 +214,22 @@ export class ReceiveCredit {
       due = (w.windowBytes > 0 && grewBytes >= w.windowBytes / 2) || (w.windowMessages > 0 && grewMessages >= w.windowMessages / 2) || this.#receivedBytes >= a.maxBytes || this.#receivedMessages >= a.maxMessages;
     }
     if (due || nowMs === undefined) {
-      this.#quietUntilMs = -Infinity;
+      this.#quietUntilMs = null;
       return due;
     }
     // Not due with this window: it stays so while released < advertised − window / 2 (per
     // dimension; a dimension with an empty window never grows the limits by itself) and
     // received < advertised (an exhausted sender with room again is due at once).
-    this.#quietBytes = w.windowBytes > 0 ? a.maxBytes - w.windowBytes / 2 : Infinity;
-    this.#quietMessages = w.windowMessages > 0 ? a.maxMessages - w.windowMessages / 2 : Infinity;
-    this.#quietUntilMs = nowMs + CREDIT_RECHECK_MS;
+    this.#quietBytes = w.windowBytes > 0 ? whole(a.maxBytes - w.windowBytes / 2) : Infinity;
+    this.#quietMessages = w.windowMessages > 0 ? whole(a.maxMessages - w.windowMessages / 2) : Infinity;
+    this.#quietUntilMs = whole(nowMs + CREDIT_RECHECK_MS);
     return false;
   }
 
   /** The limits to put in the ack being built (records them as advertised). */
   takeLimits(): CreditLimits {
     this.#advertised = this.limits();
-    this.#quietUntilMs = -Infinity;
+    this.#quietUntilMs = null;
     return this.#advertised;
   }
 }

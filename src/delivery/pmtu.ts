@@ -95,6 +95,7 @@ export class PmtuSearch {
   /** Suspect sizes (lost fewer than MAX_PROBES times) and their losses; null while there are none (an idle peer's search is done: issue 12). */
   #losses: Map<number, number> | null = null;
   #done = false;
+  /** Whole ms, rounded down (a small integer in the field, not a boxed double per idle peer: issue 12). */
   #searchAgainAtMs = 0;
   #fullSizeLost = 0;
   #lastLargeAckedSentAtMs = -Infinity;
@@ -291,7 +292,7 @@ export class PmtuSearch {
     this.#queue = orNone(this.#plan());
     if (this.#queue.length > 0) return;
     this.#done = true;
-    this.#searchAgainAtMs = nowMs + RAISE_INTERVAL_MS;
+    this.#searchAgainAtMs = Math.floor(nowMs + RAISE_INTERVAL_MS);
   }
 
   #plan(): number[] {

@@ -64,6 +64,7 @@ export type AdmissionVerdict =
 
 interface Entry {
   credit: number;
+  /** Whole ms (the refill counts whole ms of the clock): a small integer in place, not a boxed double per source (issue 12). */
   lastMs: number;
   epoch: number;
   /** Admitted at least once: only such sources count as active (divide the budget). */
@@ -93,6 +94,12 @@ class Bucket {
     this.lastMs = now;
     this.credit = Math.min(this.burst, this.credit + (dt * this.rate) / 1000);
   }
+}
+
+/** `ms` rounded down, as a small integer (`| 0`) when it fits one (stored in place, not boxed). */
+function wholeMs(ms: number): number {
+  const f = Math.floor(ms);
+  return (f | 0) === f ? f | 0 : f;
 }
 
 const EPOCH_MS = 1000;
@@ -211,7 +218,7 @@ export class Admission {
       // A priority source's first operation does not draw on the newcomer budget.
       const gift = priority || this.#newcomers.credit >= 1 ? 1 : 0;
       if (!priority) this.#newcomers.credit -= gift;
-      e = { credit: gift, lastMs: now, epoch: -1, known: false };
+      e = { credit: gift, lastMs: wholeMs(now), epoch: -1, known: false };
       this.#sources.set(source, e);
     }
     if (e.known && e.epoch !== this.#epoch) {
@@ -220,10 +227,11 @@ export class Admission {
     }
     // A priority source refills at its ceiling, the others at their fair share.
     const share = priority ? this.#o.perSourcePerSecond : Math.min(this.#o.perSourcePerSecond, this.#o.globalPerSecond / Math.max(1, this.#activeNow, this.#activePrev));
-    const dt = now - e.lastMs;
+    const wholeNow = wholeMs(now);
+    const dt = wholeNow - e.lastMs;
     if (dt > 0) {
       e.credit = Math.min(this.#o.perSourceBurst, e.credit + (dt * share) / 1000);
-      e.lastMs = now;
+      e.lastMs = wholeNow;
     }
     const newcomer = !e.known;
     if (e.credit < cost) {
@@ -259,7 +267,7 @@ export class Admission {
     const e = this.#sources.get(source);
     if (!e || !e.known) return false;
     const share = Math.min(this.#o.perSourcePerSecond, this.#o.globalPerSecond / Math.max(1, this.#activeNow, this.#activePrev));
-    return Math.min(this.#o.perSourceBurst, e.credit + (Math.max(0, now - e.lastMs) * share) / 1000) < cost;
+    return Math.min(this.#o.perSourceBurst, e.credit + (Math.max(0, wholeMs(now) - e.lastMs) * share) / 1000) < cost;
   }
 
   /**

@@ -13,30 +13,51 @@ function checkRate(ratePerSecond: number, burst: number): void {
   if (!(Number.isFinite(burst) && burst > 0)) throw new RangeError('burst must be a positive number');
 }
 
-export class TokenBucket {
+/** What buckets of one rate, burst and clock share (one object per combination: issue 12, not four fields per peer). */
+interface BucketConfig {
   readonly ratePerSecond: number;
   readonly burst: number;
-  readonly #clock: Clock;
-  readonly #capacityCredit: number;
+  readonly clock: Clock;
+  readonly capacityCredit: number;
+}
+
+/** Configs by clock, then by "rate/burst" (a node's peers all share one). */
+const configs = new WeakMap<Clock, Map<string, BucketConfig>>();
+function configFor(ratePerSecond: number, burst: number, clock: Clock): BucketConfig {
+  let byRate = configs.get(clock);
+  if (byRate === undefined) configs.set(clock, (byRate = new Map()));
+  const key = `${ratePerSecond}/${burst}`;
+  let c = byRate.get(key);
+  if (c === undefined) byRate.set(key, (c = Object.freeze({ ratePerSecond, burst, clock, capacityCredit: burst * 1000 })));
+  return c;
+}
+
+export class TokenBucket {
+  readonly #c: BucketConfig;
   #credit: number;
   #lastMs: number;
 
   /** Starts full (`burst` tokens); refills at `ratePerSecond` up to `burst`. */
   constructor(ratePerSecond: number, burst: number, clock: Clock = systemClock) {
     checkRate(ratePerSecond, burst);
-    this.ratePerSecond = ratePerSecond;
-    this.burst = burst;
-    this.#clock = clock;
-    this.#capacityCredit = burst * 1000;
-    this.#credit = this.#capacityCredit;
-    this.#lastMs = clock.monotonic();
+    this.#c = configFor(ratePerSecond, burst, clock);
+    this.#credit = this.#c.capacityCredit;
+    this.#lastMs = Math.floor(clock.monotonic());
+  }
+
+  get ratePerSecond(): number {
+    return this.#c.ratePerSecond;
+  }
+
+  get burst(): number {
+    return this.#c.burst;
   }
 
   /**
    * Takes `n` tokens if available (all or nothing). `nowMs`: the caller's own read of this
    * bucket's clock's monotonic time (the receive path reads it once per datagram), else read here.
    */
-  take(n = 1, nowMs = this.#clock.monotonic()): boolean {
+  take(n = 1, nowMs = this.#c.clock.monotonic()): boolean {
     if (!(Number.isFinite(n) && n >= 0)) throw new RangeError('token count must be a non-negative number');
     this.#refill(nowMs);
     const cost = n * 1000;
@@ -54,15 +75,22 @@ export class TokenBucket {
   /** True when the bucket is at `burst`, i.e. indistinguishable from a new bucket. */
   isFull(): boolean {
     this.#refill();
-    return this.#credit >= this.#capacityCredit;
+    return this.#credit >= this.#c.capacityCredit;
   }
 
-  #refill(now = this.#clock.monotonic()): void {
+  /**
+   * Refills by whole milliseconds of the clock (Math.floor): every amount stays an exact integer
+   * with integer rates, and the last refill time stays a small integer in its field rather than
+   * a boxed double (issue 12: one per peer). The rate over time is the clock's.
+   */
+  #refill(nowMs = this.#c.clock.monotonic()): void {
+    const now = Math.floor(nowMs);
     const elapsedMs = now - this.#lastMs;
     if (elapsedMs <= 0) return; // a clock that stands still or steps back adds nothing
     this.#lastMs = now;
-    if (this.#credit >= this.#capacityCredit) return;
-    this.#credit = Math.min(this.#capacityCredit, this.#credit + elapsedMs * this.ratePerSecond);
+    const c = this.#c;
+    if (this.#credit >= c.capacityCredit) return;
+    this.#credit = Math.min(c.capacityCredit, this.#credit + elapsedMs * c.ratePerSecond);
   }
 }
 

@@ -3,7 +3,7 @@ import { BadInputError } from '../errors';
 import { decodeKey } from '../crypto/identity';
 import { parseEndpoint, type Endpoint, type EndpointSpec } from '../peer/endpoint';
 import type { PeerTable } from '../peer/table';
-import { staticHexOf } from '../peer/trust';
+import { staticKeyOf } from '../peer/trust';
 import type { Settings } from '../config/schema';
 import type { StoredPeer } from '../store/peer-store';
 import type { Peer } from '../peer/peer';
@@ -54,12 +54,12 @@ export function matchExisting(peers: PeerTable, o: AddPeerOptions, key: Uint8Arr
  */
 export function checkKeyAlias(peers: PeerTable, key: Uint8Array | null, ownKey: string, peer: Peer | undefined): void {
   if (!key) return;
-  const hex = staticHexOf(key);
-  if (hex === null) return;
-  if (hex === staticHexOf(decodeKey(ownKey))) {
+  const sk = staticKeyOf(key);
+  if (sk === null) return;
+  if (sk === staticKeyOf(decodeKey(ownKey))) {
     throw new BadInputError('ERR_KEY_ALIAS', "that key is another encoding of this node's own identity (its X25519 form, the handshake key, is this node's); refused");
   }
-  const other = peers.byStatic(hex);
+  const other = peers.byStatic(sk);
   if (other && other !== peer) {
     throw new BadInputError('ERR_KEY_ALIAS', `that key is another encoding of the identity of peer ${other.label()} (both convert to the same X25519 handshake key); refused — use that peer, or remove it first`);
   }

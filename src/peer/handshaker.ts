@@ -35,8 +35,13 @@ export class Handshaker<P, A extends Attempt = Attempt> {
   /** Newest first, bounded; the shared empty array while there are none. */
   #older: readonly A[] = NO_ATTEMPTS;
   #attempts = 0;
-  #startedAtMs = 0;
-  #firstAttemptAtMs = 0;
+  /**
+   * When the current attempt started and when the first of this run of attempts did; null while
+   * none is out (read only while one is). Not numbers throughout: a field that only ever held
+   * `performance.now()` readings keeps a boxed double per peer (issue 12).
+   */
+  #startedAtMs: number | null = null;
+  #firstAttemptAtMs: number | null = null;
   #resent = false;
   readonly #owner: P;
   readonly #index: AttemptIndex<P>;
@@ -56,11 +61,13 @@ export class Handshaker<P, A extends Attempt = Attempt> {
   get attempts(): number {
     return this.#attempts;
   }
+  /** When the current attempt started (0 while none is out). */
   get startedAtMs(): number {
-    return this.#startedAtMs;
+    return this.#startedAtMs ?? 0;
   }
+  /** When the first attempt since the last success started (0 while none is out). */
   get firstAttemptAtMs(): number {
-    return this.#firstAttemptAtMs;
+    return this.#firstAttemptAtMs ?? 0;
   }
   /** The current attempt was already repeated once for a crossing handshake. */
   get resent(): boolean {
@@ -119,6 +126,8 @@ export class Handshaker<P, A extends Attempt = Attempt> {
     this.#current = null;
     this.#older = NO_ATTEMPTS;
     this.#attempts = 0;
+    this.#startedAtMs = null;
+    this.#firstAttemptAtMs = null;
   }
 
   /** Counts from zero again (a session was installed, or the user asked to retry now). */
@@ -133,7 +142,7 @@ export class Handshaker<P, A extends Attempt = Attempt> {
    * not be reaching the peer (stale endpoint, NAT), and we must answer theirs.
    */
   keepsOwnAttempt(nowMs: number, ownKey: Uint8Array, remoteKey: Uint8Array, fromOurEndpoint: boolean, youngMs: number): boolean {
-    return this.#current !== null && this.#attempts <= 1 && nowMs - this.#startedAtMs < youngMs && fromOurEndpoint && compareBytes(ownKey, remoteKey) > 0;
+    return this.#current !== null && this.#attempts <= 1 && nowMs - this.startedAtMs < youngMs && fromOurEndpoint && compareBytes(ownKey, remoteKey) > 0;
   }
 
   #end(p: A): void {

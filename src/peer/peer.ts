@@ -14,11 +14,12 @@ import { PeerTrust } from './trust';
 /** What the table indexes a peer by (before a change). */
 export interface PeerIndexKeys {
   keyString: string | null;
-  /** X25519 form of the key (hex): the handshake static. */
-  staticHex: string | null;
+  /** X25519 form of the key (trust.ts staticKeyString): the handshake static. */
+  staticKey: string | null;
   name: string | null;
   endpoint: string;
-  address: string;
+  /** The endpoint's address for a vault-v2 peer (found by source address); null for a native one (found by session id). */
+  address: string | null;
   spec: string;
 }
 
@@ -67,9 +68,14 @@ export class Peer {
   /** The link's packet-layer figures (congestion window, bytes in flight, srtt, losses). */
   #transportStats: TransportStatsSource | null = null;
   #lastHandshakeTs: number | null;
-  /** Highest handshake timestamp accepted from this identity (in memory; raised before the session is confirmed). */
-  #handshakeMark: number | null;
-  #lastHandshakeAt: string | null;
+  /**
+   * Highest handshake timestamp accepted from this identity (in memory; raised before the
+   * session is confirmed) when it is above #lastHandshakeTs; null when it is that value (the
+   * usual case once a session is confirmed: one boxed timestamp per peer, not two; issue 12).
+   */
+  #markAbove: number | null = null;
+  /** Wall ms of the last confirmed handshake (shown as an ISO string), or a restored string that is not one's exact form (issue 12: a number, 16 B, not a 24-character string, 40 B). */
+  #lastHandshakeAt: number | string | null;
   /** The peer's wall clock minus ours, measured at the last handshake (null: none yet). */
   #clockOffsetMs: number | null = null;
   /** The offset last reported (a skew or a step is a change of more than CLOCK_SKEW_REPORT_MS from it). */
@@ -82,13 +88,12 @@ export class Peer {
     this.trust = new PeerTrust(o.key, o.trust);
     this.#name = o.name;
     this.#spec = o.spec;
-    this.#endpoint = o.endpoint;
+    this.#endpoint = sharedHost(o.endpoint, o.spec);
     this.#endpointString = formatEndpoint(o.endpoint);
     this.#compat = o.compat;
     this.#allowPlaintext = o.allowPlaintext;
     this.#lastHandshakeTs = o.lastHandshakeTs;
-    this.#handshakeMark = o.lastHandshakeTs;
-    this.#lastHandshakeAt = o.lastHandshakeAt;
+    this.#lastHandshakeAt = isoAsMs(o.lastHandshakeAt);
     this.limiter = o.limiter;
     this.#emit = o.emit;
   }
@@ -133,13 +138,14 @@ export class Peer {
    * compared with it, never our clock.
    */
   get handshakeMark(): number | null {
-    return this.#handshakeMark;
+    return this.#markAbove ?? this.#lastHandshakeTs;
   }
   get clockOffsetMs(): number | null {
     return this.#clockOffsetMs;
   }
   get lastHandshakeAt(): string | null {
-    return this.#lastHandshakeAt;
+    const at = this.#lastHandshakeAt;
+    return typeof at === 'number' ? new Date(at).toISOString() : at;
   }
 
   label(): string {
@@ -155,7 +161,7 @@ export class Peer {
       allowPlaintext: this.#allowPlaintext,
       trust: this.trust.level,
       state: this.#state,
-      lastHandshake: this.#lastHandshakeAt,
+      lastHandshake: this.lastHandshakeAt,
       rttMs: this.#rttMs,
       clockOffsetMs: this.#clockOffsetMs,
       counters: copyCounters(this.counters),
@@ -174,7 +180,8 @@ export class Peer {
   }
 
   indexKeys(): PeerIndexKeys {
-    return { keyString: this.keyString, staticHex: this.trust.staticHex, name: this.#name, endpoint: this.#endpointString, address: this.#endpoint.address, spec: specString(this.#spec) };
+    const address = this.#compat === 'vault-v2' ? this.#endpoint.address : null;
+    return { keyString: this.keyString, staticKey: this.trust.staticKey, name: this.#name, endpoint: this.#endpointString, address, spec: specString(this.#spec) };
   }
 
   /**
@@ -194,7 +201,7 @@ export class Peer {
     const s = formatEndpoint(e);
     if (s === this.#endpointString) return false;
     this.#change(() => {
-      this.#endpoint = e;
+      this.#endpoint = sharedHost(e, this.#spec);
       this.#endpointString = s;
     });
     this.#emit({ type: 'endpoint-changed', peer: this.info() });
@@ -206,7 +213,7 @@ export class Peer {
     this.#change(() => {
       if (o.name !== undefined) this.#name = o.name;
       this.#spec = o.spec;
-      this.#endpoint = o.endpoint;
+      this.#endpoint = sharedHost(o.endpoint, o.spec);
       this.#endpointString = formatEndpoint(o.endpoint);
       if (o.compat !== undefined) this.#compat = o.compat;
       if (o.allowPlaintext !== undefined) this.#allowPlaintext = o.allowPlaintext;
@@ -236,20 +243,26 @@ export class Peer {
     const offeredKey = this.#change(() => this.trust.pin(key)).keyString;
     this.#emit({ type: 'key-changed', peer: this.info(), offeredKey: offeredKey ?? undefined });
     this.#lastHandshakeTs = null;
-    this.#handshakeMark = null;
+    this.#markAbove = null;
   }
 
   /** Restores what the peer store recorded (createNode, reload). */
   restore(trust: Trust, lastHandshakeTs: number | null, lastHandshakeAt: string | null): void {
     this.trust.restoreLevel(trust);
+    const mark = maxOrNull(this.handshakeMark, lastHandshakeTs);
     this.#lastHandshakeTs = lastHandshakeTs;
-    this.#handshakeMark = maxOrNull(this.#handshakeMark, lastHandshakeTs);
-    this.#lastHandshakeAt = lastHandshakeAt;
+    this.#setMark(mark);
+    this.#lastHandshakeAt = isoAsMs(lastHandshakeAt);
   }
 
   /** A handshake message with this timestamp was accepted (verified, not yet confirmed): the mark rises in memory. */
   acceptHandshakeTs(tsMs: number): void {
-    this.#handshakeMark = maxOrNull(this.#handshakeMark, tsMs);
+    this.#setMark(maxOrNull(this.handshakeMark, tsMs));
+  }
+
+  /** The replay mark becomes `mark` (≥ #lastHandshakeTs): kept only when above it. */
+  #setMark(mark: number | null): void {
+    this.#markAbove = mark === this.#lastHandshakeTs ? null : mark;
   }
 
   /**
@@ -259,10 +272,11 @@ export class Peer {
    */
   recordHandshake(initTsMs: number | null, atMs: number): void {
     if (initTsMs !== null) {
+      const mark = maxOrNull(this.handshakeMark, initTsMs);
       this.#lastHandshakeTs = maxOrNull(this.#lastHandshakeTs, initTsMs);
-      this.#handshakeMark = maxOrNull(this.#handshakeMark, initTsMs);
+      this.#setMark(mark);
     }
-    this.#lastHandshakeAt = new Date(atMs).toISOString();
+    this.#lastHandshakeAt = new Date(atMs).getTime(); // the ms toISOString shows (whole, clamped as a Date is)
   }
 
   /**
@@ -304,8 +318,24 @@ export class Peer {
   }
 }
 
+/**
+ * The endpoint with the configured host's string as its address when they are equal (a
+ * configured IP address): one string per peer, not two copies (issue 12).
+ */
+function sharedHost(e: Endpoint, spec: EndpointSpec): Endpoint {
+  return e.address === spec.host ? { ...e, address: spec.host } : e;
+}
+
+/** An ISO time as its ms when the ms give back exactly that string (else the string, or null). */
+function isoAsMs(iso: string | null): number | string | null {
+  if (iso === null) return null;
+  const ms = Date.parse(iso);
+  return Number.isFinite(ms) && new Date(ms).toISOString() === iso ? ms : iso;
+}
+
+/** The greater, as the value given (not a new number: the peer's timestamp and its session's can share one box). */
 function maxOrNull(a: number | null, b: number | null): number | null {
   if (a === null) return b;
   if (b === null) return a;
-  return Math.max(a, b);
+  return a >= b ? a : b;
 }

@@ -51,6 +51,7 @@ export class PeerTable implements SessionIndex<Peer>, AttemptIndex<Peer>, PeerIn
   #byEndpoint = new MultiMap<Peer>();
   #bySpec = new MultiMap<Peer>();
   #byAddress = new MultiMap<Peer>();
+  /** Keyed by the session id as int32 (`sid | 0`): a small integer key, not a boxed uint32 above 2^31 (issue 12). */
   #bySid = new Map<number, { peer: Peer; session: Session }>();
   #pendingBySid = new Map<number, Peer>();
 
@@ -68,21 +69,33 @@ export class PeerTable implements SessionIndex<Peer>, AttemptIndex<Peer>, PeerIn
 
   add(p: Peer): void {
     this.#all.add(p);
-    this.#index(p, p.indexKeys());
+    this.#index(p, p.indexKeys(), true, true);
     p.attachIndex(this);
   }
 
-  /** A peer changed what it is indexed by (its own change methods call this). */
+  /**
+   * A peer changed what it is indexed by (its own change methods call this): only the indexes
+   * whose key changed are touched (a delete and a set of the same key leave a deleted entry
+   * that grows a Map's table: issue 12, ~30 B per peer and index after a TOFU record).
+   */
   reindex(peer: Peer, before: PeerIndexKeys): void {
-    this.#unindex(peer, before);
-    this.#index(peer, peer.indexKeys());
+    const after = peer.indexKeys();
+    const gone: PeerIndexKeys = { keyString: null, staticKey: null, name: null, endpoint: before.endpoint, address: null, spec: before.spec };
+    const added: PeerIndexKeys = { keyString: null, staticKey: null, name: null, endpoint: after.endpoint, address: null, spec: after.spec };
+    for (const k of ['keyString', 'staticKey', 'name', 'address'] as const) {
+      if (before[k] === after[k]) continue;
+      gone[k] = before[k];
+      added[k] = after[k];
+    }
+    this.#unindex(peer, gone, before.endpoint !== after.endpoint, before.spec !== after.spec);
+    this.#index(peer, added, before.endpoint !== after.endpoint, before.spec !== after.spec);
   }
 
   /** Removes the peer and every session id bound to it (its link wipes the secrets). */
   remove(p: Peer): void {
     if (!this.#all.delete(p)) return;
     p.attachIndex(null);
-    this.#unindex(p, p.indexKeys());
+    this.#unindex(p, p.indexKeys(), true, true);
     for (const [sid, e] of this.#bySid) if (e.peer === p) this.#bySid.delete(sid);
     for (const [sid, q] of this.#pendingBySid) if (q === p) this.#pendingBySid.delete(sid);
   }
@@ -91,9 +104,9 @@ export class PeerTable implements SessionIndex<Peer>, AttemptIndex<Peer>, PeerIn
     return this.#byKey.get(keyString);
   }
 
-  /** By handshake static (X25519 form of the key, hex): O(1). */
-  byStatic(staticHex: string): Peer | undefined {
-    return this.#byStatic.get(staticHex);
+  /** By handshake static (X25519 form of the key, as trust.ts staticKeyString): O(1). */
+  byStatic(staticKey: string): Peer | undefined {
+    return this.#byStatic.get(staticKey);
   }
 
   byName(name: string): Peer | undefined {
@@ -104,8 +117,12 @@ export class PeerTable implements SessionIndex<Peer>, AttemptIndex<Peer>, PeerIn
     return this.#byEndpoint.first(formatEndpoint({ address, port }));
   }
 
-  /** Every peer whose endpoint is at this address (any port). */
-  atAddress(address: string): readonly Peer[] {
+  /**
+   * Every vault-v2 peer whose endpoint is at this address (any port): the vault-v2 engine finds
+   * a datagram's candidates by it. Native peers are found by session id and are not indexed by
+   * address (issue 12: one map entry less per peer).
+   */
+  vaultV2AtAddress(address: string): readonly Peer[] {
     return this.#byAddress.all(address);
   }
 
@@ -115,50 +132,52 @@ export class PeerTable implements SessionIndex<Peer>, AttemptIndex<Peer>, PeerIn
   }
 
   sidInUse(sid: number): boolean {
-    return this.#bySid.has(sid) || this.#pendingBySid.has(sid);
+    return this.#bySid.has(sid | 0) || this.#pendingBySid.has(sid | 0);
   }
 
   bindSession(peer: Peer, session: Session): void {
-    this.#bySid.set(session.localSid, { peer, session });
+    this.#bySid.set(session.localSid | 0, { peer, session });
   }
 
   unbindSession(session: Session): void {
-    if (this.#bySid.get(session.localSid)?.session === session) this.#bySid.delete(session.localSid);
+    const sid = session.localSid | 0;
+    if (this.#bySid.get(sid)?.session === session) this.#bySid.delete(sid);
   }
 
   session(sid: number): { peer: Peer; session: Session } | undefined {
-    return this.#bySid.get(sid);
+    return this.#bySid.get(sid | 0);
   }
 
   bindPending(peer: Peer, sid: number): void {
-    this.#pendingBySid.set(sid, peer);
+    this.#pendingBySid.set(sid | 0, peer);
   }
 
   unbindPending(sid: number): void {
-    this.#pendingBySid.delete(sid);
+    this.#pendingBySid.delete(sid | 0);
   }
 
   pendingPeer(sid: number): Peer | undefined {
-    return this.#pendingBySid.get(sid);
+    return this.#pendingBySid.get(sid | 0);
   }
 
-  #index(p: Peer, k: PeerIndexKeys): void {
+  /** Indexes `p` by the non-null keys of `k` (and by endpoint and spec when those are asked for). */
+  #index(p: Peer, k: PeerIndexKeys, endpoint: boolean, spec: boolean): void {
     if (k.keyString) this.#byKey.set(k.keyString, p);
-    if (k.staticHex) this.#byStatic.set(k.staticHex, p);
+    if (k.staticKey) this.#byStatic.set(k.staticKey, p);
     if (k.name) this.#byName.set(k.name, p);
-    this.#byEndpoint.add(k.endpoint, p);
+    if (endpoint) this.#byEndpoint.add(k.endpoint, p);
     // A configured host:port that is the endpoint itself (an address, not a name) is found
     // through #byEndpoint (find() looks there first): no second entry (issue 12).
-    if (k.spec !== k.endpoint) this.#bySpec.add(k.spec, p);
-    this.#byAddress.add(k.address, p);
+    if ((endpoint || spec) && k.spec !== k.endpoint) this.#bySpec.add(k.spec, p);
+    if (k.address !== null) this.#byAddress.add(k.address, p);
   }
 
-  #unindex(p: Peer, k: PeerIndexKeys): void {
+  #unindex(p: Peer, k: PeerIndexKeys, endpoint: boolean, spec: boolean): void {
     if (k.keyString && this.#byKey.get(k.keyString) === p) this.#byKey.delete(k.keyString);
-    if (k.staticHex && this.#byStatic.get(k.staticHex) === p) this.#byStatic.delete(k.staticHex);
+    if (k.staticKey && this.#byStatic.get(k.staticKey) === p) this.#byStatic.delete(k.staticKey);
     if (k.name && this.#byName.get(k.name) === p) this.#byName.delete(k.name);
-    this.#byEndpoint.delete(k.endpoint, p);
-    if (k.spec !== k.endpoint) this.#bySpec.delete(k.spec, p);
-    this.#byAddress.delete(k.address, p);
+    if (endpoint) this.#byEndpoint.delete(k.endpoint, p);
+    if ((endpoint || spec) && k.spec !== k.endpoint) this.#bySpec.delete(k.spec, p);
+    if (k.address !== null) this.#byAddress.delete(k.address, p);
   }
 }

@@ -96,8 +96,14 @@ export class PeerTimers {
     }
   }
 
-  #set(name: PeerTimerName, at: number | null): void {
+  /**
+   * Deadlines are whole milliseconds, rounded up (never early): a whole number below 2^30 is a
+   * small integer in its field, a fractional `performance.now()` sum a boxed double of its own
+   * (issue 12: ~16 B per armed timer of every idle peer).
+   */
+  #set(name: PeerTimerName, whenMs: number | null): void {
     this.#version++;
+    const at = whenMs === null ? null : Math.ceil(whenMs);
     switch (SLOT[name]) {
       case 0: this.#t0 = at; break;
       case 1: this.#t1 = at; break;

@@ -10,10 +10,18 @@ import type { Trust } from '../api/types';
 
 export const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
-/** Hex of the X25519 form of an Ed25519 key (the handshake static; the table indexes peers by it). */
-export function staticHexOf(key: Uint8Array): string | null {
+/**
+ * The table's key for a handshake static (32 bytes of X25519): its bytes as a latin1 string, 32
+ * one-byte characters (a 48-byte string per peer where hex took 80: issue 12). Not for display.
+ */
+export function staticKeyString(x25519: Uint8Array): string {
+  return Buffer.from(x25519.buffer, x25519.byteOffset, x25519.length).toString('latin1');
+}
+
+/** The table's key (staticKeyString) of the X25519 form of an Ed25519 key (the handshake static), or null when it has none. */
+export function staticKeyOf(key: Uint8Array): string | null {
   const x = x25519FromIdentityKey(key);
-  return x ? Buffer.from(x).toString('hex') : null;
+  return x ? staticKeyString(x) : null;
 }
 
 /** Keys per slab: peers' keys are views into shared slabs, not an ArrayBuffer each (issue 12: ~120 B per peer). */
@@ -40,7 +48,7 @@ function keepKey(key: Uint8Array): Uint8Array {
 export class PeerTrust {
   #key: Uint8Array | null;
   #keyString: string | null;
-  #staticHex: string | null;
+  #staticKey: string | null;
   #level: Trust;
   /** The offered key of the last key-changed report. */
   #reported: string | null = null;
@@ -48,7 +56,7 @@ export class PeerTrust {
   constructor(key: Uint8Array | null, level: Trust) {
     this.#key = key ? keepKey(key) : null;
     this.#keyString = key ? encodeKey(key) : null;
-    this.#staticHex = key ? staticHexOf(key) : null;
+    this.#staticKey = key ? staticKeyOf(key) : null;
     this.#level = key ? level : 'unknown';
   }
 
@@ -58,9 +66,9 @@ export class PeerTrust {
   get keyString(): string | null {
     return this.#keyString;
   }
-  /** The handshake static (X25519 form of the key), hex; null without a key. */
-  get staticHex(): string | null {
-    return this.#staticHex;
+  /** The handshake static (X25519 form of the key) as the table keys it (staticKeyString); null without a key. */
+  get staticKey(): string | null {
+    return this.#staticKey;
   }
   get level(): Trust {
     return this.#level;
@@ -105,7 +113,7 @@ export class PeerTrust {
   #set(key: Uint8Array, level: Trust): void {
     this.#key = keepKey(key);
     this.#keyString = encodeKey(key);
-    this.#staticHex = staticHexOf(key);
+    this.#staticKey = staticKeyOf(key);
     this.#level = level;
     this.#reported = null;
   }

@@ -250,6 +250,26 @@ describe('ReplayWindow', () => {
     expect(acceptChecked(w, 3)).toBe(false);
   });
 
+  test('the ring goes again once the window up to the highest is complete: a filled gap, or a gap that left the window', () => {
+    const w = new ReplayWindow(64);
+    for (let c = 0; c < 100; c++) acceptChecked(w, c);
+    expect(acceptChecked(w, 101)).toBe(true); // 100 late: ring
+    expect(w.hasRing).toBe(true);
+    expect(acceptChecked(w, 100)).toBe(true); // the gap filled: in order again
+    expect(w.hasRing).toBe(false);
+    expect([w.wouldAccept(100), w.wouldAccept(101), w.wouldAccept(40), w.wouldAccept(102)]).toEqual([false, false, false, true]);
+    expect(acceptChecked(w, 103)).toBe(true); // 102 lost for good
+    for (let c = 104; c < 102 + 64; c++) {
+      expect(acceptChecked(w, c)).toBe(true);
+      expect(w.hasRing).toBe(true); // 102 is still in the window: still acceptable
+    }
+    expect(w.wouldAccept(102)).toBe(true);
+    for (let c = 102 + 64; c <= 192 && w.hasRing; c++) expect(acceptChecked(w, c)).toBe(true);
+    expect(w.hasRing).toBe(false); // 102 left the window: dropped at the next block boundary (counter 192)
+    expect(w.highestCounter).toBe(192);
+    expect([w.wouldAccept(102), w.wouldAccept(192), w.wouldAccept(193)]).toEqual([false, false, true]);
+  });
+
   test('agrees with a model (a set of accepted counters) over runs of in-order, gaps, replays and late counters', () => {
     let seed = 12345;
     const rnd = (n: number): number => {

@@ -10,10 +10,10 @@ import type { PeerEvent } from '../../src/node/types';
 
 const key = (n: number): Uint8Array => new Uint8Array(32).fill(n);
 
-function peer(events: PeerEvent[], o: { key?: number; name?: string; address: string; port: number }): Peer {
+function peer(events: PeerEvent[], o: { key?: number; name?: string; address: string; port: number; compat?: 'vault-v2' }): Peer {
   return new Peer({
     key: o.key !== undefined ? key(o.key) : null, trust: o.key !== undefined ? 'pinned' : 'unknown', name: o.name ?? null,
-    spec: { host: o.address, port: o.port }, endpoint: { address: o.address, port: o.port, family: 4 }, compat: null,
+    spec: { host: o.address, port: o.port }, endpoint: { address: o.address, port: o.port, family: 4 }, compat: o.compat ?? null,
     allowPlaintext: false, lastHandshakeTs: null, lastHandshakeAt: null, limiter: new TokenBucket(1, 1, new ManualClock()),
     emit: (e) => void events.push(e),
   });
@@ -23,18 +23,18 @@ describe('PeerTable', () => {
   test('lookups follow renames, moves, key records and removal', () => {
     const events: PeerEvent[] = [];
     const t = new PeerTable();
-    const p = peer(events, { name: 'p', address: '10.0.0.1', port: 1000 });
-    const q = peer(events, { key: 2, name: 'q', address: '10.0.0.1', port: 2000 });
+    const p = peer(events, { name: 'p', address: '10.0.0.1', port: 1000, compat: 'vault-v2' });
+    const q = peer(events, { key: 2, name: 'q', address: '10.0.0.1', port: 2000, compat: 'vault-v2' });
     t.add(p);
     t.add(q);
     expect([t.find('p'), t.find(encodeKey(key(2))), t.find('10.0.0.1:1000'), t.byEndpoint('10.0.0.1', 2000)]).toEqual([p, q, p, q]);
-    expect(t.atAddress('10.0.0.1')).toEqual([p, q]);
+    expect(t.vaultV2AtAddress('10.0.0.1')).toEqual([p, q]);
     p.update({ name: 'p2', spec: p.spec, endpoint: p.endpoint });
     expect([t.find('p'), t.find('p2')]).toEqual([undefined, p]);
     expect(p.moveTo({ address: '10.0.0.9', port: 9, family: 4 })).toBe(true);
     expect(p.moveTo({ address: '10.0.0.9', port: 9, family: 4 })).toBe(false);
     expect([t.byEndpoint('10.0.0.1', 1000), t.byEndpoint('10.0.0.9', 9), t.find('10.0.0.1:1000')]).toEqual([undefined, p, p]); // configured host:port still finds it
-    expect(t.atAddress('10.0.0.1')).toEqual([q]);
+    expect(t.vaultV2AtAddress('10.0.0.1')).toEqual([q]);
     expect(p.recordTofu(key(1))).toBe(true);
     expect(p.recordTofu(key(3))).toBe(false);
     expect(t.byKey(encodeKey(key(1)))).toBe(p);
@@ -48,19 +48,55 @@ describe('PeerTable', () => {
   test('peers sharing an address and an endpoint: all found in order, down to one and none', () => {
     const events: PeerEvent[] = [];
     const t = new PeerTable();
-    const [a, b, c] = [1, 2, 3].map((k) => peer(events, { key: k, address: '10.0.0.7', port: 7 }));
+    const [a, b, c] = [1, 2, 3].map((k) => peer(events, { key: k, address: '10.0.0.7', port: 7, compat: 'vault-v2' }));
     for (const p of [a!, b!, c!]) t.add(p);
-    expect(t.atAddress('10.0.0.7')).toEqual([a, b, c]);
+    expect(t.vaultV2AtAddress('10.0.0.7')).toEqual([a, b, c]);
     expect(t.byEndpoint('10.0.0.7', 7)).toBe(a);
     t.remove(a!);
-    expect([t.atAddress('10.0.0.7'), t.byEndpoint('10.0.0.7', 7), t.find('10.0.0.7:7')]).toEqual([[b, c], b, b]);
+    expect([t.vaultV2AtAddress('10.0.0.7'), t.byEndpoint('10.0.0.7', 7), t.find('10.0.0.7:7')]).toEqual([[b, c], b, b]);
     t.remove(b!);
-    expect([t.atAddress('10.0.0.7'), t.byEndpoint('10.0.0.7', 7)]).toEqual([[c], c]);
+    expect([t.vaultV2AtAddress('10.0.0.7'), t.byEndpoint('10.0.0.7', 7)]).toEqual([[c], c]);
     t.add(a!);
-    expect(t.atAddress('10.0.0.7')).toEqual([c, a]);
+    expect(t.vaultV2AtAddress('10.0.0.7')).toEqual([c, a]);
     t.remove(c!);
     t.remove(a!);
-    expect([t.atAddress('10.0.0.7'), t.byEndpoint('10.0.0.7', 7), t.size]).toEqual([[], undefined, 0]);
+    expect([t.vaultV2AtAddress('10.0.0.7'), t.byEndpoint('10.0.0.7', 7), t.size]).toEqual([[], undefined, 0]);
+  });
+
+  test('native peers are not indexed by address; a vault-v2 peer is from when it becomes one; a change leaves the other indexes in place', () => {
+    const events: PeerEvent[] = [];
+    const t = new PeerTable();
+    const [a, b] = [1, 2].map((k) => peer(events, { key: k, address: '10.0.0.7', port: 7 }));
+    t.add(a!);
+    t.add(b!);
+    expect([t.vaultV2AtAddress('10.0.0.7'), t.byEndpoint('10.0.0.7', 7)]).toEqual([[], a]);
+    a!.update({ spec: a!.spec, endpoint: a!.endpoint, compat: 'vault-v2' });
+    expect(t.vaultV2AtAddress('10.0.0.7')).toEqual([a]);
+    // Renaming a touches only the name index: a stays first at the shared endpoint (was moved behind b by a re-add).
+    a!.update({ name: 'renamed', spec: a!.spec, endpoint: a!.endpoint });
+    expect([t.byEndpoint('10.0.0.7', 7), t.find('renamed'), t.byKey(encodeKey(key(1)))]).toEqual([a, a, a]);
+    a!.moveTo({ address: '10.0.0.8', port: 8, family: 4 });
+    expect([t.vaultV2AtAddress('10.0.0.7'), t.vaultV2AtAddress('10.0.0.8'), t.byEndpoint('10.0.0.7', 7), t.byEndpoint('10.0.0.8', 8), t.find('10.0.0.7:7')]).toEqual([[], [a], b, a, b]);
+    t.remove(a!);
+    expect([t.vaultV2AtAddress('10.0.0.8'), t.byEndpoint('10.0.0.8', 8), t.find('renamed')]).toEqual([[], undefined, undefined]);
+  });
+
+  test('handshake records: the ISO time kept as ms reads back the same; the replay mark kept apart only while above the persisted timestamp', () => {
+    const events: PeerEvent[] = [];
+    const p = peer(events, { key: 1, address: '10.0.0.1', port: 1 });
+    expect([p.lastHandshakeAt, p.lastHandshakeTs, p.handshakeMark]).toEqual([null, null, null]);
+    p.acceptHandshakeTs(5_000); // verified, not confirmed: the mark rises in memory only
+    expect([p.lastHandshakeTs, p.handshakeMark]).toEqual([null, 5_000]);
+    p.recordHandshake(4_000, Date.UTC(2027, 0, 2, 3, 4, 5, 678) + 0.9);
+    expect([p.lastHandshakeAt, p.info().lastHandshake, p.lastHandshakeTs, p.handshakeMark]).toEqual(['2027-01-02T03:04:05.678Z', '2027-01-02T03:04:05.678Z', 4_000, 5_000]);
+    p.recordHandshake(6_000, Date.UTC(2027, 0, 2));
+    expect([p.lastHandshakeTs, p.handshakeMark]).toEqual([6_000, 6_000]);
+    p.restore('pinned', 7_000, '2027-01-02 03:04:05'); // a restored string that is not toISOString's form is kept as it is
+    expect([p.lastHandshakeAt, p.lastHandshakeTs, p.handshakeMark]).toEqual(['2027-01-02 03:04:05', 7_000, 7_000]);
+    p.restore('pinned', 6_500, '2026-12-01T15:00:00.000Z');
+    expect([p.lastHandshakeAt, p.lastHandshakeTs, p.handshakeMark]).toEqual(['2026-12-01T15:00:00.000Z', 6_500, 7_000]);
+    p.replaceKey(key(9));
+    expect([p.lastHandshakeTs, p.handshakeMark]).toEqual([null, null]);
   });
 
   test('state changes emit their event once per entry', () => {

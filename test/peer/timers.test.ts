@@ -16,6 +16,13 @@ describe('PeerTimers liveness hooks', () => {
     expect(t.deadline('newHandshake')).toBe(16_000);
   });
 
+  test('deadlines are whole milliseconds rounded up (never early; small integers in their fields: issue 12)', () => {
+    const t = new PeerTimers();
+    t.packetSent(1_000.25, true, S);
+    expect([t.deadline('newHandshake'), t.deadline('sendKeepalive'), t.unansweredSinceMs]).toEqual([11_001, 26_001, 1_000.25]);
+    expect([t.isDue('newHandshake', 11_000.9), t.isDue('newHandshake', 11_001)]).toEqual([false, true]);
+  });
+
   test('a packet that asks for nothing (an answer, an ack) does not start the liveness clock', () => {
     const t = new PeerTimers();
     t.packetSent(1_000, false, S);

@@ -22,6 +22,7 @@ import { responderOffset } from '../../peer/clock-offset';
 import { sessionConfirmed } from './handshake';
 import { tickLink } from './timers';
 import { markToStoredMs } from './link-v4';
+import { staticKeyString } from '../../peer/trust';
 import type { NativeLink } from './link';
 import { noise, NOISE_DROP } from './noise-drop';
 
@@ -67,7 +68,7 @@ const { ctx } = hs;
       message: m.noise,
       random: ctx.random,
       onRemoteStatic: (rs) => {
-        const known = ctx.peers.byStatic(Buffer.from(rs).toString('hex'));
+        const known = ctx.peers.byStatic(staticKeyString(rs));
         if (known) {
           link = hs.linkOf(known);
           if (!link) throw new DropError('unknownPeer', 'handshake from a peer of another protocol');

@@ -42,9 +42,12 @@ export class V4Handshakes implements V4Core {
   readonly gate: HandshakeGate;
   readonly #engine: NativeEngine;
   readonly #ts: TimestampSource;
-  /** Cookie replies find the attempt by the first 4 bytes of the mac1 they answer (O(1)). */
+  /**
+   * Cookie replies find the attempt by the first 4 bytes of the mac1 they answer (O(1)); the
+   * link keeps its own entry's key (LinkV4.cookieRef). An entry lives while a handshake is out
+   * (or an XX msg3 may be repeated): release() drops it (issue 12: no entry per idle peer).
+   */
   readonly #byRef = new Map<number, NativeLink>();
-  readonly #refOf = new WeakMap<NativeLink, number>();
 
   constructor(engine: NativeEngine) {
     this.#engine = engine;
@@ -118,10 +121,25 @@ export class V4Handshakes implements V4Core {
 
   /** A link goes away: its cookie reference and v4 state. */
   forget(link: NativeLink): void {
-    const ref = this.#refOf.get(link);
-    if (ref !== undefined && this.#byRef.get(ref) === link) this.#byRef.delete(ref);
+    this.#unmapRef(link);
     const sid = link.v4.destroy();
     if (sid !== null) this.#ctx.peers.unbindPending(sid);
+  }
+
+  /**
+   * The link's handshake is over (a session, no attempt out): drops what only a handshake needs
+   * (LinkV4.release) and the cookie-reply entry of its last message, unless an XX msg3 may still
+   * be asked for with a cookie. A late cookie reply then matches no message of ours.
+   */
+  release(link: NativeLink): void {
+    if (!link.v4.holdsMsg3) this.#unmapRef(link);
+    link.v4.release();
+  }
+
+  #unmapRef(link: NativeLink): void {
+    const ref = link.v4.cookieRef;
+    if (ref !== null && this.#byRef.get(ref) === link) this.#byRef.delete(ref);
+    link.v4.cookieRef = null;
   }
 
   close(): void {
@@ -247,11 +265,10 @@ export class V4Handshakes implements V4Core {
     gen.addMacs(bytes);
     const ref = gen.lastRef;
     if (ref) {
-      const old = this.#refOf.get(link);
-      if (old !== undefined && this.#byRef.get(old) === link) this.#byRef.delete(old);
+      this.#unmapRef(link);
       const r = refU32(ref);
       this.#byRef.set(r, link);
-      this.#refOf.set(link, r);
+      link.v4.cookieRef = r;
     }
     this.send(link, bytes, to);
   }

@@ -33,9 +33,10 @@ export function resendPendingInit(link: NativeLink): void {
 export function sessionConfirmed(link: NativeLink, session: Session, from: { address: string; port: number } | null): void {
   const { ctx, peer } = link;
   peer.verifyingKey(session.remoteStatic); // throws for a key other than the recorded one
-  session.establishedAtMs = ctx.clock.monotonic();
+  session.establishedAtMs = Math.floor(ctx.clock.monotonic()); // whole ms: a small integer, not a boxed double (issue 12)
   peer.recordHandshake(session.remoteTimestampMs, ctx.clock.now());
   journalMark(ctx, peer, session, from);
+  session.remoteTimestampMs = null; // recorded: not kept per idle session (issue 12)
   ctx.persist();
   if (peer.recordClockOffset(session.clockOffsetMs, CLOCK_SKEW_REPORT_MS)) clockReported(ctx, peer, session.clockOffsetMs, 'measured at the handshake');
   recordTofu(ctx, peer, session.remoteStatic);

@@ -2,24 +2,25 @@
  * The message-size limits two peers tell each other (control item `limits`, PROTOCOL.md §14):
  * ours rides once per session on a frame that goes to the peer anyway (never a datagram of its
  * own, so it cannot disturb the liveness timers) and again if that frame was lost; theirs is
- * kept so that send() refuses what the peer would drop.
+ * kept so that send() refuses what the peer would drop. Both are fields (the link's
+ * `peerMaxMessageBytes`, the session's `limitsAnnounced`), not entries of a Map and a WeakSet
+ * (issue 12: ~60 B of every idle peer).
  */
 import type { ControlItem } from '../../wire/frame';
 import type { NativeLink } from './link';
+
+/** A session as the exchange sees it: whether we announced our limit on it. */
+export interface AnnouncedOn {
+  limitsAnnounced: boolean;
+}
 
 /** No announcement due (shared, never written: takeAnnouncement() runs for every frame). */
 const NONE: readonly ControlItem[] = Object.freeze([]);
 
 export class LimitsExchange {
   readonly #ourMax: () => number;
-  /** The maxMessageBytes each peer announced. */
-  readonly #peerMax = new Map<NativeLink, number>();
-  /** Sessions on which we announced our own limit. */
-  readonly #announced = new WeakSet<object>();
   /** Links whose next frame carries our limit. */
   readonly #announcing = new Set<NativeLink>();
-  /** The session announce() saw last (already in #announced): a flow's datagrams skip the WeakSet. */
-  #lastSession: object | null = null;
 
   constructor(ourMax: () => number) {
     this.#ourMax = ourMax;
@@ -27,20 +28,18 @@ export class LimitsExchange {
 
   /** The largest message the peer accepts, as it announced (null before its announcement). */
   peerMax(link: NativeLink): number | null {
-    return this.#peerMax.get(link) ?? null;
+    return link.peerMaxMessageBytes;
   }
 
   /** The peer announced its limit. */
   heard(link: NativeLink, maxMessageBytes: number): void {
-    this.#peerMax.set(link, maxMessageBytes);
+    link.peerMaxMessageBytes = maxMessageBytes;
   }
 
   /** An authenticated frame on `session`: the first one makes us announce our limit on it. */
-  announce(link: NativeLink, session: object): void {
-    if (session === this.#lastSession) return;
-    this.#lastSession = session;
-    if (this.#announced.has(session)) return;
-    this.#announced.add(session);
+  announce(link: NativeLink, session: AnnouncedOn): void {
+    if (session.limitsAnnounced) return; // a field read: no WeakSet lookup per datagram (main's last-session cache is not needed)
+    session.limitsAnnounced = true;
     this.#announcing.add(link);
   }
 
@@ -56,8 +55,7 @@ export class LimitsExchange {
   }
 
   forget(link: NativeLink): void {
-    this.#peerMax.delete(link);
+    link.peerMaxMessageBytes = null;
     this.#announcing.delete(link);
-    this.#lastSession = null; // a dropped peer's session is not kept by the cache
   }
 }

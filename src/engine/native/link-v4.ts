@@ -8,7 +8,6 @@
  */
 import { ANONYMOUS_STATIC, CookieGenerator } from '../../crypto/cookie';
 import { staticStaticFor, x25519FromIdentityKey, type NoiseStatic } from '../../crypto/noise/common';
-import { TimestampMark } from '../../crypto/noise/timestamp-mark';
 import type { IkInitiator } from '../../crypto/noise/ik';
 import type { XxInitiator, XxResponder } from '../../crypto/noise/xx';
 import { tai64nFromMs, TIMESTAMP_BYTES } from '../../crypto/noise/payload';
@@ -43,6 +42,26 @@ export function markFromStoredMs(ms: number | null): Uint8Array | null {
   return t;
 }
 
+/**
+ * A peer identity's in-memory handshake replay mark (PROTOCOL §5.2: the greatest timestamp
+ * accepted from it), as LinkV4.mark() hands it out.
+ */
+export interface ReplayMark {
+  /** True when `ts` is newer than everything accepted so far (else: a replay). */
+  isFresh(ts: Uint8Array): boolean;
+  /** Accepts `ts` (after the handshake authenticated and isFresh was true). */
+  accept(ts: Uint8Array): void;
+  /** The mark's bytes (tests), or null. */
+  readonly inMemory: Uint8Array | null;
+}
+
+/** Three bytes big endian (< 2^24: a Smi). */
+const chunk = (b: Uint8Array, i: number): number => (b[i]! << 16) | (b[i + 1]! << 8) | b[i + 2]!;
+/** Sign of ts − the mark's chunks (big endian: the first differing chunk decides). */
+function cmp(ts: Uint8Array, c0: number, c1: number, c2: number, c3: number): number {
+  return chunk(ts, 0) - c0 || chunk(ts, 3) - c1 || chunk(ts, 6) - c2 || chunk(ts, 9) - c3;
+}
+
 /** What holds a peer's persisted handshake mark (the Peer). */
 export interface StoredMark {
   readonly lastHandshakeTs: number | null;
@@ -53,14 +72,25 @@ export class LinkV4 {
   #generatorKey: string | null = null;
   #ss: Uint8Array | null = null;
   #ssKey: string | null = null;
-  #mark: TimestampMark | null = null;
+  /**
+   * The replay mark of the identity #markKey (null: not made yet): the 12 timestamp bytes in four
+   * 24-bit big-endian chunks (Smis, compared as the bytes are: compareTimestamps), #c0 = −1 while
+   * nothing was accepted or persisted. Fields of the link, not an object with a 12-byte array of
+   * its own (issue 12: ~300 B of every idle peer). The journal's value comes from the session.
+   */
   #markKey: string | null = null;
+  #c0 = -1;
+  #c1 = 0;
+  #c2 = 0;
+  #c3 = 0;
   /** Where the peer's persisted mark (ms, rounded up) is read when a mark is first needed (after restore): the peer, not a closure. */
   readonly #stored: StoredMark;
   #xx: { sid: number; state: XxResponder } | null = null;
   /** Our last XX msg3 (bytes and the generator that macs it), repeated once with a cookie if asked. */
   #msg3: { bytes: Uint8Array; gen: CookieGenerator } | null = null;
   readonly #clock: Clock;
+  /** The key of this link's entry in the node's cookie-reply index (V4Handshakes), or null. */
+  cookieRef: number | null = null;
 
   constructor(clock: Clock, stored: StoredMark) {
     this.#clock = clock;
@@ -89,13 +119,43 @@ export class LinkV4 {
   }
 
   /** The replay mark of the identity `keyString` (a new identity starts a new mark). */
-  mark(keyString: string): TimestampMark {
-    if (!this.#mark || this.#markKey !== keyString) {
+  mark(keyString: string): ReplayMark {
+    if (this.#markKey !== keyString) {
       // The persisted value belongs to the current key (a replaced key clears it).
-      this.#mark = new TimestampMark(markFromStoredMs(this.#stored.lastHandshakeTs));
+      const persisted = markFromStoredMs(this.#stored.lastHandshakeTs);
+      this.#c0 = -1;
+      if (persisted) this.#setMark(persisted);
       this.#markKey = keyString;
     }
-    return this.#mark;
+    return this;
+  }
+
+  /** ReplayMark (through mark()). */
+  isFresh(ts: Uint8Array): boolean {
+    if (ts.length !== TIMESTAMP_BYTES) throw new RangeError('a timestamp is 12 bytes');
+    return this.#c0 < 0 || cmp(ts, this.#c0, this.#c1, this.#c2, this.#c3) > 0;
+  }
+
+  /** ReplayMark (through mark()). */
+  accept(ts: Uint8Array): void {
+    if (!this.isFresh(ts)) throw new RangeError('timestamp not newer than the mark');
+    this.#setMark(ts);
+  }
+
+  /** ReplayMark (through mark()). */
+  get inMemory(): Uint8Array | null {
+    if (this.#c0 < 0) return null;
+    const b = new Uint8Array(TIMESTAMP_BYTES);
+    [this.#c0, this.#c1, this.#c2, this.#c3].forEach((c, i) => b.set([c >>> 16, (c >>> 8) & 0xff, c & 0xff], i * 3));
+    return b;
+  }
+
+  #setMark(ts: Uint8Array): void {
+    if (ts.length !== TIMESTAMP_BYTES) throw new RangeError('a timestamp is 12 bytes');
+    this.#c0 = chunk(ts, 0);
+    this.#c1 = chunk(ts, 3);
+    this.#c2 = chunk(ts, 6);
+    this.#c3 = chunk(ts, 9);
   }
 
   /** The XX exchange this (key-less) peer may answer: at most one; a new msg1 replaces it. */
@@ -130,6 +190,11 @@ export class LinkV4 {
     this.#msg3 = null;
     m.gen.addMacs(m.bytes);
     return m;
+  }
+
+  /** Our last XX msg3 is kept (a cookie reply may still ask for it). */
+  get holdsMsg3(): boolean {
+    return this.#msg3 !== null;
   }
 
   /** What release() would drop (tests, stats): the cookie generator, the cached DH, a msg3. */

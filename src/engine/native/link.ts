@@ -52,18 +52,28 @@ export class NativeLink implements PeerLink {
   readonly timers = new PeerTimers();
   /** Packet numbers, acks, loss detection, congestion window, pacing (packet-path.ts). */
   readonly path: PacketPath;
-  /** Our packet-number space id toward the peer (frame field `i`; new per start and per re-add). */
-  readonly instance: number;
+  /** instance as int32 (a small integer in the field, not a boxed uint32: issue 12). */
+  readonly #instance: number;
+  /** The largest message the peer accepts, as it announced (null before its announcement; limits.ts). */
+  peerMaxMessageBytes: number | null = null;
   /** Reliable messages waiting for a session (ERR_NO_SESSION at their deadline); made on first use. */
   #reliableWait: Outbox<WaitingReliable> | null = null;
   #staleHandshakeFor: WeakSet<Session> | null = null;
   #compression: CompressionBackoff | null = null;
   #refused: ((e: Error) => void)[] | null = null;
-  /** Datagram-mode message ids start at a random point so a restarted sender is not taken for a duplicate. */
-  #nextMsgId: number;
+  /**
+   * Datagram-mode message ids start at a random point so a restarted sender is not taken for a
+   * duplicate. Null first: the field then stores a small integer in place (a field that only
+   * ever held numbers keeps a boxed double per link once one id did not fit; issue 12).
+   */
+  #nextMsgId: number | null = null;
   #closed = false;
-  /** The tick skips this link before then while nothing happened to it (engine/native/timers.ts quietUntil). */
-  #quietUntil = -Infinity;
+  /**
+   * The tick skips this link before then while nothing happened to it (engine/native/timers.ts
+   * quietUntil), in whole ms rounded down (earlier is safe); null: −∞, tick every time. Not
+   * −Infinity and fractions: a boxed double per link (issue 12).
+   */
+  #quietUntil: number | null = null;
   /** Ticks that ran tickLink (diagnostics, tests: a quiet link is skipped). */
   ticksRun = 0;
   #quietTimers = 0;
@@ -76,8 +86,9 @@ export class NativeLink implements PeerLink {
     this.keypairs = new Keypairs(peer, ctx.peers);
     this.handshaker = new Handshaker<Peer, V4Attempt>(peer, ctx.peers, ctx.random);
     this.v4 = new LinkV4(ctx.clock, peer);
-    this.#nextMsgId = ctx.random.int(1, 2 ** 31);
-    this.instance = engine.nextInstance();
+    const firstId = ctx.random.int(1, 2 ** 31);
+    this.#nextMsgId = firstId <= 0x7fffffff ? firstId | 0 : firstId; // a small integer (`| 0`), not the float arithmetic's box
+    this.#instance = engine.nextInstance() | 0;
     this.path = new PacketPath(this);
     peer.setTransportStats(this.path);
   }
@@ -101,8 +112,15 @@ export class NativeLink implements PeerLink {
     return !this.#closed && this.ctx.isOpen() && this.ctx.peers.has(this.peer);
   }
 
+  /** Our packet-number space id toward the peer (frame field `i`; new per start and per re-add). */
+  get instance(): number {
+    return this.#instance >>> 0;
+  }
+
   nextMsgId(): number {
-    return this.#nextMsgId++;
+    const id = this.#nextMsgId!;
+    this.#nextMsgId = id + 1;
+    return id;
   }
 
   /** The session to send on now, or null. */
@@ -253,20 +271,22 @@ export class NativeLink implements PeerLink {
     if (!this.alive) return;
     if (this.current()) {
       this.#releaseReliable();
-      if (!this.handshaker.pending) this.v4.release();
+      if (!this.handshaker.pending) this.engine.v4.release(this);
     }
     if (!pumpLink(this, draining) && !this.handshaker.pending && !draining) initiateHandshake(this);
   }
 
   tick(nowMs: number): void {
-    if (nowMs < this.#quietUntil && this.timers.version === this.#quietTimers && this.keypairs.version === this.#quietKeys && this.outbox.queued === 0 && this.reliableWaiting === 0) return;
+    if (this.#quietUntil !== null && nowMs < this.#quietUntil && this.timers.version === this.#quietTimers && this.keypairs.version === this.#quietKeys && this.outbox.queued === 0 && this.reliableWaiting === 0) return;
     if (!this.alive) return;
     this.ticksRun++;
     tickLink(this, nowMs);
     // Handshake material left by an answer given after the last flush (a responder's or a
     // repeated init's) goes once the session is up and no attempt is out.
-    if (this.current(nowMs) && !this.handshaker.pending) this.v4.release();
-    this.#quietUntil = quietUntil(this, nowMs);
+    if (this.current(nowMs) && !this.handshaker.pending) this.engine.v4.release(this);
+    const quiet = quietUntil(this, nowMs);
+    const whole = Math.floor(quiet);
+    this.#quietUntil = quiet === -Infinity ? null : (whole | 0) === whole ? whole | 0 : whole; // `| 0`: a small integer, stored in place
     this.#quietTimers = this.timers.version;
     this.#quietKeys = this.keypairs.version;
     this.path.rest(nowMs); // the idle form of the packet layer, once nothing was sent or owed for an idle period

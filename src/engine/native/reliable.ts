@@ -35,7 +35,7 @@ import { formatEndpoint } from '../../peer/endpoint';
 import { StreamRecords } from './stream-records';
 import type { CreditWindow } from '../../delivery/flow';
 import { BLOCKED_PROBE_MS, NativeFlowControl } from './flow-control';
-import { LimitsExchange } from './limits';
+import { LimitsExchange, type AnnouncedOn } from './limits';
 
 /** itemOverheadBytes() of a whole reliable item without its data's bin header: array + flags + a 9-byte id. */
 export const RELIABLE_WHOLE_ITEM_OVERHEAD = itemOverheadBytes({ flags: 0, data: new Uint8Array(0), id: Number.MAX_SAFE_INTEGER }) - binHeaderBytes(0);
@@ -168,7 +168,7 @@ export class ReliableDelivery {
   }
 
   /** Every authenticated frame: the first one on a session makes us announce our maxMessageBytes on it (limits.ts). */
-  announce(link: NativeLink, session: object): void {
+  announce(link: NativeLink, session: AnnouncedOn): void {
     this.#limits.announce(link, session);
   }
 

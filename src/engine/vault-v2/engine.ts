@@ -75,7 +75,7 @@ export class VaultV2Engine implements VaultV2ReceiveHost {
    * fallback, also when no vault-v2 peer's key authenticates it (the native reason then counts).
    */
   onDatagram(d: Datagram): boolean {
-    const candidates = this.ctx.peers.atAddress(d.address).filter((p) => this.#links.has(p));
+    const candidates = this.ctx.peers.vaultV2AtAddress(d.address).filter((p) => this.#links.has(p));
     if (candidates.length === 0) return false;
     const fallback = isNativeType(d.data[0]);
     try {
