@@ -1,4 +1,4 @@
-import { PacketSpace } from '../../../src/delivery/reliable/packet-space';
+import { PacketSpace, THIN_MAX_ACK_EVERY } from '../../../src/delivery/reliable/packet-space';
 import { decodeAck } from '../../../src/wire/ack';
 
 const MSS = 1200;
@@ -73,7 +73,7 @@ describe('PacketSpace', () => {
     expect([a.loss.bytesInFlight, a.sendDelay(0, MSS), a.cc.windowBytes, a.rtt.smoothedMs]).toEqual([0, 0, 12_000, 333]);
   });
 
-  it('thins acks for a bulk flow: every 10th packet once ≥ 80 arrive per RTT, delayed ≤ RTT/4, a gap still at once; never before an RTT sample', () => {
+  it('thins acks for a bulk flow: every ⌊n / 8⌋-th of n packets per RTT (at most every 32nd), delayed ≤ RTT/4, a gap still at once; never before an RTT sample', () => {
     const a = make();
     const b = make();
     // Without an RTT sample b keeps acking every 2nd packet, however many arrive.
@@ -91,9 +91,9 @@ describe('PacketSpace', () => {
     expect(b.acks.policy.ackEveryPackets).toBe(2);
     b.ackToSend(45);
     b.onPacketReceived(pn++, true, 50);
-    expect(b.acks.policy).toEqual({ ackEveryPackets: 10, maxAckDelayMs: 3, ignoreOrder: false }); // 100 / 8 = 12, capped at 10; delay ⌈10 / 4⌉ ms
-    for (let k = 0; k < 8; k++) b.onPacketReceived(pn++, true, 50);
-    expect([b.ackToSend(50), b.deadline()]).toEqual([null, 53]); // 9 waiting, at most 3 ms
+    expect(b.acks.policy).toEqual({ ackEveryPackets: 12, maxAckDelayMs: 3, ignoreOrder: false }); // 100 / 8 = 12 (ack16: capped at 10 before); delay ⌈10 / 4⌉ ms
+    for (let k = 0; k < 10; k++) b.onPacketReceived(pn++, true, 50);
+    expect([b.ackToSend(50), b.deadline()]).toEqual([null, 53]); // 11 waiting, at most 3 ms
     b.onPacketReceived(pn++, true, 50);
     expect(decodeAck(b.ackToSend(50)!).ranges).toEqual([{ smallest: 0, largest: pn - 1 }]);
     b.onPacketReceived(pn + 1, true, 51); // a gap: acknowledged at once
@@ -103,6 +103,12 @@ describe('PacketSpace', () => {
     b.ackToSend(55);
     b.onPacketReceived(pn + 6, true, 61);
     expect(b.acks.policy).toEqual({ ackEveryPackets: 2, maxAckDelayMs: 25, ignoreOrder: false });
+    // A round of 400 (t = 61…71): every 32nd, the cap (THIN_MAX_ACK_EVERY), not 400 / 8 = 50.
+    pn += 7;
+    for (let k = 0; k < 400; k++) b.onPacketReceived(pn++, true, 61 + k / 40);
+    b.onPacketReceived(pn++, true, 71);
+    expect(b.acks.policy).toEqual({ ackEveryPackets: THIN_MAX_ACK_EVERY, maxAckDelayMs: 3, ignoreOrder: false });
+    expect(THIN_MAX_ACK_EVERY).toBe(32);
   });
 
   it('a fixed ack policy is never adapted', () => {
@@ -172,7 +178,7 @@ describe('PacketSpace RTT probes (a receiver that sends nothing ack-eliciting)',
     arrivals(b, 10, 0, 26);
     b.onDatagramSent(26, 80, true); // the probe, pn 26
     for (let k = 0; k < 300; k++) b.onDatagramSent(27, 60, false); // pn 27…326
-    for (let pn = 27; pn <= 326; pn++) a.onPacketReceived(pn, false, 28);
+    for (let pn = 27; pn <= 326; pn++) a.onPacketReceived(pn, pn === 326, 28); // the last one ack-eliciting: a piggybacked ack is news
     const withoutProbe = a.ackToSend(28, true)!;
     expect(b.onAckFrame(withoutProbe, 30).rttUpdated).toBe(false); // the probe not acknowledged
     a.onPacketReceived(26, true, 29);
