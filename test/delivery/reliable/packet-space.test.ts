@@ -111,6 +111,28 @@ describe('PacketSpace', () => {
     expect(THIN_MAX_ACK_EVERY).toBe(32);
   });
 
+  it('with acks every 32nd packet (the thinning cap), a loss inside the flow is declared at the next ack (packet threshold), a tail loss by the probe timeout', () => {
+    const a = make();
+    const b = new PacketSpace<string>({ maxDatagramBytes: MSS, receiveWindow: { windowBytes: 1e6, windowMessages: 1e3 }, initialSendCredit: { maxBytes: 1e6, maxMessages: 1e3 }, ackPolicy: { ackEveryPackets: THIN_MAX_ACK_EVERY, maxAckDelayMs: 1, ignoreOrder: false } });
+    for (let k = 0; k < 64; k++) a.onDatagramSent(0, MSS, true, [`d${k}`]); // pn 0…63; 10 and 63 are lost on the way
+    const acks: Array<[number, Uint8Array]> = [];
+    for (let pn = 0; pn < 63; pn++) {
+      if (pn === 10) continue;
+      b.onPacketReceived(pn, true, 1);
+      const ack = b.ackToSend(1);
+      if (ack) acks.push([1, ack]);
+    }
+    expect(b.deadline()).toBe(2); // the last 19 wait for the delay
+    acks.push([2, b.ackToSend(2)!]);
+    // The gap's ack at once (largest 11), the 32nd after it (largest 43), the delayed one (largest 62).
+    expect(acks.map(([t, x]) => [t, decodeAck(x).ranges[0]!.largest])).toEqual([[1, 11], [1, 43], [2, 62]]);
+    const lost: number[][] = acks.map(([t, x]) => a.onAckFrame(x, t + 1).lost.map((p) => p.pn));
+    expect(lost).toEqual([[], [10], []]); // 43 ≥ 10 + 3: the packet threshold, one ack after the gap's
+    expect(a.loss.bytesInFlight).toBe(MSS); // 63, the tail
+    const pto = a.deadline()!;
+    expect(a.onTimeout(pto)).toEqual({ lost: [], probes: 2 }); // found by the PTO: its probes elicit an ack that covers or reveals it
+  });
+
   it('a fixed ack policy is never adapted', () => {
     const b = new PacketSpace<string>({ maxDatagramBytes: MSS, receiveWindow: { windowBytes: 1e5, windowMessages: 10 }, initialSendCredit: { maxBytes: 1e5, maxMessages: 10 }, ackPolicy: { ackEveryPackets: 3, maxAckDelayMs: 25, ignoreOrder: false } });
     const a = make();
