@@ -62,6 +62,12 @@ async function flood(w: SimWorld, a: UdpVaultNode, b: UdpVaultNode, size: number
   };
 }
 
+/** Everything delivered, the exact datagram counts of the case, and the receiver's smoothed RTT. */
+function expectFlood(r: Flood, dataDatagrams: number, c: keyof typeof AFTER, srttB: number): void {
+  expect(r.delivered).toBe(r.sent);
+  expect([r.dataDatagrams, r.ackDatagrams, r.dataExtraBytes / 32, r.srttB]).toEqual([dataDatagrams, AFTER[c], PIGGYBACKED[c], srttB]);
+}
+
 describe('datagram-mode flood acknowledgements', () => {
   let w: SimWorld;
   beforeEach(() => {
@@ -85,37 +91,26 @@ describe('datagram-mode flood acknowledgements', () => {
     const [a, b] = await pairOn(FAST);
     const r = await flood(w, a, b, 1024, 32, 1_200);
     console.log('datagram flood 0.5 ms RTT', JSON.stringify(r));
-    expect(r.delivered).toBe(r.sent);
-    expect(r.dataDatagrams).toBe(38_400);
-    // Before: 19,200 (every 2nd, for ever: the receiver had no RTT sample).
-    expect(r.ackDatagrams).toBe(AFTER.fast);
-    expect(r.dataExtraBytes / 32).toBe(PIGGYBACKED.fast);
-    expect(r.srttB).toBe(1);
+    // Before: 19,200 acks (every 2nd, for ever: the receiver had no RTT sample).
+    expectFlood(r, 38_400, 'fast', 1);
   });
 
   test('4 ms RTT, 1 KiB at 64,000/s for 1.2 s: every 32nd packet acknowledged (the cap; every 10th before ack16)', async () => {
     const [a, b] = await pairOn({ ...FAST, latencyMs: 2 });
     const r = await flood(w, a, b, 1024, 64, 1_200);
     console.log('datagram flood 4 ms RTT', JSON.stringify(r));
-    expect(r.delivered).toBe(r.sent);
-    expect(r.dataDatagrams).toBe(76_800);
-    // Before: 38,400 (every 2nd); 8,672 with the cap of 10.
-    expect(r.ackDatagrams).toBe(AFTER.wide);
-    expect(r.dataExtraBytes / 32).toBe(PIGGYBACKED.wide);
-    expect(r.srttB).toBe(4.766); // (4.577 with every 10th, frame v4: 4.594) probe samples every 8 RTTs (the first one in slow start, with a queue: 7.4 ms)
+    // Before: 38,400 acks (every 2nd); 8,672 with the cap of 10. srtt (4.577 with every 10th, frame v4: 4.594): probe
+    // samples every 8 RTTs (the first one in slow start, with a queue: 7.4 ms).
+    expectFlood(r, 76_800, 'wide', 4.766);
   });
 
   test('loopback-like: 1 KiB at 128,000/s over 0.5 ms (10 Gbit/s), 0.6 s: every 16th packet acknowledged (8 per RTT; the cap of 10 made it every 10th)', async () => {
     const [a, b] = await pairOn({ ...FAST, bandwidthBps: 1e10 });
     const r = await flood(w, a, b, 1024, 128, 600);
     console.log('datagram flood 10 Gbit/s 0.5 ms RTT', JSON.stringify(r));
-    expect(r.delivered).toBe(r.sent);
-    expect(r.dataDatagrams).toBe(76_800);
     // 128 per round of 1 ms: every 16th (4,800), plus the start (every 2nd until the first sample) and the tails of
     // bursts the pacer split (acknowledged after the 1 ms delay). With the cap of 10: 9,063.
-    expect(r.ackDatagrams).toBe(AFTER.loopback);
-    expect(r.dataExtraBytes / 32).toBe(PIGGYBACKED.loopback);
-    expect(r.srttB).toBe(1);
+    expectFlood(r, 76_800, 'loopback', 1);
   });
 
   test('a slow flow (4,000/s, below the thinning rate) is acknowledged every 2nd packet and asks for no RTT sample', async () => {
