@@ -14,13 +14,21 @@ const B = '10.9.0.2';
 const FAST = { latencyMs: 0.25, bandwidthBps: 1e9, queueBytes: 4 << 20 };
 /** Ack datagrams from the receiver in the floods below (exact: seeded sim, manual clock). */
 // Frame v5 (1088-byte datagrams instead of 1120: shorter serialization on the simulated link) moved the 4 ms case from 8,656.
-const AFTER = { fast: 9_816, wide: 8_672 };
+// ack16: thinning capped at every 32nd packet instead of every 10th (THIN_MAX_ACK_EVERY): the 4 ms case (~290 packets
+// per RTT) was 8,672 (every 10th), the loopback-like case 9,063; the 0.5 ms case (32 per RTT: every 4th, below either
+// cap) moved from 9,816 only because the sender's data datagrams no longer carry an ack of each ack-only datagram
+// (1,210 of them did, 46 now: shorter datagrams, other arrival times; AckTracker.hasNewInfo).
+const AFTER = { fast: 9_822, wide: 3_567, loopback: 6_313 };
+/** Data datagrams that carried a packet ack (32 bytes more: 1120), ack16 — before it: 1,210 / 1,650 / 717. */
+const PIGGYBACKED = { fast: 46, wide: 24, loopback: 23 };
 const IDLE = [11, 11];
 
 interface Flood {
   sent: number;
   delivered: number;
   dataDatagrams: number;
+  /** Bytes of the data datagrams beyond 1088 each (a 1 KiB message alone): 32 per one that carried a packet ack (1120). */
+  dataExtraBytes: number;
   ackDatagrams: number;
   srttB: number | null;
   srttA: number | null;
@@ -47,10 +55,17 @@ async function flood(w: SimWorld, a: UdpVaultNode, b: UdpVaultNode, size: number
     sent,
     delivered: got.length,
     dataDatagrams: ab.delivered.count,
+    dataExtraBytes: ab.delivered.bytes - ab.delivered.count * 1088,
     ackDatagrams: ba.delivered.count,
     srttB: b.peers()[0]!.srttMs ?? null,
     srttA: a.peers()[0]!.srttMs ?? null,
   };
+}
+
+/** Everything delivered, the exact datagram counts of the case, and the receiver's smoothed RTT. */
+function expectFlood(r: Flood, dataDatagrams: number, c: keyof typeof AFTER, srttB: number): void {
+  expect(r.delivered).toBe(r.sent);
+  expect([r.dataDatagrams, r.ackDatagrams, r.dataExtraBytes / 32, r.srttB]).toEqual([dataDatagrams, AFTER[c], PIGGYBACKED[c], srttB]);
 }
 
 describe('datagram-mode flood acknowledgements', () => {
@@ -76,22 +91,26 @@ describe('datagram-mode flood acknowledgements', () => {
     const [a, b] = await pairOn(FAST);
     const r = await flood(w, a, b, 1024, 32, 1_200);
     console.log('datagram flood 0.5 ms RTT', JSON.stringify(r));
-    expect(r.delivered).toBe(r.sent);
-    expect(r.dataDatagrams).toBe(38_400);
-    // Before: 19,200 (every 2nd, for ever: the receiver had no RTT sample).
-    expect(r.ackDatagrams).toBe(AFTER.fast);
-    expect(r.srttB).toBe(1);
+    // Before: 19,200 acks (every 2nd, for ever: the receiver had no RTT sample).
+    expectFlood(r, 38_400, 'fast', 1);
   });
 
-  test('4 ms RTT, 1 KiB at 64,000/s for 1.2 s: every 10th packet acknowledged', async () => {
+  test('4 ms RTT, 1 KiB at 64,000/s for 1.2 s: every 32nd packet acknowledged (the cap; every 10th before ack16)', async () => {
     const [a, b] = await pairOn({ ...FAST, latencyMs: 2 });
     const r = await flood(w, a, b, 1024, 64, 1_200);
     console.log('datagram flood 4 ms RTT', JSON.stringify(r));
-    expect(r.delivered).toBe(r.sent);
-    expect(r.dataDatagrams).toBe(76_800);
-    // Before: 38,400 (every 2nd).
-    expect(r.ackDatagrams).toBe(AFTER.wide);
-    expect(r.srttB).toBe(4.577); // (frame v4: 4.594) probe samples every 8 RTTs (the first one in slow start, with a queue: 7.4 ms)
+    // Before: 38,400 acks (every 2nd); 8,672 with the cap of 10. srtt (4.577 with every 10th, frame v4: 4.594): probe
+    // samples every 8 RTTs (the first one in slow start, with a queue: 7.4 ms).
+    expectFlood(r, 76_800, 'wide', 4.766);
+  });
+
+  test('loopback-like: 1 KiB at 128,000/s over 0.5 ms (10 Gbit/s), 0.6 s: every 16th packet acknowledged (8 per RTT; the cap of 10 made it every 10th)', async () => {
+    const [a, b] = await pairOn({ ...FAST, bandwidthBps: 1e10 });
+    const r = await flood(w, a, b, 1024, 128, 600);
+    console.log('datagram flood 10 Gbit/s 0.5 ms RTT', JSON.stringify(r));
+    // 128 per round of 1 ms: every 16th (4,800), plus the start (every 2nd until the first sample) and the tails of
+    // bursts the pacer split (acknowledged after the 1 ms delay). With the cap of 10: 9,063.
+    expectFlood(r, 76_800, 'loopback', 1);
   });
 
   test('a slow flow (4,000/s, below the thinning rate) is acknowledged every 2nd packet and asks for no RTT sample', async () => {

@@ -144,8 +144,12 @@ export class Cubic implements CongestionController {
       this.#queue.onCut();
       this.#reduce(nowMs, QUEUE_BETA);
     }
-    for (const p of packets) {
-      if (p.sentAtMs <= this.#recoveryStartMs) continue; // RFC 9002 B.5: no growth during recovery
+    // Per packet, as before (one #avoid per ack for the ack's bytes was tried, ack16: the two-flow sim's share
+    // moved from < 1.5 to 1.6; the sum is not the same arithmetic). No closure per call now.
+    const recoveryStart = this.#recoveryStartMs;
+    for (let k = 0; k < packets.length; k++) {
+      const p = packets[k]!;
+      if (p.sentAtMs <= recoveryStart) continue; // RFC 9002 B.5: no growth during recovery
       this.#inRecovery = false;
       if (!limited) continue;
       if (this.#cwnd < this.#ssthresh) this.#cwnd += p.bytes;
@@ -215,14 +219,15 @@ export class Cubic implements CongestionController {
     }
     const rttS = Math.max(this.#rtt.smoothedMs, 1) / 1000;
     const t = (nowMs - this.#epochStartMs) / 1000;
-    const cubic = (s: number): number => (CUBIC_C * (s - this.#k) ** 3 * mss) + this.#wMax;
-    const alpha = this.#wEst >= this.#wMax ? 1 : CUBIC_ALPHA;
+    const k = this.#k;
+    const wMax = this.#wMax;
+    const alpha = this.#wEst >= wMax ? 1 : CUBIC_ALPHA;
     this.#wEst += (alpha * mss * acked) / this.#cwnd;
-    if (cubic(t) < this.#wEst) {
+    if (CUBIC_C * (t - k) ** 3 * mss + wMax < this.#wEst) {
       this.#cwnd = Math.max(this.#cwnd, this.#wEst); // Reno-friendly region
       return;
     }
-    const target = Math.min(Math.max(cubic(t + rttS), this.#cwnd), 1.5 * this.#cwnd);
+    const target = Math.min(Math.max(CUBIC_C * (t + rttS - k) ** 3 * mss + wMax, this.#cwnd), 1.5 * this.#cwnd);
     this.#cwnd += ((target - this.#cwnd) * acked) / this.#cwnd;
   }
 

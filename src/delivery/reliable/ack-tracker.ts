@@ -12,7 +12,11 @@
  *   ack-eliciting packet arrives out of order or reveals a gap (fast loss detection), unless
  *   `ignoreOrder`.
  *   Bulk transfers may thin acks (e.g. every 10th packet, 25 ms, ignoreOrder) with setPolicy().
- * - Non-ack-eliciting packets (pure acks) are recorded but never cause an ack by themselves.
+ * - Non-ack-eliciting packets (pure acks) are recorded but never cause an ack by themselves,
+ *   nor make a piggybacked ack worth sending (hasNewInfo; quic-go's hasNewAck): a data sender
+ *   that receives the peer's ack-only datagrams does not acknowledge each of them in its data
+ *   (ack16: that was ~1 ack frame encoded, carried and decoded per ack received). They are
+ *   reported by the next ack that goes for another reason.
  */
 import { MAX_ACK_RANGES, type AckRange } from '../../wire/ack';
 import { MAX_ACK_DELAY_MS } from './rtt';
@@ -44,9 +48,9 @@ export function ackPolicyForWindow(windowBytes: number, maxDatagramBytes: number
   return { ackEveryPackets: adaptiveAckEvery(windowBytes / maxDatagramBytes), maxAckDelayMs: MAX_ACK_DELAY_MS, ignoreOrder: false };
 }
 
-/** Ack every n-th ack-eliciting packet for a window of `windowPackets`: about `acksPerWindow` acks per window, n in 2…10. */
-export function adaptiveAckEvery(windowPackets: number, acksPerWindow = 4): number {
-  return Math.min(10, Math.max(2, Math.floor(windowPackets / acksPerWindow)));
+/** Ack every n-th ack-eliciting packet for a window of `windowPackets`: about `acksPerWindow` acks per window, n in 2…maxEvery (10 unless given). */
+export function adaptiveAckEvery(windowPackets: number, acksPerWindow = 4, maxEvery = 10): number {
+  return Math.min(maxEvery, Math.max(2, Math.floor(windowPackets / acksPerWindow)));
 }
 
 interface MutableRange {
@@ -88,7 +92,7 @@ export class AckTracker {
   #unackedEliciting = 0;
   #firstUnackedElicitingAtMs: number | null = null;
   #ackNow = false;
-  /** Something new arrived since the last ack was built. */
+  /** Something new and ack-eliciting arrived since the last ack was built. */
   #changed = false;
   #duplicates = 0;
   /** Set by #insert: the packet arrived below the largest or opened a gap. */
@@ -139,10 +143,10 @@ export class AckTracker {
       this.#duplicates++;
       return false;
     }
-    this.#changed = true;
     const outOfOrder = this.#outOfOrder;
     this.#outOfOrder = false;
     if (!ackEliciting) return true;
+    this.#changed = true;
     if (outOfOrder && !this.#policy.ignoreOrder) this.#ackNow = true;
     this.#unackedEliciting++;
     if (this.#firstUnackedElicitingAtMs === null) this.#firstUnackedElicitingAtMs = nowMs;
@@ -178,7 +182,7 @@ export class AckTracker {
     return { ranges, ackDelayMs: Math.max(0, nowMs - this.#largestReceivedAtMs) };
   }
 
-  /** Whether anything arrived since the last takeAck (a piggybacked ack would say something new). */
+  /** Whether anything ack-eliciting arrived since the last takeAck (a piggybacked ack would say something the peer waits for). */
   get hasNewInfo(): boolean { return this.#changed; }
 
   /**

@@ -113,8 +113,8 @@ export class IdleSpace implements ControllerResume, AckResume {
     if (ackEliciting && this.unackedEliciting + 1 >= this.policy.ackEveryPackets) return false;
     this.largest = pn;
     this.largestReceivedAtMs = nowMs;
-    this.changed = true;
     if (ackEliciting) {
+      this.changed = true; // pure acks are no news (AckTracker.hasNewInfo)
       this.unackedEliciting++;
       if (this.firstUnackedElicitingAtMs === null) this.firstUnackedElicitingAtMs = nowMs;
     }

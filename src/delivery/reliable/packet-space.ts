@@ -37,6 +37,14 @@ export const ACKS_PER_ROUND = 8;
  * flows split the link 1.74 : 1).
  */
 export const THIN_MIN_PACKETS_PER_MS = 5;
+/**
+ * The sparsest thinning: every 32nd ack-eliciting packet (ack16; 10 before). On loopback ~150
+ * datagrams arrive per smoothed RTT, so eight acks per round are every ~18th; the cap of 10
+ * made it 15 per round (0.10–0.11 ack datagrams per data datagram, each a sendmsg on the
+ * receiver and a receive on the sender). It bounds the damage of a receiver whose smoothed RTT
+ * is too high (its rounds count too many packets): at most 32 packets between acks.
+ */
+export const THIN_MAX_ACK_EVERY = 32;
 /** Before the first RTT sample, the arrival rate is judged over rounds of this length (RTT probes, rtt-probe.ts). */
 export const RTT_PROBE_ROUND_MS = MAX_ACK_DELAY_MS;
 
@@ -50,7 +58,7 @@ export interface PacketSpaceOptions {
   initialSendCredit: CreditLimits;
   /**
    * A fixed ack policy. Without it the policy adapts (ack thinning for bulk flows): every 2nd
-   * ack-eliciting packet (RFC 9000), up to every 10th once about 80 arrive per round trip.
+   * ack-eliciting packet (RFC 9000), up to every 32nd once about 256 arrive per round trip.
    */
   ackPolicy?: AckPolicy;
   maxPtoMs?: number;
@@ -377,7 +385,7 @@ export class PacketSpace<F> {
     // No sample, or only an old one (this side sends nothing ack-eliciting): ask for one.
     if (fast) (this.#rttProbe ??= new RttProbe()).onFastRound(nowMs, this.#lastSampleAtMs, this.rtt.smoothedMs);
     if (!sampled || !this.#roundSampled) return; // a round measured without an RTT sample says nothing of the window
-    const every = fast ? adaptiveAckEvery(this.#roundPackets, ACKS_PER_ROUND) : DEFAULT_ACK_POLICY.ackEveryPackets;
+    const every = fast ? adaptiveAckEvery(this.#roundPackets, ACKS_PER_ROUND, THIN_MAX_ACK_EVERY) : DEFAULT_ACK_POLICY.ackEveryPackets;
     // Thinned, the last packets of a burst wait for the delay: a quarter RTT (≥ 1 ms), not 25 ms.
     const delay = every > DEFAULT_ACK_POLICY.ackEveryPackets ? Math.min(MAX_ACK_DELAY_MS, Math.max(1, Math.ceil(this.rtt.smoothedMs / 4))) : DEFAULT_ACK_POLICY.maxAckDelayMs;
     const p = this.#idle?.policy ?? this.#acks!.policy; // read without waking a resting space

@@ -18,11 +18,14 @@ describe('AckTracker', () => {
     expect(t.takeAck(35)).toEqual({ ranges: [{ smallest: 7, largest: 7 }], ackDelayMs: 25 });
   });
 
-  it('never acks for non-ack-eliciting packets alone, but reports them', () => {
+  it('never acks for non-ack-eliciting packets alone, nor counts them as news for a piggybacked ack, but reports them', () => {
     const t = new AckTracker();
     for (let k = 0; k < 5; k++) t.onPacketReceived(k, false, k);
-    expect([t.ackDue(1000), t.deadline(), t.hasNewInfo]).toEqual([false, null, true]);
+    // ack16: a data sender receiving the peer's ack-only datagrams does not acknowledge each of them (quic-go's hasNewAck).
+    expect([t.ackDue(1000), t.deadline(), t.hasNewInfo]).toEqual([false, null, false]);
     expect(t.takeAck(1000)?.ranges).toEqual([{ smallest: 0, largest: 4 }]);
+    t.onPacketReceived(5, true, 1001);
+    expect(t.hasNewInfo).toBe(true);
   });
 
   it('acks at once on a gap or a reordered packet, merging ranges', () => {

@@ -8,6 +8,7 @@ import { PacketSpace } from '../../../src/delivery/reliable/packet-space';
 import { controllerFactory, type CongestionControlName } from '../../../src/delivery/congestion/select';
 import { initialWindowBytes } from '../../../src/delivery/congestion/newreno';
 import { REST_AFTER_MS, restable } from '../../../src/delivery/reliable/packet-space-idle';
+import { decodeAck } from '../../../src/wire/ack';
 
 const MSS = 1472;
 
@@ -169,17 +170,20 @@ describe('PacketSpace idle form', () => {
     expect(restable(s.cc, s.loss, s.pacer, s.acks, 0, 54)?.pacerBudgetBytes).toBe(0);
   });
 
-  it('a rested receiver piggybacks the same ack as one that did not rest (pure acks arrived since its last ack)', () => {
+  it('a rested receiver piggybacks the same ack as one that did not rest (pure acks arrived since its last ack: no news, ack16)', () => {
     const spaces = [make('newreno'), make('newreno')];
     const acks = spaces.map((s, i) => {
       s.onPacketReceived(0, true, 0);
       s.onPacketReceived(1, true, 0);
       s.ackToSend(0);
-      s.onPacketReceived(2, false, 5); // the peer's ack-only datagram: nothing owed, but news
+      s.onPacketReceived(2, false, 5); // the peer's ack-only datagram: nothing owed, and no news for a piggybacked ack
       if (i === 1) expect(s.rest(2_000)).toBe(true);
-      expect(s.ackToSend(2_000)).toBeNull();
-      return Buffer.from(s.ackToSend(2_000, true)!).toString('hex');
+      expect([s.ackToSend(2_000), s.ackToSend(2_000, true)]).toEqual([null, null]);
+      s.onPacketReceived(3, false, 2_001); // recorded in the idle record (rested) or the ranges
+      s.onPacketReceived(4, true, 2_002); // news: the next datagram carries an ack of 0…4
+      return Buffer.from(s.ackToSend(2_010, true)!).toString('hex');
     });
     expect(acks[1]).toBe(acks[0]);
+    expect(decodeAck(Buffer.from(acks[0]!, 'hex')).ranges).toEqual([{ smallest: 0, largest: 4 }]);
   });
 });

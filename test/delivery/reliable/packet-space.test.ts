@@ -1,4 +1,4 @@
-import { PacketSpace } from '../../../src/delivery/reliable/packet-space';
+import { PacketSpace, THIN_MAX_ACK_EVERY } from '../../../src/delivery/reliable/packet-space';
 import { decodeAck } from '../../../src/wire/ack';
 
 const MSS = 1200;
@@ -73,7 +73,7 @@ describe('PacketSpace', () => {
     expect([a.loss.bytesInFlight, a.sendDelay(0, MSS), a.cc.windowBytes, a.rtt.smoothedMs]).toEqual([0, 0, 12_000, 333]);
   });
 
-  it('thins acks for a bulk flow: every 10th packet once ≥ 80 arrive per RTT, delayed ≤ RTT/4, a gap still at once; never before an RTT sample', () => {
+  it('thins acks for a bulk flow: every ⌊n / 8⌋-th of n packets per RTT (at most every 32nd), delayed ≤ RTT/4, a gap still at once; never before an RTT sample', () => {
     const a = make();
     const b = make();
     // Without an RTT sample b keeps acking every 2nd packet, however many arrive.
@@ -91,9 +91,9 @@ describe('PacketSpace', () => {
     expect(b.acks.policy.ackEveryPackets).toBe(2);
     b.ackToSend(45);
     b.onPacketReceived(pn++, true, 50);
-    expect(b.acks.policy).toEqual({ ackEveryPackets: 10, maxAckDelayMs: 3, ignoreOrder: false }); // 100 / 8 = 12, capped at 10; delay ⌈10 / 4⌉ ms
-    for (let k = 0; k < 8; k++) b.onPacketReceived(pn++, true, 50);
-    expect([b.ackToSend(50), b.deadline()]).toEqual([null, 53]); // 9 waiting, at most 3 ms
+    expect(b.acks.policy).toEqual({ ackEveryPackets: 12, maxAckDelayMs: 3, ignoreOrder: false }); // 100 / 8 = 12 (ack16: capped at 10 before); delay ⌈10 / 4⌉ ms
+    for (let k = 0; k < 10; k++) b.onPacketReceived(pn++, true, 50);
+    expect([b.ackToSend(50), b.deadline()]).toEqual([null, 53]); // 11 waiting, at most 3 ms
     b.onPacketReceived(pn++, true, 50);
     expect(decodeAck(b.ackToSend(50)!).ranges).toEqual([{ smallest: 0, largest: pn - 1 }]);
     b.onPacketReceived(pn + 1, true, 51); // a gap: acknowledged at once
@@ -103,6 +103,34 @@ describe('PacketSpace', () => {
     b.ackToSend(55);
     b.onPacketReceived(pn + 6, true, 61);
     expect(b.acks.policy).toEqual({ ackEveryPackets: 2, maxAckDelayMs: 25, ignoreOrder: false });
+    // A round of 400 (t = 61…71): every 32nd, the cap (THIN_MAX_ACK_EVERY), not 400 / 8 = 50.
+    pn += 7;
+    for (let k = 0; k < 400; k++) b.onPacketReceived(pn++, true, 61 + k / 40);
+    b.onPacketReceived(pn++, true, 71);
+    expect(b.acks.policy).toEqual({ ackEveryPackets: THIN_MAX_ACK_EVERY, maxAckDelayMs: 3, ignoreOrder: false });
+    expect(THIN_MAX_ACK_EVERY).toBe(32);
+  });
+
+  it('with acks every 32nd packet (the thinning cap), a loss inside the flow is declared at the next ack (packet threshold), a tail loss by the probe timeout', () => {
+    const a = make();
+    const b = new PacketSpace<string>({ maxDatagramBytes: MSS, receiveWindow: { windowBytes: 1e6, windowMessages: 1e3 }, initialSendCredit: { maxBytes: 1e6, maxMessages: 1e3 }, ackPolicy: { ackEveryPackets: THIN_MAX_ACK_EVERY, maxAckDelayMs: 1, ignoreOrder: false } });
+    for (let k = 0; k < 64; k++) a.onDatagramSent(0, MSS, true, [`d${k}`]); // pn 0…63; 10 and 63 are lost on the way
+    const acks: Array<[number, Uint8Array]> = [];
+    for (let pn = 0; pn < 63; pn++) {
+      if (pn === 10) continue;
+      b.onPacketReceived(pn, true, 1);
+      const ack = b.ackToSend(1);
+      if (ack) acks.push([1, ack]);
+    }
+    expect(b.deadline()).toBe(2); // the last 19 wait for the delay
+    acks.push([2, b.ackToSend(2)!]);
+    // The gap's ack at once (largest 11), the 32nd after it (largest 43), the delayed one (largest 62).
+    expect(acks.map(([t, x]) => [t, decodeAck(x).ranges[0]!.largest])).toEqual([[1, 11], [1, 43], [2, 62]]);
+    const lost: number[][] = acks.map(([t, x]) => a.onAckFrame(x, t + 1).lost.map((p) => p.pn));
+    expect(lost).toEqual([[], [10], []]); // 43 ≥ 10 + 3: the packet threshold, one ack after the gap's
+    expect(a.loss.bytesInFlight).toBe(MSS); // 63, the tail
+    const pto = a.deadline()!;
+    expect(a.onTimeout(pto)).toEqual({ lost: [], probes: 2 }); // found by the PTO: its probes elicit an ack that covers or reveals it
   });
 
   it('a fixed ack policy is never adapted', () => {
@@ -172,7 +200,7 @@ describe('PacketSpace RTT probes (a receiver that sends nothing ack-eliciting)',
     arrivals(b, 10, 0, 26);
     b.onDatagramSent(26, 80, true); // the probe, pn 26
     for (let k = 0; k < 300; k++) b.onDatagramSent(27, 60, false); // pn 27…326
-    for (let pn = 27; pn <= 326; pn++) a.onPacketReceived(pn, false, 28);
+    for (let pn = 27; pn <= 326; pn++) a.onPacketReceived(pn, pn === 326, 28); // the last one ack-eliciting: a piggybacked ack is news
     const withoutProbe = a.ackToSend(28, true)!;
     expect(b.onAckFrame(withoutProbe, 30).rttUpdated).toBe(false); // the probe not acknowledged
     a.onPacketReceived(26, true, 29);
