@@ -17,7 +17,7 @@
  * expires (ERR_CONGESTION): prints CPU µs per send() call and the refusals by code.
  */
 import { createNode } from '../src/index';
-import type { Datagram, OpenTransport, Transport, TransportOptions } from '../src/net/transport';
+import type { Datagram, OnMessage, OpenTransport, Transport, TransportOptions } from '../src/net/transport';
 import { payload } from './roles/role';
 import { expressSent, setExpressPath } from '../src/engine/native/express';
 
@@ -25,7 +25,7 @@ const BATCH = 64;
 
 /** Two endpoints that deliver to each other on setImmediate; `recvNs` sums the handlers' time. */
 class MemoryNet {
-  readonly #ports = new Map<number, (d: Datagram) => void>();
+  readonly #ports = new Map<number, OnMessage>();
   #queue: Array<[number, Datagram]> = [];
   #scheduled = false;
   recvNs = 0;
@@ -76,7 +76,7 @@ class MemoryNet {
       const c0 = process.cpuUsage();
       for (const [port, d] of q) {
         if ((side === -1) === (port === this.receiverPort)) continue;
-        this.#ports.get(port)?.(d);
+        this.#ports.get(port)?.(d.data, d.address, d.port);
       }
       const c = process.cpuUsage(c0);
       if (side !== -1) this.recvNs += (c.user + c.system) * 1000;
@@ -88,7 +88,7 @@ class MemoryNet {
       const c0 = process.cpuUsage();
       for (const [port, d] of q) {
         if ((side === -1) === (port === this.receiverPort)) continue;
-        this.#ports.get(port)?.(d);
+        this.#ports.get(port)?.(d.data, d.address, d.port);
         await null;
       }
       const c = process.cpuUsage(c0);

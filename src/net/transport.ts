@@ -6,11 +6,19 @@
 
 import { isIP } from 'node:net';
 
-/** Canonical form of an address seen on a socket (IPv4-mapped IPv6 becomes IPv4). */
+/**
+ * Canonical form of an address seen on an IPv6 socket (IPv4-mapped IPv6 becomes IPv4). An IPv4
+ * socket's addresses are canonical already: the transport calls this for IPv6 sockets only.
+ */
 export function canonicalAddress(a: string): string {
   return a.startsWith('::ffff:') && isIP(a.slice(7)) === 4 ? a.slice(7) : a;
 }
 
+/**
+ * A received datagram as one object, for the receive paths that keep or pass it around (the
+ * handshakes, vault-v2, the simulated network). The transport itself hands datagrams over
+ * positionally (`TransportOptions.onMessage`): no object per datagram on the data path.
+ */
 export interface Datagram {
   data: Buffer;
   /** Canonical source address (IPv4-mapped IPv6 unmapped). */
@@ -36,16 +44,20 @@ export interface Transport {
   close(): Promise<void>;
 }
 
+/** The receive callback: one datagram's bytes (handed over), canonical source address and port. */
+export type OnMessage = (data: Buffer, address: string, port: number) => void;
+
 export interface TransportOptions {
   host: string;
   port: number;
   /**
-   * One received datagram. Its `data` is handed over: the node decrypts it in place and a
-   * received message's bytes are a view of it (issue 12: no copy per datagram), so the transport
-   * must give each datagram its own memory and never reuse or modify it afterwards (dgram does:
-   * a new buffer per datagram).
+   * One received datagram, positionally (no object per datagram): its bytes, the canonical
+   * source address (IPv4-mapped IPv6 unmapped) and port. `data` is handed over: the node
+   * decrypts it in place and a received message's bytes are a view of it (issue 12: no copy per
+   * datagram), so the transport must give each datagram its own memory and never reuse or
+   * modify it afterwards (dgram does: a new buffer per datagram).
    */
-  onMessage(d: Datagram): void;
+  onMessage: OnMessage;
   onError(e: Error): void;
 }
 

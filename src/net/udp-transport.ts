@@ -6,7 +6,7 @@ import * as dgram from 'node:dgram';
 import { lookup as dnsLookup } from 'node:dns';
 import { isIP } from 'node:net';
 import { canonicalAddress } from './transport';
-import type { Datagram, Transport, TransportOptions } from './transport';
+import type { OnMessage, Transport, TransportOptions } from './transport';
 
 const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
@@ -24,7 +24,7 @@ export function literalLookup(address: string, family: number | { family?: numbe
   dnsLookup(address, typeof family === 'number' ? family : (family.family ?? 0), cb);
 }
 
-function bind(type: 'udp4' | 'udp6', host: string, port: number, onMessage: (d: Datagram) => void, onError: (e: Error) => void): Promise<dgram.Socket> {
+function bind(type: 'udp4' | 'udp6', host: string, port: number, onMessage: OnMessage, onError: (e: Error) => void): Promise<dgram.Socket> {
   return new Promise((resolve, reject) => {
     const s = dgram.createSocket({ type, ipv6Only: type === 'udp6', reuseAddr: false, lookup: literalLookup as unknown as dgram.SocketOptions['lookup'] });
     const fail = (e: Error): void => {
@@ -42,7 +42,9 @@ function bind(type: 'udp4' | 'udp6', host: string, port: number, onMessage: (d: 
           /* the kernel caps it; the default still works */
         }
       }
-      s.on('message', (data, r) => onMessage({ data, address: canonicalAddress(r.address), port: r.port }));
+      // Positional, no object per datagram; only an IPv6 socket sees IPv4-mapped addresses.
+      if (type === 'udp4') s.on('message', (data, r) => onMessage(data, r.address, r.port));
+      else s.on('message', (data, r) => onMessage(data, canonicalAddress(r.address), r.port));
       resolve(s);
     });
   });

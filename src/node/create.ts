@@ -58,7 +58,7 @@ export async function createNode(opts: CreateNodeOptions = {}): Promise<UdpVault
   let mtu: number;
   try {
     mtu = await resolveMtu(settings.mtu, undefined, scheduler);
-    transport = await openTransport({ host: settings.host, port: settings.port, onMessage: (d) => node?.onDatagram(d), onError: (e) => log.warn({ err: e }, 'socket error') });
+    transport = await openTransport({ host: settings.host, port: settings.port, onMessage: (data, address, port) => node?.onDatagram(data, address, port), onError: (e) => log.warn({ err: e }, 'socket error') });
   } catch (e) {
     await ownedHome?.close();
     throw e;

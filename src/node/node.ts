@@ -7,7 +7,6 @@ import type { Settings } from '../config/schema';
 import { BadInputError, DeliveryError, UdpVaultError, type DropReason } from '../errors';
 import type { PeerStore, StoredPeer } from '../store/peer-store';
 import type { Timer } from '../runtime/scheduler';
-import type { Datagram } from '../net/transport';
 import { TokenBucket } from '../net/ratelimit';
 import { Peer } from '../peer/peer';
 import { resolveEndpoint } from '../peer/endpoint';
@@ -97,8 +96,8 @@ export class Node extends EventEmitter implements UdpVaultNode {
   }
 
   /** Receive entry point (bound to the transport). */
-  onDatagram(d: Datagram): void {
-    if (!this.#closed) dispatchDatagram(this.#ctx, d, this.#native, this.#v2);
+  onDatagram(data: Buffer, address: string, port: number): void {
+    if (!this.#closed) dispatchDatagram(this.#ctx, data, address, port, this.#native, this.#v2);
   }
 
   get context(): NodeContext {

@@ -61,7 +61,7 @@ describe('the cost of each kind of flood datagram, in the node (the receive path
     const b = await startNode({ settings: { handshakesPerSecond: 400, handshakeBurst: 100 } });
     // no limit keeps an init from its DH here: the reference cost
     const r = await startNode({ settings: { handshakesPerSecond: 1_000_000, handshakeBurst: 10_000_000, handshakesPerSecondPerIp: 100_000, handshakeBurstPerIp: 1_000_000 } });
-    const feed = (d: Datagram, to = b): void => (to as unknown as { onDatagram(d: Datagram): void }).onDatagram(d);
+    const feed = (d: Datagram, to = b): void => (to as unknown as { onDatagram(data: Buffer, address: string, port: number): void }).onDatagram(d.data, d.address, d.port);
     const sock = dgram.createSocket('udp4');
     try {
       await b.addPeer({ endpoint: '127.0.0.1:9', key: identityFromSeed(new Uint8Array(32).fill(1)).keyString, name: 'p' });

@@ -58,16 +58,16 @@ export class BusyCpu {
     return async (o) => {
       const t = await open({
         ...o,
-        onMessage: (d) => {
+        onMessage: (data, address, port) => {
           if (this.#waiting >= this.#m.queueMax) {
             this.overflow++;
             return;
           }
           this.#waiting++;
           this.maxWaiting = Math.max(this.maxWaiting, this.#waiting);
-          this.#work(isHandshakeOrCookieType(d.data[0]) ? this.#m.receiveHandshakeMs : this.#m.dataMs, () => {
+          this.#work(isHandshakeOrCookieType(data[0]) ? this.#m.receiveHandshakeMs : this.#m.dataMs, () => {
             this.#waiting--;
-            o.onMessage(d);
+            o.onMessage(data, address, port);
           });
         },
       });

@@ -8,7 +8,7 @@ import { SimWorld, endpointOf } from './harness';
 import { BusyCpu, HandshakeCount, bringUp, crowdAddress } from './crowd-cpu';
 import { V4 } from '../../src/wire/handshake-v4';
 import type { UdpVaultNode } from '../../src/node/types';
-import type { Datagram, OpenTransport } from '../../src/net/transport';
+import type { OpenTransport } from '../../src/net/transport';
 
 const N = Number(process.env['CROWD_N'] ?? 200);
 
@@ -93,9 +93,9 @@ describe('a node whose event loop was blocked', () => {
       wrap: (open: OpenTransport): OpenTransport => async (o) =>
         open({
           ...o,
-          onMessage: (d: Datagram) => {
-            if (f.frozen) held.push(() => o.onMessage(d));
-            else o.onMessage(d);
+          onMessage: (data, address, port) => {
+            if (f.frozen) held.push(() => o.onMessage(data, address, port));
+            else o.onMessage(data, address, port);
           },
         }),
       thaw(): void {
@@ -131,7 +131,7 @@ describe('a node whose event loop was blocked', () => {
   test('a retry that comes within a second of our answer is not answered again; a lost answer is repaired by the retry after that', async () => {
     let dropAnswers = 1;
     const lose = (open: OpenTransport): OpenTransport => async (o) =>
-      open({ ...o, onMessage: (d: Datagram) => (d.data[0] === V4.ikResponse && dropAnswers-- > 0 ? undefined : o.onMessage(d)) });
+      open({ ...o, onMessage: (data, address, port) => (data[0] === V4.ikResponse && dropAnswers-- > 0 ? undefined : o.onMessage(data, address, port)) });
     const aSent = new HandshakeCount();
     const bSent = new HandshakeCount();
     const a = await w.node('127.0.0.2', {}, (open) => aSent.wrap(lose(open)));

@@ -14,7 +14,7 @@ const ROUNDS = 3;
 const PER_ROUND = 200;
 
 const drops = (n: UdpVaultNode, r: string): number => (n.status().counters.drops as Record<string, number>)[r] ?? 0;
-const feed = (n: UdpVaultNode, d: Datagram): void => (n as unknown as { onDatagram(d: Datagram): void }).onDatagram(d);
+const feed = (n: UdpVaultNode, d: Datagram): void => (n as unknown as { onDatagram(data: Buffer, address: string, port: number): void }).onDatagram(d.data, d.address, d.port);
 
 async function refusalMicros(w: SimWorld, peers: number): Promise<number> {
   // no admission limit gets in the way: every init reaches its DH

@@ -43,7 +43,7 @@ async function startFlood(w: SimWorld, b: UdpVaultNode, claimed: string, receive
     const t = await w.net.host(address).openTransport({
       host: address, port: 5000, onError: () => undefined,
       // a reply-receiving attacker takes the cookie and proves it from then on; a blind one never reads
-      onMessage: (d) => void (receivesReplies && d.data[0] === 0x47 && gen.consumeReply(d.data) && counts.cookiesTaken++),
+      onMessage: (data) => void (receivesReplies && data[0] === 0x47 && gen.consumeReply(data) && counts.cookiesTaken++),
     });
     senders.push({ t, gen });
   }

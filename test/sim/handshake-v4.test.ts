@@ -114,7 +114,7 @@ describe('handshake v4 between nodes', () => {
     const events = peerEvents(b);
     const echo = await w.net.host(A).openTransport({
       host: A, port: SIM_PORT, onError: () => undefined,
-      onMessage: (d) => void echo.send(d.data, d.port, d.address, 4),
+      onMessage: (data, address, port) => void echo.send(data, port, address, 4),
     });
     await b.addPeer({ endpoint: `${A}:${SIM_PORT}`, name: 'a' });
     await w.scheduler.advance(20_000);

@@ -8,7 +8,6 @@ import { DropError, type DropReason } from '../../errors';
 import { Reassembler } from '../../delivery/reassembly';
 import { DATA_MIN_BYTES, dataCounter, dataReceiverSid } from '../../wire/packet';
 import { countDrop } from '../../peer/counters';
-import type { Datagram } from '../../net/transport';
 import type { Peer } from '../../peer/peer';
 import type { PayloadItem } from '../../wire/frame';
 import type { NodeContext } from '../context';
@@ -69,26 +68,26 @@ export class NativeEngine {
    * Handles a native datagram (returns false for other types). Refusals throw DropError (counted
    * by the caller). `nowMs`: the caller's monotonic clock read for this datagram (dispatch.ts).
    */
-  onDatagram(d: Datagram, nowMs = this.ctx.clock.monotonic()): boolean {
-    if (d.data[0] === TYPE_DATA) {
-      this.#onData(d, nowMs);
+  onDatagram(data: Buffer, address: string, port: number, nowMs = this.ctx.clock.monotonic()): boolean {
+    if (data[0] === TYPE_DATA) {
+      this.#onData(data, address, port, nowMs);
       return true;
     }
-    return this.v4.onDatagram(d);
+    return this.v4.onDatagram({ data, address, port }); // handshakes: one object per datagram is fine there
   }
 
-  #onData(d: Datagram, nowMs: number): void {
+  #onData(data: Buffer, address: string, port: number, nowMs: number): void {
     // A peer sizes its datagrams by its own MTU, which may be larger than ours (1500 vs 1400):
     // accept up to a jumbo-frame datagram, or our own maximum if that is larger.
-    const n = d.data.length;
+    const n = data.length;
     if (n < DATA_MIN_BYTES) throw new DropError('malformed', 'data datagram too short');
     // (the address family is looked at only for a datagram above the jumbo size: not per datagram)
-    if (n > MAX_PEER_DATAGRAM_BYTES && n > this.ctx.maxDatagram[d.address.includes(':') ? 6 : 4]) throw new DropError('tooLarge', 'data datagram larger than the maximum');
-    const counter = dataCounter(d.data); // a counter above 2^53 is refused (malformed) before the session lookup
-    const found = this.ctx.peers.session(dataReceiverSid(d.data));
+    if (n > MAX_PEER_DATAGRAM_BYTES && n > this.ctx.maxDatagram[address.includes(':') ? 6 : 4]) throw new DropError('tooLarge', 'data datagram larger than the maximum');
+    const counter = dataCounter(data); // a counter above 2^53 is refused (malformed) before the session lookup
+    const found = this.ctx.peers.session(dataReceiverSid(data));
     const link = this.linkOf(found?.peer);
     if (!link) throw new DropError('unknownSession', 'no session with that id');
-    receiveData(link, d, found!.session, counter, nowMs); // the header, session and clock read passed on: none read twice
+    receiveData(link, data, address, port, found!.session, counter, nowMs); // the header, session and clock read passed on: none read twice
   }
 
   /** Datagram-mode fragments: the whole message once complete. */

@@ -263,7 +263,7 @@ export class NativeLink implements PeerLink {
   }
 
   onDatagram(d: Datagram): boolean {
-    receiveData(this, d);
+    receiveData(this, d.data, d.address, d.port);
     return true;
   }
 

@@ -10,7 +10,6 @@ import { DropError, UdpVaultError } from '../../errors';
 import { decompress } from '../../wire/compress';
 import { decodeFrame, FLAG_COMPRESSED, FLAG_FRAGMENT, FLAG_RELIABLE, type Frame } from '../../wire/frame';
 import { dataCounter, dataReceiverSid } from '../../wire/packet';
-import type { Datagram } from '../../net/transport';
 import type { Peer } from '../../peer/peer';
 import { formatEndpoint } from '../../peer/endpoint';
 import type { MessageEvent } from '../../api/types';
@@ -24,23 +23,23 @@ import { onStaleFrame } from './timers';
 import { frameRefused } from './frame-refused';
 import { wallAt } from './wall-clock';
 
-export function receiveData(link: NativeLink, d: Datagram, found?: Session, counterIn?: number, nowIn?: number): void {
+export function receiveData(link: NativeLink, data: Buffer, address: string, port: number, found?: Session, counterIn?: number, nowIn?: number): void {
   const { ctx, peer } = link;
   // The engine passes the session it found by the header's id, the counter and the datagram's
   // clock read (engine.ts); read here only when called without them.
-  const counter = counterIn ?? dataCounter(d.data);
-  const session = found ?? ctx.peers.session(dataReceiverSid(d.data))?.session;
+  const counter = counterIn ?? dataCounter(data);
+  const session = found ?? ctx.peers.session(dataReceiverSid(data))?.session;
   if (!session) return ctx.drop('unknownSession', peer, 'no session with that id');
   const now = nowIn ?? ctx.clock.monotonic();
   if (session.expired(now, ctx.limits)) return ctx.drop('unknownSession', peer, 'session expired');
   // The replay window is checked before decrypting (a replayed or too old counter costs no AEAD
   // call) and marked after. Decrypted in place: the frame is a view of the transport's buffer
   // (its own memory per datagram), so nothing is allocated for it; its bytes are not read again.
-  const plain = session.openInPlace(d.data, counter, now);
+  const plain = session.openInPlace(data, counter, now);
   if (plain === 'auth') return ctx.drop('authFailure', peer, 'data authentication failed');
   if (plain === 'replay') return ctx.drop('replay', peer, 'counter replayed or older than the window');
   if (!peer.limiter.take(1, now)) return ctx.drop('rateLimited', peer, 'peer packet rate limit');
-  countReceived(peer, d.data.length);
+  countReceived(peer, data.length);
   let frame: Frame;
   try {
     frame = decodeFrame(plain);
@@ -66,22 +65,22 @@ export function receiveData(link: NativeLink, d: Datagram, found?: Session, coun
     }
   }
   // Packet layer: a number seen before is dropped; the peer's packet ack is processed.
-  const refused = link.path.onFrame(frame, now, d.data.length);
+  const refused = link.path.onFrame(frame, now, data.length);
   if (refused) return ctx.drop(refused, peer, refused === 'replay' ? 'packet number already received' : 'invalid packet ack');
   // Authenticated and fresh: the peer is alive (liveness; an answer is due if it asks for one).
   link.timers.packetReceived(now, frame.p.length > 0 || hasKeepalive(frame), ctx.settings);
   // Roaming, and a newly confirmed session may send.
   const before = peer.endpointString;
   const ep = peer.endpoint;
-  if ((ep.address !== d.address || ep.port !== d.port) && peer.moveTo({ address: d.address, port: d.port, family: d.address.includes(':') ? 6 : 4 })) {
+  if ((ep.address !== address || ep.port !== port) && peer.moveTo({ address, port, family: address.includes(':') ? 6 : 4 })) {
     ctx.log.info({ peer: peer.label(), from: before, to: peer.endpointString }, 'peer roamed');
-    link.path.onNewAddress(d.data.length);
+    link.path.onNewAddress(data.length);
     ctx.persist();
   }
   peer.setState('established');
   if (newlyConfirmed) ctx.scheduleFlush(peer); // a newly confirmed session: send what waited for it
   link.engine.reliable.announce(link, session); // our maxMessageBytes, once per session
-  if (frame.r || frame.c.length > 0) link.engine.reliable.onFrame(link, frame, d, wallMs);
+  if (frame.r || frame.c.length > 0) link.engine.reliable.onFrame(link, frame, address, port, wallMs);
   let addr = ''; // formatted for the first message delivered (not for ack-only datagrams)
   for (const item of frame.p) {
     if ((item.flags & FLAG_RELIABLE) !== 0) continue; // delivered in order by the reliable layer
@@ -90,7 +89,7 @@ export function receiveData(link: NativeLink, d: Datagram, found?: Session, coun
       data = link.engine.reassemble(link, item, (reason) => ctx.drop(reason, peer, 'fragment refused'));
       if (!data) continue;
     }
-    if (addr === '') addr = sourceOf(peer, d);
+    if (addr === '') addr = sourceOf(peer, address, port);
     deliver(ctx, peer, addr, item.flags, data, false, wallMs);
   }
 }
@@ -103,9 +102,9 @@ function hasKeepalive(frame: Frame): boolean {
 }
 
 /** The datagram's source as 'host:port': the peer's endpoint string when it came from there (no formatting per datagram). */
-function sourceOf(peer: Peer, d: Datagram): string {
+function sourceOf(peer: Peer, address: string, port: number): string {
   const ep = peer.endpoint;
-  return ep.address === d.address && ep.port === d.port ? peer.endpointString : formatEndpoint(d);
+  return ep.address === address && ep.port === port ? peer.endpointString : formatEndpoint({ address, port });
 }
 
 /**

@@ -23,7 +23,6 @@
 import type { ReliableSender } from '../../delivery/reliable-sender';
 import { fragment } from '../../delivery/fragment';
 import { FLAG_RELIABLE, binHeaderBytes, itemOverheadBytes, type ControlItem, type Frame } from '../../wire/frame';
-import type { Datagram } from '../../net/transport';
 import type { Timer } from '../../runtime/scheduler';
 import { PeerStates, openPeerReliable, type PeerReliable } from './reliable-peer';
 import { UnsettledSends } from './unsettled-sends';
@@ -186,7 +185,7 @@ export class ReliableDelivery {
    * Receive hook: acks for our sender, reliable items for our receiver (delivered in order).
    * `wallMs`: the receive path's wall-clock read for this datagram (the messages' receivedAt).
    */
-  onFrame(link: NativeLink, frame: Frame, from: Datagram, wallMs = this.#ctx.clock.now()): void {
+  onFrame(link: NativeLink, frame: Frame, fromAddress: string, fromPort: number, wallMs = this.#ctx.clock.now()): void {
     const peer = link.peer;
     for (const c of frame.c) {
       if (c.type === 'limits') {
@@ -203,10 +202,10 @@ export class ReliableDelivery {
     const state = this.#of(link);
     const { receiver } = state;
     const [stream, base] = frame.r;
-    if (from.port !== state.fromPort || from.address !== state.fromAddress) {
-      state.addr = formatEndpoint(from); // once per source, not per frame
-      state.fromAddress = from.address;
-      state.fromPort = from.port;
+    if (fromPort !== state.fromPort || fromAddress !== state.fromAddress) {
+      state.addr = formatEndpoint({ address: fromAddress, port: fromPort }); // once per source, not per frame
+      state.fromAddress = fromAddress;
+      state.fromPort = fromPort;
     }
     state.receivedAtMs = wallMs;
     for (const item of frame.p) {

@@ -6,7 +6,7 @@
  */
 import { isIP } from 'node:net';
 import type { Scheduler } from '../../runtime/scheduler';
-import type { Datagram, OpenTransport, Transport, TransportOptions } from '../transport';
+import type { Datagram, OnMessage, OpenTransport, Transport, TransportOptions } from '../transport';
 import { canonical, familyOf, isWildcard, maxUdpPayload } from './address';
 import type { FragmentCounter } from '../fragment-counter';
 
@@ -141,7 +141,7 @@ export class SimTransport implements Transport {
   readonly port: number;
   readonly #bound: readonly string[];
   readonly #uplink: HostUplink;
-  readonly #onMessage: (d: Datagram) => void;
+  readonly #onMessage: OnMessage;
   readonly #unbind: () => void;
   #open = true;
   #killed = false;
@@ -173,7 +173,7 @@ export class SimTransport implements Transport {
 
   /** Hands a datagram to the application (the network calls this). */
   receive(d: Datagram): void {
-    if (this.#open) this.#onMessage(d);
+    if (this.#open) this.#onMessage(d.data, d.address, d.port);
   }
 
   send(parts: Uint8Array | readonly Uint8Array[], port: number, address: string, family: 4 | 6, done?: (err: Error | null) => void): boolean {

@@ -30,16 +30,16 @@ test('a data datagram costs the receiving node exactly one monotonic and one wal
   };
   const perDatagram: Array<[number, number]> = [];
   let last: Buffer | null = null;
-  let handler: ((d: { data: Buffer; address: string; port: number }) => void) | null = null;
+  let handler: ((data: Buffer, address: string, port: number) => void) | null = null;
   const counting = (open: OpenTransport): OpenTransport => async (o) =>
     open({
       ...o,
-      onMessage: (d) => {
+      onMessage: (data, address, port) => {
         handler = o.onMessage;
-        if (d.data[0] !== TYPE_DATA) return o.onMessage(d);
-        last = Buffer.from(d.data); // a copy: the node decrypts its datagram in place
+        if (data[0] !== TYPE_DATA) return o.onMessage(data, address, port);
+        last = Buffer.from(data); // a copy: the node decrypts its datagram in place
         const before = { ...reads };
-        o.onMessage(d);
+        o.onMessage(data, address, port);
         perDatagram.push([reads.mono - before.mono, reads.wall - before.wall]);
       },
     });
@@ -57,7 +57,7 @@ test('a data datagram costs the receiving node exactly one monotonic and one wal
   perDatagram.length = 0;
   const from = b.peers()[0]!.endpoint.split(':');
   const before = { ...reads };
-  handler!({ data: last!, address: from[0]!, port: Number(from[1]) });
+  handler!(last!, from[0]!, Number(from[1]));
   expect([reads.mono - before.mono, reads.wall - before.wall]).toEqual([1, 0]); // refused before the frame: no wall clock needed
   expect(b.status().counters.drops.replay).toBe(replays + 1);
   await w.closeAll();

@@ -19,10 +19,10 @@ async function run(seed: number): Promise<{ trace: TraceEntry[]; got: string[] }
   bt = await net.host(B).openTransport({
     host: B,
     port: 2222,
-    onMessage: (d) => {
-      const echo = Buffer.from(d.data);
+    onMessage: (data, address, port) => {
+      const echo = Buffer.from(data);
       echo[0] = (echo[0]! + 1) & 0xff;
-      bt!.send(echo, d.port, d.address, 4);
+      bt!.send(echo, port, address, 4);
     },
     onError: () => undefined,
   });

@@ -23,7 +23,7 @@ export async function open(net: SimNetwork, sched: ManualScheduler, address: str
   const t = await net.host(address).openTransport({
     host: bindHost,
     port,
-    onMessage: (d) => got.push({ ...d, atMs: sched.clock.monotonic() }),
+    onMessage: (data, address, port) => got.push({ data, address, port, atMs: sched.clock.monotonic() }),
     onError: (e) => {
       throw e;
     },
