@@ -51,7 +51,8 @@ async function main(): Promise<void> {
       console.log(
         `${id.padEnd(16)} ${Math.round(m.messagesPerSec).toLocaleString('en-US').padStart(9)} msg/s` +
           (cpu ? `  CPU µs/msg send ${cpu.send.toFixed(2)} recv ${cpu.recv.toFixed(2)}` : '') +
-          `  cores send ${m.cpuShare.send.toFixed(2)} recv ${m.cpuShare.recv.toFixed(2)}`,
+          `  cores send ${m.cpuShare.send.toFixed(2)} recv ${m.cpuShare.recv.toFixed(2)}` +
+          (process.env['BENCH_VERBOSE'] && m.sleepsPerKMsg ? `  sleeps/1k msg send ${m.sleepsPerKMsg.send.toFixed(1)} recv ${m.sleepsPerKMsg.recv.toFixed(1)}` : ''),
       );
       if (process.env['BENCH_VERBOSE'] && w.role === 'udpvault') await counters(w, t.durationMs);
     }

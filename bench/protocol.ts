@@ -50,6 +50,11 @@ export interface Counted {
   bytes: number;
   /** CPU time (user + system) the process spent between `count` and `report`, µs. */
   cpuUs: number;
+  /**
+   * Voluntary context switches of the process over the same window: each is a thread going to
+   * sleep (the event loop blocking in epoll with nothing to read, or a V8/libuv helper thread).
+   */
+  sleeps: number;
 }
 
 export interface Memory {

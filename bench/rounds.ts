@@ -53,6 +53,8 @@ export interface Measured {
   cpuPerMessageUs: { send: number; recv: number } | null;
   /** Share of one core each process used during the window (1 = a whole core). */
   cpuShare: { send: number; recv: number };
+  /** Voluntary context switches (sleeps) per 1,000 messages delivered, each side. */
+  sleepsPerKMsg: { send: number; recv: number } | null;
 }
 
 /** One workload between two fresh processes: connect, blast, count over the window, stop. */
@@ -79,6 +81,7 @@ export async function measure(w: Workload, t: Timing): Promise<Measured> {
       mtu: r.mtu ?? c.mtu,
       cpuPerMessageUs: messages > 0 ? { send: s.cpuUs / messages, recv: r.cpuUs / messages } : null,
       cpuShare: { send: s.cpuUs / 1e6 / secs, recv: r.cpuUs / 1e6 / secs },
+      sleepsPerKMsg: messages > 0 ? { send: (1000 * s.sleeps) / messages, recv: (1000 * r.sleeps) / messages } : null,
     };
   } finally {
     await Promise.all([recv.exit(), send.exit()]);

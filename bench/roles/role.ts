@@ -17,6 +17,7 @@ export class Counter {
   #count = 0;
   #bytes = 0;
   #cpu: NodeJS.CpuUsage = process.cpuUsage();
+  #sleeps = 0;
   add(bytes: number): void {
     if (!this.#on) return;
     this.#count++;
@@ -26,11 +27,13 @@ export class Counter {
     this.#count = this.#bytes = 0;
     this.#on = true;
     this.#cpu = process.cpuUsage();
+    this.#sleeps = process.resourceUsage().voluntaryContextSwitches;
   }
-  stop(): { count: number; bytes: number; cpuUs: number } {
+  stop(): { count: number; bytes: number; cpuUs: number; sleeps: number } {
     this.#on = false;
     const cpu = process.cpuUsage(this.#cpu);
-    return { count: this.#count, bytes: this.#bytes, cpuUs: cpu.user + cpu.system };
+    const sleeps = process.resourceUsage().voluntaryContextSwitches - this.#sleeps;
+    return { count: this.#count, bytes: this.#bytes, cpuUs: cpu.user + cpu.system, sleeps };
   }
 }
 
