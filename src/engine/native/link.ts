@@ -61,6 +61,8 @@ export class NativeLink implements PeerLink {
   #staleHandshakeFor: WeakSet<Session> | null = null;
   #compression: CompressionBackoff | null = null;
   #refused: ((e: Error) => void)[] | null = null;
+  /** An ERR_QUEUE_FULL was given since the last 'writable' event (notifyWritable). */
+  #owesWritable = false;
   /**
    * Datagram-mode message ids start at a random point so a restarted sender is not taken for a
    * duplicate. Null first: the field then stores a small integer in place (a field that only
@@ -205,6 +207,24 @@ export class NativeLink implements PeerLink {
     const r = this.#refused;
     this.#refused = null;
     return r;
+  }
+
+  /** A datagram-mode send() was refused ERR_QUEUE_FULL (admit.ts): the 'writable' event is owed. */
+  owesWritable(): void {
+    this.#owesWritable = true;
+  }
+
+  /**
+   * At the end of each pump: once the window-wait queue is down to half its limits, the owed
+   * 'writable' event goes — on the next turn (scheduler.immediate), after the refused promises'
+   * handlers ran, and only if the link is still alive then.
+   */
+  notifyWritable(): void {
+    if (!this.#owesWritable || !this.path.waiting.halfEmpty) return;
+    this.#owesWritable = false;
+    this.ctx.scheduler.immediate(() => {
+      if (this.alive) this.ctx.emitWritable(this.peer);
+    });
   }
 
   /**
