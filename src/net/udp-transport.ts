@@ -48,74 +48,18 @@ function bind(type: 'udp4' | 'udp6', host: string, port: number, onMessage: (d: 
   });
 }
 
-type Done = (err: Error | null) => void;
-
-/**
- * One socket's datagrams passed to dgram whose callback has not run yet: their `done`s in a
- * ring, in call order, and one callback for every send (issue 12: no closure per datagram).
- * dgram calls back in call order: a send that completed (or failed) synchronously calls back on
- * process.nextTick; once one is queued in libuv every later one queues behind it
- * (uv_udp_try_send refuses while the queue is not empty), and libuv completes its queue in
- * order, each callback run before the next send can be made. Every address sent to is an IP
- * literal (literalLookup answers synchronously), so no send waits for a lookup.
- */
-class PendingSends {
-  #ring: (Done | undefined)[] = new Array<Done | undefined>(64).fill(undefined);
-  #head = 0;
-  /** Callbacks owed by dgram (all sockets' sends are counted by the transport too). */
-  size = 0;
-  readonly #settled: () => void;
-
-  constructor(settled: () => void) {
-    this.#settled = settled;
-  }
-
-  /** A send just passed to dgram (it did not throw): its `done` is called by onSent, in order. */
-  push(done: Done | undefined): void {
-    if (this.size === this.#ring.length) this.#grow();
-    this.#ring[(this.#head + this.size) & (this.#ring.length - 1)] = done;
-    this.size++;
-  }
-
-  /** dgram's callback for every send of this socket. */
-  readonly onSent = (err: Error | null): void => {
-    const ring = this.#ring;
-    const h = this.#head;
-    const done = ring[h];
-    ring[h] = undefined;
-    this.#head = (h + 1) & (ring.length - 1);
-    this.size--;
-    this.#settled();
-    if (done !== undefined) done(err ?? null);
-  };
-
-  #grow(): void {
-    const old = this.#ring;
-    const ring = new Array<Done | undefined>(old.length * 2).fill(undefined);
-    for (let i = 0; i < this.size; i++) ring[i] = old[(this.#head + i) & (old.length - 1)];
-    this.#ring = ring;
-    this.#head = 0;
-  }
-}
-
 export class UdpTransport implements Transport {
   #v4: dgram.Socket | null = null;
   #v6: dgram.Socket | null = null;
-  /** Each socket's sends whose callback has not run yet (v4, v6). */
-  readonly #pending4: PendingSends;
-  readonly #pending6: PendingSends;
+  /** Datagrams passed to dgram whose send callback has not run yet. */
+  #inFlight = 0;
   #drained: (() => void) | null = null;
-  readonly #settled = (): void => {
-    if (this.#drained !== null && this.#pending4.size === 0 && this.#pending6.size === 0) this.#drained();
-  };
   readonly port: number;
   readonly host: string;
 
   private constructor(v4: dgram.Socket | null, v6: dgram.Socket | null, host: string, port: number) {
     this.#v4 = v4;
     this.#v6 = v6;
-    this.#pending4 = new PendingSends(this.#settled);
-    this.#pending6 = new PendingSends(this.#settled);
     this.host = host;
     this.port = port;
   }
@@ -143,18 +87,20 @@ export class UdpTransport implements Transport {
     return (family === 6 ? this.#v6 : this.#v4) !== null;
   }
 
-  send(parts: Uint8Array | readonly Uint8Array[], port: number, address: string, family: 4 | 6, done?: Done): boolean {
-    const v6 = family === 6;
-    const s = v6 ? this.#v6 : this.#v4;
+  send(parts: Uint8Array | readonly Uint8Array[], port: number, address: string, family: 4 | 6, done?: (err: Error | null) => void): boolean {
+    const s = family === 6 ? this.#v6 : this.#v4;
     if (!s) return false;
-    const pending = v6 ? this.#pending6 : this.#pending4;
-    s.send(parts as Buffer[], port, address, pending.onSent); // never calls back before it returns
-    pending.push(done);
+    this.#inFlight++;
+    s.send(parts as Buffer[], port, address, (err) => {
+      this.#inFlight--;
+      if (this.#inFlight === 0 && this.#drained) this.#drained();
+      done?.(err ?? null);
+    });
     return true;
   }
 
   async close(): Promise<void> {
-    if (this.#pending4.size > 0 || this.#pending6.size > 0) await new Promise<void>((r) => (this.#drained = r));
+    if (this.#inFlight > 0) await new Promise<void>((r) => (this.#drained = r));
     await Promise.all(
       [this.#v4, this.#v6].map((s) => (s ? new Promise<void>((r) => s.close(() => r())) : undefined)),
     );

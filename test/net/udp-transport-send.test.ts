@@ -1,9 +1,12 @@
 /**
- * UdpTransport's send side on real loopback sockets (src/net/udp-transport.ts): one dgram
- * callback per socket and a ring of `done`s in call order (issue 12: no closure per datagram).
- * Each `done` must be the one of its own datagram — a pooled buffer released by a wrong `done`
- * would be resealed while the kernel still has it — and a synchronous send error must reach
- * the `done` of the datagram that failed, as before.
+ * UdpTransport's send side on real loopback sockets (src/net/udp-transport.ts), the contract the
+ * send path's pooled datagram buffers rely on: each `done` is its own datagram's, called once,
+ * in call order and never before send() returns — a slot released by a wrong `done` would be
+ * resealed while the kernel still has it — a synchronous send error reaches the `done` of the
+ * datagram that failed (dgram drops it silently for a send without a callback: issue 12's
+ * dgsend17 kept the callback for that), and close() waits for the callbacks owed.
+ * (Loopback never queues a send in libuv: the kernel frees the socket's send buffer at once, so
+ * even a tiny SO_SNDBUF gives no EAGAIN here.)
  */
 import * as dgram from 'node:dgram';
 import { UdpTransport } from '../../src/net/udp-transport';
