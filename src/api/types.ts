@@ -169,7 +169,8 @@ export interface NodeEvents {
    * when its window-wait queue holds at most half its limits (queueMaxMessages, queueMaxBytes)
    * again — always on a later event-loop turn than the refused promises' rejections, so a sender
    * that stops at its first ERR_QUEUE_FULL and waits for this event never misses it. Not
-   * emitted if the peer is removed or the node closes first.
+   * emitted if the peer is removed or the node closes first. Datagram mode to udpvault peers
+   * only (not reliable sends, whose promises pace a sender; not vault-v2 peers).
    */
   writable: [WritableEvent];
   error: [Error];
