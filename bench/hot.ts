@@ -23,9 +23,10 @@ async function counters(w: Workload, ms: number): Promise<void> {
     await sleep(200);
     const [r, s] = await Promise.all([recv.ask({ cmd: 'report' }), send.ask({ cmd: 'report' })]);
     console.log(`  sender counters   ${JSON.stringify(s['counters'])}`);
-    // A flat-out datagram blaster offers 64 messages per turn whatever the window: the sender's CPU
-    // per delivered message includes every refused one (the cheaper a refusal, the more turns, the more refusals).
-    console.log(`  sender refused    ${JSON.stringify(s['refused'])}`);
+    // The datagram blaster parks at an ERR_QUEUE_FULL until the node's 'writable' event (BENCH_WRITABLE=0:
+    // it offers 64 messages every turn whatever the window, and the sender's CPU per delivered message
+    // includes every refused one). Its base-build counterpart has no event: 'writable' wake-ups -.
+    console.log(`  sender refused    ${JSON.stringify(s['refused'])}  'writable' wake-ups ${String(s['wakes'] ?? '-')}`);
     console.log(`  sender path       ${JSON.stringify(s['path'])}`);
     console.log(`  receiver counters ${JSON.stringify(r['counters'])}`);
   } finally {

@@ -13,6 +13,7 @@ export type {
   NodeStatus,
   PeerEvent,
   RefusedEvent,
+  WritableEvent,
   PeerEventType,
   PeerInfo,
   PeerRef,

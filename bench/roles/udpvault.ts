@@ -66,8 +66,15 @@ export function udpvaultRole(): RoleHandler {
   let node: UdpVaultNode | null = null;
   const counter = new Counter();
   let blaster: Blaster | null = null;
-  /** Datagram-mode sends refused (by error code) since the last blast began: CPU the sender spent on messages never sent. */
+  /**
+   * Datagram-mode sends refused (by error code) since the last blast began: CPU the sender spent
+   * on messages never sent.
+   */
   let refused: Record<string, number> = {};
+  /** The 'writable' events the datagram blaster woke on since the last blast began. */
+  let wakes = 0;
+  /** The datagram blaster's 'writable' listener (one at a time). */
+  let writableListener: () => void = () => undefined;
   const series = new Series();
   const refusedCount = (): number => Object.values(refused).reduce((a, b) => a + b, 0);
   const onMessage = (m: { data: Uint8Array }): void => counter.add(m.data.length);
@@ -108,7 +115,7 @@ export function udpvaultRole(): RoleHandler {
           return {};
         case 'report':
           series.stop();
-          return { ...counter.stop(), counters: the().status().counters, path: pathOf(the()), refused }; // the node's own counters and path figures (bench/hot.ts prints them)
+          return { ...counter.stop(), counters: the().status().counters, path: pathOf(the()), refused, wakes }; // the node's own counters and path figures (bench/hot.ts prints them)
         case 'blast': {
           const n = the();
           const data = payload(c.size);
@@ -118,10 +125,25 @@ export function udpvaultRole(): RoleHandler {
             blaster?.resume();
           };
           refused = {};
+          wakes = 0;
+          // Back-pressure (as the secret-stream reliable blaster honours 'drain'): after an
+          // ERR_QUEUE_FULL the blaster parks until the node's 'writable' event for the peer.
+          // BENCH_WRITABLE=0: the old flat-out loop that offers 64 messages every turn.
+          const honour = process.env['BENCH_WRITABLE'] !== '0';
+          let blocked = false;
           const ignore = (e: unknown): void => {
             const code = (e as { code?: string }).code ?? 'other';
             refused[code] = (refused[code] ?? 0) + 1;
+            if (code === 'ERR_QUEUE_FULL' && honour) blocked = true;
           };
+          const onWritable = (): void => {
+            wakes++;
+            blocked = false;
+            blaster?.resume();
+          };
+          n.off('writable', writableListener);
+          writableListener = onWritable;
+          n.on('writable', onWritable);
           blaster = new Blaster(
             c.mode === 'reliable'
               ? () => {
@@ -132,6 +154,7 @@ export function udpvaultRole(): RoleHandler {
                   return inflight < c.inflight;
                 }
               : () => {
+                  if (blocked) return false;
                   for (let i = 0; i < c.batch; i++) n.send('p', data).catch(ignore);
                   return true;
                 },

@@ -163,7 +163,22 @@ export interface NodeEvents {
   peer: [PeerEvent];
   /** A handshake refused because its sender is not a peer (for security logs; also counted as `unknownPeer`). */
   refused: [RefusedEvent];
+  /**
+   * Datagram mode's back-pressure signal (a flat-out sender's 'drain'): after one or more
+   * datagram-mode send()s to a peer were refused with ERR_QUEUE_FULL, emitted once for that peer
+   * when its window-wait queue holds at most half its limits (queueMaxMessages, queueMaxBytes)
+   * again — always on a later event-loop turn than the refused promises' rejections, so a sender
+   * that stops at its first ERR_QUEUE_FULL and waits for this event never misses it. Not
+   * emitted if the peer is removed or the node closes first. Datagram mode to udpvault peers
+   * only (not reliable sends, whose promises pace a sender; not vault-v2 peers).
+   */
+  writable: [WritableEvent];
   error: [Error];
+}
+
+/** The 'writable' event: datagram-mode sends to `peer` are taken again. */
+export interface WritableEvent {
+  peer: PeerInfo;
 }
 
 export interface RefusedEvent {

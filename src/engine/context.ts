@@ -49,6 +49,8 @@ export interface NodeContext {
   emitMessage(ev: MessageEvent): boolean;
   /** A handshake refused because its sender is not a peer (the daemon's security log samples it). */
   emitRefused(ev: RefusedEvent): void;
+  /** Datagram-mode sends to `peer` are taken again after an ERR_QUEUE_FULL (the 'writable' event). */
+  emitWritable(peer: Peer): void;
   /**
    * What this node can still take from `peer` now (its fair share of the inbox room: messages
    * and bytes), for the receive window advertised in acks (flow control). With a reader

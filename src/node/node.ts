@@ -31,7 +31,7 @@ import type {
 /** Hostname endpoints of peers without a working session are resolved again this often. */
 const RERESOLVE_INTERVAL_MS = 30_000;
 
-export type NodeContextBase = Omit<NodeContext, 'emitMessage' | 'emitRefused' | 'receiveCredit' | 'drop' | 'persist' | 'scheduleFlush' | 'isOpen'>;
+export type NodeContextBase = Omit<NodeContext, 'emitMessage' | 'emitRefused' | 'emitWritable' | 'receiveCredit' | 'drop' | 'persist' | 'scheduleFlush' | 'isOpen'>;
 
 /** send()'s options when none are given (shared, read only: no object per call). */
 const NO_SEND_OPTIONS: SendOptions = Object.freeze({});
@@ -70,6 +70,7 @@ export class Node extends EventEmitter implements UdpVaultNode {
     this.#ctx = Object.assign(base, {
       emitMessage: (ev: MessageEvent) => this.#readers.emit(ev),
       emitRefused: (ev: RefusedEvent) => void (this.listenerCount('refused') > 0 && this.emit('refused', ev)),
+      emitWritable: (peer: Peer) => void (this.listenerCount('writable') > 0 && this.emit('writable', { peer: peer.info() })),
       receiveCredit: (peer: Peer | null, waiting?: ReadonlySet<string>) => this.#readers.credit(peer?.keyString ?? '', waiting),
       drop: (reason: DropReason, peer?: Peer, detail?: string) => this.#drop(reason, peer, detail),
       persist: () => this.#store.schedule(),

@@ -36,6 +36,11 @@ export class WindowWaitQueue<T> {
     return this.size >= this.#limits.maxMessages;
   }
 
+  /** At most half its message and byte limits taken (the 'writable' event's low-water mark). */
+  get halfEmpty(): boolean {
+    return this.size * 2 <= this.#limits.maxMessages && this.#bytes * 2 <= this.#limits.maxBytes;
+  }
+
   /** Whether push() would take a message of `bytes` now. */
   hasRoom(bytes: number): boolean {
     return this.size < this.#limits.maxMessages && this.#bytes + bytes <= this.#limits.maxBytes;

@@ -1,7 +1,8 @@
 /**
  * Admission of datagram-mode messages: to the pre-session queue without a session, else to the
  * window-wait queue (PacketPath.waiting, ≤ datagramWindowWaitMs) that the send pump drains.
- * Both at the end-of-turn flush, in send order.
+ * Both at the end-of-turn flush, in send order. A refusal (ERR_QUEUE_FULL) makes the link owe
+ * the 'writable' event (link.ts notifyWritable).
  */
 import { UdpVaultError } from '../../errors';
 import { stackless } from './stackless';
@@ -23,12 +24,14 @@ export function queueForSession(link: NativeLink): void {
   if (refused !== null) {
     const e = windowFull(link);
     for (const r of refused) r(e);
+    link.owesWritable();
   }
   const limits = { maxMessages: ctx.settings.queueMaxMessages, maxBytes: ctx.settings.queueMaxBytes };
   let err: UdpVaultError | null = null;
   for (const m of link.outbox.batchToQueue(limits)) {
     m.reject((err ??= stackless(() => new UdpVaultError('ERR_QUEUE_FULL', `queue for peer ${peer.label()} is full (no session yet); message not sent`))));
   }
+  if (err !== null) link.owesWritable();
 }
 
 /** This turn's (and the pre-session queue's) datagram-mode messages wait for the window, each ≤ datagramWindowWaitMs. */
@@ -45,4 +48,5 @@ export function admitDatagrams(link: NativeLink, now: number): void {
   for (const m of link.outbox.takeAll()) {
     if (!path.waiting.push(m, m.bytes, deadline)) m.reject((err ??= windowFull(link)));
   }
+  if (err !== null) link.owesWritable();
 }

@@ -25,6 +25,9 @@ import { initiateHandshake } from './handshake';
 import { LinkV4, type V4Attempt } from './link-v4';
 import { quietUntil, tickLink } from './timers';
 
+/** link.#refused when nothing was refused this turn but the 'writable' event is owed (shared, never written). */
+const OWES_WRITABLE: ((e: Error) => void)[] = Object.freeze([]) as unknown as ((e: Error) => void)[];
+
 /** The resolving functions of the promise last made with `capture` (read at once after `new Promise(capture)`). */
 const captured: { resolve: () => void; reject: (e: Error) => void } = { resolve: () => undefined, reject: () => undefined };
 function capture(resolve: () => void, reject: (e: Error) => void): void {
@@ -60,6 +63,12 @@ export class NativeLink implements PeerLink {
   #reliableWait: Outbox<WaitingReliable> | null = null;
   #staleHandshakeFor: WeakSet<Session> | null = null;
   #compression: CompressionBackoff | null = null;
+  /**
+   * The reject functions of this turn's sends refused at send() (#refuseIfFull), or OWES_WRITABLE:
+   * an ERR_QUEUE_FULL was given since the last 'writable' event (notifyWritable; one field for
+   * both, no field per link for a flag: a refusal pending in the array owes the event too, and
+   * the flush that rejects it marks it again).
+   */
   #refused: ((e: Error) => void)[] | null = null;
   /**
    * Datagram-mode message ids start at a random point so a restarted sender is not taken for a
@@ -184,7 +193,8 @@ export class NativeLink implements PeerLink {
   #refuseIfFull(data: Uint8Array): Promise<void> | null {
     if (data.length > this.ctx.settings.maxMessageBytes || this.current() === null) return null;
     const p = new Promise<void>(capture);
-    (this.#refused ??= []).push(captured.reject);
+    const r = this.#refused;
+    (r === null || r === OWES_WRITABLE ? (this.#refused = []) : r).push(captured.reject);
     this.ctx.scheduleFlush(this.peer);
     return p;
   }
@@ -203,8 +213,27 @@ export class NativeLink implements PeerLink {
    */
   takeRefused(): ((e: Error) => void)[] | null {
     const r = this.#refused;
+    if (r === null || r === OWES_WRITABLE) return null;
     this.#refused = null;
     return r;
+  }
+
+  /** A datagram-mode send() was refused ERR_QUEUE_FULL (admit.ts, after takeRefused): the 'writable' event is owed. */
+  owesWritable(): void {
+    if (this.#refused === null) this.#refused = OWES_WRITABLE;
+  }
+
+  /**
+   * At the end of each pump: once the window-wait queue is down to half its limits, the owed
+   * 'writable' event goes — on the next turn (scheduler.immediate), after the refused promises'
+   * handlers ran, and only if the link is still alive then.
+   */
+  notifyWritable(): void {
+    if (this.#refused !== OWES_WRITABLE || !this.path.waiting.halfEmpty) return;
+    this.#refused = null;
+    this.ctx.scheduler.immediate(() => {
+      if (this.alive) this.ctx.emitWritable(this.peer);
+    });
   }
 
   /**

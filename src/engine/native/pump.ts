@@ -99,6 +99,7 @@ export function pumpLink(link: NativeLink, draining = false): boolean {
     if (announce.length === 0 && !path.deliveryAckWanted) {
       sendLoneAck(link, ack);
       path.arm(now);
+      link.notifyWritable();
       return true;
     }
     const lone = new FramePacker(link, sender, now);
@@ -109,6 +110,7 @@ export function pumpLink(link: NativeLink, draining = false): boolean {
     sendFrame(link, lone.frame, lone.settles, refs, refs.length > 0);
   }
   path.arm(now);
+  link.notifyWritable();
   return true;
 }
 
