@@ -105,7 +105,10 @@ function respondIk(hs: V4Core, link: NativeLink, responder: IkResponder, d: Data
   if (peer.key !== null) peer.verifyingKey(identity); // P versus −P: keyChanged (reported once for TOFU)
   const now = ctx.clock.monotonic();
   const fromOurEndpoint = peer.endpoint.address === d.address && peer.endpoint.port === d.port;
-  if (link.handshaker.keepsOwnAttempt(now, ctx.identity.publicKey, identity, fromOurEndpoint, HANDSHAKE_RETRY_MS)) {
+  // At first contact (no session with the peer) the crossing init is answered: the usual cause of
+  // the crossing is that the peer refused ours because it did not know us yet (PROTOCOL §5.5).
+  const peerKnowsUs = link.current(now) !== null;
+  if (link.handshaker.keepsOwnAttempt(now, ctx.identity.publicKey, identity, fromOurEndpoint, peerKnowsUs, HANDSHAKE_RETRY_MS)) {
     if (!link.handshaker.resent) {
       if (now - link.handshaker.startedAtMs > RESEND_AFTER_MS) hs.resendPending(link);
       else {
