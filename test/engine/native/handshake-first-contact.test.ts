@@ -2,8 +2,10 @@
  * First contact between two real nodes (UDP on loopback) that add each other a moment apart, in
  * both key orders and at once (PROTOCOL §5.5): ~1 round trip plus the handshake's CPU, never the
  * crossing rule's 100 ms wait. Loaded-machine safe: the wait's cause is asserted absent by counts
- * (no crossing init ignored, the first side answers the second's init), and wall time only as a
- * median of the pairs against 50 ms (half the wait; ~1–3 ms here). Each pair has fresh loopback
+ * (no crossing init ignored, the first side answers the second's init), and wall time only as the
+ * best of the pairs against 50 ms (half the wait, which every pair of the greater key first paid
+ * before: one quiet moment of the machine suffices; medians of 6–25 ms in jest at load averages
+ * of 5–25, 1.5–3 ms from dist on a quiet one). Each pair has fresh loopback
  * addresses (one per-source admission budget each, as distinct peers have).
  */
 import { createNode } from '../../../src/node/node';
@@ -39,7 +41,6 @@ async function counted(host: string): Promise<Counted> {
 const greater = (x: UdpVaultNode, y: UdpVaultNode): boolean => Buffer.compare(Buffer.from(decodeKey(x.publicKey)), Buffer.from(decodeKey(y.publicKey))) > 0;
 const unknownPeer = (n: UdpVaultNode): number => (n.status().counters.drops as Record<string, number>)['unknownPeer'] ?? 0;
 const up = (n: UdpVaultNode): boolean => n.peers()[0]?.state === 'established';
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const PAIRS = 6;
 let next = 0;
@@ -73,7 +74,7 @@ describe('first contact between two nodes on loopback', () => {
     }
     expect(ignored).not.toHaveBeenCalled();
     console.log(`first contact, the ${firstKey} key first, ${PAIRS} pairs: ${ms.map((m) => m.toFixed(1)).join(', ')} ms`);
-    expect(median(ms)).toBeLessThan(50);
+    expect(Math.min(...ms)).toBeLessThan(50);
   }, 60_000);
 
   test('both add at once: established in about a round trip, whichever key is greater', async () => {
@@ -96,6 +97,6 @@ describe('first contact between two nodes on loopback', () => {
     }
     expect(ignored).not.toHaveBeenCalled();
     console.log(`first contact, both add at once, ${PAIRS} pairs: ${ms.map((m) => m.toFixed(1)).join(', ')} ms`);
-    expect(median(ms)).toBeLessThan(50);
+    expect(Math.min(...ms)).toBeLessThan(50);
   }, 60_000);
 });
