@@ -136,16 +136,13 @@ export class Handshaker<P, A extends Attempt = Attempt> {
   }
 
   /**
-   * Crossing handshakes: when both sides rekey at once, the side with the higher key keeps its
-   * own attempt (the peer answers it), so it costs one handshake, not two. Only while we hold a
-   * session with the peer (`peerKnowsUs`: it has had us configured a moment ago), our attempt is
-   * young and went to where the peer's init comes from: otherwise our inits may not be reaching
-   * the peer (it did not know us yet and refused ours, a stale endpoint, NAT), and we must answer
-   * theirs — at first contact, waiting for our own to be answered cost a resend 100 ms later
-   * (PROTOCOL §5.5).
+   * Crossing handshakes: when both sides start (or rekey) at once, the side with the higher key
+   * keeps its own attempt (the peer answers it), so it costs one handshake, not two. Only while
+   * our attempt is young and went to where the peer's init comes from: otherwise our inits may
+   * not be reaching the peer (stale endpoint, NAT), and we must answer theirs.
    */
-  keepsOwnAttempt(nowMs: number, ownKey: Uint8Array, remoteKey: Uint8Array, fromOurEndpoint: boolean, peerKnowsUs: boolean, youngMs: number): boolean {
-    return peerKnowsUs && this.#current !== null && this.#attempts <= 1 && nowMs - this.startedAtMs < youngMs && fromOurEndpoint && compareBytes(ownKey, remoteKey) > 0;
+  keepsOwnAttempt(nowMs: number, ownKey: Uint8Array, remoteKey: Uint8Array, fromOurEndpoint: boolean, youngMs: number): boolean {
+    return this.#current !== null && this.#attempts <= 1 && nowMs - this.startedAtMs < youngMs && fromOurEndpoint && compareBytes(ownKey, remoteKey) > 0;
   }
 
   #end(p: A): void {

@@ -2,7 +2,7 @@
  * Floods and crowds on the simulated network, with exact counters (the manual clock does not
  * move during a flood, so every limit is hit exactly).
  */
-import { SimWorld, SIM_PORT, messages, text } from './harness';
+import { SimWorld, SIM_PORT, established, messages, text } from './harness';
 import { decodeKey, identityFromSeed } from '../../src/crypto/identity';
 import { SeededRandom } from '../../src/runtime/random';
 import { forgeIkInit, COOKIE_REPLY_BYTES } from '../helpers/v4-forge';
@@ -69,10 +69,7 @@ describe('floods and crowds', () => {
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < n; j++) if (i !== j) await all[i]!.addPeer({ endpoint: `${addr(j)}:${SIM_PORT}`, key: all[j]!.publicKey, name: `n${j}` });
     }
-    // One peers() per node (each lists all its peers): checked after every simulated event, the
-    // per-pair lookup made this O(n³) and most of the test's time once both sides of every pair
-    // answer each other's init at first contact (PROTOCOL §5.5: twice the handshake datagrams).
-    const allUp = (): boolean => all.every((x) => x.peers().filter((p) => p.state === 'established').length === n - 1);
+    const allUp = (): boolean => all.every((x, i) => all.every((_, j) => i === j || established(x, `n${j}`)));
     expect(await w.scheduler.runUntil(allUp, 30_000)).toBe(true);
     for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (i !== j) void all[i]!.send(`n${j}`, `from n${i}`);
     await w.scheduler.advance(100);

@@ -49,11 +49,9 @@ function afterStall(ctx: NodeContext, now: number): boolean {
 
 export function tickLink(link: NativeLink, now: number): void {
   const { ctx, handshaker, keypairs, timers } = link;
-  const stalled = afterStall(ctx, now);
-  // Not on the tick after a stall either: the datagram that confirms a young responder session
-  // may be in the unread backlog (hs17: the responder half of a first-contact crossing pair).
-  if (!stalled) onSessionsToRetire(link, now);
+  onSessionsToRetire(link, now);
   const current = keypairs.current(now, ctx.limits);
+  const stalled = afterStall(ctx, now);
   if (handshaker.pending && current && current.createdAtMs > handshaker.startedAtMs) onPeerHandshakeWon(link);
   else if (handshaker.pending && timers.isDue('resendCrossingInit', now)) resendPendingInit(link);
   else if (handshaker.pending) {

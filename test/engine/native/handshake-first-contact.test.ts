@@ -1,11 +1,12 @@
 /**
  * First contact between two real nodes (UDP on loopback) that add each other a moment apart, in
- * both key orders and at once (PROTOCOL §5.5): ~1 round trip plus the handshake's CPU, never the
- * crossing rule's 100 ms wait. Loaded-machine safe: the wait's cause is asserted absent by counts
- * (no crossing init ignored, the first side answers the second's init), and wall time only as the
- * best of the pairs against 50 ms (half the wait, which every pair of the greater key first paid
- * before: one quiet moment of the machine suffices; medians of 6–25 ms in jest at load averages
- * of 5–25, 1.5–3 ms from dist on a quiet one). Each pair has fresh loopback
+ * both key orders and at once (PROTOCOL §5.5): ~1 round trip plus the handshake's CPU, one
+ * handshake, never the crossing rule's 100 ms wait. When the first side's init was refused (the
+ * other did not know it yet), the other answers that kept init when it adds the first, and sends
+ * no init of its own. Loaded-machine safe: the property is asserted by counts (who answered, no
+ * crossing init ignored), and wall time only as the best of the pairs against 50 ms (half the
+ * wait, which every pair of the greater key first paid before: one quiet moment of the machine
+ * suffices; medians swing from 2 to 70 ms with the load here). Each pair has fresh loopback
  * addresses (one per-source admission budget each, as distinct peers have).
  */
 import { createNode } from '../../../src/node/node';
@@ -65,9 +66,10 @@ describe('first contact between two nodes on loopback', () => {
         await second.node.addPeer({ endpoint: `${first.node.status().host}:${first.node.port}`, key: first.node.publicKey });
         await waitFor(() => up(first.node) && up(second.node), 5_000, 'both established');
         ms.push(performance.now() - t0);
-        // The first side answered the second's init (before: the greater key ignored it and
-        // resent its own 100 ms later, answering nothing).
-        expect(first.sent.get(V4.ikResponse)).toBeGreaterThanOrEqual(1);
+        // The second answered the first's refused init (before: it sent an init of its own,
+        // which the greater key ignored, resending its own 100 ms later; the smaller key answered
+        // it, so the second answered nothing either way).
+        expect([first.sent.get(V4.ikResponse) ?? 0, second.sent.get(V4.ikResponse) ?? 0]).toEqual([0, 1]);
       } finally {
         await Promise.all([x.node.close(), y.node.close()]);
       }
@@ -77,7 +79,7 @@ describe('first contact between two nodes on loopback', () => {
     expect(Math.min(...ms)).toBeLessThan(50);
   }, 60_000);
 
-  test('both add at once: established in about a round trip, whichever key is greater', async () => {
+  test('both add at once: established in about a round trip with one handshake, whichever key is greater', async () => {
     const ms: number[] = [];
     for (let i = 0; i < PAIRS; i++) {
       const [x, y] = [await counted(host()), await counted(host())];
@@ -89,13 +91,13 @@ describe('first contact between two nodes on loopback', () => {
         ]);
         await waitFor(() => up(x.node) && up(y.node), 5_000, 'both established');
         ms.push(performance.now() - t0);
-        // Each side answered the other's init, or refused it when it came before its own add.
-        expect([x, y].map((n) => (n.sent.get(V4.ikResponse) ?? 0) + unknownPeer(n.node))).toEqual([1, 1]);
+        // One handshake: one answer (the smaller key's, to a crossing init; or the kept init's,
+        // when one side's init came before the other's add).
+        expect((x.sent.get(V4.ikResponse) ?? 0) + (y.sent.get(V4.ikResponse) ?? 0)).toBe(1);
       } finally {
         await Promise.all([x.node.close(), y.node.close()]);
       }
     }
-    expect(ignored).not.toHaveBeenCalled();
     console.log(`first contact, both add at once, ${PAIRS} pairs: ${ms.map((m) => m.toFixed(1)).join(', ')} ms`);
     expect(Math.min(...ms)).toBeLessThan(50);
   }, 60_000);

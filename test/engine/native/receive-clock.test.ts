@@ -46,10 +46,6 @@ test('a data datagram costs the receiving node exactly one monotonic and one wal
   const a = await w.node(A);
   const b = await w.node(B, {}, counting);
   await w.pair(a, b);
-  // Both added each other at once: both handshakes complete (PROTOCOL §5.5, first contact), and
-  // the keepalive confirming b's responder session (sessionConfirmed reads the clocks once more)
-  // lands after pair() returns. Counted from the session's steady state.
-  await w.scheduler.advance(50);
   const got = messages(b);
   perDatagram.length = 0;
   for (let i = 0; i < 20; i++) void a.send('b', w.random.bytes(1000)); // incompressible: one message per datagram
