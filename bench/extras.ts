@@ -47,6 +47,44 @@ export async function handshakesBetweenProcesses(role: 'udpvault' | 'secret-stre
   return out;
 }
 
+/** One first contact between two processes: ms until both are established, and whether the side that added first has the greater key. */
+export interface FirstContact {
+  ms: number;
+  firstGreater: boolean;
+}
+
+const greaterKey = (a: string, b: string): boolean => Buffer.compare(Buffer.from(a, 'base64url'), Buffer.from(b, 'base64url')) > 0;
+
+/**
+ * First contact between two udpvault processes, `n` pairs, each pair on fresh loopback addresses
+ * (127.0.1.x and 127.0.2.x, as bench/roles/udpvault.ts pairs() does: one per-source admission
+ * budget each, as distinct peers have). `gapMs` null: both add each other at once (the two add
+ * commands sent together); else the first adds, and the second `gapMs` later (its init was
+ * refused: the second did not know the first yet). Each process times its own add →
+ * established; a sample is the later of the two (at once) or the second's (with a gap), the
+ * handshake's CPU included. PROTOCOL §5.5.
+ */
+export async function firstContacts(n: number, gapMs: number | null): Promise<FirstContact[]> {
+  const [[x], [y]] = await Promise.all([BenchProcess.start('udpvault'), BenchProcess.start('udpvault')]);
+  const out: FirstContact[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const hx = `127.0.1.${(i % 250) + 1}`;
+      const hy = `127.0.2.${(i % 250) + 1}`;
+      const [cx, cy] = await Promise.all([x.ask<Hello>({ cmd: 'renew', host: hx }), y.ask<Hello>({ cmd: 'renew', host: hy })]);
+      const firstGreater = greaterKey(cx.key, cy.key);
+      const addX = x.ask<Connected>({ cmd: 'add', host: hy, port: cy.port, key: cy.key, wait: true });
+      if (gapMs !== null) await sleep(gapMs);
+      const addY = y.ask<Connected>({ cmd: 'add', host: hx, port: cx.port, key: cx.key, wait: true });
+      const [a, b] = await Promise.all([addX, addY]);
+      out.push({ ms: gapMs === null ? Math.max(a.ms, b.ms) : b.ms, firstGreater });
+    }
+  } finally {
+    await Promise.all([x.exit(), y.exit()]);
+  }
+  return out;
+}
+
 export interface CrowdResult {
   peers: number;
   established: number;

@@ -28,9 +28,10 @@ export type Command =
   | { cmd: 'alloc-profile' }
   | { cmd: 'heap-snapshot'; path: string }
   | { cmd: 'gc' }
-  | { cmd: 'add'; port: number; key: string; wait: boolean }
+  | { cmd: 'add'; port: number; key: string; wait: boolean; host?: string }
   | { cmd: 'remove'; key: string }
-  | { cmd: 'renew' }
+  /** A fresh node (udpvault: on `host`, default 127.0.0.1). */
+  | { cmd: 'renew'; host?: string }
   | { cmd: 'pairs'; n: number }
   | { cmd: 'spawn'; n: number; firstIndex: number; port: number; key: string }
   | { cmd: 'join'; port: number; key: string; from: number; count: number }

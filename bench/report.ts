@@ -12,6 +12,8 @@ export interface Report {
   rounds: RoundsResult;
   inProcess: number[];
   betweenProcesses: number[];
+  /** udpvault's first contact between two processes when both add each other at once (hs17; empty when not measured). */
+  firstContactAtOnce?: number[];
   /** secret-stream's first contact between two processes (empty when it is absent). */
   secretStreamBetween: number[];
   crowd: CrowdResult | null;
@@ -105,6 +107,7 @@ export function otherTable(rep: Report): string {
     '|---|---|---|---|---|',
     `| ${ROW_LABELS[5]}, p50 / p99 | ${p(rep.inProcess)} | – | p50 < 2 ms | ${verdict(rep.inProcess.length ? percentile(rep.inProcess, 50) < 2 : null)} |`,
     `| ${ROW_LABELS[6]} (first contact), p50 / p99 | ${p(rep.betweenProcesses)} | ${p(rep.secretStreamBetween)} | – | – |`,
+    `| first contact, both sides add at once (two processes, fresh addresses; until both established), p50 / p99 | ${p(rep.firstContactAtOnce ?? [])} | – | – | – |`,
     `| handshake of the throughput pairs (fresh processes, first handshake of each), p50 / p99 | ${p(uvPairs)} | ${p(hs)} | – | – |`,
     `| ${ROW_LABELS[7]} (one node, no peers) | ${c ? `${(c.idle.rss / 1e6).toFixed(1)} MB` : '–'} | – | < 60 MB | ${verdict(c ? c.idle.rss < 60e6 : null)} |`,
     `| ${ROW_LABELS[8]} (${c ? c.peers.toLocaleString('en-US') : '–'} peers, ${c ? c.established.toLocaleString('en-US') : '–'} established, keepalives only) | ${c ? `${Math.round(c.rssPerPeer).toLocaleString('en-US')} B (heap ${Math.round(c.heapPerPeer).toLocaleString('en-US')} B${c.rssSlope === null ? '' : `; ${Math.round(c.rssSlope).toLocaleString('en-US')} B from a tenth of the peers to all`}); RSS ${(c.loaded.rss / 1e6).toFixed(1)} MB` : '–'} | – | < 4,000 B | ${verdict(c ? c.rssPerPeer < 4000 && c.established === c.peers : null)} |`,

@@ -13,7 +13,7 @@
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { crowd, handshakesBetweenProcesses, handshakesInProcess } from './extras';
+import { crowd, firstContacts, handshakesBetweenProcesses, handshakesInProcess } from './extras';
 import { markdown, writeIntoDoc } from './report';
 import { loadHyperswarm } from './roles/hyperswarm';
 import { BATCH, runRounds, WORKLOADS } from './rounds';
@@ -47,6 +47,7 @@ async function main(): Promise<void> {
   const inProcess = await handshakesInProcess(handshakes);
   const betweenProcesses = await handshakesBetweenProcesses('udpvault', handshakes);
   const secretStreamBetween = missing ? [] : await handshakesBetweenProcesses('secret-stream', handshakes);
+  const firstContactAtOnce = (await firstContacts(handshakes, null)).map((c) => c.ms);
   log(`memory: ${peers} idle peers`);
   const c = peers > 0 ? await crowd(peers, idleMs, log) : null;
 
@@ -60,7 +61,7 @@ async function main(): Promise<void> {
     `secret-stream over one udx stream${ssMtu ? ` (udx has no MTU setting: it probes from 1200 to 1500; its MTU at the end of the measured windows: ${ssMtu})` : ''}; 4 MiB socket buffers for raw and udx (udpvault sets its own). `,
     `Reliable udpvault sends keep at most 4,096 messages (256 KiB: 8) awaiting acknowledgement; secret-stream writes follow the stream's back-pressure.`,
   ].join('');
-  const text = markdown({ rounds: r, inProcess, betweenProcesses, secretStreamBetween, crowd: c, environment, secretStreamMissing: missing });
+  const text = markdown({ rounds: r, inProcess, betweenProcesses, secretStreamBetween, firstContactAtOnce, crowd: c, environment, secretStreamMissing: missing });
   log(`\n${text}`);
   const doc = process.env['BENCH_DOC'] ?? path.join(__dirname, '..', '..', 'docs', 'BENCHMARKS.md');
   if (doc !== '-') log(writeIntoDoc(doc, text) ? `written to ${path.relative(process.cwd(), doc)}` : `no results markers in ${doc}`);

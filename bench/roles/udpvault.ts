@@ -82,8 +82,8 @@ export function udpvaultRole(): RoleHandler {
     if (!node) throw new Error('udpvault: not started');
     return node;
   };
-  const start = async (): Promise<Hello> => {
-    node = await open();
+  const start = async (host?: string): Promise<Hello> => {
+    node = await open(host);
     node.on('message', onMessage);
     return { port: node.port, key: node.publicKey };
   };
@@ -96,7 +96,7 @@ export function udpvaultRole(): RoleHandler {
           const n = the();
           const t0 = performance.now();
           const up = c.cmd === 'add' && !c.wait ? null : established(n, c.key);
-          await n.addPeer({ endpoint: `127.0.0.1:${c.port}`, key: c.key, name: 'p' });
+          await n.addPeer({ endpoint: `${(c.cmd === 'add' && c.host) || '127.0.0.1'}:${c.port}`, key: c.key, name: 'p' });
           if (!up) return { ms: 0, mtu: null };
           await up;
           return { ms: performance.now() - t0, mtu: n.status().mtu };
@@ -106,7 +106,7 @@ export function udpvaultRole(): RoleHandler {
           return {};
         case 'renew':
           await the().close();
-          return start();
+          return start(c.host);
         case 'pairs':
           return { ms: await pairs(c.n) };
         case 'count':

@@ -13,7 +13,7 @@ import type { HandshakeResult, NoiseStatic } from '../../crypto/noise/common';
 import { NoiseError } from '../../crypto/noise/handshake-state';
 import { IkResponder, type OwnPayload } from '../../crypto/noise/ik';
 import { XxResponder } from '../../crypto/noise/xx';
-import { encodeHandshake, V4, type HandshakeMessage } from '../../wire/handshake-v4';
+import { encodeHandshake, parseHandshake, V4, type HandshakeMessage } from '../../wire/handshake-v4';
 import type { Datagram } from '../../net/transport';
 import type { Peer } from '../../peer/peer';
 import type { NodeContext } from '../context';
@@ -25,6 +25,7 @@ import { markToStoredMs } from './link-v4';
 import { staticKeyString } from '../../peer/trust';
 import type { NativeLink } from './link';
 import { noise, NOISE_DROP } from './noise-drop';
+import type { RefusedInits } from './refused-inits';
 
 /** A crossing init this long after ours means the peer probably refused ours (did not know us yet). */
 const RESEND_AFTER_MS = 20;
@@ -55,10 +56,16 @@ export interface V4Core {
   attributed(peer: Peer, fn: () => void): void;
   send(link: NativeLink, bytes: Uint8Array, to: { address: string; port: number }): void;
   resendPending(link: NativeLink): void;
+  /** IK inits refused for naming no peer, kept for a moment (answerRefusedInit). */
+  readonly refused: RefusedInits;
 }
 
-/** IK init (after the gate): the static names a peer (or a key-less peer's endpoint), then respondIk. */
-export function onIkInit(hs: V4Core, m: HandshakeMessage, d: Datagram): void {
+/**
+ * IK init (after the gate): the static names a peer (or a key-less peer's endpoint), then
+ * respondIk. `replayed`: a refused init answered after its peer was added (answerRefusedInit),
+ * never kept again.
+ */
+export function onIkInit(hs: V4Core, m: HandshakeMessage, d: Datagram, replayed = false): void {
 const { ctx } = hs;
   let link: NativeLink | undefined;
   let responder: IkResponder;
@@ -82,6 +89,7 @@ const { ctx } = hs;
           return undefined;
         }
         ctx.emitRefused({ reason: 'unknown-identity', source: formatEndpoint(d), staticFingerprint: staticFingerprint(rs) });
+        if (!replayed) hs.refused.remember(staticKeyString(rs), d, ctx.clock.monotonic()); // answered if the peer is added soon (answerRefusedInit)
         throw new DropError('unknownPeer', 'handshake from an identity that is not a peer');
       },
     });
@@ -146,6 +154,30 @@ function respondIk(hs: V4Core, link: NativeLink, responder: IkResponder, d: Data
   const bytes = encodeHandshake(V4.ikResponse, result.remoteSessionId, message);
   new CookieGenerator({ receiverStatic: result.remoteStatic, clock: ctx.clock }).addMacs(bytes);
   hs.send(link, bytes, d);
+}
+
+/**
+ * The peer was just added (NativeLink.start, no session yet): if an IK init of its key was
+ * refused a moment ago (we did not know it yet: RefusedInits), answer that init now, through the
+ * full read, the replay mark and respondIk, instead of starting an attempt of our own. The
+ * initiator's attempt is still pending, so first contact takes one round trip and one handshake
+ * (PROTOCOL §5.5). True when an answer went out (an unconfirmed responder session is installed;
+ * if it is never confirmed, timers.ts onNoSession starts our own attempt 1.5 s later).
+ */
+export function answerRefusedInit(hs: V4Core, link: NativeLink): boolean {
+  const { ctx, peer } = link;
+  const staticKey = peer.trust.staticKey;
+  if (staticKey === null || hs.refused.size === 0) return false;
+  const d = hs.refused.take(staticKey, ctx.clock.monotonic());
+  if (!d) return false;
+  const before = link.keypairs.size;
+  try {
+    onIkInit(hs, parseHandshake(d.data), d, true);
+  } catch (e) {
+    if (!(e instanceof DropError)) throw e;
+    ctx.drop(e.reason, peer, e.message);
+  }
+  return link.keypairs.size > before;
 }
 
 /** XX msg1 (TOFU first contact, cookie-gated): only from a key-less peer's endpoint; answers msg2. */

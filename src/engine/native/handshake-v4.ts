@@ -32,6 +32,7 @@ import type { NativeLink } from './link';
 import type { NativeEngine } from './engine';
 import { onIkInit, onXx1, onXx3, type V4Core } from './handshake-v4-responder';
 import { noise, NOISE_DROP } from './noise-drop';
+import { RefusedInits } from './refused-inits';
 
 
 const refU32 = (ref: Uint8Array): number => ((ref[0]! << 24) | (ref[1]! << 16) | (ref[2]! << 8) | ref[3]!) >>> 0;
@@ -48,6 +49,8 @@ export class V4Handshakes implements V4Core {
    * (or an XX msg3 may be repeated): release() drops it (issue 12: no entry per idle peer).
    */
   readonly #byRef = new Map<number, NativeLink>();
+  /** @internal (V4Core) IK inits refused for naming no peer, kept for a moment (PROTOCOL §5.5, first contact). */
+  readonly refused = new RefusedInits();
 
   constructor(engine: NativeEngine) {
     this.#engine = engine;
@@ -143,6 +146,7 @@ export class V4Handshakes implements V4Core {
   }
 
   close(): void {
+    this.refused.clear();
     this.gate.destroy();
     destroyNoiseStatic(this.local);
   }

@@ -10,10 +10,19 @@ import type { NodeContext } from '../context';
 import { CLOCK_SKEW_REPORT_MS } from '../../peer/clock-offset';
 import type { NativeLink } from './link';
 import { encodeKey } from '../../crypto/identity';
+import { answerRefusedInit } from './handshake-v4-responder';
 
 /** Starts (or restarts) a handshake: a new attempt, the retry timer armed. */
 export function initiateHandshake(link: NativeLink): void {
   link.engine.v4.initiate(link);
+}
+
+/**
+ * A peer was just added (no session yet): answers its init refused a moment ago, when there is
+ * one (PROTOCOL §5.5, first contact), else starts a handshake.
+ */
+export function startHandshake(link: NativeLink): void {
+  if (!answerRefusedInit(link.engine.v4, link)) initiateHandshake(link);
 }
 
 /** Tries once more at once (crossing handshakes) with a fresh init. */

@@ -21,7 +21,7 @@ import type { PayloadItem } from '../../wire/frame';
 import { EXPRESS_MIN_DATA_BYTES, expressSession, sendExpress, wholeItemBytes } from './express';
 import { PacketPath } from './packet-path';
 import { receiveData } from './receive';
-import { initiateHandshake } from './handshake';
+import { initiateHandshake, startHandshake } from './handshake';
 import { LinkV4, type V4Attempt } from './link-v4';
 import { quietUntil, tickLink } from './timers';
 
@@ -288,7 +288,7 @@ export class NativeLink implements PeerLink {
     }
     if (this.keypairs.size > 0) return;
     this.handshaker.resetAttempts();
-    initiateHandshake(this);
+    startHandshake(this); // answers the peer's init refused a moment ago, if any (hs17)
   }
 
   onDatagram(d: Datagram): boolean {
