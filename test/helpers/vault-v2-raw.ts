@@ -92,7 +92,7 @@ export class RawV2Peer {
   /** Waits for the next received datagram after index `from` matching `pred`. */
   async next(from: number, pred: (r: RawReceived) => boolean = () => true, what = 'a datagram from the node'): Promise<RawReceived> {
     let found: RawReceived | undefined;
-    await waitFor(() => (found = this.received.slice(from).find(pred)) !== undefined, 5000, what);
+    await waitFor(() => (found = this.received.slice(from).find(pred)) !== undefined, 20_000, what); // a bound for a stall only (a loaded machine)
     return found!;
   }
 
