@@ -29,9 +29,9 @@ const opened: Array<() => Promise<void>> = [];
 
 /**
  * A and B talking through a tap that records (and can hold) every datagram; returns once the
- * link is quiet: both path MTU searches have ended (whatever size each confirmed: on a loaded
- * machine a probe answered late counts as lost and the search settles below 1472, which these
- * tests do not depend on) and nothing either side sent is unacknowledged. The last packets of
+ * link is quiet: both path MTU searches have ended (whatever size each confirmed: a probe
+ * answered after its timeout counts as lost, and these tests do not depend on 1472) and nothing
+ * either side sent is unacknowledged. The last packets of
  * the search are a keepalive and its answer (A→B); a capture that starts before that answer
  * would hold it instead of the datagram it is after.
  */
