@@ -32,6 +32,13 @@ async function rejection(p: Promise<unknown>): Promise<UdpVaultError> {
   throw new Error('expected a rejection');
 }
 const settle = (ms = 150): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/**
+ * Bound of the waits: each waits for datagrams already sent to be handled (an exact count or
+ * state, no timer to run out), so it only turns a stall into an error before the test's
+ * timeout. 5 s ran out once under load (the refusals test, session 6).
+ */
+const SETTLE_MS = 20_000;
+jest.setTimeout(90_000);
 
 /** System time with a monotonic clock that the test can move forward. */
 class SkewClock implements Clock {
@@ -63,12 +70,12 @@ describe('two udpvault nodes in vault-v2 mode', () => {
     const atB = collect(b);
     await a.addPeer({ endpoint: `127.0.0.1:${b.port}`, key: b.publicKey, name: 'b', compat: 'vault-v2' });
     await b.addPeer({ endpoint: `127.0.0.1:${a.port}`, key: a.publicKey, name: 'a', compat: 'vault-v2' });
-    await waitFor(() => a.peers()[0]?.state === 'established' && b.peers()[0]?.state === 'established', 5000, 'keys learned');
+    await waitFor(() => a.peers()[0]?.state === 'established' && b.peers()[0]?.state === 'established', SETTLE_MS, 'keys learned');
     await a.send('b', 'hello from a');
     await a.send('b', 'grüße ✓ – unicode');
     await b.send('a', 'hello from b');
     await a.send('b', '');
-    await waitFor(() => atB.length === 3 && atA.length === 1, 5000, 'messages');
+    await waitFor(() => atB.length === 3 && atA.length === 1, SETTLE_MS, 'messages');
     expect(atB.map(text)).toEqual(['hello from a', 'grüße ✓ – unicode', '']);
     expect(atA.map(text)).toEqual(['hello from b']);
     expect(atB[0]).toMatchObject({ peer: a.publicKey, name: 'a', addr: `127.0.0.1:${a.port}`, reliable: false, encrypted: true });
@@ -89,12 +96,12 @@ describe('two udpvault nodes in vault-v2 mode', () => {
     const evA = peerEvents(a);
     await a.addPeer({ endpoint: `127.0.0.1:${b.port}`, name: 'b', compat: 'vault-v2' });
     await b.addPeer({ endpoint: `127.0.0.1:${a.port}`, name: 'a', compat: 'vault-v2' });
-    await waitFor(() => a.peers()[0]?.state === 'established' && b.peers()[0]?.state === 'established', 5000, 'keys learned');
+    await waitFor(() => a.peers()[0]?.state === 'established' && b.peers()[0]?.state === 'established', SETTLE_MS, 'keys learned');
     expect(a.peers()[0]).toMatchObject({ key: b.publicKey, trust: 'tofu' });
     expect(b.peers()[0]).toMatchObject({ key: a.publicKey, trust: 'tofu' });
     expect(evA.map((e) => e.type)).toEqual(['added', 'tofu', 'handshake']);
     await Promise.all([a.send('b', 'one'), a.send('b', 'two'), b.send('a', 'three')]);
-    await waitFor(() => atB.length === 2 && atA.length === 1, 5000, 'messages');
+    await waitFor(() => atB.length === 2 && atA.length === 1, SETTLE_MS, 'messages');
     expect(atB.map(text)).toEqual(['one', 'two']);
     expect(atA.map(text)).toEqual(['three']);
     expect(atA[0]!.peer).toBe(b.publicKey);
@@ -107,7 +114,7 @@ describe('two udpvault nodes in vault-v2 mode', () => {
     await settle(100);
     await b.addPeer({ endpoint: `127.0.0.1:${a.port}`, key: a.publicKey, name: 'a', compat: 'vault-v2' });
     await sent;
-    await waitFor(() => atB.length === 1, 5000, 'queued message');
+    await waitFor(() => atB.length === 1, SETTLE_MS, 'queued message');
     expect(text(atB[0]!)).toBe('queued until b announces');
   });
 });
@@ -133,7 +140,7 @@ describe('a node and a reference-style raw peer', () => {
     const { ann } = RawV2Peer.announcementOf(first);
     const mark = raw.received.length;
     await raw.send(raw.announcementBody(), node.port, 1);
-    await waitFor(() => node.peers()[0]?.state === 'established', 5000, 'raw peer keys learned');
+    await waitFor(() => node.peers()[0]?.state === 'established', SETTLE_MS, 'raw peer keys learned');
     const answer = await raw.next(mark, RawV2Peer.isPlainAnnouncement, 'the node answer to a new announcement');
     return { nodeEncPk: ann.encPk, answer };
   }
@@ -160,13 +167,13 @@ describe('a node and a reference-style raw peer', () => {
 
     const dgram = raw.seal(raw.payloadBody('hello vault'), nodeEncPk);
     await raw.send(dgram, node.port, 2);
-    await waitFor(() => got.length === 1, 5000, 'message');
+    await waitFor(() => got.length === 1, SETTLE_MS, 'message');
     expect(got[0]).toMatchObject({ peer: raw.keyString, name: 'ref', addr: `127.0.0.1:${raw.sourcePort(2)}`, reliable: false, encrypted: true });
     expect(text(got[0]!)).toBe('hello vault');
 
     // The same datagram again: refused by the inner-nonce replay cache.
     await raw.send(dgram, node.port, 1);
-    await waitFor(() => drops(node, 'replay') === 1, 5000, 'replay drop');
+    await waitFor(() => drops(node, 'replay') === 1, SETTLE_MS, 'replay drop');
     expect(node.peers()[0]!.counters.drops).toEqual({ replay: 1 });
     expect(got.length).toBe(1);
     expect(drops(node, 'unknownVersion')).toBe(0);
@@ -178,7 +185,7 @@ describe('a node and a reference-style raw peer', () => {
     await node.send('ref', 'hi reference');
     await node.send(raw.keyString, 'ünïcødé');
     const isEncrypted = (r: RawReceived): boolean => !RawV2Peer.isPlainAnnouncement(r);
-    await waitFor(() => raw.received.slice(mark).filter(isEncrypted).length === 2, 5000, 'two encrypted datagrams');
+    await waitFor(() => raw.received.slice(mark).filter(isEncrypted).length === 2, SETTLE_MS, 'two encrypted datagrams');
     const opened = raw.received.slice(mark).filter(isEncrypted).map((r) => {
       expect(r.port).toBe(node.port);
       return raw.open(r, nodeEncPk);
@@ -205,7 +212,7 @@ describe('a node and a reference-style raw peer', () => {
       expect(sealed[0]).toBe(t);
       await raw.send(sealed, node.port, 2);
     }
-    await waitFor(() => got.length === types.length, 5000, 'one message per type');
+    await waitFor(() => got.length === types.length, SETTLE_MS, 'one message per type');
     expect(got.map(text)).toEqual(types.map((_, i) => `type ${i}`));
     expect(node.status().counters.drops).toEqual({});
 
@@ -213,7 +220,7 @@ describe('a node and a reference-style raw peer', () => {
     for (let batch = 1; batch <= 4; batch++) {
       // Batches of 50 (the raw socket's default receive buffer holds ~150 datagrams of 1.4 kB).
       await Promise.all(Array.from({ length: 50 }, (_, i) => node.send('ref', `m${i}`)));
-      await waitFor(() => raw.received.length - mark >= 50 * batch, 5000, `${50 * batch} datagrams`);
+      await waitFor(() => raw.received.length - mark >= 50 * batch, SETTLE_MS, `${50 * batch} datagrams`);
     }
     const firstBytes = new Set(raw.received.slice(mark).filter((r) => !RawV2Peer.isPlainAnnouncement(r)).map((r) => r.data[0]));
     for (const t of types) expect(firstBytes.has(t)).toBe(false);
@@ -222,7 +229,7 @@ describe('a node and a reference-style raw peer', () => {
   test('an encrypted announcement refreshes the keys', async () => {
     const { nodeEncPk } = await handshake();
     await raw.send(raw.seal(raw.announcementBody(), nodeEncPk), node.port, 2);
-    await waitFor(() => node.peers()[0]!.counters.packetsIn === 2, 5000, 'encrypted announcement accepted');
+    await waitFor(() => node.peers()[0]!.counters.packetsIn === 2, SETTLE_MS, 'encrypted announcement accepted');
     expect(node.status().counters.drops).toEqual({});
   });
 
@@ -230,13 +237,13 @@ describe('a node and a reference-style raw peer', () => {
     const got = collect(node);
     await handshake();
     await raw.send(raw.payloadBody('plain fallback'), node.port, 1);
-    await waitFor(() => drops(node, 'plaintextRefused') === 1, 5000, 'plaintext refused');
+    await waitFor(() => drops(node, 'plaintextRefused') === 1, SETTLE_MS, 'plaintext refused');
     expect(node.peers()[0]!.counters.drops).toEqual({ plaintextRefused: 1 });
     expect(got).toEqual([]);
 
     await node.addPeer({ endpoint: `127.0.0.1:${raw.port}`, compat: 'vault-v2', allowPlaintext: true });
     await raw.send(raw.payloadBody('plain fallback'), node.port, 2);
-    await waitFor(() => got.length === 1, 5000, 'plaintext message');
+    await waitFor(() => got.length === 1, SETTLE_MS, 'plaintext message');
     expect(got[0]).toMatchObject({ peer: raw.keyString, name: 'ref', addr: `127.0.0.1:${raw.sourcePort(2)}`, encrypted: false, reliable: false });
     expect(text(got[0]!)).toBe('plain fallback');
   });
@@ -246,28 +253,35 @@ describe('a node and a reference-style raw peer', () => {
     const { nodeEncPk } = await handshake();
     const other = await RawV2Peer.open();
     try {
-      // Encrypted with a key no peer on that IP announced.
-      await raw.send(raw.seal(raw.payloadBody('x'), nodeEncPk, undefined, other.enc.privateKey), node.port, 1);
-      await waitFor(() => drops(node, 'authFailure') === 1, 5000, 'authFailure');
+      // Encrypted with a key no peer on that IP announced. Its first byte (the nonce's) is not a
+      // native type: with a random nonce, 7 in 256 of these were counted as malformed instead
+      // (the refusals test failed 1 in 20 runs, whatever the load); that case comes next.
+      await raw.send(raw.seal(raw.payloadBody('x'), nodeEncPk, undefined, other.enc.privateKey, 0x00), node.port, 1);
+      await waitFor(() => drops(node, 'authFailure') === 1, SETTLE_MS, () => `authFailure: drops ${JSON.stringify(node.status().counters.drops)}`);
+      // Starting with the data type byte, the native path judges it first and the vault-v2
+      // fallback does not authenticate it either: the native reason counts (engine.ts).
+      await raw.send(raw.seal(raw.payloadBody('x'), nodeEncPk, undefined, other.enc.privateKey, TYPE_DATA), node.port, 1);
+      await waitFor(() => drops(node, 'malformed') === 1, SETTLE_MS, () => `malformed: drops ${JSON.stringify(node.status().counters.drops)}`);
+      expect(drops(node, 'authFailure')).toBe(1);
       // 120 s old.
       const old: Clock = { now: () => Date.now() - 120_000, monotonic: () => 0 };
       await raw.send(raw.seal(raw.payloadBody('x'), nodeEncPk, old), node.port, 1);
-      await waitFor(() => drops(node, 'stale') === 1, 5000, 'stale');
+      await waitFor(() => drops(node, 'stale') === 1, SETTLE_MS, () => `stale: drops ${JSON.stringify(node.status().counters.drops)}`);
       // An announcement for a port where no vault-v2 peer is.
       await raw.send(raw.announcementBody({ port: other.port }), node.port, 1);
-      await waitFor(() => drops(node, 'unknownPeer') === 1, 5000, 'unknownPeer');
+      await waitFor(() => drops(node, 'unknownPeer') === 1, SETTLE_MS, () => `unknownPeer: drops ${JSON.stringify(node.status().counters.drops)}`);
       // Another sign key for the TOFU peer: refused, key-changed raised once.
       const intruder = signKeypair();
       await raw.send(raw.announcementBody({ sign: intruder, encPk: other.enc.publicKey }), node.port, 1);
       await raw.send(raw.announcementBody({ sign: intruder, encPk: other.enc.publicKey }), node.port, 2);
-      await waitFor(() => drops(node, 'keyChanged') === 2, 5000, 'keyChanged');
+      await waitFor(() => drops(node, 'keyChanged') === 2, SETTLE_MS, () => `keyChanged: drops ${JSON.stringify(node.status().counters.drops)}`);
       expect(events.filter((e) => e.type === 'key-changed').map((e) => e.offeredKey)).toEqual([encodeKey(intruder.publicKey)]);
       expect(node.peers()[0]!.key).toBe(raw.keyString);
 
       // Pinned to a key that is not the raw peer's.
       await node.addPeer({ endpoint: `127.0.0.1:${other.port}`, key: other.keyString, name: 'other', compat: 'vault-v2' });
       await other.send(raw.announcementBody({ port: other.port }), node.port, 1);
-      await waitFor(() => drops(node, 'keyChanged') === 3, 5000, 'pinned keyChanged');
+      await waitFor(() => drops(node, 'keyChanged') === 3, SETTLE_MS, () => `pinned keyChanged: drops ${JSON.stringify(node.status().counters.drops)}`);
       expect(node.peers().find((p) => p.name === 'other')).toMatchObject({ key: other.keyString, trust: 'pinned', state: 'handshaking' });
       expect(node.peers().find((p) => p.name === 'other')!.counters.drops).toEqual({ keyChanged: 1 });
     } finally {
@@ -277,7 +291,7 @@ describe('a node and a reference-style raw peer', () => {
 
   test('a vault-v2 datagram from an IP without vault-v2 peers is counted as unknown version', async () => {
     await raw.send(raw.announcementBody(), node.port, 1);
-    await waitFor(() => drops(node, 'unknownVersion') === 1, 5000, 'unknownVersion');
+    await waitFor(() => drops(node, 'unknownVersion') === 1, SETTLE_MS, 'unknownVersion');
   });
 
   test('send errors: not UTF-8, too large, reliable, no key within the timeout', async () => {
@@ -308,7 +322,7 @@ describe('a node and a reference-style raw peer', () => {
     clock.offsetMs += 5_500;
     await raw.next(mark, RawV2Peer.isPlainAnnouncement, 're-announcement after 5 s');
     clock.offsetMs += 56_000; // 61.5 s since the raw peer's announcement
-    await waitFor(() => node.peers()[0]!.state === 'handshaking', 5000, 'keys forgotten');
+    await waitFor(() => node.peers()[0]!.state === 'handshaking', SETTLE_MS, 'keys forgotten');
     // Without keys a message waits instead of being sent.
     const sent = node.send('ref', 'after forgetting', { timeoutMs: 60_000 });
     await settle();

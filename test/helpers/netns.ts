@@ -16,7 +16,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as readline from 'node:readline';
-import { repoRoot } from '../netns/bed/sys';
+import { favoured, repoRoot } from '../netns/bed/sys';
 
 export const ADDR_A = '10.77.0.1';
 export const ADDR_B = '10.77.0.2';
@@ -132,7 +132,7 @@ export class WireProcess {
   #stderr = '';
 
   constructor(args: string[]) {
-    this.child = spawn(args[0]!, args.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = spawn(...favoured(args[0]!, args.slice(1)), { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stderr!.on('data', (d: Buffer) => (this.#stderr += d.toString()));
     const lines = readline.createInterface({ input: this.child.stdout! });
     this.#ready = new Promise((resolve, reject) => {

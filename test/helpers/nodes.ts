@@ -12,10 +12,14 @@ export async function pair(a: UdpVaultNode, b: UdpVaultNode, names: [string, str
   await Promise.all([waitFor(() => a.peers()[0]?.state === 'established'), waitFor(() => b.peers()[0]?.state === 'established')]);
 }
 
-export async function waitFor(cond: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+/**
+ * Polls `cond` (every 5 ms) until it holds. The bound only turns a stall into an error before
+ * the test's own timeout; `what` may be a function, to describe the state at that moment.
+ */
+export async function waitFor(cond: () => boolean, timeoutMs = 5000, what: string | (() => string) = 'condition'): Promise<void> {
   const start = Date.now();
   while (!cond()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
 }

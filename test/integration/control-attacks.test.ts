@@ -9,6 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { connect, type SubscribedMessage } from '../../src/control/client';
 import type { UdpVaultNode } from '../../src/node/types';
 import { startNode } from '../helpers/nodes';
@@ -26,6 +27,31 @@ function memoryOf(pid: number): { rss: number; peak: number } {
 }
 
 const openFds = (pid: number): number => fs.readdirSync(`/proc/${pid}/fd`).length;
+
+/**
+ * Control connections a process holds: its socket fds that are connected Unix sockets on
+ * `sockPath` (an accepted socket carries the listener's path in /proc/net/unix, state 03).
+ * Exact, where the total fd count also moves with files and sockets the daemon opens for a
+ * moment (a CLI connection it has not closed yet when the CLI process has already exited).
+ */
+function controlConnections(pid: number, sockPath: string): number {
+  const inodes = new Set<string>();
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+    let link = '';
+    try {
+      link = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      continue; // closed meanwhile
+    }
+    if (link.startsWith('socket:[')) inodes.add(link.slice(8, -1));
+  }
+  let n = 0;
+  for (const line of fs.readFileSync('/proc/net/unix', 'utf8').split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f[7] === sockPath && f[5] === '03' && inodes.has(f[6]!)) n++;
+  }
+  return n;
+}
 
 /** A raw control connection whose replies are read only when asked to (until then nothing is read). */
 class Attacker {
@@ -68,6 +94,17 @@ class Attacker {
     }, timeoutMs, 'the attacker connection to be answered');
     return text;
   }
+  /** Reads into a tally until `done` holds for it (or the daemon closed the connection). */
+  async tallyUntil(done: (c: Tally) => boolean, timeoutMs = 60_000): Promise<Tally> {
+    this.startReading();
+    const c = new Tally();
+    const decoder = new StringDecoder('utf8');
+    await waitFor(() => {
+      if (this.#chunks.length > 0) c.feed(decoder.write(Buffer.concat(this.#chunks.splice(0))));
+      return done(c) || this.closed;
+    }, timeoutMs, 'the attacker connection to be answered');
+    return c;
+  }
   close(): void {
     this.socket.destroy();
   }
@@ -81,12 +118,14 @@ interface Setup {
 let root: string;
 let setup: Setup | null = null;
 const attackers: Attacker[] = [];
+let stallReport: NodeJS.Timeout | undefined;
 
 beforeAll(() => requireBuild());
 beforeEach(() => {
   root = tempDir();
 });
 afterEach(async () => {
+  clearTimeout(stallReport);
   for (const a of attackers.splice(0)) a.close();
   if (setup) {
     await setup.sender.close();
@@ -122,23 +161,43 @@ async function pump(sender: UdpVaultNode, n: number, make: (i: number) => Uint8A
   await Promise.all(Array.from({ length: window }, worker));
 }
 
-/** Per subscription id: message lines and the lost counts, from a stream of control lines. */
-function tally(text: string): { ok: number; refused: Map<string, number>; messages: Map<unknown, number>; lost: Map<unknown, number> } {
-  const out = { ok: 0, refused: new Map<string, number>(), messages: new Map<unknown, number>(), lost: new Map<unknown, number>() };
-  for (const line of text.split('\n')) {
-    if (line === '') continue;
+/**
+ * Per subscription id: message lines and the lost counts of a stream of control lines, fed as
+ * it is read (the 800-subscription stream is ~60 MiB: tallying all of it again on every poll
+ * took minutes on a loaded machine).
+ */
+class Tally {
+  ok = 0;
+  readonly refused = new Map<string, number>();
+  readonly messages = new Map<unknown, number>();
+  readonly lost = new Map<unknown, number>();
+  /** Lost notices (lines), and the UTF-8 bytes of the first message line with its "\n". */
+  lostLines = 0;
+  messageLineBytes = 0;
+  #partial = '';
+
+  feed(text: string): void {
+    const lines = (this.#partial + text).split('\n');
+    this.#partial = lines.pop()!;
+    for (const line of lines) if (line !== '') this.#line(line);
+  }
+
+  #line(line: string): void {
     const head = /^\{"v":1,"id":(\d+|"[^"]*"),"type":"message"/.exec(line);
     if (head) {
       const id = JSON.parse(head[1]!) as unknown;
-      out.messages.set(id, (out.messages.get(id) ?? 0) + 1);
-      continue;
+      this.messages.set(id, (this.messages.get(id) ?? 0) + 1);
+      if (this.messageLineBytes === 0) this.messageLineBytes = Buffer.byteLength(line) + 1;
+      return;
     }
     const l = JSON.parse(line) as { id: unknown; ok?: boolean; error?: { code: string }; type?: string; count?: number };
-    if (l.ok === true) out.ok++;
-    else if (l.ok === false) out.refused.set(l.error!.code, (out.refused.get(l.error!.code) ?? 0) + 1);
-    else if (l.type === 'lost') out.lost.set(l.id, (out.lost.get(l.id) ?? 0) + l.count!);
+    if (l.ok === true) this.ok++;
+    else if (l.ok === false) this.refused.set(l.error!.code, (this.refused.get(l.error!.code) ?? 0) + 1);
+    else if (l.type === 'lost') {
+      this.lost.set(l.id, (this.lost.get(l.id) ?? 0) + l.count!);
+      this.lostLines++;
+    }
   }
-  return out;
 }
 
 test('800 subscriptions on one connection that never reads: 16 accepted, 784 refused with ERR_TOO_MANY_SUBSCRIPTIONS, daemon memory bounded', async () => {
@@ -160,11 +219,9 @@ test('800 subscriptions on one connection that never reads: 16 accepted, 784 ref
   const after = memoryOf(pid);
   const grown = after.peak - before.rss;
 
-  const text = await attacker.readUntil((t) => {
-    const c = tally(t);
-    return c.ok + [...c.refused.values()].reduce((a, b) => a + b, 0) === 800 && [...c.messages.keys()].every((id) => (c.messages.get(id) ?? 0) + (c.lost.get(id) ?? 0) === N) && c.messages.size === 16;
-  });
-  const c = tally(text);
+  const c = await attacker.tallyUntil(
+    (t) => t.ok + [...t.refused.values()].reduce((a, b) => a + b, 0) === 800 && [...t.messages.keys()].every((id) => (t.messages.get(id) ?? 0) + (t.lost.get(id) ?? 0) === N) && t.messages.size === 16,
+  );
   expect(c.ok).toBe(16);
   expect([...c.refused]).toEqual([['ERR_TOO_MANY_SUBSCRIPTIONS', 784]]);
   // Every subscription accounts for every message: delivered (in buffers) or reported lost.
@@ -208,9 +265,10 @@ test('1,000 connections at once: 64 served, 936 refused with ERR_TOO_MANY_CONNEC
       error: { code: 'ERR_TOO_MANY_CONNECTIONS', kind: 'error', message: 'the daemon serves at most 64 control connections at once (setting maxControlConnections); close one and retry' },
     });
   }
-  // The daemon holds the 64 served sockets, nothing of the refused ones.
-  await waitFor(() => openFds(pid) - fds0 <= 64, 5000, 'the daemon to let go of the refused sockets');
-  expect(openFds(pid) - fds0).toBe(64);
+  // The daemon holds the 64 served sockets, nothing of the refused ones (fds0 may count a CLI
+  // connection of start() the daemon had not closed yet: the fd total is an upper bound only).
+  await waitFor(() => controlConnections(pid, sock) === 64 && openFds(pid) - fds0 <= 64, 20_000, 'the daemon to let go of the refused sockets');
+  expect(controlConnections(pid, sock)).toBe(64);
   const during = memoryOf(pid);
 
   // While the attacker holds every slot, the CLI is refused with the reason (exit 1)...
@@ -222,7 +280,7 @@ test('1,000 connections at once: 64 served, 936 refused with ERR_TOO_MANY_CONNEC
   const idLine = await served[0]!.readUntil((t) => t.includes('\n'));
   expect(JSON.parse(idLine)).toEqual({ v: 1, id: 1, ok: true, result: { publicKey: daemon.publicKey } });
   for (const c of conns) c.close();
-  await waitFor(() => openFds(pid) === fds0, 10_000, 'the daemon to close the served connections');
+  await waitFor(() => controlConnections(pid, sock) === 0 && openFds(pid) <= fds0, 20_000, 'the daemon to close the served connections');
   const st = await cli(['status', '--json', '--home', daemon.home]);
   expect(st.code).toBe(0);
   expect(JSON.parse(st.stdout)).toMatchObject({ connections: 1, subscribers: 0 });
@@ -231,27 +289,36 @@ test('1,000 connections at once: 64 served, 936 refused with ERR_TOO_MANY_CONNEC
 });
 
 test('a subscriber that never reads while 16 MiB arrive: bounded to subscriberBufferBytes, told how many it lost, and a reading subscriber gets every byte', async () => {
+  // Which step the test is at, reported if it is still running after 170 s (jest's timeout at
+  // 180 s names no step; CI stop 17 saw one such timeout, not reproduced since — notes/flaky17).
+  let step = 'start()';
+  stallReport = setTimeout(() => console.error(`stuck-subscriber test still at step "${step}" after 170 s`), 170_000);
   const { daemon, sender } = await start();
   const pid = daemon.child.pid!;
+  step = 'the stuck subscriber';
   const stuck = await Attacker.open(path.join(daemon.home, 'control.sock'));
   attackers.push(stuck);
   stuck.socket.write('{"v":1,"id":"stuck","op":"subscribe"}\n');
+  step = 'connect()';
   const client = await connect({ home: daemon.home });
-  // The reader shares this process with the sender: on a loaded machine it can fall behind by
-  // more than its own 16 MiB bound, and then it rightly loses messages too. The sender is paced
-  // by the reader (at most AHEAD messages, ~4 MiB of lines, not yet read), so what this test
-  // shows is the property claimed: the stuck subscriber never stalls or costs the reading one.
+  // The reader shares this process with the sender. Measured on Node 26 at load up to 25, the
+  // reader was at most 36 messages (~3 MiB) behind what the daemon acknowledged, far from its own
+  // 16 MiB bound (~190 lines); still, the sender is paced by the reader (at most AHEAD messages,
+  // ~4 MiB of lines, not yet read), so a reader loss can only mean the stuck subscriber cost it.
   const AHEAD = 48;
   let lostEarly: (n: number) => void = () => undefined;
   const lostNotice = new Promise<number>((resolve) => (lostEarly = resolve));
   const reader = client.subscribe({ highWaterMark: 100_000, onLost: (n) => lostEarly(n) });
+  step = 'reader.ready()';
   await reader.ready();
+  step = 'status: 2 subscriptions';
   await waitFor(async () => {
     const r = await cli(['status', '--json', '--home', daemon.home]);
     return r.code === 0 && (JSON.parse(r.stdout) as { subscribers: number }).subscribers === 2;
   }, 20_000, '2 subscriptions');
   const before = memoryOf(pid);
 
+  step = 'sending and reading';
   // 320 binary messages of 64 KiB = 20 MiB of payload; each line carries ~87 KiB of base64.
   const N = 320;
   const payloads = Array.from({ length: N }, () => new Uint8Array(randomBytes(64 * 1024)));
@@ -292,17 +359,15 @@ test('a subscriber that never reads while 16 MiB arrive: bounded to subscriberBu
   const digest = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
   expect(got.map((m) => digest(m.data))).toEqual(payloads.map(digest));
 
-  const text = await stuck.readUntil((t) => {
-    const c = tally(t);
-    return (c.messages.get('stuck') ?? 0) + (c.lost.get('stuck') ?? 0) === N;
-  });
-  const c = tally(text);
+  step = 'reading the stuck subscriber';
+  const c = await stuck.tallyUntil((t) => (t.messages.get('stuck') ?? 0) + (t.lost.get('stuck') ?? 0) === N);
+  step = 'checks';
   const delivered = c.messages.get('stuck') ?? 0;
   expect(c.lost.get('stuck')).toBe(N - delivered);
-  expect(text.split('\n').filter((l) => l.includes('"type":"lost"'))).toHaveLength(1);
+  expect(c.lostLines).toBe(1);
   // What reached it: at most 16 MiB of lines buffered by the daemon plus what the kernel socket
   // buffers held when it stopped reading (well under 1 MiB for a Unix socket).
-  const lineBytes = Buffer.byteLength(text.split('\n').find((l) => l.includes('"type":"message"'))!) + 1;
+  const lineBytes = c.messageLineBytes;
   expect(delivered * lineBytes).toBeLessThanOrEqual(16 * MiB + 1 * MiB);
   expect(delivered * lineBytes).toBeGreaterThan(15 * MiB);
   const grown = after.peak - before.rss;

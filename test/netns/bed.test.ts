@@ -14,9 +14,12 @@ import { bedDescribe } from './bed/gate';
 import { HOP_RECEIVER_ADDR, MtuHopPath } from './bed/mtu-hop';
 import { INSIDE_ADDR, NAT_OUTSIDE_ADDR, NatRouter, OUTSIDE_ADDR } from './bed/nat';
 import { RECEIVER_ADDR, ShapedPath } from './bed/shaped-path';
-import { fakeTimeEnv, probeBed, run, sleep, waitFor } from './bed/sys';
+import { fakeTimeEnv, probeBed, run, waitFor } from './bed/sys';
 
 const cap = probeBed();
+
+/** Milliseconds of the TCP sink's samples (its own clock) that arrived after `from` (ours). */
+const sinkMs = (flow: TcpFlow, from: number): number => flow.ticks.filter((t) => t.at > from).reduce((s, t) => s + t.ms, 0);
 const describeBed = bedDescribe('netns bed', cap);
 
 describeBed('shaped path: tbf bottleneck + 40 ms RTT wire', () => {
@@ -46,12 +49,16 @@ describeBed('shaped path: tbf bottleneck + 40 ms RTT wire', () => {
     try {
       for (const rate of [10, 2]) {
         path!.setRate(rate);
-        await sleep(1000); // slow start and the previous rate's queue drain: excluded from the measurement
+        // Slow start and the previous rate's queue drain are excluded from the measurement: 1 s
+        // of the sink's own samples (its clock, not ours: on a loaded machine ticks arrive late
+        // and bunched), then 2.5 s of them are measured.
+        const changed = Date.now();
+        await waitFor(() => sinkMs(flow, changed) >= 1000, 20_000, () => `1 s of TCP samples at ${rate} Mbit/s (${sinkMs(flow, changed).toFixed(0)} ms so far)`);
         await path!.zeroCounters();
         const from = Date.now();
-        await waitFor(() => flow.ticks.filter((t) => t.at > from).length >= 25, 10_000, '2.5 s of TCP samples');
+        await waitFor(() => sinkMs(flow, from) >= 2500, 20_000, () => `2.5 s of TCP samples at ${rate} Mbit/s (${sinkMs(flow, from).toFixed(0)} ms so far)`);
         const to = Date.now();
-        const c = await path!.counters();
+        const c = await path!.countersReceiverFirst();
         const goodput = flow.rate(from, to);
         shares.push(goodput / path!.linkBytesPerSecond);
         // The kernel counters see the flow: B's INPUT at least the payload the sink counted (headers on top),
@@ -76,7 +83,7 @@ describeBed('shaped path: tbf bottleneck + 40 ms RTT wire', () => {
       expect(s).toBeGreaterThan(0.6);
       expect(s).toBeLessThan(1.1); // unshaped, it would be many times the rate
     }
-  }, 30_000);
+  }, 90_000);
 });
 
 describeBed('NAT router: masquerade, stateful filter, rebinding', () => {

@@ -9,7 +9,7 @@ import * as readline from 'node:readline';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { FlowArgs, FlowCommand, FlowEvent } from '../../../scripts/netns-flow';
 import { stopChild } from './namespaces';
-import { repoRoot, runAsync, waitFor } from './sys';
+import { favoured, repoRoot, runAsync, waitFor } from './sys';
 
 export const NETNS_FLOW_SCRIPT = path.join(repoRoot(), 'dist', 'scripts', 'netns-flow.js');
 
@@ -19,8 +19,8 @@ export const NETNS_FLOW_SCRIPT = path.join(repoRoot(), 'dist', 'scripts', 'netns
  */
 export function nodeInNamespace(ns: string | null, script: string, arg: string, env: Record<string, string> = {}): ChildProcess {
   const cmd = ['env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), process.execPath, script, arg];
-  if (ns === null) return spawn(cmd[0]!, cmd.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
-  return spawn('ip', ['netns', 'exec', ns, ...cmd], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const [c, args] = ns === null ? favoured(cmd[0]!, cmd.slice(1)) : favoured('ip', ['netns', 'exec', ns, ...cmd]);
+  return spawn(c, args, { stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
 export class FlowAgent {
@@ -103,7 +103,7 @@ export const TCP_SOURCE_SCRIPT = path.join(repoRoot(), 'test', 'netns', 'bed', '
 
 /** tcp_source.py in `ns`: a TCP source with the given congestion control, ready once connected. */
 async function startPySource(ns: string, host: string, port: number, cc: string, timeoutMs = 10_000): Promise<{ stop(): Promise<void> }> {
-  const child = spawn('ip', ['netns', 'exec', ns, 'python3', TCP_SOURCE_SCRIPT, host, String(port), cc], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(...favoured('ip', ['netns', 'exec', ns, 'python3', TCP_SOURCE_SCRIPT, host, String(port), cc]), { stdio: ['ignore', 'pipe', 'pipe'] });
   let ready = false;
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -121,8 +121,26 @@ export class ShapedPath {
     return { sent, received, bottleneck };
   }
 
+  /**
+   * Zeroes A's counters, then B's (not both at once: on a loaded machine the two iptables
+   * processes finish hundreds of ms apart, and with B zeroed first B counts bytes A's count
+   * missed — at 2 Mbit/s, more than the in-flight allowance of a comparison after 190 ms).
+   * Compare with countersReceiverFirst().
+   */
   async zeroCounters(): Promise<void> {
-    await Promise.all([zeroCounters(this.nsA), zeroCounters(this.nsB)]);
+    await zeroCounters(this.nsA);
+    await zeroCounters(this.nsB);
+  }
+
+  /**
+   * B's counters, then A's, then the qdisc: with zeroCounters() this brackets what B received
+   * inside what A sent (plus what was in flight when B was zeroed), whatever the delays between
+   * the iptables calls.
+   */
+  async countersReceiverFirst(): Promise<PathCounters> {
+    const received = await readCounters(this.nsB);
+    const sent = await readCounters(this.nsA);
+    return { sent, received, bottleneck: await readQdisc(this.nsR, BOTTLENECK_DEV) };
   }
 
   /** The user-space wire's own statistics (per direction). */
