@@ -70,8 +70,8 @@ export class VaultV2Engine implements VaultV2ReceiveHost {
 
   /**
    * Handles a datagram that is not native v3 (or, as a fallback, one whose first byte is a v3
-   * type but that the native path refused: an envelope's random nonce starts with 0x41-0x43 in
-   * 3 of 256 datagrams). Returns false when it is not from the IP of a vault-v2 peer; in the
+   * type but that the native path refused: an envelope's random nonce starts with 0x41-0x47 in
+   * 7 of 256 datagrams). Returns false when it is not from the IP of a vault-v2 peer; in the
    * fallback, also when no vault-v2 peer's key authenticates it (the native reason then counts).
    */
   onDatagram(d: Datagram): boolean {
