@@ -9,6 +9,12 @@ export interface Timer {
   cancel(): void;
 }
 
+/** A one-shot timer kept for its owner's life and armed again and again (issue 12: no timer object per arm). */
+export interface RearmableTimer extends Timer {
+  /** Runs the timer's fn once after ms (unref), replacing a run still pending. cancel() drops that run. */
+  arm(ms: number): void;
+}
+
 export interface Scheduler {
   /** Runs fn once after ms. A pending timer never keeps the process alive (unref). */
   timeout(fn: () => void, ms: number): Timer;
@@ -18,6 +24,8 @@ export interface Scheduler {
   immediate(fn: () => void): Timer;
   /** Runs fn at the end of the current turn, before any I/O (queueMicrotask). */
   microtask(fn: () => void): void;
+  /** A timer for fn, not armed yet: arm(ms) runs fn once after ms, as timeout(fn, ms) would. */
+  rearmable(fn: () => void): RearmableTimer;
 }
 
 /**
@@ -43,6 +51,58 @@ class NodeTimer implements Timer {
  */
 const SETTLED: Promise<void> = Promise.resolve();
 
+/** The fields of Node's Timeout that `refresh()` arms from (lib/internal/timers.js, Node 20 to 26). */
+interface TimeoutFields {
+  _idleTimeout: number;
+  _onTimeout: (() => void) | null;
+}
+/** setTimeout's bounds: a delay outside [1, 2^31 − 1] ms is 1 ms. */
+const TIMEOUT_MAX = 2 ** 31 - 1;
+const nodeDelay = (ms: number): number => (ms >= 1 && ms <= TIMEOUT_MAX ? ms : 1);
+
+/**
+ * Whether this Node's Timeout can be armed again for another delay: `refresh()` inserts it for
+ * `_idleTimeout` ms with `_onTimeout` as callback, whether it is pending, ran or was cleared
+ * (clearTimeout drops `_onTimeout` and sets `_idleTimeout` to −1). Checked once on a real timer;
+ * without those fields each arm makes a new Timeout, as setTimeout.
+ */
+export const timersRearmInPlace: boolean = (() => {
+  const t = setTimeout(() => undefined, TIMEOUT_MAX).unref();
+  const f = t as unknown as Partial<TimeoutFields>;
+  const ok = typeof t.refresh === 'function' && f._idleTimeout === TIMEOUT_MAX && typeof f._onTimeout === 'function';
+  clearTimeout(t);
+  return ok && f._onTimeout == null && f._idleTimeout === -1; // cleared: no callback (null on Node 20, undefined on 26), no delay
+})();
+
+/**
+ * One Node Timeout for its owner's life (issue 12, memalloc17: a link's timer is armed for each
+ * delayed ack and probe timeout; a Timeout and a handle per arm were ~5% of what an idle crowd's
+ * centre allocated). arm() re-arms the same Timeout for the new delay (refresh() moves it to the
+ * list of that duration: the run pending before is replaced), cancel() clears it.
+ */
+class SystemRearmable implements RearmableTimer {
+  #t: NodeJS.Timeout | null = null;
+  readonly #fn: () => void;
+  constructor(fn: () => void) {
+    this.#fn = fn;
+  }
+  arm(ms: number): void {
+    const t = this.#t;
+    if (t === null || !timersRearmInPlace) {
+      if (t !== null) clearTimeout(t);
+      this.#t = setTimeout(this.#fn, ms).unref();
+      return;
+    }
+    const f = t as unknown as TimeoutFields;
+    f._onTimeout = this.#fn;
+    f._idleTimeout = nodeDelay(ms);
+    t.refresh();
+  }
+  cancel(): void {
+    if (this.#t !== null) clearTimeout(this.#t);
+  }
+}
+
 export const systemScheduler: Scheduler = {
   timeout: (fn, ms) => new NodeTimer(setTimeout(fn, Math.max(0, ms))),
   interval: (fn, ms) => new NodeTimer(setInterval(fn, Math.max(1, ms))),
@@ -51,7 +111,25 @@ export const systemScheduler: Scheduler = {
     return { cancel: () => clearImmediate(t) };
   },
   microtask: (fn) => void SETTLED.then(fn),
+  rearmable: (fn) => new SystemRearmable(fn),
 };
+
+/** ManualScheduler's rearmable timer: a fresh entry per arm (the simulator's own cost, not the node's). */
+class ManualRearmable implements RearmableTimer {
+  #e: Timer | null = null;
+  constructor(
+    readonly s: ManualScheduler,
+    readonly fn: () => void,
+  ) {}
+  arm(ms: number): void {
+    this.#e?.cancel();
+    this.#e = this.s.timeout(this.fn, ms);
+  }
+  cancel(): void {
+    this.#e?.cancel();
+    this.#e = null;
+  }
+}
 
 /** A manual timer or immediate: its own handle (no closure per timer). */
 class Entry implements Timer {
@@ -100,6 +178,9 @@ export class ManualScheduler implements Scheduler {
   }
   microtask(fn: () => void): void {
     queueMicrotask(fn);
+  }
+  rearmable(fn: () => void): RearmableTimer {
+    return new ManualRearmable(this, fn);
   }
 
   #add(fn: () => void, delay: number, every: number): Timer {

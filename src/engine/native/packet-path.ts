@@ -18,7 +18,7 @@ import { INITIAL_CREDIT, type CreditWindow } from '../../delivery/flow';
 import { decodeAck } from '../../wire/ack';
 import { probeLedger } from './probe-ledger';
 import type { Frame } from '../../wire/frame';
-import type { Timer } from '../../runtime/scheduler';
+import type { RearmableTimer } from '../../runtime/scheduler';
 import type { OutMessage } from '../../peer/outbox';
 import { stackless } from './stackless';
 import type { NativeLink } from './link';
@@ -70,9 +70,8 @@ export class PacketPath {
   #waiting: WindowWaitQueue<OutMessage> | null = null;
   /** The datagram-mode message whose first items went out; its remaining items go first. */
   current: { m: OutMessage; next: number } | null = null;
-  #timer: Timer | null = null;
-  /** The timer's callback: one per link, made at its first arm (memrss16: not a closure per arm). */
-  #fire: (() => void) | null = null;
+  /** The link's timer: one for its life, made at its first arm and armed again (memalloc17: no timer object per arm). */
+  #timer: RearmableTimer | null = null;
   /** The armed timer is the pacer's wake-up (arm's extraAtMs), not a deadline of the link's. */
   #timerForPacer = false;
   /** When the armed timer fires (null: none armed; null, not Infinity: no boxed double per idle peer). */
@@ -383,22 +382,19 @@ export class PacketPath {
       // is moot): a timer armed for a deadline, not for the pacer, would fire for nothing and
       // flush the link (memrss16). A later deadline keeps the armed timer (it fires early and
       // re-arms: no new timer per ack in a bulk flow).
-      if (this.#timer !== null && !this.#timerForPacer) {
-        this.#timer.cancel();
-        this.#timer = null;
+      if (this.#timerAtMs !== null && !this.#timerForPacer) {
+        this.#timer!.cancel();
         this.#timerAtMs = null;
       }
       return;
     }
     if (at >= (this.#timerAtMs ?? Infinity)) return;
-    this.#timer?.cancel();
     this.#timerAtMs = at;
     this.#timerForPacer = extraAtMs < due;
-    this.#timer = this.#link.ctx.scheduler.timeout((this.#fire ??= () => this.#onTimer()), Math.max(0, Math.ceil(at - nowMs)));
+    (this.#timer ??= this.#link.ctx.scheduler.rearmable(() => this.#onTimer())).arm(Math.max(0, Math.ceil(at - nowMs)));
   }
 
   #onTimer(): void {
-    this.#timer = null;
     this.#timerAtMs = null;
     const { ctx, peer } = this.#link;
     if (!this.#link.alive) return;
@@ -420,7 +416,6 @@ export class PacketPath {
   /** Rejects every waiting message and disarms the timer. */
   close(err: Error): void {
     this.#timer?.cancel();
-    this.#timer = null;
     this.#timerAtMs = null;
     if (this.current) this.current.m.reject(err);
     this.current = null;
