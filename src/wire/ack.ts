@@ -137,6 +137,23 @@ export function encodeAck(f: AckFrame): Uint8Array {
   return out;
 }
 
+/**
+ * encodeAck of an ack with one range [smallest, largest], the same bytes, without the frame,
+ * ranges array and range object (issue 12, memalloc17: a resting space's ack of a keepalive).
+ */
+export function encodeOneRangeAck(smallest: number, largest: number, ackDelayMs: number, maxBytes: number, maxMessages: number): Uint8Array {
+  if (!Number.isSafeInteger(smallest) || smallest < 0 || !Number.isSafeInteger(largest) || largest < smallest) throw new RangeError(`bad ack range [${smallest}, ${largest}]`);
+  const units = delayUnits(ackDelayMs);
+  const out = new Uint8Array(varintLength(largest) + varintLength(units) + 1 + varintLength(largest - smallest) + varintLength(maxBytes) + varintLength(maxMessages));
+  let at = writeVarint(out, 0, largest);
+  at = writeVarint(out, at, units);
+  at = writeVarint(out, at, 0);
+  at = writeVarint(out, at, largest - smallest);
+  at = writeVarint(out, at, maxBytes);
+  writeVarint(out, at, maxMessages);
+  return out;
+}
+
 export function decodeAck(bytes: Uint8Array): AckFrame {
   const rd = new Reader(bytes);
   const largest = rd.varint('largest');

@@ -12,7 +12,7 @@ import { NewReno } from '../congestion/newreno';
 import { Pacer } from '../congestion/pacer';
 import type { CongestionController, ControllerResume } from '../congestion/controller';
 import { ReceiveCredit, SendCredit, type CreditLimits, type WindowSource } from '../flow';
-import { decodeAck, encodeAck, type AckFrame } from '../../wire/ack';
+import { decodeAck, encodeAck, encodeOneRangeAck, type AckFrame } from '../../wire/ack';
 import { DropError } from '../../errors';
 import { AckTracker, DEFAULT_ACK_POLICY, adaptiveAckEvery, type AckPolicy } from './ack-tracker';
 import { DEFAULT_MAX_PTO_MS, LossDetector, type AckResult, type TimeoutResult } from './loss';
@@ -400,7 +400,14 @@ export class PacketSpace<F> {
     const idle = this.#idle;
     const due = idle !== null ? this.ackDue(nowMs) || this.recvCredit.updateDue(nowMs) || (piggyback && idle.changed) : this.#acks!.ackDue(nowMs) || this.recvCredit.updateDue(nowMs) || (piggyback && this.#acks!.hasNewInfo);
     if (!due) return null;
-    const ack = idle !== null ? idle.takeAck(nowMs) : this.#acks!.takeAck(nowMs);
+    if (idle !== null) {
+      // the one range of the idle record, encoded without a frame or ranges (memalloc17)
+      const delay = idle.takeAckDelay(nowMs);
+      if (delay < 0) return null;
+      const l = this.recvCredit.takeLimits();
+      return encodeOneRangeAck(idle.smallest, idle.largest, delay, l.maxBytes, l.maxMessages);
+    }
+    const ack = this.#acks!.takeAck(nowMs);
     if (ack === null) return null;
     const limits = this.recvCredit.takeLimits();
     return encodeAck({ ranges: ack.ranges, ackDelayMs: ack.ackDelayMs, maxBytes: limits.maxBytes, maxMessages: limits.maxMessages });
