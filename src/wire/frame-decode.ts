@@ -10,6 +10,12 @@
 import { FRAME_VERSION } from '../constants';
 import type { ControlItem, Frame, PayloadItem } from './frame';
 
+/**
+ * The keepalive control: one frozen object for every keepalive sent or decoded (issue 12,
+ * memalloc17: not an object per keepalive and per received keepalive). Re-exported by frame.ts.
+ */
+export const KEEPALIVE: ControlItem = Object.freeze({ type: 'keepalive' as const });
+
 const FLAGS_MASK = 7;
 const FLAG_RELIABLE = 2;
 const FLAG_FRAGMENT = 4;
@@ -98,7 +104,7 @@ function item(): PayloadItem {
 function control(): ControlItem {
   const len = array();
   const type = uint();
-  if (type === 0 && len === 1) return { type: 'keepalive' };
+  if (type === 0 && len === 1) return KEEPALIVE;
   if (type === 1 && len === 4) {
     const stream = uint();
     const cum = uint();

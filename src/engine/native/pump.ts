@@ -6,7 +6,7 @@
  * The frame under construction is a FramePacker (frame-packer.ts), one per pump call.
  */
 import type { ReliableSender } from '../../delivery/reliable-sender';
-import type { Frame, PayloadItem } from '../../wire/frame';
+import { KEEPALIVE, type Frame, type PayloadItem } from '../../wire/frame';
 import { paddedSize } from '../../wire/padding';
 import type { Settings } from '../../config/schema';
 import type { NativeLink } from './link';
@@ -39,7 +39,7 @@ function probePathMtu(link: NativeLink, now: number): void {
     }
     const before = ledger?.open(family, peer, () => ctx.scheduleFlush(peer));
     if (before === null) return; // another probe of this node is being handed over
-    const frame: Frame = { t: 0, n: 0, i: 0, p: [], c: [{ type: 'keepalive' }] };
+    const frame: Frame = { t: 0, n: 0, i: 0, p: NO_ITEMS, c: [KEEPALIVE] };
     let pn = -1;
     const handed = before === undefined ? undefined : (err: Error | null): void => path.probeHanded(pmtu, pn, ledger!.close(family), err);
     pn = sendFrame(link, frame, [], NO_REFS, false, size, false, handed);
@@ -155,7 +155,7 @@ function packFrames(link: NativeLink, sender: ReliableSender | null, now: number
     let work = controls.length > 0 || data || path.deliveryAckDue(now);
     if (!work && space.probesPending > 0) {
       // A PTO asked for probes: the oldest unacknowledged data again, else a keepalive.
-      if (!path.requeueOldest()) controls = [{ type: 'keepalive' }];
+      if (!path.requeueOldest()) controls = [KEEPALIVE];
       work = true;
     }
     if (!work) return;
@@ -167,7 +167,7 @@ function packFrames(link: NativeLink, sender: ReliableSender | null, now: number
       path.amplificationLimitedBytes += max;
       return;
     }
-    if (room < Infinity && path.takeValidationProbe(space.probesPending > 0)) controls.push({ type: 'keepalive' });
+    if (room < Infinity && path.takeValidationProbe(space.probesPending > 0)) controls.push(KEEPALIVE);
     const delay = draining ? 0 : space.sendDelay(now, max);
     if (delay > 0) {
       for (const c of controls) link.outbox.pushControl(c);

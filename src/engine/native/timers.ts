@@ -13,6 +13,7 @@ import { clockReported, initiateHandshake, resendPendingInit } from './handshake
 import { CLOCK_SKEW_REPORT_MS } from '../../peer/clock-offset';
 import { sendEmptyFrame } from './send';
 import { HANDSHAKE_RETRY_MS } from '../../constants';
+import { KEEPALIVE } from '../../wire/frame';
 
 export const TICK_MS = 100;
 /** Responder-side backstop: rekey this long after the initiator should have. */
@@ -203,7 +204,7 @@ export function onStaleFrame(link: NativeLink, session: Session, observedOffsetM
 
 /** Nothing sent for keepaliveMs: a keepalive probe (asks for an answer; keeps NAT mappings open). */
 function onKeepaliveDue(link: NativeLink): void {
-  link.outbox.pushControl({ type: 'keepalive' });
+  link.outbox.pushControl(KEEPALIVE);
   link.ctx.scheduleFlush(link.peer);
 }
 
