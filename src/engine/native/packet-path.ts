@@ -404,13 +404,19 @@ export class PacketPath {
       if (d !== null && d <= now) this.#onLost(this.#space.onTimeout(now).lost);
     }
     this.#pmtu?.onTimeout(now);
+    if (this.#waiting !== null) this.#expireWaiting(now);
+    ctx.scheduleFlush(peer); // sends what is due (probes, delayed ack, paced data) and re-arms
+  }
+
+  /** Datagram-mode messages that waited too long for the window (its own method: #onTimer makes no closure context per fire; memalloc17). */
+  #expireWaiting(now: number): void {
+    const { ctx, peer } = this.#link;
     const wait = ctx.settings.datagramWindowWaitMs;
     let err: DeliveryError | null = null; // one error for the messages expiring together (admit.ts: refusals share theirs)
     for (const m of this.#waiting?.expire(now) ?? []) {
       ctx.drop('congestion', peer, 'datagram-mode message found no room in the congestion window');
       m.reject((err ??= stackless(() => new DeliveryError('ERR_CONGESTION', `congestion: the path to peer ${peer.label()} had no room for ${wait} ms; message dropped at the sender`))));
     }
-    ctx.scheduleFlush(peer); // sends what is due (probes, delayed ack, paced data) and re-arms
   }
 
   /** Rejects every waiting message and disarms the timer. */

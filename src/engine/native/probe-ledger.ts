@@ -93,7 +93,12 @@ const ledgers = new WeakMap<NodeContext, ProbeLedger>();
 /** The node's ledger, or null without a fragment counter. */
 export function probeLedger(ctx: NodeContext): ProbeLedger | null {
   if (!ctx.fragmentCounter) return null;
-  let l = ledgers.get(ctx);
-  if (!l) ledgers.set(ctx, (l = new ProbeLedger(ctx.fragmentCounter, (fn) => ctx.scheduler.microtask(fn))));
+  return ledgers.get(ctx) ?? newLedger(ctx);
+}
+
+/** Made once per node; its own function, so that probeLedger (every pump) allocates no closure context (memalloc17). */
+function newLedger(ctx: NodeContext): ProbeLedger {
+  const l = new ProbeLedger(ctx.fragmentCounter!, (fn) => ctx.scheduler.microtask(fn));
+  ledgers.set(ctx, l);
   return l;
 }

@@ -24,10 +24,8 @@ import { admitDatagrams, queueForSession } from './admit';
  * callback (PacketPath.probeHanded asks for it). Without one, the round goes at once.
  */
 function probePathMtu(link: NativeLink, now: number): void {
-  const { ctx, peer, path } = link;
+  const path = link.path;
   const pmtu = path.pmtu;
-  const family = peer.endpoint.family;
-  const ledger = probeLedger(ctx);
   for (;;) {
     const size = pmtu.nextProbeSize(now);
     if (size === null || path.amplificationRoom() < size) return;
@@ -37,20 +35,33 @@ function probePathMtu(link: NativeLink, now: number): void {
       if (delay < Infinity) path.arm(now, now + delay);
       return;
     }
-    const before = ledger?.open(family, peer, () => ctx.scheduleFlush(peer));
-    if (before === null) return; // another probe of this node is being handed over
-    const frame: Frame = { t: 0, n: 0, i: 0, p: NO_ITEMS, c: [KEEPALIVE] };
-    let pn = -1;
-    const handed = before === undefined ? undefined : (err: Error | null): void => path.probeHanded(pmtu, pn, ledger!.close(family), err);
-    pn = sendFrame(link, frame, [], NO_REFS, false, size, false, handed);
-    if (pn < 0) {
-      if (handed) ledger!.close(family); // never handed over: the bracket closes now
-      return;
-    }
-    pmtu.onProbeSent(pn, size, now, now + path.probeTimeoutMs(), before);
-    if (handed) return;
-    pmtu.onProbeHanded(pn, undefined, now); // unmeasured: handed over as far as the search is concerned
+    if (!sendProbe(link, pmtu, size, now)) return;
   }
+}
+
+/**
+ * One probe of `size` bytes; whether the next may follow at once (unmeasured). The closures are
+ * made here, not in probePathMtu: a function that makes a closure allocates its context at every
+ * call, and probePathMtu runs at every pump (memalloc17: every idle peer's ack and keepalive).
+ */
+function sendProbe(link: NativeLink, pmtu: NativeLink['path']['pmtu'], size: number, now: number): boolean {
+  const { ctx, peer, path } = link;
+  const family = peer.endpoint.family;
+  const ledger = probeLedger(ctx);
+  const before = ledger?.open(family, peer, () => ctx.scheduleFlush(peer));
+  if (before === null) return false; // another probe of this node is being handed over
+  const frame: Frame = { t: 0, n: 0, i: 0, p: NO_ITEMS, c: [KEEPALIVE] };
+  let pn = -1;
+  const handed = before === undefined ? undefined : (err: Error | null): void => path.probeHanded(pmtu, pn, ledger!.close(family), err);
+  pn = sendFrame(link, frame, [], NO_REFS, false, size, false, handed);
+  if (pn < 0) {
+    if (handed) ledger!.close(family); // never handed over: the bracket closes now
+    return false;
+  }
+  pmtu.onProbeSent(pn, size, now, now + path.probeTimeoutMs(), before);
+  if (handed) return false;
+  pmtu.onProbeHanded(pn, undefined, now); // unmeasured: handed over as far as the search is concerned
+  return true;
 }
 
 /** Room needed for an ack-only datagram (with a delivery ack) to an address that has not answered yet. */
