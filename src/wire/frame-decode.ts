@@ -135,6 +135,7 @@ function control(): ControlItem {
 
 /** The controls of a frame without any (frozen: a decoded frame's lists are never added to). */
 const NO_CONTROLS = Object.freeze([]) as unknown as ControlItem[];
+const NO_ITEMS = Object.freeze([]) as unknown as PayloadItem[];
 
 /** fixarray of 8: [v, t, n, i, p, c, r, g]. */
 const FRAME_ARRAY = 0x98;
@@ -148,7 +149,7 @@ function frame(): Frame {
   if (inst > 0xffffffff) throw GENERIC;
   const plen = array();
   if (plen > MAX_ITEMS) throw GENERIC;
-  const p = new Array<PayloadItem>(plen);
+  const p = plen === 0 ? NO_ITEMS : new Array<PayloadItem>(plen); // keepalives and acks carry none: one shared empty list (memalloc17)
   let reliableItems = false;
   for (let x = 0; x < plen; x++) {
     const it = item();
