@@ -9,12 +9,7 @@
  */
 import { FRAME_VERSION } from '../constants';
 import type { ControlItem, Frame, PayloadItem } from './frame';
-
-/**
- * The keepalive control: one frozen object for every keepalive sent or decoded (issue 12,
- * memalloc17: not an object per keepalive and per received keepalive). Re-exported by frame.ts.
- */
-export const KEEPALIVE: ControlItem = Object.freeze({ type: 'keepalive' as const });
+import { KEEPALIVE } from './keepalive';
 
 const FLAGS_MASK = 7;
 const FLAG_RELIABLE = 2;
@@ -135,7 +130,6 @@ function control(): ControlItem {
 
 /** The controls of a frame without any (frozen: a decoded frame's lists are never added to). */
 const NO_CONTROLS = Object.freeze([]) as unknown as ControlItem[];
-const NO_ITEMS = Object.freeze([]) as unknown as PayloadItem[];
 
 /** fixarray of 8: [v, t, n, i, p, c, r, g]. */
 const FRAME_ARRAY = 0x98;
@@ -149,7 +143,7 @@ function frame(): Frame {
   if (inst > 0xffffffff) throw GENERIC;
   const plen = array();
   if (plen > MAX_ITEMS) throw GENERIC;
-  const p = plen === 0 ? NO_ITEMS : new Array<PayloadItem>(plen); // keepalives and acks carry none: one shared empty list (memalloc17)
+  const p = new Array<PayloadItem>(plen);
   let reliableItems = false;
   for (let x = 0; x < plen; x++) {
     const it = item();

@@ -16,9 +16,8 @@
 import { FRAME_VERSION } from '../constants';
 import { DropError } from '../errors';
 import { unpack } from './msgpack';
-import { KEEPALIVE, fastDecodeFrame } from './frame-decode';
-
-export { KEEPALIVE };
+import { fastDecodeFrame } from './frame-decode';
+import { KEEPALIVE } from './keepalive';
 
 export const FLAG_COMPRESSED = 1;
 export const FLAG_RELIABLE = 2;

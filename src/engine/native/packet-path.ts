@@ -305,8 +305,11 @@ export class PacketPath {
   #onLost(lost: readonly SentPacket<FrameRef>[]): void {
     const { engine } = this.#link;
     let deliveryAck = false;
-    for (const p of lost) {
-      for (const f of p.frames) {
+    // Indexed (memalloc17): `lost` is mostly the shared frozen empty list, which for…of iterates with objects.
+    for (let k = 0; k < lost.length; k++) {
+      const frames = lost[k]!.frames;
+      for (let j = 0; j < frames.length; j++) {
+        const f = frames[j]!;
         if (typeof f === 'number') engine.reliable.requeue(this.#link, f);
         else if (f.kind === 'deliveryAck') deliveryAck = true;
         else if (f.kind === 'limits') engine.reliable.reannounce(this.#link);

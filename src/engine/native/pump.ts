@@ -6,7 +6,8 @@
  * The frame under construction is a FramePacker (frame-packer.ts), one per pump call.
  */
 import type { ReliableSender } from '../../delivery/reliable-sender';
-import { KEEPALIVE, type Frame, type PayloadItem } from '../../wire/frame';
+import type { Frame, PayloadItem } from '../../wire/frame';
+import { KEEPALIVE } from '../../wire/keepalive';
 import { paddedSize } from '../../wire/padding';
 import type { Settings } from '../../config/schema';
 import type { NativeLink } from './link';

@@ -13,7 +13,7 @@ import { clockReported, initiateHandshake, resendPendingInit } from './handshake
 import { CLOCK_SKEW_REPORT_MS } from '../../peer/clock-offset';
 import { sendEmptyFrame } from './send';
 import { HANDSHAKE_RETRY_MS } from '../../constants';
-import { KEEPALIVE } from '../../wire/frame';
+import { KEEPALIVE } from '../../wire/keepalive';
 
 export const TICK_MS = 100;
 /** Responder-side backstop: rekey this long after the initiator should have. */
