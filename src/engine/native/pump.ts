@@ -8,6 +8,7 @@
 import type { ReliableSender } from '../../delivery/reliable-sender';
 import type { Frame, PayloadItem } from '../../wire/frame';
 import { KEEPALIVE } from '../../wire/keepalive';
+import { MAX_ACK_BYTES } from '../../wire/ack';
 import { paddedSize } from '../../wire/padding';
 import type { Settings } from '../../config/schema';
 import type { NativeLink } from './link';
@@ -103,16 +104,18 @@ export function pumpLink(link: NativeLink, draining = false): boolean {
   if (!draining) probePathMtu(link, now);
   packFrames(link, sender, now, draining);
   const max = path.maxDatagram;
-  const ack = largestFitting(path.amplificationRoom(), max, ctx.settings.padding) >= SMALL_ACK_DATAGRAM_BYTES ? space.ackToSend(now) : null;
-  if (ack) {
+  // Encoded into the module's scratch (memalloc17): a lone ack uses a view of it, no array per ack.
+  const n = largestFitting(path.amplificationRoom(), max, ctx.settings.padding) >= SMALL_ACK_DATAGRAM_BYTES ? space.ackToSendInto(ACK_OUT, now) : 0;
+  if (n > 0) {
     // A due packet ack goes now; a wanted delivery ack rides with it (then it is ack-eliciting).
     // Our limits rides on it too (then it is ack-eliciting; lost, it rides again).
     const announce = link.engine.reliable.takeAnnouncement(link);
     if (announce.length === 0 && !path.deliveryAckWanted) {
-      sendLoneAck(link, ack);
+      sendLoneAck(link, (ACK_VIEWS[n] ??= new Uint8Array(ACK_OUT.buffer, 0, n)));
       path.arm(now);
       return true;
     }
+    const ack = ACK_OUT.slice(0, n);
     const lone = new FramePacker(link, sender, now);
     lone.begin([], announce, max);
     addDeliveryAck(link, lone);
@@ -123,6 +126,10 @@ export function pumpLink(link: NativeLink, draining = false): boolean {
   path.arm(now);
   return true;
 }
+
+/** The lone-ack branch's ack bytes (encoded, then at once into the datagram), and views of them by length. */
+const ACK_OUT = new Uint8Array(MAX_ACK_BYTES);
+const ACK_VIEWS: (Uint8Array | undefined)[] = [];
 
 /** A frame without items (shared, never written). */
 const NO_ITEMS: PayloadItem[] = Object.freeze([]) as unknown as PayloadItem[];
