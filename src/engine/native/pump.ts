@@ -12,7 +12,8 @@ import { MAX_ACK_BYTES } from '../../wire/ack';
 import { paddedSize } from '../../wire/padding';
 import type { Settings } from '../../config/schema';
 import type { NativeLink } from './link';
-import { probeLedger } from './probe-ledger';
+import { probeLedger, type ProbeLedger } from './probe-ledger';
+import type { PmtuSearch } from '../../delivery/pmtu';
 import { FRAME_HEADER_BYTES, NO_REFS, SEAL_OVERHEAD_BYTES, sendFrame } from './frame-send';
 import { FramePacker, NO_SETTLES, addDeliveryAck } from './frame-packer';
 import { admitDatagrams, queueForSession } from './admit';
@@ -42,16 +43,23 @@ function probePathMtu(link: NativeLink, now: number): void {
 }
 
 /**
- * One probe of `size` bytes; whether the next may follow at once (unmeasured). The closures are
- * made here, not in probePathMtu: a function that makes a closure allocates its context at every
- * call, and probePathMtu runs at every pump (memalloc17: every idle peer's ack and keepalive).
+ * One probe of `size` bytes, if the node's bracket is free; whether the next may follow at once
+ * (unmeasured). No closure is made here or in probePathMtu (a function that makes one allocates
+ * its context at every call; probePathMtu runs at every pump, this at every pump of a searching
+ * link while another probe holds the bracket): the wake-up is the ledger's, made once per node,
+ * and the send callback is made in handProbe, once per probe sent (memalloc17).
  */
-function sendProbe(link: NativeLink, pmtu: NativeLink['path']['pmtu'], size: number, now: number): boolean {
-  const { ctx, peer, path } = link;
-  const family = peer.endpoint.family;
-  const ledger = probeLedger(ctx);
-  const before = ledger?.open(family, peer, () => ctx.scheduleFlush(peer));
+function sendProbe(link: NativeLink, pmtu: PmtuSearch, size: number, now: number): boolean {
+  const ledger = probeLedger(link.ctx);
+  const before = ledger?.open(link.peer.endpoint.family, link.peer, ledger.wakeWaiter);
   if (before === null) return false; // another probe of this node is being handed over
+  return handProbe(link, pmtu, size, now, ledger, before);
+}
+
+/** Sends the probe (its bracket open when `before` is a number). */
+function handProbe(link: NativeLink, pmtu: PmtuSearch, size: number, now: number, ledger: ProbeLedger | null, before: number | undefined): boolean {
+  const path = link.path;
+  const family = link.peer.endpoint.family;
   const frame: Frame = { t: 0, n: 0, i: 0, p: NO_ITEMS, c: [KEEPALIVE] };
   let pn = -1;
   const handed = before === undefined ? undefined : (err: Error | null): void => path.probeHanded(pmtu, pn, ledger!.close(family), err);

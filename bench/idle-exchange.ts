@@ -1,16 +1,23 @@
 /**
- * Bytes an idle peer allocates per keepalive exchange, with optimized code and no load noise
- * (issue 12, memalloc17): a star of `BENCH_LEAVES` (default 300) leaves around a centre on the
- * simulated network (manual clock: the same datagrams whatever the machine's load), the leaves
- * sending a keepalive every 25 s and the centre only answering (its own interval 60 s, restarted
- * by its acks), as in the crowd measurement. After the setup and `BENCH_WARM_S` (default 135) s of
- * simulated idle time — long enough for V8 to optimize the idle path — `BENCH_MEASURE_S`
- * (default 100) s are measured: the V8 heap allocated (v8.GCProfiler: heap used before each
- * collection − after the previous one), per keepalive exchange (a keepalive and its ack); and,
- * sampled (constant intervals), the node's own code by function. The simulator's own work (its
- * scheduler and network) is counted in the total and shown apart. Both sides of each exchange are
- * counted: a leaf's sending and the centre's answering.
- * `node --expose-gc dist/bench/idle-sim.js` after `npm run build`.
+ * Bytes an idle peer allocates per keepalive exchange, with optimized code and little load noise
+ * (issue 12, memalloc17): a star of `BENCH_LEAVES` (default 300) leaves around a centre, in one
+ * process, the leaves sending keepalives and the centre only answering (its own interval 60 s,
+ * restarted by its acks), as in the crowd measurement. Both sides of each exchange are counted:
+ * a leaf's sending and the centre's answering.
+ *
+ * `BENCH_NET=sim` (default): on the simulated network (manual clock: the same datagrams whatever
+ * the machine's load), keepalives every 25 s; after the setup and `BENCH_WARM_S` (default 135) s
+ * of simulated idle time — long enough for V8 to optimize the idle path, and past the first
+ * rekeys (120 s + jitter) — `BENCH_MEASURE_S` (default 100) s are measured. The simulator's
+ * timers are its own (not Node's Timeouts) and its work is counted in the total.
+ * `BENCH_NET=udp`: real sockets on loopback addresses and Node's timers, keepalives every 2 s
+ * (the settings' floor is 1 s; a tick every 5 s then costs less per exchange than at 25 s),
+ * `BENCH_WARM_S` (default 20) and `BENCH_MEASURE_S` (default 20) s of wall-clock time.
+ *
+ * Printed: the V8 heap allocated over the measured time (v8.GCProfiler: heap used before each
+ * collection − after the previous one) per keepalive exchange (a keepalive and its ack), and,
+ * sampled at constant intervals, the node's own code by function.
+ * `node --expose-gc dist/bench/idle-exchange.js` after `npm run build`.
  */
 import * as v8 from 'node:v8';
 import { Session } from 'node:inspector/promises';
@@ -21,15 +28,19 @@ import { ManualClock } from '../src/runtime/clock';
 import { ManualScheduler } from '../src/runtime/scheduler';
 import { SeededRandom } from '../src/runtime/random';
 import { SimNetwork } from '../src/net/sim/network';
+import { crowdHost } from './protocol';
 
 interface Stats { usedHeapSize: number }
 interface GcEvent { beforeGC: { heapStatistics: Stats }; afterGC: { heapStatistics: Stats } }
 interface ProfileNode { callFrame: { functionName: string; url: string; lineNumber: number }; selfSize: number; children: ProfileNode[] }
 
 const PORT = 11000;
+const udp = process.env['BENCH_NET'] === 'udp';
 const leaves = Number(process.env['BENCH_LEAVES'] ?? 300);
-const warmS = Number(process.env['BENCH_WARM_S'] ?? 135);
-const measureS = Number(process.env['BENCH_MEASURE_S'] ?? 100);
+const warmS = Number(process.env['BENCH_WARM_S'] ?? (udp ? 20 : 135));
+const measureS = Number(process.env['BENCH_MEASURE_S'] ?? (udp ? 20 : 100));
+const leafKeepaliveMs = udp ? 2_000 : 25_000;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The simulator and runtime seams (not the node's own code). */
 const simCode = (url: string): boolean => /\/src\/(runtime|net\/sim)\//.test(url);
@@ -45,20 +56,27 @@ async function main(): Promise<void> {
   const net = new SimNetwork({ scheduler, random: random.fork(), trace: false });
   net.setDefaultLink({ latencyMs: 5 });
   const node = (address: string, keepaliveMs: number): Promise<UdpVaultNode> =>
-    createNode({ port: PORT, host: address, settings: { mtu: 1500, keepaliveMs }, runtime: { clock, scheduler, random: random.fork(), openTransport: net.host(address).openTransport } });
-  const addr = (i: number): string => `10.${(i >> 8) & 255}.${i & 255}.1`;
+    udp
+      ? createNode({ port: 0, host: address, settings: { mtu: 1500, keepaliveMs } })
+      : createNode({ port: PORT, host: address, settings: { mtu: 1500, keepaliveMs }, runtime: { clock, scheduler, random: random.fork(), openTransport: net.host(address).openTransport } });
+  const addr = (i: number): string => (udp ? crowdHost(i) : `10.${(i >> 8) & 255}.${i & 255}.1`);
   const centre = await node(addr(0), 60_000);
   const crowd: UdpVaultNode[] = [];
-  for (let i = 1; i <= leaves; i++) crowd.push(await node(addr(i), 25_000));
+  for (let i = 1; i <= leaves; i++) crowd.push(await node(addr(i), leafKeepaliveMs));
   for (let i = 0; i < leaves; i++) {
-    await centre.addPeer({ endpoint: `${addr(i + 1)}:${PORT}`, key: crowd[i]!.publicKey, name: `n${i}` });
-    await crowd[i]!.addPeer({ endpoint: `${addr(0)}:${PORT}`, key: centre.publicKey, name: 'centre' });
+    await centre.addPeer({ endpoint: `${addr(i + 1)}:${crowd[i]!.port}`, key: crowd[i]!.publicKey, name: `n${i}` });
+    await crowd[i]!.addPeer({ endpoint: `${addr(0)}:${centre.port}`, key: centre.publicKey, name: 'centre' });
   }
   const up = (): number => centre.peers().filter((p) => p.state === 'established').length;
-  if (!(await scheduler.runUntil(() => up() === leaves, 60_000))) throw new Error(`${up()} of ${leaves} established`);
+  const advance = async (s: number): Promise<void> => {
+    for (let t = 0; t < s; t += 5) await (udp ? sleep(5_000) : scheduler.advance(5_000));
+  };
+  if (udp) for (let t = 0; t < 60 && up() < leaves; t++) await sleep(1_000);
+  else await scheduler.runUntil(() => up() === leaves, 60_000);
+  if (up() < leaves) throw new Error(`${up()} of ${leaves} established`);
   const all = [centre, ...crowd];
   const sent = (): number => all.reduce((s, n) => s + n.status().counters.packetsOut, 0);
-  for (let t = 0; t < warmS; t += 5) await scheduler.advance(5_000);
+  await advance(warmS);
   const out0 = sent();
   const profile = new Session();
   profile.connect();
@@ -67,7 +85,7 @@ async function main(): Promise<void> {
   const start = process.memoryUsage().heapUsed;
   const prof = new v8.GCProfiler();
   prof.start();
-  for (let t = 0; t < measureS; t += 5) await scheduler.advance(5_000);
+  await advance(measureS);
   const end = process.memoryUsage().heapUsed;
   const events = (prof.stop() as unknown as { statistics: GcEvent[] }).statistics;
   const { profile: p } = (await profile.post('HeapProfiler.stopSampling')) as unknown as { profile: { head: ProfileNode } };
@@ -98,7 +116,7 @@ async function main(): Promise<void> {
   };
   walk(p.head, '(root)', 0);
   const per = (b: number): string => String(Math.round(b / exchanges)).padStart(6);
-  console.log(`idle star on the simulator: ${leaves} leaves, ${exchanges} keepalive exchanges in ${measureS} s (after ${warmS} s warm), ${centre.peers().filter((x) => x.state === 'established').length} established`);
+  console.log(`idle star ${udp ? 'on loopback (real sockets and timers)' : 'on the simulator'}: ${leaves} leaves, keepalives every ${leafKeepaliveMs / 1000} s, ${exchanges} keepalive exchanges in ${measureS} s (after ${warmS} s warm), ${up()} established`);
   console.log(`  allocated per exchange (both sides, everything): ${per(total)} B; sampled: the node's own code ${per(own)} B, the simulator ${per(sim)} B, other ${per(sampled - own - sim)} B`);
   console.log('  the node\'s own code by function (B per exchange):');
   for (const [k, b] of [...by].sort((a, z) => z[1] - a[1]).slice(0, Number(process.env['BENCH_TOP'] ?? 30))) console.log(`  ${per(b)}  ${k}`);
