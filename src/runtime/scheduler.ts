@@ -9,9 +9,13 @@ export interface Timer {
   cancel(): void;
 }
 
-/** A one-shot timer kept for its owner's life and armed again and again (issue 12: no timer object per arm). */
+/**
+ * A one-shot timer armed again and again (issue 12: no timer object per arm while its owner is
+ * busy). cancel() drops a pending run and lets go of what the timer holds (an idle owner keeps
+ * no Timeout: ~150 B per idle peer); the next arm() makes it again.
+ */
 export interface RearmableTimer extends Timer {
-  /** Runs the timer's fn once after ms (unref), replacing a run still pending. cancel() drops that run. */
+  /** Runs the timer's fn once after ms (unref), replacing a run still pending. */
   arm(ms: number): void;
 }
 
@@ -75,10 +79,10 @@ export const timersRearmInPlace: boolean = (() => {
 })();
 
 /**
- * One Node Timeout for its owner's life (issue 12, memalloc17: a link's timer is armed for each
- * delayed ack and probe timeout; a Timeout and a handle per arm were ~5% of what an idle crowd's
- * centre allocated). arm() re-arms the same Timeout for the new delay (refresh() moves it to the
- * list of that duration: the run pending before is replaced), cancel() clears it.
+ * One Node Timeout re-armed until cancelled (issue 12, memalloc17: a link's timer is armed for
+ * each delayed ack, probe timeout and pacer wake-up; a Timeout and a handle per arm). arm()
+ * re-arms the same Timeout for the new delay, pending or run (refresh() moves it to the list of
+ * that duration: the run pending before is replaced); cancel() clears it and lets it go.
  */
 class SystemRearmable implements RearmableTimer {
   #t: NodeJS.Timeout | null = null;
@@ -99,7 +103,9 @@ class SystemRearmable implements RearmableTimer {
     t.refresh();
   }
   cancel(): void {
-    if (this.#t !== null) clearTimeout(this.#t);
+    if (this.#t === null) return;
+    clearTimeout(this.#t);
+    this.#t = null;
   }
 }
 
