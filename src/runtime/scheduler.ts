@@ -12,7 +12,7 @@ export interface Timer {
 /**
  * A one-shot timer armed again and again (issue 12: no timer object per arm while its owner is
  * busy). cancel() drops a pending run and lets go of what the timer holds (an idle owner keeps
- * no Timeout: ~150 B per idle peer); the next arm() makes it again.
+ * no Timeout: 180 B per idle peer); the next arm() makes it again.
  */
 export interface RearmableTimer extends Timer {
   /** Runs the timer's fn once after ms (unref), replacing a run still pending. */

@@ -385,7 +385,7 @@ export class PacketPath {
       // is moot): a timer armed for a deadline, not for the pacer, would fire for nothing and
       // flush the link (memrss16). A later deadline keeps the armed timer (it fires early and
       // re-arms: no new timer per ack in a bulk flow).
-      // Cancelled also once run: an idle link keeps no Timeout (memalloc17: ~150 B per idle peer).
+      // Cancelled also once run: an idle link keeps no Timeout (memalloc17: 180 B per idle peer).
       if (this.#timerAtMs === null || !this.#timerForPacer) {
         this.#timer?.cancel();
         this.#timerAtMs = null;
