@@ -201,7 +201,8 @@ export class PmtuSearch {
 
   /** Runs the probe timer: probes unanswered at their deadline are lost. */
   onTimeout(nowMs: number): void {
-    for (const p of [...this.#probes]) {
+    // A copy only while probes are out (the link's every timer fire calls this; memalloc17).
+    if (this.#probes.length > 0) for (const p of [...this.#probes]) {
       if (nowMs < p.deadlineMs || !this.#probes.includes(p)) continue;
       this.#remove(p);
       if (!this.#inside(p.size)) continue;

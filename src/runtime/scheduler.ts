@@ -9,6 +9,16 @@ export interface Timer {
   cancel(): void;
 }
 
+/**
+ * A one-shot timer armed again and again (issue 12: no timer object per arm while its owner is
+ * busy). cancel() drops a pending run and lets go of what the timer holds (an idle owner keeps
+ * no Timeout: 180 B per idle peer); the next arm() makes it again.
+ */
+export interface RearmableTimer extends Timer {
+  /** Runs the timer's fn once after ms (unref), replacing a run still pending. */
+  arm(ms: number): void;
+}
+
 export interface Scheduler {
   /** Runs fn once after ms. A pending timer never keeps the process alive (unref). */
   timeout(fn: () => void, ms: number): Timer;
@@ -18,6 +28,8 @@ export interface Scheduler {
   immediate(fn: () => void): Timer;
   /** Runs fn at the end of the current turn, before any I/O (queueMicrotask). */
   microtask(fn: () => void): void;
+  /** A timer for fn, not armed yet: arm(ms) runs fn once after ms, as timeout(fn, ms) would. */
+  rearmable(fn: () => void): RearmableTimer;
 }
 
 /**
@@ -43,6 +55,60 @@ class NodeTimer implements Timer {
  */
 const SETTLED: Promise<void> = Promise.resolve();
 
+/** The fields of Node's Timeout that `refresh()` arms from (lib/internal/timers.js, Node 20 to 26). */
+interface TimeoutFields {
+  _idleTimeout: number;
+  _onTimeout: (() => void) | null;
+}
+/** setTimeout's bounds: a delay outside [1, 2^31 − 1] ms is 1 ms. */
+const TIMEOUT_MAX = 2 ** 31 - 1;
+const nodeDelay = (ms: number): number => (ms >= 1 && ms <= TIMEOUT_MAX ? ms : 1);
+
+/**
+ * Whether this Node's Timeout can be armed again for another delay: `refresh()` inserts it for
+ * `_idleTimeout` ms with `_onTimeout` as callback, whether it is pending, ran or was cleared
+ * (clearTimeout drops `_onTimeout` and sets `_idleTimeout` to −1). Checked once on a real timer;
+ * without those fields each arm makes a new Timeout, as setTimeout.
+ */
+export const timersRearmInPlace: boolean = (() => {
+  const t = setTimeout(() => undefined, TIMEOUT_MAX).unref();
+  const f = t as unknown as Partial<TimeoutFields>;
+  const ok = typeof t.refresh === 'function' && f._idleTimeout === TIMEOUT_MAX && typeof f._onTimeout === 'function';
+  clearTimeout(t);
+  return ok && f._onTimeout == null && f._idleTimeout === -1; // cleared: no callback (null on Node 20, undefined on 26), no delay
+})();
+
+/**
+ * One Node Timeout re-armed until cancelled (issue 12, memalloc17: a link's timer is armed for
+ * each delayed ack, probe timeout and pacer wake-up; a Timeout and a handle per arm). arm()
+ * re-arms the same Timeout for the new delay, pending or run (refresh() moves it to the list of
+ * that duration: the run pending before is replaced); cancel() clears it and lets it go.
+ */
+class SystemRearmable implements RearmableTimer {
+  #t: NodeJS.Timeout | null = null;
+  readonly #fn: () => void;
+  constructor(fn: () => void) {
+    this.#fn = fn;
+  }
+  arm(ms: number): void {
+    const t = this.#t;
+    if (t === null || !timersRearmInPlace) {
+      if (t !== null) clearTimeout(t);
+      this.#t = setTimeout(this.#fn, ms).unref();
+      return;
+    }
+    const f = t as unknown as TimeoutFields;
+    f._onTimeout = this.#fn;
+    f._idleTimeout = nodeDelay(ms);
+    t.refresh();
+  }
+  cancel(): void {
+    if (this.#t === null) return;
+    clearTimeout(this.#t);
+    this.#t = null;
+  }
+}
+
 export const systemScheduler: Scheduler = {
   timeout: (fn, ms) => new NodeTimer(setTimeout(fn, Math.max(0, ms))),
   interval: (fn, ms) => new NodeTimer(setInterval(fn, Math.max(1, ms))),
@@ -51,7 +117,25 @@ export const systemScheduler: Scheduler = {
     return { cancel: () => clearImmediate(t) };
   },
   microtask: (fn) => void SETTLED.then(fn),
+  rearmable: (fn) => new SystemRearmable(fn),
 };
+
+/** ManualScheduler's rearmable timer: a fresh entry per arm (the simulator's own cost, not the node's). */
+class ManualRearmable implements RearmableTimer {
+  #e: Timer | null = null;
+  constructor(
+    readonly s: ManualScheduler,
+    readonly fn: () => void,
+  ) {}
+  arm(ms: number): void {
+    this.#e?.cancel();
+    this.#e = this.s.timeout(this.fn, ms);
+  }
+  cancel(): void {
+    this.#e?.cancel();
+    this.#e = null;
+  }
+}
 
 /** A manual timer or immediate: its own handle (no closure per timer). */
 class Entry implements Timer {
@@ -100,6 +184,9 @@ export class ManualScheduler implements Scheduler {
   }
   microtask(fn: () => void): void {
     queueMicrotask(fn);
+  }
+  rearmable(fn: () => void): RearmableTimer {
+    return new ManualRearmable(this, fn);
   }
 
   #add(fn: () => void, delay: number, every: number): Timer {

@@ -24,6 +24,10 @@ export const MAX_ACK_RANGES = 32;
 /** Ack delay unit on the wire: 8 µs (QUIC's default ack_delay_exponent 3). */
 export const ACK_DELAY_UNIT_US = 8;
 export const VARINT_MAX = 2 ** 62 - 1;
+/** The longest encoded ack: largest, delay, range count, first range, 31 gaps and lengths, the two limits. */
+export const MAX_ACK_BYTES = 8 + 8 + 1 + 8 + (MAX_ACK_RANGES - 1) * 16 + 8 + 8;
+/** The encoders' scratch: an ack is written here, then copied out (or, by a caller of an `…Into` form, used at once). */
+const SCRATCH = new Uint8Array(MAX_ACK_BYTES);
 
 /** An inclusive run of acknowledged packet numbers. */
 export interface AckRange {
@@ -122,7 +126,12 @@ export function ackFrameBytes(f: AckFrame): number {
 }
 
 export function encodeAck(f: AckFrame): Uint8Array {
-  const out = new Uint8Array(ackFrameBytes(f));
+  return SCRATCH.slice(0, encodeAckInto(SCRATCH, f));
+}
+
+/** encodeAck's bytes written at out[0…] (out has room: MAX_ACK_BYTES always is); returns their length. */
+export function encodeAckInto(out: Uint8Array, f: AckFrame): number {
+  checkRanges(f.ranges);
   const r = f.ranges;
   let at = writeVarint(out, 0, r[0]!.largest);
   at = writeVarint(out, at, delayUnits(f.ackDelayMs));
@@ -133,8 +142,26 @@ export function encodeAck(f: AckFrame): Uint8Array {
     at = writeVarint(out, at, r[k]!.largest - r[k]!.smallest);
   }
   at = writeVarint(out, at, f.maxBytes);
-  writeVarint(out, at, f.maxMessages);
-  return out;
+  return writeVarint(out, at, f.maxMessages);
+}
+
+/**
+ * encodeAck of an ack with one range [smallest, largest], the same bytes, without the frame,
+ * ranges array and range object (issue 12, memalloc17: a resting space's ack of a keepalive).
+ */
+export function encodeOneRangeAck(smallest: number, largest: number, ackDelayMs: number, maxBytes: number, maxMessages: number): Uint8Array {
+  return SCRATCH.slice(0, encodeOneRangeAckInto(SCRATCH, smallest, largest, ackDelayMs, maxBytes, maxMessages));
+}
+
+/** encodeOneRangeAck's bytes written at out[0…] (out has room: MAX_ACK_BYTES always is); returns their length. */
+export function encodeOneRangeAckInto(out: Uint8Array, smallest: number, largest: number, ackDelayMs: number, maxBytes: number, maxMessages: number): number {
+  if (!Number.isSafeInteger(smallest) || smallest < 0 || !Number.isSafeInteger(largest) || largest < smallest) throw new RangeError(`bad ack range [${smallest}, ${largest}]`);
+  let at = writeVarint(out, 0, largest);
+  at = writeVarint(out, at, delayUnits(ackDelayMs));
+  at = writeVarint(out, at, 0);
+  at = writeVarint(out, at, largest - smallest);
+  at = writeVarint(out, at, maxBytes);
+  return writeVarint(out, at, maxMessages);
 }
 
 export function decodeAck(bytes: Uint8Array): AckFrame {

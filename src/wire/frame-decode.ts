@@ -9,6 +9,7 @@
  */
 import { FRAME_VERSION } from '../constants';
 import type { ControlItem, Frame, PayloadItem } from './frame';
+import { KEEPALIVE } from './keepalive';
 
 const FLAGS_MASK = 7;
 const FLAG_RELIABLE = 2;
@@ -98,7 +99,7 @@ function item(): PayloadItem {
 function control(): ControlItem {
   const len = array();
   const type = uint();
-  if (type === 0 && len === 1) return { type: 'keepalive' };
+  if (type === 0 && len === 1) return KEEPALIVE;
   if (type === 1 && len === 4) {
     const stream = uint();
     const cum = uint();

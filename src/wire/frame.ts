@@ -17,6 +17,7 @@ import { FRAME_VERSION } from '../constants';
 import { DropError } from '../errors';
 import { unpack } from './msgpack';
 import { fastDecodeFrame } from './frame-decode';
+import { KEEPALIVE } from './keepalive';
 
 export const FLAG_COMPRESSED = 1;
 export const FLAG_RELIABLE = 2;
@@ -114,7 +115,7 @@ function itemFromWire(w: unknown): PayloadItem {
 
 function controlFromWire(w: unknown): ControlItem {
   if (!Array.isArray(w) || w.length < 1) return bad('control item');
-  if (w[0] === CONTROL_KEEPALIVE && w.length === 1) return { type: 'keepalive' };
+  if (w[0] === CONTROL_KEEPALIVE && w.length === 1) return KEEPALIVE;
   if (w[0] === CONTROL_ACK && w.length === 4) {
     const [, stream, cum, ranges] = w as unknown[];
     if (!isUint(stream) || !isUint(cum)) return bad('ack fields');

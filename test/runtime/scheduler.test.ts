@@ -1,5 +1,5 @@
 import { ManualClock } from '../../src/runtime/clock';
-import { ManualScheduler, systemScheduler } from '../../src/runtime/scheduler';
+import { ManualScheduler, systemScheduler, timersRearmInPlace } from '../../src/runtime/scheduler';
 
 function setup(): { s: ManualScheduler; log: string[]; at: (name: string) => () => void } {
   const s = new ManualScheduler();
@@ -185,6 +185,65 @@ describe('ManualScheduler.runUntil', () => {
     expect(s.clock.monotonic()).toBe(50);
     expect(log).toEqual(['inside@50']);
     expect(s.nextDue()).toBe(51);
+  });
+});
+
+describe('rearmable timers', () => {
+  test('ManualScheduler: one run at the last arm; cancel drops it; armed again after running or cancel', async () => {
+    const { s, log, at } = setup();
+    const t = s.rearmable(at('t'));
+    t.arm(50);
+    t.arm(10);
+    await s.advance(100);
+    expect(log).toEqual(['t@10']);
+    t.arm(5);
+    t.cancel();
+    await s.advance(10);
+    expect(log).toEqual(['t@10']);
+    t.arm(5);
+    await s.advance(5);
+    expect(log).toEqual(['t@10', 't@115']);
+    expect(s.pendingTimers).toBe(0);
+  });
+
+  test('systemScheduler: one Timeout re-armed in place; a re-arm replaces the pending run (nearer or later), cancel drops it, it arms again after running or cancel', async () => {
+    // Node 20 to 26: refresh() arms the Timeout from _idleTimeout/_onTimeout (else a Timeout per arm, still correct)
+    expect(timersRearmInPlace).toBe(true);
+    let runs = 0;
+    let wake: () => void = () => undefined;
+    const t = systemScheduler.rearmable(() => {
+      runs++;
+      wake();
+    });
+    const ran = (): Promise<void> => new Promise<void>((r) => (wake = r));
+    const after = (ms: number): Promise<number> => new Promise<number>((r) => systemScheduler.timeout(() => r(runs), ms));
+    // far, then near: it runs at the near delay
+    let p = ran();
+    t.arm(600_000);
+    t.arm(1);
+    await p;
+    expect(runs).toBe(1);
+    // ran: armed again
+    p = ran();
+    t.arm(1);
+    await p;
+    expect(runs).toBe(2);
+    // cancelled: a 5 ms timeout armed after it comes and it has not run (Node runs due lists by expiry)
+    t.arm(1);
+    t.cancel();
+    expect(await after(5)).toBe(2);
+    // cancelled: armed again
+    p = ran();
+    t.arm(1);
+    await p;
+    expect(runs).toBe(3);
+    // near, then later: the 1 ms run is gone, a 5 ms timeout comes first
+    p = ran();
+    t.arm(1);
+    t.arm(30);
+    expect(await after(5)).toBe(3);
+    await p;
+    expect(runs).toBe(4);
   });
 });
 

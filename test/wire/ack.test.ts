@@ -1,5 +1,5 @@
 import { DropError } from '../../src/errors';
-import { ackFrameBytes, decodeAck, encodeAck, MAX_ACK_RANGES, type AckFrame, type AckRange } from '../../src/wire/ack';
+import { ackFrameBytes, decodeAck, encodeAck, encodeAckInto, encodeOneRangeAck, encodeOneRangeAckInto, MAX_ACK_BYTES, MAX_ACK_RANGES, type AckFrame, type AckRange } from '../../src/wire/ack';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const unhex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
@@ -49,6 +49,41 @@ describe('ack frame', () => {
     const zero: AckFrame = { ranges: [{ smallest: 0, largest: 0 }], ackDelayMs: 0, maxBytes: 1, maxMessages: 1 };
     expect(hex(encodeAck(zero))).toBe('000000000101');
     expect(decodeAck(unhex('000000000101'))).toEqual(zero);
+  });
+
+  it('encodes a one-range ack without its frame to the same bytes as encodeAck, every varint width', () => {
+    const cases: Array<[number, number, number, number, number]> = [
+      [0, 0, 0, 1, 1],
+      [7, 7, 25, 4 * 1024 * 1024, 1024],
+      [40, 100, 0.0123, 0, 63],
+      [16_000, 16_400, 1, 2 ** 30, 2 ** 14],
+      [2 ** 40, 2 ** 40 + 5, 300, 2 ** 53 - 1, 2 ** 31],
+    ];
+    for (const [smallest, largest, ackDelayMs, maxBytes, maxMessages] of cases) {
+      const f: AckFrame = { ranges: [{ smallest, largest }], ackDelayMs, maxBytes, maxMessages };
+      expect(hex(encodeOneRangeAck(smallest, largest, ackDelayMs, maxBytes, maxMessages))).toBe(hex(encodeAck(f)));
+    }
+    expect(hex(encodeOneRangeAck(95, 100, 1, 4 * 1024 * 1024, 1024))).toBe('4064407d' + '00' + '05' + '80400000' + '4400');
+    expect(() => encodeOneRangeAck(6, 5, 0, 0, 0)).toThrow('bad ack range [6, 5]');
+    expect(() => encodeOneRangeAck(-1, 5, 0, 0, 0)).toThrow('bad ack range [-1, 5]');
+    expect(() => encodeOneRangeAck(0, 5, -1, 0, 0)).toThrow('ackDelayMs must be a finite number >= 0, got -1');
+  });
+
+  it('writes the same bytes into a buffer (the lone ack\'s form), MAX_ACK_BYTES holding the longest ack', () => {
+    const out = new Uint8Array(MAX_ACK_BYTES).fill(0xee);
+    const n = encodeAckInto(out, frame);
+    expect(n).toBe(14);
+    expect(hex(out.subarray(0, n))).toBe(hex(encodeAck(frame)));
+    expect(out[n]).toBe(0xee); // nothing written past it
+    const m = encodeOneRangeAckInto(out, 2 ** 40, 2 ** 40 + 5, 300, 2 ** 53 - 1, 2 ** 31);
+    expect(hex(out.subarray(0, m))).toBe(hex(encodeOneRangeAck(2 ** 40, 2 ** 40 + 5, 300, 2 ** 53 - 1, 2 ** 31)));
+    // 32 ranges, every value an 8-byte varint: exactly MAX_ACK_BYTES
+    const ranges: AckRange[] = [];
+    for (let k = 0; k < MAX_ACK_RANGES; k++) ranges.push({ smallest: 2 ** 52 - k * 2 ** 46, largest: 2 ** 52 - k * 2 ** 46 + 2 ** 31 });
+    const longest: AckFrame = { ranges, ackDelayMs: 2 ** 40, maxBytes: 2 ** 53 - 1, maxMessages: 2 ** 40 };
+    expect(ackFrameBytes(longest)).toBe(MAX_ACK_BYTES);
+    expect(encodeAckInto(out, longest)).toBe(MAX_ACK_BYTES);
+    expect(decodeAck(out)).toEqual({ ...longest, ackDelayMs: 2 ** 40 });
   });
 
   it('refuses to encode bad ranges (caller bug)', () => {

@@ -34,7 +34,7 @@ import { NewReno, PACING_GAIN, initialWindowBytes } from '../congestion/newreno'
 import { Cubic, PACING_GAIN_AVOIDANCE } from '../congestion/cubic';
 import { QUEUE_SIGNAL_MAX_DATAGRAMS } from '../congestion/queue-delay';
 import { DEFAULT_BURST_DATAGRAMS, MIN_PACING_DELAY_MS, type Pacer } from '../congestion/pacer';
-import type { AckPolicy, AckResume, AckTracker, PendingAck } from './ack-tracker';
+import type { AckPolicy, AckResume, AckTracker } from './ack-tracker';
 import type { LossDetector } from './loss';
 import type { SentPacket } from './sent-history';
 import { GRANULARITY_MS, type RttStats } from './rtt';
@@ -175,14 +175,18 @@ export class IdleSpace implements ControllerResume, AckResume {
     return after + rate * Math.max(0, nowMs - f.sentAtMs) >= Math.max(after, burst) ? after : null;
   }
 
-  /** The ack to send now, as AckTracker.takeAck (null without a range). */
-  takeAck(nowMs: number): PendingAck | null {
-    if (this.largest < 0) return null;
+  /**
+   * takeAck without its objects (memalloc17): the ack delay of the one range [smallest, largest]
+   * to send now, or −1 without a range (nothing taken).
+   */
+  takeAckDelay(nowMs: number): number {
+    if (this.largest < 0) return -1;
     this.unackedEliciting = 0;
     this.firstUnackedElicitingAtMs = null;
     this.changed = false;
-    return { ranges: [{ smallest: this.smallest, largest: this.largest }], ackDelayMs: Math.max(0, nowMs - this.largestReceivedAtMs) };
+    return Math.max(0, nowMs - this.largestReceivedAtMs);
   }
+
 }
 
 /**

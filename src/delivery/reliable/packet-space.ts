@@ -12,7 +12,7 @@ import { NewReno } from '../congestion/newreno';
 import { Pacer } from '../congestion/pacer';
 import type { CongestionController, ControllerResume } from '../congestion/controller';
 import { ReceiveCredit, SendCredit, type CreditLimits, type WindowSource } from '../flow';
-import { decodeAck, encodeAck, type AckFrame } from '../../wire/ack';
+import { decodeAck, encodeAckInto, encodeOneRangeAckInto, MAX_ACK_BYTES, type AckFrame } from '../../wire/ack';
 import { DropError } from '../../errors';
 import { AckTracker, DEFAULT_ACK_POLICY, adaptiveAckEvery, type AckPolicy } from './ack-tracker';
 import { DEFAULT_MAX_PTO_MS, LossDetector, type AckResult, type TimeoutResult } from './loss';
@@ -23,6 +23,9 @@ import type { SentPacket } from './sent-history';
 
 const NONE: readonly never[] = Object.freeze([]);
 
+
+/** ackToSend's scratch (copied out at once). */
+const ACK_SCRATCH = new Uint8Array(MAX_ACK_BYTES);
 /**
  * Acks per round trip the receiver aims at when it thins acks. Eight, not the draft's four: the
  * estimate lags a round and two flows sharing a bottleneck stayed fair with eight (1.04 in
@@ -326,18 +329,23 @@ export class PacketSpace<F> {
     const unblocked = this.sendCredit.onCredit(ack);
     let rttUpdated = res.rttUpdated;
     const probe = this.#rttProbe;
-    if (!rttUpdated && probe && res.acked.length > 0) {
-      const latest = probe.latestFor(ack.ranges[0]!.largest, largestBefore, (pn) => res.acked.some((p) => p.pn === pn), nowMs);
-      if (latest !== null) {
-        this.rtt.update(latest, ack.ackDelayMs);
-        rttUpdated = true;
-      }
-    }
+    if (!rttUpdated && probe && res.acked.length > 0) rttUpdated = this.#probeSample(probe, ack, largestBefore, res.acked, nowMs);
     if (rttUpdated) {
       this.#lastSampleAtMs = nowMs;
       probe?.onSample();
     }
     return { acked: res.acked, lost: res.lost, rttUpdated, persistentCongestion: res.persistentCongestion, unblocked };
+  }
+
+  /**
+   * The RTT probe's sample from an ack the loss detector took none from (its own method: the
+   * closure's context is made only here, not at every ack; memalloc17).
+   */
+  #probeSample(probe: RttProbe, ack: AckFrame, largestBefore: number, acked: readonly SentPacket<F>[], nowMs: number): boolean {
+    const latest = probe.latestFor(ack.ranges[0]!.largest, largestBefore, (pn) => acked.some((p) => p.pn === pn), nowMs);
+    if (latest === null) return false;
+    this.rtt.update(latest, ack.ackDelayMs);
+    return true;
   }
 
   /**
@@ -397,13 +405,30 @@ export class PacketSpace<F> {
    * anyway, so include an ack if it says anything new, even when none is due yet.
    */
   ackToSend(nowMs: number, piggyback = false): Uint8Array | null {
+    const n = this.ackToSendInto(ACK_SCRATCH, nowMs, piggyback);
+    return n === 0 ? null : ACK_SCRATCH.slice(0, n);
+  }
+
+  /**
+   * ackToSend written at out[0…] (MAX_ACK_BYTES of room): its length, 0 for none. The lone ack's
+   * form (pump.ts, memalloc17): the bytes are encoded into the datagram at once, so no array
+   * per ack.
+   */
+  ackToSendInto(out: Uint8Array, nowMs: number, piggyback = false): number {
     const idle = this.#idle;
     const due = idle !== null ? this.ackDue(nowMs) || this.recvCredit.updateDue(nowMs) || (piggyback && idle.changed) : this.#acks!.ackDue(nowMs) || this.recvCredit.updateDue(nowMs) || (piggyback && this.#acks!.hasNewInfo);
-    if (!due) return null;
-    const ack = idle !== null ? idle.takeAck(nowMs) : this.#acks!.takeAck(nowMs);
-    if (ack === null) return null;
+    if (!due) return 0;
+    if (idle !== null) {
+      // the one range of the idle record, encoded without a frame or ranges (memalloc17)
+      const delay = idle.takeAckDelay(nowMs);
+      if (delay < 0) return 0;
+      const l = this.recvCredit.takeLimits();
+      return encodeOneRangeAckInto(out, idle.smallest, idle.largest, delay, l.maxBytes, l.maxMessages);
+    }
+    const ack = this.#acks!.takeAck(nowMs);
+    if (ack === null) return 0;
     const limits = this.recvCredit.takeLimits();
-    return encodeAck({ ranges: ack.ranges, ackDelayMs: ack.ackDelayMs, maxBytes: limits.maxBytes, maxMessages: limits.maxMessages });
+    return encodeAckInto(out, { ranges: ack.ranges, ackDelayMs: ack.ackDelayMs, maxBytes: limits.maxBytes, maxMessages: limits.maxMessages });
   }
 
   /** When onTimeout must run (loss timer, probe timeout or delayed ack), or null. */

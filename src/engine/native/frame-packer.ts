@@ -96,7 +96,8 @@ export class FramePacker {
   /** Sums the controls' bytes (after begin and the delivery ack) and sets this frame's budget. */
   sizeControls(budgetNow: number): void {
     let used = 0;
-    for (const c of this.frame.c) used += controlBytes(c);
+    const c = this.frame.c;
+    for (let k = 0; k < c.length; k++) used += controlBytes(c[k]!); // indexed: no iterator (memalloc17)
     this.used = used;
     this.budgetNow = budgetNow;
   }
@@ -163,7 +164,8 @@ export class FramePacker {
   get eliciting(): boolean {
     const f = this.frame;
     if (f.p.length > 0) return true;
-    for (const c of f.c) if (c.type !== 'packetAck') return true;
+    const c = f.c;
+    for (let k = 0; k < c.length; k++) if (c[k]!.type !== 'packetAck') return true; // indexed: no iterator (memalloc17)
     return false;
   }
 }

@@ -19,6 +19,7 @@
  */
 import type { FragmentCounter } from '../../net/fragment-counter';
 import type { NodeContext } from '../context';
+import type { Peer } from '../../peer/peer';
 
 type Family = 4 | 6;
 
@@ -27,17 +28,24 @@ export class ProbeLedger {
   readonly #explained = { 4: 0, 6: 0 };
   /** Raw count when the open bracket opened (null: none open). */
   readonly #open: { 4: number | null; 6: number | null } = { 4: null, 6: null };
-  /** Who waits for the open bracket to close (keyed: one wake-up per waiter). */
-  readonly #waiting = { 4: new Map<unknown, () => void>(), 6: new Map<unknown, () => void>() };
+  /** Who waits for the open bracket to close (keyed: one wake-up per waiter, called with the waiter). */
+  readonly #waiting = { 4: new Map<unknown, (waiter: unknown) => void>(), 6: new Map<unknown, (waiter: unknown) => void>() };
+  /**
+   * A wake-up for every waiter of the node (its peer flushed), made once (memalloc17: a closure
+   * per open was ~10 KB per handshake — a searching link pumps again and again while the
+   * bracket is taken).
+   */
+  readonly wakeWaiter: (waiter: unknown) => void;
 
   /** Runs a function at the end of the current turn, after the flushes a wake-up scheduled (the node's scheduler). */
   readonly #defer: (fn: () => void) => void;
   /** The end-of-turn checks, one per family (made once). */
   readonly #check = { 4: (): void => this.#wakeNext(4), 6: (): void => this.#wakeNext(6) };
 
-  constructor(read: FragmentCounter, defer: (fn: () => void) => void = queueMicrotask) {
+  constructor(read: FragmentCounter, defer: (fn: () => void) => void = queueMicrotask, wakeWaiter: (waiter: unknown) => void = () => undefined) {
     this.#read = read;
     this.#defer = defer;
+    this.wakeWaiter = wakeWaiter;
   }
 
   /**
@@ -51,10 +59,10 @@ export class ProbeLedger {
 
   /**
    * Opens a probe's bracket: returns the net count before the send; null when another probe's
-   * bracket is open (`wake` runs when it closes, once per `waiter`); undefined when the counter
+   * bracket is open (`wake(waiter)` runs when it closes, once per `waiter`); undefined when the counter
    * cannot be read (no bracket: the probe goes unmeasured).
    */
-  open(family: Family, waiter: unknown, wake: () => void): number | null | undefined {
+  open(family: Family, waiter: unknown, wake: (waiter: unknown) => void): number | null | undefined {
     if (this.#open[family] !== null) {
       this.#waiting[family].set(waiter, wake);
       return null;
@@ -83,7 +91,7 @@ export class ProbeLedger {
     if (this.#open[family] !== null || waiting.size === 0) return;
     const first = waiting.entries().next().value!;
     waiting.delete(first[0]);
-    first[1]();
+    first[1](first[0]);
     if (waiting.size > 0) this.#defer(this.#check[family]);
   }
 }
@@ -93,7 +101,12 @@ const ledgers = new WeakMap<NodeContext, ProbeLedger>();
 /** The node's ledger, or null without a fragment counter. */
 export function probeLedger(ctx: NodeContext): ProbeLedger | null {
   if (!ctx.fragmentCounter) return null;
-  let l = ledgers.get(ctx);
-  if (!l) ledgers.set(ctx, (l = new ProbeLedger(ctx.fragmentCounter, (fn) => ctx.scheduler.microtask(fn))));
+  return ledgers.get(ctx) ?? newLedger(ctx);
+}
+
+/** Made once per node; its own function, so that probeLedger (every pump) allocates no closure context (memalloc17). */
+function newLedger(ctx: NodeContext): ProbeLedger {
+  const l = new ProbeLedger(ctx.fragmentCounter!, (fn) => ctx.scheduler.microtask(fn), (peer) => ctx.scheduleFlush(peer as Peer));
+  ledgers.set(ctx, l);
   return l;
 }

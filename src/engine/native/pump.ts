@@ -7,10 +7,13 @@
  */
 import type { ReliableSender } from '../../delivery/reliable-sender';
 import type { Frame, PayloadItem } from '../../wire/frame';
+import { KEEPALIVE } from '../../wire/keepalive';
+import { MAX_ACK_BYTES } from '../../wire/ack';
 import { paddedSize } from '../../wire/padding';
 import type { Settings } from '../../config/schema';
 import type { NativeLink } from './link';
-import { probeLedger } from './probe-ledger';
+import { probeLedger, type ProbeLedger } from './probe-ledger';
+import type { PmtuSearch } from '../../delivery/pmtu';
 import { FRAME_HEADER_BYTES, NO_REFS, SEAL_OVERHEAD_BYTES, sendFrame } from './frame-send';
 import { FramePacker, NO_SETTLES, addDeliveryAck } from './frame-packer';
 import { admitDatagrams, queueForSession } from './admit';
@@ -24,10 +27,8 @@ import { admitDatagrams, queueForSession } from './admit';
  * callback (PacketPath.probeHanded asks for it). Without one, the round goes at once.
  */
 function probePathMtu(link: NativeLink, now: number): void {
-  const { ctx, peer, path } = link;
+  const path = link.path;
   const pmtu = path.pmtu;
-  const family = peer.endpoint.family;
-  const ledger = probeLedger(ctx);
   for (;;) {
     const size = pmtu.nextProbeSize(now);
     if (size === null || path.amplificationRoom() < size) return;
@@ -37,20 +38,40 @@ function probePathMtu(link: NativeLink, now: number): void {
       if (delay < Infinity) path.arm(now, now + delay);
       return;
     }
-    const before = ledger?.open(family, peer, () => ctx.scheduleFlush(peer));
-    if (before === null) return; // another probe of this node is being handed over
-    const frame: Frame = { t: 0, n: 0, i: 0, p: [], c: [{ type: 'keepalive' }] };
-    let pn = -1;
-    const handed = before === undefined ? undefined : (err: Error | null): void => path.probeHanded(pmtu, pn, ledger!.close(family), err);
-    pn = sendFrame(link, frame, [], NO_REFS, false, size, false, handed);
-    if (pn < 0) {
-      if (handed) ledger!.close(family); // never handed over: the bracket closes now
-      return;
-    }
-    pmtu.onProbeSent(pn, size, now, now + path.probeTimeoutMs(), before);
-    if (handed) return;
-    pmtu.onProbeHanded(pn, undefined, now); // unmeasured: handed over as far as the search is concerned
+    if (!sendProbe(link, pmtu, size, now)) return;
   }
+}
+
+/**
+ * One probe of `size` bytes, if the node's bracket is free; whether the next may follow at once
+ * (unmeasured). No closure is made here or in probePathMtu (a function that makes one allocates
+ * its context at every call; probePathMtu runs at every pump, this at every pump of a searching
+ * link while another probe holds the bracket): the wake-up is the ledger's, made once per node,
+ * and the send callback is made in handProbe, once per probe sent (memalloc17).
+ */
+function sendProbe(link: NativeLink, pmtu: PmtuSearch, size: number, now: number): boolean {
+  const ledger = probeLedger(link.ctx);
+  const before = ledger?.open(link.peer.endpoint.family, link.peer, ledger.wakeWaiter);
+  if (before === null) return false; // another probe of this node is being handed over
+  return handProbe(link, pmtu, size, now, ledger, before);
+}
+
+/** Sends the probe (its bracket open when `before` is a number). */
+function handProbe(link: NativeLink, pmtu: PmtuSearch, size: number, now: number, ledger: ProbeLedger | null, before: number | undefined): boolean {
+  const path = link.path;
+  const family = link.peer.endpoint.family;
+  const frame: Frame = { t: 0, n: 0, i: 0, p: NO_ITEMS, c: [KEEPALIVE] };
+  let pn = -1;
+  const handed = before === undefined ? undefined : (err: Error | null): void => path.probeHanded(pmtu, pn, ledger!.close(family), err);
+  pn = sendFrame(link, frame, [], NO_REFS, false, size, false, handed);
+  if (pn < 0) {
+    if (handed) ledger!.close(family); // never handed over: the bracket closes now
+    return false;
+  }
+  pmtu.onProbeSent(pn, size, now, now + path.probeTimeoutMs(), before);
+  if (handed) return false;
+  pmtu.onProbeHanded(pn, undefined, now); // unmeasured: handed over as far as the search is concerned
+  return true;
 }
 
 /** Room needed for an ack-only datagram (with a delivery ack) to an address that has not answered yet. */
@@ -91,17 +112,19 @@ export function pumpLink(link: NativeLink, draining = false): boolean {
   if (!draining) probePathMtu(link, now);
   packFrames(link, sender, now, draining);
   const max = path.maxDatagram;
-  const ack = largestFitting(path.amplificationRoom(), max, ctx.settings.padding) >= SMALL_ACK_DATAGRAM_BYTES ? space.ackToSend(now) : null;
-  if (ack) {
+  // Encoded into the module's scratch (memalloc17): a lone ack uses a view of it, no array per ack.
+  const n = largestFitting(path.amplificationRoom(), max, ctx.settings.padding) >= SMALL_ACK_DATAGRAM_BYTES ? space.ackToSendInto(ACK_OUT, now) : 0;
+  if (n > 0) {
     // A due packet ack goes now; a wanted delivery ack rides with it (then it is ack-eliciting).
     // Our limits rides on it too (then it is ack-eliciting; lost, it rides again).
     const announce = link.engine.reliable.takeAnnouncement(link);
     if (announce.length === 0 && !path.deliveryAckWanted) {
-      sendLoneAck(link, ack);
+      sendLoneAck(link, (ACK_VIEWS[n] ??= new Uint8Array(ACK_OUT.buffer, 0, n)));
       path.arm(now);
       link.notifyWritable();
       return true;
     }
+    const ack = ACK_OUT.slice(0, n);
     const lone = new FramePacker(link, sender, now);
     lone.begin([], announce, max);
     addDeliveryAck(link, lone);
@@ -113,6 +136,10 @@ export function pumpLink(link: NativeLink, draining = false): boolean {
   link.notifyWritable();
   return true;
 }
+
+/** The lone-ack branch's ack bytes (encoded, then at once into the datagram), and views of them by length. */
+const ACK_OUT = new Uint8Array(MAX_ACK_BYTES);
+const ACK_VIEWS: (Uint8Array | undefined)[] = [];
 
 /** A frame without items (shared, never written). */
 const NO_ITEMS: PayloadItem[] = Object.freeze([]) as unknown as PayloadItem[];
@@ -157,7 +184,7 @@ function packFrames(link: NativeLink, sender: ReliableSender | null, now: number
     let work = controls.length > 0 || data || path.deliveryAckDue(now);
     if (!work && space.probesPending > 0) {
       // A PTO asked for probes: the oldest unacknowledged data again, else a keepalive.
-      if (!path.requeueOldest()) controls = [{ type: 'keepalive' }];
+      if (!path.requeueOldest()) controls = [KEEPALIVE];
       work = true;
     }
     if (!work) return;
@@ -169,7 +196,7 @@ function packFrames(link: NativeLink, sender: ReliableSender | null, now: number
       path.amplificationLimitedBytes += max;
       return;
     }
-    if (room < Infinity && path.takeValidationProbe(space.probesPending > 0)) controls.push({ type: 'keepalive' });
+    if (room < Infinity && path.takeValidationProbe(space.probesPending > 0)) controls.push(KEEPALIVE);
     const delay = draining ? 0 : space.sendDelay(now, max);
     if (delay > 0) {
       for (const c of controls) link.outbox.pushControl(c);

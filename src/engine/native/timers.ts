@@ -13,6 +13,7 @@ import { clockReported, initiateHandshake, resendPendingInit } from './handshake
 import { CLOCK_SKEW_REPORT_MS } from '../../peer/clock-offset';
 import { sendEmptyFrame } from './send';
 import { HANDSHAKE_RETRY_MS } from '../../constants';
+import { KEEPALIVE } from '../../wire/keepalive';
 
 export const TICK_MS = 100;
 /** Responder-side backstop: rekey this long after the initiator should have. */
@@ -203,7 +204,7 @@ export function onStaleFrame(link: NativeLink, session: Session, observedOffsetM
 
 /** Nothing sent for keepaliveMs: a keepalive probe (asks for an answer; keeps NAT mappings open). */
 function onKeepaliveDue(link: NativeLink): void {
-  link.outbox.pushControl({ type: 'keepalive' });
+  link.outbox.pushControl(KEEPALIVE);
   link.ctx.scheduleFlush(link.peer);
 }
 
@@ -221,7 +222,12 @@ function onQueueDeadlines(link: NativeLink, now: number): void {
   // Indexed, not for…of: an iterator per link per tick was a third of an idle centre's allocations (idle15).
   const expired = link.outbox.expire(now);
   for (let k = 0; k < expired.length; k++) expired[k]!.reject(noSession(link, expired[k]!.timeoutMs ?? link.ctx.settings.handshakeTimeoutMs));
-  if (link.reliableWaiting > 0) link.expireReliableWaiting(now, (timeoutMs) => noSession(link, timeoutMs)); // no closure per idle link per tick
+  if (link.reliableWaiting > 0) expireReliableWaiting(link, now);
+}
+
+/** Its own function: the closure's context is made only when reliable messages wait, not per link per tick (memalloc17). */
+function expireReliableWaiting(link: NativeLink, now: number): void {
+  link.expireReliableWaiting(now, (timeoutMs) => noSession(link, timeoutMs));
 }
 
 function noSession(link: NativeLink, timeoutMs: number): DeliveryError {

@@ -8,7 +8,7 @@ import { PacketSpace } from '../../../src/delivery/reliable/packet-space';
 import { controllerFactory, type CongestionControlName } from '../../../src/delivery/congestion/select';
 import { initialWindowBytes } from '../../../src/delivery/congestion/newreno';
 import { REST_AFTER_MS, restable } from '../../../src/delivery/reliable/packet-space-idle';
-import { decodeAck } from '../../../src/wire/ack';
+import { decodeAck, MAX_ACK_BYTES } from '../../../src/wire/ack';
 
 const MSS = 1472;
 
@@ -185,5 +185,28 @@ describe('PacketSpace idle form', () => {
     });
     expect(acks[1]).toBe(acks[0]);
     expect(decodeAck(Buffer.from(acks[0]!, 'hex')).ranges).toEqual([{ smallest: 0, largest: 4 }]);
+  });
+
+  it('ackToSendInto writes what ackToSend gives, resting or not (the lone ack\'s form), and 0 when no ack is due', () => {
+    const run = (into: boolean, rest: boolean): string[] => {
+      const s = make('newreno');
+      const out = new Uint8Array(MAX_ACK_BYTES);
+      const take = (t: number): string => {
+        if (!into) return Buffer.from(s.ackToSend(t) ?? []).toString('hex');
+        const n = s.ackToSendInto(out, t);
+        return Buffer.from(out.subarray(0, n)).toString('hex');
+      };
+      s.onPacketReceived(0, true, 0);
+      s.onPacketReceived(1, true, 0);
+      const first = take(1);
+      if (rest) expect(s.rest(2_000)).toBe(true);
+      s.onPacketReceived(2, true, 2_001); // a keepalive: the delayed ack is due 25 ms later
+      return [first, take(2_010), take(2_030), take(2_031)];
+    };
+    const plain = run(false, false);
+    expect(plain[1]).toBe(''); // not due yet
+    expect(plain[3]).toBe(''); // taken
+    expect(decodeAck(Buffer.from(plain[2]!, 'hex')).ranges).toEqual([{ smallest: 0, largest: 2 }]);
+    expect([run(true, false), run(false, true), run(true, true)]).toEqual([plain, plain, plain]);
   });
 });

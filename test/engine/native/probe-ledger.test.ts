@@ -71,3 +71,18 @@ test('while a bracket is open, growth since it opened belongs to its probe, not 
   expect(l.close(4)).toBe(2);
   expect(l.count(4)).toBe(100);
 });
+
+test("the node's one wake-up function is called with each waiter (no closure per waiting probe)", () => {
+  const k = kernel();
+  const turnEnd: Array<() => void> = [];
+  const woken: unknown[] = [];
+  const l = new ProbeLedger(k.read, (fn) => turnEnd.push(fn), (w) => woken.push(w));
+  const peerA = { name: 'a' };
+  const peerB = { name: 'b' };
+  expect(l.open(4, peerA, l.wakeWaiter)).toBe(100);
+  expect(l.open(4, peerB, l.wakeWaiter)).toBeNull();
+  expect(l.open(4, peerB, l.wakeWaiter)).toBeNull();
+  expect(l.close(4)).toBe(0);
+  expect(woken).toEqual([peerB]);
+  expect(woken[0]).toBe(peerB);
+});
