@@ -186,20 +186,30 @@ export class IdleSpace implements ControllerResume, AckResume {
 }
 
 /**
- * The record to rest on, or null while the parts still hold state: something in flight or a
- * timer armed, a backed-off probe timeout, a recovery period, a window above the initial one,
- * an ack owed, a pacer's bucket not yet refilled.
+ * What keeps the parts from resting now (null: nothing): something in flight or a timer armed,
+ * a backed-off probe timeout, a recovery period, a window above the initial one, a pacer's
+ * bucket not yet refilled, an ack owed. Diagnostics (PacketSpace.awakeReason) and restable().
  */
-export function restable<F>(cc: CongestionController, loss: LossDetector<F>, pacer: Pacer, acks: AckTracker, lastSentMs: number, nowMs: number): IdleSpace | null {
-  if (loss.history.size > 0 || loss.bytesInFlight !== 0 || loss.deadline() !== null || loss.ptoCount !== 0) return null;
-  if (cc.inRecovery || cc.windowBytes > initialWindowBytes(cc.maxDatagramBytes)) return null;
+export function restBlocker<F>(cc: CongestionController, loss: LossDetector<F>, pacer: Pacer, acks: AckTracker, lastSentMs: number, nowMs: number): string | null {
+  if (loss.history.size > 0 || loss.bytesInFlight !== 0) return 'in flight';
+  if (loss.deadline() !== null) return 'loss timer';
+  if (loss.ptoCount !== 0) return 'probe timeout backed off';
+  if (cc.inRecovery) return 'recovery';
+  if (cc.windowBytes > initialWindowBytes(cc.maxDatagramBytes)) return 'window above the initial';
   // The bucket right after the last send (before any send: the initial one, whatever the time),
   // and whether it has refilled since to what it holds from now on: max(burst, that bucket).
   const budget = pacer.budget(lastSentMs === -Infinity ? nowMs : lastSentMs);
-  if (pacer.budget(nowMs) < Math.max(budget, pacer.maxBurstBytes())) return null;
+  if (pacer.budget(nowMs) < Math.max(budget, pacer.maxBurstBytes())) return 'pacer refilling';
+  if (acks.deadline() !== null) return 'ack owed';
+  return null;
+}
+
+/** The record to rest on, or null while the parts still hold state (restBlocker). */
+export function restable<F>(cc: CongestionController, loss: LossDetector<F>, pacer: Pacer, acks: AckTracker, lastSentMs: number, nowMs: number): IdleSpace | null {
+  if (restBlocker(cc, loss, pacer, acks, lastSentMs, nowMs) !== null) return null;
   const ackState = acks.rest();
   if (ackState === null) return null;
-  return new IdleSpace(cc, loss.nextPacketNumber, budget, ackState);
+  return new IdleSpace(cc, loss.nextPacketNumber, pacer.budget(lastSentMs === -Infinity ? nowMs : lastSentMs), ackState);
 }
 
 /**

@@ -18,7 +18,7 @@ import { AckTracker, DEFAULT_ACK_POLICY, adaptiveAckEvery, type AckPolicy } from
 import { DEFAULT_MAX_PTO_MS, LossDetector, type AckResult, type TimeoutResult } from './loss';
 import { MAX_ACK_DELAY_MS, RttStats } from './rtt';
 import { RttProbe } from './rtt-probe';
-import { IdleSpace, REST_AFTER_MS, restable, smoothedAfterSample } from './packet-space-idle';
+import { IdleSpace, REST_AFTER_MS, restBlocker, restable, smoothedAfterSample } from './packet-space-idle';
 import type { SentPacket } from './sent-history';
 
 const NONE: readonly never[] = Object.freeze([]);
@@ -184,6 +184,17 @@ export class PacketSpace<F> {
     this.#acks = null;
     this.#rttProbe = null;
     return true;
+  }
+
+  /** @internal Diagnostics (bench): why rest(nowMs) would not rest the space now (null: resting, or it would). */
+  awakeReason(nowMs: number): string | null {
+    if (this.#idle !== null) return null;
+    if (this.#probes > 0) return 'probes owed';
+    if (this.#rttProbe !== null && !this.#rttProbe.quiet) return 'rtt probe';
+    if (nowMs < this.restAtMs()) return 'active in the last idle period';
+    const why = restBlocker(this.#cc!, this.#loss!, this.#pacer!, this.#acks!, this.#lastSentMs, nowMs);
+    if (why !== null) return why;
+    return this.#acks!.rangeCount > 1 ? 'ack ranges' : null;
   }
 
   /**
