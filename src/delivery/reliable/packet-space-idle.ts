@@ -14,8 +14,9 @@
  * - the pacer: the bucket at the last send. Once it has refilled to max(burst, that bucket) —
  *   what it holds from then on until the next send — a pacer made with that bucket as its
  *   initial one gives the same.
- * - the ack tracker: its one range, its floor, whether something arrived since the last ack
- *   (AckTracker.rest()); nothing is owed.
+ * - the ack tracker: its ranges (the first as numbers, any below it — a lost packet's gap — in
+ *   `lower`), its floor, whether something arrived since the last ack (AckTracker.rest());
+ *   nothing is owed.
  *
  * The light send path (memrss16: an idle peer's own keepalive made the parts again, ~1 KB, and
  * dropped them a second later): one ack-eliciting packet may be sent from the record
@@ -77,6 +78,8 @@ export class IdleSpace implements ControllerResume, AckResume {
   largestReceivedAtMs: number;
   readonly duplicates: number;
   changed: boolean;
+  /** The ack ranges below the one range, largest first, as [smallest, largest, …] (null: none; AckResume.lower). */
+  lower: number[] | null;
   /** Ack-eliciting packets received since the last ack, and when the first of them arrived (null: no ack owed). */
   unackedEliciting = 0;
   firstUnackedElicitingAtMs: number | null = null;
@@ -101,6 +104,7 @@ export class IdleSpace implements ControllerResume, AckResume {
     this.largestReceivedAtMs = acks.largestReceivedAtMs;
     this.duplicates = acks.duplicates;
     this.changed = acks.changed;
+    this.lower = acks.lower ? acks.lower.slice() : null;
   }
 
   /**
@@ -127,10 +131,22 @@ export class IdleSpace implements ControllerResume, AckResume {
     return first === null ? null : first + this.policy.maxAckDelayMs;
   }
 
-  /** AckTracker.pruneBelow on the one range: the peer has our ack of everything below `pn`. */
+  /** AckTracker.pruneBelow on the ranges: the peer has our ack of everything below `pn`. */
   pruneBelow(pn: number): void {
     if (pn <= this.floor) return;
     this.floor = pn;
+    const low = this.lower;
+    if (low !== null) {
+      // the ranges wholly below `pn` go (lowest first), the lowest one left starts at `pn` at the earliest
+      let n = low.length;
+      while (n > 0 && low[n - 1]! < pn) n -= 2;
+      if (n > 0) {
+        if (n < low.length) low.length = n;
+        if (low[n - 2]! < pn) low[n - 2] = pn;
+        return;
+      }
+      this.lower = null;
+    }
     if (this.largest < pn) this.smallest = this.largest = -1;
     else if (this.smallest < pn) this.smallest = pn;
   }
@@ -181,7 +197,10 @@ export class IdleSpace implements ControllerResume, AckResume {
     this.unackedEliciting = 0;
     this.firstUnackedElicitingAtMs = null;
     this.changed = false;
-    return { ranges: [{ smallest: this.smallest, largest: this.largest }], ackDelayMs: Math.max(0, nowMs - this.largestReceivedAtMs) };
+    const ranges = [{ smallest: this.smallest, largest: this.largest }];
+    const low = this.lower;
+    if (low !== null) for (let k = 0; k + 1 < low.length; k += 2) ranges.push({ smallest: low[k]!, largest: low[k + 1]! });
+    return { ranges, ackDelayMs: Math.max(0, nowMs - this.largestReceivedAtMs) };
   }
 }
 
