@@ -62,12 +62,35 @@ type GainCode = 0 | 1 | 2;
 /** The window may exceed what is in flight by this many datagrams and still count as the limit (the controllers' MAX_BURST_DATAGRAMS). */
 const LIMIT_BURST_DATAGRAMS = 3;
 
+/** What an idle space keeps of its controller, with the light path's gain: shared, frozen, one per distinct value (controllerRecord). */
+interface ControllerRecord extends ControllerResume {
+  readonly gain: GainCode;
+}
+
+/**
+ * Idle controllers mostly hold the same few states (the initial window, no threshold yet: an
+ * Infinity that a field of its own would box): one frozen record per distinct state, up to
+ * RECORDS of them, shared by every idle space (issue 12: 5 fields and a boxed number per idle
+ * peer → 1 field). Past the bound a space keeps a record of its own.
+ */
+const records = new Map<string, ControllerRecord>();
+const RECORDS = 256;
+function controllerRecord(cc: CongestionController): ControllerRecord {
+  const extra = cc as { lastMaxWindowBytes?: number; avoidanceAckedBytes?: number };
+  const gain = lightGain(cc);
+  const [mss, w, ss, lm, aa] = [cc.maxDatagramBytes, cc.windowBytes, cc.ssthreshBytes, extra.lastMaxWindowBytes ?? 0, extra.avoidanceAckedBytes ?? 0];
+  const key = `${gain} ${mss} ${w} ${ss} ${lm} ${aa}`;
+  let r = records.get(key);
+  if (r === undefined) {
+    r = Object.freeze({ gain, maxDatagramBytes: mss, windowBytes: w, ssthreshBytes: ss, lastMaxWindowBytes: lm, avoidanceAckedBytes: aa });
+    if (records.size < RECORDS) records.set(key, r);
+  }
+  return r;
+}
+
 export class IdleSpace implements ControllerResume, AckResume {
-  readonly maxDatagramBytes: number;
-  readonly windowBytes: number;
-  readonly ssthreshBytes: number;
-  readonly lastMaxWindowBytes: number;
-  readonly avoidanceAckedBytes: number;
+  /** The controller's state (shared: controllerRecord). */
+  readonly #cc: ControllerRecord;
   nextPacketNumber: number;
   /** The pacer's bucket (while a light packet is out: the bucket before it, for the replay). */
   pacerBudgetBytes: number;
@@ -85,16 +108,9 @@ export class IdleSpace implements ControllerResume, AckResume {
   firstUnackedElicitingAtMs: number | null = null;
   /** The light path's packet in flight (null: none). */
   flight: LightFlight | null = null;
-  readonly #gain: GainCode;
 
   constructor(cc: CongestionController, nextPacketNumber: number, pacerBudgetBytes: number, acks: AckResume) {
-    this.#gain = lightGain(cc);
-    this.maxDatagramBytes = cc.maxDatagramBytes;
-    this.windowBytes = cc.windowBytes;
-    this.ssthreshBytes = cc.ssthreshBytes;
-    const extra = cc as { lastMaxWindowBytes?: number; avoidanceAckedBytes?: number };
-    this.lastMaxWindowBytes = extra.lastMaxWindowBytes ?? 0;
-    this.avoidanceAckedBytes = extra.avoidanceAckedBytes ?? 0;
+    this.#cc = controllerRecord(cc);
     this.nextPacketNumber = nextPacketNumber;
     this.pacerBudgetBytes = pacerBudgetBytes;
     this.policy = acks.policy;
@@ -106,6 +122,12 @@ export class IdleSpace implements ControllerResume, AckResume {
     this.changed = acks.changed;
     this.lower = acks.lower ? acks.lower.slice() : null;
   }
+
+  get maxDatagramBytes(): number { return this.#cc.maxDatagramBytes; }
+  get windowBytes(): number { return this.#cc.windowBytes; }
+  get ssthreshBytes(): number { return this.#cc.ssthreshBytes; }
+  get lastMaxWindowBytes(): number { return this.#cc.lastMaxWindowBytes; }
+  get avoidanceAckedBytes(): number { return this.#cc.avoidanceAckedBytes; }
 
   /**
    * Records a received packet as AckTracker.onPacketReceived would, when that is simple: the
@@ -157,13 +179,13 @@ export class IdleSpace implements ControllerResume, AckResume {
    * controllers' pacingRateBytesPerMs, the same operations).
    */
   pacerBudget(smoothedMs: number): number {
-    const rate = ((this.#gain === 2 ? PACING_GAIN : PACING_GAIN_AVOIDANCE) * this.windowBytes) / Math.max(smoothedMs, 1);
+    const rate = ((this.#cc.gain === 2 ? PACING_GAIN : PACING_GAIN_AVOIDANCE) * this.windowBytes) / Math.max(smoothedMs, 1);
     return Math.max(this.pacerBudgetBytes, Math.max(DEFAULT_BURST_DATAGRAMS * this.maxDatagramBytes, rate * (MIN_PACING_DELAY_MS + 1)));
   }
 
   /** Whether the light path may send an ack-eliciting packet of `bytes` now (window and pacer as the parts would judge it). */
   canSendLight(bytes: number, smoothedMs: number): boolean {
-    if (this.#gain === 0 || this.flight !== null) return false;
+    if (this.#cc.gain === 0 || this.flight !== null) return false;
     const w = this.windowBytes;
     // not window-limited with `bytes` in flight (the controllers' #cwndLimited): its ack grows nothing
     if (bytes >= w || (w < this.ssthreshBytes && bytes > w / 2) || w - bytes <= LIMIT_BURST_DATAGRAMS * this.maxDatagramBytes) return false;
@@ -186,7 +208,7 @@ export class IdleSpace implements ControllerResume, AckResume {
   budgetAfterAck(nowMs: number, smoothedBefore: number, smoothedAfter: number): number | null {
     const f = this.flight!;
     const after = Math.max(0, this.pacerBudget(smoothedBefore) - f.bytes);
-    const rate = ((this.#gain === 2 ? PACING_GAIN : PACING_GAIN_AVOIDANCE) * this.windowBytes) / Math.max(smoothedAfter, 1);
+    const rate = ((this.#cc.gain === 2 ? PACING_GAIN : PACING_GAIN_AVOIDANCE) * this.windowBytes) / Math.max(smoothedAfter, 1);
     const burst = Math.max(DEFAULT_BURST_DATAGRAMS * this.maxDatagramBytes, rate * (MIN_PACING_DELAY_MS + 1));
     return after + rate * Math.max(0, nowMs - f.sentAtMs) >= Math.max(after, burst) ? after : null;
   }
