@@ -69,6 +69,33 @@ export interface PacketSpaceOptions {
   controller?: (rtt: RttStats, resume?: ControllerResume) => CongestionController;
 }
 
+type ControllerFactory = (rtt: RttStats, resume?: ControllerResume) => CongestionController;
+
+/** A space's fixed options; one frozen object per distinct set, shared by the spaces of every peer (issue 12: 5 fields per peer → 1). */
+interface SpaceConfig {
+  readonly controller: ControllerFactory | undefined;
+  readonly maxDatagramBytes: number;
+  readonly maxPtoMs: number | undefined;
+  readonly ackPolicy: AckPolicy;
+  /** No fixed policy given: ack thinning adapts it. */
+  readonly adaptiveAcks: boolean;
+}
+const configs: SpaceConfig[] = [];
+/** Distinct configurations kept (a node has one or two: per-link factories are shared, congestion/select.ts). */
+const CONFIGS = 32;
+function spaceConfig(opts: PacketSpaceOptions): SpaceConfig {
+  const ackPolicy = opts.ackPolicy ?? DEFAULT_ACK_POLICY;
+  const adaptiveAcks = opts.ackPolicy === undefined;
+  for (let k = 0; k < configs.length; k++) {
+    const c = configs[k]!;
+    if (c.controller === opts.controller && c.maxDatagramBytes === opts.maxDatagramBytes && c.maxPtoMs === opts.maxPtoMs && c.ackPolicy === ackPolicy && c.adaptiveAcks === adaptiveAcks) return c;
+  }
+  const c: SpaceConfig = Object.freeze({ controller: opts.controller, maxDatagramBytes: opts.maxDatagramBytes, maxPtoMs: opts.maxPtoMs, ackPolicy, adaptiveAcks });
+  if (configs.length === CONFIGS) configs.shift(); // the oldest goes (tests make many)
+  configs.push(c);
+  return c;
+}
+
 export class PacketSpace<F> {
   readonly rtt = new RttStats();
   readonly sendCredit: SendCredit;
@@ -80,17 +107,14 @@ export class PacketSpace<F> {
   #acks: AckTracker | null = null;
   /** The idle form's record (null while the parts exist). */
   #idle: IdleSpace | null = null;
-  readonly #controller: ((rtt: RttStats, resume?: ControllerResume) => CongestionController) | undefined;
-  readonly #maxDatagramBytes: number;
-  readonly #maxPtoMs: number | undefined;
-  readonly #ackPolicy: AckPolicy;
+  /** The options that never change (controller factory, datagram size, PTO cap, ack policy): shared (spaceConfig). */
+  readonly #config: SpaceConfig;
   /** Losses counted by loss detectors dropped in idle periods (lostPackets adds the current one's). */
   #lostBefore = 0;
   /** When the last ack-eliciting datagram was sent and the last one arrived (the idle form waits for an idle period after both). */
   #lastSentMs = -Infinity;
   #lastReceivedMs = -Infinity;
   #probes = 0;
-  readonly #adaptiveAcks: boolean;
   /** Ack thinning: start of the current round (one smoothed RTT) and ack-eliciting packets received in it. */
   #roundStartMs = -Infinity;
   #roundPackets = 0;
@@ -101,11 +125,7 @@ export class PacketSpace<F> {
   #lastSampleAtMs = -Infinity;
 
   constructor(opts: PacketSpaceOptions) {
-    this.#controller = opts.controller;
-    this.#maxDatagramBytes = opts.maxDatagramBytes;
-    this.#maxPtoMs = opts.maxPtoMs;
-    this.#ackPolicy = opts.ackPolicy ?? DEFAULT_ACK_POLICY;
-    this.#adaptiveAcks = opts.ackPolicy === undefined;
+    this.#config = spaceConfig(opts);
     this.sendCredit = new SendCredit(opts.initialSendCredit);
     this.recvCredit = new ReceiveCredit(opts.receiveWindow, opts.initialReceiveCredit);
     this.#build(undefined);
@@ -229,7 +249,7 @@ export class PacketSpace<F> {
 
   /** The loss detector's probe timeout with nothing backed off (LossDetector.ptoPeriodMs at ptoCount 0). */
   #ptoMs(): number {
-    return Math.min(this.rtt.ptoMs() * 2 ** 0, this.#maxPtoMs ?? DEFAULT_MAX_PTO_MS);
+    return Math.min(this.rtt.ptoMs() * 2 ** 0, this.#config.maxPtoMs ?? DEFAULT_MAX_PTO_MS);
   }
 
   /**
@@ -266,14 +286,15 @@ export class PacketSpace<F> {
   /** Makes the parts: new, or again from an idle period's record. */
   #build(idle: IdleSpace | undefined): void {
     const rtt = this.rtt;
-    const mss = idle?.maxDatagramBytes ?? this.#maxDatagramBytes;
+    const config = this.#config;
+    const mss = idle?.maxDatagramBytes ?? config.maxDatagramBytes;
     // Option objects without spreads (idle15: each spread made temporaries at every wake); an
     // option left undefined is the default, as when absent.
-    const cc = this.#controller?.(rtt, idle) ?? new NewReno({ rtt, maxDatagramBytes: mss, resume: idle });
+    const cc = config.controller?.(rtt, idle) ?? new NewReno({ rtt, maxDatagramBytes: mss, resume: idle });
     this.#cc = cc;
-    this.#loss = new LossDetector<F>({ rtt, cc, firstPacketNumber: idle?.nextPacketNumber, maxPtoMs: this.#maxPtoMs });
+    this.#loss = new LossDetector<F>({ rtt, cc, firstPacketNumber: idle?.nextPacketNumber, maxPtoMs: config.maxPtoMs });
     this.#pacer = new Pacer({ rate: () => cc.pacingRateBytesPerMs(), maxDatagramBytes: mss, initialBudgetBytes: idle?.pacerBudgetBytes });
-    this.#acks = new AckTracker(this.#ackPolicy, idle);
+    this.#acks = new AckTracker(config.ackPolicy, idle);
   }
 
   /** Probe datagrams owed after a PTO (sent regardless of window and pacing). */
@@ -363,7 +384,7 @@ export class PacketSpace<F> {
   /** An authenticated datagram from the peer; false = a duplicate packet number (drop it). */
   onPacketReceived(pn: number, ackEliciting: boolean, nowMs: number): boolean {
     this.#lastReceivedMs = nowMs;
-    if (ackEliciting && this.#adaptiveAcks) this.#countRound(nowMs);
+    if (ackEliciting && this.#config.adaptiveAcks) this.#countRound(nowMs);
     // Resting: recorded in the idle record when it can be (an idle peer's keepalive, idle15).
     if (this.#idle !== null && this.#idle.receive(pn, ackEliciting, nowMs)) return true;
     return this.acks.onPacketReceived(pn, ackEliciting, nowMs);
