@@ -77,12 +77,13 @@ const records = new Map<string, ControllerRecord>();
 const RECORDS = 256;
 function controllerRecord(cc: CongestionController): ControllerRecord {
   const extra = cc as { lastMaxWindowBytes?: number; avoidanceAckedBytes?: number };
-  const gain = lightGain(cc);
-  const [mss, w, ss, lm, aa] = [cc.maxDatagramBytes, cc.windowBytes, cc.ssthreshBytes, extra.lastMaxWindowBytes ?? 0, extra.avoidanceAckedBytes ?? 0];
-  const key = `${gain} ${mss} ${w} ${ss} ${lm} ${aa}`;
+  const inRecovery = cc.inRecovery;
+  const gain = inRecovery ? 0 : lightGain(cc); // in recovery, the next send wakes the parts (its ack ends the period)
+  const [mss, w, ss, lm, aa, rs] = [cc.maxDatagramBytes, cc.windowBytes, cc.ssthreshBytes, extra.lastMaxWindowBytes ?? 0, extra.avoidanceAckedBytes ?? 0, cc.recoveryStartMs ?? -Infinity];
+  const key = `${gain} ${mss} ${w} ${ss} ${lm} ${aa} ${rs} ${inRecovery}`;
   let r = records.get(key);
   if (r === undefined) {
-    r = Object.freeze({ gain, maxDatagramBytes: mss, windowBytes: w, ssthreshBytes: ss, lastMaxWindowBytes: lm, avoidanceAckedBytes: aa });
+    r = Object.freeze({ gain, maxDatagramBytes: mss, windowBytes: w, ssthreshBytes: ss, lastMaxWindowBytes: lm, avoidanceAckedBytes: aa, recoveryStartMs: rs, inRecovery });
     if (records.size < RECORDS) records.set(key, r);
   }
   return r;
@@ -128,6 +129,8 @@ export class IdleSpace implements ControllerResume, AckResume {
   get ssthreshBytes(): number { return this.#cc.ssthreshBytes; }
   get lastMaxWindowBytes(): number { return this.#cc.lastMaxWindowBytes; }
   get avoidanceAckedBytes(): number { return this.#cc.avoidanceAckedBytes; }
+  get recoveryStartMs(): number { return this.#cc.recoveryStartMs ?? -Infinity; }
+  get inRecovery(): boolean { return this.#cc.inRecovery ?? false; }
 
   /**
    * Records a received packet as AckTracker.onPacketReceived would, when that is simple: the
@@ -228,14 +231,15 @@ export class IdleSpace implements ControllerResume, AckResume {
 
 /**
  * What keeps the parts from resting now (null: nothing): something in flight or a timer armed,
- * a backed-off probe timeout, a recovery period, a window above the initial one, a pacer's
+ * a backed-off probe timeout, a recovery period of a controller that cannot carry it over (ours
+ * do: ControllerResume.recoveryStartMs, memheap17), a window above the initial one, a pacer's
  * bucket not yet refilled, an ack owed. Diagnostics (PacketSpace.awakeReason) and restable().
  */
 export function restBlocker<F>(cc: CongestionController, loss: LossDetector<F>, pacer: Pacer, acks: AckTracker, lastSentMs: number, nowMs: number): string | null {
   if (loss.history.size > 0 || loss.bytesInFlight !== 0) return 'in flight';
   if (loss.deadline() !== null) return 'loss timer';
   if (loss.ptoCount !== 0) return 'probe timeout backed off';
-  if (cc.inRecovery) return 'recovery';
+  if (cc.inRecovery && cc.recoveryStartMs === undefined) return 'recovery'; // a controller that cannot carry it over
   if (cc.windowBytes > initialWindowBytes(cc.maxDatagramBytes)) return 'window above the initial';
   // The bucket right after the last send (before any send: the initial one, whatever the time),
   // and whether it has refilled since to what it holds from now on: max(burst, that bucket).

@@ -227,4 +227,20 @@ describe('PacketSpace idle form', () => {
       expect(twins[0]!.acks.rangeCount).toBe(want.length); // waking makes the same ranges
     }
   });
+  it.each(['cubic', 'newreno'] as const)('%s: rests in a recovery period once nothing is in flight (the period kept), and behaves exactly as a space that never rested', (cc) => {
+    const lossy = [{ send: 8, lose: [3, 4, 5], gapMs: 3_000 }];
+    const plain1 = run(cc, false, lossy);
+    const resting1 = run(cc, true, lossy);
+    expect(plain1.a.cc.inRecovery).toBe(true); // the losses' period: nothing sent after its start was acknowledged
+    expect(plain1.a.bytesInFlight).toBe(0);
+    expect(resting1.rested.a).toBe(1); // it stayed awake in recovery before (memheap17)
+    expect(resting1.a.resting).toBe(true);
+    expect([resting1.a.cc.inRecovery, resting1.a.cc.recoveryStartMs, resting1.a.windowBytes]).toEqual([true, plain1.a.cc.recoveryStartMs, plain1.a.windowBytes]);
+    // then: a keepalive (its ack ends the period), more losses, a lost keepalive, small exchanges
+    const phases = [...lossy, { send: 1, gapMs: 3_000 }, { send: 9, lose: [14, 15, 16], gapMs: 3_000 }, { send: 1, lose: [21], gapMs: 5_000 }, { send: 4, gapMs: 3_000 }];
+    const plain = run(cc, false, phases);
+    const resting = run(cc, true, phases);
+    expect(resting.trace).toEqual(plain.trace);
+    expect(resting.rested.a).toBe(phases.length);
+  });
 });
