@@ -67,6 +67,7 @@ describe('idle peers', () => {
     // 10.9 → 9.1 KB; memlive16 (Smi times, fields for map entries, no mark array, flags; 16:06, load
     // 7–9): main (fff1dc6) 9,228 B → 8,045–8,047 B. The bound fails a regression of ~1 KB per idle
     // peer with margin for a loaded machine.
+    console.log(`heap per established idle link: ${Math.round(perLink)} B`);
     expect(perLink).toBeLessThan(9_000);
     // Every link's packet space is in its idle form (packet-space-idle.ts) 30 s after the mesh came up.
     const links = all.flatMap((x, i) => all.map((_, j) => (i === j ? null : nativeLinkOf(x, `n${j}`))).filter((l) => l !== null));
