@@ -37,6 +37,9 @@ export type NodeContextBase = Omit<NodeContext, 'emitMessage' | 'emitRefused' | 
 /** send()'s options when none are given (shared, read only: no object per call). */
 const NO_SEND_OPTIONS: SendOptions = Object.freeze({});
 
+/** The link the node set on a peer (Peer keeps it opaque: peer ↛ engine). */
+const linkOf = (peer: Peer): PeerLink | null => peer.link as PeerLink | null;
+
 export class Node extends EventEmitter implements UdpVaultNode {
   readonly publicKey: string;
   readonly port: number;
@@ -107,7 +110,7 @@ export class Node extends EventEmitter implements UdpVaultNode {
   /** The link of a peer (tests and diagnostics). */
   linkOf(ref: PeerRef): PeerLink | undefined {
     const p = this.#ctx.peers.find(ref);
-    return p?.link ?? undefined;
+    return p ? (linkOf(p) ?? undefined) : undefined;
   }
 
   /** The one place that picks a peer's protocol. */
@@ -168,7 +171,7 @@ export class Node extends EventEmitter implements UdpVaultNode {
 
   #flushPeer(peer: Peer, draining: boolean): void {
     try {
-      peer.link?.flush(draining);
+      linkOf(peer)?.flush(draining);
     } catch (e) {
       this.#ctx.log.error({ peer: peer.label(), err: e instanceof Error ? e.message : 'error' }, 'flush failed');
     }
@@ -181,7 +184,7 @@ export class Node extends EventEmitter implements UdpVaultNode {
     // new space at its largest with 10,000 peers): a peer removed by a tick is skipped, which Set
     // iteration allows; one added meanwhile is ticked too, harmlessly.
     for (const peer of this.#ctx.peers.values()) {
-      const link = peer.link;
+      const link = linkOf(peer);
       if (link === null) continue;
       try {
         link.tick(now);
@@ -234,13 +237,13 @@ export class Node extends EventEmitter implements UdpVaultNode {
       if (o.allowPlaintext !== undefined) u.allowPlaintext = o.allowPlaintext;
       peer.update(u);
       if (protocolChanged) {
-        peer.link?.close(new UdpVaultError('ERR_UNKNOWN_PEER', `peer ${peer.label()} changed protocol before the message was sent`));
+        linkOf(peer)?.close(new UdpVaultError('ERR_UNKNOWN_PEER', `peer ${peer.label()} changed protocol before the message was sent`));
         peer.setLink(this.#pickLink(peer));
       }
     }
     if (!this.#applyingStore) this.#store.commit(); // on disk before the caller (and the control socket's ok) hears of it
     this.#emitPeer({ type: 'added', peer: peer.info() });
-    peer.link!.start(rekeyed);
+    linkOf(peer)!.start(rekeyed);
     return peer.info();
   }
 
@@ -250,7 +253,7 @@ export class Node extends EventEmitter implements UdpVaultNode {
     if (edit) await edit;
     const peer = this.#find(ref);
     // The link rejects what waits, wipes sessions and the ephemeral secrets of pending attempts.
-    peer.link?.close(new UdpVaultError('ERR_UNKNOWN_PEER', `peer ${peer.label()} was removed`));
+    linkOf(peer)?.close(new UdpVaultError('ERR_UNKNOWN_PEER', `peer ${peer.label()} was removed`));
     peer.setLink(null);
     this.#ctx.peers.remove(peer);
     this.#flush.forget(peer);
@@ -274,7 +277,7 @@ export class Node extends EventEmitter implements UdpVaultNode {
       if (bytes.length > this.#ctx.settings.maxMessageBytes) {
         throw new BadInputError('ERR_TOO_LARGE', `message of ${bytes.length} bytes exceeds maxMessageBytes (${this.#ctx.settings.maxMessageBytes})`);
       }
-      return peer.link!.send(bytes, opts);
+      return linkOf(peer)!.send(bytes, opts);
     } catch (e) {
       return Promise.reject(e);
     }

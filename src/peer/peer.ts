@@ -6,7 +6,6 @@
  */
 import type { Compat, Counters, PeerEvent, PeerInfo, PeerState, PeerTransportStats, Trust } from '../api/types';
 import type { TokenBucket } from '../net/ratelimit';
-import type { PeerLink } from '../engine/link';
 import type { Endpoint, EndpointSpec } from './endpoint';
 import { formatEndpoint } from './endpoint';
 import { newCounters, copyCounters } from './counters';
@@ -68,8 +67,12 @@ export class Peer {
   #rttMs: number | null = null;
   /** The link's packet-layer figures (congestion window, bytes in flight, srtt, losses). */
   #transportStats: TransportStatsSource | null = null;
-  /** The node's link for this peer (Node.#pickLink), null before and once removed: a field, not an entry in a node-wide and an engine-wide Map (issue 12). */
-  #link: PeerLink | null = null;
+  /**
+   * The node's link for this peer (Node.#pickLink; engine/link.ts PeerLink, opaque here: the peer
+   * layer does not depend on the engines), null before and once removed: a field, not an entry in
+   * a node-wide and an engine-wide Map (issue 12).
+   */
+  #link: object | null = null;
   #lastHandshakeTs: number | null;
   /**
    * Highest handshake timestamp accepted from this identity (in memory; raised before the
@@ -174,10 +177,10 @@ export class Peer {
 
   /** The link reports its packet-layer figures through this (null: none). */
   /** The link the node picked for this peer (null: none, or removed). */
-  get link(): PeerLink | null {
+  get link(): object | null {
     return this.#link;
   }
-  setLink(link: PeerLink | null): void {
+  setLink(link: object | null): void {
     this.#link = link;
   }
 
