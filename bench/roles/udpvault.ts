@@ -181,13 +181,15 @@ export function udpvaultRole(): RoleHandler {
           return allocated();
         case 'links': {
           // The centre's links as the engine holds them (idle15): sessions per link, ticks run, resting packet spaces.
-          interface LinkView { keypairs?: { size: number }; ticksRun?: number; path?: { space?: { resting: boolean }; pmtu?: { searching: boolean; probesSent: number } } }
+          interface LinkView { keypairs?: { size: number }; ticksRun?: number; path?: { space?: { resting: boolean; awakeReason?(nowMs: number): string | null }; pmtu?: { searching: boolean; probesSent: number } } }
           const n = the() as unknown as { linkOf(ref: string): LinkView | undefined; peers(): { key: string }[] };
           const sessions: Record<string, number> = {};
           let ticks = 0;
           let resting = 0;
           let searching = 0; // path MTU searches under way (memrss16: the setup's tail)
           let probes = 0;
+          const awake: Record<string, number> = {}; // why the awake packet spaces do not rest (memheap17)
+          const now = performance.now();
           for (const p of n.peers()) {
             const l = n.linkOf(p.key);
             if (!l) continue;
@@ -195,10 +197,14 @@ export function udpvaultRole(): RoleHandler {
             sessions[k] = (sessions[k] ?? 0) + 1;
             ticks += l.ticksRun ?? 0;
             if (l.path?.space?.resting) resting++;
+            else if (l.path?.space?.awakeReason) {
+              const why = l.path.space.awakeReason(now) ?? 'the packet path (datagrams queued, a delivery ack or an address being validated)';
+              awake[why] = (awake[why] ?? 0) + 1;
+            }
             if (l.path?.pmtu?.searching) searching++;
             probes += l.path?.pmtu?.probesSent ?? 0;
           }
-          return { sessions, ticks, resting, searching, probes };
+          return { sessions, ticks, resting, searching, probes, awake };
         }
         case 'alloc-profile':
           return { lines: await allocationProfile() };

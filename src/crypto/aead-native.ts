@@ -22,12 +22,13 @@ const NONCE = new Uint8Array(12);
  * held many keys does not keep a ~100-byte Buffer object per free slot (issue 12).
  */
 class SecureKeyStore {
-  readonly #na: SodiumNative;
+  /** The package (the ciphers' checked fallback reads it here: not a field per cipher, issue 12). */
+  readonly na: SodiumNative;
   readonly #slabs: Buffer[] = [];
   readonly #slabIndex = new Map<ArrayBufferLike, number>();
   readonly #free: number[] = [];
   constructor(na: SodiumNative) {
-    this.#na = na;
+    this.na = na;
   }
   get slabs(): number {
     return this.#slabs.length;
@@ -35,8 +36,8 @@ class SecureKeyStore {
   alloc(): Buffer {
     let slot = this.#free.pop();
     if (slot === undefined) {
-      const slab = this.#na.sodium_malloc(SLAB_BYTES);
-      this.#na.sodium_memzero(slab);
+      const slab = this.na.sodium_malloc(SLAB_BYTES);
+      this.na.sodium_memzero(slab);
       const s = this.#slabs.push(slab) - 1;
       this.#slabIndex.set(slab.buffer, s);
       for (let i = SLOTS_PER_SLAB - 1; i > 0; i--) this.#free.push(s * SLOTS_PER_SLAB + i);
@@ -46,7 +47,7 @@ class SecureKeyStore {
     return this.#slabs[Math.floor(slot / SLOTS_PER_SLAB)]!.subarray(o, o + KEY_BYTES);
   }
   release(k: Buffer): void {
-    this.#na.sodium_memzero(k);
+    this.na.sodium_memzero(k);
     const s = this.#slabIndex.get(k.buffer);
     if (s === undefined) return;
     this.#free.push(s * SLOTS_PER_SLAB + (k.byteOffset - this.#slabs[s]!.byteOffset) / KEY_BYTES);
@@ -81,16 +82,21 @@ function sealViews(buf: SealBuffer, headerBytes: number, plainBytes: number): vo
   buf.viewPlainBytes = plainBytes;
 }
 
+/**
+ * Two fields per cipher, two ciphers per session (issue 12: the backend name is a getter and the
+ * package is read from the key store, not three more fields per cipher — 64 → 40 B each).
+ */
 class NativeCipher implements PacketCipher {
-  readonly backend = 'native' as const;
-  readonly #na: SodiumNative;
   readonly #store: SecureKeyStore;
   #key: Buffer | null;
 
-  constructor(na: SodiumNative, store: SecureKeyStore, key: Buffer) {
-    this.#na = na;
+  constructor(store: SecureKeyStore, key: Buffer) {
     this.#store = store;
     this.#key = key;
+  }
+
+  get backend(): 'native' {
+    return 'native';
   }
 
   seal(buf: Uint8Array, headerBytes: number, plainBytes: number): void {
@@ -115,7 +121,7 @@ class NativeCipher implements PacketCipher {
     if (raw !== null) {
       if (raw.seal(c, m, ad, nonce, k) !== c.length) throw new Error('could not encrypt data');
     } else {
-      this.#na.crypto_aead_chacha20poly1305_ietf_encrypt(c, m, ad, null, nonce, k);
+      this.#store.na.crypto_aead_chacha20poly1305_ietf_encrypt(c, m, ad, null, nonce, k);
     }
   }
 
@@ -134,7 +140,7 @@ class NativeCipher implements PacketCipher {
       if (raw !== null) {
         if (raw.open(out, c, headerAd(datagram, headerBytes), counterNonce(NONCE, datagram), k) === cBytes - 16) return true;
       } else {
-        this.#na.crypto_aead_chacha20poly1305_ietf_decrypt(out, null, c, headerAd(datagram, headerBytes), counterNonce(NONCE, datagram), k);
+        this.#store.na.crypto_aead_chacha20poly1305_ietf_decrypt(out, null, c, headerAd(datagram, headerBytes), counterNonce(NONCE, datagram), k);
         return true;
       }
     } catch {
@@ -165,7 +171,7 @@ export function loadNativeAead(): NativeAead {
     allocKey: () => store.alloc(),
     cipher: (subkey) => {
       if (!Buffer.isBuffer(subkey) || subkey.length !== KEY_BYTES) throw new RangeError('native cipher: a key from allocKey()');
-      return new NativeCipher(na, store, subkey);
+      return new NativeCipher(store, subkey);
     },
   };
 }

@@ -30,13 +30,18 @@ function area(): Scratch {
   return scratch;
 }
 
+/** The IETF nonce of a seal/open call: filled and copied into the wasm heap synchronously, so one for every cipher (issue 12). */
+const NONCE = new Uint8Array(12);
+
 class WasmCipher implements PacketCipher {
-  readonly backend = 'wasm' as const;
   #key: Uint8Array | null;
-  readonly #nonce = new Uint8Array(12);
 
   constructor(subkey: Uint8Array) {
     this.#key = subkey;
+  }
+
+  get backend(): 'wasm' {
+    return 'wasm';
   }
 
   seal(buf: Uint8Array, headerBytes: number, plainBytes: number): void {
@@ -47,7 +52,7 @@ class WasmCipher implements PacketCipher {
     const heap = x.raw.HEAPU8;
     try {
       heap.set(k, x.key);
-      heap.set(counterNonce(this.#nonce, buf), x.nonce);
+      heap.set(counterNonce(NONCE, buf), x.nonce);
       heap.set(buf.subarray(0, headerBytes), x.ad);
       heap.set(buf.subarray(headerBytes, headerBytes + plainBytes), x.msg);
       x.raw._crypto_aead_chacha20poly1305_ietf_encrypt!(x.out, 0, x.msg, plainBytes, 0, x.ad, headerBytes, 0, 0, x.nonce, x.key);
@@ -68,7 +73,7 @@ class WasmCipher implements PacketCipher {
     const heap = x.raw.HEAPU8;
     try {
       heap.set(k, x.key);
-      heap.set(counterNonce(this.#nonce, datagram), x.nonce);
+      heap.set(counterNonce(NONCE, datagram), x.nonce);
       heap.set(datagram.subarray(0, headerBytes), x.ad);
       heap.set(datagram.subarray(headerBytes), x.msg);
       const rc = x.raw._crypto_aead_chacha20poly1305_ietf_decrypt!(x.out, 0, 0, x.msg, ctBytes, 0, x.ad, headerBytes, 0, x.nonce, x.key);

@@ -13,6 +13,10 @@
  * traffic — the window is just the highest counter; the first gap or late counter builds the
  * ring, marked with every counter of the window up to the highest, and it goes again once every
  * counter of the window up to the highest was received (the gap filled, or left the window).
+ * Between the two, a third form (memheap17): the highest counter and the few (≤ MAX_MISSING)
+ * counters of the window below it not received — a lost packet leaves one, and an idle session
+ * never moves it out of the window (2,048 packets), so the ~0.4 KB ring would stay for the
+ * session's life. The forms accept exactly the same counters.
  *
  * Use: `wouldAccept(c)` before decrypting (cheap, no change), `accept(c)` only after the
  * packet authenticated (marks c). Non-integer, negative or unsafe counters are refused.
@@ -20,6 +24,8 @@
 import { REPLAY_WINDOW_PACKETS } from '../constants';
 
 const BLOCK_BITS = 32;
+/** Most counters missing below the highest in the third form (more: the ring). */
+export const MAX_MISSING = 8;
 /** Upper bound on the window size (512 KiB of bitmap), to keep per-session memory bounded. */
 export const MAX_REPLAY_WINDOW_PACKETS = 1 << 22;
 
@@ -34,6 +40,8 @@ export class ReplayWindow {
    * session (issue 12); null first keeps the field's values in place.
    */
   #highest: number | null = null;
+  /** The third form (with #ring null): the counters of the window below #highest not received, ascending; null: none (the in-order form). */
+  #missing: number[] | null = null;
 
   constructor(windowPackets: number = REPLAY_WINDOW_PACKETS) {
     if (!Number.isInteger(windowPackets) || windowPackets < 1 || windowPackets > MAX_REPLAY_WINDOW_PACKETS) {
@@ -49,6 +57,11 @@ export class ReplayWindow {
     return this.#ring !== null;
   }
 
+  /** The storage form: every counter up to the highest received, a few missing, or the ring. */
+  get form(): 'in-order' | 'missing' | 'ring' {
+    return this.#ring !== null ? 'ring' : this.#missing !== null ? 'missing' : 'in-order';
+  }
+
   /** Highest counter accepted so far, or −1 when none was. */
   get highestCounter(): number {
     return this.#highest ?? -1;
@@ -60,8 +73,8 @@ export class ReplayWindow {
     const ring = this.#ring;
     const highest = this.#highest;
     if (highest === null || counter > highest) return true;
-    if (ring === null) return false;
     if (highest - counter >= this.windowPackets) return false;
+    if (ring === null) return this.#missing !== null && this.#missing.includes(counter);
     return (ring[this.#blockIndex(counter)]! & bitMask(counter)) === 0;
   }
 
@@ -76,9 +89,11 @@ export class ReplayWindow {
     if (ring === null) {
       if (highest === null ? counter === 0 : counter === highest + 1) {
         this.#setHighest(counter); // in order: still no ring
+        if (this.#missing !== null && counter - this.#missing[0]! >= this.windowPackets) this.#dropLeft();
         return true;
       }
-      if (highest !== null && counter <= highest) return false;
+      if (highest !== null && counter <= highest) return this.#fill(counter, highest);
+      if (this.#skip(counter, highest)) return true;
       ring = this.#buildRing();
     }
     if (highest === null || counter > highest) {
@@ -94,42 +109,95 @@ export class ReplayWindow {
     // Back to the in-order form once every counter of the window up to the highest was received:
     // looked at when a late counter filled a gap, or when the highest entered a new block (a gap
     // may have left the window). The forms accept exactly the same counters then.
-    if (highest !== null && (counter < highest || (counter & (BLOCK_BITS - 1)) === 0) && this.#complete(ring)) this.#ring = null;
+    if (highest !== null && (counter < highest || (counter & (BLOCK_BITS - 1)) === 0)) {
+      const missing = this.#unmarked(ring);
+      if (missing !== null) {
+        this.#ring = null;
+        this.#missing = missing.length > 0 ? missing : null;
+      }
+    }
     return true;
   }
 
-  /** Every counter of the window up to the highest is marked (O(window / 32)). */
-  #complete(ring: Uint32Array): boolean {
+  /** A late counter in the ring-less forms: accepted once if it is one of the missing ones. */
+  #fill(counter: number, highest: number): boolean {
+    const missing = this.#missing;
+    if (missing === null || highest - counter >= this.windowPackets) return false;
+    const i = missing.indexOf(counter);
+    if (i < 0) return false;
+    missing.splice(i, 1);
+    if (missing.length === 0) this.#missing = null;
+    return true;
+  }
+
+  /**
+   * A jump forward in the ring-less forms: the counters skipped join the missing ones (those that
+   * stay in the window) when no more than MAX_MISSING are then missing; false: the ring is needed.
+   */
+  #skip(counter: number, highest: number | null): boolean {
+    const lo = counter - this.windowPackets + 1; // the lowest counter of the window after the move
+    const from = Math.max(highest === null ? 0 : highest + 1, lo);
+    const kept = this.#missing === null ? 0 : this.#missing.filter((m) => m >= lo).length;
+    if (kept + (counter - from) > MAX_MISSING) return false;
+    const missing = this.#missing === null ? [] : this.#missing.filter((m) => m >= lo);
+    for (let c = from; c < counter; c++) missing.push(c);
+    this.#missing = missing.length > 0 ? missing : null;
+    this.#setHighest(counter);
+    return true;
+  }
+
+  /** Drops the missing counters that left the window (the highest moved). */
+  #dropLeft(): void {
+    const lo = this.#highest! - this.windowPackets + 1;
+    const missing = this.#missing!.filter((m) => m >= lo);
+    this.#missing = missing.length > 0 ? missing : null;
+  }
+
+  /**
+   * The counters of the window up to the highest that are not marked, ascending, or null when
+   * more than MAX_MISSING are (O(window / 32)).
+   */
+  #unmarked(ring: Uint32Array): number[] | null {
     const hi = this.#highest!;
     const lo = Math.max(0, hi - this.windowPackets + 1);
+    let out: number[] | null = null;
     for (let b = Math.floor(lo / BLOCK_BITS); b <= Math.floor(hi / BLOCK_BITS); b++) {
       const base = b * BLOCK_BITS;
       const from = Math.max(lo, base) - base;
       const to = Math.min(hi, base + BLOCK_BITS - 1) - base;
       const mask = to - from === BLOCK_BITS - 1 ? 0xffffffff : (((1 << (to - from + 1)) - 1) << from) >>> 0;
-      if ((ring[b % this.#ringBlocks]! & mask) >>> 0 !== mask) return false;
+      const holes = (~ring[b % this.#ringBlocks]! & mask) >>> 0;
+      if (holes === 0) continue;
+      for (let i = from; i <= to; i++) {
+        if ((holes & (1 << i)) === 0) continue;
+        if ((out ??= []).length === MAX_MISSING) return null;
+        out.push(base + i);
+      }
     }
-    return true;
+    return out ?? [];
   }
 
   /** Forgets every counter (as if newly constructed). */
   reset(): void {
     this.#ring = null;
     this.#highest = null;
+    this.#missing = null;
   }
 
   #setHighest(counter: number): void {
     this.#highest = counter <= 0x7fffffff ? counter | 0 : counter;
   }
 
-  /** The ring of the in-order form: every counter of the window up to the highest marked. */
+  /** The ring of a ring-less form: every counter of the window up to the highest marked but the missing ones. */
   #buildRing(): Uint32Array {
     const ring = new Uint32Array(this.#ringBlocks);
     this.#ring = ring;
     const highest = this.#highest;
     if (highest !== null) {
       for (let c = Math.max(0, highest - this.windowPackets + 1); c <= highest; c++) ring[this.#blockIndex(c)]! |= bitMask(c);
+      for (const m of this.#missing ?? []) if (highest - m < this.windowPackets) ring[this.#blockIndex(m)]! &= ~bitMask(m);
     }
+    this.#missing = null;
     return ring;
   }
 

@@ -79,58 +79,88 @@ const NONE: never[] = [];
 Object.freeze(NONE);
 const orNone = <T>(a: T[]): T[] => (a.length === 0 ? NONE : a);
 
+/** A path's fixed sizes: one frozen object per distinct (base, max, header), shared by every search (issue 12). */
+interface PathSizes {
+  readonly base: number;
+  readonly max: number;
+  readonly header: number;
+}
+const pathSizes = new Map<string, PathSizes>();
+function sizesOf(base: number, max: number, header: number): PathSizes {
+  const k = `${base} ${max} ${header}`;
+  let v = pathSizes.get(k);
+  if (v === undefined) {
+    v = Object.freeze({ base, max, header });
+    if (pathSizes.size < 64) pathSizes.set(k, v); // a handful of (family, interface MTU) pairs in practice
+  }
+  return v;
+}
+
+/** A search's working state; a finished one (queue, probes and suspects empty) shares DONE (issue 12: an idle peer's search is done). */
+interface SearchState {
+  /** Rounds planned in this search (0: the next one is the first). */
+  round: number;
+  /** Sizes of the current round not sent yet, largest first; the shared NONE while empty. */
+  queue: number[];
+  /** Probes out; the shared NONE while empty. */
+  probes: Probe[];
+  /** Suspect sizes (lost fewer than MAX_PROBES times) and their losses; null while there are none. */
+  losses: Map<number, number> | null;
+  done: boolean;
+}
+const DONE: Readonly<SearchState> = Object.freeze({ round: 0, queue: NONE, probes: NONE, losses: null, done: true });
+const searching = (): SearchState => ({ round: 0, queue: NONE, probes: NONE, losses: null, done: false });
+
 export class PmtuSearch {
-  readonly #base: number;
-  readonly #max: number;
-  readonly #header: number;
+  readonly #sizes: PathSizes;
   #current: number;
   /** Largest size not known to be too big. */
   #hi: number;
-  /** Rounds planned in this search (0: the next one is the first). */
-  #round = 0;
-  /** Sizes of the current round not sent yet, largest first. */
-  /** Both are the shared NONE while empty (a finished search holds no arrays: issue 12). */
-  #queue: number[] = NONE;
-  #probes: Probe[] = NONE;
-  /** Suspect sizes (lost fewer than MAX_PROBES times) and their losses; null while there are none (an idle peer's search is done: issue 12). */
-  #losses: Map<number, number> | null = null;
-  #done = false;
+  /** DONE (shared, never written: #w() replaces it first) or this search's own state. */
+  #s: SearchState = DONE;
   /** Whole ms, rounded down (a small integer in the field, not a boxed double per idle peer: issue 12). */
   #searchAgainAtMs = 0;
   #fullSizeLost = 0;
-  #lastLargeAckedSentAtMs = -Infinity;
+  /** null: −∞ (no packet above the base acknowledged yet): not a boxed −Infinity per idle peer (issue 12). */
+  #lastLargeAckedSentAtMs: number | null = null;
   #fallbacks = 0;
   #probesSent = 0;
   #fragmented = 0;
 
   constructor(o: PmtuOptions) {
-    this.#max = o.maxBytes;
-    this.#base = Math.min(o.baseBytes, o.maxBytes);
-    this.#header = o.ipUdpHeaderBytes ?? 28;
-    this.#current = this.#base;
-    this.#hi = this.#max;
+    const base = Math.min(o.baseBytes, o.maxBytes);
+    this.#sizes = sizesOf(base, o.maxBytes, o.ipUdpHeaderBytes ?? 28);
+    this.#current = base;
+    this.#hi = o.maxBytes;
+    this.#s = searching();
     this.#settle(0);
+  }
+
+  /** The state to write: this search's own (a copy of DONE made first). */
+  #w(): SearchState {
+    if (this.#s === DONE) this.#s = { round: 0, queue: NONE, probes: NONE, losses: null, done: true };
+    return this.#s;
   }
 
   /** The confirmed largest datagram (UDP payload bytes): frames and padding follow it. */
   get current(): number { return this.#current; }
-  get base(): number { return this.#base; }
+  get base(): number { return this.#sizes.base; }
   /** Largest size not known to be too big. */
   get ceiling(): number { return this.#hi; }
   get fallbacks(): number { return this.#fallbacks; }
   get probesSent(): number { return this.#probesSent; }
   /** Probes the kernel fragmented (or refused as too big) at send. */
   get fragmentedProbes(): number { return this.#fragmented; }
-  get searching(): boolean { return !this.#done; }
+  get searching(): boolean { return !this.#s.done; }
   /** Probes sent and not yet confirmed, refused or lost. */
-  get hasOutstanding(): boolean { return this.#probes.length > 0; }
+  get hasOutstanding(): boolean { return this.#s.probes.length > 0; }
 
   /** Size to probe now, or null (the previous probe not handed to the kernel yet, the round under way, search done, or not yet time). */
   nextProbeSize(nowMs: number): number | null {
-    const probes = this.#probes; // every pump of every link asks (idle15: no closure)
+    const probes = this.#s.probes; // every pump of every link asks (idle15: no closure)
     for (let k = 0; k < probes.length; k++) if (!probes[k]!.handed) return null;
-    if (this.#done && this.#current < this.#max && nowMs >= this.#searchAgainAtMs) this.#restart(this.#max, nowMs); // periodic raise
-    return this.#queue[0] ?? null;
+    if (this.#s.done && this.#current < this.#sizes.max && nowMs >= this.#searchAgainAtMs) this.#restart(this.#sizes.max, nowMs); // periodic raise
+    return this.#s.queue[0] ?? null;
   }
 
   /**
@@ -139,10 +169,11 @@ export class PmtuSearch {
    * net of the node's probe sends, read just before the send (undefined without one).
    */
   onProbeSent(pn: number, size: number, nowMs: number, deadlineMs: number, fragmentsBefore: number | undefined): void {
-    const i = this.#queue.indexOf(size);
-    if (i >= 0) this.#queue = orNone(this.#queue.filter((_, k) => k !== i));
-    if (this.#probes === NONE) this.#probes = [];
-    this.#probes.push({ pn, size, sentAtMs: nowMs, deadlineMs, before: fragmentsBefore, handed: false, acked: false, untrusted: false });
+    const s = this.#w();
+    const i = s.queue.indexOf(size);
+    if (i >= 0) s.queue = orNone(s.queue.filter((_, k) => k !== i));
+    if (s.probes === NONE) s.probes = [];
+    s.probes.push({ pn, size, sentAtMs: nowMs, deadlineMs, before: fragmentsBefore, handed: false, acked: false, untrusted: false });
     this.#probesSent++;
   }
 
@@ -151,7 +182,7 @@ export class PmtuSearch {
    * send (undefined: unmeasured); `tooBig`: the send failed with EMSGSIZE.
    */
   onProbeHanded(pn: number, fragmentsCreated: number | undefined, nowMs: number, tooBig = false): void {
-    const p = this.#probes.find((x) => x.pn === pn);
+    const p = this.#s.probes.find((x) => x.pn === pn);
     if (!p) return;
     p.handed = true;
     const fragmented = tooBig || (fragmentsCreated ?? 0) > 0;
@@ -171,7 +202,7 @@ export class PmtuSearch {
   /** When the earliest outstanding probe is declared lost (null: none). */
   deadline(): number | null {
     let d: number | null = null;
-    const probes = this.#probes; // indexed: every arm() of every link reads this (idle15: no iterator)
+    const probes = this.#s.probes; // indexed: every arm() of every link reads this (idle15: no iterator)
     for (let k = 0; k < probes.length; k++) if (d === null || probes[k]!.deadlineMs < d) d = probes[k]!.deadlineMs;
     return d;
   }
@@ -183,7 +214,7 @@ export class PmtuSearch {
    * sends) read now, when there is one.
    */
   onAck(acked: (pn: number) => boolean, largestAcked: number, nowMs: number, rttMs: number, fragmentsNow?: number): void {
-    for (const p of [...this.#probes]) {
+    for (const p of [...this.#s.probes]) {
       if (p.acked) continue;
       if (acked(p.pn)) {
         p.acked = true;
@@ -202,20 +233,20 @@ export class PmtuSearch {
   /** Runs the probe timer: probes unanswered at their deadline are lost. */
   onTimeout(nowMs: number): void {
     // A copy only while probes are out (the link's every timer fire calls this; memalloc17).
-    if (this.#probes.length > 0) for (const p of [...this.#probes]) {
-      if (nowMs < p.deadlineMs || !this.#probes.includes(p)) continue;
+    if (this.#s.probes.length > 0) for (const p of [...this.#s.probes]) {
+      if (nowMs < p.deadlineMs || !this.#s.probes.includes(p)) continue;
       this.#remove(p);
       if (!this.#inside(p.size)) continue;
-      const n = (this.#losses?.get(p.size) ?? 0) + 1;
+      const n = (this.#s.losses?.get(p.size) ?? 0) + 1;
       if (n >= MAX_PROBES) this.#tooBig(p.size);
-      else (this.#losses ??= new Map()).set(p.size, n);
+      else (this.#w().losses ??= new Map()).set(p.size, n);
     }
     this.#settle(nowMs);
   }
 
   /** A data packet of the congestion-controlled flow was acknowledged (size, send time). */
   onPacketAcked(bytes: number, sentAtMs: number): void {
-    if (bytes > this.#base && sentAtMs > this.#lastLargeAckedSentAtMs) {
+    if (bytes > this.#sizes.base && (this.#lastLargeAckedSentAtMs === null || sentAtMs > this.#lastLargeAckedSentAtMs)) {
       this.#lastLargeAckedSentAtMs = sentAtMs;
       this.#fullSizeLost = 0;
     }
@@ -228,27 +259,24 @@ export class PmtuSearch {
    * Returns true when the size fell back to the base (and a new search starts at once).
    */
   onPacketLost(bytes: number, sentAtMs: number, nowMs: number): boolean {
-    if (bytes <= this.#base || sentAtMs <= this.#lastLargeAckedSentAtMs) return false;
+    if (bytes <= this.#sizes.base || (this.#lastLargeAckedSentAtMs !== null && sentAtMs <= this.#lastLargeAckedSentAtMs)) return false;
     if (++this.#fullSizeLost < BLACK_HOLE_LOSSES) return false;
     this.#fallbacks++;
     this.#fullSizeLost = 0;
-    this.#current = this.#base;
-    this.#restart(Math.max(this.#base, bytes - 1), nowMs);
+    this.#current = this.#sizes.base;
+    this.#restart(Math.max(this.#sizes.base, bytes - 1), nowMs);
     return true;
   }
 
   #restart(ceiling: number, nowMs: number): void {
     this.#hi = ceiling;
-    this.#round = 0;
-    this.#queue = NONE;
-    this.#probes = NONE;
-    this.#losses = null;
-    this.#done = false;
+    this.#s = searching();
     this.#settle(nowMs);
   }
 
   #remove(p: Probe): void {
-    this.#probes = orNone(this.#probes.filter((x) => x !== p));
+    const s = this.#w();
+    s.probes = orNone(s.probes.filter((x) => x !== p));
   }
 
   /** An acknowledged probe, handed over whole: confirmed, unless fragments came from elsewhere meanwhile. */
@@ -273,12 +301,14 @@ export class PmtuSearch {
 
   /** Drops what the bounds made moot: probes, queued sizes and suspects outside (current, ceiling]. */
   #prune(): void {
-    this.#probes = orNone(this.#probes.filter((p) => this.#inside(p.size) || !p.handed)); // one not handed yet waits for its callback
-    this.#queue = orNone(this.#queue.filter((s) => this.#inside(s)));
-    const losses = this.#losses;
+    const st = this.#s;
+    if (st === DONE) return; // nothing to drop
+    st.probes = orNone(st.probes.filter((p) => this.#inside(p.size) || !p.handed)); // one not handed yet waits for its callback
+    st.queue = orNone(st.queue.filter((s) => this.#inside(s)));
+    const losses = st.losses;
     if (losses) {
       for (const s of [...losses.keys()]) if (!this.#inside(s)) losses.delete(s);
-      if (losses.size === 0) this.#losses = null;
+      if (losses.size === 0) st.losses = null;
     }
   }
 
@@ -289,16 +319,18 @@ export class PmtuSearch {
 
   /** When the round is over: plans the next one, or ends the search. */
   #settle(nowMs: number): void {
-    if (this.#done || this.#queue.length > 0 || this.#probes.length > 0) return;
-    this.#queue = orNone(this.#plan());
-    if (this.#queue.length > 0) return;
-    this.#done = true;
+    const s = this.#s;
+    if (s.done || s.queue.length > 0 || s.probes.length > 0) return;
+    s.queue = orNone(this.#plan(s));
+    if (s.queue.length > 0) return;
+    s.done = true;
+    if (s.losses === null) this.#s = DONE; // nothing of it is read again before a restart
     this.#searchAgainAtMs = Math.floor(nowMs + RAISE_INTERVAL_MS);
   }
 
-  #plan(): number[] {
-    if (this.#round++ === 0) return firstRoundSizes(this.#current, this.#hi, this.#header);
-    const suspect = this.#losses ? Math.min(...this.#losses.keys()) : Infinity;
+  #plan(s: SearchState): number[] {
+    if (s.round++ === 0) return firstRoundSizes(this.#current, this.#hi, this.#sizes.header);
+    const suspect = s.losses ? Math.min(...s.losses.keys()) : Infinity;
     const ceiling = Math.min(this.#hi, suspect - 1);
     const spread = spreadSizes(this.#current, ceiling);
     return spread.length > 0 || suspect === Infinity ? spread : [suspect];

@@ -36,6 +36,9 @@ export type NodeContextBase = Omit<NodeContext, 'emitMessage' | 'emitRefused' | 
 /** send()'s options when none are given (shared, read only: no object per call). */
 const NO_SEND_OPTIONS: SendOptions = Object.freeze({});
 
+/** The link the node set on a peer (Peer keeps it opaque: peer ↛ engine). */
+const linkOf = (peer: Peer): PeerLink | null => peer.link as PeerLink | null;
+
 export class Node extends EventEmitter implements UdpVaultNode {
   readonly publicKey: string;
   readonly port: number;
@@ -43,7 +46,6 @@ export class Node extends EventEmitter implements UdpVaultNode {
   #store: StoreWriter;
   #native: NativeEngine;
   #v2: VaultV2Engine;
-  #links = new Map<Peer, PeerLink>();
   /** Every peer's event sink: one function for all (a closure per peer kept addPeer's whole scope: issue 12). */
   readonly #peerEmit = (ev: PeerEvent): void => this.#emitPeer(ev);
   #flush: TurnFlush;
@@ -108,7 +110,7 @@ export class Node extends EventEmitter implements UdpVaultNode {
   /** The link of a peer (tests and diagnostics). */
   linkOf(ref: PeerRef): PeerLink | undefined {
     const p = this.#ctx.peers.find(ref);
-    return p ? this.#links.get(p) : undefined;
+    return p ? (linkOf(p) ?? undefined) : undefined;
   }
 
   /** The one place that picks a peer's protocol. */
@@ -169,7 +171,7 @@ export class Node extends EventEmitter implements UdpVaultNode {
 
   #flushPeer(peer: Peer, draining: boolean): void {
     try {
-      this.#links.get(peer)?.flush(draining);
+      linkOf(peer)?.flush(draining);
     } catch (e) {
       this.#ctx.log.error({ peer: peer.label(), err: e instanceof Error ? e.message : 'error' }, 'flush failed');
     }
@@ -178,10 +180,12 @@ export class Node extends EventEmitter implements UdpVaultNode {
   #onTick(): void {
     const now = this.#ctx.clock.monotonic();
     this.#native.sweep();
-    // The Map itself, not a copy (issue 12: an array of every link every 100 ms kept V8's new
-    // space at its largest with 10,000 peers): a link closed by its tick is deleted, which Map
+    // The table's Set itself, not a copy (issue 12: an array of every link every 100 ms kept V8's
+    // new space at its largest with 10,000 peers): a peer removed by a tick is skipped, which Set
     // iteration allows; one added meanwhile is ticked too, harmlessly.
-    for (const link of this.#links.values()) {
+    for (const peer of this.#ctx.peers.values()) {
+      const link = linkOf(peer);
+      if (link === null) continue;
       try {
         link.tick(now);
       } catch (e) {
@@ -219,7 +223,7 @@ export class Node extends EventEmitter implements UdpVaultNode {
         allowPlaintext: o.allowPlaintext ?? false, lastHandshakeTs: null, lastHandshakeAt: null, limiter, emit: this.#peerEmit,
       });
       peers.add(peer);
-      this.#links.set(peer, this.#pickLink(peer));
+      peer.setLink(this.#pickLink(peer));
     } else {
       if (key && peer.key === null) peer.pinKey(key);
       else if (key && peer.keyString !== o.key) {
@@ -233,13 +237,13 @@ export class Node extends EventEmitter implements UdpVaultNode {
       if (o.allowPlaintext !== undefined) u.allowPlaintext = o.allowPlaintext;
       peer.update(u);
       if (protocolChanged) {
-        this.#links.get(peer)?.close(new UdpVaultError('ERR_UNKNOWN_PEER', `peer ${peer.label()} changed protocol before the message was sent`));
-        this.#links.set(peer, this.#pickLink(peer));
+        linkOf(peer)?.close(new UdpVaultError('ERR_UNKNOWN_PEER', `peer ${peer.label()} changed protocol before the message was sent`));
+        peer.setLink(this.#pickLink(peer));
       }
     }
     if (!this.#applyingStore) this.#store.commit(); // on disk before the caller (and the control socket's ok) hears of it
     this.#emitPeer({ type: 'added', peer: peer.info() });
-    this.#links.get(peer)!.start(rekeyed);
+    linkOf(peer)!.start(rekeyed);
     return peer.info();
   }
 
@@ -249,8 +253,8 @@ export class Node extends EventEmitter implements UdpVaultNode {
     if (edit) await edit;
     const peer = this.#find(ref);
     // The link rejects what waits, wipes sessions and the ephemeral secrets of pending attempts.
-    this.#links.get(peer)?.close(new UdpVaultError('ERR_UNKNOWN_PEER', `peer ${peer.label()} was removed`));
-    this.#links.delete(peer);
+    linkOf(peer)?.close(new UdpVaultError('ERR_UNKNOWN_PEER', `peer ${peer.label()} was removed`));
+    peer.setLink(null);
     this.#ctx.peers.remove(peer);
     this.#flush.forget(peer);
     this.#store.forgetTofu(peer); // re-adding the entry must not bring back a key learnt for it
@@ -273,7 +277,7 @@ export class Node extends EventEmitter implements UdpVaultNode {
       if (bytes.length > this.#ctx.settings.maxMessageBytes) {
         throw new BadInputError('ERR_TOO_LARGE', `message of ${bytes.length} bytes exceeds maxMessageBytes (${this.#ctx.settings.maxMessageBytes})`);
       }
-      return this.#links.get(peer)!.send(bytes, opts);
+      return linkOf(peer)!.send(bytes, opts);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -376,7 +380,7 @@ export class Node extends EventEmitter implements UdpVaultNode {
     this.#native.close(err);
     this.#v2.close(err);
     this.#ctx.identity.privateKey.fill(0); // the node owns its identity: no handshake runs again
-    this.#links.clear();
+    for (const peer of this.#ctx.peers.values()) peer.setLink(null);
     this.#readers.close();
     try {
       await this.#ctx.transport.close();

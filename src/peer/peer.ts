@@ -67,6 +67,12 @@ export class Peer {
   #rttMs: number | null = null;
   /** The link's packet-layer figures (congestion window, bytes in flight, srtt, losses). */
   #transportStats: TransportStatsSource | null = null;
+  /**
+   * The node's link for this peer (Node.#pickLink; engine/link.ts PeerLink, opaque here: the peer
+   * layer does not depend on the engines), null before and once removed: a field, not an entry in
+   * a node-wide and an engine-wide Map (issue 12).
+   */
+  #link: object | null = null;
   #lastHandshakeTs: number | null;
   /**
    * Highest handshake timestamp accepted from this identity (in memory; raised before the
@@ -170,6 +176,14 @@ export class Peer {
   }
 
   /** The link reports its packet-layer figures through this (null: none). */
+  /** The link the node picked for this peer (null: none, or removed). */
+  get link(): object | null {
+    return this.#link;
+  }
+  setLink(link: object | null): void {
+    this.#link = link;
+  }
+
   setTransportStats(source: TransportStatsSource | null): void {
     this.#transportStats = source;
   }

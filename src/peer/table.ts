@@ -63,6 +63,11 @@ export class PeerTable implements SessionIndex<Peer>, AttemptIndex<Peer>, PeerIn
     return [...this.#all];
   }
 
+  /** The peers in the order they were added, without a copy (a peer removed meanwhile is skipped, one added is visited). */
+  values(): IterableIterator<Peer> {
+    return this.#all.values();
+  }
+
   has(p: Peer): boolean {
     return this.#all.has(p);
   }

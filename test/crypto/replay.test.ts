@@ -1,4 +1,4 @@
-import { ReplayWindow, MAX_REPLAY_WINDOW_PACKETS } from '../../src/crypto/replay';
+import { ReplayWindow, MAX_REPLAY_WINDOW_PACKETS, MAX_MISSING } from '../../src/crypto/replay';
 import { REPLAY_WINDOW_PACKETS } from '../../src/constants';
 
 /** accept() and a wouldAccept() taken just before it must always agree. */
@@ -227,47 +227,68 @@ describe('ReplayWindow', () => {
     expect(50_000 - accepted).toBeGreaterThan(5_000);
   });
 
-  test('in-order counters need no ring; the first gap builds it with the window marked', () => {
+  test('in-order counters need no ring; a first gap keeps the few counters skipped (the third form), a larger one builds the ring with the window marked', () => {
     const w = new ReplayWindow(64);
     for (let c = 0; c < 1000; c++) expect(acceptChecked(w, c)).toBe(true);
-    expect(w.hasRing).toBe(false);
+    expect(w.form).toBe('in-order');
     expect(acceptChecked(w, 999)).toBe(false); // a replay in the in-order form
     expect(acceptChecked(w, 500)).toBe(false);
+    expect(w.form).toBe('in-order');
+    expect(acceptChecked(w, 1002)).toBe(true); // 1000 and 1001 skipped: kept as missing, no ring
+    expect(w.form).toBe('missing');
     expect(w.hasRing).toBe(false);
-    expect(acceptChecked(w, 1002)).toBe(true); // 1000 and 1001 skipped: the ring is built
-    expect(w.hasRing).toBe(true);
-    for (let c = 1002 - 63; c < 1000; c++) expect(acceptChecked(w, c)).toBe(false); // marked when built
+    for (let c = 1002 - 63; c < 1000; c++) expect(acceptChecked(w, c)).toBe(false);
     expect(acceptChecked(w, 1001)).toBe(true);
+    expect(w.form).toBe('missing');
     expect(acceptChecked(w, 1000)).toBe(true);
+    expect(w.form).toBe('in-order'); // nothing missing
     expect(acceptChecked(w, 1000)).toBe(false);
     expect(acceptChecked(w, 1002 - 64)).toBe(false); // out of the window
+    expect(acceptChecked(w, 1004 + MAX_MISSING)).toBe(true); // MAX_MISSING + 1 skipped: the ring
+    expect(w.form).toBe('ring');
+    for (let c = 1004 + MAX_MISSING - 63; c <= 1002; c++) expect(acceptChecked(w, c)).toBe(false); // marked when built
+    expect(acceptChecked(w, 1003)).toBe(true); // a late one: MAX_MISSING left, the ring goes
+    expect(w.form).toBe('missing');
+    for (let c = 1004; c < 1004 + MAX_MISSING; c++) expect(acceptChecked(w, c)).toBe(true);
+    expect(w.form).toBe('in-order');
     w.reset();
-    expect(w.hasRing).toBe(false);
+    expect(w.form).toBe('in-order');
     expect(w.highestCounter).toBe(-1);
-    expect(acceptChecked(w, 3)).toBe(true); // a first counter other than 0 builds the ring
-    expect(w.hasRing).toBe(true);
+    expect(acceptChecked(w, 3)).toBe(true); // a first counter other than 0: 0, 1, 2 missing
+    expect(w.form).toBe('missing');
     expect(acceptChecked(w, 0)).toBe(true);
     expect(acceptChecked(w, 3)).toBe(false);
+    w.reset();
+    expect(acceptChecked(w, 1000)).toBe(true); // 64 counters of the window skipped: the ring
+    expect(w.form).toBe('ring');
   });
 
-  test('the ring goes again once the window up to the highest is complete: a filled gap, or a gap that left the window', () => {
+  test('the ring-less forms go back to in order once the window up to the highest is complete: a filled gap, or a gap that left the window', () => {
     const w = new ReplayWindow(64);
     for (let c = 0; c < 100; c++) acceptChecked(w, c);
-    expect(acceptChecked(w, 101)).toBe(true); // 100 late: ring
-    expect(w.hasRing).toBe(true);
+    expect(acceptChecked(w, 101)).toBe(true); // 100 late
+    expect(w.form).toBe('missing');
     expect(acceptChecked(w, 100)).toBe(true); // the gap filled: in order again
-    expect(w.hasRing).toBe(false);
+    expect(w.form).toBe('in-order');
     expect([w.wouldAccept(100), w.wouldAccept(101), w.wouldAccept(40), w.wouldAccept(102)]).toEqual([false, false, false, true]);
     expect(acceptChecked(w, 103)).toBe(true); // 102 lost for good
     for (let c = 104; c < 102 + 64; c++) {
       expect(acceptChecked(w, c)).toBe(true);
-      expect(w.hasRing).toBe(true); // 102 is still in the window: still acceptable
+      expect(w.form).toBe('missing'); // 102 is still in the window: still acceptable
     }
     expect(w.wouldAccept(102)).toBe(true);
-    for (let c = 102 + 64; c <= 192 && w.hasRing; c++) expect(acceptChecked(w, c)).toBe(true);
-    expect(w.hasRing).toBe(false); // 102 left the window: dropped at the next block boundary (counter 192)
-    expect(w.highestCounter).toBe(192);
-    expect([w.wouldAccept(102), w.wouldAccept(192), w.wouldAccept(193)]).toEqual([false, false, true]);
+    expect(acceptChecked(w, 102 + 64)).toBe(true);
+    expect(w.form).toBe('in-order'); // 102 left the window
+    expect([w.wouldAccept(102), w.wouldAccept(166), w.wouldAccept(167)]).toEqual([false, false, true]);
+    // the ring's own way back: a gap too large, filled but one, which then leaves the window
+    for (let c = 167; c < 200; c++) acceptChecked(w, c);
+    expect(acceptChecked(w, 220)).toBe(true);
+    expect(w.form).toBe('ring');
+    for (let c = 201; c < 220; c++) acceptChecked(w, c); // 200 lost: one missing, looked at on each late counter
+    expect(w.form).toBe('missing');
+    for (let c = 221; c <= 200 + 64; c++) acceptChecked(w, c);
+    expect(w.form).toBe('in-order');
+    expect(w.highestCounter).toBe(264);
   });
 
   test('agrees with a model (a set of accepted counters) over runs of in-order, gaps, replays and late counters', () => {

@@ -26,6 +26,12 @@ export interface ControllerResume {
   readonly lastMaxWindowBytes: number;
   /** NewReno's bytes acknowledged towards the next congestion-avoidance increase (CUBIC ignores it). */
   readonly avoidanceAckedBytes: number;
+  /**
+   * The recovery period's start (−Infinity: none) and whether it is still on (memheap17: a space
+   * rests in recovery once nothing is in flight, with both kept; absent: none).
+   */
+  readonly recoveryStartMs?: number;
+  readonly inRecovery?: boolean;
 }
 
 export interface CongestionController {
@@ -36,6 +42,8 @@ export interface CongestionController {
   readonly inSlowStart: boolean;
   /** Inside a recovery period (a loss happened; acks of older packets do not grow the window). */
   readonly inRecovery: boolean;
+  /** When the last recovery period started (−Infinity: none); a controller without it does not rest in recovery. */
+  readonly recoveryStartMs?: number;
   /** The datagram size the window is counted in (minimum window = 2 of these). */
   readonly maxDatagramBytes: number;
 

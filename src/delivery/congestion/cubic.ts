@@ -88,6 +88,8 @@ export class Cubic implements CongestionController {
     if (opts.resume) {
       this.#ssthresh = opts.resume.ssthreshBytes;
       this.#wMax = opts.resume.lastMaxWindowBytes;
+      this.#recoveryStartMs = opts.resume.recoveryStartMs ?? -Infinity;
+      this.#inRecovery = opts.resume.inRecovery ?? false;
     }
     this.#hystart = new HyStart(opts.rtt);
     this.#queue = new QueueDelaySignal(opts.rtt);
@@ -97,6 +99,7 @@ export class Cubic implements CongestionController {
   get ssthreshBytes(): number { return this.#ssthresh; }
   get inSlowStart(): boolean { return this.#cwnd < this.#ssthresh; }
   get inRecovery(): boolean { return this.#inRecovery; }
+  get recoveryStartMs(): number { return this.#recoveryStartMs; }
   get maxDatagramBytes(): number { return this.#mss; }
   get minWindowBytes(): number { return 2 * this.#mss; }
   /** W_max in bytes (0 before the first congestion event). */

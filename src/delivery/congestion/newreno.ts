@@ -64,6 +64,8 @@ export class NewReno implements CongestionController {
     if (opts.resume) {
       this.#ssthresh = opts.resume.ssthreshBytes;
       this.#ackedInCa = opts.resume.avoidanceAckedBytes;
+      this.#recoveryStartMs = opts.resume.recoveryStartMs ?? -Infinity;
+      this.#inRecovery = opts.resume.inRecovery ?? false;
     }
     this.#hystart = new HyStart(opts.rtt);
   }
@@ -72,6 +74,7 @@ export class NewReno implements CongestionController {
   get ssthreshBytes(): number { return this.#ssthresh; }
   get inSlowStart(): boolean { return this.#cwnd < this.#ssthresh; }
   get inRecovery(): boolean { return this.#inRecovery; }
+  get recoveryStartMs(): number { return this.#recoveryStartMs; }
   get maxDatagramBytes(): number { return this.#mss; }
   get minWindowBytes(): number { return 2 * this.#mss; }
   /** Times slow start ended on rising delay (HyStart++) rather than on a loss. */

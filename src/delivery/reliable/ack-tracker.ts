@@ -77,6 +77,12 @@ export interface AckResume {
   readonly largestReceivedAtMs: number;
   readonly duplicates: number;
   readonly changed: boolean;
+  /**
+   * The ranges below the first, largest first, as [smallest, largest, …] (null: none). A lost
+   * packet's gap stays in every ack until the peer has one of them (pruneBelow); an idle peer
+   * rarely sends an acknowledged ack, so its space rests with the gap (memheap17).
+   */
+  readonly lower?: readonly number[] | null;
   /** An ack owed (a resting space received while idle, idle15): ack-eliciting packets since the last ack, and when the first arrived. */
   readonly unackedEliciting?: number;
   readonly firstUnackedElicitingAtMs?: number | null;
@@ -102,6 +108,8 @@ export class AckTracker {
     this.#policy = AckTracker.#check(resume?.policy ?? policy);
     if (resume) {
       if (resume.largest >= 0) this.#ranges.push({ smallest: resume.smallest, largest: resume.largest });
+      const lower = resume.lower;
+      if (lower) for (let k = 0; k + 1 < lower.length; k += 2) this.#ranges.push({ smallest: lower[k]!, largest: lower[k + 1]! });
       this.#floor = resume.floor;
       this.#largestReceivedAtMs = resume.largestReceivedAtMs;
       this.#duplicates = resume.duplicates;
@@ -113,12 +121,15 @@ export class AckTracker {
 
   /**
    * The state to make this tracker again after an idle period (new AckTracker(policy, resume)),
-   * or null while it holds more than one range or an ack is owed (then it is not idle).
+   * or null while an ack is owed (then it is not idle).
    */
   rest(): AckResume | null {
-    if (this.#ranges.length > 1 || this.#unackedEliciting > 0 || this.#ackNow || this.#firstUnackedElicitingAtMs !== null) return null;
-    const r = this.#ranges[0];
-    return { policy: this.#policy, floor: this.#floor, smallest: r?.smallest ?? -1, largest: r?.largest ?? -1, largestReceivedAtMs: this.#largestReceivedAtMs, duplicates: this.#duplicates, changed: this.#changed };
+    if (this.#unackedEliciting > 0 || this.#ackNow || this.#firstUnackedElicitingAtMs !== null) return null;
+    const rs = this.#ranges;
+    const r = rs[0];
+    let lower: number[] | null = null;
+    for (let k = 1; k < rs.length; k++) (lower ??= []).push(rs[k]!.smallest, rs[k]!.largest);
+    return { policy: this.#policy, floor: this.#floor, smallest: r?.smallest ?? -1, largest: r?.largest ?? -1, largestReceivedAtMs: this.#largestReceivedAtMs, duplicates: this.#duplicates, changed: this.#changed, lower };
   }
 
   get policy(): AckPolicy { return this.#policy; }

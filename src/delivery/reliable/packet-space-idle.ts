@@ -14,8 +14,9 @@
  * - the pacer: the bucket at the last send. Once it has refilled to max(burst, that bucket) —
  *   what it holds from then on until the next send — a pacer made with that bucket as its
  *   initial one gives the same.
- * - the ack tracker: its one range, its floor, whether something arrived since the last ack
- *   (AckTracker.rest()); nothing is owed.
+ * - the ack tracker: its ranges (the first as numbers, any below it — a lost packet's gap — in
+ *   `lower`), its floor, whether something arrived since the last ack (AckTracker.rest());
+ *   nothing is owed.
  *
  * The light send path (memrss16: an idle peer's own keepalive made the parts again, ~1 KB, and
  * dropped them a second later): one ack-eliciting packet may be sent from the record
@@ -61,12 +62,36 @@ type GainCode = 0 | 1 | 2;
 /** The window may exceed what is in flight by this many datagrams and still count as the limit (the controllers' MAX_BURST_DATAGRAMS). */
 const LIMIT_BURST_DATAGRAMS = 3;
 
+/** What an idle space keeps of its controller, with the light path's gain: shared, frozen, one per distinct value (controllerRecord). */
+interface ControllerRecord extends ControllerResume {
+  readonly gain: GainCode;
+}
+
+/**
+ * Idle controllers mostly hold the same few states (the initial window, no threshold yet: an
+ * Infinity that a field of its own would box): one frozen record per distinct state, up to
+ * RECORDS of them, shared by every idle space (issue 12: 5 fields and a boxed number per idle
+ * peer → 1 field). Past the bound a space keeps a record of its own.
+ */
+const records = new Map<string, ControllerRecord>();
+const RECORDS = 256;
+function controllerRecord(cc: CongestionController): ControllerRecord {
+  const extra = cc as { lastMaxWindowBytes?: number; avoidanceAckedBytes?: number };
+  const inRecovery = cc.inRecovery;
+  const gain = inRecovery ? 0 : lightGain(cc); // in recovery, the next send wakes the parts (its ack ends the period)
+  const [mss, w, ss, lm, aa, rs] = [cc.maxDatagramBytes, cc.windowBytes, cc.ssthreshBytes, extra.lastMaxWindowBytes ?? 0, extra.avoidanceAckedBytes ?? 0, cc.recoveryStartMs ?? -Infinity];
+  const key = `${gain} ${mss} ${w} ${ss} ${lm} ${aa} ${rs} ${inRecovery}`;
+  let r = records.get(key);
+  if (r === undefined) {
+    r = Object.freeze({ gain, maxDatagramBytes: mss, windowBytes: w, ssthreshBytes: ss, lastMaxWindowBytes: lm, avoidanceAckedBytes: aa, recoveryStartMs: rs, inRecovery });
+    if (records.size < RECORDS) records.set(key, r);
+  }
+  return r;
+}
+
 export class IdleSpace implements ControllerResume, AckResume {
-  readonly maxDatagramBytes: number;
-  readonly windowBytes: number;
-  readonly ssthreshBytes: number;
-  readonly lastMaxWindowBytes: number;
-  readonly avoidanceAckedBytes: number;
+  /** The controller's state (shared: controllerRecord). */
+  readonly #cc: ControllerRecord;
   nextPacketNumber: number;
   /** The pacer's bucket (while a light packet is out: the bucket before it, for the replay). */
   pacerBudgetBytes: number;
@@ -77,21 +102,16 @@ export class IdleSpace implements ControllerResume, AckResume {
   largestReceivedAtMs: number;
   readonly duplicates: number;
   changed: boolean;
+  /** The ack ranges below the one range, largest first, as [smallest, largest, …] (null: none; AckResume.lower). */
+  lower: number[] | null;
   /** Ack-eliciting packets received since the last ack, and when the first of them arrived (null: no ack owed). */
   unackedEliciting = 0;
   firstUnackedElicitingAtMs: number | null = null;
   /** The light path's packet in flight (null: none). */
   flight: LightFlight | null = null;
-  readonly #gain: GainCode;
 
   constructor(cc: CongestionController, nextPacketNumber: number, pacerBudgetBytes: number, acks: AckResume) {
-    this.#gain = lightGain(cc);
-    this.maxDatagramBytes = cc.maxDatagramBytes;
-    this.windowBytes = cc.windowBytes;
-    this.ssthreshBytes = cc.ssthreshBytes;
-    const extra = cc as { lastMaxWindowBytes?: number; avoidanceAckedBytes?: number };
-    this.lastMaxWindowBytes = extra.lastMaxWindowBytes ?? 0;
-    this.avoidanceAckedBytes = extra.avoidanceAckedBytes ?? 0;
+    this.#cc = controllerRecord(cc);
     this.nextPacketNumber = nextPacketNumber;
     this.pacerBudgetBytes = pacerBudgetBytes;
     this.policy = acks.policy;
@@ -101,7 +121,16 @@ export class IdleSpace implements ControllerResume, AckResume {
     this.largestReceivedAtMs = acks.largestReceivedAtMs;
     this.duplicates = acks.duplicates;
     this.changed = acks.changed;
+    this.lower = acks.lower ? acks.lower.slice() : null;
   }
+
+  get maxDatagramBytes(): number { return this.#cc.maxDatagramBytes; }
+  get windowBytes(): number { return this.#cc.windowBytes; }
+  get ssthreshBytes(): number { return this.#cc.ssthreshBytes; }
+  get lastMaxWindowBytes(): number { return this.#cc.lastMaxWindowBytes; }
+  get avoidanceAckedBytes(): number { return this.#cc.avoidanceAckedBytes; }
+  get recoveryStartMs(): number { return this.#cc.recoveryStartMs ?? -Infinity; }
+  get inRecovery(): boolean { return this.#cc.inRecovery ?? false; }
 
   /**
    * Records a received packet as AckTracker.onPacketReceived would, when that is simple: the
@@ -127,10 +156,22 @@ export class IdleSpace implements ControllerResume, AckResume {
     return first === null ? null : first + this.policy.maxAckDelayMs;
   }
 
-  /** AckTracker.pruneBelow on the one range: the peer has our ack of everything below `pn`. */
+  /** AckTracker.pruneBelow on the ranges: the peer has our ack of everything below `pn`. */
   pruneBelow(pn: number): void {
     if (pn <= this.floor) return;
     this.floor = pn;
+    const low = this.lower;
+    if (low !== null) {
+      // the ranges wholly below `pn` go (lowest first), the lowest one left starts at `pn` at the earliest
+      let n = low.length;
+      while (n > 0 && low[n - 1]! < pn) n -= 2;
+      if (n > 0) {
+        if (n < low.length) low.length = n;
+        if (low[n - 2]! < pn) low[n - 2] = pn;
+        return;
+      }
+      this.lower = null;
+    }
     if (this.largest < pn) this.smallest = this.largest = -1;
     else if (this.smallest < pn) this.smallest = pn;
   }
@@ -141,13 +182,13 @@ export class IdleSpace implements ControllerResume, AckResume {
    * controllers' pacingRateBytesPerMs, the same operations).
    */
   pacerBudget(smoothedMs: number): number {
-    const rate = ((this.#gain === 2 ? PACING_GAIN : PACING_GAIN_AVOIDANCE) * this.windowBytes) / Math.max(smoothedMs, 1);
+    const rate = ((this.#cc.gain === 2 ? PACING_GAIN : PACING_GAIN_AVOIDANCE) * this.windowBytes) / Math.max(smoothedMs, 1);
     return Math.max(this.pacerBudgetBytes, Math.max(DEFAULT_BURST_DATAGRAMS * this.maxDatagramBytes, rate * (MIN_PACING_DELAY_MS + 1)));
   }
 
   /** Whether the light path may send an ack-eliciting packet of `bytes` now (window and pacer as the parts would judge it). */
   canSendLight(bytes: number, smoothedMs: number): boolean {
-    if (this.#gain === 0 || this.flight !== null) return false;
+    if (this.#cc.gain === 0 || this.flight !== null) return false;
     const w = this.windowBytes;
     // not window-limited with `bytes` in flight (the controllers' #cwndLimited): its ack grows nothing
     if (bytes >= w || (w < this.ssthreshBytes && bytes > w / 2) || w - bytes <= LIMIT_BURST_DATAGRAMS * this.maxDatagramBytes) return false;
@@ -170,14 +211,14 @@ export class IdleSpace implements ControllerResume, AckResume {
   budgetAfterAck(nowMs: number, smoothedBefore: number, smoothedAfter: number): number | null {
     const f = this.flight!;
     const after = Math.max(0, this.pacerBudget(smoothedBefore) - f.bytes);
-    const rate = ((this.#gain === 2 ? PACING_GAIN : PACING_GAIN_AVOIDANCE) * this.windowBytes) / Math.max(smoothedAfter, 1);
+    const rate = ((this.#cc.gain === 2 ? PACING_GAIN : PACING_GAIN_AVOIDANCE) * this.windowBytes) / Math.max(smoothedAfter, 1);
     const burst = Math.max(DEFAULT_BURST_DATAGRAMS * this.maxDatagramBytes, rate * (MIN_PACING_DELAY_MS + 1));
     return after + rate * Math.max(0, nowMs - f.sentAtMs) >= Math.max(after, burst) ? after : null;
   }
 
   /**
-   * takeAck without its objects (memalloc17): the ack delay of the one range [smallest, largest]
-   * to send now, or −1 without a range (nothing taken).
+   * takeAck without its objects (memalloc17): the ack delay of the ranges ([smallest, largest],
+   * and `lower`'s when a gap is kept: ackRanges()) to send now, or −1 without a range (nothing taken).
    */
   takeAckDelay(nowMs: number): number {
     if (this.largest < 0) return -1;
@@ -187,23 +228,42 @@ export class IdleSpace implements ControllerResume, AckResume {
     return Math.max(0, nowMs - this.largestReceivedAtMs);
   }
 
+  /** The ack ranges, largest first (the one range and `lower`'s): for an ack with gaps (rare at rest). */
+  ackRanges(): Array<{ smallest: number; largest: number }> {
+    const ranges = [{ smallest: this.smallest, largest: this.largest }];
+    const low = this.lower;
+    if (low !== null) for (let k = 0; k + 1 < low.length; k += 2) ranges.push({ smallest: low[k]!, largest: low[k + 1]! });
+    return ranges;
+  }
+
 }
 
 /**
- * The record to rest on, or null while the parts still hold state: something in flight or a
- * timer armed, a backed-off probe timeout, a recovery period, a window above the initial one,
- * an ack owed, a pacer's bucket not yet refilled.
+ * What keeps the parts from resting now (null: nothing): something in flight or a timer armed,
+ * a backed-off probe timeout, a recovery period of a controller that cannot carry it over (ours
+ * do: ControllerResume.recoveryStartMs, memheap17), a window above the initial one, a pacer's
+ * bucket not yet refilled, an ack owed. Diagnostics (PacketSpace.awakeReason) and restable().
  */
-export function restable<F>(cc: CongestionController, loss: LossDetector<F>, pacer: Pacer, acks: AckTracker, lastSentMs: number, nowMs: number): IdleSpace | null {
-  if (loss.history.size > 0 || loss.bytesInFlight !== 0 || loss.deadline() !== null || loss.ptoCount !== 0) return null;
-  if (cc.inRecovery || cc.windowBytes > initialWindowBytes(cc.maxDatagramBytes)) return null;
+export function restBlocker<F>(cc: CongestionController, loss: LossDetector<F>, pacer: Pacer, acks: AckTracker, lastSentMs: number, nowMs: number): string | null {
+  if (loss.history.size > 0 || loss.bytesInFlight !== 0) return 'in flight';
+  if (loss.deadline() !== null) return 'loss timer';
+  if (loss.ptoCount !== 0) return 'probe timeout backed off';
+  if (cc.inRecovery && cc.recoveryStartMs === undefined) return 'recovery'; // a controller that cannot carry it over
+  if (cc.windowBytes > initialWindowBytes(cc.maxDatagramBytes)) return 'window above the initial';
   // The bucket right after the last send (before any send: the initial one, whatever the time),
   // and whether it has refilled since to what it holds from now on: max(burst, that bucket).
   const budget = pacer.budget(lastSentMs === -Infinity ? nowMs : lastSentMs);
-  if (pacer.budget(nowMs) < Math.max(budget, pacer.maxBurstBytes())) return null;
+  if (pacer.budget(nowMs) < Math.max(budget, pacer.maxBurstBytes())) return 'pacer refilling';
+  if (acks.deadline() !== null) return 'ack owed';
+  return null;
+}
+
+/** The record to rest on, or null while the parts still hold state (restBlocker). */
+export function restable<F>(cc: CongestionController, loss: LossDetector<F>, pacer: Pacer, acks: AckTracker, lastSentMs: number, nowMs: number): IdleSpace | null {
+  if (restBlocker(cc, loss, pacer, acks, lastSentMs, nowMs) !== null) return null;
   const ackState = acks.rest();
   if (ackState === null) return null;
-  return new IdleSpace(cc, loss.nextPacketNumber, budget, ackState);
+  return new IdleSpace(cc, loss.nextPacketNumber, pacer.budget(lastSentMs === -Infinity ? nowMs : lastSentMs), ackState);
 }
 
 /**

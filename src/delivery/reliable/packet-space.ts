@@ -18,7 +18,7 @@ import { AckTracker, DEFAULT_ACK_POLICY, adaptiveAckEvery, type AckPolicy } from
 import { DEFAULT_MAX_PTO_MS, LossDetector, type AckResult, type TimeoutResult } from './loss';
 import { MAX_ACK_DELAY_MS, RttStats } from './rtt';
 import { RttProbe } from './rtt-probe';
-import { IdleSpace, REST_AFTER_MS, restable, smoothedAfterSample } from './packet-space-idle';
+import { IdleSpace, REST_AFTER_MS, restBlocker, restable, smoothedAfterSample } from './packet-space-idle';
 import type { SentPacket } from './sent-history';
 
 const NONE: readonly never[] = Object.freeze([]);
@@ -72,6 +72,33 @@ export interface PacketSpaceOptions {
   controller?: (rtt: RttStats, resume?: ControllerResume) => CongestionController;
 }
 
+type ControllerFactory = (rtt: RttStats, resume?: ControllerResume) => CongestionController;
+
+/** A space's fixed options; one frozen object per distinct set, shared by the spaces of every peer (issue 12: 5 fields per peer → 1). */
+interface SpaceConfig {
+  readonly controller: ControllerFactory | undefined;
+  readonly maxDatagramBytes: number;
+  readonly maxPtoMs: number | undefined;
+  readonly ackPolicy: AckPolicy;
+  /** No fixed policy given: ack thinning adapts it. */
+  readonly adaptiveAcks: boolean;
+}
+const configs: SpaceConfig[] = [];
+/** Distinct configurations kept (a node has one or two: per-link factories are shared, congestion/select.ts). */
+const CONFIGS = 32;
+function spaceConfig(opts: PacketSpaceOptions): SpaceConfig {
+  const ackPolicy = opts.ackPolicy ?? DEFAULT_ACK_POLICY;
+  const adaptiveAcks = opts.ackPolicy === undefined;
+  for (let k = 0; k < configs.length; k++) {
+    const c = configs[k]!;
+    if (c.controller === opts.controller && c.maxDatagramBytes === opts.maxDatagramBytes && c.maxPtoMs === opts.maxPtoMs && c.ackPolicy === ackPolicy && c.adaptiveAcks === adaptiveAcks) return c;
+  }
+  const c: SpaceConfig = Object.freeze({ controller: opts.controller, maxDatagramBytes: opts.maxDatagramBytes, maxPtoMs: opts.maxPtoMs, ackPolicy, adaptiveAcks });
+  if (configs.length === CONFIGS) configs.shift(); // the oldest goes (tests make many)
+  configs.push(c);
+  return c;
+}
+
 export class PacketSpace<F> {
   readonly rtt = new RttStats();
   readonly sendCredit: SendCredit;
@@ -83,17 +110,14 @@ export class PacketSpace<F> {
   #acks: AckTracker | null = null;
   /** The idle form's record (null while the parts exist). */
   #idle: IdleSpace | null = null;
-  readonly #controller: ((rtt: RttStats, resume?: ControllerResume) => CongestionController) | undefined;
-  readonly #maxDatagramBytes: number;
-  readonly #maxPtoMs: number | undefined;
-  readonly #ackPolicy: AckPolicy;
+  /** The options that never change (controller factory, datagram size, PTO cap, ack policy): shared (spaceConfig). */
+  readonly #config: SpaceConfig;
   /** Losses counted by loss detectors dropped in idle periods (lostPackets adds the current one's). */
   #lostBefore = 0;
   /** When the last ack-eliciting datagram was sent and the last one arrived (the idle form waits for an idle period after both). */
   #lastSentMs = -Infinity;
   #lastReceivedMs = -Infinity;
   #probes = 0;
-  readonly #adaptiveAcks: boolean;
   /** Ack thinning: start of the current round (one smoothed RTT) and ack-eliciting packets received in it. */
   #roundStartMs = -Infinity;
   #roundPackets = 0;
@@ -104,11 +128,7 @@ export class PacketSpace<F> {
   #lastSampleAtMs = -Infinity;
 
   constructor(opts: PacketSpaceOptions) {
-    this.#controller = opts.controller;
-    this.#maxDatagramBytes = opts.maxDatagramBytes;
-    this.#maxPtoMs = opts.maxPtoMs;
-    this.#ackPolicy = opts.ackPolicy ?? DEFAULT_ACK_POLICY;
-    this.#adaptiveAcks = opts.ackPolicy === undefined;
+    this.#config = spaceConfig(opts);
     this.sendCredit = new SendCredit(opts.initialSendCredit);
     this.recvCredit = new ReceiveCredit(opts.receiveWindow, opts.initialReceiveCredit);
     this.#build(undefined);
@@ -189,6 +209,17 @@ export class PacketSpace<F> {
     return true;
   }
 
+  /** @internal Diagnostics (bench): why rest(nowMs) would not rest the space now (null: resting, or it would). */
+  awakeReason(nowMs: number): string | null {
+    if (this.#idle !== null) return null;
+    if (this.#probes > 0) return 'probes owed';
+    if (this.#rttProbe !== null && !this.#rttProbe.quiet) return 'rtt probe';
+    if (nowMs < this.restAtMs()) return 'active in the last idle period';
+    const why = restBlocker(this.#cc!, this.#loss!, this.#pacer!, this.#acks!, this.#lastSentMs, nowMs);
+    if (why !== null) return why;
+    return this.#acks!.rangeCount > 1 ? 'ack ranges' : null;
+  }
+
   /**
    * When rest() may next succeed as far as time goes: an idle period (REST_AFTER_MS) after the
    * last ack-eliciting datagram sent and the last datagram received (a busy receiver does not
@@ -221,7 +252,7 @@ export class PacketSpace<F> {
 
   /** The loss detector's probe timeout with nothing backed off (LossDetector.ptoPeriodMs at ptoCount 0). */
   #ptoMs(): number {
-    return Math.min(this.rtt.ptoMs() * 2 ** 0, this.#maxPtoMs ?? DEFAULT_MAX_PTO_MS);
+    return Math.min(this.rtt.ptoMs() * 2 ** 0, this.#config.maxPtoMs ?? DEFAULT_MAX_PTO_MS);
   }
 
   /**
@@ -258,14 +289,15 @@ export class PacketSpace<F> {
   /** Makes the parts: new, or again from an idle period's record. */
   #build(idle: IdleSpace | undefined): void {
     const rtt = this.rtt;
-    const mss = idle?.maxDatagramBytes ?? this.#maxDatagramBytes;
+    const config = this.#config;
+    const mss = idle?.maxDatagramBytes ?? config.maxDatagramBytes;
     // Option objects without spreads (idle15: each spread made temporaries at every wake); an
     // option left undefined is the default, as when absent.
-    const cc = this.#controller?.(rtt, idle) ?? new NewReno({ rtt, maxDatagramBytes: mss, resume: idle });
+    const cc = config.controller?.(rtt, idle) ?? new NewReno({ rtt, maxDatagramBytes: mss, resume: idle });
     this.#cc = cc;
-    this.#loss = new LossDetector<F>({ rtt, cc, firstPacketNumber: idle?.nextPacketNumber, maxPtoMs: this.#maxPtoMs });
+    this.#loss = new LossDetector<F>({ rtt, cc, firstPacketNumber: idle?.nextPacketNumber, maxPtoMs: config.maxPtoMs });
     this.#pacer = new Pacer({ rate: () => cc.pacingRateBytesPerMs(), maxDatagramBytes: mss, initialBudgetBytes: idle?.pacerBudgetBytes });
-    this.#acks = new AckTracker(this.#ackPolicy, idle);
+    this.#acks = new AckTracker(config.ackPolicy, idle);
   }
 
   /** Probe datagrams owed after a PTO (sent regardless of window and pacing). */
@@ -360,7 +392,7 @@ export class PacketSpace<F> {
   /** An authenticated datagram from the peer; false = a duplicate packet number (drop it). */
   onPacketReceived(pn: number, ackEliciting: boolean, nowMs: number): boolean {
     this.#lastReceivedMs = nowMs;
-    if (ackEliciting && this.#adaptiveAcks) this.#countRound(nowMs);
+    if (ackEliciting && this.#config.adaptiveAcks) this.#countRound(nowMs);
     // Resting: recorded in the idle record when it can be (an idle peer's keepalive, idle15).
     if (this.#idle !== null && this.#idle.receive(pn, ackEliciting, nowMs)) return true;
     return this.acks.onPacketReceived(pn, ackEliciting, nowMs);
@@ -423,6 +455,8 @@ export class PacketSpace<F> {
       const delay = idle.takeAckDelay(nowMs);
       if (delay < 0) return 0;
       const l = this.recvCredit.takeLimits();
+      // a gap kept at rest (memheap17: AckResume.lower) needs the ranges; else the one range
+      if (idle.lower !== null) return encodeAckInto(out, { ranges: idle.ackRanges(), ackDelayMs: delay, maxBytes: l.maxBytes, maxMessages: l.maxMessages });
       return encodeOneRangeAckInto(out, idle.smallest, idle.largest, delay, l.maxBytes, l.maxMessages);
     }
     const ack = this.#acks!.takeAck(nowMs);

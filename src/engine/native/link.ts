@@ -121,6 +121,11 @@ export class NativeLink implements PeerLink {
     return !this.#closed && this.ctx.isOpen() && this.ctx.peers.has(this.peer);
   }
 
+  /** close() was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   /** Our packet-number space id toward the peer (frame field `i`; new per start and per re-add). */
   get instance(): number {
     return this.#instance >>> 0;

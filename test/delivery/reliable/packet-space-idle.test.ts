@@ -44,6 +44,7 @@ function run(cc: CongestionControlName, rest: boolean, phases: { send: number; l
     for (const d of toB.filter((x) => x.at <= t)) trace.push(['b.recv', d.pn, b.onPacketReceived(d.pn, true, t)]);
     toB = toB.filter((x) => x.at > t);
     const ack = b.ackToSend(t);
+    if (ack) trace.push(['b.ack', t, hex(ack)]);
     if (ack) toA.push({ at: t + ONE_WAY_MS, pn: b.onDatagramSent(t, 60, false), ack });
     for (const d of toA.filter((x) => x.at <= t)) {
       trace.push(['a.recv', d.pn, a.onPacketReceived(d.pn, false, t)]);
@@ -106,12 +107,13 @@ describe('PacketSpace idle form', () => {
     const resting = run(cc, true, phases);
     expect(resting.trace).toEqual(plain.trace);
     // a rests in every gap but those after bulk phases whose window ended above the initial one
-    // (NewReno's halving on the losses took it below); b rests until the losses left gaps in its
-    // ack ranges (here nothing prunes them: b sends only pure acks).
+    // (NewReno's halving on the losses took it below); b rests in every gap, also once the losses
+    // left gaps in its ack ranges (here nothing prunes them: b sends only pure acks; memheap17 —
+    // it stayed awake from then on, 2 rests), and acks the same bytes.
     // The first packet after each rest went on the light path (the lost keepalive's probe timeout
     // woke it; the second of the last phase's three woke it, the first replayed) but for CUBIC's
     // keepalive in congestion avoidance below 10 datagrams, where a fresh queue-delay signal could cut.
-    expect(resting.rested).toEqual(cc === 'cubic' ? { a: 4, b: 2, light: 3 } : { a: 5, b: 2, light: 4 });
+    expect(resting.rested).toEqual(cc === 'cubic' ? { a: 4, b: 7, light: 3 } : { a: 5, b: 7, light: 4 });
     expect(plain.rested).toEqual({ a: 0, b: 0, light: 0 });
     // What an idle peer keeps: the RTT estimate, the window and threshold, the loss count.
     expect(resting.a.resting).toBe(true);
@@ -208,5 +210,60 @@ describe('PacketSpace idle form', () => {
     expect(plain[3]).toBe(''); // taken
     expect(decodeAck(Buffer.from(plain[2]!, 'hex')).ranges).toEqual([{ smallest: 0, largest: 2 }]);
     expect([run(true, false), run(false, true), run(true, true)]).toEqual([plain, plain, plain]);
+  });
+  it('a receiver with gaps in its ack ranges rests, receives in order, acks and prunes them as one that did not rest', () => {
+    const twins = [make('newreno'), make('newreno')];
+    const ranges = (sp: PacketSpace<number>, t: number) => {
+      const a = sp.ackToSend(t, true);
+      return a === null ? null : decodeAck(a).ranges;
+    };
+    let t = 0;
+    for (const pn of [0, 1, 2, 4, 5, 8, 9]) for (const sp of twins) sp.onPacketReceived(pn, true, t);
+    t += 30;
+    for (const sp of twins) expect(ranges(sp, t)).toEqual([{ smallest: 8, largest: 9 }, { smallest: 4, largest: 5 }, { smallest: 0, largest: 2 }]);
+    t += REST_AFTER_MS + 1;
+    expect(twins[0]!.rest(t)).toBe(true); // three ranges: it rests (it stayed awake before)
+    // the next keepalive, in order: recorded in the idle form, its ack carries the gaps
+    for (const sp of twins) sp.onPacketReceived(10, true, t);
+    expect(twins[0]!.resting).toBe(true);
+    t += 30;
+    const want = [{ smallest: 8, largest: 10 }, { smallest: 4, largest: 5 }, { smallest: 0, largest: 2 }];
+    expect([ranges(twins[0]!, t), ranges(twins[1]!, t)]).toEqual([want, want]);
+    // the peer acknowledged a packet of ours carrying an ack up to 1, then 5, then 7: the ranges below go
+    let top = 10;
+    for (const [pn, below] of [
+      [1, [{ smallest: 4, largest: 5 }, { smallest: 1, largest: 2 }]],
+      [5, [{ smallest: 5, largest: 5 }]],
+      [7, []],
+    ] as const) {
+      t += REST_AFTER_MS + 1;
+      expect(twins[0]!.rest(t)).toBe(true);
+      for (const sp of twins) {
+        sp.pruneAcksBelow(pn);
+        sp.onPacketReceived(top + 1, true, t); // the next keepalive
+      }
+      top++;
+      expect(twins[0]!.resting).toBe(true); // pruned and received in the idle form
+      t += 30;
+      const want = [{ smallest: 8, largest: top }, ...below];
+      expect([ranges(twins[0]!, t), ranges(twins[1]!, t)]).toEqual([want, want]);
+      expect(twins[0]!.acks.rangeCount).toBe(want.length); // waking makes the same ranges
+    }
+  });
+  it.each(['cubic', 'newreno'] as const)('%s: rests in a recovery period once nothing is in flight (the period kept), and behaves exactly as a space that never rested', (cc) => {
+    const lossy = [{ send: 8, lose: [3, 4, 5], gapMs: 3_000 }];
+    const plain1 = run(cc, false, lossy);
+    const resting1 = run(cc, true, lossy);
+    expect(plain1.a.cc.inRecovery).toBe(true); // the losses' period: nothing sent after its start was acknowledged
+    expect(plain1.a.bytesInFlight).toBe(0);
+    expect(resting1.rested.a).toBe(1); // it stayed awake in recovery before (memheap17)
+    expect(resting1.a.resting).toBe(true);
+    expect([resting1.a.cc.inRecovery, resting1.a.cc.recoveryStartMs, resting1.a.windowBytes]).toEqual([true, plain1.a.cc.recoveryStartMs, plain1.a.windowBytes]);
+    // then: a keepalive (its ack ends the period), more losses, a lost keepalive, small exchanges
+    const phases = [...lossy, { send: 1, gapMs: 3_000 }, { send: 9, lose: [14, 15, 16], gapMs: 3_000 }, { send: 1, lose: [21], gapMs: 5_000 }, { send: 4, gapMs: 3_000 }];
+    const plain = run(cc, false, phases);
+    const resting = run(cc, true, phases);
+    expect(resting.trace).toEqual(plain.trace);
+    expect(resting.rested.a).toBe(phases.length);
   });
 });
