@@ -50,7 +50,7 @@ function dropsLines(drops: Readonly<Record<string, number>>): string[] {
   }
   if ((drops.unknownPeer ?? 0) > 0) {
     out.push(line('', 'unknownPeer is normal while two daemons add each other: the first handshake'));
-    out.push(line('', 'arrives before the other side has added this peer, is refused, and is retried.'));
+    out.push(line('', 'arrives before the other side has added this peer; it is answered or retried.'));
   }
   return out;
 }

@@ -139,7 +139,7 @@ describe('human output', () => {
       '  drops        1 in total',
       '               unknownPeer 1: a handshake from an identity that is not a peer (yet)',
       '               unknownPeer is normal while two daemons add each other: the first handshake',
-      '               arrives before the other side has added this peer, is refused, and is retried.',
+      '               arrives before the other side has added this peer; it is answered or retried.',
     ]);
     const v = await runCli(['status', '--verbose', '--home', h.dir]);
     expect(v.out).toContain('  control      2 connections (this status request included)\n');
