@@ -140,3 +140,38 @@ export function sodiumNativeRawAead(): RawAead | null {
   }
   return rawAead;
 }
+
+/**
+ * Unkeyed BLAKE2b of `msg`'s first `msgBytes` bytes into `out` through sodium-native's addon
+ * itself (issue 12, rekeyalloc17: index.js's `crypto_generichash` makes three node:assert calls,
+ * each allocating its rest arguments, ~18 KB per rekey in unoptimized code, and the handshake's
+ * HMACs needed a subarray per call to pass a prefix). The addon checks nothing: `out` is 16..64
+ * bytes and `msgBytes` ≤ msg.length (the callers, sodium.ts's blake2bInto, guarantee both). null
+ * unless sodium-native 5's addon loaded with the expected sizes.
+ */
+export type RawHash = (out: Uint8Array, msg: Uint8Array, msgBytes: number) => void;
+
+let rawHash: RawHash | null | undefined;
+const NO_KEY = new ArrayBuffer(0);
+
+export function sodiumNativeRawHash(): RawHash | null {
+  if (rawHash !== undefined) return rawHash;
+  rawHash = null;
+  if (!sodiumNative()) return null;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const version = (require('sodium-native/package.json') as { version?: string }).version ?? '';
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const b = require('sodium-native/binding.js') as Record<string, unknown>;
+    const h = b['crypto_generichash'];
+    if (version.split('.')[0] === '5' && typeof h === 'function' && b['crypto_generichash_BYTES_MIN'] === 16 && b['crypto_generichash_BYTES_MAX'] === 64) {
+      const f = h as (o: ArrayBufferLike, oo: number, ol: number, m: ArrayBufferLike, mo: number, ml: number, k: ArrayBufferLike, ko: number, kl: number) => number;
+      rawHash = (out, msg, msgBytes) => {
+        if (f(out.buffer, out.byteOffset, out.byteLength, msg.buffer, msg.byteOffset, msgBytes, NO_KEY, 0, 0) !== 0) throw new Error('blake2b failed');
+      };
+    }
+  } catch {
+    rawHash = null; // the checked wrapper is used
+  }
+  return rawHash;
+}

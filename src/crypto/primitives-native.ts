@@ -8,12 +8,12 @@
  * that their owners wipe. Outputs equal the wasm backend's byte for byte.
  */
 import type { CryptoPrimitives, KeyPair } from './primitives';
-import type { SodiumNativeLib } from './native-lib';
+import type { RawHash, SodiumNativeLib } from './native-lib';
 import { needLength } from './wasm-heap';
 
 const SLAB_BYTES = 4096;
 
-export function nativePrimitives(na: SodiumNativeLib): CryptoPrimitives {
+export function nativePrimitives(na: SodiumNativeLib, raw: RawHash | null = null): CryptoPrimitives {
   // Secure memory in 4 KiB sodium_malloc'd slabs, handed out by a bump pointer: one guarded
   // mapping per slab rather than per key (10,000 nodes in one process would otherwise need
   // 20,000 mappings, near Linux's default vm.max_map_count). A slab is freed when the last key
@@ -126,7 +126,7 @@ export function nativePrimitives(na: SodiumNativeLib): CryptoPrimitives {
       return blake2b(len, msg, key);
     },
     blake2b,
-    blake2bInto: (out, msg) => na.crypto_generichash(out, msg, null),
+    blake2bInto: raw ?? ((out, msg, msgBytes) => na.crypto_generichash(out, msgBytes === msg.length ? msg : msg.subarray(0, msgBytes), null)),
     aeadEncrypt: (msg, ad, nonce, key) => {
       needLength(key, 32, 'key');
       needLength(nonce, 24, 'nonce');

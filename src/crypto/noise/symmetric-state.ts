@@ -49,14 +49,14 @@ export function hash(data: Uint8Array): Uint8Array {
 /** HMAC-BLAKE2b (RFC 2104, B = 128) into `out` (64 bytes); `key` ≤ BLOCKLEN bytes. Leaves secrets in WORK: the caller wipes it. */
 function hmacInto(out: Uint8Array, key: Uint8Array, data: Uint8Array): void {
   const own = data.length > MAX_SCRATCH_DATA;
-  const inner = own ? new Uint8Array(BLOCKLEN + data.length) : INNER.subarray(0, BLOCKLEN + data.length);
+  const inner = own ? new Uint8Array(BLOCKLEN + data.length) : INNER;
   for (let i = 0; i < BLOCKLEN; i++) {
     const b = i < key.length ? key[i]! : 0;
     inner[i] = b ^ 0x36;
     OUTER[i] = b ^ 0x5c;
   }
   inner.set(data, BLOCKLEN);
-  blake2bInto(IH, inner);
+  blake2bInto(IH, inner, BLOCKLEN + data.length); // a prefix of INNER: no view made
   OUTER.set(IH, BLOCKLEN);
   blake2bInto(out, OUTER);
   if (own) wipe(inner);
@@ -145,7 +145,7 @@ export class SymmetricState {
     if (mix.length < n) mix = new Uint8Array(n);
     mix.set(this.#h);
     mix.set(data, HASHLEN);
-    blake2bInto(this.#h, mix.subarray(0, n));
+    blake2bInto(this.#h, mix, n);
   }
 
   /** MixKey(ikm): ck, temp_k = HKDF(ck, ikm, 2); the key is the first 32 bytes of temp_k. Both overwrite their predecessors. */
