@@ -62,7 +62,7 @@ function own(head: ProfileNode, per: number, print: boolean): number {
     for (const c of p.children) walk(c, builtin ? parent : name(p.callFrame), isOwn);
   };
   walk(head, '(root)', false);
-  if (print) console.log([...by].sort((a, b) => b[1] - a[1]).slice(0, 60).map(([k, b]) => `${String(Math.round(b / per)).padStart(7)} B  ${k}`).join('\n'));
+  if (print) console.log([...by].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env['REKEY_ALLOC_TOP'] ?? 60)).map(([k, b]) => `${String(Math.round(b / per)).padStart(7)} B  ${k}`).join('\n'));
   return total / per;
 }
 

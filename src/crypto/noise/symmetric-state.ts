@@ -98,6 +98,9 @@ function nonce12(n: number): Uint8Array {
   return NONCE;
 }
 
+/** The initial h (= ck) of each protocol name: public, computed once per name (a handful). */
+const INITIAL_H = new Map<string, Uint8Array>();
+
 const CK = 0;
 const H = HASHLEN;
 const K = 2 * HASHLEN;
@@ -125,10 +128,16 @@ export class SymmetricState {
   /** InitializeSymmetric(protocol_name). */
   static initialize(protocolName: string): SymmetricState {
     const s = new SymmetricState(new Uint8Array(STATE_BYTES), false, 0);
-    const name = new TextEncoder().encode(protocolName);
-    if (name.length <= HASHLEN) s.#h.set(name);
-    else blake2bInto(s.#h, name);
-    s.#ck.set(s.#h);
+    let h0 = INITIAL_H.get(protocolName);
+    if (!h0) {
+      const name = new TextEncoder().encode(protocolName);
+      h0 = new Uint8Array(HASHLEN);
+      if (name.length <= HASHLEN) h0.set(name);
+      else blake2bInto(h0, name);
+      INITIAL_H.set(protocolName, h0);
+    }
+    s.#h.set(h0);
+    s.#ck.set(h0);
     return s;
   }
 
@@ -152,7 +161,8 @@ export class SymmetricState {
   mixKey(ikm: Uint8Array): void {
     hkdf2(this.#ck, ikm);
     this.#ck.set(OUT1);
-    this.#k.set(OUT2.subarray(0, KEYLEN));
+    const k = this.#k;
+    for (let i = 0; i < KEYLEN; i++) k[i] = OUT2[i]!; // no view of OUT2 made
     wipe(WORK);
     this.#hasKey = true;
     this.#n = 0;
