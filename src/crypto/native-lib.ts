@@ -175,3 +175,36 @@ export function sodiumNativeRawHash(): RawHash | null {
   }
   return rawHash;
 }
+
+/**
+ * sodium_memzero and crypto_scalarmult of the addon itself, for the handshake (rekeyalloc17: the
+ * wrappers' node:assert calls allocate their rest arguments, 3 to 6 per call). The addon checks
+ * nothing: `q`, `n`, `p` are 32 bytes (primitives-native.ts's x25519 checks). `scalarmult`
+ * returns 0, or non-zero for a low-order point. null unless sodium-native 5's addon loaded.
+ */
+export interface RawPrimitives {
+  memzero(b: Uint8Array): void;
+  scalarmult(q: Uint8Array, n: Uint8Array, p: Uint8Array): number;
+}
+
+let rawPrims: RawPrimitives | null | undefined;
+
+export function sodiumNativeRawPrimitives(): RawPrimitives | null {
+  if (rawPrims !== undefined) return rawPrims;
+  rawPrims = null;
+  if (!sodiumNative()) return null;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const version = (require('sodium-native/package.json') as { version?: string }).version ?? '';
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const b = require('sodium-native/binding.js') as Record<string, unknown>;
+    const memzero = b['sodium_memzero'];
+    const scalarmult = b['crypto_scalarmult'];
+    if (version.split('.')[0] === '5' && typeof memzero === 'function' && typeof scalarmult === 'function' && b['crypto_scalarmult_BYTES'] === 32 && b['crypto_scalarmult_SCALARBYTES'] === 32) {
+      rawPrims = { memzero: memzero as RawPrimitives['memzero'], scalarmult: scalarmult as RawPrimitives['scalarmult'] };
+    }
+  } catch {
+    rawPrims = null; // the checked wrappers are used
+  }
+  return rawPrims;
+}

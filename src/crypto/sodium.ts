@@ -11,7 +11,7 @@
  * sure a backend is ready ('auto' unless one was chosen): await it once before calling anything.
  */
 import { useAeadBackend } from './aead';
-import { sodiumNative, sodiumNativeError, sodiumNativeRawHash } from './native-lib';
+import { sodiumNative, sodiumNativeError, sodiumNativeRawAead, sodiumNativeRawHash, sodiumNativeRawPrimitives } from './native-lib';
 import { nativePrimitives } from './primitives-native';
 import type { CryptoBackendName, CryptoPrimitives, KeyPair } from './primitives';
 import { wasmPrimitives } from './primitives-wasm';
@@ -44,7 +44,7 @@ export async function useCryptoBackend(name: CryptoBackendName | 'auto'): Promis
   if (name === 'native' && !na) throw new Error(`aeadBackend 'native': sodium-native could not be loaded (${sodiumNativeError()})`);
   const chosen: CryptoBackendName = name === 'auto' ? (na ? 'native' : 'wasm') : name;
   if (chosen === 'native') {
-    nativeImpl ??= nativePrimitives(na!, sodiumNativeRawHash());
+    nativeImpl ??= nativePrimitives(na!, { hash: sodiumNativeRawHash(), aead: sodiumNativeRawAead(), prims: sodiumNativeRawPrimitives() });
     impl = nativeImpl;
   } else {
     await loadWasmSodium();
