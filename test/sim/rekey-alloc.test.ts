@@ -11,39 +11,19 @@
  * Exact and load-proof as idle-alloc.test.ts is: TurboFan off (`--no-opt`) and constant
  * sampling intervals, both restored after the file.
  */
-import * as v8 from 'node:v8';
-import * as vm from 'node:vm';
 import { Session } from 'node:inspector/promises';
+import { allocatedBy, exactAllocationFlags } from './heap-allocated';
 import { SimWorld } from './harness';
 import { nativeLinkOf } from '../node/internals';
 import { initiateHandshake } from '../../src/engine/native/handshake';
 import { IK_INIT_BYTES, IK_RESPONSE_BYTES } from '../helpers/v4-forge';
 
-interface Stats { usedHeapSize: number }
-interface GcEvent { beforeGC: { heapStatistics: Stats }; afterGC: { heapStatistics: Stats } }
 interface ProfileNode { callFrame: { functionName: string; url: string; lineNumber: number }; selfSize: number; children: ProfileNode[] }
 
 const ROUNDS = Number(process.env['REKEY_ALLOC_ROUNDS'] ?? 8);
 /** `REKEY_ALLOC_OPT=1`: TurboFan left on (a daemon's figures; not exact). */
 const OPT = process.env['REKEY_ALLOC_OPT'] === '1';
 
-async function allocatedBy(run: () => Promise<void>): Promise<number> {
-  v8.setFlagsFromString('--expose-gc');
-  (vm.runInNewContext('gc') as () => void)();
-  const start = process.memoryUsage().heapUsed;
-  const prof = new v8.GCProfiler();
-  prof.start();
-  await run();
-  const end = process.memoryUsage().heapUsed;
-  const events = (prof.stop() as unknown as { statistics: GcEvent[] }).statistics;
-  let total = 0;
-  let prev = start;
-  for (const e of events) {
-    total += e.beforeGC.heapStatistics.usedHeapSize - prev;
-    prev = e.afterGC.heapStatistics.usedHeapSize;
-  }
-  return total + end - prev;
-}
 
 const nodeCode = (url: string): boolean => /\/src\//.test(url) && !/\/src\/(runtime|net\/sim)\//.test(url);
 
@@ -69,14 +49,7 @@ function own(head: ProfileNode, per: number, print: boolean): number {
 }
 
 describe('rekey of an idle pair', () => {
-  beforeAll(() => {
-    if (!OPT) v8.setFlagsFromString('--no-opt');
-    v8.setFlagsFromString('--sampling-heap-profiler-suppress-randomness');
-  });
-  afterAll(() => {
-    v8.setFlagsFromString('--opt');
-    v8.setFlagsFromString('--no-sampling-heap-profiler-suppress-randomness');
-  });
+  exactAllocationFlags(OPT);
   let w: SimWorld;
   beforeEach(() => {
     w = new SimWorld(17);
