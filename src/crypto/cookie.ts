@@ -129,6 +129,17 @@ export class CookieChecker {
   }
 }
 
+/**
+ * What a fresh CookieGenerator's addMacs writes (mac1 to `receiverStatic`, mac2 zero: a fresh
+ * generator holds no cookie), without the generator and its cookie key: for a message sent once
+ * and never answered with a cookie reply of ours to take (a responder's answer; rekeyalloc17).
+ */
+export function addFreshMacs(msg: Uint8Array, receiverStatic: Uint8Array): void {
+  const end = msg.length - MACS_BYTES;
+  msg.set(mac(mac1Key(receiverStatic), msg.subarray(0, end)), end);
+  msg.fill(0, end + MAC_BYTES, end + MACS_BYTES);
+}
+
 export interface CookieGeneratorOptions {
   /** The receiver's X25519 static, or ANONYMOUS_STATIC when it is not known (XX msg1, msg2). */
   receiverStatic: Uint8Array;

@@ -10,23 +10,44 @@
 
 const rotl = (x: number, n: number): number => (x << n) | (x >>> (32 - n));
 
-function quarter(s: Uint32Array, a: number, b: number, c: number, d: number): void {
-  s[a] = (s[a]! + s[b]!) | 0;
+/**
+ * (a + b) mod 2^32 as an int32, from 16-bit halves: every intermediate is a small integer, so
+ * even unoptimized code boxes no number (a plain `(a + b) | 0` makes a heap number whenever the
+ * sum leaves the int32 range, half the time: ~16 KB per call before rekeyalloc17).
+ */
+const add = (a: number, b: number): number => {
+  const lo = (a & 0xffff) + (b & 0xffff);
+  return (((a >>> 16) + (b >>> 16) + (lo >>> 16)) << 16) | (lo & 0xffff);
+};
+
+/** Int32 words (never a heap number when read, unlike a Uint32Array's words ≥ 2^31). */
+function quarter(s: Int32Array, a: number, b: number, c: number, d: number): void {
+  s[a] = add(s[a]!, s[b]!);
   s[d] = rotl(s[d]! ^ s[a]!, 16);
-  s[c] = (s[c]! + s[d]!) | 0;
+  s[c] = add(s[c]!, s[d]!);
   s[b] = rotl(s[b]! ^ s[c]!, 12);
-  s[a] = (s[a]! + s[b]!) | 0;
+  s[a] = add(s[a]!, s[b]!);
   s[d] = rotl(s[d]! ^ s[a]!, 8);
-  s[c] = (s[c]! + s[d]!) | 0;
+  s[c] = add(s[c]!, s[d]!);
   s[b] = rotl(s[b]! ^ s[c]!, 7);
 }
 
-const word = (b: Uint8Array, o: number): number => (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
+const word = (b: Uint8Array, o: number): number => b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24);
 
-/** Writes HChaCha20(key, nonce16) into `out` (32 bytes). */
+/** The working state: one per process (a call runs synchronously), zeroed before every return. */
+const S = new Int32Array(16);
+
+function put(out: Uint8Array, i: number, w: number): void {
+  out[4 * i] = w;
+  out[4 * i + 1] = w >>> 8;
+  out[4 * i + 2] = w >>> 16;
+  out[4 * i + 3] = w >>> 24;
+}
+
+/** Writes HChaCha20(key, nonce16) into `out` (32 bytes). Allocates nothing. */
 export function hchacha20(out: Uint8Array, key: Uint8Array, nonce16: Uint8Array): void {
   if (key.length !== 32 || nonce16.length !== 16 || out.length < 32) throw new RangeError('hchacha20: 32-byte key, 16-byte nonce, 32-byte output');
-  const s = new Uint32Array(16);
+  const s = S;
   s[0] = 0x61707865;
   s[1] = 0x3320646e;
   s[2] = 0x79622d32;
@@ -43,13 +64,8 @@ export function hchacha20(out: Uint8Array, key: Uint8Array, nonce16: Uint8Array)
     quarter(s, 2, 7, 8, 13);
     quarter(s, 3, 4, 9, 14);
   }
-  const words = [0, 1, 2, 3, 12, 13, 14, 15];
-  for (let i = 0; i < 8; i++) {
-    const w = s[words[i]!]!;
-    out[4 * i] = w;
-    out[4 * i + 1] = w >>> 8;
-    out[4 * i + 2] = w >>> 16;
-    out[4 * i + 3] = w >>> 24;
-  }
+  // words 0..3 and 12..15
+  for (let i = 0; i < 4; i++) put(out, i, s[i]!);
+  for (let i = 4; i < 8; i++) put(out, i, s[8 + i]!);
   s.fill(0);
 }

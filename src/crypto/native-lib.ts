@@ -102,6 +102,19 @@ function plantPrebuiltBinding(): void {
 /** Why sodium-native could not be loaded ('' when it loaded or was not tried). */
 export const sodiumNativeError = (): string => loadError;
 
+/** sodium-native 5's addon (its binding.js), or null: not installed, not loaded, another major version. */
+function addon5(): Record<string, unknown> | null {
+  if (!sodiumNative()) return null;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const version = (require('sodium-native/package.json') as { version?: string }).version ?? '';
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return version.split('.')[0] === '5' ? (require('sodium-native/binding.js') as Record<string, unknown>) : null;
+  } catch {
+    return null; // the checked wrappers are used
+  }
+}
+
 /**
  * The ChaCha20-Poly1305-IETF seal and open of sodium-native's addon itself (its binding.js),
  * without index.js's argument checks (issue 12: seven node:assert calls per call, each allocating
@@ -121,22 +134,67 @@ let rawAead: RawAead | null | undefined;
 export function sodiumNativeRawAead(): RawAead | null {
   if (rawAead !== undefined) return rawAead;
   rawAead = null;
-  if (!sodiumNative()) return null;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const version = (require('sodium-native/package.json') as { version?: string }).version ?? '';
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const b = require('sodium-native/binding.js') as Record<string, unknown>;
-    const open = b['crypto_aead_chacha20poly1305_ietf_decrypt'];
-    const seal = b['crypto_aead_chacha20poly1305_ietf_encrypt'];
-    if (
-      version.split('.')[0] === '5' && typeof open === 'function' && typeof seal === 'function' && b['crypto_aead_chacha20poly1305_ietf_ABYTES'] === 16 &&
-      b['crypto_aead_chacha20poly1305_ietf_NPUBBYTES'] === 12 && b['crypto_aead_chacha20poly1305_ietf_KEYBYTES'] === 32
-    ) {
-      rawAead = { open: open as RawAead['open'], seal: seal as RawAead['seal'] };
-    }
-  } catch {
-    rawAead = null; // the checked wrappers are used
+  const b = addon5();
+  if (b === null) return null;
+  const open = b['crypto_aead_chacha20poly1305_ietf_decrypt'];
+  const seal = b['crypto_aead_chacha20poly1305_ietf_encrypt'];
+  if (
+    typeof open === 'function' && typeof seal === 'function' && b['crypto_aead_chacha20poly1305_ietf_ABYTES'] === 16 &&
+    b['crypto_aead_chacha20poly1305_ietf_NPUBBYTES'] === 12 && b['crypto_aead_chacha20poly1305_ietf_KEYBYTES'] === 32
+  ) {
+    rawAead = { open: open as RawAead['open'], seal: seal as RawAead['seal'] };
   }
   return rawAead;
+}
+
+/**
+ * Unkeyed BLAKE2b of `msg`'s first `msgBytes` bytes into `out` through sodium-native's addon
+ * itself (issue 12, rekeyalloc17: index.js's `crypto_generichash` makes three node:assert calls,
+ * each allocating its rest arguments, ~18 KB per rekey in unoptimized code, and the handshake's
+ * HMACs needed a subarray per call to pass a prefix). The addon checks nothing: `out` is 16..64
+ * bytes and `msgBytes` ≤ msg.length (the callers, sodium.ts's blake2bInto, guarantee both). null
+ * unless sodium-native 5's addon loaded with the expected sizes.
+ */
+export type RawHash = (out: Uint8Array, msg: Uint8Array, msgBytes: number) => void;
+
+let rawHash: RawHash | null | undefined;
+const NO_KEY = new ArrayBuffer(0);
+
+export function sodiumNativeRawHash(): RawHash | null {
+  if (rawHash !== undefined) return rawHash;
+  rawHash = null;
+  const b = addon5();
+  const h = b?.['crypto_generichash'];
+  if (b && typeof h === 'function' && b['crypto_generichash_BYTES_MIN'] === 16 && b['crypto_generichash_BYTES_MAX'] === 64) {
+    const f = h as (o: ArrayBufferLike, oo: number, ol: number, m: ArrayBufferLike, mo: number, ml: number, k: ArrayBufferLike, ko: number, kl: number) => number;
+    rawHash = (out, msg, msgBytes) => {
+      if (f(out.buffer, out.byteOffset, out.byteLength, msg.buffer, msg.byteOffset, msgBytes, NO_KEY, 0, 0) !== 0) throw new Error('blake2b failed');
+    };
+  }
+  return rawHash;
+}
+
+/**
+ * sodium_memzero and crypto_scalarmult of the addon itself, for the handshake (rekeyalloc17: the
+ * wrappers' node:assert calls allocate their rest arguments, 3 to 6 per call). The addon checks
+ * nothing: `q`, `n`, `p` are 32 bytes (primitives-native.ts's x25519 checks). `scalarmult`
+ * returns 0, or non-zero for a low-order point. null unless sodium-native 5's addon loaded.
+ */
+export interface RawPrimitives {
+  memzero(b: Uint8Array): void;
+  scalarmult(q: Uint8Array, n: Uint8Array, p: Uint8Array): number;
+}
+
+let rawPrims: RawPrimitives | null | undefined;
+
+export function sodiumNativeRawPrimitives(): RawPrimitives | null {
+  if (rawPrims !== undefined) return rawPrims;
+  rawPrims = null;
+  const b = addon5();
+  const memzero = b?.['sodium_memzero'];
+  const scalarmult = b?.['crypto_scalarmult'];
+  if (b && typeof memzero === 'function' && typeof scalarmult === 'function' && b['crypto_scalarmult_BYTES'] === 32 && b['crypto_scalarmult_SCALARBYTES'] === 32) {
+    rawPrims = { memzero: memzero as RawPrimitives['memzero'], scalarmult: scalarmult as RawPrimitives['scalarmult'] };
+  }
+  return rawPrims;
 }

@@ -8,12 +8,22 @@
  * that their owners wipe. Outputs equal the wasm backend's byte for byte.
  */
 import type { CryptoPrimitives, KeyPair } from './primitives';
-import type { SodiumNativeLib } from './native-lib';
+import type { RawAead, RawHash, RawPrimitives, SodiumNativeLib } from './native-lib';
 import { needLength } from './wasm-heap';
 
 const SLAB_BYTES = 4096;
 
-export function nativePrimitives(na: SodiumNativeLib): CryptoPrimitives {
+/** The addon's own functions, without sodium-native's checking wrappers (native-lib.ts), when they loaded. */
+export interface RawNative {
+  hash: RawHash | null;
+  aead: RawAead | null;
+  prims: RawPrimitives | null;
+}
+
+export function nativePrimitives(na: SodiumNativeLib, raw: RawNative = { hash: null, aead: null, prims: null }): CryptoPrimitives {
+  const rawAead = raw.aead;
+  const memzero = raw.prims ? raw.prims.memzero : (b: Uint8Array): void => na.sodium_memzero(b);
+  const scalarmult = raw.prims?.scalarmult ?? null;
   // Secure memory in 4 KiB sodium_malloc'd slabs, handed out by a bump pointer: one guarded
   // mapping per slab rather than per key (10,000 nodes in one process would otherwise need
   // 20,000 mappings, near Linux's default vm.max_map_count). A slab is freed when the last key
@@ -42,6 +52,16 @@ export function nativePrimitives(na: SodiumNativeLib): CryptoPrimitives {
   };
   const aead = (encrypt: boolean, input: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array, xchacha: boolean): Uint8Array | null => {
     const out = new Uint8Array(encrypt ? input.length + 16 : input.length - 16);
+    if (!xchacha && rawAead !== null && nonce.length === 12 && key.length === 32) {
+      // the Noise cipher through the addon itself (its sizes checked here)
+      if (encrypt) {
+        if (rawAead.seal(out, input, ad, nonce, key) !== out.length) throw new Error('could not encrypt data');
+        return out;
+      }
+      if (rawAead.open(out, input, ad, nonce, key) === out.length) return out;
+      memzero(out);
+      return null;
+    }
     if (encrypt) {
       if (xchacha) na.crypto_aead_xchacha20poly1305_ietf_encrypt(out, input, ad, null, nonce, key);
       else na.crypto_aead_chacha20poly1305_ietf_encrypt(out, input, ad, null, nonce, key);
@@ -108,6 +128,11 @@ export function nativePrimitives(na: SodiumNativeLib): CryptoPrimitives {
     x25519: (sk, pk) => {
       if (sk.length !== 32 || pk.length !== 32) throw new RangeError('x25519: 32-byte keys');
       const q = new Uint8Array(32);
+      if (scalarmult !== null) {
+        if (scalarmult(q, sk, pk) === 0) return q;
+        memzero(q);
+        return null; // low-order point
+      }
       try {
         na.crypto_scalarmult(q, sk, pk);
         return q;
@@ -126,7 +151,7 @@ export function nativePrimitives(na: SodiumNativeLib): CryptoPrimitives {
       return blake2b(len, msg, key);
     },
     blake2b,
-    blake2bInto: (out, msg) => na.crypto_generichash(out, msg, null),
+    blake2bInto: raw.hash ?? ((out, msg, msgBytes) => na.crypto_generichash(out, msgBytes === msg.length ? msg : msg.subarray(0, msgBytes), null)),
     aeadEncrypt: (msg, ad, nonce, key) => {
       needLength(key, 32, 'key');
       needLength(nonce, 24, 'nonce');
@@ -169,7 +194,7 @@ export function nativePrimitives(na: SodiumNativeLib): CryptoPrimitives {
       na.sodium_memzero(m);
       return null;
     },
-    wipe: (buf) => na.sodium_memzero(buf),
+    wipe: memzero,
     constantTimeEqual: (a, b) => a.length === b.length && (a.length === 0 || na.sodium_memcmp(a, b)),
     scrubStack: () => undefined,
   };

@@ -178,8 +178,8 @@ export const wasmPrimitives: CryptoPrimitives = {
   x25519Base,
   genericHash,
   blake2b: blake2bScrubbed,
-  blake2bInto: (out, msg) => {
-    const h = blake2bScrubbed(out.length, msg);
+  blake2bInto: (out, msg, msgBytes) => {
+    const h = blake2bScrubbed(out.length, msgBytes === msg.length ? msg : msg.subarray(0, msgBytes));
     out.set(h);
     h.fill(0);
   },

@@ -35,8 +35,8 @@ export interface CryptoPrimitives {
   genericHash(len: number, msg: Uint8Array, key?: Uint8Array): Uint8Array;
   /** BLAKE2b for the handshake (no length checks; wasm: on the scrubbed handshake scratch area). */
   blake2b(len: number, msg: Uint8Array, key?: Uint8Array): Uint8Array;
-  /** Unkeyed BLAKE2b of `msg` into `out` (its length is the output length, 16..64): no allocation on native. */
-  blake2bInto(out: Uint8Array, msg: Uint8Array): void;
+  /** Unkeyed BLAKE2b of `msg`'s first `msgBytes` bytes into `out` (its length is the output length, 16..64): no allocation on native. */
+  blake2bInto(out: Uint8Array, msg: Uint8Array, msgBytes: number): void;
   // AEAD
   /** XChaCha20-Poly1305-IETF: ciphertext ‖ tag. */
   aeadEncrypt(msg: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array;

@@ -208,7 +208,10 @@ export class Session {
 
   /** Past this, the session may neither send nor receive. */
   expired(nowMs: number, l: SessionLimits): boolean {
-    return (this.#flags & WIPED) !== 0 || nowMs - this.createdAtMs >= l.rejectAfterMs || this.#sendCounter >= l.rekeyAfterMessages * 2;
+    // sendCounter ≥ 2 × rekeyAfterMessages without computing the product (2^33 by default: a heap
+    // number per call in unoptimized code, and this runs at every tick of every link)
+    const c = this.#sendCounter;
+    return (this.#flags & WIPED) !== 0 || nowMs - this.createdAtMs >= l.rejectAfterMs || (c >= l.rekeyAfterMessages && c - l.rekeyAfterMessages >= l.rekeyAfterMessages);
   }
 
   /** @internal The memory of both directions' keys (send, receive) while held, for wipe tests. */

@@ -11,7 +11,7 @@
  * sure a backend is ready ('auto' unless one was chosen): await it once before calling anything.
  */
 import { useAeadBackend } from './aead';
-import { sodiumNative, sodiumNativeError } from './native-lib';
+import { sodiumNative, sodiumNativeError, sodiumNativeRawAead, sodiumNativeRawHash, sodiumNativeRawPrimitives } from './native-lib';
 import { nativePrimitives } from './primitives-native';
 import type { CryptoBackendName, CryptoPrimitives, KeyPair } from './primitives';
 import { wasmPrimitives } from './primitives-wasm';
@@ -44,7 +44,7 @@ export async function useCryptoBackend(name: CryptoBackendName | 'auto'): Promis
   if (name === 'native' && !na) throw new Error(`aeadBackend 'native': sodium-native could not be loaded (${sodiumNativeError()})`);
   const chosen: CryptoBackendName = name === 'auto' ? (na ? 'native' : 'wasm') : name;
   if (chosen === 'native') {
-    nativeImpl ??= nativePrimitives(na!);
+    nativeImpl ??= nativePrimitives(na!, { hash: sodiumNativeRawHash(), aead: sodiumNativeRawAead(), prims: sodiumNativeRawPrimitives() });
     impl = nativeImpl;
   } else {
     await loadWasmSodium();
@@ -88,8 +88,11 @@ export const x25519Base = (sk: Uint8Array): Uint8Array => p().x25519Base(sk);
 export const genericHash = (len: number, msg: Uint8Array, key?: Uint8Array): Uint8Array => p().genericHash(len, msg, key);
 /** BLAKE2b (keyed when `key` is given, ≤ 64 bytes); wasm: with scrubbed wasm memory. */
 export const blake2bScrubbed = (len: number, msg: Uint8Array, key?: Uint8Array): Uint8Array => p().blake2b(len, msg, key);
-/** Unkeyed BLAKE2b into `out` (out.length bytes; the handshake's scratch areas: no allocation on native). */
-export const blake2bInto = (out: Uint8Array, msg: Uint8Array): void => p().blake2bInto(out, msg);
+/** Unkeyed BLAKE2b of msg's first `msgBytes` bytes (all by default) into `out` (out.length bytes, 16..64; the handshake's scratch areas: no allocation on native). */
+export const blake2bInto = (out: Uint8Array, msg: Uint8Array, msgBytes: number = msg.length): void => {
+  if (out.length < 16 || out.length > 64 || msgBytes < 0 || msgBytes > msg.length) throw new RangeError('blake2bInto: 16..64 output bytes, a prefix of msg');
+  p().blake2bInto(out, msg, msgBytes);
+};
 
 // ---- AEAD ----
 /** XChaCha20-Poly1305-IETF: ciphertext ‖ tag. */

@@ -15,37 +15,15 @@
  * (`--sampling-heap-profiler-suppress-randomness`), both restored after it: the same figures on
  * every run, loaded or not, so the bounds sit just above what the code allocates.
  */
-import * as v8 from 'node:v8';
-import * as vm from 'node:vm';
 import { Session } from 'node:inspector/promises';
+import { allocatedBy, exactAllocationFlags } from './heap-allocated';
 import { SimWorld, SIM_PORT, established } from './harness';
 import { nativeLinkOf } from '../node/internals';
 import type { UdpVaultNode } from '../../src/node/types';
 
-interface Stats { usedHeapSize: number }
-interface GcEvent { beforeGC: { heapStatistics: Stats }; afterGC: { heapStatistics: Stats } }
 interface ProfileNode { callFrame: { functionName: string; url: string; lineNumber: number }; selfSize: number; children: ProfileNode[] }
 
 const addr = (i: number): string => `127.0.3.${i + 1}`;
-
-/** V8 heap allocated while `run` runs (a full collection first; summed over the collections meanwhile). */
-async function allocatedBy(run: () => Promise<void>): Promise<number> {
-  v8.setFlagsFromString('--expose-gc');
-  (vm.runInNewContext('gc') as () => void)();
-  const start = process.memoryUsage().heapUsed;
-  const prof = new v8.GCProfiler();
-  prof.start();
-  await run();
-  const end = process.memoryUsage().heapUsed;
-  const events = (prof.stop() as unknown as { statistics: GcEvent[] }).statistics;
-  let total = 0;
-  let prev = start;
-  for (const e of events) {
-    total += e.beforeGC.heapStatistics.usedHeapSize - prev;
-    prev = e.afterGC.heapStatistics.usedHeapSize;
-  }
-  return total + end - prev;
-}
 
 /** The node's own code: src/, not the simulator's network and scheduler. */
 const nodeCode = (url: string): boolean => /\/src\//.test(url) && !/\/src\/(runtime|net\/sim)\//.test(url);
@@ -86,14 +64,7 @@ function byFunction(head: ProfileNode, per: number, print: boolean): { own: numb
 }
 
 describe('idle keepalive exchanges', () => {
-  beforeAll(() => {
-    v8.setFlagsFromString('--no-opt');
-    v8.setFlagsFromString('--sampling-heap-profiler-suppress-randomness');
-  });
-  afterAll(() => {
-    v8.setFlagsFromString('--opt');
-    v8.setFlagsFromString('--no-sampling-heap-profiler-suppress-randomness');
-  });
+  exactAllocationFlags();
   let w: SimWorld;
   beforeEach(() => {
     w = new SimWorld(15);

@@ -151,7 +151,12 @@ export class HandshakeState {
     const local = localIsE ? this.#e : this.#s;
     const remote = remoteIsE ? this.#re : this.#rs;
     if (!local || !remote) throw new NoiseError('state', `noise: missing key for ${token}`);
-    const shared = token === 'ss' && this.#staticStatic ? this.#staticStatic.slice() : x25519(local.privateKey, remote);
+    // The cached static-static DH is read in place (mixKey only reads its input; destroy() wipes it).
+    if (token === 'ss' && this.#staticStatic) {
+      ss.mixKey(this.#staticStatic);
+      return;
+    }
+    const shared = x25519(local.privateKey, remote);
     if (!shared) throw new NoiseError('malformed', 'low-order public key');
     ss.mixKey(shared);
     wipe(shared);
@@ -160,29 +165,29 @@ export class HandshakeState {
   /** WriteMessage(payload): returns the Noise message (e ‖ enc(s) ‖ enc(payload)). */
   writeMessage(payload: Uint8Array): Uint8Array {
     const tokens = this.#check(true);
-    const parts: Uint8Array[] = [];
-    for (const t of tokens) {
+    // e ‖ enc(s) ‖ enc(payload), written straight into the message (no list of parts)
+    const out = new Uint8Array(HandshakeState.overhead(this.pattern, this.#index, this.#ss.hasKey()) + payload.length);
+    let o = 0;
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i]!;
       if (t === 'e') {
         if (!this.#e) {
           if (!this.#random) throw new Error('noise: no ephemeral and no random source');
           this.#e = generateDhKeyPair(this.#random);
         }
-        parts.push(this.#e.publicKey.slice());
+        out.set(this.#e.publicKey, o);
+        o += DHLEN;
         this.#ss.mixHash(this.#e.publicKey);
       } else if (t === 's') {
-        parts.push(this.#ss.encryptAndHash(this.#s.publicKey));
+        const c = this.#ss.encryptAndHash(this.#s.publicKey);
+        out.set(c, o);
+        o += c.length;
       } else {
         this.#dh(this.#ss, t);
       }
     }
-    parts.push(this.#ss.encryptAndHash(payload));
+    out.set(this.#ss.encryptAndHash(payload), o);
     this.#index++;
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let o = 0;
-    for (const p of parts) {
-      out.set(p, o);
-      o += p.length;
-    }
     return out;
   }
 

@@ -56,7 +56,12 @@ function readU64(b: Uint8Array, off: number): number | null {
 const isU32 = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= 0xffffffff;
 const isU53 = (n: number): boolean => Number.isSafeInteger(n) && n >= 0;
 
+/** No extensions (zero bytes: nothing can be written into it). */
+const NO_EXTENSION_BYTES = new Uint8Array(0);
+const NO_EXTENSIONS: readonly Extension[] = [];
+
 export function encodeExtensions(ext: readonly Extension[]): Uint8Array {
+  if (ext.length === 0) return NO_EXTENSION_BYTES; // every handshake today: no list, closure or array made
   const len = ext.reduce((n, e) => n + 2 + e.value.length, 0);
   if (len > MAX_EXTENSION_BYTES) throw new RangeError(`extensions take ${len} bytes, at most ${MAX_EXTENSION_BYTES}`);
   const out = new Uint8Array(len);
@@ -78,7 +83,7 @@ export function encodePayload(p: HandshakePayload): Uint8Array {
   if (!isU53(p.wallClockMs) || !isU53(p.streamEpoch)) throw new RangeError('wallClockMs and streamEpoch must be integers in [0, 2^53)');
   if (!isU32(p.sessionId) || p.sessionId === 0 || !isU32(p.maxMessageBytes)) throw new RangeError('sessionId (≠ 0) and maxMessageBytes must be u32');
   if (p.identity && p.identity.length !== PAYLOAD_IDENTITY_BYTES) throw new RangeError('identity must be 32 bytes');
-  const ext = encodeExtensions(p.extensions ?? []);
+  const ext = encodeExtensions(p.extensions ?? NO_EXTENSIONS);
   const idLen = p.identity ? PAYLOAD_IDENTITY_BYTES : 0;
   const b = new Uint8Array(PAYLOAD_BASE_BYTES + idLen + ext.length);
   b[0] = PAYLOAD_VERSION;

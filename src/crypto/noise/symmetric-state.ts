@@ -49,14 +49,14 @@ export function hash(data: Uint8Array): Uint8Array {
 /** HMAC-BLAKE2b (RFC 2104, B = 128) into `out` (64 bytes); `key` ≤ BLOCKLEN bytes. Leaves secrets in WORK: the caller wipes it. */
 function hmacInto(out: Uint8Array, key: Uint8Array, data: Uint8Array): void {
   const own = data.length > MAX_SCRATCH_DATA;
-  const inner = own ? new Uint8Array(BLOCKLEN + data.length) : INNER.subarray(0, BLOCKLEN + data.length);
+  const inner = own ? new Uint8Array(BLOCKLEN + data.length) : INNER;
   for (let i = 0; i < BLOCKLEN; i++) {
     const b = i < key.length ? key[i]! : 0;
     inner[i] = b ^ 0x36;
     OUTER[i] = b ^ 0x5c;
   }
   inner.set(data, BLOCKLEN);
-  blake2bInto(IH, inner);
+  blake2bInto(IH, inner, BLOCKLEN + data.length); // a prefix of INNER: no view made
   OUTER.set(IH, BLOCKLEN);
   blake2bInto(out, OUTER);
   if (own) wipe(inner);
@@ -98,6 +98,9 @@ function nonce12(n: number): Uint8Array {
   return NONCE;
 }
 
+/** The initial h (= ck) of each protocol name: public, computed once per name (a handful). */
+const INITIAL_H = new Map<string, Uint8Array>();
+
 const CK = 0;
 const H = HASHLEN;
 const K = 2 * HASHLEN;
@@ -125,10 +128,16 @@ export class SymmetricState {
   /** InitializeSymmetric(protocol_name). */
   static initialize(protocolName: string): SymmetricState {
     const s = new SymmetricState(new Uint8Array(STATE_BYTES), false, 0);
-    const name = new TextEncoder().encode(protocolName);
-    if (name.length <= HASHLEN) s.#h.set(name);
-    else blake2bInto(s.#h, name);
-    s.#ck.set(s.#h);
+    let h0 = INITIAL_H.get(protocolName);
+    if (!h0) {
+      const name = new TextEncoder().encode(protocolName);
+      h0 = new Uint8Array(HASHLEN);
+      if (name.length <= HASHLEN) h0.set(name);
+      else blake2bInto(h0, name);
+      INITIAL_H.set(protocolName, h0);
+    }
+    s.#h.set(h0);
+    s.#ck.set(h0);
     return s;
   }
 
@@ -145,14 +154,15 @@ export class SymmetricState {
     if (mix.length < n) mix = new Uint8Array(n);
     mix.set(this.#h);
     mix.set(data, HASHLEN);
-    blake2bInto(this.#h, mix.subarray(0, n));
+    blake2bInto(this.#h, mix, n);
   }
 
   /** MixKey(ikm): ck, temp_k = HKDF(ck, ikm, 2); the key is the first 32 bytes of temp_k. Both overwrite their predecessors. */
   mixKey(ikm: Uint8Array): void {
     hkdf2(this.#ck, ikm);
     this.#ck.set(OUT1);
-    this.#k.set(OUT2.subarray(0, KEYLEN));
+    const k = this.#k;
+    for (let i = 0; i < KEYLEN; i++) k[i] = OUT2[i]!; // no view of OUT2 made
     wipe(WORK);
     this.#hasKey = true;
     this.#n = 0;

@@ -6,7 +6,7 @@
  */
 import { DropError } from '../../errors';
 import type { Session } from '../../crypto/session';
-import { CookieGenerator } from '../../crypto/cookie';
+import { addFreshMacs, ANONYMOUS_STATIC } from '../../crypto/cookie';
 import { staticFingerprint } from '../../crypto/fingerprint';
 import { formatEndpoint } from '../../peer/endpoint';
 import type { HandshakeResult, NoiseStatic } from '../../crypto/noise/common';
@@ -152,7 +152,7 @@ function respondIk(hs: V4Core, link: NativeLink, responder: IkResponder, d: Data
   // packet on it (receive.ts → sessionConfirmed). A key-less peer's candidate key rides along.
   hs.install(link, result, false, responderOffset(result.remotePayload.wallClockMs, ctx.clock.now()));
   const bytes = encodeHandshake(V4.ikResponse, result.remoteSessionId, message);
-  new CookieGenerator({ receiverStatic: result.remoteStatic, clock: ctx.clock }).addMacs(bytes);
+  addFreshMacs(bytes, result.remoteStatic); // as a fresh CookieGenerator would (no cookie held for an answer)
   hs.send(link, bytes, d);
 }
 
@@ -198,7 +198,7 @@ const { ctx } = hs;
   if (old) ctx.peers.unbindPending(old.sid);
   ctx.peers.bindPending(link.peer, sid);
   const bytes = encodeHandshake(V4.xx2, responder.remoteSessionId, msg2);
-  new CookieGenerator({ receiverStatic: new Uint8Array(32), clock: ctx.clock }).addMacs(bytes);
+  addFreshMacs(bytes, ANONYMOUS_STATIC);
   hs.send(link, bytes, d);
 }
 
