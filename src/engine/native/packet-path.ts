@@ -11,8 +11,7 @@ import { PacketSpace } from '../../delivery/reliable/packet-space';
 import { WindowWaitQueue } from '../../delivery/congestion/window-wait';
 import { controllerFactory } from '../../delivery/congestion/select';
 import { MAX_ACK_DELAY_MS } from '../../delivery/reliable/rtt';
-import { IPV4_HEADER_BYTES, IPV6_HEADER_BYTES, UDP_HEADER_BYTES } from '../../constants';
-import { PmtuSearch, PMTU_BASE_IPV4, PMTU_BASE_IPV6 } from '../../delivery/pmtu';
+import type { PmtuSearch } from '../../delivery/pmtu';
 import { INITIAL_CREDIT, type CreditWindow } from '../../delivery/flow';
 import { decodeAck } from '../../wire/ack';
 import { probeLedger } from './probe-ledger';
@@ -22,21 +21,14 @@ import type { OutMessage } from '../../peer/outbox';
 import type { FrameRef } from './frame-ref';
 import { pathStats, type PathStats } from './path-stats';
 import { expireWaiting, requeueLost, requeueOldest } from './path-losses';
+import { amplificationRoomOf, type Unvalidated } from './address-validation';
+import { newPmtuSearch, probeRttMs, probeTimeoutMs } from './path-mtu-probe';
 import type { NativeLink } from './link';
 
 export { DELIVERY_ACK_REF, LIMITS_REF, type FrameRef } from './frame-ref';
 export type { PathStats } from './path-stats';
 
-/** Anti-amplification (RFC 9000 §8): before a new address answered, at most this × what came from it. */
-export const AMPLIFICATION_FACTOR = 3;
-
-/** A new peer address not validated yet: what it sent us, what we sent it, our first packet to it. */
-interface Unvalidated {
-  received: number;
-  sent: number;
-  firstPn: number;
-  probed: boolean;
-}
+export { AMPLIFICATION_FACTOR } from './address-validation';
 
 export class PacketPath {
   readonly #link: NativeLink;
@@ -97,30 +89,13 @@ export class PacketPath {
 
   /** Path MTU search for the peer's current address (RFC 8899). */
   get pmtu(): PmtuSearch {
-    if (!this.#pmtu) {
-      const { ctx, peer } = this.#link;
-      const family = peer.endpoint.family;
-      this.#pmtu = new PmtuSearch({
-        baseBytes: family === 6 ? PMTU_BASE_IPV6 : PMTU_BASE_IPV4,
-        maxBytes: ctx.maxDatagram[family],
-        ipUdpHeaderBytes: (family === 6 ? IPV6_HEADER_BYTES : IPV4_HEADER_BYTES) + UDP_HEADER_BYTES,
-      });
-    }
+    if (!this.#pmtu) this.#pmtu = newPmtuSearch(this.#link);
     return this.#pmtu;
   }
 
-  /** RTT for judging probes: from packet acks, else the handshake's, else the initial estimate. */
-  #probeRttMs(): number {
-    const s = this.space;
-    if (s.rtt.hasSample) return Math.max(s.rtt.smoothedMs, s.rtt.latestMs);
-    return this.#link.peer.rttMs ?? s.rtt.smoothedMs;
-  }
-
-  /** How long a probe may go unanswered: the PTO, or from the handshake's RTT before any sample (3 × RTT + max ack delay). */
+  /** How long a probe may go unanswered: the PTO, or from the handshake's RTT before any sample (path-mtu-probe.ts). */
   probeTimeoutMs(): number {
-    const s = this.space;
-    const hs = this.#link.peer.rttMs;
-    return s.rtt.hasSample || hs === null ? s.rtt.ptoMs() : 3 * Math.max(hs, 1) + MAX_ACK_DELAY_MS;
+    return probeTimeoutMs(this.space, this.#link.peer.rttMs);
   }
 
   /**
@@ -246,7 +221,7 @@ export class PacketPath {
       const { ranges } = decodeAck(bytes);
       const largest = ranges.reduce((m, r) => Math.max(m, r.largest), -1);
       const fragments = probeLedger(this.#link.ctx)?.count(this.#link.peer.endpoint.family);
-      pmtu.onAck((pn) => ranges.some((r) => r.smallest <= pn && pn <= r.largest), largest, nowMs, this.#probeRttMs(), fragments);
+      pmtu.onAck((pn) => ranges.some((r) => r.smallest <= pn && pn <= r.largest), largest, nowMs, probeRttMs(space, this.#link.peer.rttMs), fragments);
     }
     const { acked, lost } = res;
     for (let k = 0; k < acked.length; k++) {
@@ -300,7 +275,7 @@ export class PacketPath {
   /** Bytes that may still be sent to the peer's address (Infinity once validated). */
   amplificationRoom(): number {
     const u = this.#unvalidated;
-    return u ? Math.max(0, AMPLIFICATION_FACTOR * u.received - u.sent) : Infinity;
+    return u ? amplificationRoomOf(u) : Infinity;
   }
 
   /** The pump may send a small ack-eliciting probe to have the new address answer: once, and again after a probe timeout (`again`). */
