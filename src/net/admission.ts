@@ -28,6 +28,8 @@
  * contact): the node answers with a cookie reply instead of doing the work.
  */
 import type { Clock } from '../runtime/clock';
+import { Bucket, wholeMs } from './admission-bucket';
+import { CookieBudgets } from './cookie-budget';
 
 export interface AdmissionOptions {
   /** Verification operations per second for the whole node. */
@@ -52,9 +54,7 @@ export const DEFAULT_ADMISSION = {
   newcomerShare: 0.25,
 } as const;
 
-/** Cookie replies per second one source (IPv4 address or IPv6 /64) may receive, and the burst. */
-export const COOKIE_REPLIES_PER_SECOND = 2;
-export const COOKIE_REPLY_BURST = 4;
+export { COOKIE_REPLIES_PER_SECOND, COOKIE_REPLY_BURST } from './cookie-budget';
 
 export type AdmissionVerdict =
   | 'admit' // do the work (the tokens are taken)
@@ -71,37 +71,6 @@ interface Entry {
   known: boolean;
 }
 
-/** A source's cookie-reply budget (its own table: spoofed addresses must not churn the admission table). */
-interface CookieEntry {
-  credit: number;
-  ms: number;
-}
-
-class Bucket {
-  credit: number;
-  lastMs: number;
-  constructor(
-    readonly rate: number,
-    readonly burst: number,
-    now: number,
-  ) {
-    this.credit = burst;
-    this.lastMs = now;
-  }
-  refill(now: number): void {
-    const dt = now - this.lastMs;
-    if (dt <= 0) return;
-    this.lastMs = now;
-    this.credit = Math.min(this.burst, this.credit + (dt * this.rate) / 1000);
-  }
-}
-
-/** `ms` rounded down, as a small integer (`| 0`) when it fits one (stored in place, not boxed). */
-function wholeMs(ms: number): number {
-  const f = Math.floor(ms);
-  return (f | 0) === f ? f | 0 : f;
-}
-
 const EPOCH_MS = 1000;
 const EVICTION_SCAN = 8;
 /** Under load for this long after the global budget ran low (hysteresis). */
@@ -111,7 +80,7 @@ export class Admission {
   readonly #o: Required<AdmissionOptions>;
   readonly #sources = new Map<string, Entry>();
   /** Cookie-reply budgets, at most maxSources (the oldest goes first). */
-  readonly #cookieBudgets = new Map<string, CookieEntry>();
+  readonly #cookieBudgets: CookieBudgets;
   readonly #global: Bucket;
   readonly #newcomers: Bucket;
   /** Demand: handshake messages offered (mac1-valid), admitted or not, at half the global rate. */
@@ -136,6 +105,7 @@ export class Admission {
     this.#newcomers = new Bucket(o.globalPerSecond * o.newcomerShare, Math.max(1, o.globalBurst * o.newcomerShare), now);
     this.#demand = new Bucket(o.globalPerSecond / 2, o.globalBurst, now);
     this.#reserve = (o.globalBurst * o.newcomerShare) / 2;
+    this.#cookieBudgets = new CookieBudgets(o.maxSources);
     this.#epoch = Math.floor(now / EPOCH_MS);
   }
 
@@ -192,7 +162,7 @@ export class Admission {
     }
     const mac2Valid = typeof opts.mac2Valid === 'function' ? opts.mac2Valid() : opts.mac2Valid;
     if (gated && !mac2Valid) {
-      if (opts.priority !== true && !this.#cookieAllowed(source, now)) {
+      if (opts.priority !== true && !this.#cookieBudgets.allowed(source, now)) {
         this.counters.cookiesRefused++;
         return 'source';
       }
@@ -268,28 +238,6 @@ export class Admission {
     if (!e || !e.known) return false;
     const share = Math.min(this.#o.perSourcePerSecond, this.#o.globalPerSecond / Math.max(1, this.#activeNow, this.#activePrev));
     return Math.min(this.#o.perSourceBurst, e.credit + (Math.max(0, wholeMs(now) - e.lastMs) * share) / 1000) < cost;
-  }
-
-  /**
-   * Takes one cookie reply from the source's budget. Its own table, O(1): a blind spoofer's
-   * rotating addresses churn it (the oldest budget goes), never the admission table, so sources
-   * with history keep theirs.
-   */
-  #cookieAllowed(source: string, now: number): boolean {
-    let e = this.#cookieBudgets.get(source);
-    if (!e) {
-      if (this.#cookieBudgets.size >= this.#o.maxSources) this.#cookieBudgets.delete(this.#cookieBudgets.keys().next().value as string);
-      e = { credit: COOKIE_REPLY_BURST, ms: now };
-      this.#cookieBudgets.set(source, e);
-    }
-    const dt = now - e.ms;
-    if (dt > 0) {
-      e.credit = Math.min(COOKIE_REPLY_BURST, e.credit + (dt * COOKIE_REPLIES_PER_SECOND) / 1000);
-      e.ms = now;
-    }
-    if (e.credit < 1) return false;
-    e.credit -= 1;
-    return true;
   }
 
   /**

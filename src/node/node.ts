@@ -4,14 +4,13 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Settings } from '../config/schema';
-import { BadInputError, DeliveryError, UdpVaultError, type DropReason } from '../errors';
+import { BadInputError, UdpVaultError, type DropReason } from '../errors';
 import type { PeerStore, StoredPeer } from '../store/peer-store';
 import type { Timer } from '../runtime/scheduler';
-import { TokenBucket } from '../net/ratelimit';
-import { Peer } from '../peer/peer';
+import type { Peer } from '../peer/peer';
 import { resolveEndpoint } from '../peer/endpoint';
 import { reresolveHostnames } from './reresolve';
-import { countDrop, copyCounters } from '../peer/counters';
+import { countDrop } from '../peer/counters';
 import type { NodeContext } from '../engine/context';
 import type { PeerLink } from '../engine/link';
 import { NativeEngine } from '../engine/native/engine';
@@ -23,6 +22,9 @@ import { checkKeyAlias, limitsOf, matchExisting, parseAddPeer } from './peer-rec
 import { nodeSettings } from '../config/parse';
 import { StoreWriter } from './persist';
 import { MessageReaders } from './readers';
+import { newPeer, updatePeer } from './peer-upsert';
+import { nodeStatus } from './status';
+import { shutdownNode } from './shutdown';
 import { syncWithStore, withJournalTofu, journalMark, type StoreSyncResult } from './store-sync';
 import type {
   AddPeerOptions, MessageEvent, NodeEvents, RefusedEvent, NodeStatus, PeerEvent, PeerInfo, PeerRef, SendOptions, UdpVaultNode,
@@ -217,25 +219,12 @@ export class Node extends EventEmitter implements UdpVaultNode {
     checkKeyAlias(peers, key, this.publicKey, peer);
     let rekeyed = false;
     if (!peer) {
-      const limiter = new TokenBucket(this.#ctx.settings.peerPacketsPerSecond, this.#ctx.settings.peerPacketBurst, this.#ctx.clock);
-      peer = new Peer({
-        key, trust: key ? 'pinned' : 'unknown', name: o.name ?? null, spec, endpoint, compat: o.compat ?? null,
-        allowPlaintext: o.allowPlaintext ?? false, lastHandshakeTs: null, lastHandshakeAt: null, limiter, emit: this.#peerEmit,
-      });
+      peer = newPeer(this.#ctx, o, key, spec, endpoint, this.#peerEmit);
       peers.add(peer);
       peer.setLink(this.#pickLink(peer));
     } else {
-      if (key && peer.key === null) peer.pinKey(key);
-      else if (key && peer.keyString !== o.key) {
-        peer.replaceKey(key);
-        rekeyed = true;
-      }
       const protocolChanged = o.compat !== undefined && o.compat !== peer.compat;
-      const u: Parameters<Peer['update']>[0] = { spec, endpoint };
-      if (o.name !== undefined) u.name = o.name;
-      if (o.compat !== undefined) u.compat = o.compat;
-      if (o.allowPlaintext !== undefined) u.allowPlaintext = o.allowPlaintext;
-      peer.update(u);
+      rekeyed = updatePeer(peer, o, key, spec, endpoint);
       if (protocolChanged) {
         linkOf(peer)?.close(new UdpVaultError('ERR_UNKNOWN_PEER', `peer ${peer.label()} changed protocol before the message was sent`));
         peer.setLink(this.#pickLink(peer));
@@ -284,21 +273,7 @@ export class Node extends EventEmitter implements UdpVaultNode {
   }
 
   status(): NodeStatus {
-    const { transport, maxDatagram } = this.#ctx;
-    const ipv4 = transport.hasFamily(4) ? maxDatagram[4] : null;
-    const ipv6 = transport.hasFamily(6) ? maxDatagram[6] : null;
-    return {
-      publicKey: this.publicKey,
-      port: this.port,
-      host: transport.host,
-      // The family the node serves (IPv6 on an IPv6-only node); both in maxDatagramBytesByFamily.
-      maxDatagramBytes: ipv4 ?? ipv6 ?? maxDatagram[4],
-      maxDatagramBytesByFamily: { ipv4, ipv6 },
-      mtu: this.#ctx.mtu,
-      peers: this.#ctx.peers.size,
-      counters: copyCounters(this.#ctx.counters),
-      startedAt: this.#startedAt,
-    };
+    return nodeStatus(this.#ctx, this.publicKey, this.port, this.#startedAt);
   }
 
   /** An independent iterator of received messages; it takes the inbox first (`backlog: false` leaves it). */
@@ -360,35 +335,13 @@ export class Node extends EventEmitter implements UdpVaultNode {
     return this.#closing;
   }
 
-  async #shutdown(): Promise<void> {
+  #shutdown(): Promise<void> {
     this.#stopping = true;
-    try {
-      this.#flush.run(true);
-      await this.#native.reliable.settled(this.#ctx.settings.closeGraceMs);
-      this.#flush.run(true);
-    } finally {
-      this.#closed = true;
-    }
-    this.#tick.cancel();
-    this.#resolveTimer.cancel();
-    this.#store.stop();
-    const err = new UdpVaultError('ERR_CLOSED', 'node closed before the message was sent');
-    this.#native.reliable.close(
-      new DeliveryError('ERR_NOT_ACKNOWLEDGED', `node closed before the reliable message was acknowledged (grace ${this.#ctx.settings.closeGraceMs} ms); the outcome is unknown (it may still be delivered)`),
-      err,
-    );
-    this.#native.close(err);
-    this.#v2.close(err);
-    this.#ctx.identity.privateKey.fill(0); // the node owns its identity: no handshake runs again
-    for (const peer of this.#ctx.peers.values()) peer.setLink(null);
-    this.#readers.close();
-    try {
-      await this.#ctx.transport.close();
-    } catch (e) {
-      this.#ctx.log.warn({ err: e }, 'transport close failed');
-    }
-    this.#readers.persist(); // restored by the next start
-    await this.#closeHome?.();
+    return shutdownNode({
+      ctx: this.#ctx, flush: this.#flush, native: this.#native, v2: this.#v2, store: this.#store, readers: this.#readers,
+      timers: [this.#tick, this.#resolveTimer], closeHome: this.#closeHome,
+      markClosed: () => void (this.#closed = true),
+    });
   }
 
   override on<E extends keyof NodeEvents>(event: E, listener: (...args: NodeEvents[E]) => void): this {

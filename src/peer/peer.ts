@@ -4,53 +4,16 @@
  * keeps the table's indexes current. What a protocol keeps per peer (sessions, attempts,
  * queues, timers) lives in the peer's link (engine/).
  */
-import type { Compat, Counters, PeerEvent, PeerInfo, PeerState, PeerTransportStats, Trust } from '../api/types';
+import type { Compat, Counters, PeerEvent, PeerInfo, PeerState, Trust } from '../api/types';
 import type { TokenBucket } from '../net/ratelimit';
 import type { Endpoint, EndpointSpec } from './endpoint';
 import { formatEndpoint } from './endpoint';
 import { newCounters, copyCounters } from './counters';
 import { PeerTrust } from './trust';
+import { specString, type PeerIndex, type PeerIndexKeys, type PeerOptions, type TransportStatsSource } from './peer-options';
+import { isoAsMs, maxOrNull, sharedHost } from './peer-values';
 
-/** What the table indexes a peer by (before a change). */
-export interface PeerIndexKeys {
-  keyString: string | null;
-  /** X25519 form of the key (trust.ts staticKeyString): the handshake static. */
-  staticKey: string | null;
-  name: string | null;
-  endpoint: string;
-  /** The endpoint's address for a vault-v2 peer (found by source address); null for a native one (found by session id). */
-  address: string | null;
-  spec: string;
-}
-
-export interface PeerOptions {
-  key: Uint8Array | null;
-  trust: Trust;
-  name: string | null;
-  spec: EndpointSpec;
-  endpoint: Endpoint;
-  compat: Compat | null;
-  allowPlaintext: boolean;
-  lastHandshakeTs: number | null;
-  lastHandshakeAt: string | null;
-  /** Token bucket on received packets. */
-  limiter: TokenBucket;
-  /** Where the peer's events go (the node's 'peer' event). */
-  emit: (ev: PeerEvent) => void;
-}
-
-/** The configured 'host:port' (one flat string, like formatEndpoint's). */
-export const specString = (s: EndpointSpec): string => [s.host, ':', s.port].join('');
-
-/** Where a peer's packet-layer figures come from (its link's packet path). */
-export interface TransportStatsSource {
-  stats(): PeerTransportStats;
-}
-
-/** What keeps indexes of peers current (the peer table). */
-export interface PeerIndex {
-  reindex(p: Peer, before: PeerIndexKeys): void;
-}
+export { specString, type PeerIndex, type PeerIndexKeys, type PeerOptions, type TransportStatsSource } from './peer-options';
 
 export class Peer {
   readonly trust: PeerTrust;
@@ -330,26 +293,4 @@ export class Peer {
     this.#index?.reindex(this, before);
     return this.indexKeys();
   }
-}
-
-/**
- * The endpoint with the configured host's string as its address when they are equal (a
- * configured IP address): one string per peer, not two copies (issue 12).
- */
-function sharedHost(e: Endpoint, spec: EndpointSpec): Endpoint {
-  return e.address === spec.host ? { ...e, address: spec.host } : e;
-}
-
-/** An ISO time as its ms when the ms give back exactly that string (else the string, or null). */
-function isoAsMs(iso: string | null): number | string | null {
-  if (iso === null) return null;
-  const ms = Date.parse(iso);
-  return Number.isFinite(ms) && new Date(ms).toISOString() === iso ? ms : iso;
-}
-
-/** The greater, as the value given (not a new number: the peer's timestamp and its session's can share one box). */
-function maxOrNull(a: number | null, b: number | null): number | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  return a >= b ? a : b;
 }

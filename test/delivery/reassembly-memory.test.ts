@@ -89,10 +89,12 @@ let results: Map<string, Measured>;
 beforeAll(() => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'udpvault-reassembly-'));
   try {
-    const file = path.join(__dirname, '../../src/delivery/reassembly.ts');
-    const compiled = transformFileSync(file, { cwd: path.join(__dirname, '../..') });
+    // reassembly.ts and the module of its held state (reassembly-entry.ts), compiled side by side
+    for (const name of ['reassembly', 'reassembly-entry']) {
+      const compiled = transformFileSync(path.join(__dirname, `../../src/delivery/${name}.ts`), { cwd: path.join(__dirname, '../..') });
+      fs.writeFileSync(path.join(dir, `${name}.js`), compiled!.code!);
+    }
     const js = path.join(dir, 'reassembly.js');
-    fs.writeFileSync(js, compiled!.code!);
     const out = execFileSync(process.execPath, ['--expose-gc', '-e', CHILD, js, JSON.stringify(scenarios)], { encoding: 'utf8', maxBuffer: MiB });
     results = new Map((JSON.parse(out) as Measured[]).map((m) => [m.name, m]));
   } finally {

@@ -10,94 +10,24 @@
  */
 import { NewReno } from '../congestion/newreno';
 import { Pacer } from '../congestion/pacer';
-import type { CongestionController, ControllerResume } from '../congestion/controller';
-import { ReceiveCredit, SendCredit, type CreditLimits, type WindowSource } from '../flow';
-import { decodeAck, encodeAckInto, encodeOneRangeAckInto, MAX_ACK_BYTES, type AckFrame } from '../../wire/ack';
-import { DropError } from '../../errors';
-import { AckTracker, DEFAULT_ACK_POLICY, adaptiveAckEvery, type AckPolicy } from './ack-tracker';
+import type { CongestionController } from '../congestion/controller';
+import { ReceiveCredit, SendCredit } from '../flow';
+import { decodeAck, encodeAckInto, MAX_ACK_BYTES, type AckFrame } from '../../wire/ack';
+import { AckTracker } from './ack-tracker';
 import { DEFAULT_MAX_PTO_MS, LossDetector, type AckResult, type TimeoutResult } from './loss';
-import { MAX_ACK_DELAY_MS, RttStats } from './rtt';
+import { RttStats } from './rtt';
 import { RttProbe } from './rtt-probe';
-import { IdleSpace, REST_AFTER_MS, restBlocker, restable, smoothedAfterSample } from './packet-space-idle';
+import { IdleSpace, REST_AFTER_MS, restBlocker, restable } from './packet-space-idle';
+import { idleAck, idleAckInto } from './packet-space-rest';
+import { RTT_PROBE_ROUND_MS, fastRound, thinnedPolicy } from './ack-thinning';
+import { spaceConfig, type PacketSpaceOptions, type SpaceConfig } from './packet-space-config';
 import type { SentPacket } from './sent-history';
-
-const NONE: readonly never[] = Object.freeze([]);
-
 
 /** ackToSend's scratch (copied out at once). */
 const ACK_SCRATCH = new Uint8Array(MAX_ACK_BYTES);
-/**
- * Acks per round trip the receiver aims at when it thins acks. Eight, not the draft's four: the
- * estimate lags a round and two flows sharing a bottleneck stayed fair with eight (1.04 in
- * test/sim/congestion.test.ts) but not with four (1.54).
- */
-export const ACKS_PER_ROUND = 8;
-/**
- * Thinning only from this arrival rate on (5,000 ack-eliciting packets/s, ~56 Mbit/s of full
- * datagrams): acks cost CPU per packet only at such rates, while on slower paths the ack clock
- * of every 2nd packet keeps the queue and the sharing of a bottleneck as RFC 9002 expects (with
- * thinning at 10 Mbit/s the sim's bulk overflowed the queue more, 3.4% against < 3%, and two
- * flows split the link 1.74 : 1).
- */
-export const THIN_MIN_PACKETS_PER_MS = 5;
-/**
- * The sparsest thinning: every 32nd ack-eliciting packet (ack16; 10 before). On loopback ~150
- * datagrams arrive per smoothed RTT, so eight acks per round are every ~18th; the cap of 10
- * made it 15 per round (0.10–0.11 ack datagrams per data datagram, each a sendmsg on the
- * receiver and a receive on the sender). It bounds the damage of a receiver whose smoothed RTT
- * is too high (its rounds count too many packets): at most 32 packets between acks.
- */
-export const THIN_MAX_ACK_EVERY = 32;
-/** Before the first RTT sample, the arrival rate is judged over rounds of this length (RTT probes, rtt-probe.ts). */
-export const RTT_PROBE_ROUND_MS = MAX_ACK_DELAY_MS;
 
-export interface PacketSpaceOptions {
-  maxDatagramBytes: number;
-  /** What this node can buffer from the peer (inbox + reassembly budget): fixed, or read when an ack is built. */
-  receiveWindow: WindowSource;
-  /** What the peer may send before our first ack (INITIAL_CREDIT between nodes); default: the window. */
-  initialReceiveCredit?: CreditLimits;
-  /** The peer's credit before its first ack (its receive window, from the handshake or a default). */
-  initialSendCredit: CreditLimits;
-  /**
-   * A fixed ack policy. Without it the policy adapts (ack thinning for bulk flows): every 2nd
-   * ack-eliciting packet (RFC 9000), up to every 32nd once about 256 arrive per round trip.
-   */
-  ackPolicy?: AckPolicy;
-  maxPtoMs?: number;
-  /**
-   * A different controller (CUBIC, tests); default NewReno. `resume`: the state an idle period
-   * kept (PacketSpace.rest); a factory that ignores it must not be used with rest().
-   */
-  controller?: (rtt: RttStats, resume?: ControllerResume) => CongestionController;
-}
-
-type ControllerFactory = (rtt: RttStats, resume?: ControllerResume) => CongestionController;
-
-/** A space's fixed options; one frozen object per distinct set, shared by the spaces of every peer (issue 12: 5 fields per peer → 1). */
-interface SpaceConfig {
-  readonly controller: ControllerFactory | undefined;
-  readonly maxDatagramBytes: number;
-  readonly maxPtoMs: number | undefined;
-  readonly ackPolicy: AckPolicy;
-  /** No fixed policy given: ack thinning adapts it. */
-  readonly adaptiveAcks: boolean;
-}
-const configs: SpaceConfig[] = [];
-/** Distinct configurations kept (a node has one or two: per-link factories are shared, congestion/select.ts). */
-const CONFIGS = 32;
-function spaceConfig(opts: PacketSpaceOptions): SpaceConfig {
-  const ackPolicy = opts.ackPolicy ?? DEFAULT_ACK_POLICY;
-  const adaptiveAcks = opts.ackPolicy === undefined;
-  for (let k = 0; k < configs.length; k++) {
-    const c = configs[k]!;
-    if (c.controller === opts.controller && c.maxDatagramBytes === opts.maxDatagramBytes && c.maxPtoMs === opts.maxPtoMs && c.ackPolicy === ackPolicy && c.adaptiveAcks === adaptiveAcks) return c;
-  }
-  const c: SpaceConfig = Object.freeze({ controller: opts.controller, maxDatagramBytes: opts.maxDatagramBytes, maxPtoMs: opts.maxPtoMs, ackPolicy, adaptiveAcks });
-  if (configs.length === CONFIGS) configs.shift(); // the oldest goes (tests make many)
-  configs.push(c);
-  return c;
-}
+export { ACKS_PER_ROUND, THIN_MIN_PACKETS_PER_MS, THIN_MAX_ACK_EVERY, RTT_PROBE_ROUND_MS } from './ack-thinning';
+export type { PacketSpaceOptions } from './packet-space-config';
 
 export class PacketSpace<F> {
   readonly rtt = new RttStats();
@@ -255,37 +185,6 @@ export class PacketSpace<F> {
     return Math.min(this.rtt.ptoMs() * 2 ** 0, this.#config.maxPtoMs ?? DEFAULT_MAX_PTO_MS);
   }
 
-  /**
-   * An ack while resting. Without a light packet out, or one it does not cover, it can only name
-   * ack-only datagrams, which the loss detector does not track (LossDetector.onAckReceived: its
-   * checks, then nothing acknowledged). One that acknowledges the light packet: its RTT sample
-   * (when it is the largest acknowledged, as the loss detector samples) and, if the parts would
-   * then be restable, nothing else; null when they would not (the caller makes them again).
-   */
-  #idleAck(ack: AckFrame, idle: IdleSpace, nowMs: number): (AckResult<F> & { unblocked: boolean }) | null {
-    const largest = ack.ranges.length > 0 ? ack.ranges[0]!.largest : -1;
-    if (largest >= idle.nextPacketNumber) throw new DropError('malformed', 'ack for a packet number not sent yet');
-    const f = idle.flight;
-    let covered = false;
-    if (f !== null) for (let k = 0; k < ack.ranges.length && !covered; k++) covered = ack.ranges[k]!.smallest <= f.pn && f.pn <= ack.ranges[k]!.largest;
-    if (f === null || !covered || (this.#rttProbe !== null && !this.#rttProbe.quiet)) {
-      if (covered) return null;
-      return { acked: NONE, lost: NONE, rttUpdated: false, persistentCongestion: false, unblocked: this.sendCredit.onCredit(ack) };
-    }
-    const sample = f.pn === largest;
-    const before = this.rtt.smoothedMs;
-    const after = sample ? smoothedAfterSample(this.rtt, nowMs - f.sentAtMs, ack.ackDelayMs) : before;
-    const budget = idle.budgetAfterAck(nowMs, before, after);
-    if (budget === null) return null;
-    if (sample) {
-      this.rtt.update(nowMs - f.sentAtMs, ack.ackDelayMs);
-      this.#lastSampleAtMs = nowMs;
-    }
-    idle.pacerBudgetBytes = budget;
-    idle.flight = null;
-    return { acked: [f as SentPacket<unknown> as SentPacket<F>], lost: NONE, rttUpdated: sample, persistentCongestion: false, unblocked: this.sendCredit.onCredit(ack) };
-  }
-
   /** Makes the parts: new, or again from an idle period's record. */
   #build(idle: IdleSpace | undefined): void {
     const rtt = this.rtt;
@@ -352,8 +251,11 @@ export class PacketSpace<F> {
     const ack = decodeAck(bytes);
     const idle = this.#idle;
     if (idle !== null) {
-      const res = this.#idleAck(ack, idle, nowMs);
-      if (res !== null) return res;
+      const res = idleAck<F>(ack, idle, nowMs, this.rtt, this.sendCredit, this.#rttProbe !== null && !this.#rttProbe.quiet);
+      if (res !== null) {
+        if (res.rttUpdated) this.#lastSampleAtMs = nowMs;
+        return res;
+      }
     }
     const loss = this.loss;
     const largestBefore = loss.largestAcked;
@@ -398,17 +300,7 @@ export class PacketSpace<F> {
     return this.acks.onPacketReceived(pn, ackEliciting, nowMs);
   }
 
-  /**
-   * Ack thinning (the ack-frequency draft's reasoning, decided by the receiver): the ack-eliciting
-   * packets that arrive in one smoothed RTT estimate the peer's window in packets; about eight
-   * acks per window (ACKS_PER_ROUND) keep its ack clock and packet-threshold loss detection working;
-   * while thinned, the ack delay is a quarter of the smoothed RTT (1…25 ms), so the tail of a
-   * burst is not held 25 ms. Only once this side has an RTT sample and at ≥
-   * THIN_MIN_PACKETS_PER_MS. Gaps and reordering are still acknowledged at once; a window that
-   * shrank is seen one round later. Before a sample, rounds of RTT_PROBE_ROUND_MS judge the rate
-   * only: a fast flow without a sample fresher than 8 srtt (25 ms … 1 s) asks for one
-   * (takeRttProbe; a pure receiver of datagram-mode traffic sends nothing else ack-eliciting).
-   */
+  /** Ack thinning (ack-thinning.ts): rounds of one smoothed RTT, or RTT_PROBE_ROUND_MS before a sample. */
   #countRound(nowMs: number): void {
     const sampled = this.rtt.hasSample;
     if (nowMs - this.#roundStartMs >= (sampled ? Math.max(this.rtt.smoothedMs, 1) : RTT_PROBE_ROUND_MS)) {
@@ -421,15 +313,13 @@ export class PacketSpace<F> {
   }
 
   #endRound(nowMs: number, sampled: boolean): void {
-    const fast = this.#roundPackets / (nowMs - this.#roundStartMs) >= THIN_MIN_PACKETS_PER_MS;
+    const fast = fastRound(this.#roundPackets, nowMs - this.#roundStartMs);
     // No sample, or only an old one (this side sends nothing ack-eliciting): ask for one.
     if (fast) (this.#rttProbe ??= new RttProbe()).onFastRound(nowMs, this.#lastSampleAtMs, this.rtt.smoothedMs);
     if (!sampled || !this.#roundSampled) return; // a round measured without an RTT sample says nothing of the window
-    const every = fast ? adaptiveAckEvery(this.#roundPackets, ACKS_PER_ROUND, THIN_MAX_ACK_EVERY) : DEFAULT_ACK_POLICY.ackEveryPackets;
-    // Thinned, the last packets of a burst wait for the delay: a quarter RTT (≥ 1 ms), not 25 ms.
-    const delay = every > DEFAULT_ACK_POLICY.ackEveryPackets ? Math.min(MAX_ACK_DELAY_MS, Math.max(1, Math.ceil(this.rtt.smoothedMs / 4))) : DEFAULT_ACK_POLICY.maxAckDelayMs;
     const p = this.#idle?.policy ?? this.#acks!.policy; // read without waking a resting space
-    if (every !== p.ackEveryPackets || delay !== p.maxAckDelayMs) this.acks.setPolicy({ ...p, ackEveryPackets: every, maxAckDelayMs: delay });
+    const next = thinnedPolicy(fast, this.#roundPackets, this.rtt.smoothedMs, p);
+    if (next !== null) this.acks.setPolicy(next);
   }
 
   /**
@@ -450,15 +340,7 @@ export class PacketSpace<F> {
     const idle = this.#idle;
     const due = idle !== null ? this.ackDue(nowMs) || this.recvCredit.updateDue(nowMs) || (piggyback && idle.changed) : this.#acks!.ackDue(nowMs) || this.recvCredit.updateDue(nowMs) || (piggyback && this.#acks!.hasNewInfo);
     if (!due) return 0;
-    if (idle !== null) {
-      // the one range of the idle record, encoded without a frame or ranges (memalloc17)
-      const delay = idle.takeAckDelay(nowMs);
-      if (delay < 0) return 0;
-      const l = this.recvCredit.takeLimits();
-      // a gap kept at rest (memheap17: AckResume.lower) needs the ranges; else the one range
-      if (idle.lower !== null) return encodeAckInto(out, { ranges: idle.ackRanges(), ackDelayMs: delay, maxBytes: l.maxBytes, maxMessages: l.maxMessages });
-      return encodeOneRangeAckInto(out, idle.smallest, idle.largest, delay, l.maxBytes, l.maxMessages);
-    }
+    if (idle !== null) return idleAckInto(out, idle, nowMs, this.recvCredit);
     const ack = this.#acks!.takeAck(nowMs);
     if (ack === null) return 0;
     const limits = this.recvCredit.takeLimits();

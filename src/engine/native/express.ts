@@ -17,7 +17,7 @@
 import type { Session } from '../../crypto/session';
 import { binHeaderBytes, controlBytes, itemBytes, type ControlItem, type Frame, type PayloadItem } from '../../wire/frame';
 import type { NativeLink } from './link';
-import { LIMITS_REF, type FrameRef } from './packet-path';
+import { LIMITS_REF, type FrameRef } from './frame-ref';
 import { NO_REFS, PACKET_ACK_RESERVE_BYTES, frameBudget, sendFrame, sendMessageFrame } from './frame-send';
 
 /** A frame's controls when there are none (shared, never written). */

@@ -9,7 +9,7 @@ import { controlBytes, itemBytes, MAX_ITEMS_PER_FRAME, FRAME_FIXED_OVERHEAD_BYTE
 import type { OutMessage } from '../../peer/outbox';
 import type { ReliableSender } from '../../delivery/reliable-sender';
 import type { NativeLink } from './link';
-import { DELIVERY_ACK_REF, LIMITS_REF, type FrameRef } from './packet-path';
+import { DELIVERY_ACK_REF, LIMITS_REF, type FrameRef } from './frame-ref';
 import { PACKET_ACK_RESERVE_BYTES, SEAL_OVERHEAD_BYTES, frameBudget } from './frame-send';
 
 /** A frame's settled messages before its first (shared, never written: frozen). */

@@ -14,7 +14,7 @@ import type { Session } from '../../crypto/session';
 import type { OutMessage } from '../../peer/outbox';
 import { stackless } from './stackless';
 import type { NativeLink } from './link';
-import type { FrameRef } from './packet-path';
+import type { FrameRef } from './frame-ref';
 import { releaseDatagram, takeDatagram } from './datagram-pool';
 
 export const SEAL_OVERHEAD_BYTES = DATA_HEADER_BYTES + AEAD_TAG_BYTES;

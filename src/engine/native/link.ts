@@ -8,7 +8,7 @@ import type { Session } from '../../crypto/session';
 import { BadInputError, UdpVaultError } from '../../errors';
 import { Keypairs, type RetireRules } from '../../peer/keypairs';
 import { Handshaker } from '../../peer/handshaker';
-import { Outbox, type OutMessage } from '../../peer/outbox';
+import { Outbox } from '../../peer/outbox';
 import { PeerTimers } from '../../peer/timers';
 import type { Peer } from '../../peer/peer';
 import type { Datagram } from '../../net/transport';
@@ -24,6 +24,8 @@ import { receiveData } from './receive';
 import { initiateHandshake, startHandshake } from './handshake';
 import { LinkV4, type V4Attempt } from './link-v4';
 import { quietUntil, tickLink } from './timers';
+import { releaseToSession, waitForSession, type WaitingReliable } from './session-wait';
+import { retireRules } from './retire-rules';
 
 /** link.#refused when nothing was refused this turn but the 'writable' event is owed (shared, never written). */
 const OWES_WRITABLE: ((e: Error) => void)[] = Object.freeze([]) as unknown as ((e: Error) => void)[];
@@ -34,16 +36,6 @@ function capture(resolve: () => void, reject: (e: Error) => void): void {
   captured.resolve = resolve;
   captured.reject = reject;
 }
-
-/** A reliable message sent while no session existed: handed to the reliable layer once one does. */
-interface WaitingReliable extends OutMessage {
-  data: Uint8Array;
-  /** Its whole send deadline (acknowledgement included). */
-  endMs: number;
-}
-
-/** Each node's retire rules (NativeLink.rules). */
-const rulesOf = new WeakMap<NodeContext, RetireRules>();
 
 export class NativeLink implements PeerLink {
   readonly peer: Peer;
@@ -147,13 +139,7 @@ export class NativeLink implements PeerLink {
    * reload replaced them (the tick asks every 100 ms; not one per link: issue 12).
    */
   rules(): RetireRules {
-    const ctx = this.ctx;
-    const { settings, limits } = ctx;
-    const r = rulesOf.get(ctx);
-    if (r !== undefined && r.limits === limits && r.graceMs === settings.sessionGraceMs && r.unconfirmedMs === settings.handshakeTimeoutMs) return r;
-    const fresh: RetireRules = { limits, graceMs: settings.sessionGraceMs, unconfirmedMs: settings.handshakeTimeoutMs };
-    rulesOf.set(ctx, fresh);
-    return fresh;
+    return retireRules(this.ctx);
   }
 
   send(data: Uint8Array, opts: LinkSendOptions): Promise<void> {
@@ -252,15 +238,7 @@ export class NativeLink implements PeerLink {
       this.#releaseReliable();
       return this.engine.reliable.send(this, data, timeoutMs, now);
     }
-    return new Promise<void>((resolve, reject) => {
-      const waitMs = Math.min(timeoutMs, this.ctx.settings.handshakeTimeoutMs);
-      const m: WaitingReliable = { items: [], data, bytes: data.length, deadlineMs: now + waitMs, timeoutMs: waitMs, endMs: now + timeoutMs, resolve, reject };
-      if (!(this.#reliableWait ??= new Outbox<WaitingReliable>()).enqueue(m, { maxMessages: this.ctx.settings.queueMaxMessages, maxBytes: this.ctx.settings.queueMaxBytes })) {
-        reject(new UdpVaultError('ERR_QUEUE_FULL', `queue for peer ${this.peer.label()} is full (no session yet); message not sent`));
-        return;
-      }
-      this.ctx.scheduleFlush(this.peer);
-    });
+    return waitForSession(this, (this.#reliableWait ??= new Outbox<WaitingReliable>()), data, timeoutMs, now);
   }
 
   /** Hands the reliable messages that waited for a session to the reliable layer, in order. */
@@ -268,8 +246,7 @@ export class NativeLink implements PeerLink {
     const wait = this.#reliableWait;
     if (wait === null) return;
     this.#reliableWait = null;
-    const now = this.ctx.clock.monotonic();
-    for (const m of wait.takeAll()) this.engine.reliable.send(this, m.data, Math.max(1, m.endMs - now)).then(m.resolve, m.reject);
+    releaseToSession(this, wait);
   }
 
   /** Reliable messages waiting for a session. */

@@ -6,59 +6,29 @@
  * ack, pacer wake-up, window-wait expiry). The send pump (pump.ts) decides what goes; this
  * module keeps the state and handles what comes back (acks, losses, timeouts).
  */
-import { DeliveryError, DropError, type DropReason } from '../../errors';
+import { DropError, type DropReason } from '../../errors';
 import { PacketSpace } from '../../delivery/reliable/packet-space';
 import { WindowWaitQueue } from '../../delivery/congestion/window-wait';
 import { controllerFactory } from '../../delivery/congestion/select';
-import type { SentPacket } from '../../delivery/reliable/sent-history';
 import { MAX_ACK_DELAY_MS } from '../../delivery/reliable/rtt';
-import { IPV4_HEADER_BYTES, IPV6_HEADER_BYTES, UDP_HEADER_BYTES } from '../../constants';
-import { PmtuSearch, PMTU_BASE_IPV4, PMTU_BASE_IPV6 } from '../../delivery/pmtu';
+import type { PmtuSearch } from '../../delivery/pmtu';
 import { INITIAL_CREDIT, type CreditWindow } from '../../delivery/flow';
 import { decodeAck } from '../../wire/ack';
 import { probeLedger } from './probe-ledger';
 import type { Frame } from '../../wire/frame';
 import type { RearmableTimer } from '../../runtime/scheduler';
 import type { OutMessage } from '../../peer/outbox';
-import { stackless } from './stackless';
+import type { FrameRef } from './frame-ref';
+import { pathStats, type PathStats } from './path-stats';
+import { expireWaiting, requeueLost, requeueOldest } from './path-losses';
+import { amplificationRoomOf, type Unvalidated } from './address-validation';
+import { newPmtuSearch, probeRttMs, probeTimeoutMs } from './path-mtu-probe';
 import type { NativeLink } from './link';
 
-/**
- * What a sent datagram carried, for settling or requeueing when it is acknowledged or lost: a
- * reliable item is its seq (a number: no object per item, issue 12), the rest are records.
- */
-export type FrameRef =
-  | number
-  | { kind: 'deliveryAck' }
-  | { kind: 'limits' }
-  | { kind: 'packetAck'; largest: number };
+export { DELIVERY_ACK_REF, LIMITS_REF, type FrameRef } from './frame-ref';
+export type { PathStats } from './path-stats';
 
-/** The references of a delivery ack and of a `limits` announcement (shared: they carry nothing). */
-export const DELIVERY_ACK_REF: FrameRef = Object.freeze({ kind: 'deliveryAck' });
-export const LIMITS_REF: FrameRef = Object.freeze({ kind: 'limits' });
-
-/** Anti-amplification (RFC 9000 §8): before a new address answered, at most this × what came from it. */
-export const AMPLIFICATION_FACTOR = 3;
-
-/** A new peer address not validated yet: what it sent us, what we sent it, our first packet to it. */
-interface Unvalidated {
-  received: number;
-  sent: number;
-  firstPn: number;
-  probed: boolean;
-}
-
-/** Per-peer transport figures (PeerInfo). */
-export interface PathStats {
-  congestionWindowBytes: number;
-  bytesInFlight: number;
-  srttMs: number | null;
-  lostPackets: number;
-  pathMtuBytes: number;
-  pathMtuSearching: boolean;
-  /** Times our reliable sending paused for the peer's credit (flow control). */
-  flowBlocked: number;
-}
+export { AMPLIFICATION_FACTOR } from './address-validation';
 
 export class PacketPath {
   readonly #link: NativeLink;
@@ -119,30 +89,13 @@ export class PacketPath {
 
   /** Path MTU search for the peer's current address (RFC 8899). */
   get pmtu(): PmtuSearch {
-    if (!this.#pmtu) {
-      const { ctx, peer } = this.#link;
-      const family = peer.endpoint.family;
-      this.#pmtu = new PmtuSearch({
-        baseBytes: family === 6 ? PMTU_BASE_IPV6 : PMTU_BASE_IPV4,
-        maxBytes: ctx.maxDatagram[family],
-        ipUdpHeaderBytes: (family === 6 ? IPV6_HEADER_BYTES : IPV4_HEADER_BYTES) + UDP_HEADER_BYTES,
-      });
-    }
+    if (!this.#pmtu) this.#pmtu = newPmtuSearch(this.#link);
     return this.#pmtu;
   }
 
-  /** RTT for judging probes: from packet acks, else the handshake's, else the initial estimate. */
-  #probeRttMs(): number {
-    const s = this.space;
-    if (s.rtt.hasSample) return Math.max(s.rtt.smoothedMs, s.rtt.latestMs);
-    return this.#link.peer.rttMs ?? s.rtt.smoothedMs;
-  }
-
-  /** How long a probe may go unanswered: the PTO, or from the handshake's RTT before any sample (3 × RTT + max ack delay). */
+  /** How long a probe may go unanswered: the PTO, or from the handshake's RTT before any sample (path-mtu-probe.ts). */
   probeTimeoutMs(): number {
-    const s = this.space;
-    const hs = this.#link.peer.rttMs;
-    return s.rtt.hasSample || hs === null ? s.rtt.ptoMs() : 3 * Math.max(hs, 1) + MAX_ACK_DELAY_MS;
+    return probeTimeoutMs(this.space, this.#link.peer.rttMs);
   }
 
   /**
@@ -182,18 +135,7 @@ export class PacketPath {
   }
 
   stats(): PathStats {
-    const s = this.#space;
-    const pathMtuSearching = this.pmtu.searching;
-    if (!s) return { congestionWindowBytes: 0, bytesInFlight: 0, srttMs: null, lostPackets: 0, pathMtuBytes: this.maxDatagram, pathMtuSearching, flowBlocked: 0 };
-    return {
-      congestionWindowBytes: s.windowBytes,
-      bytesInFlight: s.bytesInFlight,
-      srttMs: s.rtt.hasSample ? Math.round(s.rtt.smoothedMs * 1000) / 1000 : null,
-      lostPackets: s.lostPackets,
-      pathMtuBytes: this.maxDatagram,
-      pathMtuSearching,
-      flowBlocked: s.sendCredit.blockedEpisodes,
-    };
+    return pathStats(this.#space, this.maxDatagram, this.pmtu.searching);
   }
 
   /** The reliable receiver has news for the peer (reliable.ts): send a delivery ack soon. */
@@ -279,7 +221,7 @@ export class PacketPath {
       const { ranges } = decodeAck(bytes);
       const largest = ranges.reduce((m, r) => Math.max(m, r.largest), -1);
       const fragments = probeLedger(this.#link.ctx)?.count(this.#link.peer.endpoint.family);
-      pmtu.onAck((pn) => ranges.some((r) => r.smallest <= pn && pn <= r.largest), largest, nowMs, this.#probeRttMs(), fragments);
+      pmtu.onAck((pn) => ranges.some((r) => r.smallest <= pn && pn <= r.largest), largest, nowMs, probeRttMs(space, this.#link.peer.rttMs), fragments);
     }
     const { acked, lost } = res;
     for (let k = 0; k < acked.length; k++) {
@@ -296,26 +238,9 @@ export class PacketPath {
     // The new address answered a packet we sent to it: it is validated.
     const last = res.acked[res.acked.length - 1];
     if (this.#unvalidated && last && last.pn >= this.#unvalidated.firstPn) this.#unvalidated = null;
-    this.#onLost(res.lost);
+    requeueLost(this.#link, res.lost);
     if (res.rttUpdated) this.#link.peer.setRtt(Math.round(space.rtt.smoothedMs));
     if (res.acked.length > 0 || res.lost.length > 0 || res.unblocked || probeAnswered) this.#link.ctx.scheduleFlush(this.#link.peer);
-  }
-
-  /** Lost packets: their reliable items go again, a lost delivery ack is replaced by a fresh one, a lost `limits` rides again. */
-  #onLost(lost: readonly SentPacket<FrameRef>[]): void {
-    const { engine } = this.#link;
-    let deliveryAck = false;
-    // Indexed (memalloc17): `lost` is mostly the shared frozen empty list, which for…of iterates with objects.
-    for (let k = 0; k < lost.length; k++) {
-      const frames = lost[k]!.frames;
-      for (let j = 0; j < frames.length; j++) {
-        const f = frames[j]!;
-        if (typeof f === 'number') engine.reliable.requeue(this.#link, f);
-        else if (f.kind === 'deliveryAck') deliveryAck = true;
-        else if (f.kind === 'limits') engine.reliable.reannounce(this.#link);
-      }
-    }
-    if (deliveryAck) engine.reliable.resendAck(this.#link);
   }
 
   /**
@@ -323,10 +248,7 @@ export class PacketPath {
    * queue (not counted as lost). Returns whether anything was requeued.
    */
   requeueOldest(): boolean {
-    const p = this.space.loss.oldestUnacked();
-    let any = false;
-    for (const f of p?.frames ?? []) if (typeof f === 'number' && this.#link.engine.reliable.requeue(this.#link, f)) any = true;
-    return any;
+    return requeueOldest(this.#link, this.space);
   }
 
   /** The confirmed path MTU changed: the controller and pacer count in the new datagram size. */
@@ -353,7 +275,7 @@ export class PacketPath {
   /** Bytes that may still be sent to the peer's address (Infinity once validated). */
   amplificationRoom(): number {
     const u = this.#unvalidated;
-    return u ? Math.max(0, AMPLIFICATION_FACTOR * u.received - u.sent) : Infinity;
+    return u ? amplificationRoomOf(u) : Infinity;
   }
 
   /** The pump may send a small ack-eliciting probe to have the new address answer: once, and again after a probe timeout (`again`). */
@@ -405,22 +327,11 @@ export class PacketPath {
     const now = ctx.clock.monotonic();
     if (this.#space) {
       const d = this.#space.deadline();
-      if (d !== null && d <= now) this.#onLost(this.#space.onTimeout(now).lost);
+      if (d !== null && d <= now) requeueLost(this.#link, this.#space.onTimeout(now).lost);
     }
     this.#pmtu?.onTimeout(now);
-    if (this.#waiting !== null) this.#expireWaiting(now);
+    if (this.#waiting !== null) expireWaiting(this.#link, this.#waiting, now);
     ctx.scheduleFlush(peer); // sends what is due (probes, delayed ack, paced data) and re-arms
-  }
-
-  /** Datagram-mode messages that waited too long for the window (its own method: #onTimer makes no closure context per fire; memalloc17). */
-  #expireWaiting(now: number): void {
-    const { ctx, peer } = this.#link;
-    const wait = ctx.settings.datagramWindowWaitMs;
-    let err: DeliveryError | null = null; // one error for the messages expiring together (admit.ts: refusals share theirs)
-    for (const m of this.#waiting?.expire(now) ?? []) {
-      ctx.drop('congestion', peer, 'datagram-mode message found no room in the congestion window');
-      m.reject((err ??= stackless(() => new DeliveryError('ERR_CONGESTION', `congestion: the path to peer ${peer.label()} had no room for ${wait} ms; message dropped at the sender`))));
-    }
   }
 
   /** Rejects every waiting message and disarms the timer. */
