@@ -6,12 +6,14 @@ import { generateIdentity, decodeKey } from '../../src/crypto/identity';
 import { sodiumReady } from '../../src/crypto/sodium';
 import { systemRandom } from '../../src/runtime/random';
 import { forgeIkInit, COOKIE_REPLY_BYTES } from '../helpers/v4-forge';
+import { REFUSED_INITS_MAX } from '../../src/engine/native/refused-inits';
+import { nativeLinkOf } from './internals';
 
 const drops = (n: UdpVaultNode, r: string): number => (n.status().counters.drops as Record<string, number>)[r] ?? 0;
 
-async function socket(): Promise<dgram.Socket> {
+async function socket(host = '127.0.0.1'): Promise<dgram.Socket> {
   const s = dgram.createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+  await new Promise<void>((r) => s.bind(0, host, () => r()));
   return s;
 }
 
@@ -69,4 +71,32 @@ describe('floods', () => {
       await b.close();
     }
   });
+
+  test('genuine inits from 400 strangers over 16 source addresses: each refused, rate limited or answered with a cookie only, at most 16 kept for first contact, the node still pairs', async () => {
+    const b = await startNode();
+    const a = await startNode();
+    const sockets = await Promise.all(Array.from({ length: 16 }, (_, i) => socket(`127.0.8.${i + 1}`)));
+    const got: number[] = [];
+    for (const s of sockets) s.on('message', (d) => got.push(d.length === COOKIE_REPLY_BYTES && d[0] === 0x47 ? 0 : d.length));
+    try {
+      const n = 400;
+      for (let i = 0; i < n; i++) {
+        // a stranger's own secret: a genuine init, refused only because its key is no peer's
+        const id = generateIdentity();
+        sockets[i % sockets.length]!.send(forgeIkInit({ claimed: id.publicKey, secretOf: id, responderKey: decodeKey(b.publicKey), sid: i + 1, random: systemRandom, wallMs: Date.now() }), b.port, '127.0.0.1');
+        if (i % 50 === 49) await new Promise((r) => setTimeout(r, 5));
+      }
+      const refused = (): number => drops(b, 'unknownPeer');
+      await waitFor(() => refused() + drops(b, 'rateLimited') + got.length === n, 20000, () => `${refused()} refused, ${drops(b, 'rateLimited')} rate limited, ${got.length} answered`);
+      expect(refused()).toBeGreaterThan(REFUSED_INITS_MAX); // enough reached the DH to fill the cache
+      await pair(b, a, ['a', 'b']); // the node still serves (b adds a first: b's cache is not touched); its link shows the cache
+      expect(nativeLinkOf(b, 'a').engine.v4.refused.size).toBe(REFUSED_INITS_MAX);
+      expect(got.filter((len) => len !== 0)).toEqual([]); // strangers got cookie replies at most, never a handshake answer
+      expect(b.status().counters.drops).toEqual(expect.not.objectContaining({ authFailure: expect.anything() }));
+    } finally {
+      for (const s of sockets) s.close();
+      await a.close();
+      await b.close();
+    }
+  }, 30000);
 });
