@@ -13,7 +13,7 @@ import { REFUSED_INITS_MAX } from '../../src/engine/native/refused-inits';
 import { nativeLinkOf } from '../node/internals';
 import { forgeIkInit, IK_INIT_BYTES, IK_RESPONSE_BYTES } from '../helpers/v4-forge';
 import type { UdpVaultNode } from '../../src/node/types';
-import type { OpenTransport } from '../../src/net/transport';
+import type { Transport } from '../../src/net/transport';
 
 const A = '127.0.6.1';
 const B = '127.0.6.2';
@@ -24,7 +24,7 @@ describe('refused inits under a flood of inits from strangers', () => {
   test('a flood from 8 addresses pushes a kept legitimate init out: every stranger refused and unanswered, at most 16 kept, first contact still makes one session', async () => {
     const w = new SimWorld(11);
     w.net.setDefaultLink({ latencyMs: 1 });
-    const attackers: OpenTransport[] = [];
+    const attackers: Transport[] = [];
     try {
       const a = await w.node(A);
       const b = await w.node(B);
