@@ -67,6 +67,11 @@ export class PacketPath {
     return this.#space?.restAtMs() ?? Infinity;
   }
 
+  /** @internal Whether the link's timer object exists (rest() drops an unarmed one of a resting link; tests). */
+  get timerMade(): boolean {
+    return this.#timer !== null;
+  }
+
   /** Datagram-mode messages waiting for room in the window (made on first use). */
   get waiting(): WindowWaitQueue<OutMessage> {
     if (this.#waiting === null) {
@@ -84,7 +89,13 @@ export class PacketPath {
   rest(nowMs: number): void {
     if (this.hasDatagrams || this.#deliveryAckSinceMs !== null || this.#unvalidated !== null) return;
     this.#waiting = null;
-    this.#space?.rest(nowMs);
+    const resting = this.#space === null || this.#space.rest(nowMs);
+    // A resting link's timer, its closure and the closure's context go while none is armed
+    // (rest18: ~140 B per idle peer); the next arm makes them again (arm(): `??=`).
+    if (resting && this.#timerAtMs === null && this.#timer !== null) {
+      this.#timer.cancel();
+      this.#timer = null;
+    }
   }
 
   /** Path MTU search for the peer's current address (RFC 8899). */
