@@ -126,8 +126,8 @@ describe('idle peers', () => {
     expect(before).toEqual(['established', 14_720, 0, 1472, false, expect.any(Number)]);
     expect(la.path.space.resting).toBe(true); // reading the figures did not wake it
     // rest18: a resting link keeps no timer object (nor its closure), handshaker or outbox
-    const held = (): unknown => [la.path.timerMade, lb.path.timerMade, la.handshakerIfMade, lb.handshakerIfMade, la.outboxIfMade, lb.outboxIfMade];
-    expect(held()).toEqual([false, false, null, null, null, null]);
+    const held = (): unknown => [la.path.timerMade, lb.path.timerMade, la.handshakerIfMade, lb.handshakerIfMade, la.outboxIfMade, lb.outboxIfMade, la.v4.holdsMaterial, lb.v4.holdsMaterial];
+    expect(held()).toEqual([false, false, null, null, null, null, false, false]);
     const sent = a.status().counters.packetsOut;
     let woke = false;
     let flight = 0;
@@ -140,7 +140,7 @@ describe('idle peers', () => {
     }
     // the keepalive's probe timeout armed a timer made again for it, dropped at the next rest
     expect(timerMade).toBeGreaterThan(0);
-    expect(held()).toEqual([false, false, null, null, null, null]);
+    expect(held()).toEqual([false, false, null, null, null, null, false, false]);
     // the keepalive (25 s) went on the light path (memrss16): in flight in the idle record until
     // its ack (1 ms each way here), the parts never made again
     expect(woke).toBe(false);
