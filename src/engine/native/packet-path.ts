@@ -34,8 +34,11 @@ export class PacketPath {
   readonly #link: NativeLink;
   #space: PacketSpace<FrameRef> | null = null;
   #pmtu: PmtuSearch | null = null;
-  /** The peer's instance id as last seen (-1: none yet). */
-  #peerInstance = -1;
+  /**
+   * The peer's instance id as last seen, as int32 (`| 0`: a small integer in the field, not a
+   * boxed double for the half of the uint32 ids above 2^31 — rest18), null: none yet.
+   */
+  #peerInstance: number | null = null;
   /** Made on first use, dropped again when the link rests (rest()). */
   #waiting: WindowWaitQueue<OutMessage> | null = null;
   /** The datagram-mode message whose first items went out; its remaining items go first. */
@@ -184,13 +187,14 @@ export class PacketPath {
     const space = this.space;
     if (this.#unvalidated) this.#unvalidated.received += bytes;
     let rearm = false; // whether a deadline other than the delayed ack's may have moved
-    if (frame.i !== this.#peerInstance) {
+    const instance = frame.i | 0;
+    if (instance !== this.#peerInstance) {
       // The peer restarted (or this is its first frame): its numbers start again at 0.
-      if (this.#peerInstance !== -1) {
+      if (this.#peerInstance !== null) {
         space.acks.reset();
         this.#link.engine.reliable.peerRestarted(this.#link); // its receiver counts credit from zero
       }
-      this.#peerInstance = frame.i;
+      this.#peerInstance = instance;
       rearm = true;
     }
     const controls = frame.c;
