@@ -79,8 +79,11 @@ export class NativeLink implements PeerLink {
   #quietUntil: number | null = null;
   /** Ticks that ran tickLink (diagnostics, tests: a quiet link is skipped). */
   ticksRun = 0;
-  #quietTimers = 0;
-  #quietKeys = 0;
+  /**
+   * The timers' and the sessions' versions at the last quiet tick, summed (rest18: one field, not
+   * two): both only grow, so the sum is unchanged exactly when neither changed.
+   */
+  #quietVersions = 0;
 
   constructor(engine: NativeEngine, peer: Peer) {
     this.engine = engine;
@@ -319,7 +322,7 @@ export class NativeLink implements PeerLink {
   }
 
   tick(nowMs: number): void {
-    if (this.#quietUntil !== null && nowMs < this.#quietUntil && this.timers.version === this.#quietTimers && this.keypairs.version === this.#quietKeys && this.outboxQueued === 0 && this.reliableWaiting === 0) return;
+    if (this.#quietUntil !== null && nowMs < this.#quietUntil && this.timers.version + this.keypairs.version === this.#quietVersions && this.outboxQueued === 0 && this.reliableWaiting === 0) return;
     if (!this.alive) return;
     this.ticksRun++;
     tickLink(this, nowMs);
@@ -329,8 +332,7 @@ export class NativeLink implements PeerLink {
     const quiet = quietUntil(this, nowMs);
     const whole = Math.floor(quiet);
     this.#quietUntil = quiet === -Infinity ? null : (whole | 0) === whole ? whole | 0 : whole; // `| 0`: a small integer, stored in place
-    this.#quietTimers = this.timers.version;
-    this.#quietKeys = this.keypairs.version;
+    this.#quietVersions = this.timers.version + this.keypairs.version;
     // What holds nothing goes (rest18): made again, as it is now, at its next use.
     if (this.#handshaker !== null && this.#handshaker.idle) this.#handshaker = null;
     if (this.#outbox !== null && this.#outbox.empty) this.#outbox = null;
