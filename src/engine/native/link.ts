@@ -102,31 +102,16 @@ export class NativeLink implements PeerLink {
   get handshaker(): Handshaker<Peer, V4Attempt> {
     return (this.#handshaker ??= new Handshaker<Peer, V4Attempt>(this.peer, this.ctx.peers, this.ctx.random));
   }
-
-  /** The handshake attempt out, or null (Handshaker.pending, without making the handshaker). */
-  get handshakePending(): V4Attempt | null {
-    return this.#handshaker?.pending ?? null;
-  }
-
-  /** The handshaker if one was made (null: none, i.e. no attempt, no count), for calls that change nothing on a fresh one. */
-  get handshakerIfMade(): Handshaker<Peer, V4Attempt> | null {
-    return this.#handshaker;
-  }
-
+  /** The attempt out, or null (Handshaker.pending, without making the handshaker). */
+  get handshakePending(): V4Attempt | null { return this.#handshaker?.pending ?? null; }
+  /** The handshaker if one was made (null: no attempt, no count). */
+  get handshakerIfMade(): Handshaker<Peer, V4Attempt> | null { return this.#handshaker; }
   /** What waits to be sent (made on first use). */
-  get outbox(): Outbox {
-    return (this.#outbox ??= new Outbox());
-  }
-
+  get outbox(): Outbox { return (this.#outbox ??= new Outbox()); }
   /** The outbox if one was made (null: nothing waits), for readers that change nothing. */
-  get outboxIfMade(): Outbox | null {
-    return this.#outbox;
-  }
-
+  get outboxIfMade(): Outbox | null { return this.#outbox; }
   /** Messages in the pre-session queue (Outbox.queued, without making the outbox). */
-  get outboxQueued(): number {
-    return this.#outbox?.queued ?? 0;
-  }
+  get outboxQueued(): number { return this.#outbox?.queued ?? 0; }
 
   /** Compression attempts to skip after one that did not shrink the payload (made at the first message worth an attempt). */
   get compression(): CompressionBackoff {
