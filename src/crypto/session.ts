@@ -69,28 +69,8 @@ export class Session {
    * unit; null once the confirmation recorded it (issue 12: nothing reads it after that).
    */
   remoteTimestampMs: number | null;
-  /**
-   * The peer's identity key that signed the handshake (public; trust decisions wait for
-   * confirmation). Replaced only by an array with the same bytes: the peer's recorded key, once
-   * a TOFU record made it one (shareRemoteStatic).
-   */
-  #remoteStatic: Uint8Array;
-  get remoteStatic(): Uint8Array {
-    return this.#remoteStatic;
-  }
-
-  /**
-   * The peer's recorded key array, when it holds these bytes (a TOFU key recorded at this
-   * session's confirmation): the session then keeps that one array, not its own copy (rest18:
-   * ~56 B per session of a peer first met without a key). Returns whether it was taken.
-   */
-  shareRemoteStatic(key: Uint8Array | null): boolean {
-    const own = this.#remoteStatic;
-    if (key === null || key === own || key.length !== own.length) return false;
-    for (let i = 0; i < own.length; i++) if (key[i] !== own[i]) return false;
-    this.#remoteStatic = key;
-    return true;
-  }
+  /** The peer's identity key that signed the handshake (public; trust decisions wait for confirmation). */
+  readonly remoteStatic: Uint8Array;
   /** Null-first, a small integer when it is one (issue 12: not a boxed double per session); see the accessors. */
   #clockOffsetMs: number | null = null;
   /** Added to our wall clock in outgoing frame timestamps: our handshake timestamp minus our wall clock when we signed it (0 unless our clock stepped back). */
@@ -115,7 +95,7 @@ export class Session {
     this.lastReceivedAtMs = nowMs;
     this.lastSentAtMs = nowMs;
     this.remoteTimestampMs = keys.remoteTimestampMs;
-    this.#remoteStatic = keys.remoteStatic;
+    this.remoteStatic = keys.remoteStatic;
     this.#replay = new ReplayWindow(replayWindowPackets);
   }
 

@@ -49,7 +49,6 @@ export function sessionConfirmed(link: NativeLink, session: Session, from: { add
   ctx.persist();
   if (peer.recordClockOffset(session.clockOffsetMs, CLOCK_SKEW_REPORT_MS)) clockReported(ctx, peer, session.clockOffsetMs, 'measured at the handshake');
   recordTofu(ctx, peer, session.remoteStatic);
-  session.shareRemoteStatic(peer.key); // the recorded key's array, not the handshake's copy (rest18)
   if (!from) return;
   peer.moveTo({ address: from.address, port: from.port, family: from.address.includes(':') ? 6 : 4 });
   peer.setState('established');
