@@ -79,7 +79,9 @@ export class ReceiveCredit {
   #receivedMessages = 0;
   #releasedBytes = 0;
   #releasedMessages = 0;
-  #advertised: CreditLimits;
+  /** The limits last advertised, as two numbers (rest18: not an object per peer, 40 B). */
+  #advBytes: number;
+  #advMessages: number;
   #violations = 0;
   /**
    * updateDue(nowMs)'s fast path (issue 12: it is asked per datagram sent): below these released
@@ -100,9 +102,10 @@ export class ReceiveCredit {
   constructor(window: WindowSource, initial?: CreditLimits) {
     this.#window = ReceiveCredit.#source(window);
     const w = initial ? null : this.#current();
-    // A frozen grant (INITIAL_CREDIT) is shared, not copied per peer (issue 12); #advertised is replaced, never written.
+    // A frozen grant (INITIAL_CREDIT) is shared, not copied per peer (issue 12).
     this.#initial = w ? { maxBytes: w.windowBytes, maxMessages: w.windowMessages } : Object.isFrozen(initial) ? initial! : { ...initial! };
-    this.#advertised = this.#initial;
+    this.#advBytes = this.#initial.maxBytes;
+    this.#advMessages = this.#initial.maxMessages;
   }
 
   #current(): CreditWindow {
@@ -114,8 +117,8 @@ export class ReceiveCredit {
   /** Current limits (never below anything advertised before). */
   limits(w: CreditWindow = this.#current()): CreditLimits {
     return {
-      maxBytes: Math.max(this.#releasedBytes + w.windowBytes, this.#advertised.maxBytes),
-      maxMessages: Math.max(this.#releasedMessages + w.windowMessages, this.#advertised.maxMessages),
+      maxBytes: Math.max(this.#releasedBytes + w.windowBytes, this.#advBytes),
+      maxMessages: Math.max(this.#releasedMessages + w.windowMessages, this.#advMessages),
     };
   }
 
@@ -128,7 +131,7 @@ export class ReceiveCredit {
   /** Data refused because it went past the limits (a broken or hostile sender). */
   get violations(): number { return this.#violations; }
   /** The limits last put in an ack (or the initial grant). */
-  get advertised(): CreditLimits { return { ...this.#advertised }; }
+  get advertised(): CreditLimits { return { maxBytes: this.#advBytes, maxMessages: this.#advMessages }; }
 
   /** Changes the budget (e.g. the total reassembly budget is shared). Advertised credit is never retracted. */
   setWindow(window: WindowSource): void {
@@ -150,10 +153,12 @@ export class ReceiveCredit {
     const b = this.#receivedBytes + bytes;
     const m = this.#receivedMessages + messages;
     // Within what was advertised (all a compliant sender knows of): no need to read the window.
-    const l = b <= this.#advertised.maxBytes && m <= this.#advertised.maxMessages ? this.#advertised : this.limits();
-    if (b > l.maxBytes || m > l.maxMessages) {
-      this.#violations++;
-      return false;
+    if (b > this.#advBytes || m > this.#advMessages) {
+      const l = this.limits();
+      if (b > l.maxBytes || m > l.maxMessages) {
+        this.#violations++;
+        return false;
+      }
     }
     this.#receivedBytes += bytes;
     this.#receivedMessages += messages;
@@ -178,7 +183,8 @@ export class ReceiveCredit {
   /** The peer started a new stream (a new sender: restart, re-add): counting starts again from the initial grant. */
   reset(): void {
     this.#receivedBytes = this.#receivedMessages = this.#releasedBytes = this.#releasedMessages = 0;
-    this.#advertised = this.#initial;
+    this.#advBytes = this.#initial.maxBytes;
+    this.#advMessages = this.#initial.maxMessages;
     this.#quietUntilMs = null;
   }
 
@@ -196,22 +202,23 @@ export class ReceiveCredit {
    * was made: reliable.ts resume) the window is read now.
    */
   updateDue(nowMs?: number): boolean {
-    const a = this.#advertised;
+    const aBytes = this.#advBytes;
+    const aMessages = this.#advMessages;
     if (
       nowMs !== undefined &&
       this.#quietUntilMs !== null &&
       nowMs < this.#quietUntilMs &&
       this.#releasedBytes < (this.#quietBytes ?? 0) &&
       this.#releasedMessages < (this.#quietMessages ?? 0) &&
-      this.#receivedBytes < a.maxBytes &&
-      this.#receivedMessages < a.maxMessages
+      this.#receivedBytes < aBytes &&
+      this.#receivedMessages < aMessages
     ) return false;
     const w = this.#current();
-    const grewBytes = Math.max(this.#releasedBytes + w.windowBytes, a.maxBytes) - a.maxBytes;
-    const grewMessages = Math.max(this.#releasedMessages + w.windowMessages, a.maxMessages) - a.maxMessages;
+    const grewBytes = Math.max(this.#releasedBytes + w.windowBytes, aBytes) - aBytes;
+    const grewMessages = Math.max(this.#releasedMessages + w.windowMessages, aMessages) - aMessages;
     let due = false;
     if (grewBytes > 0 || grewMessages > 0) {
-      due = (w.windowBytes > 0 && grewBytes >= w.windowBytes / 2) || (w.windowMessages > 0 && grewMessages >= w.windowMessages / 2) || this.#receivedBytes >= a.maxBytes || this.#receivedMessages >= a.maxMessages;
+      due = (w.windowBytes > 0 && grewBytes >= w.windowBytes / 2) || (w.windowMessages > 0 && grewMessages >= w.windowMessages / 2) || this.#receivedBytes >= aBytes || this.#receivedMessages >= aMessages;
     }
     if (due || nowMs === undefined) {
       this.#quietUntilMs = null;
@@ -220,17 +227,19 @@ export class ReceiveCredit {
     // Not due with this window: it stays so while released < advertised − window / 2 (per
     // dimension; a dimension with an empty window never grows the limits by itself) and
     // received < advertised (an exhausted sender with room again is due at once).
-    this.#quietBytes = w.windowBytes > 0 ? whole(a.maxBytes - w.windowBytes / 2) : Infinity;
-    this.#quietMessages = w.windowMessages > 0 ? whole(a.maxMessages - w.windowMessages / 2) : Infinity;
+    this.#quietBytes = w.windowBytes > 0 ? whole(aBytes - w.windowBytes / 2) : Infinity;
+    this.#quietMessages = w.windowMessages > 0 ? whole(aMessages - w.windowMessages / 2) : Infinity;
     this.#quietUntilMs = whole(nowMs + CREDIT_RECHECK_MS);
     return false;
   }
 
   /** The limits to put in the ack being built (records them as advertised). */
   takeLimits(): CreditLimits {
-    this.#advertised = this.limits();
+    const l = this.limits();
+    this.#advBytes = l.maxBytes;
+    this.#advMessages = l.maxMessages;
     this.#quietUntilMs = null;
-    return this.#advertised;
+    return l;
   }
 }
 

@@ -53,6 +53,11 @@ export class Handshaker<P, A extends Attempt = Attempt> {
     this.#random = random;
   }
 
+  /** Nothing out and nothing counted: what a new Handshaker holds (the owner may drop it and make one again). */
+  get idle(): boolean {
+    return this.#current === null && this.#older.length === 0 && this.#attempts === 0 && this.#startedAtMs === null && this.#firstAttemptAtMs === null;
+  }
+
   /** The newest attempt, or null when none is outstanding. */
   get pending(): A | null {
     return this.#current;

@@ -30,9 +30,17 @@ export interface RetireRules {
   unconfirmedMs: number;
 }
 
+/** No older sessions (shared by every peer with one session or none, never written). */
+const NO_SESSIONS: readonly never[] = Object.freeze([]);
+
 export class Keypairs<P> {
-  /** Newest first. Replaced, never grown in place: exactly as long as it is (an idle peer's one session costs one slot, not a grown array's 17). */
-  #sessions: Session[] = [];
+  /**
+   * Newest first: the newest in #first (null: none), the older ones in #older — replaced, never
+   * grown in place (exactly as long as it is), the shared empty array while there are none. An
+   * idle peer's one session costs a field, not an array and its elements (rest18: 56 B).
+   */
+  #first: Session | null = null;
+  #older: readonly Session[] = NO_SESSIONS;
   readonly #owner: P;
   #version = 0;
   /** Our key is bytewise greater than the peer's: of a crossing pair, the session we initiated wins. */
@@ -52,14 +60,14 @@ export class Keypairs<P> {
    * loser is superseded (retire).
    */
   current(nowMs: number, limits: SessionLimits): Session | null {
-    const ss = this.#sessions;
+    const n = this.size;
     let k = 0;
-    while (k < ss.length && (!ss[k]!.confirmed || ss[k]!.expired(nowMs, limits))) k++;
-    const newest = ss[k];
-    if (newest === undefined) return null;
+    while (k < n && (!this.#at(k).confirmed || this.#at(k).expired(nowMs, limits))) k++;
+    if (k === n) return null;
+    const newest = this.#at(k);
     if (newest.initiator === this.#ownWins) return newest;
-    for (let j = k + 1; j < ss.length; j++) {
-      const s = ss[j]!;
+    for (let j = k + 1; j < n; j++) {
+      const s = this.#at(j);
       if (newest.createdAtMs - s.createdAtMs > CROSSING_WINDOW_MS) break;
       if (s.confirmed && s.initiator === this.#ownWins && s.lastReceivedAtMs > newest.createdAtMs && !s.expired(nowMs, limits)) return s;
     }
@@ -68,11 +76,17 @@ export class Keypairs<P> {
 
   /** The newest unconfirmed (responder) session, if any. */
   get next(): Session | null {
-    return this.#sessions.find((s) => !s.confirmed) ?? null;
+    for (let k = 0; k < this.size; k++) if (!this.#at(k).confirmed) return this.#at(k);
+    return null;
   }
 
   get size(): number {
-    return this.#sessions.length;
+    return this.#first === null ? 0 : 1 + this.#older.length;
+  }
+
+  /** The k-th session, newest first (k < size). */
+  #at(k: number): Session {
+    return k === 0 ? this.#first! : this.#older[k - 1]!;
   }
 
   /** Changes with every session installed or dropped (the link's quiet tick checks it). */
@@ -82,7 +96,11 @@ export class Keypairs<P> {
 
   /** True when an unconfirmed session younger than `ms` exists (the peer's handshake is completing). */
   hasYoungUnconfirmed(nowMs: number, ms: number): boolean {
-    return this.#sessions.some((s) => !s.confirmed && nowMs - s.createdAtMs < ms);
+    for (let k = 0; k < this.size; k++) {
+      const s = this.#at(k);
+      if (!s.confirmed && nowMs - s.createdAtMs < ms) return true;
+    }
+    return false;
   }
 
   /**
@@ -92,16 +110,17 @@ export class Keypairs<P> {
   install(session: Session, nowMs: number, rules: RetireRules, ownWins = this.#ownWins): void {
     this.#version++;
     this.#ownWins = ownWins;
-    this.#sessions = [session].concat(this.#sessions); // exactly as long (a spread or filter leaves room to grow)
+    if (this.#first !== null) this.#older = [this.#first].concat(this.#older); // exactly as long (a spread or filter leaves room to grow)
+    this.#first = session;
     this.#index.bindSession(this.#owner, session);
-    while (this.#sessions.length > MAX_SESSIONS_PER_PEER) this.#drop(this.#evictionIndex(nowMs, rules));
+    while (this.size > MAX_SESSIONS_PER_PEER) this.#drop(this.#evictionIndex(nowMs, rules));
   }
 
   /** Wipes sessions past their use: expired, superseded beyond the grace period, never confirmed. */
   retire(nowMs: number, rules: RetireRules): void {
     const current = this.current(nowMs, rules.limits);
-    for (let k = this.#sessions.length - 1; k >= 0; k--) {
-      const s = this.#sessions[k]!;
+    for (let k = this.size - 1; k >= 0; k--) {
+      const s = this.#at(k);
       if (s === current) continue;
       // Superseded: an older session (or the newer loser of a crossing pair, see current)
       // retires once it has been idle for the grace period (after crossing rekeys the peer may
@@ -117,21 +136,31 @@ export class Keypairs<P> {
 
   /** Wipes one session (refused after the fact). */
   remove(session: Session): void {
-    const k = this.#sessions.indexOf(session);
-    if (k >= 0) this.#drop(k);
+    for (let k = 0; k < this.size; k++) {
+      if (this.#at(k) === session) {
+        this.#drop(k);
+        return;
+      }
+    }
   }
 
   /** Wipes every session (peer removed, re-keyed, node closed). */
   wipeAll(): void {
-    while (this.#sessions.length > 0) this.#drop(0);
+    while (this.#first !== null) this.#drop(0);
   }
 
   #drop(k: number): void {
-    const s = this.#sessions[k]!;
+    const s = this.#at(k);
     this.#version++;
-    const rest = this.#sessions.slice(); // a copy, not grown: filter's result has room to grow (issue 12)
-    rest.splice(k, 1);
-    this.#sessions = rest;
+    const older = this.#older;
+    if (k === 0) this.#first = older.length > 0 ? older[0]! : null;
+    // a copy, not grown: filter's result has room to grow (issue 12)
+    if (older.length <= 1) this.#older = NO_SESSIONS;
+    else {
+      const rest = older.slice();
+      rest.splice(k === 0 ? 0 : k - 1, 1);
+      this.#older = rest;
+    }
     this.#index.unbindSession(s);
     s.wipe();
   }
@@ -143,11 +172,11 @@ export class Keypairs<P> {
    */
   #evictionIndex(nowMs: number, rules: RetireRules): number {
     const current = this.current(nowMs, rules.limits);
-    const ss = this.#sessions;
-    for (let k = ss.length - 1; k > 0; k--) if (!ss[k]!.confirmed) return k;
-    for (let k = ss.length - 1; k > 0; k--) {
-      if (ss[k] !== current && nowMs - ss[k]!.lastReceivedAtMs >= rules.graceMs) return k;
+    const n = this.size;
+    for (let k = n - 1; k > 0; k--) if (!this.#at(k).confirmed) return k;
+    for (let k = n - 1; k > 0; k--) {
+      if (this.#at(k) !== current && nowMs - this.#at(k).lastReceivedAtMs >= rules.graceMs) return k;
     }
-    return ss.length - 1;
+    return n - 1;
   }
 }

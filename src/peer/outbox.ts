@@ -107,6 +107,11 @@ export class Outbox<M extends OutMessage = OutMessage> {
     return this.takeAll();
   }
 
+  /** Nothing batched, queued or waiting as a control (what a new Outbox holds). */
+  get empty(): boolean {
+    return this.#batch === null && this.#queue === null && this.#controls === null && this.#queueBytes === 0 && this.#nextDeadline === null;
+  }
+
   /** Control items wait for the next datagram. */
   get hasControls(): boolean {
     return this.#controls !== null;

@@ -9,6 +9,11 @@ export function sharedHost(e: Endpoint, spec: EndpointSpec): Endpoint {
   return e.address === spec.host ? { ...e, address: spec.host } : e;
 }
 
+/** The configured endpoint, or null when it is the endpoint's address and port (Peer.spec gives it back from the endpoint). */
+export function specUnlessSame(spec: EndpointSpec, e: Endpoint): EndpointSpec | null {
+  return spec.host === e.address && spec.port === e.port ? null : spec;
+}
+
 /** An ISO time as its ms when the ms give back exactly that string (else the string, or null). */
 export function isoAsMs(iso: string | null): number | string | null {
   if (iso === null) return null;

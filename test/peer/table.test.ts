@@ -33,12 +33,17 @@ describe('PeerTable', () => {
     expect([t.find('p'), t.find('p2')]).toEqual([undefined, p]);
     expect(p.moveTo({ address: '10.0.0.9', port: 9, family: 4 })).toBe(true);
     expect(p.moveTo({ address: '10.0.0.9', port: 9, family: 4 })).toBe(false);
+    // the configured endpoint (kept as the endpoint's address and port until the move: rest18) stays
+    expect([p.spec, p.endpointString]).toEqual([{ host: '10.0.0.1', port: 1000 }, '10.0.0.9:9']);
+    expect(p.moveTo({ address: '10.0.0.1', port: 1000, family: 4 })).toBe(true);
+    expect(p.moveTo({ address: '10.0.0.9', port: 9, family: 4 })).toBe(true);
+    expect(p.spec).toEqual({ host: '10.0.0.1', port: 1000 });
     expect([t.byEndpoint('10.0.0.1', 1000), t.byEndpoint('10.0.0.9', 9), t.find('10.0.0.1:1000')]).toEqual([undefined, p, p]); // configured host:port still finds it
     expect(t.vaultV2AtAddress('10.0.0.1')).toEqual([q]);
     expect(p.recordTofu(key(1))).toBe(true);
     expect(p.recordTofu(key(3))).toBe(false);
     expect(t.byKey(encodeKey(key(1)))).toBe(p);
-    expect(events.map((e) => e.type)).toEqual(['endpoint-changed', 'tofu']);
+    expect(events.map((e) => e.type)).toEqual(['endpoint-changed', 'endpoint-changed', 'endpoint-changed', 'tofu']);
     t.remove(p);
     expect([t.find('p2'), t.byKey(encodeKey(key(1))), t.byEndpoint('10.0.0.9', 9), t.size]).toEqual([undefined, undefined, undefined, 1]);
     p.update({ name: 'again', spec: p.spec, endpoint: p.endpoint }); // detached: the table does not follow

@@ -23,34 +23,44 @@ export interface RttOptions {
   maxAckDelayMs?: number;
 }
 
+/** The two settings of an RttStats (shared and frozen: one per distinct pair, the default one for every peer). */
+interface RttConfig {
+  readonly initialRttMs: number;
+  readonly maxAckDelayMs: number;
+}
+const DEFAULT_CONFIG: RttConfig = Object.freeze({ initialRttMs: INITIAL_RTT_MS, maxAckDelayMs: MAX_ACK_DELAY_MS });
+const configOf = (initialRttMs: number, maxAckDelayMs: number): RttConfig =>
+  initialRttMs === INITIAL_RTT_MS && maxAckDelayMs === MAX_ACK_DELAY_MS ? DEFAULT_CONFIG : Object.freeze({ initialRttMs, maxAckDelayMs });
+
 export class RttStats {
-  readonly #initialRttMs: number;
-  #maxAckDelayMs: number;
+  /** Initial RTT and the peer's max ack delay in one shared record (rest18: a field, not two, per peer). */
+  #config: RttConfig;
+  /** 0 before the first sample (a sample is ≥ GRANULARITY_MS: hasSample is `#latest > 0`, not a field of its own). */
   #latest = 0;
   #min = 0;
   #smoothed: number;
   #rttvar: number;
-  #hasSample = false;
 
   constructor(opts: RttOptions = {}) {
-    this.#initialRttMs = opts.initialRttMs ?? INITIAL_RTT_MS;
-    this.#maxAckDelayMs = opts.maxAckDelayMs ?? MAX_ACK_DELAY_MS;
-    if (!(this.#initialRttMs > 0)) throw new RangeError('initialRttMs must be > 0');
-    if (!(this.#maxAckDelayMs >= 0)) throw new RangeError('maxAckDelayMs must be >= 0');
-    this.#smoothed = this.#initialRttMs;
-    this.#rttvar = this.#initialRttMs / 2;
+    const initialRttMs = opts.initialRttMs ?? INITIAL_RTT_MS;
+    const maxAckDelayMs = opts.maxAckDelayMs ?? MAX_ACK_DELAY_MS;
+    if (!(initialRttMs > 0)) throw new RangeError('initialRttMs must be > 0');
+    if (!(maxAckDelayMs >= 0)) throw new RangeError('maxAckDelayMs must be >= 0');
+    this.#config = configOf(initialRttMs, maxAckDelayMs);
+    this.#smoothed = initialRttMs;
+    this.#rttvar = initialRttMs / 2;
   }
 
-  get hasSample(): boolean { return this.#hasSample; }
+  get hasSample(): boolean { return this.#latest > 0; }
   get latestMs(): number { return this.#latest; }
   /** Minimum RTT seen on this path (0 before the first sample). */
   get minMs(): number { return this.#min; }
   get smoothedMs(): number { return this.#smoothed; }
   get rttvarMs(): number { return this.#rttvar; }
-  get maxAckDelayMs(): number { return this.#maxAckDelayMs; }
+  get maxAckDelayMs(): number { return this.#config.maxAckDelayMs; }
   set maxAckDelayMs(ms: number) {
     if (!(ms >= 0)) throw new RangeError('maxAckDelayMs must be >= 0');
-    this.#maxAckDelayMs = ms;
+    this.#config = configOf(this.#config.initialRttMs, ms);
   }
 
   /**
@@ -60,16 +70,16 @@ export class RttStats {
    */
   update(latestMs: number, ackDelayMs: number): void {
     const latest = Math.max(latestMs, GRANULARITY_MS);
+    const first = this.#latest === 0;
     this.#latest = latest;
-    if (!this.#hasSample) {
-      this.#hasSample = true;
+    if (first) {
       this.#min = latest;
       this.#smoothed = latest;
       this.#rttvar = latest / 2;
       return;
     }
     if (latest < this.#min) this.#min = latest;
-    const ackDelay = Math.min(Math.max(0, ackDelayMs), this.#maxAckDelayMs);
+    const ackDelay = Math.min(Math.max(0, ackDelayMs), this.#config.maxAckDelayMs);
     const adjusted = latest >= this.#min + ackDelay ? latest - ackDelay : latest;
     this.#rttvar = 0.75 * this.#rttvar + 0.25 * Math.abs(this.#smoothed - adjusted);
     this.#smoothed = 0.875 * this.#smoothed + 0.125 * adjusted;
@@ -77,15 +87,14 @@ export class RttStats {
 
   /** Probe timeout base (§6.2.1): smoothed + max(4·rttvar, granularity) + max ack delay. */
   ptoMs(): number {
-    return this.#smoothed + Math.max(4 * this.#rttvar, GRANULARITY_MS) + this.#maxAckDelayMs;
+    return this.#smoothed + Math.max(4 * this.#rttvar, GRANULARITY_MS) + this.#config.maxAckDelayMs;
   }
 
   /** Back to the state before any sample (new path, RFC 9000 §9.4). */
   reset(): void {
-    this.#hasSample = false;
     this.#latest = 0;
     this.#min = 0;
-    this.#smoothed = this.#initialRttMs;
-    this.#rttvar = this.#initialRttMs / 2;
+    this.#smoothed = this.#config.initialRttMs;
+    this.#rttvar = this.#config.initialRttMs / 2;
   }
 }

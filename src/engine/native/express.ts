@@ -89,7 +89,7 @@ export function expressSession(link: NativeLink, size: number, now: number): Ses
 export function sendExpress(link: NativeLink, session: Session, now: number, body: Uint8Array, flags: number, resolve: () => void, reject: (e: Error) => void): boolean {
   const path = link.path;
   const space = path.space;
-  if (!link.handshaker.pending) link.v4.release(); // as the flush does once a session is up
+  if (!link.handshakePending) link.v4.release(); // as the flush does once a session is up
   // Our limits and a packet ack ride along as on the pump's frames (packFrames: begin, then the ack).
   const announce = link.engine.reliable.takeAnnouncement(link);
   const largest = space.acks.largest;

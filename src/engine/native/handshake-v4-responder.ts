@@ -121,7 +121,7 @@ function respondIk(hs: V4Core, link: NativeLink, responder: IkResponder, d: Data
         // On time, not at the next 100 ms tick after it: a peer that refused our init (it did not
         // know us yet) and then sent its own would otherwise wait up to 200 ms for our resend.
         ctx.scheduler.timeout(() => {
-          if (link.alive && link.handshaker.pending) tickLink(link, ctx.clock.monotonic());
+          if (link.alive && link.handshakePending) tickLink(link, ctx.clock.monotonic());
         }, CROSSING_ANSWER_WAIT_MS);
       }
     }

@@ -117,7 +117,7 @@ export class V4Handshakes implements V4Core {
    */
   resendPending(link: NativeLink): void {
     link.timers.handshakeComplete();
-    if (!link.handshaker.pending || link.handshaker.resent) return;
+    if (!link.handshakePending || link.handshaker.resent) return;
     this.initiate(link);
     link.handshaker.markResent();
   }

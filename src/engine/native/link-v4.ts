@@ -67,11 +67,24 @@ export interface StoredMark {
   readonly lastHandshakeTs: number | null;
 }
 
+/**
+ * What a handshake leaves on the link for a while (the cookie generator, the cached
+ * static-static DH, an XX exchange being answered, our last XX msg3): one object made when the
+ * first of them is, dropped when the last goes (rest18: six fields of every idle link → one).
+ */
+interface HandshakeMaterial {
+  generator: CookieGenerator | null;
+  generatorKey: string | null;
+  ss: Uint8Array | null;
+  ssKey: string | null;
+  xx: { sid: number; state: XxResponder } | null;
+  /** Our last XX msg3 (bytes and the generator that macs it), repeated once with a cookie if asked. */
+  msg3: { bytes: Uint8Array; gen: CookieGenerator } | null;
+}
+
 export class LinkV4 {
-  #generator: CookieGenerator | null = null;
-  #generatorKey: string | null = null;
-  #ss: Uint8Array | null = null;
-  #ssKey: string | null = null;
+  /** Null while the link holds no handshake material (HandshakeMaterial). */
+  #m: HandshakeMaterial | null = null;
   /**
    * The replay mark of the identity #markKey (null: not made yet): the 12 timestamp bytes in four
    * 24-bit big-endian chunks (Smis, compared as the bytes are: compareTimestamps), #c0 = −1 while
@@ -85,9 +98,6 @@ export class LinkV4 {
   #c3 = 0;
   /** Where the peer's persisted mark (ms, rounded up) is read when a mark is first needed (after restore): the peer, not a closure. */
   readonly #stored: StoredMark;
-  #xx: { sid: number; state: XxResponder } | null = null;
-  /** Our last XX msg3 (bytes and the generator that macs it), repeated once with a cookie if asked. */
-  #msg3: { bytes: Uint8Array; gen: CookieGenerator } | null = null;
   readonly #clock: Clock;
   /** The key of this link's entry in the node's cookie-reply index (V4Handshakes), or null. */
   cookieRef: number | null = null;
@@ -97,25 +107,38 @@ export class LinkV4 {
     this.#stored = stored;
   }
 
+  /** The material to write (made first if none). */
+  #w(): HandshakeMaterial {
+    return (this.#m ??= { generator: null, generatorKey: null, ss: null, ssKey: null, xx: null, msg3: null });
+  }
+
+  /** Drops the material object once it holds nothing. */
+  #tidy(): void {
+    const m = this.#m;
+    if (m !== null && m.generator === null && m.generatorKey === null && m.ss === null && m.ssKey === null && m.xx === null && m.msg3 === null) this.#m = null;
+  }
+
   /** The generator for messages to the peer's static (anonymous while `key` is null). */
   generator(key: Uint8Array | null, keyString: string | null): CookieGenerator {
-    if (!this.#generator || this.#generatorKey !== keyString) {
-      this.#generator?.destroy();
+    const m = this.#w();
+    if (!m.generator || m.generatorKey !== keyString) {
+      m.generator?.destroy();
       const rs = key ? x25519FromIdentityKey(key) : null;
-      this.#generator = new CookieGenerator({ receiverStatic: rs ?? ANONYMOUS_STATIC, clock: this.#clock });
-      this.#generatorKey = keyString;
+      m.generator = new CookieGenerator({ receiverStatic: rs ?? ANONYMOUS_STATIC, clock: this.#clock });
+      m.generatorKey = keyString;
     }
-    return this.#generator;
+    return m.generator;
   }
 
   /** DH(local static, the peer's static), cached per key (wiped when the key changes). */
   staticStatic(local: NoiseStatic, key: Uint8Array, keyString: string): Uint8Array | undefined {
-    if (this.#ssKey !== keyString) {
-      if (this.#ss) wipe(this.#ss);
-      this.#ss = staticStaticFor(local, key);
-      this.#ssKey = keyString;
+    const m = this.#w();
+    if (m.ssKey !== keyString) {
+      if (m.ss) wipe(m.ss);
+      m.ss = staticStaticFor(local, key);
+      m.ssKey = keyString;
     }
-    return this.#ss ? this.#ss.slice() : undefined;
+    return m.ss ? m.ss.slice() : undefined;
   }
 
   /** The replay mark of the identity `keyString` (a new identity starts a new mark). */
@@ -160,46 +183,58 @@ export class LinkV4 {
 
   /** The XX exchange this (key-less) peer may answer: at most one; a new msg1 replaces it. */
   setXxResponder(sid: number, state: XxResponder): { sid: number } | null {
-    const old = this.#xx;
+    const w = this.#w();
+    const old = w.xx;
     old?.state.destroy();
-    this.#xx = { sid, state };
+    w.xx = { sid, state };
     return old ? { sid: old.sid } : null;
   }
 
   xxResponder(sid: number): XxResponder | null {
-    return this.#xx && this.#xx.sid === sid ? this.#xx.state : null;
+    const xx = this.#m?.xx ?? null;
+    return xx && xx.sid === sid ? xx.state : null;
   }
 
   /** Ends the XX exchange (completed or refused); returns its sid to unbind. */
   endXxResponder(): number | null {
-    const old = this.#xx;
-    if (!old) return null;
+    const w = this.#m;
+    const old = w?.xx ?? null;
+    if (!w || !old) return null;
     old.state.destroy();
-    this.#xx = null;
+    w.xx = null;
+    this.#tidy();
     return old.sid;
   }
 
   setMsg3(bytes: Uint8Array, gen: CookieGenerator): void {
-    this.#msg3 = { bytes, gen };
+    this.#w().msg3 = { bytes, gen };
   }
 
   /** A cookie reply to our last XX msg3: the msg3 again with mac2, or null. */
   msg3WithCookie(reply: Uint8Array): { bytes: Uint8Array; gen: CookieGenerator } | null {
-    const m = this.#msg3;
-    if (!m || !m.gen.consumeReply(reply)) return null;
-    this.#msg3 = null;
+    const w = this.#m;
+    const m = w?.msg3 ?? null;
+    if (!w || !m || !m.gen.consumeReply(reply)) return null;
+    w.msg3 = null;
+    this.#tidy();
     m.gen.addMacs(m.bytes);
     return m;
   }
 
   /** Our last XX msg3 is kept (a cookie reply may still ask for it). */
   get holdsMsg3(): boolean {
-    return this.#msg3 !== null;
+    return (this.#m?.msg3 ?? null) !== null;
   }
 
   /** What release() would drop (tests, stats): the cookie generator, the cached DH, a msg3. */
   get held(): { generator: boolean; staticStatic: boolean; msg3: boolean } {
-    return { generator: this.#generator !== null, staticStatic: this.#ss !== null, msg3: this.#msg3 !== null };
+    const m = this.#m;
+    return { generator: (m?.generator ?? null) !== null, staticStatic: (m?.ss ?? null) !== null, msg3: (m?.msg3 ?? null) !== null };
+  }
+
+  /** @internal Whether the handshake material object exists (tests: an idle link holds none). */
+  get holdsMaterial(): boolean {
+    return this.#m !== null;
   }
 
   /**
@@ -210,21 +245,28 @@ export class LinkV4 {
    * it with a cookie) stay.
    */
   release(): void {
-    this.#generator?.destroy();
-    this.#generator = null;
-    this.#generatorKey = null;
-    if (this.#ss) wipe(this.#ss);
-    this.#ss = null;
-    this.#ssKey = null;
+    const m = this.#m;
+    if (m === null) return;
+    m.generator?.destroy();
+    m.generator = null;
+    m.generatorKey = null;
+    if (m.ss) wipe(m.ss);
+    m.ss = null;
+    m.ssKey = null;
+    this.#tidy();
   }
 
   destroy(): number | null {
-    this.#generator?.destroy();
-    this.#generator = null;
-    if (this.#ss) wipe(this.#ss);
-    this.#ss = null;
-    this.#msg3?.gen.destroy();
-    this.#msg3 = null;
-    return this.endXxResponder();
+    const m = this.#m;
+    if (m === null) return null;
+    m.generator?.destroy();
+    m.generator = null;
+    if (m.ss) wipe(m.ss);
+    m.ss = null;
+    m.msg3?.gen.destroy();
+    m.msg3 = null;
+    const sid = this.endXxResponder();
+    this.#tidy();
+    return sid;
   }
 }

@@ -41,9 +41,11 @@ export class NativeLink implements PeerLink {
   readonly peer: Peer;
   readonly engine: NativeEngine;
   readonly keypairs: Keypairs<Peer>;
-  readonly handshaker: Handshaker<Peer, V4Attempt>;
+  /** Made on first use, dropped again when it holds nothing (tick(): rest18, ~100 B per idle peer). */
+  #handshaker: Handshaker<Peer, V4Attempt> | null = null;
   readonly v4: LinkV4;
-  readonly outbox = new Outbox();
+  /** Made on first use, dropped again when empty (tick(): rest18, 72 B per idle peer). */
+  #outbox: Outbox | null = null;
   readonly timers = new PeerTimers();
   /** Packet numbers, acks, loss detection, congestion window, pacing (packet-path.ts). */
   readonly path: PacketPath;
@@ -77,15 +79,17 @@ export class NativeLink implements PeerLink {
   #quietUntil: number | null = null;
   /** Ticks that ran tickLink (diagnostics, tests: a quiet link is skipped). */
   ticksRun = 0;
-  #quietTimers = 0;
-  #quietKeys = 0;
+  /**
+   * The timers' and the sessions' versions at the last quiet tick, summed (rest18: one field, not
+   * two): both only grow, so the sum is unchanged exactly when neither changed.
+   */
+  #quietVersions = 0;
 
   constructor(engine: NativeEngine, peer: Peer) {
     this.engine = engine;
     this.peer = peer;
     const { ctx } = engine;
     this.keypairs = new Keypairs(peer, ctx.peers);
-    this.handshaker = new Handshaker<Peer, V4Attempt>(peer, ctx.peers, ctx.random);
     this.v4 = new LinkV4(ctx.clock, peer);
     const firstId = ctx.random.int(1, 2 ** 31);
     this.#nextMsgId = firstId <= 0x7fffffff ? firstId | 0 : firstId; // a small integer (`| 0`), not the float arithmetic's box
@@ -93,6 +97,21 @@ export class NativeLink implements PeerLink {
     this.path = new PacketPath(this);
     peer.setTransportStats(this.path);
   }
+
+  /** The handshake attempts (made on first use; a fresh one is what an idle one holds: no attempt, no count). */
+  get handshaker(): Handshaker<Peer, V4Attempt> {
+    return (this.#handshaker ??= new Handshaker<Peer, V4Attempt>(this.peer, this.ctx.peers, this.ctx.random));
+  }
+  /** The attempt out, or null (Handshaker.pending, without making the handshaker). */
+  get handshakePending(): V4Attempt | null { return this.#handshaker?.pending ?? null; }
+  /** The handshaker if one was made (null: no attempt, no count). */
+  get handshakerIfMade(): Handshaker<Peer, V4Attempt> | null { return this.#handshaker; }
+  /** What waits to be sent (made on first use). */
+  get outbox(): Outbox { return (this.#outbox ??= new Outbox()); }
+  /** The outbox if one was made (null: nothing waits), for readers that change nothing. */
+  get outboxIfMade(): Outbox | null { return this.#outbox; }
+  /** Messages in the pre-session queue (Outbox.queued, without making the outbox). */
+  get outboxQueued(): number { return this.#outbox?.queued ?? 0; }
 
   /** Compression attempts to skip after one that did not shrink the payload (made at the first message worth an attempt). */
   get compression(): CompressionBackoff {
@@ -265,11 +284,11 @@ export class NativeLink implements PeerLink {
   start(rekeyed: boolean): void {
     if (rekeyed) {
       this.keypairs.wipeAll();
-      this.handshaker.cancel();
+      this.#handshaker?.cancel();
       if (this.peer.state === 'established') this.peer.setState('handshaking');
     }
     if (this.keypairs.size > 0) return;
-    this.handshaker.resetAttempts();
+    this.#handshaker?.resetAttempts();
     startHandshake(this); // answers the peer's init refused a moment ago, if any (hs17)
   }
 
@@ -282,24 +301,26 @@ export class NativeLink implements PeerLink {
     if (!this.alive) return;
     if (this.current()) {
       this.#releaseReliable();
-      if (!this.handshaker.pending) this.engine.v4.release(this);
+      if (!this.handshakePending) this.engine.v4.release(this);
     }
-    if (!pumpLink(this, draining) && !this.handshaker.pending && !draining) initiateHandshake(this);
+    if (!pumpLink(this, draining) && !this.handshakePending && !draining) initiateHandshake(this);
   }
 
   tick(nowMs: number): void {
-    if (this.#quietUntil !== null && nowMs < this.#quietUntil && this.timers.version === this.#quietTimers && this.keypairs.version === this.#quietKeys && this.outbox.queued === 0 && this.reliableWaiting === 0) return;
+    if (this.#quietUntil !== null && nowMs < this.#quietUntil && this.timers.version + this.keypairs.version === this.#quietVersions && this.outboxQueued === 0 && this.reliableWaiting === 0) return;
     if (!this.alive) return;
     this.ticksRun++;
     tickLink(this, nowMs);
     // Handshake material left by an answer given after the last flush (a responder's or a
     // repeated init's) goes once the session is up and no attempt is out.
-    if (this.current(nowMs) && !this.handshaker.pending) this.engine.v4.release(this);
+    if (this.current(nowMs) && !this.handshakePending) this.engine.v4.release(this);
     const quiet = quietUntil(this, nowMs);
     const whole = Math.floor(quiet);
     this.#quietUntil = quiet === -Infinity ? null : (whole | 0) === whole ? whole | 0 : whole; // `| 0`: a small integer, stored in place
-    this.#quietTimers = this.timers.version;
-    this.#quietKeys = this.keypairs.version;
+    this.#quietVersions = this.timers.version + this.keypairs.version;
+    // What holds nothing goes (rest18): made again, as it is now, at its next use.
+    if (this.#handshaker !== null && this.#handshaker.idle) this.#handshaker = null;
+    if (this.#outbox !== null && this.#outbox.empty) this.#outbox = null;
     this.path.rest(nowMs); // the idle form of the packet layer, once nothing was sent or owed for an idle period
   }
 
@@ -307,12 +328,12 @@ export class NativeLink implements PeerLink {
     if (this.#closed) return;
     this.#closed = true;
     for (const r of this.takeRefused() ?? []) r(err);
-    for (const m of this.outbox.clear()) m.reject(err);
+    for (const m of this.#outbox?.clear() ?? []) m.reject(err);
     for (const m of this.#reliableWait?.clear() ?? []) m.reject(err);
     this.#reliableWait = null;
     this.path.close(err);
     this.peer.setTransportStats(null);
-    this.handshaker.cancel(); // wipes the ephemeral secrets of every attempt
+    this.#handshaker?.cancel(); // wipes the ephemeral secrets of every attempt
     this.keypairs.wipeAll();
     this.timers.stopped();
     this.engine.reliable.dropPeer(this, err instanceof UdpVaultError ? err : new UdpVaultError('ERR_CLOSED', err.message));

@@ -34,8 +34,11 @@ export class PacketPath {
   readonly #link: NativeLink;
   #space: PacketSpace<FrameRef> | null = null;
   #pmtu: PmtuSearch | null = null;
-  /** The peer's instance id as last seen (-1: none yet). */
-  #peerInstance = -1;
+  /**
+   * The peer's instance id as last seen, as int32 (`| 0`: a small integer in the field, not a
+   * boxed double for the half of the uint32 ids above 2^31 — rest18), null: none yet.
+   */
+  #peerInstance: number | null = null;
   /** Made on first use, dropped again when the link rests (rest()). */
   #waiting: WindowWaitQueue<OutMessage> | null = null;
   /** The datagram-mode message whose first items went out; its remaining items go first. */
@@ -67,6 +70,11 @@ export class PacketPath {
     return this.#space?.restAtMs() ?? Infinity;
   }
 
+  /** @internal Whether the link's timer object exists (rest() drops an unarmed one of a resting link; tests). */
+  get timerMade(): boolean {
+    return this.#timer !== null;
+  }
+
   /** Datagram-mode messages waiting for room in the window (made on first use). */
   get waiting(): WindowWaitQueue<OutMessage> {
     if (this.#waiting === null) {
@@ -84,7 +92,13 @@ export class PacketPath {
   rest(nowMs: number): void {
     if (this.hasDatagrams || this.#deliveryAckSinceMs !== null || this.#unvalidated !== null) return;
     this.#waiting = null;
-    this.#space?.rest(nowMs);
+    const resting = this.#space === null || this.#space.rest(nowMs);
+    // A resting link's timer, its closure and the closure's context go while none is armed
+    // (rest18: ~140 B per idle peer); the next arm makes them again (arm(): `??=`).
+    if (resting && this.#timerAtMs === null && this.#timer !== null) {
+      this.#timer.cancel();
+      this.#timer = null;
+    }
   }
 
   /** Path MTU search for the peer's current address (RFC 8899). */
@@ -173,13 +187,14 @@ export class PacketPath {
     const space = this.space;
     if (this.#unvalidated) this.#unvalidated.received += bytes;
     let rearm = false; // whether a deadline other than the delayed ack's may have moved
-    if (frame.i !== this.#peerInstance) {
+    const instance = frame.i | 0;
+    if (instance !== this.#peerInstance) {
       // The peer restarted (or this is its first frame): its numbers start again at 0.
-      if (this.#peerInstance !== -1) {
+      if (this.#peerInstance !== null) {
         space.acks.reset();
         this.#link.engine.reliable.peerRestarted(this.#link); // its receiver counts credit from zero
       }
-      this.#peerInstance = frame.i;
+      this.#peerInstance = instance;
       rearm = true;
     }
     const controls = frame.c;

@@ -16,6 +16,8 @@ import { HANDSHAKE_RETRY_MS } from '../../constants';
 import { KEEPALIVE } from '../../wire/keepalive';
 
 export const TICK_MS = 100;
+/** What onQueueDeadlines expires without an outbox (shared, never written). */
+const NO_MESSAGES: readonly never[] = Object.freeze([]);
 /** Responder-side backstop: rekey this long after the initiator should have. */
 const RESPONDER_REKEY_SLACK_MS = 10_000;
 
@@ -49,13 +51,14 @@ function afterStall(ctx: NodeContext, now: number): boolean {
 }
 
 export function tickLink(link: NativeLink, now: number): void {
-  const { ctx, handshaker, keypairs, timers } = link;
+  const { ctx, keypairs, timers } = link;
   onSessionsToRetire(link, now);
   const current = keypairs.current(now, ctx.limits);
   const stalled = afterStall(ctx, now);
-  if (handshaker.pending && current && current.createdAtMs > handshaker.startedAtMs) onPeerHandshakeWon(link);
-  else if (handshaker.pending && timers.isDue('resendCrossingInit', now)) resendPendingInit(link);
-  else if (handshaker.pending) {
+  const pending = link.handshakePending !== null; // read without making the handshaker (link.ts: made on first use)
+  if (pending && current && current.createdAtMs > link.handshaker.startedAtMs) onPeerHandshakeWon(link);
+  else if (pending && timers.isDue('resendCrossingInit', now)) resendPendingInit(link);
+  else if (pending) {
     if (!stalled) onRetransmitHandshake(link, now, current !== null);
   } else if (!current) onNoSession(link, now);
   else if (onRekeyDue(ctx, current, now)) initiateHandshake(link);
@@ -81,8 +84,8 @@ const QUIET_TIMERS = ['newHandshake', 'declareUnreachable', 'sendKeepalive', 'se
  * Earlier is always safe; later than tickLink's own conditions would be a bug.
  */
 export function quietUntil(link: NativeLink, now: number): number {
-  const { ctx, handshaker, keypairs, timers } = link;
-  if (!link.alive || handshaker.pending || keypairs.size !== 1 || link.outbox.queued > 0 || link.reliableWaiting > 0) return -Infinity;
+  const { ctx, keypairs, timers } = link;
+  if (!link.alive || link.handshakePending !== null || keypairs.size !== 1 || link.outboxQueued > 0 || link.reliableWaiting > 0) return -Infinity;
   const current = keypairs.current(now, ctx.limits);
   if (!current) return -Infinity;
   let until = Math.min(
@@ -139,7 +142,7 @@ function onNoSession(link: NativeLink, now: number): void {
   // A young unconfirmed session means the peer's own handshake is completing: wait for it.
   if (link.keypairs.hasYoungUnconfirmed(now, HANDSHAKE_RETRY_MS)) return;
   const retryDue = !link.timers.isArmed('retransmitHandshake') || link.timers.isDue('retransmitHandshake', now);
-  if (link.outbox.queued > 0 || link.reliableWaiting > 0 || link.peer.state === 'new' || retryDue) initiateHandshake(link);
+  if (link.outboxQueued > 0 || link.reliableWaiting > 0 || link.peer.state === 'new' || retryDue) initiateHandshake(link);
 }
 
 /**
@@ -220,7 +223,7 @@ function onAnswerDue(link: NativeLink): void {
  */
 function onQueueDeadlines(link: NativeLink, now: number): void {
   // Indexed, not for…of: an iterator per link per tick was a third of an idle centre's allocations (idle15).
-  const expired = link.outbox.expire(now);
+  const expired = link.outboxIfMade?.expire(now) ?? NO_MESSAGES;
   for (let k = 0; k < expired.length; k++) expired[k]!.reject(noSession(link, expired[k]!.timeoutMs ?? link.ctx.settings.handshakeTimeoutMs));
   if (link.reliableWaiting > 0) expireReliableWaiting(link, now);
 }
