@@ -9,15 +9,15 @@
  * V8's threshold with its keepalives alone — or ~100 s after the last full collection, which
  * every rekey burst postpones. V8 also starts it whenever it optimizes for memory
  * (`--optimize-for-size`), so the settler sets that flag for a short pulse when the heap's slack
- * is large and the event loop mostly idle, then clears it: the reducer's collections run during
- * the pulse, and the hot path never runs with the flag (which costs ~25% CPU per message when set
- * for good: mem14b).
+ * is large and the event loop mostly idle, then clears it after 20 s or as soon as the loop gets
+ * busy (it looks every second during a pulse): the reducer's collections run during the pulse,
+ * and a flat-out sender runs with the flag for at most a second (set for good, it costs ~25%
+ * CPU per message: mem14b).
  *
  * One per process, shared by every node of the process (acquireHeapSettler); not started when the
  * process already runs with `--optimize-for-size` (V8 then reduces on its own).
  */
-import type { Scheduler, Timer } from './scheduler';
-import { systemScheduler } from './scheduler';
+import { systemScheduler, type Scheduler, type Timer } from './scheduler';
 
 /** What the settler reads and sets of the JavaScript engine (a fake in tests). */
 export interface HeapGauge {
@@ -32,7 +32,9 @@ export interface HeapGauge {
 export interface HeapSettleOptions {
   /** How often the heap is looked at (ms). */
   checkMs?: number;
-  /** How long a pulse lasts (ms): long enough for the reducer's first timer and its collections. */
+  /** How often a pulse looks at the event loop (ms): it ends at once when the loop got busy. */
+  watchMs?: number;
+  /** How long a pulse lasts at most (ms): long enough for the reducer's first timer and its collections. */
   pulseMs?: number;
   /** No pulse for this long after one ends (ms). */
   cooldownMs?: number;
@@ -40,14 +42,15 @@ export interface HeapSettleOptions {
   minSlackBytes?: number;
   /** …and slack at least this share of the bytes used. */
   minSlackShare?: number;
-  /** A pulse needs the event loop busy at most this share of the last check's window. */
+  /** A pulse needs the event loop busy at most this share of the last window, and ends above it. */
   maxBusy?: number;
 }
 
 const DEFAULTS: Required<HeapSettleOptions> = {
   checkMs: 10_000,
+  watchMs: 1_000,
   pulseMs: 20_000,
-  cooldownMs: 55_000, // ends between two checks: the next pulse at the check after it
+  cooldownMs: 60_000,
   minSlackBytes: 16 * 1024 * 1024,
   minSlackShare: 0.25,
   maxBusy: 0.5,
@@ -57,9 +60,10 @@ export class HeapSettler {
   readonly #scheduler: Scheduler;
   readonly #gauge: HeapGauge;
   readonly #o: Required<HeapSettleOptions>;
-  #check: Timer | null = null;
-  #phase: Timer | null = null;
-  #state: 'watching' | 'pulsing' | 'cooling' = 'watching';
+  #next: Timer | null = null;
+  #state: 'stopped' | 'watching' | 'pulsing' | 'cooling' = 'stopped';
+  /** ms left of the pulse or of the cooldown. */
+  #left = 0;
   #pulses = 0;
 
   constructor(scheduler: Scheduler, gauge: HeapGauge, opts: HeapSettleOptions = {}) {
@@ -78,40 +82,54 @@ export class HeapSettler {
   }
 
   start(): void {
-    if (this.#check) return;
+    if (this.#state !== 'stopped') return;
+    this.#state = 'watching';
     this.#gauge.busy(); // the first window starts now
-    this.#check = this.#scheduler.interval(() => this.#look(), this.#o.checkMs);
+    this.#arm(this.#o.checkMs);
   }
 
   /** Stops looking; a pulse under way ends at once (the flag is cleared). */
   stop(): void {
-    this.#check?.cancel();
-    this.#check = null;
-    this.#phase?.cancel();
-    this.#phase = null;
+    this.#next?.cancel();
+    this.#next = null;
     if (this.#state === 'pulsing') this.#gauge.optimizeForMemory(false);
-    this.#state = 'watching';
+    this.#state = 'stopped';
   }
 
-  #look(): void {
+  #arm(ms: number): void {
+    this.#next = this.#scheduler.timeout(() => this.#look(ms), ms);
+  }
+
+  /** Runs `ms` after the previous look. */
+  #look(ms: number): void {
+    if (this.#state === 'stopped') return;
     const busy = this.#gauge.busy();
-    if (this.#state !== 'watching' || busy > this.#o.maxBusy) return;
+    if (this.#state === 'pulsing') {
+      this.#left -= ms;
+      if (busy > this.#o.maxBusy || this.#left <= 0) {
+        this.#gauge.optimizeForMemory(false);
+        this.#state = 'cooling';
+        this.#left = this.#o.cooldownMs;
+      }
+    } else {
+      if (this.#state === 'cooling') {
+        this.#left -= ms;
+        if (this.#left <= 0) this.#state = 'watching';
+      }
+      if (this.#state === 'watching' && busy <= this.#o.maxBusy && this.#slackIsLarge()) {
+        this.#state = 'pulsing';
+        this.#left = this.#o.pulseMs;
+        this.#pulses++;
+        this.#gauge.optimizeForMemory(true);
+      }
+    }
+    this.#arm(this.#state === 'pulsing' ? this.#o.watchMs : this.#o.checkMs);
+  }
+
+  #slackIsLarge(): boolean {
     const { committed, used } = this.#gauge.heap();
     const slack = committed - used;
-    if (slack < this.#o.minSlackBytes || slack < used * this.#o.minSlackShare) return;
-    this.#state = 'pulsing';
-    this.#pulses++;
-    this.#gauge.optimizeForMemory(true);
-    this.#phase = this.#scheduler.timeout(() => this.#endPulse(), this.#o.pulseMs);
-  }
-
-  #endPulse(): void {
-    this.#gauge.optimizeForMemory(false);
-    this.#state = 'cooling';
-    this.#phase = this.#scheduler.timeout(() => {
-      this.#phase = null;
-      this.#state = 'watching';
-    }, this.#o.cooldownMs);
+    return slack >= this.#o.minSlackBytes && slack >= used * this.#o.minSlackShare;
   }
 }
 

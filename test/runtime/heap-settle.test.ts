@@ -31,7 +31,7 @@ function setup(): { s: ManualScheduler; g: FakeGauge; h: HeapSettler } {
 }
 
 describe('HeapSettler', () => {
-  test('a large slack on a mostly idle loop: the flag is set at the next check for 20 s, then not again for the 55 s cooldown', async () => {
+  test('a large slack on a mostly idle loop: the flag is set at the next check for 20 s, then not again for the 60 s cooldown', async () => {
     const { s, g, h } = setup();
     h.start();
     expect(g.busyCalls).toBe(1); // the first window starts at start()
@@ -43,7 +43,7 @@ describe('HeapSettler', () => {
     await s.advance(20_000);
     expect(g.flags).toEqual([[10_000, true], [30_000, false]]);
     expect(h.pulsing).toBe(false);
-    // the slack is still there (the fake never shrinks), but the cooldown runs until 85 s
+    // the slack is still there (the fake never shrinks), but the cooldown runs until 90 s
     await s.advance(59_999);
     expect(g.flags).toHaveLength(2);
     await s.advance(1); // the check at 90 s
@@ -55,6 +55,27 @@ describe('HeapSettler', () => {
     await s.advance(1_000_000);
     expect(g.flags).toHaveLength(4);
     expect(s.errors).toEqual([]);
+  });
+
+  test('a pulse ends at the first second the loop was more than half busy', async () => {
+    const { s, g, h } = setup();
+    h.start();
+    await s.advance(10_000);
+    expect(g.flags).toEqual([[10_000, true]]);
+    g.load = 0.5;
+    await s.advance(3_000);
+    expect(h.pulsing).toBe(true);
+    g.load = 0.51;
+    await s.advance(999);
+    expect(h.pulsing).toBe(true);
+    await s.advance(1);
+    expect(g.flags).toEqual([[10_000, true], [14_000, false]]);
+    g.load = 0;
+    await s.advance(59_999); // cooling: looks at 24, 34, …, 74 s (60 s after the end)
+    expect(g.flags).toHaveLength(2);
+    await s.advance(1);
+    expect(g.flags.at(-1)).toEqual([74_000, true]);
+    h.stop();
   });
 
   test('no pulse while the loop is busy; the first check with it at most half busy pulses', async () => {
