@@ -163,6 +163,11 @@ export function v8Gauge(): HeapGauge {
 let shared: HeapSettler | null = null;
 let holders = 0;
 
+/** How many nodes hold the process's settler (0: none runs). */
+export function heapSettlerHolders(): number {
+  return holders;
+}
+
 /**
  * Starts the process's settler for a node (the first holder starts it); the returned function
  * releases it (the last holder stops it). Null when the process optimizes for size already.

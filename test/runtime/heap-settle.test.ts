@@ -1,4 +1,5 @@
-import { HeapSettler, optimizesForSize, acquireHeapSettler, v8Gauge, type HeapGauge } from '../../src/runtime/heap-settle';
+import { HeapSettler, optimizesForSize, acquireHeapSettler, heapSettlerHolders, v8Gauge, type HeapGauge } from '../../src/runtime/heap-settle';
+import { createNode } from '../../src/node/create';
 import { ManualScheduler } from '../../src/runtime/scheduler';
 
 const MB = 1024 * 1024;
@@ -132,13 +133,29 @@ describe('optimizesForSize', () => {
 });
 
 describe('the process-wide settler', () => {
-  test('acquire/release: shared, released twice is harmless', () => {
+  test('acquire/release: one settler shared by its holders; releasing twice counts once', () => {
+    const before = heapSettlerHolders();
     const a = acquireHeapSettler();
     const b = acquireHeapSettler();
-    expect(a).not.toBeNull();
+    expect(heapSettlerHolders()).toBe(before + 2);
     a!();
     a!();
+    expect(heapSettlerHolders()).toBe(before + 1);
     b!();
+    expect(heapSettlerHolders()).toBe(before);
+  });
+
+  test('createNode holds it on the system scheduler until close, not with heapSettle: false or an injected scheduler', async () => {
+    const before = heapSettlerHolders();
+    const n = await createNode({ host: '127.0.0.1', port: 0 });
+    expect(heapSettlerHolders()).toBe(before + 1);
+    const off = await createNode({ host: '127.0.0.1', port: 0, heapSettle: false });
+    const sim = await createNode({ host: '127.0.0.1', port: 0, runtime: { scheduler: new ManualScheduler() } });
+    expect(heapSettlerHolders()).toBe(before + 1);
+    await Promise.all([off.close(), sim.close()]);
+    expect(heapSettlerHolders()).toBe(before + 1);
+    await n.close();
+    expect(heapSettlerHolders()).toBe(before);
   });
 
   test("v8Gauge reads this process's heap and a busy share in [0, 1]", () => {
