@@ -150,7 +150,8 @@ export interface CreateNodeOptions {
    * memory reducer compacts, discards free pages and shrinks new space) or until the loop is
    * more than half busy over a second, then not for 60 s.
    * One per process, shared by its nodes. Default: on with the system scheduler (no
-   * `runtime.scheduler`), off otherwise; never with `--optimize-for-size`.
+   * `runtime.scheduler`) unless the environment has UDPVAULT_HEAP_SETTLE=0, off otherwise;
+   * never with `--optimize-for-size`.
    */
   heapSettle?: boolean;
 }

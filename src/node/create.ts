@@ -64,8 +64,9 @@ export async function createNode(opts: CreateNodeOptions = {}): Promise<UdpVault
     await ownedHome?.close();
     throw e;
   }
-  // The process's heap settler (issue 12), for nodes on the system timers unless turned off.
-  const releaseSettler = (opts.heapSettle ?? !opts.runtime?.scheduler) ? acquireHeapSettler() : null;
+  // The process's heap settler (issue 12), for nodes on the system timers unless turned off
+  // (UDPVAULT_HEAP_SETTLE=0 turns the default off: the jest config does, for timing-bound tests).
+  const releaseSettler = (opts.heapSettle ?? (!opts.runtime?.scheduler && process.env['UDPVAULT_HEAP_SETTLE'] !== '0')) ? acquireHeapSettler() : null;
   const closeHome = ownedHome ? () => ownedHome.close() : null;
   node = new Node(
     {

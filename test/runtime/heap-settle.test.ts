@@ -145,9 +145,18 @@ describe('the process-wide settler', () => {
     expect(heapSettlerHolders()).toBe(before);
   });
 
-  test('createNode holds it on the system scheduler until close, not with heapSettle: false or an injected scheduler', async () => {
+  test('createNode holds it on the system scheduler until close, not with heapSettle: false, an injected scheduler or UDPVAULT_HEAP_SETTLE=0', async () => {
+    const env = process.env['UDPVAULT_HEAP_SETTLE'];
     const before = heapSettlerHolders();
+    process.env['UDPVAULT_HEAP_SETTLE'] = '0'; // as the jest config sets it
+    const quiet = await createNode({ host: '127.0.0.1', port: 0 });
+    const asked = await createNode({ host: '127.0.0.1', port: 0, heapSettle: true });
+    expect(heapSettlerHolders()).toBe(before + 1);
+    await Promise.all([quiet.close(), asked.close()]);
+    expect(heapSettlerHolders()).toBe(before);
+    delete process.env['UDPVAULT_HEAP_SETTLE'];
     const n = await createNode({ host: '127.0.0.1', port: 0 });
+    if (env !== undefined) process.env['UDPVAULT_HEAP_SETTLE'] = env;
     expect(heapSettlerHolders()).toBe(before + 1);
     const off = await createNode({ host: '127.0.0.1', port: 0, heapSettle: false });
     const sim = await createNode({ host: '127.0.0.1', port: 0, runtime: { scheduler: new ManualScheduler() } });
