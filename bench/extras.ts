@@ -4,7 +4,7 @@
  */
 import { BenchProcess, sleep } from './proc';
 import type { Connected, CrowdMember, Hello, Memory } from './protocol';
-import { smaps, type Smaps } from './smaps';
+import { shapes, smaps, type Shapes, type Smaps } from './smaps';
 
 /** Peer add → established, `n` fresh pairs of nodes in one process. */
 export async function handshakesInProcess(n: number): Promise<number[]> {
@@ -101,6 +101,9 @@ export interface CrowdResult {
   /** The centre's resident memory by mapping, idle and loaded (bench/smaps.ts). */
   mapsIdle: Smaps;
   mapsLoaded: Smaps;
+  /** The centre's anonymous mappings by shape, idle and loaded (rss18). */
+  shapesIdle: Shapes;
+  shapesLoaded: Shapes;
 }
 
 const NODES_PER_PROCESS = 2500;
@@ -134,6 +137,7 @@ export async function crowd(peers: number, idleMs: number, log: (s: string) => v
     await sleep(1000);
     const idle = await centre.ask<Memory>({ cmd: 'rss' });
     const mapsIdle = smaps(centre.pid);
+    const shapesIdle = shapes(centre.pid);
     if (opts.snapshotPrefix) await centre.ask({ cmd: 'heap-snapshot', path: `${opts.snapshotPrefix}-idle.heapsnapshot` });
     const t0 = performance.now();
     const per = Math.ceil(peers / Math.max(1, Math.ceil(peers / NODES_PER_PROCESS)));
@@ -183,6 +187,13 @@ export async function crowd(peers: number, idleMs: number, log: (s: string) => v
     // Two windows: the first third of the idle period (path MTU searches and acks of the setup's
     // last sessions still finishing) and the rest (keepalives only: the steady rate).
     interface Links { sessions: Record<string, number>; ticks: number; resting: number; searching?: number; probes?: number; awake?: Record<string, number> }
+    // BENCH_IDLE_FLAGS="flags;ms": V8 flags set on the centre at the idle start, reverted by BENCH_IDLE_UNFLAGS after ms (rss18)
+    const [idleFlags, idleFlagsMs] = (process.env['BENCH_IDLE_FLAGS'] ?? '').split(';');
+    if (idleFlags) {
+      await centre.ask({ cmd: 'v8-flags', flags: idleFlags });
+      const un = process.env['BENCH_IDLE_UNFLAGS'];
+      if (un) setTimeout(() => void centre.ask({ cmd: 'v8-flags', flags: un }), Number(idleFlagsMs ?? 10_000));
+    }
     const l0 = await centre.ask<Links>({ cmd: 'links' });
     const a0 = await centre.ask<Alloc>({ cmd: 'alloc' });
     const t1 = performance.now();
@@ -208,6 +219,7 @@ export async function crowd(peers: number, idleMs: number, log: (s: string) => v
     log(`  after ${(idleMs / 1000).toFixed(0)} s idle: ${established} established at the centre; crowd side ${after.n} established, ${after.handshakes - up.handshakes} more entries into 'established', ${after.unreachable - up.unreachable} more unreachable events`);
     const loaded = await centre.ask<Memory>({ cmd: 'rss' });
     const mapsLoaded = smaps(centre.pid);
+    const shapesLoaded = shapes(centre.pid);
     if (opts.snapshotPrefix) await centre.ask({ cmd: 'heap-snapshot', path: `${opts.snapshotPrefix}-${peers}.heapsnapshot` });
     const n = Math.max(1, established);
     return {
@@ -222,6 +234,8 @@ export async function crowd(peers: number, idleMs: number, log: (s: string) => v
       idleAlloc,
       mapsIdle,
       mapsLoaded,
+      shapesIdle,
+      shapesLoaded,
     };
   } finally {
     await Promise.all([centre.exit(), ...hosts.map((h) => h.exit())]);

@@ -14,7 +14,7 @@
 import { crowd } from './extras';
 import { BenchProcess, sleep } from './proc';
 import { heapDiff, summarize } from './heap-summary';
-import { smapsGrowth } from './smaps';
+import { shapesGrowth, smapsGrowth } from './smaps';
 import type { Memory } from './protocol';
 
 const MB = 1e6;
@@ -50,6 +50,9 @@ async function main(): Promise<void> {
     const per = (a: number, b: number): number => Math.round((a - b) / Math.max(1, c.established));
     log(`  per peer (${c.established} of ${c.peers} established): RSS ${Math.round(c.rssPerPeer)} B${slope}; heap used ${Math.round(c.heapPerPeer)} B, heap committed ${per(c.loaded.heapCommitted, c.idle.heapCommitted)} B, external ${per(c.loaded.external, c.idle.external)} B`);
     log(`  centre's resident memory by mapping, idle → loaded: ${smapsGrowth(c.mapsIdle, c.mapsLoaded)}; per peer: [heap] ${per(c.mapsLoaded.heap, c.mapsIdle.heap)} B, anonymous ${per(c.mapsLoaded.anon, c.mapsIdle.anon)} B`);
+    log(`  anonymous mappings by shape, idle → loaded: ${shapesGrowth(c.shapesIdle, c.shapesLoaded, c.established)}`);
+    const sp = (m: Memory): string => Object.entries(m.spaces ?? {}).filter(([, v]) => v.committed > 0).map(([k, v]) => `${k} ${(v.used / MB).toFixed(1)}/${(v.committed / MB).toFixed(1)}`).join(', ');
+    log(`  V8 spaces used/committed MB, idle: ${sp(c.idle)}; loaded: ${sp(c.loaded)}; V8's own malloc ${((c.idle.malloced ?? 0) / MB).toFixed(1)} → ${((c.loaded.malloced ?? 0) / MB).toFixed(1)} MB`);
     if (prefix) {
       const rows = heapDiff(summarize(`${prefix}-idle.heapsnapshot`), summarize(`${prefix}-${peers}.heapsnapshot`));
       log('  heap growth by kind (bytes per established peer, objects per peer):');

@@ -28,6 +28,8 @@ export type Command =
   | { cmd: 'alloc-profile' }
   | { cmd: 'heap-snapshot'; path: string }
   | { cmd: 'gc' }
+  /** V8 flags set at run time (rss18's experiments: `--optimize-for-size` for a while). */
+  | { cmd: 'v8-flags'; flags: string }
   | { cmd: 'add'; port: number; key: string; wait: boolean; host?: string }
   | { cmd: 'remove'; key: string }
   /** A fresh node (udpvault: on `host`, default 127.0.0.1). */
@@ -67,6 +69,10 @@ export interface Memory {
   newSpace: number;
   /** Memory of ArrayBuffers and other off-heap objects V8 knows of (WebAssembly memory included). */
   external: number;
+  /** Each V8 space's used and committed bytes (rss18). */
+  spaces?: Record<string, { used: number; committed: number }>;
+  /** Memory V8 itself holds from malloc (zones, remembered sets' slot sets, …). */
+  malloced?: number;
 }
 
 /** 127.x.y.z addresses for crowd node `i` (one source address each: per-IP limits stay untouched). */

@@ -149,8 +149,12 @@ export function memory(): Memory {
   }
   const m = process.memoryUsage();
   const v8 = require('node:v8') as typeof import('node:v8');
-  const newSpace = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.physical_space_size ?? 0;
-  return { rss: m.rss, heapUsed: m.heapUsed, heapCommitted: v8.getHeapStatistics().total_physical_size, newSpace, external: m.external };
+  const all = v8.getHeapSpaceStatistics();
+  const newSpace = all.find((s) => s.space_name === 'new_space')?.physical_space_size ?? 0;
+  const spaces: Record<string, { used: number; committed: number }> = {};
+  for (const s of all) spaces[s.space_name.replace(/_space$/, '')] = { used: s.space_used_size, committed: s.physical_space_size };
+  const h = v8.getHeapStatistics();
+  return { rss: m.rss, heapUsed: m.heapUsed, heapCommitted: h.total_physical_size, newSpace, external: m.external, spaces, malloced: h.malloced_memory };
 }
 
 /** Random payload bytes (incompressible, as an encrypted application's would be). */

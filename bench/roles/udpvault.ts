@@ -179,6 +179,9 @@ export function udpvaultRole(): RoleHandler {
           return memory();
         case 'alloc':
           return allocated();
+        case 'v8-flags':
+          (require('node:v8') as typeof import('node:v8')).setFlagsFromString(c.flags);
+          return {};
         case 'links': {
           // The centre's links as the engine holds them (idle15): sessions per link, ticks run, resting packet spaces.
           interface LinkView { keypairs?: { size: number }; ticksRun?: number; path?: { space?: { resting: boolean; awakeReason?(nowMs: number): string | null }; pmtu?: { searching: boolean; probesSent: number } } }

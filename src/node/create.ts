@@ -12,6 +12,7 @@ import { identityFromSeed, type Identity } from '../crypto/identity';
 import type { PeerStore, StoredPeer } from '../store/peer-store';
 import { openHome, type OpenedHome } from '../store/open-home';
 import { silentLogger, type Logger } from '../runtime/log';
+import { acquireHeapSettler } from '../runtime/heap-settle';
 import { resolveMtu, maxDatagramBytes } from '../net/mtu';
 import { TokenBucket } from '../net/ratelimit';
 import { UdpTransport } from '../net/udp-transport';
@@ -63,6 +64,10 @@ export async function createNode(opts: CreateNodeOptions = {}): Promise<UdpVault
     await ownedHome?.close();
     throw e;
   }
+  // The process's heap settler (issue 12), for nodes on the system timers unless turned off
+  // (UDPVAULT_HEAP_SETTLE=0 turns the default off: the jest config does, for timing-bound tests).
+  const releaseSettler = (opts.heapSettle ?? (!opts.runtime?.scheduler && process.env['UDPVAULT_HEAP_SETTLE'] !== '0')) ? acquireHeapSettler() : null;
+  const closeHome = ownedHome ? () => ownedHome.close() : null;
   node = new Node(
     {
       identity, settings, clock, scheduler, random, log, transport, mtu,
@@ -75,7 +80,12 @@ export async function createNode(opts: CreateNodeOptions = {}): Promise<UdpVault
       globalLimiter: new TokenBucket(settings.globalPacketsPerSecond, settings.globalPacketsPerSecond, clock),
     },
     store,
-    ownedHome ? () => ownedHome.close() : null,
+    releaseSettler
+      ? async () => {
+          releaseSettler();
+          await closeHome?.();
+        }
+      : closeHome,
     home?.paths.home ?? null,
   );
   try {
