@@ -16,6 +16,8 @@
  * an ack lost datagrams that a paced flow would not, and next to a TCP flow udpvault's loss rate
  * was 5× TCP's (docs/CONGESTION.md §9 has the figures).
  */
+import type { RttStats } from '../reliable/rtt';
+
 export const MIN_PACING_DELAY_MS = 1;
 const TIMER_GRANULARITY_MS = 1;
 export const DEFAULT_BURST_DATAGRAMS = 2;
@@ -24,6 +26,31 @@ export const DEFAULT_INITIAL_BURST_DATAGRAMS = 10;
 export const MAX_CATCH_UP_DATAGRAMS = 8;
 /** Lateness beyond this is not a late timer (the window held the sender): no catch-up. */
 export const MAX_TIMER_LATENESS_MS = 10;
+
+/**
+ * The smoothed RTT is taken over by the latest sample for pacing when the latest is below
+ * 1 / PACING_RTT_STALE_FACTOR of it: the smoothed value then still carries a spike the path no
+ * longer shows.
+ */
+export const PACING_RTT_STALE_FACTOR = 2;
+
+/**
+ * The RTT a controller's pacing rate spreads its window over (≥ 1 ms): the smoothed RTT, or the
+ * latest sample when that is below half of it. Why (issue 12, branch flow18): on loopback a
+ * receiver descheduled for 5–10 ms yields a few RTT samples of 5–40 ms, the smoothed RTT jumps
+ * from ~1 ms to 5–7 ms and decays by an eighth per ack (~10–20 ms at a thinned ack clock), and
+ * the pacing rate window / srtt fell to 30–40 datagrams/ms just as the window reopened, against
+ * the ~120/ms the sender makes: the window-wait queue (1,024 messages) took 25–35 ms to drain
+ * with the window half empty, messages expired there (ERR_CONGESTION) and the parked sender
+ * idled. On a shaped path the latest sample stays within a factor 2 of the smoothed one (a
+ * queue fills and drains over several round trips; bench:path's 40 ms beds with ≤ 30 ms of queue:
+ * 40–70 ms), so the rate there is the smoothed RTT's, as before.
+ */
+export function pacingRttMs(rtt: RttStats): number {
+  const smoothed = rtt.smoothedMs;
+  const latest = rtt.latestMs;
+  return Math.max(latest > 0 && latest * PACING_RTT_STALE_FACTOR < smoothed ? latest : smoothed, 1);
+}
 
 export interface PacerOptions {
   /** Current pacing rate in bytes per millisecond (CongestionController.pacingRateBytesPerMs). */
