@@ -17,7 +17,6 @@ import type { RttStats } from '../reliable/rtt';
 import type { CongestionController, ControllerResume, PacketInfo } from './controller';
 import { HyStart } from './hystart';
 import { restartAfterIdle } from './idle-restart';
-import { pacingRttMs } from './pacer';
 import { QUEUE_BETA, QUEUE_SIGNAL_MAX_DATAGRAMS, QueueDelaySignal } from './queue-delay';
 import { DEFAULT_MAX_DATAGRAM_BYTES, PACING_GAIN, initialWindowBytes } from './newreno';
 
@@ -189,7 +188,7 @@ export class Cubic implements CongestionController {
   }
 
   pacingRateBytesPerMs(): number {
-    return ((this.inSlowStart ? PACING_GAIN : PACING_GAIN_AVOIDANCE) * this.windowBytes) / pacingRttMs(this.#rtt);
+    return ((this.inSlowStart ? PACING_GAIN : PACING_GAIN_AVOIDANCE) * this.windowBytes) / Math.max(this.#rtt.smoothedMs, 1);
   }
 
   setMaxDatagramBytes(bytes: number): void {

@@ -16,7 +16,6 @@ import type { RttStats } from '../reliable/rtt';
 import type { CongestionController, ControllerResume, PacketInfo } from './controller';
 import { HyStart } from './hystart';
 import { restartAfterIdle } from './idle-restart';
-import { pacingRttMs } from './pacer';
 
 export const DEFAULT_MAX_DATAGRAM_BYTES = 1200;
 /** RFC 9002 kLossReductionFactor. */
@@ -148,7 +147,7 @@ export class NewReno implements CongestionController {
   }
 
   pacingRateBytesPerMs(): number {
-    return (PACING_GAIN * this.#cwnd) / pacingRttMs(this.#rtt);
+    return (PACING_GAIN * this.#cwnd) / Math.max(this.#rtt.smoothedMs, 1);
   }
 
   setMaxDatagramBytes(bytes: number): void {

@@ -16,8 +16,6 @@
  * an ack lost datagrams that a paced flow would not, and next to a TCP flow udpvault's loss rate
  * was 5× TCP's (docs/CONGESTION.md §9 has the figures).
  */
-import type { RttStats } from '../reliable/rtt';
-
 export const MIN_PACING_DELAY_MS = 1;
 const TIMER_GRANULARITY_MS = 1;
 export const DEFAULT_BURST_DATAGRAMS = 2;
@@ -26,42 +24,6 @@ export const DEFAULT_INITIAL_BURST_DATAGRAMS = 10;
 export const MAX_CATCH_UP_DATAGRAMS = 8;
 /** Lateness beyond this is not a late timer (the window held the sender): no catch-up. */
 export const MAX_TIMER_LATENESS_MS = 10;
-
-/**
- * The smoothed RTT is taken over by the latest sample for pacing when the latest is below
- * 1 / PACING_RTT_STALE_FACTOR of it: the smoothed value then still carries a spike the path no
- * longer shows — only when the latest sample is below PACING_RTT_STALL_MAX_MS.
- */
-export const PACING_RTT_STALE_FACTOR = 2;
-/**
- * Only a latest sample below this (ms) takes over. Without the gate, bench:path's 2 Mbit/s
- * reliable bulk alone lost 95 of 881 datagrams (1.23× the payload on the wire, against 14 of 795
- * and 1.11× before; 21:17 UTC, load 3.6) and its 10 Mbit/s bulk took the TCP flow down to 38% of
- * the link: there the latest sample does fall below half the smoothed RTT (after slow start's
- * queue). A gate on the path's minimum RTT was not enough: bench:path measures its paths' minimum
- * at 1 Gbit/s without delay first, so the rule still ran on its 40 ms beds (10 Mbit/s bulk alone
- * 54–77% of the link in three runs against 86–88% without the rule).
- */
-export const PACING_RTT_STALL_MAX_MS = 4;
-
-/**
- * The RTT a controller's pacing rate spreads its window over (≥ 1 ms): the smoothed RTT, or the
- * latest sample when that is below half of it. Why (issue 12, branch flow18): on loopback a
- * receiver descheduled for 5–10 ms yields a few RTT samples of 5–40 ms, the smoothed RTT jumps
- * from ~1 ms to 5–7 ms and decays by an eighth per ack (~10–20 ms at a thinned ack clock), and
- * the pacing rate window / srtt fell to 30–40 datagrams/ms just as the window reopened, against
- * the ~120/ms the sender makes: the window-wait queue (1,024 messages) took 25–35 ms to drain
- * with the window half empty, messages expired there (ERR_CONGESTION) and the parked sender
- * idled. Only when the latest sample is below 4 ms (loopback, a LAN: where a process
- * descheduled for a few ms is many round trips): on longer paths the rate is the smoothed RTT's,
- * as before (PACING_RTT_STALL_MAX_MS says why).
- */
-export function pacingRttMs(rtt: RttStats): number {
-  const smoothed = rtt.smoothedMs;
-  const latest = rtt.latestMs;
-  const stale = latest > 0 && latest < PACING_RTT_STALL_MAX_MS && latest * PACING_RTT_STALE_FACTOR < smoothed;
-  return Math.max(stale ? latest : smoothed, 1);
-}
 
 export interface PacerOptions {
   /** Current pacing rate in bytes per millisecond (CongestionController.pacingRateBytesPerMs). */
