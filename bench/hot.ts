@@ -26,7 +26,7 @@ async function counters(w: Workload, ms: number): Promise<void> {
     // The datagram blaster parks at an ERR_QUEUE_FULL until the node's 'writable' event (BENCH_WRITABLE=0:
     // it offers 64 messages every turn whatever the window, and the sender's CPU per delivered message
     // includes every refused one). Its base-build counterpart has no event: 'writable' wake-ups -.
-    console.log(`  sender refused    ${JSON.stringify(s['refused'])}  'writable' wake-ups ${String(s['wakes'] ?? '-')}`);
+    console.log(`  sender refused    ${JSON.stringify(s['refused'])}  'writable' wake-ups ${String(s['wakes'] ?? '-')}, parked ${String(s['parkedMs'] ?? '-')} ms, event loop utilisation ${String(s['elu'] ?? '-')} (receiver ${String(r['elu'] ?? '-')})`);
     console.log(`  sender path       ${JSON.stringify(s['path'])}`);
     console.log(`  receiver counters ${JSON.stringify(r['counters'])}`);
   } finally {

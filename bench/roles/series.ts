@@ -12,6 +12,8 @@ import type { UdpVaultNode } from '../../src/index';
 
 interface SpaceView {
   windowBytes: number;
+  ssthreshBytes?: number;
+  cc?: { hystartExits?: number; hystartSpuriousExits?: number; queueReductions?: number; idleRestarts?: number };
   bytesInFlight: number;
   pacer: { budget(now: number): number };
   sendDelay(now: number, bytes: number): number;
@@ -51,6 +53,9 @@ export class Series {
         JSON.stringify({
           t: +(now - t0).toFixed(2),
           cwnd: space?.windowBytes ?? null,
+          ssthresh: space?.ssthreshBytes ?? null,
+          hx: space?.cc?.hystartExits ?? null,
+          hs: space?.cc?.hystartSpuriousExits ?? null,
           inFlight: space?.bytesInFlight ?? null,
           srtt: p?.srttMs ?? null,
           pacer: space ? Math.round(space.pacer.budget(now)) : null,

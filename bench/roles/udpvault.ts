@@ -8,6 +8,7 @@ import type { PeerEvent, UdpVaultNode } from '../../src/index';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { createNode } = require('../../..') as typeof import('../../src/index');
 import type { Command, Hello } from '../protocol';
+import { performance } from 'node:perf_hooks';
 import { Series } from './series';
 import { Blaster, Counter, allocated, allocationProfile, heapSnapshot, memory, payload, type RoleHandler } from './role';
 
@@ -73,6 +74,11 @@ export function udpvaultRole(): RoleHandler {
   let refused: Record<string, number> = {};
   /** The 'writable' events the datagram blaster woke on since the last blast began. */
   let wakes = 0;
+  /** Milliseconds the datagram blaster spent parked (from its refusal to the 'writable' event) since the last blast began. */
+  let parkedMs = 0;
+  let parkedAt = 0;
+  /** The event loop's utilisation since `count` (a sender that sleeps shows < 1). */
+  let elu0 = performance.eventLoopUtilization();
   /** The datagram blaster's 'writable' listener (one at a time). */
   let writableListener: () => void = () => undefined;
   const series = new Series();
@@ -110,12 +116,13 @@ export function udpvaultRole(): RoleHandler {
         case 'pairs':
           return { ms: await pairs(c.n) };
         case 'count':
+          elu0 = performance.eventLoopUtilization();
           counter.start();
           series.start(the(), refusedCount);
           return {};
         case 'report':
           series.stop();
-          return { ...counter.stop(), counters: the().status().counters, path: pathOf(the()), refused, wakes }; // the node's own counters and path figures (bench/hot.ts prints them)
+          return { ...counter.stop(), counters: the().status().counters, path: pathOf(the()), refused, wakes, parkedMs: Math.round(parkedMs), elu: +performance.eventLoopUtilization(elu0).utilization.toFixed(3) }; // the node's own counters and path figures (bench/hot.ts prints them)
         case 'blast': {
           const n = the();
           const data = payload(c.size);
@@ -126,6 +133,7 @@ export function udpvaultRole(): RoleHandler {
           };
           refused = {};
           wakes = 0;
+          parkedMs = 0;
           // Back-pressure (as the secret-stream reliable blaster honours 'drain'): after an
           // ERR_QUEUE_FULL the blaster parks until the node's 'writable' event for the peer.
           // BENCH_WRITABLE=0: the old flat-out loop that offers 64 messages every turn.
@@ -134,10 +142,14 @@ export function udpvaultRole(): RoleHandler {
           const ignore = (e: unknown): void => {
             const code = (e as { code?: string }).code ?? 'other';
             refused[code] = (refused[code] ?? 0) + 1;
-            if (code === 'ERR_QUEUE_FULL' && honour) blocked = true;
+            if (code === 'ERR_QUEUE_FULL' && honour && !blocked) {
+              blocked = true;
+              parkedAt = performance.now();
+            }
           };
           const onWritable = (): void => {
             wakes++;
+            if (blocked) parkedMs += performance.now() - parkedAt;
             blocked = false;
             blaster?.resume();
           };
