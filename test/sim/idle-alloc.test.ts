@@ -1,6 +1,6 @@
 /**
  * Bytes allocated per idle keepalive exchange (issue 12: an idle crowd must allocate so little
- * that V8 gives its new space back, docs/BENCHMARKS.md "idle15"). A mesh of idle links on the
+ * that V8 gives its new space back, docs/BENCHMARKS-JOURNAL.md "idle15"). A mesh of idle links on the
  * simulator, all packet spaces resting; then simulated time runs through several keepalive
  * intervals and the V8 heap allocated meanwhile is summed over the collections (v8.GCProfiler:
  * heap used before each collection − after the previous one). Divided by the keepalives sent

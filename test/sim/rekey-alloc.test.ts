@@ -1,5 +1,5 @@
 /**
- * Bytes allocated per rekey of an idle, established pair (issue 12; docs/BENCHMARKS.md
+ * Bytes allocated per rekey of an idle, established pair (issue 12; docs/BENCHMARKS-JOURNAL.md
  * "rekeyalloc17"): an idle link rekeys every ~120 s, so what a rekey allocates, averaged over
  * its interval, is part of an idle peer's allocation rate. Two nodes on the simulator, past
  * their setup (path MTU search done, spaces resting, no keepalive due in the measured period);
