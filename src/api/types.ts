@@ -146,9 +146,9 @@ export interface CreateNodeOptions {
   /**
    * Lets V8 give back its heap's committed slack after a burst (src/runtime/heap-settle.ts):
    * when the heap holds ≥ 16 MB and ≥ a quarter of its live bytes more than it uses and the
-   * event loop was at most half busy over the last 10 s, V8 optimizes for memory for 20 s (its
-   * memory reducer compacts, discards free pages and shrinks new space) or until the loop is
-   * more than half busy over a second, then not for 60 s.
+   * event loop was at most half busy over the last 10 s, V8 optimizes for memory (its memory
+   * reducer compacts, discards free pages and shrinks new space) until the slack is gone, for at
+   * most 45 s, or until the loop is more than half busy over a second; then not for 60 s.
    * One per process, shared by its nodes. Default: on with the system scheduler (no
    * `runtime.scheduler`) unless the environment has UDPVAULT_HEAP_SETTLE=0, off otherwise;
    * never with `--optimize-for-size`.

@@ -9,8 +9,8 @@
  * V8's threshold with its keepalives alone — or ~100 s after the last full collection, which
  * every rekey burst postpones. V8 also starts it whenever it optimizes for memory
  * (`--optimize-for-size`), so the settler sets that flag for a short pulse when the heap's slack
- * is large and the event loop mostly idle, then clears it after 20 s or as soon as the loop gets
- * busy (it looks every second during a pulse): the reducer's collections run during the pulse,
+ * is large and the event loop mostly idle, then clears it once the slack is gone, after 45 s, or
+ * as soon as the loop gets busy (it looks every second during a pulse): the reducer's collections run during the pulse,
  * and a flat-out sender runs with the flag for at most a second (set for good, it costs ~25%
  * CPU per message: mem14b).
  *
@@ -49,7 +49,9 @@ export interface HeapSettleOptions {
 const DEFAULTS: Required<HeapSettleOptions> = {
   checkMs: 10_000,
   watchMs: 1_000,
-  pulseMs: 20_000,
+  // Node 20's V8 starts its memory reducer ~8 s after the flag, Node 26's ~30 s (measured: a
+  // 20 s pulse never reduced on Node 26); a pulse ends early once the slack is gone.
+  pulseMs: 45_000,
   cooldownMs: 60_000,
   minSlackBytes: 16 * 1024 * 1024,
   minSlackShare: 0.25,
@@ -106,7 +108,8 @@ export class HeapSettler {
     const busy = this.#gauge.busy();
     if (this.#state === 'pulsing') {
       this.#left -= ms;
-      if (busy > this.#o.maxBusy || this.#left <= 0) {
+      // ends on a busy second, at its length, or once V8 gave the slack back
+      if (busy > this.#o.maxBusy || this.#left <= 0 || !this.#slackIsLarge()) {
         this.#gauge.optimizeForMemory(false);
         this.#state = 'cooling';
         this.#left = this.#o.cooldownMs;
