@@ -115,4 +115,4 @@ export function flagName(key: SettingKey): string {
 }
 
 /** UDPVAULT_* variables that are not settings (so not warned about as unknown). */
-export const OTHER_ENV_VARS: readonly string[] = ['UDPVAULT_HOME'];
+export const OTHER_ENV_VARS: readonly string[] = ['UDPVAULT_HOME', 'UDPVAULT_HEAP_SETTLE'];

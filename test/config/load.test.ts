@@ -94,6 +94,13 @@ describe('unknown UDPVAULT_* variables are warnings, not errors', () => {
     ]);
   });
 
+  test('UDPVAULT_HEAP_SETTLE (read by createNode: the heap settler) is no setting and not warned about as unknown', () => {
+    expect(settingsFromEnv({ UDPVAULT_HEAP_SETTLE: '0', UDPVAULT_HEAP_SETTEL: '0' })).toEqual({
+      values: {},
+      warnings: ['unknown environment variable UDPVAULT_HEAP_SETTEL (did you mean UDPVAULT_HEAP_SETTLE?); it is ignored'],
+    });
+  });
+
   test('settingsFromEnv keeps the text of known variables', () => {
     expect(settingsFromEnv({ UDPVAULT_MTU: '1400', UDPVAULT_INBOX_FSYNC: '1', UDPVAULT_PORT: '' })).toEqual({
       values: { mtu: '1400', inboxFsync: '1' },
