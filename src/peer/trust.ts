@@ -4,7 +4,7 @@
  * refused; for a TOFU peer the refusal is reported once per offered key (not once per retry).
  */
 import { encodeKey } from '../crypto/identity';
-import { x25519FromIdentityKey } from '../crypto/noise/common';
+import { identityStatic } from '../crypto/noise/common';
 import { DropError } from '../errors';
 import type { Trust } from '../api/types';
 
@@ -20,7 +20,7 @@ export function staticKeyString(x25519: Uint8Array): string {
 
 /** The table's key (staticKeyString) of the X25519 form of an Ed25519 key (the handshake static), or null when it has none. */
 export function staticKeyOf(key: Uint8Array): string | null {
-  const x = x25519FromIdentityKey(key);
+  const x = identityStatic(key);
   return x ? staticKeyString(x) : null;
 }
 

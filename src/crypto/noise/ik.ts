@@ -11,7 +11,7 @@
 import type { Random } from '../../runtime/random';
 import { V4, v4Prologue } from '../../wire/handshake-v4';
 import { constantTimeEqual } from '../sodium';
-import { checkIdentityBinding, destroyOnThrow, finish, x25519FromIdentityKey, type HandshakeResult, type NoiseStatic } from './common';
+import { checkIdentityBinding, destroyOnThrow, finish, identityStatic, type HandshakeResult, type NoiseStatic } from './common';
 import { HandshakeState, IK, type DhKeyPair } from './handshake-state';
 import { decodePayload, encodePayload, type HandshakePayload } from './payload';
 
@@ -45,7 +45,7 @@ export class IkInitiator {
   }
 
   static start(o: IkInitiatorOptions): IkInitiator {
-    const rs = x25519FromIdentityKey(o.remoteIdentity);
+    const rs = identityStatic(o.remoteIdentity);
     if (!rs) throw new RangeError('the responder key is not a valid Ed25519 point');
     if (constantTimeEqual(rs, o.local.keyPair.publicKey)) throw new RangeError('a handshake with this node’s own key is refused');
     const hs = new HandshakeState({ pattern: IK, initiator: true, prologue: v4Prologue(V4.ikInit), s: o.local.keyPair, rs, random: o.random, ...(o.ephemeral ? { e: o.ephemeral } : {}), ...(o.staticStatic ? { staticStatic: o.staticStatic } : {}) });
@@ -97,6 +97,11 @@ export interface IkResponderOptions {
    * known key costs one DH, the same as an unknown one.
    */
   onRemoteStatic?: (remoteStatic: Uint8Array) => Uint8Array | void;
+  /**
+   * After onRemoteStatic: the Ed25519 key the node knows for that static (its peer, found by the
+   * static), if any. A payload naming exactly this key is bound without converting it again.
+   */
+  knownIdentity?: () => Uint8Array | null;
 }
 
 /** A verified IK init, waiting for the responder's answer. */
@@ -119,7 +124,7 @@ export class IkResponder {
     return destroyOnThrow(hs, () => {
       const raw = hs.readMessage(o.message, o.onRemoteStatic ? { onRemoteStatic: o.onRemoteStatic } : {});
       const payload = decodePayload(raw, true);
-      const identity = checkIdentityBinding(payload, hs.remoteStatic!, o.local);
+      const identity = checkIdentityBinding(payload, hs.remoteStatic!, o.local, o.knownIdentity?.() ?? undefined);
       return new IkResponder(hs, payload, identity);
     });
   }

@@ -68,6 +68,8 @@ export interface V4Core {
 export function onIkInit(hs: V4Core, m: HandshakeMessage, d: Datagram, replayed = false): void {
 const { ctx } = hs;
   let link: NativeLink | undefined;
+  /** The peer the init's static named (its key's X25519 form is that static: the table's index). */
+  let knownKey: Uint8Array | null = null;
   let responder: IkResponder;
   try {
     responder = IkResponder.readInit({
@@ -79,6 +81,7 @@ const { ctx } = hs;
         if (known) {
           link = hs.linkOf(known);
           if (!link) throw new DropError('unknownPeer', 'handshake from a peer of another protocol');
+          knownKey = known.key;
           return link.v4.staticStatic(hs.local, known.key!, known.keyString!);
         }
         // Unknown key from a peer's endpoint: a key-less (TOFU) peer may be introduced by it;
@@ -92,6 +95,7 @@ const { ctx } = hs;
         if (!replayed) hs.refused.remember(staticKeyString(rs), d, ctx.clock.monotonic()); // answered if the peer is added soon (answerRefusedInit)
         throw new DropError('unknownPeer', 'handshake from an identity that is not a peer');
       },
+      knownIdentity: () => knownKey,
     });
   } catch (e) {
     // After the static decrypted and named a peer, a refusal is counted on that peer too.

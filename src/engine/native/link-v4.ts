@@ -7,7 +7,7 @@
  * attempt out (issue 12: ~1 KB of an idle peer; the next handshake derives them again).
  */
 import { ANONYMOUS_STATIC, CookieGenerator } from '../../crypto/cookie';
-import { staticStaticFor, x25519FromIdentityKey, type NoiseStatic } from '../../crypto/noise/common';
+import { identityStatic, staticStaticFor, type NoiseStatic } from '../../crypto/noise/common';
 import type { IkInitiator } from '../../crypto/noise/ik';
 import type { XxInitiator, XxResponder } from '../../crypto/noise/xx';
 import { tai64nFromMs, TIMESTAMP_BYTES } from '../../crypto/noise/payload';
@@ -123,7 +123,7 @@ export class LinkV4 {
     const m = this.#w();
     if (!m.generator || m.generatorKey !== keyString) {
       m.generator?.destroy();
-      const rs = key ? x25519FromIdentityKey(key) : null;
+      const rs = key ? identityStatic(key) : null;
       m.generator = new CookieGenerator({ receiverStatic: rs ?? ANONYMOUS_STATIC, clock: this.#clock });
       m.generatorKey = keyString;
     }
