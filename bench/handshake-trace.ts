@@ -77,7 +77,7 @@ async function main(): Promise<void> {
   const load0 = os.loadavg();
   const a = await open('a', '127.0.0.1');
   /** Offsets from a's addPeer of each step (named by node and its occurrence), over the pairs. */
-  const offsets = new Map<string, number[]>();
+  const offsets = new Map<string, Map<string, number[]>>();
   const totals: number[] = [];
   /** Totals by who answered: a answered b's init (b initiated the session), or b answered a's. */
   const byAnswerer: Record<string, number[]> = { a: [], b: [], none: [] };
@@ -95,7 +95,10 @@ async function main(): Promise<void> {
     stamp('a', 'established (harness)');
     const total = performance.now() - t0;
     totals.push(total);
-    byAnswerer[steps.find((s) => s.what === 'send ikResponse')?.who ?? 'none']!.push(total);
+    const answerer = steps.find((s) => s.what === 'send ikResponse')?.who ?? 'none';
+    byAnswerer[answerer]!.push(total);
+    const table = offsets.get(answerer) ?? new Map<string, number[]>();
+    offsets.set(answerer, table);
     // b's side completes a moment later at most: let its events land before the next pair.
     await new Promise((r) => setImmediate(r));
     const seen = new Map<string, number>();
@@ -105,18 +108,20 @@ async function main(): Promise<void> {
       const k = (seen.get(base) ?? 0) + 1;
       seen.set(base, k);
       const name = k > 1 ? `${base} #${k}` : base;
-      const list = offsets.get(name) ?? [];
+      const list = table.get(name) ?? [];
       list.push(s.at - t0);
-      offsets.set(name, list);
+      table.set(name, list);
       if (verbose) console.log(`  ${(s.at - t0).toFixed(3).padStart(8)}  ${name}`);
     }
     await a.removePeer(b.publicKey);
     await b.close();
   }
   await a.close();
-  const rows = [...offsets.entries()].map(([name, xs]) => ({ name, xs, p50: percentile(xs, 50) })).sort((x, y) => x.p50 - y.p50);
-  console.log(`step (offset from a's addPeer), p50 / p90 ms, pairs where it happened (of ${n})`);
-  for (const r of rows) console.log(`${r.p50.toFixed(3).padStart(8)} / ${percentile(r.xs, 90).toFixed(3).padStart(8)}  ${String(r.xs.length).padStart(3)}  ${r.name}`);
+  for (const [answerer, table] of offsets) {
+    const rows = [...table.entries()].map(([name, xs]) => ({ name, xs, p50: percentile(xs, 50) })).sort((x, y) => x.p50 - y.p50);
+    console.log(`pairs where ${answerer === 'none' ? 'nobody' : answerer} answered: step (offset from a's addPeer), p50 / p90 ms, pairs where it happened`);
+    for (const r of rows) console.log(`${r.p50.toFixed(3).padStart(8)} / ${percentile(r.xs, 90).toFixed(3).padStart(8)}  ${String(r.xs.length).padStart(3)}  ${r.name}`);
+  }
   const f = (xs: number[]): string => xs.map((v) => v.toFixed(2)).join(' / ');
   const p = (xs: number[]): string => (xs.length ? `p50 ${percentile(xs, 50).toFixed(3)} ms, p90 ${percentile(xs, 90).toFixed(3)} ms (n = ${xs.length})` : '–');
   console.log(`a answered b's init (3 one-way trips): ${p(byAnswerer['a']!)}; b answered a's (2 trips): ${p(byAnswerer['b']!)}; other: ${p(byAnswerer['none']!)}`);
