@@ -124,7 +124,14 @@ export class PacketPath {
     search.onProbeHanded(pn, created, now, (err as NodeJS.ErrnoException | null)?.code === 'EMSGSIZE');
     if (search.current !== before) this.#onMtuChange();
     this.arm(now);
-    this.#link.ctx.scheduleFlush(this.#link.peer); // the round's next probe
+    // The round's next probe on the next turn of the event loop, not in this one (hs19): a round
+    // is ~4 probes, each bracketed by two fragment-counter reads (~0.1 ms a probe), and handed
+    // over back to back in one turn it held up every datagram the process had to read meanwhile
+    // (in one process: the peer's confirmation of the session that started the search).
+    const link = this.#link;
+    link.ctx.scheduler.immediate(() => {
+      if (link.alive) link.ctx.scheduleFlush(link.peer);
+    });
   }
 
   /** Largest datagram to the peer now: the path's confirmed size (frames and padding follow it). */
