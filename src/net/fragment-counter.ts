@@ -134,22 +134,36 @@ export interface ProcFragmentCounterOptions {
  * Reads a /proc file into one reused 16 KiB buffer (issue 12): readFileSync sizes a file by its
  * stat, which is 0 for /proc files, and then allocates 64 KiB (malloc'd, outside V8's heap) per
  * read; two reads per path MTU probe during a crowd's setup grew glibc's heap by megabytes.
+ * The file stays open (one descriptor per file, for the process's life) and is read from offset
+ * 0 each time, which makes the kernel generate it afresh (hs19: open + read + close took ~35 µs,
+ * a read from the open file ~20 µs; a session's path MTU round reads it ~8 times).
  */
 const PROC_BUF = Buffer.allocUnsafeSlow(16 * 1024);
-function readProcBytes(path: string): number {
-  const fd = openSync(path, 'r');
+const procFds = new Map<string, number>();
+/** @internal The bytes of `path` now, in PROC_BUF (their count returned). */
+export function readProcBytes(path: string): number {
+  let fd = procFds.get(path);
+  if (fd === undefined) {
+    fd = openSync(path, 'r');
+    procFds.set(path, fd);
+  }
   try {
     let n = 0;
     while (n < PROC_BUF.length) {
-      const r = readSync(fd, PROC_BUF, n, PROC_BUF.length - n, null);
+      const r = readSync(fd, PROC_BUF, n, PROC_BUF.length - n, n);
       if (r === 0) break;
       n += r;
     }
     return n;
-  } finally {
+  } catch (e) {
+    procFds.delete(path);
     closeSync(fd);
+    throw e;
   }
 }
+
+/** @internal The buffer readProcBytes fills (tests). */
+export const procBuffer = (): Buffer => PROC_BUF;
 
 /**
  * The counter of this process's network namespace (Linux), or a counter that is always

@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { parseSnmp6FragCreates, parseSnmpFragCreates, procFragmentCounter, scanSnmpFragCreates } from '../../src/net/fragment-counter';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
+import { parseSnmp6FragCreates, parseSnmpFragCreates, procBuffer, procFragmentCounter, readProcBytes, scanSnmpFragCreates } from '../../src/net/fragment-counter';
 
 const SNMP = [
   'Ip: Forwarding DefaultTTL InReceives InHdrErrors InAddrErrors ForwDatagrams InUnknownProtos InDiscards InDelivers OutRequests OutDiscards OutNoRoutes ReasmTimeout ReasmReqds ReasmOKs ReasmFails FragOKs FragFails FragCreates OutTransmits',
@@ -89,3 +90,41 @@ describe('procFragmentCounter', () => {
     });
   }
 });
+
+if (process.platform === 'linux') {
+  describe('reading /proc from a file kept open (hs19)', () => {
+    const udpOut = (): number => {
+      const text = procBuffer().toString('latin1', 0, readProcBytes('/proc/net/snmp'));
+      const [names, values] = text.split('\n').filter((l) => l.startsWith('Udp:'));
+      return Number(values!.split(/\s+/)[names!.split(/\s+/).indexOf('OutDatagrams')]);
+    };
+    /** Descriptors of this process open on /proc/net/snmp (shown as deleted once the file was opened anew: procfs makes a new entry, the open one still reads the live counters). */
+    const snmpFds = (): number =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return /\/net\/snmp( \(deleted\))?$/.test(readlinkSync(`/proc/self/fd/${fd}`));
+        } catch {
+          return false; // the directory's own descriptor, gone by now
+        }
+      }).length;
+
+    test('one descriptor for any number of reads, and each read sees the file as it is now', async () => {
+      readProcBytes('/proc/net/snmp');
+      expect(snmpFds()).toBe(1); // kept open
+      const before = udpOut();
+      const s = createSocket('udp4');
+      await new Promise<void>((resolve, reject) => s.send(Buffer.from('x'), 9, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
+      await new Promise<void>((resolve) => s.close(() => resolve()));
+      readFileSync('/proc/net/snmp'); // opened anew elsewhere: the kept descriptor still reads the live file
+      expect(udpOut()).toBeGreaterThan(before); // generated afresh: our datagram is counted
+      for (let i = 0; i < 200; i++) readProcBytes('/proc/net/snmp');
+      expect(snmpFds()).toBe(1);
+      const c = procFragmentCounter();
+      const n = c(4)!;
+      const later = parseSnmpFragCreates(procBuffer().toString('latin1', 0, readProcBytes('/proc/net/snmp')))!;
+      expect(later - n).toBeGreaterThanOrEqual(0); // the same counter (another process may fragment meanwhile)
+      expect(later - n).toBeLessThan(1000);
+      expect(snmpFds()).toBe(1);
+    });
+  });
+}
