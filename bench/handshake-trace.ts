@@ -79,6 +79,8 @@ async function main(): Promise<void> {
   /** Offsets from a's addPeer of each step (named by node and its occurrence), over the pairs. */
   const offsets = new Map<string, Map<string, number[]>>();
   const totals: number[] = [];
+  /** CPU time of the process (both nodes) from a's addPeer to a's session, per pair. */
+  const cpuMs: number[] = [];
   /** Totals by who answered: a answered b's init (b initiated the session), or b answered a's. */
   const byAnswerer: Record<string, number[]> = { a: [], b: [], none: [] };
   for (let i = 0; i < n; i++) {
@@ -86,6 +88,7 @@ async function main(): Promise<void> {
     const b = await open('b', host);
     await b.addPeer({ endpoint: `127.0.0.1:${a.port}`, key: a.publicKey });
     steps = [];
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     stamp('a', 'addPeer called');
     const up = established(a, b.publicKey);
@@ -94,6 +97,8 @@ async function main(): Promise<void> {
     await up;
     stamp('a', 'established (harness)');
     const total = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    cpuMs.push((cpu.user + cpu.system) / 1000);
     totals.push(total);
     const answerer = steps.find((s) => s.what === 'send ikResponse')?.who ?? 'none';
     byAnswerer[answerer]!.push(total);
@@ -125,6 +130,7 @@ async function main(): Promise<void> {
   const f = (xs: number[]): string => xs.map((v) => v.toFixed(2)).join(' / ');
   const p = (xs: number[]): string => (xs.length ? `p50 ${percentile(xs, 50).toFixed(3)} ms, p90 ${percentile(xs, 90).toFixed(3)} ms (n = ${xs.length})` : '–');
   console.log(`a answered b's init (3 one-way trips): ${p(byAnswerer['a']!)}; b answered a's (2 trips): ${p(byAnswerer['b']!)}; other: ${p(byAnswerer['none']!)}`);
+  console.log(`CPU of the process from a's addPeer to a's session (both nodes): p50 ${percentile(cpuMs, 50).toFixed(3)} ms, p90 ${percentile(cpuMs, 90).toFixed(3)} ms`);
   console.log(`addPeer → established: p50 ${percentile(totals, 50).toFixed(3)} ms, p90 ${percentile(totals, 90).toFixed(3)} ms, p99 ${percentile(totals, 99).toFixed(3)} ms (n = ${n}); load ${f(load0)} → ${f(os.loadavg())}`);
 }
 
