@@ -134,12 +134,29 @@ export interface ProcFragmentCounterOptions {
  * Reads a /proc file into one reused 16 KiB buffer (issue 12): readFileSync sizes a file by its
  * stat, which is 0 for /proc files, and then allocates 64 KiB (malloc'd, outside V8's heap) per
  * read; two reads per path MTU probe during a crowd's setup grew glibc's heap by megabytes.
- * The file stays open (one descriptor per file, for the process's life) and is read from offset
- * 0 each time, which makes the kernel generate it afresh (hs19: open + read + close took ~35 µs,
- * a read from the open file ~20 µs; a session's path MTU round reads it ~8 times).
+ * The file stays open while it is read (a descriptor per file, closed PROC_IDLE_CLOSE_MS after
+ * the last read) and is read from offset 0 each time, which makes the kernel generate it afresh
+ * (hs19: open + read + close took ~35 µs, a read of the open file ~20 µs; a session's path MTU
+ * round reads it ~8 times).
  */
 const PROC_BUF = Buffer.allocUnsafeSlow(16 * 1024);
+/** How long a /proc file stays open after its last read. */
+export const PROC_IDLE_CLOSE_MS = 1_000;
 const procFds = new Map<string, number>();
+/** Closes the kept files once reads stop (unref: never keeps the process alive). */
+let idleClose: NodeJS.Timeout | null = null;
+
+/** @internal Closes the /proc files kept open (the idle timer's work; tests). */
+export function closeProcFiles(): void {
+  for (const fd of procFds.values()) closeSync(fd);
+  procFds.clear();
+  if (idleClose) clearTimeout(idleClose);
+  idleClose = null;
+}
+
+/** @internal The descriptor kept open for `path`, if any (tests). */
+export const procFileDescriptor = (path: string): number | undefined => procFds.get(path);
+
 /** @internal The bytes of `path` now, in PROC_BUF (their count returned). */
 export function readProcBytes(path: string): number {
   let fd = procFds.get(path);
@@ -147,6 +164,8 @@ export function readProcBytes(path: string): number {
     fd = openSync(path, 'r');
     procFds.set(path, fd);
   }
+  if (idleClose) idleClose.refresh();
+  else idleClose = setTimeout(closeProcFiles, PROC_IDLE_CLOSE_MS).unref();
   try {
     let n = 0;
     while (n < PROC_BUF.length) {

@@ -1,6 +1,6 @@
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
-import { parseSnmp6FragCreates, parseSnmpFragCreates, procBuffer, procFragmentCounter, readProcBytes, scanSnmpFragCreates } from '../../src/net/fragment-counter';
+import { closeProcFiles, parseSnmp6FragCreates, parseSnmpFragCreates, PROC_IDLE_CLOSE_MS, procBuffer, procFileDescriptor, procFragmentCounter, readProcBytes, scanSnmpFragCreates } from '../../src/net/fragment-counter';
 
 const SNMP = [
   'Ip: Forwarding DefaultTTL InReceives InHdrErrors InAddrErrors ForwDatagrams InUnknownProtos InDiscards InDelivers OutRequests OutDiscards OutNoRoutes ReasmTimeout ReasmReqds ReasmOKs ReasmFails FragOKs FragFails FragCreates OutTransmits',
@@ -98,19 +98,25 @@ if (process.platform === 'linux') {
       const [names, values] = text.split('\n').filter((l) => l.startsWith('Udp:'));
       return Number(values!.split(/\s+/)[names!.split(/\s+/).indexOf('OutDatagrams')]);
     };
-    /** Descriptors of this process open on /proc/net/snmp (shown as deleted once the file was opened anew: procfs makes a new entry, the open one still reads the live counters). */
-    const snmpFds = (): number =>
-      readdirSync('/proc/self/fd').filter((fd) => {
-        try {
-          return /\/net\/snmp( \(deleted\))?$/.test(readlinkSync(`/proc/self/fd/${fd}`));
-        } catch {
-          return false; // the directory's own descriptor, gone by now
-        }
-      }).length;
+    /** What descriptor `fd` of this process is open on (null: none). */
+    const target = (fd: number): string | null => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {
+        return null;
+      }
+    };
+    const SNMP_LINK = /\/net\/snmp( \(deleted\))?$/; // shown as deleted once the file was opened anew (procfs makes a new entry; the open one still reads the live counters)
+    afterEach(() => {
+      closeProcFiles();
+      jest.useRealTimers();
+    });
 
     test('one descriptor for any number of reads, and each read sees the file as it is now', async () => {
+      closeProcFiles();
       readProcBytes('/proc/net/snmp');
-      expect(snmpFds()).toBe(1); // kept open
+      const fd = procFileDescriptor('/proc/net/snmp')!;
+      expect(target(fd)).toMatch(SNMP_LINK);
       const before = udpOut();
       const s = createSocket('udp4');
       await new Promise<void>((resolve, reject) => s.send(Buffer.from('x'), 9, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
@@ -118,13 +124,29 @@ if (process.platform === 'linux') {
       readFileSync('/proc/net/snmp'); // opened anew elsewhere: the kept descriptor still reads the live file
       expect(udpOut()).toBeGreaterThan(before); // generated afresh: our datagram is counted
       for (let i = 0; i < 200; i++) readProcBytes('/proc/net/snmp');
-      expect(snmpFds()).toBe(1);
-      const c = procFragmentCounter();
-      const n = c(4)!;
+      expect(procFileDescriptor('/proc/net/snmp')).toBe(fd);
+      const n = procFragmentCounter()(4)!;
       const later = parseSnmpFragCreates(procBuffer().toString('latin1', 0, readProcBytes('/proc/net/snmp')))!;
       expect(later - n).toBeGreaterThanOrEqual(0); // the same counter (another process may fragment meanwhile)
       expect(later - n).toBeLessThan(1000);
-      expect(snmpFds()).toBe(1);
+      expect(procFileDescriptor('/proc/net/snmp')).toBe(fd);
+    });
+
+    test(`closed ${PROC_IDLE_CLOSE_MS} ms after the last read, opened again by the next`, () => {
+      closeProcFiles();
+      jest.useFakeTimers();
+      readProcBytes('/proc/net/snmp');
+      const fd = procFileDescriptor('/proc/net/snmp')!;
+      jest.advanceTimersByTime(PROC_IDLE_CLOSE_MS - 1);
+      readProcBytes('/proc/net/snmp'); // a read restarts the wait
+      jest.advanceTimersByTime(PROC_IDLE_CLOSE_MS - 1);
+      expect(procFileDescriptor('/proc/net/snmp')).toBe(fd);
+      expect(target(fd)).toMatch(SNMP_LINK);
+      jest.advanceTimersByTime(1);
+      expect(procFileDescriptor('/proc/net/snmp')).toBeUndefined();
+      expect(target(fd) ?? '').not.toMatch(SNMP_LINK);
+      expect(procFragmentCounter()(4)).toEqual(expect.any(Number));
+      expect(procFileDescriptor('/proc/net/snmp')).toEqual(expect.any(Number));
     });
   });
 }
