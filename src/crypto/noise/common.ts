@@ -29,7 +29,8 @@ const identityStatics = new Map<string, Uint8Array | null>();
 
 /**
  * x25519FromIdentityKey for keys the node itself chose to talk to (its own key, the keys of
- * peers it adds, pins and starts handshakes with), remembered: one conversion costs ~47 µs
+ * peers it adds, pins or records once a handshake authenticated them, and starts handshakes
+ * with), remembered: one conversion costs ~47 µs
  * (sodium-native; more than an X25519 DH) and a first contact made ~6 of the same key on each
  * side (hs19). Returns a fresh copy (callers may wipe or keep it). Never for keys a datagram
  * offers (checkIdentityBinding converts those uncached): whether a key was converted lately
