@@ -23,6 +23,13 @@
  *    receivedAt: Date }) through an EventEmitter to a listener; the sender builds a message
  *    record per send.
  *
+ * 5. + a busy wait per message on each side (BENCH_LADDER_SPIN_NS, default 1000 ns): the JavaScript
+ *    udpvault's send and receive paths spend per message beyond rung 4 in process (pathcost.js),
+ *    to tell that time from what the two-process dynamics add.
+ *
+ * Rung R + 10: rung R with the sender's hand-offs deferred to the end of each batch (the 64
+ * datagrams of a turn sealed first, then handed to dgram back to back).
+ *
  * Above the top rung is udpvault itself (uv-dgram-N): what it costs beyond it is its
  * implementation (queues, checks, timers, counters, the general frame paths).
  */
@@ -53,8 +60,10 @@ const RING = 1 << 14;
 const INITIAL_WINDOW = 64 * 1024;
 const MAX_WINDOW = 8 * 1024 * 1024;
 
-export function ladderRung(): number {
-  return Number(process.env['BENCH_LADDER'] ?? 0);
+/** The rung (BENCH_LADDER modulo 10); from 10 on, the same rung with the turn's datagrams handed to the socket back to back. */
+export function ladderRung(): { rung: number; burst: boolean } {
+  const r = Number(process.env['BENCH_LADDER'] ?? 0);
+  return { rung: r % 10, burst: r >= 10 };
 }
 
 /** A random 32-byte key in secure memory and its cipher (both directions use the same key here). */
@@ -98,8 +107,15 @@ class SentRing {
   }
 }
 
+/** Busy for `ns` nanoseconds (rung 5). */
+function spin(ns: number): void {
+  const until = performance.now() + ns / 1e6;
+  while (performance.now() < until);
+}
+
 export function ladderRole(): RoleHandler {
-  const rung = ladderRung();
+  const { rung, burst } = ladderRung();
+  const spinNs = rung >= 5 ? Number(process.env['BENCH_LADDER_SPIN_NS'] ?? 1000) : 0;
   const s = dgram.createSocket({ type: 'udp4', lookup: literalLookup as unknown as dgram.SocketOptions['lookup'] });
   const counter = new Counter();
   const mine = makeCipher(null);
@@ -167,6 +183,7 @@ export function ladderRole(): RoleHandler {
     received++;
     if (rung >= 2 && received % ACK_EVERY === 0) sendAck(rinfo.port);
     const item = f.p[0]!;
+    if (spinNs > 0) spin(spinNs);
     if (rung >= 4) events.emit('message', { data: item.data, from: `${rinfo.address}:${rinfo.port}`, receivedAt: new Date(Date.now()), at: now });
     else counter.add(item.data.length);
   });
@@ -213,24 +230,40 @@ export function ladderRole(): RoleHandler {
                 b = takeDatagram(HEADER_BYTES + plainBytes + TAG_BYTES);
                 encodeFrameInto(frame, target, b, HEADER_BYTES);
               }
+              if (spinNs > 0) spin(spinNs);
               writeDataHeader(b, 1, ctr++);
               mine.cipher.seal(b, HEADER_BYTES, plainBytes);
               if (rung >= 3) ring.sent(pn, performance.now(), b.length);
               pn++;
               const record = rung >= 4 ? { data, resolve, reject } : null;
-              s.send(b, port, '127.0.0.1', (err) => {
+              const done = (err: Error | null): void => {
                 releaseDatagram(b);
                 if (err) (record ?? { reject }).reject(err);
                 else (record ?? { resolve }).resolve();
-              });
+              };
+              if (burst) {
+                pendingBytes.push(b);
+                pendingDone.push(done);
+              } else s.send(b, port, '127.0.0.1', done);
             });
+          const pendingBytes: Uint8Array[] = [];
+          const pendingDone: ((err: Error | null) => void)[] = [];
+          const handOff = (port: number): void => {
+            for (let i = 0; i < pendingBytes.length; i++) s.send(pendingBytes[i]!, port, '127.0.0.1', pendingDone[i]!);
+            pendingBytes.length = 0;
+            pendingDone.length = 0;
+          };
           const ignore = (): void => undefined;
           const wire = plainBytes0 + HEADER_BYTES + TAG_BYTES + 16;
           blaster = new Blaster(() => {
             for (let i = 0; i < c.batch; i++) {
-              if (rung >= 3 && !ring.room(wire)) return false;
+              if (rung >= 3 && !ring.room(wire)) {
+                handOff(c.port);
+                return false;
+              }
               send(c.port).catch(ignore);
             }
+            handOff(c.port);
             return true;
           });
           blaster.start();
