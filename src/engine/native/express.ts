@@ -13,6 +13,10 @@
  * no room in the window or the pacer — sends the message by the normal path (the outbox and
  * the flush). A smaller message does not take it: it may share its datagram with the turn's
  * next messages. The messages of a turn after an express one still share datagrams.
+ *
+ * The pump's express lane (pumpExpress, dg19) sends the same frame for such a message that
+ * waited in the window-wait queue, once the window and the pacer let the pump go on: under a
+ * full window most 1 KiB messages leave that way (75% in a loaded loopback flood).
  */
 import type { Session } from '../../crypto/session';
 import { binHeaderBytes, controlBytes, itemBytes, FLAG_FRAGMENT, type ControlItem, type Frame, type PayloadItem } from '../../wire/frame';
