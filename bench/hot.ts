@@ -1,7 +1,7 @@
 /**
  * `node dist/bench/hot.js [workload ids…]` — the focused hot-path measurement (issue 12): runs
  * only the named workloads of bench/rounds.ts (default raw-1024 uv-dgram-1024 raw-64 uv-dgram-64;
- * also raw-N and floor-dgram-N, bench/roles/floor.ts),
+ * also raw-N, floor-dgram-N (bench/roles/floor.ts) and ladder-R-N (bench/roles/ladder.ts, rung R)),
  * `BENCH_ROUNDS` times (default 1), each on a fresh pair of processes, and prints the CPU µs per
  * delivered message of each side. On a shared machine compare those µs, not the rates.
  * BENCH_VERBOSE: also both udpvault nodes' counters over a second run of each udpvault workload.
@@ -43,8 +43,11 @@ async function main(): Promise<void> {
     for (const id of want) {
       // raw-N for any N: raw dgram of N bytes (e.g. raw-1472, the size of udpvault's padded 1 KiB datagram).
       // floor-dgram-N: raw dgram plus only the unavoidable (bench/roles/floor.ts): the ceiling of any design here.
-      const rawSize = /^(raw|floor-dgram)-(\d+)$/.exec(id);
-      const role = rawSize?.[1] === 'raw' ? ('raw' as const) : ('floor' as const);
+      // ladder-R-N: rung R of bench/roles/ladder.ts (the floor with udpvault's parts added one by one).
+      const rung = /^ladder-(\d+)-(\d+)$/.exec(id);
+      if (rung) process.env['BENCH_LADDER'] = rung[1];
+      const rawSize = /^(raw|floor-dgram)-(\d+)$/.exec(id) ?? (rung ? [id, 'ladder', rung[2]] : null);
+      const role = rawSize?.[1] === 'raw' ? ('raw' as const) : rawSize?.[1] === 'ladder' ? ('ladder' as const) : ('floor' as const);
       const w = WORKLOADS.find((x) => x.id === id) ?? (rawSize ? { id, group: 'g1k' as const, role, mode: 'datagram' as const, size: Number(rawSize[2]), inflight: 0 } : undefined);
       if (!w) throw new Error(`no workload ${id} (${WORKLOADS.map((x) => x.id).join(', ')})`);
       const m = await measure(w, t);

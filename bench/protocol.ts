@@ -5,7 +5,7 @@
  */
 
 /** What a contender process is: the kind of endpoint it runs. */
-export type Role = 'raw' | 'udpvault' | 'secret-stream' | 'crowd' | 'floor';
+export type Role = 'raw' | 'udpvault' | 'secret-stream' | 'crowd' | 'floor' | 'ladder';
 
 /** How the sender sends: one datagram/message per send, or a reliable stream/ordered send. */
 export type BlastMode = 'datagram' | 'reliable';

@@ -11,6 +11,7 @@ const ROLES: Record<Role, () => RoleHandler> = {
   udpvault: () => (require('./roles/udpvault') as typeof import('./roles/udpvault')).udpvaultRole(),
   'secret-stream': () => (require('./roles/secret-stream') as typeof import('./roles/secret-stream')).secretStreamRole(),
   floor: () => (require('./roles/floor') as typeof import('./roles/floor')).floorRole(),
+  ladder: () => (require('./roles/ladder') as typeof import('./roles/ladder')).ladderRole(),
   crowd: () => (require('./roles/crowd') as typeof import('./roles/crowd')).crowdRole(),
 };
 

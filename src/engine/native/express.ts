@@ -13,9 +13,14 @@
  * no room in the window or the pacer — sends the message by the normal path (the outbox and
  * the flush). A smaller message does not take it: it may share its datagram with the turn's
  * next messages. The messages of a turn after an express one still share datagrams.
+ *
+ * The pump's express lane (pumpExpress, dg19) sends the same frame for such a message that
+ * waited in the window-wait queue, once the window and the pacer let the pump go on: under a
+ * full window most 1 KiB messages leave that way (75% in a loaded loopback flood).
  */
 import type { Session } from '../../crypto/session';
-import { binHeaderBytes, controlBytes, itemBytes, type ControlItem, type Frame, type PayloadItem } from '../../wire/frame';
+import { binHeaderBytes, controlBytes, itemBytes, FLAG_FRAGMENT, type ControlItem, type Frame, type PayloadItem } from '../../wire/frame';
+import type { ReliableSender } from '../../delivery/reliable-sender';
 import type { NativeLink } from './link';
 import { LIMITS_REF, type FrameRef } from './frame-ref';
 import { NO_REFS, PACKET_ACK_RESERVE_BYTES, frameBudget, sendFrame, sendMessageFrame } from './frame-send';
@@ -87,6 +92,19 @@ export function expressSession(link: NativeLink, size: number, now: number): Ses
  * pump sends them, and the caller queues the message for the flush.
  */
 export function sendExpress(link: NativeLink, session: Session, now: number, body: Uint8Array, flags: number, resolve: () => void, reject: (e: Error) => void): boolean {
+  const r = sendExpressFrame(link, session, now, body, flags, resolve, reject);
+  if (r === SENT) expressSends++;
+  link.path.arm(now);
+  return r !== ALONE;
+}
+
+/** sendExpressFrame's outcomes: the message went; the controls went alone (the message did not); the message was rejected (the network refused its datagram). */
+const SENT = 1;
+const ALONE = 0;
+const REFUSED = -1;
+
+/** sendExpress without arming the link's timer (the pump arms it once at its end). */
+function sendExpressFrame(link: NativeLink, session: Session, now: number, body: Uint8Array, flags: number, resolve: () => void, reject: (e: Error) => void): number {
   const path = link.path;
   const space = path.space;
   if (!link.handshakePending) link.v4.release(); // as the flush does once a session is up
@@ -112,14 +130,52 @@ export function sendExpress(link: NativeLink, session: Session, now: number, bod
     item.data = EMPTY;
     const eliciting = announce.length > 0;
     sendFrame(link, { t: 0, n: 0, i: 0, p: [], c: controls, r: undefined }, [], eliciting ? refs : NO_REFS, eliciting);
-    path.arm(now);
-    return false;
+    return ALONE;
   }
   frame.c = controls;
   const pn = sendMessageFrame(link, session, now, frame, refs, resolve, reject);
   frame.c = NO_CONTROLS;
   item.data = EMPTY;
-  if (pn >= 0) expressSends++;
-  path.arm(now);
+  return pn >= 0 ? SENT : REFUSED;
+}
+
+/** Messages the pump sent by its express lane in this process (tests, benchmarks). */
+let laneSends = 0;
+export function pumpExpressSent(): number {
+  return laneSends;
+}
+
+/**
+ * The pump's express lane (dg19): the window-wait queue's first message, when it is one whole
+ * item that fills its own datagram, goes in the frame sendExpress builds — the frame the pump's
+ * packer would build for it at that packet number (test/engine/native/express.test.ts compares
+ * the bytes) — without the packer's frame, settles and refs arrays or the transport closure
+ * that settles a list. Called by packFrames once the window, the pacer, the session and the
+ * address allow a frame, with no controls to send; true when the message went (and left the
+ * queue), false when the packer decides (anything else waiting or riding along, a started
+ * message, reliable items, probes, long numbers).
+ */
+export function pumpExpress(link: NativeLink, sender: ReliableSender | null): boolean {
+  if (!enabled) return false;
+  const path = link.path;
+  if (path.current !== null || !path.hasDatagrams || path.deliveryAckWanted || path.amplificationRoom() !== Infinity) return false;
+  if (sender !== null && (sender.hasWork() || sender.base >= 2 ** 32)) return false; // the pump alternates with reliable frames
+  const space = path.space;
+  if (space.nextPacketNumber >= 2 ** 32 || space.probesPending > 0) return false;
+  const m = path.waiting.first();
+  if (m === undefined || m.items.length !== 1) return false;
+  const whole = m.items[0]!;
+  if ((whole.flags & FLAG_FRAGMENT) !== 0 || whole.id !== undefined) return false;
+  const budget = frameBudget(link);
+  const size = wholeItemBytes(whole.data);
+  if (size > budget || size * 2 <= budget) return false;
+  // Stamped at a clock read of its own, as sendFrame stamps the packer's frames (not the pump's earlier read: RTT samples).
+  const at = link.ctx.clock.monotonic();
+  const session = link.current(at);
+  if (session === null) return false;
+  const r = sendExpressFrame(link, session, at, whole.data, whole.flags, m.resolve, m.reject);
+  if (r === ALONE) return false; // the controls went alone: the packer takes the message next
+  path.waiting.shift(); // sent, or rejected already (the network refused its datagram)
+  if (r === SENT) laneSends++;
   return true;
 }

@@ -17,6 +17,7 @@ import type { PmtuSearch } from '../../delivery/pmtu';
 import { FRAME_HEADER_BYTES, NO_REFS, SEAL_OVERHEAD_BYTES, sendFrame } from './frame-send';
 import { FramePacker, NO_SETTLES, addDeliveryAck } from './frame-packer';
 import { admitDatagrams, queueForSession } from './admit';
+import { pumpExpress } from './express';
 
 /**
  * DPLPMTUD (RFC 8899): while the search wants probes and the window has room, keepalive frames
@@ -203,6 +204,8 @@ function packFrames(link: NativeLink, sender: ReliableSender | null, now: number
       path.arm(now, now + delay);
       return;
     }
+    // A whole message that fills its own datagram, with nothing else to send: the express lane (express.ts).
+    if (controls.length === 0 && !draining && pumpExpress(link, sender)) continue;
     packer ??= new FramePacker(link, sender, now);
     const budget = packer.budget;
     // Our maxMessageBytes rides on a frame that goes anyway (never a datagram of its own).

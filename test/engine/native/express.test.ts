@@ -8,7 +8,7 @@
  */
 import { SimWorld, bytesOf, watch } from '../../sim/harness';
 import { Session } from '../../../src/crypto/session';
-import { EXPRESS_MIN_DATA_BYTES, expressSent, setExpressPath, wholeItemBytes } from '../../../src/engine/native/express';
+import { EXPRESS_MIN_DATA_BYTES, expressSent, pumpExpressSent, setExpressPath, wholeItemBytes } from '../../../src/engine/native/express';
 import { FRAME_HEADER_BYTES, PACKET_ACK_RESERVE_BYTES, SEAL_OVERHEAD_BYTES } from '../../../src/engine/native/frame-send';
 import { decodeFrame } from '../../../src/wire/frame';
 import { DATA_HEADER_BYTES } from '../../../src/constants';
@@ -71,7 +71,56 @@ async function run(express: boolean): Promise<{ sealed: Sealed[]; express: numbe
   }
 }
 
+/**
+ * One world: a and b paired, then a sends `n` messages of 1 KiB in one turn — more than the
+ * window takes, so most wait in the window-wait queue and leave by the pump as b's acks come.
+ */
+async function flood(express: boolean, n: number): Promise<{ sealed: Sealed[]; sent: number; lane: number; state: unknown[]; got: number[]; settled: string[] }> {
+  setExpressPath(express);
+  const w = new SimWorld(13);
+  try {
+    const a = await w.node(A);
+    const b = await w.node(B);
+    await w.pair(a, b);
+    const got: number[] = [];
+    b.on('message', (m) => got.push(m.data[0]!));
+    const mine = linkOf(a, 'b').current();
+    const seals = captureSeals();
+    const sent0 = expressSent();
+    const lane0 = pumpExpressSent();
+    const sends = Array.from({ length: n }, (_, k) => watch(a.send('b', bytesOf(1024, k))));
+    await w.scheduler.advance(2000);
+    jest.restoreAllMocks();
+    const sealed = seals.filter((x) => x.session === mine).map(({ header, plain }) => ({ header, plain }));
+    const space = linkOf(a, 'b').path.space;
+    const state = [space.nextPacketNumber, space.bytesInFlight, space.windowBytes, Math.round(space.pacer.budget(w.clock.monotonic()))];
+    return { sealed, sent: expressSent() - sent0, lane: pumpExpressSent() - lane0, state, got, settled: sends.map((x) => x.state) };
+  } finally {
+    jest.restoreAllMocks();
+    setExpressPath(true);
+    await w.closeAll();
+  }
+}
+
 describe('express path', () => {
+  test("the pump's express lane: 200 messages of 1 KiB, most from the window-wait queue — the same frames, bytes and path state as the packer's", async () => {
+    const normal = await flood(false, 200);
+    const express = await flood(true, 200);
+    expect([normal.sent, normal.lane]).toEqual([0, 0]);
+    // A few at send() (the initial window), the rest from the queue by the lane, none by the packer.
+    const frames = express.sealed.map((x) => decodeFrame(Uint8Array.from(x.plain)));
+    const carrying = frames.filter((f) => f.p.length > 0);
+    expect(carrying.length).toBe(200);
+    expect([express.sent, express.lane]).toEqual([10, 190]); // the initial window at send(), then the lane
+    expect(express.sealed.length).toBe(202); // and the two frames without items, alike in both
+    expect(express.sealed).toEqual(normal.sealed);
+    expect(express.state).toEqual(normal.state);
+    expect(express.got).toEqual(Array.from({ length: 200 }, (_, k) => bytesOf(1024, k)[0]!)); // all, in order
+    expect(normal.got).toEqual(express.got);
+    expect(express.settled).toEqual(Array(200).fill('resolved'));
+    expect(normal.settled).toEqual(express.settled);
+  });
+
   test('a 1 KiB message with an ack and our limits riding along: the same frame bytes, packet number and path state as the pump', async () => {
     const normal = await run(false);
     const express = await run(true);
