@@ -13,7 +13,7 @@ import type { UdpVaultNode } from '../../src/index';
 interface SpaceView {
   windowBytes: number;
   ssthreshBytes?: number;
-  cc?: { hystartExits?: number; hystartSpuriousExits?: number; queueReductions?: number; idleRestarts?: number };
+  cc?: { hystartExits?: number; hystartResumes?: number; queueReductions?: number; idleRestarts?: number };
   bytesInFlight: number;
   pacer: { budget(now: number): number };
   sendDelay(now: number, bytes: number): number;
@@ -55,7 +55,7 @@ export class Series {
           cwnd: space?.windowBytes ?? null,
           ssthresh: space?.ssthreshBytes ?? null,
           hx: space?.cc?.hystartExits ?? null,
-          hs: space?.cc?.hystartSpuriousExits ?? null,
+          hs: space?.cc?.hystartResumes ?? null,
           inFlight: space?.bytesInFlight ?? null,
           srtt: p?.srttMs ?? null,
           pacer: space ? Math.round(space.pacer.budget(now)) : null,

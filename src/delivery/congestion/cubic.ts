@@ -106,6 +106,8 @@ export class Cubic implements CongestionController {
   get lastMaxWindowBytes(): number { return this.#wMax; }
   /** Times slow start ended on rising delay (HyStart++) rather than on a loss. */
   get hystartExits(): number { return this.#hystart.exits; }
+  /** Times such an exit proved spurious and slow start resumed. */
+  get hystartResumes(): number { return this.#hystart.resumes; }
   /** Times the window restarted after an idle spell (idle-restart.ts). */
   get idleRestarts(): number { return this.#idleRestarts; }
   /** Window reductions on a nearly full queue (queue-delay.ts) rather than a loss. */
@@ -139,7 +141,15 @@ export class Cubic implements CongestionController {
 
   onPacketsAcked(packets: readonly PacketInfo[], priorInFlight: number, nowMs: number): void {
     const limited = this.#cwndLimited(priorInFlight);
-    if (this.inSlowStart && packets.length > 0 && this.#hystart.onAck(packets[packets.length - 1]!.pn, this.#cwnd / this.#mss)) this.#ssthresh = this.windowBytes;
+    if (packets.length > 0) {
+      const pn = packets[packets.length - 1]!.pn;
+      if (this.inSlowStart) {
+        if (this.#hystart.onAck(pn, this.#cwnd / this.#mss)) this.#ssthresh = this.windowBytes;
+      } else if (this.#hystart.onAckAfterExit(pn)) {
+        this.#ssthresh = Infinity; // the delay exit was spurious (hystart.ts HYSTART_CSS_ROUNDS)
+        this.#epochStartMs = null;
+      }
+    }
     if (!limited) this.#epochStartMs = null; // application-limited: the epoch restarts when the window limits again
     const fullQueue = packets.length > 0 && this.#queue.onAck(packets[packets.length - 1]!.pn);
     if (fullQueue && !this.inSlowStart && !this.#inRecovery && this.#cwnd < QUEUE_SIGNAL_MAX_DATAGRAMS * this.#mss) {
@@ -170,6 +180,7 @@ export class Cubic implements CongestionController {
 
   /** A congestion event: the window × `beta`, a recovery period from `nowMs`. */
   #reduce(nowMs: number, beta: number): void {
+    this.#hystart.endWatch();
     this.#recoveryStartMs = nowMs;
     this.#inRecovery = true;
     // Fast convergence (RFC 9438 §4.7): a window below the last maximum gives way further.

@@ -4,8 +4,12 @@
  * previous round's by max(4, min(16, last/8)) ms — a queue is building, so slow start stops
  * before it overflows. On a small pipe, also within a round against the smallest sample since slow
  * start began, as Linux's HyStart does against the path's minimum (HYSTART_ABOVE_MIN_SAMPLES).
- * No conservative slow-start phase: congestion avoidance follows at once. A round ends when a
- * packet numbered at or above the largest sent at the round's start is acknowledged.
+ * No conservative slow-start phase: congestion avoidance follows at once, but for
+ * HYSTART_CSS_ROUNDS rounds after a round-to-round exit the rounds are still watched, and one
+ * whose minimum RTT falls back below the exit round's says the exit was spurious (RFC 9406 §4.3:
+ * a delay spike that was not a queue — on a loaded host, a receiver descheduled for a few ms), so
+ * slow start resumes. A round ends when a packet numbered at or above the largest sent at the
+ * round's start is acknowledged.
  */
 import type { RttStats } from '../reliable/rtt';
 
@@ -37,6 +41,16 @@ export const HYSTART_MAX_RTT_THRESH_MS = 16;
  * round-to-round check (goodput alone 83–87% either way, 4 interleaved runs each).
  */
 export const HYSTART_ABOVE_MIN_SAMPLES = 2;
+/**
+ * RFC 9406's CSS_ROUNDS: the rounds after a round-to-round delay exit in which a round's minimum
+ * RTT (over HYSTART_MIN_SAMPLES samples) below the exit round's resumes slow start. RFC 9406 grows
+ * the window by a quarter of slow start's rate in those rounds; here it grows as congestion
+ * avoidance (more conservative), and only the resume rule is taken. A real queue keeps the RTT up
+ * (the window at the exit stays in flight), so the exit holds; a descheduled receiver's spike
+ * (5–14 ms over a 0.3 ms loopback path, journal flow18/dg19) does not, and the window, which
+ * otherwise stays at ~3 ms of sending there, grows on. Not after the small-pipe exit.
+ */
+export const HYSTART_CSS_ROUNDS = 5;
 export const HYSTART_SMALL_WINDOW_DATAGRAMS = 16;
 
 export class HyStart {
@@ -51,6 +65,10 @@ export class HyStart {
   /** The smallest RTT sample since slow start (re)started: a queue that was there before it is not this flow's. */
   #baseRtt = Infinity;
   #exits = 0;
+  /** While > 0: rounds left in which a delay exit may prove spurious; the exit round's minimum RTT is #cssBaseline. */
+  #cssRoundsLeft = 0;
+  #cssBaseline = Infinity;
+  #resumes = 0;
 
   constructor(rtt: RttStats) {
     this.#rtt = rtt;
@@ -58,6 +76,8 @@ export class HyStart {
 
   /** Times slow start ended on rising delay rather than on a loss. */
   get exits(): number { return this.#exits; }
+  /** Times a delay exit proved spurious and slow start resumed. */
+  get resumes(): number { return this.#resumes; }
 
   onPacketSent(pn: number): void {
     if (pn > this.#largestSentPn) this.#largestSentPn = pn;
@@ -83,16 +103,50 @@ export class HyStart {
       const thresh = delayThresholdMs(this.#lastRoundMinRtt);
       if (this.#roundMinRtt >= this.#lastRoundMinRtt + thresh) {
         this.#exits++;
+        this.#cssBaseline = this.#roundMinRtt;
+        this.#cssRoundsLeft = HYSTART_CSS_ROUNDS;
+        this.#nextRound();
         return true;
       }
     }
+    if (largestAckedPn >= this.#roundEndPn) this.#nextRound();
+    return false;
+  }
+
+  /**
+   * One ack in congestion avoidance (its largest newly acknowledged packet); true: the last delay
+   * exit was spurious, resume slow start. False at once unless a delay exit is being watched.
+   */
+  onAckAfterExit(largestAckedPn: number): boolean {
+    if (this.#cssRoundsLeft === 0) return false;
+    const rtt = this.#rtt.latestMs;
+    if (rtt > 0) {
+      this.#roundSamples++;
+      if (rtt < this.#roundMinRtt) this.#roundMinRtt = rtt;
+    }
+    if (this.#roundSamples >= HYSTART_MIN_SAMPLES && this.#roundMinRtt < this.#cssBaseline) {
+      this.endWatch();
+      this.#resumes++;
+      return true;
+    }
     if (largestAckedPn >= this.#roundEndPn) {
-      this.#lastRoundMinRtt = this.#roundMinRtt;
-      this.#roundMinRtt = Infinity;
-      this.#roundSamples = 0;
-      this.#roundEndPn = this.#largestSentPn + 1;
+      this.#nextRound();
+      this.#cssRoundsLeft--;
     }
     return false;
+  }
+
+  /** A congestion event (or a reset): a delay exit is no longer watched. */
+  endWatch(): void {
+    this.#cssRoundsLeft = 0;
+    this.#cssBaseline = Infinity;
+  }
+
+  #nextRound(): void {
+    this.#lastRoundMinRtt = this.#roundMinRtt;
+    this.#roundMinRtt = Infinity;
+    this.#roundSamples = 0;
+    this.#roundEndPn = this.#largestSentPn + 1;
   }
 
   /** A new path or a collapsed window: rounds start again from the next packet sent. */
@@ -102,6 +156,7 @@ export class HyStart {
     this.#aboveMin = 0;
     this.#baseRtt = Infinity;
     this.#roundEndPn = this.#largestSentPn + 1;
+    this.endWatch();
   }
 }
 

@@ -79,6 +79,8 @@ export class NewReno implements CongestionController {
   get minWindowBytes(): number { return 2 * this.#mss; }
   /** Times slow start ended on rising delay (HyStart++) rather than on a loss. */
   get hystartExits(): number { return this.#hystart.exits; }
+  /** Times such an exit proved spurious and slow start resumed. */
+  get hystartResumes(): number { return this.#hystart.resumes; }
   /** Times the window restarted after an idle spell (idle-restart.ts). */
   get idleRestarts(): number { return this.#idleRestarts; }
   /** Bytes acknowledged towards the next congestion-avoidance increase (kept over an idle form: ControllerResume). */
@@ -110,7 +112,14 @@ export class NewReno implements CongestionController {
 
   onPacketsAcked(packets: readonly PacketInfo[], priorInFlight: number, _nowMs?: number): void {
     const limited = this.#cwndLimited(priorInFlight);
-    if (this.inSlowStart && packets.length > 0 && this.#hystart.onAck(packets[packets.length - 1]!.pn, this.#cwnd / this.#mss)) this.#ssthresh = this.#cwnd;
+    if (packets.length > 0) {
+      const pn = packets[packets.length - 1]!.pn;
+      if (this.inSlowStart) {
+        if (this.#hystart.onAck(pn, this.#cwnd / this.#mss)) this.#ssthresh = this.#cwnd;
+      } else if (this.#hystart.onAckAfterExit(pn)) {
+        this.#ssthresh = Infinity; // the delay exit was spurious (hystart.ts HYSTART_CSS_ROUNDS)
+      }
+    }
     for (const p of packets) {
       if (p.sentAtMs <= this.#recoveryStartMs) continue; // RFC 9002 B.5: no growth during recovery
       this.#inRecovery = false;
@@ -132,6 +141,7 @@ export class NewReno implements CongestionController {
     let latest = -Infinity;
     for (const p of packets) if (p.sentAtMs > latest) latest = p.sentAtMs;
     if (latest === -Infinity || latest <= this.#recoveryStartMs) return;
+    this.#hystart.endWatch();
     this.#recoveryStartMs = nowMs;
     this.#inRecovery = true;
     this.#ssthresh = Math.max(Math.floor(this.#cwnd * LOSS_REDUCTION_FACTOR), this.minWindowBytes);
@@ -140,6 +150,7 @@ export class NewReno implements CongestionController {
   }
 
   onPersistentCongestion(): void {
+    this.#hystart.endWatch();
     this.#cwnd = this.minWindowBytes;
     this.#recoveryStartMs = -Infinity;
     this.#inRecovery = false;

@@ -120,3 +120,40 @@ describe('CUBIC (RFC 9438)', () => {
     expect(cc.pacingRateBytesPerMs()).toBe(7000 / 40);
   });
 });
+
+describe('CUBIC: a HyStart++ delay exit that proves spurious (hystart.ts HYSTART_CSS_ROUNDS)', () => {
+  /** Slow start over a 0.3 ms path (cwnd-limited, one ack per datagram), then a 6 ms spike, then `after` ms samples; the controller after each phase. */
+  function spiked(after: number, loss = false): { cc: Cubic; exitedAt: number[]; end: [number, boolean, number, number] } {
+    const rtt = new RttStats();
+    const cc = new Cubic({ rtt, maxDatagramBytes: MSS });
+    let pn = 0;
+    const round = (ms: number, t: number): void => {
+      const n = Math.floor(cc.windowBytes / MSS);
+      const first = pn;
+      for (let k = 0; k < n; k++) cc.onPacketSent(t, (k + 1) * MSS, pkt(pn++, t));
+      for (let q = first; q < pn; q++) {
+        rtt.update(ms, 0);
+        cc.onPacketsAcked([pkt(q, t)], cc.windowBytes, t + ms);
+      }
+    };
+    round(0.3, 0);
+    round(0.3, 1);
+    round(6, 2);
+    const exitedAt = [cc.windowBytes, cc.inSlowStart ? 1 : 0, cc.hystartExits];
+    if (loss) cc.onPacketsLost([pkt(pn - 1, 8)], 9);
+    round(after, 10);
+    round(after, 20);
+    return { cc, exitedAt, end: [cc.windowBytes, cc.inSlowStart, cc.hystartExits, cc.hystartResumes] };
+  }
+
+  it('the spike ends slow start; samples back at 0.3 ms resume it and the window doubles again per round', () => {
+    const { exitedAt, end } = spiked(0.3);
+    expect(exitedAt).toEqual([45_771, 0, 1]); // the spike's exit, then congestion avoidance for the rest of its round
+    expect(end).toEqual([180_771, true, 1, 1]); // resumed at the 5th sample of the next round: 45 + 45 + 90 datagrams
+  });
+
+  it('samples that stay at 6 ms hold the exit (congestion avoidance); after a loss, 0.3 ms samples do not resume slow start', () => {
+    expect(spiked(6).end.slice(1)).toEqual([false, 1, 0]);
+    expect(spiked(0.3, true).end.slice(1)).toEqual([false, 1, 0]);
+  });
+});

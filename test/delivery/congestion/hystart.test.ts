@@ -1,4 +1,4 @@
-import { HYSTART_ABOVE_MIN_SAMPLES, HYSTART_MIN_SAMPLES, HYSTART_SMALL_WINDOW_DATAGRAMS, HyStart } from '../../../src/delivery/congestion/hystart';
+import { HYSTART_ABOVE_MIN_SAMPLES, HYSTART_CSS_ROUNDS, HYSTART_MIN_SAMPLES, HYSTART_SMALL_WINDOW_DATAGRAMS, HyStart } from '../../../src/delivery/congestion/hystart';
 import { RttStats } from '../../../src/delivery/reliable/rtt';
 
 /**
@@ -99,5 +99,78 @@ describe('HyStart delay exit within a round on a small pipe: rising samples abov
     const rtt2 = new RttStats();
     const h2 = new HyStart(rtt2);
     expect(samples(h2, rtt2, 0, [40, 46, 47], 15)).toBe(3);
+  });
+});
+
+describe('a delay exit that proves spurious (RFC 9406 §4.3 resume rule, HYSTART_CSS_ROUNDS rounds)', () => {
+  /** Acks of one round after the exit (through onAckAfterExit), every sample `rttMs`; the 1-based ack that resumed slow start, or 0. */
+  function watched(h: HyStart, rtt: RttStats, firstPn: number, packets: number, rttMs: number): number {
+    for (let pn = firstPn; pn < firstPn + packets; pn++) h.onPacketSent(pn);
+    let n = 0;
+    for (let pn = firstPn + 1; pn < firstPn + packets; pn += 2) {
+      n++;
+      rtt.update(rttMs, 0);
+      if (h.onAckAfterExit(pn)) return n;
+    }
+    return 0;
+  }
+  /** Two rounds at 0.3 ms, then a round at 6 ms (a descheduled receiver over loopback): the exit. */
+  function exited(): { h: HyStart; rtt: RttStats } {
+    const rtt = new RttStats();
+    const h = new HyStart(rtt);
+    expect(round(h, rtt, 0, 40, 0.3)).toBe(0);
+    expect(round(h, rtt, 40, 40, 0.3)).toBe(0);
+    expect(round(h, rtt, 80, 40, 6)).toBe(6); // threshold max(4, 0.3/8) = 4 ms
+    expect(h.exits).toBe(1);
+    return { h, rtt };
+  }
+
+  test('constant: 5 rounds', () => {
+    expect(HYSTART_CSS_ROUNDS).toBe(5);
+  });
+
+  test('the RTT back at 0.3 ms after the exit: slow start resumes at the first such sample of a round that has 5, once', () => {
+    const { h, rtt } = exited();
+    // The exit's next round begins at the ack of pn 121 (the first sent after the exit); its 20
+    // samples at 6 ms are not below the exit round's 6 ms; the first 0.3 ms sample (pn 161's ack,
+    // still that round's) is.
+    expect(watched(h, rtt, 120, 40, 6)).toBe(0);
+    expect(watched(h, rtt, 160, 40, 0.3)).toBe(1);
+    expect(h.resumes).toBe(1);
+    expect(watched(h, rtt, 200, 40, 0.3)).toBe(0); // no longer watched
+    expect(h.resumes).toBe(1);
+  });
+
+  test('a real queue keeps the RTT at or above the exit round\'s minimum for 5 rounds: the exit holds, and a later dip does not resume', () => {
+    const { h, rtt } = exited();
+    let pn = 120;
+    for (const ms of [6, 7, 6.5, 6, 8]) {
+      expect(watched(h, rtt, pn, 40, ms)).toBe(0);
+      pn += 40;
+    }
+    expect(watched(h, rtt, pn, 40, 0.3)).toBe(0); // the 6th round after the exit: the watch is over
+    expect(h.resumes).toBe(0);
+  });
+
+  test('a congestion event ends the watch; a round with fewer than 5 samples decides nothing', () => {
+    const a = exited();
+    a.h.endWatch();
+    expect(watched(a.h, a.rtt, 120, 40, 0.3)).toBe(0);
+    expect(a.h.resumes).toBe(0);
+    const b = exited();
+    expect(watched(b.h, b.rtt, 120, 8, 0.3)).toBe(0); // 4 acks: 4 samples
+    expect(b.h.resumes).toBe(0);
+  });
+
+  test('the small-pipe exit is not watched', () => {
+    const rtt = new RttStats();
+    const h = new HyStart(rtt);
+    h.onPacketSent(0); h.onPacketSent(1); h.onPacketSent(2);
+    for (const [i, ms] of [40, 47.3, 58.9].entries()) {
+      rtt.update(ms, 0);
+      expect(h.onAck(i, 12)).toBe(i === 2);
+    }
+    expect(watched(h, rtt, 10, 40, 40)).toBe(0);
+    expect(h.resumes).toBe(0);
   });
 });
