@@ -47,8 +47,8 @@ export function maybeCompress(link: NativeLink, data: Uint8Array): [Uint8Array, 
   return [body, compressFlags];
 }
 
-/** maybeCompress without the tuple: the body, its flags in `compressFlags`. */
-function compressIfSmaller(link: NativeLink, data: Uint8Array): Uint8Array {
+/** maybeCompress without the tuple (a reliable send, issue 12): the body; its item flags in `bodyFlags()`, read at once. */
+export function compressIfSmaller(link: NativeLink, data: Uint8Array): Uint8Array {
   const { ctx, compression } = link;
   compressFlags = 0;
   if (data.length < COMPRESSION_MIN_BYTES || ctx.settings.compressionLevel <= 0) return data;
