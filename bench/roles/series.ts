@@ -19,7 +19,9 @@ interface SpaceView {
   sendDelay(now: number, bytes: number): number;
 }
 interface LinkView {
-  path?: { space?: SpaceView; waiting?: { size: number }; hasDatagrams: boolean };
+  path?: { space?: SpaceView & { sendCredit?: { blocked: boolean; blockedEpisodes: number } }; waiting?: { size: number }; hasDatagrams: boolean };
+  /** Reliable mode: the peer's sender (items in flight, items never sent yet). */
+  engine?: { reliable?: { senderOf(l: unknown): { inFlight: number; queued: number; window: number } | null } };
 }
 
 export class Series {
@@ -64,6 +66,12 @@ export class Series {
           out: c.packetsOut,
           in: c.packetsIn,
           hw: this.#holdsWindow,
+          // reliable mode: items in flight / queued (never sent) / the reliable window, flow-control credit blocked and its episodes
+          rin: link?.engine?.reliable?.senderOf(link)?.inFlight ?? null,
+          rq: link?.engine?.reliable?.senderOf(link)?.queued ?? null,
+          rwin: link?.engine?.reliable?.senderOf(link)?.window ?? null,
+          cb: space?.sendCredit?.blocked ?? null,
+          cbe: space?.sendCredit?.blockedEpisodes ?? null,
           hp: this.#holdsPacer,
           elu: +e.utilization.toFixed(3),
         }),

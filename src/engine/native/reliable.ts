@@ -29,7 +29,7 @@ import { UnsettledSends } from './unsettled-sends';
 import { PhaseAcks } from './phase-acks';
 import type { NodeContext } from '../context';
 import type { NativeLink } from './link';
-import { fragmentChunkBytes, frameBudget, maybeCompress } from './send';
+import { bodyFlags, compressIfSmaller, fragmentChunkBytes, frameBudget } from './send';
 import { formatEndpoint } from '../../peer/endpoint';
 import { StreamRecords } from './stream-records';
 import type { CreditWindow } from '../../delivery/flow';
@@ -88,7 +88,8 @@ export class ReliableDelivery {
   send(link: NativeLink, data: Uint8Array, timeoutMs: number, now = this.#ctx.clock.monotonic()): Promise<void> {
     const peer = link.peer;
     const { sender } = this.#of(link);
-    const [body, flags] = maybeCompress(link, data);
+    const body = compressIfSmaller(link, data); // no [body, flags] tuple per message
+    const flags = bodyFlags();
     const single = RELIABLE_WHOLE_ITEM_OVERHEAD + binHeaderBytes(body.length) + body.length <= frameBudget(link); // itemOverheadBytes of a whole item with an id, no object per message
     const chunks = single ? body : fragment(body, fragmentChunkBytes(link)); // one item: no array per message
     const deadline = now + timeoutMs;
@@ -187,7 +188,9 @@ export class ReliableDelivery {
    */
   onFrame(link: NativeLink, frame: Frame, fromAddress: string, fromPort: number, wallMs = this.#ctx.clock.now()): void {
     const peer = link.peer;
-    for (const c of frame.c) {
+    const controls = frame.c;
+    for (let k = 0; k < controls.length; k++) { // indexed: no iterator per frame
+      const c = controls[k]!;
       if (c.type === 'limits') {
         this.#limits.heard(link, c.maxMessageBytes);
         continue;
@@ -198,17 +201,21 @@ export class ReliableDelivery {
       s.sender.onAck(c.stream, c.cum, c.ranges);
       if (s.sender.hasWork()) this.#ctx.scheduleFlush(peer);
     }
-    if (!frame.r) return;
+    const r = frame.r;
+    if (!r) return;
     const state = this.#of(link);
-    const { receiver } = state;
-    const [stream, base] = frame.r;
+    const receiver = state.receiver;
+    const stream = r[0];
+    const base = r[1]; // not destructured: no iterator per frame
     if (fromPort !== state.fromPort || fromAddress !== state.fromAddress) {
       state.addr = formatEndpoint({ address: fromAddress, port: fromPort }); // once per source, not per frame
       state.fromAddress = fromAddress;
       state.fromPort = fromPort;
     }
     state.receivedAtMs = wallMs;
-    for (const item of frame.p) {
+    const items = frame.p;
+    for (let k = 0; k < items.length; k++) {
+      const item = items[k]!;
       if ((item.flags & FLAG_RELIABLE) === 0) continue;
       const refusedBefore = receiver.refused + receiver.malformed;
       const overBefore = receiver.overCredit;

@@ -38,17 +38,15 @@ export function baseFragmentChunkBytes(): number {
   return PMTU_BASE_IPV4 - SEAL_OVERHEAD_BYTES - FRAME_HEADER_BYTES - PACKET_ACK_RESERVE_BYTES - FRAGMENT_ITEM_OVERHEAD_BYTES;
 }
 
-/** The item flags of maybeCompress's last answer (FLAG_COMPRESSED or 0): read at once, no tuple per message. */
+/** The item flags of compressIfSmaller's last answer (FLAG_COMPRESSED or 0): read at once, no tuple per message. */
 let compressFlags = 0;
 
-/** Compresses when it makes the payload smaller; backs off on incompressible traffic (src/wire/compress-backoff.ts). */
-export function maybeCompress(link: NativeLink, data: Uint8Array): [Uint8Array, number] {
-  const body = compressIfSmaller(link, data);
-  return [body, compressFlags];
-}
-
-/** maybeCompress without the tuple: the body, its flags in `compressFlags`. */
-function compressIfSmaller(link: NativeLink, data: Uint8Array): Uint8Array {
+/**
+ * Compresses when it makes the payload smaller; backs off on incompressible traffic
+ * (src/wire/compress-backoff.ts). Returns the body; its item flags in `bodyFlags()`, read at once
+ * (a reliable send takes both without a [body, flags] tuple per message, issue 12).
+ */
+export function compressIfSmaller(link: NativeLink, data: Uint8Array): Uint8Array {
   const { ctx, compression } = link;
   compressFlags = 0;
   if (data.length < COMPRESSION_MIN_BYTES || ctx.settings.compressionLevel <= 0) return data;
