@@ -74,6 +74,39 @@ native('native key store', () => {
   });
 });
 
+native('a native cipher holds its key as a slot number (pack19)', () => {
+  test('no Buffer view per cipher: the key is copied into one secure scratch per call and zeroed after it, seal and open alike', () => {
+    const n = loadNativeAead();
+    const key = new Uint8Array(32).fill(9);
+    const frame = Uint8Array.from({ length: 64 }, (_, i) => i * 3);
+    const a = sealed(n, key, 4, 77, frame);
+    // the view handed to cipher() is not kept: the cipher's key view is a new one on the same memory
+    const view = a.cipher.keyView()!;
+    expect(view).not.toBe(a.slot);
+    expect([view.buffer, view.byteOffset, view.length]).toEqual([a.slot.buffer, a.slot.byteOffset, 32]);
+    expect(a.hex).toBe(reference(key, 4, 77, frame));
+    // the slot's key stays; the scratch is zero after the seal, after an open, and after a refused open
+    const scratch = n.scratch();
+    expect(scratch.every((b) => b === 0)).toBe(true);
+    const out = new Uint8Array(64);
+    expect(a.cipher.open(Buffer.from(a.hex, 'hex'), 13, out)).toBe(true);
+    expect([...out]).toEqual([...frame]);
+    expect(scratch.every((b) => b === 0)).toBe(true);
+    const bad = Buffer.from(a.hex, 'hex');
+    bad[20]! ^= 1;
+    expect(a.cipher.open(bad, 13, out)).toBe(false);
+    expect(scratch.every((b) => b === 0)).toBe(true);
+    expect([...view].every((b) => b === 9)).toBe(true);
+    a.cipher.wipe();
+    expect([...view].every((b) => b === 0)).toBe(true);
+    expect(a.cipher.keyView()).toBeNull();
+    expect(() => a.cipher.seal(new Uint8Array(13 + 16), 13, 0)).toThrow('packet cipher wiped');
+    // a key not from this store is refused
+    expect(() => n.cipher(Buffer.alloc(32))).toThrow(RangeError);
+    expect(() => n.cipher(loadNativeAead().allocKey())).toThrow(RangeError);
+  });
+});
+
 native('native seal into a SealBuffer (a pooled datagram slot)', () => {
   test('the cached views seal exactly the bytes of a plain seal, are reused for the same split and remade for another', () => {
     const n = loadNativeAead();
