@@ -26,18 +26,18 @@ class SecureKeyStore {
   /** The package (the ciphers' checked fallback reads it here: not a field per cipher, issue 12). */
   readonly na: SodiumNative;
   readonly #slabs: Buffer[] = [];
-  /** Each slab as 32-bit words (the copy into the scratch: 8 loads and stores, no view per call). */
-  readonly #words: Uint32Array[] = [];
+  /** Each slab as 32-bit words (the copy into the scratch: 8 loads and stores, no view per call; signed: small integers, never boxed). */
+  readonly #words: Int32Array[] = [];
   readonly #slabIndex = new Map<ArrayBufferLike, number>();
   readonly #free: number[] = [];
   /** The key of the call under way (secure memory; zero between calls). */
   readonly key: Buffer;
-  readonly #key32: Uint32Array;
+  readonly #key32: Int32Array;
   constructor(na: SodiumNative) {
     this.na = na;
     this.key = na.sodium_malloc(KEY_BYTES);
     na.sodium_memzero(this.key);
-    this.#key32 = new Uint32Array(this.key.buffer, this.key.byteOffset, KEY_BYTES / 4);
+    this.#key32 = new Int32Array(this.key.buffer, this.key.byteOffset, KEY_BYTES / 4);
   }
   get slabs(): number {
     return this.#slabs.length;
@@ -48,7 +48,7 @@ class SecureKeyStore {
       const slab = this.na.sodium_malloc(SLAB_BYTES);
       this.na.sodium_memzero(slab);
       const s = this.#slabs.push(slab) - 1;
-      this.#words.push(new Uint32Array(slab.buffer, slab.byteOffset, SLAB_BYTES / 4));
+      this.#words.push(new Int32Array(slab.buffer, slab.byteOffset, SLAB_BYTES / 4));
       this.#slabIndex.set(slab.buffer, s);
       for (let i = SLOTS_PER_SLAB - 1; i > 0; i--) this.#free.push(s * SLOTS_PER_SLAB + i);
       slot = s * SLOTS_PER_SLAB;
