@@ -6,7 +6,7 @@
  * when its cipher is wiped and reused afterwards.
  */
 import { sodiumNative, sodiumNativeError, sodiumNativeRawAead, type RawAead, type SodiumNativeLib } from './native-lib';
-import { counterNonce, MAX_SEALED_BYTES, SealBuffer, type PacketCipher } from './packet-cipher';
+import { counterNonce, MAX_SEALED_BYTES, SealBuffer, type CipherPair, type PacketCipher } from './packet-cipher';
 
 type SodiumNative = Pick<SodiumNativeLib, 'sodium_malloc' | 'sodium_memzero' | 'crypto_aead_chacha20poly1305_ietf_encrypt' | 'crypto_aead_chacha20poly1305_ietf_decrypt'>;
 
@@ -123,10 +123,70 @@ function sealViews(buf: SealBuffer, headerBytes: number, plainBytes: number): vo
   buf.viewPlainBytes = plainBytes;
 }
 
+/** Seals with the key in `slot` (PacketCipher.seal). */
+function sealWith(store: SecureKeyStore, slot: number, buf: Uint8Array, headerBytes: number, plainBytes: number): void {
+  if (slot < 0) throw new Error('packet cipher wiped');
+  if (headerBytes > 64 || plainBytes > MAX_SEALED_BYTES) throw new RangeError('packet too large'); // as the wasm cipher
+  if (buf instanceof SealBuffer) {
+    // A pooled slot: its views, made once per split (no allocation per datagram).
+    if (buf.viewHeaderBytes !== headerBytes || buf.viewPlainBytes !== plainBytes) sealViews(buf, headerBytes, plainBytes);
+    encrypt(store, slot, buf.sealed!, buf.plain!, buf.ad!, counterNonce(NONCE, buf));
+    return;
+  }
+  // Plain Uint8Array views (not Buffer#subarray, whose FastBuffer construction costs ~0.1 µs more per call).
+  const { buffer, byteOffset: at } = buf;
+  const c = new Uint8Array(buffer, at + headerBytes, plainBytes + 16);
+  const m = new Uint8Array(buffer, at + headerBytes, plainBytes);
+  encrypt(store, slot, c, m, new Uint8Array(buffer, at, headerBytes), counterNonce(NONCE, buf));
+}
+
+/** c = m's ciphertext ‖ tag: views made above with c.length === m.length + 16 (what the addon trusts), a 12-byte nonce, the key's slot. */
+function encrypt(store: SecureKeyStore, slot: number, c: Uint8Array, m: Uint8Array, ad: Uint8Array, nonce: Uint8Array): void {
+  const k = store.load(slot);
+  let n: number;
+  try {
+    if (raw === null) {
+      store.na.crypto_aead_chacha20poly1305_ietf_encrypt(c, m, ad, null, nonce, k);
+      return;
+    }
+    n = raw.seal(c, m, ad, nonce, k);
+  } finally {
+    store.clear();
+  }
+  if (n !== c.length) throw new Error('could not encrypt data');
+}
+
+/** Opens with the key in `slot` (PacketCipher.open). */
+function openWith(store: SecureKeyStore, slot: number, datagram: Uint8Array, headerBytes: number, out: Uint8Array): boolean {
+  const { buffer, byteOffset: at, length } = datagram;
+  const cBytes = length - headerBytes;
+  if (slot < 0 || headerBytes < 0 || cBytes < 16) return false;
+  // The addon's open without the package's wrapper (native-lib.ts): every length it would check is checked here.
+  if (out.byteLength !== cBytes - 16 || cBytes - 16 > MAX_SEALED_BYTES) {
+    out.fill(0);
+    return false;
+  }
+  const c = new Uint8Array(buffer, at + headerBytes, cBytes);
+  const k = store.load(slot);
+  try {
+    if (raw !== null) {
+      if (raw.open(out, c, headerAd(datagram, headerBytes), counterNonce(NONCE, datagram), k) === cBytes - 16) return true;
+    } else {
+      store.na.crypto_aead_chacha20poly1305_ietf_decrypt(out, null, c, headerAd(datagram, headerBytes), counterNonce(NONCE, datagram), k);
+      return true;
+    }
+  } catch {
+    // refused below
+  } finally {
+    store.clear();
+  }
+  out.fill(0);
+  return false;
+}
+
 /**
- * Two fields per cipher, two ciphers per session (issue 12: the backend name is a getter and the
- * package is read from the key store, not three more fields per cipher — 64 → 40 B each); the
- * key is its slot's number (pack19: not a Buffer view per cipher).
+ * One direction's cipher: two fields (issue 12: the backend name is a getter and the package is
+ * read from the key store — 64 → 40 B); the key is its slot's number (pack19: not a Buffer view).
  */
 class NativeCipher implements PacketCipher {
   readonly #store: SecureKeyStore;
@@ -143,66 +203,11 @@ class NativeCipher implements PacketCipher {
   }
 
   seal(buf: Uint8Array, headerBytes: number, plainBytes: number): void {
-    const slot = this.#slot;
-    if (slot < 0) throw new Error('packet cipher wiped');
-    if (headerBytes > 64 || plainBytes > MAX_SEALED_BYTES) throw new RangeError('packet too large'); // as the wasm cipher
-    if (buf instanceof SealBuffer) {
-      // A pooled slot: its views, made once per split (no allocation per datagram).
-      if (buf.viewHeaderBytes !== headerBytes || buf.viewPlainBytes !== plainBytes) sealViews(buf, headerBytes, plainBytes);
-      this.#encrypt(buf.sealed!, buf.plain!, buf.ad!, counterNonce(NONCE, buf), slot);
-      return;
-    }
-    // Plain Uint8Array views (not Buffer#subarray, whose FastBuffer construction costs ~0.1 µs more per call).
-    const { buffer, byteOffset: at } = buf;
-    const c = new Uint8Array(buffer, at + headerBytes, plainBytes + 16);
-    const m = new Uint8Array(buffer, at + headerBytes, plainBytes);
-    this.#encrypt(c, m, new Uint8Array(buffer, at, headerBytes), counterNonce(NONCE, buf), slot);
-  }
-
-  /** c = m's ciphertext ‖ tag: views made above with c.length === m.length + 16 (what the addon trusts), a 12-byte nonce, the key's slot. */
-  #encrypt(c: Uint8Array, m: Uint8Array, ad: Uint8Array, nonce: Uint8Array, slot: number): void {
-    const store = this.#store;
-    const k = store.load(slot);
-    let n: number;
-    try {
-      if (raw === null) {
-        store.na.crypto_aead_chacha20poly1305_ietf_encrypt(c, m, ad, null, nonce, k);
-        return;
-      }
-      n = raw.seal(c, m, ad, nonce, k);
-    } finally {
-      store.clear();
-    }
-    if (n !== c.length) throw new Error('could not encrypt data');
+    sealWith(this.#store, this.#slot, buf, headerBytes, plainBytes);
   }
 
   open(datagram: Uint8Array, headerBytes: number, out: Uint8Array): boolean {
-    const slot = this.#slot;
-    const { buffer, byteOffset: at, length } = datagram;
-    const cBytes = length - headerBytes;
-    if (slot < 0 || headerBytes < 0 || cBytes < 16) return false;
-    // The addon's open without the package's wrapper (native-lib.ts): every length it would check is checked here.
-    if (out.byteLength !== cBytes - 16 || cBytes - 16 > MAX_SEALED_BYTES) {
-      out.fill(0);
-      return false;
-    }
-    const c = new Uint8Array(buffer, at + headerBytes, cBytes);
-    const store = this.#store;
-    const k = store.load(slot);
-    try {
-      if (raw !== null) {
-        if (raw.open(out, c, headerAd(datagram, headerBytes), counterNonce(NONCE, datagram), k) === cBytes - 16) return true;
-      } else {
-        store.na.crypto_aead_chacha20poly1305_ietf_decrypt(out, null, c, headerAd(datagram, headerBytes), counterNonce(NONCE, datagram), k);
-        return true;
-      }
-    } catch {
-      // refused below
-    } finally {
-      store.clear();
-    }
-    out.fill(0);
-    return false;
+    return openWith(this.#store, this.#slot, datagram, headerBytes, out);
   }
 
   keyView(): Uint8Array | null {
@@ -214,7 +219,55 @@ class NativeCipher implements PacketCipher {
     this.#store.release(this.#slot);
     this.#slot = -1;
   }
+
+  /**
+   * Both directions of a session in one object (pack19: one 48-byte object, not two): the
+   * ciphers' slots move to it (both are unusable afterwards); null unless both are this store's.
+   */
+  static pair(send: PacketCipher, recv: PacketCipher): CipherPair | null {
+    if (!(send instanceof NativeCipher) || !(recv instanceof NativeCipher) || send.#store !== recv.#store || send.#slot < 0 || recv.#slot < 0) return null;
+    const p = new NativeCipherPair(send.#store, send.#slot, recv.#slot);
+    send.#slot = recv.#slot = -1; // moved, not released
+    return p;
+  }
 }
+
+/** A session's two directions: the send key's slot seals, the receive key's opens. */
+class NativeCipherPair implements CipherPair {
+  readonly #store: SecureKeyStore;
+  #send: number;
+  #recv: number;
+
+  constructor(store: SecureKeyStore, send: number, recv: number) {
+    this.#store = store;
+    this.#send = send;
+    this.#recv = recv;
+  }
+
+  seal(buf: Uint8Array, headerBytes: number, plainBytes: number): void {
+    sealWith(this.#store, this.#send, buf, headerBytes, plainBytes);
+  }
+
+  open(datagram: Uint8Array, headerBytes: number, out: Uint8Array): boolean {
+    return openWith(this.#store, this.#recv, datagram, headerBytes, out);
+  }
+
+  keyViews(): Uint8Array[] {
+    const views: Uint8Array[] = [];
+    if (this.#send >= 0) views.push(this.#store.view(this.#send));
+    if (this.#recv >= 0) views.push(this.#store.view(this.#recv));
+    return views;
+  }
+
+  wipe(): void {
+    if (this.#send >= 0) this.#store.release(this.#send);
+    if (this.#recv >= 0) this.#store.release(this.#recv);
+    this.#send = this.#recv = -1;
+  }
+}
+
+/** Both directions as one object when both are native ciphers of one store (NativeCipher.pair), else null. */
+export const nativePair = (send: PacketCipher, recv: PacketCipher): CipherPair | null => NativeCipher.pair(send, recv);
 
 /** The native packet ciphers (throws when sodium-native is not installed or its binary does not load). */
 export function loadNativeAead(): NativeAead {
