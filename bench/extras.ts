@@ -186,7 +186,7 @@ export async function crowd(peers: number, idleMs: number, log: (s: string) => v
     const profile = process.env['BENCH_ALLOC_PROFILE'] === '1';
     // Two windows: the first third of the idle period (path MTU searches and acks of the setup's
     // last sessions still finishing) and the rest (keepalives only: the steady rate).
-    interface Links { sessions: Record<string, number>; ticks: number; resting: number; searching?: number; probes?: number; awake?: Record<string, number> }
+    interface Links { sessions: Record<string, number>; ticks: number; resting: number; folded?: number; searching?: number; probes?: number; awake?: Record<string, number> }
     // BENCH_IDLE_FLAGS="flags;ms": V8 flags set on the centre at the idle start, reverted by BENCH_IDLE_UNFLAGS after ms (rss18)
     const [idleFlags, idleFlagsMs] = (process.env['BENCH_IDLE_FLAGS'] ?? '').split(';');
     if (idleFlags) {
@@ -204,7 +204,7 @@ export async function crowd(peers: number, idleMs: number, log: (s: string) => v
     await sleep(idleMs - idleMs / 3);
     const a1 = await centre.ask<Alloc>({ cmd: 'alloc' });
     const l1 = await centre.ask<Links>({ cmd: 'links' });
-    log(`  the centre's links over the idle period: ${((l1.ticks - l0.ticks) / Math.max(1, members.length) / (idleMs / 1000)).toFixed(2)} ticks run per link per second; sessions per link ${JSON.stringify(l1.sessions)}; ${l1.resting} packet spaces resting at the end; path MTU searches under way ${l0.searching ?? '?'} → ${l1.searching ?? '?'}, probes sent ${l0.probes ?? '?'} → ${l1.probes ?? '?'}${l1.awake && Object.keys(l1.awake).length > 0 ? `; awake spaces by reason ${JSON.stringify(l1.awake)}` : ''}`);
+    log(`  the centre's links over the idle period: ${((l1.ticks - l0.ticks) / Math.max(1, members.length) / (idleMs / 1000)).toFixed(2)} ticks run per link per second; sessions per link ${JSON.stringify(l1.sessions)}; ${l1.resting} packet spaces resting at the end (${l1.folded ?? '?'} of them folded); path MTU searches under way ${l0.searching ?? '?'} → ${l1.searching ?? '?'}, probes sent ${l0.probes ?? '?'} → ${l1.probes ?? '?'}${l1.awake && Object.keys(l1.awake).length > 0 ? `; awake spaces by reason ${JSON.stringify(l1.awake)}` : ''}`);
     if (profile) log(`  the centre's allocations over the idle period's last two thirds by function (sampled):\n${(await centre.ask<{ lines: string[] }>({ cmd: 'alloc-profile' })).lines.join('\n')}`);
     const t2 = performance.now();
     const idleAlloc = {

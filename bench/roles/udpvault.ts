@@ -196,11 +196,12 @@ export function udpvaultRole(): RoleHandler {
           return {};
         case 'links': {
           // The centre's links as the engine holds them (idle15): sessions per link, ticks run, resting packet spaces.
-          interface LinkView { keypairs?: { size: number }; ticksRun?: number; path?: { space?: { resting: boolean; awakeReason?(nowMs: number): string | null }; pmtu?: { searching: boolean; probesSent: number } } }
+          interface LinkView { keypairs?: { size: number }; ticksRun?: number; path?: { folded?: boolean; foldBlocker?(nowMs: number): string | null; space?: { resting: boolean; awakeReason?(nowMs: number): string | null }; pmtu?: { searching: boolean; probesSent: number } } }
           const n = the() as unknown as { linkOf(ref: string): LinkView | undefined; peers(): { key: string }[] };
           const sessions: Record<string, number> = {};
           let ticks = 0;
           let resting = 0;
+          let folded = 0; // resting spaces held as one record (pack19): read without making the space again
           let searching = 0; // path MTU searches under way (memrss16: the setup's tail)
           let probes = 0;
           const awake: Record<string, number> = {}; // why the awake packet spaces do not rest (memheap17)
@@ -211,7 +212,14 @@ export function udpvaultRole(): RoleHandler {
             const k = String(l.keypairs?.size ?? -1);
             sessions[k] = (sessions[k] ?? 0) + 1;
             ticks += l.ticksRun ?? 0;
-            if (l.path?.space?.resting) resting++;
+            if (l.path?.folded) {
+              folded++;
+              resting++;
+            } else if (l.path?.space?.resting) {
+              resting++;
+              const why = `not folded: ${l.path.foldBlocker?.(now) ?? 'foldable'}`;
+              awake[why] = (awake[why] ?? 0) + 1;
+            }
             else if (l.path?.space?.awakeReason) {
               const why = l.path.space.awakeReason(now) ?? 'the packet path (datagrams queued, a delivery ack or an address being validated)';
               awake[why] = (awake[why] ?? 0) + 1;
@@ -219,7 +227,7 @@ export function udpvaultRole(): RoleHandler {
             if (l.path?.pmtu?.searching) searching++;
             probes += l.path?.pmtu?.probesSent ?? 0;
           }
-          return { sessions, ticks, resting, searching, probes, awake };
+          return { sessions, ticks, resting, folded, searching, probes, awake };
         }
         case 'alloc-profile':
           return { lines: await allocationProfile() };

@@ -13,12 +13,12 @@
  * copied into the wasm heap only for a call and zeroed there after it) until `wipe()`.
  */
 import { hchacha20 } from './hchacha20';
-import { loadNativeAead, type NativeAead } from './aead-native';
+import { loadNativeAead, nativePair, type NativeAead } from './aead-native';
 import { createWasmCipher } from './aead-wasm';
 import { wasmSodiumLoaded } from './wasm-lib';
 
-export { NONCE_COUNTER_OFFSET, type AeadBackendName, type PacketCipher } from './packet-cipher';
-import type { AeadBackendName, PacketCipher } from './packet-cipher';
+export { NONCE_COUNTER_OFFSET, type AeadBackendName, type CipherPair, type PacketCipher } from './packet-cipher';
+import { TwoCiphers, type AeadBackendName, type CipherPair, type PacketCipher } from './packet-cipher';
 
 const ZERO16 = new Uint8Array(16);
 let native: NativeAead | null | undefined; // undefined: not tried yet
@@ -79,4 +79,13 @@ export function packetCipher(key: Uint8Array, backend: AeadBackendName = aeadBac
   hchacha20(subkey, key, ZERO16);
   key.fill(0);
   return createWasmCipher(subkey);
+}
+
+/**
+ * A session's two directions as one object (pack19): native ciphers of one store become one
+ * object holding both key slots (the two given are unusable afterwards); any others are kept
+ * side by side.
+ */
+export function cipherPair(send: PacketCipher, recv: PacketCipher): CipherPair {
+  return nativePair(send, recv) ?? new TwoCiphers(send, recv);
 }

@@ -24,6 +24,41 @@ export interface PacketCipher {
   keyView(): Uint8Array | null;
 }
 
+/** Both directions of one session's packet keys in one object (pack19: Session holds one, not two ciphers). */
+export interface CipherPair {
+  /** PacketCipher.seal with the send key. */
+  seal(buf: Uint8Array, headerBytes: number, plainBytes: number): void;
+  /** PacketCipher.open with the receive key. */
+  open(datagram: Uint8Array, headerBytes: number, out: Uint8Array): boolean;
+  /** Zeroes both keys; unusable afterwards. */
+  wipe(): void;
+  /** @internal The memory of the keys still held (send, receive), for wipe tests. */
+  keyViews(): Uint8Array[];
+}
+
+/** A CipherPair of any two ciphers (the wasm backend's: each keeps its own key). */
+export class TwoCiphers implements CipherPair {
+  readonly #send: PacketCipher;
+  readonly #recv: PacketCipher;
+  constructor(send: PacketCipher, recv: PacketCipher) {
+    this.#send = send;
+    this.#recv = recv;
+  }
+  seal(buf: Uint8Array, headerBytes: number, plainBytes: number): void {
+    this.#send.seal(buf, headerBytes, plainBytes);
+  }
+  open(datagram: Uint8Array, headerBytes: number, out: Uint8Array): boolean {
+    return this.#recv.open(datagram, headerBytes, out);
+  }
+  wipe(): void {
+    this.#send.wipe();
+    this.#recv.wipe();
+  }
+  keyViews(): Uint8Array[] {
+    return [this.#send.keyView(), this.#recv.keyView()].filter((v): v is Uint8Array => v !== null);
+  }
+}
+
 /** Writes the IETF nonce 0^4 ‖ counter (the counter from `b` at NONCE_COUNTER_OFFSET) into `n` (12 bytes, first 4 zero). */
 export function counterNonce(n: Uint8Array, b: Uint8Array): Uint8Array {
   const o = NONCE_COUNTER_OFFSET;

@@ -6,7 +6,7 @@
  */
 import { DATA_HEADER_BYTES, AEAD_TAG_BYTES } from '../constants';
 import { writeDataHeader } from '../wire/packet';
-import { packetCipher, type PacketCipher } from './aead';
+import { cipherPair, packetCipher, type CipherPair } from './aead';
 import { ReplayWindow } from './replay';
 
 /**
@@ -77,9 +77,8 @@ export class Session {
   timeBiasMs = 0;
   /** When the node acted on the confirmation (replay mark persisted, peer established), or null. */
   establishedAtMs: number | null = null;
-  /** Packet ciphers (src/crypto/aead.ts): they zero the handshake's key arrays once their subkeys exist. */
-  readonly #send: PacketCipher;
-  readonly #recv: PacketCipher;
+  /** Both directions' packet ciphers in one object (src/crypto/aead.ts; pack19): they zero the handshake's key arrays once their subkeys exist. */
+  readonly #keys: CipherPair;
   #sendCounter = 0;
   #replay: ReplayWindow;
   /** initiator, confirmed, limitsAnnounced, wiped: bits of one small integer, not four fields (issue 12). */
@@ -89,8 +88,7 @@ export class Session {
     this.#localSid = keys.localSid | 0;
     this.#remoteSid = keys.remoteSid | 0;
     if (keys.initiator) this.#flags = INITIATOR | CONFIRMED;
-    this.#send = packetCipher(keys.sendKey);
-    this.#recv = packetCipher(keys.recvKey);
+    this.#keys = cipherPair(packetCipher(keys.sendKey), packetCipher(keys.recvKey));
     this.createdAtMs = nowMs;
     this.lastReceivedAtMs = nowMs;
     this.lastSentAtMs = nowMs;
@@ -161,7 +159,7 @@ export class Session {
   sealInto(buf: Uint8Array, frameBytes: number, nowMs: number): number {
     writeDataHeader(buf, this.#remoteSid >>> 0, this.#sendCounter++);
     this.lastSentAtMs = nowMs;
-    this.#send.seal(buf, DATA_HEADER_BYTES, frameBytes);
+    this.#keys.seal(buf, DATA_HEADER_BYTES, frameBytes);
     return DATA_HEADER_BYTES + frameBytes + AEAD_TAG_BYTES;
   }
 
@@ -195,7 +193,7 @@ export class Session {
   }
 
   #open(datagram: Uint8Array, counter: number, nowMs: number, plain: Uint8Array): Uint8Array | 'auth' | 'replay' {
-    if (!this.#recv.open(datagram, DATA_HEADER_BYTES, plain)) return 'auth';
+    if (!this.#keys.open(datagram, DATA_HEADER_BYTES, plain)) return 'auth';
     if (!this.#replay.accept(counter)) return 'replay';
     this.lastReceivedAtMs = nowMs;
     this.#flags |= CONFIRMED;
@@ -216,13 +214,12 @@ export class Session {
 
   /** @internal The memory of both directions' keys (send, receive) while held, for wipe tests. */
   secretViews(): Uint8Array[] {
-    return [this.#send.keyView(), this.#recv.keyView()].filter((v): v is Uint8Array => v !== null);
+    return this.#keys.keyViews();
   }
 
   wipe(): void {
     if ((this.#flags & WIPED) !== 0) return;
-    this.#send.wipe();
-    this.#recv.wipe();
+    this.#keys.wipe();
     this.#flags |= WIPED;
   }
 }

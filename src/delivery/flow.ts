@@ -31,6 +31,8 @@
  * those that do not fit.
  */
 
+import { small } from './reliable/packet-space-record';
+
 /** What both sides assume the receiver granted before its first ack on a stream. */
 export const INITIAL_CREDIT: CreditLimits = Object.freeze({ maxBytes: 64 * 1024, maxMessages: 16 });
 
@@ -233,6 +235,32 @@ export class ReceiveCredit {
     return false;
   }
 
+  /**
+   * Writes the initial grant and the limits advertised at r[at…] (RECV_SLOTS; packet-space-record.ts)
+   * when the record can stand for this object: its window source is `window`, updateDue's fast
+   * path has expired at `nowMs` (it is made again then: the same answers), and nothing was
+   * received on the stream (no reliable data: counts and violations 0). false: it cannot.
+   */
+  writeRecord(r: number[], at: number, window: WindowSource, nowMs: number): boolean {
+    if (this.#window !== window || (this.#quietUntilMs !== null && nowMs < this.#quietUntilMs)) return false;
+    if (this.#receivedBytes !== 0 || this.#receivedMessages !== 0 || this.#releasedBytes !== 0 || this.#releasedMessages !== 0 || this.#violations !== 0) return false;
+    r[at] = this.#initial.maxBytes;
+    r[at + 1] = this.#initial.maxMessages;
+    r[at + 2] = this.#advBytes;
+    r[at + 3] = this.#advMessages;
+    return true;
+  }
+
+  /** The ReceiveCredit writeRecord wrote at r[at…], reading `window` (the same source). */
+  static fromRecord(window: WindowSource, r: readonly number[], at: number): ReceiveCredit {
+    const b = small(r[at]!);
+    const m = small(r[at + 1]!);
+    const c = new ReceiveCredit(window, b === INITIAL_CREDIT.maxBytes && m === INITIAL_CREDIT.maxMessages ? INITIAL_CREDIT : Object.freeze({ maxBytes: b, maxMessages: m }));
+    c.#advBytes = small(r[at + 2]!);
+    c.#advMessages = small(r[at + 3]!);
+    return c;
+  }
+
   /** The limits to put in the ack being built (records them as advertised). */
   takeLimits(): CreditLimits {
     const l = this.limits();
@@ -301,6 +329,25 @@ export class SendCredit {
   refund(bytes: number, messages: number): void {
     this.#sentBytes = Math.max(0, this.#sentBytes - bytes);
     this.#sentMessages = Math.max(0, this.#sentMessages - messages);
+  }
+
+  /**
+   * Writes the limits at r[at…] (SEND_SLOTS; packet-space-record.ts) when nothing was sent on the
+   * stream (no reliable data: counts 0, never blocked); false: it was (no record).
+   */
+  writeRecord(r: number[], at: number): boolean {
+    if (this.#sentBytes !== 0 || this.#sentMessages !== 0 || this.#blocked || this.#blockedEpisodes !== 0) return false;
+    r[at] = this.#maxBytes;
+    r[at + 1] = this.#maxMessages;
+    return true;
+  }
+
+  /** The SendCredit writeRecord wrote at r[at…]. */
+  static fromRecord(r: readonly number[], at: number): SendCredit {
+    const c = new SendCredit(INITIAL_CREDIT);
+    c.#maxBytes = small(r[at]!);
+    c.#maxMessages = small(r[at + 1]!);
+    return c;
   }
 
   /**

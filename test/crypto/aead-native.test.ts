@@ -8,6 +8,7 @@ import { loadNativeAead, type NativeAead } from '../../src/crypto/aead-native';
 import { sodiumNative, sodiumNativeRawAead } from '../../src/crypto/native-lib';
 import { SealBuffer } from '../../src/crypto/packet-cipher';
 import { writeDataHeader } from '../../src/wire/packet';
+import { cipherPair } from '../../src/crypto/aead';
 
 const native = sodiumNative() ? describe : describe.skip;
 
@@ -71,6 +72,73 @@ native('native key store', () => {
     expect(a.cipher.open(Buffer.from(a.hex, 'hex'), 13, out)).toBe(true);
     expect([...out]).toEqual([...frame]);
     expect(b.cipher.open(Buffer.from(a.hex, 'hex'), 13, out)).toBe(false);
+  });
+});
+
+native('a native cipher holds its key as a slot number (pack19)', () => {
+  test('no Buffer view per cipher: the key is copied into one secure scratch per call and zeroed after it, seal and open alike', () => {
+    const n = loadNativeAead();
+    const key = new Uint8Array(32).fill(9);
+    const frame = Uint8Array.from({ length: 64 }, (_, i) => i * 3);
+    const a = sealed(n, key, 4, 77, frame);
+    // the view handed to cipher() is not kept: the cipher's key view is a new one on the same memory
+    const view = a.cipher.keyView()!;
+    expect(view).not.toBe(a.slot);
+    expect([view.buffer, view.byteOffset, view.length]).toEqual([a.slot.buffer, a.slot.byteOffset, 32]);
+    expect(a.hex).toBe(reference(key, 4, 77, frame));
+    // the slot's key stays; the scratch is zero after the seal, after an open, and after a refused open
+    const scratch = n.scratch();
+    expect(scratch.every((b) => b === 0)).toBe(true);
+    const out = new Uint8Array(64);
+    expect(a.cipher.open(Buffer.from(a.hex, 'hex'), 13, out)).toBe(true);
+    expect([...out]).toEqual([...frame]);
+    expect(scratch.every((b) => b === 0)).toBe(true);
+    const bad = Buffer.from(a.hex, 'hex');
+    bad[20]! ^= 1;
+    expect(a.cipher.open(bad, 13, out)).toBe(false);
+    expect(scratch.every((b) => b === 0)).toBe(true);
+    expect([...view].every((b) => b === 9)).toBe(true);
+    a.cipher.wipe();
+    expect([...view].every((b) => b === 0)).toBe(true);
+    expect(a.cipher.keyView()).toBeNull();
+    expect(() => a.cipher.seal(new Uint8Array(13 + 16), 13, 0)).toThrow('packet cipher wiped');
+    // a key not from this store is refused
+    expect(() => n.cipher(Buffer.alloc(32))).toThrow(RangeError);
+    expect(() => n.cipher(loadNativeAead().allocKey())).toThrow(RangeError);
+  });
+});
+
+native('a session\'s two directions in one object (pack19)', () => {
+  test('the pair takes both ciphers\' slots: it seals with the send key and opens with the receive key exactly as they did, the two given are unusable, wipe zeroes both slots', () => {
+    const n = loadNativeAead();
+    const frame = Uint8Array.from({ length: 50 }, (_, i) => 255 - i);
+    const kSend = new Uint8Array(32).fill(0x11);
+    const kRecv = new Uint8Array(32).fill(0x22);
+    const send = sealed(n, kSend, 3, 1000, frame);
+    const recv = sealed(n, kRecv, 4, 2000, frame);
+    const views = [send.cipher.keyView()!, recv.cipher.keyView()!];
+    const pair = cipherPair(send.cipher, recv.cipher);
+    expect(pair.constructor.name).toBe('NativeCipherPair');
+    expect([send.cipher.keyView(), recv.cipher.keyView()]).toEqual([null, null]); // moved to the pair
+    expect(() => send.cipher.seal(new Uint8Array(13 + 16), 13, 0)).toThrow('packet cipher wiped');
+    expect(pair.keyViews().map((v) => [v.buffer, v.byteOffset])).toEqual(views.map((v) => [v.buffer, v.byteOffset]));
+    const buf = new Uint8Array(13 + frame.length + 16);
+    writeDataHeader(buf, 3, 1000);
+    buf.set(frame, 13);
+    pair.seal(buf, 13, frame.length);
+    expect(Buffer.from(buf).toString('hex')).toBe(send.hex); // the send key's bytes
+    const out = new Uint8Array(frame.length);
+    expect(pair.open(Buffer.from(recv.hex, 'hex'), 13, out)).toBe(true); // the receive key opens
+    expect([...out]).toEqual([...frame]);
+    expect(pair.open(Buffer.from(send.hex, 'hex'), 13, out)).toBe(false); // not with the send key
+    expect(n.scratch().every((b) => b === 0)).toBe(true);
+    pair.wipe();
+    expect(views.every((v) => v.every((b) => b === 0))).toBe(true);
+    expect(pair.keyViews()).toEqual([]);
+    expect(pair.open(Buffer.from(recv.hex, 'hex'), 13, out)).toBe(false);
+    // the slots are free again: the next two keys take them
+    const again = [n.allocKey(), n.allocKey()].map((v) => v.byteOffset).sort();
+    expect(again).toEqual(views.map((v) => v.byteOffset).sort());
   });
 });
 

@@ -140,9 +140,12 @@ describe('idle keepalive exchanges', () => {
     // (main 14,493 B). Timers are the simulator's here (src/runtime), so the link's re-armed Node
     // Timeout does not show. After merging memheap17 (19:25; the idle controller state read from a
     // shared frozen record, gaps kept at rest): the packet space 1,504 B, own code 11,300 B — the
-    // record's numbers are boxed when read in unoptimized code.
-    expect(r.space).toBeLessThan(1_650);
-    expect(r.own).toBeLessThan(11_600);
+    // record's numbers are boxed when read in unoptimized code. pack19 (the resting space folded
+    // into one array of numbers between exchanges, made again at the exchange: −320 B of heap per
+    // idle link): the packet space 4,137 B, own code 14,931 B (of which the fold and the wake
+    // ~3.2 KB here, each number read from the record boxed in unoptimized code).
+    expect(r.space).toBeLessThan(4_500);
+    expect(r.own).toBeLessThan(16_100);
   }, 120_000);
 
   test('bytes allocated per keepalive exchange in a mesh (both sides of each link send theirs in step)', async () => {
@@ -152,9 +155,10 @@ describe('idle keepalive exchanges', () => {
     // Both sides send their own keepalive on the light path; measured (memalloc17, Node 20) the
     // node's own code 8,993–9,079 B per exchange (main at 95e7d72: 12,428 B), the packet space
     // 1,399 B (main 1,763 B). After merging memheap17 (19:25): own code 9,688 B, the packet space
-    // 1,821 B (see the star's note).
-    expect(r.own).toBeLessThan(10_300);
-    expect(r.space).toBeLessThan(1_950);
+    // 1,821 B (see the star's note). pack19 (folded between exchanges): own code 11,153 B, the
+    // packet space 3,097 B.
+    expect(r.own).toBeLessThan(12_000);
+    expect(r.space).toBeLessThan(3_350);
   }, 120_000);
 
   test('both sides of a keepalive exchange stay resting: the keepalive sent and its ack taken in the idle record, the answer recorded and acknowledged there', async () => {

@@ -11,7 +11,11 @@ export type ControllerFactory = (rtt: RttStats, resume?: ControllerResume) => Co
 /** One factory per (name, size), shared by every peer (issue 12: not a closure per peer). */
 const factories = new Map<string, ControllerFactory>();
 
+/** The last one asked for (pack19: a folded packet space made again asks at each wake; no key string then). */
+let last: { name: CongestionControlName; mss: number; f: ControllerFactory } | null = null;
+
 export function controllerFactory(name: CongestionControlName, maxDatagramBytes: number): ControllerFactory {
+  if (last !== null && last.name === name && last.mss === maxDatagramBytes) return last.f;
   const key = `${name}:${maxDatagramBytes}`;
   let f = factories.get(key);
   if (f === undefined) {
@@ -19,5 +23,6 @@ export function controllerFactory(name: CongestionControlName, maxDatagramBytes:
     f = name === 'newreno' ? (rtt, resume) => new NewReno({ rtt, maxDatagramBytes, resume }) : (rtt, resume) => new Cubic({ rtt, maxDatagramBytes, resume });
     factories.set(key, f);
   }
+  last = { name, mss: maxDatagramBytes, f };
   return f;
 }

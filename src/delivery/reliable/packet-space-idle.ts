@@ -35,7 +35,8 @@ import { NewReno, PACING_GAIN, initialWindowBytes } from '../congestion/newreno'
 import { Cubic, PACING_GAIN_AVOIDANCE } from '../congestion/cubic';
 import { QUEUE_SIGNAL_MAX_DATAGRAMS } from '../congestion/queue-delay';
 import { DEFAULT_BURST_DATAGRAMS, MIN_PACING_DELAY_MS, type Pacer } from '../congestion/pacer';
-import type { AckPolicy, AckResume, AckTracker } from './ack-tracker';
+import { DEFAULT_ACK_POLICY, type AckPolicy, type AckResume, type AckTracker } from './ack-tracker';
+import { RECORD_SLOTS, small } from './packet-space-record';
 import type { LossDetector } from './loss';
 import type { SentPacket } from './sent-history';
 import { GRANULARITY_MS, type RttStats } from './rtt';
@@ -65,6 +66,8 @@ const LIMIT_BURST_DATAGRAMS = 3;
 /** What an idle space keeps of its controller, with the light path's gain: shared, frozen, one per distinct value (controllerRecord). */
 interface ControllerRecord extends ControllerResume {
   readonly gain: GainCode;
+  /** Its place in `shared` (a folded space keeps the number, packet-space-record.ts); -1: a space's own (past the bound). */
+  readonly index: number;
 }
 
 /**
@@ -74,6 +77,8 @@ interface ControllerRecord extends ControllerResume {
  * peer → 1 field). Past the bound a space keeps a record of its own.
  */
 const records = new Map<string, ControllerRecord>();
+/** The shared records in the order made (never removed: an index stays valid). */
+const shared: ControllerRecord[] = [];
 const RECORDS = 256;
 function controllerRecord(cc: CongestionController): ControllerRecord {
   const extra = cc as { lastMaxWindowBytes?: number; avoidanceAckedBytes?: number };
@@ -83,11 +88,19 @@ function controllerRecord(cc: CongestionController): ControllerRecord {
   const key = `${gain} ${mss} ${w} ${ss} ${lm} ${aa} ${rs} ${inRecovery}`;
   let r = records.get(key);
   if (r === undefined) {
-    r = Object.freeze({ gain, maxDatagramBytes: mss, windowBytes: w, ssthreshBytes: ss, lastMaxWindowBytes: lm, avoidanceAckedBytes: aa, recoveryStartMs: rs, inRecovery });
-    if (records.size < RECORDS) records.set(key, r);
+    const index = records.size < RECORDS ? records.size : -1;
+    r = Object.freeze({ gain, maxDatagramBytes: mss, windowBytes: w, ssthreshBytes: ss, lastMaxWindowBytes: lm, avoidanceAckedBytes: aa, recoveryStartMs: rs, inRecovery, index });
+    if (index >= 0) {
+      records.set(key, r);
+      shared.push(r);
+    }
   }
   return r;
 }
+
+/** The ack state fromRecord starts from (then overwritten: no object per wake). */
+const NO_ACKS: AckResume = Object.freeze({ policy: DEFAULT_ACK_POLICY, floor: 0, smallest: -1, largest: -1, largestReceivedAtMs: 0, duplicates: 0, changed: false, lower: null });
+type Writable = { -readonly [K in keyof IdleSpace]: IdleSpace[K] };
 
 export class IdleSpace implements ControllerResume, AckResume {
   /** The controller's state (shared: controllerRecord). */
@@ -110,8 +123,8 @@ export class IdleSpace implements ControllerResume, AckResume {
   /** The light path's packet in flight (null: none). */
   flight: LightFlight | null = null;
 
-  constructor(cc: CongestionController, nextPacketNumber: number, pacerBudgetBytes: number, acks: AckResume) {
-    this.#cc = controllerRecord(cc);
+  constructor(cc: CongestionController | ControllerRecord, nextPacketNumber: number, pacerBudgetBytes: number, acks: AckResume) {
+    this.#cc = 'index' in cc ? cc : controllerRecord(cc);
     this.nextPacketNumber = nextPacketNumber;
     this.pacerBudgetBytes = pacerBudgetBytes;
     this.policy = acks.policy;
@@ -226,6 +239,48 @@ export class IdleSpace implements ControllerResume, AckResume {
     this.firstUnackedElicitingAtMs = null;
     this.changed = false;
     return Math.max(0, nowMs - this.largestReceivedAtMs);
+  }
+
+  /**
+   * Writes the record at r[at…] (IDLE_SLOTS; packet-space-record.ts) when it can stand for this
+   * object: no light packet out, no ack owed, a shared controller record, the default ack policy
+   * or `configPolicy` (the space's own). false: it cannot.
+   */
+  writeRecord(r: number[], at: number, configPolicy: AckPolicy): boolean {
+    const p = this.policy;
+    if (this.flight !== null || this.firstUnackedElicitingAtMs !== null || this.unackedEliciting !== 0 || this.#cc.index < 0 || (p !== DEFAULT_ACK_POLICY && p !== configPolicy)) return false;
+    r[at] = this.#cc.index;
+    r[at + 1] = this.nextPacketNumber;
+    r[at + 2] = this.pacerBudgetBytes;
+    r[at + 3] = p === configPolicy ? 1 : 0;
+    r[at + 4] = this.floor;
+    r[at + 5] = this.smallest;
+    r[at + 6] = this.largest;
+    r[at + 7] = this.largestReceivedAtMs;
+    r[at + 8] = this.duplicates;
+    r[at + 9] = this.changed ? 1 : 0;
+    return true;
+  }
+
+  /** The IdleSpace writeRecord wrote at r[at…] (`configPolicy`: the space's own policy, as given there). */
+  /** The congestion window of the IdleSpace writeRecord wrote at r[at…]. */
+  static recordWindowBytes(r: readonly number[], at: number): number {
+    return shared[r[at]!]!.windowBytes;
+  }
+
+  static fromRecord(r: readonly number[], at: number, configPolicy: AckPolicy): IdleSpace {
+    const idle = new IdleSpace(shared[r[at]!]!, small(r[at + 1]!), small(r[at + 2]!), NO_ACKS);
+    const s = idle as Writable;
+    s.policy = r[at + 3] === 1 ? configPolicy : DEFAULT_ACK_POLICY;
+    s.floor = small(r[at + 4]!);
+    s.smallest = small(r[at + 5]!);
+    s.largest = small(r[at + 6]!);
+    s.largestReceivedAtMs = small(r[at + 7]!);
+    s.duplicates = small(r[at + 8]!);
+    s.changed = r[at + 9] === 1;
+    // the ranges below the one range (a gap kept at rest) follow the record's slots
+    if (r.length > RECORD_SLOTS) s.lower = r.slice(RECORD_SLOTS).map(small);
+    return idle;
   }
 
   /** The ack ranges, largest first (the one range and `lower`'s): for an ack with gaps (rare at rest). */

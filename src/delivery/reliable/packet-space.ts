@@ -11,7 +11,8 @@
 import { NewReno } from '../congestion/newreno';
 import { Pacer } from '../congestion/pacer';
 import type { CongestionController } from '../congestion/controller';
-import { ReceiveCredit, SendCredit } from '../flow';
+import { ReceiveCredit, SendCredit, type WindowSource } from '../flow';
+import { IDLE_AT, RECV_AT, RTT_AT, SEND_AT, SPACE_AT, newRecord, small } from './packet-space-record';
 import { decodeAck, encodeAckInto, MAX_ACK_BYTES, type AckFrame } from '../../wire/ack';
 import { AckTracker } from './ack-tracker';
 import { DEFAULT_MAX_PTO_MS, LossDetector, type AckResult, type TimeoutResult } from './loss';
@@ -30,7 +31,7 @@ export { ACKS_PER_ROUND, THIN_MIN_PACKETS_PER_MS, THIN_MAX_ACK_EVERY, RTT_PROBE_
 export type { PacketSpaceOptions } from './packet-space-config';
 
 export class PacketSpace<F> {
-  readonly rtt = new RttStats();
+  readonly rtt: RttStats;
   readonly sendCredit: SendCredit;
   readonly recvCredit: ReceiveCredit;
   /** The parts an idle peer does without (null in the idle form: rest(), packet-space-idle.ts). */
@@ -57,11 +58,88 @@ export class PacketSpace<F> {
   #rttProbe: RttProbe | null = null;
   #lastSampleAtMs = -Infinity;
 
-  constructor(opts: PacketSpaceOptions) {
+  /**
+   * `record`: a resting space as fold() wrote it (then `opts` must be the options the folded
+   * space was made with, at `maxDatagramBytes: PacketSpace.recordDatagramBytes(record)`): the
+   * space again, resting, every field as it was.
+   */
+  constructor(opts: PacketSpaceOptions, record?: readonly number[]) {
     this.#config = spaceConfig(opts);
+    if (record !== undefined) {
+      this.rtt = RttStats.fromRecord(record, RTT_AT);
+      this.sendCredit = SendCredit.fromRecord(record, SEND_AT);
+      this.recvCredit = ReceiveCredit.fromRecord(opts.receiveWindow, record, RECV_AT);
+      this.#idle = IdleSpace.fromRecord(record, IDLE_AT, this.#config.ackPolicy);
+      const at = SPACE_AT;
+      this.#lostBefore = small(record[at + 1]!);
+      this.#lastSentMs = small(record[at + 2]!);
+      this.#lastReceivedMs = small(record[at + 3]!);
+      this.#roundStartMs = small(record[at + 4]!);
+      this.#roundPackets = small(record[at + 5]!);
+      this.#roundSampled = record[at + 6] === 1;
+      this.#lastSampleAtMs = small(record[at + 7]!);
+      return;
+    }
+    this.rtt = new RttStats();
     this.sendCredit = new SendCredit(opts.initialSendCredit);
     this.recvCredit = new ReceiveCredit(opts.receiveWindow, opts.initialReceiveCredit);
     this.#build(undefined);
+  }
+
+  /** What a folded space's figures are (PacketPath.stats without making it again): window, smoothed RTT (null: no sample), lost packets, credit stalls. */
+  static recordFigures(record: readonly number[]): { windowBytes: number; srttMs: number | null; lostPackets: number; flowBlocked: number } {
+    return {
+      windowBytes: IdleSpace.recordWindowBytes(record, IDLE_AT),
+      srttMs: record[RTT_AT]! > 0 ? record[RTT_AT + 2]! : null,
+      lostPackets: small(record[SPACE_AT + 1]!),
+      flowBlocked: 0, // a folded space's sender never ran out of credit (SendCredit.writeRecord)
+    };
+  }
+
+  /** @internal Diagnostics (bench): why fold(nowMs, receiveWindow) would give null now (null: it would fold). */
+  foldBlocker(nowMs: number, receiveWindow: WindowSource): string | null {
+    const idle = this.#idle;
+    if (idle === null) return 'awake';
+    if (this.#probes !== 0) return 'probes owed';
+    if (this.#rttProbe !== null) return 'rtt probe made';
+    const r = newRecord();
+    if (!idle.writeRecord(r, IDLE_AT, this.#config.ackPolicy)) return idle.flight !== null ? 'light packet out' : idle.firstUnackedElicitingAtMs !== null ? 'ack owed' : 'controller record or ack policy of its own';
+    if (!this.recvCredit.writeRecord(r, RECV_AT, receiveWindow, nowMs)) return 'receive credit: another window source, a recheck under way or reliable data';
+    if (!this.rtt.writeRecord(r, RTT_AT)) return 'RTT settings of its own';
+    if (!this.sendCredit.writeRecord(r, SEND_AT)) return 'send credit: reliable data sent';
+    return null;
+  }
+
+  /** The datagram size of the options the folded space was made with (its record's first slot). */
+  static recordDatagramBytes(record: readonly number[]): number {
+    return small(record[SPACE_AT]!);
+  }
+
+  /**
+   * The resting space as one array of numbers (packet-space-record.ts; pack19: ~−330 B per idle
+   * peer), or null while it cannot stand for it: not resting, a light packet out, an RTT probe
+   * made, an ack owed, a controller record, ack policy or RTT settings of its own, reliable data
+   * sent or received (credit counts), credit whose window source is not `receiveWindow` (the one
+   * `new PacketSpace(opts, record)` will be given) or whose recheck is not over at `nowMs`. The caller drops the space for the record; nothing
+   * else may hold its parts (its credits: a reliable sender or receiver).
+   */
+  fold(nowMs: number, receiveWindow: WindowSource): number[] | null {
+    const idle = this.#idle;
+    if (idle === null || this.#probes !== 0 || this.#rttProbe !== null) return null;
+    const r = newRecord();
+    if (!idle.writeRecord(r, IDLE_AT, this.#config.ackPolicy) || !this.recvCredit.writeRecord(r, RECV_AT, receiveWindow, nowMs)) return null;
+    if (!this.rtt.writeRecord(r, RTT_AT) || !this.sendCredit.writeRecord(r, SEND_AT)) return null;
+    const at = SPACE_AT;
+    r[at] = this.#config.maxDatagramBytes;
+    r[at + 1] = this.#lostBefore;
+    r[at + 2] = this.#lastSentMs;
+    r[at + 3] = this.#lastReceivedMs;
+    r[at + 4] = this.#roundStartMs;
+    r[at + 5] = this.#roundPackets;
+    r[at + 6] = this.#roundSampled ? 1 : 0;
+    r[at + 7] = this.#lastSampleAtMs;
+    // a gap kept at rest (the ranges below the one range, memheap17) after the slots: one exact array
+    return idle.lower === null ? r : r.concat(idle.lower);
   }
 
   /** The congestion controller (made again if the space is in its idle form). */
@@ -157,6 +235,14 @@ export class PacketSpace<F> {
    */
   restAtMs(): number {
     return this.#idle !== null ? Infinity : Math.max(this.#lastSentMs, this.#lastReceivedMs) + REST_AFTER_MS;
+  }
+
+  /**
+   * When a resting space may next be folded (fold(); PacketPath.rest at the link's tick): an idle
+   * period after the last datagram sent or received, as for rest(); Infinity while awake.
+   */
+  foldAtMs(): number {
+    return this.#idle === null ? Infinity : Math.max(this.#lastSentMs, this.#lastReceivedMs) + REST_AFTER_MS;
   }
 
   #wake(): void {

@@ -10,6 +10,8 @@
  * - Before the first sample: smoothed = initialRtt (333 ms, §6.2.2), rttvar = initialRtt / 2.
  */
 
+import { small } from './packet-space-record';
+
 /** RFC 9002 kInitialRtt. */
 export const INITIAL_RTT_MS = 333;
 /** RFC 9002 kGranularity: the timer granularity assumed for loss and PTO timers. */
@@ -88,6 +90,29 @@ export class RttStats {
   /** Probe timeout base (§6.2.1): smoothed + max(4·rttvar, granularity) + max ack delay. */
   ptoMs(): number {
     return this.#smoothed + Math.max(4 * this.#rttvar, GRANULARITY_MS) + this.#config.maxAckDelayMs;
+  }
+
+  /**
+   * Writes the four estimates at r[at…] (RTT_SLOTS; packet-space-record.ts) when the settings
+   * are the default ones (every peer's); false: they are not (no record).
+   */
+  writeRecord(r: number[], at: number): boolean {
+    if (this.#config !== DEFAULT_CONFIG) return false;
+    r[at] = this.#latest;
+    r[at + 1] = this.#min;
+    r[at + 2] = this.#smoothed;
+    r[at + 3] = this.#rttvar;
+    return true;
+  }
+
+  /** The RttStats writeRecord wrote at r[at…], every field as it was. */
+  static fromRecord(r: readonly number[], at: number): RttStats {
+    const s = new RttStats();
+    s.#latest = small(r[at]!);
+    s.#min = small(r[at + 1]!);
+    s.#smoothed = small(r[at + 2]!);
+    s.#rttvar = small(r[at + 3]!);
+    return s;
   }
 
   /** Back to the state before any sample (new path, RFC 9000 §9.4). */

@@ -30,9 +30,18 @@ export type { PathStats } from './path-stats';
 
 export { AMPLIFICATION_FACTOR } from './address-validation';
 
+/** Whether rest() folds a resting space (tests: the simulator's twin runs compare both; setFoldResting). */
+let foldResting = true;
+/** @internal Tests: folding switched off (false) or on again. */
+export function setFoldResting(on: boolean): void {
+  foldResting = on;
+}
+
 export class PacketPath {
   readonly #link: NativeLink;
   #space: PacketSpace<FrameRef> | null = null;
+  /** The resting space folded into one array of numbers (rest(); `space` makes it again), or null. */
+  #folded: number[] | null = null;
   #pmtu: PmtuSearch | null = null;
   /**
    * The peer's instance id as last seen, as int32 (`| 0`: a small integer in the field, not a
@@ -65,9 +74,14 @@ export class PacketPath {
     return this.#link.engine.reliable.receiveWindow(this.#link);
   }
 
-  /** When rest() may take the idle form (Infinity: resting, or no packet space yet). */
+  /**
+   * When rest() may take the idle form or fold a resting space (Infinity: folded, or no packet
+   * space yet). A space that rested again by itself (its light packet acknowledged) is folded at
+   * the first tick an idle period after its last datagram.
+   */
   restAtMs(): number {
-    return this.#space?.restAtMs() ?? Infinity;
+    const s = this.#space;
+    return s === null ? Infinity : Math.min(s.restAtMs(), s.foldAtMs());
   }
 
   /** @internal Whether the link's timer object exists (rest() drops an unarmed one of a resting link; tests). */
@@ -92,7 +106,17 @@ export class PacketPath {
   rest(nowMs: number): void {
     if (this.hasDatagrams || this.#deliveryAckSinceMs !== null || this.#unvalidated !== null) return;
     this.#waiting = null;
-    const resting = this.#space === null || this.#space.rest(nowMs);
+    const space = this.#space;
+    const resting = space === null || space.rest(nowMs);
+    // A resting space whose parts nobody else holds (its credits: a reliable sender or receiver)
+    // is kept as one array of numbers (pack19: PacketSpace.fold, ~330 B less per idle peer).
+    if (resting && space !== null && foldResting && this.#link.engine.reliable.senderOf(this.#link) === null) {
+      const r = space.fold(nowMs, this);
+      if (r !== null) {
+        this.#folded = r;
+        this.#space = null;
+      }
+    }
     // A resting link's timer, its closure and the closure's context go while none is armed
     // (rest18: ~140 B per idle peer); the next arm makes them again (arm(): `??=`).
     if (resting && this.#timerAtMs === null && this.#timer !== null) {
@@ -139,24 +163,52 @@ export class PacketPath {
     return this.pmtu.current;
   }
 
-  /** The packet space (created on first use, sized for the peer's address family). */
+  /** The packet space (created on first use, sized for the peer's address family; made again from its folded form). */
   get space(): PacketSpace<FrameRef> {
-    if (!this.#space) {
-      this.#space = new PacketSpace<FrameRef>({
-        maxDatagramBytes: this.maxDatagram,
+    return this.#space ?? this.#makeSpace();
+  }
+
+  #makeSpace(): PacketSpace<FrameRef> {
+    const folded = this.#folded;
+    this.#folded = null;
+    // A folded space is made with the options it was made with (its datagram size then).
+    const mss = folded !== null ? PacketSpace.recordDatagramBytes(folded) : this.maxDatagram;
+    const space = new PacketSpace<FrameRef>(
+      {
+        maxDatagramBytes: mss,
         // Flow control (docs/DESIGN.md §Flow control): our window is read from the inbox and
         // reassembly budget each time an ack is built; both sides start from INITIAL_CREDIT.
         receiveWindow: this,
         initialReceiveCredit: INITIAL_CREDIT,
         initialSendCredit: INITIAL_CREDIT,
-        controller: controllerFactory(this.#link.ctx.settings.congestionControl, this.maxDatagram),
-      });
-    }
-    return this.#space;
+        controller: controllerFactory(this.#link.ctx.settings.congestionControl, mss),
+      },
+      folded ?? undefined,
+    );
+    this.#space = space;
+    return space;
+  }
+
+  /** The packet space if one was made (a folded one made again), else null. */
+  #spaceIfMade(): PacketSpace<FrameRef> | null {
+    return this.#space ?? (this.#folded !== null ? this.#makeSpace() : null);
+  }
+
+  /** @internal Diagnostics (bench): why rest(nowMs) would not fold the space now (null: folded, or it would). */
+  foldBlocker(nowMs: number): string | null {
+    const s = this.#space;
+    if (s === null) return this.#folded !== null ? null : 'no packet space';
+    if (this.#link.engine.reliable.senderOf(this.#link) !== null) return 'reliable sender or receiver';
+    return s.foldBlocker(nowMs, this);
+  }
+
+  /** @internal The resting space is held folded (one array of numbers: rest()); tests. */
+  get folded(): boolean {
+    return this.#folded !== null;
   }
 
   stats(): PathStats {
-    return pathStats(this.#space, this.maxDatagram, this.pmtu.searching);
+    return pathStats(this.#space ?? this.#folded, this.maxDatagram, this.pmtu.searching);
   }
 
   /** The reliable receiver has news for the peer (reliable.ts): send a delivery ack soon. */
@@ -275,7 +327,7 @@ export class PacketPath {
 
   /** The confirmed path MTU changed: the controller and pacer count in the new datagram size. */
   #onMtuChange(): void {
-    const s = this.#space;
+    const s = this.#spaceIfMade();
     if (!s) return;
     s.cc.setMaxDatagramBytes(this.maxDatagram);
     s.pacer.setMaxDatagramBytes(this.maxDatagram);
@@ -288,7 +340,7 @@ export class PacketPath {
    * turn this node into an amplifier).
    */
   onNewAddress(bytes: number): void {
-    this.#space?.resetForNewPath();
+    this.#spaceIfMade()?.resetForNewPath();
     this.#pmtu = null; // a new path: its MTU is searched again from the base
     this.#onMtuChange();
     this.#unvalidated = { received: bytes, sent: 0, firstPn: this.space.loss.nextPacketNumber, probed: false };

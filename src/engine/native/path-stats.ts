@@ -1,5 +1,5 @@
 /** A link's per-peer transport figures (PeerInfo), read from its packet space and path MTU search. */
-import type { PacketSpace } from '../../delivery/reliable/packet-space';
+import { PacketSpace } from '../../delivery/reliable/packet-space';
 import type { FrameRef } from './frame-ref';
 
 /** Per-peer transport figures (PeerInfo). */
@@ -14,8 +14,13 @@ export interface PathStats {
   flowBlocked: number;
 }
 
-/** The figures of a path with packet space `s` (null: none made yet) and the MTU search's state. */
-export function pathStats(s: PacketSpace<FrameRef> | null, pathMtuBytes: number, pathMtuSearching: boolean): PathStats {
+/** The figures of a path with packet space `s` (null: none made yet; an array: folded, PacketSpace.fold) and the MTU search's state. */
+export function pathStats(s: PacketSpace<FrameRef> | readonly number[] | null, pathMtuBytes: number, pathMtuSearching: boolean): PathStats {
+  if (s !== null && !(s instanceof PacketSpace)) {
+    // a folded space's figures, read without making it again (nothing is in flight)
+    const f = PacketSpace.recordFigures(s);
+    return { congestionWindowBytes: f.windowBytes, bytesInFlight: 0, srttMs: f.srttMs === null ? null : Math.round(f.srttMs * 1000) / 1000, lostPackets: f.lostPackets, pathMtuBytes, pathMtuSearching, flowBlocked: f.flowBlocked };
+  }
   if (!s) return { congestionWindowBytes: 0, bytesInFlight: 0, srttMs: null, lostPackets: 0, pathMtuBytes, pathMtuSearching, flowBlocked: 0 };
   return {
     congestionWindowBytes: s.windowBytes,

@@ -4,21 +4,25 @@
  * Twin runs: the same exchange with and without rests must give the same trace, step by step
  * (packet numbers, send delays, ack bytes, acked/lost packets, window, threshold, RTT).
  */
-import { PacketSpace } from '../../../src/delivery/reliable/packet-space';
+import { PacketSpace, type PacketSpaceOptions } from '../../../src/delivery/reliable/packet-space';
 import { controllerFactory, type CongestionControlName } from '../../../src/delivery/congestion/select';
 import { initialWindowBytes } from '../../../src/delivery/congestion/newreno';
 import { REST_AFTER_MS, restable } from '../../../src/delivery/reliable/packet-space-idle';
 import { decodeAck, MAX_ACK_BYTES } from '../../../src/wire/ack';
+import { RECORD_SLOTS, newRecord } from '../../../src/delivery/reliable/packet-space-record';
 
 const MSS = 1472;
 
-const make = (cc: CongestionControlName): PacketSpace<number> =>
-  new PacketSpace<number>({
-    maxDatagramBytes: MSS,
-    receiveWindow: { windowBytes: 1_000_000, windowMessages: 1_000 },
-    initialSendCredit: { maxBytes: 1_000_000, maxMessages: 1_000 },
-    controller: controllerFactory(cc, MSS),
-  });
+/** The receive window, as a provider (a folded space is made again with the same source: PacketSpace.fold). */
+const WINDOW = { creditWindow: () => ({ windowBytes: 1_000_000, windowMessages: 1_000 }) };
+
+const options = (cc: CongestionControlName): PacketSpaceOptions => ({
+  maxDatagramBytes: MSS,
+  receiveWindow: WINDOW,
+  initialSendCredit: { maxBytes: 1_000_000, maxMessages: 1_000 },
+  controller: controllerFactory(cc, MSS),
+});
+const make = (cc: CongestionControlName): PacketSpace<number> => new PacketSpace<number>(options(cc));
 
 interface InFlight {
   at: number;
@@ -31,11 +35,21 @@ interface InFlight {
  * (dropping the packet numbers in `lose`), then an idle gap of `gapMs`; with `rest`, both sides
  * are asked to rest in each gap. Returns the trace and how often each side rested.
  */
-function run(cc: CongestionControlName, rest: boolean, phases: { send: number; lose?: number[]; gapMs: number }[], ONE_WAY_MS = 10) {
-  const a = make(cc);
-  const b = make(cc);
+function run(cc: CongestionControlName, rest: boolean | 'fold', phases: { send: number; lose?: number[]; gapMs: number }[], ONE_WAY_MS = 10) {
+  let a = make(cc);
+  let b = make(cc);
   const trace: unknown[] = [];
   const rested = { a: 0, b: 0, light: 0 };
+  const folded = { a: 0, b: 0 };
+  /** `fold`: a resting space is folded into its record and made again from it (pack19), as PacketPath does between ticks. */
+  const refold = (s: PacketSpace<number>, side: 'a' | 'b'): PacketSpace<number> => {
+    const r = s.fold(t, WINDOW);
+    if (r === null) return s;
+    folded[side]++;
+    const again = new PacketSpace<number>({ ...options(cc), maxDatagramBytes: PacketSpace.recordDatagramBytes(r) }, r);
+    expect(again.fold(t, WINDOW)).toEqual(r); // every field as it was
+    return again;
+  };
   let t = 0;
   let toB: InFlight[] = [];
   let toA: InFlight[] = [];
@@ -86,9 +100,13 @@ function run(cc: CongestionControlName, rest: boolean, phases: { send: number; l
       if (a.rest(t)) rested.a++;
       if (b.rest(t)) rested.b++;
     }
+    if (rest === 'fold') {
+      a = refold(a, 'a');
+      b = refold(b, 'b');
+    }
     trace.push(['gap', t, a.windowBytes, a.bytesInFlight, a.lostPackets, b.windowBytes]);
   }
-  return { trace, rested, a, b };
+  return { trace, rested, folded, a, b };
 }
 
 describe('PacketSpace idle form', () => {
@@ -121,6 +139,46 @@ describe('PacketSpace idle form', () => {
     expect(resting.a.lostPackets).toBeGreaterThanOrEqual(3);
     expect(resting.a.cc.ssthreshBytes).toBe(plain.a.cc.ssthreshBytes);
     expect(resting.a.cc.ssthreshBytes).toBeLessThan(Infinity);
+  });
+
+  it.each(['cubic', 'newreno'] as const)('%s: folded into one record in each gap where it rests and made again from it (pack19): the same trace as a space that never rested', (cc) => {
+    const plain = run(cc, false, phases);
+    const resting = run(cc, true, phases);
+    const folding = run(cc, 'fold', phases);
+    expect(folding.trace).toEqual(plain.trace);
+    expect(folding.rested).toEqual(resting.rested);
+    // every rest of a and b was a fold too: the gaps b kept after the losses ride in the record
+    expect(folding.folded).toEqual({ a: resting.rested.a, b: resting.rested.b });
+    expect([folding.a.rtt.smoothedMs, folding.a.windowBytes, folding.a.lostPackets, folding.a.cc.ssthreshBytes]).toEqual([plain.a.rtt.smoothedMs, plain.a.windowBytes, plain.a.lostPackets, plain.a.cc.ssthreshBytes]);
+  });
+
+  it('a long path folded in every gap: the same trace', () => {
+    const slow = [{ send: 60, lose: [20], gapMs: 1_500 }, { send: 1, gapMs: 1_500 }, { send: 8, gapMs: 1_200 }, { send: 30, gapMs: 4_000 }, { send: 2, gapMs: 1_100 }];
+    const plain = run('cubic', false, slow, 1_500);
+    const folding = run('cubic', 'fold', slow, 1_500);
+    expect(folding.trace).toEqual(plain.trace);
+    expect(folding.folded.a).toBeGreaterThanOrEqual(2);
+  });
+
+  it('folds only a resting space with nothing out or owed, and with the window source it is given (pack19)', () => {
+    const s = make('newreno');
+    expect(s.fold(0, WINDOW)).toBeNull(); // awake
+    expect(s.rest(0)).toBe(true);
+    expect(s.fold(0, { creditWindow: WINDOW.creditWindow })).toBeNull(); // another window source: it would read another
+    const r = s.fold(0, WINDOW)!;
+    expect(r).toHaveLength(RECORD_SLOTS);
+    expect(newRecord()).toHaveLength(RECORD_SLOTS);
+    s.onDatagramSent(0, 100, true, [1]); // the light path: a packet out
+    expect(s.fold(1, WINDOW)).toBeNull();
+    const b = make('newreno');
+    b.onPacketReceived(0, true, 0);
+    b.onPacketReceived(1, true, 0);
+    b.ackToSend(0);
+    expect(b.rest(2_000)).toBe(true);
+    b.onPacketReceived(2, true, 2_010); // an ack owed (recorded at rest)
+    expect([b.resting, b.fold(2_010, WINDOW)]).toEqual([true, null]);
+    expect(b.ackToSend(2_040)).not.toBeNull();
+    expect(b.fold(2_040, WINDOW)).not.toBeNull();
   });
 
   it('a long path (RTT 3 s, idle periods shorter than the RTT): behaves exactly the same', () => {
