@@ -124,9 +124,8 @@ function sendExpressFrame(link: NativeLink, session: Session, now: number, body:
   }
   item.flags = flags;
   item.data = body;
-  let used = itemBytes(item);
-  for (const c of controls) used += controlBytes(c);
-  if (used > frameBudget(link) + PACKET_ACK_RESERVE_BYTES) {
+  // Alone, the item fits (expressSession / pumpExpress measured it against the budget): the bytes are counted only when controls ride along.
+  if (controls !== NO_CONTROLS && itemAndControlsBytes(controls) > frameBudget(link) + PACKET_ACK_RESERVE_BYTES) {
     item.data = EMPTY;
     const eliciting = announce.length > 0;
     sendFrame(link, { t: 0, n: 0, i: 0, p: [], c: controls, r: undefined }, [], eliciting ? refs : NO_REFS, eliciting);
@@ -137,6 +136,13 @@ function sendExpressFrame(link: NativeLink, session: Session, now: number, body:
   frame.c = NO_CONTROLS;
   item.data = EMPTY;
   return pn >= 0 ? SENT : REFUSED;
+}
+
+/** The frame content bytes of the shared item (set) and `controls`. */
+function itemAndControlsBytes(controls: readonly ControlItem[]): number {
+  let used = itemBytes(item);
+  for (let k = 0; k < controls.length; k++) used += controlBytes(controls[k]!);
+  return used;
 }
 
 /** Messages the pump sent by its express lane in this process (tests, benchmarks). */

@@ -9,7 +9,7 @@
 import { SimWorld, bytesOf, watch } from '../../sim/harness';
 import { Session } from '../../../src/crypto/session';
 import { EXPRESS_MIN_DATA_BYTES, expressSent, pumpExpressSent, setExpressPath, wholeItemBytes } from '../../../src/engine/native/express';
-import { FRAME_HEADER_BYTES, PACKET_ACK_RESERVE_BYTES, SEAL_OVERHEAD_BYTES } from '../../../src/engine/native/frame-send';
+import { FRAME_HEADER_BYTES, PACKET_ACK_RESERVE_BYTES, SEAL_OVERHEAD_BYTES, frameBudget } from '../../../src/engine/native/frame-send';
 import { decodeFrame } from '../../../src/wire/frame';
 import { DATA_HEADER_BYTES } from '../../../src/constants';
 import type { UdpVaultNode } from '../../../src/index';
@@ -38,7 +38,7 @@ function linkOf(n: UdpVaultNode, ref: string): NativeLink {
 }
 
 /** One world: a and b paired, b's message owed an ack by a, then a sends 1 KiB; what a sealed for it, and its path after. */
-async function run(express: boolean): Promise<{ sealed: Sealed[]; express: number; state: unknown[]; got: number }> {
+async function run(express: boolean, size: (link: NativeLink) => number = () => 1024): Promise<{ sealed: Sealed[]; express: number; state: unknown[]; got: number }> {
   setExpressPath(express);
   const w = new SimWorld(11);
   try {
@@ -53,7 +53,7 @@ async function run(express: boolean): Promise<{ sealed: Sealed[]; express: numbe
     link.engine.reliable.reannounce(link); // our limits ride on the next frame (as after losing the frame that carried them)
     const seals = captureSeals();
     const before = expressSent();
-    const sent = watch(a.send('b', bytesOf(1024, 2)));
+    const sent = watch(a.send('b', bytesOf(size(link), 2)));
     const viaExpress = expressSent() - before;
     await w.scheduler.advance(0);
     jest.restoreAllMocks();
@@ -132,6 +132,22 @@ describe('express path', () => {
     expect(frame.c.map((c) => c.type)).toEqual(['limits', 'packetAck']);
     expect(express.state).toEqual(normal.state);
     expect([normal.got, express.got]).toEqual([1024, 1024]);
+  });
+
+  test('a message whose item fills the budget, with an ack and our limits: those go alone first, the message in the next frame, as by the pump', async () => {
+    // The largest whole item (bin16 header): no room beside the controls, even with the ack reserve.
+    const size = (link: NativeLink): number => frameBudget(link) - 2 - 3;
+    const normal = await run(false, size);
+    const express = await run(true, size);
+    expect([normal.express, express.express]).toEqual([0, 0]);
+    expect(express.sealed.length).toBe(2);
+    expect(express.sealed).toEqual(normal.sealed);
+    const frames = express.sealed.map((x) => decodeFrame(Uint8Array.from(x.plain)));
+    expect(frames.map((f) => f.p.length)).toEqual([0, 1]);
+    expect(frames[0]!.c.map((c) => c.type)).toEqual(['limits', 'packetAck']);
+    expect(express.state).toEqual(normal.state);
+    expect(express.got).toBeGreaterThan(1024);
+    expect([normal.got, express.got]).toEqual([frames[1]!.p[0]!.data.length, frames[1]!.p[0]!.data.length]);
   });
 
   test('order is kept: a 1 KiB message behind a smaller one of the same turn waits for the flush and shares its datagram; 64 B never goes express', async () => {
