@@ -184,6 +184,8 @@ describe('idle peers', () => {
     // rest18: a resting link keeps no timer object (nor its closure), handshaker or outbox
     const held = (): unknown => [la.path.timerMade, lb.path.timerMade, la.handshakerIfMade, lb.handshakerIfMade, la.outboxIfMade, lb.outboxIfMade, la.v4.holdsMaterial, lb.v4.holdsMaterial];
     expect(held()).toEqual([false, false, null, null, null, null, false, false]);
+    // mem20: a full packet limiter rests as its shared config; a datagram makes it again (full)
+    expect([la.peer.limiterResting, lb.peer.limiterResting]).toEqual([true, true]);
     const sent = a.status().counters.packetsOut;
     let woke = false;
     let flight = 0;
@@ -204,6 +206,8 @@ describe('idle peers', () => {
     expect(a.status().counters.packetsOut).toBeGreaterThan(sent);
     expect([la.path.space.resting, lb.path.space.resting]).toEqual([true, true]);
     expect(view()).toEqual(before);
+    expect([la.peer.limiterResting, lb.peer.limiterResting]).toEqual([true, true]); // rested again after the exchange
+    expect([la.peer.limiter.tokens, la.peer.limiterResting]).toEqual([la.peer.limiter.burst, false]); // made again, full
   });
 
   test('an idle link is ticked only when something may be due; keepalives, answers and rekeys keep their times', async () => {
