@@ -83,6 +83,11 @@ export class Session {
   #replay: ReplayWindow;
   /** initiator, confirmed, limitsAnnounced, wiped: bits of one small integer, not four fields (issue 12). */
   #flags = 0;
+  /**
+   * The peer this session is bound to in the node's session-id map (PeerTable.bindSession; null:
+   * not bound). The map holds the session itself, not a `{peer, session}` object per session (mem20, issue 12).
+   */
+  owner: object | null = null;
 
   constructor(keys: HandshakeKeys, nowMs: number, replayWindowPackets?: number) {
     this.#localSid = keys.localSid | 0;

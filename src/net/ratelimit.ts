@@ -21,6 +21,9 @@ interface BucketConfig {
   readonly capacityCredit: number;
 }
 
+/** A full bucket at rest (TokenBucket.rested): the shared config it was made with, nothing of its own (mem20). */
+export type BucketRest = BucketConfig;
+
 /** Configs by clock, then by "rate/burst" (a node's peers all share one). */
 const configs = new WeakMap<Clock, Map<string, BucketConfig>>();
 function configFor(ratePerSecond: number, burst: number, clock: Clock): BucketConfig {
@@ -43,6 +46,21 @@ export class TokenBucket {
     this.#c = configFor(ratePerSecond, burst, clock);
     this.#credit = this.#c.capacityCredit;
     this.#lastMs = Math.floor(clock.monotonic());
+  }
+
+  /**
+   * What this bucket is while full (a full bucket equals a new one): its shared config, which
+   * TokenBucket.fromRest makes a bucket again from (mem20: an idle peer keeps no bucket of its
+   * own, 56 B). null while not full.
+   */
+  rested(nowMs = this.#c.clock.monotonic()): BucketRest | null {
+    this.#refill(nowMs);
+    return this.#credit >= this.#c.capacityCredit ? this.#c : null;
+  }
+
+  /** A new (full) bucket of the config `rested()` gave: the same as the bucket that rested. */
+  static fromRest(c: BucketRest): TokenBucket {
+    return new TokenBucket(c.ratePerSecond, c.burst, c.clock);
   }
 
   get ratePerSecond(): number {

@@ -5,7 +5,7 @@
  * queues, timers) lives in the peer's link (engine/).
  */
 import type { Compat, Counters, PeerEvent, PeerInfo, PeerState, Trust } from '../api/types';
-import type { TokenBucket } from '../net/ratelimit';
+import { TokenBucket, type BucketRest } from '../net/ratelimit';
 import type { Endpoint, EndpointSpec } from './endpoint';
 import { formatEndpoint } from './endpoint';
 import { newCounters, copyCounters } from './counters';
@@ -18,8 +18,8 @@ export { specString, type PeerIndex, type PeerIndexKeys, type PeerOptions, type 
 export class Peer {
   readonly trust: PeerTrust;
   readonly counters: Counters = newCounters();
-  /** Token bucket on received packets. */
-  readonly limiter: TokenBucket;
+  /** Token bucket on received packets; while full and resting, only its shared config (restLimiter). */
+  #limiter: TokenBucket | BucketRest;
   #name: string | null;
   /** The configured endpoint; null while it is the current endpoint's address and port (rest18: no object of its own, 40 B per peer). */
   #spec: EndpointSpec | null;
@@ -64,8 +64,25 @@ export class Peer {
     this.#allowPlaintext = o.allowPlaintext;
     this.#lastHandshakeTs = o.lastHandshakeTs;
     this.#lastHandshakeAt = isoAsMs(o.lastHandshakeAt);
-    this.limiter = o.limiter;
+    this.#limiter = o.limiter;
     this.#emit = o.emit;
+  }
+
+  /** Token bucket on received packets (made again, full, after restLimiter). */
+  get limiter(): TokenBucket {
+    const l = this.#limiter;
+    return l instanceof TokenBucket ? l : (this.#limiter = TokenBucket.fromRest(l));
+  }
+
+  /** A full bucket is kept as its shared config only (mem20: an idle peer's 56 B), until the next packet. */
+  restLimiter(nowMs: number): void {
+    const l = this.#limiter;
+    if (l instanceof TokenBucket) this.#limiter = l.rested(nowMs) ?? l;
+  }
+
+  /** @internal Whether the limiter is resting (restLimiter; tests). */
+  get limiterResting(): boolean {
+    return !(this.#limiter instanceof TokenBucket);
   }
 
   get key(): Uint8Array | null {

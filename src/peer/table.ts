@@ -52,7 +52,7 @@ export class PeerTable implements SessionIndex<Peer>, AttemptIndex<Peer>, PeerIn
   #bySpec = new MultiMap<Peer>();
   #byAddress = new MultiMap<Peer>();
   /** Keyed by the session id as int32 (`sid | 0`): a small integer key, not a boxed uint32 above 2^31 (issue 12). */
-  #bySid = new Map<number, { peer: Peer; session: Session }>();
+  #bySid = new Map<number, Session>();
   #pendingBySid = new Map<number, Peer>();
 
   get size(): number {
@@ -101,7 +101,11 @@ export class PeerTable implements SessionIndex<Peer>, AttemptIndex<Peer>, PeerIn
     if (!this.#all.delete(p)) return;
     p.attachIndex(null);
     this.#unindex(p, p.indexKeys(), true, true);
-    for (const [sid, e] of this.#bySid) if (e.peer === p) this.#bySid.delete(sid);
+    for (const [sid, s] of this.#bySid) {
+      if (s.owner !== p) continue;
+      s.owner = null;
+      this.#bySid.delete(sid);
+    }
     for (const [sid, q] of this.#pendingBySid) if (q === p) this.#pendingBySid.delete(sid);
   }
 
@@ -141,16 +145,28 @@ export class PeerTable implements SessionIndex<Peer>, AttemptIndex<Peer>, PeerIn
   }
 
   bindSession(peer: Peer, session: Session): void {
-    this.#bySid.set(session.localSid | 0, { peer, session });
+    const sid = session.localSid | 0;
+    const before = this.#bySid.get(sid);
+    if (before !== undefined && before !== session) before.owner = null;
+    session.owner = peer;
+    this.#bySid.set(sid, session);
   }
 
   unbindSession(session: Session): void {
     const sid = session.localSid | 0;
-    if (this.#bySid.get(sid)?.session === session) this.#bySid.delete(sid);
+    if (this.#bySid.get(sid) !== session) return;
+    session.owner = null;
+    this.#bySid.delete(sid);
   }
 
-  session(sid: number): { peer: Peer; session: Session } | undefined {
+  /** The session bound to this id (its peer: ownerOf). */
+  session(sid: number): Session | undefined {
     return this.#bySid.get(sid | 0);
+  }
+
+  /** The peer a session found by session() is bound to (Session.owner; undefined: none). */
+  ownerOf(session: Session | undefined): Peer | undefined {
+    return (session?.owner as Peer | null | undefined) ?? undefined;
   }
 
   bindPending(peer: Peer, sid: number): void {

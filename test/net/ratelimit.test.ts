@@ -8,6 +8,28 @@ function takeAll(bucket: TokenBucket): number {
 }
 
 describe('TokenBucket', () => {
+  test('rests only when full (mem20): its shared config, from which a bucket behaves as the one that rested', () => {
+    const clock = new ManualClock();
+    const b = new TokenBucket(10, 5, clock);
+    const twin = new TokenBucket(10, 5, clock);
+    b.take(2);
+    twin.take(2);
+    expect(b.rested()).toBeNull(); // 3 of 5 tokens
+    clock.advance(199);
+    expect(b.rested()).toBeNull(); // 4.99
+    clock.advance(1);
+    const r = b.rested()!;
+    expect(r).not.toBeNull();
+    expect(r).toBe(new TokenBucket(10, 5, clock).rested()); // one config shared by every bucket of that rate, burst and clock
+    clock.advance(1_234);
+    const again = TokenBucket.fromRest(r);
+    expect([again.ratePerSecond, again.burst, again.tokens]).toEqual([10, 5, 5]);
+    // from here, takes and refills as the bucket that never rested
+    const seq = (x: TokenBucket): unknown[] => [x.take(3), x.take(3), (clock.advance(150), x.tokens), x.take(2), x.take(1)];
+    expect(seq(again)).toEqual([true, false, 3.5, true, true]);
+    expect(twin.tokens).toBe(5); // the twin refilled meanwhile: full, as `again` was made
+  });
+
   test('starts full: exactly `burst` takes succeed, the next fails', () => {
     const clock = new ManualClock();
     const b = new TokenBucket(10, 5, clock);

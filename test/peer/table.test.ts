@@ -7,6 +7,7 @@ import { ManualClock } from '../../src/runtime/clock';
 import { encodeKey } from '../../src/crypto/identity';
 import { DropError } from '../../src/errors';
 import type { PeerEvent } from '../../src/node/types';
+import { Session } from '../../src/crypto/session';
 
 const key = (n: number): Uint8Array => new Uint8Array(32).fill(n);
 
@@ -19,7 +20,31 @@ function peer(events: PeerEvent[], o: { key?: number; name?: string; address: st
   });
 }
 
+const sessionWith = (sid: number): Session =>
+  new Session({ sendKey: new Uint8Array(32).fill(1), recvKey: new Uint8Array(32).fill(2), localSid: sid, remoteSid: 9, initiator: true, remoteStatic: new Uint8Array(32), remoteTimestampMs: 1 }, 0);
+
 describe('PeerTable', () => {
+  test('the session-id map holds the session itself, its peer in Session.owner (mem20: no {peer, session} object per session)', () => {
+    const events: PeerEvent[] = [];
+    const t = new PeerTable();
+    const p = peer(events, { key: 1, name: 'p', address: '10.0.0.1', port: 1000 });
+    const q = peer(events, { key: 2, name: 'q', address: '10.0.0.2', port: 1000 });
+    t.add(p);
+    t.add(q);
+    const [a, b, c] = [sessionWith(0xfffffff0), sessionWith(2), sessionWith(3)];
+    t.bindSession(p, a);
+    t.bindSession(q, b);
+    expect([t.session(0xfffffff0), t.ownerOf(t.session(0xfffffff0)), t.session(2), t.ownerOf(t.session(2))]).toEqual([a, p, b, q]);
+    expect(t.session(2) === b && t.ownerOf(b) === q).toBe(true);
+    expect([t.session(3), t.ownerOf(t.session(3)), t.ownerOf(c), t.sidInUse(2), t.sidInUse(3)]).toEqual([undefined, undefined, undefined, true, false]);
+    t.unbindSession(c); // not bound: nothing changes
+    expect(t.ownerOf(t.session(2))).toBe(q);
+    t.unbindSession(b);
+    expect([t.session(2), b.owner, t.sidInUse(2)]).toEqual([undefined, null, false]);
+    t.remove(p); // its sessions go with it
+    expect([t.session(0xfffffff0), a.owner, t.ownerOf(t.session(0xfffffff0))]).toEqual([undefined, null, undefined]);
+  });
+
   test('lookups follow renames, moves, key records and removal', () => {
     const events: PeerEvent[] = [];
     const t = new PeerTable();

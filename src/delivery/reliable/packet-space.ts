@@ -12,7 +12,7 @@ import { NewReno } from '../congestion/newreno';
 import { Pacer } from '../congestion/pacer';
 import type { CongestionController } from '../congestion/controller';
 import { ReceiveCredit, SendCredit, type WindowSource } from '../flow';
-import { IDLE_AT, RECV_AT, RTT_AT, SEND_AT, SPACE_AT, newRecord, small } from './packet-space-record';
+import { IDLE_AT, RECORD_SLOTS, RECV_AT, RTT_AT, SEND_AT, SPACE_AT, newRecord, small } from './packet-space-record';
 import { decodeAck, encodeAckInto, MAX_ACK_BYTES, type AckFrame } from '../../wire/ack';
 import { AckTracker } from './ack-tracker';
 import { DEFAULT_MAX_PTO_MS, LossDetector, type AckResult, type TimeoutResult } from './loss';
@@ -57,15 +57,22 @@ export class PacketSpace<F> {
   /** Created at the first fast round (idle peers of a crowd never need one). */
   #rttProbe: RttProbe | null = null;
   #lastSampleAtMs = -Infinity;
+  /**
+   * The record this space was made from (null: none, or one with ranges after its slots): the
+   * next fold() writes into it again, so a link that rests again after a keepalive exchange
+   * makes no new array for it (mem20).
+   */
+  #record: number[] | null = null;
 
   /**
    * `record`: a resting space as fold() wrote it (then `opts` must be the options the folded
    * space was made with, at `maxDatagramBytes: PacketSpace.recordDatagramBytes(record)`): the
    * space again, resting, every field as it was.
    */
-  constructor(opts: PacketSpaceOptions, record?: readonly number[]) {
+  constructor(opts: PacketSpaceOptions, record?: number[]) {
     this.#config = spaceConfig(opts);
     if (record !== undefined) {
+      if (record.length === RECORD_SLOTS) this.#record = record;
       this.rtt = RttStats.fromRecord(record, RTT_AT);
       this.sendCredit = SendCredit.fromRecord(record, SEND_AT);
       this.recvCredit = ReceiveCredit.fromRecord(opts.receiveWindow, record, RECV_AT);
@@ -126,7 +133,8 @@ export class PacketSpace<F> {
   fold(nowMs: number, receiveWindow: WindowSource): number[] | null {
     const idle = this.#idle;
     if (idle === null || this.#probes !== 0 || this.#rttProbe !== null) return null;
-    const r = newRecord();
+    // every slot is written below (a failed fold leaves the space awake: the record is only its scratch)
+    const r = this.#record ?? newRecord();
     if (!idle.writeRecord(r, IDLE_AT, this.#config.ackPolicy) || !this.recvCredit.writeRecord(r, RECV_AT, receiveWindow, nowMs)) return null;
     if (!this.rtt.writeRecord(r, RTT_AT) || !this.sendCredit.writeRecord(r, SEND_AT)) return null;
     const at = SPACE_AT;
@@ -138,6 +146,7 @@ export class PacketSpace<F> {
     r[at + 5] = this.#roundPackets;
     r[at + 6] = this.#roundSampled ? 1 : 0;
     r[at + 7] = this.#lastSampleAtMs;
+    this.#record = null;
     // a gap kept at rest (the ranges below the one range, memheap17) after the slots: one exact array
     return idle.lower === null ? r : r.concat(idle.lower);
   }

@@ -88,9 +88,9 @@ export class NativeEngine {
     if (n > MAX_PEER_DATAGRAM_BYTES && n > this.ctx.maxDatagram[address.includes(':') ? 6 : 4]) throw new DropError('tooLarge', 'data datagram larger than the maximum');
     const counter = dataCounter(data); // a counter above 2^53 is refused (malformed) before the session lookup
     const found = this.ctx.peers.session(dataReceiverSid(data));
-    const link = this.linkOf(found?.peer);
+    const link = this.linkOf(this.ctx.peers.ownerOf(found));
     if (!link) throw new DropError('unknownSession', 'no session with that id');
-    receiveData(link, data, address, port, found!.session, counter, nowMs); // the header, session and clock read passed on: none read twice
+    receiveData(link, data, address, port, found!, counter, nowMs); // the header, session and clock read passed on: none read twice
   }
 
   /** Datagram-mode fragments: the whole message once complete. */

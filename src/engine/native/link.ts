@@ -322,6 +322,7 @@ export class NativeLink implements PeerLink {
     if (this.#handshaker !== null && this.#handshaker.idle) this.#handshaker = null;
     if (this.#outbox !== null && this.#outbox.empty) this.#outbox = null;
     this.path.rest(nowMs); // the idle form of the packet layer, once nothing was sent or owed for an idle period
+    this.peer.restLimiter(nowMs); // a full packet limiter: its shared config only (mem20)
   }
 
   close(err: Error): void {

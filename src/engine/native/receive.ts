@@ -28,7 +28,7 @@ export function receiveData(link: NativeLink, data: Buffer, address: string, por
   // The engine passes the session it found by the header's id, the counter and the datagram's
   // clock read (engine.ts); read here only when called without them.
   const counter = counterIn ?? dataCounter(data);
-  const session = found ?? ctx.peers.session(dataReceiverSid(data))?.session;
+  const session = found ?? ctx.peers.session(dataReceiverSid(data));
   if (!session) return ctx.drop('unknownSession', peer, 'no session with that id');
   const now = nowIn ?? ctx.clock.monotonic();
   if (session.expired(now, ctx.limits)) return ctx.drop('unknownSession', peer, 'session expired');
