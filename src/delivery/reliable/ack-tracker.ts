@@ -147,8 +147,13 @@ export class AckTracker {
   /**
    * Records a received packet number. Returns false for a duplicate (or one below the kept
    * ranges), which the caller should drop; such a packet changes no ack state.
+   * `delayable` (an ack-eliciting packet whose only news is a control the peer needs no quick
+   * answer to: its delivery ack): it does not count toward `ackEveryPackets`; it is acknowledged
+   * by the next datagram that leaves anyway (hasNewInfo), at the latest after the ack delay,
+   * at once if it arrived out of order (ack20: a reliable sender answered every 2nd delivery-ack
+   * datagram of its peer with a lone ack).
    */
-  onPacketReceived(pn: number, ackEliciting: boolean, nowMs: number): boolean {
+  onPacketReceived(pn: number, ackEliciting: boolean, nowMs: number, delayable = false): boolean {
     if (!Number.isSafeInteger(pn) || pn < 0) throw new RangeError(`bad packet number ${pn}`);
     if (pn < this.#floor || !this.#insert(pn, nowMs)) {
       this.#duplicates++;
@@ -159,6 +164,11 @@ export class AckTracker {
     if (!ackEliciting) return true;
     this.#changed = true;
     if (outOfOrder && !this.#policy.ignoreOrder) this.#ackNow = true;
+    if (delayable) {
+      // Acknowledged within the ack delay, by the next datagram that leaves anyway (ack20).
+      if (this.#firstUnackedElicitingAtMs === null) this.#firstUnackedElicitingAtMs = nowMs;
+      return true;
+    }
     this.#unackedEliciting++;
     if (this.#firstUnackedElicitingAtMs === null) this.#firstUnackedElicitingAtMs = nowMs;
     if (this.#unackedEliciting >= this.#policy.ackEveryPackets) this.#ackNow = true;

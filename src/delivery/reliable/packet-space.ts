@@ -20,7 +20,7 @@ import { RttStats } from './rtt';
 import { RttProbe } from './rtt-probe';
 import { IdleSpace, REST_AFTER_MS, restBlocker, restable } from './packet-space-idle';
 import { idleAck, idleAckInto } from './packet-space-rest';
-import { RTT_PROBE_ROUND_MS, fastRound, thinnedPolicy } from './ack-thinning';
+import { RTT_PROBE_ROUND_MS, THIN_MIN_PACKETS_PER_MS, fastRound, thinnedPolicy } from './ack-thinning';
 import { spaceConfig, type PacketSpaceOptions, type SpaceConfig } from './packet-space-config';
 import type { SentPacket } from './sent-history';
 
@@ -386,13 +386,21 @@ export class PacketSpace<F> {
     return this.#rttProbe?.take() ?? false;
   }
 
-  /** An authenticated datagram from the peer; false = a duplicate packet number (drop it). */
-  onPacketReceived(pn: number, ackEliciting: boolean, nowMs: number): boolean {
+  /**
+   * An authenticated datagram from the peer; false = a duplicate packet number (drop it).
+   * `delayable`: ack-eliciting, but its ack may wait for a datagram that leaves anyway
+   * (AckTracker.onPacketReceived) — only while our own flow is fast (paced at ≥
+   * THIN_MIN_PACKETS_PER_MS datagrams/ms, as for thinning: a slow path's ack clock stays as it
+   * was; in the 10 Mbit/s two-flow sim waiting for our next datagram split the link 1.97 : 1).
+   * A resting space acknowledges it as any other.
+   */
+  onPacketReceived(pn: number, ackEliciting: boolean, nowMs: number, delayable = false): boolean {
     this.#lastReceivedMs = nowMs;
     if (ackEliciting && this.#config.adaptiveAcks) this.#countRound(nowMs);
     // Resting: recorded in the idle record when it can be (an idle peer's keepalive, idle15).
     if (this.#idle !== null && this.#idle.receive(pn, ackEliciting, nowMs)) return true;
-    return this.acks.onPacketReceived(pn, ackEliciting, nowMs);
+    const acks = this.acks;
+    return acks.onPacketReceived(pn, ackEliciting, nowMs, delayable && this.#cc!.pacingRateBytesPerMs() >= THIN_MIN_PACKETS_PER_MS * this.#config.maxDatagramBytes);
   }
 
   /** Ack thinning (ack-thinning.ts): rounds of one smoothed RTT, or RTT_PROBE_ROUND_MS before a sample. */

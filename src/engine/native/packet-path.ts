@@ -258,8 +258,14 @@ export class PacketPath {
     }
     const controls = frame.c;
     let eliciting = frame.p.length > 0;
-    for (let k = 0; k < controls.length; k++) if (controls[k]!.type !== 'packetAck') eliciting = true;
-    if (!space.onPacketReceived(frame.n, eliciting, nowMs)) return 'replay';
+    let urgent = eliciting; // anything ack-eliciting beyond delivery acks (ack20: those wait for a datagram that goes anyway)
+    for (let k = 0; k < controls.length; k++) {
+      const t = controls[k]!.type;
+      if (t === 'packetAck') continue;
+      eliciting = true;
+      if (t !== 'ack') urgent = true;
+    }
+    if (!space.onPacketReceived(frame.n, eliciting, nowMs, !urgent)) return 'replay';
     // A fast flow and no fresh RTT sample: a keepalive rides in our next ack frame, so the
     // peer's ack of it gives one and the acks can be thinned (PROTOCOL §7.6).
     // It waits for the next ack that goes anyway (no datagram of its own).

@@ -102,3 +102,35 @@ describe('AckTracker', () => {
     expect([t.largest, t.rangeCount, t.takeAck(0)]).toEqual([-1, 0, null]);
   });
 });
+
+describe('AckTracker: delayable packets (ack20: the peer\'s delivery-ack datagrams)', () => {
+  it('count toward no ack-every threshold: acknowledged by a piggybacked ack, else once the ack delay expired', () => {
+    const t = new AckTracker();
+    for (let k = 0; k < 5; k++) expect(t.onPacketReceived(k, true, 10 + k, true)).toBe(true);
+    // five in order: never due by count (every 2nd would have made two lone acks), the delay counts from the first
+    expect([t.ackDue(34), t.deadline(), t.hasNewInfo]).toEqual([false, 35, true]);
+    expect(t.ackDue(35)).toBe(true);
+    expect(t.takeAck(35)).toEqual({ ranges: [{ smallest: 0, largest: 4 }], ackDelayMs: 21 });
+    expect([t.ackDue(1000), t.deadline(), t.hasNewInfo]).toEqual([false, null, false]);
+  });
+
+  it('a data packet still counts: one delayable and one data packet are not two, two data packets are', () => {
+    const t = new AckTracker();
+    t.onPacketReceived(0, true, 0, true);
+    t.onPacketReceived(1, true, 1);
+    expect([t.ackDue(1), t.deadline()]).toEqual([false, 25]);
+    t.onPacketReceived(2, true, 2);
+    expect(t.ackDue(2)).toBe(true);
+  });
+
+  it('one that opens a gap or arrives out of order is acknowledged at once (fast loss detection for the peer)', () => {
+    const t = new AckTracker();
+    t.onPacketReceived(0, true, 0, true);
+    expect(t.ackDue(0)).toBe(false);
+    t.onPacketReceived(2, true, 1, true); // 1 missing
+    expect(t.ackDue(1)).toBe(true);
+    expect(t.takeAck(1)!.ranges).toEqual([{ smallest: 2, largest: 2 }, { smallest: 0, largest: 0 }]);
+    t.onPacketReceived(1, true, 2, true); // the gap filled late
+    expect(t.ackDue(2)).toBe(true);
+  });
+});

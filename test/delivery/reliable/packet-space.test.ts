@@ -208,3 +208,32 @@ describe('PacketSpace RTT probes (a receiver that sends nothing ack-eliciting)',
     expect(b.rtt.hasSample).toBe(false);
   });
 });
+
+describe('PacketSpace: delayable packets (ack20)', () => {
+  /** b has sent 10 datagrams and had them acknowledged by a at `rttMs`: its pacing rate follows. */
+  function sampled(rttMs: number): [PacketSpace<string>, PacketSpace<string>] {
+    const a = make();
+    const b = make();
+    for (let k = 0; k < 10; k++) b.onDatagramSent(0, MSS, true, [`d${k}`]);
+    for (let k = 0; k < 10; k++) a.onPacketReceived(k, true, rttMs / 2);
+    b.onAckFrame(a.ackToSend(rttMs / 2, true)!, rttMs);
+    return [a, b];
+  }
+
+  it('wait for a datagram that leaves anyway while our own flow is fast (≥ 5 datagrams/ms paced)', () => {
+    const [, b] = sampled(1);
+    expect(b.cc.pacingRateBytesPerMs()).toBeGreaterThanOrEqual(5 * MSS);
+    for (let k = 0; k < 4; k++) b.onPacketReceived(k, true, 2 + k, true);
+    expect([b.ackDue(5), b.ackToSend(5), b.deadline()]).toEqual([false, null, 27]);
+    expect(decodeAck(b.ackToSend(5, true)!).ranges).toEqual([{ smallest: 0, largest: 3 }]); // rides on the next data datagram
+  });
+
+  it('are acknowledged as any ack-eliciting packet (every 2nd) while our flow is slow: a slow path keeps its ack clock', () => {
+    const [, b] = sampled(100);
+    expect(b.cc.pacingRateBytesPerMs()).toBeLessThan(5 * MSS);
+    b.onPacketReceived(0, true, 101, true);
+    expect(b.ackDue(101)).toBe(false);
+    b.onPacketReceived(1, true, 102, true);
+    expect(b.ackDue(102)).toBe(true);
+  });
+});
