@@ -36,7 +36,7 @@ import { Cubic, PACING_GAIN_AVOIDANCE } from '../congestion/cubic';
 import { QUEUE_SIGNAL_MAX_DATAGRAMS } from '../congestion/queue-delay';
 import { DEFAULT_BURST_DATAGRAMS, MIN_PACING_DELAY_MS, type Pacer } from '../congestion/pacer';
 import { DEFAULT_ACK_POLICY, type AckPolicy, type AckResume, type AckTracker } from './ack-tracker';
-import { RECORD_SLOTS, small } from './packet-space-record';
+import { OWN_CONTROLLER_SLOTS, RECORD_SLOTS, small } from './packet-space-record';
 import type { LossDetector } from './loss';
 import type { SentPacket } from './sent-history';
 import { GRANULARITY_MS, type RttStats } from './rtt';
@@ -66,7 +66,7 @@ const LIMIT_BURST_DATAGRAMS = 3;
 /** What an idle space keeps of its controller, with the light path's gain: shared, frozen, one per distinct value (controllerRecord). */
 interface ControllerRecord extends ControllerResume {
   readonly gain: GainCode;
-  /** Its place in `shared` (a folded space keeps the number, packet-space-record.ts); -1: a space's own (past the bound). */
+  /** Its place in `shared` (a folded space keeps the number, packet-space-record.ts); -1: a space's own (past the bound: folded after the record's slots). */
   readonly index: number;
 }
 
@@ -96,6 +96,12 @@ function controllerRecord(cc: CongestionController): ControllerRecord {
     }
   }
   return r;
+}
+
+/** A controller record of a space's own as recordTail() wrote it at r[k…] (fold21): every value as it was. */
+function ownRecord(r: readonly number[], k: number): ControllerRecord {
+  const gain = r[k] === 2 ? 2 : r[k] === 1 ? 1 : 0;
+  return Object.freeze({ gain, maxDatagramBytes: small(r[k + 1]!), windowBytes: small(r[k + 2]!), ssthreshBytes: small(r[k + 3]!), lastMaxWindowBytes: small(r[k + 4]!), avoidanceAckedBytes: small(r[k + 5]!), recoveryStartMs: small(r[k + 6]!), inRecovery: r[k + 7] === 1, index: -1 });
 }
 
 /** The ack state fromRecord starts from (then overwritten: no object per wake). */
@@ -243,12 +249,13 @@ export class IdleSpace implements ControllerResume, AckResume {
 
   /**
    * Writes the record at r[at…] (IDLE_SLOTS; packet-space-record.ts) when it can stand for this
-   * object: no light packet out, no ack owed, a shared controller record, the default ack policy
-   * or `configPolicy` (the space's own). false: it cannot.
+   * object: no light packet out, no ack owed, the default ack policy or `configPolicy` (the
+   * space's own). false: it cannot. A controller record of the space's own writes −1 in its
+   * index slot: its values follow the record's slots (recordTail()).
    */
   writeRecord(r: number[], at: number, configPolicy: AckPolicy): boolean {
     const p = this.policy;
-    if (this.flight !== null || this.firstUnackedElicitingAtMs !== null || this.unackedEliciting !== 0 || this.#cc.index < 0 || (p !== DEFAULT_ACK_POLICY && p !== configPolicy)) return false;
+    if (this.flight !== null || this.firstUnackedElicitingAtMs !== null || this.unackedEliciting !== 0 || (p !== DEFAULT_ACK_POLICY && p !== configPolicy)) return false;
     r[at] = this.#cc.index;
     r[at + 1] = this.nextPacketNumber;
     r[at + 2] = this.pacerBudgetBytes;
@@ -262,14 +269,27 @@ export class IdleSpace implements ControllerResume, AckResume {
     return true;
   }
 
-  /** The IdleSpace writeRecord wrote at r[at…] (`configPolicy`: the space's own policy, as given there). */
-  /** The congestion window of the IdleSpace writeRecord wrote at r[at…]. */
-  static recordWindowBytes(r: readonly number[], at: number): number {
-    return shared[r[at]!]!.windowBytes;
+  /**
+   * What follows the record's slots (packet-space-record.ts), or null: nothing. The controller's
+   * state when its record is the space's own (OWN_CONTROLLER_SLOTS values), then `lower`.
+   */
+  recordTail(): number[] | null {
+    const c = this.#cc;
+    if (c.index >= 0) return this.lower;
+    const own = [c.gain, c.maxDatagramBytes, c.windowBytes, c.ssthreshBytes, c.lastMaxWindowBytes, c.avoidanceAckedBytes, c.recoveryStartMs ?? -Infinity, c.inRecovery === true ? 1 : 0];
+    return this.lower === null ? own : own.concat(this.lower);
   }
 
+  /** The congestion window of the IdleSpace writeRecord wrote at r[at…]. */
+  static recordWindowBytes(r: readonly number[], at: number): number {
+    const index = r[at]!;
+    return index < 0 ? small(r[RECORD_SLOTS + 2]!) : shared[index]!.windowBytes;
+  }
+
+  /** The IdleSpace writeRecord wrote at r[at…] (`configPolicy`: the space's own policy, as given there), with recordTail() after the slots. */
   static fromRecord(r: readonly number[], at: number, configPolicy: AckPolicy): IdleSpace {
-    const idle = new IdleSpace(shared[r[at]!]!, small(r[at + 1]!), small(r[at + 2]!), NO_ACKS);
+    const index = r[at]!;
+    const idle = new IdleSpace(index < 0 ? ownRecord(r, RECORD_SLOTS) : shared[index]!, small(r[at + 1]!), small(r[at + 2]!), NO_ACKS);
     const s = idle as Writable;
     s.policy = r[at + 3] === 1 ? configPolicy : DEFAULT_ACK_POLICY;
     s.floor = small(r[at + 4]!);
@@ -278,8 +298,9 @@ export class IdleSpace implements ControllerResume, AckResume {
     s.largestReceivedAtMs = small(r[at + 7]!);
     s.duplicates = small(r[at + 8]!);
     s.changed = r[at + 9] === 1;
-    // the ranges below the one range (a gap kept at rest) follow the record's slots
-    if (r.length > RECORD_SLOTS) s.lower = r.slice(RECORD_SLOTS).map(small);
+    // the ranges below the one range (a gap kept at rest) follow the record's slots and the controller's own state
+    const low = index < 0 ? RECORD_SLOTS + OWN_CONTROLLER_SLOTS : RECORD_SLOTS;
+    if (r.length > low) s.lower = r.slice(low).map(small);
     return idle;
   }
 

@@ -24,6 +24,14 @@ export const SEND_SLOTS = 2;
 export const RECV_AT = SEND_AT + SEND_SLOTS;
 export const RECV_SLOTS = 4;
 export const RECORD_SLOTS = RECV_AT + RECV_SLOTS;
+/**
+ * After the slots (fold21): a controller state of the space's own (IdleSpace's index slot −1: the
+ * shared table was full) as OWN_CONTROLLER_SLOTS values (gain, datagram size, window, threshold,
+ * W_max, avoidance bytes, recovery start, in recovery), then the ack ranges below the one range
+ * (a gap kept at rest) to the end. With a shared controller record (index ≥ 0) the ranges follow
+ * the slots directly.
+ */
+export const OWN_CONTROLLER_SLOTS = 8;
 
 /**
  * A new record: an array literal of doubles, so its one backing store is made with unboxed

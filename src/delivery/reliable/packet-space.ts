@@ -110,7 +110,7 @@ export class PacketSpace<F> {
     if (this.#probes !== 0) return 'probes owed';
     if (this.#rttProbe !== null) return 'rtt probe made';
     const r = newRecord();
-    if (!idle.writeRecord(r, IDLE_AT, this.#config.ackPolicy)) return idle.flight !== null ? 'light packet out' : idle.firstUnackedElicitingAtMs !== null ? 'ack owed' : 'controller record or ack policy of its own';
+    if (!idle.writeRecord(r, IDLE_AT, this.#config.ackPolicy)) return idle.flight !== null ? 'light packet out' : idle.firstUnackedElicitingAtMs !== null ? 'ack owed' : 'ack policy of its own';
     if (!this.recvCredit.writeRecord(r, RECV_AT, receiveWindow, nowMs)) return 'receive credit: another window source, a recheck under way or reliable data';
     if (!this.rtt.writeRecord(r, RTT_AT)) return 'RTT settings of its own';
     if (!this.sendCredit.writeRecord(r, SEND_AT)) return 'send credit: reliable data sent';
@@ -125,7 +125,7 @@ export class PacketSpace<F> {
   /**
    * The resting space as one array of numbers (packet-space-record.ts; pack19: ~−330 B per idle
    * peer), or null while it cannot stand for it: not resting, a light packet out, an RTT probe
-   * made, an ack owed, a controller record, ack policy or RTT settings of its own, reliable data
+   * made, an ack owed, an ack policy or RTT settings of its own, reliable data
    * sent or received (credit counts), credit whose window source is not `receiveWindow` (the one
    * `new PacketSpace(opts, record)` will be given) or whose recheck is not over at `nowMs`. The caller drops the space for the record; nothing
    * else may hold its parts (its credits: a reliable sender or receiver).
@@ -147,8 +147,10 @@ export class PacketSpace<F> {
     r[at + 6] = this.#roundSampled ? 1 : 0;
     r[at + 7] = this.#lastSampleAtMs;
     this.#record = null;
-    // a gap kept at rest (the ranges below the one range, memheap17) after the slots: one exact array
-    return idle.lower === null ? r : r.concat(idle.lower);
+    // a controller state of its own (fold21) and a gap kept at rest (the ranges below the one
+    // range, memheap17) after the slots: one exact array
+    const tail = idle.recordTail();
+    return tail === null ? r : r.concat(tail);
   }
 
   /** The congestion controller (made again if the space is in its idle form). */

@@ -7,9 +7,11 @@
 import { PacketSpace, type PacketSpaceOptions } from '../../../src/delivery/reliable/packet-space';
 import { controllerFactory, type CongestionControlName } from '../../../src/delivery/congestion/select';
 import { initialWindowBytes } from '../../../src/delivery/congestion/newreno';
-import { REST_AFTER_MS, restable } from '../../../src/delivery/reliable/packet-space-idle';
+import { IdleSpace, REST_AFTER_MS, restable } from '../../../src/delivery/reliable/packet-space-idle';
+import { DEFAULT_ACK_POLICY, type AckResume } from '../../../src/delivery/reliable/ack-tracker';
+import type { CongestionController } from '../../../src/delivery/congestion/controller';
 import { decodeAck, MAX_ACK_BYTES } from '../../../src/wire/ack';
-import { RECORD_SLOTS, newRecord } from '../../../src/delivery/reliable/packet-space-record';
+import { IDLE_AT, OWN_CONTROLLER_SLOTS, RECORD_SLOTS, newRecord } from '../../../src/delivery/reliable/packet-space-record';
 
 const MSS = 1472;
 
@@ -41,11 +43,19 @@ function run(cc: CongestionControlName, rest: boolean | 'fold', phases: { send: 
   const trace: unknown[] = [];
   const rested = { a: 0, b: 0, light: 0 };
   const folded = { a: 0, b: 0 };
+  /** Folds whose controller record was the space's own (index slot −1, fold21), and a's recovery starts in them. */
+  const own = { a: 0, b: 0, recoveryStarts: [] as number[] };
   /** `fold`: a resting space is folded into its record and made again from it (pack19), as PacketPath does between ticks. */
   const refold = (s: PacketSpace<number>, side: 'a' | 'b'): PacketSpace<number> => {
     const r = s.fold(t, WINDOW);
     if (r === null) return s;
     folded[side]++;
+    if (r[IDLE_AT] === -1) {
+      own[side]++;
+      if (side === 'a') own.recoveryStarts.push(r[RECORD_SLOTS + 6]!);
+    }
+    // a folded space's window without making it again (PacketPath.stats), shared record or own
+    expect(PacketSpace.recordFigures(r).windowBytes).toBe(s.windowBytes);
     const written = r.slice();
     const again = new PacketSpace<number>({ ...options(cc), maxDatagramBytes: PacketSpace.recordDatagramBytes(r) }, r);
     r.fill(-7); // made again: the space reads nothing more from its record (mem20: it is only the next fold's array)
@@ -111,7 +121,7 @@ function run(cc: CongestionControlName, rest: boolean | 'fold', phases: { send: 
     }
     trace.push(['gap', t, a.windowBytes, a.bytesInFlight, a.lostPackets, b.windowBytes]);
   }
-  return { trace, rested, folded, a, b };
+  return { trace, rested, folded, own, a, b };
 }
 
 describe('PacketSpace idle form', () => {
@@ -328,5 +338,65 @@ describe('PacketSpace idle form', () => {
     const resting = run(cc, true, phases);
     expect(resting.trace).toEqual(plain.trace);
     expect(resting.rested.a).toBe(phases.length);
+  });
+});
+
+/** A controller state no other space has (a fake controller: gain 0, no light path). */
+const uniqueController = (k: number, more: Partial<CongestionController> = {}): CongestionController =>
+  ({ maxDatagramBytes: MSS, windowBytes: 7_000 + k + 0.25, ssthreshBytes: 9_000 + k, inRecovery: false, ...more }) as unknown as CongestionController;
+const NO_ACKS: AckResume = { policy: DEFAULT_ACK_POLICY, floor: 0, smallest: -1, largest: -1, largestReceivedAtMs: 0, duplicates: 0, changed: false, lower: null };
+
+describe('PacketSpace folded with a controller state of its own (fold21: the shared table of 256 records full)', () => {
+  beforeAll(() => {
+    // fill the process-wide table (RECORDS = 256; this file's earlier tests took some): 300 distinct states
+    for (let k = 0; k < 300; k++) new IdleSpace(uniqueController(k), 0, 0, NO_ACKS);
+    // it is full: a new state is a space's own (index −1 in its record)
+    const r = newRecord();
+    expect(new IdleSpace(uniqueController(1_000), 0, 0, NO_ACKS).writeRecord(r, IDLE_AT, DEFAULT_ACK_POLICY)).toBe(true);
+    expect(r[IDLE_AT]).toBe(-1);
+  });
+
+  it('an own controller record and ack ranges below the one range: written after the slots and read back exactly', () => {
+    const cc = uniqueController(2_000, { ssthreshBytes: Infinity, recoveryStartMs: 12_345.5, inRecovery: true, lastMaxWindowBytes: 31_000.75, avoidanceAckedBytes: 1_234 } as Partial<CongestionController>);
+    const idle = new IdleSpace(cc, 77, 4_416.5, { ...NO_ACKS, floor: 0, smallest: 8, largest: 9, largestReceivedAtMs: 500, lower: [4, 5, 0, 2] });
+    const r = newRecord();
+    expect(idle.writeRecord(r, IDLE_AT, DEFAULT_ACK_POLICY)).toBe(true);
+    const full = r.concat(idle.recordTail()!);
+    // the layout: index −1, then after the 28 slots the controller's 8 values, then the ranges
+    expect(full[IDLE_AT]).toBe(-1);
+    expect(full.slice(RECORD_SLOTS)).toEqual([0, MSS, 7_000 + 2_000 + 0.25, Infinity, 31_000.75, 1_234, 12_345.5, 1, 4, 5, 0, 2]);
+    expect(full).toHaveLength(RECORD_SLOTS + OWN_CONTROLLER_SLOTS + 4);
+    expect(IdleSpace.recordWindowBytes(full, IDLE_AT)).toBe(9_000.25);
+    const back = IdleSpace.fromRecord(full, IDLE_AT, DEFAULT_ACK_POLICY);
+    full.fill(-7); // read back: nothing more is read from the record
+    const fields = (x: IdleSpace) => [x.maxDatagramBytes, x.windowBytes, x.ssthreshBytes, x.lastMaxWindowBytes, x.avoidanceAckedBytes, x.recoveryStartMs, x.inRecovery, x.nextPacketNumber, x.pacerBudgetBytes, x.smallest, x.largest, x.largestReceivedAtMs, x.lower];
+    expect(fields(back)).toEqual(fields(idle));
+    expect(fields(back)).toEqual([MSS, 9_000.25, Infinity, 31_000.75, 1_234, 12_345.5, true, 77, 4_416.5, 8, 9, 500, [4, 5, 0, 2]]);
+    // written again from what was read: the same record
+    const again = newRecord();
+    expect(back.writeRecord(again, IDLE_AT, DEFAULT_ACK_POLICY)).toBe(true);
+    expect(again.concat(back.recordTail()!)).toEqual(r.concat(idle.recordTail()!));
+    // no recovery (−Infinity kept), no ranges: the 8 values only
+    const plain = new IdleSpace(uniqueController(2_001), 3, 0, NO_ACKS);
+    expect(plain.recordTail()).toEqual([0, MSS, 9_001.25, 11_001, 0, 0, -Infinity, 0]);
+  });
+
+  it.each(['cubic', 'newreno'] as const)('%s: after losses (recovery start, threshold, W_max of its own) folded in every gap where it rests: the same trace as a space that never rested', (cc) => {
+    // a path (13 ms one way) and losses no test above ran: states the full table does not hold
+    const phases = [{ send: 9, lose: [2, 5, 6], gapMs: 3_000 }, { send: 1, gapMs: 3_000 }, { send: 9, lose: [13, 16, 17], gapMs: 3_000 }, { send: 1, lose: [21], gapMs: 5_000 }, { send: 4, gapMs: 3_000 }];
+    const plain = run(cc, false, phases, 13);
+    const resting = run(cc, true, phases, 13);
+    const folding = run(cc, 'fold', phases, 13);
+    expect(folding.trace).toEqual(plain.trace);
+    expect(folding.rested).toEqual(resting.rested);
+    // every rest was a fold: the table full no longer blocks one (each fold's round trip is exact: run's refold)
+    expect(folding.folded).toEqual({ a: resting.rested.a, b: resting.rested.b });
+    expect(folding.folded.a).toBe(phases.length);
+    // every fold of a had a controller record of its own, its recovery start in it (b's controller never
+    // left the initial state: its record is shared unless this test runs alone)
+    const second = cc === 'cubic' ? 6_121 : 6_122; // the second losses' period (the first: at 26 ms)
+    expect([folding.own.a, folding.own.recoveryStarts]).toEqual([5, [26, 26, second, second, second]]);
+    expect(plain.a.cc.recoveryStartMs).toBe(second);
+    expect([folding.a.rtt.smoothedMs, folding.a.windowBytes, folding.a.lostPackets, folding.a.cc.ssthreshBytes, folding.a.cc.recoveryStartMs]).toEqual([plain.a.rtt.smoothedMs, plain.a.windowBytes, plain.a.lostPackets, plain.a.cc.ssthreshBytes, plain.a.cc.recoveryStartMs]);
   });
 });
