@@ -98,7 +98,7 @@ function controllerRecord(cc: CongestionController): ControllerRecord {
   return r;
 }
 
-/** A controller record of a space's own as recordTail() wrote it at r[k…] (fold21): every value as it was. */
+/** A controller record of a space's own as writeRecordTail wrote it at r[k…] (fold21): every value as it was. */
 function ownRecord(r: readonly number[], k: number): ControllerRecord {
   const gain = r[k] === 2 ? 2 : r[k] === 1 ? 1 : 0;
   return Object.freeze({ gain, maxDatagramBytes: small(r[k + 1]!), windowBytes: small(r[k + 2]!), ssthreshBytes: small(r[k + 3]!), lastMaxWindowBytes: small(r[k + 4]!), avoidanceAckedBytes: small(r[k + 5]!), recoveryStartMs: small(r[k + 6]!), inRecovery: r[k + 7] === 1, index: -1 });
@@ -251,7 +251,7 @@ export class IdleSpace implements ControllerResume, AckResume {
    * Writes the record at r[at…] (IDLE_SLOTS; packet-space-record.ts) when it can stand for this
    * object: no light packet out, no ack owed, the default ack policy or `configPolicy` (the
    * space's own). false: it cannot. A controller record of the space's own writes −1 in its
-   * index slot: its values follow the record's slots (recordTail()).
+   * index slot: its values follow the record's slots (writeRecordTail).
    */
   writeRecord(r: number[], at: number, configPolicy: AckPolicy): boolean {
     const p = this.policy;
@@ -270,14 +270,30 @@ export class IdleSpace implements ControllerResume, AckResume {
   }
 
   /**
-   * What follows the record's slots (packet-space-record.ts), or null: nothing. The controller's
-   * state when its record is the space's own (OWN_CONTROLLER_SLOTS values), then `lower`.
+   * How many slots follow the record's slots (packet-space-record.ts; writeRecordTail): the
+   * controller's state when its record is the space's own (OWN_CONTROLLER_SLOTS), then `lower`.
    */
-  recordTail(): number[] | null {
+  recordTailSlots(): number {
+    return (this.#cc.index < 0 ? OWN_CONTROLLER_SLOTS : 0) + (this.lower?.length ?? 0);
+  }
+
+  /** Writes what follows the record's slots into `r` (its length: RECORD_SLOTS + recordTailSlots()). */
+  writeRecordTail(r: number[]): void {
+    let k = RECORD_SLOTS;
     const c = this.#cc;
-    if (c.index >= 0) return this.lower;
-    const own = [c.gain, c.maxDatagramBytes, c.windowBytes, c.ssthreshBytes, c.lastMaxWindowBytes, c.avoidanceAckedBytes, c.recoveryStartMs ?? -Infinity, c.inRecovery === true ? 1 : 0];
-    return this.lower === null ? own : own.concat(this.lower);
+    if (c.index < 0) {
+      r[k] = c.gain;
+      r[k + 1] = c.maxDatagramBytes;
+      r[k + 2] = c.windowBytes;
+      r[k + 3] = c.ssthreshBytes;
+      r[k + 4] = c.lastMaxWindowBytes;
+      r[k + 5] = c.avoidanceAckedBytes;
+      r[k + 6] = c.recoveryStartMs ?? -Infinity;
+      r[k + 7] = c.inRecovery === true ? 1 : 0;
+      k += OWN_CONTROLLER_SLOTS;
+    }
+    const low = this.lower;
+    if (low !== null) for (let j = 0; j < low.length; j++) r[k + j] = low[j]!;
   }
 
   /** The congestion window of the IdleSpace writeRecord wrote at r[at…]. */
@@ -286,7 +302,7 @@ export class IdleSpace implements ControllerResume, AckResume {
     return index < 0 ? small(r[RECORD_SLOTS + 2]!) : shared[index]!.windowBytes;
   }
 
-  /** The IdleSpace writeRecord wrote at r[at…] (`configPolicy`: the space's own policy, as given there), with recordTail() after the slots. */
+  /** The IdleSpace writeRecord wrote at r[at…] (`configPolicy`: the space's own policy, as given there), with writeRecordTail's slots after them. */
   static fromRecord(r: readonly number[], at: number, configPolicy: AckPolicy): IdleSpace {
     const index = r[at]!;
     const idle = new IdleSpace(index < 0 ? ownRecord(r, RECORD_SLOTS) : shared[index]!, small(r[at + 1]!), small(r[at + 2]!), NO_ACKS);

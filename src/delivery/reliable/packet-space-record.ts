@@ -43,6 +43,13 @@ export function newRecord(): number[] {
   return [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]; // RECORD_SLOTS of them (test/delivery/reliable/packet-space-record.test.ts)
 }
 
+/** A new record with `n` slots after its RECORD_SLOTS (packed doubles: `new Array(n)` would make a holey store). */
+export function newRecordWithTail(n: number): number[] {
+  const tail: number[] = [];
+  for (let k = 0; k < n; k++) tail.push(0);
+  return newRecord().concat(tail);
+}
+
 /** A number read back from the record, as a small integer when it is one (stored in place, not boxed). */
 export function small(x: number): number {
   return (x | 0) === x && !Object.is(x, -0) ? x | 0 : x;

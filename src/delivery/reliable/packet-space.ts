@@ -12,7 +12,7 @@ import { NewReno } from '../congestion/newreno';
 import { Pacer } from '../congestion/pacer';
 import type { CongestionController } from '../congestion/controller';
 import { ReceiveCredit, SendCredit, type WindowSource } from '../flow';
-import { IDLE_AT, RECORD_SLOTS, RECV_AT, RTT_AT, SEND_AT, SPACE_AT, newRecord, small } from './packet-space-record';
+import { IDLE_AT, RECORD_SLOTS, RECV_AT, RTT_AT, SEND_AT, SPACE_AT, newRecord, newRecordWithTail, small } from './packet-space-record';
 import { decodeAck, encodeAckInto, MAX_ACK_BYTES, type AckFrame } from '../../wire/ack';
 import { AckTracker } from './ack-tracker';
 import { DEFAULT_MAX_PTO_MS, LossDetector, type AckResult, type TimeoutResult } from './loss';
@@ -58,9 +58,9 @@ export class PacketSpace<F> {
   #rttProbe: RttProbe | null = null;
   #lastSampleAtMs = -Infinity;
   /**
-   * The record this space was made from (null: none, or one with ranges after its slots): the
-   * next fold() writes into it again, so a link that rests again after a keepalive exchange
-   * makes no new array for it (mem20).
+   * The record this space was made from (null: none): the next fold() writes into it again when
+   * it has the length needed (what follows the slots unchanged in size: fold21), so a link that
+   * rests again after a keepalive exchange makes no new array for it (mem20).
    */
   #record: number[] | null = null;
 
@@ -72,7 +72,7 @@ export class PacketSpace<F> {
   constructor(opts: PacketSpaceOptions, record?: number[]) {
     this.#config = spaceConfig(opts);
     if (record !== undefined) {
-      if (record.length === RECORD_SLOTS) this.#record = record;
+      this.#record = record;
       this.rtt = RttStats.fromRecord(record, RTT_AT);
       this.sendCredit = SendCredit.fromRecord(record, SEND_AT);
       this.recvCredit = ReceiveCredit.fromRecord(opts.receiveWindow, record, RECV_AT);
@@ -134,7 +134,9 @@ export class PacketSpace<F> {
     const idle = this.#idle;
     if (idle === null || this.#probes !== 0 || this.#rttProbe !== null) return null;
     // every slot is written below (a failed fold leaves the space awake: the record is only its scratch)
-    const r = this.#record ?? newRecord();
+    const tailSlots = idle.recordTailSlots();
+    const reuse = this.#record !== null && this.#record.length === RECORD_SLOTS + tailSlots;
+    const r = reuse ? this.#record! : tailSlots === 0 ? newRecord() : newRecordWithTail(tailSlots);
     if (!idle.writeRecord(r, IDLE_AT, this.#config.ackPolicy) || !this.recvCredit.writeRecord(r, RECV_AT, receiveWindow, nowMs)) return null;
     if (!this.rtt.writeRecord(r, RTT_AT) || !this.sendCredit.writeRecord(r, SEND_AT)) return null;
     const at = SPACE_AT;
@@ -148,9 +150,9 @@ export class PacketSpace<F> {
     r[at + 7] = this.#lastSampleAtMs;
     this.#record = null;
     // a controller state of its own (fold21) and a gap kept at rest (the ranges below the one
-    // range, memheap17) after the slots: one exact array
-    const tail = idle.recordTail();
-    return tail === null ? r : r.concat(tail);
+    // range, memheap17) after the slots: in the array it was made from, or one exact new one
+    if (tailSlots !== 0) idle.writeRecordTail(r);
+    return r;
   }
 
   /** The congestion controller (made again if the space is in its idle form). */
