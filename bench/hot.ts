@@ -29,6 +29,8 @@ async function counters(w: Workload, ms: number): Promise<void> {
     console.log(`  sender refused    ${JSON.stringify(s['refused'])}  'writable' wake-ups ${String(s['wakes'] ?? '-')}, parked ${String(s['parkedMs'] ?? '-')} ms, event loop utilisation ${String(s['elu'] ?? '-')} (receiver ${String(r['elu'] ?? '-')})`);
     console.log(`  sender path       ${JSON.stringify(s['path'])}`);
     console.log(`  receiver counters ${JSON.stringify(r['counters'])}`);
+    // The receiver's srtt: in datagram mode its only samples are its RTT probes (rtt21: it lags the sender's after a backlog).
+    console.log(`  receiver path     ${JSON.stringify(r['path'])}`);
   } finally {
     await Promise.all([recv.exit(), send.exit()]);
   }
