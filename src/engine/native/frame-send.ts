@@ -166,22 +166,62 @@ export function sendFrame(link: NativeLink, frame: Frame, settles: readonly OutM
   return recordSent(link, frame, now, datagram.length, ackEliciting, refs);
 }
 
+const NO_BYTES = new Uint8Array(0);
+const settleNothing = (): void => {};
+/** Spare MessageHandOvers kept (as many as datagrams in flight to the kernel at once, bounded like the datagram pool). */
+const MAX_SPARE_HANDOVERS = 256;
+const spareHandOvers: MessageHandOver[] = [];
+let handOversMade = 0;
+
+/**
+ * The transport callback of a datagram that carries one whole message (sendMessageFrame): the
+ * slot back to the pool, then the message settled. One object per datagram the transport holds,
+ * taken again once its callback ran — no closure and context per message (issue 12, dg22). A
+ * transport that refused the datagram (threw, or had no socket) never calls back: that object
+ * is not reused, as a closure would not be.
+ */
+class MessageHandOver {
+  link: NativeLink | null = null;
+  datagram: Uint8Array = NO_BYTES;
+  resolve: () => void = settleNothing;
+  reject: (e: Error) => void = settleNothing;
+  readonly done = (err: Error | null): void => {
+    const { link, datagram, resolve, reject } = this;
+    this.link = null;
+    this.datagram = NO_BYTES;
+    this.resolve = this.reject = settleNothing;
+    if (spareHandOvers.length < MAX_SPARE_HANDOVERS) spareHandOvers.push(this);
+    releaseDatagram(datagram);
+    if (link === null) return;
+    if (err) return reject(networkRefused(link.peer, err));
+    link.peer.counters.messagesOut++;
+    link.ctx.counters.messagesOut++;
+    resolve();
+  };
+}
+
+/** Callback objects of sendMessageFrame made so far and spare now (tests, benchmarks). */
+export function handOverStats(): { made: number; spare: number } {
+  return { made: handOversMade, spare: spareHandOvers.length };
+}
+
 /**
  * sendFrame for a frame that carries one whole message (the express path, express.ts): on the
  * session and at the time the caller checked, settling that one message by its resolving
  * functions (no queue entry, no settles array). Returns the packet number, or -1 (rejected).
  */
 export function sendMessageFrame(link: NativeLink, session: Session, now: number, frame: Frame, refs: FrameRef[], resolve: () => void, reject: (e: Error) => void): number {
-  const { ctx, peer } = link;
   const datagram = numberAndSeal(link, session, frame, now, 0, false);
-  const done = (err: Error | null): void => {
-    releaseDatagram(datagram);
-    if (err) return reject(networkRefused(peer, err));
-    peer.counters.messagesOut++;
-    ctx.counters.messagesOut++;
-    resolve();
-  };
-  const refused = handOver(link, datagram, done);
+  let h = spareHandOvers.pop();
+  if (h === undefined) {
+    h = new MessageHandOver();
+    handOversMade++;
+  }
+  h.link = link;
+  h.datagram = datagram;
+  h.resolve = resolve;
+  h.reject = reject;
+  const refused = handOver(link, datagram, h.done);
   if (refused !== null) {
     reject(refused);
     return -1;
