@@ -16,6 +16,7 @@ import { stackless } from './stackless';
 import type { NativeLink } from './link';
 import type { FrameRef } from './frame-ref';
 import { releaseDatagram, takeDatagram } from './datagram-pool';
+import { wallAt } from './wall-clock';
 
 export const SEAL_OVERHEAD_BYTES = DATA_HEADER_BYTES + AEAD_TAG_BYTES;
 /**
@@ -101,7 +102,10 @@ function carriesLiveness(frame: Frame): boolean {
  */
 function numberAndSeal(link: NativeLink, session: Session, frame: Frame, now: number, exactBytes: number, oversize: boolean): Uint8Array {
   const ctx = link.ctx;
-  frame.t = ctx.clock.now() + session.timeBiasMs; // the clock the peer measured at the handshake
+  // The wall clock from the caller's monotonic read (wall-clock.ts: on the system clock re-read
+  // once the monotonic clock moved 1 ms, as the receive path does; the peer judges it within
+  // its freshness window, seconds), offset by the bias the peer measured at the handshake.
+  frame.t = wallAt(ctx.clock, now) + session.timeBiasMs;
   frame.n = link.path.space.nextPacketNumber; // without waking a resting space (idle15)
   frame.i = link.instance;
   const base = unpaddedFrameBytes(frame); // computed once: padding target and encoder share it
