@@ -8,14 +8,14 @@ import { DATA_HEADER_BYTES, AEAD_TAG_BYTES } from '../../constants';
 import { DeliveryError } from '../../errors';
 import { encodeFrameInto, encodedFrameBytes, unpaddedFrameBytes, FRAME_FIXED_OVERHEAD_BYTES, type Frame } from '../../wire/frame';
 import { paddedSize } from '../../wire/padding';
-import { countSent, type NodeContext } from '../context';
-import type { Peer } from '../../peer/peer';
+import { countSent } from '../context';
 import type { Session } from '../../crypto/session';
 import type { OutMessage } from '../../peer/outbox';
 import { stackless } from './stackless';
 import type { NativeLink } from './link';
 import type { FrameRef } from './frame-ref';
 import { releaseDatagram, takeDatagram } from './datagram-pool';
+import { handOverCallback, networkRefused } from './hand-over';
 import { wallAt } from './wall-clock';
 
 export const SEAL_OVERHEAD_BYTES = DATA_HEADER_BYTES + AEAD_TAG_BYTES;
@@ -34,27 +34,12 @@ export const PACKET_ACK_RESERVE_BYTES = 24;
 /** Frame references of a datagram that carries nothing to settle or requeue (shared, never written). */
 export const NO_REFS: FrameRef[] = Object.freeze([]) as unknown as FrameRef[];
 
+/** No messages to settle (shared, never written). */
+const NO_SETTLES: readonly OutMessage[] = Object.freeze([]);
+
 /** Bytes of frame content (items + controls) that fit in one datagram to this peer, beside a packet ack. */
 export function frameBudget(link: NativeLink): number {
   return link.path.maxDatagram - SEAL_OVERHEAD_BYTES - FRAME_HEADER_BYTES - PACKET_ACK_RESERVE_BYTES;
-}
-
-/** The error of a message whose datagram the network refused (the transport's callback or a throwing send). */
-function networkRefused(peer: Peer, err: Error): DeliveryError {
-  return stackless(() => new DeliveryError('ERR_PEER_UNREACHABLE', `message to peer ${peer.label()} not sent: the network refused the datagram (${(err as NodeJS.ErrnoException).code ?? 'error'})`));
-}
-
-/** Settles the messages whose last item rode in one datagram, once the transport took it. */
-function settleSent(ctx: NodeContext, peer: Peer, messages: readonly OutMessage[], err: Error | null): void {
-  for (const m of messages) {
-    if (err) {
-      m.reject(networkRefused(peer, err));
-      continue;
-    }
-    peer.counters.messagesOut++;
-    ctx.counters.messagesOut++;
-    m.resolve();
-  }
 }
 
 /**
@@ -156,57 +141,13 @@ export function sendFrame(link: NativeLink, frame: Frame, settles: readonly OutM
     return -1;
   }
   const datagram = numberAndSeal(link, session, frame, now, exactBytes, oversize);
-  // The slot goes back to the pool once the transport is done with the bytes.
-  const done = (err: Error | null): void => {
-    releaseDatagram(datagram);
-    if (settles.length > 0) settleSent(ctx, peer, settles, err);
-    onHanded?.(err);
-  };
-  const refused = handOver(link, datagram, done);
+  // The slot goes back to the pool once the transport is done with the bytes (hand-over.ts).
+  const refused = handOver(link, datagram, handOverCallback(link, datagram, settles, onHanded ?? null));
   if (refused !== null) {
     for (const m of settles) m.reject(refused);
     return -1;
   }
   return recordSent(link, frame, now, datagram.length, ackEliciting, refs);
-}
-
-const NO_BYTES = new Uint8Array(0);
-const settleNothing = (): void => {};
-/** Spare MessageHandOvers kept (as many as datagrams in flight to the kernel at once, bounded like the datagram pool). */
-const MAX_SPARE_HANDOVERS = 256;
-const spareHandOvers: MessageHandOver[] = [];
-let handOversMade = 0;
-
-/**
- * The transport callback of a datagram that carries one whole message (sendMessageFrame): the
- * slot back to the pool, then the message settled. One object per datagram the transport holds,
- * taken again once its callback ran — no closure and context per message (issue 12, dg22). A
- * transport that refused the datagram (threw, or had no socket) never calls back: that object
- * is not reused, as a closure would not be.
- */
-class MessageHandOver {
-  link: NativeLink | null = null;
-  datagram: Uint8Array = NO_BYTES;
-  resolve: () => void = settleNothing;
-  reject: (e: Error) => void = settleNothing;
-  readonly done = (err: Error | null): void => {
-    const { link, datagram, resolve, reject } = this;
-    this.link = null;
-    this.datagram = NO_BYTES;
-    this.resolve = this.reject = settleNothing;
-    if (spareHandOvers.length < MAX_SPARE_HANDOVERS) spareHandOvers.push(this);
-    releaseDatagram(datagram);
-    if (link === null) return;
-    if (err) return reject(networkRefused(link.peer, err));
-    link.peer.counters.messagesOut++;
-    link.ctx.counters.messagesOut++;
-    resolve();
-  };
-}
-
-/** Callback objects of sendMessageFrame made so far and spare now (tests, benchmarks). */
-export function handOverStats(): { made: number; spare: number } {
-  return { made: handOversMade, spare: spareHandOvers.length };
 }
 
 /**
@@ -216,16 +157,7 @@ export function handOverStats(): { made: number; spare: number } {
  */
 export function sendMessageFrame(link: NativeLink, session: Session, now: number, frame: Frame, refs: FrameRef[], resolve: () => void, reject: (e: Error) => void): number {
   const datagram = numberAndSeal(link, session, frame, now, 0, false);
-  let h = spareHandOvers.pop();
-  if (h === undefined) {
-    h = new MessageHandOver();
-    handOversMade++;
-  }
-  h.link = link;
-  h.datagram = datagram;
-  h.resolve = resolve;
-  h.reject = reject;
-  const refused = handOver(link, datagram, h.done);
+  const refused = handOver(link, datagram, handOverCallback(link, datagram, NO_SETTLES, null, resolve, reject));
   if (refused !== null) {
     reject(refused);
     return -1;

@@ -1,13 +1,14 @@
 /**
- * The send callback of a datagram carrying one whole message (frame-send.ts sendMessageFrame,
- * MessageHandOver): reused once its callback ran, so a flow of express sends makes a handful of
- * callback objects, not one closure per message — and each message is still settled by its own
- * datagram's callback: resolved and counted once handed over, rejected (ERR_PEER_UNREACHABLE)
- * when the network refused it, with no cross-talk between the messages sharing an object.
+ * The send callback of a sealed datagram (src/engine/native/hand-over.ts, used by frame-send.ts
+ * sendFrame and sendMessageFrame): reused once its callback ran, so a flow of sends makes a
+ * handful of callback objects, not one closure per datagram — and each datagram still settles
+ * what rode in it: its messages resolved and counted once handed over, rejected
+ * (ERR_PEER_UNREACHABLE) when the network refused it, with no cross-talk between the datagrams
+ * sharing an object.
  */
 import { SimWorld, bytesOf, watch } from '../../sim/harness';
 import { expressSent } from '../../../src/engine/native/express';
-import { handOverStats } from '../../../src/engine/native/frame-send';
+import { handOverStats } from '../../../src/engine/native/hand-over';
 import type { OpenTransport } from '../../../src/net/transport';
 import type { UdpVaultNode } from '../../../src/index';
 
@@ -16,11 +17,13 @@ const B = '10.7.0.2';
 
 /** A 1 KiB message's datagram is 1088–1120 bytes (padded to its bucket); the path MTU probes are larger (1252 and up). */
 const PROBE_MIN_BYTES = 1200;
+/** Two 64-byte messages in one frame of the pump, padded to its bucket. */
+const PUMP_FRAME_BYTES = 256;
 
 type Done = (err: Error | null) => void;
 
 /** a's transport, recording each data datagram's callback; `failNext` makes the next N sends fail in their callback. */
-function recorder(): { wrap: (open: OpenTransport) => OpenTransport; callbacks: Done[]; failNext: number } {
+function recorder(records: (bytes: number) => boolean = (len) => len > 1000 && len < PROBE_MIN_BYTES): { wrap: (open: OpenTransport) => OpenTransport; callbacks: Done[]; failNext: number } {
   const r = {
     callbacks: [] as Done[],
     failNext: 0,
@@ -33,7 +36,7 @@ function recorder(): { wrap: (open: OpenTransport) => OpenTransport; callbacks: 
         close: () => t.close(),
         send: (parts, port, address, family, done) => {
           const len = Array.isArray(parts) ? 0 : (parts as Uint8Array).length;
-          if (done && len > 1000 && len < PROBE_MIN_BYTES) {
+          if (done && records(len)) {
             r.callbacks.push(done);
             if (r.failNext > 0) {
               r.failNext--;
@@ -56,19 +59,21 @@ function out(n: UdpVaultNode): number[] {
   return [n.status().counters.messagesOut, n.peers()[0]!.counters.messagesOut];
 }
 
-async function pairWith(w: SimWorld, wrap: (open: OpenTransport) => OpenTransport): Promise<[UdpVaultNode, UdpVaultNode]> {
+async function pairWith(w: SimWorld, wrap: (open: OpenTransport) => OpenTransport, wrapB?: (open: OpenTransport) => OpenTransport): Promise<[UdpVaultNode, UdpVaultNode]> {
   const a = await w.node(A, {}, wrap);
-  const b = await w.node(B);
+  const b = await w.node(B, {}, wrapB);
   await w.pair(a, b);
   return [a, b];
 }
 
-describe('express sends: the reused send callback', () => {
-  test('40 messages sent one per turn: every one by the express path, resolved and counted, on 1 callback object', async () => {
+describe('the reused send callback', () => {
+  test('40 messages sent one per turn: every one by the express path, resolved and counted, on 1 callback object; the lone acks answering them on 1 too', async () => {
     const w = new SimWorld(31);
     const rec = recorder();
+    const acks = recorder((len) => len === 128); // b's lone acks (the pump: sendFrame), padded to 128 bytes
     try {
-      const [a, b] = await pairWith(w, rec.wrap);
+      const [a, b] = await pairWith(w, rec.wrap, acks.wrap);
+      const acks0 = acks.callbacks.length;
       let got = 0;
       b.on('message', () => got++);
       const made0 = handOverStats().made;
@@ -87,7 +92,11 @@ describe('express sends: the reused send callback', () => {
       expect(rec.callbacks.length).toBe(40);
       // One object served them all (a closure per message before: 40 distinct functions).
       expect(new Set(rec.callbacks).size).toBe(1);
-      expect(handOverStats().made - made0).toBeLessThanOrEqual(1);
+      // b's lone acks in the meantime: one object too (sendFrame's closure per datagram before).
+      const lone = acks.callbacks.slice(acks0);
+      expect(lone.length).toBeGreaterThanOrEqual(10);
+      expect(new Set(lone).size).toBe(1);
+      expect(handOverStats().made - made0).toBeLessThanOrEqual(2);
     } finally {
       await w.closeAll();
     }
@@ -130,6 +139,29 @@ describe('express sends: the reused send callback', () => {
       expect(inTurn).toBe(3);
       expect(sends.map((s) => s.state)).toEqual(['resolved', 'resolved', 'resolved']);
       expect(new Set(rec.callbacks).size).toBe(3); // in flight together: three objects
+    } finally {
+      await w.closeAll();
+    }
+  });
+
+  test("a pump's frame of two messages: refused in its callback, both rejected; the object then settles the next frame's two", async () => {
+    const w = new SimWorld(34);
+    const rec = recorder((len) => len === PUMP_FRAME_BYTES);
+    try {
+      const [a] = await pairWith(w, rec.wrap);
+      await w.scheduler.advance(1_000);
+      const out0 = out(a);
+      rec.failNext = 1;
+      const first = [watch(a.send('b', bytesOf(64, 1))), watch(a.send('b', bytesOf(64, 2)))];
+      await w.scheduler.advance(50);
+      const second = [watch(a.send('b', bytesOf(64, 3))), watch(a.send('b', bytesOf(64, 4)))];
+      await w.scheduler.advance(50);
+      expect(first.map((s) => s.state)).toEqual(['rejected', 'rejected']);
+      for (const s of first) expect((s.error as { code?: string }).code).toBe('ERR_PEER_UNREACHABLE');
+      expect(second.map((s) => s.state)).toEqual(['resolved', 'resolved']);
+      expect(out(a).map((v, k) => v - out0[k]!)).toEqual([2, 2]); // the refused two are not counted
+      expect(rec.callbacks.length).toBe(2); // one datagram per turn, each carrying both messages
+      expect(rec.callbacks[1]).toBe(rec.callbacks[0]);
     } finally {
       await w.closeAll();
     }
