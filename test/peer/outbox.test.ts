@@ -2,7 +2,7 @@
 import { Outbox, type OutMessage } from '../../src/peer/outbox';
 
 function msg(name: string, deadlineMs: number, bytes = 10): OutMessage & { name: string } {
-  return { name, items: [], bytes, deadlineMs, resolve: () => undefined, reject: () => undefined };
+  return { name, bytes, deadlineMs, resolve: () => undefined, reject: () => undefined };
 }
 const limits = { maxMessages: 3, maxBytes: 100 };
 
