@@ -61,11 +61,17 @@ export class Outbox<M extends OutMessage = OutMessage> {
     return true;
   }
 
-  /** Moves this turn's batch to the queue; returns the messages refused for lack of room. */
-  batchToQueue(limits: QueueLimits): M[] {
+  /**
+   * Moves this turn's batch to the queue; returns the messages refused for lack of room. With
+   * `nowMs` (the flush's time), each message is due at nowMs + its timeoutMs: a batch is timed
+   * from the end-of-turn flush that queues it, so send() reads no clock (s64).
+   */
+  batchToQueue(limits: QueueLimits, nowMs?: number): M[] {
     const batch = this.#batch;
     this.#batch = null;
-    return batch === null ? [] : batch.filter((m) => !this.enqueue(m, limits));
+    if (batch === null) return [];
+    if (nowMs !== undefined) for (const m of batch) m.deadlineMs = nowMs + (m.timeoutMs ?? 0);
+    return batch.filter((m) => !this.enqueue(m, limits));
   }
 
   /** The queue then the batch, in order, leaving both empty. */

@@ -30,6 +30,17 @@ describe('Outbox', () => {
     expect(o.takeAll().map((m) => m.name)).toEqual(['q1', 'b1', 'b2']);
   });
 
+  test('with the flush\'s time, each batched message is due at that time + its own timeoutMs', () => {
+    const o = new Outbox<ReturnType<typeof msg>>();
+    o.push({ ...msg('b1', 0), timeoutMs: 300 });
+    o.push({ ...msg('b2', 0), timeoutMs: 100 });
+    expect(o.batchToQueue(limits, 5_000)).toEqual([]);
+    expect(o.nextDeadline).toBe(5_100);
+    expect(o.expire(5_099).map((m) => m.name)).toEqual([]);
+    expect(o.expire(5_100).map((m) => m.name)).toEqual(['b2']);
+    expect(o.expire(5_300).map((m) => m.name)).toEqual(['b1']);
+  });
+
   test('controls are taken once; clear returns batch and queue', () => {
     const o = new Outbox<ReturnType<typeof msg>>();
     o.pushControl({ type: 'keepalive' });

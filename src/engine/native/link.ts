@@ -177,7 +177,7 @@ export class NativeLink implements PeerLink {
         const body = datagramBody(this, data);
         // The shared executor hands the resolving functions over: no closure and context per message.
         const p = new Promise<void>(capture);
-        this.#push(body, bodyFlags(), data.length, this.ctx.clock.monotonic(), opts, captured.resolve, captured.reject);
+        this.#push(body, bodyFlags(), data.length, opts, captured.resolve, captured.reject);
         return p;
       }
       const now = this.ctx.clock.monotonic();
@@ -186,7 +186,7 @@ export class NativeLink implements PeerLink {
       const session = expressSession(this, wholeItemBytes(body), now);
       const p = new Promise<void>(capture);
       const { resolve, reject } = captured;
-      if (session === null || !sendExpress(this, session, now, body, flags, resolve, reject)) this.#push(body, flags, data.length, now, opts, resolve, reject);
+      if (session === null || !sendExpress(this, session, now, body, flags, resolve, reject)) this.#push(body, flags, data.length, opts, resolve, reject);
       return p;
     } catch (e) {
       return Promise.reject(e);
@@ -213,8 +213,8 @@ export class NativeLink implements PeerLink {
    * The flush is scheduled by the batch's first message; until that flush takes the batch the
    * peer stays queued for it (node/flush.ts), so the others need not ask again (s64).
    */
-  #push(body: Uint8Array, flags: number, bytes: number, now: number, opts: LinkSendOptions, resolve: () => void, reject: (e: Error) => void): void {
-    const m = datagramMessage(this, body, flags, bytes, now, opts.timeoutMs ?? this.ctx.settings.handshakeTimeoutMs, resolve, reject);
+  #push(body: Uint8Array, flags: number, bytes: number, opts: LinkSendOptions, resolve: () => void, reject: (e: Error) => void): void {
+    const m = datagramMessage(this, body, flags, bytes, opts.timeoutMs ?? this.ctx.settings.handshakeTimeoutMs, resolve, reject);
     if (this.outbox.push(m)) this.ctx.scheduleFlush(this.peer);
   }
 

@@ -83,6 +83,8 @@ export function bodyFlags(): number {
  * item (`flags`, `data`: its body; `fragments` null): the pump puts the entry itself in the
  * frame, so send() makes one object per message, not an entry, an item and an array (s64).
  * Otherwise `fragments` are its items (`flags`, `data`: the whole body, never sent as such).
+ * `deadlineMs` is set when the flush puts it in the pre-session queue (Outbox.batchToQueue):
+ * the flush's time + `timeoutMs`, so send() reads no clock for it.
  */
 export interface DatagramMessage extends OutMessage, PayloadItem {
   fragments: PayloadItem[] | null;
@@ -91,11 +93,11 @@ export interface DatagramMessage extends OutMessage, PayloadItem {
 
 /**
  * The outbox entry of a datagram-mode body (whole, or with its fragments); `bytes` is the
- * message's size before compression, `timeoutMs` how long it may wait for a session from `now`.
+ * message's size before compression, `timeoutMs` how long it may wait for a session.
  * Every entry has the same fields in the same order (one object shape for the pump and the encoder).
  */
-export function datagramMessage(link: NativeLink, body: Uint8Array, flags: number, bytes: number, now: number, timeoutMs: number, resolve: () => void, reject: (e: Error) => void): DatagramMessage {
-  return { flags, data: body, fragments: fragmentsOf(link, body, flags), bytes, deadlineMs: now + timeoutMs, timeoutMs, resolve, reject };
+export function datagramMessage(link: NativeLink, body: Uint8Array, flags: number, bytes: number, timeoutMs: number, resolve: () => void, reject: (e: Error) => void): DatagramMessage {
+  return { flags, data: body, fragments: fragmentsOf(link, body, flags), bytes, deadlineMs: 0, timeoutMs, resolve, reject };
 }
 
 /** Null when the body fits one frame whole (the item is the message itself); else its fragment items. */

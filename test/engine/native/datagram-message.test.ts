@@ -30,16 +30,16 @@ describe('DatagramMessage', () => {
   test('a whole message is one entry, its own item: exactly these fields, in this order, its body as data', () => {
     const link = fakeLink(new WindowWaitQueue({ maxMessages: 10, maxBytes: 1 << 20 }));
     const body = bytesOf(64, 1);
-    const m = datagramMessage(link, body, FLAG_COMPRESSED, 70, 1000, 5000, ok, fail);
+    const m = datagramMessage(link, body, FLAG_COMPRESSED, 70, 5000, ok, fail);
     expect(Object.keys(m)).toEqual(['flags', 'data', 'fragments', 'bytes', 'deadlineMs', 'timeoutMs', 'resolve', 'reject']);
     expect(m.data).toBe(body);
-    expect([m.flags, m.fragments, m.bytes, m.deadlineMs, m.timeoutMs]).toEqual([FLAG_COMPRESSED, null, 70, 6000, 5000]);
+    expect([m.flags, m.fragments, m.bytes, m.deadlineMs, m.timeoutMs]).toEqual([FLAG_COMPRESSED, null, 70, 0, 5000]);
     expect([m.resolve, m.reject]).toEqual([ok, fail]);
   });
 
   test('a body larger than a frame keeps its fragments (one message id), with the same fields', () => {
     const link = fakeLink(new WindowWaitQueue({ maxMessages: 10, maxBytes: 1 << 20 }));
-    const m = datagramMessage(link, bytesOf(3000, 2), 0, 3000, 0, 10, ok, fail);
+    const m = datagramMessage(link, bytesOf(3000, 2), 0, 3000, 10, ok, fail);
     expect(Object.keys(m)).toEqual(['flags', 'data', 'fragments', 'bytes', 'deadlineMs', 'timeoutMs', 'resolve', 'reject']);
     const f = m.fragments!;
     expect(f.map((x) => [x.flags, x.id, x.index, x.count, x.data.length])).toEqual([
@@ -53,7 +53,7 @@ describe('DatagramMessage', () => {
     const waiting = new WindowWaitQueue<DatagramMessage>({ maxMessages: 100, maxBytes: 1 << 20 });
     const link = fakeLink(waiting);
     const bodies = Array.from({ length: 16 }, (_, i) => bytesOf(64, i));
-    const entries = bodies.map((b, i) => datagramMessage(link, b, i === 3 ? FLAG_COMPRESSED : 0, 64, 0, 10, ok, fail));
+    const entries = bodies.map((b, i) => datagramMessage(link, b, i === 3 ? FLAG_COMPRESSED : 0, 64, 10, ok, fail));
     for (const m of entries) waiting.push(m, m.bytes, 50);
     const packer = new FramePacker(link, null, 0);
     packer.begin([], [], 1472);
@@ -76,7 +76,7 @@ describe('DatagramMessage', () => {
   test('a fragmented entry goes item by item (a `current` record) and settles with its last fragment', () => {
     const waiting = new WindowWaitQueue<DatagramMessage>({ maxMessages: 100, maxBytes: 1 << 20 });
     const link = fakeLink(waiting);
-    const m = datagramMessage(link, bytesOf(3000, 3), 0, 3000, 0, 10, ok, fail);
+    const m = datagramMessage(link, bytesOf(3000, 3), 0, 3000, 10, ok, fail);
     waiting.push(m, m.bytes, 50);
     const packer = new FramePacker(link, null, 0);
     const sent: PayloadItem[][] = [];
@@ -154,5 +154,33 @@ describe('a turn of small datagram-mode messages', () => {
     expect(second.every((s) => s.state === 'resolved')).toBe(true);
     expect(got.map((m) => Buffer.from(m.data))).toEqual(Array.from({ length: 50 }, (_, i) => Buffer.from(bytesOf(64, i))));
     ctx.scheduleFlush = schedule;
+  });
+
+  test('send() of a small message reads no clock; without a session it fails ERR_NO_SESSION at its flush\'s time + its timeout', async () => {
+    const a = await w.node('10.9.0.1');
+    const b = await w.node('10.9.0.2');
+    await w.pair(a, b);
+    const monotonic = w.clock.monotonic.bind(w.clock);
+    let reads = 0;
+    w.clock.monotonic = (): number => {
+      reads++;
+      return monotonic();
+    };
+    const sends = Array.from({ length: 30 }, (_, i) => watch(a.send('b', bytesOf(64, i))));
+    expect(reads).toBe(0);
+    await w.scheduler.drain();
+    expect(sends.every((s) => s.state === 'resolved')).toBe(true);
+    w.clock.monotonic = monotonic;
+    // A peer that never answers: the message waits in the pre-session queue for its timeout.
+    await a.addPeer({ endpoint: '10.9.0.9:11000', name: 'gone', key: b.publicKey.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')) });
+    const t0 = w.clock.monotonic();
+    const lost = watch(a.send('gone', bytesOf(64, 99), { timeoutMs: 700 }));
+    await w.scheduler.advance(699);
+    expect(lost.state).toBe('pending');
+    expect(await w.scheduler.runUntil(() => lost.state !== 'pending', 1_000)).toBe(true);
+    expect(w.clock.monotonic() - t0).toBeLessThanOrEqual(700 + 100); // found at the next tick
+    const e = lost.error as { code: string; message: string };
+    expect(e.code).toBe('ERR_NO_SESSION');
+    expect(e.message).toBe('no session: the handshake with gone did not complete within 0.7 s');
   });
 });
