@@ -45,15 +45,15 @@ function networkRefused(peer: Peer, err: Error): DeliveryError {
 
 /** Settles the messages whose last item rode in one datagram, once the transport took it. */
 function settleSent(ctx: NodeContext, peer: Peer, messages: readonly OutMessage[], err: Error | null): void {
-  for (const m of messages) {
-    if (err) {
-      m.reject(networkRefused(peer, err));
-      continue;
-    }
-    peer.counters.messagesOut++;
-    ctx.counters.messagesOut++;
-    m.resolve();
+  const n = messages.length;
+  if (err) {
+    for (let k = 0; k < n; k++) messages[k]!.reject(networkRefused(peer, err));
+    return;
   }
+  // Counted once per datagram, before any handler can run (they run later, as microtasks).
+  peer.counters.messagesOut += n;
+  ctx.counters.messagesOut += n;
+  for (let k = 0; k < n; k++) messages[k]!.resolve();
 }
 
 /**

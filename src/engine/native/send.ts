@@ -48,10 +48,10 @@ let compressFlags = 0;
  * (a reliable send takes both without a [body, flags] tuple per message, issue 12).
  */
 export function compressIfSmaller(link: NativeLink, data: Uint8Array): Uint8Array {
-  const { ctx, compression } = link;
   compressFlags = 0;
-  if (data.length < COMPRESSION_MIN_BYTES || ctx.settings.compressionLevel <= 0) return data;
-  if (!compression.shouldTry()) return data;
+  if (data.length < COMPRESSION_MIN_BYTES) return data; // before the backoff is read (made): a link of small messages never makes one
+  const { ctx, compression } = link;
+  if (ctx.settings.compressionLevel <= 0 || !compression.shouldTry()) return data;
   const z = compress(data, ctx.settings.compressionLevel);
   const smaller = z.length < data.length;
   compression.record(smaller);

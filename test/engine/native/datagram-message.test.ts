@@ -133,6 +133,9 @@ describe('a turn of small datagram-mode messages', () => {
       scheduled++;
       schedule(p);
     };
+    const out0 = a.status().counters.messagesOut;
+    const peerOut = (): number => a.peers().find((p) => p.name === 'b')!.counters.messagesOut;
+    const peerOut0 = peerOut();
     const first = Array.from({ length: 45 }, (_, i) => watch(a.send('b', bytesOf(64, i))));
     expect(scheduled).toBe(1);
     await w.scheduler.drain();
@@ -141,9 +144,11 @@ describe('a turn of small datagram-mode messages', () => {
     held.shift()!();
     await w.scheduler.drain();
     expect(first.map((s) => s.state)).toEqual([...Array<string>(20).fill('resolved'), ...Array<string>(25).fill('pending')]);
+    expect([a.status().counters.messagesOut - out0, peerOut() - peerOut0]).toEqual([20, 20]); // counted as the datagram is handed over
     for (const r of held.splice(0)) r();
     await w.scheduler.drain();
     expect(first.every((s) => s.state === 'resolved')).toBe(true);
+    expect([a.status().counters.messagesOut - out0, peerOut() - peerOut0]).toEqual([45, 45]);
     // The next turn's batch schedules its own flush.
     const second = Array.from({ length: 5 }, (_, i) => watch(a.send('b', bytesOf(64, 45 + i))));
     expect(scheduled).toBe(2);
