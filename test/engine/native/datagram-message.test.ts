@@ -9,8 +9,7 @@ import { FramePacker } from '../../../src/engine/native/frame-packer';
 import { WindowWaitQueue } from '../../../src/delivery/congestion/window-wait';
 import { encodeFrame, unpaddedFrameBytes, FLAG_COMPRESSED, FLAG_FRAGMENT, type Frame, type PayloadItem } from '../../../src/wire/frame';
 import type { NativeLink } from '../../../src/engine/native/link';
-import type { OpenTransport, Transport } from '../../../src/net/transport';
-import { SimWorld, bytesOf, messages, watch } from '../../sim/harness';
+import { SimWorld, bytesOf, holdingDone, messages, watch } from '../../sim/harness';
 
 const ok = (): void => undefined;
 const fail = (): void => undefined;
@@ -91,21 +90,6 @@ describe('DatagramMessage', () => {
     expect(sent.flat()).toEqual(m.fragments);
   });
 });
-
-/** A transport whose `done` callbacks wait until the test releases them, in order. */
-function holdingDone(held: Array<() => void>): (open: OpenTransport) => OpenTransport {
-  return (open) => async (o) => {
-    const t = await open(o);
-    const wrapped: Transport = {
-      host: t.host,
-      port: t.port,
-      hasFamily: (f) => t.hasFamily(f),
-      send: (parts, port, address, family, done) => t.send(parts, port, address, family, done ? (err) => void held.push(() => done(err)) : undefined),
-      close: () => t.close(),
-    };
-    return wrapped;
-  };
-}
 
 describe('a turn of small datagram-mode messages', () => {
   let w: SimWorld;
