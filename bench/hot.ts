@@ -47,10 +47,9 @@ async function main(): Promise<void> {
       // floor-dgram-N: raw dgram plus only the unavoidable (bench/roles/floor.ts): the ceiling of any design here.
       // ladder-R-N: rung R of bench/roles/ladder.ts (the floor with udpvault's parts added one by one).
       const rung = /^ladder-(\d+)-(\d+)$/.exec(id);
-      if (rung) process.env['BENCH_LADDER'] = rung[1];
       const rawSize = /^(raw|floor-dgram)-(\d+)$/.exec(id) ?? (rung ? [id, 'ladder', rung[2]] : null);
       const role = rawSize?.[1] === 'raw' ? ('raw' as const) : rawSize?.[1] === 'ladder' ? ('ladder' as const) : ('floor' as const);
-      const w = WORKLOADS.find((x) => x.id === id) ?? (rawSize ? { id, group: 'g1k' as const, role, mode: 'datagram' as const, size: Number(rawSize[2]), inflight: 0 } : undefined);
+      const w = WORKLOADS.find((x) => x.id === id) ?? (rawSize ? { id, group: 'g1k' as const, role, mode: 'datagram' as const, size: Number(rawSize[2]), inflight: 0, ...(rung ? { rung: Number(rung[1]) } : {}) } : undefined);
       if (!w) throw new Error(`no workload ${id} (${WORKLOADS.map((x) => x.id).join(', ')})`);
       const m = await measure(w, t);
       const cpu = m.cpuPerMessageUs;

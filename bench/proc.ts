@@ -11,10 +11,11 @@ export class BenchProcess {
   #waiters: Array<{ resolve: (m: Reply) => void; reject: (e: Error) => void }> = [];
   #exited: Promise<void>;
 
-  private constructor(role: Role) {
+  private constructor(role: Role, env: Record<string, string>) {
     this.role = role;
     this.#p = fork(path.join(__dirname, 'worker.js'), [role], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: { ...process.env, ...env },
       // BENCH_NODE_ARGS: extra node flags for the bench processes (e.g. --cpu-prof for bench/hot.ts).
       execArgv: ['--expose-gc', ...(process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean)],
     });
@@ -32,9 +33,9 @@ export class BenchProcess {
     });
   }
 
-  /** Starts a process and waits for its address. */
-  static async start(role: Role): Promise<[BenchProcess, Hello]> {
-    const p = new BenchProcess(role);
+  /** Starts a process (with `env` added to this one's environment) and waits for its address. */
+  static async start(role: Role, env: Record<string, string> = {}): Promise<[BenchProcess, Hello]> {
+    const p = new BenchProcess(role, env);
     const hello = (await p.#next()) as unknown as Hello;
     return [p, hello];
   }

@@ -59,11 +59,15 @@ export function throughputTable(r: RoundsResult): string {
   const ss1k = ratio('ss-send-1024');
   const row = (label: string, size: 64 | 1024, uv: string, ss: string, floor: string, ok: boolean | null): string =>
     `| ${label} | ${range(r.perSec.get(`raw-${size}`), k, ' dgram/s')} | ${range(ratio(uv), x2)} | ${range(ratio(ss), x2)} | ${floor} | ${verdict(ok)} |`;
+  // A reference design's row (bench/rounds.ts REFERENCES), where this run measured it.
+  const ref = (label: string, id: string): string => `| 1 KiB, ${label} | ${range(r.perSec.get('raw-1024'), k, ' dgram/s')} | ${range(ratio(id), x2)} | – | – | – |`;
   return [
     '| workload (udpvault vs secret-stream) | raw dgram, same rounds | udpvault ÷ raw | secret-stream ÷ raw | floor | every round |',
     '|---|---|---|---|---|---|',
     row(`${ROW_LABELS[0]} vs send()`, 64, 'uv-dgram-64', 'ss-send-64', '≥ 4×', all(ratio('uv-dgram-64'), (x) => x >= 4)),
     row(`${ROW_LABELS[1]} vs send()`, 1024, 'uv-dgram-1024', 'ss-send-1024', "≥ 0.6× and ≥ secret-stream's", all(ratio('uv-dgram-1024'), (x, i) => x >= 0.6 && (ss1k?.[i] === undefined || x >= ss1k[i]!))),
+    ref('reference (not a contender): the floor — dgram plus one seal and one open per datagram, nothing else', 'floor-dgram-1024'),
+    ref("reference (not a contender): the ladder's rung 4 — every part of the datagram protocol, each as cheap as JavaScript allows", 'ladder-4-1024'),
     row(`${ROW_LABELS[2]} vs stream writes`, 64, 'uv-rel-64', 'ss-stream-64', '–', null),
     row(`${ROW_LABELS[3]} vs stream writes`, 1024, 'uv-rel-1024', 'ss-stream-1024', "≥ 0.45× (goal: ≥ secret-stream's)", all(ratio('uv-rel-1024'), (x) => x >= 0.45)),
     `| ${ROW_LABELS[4]} (256 KiB messages / writes) | – | ${range(r.perSec.get('uv-rel-256k'), mb, ' MB/s')} | ${range(r.perSec.get('ss-stream-256k'), mb, ' MB/s')} | ≥ 80 MB/s | ${verdict(all(r.perSec.get('uv-rel-256k'), (x) => x >= 80e6))} |`,
@@ -94,7 +98,9 @@ export function cpuTable(r: RoundsResult): string {
     row('64 B, reliable / stream writes', '', 'uv-rel-64', 'ss-stream-64'),
     row('1 KiB, reliable / stream writes', '', 'uv-rel-1024', 'ss-stream-1024'),
     row('256 KiB, reliable / stream writes', '', 'uv-rel-256k', 'ss-stream-256k'),
-  ].join('\n');
+  ]
+    .concat(r.cpu.has('floor-dgram-1024') || r.cpu.has('ladder-4-1024') ? [`\nThe 1 KiB references, CPU per delivered message, sender / receiver (cores used): the floor ${cell('floor-dgram-1024')}; the ladder's rung 4 ${cell('ladder-4-1024')}.`] : [])
+    .join('\n');
 }
 
 export function otherTable(rep: Report): string {

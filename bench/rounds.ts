@@ -21,6 +21,8 @@ export interface Workload {
   size: number;
   /** Reliable sends awaiting their acknowledgement at most (udpvault's send has no back-pressure). */
   inflight: number;
+  /** The ladder's rung (role 'ladder', bench/roles/ladder.ts): both processes get it as BENCH_LADDER. */
+  rung?: number;
 }
 
 const contenders = (group: 'g64' | 'g1k', size: number): Workload[] => [
@@ -31,9 +33,22 @@ const contenders = (group: 'g64' | 'g1k', size: number): Workload[] => [
   { id: `ss-stream-${size}`, group, role: 'secret-stream', mode: 'reliable', size, inflight: 0 },
 ];
 
+/**
+ * Two reference designs measured in the same rounds as the contenders (not contenders: they are
+ * not protocols anyone can use), so every run shows what any design over Node's dgram reaches
+ * here: the floor (dgram plus a seal and an open per datagram, bench/roles/floor.ts) and the
+ * ladder's rung 4 (every part of udpvault's datagram protocol — frame, replay window, packet acks,
+ * sent record and window, the application's event — each written as cheaply as it can be).
+ */
+export const REFERENCES: Workload[] = [
+  { id: `floor-dgram-${KIB}`, group: 'g1k', role: 'floor', mode: 'datagram', size: KIB, inflight: 0 },
+  { id: `ladder-4-${KIB}`, group: 'g1k', role: 'ladder', mode: 'datagram', size: KIB, inflight: 0, rung: 4 },
+];
+
 export const WORKLOADS: Workload[] = [
   ...contenders('g64', 64),
   ...contenders('g1k', KIB),
+  ...REFERENCES,
   { id: 'uv-rel-256k', group: 'bulk', role: 'udpvault', mode: 'reliable', size: 256 * KIB, inflight: 8 },
   { id: 'ss-stream-256k', group: 'bulk', role: 'secret-stream', mode: 'reliable', size: 256 * KIB, inflight: 0 },
 ];
@@ -59,7 +74,8 @@ export interface Measured {
 
 /** One workload between two fresh processes: connect, blast, count over the window, stop. */
 export async function measure(w: Workload, t: Timing): Promise<Measured> {
-  const [[recv, rh], [send, sh]] = await Promise.all([BenchProcess.start(w.role), BenchProcess.start(w.role)]);
+  const env: Record<string, string> = w.rung === undefined ? {} : { BENCH_LADDER: String(w.rung) };
+  const [[recv, rh], [send, sh]] = await Promise.all([BenchProcess.start(w.role, env), BenchProcess.start(w.role, env)]);
   try {
     const [, c] = await Promise.all([
       recv.ask<Connected>({ cmd: 'connect', port: sh.port, key: sh.key, initiator: false }),

@@ -1,7 +1,8 @@
 /**
  * The ladder (issue 12, dg19): from the floor up to what a datagram-mode protocol needs, one
  * part per rung, each measured in two processes like the contenders (`node dist/bench/hot.js
- * ladder-R-1024`, R = the rung; both processes read it from BENCH_LADDER, which hot.js sets).
+ * ladder-R-1024`, R = the rung; both processes read it from BENCH_LADDER, which bench/rounds.ts `measure()` passes them; rung 4 is
+ * also a reference row of `npm run bench`).
  * Every rung holds the ones below it:
  *
  * 0. the floor with udpvault's own cipher binding: a pooled slot (datagram-pool.ts), the 13-byte

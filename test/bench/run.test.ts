@@ -58,6 +58,10 @@ test('bench runs every workload and writes every row between the markers', async
       const cells = rows.find((l) => l.startsWith(`| ${label}`))!.split(' | ');
       if (hasSecretStream) expect({ label, ss: /^\d/.test(cells[3]!) }).toEqual({ label, ss: true });
     }
+    // the two 1 KiB reference designs, measured in the same round (bench/rounds.ts REFERENCES)
+    const refs = rows.filter((l) => l.startsWith('| 1 KiB, reference (not a contender): '));
+    expect(refs.map((l) => /^\d/.test(l.split(' | ')[2]!))).toEqual([true, true]);
+    expect(written).toMatch(/The 1 KiB references, CPU per delivered message, sender \/ receiver \(cores used\): the floor [\d.]+ \/ [\d.]+ µs .*; the ladder's rung 4 [\d.]+ \/ [\d.]+ µs/);
     expect(written).toMatch(/- round 1: load average \(1\/5\/15 min\) [\d.]+ \/ [\d.]+ \/ [\d.]+ at the start/);
     expect(out).toContain(`written to `);
   } finally {

@@ -49,6 +49,13 @@ export function setExpressPath(on: boolean): void {
   enabled = on;
 }
 
+/** sendExpress re-arms the link's timer by the full arm() instead of armAfterExpress (tests compare both). */
+let fullArm = false;
+/** @internal Tests: sendExpress re-arms by arm() (true) or by armAfterExpress (false, the default). */
+export function setExpressFullArm(on: boolean): void {
+  fullArm = on;
+}
+
 /**
  * Messages shorter than this never take the express path (link.ts skips the test): the smallest
  * path (mtu 576, IPv6: 528-byte datagrams) leaves 434 bytes of frame content, whose half (217)
@@ -94,7 +101,8 @@ export function expressSession(link: NativeLink, size: number, now: number): Ses
 export function sendExpress(link: NativeLink, session: Session, now: number, body: Uint8Array, flags: number, resolve: () => void, reject: (e: Error) => void): boolean {
   const r = sendExpressFrame(link, session, now, body, flags, resolve, reject);
   if (r === SENT) expressSends++;
-  link.path.arm(now);
+  if (fullArm) link.path.arm(now);
+  else link.path.armAfterExpress(now);
   return r !== ALONE;
 }
 

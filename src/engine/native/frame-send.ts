@@ -8,14 +8,15 @@ import { DATA_HEADER_BYTES, AEAD_TAG_BYTES } from '../../constants';
 import { DeliveryError } from '../../errors';
 import { encodeFrameInto, encodedFrameBytes, unpaddedFrameBytes, FRAME_FIXED_OVERHEAD_BYTES, type Frame } from '../../wire/frame';
 import { paddedSize } from '../../wire/padding';
-import { countSent, type NodeContext } from '../context';
-import type { Peer } from '../../peer/peer';
+import { countSent } from '../context';
 import type { Session } from '../../crypto/session';
 import type { OutMessage } from '../../peer/outbox';
 import { stackless } from './stackless';
 import type { NativeLink } from './link';
 import type { FrameRef } from './frame-ref';
 import { releaseDatagram, takeDatagram } from './datagram-pool';
+import { handOverCallback, networkRefused } from './hand-over';
+import { wallAt } from './wall-clock';
 
 export const SEAL_OVERHEAD_BYTES = DATA_HEADER_BYTES + AEAD_TAG_BYTES;
 /**
@@ -33,27 +34,12 @@ export const PACKET_ACK_RESERVE_BYTES = 24;
 /** Frame references of a datagram that carries nothing to settle or requeue (shared, never written). */
 export const NO_REFS: FrameRef[] = Object.freeze([]) as unknown as FrameRef[];
 
+/** No messages to settle (shared, never written). */
+const NO_SETTLES: readonly OutMessage[] = Object.freeze([]);
+
 /** Bytes of frame content (items + controls) that fit in one datagram to this peer, beside a packet ack. */
 export function frameBudget(link: NativeLink): number {
   return link.path.maxDatagram - SEAL_OVERHEAD_BYTES - FRAME_HEADER_BYTES - PACKET_ACK_RESERVE_BYTES;
-}
-
-/** The error of a message whose datagram the network refused (the transport's callback or a throwing send). */
-function networkRefused(peer: Peer, err: Error): DeliveryError {
-  return stackless(() => new DeliveryError('ERR_PEER_UNREACHABLE', `message to peer ${peer.label()} not sent: the network refused the datagram (${(err as NodeJS.ErrnoException).code ?? 'error'})`));
-}
-
-/** Settles the messages whose last item rode in one datagram, once the transport took it. */
-function settleSent(ctx: NodeContext, peer: Peer, messages: readonly OutMessage[], err: Error | null): void {
-  const n = messages.length;
-  if (err) {
-    for (let k = 0; k < n; k++) messages[k]!.reject(networkRefused(peer, err));
-    return;
-  }
-  // Counted once per datagram, before any handler can run (they run later, as microtasks).
-  peer.counters.messagesOut += n;
-  ctx.counters.messagesOut += n;
-  for (let k = 0; k < n; k++) messages[k]!.resolve();
 }
 
 /**
@@ -101,7 +87,10 @@ function carriesLiveness(frame: Frame): boolean {
  */
 function numberAndSeal(link: NativeLink, session: Session, frame: Frame, now: number, exactBytes: number, oversize: boolean): Uint8Array {
   const ctx = link.ctx;
-  frame.t = ctx.clock.now() + session.timeBiasMs; // the clock the peer measured at the handshake
+  // The wall clock from the caller's monotonic read (wall-clock.ts: on the system clock re-read
+  // once the monotonic clock moved 1 ms, as the receive path does; the peer judges it within
+  // its freshness window, seconds), offset by the bias the peer measured at the handshake.
+  frame.t = wallAt(ctx.clock, now) + session.timeBiasMs;
   frame.n = link.path.space.nextPacketNumber; // without waking a resting space (idle15)
   frame.i = link.instance;
   const base = unpaddedFrameBytes(frame); // computed once: padding target and encoder share it
@@ -152,13 +141,8 @@ export function sendFrame(link: NativeLink, frame: Frame, settles: readonly OutM
     return -1;
   }
   const datagram = numberAndSeal(link, session, frame, now, exactBytes, oversize);
-  // The slot goes back to the pool once the transport is done with the bytes.
-  const done = (err: Error | null): void => {
-    releaseDatagram(datagram);
-    if (settles.length > 0) settleSent(ctx, peer, settles, err);
-    onHanded?.(err);
-  };
-  const refused = handOver(link, datagram, done);
+  // The slot goes back to the pool once the transport is done with the bytes (hand-over.ts).
+  const refused = handOver(link, datagram, handOverCallback(link, datagram, settles, onHanded ?? null));
   if (refused !== null) {
     for (const m of settles) m.reject(refused);
     return -1;
@@ -172,16 +156,8 @@ export function sendFrame(link: NativeLink, frame: Frame, settles: readonly OutM
  * functions (no queue entry, no settles array). Returns the packet number, or -1 (rejected).
  */
 export function sendMessageFrame(link: NativeLink, session: Session, now: number, frame: Frame, refs: FrameRef[], resolve: () => void, reject: (e: Error) => void): number {
-  const { ctx, peer } = link;
   const datagram = numberAndSeal(link, session, frame, now, 0, false);
-  const done = (err: Error | null): void => {
-    releaseDatagram(datagram);
-    if (err) return reject(networkRefused(peer, err));
-    peer.counters.messagesOut++;
-    ctx.counters.messagesOut++;
-    resolve();
-  };
-  const refused = handOver(link, datagram, done);
+  const refused = handOver(link, datagram, handOverCallback(link, datagram, NO_SETTLES, null, resolve, reject));
   if (refused !== null) {
     reject(refused);
     return -1;

@@ -375,6 +375,33 @@ export class PacketPath {
     if (this.#unvalidated) this.#unvalidated.sent += bytes;
   }
 
+  /** @internal When the link's timer fires (null: none armed); tests compare the timer the express path leaves. */
+  get timerAtMs(): number | null {
+    return this.#timerAtMs;
+  }
+
+  /**
+   * arm(nowMs) after the express path sent a datagram from send() (express.ts sendExpress), with
+   * the two deadlines that cannot have moved left out. expressSession found, in the same
+   * synchronous call, no window-wait message (hasDatagrams false: no window-wait deadline) and no
+   * delivery ack wanted, and nothing the send does adds either. So arm's minimum is that of the
+   * packet space's deadline and the path MTU probes' — read here — and as arm does, a timer
+   * armed at or before it is kept. Only when that minimum is Infinity (nothing in flight: the
+   * controls went alone and asked for no answer) or earlier does arm itself run. The timer is
+   * the one arm(nowMs) would leave (test/engine/native/express-arm.test.ts compares both).
+   */
+  armAfterExpress(nowMs: number): void {
+    const armed = this.#timerAtMs;
+    if (armed !== null) {
+      const d = this.#space?.deadline() ?? null;
+      if (d !== null && d >= armed) {
+        const p = this.#pmtu?.deadline() ?? null;
+        if (p === null || p >= armed) return;
+      }
+    }
+    this.arm(nowMs);
+  }
+
   /** Arms the link's timer for the earliest of: loss/PTO/delayed ack, window-wait expiry, `extraAtMs` (pacer). */
   arm(nowMs: number, extraAtMs = Infinity): void {
     if (!this.#link.alive) return;
