@@ -3,11 +3,13 @@
  * the bounded pre-session queue where every message expires at its own deadline, and control
  * items (acks, keepalives) for the next datagram.
  */
-import type { ControlItem, PayloadItem } from '../wire/frame';
+import type { ControlItem } from '../wire/frame';
 
-/** A message accepted by send() whose datagrams are not on the wire yet. */
+/**
+ * A message accepted by send() whose datagrams are not on the wire yet, as the outbox sees it
+ * (its content is the engine's: engine/native/send.ts DatagramMessage).
+ */
 export interface OutMessage {
-  items: PayloadItem[];
   bytes: number;
   deadlineMs: number;
   /** How long it may wait for a session (deadlineMs − the time it was sent), for the error message. */
@@ -36,9 +38,18 @@ export class Outbox<M extends OutMessage = OutMessage> {
   /** Earliest deadline in the queue (null when empty: no boxed double per idle peer): expiry costs nothing until then. */
   #nextDeadline: number | null = null;
 
-  /** Adds a message to this turn's batch. */
-  push(m: M): void {
-    (this.#batch ??= []).push(m);
+  /**
+   * Adds a message to this turn's batch; true when it is the batch's first (the caller schedules
+   * the flush that takes the batch once, not at every message: s64).
+   */
+  push(m: M): boolean {
+    const b = this.#batch;
+    if (b !== null) {
+      b.push(m);
+      return false;
+    }
+    this.#batch = [m];
+    return true;
   }
 
   /** Adds a message to the queue; false (nothing added) when the queue is full. */
@@ -50,11 +61,17 @@ export class Outbox<M extends OutMessage = OutMessage> {
     return true;
   }
 
-  /** Moves this turn's batch to the queue; returns the messages refused for lack of room. */
-  batchToQueue(limits: QueueLimits): M[] {
+  /**
+   * Moves this turn's batch to the queue; returns the messages refused for lack of room. With
+   * `nowMs` (the flush's time), each message is due at nowMs + its timeoutMs: a batch is timed
+   * from the end-of-turn flush that queues it, so send() reads no clock (s64).
+   */
+  batchToQueue(limits: QueueLimits, nowMs?: number): M[] {
     const batch = this.#batch;
     this.#batch = null;
-    return batch === null ? [] : batch.filter((m) => !this.enqueue(m, limits));
+    if (batch === null) return [];
+    if (nowMs !== undefined) for (const m of batch) m.deadlineMs = nowMs + (m.timeoutMs ?? 0);
+    return batch.filter((m) => !this.enqueue(m, limits));
   }
 
   /** The queue then the batch, in order, leaving both empty. */

@@ -3,9 +3,8 @@
  * close() drains (sends this turn's messages, rejects the rest with ERR_CLOSED) and leaves
  * nothing scheduled; a removed peer cannot be revived; ephemeral secrets are wiped.
  */
-import { SimWorld, messages, text, watch } from '../sim/harness';
+import { SimWorld, holdingDone, messages, text, watch } from '../sim/harness';
 import { identityFromSeed } from '../../src/crypto/identity';
-import type { OpenTransport, Transport } from '../../src/net/transport';
 import { pendingEphemeralSecrets } from './internals';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -15,22 +14,6 @@ import { PeerStore } from '../../src/store/peer-store';
 const A = '127.0.0.2';
 const B = '127.0.0.3';
 const NOBODY = '127.0.0.9';
-
-/** A transport whose `done` callbacks wait until the test releases them, in order. */
-function holdingDone(held: Array<() => void>): (open: OpenTransport) => OpenTransport {
-  return (open) => async (o) => {
-    const t = await open(o);
-    const wrapped: Transport = {
-      host: t.host,
-      port: t.port,
-      hasFamily: (f) => t.hasFamily(f),
-      send: (parts, port, address, family, done) =>
-        t.send(parts, port, address, family, done ? (err) => void held.push(() => done(err)) : undefined),
-      close: () => t.close(),
-    };
-    return wrapped;
-  };
-}
 
 function incompressible(n: number, seed: number): Uint8Array {
   const out = new Uint8Array(n);

@@ -2,7 +2,7 @@
 import { Outbox, type OutMessage } from '../../src/peer/outbox';
 
 function msg(name: string, deadlineMs: number, bytes = 10): OutMessage & { name: string } {
-  return { name, items: [], bytes, deadlineMs, resolve: () => undefined, reject: () => undefined };
+  return { name, bytes, deadlineMs, resolve: () => undefined, reject: () => undefined };
 }
 const limits = { maxMessages: 3, maxBytes: 100 };
 
@@ -28,6 +28,17 @@ describe('Outbox', () => {
     expect(o.batched).toBe(3);
     expect(o.batchToQueue(limits).map((m) => m.name)).toEqual(['b3']); // 60+20+20 = 100 bytes, then the count limit
     expect(o.takeAll().map((m) => m.name)).toEqual(['q1', 'b1', 'b2']);
+  });
+
+  test('with the flush\'s time, each batched message is due at that time + its own timeoutMs', () => {
+    const o = new Outbox<ReturnType<typeof msg>>();
+    o.push({ ...msg('b1', 0), timeoutMs: 300 });
+    o.push({ ...msg('b2', 0), timeoutMs: 100 });
+    expect(o.batchToQueue(limits, 5_000)).toEqual([]);
+    expect(o.nextDeadline).toBe(5_100);
+    expect(o.expire(5_099).map((m) => m.name)).toEqual([]);
+    expect(o.expire(5_100).map((m) => m.name)).toEqual(['b2']);
+    expect(o.expire(5_300).map((m) => m.name)).toEqual(['b1']);
   });
 
   test('controls are taken once; clear returns batch and queue', () => {

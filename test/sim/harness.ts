@@ -8,7 +8,7 @@ import { ManualScheduler } from '../../src/runtime/scheduler';
 import { SeededRandom } from '../../src/runtime/random';
 import { SimNetwork } from '../../src/net/sim';
 import type { CreateNodeOptions, MessageEvent, PeerEvent, UdpVaultNode } from '../../src/node/types';
-import type { OpenTransport } from '../../src/net/transport';
+import type { OpenTransport, Transport } from '../../src/net/transport';
 
 export const SIM_PORT = 11000;
 
@@ -124,3 +124,17 @@ export function watch<T>(p: Promise<T>): { state: 'pending' | 'resolved' | 'reje
   return w;
 }
 
+/** A transport wrapper (SimWorld.node's `wrap`) whose `done` callbacks wait until the test releases them, in order. */
+export function holdingDone(held: Array<() => void>): (open: OpenTransport) => OpenTransport {
+  return (open) => async (o) => {
+    const t = await open(o);
+    const wrapped: Transport = {
+      host: t.host,
+      port: t.port,
+      hasFamily: (f) => t.hasFamily(f),
+      send: (parts, port, address, family, done) => t.send(parts, port, address, family, done ? (err) => void held.push(() => done(err)) : undefined),
+      close: () => t.close(),
+    };
+    return wrapped;
+  };
+}

@@ -16,8 +16,8 @@ import type { NativeLink } from './link';
 const windowFull = (link: NativeLink): UdpVaultError =>
   stackless(() => new UdpVaultError('ERR_QUEUE_FULL', `queue for peer ${link.peer.label()} is full (waiting for the congestion window); message not sent`));
 
-/** Without a session: this turn's messages go to the bounded pre-session queue. */
-export function queueForSession(link: NativeLink): void {
+/** Without a session: this turn's messages go to the bounded pre-session queue, each due at `now` + its timeout. */
+export function queueForSession(link: NativeLink, now: number): void {
   const { ctx, peer } = link;
   // Refused at send(), when the window-wait queue was full and a session existed (it ended within the turn).
   const refused = link.takeRefused();
@@ -28,7 +28,7 @@ export function queueForSession(link: NativeLink): void {
   }
   const limits = { maxMessages: ctx.settings.queueMaxMessages, maxBytes: ctx.settings.queueMaxBytes };
   let err: UdpVaultError | null = null;
-  for (const m of link.outbox.batchToQueue(limits)) {
+  for (const m of link.outbox.batchToQueue(limits, now)) {
     m.reject((err ??= stackless(() => new UdpVaultError('ERR_QUEUE_FULL', `queue for peer ${peer.label()} is full (no session yet); message not sent`))));
   }
   if (err !== null) link.owesWritable();

@@ -177,8 +177,8 @@ export function pumpExpress(link: NativeLink, sender: ReliableSender | null): bo
   const space = path.space;
   if (space.nextPacketNumber >= 2 ** 32 || space.probesPending > 0) return false;
   const m = path.waiting.first();
-  if (m === undefined || m.items.length !== 1) return false;
-  const whole = m.items[0]!;
+  if (m === undefined || m.fragments !== null) return false;
+  const whole = m; // a whole message is its own item (send.ts DatagramMessage)
   if ((whole.flags & FLAG_FRAGMENT) !== 0 || whole.id !== undefined) return false;
   const budget = frameBudget(link);
   const size = wholeItemBytes(whole.data);

@@ -118,23 +118,25 @@ export class FramePacker {
       if (!path.hasDatagrams) return false; // nothing waits: no queue made just to look (idle15)
       const next = path.waiting.first();
       if (next === undefined) return false;
-      const first = next.items[0]!;
+      const fragments = next.fragments;
+      // A whole message (the usual case) is its own item: no `current` record for it.
+      const first = fragments === null ? next : fragments[0]!;
       const size = itemBytes(first);
       if (!this.#fits(size)) return false;
       path.waiting.shift();
-      if (next.items.length === 1) {
-        // A whole message (the usual case): no `current` record for it.
-        this.#addItem(first, size);
+      if (fragments === null) {
+        this.#addItem(next, size);
         this.#settle(next);
         return true;
       }
       cur = path.current = { m: next, next: 0 };
     }
-    const item = cur.m.items[cur.next]!;
+    const fragments = cur.m.fragments!;
+    const item = fragments[cur.next]!;
     const size = itemBytes(item);
     if (!this.#fits(size)) return false;
     this.#addItem(item, size);
-    if (++cur.next === cur.m.items.length) {
+    if (++cur.next === fragments.length) {
       this.#settle(cur.m);
       path.current = null;
     }

@@ -19,10 +19,10 @@ export function networkRefused(peer: Peer, err: Error): DeliveryError {
   return stackless(() => new DeliveryError('ERR_PEER_UNREACHABLE', `message to peer ${peer.label()} not sent: the network refused the datagram (${(err as NodeJS.ErrnoException).code ?? 'error'})`));
 }
 
-/** One message handed over: counted on the peer and the node. */
-function countMessageOut(link: NativeLink): void {
-  link.peer.counters.messagesOut++;
-  link.ctx.counters.messagesOut++;
+/** `n` messages handed over: counted on the peer and the node. */
+function countMessagesOut(link: NativeLink, n: number): void {
+  link.peer.counters.messagesOut += n;
+  link.ctx.counters.messagesOut += n;
 }
 
 const NO_BYTES = new Uint8Array(0);
@@ -51,18 +51,16 @@ class HandOver {
     releaseDatagram(datagram);
     if (link === null) return;
     const peer = link.peer;
-    for (let k = 0; k < settles.length; k++) {
-      const m = settles[k]!;
-      if (err) m.reject(networkRefused(peer, err));
-      else {
-        countMessageOut(link);
-        m.resolve();
-      }
+    const n = settles.length;
+    if (err) for (let k = 0; k < n; k++) settles[k]!.reject(networkRefused(peer, err));
+    else if (n > 0) {
+      countMessagesOut(link, n); // once per datagram, before any handler can run (they run later, as microtasks: s64)
+      for (let k = 0; k < n; k++) settles[k]!.resolve();
     }
     if (resolve !== settleNothing) {
       if (err) reject(networkRefused(peer, err));
       else {
-        countMessageOut(link);
+        countMessagesOut(link, 1);
         resolve();
       }
     }

@@ -16,8 +16,7 @@ import type { NodeContext } from '../context';
 import type { LinkSendOptions, PeerLink } from '../link';
 import type { NativeEngine } from './engine';
 import { pumpLink } from './pump';
-import { bodyFlags, bodyItems, datagramBody, datagramItems } from './send';
-import type { PayloadItem } from '../../wire/frame';
+import { bodyFlags, datagramBody, datagramMessage, type DatagramMessage } from './send';
 import { EXPRESS_MIN_DATA_BYTES, expressSession, sendExpress, wholeItemBytes } from './express';
 import { PacketPath } from './packet-path';
 import { receiveData } from './receive';
@@ -45,7 +44,7 @@ export class NativeLink implements PeerLink {
   #handshaker: Handshaker<Peer, V4Attempt> | null = null;
   readonly v4: LinkV4;
   /** Made on first use, dropped again when empty (tick(): rest18, 72 B per idle peer). */
-  #outbox: Outbox | null = null;
+  #outbox: Outbox<DatagramMessage> | null = null;
   readonly timers = new PeerTimers();
   /** Packet numbers, acks, loss detection, congestion window, pacing (packet-path.ts). */
   readonly path: PacketPath;
@@ -107,9 +106,9 @@ export class NativeLink implements PeerLink {
   /** The handshaker if one was made (null: no attempt, no count). */
   get handshakerIfMade(): Handshaker<Peer, V4Attempt> | null { return this.#handshaker; }
   /** What waits to be sent (made on first use). */
-  get outbox(): Outbox { return (this.#outbox ??= new Outbox()); }
+  get outbox(): Outbox<DatagramMessage> { return (this.#outbox ??= new Outbox<DatagramMessage>()); }
   /** The outbox if one was made (null: nothing waits), for readers that change nothing. */
-  get outboxIfMade(): Outbox | null { return this.#outbox; }
+  get outboxIfMade(): Outbox<DatagramMessage> | null { return this.#outbox; }
   /** Messages in the pre-session queue (Outbox.queued, without making the outbox). */
   get outboxQueued(): number { return this.#outbox?.queued ?? 0; }
 
@@ -175,10 +174,10 @@ export class NativeLink implements PeerLink {
       }
       if (data.length < EXPRESS_MIN_DATA_BYTES) {
         // Smaller messages never fill their own datagram: the queue, with no express test (64 B pays nothing for it).
-        const items = datagramItems(this, data);
+        const body = datagramBody(this, data);
         // The shared executor hands the resolving functions over: no closure and context per message.
         const p = new Promise<void>(capture);
-        this.#push(items, data.length, this.ctx.clock.monotonic(), opts, captured.resolve, captured.reject);
+        this.#push(body, bodyFlags(), data.length, opts, captured.resolve, captured.reject);
         return p;
       }
       const now = this.ctx.clock.monotonic();
@@ -187,7 +186,7 @@ export class NativeLink implements PeerLink {
       const session = expressSession(this, wholeItemBytes(body), now);
       const p = new Promise<void>(capture);
       const { resolve, reject } = captured;
-      if (session === null || !sendExpress(this, session, now, body, flags, resolve, reject)) this.#push(bodyItems(this, body, flags), data.length, now, opts, resolve, reject);
+      if (session === null || !sendExpress(this, session, now, body, flags, resolve, reject)) this.#push(body, flags, data.length, opts, resolve, reject);
       return p;
     } catch (e) {
       return Promise.reject(e);
@@ -209,11 +208,14 @@ export class NativeLink implements PeerLink {
     return p;
   }
 
-  /** A datagram-mode message for this turn's flush. */
-  #push(items: PayloadItem[], bytes: number, now: number, opts: LinkSendOptions, resolve: () => void, reject: (e: Error) => void): void {
-    const timeoutMs = opts.timeoutMs ?? this.ctx.settings.handshakeTimeoutMs;
-    this.outbox.push({ items, bytes, deadlineMs: now + timeoutMs, timeoutMs, resolve, reject });
-    this.ctx.scheduleFlush(this.peer);
+  /**
+   * A datagram-mode message for this turn's flush: one outbox entry (send.ts datagramMessage).
+   * The flush is scheduled by the batch's first message; until that flush takes the batch the
+   * peer stays queued for it (node/flush.ts), so the others need not ask again (s64).
+   */
+  #push(body: Uint8Array, flags: number, bytes: number, opts: LinkSendOptions, resolve: () => void, reject: (e: Error) => void): void {
+    const m = datagramMessage(this, body, flags, bytes, opts.timeoutMs ?? this.ctx.settings.handshakeTimeoutMs, resolve, reject);
+    if (this.outbox.push(m)) this.ctx.scheduleFlush(this.peer);
   }
 
   /**

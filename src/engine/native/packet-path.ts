@@ -17,7 +17,7 @@ import { decodeAck } from '../../wire/ack';
 import { probeLedger } from './probe-ledger';
 import type { Frame } from '../../wire/frame';
 import type { RearmableTimer } from '../../runtime/scheduler';
-import type { OutMessage } from '../../peer/outbox';
+import type { DatagramMessage } from './send';
 import type { FrameRef } from './frame-ref';
 import { pathStats, type PathStats } from './path-stats';
 import { expireWaiting, requeueLost, requeueOldest } from './path-losses';
@@ -49,9 +49,9 @@ export class PacketPath {
    */
   #peerInstance: number | null = null;
   /** Made on first use, dropped again when the link rests (rest()). */
-  #waiting: WindowWaitQueue<OutMessage> | null = null;
+  #waiting: WindowWaitQueue<DatagramMessage> | null = null;
   /** The datagram-mode message whose first items went out; its remaining items go first. */
-  current: { m: OutMessage; next: number } | null = null;
+  current: { m: DatagramMessage; next: number } | null = null;
   /** The link's timer: one for its life, made at its first arm and armed again (memalloc17: no timer object per arm). */
   #timer: RearmableTimer | null = null;
   /** The armed timer is the pacer's wake-up (arm's extraAtMs), not a deadline of the link's. */
@@ -90,7 +90,7 @@ export class PacketPath {
   }
 
   /** Datagram-mode messages waiting for room in the window (made on first use). */
-  get waiting(): WindowWaitQueue<OutMessage> {
+  get waiting(): WindowWaitQueue<DatagramMessage> {
     if (this.#waiting === null) {
       const st = this.#link.ctx.settings;
       this.#waiting = new WindowWaitQueue({ maxMessages: st.queueMaxMessages, maxBytes: st.queueMaxBytes });

@@ -103,7 +103,7 @@ export function pumpLink(link: NativeLink, draining = false): boolean {
   const { ctx, path } = link;
   const now = ctx.clock.monotonic();
   if (!link.current(now)) {
-    queueForSession(link);
+    queueForSession(link, now);
     return false;
   }
   admitDatagrams(link, now);

@@ -11,7 +11,8 @@
 import { COMPRESSION_MIN_BYTES } from '../../constants';
 import { BadInputError } from '../../errors';
 import { compress } from '../../wire/compress';
-import { FLAG_COMPRESSED, FLAG_FRAGMENT, itemOverheadBytes, type PayloadItem } from '../../wire/frame';
+import { FLAG_COMPRESSED, FLAG_FRAGMENT, binHeaderBytes, type PayloadItem } from '../../wire/frame';
+import type { OutMessage } from '../../peer/outbox';
 import { fragment } from '../../delivery/fragment';
 import { PMTU_BASE_IPV4 } from '../../delivery/pmtu';
 import type { NativeLink } from './link';
@@ -47,10 +48,10 @@ let compressFlags = 0;
  * (a reliable send takes both without a [body, flags] tuple per message, issue 12).
  */
 export function compressIfSmaller(link: NativeLink, data: Uint8Array): Uint8Array {
-  const { ctx, compression } = link;
   compressFlags = 0;
-  if (data.length < COMPRESSION_MIN_BYTES || ctx.settings.compressionLevel <= 0) return data;
-  if (!compression.shouldTry()) return data;
+  if (data.length < COMPRESSION_MIN_BYTES) return data; // before the backoff is read (made): a link of small messages never makes one
+  const { ctx, compression } = link;
+  if (ctx.settings.compressionLevel <= 0 || !compression.shouldTry()) return data;
   const z = compress(data, ctx.settings.compressionLevel);
   const smaller = z.length < data.length;
   compression.record(smaller);
@@ -76,17 +77,33 @@ export function bodyFlags(): number {
   return compressFlags;
 }
 
-/** A datagram-mode body as payload items (one item, or fragments). */
-export function bodyItems(link: NativeLink, body: Uint8Array, flags: number): PayloadItem[] {
-  const whole: PayloadItem = { flags, data: body };
-  if (itemOverheadBytes(whole) + body.length <= frameBudget(link)) return [whole];
+/**
+ * A datagram-mode message waiting to be sent (outbox, window-wait queue, the pump). A message
+ * that goes whole — nearly every one, all below EXPRESS_MIN_DATA_BYTES — is its own payload
+ * item (`flags`, `data`: its body; `fragments` null): the pump puts the entry itself in the
+ * frame, so send() makes one object per message, not an entry, an item and an array (s64).
+ * Otherwise `fragments` are its items (`flags`, `data`: the whole body, never sent as such).
+ * `deadlineMs` is set when the flush puts it in the pre-session queue (Outbox.batchToQueue):
+ * the flush's time + `timeoutMs`, so send() reads no clock for it.
+ */
+export interface DatagramMessage extends OutMessage, PayloadItem {
+  fragments: PayloadItem[] | null;
+  timeoutMs: number;
+}
+
+/**
+ * The outbox entry of a datagram-mode body (whole, or with its fragments); `bytes` is the
+ * message's size before compression, `timeoutMs` how long it may wait for a session.
+ * Every entry has the same fields in the same order (one object shape for the pump and the encoder).
+ */
+export function datagramMessage(link: NativeLink, body: Uint8Array, flags: number, bytes: number, timeoutMs: number, resolve: () => void, reject: (e: Error) => void): DatagramMessage {
+  return { flags, data: body, fragments: fragmentsOf(link, body, flags), bytes, deadlineMs: 0, timeoutMs, resolve, reject };
+}
+
+/** Null when the body fits one frame whole (the item is the message itself); else its fragment items. */
+function fragmentsOf(link: NativeLink, body: Uint8Array, flags: number): PayloadItem[] | null {
+  if (1 + 1 + binHeaderBytes(body.length) + body.length <= frameBudget(link)) return null; // itemOverheadBytes of a whole item
   const id = link.nextMsgId();
   const chunks = fragment(body, fragmentChunkBytes(link));
   return chunks.map((c, index) => ({ flags: flags | FLAG_FRAGMENT, data: c, id, index, count: chunks.length }));
-}
-
-/** Turns one datagram-mode message into payload items (one item, or fragments). */
-export function datagramItems(link: NativeLink, data: Uint8Array): PayloadItem[] {
-  const body = datagramBody(link, data);
-  return bodyItems(link, body, compressFlags);
 }

@@ -18,7 +18,7 @@ export interface WaitingReliable extends OutMessage {
 export function waitForSession(link: NativeLink, wait: Outbox<WaitingReliable>, data: Uint8Array, timeoutMs: number, now: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const waitMs = Math.min(timeoutMs, link.ctx.settings.handshakeTimeoutMs);
-    const m: WaitingReliable = { items: [], data, bytes: data.length, deadlineMs: now + waitMs, timeoutMs: waitMs, endMs: now + timeoutMs, resolve, reject };
+    const m: WaitingReliable = { data, bytes: data.length, deadlineMs: now + waitMs, timeoutMs: waitMs, endMs: now + timeoutMs, resolve, reject };
     if (!wait.enqueue(m, { maxMessages: link.ctx.settings.queueMaxMessages, maxBytes: link.ctx.settings.queueMaxBytes })) {
       reject(new UdpVaultError('ERR_QUEUE_FULL', `queue for peer ${link.peer.label()} is full (no session yet); message not sent`));
       return;

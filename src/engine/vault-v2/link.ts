@@ -161,7 +161,7 @@ export class VaultV2Link implements PeerLink {
   #enqueue(body: Uint8Array, timeoutMs: number): Promise<void> {
     const { settings } = this.#ctx;
     return new Promise<void>((resolve, reject) => {
-      const m: V2Message = { items: [], body, bytes: body.length, deadlineMs: this.#ctx.clock.monotonic() + timeoutMs, resolve, reject };
+      const m: V2Message = { body, bytes: body.length, deadlineMs: this.#ctx.clock.monotonic() + timeoutMs, resolve, reject };
       if (!this.#queue.enqueue(m, { maxMessages: settings.queueMaxMessages, maxBytes: settings.queueMaxBytes })) {
         const why = this.state.hasKeys ? `paced at ${VAULT_V2_SEND_PER_SECOND}/s` : 'no key announcement received yet';
         reject(new DeliveryError('ERR_QUEUE_FULL', `queue for vault-v2 peer ${this.peer.label()} is full (${why}); message not sent`));
