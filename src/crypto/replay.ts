@@ -31,9 +31,8 @@ export const MAX_REPLAY_WINDOW_PACKETS = 1 << 22;
 
 export class ReplayWindow {
   readonly windowPackets: number;
-  /** null: the in-order form (every counter ≤ #highest accepted, none when !#any). */
+  /** null: the in-order form (every counter ≤ #highest accepted, none when !#any). Its length is the block count (ringBlocks). */
   #ring: Uint32Array | null = null;
-  readonly #ringBlocks: number;
   /**
    * Highest counter accepted; null before any. Stored as a small integer while below 2^31 (`| 0`):
    * a field of numbers from the receive path's arithmetic is otherwise a boxed double per
@@ -48,8 +47,6 @@ export class ReplayWindow {
       throw new RangeError(`replay window must be an integer in [1, ${MAX_REPLAY_WINDOW_PACKETS}] packets`);
     }
     this.windowPackets = windowPackets;
-    // One block more than the window needs: the block of the highest counter is partly "future".
-    this.#ringBlocks = Math.ceil(windowPackets / BLOCK_BITS) + 1;
   }
 
   /** Whether the ring exists (false in the in-order form: nothing out of order seen yet). */
@@ -75,7 +72,7 @@ export class ReplayWindow {
     if (highest === null || counter > highest) return true;
     if (highest - counter >= this.windowPackets) return false;
     if (ring === null) return this.#missing !== null && this.#missing.includes(counter);
-    return (ring[this.#blockIndex(counter)]! & bitMask(counter)) === 0;
+    return (ring[blockIndex(ring, counter)]! & bitMask(counter)) === 0;
   }
 
   /**
@@ -88,20 +85,22 @@ export class ReplayWindow {
     const highest = this.#highest;
     if (ring === null) {
       if (highest === null ? counter === 0 : counter === highest + 1) {
-        this.#setHighest(counter); // in order: still no ring
-        if (this.#missing !== null && counter - this.#missing[0]! >= this.windowPackets) this.#dropLeft();
+        this.#highest = smallInt(counter); // in order: still no ring
+        const missing = this.#missing;
+        if (missing !== null && counter - missing[0]! >= this.windowPackets) this.#missing = exact(missing.filter((m) => m >= counter - this.windowPackets + 1));
         return true;
       }
-      if (highest !== null && counter <= highest) return this.#fill(counter, highest);
-      if (this.#skip(counter, highest)) return true;
-      ring = this.#buildRing();
+      if (highest !== null && counter <= highest) return ReplayWindow.#fill(this, counter, highest);
+      if (ReplayWindow.#skip(this, counter, highest)) return true;
+      ring = ReplayWindow.#buildRing(this);
     }
     if (highest === null || counter > highest) {
-      this.#advance(counter);
+      advance(ring, highest ?? 0, counter);
+      this.#highest = smallInt(counter);
     } else if (highest - counter >= this.windowPackets) {
       return false;
     }
-    const index = this.#blockIndex(counter);
+    const index = blockIndex(ring, counter);
     const bit = bitMask(counter);
     const old = ring[index]!;
     if ((old & bit) !== 0) return false;
@@ -110,23 +109,27 @@ export class ReplayWindow {
     // looked at when a late counter filled a gap, or when the highest entered a new block (a gap
     // may have left the window). The forms accept exactly the same counters then.
     if (highest !== null && (counter < highest || (counter & (BLOCK_BITS - 1)) === 0)) {
-      const missing = this.#unmarked(ring);
+      const missing = unmarked(ring, this.#highest!, this.windowPackets);
       if (missing !== null) {
         this.#ring = null;
-        this.#missing = missing.length > 0 ? missing : null;
+        this.#missing = exact(missing);
       }
     }
     return true;
   }
 
+  /*
+   * The helpers below are static, or functions of the module, not private instance methods: a
+   * class with private instance methods gives each instance a brand field (8 B per session;
+   * mem22, issue 12).
+   */
+
   /** A late counter in the ring-less forms: accepted once if it is one of the missing ones. */
-  #fill(counter: number, highest: number): boolean {
-    const missing = this.#missing;
-    if (missing === null || highest - counter >= this.windowPackets) return false;
-    const i = missing.indexOf(counter);
-    if (i < 0) return false;
-    missing.splice(i, 1);
-    if (missing.length === 0) this.#missing = null;
+  static #fill(w: ReplayWindow, counter: number, highest: number): boolean {
+    const missing = w.#missing;
+    if (missing === null || highest - counter >= w.windowPackets) return false;
+    if (!missing.includes(counter)) return false;
+    w.#missing = exact(missing.filter((m) => m !== counter));
     return true;
   }
 
@@ -134,47 +137,16 @@ export class ReplayWindow {
    * A jump forward in the ring-less forms: the counters skipped join the missing ones (those that
    * stay in the window) when no more than MAX_MISSING are then missing; false: the ring is needed.
    */
-  #skip(counter: number, highest: number | null): boolean {
-    const lo = counter - this.windowPackets + 1; // the lowest counter of the window after the move
+  static #skip(w: ReplayWindow, counter: number, highest: number | null): boolean {
+    const lo = counter - w.windowPackets + 1; // the lowest counter of the window after the move
     const from = Math.max(highest === null ? 0 : highest + 1, lo);
-    const kept = this.#missing === null ? 0 : this.#missing.filter((m) => m >= lo).length;
+    const kept = w.#missing === null ? 0 : w.#missing.filter((m) => m >= lo).length;
     if (kept + (counter - from) > MAX_MISSING) return false;
-    const missing = this.#missing === null ? [] : this.#missing.filter((m) => m >= lo);
+    const missing = w.#missing === null ? [] : w.#missing.filter((m) => m >= lo);
     for (let c = from; c < counter; c++) missing.push(c);
-    this.#missing = missing.length > 0 ? missing : null;
-    this.#setHighest(counter);
+    w.#missing = exact(missing);
+    w.#highest = smallInt(counter);
     return true;
-  }
-
-  /** Drops the missing counters that left the window (the highest moved). */
-  #dropLeft(): void {
-    const lo = this.#highest! - this.windowPackets + 1;
-    const missing = this.#missing!.filter((m) => m >= lo);
-    this.#missing = missing.length > 0 ? missing : null;
-  }
-
-  /**
-   * The counters of the window up to the highest that are not marked, ascending, or null when
-   * more than MAX_MISSING are (O(window / 32)).
-   */
-  #unmarked(ring: Uint32Array): number[] | null {
-    const hi = this.#highest!;
-    const lo = Math.max(0, hi - this.windowPackets + 1);
-    let out: number[] | null = null;
-    for (let b = Math.floor(lo / BLOCK_BITS); b <= Math.floor(hi / BLOCK_BITS); b++) {
-      const base = b * BLOCK_BITS;
-      const from = Math.max(lo, base) - base;
-      const to = Math.min(hi, base + BLOCK_BITS - 1) - base;
-      const mask = to - from === BLOCK_BITS - 1 ? 0xffffffff : (((1 << (to - from + 1)) - 1) << from) >>> 0;
-      const holes = (~ring[b % this.#ringBlocks]! & mask) >>> 0;
-      if (holes === 0) continue;
-      for (let i = from; i <= to; i++) {
-        if ((holes & (1 << i)) === 0) continue;
-        if ((out ??= []).length === MAX_MISSING) return null;
-        out.push(base + i);
-      }
-    }
-    return out ?? [];
   }
 
   /** Forgets every counter (as if newly constructed). */
@@ -184,40 +156,70 @@ export class ReplayWindow {
     this.#missing = null;
   }
 
-  #setHighest(counter: number): void {
-    this.#highest = counter <= 0x7fffffff ? counter | 0 : counter;
-  }
-
   /** The ring of a ring-less form: every counter of the window up to the highest marked but the missing ones. */
-  #buildRing(): Uint32Array {
-    const ring = new Uint32Array(this.#ringBlocks);
-    this.#ring = ring;
-    const highest = this.#highest;
+  static #buildRing(w: ReplayWindow): Uint32Array {
+    // One block more than the window needs: the block of the highest counter is partly "future".
+    const ring = new Uint32Array(Math.ceil(w.windowPackets / BLOCK_BITS) + 1);
+    w.#ring = ring;
+    const highest = w.#highest;
     if (highest !== null) {
-      for (let c = Math.max(0, highest - this.windowPackets + 1); c <= highest; c++) ring[this.#blockIndex(c)]! |= bitMask(c);
-      for (const m of this.#missing ?? []) if (highest - m < this.windowPackets) ring[this.#blockIndex(m)]! &= ~bitMask(m);
+      for (let c = Math.max(0, highest - w.windowPackets + 1); c <= highest; c++) ring[blockIndex(ring, c)]! |= bitMask(c);
+      for (const m of w.#missing ?? []) if (highest - m < w.windowPackets) ring[blockIndex(ring, m)]! &= ~bitMask(m);
     }
-    this.#missing = null;
+    w.#missing = null;
     return ring;
   }
+}
 
-  /** Moves the highest counter forward, zeroing the blocks that enter the window. */
-  #advance(counter: number): void {
-    const ring = this.#ring!;
-    const current = Math.floor((this.#highest ?? 0) / BLOCK_BITS);
-    const target = Math.floor(counter / BLOCK_BITS);
-    const steps = target - current;
-    if (steps >= this.#ringBlocks) {
-      ring.fill(0);
-    } else {
-      for (let block = current + 1; block <= target; block++) ring[block % this.#ringBlocks] = 0;
+/**
+ * The missing counters as kept: null when none, else an array of exactly their number (a list
+ * grown by push or made by filter has room for 17: 152 B where one counter needs 24 B; mem22).
+ */
+function exact(missing: number[]): number[] | null {
+  return missing.length === 0 ? null : missing.slice();
+}
+
+/** A counter as a field value: a small integer while below 2^31 (a field of numbers from the receive path's arithmetic is otherwise a boxed double per session, issue 12). */
+function smallInt(counter: number): number {
+  return counter <= 0x7fffffff ? counter | 0 : counter;
+}
+
+function blockIndex(ring: Uint32Array, counter: number): number {
+  return Math.floor(counter / BLOCK_BITS) % ring.length;
+}
+
+/** Moves the highest counter from `highest` to `counter`, zeroing the ring's blocks that enter the window. */
+function advance(ring: Uint32Array, highest: number, counter: number): void {
+  const current = Math.floor(highest / BLOCK_BITS);
+  const target = Math.floor(counter / BLOCK_BITS);
+  if (target - current >= ring.length) {
+    ring.fill(0);
+  } else {
+    for (let block = current + 1; block <= target; block++) ring[block % ring.length] = 0;
+  }
+}
+
+/**
+ * The counters of the window up to `hi` that are not marked in the ring, ascending, or null when
+ * more than MAX_MISSING are (O(window / 32)).
+ */
+function unmarked(ring: Uint32Array, hi: number, windowPackets: number): number[] | null {
+  const lo = Math.max(0, hi - windowPackets + 1);
+  let out: number[] | null = null;
+  for (let b = Math.floor(lo / BLOCK_BITS); b <= Math.floor(hi / BLOCK_BITS); b++) {
+    const base = b * BLOCK_BITS;
+    const from = Math.max(lo, base) - base;
+    const to = Math.min(hi, base + BLOCK_BITS - 1) - base;
+    const mask = to - from === BLOCK_BITS - 1 ? 0xffffffff : (((1 << (to - from + 1)) - 1) << from) >>> 0;
+    const holes = (~ring[b % ring.length]! & mask) >>> 0;
+    if (holes === 0) continue;
+    for (let i = from; i <= to; i++) {
+      if ((holes & (1 << i)) === 0) continue;
+      if ((out ??= []).length === MAX_MISSING) return null;
+      out.push(base + i);
     }
-    this.#setHighest(counter);
   }
-
-  #blockIndex(counter: number): number {
-    return Math.floor(counter / BLOCK_BITS) % this.#ringBlocks;
-  }
+  return out ?? [];
 }
 
 function isValidCounter(counter: number): boolean {

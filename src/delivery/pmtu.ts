@@ -56,6 +56,7 @@ export const BLACK_HOLE_LOSSES = 6;
 export interface PmtuOptions {
   baseBytes: number;
   maxBytes: number;
+  // Helpers are `static #`, not private instance methods: those give every instance a brand field (8 B per idle peer; mem22, issue 12).
   /** IP + UDP header bytes (28 IPv4, 48 IPv6): turns common path MTUs into probe sizes. Default 28. */
   ipUdpHeaderBytes?: number;
 }
@@ -133,13 +134,13 @@ export class PmtuSearch {
     this.#current = base;
     this.#hi = o.maxBytes;
     this.#s = searching();
-    this.#settle(0);
+    PmtuSearch.#settle(this, 0);
   }
 
   /** The state to write: this search's own (a copy of DONE made first). */
-  #w(): SearchState {
-    if (this.#s === DONE) this.#s = { round: 0, queue: NONE, probes: NONE, losses: null, done: true };
-    return this.#s;
+  static #w(self: PmtuSearch): SearchState {
+    if (self.#s === DONE) self.#s = { round: 0, queue: NONE, probes: NONE, losses: null, done: true };
+    return self.#s;
   }
 
   /** The confirmed largest datagram (UDP payload bytes): frames and padding follow it. */
@@ -159,7 +160,7 @@ export class PmtuSearch {
   nextProbeSize(nowMs: number): number | null {
     const probes = this.#s.probes; // every pump of every link asks (idle15: no closure)
     for (let k = 0; k < probes.length; k++) if (!probes[k]!.handed) return null;
-    if (this.#s.done && this.#current < this.#sizes.max && nowMs >= this.#searchAgainAtMs) this.#restart(this.#sizes.max, nowMs); // periodic raise
+    if (this.#s.done && this.#current < this.#sizes.max && nowMs >= this.#searchAgainAtMs) PmtuSearch.#restart(this, this.#sizes.max, nowMs); // periodic raise
     return this.#s.queue[0] ?? null;
   }
 
@@ -169,7 +170,7 @@ export class PmtuSearch {
    * net of the node's probe sends, read just before the send (undefined without one).
    */
   onProbeSent(pn: number, size: number, nowMs: number, deadlineMs: number, fragmentsBefore: number | undefined): void {
-    const s = this.#w();
+    const s = PmtuSearch.#w(this);
     const i = s.queue.indexOf(size);
     if (i >= 0) s.queue = orNone(s.queue.filter((_, k) => k !== i));
     if (s.probes === NONE) s.probes = [];
@@ -187,16 +188,16 @@ export class PmtuSearch {
     p.handed = true;
     const fragmented = tooBig || (fragmentsCreated ?? 0) > 0;
     if (fragmented) this.#fragmented++;
-    if (!this.#inside(p.size)) {
-      this.#remove(p); // made moot while it was being handed over
+    if (!PmtuSearch.#inside(this, p.size)) {
+      PmtuSearch.#remove(this, p); // made moot while it was being handed over
     } else if (fragmented) {
-      this.#remove(p);
-      this.#tooBig(p.size);
+      PmtuSearch.#remove(this, p);
+      PmtuSearch.#tooBig(this, p.size);
     } else if (p.acked) {
-      this.#remove(p);
-      this.#acknowledged(p);
+      PmtuSearch.#remove(this, p);
+      PmtuSearch.#acknowledged(this, p);
     }
-    this.#settle(nowMs);
+    PmtuSearch.#settle(this, nowMs);
   }
 
   /** When the earliest outstanding probe is declared lost (null: none). */
@@ -220,8 +221,8 @@ export class PmtuSearch {
         p.acked = true;
         p.untrusted = p.before !== undefined && fragmentsNow !== undefined && fragmentsNow > p.before;
         if (p.handed) {
-          this.#remove(p);
-          this.#acknowledged(p);
+          PmtuSearch.#remove(this, p);
+          PmtuSearch.#acknowledged(this, p);
         }
       } else if (p.pn < largestAcked) {
         p.deadlineMs = Math.min(p.deadlineMs, p.sentAtMs + Math.max(TIME_THRESHOLD * rttMs, GRANULARITY_MS));
@@ -235,13 +236,13 @@ export class PmtuSearch {
     // A copy only while probes are out (the link's every timer fire calls this; memalloc17).
     if (this.#s.probes.length > 0) for (const p of [...this.#s.probes]) {
       if (nowMs < p.deadlineMs || !this.#s.probes.includes(p)) continue;
-      this.#remove(p);
-      if (!this.#inside(p.size)) continue;
+      PmtuSearch.#remove(this, p);
+      if (!PmtuSearch.#inside(this, p.size)) continue;
       const n = (this.#s.losses?.get(p.size) ?? 0) + 1;
-      if (n >= MAX_PROBES) this.#tooBig(p.size);
-      else (this.#w().losses ??= new Map()).set(p.size, n);
+      if (n >= MAX_PROBES) PmtuSearch.#tooBig(this, p.size);
+      else (PmtuSearch.#w(this).losses ??= new Map()).set(p.size, n);
     }
-    this.#settle(nowMs);
+    PmtuSearch.#settle(this, nowMs);
   }
 
   /** A data packet of the congestion-controlled flow was acknowledged (size, send time). */
@@ -264,75 +265,75 @@ export class PmtuSearch {
     this.#fallbacks++;
     this.#fullSizeLost = 0;
     this.#current = this.#sizes.base;
-    this.#restart(Math.max(this.#sizes.base, bytes - 1), nowMs);
+    PmtuSearch.#restart(this, Math.max(this.#sizes.base, bytes - 1), nowMs);
     return true;
   }
 
-  #restart(ceiling: number, nowMs: number): void {
-    this.#hi = ceiling;
-    this.#s = searching();
-    this.#settle(nowMs);
+  static #restart(self: PmtuSearch, ceiling: number, nowMs: number): void {
+    self.#hi = ceiling;
+    self.#s = searching();
+    PmtuSearch.#settle(self, nowMs);
   }
 
-  #remove(p: Probe): void {
-    const s = this.#w();
+  static #remove(self: PmtuSearch, p: Probe): void {
+    const s = PmtuSearch.#w(self);
     s.probes = orNone(s.probes.filter((x) => x !== p));
   }
 
   /** An acknowledged probe, handed over whole: confirmed, unless fragments came from elsewhere meanwhile. */
-  #acknowledged(p: Probe): void {
-    if (p.untrusted) this.#tooBig(p.size);
-    else this.#confirm(p.size);
+  static #acknowledged(self: PmtuSearch, p: Probe): void {
+    if (p.untrusted) PmtuSearch.#tooBig(self, p.size);
+    else PmtuSearch.#confirm(self, p.size);
   }
 
   /** `size` got through whole: sizes at or below it need no more probing. */
-  #confirm(size: number): void {
-    if (size <= this.#current || size > this.#hi) return;
-    this.#current = size;
-    this.#fullSizeLost = 0;
-    this.#prune();
+  static #confirm(self: PmtuSearch, size: number): void {
+    if (size <= self.#current || size > self.#hi) return;
+    self.#current = size;
+    self.#fullSizeLost = 0;
+    PmtuSearch.#prune(self);
   }
 
   /** `size` does not get through whole: the ceiling drops below it. */
-  #tooBig(size: number): void {
-    this.#hi = Math.max(this.#current, Math.min(this.#hi, size - 1));
-    this.#prune();
+  static #tooBig(self: PmtuSearch, size: number): void {
+    self.#hi = Math.max(self.#current, Math.min(self.#hi, size - 1));
+    PmtuSearch.#prune(self);
   }
 
   /** Drops what the bounds made moot: probes, queued sizes and suspects outside (current, ceiling]. */
-  #prune(): void {
-    const st = this.#s;
+  static #prune(self: PmtuSearch): void {
+    const st = self.#s;
     if (st === DONE) return; // nothing to drop
-    st.probes = orNone(st.probes.filter((p) => this.#inside(p.size) || !p.handed)); // one not handed yet waits for its callback
-    st.queue = orNone(st.queue.filter((s) => this.#inside(s)));
+    st.probes = orNone(st.probes.filter((p) => PmtuSearch.#inside(self, p.size) || !p.handed)); // one not handed yet waits for its callback
+    st.queue = orNone(st.queue.filter((s) => PmtuSearch.#inside(self, s)));
     const losses = st.losses;
     if (losses) {
-      for (const s of [...losses.keys()]) if (!this.#inside(s)) losses.delete(s);
+      for (const s of [...losses.keys()]) if (!PmtuSearch.#inside(self, s)) losses.delete(s);
       if (losses.size === 0) st.losses = null;
     }
   }
 
   /** Whether probing `size` can still teach anything: above the confirmed size, not above the ceiling. */
-  #inside(size: number): boolean {
-    return size > this.#current && size <= this.#hi;
+  static #inside(self: PmtuSearch, size: number): boolean {
+    return size > self.#current && size <= self.#hi;
   }
 
   /** When the round is over: plans the next one, or ends the search. */
-  #settle(nowMs: number): void {
-    const s = this.#s;
+  static #settle(self: PmtuSearch, nowMs: number): void {
+    const s = self.#s;
     if (s.done || s.queue.length > 0 || s.probes.length > 0) return;
-    s.queue = orNone(this.#plan(s));
+    s.queue = orNone(PmtuSearch.#plan(self, s));
     if (s.queue.length > 0) return;
     s.done = true;
-    if (s.losses === null) this.#s = DONE; // nothing of it is read again before a restart
-    this.#searchAgainAtMs = Math.floor(nowMs + RAISE_INTERVAL_MS);
+    if (s.losses === null) self.#s = DONE; // nothing of it is read again before a restart
+    self.#searchAgainAtMs = Math.floor(nowMs + RAISE_INTERVAL_MS);
   }
 
-  #plan(s: SearchState): number[] {
-    if (s.round++ === 0) return firstRoundSizes(this.#current, this.#hi, this.#sizes.header);
+  static #plan(self: PmtuSearch, s: SearchState): number[] {
+    if (s.round++ === 0) return firstRoundSizes(self.#current, self.#hi, self.#sizes.header);
     const suspect = s.losses ? Math.min(...s.losses.keys()) : Infinity;
-    const ceiling = Math.min(this.#hi, suspect - 1);
-    const spread = spreadSizes(this.#current, ceiling);
+    const ceiling = Math.min(self.#hi, suspect - 1);
+    const spread = spreadSizes(self.#current, ceiling);
     return spread.length > 0 || suspect === Infinity ? spread : [suspect];
   }
 }

@@ -24,6 +24,7 @@ export interface SessionIndex<P> {
 
 export interface RetireRules {
   limits: SessionLimits;
+  // Helpers are `static #`, not private instance methods: those give every instance a brand field (8 B per idle peer; mem22, issue 12).
   /** A superseded session retires after this long without receiving. */
   graceMs: number;
   /** A never-confirmed session retires after this long. */
@@ -62,12 +63,12 @@ export class Keypairs<P> {
   current(nowMs: number, limits: SessionLimits): Session | null {
     const n = this.size;
     let k = 0;
-    while (k < n && (!this.#at(k).confirmed || this.#at(k).expired(nowMs, limits))) k++;
+    while (k < n && (!Keypairs.#at(this, k).confirmed || Keypairs.#at(this, k).expired(nowMs, limits))) k++;
     if (k === n) return null;
-    const newest = this.#at(k);
+    const newest = Keypairs.#at(this, k);
     if (newest.initiator === this.#ownWins) return newest;
     for (let j = k + 1; j < n; j++) {
-      const s = this.#at(j);
+      const s = Keypairs.#at(this, j);
       if (newest.createdAtMs - s.createdAtMs > CROSSING_WINDOW_MS) break;
       if (s.confirmed && s.initiator === this.#ownWins && s.lastReceivedAtMs > newest.createdAtMs && !s.expired(nowMs, limits)) return s;
     }
@@ -76,7 +77,7 @@ export class Keypairs<P> {
 
   /** The newest unconfirmed (responder) session, if any. */
   get next(): Session | null {
-    for (let k = 0; k < this.size; k++) if (!this.#at(k).confirmed) return this.#at(k);
+    for (let k = 0; k < this.size; k++) if (!Keypairs.#at(this, k).confirmed) return Keypairs.#at(this, k);
     return null;
   }
 
@@ -85,8 +86,8 @@ export class Keypairs<P> {
   }
 
   /** The k-th session, newest first (k < size). */
-  #at(k: number): Session {
-    return k === 0 ? this.#first! : this.#older[k - 1]!;
+  static #at<P>(self: Keypairs<P>, k: number): Session {
+    return k === 0 ? self.#first! : self.#older[k - 1]!;
   }
 
   /** Changes with every session installed or dropped (the link's quiet tick checks it). */
@@ -97,7 +98,7 @@ export class Keypairs<P> {
   /** True when an unconfirmed session younger than `ms` exists (the peer's handshake is completing). */
   hasYoungUnconfirmed(nowMs: number, ms: number): boolean {
     for (let k = 0; k < this.size; k++) {
-      const s = this.#at(k);
+      const s = Keypairs.#at(this, k);
       if (!s.confirmed && nowMs - s.createdAtMs < ms) return true;
     }
     return false;
@@ -113,14 +114,14 @@ export class Keypairs<P> {
     if (this.#first !== null) this.#older = [this.#first].concat(this.#older); // exactly as long (a spread or filter leaves room to grow)
     this.#first = session;
     this.#index.bindSession(this.#owner, session);
-    while (this.size > MAX_SESSIONS_PER_PEER) this.#drop(this.#evictionIndex(nowMs, rules));
+    while (this.size > MAX_SESSIONS_PER_PEER) Keypairs.#drop(this, Keypairs.#evictionIndex(this, nowMs, rules));
   }
 
   /** Wipes sessions past their use: expired, superseded beyond the grace period, never confirmed. */
   retire(nowMs: number, rules: RetireRules): void {
     const current = this.current(nowMs, rules.limits);
     for (let k = this.size - 1; k >= 0; k--) {
-      const s = this.#at(k);
+      const s = Keypairs.#at(this, k);
       if (s === current) continue;
       // Superseded: an older session (or the newer loser of a crossing pair, see current)
       // retires once it has been idle for the grace period (after crossing rekeys the peer may
@@ -130,15 +131,15 @@ export class Keypairs<P> {
       const replaced = current !== null && (s.createdAtMs < current.createdAtMs || (s.confirmed && s.initiator !== current.initiator));
       const superseded = replaced && current.lastReceivedAtMs > Math.max(current.createdAtMs, s.lastReceivedAtMs) && nowMs - Math.max(current.createdAtMs, s.lastReceivedAtMs) >= rules.graceMs;
       const unconfirmed = !s.confirmed && nowMs - s.createdAtMs >= rules.unconfirmedMs;
-      if (s.expired(nowMs, rules.limits) || superseded || unconfirmed) this.#drop(k);
+      if (s.expired(nowMs, rules.limits) || superseded || unconfirmed) Keypairs.#drop(this, k);
     }
   }
 
   /** Wipes one session (refused after the fact). */
   remove(session: Session): void {
     for (let k = 0; k < this.size; k++) {
-      if (this.#at(k) === session) {
-        this.#drop(k);
+      if (Keypairs.#at(this, k) === session) {
+        Keypairs.#drop(this, k);
         return;
       }
     }
@@ -146,22 +147,22 @@ export class Keypairs<P> {
 
   /** Wipes every session (peer removed, re-keyed, node closed). */
   wipeAll(): void {
-    while (this.#first !== null) this.#drop(0);
+    while (this.#first !== null) Keypairs.#drop(this, 0);
   }
 
-  #drop(k: number): void {
-    const s = this.#at(k);
-    this.#version++;
-    const older = this.#older;
-    if (k === 0) this.#first = older.length > 0 ? older[0]! : null;
+  static #drop<P>(self: Keypairs<P>, k: number): void {
+    const s = Keypairs.#at(self, k);
+    self.#version++;
+    const older = self.#older;
+    if (k === 0) self.#first = older.length > 0 ? older[0]! : null;
     // a copy, not grown: filter's result has room to grow (issue 12)
-    if (older.length <= 1) this.#older = NO_SESSIONS;
+    if (older.length <= 1) self.#older = NO_SESSIONS;
     else {
       const rest = older.slice();
       rest.splice(k === 0 ? 0 : k - 1, 1);
-      this.#older = rest;
+      self.#older = rest;
     }
-    this.#index.unbindSession(s);
+    self.#index.unbindSession(s);
     s.wipe();
   }
 
@@ -170,12 +171,12 @@ export class Keypairs<P> {
    * superseded retries), then ones the peer has not sent on lately, then the oldest — never
    * the newest (just installed).
    */
-  #evictionIndex(nowMs: number, rules: RetireRules): number {
-    const current = this.current(nowMs, rules.limits);
-    const n = this.size;
-    for (let k = n - 1; k > 0; k--) if (!this.#at(k).confirmed) return k;
+  static #evictionIndex<P>(self: Keypairs<P>, nowMs: number, rules: RetireRules): number {
+    const current = self.current(nowMs, rules.limits);
+    const n = self.size;
+    for (let k = n - 1; k > 0; k--) if (!Keypairs.#at(self, k).confirmed) return k;
     for (let k = n - 1; k > 0; k--) {
-      if (this.#at(k) !== current && nowMs - this.#at(k).lastReceivedAtMs >= rules.graceMs) return k;
+      if (Keypairs.#at(self, k) !== current && nowMs - Keypairs.#at(self, k).lastReceivedAtMs >= rules.graceMs) return k;
     }
     return n - 1;
   }

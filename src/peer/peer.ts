@@ -18,6 +18,7 @@ export { specString, type PeerIndex, type PeerIndexKeys, type PeerOptions, type 
 export class Peer {
   readonly trust: PeerTrust;
   readonly counters: Counters = newCounters();
+  // Helpers are `static #`, not private instance methods: those give every instance a brand field (8 B per idle peer; mem22, issue 12).
   /** Token bucket on received packets; while full and resting, only its shared config (restLimiter). */
   #limiter: TokenBucket | BucketRest;
   #name: string | null;
@@ -195,7 +196,7 @@ export class Peer {
     if (e.address === this.#endpoint.address && e.port === this.#endpoint.port) return false; // the per-packet case: no string work
     const s = formatEndpoint(e);
     if (s === this.#endpointString) return false;
-    this.#change(() => {
+    Peer.#change(this, () => {
       const spec = this.spec; // the configured endpoint stays (made an object of its own when it was the current one)
       this.#endpoint = sharedHost(e, spec);
       this.#spec = specUnlessSame(spec, this.#endpoint);
@@ -207,7 +208,7 @@ export class Peer {
 
   /** The user changed name, configured endpoint or options (addPeer on an existing peer; no event: 'added' follows). */
   update(o: { name?: string; spec: EndpointSpec; endpoint: Endpoint; compat?: Compat; allowPlaintext?: boolean }): void {
-    this.#change(() => {
+    Peer.#change(this, () => {
       if (o.name !== undefined) this.#name = o.name;
       this.#endpoint = sharedHost(o.endpoint, o.spec);
       this.#spec = specUnlessSame(o.spec, this.#endpoint);
@@ -225,19 +226,19 @@ export class Peer {
   /** Trust on first use: records the key that verified; emits 'tofu'. False when a key was already recorded. */
   recordTofu(key: Uint8Array): boolean {
     let recorded = false;
-    this.#change(() => (recorded = this.trust.recordFirst(key)));
+    Peer.#change(this, () => (recorded = this.trust.recordFirst(key)));
     if (recorded) this.#emit({ type: 'tofu', peer: this.info() });
     return recorded;
   }
 
   /** Pins a user-given key on a peer without one (silent: the 'added' event follows). */
   pinKey(key: Uint8Array): void {
-    this.#change(() => this.trust.pin(key));
+    Peer.#change(this, () => this.trust.pin(key));
   }
 
   /** Replaces the key by a user-given one (--replace-key): 'key-changed' once. */
   replaceKey(key: Uint8Array): void {
-    const offeredKey = this.#change(() => this.trust.pin(key)).keyString;
+    const offeredKey = Peer.#change(this, () => this.trust.pin(key)).keyString;
     this.#emit({ type: 'key-changed', peer: this.info(), offeredKey: offeredKey ?? undefined });
     this.#lastHandshakeTs = null;
     this.#markAbove = null;
@@ -248,18 +249,18 @@ export class Peer {
     this.trust.restoreLevel(trust);
     const mark = maxOrNull(this.handshakeMark, lastHandshakeTs);
     this.#lastHandshakeTs = lastHandshakeTs;
-    this.#setMark(mark);
+    Peer.#setMark(this, mark);
     this.#lastHandshakeAt = isoAsMs(lastHandshakeAt);
   }
 
   /** A handshake message with this timestamp was accepted (verified, not yet confirmed): the mark rises in memory. */
   acceptHandshakeTs(tsMs: number): void {
-    this.#setMark(maxOrNull(this.handshakeMark, tsMs));
+    Peer.#setMark(this, maxOrNull(this.handshakeMark, tsMs));
   }
 
   /** The replay mark becomes `mark` (≥ #lastHandshakeTs): kept only when above it. */
-  #setMark(mark: number | null): void {
-    this.#markAbove = mark === this.#lastHandshakeTs ? null : mark;
+  static #setMark(self: Peer, mark: number | null): void {
+    self.#markAbove = mark === self.#lastHandshakeTs ? null : mark;
   }
 
   /**
@@ -271,7 +272,7 @@ export class Peer {
     if (initTsMs !== null) {
       const mark = maxOrNull(this.handshakeMark, initTsMs);
       this.#lastHandshakeTs = maxOrNull(this.#lastHandshakeTs, initTsMs);
-      this.#setMark(mark);
+      Peer.#setMark(this, mark);
     }
     this.#lastHandshakeAt = new Date(atMs).getTime(); // the ms toISOString shows (whole, clamped as a Date is)
   }
@@ -283,7 +284,7 @@ export class Peer {
    */
   recordClockOffset(offsetMs: number, reportMs: number): boolean {
     this.#clockOffsetMs = offsetMs;
-    return this.#reportClock(offsetMs, reportMs);
+    return Peer.#reportClock(this, offsetMs, reportMs);
   }
 
   /**
@@ -291,15 +292,15 @@ export class Peer {
    * reported like a measured offset, which the new handshake then measures.
    */
   observeClockStep(observedOffsetMs: number, reportMs: number): boolean {
-    return this.#reportClock(observedOffsetMs, reportMs);
+    return Peer.#reportClock(this, observedOffsetMs, reportMs);
   }
 
-  #reportClock(offsetMs: number, reportMs: number): boolean {
-    if (Math.abs(offsetMs - this.#reportedOffsetMs) <= reportMs) return false;
-    const previousOffsetMs = this.#reportedOffsetMs;
-    this.#reportedOffsetMs = offsetMs;
-    this.counters.clockSkew = (this.counters.clockSkew ?? 0) + 1;
-    this.#emit({ type: 'clock-skew', peer: this.info(), clockOffsetMs: offsetMs, previousOffsetMs });
+  static #reportClock(self: Peer, offsetMs: number, reportMs: number): boolean {
+    if (Math.abs(offsetMs - self.#reportedOffsetMs) <= reportMs) return false;
+    const previousOffsetMs = self.#reportedOffsetMs;
+    self.#reportedOffsetMs = offsetMs;
+    self.counters.clockSkew = (self.counters.clockSkew ?? 0) + 1;
+    self.#emit({ type: 'clock-skew', peer: self.info(), clockOffsetMs: offsetMs, previousOffsetMs });
     return true;
   }
 
@@ -307,10 +308,10 @@ export class Peer {
     this.#rttMs = ms;
   }
 
-  #change(fn: () => void): PeerIndexKeys {
-    const before = this.indexKeys();
+  static #change(self: Peer, fn: () => void): PeerIndexKeys {
+    const before = self.indexKeys();
     fn();
-    this.#index?.reindex(this, before);
-    return this.indexKeys();
+    self.#index?.reindex(self, before);
+    return self.indexKeys();
   }
 }

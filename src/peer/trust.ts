@@ -96,13 +96,13 @@ export class PeerTrust {
   /** TOFU: records the first key that verified; false when a key was already recorded. */
   recordFirst(key: Uint8Array): boolean {
     if (this.#key !== null) return false;
-    this.#set(key, 'tofu');
+    PeerTrust.#set(this, key, 'tofu');
     return true;
   }
 
   /** Pins a key given by the user (a new peer, or --replace-key). */
   pin(key: Uint8Array): void {
-    this.#set(key, 'pinned');
+    PeerTrust.#set(this, key, 'pinned');
   }
 
   /** Restores the level recorded in the peer store (the key is the stored one). */
@@ -110,11 +110,12 @@ export class PeerTrust {
     if (this.#key !== null && level !== 'unknown') this.#level = level;
   }
 
-  #set(key: Uint8Array, level: Trust): void {
-    this.#key = keepKey(key);
-    this.#keyString = encodeKey(key);
-    this.#staticKey = staticKeyOf(key);
-    this.#level = level;
-    this.#reported = null;
+  // Helpers are `static #`, not private instance methods: those give every instance a brand field (8 B per idle peer; mem22, issue 12).
+  static #set(self: PeerTrust, key: Uint8Array, level: Trust): void {
+    self.#key = keepKey(key);
+    self.#keyString = encodeKey(key);
+    self.#staticKey = staticKeyOf(key);
+    self.#level = level;
+    self.#reported = null;
   }
 }

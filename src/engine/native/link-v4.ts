@@ -17,6 +17,7 @@ import type { Clock } from '../../runtime/clock';
 /** One handshake attempt of ours (the Handshaker keeps a few, by local sid). */
 export interface V4Attempt {
   readonly localSid: number;
+  // Helpers are `static #`, not private instance methods: those give every instance a brand field (8 B per idle peer; mem22, issue 12).
   /** Our wall clock when it started (the initiator's clock-offset measurement). */
   readonly wallMs: number;
   readonly state: IkInitiator | XxInitiator;
@@ -108,19 +109,19 @@ export class LinkV4 {
   }
 
   /** The material to write (made first if none). */
-  #w(): HandshakeMaterial {
-    return (this.#m ??= { generator: null, generatorKey: null, ss: null, ssKey: null, xx: null, msg3: null });
+  static #w(self: LinkV4): HandshakeMaterial {
+    return (self.#m ??= { generator: null, generatorKey: null, ss: null, ssKey: null, xx: null, msg3: null });
   }
 
   /** Drops the material object once it holds nothing. */
-  #tidy(): void {
-    const m = this.#m;
-    if (m !== null && m.generator === null && m.generatorKey === null && m.ss === null && m.ssKey === null && m.xx === null && m.msg3 === null) this.#m = null;
+  static #tidy(self: LinkV4): void {
+    const m = self.#m;
+    if (m !== null && m.generator === null && m.generatorKey === null && m.ss === null && m.ssKey === null && m.xx === null && m.msg3 === null) self.#m = null;
   }
 
   /** The generator for messages to the peer's static (anonymous while `key` is null). */
   generator(key: Uint8Array | null, keyString: string | null): CookieGenerator {
-    const m = this.#w();
+    const m = LinkV4.#w(this);
     if (!m.generator || m.generatorKey !== keyString) {
       m.generator?.destroy();
       const rs = key ? identityStatic(key) : null;
@@ -132,7 +133,7 @@ export class LinkV4 {
 
   /** DH(local static, the peer's static), cached per key (wiped when the key changes). */
   staticStatic(local: NoiseStatic, key: Uint8Array, keyString: string): Uint8Array | undefined {
-    const m = this.#w();
+    const m = LinkV4.#w(this);
     if (m.ssKey !== keyString) {
       if (m.ss) wipe(m.ss);
       m.ss = staticStaticFor(local, key);
@@ -147,7 +148,7 @@ export class LinkV4 {
       // The persisted value belongs to the current key (a replaced key clears it).
       const persisted = markFromStoredMs(this.#stored.lastHandshakeTs);
       this.#c0 = -1;
-      if (persisted) this.#setMark(persisted);
+      if (persisted) LinkV4.#setMark(this, persisted);
       this.#markKey = keyString;
     }
     return this;
@@ -162,7 +163,7 @@ export class LinkV4 {
   /** ReplayMark (through mark()). */
   accept(ts: Uint8Array): void {
     if (!this.isFresh(ts)) throw new RangeError('timestamp not newer than the mark');
-    this.#setMark(ts);
+    LinkV4.#setMark(this, ts);
   }
 
   /** ReplayMark (through mark()). */
@@ -173,17 +174,17 @@ export class LinkV4 {
     return b;
   }
 
-  #setMark(ts: Uint8Array): void {
+  static #setMark(self: LinkV4, ts: Uint8Array): void {
     if (ts.length !== TIMESTAMP_BYTES) throw new RangeError('a timestamp is 12 bytes');
-    this.#c0 = chunk(ts, 0);
-    this.#c1 = chunk(ts, 3);
-    this.#c2 = chunk(ts, 6);
-    this.#c3 = chunk(ts, 9);
+    self.#c0 = chunk(ts, 0);
+    self.#c1 = chunk(ts, 3);
+    self.#c2 = chunk(ts, 6);
+    self.#c3 = chunk(ts, 9);
   }
 
   /** The XX exchange this (key-less) peer may answer: at most one; a new msg1 replaces it. */
   setXxResponder(sid: number, state: XxResponder): { sid: number } | null {
-    const w = this.#w();
+    const w = LinkV4.#w(this);
     const old = w.xx;
     old?.state.destroy();
     w.xx = { sid, state };
@@ -202,12 +203,12 @@ export class LinkV4 {
     if (!w || !old) return null;
     old.state.destroy();
     w.xx = null;
-    this.#tidy();
+    LinkV4.#tidy(this);
     return old.sid;
   }
 
   setMsg3(bytes: Uint8Array, gen: CookieGenerator): void {
-    this.#w().msg3 = { bytes, gen };
+    LinkV4.#w(this).msg3 = { bytes, gen };
   }
 
   /** A cookie reply to our last XX msg3: the msg3 again with mac2, or null. */
@@ -216,7 +217,7 @@ export class LinkV4 {
     const m = w?.msg3 ?? null;
     if (!w || !m || !m.gen.consumeReply(reply)) return null;
     w.msg3 = null;
-    this.#tidy();
+    LinkV4.#tidy(this);
     m.gen.addMacs(m.bytes);
     return m;
   }
@@ -253,7 +254,7 @@ export class LinkV4 {
     if (m.ss) wipe(m.ss);
     m.ss = null;
     m.ssKey = null;
-    this.#tidy();
+    LinkV4.#tidy(this);
   }
 
   destroy(): number | null {
@@ -266,7 +267,7 @@ export class LinkV4 {
     m.msg3?.gen.destroy();
     m.msg3 = null;
     const sid = this.endXxResponder();
-    this.#tidy();
+    LinkV4.#tidy(this);
     return sid;
   }
 }
