@@ -281,7 +281,7 @@ export class PacketPath {
         throw e;
       }
     }
-    if (space.ackDue(nowMs)) this.#link.engine.reliable.packetAckAfterPhase(this.#link); // one ack per batch read (rel22)
+    if (space.ackDue(nowMs)) this.#link.ctx.scheduleFlush(this.#link.peer);
     else if (rearm) this.arm(nowMs);
     else {
       // Only the delayed ack's deadline can have come nearer (per datagram: no full re-arm while thinned).

@@ -50,8 +50,6 @@ export class ReliableDelivery {
   #timerAtMs = Infinity;
   /** Delivery acks, once per I/O phase. */
   readonly #acks: PhaseAcks<NativeLink>;
-  /** Packet acks that fell due while a phase's datagrams were read: one flush per link after the phase (packetAckAfterPhase). */
-  readonly #packetAcks: PhaseAcks<NativeLink>;
   #closed = false;
   /** Reliable messages whose send() has not settled, and who waits for them (close grace). */
   readonly #unsettled: UnsettledSends;
@@ -70,20 +68,6 @@ export class ReliableDelivery {
       const now = ctx.clock.monotonic();
       for (const p of links) if (this.#state.has(p)) p.path.wantDeliveryAck(now);
     });
-    this.#packetAcks = new PhaseAcks<NativeLink>(ctx.scheduler, (links) => {
-      for (const p of links) ctx.scheduleFlush(p.peer);
-    });
-  }
-
-  /**
-   * A packet ack fell due on a received datagram (packet-path.ts; either mode): it is sent once
-   * the current I/O phase's datagrams were all read (setImmediate), so a batch read from the
-   * socket at once is acknowledged by one datagram, not one per `ackEveryPackets` of it, and that
-   * datagram also carries this phase's delivery ack (PhaseAcks above runs first). Datagrams that
-   * arrive one per wake-up are acknowledged as before, right after their phase.
-   */
-  packetAckAfterPhase(link: NativeLink): void {
-    this.#packetAcks.schedule(link);
   }
 
   #of(link: NativeLink): PeerReliable {
@@ -305,7 +289,6 @@ export class ReliableDelivery {
     this.#flow.forget(link);
     this.#state.delete(link);
     this.#acks.forget(link);
-    this.#packetAcks.forget(link);
     this.#limits.forget(link);
   }
 
@@ -314,7 +297,6 @@ export class ReliableDelivery {
     this.#closed = true;
     for (const link of [...this.#state.keys()]) this.dropPeer(link, err, unsentErr);
     this.#acks.close();
-    this.#packetAcks.close();
     this.#timer?.cancel();
     this.#timer = null;
   }
