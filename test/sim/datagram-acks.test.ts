@@ -21,11 +21,9 @@ const FAST = { latencyMs: 0.25, bandwidthBps: 1e9, queueBytes: 4 << 20 };
 // memrss16 (merged with ack16): PacketPath.arm cancels a timer armed for a deadline once nothing is due, instead of
 // letting it fire and flush the link for nothing; those flushes had moved some acks by a fraction of a ms: the 0.5 ms
 // case 9,822 → 9,817, the 4 ms case 3,567 → 3,566 (and the receiver's srtt there 4.766 → 4.657 ms).
-// rel22: thinning rounds of at least 2 ms (THIN_MIN_ROUND_MS; 1 ms before): the 0.5 ms case 9,817 → 5,148 (64 per
-// round: every 8th), the loopback-like case 6,313 → 4,140; the 4 ms case (rounds of its srtt) unchanged.
-const AFTER = { fast: 5_148, wide: 3_566, loopback: 4_140 };
-/** Data datagrams that carried a packet ack (32 bytes more: 1120), ack16 — before it: 1,210 / 1,650 / 717; rel22: fast 46 → 42. */
-const PIGGYBACKED = { fast: 42, wide: 24, loopback: 23 };
+const AFTER = { fast: 9_817, wide: 3_566, loopback: 6_313 };
+/** Data datagrams that carried a packet ack (32 bytes more: 1120), ack16 — before it: 1,210 / 1,650 / 717. */
+const PIGGYBACKED = { fast: 46, wide: 24, loopback: 23 };
 const IDLE = [11, 11];
 
 interface Flood {

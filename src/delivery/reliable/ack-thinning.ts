@@ -37,22 +37,6 @@ export const THIN_MIN_PACKETS_PER_MS = 5;
 export const THIN_MAX_ACK_EVERY = 32;
 /** Before the first RTT sample, the arrival rate is judged over rounds of this length (RTT probes, rtt-probe.ts). */
 export const RTT_PROBE_ROUND_MS = MAX_ACK_DELAY_MS;
-/**
- * The shortest thinning round once there is an RTT sample (1 ms before rel22). A round counts the
- * window the receiver sees; below this the count is a fraction of the flight that pacing and the
- * peer's scheduling (a loaded host) make noisy, and eight acks per ~1 ms loopback round were every
- * ~12th datagram (0.06–0.07 ack datagrams per data datagram, more when a loaded sender slows:
- * ~31 datagrams per 1 ms round = every 3rd). Over 2 ms a fast loopback flow is acknowledged every
- * ~25th datagram (THIN_MAX_ACK_EVERY still caps it), ≥ 4 acks per true RTT and ≥ 16 per
- * congestion window of ~400 datagrams. Paths with a smoothed RTT ≥ 2 ms, and slow flows, are
- * unchanged.
- */
-export const THIN_MIN_ROUND_MS = 2;
-
-/** The length of a thinning round: one smoothed RTT (≥ THIN_MIN_ROUND_MS), or RTT_PROBE_ROUND_MS without a sample. */
-export function thinRoundMs(sampled: boolean, smoothedMs: number): number {
-  return sampled ? Math.max(smoothedMs, THIN_MIN_ROUND_MS) : RTT_PROBE_ROUND_MS;
-}
 
 /** Whether a round of `packets` ack-eliciting arrivals over `elapsedMs` is a fast flow's. */
 export function fastRound(packets: number, elapsedMs: number): boolean {

@@ -20,14 +20,14 @@ import { RttStats } from './rtt';
 import { RttProbe } from './rtt-probe';
 import { IdleSpace, REST_AFTER_MS, restBlocker, restable } from './packet-space-idle';
 import { idleAck, idleAckInto } from './packet-space-rest';
-import { THIN_MIN_PACKETS_PER_MS, fastRound, thinRoundMs, thinnedPolicy } from './ack-thinning';
+import { RTT_PROBE_ROUND_MS, THIN_MIN_PACKETS_PER_MS, fastRound, thinnedPolicy } from './ack-thinning';
 import { spaceConfig, type PacketSpaceOptions, type SpaceConfig } from './packet-space-config';
 import type { SentPacket } from './sent-history';
 
 /** ackToSend's scratch (copied out at once). */
 const ACK_SCRATCH = new Uint8Array(MAX_ACK_BYTES);
 
-export { ACKS_PER_ROUND, THIN_MIN_PACKETS_PER_MS, THIN_MAX_ACK_EVERY, THIN_MIN_ROUND_MS, RTT_PROBE_ROUND_MS } from './ack-thinning';
+export { ACKS_PER_ROUND, THIN_MIN_PACKETS_PER_MS, THIN_MAX_ACK_EVERY, RTT_PROBE_ROUND_MS } from './ack-thinning';
 export type { PacketSpaceOptions } from './packet-space-config';
 
 export class PacketSpace<F> {
@@ -407,10 +407,10 @@ export class PacketSpace<F> {
     return acks.onPacketReceived(pn, ackEliciting, nowMs, delayable && this.#cc!.pacingRateBytesPerMs() >= THIN_MIN_PACKETS_PER_MS * this.#config.maxDatagramBytes);
   }
 
-  /** Ack thinning (ack-thinning.ts): rounds of thinRoundMs. */
+  /** Ack thinning (ack-thinning.ts): rounds of one smoothed RTT, or RTT_PROBE_ROUND_MS before a sample. */
   #countRound(nowMs: number): void {
     const sampled = this.rtt.hasSample;
-    if (nowMs - this.#roundStartMs >= thinRoundMs(sampled, this.rtt.smoothedMs)) {
+    if (nowMs - this.#roundStartMs >= (sampled ? Math.max(this.rtt.smoothedMs, 1) : RTT_PROBE_ROUND_MS)) {
       if (this.#roundStartMs !== -Infinity) this.#endRound(nowMs, sampled);
       this.#roundStartMs = nowMs;
       this.#roundPackets = 0;

@@ -1,4 +1,4 @@
-import { PacketSpace, THIN_MAX_ACK_EVERY, THIN_MIN_ROUND_MS } from '../../../src/delivery/reliable/packet-space';
+import { PacketSpace, THIN_MAX_ACK_EVERY } from '../../../src/delivery/reliable/packet-space';
 import { decodeAck } from '../../../src/wire/ack';
 
 const MSS = 1200;
@@ -109,30 +109,6 @@ describe('PacketSpace', () => {
     b.onPacketReceived(pn++, true, 71);
     expect(b.acks.policy).toEqual({ ackEveryPackets: THIN_MAX_ACK_EVERY, maxAckDelayMs: 3, ignoreOrder: false });
     expect(THIN_MAX_ACK_EVERY).toBe(32);
-  });
-
-  it('on a path of 1 ms RTT a thinning round lasts THIN_MIN_ROUND_MS (2 ms): 32 packets/ms are acknowledged every 8th, not every 4th (rel22)', () => {
-    expect(THIN_MIN_ROUND_MS).toBe(2);
-    const a = make();
-    const b = make();
-    b.onDatagramSent(0, MSS, true);
-    a.onPacketReceived(0, true, 0);
-    expect(b.onAckFrame(a.ackToSend(1, true)!, 1).rttUpdated).toBe(true);
-    expect(b.rtt.smoothedMs).toBe(1);
-    // 32 packets per ms, in order, from t = 10 to 20, each offered an ack at once.
-    const policyAt = new Map<number, number>();
-    let acks = 0;
-    for (let pn = 0; pn < 320; pn++) {
-      const t = 10 + pn / 32;
-      b.onPacketReceived(pn, true, t);
-      if (b.ackToSend(t) !== null && t >= 16) acks++;
-      if (pn % 32 === 0) policyAt.set(t, b.acks.policy.ackEveryPackets);
-    }
-    // The round that opens at 10 closes with the first packet at 12 (1 ms rounds: at 11, with 32 packets: every 4th).
-    expect([...policyAt]).toEqual([[10, 2], [11, 2], [12, 8], [13, 8], [14, 8], [15, 8], [16, 8], [17, 8], [18, 8], [19, 8]]);
-    expect(b.acks.policy).toEqual({ ackEveryPackets: 8, maxAckDelayMs: 1, ignoreOrder: false });
-    // Counted exactly: the last 4 ms (128 packets) are acknowledged 16 times (32 times with 1 ms rounds).
-    expect(acks).toBe(16);
   });
 
   it('with acks every 32nd packet (the thinning cap), a loss inside the flow is declared at the next ack (packet threshold), a tail loss by the probe timeout', () => {
