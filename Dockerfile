@@ -32,8 +32,12 @@ RUN apt-get update \
  && groupadd --system --gid 10001 udpvault \
  && useradd --system --uid 10001 --gid udpvault --home-dir /data --shell /usr/sbin/nologin udpvault \
  && mkdir -p /data && chown udpvault:udpvault /data && chmod 0700 /data
+# Fixed glibc trim/mmap thresholds (read at process start): freed memory of handshake bursts goes
+# back to the system instead of staying in glibc's arenas (~0.75 KB per peer; see the systemd unit).
 ENV NODE_ENV=production \
-    UDPVAULT_HOME=/data
+    UDPVAULT_HOME=/data \
+    MALLOC_TRIM_THRESHOLD_=131072 \
+    MALLOC_MMAP_THRESHOLD_=131072
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
