@@ -46,7 +46,7 @@ export function admitDatagrams(link: NativeLink, now: number): void {
     for (const r of refused) r(err);
   }
   for (const m of link.outbox.takeAll()) {
-    if (!path.waiting.push(m, m.bytes, deadline)) m.reject((err ??= windowFull(link)));
+    if (!path.waiting.push(m, deadline)) m.reject((err ??= windowFull(link)));
   }
   if (err !== null) link.owesWritable();
 }

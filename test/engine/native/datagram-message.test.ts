@@ -53,7 +53,7 @@ describe('DatagramMessage', () => {
     const link = fakeLink(waiting);
     const bodies = Array.from({ length: 16 }, (_, i) => bytesOf(64, i));
     const entries = bodies.map((b, i) => datagramMessage(link, b, i === 3 ? FLAG_COMPRESSED : 0, 64, 10, ok, fail));
-    for (const m of entries) waiting.push(m, m.bytes, 50);
+    for (const m of entries) waiting.push(m, 50);
     const packer = new FramePacker(link, null, 0);
     packer.begin([], [], 1472);
     packer.sizeControls(packer.budget);
@@ -76,7 +76,7 @@ describe('DatagramMessage', () => {
     const waiting = new WindowWaitQueue<DatagramMessage>({ maxMessages: 100, maxBytes: 1 << 20 });
     const link = fakeLink(waiting);
     const m = datagramMessage(link, bytesOf(3000, 3), 0, 3000, 10, ok, fail);
-    waiting.push(m, m.bytes, 50);
+    waiting.push(m, 50);
     const packer = new FramePacker(link, null, 0);
     const sent: PayloadItem[][] = [];
     for (let k = 0; k < 3; k++) {
