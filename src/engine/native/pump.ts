@@ -130,6 +130,7 @@ export function pumpLink(link: NativeLink, draining = false): boolean {
     lone.begin([], announce, max);
     addDeliveryAck(link, lone);
     lone.addControl({ type: 'packetAck', ack });
+    lone.finish();
     const refs = lone.refs ?? NO_REFS;
     sendFrame(link, lone.frame, lone.settles, refs, refs.length > 0);
   }
@@ -230,6 +231,7 @@ function packFrames(link: NativeLink, sender: ReliableSender | null, now: number
     const eliciting = packer.eliciting;
     if (!eliciting && packer.frame.c.length === 0) return; // nothing fits an empty frame (items are sized below the budget)
     // A full-size item did not fit beside the piggybacked ack: the ack goes alone, the item next.
+    packer.finish();
     sendFrame(link, packer.frame, packer.settles, eliciting ? (packer.refs ?? NO_REFS) : NO_REFS, eliciting, 0, packer.oversize);
   }
 }
