@@ -7,7 +7,10 @@
  * the receiving node's datagram handler, per delivery batch) and for everything else (the send path, the sender's
  * handling of acks, timers). Being CPU time of one process, the figures hold on a busy machine
  * far better than rates do. Env: PATHCOST_MESSAGES (default 200000), PATHCOST_AEAD (auto|native|wasm),
- * PATHCOST_EXPRESS=0 (datagram-mode messages never take the express path: src/engine/native/express.ts).
+ * PATHCOST_EXPRESS=0 (datagram-mode messages never take the express path: src/engine/native/express.ts),
+ * PATHCOST_ALLOC=1: also the V8 heap bytes allocated per delivered message (both nodes: bench/roles/role.ts allocated()).
+ * PATHCOST_EXPRESS=lane (none at send(): every 1 KiB message queues and leaves by the pump's express lane,
+ * as under a full window; q23).
  * Sizes: `1024` datagram mode, `r1024` reliable mode (at most PATHCOST_INFLIGHT, default 4096,
  * unsettled, as bench/roles/udpvault.ts does). PATHCOST_PER_DATAGRAM=1: each datagram's handler
  * is followed by a microtask checkpoint, as dgram's `message` callbacks are (so a receiver
@@ -18,8 +21,8 @@
  */
 import { createNode } from '../src/index';
 import type { Datagram, OnMessage, OpenTransport, Transport, TransportOptions } from '../src/net/transport';
-import { payload } from './roles/role';
-import { expressSent, setExpressPath } from '../src/engine/native/express';
+import { allocated, payload } from './roles/role';
+import { expressMisses, expressSent, pumpExpressSent, setExpressAtSend, setExpressPath } from '../src/engine/native/express';
 
 const BATCH = 64;
 
@@ -187,13 +190,21 @@ async function run(spec: string, messages: number): Promise<void> {
     return;
   }
   setExpressPath(process.env['PATHCOST_EXPRESS'] !== '0');
+  setExpressAtSend(process.env['PATHCOST_EXPRESS'] !== 'lane');
   const express0 = expressSent();
+  const lane0 = pumpExpressSent();
+  const misses0 = expressMisses();
+  const countAlloc = process.env['PATHCOST_ALLOC'] === '1';
+  const alloc0 = countAlloc ? allocated().allocated : 0;
   const m = await measureOnce(messages);
+  const allocPerMessage = countAlloc ? (allocated().allocated - alloc0) / m.delivered : null;
   const recv = m.recvUs / m.delivered;
   const all = m.cpuUs / m.delivered;
   console.log(
     `${(reliable ? 'reliable ' : '') + String(size).padStart(5)} B${net.perDatagram ? ' (per datagram)' : ''}: ${m.delivered}/${messages} delivered in ${m.datagrams} datagrams (${(m.bytes / m.datagrams).toFixed(0)} B each); ` +
-      `CPU µs per message: all ${all.toFixed(2)} = receive path ${recv.toFixed(2)} + send path and the rest ${(all - recv).toFixed(2)}; express ${expressSent() - express0}`,
+      `CPU µs per message: all ${all.toFixed(2)} = receive path ${recv.toFixed(2)} + send path and the rest ${(all - recv).toFixed(2)}; express ${expressSent() - express0}, lane ${pumpExpressSent() - lane0}; ` +
+      `not express at send(): ${Object.entries(expressMisses()).filter(([k, v]) => v > misses0[k as keyof typeof misses0]).map(([k, v]) => `${k} ${v - misses0[k as keyof typeof misses0]}`).join(', ') || 'none'}` +
+      (allocPerMessage === null ? '' : `; heap allocated per message ${allocPerMessage.toFixed(0)} B`),
   );
   await a.close();
   await b.close();

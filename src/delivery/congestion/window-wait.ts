@@ -15,12 +15,20 @@ export interface WindowWaitLimits {
   maxBytes: number;
 }
 
-/** Entries are parallel arrays (item, bytes, deadline), not an object per message (issue 12). */
-export class WindowWaitQueue<T> {
+/** What the queue holds: a message that carries its size and a deadline field the queue sets. */
+export interface WindowWaitEntry {
+  readonly bytes: number;
+  deadlineMs: number;
+}
+
+/**
+ * One array of the messages themselves (q23): each carries its `bytes` and gets its deadline in
+ * its own `deadlineMs` (send.ts DatagramMessage has both), so a message queued makes no entry,
+ * where three parallel arrays (item, bytes, deadline) took three slots and a boxed double each.
+ */
+export class WindowWaitQueue<T extends WindowWaitEntry> {
   readonly #limits: WindowWaitLimits;
   #items: T[] = [];
-  #sizes: number[] = [];
-  #deadlines: number[] = [];
   #head = 0;
   #bytes = 0;
 
@@ -46,33 +54,24 @@ export class WindowWaitQueue<T> {
     return this.size < this.#limits.maxMessages && this.#bytes + bytes <= this.#limits.maxBytes;
   }
 
-  /** Queues a message until `deadlineMs`; false when the queue is full (the caller rejects it at once). */
-  push(item: T, bytes: number, deadlineMs: number): boolean {
+  /**
+   * Queues a message until `deadlineMs` (written to its `deadlineMs`); false when the queue is
+   * full (the caller rejects it at once; the message is left as it was).
+   */
+  push(item: T, deadlineMs: number): boolean {
+    const bytes = item.bytes;
     if (!this.hasRoom(bytes)) return false;
-    const ds = this.#deadlines;
-    let i = ds.length;
-    while (i > this.#head && ds[i - 1]! > deadlineMs) i--;
-    if (i === ds.length) {
-      // the usual case (one wait setting): arrival order
-      this.#items.push(item);
-      this.#sizes.push(bytes);
-      ds.push(deadlineMs);
-    } else {
-      this.#items.splice(i, 0, item);
-      this.#sizes.splice(i, 0, bytes);
-      ds.splice(i, 0, deadlineMs);
-    }
+    item.deadlineMs = deadlineMs;
+    const items = this.#items;
+    let i = items.length;
+    while (i > this.#head && items[i - 1]!.deadlineMs > deadlineMs) i--;
+    if (i === items.length) items.push(item); // the usual case (one wait setting): arrival order
+    else items.splice(i, 0, item);
     this.#bytes += bytes;
     return true;
   }
 
-  /** The next message to send and its size, without removing it. */
-  peek(): { item: T; bytes: number } | undefined {
-    const h = this.#head;
-    return h < this.#items.length ? { item: this.#items[h]!, bytes: this.#sizes[h]! } : undefined;
-  }
-
-  /** The next message to send, without removing it (peek() without the object: the send pump's form). */
+  /** The next message to send, without removing it. */
   first(): T | undefined {
     return this.#head < this.#items.length ? this.#items[this.#head] : undefined;
   }
@@ -82,9 +81,9 @@ export class WindowWaitQueue<T> {
     const h = this.#head;
     if (h >= this.#items.length) return undefined;
     const item = this.#items[h]!;
-    this.#items[h] = undefined as T; // let it go
+    this.#items[h] = undefined as unknown as T; // let it go
     this.#head++;
-    this.#bytes -= this.#sizes[h]!;
+    this.#bytes -= item.bytes;
     this.#compact();
     return item;
   }
@@ -92,11 +91,13 @@ export class WindowWaitQueue<T> {
   /** Removes and returns every message whose deadline is ≤ nowMs (they are dropped). */
   expire(nowMs: number): T[] {
     const out: T[] = [];
-    while (this.#head < this.#items.length && this.#deadlines[this.#head]! <= nowMs) {
+    const items = this.#items;
+    while (this.#head < items.length && items[this.#head]!.deadlineMs <= nowMs) {
       const h = this.#head++;
-      this.#bytes -= this.#sizes[h]!;
-      out.push(this.#items[h]!);
-      this.#items[h] = undefined as T;
+      const item = items[h]!;
+      this.#bytes -= item.bytes;
+      out.push(item);
+      items[h] = undefined as unknown as T;
     }
     this.#compact();
     return out;
@@ -104,15 +105,13 @@ export class WindowWaitQueue<T> {
 
   /** Earliest deadline, or null when empty. */
   nextDeadline(): number | null {
-    return this.#head < this.#items.length ? this.#deadlines[this.#head]! : null;
+    return this.#head < this.#items.length ? this.#items[this.#head]!.deadlineMs : null;
   }
 
   /** Empties the queue (close, peer removed); returns what was waiting. */
   clear(): T[] {
     const out = this.#items.slice(this.#head);
     this.#items = [];
-    this.#sizes = [];
-    this.#deadlines = [];
     this.#head = 0;
     this.#bytes = 0;
     return out;
@@ -121,8 +120,6 @@ export class WindowWaitQueue<T> {
   #compact(): void {
     if (this.#head > 64 && this.#head * 2 > this.#items.length) {
       this.#items = this.#items.slice(this.#head);
-      this.#sizes = this.#sizes.slice(this.#head);
-      this.#deadlines = this.#deadlines.slice(this.#head);
       this.#head = 0;
     }
   }

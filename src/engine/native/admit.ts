@@ -16,7 +16,14 @@ import type { NativeLink } from './link';
 const windowFull = (link: NativeLink): UdpVaultError =>
   stackless(() => new UdpVaultError('ERR_QUEUE_FULL', `queue for peer ${link.peer.label()} is full (waiting for the congestion window); message not sent`));
 
-/** Without a session: this turn's messages go to the bounded pre-session queue, each due at `now` + its timeout. */
+/*
+ * Deadlines are whole milliseconds, `now` rounded down (q23): a message waits at most its wait
+ * or timeout (up to 1 ms less), and the deadline written into each message (its `deadlineMs`) is
+ * a small integer, which V8 keeps unboxed — a fractional time there makes it box that field in
+ * every DatagramMessage made afterwards (16 bytes each, measured).
+ */
+
+/** Without a session: this turn's messages go to the bounded pre-session queue, each due at `now` (whole ms) + its timeout. */
 export function queueForSession(link: NativeLink, now: number): void {
   const { ctx, peer } = link;
   // Refused at send(), when the window-wait queue was full and a session existed (it ended within the turn).
@@ -28,7 +35,7 @@ export function queueForSession(link: NativeLink, now: number): void {
   }
   const limits = { maxMessages: ctx.settings.queueMaxMessages, maxBytes: ctx.settings.queueMaxBytes };
   let err: UdpVaultError | null = null;
-  for (const m of link.outbox.batchToQueue(limits, now)) {
+  for (const m of link.outbox.batchToQueue(limits, Math.floor(now))) {
     m.reject((err ??= stackless(() => new UdpVaultError('ERR_QUEUE_FULL', `queue for peer ${peer.label()} is full (no session yet); message not sent`))));
   }
   if (err !== null) link.owesWritable();
@@ -37,7 +44,7 @@ export function queueForSession(link: NativeLink, now: number): void {
 /** This turn's (and the pre-session queue's) datagram-mode messages wait for the window, each ≤ datagramWindowWaitMs. */
 export function admitDatagrams(link: NativeLink, now: number): void {
   const { ctx, path } = link;
-  const deadline = now + ctx.settings.datagramWindowWaitMs;
+  const deadline = Math.floor(now) + ctx.settings.datagramWindowWaitMs;
   let err: UdpVaultError | null = null;
   // Refused at send() (link.ts #refuseIfFull): the queue was full then and nothing left it since.
   const refused = link.takeRefused();
@@ -46,7 +53,7 @@ export function admitDatagrams(link: NativeLink, now: number): void {
     for (const r of refused) r(err);
   }
   for (const m of link.outbox.takeAll()) {
-    if (!path.waiting.push(m, m.bytes, deadline)) m.reject((err ??= windowFull(link)));
+    if (!path.waiting.push(m, deadline)) m.reject((err ??= windowFull(link)));
   }
   if (err !== null) link.owesWritable();
 }

@@ -16,7 +16,8 @@
  *
  * The pump's express lane (pumpExpress, dg19) sends the same frame for such a message that
  * waited in the window-wait queue, once the window and the pacer let the pump go on: under a
- * full window most 1 KiB messages leave that way (75% in a loaded loopback flood).
+ * full window most 1 KiB messages leave that way (1–29% of a loopback flood in q23's runs, 75% in
+ * dg19's loaded one: as often as the window fills; expressMisses() counts why).
  */
 import type { Session } from '../../crypto/session';
 import { binHeaderBytes, controlBytes, itemBytes, FLAG_FRAGMENT, type ControlItem, type Frame, type PayloadItem } from '../../wire/frame';
@@ -49,6 +50,16 @@ export function setExpressPath(on: boolean): void {
   enabled = on;
 }
 
+/**
+ * send() may take the express path (the pump's lane stays as setExpressPath left it): off, every
+ * message that would have gone at send() queues and leaves by the lane (pathcost.js
+ * PATHCOST_EXPRESS=lane measures the queued path; tests compare both).
+ */
+let atSend = true;
+export function setExpressAtSend(on: boolean): void {
+  atSend = on;
+}
+
 /** sendExpress re-arms the link's timer by the full arm() instead of armAfterExpress (tests compare both). */
 let fullArm = false;
 /** @internal Tests: sendExpress re-arms by arm() (true) or by armAfterExpress (false, the default). */
@@ -69,26 +80,59 @@ export function wholeItemBytes(body: Uint8Array): number {
 }
 
 /**
+ * Why send() did not take the express path, by reason, in this process (q23: tests and
+ * benchmarks count how many 1 KiB messages queue and why): `before` something of ours waited
+ * before it (the turn's batch, a queue, controls, a started or reliable message); `size` not a
+ * whole item that fills its own datagram; `path` a delivery ack wanted, an address not
+ * validated or the link not alive; `session` none; `numbers` numbers past 2^32 or reliable
+ * work; `probe` a path MTU probe due; `window` the congestion window full; `pacer` the pacer
+ * had no room. Counted on the refusal branches only (the express send pays nothing).
+ */
+export const EXPRESS_MISS_REASONS = ['before', 'size', 'path', 'session', 'numbers', 'probe', 'window', 'pacer'] as const;
+export type ExpressMissReason = (typeof EXPRESS_MISS_REASONS)[number];
+const misses = [0, 0, 0, 0, 0, 0, 0, 0];
+const BEFORE = 0;
+const SIZE = 1;
+const PATH = 2;
+const SESSION = 3;
+const NUMBERS = 4;
+const PROBE = 5;
+const WINDOW = 6;
+const PACER = 7;
+function miss(k: number): null {
+  misses[k]!++;
+  return null;
+}
+
+/** expressSession's refusals in this process so far, by reason (a fresh record). */
+export function expressMisses(): Record<ExpressMissReason, number> {
+  const out = {} as Record<ExpressMissReason, number>;
+  EXPRESS_MISS_REASONS.forEach((r, k) => (out[r] = misses[k]!));
+  return out;
+}
+
+/**
  * The session to send a whole-message item of `size` bytes on by the express path now, or
  * null (the normal path sends it). Reads nothing it changes, except that asking the pacer wakes
  * a resting packet space as the pump's asking does.
  */
 export function expressSession(link: NativeLink, size: number, now: number): Session | null {
-  if (!enabled) return null;
+  if (!enabled || !atSend) return null;
   const { outbox, path } = link;
   // Order kept: nothing of ours waits before it (this turn's batch, the pre-session queue, the window-wait queue, a started message).
-  if (outbox.batched > 0 || outbox.queued > 0 || outbox.hasControls || path.hasDatagrams || link.reliableWaiting > 0) return null;
+  if (outbox.batched > 0 || outbox.queued > 0 || outbox.hasControls || path.hasDatagrams || link.reliableWaiting > 0) return miss(BEFORE);
   const budget = frameBudget(link);
-  if (size > budget || size * 2 <= budget) return null; // a whole item that fills its own datagram
-  if (path.deliveryAckWanted || path.amplificationRoom() !== Infinity || !link.alive) return null;
+  if (size > budget || size * 2 <= budget) return miss(SIZE); // a whole item that fills its own datagram
+  if (path.deliveryAckWanted || path.amplificationRoom() !== Infinity || !link.alive) return miss(PATH);
   const session = link.current(now);
-  if (session === null) return null;
+  if (session === null) return miss(SESSION);
   const space = path.space;
-  if (space.nextPacketNumber >= 2 ** 32) return null; // the pump's longer header
+  if (space.nextPacketNumber >= 2 ** 32) return miss(NUMBERS); // the pump's longer header
   const sender = link.engine.reliable.senderOf(link);
-  if (sender !== null && (sender.hasWork() || sender.base >= 2 ** 32)) return null; // the pump alternates with reliable frames
-  if (path.pmtu.nextProbeSize(now) !== null) return null; // probes go first
-  if (space.sendDelay(now, path.maxDatagram) !== 0) return null; // window and pacer
+  if (sender !== null && (sender.hasWork() || sender.base >= 2 ** 32)) return miss(NUMBERS); // the pump alternates with reliable frames
+  if (path.pmtu.nextProbeSize(now) !== null) return miss(PROBE); // probes go first
+  const delay = space.sendDelay(now, path.maxDatagram); // window (Infinity) and pacer
+  if (delay !== 0) return miss(delay === Infinity ? WINDOW : PACER);
   return session;
 }
 

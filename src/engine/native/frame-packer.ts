@@ -14,8 +14,19 @@ import { PACKET_ACK_RESERVE_BYTES, SEAL_OVERHEAD_BYTES, frameBudget } from './fr
 
 /** A frame's settled messages before its first (shared, never written: frozen). */
 export const NO_SETTLES: OutMessage[] = Object.freeze([]) as unknown as OutMessage[];
-/** A frame's items before its first (shared, never written: #addItem replaces it; frozen). */
+/** A frame's items before its first (shared, never written: finish() replaces it; frozen). */
 const NO_ITEMS: PayloadItem[] = Object.freeze([]) as unknown as PayloadItem[];
+
+/*
+ * The items and the settled messages of the frame being packed, gathered here and copied out by
+ * finish() into arrays of exactly their length (q23): pushed one by one onto the frame's own
+ * arrays they grew 1 → 17 → 41 slots (V8 grows by n + n/2 + 16), three arrays each per frame of
+ * small messages. One pair for the process: a frame is packed synchronously from begin() to
+ * finish(), and nothing packing calls (the window-wait queue, the reliable sender) packs.
+ * The slots are cleared at finish() (no message is kept here after its frame).
+ */
+const ITEMS: PayloadItem[] = [];
+const SETTLED: OutMessage[] = [];
 
 /** One pump turn's frame builder (one per pump call; begin() starts each frame afresh). */
 export class FramePacker {
@@ -27,10 +38,13 @@ export class FramePacker {
   /** Kept by the packet space with the datagram: a fresh array per frame that has any. */
   refs: FrameRef[] | null = null;
   /**
-   * Messages whose last item is in this frame: NO_SETTLES until the first, then a fresh array
-   * per frame (the transport callback keeps it).
+   * Messages whose last item is in this frame, once finish() ran: NO_SETTLES when none, else a
+   * fresh array of exactly their number per frame (the transport callback keeps it).
    */
   settles: OutMessage[] = NO_SETTLES;
+  /** Items and settled messages gathered in ITEMS and SETTLED for this frame. */
+  #items = 0;
+  #settled = 0;
   used = 0;
   /** Content budget of this frame; the full budget (with the ack reserve); the interface's. */
   budgetNow = 0;
@@ -61,6 +75,7 @@ export class FramePacker {
     this.frame = { t: 0, n: 0, i: 0, p: NO_ITEMS, c: controls, r: undefined };
     this.refs = announce.length > 0 ? [LIMITS_REF] : null;
     this.settles = NO_SETTLES;
+    this.#clear();
     this.used = 0;
     this.oversize = false;
     this.hasReliable = false;
@@ -72,21 +87,39 @@ export class FramePacker {
     else this.refs.push(r);
   }
 
-  /*
-   * The first item, settled message and reference of a frame each start an array of exactly one
-   * (`[x]`): a push onto an empty `[]` would reserve 17 slots (V8 grows by n + n/2 + 16), ~150
-   * bytes each — at 1 KiB, where a frame holds one message, most of the pump's garbage (issue 12).
-   */
   #addItem(item: PayloadItem, size: number): void {
-    const f = this.frame;
-    if (f.p.length === 0) f.p = [item];
-    else f.p.push(item);
+    ITEMS[this.#items++] = item;
     this.used += size;
   }
 
   #settle(m: OutMessage): void {
-    if (this.settles === NO_SETTLES) this.settles = [m];
-    else this.settles.push(m);
+    SETTLED[this.#settled++] = m;
+  }
+
+  /**
+   * Ends the frame: its items into `frame.p` and its settled messages into `settles`, each an
+   * array of exactly their number (the first of each alone: `[x]`), or the shared empty ones.
+   * The pump calls it before sending the frame; the packer's slots are then free.
+   */
+  finish(): void {
+    const n = this.#items;
+    if (n > 0) this.frame.p = n === 1 ? [ITEMS[0]!] : ITEMS.slice(0, n);
+    const s = this.#settled;
+    if (s > 0) this.settles = s === 1 ? [SETTLED[0]!] : SETTLED.slice(0, s);
+    this.#clear();
+  }
+
+  /** Lets go of this frame's items and messages in the shared slots. */
+  #clear(): void {
+    for (let k = 0; k < this.#items; k++) ITEMS[k] = undefined as unknown as PayloadItem;
+    for (let k = 0; k < this.#settled; k++) SETTLED[k] = undefined as unknown as OutMessage;
+    this.#items = 0;
+    this.#settled = 0;
+  }
+
+  /** Items in the frame so far (before finish(): frame.p is filled then). */
+  get items(): number {
+    return this.#items;
   }
 
   addControl(c: ControlItem): void {
@@ -103,10 +136,10 @@ export class FramePacker {
   }
 
   #fits(size: number): boolean {
-    const p = this.frame.p;
-    if (this.used + size <= this.budgetNow && p.length < MAX_ITEMS_PER_FRAME) return true;
+    const n = this.#items;
+    if (this.used + size <= this.budgetNow && n < MAX_ITEMS_PER_FRAME) return true;
     // An item cut for a larger path size before a black-hole fallback: alone, at its size.
-    this.oversize = p.length === 0 && this.cap >= this.max && size > this.budget && this.used + size <= this.interfaceBudget;
+    this.oversize = n === 0 && this.cap >= this.max && size > this.budget && this.used + size <= this.interfaceBudget;
     return this.oversize;
   }
 
@@ -165,7 +198,7 @@ export class FramePacker {
   /** Carries something the peer must acknowledge (an item or any control but a packet ack). */
   get eliciting(): boolean {
     const f = this.frame;
-    if (f.p.length > 0) return true;
+    if (this.#items > 0 || f.p.length > 0) return true;
     const c = f.c;
     for (let k = 0; k < c.length; k++) if (c[k]!.type !== 'packetAck') return true; // indexed: no iterator (memalloc17)
     return false;

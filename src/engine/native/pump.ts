@@ -6,7 +6,7 @@
  * The frame under construction is a FramePacker (frame-packer.ts), one per pump call.
  */
 import type { ReliableSender } from '../../delivery/reliable-sender';
-import type { Frame, PayloadItem } from '../../wire/frame';
+import type { ControlItem, Frame, PayloadItem } from '../../wire/frame';
 import { KEEPALIVE } from '../../wire/keepalive';
 import { MAX_ACK_BYTES } from '../../wire/ack';
 import { paddedSize } from '../../wire/padding';
@@ -130,6 +130,7 @@ export function pumpLink(link: NativeLink, draining = false): boolean {
     lone.begin([], announce, max);
     addDeliveryAck(link, lone);
     lone.addControl({ type: 'packetAck', ack });
+    lone.finish();
     const refs = lone.refs ?? NO_REFS;
     sendFrame(link, lone.frame, lone.settles, refs, refs.length > 0);
   }
@@ -180,9 +181,10 @@ function packFrames(link: NativeLink, sender: ReliableSender | null, now: number
   let packer: FramePacker | null = null;
   let reliableFirst = false;
   for (;;) {
-    let controls = link.outbox.takeControls();
+    // Null while there are none (q23): a frame of the lane, nearly every one under a full window, makes no empty array.
+    let controls: ControlItem[] | null = link.outbox.hasControls ? link.outbox.takeControls() : null;
     const data = path.hasDatagrams || (sender?.hasWork() ?? false);
-    let work = controls.length > 0 || data || path.deliveryAckDue(now);
+    let work = controls !== null || data || path.deliveryAckDue(now);
     if (!work && space.probesPending > 0) {
       // A PTO asked for probes: the oldest unacknowledged data again, else a keepalive.
       if (!path.requeueOldest()) controls = [KEEPALIVE];
@@ -193,23 +195,23 @@ function packFrames(link: NativeLink, sender: ReliableSender | null, now: number
     const room = path.amplificationRoom();
     const cap = room >= max ? max : largestFitting(room, max, ctx.settings.padding);
     if (cap < SEAL_OVERHEAD_BYTES + FRAME_HEADER_BYTES + 8) {
-      for (const c of controls) link.outbox.pushControl(c);
+      if (controls !== null) for (const c of controls) link.outbox.pushControl(c);
       path.amplificationLimitedBytes += max;
       return;
     }
-    if (room < Infinity && path.takeValidationProbe(space.probesPending > 0)) controls.push(KEEPALIVE);
+    if (room < Infinity && path.takeValidationProbe(space.probesPending > 0)) (controls ??= []).push(KEEPALIVE);
     const delay = draining ? 0 : space.sendDelay(now, max);
     if (delay > 0) {
-      for (const c of controls) link.outbox.pushControl(c);
+      if (controls !== null) for (const c of controls) link.outbox.pushControl(c);
       path.arm(now, now + delay);
       return;
     }
     // A whole message that fills its own datagram, with nothing else to send: the express lane (express.ts).
-    if (controls.length === 0 && !draining && pumpExpress(link, sender)) continue;
+    if (controls === null && !draining && pumpExpress(link, sender)) continue;
     packer ??= new FramePacker(link, sender, now);
     const budget = packer.budget;
     // Our maxMessageBytes rides on a frame that goes anyway (never a datagram of its own).
-    packer.begin(controls, link.engine.reliable.takeAnnouncement(link), cap);
+    packer.begin(controls ?? [], link.engine.reliable.takeAnnouncement(link), cap);
     addDeliveryAck(link, packer);
     const largest = space.largestReceived; // without waking a resting space (memrss16)
     const ack = space.ackToSend(now, true);
@@ -230,6 +232,7 @@ function packFrames(link: NativeLink, sender: ReliableSender | null, now: number
     const eliciting = packer.eliciting;
     if (!eliciting && packer.frame.c.length === 0) return; // nothing fits an empty frame (items are sized below the budget)
     // A full-size item did not fit beside the piggybacked ack: the ack goes alone, the item next.
+    packer.finish();
     sendFrame(link, packer.frame, packer.settles, eliciting ? (packer.refs ?? NO_REFS) : NO_REFS, eliciting, 0, packer.oversize);
   }
 }

@@ -77,6 +77,30 @@ describe('datagram-mode admission', () => {
     expect(a.status().counters.drops.congestion).toBe(rejected.length);
   });
 
+  test('a window-wait deadline is whole milliseconds, the flush time rounded down (an integer in each message); the link timer, armed 50 ms out, still drops them at the flush time + 50 ms (q23)', async () => {
+    const a = await w.node(A);
+    const b = await w.node(B);
+    await w.pair(a, b);
+    w.net.partition(A, B, true); // no acks: what waits stays waiting
+    await w.scheduler.advance(0);
+    w.clock.advance(0.7); // a fractional monotonic time, as performance.now() gives
+    const t = w.clock.monotonic();
+    expect(Number.isInteger(t)).toBe(false);
+    const sends = Array.from({ length: 30 }, (_, i) => watch(a.send('b', bytesOf(1024, i)))); // 10 go (the initial burst), 20 wait
+    await w.scheduler.advance(0);
+    const link = (a as unknown as { linkOf(r: string): { path: { waiting: { size: number; nextDeadline(): number | null; first(): { deadlineMs: number } | undefined } } } }).linkOf('b');
+    expect(link.path.waiting.size).toBe(20);
+    expect([link.path.waiting.nextDeadline(), link.path.waiting.first()!.deadlineMs]).toEqual([Math.floor(t) + 50, Math.floor(t) + 50]);
+    await w.scheduler.advance(t + 50 - w.clock.monotonic() - 0.001);
+    expect(sends.filter((s) => s.state === 'rejected').length).toBe(0); // past the deadline, before the timer: none dropped
+    expect(link.path.waiting.size).toBe(19); // one left meanwhile as a probe timeout's probe (sent whatever the window)
+    await w.scheduler.advance(0.001);
+    const rejected = sends.filter((s) => s.state === 'rejected');
+    expect([rejected.length, link.path.waiting.size]).toEqual([19, 0]);
+    expect((rejected[0]!.error as DeliveryError).code).toBe('ERR_CONGESTION');
+    expect(a.status().counters.drops.congestion).toBe(19);
+  });
+
   test('a send while the window-wait queue is full makes no queue entry and is refused by the same turn\'s flush, with the exact ERR_QUEUE_FULL', async () => {
     const a = await w.node(A, { settings: { queueMaxMessages: 4 } });
     const b = await w.node(B);

@@ -6,6 +6,7 @@
  */
 import { datagramMessage, type DatagramMessage } from '../../../src/engine/native/send';
 import { FramePacker } from '../../../src/engine/native/frame-packer';
+import { FRAME_HEADER_BYTES, SEAL_OVERHEAD_BYTES } from '../../../src/engine/native/frame-send';
 import { WindowWaitQueue } from '../../../src/delivery/congestion/window-wait';
 import { encodeFrame, unpaddedFrameBytes, FLAG_COMPRESSED, FLAG_FRAGMENT, type Frame, type PayloadItem } from '../../../src/wire/frame';
 import type { NativeLink } from '../../../src/engine/native/link';
@@ -53,11 +54,13 @@ describe('DatagramMessage', () => {
     const link = fakeLink(waiting);
     const bodies = Array.from({ length: 16 }, (_, i) => bytesOf(64, i));
     const entries = bodies.map((b, i) => datagramMessage(link, b, i === 3 ? FLAG_COMPRESSED : 0, 64, 10, ok, fail));
-    for (const m of entries) waiting.push(m, m.bytes, 50);
+    for (const m of entries) waiting.push(m, 50);
     const packer = new FramePacker(link, null, 0);
     packer.begin([], [], 1472);
     packer.sizeControls(packer.budget);
     while (packer.addDatagram());
+    expect([packer.items, packer.frame.p.length, packer.settles.length]).toEqual([16, 0, 0]); // gathered, not yet in the frame
+    packer.finish();
     expect(packer.frame.p).toHaveLength(16);
     packer.frame.p.forEach((item, i) => expect(item).toBe(entries[i]));
     expect(packer.settles).toEqual(entries);
@@ -72,17 +75,52 @@ describe('DatagramMessage', () => {
     expect(Buffer.from(encodeFrame(asEntries, 1400))).toEqual(Buffer.from(encodeFrame(asItems, 1400)));
   });
 
+  test('frames of small messages: each frame gets its own exact arrays at finish(), untouched by the next frame; a frame abandoned before finish() leaves nothing behind (q23)', () => {
+    const waiting = new WindowWaitQueue<DatagramMessage>({ maxMessages: 100, maxBytes: 1 << 20 });
+    const link = fakeLink(waiting);
+    const entries = Array.from({ length: 45 }, (_, i) => datagramMessage(link, bytesOf(64, i), 0, 64, 10, ok, fail));
+    for (const m of entries) waiting.push(m, 50);
+    const packer = new FramePacker(link, null, 0);
+    // Abandoned: two items gathered, then begin() again (the pump returns without sending when nothing fits).
+    packer.begin([], [], 1472);
+    packer.sizeControls(2 * 68);
+    while (packer.addDatagram());
+    expect(packer.items).toBe(2);
+    const frames: PayloadItem[][] = [];
+    const settles: unknown[][] = [];
+    for (let k = 0; k < 3; k++) {
+      packer.begin([], [], 1472);
+      packer.sizeControls(packer.budget);
+      expect([packer.items, packer.eliciting]).toEqual([0, false]);
+      while (packer.addDatagram());
+      expect(packer.eliciting).toBe(true);
+      packer.finish();
+      frames.push(packer.frame.p);
+      settles.push(packer.settles);
+      expect(packer.items).toBe(0);
+    }
+    // The frame's content budget (1472 less the seal and the header) holds 20 items of 68 bytes.
+    expect([Math.floor(packer.budget / 68), 1472 - SEAL_OVERHEAD_BYTES - FRAME_HEADER_BYTES]).toEqual([20, packer.budget]);
+    expect(frames.map((p) => p.length)).toEqual([20, 20, 3]);
+    expect(frames.flat()).toEqual(entries.slice(2)); // in order, each frame's array kept as it was when the next was packed
+    expect(settles.flat()).toEqual(entries.slice(2));
+    frames.forEach((p, k) => expect(settles[k]).not.toBe(p));
+    expect(new Set([...frames, ...settles]).size).toBe(6);
+    expect(waiting.size).toBe(0);
+  });
+
   test('a fragmented entry goes item by item (a `current` record) and settles with its last fragment', () => {
     const waiting = new WindowWaitQueue<DatagramMessage>({ maxMessages: 100, maxBytes: 1 << 20 });
     const link = fakeLink(waiting);
     const m = datagramMessage(link, bytesOf(3000, 3), 0, 3000, 10, ok, fail);
-    waiting.push(m, m.bytes, 50);
+    waiting.push(m, 50);
     const packer = new FramePacker(link, null, 0);
     const sent: PayloadItem[][] = [];
     for (let k = 0; k < 3; k++) {
       packer.begin([], [], 1472);
       packer.sizeControls(packer.budget);
       while (packer.addDatagram());
+      packer.finish();
       sent.push(packer.frame.p);
       expect(packer.settles).toEqual(k === 2 ? [m] : []);
     }

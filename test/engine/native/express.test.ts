@@ -8,7 +8,7 @@
  */
 import { SimWorld, bytesOf, watch } from '../../sim/harness';
 import { Session } from '../../../src/crypto/session';
-import { EXPRESS_MIN_DATA_BYTES, expressSent, pumpExpressSent, setExpressPath, wholeItemBytes } from '../../../src/engine/native/express';
+import { EXPRESS_MIN_DATA_BYTES, expressMisses, expressSent, pumpExpressSent, setExpressAtSend, setExpressPath, wholeItemBytes } from '../../../src/engine/native/express';
 import { FRAME_HEADER_BYTES, PACKET_ACK_RESERVE_BYTES, SEAL_OVERHEAD_BYTES, frameBudget } from '../../../src/engine/native/frame-send';
 import { decodeFrame } from '../../../src/wire/frame';
 import { DATA_HEADER_BYTES } from '../../../src/constants';
@@ -75,8 +75,9 @@ async function run(express: boolean, size: (link: NativeLink) => number = () => 
  * One world: a and b paired, then a sends `n` messages of 1 KiB in one turn — more than the
  * window takes, so most wait in the window-wait queue and leave by the pump as b's acks come.
  */
-async function flood(express: boolean, n: number): Promise<{ sealed: Sealed[]; sent: number; lane: number; state: unknown[]; got: number[]; settled: string[] }> {
+async function flood(express: boolean, n: number, atSend = true): Promise<{ sealed: Sealed[]; sent: number; lane: number; misses: Record<string, number>; state: unknown[]; got: number[]; settled: string[] }> {
   setExpressPath(express);
+  setExpressAtSend(atSend);
   const w = new SimWorld(13);
   try {
     const a = await w.node(A);
@@ -88,16 +89,20 @@ async function flood(express: boolean, n: number): Promise<{ sealed: Sealed[]; s
     const seals = captureSeals();
     const sent0 = expressSent();
     const lane0 = pumpExpressSent();
+    const misses0 = expressMisses();
     const sends = Array.from({ length: n }, (_, k) => watch(a.send('b', bytesOf(1024, k))));
     await w.scheduler.advance(2000);
     jest.restoreAllMocks();
     const sealed = seals.filter((x) => x.session === mine).map(({ header, plain }) => ({ header, plain }));
     const space = linkOf(a, 'b').path.space;
     const state = [space.nextPacketNumber, space.bytesInFlight, space.windowBytes, Math.round(space.pacer.budget(w.clock.monotonic()))];
-    return { sealed, sent: expressSent() - sent0, lane: pumpExpressSent() - lane0, state, got, settled: sends.map((x) => x.state) };
+    const m1 = expressMisses();
+    const misses = Object.fromEntries(Object.entries(m1).map(([k, v]) => [k, v - misses0[k as keyof typeof m1]]).filter(([, v]) => v !== 0));
+    return { sealed, sent: expressSent() - sent0, lane: pumpExpressSent() - lane0, misses, state, got, settled: sends.map((x) => x.state) };
   } finally {
     jest.restoreAllMocks();
     setExpressPath(true);
+    setExpressAtSend(true);
     await w.closeAll();
   }
 }
@@ -119,6 +124,20 @@ describe('express path', () => {
     expect(normal.got).toEqual(express.got);
     expect(express.settled).toEqual(Array(200).fill('resolved'));
     expect(normal.settled).toEqual(express.settled);
+  });
+
+  test("why 190 of the 200 queue (q23): the 11th finds the pacer's initial bucket short of a full-size datagram, the other 189 an earlier message waiting before them; with the express path at send() off all 200 leave by the lane, the same bytes as the packer", async () => {
+    const express = await flood(true, 200);
+    expect([express.sent, express.lane]).toEqual([10, 190]);
+    expect(express.misses).toEqual({ pacer: 1, before: 189 }); // the bucket asks for room for a full-size datagram, as the pump does; the rest keep the order
+    const lane = await flood(true, 200, false);
+    expect([lane.sent, lane.lane, lane.misses]).toEqual([0, 200, {}]); // not asked: nothing counted
+    const normal = await flood(false, 200);
+    expect(lane.sealed.length).toBe(normal.sealed.length);
+    expect(lane.sealed).toEqual(normal.sealed);
+    expect(lane.state).toEqual(normal.state);
+    expect(lane.got).toEqual(normal.got);
+    expect(lane.settled).toEqual(Array(200).fill('resolved'));
   });
 
   test('a 1 KiB message with an ack and our limits riding along: the same frame bytes, packet number and path state as the pump', async () => {

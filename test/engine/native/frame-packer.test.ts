@@ -52,6 +52,7 @@ describe('FramePacker', () => {
     addDeliveryAck(p.link, p);
     p.sizeControls(1400);
     while (p.addReliable());
+    p.finish();
     expect(p.refs).toEqual([LIMITS_REF, DELIVERY_ACK_REF, 7, 8, 9]);
     expect(p.refs![0]).toBe(LIMITS_REF);
     expect(p.refs![1]).toBe(DELIVERY_ACK_REF);
