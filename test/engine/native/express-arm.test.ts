@@ -6,31 +6,11 @@
  */
 import { SimWorld, bytesOf, watch } from '../../sim/harness';
 import { expressSent, setExpressFullArm } from '../../../src/engine/native/express';
-import { Session } from '../../../src/crypto/session';
-import { DATA_HEADER_BYTES } from '../../../src/constants';
-import type { UdpVaultNode } from '../../../src/index';
-import type { NativeLink } from '../../../src/engine/native/link';
 import { PacketPath } from '../../../src/engine/native/packet-path';
+import { captureSeals, linkOf } from './link-probe';
 
 const A = '10.7.0.1';
 const B = '10.7.0.2';
-
-function linkOf(n: UdpVaultNode, ref: string): NativeLink {
-  return (n as unknown as { linkOf(r: string): NativeLink }).linkOf(ref);
-}
-
-/** Every frame a seals from now on (data header and plaintext, copied before the seal). */
-function captureSeals(): number[][] {
-  const out: number[][] = [];
-  const orig = Session.prototype.sealInto;
-  jest.spyOn(Session.prototype, 'sealInto').mockImplementation(function (this: Session, buf: Uint8Array, frameBytes: number, nowMs: number) {
-    const copy = Array.from(buf.subarray(0, DATA_HEADER_BYTES + frameBytes));
-    const n = orig.call(this, buf, frameBytes, nowMs);
-    out.push(copy);
-    return n;
-  });
-  return out;
-}
 
 /** Gaps (ms) between a's 1 KiB sends: back to back, sub-RTT, past the delayed ack, past the probe timeout. */
 const GAPS = [0, 0, 0, 1, 0, 2, 0.25, 0, 5, 0, 0, 30, 0, 1, 0, 0, 120, 0, 3, 0, 0, 0, 400, 0, 0.5, 0];
@@ -76,7 +56,7 @@ async function script(fullArm: boolean, farWake: boolean): Promise<Trace> {
     expect(sends.map((s) => s.state)).toEqual(Array(GAPS.length).fill('resolved'));
     const space = path.space;
     const state = [space.nextPacketNumber, space.bytesInFlight, space.windowBytes, path.timerAtMs];
-    return { express, timers, seals, state, got, arms };
+    return { express, timers, seals: seals.map((x) => [...x.header, ...x.plain]), state, got, arms };
   } finally {
     jest.restoreAllMocks();
     setExpressFullArm(false);

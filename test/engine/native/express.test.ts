@@ -7,35 +7,14 @@
  * numbers, the sent bytes, the window and the pacer afterwards.
  */
 import { SimWorld, bytesOf, watch } from '../../sim/harness';
-import { Session } from '../../../src/crypto/session';
 import { EXPRESS_MIN_DATA_BYTES, expressMisses, expressSent, pumpExpressSent, setExpressAtSend, setExpressPath, wholeItemBytes } from '../../../src/engine/native/express';
 import { FRAME_HEADER_BYTES, PACKET_ACK_RESERVE_BYTES, SEAL_OVERHEAD_BYTES, frameBudget } from '../../../src/engine/native/frame-send';
 import { decodeFrame } from '../../../src/wire/frame';
-import { DATA_HEADER_BYTES } from '../../../src/constants';
-import type { UdpVaultNode } from '../../../src/index';
 import type { NativeLink } from '../../../src/engine/native/link';
+import { captureSeals, linkOf, type Sealed } from './link-probe';
 
 const A = '10.7.0.1';
 const B = '10.7.0.2';
-
-interface Sealed { header: number[]; plain: number[]; session?: Session }
-
-/** Every frame sealed in this process from now on: its data header and plaintext (copied before the seal). */
-function captureSeals(): Sealed[] {
-  const out: Sealed[] = [];
-  const orig = Session.prototype.sealInto;
-  jest.spyOn(Session.prototype, 'sealInto').mockImplementation(function (this: Session, buf: Uint8Array, frameBytes: number, nowMs: number) {
-    const plain = Array.from(buf.subarray(DATA_HEADER_BYTES, DATA_HEADER_BYTES + frameBytes));
-    const n = orig.call(this, buf, frameBytes, nowMs);
-    out.push({ header: Array.from(buf.subarray(0, DATA_HEADER_BYTES)), plain, session: this });
-    return n;
-  });
-  return out;
-}
-
-function linkOf(n: UdpVaultNode, ref: string): NativeLink {
-  return (n as unknown as { linkOf(r: string): NativeLink }).linkOf(ref);
-}
 
 /** One world: a and b paired, b's message owed an ack by a, then a sends 1 KiB; what a sealed for it, and its path after. */
 async function run(express: boolean, size: (link: NativeLink) => number = () => 1024): Promise<{ sealed: Sealed[]; express: number; state: unknown[]; got: number }> {

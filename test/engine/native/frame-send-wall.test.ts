@@ -11,7 +11,7 @@ import { Session } from '../../../src/crypto/session';
 import { DATA_HEADER_BYTES } from '../../../src/constants';
 import { decodeFrame } from '../../../src/wire/frame';
 import { expressSent } from '../../../src/engine/native/express';
-import type { NativeLink } from '../../../src/engine/native/link';
+import { linkOf } from './link-probe';
 import { collect, pair, waitFor } from '../../helpers/nodes';
 import { bytesOf } from '../../sim/harness';
 
@@ -26,10 +26,6 @@ afterEach(async () => {
   await a.close();
   await b.close();
 });
-
-function linkOf(n: UdpVaultNode, ref: string): NativeLink {
-  return (n as unknown as { linkOf(r: string): NativeLink }).linkOf(ref);
-}
 
 test('5 express sends in one millisecond: one wall-clock read, every frame stamped with it, all delivered', async () => {
   const atB = collect(b);
